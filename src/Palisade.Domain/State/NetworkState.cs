@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+
+namespace Palisade.Domain.State;
+
+/// <summary>
+/// Everything one region of one account holds that decides traffic: groups with their rules,
+/// instances with their groups and addresses, prefix lists and port range lists. Immutable, and
+/// indexed once on construction so that compiling a NIC's policy never scans the whole state.
+/// </summary>
+public sealed class NetworkState
+{
+    private readonly FrozenDictionary<SecurityGroupId, SecurityGroup> _groups;
+    private readonly FrozenDictionary<InstanceId, Instance> _instances;
+    private readonly FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> _members;
+    private readonly FrozenDictionary<PrefixListId, PrefixList> _prefixLists;
+    private readonly FrozenDictionary<PortRangeListId, PortRangeList> _portRangeLists;
+
+    public NetworkState(
+        string regionId,
+        IEnumerable<SecurityGroup> groups,
+        IEnumerable<Instance> instances,
+        IEnumerable<PrefixList>? prefixLists = null,
+        IEnumerable<PortRangeList>? portRangeLists = null)
+    {
+        RegionId = regionId;
+        Groups = [.. groups];
+        Instances = [.. instances];
+        PrefixLists = [.. prefixLists ?? []];
+        PortRangeLists = [.. portRangeLists ?? []];
+        _groups = Groups.ToFrozenDictionary(g => g.Id);
+        _instances = Instances.ToFrozenDictionary(i => i.Id);
+        _prefixLists = PrefixLists.ToFrozenDictionary(p => p.Id);
+        _portRangeLists = PortRangeLists.ToFrozenDictionary(p => p.Id);
+        _members = Instances
+            .SelectMany(i => i.SecurityGroupIds.Distinct().Select(g => (Group: g, Instance: i)))
+            .GroupBy(x => x.Group)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Instance).ToImmutableArray());
+    }
+
+    public string RegionId { get; }
+
+    public ImmutableArray<SecurityGroup> Groups { get; }
+
+    public ImmutableArray<Instance> Instances { get; }
+
+    public ImmutableArray<PrefixList> PrefixLists { get; }
+
+    public ImmutableArray<PortRangeList> PortRangeLists { get; }
+
+    public SecurityGroup? FindGroup(SecurityGroupId id) => _groups.GetValueOrDefault(id);
+
+    public Instance? FindInstance(InstanceId id) => _instances.GetValueOrDefault(id);
+
+    public PrefixList? FindPrefixList(PrefixListId id) => _prefixLists.GetValueOrDefault(id);
+
+    public PortRangeList? FindPortRangeList(PortRangeListId id) => _portRangeLists.GetValueOrDefault(id);
+
+    /// <summary>The instances whose NIC is in <paramref name="groupId"/>, in state order.</summary>
+    public ImmutableArray<Instance> MembersOf(SecurityGroupId groupId) =>
+        _members.TryGetValue(groupId, out var members) ? members : [];
+
+    /// <summary>The instance, if any, that owns <paramref name="address"/> on a NIC of <paramref name="nicType"/>.</summary>
+    public Instance? FindInstanceByAddress(IpAddress address, NicType nicType) =>
+        Instances.FirstOrDefault(i => i.AddressesOn(nicType).Contains(address));
+}
