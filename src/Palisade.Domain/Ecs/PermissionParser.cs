@@ -161,5 +161,32 @@ public static class PermissionParser
         return (Cidr?)null;
     }
 
+    /// <summary>The wire field an error from <see cref="Parse"/> is about, to point at it in a file or form.</summary>
+    public static string FieldOf(EcsError error, Direction direction)
+    {
+        var ingress = direction == Direction.Ingress;
+        return error.Code switch
+        {
+            EcsErrorCodes.InvalidIpProtocolValueNotSupported => "IpProtocol",
+            EcsErrorCodes.InvalidPortRangeMalformed or EcsErrorCodes.InvalidParamPortRange
+                or EcsErrorCodes.InvalidIpProtocolMalformed or EcsErrorCodes.OperationDenied => "PortRange",
+            EcsErrorCodes.InvalidParamProtocolNotSupportPortRangeList => "PortRangeListId",
+            EcsErrorCodes.InvalidSourcePortRangeMalformed => "SourcePortRange",
+            EcsErrorCodes.InvalidPolicyMalformed => "Policy",
+            EcsErrorCodes.InvalidPriorityMalformed or EcsErrorCodes.InvalidPriorityValueNotSupported => "Priority",
+            EcsErrorCodes.InvalidNicTypeValueNotSupported or EcsErrorCodes.InvalidSourceGroupIdMismatch
+                or EcsErrorCodes.InvalidDestGroupIdMismatch => "NicType",
+            EcsErrorCodes.InvalidSourceCidrIpMalformed or EcsErrorCodes.InvalidParamSourceIp => "SourceCidrIp",
+            EcsErrorCodes.InvalidDestCidrIpMalformed or EcsErrorCodes.InvalidParamDestIp => "DestCidrIp",
+            EcsErrorCodes.InvalidParamIpv6SourceCidrIp => "Ipv6SourceCidrIp",
+            EcsErrorCodes.InvalidParamIpv6DestCidrIp => "Ipv6DestCidrIp",
+            EcsErrorCodes.InvalidSecurityGroupIdMalformed or EcsErrorCodes.InvalidGroupAuthParameterOperationDenied =>
+                ingress ? "SourceGroupId" : "DestGroupId",
+            EcsErrorCodes.NotSupportedClassicNetworkPrefixList => ingress ? "SourcePrefixListId" : "DestPrefixListId",
+            EcsErrorCodes.InvalidSecurityGroupDiscriptionMalformed => "Description",
+            _ => ingress ? "SourceCidrIp" : "DestCidrIp",
+        };
+    }
+
     private static string? Blank(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

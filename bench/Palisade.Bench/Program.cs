@@ -1,0 +1,10 @@
+using BenchmarkDotNet.Running;
+using Palisade.Bench;
+
+// `--memory` prints the memory-per-NIC table and checks engine against reference; anything else
+// goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
+if (args.Contains("--memory"))
+    return MemoryReport.Run(Console.Out);
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

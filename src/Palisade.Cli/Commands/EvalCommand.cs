@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Palisade.Cli.Evaluation;
+using Palisade.Domain.Networking;
+using Palisade.Engine.Flows;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary><c>palisade eval</c>: one flow, one decision, and why — offline, from a state file.</summary>
+public static class EvalCommand
+{
+    public static Command Build()
+    {
+        var state = StateFileOption.Create();
+        var source = new Option<string>("--src") { Description = "Where the flow starts: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
+        var destination = new Option<string>("--dst") { Description = "Where the flow goes: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
+        var protocol = new Option<string>("--protocol") { Description = "The IP protocol; 'all' stands for any other protocol (SCTP, ESP…), which only ALL rules match.", Required = true };
+        protocol.AcceptOnlyFromAmong("tcp", "udp", "icmp", "icmpv6", "gre", "all");
+        var port = new Option<int?>("--port") { Description = "The destination port (tcp and udp only; required for them).", HelpName = "N" };
+        var sourcePort = new Option<int>("--src-port") { Description = "The source port (tcp and udp).", HelpName = "N", DefaultValueFactory = _ => Flow.DefaultSourcePort };
+        var nic = new Option<string>("--nic") { Description = "Which NICs carry the flow; only classic-network instances have two.", DefaultValueFactory = _ => "intranet" };
+        nic.AcceptOnlyFromAmong("intranet", "internet");
+        var json = new Option<bool>("--json") { Description = "Print the decision as JSON instead of words." };
+
+        var command = new Command("eval", """
+            Decide one flow as ECS security groups would: the source's egress rules and the destination's
+            ingress rules, each with the rule that decided and the matching rules it beat.
+
+            Examples:
+              palisade eval --state prod.json --src i-web1 --dst i-redis1 --protocol tcp --port 6379
+              palisade eval --state prod.json --src 203.0.113.7 --dst i-web1 --protocol tcp --port 443 --json
+
+            Exit codes: 0 the flow is allowed, 1 it is denied, 2 bad input (command line or state file).
+            """)
+        {
+            state, source, destination, protocol, port, sourcePort, nic, json,
+        };
+
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            try
+            {
+                IpProtocols.TryParse(parse.GetValue(protocol), out var ipProtocol);
+                var destinationPort = parse.GetValue(port);
+                var srcPort = parse.GetValue(sourcePort);
+                if (ipProtocol.HasPorts())
+                {
+                    if (destinationPort is null)
+                        throw new UsageException($"--port is required for {ipProtocol.ToWire()}");
+                    CheckPort("--port", destinationPort.Value);
+                    CheckPort("--src-port", srcPort);
+                }
+                else if (destinationPort is not null)
+                {
+                    throw new UsageException($"--port applies only to tcp and udp, not {ipProtocol.ToWire()}");
+                }
+                NicTypes.TryParse(parse.GetValue(nic), out var nicType);
+
+                var networkState = StateFileOption.Load(parse.GetValue(state)!);
+                var (src, dst) = Endpoint.ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
+                if (src.Instance is null && dst.Instance is null)
+                    throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
+
+                var flow = new Flow(src.Address, dst.Address, ipProtocol, destinationPort ?? 0, ipProtocol.HasPorts() ? srcPort : 0);
+                var decision = new FlowEvaluator(networkState).Evaluate(flow, src.Instance, dst.Instance, nicType);
+                output.Write(parse.GetValue(json)
+                    ? PathDecisionJson.Render(decision)
+                    : PathDecisionText.Render(decision, src, dst, nicType));
+                return decision.Allowed ? ExitCodes.Ok : ExitCodes.Denied;
+            }
+            catch (UsageException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return command;
+    }
+
+    private static void CheckPort(string option, int value)
+    {
+        if (value is < PortRange.MinPort or > PortRange.MaxPort)
+            throw new UsageException($"{option} {value} is not a port (1 to 65535)");
+    }
+}

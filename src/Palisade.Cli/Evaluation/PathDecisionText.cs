@@ -1,0 +1,54 @@
+using System.Text;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Cli.Evaluation;
+
+/// <summary>
+/// A flow's decision in words: the verdict, then each NIC's decision with the rule or policy that
+/// decided it and every matching rule it beat. Golden-tested through docs/semantics.md.
+/// </summary>
+public static class PathDecisionText
+{
+    public static string Render(PathDecision path, Endpoint source, Endpoint destination, NicType nicType)
+    {
+        var flow = path.Flow;
+        var sb = new StringBuilder();
+        sb.Append(flow.Protocol.HasPorts()
+            ? $"{flow.Protocol.ToWire()} {flow.Source}:{flow.SourcePort} -> {flow.Destination}:{flow.DestinationPort}"
+            : $"{flow.Protocol.ToWire()} {flow.Source} -> {flow.Destination}");
+        if (nicType == NicType.Internet)
+            sb.Append(" on internet NICs");
+        sb.Append('\n');
+        sb.Append(path.Allowed ? "allowed\n" : "denied\n");
+        AppendNic(sb, "egress", source, path.Egress, Direction.Egress);
+        AppendNic(sb, "ingress", destination, path.Ingress, Direction.Ingress);
+        return sb.ToString();
+    }
+
+    private static void AppendNic(StringBuilder sb, string label, Endpoint endpoint, Decision? decision, Direction direction)
+    {
+        if (decision is not { } d || endpoint.Instance is null)
+        {
+            sb.Append($"  {label}: not checked, {endpoint.Address} is not an instance in the state\n");
+            return;
+        }
+        sb.Append($"  {label} at {endpoint.Instance.Id}: {Explain(d, direction)}\n");
+        foreach (var beaten in d.Beaten)
+            sb.Append($"    beat {RuleText.Describe(beaten)}\n");
+    }
+
+    public static string Explain(Decision d, Direction direction) => d.Reason switch
+    {
+        DecisionReason.Rule => $"{d.Verdict.ToLower()} by rule {RuleText.Describe(d.DecidingRule!)}",
+        DecisionReason.InnerAccess when d.Verdict == Verdict.Accept =>
+            $"accept by inner access of {d.InnerAccessGroup}: members of a basic group whose InnerAccessPolicy is Accept reach each other, whatever the rules say",
+        DecisionReason.InnerAccess =>
+            $"drop by inner access of {d.InnerAccessGroup}: its InnerAccessPolicy is Drop and no rule lets this member in",
+        _ when direction == Direction.Ingress => "drop by default: no ingress rule matched",
+        _ when d.Verdict == Verdict.Accept => "accept by default: no egress rule matched",
+        _ => "drop by default: no egress rule matched, and an advanced group drops unmatched outbound traffic",
+    };
+}

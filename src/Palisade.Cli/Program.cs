@@ -1,0 +1,3 @@
+using Palisade.Cli;
+
+return PalisadeCli.Run(args, Console.Out, Console.Error);

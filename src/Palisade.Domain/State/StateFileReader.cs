@@ -1,0 +1,310 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Palisade.Domain.Ecs;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+
+namespace Palisade.Domain.State;
+
+/// <summary>
+/// Reads a state file — real ECS exports put together — into a <see cref="NetworkState"/>:
+/// <code>
+/// {"RegionId": "...",
+///  "SecurityGroups": [DescribeSecurityGroupAttribute bodies, optionally merged with the group's DescribeSecurityGroups item],
+///  "Instances": [DescribeInstances Instances.Instance items],
+///  "PrefixLists": [optional], "PortRangeLists": [optional]}
+/// </code>
+/// Field names and nesting are ECS's (ecs-api.md §3.3, §3.4, §3.13). Unknown fields are ignored, as
+/// ECS ignores unknown parameters. Everything ECS itself would refuse is refused here, with the JSON
+/// path of the offending value.
+/// </summary>
+public static class StateFileReader
+{
+    public static NetworkState Read(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "unknown position";
+            throw new StateFileException("$", $"not valid JSON ({where})");
+        }
+        using (document)
+            return Read(new JsonNode(document.RootElement, "$").RequireObject());
+    }
+
+    private static NetworkState Read(JsonNode root)
+    {
+        var regionId = root.String("RegionId") ?? string.Empty;
+        if (root.Property("SecurityGroups") is null)
+            throw new StateFileException("$.SecurityGroups", "required: the list of security groups (DescribeSecurityGroupAttribute bodies)");
+
+        var prefixLists = root.Property("PrefixLists") is { } pl ? pl.Items().Select(ReadPrefixList).ToList() : [];
+        var portRangeLists = root.Property("PortRangeLists") is { } prl ? prl.Items().Select(ReadPortRangeList).ToList() : [];
+        var prefixById = UniqueById(prefixLists, p => p.List.Id, "PrefixListId");
+        UniqueById(portRangeLists, p => p.List.Id, "PortRangeListId");
+
+        var groups = root.Property("SecurityGroups")!.Value.Items()
+            .Select(node => ReadGroup(node, id => prefixById.TryGetValue(id, out var p) ? p.List : null))
+            .ToList();
+        var groupById = UniqueById(groups, g => g.Group.Id, "SecurityGroupId");
+
+        var instances = root.Property("Instances") is { } inst ? inst.Items().Select(n => ReadInstance(n, groupById)).ToList() : [];
+        UniqueById(instances, i => i.Instance.Id, "InstanceId");
+
+        return new NetworkState(regionId, groups.Select(g => g.Group), instances.Select(i => i.Instance),
+            prefixLists.Select(p => p.List), portRangeLists.Select(p => p.List));
+    }
+
+    private static Dictionary<TId, T> UniqueById<T, TId>(List<T> items, Func<T, TId> id, string field)
+        where T : IHasPath
+        where TId : notnull
+    {
+        var byId = new Dictionary<TId, T>();
+        foreach (var item in items)
+        {
+            if (!byId.TryAdd(id(item), item))
+                throw new StateFileException($"{item.Path}.{field}", $"'{id(item)}' appears twice (first at {byId[id(item)].Path})");
+        }
+        return byId;
+    }
+
+    private interface IHasPath
+    {
+        string Path { get; }
+    }
+
+    private sealed record ReadGroupResult(SecurityGroup Group, string Path) : IHasPath;
+
+    private sealed record ReadInstanceResult(Instance Instance, string Path) : IHasPath;
+
+    private sealed record ReadPrefixListResult(PrefixList List, string Path) : IHasPath;
+
+    private sealed record ReadPortRangeListResult(PortRangeList List, string Path) : IHasPath;
+
+    private static ReadGroupResult ReadGroup(JsonNode node, Func<PrefixListId, PrefixList?> findPrefixList)
+    {
+        node.RequireObject();
+        var idText = node.RequireString("SecurityGroupId");
+        if (!SecurityGroupId.TryParse(idText, out var id))
+            throw new StateFileException($"{node.Path}.SecurityGroupId", $"'{idText}' is not a security group ID (sg-…)");
+
+        VpcId? vpcId = null;
+        if (node.String("VpcId") is { } vpcText)
+            vpcId = VpcId.TryParse(vpcText, out var v) ? v : throw new StateFileException($"{node.Path}.VpcId", $"'{vpcText}' is not a VPC ID (vpc-…)");
+
+        var type = SecurityGroupType.Normal;
+        if (node.String("SecurityGroupType") is { } typeText && !SecurityGroupTypes.TryParse(typeText, out type))
+            throw new StateFileException($"{node.Path}.SecurityGroupType", $"'{typeText}' is not a group type (normal or enterprise)");
+        if (type == SecurityGroupType.Enterprise && vpcId is null)
+            throw new StateFileException($"{node.Path}.SecurityGroupType", "an advanced (enterprise) group must belong to a VPC (InvalidParams.VpcIdGroupType)");
+
+        var inner = type == SecurityGroupType.Enterprise ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept;
+        if (node.String("InnerAccessPolicy") is { } innerText && !InnerAccessPolicies.TryParse(innerText, out inner))
+            throw new StateFileException($"{node.Path}.InnerAccessPolicy", $"'{innerText}' is not an inner access policy (Accept or Drop)");
+
+        var context = new RuleContext(vpcId is null, type, findPrefixList);
+        var rules = new List<SecurityGroupRule>();
+        var ruleIds = new HashSet<SecurityGroupRuleId>();
+        var index = 0;
+        foreach (var permission in node.WrappedList("Permissions", "Permission"))
+        {
+            index++;
+            var rule = ReadRule(permission, context, id, index);
+            if (!ruleIds.Add(rule.Id))
+                throw new StateFileException($"{permission.Path}.SecurityGroupRuleId", $"'{rule.Id}' appears twice in this group");
+            if (rule.Peer is RulePeer.PrefixList p && findPrefixList(p.PrefixListId) is null)
+                throw new StateFileException(permission.Path + (rule.Direction == Direction.Ingress ? ".SourcePrefixListId" : ".DestPrefixListId"),
+                    $"prefix list '{p.PrefixListId}' is not in $.PrefixLists, so the rule's addresses are unknown");
+            rules.Add(rule);
+        }
+
+        var group = new SecurityGroup(id,
+            node.String("SecurityGroupName") ?? string.Empty,
+            node.String("Description") ?? string.Empty,
+            type, vpcId, inner, [.. rules], ReadTags(node), node.Time("CreationTime"));
+        return new ReadGroupResult(group, node.Path);
+    }
+
+    private static SecurityGroupRule ReadRule(JsonNode node, RuleContext context, SecurityGroupId groupId, int index)
+    {
+        node.RequireObject();
+        var directionText = node.RequireString("Direction");
+        if (!Directions.TryParse(directionText, out var direction))
+            throw new StateFileException($"{node.Path}.Direction", $"'{directionText}' is not a direction (ingress or egress)");
+
+        SecurityGroupRuleId id;
+        if (node.String("SecurityGroupRuleId") is { } idText)
+        {
+            if (!SecurityGroupRuleId.TryParse(idText, out id))
+                throw new StateFileException($"{node.Path}.SecurityGroupRuleId", $"'{idText}' is not a rule ID (sgr-…)");
+        }
+        else
+        {
+            // Exports older than rule IDs (≈2021) carry none; name the rule by its group and position.
+            id = SecurityGroupRuleId.Parse($"{SecurityGroupRuleId.Prefix}{groupId.Value[SecurityGroupId.Prefix.Length..]}_{index}");
+        }
+
+        var fields = new PermissionFields
+        {
+            IpProtocol = node.String("IpProtocol"),
+            PortRange = node.String("PortRange"),
+            SourcePortRange = node.String("SourcePortRange"),
+            Policy = node.String("Policy"),
+            Priority = node.String("Priority"),
+            NicType = node.String("NicType"),
+            SourceCidrIp = node.String("SourceCidrIp"),
+            Ipv6SourceCidrIp = node.String("Ipv6SourceCidrIp"),
+            SourceGroupId = node.String("SourceGroupId"),
+            SourceGroupOwnerAccount = node.String("SourceGroupOwnerAccount"),
+            SourceGroupOwnerId = node.String("SourceGroupOwnerId"),
+            SourcePrefixListId = node.String("SourcePrefixListId"),
+            DestCidrIp = node.String("DestCidrIp"),
+            Ipv6DestCidrIp = node.String("Ipv6DestCidrIp"),
+            DestGroupId = node.String("DestGroupId"),
+            DestGroupOwnerAccount = node.String("DestGroupOwnerAccount"),
+            DestGroupOwnerId = node.String("DestGroupOwnerId"),
+            DestPrefixListId = node.String("DestPrefixListId"),
+            PortRangeListId = node.String("PortRangeListId"),
+            Description = node.String("Description"),
+        };
+        var parsed = PermissionParser.Parse(direction, fields, context, id, node.Time("CreateTime"));
+        if (!parsed.TryGet(out var rule, out var error))
+            throw new StateFileException($"{node.Path}.{PermissionParser.FieldOf(error, direction)}", $"{error.Code}: {error.Message}");
+        return rule;
+    }
+
+    private static ReadInstanceResult ReadInstance(JsonNode node, Dictionary<SecurityGroupId, ReadGroupResult> groups)
+    {
+        node.RequireObject();
+        var idText = node.RequireString("InstanceId");
+        if (!InstanceId.TryParse(idText, out var id))
+            throw new StateFileException($"{node.Path}.InstanceId", $"'{idText}' is not an instance ID (i-…)");
+
+        var vpcAttributes = node.Property("VpcAttributes");
+        var vpcText = vpcAttributes?.String("VpcId");
+        var networkText = node.String("InstanceNetworkType") ?? (vpcText is null ? "classic" : "vpc");
+        if (!NetworkTypes.TryParse(networkText, out var networkType))
+            throw new StateFileException($"{node.Path}.InstanceNetworkType", $"'{networkText}' is not a network type (vpc or classic)");
+
+        VpcId? vpcId = null;
+        VSwitchId? vSwitchId = null;
+        if (networkType == NetworkType.Vpc)
+        {
+            if (vpcText is null)
+                throw new StateFileException($"{node.Path}.VpcAttributes.VpcId", "required for an instance in a VPC");
+            vpcId = VpcId.TryParse(vpcText, out var v) ? v : throw new StateFileException($"{node.Path}.VpcAttributes.VpcId", $"'{vpcText}' is not a VPC ID (vpc-…)");
+            if (vpcAttributes!.Value.String("VSwitchId") is { } vswText)
+                vSwitchId = VSwitchId.TryParse(vswText, out var s) ? s : throw new StateFileException($"{node.Path}.VpcAttributes.VSwitchId", $"'{vswText}' is not a vSwitch ID (vsw-…)");
+        }
+
+        var privateAddresses = new List<IpAddress>();
+        var publicAddresses = new List<IpAddress>();
+        void Add(List<IpAddress> into, (string Value, string Path) item)
+        {
+            if (!IpAddress.TryParse(item.Value, out var address))
+                throw new StateFileException(item.Path, $"'{item.Value}' is not an IP address");
+            if (!into.Contains(address))
+                into.Add(address);
+        }
+
+        if (networkType == NetworkType.Vpc)
+        {
+            foreach (var item in vpcAttributes!.Value.StringList("PrivateIpAddress", "IpAddress"))
+                Add(privateAddresses, item);
+        }
+        else
+        {
+            foreach (var item in node.StringList("InnerIpAddress", "IpAddress"))
+                Add(privateAddresses, item);
+        }
+        foreach (var nic in node.WrappedList("NetworkInterfaces", "NetworkInterface"))
+        {
+            foreach (var set in nic.WrappedList("PrivateIpSets", "PrivateIpSet"))
+            {
+                if (set.String("PrivateIpAddress") is { } ip)
+                    Add(privateAddresses, (ip, $"{set.Path}.PrivateIpAddress"));
+            }
+            foreach (var set in nic.WrappedList("Ipv6Sets", "Ipv6Set"))
+            {
+                if (set.String("Ipv6Address") is { } ip)
+                    Add(privateAddresses, (ip, $"{set.Path}.Ipv6Address"));
+            }
+        }
+        foreach (var item in node.StringList("PublicIpAddress", "IpAddress"))
+            Add(publicAddresses, item);
+        if (node.Property("EipAddress") is { } eip && eip.String("IpAddress") is { } eipText)
+            Add(publicAddresses, (eipText, $"{eip.Path}.IpAddress"));
+
+        var groupIds = new List<SecurityGroupId>();
+        foreach (var (text, path) in node.StringList("SecurityGroupIds", "SecurityGroupId"))
+        {
+            if (!SecurityGroupId.TryParse(text, out var groupId))
+                throw new StateFileException(path, $"'{text}' is not a security group ID (sg-…)");
+            if (!groups.TryGetValue(groupId, out var group))
+                throw new StateFileException(path, $"security group '{groupId}' is not in $.SecurityGroups");
+            if (group.Group.VpcId != vpcId)
+            {
+                var where = group.Group.VpcId is { } gv ? $"VPC {gv}" : "the classic network";
+                var mine = vpcId is { } iv ? $"VPC {iv}" : "the classic network";
+                throw new StateFileException(path, $"security group '{groupId}' is in {where} but the instance is in {mine} (InvalidInstanceId.Mismatch)");
+            }
+            if (!groupIds.Contains(groupId))
+                groupIds.Add(groupId);
+        }
+        if (groupIds.Select(g => groups[g].Group.Type).Distinct().Count() > 1)
+            throw new StateFileException($"{node.Path}.SecurityGroupIds", "an instance cannot be in basic and advanced groups at once (InvalidOperation.MultiGroupType)");
+
+        var instance = new Instance(id, node.String("InstanceName") ?? string.Empty, networkType, vpcId, vSwitchId,
+            [.. privateAddresses], [.. publicAddresses], [.. groupIds], node.String("Status") ?? "Running", ReadTags(node));
+        return new ReadInstanceResult(instance, node.Path);
+    }
+
+    private static ReadPrefixListResult ReadPrefixList(JsonNode node)
+    {
+        node.RequireObject();
+        var idText = node.RequireString("PrefixListId");
+        if (!PrefixListId.TryParse(idText, out var id))
+            throw new StateFileException($"{node.Path}.PrefixListId", $"'{idText}' is not a prefix list ID (pl-…)");
+        var family = node.String("AddressFamily") ?? "IPv4";
+        var isV6 = family.Equals("IPv6", StringComparison.OrdinalIgnoreCase);
+        if (!isV6 && !family.Equals("IPv4", StringComparison.OrdinalIgnoreCase))
+            throw new StateFileException($"{node.Path}.AddressFamily", $"'{family}' is not an address family (IPv4 or IPv6)");
+        var entries = new List<Cidr>();
+        foreach (var entry in node.WrappedList("Entries", "Entry"))
+        {
+            var text = entry.RequireString("Cidr");
+            if (!Cidr.TryParse(text, out var cidr) || cidr.IsV6 != isV6)
+                throw new StateFileException($"{entry.Path}.Cidr", $"'{text}' is not an {family} CIDR block");
+            entries.Add(cidr);
+        }
+        return new ReadPrefixListResult(new PrefixList(id, node.String("PrefixListName") ?? string.Empty, isV6, [.. entries]), node.Path);
+    }
+
+    private static ReadPortRangeListResult ReadPortRangeList(JsonNode node)
+    {
+        node.RequireObject();
+        var idText = node.RequireString("PortRangeListId");
+        if (!PortRangeListId.TryParse(idText, out var id))
+            throw new StateFileException($"{node.Path}.PortRangeListId", $"'{idText}' is not a port range list ID (prl-…)");
+        var entries = new List<PortRange>();
+        foreach (var entry in node.WrappedList("Entries", "Entry"))
+        {
+            var text = entry.RequireString("PortRange");
+            if (!PortRange.ParseFor(IpProtocol.Tcp, text).TryGet(out var range, out var error))
+                throw new StateFileException($"{entry.Path}.PortRange", $"{error.Code}: {error.Message}");
+            entries.Add(range);
+        }
+        return new ReadPortRangeListResult(new PortRangeList(id, node.String("PortRangeListName") ?? string.Empty, [.. entries]), node.Path);
+    }
+
+    private static ImmutableArray<Tag> ReadTags(JsonNode node) =>
+        [.. node.WrappedList("Tags", "Tag").Select(t => new Tag(t.RequireObject().String("TagKey") ?? t.RequireString("Key"), t.String("TagValue") ?? t.String("Value") ?? string.Empty))];
+}
