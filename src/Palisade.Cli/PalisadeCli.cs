@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Palisade.Cli.Commands;
 
 namespace Palisade.Cli;
@@ -9,8 +10,14 @@ namespace Palisade.Cli;
 /// </summary>
 public static class PalisadeCli
 {
-    public static RootCommand Build() => new("Palisade: Alibaba Cloud ECS security groups, self-hosted, explained and enforced.")
+    /// <summary>
+    /// The command tree. A plain <see cref="Command"/> named <c>palisade</c> rather than a
+    /// <see cref="RootCommand"/>, whose name would be the host process's (<c>dotnet</c>, <c>testhost</c>).
+    /// </summary>
+    public static Command Build() => new("palisade", "Palisade: Alibaba Cloud ECS security groups, self-hosted, explained and enforced.")
     {
+        new HelpOption(),
+        new VersionOption(),
         EvalCommand.Build(),
     };
 
@@ -23,8 +30,8 @@ public static class PalisadeCli
         {
             foreach (var e in parsed.Errors)
                 error.WriteLine($"error: {e.Message}");
-            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? [] : new[] { parsed.CommandResult.Command.Name });
-            error.WriteLine($"Run 'palisade {command}{(command.Length > 0 ? " " : "")}--help' for usage.");
+            var command = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
+            error.WriteLine($"Run 'palisade {command}--help' for usage.");
             return ExitCodes.BadInput;
         }
         return parsed.Invoke(configuration);

@@ -11,14 +11,23 @@ public static class Golden
 {
     public static bool Blessing => Environment.GetEnvironmentVariable("PALISADE_BLESS") == "1";
 
-    /// <summary>The repository root, found from this source file's location at compile time.</summary>
-    public static string RepositoryRoot([CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+    /// <summary>The repository root: the folder holding <c>Palisade.slnx</c> above this source file.</summary>
+    public static string RepositoryRoot() => FindAbove(ThisFile(), "Palisade.slnx");
+
+    private static string ThisFile([CallerFilePath] string here = "") => here;
+
+    private static string FindAbove(string file, string pattern)
+    {
+        var dir = Path.GetDirectoryName(file);
+        while (dir is not null && Directory.GetFiles(dir, pattern).Length == 0)
+            dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new InvalidOperationException($"No {pattern} above {file}");
+    }
 
     /// <param name="relativePath">Path under the calling test project's <c>Golden/</c> folder.</param>
     public static void Assert(string relativePath, string actual, [CallerFilePath] string caller = "")
     {
-        var project = FindProjectDirectory(caller);
+        var project = FindAbove(caller, "*.csproj");
         var path = Path.Combine(project, "Golden", relativePath);
         actual = actual.Replace("\r\n", "\n");
         if (Blessing)
@@ -32,13 +41,5 @@ public static class Golden
         var expected = File.ReadAllText(path).Replace("\r\n", "\n");
         if (expected != actual)
             throw new Xunit.Sdk.XunitException($"{path} differs (PALISADE_BLESS=1 rewrites it).\n--- expected\n{expected}\n--- actual\n{actual}");
-    }
-
-    private static string FindProjectDirectory(string file)
-    {
-        var dir = Path.GetDirectoryName(file);
-        while (dir is not null && Directory.GetFiles(dir, "*.csproj").Length == 0)
-            dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException($"No project above {file}");
     }
 }

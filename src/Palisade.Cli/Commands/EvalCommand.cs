@@ -15,8 +15,8 @@ public static class EvalCommand
         var destination = new Option<string>("--dst") { Description = "Where the flow goes: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
         var protocol = new Option<string>("--protocol") { Description = "The IP protocol; 'all' stands for any other protocol (SCTP, ESP…), which only ALL rules match.", Required = true };
         protocol.AcceptOnlyFromAmong("tcp", "udp", "icmp", "icmpv6", "gre", "all");
-        var port = new Option<int?>("--port") { Description = "The destination port (tcp and udp only; required for them).", HelpName = "N" };
-        var sourcePort = new Option<int>("--src-port") { Description = "The source port (tcp and udp).", HelpName = "N", DefaultValueFactory = _ => Flow.DefaultSourcePort };
+        var port = new Option<string>("--port") { Description = "The destination port (tcp and udp only; required for them).", HelpName = "N" };
+        var sourcePort = new Option<string>("--src-port") { Description = $"The source port (tcp and udp). [default: {Flow.DefaultSourcePort}]", HelpName = "N" };
         var nic = new Option<string>("--nic") { Description = "Which NICs carry the flow; only classic-network instances have two.", DefaultValueFactory = _ => "intranet" };
         nic.AcceptOnlyFromAmong("intranet", "internet");
         var json = new Option<bool>("--json") { Description = "Print the decision as JSON instead of words." };
@@ -42,18 +42,19 @@ public static class EvalCommand
             try
             {
                 IpProtocols.TryParse(parse.GetValue(protocol), out var ipProtocol);
-                var destinationPort = parse.GetValue(port);
-                var srcPort = parse.GetValue(sourcePort);
+                var portText = parse.GetValue(port);
+                var sourcePortText = parse.GetValue(sourcePort);
+                int? destinationPort = null;
+                var srcPort = Flow.DefaultSourcePort;
                 if (ipProtocol.HasPorts())
                 {
-                    if (destinationPort is null)
-                        throw new UsageException($"--port is required for {ipProtocol.ToWire()}");
-                    CheckPort("--port", destinationPort.Value);
-                    CheckPort("--src-port", srcPort);
+                    destinationPort = ParsePort("--port", portText ?? throw new UsageException($"--port is required for {ipProtocol.ToWire()}"));
+                    if (sourcePortText is not null)
+                        srcPort = ParsePort("--src-port", sourcePortText);
                 }
-                else if (destinationPort is not null)
+                else if (portText is not null || sourcePortText is not null)
                 {
-                    throw new UsageException($"--port applies only to tcp and udp, not {ipProtocol.ToWire()}");
+                    throw new UsageException($"{(portText is not null ? "--port" : "--src-port")} applies only to tcp and udp, not {ipProtocol.ToWire()}");
                 }
                 NicTypes.TryParse(parse.GetValue(nic), out var nicType);
 
@@ -78,9 +79,11 @@ public static class EvalCommand
         return command;
     }
 
-    private static void CheckPort(string option, int value)
+    private static int ParsePort(string option, string text)
     {
-        if (value is < PortRange.MinPort or > PortRange.MaxPort)
-            throw new UsageException($"{option} {value} is not a port (1 to 65535)");
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            || value is < PortRange.MinPort or > PortRange.MaxPort)
+            throw new UsageException($"{option} '{text}' is not a port (1 to 65535)");
+        return value;
     }
 }

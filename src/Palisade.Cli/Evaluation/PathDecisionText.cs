@@ -17,7 +17,7 @@ public static class PathDecisionText
         var flow = path.Flow;
         var sb = new StringBuilder();
         sb.Append(flow.Protocol.HasPorts()
-            ? $"{flow.Protocol.ToWire()} {flow.Source}:{flow.SourcePort} -> {flow.Destination}:{flow.DestinationPort}"
+            ? $"{flow.Protocol.ToWire()} {WithPort(flow.Source, flow.SourcePort)} -> {WithPort(flow.Destination, flow.DestinationPort)}"
             : $"{flow.Protocol.ToWire()} {flow.Source} -> {flow.Destination}");
         if (nicType == NicType.Internet)
             sb.Append(" on internet NICs");
@@ -27,6 +27,9 @@ public static class PathDecisionText
         AppendNic(sb, "ingress", destination, path.Ingress, Direction.Ingress);
         return sb.ToString();
     }
+
+    // RFC 5952 §6: an IPv6 address with a port is written in brackets.
+    private static string WithPort(IpAddress address, int port) => address.IsV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 
     private static void AppendNic(StringBuilder sb, string label, Endpoint endpoint, Decision? decision, Direction direction)
     {

@@ -28,6 +28,8 @@ public sealed partial class SemanticsDocTests
     {
         var examples = Parse(File.ReadAllText(DocPath)).Where(e => e.Section == section).ToList();
         Assert.NotEmpty(examples);
+        if (Golden.Blessing)
+            return; // Bless_RewritesDocWhenAsked is rewriting the document in this run.
         var failures = new StringBuilder();
         foreach (var example in examples)
         {
