@@ -91,8 +91,11 @@ internal sealed class DirectionTable
 
     public ReadOnlySpan<RuleRef> Rules => _rules;
 
+    // A RuleRef is an object of its own (header, method table, two references): 32 bytes on x64.
+    private const long RuleRefBytes = 32;
+
     public long EstimatedBytes =>
-        _rules.Length * 8L + _protocols.Length * 8L + _all.Length * 8L
+        _rules.Length * (8L + RuleRefBytes) + _protocols.Length * 8L + _all.Length * 8L
         + _ports.EstimatedBytes + (_sourcePorts?.EstimatedBytes ?? 0)
         + _peerV4.EstimatedBytes + _peerV6.EstimatedBytes
         + (_localV4?.EstimatedBytes ?? 0) + (_localV6?.EstimatedBytes ?? 0);
