@@ -19,6 +19,9 @@ public static class PalisadeCli
         new HelpOption(),
         new VersionOption(),
         EvalCommand.Build(),
+        ServeCommand.Build(),
+        AccountCommands.Account(),
+        AccountCommands.AccessKey(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

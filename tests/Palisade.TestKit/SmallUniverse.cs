@@ -217,4 +217,12 @@ public static class SmallUniverse
             lines.Add($"port-list {p.Id} [{string.Join(",", p.Entries)}]");
         return string.Join('\n', lines);
     }
+
+    /// <summary>Any single rule a group of any shape could hold, with a description and a creation time.</summary>
+    public static readonly Gen<SecurityGroupRule> Rule =
+        from shape in GenGroupShape(0)
+        from rule in GenRule(shape, 3, 0)
+        from description in Gen.OneOf("", "web", "安全组 (ssh) *~!' \"quoted\"")
+        from seconds in Gen.Long[0, 2_000_000_000]
+        select rule with { Description = description, CreateTime = DateTimeOffset.FromUnixTimeSeconds(seconds) };
 }

@@ -99,4 +99,69 @@ public static class EcsErrorCodes
     public const string InvalidOperationMultiGroupType = "InvalidOperation.MultiGroupType";
     public const string IncorrectInstanceStatus = "IncorrectInstanceStatus";
     public const string DependencyViolation = "DependencyViolation";
+
+    // Signatures and access keys (ecs-api.md §1.3, §1.4, §1.8)
+    public const string SignatureDoesNotMatch = "SignatureDoesNotMatch";
+    public const string IncompleteSignature = "IncompleteSignature";
+    public const string InvalidTimeStampExpired = "InvalidTimeStamp.Expired";
+    public const string InvalidTimeStampFormat = "InvalidTimeStamp.Format";
+    public const string SignatureNonceUsed = "SignatureNonceUsed";
+    public const string InvalidAccessKeyIdNotFound = "InvalidAccessKeyId.NotFound";
+    public const string InvalidAccessKeyIdInactive = "InvalidAccessKeyId.Inactive";
+    public const string InvalidActionNotFound = "InvalidAction.NotFound";
+    public const string InvalidVersion = "InvalidVersion";
+    public const string ForbiddenReadOnlyKey = "Forbidden.RAM";
+
+    // Listing and paging
+    public const string NotSupportedPageNumberAndPageSize = "NotSupported.PageNumberAndPageSize";
+    public const string InvalidParameterNextToken = "InValidParameter.NextToken";
+
+    // Rule changes
+    public const string InvalidSecurityGroupRuleRuleNotExist = "InvalidSecurityGroupRule.RuleNotExist";
+    public const string InvalidParamSecurityGroupRuleIdRepeated = "InvalidParam.SecurityGroupRuleIdRepeated";
+    public const string SecurityGroupRuleNotFound = "SecurityGroupRule.NotFound";
+    public const string InvalidOperationRuleDuplicate = "InvalidOperation.RuleDuplicate";
+    public const string InvalidOperationModifySgRuleEntityType = "InvalidOperation.ModifySgRuleEntityType";
+    public const string InvalidOperationModifyNicType = "InvalidOperation.ModifyNicType";
+    public const string InvalidOperationModifyPortRangeType = "InvalidOperation.ModifyPortRangeType";
+    public const string InvalidParamProtocolAndPortRangeMismatch = "InvalidParam.ProtocolAndPortRangeMismatch";
+
+    // Instances
+    public const string InvalidVSwitchIdNecessary = "InvalidVSwitchId.Necessary";
+    public const string InvalidParameterMismatch = "InvalidParameter.Mismatch";
+    public const string InvalidPrivateIpAddress = "InvalidPrivateIpAddress";
+    public const string InvalidPrivateIpAddressDuplicated = "InvalidPrivateIpAddress.Duplicated";
+    public const string InvalidInstanceTypeValueNotSupported = "InvalidInstanceType.ValueNotSupported";
+    public const string InvalidImageIdNotFound = "InvalidImageId.NotFound";
+    public const string InvalidAmountMalformed = "InvalidMaxAmount.Malformed";
+    public const string InvalidZoneIdNotFound = "InvalidZoneId.NotFound";
+    public const string InvalidInstanceNameMalformed = "InvalidInstanceName.Malformed";
+    public const string EnterpriseGroupLimitedMultiGroupType = "EnterpriseGroupLimited.MutliGroupType";
+    public const string SecurityGroupInstanceLimitExceed = "SecurityGroupInstanceLimitExceed";
+    public const string InvalidIpAddressNotEnough = "InvalidVSwitchId.IpNotEnough";
+
+    // VPC (2016-04-28)
+    public const string InvalidVpcNameMalformed = "InvalidVpcName.Malformed";
+    public const string InvalidVSwitchNameMalformed = "InvalidVSwitchName.Malformed";
+    public const string InvalidCidrBlockMalformed = "InvalidCidrBlock.Malformed";
+    public const string InvalidCidrBlockOverlapped = "InvalidCidrBlock.Overlapped";
+    public const string InvalidCidrBlockMaskLength = "InvalidCirdrBlock.MaskLength";
+    public const string DependencyViolationVSwitch = "DependencyViolation.VSwitch";
+    public const string DependencyViolationSecurityGroup = "DependencyViolation.SecurityGroup";
+    public const string DependencyViolationInstance = "DependencyViolation.Instance";
+    public const string QuotaExceededVpc = "QuotaExceeded.Vpc";
+    public const string QuotaExceededVSwitch = "QuotaExceeded.VSwitch";
+
+    // Tags (the tag service reports missing parameters as 404, ecs-api.md §3.12)
+    public const string NumberExceedResourceIds = "NumberExceed.ResourceIds";
+    public const string NumberExceedTags = "NumberExceed.Tags";
+    public const string MissingParameterResourceIds = "MissingParameter.ResourceIds";
+    public const string MissingParameterResourceType = "MissingParameter.ResourceType";
+    public const string MissingParameterTags = "MissingParameter.Tags";
+    public const string InvalidResourceIdNotFound = "InvalidResourceId.NotFound";
+    public const string InvalidResourceTypeNotFound = "InvalidResourceType.NotFound";
+    public const string InvalidParameterTagValue = "InvalidParameter.TagValue";
+
+    // Throttling
+    public const string ThrottlingUser = "Throttling.User";
 }

@@ -7,7 +7,7 @@ namespace Palisade.Domain.Errors;
 /// the wording stay together. Messages quote ECS where ECS documents one and always name the
 /// offending value. Source: ../shared/reference/ecs-api.md §3–§4.
 /// </summary>
-public static class EcsErrors
+public static partial class EcsErrors
 {
     private static EcsError E400(string code, string message) => new(code, 400, message);
     private static EcsError E403(string code, string message) => new(code, 403, message);

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Palisade.Server.Accounts;
+using Palisade.Server.Hosting;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary><c>palisade serve</c>: the ECS-compatible control plane.</summary>
+public static class ServeCommand
+{
+    public static Option<string> DataOption() => new("--data")
+    {
+        Description = "The data directory: palisade.db (SQLite), master.key, credentials.",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => ".palisade",
+    };
+
+    public static Command Build()
+    {
+        var urls = new Option<string>("--urls") { Description = "Where to listen.", HelpName = "URLS", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var data = DataOption();
+        var command = new Command("serve", """
+            Run the control plane: the ECS API 2014-05-26 (security groups, instances, tags) and the VPC API
+            2016-04-28 on one RPC endpoint, signed with V1 (HMAC-SHA1) or V3 (ACS3-HMAC-SHA256), on SQLite.
+
+            On the first start it creates the account 'root' with an AccessKey: the one in
+            PALISADE_ROOT_ACCESS_KEY_ID / PALISADE_ROOT_ACCESS_KEY_SECRET when both are set, otherwise a
+            new one written to DIR/credentials (mode 0600).
+
+            Examples:
+              palisade serve
+              palisade serve --urls http://127.0.0.1:9000 --data /var/lib/palisade
+            """)
+        {
+            urls, data,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var settings = new ServeSettings { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)! };
+            var output = parse.InvocationConfiguration.Output;
+            WebApplication app;
+            try
+            {
+                app = PalisadeServer.Build(settings);
+                if (app.Services.GetRequiredService<Bootstrap>().EnsureFirstAccount() is { } note)
+                    output.WriteLine($"palisade: {note}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: cannot use the data directory '{settings.DataDirectory}': {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            await using (app)
+            {
+                try
+                {
+                    await app.StartAsync(cancel);
+                }
+                catch (IOException e)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine($"error: cannot listen on {settings.Urls}: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+                output.WriteLine($"palisade: serving ECS 2014-05-26 and VPC 2016-04-28 on {string.Join(", ", app.Urls)} (SQLite in {Path.GetFullPath(settings.DataDirectory)})");
+                output.Flush();
+                await app.WaitForShutdownAsync(cancel);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

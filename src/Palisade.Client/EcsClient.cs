@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Palisade.Domain.Signatures;
+
+namespace Palisade.Client;
+
+public enum SignatureStyle
+{
+    /// <summary>ACS3-HMAC-SHA256 in an Authorization header, parameters in the query of a POST (the current SDKs).</summary>
+    V3,
+
+    /// <summary>HMAC-SHA1 over the parameters, all in the query of a GET (pop-core, the aliyun CLI).</summary>
+    V1Get,
+
+    /// <summary>HMAC-SHA1, all parameters in a form body (pop-core POST, terraform).</summary>
+    V1Post,
+}
+
+public sealed record ClientCredentials(string AccessKeyId, string AccessKeySecret);
+
+/// <summary>What the server answered: status, body, content type, and the ECS error fields when it failed.</summary>
+public sealed record EcsResponse(int Status, string Body, string ContentType)
+{
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
+
+    public string? Code => IsSuccess || !ContentType.Contains("json", StringComparison.Ordinal) ? null : Json.TryGetProperty("Code", out var c) ? c.GetString() : null;
+}
+
+/// <summary>An ECS error answer, raised by <see cref="EcsClient.CallAsync"/>.</summary>
+public sealed class EcsApiException(EcsResponse response, string code, string message, string requestId)
+    : Exception($"{code}: {message} (HTTP {response.Status}, RequestId {requestId})")
+{
+    public EcsResponse Response { get; } = response;
+    public string Code { get; } = code;
+    public string EcsMessage { get; } = message;
+    public string RequestId { get; } = requestId;
+    public int Status => Response.Status;
+}
+
+/// <summary>
+/// A signing client for the ECS RPC API, as the official SDKs sign (sdk-wire.md §7): used by the
+/// CLI, the agent and the tests. Signatures are computed by the same code the server verifies with.
+/// </summary>
+public sealed class EcsClient(HttpClient http, ClientCredentials credentials, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null)
+{
+    public const string EcsVersion = "2014-05-26";
+    public const string VpcVersion = "2016-04-28";
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public SignatureStyle Style => style;
+
+    /// <summary>Calls an action; the JSON body on success, an <see cref="EcsApiException"/> on an ECS error.</summary>
+    public async Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters = null, string version = EcsVersion, CancellationToken cancel = default)
+    {
+        var response = await SendAsync(action, parameters, version, cancel);
+        if (response.IsSuccess)
+            return response.Json;
+        var json = response.Json;
+        string Field(string name) => json.TryGetProperty(name, out var v) ? v.GetString() ?? "" : "";
+        throw new EcsApiException(response, Field("Code"), Field("Message"), Field("RequestId"));
+    }
+
+    public Task<JsonElement> CallAsync(string action, object parameters, string version = EcsVersion, CancellationToken cancel = default) =>
+        CallAsync(action, Flatten(parameters), version, cancel);
+
+    /// <summary>Sends a signed request and returns whatever came back, success or not.</summary>
+    public async Task<EcsResponse> SendAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters, string version = EcsVersion, CancellationToken cancel = default,
+        Action<HttpRequestMessage>? tamper = null)
+    {
+        using var request = Build(action, [.. parameters ?? []], version);
+        tamper?.Invoke(request);
+        using var response = await http.SendAsync(request, cancel);
+        var body = await response.Content.ReadAsStringAsync(cancel);
+        return new EcsResponse((int)response.StatusCode, body, response.Content.Headers.ContentType?.ToString() ?? "");
+    }
+
+    public HttpRequestMessage Build(string action, IReadOnlyList<KeyValuePair<string, string>> parameters, string version)
+    {
+        var baseUri = http.BaseAddress ?? throw new InvalidOperationException("The HttpClient needs a BaseAddress.");
+        var now = _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        if (style == SignatureStyle.V3)
+        {
+            var query = string.Join('&', parameters.Select(p => $"{PercentEncoding.Encode(p.Key)}={PercentEncoding.Encode(p.Value)}"));
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, query.Length > 0 ? "/?" + query : "/"));
+            var headers = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["host"] = baseUri.Authority,
+                ["x-acs-action"] = action,
+                ["x-acs-version"] = version,
+                ["x-acs-date"] = now,
+                ["x-acs-signature-nonce"] = nonce,
+                ["x-acs-content-sha256"] = Convert.ToHexStringLower(SHA256.HashData([])),
+            };
+            var signed = headers.Keys.ToList();
+            var canonical = SignatureV3.CanonicalRequest("POST", "/", parameters, name => headers.GetValueOrDefault(name), signed, []);
+            var signature = SignatureV3.Sign(credentials.AccessKeySecret, SignatureV3.StringToSign(canonical));
+            foreach (var (name, value) in headers.Where(h => h.Key != "host"))
+                request.Headers.TryAddWithoutValidation(name, value);
+            request.Headers.TryAddWithoutValidation("accept", "application/json");
+            request.Headers.TryAddWithoutValidation("Authorization",
+                $"{SignatureV3.Algorithm} Credential={credentials.AccessKeyId},SignedHeaders={string.Join(';', signed)},Signature={signature}");
+            request.Content = new ByteArrayContent([]);
+            return request;
+        }
+
+        var all = new List<KeyValuePair<string, string>>(parameters)
+        {
+            new("Action", action), new("Version", version), new("Format", "JSON"), new("AccessKeyId", credentials.AccessKeyId),
+            new("SignatureMethod", "HMAC-SHA1"), new("SignatureVersion", "1.0"), new("SignatureNonce", nonce), new("Timestamp", now),
+        };
+        var method = style == SignatureStyle.V1Get ? "GET" : "POST";
+        var v1Signature = SignatureV1.Sign(credentials.AccessKeySecret, SignatureV1.StringToSign(method, all));
+        all.Add(new("Signature", v1Signature));
+        var encoded = string.Join('&', all.Select(p => $"{PercentEncoding.Encode(p.Key)}={PercentEncoding.Encode(p.Value)}"));
+        if (style == SignatureStyle.V1Get)
+            return new HttpRequestMessage(HttpMethod.Get, new Uri(baseUri, "/?" + encoded));
+        return new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, "/"))
+        {
+            Content = new StringContent(encoded, Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+    }
+
+    /// <summary>
+    /// Turns an anonymous object into ECS parameters: properties by name; arrays of scalars as
+    /// <c>Name.N</c>; arrays of objects as <c>Name.N.Field</c>; nulls left out.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> Flatten(object parameters)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        void Add(string name, object? value)
+        {
+            switch (value)
+            {
+                case null:
+                    return;
+                case string s:
+                    list.Add(new(name, s));
+                    return;
+                case bool b:
+                    list.Add(new(name, b ? "true" : "false"));
+                    return;
+                case IFormattable f when value.GetType().IsPrimitive:
+                    list.Add(new(name, f.ToString(null, CultureInfo.InvariantCulture)));
+                    return;
+                case System.Collections.IEnumerable items:
+                    var n = 0;
+                    foreach (var item in items)
+                        Add($"{name}.{++n}", item);
+                    return;
+                default:
+                    foreach (var p in value.GetType().GetProperties())
+                        Add($"{name}.{p.Name}", p.GetValue(value));
+                    return;
+            }
+        }
+        if (parameters is IEnumerable<KeyValuePair<string, string>> pairs)
+            return [.. pairs];
+        foreach (var p in parameters.GetType().GetProperties())
+            Add(p.Name, p.GetValue(parameters));
+        return list;
+    }
+}

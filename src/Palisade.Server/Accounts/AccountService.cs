@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Accounts;
+
+/// <summary>Accounts and AccessKeys: creating them, and finding the secret of a key for a signature check.</summary>
+public sealed class AccountService(IStore store, SecretProtector protector, TimeProvider clock)
+{
+    public sealed record NewKey(string AccountName, long AccountId, string AccessKeyId, string AccessKeySecret, bool ReadOnly);
+
+    private const string KeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    public AccountRecord CreateAccount(string name) =>
+        store.Write("CreateAccount", null, s =>
+        {
+            if (s.FindAccountByName(name) is not null)
+                throw new InvalidOperationException($"an account named '{name}' exists already");
+            return s.CreateAccount(name, clock.GetUtcNow());
+        });
+
+    /// <summary>A new key for an account: <c>LTAI</c> and 20 letters and digits, a 30-character secret, as Alibaba Cloud makes them.</summary>
+    public NewKey CreateAccessKey(long accountId, bool readOnly = false, string? id = null, string? secret = null)
+    {
+        id ??= "LTAI" + RandomNumberGenerator.GetString(KeyAlphabet, 20);
+        secret ??= RandomNumberGenerator.GetString(KeyAlphabet, 30);
+        var keyId = id;
+        var keySecret = secret;
+        return store.Write("CreateAccessKey", accountId, s =>
+        {
+            var account = s.FindAccount(accountId) ?? throw new InvalidOperationException($"no account {accountId}");
+            if (s.FindAccessKey(keyId) is not null)
+                throw new InvalidOperationException($"the AccessKey {keyId} exists already");
+            s.InsertAccessKey(new AccessKeyRecord(keyId, accountId, protector.Protect(keySecret), AccessKeyStatus.Active, readOnly, clock.GetUtcNow()));
+            return new NewKey(account.Name, accountId, keyId, keySecret, readOnly);
+        });
+    }
+
+    /// <summary>An account by name, or by its numeric ID.</summary>
+    public AccountRecord? FindAccount(string nameOrId) =>
+        store.Read(s => s.FindAccountByName(nameOrId)
+            ?? (long.TryParse(nameOrId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? s.FindAccount(id) : null));
+
+    public sealed record KnownKey(AccessKeyRecord Record, string Secret);
+
+    public KnownKey? FindKey(string accessKeyId)
+    {
+        var record = store.Read(s => s.FindAccessKey(accessKeyId));
+        return record is null ? null : new KnownKey(record, protector.Unprotect(record.SecretCiphertext));
+    }
+}

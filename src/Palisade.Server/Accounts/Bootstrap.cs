@@ -1,0 +1,56 @@
+using System.Text;
+using Palisade.Server.Hosting;
+using Palisade.Storage;
+
+namespace Palisade.Server.Accounts;
+
+/// <summary>
+/// The first start of an empty control plane: makes the first account and its key, from
+/// <c>PALISADE_ROOT_ACCESS_KEY_ID</c>/<c>PALISADE_ROOT_ACCESS_KEY_SECRET</c> when set, else random
+/// and written to <c>DIR/credentials</c> (mode 0600). The secret is never logged.
+/// </summary>
+public sealed class Bootstrap(IStore store, AccountService accounts, ServeSettings settings)
+{
+    public const string RootAccountName = "root";
+
+    /// <summary>What to tell the operator, or null when the control plane had accounts already.</summary>
+    public string? EnsureFirstAccount()
+    {
+        var environmentId = Environment.GetEnvironmentVariable("PALISADE_ROOT_ACCESS_KEY_ID");
+        var environmentSecret = Environment.GetEnvironmentVariable("PALISADE_ROOT_ACCESS_KEY_SECRET");
+        if (store.Read(s => s.ListAccounts()).Count > 0)
+        {
+            if (environmentId is { Length: > 0 } && store.Read(s => s.FindAccessKey(environmentId)) is null)
+                return $"note: PALISADE_ROOT_ACCESS_KEY_ID {environmentId} is ignored: the control plane has accounts already (use 'palisade accesskey create').";
+            return null;
+        }
+        var account = accounts.CreateAccount(RootAccountName);
+        if (environmentId is { Length: > 0 } && environmentSecret is { Length: > 0 })
+        {
+            accounts.CreateAccessKey(account.AccountId, id: environmentId, secret: environmentSecret);
+            return $"created account '{RootAccountName}' ({account.AccountId}) with the AccessKey {environmentId} from PALISADE_ROOT_ACCESS_KEY_ID";
+        }
+        var key = accounts.CreateAccessKey(account.AccountId);
+        var path = Path.Combine(Path.GetFullPath(settings.DataDirectory), "credentials");
+        WriteCredentials(path, key);
+        return $"created account '{RootAccountName}' ({account.AccountId}); its AccessKey is in {path}";
+    }
+
+    public static void WriteCredentials(string path, AccountService.NewKey key)
+    {
+        var text = new StringBuilder()
+            .Append("# Palisade AccessKey; keep this file private.\n")
+            .Append($"account_name={key.AccountName}\n")
+            .Append($"account_id={key.AccountId}\n")
+            .Append($"access_key_id={key.AccessKeyId}\n")
+            .Append($"access_key_secret={key.AccessKeySecret}\n")
+            .ToString();
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(path, options))
+            stream.Write(Encoding.UTF8.GetBytes(text));
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+}

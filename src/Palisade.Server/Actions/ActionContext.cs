@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Hosting;
+using Palisade.Server.Protocol;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+
+namespace Palisade.Server.Actions;
+
+/// <summary>Everything an action may use: its parameters, who calls, the store, the clock, the limits.</summary>
+public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options)
+{
+    /// <summary>Parameters every request may carry that are not the action's business.</summary>
+    private static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
+    {
+        "Action", "Version", "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp",
+        "Format", "SecurityToken", "SignatureType", "BearerToken", "ClientToken", "DryRun",
+        "OwnerId", "OwnerAccount", "ResourceOwnerId", "ResourceOwnerAccount",
+    };
+
+    public RpcRequest Request { get; } = request;
+
+    public Caller Caller { get; } = caller;
+
+    public long AccountId => Caller.AccountId;
+
+    public ParameterReader Parameters { get; } = new(request.Parameters);
+
+    public TimeProvider Clock { get; } = clock;
+
+    public DateTimeOffset Now => Time.Truncate(Clock.GetUtcNow());
+
+    public Limits Limits => options.Limits;
+
+    public bool DryRun => Parameters.Bool("DryRun");
+
+    /// <summary><c>RegionId</c>, required and known.</summary>
+    public Regions.Region Region()
+    {
+        var id = Parameters.Optional("RegionId") ?? throw new EcsException(EcsErrors.MissingRegionId());
+        return Regions.Find(id) ?? throw new EcsException(EcsErrors.RegionNotFound(id));
+    }
+
+    public string NewId(string prefix, Regions.Region region) => ResourceIdSyntax.NewId(prefix, region.IdCode, Random.Shared);
+
+    public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
+
+    /// <summary>
+    /// Runs a change as one transaction. With <c>DryRun=true</c> the change is made, checked and
+    /// rolled back, and the answer is <c>DryRunOperation</c>: the dry run sees every error the real
+    /// call would. With a <c>ClientToken</c> a repeated request gets the first answer and changes nothing.
+    /// </summary>
+    public EcsObject Write(Func<IStoreSession, EcsObject> work)
+    {
+        var token = Parameters.Optional("ClientToken");
+        if (token is not null && (token.Length > 64 || token.Any(c => c > 0x7E || c < 0x20)))
+            throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "at most 64 ASCII characters."));
+        var dryRun = DryRun;
+        return store.Write(action.Name, AccountId, s =>
+        {
+            if (token is not null && !dryRun)
+            {
+                var hash = RequestHash();
+                if (s.FindClientToken(AccountId, token) is { } earlier)
+                {
+                    return earlier.Action == action.Name && earlier.RequestHash == hash
+                        ? ResponseWriter.FromJson(earlier.ResponseJson)
+                        : throw new EcsException(EcsErrors.IdempotentMismatch());
+                }
+                var result = work(s);
+                s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
+                return result;
+            }
+            var outcome = work(s);
+            if (dryRun)
+                throw new EcsException(EcsErrors.DryRunPassed());
+            return outcome;
+        });
+    }
+
+    /// <summary>The business parameters, sorted, hashed: two requests with one ClientToken must agree on them.</summary>
+    private string RequestHash()
+    {
+        var text = string.Join('\n', Request.Parameters
+            .Where(p => !CommonParameters.Contains(p.Key))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{p.Key}={p.Value}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action.Name + "\n" + text)));
+    }
+}

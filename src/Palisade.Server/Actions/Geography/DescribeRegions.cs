@@ -1,0 +1,19 @@
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Geography;
+
+public sealed class DescribeRegions : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c) => new()
+    {
+        { "Regions", EcsList.Of("Region", Hosting.Regions.All.Select(r => new EcsObject
+            {
+                { "RegionId", r.RegionId },
+                { "LocalName", r.LocalName },
+                { "RegionEndpoint", $"ecs.{r.RegionId}.aliyuncs.com" },
+                { "Status", "available" },
+            })) },
+    };
+}

@@ -1,0 +1,22 @@
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Geography;
+
+public sealed class DescribeZones : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        return new EcsObject
+        {
+            { "Zones", EcsList.Of("Zone", region.Zones.Select(z => new EcsObject
+                {
+                    { "ZoneId", z },
+                    { "LocalName", $"{region.LocalName} Zone {z[^1..].ToUpperInvariant()}" },
+                    { "AvailableResourceCreation", EcsList.Of("ResourceTypes", new[] { "Instance", "VSwitch" }) },
+                })) },
+        };
+    }
+}

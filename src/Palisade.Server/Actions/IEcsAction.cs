@@ -1,0 +1,35 @@
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions;
+
+/// <summary>The API versions Palisade speaks.</summary>
+public static class ApiVersions
+{
+    public const string Ecs = "2014-05-26";
+    public const string Vpc = "2016-04-28";
+}
+
+/// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>
+public interface IEcsAction
+{
+    string Name { get; }
+
+    string Version { get; }
+
+    /// <summary>Changes state: refused to read-only keys; <c>DryRun</c> rolls it back.</summary>
+    bool Mutates { get; }
+
+    /// <summary>The response fields after <c>RequestId</c>.</summary>
+    EcsObject Execute(ActionContext context);
+}
+
+public abstract class EcsAction : IEcsAction
+{
+    public virtual string Name => GetType().Name;
+
+    public virtual string Version => ApiVersions.Ecs;
+
+    public abstract bool Mutates { get; }
+
+    public abstract EcsObject Execute(ActionContext context);
+}

@@ -1,0 +1,52 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Instances;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Instances;
+
+public sealed class DescribeInstances : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var ids = p.JsonArray("InstanceIds", 100)?.ToHashSet(StringComparer.Ordinal);
+        var group = p.Optional("SecurityGroupId");
+        var vpc = p.Optional("VpcId");
+        var vsw = p.Optional("VSwitchId");
+        var zone = p.Optional("ZoneId");
+        var status = p.Optional("Status");
+        if (status is not null && status is not ("Pending" or "Running" or "Starting" or "Stopping" or "Stopped"))
+            throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Pending, Running, Starting, Stopping or Stopped."));
+        var name = p.Optional("InstanceName");
+        var network = p.Optional("InstanceNetworkType");
+        var tags = p.Tags(keyRequired: false);
+        var paging = Paging.Read(p, 10, 100, 100);
+        return c.Read(s =>
+        {
+            var tagsByInstance = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag);
+            var all = s.ListInstances(c.AccountId, region.RegionId)
+                .Where(i => ids is null || ids.Contains(i.Id.Value))
+                .Where(i => group is null || i.SecurityGroupIds.Any(g => g.Value == group))
+                .Where(i => vpc is null || i.VpcId?.Value == vpc)
+                .Where(i => vsw is null || i.VSwitchId?.Value == vsw)
+                .Where(i => zone is null || i.ZoneId == zone)
+                .Where(i => status is null || i.Status == status)
+                .Where(i => name is null || Matches(name, i.Name))
+                .Where(i => network is null || i.NetworkType.ToWire() == network)
+                .Where(i => tagsByInstance is null || tags.All(t => tagsByInstance[i.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .ToList();
+            var response = new EcsObject();
+            paging.Describe(response, all);
+            response.Add("Instances", EcsList.Of("Instance", paging.Take(all).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)))));
+            return response;
+        });
+    }
+
+    /// <summary>InstanceName filters take <c>*</c> as a wildcard.</summary>
+    private static bool Matches(string pattern, string name) =>
+        System.Text.RegularExpressions.Regex.IsMatch(name, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*") + "$");
+}

@@ -1,0 +1,28 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Instances;
+
+/// <summary>StartInstance and StopInstance: the documented state changes, done at once.</summary>
+public abstract class ChangeInstanceState(string from, string to) : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var idText = c.Parameters.Required("InstanceId");
+        Lookups.InstanceIdOf(idText);
+        return c.Write(s =>
+        {
+            var instance = s.Instance(c, idText);
+            if (instance.Status != from)
+                throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, from));
+            s.SetInstanceStatus(instance.Id, to);
+            return [];
+        });
+    }
+}
+
+public sealed class StartInstance() : ChangeInstanceState("Stopped", "Running");
+
+public sealed class StopInstance() : ChangeInstanceState("Running", "Stopped");

@@ -1,0 +1,39 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Instances;
+
+/// <summary>Name, description, and <c>SecurityGroupIds.N</c>, which replaces the whole set of groups (ecs-api.md §3.10).</summary>
+public sealed class ModifyInstanceAttribute : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var p = c.Parameters;
+        var idText = p.Required("InstanceId");
+        Lookups.InstanceIdOf(idText);
+        var name = p.Optional("InstanceName");
+        if (name is not null && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
+            throw new EcsException(new EcsError(EcsErrorCodes.InvalidInstanceNameMalformed, 400, $"The specified InstanceName '{name}' is not valid."));
+        var description = p.Optional("Description");
+        if (description is not null && (description.Length > 256 || Texts.StartsWithUrl(description)))
+            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var groupTexts = p.List("SecurityGroupIds", c.Limits.GroupsPerInstance + 1);
+        if (groupTexts.Count != groupTexts.Distinct(StringComparer.Ordinal).Count())
+            throw new EcsException(EcsErrors.ParameterInvalid("SecurityGroupIds", "a group is given twice."));
+        return c.Write(s =>
+        {
+            var instance = s.Instance(c, idText);
+            if (name is not null || description is not null)
+                s.SetInstanceAttributes(instance.Id, name ?? instance.Name, description ?? instance.Description);
+            if (groupTexts.Count > 0)
+            {
+                var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
+                Membership.Check(s, c, instance.NetworkType, instance.VpcId, groups, instance.SecurityGroupIds);
+                s.SetMemberships(instance.Id, [.. groups.Select(g => g.Id)]);
+            }
+            return [];
+        });
+    }
+}

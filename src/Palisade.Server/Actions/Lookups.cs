@@ -1,0 +1,91 @@
+using System.Text;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions;
+
+/// <summary>Finding the caller's resources by the IDs a request names, with ECS's errors.</summary>
+public static class Lookups
+{
+    public static SecurityGroupId GroupId(string text) =>
+        SecurityGroupId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.SecurityGroupIdMalformed(text));
+
+    public static GroupRecord Group(this IStoreSession s, ActionContext c, string text)
+    {
+        var id = GroupId(text);
+        return s.FindGroup(c.AccountId, id) ?? throw new EcsException(EcsErrors.SecurityGroupNotFound(text));
+    }
+
+    public static InstanceId InstanceIdOf(string text) =>
+        InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));
+
+    public static InstanceRecord Instance(this IStoreSession s, ActionContext c, string text) =>
+        s.FindInstance(c.AccountId, InstanceIdOf(text)) ?? throw new EcsException(EcsErrors.InstanceNotFound(text));
+
+    public static VpcRecord Vpc(this IStoreSession s, ActionContext c, string text) =>
+        (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) ?? throw new EcsException(EcsErrors.VpcNotFound(text));
+
+    public static VSwitchRecord VSwitch(this IStoreSession s, ActionContext c, string text) =>
+        (VSwitchId.TryParse(text, out var id) ? s.FindVSwitch(c.AccountId, id) : null) ?? throw new EcsException(EcsErrors.VSwitchNotFound(text));
+}
+
+/// <summary>
+/// The two paging styles of ECS lists: <c>PageNumber</c>/<c>PageSize</c> (with <c>TotalCount</c>)
+/// and <c>MaxResults</c>/<c>NextToken</c> (an opaque token; no total). Not both in one request.
+/// </summary>
+public sealed record Paging(bool TokenMode, int Offset, int Size, int PageNumber)
+{
+    public static Paging Read(ParameterReader p, int defaultSize, int maxPageSize, int maxResults)
+    {
+        var tokenMode = p.Has("MaxResults") || p.Has("NextToken");
+        if (tokenMode && (p.Has("PageNumber") || p.Has("PageSize")))
+            throw new EcsException(EcsErrors.PageNumberAndNextToken());
+        if (tokenMode)
+        {
+            var size = p.Int("MaxResults", defaultSize, 1, maxResults);
+            var offset = 0;
+            if (p.Optional("NextToken") is { } token)
+                offset = DecodeToken(token);
+            return new Paging(true, offset, size, 0);
+        }
+        var page = p.Int("PageNumber", 1, 1, 1_000_000);
+        var pageSize = p.Int("PageSize", defaultSize, 1, maxPageSize);
+        return new Paging(false, (page - 1) * pageSize, pageSize, page);
+    }
+
+    public IReadOnlyList<T> Take<T>(IReadOnlyList<T> all) => [.. all.Skip(Offset).Take(Size)];
+
+    /// <summary>Adds TotalCount/PageNumber/PageSize or NextToken to a response.</summary>
+    public void Describe<T>(Responses.EcsObject response, IReadOnlyList<T> all)
+    {
+        if (TokenMode)
+        {
+            response.Add("NextToken", Offset + Size < all.Count ? EncodeToken(Offset + Size) : "");
+            response.Add("MaxResults", Size);
+        }
+        else
+        {
+            response.Add("TotalCount", all.Count);
+            response.Add("PageNumber", PageNumber);
+            response.Add("PageSize", Size);
+        }
+    }
+
+    private static string EncodeToken(int offset) => Convert.ToBase64String(Encoding.ASCII.GetBytes($"palisade:{offset}"));
+
+    private static int DecodeToken(string token)
+    {
+        try
+        {
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(token));
+            if (text.StartsWith("palisade:", StringComparison.Ordinal) && int.TryParse(text.AsSpan("palisade:".Length), out var offset) && offset >= 0)
+                return offset;
+        }
+        catch (FormatException)
+        {
+        }
+        throw new EcsException(EcsErrors.NextTokenInvalid(token));
+    }
+}

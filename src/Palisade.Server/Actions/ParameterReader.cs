@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+
+namespace Palisade.Server.Actions;
+
+/// <summary>
+/// Typed access to a request's business parameters, with ECS's errors for what is missing or
+/// malformed. Lists use ECS's shapes: <c>Name.N</c>, <c>Name.N.Field</c> (N from 1) and
+/// JSON-array strings (ecs-api.md §1.6).
+/// </summary>
+public sealed class ParameterReader(IReadOnlyDictionary<string, string> parameters)
+{
+    public IReadOnlyDictionary<string, string> All => parameters;
+
+    /// <summary>The value, or null when absent or empty (ECS treats an empty parameter as not given).</summary>
+    public string? Optional(string name) => parameters.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+
+    public bool Has(string name) => Optional(name) is not null;
+
+    public string Required(string name) => Optional(name) ?? throw new EcsException(EcsErrors.Missing(name));
+
+    public bool Bool(string name, bool fallback = false) => Optional(name) switch
+    {
+        null => fallback,
+        var v when v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+        var v when v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+        var v => throw new EcsException(EcsErrors.ParameterInvalid(name, $"'{v}' is not true or false.")),
+    };
+
+    public int Int(string name, int fallback, int min, int max, Func<string, EcsError>? error = null)
+    {
+        if (Optional(name) is not { } text)
+            return fallback;
+        if (text.Length > 10 || !int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw new EcsException(error?.Invoke(text) ?? EcsErrors.ParameterInvalid(name, $"'{text}' is not an integer from {min} to {max}."));
+        return value;
+    }
+
+    /// <summary>
+    /// <c>Name.1</c>, <c>Name.2</c>, … in index order. Indexes must be 1..<paramref name="max"/>;
+    /// gaps are allowed (SDKs never make them, but a hand-made request may).
+    /// </summary>
+    public IReadOnlyList<string> List(string name, int max)
+    {
+        var items = new SortedDictionary<int, string>();
+        var prefix = name + ".";
+        foreach (var (key, value) in parameters)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            var index = ParseIndex(name, key[prefix.Length..], max);
+            if (value.Length > 0)
+                items[index] = value;
+        }
+        return [.. items.Values];
+    }
+
+    /// <summary><c>Name.N.Field</c> groups, in index order, each as its fields.</summary>
+    public IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> Objects(string name, int max)
+    {
+        var items = new SortedDictionary<int, Dictionary<string, string>>();
+        var prefix = name + ".";
+        foreach (var (key, value) in parameters)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            var rest = key[prefix.Length..];
+            var dot = rest.IndexOf('.');
+            if (dot <= 0)
+                throw new EcsException(EcsErrors.ParameterInvalid(key, $"expected {name}.N.Field."));
+            var index = ParseIndex(name, rest[..dot], max);
+            if (!items.TryGetValue(index, out var fields))
+                items[index] = fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            fields[rest[(dot + 1)..]] = value;
+        }
+        return [.. items.Select(kv => (kv.Key, (IReadOnlyDictionary<string, string>)kv.Value))];
+    }
+
+    private static int ParseIndex(string name, string text, int max)
+    {
+        if (text.Length is 0 or > 4 || !text.All(char.IsAsciiDigit) || text[0] == '0')
+            throw new EcsException(EcsErrors.ParameterInvalid($"{name}.{text}", $"the index of {name}.N must be from 1 to {max}."));
+        var index = int.Parse(text, CultureInfo.InvariantCulture);
+        if (index > max)
+            throw new EcsException(EcsErrors.ParameterInvalid($"{name}.{text}", $"the index of {name}.N must be from 1 to {max}."));
+        return index;
+    }
+
+    /// <summary>A JSON-array string such as <c>["sg-a","sg-b"]</c> (DescribeSecurityGroups.SecurityGroupIds).</summary>
+    public IReadOnlyList<string>? JsonArray(string name, int max)
+    {
+        if (Optional(name) is not { } text)
+            return null;
+        List<string>? items = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            if (doc.RootElement.ValueKind == JsonValueKind.Array && doc.RootElement.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+                items = [.. doc.RootElement.EnumerateArray().Select(e => e.GetString()!)];
+        }
+        catch (JsonException)
+        {
+        }
+        if (items is null)
+            throw new EcsException(EcsErrors.ParameterInvalid(name, "expected a JSON array of strings, such as [\"id-1\",\"id-2\"]."));
+        if (items.Count > max)
+            throw new EcsException(EcsErrors.ParameterInvalid(name, $"at most {max} items."));
+        return items;
+    }
+
+    /// <summary><c>Tag.N.Key</c>/<c>Tag.N.Value</c> pairs, validated as ECS validates tags.</summary>
+    public IReadOnlyList<Tag> Tags(string name = "Tag", int max = 20, bool keyRequired = true)
+    {
+        var tags = new List<Tag>();
+        foreach (var (index, fields) in Objects(name, max))
+        {
+            var key = fields.GetValueOrDefault("Key") ?? "";
+            var value = fields.GetValueOrDefault("Value") ?? "";
+            if (key.Length == 0)
+            {
+                if (keyRequired || value.Length > 0)
+                    throw new EcsException(value.Length > 0 ? EcsErrors.TagValueWithoutKey(index) : EcsErrors.TagKeyMalformed(key));
+                continue;
+            }
+            TagRules.Check(key, value);
+            if (tags.Any(t => t.Key.Equals(key, StringComparison.OrdinalIgnoreCase)))
+                throw new EcsException(EcsErrors.TagKeyDuplicated(key));
+            tags.Add(new Tag(key, value));
+        }
+        return tags;
+    }
+}
+
+/// <summary>ECS's tag rules (ecs-api.md §3.1, §3.12).</summary>
+public static class TagRules
+{
+    public static void Check(string key, string value)
+    {
+        if (key.Length is 0 or > 128 || key.StartsWith("aliyun", StringComparison.OrdinalIgnoreCase) || key.StartsWith("acs:", StringComparison.OrdinalIgnoreCase) || Texts.HasUrl(key) || Texts.HasControl(key))
+            throw new EcsException(EcsErrors.TagKeyMalformed(key));
+        if (value.Length > 128 || Texts.HasUrl(value) || Texts.HasControl(value))
+            throw new EcsException(EcsErrors.TagValueMalformed(value));
+    }
+}
+
+/// <summary>Checks shared by names and descriptions.</summary>
+public static class Texts
+{
+    public static bool HasUrl(string s) => s.Contains("http://", StringComparison.OrdinalIgnoreCase) || s.Contains("https://", StringComparison.OrdinalIgnoreCase);
+
+    public static bool StartsWithUrl(string s) => s.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    public static bool HasControl(string s) => s.Any(char.IsControl);
+
+    /// <summary>ECS names: 2..128 characters, a letter (or CJK) first, then letters, digits, ':', '_', '.', '-'.</summary>
+    public static bool IsName(string s, int min = 2, int max = 128) =>
+        s.Length >= min && s.Length <= max && (char.IsLetter(s[0])) && !StartsWithUrl(s)
+        && s.All(c => char.IsLetterOrDigit(c) || c is ':' or '_' or '.' or '-');
+
+    public static bool IsDescription(string s, int min = 2, int max = 256) =>
+        s.Length >= min && s.Length <= max && !StartsWithUrl(s) && !s.Any(c => char.IsControl(c) && c is not ('\n' or '\t'));
+}

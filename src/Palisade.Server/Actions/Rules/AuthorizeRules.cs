@@ -1,0 +1,81 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Rules;
+
+/// <summary>
+/// AuthorizeSecurityGroup and AuthorizeSecurityGroupEgress: all permissions of the request are
+/// checked, then added in one transaction, or none is. A rule the group already holds is a
+/// successful no-op (ARCHITECTURE.md semantics 6).
+/// </summary>
+public abstract class AuthorizeRules(Direction direction) : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall);
+        return c.Write(s =>
+        {
+            var group = s.Group(c, idText);
+            var rules = new List<(int Index, SecurityGroupRule Rule)>();
+            foreach (var (index, fields) in permissions)
+            {
+                var id = SecurityGroupRuleId.Parse(c.NewId(SecurityGroupRuleId.Prefix, region));
+                var rule = RuleRequests.Parse(direction, fields, group, id, c.Now);
+                RuleRequests.CheckReferences(s, c, group, rule);
+                if (rules.FirstOrDefault(r => r.Rule.Identity == rule.Identity) is { Rule: not null } twin)
+                    throw new EcsException(EcsErrors.DuplicatePermissions(twin.Index, index));
+                rules.Add((index, rule));
+            }
+
+            var existing = s.ListRules(group.Id);
+            var identities = existing.Select(r => r.Identity).ToHashSet();
+            var fresh = rules.Select(r => r.Rule).Where(r => !identities.Contains(r.Identity)).ToList();
+            if (fresh.Count == 0)
+                return [];
+            CheckLimits(s, c, group, existing, fresh);
+            foreach (var rule in fresh)
+                s.InsertRule(group.Id, rule);
+            return [];
+        });
+    }
+
+    private static void CheckLimits(IStoreSession s, ActionContext c, GroupRecord group, IReadOnlyList<SecurityGroupRule> existing, List<SecurityGroupRule> fresh)
+    {
+        var limits = c.Limits;
+        if (existing.Count + fresh.Count > limits.RulesPerGroup)
+            throw new EcsException(EcsErrors.RuleLimit(limits.RulesPerGroup));
+        if (group.Type == SecurityGroupType.Normal)
+        {
+            var groupRules = existing.Concat(fresh).Count(r => r.Peer is RulePeer.Group);
+            if (groupRules > limits.GroupReferenceRulesPerGroup)
+                throw new EcsException(EcsErrors.GroupRuleLimit(limits.GroupReferenceRulesPerGroup));
+        }
+        // Every NIC in the group must stay under the rules-per-NIC limit over all its groups.
+        var counts = new Dictionary<SecurityGroupId, int>();
+        foreach (var member in s.MembersOf(group.Id))
+        {
+            var instance = s.FindInstance(c.AccountId, member);
+            if (instance is null)
+                continue;
+            var total = fresh.Count + instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.CountRules(g));
+            if (total > limits.RulesPerNic)
+                throw new EcsException(EcsErrors.NicRuleLimit(total, limits.RulesPerNic));
+        }
+    }
+}
+
+public sealed class AuthorizeSecurityGroup() : AuthorizeRules(Direction.Ingress);
+
+public sealed class AuthorizeSecurityGroupEgress() : AuthorizeRules(Direction.Egress);

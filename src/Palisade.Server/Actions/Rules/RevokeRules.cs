@@ -1,0 +1,58 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Rules;
+
+/// <summary>
+/// RevokeSecurityGroup and RevokeSecurityGroupEgress, by rule ID (an unknown ID fails the call) or
+/// by attributes (no match succeeds and changes nothing, ARCHITECTURE.md semantics 8).
+/// </summary>
+public abstract class RevokeRules(Direction direction) : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var ruleIds = p.List("SecurityGroupRuleId", c.Limits.PermissionsPerCall);
+        var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall, allowNone: ruleIds.Count > 0);
+        if (ruleIds.Count > 0 && permissions.Count > 0)
+            throw new EcsException(EcsErrors.RevokeNeedsOneForm());
+        var ingress = direction == Direction.Ingress;
+        return c.Write(s =>
+        {
+            var group = s.Group(c, idText);
+            var rules = s.ListRules(group.Id).Where(r => r.Direction == direction).ToList();
+            if (ruleIds.Count > 0)
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var text in ruleIds)
+                {
+                    if (!seen.Add(text))
+                        throw new EcsException(EcsErrors.RuleIdRepeated(text));
+                    if (!SecurityGroupRuleId.TryParse(text, out var id) || rules.All(r => r.Id != id))
+                        throw new EcsException(EcsErrors.RuleIdUnknown(ingress, text));
+                    s.DeleteRule(group.Id, id);
+                }
+                return [];
+            }
+            var placeholder = SecurityGroupRuleId.Parse(SecurityGroupRuleId.Prefix + "request");
+            foreach (var (_, fields) in permissions)
+            {
+                var wanted = RuleRequests.Parse(direction, fields, group, placeholder, c.Now).Identity;
+                foreach (var match in rules.Where(r => r.Identity == wanted))
+                    s.DeleteRule(group.Id, match.Id);
+            }
+            return [];
+        });
+    }
+}
+
+public sealed class RevokeSecurityGroup() : RevokeRules(Direction.Ingress);
+
+public sealed class RevokeSecurityGroupEgress() : RevokeRules(Direction.Egress);

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Palisade.Domain.Ecs;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Rules;
+
+/// <summary>
+/// The rule fields of Authorize, Revoke and Modify requests: <c>Permissions.N.*</c> or the
+/// deprecated top-level single-rule form (ecs-api.md §3.7–§3.9), never both.
+/// </summary>
+public static class RuleRequests
+{
+    public static readonly string[] FieldNames =
+    [
+        "IpProtocol", "PortRange", "SourcePortRange", "Policy", "Priority", "NicType",
+        "SourceCidrIp", "Ipv6SourceCidrIp", "SourceGroupId", "SourceGroupOwnerAccount", "SourceGroupOwnerId", "SourcePrefixListId",
+        "DestCidrIp", "Ipv6DestCidrIp", "DestGroupId", "DestGroupOwnerAccount", "DestGroupOwnerId", "DestPrefixListId",
+        "PortRangeListId", "Description",
+    ];
+
+    /// <summary>The permissions of the request, numbered as the client numbered them (1 for the top-level form).</summary>
+    public static IReadOnlyList<(int Index, PermissionFields Fields)> Permissions(ParameterReader p, int max, bool allowNone = false)
+    {
+        var listed = p.Objects("Permissions", max);
+        var topLevel = FieldNames.Where(p.Has).ToList();
+        if (listed.Count > 0 && topLevel.Count > 0)
+            throw new EcsException(EcsErrors.PermissionsMixed());
+        if (listed.Count > 0)
+        {
+            foreach (var (_, fields) in listed)
+            {
+                // pop-core keeps the caller's casing inside list items; ECS names are PascalCase.
+                var unknown = fields.Keys.FirstOrDefault(k => !FieldNames.Contains(k, StringComparer.Ordinal));
+                if (unknown is not null && FieldNames.FirstOrDefault(f => f.Equals(unknown, StringComparison.OrdinalIgnoreCase)) is { } meant)
+                    throw new EcsException(EcsErrors.ParameterInvalid($"Permissions.N.{unknown}", $"parameter names are case-sensitive; did you mean {meant}?"));
+            }
+            return [.. listed.Select(l => (l.Index, Fields(l.Fields)))];
+        }
+        if (topLevel.Count == 0 && allowNone)
+            return [];
+        return [(1, Fields(p.All))];
+    }
+
+    public static PermissionFields Fields(IReadOnlyDictionary<string, string> f)
+    {
+        string? Get(string name) => f.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+        return new PermissionFields
+        {
+            IpProtocol = Get("IpProtocol"),
+            PortRange = Get("PortRange"),
+            SourcePortRange = Get("SourcePortRange"),
+            Policy = Get("Policy"),
+            Priority = Get("Priority"),
+            NicType = Get("NicType"),
+            SourceCidrIp = Get("SourceCidrIp"),
+            Ipv6SourceCidrIp = Get("Ipv6SourceCidrIp"),
+            SourceGroupId = Get("SourceGroupId"),
+            SourceGroupOwnerAccount = Get("SourceGroupOwnerAccount"),
+            SourceGroupOwnerId = Get("SourceGroupOwnerId"),
+            SourcePrefixListId = Get("SourcePrefixListId"),
+            DestCidrIp = Get("DestCidrIp"),
+            Ipv6DestCidrIp = Get("Ipv6DestCidrIp"),
+            DestGroupId = Get("DestGroupId"),
+            DestGroupOwnerAccount = Get("DestGroupOwnerAccount"),
+            DestGroupOwnerId = Get("DestGroupOwnerId"),
+            DestPrefixListId = Get("DestPrefixListId"),
+            PortRangeListId = Get("PortRangeListId"),
+            Description = Get("Description"),
+        };
+    }
+
+    /// <summary>A stored rule as the request fields that would create it (the base of a Modify).</summary>
+    public static PermissionFields ToFields(SecurityGroupRule r)
+    {
+        var ingress = r.Direction == Direction.Ingress;
+        var f = new PermissionFields
+        {
+            IpProtocol = r.Protocol.ToWire(),
+            PortRange = r.PortRangeListId is null ? r.Ports.ToString() : null,
+            PortRangeListId = r.PortRangeListId?.Value,
+            SourcePortRange = r.SourcePorts?.ToString(),
+            Policy = r.Policy.ToWire(),
+            Priority = r.Priority.Value.ToString(CultureInfo.InvariantCulture),
+            NicType = r.NicType.ToWire(),
+            Description = r.Description.Length > 0 ? r.Description : null,
+        };
+        f = r.Peer switch
+        {
+            RulePeer.CidrBlock { Cidr: var c } when ingress => c.IsV6 ? f with { Ipv6SourceCidrIp = c.ToString() } : f with { SourceCidrIp = c.ToString() },
+            RulePeer.CidrBlock { Cidr: var c } => c.IsV6 ? f with { Ipv6DestCidrIp = c.ToString() } : f with { DestCidrIp = c.ToString() },
+            RulePeer.Group g when ingress => f with { SourceGroupId = g.GroupId.Value, SourceGroupOwnerAccount = g.OwnerAccount, SourceGroupOwnerId = g.OwnerId?.ToString(CultureInfo.InvariantCulture) },
+            RulePeer.Group g => f with { DestGroupId = g.GroupId.Value, DestGroupOwnerAccount = g.OwnerAccount, DestGroupOwnerId = g.OwnerId?.ToString(CultureInfo.InvariantCulture) },
+            RulePeer.PrefixList pl when ingress => f with { SourcePrefixListId = pl.PrefixListId.Value },
+            RulePeer.PrefixList pl => f with { DestPrefixListId = pl.PrefixListId.Value },
+            _ => f,
+        };
+        if (r.LocalCidr is { } local)
+        {
+            f = ingress
+                ? local.IsV6 ? f with { Ipv6DestCidrIp = local.ToString() } : f with { DestCidrIp = local.ToString() }
+                : local.IsV6 ? f with { Ipv6SourceCidrIp = local.ToString() } : f with { SourceCidrIp = local.ToString() };
+        }
+        return f;
+    }
+
+    public static RuleContext ContextOf(GroupRecord group) =>
+        // Prefix lists are not stored by this control plane yet: every prefix-list ID is unknown.
+        new(group.IsClassic, group.Type, _ => null);
+
+    public static SecurityGroupRule Parse(Direction direction, PermissionFields fields, GroupRecord group, SecurityGroupRuleId id, DateTimeOffset now) =>
+        PermissionParser.Parse(direction, fields, ContextOf(group), id, now).OrThrow();
+
+    /// <summary>The references a rule makes must exist and be allowed for this group (ecs-api.md §3.7).</summary>
+    public static void CheckReferences(IStoreSession s, ActionContext c, GroupRecord group, SecurityGroupRule rule)
+    {
+        var ingress = rule.Direction == Direction.Ingress;
+        switch (rule.Peer)
+        {
+            case RulePeer.Group g:
+                if (g.GroupId == group.Id)
+                    throw new EcsException(EcsErrors.SelfReference(ingress));
+                var crossAccount = g.OwnerId is not null || g.OwnerAccount is not null;
+                var peer = crossAccount ? s.FindGroupAnyAccount(g.GroupId) : s.FindGroup(c.AccountId, g.GroupId);
+                if (peer is null || (crossAccount && !OwnedAs(s, peer, g)))
+                    throw new EcsException(EcsErrors.PeerGroupNotFound(ingress, g.GroupId.Value));
+                if (peer.IsClassic != group.IsClassic)
+                    throw new EcsException(EcsErrors.PeerGroupOtherNetworkType());
+                if (!group.IsClassic && peer.AccountId == group.AccountId && peer.VpcId != group.VpcId)
+                    throw new EcsException(EcsErrors.PeerGroupOtherVpc(ingress));
+                break;
+            case RulePeer.PrefixList p:
+                throw new EcsException(EcsErrors.PrefixListNotFound(p.PrefixListId.Value));
+        }
+        if (rule.PortRangeListId is { } list)
+            throw new EcsException(EcsErrors.PortRangeListNotFound(list.Value));
+    }
+
+    private static bool OwnedAs(IStoreSession s, GroupRecord peer, RulePeer.Group g)
+    {
+        if (g.OwnerId is { } ownerId && ownerId != peer.AccountId)
+            return false;
+        if (g.OwnerAccount is { } ownerAccount && ownerAccount != peer.AccountId.ToString(CultureInfo.InvariantCulture)
+            && s.FindAccount(peer.AccountId)?.Name != ownerAccount)
+            return false;
+        return true;
+    }
+}

@@ -1,0 +1,47 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class CreateSecurityGroup : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var name = GroupViews.Name(p.Optional("SecurityGroupName"));
+        var description = GroupViews.Description(p.Optional("Description"));
+        var type = SecurityGroupType.Normal;
+        if (p.Optional("SecurityGroupType") is { } typeText && !SecurityGroupTypes.TryParse(typeText, out type))
+            throw new EcsException(EcsErrors.GroupTypeInvalid(typeText));
+        var vpcText = p.Optional("VpcId");
+        if (type == SecurityGroupType.Enterprise && vpcText is null)
+            throw new EcsException(EcsErrors.EnterpriseNeedsVpc());
+        var tags = p.Tags(max: c.Limits.TagsPerResource);
+        return c.Write(s =>
+        {
+            VpcId? vpcId = null;
+            if (vpcText is not null)
+            {
+                var vpc = s.Vpc(c, vpcText);
+                if (vpc.RegionId != region.RegionId)
+                    throw new EcsException(EcsErrors.VpcNotFound(vpcText));
+                vpcId = vpc.Id;
+            }
+            if (s.CountGroups(c.AccountId, region.RegionId) >= c.Limits.GroupsPerRegion)
+                throw new EcsException(EcsErrors.GroupQuotaExceeded(c.Limits.GroupsPerRegion));
+            var id = SecurityGroupId.Parse(c.NewId(SecurityGroupId.Prefix, region));
+            // API-created groups have no rules; basic groups let members in by default (ecs-api.md §2.2).
+            var inner = type == SecurityGroupType.Enterprise ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept;
+            s.InsertGroup(new GroupRecord(id, c.AccountId, region.RegionId, vpcId, name, description, type, inner, c.Now));
+            foreach (var tag in tags)
+                s.SetTag(c.AccountId, TaggedResourceTypes.SecurityGroup, id.Value, tag);
+            return new EcsObject { { "SecurityGroupId", id.Value } };
+        });
+    }
+}

@@ -1,0 +1,28 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class DeleteSecurityGroup : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var idText = c.Parameters.Required("SecurityGroupId");
+        var id = Lookups.GroupId(idText);
+        return c.Write(s =>
+        {
+            // The current DeleteSecurityGroup page documents its own not-found code (ecs-api.md §3.2).
+            var group = s.FindGroup(c.AccountId, id) ?? throw new EcsException(EcsErrors.GroupNotFoundOnDelete(idText));
+            if (s.CountMembers(group.Id) > 0)
+                throw new EcsException(EcsErrors.GroupHasMembers());
+            var referencing = s.GroupsReferencing(group.Id);
+            if (referencing.Count > 0)
+                throw new EcsException(EcsErrors.GroupIsReferenced(referencing[0].Group.Value));
+            s.DeleteGroup(group.Id);
+            return [];
+        });
+    }
+}

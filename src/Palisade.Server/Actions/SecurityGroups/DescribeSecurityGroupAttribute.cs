@@ -1,0 +1,68 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Networking;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class DescribeSecurityGroupAttribute : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var direction = p.Optional("Direction") ?? "all";
+        if (direction is not ("all" or "ingress" or "egress"))
+            throw new EcsException(EcsErrors.ParameterInvalid("Direction", $"'{direction}' is not ingress, egress or all."));
+        NicType? nicType = null;
+        if (p.Optional("NicType") is { } nicText)
+            nicType = NicTypes.TryParse(nicText, out var n) ? n : throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
+        if (p.Optional("Attribute") is { } attribute && attribute != "snapshotPolicyIds")
+            throw new EcsException(new EcsError("InvalidParameter.AttributeNotSupported", 400, $"The specified Attribute '{attribute}' is not supported."));
+        var tokenMode = p.Has("MaxResults") || p.Has("NextToken");
+        var paging = tokenMode ? Paging.Read(p, 500, 1000, 1000) : null;
+        if (paging is not null && p.Has("MaxResults"))
+            p.Int("MaxResults", 500, 10, 1000);
+        return c.Read(s =>
+        {
+            var group = s.Group(c, idText);
+            if (group.RegionId != region.RegionId)
+                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
+            // A classic group shows one NIC type per call, internet unless asked (ecs-api.md §3.4).
+            var shownNic = group.IsClassic ? nicType ?? NicType.Internet : (NicType?)null;
+            var rules = s.ListRules(group.Id)
+                .Where(r => direction == "all" || r.Direction.ToWire() == direction)
+                .Where(r => shownNic is null || r.NicType == shownNic)
+                .ToList();
+            var names = new Dictionary<Domain.Identifiers.SecurityGroupId, string>();
+            string NameOf(Domain.Identifiers.SecurityGroupId id)
+            {
+                if (!names.TryGetValue(id, out var name))
+                    names[id] = name = s.FindGroup(c.AccountId, id)?.Name ?? "";
+                return name;
+            }
+            var response = new EcsObject
+            {
+                { "RegionId", group.RegionId },
+                { "SecurityGroupId", group.Id.Value },
+                { "SecurityGroupName", group.Name },
+                { "Description", group.Description },
+                { "VpcId", group.VpcId?.Value ?? "" },
+                { "InnerAccessPolicy", group.InnerAccessPolicy.ToWire() },
+            };
+            var shown = paging is null ? rules : paging.Take(rules);
+            if (paging is not null)
+            {
+                var page = new EcsObject();
+                paging.Describe(page, rules);
+                response.Add("NextToken", page["NextToken"]);
+            }
+            response.Add("Permissions", EcsList.Of("Permission", shown.Select(r => Views.Permission(r, NameOf))));
+            return response;
+        });
+    }
+}

@@ -1,0 +1,33 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class DescribeSecurityGroupReferences : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var ids = c.Parameters.List("SecurityGroupId", 10);
+        if (ids.Count == 0)
+            throw new EcsException(EcsErrors.SecurityGroupIdMalformed("SecurityGroupId.N is essential and size should less than 10"));
+        return c.Read(s => new EcsObject
+        {
+            { "SecurityGroupReferences", EcsList.Of("SecurityGroupReference", ids.Select(idText =>
+                {
+                    var group = s.Group(c, idText);
+                    return new EcsObject
+                    {
+                        { "SecurityGroupId", group.Id.Value },
+                        { "ReferencingSecurityGroups", EcsList.Of("ReferencingSecurityGroup", s.GroupsReferencing(group.Id).Take(100).Select(r => new EcsObject
+                            {
+                                { "SecurityGroupId", r.Group.Value },
+                                { "AliUid", r.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                            })) },
+                    };
+                })) },
+        });
+    }
+}

@@ -1,0 +1,49 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class DescribeSecurityGroups : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var ids = p.JsonArray("SecurityGroupIds", 100)?.ToHashSet(StringComparer.Ordinal);
+        var single = p.Optional("SecurityGroupId");
+        if (single is not null)
+            Lookups.GroupId(single);
+        var vpc = p.Optional("VpcId");
+        var name = p.Optional("SecurityGroupName");
+        var fuzzy = p.Bool("FuzzyQuery");
+        SecurityGroupType? type = null;
+        if (p.Optional("SecurityGroupType") is { } typeText)
+            type = SecurityGroupTypes.TryParse(typeText, out var t) ? t : throw new EcsException(EcsErrors.GroupTypeFilterInvalid(typeText));
+        var network = p.Optional("NetworkType");
+        if (network is not null && network is not ("vpc" or "classic"))
+            throw new EcsException(EcsErrors.ParameterInvalid("NetworkType", $"'{network}' is not vpc or classic."));
+        var tags = p.Tags(keyRequired: false);
+        var paging = Paging.Read(p, 10, 50, 100);
+        return c.Read(s =>
+        {
+            var tagsByGroup = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag);
+            var all = s.ListGroups(c.AccountId, region.RegionId)
+                .Where(g => ids is null || ids.Contains(g.Id.Value))
+                .Where(g => single is null || g.Id.Value == single)
+                .Where(g => vpc is null || g.VpcId?.Value == vpc)
+                .Where(g => name is null || (fuzzy ? g.Name.Contains(name, StringComparison.Ordinal) : g.Name == name))
+                .Where(g => type is null || g.Type == type)
+                .Where(g => network is null || (network == "classic") == g.IsClassic)
+                .Where(g => tagsByGroup is null || tags.All(t => tagsByGroup[g.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .ToList();
+            var response = new EcsObject { { "RegionId", region.RegionId } };
+            paging.Describe(response, all);
+            response.Add("SecurityGroups", EcsList.Of("SecurityGroup", paging.Take(all).Select(g => GroupViews.Item(s, g))));
+            return response;
+        });
+    }
+}

@@ -1,0 +1,47 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+/// <summary>Validation of group names and descriptions, and the DescribeSecurityGroups item.</summary>
+public static class GroupViews
+{
+    public static string Name(string? text)
+    {
+        if (text is null)
+            return "";
+        return Texts.IsName(text) ? text : throw new EcsException(EcsErrors.GroupNameMalformed(text));
+    }
+
+    public static string Description(string? text)
+    {
+        if (text is null)
+            return "";
+        return Texts.IsDescription(text) ? text : throw new EcsException(EcsErrors.GroupDescriptionMalformed(text));
+    }
+
+    public static EcsObject Item(IStoreSession s, GroupRecord g)
+    {
+        var rules = s.ListRules(g.Id);
+        var members = s.CountMembers(g.Id);
+        return new EcsObject
+        {
+            { "SecurityGroupId", g.Id.Value },
+            { "SecurityGroupName", g.Name },
+            { "Description", g.Description },
+            { "VpcId", g.VpcId?.Value ?? "" },
+            { "SecurityGroupType", g.Type.ToWire() },
+            { "CreationTime", Time.Format(g.CreatedAt) },
+            { "ResourceGroupId", "" },
+            { "ServiceManaged", false },
+            { "RuleCount", rules.Count },
+            { "GroupToGroupRuleCount", rules.Count(r => r.Peer is Domain.Rules.RulePeer.Group) },
+            { "EcsCount", members },
+            { "AvailableInstanceAmount", Math.Max(0, (g.Type == SecurityGroupType.Enterprise ? 65536 : g.IsClassic ? 1000 : 6000) - members) },
+            { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)) },
+        };
+    }
+}

@@ -1,0 +1,29 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Groups;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.SecurityGroups;
+
+public sealed class ModifySecurityGroupPolicy : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var policyText = p.Required("InnerAccessPolicy");
+        if (!InnerAccessPolicies.TryParse(policyText, out var policy))
+            throw new EcsException(EcsErrors.PolicyMalformed(policyText));
+        return c.Write(s =>
+        {
+            var group = s.Group(c, idText);
+            if (group.Type == SecurityGroupType.Enterprise)
+                throw new EcsException(EcsErrors.InnerAccessOfEnterprise());
+            s.UpdateGroup(group with { InnerAccessPolicy = policy });
+            return [];
+        });
+    }
+}

@@ -1,0 +1,43 @@
+using Palisade.Domain.Errors;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Tags;
+
+/// <summary>The resources the ECS tag actions reach, and their checks (ecs-api.md §3.12).</summary>
+public static class TagTargets
+{
+    public static string ResourceType(ParameterReader p)
+    {
+        var type = p.Optional("ResourceType") ?? throw new EcsException(EcsErrors.ResourceTypeMissing());
+        return type.ToLowerInvariant() switch
+        {
+            TaggedResourceTypes.SecurityGroup => TaggedResourceTypes.SecurityGroup,
+            TaggedResourceTypes.Instance => TaggedResourceTypes.Instance,
+            _ => throw new EcsException(EcsErrors.ResourceTypeNotFound(type)),
+        };
+    }
+
+    public static IReadOnlyList<string> ResourceIds(ParameterReader p, bool required)
+    {
+        var ids = p.List("ResourceId", 1000);
+        if (ids.Count > 50)
+            throw new EcsException(EcsErrors.TooManyResourceIds(50));
+        if (required && ids.Count == 0)
+            throw new EcsException(EcsErrors.ResourceIdsMissing());
+        return [.. ids.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The resource must be the caller's; another account's looks exactly like a missing one.</summary>
+    public static void MustExist(IStoreSession s, ActionContext c, string type, string id)
+    {
+        var exists = type switch
+        {
+            TaggedResourceTypes.SecurityGroup => Domain.Identifiers.SecurityGroupId.TryParse(id, out var g) && s.FindGroup(c.AccountId, g) is not null,
+            TaggedResourceTypes.Instance => Domain.Identifiers.InstanceId.TryParse(id, out var i) && s.FindInstance(c.AccountId, i) is not null,
+            _ => false,
+        };
+        if (!exists)
+            throw new EcsException(EcsErrors.ResourceNotFound(id));
+    }
+}

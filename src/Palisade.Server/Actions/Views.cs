@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions;
+
+/// <summary>How resources appear in responses: every field ECS returns, empty strings when unset (ecs-api.md §1.7).</summary>
+public static class Views
+{
+    public static EcsObject Permission(SecurityGroupRule r, Func<Domain.Identifiers.SecurityGroupId, string>? groupName = null)
+    {
+        var ingress = r.Direction == Direction.Ingress;
+        string sourceCidr = "", sourceV6 = "", sourceGroup = "", sourceOwner = "", sourcePl = "";
+        string destCidr = "", destV6 = "", destGroup = "", destOwner = "", destPl = "";
+        string sourceGroupName = "", destGroupName = "";
+        switch (r.Peer)
+        {
+            case RulePeer.CidrBlock c when ingress:
+                (c.Cidr.IsV6 ? ref sourceV6 : ref sourceCidr) = c.Cidr.ToString();
+                break;
+            case RulePeer.CidrBlock c:
+                (c.Cidr.IsV6 ? ref destV6 : ref destCidr) = c.Cidr.ToString();
+                break;
+            case RulePeer.Group g when ingress:
+                sourceGroup = g.GroupId.Value;
+                sourceOwner = Owner(g);
+                sourceGroupName = groupName?.Invoke(g.GroupId) ?? "";
+                break;
+            case RulePeer.Group g:
+                destGroup = g.GroupId.Value;
+                destOwner = Owner(g);
+                destGroupName = groupName?.Invoke(g.GroupId) ?? "";
+                break;
+            case RulePeer.PrefixList p when ingress:
+                sourcePl = p.PrefixListId.Value;
+                break;
+            case RulePeer.PrefixList p:
+                destPl = p.PrefixListId.Value;
+                break;
+        }
+        if (r.LocalCidr is { } local)
+        {
+            if (ingress)
+                (local.IsV6 ? ref destV6 : ref destCidr) = local.ToString();
+            else
+                (local.IsV6 ? ref sourceV6 : ref sourceCidr) = local.ToString();
+        }
+        return new EcsObject
+        {
+            { "SecurityGroupRuleId", r.Id.Value },
+            { "Direction", r.Direction.ToWire() },
+            { "IpProtocol", r.Protocol.ToWire() },
+            { "PortRange", r.PortRangeListId is null ? r.Ports.ToString() : "" },
+            { "SourcePortRange", r.SourcePorts?.ToString() ?? "" },
+            { "Policy", r.Policy.ToWire() },
+            { "Priority", r.Priority.Value },
+            { "NicType", r.NicType.ToWire() },
+            { "SourceCidrIp", sourceCidr },
+            { "Ipv6SourceCidrIp", sourceV6 },
+            { "SourceGroupId", sourceGroup },
+            { "SourceGroupName", sourceGroupName },
+            { "SourceGroupOwnerAccount", sourceOwner },
+            { "SourcePrefixListId", sourcePl },
+            { "SourcePrefixListName", "" },
+            { "DestCidrIp", destCidr },
+            { "Ipv6DestCidrIp", destV6 },
+            { "DestGroupId", destGroup },
+            { "DestGroupName", destGroupName },
+            { "DestGroupOwnerAccount", destOwner },
+            { "DestPrefixListId", destPl },
+            { "DestPrefixListName", "" },
+            { "PortRangeListId", r.PortRangeListId?.Value ?? "" },
+            { "PortRangeListName", "" },
+            { "Description", r.Description },
+            { "CreateTime", Time.Format(r.CreateTime) },
+        };
+    }
+
+    private static string Owner(RulePeer.Group g) =>
+        g.OwnerId?.ToString(CultureInfo.InvariantCulture) ?? g.OwnerAccount ?? "";
+
+    public static EcsList Tags(IEnumerable<Tag> tags) =>
+        EcsList.Of("Tag", tags.Select(t => new EcsObject { { "TagKey", t.Key }, { "TagValue", t.Value } }));
+
+    /// <summary>The VPC API writes tags as Key/Value, not TagKey/TagValue (ecs-api.md §3.14).</summary>
+    public static EcsList VpcTags(IEnumerable<Tag> tags) =>
+        EcsList.Of("Tag", tags.Select(t => new EcsObject { { "Key", t.Key }, { "Value", t.Value } }));
+
+    public static EcsObject Instance(InstanceRecord i, IReadOnlyList<Tag> tags)
+    {
+        var isVpc = i.NetworkType == NetworkType.Vpc;
+        var eni = "eni-" + i.Id.Value[2..];
+        var primary = i.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
+        var privateV4 = i.PrivateAddresses.Where(a => !a.IsV6).Select(a => a.ToString()).ToList();
+        return new EcsObject
+        {
+            { "InstanceId", i.Id.Value },
+            { "InstanceName", i.Name },
+            { "Description", i.Description },
+            { "HostName", i.Name },
+            { "RegionId", i.RegionId },
+            { "ZoneId", i.ZoneId },
+            { "Status", i.Status },
+            { "InstanceType", i.InstanceType },
+            { "ImageId", i.ImageId },
+            { "CreationTime", CreationTime(i.CreatedAt) },
+            { "InstanceNetworkType", i.NetworkType.ToWire() },
+            { "SecurityGroupIds", EcsList.Of("SecurityGroupId", i.SecurityGroupIds.Select(g => g.Value)) },
+            { "VpcAttributes", new EcsObject
+                {
+                    { "VpcId", i.VpcId?.Value ?? "" },
+                    { "VSwitchId", i.VSwitchId?.Value ?? "" },
+                    { "PrivateIpAddress", EcsList.Of("IpAddress", isVpc ? privateV4 : []) },
+                    { "NatIpAddress", "" },
+                }
+            },
+            { "InnerIpAddress", EcsList.Of("IpAddress", isVpc ? [] : privateV4) },
+            { "PublicIpAddress", EcsList.Of("IpAddress", i.PublicAddresses.Select(a => a.ToString())) },
+            { "EipAddress", new EcsObject { { "IpAddress", "" }, { "AllocationId", "" }, { "InternetChargeType", "" } } },
+            { "NetworkInterfaces", EcsList.Of("NetworkInterface", isVpc
+                ? [new EcsObject
+                    {
+                        { "NetworkInterfaceId", eni },
+                        { "Type", "Primary" },
+                        { "PrimaryIpAddress", primary.ToString() },
+                        { "MacAddress", MacAddress(i.Id.Value) },
+                        { "PrivateIpSets", EcsList.Of("PrivateIpSet", privateV4.Select((a, n) => new EcsObject { { "PrivateIpAddress", a }, { "Primary", n == 0 } })) },
+                        { "Ipv6Sets", EcsList.Of("Ipv6Set", i.PrivateAddresses.Where(a => a.IsV6).Select(a => new EcsObject { { "Ipv6Address", a.ToString() } })) },
+                    }]
+                : Array.Empty<EcsObject>()) },
+            { "Tags", Tags(tags) },
+        };
+    }
+
+    /// <summary>ECS writes instance creation times to the minute: <c>2017-12-10T04:04Z</c>.</summary>
+    public static string CreationTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A stable, locally administered MAC address for an instance's primary NIC.</summary>
+    public static string MacAddress(string seed)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(seed));
+        hash[0] = (byte)((hash[0] & 0xFE) | 0x02);
+        return string.Join(':', hash.Take(6).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+}

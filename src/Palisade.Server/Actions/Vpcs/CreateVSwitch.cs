@@ -1,0 +1,46 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Vpcs;
+
+public sealed class CreateVSwitch : EcsAction
+{
+    public override string Version => ApiVersions.Vpc;
+
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var vpcText = p.Required("VpcId");
+        var zone = p.Required("ZoneId");
+        if (!region.Zones.Contains(zone))
+            throw new EcsException(EcsErrors.ZoneNotFound(zone));
+        var cidrText = p.Required("CidrBlock");
+        var name = p.Optional("VSwitchName") ?? "";
+        if (name.Length > 0 && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
+            throw new EcsException(EcsErrors.VSwitchNameMalformed(name));
+        var description = p.Optional("Description") ?? "";
+        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
+            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var tags = p.Tags();
+        return c.Write(s =>
+        {
+            var vpc = s.Vpc(c, vpcText);
+            var cidr = VpcRules.VSwitchBlock(cidrText, vpc.CidrBlock);
+            var siblings = s.ListVSwitchesOfVpc(vpc.Id);
+            if (siblings.Count >= c.Limits.VSwitchesPerVpc)
+                throw new EcsException(EcsErrors.VSwitchQuota(c.Limits.VSwitchesPerVpc));
+            if (siblings.FirstOrDefault(w => w.CidrBlock.Covers(cidr) || cidr.Covers(w.CidrBlock)) is { } other)
+                throw new EcsException(EcsErrors.VSwitchCidrOverlap(cidrText, other.Id.Value));
+            var id = VSwitchId.Parse(c.NewId(VSwitchId.Prefix, region));
+            s.InsertVSwitch(new VSwitchRecord(id, c.AccountId, region.RegionId, vpc.Id, zone, cidr, name, description, "Available", c.Now));
+            foreach (var tag in tags)
+                s.SetTag(c.AccountId, TaggedResourceTypes.VSwitch, id.Value, tag);
+            return new EcsObject { { "VSwitchId", id.Value } };
+        });
+    }
+}

@@ -1,0 +1,45 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Vpcs;
+
+public sealed class CreateVpc : EcsAction
+{
+    public override string Version => ApiVersions.Vpc;
+
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var cidrText = p.Optional("CidrBlock") ?? "172.16.0.0/12";
+        var cidr = VpcRules.VpcBlock(cidrText);
+        var name = p.Optional("VpcName") ?? "";
+        if (name.Length > 0 && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
+            throw new EcsException(EcsErrors.VpcNameMalformed(name));
+        var description = p.Optional("Description") ?? "";
+        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
+            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var tags = p.Tags();
+        return c.Write(s =>
+        {
+            if (s.CountVpcs(c.AccountId, region.RegionId) >= c.Limits.VpcsPerRegion)
+                throw new EcsException(EcsErrors.VpcQuota(c.Limits.VpcsPerRegion));
+            var id = VpcId.Parse(c.NewId(VpcId.Prefix, region));
+            s.InsertVpc(new VpcRecord(id, c.AccountId, region.RegionId, cidr, name, description, "Available", c.Now));
+            foreach (var tag in tags)
+                s.SetTag(c.AccountId, TaggedResourceTypes.Vpc, id.Value, tag);
+            var tail = id.Value[VpcId.Prefix.Length..];
+            return new EcsObject
+            {
+                { "VpcId", id.Value },
+                { "VRouterId", "vrt-" + tail },
+                { "RouteTableId", "vtb-" + tail },
+                { "ResourceGroupId", "" },
+            };
+        });
+    }
+}

@@ -1,0 +1,53 @@
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Vpcs;
+
+public sealed class DescribeVSwitches : EcsAction
+{
+    public override string Version => ApiVersions.Vpc;
+
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var vpcId = p.Optional("VpcId");
+        var vswId = p.Optional("VSwitchId");
+        var zone = p.Optional("ZoneId");
+        var name = p.Optional("VSwitchName");
+        var paging = Paging.Read(p, 10, 50, 50);
+        return c.Read(s =>
+        {
+            var all = s.ListVSwitches(c.AccountId, region.RegionId)
+                .Where(w => vpcId is null || w.VpcId.Value == vpcId)
+                .Where(w => vswId is null || w.Id.Value == vswId)
+                .Where(w => zone is null || w.ZoneId == zone)
+                .Where(w => name is null || w.Name == name)
+                .ToList();
+            var response = new EcsObject();
+            paging.Describe(response, all);
+            response.Add("VSwitches", EcsList.Of("VSwitch", paging.Take(all).Select(w =>
+            {
+                var used = s.AddressesInUse(c.AccountId, w.VpcId).Count(a => w.CidrBlock.Contains(a));
+                return new EcsObject
+                {
+                    { "VSwitchId", w.Id.Value },
+                    { "VSwitchName", w.Name },
+                    { "VpcId", w.VpcId.Value },
+                    { "ZoneId", w.ZoneId },
+                    { "CidrBlock", w.CidrBlock.ToString() },
+                    { "Status", w.Status },
+                    { "AvailableIpAddressCount", (long)VpcRules.UsableCount(w.CidrBlock) - used },
+                    { "CreationTime", Storage.Time.Format(w.CreatedAt) },
+                    { "Description", w.Description },
+                    { "IsDefault", false },
+                    { "ResourceGroupId", "" },
+                    { "Tags", Views.VpcTags(s.ListTags(TaggedResourceTypes.VSwitch, w.Id.Value)) },
+                };
+            })));
+            return response;
+        });
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Palisade.Server.Accounts;
+using Palisade.Server.Actions;
+using Palisade.Server.Protocol;
+using Palisade.Storage;
+using Palisade.Storage.Sqlite;
+
+namespace Palisade.Server.Hosting;
+
+/// <summary>What <c>palisade serve</c> needs to start.</summary>
+public sealed record ServeSettings
+{
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>The data directory: <c>palisade.db</c>, <c>nonces.db</c>, <c>master.key</c>, <c>credentials</c>.</summary>
+    public string DataDirectory { get; init; } = ".palisade";
+
+    public ServerOptions Options { get; init; } = new();
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}
+
+/// <summary>Builds the ASP.NET Core application of the control plane.</summary>
+public static class PalisadeServer
+{
+    public static WebApplication Build(ServeSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Palisade.Server.Hosting.RpcEndpoint", LogLevel.Warning);
+        ConfigureServices(builder.Services, settings);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
+        app.MapMethods("/", ["GET", "POST"], endpoint.HandleAsync);
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", (IStore store) =>
+        {
+            var revision = store.Read(s => s.CurrentRevision());
+            return Results.Text($"ready, revision {revision}\n");
+        });
+        return app;
+    }
+
+    public static void ConfigureServices(IServiceCollection services, ServeSettings settings)
+    {
+        var data = Path.GetFullPath(settings.DataDirectory);
+        Directory.CreateDirectory(data);
+        services.AddSingleton(settings);
+        services.AddSingleton(settings.Options);
+        services.AddSingleton(settings.Clock);
+        services.AddSingleton<IStore>(_ => new SqliteStore(Path.Combine(data, "palisade.db"), settings.Clock));
+        services.AddSingleton(_ => SecretProtector.ForDataDirectory(Path.Combine(data, "master.key")));
+        services.AddSingleton<AccountService>();
+        services.AddSingleton<INonceRegistry>(_ => new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton(ActionCatalog.FromAssembly());
+        services.AddSingleton<RpcEndpoint>();
+        services.AddSingleton<Bootstrap>();
+    }
+}

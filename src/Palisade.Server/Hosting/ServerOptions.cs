@@ -1,0 +1,27 @@
+namespace Palisade.Server.Hosting;
+
+/// <summary>The limits of ARCHITECTURE.md (semantics 10) and ecs-api.md §2.6, per account and configurable.</summary>
+public sealed record Limits
+{
+    public int GroupsPerRegion { get; init; } = 100;
+    public int RulesPerGroup { get; init; } = 200;
+    public int RulesPerNic { get; init; } = 1000;
+    public int GroupReferenceRulesPerGroup { get; init; } = 20;
+    public int GroupsPerInstance { get; init; } = 5;
+    public int BasicVpcGroupPrivateAddresses { get; init; } = 6000;
+    public int ClassicGroupInstances { get; init; } = 1000;
+    public int AdvancedGroupNics { get; init; } = 65536;
+    public int PermissionsPerCall { get; init; } = 100;
+    public int TagsPerResource { get; init; } = 20;
+    public int VpcsPerRegion { get; init; } = 10;
+    public int VSwitchesPerVpc { get; init; } = 150;
+    public int InstancesPerCall { get; init; } = 100;
+}
+
+public sealed record ServerOptions
+{
+    public Limits Limits { get; init; } = new();
+
+    /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
+    public string HostId { get; init; } = "ecs.aliyuncs.com";
+}

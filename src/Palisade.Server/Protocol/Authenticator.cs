@@ -1,0 +1,111 @@
+using Palisade.Domain.Signatures;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Palisade.Domain.Errors;
+using Palisade.Server.Accounts;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>Who a verified request acts as.</summary>
+public sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
+
+/// <summary>
+/// Verifies a request's signature (V1 or V3), its timestamp window and its nonce, before anything
+/// runs. Every failure is a catalogue error; none reveals the secret.
+/// </summary>
+public sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, (AccountService.KnownKey? Key, DateTimeOffset Until)> _keys = new();
+
+    public Caller Authenticate(RpcRequest request) =>
+        request.IsV3 ? AuthenticateV3(request) : AuthenticateV1(request);
+
+    private Caller AuthenticateV1(RpcRequest request)
+    {
+        string Required(string name) => request.Parameter(name) is { Length: > 0 } v ? v : throw new EcsException(EcsErrors.Missing(name));
+        var keyId = Required("AccessKeyId");
+        var signature = Required("Signature");
+        var timestamp = Required("Timestamp");
+        var nonce = Required("SignatureNonce");
+        if (request.Parameter("SignatureMethod") is { } method && method != "HMAC-SHA1")
+            throw new EcsException(EcsErrors.ParameterInvalid("SignatureMethod", $"'{method}' is not supported; use HMAC-SHA1."));
+        if (request.Parameter("SignatureVersion") is { } version && version != "1.0")
+            throw new EcsException(EcsErrors.ParameterInvalid("SignatureVersion", $"'{version}' is not supported; use 1.0."));
+        var at = CheckTimestamp(timestamp);
+        var key = FindKey(keyId);
+
+        var stringToSign = SignatureV1.StringToSign(request.Method, request.Query.Concat(request.Form));
+        var expected = SignatureV1.Sign(key.Secret, stringToSign);
+        if (!FixedTimeEquals(expected, signature))
+            throw new EcsException(EcsErrors.SignatureMismatch(stringToSign));
+        return Admit(key, nonce, at);
+    }
+
+    private Caller AuthenticateV3(RpcRequest request)
+    {
+        var authorization = SignatureV3.ParseAuthorization(request.Header("authorization")!)
+            ?? throw new EcsException(EcsErrors.SignatureIncomplete("the Authorization header must be 'ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…'."));
+        var date = request.Header("x-acs-date") ?? throw new EcsException(EcsErrors.Missing("x-acs-date"));
+        var nonce = request.Header("x-acs-signature-nonce") ?? throw new EcsException(EcsErrors.Missing("x-acs-signature-nonce"));
+        var signed = authorization.SignedHeaders.ToHashSet(StringComparer.Ordinal);
+        // Everything that decides what the request does must be covered by the signature.
+        foreach (var name in request.Headers.Keys.Where(h => h.StartsWith("x-acs-", StringComparison.Ordinal)).Append("host"))
+        {
+            if (!signed.Contains(name))
+                throw new EcsException(EcsErrors.SignatureIncomplete($"the header '{name}' must be signed."));
+        }
+        if (authorization.SignedHeaders.Any(h => h != h.ToLowerInvariant()))
+            throw new EcsException(EcsErrors.SignatureIncomplete("SignedHeaders must be lower-case."));
+        var at = CheckTimestamp(date);
+        var key = FindKey(authorization.AccessKeyId);
+
+        var canonical = SignatureV3.CanonicalRequest(request.Method, "/", request.Query,
+            name => name == "host" ? request.Host : request.Header(name), authorization.SignedHeaders, request.Body);
+        var stringToSign = SignatureV3.StringToSign(canonical);
+        var expected = SignatureV3.Sign(key.Secret, stringToSign);
+        if (!FixedTimeEquals(expected, authorization.Signature))
+            throw new EcsException(EcsErrors.SignatureMismatch(stringToSign.Replace('\n', ' ')));
+        return Admit(key, nonce, at);
+    }
+
+    private Caller Admit(AccountService.KnownKey key, string nonce, DateTimeOffset at)
+    {
+        if (key.Record.Status != AccessKeyStatus.Active)
+            throw new EcsException(EcsErrors.AccessKeyInactive());
+        // After the signature: an unsigned request must not be able to burn someone's nonce.
+        if (!nonces.TryUse(key.Record.AccessKeyId, nonce, at + Window))
+            throw new EcsException(EcsErrors.NonceUsed());
+        return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly);
+    }
+
+    private DateTimeOffset CheckTimestamp(string text)
+    {
+        if (!DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'"], CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+            throw new EcsException(EcsErrors.TimestampFormat(text));
+        if ((clock.GetUtcNow() - at).Duration() > Window)
+            throw new EcsException(EcsErrors.TimestampExpired(text));
+        return at;
+    }
+
+    private AccountService.KnownKey FindKey(string accessKeyId)
+    {
+        var now = clock.GetUtcNow();
+        if (!_keys.TryGetValue(accessKeyId, out var cached) || cached.Until < now)
+        {
+            cached = (accounts.FindKey(accessKeyId), now + KeyCacheLifetime);
+            if (_keys.Count > 10_000)
+                _keys.Clear();
+            _keys[accessKeyId] = cached;
+        }
+        return cached.Key ?? throw new EcsException(EcsErrors.AccessKeyNotFound());
+    }
+
+    private static bool FixedTimeEquals(string expected, string given) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
+}

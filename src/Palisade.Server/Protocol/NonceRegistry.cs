@@ -1,0 +1,79 @@
+using Palisade.Domain.Signatures;
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>Remembers the nonces signed requests used, for as long as their timestamp is acceptable.</summary>
+public interface INonceRegistry
+{
+    /// <summary>False when the key has used this nonce before (a replay).</summary>
+    bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt);
+}
+
+/// <summary>
+/// Nonces of a single node, in memory and in a side file (<c>nonces.db</c>) so that a restart
+/// does not forget them. The side file is written without fsync: it is kept across a crash of the
+/// process (the OS has the pages), and only a crash of the machine within the 15-minute window
+/// could forget a nonce. It is separate from the control-plane database so that checking a nonce
+/// never waits for the write lock of a change.
+/// </summary>
+public sealed class LocalNonceRegistry : INonceRegistry, IDisposable
+{
+    private readonly ConcurrentDictionary<(string, string), DateTimeOffset> _recent = new();
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _clock;
+    private DateTimeOffset _nextSweep;
+
+    public LocalNonceRegistry(string path, TimeProvider clock)
+    {
+        _clock = clock;
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        _connection.Open();
+        Run("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;");
+        Run("CREATE TABLE IF NOT EXISTS nonces (access_key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (access_key_id, nonce))");
+        Run($"DELETE FROM nonces WHERE expires_at < {clock.GetUtcNow().ToUnixTimeSeconds()}");
+    }
+
+    public bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt)
+    {
+        if (!_recent.TryAdd((accessKeyId, nonce), expiresAt))
+            return false;
+        lock (_gate)
+        {
+            using var insert = _connection.CreateCommand();
+            insert.CommandText = "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($k, $n, $e) ON CONFLICT DO NOTHING";
+            insert.Parameters.AddWithValue("$k", accessKeyId);
+            insert.Parameters.AddWithValue("$n", nonce);
+            insert.Parameters.AddWithValue("$e", expiresAt.ToUnixTimeSeconds());
+            if (insert.ExecuteNonQuery() == 0)
+                return false; // used before a restart
+            Sweep();
+        }
+        return true;
+    }
+
+    private void Sweep()
+    {
+        var now = _clock.GetUtcNow();
+        if (now < _nextSweep)
+            return;
+        _nextSweep = now.AddMinutes(1);
+        foreach (var (key, expires) in _recent)
+        {
+            if (expires < now)
+                _recent.TryRemove(key, out _);
+        }
+        Run($"DELETE FROM nonces WHERE expires_at < {now.ToUnixTimeSeconds()}");
+    }
+
+    private void Run(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _connection.Dispose();
+}

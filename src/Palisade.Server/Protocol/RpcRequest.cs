@@ -1,0 +1,56 @@
+using Palisade.Domain.Signatures;
+using Palisade.Domain.Errors;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>
+/// One RPC call as it arrived: the method, the Host it was sent to, the query and form parameters
+/// (decoded, in order), the headers (lower-case names) and the raw body. The merged
+/// <see cref="Parameters"/> are what actions read; the raw parts are what signatures are checked on.
+/// </summary>
+public sealed class RpcRequest
+{
+    public RpcRequest(string method, string host, IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form,
+        IReadOnlyDictionary<string, string> headers, byte[] body)
+    {
+        Method = method;
+        Host = host;
+        Query = query;
+        Form = form;
+        Headers = headers;
+        Body = body;
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in query.Concat(form))
+        {
+            // A parameter given twice has no single meaning; ECS signs each pair, we refuse to guess.
+            if (!merged.TryAdd(name, value))
+                throw new EcsException(EcsErrors.ParameterInvalid(name, "it is given more than once."));
+        }
+        Parameters = merged;
+    }
+
+    public string Method { get; }
+
+    public string Host { get; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Query { get; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Form { get; }
+
+    public IReadOnlyDictionary<string, string> Headers { get; }
+
+    public byte[] Body { get; }
+
+    public IReadOnlyDictionary<string, string> Parameters { get; }
+
+    public string? Header(string lowerCaseName) => Headers.GetValueOrDefault(lowerCaseName);
+
+    public string? Parameter(string name) => Parameters.GetValueOrDefault(name);
+
+    /// <summary>The action: the <c>x-acs-action</c> header (V3) or the <c>Action</c> parameter (V1).</summary>
+    public string? Action => Header("x-acs-action") is { Length: > 0 } h ? h : Parameter("Action");
+
+    public string? Version => Header("x-acs-version") is { Length: > 0 } h ? h : Parameter("Version");
+
+    public bool IsV3 => Header("authorization") is { } a && a.StartsWith(SignatureV3.Algorithm, StringComparison.Ordinal);
+}

@@ -1,0 +1,41 @@
+using System.Collections;
+
+namespace Palisade.Server.Responses;
+
+/// <summary>
+/// A response body as ECS shapes it: named fields in order, whose values are strings, numbers,
+/// booleans, nested objects or wrapped lists. JSON and XML are two renderings of this one tree,
+/// so the shapes cannot drift apart.
+/// </summary>
+public sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
+{
+    private readonly List<KeyValuePair<string, object?>> _fields = [];
+
+    public void Add(string name, object? value) => _fields.Add(new(name, value));
+
+    public object? this[string name]
+    {
+        get => _fields.FirstOrDefault(f => f.Key == name).Value;
+        set
+        {
+            var index = _fields.FindIndex(f => f.Key == name);
+            if (index < 0)
+                _fields.Add(new(name, value));
+            else
+                _fields[index] = new(name, value);
+        }
+    }
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _fields.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>
+/// A list as ECS wraps it: <c>"Permissions": {"Permission": [...]}</c> in JSON,
+/// <c>&lt;Permissions&gt;&lt;Permission&gt;…&lt;/Permission&gt;&lt;/Permissions&gt;</c> in XML.
+/// </summary>
+public sealed record EcsList(string ItemName, IReadOnlyList<object?> Items)
+{
+    public static EcsList Of<T>(string itemName, IEnumerable<T> items) => new(itemName, [.. items.Cast<object?>()]);
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+
+namespace Palisade.Server.Responses;
+
+public enum ResponseFormat
+{
+    Json,
+    Xml,
+}
+
+/// <summary>Renders an <see cref="EcsObject"/> as ECS JSON or XML. Golden-tested.</summary>
+public static class ResponseWriter
+{
+    public const string JsonContentType = "application/json;charset=utf-8";
+    public const string XmlContentType = "text/xml;charset=utf-8";
+
+    public static byte[] Json(EcsObject body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WriteJsonObject(writer, body);
+        return stream.ToArray();
+    }
+
+    private static void WriteJsonObject(Utf8JsonWriter w, EcsObject o)
+    {
+        w.WriteStartObject();
+        foreach (var (name, value) in o)
+        {
+            w.WritePropertyName(name);
+            WriteJsonValue(w, value);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteJsonValue(Utf8JsonWriter w, object? value)
+    {
+        switch (value)
+        {
+            case null: w.WriteNullValue(); break;
+            case string s: w.WriteStringValue(s); break;
+            case bool b: w.WriteBooleanValue(b); break;
+            case int i: w.WriteNumberValue(i); break;
+            case long l: w.WriteNumberValue(l); break;
+            case EcsObject o: WriteJsonObject(w, o); break;
+            case EcsList list:
+                w.WriteStartObject();
+                w.WriteStartArray(list.ItemName);
+                foreach (var item in list.Items)
+                    WriteJsonValue(w, item);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                break;
+            default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
+        }
+    }
+
+    public static byte[] Xml(string rootName, EcsObject body)
+    {
+        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = false, OmitXmlDeclaration = false };
+        using var stream = new MemoryStream();
+        using (var w = XmlWriter.Create(stream, settings))
+        {
+            w.WriteStartDocument();
+            w.WriteStartElement(rootName);
+            WriteXmlFields(w, body);
+            w.WriteEndElement();
+            w.WriteEndDocument();
+        }
+        return stream.ToArray();
+    }
+
+    private static void WriteXmlFields(XmlWriter w, EcsObject o)
+    {
+        foreach (var (name, value) in o)
+            WriteXmlElement(w, name, value);
+    }
+
+    private static void WriteXmlElement(XmlWriter w, string name, object? value)
+    {
+        w.WriteStartElement(name);
+        switch (value)
+        {
+            case null: break;
+            case string s: w.WriteString(XmlSafe(s)); break;
+            case bool b: w.WriteString(b ? "true" : "false"); break;
+            case int i: w.WriteString(i.ToString(CultureInfo.InvariantCulture)); break;
+            case long l: w.WriteString(l.ToString(CultureInfo.InvariantCulture)); break;
+            case EcsObject o: WriteXmlFields(w, o); break;
+            case EcsList list:
+                foreach (var item in list.Items)
+                    WriteXmlElement(w, list.ItemName, item);
+                break;
+            default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
+        }
+        w.WriteEndElement();
+    }
+
+    // XML 1.0 cannot carry most control characters even escaped; a description may hold them.
+    private static string XmlSafe(string s) =>
+        s.Any(c => c < 0x20 && c is not ('\t' or '\n' or '\r')) ? new string([.. s.Select(c => c < 0x20 && c is not ('\t' or '\n' or '\r') ? '\uFFFD' : c)]) : s;
+
+    /// <summary>Reads back a JSON body written by <see cref="Json"/> (for ClientToken replays).</summary>
+    public static EcsObject FromJson(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return (EcsObject)FromElement(doc.RootElement)!;
+    }
+
+    private static object? FromElement(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var props = e.EnumerateObject().ToList();
+                if (props.Count == 1 && props[0].Value.ValueKind == JsonValueKind.Array)
+                    return new EcsList(props[0].Name, [.. props[0].Value.EnumerateArray().Select(FromElement)]);
+                var o = new EcsObject();
+                foreach (var p in props)
+                    o.Add(p.Name, FromElement(p.Value));
+                return o;
+            case JsonValueKind.String: return e.GetString();
+            case JsonValueKind.Number: return e.GetInt64();
+            case JsonValueKind.True: return true;
+            case JsonValueKind.False: return false;
+            default: return null;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Storage.Records;
+
+namespace Palisade.Storage;
+
+/// <summary>
+/// The store contract. All work happens inside <see cref="Read{T}"/> or <see cref="Write{T}"/>: a
+/// write is one transaction that either commits whole, with one new revision, or leaves nothing
+/// behind (an exception thrown by <paramref name="work"/> rolls it back and propagates). Limits
+/// are checked inside the write, so concurrent writers cannot exceed them.
+/// </summary>
+public interface IStore : IDisposable
+{
+    /// <summary>Which implementation, for logs and diagnostics (<c>sqlite</c>, <c>postgres</c>).</summary>
+    string Kind { get; }
+
+    T Read<T>(Func<IStoreSession, T> work);
+
+    /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
+    T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
+}
+
+/// <summary>What a transaction can do. Account-scoped lookups never see other accounts' resources.</summary>
+public interface IStoreSession
+{
+    // Accounts and keys
+    AccountRecord CreateAccount(string name, DateTimeOffset now);
+    AccountRecord? FindAccount(long accountId);
+    AccountRecord? FindAccountByName(string name);
+    IReadOnlyList<AccountRecord> ListAccounts();
+    void InsertAccessKey(AccessKeyRecord key);
+    AccessKeyRecord? FindAccessKey(string accessKeyId);
+    IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId);
+    void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status);
+
+    /// <summary>Records a nonce; false when this key already used it (within its lifetime).</summary>
+    bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt);
+    void PurgeNonces(DateTimeOffset now);
+
+    ClientTokenRecord? FindClientToken(long accountId, string token);
+    void SaveClientToken(ClientTokenRecord record);
+
+    long CurrentRevision();
+
+    // VPCs and vSwitches
+    void InsertVpc(VpcRecord vpc);
+    VpcRecord? FindVpc(long accountId, VpcId id);
+    IReadOnlyList<VpcRecord> ListVpcs(long accountId, string regionId);
+    int CountVpcs(long accountId, string regionId);
+    void DeleteVpc(VpcId id);
+    void InsertVSwitch(VSwitchRecord vSwitch);
+    VSwitchRecord? FindVSwitch(long accountId, VSwitchId id);
+    IReadOnlyList<VSwitchRecord> ListVSwitches(long accountId, string regionId);
+    IReadOnlyList<VSwitchRecord> ListVSwitchesOfVpc(VpcId vpcId);
+    void DeleteVSwitch(VSwitchId id);
+
+    // Security groups
+    void InsertGroup(GroupRecord group);
+    GroupRecord? FindGroup(long accountId, SecurityGroupId id);
+
+    /// <summary>A group of any account, for rules that reference another account's group.</summary>
+    GroupRecord? FindGroupAnyAccount(SecurityGroupId id);
+    IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId);
+    int CountGroups(long accountId, string regionId);
+    int CountGroupsInVpc(VpcId vpcId);
+    void UpdateGroup(GroupRecord group);
+    void DeleteGroup(SecurityGroupId id);
+
+    /// <summary>The groups (of any account) with a rule whose peer is <paramref name="id"/>.</summary>
+    IReadOnlyList<(SecurityGroupId Group, long AccountId)> GroupsReferencing(SecurityGroupId id);
+
+    // Rules, in the order they were added
+    IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId);
+    int CountRules(SecurityGroupId groupId);
+
+    /// <summary>Adds a rule; false (and nothing written) when the group already holds a rule with the same identity.</summary>
+    bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule);
+    void DeleteRule(SecurityGroupId groupId, SecurityGroupRuleId ruleId);
+
+    /// <summary>Replaces a rule in place (same ID and position); false when another rule of the group has the new identity.</summary>
+    bool UpdateRule(SecurityGroupId groupId, SecurityGroupRule rule);
+
+    // Instances and memberships
+    void InsertInstance(InstanceRecord instance);
+    InstanceRecord? FindInstance(long accountId, InstanceId id);
+    IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
+    IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
+    int CountMembers(SecurityGroupId groupId);
+    int CountInstancesInVSwitch(VSwitchId id);
+    void SetInstanceStatus(InstanceId id, string status);
+    void SetInstanceAttributes(InstanceId id, string name, string description);
+    void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups);
+    void DeleteInstance(InstanceId id);
+
+    /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
+    IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
+
+    /// <summary>Whether any instance of any account holds this public address.</summary>
+    bool PublicAddressInUse(IpAddress address);
+
+    // Tags (one row per resource and key)
+    IReadOnlyList<Tag> ListTags(string resourceType, string resourceId);
+    void SetTag(long accountId, string resourceType, string resourceId, Tag tag);
+    void RemoveTag(string resourceType, string resourceId, string key);
+    void RemoveAllTags(string resourceType, string resourceId);
+
+    /// <summary>Every tag of the account's resources of a type, for listing and filtering.</summary>
+    IReadOnlyList<(string ResourceId, Tag Tag)> ListTagsOfType(long accountId, string resourceType);
+}

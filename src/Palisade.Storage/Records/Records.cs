@@ -1,0 +1,74 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+
+namespace Palisade.Storage.Records;
+
+/// <summary>A tenant. Every resource belongs to exactly one account; requests act as the account of their AccessKey.</summary>
+public sealed record AccountRecord(long AccountId, string Name, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// An AccessKey. The secret is kept encrypted (<see cref="SecretCiphertext"/>): HMAC verification
+/// needs the plain secret, so it cannot be hashed; see <c>SecretProtector</c>.
+/// </summary>
+public sealed record AccessKeyRecord(string AccessKeyId, long AccountId, byte[] SecretCiphertext, AccessKeyStatus Status, bool ReadOnly, DateTimeOffset CreatedAt);
+
+public enum AccessKeyStatus
+{
+    Active,
+    Inactive,
+}
+
+public sealed record VpcRecord(VpcId Id, long AccountId, string RegionId, Cidr CidrBlock, string Name, string Description, string Status, DateTimeOffset CreatedAt);
+
+public sealed record VSwitchRecord(VSwitchId Id, long AccountId, string RegionId, VpcId VpcId, string ZoneId, Cidr CidrBlock, string Name, string Description, string Status, DateTimeOffset CreatedAt);
+
+/// <summary>A security group without its rules (those are read separately, in their order).</summary>
+public sealed record GroupRecord(
+    SecurityGroupId Id,
+    long AccountId,
+    string RegionId,
+    VpcId? VpcId,
+    string Name,
+    string Description,
+    SecurityGroupType Type,
+    InnerAccessPolicy InnerAccessPolicy,
+    DateTimeOffset CreatedAt)
+{
+    public bool IsClassic => VpcId is null;
+}
+
+/// <summary>An instance and its primary NIC: addresses in order, and its groups in the order they were joined.</summary>
+public sealed record InstanceRecord(
+    InstanceId Id,
+    long AccountId,
+    string RegionId,
+    string ZoneId,
+    string Name,
+    string Description,
+    NetworkType NetworkType,
+    VpcId? VpcId,
+    VSwitchId? VSwitchId,
+    string Status,
+    string ImageId,
+    string InstanceType,
+    IReadOnlyList<IpAddress> PrivateAddresses,
+    IReadOnlyList<IpAddress> PublicAddresses,
+    IReadOnlyList<SecurityGroupId> SecurityGroupIds,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The kinds of resources that carry tags (ECS <c>ResourceType</c>, lower-case).</summary>
+public static class TaggedResourceTypes
+{
+    public const string SecurityGroup = "securitygroup";
+    public const string Instance = "instance";
+    public const string Vpc = "vpc";
+    public const string VSwitch = "vswitch";
+}
+
+/// <summary>The answer an earlier request with the same ClientToken got, to replay it.</summary>
+public sealed record ClientTokenRecord(long AccountId, string Token, string Action, string RequestHash, string ResponseJson, DateTimeOffset CreatedAt);
+
+/// <summary>One committed change, in the global order of the store.</summary>
+public sealed record RevisionRecord(long Revision, long? AccountId, string Action, DateTimeOffset CommittedAt);

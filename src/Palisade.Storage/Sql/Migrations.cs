@@ -1,0 +1,49 @@
+using System.Data.Common;
+using System.Reflection;
+using Dapper;
+
+namespace Palisade.Storage.Sql;
+
+public enum Dialect
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// Schema migrations: the embedded <c>Schema/NNN_name.sql</c> files, applied in order at start,
+/// each in its own transaction and recorded in <c>schema_migrations</c>.
+/// </summary>
+internal static class Migrations
+{
+    public static IReadOnlyList<(int Version, string Name, string Sql)> All()
+    {
+        var assembly = typeof(Migrations).Assembly;
+        return [.. assembly.GetManifestResourceNames()
+            .Where(n => n.EndsWith(".sql", StringComparison.Ordinal) && n.Contains(".Schema.", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                var file = n[(n.IndexOf(".Schema.", StringComparison.Ordinal) + ".Schema.".Length)..];
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream);
+                return (int.Parse(file[..3], System.Globalization.CultureInfo.InvariantCulture), file, reader.ReadToEnd());
+            })
+            .OrderBy(m => m.Item1)];
+    }
+
+    public static void Apply(DbConnection connection, Dialect dialect, TimeProvider clock)
+    {
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, name, sql) in All())
+        {
+            if (applied.Contains(version))
+                continue;
+            using var transaction = connection.BeginTransaction();
+            connection.Execute(dialect == Dialect.Sqlite ? sql.Replace("BYTEA", "BLOB", StringComparison.Ordinal) : sql, transaction: transaction);
+            connection.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                new { version, name, at = Time.Format(clock.GetUtcNow()) }, transaction);
+            transaction.Commit();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Storage.Records;
+
+namespace Palisade.Storage.Sql;
+
+// Row shapes exactly as the tables hold them (snake_case, text times); Dapper fills them by column name.
+#pragma warning disable IDE1006 // names follow the columns
+
+internal sealed class AccountRow
+{
+    public long account_id { get; set; }
+    public string name { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public AccountRecord ToRecord() => new(account_id, name, Time.Parse(created_at));
+}
+
+internal sealed class AccessKeyRow
+{
+    public string access_key_id { get; set; } = "";
+    public long account_id { get; set; }
+    public byte[] secret_ciphertext { get; set; } = [];
+    public string status { get; set; } = "";
+    public bool read_only { get; set; }
+    public string created_at { get; set; } = "";
+    public AccessKeyRecord ToRecord() => new(access_key_id, account_id, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), read_only, Time.Parse(created_at));
+}
+
+internal sealed class ClientTokenRow
+{
+    public long account_id { get; set; }
+    public string token { get; set; } = "";
+    public string action { get; set; } = "";
+    public string request_hash { get; set; } = "";
+    public string response_json { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public ClientTokenRecord ToRecord() => new(account_id, token, action, request_hash, response_json, Time.Parse(created_at));
+}
+
+internal sealed class VpcRow
+{
+    public string vpc_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string cidr_block { get; set; } = "";
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string status { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public VpcRecord ToRecord() => new(VpcId.Parse(vpc_id), account_id, region_id, Cidr.Parse(cidr_block), name, description, status, Time.Parse(created_at));
+}
+
+internal sealed class VSwitchRow
+{
+    public string vswitch_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string vpc_id { get; set; } = "";
+    public string zone_id { get; set; } = "";
+    public string cidr_block { get; set; } = "";
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string status { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public VSwitchRecord ToRecord() => new(VSwitchId.Parse(vswitch_id), account_id, region_id, VpcId.Parse(vpc_id), zone_id, Cidr.Parse(cidr_block), name, description, status, Time.Parse(created_at));
+}
+
+internal sealed class GroupRow
+{
+    public string security_group_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string? vpc_id { get; set; }
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string group_type { get; set; } = "";
+    public string inner_access_policy { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public long next_rule_position { get; set; }
+
+    public GroupRecord ToRecord()
+    {
+        SecurityGroupTypes.TryParse(group_type, out var type);
+        InnerAccessPolicies.TryParse(inner_access_policy, out var inner);
+        return new GroupRecord(SecurityGroupId.Parse(security_group_id), account_id, region_id, vpc_id is null ? null : VpcId.Parse(vpc_id),
+            name, description, type, inner, Time.Parse(created_at));
+    }
+}
+
+internal sealed class InstanceRow
+{
+    public string instance_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string zone_id { get; set; } = "";
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string network_type { get; set; } = "";
+    public string? vpc_id { get; set; }
+    public string? vswitch_id { get; set; }
+    public string status { get; set; } = "";
+    public string image_id { get; set; } = "";
+    public string instance_type { get; set; } = "";
+    public string created_at { get; set; } = "";
+
+    public InstanceRecord ToRecord(IReadOnlyList<IpAddress> privateAddresses, IReadOnlyList<IpAddress> publicAddresses, IReadOnlyList<SecurityGroupId> groups)
+    {
+        NetworkTypes.TryParse(network_type, out var network);
+        return new InstanceRecord(InstanceId.Parse(instance_id), account_id, region_id, zone_id, name, description, network,
+            vpc_id is null ? null : VpcId.Parse(vpc_id), vswitch_id is null ? null : VSwitchId.Parse(vswitch_id),
+            status, image_id, instance_type, privateAddresses, publicAddresses, groups, Time.Parse(created_at));
+    }
+}

@@ -1,0 +1,338 @@
+using System.Data.Common;
+using Dapper;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Storage.Records;
+
+namespace Palisade.Storage.Sql;
+
+/// <summary>
+/// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
+/// one transaction. Rows map to records here and nowhere else.
+/// </summary>
+internal sealed class SqlSession(DbConnection connection, DbTransaction transaction) : IStoreSession
+{
+    /// <summary>Set by every write, so that the store adds a revision only for transactions that changed something.</summary>
+    public bool Changed { get; private set; }
+
+    private int Execute(string sql, object? args = null)
+    {
+        Changed = true;
+        return connection.Execute(sql, args, transaction);
+    }
+
+    private IEnumerable<T> Query<T>(string sql, object? args = null) => connection.Query<T>(sql, args, transaction);
+
+    private T? One<T>(string sql, object? args = null) => connection.QueryFirstOrDefault<T>(sql, args, transaction);
+
+    private long Scalar(string sql, object? args = null) => connection.ExecuteScalar<long>(sql, args, transaction);
+
+    // Accounts and keys
+
+    public AccountRecord CreateAccount(string name, DateTimeOffset now)
+    {
+        // Alibaba Cloud account IDs are 16-digit numbers; random ones keep tenants unguessable.
+        long id;
+        do
+            id = Random.Shared.NextInt64(1_000_000_000_000_000, 9_999_999_999_999_999);
+        while (Scalar("SELECT COUNT(*) FROM accounts WHERE account_id = @id", new { id }) > 0);
+        Execute("INSERT INTO accounts (account_id, name, created_at) VALUES (@id, @name, @at)", new { id, name, at = Time.Format(now) });
+        return new AccountRecord(id, name, Time.Truncate(now));
+    }
+
+    public AccountRecord? FindAccount(long accountId) =>
+        One<AccountRow>("SELECT * FROM accounts WHERE account_id = @accountId", new { accountId })?.ToRecord();
+
+    public AccountRecord? FindAccountByName(string name) =>
+        One<AccountRow>("SELECT * FROM accounts WHERE name = @name", new { name })?.ToRecord();
+
+    public IReadOnlyList<AccountRecord> ListAccounts() =>
+        [.. Query<AccountRow>("SELECT * FROM accounts ORDER BY created_at, account_id").Select(r => r.ToRecord())];
+
+    public void InsertAccessKey(AccessKeyRecord key) =>
+        Execute("""
+            INSERT INTO access_keys (access_key_id, account_id, secret_ciphertext, status, read_only, created_at)
+            VALUES (@AccessKeyId, @AccountId, @SecretCiphertext, @status, @ReadOnly, @at)
+            """, new { key.AccessKeyId, key.AccountId, key.SecretCiphertext, status = key.Status.ToString(), key.ReadOnly, at = Time.Format(key.CreatedAt) });
+
+    public AccessKeyRecord? FindAccessKey(string accessKeyId) =>
+        One<AccessKeyRow>("SELECT * FROM access_keys WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
+
+    public IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId) =>
+        [.. Query<AccessKeyRow>("SELECT * FROM access_keys WHERE account_id = @accountId ORDER BY created_at, access_key_id", new { accountId }).Select(r => r.ToRecord())];
+
+    public void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status) =>
+        Execute("UPDATE access_keys SET status = @status WHERE access_key_id = @accessKeyId", new { accessKeyId, status = status.ToString() });
+
+    // Nonces are bookkeeping of the gateway, not a change of the control plane: no revision.
+    public bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt) =>
+        connection.Execute("INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (@accessKeyId, @nonce, @at) ON CONFLICT DO NOTHING",
+            new { accessKeyId, nonce, at = Time.Format(expiresAt) }, transaction) == 1;
+
+    public void PurgeNonces(DateTimeOffset now) =>
+        connection.Execute("DELETE FROM nonces WHERE expires_at < @now", new { now = Time.Format(now) }, transaction);
+
+    public ClientTokenRecord? FindClientToken(long accountId, string token) =>
+        One<ClientTokenRow>("SELECT * FROM client_tokens WHERE account_id = @accountId AND token = @token", new { accountId, token })?.ToRecord();
+
+    public void SaveClientToken(ClientTokenRecord r) =>
+        Execute("""
+            INSERT INTO client_tokens (account_id, token, action, request_hash, response_json, created_at)
+            VALUES (@AccountId, @Token, @Action, @RequestHash, @ResponseJson, @at)
+            """, new { r.AccountId, r.Token, r.Action, r.RequestHash, r.ResponseJson, at = Time.Format(r.CreatedAt) });
+
+    public long CurrentRevision() => Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions");
+
+    internal long AddRevision(long? accountId, string action, DateTimeOffset now)
+    {
+        var revision = CurrentRevision() + 1;
+        connection.Execute("INSERT INTO revisions (revision, account_id, action, committed_at) VALUES (@revision, @accountId, @action, @at)",
+            new { revision, accountId, action, at = Time.Format(now) }, transaction);
+        return revision;
+    }
+
+    // VPCs and vSwitches
+
+    public void InsertVpc(VpcRecord v) =>
+        Execute("""
+            INSERT INTO vpcs (vpc_id, account_id, region_id, cidr_block, name, description, status, created_at)
+            VALUES (@id, @AccountId, @RegionId, @cidr, @Name, @Description, @Status, @at)
+            """, new { id = v.Id.Value, v.AccountId, v.RegionId, cidr = v.CidrBlock.ToString(), v.Name, v.Description, v.Status, at = Time.Format(v.CreatedAt) });
+
+    public VpcRecord? FindVpc(long accountId, VpcId id) =>
+        One<VpcRow>("SELECT * FROM vpcs WHERE account_id = @accountId AND vpc_id = @id", new { accountId, id = id.Value })?.ToRecord();
+
+    public IReadOnlyList<VpcRecord> ListVpcs(long accountId, string regionId) =>
+        [.. Query<VpcRow>("SELECT * FROM vpcs WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, vpc_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public int CountVpcs(long accountId, string regionId) =>
+        (int)Scalar("SELECT COUNT(*) FROM vpcs WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
+
+    public void DeleteVpc(VpcId id) => Execute("DELETE FROM vpcs WHERE vpc_id = @id", new { id = id.Value });
+
+    public void InsertVSwitch(VSwitchRecord v) =>
+        Execute("""
+            INSERT INTO vswitches (vswitch_id, account_id, region_id, vpc_id, zone_id, cidr_block, name, description, status, created_at)
+            VALUES (@id, @AccountId, @RegionId, @vpc, @ZoneId, @cidr, @Name, @Description, @Status, @at)
+            """, new { id = v.Id.Value, v.AccountId, v.RegionId, vpc = v.VpcId.Value, v.ZoneId, cidr = v.CidrBlock.ToString(), v.Name, v.Description, v.Status, at = Time.Format(v.CreatedAt) });
+
+    public VSwitchRecord? FindVSwitch(long accountId, VSwitchId id) =>
+        One<VSwitchRow>("SELECT * FROM vswitches WHERE account_id = @accountId AND vswitch_id = @id", new { accountId, id = id.Value })?.ToRecord();
+
+    public IReadOnlyList<VSwitchRecord> ListVSwitches(long accountId, string regionId) =>
+        [.. Query<VSwitchRow>("SELECT * FROM vswitches WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, vswitch_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public IReadOnlyList<VSwitchRecord> ListVSwitchesOfVpc(VpcId vpcId) =>
+        [.. Query<VSwitchRow>("SELECT * FROM vswitches WHERE vpc_id = @id ORDER BY created_at, vswitch_id", new { id = vpcId.Value }).Select(r => r.ToRecord())];
+
+    public void DeleteVSwitch(VSwitchId id) => Execute("DELETE FROM vswitches WHERE vswitch_id = @id", new { id = id.Value });
+
+    // Security groups
+
+    public void InsertGroup(GroupRecord g) =>
+        Execute("""
+            INSERT INTO security_groups (security_group_id, account_id, region_id, vpc_id, name, description, group_type, inner_access_policy, created_at)
+            VALUES (@id, @AccountId, @RegionId, @vpc, @Name, @Description, @type, @inner, @at)
+            """, new { id = g.Id.Value, g.AccountId, g.RegionId, vpc = g.VpcId?.Value, g.Name, g.Description, type = g.Type.ToWire(), inner = g.InnerAccessPolicy.ToWire(), at = Time.Format(g.CreatedAt) });
+
+    public GroupRecord? FindGroup(long accountId, SecurityGroupId id) =>
+        One<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND security_group_id = @id", new { accountId, id = id.Value })?.ToRecord();
+
+    public GroupRecord? FindGroupAnyAccount(SecurityGroupId id) =>
+        One<GroupRow>("SELECT * FROM security_groups WHERE security_group_id = @id", new { id = id.Value })?.ToRecord();
+
+    public IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId) =>
+        [.. Query<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND region_id = @regionId ORDER BY security_group_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public int CountGroups(long accountId, string regionId) =>
+        (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
+
+    public int CountGroupsInVpc(VpcId vpcId) =>
+        (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE vpc_id = @id", new { id = vpcId.Value });
+
+    public void UpdateGroup(GroupRecord g) =>
+        Execute("UPDATE security_groups SET name = @Name, description = @Description, inner_access_policy = @inner WHERE security_group_id = @id",
+            new { id = g.Id.Value, g.Name, g.Description, inner = g.InnerAccessPolicy.ToWire() });
+
+    public void DeleteGroup(SecurityGroupId id)
+    {
+        Execute("DELETE FROM security_group_rules WHERE security_group_id = @id", new { id = id.Value });
+        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.SecurityGroup });
+        Execute("DELETE FROM security_groups WHERE security_group_id = @id", new { id = id.Value });
+    }
+
+    public IReadOnlyList<(SecurityGroupId Group, long AccountId)> GroupsReferencing(SecurityGroupId id) =>
+        [.. Query<(string, long)>("""
+            SELECT DISTINCT g.security_group_id, g.account_id FROM security_group_rules r
+            JOIN security_groups g ON g.security_group_id = r.security_group_id
+            WHERE r.peer_kind = @kind AND r.peer_value = @id AND r.security_group_id <> @id
+            ORDER BY g.security_group_id
+            """, new { id = id.Value, kind = RuleCodec.PeerGroup }).Select(t => (SecurityGroupId.Parse(t.Item1), t.Item2))];
+
+    // Rules
+
+    public IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId) =>
+        [.. Query<RuleRow>("SELECT * FROM security_group_rules WHERE security_group_id = @id ORDER BY position", new { id = groupId.Value }).Select(RuleCodec.FromRow)];
+
+    public int CountRules(SecurityGroupId groupId) =>
+        (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id", new { id = groupId.Value });
+
+    public bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule)
+    {
+        var position = Scalar("SELECT next_rule_position FROM security_groups WHERE security_group_id = @id", new { id = groupId.Value });
+        var row = RuleCodec.ToRow(groupId, rule, position);
+        var inserted = connection.Execute("""
+            INSERT INTO security_group_rules (rule_id, security_group_id, position, direction, ip_protocol, port_range, source_port_range, policy,
+                priority, nic_type, peer_kind, peer_value, peer_owner_account, peer_owner_id, local_cidr, port_range_list_id, description, created_at, identity)
+            VALUES (@rule_id, @security_group_id, @position, @direction, @ip_protocol, @port_range, @source_port_range, @policy,
+                @priority, @nic_type, @peer_kind, @peer_value, @peer_owner_account, @peer_owner_id, @local_cidr, @port_range_list_id, @description, @created_at, @identity)
+            ON CONFLICT (security_group_id, identity) DO NOTHING
+            """, row, transaction);
+        if (inserted == 0)
+            return false;
+        Execute("UPDATE security_groups SET next_rule_position = next_rule_position + 1 WHERE security_group_id = @id", new { id = groupId.Value });
+        return true;
+    }
+
+    public void DeleteRule(SecurityGroupId groupId, SecurityGroupRuleId ruleId) =>
+        Execute("DELETE FROM security_group_rules WHERE security_group_id = @g AND rule_id = @r", new { g = groupId.Value, r = ruleId.Value });
+
+    public bool UpdateRule(SecurityGroupId groupId, SecurityGroupRule rule)
+    {
+        var row = RuleCodec.ToRow(groupId, rule, 0);
+        var clash = Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @security_group_id AND identity = @identity AND rule_id <> @rule_id", row);
+        if (clash > 0)
+            return false;
+        Execute("""
+            UPDATE security_group_rules SET ip_protocol = @ip_protocol, port_range = @port_range, source_port_range = @source_port_range,
+                policy = @policy, priority = @priority, peer_kind = @peer_kind, peer_value = @peer_value, peer_owner_account = @peer_owner_account,
+                peer_owner_id = @peer_owner_id, local_cidr = @local_cidr, port_range_list_id = @port_range_list_id, description = @description, identity = @identity
+            WHERE security_group_id = @security_group_id AND rule_id = @rule_id
+            """, row);
+        return true;
+    }
+
+    // Instances
+
+    public void InsertInstance(InstanceRecord i)
+    {
+        Execute("""
+            INSERT INTO instances (instance_id, account_id, region_id, zone_id, name, description, network_type, vpc_id, vswitch_id, status, image_id, instance_type, created_at)
+            VALUES (@id, @AccountId, @RegionId, @ZoneId, @Name, @Description, @network, @vpc, @vsw, @Status, @ImageId, @InstanceType, @at)
+            """, new
+        {
+            id = i.Id.Value, i.AccountId, i.RegionId, i.ZoneId, i.Name, i.Description, network = i.NetworkType.ToWire(),
+            vpc = i.VpcId?.Value, vsw = i.VSwitchId?.Value, i.Status, i.ImageId, i.InstanceType, at = Time.Format(i.CreatedAt),
+        });
+        var scope = AddressScope(i.AccountId, i.VpcId);
+        InsertAddresses(i.Id, "private", i.PrivateAddresses, scope);
+        // Public addresses are unique across the whole service, like the real internet's.
+        InsertAddresses(i.Id, "public", i.PublicAddresses, "internet");
+        SetMemberships(i.Id, i.SecurityGroupIds);
+    }
+
+    private void InsertAddresses(InstanceId id, string kind, IReadOnlyList<IpAddress> addresses, string scope)
+    {
+        for (var n = 0; n < addresses.Count; n++)
+        {
+            Execute("INSERT INTO instance_addresses (instance_id, kind, address, position, scope) VALUES (@id, @kind, @address, @n, @scope)",
+                new { id = id.Value, kind, address = addresses[n].ToString(), n, scope });
+        }
+    }
+
+    private static string AddressScope(long accountId, VpcId? vpcId) => vpcId is { } v ? v.Value : $"classic:{accountId}";
+
+    public InstanceRecord? FindInstance(long accountId, InstanceId id)
+    {
+        var row = One<InstanceRow>("SELECT * FROM instances WHERE account_id = @accountId AND instance_id = @id", new { accountId, id = id.Value });
+        return row is null ? null : Complete([row])[0];
+    }
+
+    public IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId) =>
+        Complete([.. Query<InstanceRow>("SELECT * FROM instances WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, instance_id DESC", new { accountId, regionId })]);
+
+    private List<InstanceRecord> Complete(List<InstanceRow> rows)
+    {
+        if (rows.Count == 0)
+            return [];
+        var ids = rows.Select(r => r.instance_id).ToArray();
+        var addresses = Query<(string Id, string Kind, string Address)>(
+                "SELECT instance_id, kind, address FROM instance_addresses WHERE instance_id IN @ids ORDER BY instance_id, kind, position", new { ids })
+            .ToLookup(a => a.Id);
+        var groups = Query<(string Id, string Group)>(
+                "SELECT instance_id, security_group_id FROM memberships WHERE instance_id IN @ids ORDER BY instance_id, position", new { ids })
+            .ToLookup(g => g.Id);
+        return [.. rows.Select(r => r.ToRecord(
+            [.. addresses[r.instance_id].Where(a => a.Kind == "private").Select(a => IpAddress.Parse(a.Address))],
+            [.. addresses[r.instance_id].Where(a => a.Kind == "public").Select(a => IpAddress.Parse(a.Address))],
+            [.. groups[r.instance_id].Select(g => SecurityGroupId.Parse(g.Group))]))];
+    }
+
+    public IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId) =>
+        [.. Query<string>("SELECT instance_id FROM memberships WHERE security_group_id = @id ORDER BY instance_id", new { id = groupId.Value }).Select(InstanceId.Parse)];
+
+    public int CountMembers(SecurityGroupId groupId) =>
+        (int)Scalar("SELECT COUNT(*) FROM memberships WHERE security_group_id = @id", new { id = groupId.Value });
+
+    public int CountInstancesInVSwitch(VSwitchId id) =>
+        (int)Scalar("SELECT COUNT(*) FROM instances WHERE vswitch_id = @id", new { id = id.Value });
+
+    public void SetInstanceStatus(InstanceId id, string status) =>
+        Execute("UPDATE instances SET status = @status WHERE instance_id = @id", new { id = id.Value, status });
+
+    public void SetInstanceAttributes(InstanceId id, string name, string description) =>
+        Execute("UPDATE instances SET name = @name, description = @description WHERE instance_id = @id", new { id = id.Value, name, description });
+
+    public void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups)
+    {
+        Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
+        for (var n = 0; n < groups.Count; n++)
+            Execute("INSERT INTO memberships (instance_id, security_group_id, position) VALUES (@id, @g, @n)", new { id = id.Value, g = groups[n].Value, n });
+    }
+
+    public void DeleteInstance(InstanceId id)
+    {
+        Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
+        Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
+        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
+        Execute("DELETE FROM instances WHERE instance_id = @id", new { id = id.Value });
+    }
+
+    public IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId) =>
+        Query<string>("SELECT address FROM instance_addresses WHERE scope = @scope AND kind = 'private'", new { scope = AddressScope(accountId, vpcId) })
+            .Select(IpAddress.Parse).ToHashSet();
+
+    public bool PublicAddressInUse(IpAddress address) =>
+        Scalar("SELECT COUNT(*) FROM instance_addresses WHERE kind = 'public' AND address = @address", new { address = address.ToString() }) > 0;
+
+    // Tags
+
+    public IReadOnlyList<Tag> ListTags(string resourceType, string resourceId) =>
+        [.. Query<(string Key, string Value)>("SELECT tag_key, tag_value FROM tags WHERE resource_type = @resourceType AND resource_id = @resourceId ORDER BY position, tag_key",
+            new { resourceType, resourceId }).Select(t => new Tag(t.Key, t.Value))];
+
+    public void SetTag(long accountId, string resourceType, string resourceId, Tag tag)
+    {
+        var updated = Execute("UPDATE tags SET tag_value = @Value WHERE resource_type = @resourceType AND resource_id = @resourceId AND tag_key = @Key",
+            new { resourceType, resourceId, tag.Key, tag.Value });
+        if (updated == 0)
+        {
+            var position = Scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM tags WHERE resource_type = @resourceType AND resource_id = @resourceId", new { resourceType, resourceId });
+            Execute("INSERT INTO tags (account_id, resource_type, resource_id, tag_key, tag_value, position) VALUES (@accountId, @resourceType, @resourceId, @Key, @Value, @position)",
+                new { accountId, resourceType, resourceId, tag.Key, tag.Value, position });
+        }
+    }
+
+    public void RemoveTag(string resourceType, string resourceId, string key) =>
+        Execute("DELETE FROM tags WHERE resource_type = @resourceType AND resource_id = @resourceId AND tag_key = @key", new { resourceType, resourceId, key });
+
+    public void RemoveAllTags(string resourceType, string resourceId) =>
+        Execute("DELETE FROM tags WHERE resource_type = @resourceType AND resource_id = @resourceId", new { resourceType, resourceId });
+
+    public IReadOnlyList<(string ResourceId, Tag Tag)> ListTagsOfType(long accountId, string resourceType) =>
+        [.. Query<(string Id, string Key, string Value)>("SELECT resource_id, tag_key, tag_value FROM tags WHERE account_id = @accountId AND resource_type = @resourceType ORDER BY resource_id, position",
+            new { accountId, resourceType }).Select(t => (t.Id, new Tag(t.Key, t.Value)))];
+}

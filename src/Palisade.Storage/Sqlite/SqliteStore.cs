@@ -1,0 +1,74 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Palisade.Storage.Sql;
+
+namespace Palisade.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. Writes take the database's write lock at
+/// BEGIN (IMMEDIATE), so limits checked inside a write hold however many requests race.
+/// <c>synchronous=FULL</c> makes every acknowledged commit survive a crash of the process or the machine.
+/// </summary>
+public sealed class SqliteStore : IStore
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _clock;
+
+    public SqliteStore(string path, TimeProvider? clock = null)
+    {
+        _clock = clock ?? TimeProvider.System;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+            Directory.CreateDirectory(directory);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        DatabasePath = path;
+        using var connection = Open();
+        connection.Execute("PRAGMA journal_mode=WAL;");
+        Migrations.Apply(connection, Dialect.Sqlite, _clock);
+    }
+
+    public string DatabasePath { get; }
+
+    public string Kind => "sqlite";
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // Per connection: these are not stored in the file.
+        connection.Execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+        return connection;
+    }
+
+    public T Read<T>(Func<IStoreSession, T> work)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var session = new SqlSession(connection, transaction);
+        var result = work(session);
+        transaction.Commit();
+        return result;
+    }
+
+    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
+    {
+        using var connection = Open();
+        using DbTransaction transaction = connection.BeginTransaction(deferred: false);
+        var session = new SqlSession(connection, transaction);
+        var result = work(session);
+        if (session.Changed)
+            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        transaction.Commit();
+        return result;
+    }
+
+    public void Dispose() => SqliteConnection.ClearAllPools();
+}
