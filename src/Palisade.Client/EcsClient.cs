@@ -109,11 +109,14 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
             return request;
         }
 
-        var all = new List<KeyValuePair<string, string>>(parameters)
+        // Format=JSON unless the caller names one; an empty Format leaves it out (XML is then the V1 default).
+        var all = new List<KeyValuePair<string, string>>(parameters.Where(p => p.Key != "Format" || p.Value.Length > 0))
         {
-            new("Action", action), new("Version", version), new("Format", "JSON"), new("AccessKeyId", credentials.AccessKeyId),
+            new("Action", action), new("Version", version), new("AccessKeyId", credentials.AccessKeyId),
             new("SignatureMethod", "HMAC-SHA1"), new("SignatureVersion", "1.0"), new("SignatureNonce", nonce), new("Timestamp", now),
         };
+        if (parameters.All(p => p.Key != "Format"))
+            all.Add(new("Format", "JSON"));
         var method = style == SignatureStyle.V1Get ? "GET" : "POST";
         var v1Signature = SignatureV1.Sign(credentials.AccessKeySecret, SignatureV1.StringToSign(method, all));
         all.Add(new("Signature", v1Signature));
