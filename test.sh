@@ -17,8 +17,26 @@ ensure_dotnet() {
   dotnet --version
 }
 
+apt_install() {
+  # Other jobs may hold the dpkg lock for a while; wait rather than fail.
+  if [[ -z "${APT_UPDATED:-}" ]]; then
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@"
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing Node.js and npm from Debian (for the SDK conformance suite)"
+    apt_install nodejs npm
+  fi
+  echo "node $(node --version), npm $(npm --version)"
+}
+
 step "Checking tools"
 ensure_dotnet
+ensure_node
 
 step "Building the solution"
 dotnet build Palisade.slnx -c Debug --nologo -v quiet -clp:ErrorsOnly
@@ -34,6 +52,12 @@ dotnet test Palisade.slnx --no-build -c Debug --nologo \
 status=${PIPESTATUS[0]}
 set -e
 
+step "SDK conformance: the official Node SDKs against ./palisade serve"
+set +e
+PALISADE_REQUIRE_CLASSIC=1 "$root/tests/conformance/run.sh" 2>&1 | tee "$results/conformance.log"
+conformance=${PIPESTATUS[0]}
+set -e
+
 # One line over all test assemblies, from the per-assembly lines dotnet test prints.
 # Parallel runs may print two of them on one line, hence grep -o.
 summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$results/console.log" |
@@ -41,8 +65,9 @@ summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipp
   awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assemblies", p, f, s, n}')"
 echo
 echo "test.sh: $summary"
-if [[ $status -ne 0 ]]; then
-  echo "test.sh: FAILED (dotnet test exited with $status)" >&2
-  exit "$status"
+echo "test.sh: SDK conformance $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | tail -1)"
+if [[ $status -ne 0 || $conformance -ne 0 ]]; then
+  echo "test.sh: FAILED (dotnet test exit $status, conformance exit $conformance)" >&2
+  exit 1
 fi
 echo "test.sh: all tests passed"

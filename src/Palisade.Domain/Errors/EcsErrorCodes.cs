@@ -115,6 +115,7 @@ public static class EcsErrorCodes
     // Listing and paging
     public const string NotSupportedPageNumberAndPageSize = "NotSupported.PageNumberAndPageSize";
     public const string InvalidParameterNextToken = "InValidParameter.NextToken";
+    public const string InvalidParameterAttributeNotSupported = "InvalidParameter.AttributeNotSupported";
 
     // Rule changes
     public const string InvalidSecurityGroupRuleRuleNotExist = "InvalidSecurityGroupRule.RuleNotExist";

@@ -102,6 +102,12 @@ public static partial class EcsErrors
     public static EcsError GroupsOfTwoNetworks() => E(400, InvalidParameterMismatch, "The security groups of one instance must all be in the same VPC (or all in the classic network).");
     public static EcsError DeleteRunningInstance() => E(403, IncorrectInstanceStatus, "The instance is Running; stop it first or set Force=true.");
 
+    public static EcsError MixedGroupTypesAtLaunch() => E(403, EnterpriseGroupLimitedMultiGroupType, "An instance cannot be in basic and advanced security groups at the same time.");
+    public static EcsError GroupCapacityAtLaunch(string what) => E(403, SecurityGroupInstanceLimitExceed, $"The security group is full ({what}).");
+    public static EcsError InstanceNameMalformed(string value) => E(400, InvalidInstanceNameMalformed, $"The specified InstanceName '{Truncate(value)}' is not valid (at most 128 characters, no control characters, not starting with http:// or https://).");
+    public static EcsError ModifyProtocolPortMismatch(string message) => E(400, InvalidParamProtocolAndPortRangeMismatch, message);
+    public static EcsError AttributeNotSupported(string value) => E(400, InvalidParameterAttributeNotSupported, $"The specified Attribute '{Truncate(value)}' is not supported.");
+
     // VPC
     public static EcsError VpcCidrInvalid(string value) => E(400, InvalidCidrBlockMalformed, $"Specified CIDR block '{Truncate(value)}' is not valid.");
     public static EcsError VSwitchCidrOutsideVpc(string value) => E(400, InvalidParameter, $"Specified CIDR block '{Truncate(value)}' is not valid in VPC.");

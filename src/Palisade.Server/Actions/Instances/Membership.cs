@@ -28,7 +28,7 @@ public static class Membership
         }
         if (groups.Select(g => g.Type).Distinct().Count() > 1)
             throw new EcsException(runInstances
-                ? new EcsError(EcsErrorCodes.EnterpriseGroupLimitedMultiGroupType, 403, "An instance cannot be in basic and advanced security groups at the same time.")
+                ? EcsErrors.MixedGroupTypesAtLaunch()
                 : EcsErrors.MixedGroupTypes());
         foreach (var group in groups.Where(g => !alreadyIn.Contains(g.Id)))
         {
@@ -37,7 +37,7 @@ public static class Membership
                 : (limits.BasicVpcGroupPrivateAddresses, $"{limits.BasicVpcGroupPrivateAddresses} private addresses");
             if (s.CountMembers(group.Id) + 1 > capacity)
                 throw new EcsException(runInstances
-                    ? new EcsError(EcsErrorCodes.SecurityGroupInstanceLimitExceed, 403, $"The security group is full ({what}).")
+                    ? EcsErrors.GroupCapacityAtLaunch(what)
                     : EcsErrors.GroupCapacity(what));
         }
         var rules = groups.Sum(g => s.CountRules(g.Id));

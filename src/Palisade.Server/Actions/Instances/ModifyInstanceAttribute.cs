@@ -15,7 +15,7 @@ public sealed class ModifyInstanceAttribute : EcsAction
         Lookups.InstanceIdOf(idText);
         var name = p.Optional("InstanceName");
         if (name is not null && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(new EcsError(EcsErrorCodes.InvalidInstanceNameMalformed, 400, $"The specified InstanceName '{name}' is not valid."));
+            throw new EcsException(EcsErrors.InstanceNameMalformed(name));
         var description = p.Optional("Description");
         if (description is not null && (description.Length > 256 || Texts.StartsWithUrl(description)))
             throw new EcsException(EcsErrors.DescriptionInvalid(description));

@@ -56,7 +56,7 @@ public abstract class LaunchInstances : EcsAction
             throw new EcsException(EcsErrors.ParameterInvalid("PrivateIpAddress", "cannot be given when Amount is more than 1."));
         var name = p.Optional("InstanceName") ?? "";
         if (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name))
-            throw new EcsException(new EcsError(EcsErrorCodes.InvalidInstanceNameMalformed, 400, $"The specified InstanceName '{name}' is not valid."));
+            throw new EcsException(EcsErrors.InstanceNameMalformed(name));
         var description = p.Optional("Description") ?? "";
         if (description.Length > 256 || Texts.StartsWithUrl(description))
             throw new EcsException(EcsErrors.DescriptionInvalid(description));

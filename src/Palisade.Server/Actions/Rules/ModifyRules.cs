@@ -75,7 +75,7 @@ public abstract class ModifyRules(Direction direction) : EcsAction
             {
                 // Modify names the protocol/port clash with its own code (ecs-api.md §4).
                 throw new EcsException(error.Code == EcsErrorCodes.OperationDenied
-                    ? new EcsError(EcsErrorCodes.InvalidParamProtocolAndPortRangeMismatch, 400, error.Message)
+                    ? EcsErrors.ModifyProtocolPortMismatch(error.Message)
                     : error);
             }
             RuleRequests.CheckReferences(s, c, group, updated);

@@ -22,7 +22,7 @@ public sealed class DescribeSecurityGroupAttribute : EcsAction
         if (p.Optional("NicType") is { } nicText)
             nicType = NicTypes.TryParse(nicText, out var n) ? n : throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
         if (p.Optional("Attribute") is { } attribute && attribute != "snapshotPolicyIds")
-            throw new EcsException(new EcsError("InvalidParameter.AttributeNotSupported", 400, $"The specified Attribute '{attribute}' is not supported."));
+            throw new EcsException(EcsErrors.AttributeNotSupported(attribute));
         var tokenMode = p.Has("MaxResults") || p.Has("NextToken");
         var paging = tokenMode ? Paging.Read(p, 500, 1000, 1000) : null;
         if (paging is not null && p.Has("MaxResults"))
