@@ -27,7 +27,18 @@ public sealed record EcsResponse(int Status, string Body, string ContentType)
 
     public JsonElement Json => JsonDocument.Parse(Body).RootElement.Clone();
 
-    public string? Code => IsSuccess || !ContentType.Contains("json", StringComparison.Ordinal) ? null : Json.TryGetProperty("Code", out var c) ? c.GetString() : null;
+    /// <summary>The ECS error code of a failed answer, in JSON or XML; null on success or when there is none.</summary>
+    public string? Code
+    {
+        get
+        {
+            if (IsSuccess)
+                return null;
+            if (ContentType.Contains("xml", StringComparison.Ordinal))
+                return System.Xml.Linq.XDocument.Parse(Body).Root?.Element("Code")?.Value;
+            return Json.TryGetProperty("Code", out var c) ? c.GetString() : null;
+        }
+    }
 }
 
 /// <summary>An ECS error answer, raised by <see cref="EcsClient.CallAsync"/>.</summary>
