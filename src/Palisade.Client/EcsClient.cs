@@ -69,9 +69,18 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
     public async Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters = null, string version = EcsVersion, CancellationToken cancel = default)
     {
         var response = await SendAsync(action, parameters, version, cancel);
+        JsonElement json;
+        try
+        {
+            json = response.Json;
+        }
+        catch (JsonException)
+        {
+            // Not an ECS answer at all (a proxy's page, an empty 414): say what came back.
+            throw new EcsApiException(response, $"Http{response.Status}", $"the server answered HTTP {response.Status} without an ECS body", "");
+        }
         if (response.IsSuccess)
-            return response.Json;
-        var json = response.Json;
+            return json;
         string Field(string name) => json.TryGetProperty(name, out var v) ? v.GetString() ?? "" : "";
         throw new EcsApiException(response, Field("Code"), Field("Message"), Field("RequestId"));
     }

@@ -19,6 +19,9 @@ public interface IStore : IDisposable
 
     T Read<T>(Func<IStoreSession, T> work);
 
+    /// <summary>The latest committed revision; cheap, for caches that are valid while it stands.</summary>
+    long CurrentRevision();
+
     /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
 }

@@ -13,7 +13,7 @@ namespace Palisade.Server.Actions;
 public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options)
 {
     /// <summary>Parameters every request may carry that are not the action's business.</summary>
-    private static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
     {
         "Action", "Version", "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp",
         "Format", "SecurityToken", "SignatureType", "BearerToken", "ClientToken", "DryRun",

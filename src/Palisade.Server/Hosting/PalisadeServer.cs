@@ -28,9 +28,21 @@ public static class PalisadeServer
 {
     public static WebApplication Build(ServeSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        // No configuration file is read, so nothing needs watching: a reload watcher over the content
+        // root costs CPU on every file written under it.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.WebHost.UseUrls(settings.Urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
+            // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
+            k.Limits.MaxRequestLineSize = 512 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 576 * 1024;
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -63,6 +75,7 @@ public static class PalisadeServer
         services.AddSingleton<INonceRegistry>(_ => new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
         services.AddSingleton(ActionCatalog.FromAssembly());
+        services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<Bootstrap>();
     }

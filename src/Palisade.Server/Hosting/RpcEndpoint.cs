@@ -15,7 +15,7 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ILogger<RpcEndpoint> logger)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ILogger<RpcEndpoint> logger)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -23,6 +23,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     public async Task HandleAsync(HttpContext http)
     {
         var requestId = Guid.NewGuid().ToString().ToUpperInvariant();
+        http.Response.Headers["x-acs-request-id"] = requestId;
         var format = ResponseFormat.Json;
         string? action = null;
         var started = Stopwatch.GetTimestamp();
@@ -32,14 +33,32 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             var request = await ReadAsync(http);
             format = ChooseFormat(request);
             action = request.Action;
-            var body = Dispatch(request);
+            var (ecsAction, context) = Prepare(request);
+            string? cacheKey = null;
+            long revision = 0;
+            if (options.CacheReads && !ecsAction.Mutates && !context.DryRun)
+            {
+                cacheKey = ReadCache.Key(context.Caller, ecsAction, request, format);
+                revision = store.CurrentRevision();
+                if (cache.TryGet(cacheKey, revision, out var hit))
+                {
+                    await WriteCachedAsync(http, format, hit, requestId);
+                    return;
+                }
+            }
+            var body = ecsAction.Execute(context);
+            if (!ecsAction.Mutates && context.DryRun)
+                throw new EcsException(EcsErrors.DryRunPassed());
             var response = new EcsObject { { "RequestId", requestId } };
             foreach (var (name, value) in body)
             {
                 if (name != "RequestId")
                     response.Add(name, value);
             }
-            await WriteAsync(http, 200, format, $"{action}Response", response);
+            var bytes = Render(format, $"{action}Response", response);
+            if (cacheKey is not null)
+                cache.Put(cacheKey, revision, bytes, requestId);
+            await WriteBytesAsync(http, 200, format, bytes);
         }
         catch (EcsException e)
         {
@@ -71,7 +90,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, requestId);
     }
 
-    private EcsObject Dispatch(RpcRequest request)
+    private (IEcsAction Action, ActionContext Context) Prepare(RpcRequest request)
     {
         var actionName = request.Action ?? throw new EcsException(EcsErrors.MissingAction());
         var version = request.Version ?? throw new EcsException(EcsErrors.Missing("Version"));
@@ -81,11 +100,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
         if (caller.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
-        var context = new ActionContext(request, caller, action, store, clock, options);
-        var result = action.Execute(context);
-        if (!action.Mutates && context.DryRun)
-            throw new EcsException(EcsErrors.DryRunPassed());
-        return result;
+        return (action, new ActionContext(request, caller, action, store, clock, options));
     }
 
     private static ResponseFormat ChooseFormat(RpcRequest request)
@@ -144,12 +159,29 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         return new RpcRequest(r.Method, r.Host.Value ?? "", query, form, headers, body);
     }
 
-    private static async Task WriteAsync(HttpContext http, int status, ResponseFormat format, string rootName, EcsObject body)
+    private static byte[] Render(ResponseFormat format, string rootName, EcsObject body) =>
+        format == ResponseFormat.Xml ? ResponseWriter.Xml(rootName, body) : ResponseWriter.Json(body);
+
+    private static Task WriteAsync(HttpContext http, int status, ResponseFormat format, string rootName, EcsObject body) =>
+        WriteBytesAsync(http, status, format, Render(format, rootName, body));
+
+    /// <summary>A cached answer, written in three pieces around the new RequestId: a large answer is never copied.</summary>
+    private static async Task WriteCachedAsync(HttpContext http, ResponseFormat format, ReadCache.Entry entry, string requestId)
     {
-        var bytes = format == ResponseFormat.Xml ? ResponseWriter.Xml(rootName, body) : ResponseWriter.Json(body);
+        var id = Encoding.UTF8.GetBytes(requestId);
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = format == ResponseFormat.Xml ? ResponseWriter.XmlContentType : ResponseWriter.JsonContentType;
+        http.Response.ContentLength = entry.Head.Length + id.Length + entry.Tail.Length;
+        var body = http.Response.Body;
+        await body.WriteAsync(entry.Head);
+        await body.WriteAsync(id);
+        await body.WriteAsync(entry.Tail);
+    }
+
+    private static async Task WriteBytesAsync(HttpContext http, int status, ResponseFormat format, byte[] bytes)
+    {
         http.Response.StatusCode = status;
         http.Response.ContentType = format == ResponseFormat.Xml ? ResponseWriter.XmlContentType : ResponseWriter.JsonContentType;
-        http.Response.Headers["x-acs-request-id"] = (string?)body["RequestId"];
         http.Response.ContentLength = bytes.Length;
         await http.Response.Body.WriteAsync(bytes);
     }

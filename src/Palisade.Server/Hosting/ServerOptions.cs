@@ -22,6 +22,9 @@ public sealed record ServerOptions
 {
     public Limits Limits { get; init; } = new();
 
+    /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
+    public bool CacheReads { get; init; } = true;
+
     /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
     public string HostId { get; init; } = "ecs.aliyuncs.com";
 }

@@ -48,6 +48,27 @@ public sealed class SqliteStore : IStore
         return connection;
     }
 
+    private readonly Lock _revisionGate = new();
+    private SqliteConnection? _revisionConnection;
+    private SqliteCommand? _revisionCommand;
+
+    /// <summary>One connection and one prepared statement kept for this question alone: asked on every cached read.</summary>
+    public long CurrentRevision()
+    {
+        lock (_revisionGate)
+        {
+            if (_revisionCommand is null)
+            {
+                _revisionConnection = new SqliteConnection(_connectionString);
+                _revisionConnection.Open();
+                _revisionCommand = _revisionConnection.CreateCommand();
+                _revisionCommand.CommandText = "SELECT COALESCE(MAX(revision), 0) FROM revisions";
+                _revisionCommand.Prepare();
+            }
+            return (long)_revisionCommand.ExecuteScalar()!;
+        }
+    }
+
     public T Read<T>(Func<IStoreSession, T> work)
     {
         using var connection = Open();
@@ -58,7 +79,24 @@ public sealed class SqliteStore : IStore
         return result;
     }
 
+    // Writers of this process queue here instead of polling SQLite's lock with sleeps, which made
+    // tail latency unfair. The database lock still guards correctness (other processes, the CLI).
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
+    {
+        _writeGate.Wait();
+        try
+        {
+            return WriteLocked(action, accountId, work);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {
         using var connection = Open();
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
@@ -70,5 +108,15 @@ public sealed class SqliteStore : IStore
         return result;
     }
 
-    public void Dispose() => SqliteConnection.ClearAllPools();
+    public void Dispose()
+    {
+        lock (_revisionGate)
+        {
+            _revisionCommand?.Dispose();
+            _revisionConnection?.Dispose();
+            _revisionCommand = null;
+            _revisionConnection = null;
+        }
+        SqliteConnection.ClearAllPools();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
@@ -6,7 +5,7 @@ using Palisade.TestKit;
 namespace Palisade.Server.Tests.Protocol;
 
 /// <summary>What the RPC endpoint answers before and around an action: routing, signatures, formats, errors.</summary>
-public sealed partial class GatewayTests : IAsyncLifetime
+public sealed class GatewayTests : IAsyncLifetime
 {
     private TestControlPlane _plane = null!;
     private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
@@ -138,22 +137,5 @@ public sealed partial class GatewayTests : IAsyncLifetime
         Golden.Assert("shapes/describe-security-group-attribute.xml", Normalise(xml.Body));
     }
 
-    /// <summary>Replaces what differs from run to run (request IDs, resource IDs, times) with stable names.</summary>
-    private static string Normalise(string body)
-    {
-        var names = new Dictionary<string, string>();
-        body = Guid().Replace(body, "<request-id>");
-        body = Time().Replace(body, "<time>");
-        body = Id().Replace(body, m => names.TryGetValue(m.Value, out var n) ? n : names[m.Value] = $"{m.Groups[1].Value}<{names.Count(k => k.Key.StartsWith(m.Groups[1].Value, StringComparison.Ordinal)) + 1}>");
-        return body.EndsWith('\n') ? body : body + "\n";
-    }
-
-    [GeneratedRegex("[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")]
-    private static partial Regex Guid();
-
-    [GeneratedRegex(@"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
-    private static partial Regex Time();
-
-    [GeneratedRegex(@"\b(sg-|sgr-|vpc-|vsw-|i-)bp[a-z0-9]{18}\b")]
-    private static partial Regex Id();
+    private static string Normalise(string body) => Normaliser.Normalise(body);
 }

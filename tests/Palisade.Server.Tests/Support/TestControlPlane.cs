@@ -34,13 +34,13 @@ public sealed class TestControlPlane : IAsyncDisposable
 
     public IStore Store { get; }
 
-    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null)
+    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-test-" + Guid.NewGuid().ToString("N"));
         var settings = new ServeSettings
         {
             DataDirectory = directory,
-            Options = new ServerOptions { Limits = limits ?? new Limits() },
+            Options = (options ?? new ServerOptions()) with { Limits = limits ?? options?.Limits ?? new Limits() },
             Clock = clock ?? TimeProvider.System,
         };
         var app = PalisadeServer.Build(settings, configure: b => b.WebHost.UseTestServer());

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Palisade.Client;
+using Palisade.Server.Accounts;
+using Palisade.Server.Hosting;
+
+// Load over real HTTP on loopback: the server on Kestrel, several keep-alive clients signing V3
+// requests, each workload timed against a trivial endpoint of the same server in the same run.
+//   dotnet run -c Release --project bench/Palisade.Bench.Http -- [--seconds 10] [--clients 16]
+// Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
+// (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot).
+var seconds = Arg("--seconds", 10);
+var clients = Arg("--clients", 16);
+
+var directory = Path.Combine(Path.GetTempPath(), "palisade-bench-" + Guid.NewGuid().ToString("N"));
+var settings = new ServeSettings
+{
+    Urls = "http://127.0.0.1:0",
+    DataDirectory = directory,
+    Options = new ServerOptions { Limits = new Limits { GroupsPerRegion = 1000 } },
+};
+await using var app = PalisadeServer.Build(settings);
+await app.StartAsync();
+var url = new Uri(app.Urls.First());
+var accounts = app.Services.GetRequiredService<AccountService>();
+var key = accounts.CreateAccessKey(accounts.CreateAccount("bench").AccountId);
+
+var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10), MaxConnectionsPerServer = clients };
+var http = new HttpClient(handler) { BaseAddress = url };
+var api = new EcsClient(http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+
+// A VPC, a 200-rule group to read, and groups to write into.
+var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+async Task<string> Group(string name) =>
+    (await api.CallAsync("CreateSecurityGroup", new { RegionId = "cn-hangzhou", VpcId = vpc, SecurityGroupName = name })).GetProperty("SecurityGroupId").GetString()!;
+var big = await Group("big");
+for (var batch = 0; batch < 2; batch++)
+{
+    await api.CallAsync("AuthorizeSecurityGroup", EcsClient.Flatten(new
+    {
+        RegionId = "cn-hangzhou",
+        SecurityGroupId = big,
+        Permissions = Enumerable.Range(1, 100).Select(i => new { IpProtocol = "tcp", PortRange = $"{batch * 100 + i}/{batch * 100 + i}", SourceCidrIp = $"10.{i}.0.0/16", Priority = (i % 100 + 1).ToString(CultureInfo.InvariantCulture), Description = "bench rule" }).ToArray(),
+    }));
+}
+var writeGroups = new List<string>();
+for (var i = 0; i < 150; i++)
+    writeGroups.Add(await Group($"write{i}"));
+
+if (args.Contains("--hot"))
+{
+    // A loop for a profiler to look at: the handler alone, on a cached read.
+    var hotEndpoint = app.Services.GetRequiredService<RpcEndpoint>();
+    var until = DateTime.UtcNow.AddSeconds(Arg("--seconds", 15));
+    var count = 0;
+    while (DateTime.UtcNow < until)
+    {
+        using var m = api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], EcsClient.EcsVersion);
+        var ctx = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        ctx.Request.Method = "POST";
+        ctx.Request.Path = "/";
+        ctx.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString(m.RequestUri!.Query);
+        ctx.Request.Host = new Microsoft.AspNetCore.Http.HostString(url.Authority);
+        foreach (var h in m.Headers)
+            ctx.Request.Headers[h.Key] = string.Join(",", h.Value);
+        ctx.Response.Body = new MemoryStream();
+        await hotEndpoint.HandleAsync(ctx);
+        count++;
+    }
+    Console.WriteLine($"hot loop: {count} requests, {Arg("--seconds", 15) * 1e6 / count:F1} µs each");
+    return 0;
+}
+
+if (args.Contains("--profile"))
+{
+    var store = app.Services.GetRequiredService<Palisade.Storage.IStore>();
+    var id = Palisade.Domain.Identifiers.SecurityGroupId.Parse(big);
+    void Time(string what, Action action)
+    {
+        for (var i = 0; i < 300; i++)
+            action();
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < 500; i++)
+            action();
+        Console.WriteLine($"{what}: {sw.Elapsed.TotalMicroseconds / 500:F1} µs");
+    }
+    Time("empty read", () => store.Read(s => 0));
+    Time("find group", () => store.Read(s => s.FindGroupAnyAccount(id)));
+    Time("list 200 rules", () => store.Read(s => s.ListRules(id)));
+    var rules = store.Read(s => s.ListRules(id));
+    var rule = rules[0];
+    Time("cidr tostring x200", () => { for (var i = 0; i < 200; i++) _ = ((Palisade.Domain.Rules.RulePeer.CidrBlock)rule.Peer).Cidr.ToString(); });
+    Time("cidr parse x200", () => { for (var i = 0; i < 200; i++) Palisade.Domain.Networking.Cidr.Parse("10.1.0.0/16"); });
+    Time("time format x200", () => { for (var i = 0; i < 200; i++) Palisade.Storage.Time.Format(rule.CreateTime); });
+    Time("time parse x200", () => { for (var i = 0; i < 200; i++) Palisade.Storage.Time.Parse("2026-01-01T00:00:00Z"); });
+    Time("ports tostring x200", () => { for (var i = 0; i < 200; i++) _ = rule.Ports.ToString(); });
+    Time("views x200", () => { foreach (var r in rules) Palisade.Server.Actions.Views.Permission(r); });
+    Time("render 200 rules", () => Palisade.Server.Responses.ResponseWriter.Json(new Palisade.Server.Responses.EcsObject { { "P", Palisade.Server.Responses.EcsList.Of("Permission", rules.Select(r => Palisade.Server.Actions.Views.Permission(r))) } }));
+    Time("whole request", () => api.SendAsync("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)]).GetAwaiter().GetResult());
+    var nonces = app.Services.GetRequiredService<Palisade.Server.Protocol.INonceRegistry>();
+    Time("nonce", () => nonces.TryUse("k", Guid.NewGuid().ToString(), DateTimeOffset.UtcNow.AddMinutes(5)));
+    Time("revision", () => store.Read(s => s.CurrentRevision()));
+    Time("sign only", () => api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], EcsClient.EcsVersion).Dispose());
+    var auth = app.Services.GetRequiredService<Palisade.Server.Protocol.Authenticator>();
+    Time("authenticate", () =>
+    {
+        using var m = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        var headers = m.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value));
+        var rq = new Palisade.Server.Protocol.RpcRequest("POST", url.Authority, [], [], headers, []);
+        auth.Authenticate(rq);
+    });
+    var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
+    Time("handler only (DescribeRegions)", () =>
+    {
+        using var m = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        var ctx = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        ctx.Request.Method = "POST";
+        ctx.Request.Path = "/";
+        ctx.Request.Host = new Microsoft.AspNetCore.Http.HostString(url.Authority);
+        foreach (var h in m.Headers)
+            ctx.Request.Headers[h.Key] = string.Join(",", h.Value);
+        ctx.Response.Body = new MemoryStream();
+        endpoint.HandleAsync(ctx).GetAwaiter().GetResult();
+        if (ctx.Response.StatusCode != 200) throw new InvalidOperationException(ctx.Response.StatusCode.ToString());
+    });
+    Time("healthz request", () => http.GetAsync("/healthz").GetAwaiter().GetResult());
+    Time("DescribeRegions request", () => api.SendAsync("DescribeRegions", []).GetAwaiter().GetResult());
+    return 0;
+}
+
+var describe = new KeyValuePair<string, string>[] { new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big) };
+var writeCounter = -1;
+var results = new List<(string Name, Result Result)>();
+
+// Requests are signed before the clock starts (each with its own nonce), so the figures measure
+// the server, not the load generator's signing; a request still has to be verified on arrival.
+results.Add(("GET /healthz (baseline)", await Run(_ => new HttpRequestMessage(HttpMethod.Get, "/healthz"))));
+results.Add(("DescribeSecurityGroupAttribute, 200 rules", await Run(_ => api.Build("DescribeSecurityGroupAttribute", describe, EcsClient.EcsVersion))));
+results.Add(("AuthorizeSecurityGroup, one new rule", await Run(_ =>
+{
+    var n = Interlocked.Increment(ref writeCounter);
+    var group = writeGroups[n % writeGroups.Count];
+    var port = n / writeGroups.Count + 1;
+    return api.Build("AuthorizeSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", group), new("IpProtocol", "tcp"), new("PortRange", $"{port}/{port}"), new("SourceCidrIp", "192.168.0.0/16")], EcsClient.EcsVersion);
+}, capacity: 25_000)));
+
+var baseline = results[0].Result.PerSecond;
+Console.WriteLine($"{clients} clients, {seconds} s each, keep-alive, V3-signed (signed before the clock starts); {Environment.ProcessorCount} cores; SQLite WAL synchronous=FULL");
+Console.WriteLine();
+Console.WriteLine("| workload | requests/s | ratio to baseline | p50 ms | p99 ms | errors |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var (name, r) in results)
+    Console.WriteLine($"| {name} | {r.PerSecond:N0} | {r.PerSecond / baseline:F3} | {r.P50:F2} | {r.P99:F2} | {r.Errors} |");
+await app.StopAsync();
+Directory.Delete(directory, recursive: true);
+return 0;
+
+async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_000)
+{
+    // Warm up with a few thousand, then sign the measured batch up front.
+    var warmup = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, 3000).Select(make));
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ => { while (warmup.TryDequeue(out var m)) (await http.SendAsync(m)).Dispose(); }));
+    var queue = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, capacity).Select(make));
+    var latencies = new List<double>[clients];
+    var errors = 0;
+    var stop = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+    {
+        var mine = latencies[c] = new List<double>(100_000);
+        while (stop.Elapsed.TotalSeconds < seconds && queue.TryDequeue(out var message))
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(message);
+            // Drain without keeping: the measurement is of the server, not of the client's allocations.
+            await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null);
+            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (response.StatusCode != HttpStatusCode.OK)
+                Interlocked.Increment(ref errors);
+            message.Dispose();
+        }
+    }));
+    var elapsed = stop.Elapsed.TotalSeconds;
+    while (queue.TryDequeue(out var left))
+        left.Dispose();
+    var all = latencies.SelectMany(l => l).Order().ToArray();
+    return new Result(all.Length / elapsed, all[all.Length / 2], all[(int)(all.Length * 0.99)], errors);
+}
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+internal sealed record Result(double PerSecond, double P50, double P99, int Errors);

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Palisade.Server.Actions;
+using Palisade.Server.Protocol;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Hosting;
+
+/// <summary>
+/// Rendered answers of read-only actions, valid while the store's revision has not moved. Every
+/// committed change bumps the global revision, so an entry recorded at revision R was computed from
+/// a state at least as new as R, and is served only while the revision is still R: never stale.
+/// The slow twin is the uncached path (<see cref="ServerOptions.CacheReads"/> off); a test checks
+/// they answer byte for byte the same.
+/// </summary>
+public sealed class ReadCache
+{
+    private const int MaxEntries = 20_000;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>A rendered response cut around its RequestId, so that each hit carries its own.</summary>
+    public sealed record Entry(long Revision, byte[] Head, byte[] Tail);
+
+    public static string Key(Caller caller, IEcsAction action, RpcRequest request, ResponseFormat format)
+    {
+        var sb = new StringBuilder();
+        sb.Append(caller.AccountId).Append('\n').Append(action.Version).Append('\n').Append(action.Name).Append('\n').Append(format);
+        foreach (var (name, value) in request.Parameters.Where(p => !ActionContext.CommonParameters.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
+            sb.Append('\n').Append(name).Append('=').Append(value);
+        return sb.ToString();
+    }
+
+    public bool TryGet(string key, long revision, out Entry entry) =>
+        _entries.TryGetValue(key, out entry!) && entry.Revision == revision;
+
+    /// <summary>Remembers a rendered body in which <paramref name="requestId"/> appears once, as the RequestId.</summary>
+    public void Put(string key, long revision, byte[] body, string requestId)
+    {
+        var id = Encoding.UTF8.GetBytes(requestId);
+        var at = body.AsSpan().IndexOf(id);
+        if (at < 0)
+            return;
+        if (_entries.Count >= MaxEntries)
+            _entries.Clear();
+        _entries[key] = new Entry(revision, body[..at], body[(at + id.Length)..]);
+    }
+
+    public static byte[] Compose(Entry entry, string requestId)
+    {
+        var id = Encoding.UTF8.GetBytes(requestId);
+        var body = new byte[entry.Head.Length + id.Length + entry.Tail.Length];
+        entry.Head.CopyTo(body, 0);
+        id.CopyTo(body, entry.Head.Length);
+        entry.Tail.CopyTo(body, entry.Head.Length + id.Length);
+        return body;
+    }
+}
