@@ -34,9 +34,40 @@ ensure_node() {
   echo "node $(node --version), npm $(npm --version)"
 }
 
+# A private PostgreSQL for the store and API suites' second run: its own data directory under a
+# temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.
+pg_dir=""
+pg_bin=""
+stop_postgres() {
+  if [[ -n "$pg_dir" && -f "$pg_dir/data/postmaster.pid" ]]; then
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  [[ -n "$pg_dir" ]] && rm -rf "$pg_dir"
+}
+trap stop_postgres EXIT
+
+ensure_postgres() {
+  pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
+    echo "installing PostgreSQL from Debian"
+    apt_install postgresql
+    pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  fi
+  pg_dir="$(mktemp -d /tmp/palisade-pg.XXXXXX)"
+  chown postgres:postgres "$pg_dir"
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c max_connections=300 -c fsync=on" -w start >/dev/null
+  export PALISADE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Include Error Detail=true"
+  echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $pg_dir)"
+}
+
 step "Checking tools"
 ensure_dotnet
 ensure_node
+ensure_postgres
 
 step "Building the solution"
 dotnet build Palisade.slnx -c Debug --nologo -v quiet -clp:ErrorsOnly
@@ -52,17 +83,31 @@ dotnet test Palisade.slnx --no-build -c Debug --nologo \
 status=${PIPESTATUS[0]}
 set -e
 
+step "Store and API suites again, on PostgreSQL"
+pg_status=0
+set +e
+: > "$results/postgres.log"
+for project in tests/Palisade.Storage.Tests tests/Palisade.Server.Tests; do
+  PALISADE_REQUIRE_POSTGRES=1 dotnet test "$project" --no-build -c Debug --nologo \
+    --blame-hang-timeout 10m --logger "trx;LogFilePrefix=postgres" --results-directory "$results" 2>&1 | tee -a "$results/postgres.log"
+  code=${PIPESTATUS[0]}
+  [[ $code -ne 0 ]] && pg_status=$code
+done
+set -e
+cat "$results/postgres.log" >> "$results/console.log"
+[[ $pg_status -ne 0 ]] && status=$pg_status
+
 step "SDK conformance: the official Node SDKs against ./palisade serve"
 set +e
 PALISADE_REQUIRE_CLASSIC=1 "$root/tests/conformance/run.sh" 2>&1 | tee "$results/conformance.log"
 conformance=${PIPESTATUS[0]}
 set -e
 
-# One line over all test assemblies, from the per-assembly lines dotnet test prints.
+# One line over all test runs, from the per-assembly lines dotnet test prints.
 # Parallel runs may print two of them on one line, hence grep -o.
 summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$results/console.log" |
   sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+)/\1 \2 \3/' |
-  awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assemblies", p, f, s, n}')"
+  awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assembly runs (the store and API suites on SQLite and on PostgreSQL)", p, f, s, n}')"
 echo
 echo "test.sh: $summary"
 echo "test.sh: SDK conformance $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | tail -1)"

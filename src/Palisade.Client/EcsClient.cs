@@ -99,6 +99,9 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
         return new EcsResponse((int)response.StatusCode, body, response.Content.Headers.ContentType?.ToString() ?? "");
     }
 
+    /// <summary>Sends a GET for an already signed URL (to replay one, for instance).</summary>
+    public Task<HttpResponseMessage> SendRawAsync(Uri signedUrl, CancellationToken cancel = default) => http.GetAsync(signedUrl, cancel);
+
     public HttpRequestMessage Build(string action, IReadOnlyList<KeyValuePair<string, string>> parameters, string version)
     {
         var baseUri = http.BaseAddress ?? throw new InvalidOperationException("The HttpClient needs a BaseAddress.");

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Palisade.Server.Accounts;
-using Palisade.Storage.Sqlite;
+using Palisade.Storage;
 
 namespace Palisade.Cli.Commands;
 
@@ -15,13 +15,14 @@ public static class AccountCommands
     {
         var name = new Option<string>("--name") { Description = "The account's name (unique).", Required = true };
         var data = ServeCommand.DataOption();
+        var store = ServeCommand.StoreOption();
         var create = new Command("create", """
             Create an account with its first AccessKey, and print the key (the secret is shown only once).
 
             Example:
               palisade account create --name team-a
-            """) { name, data };
-        create.SetAction(parse => Run(parse, data, (accounts, output) =>
+            """) { name, data, store };
+        create.SetAction(parse => Run(parse, data, store, (accounts, output) =>
         {
             var account = accounts.CreateAccount(parse.GetValue(name)!);
             var key = accounts.CreateAccessKey(account.AccountId);
@@ -35,14 +36,15 @@ public static class AccountCommands
         var account = new Option<string>("--account") { Description = "The account, by name or ID.", Required = true };
         var readOnly = new Option<bool>("--read-only") { Description = "The key may call only Describe* and List* actions." };
         var data = ServeCommand.DataOption();
+        var store = ServeCommand.StoreOption();
         var create = new Command("create", """
             Create an AccessKey for an account, and print it (the secret is shown only once).
 
             Examples:
               palisade accesskey create --account team-a
               palisade accesskey create --account team-a --read-only
-            """) { account, readOnly, data };
-        create.SetAction(parse => Run(parse, data, (accounts, output) =>
+            """) { account, readOnly, data, store };
+        create.SetAction(parse => Run(parse, data, store, (accounts, output) =>
         {
             var text = parse.GetValue(account)!;
             var found = accounts.FindAccount(text) ?? throw new InvalidOperationException($"no account named or numbered '{text}'");
@@ -51,12 +53,12 @@ public static class AccountCommands
         return new Command("accesskey", "Manage AccessKeys.") { create };
     }
 
-    private static int Run(ParseResult parse, Option<string> data, Action<AccountService, TextWriter> work)
+    private static int Run(ParseResult parse, Option<string> data, Option<string?> storeOption, Action<AccountService, TextWriter> work)
     {
         try
         {
             var directory = Path.GetFullPath(parse.GetValue(data)!);
-            using var store = new SqliteStore(Path.Combine(directory, "palisade.db"));
+            using var store = StoreFactory.Open(parse.GetValue(storeOption), directory);
             var accounts = new AccountService(store, SecretProtector.ForDataDirectory(Path.Combine(directory, "master.key")), TimeProvider.System);
             work(accounts, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
+using Palisade.Storage;
 
 namespace Palisade.Cli.Commands;
 
@@ -17,10 +18,18 @@ public static class ServeCommand
         DefaultValueFactory = _ => ".palisade",
     };
 
+    public static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "Keep the control plane in PostgreSQL instead of SQLite: a postgres://user:pass@host:port/db URL or an Npgsql connection string. Several nodes may share one. Also PALISADE_STORE.",
+        HelpName = "URL",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
+    };
+
     public static Command Build()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen.", HelpName = "URLS", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var data = DataOption();
+        var store = StoreOption();
         var command = new Command("serve", """
             Run the control plane: the ECS API 2014-05-26 (security groups, instances, tags) and the VPC API
             2016-04-28 on one RPC endpoint, signed with V1 (HMAC-SHA1) or V3 (ACS3-HMAC-SHA256), on SQLite.
@@ -34,11 +43,11 @@ public static class ServeCommand
               palisade serve --urls http://127.0.0.1:9000 --data /var/lib/palisade
             """)
         {
-            urls, data,
+            urls, data, store,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            var settings = new ServeSettings { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)! };
+            var settings = new ServeSettings { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)!, Store = parse.GetValue(store) };
             var output = parse.InvocationConfiguration.Output;
             WebApplication app;
             try
@@ -52,6 +61,11 @@ public static class ServeCommand
                 parse.InvocationConfiguration.Error.WriteLine($"error: cannot use the data directory '{settings.DataDirectory}': {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException or UriFormatException or InvalidOperationException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: cannot use the store: {e.Message}");
+                return ExitCodes.BadInput;
+            }
             await using (app)
             {
                 try
@@ -63,7 +77,8 @@ public static class ServeCommand
                     parse.InvocationConfiguration.Error.WriteLine($"error: cannot listen on {settings.Urls}: {e.Message}");
                     return ExitCodes.BadInput;
                 }
-                output.WriteLine($"palisade: serving ECS 2014-05-26 and VPC 2016-04-28 on {string.Join(", ", app.Urls)} (SQLite in {Path.GetFullPath(settings.DataDirectory)})");
+                var where = StoreFactory.IsPostgres(settings.Store) ? "PostgreSQL" : $"SQLite in {Path.GetFullPath(settings.DataDirectory)}";
+                output.WriteLine($"palisade: serving ECS 2014-05-26 and VPC 2016-04-28 on {string.Join(", ", app.Urls)} ({where})");
                 output.Flush();
                 await app.WaitForShutdownAsync(cancel);
             }

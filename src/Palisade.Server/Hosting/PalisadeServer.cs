@@ -6,7 +6,6 @@ using Palisade.Server.Accounts;
 using Palisade.Server.Actions;
 using Palisade.Server.Protocol;
 using Palisade.Storage;
-using Palisade.Storage.Sqlite;
 
 namespace Palisade.Server.Hosting;
 
@@ -17,6 +16,9 @@ public sealed record ServeSettings
 
     /// <summary>The data directory: <c>palisade.db</c>, <c>nonces.db</c>, <c>master.key</c>, <c>credentials</c>.</summary>
     public string DataDirectory { get; init; } = ".palisade";
+
+    /// <summary>Null for SQLite in <see cref="DataDirectory"/>; a <c>postgres://</c> URL or Npgsql connection string to share PostgreSQL between nodes.</summary>
+    public string? Store { get; init; }
 
     public ServerOptions Options { get; init; } = new();
 
@@ -69,10 +71,16 @@ public static class PalisadeServer
         services.AddSingleton(settings);
         services.AddSingleton(settings.Options);
         services.AddSingleton(settings.Clock);
-        services.AddSingleton<IStore>(_ => new SqliteStore(Path.Combine(data, "palisade.db"), settings.Clock));
-        services.AddSingleton(_ => SecretProtector.ForDataDirectory(Path.Combine(data, "master.key")));
+        services.AddSingleton(_ => StoreFactory.Open(settings.Store, data, settings.Clock));
+        var masterKey = Path.Combine(data, "master.key");
+        // Nodes sharing PostgreSQL must share the key that encrypts the AccessKey secrets.
+        if (StoreFactory.IsPostgres(settings.Store) && Environment.GetEnvironmentVariable("PALISADE_MASTER_KEY") is not { Length: > 0 } && !File.Exists(masterKey))
+            throw new InvalidOperationException($"with a PostgreSQL store every node needs the same master key: set PALISADE_MASTER_KEY (base64 of 32 random bytes, e.g. from 'openssl rand -base64 32') or copy it to {masterKey}");
+        services.AddSingleton(_ => SecretProtector.ForDataDirectory(masterKey));
         services.AddSingleton<AccountService>();
-        services.AddSingleton<INonceRegistry>(_ => new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
+        services.AddSingleton<INonceRegistry>(sp => StoreFactory.IsPostgres(settings.Store)
+            ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
+            : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();

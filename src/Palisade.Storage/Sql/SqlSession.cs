@@ -13,8 +13,12 @@ namespace Palisade.Storage.Sql;
 /// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
 /// one transaction. Rows map to records here and nowhere else.
 /// </summary>
-internal sealed class SqlSession(DbConnection connection, DbTransaction transaction) : IStoreSession
+internal sealed class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect) : IStoreSession
 {
+    /// <summary>"Column is one of a list": Dapper expands <c>IN @list</c> for SQLite, while Npgsql takes the array whole.</summary>
+    private string InList(string column, string parameter) =>
+        dialect == Dialect.Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
     /// <summary>Set by every write, so that the store adds a revision only for transactions that changed something.</summary>
     public bool Changed { get; private set; }
 
@@ -260,10 +264,10 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
             return [];
         var ids = rows.Select(r => r.instance_id).ToArray();
         var addresses = Query<(string Id, string Kind, string Address)>(
-                "SELECT instance_id, kind, address FROM instance_addresses WHERE instance_id IN @ids ORDER BY instance_id, kind, position", new { ids })
+                $"SELECT instance_id, kind, address FROM instance_addresses WHERE {InList("instance_id", "ids")} ORDER BY instance_id, kind, position", new { ids })
             .ToLookup(a => a.Id);
         var groups = Query<(string Id, string Group)>(
-                "SELECT instance_id, security_group_id FROM memberships WHERE instance_id IN @ids ORDER BY instance_id, position", new { ids })
+                $"SELECT instance_id, security_group_id FROM memberships WHERE {InList("instance_id", "ids")} ORDER BY instance_id, position", new { ids })
             .ToLookup(g => g.Id);
         return [.. rows.Select(r => r.ToRecord(
             [.. addresses[r.instance_id].Where(a => a.Kind == "private").Select(a => IpAddress.Parse(a.Address))],

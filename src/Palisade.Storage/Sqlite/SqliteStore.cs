@@ -73,7 +73,7 @@ public sealed class SqliteStore : IStore
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: true);
-        var session = new SqlSession(connection, transaction);
+        var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
         transaction.Commit();
         return result;
@@ -100,7 +100,7 @@ public sealed class SqliteStore : IStore
     {
         using var connection = Open();
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
-        var session = new SqlSession(connection, transaction);
+        var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
         if (session.Changed)
             session.AddRevision(accountId, action, _clock.GetUtcNow());

@@ -6,6 +6,7 @@ using Palisade.Client;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.Storage;
+using Palisade.TestKit;
 
 namespace Palisade.Server.Tests.Support;
 
@@ -17,11 +18,13 @@ public sealed class TestControlPlane : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly string _directory;
+    private readonly TestStores.PostgresDatabase? _database;
 
-    private TestControlPlane(WebApplication app, string directory)
+    private TestControlPlane(WebApplication app, string directory, TestStores.PostgresDatabase? database)
     {
         _app = app;
         _directory = directory;
+        _database = database;
         Http = app.GetTestClient();
         Http.BaseAddress = new Uri("http://ecs.test.local/");
         Accounts = app.Services.GetRequiredService<AccountService>();
@@ -34,19 +37,43 @@ public sealed class TestControlPlane : IAsyncDisposable
 
     public IStore Store { get; }
 
-    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null)
+    /// <summary>The store this plane's server uses: its data directory, or its PostgreSQL database.</summary>
+    public (string Directory, string? Database) Location => (_directory, _database?.ConnectionString ?? _sharedDatabase);
+
+    private string? _sharedDatabase;
+    private bool _sharesStore;
+
+    /// <param name="sameStoreAs">Another node of the same control plane: this server uses that one's store (and master key).</param>
+    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null, TestControlPlane? sameStoreAs = null)
     {
+        if (sameStoreAs is not null)
+        {
+            var (sharedDirectory, sharedDatabase) = sameStoreAs.Location;
+            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options);
+            await node.StartAsync();
+            return new TestControlPlane(node, sharedDirectory, null) { _sharedDatabase = sharedDatabase, _sharesStore = true };
+        }
         var directory = Path.Combine(Path.GetTempPath(), "palisade-test-" + Guid.NewGuid().ToString("N"));
-        var settings = new ServeSettings
+        var database = TestStores.NewDatabase();
+        if (database is not null)
+        {
+            // Nodes on one PostgreSQL share the master key (see PalisadeServer).
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
+        }
+        var app = Build(directory, database?.ConnectionString, limits, clock, options);
+        await app.StartAsync();
+        return new TestControlPlane(app, directory, database);
+    }
+
+    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options) =>
+        PalisadeServer.Build(new ServeSettings
         {
             DataDirectory = directory,
+            Store = database,
             Options = (options ?? new ServerOptions()) with { Limits = limits ?? options?.Limits ?? new Limits() },
             Clock = clock ?? TimeProvider.System,
-        };
-        var app = PalisadeServer.Build(settings, configure: b => b.WebHost.UseTestServer());
-        await app.StartAsync();
-        return new TestControlPlane(app, directory);
-    }
+        }, configure: b => b.WebHost.UseTestServer());
 
     public AccountService.NewKey NewAccount(string? name = null, bool readOnly = false)
     {
@@ -61,6 +88,9 @@ public sealed class TestControlPlane : IAsyncDisposable
     {
         await _app.DisposeAsync();
         Store.Dispose();
+        _database?.Dispose();
+        if (_sharesStore)
+            return;
         try
         {
             Directory.Delete(_directory, recursive: true);

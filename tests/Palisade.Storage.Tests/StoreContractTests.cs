@@ -4,21 +4,22 @@ using Palisade.Domain.Groups;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Rules;
 using Palisade.Storage.Records;
-using Palisade.Storage.Sqlite;
 using Palisade.TestKit;
 
 namespace Palisade.Storage.Tests;
 
-public sealed class SqliteStoreTests : IDisposable
+/// <summary>The store contract, on SQLite, or on PostgreSQL when the run asks for it (<see cref="TestStores"/>).</summary>
+public sealed class StoreContractTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "palisade-store-" + Guid.NewGuid().ToString("N"));
-    private readonly SqliteStore _store;
+    private readonly TestStores.PostgresDatabase? _database = TestStores.NewDatabase();
+    private readonly IStore _store;
     private readonly long _account;
     private readonly SecurityGroupId _group = SecurityGroupId.Parse("sg-test1");
 
-    public SqliteStoreTests()
+    public StoreContractTests()
     {
-        _store = new SqliteStore(Path.Combine(_directory, "palisade.db"));
+        _store = Open();
         _account = _store.Write("CreateAccount", null, s => s.CreateAccount("root", DateTimeOffset.UtcNow)).AccountId;
         _store.Write("CreateSecurityGroup", _account, s =>
         {
@@ -27,11 +28,19 @@ public sealed class SqliteStoreTests : IDisposable
         });
     }
 
+    private IStore Open() => StoreFactory.Open(_database?.ConnectionString, _directory);
+
     public void Dispose()
     {
         _store.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        _database?.Dispose();
+        if (Directory.Exists(_directory))
+            Directory.Delete(_directory, recursive: true);
     }
+
+    [Fact]
+    public void TheStoreUnderTest_IsTheOneAskedFor() =>
+        Assert.Equal(TestStores.OnPostgres ? "postgres" : "sqlite", _store.Kind);
 
     /// <summary>Any rule the domain can make comes back from the store exactly as it went in, in order.</summary>
     [Fact]
@@ -102,7 +111,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public void Migrations_AreAppliedOnce()
     {
-        using var again = new SqliteStore(Path.Combine(_directory, "palisade.db"));
+        using var again = Open();
         Assert.NotNull(again.Read(s => s.FindGroup(_account, _group)));
     }
 }

@@ -1,0 +1,91 @@
+using Dapper;
+using Npgsql;
+using Palisade.Storage.Sql;
+
+namespace Palisade.Storage.Postgres;
+
+/// <summary>
+/// The shared store for several server nodes: the same schema and the same SQL session as SQLite.
+/// Every write first takes one transaction-scoped advisory lock, so writes of all nodes run one at
+/// a time, exactly as SQLite's single writer: a limit checked inside a write holds across nodes,
+/// and the revision each commit takes is gap-free and increasing.
+/// </summary>
+public sealed class PostgresStore : IStore
+{
+    /// <summary>The advisory lock key every write holds ("PALISADE" in ASCII, as a number).</summary>
+    private const long WriteLock = 0x50414C4953414445;
+
+    private readonly NpgsqlDataSource _source;
+    private readonly TimeProvider _clock;
+
+    public PostgresStore(string connection, TimeProvider? clock = null)
+    {
+        _clock = clock ?? TimeProvider.System;
+        _source = NpgsqlDataSource.Create(ToConnectionString(connection));
+        using var c = _source.OpenConnection();
+        // Two nodes starting at once must not both migrate.
+        c.Execute("SELECT pg_advisory_lock(@key)", new { key = WriteLock - 1 });
+        try
+        {
+            Migrations.Apply(c, Dialect.Postgres, _clock);
+        }
+        finally
+        {
+            c.Execute("SELECT pg_advisory_unlock(@key)", new { key = WriteLock - 1 });
+        }
+    }
+
+    public string Kind => "postgres";
+
+    /// <summary>Accepts <c>postgres://user:pass@host:port/db</c> URLs as well as Npgsql connection strings.</summary>
+    public static string ToConnectionString(string text)
+    {
+        if (!text.StartsWith("postgres://", StringComparison.Ordinal) && !text.StartsWith("postgresql://", StringComparison.Ordinal))
+            return text;
+        var uri = new Uri(text);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = uri.AbsolutePath.Trim('/') is { Length: > 0 } db ? Uri.UnescapeDataString(db) : "postgres",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length > 1)
+                builder.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        return builder.ConnectionString;
+    }
+
+    public long CurrentRevision()
+    {
+        using var c = _source.OpenConnection();
+        return c.ExecuteScalar<long>("SELECT COALESCE(MAX(revision), 0) FROM revisions");
+    }
+
+    public T Read<T>(Func<IStoreSession, T> work)
+    {
+        using var c = _source.OpenConnection();
+        using var t = c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var result = work(new SqlSession(c, t, Dialect.Postgres));
+        t.Commit();
+        return result;
+    }
+
+    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
+    {
+        using var c = _source.OpenConnection();
+        using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
+        c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t);
+        var session = new SqlSession(c, t, Dialect.Postgres);
+        var result = work(session);
+        if (session.Changed)
+            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        t.Commit();
+        return result;
+    }
+
+    public void Dispose() => _source.Dispose();
+}
