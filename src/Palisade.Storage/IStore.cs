@@ -48,6 +48,9 @@ public interface IStoreSession
 
     long CurrentRevision();
 
+    /// <summary>Committed changes after <paramref name="after"/>, oldest first; only the account's when one is given.</summary>
+    IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);
+
     // VPCs and vSwitches
     void InsertVpc(VpcRecord vpc);
     VpcRecord? FindVpc(long accountId, VpcId id);

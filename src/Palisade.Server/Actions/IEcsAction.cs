@@ -21,6 +21,15 @@ public interface IEcsAction
 
     /// <summary>The response fields after <c>RequestId</c>.</summary>
     EcsObject Execute(ActionContext context);
+
+    /// <summary>Whether a read's answer may be served from the read cache while the revision stands.</summary>
+    bool Cacheable => !Mutates;
+}
+
+/// <summary>An action that waits (a long poll) and so must not hold a thread while it does.</summary>
+public interface IAsyncEcsAction : IEcsAction
+{
+    Task<EcsObject> ExecuteAsync(ActionContext context, CancellationToken cancel);
 }
 
 public abstract class EcsAction : IEcsAction

@@ -36,7 +36,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             var (ecsAction, context) = Prepare(request);
             string? cacheKey = null;
             long revision = 0;
-            if (options.CacheReads && !ecsAction.Mutates && !context.DryRun)
+            if (options.CacheReads && ecsAction.Cacheable && !context.DryRun)
             {
                 cacheKey = ReadCache.Key(context.Caller, ecsAction, request, format);
                 revision = store.CurrentRevision();
@@ -46,7 +46,9 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                     return;
                 }
             }
-            var body = ecsAction.Execute(context);
+            var body = ecsAction is IAsyncEcsAction waiting
+                ? await waiting.ExecuteAsync(context, http.RequestAborted)
+                : ecsAction.Execute(context);
             if (!ecsAction.Mutates && context.DryRun)
                 throw new EcsException(EcsErrors.DryRunPassed());
             var response = new EcsObject { { "RequestId", requestId } };

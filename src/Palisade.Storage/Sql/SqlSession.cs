@@ -90,6 +90,13 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public long CurrentRevision() => Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions");
 
+    public IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max) =>
+        [.. Query<(long Revision, long? AccountId, string Action, string At)>(
+            accountId is null
+                ? "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max"
+                : "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after AND account_id = @accountId ORDER BY revision LIMIT @max",
+            new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+
     internal long AddRevision(long? accountId, string action, DateTimeOffset now)
     {
         var revision = CurrentRevision() + 1;

@@ -1,0 +1,56 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+
+namespace Palisade.Server.Actions.Changes;
+
+/// <summary>
+/// Palisade extension: the change feed. Every committed change has a global, gap-free, increasing
+/// revision; this answers the caller's account's changes after <c>AfterRevision</c>, and with
+/// <c>WaitSeconds</c> waits (long poll) until there is one. It works whichever node a change landed
+/// on, because it asks the shared store: it polls the latest revision every 50 ms while it waits.
+/// </summary>
+public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+
+    public override bool Mutates => false;
+
+    public bool Cacheable => false;
+
+    public override EcsObject Execute(ActionContext context) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
+
+    public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
+    {
+        var p = c.Parameters;
+        var afterText = p.Required("AfterRevision");
+        if (!long.TryParse(afterText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var after))
+            throw new EcsException(EcsErrors.ParameterInvalid("AfterRevision", $"'{afterText}' is not a revision (an integer from 0)."));
+        var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
+        var max = p.Int("MaxResults", 100, 1, 1000);
+        var deadline = c.Clock.GetUtcNow() + wait;
+        var seen = after;
+        while (true)
+        {
+            var (current, changes) = c.Read(s => (s.CurrentRevision(), s.ListRevisions(c.AccountId, after, max)));
+            if (changes.Count > 0 || c.Clock.GetUtcNow() >= deadline)
+                return Answer(current, after, changes);
+            seen = current;
+            // Wait for the global revision to move; changes of other accounts wake us, then we look again.
+            while (c.Clock.GetUtcNow() < deadline && c.Read(s => s.CurrentRevision()) == seen)
+                await Task.Delay(PollInterval, cancel);
+        }
+    }
+
+    private static EcsObject Answer(long current, long after, IReadOnlyList<Storage.Records.RevisionRecord> changes) => new()
+    {
+        { "CurrentRevision", current },
+        { "NextRevision", changes.Count > 0 ? changes[^1].Revision : Math.Max(after, 0) },
+        { "Changes", EcsList.Of("Change", changes.Select(r => new EcsObject
+            {
+                { "Revision", r.Revision },
+                { "Action", r.Action },
+                { "CommittedAt", Time.Format(r.CommittedAt) },
+            })) },
+    };
+}
