@@ -87,7 +87,7 @@ step "Store and API suites again, on PostgreSQL"
 pg_status=0
 set +e
 : > "$results/postgres.log"
-for project in tests/Palisade.Storage.Tests tests/Palisade.Server.Tests; do
+for project in tests/Palisade.Storage.Tests tests/Palisade.Server.Tests tests/Palisade.System.Tests; do
   PALISADE_REQUIRE_POSTGRES=1 dotnet test "$project" --no-build -c Debug --nologo \
     --blame-hang-timeout 10m --logger "trx;LogFilePrefix=postgres" --results-directory "$results" 2>&1 | tee -a "$results/postgres.log"
   code=${PIPESTATUS[0]}
@@ -107,7 +107,7 @@ set -e
 # Parallel runs may print two of them on one line, hence grep -o.
 summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$results/console.log" |
   sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+)/\1 \2 \3/' |
-  awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assembly runs (the store and API suites on SQLite and on PostgreSQL)", p, f, s, n}')"
+  awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assembly runs (the store, API and process suites on SQLite and on PostgreSQL)", p, f, s, n}')"
 echo
 echo "test.sh: $summary"
 echo "test.sh: SDK conformance $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | tail -1)"
