@@ -22,6 +22,8 @@ public static class PalisadeCli
         ServeCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),
+        BackupCommands.Backup(),
+        BackupCommands.Restore(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

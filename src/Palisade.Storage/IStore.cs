@@ -51,6 +51,10 @@ public interface IStoreSession
     /// <summary>Committed changes after <paramref name="after"/>, oldest first; only the account's when one is given.</summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);
 
+    // Backup and restore: whole rows of the control-plane tables, as the database holds them
+    IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
+    void LoadRow(string table, IReadOnlyDictionary<string, object?> row);
+
     // VPCs and vSwitches
     void InsertVpc(VpcRecord vpc);
     VpcRecord? FindVpc(long accountId, VpcId id);

@@ -97,6 +97,40 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
                 : "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after AND account_id = @accountId ORDER BY revision LIMIT @max",
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
+    public IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {string.Join(", ", columns)} FROM {table} ORDER BY {orderBy}";
+        using var reader = command.ExecuteReader();
+        var rows = new List<IReadOnlyDictionary<string, object?>>();
+        while (reader.Read())
+        {
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            for (var i = 0; i < columns.Count; i++)
+                row[columns[i]] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    public void LoadRow(string table, IReadOnlyDictionary<string, object?> row)
+    {
+        var names = row.Keys.ToList();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO {table} ({string.Join(", ", names)}) VALUES ({string.Join(", ", names.Select((_, i) => $"@p{i}"))})";
+        for (var i = 0; i < names.Count; i++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = $"@p{i}";
+            parameter.Value = row[names[i]] ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        Changed = true;
+        command.ExecuteNonQuery();
+    }
+
     internal long AddRevision(long? accountId, string action, DateTimeOffset now)
     {
         var revision = CurrentRevision() + 1;

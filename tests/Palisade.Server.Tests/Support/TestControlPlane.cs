@@ -66,6 +66,14 @@ public sealed class TestControlPlane : IAsyncDisposable
         return new TestControlPlane(app, directory, database);
     }
 
+    /// <summary>A server on a store that exists already (a directory, and a database or null for SQLite), which this plane does not own.</summary>
+    public static async Task<TestControlPlane> StartOnAsync(string directory, string? database)
+    {
+        var node = Build(directory, database, null, null, null);
+        await node.StartAsync();
+        return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
+    }
+
     private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options) =>
         PalisadeServer.Build(new ServeSettings
         {

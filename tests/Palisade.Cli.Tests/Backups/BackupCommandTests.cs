@@ -1,0 +1,35 @@
+namespace Palisade.Cli.Tests.Backups;
+
+public sealed class BackupCommandTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "palisade-cli-backup-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public void BackupThenRestore_IntoAnEmptyPlane_OnceOnly()
+    {
+        var source = Path.Combine(_root, "source");
+        var target = Path.Combine(_root, "target");
+        var file = Path.Combine(_root, "plane.json");
+        Assert.Equal(ExitCodes.Ok, CliTester.Run("account", "create", "--name", "team-a", "--data", source).ExitCode);
+
+        var backup = CliTester.Run("backup", "--out", file, "--data", source);
+        Assert.Equal(ExitCodes.Ok, backup.ExitCode);
+        Assert.Matches(@"^backed up \d+ rows of 12 tables at revision 2 to .*plane\.json\n$", backup.Output);
+
+        var restore = CliTester.Run("restore", file, "--data", target);
+        Assert.Equal((ExitCodes.Ok, "restored 4 rows; the control plane is at revision 3\n"), (restore.ExitCode, restore.Output));
+        var again = CliTester.Run("restore", file, "--data", target);
+        Assert.Equal((ExitCodes.BadInput, "error: restore needs an empty control plane; this one has accounts or history\n"), (again.ExitCode, again.Error));
+
+        File.WriteAllText(file, "{ not json");
+        var broken = CliTester.Run("restore", file, "--data", Path.Combine(_root, "other"));
+        Assert.Equal(ExitCodes.BadInput, broken.ExitCode);
+        Assert.StartsWith("error: ", broken.Error);
+    }
+}
