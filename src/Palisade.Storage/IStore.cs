@@ -26,6 +26,12 @@ public interface IStore : IDisposable
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
 }
 
+/// <summary>
+/// The store cannot answer now (the database is locked for too long, unreachable, or out of
+/// connections): the caller may retry. Never a sign of bad input.
+/// </summary>
+public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>What a transaction can do. Account-scoped lookups never see other accounts' resources.</summary>
 public interface IStoreSession
 {

@@ -66,6 +66,12 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         {
             failure = e.Error;
         }
+        catch (StoreUnavailableException e)
+        {
+            // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
+            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", requestId, action);
+            failure = EcsErrors.Unavailable();
+        }
         catch (BadHttpRequestException e)
         {
             failure = EcsErrors.ParameterInvalid("request", e.Message);

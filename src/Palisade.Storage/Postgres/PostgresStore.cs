@@ -59,13 +59,32 @@ public sealed class PostgresStore : IStore
         return builder.ConnectionString;
     }
 
-    public long CurrentRevision()
+    public long CurrentRevision() => Guard(() =>
     {
         using var c = _source.OpenConnection();
         return c.ExecuteScalar<long>("SELECT COALESCE(MAX(revision), 0) FROM revisions");
+    });
+
+    /// <summary>An unreachable server, a broken connection or an exhausted pool is temporary: the caller may retry.</summary>
+    private static T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (NpgsqlException e) when (e.IsTransient || e.InnerException is TimeoutException || e.Message.Contains("pool", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new StoreUnavailableException("PostgreSQL is not available right now", e);
+        }
+        catch (TimeoutException e)
+        {
+            throw new StoreUnavailableException("PostgreSQL did not answer in time", e);
+        }
     }
 
-    public T Read<T>(Func<IStoreSession, T> work)
+    public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
+
+    private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
         using var c = _source.OpenConnection();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
@@ -74,7 +93,24 @@ public sealed class PostgresStore : IStore
         return result;
     }
 
+    // Writers of this node queue here, so that at most one of its connections waits on the advisory
+    // lock and the pool is left for reads. Correctness does not depend on it: the lock does.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
+    {
+        _writeGate.Wait();
+        try
+        {
+            return Guard(() => WriteLocked(action, accountId, work));
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {
         using var c = _source.OpenConnection();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);

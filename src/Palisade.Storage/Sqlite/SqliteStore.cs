@@ -69,7 +69,22 @@ public sealed class SqliteStore : IStore
         }
     }
 
-    public T Read<T>(Func<IStoreSession, T> work)
+    /// <summary>A database locked for longer than the busy timeout is a temporary condition, not a failure.</summary>
+    private static T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        {
+            throw new StoreUnavailableException("the SQLite database stayed locked for too long", e);
+        }
+    }
+
+    public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
+
+    private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -88,7 +103,7 @@ public sealed class SqliteStore : IStore
         _writeGate.Wait();
         try
         {
-            return WriteLocked(action, accountId, work);
+            return Guard(() => WriteLocked(action, accountId, work));
         }
         finally
         {
