@@ -10,20 +10,44 @@ using Palisade.Server.Hosting;
 // Load over real HTTP on loopback: the server on Kestrel, several keep-alive clients signing V3
 // requests, each workload timed against a trivial endpoint of the same server in the same run.
 //   dotnet run -c Release --project bench/Palisade.Bench.Http -- [--seconds 10] [--clients 16]
+//   … -- --postgres "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres" --nodes 2
+//       N server nodes on one PostgreSQL (a fresh database), requests spread over the nodes.
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
-// (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot).
+// (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed.
 var seconds = Arg("--seconds", 10);
 var clients = Arg("--clients", 16);
+var nodeCount = Arg("--nodes", 1);
+var postgresServer = ArgText("--postgres");
 
 var directory = Path.Combine(Path.GetTempPath(), "palisade-bench-" + Guid.NewGuid().ToString("N"));
-var settings = new ServeSettings
+Directory.CreateDirectory(directory);
+File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
+string? database = null;
+if (postgresServer is not null)
 {
-    Urls = "http://127.0.0.1:0",
-    DataDirectory = directory,
-    Options = new ServerOptions { Limits = new Limits { GroupsPerRegion = 1000 } },
-};
-await using var app = PalisadeServer.Build(settings);
-await app.StartAsync();
+    var name = "palisade_bench_" + Guid.NewGuid().ToString("N");
+    using (var admin = new Npgsql.NpgsqlConnection(postgresServer))
+    {
+        admin.Open();
+        using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
+        create.ExecuteNonQuery();
+    }
+    database = new Npgsql.NpgsqlConnectionStringBuilder(postgresServer) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+}
+var nodes = new List<WebApplication>();
+for (var n = 0; n < nodeCount; n++)
+{
+    var node = PalisadeServer.Build(new ServeSettings
+    {
+        Urls = "http://127.0.0.1:0",
+        DataDirectory = directory,
+        Store = database,
+        Options = new ServerOptions { Limits = new Limits { GroupsPerRegion = 1000 } },
+    });
+    await node.StartAsync();
+    nodes.Add(node);
+}
+var app = nodes[0];
 var url = new Uri(app.Urls.First());
 var accounts = app.Services.GetRequiredService<AccountService>();
 var key = accounts.CreateAccessKey(accounts.CreateAccount("bench").AccountId);
@@ -31,6 +55,10 @@ var key = accounts.CreateAccessKey(accounts.CreateAccount("bench").AccountId);
 var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10), MaxConnectionsPerServer = clients };
 var http = new HttpClient(handler) { BaseAddress = url };
 var api = new EcsClient(http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+// One client per node; requests of a workload go round-robin over the nodes.
+var apis = nodes.Select(n => new EcsClient(new HttpClient(handler) { BaseAddress = new Uri(n.Urls.First()) }, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret))).ToArray();
+var spread = -1;
+EcsClient NextApi() => apis[(int)((uint)Interlocked.Increment(ref spread) % apis.Length)];
 
 // A VPC, a 200-rule group to read, and groups to write into.
 var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
@@ -56,16 +84,18 @@ if (args.Contains("--feed"))
     var delays = new List<double>();
     for (var i = 0; i < 50; i++)
     {
-        var current = (await api.CallAsync("DescribeChanges", new { AfterRevision = "0" })).GetProperty("CurrentRevision").GetInt64();
-        var poll = api.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(CultureInfo.InvariantCulture), WaitSeconds = 30 });
+        // The watcher waits on the last node; the change is made on the first.
+        var watcher = apis[^1];
+        var current = (await watcher.CallAsync("DescribeChanges", new { AfterRevision = "0" })).GetProperty("CurrentRevision").GetInt64();
+        var poll = watcher.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(CultureInfo.InvariantCulture), WaitSeconds = 30 });
         await Task.Delay(100);
-        await api.CallAsync("ModifySecurityGroupAttribute", new { RegionId = "cn-hangzhou", SecurityGroupId = big, Description = $"change {i}" });
+        await apis[0].CallAsync("ModifySecurityGroupAttribute", new { RegionId = "cn-hangzhou", SecurityGroupId = big, Description = $"change {i}" });
         var written = Stopwatch.GetTimestamp();
         await poll;
         delays.Add(Stopwatch.GetElapsedTime(written).TotalMilliseconds);
     }
     delays.Sort();
-    Console.WriteLine($"change feed, 50 changes: wake-up after the write's answer p50 {delays[25]:F1} ms, p99 {delays[49]:F1} ms, max {delays[^1]:F1} ms (poll interval 50 ms)");
+    Console.WriteLine($"change feed, {nodeCount} node(s), {(database is null ? "SQLite" : "PostgreSQL")}, 50 changes made on node 1 and watched on node {nodeCount}: wake-up after the write's answer p50 {delays[25]:F1} ms, p99 {delays[49]:F1} ms, max {delays[^1]:F1} ms");
     return 0;
 }
 
@@ -157,23 +187,24 @@ var results = new List<(string Name, Result Result)>();
 // Requests are signed before the clock starts (each with its own nonce), so the figures measure
 // the server, not the load generator's signing; a request still has to be verified on arrival.
 results.Add(("GET /healthz (baseline)", await Run(_ => new HttpRequestMessage(HttpMethod.Get, "/healthz"))));
-results.Add(("DescribeSecurityGroupAttribute, 200 rules", await Run(_ => api.Build("DescribeSecurityGroupAttribute", describe, EcsClient.EcsVersion))));
+results.Add(("DescribeSecurityGroupAttribute, 200 rules", await Run(_ => NextApi().Build("DescribeSecurityGroupAttribute", describe, EcsClient.EcsVersion))));
 results.Add(("AuthorizeSecurityGroup, one new rule", await Run(_ =>
 {
     var n = Interlocked.Increment(ref writeCounter);
     var group = writeGroups[n % writeGroups.Count];
     var port = n / writeGroups.Count + 1;
-    return api.Build("AuthorizeSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", group), new("IpProtocol", "tcp"), new("PortRange", $"{port}/{port}"), new("SourceCidrIp", "192.168.0.0/16")], EcsClient.EcsVersion);
+    return NextApi().Build("AuthorizeSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", group), new("IpProtocol", "tcp"), new("PortRange", $"{port}/{port}"), new("SourceCidrIp", "192.168.0.0/16")], EcsClient.EcsVersion);
 }, capacity: 25_000)));
 
 var baseline = results[0].Result.PerSecond;
-Console.WriteLine($"{clients} clients, {seconds} s each, keep-alive, V3-signed (signed before the clock starts); {Environment.ProcessorCount} cores; SQLite WAL synchronous=FULL");
+Console.WriteLine($"{clients} clients, {seconds} s each, keep-alive, V3-signed (signed before the clock starts); {Environment.ProcessorCount} cores; {nodeCount} node(s) on {(database is null ? "SQLite WAL synchronous=FULL" : "one PostgreSQL")}");
 Console.WriteLine();
 Console.WriteLine("| workload | requests/s | ratio to baseline | p50 ms | p99 ms | errors |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
 foreach (var (name, r) in results)
     Console.WriteLine($"| {name} | {r.PerSecond:N0} | {r.PerSecond / baseline:F3} | {r.P50:F2} | {r.P99:F2} | {r.Errors} |");
-await app.StopAsync();
+foreach (var node in nodes)
+    await node.StopAsync();
 Directory.Delete(directory, recursive: true);
 return 0;
 
@@ -206,6 +237,12 @@ async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_00
         left.Dispose();
     var all = latencies.SelectMany(l => l).Order().ToArray();
     return new Result(all.Length / elapsed, all[all.Length / 2], all[(int)(all.Length * 0.99)], errors);
+}
+
+string? ArgText(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
 int Arg(string name, int fallback)

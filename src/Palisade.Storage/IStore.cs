@@ -24,6 +24,9 @@ public interface IStore : IDisposable
 
     /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
+
+    /// <summary>Records a signature nonce in one statement of its own; false when the key used it already.</summary>
+    bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now);
 }
 
 /// <summary>

@@ -8,19 +8,6 @@ namespace Palisade.Server.Protocol;
 /// </summary>
 public sealed class StoreNonceRegistry(IStore store, TimeProvider clock) : INonceRegistry
 {
-    private DateTimeOffset _nextSweep;
-
-    public bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt)
-    {
-        var now = clock.GetUtcNow();
-        var sweep = now >= _nextSweep;
-        if (sweep)
-            _nextSweep = now.AddMinutes(1);
-        return store.Read(s =>
-        {
-            if (sweep)
-                s.PurgeNonces(now);
-            return s.TryUseNonce(accessKeyId, nonce, expiresAt);
-        });
-    }
+    public bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt) =>
+        store.TryUseNonce(accessKeyId, nonce, expiresAt, clock.GetUtcNow());
 }

@@ -16,12 +16,17 @@ public sealed class PostgresStore : IStore
     private const long WriteLock = 0x50414C4953414445;
 
     private readonly NpgsqlDataSource _source;
+    private readonly NpgsqlDataSource _nonceSource;
     private readonly TimeProvider _clock;
 
     public PostgresStore(string connection, TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
         _source = NpgsqlDataSource.Create(ToConnectionString(connection));
+        // Nonces are bookkeeping: losing the last few to a crash of the database server is the same
+        // bargain as the SQLite side file, and not waiting for a WAL flush on every request is what
+        // lets reads scale. Their own connections carry that setting; the control plane's do not.
+        _nonceSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ToConnectionString(connection)) { Options = "-c synchronous_commit=off" }.ConnectionString);
         using var c = _source.OpenConnection();
         // Two nodes starting at once must not both migrate.
         c.Execute("SELECT pg_advisory_lock(@key)", new { key = WriteLock - 1 });
@@ -82,6 +87,20 @@ public sealed class PostgresStore : IStore
         }
     }
 
+    private long _nextPurge;
+
+    public bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now) => Guard(() =>
+    {
+        using var c = _nonceSource.OpenConnection();
+        // One autocommit statement: the key of the table settles which of two nodes saw it first.
+        var used = c.Execute("INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (@accessKeyId, @nonce, @at) ON CONFLICT DO NOTHING",
+            new { accessKeyId, nonce, at = Time.Format(expiresAt) }) == 1;
+        var minute = now.ToUnixTimeSeconds() / 60;
+        if (Interlocked.Exchange(ref _nextPurge, minute + 1) <= minute)
+            c.Execute("DELETE FROM nonces WHERE expires_at < @now", new { now = Time.Format(now) });
+        return used;
+    });
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
@@ -123,5 +142,9 @@ public sealed class PostgresStore : IStore
         return result;
     }
 
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        _nonceSource.Dispose();
+        _source.Dispose();
+    }
 }

@@ -82,6 +82,14 @@ public sealed class SqliteStore : IStore
         }
     }
 
+    /// <summary>Works, but a SQLite server keeps its nonces in a side file instead (LocalNonceRegistry), off the main database.</summary>
+    public bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now) =>
+        Write("UseNonce", null, s =>
+        {
+            s.PurgeNonces(now);
+            return s.TryUseNonce(accessKeyId, nonce, expiresAt);
+        });
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)

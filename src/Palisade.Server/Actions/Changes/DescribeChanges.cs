@@ -8,11 +8,11 @@ namespace Palisade.Server.Actions.Changes;
 /// Palisade extension: the change feed. Every committed change has a global, gap-free, increasing
 /// revision; this answers the caller's account's changes after <c>AfterRevision</c>, and with
 /// <c>WaitSeconds</c> waits (long poll) until there is one. It works whichever node a change landed
-/// on, because it asks the shared store: it polls the latest revision every 50 ms while it waits.
+/// on, because it asks the shared store: it polls the latest revision every 20 ms while it waits.
 /// </summary>
 public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
 {
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     public override bool Mutates => false;
 
