@@ -95,6 +95,9 @@ public interface IStoreSession
     IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId);
     int CountRules(SecurityGroupId groupId);
 
+    /// <summary>How many of the group's rules name another group as their peer.</summary>
+    int CountGroupReferenceRules(SecurityGroupId groupId);
+
     /// <summary>Adds a rule; false (and nothing written) when the group already holds a rule with the same identity.</summary>
     bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule);
     void DeleteRule(SecurityGroupId groupId, SecurityGroupRuleId ruleId);

@@ -225,6 +225,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public int CountRules(SecurityGroupId groupId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id", new { id = groupId.Value });
 
+    public int CountGroupReferenceRules(SecurityGroupId groupId) =>
+        (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id AND peer_kind = @kind", new { id = groupId.Value, kind = RuleCodec.PeerGroup });
+
     public bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule)
     {
         var position = Scalar("SELECT next_rule_position FROM security_groups WHERE security_group_id = @id", new { id = groupId.Value });

@@ -39,29 +39,22 @@ public abstract class AuthorizeRules(Direction direction) : EcsAction
                 rules.Add((index, rule));
             }
 
-            var existing = s.ListRules(group.Id);
-            var identities = existing.Select(r => r.Identity).ToHashSet();
-            var fresh = rules.Select(r => r.Rule).Where(r => !identities.Contains(r.Identity)).ToList();
-            if (fresh.Count == 0)
-                return [];
-            CheckLimits(s, c, group, existing, fresh);
-            foreach (var rule in fresh)
-                s.InsertRule(group.Id, rule);
+            // Insert, then count: the table's unique key drops rules the group holds already, and a
+            // limit found exceeded rolls the whole request back. No rule of the group is read.
+            var inserted = rules.Count(r => s.InsertRule(group.Id, r.Rule));
+            if (inserted > 0)
+                CheckLimits(s, c, group);
             return [];
         });
     }
 
-    private static void CheckLimits(IStoreSession s, ActionContext c, GroupRecord group, IReadOnlyList<SecurityGroupRule> existing, List<SecurityGroupRule> fresh)
+    private static void CheckLimits(IStoreSession s, ActionContext c, GroupRecord group)
     {
         var limits = c.Limits;
-        if (existing.Count + fresh.Count > limits.RulesPerGroup)
+        if (s.CountRules(group.Id) > limits.RulesPerGroup)
             throw new EcsException(EcsErrors.RuleLimit(limits.RulesPerGroup));
-        if (group.Type == SecurityGroupType.Normal)
-        {
-            var groupRules = existing.Concat(fresh).Count(r => r.Peer is RulePeer.Group);
-            if (groupRules > limits.GroupReferenceRulesPerGroup)
-                throw new EcsException(EcsErrors.GroupRuleLimit(limits.GroupReferenceRulesPerGroup));
-        }
+        if (group.Type == SecurityGroupType.Normal && s.CountGroupReferenceRules(group.Id) > limits.GroupReferenceRulesPerGroup)
+            throw new EcsException(EcsErrors.GroupRuleLimit(limits.GroupReferenceRulesPerGroup));
         // Every NIC in the group must stay under the rules-per-NIC limit over all its groups.
         var counts = new Dictionary<SecurityGroupId, int>();
         foreach (var member in s.MembersOf(group.Id))
@@ -69,7 +62,7 @@ public abstract class AuthorizeRules(Direction direction) : EcsAction
             var instance = s.FindInstance(c.AccountId, member);
             if (instance is null)
                 continue;
-            var total = fresh.Count + instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.CountRules(g));
+            var total = instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.CountRules(g));
             if (total > limits.RulesPerNic)
                 throw new EcsException(EcsErrors.NicRuleLimit(total, limits.RulesPerNic));
         }
