@@ -62,4 +62,40 @@ public sealed class SecurityGroupLifecycleTests : IAsyncLifetime
         await _s.Api.CallAsync("DeleteVSwitch", new { RegionId = Region, VSwitchId = vsw }, Client.EcsClient.VpcVersion);
         await _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, Client.EcsClient.VpcVersion);
     }
+
+    [Fact]
+    public async Task DescribeSecurityGroups_PagesBothWays_NotMixed()
+    {
+        var vpc = await _s.VpcAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add(await _s.GroupAsync(vpc, $"page{i}"));
+        var expected = ids.Order(StringComparer.Ordinal).Reverse().ToList(); // descending ID, as ECS lists them
+
+        var pages = new List<string>();
+        for (var page = 1; page <= 3; page++)
+        {
+            var answer = await _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, PageNumber = page, PageSize = 2 });
+            Assert.Equal((5, page, 2), (answer.GetProperty("TotalCount").GetInt32(), answer.GetProperty("PageNumber").GetInt32(), answer.GetProperty("PageSize").GetInt32()));
+            pages.AddRange(answer.Items("SecurityGroups", "SecurityGroup").Select(g => g.Str("SecurityGroupId")));
+        }
+        Assert.Equal(expected, pages);
+
+        var tokens = new List<string>();
+        string? token = null;
+        do
+        {
+            var answer = await _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, MaxResults = 2, NextToken = token });
+            Assert.False(answer.TryGetProperty("TotalCount", out _));
+            tokens.AddRange(answer.Items("SecurityGroups", "SecurityGroup").Select(g => g.Str("SecurityGroupId")));
+            token = answer.Str("NextToken") is { Length: > 0 } t ? t : null;
+        }
+        while (token is not null);
+        Assert.Equal(expected, tokens);
+
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, MaxResults = 2, PageNumber = 1 }), "NotSupported.PageNumberAndPageSize", 400);
+        var filtered = await _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, SecurityGroupIds = System.Text.Json.JsonSerializer.Serialize(new[] { ids[0], ids[3], "sg-nothere" }) });
+        Assert.Equal(2, filtered.Items("SecurityGroups", "SecurityGroup").Count());
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, SecurityGroupIds = "sg-a,sg-b" }), "InvalidParameter", 400);
+    }
 }
