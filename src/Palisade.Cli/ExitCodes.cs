@@ -9,6 +9,9 @@ public static class ExitCodes
     /// <summary>For <c>eval</c>: the flow is denied. Not an error.</summary>
     public const int Denied = 1;
 
+    /// <summary>For <c>audit</c>: there are findings. Not an error.</summary>
+    public const int Findings = 1;
+
     /// <summary>Bad input: a malformed command line or state file. Nothing was done.</summary>
     public const int BadInput = 2;
 }

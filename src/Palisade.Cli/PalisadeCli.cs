@@ -19,6 +19,7 @@ public static class PalisadeCli
         new HelpOption(),
         new VersionOption(),
         EvalCommand.Build(),
+        AuditCommand.Build(),
         ServeCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),

@@ -89,7 +89,13 @@ public readonly struct Cidr : IEquatable<Cidr>, IComparable<Cidr>
     private static UInt128 HostMask(int bits, int prefixLength)
     {
         var hostBits = bits - prefixLength;
-        return hostBits == 0 ? UInt128.Zero : (UInt128.One << hostBits) - 1;
+        // Shifts of UInt128 are taken modulo 128: "One << 128" is One, not zero, so ::/0 needs its own case.
+        return hostBits switch
+        {
+            0 => UInt128.Zero,
+            128 => UInt128.MaxValue,
+            _ => (UInt128.One << hostBits) - 1,
+        };
     }
 
     private static IpAddress Normalise(IpAddress address, int prefixLength) =>

@@ -56,6 +56,31 @@ public sealed class CidrTests
         }, iter: 5_000);
     }
 
+    /// <summary>Contains and Covers agree with BigInteger arithmetic on 128-bit values, including ::/0 and /128.</summary>
+    [Fact]
+    public void Ipv6_ContainsAndCovers_AgreeWithBigIntegerArithmetic()
+    {
+        var full = (System.Numerics.BigInteger.One << 128) - 1;
+        Gen.Select(Gen.UInt128, Gen.Frequency((1, Gen.Const(0)), (1, Gen.Const(128)), (4, Gen.Int[0, 128])), Gen.UInt128).Sample((network, length, other) =>
+        {
+            var cidr = Cidr.Create(new IpAddress(true, network), length);
+            var hostMask = length == 128 ? System.Numerics.BigInteger.Zero : (System.Numerics.BigInteger.One << (128 - length)) - 1;
+            var first = (System.Numerics.BigInteger)network & (full ^ hostMask);
+            Assert.Equal(first, (System.Numerics.BigInteger)cidr.First);
+            Assert.Equal(first | hostMask, (System.Numerics.BigInteger)cidr.Last);
+            Assert.Equal(((System.Numerics.BigInteger)other & (full ^ hostMask)) == first, cidr.Contains(new IpAddress(true, other)));
+        }, iter: 5_000);
+    }
+
+    [Fact]
+    public void TheWholeIpv6Space_ContainsEveryIpv6Address()
+    {
+        Assert.True(Cidr.AnyV6.Contains(IpAddress.Parse("2001:db8::1")));
+        Assert.True(Cidr.Parse("::/0").Contains(IpAddress.Parse("ffff::1")));
+        Assert.Equal(UInt128.MaxValue, Cidr.AnyV6.Last);
+        Assert.True(Cidr.AnyV6.Covers(Cidr.Parse("2001:db8::/32")));
+    }
+
     [Fact]
     public void Families_NeverContainEachOther()
     {

@@ -1,0 +1,230 @@
+using System.Globalization;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Audit;
+
+/// <summary>
+/// The best-practice audit of a state: every check of <see cref="AuditChecks"/>, findings in a
+/// stable order (severity, check, group, rule, instance). Exposure is decided by the engine over
+/// all groups of each NIC, so drops, priorities, UDP and IPv6 count as they do for packets.
+/// </summary>
+public static class Auditor
+{
+    private static readonly Cidr[] PrivateBlocks =
+    [
+        Cidr.Parse("10.0.0.0/8"), Cidr.Parse("172.16.0.0/12"), Cidr.Parse("192.168.0.0/16"), Cidr.Parse("100.64.0.0/10"), Cidr.Parse("fc00::/7"),
+    ];
+
+    private static readonly Cidr[] WideBlocks =
+    [
+        Cidr.Parse("0.0.0.0/0"), Cidr.Parse("::/0"), Cidr.Parse("10.0.0.0/8"), Cidr.Parse("172.16.0.0/12"), Cidr.Parse("192.168.0.0/16"), Cidr.Parse("100.64.0.0/10"), Cidr.Parse("fc00::/7"),
+    ];
+
+    public static IReadOnlyList<Finding> Run(NetworkState state)
+    {
+        var findings = new List<Finding>();
+        RiskyPortsExposed(state, findings);
+        foreach (var group in state.Groups)
+            RuleChecks(state, group, findings);
+        SamePriorityConflicts(state, findings);
+        GroupChecks(state, findings);
+        return [.. findings
+            .OrderByDescending(f => f.Severity)
+            .ThenBy(f => f.Check, StringComparer.Ordinal)
+            .ThenBy(f => f.SecurityGroupId?.Value, StringComparer.Ordinal)
+            .ThenBy(f => f.SecurityGroupRuleId?.Value, StringComparer.Ordinal)
+            .ThenBy(f => f.InstanceId?.Value, StringComparer.Ordinal)];
+    }
+
+    private static KeyValuePair<string, object?> E(string key, object? value) => new(key, value);
+
+    private static void RiskyPortsExposed(NetworkState state, List<Finding> findings)
+    {
+        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        {
+            var reported = new HashSet<int>();
+            foreach (var v6 in new[] { false, true })
+            {
+                var (nic, destination) = InternetExposure.Entry(instance, v6);
+                if (destination is not { } dst)
+                    continue;
+                var policy = NicPolicy.Compile(state, instance, nic);
+                var sources = InternetExposure.CandidateSources(state, policy, v6);
+                var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
+                foreach (var (port, service) in RiskyPorts.All)
+                {
+                    if (reported.Contains(port))
+                        continue;
+                    foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp })
+                    {
+                        if (InternetExposure.Find(policy, sources, sourcePorts, dst, protocol, port) is not { } witness)
+                            continue;
+                        reported.Add(port);
+                        var rule = witness.Decision.DecidingRule;
+                        findings.Add(new Finding(AuditChecks.RiskyPortExposed.Id, Severity.High, rule?.GroupId, rule?.Rule.Id, instance.Id,
+                            $"{service} ({protocol.ToWire()} {port}) on {instance.Id} is reachable from the internet: a packet from " +
+                            $"{witness.Flow.Source} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
+                            "Allow it only from known addresses or a group, or drop it at a lower priority number.",
+                            [
+                                E("protocol", protocol.ToWire()), E("port", port), E("sourceIp", witness.Flow.Source.ToString()),
+                                E("sourcePort", witness.Flow.SourcePort), E("destinationIp", dst.ToString()),
+                                E("nicType", nic.ToWire()), E("priority", rule?.Rule.Priority.Value),
+                            ]));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static bool IsPrivate(Cidr c) => PrivateBlocks.Any(p => p.Covers(c));
+
+    private static void RuleChecks(NetworkState state, SecurityGroup group, List<Finding> findings)
+    {
+        foreach (var rule in group.Rules.Where(r => r.Direction == Direction.Ingress && r.Policy == Verdict.Accept))
+        {
+            // Internal: from a group, a private block, or (classic network) on the intranet NIC.
+            var intranetClassic = group.IsClassic && rule.NicType == NicType.Intranet;
+            var internalPeer = rule.Peer switch
+            {
+                RulePeer.Group => true,
+                RulePeer.CidrBlock { Cidr: var c } => IsPrivate(c) || intranetClassic,
+                _ => false,
+            };
+            var allPorts = rule.Protocol == IpProtocol.All || (rule.Protocol.HasPorts() && rule.PortRangeListId is null && rule.Ports.Low <= 1 && rule.Ports.High >= PortRange.MaxPort);
+            if (internalPeer && allPorts)
+            {
+                findings.Add(new Finding(AuditChecks.InternalAllPorts.Id, Severity.Medium, group.Id, rule.Id, null,
+                    $"Rule {rule.Id} of {group.Id} accepts {(rule.Protocol == IpProtocol.All ? "every protocol" : $"every {rule.Protocol.ToWire()} port")} from {rule.Peer}. Open only the ports the peers use.",
+                    [E("protocol", rule.Protocol.ToWire()), E("portRange", rule.Ports.ToString()), E("peer", rule.Peer.ToString())]));
+            }
+            if (rule.Peer is RulePeer.CidrBlock { Cidr: var block } && WideBlocks.Any(w => w == block) && (intranetClassic || (!group.IsClassic && IsPrivate(block))))
+            {
+                findings.Add(new Finding(AuditChecks.InternalWideCidr.Id, intranetClassic ? Severity.High : Severity.Medium, group.Id, rule.Id, null,
+                    intranetClassic
+                        ? $"Rule {rule.Id} of classic group {group.Id} accepts {block} on the intranet NIC: in the classic network that admits other tenants' instances. Name a group instead."
+                        : $"Rule {rule.Id} of {group.Id} accepts all of {block}, far more than the instances that need access. Name their group or a narrow block.",
+                    [E("cidr", block.ToString()), E("nicType", rule.NicType.ToWire()), E("classicNetwork", group.IsClassic)]));
+            }
+            if (rule.Peer is RulePeer.CidrBlock { Cidr: var narrow } && IsPrivate(narrow) && !WideBlocks.Any(w => w == narrow)
+                && SuggestGroup(state, group, narrow) is { } suggestion)
+            {
+                findings.Add(new Finding(AuditChecks.InternalCidrInsteadOfGroup.Id, Severity.Low, group.Id, rule.Id, null,
+                    $"Rule {rule.Id} of {group.Id} admits {narrow}, which holds exactly the instances {string.Join(", ", suggestion.Instances)}; they are all in {suggestion.Group}. A rule naming {suggestion.Group} follows them when they change.",
+                    [E("cidr", narrow.ToString()), E("instances", suggestion.Instances.Select(i => i.Value).ToArray()), E("suggestedGroup", suggestion.Group.Value)]));
+            }
+        }
+        foreach (var rule in group.Rules)
+        {
+            if (rule.Peer is RulePeer.Group g && g.OwnerAccount is null && g.OwnerId is null && state.FindGroup(g.GroupId) is null)
+            {
+                findings.Add(new Finding(AuditChecks.DanglingReference.Id, Severity.Medium, group.Id, rule.Id, null,
+                    $"Rule {rule.Id} of {group.Id} names {g.GroupId}, which does not exist: it matches nothing. Remove it or name the group that replaced it.",
+                    [E("referencedGroup", g.GroupId.Value)]));
+            }
+        }
+    }
+
+    private sealed record Suggestion(SecurityGroupId Group, IReadOnlyList<InstanceId> Instances);
+
+    /// <summary>The instances whose private addresses the block holds, when they all share a group (other than the rule's own).</summary>
+    private static Suggestion? SuggestGroup(NetworkState state, SecurityGroup group, Cidr block)
+    {
+        var inside = state.Instances.Where(i => i.VpcId == group.VpcId && i.PrivateAddresses.Any(block.Contains)).ToList();
+        if (inside.Count == 0)
+            return null;
+        var shared = inside.Select(i => i.SecurityGroupIds.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Where(g => g != group.Id).Order().FirstOrDefault();
+        return shared == default ? null : new Suggestion(shared, [.. inside.Select(i => i.Id).Order()]);
+    }
+
+    private static void SamePriorityConflicts(NetworkState state, List<Finding> findings)
+    {
+        var seen = new HashSet<(SecurityGroupRuleId, SecurityGroupRuleId)>();
+        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        {
+            var policy = NicPolicy.Compile(state, instance, NicType.Intranet);
+            foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+            {
+                var rules = policy.RulesInOrder(direction).ToArray();
+                foreach (var accept in rules.Where(r => r.Rule.Policy == Verdict.Accept))
+                {
+                    foreach (var drop in rules.Where(r => r.Rule.Policy == Verdict.Drop && r.Rule.Priority == accept.Rule.Priority && Overlap(accept.Rule, r.Rule)))
+                    {
+                        if (!seen.Add((accept.Rule.Id, drop.Rule.Id)))
+                            continue;
+                        findings.Add(new Finding(AuditChecks.SamePriorityConflict.Id, Severity.Medium, accept.GroupId, accept.Rule.Id, instance.Id,
+                            $"On {instance.Id}, accept rule {accept.Rule.Id} of {accept.GroupId} and drop rule {drop.Rule.Id} of {drop.GroupId} overlap at priority {accept.Rule.Priority}: the drop wins where they overlap. Give the intended winner a lower priority number.",
+                            [E("acceptRule", accept.Rule.Id.Value), E("dropRule", drop.Rule.Id.Value), E("dropGroup", drop.GroupId.Value), E("priority", accept.Rule.Priority.Value)]));
+                    }
+                }
+            }
+        }
+    }
+
+    private static bool Overlap(SecurityGroupRule a, SecurityGroupRule b)
+    {
+        if (a.NicType != b.NicType)
+            return false;
+        if (a.Protocol != b.Protocol && a.Protocol != IpProtocol.All && b.Protocol != IpProtocol.All)
+            return false;
+        if (a.Protocol.HasPorts() && b.Protocol.HasPorts() && a.PortRangeListId is null && b.PortRangeListId is null
+            && (a.Ports.High < b.Ports.Low || b.Ports.High < a.Ports.Low))
+            return false;
+        return (a.Peer, b.Peer) switch
+        {
+            (RulePeer.CidrBlock x, RulePeer.CidrBlock y) => x.Cidr.IsV6 == y.Cidr.IsV6 && (x.Cidr.Covers(y.Cidr) || y.Cidr.Covers(x.Cidr)),
+            (RulePeer.Group x, RulePeer.Group y) => x.GroupId == y.GroupId,
+            (RulePeer.PrefixList x, RulePeer.PrefixList y) => x.PrefixListId == y.PrefixListId,
+            _ => false,
+        };
+    }
+
+    private static void GroupChecks(NetworkState state, List<Finding> findings)
+    {
+        var referenced = state.Groups.SelectMany(g => g.Rules).Select(r => r.Peer).OfType<RulePeer.Group>().Select(p => p.GroupId).ToHashSet();
+        foreach (var group in state.Groups)
+        {
+            var members = state.MembersOf(group.Id);
+            if (members.Length == 0 && !referenced.Contains(group.Id))
+            {
+                findings.Add(new Finding(AuditChecks.UnusedGroup.Id, Severity.Low, group.Id, null, null,
+                    $"{group.Id} has no instances and no rule references it. Delete it.", [E("rules", group.Rules.Length)]));
+            }
+            var autoName = group.Name.Length == 0 || group.Name == group.Id.Value || group.Name.StartsWith("sg-", StringComparison.Ordinal);
+            if (autoName && group.Description.Length == 0 && group.Tags.IsDefaultOrEmpty)
+            {
+                findings.Add(new Finding(AuditChecks.UndocumentedGroup.Id, Severity.Info, group.Id, null, null,
+                    $"{group.Id} has no meaningful name, no description and no tags. Name it for its role, describe what it protects, tag its owner.",
+                    [E("name", group.Name)]));
+            }
+            if (group.Rules.Length >= 180)
+            {
+                findings.Add(new Finding(AuditChecks.GroupLimitNear.Id, Severity.Info, group.Id, null, null,
+                    $"{group.Id} holds {group.Rules.Length} of at most 200 rules.", [E("rules", group.Rules.Length), E("limit", 200)]));
+            }
+        }
+        foreach (var instance in state.Instances)
+        {
+            if (instance.SecurityGroupIds.Length == 0)
+            {
+                findings.Add(new Finding(AuditChecks.InstanceWithoutGroup.Id, Severity.High, null, null, instance.Id,
+                    $"{instance.Id} is in no security group. Join it to the group of its role.", []));
+                continue;
+            }
+            var rules = instance.SecurityGroupIds.Sum(g => state.FindGroup(g)?.Rules.Length ?? 0);
+            if (instance.SecurityGroupIds.Length >= Instance.MaxSecurityGroups - 1 || rules >= 900)
+            {
+                findings.Add(new Finding(AuditChecks.GroupLimitNear.Id, Severity.Info, null, null, instance.Id,
+                    $"{instance.Id} is in {instance.SecurityGroupIds.Length} of at most {Instance.MaxSecurityGroups} groups, with {rules.ToString(CultureInfo.InvariantCulture)} of at most 1,000 rules over them.",
+                    [E("groups", instance.SecurityGroupIds.Length), E("rules", rules)]));
+            }
+        }
+        // Oversized groups (most instances of a VPC in one group) need an intended-topology signal this state does not carry; not checked yet.
+    }
+}

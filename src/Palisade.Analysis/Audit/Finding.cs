@@ -1,0 +1,38 @@
+using Palisade.Domain.Identifiers;
+
+namespace Palisade.Analysis.Audit;
+
+public enum Severity
+{
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+public static class Severities
+{
+    public static string ToWire(this Severity s) => s switch
+    {
+        Severity.High => "high",
+        Severity.Medium => "medium",
+        Severity.Low => "low",
+        _ => "info",
+    };
+}
+
+/// <summary>
+/// One problem the audit found: which check, how bad, what it concerns, what to do, and the
+/// evidence (for an exposure, a packet the engine accepts).
+/// </summary>
+public sealed record Finding(
+    string Check,
+    Severity Severity,
+    SecurityGroupId? SecurityGroupId,
+    SecurityGroupRuleId? SecurityGroupRuleId,
+    InstanceId? InstanceId,
+    string Message,
+    IReadOnlyList<KeyValuePair<string, object?>> Evidence);
+
+/// <summary>A check's stable ID, its default severity and what it is about (for SARIF and for help).</summary>
+public sealed record CheckInfo(string Id, Severity Severity, string Title, string Help);

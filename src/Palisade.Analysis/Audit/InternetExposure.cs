@@ -1,0 +1,137 @@
+using System.Numerics;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Audit;
+
+/// <summary>
+/// Finds, exactly, an internet packet that a NIC's policy accepts on a port. The decision can only
+/// change where some rule's address block or source-port range starts or ends, so one
+/// representative per elementary interval (cut also at the edges of the non-internet ranges) covers
+/// every source; the engine decides each candidate.
+/// </summary>
+public static class InternetExposure
+{
+    private static readonly Cidr[] NotInternetV4 =
+    [
+        Cidr.Parse("0.0.0.0/8"), Cidr.Parse("10.0.0.0/8"), Cidr.Parse("100.64.0.0/10"), Cidr.Parse("127.0.0.0/8"), Cidr.Parse("169.254.0.0/16"),
+        Cidr.Parse("172.16.0.0/12"), Cidr.Parse("192.0.0.0/24"), Cidr.Parse("192.168.0.0/16"), Cidr.Parse("198.18.0.0/15"), Cidr.Parse("224.0.0.0/3"),
+    ];
+
+    /// <summary>IPv6 on the internet is global unicast, 2000::/3.</summary>
+    private static readonly Cidr GlobalUnicastV6 = Cidr.Parse("2000::/3");
+
+    public static bool IsInternet(IpAddress a) =>
+        a.IsV6 ? GlobalUnicastV6.Contains(a) : !NotInternetV4.Any(c => c.Contains(a));
+
+    public sealed record Witness(Flow Flow, Decision Decision);
+
+    /// <summary>
+    /// "The internet" is more than an allowlist: a port counts as exposed when a block of at least
+    /// this many internet addresses reaches it (a /16 of IPv4, a /48 of IPv6). Offices and partners
+    /// allowed by narrower blocks are the intended practice, not a finding.
+    /// </summary>
+    public static UInt128 WideV4 => (UInt128)1 << 16;
+
+    public static UInt128 WideV6 => (UInt128)1 << 80;
+
+    /// <summary>The candidate sources: one internet address per interval in which every rule block is either all in or all out, with the interval's size.</summary>
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6)
+    {
+        var cuts = new SortedSet<UInt128> { 0 };
+        void Cut(Cidr c)
+        {
+            cuts.Add(c.First);
+            if (c.Last != (v6 ? UInt128.MaxValue : uint.MaxValue))
+                cuts.Add(c.Last + 1);
+        }
+        foreach (var rule in policy.RulesInOrder(Direction.Ingress))
+        {
+            switch (rule.Rule.Peer)
+            {
+                case RulePeer.CidrBlock { Cidr: var c } when c.IsV6 == v6:
+                    Cut(c);
+                    break;
+                case RulePeer.PrefixList { PrefixListId: var id } when state.FindPrefixList(id) is { } list:
+                    foreach (var entry in list.Entries.Where(e => e.IsV6 == v6))
+                        Cut(entry);
+                    break;
+            }
+        }
+        if (v6)
+            Cut(GlobalUnicastV6);
+        else
+            foreach (var c in NotInternetV4)
+                Cut(c);
+        var points = cuts.ToArray();
+        var end = v6 ? UInt128.MaxValue : uint.MaxValue;
+        var result = new List<(IpAddress, UInt128)>();
+        for (var i = 0; i < points.Length; i++)
+        {
+            var address = new IpAddress(v6, points[i]);
+            if (!IsInternet(address))
+                continue;
+            var size = i + 1 < points.Length ? points[i + 1] - points[i] : end - points[i] + 1;
+            result.Add((address, size));
+        }
+        return result;
+    }
+
+    /// <summary>Source ports: one per interval of the rules' source-port ranges.</summary>
+    public static IReadOnlyList<int> CandidateSourcePorts(NicPolicy policy)
+    {
+        var cuts = new SortedSet<int> { PortRange.MinPort, Flow.DefaultSourcePort };
+        foreach (var rule in policy.RulesInOrder(Direction.Ingress))
+        {
+            if (rule.Rule.SourcePorts is { } sp)
+            {
+                cuts.Add(sp.Low);
+                if (sp.High < PortRange.MaxPort)
+                    cuts.Add(sp.High + 1);
+            }
+        }
+        // The usual ephemeral port first, so that a witness packet looks like a real client's.
+        return [Flow.DefaultSourcePort, .. cuts.Where(p => p != Flow.DefaultSourcePort)];
+    }
+
+    /// <summary>The first internet packet to <paramref name="destination"/> on the port that the policy accepts, if any.</summary>
+    public static Witness? Find(NicPolicy policy, IReadOnlyList<(IpAddress Address, UInt128 Size)> sources, IReadOnlyList<int> sourcePorts, IpAddress destination, IpProtocol protocol, int port)
+    {
+        // Accepting intervals are added up, so that a wide block cut into pieces by other rules still counts as wide.
+        UInt128 reached = 0;
+        Witness? first = null;
+        var wide = destination.IsV6 ? WideV6 : WideV4;
+        foreach (var (source, size) in sources)
+        {
+            foreach (var sourcePort in sourcePorts)
+            {
+                var flow = new Flow(source, destination, protocol, port, sourcePort);
+                var decision = policy.Decide(Direction.Ingress, flow);
+                if (decision.Verdict != Verdict.Accept)
+                    continue;
+                first ??= new Witness(flow, decision);
+                reached += size;
+                if (reached >= wide)
+                    return first;
+                break;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The NIC and address an internet packet arrives on: the public NIC of a classic instance, the private address of a VPC one.</summary>
+    public static (NicType Nic, IpAddress? Destination) Entry(Instance instance, bool v6)
+    {
+        if (instance.NetworkType == NetworkType.Classic)
+            return (NicType.Internet, instance.PublicAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6));
+        // A VPC instance is reached from the internet through its public or elastic address, translated
+        // to its private one; IPv6 addresses are global and reached directly.
+        if (!v6 && instance.PublicAddresses.All(a => a.IsV6))
+            return (NicType.Intranet, null);
+        return (NicType.Intranet, instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6 && (!v6 || IsInternet(a.Value))));
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text;
+using Palisade.Analysis.Audit;
+using Palisade.Domain.State;
+
+namespace Palisade.Analysis.Tests.Audit;
+
+/// <summary>
+/// Each check with cases that must be found and cases that must not, including the known false
+/// positives and false negatives of existing checkers (peers.md §A.4): a drop in front of an
+/// accept, `-1/-1`, UDP, IPv6 `::/0`, a port opened by one group and closed by another.
+/// </summary>
+public sealed class AuditTests
+{
+    /// <summary>A state with one VPC instance (public address 47.1.1.1, IPv6 2408:4000::10) in the given groups.</summary>
+    private static NetworkState State(string groups, string memberships = "\"sg-web\"", bool publicAddress = true, string extraInstances = "")
+    {
+        var json = new StringBuilder();
+        json.Append("{\"RegionId\":\"cn-hangzhou\",\"SecurityGroups\":[").Append(groups).Append("],\"Instances\":[");
+        json.Append("{\"InstanceId\":\"i-web1\",\"InstanceName\":\"web-1\",\"VpcAttributes\":{\"VpcId\":\"vpc-a\",\"PrivateIpAddress\":{\"IpAddress\":[\"10.0.1.10\"]}},");
+        if (publicAddress)
+            json.Append("\"EipAddress\":{\"IpAddress\":\"47.1.1.1\"},\"NetworkInterfaces\":{\"NetworkInterface\":[{\"Ipv6Sets\":{\"Ipv6Set\":[{\"Ipv6Address\":\"2408:4000::10\"}]}}]},");
+        json.Append("\"SecurityGroupIds\":{\"SecurityGroupId\":[").Append(memberships).Append("]}}").Append(extraInstances).Append("]}");
+        return StateFileReader.Read(json.ToString());
+    }
+
+    private static string Group(string id, string rules, string extra = "") =>
+        $"{{\"SecurityGroupId\":\"{id}\",\"SecurityGroupName\":\"{id[3..]}-tier\",\"Description\":\"tier\",\"VpcId\":\"vpc-a\",\"InnerAccessPolicy\":\"Drop\"{extra},\"Permissions\":{{\"Permission\":[{rules}]}}}}";
+
+    private static string Rule(string id, string protocol, string ports, string peer, string policy = "Accept", int priority = 1, string direction = "ingress") =>
+        $"{{\"SecurityGroupRuleId\":\"{id}\",\"Direction\":\"{direction}\",\"IpProtocol\":\"{protocol}\",\"PortRange\":\"{ports}\",{peer},\"Policy\":\"{policy}\",\"Priority\":\"{priority}\"}}";
+
+    private const string Anywhere = "\"SourceCidrIp\":\"0.0.0.0/0\"";
+
+    private static List<Finding> Exposed(NetworkState state, int port) =>
+        [.. Auditor.Run(state).Where(f => f.Check == "risky-port-exposed" && f.Evidence.Any(e => e.Key == "port" && (int)e.Value! == port))];
+
+    private static object? Evidence(Finding f, string key) => f.Evidence.Single(e => e.Key == key).Value;
+
+    [Fact]
+    public void SshOpenToTheWorld_IsExposed_WithAWitnessPacket()
+    {
+        var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere))), 22));
+        Assert.Equal((Severity.High, "sgr-ssh", "i-web1"), (finding.Severity, finding.SecurityGroupRuleId?.Value, finding.InstanceId?.Value));
+        Assert.Equal("TCP", Evidence(finding, "protocol"));
+        Assert.True(InternetExposure.IsInternet(Domain.Networking.IpAddress.Parse((string)Evidence(finding, "sourceIp")!)));
+    }
+
+    [Fact]
+    public void ADropAtAHigherPriority_ClosesIt_AndIsNotFlaggedItself()
+    {
+        // Checkov flags the drop rule; Steampipe does not see that the drop wins.
+        var state = State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere, priority: 5) + "," + Rule("sgr-nossh", "TCP", "22/22", Anywhere, "Drop", priority: 1)));
+        Assert.Empty(Exposed(state, 22));
+        Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-nossh", "TCP", "22/22", Anywhere, "Drop"))), 22));
+    }
+
+    [Fact]
+    public void AllProtocolsAllPorts_ExposesEverySensitivePort()
+    {
+        // Checkov reads -1/-1 as the range -1..-1 and misses it.
+        var findings = Auditor.Run(State(Group("sg-web", Rule("sgr-all", "ALL", "-1/-1", Anywhere)))).Where(f => f.Check == "risky-port-exposed").ToList();
+        Assert.Equal(RiskyPorts.All.Count, findings.Count);
+    }
+
+    [Fact]
+    public void UdpMemcached_IsExposed()
+    {
+        // Prowler checks TCP and "all" only.
+        var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-mc", "UDP", "11211/11211", Anywhere))), 11211));
+        Assert.Equal("UDP", Evidence(finding, "protocol"));
+    }
+
+    [Fact]
+    public void Ipv6Anywhere_IsExposed()
+    {
+        var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-rdp6", "TCP", "3389/3389", "\"Ipv6SourceCidrIp\":\"::/0\""))), 3389));
+        Assert.Contains(":", (string)Evidence(finding, "sourceIp")!);
+        Assert.Equal("2408:4000::10", Evidence(finding, "destinationIp"));
+    }
+
+    [Fact]
+    public void OpenedByOneGroup_ClosedByAnother_OnTheSameNic_IsNotExposed()
+    {
+        // Every checker that looks at one group at a time gets this wrong.
+        var state = State(
+            Group("sg-web", Rule("sgr-db", "TCP", "3306/3306", Anywhere, priority: 10)) + "," +
+            Group("sg-guard", Rule("sgr-guard", "TCP", "1/65535", Anywhere, "Drop", priority: 1)),
+            "\"sg-web\",\"sg-guard\"");
+        Assert.Empty(Exposed(state, 3306));
+    }
+
+    [Fact]
+    public void AnAllowlistedOffice_OrAnInstanceWithoutPublicAddress_IsNotExposed()
+    {
+        Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-office", "TCP", "22/22", "\"SourceCidrIp\":\"203.0.113.0/24\""))), 22));
+        Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)), publicAddress: false), 22));
+        // Private peers are not the internet.
+        Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-lan", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\""))), 22));
+    }
+
+    [Fact]
+    public void AWideBlockCutIntoPiecesByDrops_IsStillExposed()
+    {
+        var state = State(Group("sg-web",
+            Rule("sgr-open", "TCP", "22/22", "\"SourceCidrIp\":\"64.0.0.0/2\"", priority: 10) + "," +
+            Rule("sgr-hole", "TCP", "22/22", "\"SourceCidrIp\":\"96.0.0.0/4\"", "Drop", priority: 1)));
+        Assert.Single(Exposed(state, 22));
+    }
+
+    [Fact]
+    public void InternalRules_AllPorts_WideBlocks_AndBlocksWhereAGroupWouldDo()
+    {
+        var state = State(
+            Group("sg-web",
+                Rule("sgr-lanall", "ALL", "-1/-1", "\"SourceCidrIp\":\"10.0.0.0/16\"") + "," +
+                Rule("sgr-peerall", "TCP", "1/65535", "\"SourceGroupId\":\"sg-app\"") + "," +
+                Rule("sgr-wide", "TCP", "8080/8080", "\"SourceCidrIp\":\"10.0.0.0/8\"") + "," +
+                Rule("sgr-host", "TCP", "9000/9000", "\"SourceCidrIp\":\"10.0.2.20\"") + "," +
+                Rule("sgr-web", "TCP", "443/443", Anywhere) + "," +
+                Rule("sgr-narrow", "TCP", "80/80", "\"SourceCidrIp\":\"10.0.0.0/16\"")) + "," +
+            Group("sg-app", ""),
+            extraInstances: ",{\"InstanceId\":\"i-app1\",\"InstanceName\":\"app\",\"VpcAttributes\":{\"VpcId\":\"vpc-a\",\"PrivateIpAddress\":{\"IpAddress\":[\"10.0.2.20\"]}},\"SecurityGroupIds\":{\"SecurityGroupId\":[\"sg-app\"]}}");
+        var findings = Auditor.Run(state);
+        Assert.Equal(["sgr-lanall", "sgr-peerall"], findings.Where(f => f.Check == "internal-all-ports").Select(f => f.SecurityGroupRuleId!.Value.Value).Order());
+        Assert.Equal(["sgr-wide"], findings.Where(f => f.Check == "internal-wide-cidr").Select(f => f.SecurityGroupRuleId!.Value.Value));
+        var suggestion = Assert.Single(findings, f => f.Check == "internal-cidr-instead-of-group");
+        Assert.Equal(("sgr-host", "sg-app"), (suggestion.SecurityGroupRuleId!.Value.Value, Evidence(suggestion, "suggestedGroup")));
+    }
+
+    [Fact]
+    public void ClassicIntranetRules_OpenToEveryone_AreHigh()
+    {
+        var state = StateFileReader.Read("""
+            {"SecurityGroups":[{"SecurityGroupId":"sg-c","SecurityGroupName":"classic-web","Description":"d","Permissions":{"Permission":[
+              {"SecurityGroupRuleId":"sgr-in","Direction":"ingress","IpProtocol":"TCP","PortRange":"80/80","SourceCidrIp":"0.0.0.0/0","NicType":"intranet"},
+              {"SecurityGroupRuleId":"sgr-out","Direction":"ingress","IpProtocol":"TCP","PortRange":"80/80","SourceCidrIp":"0.0.0.0/0","NicType":"internet"}]}}],
+             "Instances":[{"InstanceId":"i-c","InstanceNetworkType":"classic","InnerIpAddress":{"IpAddress":["10.116.0.9"]},"PublicIpAddress":{"IpAddress":["198.51.100.9"]},"SecurityGroupIds":{"SecurityGroupId":["sg-c"]}}]}
+            """);
+        var finding = Assert.Single(Auditor.Run(state), f => f.Check == "internal-wide-cidr");
+        Assert.Equal((Severity.High, "sgr-in"), (finding.Severity, finding.SecurityGroupRuleId!.Value.Value));
+    }
+
+    [Fact]
+    public void OverlappingAcceptAndDrop_AtOnePriority_AreAConflict()
+    {
+        var conflict = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere) + "," + Rule("sgr-d", "TCP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
+        var finding = Assert.Single(Auditor.Run(conflict), f => f.Check == "same-priority-conflict");
+        Assert.Equal(("sgr-a", "sgr-d"), (finding.SecurityGroupRuleId!.Value.Value, Evidence(finding, "dropRule")));
+        var ordered = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere, priority: 2) + "," + Rule("sgr-d", "TCP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
+        Assert.DoesNotContain(Auditor.Run(ordered), f => f.Check == "same-priority-conflict");
+        var apart = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere) + "," + Rule("sgr-d", "UDP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
+        Assert.DoesNotContain(Auditor.Run(apart), f => f.Check == "same-priority-conflict");
+    }
+
+    [Fact]
+    public void GroupHygiene()
+    {
+        var state = StateFileReader.Read("""
+            {"SecurityGroups":[
+               {"SecurityGroupId":"sg-used","SecurityGroupName":"web","Description":"front end","VpcId":"vpc-a","Permissions":{"Permission":[
+                 {"SecurityGroupRuleId":"sgr-gone","Direction":"ingress","IpProtocol":"TCP","PortRange":"5432/5432","SourceGroupId":"sg-deleted"},
+                 {"SecurityGroupRuleId":"sgr-far","Direction":"ingress","IpProtocol":"TCP","PortRange":"5433/5433","SourceGroupId":"sg-other","SourceGroupOwnerId":"1234"}]}},
+               {"SecurityGroupId":"sg-idle","SecurityGroupName":"idle","Description":"kept for later","VpcId":"vpc-a"},
+               {"SecurityGroupId":"sg-bare","VpcId":"vpc-a"},
+               {"SecurityGroupId":"sg-referenced","SecurityGroupName":"peers","Description":"d","VpcId":"vpc-a"}],
+             "Instances":[
+               {"InstanceId":"i-a","VpcAttributes":{"VpcId":"vpc-a","PrivateIpAddress":{"IpAddress":["10.0.0.1"]}},"SecurityGroupIds":{"SecurityGroupId":["sg-used"]}},
+               {"InstanceId":"i-none","VpcAttributes":{"VpcId":"vpc-a","PrivateIpAddress":{"IpAddress":["10.0.0.2"]}}}]}
+            """);
+        var findings = Auditor.Run(state);
+        Assert.Equal(["sg-bare", "sg-idle", "sg-referenced"], findings.Where(f => f.Check == "unused-group").Select(f => f.SecurityGroupId!.Value.Value).Order());
+        Assert.Equal(["sg-bare"], findings.Where(f => f.Check == "undocumented-group").Select(f => f.SecurityGroupId!.Value.Value));
+        Assert.Equal(["sgr-gone"], findings.Where(f => f.Check == "dangling-reference").Select(f => f.SecurityGroupRuleId!.Value.Value));
+        Assert.Equal(["i-none"], findings.Where(f => f.Check == "instance-without-group").Select(f => f.InstanceId!.Value.Value));
+        Assert.Equal(Severity.High, findings[0].Severity);
+    }
+
+    [Fact]
+    public void ACleanState_HasNoFindings()
+    {
+        var state = State(Group("sg-web", Rule("sgr-https", "TCP", "443/443", Anywhere) + "," + Rule("sgr-ssh", "TCP", "22/22", "\"SourceCidrIp\":\"203.0.113.7\"")));
+        Assert.Empty(Auditor.Run(state));
+    }
+}
