@@ -114,20 +114,10 @@ public sealed class PostgresStore : IStore
 
     // Writers of this node queue here, so that at most one of its connections waits on the advisory
     // lock and the pool is left for reads. Correctness does not depend on it: the lock does.
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly WriteQueue _writes = new();
 
-    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
-    {
-        _writeGate.Wait();
-        try
-        {
-            return Guard(() => WriteLocked(action, accountId, work));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
+        _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {

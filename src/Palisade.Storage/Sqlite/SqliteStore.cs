@@ -104,20 +104,10 @@ public sealed class SqliteStore : IStore
 
     // Writers of this process queue here instead of polling SQLite's lock with sleeps, which made
     // tail latency unfair. The database lock still guards correctness (other processes, the CLI).
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly WriteQueue _writes = new();
 
-    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work)
-    {
-        _writeGate.Wait();
-        try
-        {
-            return Guard(() => WriteLocked(action, accountId, work));
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
+        _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {

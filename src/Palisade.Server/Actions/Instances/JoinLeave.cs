@@ -1,9 +1,12 @@
 using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
-public sealed class JoinSecurityGroup : EcsAction
+/// <summary>What JoinSecurityGroup and LeaveSecurityGroup share: the parameters, and the group and instance they name.</summary>
+public abstract class MembershipChange : EcsAction
 {
     public override bool Mutates => true;
 
@@ -13,7 +16,7 @@ public sealed class JoinSecurityGroup : EcsAction
         var groupText = p.Required("SecurityGroupId");
         Lookups.GroupId(groupText);
         if (p.Has("NetworkInterfaceId"))
-            throw new EcsException(EcsErrors.ParameterInvalid("NetworkInterfaceId", "joining by ENI is not supported; give InstanceId (see docs/compat.md)."));
+            throw new EcsException(EcsErrors.ParameterInvalid("NetworkInterfaceId", "changing groups by ENI is not supported; give InstanceId (see docs/compat.md)."));
         var instanceText = p.Required("InstanceId");
         Lookups.InstanceIdOf(instanceText);
         return c.Write(s =>
@@ -22,43 +25,36 @@ public sealed class JoinSecurityGroup : EcsAction
             var instance = s.Instance(c, instanceText);
             if (instance.Status is not ("Running" or "Stopped"))
                 throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
-            if (instance.SecurityGroupIds.Contains(group.Id))
-                throw new EcsException(EcsErrors.AlreadyMember());
-            var groups = instance.SecurityGroupIds.Select(g => s.FindGroup(c.AccountId, g)!).Append(group).ToList();
-            // The group of the wrong network is the first thing to report, whatever else is wrong.
-            Membership.Check(s, c, instance.NetworkType, instance.VpcId, [group], instance.SecurityGroupIds);
-            Membership.Check(s, c, instance.NetworkType, instance.VpcId, groups, instance.SecurityGroupIds);
-            s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds, group.Id]);
+            Change(s, c, group, instance);
             return [];
         });
     }
+
+    protected abstract void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance);
 }
 
-public sealed class LeaveSecurityGroup : EcsAction
+public sealed class JoinSecurityGroup : MembershipChange
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
     {
-        var p = c.Parameters;
-        var groupText = p.Required("SecurityGroupId");
-        Lookups.GroupId(groupText);
-        if (p.Has("NetworkInterfaceId"))
-            throw new EcsException(EcsErrors.ParameterInvalid("NetworkInterfaceId", "leaving by ENI is not supported; give InstanceId (see docs/compat.md)."));
-        var instanceText = p.Required("InstanceId");
-        Lookups.InstanceIdOf(instanceText);
-        return c.Write(s =>
-        {
-            var group = s.Group(c, groupText);
-            var instance = s.Instance(c, instanceText);
-            if (instance.Status is not ("Running" or "Stopped"))
-                throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
-            if (!instance.SecurityGroupIds.Contains(group.Id))
-                throw new EcsException(EcsErrors.NotMember());
-            if (instance.SecurityGroupIds.Count == 1)
-                throw new EcsException(EcsErrors.LastGroup());
-            s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds.Where(g => g != group.Id)]);
-            return [];
-        });
+        if (instance.SecurityGroupIds.Contains(group.Id))
+            throw new EcsException(EcsErrors.AlreadyMember());
+        var groups = instance.SecurityGroupIds.Select(g => s.FindGroup(c.AccountId, g)!).Append(group).ToList();
+        // The group of the wrong network is the first thing to report, whatever else is wrong.
+        Membership.Check(s, c, instance.NetworkType, instance.VpcId, [group], instance.SecurityGroupIds);
+        Membership.Check(s, c, instance.NetworkType, instance.VpcId, groups, instance.SecurityGroupIds);
+        s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds, group.Id]);
+    }
+}
+
+public sealed class LeaveSecurityGroup : MembershipChange
+{
+    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
+    {
+        if (!instance.SecurityGroupIds.Contains(group.Id))
+            throw new EcsException(EcsErrors.NotMember());
+        if (instance.SecurityGroupIds.Count == 1)
+            throw new EcsException(EcsErrors.LastGroup());
+        s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds.Where(g => g != group.Id)]);
     }
 }
