@@ -36,6 +36,8 @@ ensure_node() {
 
 # A private PostgreSQL for the store and API suites' second run: its own data directory under a
 # temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.
+# fsync is off: every test makes a database of its own, and the suites check Palisade's behaviour,
+# not PostgreSQL's durability (the kill -9 test kills Palisade, never PostgreSQL).
 pg_dir=""
 pg_bin=""
 stop_postgres() {
@@ -59,7 +61,7 @@ ensure_postgres() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
   runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c max_connections=300 -c fsync=on" -w start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c max_connections=300 -c fsync=off -c full_page_writes=off" -w start >/dev/null
   export PALISADE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Include Error Detail=true"
   echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $pg_dir)"
 }

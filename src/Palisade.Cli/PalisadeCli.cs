@@ -20,6 +20,7 @@ public static class PalisadeCli
         new VersionOption(),
         EvalCommand.Build(),
         AuditCommand.Build(),
+        ReachCommand.Build(),
         ServeCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),

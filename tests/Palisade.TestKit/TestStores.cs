@@ -26,7 +26,7 @@ public static class TestStores
             Name = "palisade_test_" + Guid.NewGuid().ToString("N");
             using var c = new NpgsqlConnection(server);
             c.Open();
-            using var command = new NpgsqlCommand($"CREATE DATABASE {Name}", c);
+            using var command = new NpgsqlCommand($"CREATE DATABASE {Name}", c) { CommandTimeout = 300 };
             command.ExecuteNonQuery();
             ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = Name }.ConnectionString;
         }
@@ -40,7 +40,7 @@ public static class TestStores
             NpgsqlConnection.ClearAllPools();
             using var c = new NpgsqlConnection(_server);
             c.Open();
-            using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", c);
+            using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", c) { CommandTimeout = 300 };
             command.ExecuteNonQuery();
         }
     }

@@ -123,7 +123,8 @@ public sealed class PostgresStore : IStore
     {
         using var c = _source.OpenConnection();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
-        c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t);
+        // Waiting here is queueing behind other nodes' writes, not a fault: allow it longer than a statement.
+        c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres);
         var result = work(session);
         if (session.Changed)

@@ -1,0 +1,52 @@
+using CsCheck;
+using Palisade.Analysis.Reachability;
+using Palisade.Domain.Networking;
+using Palisade.Engine.Flows;
+using Palisade.TestKit;
+
+namespace Palisade.Analysis.Tests.Reachability;
+
+/// <summary>
+/// The independent oracle of the issue, by brute force: on random small states, the port spans
+/// reachability reports between instances are exactly the ports for which every single flow,
+/// decided one by one, is allowed — all 65,535 ports of TCP and UDP, and each other protocol.
+/// </summary>
+public sealed class ReachOracleTests
+{
+    [Fact]
+    public void ReachAgreesWithEnumeratingEveryPort()
+    {
+        SmallUniverse.State.Sample(state =>
+        {
+            var evaluator = new FlowEvaluator(state);
+            foreach (var target in state.Instances)
+            {
+                var reached = Reach.To(state, target).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
+                var dst = target.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
+                foreach (var source in state.Instances.Where(i => i.Id != target.Id && i.VpcId == target.VpcId))
+                {
+                    var src = source.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
+                    if (source.PrivateAddresses.All(a => a.IsV6) || target.PrivateAddresses.All(a => a.IsV6))
+                        continue;
+                    reached.TryGetValue(source.Id, out var reacher);
+                    foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All })
+                    {
+                        var access = reacher?.Accesses.FirstOrDefault(a => a.Protocol == protocol);
+                        if (!protocol.HasPorts())
+                        {
+                            Assert.Equal(evaluator.Evaluate(new Flow(src, dst, protocol, 0), source, target).Allowed, access is not null);
+                            continue;
+                        }
+                        for (var port = PortRange.MinPort; port <= PortRange.MaxPort; port++)
+                        {
+                            var expected = evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed;
+                            var reported = access?.Ports.Any(p => p.Contains(port)) ?? false;
+                            if (expected != reported)
+                                throw new Xunit.Sdk.XunitException($"{source.Id} -> {target.Id} {protocol.ToWire()} {port}: flow says {expected}, reach says {reported}\n{SmallUniverse.Describe(state)}");
+                        }
+                    }
+                }
+            }
+        }, iter: 20, threads: 1);
+    }
+}
