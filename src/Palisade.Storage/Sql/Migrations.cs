@@ -40,7 +40,8 @@ internal static class Migrations
             if (applied.Contains(version))
                 continue;
             using var transaction = connection.BeginTransaction();
-            connection.Execute(dialect == Dialect.Sqlite ? sql.Replace("BYTEA", "BLOB", StringComparison.Ordinal) : sql, transaction: transaction);
+            // A migration may take long on a big or busy database; it runs once, at start.
+            connection.Execute(dialect == Dialect.Sqlite ? sql.Replace("BYTEA", "BLOB", StringComparison.Ordinal) : sql, transaction: transaction, commandTimeout: 600);
             connection.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
                 new { version, name, at = Time.Format(clock.GetUtcNow()) }, transaction);
             transaction.Commit();
