@@ -21,6 +21,7 @@ public static class PalisadeCli
         EvalCommand.Build(),
         AuditCommand.Build(),
         ReachCommand.Build(),
+        WhatIfCommand.Build(),
         ServeCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),

@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+
+namespace Palisade.Analysis.WhatIf;
+
+/// <summary>A change an API call could make, applied to a state to give the state after it. Pure.</summary>
+public abstract record Change
+{
+    public abstract string Describe();
+
+    /// <summary>The state after the change; an <see cref="ArgumentException"/> when the change does not fit the state.</summary>
+    public abstract NetworkState ApplyTo(NetworkState state);
+
+    protected static NetworkState With(NetworkState s, IEnumerable<SecurityGroup>? groups = null, IEnumerable<Instance>? instances = null) =>
+        new(s.RegionId, groups ?? s.Groups, instances ?? s.Instances, s.PrefixLists, s.PortRangeLists);
+
+    protected static SecurityGroup GroupOf(NetworkState s, SecurityGroupId id) =>
+        s.FindGroup(id) ?? throw new ArgumentException($"no security group {id} in the state");
+
+    protected static Instance InstanceOf(NetworkState s, InstanceId id) =>
+        s.FindInstance(id) ?? throw new ArgumentException($"no instance {id} in the state");
+
+    public sealed record Authorize(SecurityGroupId Group, SecurityGroupRule Rule) : Change
+    {
+        public override string Describe() => $"authorize in {Group}: {Rule.Direction.ToString().ToLowerInvariant()} {Rule.Policy.ToLower()} {Rule.Protocol.ToWire()} {Rule.Ports} {(Rule.Direction == Domain.Networking.Direction.Ingress ? "from" : "to")} {Rule.Peer} priority {Rule.Priority}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var group = GroupOf(state, Group);
+            if (group.Rules.Any(r => r.Identity == Rule.Identity))
+                return state; // ECS: authorizing an existing rule changes nothing
+            return With(state, groups: state.Groups.Select(g => g.Id == Group ? g with { Rules = g.Rules.Add(Rule) } : g));
+        }
+    }
+
+    public sealed record Revoke(SecurityGroupRuleId RuleId) : Change
+    {
+        public override string Describe() => $"revoke {RuleId}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var owner = state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) ?? throw new ArgumentException($"no rule {RuleId} in the state");
+            return With(state, groups: state.Groups.Select(g => g.Id == owner.Id ? g with { Rules = [.. g.Rules.Where(r => r.Id != RuleId)] } : g));
+        }
+    }
+
+    public sealed record Join(InstanceId Instance, SecurityGroupId Group) : Change
+    {
+        public override string Describe() => $"join {Instance} to {Group}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var instance = InstanceOf(state, Instance);
+            var group = GroupOf(state, Group);
+            if (instance.SecurityGroupIds.Contains(Group))
+                throw new ArgumentException($"{Instance} is in {Group} already");
+            if (group.VpcId != instance.VpcId)
+                throw new ArgumentException($"{Group} and {Instance} are not in the same network (InvalidInstanceId.Mismatch)");
+            return With(state, instances: state.Instances.Select(i => i.Id == Instance ? i with { SecurityGroupIds = i.SecurityGroupIds.Add(Group) } : i));
+        }
+    }
+
+    public sealed record Leave(InstanceId Instance, SecurityGroupId Group) : Change
+    {
+        public override string Describe() => $"{Instance} leaves {Group}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var instance = InstanceOf(state, Instance);
+            if (!instance.SecurityGroupIds.Contains(Group))
+                throw new ArgumentException($"{Instance} is not in {Group}");
+            if (instance.SecurityGroupIds.Length == 1)
+                throw new ArgumentException($"{Group} is the last group of {Instance} (InstanceLastSecurityGroup)");
+            return With(state, instances: state.Instances.Select(i => i.Id == Instance ? i with { SecurityGroupIds = i.SecurityGroupIds.Remove(Group) } : i));
+        }
+    }
+
+    public sealed record DeleteGroup(SecurityGroupId Group) : Change
+    {
+        public override string Describe() => $"delete {Group}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            GroupOf(state, Group);
+            if (state.MembersOf(Group).Length > 0)
+                throw new ArgumentException($"{Group} still has instances (DependencyViolation)");
+            return With(state, groups: state.Groups.Where(g => g.Id != Group));
+        }
+    }
+
+    public sealed record SetInnerAccessPolicy(SecurityGroupId Group, InnerAccessPolicy Policy) : Change
+    {
+        public override string Describe() => $"set the InnerAccessPolicy of {Group} to {Policy.ToWire()}";
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var group = GroupOf(state, Group);
+            if (group.IsEnterprise)
+                throw new ArgumentException($"{Group} is an advanced group: its InnerAccessPolicy is always Drop");
+            return With(state, groups: state.Groups.Select(g => g.Id == Group ? g with { InnerAccessPolicy = Policy } : g));
+        }
+    }
+}

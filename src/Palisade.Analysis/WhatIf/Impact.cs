@@ -1,0 +1,73 @@
+using Palisade.Analysis.Reachability;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+
+namespace Palisade.Analysis.WhatIf;
+
+/// <summary>One reachability difference: from a source (an instance ID, or "internet") to a target, these ports of a protocol.</summary>
+public sealed record FlowDelta(string Source, string Target, IpProtocol Protocol, IReadOnlyList<PortRange> Ports);
+
+public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost);
+
+/// <summary>
+/// What a change opens and closes: the reachability of every instance before and after, compared
+/// port by port (both are exact over ports and protocols, see <see cref="Reach"/>).
+/// </summary>
+public static class ImpactAnalysis
+{
+    public static Impact Of(NetworkState before, Change change)
+    {
+        var after = change.ApplyTo(before);
+        var was = Edges(before);
+        var now = Edges(after);
+        return new Impact(change, Difference(now, was), Difference(was, now));
+    }
+
+    private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state)
+    {
+        var edges = new Dictionary<(string, string, IpProtocol), List<PortRange>>();
+        foreach (var target in state.Instances)
+        {
+            foreach (var reacher in Reach.To(state, target))
+            {
+                foreach (var access in reacher.Accesses)
+                {
+                    var key = (reacher.IsInternet ? "internet" : reacher.Instance!.Id.Value, target.Id.Value, access.Protocol);
+                    edges[key] = access.Ports.Count == 0 ? [PortRange.Any] : [.. access.Ports];
+                }
+            }
+        }
+        return edges;
+    }
+
+    /// <summary>The ports in <paramref name="a"/> that are not in <paramref name="b"/>, per edge.</summary>
+    private static List<FlowDelta> Difference(Dictionary<(string, string, IpProtocol), List<PortRange>> a, Dictionary<(string, string, IpProtocol), List<PortRange>> b)
+    {
+        var result = new List<FlowDelta>();
+        foreach (var ((source, target, protocol), mine) in a.OrderBy(e => e.Key.Item2, StringComparer.Ordinal).ThenBy(e => e.Key.Item1, StringComparer.Ordinal).ThenBy(e => e.Key.Item3))
+        {
+            var theirs = b.TryGetValue((source, target, protocol), out var other) ? other : [];
+            var left = Subtract(mine, theirs);
+            if (left.Count > 0)
+                result.Add(new FlowDelta(source, target, protocol, protocol.HasPorts() ? left : []));
+        }
+        return result;
+    }
+
+    private static List<PortRange> Subtract(List<PortRange> a, List<PortRange> b)
+    {
+        var result = new List<PortRange>();
+        foreach (var span in a)
+        {
+            var pieces = new List<(int Low, int High)> { (span.Low, span.High) };
+            foreach (var cut in b)
+            {
+                pieces = [.. pieces.SelectMany(p => p.High < cut.Low || p.Low > cut.High
+                    ? [p]
+                    : new[] { (p.Low, cut.Low - 1), (cut.High + 1, p.High) }.Where(x => x.Item1 <= x.Item2))];
+            }
+            result.AddRange(pieces.Select(p => span.IsAny && p == (span.Low, span.High) ? PortRange.Any : PortRange.Create(Math.Max(p.Low, 1), p.High)));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,170 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Palisade.Analysis.WhatIf;
+using Palisade.Cli.Evaluation;
+using Palisade.Domain.Ecs;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary><c>palisade whatif</c>: what a change would open and close, before it is made.</summary>
+public static class WhatIfCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("whatif", """
+            Show the flows a change would open (gains) and close (losses) before it is made: every instance's
+            reachability before and after, compared port by port.
+
+            Examples:
+              palisade whatif leave --state prod.json --instance i-web1 --group sg-web
+              palisade whatif revoke --state prod.json --rule sgr-ssh
+              palisade whatif authorize --state prod.json --group sg-db --protocol tcp --ports 5432/5432 --peer sg-app
+            """);
+        var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
+        command.Add(json);
+
+        Command Sub(string name, string description, Option[] options, Func<ParseResult, Domain.State.NetworkState, Change> change)
+        {
+            var state = StateFileOption.Create();
+            var sub = new Command(name, description) { state };
+            foreach (var o in options)
+                sub.Add(o);
+            sub.SetAction(parse =>
+            {
+                try
+                {
+                    var networkState = StateFileOption.Load(parse.GetValue(state)!);
+                    var impact = ImpactAnalysis.Of(networkState, change(parse, networkState));
+                    parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
+                    return ExitCodes.Ok;
+                }
+                catch (Exception e) when (e is UsageException or ArgumentException)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+            });
+            return sub;
+        }
+
+        Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
+        var instance = Required("--instance", "The instance, by ID.");
+        var group = Required("--group", "The security group, by ID.");
+        command.Add(Sub("join", "An instance joins a group (JoinSecurityGroup).", [instance, group],
+            (p, _) => new Change.Join(Instance(p.GetValue(instance)!), Group(p.GetValue(group)!))));
+        var leaveInstance = Required("--instance", "The instance, by ID.");
+        var leaveGroup = Required("--group", "The security group, by ID.");
+        command.Add(Sub("leave", "An instance leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup],
+            (p, _) => new Change.Leave(Instance(p.GetValue(leaveInstance)!), Group(p.GetValue(leaveGroup)!))));
+        var rule = Required("--rule", "The rule, by SecurityGroupRuleId.");
+        command.Add(Sub("revoke", "A rule is revoked (RevokeSecurityGroup / RevokeSecurityGroupEgress).", [rule],
+            (p, _) => new Change.Revoke(SecurityGroupRuleId.TryParse(p.GetValue(rule), out var id) ? id : throw new UsageException($"--rule '{p.GetValue(rule)}' is not a rule ID (sgr-…)"))));
+        var deleteGroup = Required("--group", "The security group, by ID.");
+        command.Add(Sub("delete-group", "A group is deleted (DeleteSecurityGroup).", [deleteGroup], (p, _) => new Change.DeleteGroup(Group(p.GetValue(deleteGroup)!))));
+        var policyGroup = Required("--group", "The security group, by ID.");
+        var inner = Required("--inner-access", "Accept or Drop.");
+        command.Add(Sub("policy", "A group's InnerAccessPolicy changes (ModifySecurityGroupPolicy).", [policyGroup, inner],
+            (p, _) => new Change.SetInnerAccessPolicy(Group(p.GetValue(policyGroup)!),
+                InnerAccessPolicies.TryParse(p.GetValue(inner), out var policy) ? policy : throw new UsageException($"--inner-access '{p.GetValue(inner)}' is not Accept or Drop"))));
+
+        var authGroup = Required("--group", "The security group the rule goes into.");
+        var direction = new Option<string>("--direction") { Description = "ingress or egress.", DefaultValueFactory = _ => "ingress" };
+        var protocol = Required("--protocol", "TCP, UDP, ICMP, ICMPv6, GRE or ALL.");
+        var ports = new Option<string>("--ports") { Description = "start/end; -1/-1 for protocols without ports.", DefaultValueFactory = _ => "-1/-1" };
+        var peer = Required("--peer", "A CIDR block, an IPv6 block or a group ID.");
+        var policyOption = new Option<string>("--policy") { Description = "accept or drop.", DefaultValueFactory = _ => "accept" };
+        var priority = new Option<string>("--priority") { Description = "1 to 100.", DefaultValueFactory = _ => "1" };
+        command.Add(Sub("authorize", "A rule is added (AuthorizeSecurityGroup / AuthorizeSecurityGroupEgress).", [authGroup, direction, protocol, ports, peer, policyOption, priority], (p, state) =>
+        {
+            var directionText = p.GetValue(direction)!;
+            if (!Directions.TryParse(directionText, out var dir))
+                throw new UsageException($"--direction '{directionText}' is not ingress or egress");
+            var ingress = dir == Direction.Ingress;
+            var peerText = p.GetValue(peer)!;
+            var isGroup = peerText.StartsWith(SecurityGroupId.Prefix, StringComparison.Ordinal);
+            var isV6 = !isGroup && peerText.Contains(':');
+            var fields = new PermissionFields
+            {
+                IpProtocol = p.GetValue(protocol),
+                PortRange = p.GetValue(ports),
+                Policy = p.GetValue(policyOption),
+                Priority = p.GetValue(priority),
+                SourceGroupId = ingress && isGroup ? peerText : null,
+                DestGroupId = !ingress && isGroup ? peerText : null,
+                SourceCidrIp = ingress && !isGroup && !isV6 ? peerText : null,
+                DestCidrIp = !ingress && !isGroup && !isV6 ? peerText : null,
+                Ipv6SourceCidrIp = ingress && isV6 ? peerText : null,
+                Ipv6DestCidrIp = !ingress && isV6 ? peerText : null,
+            };
+            var groupId = Group(p.GetValue(authGroup)!);
+            var target = state.FindGroup(groupId) ?? throw new UsageException($"--group {groupId}: no such group in the state file");
+            var parsed = PermissionParser.Parse(dir, fields, new RuleContext(target.IsClassic, target.Type, state.FindPrefixList), SecurityGroupRuleId.Parse("sgr-whatif"), DateTimeOffset.UnixEpoch);
+            return parsed.TryGet(out var newRule, out var error)
+                ? new Change.Authorize(groupId, newRule)
+                : throw new UsageException($"{error.Code}: {error.Message}");
+        }));
+        return command;
+    }
+
+    private static InstanceId Instance(string text) =>
+        InstanceId.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not an instance ID (i-…)");
+
+    private static SecurityGroupId Group(string text) =>
+        SecurityGroupId.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not a security group ID (sg-…)");
+
+    private static string Ports(FlowDelta d) => d.Protocol.HasPorts()
+        ? $"{d.Protocol.ToWire()} {string.Join(", ", d.Ports.Select(p => p.Low == p.High ? $"{p.Low}" : $"{p.Low}-{p.High}"))}"
+        : d.Protocol.ToWire();
+
+    private static string Who(string source) => source == "internet" ? "the internet" : source;
+
+    private static string Text(Impact impact)
+    {
+        var sb = new StringBuilder($"what if: {impact.Change.Describe()}\n");
+        foreach (var (title, deltas) in new[] { ("gains", impact.Gained), ("loses", impact.Lost) })
+        {
+            if (deltas.Count == 0)
+            {
+                sb.Append($"{title}: nothing\n");
+                continue;
+            }
+            sb.Append($"{title}:\n");
+            foreach (var group in deltas.GroupBy(d => (d.Source, d.Target)))
+                sb.Append($"  {Who(group.Key.Source)} -> {group.Key.Target}: {string.Join("; ", group.Select(Ports))}\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string Json(Impact impact)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("change", impact.Change.Describe());
+            foreach (var (name, deltas) in new[] { ("gained", impact.Gained), ("lost", impact.Lost) })
+            {
+                w.WriteStartArray(name);
+                foreach (var d in deltas)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("source", d.Source);
+                    w.WriteString("target", d.Target);
+                    w.WriteString("protocol", d.Protocol.ToWire());
+                    w.WriteStartArray("ports");
+                    foreach (var p in d.Ports)
+                        w.WriteStringValue(p.ToString());
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+}
