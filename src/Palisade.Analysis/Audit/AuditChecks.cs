@@ -23,6 +23,14 @@ public static class AuditChecks
         "Overlapping accept and drop rules share a priority",
         "At equal priority drop wins, which is easy to misread. Give the intended winner a lower priority number.");
 
+    public static readonly CheckInfo ShadowedRule = new("shadowed-rule", Severity.Low,
+        "A rule never decides",
+        "On every instance of its group, rules of higher priority (or equal priority and drop) decide every packet it matches. Remove it, or raise its priority if it was meant to win.");
+
+    public static readonly CheckInfo RedundantRule = new("redundant-rule", Severity.Info,
+        "Removing the rule would change nothing",
+        "Where it decides, the next matching rule or the default gives the same verdict. Remove it to keep the rule set readable.");
+
     public static readonly CheckInfo UnusedGroup = new("unused-group", Severity.Low,
         "The group has no instances and no rule references it",
         "Delete groups nobody uses: they are noise in every review and a trap when someone joins an instance by mistake.");
@@ -45,7 +53,7 @@ public static class AuditChecks
 
     public static readonly IReadOnlyList<CheckInfo> All =
     [
-        RiskyPortExposed, InternalAllPorts, InternalWideCidr, InternalCidrInsteadOfGroup, SamePriorityConflict,
+        RiskyPortExposed, InternalAllPorts, InternalWideCidr, InternalCidrInsteadOfGroup, SamePriorityConflict, ShadowedRule, RedundantRule,
         UnusedGroup, UndocumentedGroup, GroupLimitNear, DanglingReference, InstanceWithoutGroup,
     ];
 }

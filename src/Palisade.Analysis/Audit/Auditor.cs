@@ -33,6 +33,7 @@ public static class Auditor
         foreach (var group in state.Groups)
             RuleChecks(state, group, findings);
         SamePriorityConflicts(state, findings);
+        UselessRules(state, findings);
         GroupChecks(state, findings);
         return [.. findings
             .OrderByDescending(f => f.Severity)
@@ -162,6 +163,49 @@ public static class Auditor
                             $"On {instance.Id}, accept rule {accept.Rule.Id} of {accept.GroupId} and drop rule {drop.Rule.Id} of {drop.GroupId} overlap at priority {accept.Rule.Priority}: the drop wins where they overlap. Give the intended winner a lower priority number.",
                             [E("acceptRule", accept.Rule.Id.Value), E("dropRule", drop.Rule.Id.Value), E("dropGroup", drop.GroupId.Value), E("priority", accept.Rule.Priority.Value)]));
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>Shadowed and redundant rules, judged on every NIC the rule applies to: a rule useful on one instance is useful.</summary>
+    private static void UselessRules(NetworkState state, List<Finding> findings)
+    {
+        var policies = new Dictionary<InstanceId, Dictionary<NicType, NicPolicy>>();
+        NicPolicy PolicyOf(Instance i, NicType nic)
+        {
+            var byNic = policies.TryGetValue(i.Id, out var p) ? p : policies[i.Id] = [];
+            return byNic.TryGetValue(nic, out var policy) ? policy : byNic[nic] = NicPolicy.Compile(state, i, nic);
+        }
+        foreach (var group in state.Groups)
+        {
+            var members = state.MembersOf(group.Id);
+            if (members.Length == 0)
+                continue;
+            foreach (var rule in group.Rules)
+            {
+                var reference = new RuleRef(group.Id, rule);
+                var verdicts = members.Select(m =>
+                {
+                    var nic = m.NetworkType == NetworkType.Classic ? rule.NicType : NicType.Intranet;
+                    return RuleUsefulness.Of(state, m, PolicyOf(m, nic), rule.Direction, reference);
+                }).Where(v => v.Checked).ToList();
+                if (verdicts.Count == 0)
+                    continue;
+                if (verdicts.All(v => !v.Decides))
+                {
+                    var blockers = verdicts.SelectMany(v => v.Blockers).Distinct().ToList();
+                    var differs = blockers.Any(b => b.Rule.Policy != rule.Policy);
+                    findings.Add(new Finding(AuditChecks.ShadowedRule.Id, Severity.Low, group.Id, rule.Id, null,
+                        $"Rule {rule.Id} of {group.Id} never decides: {string.Join(", ", blockers.Select(b => $"{b.Rule.Id} of {b.GroupId}"))} decide{(blockers.Count == 1 ? "s" : "")} every packet it matches{(differs ? ", some with the opposite verdict" : "")}. Remove it, or give it a lower priority number if it was meant to win.",
+                        [E("coveredBy", blockers.Select(b => b.Rule.Id.Value).ToArray()), E("verdictDiffers", differs)]));
+                }
+                else if (verdicts.All(v => !v.ChangesSomething))
+                {
+                    var fallbacks = verdicts.SelectMany(v => v.Fallbacks).Distinct().ToList();
+                    findings.Add(new Finding(AuditChecks.RedundantRule.Id, Severity.Info, group.Id, rule.Id, null,
+                        $"Removing rule {rule.Id} of {group.Id} would change no verdict: where it decides, {(fallbacks.Count > 0 ? string.Join(", ", fallbacks.Select(b => $"{b.Rule.Id} of {b.GroupId}")) : "the default")} says the same.",
+                        [E("coveredBy", fallbacks.Select(b => b.Rule.Id.Value).ToArray()), E("byDefault", fallbacks.Count == 0)]));
                 }
             }
         }

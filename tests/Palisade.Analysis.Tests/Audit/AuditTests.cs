@@ -181,4 +181,42 @@ public sealed class AuditTests
         var state = State(Group("sg-web", Rule("sgr-https", "TCP", "443/443", Anywhere) + "," + Rule("sgr-ssh", "TCP", "22/22", "\"SourceCidrIp\":\"203.0.113.7\"")));
         Assert.Empty(Auditor.Run(state));
     }
+
+    [Fact]
+    public void ARuleBehindAWiderDrop_IsShadowed_WithItsBlockers()
+    {
+        var state = State(Group("sg-web",
+            Rule("sgr-lan22", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\"", priority: 5) + "," +
+            Rule("sgr-block", "TCP", "1/65535", Anywhere, "Drop", priority: 1)));
+        var finding = Assert.Single(Auditor.Run(state), f => f.Check == "shadowed-rule");
+        Assert.Equal("sgr-lan22", finding.SecurityGroupRuleId!.Value.Value);
+        Assert.Equal(["sgr-block"], (string[])Evidence(finding, "coveredBy")!);
+        Assert.Equal(true, Evidence(finding, "verdictDiffers"));
+    }
+
+    [Fact]
+    public void ARuleWhoseFallbackSaysTheSame_IsRedundant_ButOnlyThen()
+    {
+        var state = State(Group("sg-web",
+            Rule("sgr-narrow", "TCP", "80/80", "\"SourceCidrIp\":\"10.0.0.0/8\"", priority: 1) + "," +
+            Rule("sgr-wide", "TCP", "1/65535", "\"SourceCidrIp\":\"10.0.0.0/8\"", priority: 2) + "," +
+            Rule("sgr-dropdefault", "UDP", "53/53", Anywhere, "Drop", priority: 1)));
+        var redundant = Auditor.Run(state).Where(f => f.Check == "redundant-rule").ToDictionary(f => f.SecurityGroupRuleId!.Value.Value);
+        Assert.Equal(["sgr-dropdefault", "sgr-narrow"], redundant.Keys.Order());
+        Assert.Equal(["sgr-wide"], (string[])Evidence(redundant["sgr-narrow"], "coveredBy")!);
+        Assert.Equal(true, Evidence(redundant["sgr-dropdefault"], "byDefault"));
+        Assert.DoesNotContain(Auditor.Run(state), f => f.Check is "shadowed-rule" or "redundant-rule" && f.SecurityGroupRuleId!.Value.Value == "sgr-wide");
+    }
+
+    [Fact]
+    public void ARuleUsefulOnOneInstance_IsNeitherShadowedNorRedundant()
+    {
+        // On i-web1 the guard drops everything first; on i-api1 (same group, no guard) the rule decides.
+        var state = State(
+            Group("sg-web", Rule("sgr-app", "TCP", "8080/8080", "\"SourceCidrIp\":\"10.0.0.0/8\"", priority: 5)) + "," +
+            Group("sg-guard", Rule("sgr-all", "ALL", "-1/-1", Anywhere, "Drop", priority: 1)),
+            "\"sg-web\",\"sg-guard\"",
+            extraInstances: ",{\"InstanceId\":\"i-api1\",\"VpcAttributes\":{\"VpcId\":\"vpc-a\",\"PrivateIpAddress\":{\"IpAddress\":[\"10.0.5.5\"]}},\"SecurityGroupIds\":{\"SecurityGroupId\":[\"sg-web\"]}}");
+        Assert.DoesNotContain(Auditor.Run(state), f => f.Check is "shadowed-rule" or "redundant-rule" && f.SecurityGroupRuleId!.Value.Value == "sgr-app");
+    }
 }

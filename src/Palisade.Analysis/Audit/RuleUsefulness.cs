@@ -1,0 +1,122 @@
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Audit;
+
+/// <summary>
+/// Whether a rule ever decides on a NIC, and whether removing it would change any verdict — exactly,
+/// by asking the engine about one packet per class of the rule's own box (its protocols, ports,
+/// peers, source ports and the NIC's addresses), cut at every boundary of the NIC's other rules.
+/// Within a class every rule either matches all packets or none, so the classes cover all packets
+/// the rule matches.
+/// </summary>
+public static class RuleUsefulness
+{
+    /// <summary>Boxes larger than this are not enumerated (the rule is then reported as neither shadowed nor redundant).</summary>
+    public const int MaxPointsPerRule = 200_000;
+
+    /// <param name="Blockers">Rules that decide where this one matches but does not decide.</param>
+    /// <param name="Fallbacks">Rules that would decide in its place where it decides (empty when the default would).</param>
+    public sealed record Verdicts(bool Decides, bool ChangesSomething, IReadOnlyList<RuleRef> Blockers, IReadOnlyList<RuleRef> Fallbacks, bool Checked);
+
+    private static readonly IpProtocol[] AllProtocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
+
+    public static Verdicts Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction, RuleRef rule)
+    {
+        var resolver = new RuleResolver(state, nic);
+        var others = policy.RulesInOrder(direction).ToArray();
+        var r = rule.Rule;
+        var protocols = r.Protocol == IpProtocol.All ? AllProtocols : [r.Protocol];
+
+        var ports = Points(resolver.DestinationPorts(r).Select(p => (p.Low, p.High)), others.SelectMany(o => resolver.DestinationPorts(o.Rule)).Select(p => (p.Low, p.High)), PortRange.MinPort, PortRange.MaxPort);
+        var sourcePorts = Points([r.SourcePorts is { } sp ? (sp.Low, sp.High) : (PortRange.MinPort, PortRange.MaxPort)],
+            others.Select(o => o.Rule.SourcePorts).OfType<PortRange>().Select(p => (p.Low, p.High)), PortRange.MinPort, PortRange.MaxPort);
+        var peerBlocks = resolver.PeerBlocks(rule).ToList();
+        var peers = new List<IpAddress>();
+        foreach (var v6 in new[] { false, true })
+        {
+            var mine = peerBlocks.Where(b => b.IsV6 == v6).Select(b => (b.First, b.Last)).ToList();
+            if (mine.Count == 0)
+                continue;
+            var cuts = others.SelectMany(o => resolver.PeerBlocks(o)).Where(b => b.IsV6 == v6).Select(b => (b.First, b.Last));
+            peers.AddRange(Points(mine, cuts, UInt128.Zero, v6 ? UInt128.MaxValue : uint.MaxValue).Select(v => new IpAddress(v6, v)));
+        }
+        var locals = nic.AddressesOn(policy.NicType).Where(a => r.LocalCidr is not { } l || l.Contains(a)).ToList();
+
+        long size = (long)protocols.Length * ports.Count * sourcePorts.Count * peers.Count * Math.Max(1, locals.Count);
+        if (size > MaxPointsPerRule || peers.Count == 0 || locals.Count == 0)
+            return new Verdicts(true, true, [], [], Checked: false);
+
+        var decides = false;
+        var changes = false;
+        var blockers = new List<RuleRef>();
+        var fallbacks = new List<RuleRef>();
+        foreach (var protocol in protocols)
+        {
+            foreach (var peer in peers)
+            {
+                foreach (var local in locals.Where(l => l.IsV6 == peer.IsV6))
+                {
+                    foreach (var port in protocol.HasPorts() ? ports : [0])
+                    {
+                        foreach (var sourcePort in protocol.HasPorts() ? sourcePorts : [0])
+                        {
+                            var flow = direction == Direction.Ingress
+                                ? new Flow(peer, local, protocol, port, sourcePort)
+                                : new Flow(local, peer, protocol, port, sourcePort);
+                            var decision = policy.Decide(direction, flow);
+                            if (decision.DecidingRule == rule)
+                            {
+                                decides = true;
+                                // Without the rule, the next matching rule decides, or the default.
+                                var fallback = decision.Beaten.Length > 0 ? decision.Beaten[0].Rule.Policy : Default(policy, direction);
+                                if (fallback != r.Policy)
+                                    changes = true;
+                                if (decision.Beaten.Length > 0 && !fallbacks.Contains(decision.Beaten[0]))
+                                    fallbacks.Add(decision.Beaten[0]);
+                            }
+                            else if (decision.DecidingRule is { } other && !blockers.Contains(other))
+                            {
+                                blockers.Add(other);
+                            }
+                            if (decides && changes)
+                                return new Verdicts(true, true, [], [], true);
+                        }
+                    }
+                }
+            }
+        }
+        return new Verdicts(decides, changes, blockers, fallbacks, true);
+    }
+
+    private static Verdict Default(NicPolicy policy, Direction direction) =>
+        direction == Direction.Ingress ? Verdict.Drop : policy.DefaultEgress;
+
+    /// <summary>One point per class: the starts of the pieces of <paramref name="mine"/> cut at every boundary of <paramref name="cuts"/>.</summary>
+    private static List<T> Points<T>(IEnumerable<(T Low, T High)> mine, IEnumerable<(T Low, T High)> cuts, T min, T max) where T : struct, System.Numerics.IBinaryInteger<T>
+    {
+        var boundaries = new SortedSet<T>();
+        foreach (var (low, high) in cuts)
+        {
+            boundaries.Add(low);
+            if (high < max)
+                boundaries.Add(high + T.One);
+        }
+        var points = new SortedSet<T>();
+        foreach (var (low, high) in mine)
+        {
+            var from = T.Max(low, min);
+            if (from > high)
+                continue;
+            points.Add(from);
+            foreach (var b in boundaries.GetViewBetween(from, high))
+                points.Add(b);
+        }
+        return [.. points];
+    }
+}
