@@ -1,4 +1,5 @@
 using Palisade.Analysis.Audit;
+using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
@@ -29,15 +30,17 @@ public static class Reach
 {
     private static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
-    public static IReadOnlyList<Reacher> To(NetworkState state, Instance target, bool v6 = false)
+    /// <param name="sources">Only these sources (and not the internet) when given: for a question about a few instances.</param>
+    /// <param name="evaluator">One evaluator for many questions on one state, so that each NIC is compiled once.</param>
+    public static IReadOnlyList<Reacher> To(NetworkState state, Instance target, bool v6 = false, IReadOnlySet<InstanceId>? sources = null, FlowEvaluator? evaluator = null)
     {
-        var evaluator = new FlowEvaluator(state);
+        evaluator ??= new FlowEvaluator(state);
         var targetAddress = target.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6);
         var result = new List<Reacher>();
         if (targetAddress is not { } dst)
             return result;
         var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
-        foreach (var source in state.Instances.Where(i => i.Id != target.Id))
+        foreach (var source in state.Instances.Where(i => i.Id != target.Id && (sources is null || sources.Contains(i.Id))))
         {
             if (source.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } src)
                 continue;
@@ -52,15 +55,17 @@ public static class Reach
         }
 
         // The internet reaches a VPC instance through its public address, a classic one on its internet NIC.
+        if (sources is not null)
+            return result;
         var (nic, entry) = InternetExposure.Entry(target, v6);
         if (entry is { } publicDst)
         {
-            var policy = NicPolicy.Compile(state, target, nic);
-            var sources = InternetExposure.CandidateSources(state, policy, v6);
+            var policy = evaluator.PolicyOf(target, nic);
+            var candidates = InternetExposure.CandidateSources(state, policy, v6);
             IpAddress? witness = null;
             var accesses = Accesses(state, (protocol, port) =>
             {
-                foreach (var (address, _) in sources)
+                foreach (var (address, _) in candidates)
                 {
                     if (policy.Decide(Direction.Ingress, new Flow(address, publicDst, protocol, port)).Verdict == Verdict.Accept)
                     {

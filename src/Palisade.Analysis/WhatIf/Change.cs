@@ -16,6 +16,14 @@ public abstract record Change
     /// <summary>The state after the change; an <see cref="ArgumentException"/> when the change does not fit the state.</summary>
     public abstract NetworkState ApplyTo(NetworkState state);
 
+    /// <summary>
+    /// The instances whose NIC policy the change can alter (in the state before): only flows from or to
+    /// them can be gained or lost.
+    /// </summary>
+    public abstract IReadOnlySet<InstanceId> Affected(NetworkState state);
+
+    protected static HashSet<InstanceId> MembersOf(NetworkState s, SecurityGroupId group) => [.. s.MembersOf(group).Select(i => i.Id)];
+
     protected static NetworkState With(NetworkState s, IEnumerable<SecurityGroup>? groups = null, IEnumerable<Instance>? instances = null) =>
         new(s.RegionId, groups ?? s.Groups, instances ?? s.Instances, s.PrefixLists, s.PortRangeLists);
 
@@ -28,6 +36,8 @@ public abstract record Change
     public sealed record Authorize(SecurityGroupId Group, SecurityGroupRule Rule) : Change
     {
         public override string Describe() => $"authorize in {Group}: {Rule.Direction.ToString().ToLowerInvariant()} {Rule.Policy.ToLower()} {Rule.Protocol.ToWire()} {Rule.Ports} {(Rule.Direction == Domain.Networking.Direction.Ingress ? "from" : "to")} {Rule.Peer} priority {Rule.Priority}";
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
@@ -42,6 +52,9 @@ public abstract record Change
     {
         public override string Describe() => $"revoke {RuleId}";
 
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) =>
+            state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) is { } owner ? MembersOf(state, owner.Id) : new HashSet<InstanceId>();
+
         public override NetworkState ApplyTo(NetworkState state)
         {
             var owner = state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) ?? throw new ArgumentException($"no rule {RuleId} in the state");
@@ -49,9 +62,21 @@ public abstract record Change
         }
     }
 
+    /// <summary>A membership change touches the instance, the group's members (inner access) and every NIC whose rules name the group.</summary>
+    protected static HashSet<InstanceId> MembershipAffected(NetworkState s, InstanceId instance, SecurityGroupId group)
+    {
+        var affected = MembersOf(s, group);
+        affected.Add(instance);
+        foreach (var referencing in s.Groups.Where(g => g.Rules.Any(r => r.Peer is RulePeer.Group p && p.GroupId == group)))
+            affected.UnionWith(MembersOf(s, referencing.Id));
+        return affected;
+    }
+
     public sealed record Join(InstanceId Instance, SecurityGroupId Group) : Change
     {
         public override string Describe() => $"join {Instance} to {Group}";
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembershipAffected(state, Instance, Group);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
@@ -69,6 +94,8 @@ public abstract record Change
     {
         public override string Describe() => $"{Instance} leaves {Group}";
 
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembershipAffected(state, Instance, Group);
+
         public override NetworkState ApplyTo(NetworkState state)
         {
             var instance = InstanceOf(state, Instance);
@@ -84,6 +111,9 @@ public abstract record Change
     {
         public override string Describe() => $"delete {Group}";
 
+        // A group that may be deleted has no members, so its rules apply to nobody and it names nobody.
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
+
         public override NetworkState ApplyTo(NetworkState state)
         {
             GroupOf(state, Group);
@@ -96,6 +126,8 @@ public abstract record Change
     public sealed record SetInnerAccessPolicy(SecurityGroupId Group, InnerAccessPolicy Policy) : Change
     {
         public override string Describe() => $"set the InnerAccessPolicy of {Group} to {Policy.ToWire()}";
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
 
         public override NetworkState ApplyTo(NetworkState state)
         {

@@ -10,25 +10,31 @@ public sealed record FlowDelta(string Source, string Target, IpProtocol Protocol
 public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost);
 
 /// <summary>
-/// What a change opens and closes: the reachability of every instance before and after, compared
-/// port by port (both are exact over ports and protocols, see <see cref="Reach"/>).
+/// What a change opens and closes: the reachability before and after of every flow from or to an
+/// instance whose policy the change can alter (<see cref="Change.Affected"/>), compared port by port
+/// (both are exact over ports and protocols, see <see cref="Reach"/>). The oracle test checks the
+/// affected set by deciding every instance pair.
 /// </summary>
 public static class ImpactAnalysis
 {
     public static Impact Of(NetworkState before, Change change)
     {
         var after = change.ApplyTo(before);
-        var was = Edges(before);
-        var now = Edges(after);
+        var affected = change.Affected(before);
+        var was = Edges(before, affected);
+        var now = Edges(after, affected);
         return new Impact(change, Difference(now, was), Difference(was, now));
     }
 
-    private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state)
+    /// <summary>The flows from or to the affected instances: only those can change.</summary>
+    private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected)
     {
         var edges = new Dictionary<(string, string, IpProtocol), List<PortRange>>();
+        var evaluator = new Engine.Flows.FlowEvaluator(state);
         foreach (var target in state.Instances)
         {
-            foreach (var reacher in Reach.To(state, target))
+            var reachers = affected.Contains(target.Id) ? Reach.To(state, target, evaluator: evaluator) : Reach.To(state, target, sources: affected, evaluator: evaluator);
+            foreach (var reacher in reachers)
             {
                 foreach (var access in reacher.Accesses)
                 {

@@ -71,6 +71,14 @@ public sealed class ImpactTests
                 changes.Add(new Change.Revoke(rules[rules.Count / 2].Id));
             foreach (var i in state.Instances.Where(i => i.SecurityGroupIds.Length > 1).Take(1))
                 changes.Add(new Change.Leave(i.Id, i.SecurityGroupIds[^1]));
+            foreach (var i in state.Instances.Take(1))
+            {
+                var home = state.FindGroup(i.SecurityGroupIds[0])!;
+                if (state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !i.SecurityGroupIds.Contains(g.Id)) is { } other)
+                    changes.Add(new Change.Join(i.Id, other.Id));
+            }
+            foreach (var g in state.Groups.Where(g => !g.IsEnterprise && state.MembersOf(g.Id).Length > 1).Take(1))
+                changes.Add(new Change.SetInnerAccessPolicy(g.Id, g.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));
             foreach (var change in changes)
             {
                 var impact = ImpactAnalysis.Of(state, change);
