@@ -1,0 +1,20 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Instances;
+using Palisade.Domain.State;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Analysis;
+
+/// <summary>An account's region as the analysis sees it: the same <see cref="NetworkState"/> a state file gives.</summary>
+public static class StoredState
+{
+    public static NetworkState Load(IStoreSession s, long accountId, string regionId)
+    {
+        var groups = s.ListGroups(accountId, regionId).Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy,
+            [.. s.ListRules(g.Id)], [.. s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)], g.CreatedAt));
+        var instances = s.ListInstances(accountId, regionId).Select(i => new Instance(i.Id, i.Name, i.NetworkType, i.VpcId, i.VSwitchId,
+            [.. i.PrivateAddresses], [.. i.PublicAddresses], [.. i.SecurityGroupIds], i.Status, [.. s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)]));
+        return new NetworkState(regionId, groups, instances);
+    }
+}
