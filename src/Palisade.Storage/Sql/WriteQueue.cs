@@ -6,6 +6,15 @@ namespace Palisade.Storage.Sql;
 /// </summary>
 internal sealed class WriteQueue
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, WriteQueue> ByDatabase = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One queue per database file for the whole process: two stores on one SQLite file (two nodes in
+    /// one process, as the tests run them) must queue together, or they fall back on SQLite's busy
+    /// retries, which sleep and starve one of them.
+    /// </summary>
+    public static WriteQueue For(string databasePath) => ByDatabase.GetOrAdd(Path.GetFullPath(databasePath), _ => new WriteQueue());
+
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public T Run<T>(Func<T> write)

@@ -30,6 +30,7 @@ public sealed class SqliteStore : IStore
             DefaultTimeout = 30,
         }.ToString();
         DatabasePath = path;
+        _writes = WriteQueue.For(path);
         using var connection = Open();
         connection.Execute("PRAGMA journal_mode=WAL;");
         Migrations.Apply(connection, Dialect.Sqlite, _clock);
@@ -104,7 +105,7 @@ public sealed class SqliteStore : IStore
 
     // Writers of this process queue here instead of polling SQLite's lock with sleeps, which made
     // tail latency unfair. The database lock still guards correctness (other processes, the CLI).
-    private readonly WriteQueue _writes = new();
+    private readonly WriteQueue _writes;
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
