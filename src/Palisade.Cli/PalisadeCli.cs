@@ -25,6 +25,7 @@ public static class PalisadeCli
         ServeCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),
+        ExportCommand.Build(),
         BackupCommands.Backup(),
         BackupCommands.Restore(),
     };

@@ -54,6 +54,13 @@ public static class ResponseWriter
                 w.WriteEndArray();
                 w.WriteEndObject();
                 break;
+            // A bare array: not in ECS answers, but the lists of a state file are bare.
+            case IReadOnlyList<EcsObject> items:
+                w.WriteStartArray();
+                foreach (var item in items)
+                    WriteJsonObject(w, item);
+                w.WriteEndArray();
+                break;
             default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
         }
     }

@@ -32,4 +32,17 @@ public sealed class BackupCommandTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, broken.ExitCode);
         Assert.StartsWith("error: ", broken.Error);
     }
+
+    [Fact]
+    public void Export_WritesAStateFileTheOfflineCommandsRead()
+    {
+        var data = Path.Combine(_root, "plane");
+        var file = Path.Combine(_root, "state.json");
+        Assert.Equal(ExitCodes.Ok, CliTester.Run("account", "create", "--name", "team-a", "--data", data).ExitCode);
+        var export = CliTester.Run("export", "--account", "team-a", "--out", file, "--data", data);
+        Assert.Equal((ExitCodes.Ok, ""), (export.ExitCode, export.Error));
+        Assert.Equal((ExitCodes.Ok, "no findings\n"), CliTester.Run("audit", "--state", file) is var a ? (a.ExitCode, a.Output) : default);
+        var nobody = CliTester.Run("export", "--account", "nobody", "--out", file, "--data", data);
+        Assert.Equal((ExitCodes.BadInput, "error: no account named or numbered 'nobody'\n"), (nobody.ExitCode, nobody.Error));
+    }
 }
