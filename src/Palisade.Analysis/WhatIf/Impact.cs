@@ -17,6 +17,15 @@ public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IRea
 /// </summary>
 public static class ImpactAnalysis
 {
+    /// <summary>The difference between two states, over every instance (for a change given only by its result).</summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after)
+    {
+        var everyone = before.Instances.Select(i => i.Id).Concat(after.Instances.Select(i => i.Id)).ToHashSet();
+        var was = Edges(before, everyone);
+        var now = Edges(after, everyone);
+        return (Difference(now, was), Difference(was, now));
+    }
+
     public static Impact Of(NetworkState before, Change change)
     {
         var after = change.ApplyTo(before);

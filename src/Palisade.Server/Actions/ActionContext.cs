@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
 using Palisade.Server.Hosting;
 using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
@@ -73,11 +74,37 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
                 s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
                 return result;
             }
+            // A dry run answers what the change would do to reachability too: the state before, the
+            // state inside this (never committed) transaction after, compared.
+            var impactRegion = dryRun && Parameters.Optional("RegionId") is { } regionId ? Regions.Find(regionId)?.RegionId : null;
+            var before = impactRegion is not null ? Analysis.StoredState.Load(s, AccountId, impactRegion) : null;
             var outcome = work(s);
             if (dryRun)
-                throw new EcsException(EcsErrors.DryRunPassed());
+            {
+                throw new DryRunPassedException(before is null
+                    ? new EcsObject { { "Impact", new EcsObject { { "Computed", false }, { "Reason", "the request names no RegionId" } } } }
+                    : Impact(before, Analysis.StoredState.Load(s, AccountId, impactRegion!)));
+            }
             return outcome;
         });
+    }
+
+    /// <summary>Small enough for a dry run to compare every instance pair.</summary>
+    public const int MaxInstancesForDryRunImpact = 500;
+
+    private static EcsObject Impact(Domain.State.NetworkState before, Domain.State.NetworkState after)
+    {
+        if (before.Instances.Length > MaxInstancesForDryRunImpact)
+            return new EcsObject { { "Impact", new EcsObject { { "Computed", false }, { "Reason", $"more than {MaxInstancesForDryRunImpact} instances; use palisade whatif on an export" } } } };
+        var (gained, lost) = Palisade.Analysis.WhatIf.ImpactAnalysis.Between(before, after);
+        static EcsList Flows(IEnumerable<Palisade.Analysis.WhatIf.FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
+        {
+            { "Source", d.Source },
+            { "Target", d.Target },
+            { "IpProtocol", d.Protocol.ToWire() },
+            { "PortRanges", EcsList.Of("PortRange", d.Ports.Select(p => p.ToString())) },
+        }));
+        return new EcsObject { { "Impact", new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } } } };
     }
 
     /// <summary>The business parameters, sorted, hashed: two requests with one ClientToken must agree on them.</summary>

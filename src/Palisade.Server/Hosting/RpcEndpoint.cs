@@ -28,6 +28,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         string? action = null;
         var started = Stopwatch.GetTimestamp();
         EcsError? failure = null;
+        EcsObject? extra = null;
         try
         {
             var request = await ReadAsync(http);
@@ -66,6 +67,11 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         {
             failure = e.Error;
         }
+        catch (DryRunPassedException e)
+        {
+            failure = e.Error;
+            extra = e.Extra;
+        }
         catch (StoreUnavailableException e)
         {
             // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
@@ -92,6 +98,8 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                 { "Message", failure.Message },
                 { "Recommend", $"https://api.aliyun.com/troubleshoot?q={Uri.EscapeDataString(failure.Code)}&product=Ecs&requestId={requestId}" },
             };
+            foreach (var (name, value) in extra ?? [])
+                error.Add(name, value);
             await WriteAsync(http, failure.HttpStatus, format, "Error", error);
         }
         logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",

@@ -42,3 +42,42 @@ public sealed class AuditActionTests : IAsyncLifetime
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("AuditSecurityGroups", new { }), "MissingParameter.RegionId", 400);
     }
 }
+
+/// <summary>A dry run answers DryRunOperation as ECS does, and adds what the change would open and close.</summary>
+public sealed class DryRunImpactTests : IAsyncLifetime
+{
+    private TestControlPlane _plane = null!;
+    private Scenario _s = null!;
+
+    public async Task InitializeAsync()
+    {
+        _plane = await TestControlPlane.StartAsync();
+        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+    }
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    [Fact]
+    public async Task DryRunOfLeave_ShowsTheConnectionsTheInstanceWouldLose()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var web = await _s.GroupAsync(vpc, "web");
+        var ops = await _s.GroupAsync(vpc, "ops");
+        var redis = await _s.GroupAsync(vpc, "redis");
+        await _s.AuthorizeAsync(redis, new { IpProtocol = "tcp", PortRange = "6379/6379", SourceGroupId = web });
+        var webInstance = (await _s.RunAsync(web, vsw)).Single();
+        var redisInstance = (await _s.RunAsync(redis, vsw)).Single();
+        await _s.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = webInstance, SecurityGroupId = ops });
+
+        var e = await ApiAssert.FailsAsync(() => _s.Api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = webInstance, SecurityGroupId = web, DryRun = true }), "DryRunOperation", 400);
+        var impact = e.Response.Json.GetProperty("Impact");
+        Assert.True(impact.GetProperty("Computed").GetBoolean());
+        var lost = Assert.Single(impact.Items("Lost", "Flow"));
+        Assert.Equal((webInstance, redisInstance, "TCP"), (lost.Str("Source"), lost.Str("Target"), lost.Str("IpProtocol")));
+        Assert.Equal("6379/6379", lost.Items("PortRanges", "PortRange").Single().GetString());
+        Assert.Empty(impact.Items("Gained", "Flow"));
+        // Nothing changed.
+        Assert.Equal(2, (await _s.InstanceAsync(webInstance)).Items("SecurityGroupIds", "SecurityGroupId").Count());
+    }
+}
