@@ -5,6 +5,7 @@ using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
+using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Audit;
@@ -29,11 +30,13 @@ public static class Auditor
     public static IReadOnlyList<Finding> Run(NetworkState state)
     {
         var findings = new List<Finding>();
-        RiskyPortsExposed(state, findings);
+        // One evaluator: each NIC's policy is compiled once for all the checks.
+        var evaluator = new FlowEvaluator(state);
+        RiskyPortsExposed(state, evaluator, findings);
         foreach (var group in state.Groups)
             RuleChecks(state, group, findings);
-        SamePriorityConflicts(state, findings);
-        UselessRules(state, findings);
+        SamePriorityConflicts(state, evaluator, findings);
+        UselessRules(state, evaluator, findings);
         GroupChecks(state, findings);
         return [.. findings
             .OrderByDescending(f => f.Severity)
@@ -45,7 +48,7 @@ public static class Auditor
 
     private static KeyValuePair<string, object?> E(string key, object? value) => new(key, value);
 
-    private static void RiskyPortsExposed(NetworkState state, List<Finding> findings)
+    private static void RiskyPortsExposed(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
     {
         foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
         {
@@ -55,7 +58,7 @@ public static class Auditor
                 var (nic, destination) = InternetExposure.Entry(instance, v6);
                 if (destination is not { } dst)
                     continue;
-                var policy = NicPolicy.Compile(state, instance, nic);
+                var policy = evaluator.PolicyOf(instance, nic);
                 var sources = InternetExposure.CandidateSources(state, policy, v6);
                 var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
                 foreach (var (port, service) in RiskyPorts.All)
@@ -144,12 +147,12 @@ public static class Auditor
         return shared == default ? null : new Suggestion(shared, [.. inside.Select(i => i.Id).Order()]);
     }
 
-    private static void SamePriorityConflicts(NetworkState state, List<Finding> findings)
+    private static void SamePriorityConflicts(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
     {
         var seen = new HashSet<(SecurityGroupRuleId, SecurityGroupRuleId)>();
         foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
         {
-            var policy = NicPolicy.Compile(state, instance, NicType.Intranet);
+            var policy = evaluator.PolicyOf(instance, NicType.Intranet);
             foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
             {
                 var rules = policy.RulesInOrder(direction).ToArray();
@@ -169,15 +172,8 @@ public static class Auditor
     }
 
     /// <summary>Shadowed and redundant rules, judged on every NIC the rule applies to: a rule useful on one instance is useful.</summary>
-    private static void UselessRules(NetworkState state, List<Finding> findings)
-    {
-        var policies = new Dictionary<InstanceId, Dictionary<NicType, NicPolicy>>();
-        NicPolicy PolicyOf(Instance i, NicType nic)
-        {
-            var byNic = policies.TryGetValue(i.Id, out var p) ? p : policies[i.Id] = [];
-            return byNic.TryGetValue(nic, out var policy) ? policy : byNic[nic] = NicPolicy.Compile(state, i, nic);
-        }
-        foreach (var group in state.Groups)
+    private static void UselessRules(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
+    {        foreach (var group in state.Groups)
         {
             var members = state.MembersOf(group.Id);
             if (members.Length == 0)
@@ -188,7 +184,7 @@ public static class Auditor
                 var verdicts = members.Select(m =>
                 {
                     var nic = m.NetworkType == NetworkType.Classic ? rule.NicType : NicType.Intranet;
-                    return RuleUsefulness.Of(state, m, PolicyOf(m, nic), rule.Direction, reference);
+                    return RuleUsefulness.Of(state, m, evaluator.PolicyOf(m, nic), rule.Direction, reference);
                 }).Where(v => v.Checked).ToList();
                 if (verdicts.Count == 0)
                     continue;
