@@ -114,4 +114,15 @@ public sealed class StoreContractTests : IDisposable
         using var again = Open();
         Assert.NotNull(again.Read(s => s.FindGroup(_account, _group)));
     }
+
+    [Fact]
+    public void PostgresUrls_KeepEveryPart()
+    {
+        var text = Postgres.PostgresStore.ToConnectionString("postgres://palisade:s%40cret@db.example:6543/control?sslmode=require&Timeout=5");
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(text);
+        Assert.Equal(("db.example", 6543, "control", "palisade", "s@cret"), (builder.Host, builder.Port, builder.Database, builder.Username, builder.Password));
+        Assert.Equal(Npgsql.SslMode.Require, builder.SslMode);
+        Assert.Equal(5, builder.Timeout);
+        Assert.Throws<ArgumentException>(() => Postgres.PostgresStore.ToConnectionString("postgres://db/x?nosuchoption=1"));
+    }
 }

@@ -24,7 +24,15 @@ public sealed class Bootstrap(IStore store, AccountService accounts, ServeSettin
                 return $"note: PALISADE_ROOT_ACCESS_KEY_ID {environmentId} is ignored: the control plane has accounts already (use 'palisade accesskey create').";
             return null;
         }
-        var account = accounts.CreateAccount(RootAccountName);
+        Storage.Records.AccountRecord account;
+        try
+        {
+            account = accounts.CreateAccount(RootAccountName);
+        }
+        catch (InvalidOperationException) when (store.Read(s => s.FindAccountByName(RootAccountName)) is not null)
+        {
+            return null; // another node sharing the store made it first
+        }
         if (environmentId is { Length: > 0 } && environmentSecret is { Length: > 0 })
         {
             accounts.CreateAccessKey(account.AccountId, id: environmentId, secret: environmentSecret);

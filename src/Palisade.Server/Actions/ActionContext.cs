@@ -48,6 +48,9 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
 
     public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
 
+    /// <summary>The latest committed revision, without a transaction (for polling).</summary>
+    public long CurrentRevision() => store.CurrentRevision();
+
     /// <summary>
     /// Runs a change as one transaction. With <c>DryRun=true</c> the change is made, checked and
     /// rolled back, and the answer is <c>DryRunOperation</c>: the dry run sees every error the real
@@ -59,43 +62,59 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         if (token is not null && (token.Length > 64 || token.Any(c => c > 0x7E || c < 0x20)))
             throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "at most 64 ASCII characters."));
         var dryRun = DryRun;
-        return store.Write(action.Name, AccountId, s =>
+        // A dry run also answers what the change would do to reachability: the state before (read
+        // first, outside the write), the state inside the rolled-back transaction after, compared
+        // once the write lock is released.
+        var impactRegion = dryRun && Parameters.Optional("RegionId") is { } regionId ? Regions.Find(regionId)?.RegionId : null;
+        var before = impactRegion is not null ? store.Read(s => Analysis.StoredState.Load(s, AccountId, impactRegion)) : null;
+        var withImpact = before is not null && before.Instances.Length <= MaxInstancesForDryRunImpact;
+        try
         {
-            if (token is not null && !dryRun)
+            return store.Write(action.Name, AccountId, s =>
             {
-                var hash = RequestHash();
-                if (s.FindClientToken(AccountId, token) is { } earlier)
+                if (token is not null && !dryRun)
                 {
-                    return earlier.Action == action.Name && earlier.RequestHash == hash
-                        ? ResponseWriter.FromJson(earlier.ResponseJson)
-                        : throw new EcsException(EcsErrors.IdempotentMismatch());
+                    var hash = RequestHash();
+                    if (s.FindClientToken(AccountId, token) is { } earlier)
+                    {
+                        return earlier.Action == action.Name && earlier.RequestHash == hash
+                            ? ResponseWriter.FromJson(earlier.ResponseJson)
+                            : throw new EcsException(EcsErrors.IdempotentMismatch());
+                    }
+                    var result = work(s);
+                    s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
+                    return result;
                 }
-                var result = work(s);
-                s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
-                return result;
-            }
-            // A dry run answers what the change would do to reachability too: the state before, the
-            // state inside this (never committed) transaction after, compared.
-            var impactRegion = dryRun && Parameters.Optional("RegionId") is { } regionId ? Regions.Find(regionId)?.RegionId : null;
-            var before = impactRegion is not null ? Analysis.StoredState.Load(s, AccountId, impactRegion) : null;
-            var outcome = work(s);
-            if (dryRun)
-            {
-                throw new DryRunPassedException(before is null
-                    ? new EcsObject { { "Impact", new EcsObject { { "Computed", false }, { "Reason", "the request names no RegionId" } } } }
-                    : Impact(before, Analysis.StoredState.Load(s, AccountId, impactRegion!)));
-            }
-            return outcome;
-        });
+                var outcome = work(s);
+                if (dryRun)
+                    throw new DryRunRolledBack(withImpact ? Analysis.StoredState.Load(s, AccountId, impactRegion!) : null);
+                return outcome;
+            });
+        }
+        catch (DryRunRolledBack rolledBack)
+        {
+            throw new DryRunPassedException(before is null
+                ? NotComputed("the request names no RegionId")
+                : rolledBack.After is null
+                    ? NotComputed($"more than {MaxInstancesForDryRunImpact} instances; use palisade whatif on an export")
+                    : Impact(before, rolledBack.After));
+        }
     }
+
+    /// <summary>Carries the state a dry run would leave out of the transaction it rolls back.</summary>
+    private sealed class DryRunRolledBack(Domain.State.NetworkState? after) : Exception("dry run")
+    {
+        public Domain.State.NetworkState? After { get; } = after;
+    }
+
+    private static EcsObject NotComputed(string reason) =>
+        new() { { "Impact", new EcsObject { { "Computed", false }, { "Reason", reason } } } };
 
     /// <summary>Small enough for a dry run to compare every instance pair.</summary>
     public const int MaxInstancesForDryRunImpact = 500;
 
     private static EcsObject Impact(Domain.State.NetworkState before, Domain.State.NetworkState after)
     {
-        if (before.Instances.Length > MaxInstancesForDryRunImpact)
-            return new EcsObject { { "Impact", new EcsObject { { "Computed", false }, { "Reason", $"more than {MaxInstancesForDryRunImpact} instances; use palisade whatif on an export" } } } };
         var (gained, lost) = Palisade.Analysis.WhatIf.ImpactAnalysis.Between(before, after);
         static EcsList Flows(IEnumerable<Palisade.Analysis.WhatIf.FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
         {

@@ -12,23 +12,27 @@ public static class Lookups
     public static SecurityGroupId GroupId(string text) =>
         SecurityGroupId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.SecurityGroupIdMalformed(text));
 
+    /// <summary>A resource of another region than the request names does not exist for the request.</summary>
+    private static bool InRegion(ActionContext c, string regionId) =>
+        c.Parameters.Optional("RegionId") is not { } asked || asked == regionId;
+
     public static GroupRecord Group(this IStoreSession s, ActionContext c, string text)
     {
         var id = GroupId(text);
-        return s.FindGroup(c.AccountId, id) ?? throw new EcsException(EcsErrors.SecurityGroupNotFound(text));
+        return s.FindGroup(c.AccountId, id) is { } g && InRegion(c, g.RegionId) ? g : throw new EcsException(EcsErrors.SecurityGroupNotFound(text));
     }
 
     public static InstanceId InstanceIdOf(string text) =>
         InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));
 
     public static InstanceRecord Instance(this IStoreSession s, ActionContext c, string text) =>
-        s.FindInstance(c.AccountId, InstanceIdOf(text)) ?? throw new EcsException(EcsErrors.InstanceNotFound(text));
+        s.FindInstance(c.AccountId, InstanceIdOf(text)) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(text));
 
     public static VpcRecord Vpc(this IStoreSession s, ActionContext c, string text) =>
-        (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) ?? throw new EcsException(EcsErrors.VpcNotFound(text));
+        (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) is { } v && InRegion(c, v.RegionId) ? v : throw new EcsException(EcsErrors.VpcNotFound(text));
 
     public static VSwitchRecord VSwitch(this IStoreSession s, ActionContext c, string text) =>
-        (VSwitchId.TryParse(text, out var id) ? s.FindVSwitch(c.AccountId, id) : null) ?? throw new EcsException(EcsErrors.VSwitchNotFound(text));
+        (VSwitchId.TryParse(text, out var id) ? s.FindVSwitch(c.AccountId, id) : null) is { } w && InRegion(c, w.RegionId) ? w : throw new EcsException(EcsErrors.VSwitchNotFound(text));
 }
 
 /// <summary>

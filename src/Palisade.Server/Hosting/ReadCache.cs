@@ -16,6 +16,11 @@ namespace Palisade.Server.Hosting;
 public sealed class ReadCache
 {
     private const int MaxEntries = 20_000;
+
+    /// <summary>Answers can be large (140 KB for a 200-rule group): the cache is bounded by bytes too.</summary>
+    private const long MaxBytes = 256L * 1024 * 1024;
+
+    private long _bytes;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>A rendered response cut around its RequestId, so that each hit carries its own.</summary>
@@ -40,9 +45,16 @@ public sealed class ReadCache
         var at = body.AsSpan().IndexOf(id);
         if (at < 0)
             return;
-        if (_entries.Count >= MaxEntries)
+        if (_entries.Count >= MaxEntries || Interlocked.Read(ref _bytes) + body.Length > MaxBytes)
+        {
             _entries.Clear();
-        _entries[key] = new Entry(revision, body[..at], body[(at + id.Length)..]);
+            Interlocked.Exchange(ref _bytes, 0);
+        }
+        var entry = new Entry(revision, body[..at], body[(at + id.Length)..]);
+        if (_entries.TryGetValue(key, out var old))
+            Interlocked.Add(ref _bytes, -(old.Head.Length + old.Tail.Length));
+        _entries[key] = entry;
+        Interlocked.Add(ref _bytes, entry.Head.Length + entry.Tail.Length);
     }
 
     public static byte[] Compose(Entry entry, string requestId)

@@ -54,7 +54,8 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
         var nonce = request.Header("x-acs-signature-nonce") ?? throw new EcsException(EcsErrors.Missing("x-acs-signature-nonce"));
         var signed = authorization.SignedHeaders.ToHashSet(StringComparer.Ordinal);
         // Everything that decides what the request does must be covered by the signature.
-        foreach (var name in request.Headers.Keys.Where(h => h.StartsWith("x-acs-", StringComparison.Ordinal)).Append("host"))
+        // content-type decides whether the body is read as parameters, so it must be signed too.
+        foreach (var name in request.Headers.Keys.Where(h => h.StartsWith("x-acs-", StringComparison.Ordinal) || h == "content-type").Append("host"))
         {
             if (!signed.Contains(name))
                 throw new EcsException(EcsErrors.SignatureIncomplete($"the header '{name}' must be signed."));

@@ -47,10 +47,13 @@ public sealed class RpcRequest
 
     public string? Parameter(string name) => Parameters.GetValueOrDefault(name);
 
-    /// <summary>The action: the <c>x-acs-action</c> header (V3) or the <c>Action</c> parameter (V1).</summary>
-    public string? Action => Header("x-acs-action") is { Length: > 0 } h ? h : Parameter("Action");
+    /// <summary>
+    /// The action: the signed <c>x-acs-action</c> header of a V3 request, the signed <c>Action</c>
+    /// parameter of a V1 request. A V1 request's headers are not signed, so they never decide.
+    /// </summary>
+    public string? Action => IsV3 && Header("x-acs-action") is { Length: > 0 } h ? h : Parameter("Action");
 
-    public string? Version => Header("x-acs-version") is { Length: > 0 } h ? h : Parameter("Version");
+    public string? Version => IsV3 && Header("x-acs-version") is { Length: > 0 } h ? h : Parameter("Version");
 
     public bool IsV3 => Header("authorization") is { } a && a.StartsWith(SignatureV3.Algorithm, StringComparison.Ordinal);
 }

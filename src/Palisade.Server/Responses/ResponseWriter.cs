@@ -106,9 +106,26 @@ public static class ResponseWriter
         w.WriteEndElement();
     }
 
-    // XML 1.0 cannot carry most control characters even escaped; a description may hold them.
-    private static string XmlSafe(string s) =>
-        s.Any(c => c < 0x20 && c is not ('\t' or '\n' or '\r')) ? new string([.. s.Select(c => c < 0x20 && c is not ('\t' or '\n' or '\r') ? '\uFFFD' : c)]) : s;
+    // XML 1.0 cannot carry some characters even escaped (most controls, U+FFFE, U+FFFF, lone
+    // surrogates); a description may hold them. They become U+FFFD rather than an error.
+    private static string XmlSafe(string s)
+    {
+        StringBuilder? sb = null;
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                sb?.Append(s, i, 2);
+                i++;
+                continue;
+            }
+            var ok = XmlConvert.IsXmlChar(s[i]);
+            if (!ok && sb is null)
+                sb = new StringBuilder(s.Length).Append(s, 0, i);
+            sb?.Append(ok ? s[i] : '\uFFFD');
+        }
+        return sb?.ToString() ?? s;
+    }
 
     /// <summary>Reads back a JSON body written by <see cref="Json"/> (for ClientToken replays).</summary>
     public static EcsObject FromJson(string json)

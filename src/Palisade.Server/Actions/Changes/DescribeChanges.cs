@@ -37,7 +37,7 @@ public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
                 return Answer(current, after, changes);
             seen = current;
             // Wait for the global revision to move; changes of other accounts wake us, then we look again.
-            while (c.Clock.GetUtcNow() < deadline && c.Read(s => s.CurrentRevision()) == seen)
+            while (c.Clock.GetUtcNow() < deadline && c.CurrentRevision() == seen)
                 await Task.Delay(PollInterval, cancel);
         }
     }

@@ -46,7 +46,26 @@ public sealed class DescribeInstances : EcsAction
         });
     }
 
-    /// <summary>InstanceName filters take <c>*</c> as a wildcard.</summary>
-    private static bool Matches(string pattern, string name) =>
-        System.Text.RegularExpressions.Regex.IsMatch(name, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*") + "$");
+    /// <summary>
+    /// InstanceName filters take <c>*</c> as a wildcard. Matched piece by piece, greedily, in linear
+    /// time: a pattern like <c>*a*a*a*b</c> must not be able to tie up the server.
+    /// </summary>
+    internal static bool Matches(string pattern, string name)
+    {
+        var pieces = pattern.Split('*');
+        if (pieces.Length == 1)
+            return pattern == name;
+        if (!name.StartsWith(pieces[0], StringComparison.Ordinal) || !name.EndsWith(pieces[^1], StringComparison.Ordinal) || name.Length < pieces[0].Length + pieces[^1].Length)
+            return false;
+        var at = pieces[0].Length;
+        var end = name.Length - pieces[^1].Length;
+        foreach (var piece in pieces[1..^1])
+        {
+            var found = name.IndexOf(piece, at, end - at, StringComparison.Ordinal);
+            if (found < 0)
+                return false;
+            at = found + piece.Length;
+        }
+        return true;
+    }
 }
