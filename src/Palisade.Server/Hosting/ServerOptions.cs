@@ -16,6 +16,12 @@ public sealed record Limits
     public int VpcsPerRegion { get; init; } = 10;
     public int VSwitchesPerVpc { get; init; } = 150;
     public int InstancesPerCall { get; init; } = 100;
+
+    /// <summary>How many members a group can hold, and in what unit (ecs-api.md §2.6).</summary>
+    public (int Capacity, string Unit) GroupCapacity(Palisade.Domain.Groups.SecurityGroupType type, bool classic) =>
+        type == Palisade.Domain.Groups.SecurityGroupType.Enterprise ? (AdvancedGroupNics, "NICs")
+        : classic ? (ClassicGroupInstances, "instances")
+        : (BasicVpcGroupPrivateAddresses, "private addresses");
 }
 
 public sealed record ServerOptions

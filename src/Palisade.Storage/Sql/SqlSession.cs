@@ -82,11 +82,15 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public ClientTokenRecord? FindClientToken(long accountId, string token) =>
         One<ClientTokenRow>("SELECT * FROM client_tokens WHERE account_id = @accountId AND token = @token", new { accountId, token })?.ToRecord();
 
-    public void SaveClientToken(ClientTokenRecord r) =>
+    public void SaveClientToken(ClientTokenRecord r)
+    {
+        // A ClientToken guards retries of one request; a day later nobody retries it, and the answers it keeps must not pile up.
+        connection.Execute("DELETE FROM client_tokens WHERE created_at < @before", new { before = Time.Format(r.CreatedAt.AddDays(-1)) }, transaction);
         Execute("""
             INSERT INTO client_tokens (account_id, token, action, request_hash, response_json, created_at)
             VALUES (@AccountId, @Token, @Action, @RequestHash, @ResponseJson, @at)
             """, new { r.AccountId, r.Token, r.Action, r.RequestHash, r.ResponseJson, at = Time.Format(r.CreatedAt) });
+    }
 
     public long CurrentRevision() => Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions");
 

@@ -32,9 +32,8 @@ public static class Membership
                 : EcsErrors.MixedGroupTypes());
         foreach (var group in groups.Where(g => !alreadyIn.Contains(g.Id)))
         {
-            var (capacity, what) = group.Type == SecurityGroupType.Enterprise ? (limits.AdvancedGroupNics, $"{limits.AdvancedGroupNics} NICs")
-                : group.IsClassic ? (limits.ClassicGroupInstances, $"{limits.ClassicGroupInstances} instances")
-                : (limits.BasicVpcGroupPrivateAddresses, $"{limits.BasicVpcGroupPrivateAddresses} private addresses");
+            var (capacity, unit) = limits.GroupCapacity(group.Type, group.IsClassic);
+            var what = $"{capacity} {unit}";
             if (s.CountMembers(group.Id) + 1 > capacity)
                 throw new EcsException(runInstances
                     ? EcsErrors.GroupCapacityAtLaunch(what)

@@ -42,7 +42,7 @@ public sealed class DescribeSecurityGroups : EcsAction
                 .ToList();
             var response = new EcsObject { { "RegionId", region.RegionId } };
             paging.Describe(response, all);
-            response.Add("SecurityGroups", EcsList.Of("SecurityGroup", paging.Take(all).Select(g => GroupViews.Item(s, g))));
+            response.Add("SecurityGroups", EcsList.Of("SecurityGroup", paging.Take(all).Select(g => GroupViews.Item(s, g, c.Limits))));
             return response;
         });
     }

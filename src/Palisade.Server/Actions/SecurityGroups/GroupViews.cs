@@ -23,7 +23,7 @@ public static class GroupViews
         return Texts.IsDescription(text) ? text : throw new EcsException(EcsErrors.GroupDescriptionMalformed(text));
     }
 
-    public static EcsObject Item(IStoreSession s, GroupRecord g)
+    public static EcsObject Item(IStoreSession s, GroupRecord g, Hosting.Limits limits)
     {
         var rules = s.ListRules(g.Id);
         var members = s.CountMembers(g.Id);
@@ -40,7 +40,7 @@ public static class GroupViews
             { "RuleCount", rules.Count },
             { "GroupToGroupRuleCount", rules.Count(r => r.Peer is Domain.Rules.RulePeer.Group) },
             { "EcsCount", members },
-            { "AvailableInstanceAmount", Math.Max(0, (g.Type == SecurityGroupType.Enterprise ? 65536 : g.IsClassic ? 1000 : 6000) - members) },
+            { "AvailableInstanceAmount", Math.Max(0, limits.GroupCapacity(g.Type, g.IsClassic).Capacity - members) },
             { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)) },
         };
     }

@@ -15,8 +15,8 @@ public sealed class UntagResources : EcsAction
         var type = TagTargets.ResourceType(p);
         var ids = TagTargets.ResourceIds(p, required: true);
         var keys = p.List("TagKey", 1000);
-        if (keys.Count > 20)
-            throw new EcsException(EcsErrors.TooManyTags(20));
+        if (keys.Count > c.Limits.TagsPerResource)
+            throw new EcsException(EcsErrors.TooManyTags(c.Limits.TagsPerResource));
         var all = p.Bool("All");
         return c.Write(s =>
         {

@@ -26,7 +26,7 @@ public sealed class CreateVSwitch : EcsAction
         var description = p.Optional("Description") ?? "";
         if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
             throw new EcsException(EcsErrors.DescriptionInvalid(description));
-        var tags = p.Tags();
+        var tags = p.Tags(max: c.Limits.TagsPerResource);
         return c.Write(s =>
         {
             var vpc = s.Vpc(c, vpcText);
