@@ -44,6 +44,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                 if (cache.TryGet(cacheKey, revision, out var hit))
                 {
                     await WriteCachedAsync(http, format, hit, requestId);
+                    Log(action, null, started, requestId, cached: true);
                     return;
                 }
             }
@@ -102,9 +103,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                 error.Add(name, value);
             await WriteAsync(http, failure.HttpStatus, format, "Error", error);
         }
-        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, requestId);
+        Log(action, failure, started, requestId, cached: false);
     }
+
+    /// <summary>One line per request: action, status, code, time; never a parameter (they may carry secrets of other systems).</summary>
+    private void Log(string? action, EcsError? failure, long started, string requestId, bool cached) =>
+        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, cached ? "cached" : "computed", requestId);
 
     private (IEcsAction Action, ActionContext Context) Prepare(RpcRequest request)
     {
