@@ -56,14 +56,4 @@ public sealed class ReadCache
         _entries[key] = entry;
         Interlocked.Add(ref _bytes, entry.Head.Length + entry.Tail.Length);
     }
-
-    public static byte[] Compose(Entry entry, string requestId)
-    {
-        var id = Encoding.UTF8.GetBytes(requestId);
-        var body = new byte[entry.Head.Length + id.Length + entry.Tail.Length];
-        entry.Head.CopyTo(body, 0);
-        id.CopyTo(body, entry.Head.Length);
-        entry.Tail.CopyTo(body, entry.Head.Length + id.Length);
-        return body;
-    }
 }
