@@ -131,4 +131,20 @@ public interface IStoreSession
 
     /// <summary>Every tag of the account's resources of a type, for listing and filtering.</summary>
     IReadOnlyList<(string ResourceId, Tag Tag)> ListTagsOfType(long accountId, string resourceType);
+
+    /// <summary>The newest revision of the account's own changes (0 when it has none).</summary>
+    long LatestRevision(long accountId);
+
+    // Enforcement: host bindings (control-plane state) and agent reports (bookkeeping, no revision)
+    void SaveHostBinding(HostBindingRecord binding);
+    HostBindingRecord? FindHostBinding(InstanceId id);
+    HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName);
+
+    /// <summary>The account's bindings, on one host or (with null) on all, by host and interface.</summary>
+    IReadOnlyList<HostBindingRecord> ListHostBindings(long accountId, string? hostName);
+    void DeleteHostBinding(InstanceId id);
+
+    /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
+    void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
+    IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName);
 }

@@ -6,7 +6,7 @@ namespace Palisade.Domain.Errors;
 /// <c>InvalidParamter</c>) are kept as ECS spells them: clients match on the string.
 /// Source: ../shared/reference/ecs-api.md §1.8, §3, §4.
 /// </summary>
-public static class EcsErrorCodes
+public static partial class EcsErrorCodes
 {
     // Gateway and common
     public const string MissingParameter = "MissingParameter";

@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, the revision history), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, host bindings, the revision history; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -35,6 +35,7 @@ public static class StoreBackup
         new("instances", "instance_id", [T("instance_id"), I("account_id"), T("region_id"), T("zone_id"), T("name"), T("description"), T("network_type"), T("vpc_id"), T("vswitch_id"),
             T("status"), T("image_id"), T("instance_type"), T("created_at")]),
         new("instance_addresses", "instance_id, kind, position", [T("instance_id"), T("kind"), T("address"), I("position"), T("scope")]),
+        new("host_bindings", "instance_id", [T("instance_id"), I("account_id"), T("host_name"), T("interface_name"), T("bound_at")]),
         new("memberships", "instance_id, position", [T("instance_id"), T("security_group_id"), I("position")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),

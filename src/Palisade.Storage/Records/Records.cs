@@ -72,3 +72,9 @@ public sealed record ClientTokenRecord(long AccountId, string Token, string Acti
 
 /// <summary>One committed change, in the global order of the store.</summary>
 public sealed record RevisionRecord(long Revision, long? AccountId, string Action, DateTimeOffset CommittedAt);
+
+/// <summary>Which host, and which interface on it, carries an instance's NIC (a Palisade extension).</summary>
+public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, string HostName, string InterfaceName, DateTimeOffset BoundAt);
+
+/// <summary>What a host's agent last said it enforces for one NIC.</summary>
+public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);

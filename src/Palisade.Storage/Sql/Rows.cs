@@ -113,3 +113,23 @@ internal sealed class InstanceRow
             status, image_id, instance_type, privateAddresses, publicAddresses, groups, Time.Parse(created_at));
     }
 }
+
+internal sealed class HostBindingRow
+{
+    public string instance_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string host_name { get; set; } = "";
+    public string interface_name { get; set; } = "";
+    public string bound_at { get; set; } = "";
+    public HostBindingRecord ToRecord() => new(InstanceId.Parse(instance_id), account_id, host_name, interface_name, Time.Parse(bound_at));
+}
+
+internal sealed class AgentReportRow
+{
+    public long account_id { get; set; }
+    public string host_name { get; set; } = "";
+    public string instance_id { get; set; } = "";
+    public long applied_revision { get; set; }
+    public string reported_at { get; set; } = "";
+    public AgentReportRecord ToRecord() => new(account_id, host_name, InstanceId.Parse(instance_id), applied_revision, Time.Parse(reported_at));
+}

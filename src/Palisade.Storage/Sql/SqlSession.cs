@@ -348,6 +348,7 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public void DeleteInstance(InstanceId id)
     {
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
+        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
         Execute("DELETE FROM instances WHERE instance_id = @id", new { id = id.Value });
@@ -387,4 +388,53 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public IReadOnlyList<(string ResourceId, Tag Tag)> ListTagsOfType(long accountId, string resourceType) =>
         [.. Query<(string Id, string Key, string Value)>("SELECT resource_id, tag_key, tag_value FROM tags WHERE account_id = @accountId AND resource_type = @resourceType ORDER BY resource_id, position",
             new { accountId, resourceType }).Select(t => (t.Id, new Tag(t.Key, t.Value)))];
+
+    // Enforcement
+
+    public long LatestRevision(long accountId) =>
+        Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE account_id = @accountId", new { accountId });
+
+    public void SaveHostBinding(HostBindingRecord b)
+    {
+        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = b.InstanceId.Value });
+        Execute("""
+            INSERT INTO host_bindings (instance_id, account_id, host_name, interface_name, bound_at)
+            VALUES (@id, @AccountId, @HostName, @InterfaceName, @at)
+            """, new { id = b.InstanceId.Value, b.AccountId, b.HostName, b.InterfaceName, at = Time.Format(b.BoundAt) });
+    }
+
+    public HostBindingRecord? FindHostBinding(InstanceId id) =>
+        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE instance_id = @id", new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName) =>
+        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName AND interface_name = @interfaceName", new { hostName, interfaceName })
+            .Select(r => r.ToRecord()).FirstOrDefault();
+
+    public IReadOnlyList<HostBindingRecord> ListHostBindings(long accountId, string? hostName) =>
+        [.. Query<HostBindingRow>(hostName is null
+                ? "SELECT * FROM host_bindings WHERE account_id = @accountId ORDER BY host_name, interface_name"
+                : "SELECT * FROM host_bindings WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, interface_name",
+            new { accountId, hostName }).Select(r => r.ToRecord())];
+
+    public void DeleteHostBinding(InstanceId id) =>
+        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
+
+    // Reports are what agents say, not a change of the control plane: no revision.
+    public void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports)
+    {
+        connection.Execute("DELETE FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName", new { accountId, hostName }, transaction);
+        foreach (var r in reports)
+        {
+            connection.Execute("""
+                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+        }
+    }
+
+    public IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName) =>
+        [.. Query<AgentReportRow>(hostName is null
+                ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"
+                : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id",
+            new { accountId, hostName }).Select(r => r.ToRecord())];
 }

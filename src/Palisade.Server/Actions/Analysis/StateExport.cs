@@ -13,7 +13,10 @@ namespace Palisade.Server.Actions.Analysis;
 /// </summary>
 public static class StateExport
 {
-    public static string Json(IStoreSession s, long accountId, string regionId)
+    public static string Json(IStoreSession s, long accountId, string regionId) =>
+        Encoding.UTF8.GetString(ResponseWriter.Json(Body(s, accountId, regionId)));
+
+    public static EcsObject Body(IStoreSession s, long accountId, string regionId)
     {
         var groups = s.ListGroups(accountId, regionId);
         var body = new EcsObject
@@ -37,6 +40,6 @@ public static class StateExport
                 }).ToList() },
             { "Instances", s.ListInstances(accountId, regionId).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
         };
-        return Encoding.UTF8.GetString(ResponseWriter.Json(body));
+        return body;
     }
 }

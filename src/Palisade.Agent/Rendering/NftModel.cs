@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+
+namespace Palisade.Agent.Rendering;
+
+/// <summary>The address family a match or set is about: <c>ip</c> or <c>ip6</c>.</summary>
+public enum AddressFamily
+{
+    V4,
+    V6,
+}
+
+/// <summary>Which address of the packet a match reads.</summary>
+public enum AddressField
+{
+    Source,
+    Destination,
+}
+
+/// <summary>
+/// What a per-NIC chain does with a packet a rule matches. Egress chains <see cref="Return"/> on
+/// accept, so the destination NIC's ingress chain still judges the packet (both must accept).
+/// </summary>
+public enum NftVerdict
+{
+    Accept,
+    Drop,
+    Return,
+}
+
+/// <summary>A set of addresses: named (a group's members, updated by element) or written in the rule.</summary>
+public abstract record AddressSource
+{
+    private AddressSource()
+    {
+    }
+
+    public sealed record Named(string SetName) : AddressSource;
+
+    public sealed record Inline(ImmutableArray<Cidr> Blocks) : AddressSource
+    {
+        public bool Equals(Inline? other) => other is not null && Blocks.SequenceEqual(other.Blocks);
+
+        public override int GetHashCode() => Blocks.Aggregate(17, (h, b) => HashCode.Combine(h, b));
+    }
+}
+
+/// <summary>
+/// One rule of a per-NIC chain: every field the packet must match (absent fields match anything)
+/// and the verdict. Rules are per family: an IPv4 rule never sees an IPv6 packet.
+/// </summary>
+public sealed record NftRule(
+    AddressFamily Family,
+    AddressField PeerField,
+    AddressSource? Peer,
+    IpProtocol Protocol,
+    ImmutableArray<PortRange> DestinationPorts,
+    PortRange? SourcePorts,
+    Cidr? Local,
+    NftVerdict Verdict,
+    string Comment)
+{
+    /// <summary>Whether the rule names the protocol (ALL does not).</summary>
+    public bool MatchesProtocol => Protocol != IpProtocol.All;
+
+    public bool Equals(NftRule? other) =>
+        other is not null && Family == other.Family && PeerField == other.PeerField && Equals(Peer, other.Peer) && Protocol == other.Protocol
+        && DestinationPorts.SequenceEqual(other.DestinationPorts) && SourcePorts == other.SourcePorts && Local == other.Local
+        && Verdict == other.Verdict && Comment == other.Comment;
+
+    public override int GetHashCode() => HashCode.Combine(Family, PeerField, Peer, Protocol, DestinationPorts.Length, Verdict, Comment);
+}
+
+/// <summary>The ingress or egress chain of one NIC: its rules in order, then the default for what none matched.</summary>
+public sealed record NftChain(string Name, ImmutableArray<NftRule> Rules, NftVerdict Default)
+{
+    public bool Equals(NftChain? other) => other is not null && Name == other.Name && Rules.SequenceEqual(other.Rules) && Default == other.Default;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Rules.Length);
+}
+
+/// <summary>A named set of host addresses: the members of one group in one network.</summary>
+public sealed record NftAddressSet(string Name, AddressFamily Family, ImmutableArray<IpAddress> Elements)
+{
+    public bool Equals(NftAddressSet? other) => other is not null && Name == other.Name && Family == other.Family && Elements.SequenceEqual(other.Elements);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Family, Elements.Length);
+}
+
+/// <summary>A NIC this host enforces: its interface, addresses and its two chains.</summary>
+public sealed record NftNic(InstanceId InstanceId, string InterfaceName, ImmutableArray<IpAddress> Addresses, NftChain Ingress, NftChain Egress)
+{
+    public bool Equals(NftNic? other) =>
+        other is not null && InstanceId == other.InstanceId && InterfaceName == other.InterfaceName && Addresses.SequenceEqual(other.Addresses)
+        && Ingress.Equals(other.Ingress) && Egress.Equals(other.Egress);
+
+    public override int GetHashCode() => HashCode.Combine(InstanceId, InterfaceName);
+}
+
+/// <summary>
+/// Everything the agent programs into the kernel for one host at one revision: the group-member
+/// sets and the NICs with their chains. The fixed parts (base chains, dispatch maps, anti-spoofing)
+/// follow from these. Pure data, compared to decide between an element update and a full apply.
+/// </summary>
+public sealed record HostRuleset(long Revision, ImmutableArray<NftAddressSet> Sets, ImmutableArray<NftNic> Nics, ImmutableArray<string> Problems)
+{
+    public static HostRuleset Closed { get; } = new(0, [], [], []);
+
+    /// <summary>The same kernel program apart from set elements: a change of membership only.</summary>
+    public bool SameShapeAs(HostRuleset other) =>
+        Nics.SequenceEqual(other.Nics) && Sets.Select(s => (s.Name, s.Family)).SequenceEqual(other.Sets.Select(s => (s.Name, s.Family)));
+
+    /// <summary>The sets whose elements differ from <paramref name="before"/>'s (same shape assumed).</summary>
+    public IEnumerable<NftAddressSet> SetsChangedSince(HostRuleset before) =>
+        Sets.Where(s => !before.Sets.Any(b => b.Equals(s)));
+}

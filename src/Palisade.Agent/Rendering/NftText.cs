@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text;
+using Palisade.Domain.Networking;
+
+namespace Palisade.Agent.Rendering;
+
+/// <summary>
+/// The <c>nft -f</c> text of a <see cref="HostRuleset"/>. Palisade owns two tables named
+/// <c>palisade</c> and never touches any other: <c>inet palisade</c> decides (stateful, per NIC, in
+/// the forward hook, which bridged traffic reaches through br_netfilter) and <c>bridge palisade</c>
+/// keeps each port to its own addresses, because the inet hooks see the bridge, not the port, and
+/// so tell NICs apart by address. Every text here is one transaction: the kernel takes all of it or
+/// none (never a half-applied state).
+/// </summary>
+public static class NftText
+{
+    public const string TableName = "palisade";
+
+    /// <summary>Replaces both tables whole, atomically (creating them first makes the delete safe when absent).</summary>
+    public static string FullApply(HostRuleset ruleset)
+    {
+        var w = new StringBuilder();
+        w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {ruleset.Revision}, {ruleset.Nics.Length} NICs\n");
+        w.Append(CultureInfo.InvariantCulture, $"table inet {TableName}\ndelete table inet {TableName}\n");
+        InetTable(w, ruleset);
+        w.Append(CultureInfo.InvariantCulture, $"table bridge {TableName}\ndelete table bridge {TableName}\n");
+        BridgeTable(w, ruleset);
+        return w.ToString();
+    }
+
+    /// <summary>A change of group membership only: the changed member sets' elements, nothing else.</summary>
+    public static string SetUpdate(HostRuleset before, HostRuleset after)
+    {
+        var w = new StringBuilder();
+        w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, set elements only\n");
+        foreach (var set in after.SetsChangedSince(before))
+        {
+            w.Append(CultureInfo.InvariantCulture, $"flush set inet {TableName} {set.Name}\n");
+            if (set.Elements.Length > 0)
+                w.Append(CultureInfo.InvariantCulture, $"add element inet {TableName} {set.Name} {{ {string.Join(", ", set.Elements)} }}\n");
+        }
+        return w.ToString();
+    }
+
+    private static void InetTable(StringBuilder w, HostRuleset r)
+    {
+        w.Append(CultureInfo.InvariantCulture, $"table inet {TableName} {{\n");
+        foreach (var set in r.Sets)
+            Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: false);
+        Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);
+        Set(w, "nics6", "ipv6_addr", Addresses(r, AddressFamily.V6).Select(a => a.Address.ToString()), interval: false);
+        foreach (var family in new[] { AddressFamily.V4, AddressFamily.V6 })
+        {
+            var n = family == AddressFamily.V4 ? "4" : "6";
+            var type = family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr";
+            Map(w, "egress" + n, type, Addresses(r, family).Select(a => $"{a.Address} : jump {a.Nic.Egress.Name}"));
+            Map(w, "ingress" + n, type, Addresses(r, family).Select(a => $"{a.Address} : jump {a.Nic.Ingress.Name}"));
+        }
+        w.Append("""
+                chain forward {
+                    type filter hook forward priority filter; policy drop;
+                    ct state established,related accept
+                    ct state invalid drop
+                    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept
+                    ip saddr vmap @egress4
+                    ip6 saddr vmap @egress6
+                    ip daddr vmap @ingress4
+                    ip6 daddr vmap @ingress6
+                    ip saddr @nics4 accept
+                    ip6 saddr @nics6 accept
+                }
+
+            """.Replace("    ", "\t", StringComparison.Ordinal));
+        foreach (var nic in r.Nics)
+        {
+            Chain(w, nic.Ingress, $"{nic.InstanceId} on {nic.InterfaceName}: ingress");
+            Chain(w, nic.Egress, $"{nic.InstanceId} on {nic.InterfaceName}: egress");
+        }
+        w.Append("}\n");
+    }
+
+    private static void BridgeTable(StringBuilder w, HostRuleset r)
+    {
+        w.Append(CultureInfo.InvariantCulture, $"table bridge {TableName} {{\n");
+        Set(w, "ports", "ifname", r.Nics.Select(n => Quote(n.InterfaceName)).Distinct(), interval: false);
+        Set(w, "owned4", "ipv4_addr . ifname", Addresses(r, AddressFamily.V4).Select(a => $"{a.Address} . {Quote(a.Nic.InterfaceName)}"), interval: false);
+        Set(w, "owned6", "ipv6_addr . ifname", Addresses(r, AddressFamily.V6).Select(a => $"{a.Address} . {Quote(a.Nic.InterfaceName)}"), interval: false);
+        Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);
+        Set(w, "nics6", "ipv6_addr", Addresses(r, AddressFamily.V6).Select(a => a.Address.ToString()), interval: false);
+        w.Append("""
+                chain prerouting {
+                    type filter hook prerouting priority filter; policy accept;
+                    iifname @ports ip saddr . iifname != @owned4 drop
+                    ip saddr @nics4 ip saddr . iifname != @owned4 drop
+                    iifname @ports ip6 saddr != { ::, fe80::/10 } ip6 saddr . iifname != @owned6 drop
+                    ip6 saddr @nics6 ip6 saddr . iifname != @owned6 drop
+                }
+            }
+
+            """.Replace("    ", "\t", StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<(IpAddress Address, NftNic Nic)> Addresses(HostRuleset r, AddressFamily family) =>
+        r.Nics.SelectMany(n => n.Addresses.Where(a => a.IsV6 == (family == AddressFamily.V6)).Select(a => (a, n))).OrderBy(x => x.a);
+
+    private static void Set(StringBuilder w, string name, string type, IEnumerable<string> elements, bool interval)
+    {
+        w.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n\t\ttype {type}\n");
+        if (interval)
+            w.Append("\t\tflags interval\n");
+        Elements(w, elements);
+        w.Append("\t}\n\n");
+    }
+
+    private static void Map(StringBuilder w, string name, string type, IEnumerable<string> elements)
+    {
+        w.Append(CultureInfo.InvariantCulture, $"\tmap {name} {{\n\t\ttype {type} : verdict\n");
+        Elements(w, elements);
+        w.Append("\t}\n\n");
+    }
+
+    private static void Elements(StringBuilder w, IEnumerable<string> elements)
+    {
+        var list = elements.ToList();
+        if (list.Count > 0)
+            w.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(",\n\t\t\t     ", list)} }}\n");
+    }
+
+    private static void Chain(StringBuilder w, NftChain chain, string title)
+    {
+        w.Append(CultureInfo.InvariantCulture, $"\tchain {chain.Name} {{\n\t\tcomment {Quote(title)}\n");
+        foreach (var rule in chain.Rules)
+            w.Append("\t\t").Append(Rule(rule)).Append('\n');
+        w.Append("\t\t").Append(Verdict(chain.Default)).Append(" comment \"default\"\n");
+        w.Append("\t}\n\n");
+    }
+
+    /// <summary>One rule as nft reads it.</summary>
+    public static string Rule(NftRule rule)
+    {
+        var ip = rule.Family == AddressFamily.V4 ? "ip" : "ip6";
+        var parts = new List<string>();
+        var peerField = rule.PeerField == AddressField.Source ? "saddr" : "daddr";
+        var localField = rule.PeerField == AddressField.Source ? "daddr" : "saddr";
+        switch (rule.Peer)
+        {
+            case AddressSource.Named n:
+                parts.Add($"{ip} {peerField} @{n.SetName}");
+                break;
+            case AddressSource.Inline { Blocks.Length: 1 } one:
+                parts.Add($"{ip} {peerField} {Block(one.Blocks[0])}");
+                break;
+            case AddressSource.Inline many:
+                parts.Add($"{ip} {peerField} {{ {string.Join(", ", many.Blocks.Select(Block))} }}");
+                break;
+            case null when rule.Local is null:
+                parts.Add(rule.Family == AddressFamily.V4 ? "meta nfproto ipv4" : "meta nfproto ipv6");
+                break;
+        }
+        if (rule.Local is { } local)
+            parts.Add($"{ip} {localField} {Block(local)}");
+        if (rule.MatchesProtocol)
+            parts.Add($"meta l4proto {Protocol(rule.Protocol)}");
+        if (rule.DestinationPorts.Length == 1)
+            parts.Add($"th dport {Ports(rule.DestinationPorts[0])}");
+        else if (rule.DestinationPorts.Length > 1)
+            parts.Add($"th dport {{ {string.Join(", ", rule.DestinationPorts.Select(Ports))} }}");
+        if (rule.SourcePorts is { } sp)
+            parts.Add($"th sport {Ports(sp)}");
+        parts.Add(Verdict(rule.Verdict));
+        parts.Add($"comment {Quote(rule.Comment)}");
+        return string.Join(' ', parts);
+    }
+
+    private static string Block(Cidr c) => c.PrefixLength == c.Network.BitLength ? c.Network.ToString() : $"{c.Network}/{c.PrefixLength}";
+
+    private static string Ports(PortRange p) =>
+        p.Low == p.High ? p.Low.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{p.Low}-{p.High}");
+
+    private static string Protocol(IpProtocol p) => p switch
+    {
+        IpProtocol.Tcp => "tcp",
+        IpProtocol.Udp => "udp",
+        IpProtocol.Icmp => "icmp",
+        IpProtocol.IcmpV6 => "ipv6-icmp",
+        IpProtocol.Gre => "gre",
+        _ => throw new ArgumentOutOfRangeException(nameof(p), p, "ALL names no protocol"),
+    };
+
+    private static string Verdict(NftVerdict v) => v switch
+    {
+        NftVerdict.Accept => "accept",
+        NftVerdict.Drop => "drop",
+        _ => "return",
+    };
+
+    /// <summary>A quoted nft string; our comments and names hold no quotes, but never let one through.</summary>
+    private static string Quote(string s) => "\"" + new string([.. s.Where(c => c is not ('"' or '\\') && !char.IsControl(c)).Take(120)]) + "\"";
+}

@@ -1,0 +1,217 @@
+using System.Collections.Immutable;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Agent.Rendering;
+
+/// <summary>An instance's NIC carried by a host interface (from <c>DescribeHostPolicy</c>).</summary>
+public sealed record HostBinding(InstanceId InstanceId, string InterfaceName);
+
+/// <summary>
+/// Compiles what the engine enforces for each NIC bound to a host into the <see cref="HostRuleset"/>
+/// the kernel runs. The order is the engine's (<see cref="NicPolicy.RulesInOrder"/>): priority, drop
+/// before accept. Inner access comes first (it overrides every rule, semantics 2); the default
+/// comes last. Consecutive rules with the same verdict are merged into one rule per shape
+/// (protocol, ports, local block) whose peers form a set: within such a run the first match and
+/// any match give the same verdict, so the order allows it. A group peer becomes a named set of
+/// the group's members, so a Join or Leave changes set elements, not rules.
+/// </summary>
+public static class PolicyRenderer
+{
+    public static HostRuleset Render(NetworkState state, IReadOnlyList<HostBinding> bindings, long revision)
+    {
+        var problems = new List<string>();
+        var sets = new SortedDictionary<string, NftAddressSet>(StringComparer.Ordinal);
+        var nics = new List<NftNic>();
+        var seenAddresses = new Dictionary<IpAddress, InstanceId>();
+        foreach (var binding in bindings.OrderBy(b => b.InterfaceName, StringComparer.Ordinal))
+        {
+            var instance = state.FindInstance(binding.InstanceId);
+            if (instance is null)
+            {
+                problems.Add($"{binding.InstanceId} on {binding.InterfaceName}: not in the state; its traffic stays closed");
+                continue;
+            }
+            if (instance.NetworkType == NetworkType.Classic)
+                problems.Add($"{instance.Id}: a classic-network instance; only its intranet NIC is enforced here");
+            // The kernel tells NICs apart by address; two NICs with one address (overlapping VPCs) cannot share a host.
+            if (instance.PrivateAddresses.FirstOrDefault(seenAddresses.ContainsKey) is var clash && seenAddresses.TryGetValue(clash, out var holder)
+                && instance.PrivateAddresses.Contains(clash))
+            {
+                problems.Add($"{instance.Id}: address {clash} is also {holder}'s on this host; left closed");
+                continue;
+            }
+            foreach (var a in instance.PrivateAddresses)
+                seenAddresses[a] = instance.Id;
+            var policy = NicPolicy.Compile(state, instance);
+            var resolver = new RuleResolver(state, instance);
+            nics.Add(new NftNic(instance.Id, binding.InterfaceName, [.. instance.PrivateAddresses.Order()],
+                Chain(policy, resolver, state, instance, Direction.Ingress, sets),
+                Chain(policy, resolver, state, instance, Direction.Egress, sets)));
+        }
+        return new HostRuleset(revision, [.. sets.Values], [.. nics], [.. problems]);
+    }
+
+    public static string IngressChainName(InstanceId id) => $"in_{id}";
+
+    public static string EgressChainName(InstanceId id) => $"out_{id}";
+
+    private static NftChain Chain(NicPolicy policy, RuleResolver resolver, NetworkState state, Instance nic, Direction direction,
+        SortedDictionary<string, NftAddressSet> sets)
+    {
+        var ingress = direction == Direction.Ingress;
+        var peerField = ingress ? AddressField.Source : AddressField.Destination;
+        NftVerdict VerdictOf(Verdict v) => v == Verdict.Drop ? NftVerdict.Drop : ingress ? NftVerdict.Accept : NftVerdict.Return;
+        var rules = new List<NftRule>();
+
+        // Semantics 2: members of a shared group whose inner access is Accept always talk.
+        foreach (var group in policy.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept))
+        {
+            foreach (var family in Families)
+            {
+                var set = MemberSet(state, group.Id, nic, family, sets);
+                rules.Add(new NftRule(family, peerField, new AddressSource.Named(set), IpProtocol.All, [], null, null, VerdictOf(Verdict.Accept),
+                    $"inner access of {group.Id}"));
+            }
+        }
+
+        var ordered = policy.RulesInOrder(direction).ToArray();
+        for (var start = 0; start < ordered.Length;)
+        {
+            var verdict = ordered[start].Rule.Policy;
+            var end = start;
+            while (end < ordered.Length && ordered[end].Rule.Policy == verdict)
+                end++;
+            rules.AddRange(Run(ordered[start..end], resolver, state, nic, peerField, VerdictOf(verdict), sets));
+            start = end;
+        }
+
+        // The default: inbound closed; outbound open unless the NIC is in an advanced group. (An
+        // inner-access Drop group adds nothing here: inbound is closed anyway.)
+        var name = ingress ? IngressChainName(nic.Id) : EgressChainName(nic.Id);
+        return new NftChain(name, [.. rules], ingress ? NftVerdict.Drop : VerdictOf(policy.DefaultEgress));
+    }
+
+    private static readonly AddressFamily[] Families = [AddressFamily.V4, AddressFamily.V6];
+
+    /// <summary>One run of rules with one verdict, as few kernel rules as the shapes allow.</summary>
+    private static IEnumerable<NftRule> Run(RuleRef[] run, RuleResolver resolver, NetworkState state, Instance nic, AddressField peerField, NftVerdict verdict,
+        SortedDictionary<string, NftAddressSet> sets)
+    {
+        // Shape: everything but the peer. Inline peers of one shape share one rule.
+        var inline = new Dictionary<Shape, (List<Cidr> Blocks, List<string> Ids)>();
+        var order = new List<Shape>();
+        var named = new List<NftRule>();
+        foreach (var r in run)
+        {
+            var rule = r.Rule;
+            var resolvedPorts = resolver.DestinationPorts(rule).ToList();
+            if (rule.Protocol.HasPorts() && resolvedPorts.Count == 0)
+                continue; // a port range list the state does not hold: the rule matches nothing.
+            var ports = rule.Protocol.HasPorts() ? Normalize(resolvedPorts) : [];
+            PortRange? sourcePorts = rule.Protocol.HasPorts() && rule.SourcePorts is { } sp && !(sp.Low == 0 && sp.High == PortRange.MaxPort) ? sp : null;
+            foreach (var family in Families)
+            {
+                if (rule.LocalCidr is { } local && local.IsV6 != (family == AddressFamily.V6))
+                    continue;
+                // The engine matches the protocol number whatever the family (ICMPv6 in IPv4 is odd but possible), and so does the kernel.
+                var protocol = rule.Protocol;
+                var shape = new Shape(family, protocol, ports, sourcePorts, rule.LocalCidr);
+                if (rule.Peer is RulePeer.Group g)
+                {
+                    var set = MemberSet(state, g.GroupId, nic, family, sets);
+                    named.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                    continue;
+                }
+                var blocks = resolver.PeerBlocks(r).Where(b => b.IsV6 == (family == AddressFamily.V6)).ToList();
+                if (blocks.Count == 0)
+                    continue;
+                if (!inline.TryGetValue(shape, out var entry))
+                {
+                    entry = ([], []);
+                    inline[shape] = entry;
+                    order.Add(shape);
+                }
+                entry.Blocks.AddRange(blocks);
+                entry.Ids.Add(rule.Id.ToString());
+            }
+        }
+        foreach (var shape in order)
+        {
+            var (blocks, ids) = inline[shape];
+            var merged = Merge(blocks);
+            var any = merged.Length == 1 && merged[0].PrefixLength == 0;
+            yield return new NftRule(shape.Family, peerField, any ? null : new AddressSource.Inline(merged), shape.Protocol, shape.Ports, shape.SourcePorts,
+                shape.Local, verdict, ids.Count <= 3 ? string.Join(" ", ids) : $"{ids[0]} and {ids.Count - 1} more");
+        }
+        foreach (var rule in named)
+            yield return rule;
+    }
+
+    private sealed record Shape(AddressFamily Family, IpProtocol Protocol, ImmutableArray<PortRange> Ports, PortRange? SourcePorts, Cidr? Local)
+    {
+        public bool Equals(Shape? other) =>
+            other is not null && Family == other.Family && Protocol == other.Protocol && Ports.SequenceEqual(other.Ports) && SourcePorts == other.SourcePorts && Local == other.Local;
+
+        public override int GetHashCode() => Ports.Aggregate(HashCode.Combine(Family, Protocol, SourcePorts, Local), (h, p) => HashCode.Combine(h, p));
+    }
+
+    /// <summary>Port ranges (at least one) sorted and joined; empty when they cover every port, so no match is needed.</summary>
+    internal static ImmutableArray<PortRange> Normalize(IEnumerable<PortRange> ranges)
+    {
+        var sorted = ranges.Select(r => (r.Low, r.High)).OrderBy(r => r.Low).ToList();
+        if (sorted.Count == 0)
+            return [];
+        var result = new List<(int Low, int High)>();
+        foreach (var (low, high) in sorted)
+        {
+            if (result.Count > 0 && low <= result[^1].High + 1)
+                result[^1] = (result[^1].Low, Math.Max(result[^1].High, high));
+            else
+                result.Add((low, high));
+        }
+        if (result.Count == 1 && result[0].Low == 0 && result[0].High == PortRange.MaxPort)
+            return [];
+        // Only PortRange.Any reaches down to port 0, and it covers every port: no range here starts at 0.
+        return [.. result.Select(r => PortRange.Create(r.Low, r.High))];
+    }
+
+    /// <summary>Blocks with the ones another covers removed, sorted: what an interval set holds.</summary>
+    internal static ImmutableArray<Cidr> Merge(IEnumerable<Cidr> blocks)
+    {
+        var sorted = blocks.Distinct().OrderBy(b => b.First).ThenBy(b => b.PrefixLength).ToList();
+        var kept = new List<Cidr>();
+        foreach (var b in sorted)
+        {
+            if (kept.Count > 0 && kept[^1].Covers(b))
+                continue;
+            kept.Add(Cidr.Create(b.Network, b.PrefixLength));
+        }
+        return [.. kept];
+    }
+
+    /// <summary>The named set of a group's members that share <paramref name="nic"/>'s network (semantics 5), created on first use.</summary>
+    private static string MemberSet(NetworkState state, SecurityGroupId groupId, Instance nic, AddressFamily family, SortedDictionary<string, NftAddressSet> sets)
+    {
+        var group = state.FindGroup(groupId);
+        var ownNetwork = group is not null && (nic.NetworkType == NetworkType.Vpc ? group.VpcId == nic.VpcId : group.VpcId is null);
+        var network = nic.NetworkType == NetworkType.Vpc ? nic.VpcId!.Value.ToString() : "classic";
+        var name = (family == AddressFamily.V4 ? "m4_" : "m6_") + groupId + (ownNetwork ? "" : "_" + network);
+        if (!sets.ContainsKey(name))
+        {
+            var members = state.MembersOf(groupId)
+                .Where(m => m.NetworkType == nic.NetworkType && (nic.NetworkType == NetworkType.Classic || m.VpcId == nic.VpcId))
+                .SelectMany(m => m.MemberAddresses)
+                .Where(a => a.IsV6 == (family == AddressFamily.V6))
+                .Distinct()
+                .Order();
+            sets[name] = new NftAddressSet(name, family, [.. members]);
+        }
+        return name;
+    }
+}

@@ -1,0 +1,81 @@
+using Palisade.Domain.Networking;
+using Palisade.Engine.Flows;
+
+namespace Palisade.Agent.Rendering;
+
+/// <summary>
+/// What the kernel does with the first packet of a connection under a <see cref="HostRuleset"/>,
+/// read off the model rule by rule as <see cref="NftText"/> writes it: the forward chain (egress of
+/// the source NIC, then ingress of the destination NIC, closed for traffic of no NIC here). The
+/// slow twin of rendering, checked against the engine; and what decides which tracked connections
+/// a policy change no longer allows.
+/// </summary>
+public sealed class RulesetSimulator
+{
+    private readonly HostRuleset _ruleset;
+    private readonly Dictionary<IpAddress, NftNic> _byAddress = [];
+    private readonly Dictionary<string, HashSet<IpAddress>> _sets;
+
+    public RulesetSimulator(HostRuleset ruleset)
+    {
+        _ruleset = ruleset;
+        foreach (var nic in ruleset.Nics)
+        {
+            foreach (var a in nic.Addresses)
+                _byAddress[a] = nic;
+        }
+        _sets = ruleset.Sets.ToDictionary(s => s.Name, s => s.Elements.ToHashSet(), StringComparer.Ordinal);
+    }
+
+    public HostRuleset Ruleset => _ruleset;
+
+    /// <summary>The NIC of this host that holds <paramref name="address"/>, if any.</summary>
+    public NftNic? NicAt(IpAddress address) => _byAddress.GetValueOrDefault(address);
+
+    /// <summary>Whether a new connection <paramref name="flow"/> (both addresses of one family) passes.</summary>
+    public bool Allows(Flow flow)
+    {
+        if (flow.Source.IsV6 != flow.Destination.IsV6)
+            return false;
+        var source = NicAt(flow.Source);
+        if (source is not null && Run(source.Egress, flow, flow.Destination, flow.Source) == NftVerdict.Drop)
+            return false;
+        if (NicAt(flow.Destination) is { } destination)
+            return Run(destination.Ingress, flow, flow.Source, flow.Destination) == NftVerdict.Accept;
+        return source is not null;
+    }
+
+    private NftVerdict Run(NftChain chain, Flow flow, IpAddress peer, IpAddress local)
+    {
+        foreach (var rule in chain.Rules)
+        {
+            if (Matches(rule, flow, peer, local))
+                return rule.Verdict;
+        }
+        return chain.Default;
+    }
+
+    private bool Matches(NftRule rule, Flow flow, IpAddress peer, IpAddress local)
+    {
+        if ((rule.Family == AddressFamily.V6) != peer.IsV6)
+            return false;
+        var peerMatches = rule.Peer switch
+        {
+            null => true,
+            AddressSource.Named n => _sets.TryGetValue(n.SetName, out var members) && members.Contains(peer),
+            AddressSource.Inline i => i.Blocks.Any(b => b.Contains(peer)),
+            _ => false,
+        };
+        if (!peerMatches)
+            return false;
+        if (rule.Local is { } l && !l.Contains(local))
+            return false;
+        if (rule.MatchesProtocol && rule.Protocol != flow.Protocol)
+            return false;
+        if (rule.DestinationPorts.Length > 0 && !rule.DestinationPorts.Any(p => p.Contains(flow.DestinationPort)))
+            return false;
+        if (rule.SourcePorts is { } sp && !sp.Contains(flow.SourcePort))
+            return false;
+        return true;
+    }
+}

@@ -1,0 +1,46 @@
+using Palisade.Server.Responses;
+using Palisade.Storage;
+
+namespace Palisade.Server.Actions.Hosts;
+
+/// <summary>
+/// Palisade extension: the account's bindings (on one <c>HostName</c> or on all hosts) with what the
+/// host's agent last reported: the revision it enforces for the NIC, when it said so, and whether
+/// that is the account's latest revision (<c>InSync</c>). A NIC whose agent never reported is not in sync.
+/// </summary>
+public sealed class DescribeHostInterfaces : EcsAction, IEcsAction
+{
+    public override bool Mutates => false;
+
+    // Agent reports change without a revision, so a cached answer could hide one.
+    public bool Cacheable => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var host = c.Parameters.Optional("HostName") is { } h ? HostNames.Host(h) : null;
+        return c.Read(s =>
+        {
+            var latest = s.LatestRevision(c.AccountId);
+            var reports = s.ListAgentReports(c.AccountId, host).ToDictionary(r => (r.HostName, r.InstanceId));
+            var bindings = s.ListHostBindings(c.AccountId, host);
+            return new EcsObject
+            {
+                { "AccountRevision", latest },
+                { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b =>
+                    {
+                        var report = reports.GetValueOrDefault((b.HostName, b.InstanceId));
+                        return new EcsObject
+                        {
+                            { "InstanceId", b.InstanceId.Value },
+                            { "HostName", b.HostName },
+                            { "InterfaceName", b.InterfaceName },
+                            { "BoundAt", Time.Format(b.BoundAt) },
+                            { "AppliedRevision", report?.AppliedRevision ?? 0 },
+                            { "ReportedAt", report is null ? "" : Time.Format(report.ReportedAt) },
+                            { "InSync", report is not null && report.AppliedRevision >= latest },
+                        };
+                    })) },
+            };
+        });
+    }
+}

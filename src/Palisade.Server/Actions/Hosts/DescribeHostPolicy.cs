@@ -1,0 +1,33 @@
+using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Hosts;
+
+/// <summary>
+/// Palisade extension, read by <c>palisade agent</c>: in one consistent read, the revision, the NICs
+/// bound to <c>HostName</c>, and the account's region as a state file (the same document
+/// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
+/// the server itself uses.
+/// </summary>
+public sealed class DescribeHostPolicy : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var host = HostNames.Host(c.Parameters.Required("HostName"));
+        var region = c.Region();
+        return c.Read(s => new EcsObject
+        {
+            { "Revision", s.CurrentRevision() },
+            { "AccountRevision", s.LatestRevision(c.AccountId) },
+            { "HostName", host },
+            { "HostInterfaces", EcsList.Of("HostInterface", s.ListHostBindings(c.AccountId, host).Select(b => new EcsObject
+                {
+                    { "InstanceId", b.InstanceId.Value },
+                    { "InterfaceName", b.InterfaceName },
+                })) },
+            { "State", StateExport.Body(s, c.AccountId, region.RegionId) },
+        });
+    }
+}

@@ -1,0 +1,83 @@
+using Palisade.Agent.Rendering;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.TestKit;
+
+namespace Palisade.Agent.Tests.Rendering;
+
+public sealed class NftTextTests
+{
+    [Fact]
+    public void Scenario_FullApply_IsTheGoldenRuleset()
+    {
+        var ruleset = PolicyRenderer.Render(Scenario.State(), Scenario.Bindings, 42);
+        Assert.Empty(ruleset.Problems);
+        Golden.Assert("scenario.nft", NftText.FullApply(ruleset));
+    }
+
+    [Fact]
+    public void Closed_HasNoNicAndDropsEverythingForwarded()
+    {
+        Golden.Assert("closed.nft", NftText.FullApply(HostRuleset.Closed));
+    }
+
+    /// <summary>Issue 5: a Join or Leave of an instance on another host changes set elements, not rules.</summary>
+    [Fact]
+    public void Leave_OfAnInstanceElsewhere_IsASetElementUpdate()
+    {
+        var hereOnly = Scenario.Bindings.Where(b => b.InterfaceName != "vh-web1").ToList();
+        var before = PolicyRenderer.Render(Scenario.State(), hereOnly, 42);
+        var after = PolicyRenderer.Render(Scenario.State(web1InWeb: false), hereOnly, 43);
+        Assert.True(after.SameShapeAs(before));
+        Golden.Assert("leave-elsewhere.nft", NftText.SetUpdate(before, after));
+    }
+
+    [Fact]
+    public void Leave_OfAnInstanceHere_ChangesItsChains()
+    {
+        var before = PolicyRenderer.Render(Scenario.State(), Scenario.Bindings, 42);
+        var after = PolicyRenderer.Render(Scenario.State(web1InWeb: false), Scenario.Bindings, 43);
+        Assert.False(after.SameShapeAs(before));
+    }
+
+    [Fact]
+    public void SameVerdictRuns_AreMergedBySharedShape_AndDifferentVerdictsStayInOrder()
+    {
+        var state = StateFileReader.Read("""
+            {"SecurityGroups": [
+               {"SecurityGroupId": "sg-a", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+                 {"SecurityGroupRuleId": "sgr-1", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceCidrIp": "10.0.0.0/8", "Priority": 1},
+                 {"SecurityGroupRuleId": "sgr-2", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceCidrIp": "10.1.0.0/16", "Priority": 2},
+                 {"SecurityGroupRuleId": "sgr-3", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceCidrIp": "192.168.0.0/16", "Priority": 3},
+                 {"SecurityGroupRuleId": "sgr-4", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceCidrIp": "0.0.0.0/0", "Priority": 4, "Policy": "drop"},
+                 {"SecurityGroupRuleId": "sgr-5", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "1/65535", "Ipv6SourceCidrIp": "::/0", "Priority": 5}]}}],
+             "Instances": [
+               {"InstanceId": "i-a", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["198.18.1.1"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-a"]}}]}
+            """);
+        var ruleset = PolicyRenderer.Render(state, [new HostBinding(InstanceId.Parse("i-a"), "vh-a")], 1);
+        var ingress = ruleset.Nics[0].Ingress.Rules.Select(NftText.Rule).ToList();
+        Assert.Equal(
+        [
+            "ip saddr { 10.0.0.0/8, 192.168.0.0/16 } meta l4proto tcp th dport 22 accept comment \"sgr-1 sgr-2 sgr-3\"",
+            "meta nfproto ipv4 meta l4proto tcp th dport 22 drop comment \"sgr-4\"",
+            "meta nfproto ipv6 meta l4proto tcp th dport 1-65535 accept comment \"sgr-5\"",
+        ], ingress);
+    }
+
+    [Fact]
+    public void Normalize_JoinsOverlappingAndAdjacentRanges_AndDropsTheMatchForEveryPort()
+    {
+        Assert.Equal([PortRange.Create(20, 30), PortRange.Create(40, 40)],
+            PolicyRenderer.Normalize([PortRange.Create(25, 30), PortRange.Create(20, 24), PortRange.Single(40)]).ToArray());
+        Assert.Empty(PolicyRenderer.Normalize([PortRange.Any, PortRange.Single(80)]));
+        Assert.Equal([PortRange.Create(1, 65535)], PolicyRenderer.Normalize([PortRange.Create(1, 65535)]).ToArray());
+    }
+
+    [Fact]
+    public void Merge_KeepsOnlyBlocksNoOtherCovers()
+    {
+        Assert.Equal(["10.0.0.0/8", "192.168.1.1/32"],
+            PolicyRenderer.Merge([Cidr.Parse("10.1.0.0/16"), Cidr.Parse("192.168.1.1"), Cidr.Parse("10.0.0.0/8"), Cidr.Parse("10.0.0.0/8")]).Select(c => c.ToString()));
+    }
+}
