@@ -28,6 +28,8 @@ public static class PalisadeCli
         ExportCommand.Build(),
         BackupCommands.Backup(),
         BackupCommands.Restore(),
+        HostCommands.Build(),
+        AgentCommand.Build(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -197,3 +197,25 @@ public static class NftText
     /// <summary>A quoted nft string; our comments and names hold no quotes, but never let one through.</summary>
     private static string Quote(string s) => "\"" + new string([.. s.Where(c => c is not ('"' or '\\') && !char.IsControl(c)).Take(120)]) + "\"";
 }
+
+/// <summary>The shape the kernel must list once <see cref="NftText.FullApply"/> of a ruleset is in.</summary>
+public static class ExpectedShape
+{
+    public static Kernel.KernelShape Of(HostRuleset r)
+    {
+        var rules = new Dictionary<string, int>(StringComparer.Ordinal) { ["inet forward"] = 10, ["bridge prerouting"] = 4 };
+        foreach (var nic in r.Nics)
+        {
+            rules[$"inet {nic.Ingress.Name}"] = nic.Ingress.Rules.Length + 1;
+            rules[$"inet {nic.Egress.Name}"] = nic.Egress.Rules.Length + 1;
+        }
+        var sets = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "inet nics4", "inet nics6", "inet egress4", "inet egress6", "inet ingress4", "inet ingress6",
+            "bridge ports", "bridge owned4", "bridge owned6", "bridge nics4", "bridge nics6",
+        };
+        foreach (var s in r.Sets)
+            sets.Add($"inet {s.Name}");
+        return new Kernel.KernelShape(rules, sets);
+    }
+}

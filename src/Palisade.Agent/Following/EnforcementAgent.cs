@@ -1,0 +1,171 @@
+using Palisade.Agent.Kernel;
+using Palisade.Agent.Rendering;
+
+namespace Palisade.Agent.Following;
+
+public sealed record AgentOptions(string HostName)
+{
+    /// <summary>How long one long poll of the change feed waits; also how often the kernel is checked for drift.</summary>
+    public TimeSpan PollWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Delete tracked connections the new policy no longer allows (ECS keeps them; so do we unless asked).</summary>
+    public bool CutEstablished { get; init; }
+
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>One line of what the agent did, for its log.</summary>
+public delegate void AgentLog(string line);
+
+/// <summary>
+/// Makes one host enforce what the control plane holds: follows the change feed, renders each NIC's
+/// policy, and programs the kernel with one transaction per change — set elements only when a
+/// membership change is all there is, both tables whole otherwise. Safe by default: a host with no
+/// table yet is closed first; when the control plane is unreachable the last applied ruleset stays
+/// (and is repaired if it drifts); on restart the old table stays until the new one replaces it in
+/// one transaction, so nothing opens in between.
+/// </summary>
+public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kernel, AgentOptions options, AgentLog log)
+{
+    /// <summary>What the kernel was last given successfully (null before the first apply or after a failure).</summary>
+    public HostRuleset? Applied { get; private set; }
+
+    public long AppliedRevision => Applied?.Revision ?? 0;
+
+    /// <summary>Counts for tests and the log: full applies, set-only updates, drift repairs, connections cut.</summary>
+    public int FullApplies { get; private set; }
+
+    public int SetUpdates { get; private set; }
+
+    public int Repairs { get; private set; }
+
+    public int ConnectionsCut { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        await CloseIfAbsentAsync(cancel);
+        while (!cancel.IsCancellationRequested)
+        {
+            try
+            {
+                var policy = await controlPlane.FetchAsync(options.HostName, cancel);
+                var reported = await ConvergeAsync(policy, cancel);
+                if (reported)
+                    await controlPlane.ReportAsync(options.HostName, policy.Revision, [.. Applied!.Nics.Select(n => n.InstanceId)], cancel);
+                if (!await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                    await RepairDriftAsync(cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ControlPlaneUnavailableException e)
+            {
+                log($"control plane unavailable ({e.Message}); keeping revision {AppliedRevision}");
+                await SafeRepairAsync(cancel);
+                await Delay(cancel);
+            }
+            catch (NetfilterException e)
+            {
+                log($"kernel refused: {e.Message}; keeping what it enforces, retrying whole");
+                Applied = null;
+                await Delay(cancel);
+            }
+        }
+    }
+
+    /// <summary>Brings the kernel to <paramref name="policy"/>; true when something was applied (a report is due).</summary>
+    public async Task<bool> ConvergeAsync(HostPolicy policy, CancellationToken cancel)
+    {
+        var next = PolicyRenderer.Render(policy.State, policy.Bindings, policy.Revision);
+        foreach (var problem in next.Problems)
+            log($"revision {policy.Revision}: {problem}");
+        var before = Applied;
+        if (before is not null && before.Revision == next.Revision)
+            return false;
+        if (before is not null && next.SameShapeAs(before))
+        {
+            if (next.SetsChangedSince(before).Any())
+            {
+                await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
+                SetUpdates++;
+                log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} member sets");
+            }
+        }
+        else
+        {
+            await kernel.ApplyAsync(NftText.FullApply(next), cancel);
+            FullApplies++;
+            log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets");
+        }
+        Applied = next;
+        if (options.CutEstablished)
+            await CutDisallowedAsync(next, cancel);
+        return true;
+    }
+
+    /// <summary>Compares the kernel with what was applied and puts it back whole when they differ.</summary>
+    public async Task<bool> RepairDriftAsync(CancellationToken cancel)
+    {
+        var applied = Applied;
+        if (applied is null)
+            return false;
+        var shape = await kernel.ReadBackAsync(cancel);
+        var expected = ExpectedShape.Of(applied);
+        if (shape is not null && shape.SameAs(expected))
+            return false;
+        log($"drift: the kernel holds {(shape is null ? "no palisade table" : shape.ToString())}; expected {expected}; repairing");
+        await kernel.ApplyAsync(NftText.FullApply(applied), cancel);
+        Repairs++;
+        return true;
+    }
+
+    private async Task SafeRepairAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await RepairDriftAsync(cancel);
+        }
+        catch (NetfilterException e)
+        {
+            log($"repair failed: {e.Message}");
+        }
+    }
+
+    private async Task CloseIfAbsentAsync(CancellationToken cancel)
+    {
+        if (await kernel.ReadBackAsync(cancel) is not null)
+        {
+            log("found the palisade table of an earlier run; it stays until the control plane's policy replaces it");
+            return;
+        }
+        await kernel.ApplyAsync(NftText.FullApply(HostRuleset.Closed), cancel);
+        log("no palisade table yet: closed every NIC until the control plane answers");
+    }
+
+    private async Task CutDisallowedAsync(HostRuleset ruleset, CancellationToken cancel)
+    {
+        var simulator = new RulesetSimulator(ruleset);
+        foreach (var connection in await kernel.ListConnectionsAsync(cancel))
+        {
+            if (simulator.NicAt(connection.Source) is null && simulator.NicAt(connection.Destination) is null)
+                continue;
+            if (simulator.Allows(connection))
+                continue;
+            await kernel.DeleteConnectionAsync(connection, cancel);
+            ConnectionsCut++;
+            log($"revision {ruleset.Revision}: cut {connection}, which the policy no longer allows");
+        }
+    }
+
+    private async Task Delay(CancellationToken cancel)
+    {
+        try
+        {
+            await Task.Delay(options.RetryDelay, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

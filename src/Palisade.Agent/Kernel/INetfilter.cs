@@ -1,0 +1,40 @@
+using Palisade.Engine.Flows;
+
+namespace Palisade.Agent.Kernel;
+
+/// <summary>
+/// The one place the agent touches the kernel: nftables and conntrack in one network namespace.
+/// Everything else of the agent is pure and tested without root.
+/// </summary>
+public interface INetfilter
+{
+    /// <summary>Runs one <c>nft -f</c> transaction: all of it or, when the kernel refuses, none of it.</summary>
+    Task ApplyAsync(string transaction, CancellationToken cancel);
+
+    /// <summary>What our tables hold now (chains with rule counts, sets); null when the inet table is gone.</summary>
+    Task<KernelShape?> ReadBackAsync(CancellationToken cancel);
+
+    /// <summary>The connections conntrack tracks, by their original direction.</summary>
+    Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel);
+
+    Task DeleteConnectionAsync(Flow connection, CancellationToken cancel);
+}
+
+/// <summary>nft or conntrack failed; the kernel kept what it had.</summary>
+public sealed class NetfilterException(string message) : Exception(message);
+
+/// <summary>
+/// The shape of our two tables as the kernel lists them: each chain with its number of rules, and
+/// the names of the sets and maps. Enough to see drift (a chain or rule deleted or added behind
+/// our back, a table gone), cheap to read.
+/// </summary>
+public sealed record KernelShape(IReadOnlyDictionary<string, int> RulesPerChain, IReadOnlySet<string> Sets)
+{
+    public bool SameAs(KernelShape other) =>
+        RulesPerChain.Count == other.RulesPerChain.Count
+        && RulesPerChain.All(kv => other.RulesPerChain.TryGetValue(kv.Key, out var n) && n == kv.Value)
+        && Sets.SetEquals(other.Sets);
+
+    public override string ToString() =>
+        $"{RulesPerChain.Count} chains ({string.Join(", ", RulesPerChain.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}:{kv.Value}"))}), {Sets.Count} sets";
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Agent.Rendering;
+using Palisade.Domain.Networking;
+using Palisade.Engine.Flows;
+
+namespace Palisade.Agent.Kernel;
+
+/// <summary>
+/// <see cref="INetfilter"/> through the <c>nft</c> and <c>conntrack</c> commands, run in the agent's
+/// network namespace (<c>ip netns exec NAME</c>) or in its own when none is named.
+/// </summary>
+public sealed class NftCommand(string? netns) : INetfilter
+{
+    public async Task ApplyAsync(string transaction, CancellationToken cancel)
+    {
+        var (code, _, error) = await RunAsync("nft", ["-f", "-"], transaction, cancel);
+        if (code != 0)
+            throw new NetfilterException($"nft -f refused the transaction (exit {code}): {FirstLines(error)}");
+    }
+
+    public async Task<KernelShape?> ReadBackAsync(CancellationToken cancel)
+    {
+        var (code, output, error) = await RunAsync("nft", ["-j", "list", "table", "inet", NftText.TableName], null, cancel);
+        if (code != 0)
+        {
+            if (error.Contains("No such file or directory", StringComparison.Ordinal))
+                return null;
+            throw new NetfilterException($"nft -j list table failed (exit {code}): {FirstLines(error)}");
+        }
+        var (bridgeCode, bridgeOutput, _) = await RunAsync("nft", ["-j", "list", "table", "bridge", NftText.TableName], null, cancel);
+        var rules = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sets = new HashSet<string>(StringComparer.Ordinal);
+        Collect(output, "inet", rules, sets);
+        if (bridgeCode == 0)
+            Collect(bridgeOutput, "bridge", rules, sets);
+        return new KernelShape(rules, sets);
+    }
+
+    private static void Collect(string json, string family, Dictionary<string, int> rules, HashSet<string> sets)
+    {
+        using var doc = JsonDocument.Parse(json);
+        foreach (var item in doc.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (item.TryGetProperty("chain", out var chain))
+                rules.TryAdd($"{family} {chain.GetProperty("name").GetString()}", 0);
+            else if (item.TryGetProperty("rule", out var rule))
+                rules[$"{family} {rule.GetProperty("chain").GetString()}"] = rules.GetValueOrDefault($"{family} {rule.GetProperty("chain").GetString()}") + 1;
+            else if (item.TryGetProperty("set", out var set))
+                sets.Add($"{family} {set.GetProperty("name").GetString()}");
+            else if (item.TryGetProperty("map", out var map))
+                sets.Add($"{family} {map.GetProperty("name").GetString()}");
+        }
+    }
+
+    public async Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel)
+    {
+        var (code, output, error) = await RunAsync("conntrack", ["-L"], null, cancel);
+        if (code != 0)
+            throw new NetfilterException($"conntrack -L failed (exit {code}): {FirstLines(error)}");
+        return [.. output.Split('\n').Select(ConntrackLine.Parse).OfType<Flow>()];
+    }
+
+    public async Task DeleteConnectionAsync(Flow connection, CancellationToken cancel)
+    {
+        List<string> args = ["-D", "-p", ConntrackLine.ProtocolName(connection.Protocol), "-s", connection.Source.ToString(), "-d", connection.Destination.ToString()];
+        if (connection.Protocol.HasPorts())
+            args.AddRange(["--sport", connection.SourcePort.ToString(CultureInfo.InvariantCulture), "--dport", connection.DestinationPort.ToString(CultureInfo.InvariantCulture)]);
+        var (code, _, error) = await RunAsync("conntrack", [.. args], null, cancel);
+        // Exit 1 with "0 flow entries": it ended by itself meanwhile.
+        if (code != 0 && !error.Contains("0 flow entries", StringComparison.Ordinal))
+            throw new NetfilterException($"conntrack -D failed (exit {code}): {FirstLines(error)}");
+    }
+
+    private async Task<(int Code, string Output, string Error)> RunAsync(string tool, string[] args, string? input, CancellationToken cancel)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = netns is null ? tool : "ip",
+            RedirectStandardInput = input is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (netns is not null)
+        {
+            foreach (var a in new[] { "netns", "exec", netns, tool })
+                start.ArgumentList.Add(a);
+        }
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new NetfilterException($"could not start {tool}");
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input.AsMemory(), cancel);
+            process.StandardInput.Close();
+        }
+        var output = process.StandardOutput.ReadToEndAsync(cancel);
+        var error = process.StandardError.ReadToEndAsync(cancel);
+        await process.WaitForExitAsync(cancel);
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static string FirstLines(string text) => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(4));
+}
+
+/// <summary>One line of <c>conntrack -L</c>, read as the connection's first packet.</summary>
+public static class ConntrackLine
+{
+    public static Flow? Parse(string line)
+    {
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 3)
+            return null;
+        IpProtocol? protocol = fields[0] switch
+        {
+            "tcp" => IpProtocol.Tcp,
+            "udp" => IpProtocol.Udp,
+            "icmp" => IpProtocol.Icmp,
+            "icmpv6" => IpProtocol.IcmpV6,
+            "gre" => IpProtocol.Gre,
+            _ => null,
+        };
+        if (protocol is null)
+            return null;
+        string? First(string key) => fields.FirstOrDefault(f => f.StartsWith(key, StringComparison.Ordinal))?[key.Length..];
+        if (!IpAddress.TryParse(First("src="), out var source) || !IpAddress.TryParse(First("dst="), out var destination))
+            return null;
+        int Port(string key) => int.TryParse(First(key), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0;
+        return new Flow(source, destination, protocol.Value, Port("dport="), Port("sport="));
+    }
+
+    public static string ProtocolName(IpProtocol protocol) => protocol switch
+    {
+        IpProtocol.Tcp => "tcp",
+        IpProtocol.Udp => "udp",
+        IpProtocol.Icmp => "icmp",
+        IpProtocol.IcmpV6 => "icmpv6",
+        IpProtocol.Gre => "gre",
+        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, null),
+    };
+}
