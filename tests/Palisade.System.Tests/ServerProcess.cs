@@ -81,8 +81,13 @@ public sealed class ServerProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         Kill();
         _process.Dispose();
     }

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.Engine.Flows;
+using Palisade.TestKit;
+using Xunit.Abstractions;
+
+namespace Palisade.System.Tests.Enforcement;
+
+/// <summary>
+/// Issue 5 end to end: a real <c>palisade serve</c> and <c>palisade agent</c>, a bridge with four
+/// instance namespaces, the best-practice scenario set up through the ECS API, and real TCP, UDP and
+/// ICMP probes between every pair that must match the engine's decision exactly. Then a leave and a
+/// join, drift, the server going away and an agent restart. Needs root, iproute2, nftables,
+/// conntrack and python3 (./test.sh installs them and sets PALISADE_REQUIRE_NETNS=1).
+/// </summary>
+public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Region = "cn-hangzhou";
+    private const string Host = "host-1";
+    private static readonly string[] Names = ["web1", "web2", "redis1", "ops1"];
+    private static readonly Dictionary<string, string> Addresses = new()
+    {
+        ["web1"] = "198.18.1.11", ["web2"] = "198.18.1.12", ["redis1"] = "198.18.1.21", ["ops1"] = "198.18.1.31",
+    };
+    private static readonly (string Protocol, int Port)[] Services = [("tcp", 22), ("tcp", 80), ("tcp", 6379), ("udp", 53), ("icmp", 0)];
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "palisade-enforce-" + Guid.NewGuid().ToString("N"));
+    private readonly TestStores.PostgresDatabase? _database = TestStores.NewDatabase();
+
+    public void Dispose()
+    {
+        _database?.Dispose();
+        if (Directory.Exists(_data))
+            Directory.Delete(_data, recursive: true);
+    }
+
+    private static bool Required => Environment.GetEnvironmentVariable("PALISADE_REQUIRE_NETNS") == "1";
+
+    [Fact]
+    public async Task RealTraffic_MatchesTheEngine_AndFollowsLeaveJoinDriftAndOutages()
+    {
+        if (TestTopology.Missing() is { } missing)
+        {
+            Assert.False(Required, $"PALISADE_REQUIRE_NETNS=1 but {missing}");
+            output.WriteLine($"skipped: {missing}");
+            return;
+        }
+        Directory.CreateDirectory(_data);
+        using var topology = new TestTopology();
+        var server = await ServerProcess.StartAsync(_data, _database?.ConnectionString);
+        AgentProcess? agent = null;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
+            var api = server.Client(http);
+            var credentials = Path.Combine(_data, "agent-credentials");
+            await File.WriteAllTextAsync(credentials, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+            var ids = await SetUpScenarioAsync(api);
+
+            foreach (var name in Names)
+            {
+                var ns = topology.AddInstance(name, Addresses[name]);
+                topology.Listen(ns, Addresses[name], [22, 80, 6379], [53]);
+            }
+
+            // Closed by default: the agent's first act, before it knows any NIC, closes the host.
+            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace);
+            await agent.WaitForLogAsync("revision", TimeSpan.FromSeconds(60));
+            Assert.False(topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["web2"]}:80", 0.5), "open before any NIC was bound");
+
+            // Bind through the CLI, as an operator would.
+            foreach (var name in Names)
+            {
+                var (code, text) = Cli("host", "bind", "--server", server.Url.ToString(), "--credentials", credentials,
+                    "--instance", ids[name], "--host", Host, "--interface", TestTopology.HostInterfaceOf(name));
+                Assert.True(code == 0, text);
+            }
+            await WaitInSyncAsync(server, credentials);
+
+            var matrix = await CompareMatrixAsync(topology, api, ids);
+            output.WriteLine(matrix);
+
+            // Leave: web1's access to redis goes; join: it comes back.
+            var leave = await TimeUntilAsync(() => api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] }),
+                () => !topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["redis1"]}:6379", 0.3));
+            var join = await TimeUntilAsync(() => api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] }),
+                () => topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["redis1"]}:6379", 0.3));
+            output.WriteLine($"leave enforced (probe closed) {leave.TotalMilliseconds:F0} ms after the API answered; join {join.TotalMilliseconds:F0} ms");
+            await CompareMatrixAsync(topology, api, ids);
+
+            // Drift: someone empties redis's ingress chain (which would let ops reach 6379); the agent puts it back.
+            var redisChain = $"in_{ids["redis1"]}";
+            topology.InHost("nft", "flush", "chain", "inet", "palisade", redisChain);
+            await UntilAsync(() => !topology.ProbeOne(topology.NamespaceOf("ops1"), $"tcp:{Addresses["redis1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "drift repaired");
+            await agent.WaitForLogAsync("drift", TimeSpan.FromSeconds(5));
+
+            // The server goes away: the last ruleset stays; an agent restarted meanwhile keeps it too.
+            server.Dispose();
+            await agent.WaitForLogAsync("control plane unavailable", TimeSpan.FromSeconds(30));
+            await CompareMatrixAsync(topology, null, ids, expectedFrom: _lastState);
+            agent.Dispose();
+            agent = AgentProcess.Start(new Uri("http://127.0.0.1:9/"), credentials, Host, topology.HostNamespace);
+            await agent.WaitForLogAsync("found the palisade table of an earlier run", TimeSpan.FromSeconds(60));
+            await agent.WaitForLogAsync("control plane unavailable", TimeSpan.FromSeconds(30));
+            await CompareMatrixAsync(topology, null, ids, expectedFrom: _lastState);
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                output.WriteLine("agent log:\n" + string.Join("\n", agent.Log.TakeLast(40)));
+                agent.Dispose();
+            }
+            server.Dispose();
+        }
+    }
+
+    private NetworkState? _lastState;
+
+    private static async Task<Dictionary<string, string>> SetUpScenarioAsync(EcsClient api)
+    {
+        var ids = new Dictionary<string, string>();
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, EcsClient.VpcVersion))
+            .GetProperty("VSwitchId").GetString()!;
+        foreach (var group in new[] { "sg-web", "sg-redis", "sg-ops", "sg-base" })
+        {
+            ids[group] = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = group[3..] + "-tier" }))
+                .GetProperty("SecurityGroupId").GetString()!;
+        }
+        // The best-practice scenario: web reaches redis on 6379; 6379 dropped for everything else at
+        // priority 100; HTTP open from anywhere; members of one group reach each other (basic groups'
+        // default inner access). ops: SSH and ping from the test network, and no DNS out.
+        await api.CallAsync("AuthorizeSecurityGroup", EcsClient.Flatten(new
+        {
+            RegionId = Region,
+            SecurityGroupId = ids["sg-redis"],
+            Permissions = new object[]
+            {
+                new { IpProtocol = "TCP", PortRange = "6379/6379", SourceGroupId = ids["sg-web"], Priority = "1" },
+                new { IpProtocol = "TCP", PortRange = "6379/6379", SourceCidrIp = "0.0.0.0/0", Policy = "drop", Priority = "100" },
+            },
+        }));
+        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = ids["sg-web"], IpProtocol = "TCP", PortRange = "80/80", SourceCidrIp = "0.0.0.0/0" });
+        await api.CallAsync("AuthorizeSecurityGroup", EcsClient.Flatten(new
+        {
+            RegionId = Region,
+            SecurityGroupId = ids["sg-ops"],
+            Permissions = new object[]
+            {
+                new { IpProtocol = "TCP", PortRange = "22/22", SourceCidrIp = "198.18.0.0/15" },
+                new { IpProtocol = "ICMP", PortRange = "-1/-1", SourceCidrIp = "198.18.0.0/15" },
+            },
+        }));
+        await api.CallAsync("AuthorizeSecurityGroupEgress", new { RegionId = Region, SecurityGroupId = ids["sg-ops"], IpProtocol = "UDP", PortRange = "53/53", DestCidrIp = "198.18.0.0/15", Policy = "drop", Priority = "5" });
+        var groupsOf = new Dictionary<string, string[]>
+        {
+            ["web1"] = [ids["sg-web"], ids["sg-base"]], ["web2"] = [ids["sg-web"]], ["redis1"] = [ids["sg-redis"]], ["ops1"] = [ids["sg-ops"]],
+        };
+        foreach (var name in Names)
+        {
+            var p = new List<KeyValuePair<string, string>>
+            {
+                new("RegionId", Region), new("ImageId", "ubuntu_22_04_x64"), new("InstanceType", "ecs.g7.large"), new("VSwitchId", vsw),
+                new("PrivateIpAddress", Addresses[name]), new("InstanceName", name),
+            };
+            for (var i = 0; i < groupsOf[name].Length; i++)
+                p.Add(new($"SecurityGroupIds.{i + 1}", groupsOf[name][i]));
+            ids[name] = (await api.CallAsync("RunInstances", p)).GetProperty("InstanceIdSets").GetProperty("InstanceIdSet")[0].GetString()!;
+        }
+        return ids;
+    }
+
+    /// <summary>Probes every ordered pair on every service and compares each answer with the engine's decision on the server's state.</summary>
+    private async Task<string> CompareMatrixAsync(TestTopology topology, EcsClient? api, Dictionary<string, string> ids, NetworkState? expectedFrom = null)
+    {
+        var state = expectedFrom;
+        if (api is not null)
+        {
+            var policy = await api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = Host });
+            state = StateFileReader.Read(policy.GetProperty("State").GetRawText());
+            _lastState = state;
+        }
+        var evaluator = new FlowEvaluator(state!);
+        Instance InstanceOf(string name) => state!.FindInstance(Domain.Identifiers.InstanceId.Parse(ids[name]))!;
+        var results = Names.AsParallel().Select(source => (source, topology.Probe(topology.NamespaceOf(source),
+            Names.Where(d => d != source).SelectMany(d => Services.Select(s => $"{s.Protocol}:{Addresses[d]}:{s.Port}"))))).ToDictionary(r => r.source, r => r.Item2);
+        var table = new StringBuilder("from     to       " + string.Join(" ", Services.Select(s => $"{s.Protocol}/{s.Port}".PadRight(9))) + "\n");
+        var mismatches = new List<string>();
+        foreach (var source in Names)
+        {
+            foreach (var destination in Names.Where(d => d != source))
+            {
+                table.Append(CultureInfo.InvariantCulture, $"{source,-8} {destination,-8} ");
+                foreach (var (protocol, port) in Services)
+                {
+                    var probe = $"{protocol}:{Addresses[destination]}:{port}";
+                    var flow = new Flow(IpAddress.Parse(Addresses[source]), IpAddress.Parse(Addresses[destination]),
+                        protocol switch { "tcp" => IpProtocol.Tcp, "udp" => IpProtocol.Udp, _ => IpProtocol.Icmp }, port);
+                    var engine = evaluator.Evaluate(flow, InstanceOf(source), InstanceOf(destination)).Allowed;
+                    var kernel = results[source][probe];
+                    table.Append((kernel == engine ? (kernel ? "open" : "closed") : (kernel ? "OPEN!" : "CLOSED!")).PadRight(10));
+                    if (kernel != engine)
+                        mismatches.Add($"{source} -> {destination} {protocol}/{port}: kernel {(kernel ? "open" : "closed")}, engine {(engine ? "allows" : "denies")}");
+                }
+                table.Append('\n');
+            }
+        }
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches) + "\n" + table);
+        return table.ToString();
+    }
+
+    private static async Task<TimeSpan> TimeUntilAsync(Func<Task> change, Func<bool> enforced)
+    {
+        await change();
+        var clock = Stopwatch.StartNew();
+        await UntilAsync(enforced, TimeSpan.FromSeconds(20), "the change reached the kernel");
+        return clock.Elapsed;
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"not within {timeout.TotalSeconds} s: {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task WaitInSyncAsync(ServerProcess server, string credentials)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var (code, text) = Cli("host", "list", "--server", server.Url.ToString(), "--credentials", credentials, "--host", Host);
+            if (code == 0 && text.Contains("4 of 4 NICs in sync", StringComparison.Ordinal))
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("the agent never reported all four NICs in sync:\n" + text);
+            await Task.Delay(100);
+        }
+    }
+
+    private static (int Code, string Text) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = Palisade.Cli.PalisadeCli.Run(args, stdout, stderr);
+        return (code, stdout.ToString() + stderr);
+    }
+}

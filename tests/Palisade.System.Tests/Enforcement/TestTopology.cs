@@ -1,0 +1,165 @@
+using System.Diagnostics;
+
+namespace Palisade.System.Tests.Enforcement;
+
+/// <summary>
+/// A throwaway network the test owns: a host namespace with a bridge, and instance namespaces each
+/// on a veth pair whose ends are created directly inside the namespaces (the root namespace never
+/// holds a test address, so no probe can leave the machine). Addresses are in 198.18.0.0/15.
+/// Disposing ends the processes it started (by PID) and deletes the namespaces, also after a failure.
+/// </summary>
+public sealed class TestTopology : IDisposable
+{
+    private readonly List<string> _namespaces = [];
+    private readonly List<Process> _processes = [];
+    private readonly string _prefix = "pz" + Guid.NewGuid().ToString("N")[..6];
+
+    public TestTopology()
+    {
+        HostNamespace = _prefix + "-host";
+        try
+        {
+            AddNamespace(HostNamespace);
+            Ip("-n", HostNamespace, "link", "add", "br0", "type", "bridge");
+            Ip("-n", HostNamespace, "link", "set", "br0", "up");
+            // Bridged IPv4 reaches the inet hooks (and conntrack) only through br_netfilter; set in our namespace only.
+            Run("ip", "netns", "exec", HostNamespace, "sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string HostNamespace { get; }
+
+    /// <summary>Whether this machine can run the test: root, ip, nft, python3.</summary>
+    public static string? Missing()
+    {
+        if (!OperatingSystem.IsLinux())
+            return "not Linux";
+        if (Environment.UserName != "root")
+            return "not root";
+        foreach (var tool in new[] { "ip", "nft", "python3", "conntrack" })
+        {
+            if (!Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, tool))))
+                return $"{tool} is not installed";
+        }
+        return null;
+    }
+
+    public string NamespaceOf(string instance) => $"{_prefix}-{instance}";
+
+    /// <summary>An instance namespace with <c>eth0</c> at <paramref name="address"/>/24, its peer <c>vh-NAME</c> on the bridge.</summary>
+    public string AddInstance(string name, string address)
+    {
+        var ns = NamespaceOf(name);
+        AddNamespace(ns);
+        var hostSide = HostInterfaceOf(name);
+        Ip("link", "add", hostSide, "netns", HostNamespace, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Ip("-n", HostNamespace, "link", "set", hostSide, "master", "br0");
+        Ip("-n", HostNamespace, "link", "set", hostSide, "up");
+        Ip("-n", ns, "addr", "add", address + "/24", "dev", "eth0");
+        Ip("-n", ns, "link", "set", "eth0", "up");
+        return ns;
+    }
+
+    public static string HostInterfaceOf(string name) => "vh-" + name;
+
+    /// <summary>A process inside a namespace of ours; ended by its PID when the topology is disposed.</summary>
+    public Process Start(string ns, string file, params string[] args)
+    {
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "netns", "exec", ns, file }.Concat(args))
+            info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>Listens on TCP and UDP ports of <paramref name="address"/> inside <paramref name="ns"/>.</summary>
+    public void Listen(string ns, string address, int[] tcp, int[] udp)
+    {
+        var process = Start(ns, "python3", Script("listen.py"), address, string.Join(",", tcp), string.Join(",", udp));
+        var ready = process.StandardOutput.ReadLineAsync();
+        if (!ready.Wait(TimeSpan.FromSeconds(10)) || ready.Result != "listening")
+            throw new InvalidOperationException($"listener in {ns} did not start: {process.StandardError.ReadToEnd()}");
+    }
+
+    /// <summary>Runs probes (<c>tcp:ADDR:PORT</c>, <c>udp:ADDR:PORT</c>, <c>icmp:ADDR:0</c>) from inside <paramref name="ns"/>; true = open.</summary>
+    public IReadOnlyDictionary<string, bool> Probe(string ns, IEnumerable<string> probes, double timeoutSeconds = 1.0)
+    {
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "netns", "exec", ns, "python3", Script("probe.py") }.Concat(probes))
+            info.ArgumentList.Add(a);
+        info.Environment["PROBE_TIMEOUT"] = timeoutSeconds.ToString(global::System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"probe in {ns} failed: {error}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' '))
+            .ToDictionary(p => p[0], p => p[1] == "open", StringComparer.Ordinal);
+    }
+
+    public bool ProbeOne(string ns, string probe, double timeoutSeconds = 1.0) => Probe(ns, [probe], timeoutSeconds)[probe];
+
+    /// <summary>Runs a command in the host namespace (nft, conntrack), returning its output.</summary>
+    public string InHost(params string[] args) => Run(["ip", "netns", "exec", HostNamespace, .. args]);
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                    p.WaitForExit(5_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            p.Dispose();
+        }
+        _processes.Clear();
+        // Instance namespaces first; deleting the host namespace last takes the bridge and veth ends with it.
+        foreach (var ns in Enumerable.Reverse(_namespaces))
+            TryRun("ip", "netns", "del", ns);
+        _namespaces.Clear();
+    }
+
+    private void AddNamespace(string ns)
+    {
+        Ip("netns", "add", ns);
+        _namespaces.Add(ns);
+        Ip("-n", ns, "link", "set", "lo", "up");
+    }
+
+    private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Enforcement", name);
+
+    private static void Ip(params string[] args) => Run(["ip", .. args]);
+
+    public static string Run(params string[] command)
+    {
+        var (code, output, error) = TryRun(command);
+        return code == 0 ? output : throw new InvalidOperationException($"{string.Join(' ', command)} failed ({code}): {error}");
+    }
+
+    private static (int Code, string Output, string Error) TryRun(params string[] command)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in command.Skip(1))
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error);
+    }
+}
