@@ -95,6 +95,7 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             await CompareMatrixAsync(topology, api, ids);
 
             // Drift: someone empties redis's ingress chain (which would let ops reach 6379); the agent puts it back.
+            Assert.DoesNotContain(agent.Log, l => l.Contains("drift", StringComparison.Ordinal)); // what it applied reads back as expected
             var redisChain = $"in_{ids["redis1"]}";
             topology.InHost("nft", "flush", "chain", "inet", "palisade", redisChain);
             await UntilAsync(() => !topology.ProbeOne(topology.NamespaceOf("ops1"), $"tcp:{Addresses["redis1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "drift repaired");

@@ -1,0 +1,168 @@
+using Palisade.Agent.Following;
+using Palisade.Agent.Kernel;
+using Palisade.Agent.Rendering;
+using Palisade.Agent.Tests.Rendering;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Engine.Flows;
+
+namespace Palisade.Agent.Tests.Following;
+
+/// <summary>The agent's safety rules, with the kernel and the control plane replaced by fakes.</summary>
+public sealed class EnforcementAgentTests
+{
+    private sealed class FakeKernel : INetfilter
+    {
+        public List<string> Transactions { get; } = [];
+        public Func<KernelShape?> Shape { get; set; } = () => null;
+        public bool Refuse { get; set; }
+        public List<Flow> Connections { get; } = [];
+        public List<Flow> Deleted { get; } = [];
+
+        public Task ApplyAsync(string transaction, CancellationToken cancel)
+        {
+            if (Refuse)
+                throw new NetfilterException("Error: Could not process rule");
+            Transactions.Add(transaction);
+            return Task.CompletedTask;
+        }
+
+        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
+
+        public Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<Flow>>(Connections);
+
+        public Task DeleteConnectionAsync(Flow connection, CancellationToken cancel)
+        {
+            Deleted.Add(connection);
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class FakeControlPlane(Func<int, HostPolicy> answer) : IControlPlane
+    {
+        public int Fetches { get; private set; }
+        public List<long> Reports { get; } = [];
+
+        public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(answer(++Fetches));
+
+        public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+        {
+            await Task.Delay(wait, cancel);
+            return false;
+        }
+
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
+        {
+            Reports.Add(appliedRevision);
+            return Task.CompletedTask;
+        }
+    }
+
+    private static HostPolicy Policy(long revision, bool web1InWeb = true, IReadOnlyList<HostBinding>? bindings = null) =>
+        new(revision, bindings ?? Scenario.Bindings, Scenario.State(web1InWeb));
+
+    private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10) };
+
+    private static async Task RunFor(EnforcementAgent agent, Func<bool> until)
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var run = agent.RunAsync(stop.Token);
+        while (!until() && !stop.IsCancellationRequested)
+            await Task.Delay(5);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task NoTableYet_ClosesEveryNicFirst_ThenAppliesThePolicy()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.StartsWith("# palisade: revision 0, 0 NICs", kernel.Transactions[0], StringComparison.Ordinal);
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[1], StringComparison.Ordinal);
+        Assert.Equal(42, controlPlane.Reports[0]);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsTheEarlierTableUntilTheNewPolicyReplacesItWhole()
+    {
+        var kernel = new FakeKernel { Shape = () => new KernelShape(new Dictionary<string, int> { ["inet forward"] = 10 }, new HashSet<string>()) };
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, _ => { });
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[0], StringComparison.Ordinal);
+        Assert.Contains("delete table inet palisade\ntable inet palisade {", kernel.Transactions[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MembershipChangeOfAnInstanceElsewhere_IsOneSetElementTransaction()
+    {
+        var kernel = new FakeKernel();
+        var elsewhere = Scenario.Bindings.Where(b => b.InterfaceName != "vh-web1").ToList();
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options, _ => { });
+        Assert.True(await agent.ConvergeAsync(Policy(42, bindings: elsewhere), CancellationToken.None));
+        Assert.True(await agent.ConvergeAsync(Policy(43, web1InWeb: false, bindings: elsewhere), CancellationToken.None));
+        Assert.False(await agent.ConvergeAsync(Policy(43, web1InWeb: false, bindings: elsewhere), CancellationToken.None));
+        Assert.Equal(2, kernel.Transactions.Count);
+        Assert.StartsWith("# palisade: revision 42 -> 43, set elements only", kernel.Transactions[1], StringComparison.Ordinal);
+        Assert.Equal((1, 1), (agent.FullApplies, agent.SetUpdates));
+    }
+
+    [Fact]
+    public async Task ControlPlaneUnreachable_KeepsTheLastRuleset_AndRepairsDriftMeanwhile()
+    {
+        var kernel = new FakeKernel();
+        var log = new List<string>();
+        var controlPlane = new FakeControlPlane(n => n == 1 ? Policy(42) : throw new ControlPlaneUnavailableException("Connection refused"));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, l => { lock (log) log.Add(l); });
+        var drifted = false;
+        kernel.Shape = () => agent.Applied is null ? null : drifted ? new KernelShape(new Dictionary<string, int>(), new HashSet<string>()) : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Fetches >= 3);
+        var applied = kernel.Transactions.Count;
+        drifted = true;
+        await RunFor(agent, () => agent.Repairs > 0);
+        Assert.Equal(42, agent.AppliedRevision);
+        Assert.Contains(log, l => l.Contains("control plane unavailable", StringComparison.Ordinal));
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[^1], StringComparison.Ordinal);
+        Assert.True(kernel.Transactions.Count > applied);
+    }
+
+    [Fact]
+    public async Task KernelRefuses_NothingIsTakenAsApplied_AndTheNextTryIsWhole()
+    {
+        var kernel = new FakeKernel();
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options, _ => { });
+        await agent.ConvergeAsync(Policy(42), CancellationToken.None);
+        kernel.Refuse = true;
+        await Assert.ThrowsAsync<NetfilterException>(() => agent.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None));
+        Assert.Equal(42, agent.AppliedRevision);
+        kernel.Refuse = false;
+        await agent.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
+        Assert.Equal(43, agent.AppliedRevision);
+    }
+
+    [Fact]
+    public async Task CutEstablished_DeletesOnlyConnectionsThePolicyNoLongerAllows()
+    {
+        var kernel = new FakeKernel();
+        Flow Tcp(string from, string to, int port) => new(IpAddress.Parse(from), IpAddress.Parse(to), IpProtocol.Tcp, port, 40000);
+        var webToRedis = Tcp("198.18.1.11", "198.18.1.21", 6379);
+        var web2ToRedis = Tcp("198.18.1.12", "198.18.1.21", 6379);
+        var outsiders = Tcp("203.0.113.1", "203.0.113.2", 6379);
+        kernel.Connections.AddRange([webToRedis, web2ToRedis, outsiders]);
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options with { CutEstablished = true }, _ => { });
+        await agent.ConvergeAsync(Policy(42), CancellationToken.None);
+        Assert.Empty(kernel.Deleted);
+        await agent.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
+        Assert.Equal([webToRedis], kernel.Deleted);
+
+        var keeping = new FakeKernel();
+        keeping.Connections.Add(webToRedis);
+        var byDefault = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), keeping, Options, _ => { });
+        await byDefault.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
+        Assert.Empty(keeping.Deleted); // ECS keeps established connections, and so does the default
+    }
+}
