@@ -34,6 +34,26 @@ ensure_node() {
   echo "node $(node --version), npm $(npm --version)"
 }
 
+# The enforcement system test builds throwaway network namespaces and programs nftables in them:
+# it needs root, iproute2, nftables, conntrack and python3 (its probes and listeners). CI runs as root.
+ensure_netns_tools() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "not root: the enforcement system test (network namespaces) will report that it did not run"
+    return
+  fi
+  local missing=()
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  command -v python3 >/dev/null || missing+=(python3)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "installing ${missing[*]} from Debian (for the enforcement system test)"
+    apt_install "${missing[@]}"
+  fi
+  export PALISADE_REQUIRE_NETNS=1
+  echo "$(nft --version), $(conntrack --version 2>&1 | head -1)"
+}
+
 # A private PostgreSQL for the store and API suites' second run: its own data directory under a
 # temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.
 # fsync is off: every test makes a database of its own, and the suites check Palisade's behaviour,
@@ -69,6 +89,7 @@ ensure_postgres() {
 step "Checking tools"
 ensure_dotnet
 ensure_node
+ensure_netns_tools
 ensure_postgres
 
 step "Building the solution"
