@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Palisade.Client;
 using Palisade.TestKit;
+using Palisade.TestKit.Processes;
 
 namespace Palisade.System.Tests;
 

@@ -8,6 +8,7 @@ using Palisade.Domain.Networking;
 using Palisade.Domain.State;
 using Palisade.Engine.Flows;
 using Palisade.TestKit;
+using Palisade.TestKit.Processes;
 using Xunit.Abstractions;
 
 namespace Palisade.System.Tests.Enforcement;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Palisade.System.Tests.Enforcement;
+namespace Palisade.TestKit.Processes;
 
 /// <summary>A real <c>palisade agent</c> child process, its log kept for the test's report; ended by its PID.</summary>
 public sealed class AgentProcess : IDisposable

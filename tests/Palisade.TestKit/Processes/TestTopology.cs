@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Palisade.System.Tests.Enforcement;
+namespace Palisade.TestKit.Processes;
 
 /// <summary>
 /// A throwaway network the test owns: a host namespace with a bridge, and instance namespaces each
@@ -141,7 +141,7 @@ public sealed class TestTopology : IDisposable
         Ip("-n", ns, "link", "set", "lo", "up");
     }
 
-    private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Enforcement", name);
+    private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Processes", name);
 
     private static void Ip(params string[] args) => Run(["ip", .. args]);
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Palisade.Client;
 
-namespace Palisade.System.Tests;
+namespace Palisade.TestKit.Processes;
 
 /// <summary>A real <c>palisade serve</c> child process on 127.0.0.1, started and ended by its PID only.</summary>
 public sealed class ServerProcess : IDisposable
