@@ -203,7 +203,7 @@ public static class ExpectedShape
 {
     public static Kernel.KernelShape Of(HostRuleset r)
     {
-        var rules = new Dictionary<string, int>(StringComparer.Ordinal) { ["inet forward"] = 10, ["bridge prerouting"] = 4 };
+        var rules = new Dictionary<string, int>(StringComparer.Ordinal) { ["inet forward"] = 9, ["bridge prerouting"] = 4 };
         foreach (var nic in r.Nics)
         {
             rules[$"inet {nic.Ingress.Name}"] = nic.Ingress.Rules.Length + 1;
