@@ -37,6 +37,9 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public int SetUpdates { get; private set; }
 
+    /// <summary>Changes applied by replacing only the chains that changed.</summary>
+    public int ChainUpdates { get; private set; }
+
     public int Repairs { get; private set; }
 
     public int ConnectionsCut { get; private set; }
@@ -83,20 +86,27 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         var before = Applied;
         if (before is not null && before.Revision == next.Revision)
             return false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (before is not null && next.SameShapeAs(before))
         {
             if (next.SetsChangedSince(before).Any())
             {
                 await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
                 SetUpdates++;
-                log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} member sets");
+                log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} member sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
             }
+        }
+        else if (before is not null && NftText.Incremental(before, next) is { } incremental)
+        {
+            await kernel.ApplyAsync(incremental, cancel);
+            ChainUpdates++;
+            log($"revision {next.Revision}: {incremental[(incremental.IndexOf(", ", StringComparison.Ordinal) + 2)..incremental.IndexOf('\n', StringComparison.Ordinal)]} replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         else
         {
             await kernel.ApplyAsync(NftText.FullApply(next), cancel);
             FullApplies++;
-            log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets");
+            log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         Applied = next;
         if (options.CutEstablished)

@@ -46,9 +46,11 @@ public abstract record AddressSource
     }
 }
 
+/// <summary>A rule of a per-NIC chain; rules are per family: an IPv4 rule never sees an IPv6 packet.</summary>
+public abstract record NftChainRule(AddressFamily Family, AddressField PeerField, NftVerdict Verdict, string Comment);
+
 /// <summary>
-/// One rule of a per-NIC chain: every field the packet must match (absent fields match anything)
-/// and the verdict. Rules are per family: an IPv4 rule never sees an IPv6 packet.
+/// One rule: every field the packet must match (absent fields match anything) and the verdict.
 /// </summary>
 public sealed record NftRule(
     AddressFamily Family,
@@ -59,7 +61,7 @@ public sealed record NftRule(
     PortRange? SourcePorts,
     Cidr? Local,
     NftVerdict Verdict,
-    string Comment)
+    string Comment) : NftChainRule(Family, PeerField, Verdict, Comment)
 {
     /// <summary>Whether the rule names the protocol (ALL does not).</summary>
     public bool MatchesProtocol => Protocol != IpProtocol.All;
@@ -72,8 +74,44 @@ public sealed record NftRule(
     public override int GetHashCode() => HashCode.Combine(Family, PeerField, Peer, Protocol, DestinationPorts.Length, Verdict, Comment);
 }
 
+/// <summary>What the elements of a <see cref="NftRunSet"/> hold besides the peer block.</summary>
+public enum RunSetKind
+{
+    /// <summary>Peer only: rules of protocol ALL.</summary>
+    Peer,
+
+    /// <summary>Peer and protocol: ICMP, GRE, and TCP/UDP on every port.</summary>
+    PeerProtocol,
+
+    /// <summary>Peer, protocol and destination port range: TCP and UDP.</summary>
+    PeerProtocolPort,
+}
+
+/// <summary>
+/// One element of a run set: a peer block, and the protocol and destination ports when the kind has
+/// them (as plain numbers: a piece of the port line may start at 0, which no ECS range names alone).
+/// </summary>
+public readonly record struct NftElement(Cidr Peer, IpProtocol Protocol, int PortLow, int PortHigh)
+{
+    public bool AllPorts => PortLow == 0 && PortHigh == PortRange.MaxPort;
+}
+
+/// <summary>
+/// Many rules of one verdict in one lookup: a named set of concatenated (peer . protocol . ports)
+/// intervals. The kernel refuses overlapping intervals, so the elements are made disjoint first.
+/// </summary>
+public sealed record NftRunSet(AddressFamily Family, AddressField PeerField, string SetName, RunSetKind Kind, ImmutableArray<NftElement> Elements, NftVerdict Verdict, string Comment)
+    : NftChainRule(Family, PeerField, Verdict, Comment)
+{
+    public bool Equals(NftRunSet? other) =>
+        other is not null && Family == other.Family && PeerField == other.PeerField && SetName == other.SetName && Kind == other.Kind
+        && Elements.SequenceEqual(other.Elements) && Verdict == other.Verdict && Comment == other.Comment;
+
+    public override int GetHashCode() => HashCode.Combine(SetName, Kind, Elements.Length, Verdict);
+}
+
 /// <summary>The ingress or egress chain of one NIC: its rules in order, then the default for what none matched.</summary>
-public sealed record NftChain(string Name, ImmutableArray<NftRule> Rules, NftVerdict Default)
+public sealed record NftChain(string Name, ImmutableArray<NftChainRule> Rules, NftVerdict Default)
 {
     public bool Equals(NftChain? other) => other is not null && Name == other.Name && Rules.SequenceEqual(other.Rules) && Default == other.Default;
 

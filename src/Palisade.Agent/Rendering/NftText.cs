@@ -42,11 +42,64 @@ public static class NftText
         return w.ToString();
     }
 
+    /// <summary>
+    /// The NICs, their interfaces and addresses are the same, only some chains (or member sets)
+    /// differ: those chains are emptied and refilled, the member sets brought up to date, all in one
+    /// transaction; the dispatch maps, the other NICs' chains and the bridge table stay untouched.
+    /// Null when the NICs themselves differ (a whole apply is needed).
+    /// </summary>
+    public static string? Incremental(HostRuleset before, HostRuleset after)
+    {
+        if (!before.Nics.Select(Identity).SequenceEqual(after.Nics.Select(Identity)))
+            return null;
+        var changed = before.Nics.Zip(after.Nics)
+            .SelectMany(p => new[] { (p.First.Ingress, p.Second.Ingress), (p.First.Egress, p.Second.Egress) })
+            .Where(p => !p.Item1.Equals(p.Item2))
+            .ToList();
+        var w = new StringBuilder();
+        w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, {changed.Count} chains\n");
+        foreach (var set in after.Sets.Where(s => !before.Sets.Any(b => b.Name == s.Name)))
+            w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {set.Name} {{ type {(set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr")}; }}\n");
+        foreach (var set in after.SetsChangedSince(before))
+        {
+            w.Append(CultureInfo.InvariantCulture, $"flush set inet {TableName} {set.Name}\n");
+            if (set.Elements.Length > 0)
+                w.Append(CultureInfo.InvariantCulture, $"add element inet {TableName} {set.Name} {{ {string.Join(", ", set.Elements)} }}\n");
+        }
+        foreach (var (old, _) in changed)
+            w.Append(CultureInfo.InvariantCulture, $"flush chain inet {TableName} {old.Name}\n");
+        foreach (var (old, _) in changed)
+        {
+            foreach (var run in old.Rules.OfType<NftRunSet>())
+                w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {run.SetName}\n");
+        }
+        foreach (var (_, chain) in changed)
+        {
+            foreach (var run in chain.Rules.OfType<NftRunSet>())
+            {
+                w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {run.SetName} {{ type {RunSetType(run)}; flags interval; ");
+                if (run.Elements.Length > 0)
+                    w.Append(CultureInfo.InvariantCulture, $"elements = {{ {string.Join(", ", run.Elements.Select(e => Element(run.Kind, e)))} }}; ");
+                w.Append("}\n");
+            }
+            foreach (var rule in chain.Rules)
+                w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Rule(rule)}\n");
+            w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Verdict(chain.Default)} comment \"default\"\n");
+        }
+        foreach (var set in before.Sets.Where(s => !after.Sets.Any(a => a.Name == s.Name)))
+            w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {set.Name}\n");
+        return w.ToString();
+
+        static (Domain.Identifiers.InstanceId, string, string) Identity(NftNic n) => (n.InstanceId, n.InterfaceName, string.Join(",", n.Addresses));
+    }
+
     private static void InetTable(StringBuilder w, HostRuleset r)
     {
         w.Append(CultureInfo.InvariantCulture, $"table inet {TableName} {{\n");
         foreach (var set in r.Sets)
             Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: false);
+        foreach (var run in RunSets(r))
+            Set(w, run.SetName, RunSetType(run), run.Elements.Select(e => Element(run.Kind, e)), interval: true);
         Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);
         Set(w, "nics6", "ipv6_addr", Addresses(r, AddressFamily.V6).Select(a => a.Address.ToString()), interval: false);
         foreach (var family in new[] { AddressFamily.V4, AddressFamily.V6 })
@@ -135,10 +188,42 @@ public static class NftText
         w.Append("\t}\n\n");
     }
 
-    /// <summary>One rule as nft reads it.</summary>
-    public static string Rule(NftRule rule)
+    internal static IEnumerable<NftRunSet> RunSets(HostRuleset r) =>
+        r.Nics.SelectMany(n => n.Ingress.Rules.Concat(n.Egress.Rules)).OfType<NftRunSet>();
+
+    private static string RunSetType(NftRunSet run)
     {
-        var ip = rule.Family == AddressFamily.V4 ? "ip" : "ip6";
+        var address = run.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr";
+        return run.Kind switch
+        {
+            RunSetKind.Peer => address,
+            RunSetKind.PeerProtocol => $"{address} . inet_proto",
+            _ => $"{address} . inet_proto . inet_service",
+        };
+    }
+
+    private static string Element(RunSetKind kind, NftElement e) => kind switch
+    {
+        RunSetKind.Peer => Block(e.Peer),
+        RunSetKind.PeerProtocol => $"{Block(e.Peer)} . {Protocol(e.Protocol)}",
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Block(e.Peer)} . {Protocol(e.Protocol)} . {(e.PortLow == e.PortHigh ? $"{e.PortLow}" : $"{e.PortLow}-{e.PortHigh}")}"),
+    };
+
+    /// <summary>One rule as nft reads it.</summary>
+    public static string Rule(NftChainRule statement)
+    {
+        var ip = statement.Family == AddressFamily.V4 ? "ip" : "ip6";
+        if (statement is NftRunSet run)
+        {
+            var key = (run.PeerField == AddressField.Source ? "saddr" : "daddr") + run.Kind switch
+            {
+                RunSetKind.Peer => "",
+                RunSetKind.PeerProtocol => " . meta l4proto",
+                _ => " . meta l4proto . th dport",
+            };
+            return $"{ip} {key} @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}";
+        }
+        var rule = (NftRule)statement;
         var parts = new List<string>();
         var peerField = rule.PeerField == AddressField.Source ? "saddr" : "daddr";
         var localField = rule.PeerField == AddressField.Source ? "daddr" : "saddr";
@@ -216,6 +301,8 @@ public static class ExpectedShape
         };
         foreach (var s in r.Sets)
             sets.Add($"inet {s.Name}");
+        foreach (var run in NftText.RunSets(r))
+            sets.Add($"inet {run.SetName}");
         return new Kernel.KernelShape(rules, sets);
     }
 }

@@ -67,7 +67,7 @@ public static class PolicyRenderer
         var ingress = direction == Direction.Ingress;
         var peerField = ingress ? AddressField.Source : AddressField.Destination;
         NftVerdict VerdictOf(Verdict v) => v == Verdict.Drop ? NftVerdict.Drop : ingress ? NftVerdict.Accept : NftVerdict.Return;
-        var rules = new List<NftRule>();
+        var rules = new List<NftChainRule>();
 
         // Semantics 2: members of a shared group whose inner access is Accept always talk.
         foreach (var group in policy.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept))
@@ -80,33 +80,36 @@ public static class PolicyRenderer
             }
         }
 
+        var name = ingress ? IngressChainName(nic.Id) : EgressChainName(nic.Id);
         var ordered = policy.RulesInOrder(direction).ToArray();
+        var setNumber = 0;
         for (var start = 0; start < ordered.Length;)
         {
             var verdict = ordered[start].Rule.Policy;
             var end = start;
             while (end < ordered.Length && ordered[end].Rule.Policy == verdict)
                 end++;
-            rules.AddRange(Run(ordered[start..end], resolver, state, nic, peerField, VerdictOf(verdict), sets));
+            rules.AddRange(Run(ordered[start..end], resolver, state, nic, peerField, VerdictOf(verdict), name, ref setNumber, sets));
             start = end;
         }
 
         // The default: inbound closed; outbound open unless the NIC is in an advanced group. (An
         // inner-access Drop group adds nothing here: inbound is closed anyway.)
-        var name = ingress ? IngressChainName(nic.Id) : EgressChainName(nic.Id);
         return new NftChain(name, [.. rules], ingress ? NftVerdict.Drop : VerdictOf(policy.DefaultEgress));
     }
 
     private static readonly AddressFamily[] Families = [AddressFamily.V4, AddressFamily.V6];
 
-    /// <summary>One run of rules with one verdict, as few kernel rules as the shapes allow.</summary>
-    private static IEnumerable<NftRule> Run(RuleRef[] run, RuleResolver resolver, NetworkState state, Instance nic, AddressField peerField, NftVerdict verdict,
-        SortedDictionary<string, NftAddressSet> sets)
+    /// <summary>
+    /// One run of rules with one verdict, as few kernel rules as it allows: the rules whose peer is
+    /// a block (CIDR or prefix list) and that name no source ports or local block go into one set
+    /// per family and kind; the others (group peers, quintuple rules) stay rules of their own.
+    /// </summary>
+    private static IEnumerable<NftChainRule> Run(RuleRef[] run, RuleResolver resolver, NetworkState state, Instance nic, AddressField peerField, NftVerdict verdict,
+        string chainName, ref int setNumber, SortedDictionary<string, NftAddressSet> sets)
     {
-        // Shape: everything but the peer. Inline peers of one shape share one rule.
-        var inline = new Dictionary<Shape, (List<Cidr> Blocks, List<string> Ids)>();
-        var order = new List<Shape>();
-        var named = new List<NftRule>();
+        var output = new List<NftChainRule>();
+        var pooled = new Dictionary<(AddressFamily, RunSetKind), (List<(Cidr Peer, IpProtocol Protocol, int Low, int High)> Items, List<string> Ids)>();
         foreach (var r in run)
         {
             var rule = r.Rule;
@@ -121,44 +124,100 @@ public static class PolicyRenderer
                     continue;
                 // The engine matches the protocol number whatever the family (ICMPv6 in IPv4 is odd but possible), and so does the kernel.
                 var protocol = rule.Protocol;
-                var shape = new Shape(family, protocol, ports, sourcePorts, rule.LocalCidr);
                 if (rule.Peer is RulePeer.Group g)
                 {
                     var set = MemberSet(state, g.GroupId, nic, family, sets);
-                    named.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                    output.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
                     continue;
                 }
                 var blocks = resolver.PeerBlocks(r).Where(b => b.IsV6 == (family == AddressFamily.V6)).ToList();
                 if (blocks.Count == 0)
                     continue;
-                if (!inline.TryGetValue(shape, out var entry))
+                if (sourcePorts is not null || rule.LocalCidr is not null)
                 {
-                    entry = ([], []);
-                    inline[shape] = entry;
-                    order.Add(shape);
+                    var merged = Merge(blocks);
+                    output.Add(new NftRule(family, peerField, merged.Length == 1 && merged[0].PrefixLength == 0 ? null : new AddressSource.Inline(merged), protocol, ports,
+                        sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                    continue;
                 }
-                entry.Blocks.AddRange(blocks);
-                entry.Ids.Add(rule.Id.ToString());
+                var kind = protocol == IpProtocol.All ? RunSetKind.Peer : protocol.HasPorts() ? RunSetKind.PeerProtocolPort : RunSetKind.PeerProtocol;
+                if (!pooled.TryGetValue((family, kind), out var pool))
+                {
+                    pool = ([], []);
+                    pooled[(family, kind)] = pool;
+                }
+                var ranges = ports.IsEmpty ? [(0, PortRange.MaxPort)] : ports.Select(p => (p.Low, p.High)).ToList();
+                foreach (var block in blocks)
+                {
+                    foreach (var (low, high) in ranges)
+                        pool.Items.Add((block, protocol, low, high));
+                }
+                pool.Ids.Add(rule.Id.ToString());
             }
         }
-        foreach (var shape in order)
+        foreach (var ((family, kind), (items, ids)) in pooled.OrderBy(p => p.Key))
         {
-            var (blocks, ids) = inline[shape];
-            var merged = Merge(blocks);
-            var any = merged.Length == 1 && merged[0].PrefixLength == 0;
-            yield return new NftRule(shape.Family, peerField, any ? null : new AddressSource.Inline(merged), shape.Protocol, shape.Ports, shape.SourcePorts,
-                shape.Local, verdict, ids.Count <= 3 ? string.Join(" ", ids) : $"{ids[0]} and {ids.Count - 1} more");
+            var elements = Disjoint(kind, items);
+            var comment = ids.Count <= 3 ? string.Join(" ", ids) : $"{ids[0]} and {ids.Count - 1} more";
+            if (elements.Length == 1)
+            {
+                var e = elements[0];
+                if (kind != RunSetKind.PeerProtocolPort || e.AllPorts || e.PortLow > 0)
+                {
+                    output.Add(new NftRule(family, peerField, e.Peer.PrefixLength == 0 ? null : new AddressSource.Inline([e.Peer]), kind == RunSetKind.Peer ? IpProtocol.All : e.Protocol,
+                        kind == RunSetKind.PeerProtocolPort && !e.AllPorts ? [PortRange.Create(e.PortLow, e.PortHigh)] : [], null, null, verdict, comment));
+                    continue;
+                }
+            }
+            output.Add(new NftRunSet(family, peerField, $"{chainName}_{setNumber++}", kind, elements, verdict, comment));
         }
-        foreach (var rule in named)
-            yield return rule;
+        return output;
     }
 
-    private sealed record Shape(AddressFamily Family, IpProtocol Protocol, ImmutableArray<PortRange> Ports, PortRange? SourcePorts, Cidr? Local)
+    /// <summary>
+    /// The same packets as the union of <paramref name="items"/>, as elements no two of which
+    /// overlap (the kernel refuses overlapping intervals in a concatenated set): per protocol, the
+    /// port line is cut where any range starts or ends, each piece takes the blocks of the items
+    /// covering it (minus blocks inside others), and neighbouring pieces with the same blocks join.
+    /// </summary>
+    internal static ImmutableArray<NftElement> Disjoint(RunSetKind kind, IEnumerable<(Cidr Peer, IpProtocol Protocol, int Low, int High)> items)
     {
-        public bool Equals(Shape? other) =>
-            other is not null && Family == other.Family && Protocol == other.Protocol && Ports.SequenceEqual(other.Ports) && SourcePorts == other.SourcePorts && Local == other.Local;
+        var result = new List<NftElement>();
+        var byProtocol = kind == RunSetKind.Peer
+            ? items.GroupBy(_ => IpProtocol.All)
+            : items.GroupBy(i => i.Protocol);
+        foreach (var group in byProtocol.OrderBy(g => g.Key))
+        {
+            var list = group.ToList();
+            if (kind != RunSetKind.PeerProtocolPort)
+            {
+                result.AddRange(Merge(list.Select(i => i.Peer)).Select(b => new NftElement(b, group.Key, 0, PortRange.MaxPort)));
+                continue;
+            }
+            var cuts = list.SelectMany(i => new[] { i.Low, i.High + 1 }).Distinct().Order().ToList();
+            (int Low, int High, ImmutableArray<Cidr> Blocks)? open = null;
+            for (var c = 0; c + 1 < cuts.Count; c++)
+            {
+                var (low, high) = (cuts[c], cuts[c + 1] - 1);
+                var blocks = Merge(list.Where(i => i.Low <= low && i.High >= high).Select(i => i.Peer));
+                if (open is { } o && o.High + 1 == low && o.Blocks.SequenceEqual(blocks))
+                {
+                    open = (o.Low, high, o.Blocks);
+                    continue;
+                }
+                Flush();
+                open = blocks.IsEmpty ? null : (low, high, blocks);
+            }
+            Flush();
 
-        public override int GetHashCode() => Ports.Aggregate(HashCode.Combine(Family, Protocol, SourcePorts, Local), (h, p) => HashCode.Combine(h, p));
+            void Flush()
+            {
+                if (open is { } done)
+                    result.AddRange(done.Blocks.Select(b => new NftElement(b, group.Key, done.Low, done.High)));
+                open = null;
+            }
+        }
+        return [.. result];
     }
 
     /// <summary>Port ranges (at least one) sorted and joined; empty when they cover every port, so no match is needed.</summary>

@@ -55,10 +55,17 @@ public sealed class RulesetSimulator
         return chain.Default;
     }
 
-    private bool Matches(NftRule rule, Flow flow, IpAddress peer, IpAddress local)
+    private bool Matches(NftChainRule statement, Flow flow, IpAddress peer, IpAddress local)
     {
-        if ((rule.Family == AddressFamily.V6) != peer.IsV6)
+        if ((statement.Family == AddressFamily.V6) != peer.IsV6)
             return false;
+        if (statement is NftRunSet set)
+        {
+            return set.Elements.Any(e => e.Peer.Contains(peer)
+                && (set.Kind == RunSetKind.Peer || e.Protocol == flow.Protocol)
+                && (set.Kind != RunSetKind.PeerProtocolPort || (flow.DestinationPort >= e.PortLow && flow.DestinationPort <= e.PortHigh)));
+        }
+        var rule = (NftRule)statement;
         var peerMatches = rule.Peer switch
         {
             null => true,

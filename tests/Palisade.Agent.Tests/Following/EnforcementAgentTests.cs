@@ -112,6 +112,19 @@ public sealed class EnforcementAgentTests
     }
 
     [Fact]
+    public async Task RuleChange_ReplacesTheChangedChainsOnly_AndANewNicMeansAWholeApply()
+    {
+        var kernel = new FakeKernel();
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options, _ => { });
+        await agent.ConvergeAsync(new HostPolicy(42, Scenario.Bindings.Take(3).ToList(), Scenario.State()), CancellationToken.None);
+        await agent.ConvergeAsync(new HostPolicy(43, Scenario.Bindings.Take(3).ToList(), Scenario.WithRedisSsh()), CancellationToken.None);
+        Assert.StartsWith("# palisade: revision 42 -> 43, 1 chains", kernel.Transactions[1], StringComparison.Ordinal);
+        await agent.ConvergeAsync(new HostPolicy(44, Scenario.Bindings, Scenario.WithRedisSsh()), CancellationToken.None);
+        Assert.StartsWith("# palisade: revision 44, 4 NICs", kernel.Transactions[2], StringComparison.Ordinal);
+        Assert.Equal((2, 1), (agent.FullApplies, agent.ChainUpdates));
+    }
+
+    [Fact]
     public async Task ControlPlaneUnreachable_KeepsTheLastRuleset_AndRepairsDriftMeanwhile()
     {
         var kernel = new FakeKernel();

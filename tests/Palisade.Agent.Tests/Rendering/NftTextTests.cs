@@ -33,6 +33,16 @@ public sealed class NftTextTests
         Golden.Assert("leave-elsewhere.nft", NftText.SetUpdate(before, after));
     }
 
+    /// <summary>A rule change replaces only the chains of the NICs it concerns, in one transaction.</summary>
+    [Fact]
+    public void RuleChange_ReplacesOnlyTheChainsItConcerns()
+    {
+        var before = PolicyRenderer.Render(Scenario.State(), Scenario.Bindings, 42);
+        var after = PolicyRenderer.Render(Scenario.WithRedisSsh(), Scenario.Bindings, 43);
+        Golden.Assert("rule-change.nft", NftText.Incremental(before, after)!);
+        Assert.Null(NftText.Incremental(before, PolicyRenderer.Render(Scenario.State(), Scenario.Bindings.Take(3).ToList(), 43)));
+    }
+
     [Fact]
     public void Leave_OfAnInstanceHere_ChangesItsChains()
     {
@@ -42,7 +52,7 @@ public sealed class NftTextTests
     }
 
     [Fact]
-    public void SameVerdictRuns_AreMergedBySharedShape_AndDifferentVerdictsStayInOrder()
+    public void SameVerdictRuns_BecomeOneSetLookup_AndDifferentVerdictsStayInOrder()
     {
         var state = StateFileReader.Read("""
             {"SecurityGroups": [
@@ -59,10 +69,27 @@ public sealed class NftTextTests
         var ingress = ruleset.Nics[0].Ingress.Rules.Select(NftText.Rule).ToList();
         Assert.Equal(
         [
-            "ip saddr { 10.0.0.0/8, 192.168.0.0/16 } meta l4proto tcp th dport 22 accept comment \"sgr-1 sgr-2 sgr-3\"",
+            "ip saddr . meta l4proto . th dport @in_i-a_0 accept comment \"sgr-1 sgr-2 sgr-3\"",
             "meta nfproto ipv4 meta l4proto tcp th dport 22 drop comment \"sgr-4\"",
             "meta nfproto ipv6 meta l4proto tcp th dport 1-65535 accept comment \"sgr-5\"",
         ], ingress);
+        var run = Assert.IsType<NftRunSet>(ruleset.Nics[0].Ingress.Rules[0]);
+        Assert.Equal(["10.0.0.0/8 tcp 22-22", "192.168.0.0/16 tcp 22-22"], run.Elements.Select(e => $"{e.Peer} {e.Protocol.ToWire().ToLowerInvariant()} {e.PortLow}-{e.PortHigh}"));
+    }
+
+    [Fact]
+    public void Disjoint_CutsThePortLineWhereRangesMeet_SoNoTwoElementsOverlap()
+    {
+        var elements = PolicyRenderer.Disjoint(RunSetKind.PeerProtocolPort,
+        [
+            (Cidr.Parse("10.0.0.0/8"), IpProtocol.Tcp, 0, 65535),
+            (Cidr.Parse("10.1.0.0/16"), IpProtocol.Tcp, 80, 90),
+            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Tcp, 85, 100),
+            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Udp, 53, 53),
+        ]);
+        Assert.Equal(
+            ["10.0.0.0/8 TCP 0-84", "10.0.0.0/8 TCP 85-100", "192.168.0.0/16 TCP 85-100", "10.0.0.0/8 TCP 101-65535", "192.168.0.0/16 UDP 53-53"],
+            elements.Select(e => $"{e.Peer} {e.Protocol.ToWire()} {e.PortLow}-{e.PortHigh}"));
     }
 
     [Fact]

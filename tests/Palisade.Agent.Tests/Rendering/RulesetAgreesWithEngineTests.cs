@@ -22,6 +22,7 @@ public sealed class RulesetAgreesWithEngineTests
         {
             var bindings = state.Instances.Select((i, n) => new HostBinding(i.Id, $"vh{n}")).ToList();
             var ruleset = PolicyRenderer.Render(state, bindings, 1);
+            AssertKernelWouldTakeIt(ruleset);
             var simulator = new RulesetSimulator(ruleset);
             var engine = new FlowEvaluator(state);
             var touching = ruleset.Nics.SelectMany(n => n.Addresses).SelectMany(a => flows.SelectMany(f => new[] { f with { Source = a }, f with { Destination = a } }));
@@ -42,5 +43,25 @@ public sealed class RulesetAgreesWithEngineTests
                 }
             }
         }, iter: 3_000, threads: 1, print: t => SmallUniverse.Describe(t.Item1));
+    }
+
+    /// <summary>The kernel refuses a concatenated interval set with overlapping elements ("File exists").</summary>
+    private static void AssertKernelWouldTakeIt(HostRuleset ruleset)
+    {
+        foreach (var run in ruleset.Nics.SelectMany(n => n.Ingress.Rules.Concat(n.Egress.Rules)).OfType<NftRunSet>())
+        {
+            for (var i = 0; i < run.Elements.Length; i++)
+            {
+                for (var j = i + 1; j < run.Elements.Length; j++)
+                {
+                    var (a, b) = (run.Elements[i], run.Elements[j]);
+                    var overlap = (a.Peer.Covers(b.Peer) || b.Peer.Covers(a.Peer))
+                        && (run.Kind == RunSetKind.Peer || a.Protocol == b.Protocol)
+                        && (run.Kind != RunSetKind.PeerProtocolPort || (a.PortLow <= b.PortHigh && b.PortLow <= a.PortHigh));
+                    if (overlap)
+                        throw new Xunit.Sdk.XunitException($"{run.SetName}: {a} overlaps {b}");
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 using Palisade.Agent.Rendering;
 using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 
 namespace Palisade.Agent.Tests.Rendering;
@@ -27,6 +29,23 @@ internal static class Scenario
            {"InstanceId": "i-redis1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["198.18.1.21"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-redis"]}},
            {"InstanceId": "i-ops1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["198.18.1.31"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-ops"]}}]}
         """.Replace("WEB1_GROUP", web1InWeb ? "sg-web" : "sg-ops", StringComparison.Ordinal));
+
+    /// <summary>The scenario after two accept rules are added to sg-redis (SSH from two blocks, in one run with the group rule).</summary>
+    public static NetworkState WithRedisSsh()
+    {
+        var state = State();
+        var redis = state.FindGroup(SecurityGroupId.Parse("sg-redis"))!;
+        var template = redis.Rules[0];
+        var added = redis with
+        {
+            Rules = redis.Rules.AddRange(new[]
+            {
+                template with { Id = SecurityGroupRuleId.Parse("sgr-ssha"), Ports = PortRange.Single(22), Peer = new RulePeer.CidrBlock(Cidr.Parse("198.18.1.0/24")) },
+                template with { Id = SecurityGroupRuleId.Parse("sgr-sshb"), Ports = PortRange.Single(22), Peer = new RulePeer.CidrBlock(Cidr.Parse("10.0.0.0/8")) },
+            }),
+        };
+        return new NetworkState(state.RegionId, state.Groups.Select(g => g.Id == added.Id ? added : g), state.Instances);
+    }
 
     public static IReadOnlyList<HostBinding> Bindings { get; } =
     [

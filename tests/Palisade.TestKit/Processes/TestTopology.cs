@@ -70,7 +70,7 @@ public sealed class TestTopology : IDisposable
     /// <summary>A process inside a namespace of ours; ended by its PID when the topology is disposed.</summary>
     public Process Start(string ns, string file, params string[] args)
     {
-        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("ip") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "netns", "exec", ns, file }.Concat(args))
             info.ArgumentList.Add(a);
         var process = Process.Start(info)!;

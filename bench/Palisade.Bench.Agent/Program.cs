@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Palisade.Agent.Rendering;
+using Palisade.Client;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+using Palisade.TestKit.Processes;
+
+// Enforcement on a real kernel, in namespaces this program makes and removes (addresses in
+// 198.18.0.0/15, every probe inside a namespace):
+//   sudo dotnet run -c Release --project bench/Palisade.Bench.Agent -- [--runs 40] [--only apply|packet|converge]
+//   apply     full ruleset apply (nft -f, one transaction) for 1,000 and 10,000 ECS rules, ours and a naive linear list
+//   packet    per-connection cost through our ruleset against the naive linear list of the same policy
+//   converge  API call answered -> kernel enforcing, measured by a probe: one rule change, and a
+//             membership change touching 1, 10 and 100 NICs of the host
+var runs = Arg("--runs", 40);
+var only = ArgText("--only");
+if (TestTopology.Missing() is { } missing)
+{
+    Console.Error.WriteLine($"bench needs root, iproute2, nftables, conntrack and python3: {missing}");
+    return 2;
+}
+var report = new StringBuilder();
+void Say(string line)
+{
+    Console.WriteLine(line);
+    report.AppendLine(line);
+}
+Say($"# Palisade agent benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, nft {TestTopology.Run("nft", "--version").Trim()}");
+if (only is null or "apply")
+    Apply();
+if (only is null or "packet")
+    Packet();
+if (only is null or "converge")
+    await Converge();
+return 0;
+
+void Apply()
+{
+    Say("\n## Full apply (one nft -f transaction, replacing a populated table; mean of 5 after 1 warm-up)");
+    Say("| ECS rules | NICs | kernel rules (ours) | ours: render (warm) + apply | naive linear: kernel rules | naive: apply |");
+    Say("|---|---|---|---|---|---|");
+    foreach (var total in new[] { 1_000, 10_000 })
+    {
+        var (state, bindings) = Generated(nics: 10, rulesPerNic: total / 10, seed: total);
+        using var topology = new TestTopology();
+        HostRuleset ruleset = null!;
+        var ours = "";
+        var renderMs = double.MaxValue;
+        for (var i = 0; i < 4; i++)
+        {
+            var render = Stopwatch.StartNew();
+            ruleset = PolicyRenderer.Render(state, bindings, 1);
+            ours = NftText.FullApply(ruleset);
+            renderMs = Math.Min(renderMs, render.Elapsed.TotalMilliseconds);
+        }
+        var naive = NaiveLinear(state, bindings);
+        var oursMs = TimeApply(topology, ours);
+        var naiveMs = TimeApply(topology, naive);
+        var oursRules = ruleset.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length + 2);
+        var naiveRules = naive.Split('\n').Count(l => l.StartsWith("\t\t", StringComparison.Ordinal) && !l.Contains("type filter", StringComparison.Ordinal));
+        Say($"| {total:N0} | 10 | {oursRules:N0} | {renderMs:F0} ms + {oursMs:F1} ms | {naiveRules:N0} | {naiveMs:F1} ms |");
+    }
+}
+
+double TimeApply(TestTopology topology, string text)
+{
+    var file = Path.GetTempFileName();
+    try
+    {
+        File.WriteAllText(file, text);
+        var times = new List<double>();
+        for (var i = 0; i < 6; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            topology.InHost("nft", "-f", file);
+            if (i > 0)
+                times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return times.Average();
+    }
+    finally
+    {
+        File.Delete(file);
+    }
+}
+
+void Packet()
+{
+    Say("\n## Per-connection cost (2,000 sequential TCP connects client -> server through the host's bridge; server NIC with 1,000 ECS accept rules, the client's allowed by the last one)");
+    using var topology = new TestTopology();
+    var client = topology.AddInstance("c", "198.18.2.2");
+    var server = topology.AddInstance("s", "198.18.2.3");
+    var acceptor = topology.Start(server, "python3", Path.Combine(AppContext.BaseDirectory, "Processes", "accept_loop.py"), "198.18.2.3", "9000");
+    if (acceptor.StandardOutput.ReadLine() != "listening")
+        throw new InvalidOperationException(acceptor.StandardError.ReadToEnd());
+    var (state, bindings) = PacketPolicy();
+    var ours = NftText.FullApply(PolicyRenderer.Render(state, bindings, 1));
+    var naive = NaiveLinear(state, bindings);
+    double Measure()
+    {
+        var values = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            var p = topology.Start(client, "python3", Path.Combine(AppContext.BaseDirectory, "Processes", "connect_loop.py"), "198.18.2.3", "9000", "2000");
+            var line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException(p.StandardError.ReadToEnd());
+            values.Add(double.Parse(line, CultureInfo.InvariantCulture));
+        }
+        return values.Min();
+    }
+    var none = Measure();
+    topology.InHost("nft", "-f", WriteTemp(ours));
+    var oursUs = Measure();
+    topology.InHost("nft", "-f", WriteTemp(naive));
+    var naiveUs = Measure();
+    Say("| ruleset | µs per connection (best of 3) | over no ruleset |");
+    Say("|---|---|---|");
+    Say($"| none (bridge only) | {none:F1} | – |");
+    Say($"| Palisade (runs merged into sets) | {oursUs:F1} | +{oursUs - none:F1} |");
+    Say($"| naive linear (one rule per ECS rule) | {naiveUs:F1} | +{naiveUs - none:F1} |");
+}
+
+string WriteTemp(string text)
+{
+    var file = Path.Combine(Path.GetTempPath(), "palisade-bench-" + Guid.NewGuid().ToString("N") + ".nft");
+    File.WriteAllText(file, text);
+    return file;
+}
+
+async Task Converge()
+{
+    Say($"\n## Convergence (API answer -> a new TCP connection behaves accordingly, probed every <= 10 ms from a namespace; {runs} runs each)");
+    var data = Path.Combine(Path.GetTempPath(), "palisade-bench-agent-" + Guid.NewGuid().ToString("N"));
+    Directory.CreateDirectory(data);
+    using var topology = new TestTopology();
+    using var server = await ServerProcess.StartAsync(data, null);
+    AgentProcess? agent = null;
+    try
+    {
+        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
+        var api = server.Client(http);
+        const string region = "cn-hangzhou";
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "198.18.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, EcsClient.VpcVersion)).GetProperty("VSwitchId").GetString()!;
+        async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = region, VpcId = vpc, SecurityGroupName = name })).GetProperty("SecurityGroupId").GetString()!;
+        var sizes = new[] { 1, 10, 100 };
+        var serverGroup = await Group("server");
+        var targets = new Dictionary<int, string>();
+        var sources = new Dictionary<int, string>();
+        foreach (var k in sizes)
+        {
+            targets[k] = await Group($"target{k}");
+            sources[k] = await Group($"source{k}");
+            // The k NICs of target{k} let members of source{k} in on port 7000+k.
+            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = targets[k], IpProtocol = "TCP", PortRange = $"{7000 + k}/{7000 + k}", SourceGroupId = sources[k] });
+        }
+        async Task<string> Run(string name, string? ip, params string[] groups)
+        {
+            var p = new List<KeyValuePair<string, string>> { new("RegionId", region), new("ImageId", "ubuntu"), new("InstanceType", "ecs.g7.large"), new("VSwitchId", vsw), new("InstanceName", name) };
+            if (ip is not null)
+                p.Add(new("PrivateIpAddress", ip));
+            for (var i = 0; i < groups.Length; i++)
+                p.Add(new($"SecurityGroupIds.{i + 1}", groups[i]));
+            return (await api.CallAsync("RunInstances", p)).GetProperty("InstanceIdSets").GetProperty("InstanceIdSet")[0].GetString()!;
+        }
+        // S (bound here) is in every target group; 99 more NICs bound here (interfaces that need not
+        // exist) fill target10 and target100. C is an instance of another host: not bound here.
+        var s = await Run("s", "198.18.1.3", serverGroup, targets[1], targets[10], targets[100]);
+        // C has a group of its own: sharing one with S would let it in by inner access whatever the rules.
+        var c = await Run("c", "198.18.1.2", await Group("client"));
+        var fakes = new List<string>();
+        for (var i = 0; i < 99; i++)
+            fakes.Add(await Run($"n{i}", null, i < 9 ? [targets[10], targets[100]] : [targets[100]]));
+        var credentials = Path.Combine(data, "agent-credentials");
+        File.WriteAllText(credentials, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+        var clientNs = topology.AddInstance("c", "198.18.1.2");
+        var serverNs = topology.AddInstance("s", "198.18.1.3");
+        topology.Listen(serverNs, "198.18.1.3", [7000, 7001, 7010, 7100], []);
+        await api.CallAsync("BindHostInterface", new { RegionId = region, InstanceId = s, HostName = "bench", InterfaceName = TestTopology.HostInterfaceOf("s") });
+        for (var i = 0; i < fakes.Count; i++)
+            await api.CallAsync("BindHostInterface", new { RegionId = region, InstanceId = fakes[i], HostName = "bench", InterfaceName = $"vf{i}" });
+        agent = AgentProcess.Start(server.Url, credentials, "bench", topology.HostNamespace);
+        await agent.WaitForLogAsync("applied 100 NICs", TimeSpan.FromSeconds(60));
+
+        var watcher = topology.Start(clientNs, "python3", "-u", Path.Combine(AppContext.BaseDirectory, "Processes", "watch.py"));
+        async Task<double> Until(Func<Task> change, bool open, int port)
+        {
+            await change();
+            await watcher.StandardInput.WriteLineAsync($"{(open ? "open" : "closed")} 198.18.1.3 {port}");
+            await watcher.StandardInput.FlushAsync();
+            var line = await watcher.StandardOutput.ReadLineAsync();
+            if (line is null || !line.StartsWith("done ", StringComparison.Ordinal))
+                throw new InvalidOperationException("watcher: " + line + watcher.StandardError.ReadToEnd());
+            return double.Parse(line[5..], CultureInfo.InvariantCulture);
+        }
+
+        Say("| change | NICs whose policy it touches | kernel transaction | p50 | p99 | max |");
+        Say("|---|---|---|---|---|---|");
+        var opened = new List<double>();
+        var closed = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            opened.Add(await Until(() => api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), true, 7000));
+            closed.Add(await Until(() => api.CallAsync("RevokeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), false, 7000));
+        }
+        Say($"| authorize one rule (opens) | 2 (the server group's members here) | whole tables, 100 NICs | {P(opened, 50):F0} ms | {P(opened, 99):F0} ms | {opened.Max():F0} ms |");
+        Say($"| revoke it (closes) | 2 | whole tables, 100 NICs | {P(closed, 50):F0} ms | {P(closed, 99):F0} ms | {closed.Max():F0} ms |");
+        foreach (var k in sizes)
+        {
+            var joins = new List<double>();
+            var leaves = new List<double>();
+            var setUpdatesBefore = agent.Log.Count(l => l.Contains("member sets", StringComparison.Ordinal));
+            var port = k switch { 1 => 7001, 10 => 7010, _ => 7100 };
+            for (var i = 0; i < runs; i++)
+            {
+                joins.Add(await Until(() => api.CallAsync("JoinSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), true, port));
+                leaves.Add(await Until(() => api.CallAsync("LeaveSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), false, port));
+            }
+            var setUpdates = agent.Log.Count(l => l.Contains("member sets", StringComparison.Ordinal)) - setUpdatesBefore;
+            Say($"| join of an instance elsewhere (opens) | {k} | set elements only ({setUpdates} of {2 * runs} changes) | {P(joins, 50):F0} ms | {P(joins, 99):F0} ms | {joins.Max():F0} ms |");
+            Say($"| leave (closes) | {k} | set elements only | {P(leaves, 50):F0} ms | {P(leaves, 99):F0} ms | {leaves.Max():F0} ms |");
+        }
+        var applies = agent.Log.Where(l => l.Contains(" in ", StringComparison.Ordinal) && (l.Contains("applied", StringComparison.Ordinal) || l.Contains("member sets", StringComparison.Ordinal)))
+            .Select(l => (Full: l.Contains("applied", StringComparison.Ordinal), Ms: double.Parse(l[(l.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..].Replace(" ms", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)))
+            .ToList();
+        Say($"\nagent's own time per change (fetch excluded; render + nft): whole tables p50 {P(applies.Where(a => a.Full).Select(a => a.Ms).ToList(), 50):F1} ms, set elements p50 {P(applies.Where(a => !a.Full).Select(a => a.Ms).ToList(), 50):F1} ms");
+        await watcher.StandardInput.WriteLineAsync("quit");
+    }
+    finally
+    {
+        agent?.Dispose();
+        server.Dispose();
+        Directory.Delete(data, recursive: true);
+    }
+}
+
+static double P(List<double> values, int percentile)
+{
+    if (values.Count == 0)
+        return double.NaN;
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+// 10 NICs in one VPC, each in its own group of rulesPerNic ingress rules: accept runs and drop runs
+// of 20 rules, each rule a distinct /24 peer on one of 40 common ports, priorities rising.
+static (NetworkState, List<HostBinding>) Generated(int nics, int rulesPerNic, int seed)
+{
+    var random = new Random(seed);
+    int[] ports = [.. Enumerable.Range(0, 40).Select(i => 1000 + (i * 37))];
+    var groups = new List<SecurityGroup>();
+    var instances = new List<Instance>();
+    var bindings = new List<HostBinding>();
+    var vpc = VpcId.Parse("vpc-bench");
+    for (var n = 0; n < nics; n++)
+    {
+        var rules = Enumerable.Range(0, rulesPerNic).Select(r => new SecurityGroupRule(
+            SecurityGroupRuleId.Parse($"sgr-n{n}r{r}"), Direction.Ingress, IpProtocol.Tcp, PortRange.Single(ports[random.Next(ports.Length)]),
+            r / 20 % 2 == 0 ? Verdict.Accept : Verdict.Drop, Priority.Create(1 + (r * 100 / rulesPerNic)), NicType.Intranet,
+            new RulePeer.CidrBlock(Cidr.Create(IpAddress.V4((uint)((10u << 24) | ((uint)random.Next(1 << 16) << 8))), 24)))).ToList();
+        var groupId = SecurityGroupId.Parse($"sg-n{n}");
+        groups.Add(new SecurityGroup(groupId, $"g{n}", "", SecurityGroupType.Normal, vpc, InnerAccessPolicy.Accept, [.. rules], []));
+        var id = InstanceId.Parse($"i-n{n}");
+        instances.Add(new Instance(id, $"n{n}", NetworkType.Vpc, vpc, null, [IpAddress.V4((198u << 24) | (18u << 16) | (3u << 8) | (uint)(n + 1))], [], [groupId]));
+        bindings.Add(new HostBinding(id, $"vb{n}"));
+    }
+    return (new NetworkState("cn-hangzhou", groups, instances), bindings);
+}
+
+// The server NIC of the packet test: 1,000 accept rules from /32s that are not the client, the
+// client's own rule last, all on port 9000.
+static (NetworkState, List<HostBinding>) PacketPolicy()
+{
+    var vpc = VpcId.Parse("vpc-bench");
+    var rules = Enumerable.Range(0, 999).Select(r => new SecurityGroupRule(SecurityGroupRuleId.Parse($"sgr-p{r}"), Direction.Ingress, IpProtocol.Tcp, PortRange.Single(9000),
+            Verdict.Accept, Priority.Create(1 + (r / 10)), NicType.Intranet, new RulePeer.CidrBlock(Cidr.Host(IpAddress.V4((10u << 24) | (uint)r + 1)))))
+        .Append(new SecurityGroupRule(SecurityGroupRuleId.Parse("sgr-client"), Direction.Ingress, IpProtocol.Tcp, PortRange.Single(9000), Verdict.Accept, Priority.Create(100),
+            NicType.Intranet, new RulePeer.CidrBlock(Cidr.Host(IpAddress.Parse("198.18.2.2")))))
+        .ToList();
+    var group = new SecurityGroup(SecurityGroupId.Parse("sg-packet"), "packet", "", SecurityGroupType.Normal, vpc, InnerAccessPolicy.Drop, [.. rules], []);
+    var server = new Instance(InstanceId.Parse("i-s"), "s", NetworkType.Vpc, vpc, null, [IpAddress.Parse("198.18.2.3")], [], [group.Id]);
+    return (new NetworkState("cn-hangzhou", [group], [server]), [new HostBinding(server.Id, TestTopology.HostInterfaceOf("s"))]);
+}
+
+// The baseline: the same policy as one kernel rule per ECS rule and peer block, in the engine's
+// order, in one chain per NIC, no sets, no merging.
+static string NaiveLinear(NetworkState state, List<HostBinding> bindings)
+{
+    var w = new StringBuilder("table inet palisade\ndelete table inet palisade\ntable inet palisade {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t\tct state established,related accept\n");
+    var chains = new StringBuilder();
+    foreach (var b in bindings)
+    {
+        var instance = state.FindInstance(b.InstanceId)!;
+        var policy = NicPolicy.Compile(state, instance);
+        var resolver = new RuleResolver(state, instance);
+        foreach (var a in instance.PrivateAddresses)
+        {
+            w.Append(CultureInfo.InvariantCulture, $"\t\tip daddr {a} jump in_{instance.Id}\n");
+            w.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {a} accept\n");
+        }
+        chains.Append(CultureInfo.InvariantCulture, $"\tchain in_{instance.Id} {{\n");
+        foreach (var rule in policy.RulesInOrder(Direction.Ingress))
+        {
+            foreach (var block in resolver.PeerBlocks(rule))
+            {
+                chains.Append(CultureInfo.InvariantCulture,
+                    $"\t\tip saddr {block} tcp dport {rule.Rule.Ports.Low}-{rule.Rule.Ports.High} {(rule.Rule.Policy == Verdict.Accept ? "accept" : "drop")}\n");
+            }
+        }
+        chains.Append("\t\tdrop\n\t}\n");
+    }
+    w.Append("\t}\n").Append(chains).Append("}\n");
+    return w.ToString();
+}
+
+static int Arg(string name, int fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static string? ArgText(string name)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
