@@ -64,7 +64,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             }
             catch (ControlPlaneUnavailableException e)
             {
-                log($"control plane unavailable ({e.Message}); keeping revision {AppliedRevision}");
+                log($"control plane unavailable ({e.Message}); keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}");
                 await SafeRepairAsync(cancel);
                 await Delay(cancel);
             }
