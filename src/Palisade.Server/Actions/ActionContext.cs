@@ -51,6 +51,9 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
     /// <summary>The latest committed revision, without a transaction (for polling).</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
+    /// <summary>Completes at this node's next commit (the change feed's wake-up).</summary>
+    public CommitSignal Commits => store.Commits;
+
     /// <summary>
     /// Runs a change as one transaction. With <c>DryRun=true</c> the change is made, checked and
     /// rolled back, and the answer is <c>DryRunOperation</c>: the dry run sees every error the real

@@ -124,6 +124,8 @@ public sealed class PostgresStore : IStore
     // lock and the pool is left for reads. Correctness does not depend on it: the lock does.
     private readonly WriteQueue _writes = new();
 
+    public CommitSignal Commits { get; } = new();
+
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
 
@@ -135,9 +137,12 @@ public sealed class PostgresStore : IStore
         c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres);
         var result = work(session);
-        if (session.Changed)
+        var changed = session.Changed;
+        if (changed)
             session.AddRevision(accountId, action, _clock.GetUtcNow());
         t.Commit();
+        if (changed)
+            Commits.Pulse();
         return result;
     }
 

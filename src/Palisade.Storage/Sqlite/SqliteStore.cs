@@ -107,6 +107,8 @@ public sealed class SqliteStore : IStore
     // tail latency unfair. The database lock still guards correctness (other processes, the CLI).
     private readonly WriteQueue _writes;
 
+    public CommitSignal Commits { get; } = new();
+
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
 
@@ -116,9 +118,12 @@ public sealed class SqliteStore : IStore
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
-        if (session.Changed)
+        var changed = session.Changed;
+        if (changed)
             session.AddRevision(accountId, action, _clock.GetUtcNow());
         transaction.Commit();
+        if (changed)
+            Commits.Pulse();
         return result;
     }
 

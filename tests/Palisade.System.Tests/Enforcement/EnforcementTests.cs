@@ -87,9 +87,15 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             var matrix = await CompareMatrixAsync(topology, api, ids);
             output.WriteLine(matrix);
 
-            // Leave: web1's access to redis goes; join: it comes back.
+            // Leave: web1's access to redis goes; join: it comes back. A connection made before the
+            // leave lives on, as on ECS (established connections are not cut by default).
+            var held = topology.Hold(topology.NamespaceOf("web1"), Addresses["redis1"], 6379);
+            var heldLine = held.StandardOutput.ReadLineAsync();
             var leave = await TimeUntilAsync(() => api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] }),
                 () => !topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["redis1"]}:6379", 0.3));
+            // The held connection answers every 100 ms and gives up after 1 s of silence: 1.5 s tells.
+            await Task.WhenAny(heldLine, Task.Delay(TimeSpan.FromSeconds(1.5)));
+            Assert.False(heldLine.IsCompleted, "the established connection was cut by a leave without --cut-established");
             var join = await TimeUntilAsync(() => api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] }),
                 () => topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["redis1"]}:6379", 0.3));
             output.WriteLine($"leave enforced (probe closed) {leave.TotalMilliseconds:F0} ms after the API answered; join {join.TotalMilliseconds:F0} ms");
@@ -101,6 +107,19 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             topology.InHost("nft", "flush", "chain", "inet", "palisade", redisChain);
             await UntilAsync(() => !topology.ProbeOne(topology.NamespaceOf("ops1"), $"tcp:{Addresses["redis1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "drift repaired");
             await agent.WaitForLogAsync("drift", TimeSpan.FromSeconds(5));
+
+            // --cut-established: the same leave now ends the connection that the policy no longer allows.
+            agent.Dispose();
+            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace, "--cut-established");
+            await agent.WaitForLogAsync("applied 4 NICs", TimeSpan.FromSeconds(60));
+            var cut = topology.Hold(topology.NamespaceOf("web1"), Addresses["redis1"], 6379);
+            var cutLine = cut.StandardOutput.ReadLineAsync();
+            await api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] });
+            Assert.True(await Task.WhenAny(cutLine, Task.Delay(TimeSpan.FromSeconds(20))) == cutLine, "the connection was not cut:\n" + string.Join("\n", agent.Log));
+            Assert.Equal("cut", await cutLine);
+            await agent.WaitForLogAsync("which the policy no longer allows", TimeSpan.FromSeconds(5));
+            await api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = ids["web1"], SecurityGroupId = ids["sg-web"] });
+            await UntilAsync(() => topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["redis1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "join after the cut");
 
             // The server goes away: the last ruleset stays; an agent restarted meanwhile keeps it too.
             server.Dispose();

@@ -87,6 +87,16 @@ public sealed class TestTopology : IDisposable
             throw new InvalidOperationException($"listener in {ns} did not start: {process.StandardError.ReadToEnd()}");
     }
 
+    /// <summary>A TCP connection held open from <paramref name="ns"/>; its process prints "cut" when the connection stops working.</summary>
+    public Process Hold(string ns, string address, int port)
+    {
+        var process = Start(ns, "python3", Script("hold.py"), address, port.ToString(global::System.Globalization.CultureInfo.InvariantCulture));
+        var first = process.StandardOutput.ReadLineAsync();
+        if (!first.Wait(TimeSpan.FromSeconds(10)) || first.Result != "connected")
+            throw new InvalidOperationException($"could not hold a connection from {ns} to {address}:{port}: {first.Result} {process.StandardError.ReadToEnd()}");
+        return process;
+    }
+
     /// <summary>Runs probes (<c>tcp:ADDR:PORT</c>, <c>udp:ADDR:PORT</c>, <c>icmp:ADDR:0</c>) from inside <paramref name="ns"/>; true = open.</summary>
     public IReadOnlyDictionary<string, bool> Probe(string ns, IEnumerable<string> probes, double timeoutSeconds = 1.0)
     {

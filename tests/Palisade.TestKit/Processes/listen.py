@@ -7,6 +7,18 @@ address = sys.argv[1]
 tcp_ports = [int(p) for p in sys.argv[2].split(",") if p]
 udp_ports = [int(p) for p in sys.argv[3].split(",") if p]
 
+def serve_connection(c):
+    try:
+        c.sendall(b"palisade\n")
+        c.settimeout(60)
+        # Keep the connection while the client holds it (tests of established connections).
+        while c.recv(1024):
+            c.sendall(b"ok\n")
+    except OSError:
+        pass
+    finally:
+        c.close()
+
 def serve_tcp(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -14,16 +26,7 @@ def serve_tcp(port):
     s.listen(128)
     while True:
         c, _ = s.accept()
-        try:
-            c.sendall(b"palisade\n")
-            c.settimeout(30)
-            # Keep the connection while the client holds it (tests of established connections).
-            while c.recv(1024):
-                c.sendall(b"ok\n")
-        except OSError:
-            pass
-        finally:
-            c.close()
+        threading.Thread(target=serve_connection, args=(c,), daemon=True).start()
 
 def serve_udp(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

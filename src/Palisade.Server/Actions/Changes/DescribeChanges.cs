@@ -8,7 +8,8 @@ namespace Palisade.Server.Actions.Changes;
 /// Palisade extension: the change feed. Every committed change has a global, gap-free, increasing
 /// revision; this answers the caller's account's changes after <c>AfterRevision</c>, and with
 /// <c>WaitSeconds</c> waits (long poll) until there is one. It works whichever node a change landed
-/// on, because it asks the shared store: it polls the latest revision every 20 ms while it waits.
+/// on, because it asks the shared store: it looks at the latest revision every 20 ms while it
+/// waits, and at once when this node commits.
 /// </summary>
 public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
 {
@@ -37,8 +38,12 @@ public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
                 return Answer(current, after, changes);
             seen = current;
             // Wait for the global revision to move; changes of other accounts wake us, then we look again.
+            // A commit of this node wakes us at once; another node's is found by the next look.
             while (c.Clock.GetUtcNow() < deadline && c.CurrentRevision() == seen)
-                await Task.Delay(PollInterval, cancel);
+            {
+                await Task.WhenAny(c.Commits.Next, Task.Delay(PollInterval, cancel));
+                cancel.ThrowIfCancellationRequested();
+            }
         }
     }
 
