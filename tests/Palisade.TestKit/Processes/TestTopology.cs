@@ -12,10 +12,12 @@ public sealed class TestTopology : IDisposable
 {
     private readonly List<string> _namespaces = [];
     private readonly List<Process> _processes = [];
-    private readonly string _prefix = "pz" + Guid.NewGuid().ToString("N")[..6];
+    // The creating process's ID is in every name, so that a later run can remove what a killed run left.
+    private readonly string _prefix = $"pz{Environment.ProcessId}x{Guid.NewGuid().ToString("N")[..4]}";
 
     public TestTopology()
     {
+        RemoveLeftovers();
         HostNamespace = _prefix + "-host";
         try
         {
@@ -142,6 +144,20 @@ public sealed class TestTopology : IDisposable
         foreach (var ns in Enumerable.Reverse(_namespaces))
             TryRun("ip", "netns", "del", ns);
         _namespaces.Clear();
+    }
+
+    /// <summary>Namespaces of earlier runs whose process is gone (a test killed by a timeout cannot clean up).</summary>
+    private static void RemoveLeftovers()
+    {
+        var (code, output, _) = TryRun("ip", "netns", "list");
+        if (code != 0)
+            return;
+        foreach (var name in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]))
+        {
+            var match = global::System.Text.RegularExpressions.Regex.Match(name, "^pz([0-9]+)x[0-9a-f]{4}-");
+            if (match.Success && !Directory.Exists($"/proc/{match.Groups[1].Value}"))
+                TryRun("ip", "netns", "del", name);
+        }
     }
 
     private void AddNamespace(string ns)
