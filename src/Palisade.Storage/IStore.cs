@@ -150,4 +150,7 @@ public interface IStoreSession
     /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
     void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
     IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName);
+
+    /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
+    (long Bound, long InSync) CountNicsInSync();
 }

@@ -7,8 +7,16 @@ public sealed class ActionCatalog
 {
     private readonly FrozenDictionary<(string Version, string Name), IEcsAction> _actions;
 
-    public ActionCatalog(IEnumerable<IEcsAction> actions) =>
+    private readonly FrozenSet<string> _names;
+
+    public ActionCatalog(IEnumerable<IEcsAction> actions)
+    {
         _actions = actions.ToFrozenDictionary(a => (a.Version, a.Name));
+        _names = _actions.Keys.Select(k => k.Name).ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether some version has an action of this name (metrics tag only names we know).</summary>
+    public bool KnowsName(string name) => _names.Contains(name);
 
     public static ActionCatalog FromAssembly() => new(typeof(ActionCatalog).Assembly.GetTypes()
         .Where(t => typeof(IEcsAction).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Palisade.Server.Accounts;
 using Palisade.Server.Actions;
 using Palisade.Server.Protocol;
@@ -58,9 +59,17 @@ public static class PalisadeServer
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (IStore store) =>
         {
-            var revision = store.Read(s => s.CurrentRevision());
-            return Results.Text($"ready, revision {revision}\n");
+            try
+            {
+                var revision = store.Read(s => s.CurrentRevision());
+                return Results.Text($"ready, revision {revision}\n");
+            }
+            catch (StoreUnavailableException)
+            {
+                return Results.Text("not ready: the store is unavailable\n", statusCode: 503);
+            }
         });
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 
@@ -85,6 +94,10 @@ public static class PalisadeServer
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
+            .AddPrometheusExporter());
         services.AddSingleton<Bootstrap>();
     }
 }

@@ -15,7 +15,7 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ILogger<RpcEndpoint> logger)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -107,9 +107,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     }
 
     /// <summary>One line per request: action, status, code, time; never a parameter (they may carry secrets of other systems).</summary>
-    private void Log(string? action, EcsError? failure, long started, string requestId, bool cached) =>
+    private void Log(string? action, EcsError? failure, long started, string requestId, bool cached)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
         logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds, cached ? "cached" : "computed", requestId);
+            elapsed.TotalMilliseconds, cached ? "cached" : "computed", requestId);
+        metrics.Request(action is not null && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
+    }
 
     private (IEcsAction Action, ActionContext Context) Prepare(RpcRequest request)
     {

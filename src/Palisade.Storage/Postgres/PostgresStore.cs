@@ -109,7 +109,7 @@ public sealed class PostgresStore : IStore
         return used;
     });
 
-    public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
+    public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("postgres", "read", () => Guard(() => ReadUnguarded(work)));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
@@ -127,7 +127,7 @@ public sealed class PostgresStore : IStore
     public CommitSignal Commits { get; } = new();
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
-        _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
+        StoreMetrics.Time("postgres", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {

@@ -432,6 +432,14 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
         }
     }
 
+    public (long Bound, long InSync) CountNicsInSync() =>
+        connection.QuerySingle<(long, long)>("""
+            SELECT COUNT(*),
+                   COALESCE(SUM(CASE WHEN r.applied_revision >= (SELECT COALESCE(MAX(v.revision), 0) FROM revisions v WHERE v.account_id = b.account_id) THEN 1 ELSE 0 END), 0)
+            FROM host_bindings b
+            LEFT JOIN agent_reports r ON r.account_id = b.account_id AND r.host_name = b.host_name AND r.instance_id = b.instance_id
+            """, transaction: transaction);
+
     public IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName) =>
         [.. Query<AgentReportRow>(hostName is null
                 ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"

@@ -91,7 +91,7 @@ public sealed class SqliteStore : IStore
             return s.TryUseNonce(accessKeyId, nonce, expiresAt);
         });
 
-    public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
+    public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("sqlite", "read", () => Guard(() => ReadUnguarded(work)));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
@@ -110,7 +110,7 @@ public sealed class SqliteStore : IStore
     public CommitSignal Commits { get; } = new();
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
-        _writes.Run(() => Guard(() => WriteLocked(action, accountId, work)));
+        StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Palisade.Storage;
+
+namespace Palisade.Server.Hosting;
+
+/// <summary>
+/// What <c>/metrics</c> shows (Prometheus text, through OpenTelemetry): requests per action and
+/// error code, their latency, the store's latency (<see cref="StoreMetrics"/>), and how many bound
+/// NICs their agents keep in sync. Tags carry action names and ECS codes only, never a parameter,
+/// key or secret.
+/// </summary>
+public sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "Palisade.Server";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+
+    public ServerMetrics(IStore store)
+    {
+        _requests = _meter.CreateCounter<long>("palisade.requests", "{request}", "ECS API requests, by action and result code (OK for success).");
+        _duration = _meter.CreateHistogram<double>("palisade.request.duration", "s", "Time from reading an ECS API request to its answer.");
+        _meter.CreateObservableGauge<long>("palisade.agent.nics", () =>
+        {
+            (long Bound, long InSync) counts;
+            try
+            {
+                counts = store.Read(s => s.CountNicsInSync());
+            }
+            catch (StoreUnavailableException)
+            {
+                return Array.Empty<Measurement<long>>();
+            }
+            return new[]
+            {
+                new Measurement<long>(counts.InSync, new KeyValuePair<string, object?>("state", "in_sync")),
+                new Measurement<long>(counts.Bound - counts.InSync, new KeyValuePair<string, object?>("state", "behind")),
+            };
+        }, "{nic}", "NICs bound to hosts, by whether their host's agent enforces the account's newest revision.");
+    }
+
+    public void Request(string? action, string code, TimeSpan elapsed)
+    {
+        // An unknown action name is the client's text: one bucket for all of them keeps the series bounded.
+        var name = action is null ? "-" : action;
+        var tags = new TagList { { "action", name }, { "code", code } };
+        _requests.Add(1, tags);
+        _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("action", name));
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
