@@ -14,4 +14,10 @@ public static class ExitCodes
 
     /// <summary>Bad input: a malformed command line or state file. Nothing was done.</summary>
     public const int BadInput = 2;
+
+    /// <summary>The server could not be reached, or failed (HTTP 5xx): nothing is known to have changed; try again.</summary>
+    public const int Unavailable = 4;
+
+    /// <summary>The user declined a confirmation: nothing was done.</summary>
+    public const int Declined = 5;
 }

@@ -28,6 +28,9 @@ public static class PalisadeCli
         ExportCommand.Build(),
         BackupCommands.Backup(),
         BackupCommands.Restore(),
+        ConfigureCommand.Build(),
+        SecurityGroupCommands.Build(),
+        InstanceCommands.Build(),
         HostCommands.Build(),
         AgentCommand.Build(),
     };

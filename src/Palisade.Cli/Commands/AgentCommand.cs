@@ -40,7 +40,7 @@ public static class AgentCommand
                 var (client, server) = connection.Connect(parse, wait + TimeSpan.FromSeconds(15));
                 var hostName = parse.GetValue(host)!;
                 var agent = new EnforcementAgent(
-                    new EcsControlPlane(client, parse.GetValue(connection.Region)!),
+                    new EcsControlPlane(client, connection.RegionOf(parse)),
                     new NftCommand(parse.GetValue(netns)),
                     new AgentOptions(hostName) { PollWait = wait, CutEstablished = parse.GetValue(cut) },
                     line =>

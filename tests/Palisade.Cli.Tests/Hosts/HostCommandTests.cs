@@ -30,11 +30,11 @@ public sealed class HostCommandTests
     }
 
     [Fact]
-    public void UnreachableServer_IsOneLine_ExitTwo()
+    public void UnreachableServer_IsOneLine_ExitFour()
     {
         var outcome = CliTester.Run("host", "unbind", "--server", "http://127.0.0.1:9/", "--credentials", Credentials(), "--instance", "i-a");
-        Assert.Equal(2, outcome.ExitCode);
-        Assert.StartsWith("error: Connection refused", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Unavailable, outcome.ExitCode);
+        Assert.StartsWith("error: the server did not answer: Connection refused", outcome.Error, StringComparison.Ordinal);
         Assert.Single(outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

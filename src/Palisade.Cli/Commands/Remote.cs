@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Client;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary>What a command talking to a server has at hand.</summary>
+public sealed class RemoteContext(EcsClient client, ParseResult parse, string region, bool json, CancellationToken cancel)
+{
+    public EcsClient Client => client;
+
+    public ParseResult Parse => parse;
+
+    public string Region => region;
+
+    /// <summary><c>--output json</c>: print the ECS answer, as the API gave it, instead of a table.</summary>
+    public bool Json => json;
+
+    public TextWriter Output => parse.InvocationConfiguration.Output;
+
+    public TextWriter Error => parse.InvocationConfiguration.Error;
+
+    public CancellationToken Cancel => cancel;
+
+    /// <summary>Calls an action of the region; parameters whose value is null are left out.</summary>
+    public Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string?>> parameters, string version = EcsClient.EcsVersion) =>
+        client.CallAsync(action,
+            new[] { new KeyValuePair<string, string>("RegionId", region) }.Concat(parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))),
+            version, cancel);
+
+    public void WriteJson(JsonElement answer) => Output.WriteLine(JsonSerializer.Serialize(answer, Indented));
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+}
+
+/// <summary>Commands that talk to a server: the connection options, <c>--output</c>, and one way to report errors.</summary>
+public static class Remote
+{
+    public static Command Attach(Command command, Func<RemoteContext, Task<int>> work, bool output = true)
+    {
+        var connection = new ServerConnection();
+        foreach (var o in connection.Options)
+            command.Options.Add(o);
+        var format = new Option<string>("--output", "-o") { Description = "table (for people) or json (the ECS answer, for scripts).", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        if (output)
+            command.Options.Add(format);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            try
+            {
+                var (client, _) = connection.Connect(parse);
+                return await work(new RemoteContext(client, parse, connection.RegionOf(parse), output && parse.GetValue(format) == "json", cancel));
+            }
+            catch (EcsApiException e)
+            {
+                error.WriteLine($"error: {e.Code}: {e.EcsMessage} (RequestId {e.RequestId})");
+                return e.Status >= 500 ? ExitCodes.Unavailable : ExitCodes.BadInput;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                error.WriteLine($"error: the server did not answer: {e.Message}");
+                return ExitCodes.Unavailable;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Aligned columns for people; the last column is not padded.</summary>
+    public static void Table(TextWriter output, string[] headers, IReadOnlyList<string[]> rows)
+    {
+        var widths = headers.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
+        output.WriteLine(string.Join("  ", headers.Select((h, c) => h.PadRight(widths[c]))).TrimEnd());
+        foreach (var r in rows)
+            output.WriteLine(string.Join("  ", r.Select((v, c) => v.PadRight(widths[c]))).TrimEnd());
+    }
+
+    public static string Str(this JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) ? v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString() ?? "",
+            JsonValueKind.Number => v.GetRawText(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => "",
+        } : "";
+
+    public static IEnumerable<JsonElement> Items(this JsonElement e, string list, string item) =>
+        e.TryGetProperty(list, out var l) && l.TryGetProperty(item, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
+
+    public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary>
+/// A rule written on the command line, <c>PROTOCOL PORTS PEER [accept|drop] [priority N] [desc TEXT]</c>
+/// (e.g. <c>"tcp 22 10.0.0.0/8"</c>, <c>"udp 53 sg-bp1abc drop priority 10"</c>, <c>"all -1 ::/0"</c>),
+/// turned into the fields of one <c>Permissions.N</c>. Only the shape is read here; the server
+/// judges the values, with its own errors, as it does for every client.
+/// </summary>
+public static class RuleSpec
+{
+    public static IReadOnlyList<KeyValuePair<string, string>> Fields(string spec, bool egress)
+    {
+        var words = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 3)
+            throw new FormatException($"rule '{spec}': write PROTOCOL PORTS PEER [accept|drop] [priority N] [desc TEXT], e.g. \"tcp 22 10.0.0.0/8\"");
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("IpProtocol", words[0].ToUpperInvariant() == "ICMPV6" ? "ICMPv6" : words[0].ToUpperInvariant()),
+            new("PortRange", Ports(words[1])),
+        };
+        var peer = words[2];
+        var side = egress ? "Dest" : "Source";
+        if (peer.StartsWith("sg-", StringComparison.Ordinal))
+            fields.Add(new($"{side}GroupId", peer));
+        else if (peer.StartsWith("pl-", StringComparison.Ordinal))
+            fields.Add(new($"{side}PrefixListId", peer));
+        else if (peer.Contains(':', StringComparison.Ordinal))
+            fields.Add(new($"Ipv6{side}CidrIp", peer));
+        else
+            fields.Add(new($"{side}CidrIp", peer));
+        for (var i = 3; i < words.Length; i++)
+        {
+            switch (words[i].ToLowerInvariant())
+            {
+                case "accept" or "drop":
+                    fields.Add(new("Policy", words[i].ToLowerInvariant()));
+                    break;
+                case "priority" when i + 1 < words.Length:
+                    fields.Add(new("Priority", words[++i]));
+                    break;
+                case "desc" when i + 1 < words.Length:
+                    fields.Add(new("Description", string.Join(' ', words[(i + 1)..])));
+                    i = words.Length;
+                    break;
+                default:
+                    throw new FormatException($"rule '{spec}': '{words[i]}' is not accept, drop, priority N or desc TEXT");
+            }
+        }
+        return fields;
+    }
+
+    /// <summary><c>22</c>, <c>22/22</c>, <c>8000-9000</c>, <c>-1</c> and <c>all</c> (every port) as ECS writes them.</summary>
+    private static string Ports(string text) => text.ToLowerInvariant() switch
+    {
+        "-1" or "all" or "-1/-1" => "-1/-1",
+        _ when text.Contains('/', StringComparison.Ordinal) => text,
+        _ when text.Contains('-', StringComparison.Ordinal) && !text.StartsWith('-') => text.Replace('-', '/'),
+        _ => $"{text}/{text}",
+    };
+
+    public static string Index(int n) => n.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Palisade.Client;
+using Palisade.Server.Accounts;
+using Palisade.Server.Hosting;
+using Palisade.TestKit;
+
+namespace Palisade.Cli.Tests.Resources;
+
+/// <summary>
+/// The resource commands against a real server on 127.0.0.1: a session of an operator, its
+/// transcript (commands, exit codes, tables, JSON, errors) compared with a golden file after the
+/// generated IDs are numbered in order of appearance.
+/// </summary>
+public sealed partial class ResourceCommandTests : IAsyncLifetime
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "palisade-cli-" + Guid.NewGuid().ToString("N"));
+    private WebApplication _server = null!;
+    private string _url = "";
+    private string _credentials = "";
+    private EcsClient _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_data);
+        File.WriteAllText(Path.Combine(_data, "master.key"), Convert.ToBase64String(new byte[32]));
+        _server = PalisadeServer.Build(new ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = _data });
+        await _server.StartAsync();
+        _url = _server.Urls.First();
+        var accounts = _server.Services.GetRequiredService<AccountService>();
+        var key = accounts.CreateAccessKey(accounts.CreateAccount("cli").AccountId);
+        _credentials = Path.Combine(_data, "cli-credentials");
+        File.WriteAllText(_credentials, $"access_key_id={key.AccessKeyId}\naccess_key_secret={key.AccessKeySecret}\n");
+        _api = new EcsClient(new HttpClient { BaseAddress = new Uri(_url) }, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.StopAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task AnOperatorsSession_IsGolden()
+    {
+        var vpc = (await _api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "192.168.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+        var vsw = (await _api.CallAsync("CreateVSwitch", new { RegionId = "cn-hangzhou", VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "192.168.1.0/24" }, EcsClient.VpcVersion))
+            .GetProperty("VSwitchId").GetString()!;
+        var transcript = new StringBuilder();
+        var ids = new Dictionary<string, string>();
+        string Run(params string[] args)
+        {
+            var full = args.Concat(["--server", _url, "--credentials", _credentials]).ToArray();
+            var outcome = CliTester.Run(full);
+            transcript.Append("$ palisade ").AppendJoin(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a)).Append('\n');
+            transcript.Append(outcome.Output).Append(outcome.Error).Append(System.Globalization.CultureInfo.InvariantCulture, $"[exit {outcome.ExitCode}]\n\n");
+            return outcome.Output.Trim();
+        }
+
+        var web = Run("sg", "create", "--name", "web", "--vpc", vpc, "--description", "web tier");
+        var db = Run("sg", "create", "--name", "db", "--vpc", vpc);
+        Run("sg", "authorize", web, "--rule", "tcp 443 0.0.0.0/0 desc https from anywhere", "--rule", "tcp 22 192.168.0.0/16 priority 10", "--rule", "tcp 22 0.0.0.0/0 drop priority 10");
+        Run("sg", "authorize", db, "--rule", $"tcp 3306 {web}", "--rule", "all -1 ::/0 drop priority 100");
+        Run("sg", "authorize", web, "--egress", "--rule", "udp 53 192.168.0.2/32");
+        Run("sg", "authorize", web, "--rule", "tcp 70000 0.0.0.0/0");
+        Run("sg", "authorize", web, "--rule", "tcp 22");
+        Run("sg", "show", web);
+        Run("sg", "list");
+        Run("sg", "policy", db, "--inner-access", "drop");
+        Run("sg", "show", db, "--output", "json");
+        var instance = Run("instance", "run", "--group", web, "--vswitch", vsw, "--name", "web-1", "--private-ip", "192.168.1.10");
+        Run("instance", "join", instance, "--group", db);
+        Run("instance", "list", "--group", db);
+        Run("instance", "leave", instance, "--group", db, "--yes");
+        Run("instance", "leave", instance, "--group", web, "--yes");
+        Run("sg", "delete", web);
+        var rule = (await _api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = "cn-hangzhou", SecurityGroupId = web, Direction = "egress" }))
+            .GetProperty("Permissions").GetProperty("Permission")[0].GetProperty("SecurityGroupRuleId").GetString()!;
+        Run("sg", "revoke", web, "--egress", "--rule-id", rule, "--yes");
+        Run("sg", "revoke", web);
+        Run("instance", "show", "i-bp1doesnotexist0000");
+
+        Golden.Assert("resources/session.txt", Numbered(transcript.ToString()));
+    }
+
+    [Fact]
+    public void Help_OfTheResourceCommands_IsGolden()
+    {
+        Golden.Assert("help/sg.txt", CliTester.Run("sg", "--help").Output);
+        Golden.Assert("help/sg-authorize.txt", CliTester.Run("sg", "authorize", "--help").Output);
+        Golden.Assert("help/instance-leave.txt", CliTester.Run("instance", "leave", "--help").Output);
+        Golden.Assert("help/configure.txt", CliTester.Run("configure", "--help").Output);
+    }
+
+    [Fact]
+    public void Configure_WritesAProfile_ThatTheCommandsUse()
+    {
+        var file = Path.Combine(_data, "config.json");
+        Environment.SetEnvironmentVariable("PALISADE_CONFIG_FILE", file);
+        try
+        {
+            var key = File.ReadAllLines(_credentials).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var saved = CliTester.Run("configure", "--profile", "lab", "--endpoint", _url, "--access-key-id", key["access_key_id"], "--access-key-secret", key["access_key_secret"]);
+            Assert.Equal(0, saved.ExitCode);
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            var listed = CliTester.Run("sg", "list");
+            Assert.True(listed.ExitCode == 0, listed.Error);
+            Assert.StartsWith("ID", listed.Output, StringComparison.Ordinal);
+            Assert.Equal(2, CliTester.Run("sg", "list", "--profile", "missing").ExitCode);
+            Assert.Equal(2, CliTester.Run("configure", "--endpoint", "ftp://x", "--access-key-id", "a", "--access-key-secret", "b").ExitCode);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PALISADE_CONFIG_FILE", null);
+        }
+    }
+
+    /// <summary>Generated IDs, request IDs and times become numbered placeholders, in order of appearance.</summary>
+    private string Numbered(string text)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        text = text.Replace(_url, "URL", StringComparison.Ordinal).Replace(_credentials, "CREDENTIALS", StringComparison.Ordinal);
+        return GeneratedId().Replace(text, m =>
+        {
+            if (m.Value.Contains("doesnotexist", StringComparison.Ordinal))
+                return m.Value;
+            if (!seen.TryGetValue(m.Value, out var name))
+            {
+                var kind = m.Groups["kind"].Success ? m.Groups["kind"].Value : m.Groups["guid"].Success ? "request" : "time";
+                name = $"<{kind}{seen.Count(s => s.Value.StartsWith($"<{kind}", StringComparison.Ordinal)) + 1}>";
+                seen[m.Value] = name;
+            }
+            return name;
+        });
+    }
+
+    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw)-[a-z0-9]{10,}\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
+    private static partial Regex GeneratedId();
+}
