@@ -31,6 +31,9 @@ public static class PalisadeCli
         ConfigureCommand.Build(),
         SecurityGroupCommands.Build(),
         InstanceCommands.Build(),
+        NetworkCommands.Vpc(),
+        NetworkCommands.VSwitch(),
+        NetworkCommands.Tag(),
         HostCommands.Build(),
         AgentCommand.Build(),
     };

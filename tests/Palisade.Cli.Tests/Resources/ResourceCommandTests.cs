@@ -46,9 +46,6 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
     [Fact]
     public async Task AnOperatorsSession_IsGolden()
     {
-        var vpc = (await _api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "192.168.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
-        var vsw = (await _api.CallAsync("CreateVSwitch", new { RegionId = "cn-hangzhou", VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "192.168.1.0/24" }, EcsClient.VpcVersion))
-            .GetProperty("VSwitchId").GetString()!;
         var transcript = new StringBuilder();
         var ids = new Dictionary<string, string>();
         string Run(params string[] args)
@@ -60,7 +57,15 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
             return outcome.Output.Trim();
         }
 
+        var vpc = Run("vpc", "create", "--cidr", "192.168.0.0/16", "--name", "prod");
+        var vsw = Run("vswitch", "create", "--vpc", vpc, "--zone", "cn-hangzhou-h", "--cidr", "192.168.1.0/24", "--name", "apps");
+        Run("vswitch", "create", "--vpc", vpc, "--zone", "cn-hangzhou-h", "--cidr", "10.0.0.0/24");
+        Run("vpc", "list");
+        Run("vswitch", "list", "--vpc", vpc);
         var web = Run("sg", "create", "--name", "web", "--vpc", vpc, "--description", "web tier");
+        Run("tag", "add", web, "--type", "securitygroup", "--tag", "owner=web-team", "--tag", "env=prod");
+        Run("tag", "remove", web, "--type", "securitygroup", "--key", "env");
+        Run("tag", "list", "--type", "securitygroup", "--resource", web);
         var db = Run("sg", "create", "--name", "db", "--vpc", vpc);
         Run("sg", "authorize", web, "--rule", "tcp 443 0.0.0.0/0 desc https from anywhere", "--rule", "tcp 22 192.168.0.0/16 priority 10", "--rule", "tcp 22 0.0.0.0/0 drop priority 10");
         Run("sg", "authorize", db, "--rule", $"tcp 3306 {web}", "--rule", "all -1 ::/0 drop priority 100");
