@@ -102,4 +102,42 @@ public sealed class HostBindingTests : IAsyncLifetime
         var readOnly = _server.Client(_server.NewAccount("viewer", readOnly: true));
         await ApiAssert.FailsAsync(() => readOnly.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = "1" }), "Forbidden.RAM", 403);
     }
+
+    /// <summary>
+    /// An agent gets only what its NICs' policies depend on, and renders from it exactly the
+    /// ruleset it would render from the whole account.
+    /// </summary>
+    [Fact]
+    public async Task HostPolicy_HoldsOnlyWhatTheHostsNicsDependOn_AndRendersAsTheWholeAccount()
+    {
+        var vpc = (await _a.Api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = _group })).Str("VpcId");
+        var vsw = await _a.VSwitchAsync(vpc, "192.168.2.0/24");
+        var db = await _a.GroupAsync(vpc, "db");
+        var cache = await _a.GroupAsync(vpc, "cache");
+        var unrelated = await _a.GroupAsync(vpc, "unrelated");
+        await _a.AuthorizeAsync(db, new { IpProtocol = "TCP", PortRange = "5432/5432", SourceGroupId = _group });
+        await _a.AuthorizeAsync(db, new { IpProtocol = "TCP", PortRange = "6379/6379", DestGroupId = cache }, egress: true);
+        await _a.AuthorizeAsync(unrelated, new { IpProtocol = "TCP", PortRange = "22/22", SourceGroupId = db });
+        var dbInstance = (await _a.RunAsync(db, vsw))[0];
+        var cacheInstance = (await _a.RunAsync(cache, vsw))[0];
+        var loner = (await _a.RunAsync(unrelated, vsw))[0];
+        await Bind(dbInstance, "node-9", "vnet0");
+
+        var policy = await _a.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-9" });
+        var state = policy.GetProperty("State");
+        var groups = state.GetProperty("SecurityGroups").EnumerateArray().Select(g => g.Str("SecurityGroupId")).ToHashSet();
+        var instances = state.GetProperty("Instances").EnumerateArray().Select(i => i.Str("InstanceId")).ToHashSet();
+        Assert.Equal(new HashSet<string> { db, _group, cache }, groups);
+        Assert.Contains(cacheInstance, instances);
+        Assert.Contains(_instances[0], instances); // a member of the group db lets in
+        Assert.DoesNotContain(loner, instances);
+        Assert.DoesNotContain(unrelated, groups);
+
+        var account = _server.Store.Read(s => s.FindAccountByName("hosts"))!.AccountId;
+        var whole = Domain.State.StateFileReader.Read(_server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, account, Region)));
+        var part = Domain.State.StateFileReader.Read(state.GetRawText());
+        var bindings = new[] { new Agent.Rendering.HostBinding(Domain.Identifiers.InstanceId.Parse(dbInstance), "vnet0") };
+        Assert.Equal(Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(whole, bindings, 1)),
+            Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(part, bindings, 1)));
+    }
 }

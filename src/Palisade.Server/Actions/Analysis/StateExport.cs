@@ -16,9 +16,25 @@ public static class StateExport
     public static string Json(IStoreSession s, long accountId, string regionId) =>
         Encoding.UTF8.GetString(ResponseWriter.Json(Body(s, accountId, regionId)));
 
-    public static EcsObject Body(IStoreSession s, long accountId, string regionId)
+    /// <param name="onlyFor">
+    /// When given, only what these instances' policies depend on: their groups, the groups those
+    /// groups' rules name, and the instances in any of them (whose addresses the rules and inner
+    /// access expand to). An agent needs no more, and a large account stays a small answer.
+    /// </param>
+    public static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
     {
         var groups = s.ListGroups(accountId, regionId);
+        var instances = s.ListInstances(accountId, regionId);
+        var rules = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>();
+        IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
+            rules.TryGetValue(id, out var known) ? known : rules[id] = s.ListRules(id);
+        if (onlyFor is not null)
+        {
+            var own = instances.Where(i => onlyFor.Contains(i.Id)).SelectMany(i => i.SecurityGroupIds).ToHashSet();
+            var relevant = own.Concat(own.SelectMany(g => RulesOf(g)).Select(r => r.Peer).OfType<Domain.Rules.RulePeer.Group>().Select(p => p.GroupId)).ToHashSet();
+            groups = [.. groups.Where(g => relevant.Contains(g.Id))];
+            instances = [.. instances.Where(i => onlyFor.Contains(i.Id) || i.SecurityGroupIds.Any(relevant.Contains))];
+        }
         var body = new EcsObject
         {
             { "RegionId", regionId },
@@ -34,11 +50,11 @@ public static class StateExport
                         { "InnerAccessPolicy", g.InnerAccessPolicy.ToWire() },
                         { "CreationTime", Time.Format(g.CreatedAt) },
                         { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)) },
-                        { "Permissions", EcsList.Of("Permission", s.ListRules(g.Id).Select(r => Views.Permission(r))) },
+                        { "Permissions", EcsList.Of("Permission", RulesOf(g.Id).Select(r => Views.Permission(r))) },
                     };
                     return item;
                 }).ToList() },
-            { "Instances", s.ListInstances(accountId, regionId).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
+            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
         };
         return body;
     }

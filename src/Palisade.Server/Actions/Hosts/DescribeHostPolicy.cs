@@ -5,9 +5,9 @@ namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
 /// Palisade extension, read by <c>palisade agent</c>: in one consistent read, the revision, the NICs
-/// bound to <c>HostName</c>, and the account's region as a state file (the same document
-/// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
-/// the server itself uses.
+/// bound to <c>HostName</c>, and the part of the account's region those NICs' policies depend on
+/// as a state file (the document <c>palisade export</c> writes), from which the agent compiles each
+/// NIC's policy with the engine the server itself uses.
 /// </summary>
 public sealed class DescribeHostPolicy : EcsAction
 {
@@ -17,17 +17,21 @@ public sealed class DescribeHostPolicy : EcsAction
     {
         var host = HostNames.Host(c.Parameters.Required("HostName"));
         var region = c.Region();
-        return c.Read(s => new EcsObject
+        return c.Read(s =>
         {
-            { "Revision", s.CurrentRevision() },
-            { "AccountRevision", s.LatestRevision(c.AccountId) },
-            { "HostName", host },
-            { "HostInterfaces", EcsList.Of("HostInterface", s.ListHostBindings(c.AccountId, host).Select(b => new EcsObject
-                {
-                    { "InstanceId", b.InstanceId.Value },
-                    { "InterfaceName", b.InterfaceName },
-                })) },
-            { "State", StateExport.Body(s, c.AccountId, region.RegionId) },
+            var bindings = s.ListHostBindings(c.AccountId, host);
+            return new EcsObject
+            {
+                { "Revision", s.CurrentRevision() },
+                { "AccountRevision", s.LatestRevision(c.AccountId) },
+                { "HostName", host },
+                { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b => new EcsObject
+                    {
+                        { "InstanceId", b.InstanceId.Value },
+                        { "InterfaceName", b.InterfaceName },
+                    })) },
+                { "State", StateExport.Body(s, c.AccountId, region.RegionId, bindings.Select(b => b.InstanceId).ToHashSet()) },
+            };
         });
     }
 }
