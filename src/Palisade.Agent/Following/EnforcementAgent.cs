@@ -32,6 +32,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public long AppliedRevision => Applied?.Revision ?? 0;
 
+    private long _reported = -1;
+
     /// <summary>Counts for tests and the log: full applies, set-only updates, drift repairs, connections cut.</summary>
     public int FullApplies { get; private set; }
 
@@ -52,9 +54,13 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             try
             {
                 var policy = await controlPlane.FetchAsync(options.HostName, cancel);
-                var reported = await ConvergeAsync(policy, cancel);
-                if (reported)
-                    await controlPlane.ReportAsync(options.HostName, policy.Revision, [.. Applied!.Nics.Select(n => n.InstanceId)], cancel);
+                await ConvergeAsync(policy, cancel);
+                // Reported until the server has it: a report lost to an outage is sent again.
+                if (Applied is { } applied && _reported != applied.Revision)
+                {
+                    await controlPlane.ReportAsync(options.HostName, applied.Revision, [.. applied.Nics.Select(n => n.InstanceId)], cancel);
+                    _reported = applied.Revision;
+                }
                 if (!await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
                     await RepairDriftAsync(cancel);
             }

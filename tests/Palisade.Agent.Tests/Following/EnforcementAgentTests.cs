@@ -42,6 +42,7 @@ public sealed class EnforcementAgentTests
     {
         public int Fetches { get; private set; }
         public List<long> Reports { get; } = [];
+        public int FailReports { get; set; }
 
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(answer(++Fetches));
 
@@ -53,6 +54,11 @@ public sealed class EnforcementAgentTests
 
         public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
         {
+            if (FailReports > 0)
+            {
+                FailReports--;
+                throw new ControlPlaneUnavailableException("report lost");
+            }
             Reports.Add(appliedRevision);
             return Task.CompletedTask;
         }
@@ -84,6 +90,18 @@ public sealed class EnforcementAgentTests
         Assert.StartsWith("# palisade: revision 0, 0 NICs", kernel.Transactions[0], StringComparison.Ordinal);
         Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[1], StringComparison.Ordinal);
         Assert.Equal(42, controlPlane.Reports[0]);
+    }
+
+    [Fact]
+    public async Task AReportLostToAnOutage_IsSentAgain()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new FakeControlPlane(_ => Policy(42)) { FailReports = 2 };
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.Equal([42L], controlPlane.Reports);
+        Assert.Equal(2, kernel.Transactions.Count); // closed, then the policy once: a lost report is not a reason to apply again
     }
 
     [Fact]
