@@ -36,6 +36,7 @@ public static class PalisadeCli
         NetworkCommands.Tag(),
         HostCommands.Build(),
         AgentCommand.Build(),
+        CompletionCommand.Build(Build),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
