@@ -265,6 +265,30 @@ public static class Auditor
                     [E("groups", instance.SecurityGroupIds.Length), E("rules", rules)]));
             }
         }
-        // Oversized groups (most instances of a VPC in one group) need an intended-topology signal this state does not carry; not checked yet.
+        OversizedGroups(state, findings);
+    }
+
+    /// <summary>A network must hold at least this many instances before one group holding most of them is a finding: in a small VPC one group for everything is normal.</summary>
+    public const int OversizedMinimumInstances = 10;
+
+    /// <summary>
+    /// A group holding more than half of its network's instances (a VPC, or the classic network), when
+    /// the network has at least <see cref="OversizedMinimumInstances"/>. Half, because then the group
+    /// is no longer a role: most instances share its rules, whatever they run.
+    /// </summary>
+    private static void OversizedGroups(NetworkState state, List<Finding> findings)
+    {
+        var perNetwork = state.Instances.GroupBy(i => i.VpcId).ToDictionary(g => g.Key?.Value ?? "", g => g.Count());
+        foreach (var group in state.Groups)
+        {
+            var members = state.MembersOf(group.Id).Count(m => m.VpcId == group.VpcId);
+            var total = perNetwork.GetValueOrDefault(group.VpcId?.Value ?? "");
+            if (total < OversizedMinimumInstances || members * 2 <= total)
+                continue;
+            var network = group.VpcId is { } vpc ? vpc.Value : "the classic network";
+            findings.Add(new Finding(AuditChecks.OversizedGroup.Id, Severity.Low, group.Id, null, null,
+                $"{group.Id} holds {members} of the {total} instances of {network}: its rules apply to nearly everything there. Split it into one group per role.",
+                [E("members", members), E("networkInstances", total), E("vpcId", group.VpcId?.Value)]));
+        }
     }
 }
