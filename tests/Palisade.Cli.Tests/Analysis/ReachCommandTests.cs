@@ -41,6 +41,36 @@ public sealed class ReachCommandTests
         Golden.Assert("reach/redis.txt", redis.Output);
         Golden.Assert("reach/web.json", Reach("--to", "i-web1", "--json").Output);
         var missing = Reach("--to", "i-nothere");
-        Assert.Equal((ExitCodes.BadInput, "error: --to i-nothere: no such instance in the state file\n"), (missing.ExitCode, missing.Error));
+        Assert.Equal((ExitCodes.BadInput, "error: --to i-nothere: no such instance or security group in the state file\n"), (missing.ExitCode, missing.Error));
+    }
+    [Fact]
+    public void From_AndGroups_AndFilters_AreGolden()
+    {
+        Golden.Assert("reach/from-web.txt", Reach("--from", "i-web1").Output);
+        // A group stands for each of its members; the filter keeps only TCP 6379.
+        Golden.Assert("reach/to-redis-group-6379.txt", Reach("--to", "sg-redis", "--protocol", "tcp", "--port", "6379").Output);
+        Golden.Assert("reach/from-web-6380.json", Reach("--from", "sg-web", "--port", "6380", "--json").Output);
+    }
+
+    [Fact]
+    public void Matrix_ByGroupAndByInstance_IsGolden()
+    {
+        Golden.Assert("reach/matrix.txt", Reach("--matrix").Output);
+        Golden.Assert("reach/matrix-icmp.txt", Reach("--matrix", "--protocol", "icmp").Output);
+        Golden.Assert("reach/matrix-instances.json", Reach("--matrix", "--by", "instance", "--json").Output);
+    }
+
+    [Theory]
+    [InlineData("error: ask one question: --to, --from or --matrix\n")]
+    [InlineData("error: ask one question: --to, --from or --matrix\n", "--to", "i-web1", "--matrix")]
+    [InlineData("error: --by goes with --matrix\n", "--to", "i-web1", "--by", "group")]
+    [InlineData("error: --by rule: expected group or instance\n", "--matrix", "--by", "rule")]
+    [InlineData("error: --port goes with tcp or udp, not ICMP\n", "--matrix", "--protocol", "icmp", "--port", "22")]
+    [InlineData("error: --port 0: expected 1 to 65535\n", "--matrix", "--port", "0")]
+    [InlineData("error: --protocol sctp: expected tcp, udp, icmp, icmpv6, gre or all\n", "--matrix", "--protocol", "sctp")]
+    public void BadQuestions_AreRefused(string error, params string[] args)
+    {
+        var outcome = Reach(args);
+        Assert.Equal((ExitCodes.BadInput, error, ""), (outcome.ExitCode, outcome.Error, outcome.Output));
     }
 }

@@ -1,0 +1,277 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Reachability;
+
+/// <summary>
+/// One direction of one compiled NIC policy as reachability sees it. For a fixed local address the
+/// policy's verdict on a packet depends on the peer address only through which rules' peers contain
+/// it and whether inner access names it; so peer addresses fall into classes (cut at every block edge,
+/// then intervals that the same rules contain are merged), and local addresses likewise over the rules'
+/// local CIDRs. What the direction accepts for a (peer class, local class) is one <see cref="AccessSet"/>,
+/// decided by the engine once per port interval between the rules' port boundaries.
+/// </summary>
+internal sealed class DirectionClasses
+{
+    private readonly NicPolicy _policy;
+    private readonly Direction _direction;
+    private readonly int[] _portStarts;
+    private readonly UInt128[] _peerStarts;
+    private readonly int[] _peerClassOfInterval;
+    private readonly List<IpAddress> _peerRepresentatives = [];
+    private readonly UInt128[] _localStarts;
+    private readonly int[] _localClassOfInterval;
+    private readonly List<IpAddress> _localRepresentatives = [];
+    private readonly int[] _halves;
+    private readonly AccessInterner _interner;
+
+    public DirectionClasses(NetworkState state, NicPolicy policy, Direction direction, bool v6, AccessInterner interner)
+    {
+        _policy = policy;
+        _direction = direction;
+        _interner = interner;
+        var rules = policy.RulesInOrder(direction).ToArray();
+        var resolver = new RuleResolver(state, policy.Instance);
+
+        var cuts = new SortedSet<int> { PortRange.MinPort };
+        foreach (var rule in rules)
+        {
+            foreach (var range in resolver.DestinationPorts(rule.Rule))
+            {
+                cuts.Add(Math.Max(range.Low, PortRange.MinPort));
+                if (range.High < PortRange.MaxPort)
+                    cuts.Add(range.High + 1);
+            }
+        }
+        _portStarts = [.. cuts];
+
+        var peers = new List<(int Key, UInt128 First, UInt128 Last)>();
+        var locals = new List<(int Key, UInt128 First, UInt128 Last)>();
+        for (var i = 0; i < rules.Length; i++)
+        {
+            foreach (var block in resolver.PeerBlocks(rules[i]).Where(b => b.IsV6 == v6))
+                peers.Add((i, block.First, block.Last));
+            // A rule whose local CIDR is of the other family never matches; one without matches every local address.
+            if (rules[i].Rule.LocalCidr is { } local && local.IsV6 == v6)
+                locals.Add((i, local.First, local.Last));
+        }
+        // Inner access names member addresses: two more keys, after the rules.
+        if (policy.NicType == NicType.Intranet)
+        {
+            foreach (var group in policy.Groups)
+            {
+                var key = rules.Length + (group.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept ? 0 : 1);
+                foreach (var address in resolver.MemberAddresses(group.Id).Where(a => a.IsV6 == v6))
+                    peers.Add((key, address.Value, address.Value));
+            }
+        }
+        var max = v6 ? UInt128.MaxValue : uint.MaxValue;
+        (_peerStarts, _peerClassOfInterval) = Classify(peers, max, v6, _peerRepresentatives);
+        (_localStarts, _localClassOfInterval) = Classify(locals, max, v6, _localRepresentatives);
+        _halves = new int[_peerRepresentatives.Count * _localRepresentatives.Count];
+        Array.Fill(_halves, -1);
+    }
+
+    public NicPolicy Policy => _policy;
+
+    public int PeerClassCount => _peerRepresentatives.Count;
+
+    public int PeerClassOf(IpAddress address) => _peerClassOfInterval[IntervalOf(_peerStarts, address.Value)];
+
+    public int LocalClassOf(IpAddress address) => _localClassOfInterval[IntervalOf(_localStarts, address.Value)];
+
+    /// <summary>The peer class of each of <paramref name="sortedAddresses"/> (in increasing order), by one merge.</summary>
+    public void PeerClassesOf(ReadOnlySpan<UInt128> sortedAddresses, Span<int> classes)
+    {
+        var interval = 0;
+        for (var k = 0; k < sortedAddresses.Length; k++)
+        {
+            while (interval + 1 < _peerStarts.Length && _peerStarts[interval + 1] <= sortedAddresses[k])
+                interval++;
+            classes[k] = _peerClassOfInterval[interval];
+        }
+    }
+
+    /// <summary>What this direction accepts between a peer of <paramref name="peerClass"/> and a local address of <paramref name="localClass"/>, as an interned ID.</summary>
+    public int Half(int peerClass, int localClass)
+    {
+        ref var slot = ref _halves[(peerClass * _localRepresentatives.Count) + localClass];
+        if (slot < 0)
+        {
+            var peer = _peerRepresentatives[peerClass];
+            var local = _localRepresentatives[localClass];
+            slot = _interner.Intern(Decide(address => Accepts(peer, local, address)));
+        }
+        return slot;
+    }
+
+    /// <summary>
+    /// What this direction accepts between a local address of <paramref name="localClass"/> and some
+    /// address of <paramref name="candidates"/> (the internet's classes), with the first such address in
+    /// the order <see cref="Reach"/> tries them: its witness.
+    /// </summary>
+    public (AccessSet Access, IpAddress? Witness) AnyOf(IReadOnlyList<(IpAddress Address, UInt128 Size)> candidates, int localClass)
+    {
+        var local = _localRepresentatives[localClass];
+        IpAddress? witness = null;
+        var access = Decide(port =>
+        {
+            foreach (var (address, _) in candidates)
+            {
+                if (Accepts(address, local, port))
+                {
+                    witness ??= address;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return (access, witness);
+    }
+
+    private bool Accepts(IpAddress peer, IpAddress local, (IpProtocol Protocol, int Port) packet)
+    {
+        var flow = _direction == Direction.Ingress
+            ? new Flow(peer, local, packet.Protocol, packet.Port)
+            : new Flow(local, peer, packet.Protocol, packet.Port);
+        return _policy.Decide(_direction, flow).Verdict == Verdict.Accept;
+    }
+
+    private AccessSet Decide(Func<(IpProtocol, int), bool> accepts)
+    {
+        var spans = new List<int>[Reach.Protocols.Length];
+        for (var p = 0; p < spans.Length; p++)
+        {
+            spans[p] = [];
+            var protocol = Reach.Protocols[p];
+            if (!protocol.HasPorts())
+            {
+                if (accepts((protocol, 0)))
+                    spans[p].AddRange([0, 0]);
+                continue;
+            }
+            for (var i = 0; i < _portStarts.Length; i++)
+            {
+                var low = _portStarts[i];
+                var high = i + 1 < _portStarts.Length ? _portStarts[i + 1] - 1 : PortRange.MaxPort;
+                if (accepts((protocol, low)))
+                    AccessSet.Append(spans[p], low, high);
+            }
+        }
+        return AccessSet.Create(spans);
+    }
+
+    private static int IntervalOf(UInt128[] starts, UInt128 value)
+    {
+        var at = Array.BinarySearch(starts, value);
+        return at >= 0 ? at : ~at - 1;
+    }
+
+    /// <summary>
+    /// Cuts the address space at every edge of the blocks and numbers the pieces by the set of keys
+    /// whose blocks contain them; pieces with the same set share a class, represented by its first address.
+    /// </summary>
+    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives)
+    {
+        var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
+        foreach (var (key, first, last) in blocks)
+        {
+            events.Add((first, key, +1));
+            if (last < max)
+                events.Add((last + 1, key, -1));
+        }
+        events.Sort((a, b) => a.At.CompareTo(b.At));
+        var counts = new Dictionary<int, int>();
+        var active = new SortedSet<int>();
+        var classes = new Dictionary<string, int>();
+        var starts = new List<UInt128>();
+        var classOf = new List<int>();
+        var e = 0;
+        var at = UInt128.Zero;
+        while (true)
+        {
+            while (e < events.Count && events[e].At == at)
+            {
+                var (_, key, delta) = events[e++];
+                var count = counts.GetValueOrDefault(key) + delta;
+                counts[key] = count;
+                if (count > 0)
+                    active.Add(key);
+                else
+                    active.Remove(key);
+            }
+            var signature = string.Join(',', active);
+            if (!classes.TryGetValue(signature, out var id))
+            {
+                id = classes.Count;
+                classes.Add(signature, id);
+                representatives.Add(new IpAddress(v6, at));
+            }
+            starts.Add(at);
+            classOf.Add(id);
+            if (e >= events.Count)
+                break;
+            at = events[e].At;
+        }
+        return ([.. starts], [.. classOf]);
+    }
+}
+
+/// <summary>Gives equal <see cref="AccessSet"/>s one ID, so that answers are shared and combined by ID.</summary>
+internal sealed class AccessInterner
+{
+    private readonly Dictionary<AccessSet, int> _ids = [];
+    private readonly List<AccessSet> _sets = [];
+    private readonly Dictionary<long, int> _intersections = [];
+    private readonly Dictionary<long, int> _unions = [];
+
+    public AccessInterner() => Intern(AccessSet.None);
+
+    /// <summary>The ID of the empty set.</summary>
+    public const int None = 0;
+
+    public int Intern(AccessSet set)
+    {
+        if (!_ids.TryGetValue(set, out var id))
+        {
+            id = _sets.Count;
+            _sets.Add(set);
+            _ids.Add(set, id);
+        }
+        return id;
+    }
+
+    public AccessSet this[int id] => _sets[id];
+
+    public int Intersect(int a, int b)
+    {
+        if (a == None || b == None)
+            return None;
+        var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        if (!_intersections.TryGetValue(key, out var id))
+        {
+            id = Intern(_sets[a].Intersect(_sets[b]));
+            _intersections.Add(key, id);
+        }
+        return id;
+    }
+
+    public int Union(int a, int b)
+    {
+        if (a == None || a == b)
+            return b;
+        if (b == None)
+            return a;
+        var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        if (!_unions.TryGetValue(key, out var id))
+        {
+            id = Intern(_sets[a].Union(_sets[b]));
+            _unions.Add(key, id);
+        }
+        return id;
+    }
+}
