@@ -84,6 +84,9 @@ public sealed class AccessSet : IEquatable<AccessSet>
 
     public AccessSet Union(AccessSet other) => Combine(other, (a, b) => a || b);
 
+    /// <summary>What this set reaches and <paramref name="other"/> does not.</summary>
+    public AccessSet Except(AccessSet other) => Combine(other, (a, b) => a && !b);
+
     /// <summary>Only <paramref name="protocol"/> (when given) and only <paramref name="port"/> (when given; then only TCP and UDP, the protocols with ports).</summary>
     public AccessSet Restrict(IpProtocol? protocol, int? port)
     {

@@ -26,9 +26,9 @@ public sealed class ReachMatrix
     private readonly Dictionary<InstanceId, IpAddress> _address = [];
     private readonly List<InstanceClass> _classes = [];
     private readonly Dictionary<VpcKey, NetworkCells> _networks = [];
-    private readonly Dictionary<(string Policy, NicType Nic), (DirectionClasses Ingress, DirectionClasses Egress)> _internetTables = [];
-    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, int Local), (int Access, IpAddress? Witness)> _internet = [];
-    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction), IReadOnlyList<(IpAddress Address, UInt128 Size)>> _candidates = [];
+    private readonly InternetAnswers _internet;
+    private readonly Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)> _tables = [];
+    private int[] _classAt = [];
 
     private readonly record struct VpcKey(VpcId? Vpc);
 
@@ -49,7 +49,30 @@ public sealed class ReachMatrix
     {
         State = state;
         _v6 = v6;
+        _internet = new InternetAnswers(state, v6, _interner);
     }
+
+    internal AccessInterner Interner => _interner;
+
+    internal bool V6 => _v6;
+
+    /// <summary>The compiled intranet tables of a policy class, by <see cref="PolicyKey"/>, when some instance has it.</summary>
+    internal (DirectionClasses Egress, DirectionClasses Ingress)? TablesOf(string policyKey) =>
+        _tables.TryGetValue(policyKey, out var t) ? t : null;
+
+    /// <summary>The access ID between the instances at these positions of the state (the empty ID for none).</summary>
+    internal int CellAt(int source, int target)
+    {
+        if (source == target)
+            return AccessInterner.None;
+        var a = _classAt[source];
+        var b = _classAt[target];
+        if (a < 0 || b < 0 || _classes[a].VpcId != _classes[b].VpcId)
+            return AccessInterner.None;
+        return Cell(_classes[a], _classes[b]);
+    }
+
+    internal (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
 
     public NetworkState State { get; }
 
@@ -67,7 +90,7 @@ public sealed class ReachMatrix
     }
 
     /// <summary>The compiled-policy identity of an instance: its network and the groups the state holds, in ID order.</summary>
-    private static string PolicyKey(NetworkState state, Instance instance) =>
+    internal static string PolicyKey(NetworkState state, Instance instance) =>
         $"{instance.NetworkType}|{instance.VpcId}|{string.Join(',', instance.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Order())}";
 
     private void Compute()
@@ -92,12 +115,15 @@ public sealed class ReachMatrix
                 egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
                 ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
                 policyNetwork.Add(instance.VpcId);
+                _tables[key] = (egress[p], ingress[p]);
             }
             endpoints.Add((instance, address, p));
             _address[instance.Id] = address;
         }
         PolicyCount = policyIndex.Count;
 
+        _classAt = new int[state.Instances.Length];
+        Array.Fill(_classAt, -1);
         var position = new Dictionary<InstanceId, int>();
         for (var k = 0; k < state.Instances.Length; k++)
             position.TryAdd(state.Instances[k].Id, k);
@@ -154,7 +180,10 @@ public sealed class ReachMatrix
                 var id = _classes.Count;
                 _classes.Add(new InstanceClass(id, network.Key.Vpc, order));
                 foreach (var instance in order)
+                {
                     _classOf[instance.Id] = id;
+                    _classAt[position[instance.Id]] = id;
+                }
                 cells.IndexOf[id] = cells.Classes.Count;
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
@@ -228,41 +257,15 @@ public sealed class ReachMatrix
     /// <summary>What the internet reaches of <paramref name="target"/>, with a witness source, as <see cref="Reach.To"/> decides it.</summary>
     public (AccessSet Access, IpAddress? Witness) FromInternet(Instance target)
     {
-        var (nic, entry) = InternetExposure.Entry(target, _v6);
-        return entry is { } address ? Internet(target, nic, Direction.Ingress, address) : (AccessSet.None, null);
+        var (id, witness) = _internet.From(target);
+        return (_interner[id], witness);
     }
 
     /// <summary>What <paramref name="source"/> reaches of the internet by its egress rules, with a witness destination, as <see cref="Reach.From"/> decides it.</summary>
     public (AccessSet Access, IpAddress? Witness) ToInternet(Instance source)
     {
-        if (!_address.ContainsKey(source.Id))
-            return (AccessSet.None, null);
-        var (nic, exit) = InternetExposure.Exit(source, _v6);
-        return exit is { } address ? Internet(source, nic, Direction.Egress, address) : (AccessSet.None, null);
-    }
-
-    private (AccessSet, IpAddress?) Internet(Instance instance, NicType nic, Direction direction, IpAddress local)
-    {
-        if (instance.NetworkType == NetworkType.Vpc)
-            nic = NicType.Intranet;
-        var policyKey = PolicyKey(State, instance);
-        if (!_internetTables.TryGetValue((policyKey, nic), out var tables))
-        {
-            var policy = NicPolicy.Compile(State, instance, nic);
-            tables = (new DirectionClasses(State, policy, Direction.Ingress, _v6, _interner), new DirectionClasses(State, policy, Direction.Egress, _v6, _interner));
-            _internetTables.Add((policyKey, nic), tables);
-        }
-        var table = direction == Direction.Ingress ? tables.Ingress : tables.Egress;
-        var localClass = table.LocalClassOf(local);
-        if (!_internet.TryGetValue((policyKey, nic, direction, localClass), out var answer))
-        {
-            if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
-                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(State, table.Policy, _v6, direction));
-            var (access, witness) = table.AnyOf(candidates, localClass);
-            answer = (_interner.Intern(access), witness);
-            _internet.Add((policyKey, nic, direction, localClass), answer);
-        }
-        return (_interner[answer.Access], answer.Witness);
+        var (id, witness) = _internet.To(source);
+        return (_interner[id], witness);
     }
 
     /// <summary>The answer of <see cref="Reach.To"/>, from the matrix.</summary>
@@ -343,5 +346,57 @@ public sealed class ReachMatrix
         return [.. cells
             .Select(c => (c.Key.Item1, c.Key.Item2, _interner[c.Value]))
             .OrderBy(c => c.Item1 == "internet" ? 0 : 1).ThenBy(c => c.Item1, StringComparer.Ordinal).ThenBy(c => c.Item2, StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>
+/// What the internet reaches of an instance and what an instance reaches of it, per policy and local
+/// address class, as <see cref="Reach"/> decides it (the internet's addresses by
+/// <see cref="InternetExposure.CandidateSources"/>). Policies are compiled for the entry or exit NIC.
+/// </summary>
+internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterner interner)
+{
+    private readonly Dictionary<(string Policy, NicType Nic), (DirectionClasses Ingress, DirectionClasses Egress)> _tables = [];
+    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, int Local), (int Access, IpAddress? Witness)> _answers = [];
+    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction), IReadOnlyList<(IpAddress Address, UInt128 Size)>> _candidates = [];
+
+    public (int Access, IpAddress? Witness) From(Instance target)
+    {
+        if (target.PrivateAddresses.All(a => a.IsV6 != v6))
+            return (AccessInterner.None, null);
+        var (nic, entry) = InternetExposure.Entry(target, v6);
+        return entry is { } address ? Answer(target, nic, Direction.Ingress, address) : (AccessInterner.None, null);
+    }
+
+    public (int Access, IpAddress? Witness) To(Instance source)
+    {
+        if (source.PrivateAddresses.All(a => a.IsV6 != v6))
+            return (AccessInterner.None, null);
+        var (nic, exit) = InternetExposure.Exit(source, v6);
+        return exit is { } address ? Answer(source, nic, Direction.Egress, address) : (AccessInterner.None, null);
+    }
+
+    private (int, IpAddress?) Answer(Instance instance, NicType nic, Direction direction, IpAddress local)
+    {
+        if (instance.NetworkType == NetworkType.Vpc)
+            nic = NicType.Intranet;
+        var policyKey = ReachMatrix.PolicyKey(state, instance);
+        if (!_tables.TryGetValue((policyKey, nic), out var tables))
+        {
+            var policy = NicPolicy.Compile(state, instance, nic);
+            tables = (new DirectionClasses(state, policy, Direction.Ingress, v6, interner), new DirectionClasses(state, policy, Direction.Egress, v6, interner));
+            _tables.Add((policyKey, nic), tables);
+        }
+        var table = direction == Direction.Ingress ? tables.Ingress : tables.Egress;
+        var localClass = table.LocalClassOf(local);
+        if (!_answers.TryGetValue((policyKey, nic, direction, localClass), out var answer))
+        {
+            if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
+                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy, v6, direction));
+            var (access, witness) = table.AnyOf(candidates, localClass);
+            answer = (interner.Intern(access), witness);
+            _answers.Add((policyKey, nic, direction, localClass), answer);
+        }
+        return answer;
     }
 }

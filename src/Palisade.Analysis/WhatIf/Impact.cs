@@ -35,6 +35,58 @@ public static class ImpactAnalysis
         return new Impact(change, Difference(now, was), Difference(was, now));
     }
 
+    /// <summary>
+    /// The same answer as <see cref="Of"/>, from the matrix of the state before (built once, kept for
+    /// many questions): only pairs with an affected instance at one end are decided again, each as one
+    /// lookup per direction in the reused or recompiled tables (<see cref="ReachAfter"/>), and compared
+    /// with the matrix by interned ID — an unchanged pair costs no set arithmetic. Checked equal to
+    /// <see cref="Of"/> on random states.
+    /// </summary>
+    public static Impact Of(ReachMatrix before, Change change)
+    {
+        var state = before.State;
+        var after = change.ApplyTo(state);
+        var affected = change.Affected(state);
+        var view = new ReachAfter(before, after, affected);
+        var interner = before.Interner;
+        var gained = new List<FlowDelta>();
+        var lost = new List<FlowDelta>();
+        void Compare(string source, string target, int was, int now)
+        {
+            if (was == now)
+                return;
+            Add(gained, source, target, interner[now].Except(interner[was]));
+            Add(lost, source, target, interner[was].Except(interner[now]));
+        }
+        var instances = state.Instances;
+        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => affected.Contains(instances[k].Id)).ToArray();
+        for (var t = 0; t < instances.Length; t++)
+        {
+            var target = instances[t].Id.Value;
+            if (affected.Contains(instances[t].Id))
+            {
+                for (var s = 0; s < instances.Length; s++)
+                    Compare(instances[s].Id.Value, target, before.CellAt(s, t), view.CellAt(s, t));
+                Compare("internet", target, before.FromInternetAt(instances[t]).Access, view.FromInternetAt(after.Instances[t]).Access);
+            }
+            else
+            {
+                foreach (var s in affectedAt)
+                    Compare(instances[s].Id.Value, target, before.CellAt(s, t), view.CellAt(s, t));
+            }
+        }
+        return new Impact(change, Ordered(gained), Ordered(lost));
+    }
+
+    private static void Add(List<FlowDelta> deltas, string source, string target, AccessSet difference)
+    {
+        foreach (var access in difference.ToAccesses())
+            deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
+    }
+
+    private static List<FlowDelta> Ordered(List<FlowDelta> deltas) =>
+        [.. deltas.OrderBy(d => d.Target, StringComparer.Ordinal).ThenBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.Protocol)];
+
     /// <summary>The flows from or to the affected instances: only those can change.</summary>
     private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Palisade.Analysis.Reachability;
 using Palisade.Analysis.WhatIf;
 using Palisade.Cli.Evaluation;
 using Palisade.Domain.Ecs;
@@ -38,7 +39,7 @@ public static class WhatIfCommand
                 try
                 {
                     var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                    var impact = ImpactAnalysis.Of(networkState, change(parse, networkState));
+                    var impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState), change(parse, networkState));
                     parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
                     return ExitCodes.Ok;
                 }
