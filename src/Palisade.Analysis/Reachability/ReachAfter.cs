@@ -21,6 +21,8 @@ internal sealed class ReachAfter
     private readonly int[] _localEgress;
     private readonly int[] _localIngress;
     private readonly InternetAnswers _internet;
+    private readonly bool[] _affected;
+    private readonly Dictionary<DirectionClasses, IReadOnlyList<Part>> _parts = new(ReferenceEqualityComparer.Instance);
 
     public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected)
     {
@@ -33,26 +35,37 @@ internal sealed class ReachAfter
         _localEgress = new int[count];
         _localIngress = new int[count];
         _internet = new InternetAnswers(after, v6, before.Interner);
+        _affected = [.. after.Instances.Select(i => affected.Contains(i.Id))];
         var compiled = new Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)>();
         for (var k = 0; k < count; k++)
         {
             var instance = after.Instances[k];
+            if (!_affected[k])
+            {
+                // Unaffected: its class's tables and local classes, as in the matrix.
+                if (before.ClassAt(k) is var c and >= 0)
+                {
+                    var shared = before.PolicyOfClass(c);
+                    _tables[k] = (shared.Egress, shared.Ingress);
+                    _address[k] = before.AddressAt(k);
+                    _localEgress[k] = shared.LocalEgress;
+                    _localIngress[k] = shared.LocalIngress;
+                }
+                continue;
+            }
             if (instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } address)
                 continue;
             var key = ReachMatrix.PolicyKey(after, instance);
-            var tables = affected.Contains(instance.Id) ? null : before.TablesOf(key);
-            if (tables is null && !compiled.TryGetValue(key, out var fresh))
+            if (!compiled.TryGetValue(key, out var tables))
             {
                 var policy = NicPolicy.Compile(after, instance, NicType.Intranet);
-                fresh = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
-                compiled.Add(key, fresh);
-                tables = fresh;
+                tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                compiled.Add(key, tables);
             }
-            var t = tables ?? compiled[key];
-            _tables[k] = t;
+            _tables[k] = tables;
             _address[k] = address;
-            _localEgress[k] = t.Egress.LocalClassOf(address);
-            _localIngress[k] = t.Ingress.LocalClassOf(address);
+            _localEgress[k] = tables.Egress.LocalClassOf(address);
+            _localIngress[k] = tables.Ingress.LocalClassOf(address);
         }
     }
 
@@ -72,4 +85,45 @@ internal sealed class ReachAfter
     }
 
     public (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
+
+    public bool HasAddress(int position) => _tables[position] is not null;
+
+    /// <summary>
+    /// The instances the change does not affect, in parts: one class of the matrix before, and one peer
+    /// class of <paramref name="table"/> (a table recompiled for an affected instance). Within a part,
+    /// every member meets the affected instance with the same answer before and after, so a part is
+    /// decided once. Cached per table: affected instances of one policy share it.
+    /// </summary>
+    public IReadOnlyList<Part> PartsFor(DirectionClasses table)
+    {
+        if (_parts.TryGetValue(table, out var found))
+            return found;
+        var (positions, addresses) = _before.ByAddress;
+        var peerClasses = new int[positions.Length];
+        table.PeerClassesOf(addresses, peerClasses);
+        var parts = new Dictionary<(int Class, int Peer), List<int>>();
+        for (var k = 0; k < positions.Length; k++)
+        {
+            var position = positions[k];
+            if (_affected[position])
+                continue;
+            var key = (_before.ClassAt(position), peerClasses[k]);
+            if (!parts.TryGetValue(key, out var members))
+                parts.Add(key, members = []);
+            members.Add(position);
+        }
+        var result = parts.Select(p => new Part(p.Key.Class, p.Key.Peer, p.Value)).ToList();
+        _parts.Add(table, result);
+        return result;
+    }
+
+    public sealed record Part(int Class, int PeerClass, List<int> Members);
+
+    public (DirectionClasses Egress, DirectionClasses Ingress) TablesAt(int position) => _tables[position]!.Value;
+
+    public int LocalEgressAt(int position) => _localEgress[position];
+
+    public int LocalIngressAt(int position) => _localIngress[position];
+
+    public IpAddress AddressAt(int position) => _address[position]!.Value;
 }

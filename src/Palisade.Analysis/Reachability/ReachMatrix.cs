@@ -29,6 +29,13 @@ public sealed class ReachMatrix
     private readonly InternetAnswers _internet;
     private readonly Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)> _tables = [];
     private int[] _classAt = [];
+    private IpAddress[] _addressAt = [];
+    private readonly List<ClassPolicy> _classPolicies = [];
+    private int[] _sortedPositions = [];
+    private UInt128[] _sortedAddresses = [];
+
+    /// <summary>What every member of a class shares: its policy's tables and its local classes in them.</summary>
+    internal readonly record struct ClassPolicy(DirectionClasses Egress, DirectionClasses Ingress, int LocalEgress, int LocalIngress);
 
     private readonly record struct VpcKey(VpcId? Vpc);
 
@@ -73,6 +80,20 @@ public sealed class ReachMatrix
     }
 
     internal (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
+
+    /// <summary>The address the instance at a position stands for (when it has a class).</summary>
+    internal IpAddress AddressAt(int position) => _addressAt[position];
+
+    /// <summary>The class of the instance at a position of the state, or -1.</summary>
+    internal int ClassAt(int position) => _classAt[position];
+
+    internal ClassPolicy PolicyOfClass(int classId) => _classPolicies[classId];
+
+    /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
+    internal int CellOfClasses(int source, int target) => Cell(_classes[source], _classes[target]);
+
+    /// <summary>The positions of the instances with an address of the family, in increasing order of it, and those addresses.</summary>
+    internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
 
     public NetworkState State { get; }
 
@@ -123,10 +144,14 @@ public sealed class ReachMatrix
         PolicyCount = policyIndex.Count;
 
         _classAt = new int[state.Instances.Length];
+        _addressAt = new IpAddress[state.Instances.Length];
         Array.Fill(_classAt, -1);
         var position = new Dictionary<InstanceId, int>();
         for (var k = 0; k < state.Instances.Length; k++)
             position.TryAdd(state.Instances[k].Id, k);
+        var byAddress = endpoints.Select(e => (Position: position[e.Instance.Id], e.Address.Value)).OrderBy(e => e.Value).ToArray();
+        _sortedPositions = [.. byAddress.Select(e => e.Position)];
+        _sortedAddresses = [.. byAddress.Select(e => e.Value)];
         foreach (var network in endpoints.GroupBy(e => new VpcKey(e.Instance.VpcId)))
         {
             // Refine: same policy and local classes, then the same peer class under every policy of the network.
@@ -183,10 +208,13 @@ public sealed class ReachMatrix
                 {
                     _classOf[instance.Id] = id;
                     _classAt[position[instance.Id]] = id;
+                    _addressAt[position[instance.Id]] = _address[instance.Id];
                 }
                 cells.IndexOf[id] = cells.Classes.Count;
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
+                var (address, p) = first[local];
+                _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address)));
             }
             _networks[network.Key] = cells;
 

@@ -51,36 +51,80 @@ public static class ImpactAnalysis
         var interner = before.Interner;
         var gained = new List<FlowDelta>();
         var lost = new List<FlowDelta>();
+        // Many pairs change the same way: each difference is worked out once.
+        var differences = new Dictionary<(int, int), (IReadOnlyList<Access> Gained, IReadOnlyList<Access> Lost)>();
         void Compare(string source, string target, int was, int now)
         {
             if (was == now)
                 return;
-            Add(gained, source, target, interner[now].Except(interner[was]));
-            Add(lost, source, target, interner[was].Except(interner[now]));
+            if (!differences.TryGetValue((was, now), out var difference))
+            {
+                difference = (interner[now].Except(interner[was]).ToAccesses(), interner[was].Except(interner[now]).ToAccesses());
+                differences.Add((was, now), difference);
+            }
+            Add(gained, source, target, difference.Gained);
+            Add(lost, source, target, difference.Lost);
         }
         var instances = state.Instances;
-        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => affected.Contains(instances[k].Id)).ToArray();
-        for (var t = 0; t < instances.Length; t++)
+        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => affected.Contains(instances[k].Id) && view.HasAddress(k)).ToArray();
+        // Pairs of two affected instances, one by one.
+        foreach (var a in affectedAt)
         {
-            var target = instances[t].Id.Value;
-            if (affected.Contains(instances[t].Id))
+            foreach (var s in affectedAt)
+                Compare(instances[s].Id.Value, instances[a].Id.Value, before.CellAt(s, a), view.CellAt(s, a));
+            Compare("internet", instances[a].Id.Value, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+        }
+        // Affected instances of one class before that share their new tables and local classes meet every
+        // unaffected instance alike: the unaffected side's policy is as before and puts them in one peer class.
+        var alike = affectedAt.GroupBy(a => (before.ClassAt(a), view.TablesAt(a), view.LocalEgressAt(a), view.LocalIngressAt(a)));
+        foreach (var group in alike)
+        {
+            var a = group.First();
+            var vpc = instances[a].VpcId;
+            var tables = view.TablesAt(a);
+            var address = view.AddressAt(a);
+            var classOfA = before.ClassAt(a);
+            // Unaffected sources, a part at a time: their egress is as before, a's ingress is new.
+            foreach (var part in view.PartsFor(tables.Ingress))
             {
-                for (var s = 0; s < instances.Length; s++)
-                    Compare(instances[s].Id.Value, target, before.CellAt(s, t), view.CellAt(s, t));
-                Compare("internet", target, before.FromInternetAt(instances[t]).Access, view.FromInternetAt(after.Instances[t]).Access);
+                if (before.Classes[part.Class].VpcId != vpc)
+                    continue;
+                var source = before.PolicyOfClass(part.Class);
+                var outbound = source.Egress.Half(source.Egress.PeerClassOf(address), source.LocalEgress);
+                var now = interner.Intersect(outbound, tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a)));
+                var was = before.CellOfClasses(part.Class, classOfA);
+                if (was == now)
+                    continue;
+                foreach (var target in group)
+                {
+                    foreach (var s in part.Members)
+                        Compare(instances[s].Id.Value, instances[target].Id.Value, was, now);
+                }
             }
-            else
+            // Unaffected targets, likewise: a's egress is new, their ingress is as before.
+            foreach (var part in view.PartsFor(tables.Egress))
             {
-                foreach (var s in affectedAt)
-                    Compare(instances[s].Id.Value, target, before.CellAt(s, t), view.CellAt(s, t));
+                if (before.Classes[part.Class].VpcId != vpc)
+                    continue;
+                var target = before.PolicyOfClass(part.Class);
+                var inbound = target.Ingress.Half(target.Ingress.PeerClassOf(address), target.LocalIngress);
+                var now = interner.Intersect(tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a)), inbound);
+                var was = before.CellOfClasses(classOfA, part.Class);
+                if (was == now)
+                    continue;
+                foreach (var source in group)
+                {
+                    foreach (var t in part.Members)
+                        Compare(instances[source].Id.Value, instances[t].Id.Value, was, now);
+                }
             }
         }
         return new Impact(change, Ordered(gained), Ordered(lost));
     }
 
-    private static void Add(List<FlowDelta> deltas, string source, string target, AccessSet difference)
+    private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference)
     {
-        foreach (var access in difference.ToAccesses())
+        foreach (var access in difference)
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
     }
 
