@@ -255,4 +255,20 @@ public sealed class AuditTests
         var mixed = Auditor.Run(Fleet(10, 5, inOtherVpc: 2)).Where(f => f.Check == "oversized-group").Select(f => f.SecurityGroupId!.Value.Value);
         Assert.Equal(["sg-own"], mixed);
     }
+    /// <summary>
+    /// The fast audit (one compiled policy and one judgement per policy class and local-CIDR signature)
+    /// against its slow twin (every NIC on its own): the same findings, in the same order, with the
+    /// same messages and evidence, on random states.
+    /// </summary>
+    [Fact]
+    public void SharingPoliciesBetweenInstances_ChangesNoFinding()
+    {
+        static string Show(IEnumerable<Finding> findings) => string.Join("\n", findings.Select(f =>
+            $"{f.Check} {f.Severity} {f.SecurityGroupId} {f.SecurityGroupRuleId} {f.InstanceId} {f.Message} " +
+            string.Join(",", f.Evidence.Select(e => $"{e.Key}={(e.Value is string[] a ? string.Join("+", a) : e.Value)}"))));
+        CsCheck.Check.Sample(Palisade.TestKit.SmallUniverse.State, state =>
+        {
+            Assert.Equal(Show(Auditor.RunPerInstance(state)), Show(Auditor.Run(state)));
+        }, iter: 300, threads: 1, print: Palisade.TestKit.SmallUniverse.Describe);
+    }
 }
