@@ -28,6 +28,18 @@ internal sealed class DirectionClasses
     private readonly List<IpAddress> _localRepresentatives = [];
     private readonly int[] _halves;
     private readonly AccessInterner _interner;
+    private readonly RuleRef[] _rules;
+    private readonly List<(int Low, int High)>[] _rulePorts;
+    private readonly LocalMatch[] _ruleLocal;
+    private readonly List<bool[]> _peerMatches = [];
+    private readonly List<bool[]> _localMatches = [];
+
+    private enum LocalMatch : byte
+    {
+        Always,
+        Never,
+        WhenInside,
+    }
 
     public DirectionClasses(NetworkState state, NicPolicy policy, Direction direction, bool v6, AccessInterner interner)
     {
@@ -36,6 +48,9 @@ internal sealed class DirectionClasses
         _interner = interner;
         var rules = policy.RulesInOrder(direction).ToArray();
         var resolver = new RuleResolver(state, policy.Instance);
+        _rules = rules;
+        _rulePorts = [.. rules.Select(r => resolver.DestinationPorts(r.Rule).Select(p => (p.Low, p.High)).ToList())];
+        _ruleLocal = [.. rules.Select(r => r.Rule.LocalCidr is not { } l ? LocalMatch.Always : l.IsV6 == v6 ? LocalMatch.WhenInside : LocalMatch.Never)];
 
         var cuts = new SortedSet<int> { PortRange.MinPort };
         foreach (var rule in rules)
@@ -70,8 +85,8 @@ internal sealed class DirectionClasses
             }
         }
         var max = v6 ? UInt128.MaxValue : uint.MaxValue;
-        (_peerStarts, _peerClassOfInterval) = Classify(peers, max, v6, _peerRepresentatives);
-        (_localStarts, _localClassOfInterval) = Classify(locals, max, v6, _localRepresentatives);
+        (_peerStarts, _peerClassOfInterval) = Classify(peers, max, v6, _peerRepresentatives, _peerMatches, rules.Length + 2);
+        (_localStarts, _localClassOfInterval) = Classify(locals, max, v6, _localRepresentatives, _localMatches, rules.Length);
         _halves = new int[_peerRepresentatives.Count * _localRepresentatives.Count];
         Array.Fill(_halves, -1);
     }
@@ -79,6 +94,10 @@ internal sealed class DirectionClasses
     public NicPolicy Policy => _policy;
 
     public int PeerClassCount => _peerRepresentatives.Count;
+
+    public int LocalClassCount => _localRepresentatives.Count;
+
+    public AccessInterner Interner => _interner;
 
     public int PeerClassOf(IpAddress address) => _peerClassOfInterval[IntervalOf(_peerStarts, address.Value)];
 
@@ -101,12 +120,99 @@ internal sealed class DirectionClasses
     {
         ref var slot = ref _halves[(peerClass * _localRepresentatives.Count) + localClass];
         if (slot < 0)
-        {
-            var peer = _peerRepresentatives[peerClass];
-            var local = _localRepresentatives[localClass];
-            slot = _interner.Intern(Decide(address => Accepts(peer, local, address)));
-        }
+            slot = _interner.Intern(Paint(peerClass, localClass));
         return slot;
+    }
+
+    /// <summary>
+    /// <see cref="Half"/> by the engine: one <see cref="NicPolicy.Decide"/> per protocol and port
+    /// interval. The slow twin of <see cref="Paint"/>.
+    /// </summary>
+    public AccessSet Decided(int peerClass, int localClass)
+    {
+        var peer = _peerRepresentatives[peerClass];
+        var local = _localRepresentatives[localClass];
+        return Decide(packet => Accepts(peer, local, packet));
+    }
+
+    /// <summary>
+    /// What the direction accepts for one (peer class, local class), without asking the engine packet
+    /// by packet: the rules whose peer, local address and source port match are taken in precedence
+    /// order, and each decides the port intervals of its protocol that no earlier rule decided; what
+    /// is left gets the default (ARCHITECTURE.md semantics 1–3: inner access Accept overrides every
+    /// rule; otherwise the first matching rule; otherwise inbound drop, outbound the NIC's default —
+    /// inner access Drop changes no verdict, only the explanation). Equal to <see cref="Decided"/>, which
+    /// the property test checks on random states.
+    /// </summary>
+    private AccessSet Paint(int peerClass, int localClass)
+    {
+        var peer = _peerMatches[peerClass];
+        var local = _localMatches[localClass];
+        var innerAccept = peer[_rules.Length];
+        var fallback = _direction == Direction.Ingress ? Verdict.Drop : _policy.DefaultEgress;
+        var spans = new List<int>[Reach.Protocols.Length];
+        var verdicts = new sbyte[_portStarts.Length];
+        for (var p = 0; p < spans.Length; p++)
+        {
+            spans[p] = [];
+            var protocol = Reach.Protocols[p];
+            var hasPorts = protocol.HasPorts();
+            var count = hasPorts ? _portStarts.Length : 1;
+            if (innerAccept)
+            {
+                AccessSet.Append(spans[p], hasPorts ? PortRange.MinPort : 0, hasPorts ? PortRange.MaxPort : 0);
+                continue;
+            }
+            Array.Clear(verdicts);
+            var open = count;
+            var sourcePort = hasPorts ? Flow.DefaultSourcePort : 0;
+            for (var r = 0; r < _rules.Length && open > 0; r++)
+            {
+                var rule = _rules[r].Rule;
+                if (!peer[r] || (rule.Protocol != IpProtocol.All && rule.Protocol != protocol))
+                    continue;
+                if (rule.SourcePorts is { } sp && !sp.Contains(sourcePort))
+                    continue;
+                if (_ruleLocal[r] == LocalMatch.Never || (_ruleLocal[r] == LocalMatch.WhenInside && !local[r]))
+                    continue;
+                var verdict = rule.Policy == Verdict.Accept ? (sbyte)1 : (sbyte)2;
+                foreach (var (low, high) in _rulePorts[r])
+                {
+                    if (!hasPorts)
+                    {
+                        // A packet without ports is port 0 to the rules: only a -1/-1 range holds it.
+                        if (low <= 0 && verdicts[0] == 0)
+                        {
+                            verdicts[0] = verdict;
+                            open--;
+                        }
+                        continue;
+                    }
+                    // Intervals are cut at every rule's edges, so a range holds an interval iff it holds its start.
+                    var i = Array.BinarySearch(_portStarts, Math.Max(low, PortRange.MinPort));
+                    if (i < 0)
+                        i = ~i;
+                    for (; i < count && _portStarts[i] <= high; i++)
+                    {
+                        if (verdicts[i] == 0)
+                        {
+                            verdicts[i] = verdict;
+                            open--;
+                        }
+                    }
+                }
+            }
+            for (var i = 0; i < count; i++)
+            {
+                if (verdicts[i] == 1 || (verdicts[i] == 0 && fallback == Verdict.Accept))
+                {
+                    var lowPort = hasPorts ? _portStarts[i] : 0;
+                    var highPort = !hasPorts ? 0 : i + 1 < count ? _portStarts[i + 1] - 1 : PortRange.MaxPort;
+                    AccessSet.Append(spans[p], lowPort, highPort);
+                }
+            }
+        }
+        return AccessSet.Create(spans);
     }
 
     /// <summary>
@@ -175,7 +281,7 @@ internal sealed class DirectionClasses
     /// Cuts the address space at every edge of the blocks and numbers the pieces by the set of keys
     /// whose blocks contain them; pieces with the same set share a class, represented by its first address.
     /// </summary>
-    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives)
+    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
     {
         var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
         foreach (var (key, first, last) in blocks)
@@ -210,6 +316,10 @@ internal sealed class DirectionClasses
                 id = classes.Count;
                 classes.Add(signature, id);
                 representatives.Add(new IpAddress(v6, at));
+                var match = new bool[keys];
+                foreach (var key in active)
+                    match[key] = true;
+                matches.Add(match);
             }
             starts.Add(at);
             classOf.Add(id);
