@@ -80,6 +80,19 @@ public sealed class AccessSet : IEquatable<AccessSet>
         return result;
     }
 
+    /// <summary>The first packet the set holds, in the order answers list them: first protocol, lowest port.</summary>
+    public (IpProtocol Protocol, int Port)? First()
+    {
+        for (var p = 0; p < _spans.Length; p++)
+        {
+            if (_spans[p].Length > 0)
+                return (Reach.Protocols[p], _spans[p][0]);
+        }
+        return null;
+    }
+
+    public bool Contains(IpProtocol protocol, int port) => Contains(_spans[Array.IndexOf(Reach.Protocols, protocol)], port);
+
     public AccessSet Intersect(AccessSet other) => Combine(other, (a, b) => a && b);
 
     public AccessSet Union(AccessSet other) => Combine(other, (a, b) => a || b);

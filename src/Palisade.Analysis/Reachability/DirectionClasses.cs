@@ -222,21 +222,22 @@ internal sealed class DirectionClasses
     /// </summary>
     public (AccessSet Access, IpAddress? Witness) AnyOf(IReadOnlyList<(IpAddress Address, UInt128 Size)> candidates, int localClass)
     {
-        var local = _localRepresentatives[localClass];
-        IpAddress? witness = null;
-        var access = Decide(port =>
+        // The union over the candidates' peer classes; the witness is the first candidate accepted on
+        // the first (protocol, port) the union holds — the packet Reach tries first.
+        var union = AccessInterner.None;
+        var classes = new List<(IpAddress Address, int Half)>();
+        var seen = new HashSet<int>();
+        foreach (var (address, _) in candidates)
         {
-            foreach (var (address, _) in candidates)
-            {
-                if (Accepts(address, local, port))
-                {
-                    witness ??= address;
-                    return true;
-                }
-            }
-            return false;
-        });
-        return (access, witness);
+            var half = Half(PeerClassOf(address), localClass);
+            classes.Add((address, half));
+            if (seen.Add(half))
+                union = _interner.Union(union, half);
+        }
+        var access = _interner[union];
+        if (access.First() is not { } first)
+            return (access, null);
+        return (access, classes.First(c => _interner[c.Half].Contains(first.Protocol, first.Port)).Address);
     }
 
     private bool Accepts(IpAddress peer, IpAddress local, (IpProtocol Protocol, int Port) packet)

@@ -22,7 +22,10 @@ internal sealed class ReachAfter
     private readonly int[] _localIngress;
     private readonly InternetAnswers _internet;
     private readonly bool[] _affected;
+    private readonly List<int>[] _unaffectedByClass;
+    private readonly Dictionary<InstanceId, int> _position = [];
     private readonly Dictionary<DirectionClasses, IReadOnlyList<Part>> _parts = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DirectionClasses, int[]> _peerClasses = new(ReferenceEqualityComparer.Instance);
 
     public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected)
     {
@@ -34,8 +37,16 @@ internal sealed class ReachAfter
         _address = new IpAddress?[count];
         _localEgress = new int[count];
         _localIngress = new int[count];
-        _internet = new InternetAnswers(after, v6, before.Interner);
+        _internet = new InternetAnswers(after, v6, before.Interner, i => _position.TryGetValue(i.Id, out var k) ? _tables[k] : null);
         _affected = [.. after.Instances.Select(i => affected.Contains(i.Id))];
+        _unaffectedByClass = [.. before.Classes.Select(_ => new List<int>())];
+        for (var k = 0; k < count; k++)
+        {
+            if (!_affected[k] && before.ClassAt(k) is var c and >= 0)
+                _unaffectedByClass[c].Add(k);
+        }
+        for (var k = 0; k < count; k++)
+            _position.TryAdd(after.Instances[k].Id, k);
         var compiled = new Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)>();
         for (var k = 0; k < count; k++)
         {
@@ -77,10 +88,10 @@ internal sealed class ReachAfter
         if (source == target || _tables[source] is not { } from || _tables[target] is not { } to
             || State.Instances[source].VpcId != State.Instances[target].VpcId)
             return AccessInterner.None;
-        var outbound = from.Egress.Half(from.Egress.PeerClassOf(_address[target]!.Value), _localEgress[source]);
+        var outbound = from.Egress.Half(PeerClassesFor(from.Egress)[target], _localEgress[source]);
         if (outbound == AccessInterner.None)
             return AccessInterner.None;
-        var inbound = to.Ingress.Half(to.Ingress.PeerClassOf(_address[source]!.Value), _localIngress[target]);
+        var inbound = to.Ingress.Half(PeerClassesFor(to.Ingress)[source], _localIngress[target]);
         return _before.Interner.Intersect(outbound, inbound);
     }
 
@@ -98,23 +109,40 @@ internal sealed class ReachAfter
     {
         if (_parts.TryGetValue(table, out var found))
             return found;
-        var (positions, addresses) = _before.ByAddress;
-        var peerClasses = new int[positions.Length];
-        table.PeerClassesOf(addresses, peerClasses);
-        var parts = new Dictionary<(int Class, int Peer), List<int>>();
-        for (var k = 0; k < positions.Length; k++)
+        var peerClasses = PeerClassesFor(table);
+        var result = new List<Part>();
+        for (var c = 0; c < _unaffectedByClass.Length; c++)
         {
-            var position = positions[k];
-            if (_affected[position])
+            var members = _unaffectedByClass[c];
+            if (members.Count == 0)
                 continue;
-            var key = (_before.ClassAt(position), peerClasses[k]);
-            if (!parts.TryGetValue(key, out var members))
-                parts.Add(key, members = []);
-            members.Add(position);
+            var first = peerClasses[members[0]];
+            if (members.TrueForAll(m => peerClasses[m] == first))
+            {
+                result.Add(new Part(c, first, members));
+                continue;
+            }
+            // The table tells members of one class apart (a block it adds cuts through them).
+            foreach (var split in members.GroupBy(m => peerClasses[m]))
+                result.Add(new Part(c, split.Key, [.. split]));
         }
-        var result = parts.Select(p => new Part(p.Key.Class, p.Key.Peer, p.Value)).ToList();
         _parts.Add(table, result);
         return result;
+    }
+
+    /// <summary>The peer class in <paramref name="table"/> of every instance's address, by position in the state (cached per table).</summary>
+    public int[] PeerClassesFor(DirectionClasses table)
+    {
+        if (_peerClasses.TryGetValue(table, out var found))
+            return found;
+        var (positions, addresses) = _before.ByAddress;
+        var sorted = new int[positions.Length];
+        table.PeerClassesOf(addresses, sorted);
+        var byPosition = new int[State.Instances.Length];
+        for (var k = 0; k < positions.Length; k++)
+            byPosition[positions[k]] = sorted[k];
+        _peerClasses.Add(table, byPosition);
+        return byPosition;
     }
 
     public sealed record Part(int Class, int PeerClass, List<int> Members);

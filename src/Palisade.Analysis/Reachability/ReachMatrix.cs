@@ -31,6 +31,7 @@ public sealed class ReachMatrix
     private int[] _classAt = [];
     private IpAddress[] _addressAt = [];
     private readonly List<ClassPolicy> _classPolicies = [];
+    private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
     private int[] _sortedPositions = [];
     private UInt128[] _sortedAddresses = [];
 
@@ -56,7 +57,7 @@ public sealed class ReachMatrix
     {
         State = state;
         _v6 = v6;
-        _internet = new InternetAnswers(state, v6, _interner);
+        _internet = new InternetAnswers(state, v6, _interner, i => ClassOf(i) is { } c ? (_classPolicies[c.Id].Egress, _classPolicies[c.Id].Ingress) : null);
     }
 
     internal AccessInterner Interner => _interner;
@@ -90,7 +91,12 @@ public sealed class ReachMatrix
     internal ClassPolicy PolicyOfClass(int classId) => _classPolicies[classId];
 
     /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
-    internal int CellOfClasses(int source, int target) => Cell(_classes[source], _classes[target]);
+    internal int CellOfClasses(int source, int target)
+    {
+        var (cells, a) = _placeOf[source];
+        var n = cells.Classes.Count;
+        return cells.Cells[(a * n) + _placeOf[target].Index];
+    }
 
     /// <summary>The positions of the instances with an address of the family, in increasing order of it, and those addresses.</summary>
     internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
@@ -211,6 +217,7 @@ public sealed class ReachMatrix
                     _addressAt[position[instance.Id]] = _address[instance.Id];
                 }
                 cells.IndexOf[id] = cells.Classes.Count;
+                _placeOf.Add((cells, cells.Classes.Count));
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
                 var (address, p) = first[local];
@@ -275,12 +282,7 @@ public sealed class ReachMatrix
     public AccessSet Between(InstanceClass source, InstanceClass target) =>
         source.VpcId != target.VpcId ? AccessSet.None : _interner[Cell(source, target)];
 
-    private int Cell(InstanceClass a, InstanceClass b)
-    {
-        var cells = _networks[new VpcKey(a.VpcId)];
-        var n = cells.Classes.Count;
-        return cells.Cells[(cells.IndexOf[a.Id] * n) + cells.IndexOf[b.Id]];
-    }
+    private int Cell(InstanceClass a, InstanceClass b) => CellOfClasses(a.Id, b.Id);
 
     /// <summary>What the internet reaches of <paramref name="target"/>, with a witness source, as <see cref="Reach.To"/> decides it.</summary>
     public (AccessSet Access, IpAddress? Witness) FromInternet(Instance target)
@@ -382,7 +384,7 @@ public sealed class ReachMatrix
 /// address class, as <see cref="Reach"/> decides it (the internet's addresses by
 /// <see cref="InternetExposure.CandidateSources"/>). Policies are compiled for the entry or exit NIC.
 /// </summary>
-internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterner interner)
+internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterner interner, Func<Instance, (DirectionClasses Egress, DirectionClasses Ingress)?> intranet)
 {
     private readonly Dictionary<(string Policy, NicType Nic), (DirectionClasses Ingress, DirectionClasses Egress)> _tables = [];
     private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, int Local), (int Access, IpAddress? Witness)> _answers = [];
@@ -410,6 +412,15 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
             nic = NicType.Intranet;
         var policyKey = ReachMatrix.PolicyKey(state, instance);
         if (!_tables.TryGetValue((policyKey, nic), out var tables))
+        {
+            // A VPC NIC's internet traffic meets its one policy, already compiled for the instances' pairs.
+            if (nic == NicType.Intranet && intranet(instance) is { } known)
+            {
+                tables = (known.Ingress, known.Egress);
+                _tables.Add((policyKey, nic), tables);
+            }
+        }
+        if (tables.Ingress is null)
         {
             var policy = NicPolicy.Compile(state, instance, nic);
             tables = (new DirectionClasses(state, policy, Direction.Ingress, v6, interner), new DirectionClasses(state, policy, Direction.Egress, v6, interner));

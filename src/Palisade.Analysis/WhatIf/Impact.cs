@@ -84,13 +84,22 @@ public static class ImpactAnalysis
             var tables = view.TablesAt(a);
             var address = view.AddressAt(a);
             var classOfA = before.ClassAt(a);
+            // What each class before says of a's address, worked out once per class.
+            var outbounds = new int[before.Classes.Count];
+            var inbounds = new int[before.Classes.Count];
+            Array.Fill(outbounds, -1);
+            Array.Fill(inbounds, -1);
             // Unaffected sources, a part at a time: their egress is as before, a's ingress is new.
             foreach (var part in view.PartsFor(tables.Ingress))
             {
                 if (before.Classes[part.Class].VpcId != vpc)
                     continue;
-                var source = before.PolicyOfClass(part.Class);
-                var outbound = source.Egress.Half(source.Egress.PeerClassOf(address), source.LocalEgress);
+                ref var outbound = ref outbounds[part.Class];
+                if (outbound < 0)
+                {
+                    var source = before.PolicyOfClass(part.Class);
+                    outbound = source.Egress.Half(source.Egress.PeerClassOf(address), source.LocalEgress);
+                }
                 var now = interner.Intersect(outbound, tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a)));
                 var was = before.CellOfClasses(part.Class, classOfA);
                 if (was == now)
@@ -106,8 +115,12 @@ public static class ImpactAnalysis
             {
                 if (before.Classes[part.Class].VpcId != vpc)
                     continue;
-                var target = before.PolicyOfClass(part.Class);
-                var inbound = target.Ingress.Half(target.Ingress.PeerClassOf(address), target.LocalIngress);
+                ref var inbound = ref inbounds[part.Class];
+                if (inbound < 0)
+                {
+                    var target = before.PolicyOfClass(part.Class);
+                    inbound = target.Ingress.Half(target.Ingress.PeerClassOf(address), target.LocalIngress);
+                }
                 var now = interner.Intersect(tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a)), inbound);
                 var was = before.CellOfClasses(classOfA, part.Class);
                 if (was == now)
