@@ -117,7 +117,10 @@ internal sealed class ReachAfter
             if (members.Count == 0)
                 continue;
             var first = peerClasses[members[0]];
-            if (members.TrueForAll(m => peerClasses[m] == first))
+            var uniform = true;
+            foreach (var m in members)
+                uniform &= peerClasses[m] == first;
+            if (uniform)
             {
                 result.Add(new Part(c, first, members));
                 continue;

@@ -32,11 +32,12 @@ public sealed class ReachMatrix
     private IpAddress[] _addressAt = [];
     private readonly List<ClassPolicy> _classPolicies = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
+    private readonly List<IpAddress> _addressOfClass = [];
     private int[] _sortedPositions = [];
     private UInt128[] _sortedAddresses = [];
 
     /// <summary>What every member of a class shares: its policy's tables and its local classes in them.</summary>
-    internal readonly record struct ClassPolicy(DirectionClasses Egress, DirectionClasses Ingress, int LocalEgress, int LocalIngress);
+    internal readonly record struct ClassPolicy(DirectionClasses Egress, DirectionClasses Ingress, int LocalEgress, int LocalIngress, int Policy);
 
     private readonly record struct VpcKey(VpcId? Vpc);
 
@@ -51,6 +52,11 @@ public sealed class ReachMatrix
         public int[] Cells { get; set; } = [];
 
         public Dictionary<int, int> IndexOf { get; } = [];
+
+        /// <summary>Per policy (by index): the peer class of each class's address (by index in <see cref="Classes"/>) in its egress, its ingress.</summary>
+        public Dictionary<int, int[]> PeerEgress { get; } = [];
+
+        public Dictionary<int, int[]> PeerIngress { get; } = [];
     }
 
     private ReachMatrix(NetworkState state, bool v6)
@@ -89,6 +95,27 @@ public sealed class ReachMatrix
     internal int ClassAt(int position) => _classAt[position];
 
     internal ClassPolicy PolicyOfClass(int classId) => _classPolicies[classId];
+
+    /// <summary>
+    /// What the egress of class <paramref name="viewer"/> accepts towards the address of class
+    /// <paramref name="peer"/> (same network), from the peer classes the matrix worked out.
+    /// </summary>
+    internal int EgressTowards(int viewer, int peer)
+    {
+        var policy = _classPolicies[viewer];
+        var (cells, index) = _placeOf[peer];
+        return policy.Egress.Half(cells.PeerEgress[policy.Policy][index], policy.LocalEgress);
+    }
+
+    /// <summary>What the ingress of class <paramref name="viewer"/> accepts from the address of class <paramref name="peer"/> (same network).</summary>
+    internal int IngressFrom(int viewer, int peer)
+    {
+        var policy = _classPolicies[viewer];
+        var (cells, index) = _placeOf[peer];
+        if (!cells.PeerIngress.TryGetValue(policy.Policy, out var classes))
+            return policy.Ingress.Half(policy.Ingress.PeerClassOf(_addressOfClass[peer]), policy.LocalIngress);
+        return policy.Ingress.Half(classes[index], policy.LocalIngress);
+    }
 
     /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
     internal int CellOfClasses(int source, int target)
@@ -221,7 +248,8 @@ public sealed class ReachMatrix
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
                 var (address, p) = first[local];
-                _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address)));
+                _addressOfClass.Add(address);
+                _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
             }
             _networks[network.Key] = cells;
 
@@ -229,8 +257,8 @@ public sealed class ReachMatrix
             var n = cells.Classes.Count;
             var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
             var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
-            var peerClassE = new Dictionary<int, int[]>();
-            var peerClassI = new Dictionary<int, int[]>();
+            var peerClassE = cells.PeerEgress;
+            var peerClassI = cells.PeerIngress;
             int[] PeerClasses(Dictionary<int, int[]> cache, DirectionClasses table, int policy)
             {
                 if (cache.TryGetValue(policy, out var found))

@@ -82,7 +82,6 @@ public static class ImpactAnalysis
             var a = group.First();
             var vpc = instances[a].VpcId;
             var tables = view.TablesAt(a);
-            var address = view.AddressAt(a);
             var classOfA = before.ClassAt(a);
             // What each class before says of a's address, worked out once per class.
             var outbounds = new int[before.Classes.Count];
@@ -96,10 +95,7 @@ public static class ImpactAnalysis
                     continue;
                 ref var outbound = ref outbounds[part.Class];
                 if (outbound < 0)
-                {
-                    var source = before.PolicyOfClass(part.Class);
-                    outbound = source.Egress.Half(source.Egress.PeerClassOf(address), source.LocalEgress);
-                }
+                    outbound = before.EgressTowards(part.Class, classOfA);
                 var now = interner.Intersect(outbound, tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a)));
                 var was = before.CellOfClasses(part.Class, classOfA);
                 if (was == now)
@@ -117,10 +113,7 @@ public static class ImpactAnalysis
                     continue;
                 ref var inbound = ref inbounds[part.Class];
                 if (inbound < 0)
-                {
-                    var target = before.PolicyOfClass(part.Class);
-                    inbound = target.Ingress.Half(target.Ingress.PeerClassOf(address), target.LocalIngress);
-                }
+                    inbound = before.IngressFrom(part.Class, classOfA);
                 var now = interner.Intersect(tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a)), inbound);
                 var was = before.CellOfClasses(classOfA, part.Class);
                 if (was == now)
