@@ -134,21 +134,36 @@ public sealed class AccessSet : IEquatable<AccessSet>
             spans[p] = [];
             var a = _spans[p];
             var b = other._spans[p];
-            // Sweep the boundaries of both: within two consecutive ones membership in each is fixed.
-            var points = new SortedSet<int>();
-            for (var k = 0; k < a.Length; k += 2)
-                points.UnionWith([a[k], a[k + 1] + 1]);
-            for (var k = 0; k < b.Length; k += 2)
-                points.UnionWith([b[k], b[k + 1] + 1]);
-            var ordered = points.ToArray();
-            for (var k = 0; k + 1 < ordered.Length; k++)
+            // Sweep the boundaries of both in order (a span low–high starts at low and ends before
+            // high + 1): between two consecutive boundaries membership in each is fixed. Past the last
+            // boundary both are out, and no combination keeps that.
+            int i = 0, j = 0;
+            bool inA = false, inB = false;
+            while (i < a.Length || j < b.Length)
             {
-                if (keep(Contains(a, ordered[k]), Contains(b, ordered[k])))
-                    Append(spans[p], ordered[k], ordered[k + 1] - 1);
+                var at = Math.Min(Boundary(a, i), Boundary(b, j));
+                while (i < a.Length && Boundary(a, i) == at)
+                {
+                    inA = !inA;
+                    i++;
+                }
+                while (j < b.Length && Boundary(b, j) == at)
+                {
+                    inB = !inB;
+                    j++;
+                }
+                var next = Math.Min(Boundary(a, i), Boundary(b, j));
+                if (next == int.MaxValue)
+                    break;
+                if (keep(inA, inB))
+                    Append(spans[p], at, next - 1);
             }
         }
         return Create(spans);
     }
+
+    /// <summary>The k-th boundary of a span list: its lows and (high + 1)s in turn; past the end, int.MaxValue.</summary>
+    private static int Boundary(int[] spans, int k) => k >= spans.Length ? int.MaxValue : k % 2 == 0 ? spans[k] : spans[k] + 1;
 
     private static bool Contains(int[] spans, int port)
     {
