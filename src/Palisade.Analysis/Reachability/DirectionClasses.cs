@@ -282,6 +282,15 @@ internal sealed class DirectionClasses
     /// Cuts the address space at every edge of the blocks and numbers the pieces by the set of keys
     /// whose blocks contain them; pieces with the same set share a class, represented by its first address.
     /// </summary>
+    private static ulong Mix(int key)
+    {
+        // SplitMix64's finaliser: distinct keys, well-spread bits.
+        var z = ((ulong)key + 1) * 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
     private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
     {
         var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
@@ -292,11 +301,17 @@ internal sealed class DirectionClasses
                 events.Add((last + 1, key, -1));
         }
         events.Sort((a, b) => a.At.CompareTo(b.At));
-        var counts = new Dictionary<int, int>();
-        var active = new SortedSet<int>();
-        var classes = new Dictionary<string, int>();
+        // The set of keys whose blocks hold the current piece, kept with a hash of it (the XOR of a
+        // fixed mix of each key) so that a piece's class is found without spelling the set out; a hash
+        // hit is confirmed against the class's own set.
+        var counts = new int[keys];
+        var inside = 0;
+        var hash = 0UL;
+        var classes = new Dictionary<ulong, List<int>>();
+        var sizes = new List<int>();
         var starts = new List<UInt128>();
         var classOf = new List<int>();
+        var current = new bool[keys];
         var e = 0;
         var at = UInt128.Zero;
         while (true)
@@ -304,23 +319,37 @@ internal sealed class DirectionClasses
             while (e < events.Count && events[e].At == at)
             {
                 var (_, key, delta) = events[e++];
-                var count = counts.GetValueOrDefault(key) + delta;
-                counts[key] = count;
-                if (count > 0)
-                    active.Add(key);
-                else
-                    active.Remove(key);
+                var was = counts[key] > 0;
+                counts[key] += delta;
+                var now = counts[key] > 0;
+                if (was != now)
+                {
+                    hash ^= Mix(key);
+                    current[key] = now;
+                    inside += now ? 1 : -1;
+                }
             }
-            var signature = string.Join(',', active);
-            if (!classes.TryGetValue(signature, out var id))
+            var id = -1;
+            if (classes.TryGetValue(hash, out var candidates))
             {
-                id = classes.Count;
-                classes.Add(signature, id);
+                foreach (var candidate in candidates)
+                {
+                    if (sizes[candidate] == inside && matches[candidate].AsSpan().SequenceEqual(current))
+                    {
+                        id = candidate;
+                        break;
+                    }
+                }
+            }
+            if (id < 0)
+            {
+                id = representatives.Count;
+                if (candidates is null)
+                    classes.Add(hash, candidates = []);
+                candidates.Add(id);
                 representatives.Add(new IpAddress(v6, at));
-                var match = new bool[keys];
-                foreach (var key in active)
-                    match[key] = true;
-                matches.Add(match);
+                matches.Add([.. current]);
+                sizes.Add(inside);
             }
             starts.Add(at);
             classOf.Add(id);

@@ -32,7 +32,6 @@ public sealed class ReachMatrix
     private IpAddress[] _addressAt = [];
     private readonly List<ClassPolicy> _classPolicies = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
-    private readonly List<IpAddress> _addressOfClass = [];
     private int[] _sortedPositions = [];
     private UInt128[] _sortedAddresses = [];
 
@@ -53,10 +52,10 @@ public sealed class ReachMatrix
 
         public Dictionary<int, int> IndexOf { get; } = [];
 
-        /// <summary>Per policy (by index): the peer class of each class's address (by index in <see cref="Classes"/>) in its egress, its ingress.</summary>
-        public Dictionary<int, int[]> PeerEgress { get; } = [];
+        /// <summary>Per policy (by index; those of other networks are null): the peer class of each class's address (by index in <see cref="Classes"/>) in its egress, its ingress.</summary>
+        public int[]?[] PeerEgress { get; set; } = [];
 
-        public Dictionary<int, int[]> PeerIngress { get; } = [];
+        public int[]?[] PeerIngress { get; set; } = [];
     }
 
     private ReachMatrix(NetworkState state, bool v6)
@@ -104,7 +103,7 @@ public sealed class ReachMatrix
     {
         var policy = _classPolicies[viewer];
         var (cells, index) = _placeOf[peer];
-        return policy.Egress.Half(cells.PeerEgress[policy.Policy][index], policy.LocalEgress);
+        return policy.Egress.Half(cells.PeerEgress[policy.Policy]![index], policy.LocalEgress);
     }
 
     /// <summary>What the ingress of class <paramref name="viewer"/> accepts from the address of class <paramref name="peer"/> (same network).</summary>
@@ -112,9 +111,7 @@ public sealed class ReachMatrix
     {
         var policy = _classPolicies[viewer];
         var (cells, index) = _placeOf[peer];
-        if (!cells.PeerIngress.TryGetValue(policy.Policy, out var classes))
-            return policy.Ingress.Half(policy.Ingress.PeerClassOf(_addressOfClass[peer]), policy.LocalIngress);
-        return policy.Ingress.Half(classes[index], policy.LocalIngress);
+        return policy.Ingress.Half(cells.PeerIngress[policy.Policy]![index], policy.LocalIngress);
     }
 
     /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
@@ -248,7 +245,6 @@ public sealed class ReachMatrix
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
                 var (address, p) = first[local];
-                _addressOfClass.Add(address);
                 _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
             }
             _networks[network.Key] = cells;
@@ -257,27 +253,33 @@ public sealed class ReachMatrix
             var n = cells.Classes.Count;
             var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
             var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
-            var peerClassE = cells.PeerEgress;
-            var peerClassI = cells.PeerIngress;
-            int[] PeerClasses(Dictionary<int, int[]> cache, DirectionClasses table, int policy)
+            int[] PeerClasses(DirectionClasses table)
             {
-                if (cache.TryGetValue(policy, out var found))
-                    return found;
                 var inOrder = new int[n];
                 table.PeerClassesOf(sortedAddresses, inOrder);
                 var byClass = new int[n];
                 for (var k = 0; k < n; k++)
                     byClass[sorted[k]] = inOrder[k];
-                cache[policy] = byClass;
                 return byClass;
             }
+            // Every policy of the network: the what-if reads these for classes on either side.
+            cells.PeerEgress = new int[]?[policyNetwork.Count];
+            cells.PeerIngress = new int[]?[policyNetwork.Count];
+            for (var q = 0; q < policyNetwork.Count; q++)
+            {
+                if (policyNetwork[q] != network.Key.Vpc)
+                    continue;
+                cells.PeerEgress[q] = PeerClasses(egress[q]);
+                cells.PeerIngress[q] = PeerClasses(ingress[q]);
+            }
+            var peerClassI = cells.PeerIngress;
             var localI = representatives.Select(r => ingress[r.Policy].LocalClassOf(r.Address)).ToArray();
             var matrix = new int[n * n];
             for (var a = 0; a < n; a++)
             {
                 var (sourceAddress, p) = representatives[a];
                 var localE = egress[p].LocalClassOf(sourceAddress);
-                var towards = PeerClasses(peerClassE, egress[p], p);
+                var towards = cells.PeerEgress[p]!;
                 for (var b = 0; b < n; b++)
                 {
                     // A class of one instance does not reach itself: there is no pair.
@@ -287,7 +289,7 @@ public sealed class ReachMatrix
                     var outbound = egress[p].Half(towards[b], localE);
                     if (outbound == AccessInterner.None)
                         continue;
-                    var inbound = ingress[q].Half(PeerClasses(peerClassI, ingress[q], q)[a], localI[b]);
+                    var inbound = ingress[q].Half(peerClassI[q]![a], localI[b]);
                     matrix[(a * n) + b] = _interner.Intersect(outbound, inbound);
                 }
             }
