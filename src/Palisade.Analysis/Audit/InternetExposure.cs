@@ -44,7 +44,11 @@ public static class InternetExposure
     /// per interval in which every block of the direction's rules is either all in or all out, with the
     /// interval's size.
     /// </summary>
-    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6, Direction direction = Direction.Ingress)
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6, Direction direction = Direction.Ingress) =>
+        CandidateSources(state, policy.RulesInOrder(direction).ToArray(), v6);
+
+    /// <summary>The candidate internet addresses for the blocks of these rules (those of one direction of a NIC).</summary>
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, IReadOnlyList<RuleRef> rules, bool v6)
     {
         var cuts = new SortedSet<UInt128> { 0 };
         void Cut(Cidr c)
@@ -53,7 +57,7 @@ public static class InternetExposure
             if (c.Last != (v6 ? UInt128.MaxValue : uint.MaxValue))
                 cuts.Add(c.Last + 1);
         }
-        foreach (var rule in policy.RulesInOrder(direction))
+        foreach (var rule in rules)
         {
             switch (rule.Rule.Peer)
             {

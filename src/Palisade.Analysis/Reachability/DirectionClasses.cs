@@ -17,7 +17,7 @@ namespace Palisade.Analysis.Reachability;
 /// </summary>
 internal sealed class DirectionClasses
 {
-    private readonly NicPolicy _policy;
+    private readonly PolicyRules _policy;
     private readonly Direction _direction;
     private readonly int[] _portStarts;
     private readonly UInt128[] _peerStarts;
@@ -41,12 +41,12 @@ internal sealed class DirectionClasses
         WhenInside,
     }
 
-    public DirectionClasses(NetworkState state, NicPolicy policy, Direction direction, bool v6, AccessInterner interner)
+    public DirectionClasses(NetworkState state, PolicyRules policy, Direction direction, bool v6, AccessInterner interner)
     {
         _policy = policy;
         _direction = direction;
         _interner = interner;
-        var rules = policy.RulesInOrder(direction).ToArray();
+        var rules = policy.RulesInOrder(direction);
         var resolver = new RuleResolver(state, policy.Instance);
         _rules = rules;
         _rulePorts = [.. rules.Select(r => resolver.DestinationPorts(r.Rule).Select(p => (p.Low, p.High)).ToList())];
@@ -91,7 +91,7 @@ internal sealed class DirectionClasses
         Array.Fill(_halves, -1);
     }
 
-    public NicPolicy Policy => _policy;
+    public PolicyRules Policy => _policy;
 
     public int PeerClassCount => _peerRepresentatives.Count;
 
@@ -245,7 +245,7 @@ internal sealed class DirectionClasses
         var flow = _direction == Direction.Ingress
             ? new Flow(peer, local, packet.Protocol, packet.Port)
             : new Flow(local, peer, packet.Protocol, packet.Port);
-        return _policy.Decide(_direction, flow).Verdict == Verdict.Accept;
+        return _policy.Compiled.Decide(_direction, flow).Verdict == Verdict.Accept;
     }
 
     private AccessSet Decide(Func<(IpProtocol, int), bool> accepts)

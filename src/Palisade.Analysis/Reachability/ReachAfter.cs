@@ -69,7 +69,7 @@ internal sealed class ReachAfter
             var key = ReachMatrix.PolicyKey(after, instance);
             if (!compiled.TryGetValue(key, out var tables))
             {
-                var policy = NicPolicy.Compile(after, instance, NicType.Intranet);
+                var policy = PolicyRules.Of(after, instance, NicType.Intranet);
                 tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
                 compiled.Add(key, tables);
             }

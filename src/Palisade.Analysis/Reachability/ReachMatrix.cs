@@ -162,7 +162,7 @@ public sealed class ReachMatrix
             {
                 p = policyIndex.Count;
                 policyIndex.Add(key, p);
-                var policy = NicPolicy.Compile(state, instance, NicType.Intranet);
+                var policy = PolicyRules.Of(state, instance, NicType.Intranet);
                 egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
                 ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
                 policyNetwork.Add(instance.VpcId);
@@ -452,7 +452,7 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
         }
         if (tables.Ingress is null)
         {
-            var policy = NicPolicy.Compile(state, instance, nic);
+            var policy = PolicyRules.Of(state, instance, nic);
             tables = (new DirectionClasses(state, policy, Direction.Ingress, v6, interner), new DirectionClasses(state, policy, Direction.Egress, v6, interner));
             _tables.Add((policyKey, nic), tables);
         }
@@ -461,7 +461,7 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
         if (!_answers.TryGetValue((policyKey, nic, direction, localClass), out var answer))
         {
             if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
-                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy, v6, direction));
+                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy.RulesInOrder(direction), v6));
             var (access, witness) = table.AnyOf(candidates, localClass);
             answer = (interner.Intern(access), witness);
             _answers.Add((policyKey, nic, direction, localClass), answer);

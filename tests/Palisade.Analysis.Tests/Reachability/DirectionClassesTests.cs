@@ -2,7 +2,6 @@ using CsCheck;
 using Palisade.Analysis.Reachability;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
-using Palisade.Engine.Policies;
 using Palisade.TestKit;
 
 namespace Palisade.Analysis.Tests.Reachability;
@@ -23,7 +22,7 @@ public sealed class DirectionClassesTests
             {
                 foreach (var nic in instance.NetworkType == NetworkType.Classic ? new[] { NicType.Intranet, NicType.Internet } : [NicType.Intranet])
                 {
-                    var policy = NicPolicy.Compile(state, instance, nic);
+                    var policy = PolicyRules.Of(state, instance, nic);
                     foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
                     {
                         foreach (var v6 in new[] { false, true })
