@@ -240,6 +240,8 @@ public static class Auditor
     /// <summary>Shadowed and redundant rules, judged on every NIC the rule applies to: a rule useful on one instance is useful.</summary>
     private static void UselessRules(NetworkState state, SharedPolicies policies, List<Finding> findings)
     {
+        // Per compiled policy and direction (a policy is one object per NIC key): the cuts of all its rules.
+        var boundaries = new Dictionary<(NicPolicy, Direction), RuleUsefulness.Boundaries>();
         foreach (var group in state.Groups)
         {
             var members = state.MembersOf(group.Id);
@@ -252,7 +254,13 @@ public static class Auditor
                 var verdicts = members
                     .Select(m => (Member: m, Nic: m.NetworkType == NetworkType.Classic ? rule.NicType : NicType.Intranet))
                     .DistinctBy(x => policies.NicKey(x.Member, x.Nic))
-                    .Select(x => RuleUsefulness.Of(state, x.Member, policies.Of(x.Member, x.Nic), rule.Direction, reference))
+                    .Select(x =>
+                    {
+                        var policy = policies.Of(x.Member, x.Nic);
+                        if (!boundaries.TryGetValue((policy, rule.Direction), out var cuts))
+                            boundaries.Add((policy, rule.Direction), cuts = RuleUsefulness.Boundaries.Of(state, x.Member, policy, rule.Direction));
+                        return RuleUsefulness.Of(state, x.Member, policy, rule.Direction, reference, cuts);
+                    })
                     .Where(v => v.Checked).ToList();
                 if (verdicts.Count == 0)
                     continue;
