@@ -64,7 +64,9 @@ public static class ReachCommand
                 var (group, instances) = Resolve(networkState, option, parse.GetValue(forward ? from : to)!);
                 var reach = ReachMatrix.Build(networkState);
                 var answers = instances.Select(i => (i, Restrict(forward ? reach.From(i) : reach.To(i), filter))).ToList();
-                output.Write(writeJson ? Json(forward, group, answers) : string.Concat(answers.Select(a => Text(forward, a.i, a.Item2))));
+                output.Write(writeJson ? Json(forward, group, answers)
+                    : answers.Count == 0 ? $"{group} has no instances\n"
+                    : string.Concat(answers.Select(a => Text(forward, a.i, a.Item2))));
                 return ExitCodes.Ok;
             }
             catch (UsageException e)

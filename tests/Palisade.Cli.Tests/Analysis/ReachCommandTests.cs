@@ -10,6 +10,7 @@ public sealed class ReachCommandTests
            {"SecurityGroupId": "sg-web", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
              {"SecurityGroupRuleId": "sgr-http", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "80/80", "SourceCidrIp": "0.0.0.0/0"},
              {"SecurityGroupRuleId": "sgr-https", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "443/443", "SourceCidrIp": "0.0.0.0/0"}]}},
+           {"SecurityGroupId": "sg-empty", "VpcId": "vpc-a"},
            {"SecurityGroupId": "sg-redis", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
              {"SecurityGroupRuleId": "sgr-redis", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "6379/6380", "SourceGroupId": "sg-web"},
              {"SecurityGroupRuleId": "sgr-noredis", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "6380/6380", "SourceCidrIp": "10.0.0.0/8", "Policy": "Drop"},
@@ -50,6 +51,7 @@ public sealed class ReachCommandTests
         // A group stands for each of its members; the filter keeps only TCP 6379.
         Golden.Assert("reach/to-redis-group-6379.txt", Reach("--to", "sg-redis", "--protocol", "tcp", "--port", "6379").Output);
         Golden.Assert("reach/from-web-6380.json", Reach("--from", "sg-web", "--port", "6380", "--json").Output);
+        Assert.Equal((ExitCodes.Ok, "sg-empty has no instances\n"), (Reach("--to", "sg-empty").ExitCode, Reach("--to", "sg-empty").Output));
     }
 
     [Fact]
