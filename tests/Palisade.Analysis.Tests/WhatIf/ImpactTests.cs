@@ -69,6 +69,12 @@ public sealed class ImpactTests
             var changes = new List<Change>();
             if (rules.Count > 0)
                 changes.Add(new Change.Revoke(rules[rules.Count / 2].Id));
+            // Modify: the first rule becomes the opposite verdict on ports 20-25.
+            foreach (var g in state.Groups.Where(g => g.Rules.Length > 0).Take(1))
+            {
+                var old = g.Rules[0];
+                changes.Add(new Change.Modify(old.Id, old with { Policy = old.Policy == Domain.Rules.Verdict.Accept ? Domain.Rules.Verdict.Drop : Domain.Rules.Verdict.Accept, Ports = old.Protocol.HasPorts() ? PortRange.Create(20, 25) : old.Ports, PortRangeListId = null }));
+            }
             foreach (var i in state.Instances.Where(i => i.SecurityGroupIds.Length > 1).Take(1))
                 changes.Add(new Change.Leave(i.Id, i.SecurityGroupIds[^1]));
             foreach (var i in state.Instances.Take(1))
@@ -125,6 +131,12 @@ public sealed class ImpactTests
             if (rules.Count > 0)
                 changes.Add(new Change.Revoke(rules[pick % rules.Count].Id));
             var group = state.Groups[pick % state.Groups.Length];
+            // A rule of the group modified into the generated one (same ID and direction), where it fits the group's network.
+            if (group.Rules.Length > 0 && (group.VpcId is not null || rule.Peer is not Domain.Rules.RulePeer.CidrBlock { Cidr.IsV6: true }))
+            {
+                var old = group.Rules[pick % group.Rules.Length];
+                changes.Add(new Change.Modify(old.Id, rule with { Id = old.Id, Direction = old.Direction, NicType = group.VpcId is null ? rule.NicType : NicType.Intranet }));
+            }
             // An authorized rule fits its group's network: classic groups take IPv4 peers and either NIC.
             if (group.VpcId is not null || rule.Peer is not Domain.Rules.RulePeer.CidrBlock { Cidr.IsV6: true })
                 changes.Add(new Change.Authorize(group.Id, rule with { Id = SecurityGroupRuleId.Parse("sgr-new"), NicType = group.VpcId is null ? rule.NicType : NicType.Intranet }));
