@@ -10,7 +10,7 @@ namespace Palisade.Analysis.Reachability;
 /// <summary>
 /// Reachability between every pair of instances of a state, and between each instance and the
 /// internet, computed over classes instead of pairs. Instances with the same groups in the same
-/// network share one compiled policy (a policy class). Within a policy, addresses fall into classes
+/// network share one policy (a policy class). Within a policy, addresses fall into classes
 /// that no rule tells apart (<see cref="DirectionClasses"/>); two instances are in one
 /// <see cref="InstanceClass"/> when they share a policy, their own addresses are in the same local
 /// classes, and every policy of their network puts their addresses in the same peer class — so every
@@ -27,7 +27,6 @@ public sealed class ReachMatrix
     private readonly List<InstanceClass> _classes = [];
     private readonly Dictionary<VpcKey, NetworkCells> _networks = [];
     private readonly InternetAnswers _internet;
-    private readonly Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)> _tables = [];
     private int[] _classAt = [];
     private IpAddress[] _addressAt = [];
     private readonly List<ClassPolicy> _classPolicies = [];
@@ -50,8 +49,6 @@ public sealed class ReachMatrix
         /// <summary>Access IDs, source class (by index in <see cref="Classes"/>) major.</summary>
         public int[] Cells { get; set; } = [];
 
-        public Dictionary<int, int> IndexOf { get; } = [];
-
         /// <summary>Per policy (by index; those of other networks are null): the peer class of each class's address (by index in <see cref="Classes"/>) in its egress, its ingress.</summary>
         public int[]?[] PeerEgress { get; set; } = [];
 
@@ -68,10 +65,6 @@ public sealed class ReachMatrix
     internal AccessInterner Interner => _interner;
 
     internal bool V6 => _v6;
-
-    /// <summary>The compiled intranet tables of a policy class, by <see cref="PolicyKey"/>, when some instance has it.</summary>
-    internal (DirectionClasses Egress, DirectionClasses Ingress)? TablesOf(string policyKey) =>
-        _tables.TryGetValue(policyKey, out var t) ? t : null;
 
     /// <summary>The access ID between the instances at these positions of the state (the empty ID for none).</summary>
     internal int CellAt(int source, int target)
@@ -166,7 +159,6 @@ public sealed class ReachMatrix
                 egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
                 ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
                 policyNetwork.Add(instance.VpcId);
-                _tables[key] = (egress[p], ingress[p]);
             }
             endpoints.Add((instance, address, p));
             _address[instance.Id] = address;
@@ -240,7 +232,6 @@ public sealed class ReachMatrix
                     _classAt[position[instance.Id]] = id;
                     _addressAt[position[instance.Id]] = _address[instance.Id];
                 }
-                cells.IndexOf[id] = cells.Classes.Count;
                 _placeOf.Add((cells, cells.Classes.Count));
                 cells.Classes.Add(id);
                 representatives.Add(first[local]);
