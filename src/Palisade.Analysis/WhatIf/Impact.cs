@@ -26,12 +26,13 @@ public static class ImpactAnalysis
         return (Difference(now, was), Difference(was, now));
     }
 
-    public static Impact Of(NetworkState before, Change change)
+    /// <param name="v6">Between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4.</param>
+    public static Impact Of(NetworkState before, Change change, bool v6 = false)
     {
         var after = change.ApplyTo(before);
         var affected = change.Affected(before);
-        var was = Edges(before, affected);
-        var now = Edges(after, affected);
+        var was = Edges(before, affected, v6);
+        var now = Edges(after, affected, v6);
         return new Impact(change, Difference(now, was), Difference(was, now));
     }
 
@@ -138,13 +139,13 @@ public static class ImpactAnalysis
         [.. deltas.OrderBy(d => d.Target, StringComparer.Ordinal).ThenBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.Protocol)];
 
     /// <summary>The flows from or to the affected instances: only those can change.</summary>
-    private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected)
+    private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected, bool v6 = false)
     {
         var edges = new Dictionary<(string, string, IpProtocol), List<PortRange>>();
         var evaluator = new Engine.Flows.FlowEvaluator(state);
         foreach (var target in state.Instances)
         {
-            var reachers = affected.Contains(target.Id) ? Reach.To(state, target, evaluator: evaluator) : Reach.To(state, target, sources: affected, evaluator: evaluator);
+            var reachers = affected.Contains(target.Id) ? Reach.To(state, target, v6, evaluator: evaluator) : Reach.To(state, target, v6, sources: affected, evaluator: evaluator);
             foreach (var reacher in reachers)
             {
                 foreach (var access in reacher.Accesses)

@@ -23,20 +23,21 @@ public static class ReachCommand
         var protocol = new Option<string>("--protocol") { Description = "Only this protocol: tcp, udp, icmp, icmpv6, gre or all.", HelpName = "PROTOCOL" };
         var port = new Option<int?>("--port") { Description = "Only this port (of TCP and UDP).", HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print the answer as JSON." };
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4." };
         var command = new Command("reach", """
             Who can reach an instance (--to), what it reaches (--from), or the whole matrix (--matrix):
             instances of the same network and the internet, with the protocols and port ranges, after the
             source's egress and the target's ingress rules of all their groups. Exact over ports,
             protocols and addresses (computed over classes of instances and addresses that no rule tells
-            apart); an instance is represented by its primary address. Towards the internet only the
-            source's egress rules are judged.
+            apart); an instance is represented by its primary IPv4 address, or with --ipv6 its primary
+            IPv6 address. Towards the internet only the source's egress rules are judged.
 
             Examples:
               palisade reach --state prod.json --to i-redis1
               palisade reach --state prod.json --from sg-web --protocol tcp --port 6379
               palisade reach --state prod.json --matrix
               palisade reach --state prod.json --matrix --by instance --json
-            """) { state, to, from, matrix, by, protocol, port, json };
+            """) { state, to, from, matrix, by, protocol, port, json, ipv6 };
         command.SetAction(parse =>
         {
             try
@@ -55,14 +56,14 @@ public static class ReachCommand
                 var output = parse.InvocationConfiguration.Output;
                 if (parse.GetValue(matrix))
                 {
-                    var cells = Matrix(ReachMatrix.Build(networkState), byText == "group", filter);
+                    var cells = Matrix(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), byText == "group", filter);
                     output.Write(writeJson ? MatrixJson(byText, cells) : MatrixText(byText, cells));
                     return ExitCodes.Ok;
                 }
                 var forward = parse.GetValue(from) is not null;
                 var option = forward ? "--from" : "--to";
                 var (group, instances) = Resolve(networkState, option, parse.GetValue(forward ? from : to)!);
-                var reach = ReachMatrix.Build(networkState);
+                var reach = ReachMatrix.Build(networkState, parse.GetValue(ipv6));
                 var answers = instances.Select(i => (i, Restrict(forward ? reach.From(i) : reach.To(i), filter))).ToList();
                 output.Write(writeJson ? Json(forward, group, answers)
                     : answers.Count == 0 ? $"{group} has no instances\n"

@@ -29,6 +29,8 @@ public static class WhatIfCommand
             """);
         var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
         command.Add(json);
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Flows between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4.", Recursive = true };
+        command.Add(ipv6);
 
         Command Sub(string name, string description, Option[] options, Func<ParseResult, Domain.State.NetworkState, Change> change)
         {
@@ -41,7 +43,7 @@ public static class WhatIfCommand
                 try
                 {
                     var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                    var impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState), change(parse, networkState));
+                    var impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
                     parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
                     return ExitCodes.Ok;
                 }

@@ -75,4 +75,33 @@ public sealed class ReachCommandTests
         var outcome = Reach(args);
         Assert.Equal((ExitCodes.BadInput, error, ""), (outcome.ExitCode, outcome.Error, outcome.Output));
     }
+    private const string DualStack = """
+        {"RegionId": "cn-hangzhou",
+         "SecurityGroups": [
+           {"SecurityGroupId": "sg-app", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+             {"SecurityGroupRuleId": "sgr-v4", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "8080/8080", "SourceCidrIp": "10.0.0.0/8"},
+             {"SecurityGroupRuleId": "sgr-v6", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "443/443", "Ipv6SourceCidrIp": "::/0"}]}}],
+         "Instances": [
+           {"InstanceId": "i-app1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"Ipv6Sets": {"Ipv6Set": [{"Ipv6Address": "2408:4000::10"}]}}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-app"]}},
+           {"InstanceId": "i-app2", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.11"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"Ipv6Sets": {"Ipv6Set": [{"Ipv6Address": "2408:4000::11"}]}}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-app"]}}]}
+        """;
+
+    [Fact]
+    public void Ipv6_AnswersOverThePrimaryIpv6Addresses()
+    {
+        var path = CliTester.StateFile(DualStack);
+        try
+        {
+            // IPv4: 8080 from the other instance; IPv6: 443 from it and from the IPv6 internet (its address is global).
+            Golden.Assert("reach/dual-v4.txt", CliTester.Run("reach", "--state", path, "--to", "i-app1").Output);
+            Golden.Assert("reach/dual-v6.txt", CliTester.Run("reach", "--state", path, "--to", "i-app1", "--ipv6").Output);
+            Golden.Assert("whatif/revoke-v6.txt", CliTester.Run("whatif", "revoke", "--state", path, "--rule", "sgr-v6", "--ipv6").Output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
