@@ -6,7 +6,7 @@ using Palisade.Bench;
 if (args.Contains("--memory"))
     return MemoryReport.Run(Console.Out);
 if (args.Contains("--analysis"))
-    return AnalysisReport.Run(Console.Out);
+    return AnalysisReport.Run(Console.Out, args);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -39,6 +39,10 @@ public static class AuditChecks
         "The group has no meaningful name, no description and no tags",
         "Name the group for its role, describe what it protects, and tag its owner and environment.");
 
+    public static readonly CheckInfo OversizedGroup = new("oversized-group", Severity.Low,
+        "One group holds most instances of a network",
+        "When more than half of a VPC's instances (of at least 10) share one group, every rule of that group applies to nearly everything: a port opened for one role is open on all of them, and group references to it name the whole network. Split it into one group per role and keep shared rules small.");
+
     public static readonly CheckInfo GroupLimitNear = new("group-limit-near", Severity.Info,
         "A limit is close",
         "A NIC may be in 5 groups with 1,000 rules over all of them, and a group may hold 200 rules; close to a limit, the next change fails.");
@@ -54,6 +58,6 @@ public static class AuditChecks
     public static readonly IReadOnlyList<CheckInfo> All =
     [
         RiskyPortExposed, InternalAllPorts, InternalWideCidr, InternalCidrInsteadOfGroup, SamePriorityConflict, ShadowedRule, RedundantRule,
-        UnusedGroup, UndocumentedGroup, GroupLimitNear, DanglingReference, InstanceWithoutGroup,
+        UnusedGroup, UndocumentedGroup, OversizedGroup, GroupLimitNear, DanglingReference, InstanceWithoutGroup,
     ];
 }

@@ -27,16 +27,22 @@ public static class Auditor
         Cidr.Parse("0.0.0.0/0"), Cidr.Parse("::/0"), Cidr.Parse("10.0.0.0/8"), Cidr.Parse("172.16.0.0/12"), Cidr.Parse("192.168.0.0/16"), Cidr.Parse("100.64.0.0/10"), Cidr.Parse("fc00::/7"),
     ];
 
-    public static IReadOnlyList<Finding> Run(NetworkState state)
+    public static IReadOnlyList<Finding> Run(NetworkState state) => Run(state, share: true);
+
+    /// <summary>The slow twin of <see cref="Run(NetworkState)"/>: every NIC compiled and judged on its own, nothing shared between instances.</summary>
+    public static IReadOnlyList<Finding> RunPerInstance(NetworkState state) => Run(state, share: false);
+
+    private static IReadOnlyList<Finding> Run(NetworkState state, bool share)
     {
         var findings = new List<Finding>();
-        // One evaluator: each NIC's policy is compiled once for all the checks.
-        var evaluator = new FlowEvaluator(state);
-        RiskyPortsExposed(state, evaluator, findings);
+        // Each policy is compiled once for all the checks (once per policy class when shared).
+        var policies = new SharedPolicies(state, share);
+        RiskyPortsExposed(state, policies, findings);
+        var addresses = AddressIndex.Of(state);
         foreach (var group in state.Groups)
-            RuleChecks(state, group, findings);
-        SamePriorityConflicts(state, evaluator, findings);
-        UselessRules(state, evaluator, findings);
+            RuleChecks(state, group, addresses, findings);
+        SamePriorityConflicts(state, policies, findings);
+        UselessRules(state, policies, findings);
         GroupChecks(state, findings);
         return [.. findings
             .OrderByDescending(f => f.Severity)
@@ -48,8 +54,12 @@ public static class Auditor
 
     private static KeyValuePair<string, object?> E(string key, object? value) => new(key, value);
 
-    private static void RiskyPortsExposed(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
+    private sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness);
+
+    private static void RiskyPortsExposed(NetworkState state, SharedPolicies policies, List<Finding> findings)
     {
+        // Per NIC key and family: for each sensitive port, the first protocol with a witness.
+        var exposures = new Dictionary<(string, bool), List<Exposure>>();
         foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
         {
             var reported = new HashSet<int>();
@@ -58,30 +68,39 @@ public static class Auditor
                 var (nic, destination) = InternetExposure.Entry(instance, v6);
                 if (destination is not { } dst)
                     continue;
-                var policy = evaluator.PolicyOf(instance, nic);
-                var sources = InternetExposure.CandidateSources(state, policy, v6);
-                var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
-                foreach (var (port, service) in RiskyPorts.All)
+                var policy = policies.Of(instance, nic);
+                var key = (policies.Key(instance, nic, [dst]), v6);
+                if (!exposures.TryGetValue(key, out var exposed))
                 {
-                    if (reported.Contains(port))
-                        continue;
-                    foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp })
+                    exposed = [];
+                    var sources = InternetExposure.CandidateSources(state, policy, v6);
+                    var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
+                    foreach (var (port, service) in RiskyPorts.All)
                     {
-                        if (InternetExposure.Find(policy, sources, sourcePorts, dst, protocol, port) is not { } witness)
-                            continue;
-                        reported.Add(port);
-                        var rule = witness.Decision.DecidingRule;
-                        findings.Add(new Finding(AuditChecks.RiskyPortExposed.Id, Severity.High, rule?.GroupId, rule?.Rule.Id, instance.Id,
-                            $"{service} ({protocol.ToWire()} {port}) on {instance.Id} is reachable from the internet: a packet from " +
-                            $"{witness.Flow.Source} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
-                            "Allow it only from known addresses or a group, or drop it at a lower priority number.",
-                            [
-                                E("protocol", protocol.ToWire()), E("port", port), E("sourceIp", witness.Flow.Source.ToString()),
-                                E("sourcePort", witness.Flow.SourcePort), E("destinationIp", dst.ToString()),
-                                E("nicType", nic.ToWire()), E("priority", rule?.Rule.Priority.Value),
-                            ]));
-                        break;
+                        foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp })
+                        {
+                            if (InternetExposure.Find(policy, sources, sourcePorts, dst, protocol, port) is not { } witness)
+                                continue;
+                            exposed.Add(new Exposure(port, service, protocol, witness));
+                            break;
+                        }
                     }
+                    exposures.Add(key, exposed);
+                }
+                foreach (var (port, service, protocol, witness) in exposed)
+                {
+                    if (!reported.Add(port))
+                        continue;
+                    var rule = witness.Decision.DecidingRule;
+                    findings.Add(new Finding(AuditChecks.RiskyPortExposed.Id, Severity.High, rule?.GroupId, rule?.Rule.Id, instance.Id,
+                        $"{service} ({protocol.ToWire()} {port}) on {instance.Id} is reachable from the internet: a packet from " +
+                        $"{witness.Flow.Source} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
+                        "Allow it only from known addresses or a group, or drop it at a lower priority number.",
+                        [
+                            E("protocol", protocol.ToWire()), E("port", port), E("sourceIp", witness.Flow.Source.ToString()),
+                            E("sourcePort", witness.Flow.SourcePort), E("destinationIp", dst.ToString()),
+                            E("nicType", nic.ToWire()), E("priority", rule?.Rule.Priority.Value),
+                        ]));
                 }
             }
         }
@@ -89,7 +108,7 @@ public static class Auditor
 
     private static bool IsPrivate(Cidr c) => PrivateBlocks.Any(p => p.Covers(c));
 
-    private static void RuleChecks(NetworkState state, SecurityGroup group, List<Finding> findings)
+    private static void RuleChecks(NetworkState state, SecurityGroup group, AddressIndex addresses, List<Finding> findings)
     {
         foreach (var rule in group.Rules.Where(r => r.Direction == Direction.Ingress && r.Policy == Verdict.Accept))
         {
@@ -117,7 +136,7 @@ public static class Auditor
                     [E("cidr", block.ToString()), E("nicType", rule.NicType.ToWire()), E("classicNetwork", group.IsClassic)]));
             }
             if (rule.Peer is RulePeer.CidrBlock { Cidr: var narrow } && IsPrivate(narrow) && !WideBlocks.Any(w => w == narrow)
-                && SuggestGroup(state, group, narrow) is { } suggestion)
+                && SuggestGroup(addresses, group, narrow) is { } suggestion)
             {
                 findings.Add(new Finding(AuditChecks.InternalCidrInsteadOfGroup.Id, Severity.Low, group.Id, rule.Id, null,
                     $"Rule {rule.Id} of {group.Id} admits {narrow}, which holds exactly the instances {string.Join(", ", suggestion.Instances)}; they are all in {suggestion.Group}. A rule naming {suggestion.Group} follows them when they change.",
@@ -138,21 +157,68 @@ public static class Auditor
     private sealed record Suggestion(SecurityGroupId Group, IReadOnlyList<InstanceId> Instances);
 
     /// <summary>The instances whose private addresses the block holds, when they all share a group (other than the rule's own).</summary>
-    private static Suggestion? SuggestGroup(NetworkState state, SecurityGroup group, Cidr block)
+    private static Suggestion? SuggestGroup(AddressIndex addresses, SecurityGroup group, Cidr block)
     {
-        var inside = state.Instances.Where(i => i.VpcId == group.VpcId && i.PrivateAddresses.Any(block.Contains)).ToList();
+        var inside = addresses.Within(group.VpcId, block);
         if (inside.Count == 0)
             return null;
         var shared = inside.Select(i => i.SecurityGroupIds.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Where(g => g != group.Id).Order().FirstOrDefault();
         return shared == default ? null : new Suggestion(shared, [.. inside.Select(i => i.Id).Order()]);
     }
 
-    private static void SamePriorityConflicts(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
+    /// <summary>Private addresses by network, sorted, so that the instances inside a block are found by two binary searches.</summary>
+    private sealed class AddressIndex
+    {
+        private readonly Dictionary<string, (UInt128[] Values, bool[] V6, int[] Instances)> _byNetwork = [];
+        private readonly NetworkState _state;
+
+        private AddressIndex(NetworkState state) => _state = state;
+
+        public static AddressIndex Of(NetworkState state)
+        {
+            var index = new AddressIndex(state);
+            foreach (var network in Enumerable.Range(0, state.Instances.Length).GroupBy(k => state.Instances[k].VpcId?.Value ?? ""))
+            {
+                var entries = network.SelectMany(k => state.Instances[k].PrivateAddresses.Select(a => (a.IsV6, a.Value, k)))
+                    .OrderBy(e => e.IsV6).ThenBy(e => e.Value).ToArray();
+                index._byNetwork[network.Key] = ([.. entries.Select(e => e.Value)], [.. entries.Select(e => e.IsV6)], [.. entries.Select(e => e.k)]);
+            }
+            return index;
+        }
+
+        /// <summary>The instances of the network with a private address in the block, in state order.</summary>
+        public List<Instance> Within(VpcId? vpc, Cidr block)
+        {
+            if (!_byNetwork.TryGetValue(vpc?.Value ?? "", out var entries))
+                return [];
+            var found = new SortedSet<int>();
+            // Entries are ordered by family, then value: find the first of the block's family at or after its first address.
+            var low = 0;
+            var high = entries.Values.Length;
+            while (low < high)
+            {
+                var mid = (low + high) / 2;
+                if ((entries.V6[mid] ? 1 : 0) < (block.IsV6 ? 1 : 0) || (entries.V6[mid] == block.IsV6 && entries.Values[mid] < block.First))
+                    low = mid + 1;
+                else
+                    high = mid;
+            }
+            for (var k = low; k < entries.Values.Length && entries.V6[k] == block.IsV6 && entries.Values[k] <= block.Last; k++)
+                found.Add(entries.Instances[k]);
+            return [.. found.Select(k => _state.Instances[k])];
+        }
+    }
+
+    private static void SamePriorityConflicts(NetworkState state, SharedPolicies policies, List<Finding> findings)
     {
         var seen = new HashSet<(SecurityGroupRuleId, SecurityGroupRuleId)>();
+        // A later instance of a policy already judged can only find pairs already seen.
+        var judged = new HashSet<string>();
         foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
         {
-            var policy = evaluator.PolicyOf(instance, NicType.Intranet);
+            if (!judged.Add(policies.Key(instance, NicType.Intranet)))
+                continue;
+            var policy = policies.Of(instance, NicType.Intranet);
             foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
             {
                 var rules = policy.RulesInOrder(direction).ToArray();
@@ -172,8 +238,11 @@ public static class Auditor
     }
 
     /// <summary>Shadowed and redundant rules, judged on every NIC the rule applies to: a rule useful on one instance is useful.</summary>
-    private static void UselessRules(NetworkState state, FlowEvaluator evaluator, List<Finding> findings)
-    {        foreach (var group in state.Groups)
+    private static void UselessRules(NetworkState state, SharedPolicies policies, List<Finding> findings)
+    {
+        // Per compiled policy and direction (a policy is one object per NIC key): the cuts of all its rules.
+        var boundaries = new Dictionary<(NicPolicy, Direction), RuleUsefulness.Boundaries>();
+        foreach (var group in state.Groups)
         {
             var members = state.MembersOf(group.Id);
             if (members.Length == 0)
@@ -181,11 +250,18 @@ public static class Auditor
             foreach (var rule in group.Rules)
             {
                 var reference = new RuleRef(group.Id, rule);
-                var verdicts = members.Select(m =>
-                {
-                    var nic = m.NetworkType == NetworkType.Classic ? rule.NicType : NicType.Intranet;
-                    return RuleUsefulness.Of(state, m, evaluator.PolicyOf(m, nic), rule.Direction, reference);
-                }).Where(v => v.Checked).ToList();
+                // Members with the same NIC key give the same verdicts; later ones add nothing to the unions below.
+                var verdicts = members
+                    .Select(m => (Member: m, Nic: m.NetworkType == NetworkType.Classic ? rule.NicType : NicType.Intranet))
+                    .DistinctBy(x => policies.NicKey(x.Member, x.Nic))
+                    .Select(x =>
+                    {
+                        var policy = policies.Of(x.Member, x.Nic);
+                        if (!boundaries.TryGetValue((policy, rule.Direction), out var cuts))
+                            boundaries.Add((policy, rule.Direction), cuts = RuleUsefulness.Boundaries.Of(state, x.Member, policy, rule.Direction));
+                        return RuleUsefulness.Of(state, x.Member, policy, rule.Direction, reference, cuts);
+                    })
+                    .Where(v => v.Checked).ToList();
                 if (verdicts.Count == 0)
                     continue;
                 if (verdicts.All(v => !v.Decides))
@@ -265,6 +341,30 @@ public static class Auditor
                     [E("groups", instance.SecurityGroupIds.Length), E("rules", rules)]));
             }
         }
-        // Oversized groups (most instances of a VPC in one group) need an intended-topology signal this state does not carry; not checked yet.
+        OversizedGroups(state, findings);
+    }
+
+    /// <summary>A network must hold at least this many instances before one group holding most of them is a finding: in a small VPC one group for everything is normal.</summary>
+    public const int OversizedMinimumInstances = 10;
+
+    /// <summary>
+    /// A group holding more than half of its network's instances (a VPC, or the classic network), when
+    /// the network has at least <see cref="OversizedMinimumInstances"/>. Half, because then the group
+    /// is no longer a role: most instances share its rules, whatever they run.
+    /// </summary>
+    private static void OversizedGroups(NetworkState state, List<Finding> findings)
+    {
+        var perNetwork = state.Instances.GroupBy(i => i.VpcId).ToDictionary(g => g.Key?.Value ?? "", g => g.Count());
+        foreach (var group in state.Groups)
+        {
+            var members = state.MembersOf(group.Id).Count(m => m.VpcId == group.VpcId);
+            var total = perNetwork.GetValueOrDefault(group.VpcId?.Value ?? "");
+            if (total < OversizedMinimumInstances || members * 2 <= total)
+                continue;
+            var network = group.VpcId is { } vpc ? vpc.Value : "the classic network";
+            findings.Add(new Finding(AuditChecks.OversizedGroup.Id, Severity.Low, group.Id, null, null,
+                $"{group.Id} holds {members} of the {total} instances of {network}: its rules apply to nearly everything there. Split it into one group per role.",
+                [E("members", members), E("networkInstances", total), E("vpcId", group.VpcId?.Value)]));
+        }
     }
 }

@@ -39,8 +39,16 @@ public static class InternetExposure
 
     public static UInt128 WideV6 => (UInt128)1 << 80;
 
-    /// <summary>The candidate sources: one internet address per interval in which every rule block is either all in or all out, with the interval's size.</summary>
-    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6)
+    /// <summary>
+    /// The candidate sources (or, for <see cref="Direction.Egress"/>, destinations): one internet address
+    /// per interval in which every block of the direction's rules is either all in or all out, with the
+    /// interval's size.
+    /// </summary>
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6, Direction direction = Direction.Ingress) =>
+        CandidateSources(state, policy.RulesInOrder(direction).ToArray(), v6);
+
+    /// <summary>The candidate internet addresses for the blocks of these rules (those of one direction of a NIC).</summary>
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, IReadOnlyList<RuleRef> rules, bool v6)
     {
         var cuts = new SortedSet<UInt128> { 0 };
         void Cut(Cidr c)
@@ -49,7 +57,7 @@ public static class InternetExposure
             if (c.Last != (v6 ? UInt128.MaxValue : uint.MaxValue))
                 cuts.Add(c.Last + 1);
         }
-        foreach (var rule in policy.RulesInOrder(Direction.Ingress))
+        foreach (var rule in rules)
         {
             switch (rule.Rule.Peer)
             {
@@ -122,6 +130,16 @@ public static class InternetExposure
         }
         return null;
     }
+
+    /// <summary>
+    /// The NIC and address a packet to the internet leaves from: the public NIC of a classic instance
+    /// (none without a public address), the private address of a VPC one — translated on the way out by
+    /// its public address or a NAT gateway, which the state does not show, so only the rules are judged.
+    /// </summary>
+    public static (NicType Nic, IpAddress? Source) Exit(Instance instance, bool v6) =>
+        instance.NetworkType == NetworkType.Classic
+            ? (NicType.Internet, instance.PublicAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6))
+            : (NicType.Intranet, instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6));
 
     /// <summary>The NIC and address an internet packet arrives on: the public NIC of a classic instance, the private address of a VPC one.</summary>
     public static (NicType Nic, IpAddress? Destination) Entry(Instance instance, bool v6)

@@ -26,16 +26,43 @@ public static class RuleUsefulness
 
     private static readonly IpProtocol[] AllProtocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
-    public static Verdicts Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction, RuleRef rule)
+    /// <summary>
+    /// Every boundary of one direction of a NIC's rules — destination ports, source ports, peer blocks
+    /// of each family — worked out once for all the rules of the NIC rather than once per rule.
+    /// </summary>
+    public sealed class Boundaries
+    {
+        internal Boundaries(NetworkState state, Instance nic, NicPolicy policy, Direction direction)
+        {
+            var resolver = new RuleResolver(state, nic);
+            var others = policy.RulesInOrder(direction).ToArray();
+            Ports = Cuts(others.SelectMany(o => resolver.DestinationPorts(o.Rule)).Select(p => (p.Low, p.High)), PortRange.MaxPort);
+            SourcePorts = Cuts(others.Select(o => o.Rule.SourcePorts).OfType<PortRange>().Select(p => (p.Low, p.High)), PortRange.MaxPort);
+            var blocks = others.SelectMany(o => resolver.PeerBlocks(o)).ToList();
+            PeersV4 = Cuts(blocks.Where(b => !b.IsV6).Select(b => (b.First, b.Last)), (UInt128)uint.MaxValue);
+            PeersV6 = Cuts(blocks.Where(b => b.IsV6).Select(b => (b.First, b.Last)), UInt128.MaxValue);
+        }
+
+        internal SortedSet<int> Ports { get; }
+
+        internal SortedSet<int> SourcePorts { get; }
+
+        internal SortedSet<UInt128> PeersV4 { get; }
+
+        internal SortedSet<UInt128> PeersV6 { get; }
+
+        public static Boundaries Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction) => new(state, nic, policy, direction);
+    }
+
+    public static Verdicts Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction, RuleRef rule, Boundaries? boundaries = null)
     {
         var resolver = new RuleResolver(state, nic);
-        var others = policy.RulesInOrder(direction).ToArray();
+        boundaries ??= new Boundaries(state, nic, policy, direction);
         var r = rule.Rule;
         var protocols = r.Protocol == IpProtocol.All ? AllProtocols : [r.Protocol];
 
-        var ports = Points(resolver.DestinationPorts(r).Select(p => (p.Low, p.High)), others.SelectMany(o => resolver.DestinationPorts(o.Rule)).Select(p => (p.Low, p.High)), PortRange.MinPort, PortRange.MaxPort);
-        var sourcePorts = Points([r.SourcePorts is { } sp ? (sp.Low, sp.High) : (PortRange.MinPort, PortRange.MaxPort)],
-            others.Select(o => o.Rule.SourcePorts).OfType<PortRange>().Select(p => (p.Low, p.High)), PortRange.MinPort, PortRange.MaxPort);
+        var ports = Points(resolver.DestinationPorts(r).Select(p => (p.Low, p.High)), boundaries.Ports, PortRange.MinPort);
+        var sourcePorts = Points([r.SourcePorts is { } sp ? (sp.Low, sp.High) : (PortRange.MinPort, PortRange.MaxPort)], boundaries.SourcePorts, PortRange.MinPort);
         var peerBlocks = resolver.PeerBlocks(rule).ToList();
         var peers = new List<IpAddress>();
         foreach (var v6 in new[] { false, true })
@@ -43,8 +70,7 @@ public static class RuleUsefulness
             var mine = peerBlocks.Where(b => b.IsV6 == v6).Select(b => (b.First, b.Last)).ToList();
             if (mine.Count == 0)
                 continue;
-            var cuts = others.SelectMany(o => resolver.PeerBlocks(o)).Where(b => b.IsV6 == v6).Select(b => (b.First, b.Last));
-            peers.AddRange(Points(mine, cuts, UInt128.Zero, v6 ? UInt128.MaxValue : uint.MaxValue).Select(v => new IpAddress(v6, v)));
+            peers.AddRange(Points(mine, v6 ? boundaries.PeersV6 : boundaries.PeersV4, UInt128.Zero).Select(v => new IpAddress(v6, v)));
         }
         var locals = nic.AddressesOn(policy.NicType).Where(a => r.LocalCidr is not { } l || l.Contains(a)).ToList();
 
@@ -97,16 +123,22 @@ public static class RuleUsefulness
     private static Verdict Default(NicPolicy policy, Direction direction) =>
         direction == Direction.Ingress ? Verdict.Drop : policy.DefaultEgress;
 
-    /// <summary>One point per class: the starts of the pieces of <paramref name="mine"/> cut at every boundary of <paramref name="cuts"/>.</summary>
-    private static List<T> Points<T>(IEnumerable<(T Low, T High)> mine, IEnumerable<(T Low, T High)> cuts, T min, T max) where T : struct, System.Numerics.IBinaryInteger<T>
+    /// <summary>The boundaries of a set of ranges: each start, and each end + 1 below <paramref name="max"/>.</summary>
+    private static SortedSet<T> Cuts<T>(IEnumerable<(T Low, T High)> ranges, T max) where T : struct, System.Numerics.IBinaryInteger<T>
     {
         var boundaries = new SortedSet<T>();
-        foreach (var (low, high) in cuts)
+        foreach (var (low, high) in ranges)
         {
             boundaries.Add(low);
             if (high < max)
                 boundaries.Add(high + T.One);
         }
+        return boundaries;
+    }
+
+    /// <summary>One point per class: the starts of the pieces of <paramref name="mine"/> cut at every one of <paramref name="boundaries"/>.</summary>
+    private static List<T> Points<T>(IEnumerable<(T Low, T High)> mine, SortedSet<T> boundaries, T min) where T : struct, System.Numerics.IBinaryInteger<T>
+    {
         var points = new SortedSet<T>();
         foreach (var (low, high) in mine)
         {

@@ -12,7 +12,11 @@ namespace Palisade.Analysis.Reachability;
 /// <summary>Ports of one protocol a source reaches; for protocols without ports, one span 0–0 means "yes".</summary>
 public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports);
 
-/// <summary>Who reaches a target: an instance of the state, or "the internet" (any internet address).</summary>
+/// <summary>
+/// The other end of a reachability answer — who reaches a target (<see cref="Reach.To"/>) or what a
+/// source reaches (<see cref="Reach.From"/>): an instance of the state with its address, or "the
+/// internet" (any internet address) with one address as a witness.
+/// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
     public bool IsInternet => Instance is null;
@@ -28,7 +32,8 @@ public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IRea
 /// </summary>
 public static class Reach
 {
-    private static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
+    /// <summary>The protocols an answer covers, in the order it lists them.</summary>
+    internal static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
     /// <param name="sources">Only these sources (and not the internet) when given: for a question about a few instances.</param>
     /// <param name="evaluator">One evaluator for many questions on one state, so that each NIC is compiled once.</param>
@@ -75,6 +80,55 @@ public static class Reach
                 }
                 return false;
             }, policy.RulesInOrder(Direction.Ingress).ToArray());
+            if (accesses.Count > 0)
+                result.Add(new Reacher(null, witness, accesses));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The forward question, the mirror of <see cref="To"/>: every other instance of the source's network
+    /// that it reaches, and the internet (some internet address, after the source's egress rules alone:
+    /// the far end is not ours to judge).
+    /// </summary>
+    public static IReadOnlyList<Reacher> From(NetworkState state, Instance source, bool v6 = false, FlowEvaluator? evaluator = null)
+    {
+        evaluator ??= new FlowEvaluator(state);
+        var result = new List<Reacher>();
+        if (source.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } src)
+            return result;
+        var sourcePolicy = evaluator.PolicyOf(source, NicType.Intranet);
+        foreach (var target in state.Instances.Where(i => i.Id != source.Id))
+        {
+            if (target.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } dst)
+                continue;
+            if (source.VpcId != target.VpcId)
+                continue;
+            var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
+            var accesses = Accesses(state, (protocol, port) => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed,
+                sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()));
+            if (accesses.Count > 0)
+                result.Add(new Reacher(target, dst, accesses));
+        }
+
+        var (nic, exit) = InternetExposure.Exit(source, v6);
+        if (exit is { } from)
+        {
+            var policy = evaluator.PolicyOf(source, nic);
+            var candidates = InternetExposure.CandidateSources(state, policy, v6, Direction.Egress);
+            IpAddress? witness = null;
+            var accesses = Accesses(state, (protocol, port) =>
+            {
+                foreach (var (address, _) in candidates)
+                {
+                    if (policy.Decide(Direction.Egress, new Flow(from, address, protocol, port)).Verdict == Verdict.Accept)
+                    {
+                        witness ??= address;
+                        return true;
+                    }
+                }
+                return false;
+            }, policy.RulesInOrder(Direction.Egress).ToArray());
             if (accesses.Count > 0)
                 result.Add(new Reacher(null, witness, accesses));
         }

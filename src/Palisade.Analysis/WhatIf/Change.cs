@@ -62,6 +62,28 @@ public abstract record Change
         }
     }
 
+    /// <summary>
+    /// A rule's attributes change in place (ModifySecurityGroupRule / ModifySecurityGroupEgressRule):
+    /// the rule keeps its ID and direction, the rest is <paramref name="Rule"/>.
+    /// </summary>
+    public sealed record Modify(SecurityGroupRuleId RuleId, SecurityGroupRule Rule) : Change
+    {
+        public override string Describe() => $"modify {RuleId}: {Rule.Direction.ToString().ToLowerInvariant()} {Rule.Policy.ToLower()} {Rule.Protocol.ToWire()} {Rule.Ports} {(Rule.Direction == Domain.Networking.Direction.Ingress ? "from" : "to")} {Rule.Peer} priority {Rule.Priority}";
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) =>
+            state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) is { } owner ? MembersOf(state, owner.Id) : new HashSet<InstanceId>();
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var owner = state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) ?? throw new ArgumentException($"no rule {RuleId} in the state");
+            var old = owner.Rules.First(r => r.Id == RuleId);
+            if (old.Direction != Rule.Direction)
+                throw new ArgumentException($"{RuleId} is an {old.Direction.ToString().ToLowerInvariant()} rule: a modification keeps the direction");
+            var replaced = Rule with { Id = RuleId };
+            return With(state, groups: state.Groups.Select(g => g.Id == owner.Id ? g with { Rules = [.. g.Rules.Select(r => r.Id == RuleId ? replaced : r)] } : g));
+        }
+    }
+
     /// <summary>A membership change touches the instance, the group's members (inner access) and every NIC whose rules name the group.</summary>
     protected static HashSet<InstanceId> MembershipAffected(NetworkState s, InstanceId instance, SecurityGroupId group)
     {

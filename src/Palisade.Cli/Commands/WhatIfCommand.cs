@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Palisade.Analysis.Reachability;
 using Palisade.Analysis.WhatIf;
 using Palisade.Cli.Evaluation;
 using Palisade.Domain.Ecs;
 using Palisade.Domain.Groups;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
 
 namespace Palisade.Cli.Commands;
 
@@ -23,9 +25,12 @@ public static class WhatIfCommand
               palisade whatif leave --state prod.json --instance i-web1 --group sg-web
               palisade whatif revoke --state prod.json --rule sgr-ssh
               palisade whatif authorize --state prod.json --group sg-db --protocol tcp --ports 5432/5432 --peer sg-app
+              palisade whatif modify --state prod.json --rule sgr-ssh --peer 203.0.113.0/24
             """);
         var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
         command.Add(json);
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Flows between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4.", Recursive = true };
+        command.Add(ipv6);
 
         Command Sub(string name, string description, Option[] options, Func<ParseResult, Domain.State.NetworkState, Change> change)
         {
@@ -38,7 +43,7 @@ public static class WhatIfCommand
                 try
                 {
                     var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                    var impact = ImpactAnalysis.Of(networkState, change(parse, networkState));
+                    var impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
                     parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
                     return ExitCodes.Ok;
                 }
@@ -106,6 +111,56 @@ public static class WhatIfCommand
             return parsed.TryGet(out var newRule, out var error)
                 ? new Change.Authorize(groupId, newRule)
                 : throw new UsageException($"{error.Code}: {error.Message}");
+        }));
+
+        var modifyRule = Required("--rule", "The rule, by SecurityGroupRuleId.");
+        var newProtocol = new Option<string>("--protocol") { Description = "The new protocol (unchanged when not given)." };
+        var newPorts = new Option<string>("--ports") { Description = "The new port range, start/end." };
+        var newPeer = new Option<string>("--peer") { Description = "The new peer: a CIDR block, an IPv6 block or a group ID." };
+        var newPolicy = new Option<string>("--policy") { Description = "accept or drop." };
+        var newPriority = new Option<string>("--priority") { Description = "1 to 100." };
+        command.Add(Sub("modify", "A rule's attributes change, keeping its ID (ModifySecurityGroupRule / ModifySecurityGroupEgressRule).",
+            [modifyRule, newProtocol, newPorts, newPeer, newPolicy, newPriority], (p, state) =>
+        {
+            var ruleText = p.GetValue(modifyRule)!;
+            var ruleId = SecurityGroupRuleId.TryParse(ruleText, out var id) ? id : throw new UsageException($"--rule '{ruleText}' is not a rule ID (sgr-…)");
+            var owner = state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == ruleId)) ?? throw new UsageException($"--rule {ruleId}: no such rule in the state file");
+            var old = owner.Rules.First(r => r.Id == ruleId);
+            var ingress = old.Direction == Direction.Ingress;
+            // What is not given stays as it is; the result is checked as ECS checks a rule.
+            var peerText = p.GetValue(newPeer) ?? old.Peer.ToString();
+            var isGroup = peerText.StartsWith(SecurityGroupId.Prefix, StringComparison.Ordinal);
+            var isList = old.Peer is RulePeer.PrefixList && p.GetValue(newPeer) is null;
+            var isV6 = !isGroup && !isList && peerText.Contains(':');
+            var fields = new PermissionFields
+            {
+                IpProtocol = p.GetValue(newProtocol) ?? old.Protocol.ToWire(),
+                PortRange = p.GetValue(newPorts) ?? old.Ports.ToString(),
+                Policy = p.GetValue(newPolicy) ?? old.Policy.ToWire(),
+                Priority = p.GetValue(newPriority) ?? old.Priority.ToString(),
+                NicType = old.NicType.ToWire(),
+                Description = old.Description,
+                SourceGroupId = ingress && isGroup ? peerText : null,
+                DestGroupId = !ingress && isGroup ? peerText : null,
+                SourcePrefixListId = ingress && isList ? peerText : null,
+                DestPrefixListId = !ingress && isList ? peerText : null,
+                SourceCidrIp = ingress && !isGroup && !isList && !isV6 ? peerText : null,
+                DestCidrIp = !ingress && !isGroup && !isList && !isV6 ? peerText : null,
+                Ipv6SourceCidrIp = ingress && isV6 ? peerText : null,
+                Ipv6DestCidrIp = !ingress && isV6 ? peerText : null,
+            };
+            var parsed = PermissionParser.Parse(old.Direction, fields, new RuleContext(owner.IsClassic, owner.Type, state.FindPrefixList), ruleId, old.CreateTime);
+            if (!parsed.TryGet(out var rule, out var error))
+                throw new UsageException($"{error.Code}: {error.Message}");
+            rule = rule with
+            {
+                // A peer not given is the old one, with its owner; source ports, local CIDR and a port list stay where they still apply.
+                Peer = p.GetValue(newPeer) is null ? old.Peer : rule.Peer,
+                SourcePorts = rule.Protocol.HasPorts() ? old.SourcePorts : null,
+                LocalCidr = old.LocalCidr,
+                PortRangeListId = p.GetValue(newPorts) is null && rule.Protocol.HasPorts() ? old.PortRangeListId : null,
+            };
+            return new Change.Modify(ruleId, rule);
         }));
         return command;
     }

@@ -219,4 +219,56 @@ public sealed class AuditTests
             extraInstances: ",{\"InstanceId\":\"i-api1\",\"VpcAttributes\":{\"VpcId\":\"vpc-a\",\"PrivateIpAddress\":{\"IpAddress\":[\"10.0.5.5\"]}},\"SecurityGroupIds\":{\"SecurityGroupId\":[\"sg-web\"]}}");
         Assert.DoesNotContain(Auditor.Run(state), f => f.Check is "shadowed-rule" or "redundant-rule" && f.SecurityGroupRuleId!.Value.Value == "sgr-app");
     }
+    /// <summary><paramref name="count"/> instances of vpc-a, the first <paramref name="inAll"/> in sg-all as well as sg-own.</summary>
+    private static NetworkState Fleet(int count, int inAll, int inOtherVpc = 0)
+    {
+        var instances = Enumerable.Range(0, count + inOtherVpc).Select(i =>
+            $"{{\"InstanceId\":\"i-n{i}\",\"VpcAttributes\":{{\"VpcId\":\"{(i < count ? "vpc-a" : "vpc-b")}\",\"PrivateIpAddress\":{{\"IpAddress\":[\"10.0.0.{i + 1}\"]}}}}," +
+            $"\"SecurityGroupIds\":{{\"SecurityGroupId\":[\"{(i < count ? "sg-own" : "sg-b")}\"{(i < inAll ? ",\"sg-all\"" : "")}]}}}}");
+        return StateFileReader.Read($$"""
+            {"SecurityGroups":[
+               {"SecurityGroupId":"sg-all","SecurityGroupName":"everything","Description":"d","VpcId":"vpc-a"},
+               {"SecurityGroupId":"sg-own","SecurityGroupName":"own","Description":"d","VpcId":"vpc-a"},
+               {"SecurityGroupId":"sg-b","SecurityGroupName":"b","Description":"d","VpcId":"vpc-b"}],
+             "Instances":[{{string.Join(",", instances)}}]}
+            """);
+    }
+
+    [Fact]
+    public void AGroupHoldingMostInstancesOfAVpc_IsOversized()
+    {
+        var findings = Auditor.Run(Fleet(10, 6)).Where(f => f.Check == "oversized-group").ToList();
+        // sg-own holds all ten as well: both are flagged, each with its share as evidence.
+        Assert.Equal(["sg-all", "sg-own"], findings.Select(f => f.SecurityGroupId!.Value.Value).Order());
+        var all = findings.Single(f => f.SecurityGroupId!.Value.Value == "sg-all");
+        Assert.Equal((6, 10, "vpc-a"), ((int)Evidence(all, "members")!, (int)Evidence(all, "networkInstances")!, (string)Evidence(all, "vpcId")!));
+        Assert.Equal(Severity.Low, all.Severity);
+    }
+
+    [Fact]
+    public void HalfTheInstances_OrASmallVpc_IsNotOversized()
+    {
+        Assert.DoesNotContain(Auditor.Run(Fleet(10, 5)), f => f.Check == "oversized-group" && f.SecurityGroupId!.Value.Value == "sg-all");
+        // Nine instances in one group: too small a network to call that a problem.
+        Assert.DoesNotContain(Auditor.Run(Fleet(9, 9)), f => f.Check == "oversized-group");
+        // Instances of another VPC do not count towards vpc-a, and its one group holds 2 of 2 there (too few).
+        var mixed = Auditor.Run(Fleet(10, 5, inOtherVpc: 2)).Where(f => f.Check == "oversized-group").Select(f => f.SecurityGroupId!.Value.Value);
+        Assert.Equal(["sg-own"], mixed);
+    }
+    /// <summary>
+    /// The fast audit (one compiled policy and one judgement per policy class and local-CIDR signature)
+    /// against its slow twin (every NIC on its own): the same findings, in the same order, with the
+    /// same messages and evidence, on random states.
+    /// </summary>
+    [Fact]
+    public void SharingPoliciesBetweenInstances_ChangesNoFinding()
+    {
+        static string Show(IEnumerable<Finding> findings) => string.Join("\n", findings.Select(f =>
+            $"{f.Check} {f.Severity} {f.SecurityGroupId} {f.SecurityGroupRuleId} {f.InstanceId} {f.Message} " +
+            string.Join(",", f.Evidence.Select(e => $"{e.Key}={(e.Value is string[] a ? string.Join("+", a) : e.Value)}"))));
+        CsCheck.Check.Sample(Palisade.TestKit.SmallUniverse.State, state =>
+        {
+            Assert.Equal(Show(Auditor.RunPerInstance(state)), Show(Auditor.Run(state)));
+        }, iter: 300, threads: 1, print: Palisade.TestKit.SmallUniverse.Describe);
+    }
 }

@@ -9,7 +9,8 @@ namespace Palisade.Analysis.Tests.Reachability;
 /// <summary>
 /// The independent oracle of the issue, by brute force: on random small states, the port spans
 /// reachability reports between instances are exactly the ports for which every single flow,
-/// decided one by one, is allowed — all 65,535 ports of TCP and UDP, and each other protocol.
+/// decided one by one, is allowed — all 65,535 ports of TCP and UDP, and each other protocol; between
+/// the primary IPv4 addresses and between the primary IPv6 addresses.
 /// </summary>
 public sealed class ReachOracleTests
 {
@@ -19,14 +20,14 @@ public sealed class ReachOracleTests
         SmallUniverse.State.Sample(state =>
         {
             var evaluator = new FlowEvaluator(state);
-            foreach (var target in state.Instances)
+            foreach (var (target, v6) in state.Instances.SelectMany(t => new[] { (t, false), (t, true) }))
             {
-                var reached = Reach.To(state, target).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
-                var dst = target.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
+                var reached = Reach.To(state, target, v6).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
+                var dst = target.PrivateAddresses.FirstOrDefault(a => a.IsV6 == v6);
                 foreach (var source in state.Instances.Where(i => i.Id != target.Id && i.VpcId == target.VpcId))
                 {
-                    var src = source.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
-                    if (source.PrivateAddresses.All(a => a.IsV6) || target.PrivateAddresses.All(a => a.IsV6))
+                    var src = source.PrivateAddresses.FirstOrDefault(a => a.IsV6 == v6);
+                    if (source.PrivateAddresses.All(a => a.IsV6 != v6) || target.PrivateAddresses.All(a => a.IsV6 != v6))
                         continue;
                     reached.TryGetValue(source.Id, out var reacher);
                     foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All })

@@ -10,6 +10,7 @@ public sealed class ReachCommandTests
            {"SecurityGroupId": "sg-web", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
              {"SecurityGroupRuleId": "sgr-http", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "80/80", "SourceCidrIp": "0.0.0.0/0"},
              {"SecurityGroupRuleId": "sgr-https", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "443/443", "SourceCidrIp": "0.0.0.0/0"}]}},
+           {"SecurityGroupId": "sg-empty", "VpcId": "vpc-a"},
            {"SecurityGroupId": "sg-redis", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
              {"SecurityGroupRuleId": "sgr-redis", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "6379/6380", "SourceGroupId": "sg-web"},
              {"SecurityGroupRuleId": "sgr-noredis", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "6380/6380", "SourceCidrIp": "10.0.0.0/8", "Policy": "Drop"},
@@ -41,6 +42,66 @@ public sealed class ReachCommandTests
         Golden.Assert("reach/redis.txt", redis.Output);
         Golden.Assert("reach/web.json", Reach("--to", "i-web1", "--json").Output);
         var missing = Reach("--to", "i-nothere");
-        Assert.Equal((ExitCodes.BadInput, "error: --to i-nothere: no such instance in the state file\n"), (missing.ExitCode, missing.Error));
+        Assert.Equal((ExitCodes.BadInput, "error: --to i-nothere: no such instance or security group in the state file\n"), (missing.ExitCode, missing.Error));
+    }
+    [Fact]
+    public void From_AndGroups_AndFilters_AreGolden()
+    {
+        Golden.Assert("reach/from-web.txt", Reach("--from", "i-web1").Output);
+        // A group stands for each of its members; the filter keeps only TCP 6379.
+        Golden.Assert("reach/to-redis-group-6379.txt", Reach("--to", "sg-redis", "--protocol", "tcp", "--port", "6379").Output);
+        Golden.Assert("reach/from-web-6380.json", Reach("--from", "sg-web", "--port", "6380", "--json").Output);
+        Assert.Equal((ExitCodes.Ok, "sg-empty has no instances\n"), (Reach("--to", "sg-empty").ExitCode, Reach("--to", "sg-empty").Output));
+    }
+
+    [Fact]
+    public void Matrix_ByGroupAndByInstance_IsGolden()
+    {
+        Golden.Assert("reach/matrix.txt", Reach("--matrix").Output);
+        Golden.Assert("reach/matrix-icmp.txt", Reach("--matrix", "--protocol", "icmp").Output);
+        Golden.Assert("reach/matrix-instances.json", Reach("--matrix", "--by", "instance", "--json").Output);
+    }
+
+    [Theory]
+    [InlineData("error: ask one question: --to, --from or --matrix\n")]
+    [InlineData("error: ask one question: --to, --from or --matrix\n", "--to", "i-web1", "--matrix")]
+    [InlineData("error: --by goes with --matrix\n", "--to", "i-web1", "--by", "group")]
+    [InlineData("error: --by rule: expected group or instance\n", "--matrix", "--by", "rule")]
+    [InlineData("error: --port goes with tcp or udp, not ICMP\n", "--matrix", "--protocol", "icmp", "--port", "22")]
+    [InlineData("error: --port 0: expected 1 to 65535\n", "--matrix", "--port", "0")]
+    [InlineData("error: --protocol sctp: expected tcp, udp, icmp, icmpv6, gre or all\n", "--matrix", "--protocol", "sctp")]
+    public void BadQuestions_AreRefused(string error, params string[] args)
+    {
+        var outcome = Reach(args);
+        Assert.Equal((ExitCodes.BadInput, error, ""), (outcome.ExitCode, outcome.Error, outcome.Output));
+    }
+    private const string DualStack = """
+        {"RegionId": "cn-hangzhou",
+         "SecurityGroups": [
+           {"SecurityGroupId": "sg-app", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+             {"SecurityGroupRuleId": "sgr-v4", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "8080/8080", "SourceCidrIp": "10.0.0.0/8"},
+             {"SecurityGroupRuleId": "sgr-v6", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "443/443", "Ipv6SourceCidrIp": "::/0"}]}}],
+         "Instances": [
+           {"InstanceId": "i-app1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"Ipv6Sets": {"Ipv6Set": [{"Ipv6Address": "2408:4000::10"}]}}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-app"]}},
+           {"InstanceId": "i-app2", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.11"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"Ipv6Sets": {"Ipv6Set": [{"Ipv6Address": "2408:4000::11"}]}}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-app"]}}]}
+        """;
+
+    [Fact]
+    public void Ipv6_AnswersOverThePrimaryIpv6Addresses()
+    {
+        var path = CliTester.StateFile(DualStack);
+        try
+        {
+            // IPv4: 8080 from the other instance; IPv6: 443 from it and from the IPv6 internet (its address is global).
+            Golden.Assert("reach/dual-v4.txt", CliTester.Run("reach", "--state", path, "--to", "i-app1").Output);
+            Golden.Assert("reach/dual-v6.txt", CliTester.Run("reach", "--state", path, "--to", "i-app1", "--ipv6").Output);
+            Golden.Assert("whatif/revoke-v6.txt", CliTester.Run("whatif", "revoke", "--state", path, "--rule", "sgr-v6", "--ipv6").Output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

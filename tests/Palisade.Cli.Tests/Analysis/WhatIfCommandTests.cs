@@ -41,6 +41,9 @@ public sealed class WhatIfCommandTests
         Golden.Assert("whatif/authorize.txt", WhatIf("authorize", "--group", "sg-redis", "--protocol", "tcp", "--ports", "6380/6380", "--peer", "sg-web").Output);
         Golden.Assert("whatif/policy.txt", WhatIf("policy", "--group", "sg-web", "--inner-access", "accept").Output);
         Golden.Assert("whatif/join.txt", WhatIf("join", "--instance", "i-redis1", "--group", "sg-ops").Output);
+        // The redis rule widened to 6379-6380 and its peer narrowed from sg-web to a block that holds only i-redis1.
+        Golden.Assert("whatif/modify.txt", WhatIf("modify", "--rule", "sgr-redis", "--ports", "6379/6380").Output);
+        Golden.Assert("whatif/modify-peer.txt", WhatIf("modify", "--rule", "sgr-redis", "--peer", "10.0.2.0/24").Output);
     }
 
     [Fact]
@@ -53,5 +56,8 @@ public sealed class WhatIfCommandTests
         Assert.StartsWith("error: InvalidIpProtocol.Malformed: ", bad.Error);
         Assert.Equal(ExitCodes.BadInput, WhatIf("delete-group", "--group", "sg-web").ExitCode);
         Assert.Equal(ExitCodes.BadInput, WhatIf("revoke", "--rule", "sgr-nothere").ExitCode);
+        Assert.Equal((ExitCodes.BadInput, "error: --rule sgr-nothere: no such rule in the state file\n"),
+            (WhatIf("modify", "--rule", "sgr-nothere", "--priority", "2") is var m ? (m.ExitCode, m.Error) : default));
+        Assert.StartsWith("error: ", WhatIf("modify", "--rule", "sgr-redis", "--protocol", "icmp").Error);
     }
 }

@@ -1,0 +1,57 @@
+using Palisade.Analysis.Reachability;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Audit;
+
+/// <summary>
+/// The audit's compiled policies. Instances with the same groups in the same network enforce the same
+/// policy, so with <c>share</c> one is compiled per policy class and answers that depend only on the
+/// policy and on which local CIDRs hold the instance's addresses are worked out once per such key.
+/// Without it (the slow twin), every NIC is compiled and judged on its own; the property test checks
+/// that both give the same findings.
+/// </summary>
+internal sealed class SharedPolicies(NetworkState state, bool share)
+{
+    private readonly Dictionary<string, NicPolicy> _compiled = [];
+    private readonly Dictionary<(Palisade.Domain.Identifiers.InstanceId, NicType), string> _nicKeys = [];
+
+    /// <summary><see cref="Key(Instance, NicType, IEnumerable{IpAddress})"/> for all the NIC's own addresses, remembered.</summary>
+    public string NicKey(Instance instance, NicType nic)
+    {
+        if (!_nicKeys.TryGetValue((instance.Id, nic), out var key))
+            _nicKeys.Add((instance.Id, nic), key = Key(instance, nic, instance.AddressesOn(nic)));
+        return key;
+    }
+
+    public NicPolicy Of(Instance instance, NicType nic)
+    {
+        var key = Key(instance, nic);
+        if (!_compiled.TryGetValue(key, out var policy))
+            _compiled.Add(key, policy = NicPolicy.Compile(state, instance, nic));
+        return policy;
+    }
+
+    /// <summary>The identity of the NIC's policy: its policy class when shared, the instance itself otherwise.</summary>
+    public string Key(Instance instance, NicType nic)
+    {
+        if (instance.NetworkType == NetworkType.Vpc)
+            nic = NicType.Intranet;
+        return (share ? ReachMatrix.PolicyKey(state, instance) : instance.Id.Value) + "|" + nic;
+    }
+
+    /// <summary>
+    /// The identity of a NIC with these local addresses, in this order: the policy, and for each address
+    /// its family and the rules (of both directions) whose local CIDR holds it — all a decision sees of it.
+    /// </summary>
+    public string Key(Instance instance, NicType nic, IEnumerable<IpAddress> addresses)
+    {
+        var policy = Of(instance, nic);
+        var rules = policy.RulesInOrder(Direction.Ingress).ToArray().Concat(policy.RulesInOrder(Direction.Egress).ToArray()).ToArray();
+        var locals = addresses.Select(a =>
+            $"{(a.IsV6 ? 6 : 4)}:{string.Join(',', Enumerable.Range(0, rules.Length).Where(i => rules[i].Rule.LocalCidr is { } l && l.IsV6 == a.IsV6 && l.Contains(a)))}");
+        return Key(instance, nic) + "|" + string.Join(';', locals);
+    }
+}

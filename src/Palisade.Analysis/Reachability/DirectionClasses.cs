@@ -1,0 +1,417 @@
+using Palisade.Domain.Groups;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Reachability;
+
+/// <summary>
+/// One direction of one compiled NIC policy as reachability sees it. For a fixed local address the
+/// policy's verdict on a packet depends on the peer address only through which rules' peers contain
+/// it and whether inner access names it; so peer addresses fall into classes (cut at every block edge,
+/// then intervals that the same rules contain are merged), and local addresses likewise over the rules'
+/// local CIDRs. What the direction accepts for a (peer class, local class) is one <see cref="AccessSet"/>,
+/// decided by the engine once per port interval between the rules' port boundaries.
+/// </summary>
+internal sealed class DirectionClasses
+{
+    private readonly PolicyRules _policy;
+    private readonly Direction _direction;
+    private readonly int[] _portStarts;
+    private readonly UInt128[] _peerStarts;
+    private readonly int[] _peerClassOfInterval;
+    private readonly List<IpAddress> _peerRepresentatives = [];
+    private readonly UInt128[] _localStarts;
+    private readonly int[] _localClassOfInterval;
+    private readonly List<IpAddress> _localRepresentatives = [];
+    private readonly int[] _halves;
+    private readonly AccessInterner _interner;
+    private readonly RuleRef[] _rules;
+    private readonly List<(int Low, int High)>[] _rulePorts;
+    private readonly LocalMatch[] _ruleLocal;
+    private readonly List<bool[]> _peerMatches = [];
+    private readonly List<bool[]> _localMatches = [];
+
+    private enum LocalMatch : byte
+    {
+        Always,
+        Never,
+        WhenInside,
+    }
+
+    public DirectionClasses(NetworkState state, PolicyRules policy, Direction direction, bool v6, AccessInterner interner)
+    {
+        _policy = policy;
+        _direction = direction;
+        _interner = interner;
+        var rules = policy.RulesInOrder(direction);
+        var resolver = new RuleResolver(state, policy.Instance);
+        _rules = rules;
+        _rulePorts = [.. rules.Select(r => resolver.DestinationPorts(r.Rule).Select(p => (p.Low, p.High)).ToList())];
+        _ruleLocal = [.. rules.Select(r => r.Rule.LocalCidr is not { } l ? LocalMatch.Always : l.IsV6 == v6 ? LocalMatch.WhenInside : LocalMatch.Never)];
+
+        var cuts = new SortedSet<int> { PortRange.MinPort };
+        foreach (var rule in rules)
+        {
+            foreach (var range in resolver.DestinationPorts(rule.Rule))
+            {
+                cuts.Add(Math.Max(range.Low, PortRange.MinPort));
+                if (range.High < PortRange.MaxPort)
+                    cuts.Add(range.High + 1);
+            }
+        }
+        _portStarts = [.. cuts];
+
+        var peers = new List<(int Key, UInt128 First, UInt128 Last)>();
+        var locals = new List<(int Key, UInt128 First, UInt128 Last)>();
+        for (var i = 0; i < rules.Length; i++)
+        {
+            foreach (var block in resolver.PeerBlocks(rules[i]).Where(b => b.IsV6 == v6))
+                peers.Add((i, block.First, block.Last));
+            // A rule whose local CIDR is of the other family never matches; one without matches every local address.
+            if (rules[i].Rule.LocalCidr is { } local && local.IsV6 == v6)
+                locals.Add((i, local.First, local.Last));
+        }
+        // Inner access names member addresses: two more keys, after the rules.
+        if (policy.NicType == NicType.Intranet)
+        {
+            foreach (var group in policy.Groups)
+            {
+                var key = rules.Length + (group.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept ? 0 : 1);
+                foreach (var address in resolver.MemberAddresses(group.Id).Where(a => a.IsV6 == v6))
+                    peers.Add((key, address.Value, address.Value));
+            }
+        }
+        var max = v6 ? UInt128.MaxValue : uint.MaxValue;
+        (_peerStarts, _peerClassOfInterval) = Classify(peers, max, v6, _peerRepresentatives, _peerMatches, rules.Length + 2);
+        (_localStarts, _localClassOfInterval) = Classify(locals, max, v6, _localRepresentatives, _localMatches, rules.Length);
+        _halves = new int[_peerRepresentatives.Count * _localRepresentatives.Count];
+        Array.Fill(_halves, -1);
+    }
+
+    public PolicyRules Policy => _policy;
+
+    public int PeerClassCount => _peerRepresentatives.Count;
+
+    public int LocalClassCount => _localRepresentatives.Count;
+
+    public AccessInterner Interner => _interner;
+
+    public int PeerClassOf(IpAddress address) => _peerClassOfInterval[IntervalOf(_peerStarts, address.Value)];
+
+    public int LocalClassOf(IpAddress address) => _localClassOfInterval[IntervalOf(_localStarts, address.Value)];
+
+    /// <summary>The peer class of each of <paramref name="sortedAddresses"/> (in increasing order), by one merge.</summary>
+    public void PeerClassesOf(ReadOnlySpan<UInt128> sortedAddresses, Span<int> classes)
+    {
+        var interval = 0;
+        for (var k = 0; k < sortedAddresses.Length; k++)
+        {
+            while (interval + 1 < _peerStarts.Length && _peerStarts[interval + 1] <= sortedAddresses[k])
+                interval++;
+            classes[k] = _peerClassOfInterval[interval];
+        }
+    }
+
+    /// <summary>What this direction accepts between a peer of <paramref name="peerClass"/> and a local address of <paramref name="localClass"/>, as an interned ID.</summary>
+    public int Half(int peerClass, int localClass)
+    {
+        ref var slot = ref _halves[(peerClass * _localRepresentatives.Count) + localClass];
+        if (slot < 0)
+            slot = _interner.Intern(Paint(peerClass, localClass));
+        return slot;
+    }
+
+    /// <summary>
+    /// <see cref="Half"/> by the engine: one <see cref="NicPolicy.Decide"/> per protocol and port
+    /// interval. The slow twin of <see cref="Paint"/>.
+    /// </summary>
+    public AccessSet Decided(int peerClass, int localClass)
+    {
+        var peer = _peerRepresentatives[peerClass];
+        var local = _localRepresentatives[localClass];
+        return Decide(packet => Accepts(peer, local, packet));
+    }
+
+    /// <summary>
+    /// What the direction accepts for one (peer class, local class), without asking the engine packet
+    /// by packet: the rules whose peer, local address and source port match are taken in precedence
+    /// order, and each decides the port intervals of its protocol that no earlier rule decided; what
+    /// is left gets the default (ARCHITECTURE.md semantics 1–3: inner access Accept overrides every
+    /// rule; otherwise the first matching rule; otherwise inbound drop, outbound the NIC's default —
+    /// inner access Drop changes no verdict, only the explanation). Equal to <see cref="Decided"/>, which
+    /// the property test checks on random states.
+    /// </summary>
+    private AccessSet Paint(int peerClass, int localClass)
+    {
+        var peer = _peerMatches[peerClass];
+        var local = _localMatches[localClass];
+        var innerAccept = peer[_rules.Length];
+        var fallback = _direction == Direction.Ingress ? Verdict.Drop : _policy.DefaultEgress;
+        var spans = new List<int>[Reach.Protocols.Length];
+        var verdicts = new sbyte[_portStarts.Length];
+        for (var p = 0; p < spans.Length; p++)
+        {
+            spans[p] = [];
+            var protocol = Reach.Protocols[p];
+            var hasPorts = protocol.HasPorts();
+            var count = hasPorts ? _portStarts.Length : 1;
+            if (innerAccept)
+            {
+                AccessSet.Append(spans[p], hasPorts ? PortRange.MinPort : 0, hasPorts ? PortRange.MaxPort : 0);
+                continue;
+            }
+            Array.Clear(verdicts);
+            var open = count;
+            var sourcePort = hasPorts ? Flow.DefaultSourcePort : 0;
+            for (var r = 0; r < _rules.Length && open > 0; r++)
+            {
+                var rule = _rules[r].Rule;
+                if (!peer[r] || (rule.Protocol != IpProtocol.All && rule.Protocol != protocol))
+                    continue;
+                if (rule.SourcePorts is { } sp && !sp.Contains(sourcePort))
+                    continue;
+                if (_ruleLocal[r] == LocalMatch.Never || (_ruleLocal[r] == LocalMatch.WhenInside && !local[r]))
+                    continue;
+                var verdict = rule.Policy == Verdict.Accept ? (sbyte)1 : (sbyte)2;
+                foreach (var (low, high) in _rulePorts[r])
+                {
+                    if (!hasPorts)
+                    {
+                        // A packet without ports is port 0 to the rules: only a -1/-1 range holds it.
+                        if (low <= 0 && verdicts[0] == 0)
+                        {
+                            verdicts[0] = verdict;
+                            open--;
+                        }
+                        continue;
+                    }
+                    // Intervals are cut at every rule's edges, so a range holds an interval iff it holds its start.
+                    var i = Array.BinarySearch(_portStarts, Math.Max(low, PortRange.MinPort));
+                    if (i < 0)
+                        i = ~i;
+                    for (; i < count && _portStarts[i] <= high; i++)
+                    {
+                        if (verdicts[i] == 0)
+                        {
+                            verdicts[i] = verdict;
+                            open--;
+                        }
+                    }
+                }
+            }
+            for (var i = 0; i < count; i++)
+            {
+                if (verdicts[i] == 1 || (verdicts[i] == 0 && fallback == Verdict.Accept))
+                {
+                    var lowPort = hasPorts ? _portStarts[i] : 0;
+                    var highPort = !hasPorts ? 0 : i + 1 < count ? _portStarts[i + 1] - 1 : PortRange.MaxPort;
+                    AccessSet.Append(spans[p], lowPort, highPort);
+                }
+            }
+        }
+        return AccessSet.Create(spans);
+    }
+
+    /// <summary>
+    /// What this direction accepts between a local address of <paramref name="localClass"/> and some
+    /// address of <paramref name="candidates"/> (the internet's classes), with the first such address in
+    /// the order <see cref="Reach"/> tries them: its witness.
+    /// </summary>
+    public (AccessSet Access, IpAddress? Witness) AnyOf(IReadOnlyList<(IpAddress Address, UInt128 Size)> candidates, int localClass)
+    {
+        // The union over the candidates' peer classes; the witness is the first candidate accepted on
+        // the first (protocol, port) the union holds — the packet Reach tries first.
+        var union = AccessInterner.None;
+        var classes = new List<(IpAddress Address, int Half)>();
+        var seen = new HashSet<int>();
+        foreach (var (address, _) in candidates)
+        {
+            var half = Half(PeerClassOf(address), localClass);
+            classes.Add((address, half));
+            if (seen.Add(half))
+                union = _interner.Union(union, half);
+        }
+        var access = _interner[union];
+        if (access.First() is not { } first)
+            return (access, null);
+        return (access, classes.First(c => _interner[c.Half].Contains(first.Protocol, first.Port)).Address);
+    }
+
+    private bool Accepts(IpAddress peer, IpAddress local, (IpProtocol Protocol, int Port) packet)
+    {
+        var flow = _direction == Direction.Ingress
+            ? new Flow(peer, local, packet.Protocol, packet.Port)
+            : new Flow(local, peer, packet.Protocol, packet.Port);
+        return _policy.Compiled.Decide(_direction, flow).Verdict == Verdict.Accept;
+    }
+
+    private AccessSet Decide(Func<(IpProtocol, int), bool> accepts)
+    {
+        var spans = new List<int>[Reach.Protocols.Length];
+        for (var p = 0; p < spans.Length; p++)
+        {
+            spans[p] = [];
+            var protocol = Reach.Protocols[p];
+            if (!protocol.HasPorts())
+            {
+                if (accepts((protocol, 0)))
+                    spans[p].AddRange([0, 0]);
+                continue;
+            }
+            for (var i = 0; i < _portStarts.Length; i++)
+            {
+                var low = _portStarts[i];
+                var high = i + 1 < _portStarts.Length ? _portStarts[i + 1] - 1 : PortRange.MaxPort;
+                if (accepts((protocol, low)))
+                    AccessSet.Append(spans[p], low, high);
+            }
+        }
+        return AccessSet.Create(spans);
+    }
+
+    private static int IntervalOf(UInt128[] starts, UInt128 value)
+    {
+        var at = Array.BinarySearch(starts, value);
+        return at >= 0 ? at : ~at - 1;
+    }
+
+    /// <summary>
+    /// Cuts the address space at every edge of the blocks and numbers the pieces by the set of keys
+    /// whose blocks contain them; pieces with the same set share a class, represented by its first address.
+    /// </summary>
+    private static ulong Mix(int key)
+    {
+        // SplitMix64's finaliser: distinct keys, well-spread bits.
+        var z = ((ulong)key + 1) * 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
+    {
+        var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
+        foreach (var (key, first, last) in blocks)
+        {
+            events.Add((first, key, +1));
+            if (last < max)
+                events.Add((last + 1, key, -1));
+        }
+        events.Sort((a, b) => a.At.CompareTo(b.At));
+        // The set of keys whose blocks hold the current piece, kept with a hash of it (the XOR of a
+        // fixed mix of each key) so that a piece's class is found without spelling the set out; a hash
+        // hit is confirmed against the class's own set.
+        var counts = new int[keys];
+        var inside = 0;
+        var hash = 0UL;
+        var classes = new Dictionary<ulong, List<int>>();
+        var sizes = new List<int>();
+        var starts = new List<UInt128>();
+        var classOf = new List<int>();
+        var current = new bool[keys];
+        var e = 0;
+        var at = UInt128.Zero;
+        while (true)
+        {
+            while (e < events.Count && events[e].At == at)
+            {
+                var (_, key, delta) = events[e++];
+                var was = counts[key] > 0;
+                counts[key] += delta;
+                var now = counts[key] > 0;
+                if (was != now)
+                {
+                    hash ^= Mix(key);
+                    current[key] = now;
+                    inside += now ? 1 : -1;
+                }
+            }
+            var id = -1;
+            if (classes.TryGetValue(hash, out var candidates))
+            {
+                foreach (var candidate in candidates)
+                {
+                    if (sizes[candidate] == inside && matches[candidate].AsSpan().SequenceEqual(current))
+                    {
+                        id = candidate;
+                        break;
+                    }
+                }
+            }
+            if (id < 0)
+            {
+                id = representatives.Count;
+                if (candidates is null)
+                    classes.Add(hash, candidates = []);
+                candidates.Add(id);
+                representatives.Add(new IpAddress(v6, at));
+                matches.Add([.. current]);
+                sizes.Add(inside);
+            }
+            starts.Add(at);
+            classOf.Add(id);
+            if (e >= events.Count)
+                break;
+            at = events[e].At;
+        }
+        return ([.. starts], [.. classOf]);
+    }
+}
+
+/// <summary>Gives equal <see cref="AccessSet"/>s one ID, so that answers are shared and combined by ID.</summary>
+internal sealed class AccessInterner
+{
+    private readonly Dictionary<AccessSet, int> _ids = [];
+    private readonly List<AccessSet> _sets = [];
+    private readonly Dictionary<long, int> _intersections = [];
+    private readonly Dictionary<long, int> _unions = [];
+
+    public AccessInterner() => Intern(AccessSet.None);
+
+    /// <summary>The ID of the empty set.</summary>
+    public const int None = 0;
+
+    public int Intern(AccessSet set)
+    {
+        if (!_ids.TryGetValue(set, out var id))
+        {
+            id = _sets.Count;
+            _sets.Add(set);
+            _ids.Add(set, id);
+        }
+        return id;
+    }
+
+    public AccessSet this[int id] => _sets[id];
+
+    public int Intersect(int a, int b)
+    {
+        if (a == None || b == None)
+            return None;
+        var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        if (!_intersections.TryGetValue(key, out var id))
+        {
+            id = Intern(_sets[a].Intersect(_sets[b]));
+            _intersections.Add(key, id);
+        }
+        return id;
+    }
+
+    public int Union(int a, int b)
+    {
+        if (a == None || a == b)
+            return b;
+        if (b == None)
+            return a;
+        var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        if (!_unions.TryGetValue(key, out var id))
+        {
+            id = Intern(_sets[a].Union(_sets[b]));
+            _unions.Add(key, id);
+        }
+        return id;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Reachability;
+
+/// <summary>
+/// The rules one NIC enforces, gathered and ordered as <see cref="NicPolicy.Compile"/> gathers them,
+/// without the engine's per-field indexes: painting (<see cref="DirectionClasses"/>) reads the rules
+/// in order and needs nothing else, and building the indexes was most of the cost of a matrix. The
+/// engine's policy is compiled only when asked for (<see cref="Compiled"/>, the twin that checks the
+/// painting).
+/// </summary>
+internal sealed class PolicyRules
+{
+    private readonly RuleRef[] _ingress;
+    private readonly RuleRef[] _egress;
+    private readonly Lazy<NicPolicy> _compiled;
+
+    private PolicyRules(NetworkState state, Instance instance, NicType nicType)
+    {
+        if (instance.NetworkType == NetworkType.Vpc)
+            nicType = NicType.Intranet;
+        Instance = instance;
+        NicType = nicType;
+        Groups = [.. instance.SecurityGroupIds.Distinct().Select(state.FindGroup).OfType<SecurityGroup>().OrderBy(g => g.Id)];
+        RuleRef[] Build(Direction direction) => [.. Groups
+            .SelectMany(g => g.Rules
+                .Where(r => r.Direction == direction && (instance.NetworkType == NetworkType.Vpc || r.NicType == nicType))
+                .Select(r => new RuleRef(g.Id, r)))
+            .Order(RulePrecedence.Instance)];
+        _ingress = Build(Direction.Ingress);
+        _egress = Build(Direction.Egress);
+        DefaultEgress = Groups.Any(g => g.IsEnterprise) ? Verdict.Drop : Verdict.Accept;
+        _compiled = new Lazy<NicPolicy>(() => NicPolicy.Compile(state, instance, nicType));
+    }
+
+    public static PolicyRules Of(NetworkState state, Instance instance, NicType nicType) => new(state, instance, nicType);
+
+    public Instance Instance { get; }
+
+    public NicType NicType { get; }
+
+    public ImmutableArray<SecurityGroup> Groups { get; }
+
+    public Verdict DefaultEgress { get; }
+
+    public RuleRef[] RulesInOrder(Direction direction) => direction == Direction.Ingress ? _ingress : _egress;
+
+    public NicPolicy Compiled => _compiled.Value;
+}

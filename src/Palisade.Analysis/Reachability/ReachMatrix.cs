@@ -1,0 +1,462 @@
+using Palisade.Analysis.Audit;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
+
+namespace Palisade.Analysis.Reachability;
+
+/// <summary>
+/// Reachability between every pair of instances of a state, and between each instance and the
+/// internet, computed over classes instead of pairs. Instances with the same groups in the same
+/// network share one policy (a policy class). Within a policy, addresses fall into classes
+/// that no rule tells apart (<see cref="DirectionClasses"/>); two instances are in one
+/// <see cref="InstanceClass"/> when they share a policy, their own addresses are in the same local
+/// classes, and every policy of their network puts their addresses in the same peer class — so every
+/// answer about one holds for all. Each pair of instance classes is then decided once, as the
+/// intersection of the source's egress and the target's ingress, each looked up by class. The slow twin
+/// is <see cref="Reach.To"/> / <see cref="Reach.From"/> for every instance (checked equal on random states).
+/// </summary>
+public sealed class ReachMatrix
+{
+    private readonly AccessInterner _interner = new();
+    private readonly bool _v6;
+    private readonly Dictionary<InstanceId, int> _classOf = [];
+    private readonly Dictionary<InstanceId, IpAddress> _address = [];
+    private readonly List<InstanceClass> _classes = [];
+    private readonly Dictionary<VpcKey, NetworkCells> _networks = [];
+    private readonly InternetAnswers _internet;
+    private int[] _classAt = [];
+    private IpAddress[] _addressAt = [];
+    private readonly List<ClassPolicy> _classPolicies = [];
+    private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
+    private int[] _sortedPositions = [];
+    private UInt128[] _sortedAddresses = [];
+
+    /// <summary>What every member of a class shares: its policy's tables and its local classes in them.</summary>
+    internal readonly record struct ClassPolicy(DirectionClasses Egress, DirectionClasses Ingress, int LocalEgress, int LocalIngress, int Policy);
+
+    private readonly record struct VpcKey(VpcId? Vpc);
+
+    /// <summary>The instances of one network that answer as one, and the policy they share.</summary>
+    public sealed record InstanceClass(int Id, VpcId? VpcId, IReadOnlyList<Instance> Members);
+
+    private sealed class NetworkCells(List<int> classes)
+    {
+        public List<int> Classes { get; } = classes;
+
+        /// <summary>Access IDs, source class (by index in <see cref="Classes"/>) major.</summary>
+        public int[] Cells { get; set; } = [];
+
+        /// <summary>Per policy (by index; those of other networks are null): the peer class of each class's address (by index in <see cref="Classes"/>) in its egress, its ingress.</summary>
+        public int[]?[] PeerEgress { get; set; } = [];
+
+        public int[]?[] PeerIngress { get; set; } = [];
+    }
+
+    private ReachMatrix(NetworkState state, bool v6)
+    {
+        State = state;
+        _v6 = v6;
+        _internet = new InternetAnswers(state, v6, _interner, i => ClassOf(i) is { } c ? (_classPolicies[c.Id].Egress, _classPolicies[c.Id].Ingress) : null);
+    }
+
+    internal AccessInterner Interner => _interner;
+
+    internal bool V6 => _v6;
+
+    /// <summary>The access ID between the instances at these positions of the state (the empty ID for none).</summary>
+    internal int CellAt(int source, int target)
+    {
+        if (source == target)
+            return AccessInterner.None;
+        var a = _classAt[source];
+        var b = _classAt[target];
+        if (a < 0 || b < 0 || _classes[a].VpcId != _classes[b].VpcId)
+            return AccessInterner.None;
+        return Cell(_classes[a], _classes[b]);
+    }
+
+    internal (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
+
+    /// <summary>The address the instance at a position stands for (when it has a class).</summary>
+    internal IpAddress AddressAt(int position) => _addressAt[position];
+
+    /// <summary>The class of the instance at a position of the state, or -1.</summary>
+    internal int ClassAt(int position) => _classAt[position];
+
+    internal ClassPolicy PolicyOfClass(int classId) => _classPolicies[classId];
+
+    /// <summary>
+    /// What the egress of class <paramref name="viewer"/> accepts towards the address of class
+    /// <paramref name="peer"/> (same network), from the peer classes the matrix worked out.
+    /// </summary>
+    internal int EgressTowards(int viewer, int peer)
+    {
+        var policy = _classPolicies[viewer];
+        var (cells, index) = _placeOf[peer];
+        return policy.Egress.Half(cells.PeerEgress[policy.Policy]![index], policy.LocalEgress);
+    }
+
+    /// <summary>What the ingress of class <paramref name="viewer"/> accepts from the address of class <paramref name="peer"/> (same network).</summary>
+    internal int IngressFrom(int viewer, int peer)
+    {
+        var policy = _classPolicies[viewer];
+        var (cells, index) = _placeOf[peer];
+        return policy.Ingress.Half(cells.PeerIngress[policy.Policy]![index], policy.LocalIngress);
+    }
+
+    /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
+    internal int CellOfClasses(int source, int target)
+    {
+        var (cells, a) = _placeOf[source];
+        var n = cells.Classes.Count;
+        return cells.Cells[(a * n) + _placeOf[target].Index];
+    }
+
+    /// <summary>The positions of the instances with an address of the family, in increasing order of it, and those addresses.</summary>
+    internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
+
+    public NetworkState State { get; }
+
+    /// <summary>The instance classes (instances without an address of the family are in none).</summary>
+    public IReadOnlyList<InstanceClass> Classes => _classes;
+
+    /// <summary>How many compiled policies the state's instances share.</summary>
+    public int PolicyCount { get; private set; }
+
+    public static ReachMatrix Build(NetworkState state, bool v6 = false)
+    {
+        var matrix = new ReachMatrix(state, v6);
+        matrix.Compute();
+        return matrix;
+    }
+
+    /// <summary>The compiled-policy identity of an instance: its network and the groups the state holds, in ID order.</summary>
+    internal static string PolicyKey(NetworkState state, Instance instance) =>
+        $"{instance.NetworkType}|{instance.VpcId}|{string.Join(',', instance.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Order())}";
+
+    private void Compute()
+    {
+        var state = State;
+        // Policy classes, compiled once each from a representative.
+        var policyIndex = new Dictionary<string, int>();
+        var egress = new List<DirectionClasses>();
+        var ingress = new List<DirectionClasses>();
+        var policyNetwork = new List<VpcId?>();
+        var endpoints = new List<(Instance Instance, IpAddress Address, int Policy)>();
+        foreach (var instance in state.Instances)
+        {
+            if (instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == _v6) is not { } address)
+                continue;
+            var key = PolicyKey(state, instance);
+            if (!policyIndex.TryGetValue(key, out var p))
+            {
+                p = policyIndex.Count;
+                policyIndex.Add(key, p);
+                var policy = PolicyRules.Of(state, instance, NicType.Intranet);
+                egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
+                ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
+                policyNetwork.Add(instance.VpcId);
+            }
+            endpoints.Add((instance, address, p));
+            _address[instance.Id] = address;
+        }
+        PolicyCount = policyIndex.Count;
+
+        _classAt = new int[state.Instances.Length];
+        _addressAt = new IpAddress[state.Instances.Length];
+        Array.Fill(_classAt, -1);
+        var position = new Dictionary<InstanceId, int>();
+        for (var k = 0; k < state.Instances.Length; k++)
+            position.TryAdd(state.Instances[k].Id, k);
+        var byAddress = endpoints.Select(e => (Position: position[e.Instance.Id], e.Address.Value)).OrderBy(e => e.Value).ToArray();
+        _sortedPositions = [.. byAddress.Select(e => e.Position)];
+        _sortedAddresses = [.. byAddress.Select(e => e.Value)];
+        foreach (var network in endpoints.GroupBy(e => new VpcKey(e.Instance.VpcId)))
+        {
+            // Refine: same policy and local classes, then the same peer class under every policy of the network.
+            var members = network.OrderBy(e => e.Address.Value).ToArray();
+            var addresses = members.Select(m => m.Address.Value).ToArray();
+            var classOf = new int[members.Length];
+            var start = new Dictionary<(int, int, int), int>();
+            for (var k = 0; k < members.Length; k++)
+            {
+                var (_, address, p) = members[k];
+                var key = (p, egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address));
+                if (!start.TryGetValue(key, out var id))
+                    start.Add(key, id = start.Count);
+                classOf[k] = id;
+            }
+            var peerE = new int[members.Length];
+            var peerI = new int[members.Length];
+            for (var q = 0; q < policyNetwork.Count; q++)
+            {
+                if (policyNetwork[q] != network.Key.Vpc || (egress[q].PeerClassCount == 1 && ingress[q].PeerClassCount == 1))
+                    continue;
+                egress[q].PeerClassesOf(addresses, peerE);
+                ingress[q].PeerClassesOf(addresses, peerI);
+                var refined = new Dictionary<(int, int, int), int>();
+                for (var k = 0; k < members.Length; k++)
+                {
+                    var key = (classOf[k], peerE[k], peerI[k]);
+                    if (!refined.TryGetValue(key, out var id))
+                        refined.Add(key, id = refined.Count);
+                    classOf[k] = id;
+                }
+            }
+
+            // Number the classes in state order of their first member, so that answers are repeatable.
+            var byLocal = new Dictionary<int, List<Instance>>();
+            var first = new Dictionary<int, (IpAddress Address, int Policy)>();
+            for (var k = 0; k < members.Length; k++)
+            {
+                if (!byLocal.TryGetValue(classOf[k], out var list))
+                {
+                    byLocal.Add(classOf[k], list = []);
+                    first[classOf[k]] = (members[k].Address, members[k].Policy);
+                }
+                list.Add(members[k].Instance);
+            }
+            var cells = new NetworkCells([]);
+            var representatives = new List<(IpAddress Address, int Policy)>();
+            foreach (var (local, list) in byLocal.OrderBy(c => c.Value.Min(i => position[i.Id])))
+            {
+                var order = list.OrderBy(i => position[i.Id]).ToList();
+                var id = _classes.Count;
+                _classes.Add(new InstanceClass(id, network.Key.Vpc, order));
+                foreach (var instance in order)
+                {
+                    _classOf[instance.Id] = id;
+                    _classAt[position[instance.Id]] = id;
+                    _addressAt[position[instance.Id]] = _address[instance.Id];
+                }
+                _placeOf.Add((cells, cells.Classes.Count));
+                cells.Classes.Add(id);
+                representatives.Add(first[local]);
+                var (address, p) = first[local];
+                _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
+            }
+            _networks[network.Key] = cells;
+
+            // Every pair of classes: the source's egress towards the target, the target's ingress from the source.
+            var n = cells.Classes.Count;
+            var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
+            var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
+            int[] PeerClasses(DirectionClasses table)
+            {
+                var inOrder = new int[n];
+                table.PeerClassesOf(sortedAddresses, inOrder);
+                var byClass = new int[n];
+                for (var k = 0; k < n; k++)
+                    byClass[sorted[k]] = inOrder[k];
+                return byClass;
+            }
+            // Every policy of the network: the what-if reads these for classes on either side.
+            cells.PeerEgress = new int[]?[policyNetwork.Count];
+            cells.PeerIngress = new int[]?[policyNetwork.Count];
+            for (var q = 0; q < policyNetwork.Count; q++)
+            {
+                if (policyNetwork[q] != network.Key.Vpc)
+                    continue;
+                cells.PeerEgress[q] = PeerClasses(egress[q]);
+                cells.PeerIngress[q] = PeerClasses(ingress[q]);
+            }
+            var peerClassI = cells.PeerIngress;
+            var localI = representatives.Select(r => ingress[r.Policy].LocalClassOf(r.Address)).ToArray();
+            var matrix = new int[n * n];
+            for (var a = 0; a < n; a++)
+            {
+                var (sourceAddress, p) = representatives[a];
+                var localE = egress[p].LocalClassOf(sourceAddress);
+                var towards = cells.PeerEgress[p]!;
+                for (var b = 0; b < n; b++)
+                {
+                    // A class of one instance does not reach itself: there is no pair.
+                    if (a == b && _classes[cells.Classes[a]].Members.Count < 2)
+                        continue;
+                    var q = representatives[b].Policy;
+                    var outbound = egress[p].Half(towards[b], localE);
+                    if (outbound == AccessInterner.None)
+                        continue;
+                    var inbound = ingress[q].Half(peerClassI[q]![a], localI[b]);
+                    matrix[(a * n) + b] = _interner.Intersect(outbound, inbound);
+                }
+            }
+            cells.Cells = matrix;
+        }
+    }
+
+    /// <summary>The instance's class, or null when it has no address of the family.</summary>
+    public InstanceClass? ClassOf(Instance instance) => _classOf.TryGetValue(instance.Id, out var id) ? _classes[id] : null;
+
+    /// <summary>What <paramref name="source"/> reaches of <paramref name="target"/> (nothing between an instance and itself, or across networks).</summary>
+    public AccessSet Between(Instance source, Instance target)
+    {
+        if (source.Id == target.Id || ClassOf(source) is not { } a || ClassOf(target) is not { } b || a.VpcId != b.VpcId)
+            return AccessSet.None;
+        return _interner[Cell(a, b)];
+    }
+
+    /// <summary>What the source class reaches of the target class (for a class of one, nothing of itself).</summary>
+    public AccessSet Between(InstanceClass source, InstanceClass target) =>
+        source.VpcId != target.VpcId ? AccessSet.None : _interner[Cell(source, target)];
+
+    private int Cell(InstanceClass a, InstanceClass b) => CellOfClasses(a.Id, b.Id);
+
+    /// <summary>What the internet reaches of <paramref name="target"/>, with a witness source, as <see cref="Reach.To"/> decides it.</summary>
+    public (AccessSet Access, IpAddress? Witness) FromInternet(Instance target)
+    {
+        var (id, witness) = _internet.From(target);
+        return (_interner[id], witness);
+    }
+
+    /// <summary>What <paramref name="source"/> reaches of the internet by its egress rules, with a witness destination, as <see cref="Reach.From"/> decides it.</summary>
+    public (AccessSet Access, IpAddress? Witness) ToInternet(Instance source)
+    {
+        var (id, witness) = _internet.To(source);
+        return (_interner[id], witness);
+    }
+
+    /// <summary>The answer of <see cref="Reach.To"/>, from the matrix.</summary>
+    public IReadOnlyList<Reacher> To(Instance target)
+    {
+        var result = new List<Reacher>();
+        if (!_address.ContainsKey(target.Id))
+            return result;
+        foreach (var source in State.Instances)
+        {
+            var access = Between(source, target);
+            if (!access.IsEmpty)
+                result.Add(new Reacher(source, _address[source.Id], access.ToAccesses()));
+        }
+        var (fromInternet, witness) = FromInternet(target);
+        if (!fromInternet.IsEmpty)
+            result.Add(new Reacher(null, witness, fromInternet.ToAccesses()));
+        return result;
+    }
+
+    /// <summary>The answer of <see cref="Reach.From"/>, from the matrix.</summary>
+    public IReadOnlyList<Reacher> From(Instance source)
+    {
+        var result = new List<Reacher>();
+        if (!_address.ContainsKey(source.Id))
+            return result;
+        foreach (var target in State.Instances)
+        {
+            var access = Between(source, target);
+            if (!access.IsEmpty)
+                result.Add(new Reacher(target, _address[target.Id], access.ToAccesses()));
+        }
+        var (toInternet, witness) = ToInternet(source);
+        if (!toInternet.IsEmpty)
+            result.Add(new Reacher(null, witness, toInternet.ToAccesses()));
+        return result;
+    }
+
+    /// <summary>
+    /// Group × group: what some member of the source group reaches of some other member of the target
+    /// group (the union over member pairs), and what the internet reaches of some member; only non-empty cells.
+    /// </summary>
+    public IReadOnlyList<(string Source, string Target, AccessSet Access)> ByGroup()
+    {
+        var cells = new Dictionary<(string, string), int>();
+        void Add(string source, string target, int access)
+        {
+            if (access == AccessInterner.None)
+                return;
+            cells[(source, target)] = _interner.Union(cells.GetValueOrDefault((source, target)), access);
+        }
+        IEnumerable<string> GroupsOf(InstanceClass c) => c.Members[0].SecurityGroupIds.Distinct().Where(g => State.FindGroup(g) is not null).Select(g => g.Value);
+        foreach (var network in _networks.Values)
+        {
+            foreach (var a in network.Classes)
+            {
+                foreach (var b in network.Classes)
+                {
+                    var access = Cell(_classes[a], _classes[b]);
+                    if (access == AccessInterner.None)
+                        continue;
+                    foreach (var g in GroupsOf(_classes[a]))
+                    {
+                        foreach (var h in GroupsOf(_classes[b]))
+                            Add(g, h, access);
+                    }
+                }
+            }
+        }
+        foreach (var instance in State.Instances.Where(i => _address.ContainsKey(i.Id)))
+        {
+            var (fromInternet, _) = FromInternet(instance);
+            if (fromInternet.IsEmpty)
+                continue;
+            foreach (var h in instance.SecurityGroupIds.Distinct().Where(g => State.FindGroup(g) is not null))
+                Add("internet", h.Value, _interner.Intern(fromInternet));
+        }
+        return [.. cells
+            .Select(c => (c.Key.Item1, c.Key.Item2, _interner[c.Value]))
+            .OrderBy(c => c.Item1 == "internet" ? 0 : 1).ThenBy(c => c.Item1, StringComparer.Ordinal).ThenBy(c => c.Item2, StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>
+/// What the internet reaches of an instance and what an instance reaches of it, per policy and local
+/// address class, as <see cref="Reach"/> decides it (the internet's addresses by
+/// <see cref="InternetExposure.CandidateSources"/>). Policies are compiled for the entry or exit NIC.
+/// </summary>
+internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterner interner, Func<Instance, (DirectionClasses Egress, DirectionClasses Ingress)?> intranet)
+{
+    private readonly Dictionary<(string Policy, NicType Nic), (DirectionClasses Ingress, DirectionClasses Egress)> _tables = [];
+    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, int Local), (int Access, IpAddress? Witness)> _answers = [];
+    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction), IReadOnlyList<(IpAddress Address, UInt128 Size)>> _candidates = [];
+
+    public (int Access, IpAddress? Witness) From(Instance target)
+    {
+        if (target.PrivateAddresses.All(a => a.IsV6 != v6))
+            return (AccessInterner.None, null);
+        var (nic, entry) = InternetExposure.Entry(target, v6);
+        return entry is { } address ? Answer(target, nic, Direction.Ingress, address) : (AccessInterner.None, null);
+    }
+
+    public (int Access, IpAddress? Witness) To(Instance source)
+    {
+        if (source.PrivateAddresses.All(a => a.IsV6 != v6))
+            return (AccessInterner.None, null);
+        var (nic, exit) = InternetExposure.Exit(source, v6);
+        return exit is { } address ? Answer(source, nic, Direction.Egress, address) : (AccessInterner.None, null);
+    }
+
+    private (int, IpAddress?) Answer(Instance instance, NicType nic, Direction direction, IpAddress local)
+    {
+        if (instance.NetworkType == NetworkType.Vpc)
+            nic = NicType.Intranet;
+        var policyKey = ReachMatrix.PolicyKey(state, instance);
+        if (!_tables.TryGetValue((policyKey, nic), out var tables))
+        {
+            // A VPC NIC's internet traffic meets its one policy, already compiled for the instances' pairs.
+            if (nic == NicType.Intranet && intranet(instance) is { } known)
+            {
+                tables = (known.Ingress, known.Egress);
+                _tables.Add((policyKey, nic), tables);
+            }
+        }
+        if (tables.Ingress is null)
+        {
+            var policy = PolicyRules.Of(state, instance, nic);
+            tables = (new DirectionClasses(state, policy, Direction.Ingress, v6, interner), new DirectionClasses(state, policy, Direction.Egress, v6, interner));
+            _tables.Add((policyKey, nic), tables);
+        }
+        var table = direction == Direction.Ingress ? tables.Ingress : tables.Egress;
+        var localClass = table.LocalClassOf(local);
+        if (!_answers.TryGetValue((policyKey, nic, direction, localClass), out var answer))
+        {
+            if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
+                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy.RulesInOrder(direction), v6));
+            var (access, witness) = table.AnyOf(candidates, localClass);
+            answer = (interner.Intern(access), witness);
+            _answers.Add((policyKey, nic, direction, localClass), answer);
+        }
+        return answer;
+    }
+}
