@@ -54,13 +54,16 @@ public static class PalisadeServer
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
-        app.MapMethods("/", ["GET", "POST"], endpoint.HandleAsync);
+        // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
+        app.Map("/", endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (IStore store) =>
         {
             var revision = store.Read(s => s.CurrentRevision());
             return Results.Text($"ready, revision {revision}\n");
         });
+        // Other paths are not the API: an ECS error, not an empty 404.
+        app.MapFallback(endpoint.HandleUnknownPathAsync);
         return app;
     }
 

@@ -89,21 +89,32 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             failure = EcsErrors.Internal();
         }
         if (failure is not null)
-        {
-            var host = http.Request.Host.HasValue ? http.Request.Host.Value! : options.HostId;
-            var error = new EcsObject
-            {
-                { "RequestId", requestId },
-                { "HostId", host },
-                { "Code", failure.Code },
-                { "Message", failure.Message },
-                { "Recommend", $"https://api.aliyun.com/troubleshoot?q={Uri.EscapeDataString(failure.Code)}&product=Ecs&requestId={requestId}" },
-            };
-            foreach (var (name, value) in extra ?? [])
-                error.Add(name, value);
-            await WriteAsync(http, failure.HttpStatus, format, "Error", error);
-        }
+            await WriteErrorAsync(http, format, failure, requestId, extra);
         Log(action, failure, started, requestId, cached: false);
+    }
+
+    /// <summary>A path other than <c>/</c>: ECS's answer for a wrong URL, in JSON.</summary>
+    public Task HandleUnknownPathAsync(HttpContext http)
+    {
+        var requestId = Guid.NewGuid().ToString().ToUpperInvariant();
+        http.Response.Headers["x-acs-request-id"] = requestId;
+        return WriteErrorAsync(http, ResponseFormat.Json, EcsErrors.ActionNotFound(http.Request.Path.Value ?? ""), requestId, null);
+    }
+
+    private Task WriteErrorAsync(HttpContext http, ResponseFormat format, EcsError failure, string requestId, EcsObject? extra)
+    {
+        var host = http.Request.Host.HasValue ? http.Request.Host.Value! : options.HostId;
+        var error = new EcsObject
+        {
+            { "RequestId", requestId },
+            { "HostId", host },
+            { "Code", failure.Code },
+            { "Message", failure.Message },
+            { "Recommend", $"https://api.aliyun.com/troubleshoot?q={Uri.EscapeDataString(failure.Code)}&product=Ecs&requestId={requestId}" },
+        };
+        foreach (var (name, value) in extra ?? [])
+            error.Add(name, value);
+        return WriteAsync(http, failure.HttpStatus, format, "Error", error);
     }
 
     /// <summary>One line per request: action, status, code, time; never a parameter (they may carry secrets of other systems).</summary>

@@ -43,7 +43,8 @@ public static class StoreBackup
 
     public sealed record Summary(int Tables, int Rows, long Revision);
 
-    public static Summary Write(IStore store, Stream output)
+    /// <param name="except">Tables left out (by name), for a digest of the control plane that ignores bookkeeping such as the action trail.</param>
+    public static Summary Write(IStore store, Stream output, IReadOnlyCollection<string>? except = null)
     {
         return store.Read(s =>
         {
@@ -58,6 +59,8 @@ public static class StoreBackup
             w.WriteStartObject("tables");
             foreach (var table in Tables)
             {
+                if (except?.Contains(table.Name) == true)
+                    continue;
                 w.WriteStartArray(table.Name);
                 foreach (var row in s.DumpTable(table.Name, [.. table.Columns.Select(c => c.Column)], table.OrderBy))
                 {
