@@ -85,6 +85,7 @@ public static class PalisadeServer
             ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
+        services.AddSingleton<RequestThrottle>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();

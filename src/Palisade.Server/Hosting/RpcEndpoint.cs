@@ -15,7 +15,7 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ILogger<RpcEndpoint> logger)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ILogger<RpcEndpoint> logger)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -127,6 +127,10 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         var actionName = request.Action ?? throw new EcsException(EcsErrors.MissingAction());
         var version = request.Version ?? throw new EcsException(EcsErrors.Missing("Version"));
         var caller = authenticator.Authenticate(request);
+        // Counted after the signature and the nonce: only the key's own fresh requests use its
+        // rate, so neither forged requests nor replays of a captured one can throttle a victim.
+        if (!throttle.TryAcquire(caller.AccessKeyId))
+            throw new EcsException(EcsErrors.Throttled());
         if (!catalog.KnowsVersion(version))
             throw new EcsException(EcsErrors.VersionNotSupported(version));
         var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
