@@ -27,6 +27,12 @@ public interface IStore : IDisposable
 
     /// <summary>Records a signature nonce in one statement of its own; false when the key used it already.</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now);
+
+    /// <summary>
+    /// Adds an event to the action trail in a statement of its own, without a revision: for calls
+    /// that changed nothing (refused ones). A success goes through <see cref="IStoreSession.AddTrail"/> instead.
+    /// </summary>
+    void RecordTrail(ActionTrailEntry entry);
 }
 
 /// <summary>
@@ -56,6 +62,14 @@ public interface IStoreSession
     void SaveClientToken(ClientTokenRecord record);
 
     long CurrentRevision();
+
+    /// <summary>
+    /// Adds an event to the action trail in this transaction: it commits with the change or not at
+    /// all, and carries the revision the change commits as (null when the write changed nothing).
+    /// </summary>
+    void AddTrail(ActionTrailEntry entry);
+
+    IReadOnlyList<ActionTrailRecord> ListTrail(ActionTrailQuery query);
 
     /// <summary>Committed changes after <paramref name="after"/>, oldest first; only the account's when one is given.</summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);

@@ -29,17 +29,19 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         var started = Stopwatch.GetTimestamp();
         EcsError? failure = null;
         EcsObject? extra = null;
+        ActionContext? context = null;
         try
         {
             var request = await ReadAsync(http);
             format = ChooseFormat(request);
             action = request.Action;
-            var (ecsAction, context) = Prepare(request);
+            var ecsAction = Prepare(request, requestId, out context);
+            var call = context!;
             string? cacheKey = null;
             long revision = 0;
-            if (options.CacheReads && ecsAction.Cacheable && !context.DryRun)
+            if (options.CacheReads && ecsAction.Cacheable && !call.DryRun)
             {
-                cacheKey = ReadCache.Key(context.Caller, ecsAction, request, format);
+                cacheKey = ReadCache.Key(call.Caller, ecsAction, request, format);
                 revision = store.CurrentRevision();
                 if (cache.TryGet(cacheKey, revision, out var hit))
                 {
@@ -49,9 +51,9 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                 }
             }
             var body = ecsAction is IAsyncEcsAction waiting
-                ? await waiting.ExecuteAsync(context, http.RequestAborted)
-                : ecsAction.Execute(context);
-            if (!ecsAction.Mutates && context.DryRun)
+                ? await waiting.ExecuteAsync(call, http.RequestAborted)
+                : ecsAction.Execute(call);
+            if (!ecsAction.Mutates && call.DryRun)
                 throw new EcsException(EcsErrors.DryRunPassed());
             var response = new EcsObject { { "RequestId", requestId } };
             foreach (var (name, value) in body)
@@ -88,6 +90,9 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", requestId, action);
             failure = EcsErrors.Internal();
         }
+        // Every mutating call of a verified key is on the trail; a success that wrote its event with its change is there already.
+        if (context is { Action.Mutates: true, Trailed: false })
+            RecordTrail(context, failure);
         if (failure is not null)
             await WriteErrorAsync(http, format, failure, requestId, extra);
         Log(action, failure, started, requestId, cached: false);
@@ -122,8 +127,23 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, cached ? "cached" : "computed", requestId);
 
-    private (IEcsAction Action, ActionContext Context) Prepare(RpcRequest request)
+    private void RecordTrail(ActionContext context, EcsError? failure)
     {
+        try
+        {
+            store.RecordTrail(context.TrailEntry(failure?.HttpStatus ?? 200, failure?.Code ?? ActionContext.TrailOk));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The answer stands (the call changed nothing, or committed with its own event); the gap is logged.
+            logger.LogWarning(e, "Request {RequestId} ({Action}): its action-trail event could not be written", context.RequestId, context.Action.Name);
+        }
+    }
+
+    /// <param name="context">Set as soon as the caller and the action are known, so that a refusal after that point is on the trail.</param>
+    private IEcsAction Prepare(RpcRequest request, string requestId, out ActionContext? context)
+    {
+        context = null;
         var actionName = request.Action ?? throw new EcsException(EcsErrors.MissingAction());
         var version = request.Version ?? throw new EcsException(EcsErrors.Missing("Version"));
         var caller = authenticator.Authenticate(request);
@@ -134,9 +154,10 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         if (!catalog.KnowsVersion(version))
             throw new EcsException(EcsErrors.VersionNotSupported(version));
         var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
+        context = new ActionContext(request, caller, action, store, clock, options, requestId);
         if (caller.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
-        return (action, new ActionContext(request, caller, action, store, clock, options));
+        return action;
     }
 
     private static ResponseFormat ChooseFormat(RpcRequest request)

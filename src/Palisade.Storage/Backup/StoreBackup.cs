@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, the revision history), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, the revision history, the action trail), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -39,6 +39,10 @@ public static class StoreBackup
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at")]),
+        // Without event_id: the restoring store numbers the events anew, in the same order, so that
+        // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
+        new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
+            I("http_status"), T("result_code"), I("revision")]),
     ];
 
     public sealed record Summary(int Tables, int Rows, long Revision);

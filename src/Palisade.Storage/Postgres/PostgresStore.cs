@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Palisade.Storage.Records;
 using Palisade.Storage.Sql;
 
 namespace Palisade.Storage.Postgres;
@@ -109,6 +110,14 @@ public sealed class PostgresStore : IStore
         return used;
     });
 
+    /// <summary>A refusal's record, in one autocommit statement on the nonce connections (no WAL flush wait): it changed nothing.</summary>
+    public void RecordTrail(ActionTrailEntry entry) => Guard(() =>
+    {
+        using var c = _nonceSource.OpenConnection();
+        SqlSession.InsertTrail(c, null, entry, null);
+        return 0;
+    });
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
@@ -135,8 +144,8 @@ public sealed class PostgresStore : IStore
         c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres);
         var result = work(session);
-        if (session.Changed)
-            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
+        session.WriteTrail(revision);
         t.Commit();
         return result;
     }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Palisade.Storage.Records;
 using Palisade.Storage.Sql;
 
 namespace Palisade.Storage.Sqlite;
@@ -91,6 +92,20 @@ public sealed class SqliteStore : IStore
             return s.TryUseNonce(accessKeyId, nonce, expiresAt);
         });
 
+    /// <summary>
+    /// A refusal changed nothing, so its record is not worth an fsync: synchronous=NORMAL keeps it
+    /// through a crash of the process (WAL), and only a crash of the machine may lose the last ones.
+    /// It still queues with the writers, who hold the database's one write lock.
+    /// </summary>
+    public void RecordTrail(ActionTrailEntry entry) =>
+        _writes.Run(() => Guard(() =>
+        {
+            using var connection = Open();
+            connection.Execute("PRAGMA synchronous=NORMAL;");
+            SqlSession.InsertTrail(connection, null, entry, null);
+            return 0;
+        }));
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
@@ -116,8 +131,8 @@ public sealed class SqliteStore : IStore
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
-        if (session.Changed)
-            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
+        session.WriteTrail(revision);
         transaction.Commit();
         return result;
     }

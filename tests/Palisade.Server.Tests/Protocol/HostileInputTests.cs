@@ -9,6 +9,7 @@ using Palisade.Domain.Errors;
 using Palisade.Server.Actions;
 using Palisade.Server.Tests.Support;
 using Palisade.Storage.Backup;
+using Palisade.Storage.Records;
 using Palisade.TestKit;
 using Xunit.Abstractions;
 
@@ -31,6 +32,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     private readonly List<string> _victimIds = [];
     private string[] _victimMarkers = [];
     private long _victimAccount;
+    private long _attackerAccount;
     private long _setupRevision;
 
     // Shared with VictimMarker: unique strings of the other account that no answer to the attacker may hold.
@@ -76,6 +78,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     {
         _plane = await TestControlPlane.StartAsync();
         var attacker = _plane.NewAccount("attacker");
+        _attackerAccount = attacker.AccountId;
         _clients = [_plane.Client(attacker), _plane.Client(attacker, SignatureStyle.V1Get), _plane.Client(attacker, SignatureStyle.V1Post)];
         var s = new Scenario(_clients[0]);
         var vpc = await s.VpcAsync();
@@ -123,6 +126,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         var actions = ActionCatalog.FromAssembly().All.OrderBy(a => a.Name, StringComparer.Ordinal).ToArray();
         var failures = new List<string>();
         var digest = Digest();
+        var newestEvent = NewestEvent();
         var started = System.Diagnostics.Stopwatch.StartNew();
         int count = 0, successes = 0;
         var codes = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -143,6 +147,8 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
                 continue;
             }
             count++;
+            if (TrailProblem(action, response, ref newestEvent) is { } trailProblem)
+                failures.Add($"{Describe(action.Name, parameters)} -> {trailProblem}");
             if (response.IsSuccess)
             {
                 successes++;
@@ -173,6 +179,44 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
         // The run reached past the parameter checks: a share of the requests succeeded.
         Assert.True(successes > Iterations / 50, $"only {successes} of {count} requests succeeded: the generator no longer reaches the actions");
+    }
+
+    private ActionTrailRecord? NewestEvent() =>
+        _plane.Store.Read(s => s.ListTrail(new ActionTrailQuery(_attackerAccount, Max: 1))).SingleOrDefault();
+
+    /// <summary>
+    /// The action trail moves exactly as it should: a successful mutating call adds its event (by
+    /// its RequestId); a refused one adds at most its own, with its code; a read adds none.
+    /// </summary>
+    private string? TrailProblem(IEcsAction action, EcsResponse response, ref ActionTrailRecord? newest)
+    {
+        var now = NewestEvent();
+        var added = now is not null && now.EventId != newest?.EventId;
+        newest = now;
+        if (!action.Mutates)
+            return added ? "a read added an action-trail event" : null;
+        var requestId = RequestIdOf(response);
+        if (response.IsSuccess)
+        {
+            return added && now!.Entry.RequestId == requestId && now.Entry.ResultCode == "OK" ? null
+                : $"succeeded but the newest action-trail event is {now?.Entry.RequestId} {now?.Entry.ResultCode}, not {requestId} OK";
+        }
+        return !added || (now!.Entry.RequestId == requestId && now.Entry.ResultCode == CodeOf(response) && now.Revision is null) ? null
+            : $"refused ({CodeOf(response)}) but the action trail gained {now.Entry.RequestId} {now.Entry.ResultCode} revision {now.Revision}";
+    }
+
+    private static string? RequestIdOf(EcsResponse response)
+    {
+        try
+        {
+            return response.ContentType.Contains("xml", StringComparison.Ordinal)
+                ? System.Xml.Linq.XDocument.Parse(response.Body).Root?.Element("RequestId")?.Value
+                : response.Json.TryGetProperty("RequestId", out var id) ? id.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or System.Xml.XmlException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The whole store but the action trail, hashed: two equal digests mean byte-for-byte equal tables.</summary>

@@ -1,0 +1,53 @@
+using System.Text;
+using System.Text.Json;
+using Palisade.Server.Protocol;
+
+namespace Palisade.Server.Actions.Trail;
+
+/// <summary>
+/// What the action trail keeps of a request's parameters: the business parameters as a JSON
+/// object, in the order they came. The signature and its envelope (key, nonce, timestamp, tokens)
+/// are left out; anything named like a secret is masked; long values and huge requests are cut,
+/// so that a trail row stays small whatever a client sends.
+/// </summary>
+public static class TrailParameters
+{
+    private static readonly HashSet<string> Envelope = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Action", "Version", "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType",
+        "Timestamp", "Format", "SecurityToken", "BearerToken",
+    };
+
+    public const int MaxValueLength = 1024;
+    public const int MaxTotalLength = 32 * 1024;
+    public const string Masked = "******";
+
+    public static bool IsSecret(string name) =>
+        name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("securitytoken", StringComparison.OrdinalIgnoreCase) || name.Contains("privatekey", StringComparison.OrdinalIgnoreCase);
+
+    public static string Json(RpcRequest request)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            var total = 0;
+            foreach (var (name, value) in request.Parameters)
+            {
+                if (Envelope.Contains(name))
+                    continue;
+                var shown = IsSecret(name) ? Masked : value.Length > MaxValueLength ? value[..MaxValueLength] + "…" : value;
+                total += name.Length + shown.Length;
+                if (total > MaxTotalLength)
+                {
+                    w.WriteBoolean("…truncated", true);
+                    break;
+                }
+                w.WriteString(name, shown);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
