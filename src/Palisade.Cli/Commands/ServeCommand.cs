@@ -36,13 +36,13 @@ public static class ServeCommand
         var defaults = new Throttling();
         var keyRate = new Option<double>("--key-rate")
         {
-            Description = $"Requests per second each AccessKey may make on this node before it gets Throttling.User; 0 turns throttling off. Also PALISADE_KEY_RATE. Default {defaults.RequestsPerSecond}.",
+            Description = "Requests per second each AccessKey may make on this node before it gets Throttling.User; 0 turns throttling off. Also PALISADE_KEY_RATE.",
             HelpName = "N",
             DefaultValueFactory = _ => EnvNumber("PALISADE_KEY_RATE") ?? defaults.RequestsPerSecond,
         };
         var keyBurst = new Option<int>("--key-burst")
         {
-            Description = $"Requests an AccessKey may send at once after a quiet spell. Also PALISADE_KEY_BURST. Default {defaults.Burst}.",
+            Description = "Requests an AccessKey may send at once after a quiet spell. Also PALISADE_KEY_BURST.",
             HelpName = "N",
             DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_KEY_BURST") ?? defaults.Burst,
         };
