@@ -53,6 +53,7 @@ public interface IStoreSession
     AccessKeyRecord? FindAccessKey(string accessKeyId);
     IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId);
     void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status);
+    void DeleteAccessKey(string accessKeyId);
 
     /// <summary>Records a nonce; false when this key already used it (within its lifetime).</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt);

@@ -48,6 +48,8 @@ public static class PalisadeServer
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Its Information lines hold each request's whole URL, query and all, which may carry a Password: never below Warning.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Palisade.Server.Hosting.RpcEndpoint", LogLevel.Warning);
         ConfigureServices(builder.Services, settings);
         configure?.Invoke(builder);

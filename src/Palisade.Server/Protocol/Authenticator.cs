@@ -19,7 +19,8 @@ public sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
 public sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
+    /// <summary>How long a node trusts what it read of a key: a disabled or deleted key stops working within this.</summary>
+    public static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, (AccountService.KnownKey? Key, DateTimeOffset Until)> _keys = new();
 
     public Caller Authenticate(RpcRequest request) =>
@@ -42,7 +43,11 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
         var stringToSign = SignatureV1.StringToSign(request.Method, request.Query.Concat(request.Form));
         var expected = SignatureV1.Sign(key.Secret, stringToSign);
         if (!FixedTimeEquals(expected, signature))
-            throw new EcsException(EcsErrors.SignatureMismatch(stringToSign));
+        {
+            // ECS echoes the string to sign to help debug a client; the values of secret parameters are left out of the echo.
+            var echoed = SignatureV1.StringToSign(request.Method, SecretParameters.Masked(request.Query.Concat(request.Form)));
+            throw new EcsException(EcsErrors.SignatureMismatch(echoed));
+        }
         return Admit(key, nonce, at);
     }
 

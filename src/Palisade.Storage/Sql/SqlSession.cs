@@ -71,6 +71,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status) =>
         Execute("UPDATE access_keys SET status = @status WHERE access_key_id = @accessKeyId", new { accessKeyId, status = status.ToString() });
 
+    public void DeleteAccessKey(string accessKeyId) =>
+        Execute("DELETE FROM access_keys WHERE access_key_id = @accessKeyId", new { accessKeyId });
+
     // Nonces are bookkeeping of the gateway, not a change of the control plane: no revision.
     public bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt) =>
         connection.Execute("INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (@accessKeyId, @nonce, @at) ON CONFLICT DO NOTHING",

@@ -20,12 +20,6 @@ public static class TrailParameters
 
     public const int MaxValueLength = 1024;
     public const int MaxTotalLength = 32 * 1024;
-    public const string Masked = "******";
-
-    public static bool IsSecret(string name) =>
-        name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
-        || name.Contains("securitytoken", StringComparison.OrdinalIgnoreCase) || name.Contains("privatekey", StringComparison.OrdinalIgnoreCase);
-
     public static string Json(RpcRequest request)
     {
         using var buffer = new MemoryStream();
@@ -37,7 +31,7 @@ public static class TrailParameters
             {
                 if (Envelope.Contains(name))
                     continue;
-                var shown = IsSecret(name) ? Masked : value.Length > MaxValueLength ? value[..MaxValueLength] + "…" : value;
+                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : value.Length > MaxValueLength ? value[..MaxValueLength] + "…" : value;
                 total += name.Length + shown.Length;
                 if (total > MaxTotalLength)
                 {
