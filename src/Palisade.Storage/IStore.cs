@@ -39,7 +39,13 @@ public interface IStore : IDisposable
 /// The store cannot answer now (the database is locked for too long, unreachable, or out of
 /// connections): the caller may retry. Never a sign of bad input.
 /// </summary>
-public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+public class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// The store has no room for a change (the disk is full, or the database reached its size cap):
+/// the write is rolled back whole, and reads still work.
+/// </summary>
+public sealed class StoreFullException(string message, Exception inner) : StoreUnavailableException(message, inner);
 
 /// <summary>What a transaction can do. Account-scoped lookups never see other accounts' resources.</summary>
 public interface IStoreSession

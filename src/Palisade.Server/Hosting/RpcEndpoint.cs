@@ -75,6 +75,11 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             failure = e.Error;
             extra = e.Extra;
         }
+        catch (StoreFullException e)
+        {
+            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", requestId, action);
+            failure = EcsErrors.StoreFull();
+        }
         catch (StoreUnavailableException e)
         {
             // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.

@@ -86,6 +86,10 @@ public sealed class PostgresStore : IStore
         {
             return action();
         }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DiskFull)
+        {
+            throw new StoreFullException("PostgreSQL has no disk space left", e);
+        }
         catch (NpgsqlException e) when (e.IsTransient || e.InnerException is TimeoutException || e.Message.Contains("pool", StringComparison.OrdinalIgnoreCase))
         {
             throw new StoreUnavailableException("PostgreSQL is not available right now", e);

@@ -41,12 +41,34 @@ public sealed class SqliteStore : IStore
 
     public string Kind => "sqlite";
 
+    /// <summary>
+    /// A cap on the database file's size, in bytes (null: none). Past it, writes fail as on a full
+    /// disk (<see cref="StoreFullException"/>) while reads go on; it keeps the control plane from
+    /// filling a disk it shares, and lets tests fill "the disk" without filling one. Takes effect
+    /// on the next transaction.
+    /// </summary>
+    public long? MaxBytes { get; set; }
+
+    private volatile bool _everCapped;
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // Per connection: these are not stored in the file.
         connection.Execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+        if (MaxBytes is { } cap)
+        {
+            _everCapped = true;
+            var pageSize = connection.ExecuteScalar<long>("PRAGMA page_size;");
+            // SQLite never sets the cap below the pages in use; a cap of 0 pages means "no cap" to it, hence at least 1.
+            connection.Execute($"PRAGMA max_page_count={Math.Max(1, cap / pageSize)};");
+        }
+        else if (_everCapped)
+        {
+            // A pooled connection keeps the cap it was given: lift it (SQLite's largest value that every version takes).
+            connection.Execute("PRAGMA max_page_count=1073741823;");
+        }
         return connection;
     }
 
@@ -81,6 +103,11 @@ public sealed class SqliteStore : IStore
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
         {
             throw new StoreUnavailableException("the SQLite database stayed locked for too long", e);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 13)
+        {
+            // SQLITE_FULL: the transaction is rolled back whole; nothing of it is left behind.
+            throw new StoreFullException("the SQLite database is full (the disk, or MaxBytes)", e);
         }
     }
 
