@@ -468,6 +468,33 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     private static string Short(string s, int max) => (s.Length > max ? s[..max] + "…" : s)
         .Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\0", "\\0", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Regression: a signed request with a nonce of 8,000 random characters reached PostgreSQL, whose
+    /// index cannot hold such a key, and got a 500; a key ID of any length was looked up and cached.
+    /// </summary>
+    [Fact]
+    public async Task OverlongNoncesAndKeyIds_AreRefused()
+    {
+        var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(4000));
+        foreach (var style in new[] { SignatureStyle.V1Get, SignatureStyle.V3 })
+        {
+            var api = _plane.Client(_attacker, style);
+            var response = await api.SendAsync("DescribeRegions", [], tamper: r =>
+            {
+                if (style == SignatureStyle.V3)
+                {
+                    r.Headers.Remove("x-acs-signature-nonce");
+                    r.Headers.TryAddWithoutValidation("x-acs-signature-nonce", nonce);
+                }
+                else
+                    r.RequestUri = new Uri(Regex.Replace(r.RequestUri!.ToString(), "SignatureNonce=[^&]+", "SignatureNonce=" + nonce));
+            });
+            Assert.Equal((400, "InvalidParameter"), (response.Status, response.Code));
+        }
+        var longKey = new EcsClient(_plane.Http, new ClientCredentials("LTAI" + new string('k', 200_000), "x"), SignatureStyle.V1Post);
+        Assert.Equal((404, "InvalidAccessKeyId.NotFound"), await longKey.SendAsync("DescribeRegions", []) is var r2 ? (r2.Status, r2.Code) : default);
+    }
+
     /// <summary>Regression: a signed request with a NUL in its nonce reached PostgreSQL, which cannot store a NUL in text, and got a 500.</summary>
     [Fact]
     public async Task ANulInAnyParameter_IsRefusedBeforeItReachesTheStore()
@@ -507,7 +534,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
             new(HttpMethod.Post, "/") { Headers = { { "Authorization", "ACS3-HMAC-SHA256 Credential=LTAInobody,SignedHeaders=host,Signature=00" }, { "x-acs-action", "DescribeRegions" }, { "x-acs-version", "2014-05-26" } } },
         };
         // Signed V1 requests whose signature fields hold what no SDK sends: a NUL or non-ASCII nonce, a NUL in the key ID.
-        foreach (var (keyId, nonce) in new[] { (_attacker.AccessKeyId, "a\u0000b"), (_attacker.AccessKeyId, "安全\u202e😀"), (_attacker.AccessKeyId, new string('n', 5000)), ("LTAI\u0000x", "n1") })
+        foreach (var (keyId, nonce) in new[] { (_attacker.AccessKeyId, "a\u0000b"), (_attacker.AccessKeyId, "安全\u202e😀"), (_attacker.AccessKeyId, new string('n', 5000)), (_attacker.AccessKeyId, Convert.ToHexString(RandomNumberGenerator.GetBytes(4000))), ("LTAI\u0000x", "n1") })
         {
             var pairs = new List<KeyValuePair<string, string>>
             {
