@@ -157,4 +157,18 @@ public sealed class ActionTrailTests : IAsyncLifetime
         var modify = events.Single(e => e.Str("ActionName") == "ModifySecurityGroupAttribute");
         Assert.True(modify.Str("RequestParameters").Length < 2_000, "a 100,000-character value is cut");
     }
+
+    [Fact]
+    public async Task TheTrail_ReadsInXml_WhateverTheParametersHeld()
+    {
+        var sg = await _alice.GroupAsync(await _alice.VpcAsync(), "xml");
+        await ApiAssert.FailsAsync(() => _alice.Api.CallAsync("ModifySecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = sg, Description = "bad\u0001\u001f\u202e😀<&>]]>" }),
+            "InvalidSecurityGroupDiscription.Malformed", 400);
+        var xml = await _plane.Client(_aliceKey, SignatureStyle.V1Get, _clock).SendAsync("DescribeActionTrail", [new("Format", "XML")]);
+        Assert.Equal(200, xml.Status);
+        var events = System.Xml.Linq.XDocument.Parse(xml.Body).Root!.Element("Events")!.Elements("Event").ToList();
+        Assert.Equal(3, events.Count);
+        Assert.Equal("InvalidSecurityGroupDiscription.Malformed", events[0].Element("ResultCode")!.Value);
+        Assert.Equal("bad\u0001\u001f\u202e😀<&>]]>", JsonDocument.Parse(events[0].Element("RequestParameters")!.Value).RootElement.Str("Description"));
+    }
 }

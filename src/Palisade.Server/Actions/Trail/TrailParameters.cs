@@ -23,7 +23,8 @@ public static class TrailParameters
     public static string Json(RpcRequest request)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             var total = 0;
