@@ -221,6 +221,44 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         }
     }
 
+    /// <summary>
+    /// The same generator from four workers at once (no store check per request, which needs one
+    /// request at a time): races between hostile requests get no 5xx either, and the other account
+    /// still never changes. 2,000 requests (PALISADE_FUZZ_CONCURRENT sets another count).
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentGeneratedRequests_GetNo5xx()
+    {
+        var total = int.TryParse(Environment.GetEnvironmentVariable("PALISADE_FUZZ_CONCURRENT"), out var n) ? n : 2_000;
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("PALISADE_FUZZ_SEED"), out var given) ? given : Environment.TickCount;
+        var actions = ActionCatalog.FromAssembly().All.OrderBy(a => a.Name, StringComparer.Ordinal).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var gate = new Lock();
+        async Task Worker(int index)
+        {
+            var random = new Random(seed + index);
+            for (var i = 0; i < total / 4 && failures.Count < 20; i++)
+            {
+                var action = actions[random.Next(actions.Length)];
+                List<KeyValuePair<string, string>> parameters;
+                lock (gate)
+                    parameters = Generate(random, action.Name); // the ID pool is shared
+                using var deadline = new CancellationTokenSource(Deadline);
+                var response = await _clients[random.Next(_clients.Length)].SendAsync(action.Name, parameters, action.Version, deadline.Token);
+                if (response.IsSuccess)
+                {
+                    lock (gate)
+                        Remember(response.Body);
+                }
+                else if (response.Status is < 400 or >= 500 || CodeOf(response) is not { } code || !Catalogued.Contains(code))
+                    failures.Enqueue($"{Describe(action.Name, parameters)} -> HTTP {response.Status} {Short(response.Body, 300)}");
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(Worker));
+        Assert.True(failures.IsEmpty, $"seed {seed}:\n" + string.Join("\n", failures));
+        Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
+    }
+
     /// <summary>The whole store but the action trail, hashed: two equal digests mean byte-for-byte equal tables.</summary>
     private string Digest()
     {
