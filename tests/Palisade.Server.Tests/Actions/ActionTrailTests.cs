@@ -171,4 +171,14 @@ public sealed class ActionTrailTests : IAsyncLifetime
         Assert.Equal("InvalidSecurityGroupDiscription.Malformed", events[0].Element("ResultCode")!.Value);
         Assert.Equal("bad\u0001\u001f\u202e😀<&>]]>", JsonDocument.Parse(events[0].Element("RequestParameters")!.Value).RootElement.Str("Description"));
     }
+
+    /// <summary>Regression: a long value was cut inside a surrogate pair, which the trail kept as U+FFFD.</summary>
+    [Fact]
+    public async Task AValueCutForTheTrail_NeverSplitsACharacter()
+    {
+        var long1 = new string('a', 1023) + "😀" + new string('b', 10);
+        await _alice.Api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/16", Unused = long1 }, EcsClient.VpcVersion);
+        var parameters = JsonDocument.Parse((await EventsAsync(_alice)).Single().Str("RequestParameters")).RootElement;
+        Assert.Equal(new string('a', 1023) + "…", parameters.Str("Unused"));
+    }
 }

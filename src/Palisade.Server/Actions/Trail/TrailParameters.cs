@@ -20,6 +20,16 @@ public static class TrailParameters
 
     public const int MaxValueLength = 1024;
     public const int MaxTotalLength = 32 * 1024;
+
+    /// <summary>At most <see cref="MaxValueLength"/> characters, never half of a surrogate pair.</summary>
+    private static string Cut(string value)
+    {
+        if (value.Length <= MaxValueLength)
+            return value;
+        var end = char.IsHighSurrogate(value[MaxValueLength - 1]) ? MaxValueLength - 1 : MaxValueLength;
+        return value[..end] + "…";
+    }
+
     public static string Json(RpcRequest request)
     {
         using var buffer = new MemoryStream();
@@ -32,7 +42,7 @@ public static class TrailParameters
             {
                 if (Envelope.Contains(name))
                     continue;
-                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : value.Length > MaxValueLength ? value[..MaxValueLength] + "…" : value;
+                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : Cut(value);
                 total += name.Length + shown.Length;
                 if (total > MaxTotalLength)
                 {
