@@ -33,6 +33,9 @@ public interface IStore : IDisposable
     /// that changed nothing (refused ones). A success goes through <see cref="IStoreSession.AddTrail"/> instead.
     /// </summary>
     void RecordTrail(ActionTrailEntry entry);
+
+    /// <summary>Deletes the action-trail events older than <paramref name="before"/>; how many went.</summary>
+    int PurgeTrail(DateTimeOffset before);
 }
 
 /// <summary>

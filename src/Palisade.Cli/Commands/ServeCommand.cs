@@ -46,6 +46,13 @@ public static class ServeCommand
             HelpName = "N",
             DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_KEY_BURST") ?? defaults.Burst,
         };
+        var trailDays = new Option<int>("--trail-days")
+        {
+            Description = "Days the action trail keeps each event; 0 keeps them for ever. Also PALISADE_TRAIL_DAYS.",
+            HelpName = "N",
+            DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_TRAIL_DAYS") ?? 90,
+        };
+        trailDays.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--trail-days must be 0 or more."); });
         keyRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError("--key-rate must be 0 or more."); });
         keyBurst.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--key-burst must be 1 or more."); });
         var command = new Command("serve", """
@@ -62,7 +69,7 @@ public static class ServeCommand
               palisade serve --key-rate 50 --key-burst 100
             """)
         {
-            urls, data, store, keyRate, keyBurst,
+            urls, data, store, keyRate, keyBurst, trailDays,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -71,7 +78,11 @@ public static class ServeCommand
                 Urls = parse.GetValue(urls)!,
                 DataDirectory = parse.GetValue(data)!,
                 Store = parse.GetValue(store),
-                Options = new ServerOptions { Throttling = new Throttling { RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst) } },
+                Options = new ServerOptions
+                {
+                    Throttling = new Throttling { RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst) },
+                    TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
+                },
             };
             var output = parse.InvocationConfiguration.Output;
             WebApplication app;

@@ -92,5 +92,7 @@ public static class PalisadeServer
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<Bootstrap>();
+        services.AddSingleton<TrailRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrailRetention>());
     }
 }

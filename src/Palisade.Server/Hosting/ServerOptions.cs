@@ -46,6 +46,12 @@ public sealed record ServerOptions
 
     public Throttling Throttling { get; init; } = new();
 
+    /// <summary>
+    /// How long action-trail events are kept (90 days, as ActionTrail's event history); null keeps
+    /// them for ever. Older ones are deleted once an hour by <see cref="TrailRetention"/>.
+    /// </summary>
+    public TimeSpan? TrailRetention { get; init; } = TimeSpan.FromDays(90);
+
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;
 

@@ -122,6 +122,13 @@ public sealed class PostgresStore : IStore
         return 0;
     });
 
+    /// <summary>Bookkeeping, not a change: no revision, and outside the write lock (every node may purge; the DELETE is idempotent).</summary>
+    public int PurgeTrail(DateTimeOffset before) => Guard(() =>
+    {
+        using var c = _nonceSource.OpenConnection();
+        return c.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) }, commandTimeout: 300);
+    });
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)

@@ -133,6 +133,15 @@ public sealed class SqliteStore : IStore
             return 0;
         }));
 
+    /// <summary>Bookkeeping, not a change: no revision, and (like a refusal's event) no fsync of its own.</summary>
+    public int PurgeTrail(DateTimeOffset before) =>
+        _writes.Run(() => Guard(() =>
+        {
+            using var connection = Open();
+            connection.Execute("PRAGMA synchronous=NORMAL;");
+            return connection.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) });
+        }));
+
     public T Read<T>(Func<IStoreSession, T> work) => Guard(() => ReadUnguarded(work));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)

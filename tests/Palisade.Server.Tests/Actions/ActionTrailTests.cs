@@ -181,4 +181,17 @@ public sealed class ActionTrailTests : IAsyncLifetime
         var parameters = JsonDocument.Parse((await EventsAsync(_alice)).Single().Str("RequestParameters")).RootElement;
         Assert.Equal(new string('a', 1023) + "…", parameters.Str("Unused"));
     }
+
+    [Fact]
+    public async Task EventsPastTheRetention_AreDeleted()
+    {
+        await _alice.VpcAsync();
+        _clock.Advance(TimeSpan.FromDays(60));
+        await _alice.VpcAsync("10.0.0.0/16");
+        var retention = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Palisade.Server.Hosting.TrailRetention>(_plane.Services);
+        Assert.Equal(0, retention.PurgeOnce());
+        _clock.Advance(TimeSpan.FromDays(31)); // the first is 91 days old, the second 31
+        Assert.Equal(1, retention.PurgeOnce());
+        Assert.Equal("2026-04-30T10:00:00Z", Assert.Single(await EventsAsync(_alice)).Str("EventTime"));
+    }
 }

@@ -38,6 +38,8 @@ public sealed class TestControlPlane : IAsyncDisposable
 
     public IStore Store { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The store this plane's server uses: its data directory, or its PostgreSQL database.</summary>
     public (string Directory, string? Database) Location => (_directory, _database?.ConnectionString ?? _sharedDatabase);
 
