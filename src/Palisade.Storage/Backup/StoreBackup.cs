@@ -48,11 +48,12 @@ public static class StoreBackup
     public sealed record Summary(int Tables, int Rows, long Revision);
 
     /// <param name="except">Tables left out (by name), for a digest of the control plane that ignores bookkeeping such as the action trail.</param>
-    public static Summary Write(IStore store, Stream output, IReadOnlyCollection<string>? except = null)
+    /// <param name="indented">Off for a digest, where only the bytes' identity matters.</param>
+    public static Summary Write(IStore store, Stream output, IReadOnlyCollection<string>? except = null, bool indented = true)
     {
         return store.Read(s =>
         {
-            using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+            using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented });
             var rows = 0;
             w.WriteStartObject();
             w.WriteString("format", Format);

@@ -263,7 +263,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     private string Digest()
     {
         using var buffer = new MemoryStream();
-        StoreBackup.Write(_plane.Store, buffer, ["action_trail"]);
+        StoreBackup.Write(_plane.Store, buffer, ["action_trail"], indented: false);
         return Convert.ToHexString(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
     }
 
