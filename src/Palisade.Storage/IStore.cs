@@ -30,13 +30,28 @@ public interface IStore : IDisposable
 
     /// <summary>Records a signature nonce in one statement of its own; false when the key used it already.</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now);
+
+    /// <summary>
+    /// Adds an event to the action trail in a statement of its own, without a revision: for calls
+    /// that changed nothing (refused ones). A success goes through <see cref="IStoreSession.AddTrail"/> instead.
+    /// </summary>
+    void RecordTrail(ActionTrailEntry entry);
+
+    /// <summary>Deletes the action-trail events older than <paramref name="before"/>; how many went.</summary>
+    int PurgeTrail(DateTimeOffset before);
 }
 
 /// <summary>
 /// The store cannot answer now (the database is locked for too long, unreachable, or out of
 /// connections): the caller may retry. Never a sign of bad input.
 /// </summary>
-public sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+public class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// The store has no room for a change (the disk is full, or the database reached its size cap):
+/// the write is rolled back whole, and reads still work.
+/// </summary>
+public sealed class StoreFullException(string message, Exception inner) : StoreUnavailableException(message, inner);
 
 /// <summary>What a transaction can do. Account-scoped lookups never see other accounts' resources.</summary>
 public interface IStoreSession
@@ -50,6 +65,7 @@ public interface IStoreSession
     AccessKeyRecord? FindAccessKey(string accessKeyId);
     IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId);
     void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status);
+    void DeleteAccessKey(string accessKeyId);
 
     /// <summary>Records a nonce; false when this key already used it (within its lifetime).</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt);
@@ -59,6 +75,14 @@ public interface IStoreSession
     void SaveClientToken(ClientTokenRecord record);
 
     long CurrentRevision();
+
+    /// <summary>
+    /// Adds an event to the action trail in this transaction: it commits with the change or not at
+    /// all, and carries the revision the change commits as (null when the write changed nothing).
+    /// </summary>
+    void AddTrail(ActionTrailEntry entry);
+
+    IReadOnlyList<ActionTrailRecord> ListTrail(ActionTrailQuery query);
 
     /// <summary>Committed changes after <paramref name="after"/>, oldest first; only the account's when one is given.</summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);

@@ -125,4 +125,40 @@ public sealed class StoreContractTests : IDisposable
         Assert.Equal(5, builder.Timeout);
         Assert.Throws<ArgumentException>(() => Postgres.PostgresStore.ToConnectionString("postgres://db/x?nosuchoption=1"));
     }
+
+    private ActionTrailEntry Event(string action, string code = "OK") =>
+        new(Time.Truncate(DateTimeOffset.UtcNow), _account, "LTAIkey", action, "2014-05-26", Guid.NewGuid().ToString(), "{}", code == "OK" ? 200 : 400, code);
+
+    /// <summary>A success's event commits with its change and carries its revision; a rolled-back write leaves none; a refusal's event adds no revision.</summary>
+    [Fact]
+    public void TheActionTrail_FollowsTheTransaction()
+    {
+        var changed = Event("ModifySecurityGroupAttribute");
+        _store.Write("ModifySecurityGroupAttribute", _account, s =>
+        {
+            s.UpdateGroup(s.FindGroup(_account, _group)! with { Name = "renamed" });
+            s.AddTrail(changed);
+            return 0;
+        });
+        var revision = _store.CurrentRevision();
+        var unchanged = Event("AuthorizeSecurityGroup");
+        _store.Write("AuthorizeSecurityGroup", _account, s => { s.AddTrail(unchanged); return 0; });
+        Assert.Throws<EcsException>(() => _store.Write<int>("DeleteSecurityGroup", _account, s =>
+        {
+            s.DeleteGroup(_group);
+            s.AddTrail(Event("DeleteSecurityGroup"));
+            throw new EcsException(EcsErrors.GroupHasMembers());
+        }));
+        var refused = Event("DeleteSecurityGroup", "DependencyViolation");
+        _store.RecordTrail(refused);
+        Assert.Equal(revision, _store.CurrentRevision());
+
+        var trail = _store.Read(s => s.ListTrail(new ActionTrailQuery(_account, Max: 10)));
+        Assert.Equal([(refused, (long?)null), (unchanged, null), (changed, revision)], trail.Select(e => (e.Entry, e.Revision)));
+        Assert.True(trail[0].EventId > trail[1].EventId && trail[1].EventId > trail[2].EventId);
+        Assert.Equal([changed], _store.Read(s => s.ListTrail(new ActionTrailQuery(_account, Action: "ModifySecurityGroupAttribute"))).Select(e => e.Entry));
+        Assert.Equal([unchanged, changed], _store.Read(s => s.ListTrail(new ActionTrailQuery(_account, BeforeEventId: trail[0].EventId))).Select(e => e.Entry));
+        Assert.Empty(_store.Read(s => s.ListTrail(new ActionTrailQuery(_account, From: DateTimeOffset.UtcNow.AddMinutes(1)))));
+        Assert.Empty(_store.Read(s => s.ListTrail(new ActionTrailQuery(_account + 1))));
+    }
 }

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using Palisade.Server.Accounts;
 using Palisade.Storage;
+using Palisade.Storage.Records;
 
 namespace Palisade.Cli.Commands;
 
 /// <summary>
-/// <c>palisade account create</c> and <c>palisade accesskey create</c>: tenants and their keys,
+/// <c>palisade account create</c> and <c>palisade accesskey create|disable|enable|delete</c>: tenants and their keys,
 /// written straight into the data directory (safe while the server runs).
 /// </summary>
 public static class AccountCommands
@@ -50,7 +51,36 @@ public static class AccountCommands
             var found = accounts.FindAccount(text) ?? throw new InvalidOperationException($"no account named or numbered '{text}'");
             Print(output, accounts.CreateAccessKey(found.AccountId, parse.GetValue(readOnly)));
         }));
-        return new Command("accesskey", "Manage AccessKeys.") { create };
+        return new Command("accesskey", "Manage AccessKeys.")
+        {
+            create,
+            KeyChange("disable", "Disable an AccessKey: its requests get InvalidAccessKeyId.Inactive (on every server within 2 seconds).",
+                (accounts, id) => accounts.SetAccessKeyStatus(id, AccessKeyStatus.Inactive), "disabled"),
+            KeyChange("enable", "Enable a disabled AccessKey again.",
+                (accounts, id) => accounts.SetAccessKeyStatus(id, AccessKeyStatus.Active), "enabled"),
+            KeyChange("delete", "Delete an AccessKey for good: its requests get InvalidAccessKeyId.NotFound (on every server within 2 seconds).",
+                (accounts, id) => accounts.DeleteAccessKey(id), "deleted"),
+        };
+    }
+
+    private static Command KeyChange(string name, string description, Action<AccountService, string> change, string done)
+    {
+        var id = new Option<string>("--id") { Description = "The AccessKey ID.", Required = true };
+        var data = ServeCommand.DataOption();
+        var store = ServeCommand.StoreOption();
+        var command = new Command(name, $"""
+            {description}
+
+            Example:
+              palisade accesskey {name} --id LTAI5tExampleKeyId00000
+            """) { id, data, store };
+        command.SetAction(parse => Run(parse, data, store, (accounts, output) =>
+        {
+            var key = parse.GetValue(id)!;
+            change(accounts, key);
+            output.WriteLine($"{done} {key}");
+        }));
+        return command;
     }
 
     private static int Run(ParseResult parse, Option<string> data, Option<string?> storeOption, Action<AccountService, TextWriter> work)

@@ -14,8 +14,8 @@ public static class BackupCommands
         var store = ServeCommand.StoreOption();
         var command = new Command("backup", """
             Write the whole control plane (accounts, keys with their encrypted secrets, VPCs, groups, rules,
-            instances, tags, the revision history) to one JSON file. Safe while the server runs: it reads one
-            consistent snapshot.
+            instances, tags, the revision history, the action trail) to one JSON file. Safe while the server
+            runs: it reads one consistent snapshot.
 
             Examples:
               palisade backup --out palisade.json

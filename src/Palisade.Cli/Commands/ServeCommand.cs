@@ -25,11 +25,36 @@ public static class ServeCommand
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
     };
 
+    private static double? EnvNumber(string name) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
+
     public static Command Build()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen.", HelpName = "URLS", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var data = DataOption();
         var store = StoreOption();
+        var defaults = new Throttling();
+        var keyRate = new Option<double>("--key-rate")
+        {
+            Description = "Requests per second each AccessKey may make on this node before it gets Throttling.User; 0 turns throttling off. Also PALISADE_KEY_RATE.",
+            HelpName = "N",
+            DefaultValueFactory = _ => EnvNumber("PALISADE_KEY_RATE") ?? defaults.RequestsPerSecond,
+        };
+        var keyBurst = new Option<int>("--key-burst")
+        {
+            Description = "Requests an AccessKey may send at once after a quiet spell. Also PALISADE_KEY_BURST.",
+            HelpName = "N",
+            DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_KEY_BURST") ?? defaults.Burst,
+        };
+        var trailDays = new Option<int>("--trail-days")
+        {
+            Description = "Days the action trail keeps each event; 0 keeps them for ever. Also PALISADE_TRAIL_DAYS.",
+            HelpName = "N",
+            DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_TRAIL_DAYS") ?? 90,
+        };
+        trailDays.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--trail-days must be 0 or more."); });
+        keyRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError("--key-rate must be 0 or more."); });
+        keyBurst.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--key-burst must be 1 or more."); });
         var command = new Command("serve", """
             Run the control plane: the ECS API 2014-05-26 (security groups, instances, tags) and the VPC API
             2016-04-28 on one RPC endpoint, signed with V1 (HMAC-SHA1) or V3 (ACS3-HMAC-SHA256), on SQLite.
@@ -41,13 +66,24 @@ public static class ServeCommand
             Examples:
               palisade serve
               palisade serve --urls http://127.0.0.1:9000 --data /var/lib/palisade
+              palisade serve --key-rate 50 --key-burst 100
             """)
         {
-            urls, data, store,
+            urls, data, store, keyRate, keyBurst, trailDays,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            var settings = new ServeSettings { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)!, Store = parse.GetValue(store) };
+            var settings = new ServeSettings
+            {
+                Urls = parse.GetValue(urls)!,
+                DataDirectory = parse.GetValue(data)!,
+                Store = parse.GetValue(store),
+                Options = new ServerOptions
+                {
+                    Throttling = new Throttling { RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst) },
+                    TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
+                },
+            };
             var output = parse.InvocationConfiguration.Output;
             WebApplication app;
             try

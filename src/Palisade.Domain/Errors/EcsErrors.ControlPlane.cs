@@ -27,6 +27,10 @@ public static partial class EcsErrors
         E(400, IdempotentParameterMismatch, "The specified parameters are different from before with the same ClientToken.");
     public static EcsError Internal() => E(500, InternalError, "The request processing has failed due to some unknown error.");
     public static EcsError Unavailable() => E(503, ServiceUnavailable, "The request has failed due to a temporary failure of the server.");
+
+    /// <summary>The store refuses writes for want of space (a full disk, or its size cap); reads still work.</summary>
+    public static EcsError StoreFull() =>
+        E(503, ServiceUnavailable, "The request has failed due to a temporary failure of the server: its storage is full, so changes are refused until space is freed; reads still work.");
     public static EcsError Throttled() => E(400, ThrottlingUser, "Request was denied due to user flow control.");
     public static EcsError RegionNotFound(string region) => E(404, InvalidRegionIdNotFound, $"The specified RegionId '{Truncate(region)}' does not exist.");
     public static EcsError ParameterInvalid(string parameter, string message) => E(400, InvalidParameter, $"The specified parameter \"{parameter}\" is not valid: {message}");

@@ -36,6 +36,28 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
         });
     }
 
+    /// <summary>
+    /// Disables (<see cref="AccessKeyStatus.Inactive"/>) or re-enables a key. Requests signed with a
+    /// disabled key get <c>InvalidAccessKeyId.Inactive</c>; servers notice within
+    /// <see cref="Protocol.Authenticator.KeyCacheLifetime"/>, on every node.
+    /// </summary>
+    public AccessKeyRecord SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status) =>
+        store.Write(status == AccessKeyStatus.Active ? "EnableAccessKey" : "DisableAccessKey", null, s =>
+        {
+            var key = s.FindAccessKey(accessKeyId) ?? throw new InvalidOperationException($"no AccessKey {accessKeyId}");
+            s.SetAccessKeyStatus(accessKeyId, status);
+            return key with { Status = status };
+        });
+
+    /// <summary>Deletes a key for good: its requests get <c>InvalidAccessKeyId.NotFound</c> (within the same delay as disabling).</summary>
+    public void DeleteAccessKey(string accessKeyId) =>
+        store.Write("DeleteAccessKey", null, s =>
+        {
+            _ = s.FindAccessKey(accessKeyId) ?? throw new InvalidOperationException($"no AccessKey {accessKeyId}");
+            s.DeleteAccessKey(accessKeyId);
+            return 0;
+        });
+
     /// <summary>An account by name, or by its numeric ID.</summary>
     public AccountRecord? FindAccount(string nameOrId) =>
         store.Read(s => s.FindAccountByName(nameOrId)

@@ -11,7 +11,7 @@ using Palisade.Storage;
 namespace Palisade.Server.Actions;
 
 /// <summary>Everything an action may use: its parameters, who calls, the store, the clock, the limits.</summary>
-public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options)
+public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "")
 {
     /// <summary>Parameters every request may carry that are not the action's business.</summary>
     internal static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
@@ -22,6 +22,17 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
     };
 
     public RpcRequest Request { get; } = request;
+
+    public IEcsAction Action => action;
+
+    public string RequestId { get; } = requestId;
+
+    /// <summary>Whether this call's action-trail event is written already (with its change, by <see cref="Write"/>).</summary>
+    public bool Trailed { get; private set; }
+
+    /// <summary>This call as an action-trail event with the given outcome.</summary>
+    public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
+        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, action.Name, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
 
     public Caller Caller { get; } = caller;
 
@@ -73,26 +84,33 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         var withImpact = before is not null && before.Instances.Length <= MaxInstancesForDryRunImpact;
         try
         {
-            return store.Write(action.Name, AccountId, s =>
+            // A success's trail event is written in its transaction: the change never commits without it.
+            var answer = store.Write(action.Name, AccountId, s =>
             {
                 if (token is not null && !dryRun)
                 {
                     var hash = RequestHash();
                     if (s.FindClientToken(AccountId, token) is { } earlier)
                     {
-                        return earlier.Action == action.Name && earlier.RequestHash == hash
+                        var replayed = earlier.Action == action.Name && earlier.RequestHash == hash
                             ? ResponseWriter.FromJson(earlier.ResponseJson)
                             : throw new EcsException(EcsErrors.IdempotentMismatch());
+                        s.AddTrail(TrailEntry(200, TrailOk));
+                        return replayed;
                     }
                     var result = work(s);
                     s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
+                    s.AddTrail(TrailEntry(200, TrailOk));
                     return result;
                 }
                 var outcome = work(s);
                 if (dryRun)
                     throw new DryRunRolledBack(withImpact ? Analysis.StoredState.Load(s, AccountId, impactRegion!) : null);
+                s.AddTrail(TrailEntry(200, TrailOk));
                 return outcome;
             });
+            Trailed = true;
+            return answer;
         }
         catch (DryRunRolledBack rolledBack)
         {
@@ -103,6 +121,9 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
                     : Impact(before, rolledBack.After));
         }
     }
+
+    /// <summary>The result code a successful call has in the action trail.</summary>
+    public const string TrailOk = "OK";
 
     /// <summary>Carries the state a dry run would leave out of the transaction it rolls back.</summary>
     private sealed class DryRunRolledBack(Domain.State.NetworkState? after) : Exception("dry run")

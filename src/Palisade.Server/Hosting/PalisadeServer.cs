@@ -49,13 +49,16 @@ public static class PalisadeServer
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Its Information lines hold each request's whole URL, query and all, which may carry a Password: never below Warning.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Palisade.Server.Hosting.RpcEndpoint", LogLevel.Warning);
         ConfigureServices(builder.Services, settings);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
-        app.MapMethods("/", ["GET", "POST"], endpoint.HandleAsync);
+        // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
+        app.Map("/", endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (IStore store) =>
         {
@@ -70,6 +73,8 @@ public static class PalisadeServer
             }
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
+        // Other paths are not the API: an ECS error, not an empty 404.
+        app.MapFallback(endpoint.HandleUnknownPathAsync);
         return app;
     }
 
@@ -91,6 +96,7 @@ public static class PalisadeServer
             ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
+        services.AddSingleton<RequestThrottle>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
@@ -99,5 +105,7 @@ public static class PalisadeServer
             .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
             .AddPrometheusExporter());
         services.AddSingleton<Bootstrap>();
+        services.AddSingleton<TrailRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrailRetention>());
     }
 }

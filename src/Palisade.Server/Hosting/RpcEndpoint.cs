@@ -15,7 +15,7 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -29,17 +29,19 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         var started = Stopwatch.GetTimestamp();
         EcsError? failure = null;
         EcsObject? extra = null;
+        ActionContext? context = null;
         try
         {
             var request = await ReadAsync(http);
             format = ChooseFormat(request);
             action = request.Action;
-            var (ecsAction, context) = Prepare(request);
+            var ecsAction = Prepare(request, requestId, out context);
+            var call = context!;
             string? cacheKey = null;
             long revision = 0;
-            if (options.CacheReads && ecsAction.Cacheable && !context.DryRun)
+            if (options.CacheReads && ecsAction.Cacheable && !call.DryRun)
             {
-                cacheKey = ReadCache.Key(context.Caller, ecsAction, request, format);
+                cacheKey = ReadCache.Key(call.Caller, ecsAction, request, format);
                 revision = store.CurrentRevision();
                 if (cache.TryGet(cacheKey, revision, out var hit))
                 {
@@ -49,9 +51,9 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                 }
             }
             var body = ecsAction is IAsyncEcsAction waiting
-                ? await waiting.ExecuteAsync(context, http.RequestAborted)
-                : ecsAction.Execute(context);
-            if (!ecsAction.Mutates && context.DryRun)
+                ? await waiting.ExecuteAsync(call, http.RequestAborted)
+                : ecsAction.Execute(call);
+            if (!ecsAction.Mutates && call.DryRun)
                 throw new EcsException(EcsErrors.DryRunPassed());
             var response = new EcsObject { { "RequestId", requestId } };
             foreach (var (name, value) in body)
@@ -73,6 +75,11 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             failure = e.Error;
             extra = e.Extra;
         }
+        catch (StoreFullException e)
+        {
+            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", requestId, action);
+            failure = EcsErrors.StoreFull();
+        }
         catch (StoreUnavailableException e)
         {
             // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
@@ -88,22 +95,36 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", requestId, action);
             failure = EcsErrors.Internal();
         }
+        // Every mutating call of a verified key is on the trail; a success that wrote its event with its change is there already.
+        if (context is { Action.Mutates: true, Trailed: false })
+            RecordTrail(context, failure);
         if (failure is not null)
-        {
-            var host = http.Request.Host.HasValue ? http.Request.Host.Value! : options.HostId;
-            var error = new EcsObject
-            {
-                { "RequestId", requestId },
-                { "HostId", host },
-                { "Code", failure.Code },
-                { "Message", failure.Message },
-                { "Recommend", $"https://api.aliyun.com/troubleshoot?q={Uri.EscapeDataString(failure.Code)}&product=Ecs&requestId={requestId}" },
-            };
-            foreach (var (name, value) in extra ?? [])
-                error.Add(name, value);
-            await WriteAsync(http, failure.HttpStatus, format, "Error", error);
-        }
+            await WriteErrorAsync(http, format, failure, requestId, extra);
         Log(action, failure, started, requestId, cached: false);
+    }
+
+    /// <summary>A path other than <c>/</c>: ECS's answer for a wrong URL, in JSON.</summary>
+    public Task HandleUnknownPathAsync(HttpContext http)
+    {
+        var requestId = Guid.NewGuid().ToString().ToUpperInvariant();
+        http.Response.Headers["x-acs-request-id"] = requestId;
+        return WriteErrorAsync(http, ResponseFormat.Json, EcsErrors.ActionNotFound(http.Request.Path.Value ?? ""), requestId, null);
+    }
+
+    private Task WriteErrorAsync(HttpContext http, ResponseFormat format, EcsError failure, string requestId, EcsObject? extra)
+    {
+        var host = http.Request.Host.HasValue ? http.Request.Host.Value! : options.HostId;
+        var error = new EcsObject
+        {
+            { "RequestId", requestId },
+            { "HostId", host },
+            { "Code", failure.Code },
+            { "Message", failure.Message },
+            { "Recommend", $"https://api.aliyun.com/troubleshoot?q={Uri.EscapeDataString(failure.Code)}&product=Ecs&requestId={requestId}" },
+        };
+        foreach (var (name, value) in extra ?? [])
+            error.Add(name, value);
+        return WriteAsync(http, failure.HttpStatus, format, "Error", error);
     }
 
     /// <summary>One line per request: action, status, code, time; never a parameter (they may carry secrets of other systems).</summary>
@@ -115,17 +136,37 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         metrics.Request(action is not null && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
     }
 
-    private (IEcsAction Action, ActionContext Context) Prepare(RpcRequest request)
+    private void RecordTrail(ActionContext context, EcsError? failure)
     {
+        try
+        {
+            store.RecordTrail(context.TrailEntry(failure?.HttpStatus ?? 200, failure?.Code ?? ActionContext.TrailOk));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The answer stands (the call changed nothing, or committed with its own event); the gap is logged.
+            logger.LogWarning(e, "Request {RequestId} ({Action}): its action-trail event could not be written", context.RequestId, context.Action.Name);
+        }
+    }
+
+    /// <param name="context">Set as soon as the caller and the action are known, so that a refusal after that point is on the trail.</param>
+    private IEcsAction Prepare(RpcRequest request, string requestId, out ActionContext? context)
+    {
+        context = null;
         var actionName = request.Action ?? throw new EcsException(EcsErrors.MissingAction());
         var version = request.Version ?? throw new EcsException(EcsErrors.Missing("Version"));
         var caller = authenticator.Authenticate(request);
+        // Counted after the signature and the nonce: only the key's own fresh requests use its
+        // rate, so neither forged requests nor replays of a captured one can throttle a victim.
+        if (!throttle.TryAcquire(caller.AccessKeyId))
+            throw new EcsException(EcsErrors.Throttled());
         if (!catalog.KnowsVersion(version))
             throw new EcsException(EcsErrors.VersionNotSupported(version));
         var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
+        context = new ActionContext(request, caller, action, store, clock, options, requestId);
         if (caller.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
-        return (action, new ActionContext(request, caller, action, store, clock, options));
+        return action;
     }
 
     private static ResponseFormat ChooseFormat(RpcRequest request)

@@ -24,9 +24,33 @@ public sealed record Limits
         : (BasicVpcGroupPrivateAddresses, "private addresses");
 }
 
+/// <summary>
+/// The request rate each AccessKey may use on one node. The default admits far more than an
+/// automation client needs (ECS's own per-user limits are lower) and less than one node serves,
+/// so that a runaway client is slowed before it slows everyone.
+/// </summary>
+public sealed record Throttling
+{
+    /// <summary>Sustained requests per second per AccessKey; 0 turns throttling off.</summary>
+    public double RequestsPerSecond { get; init; } = 1000;
+
+    /// <summary>How many requests a key may send at once after a quiet spell (the bucket's size).</summary>
+    public int Burst { get; init; } = 2000;
+
+    public static readonly Throttling Off = new() { RequestsPerSecond = 0 };
+}
+
 public sealed record ServerOptions
 {
     public Limits Limits { get; init; } = new();
+
+    public Throttling Throttling { get; init; } = new();
+
+    /// <summary>
+    /// How long action-trail events are kept (90 days, as ActionTrail's event history); null keeps
+    /// them for ever. Older ones are deleted once an hour by <see cref="TrailRetention"/>.
+    /// </summary>
+    public TimeSpan? TrailRetention { get; init; } = TimeSpan.FromDays(90);
 
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;

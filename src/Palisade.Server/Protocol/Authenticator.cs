@@ -19,7 +19,8 @@ public sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
 public sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
+    /// <summary>How long a node trusts what it read of a key: a disabled or deleted key stops working within this.</summary>
+    public static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, (AccountService.KnownKey? Key, DateTimeOffset Until)> _keys = new();
 
     public Caller Authenticate(RpcRequest request) =>
@@ -32,6 +33,7 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
         var signature = Required("Signature");
         var timestamp = Required("Timestamp");
         var nonce = Required("SignatureNonce");
+        CheckNonce(nonce);
         if (request.Parameter("SignatureMethod") is { } method && method != "HMAC-SHA1")
             throw new EcsException(EcsErrors.ParameterInvalid("SignatureMethod", $"'{method}' is not supported; use HMAC-SHA1."));
         if (request.Parameter("SignatureVersion") is { } version && version != "1.0")
@@ -42,7 +44,11 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
         var stringToSign = SignatureV1.StringToSign(request.Method, request.Query.Concat(request.Form));
         var expected = SignatureV1.Sign(key.Secret, stringToSign);
         if (!FixedTimeEquals(expected, signature))
-            throw new EcsException(EcsErrors.SignatureMismatch(stringToSign));
+        {
+            // ECS echoes the string to sign to help debug a client; the values of secret parameters are left out of the echo.
+            var echoed = SignatureV1.StringToSign(request.Method, SecretParameters.Masked(request.Query.Concat(request.Form)));
+            throw new EcsException(EcsErrors.SignatureMismatch(echoed));
+        }
         return Admit(key, nonce, at);
     }
 
@@ -52,6 +58,7 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
             ?? throw new EcsException(EcsErrors.SignatureIncomplete("the Authorization header must be 'ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…'."));
         var date = request.Header("x-acs-date") ?? throw new EcsException(EcsErrors.Missing("x-acs-date"));
         var nonce = request.Header("x-acs-signature-nonce") ?? throw new EcsException(EcsErrors.Missing("x-acs-signature-nonce"));
+        CheckNonce(nonce);
         var signed = authorization.SignedHeaders.ToHashSet(StringComparer.Ordinal);
         // Everything that decides what the request does must be covered by the signature.
         // content-type decides whether the body is read as parameters, so it must be signed too.
@@ -72,6 +79,18 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
         if (!FixedTimeEquals(expected, authorization.Signature))
             throw new EcsException(EcsErrors.SignatureMismatch(stringToSign.Replace('\n', ' ')));
         return Admit(key, nonce, at);
+    }
+
+    /// <summary>SDKs send a UUID or 32 to 64 hex digits; a longer nonce would be stored (and indexed) for 15 minutes.</summary>
+    public const int MaxNonceLength = 256;
+
+    /// <summary>Alibaba Cloud key IDs are 16 to 30 characters; a longer one is looked up nowhere and never cached.</summary>
+    public const int MaxAccessKeyIdLength = 128;
+
+    private static void CheckNonce(string nonce)
+    {
+        if (nonce.Length > MaxNonceLength)
+            throw new EcsException(EcsErrors.ParameterInvalid("SignatureNonce", $"at most {MaxNonceLength} characters."));
     }
 
     private Caller Admit(AccountService.KnownKey key, string nonce, DateTimeOffset at)
@@ -96,6 +115,9 @@ public sealed class Authenticator(AccountService accounts, INonceRegistry nonces
 
     private AccountService.KnownKey FindKey(string accessKeyId)
     {
+        // Unknown keys are cached too (up to 10,000 of them): an unbounded ID would let unsigned requests fill memory.
+        if (accessKeyId.Length > MaxAccessKeyIdLength)
+            throw new EcsException(EcsErrors.AccessKeyNotFound());
         var now = clock.GetUtcNow();
         if (!_keys.TryGetValue(accessKeyId, out var cached) || cached.Until < now)
         {

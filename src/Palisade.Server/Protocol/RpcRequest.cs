@@ -22,6 +22,9 @@ public sealed class RpcRequest
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in query.Concat(form))
         {
+            // No ECS parameter holds a NUL, and PostgreSQL cannot store one in text: refused here, for every action and store alike.
+            if (name.Contains('\0') || value.Contains('\0'))
+                throw new EcsException(EcsErrors.ParameterInvalid(name.Replace('\0', '?'), "it holds a NUL character."));
             // A parameter given twice has no single meaning; ECS signs each pair, we refuse to guess.
             if (!merged.TryAdd(name, value))
                 throw new EcsException(EcsErrors.ParameterInvalid(name, "it is given more than once."));

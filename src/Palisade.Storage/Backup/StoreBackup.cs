@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, host bindings, the revision history; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, host bindings, the revision history, the action trail; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -40,15 +40,21 @@ public static class StoreBackup
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at")]),
+        // Without event_id: the restoring store numbers the events anew, in the same order, so that
+        // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
+        new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
+            I("http_status"), T("result_code"), I("revision")]),
     ];
 
     public sealed record Summary(int Tables, int Rows, long Revision);
 
-    public static Summary Write(IStore store, Stream output)
+    /// <param name="except">Tables left out (by name), for a digest of the control plane that ignores bookkeeping such as the action trail.</param>
+    /// <param name="indented">Off for a digest, where only the bytes' identity matters.</param>
+    public static Summary Write(IStore store, Stream output, IReadOnlyCollection<string>? except = null, bool indented = true)
     {
         return store.Read(s =>
         {
-            using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+            using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented });
             var rows = 0;
             w.WriteStartObject();
             w.WriteString("format", Format);
@@ -59,6 +65,8 @@ public static class StoreBackup
             w.WriteStartObject("tables");
             foreach (var table in Tables)
             {
+                if (except?.Contains(table.Name) == true)
+                    continue;
                 w.WriteStartArray(table.Name);
                 foreach (var row in s.DumpTable(table.Name, [.. table.Columns.Select(c => c.Column)], table.OrderBy))
                 {

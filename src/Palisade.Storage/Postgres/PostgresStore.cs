@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Palisade.Storage.Records;
 using Palisade.Storage.Sql;
 
 namespace Palisade.Storage.Postgres;
@@ -85,6 +86,10 @@ public sealed class PostgresStore : IStore
         {
             return action();
         }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DiskFull)
+        {
+            throw new StoreFullException("PostgreSQL has no disk space left", e);
+        }
         catch (NpgsqlException e) when (e.IsTransient || e.InnerException is TimeoutException || e.Message.Contains("pool", StringComparison.OrdinalIgnoreCase))
         {
             throw new StoreUnavailableException("PostgreSQL is not available right now", e);
@@ -107,6 +112,21 @@ public sealed class PostgresStore : IStore
         if (Interlocked.Exchange(ref _nextPurge, minute + 1) <= minute)
             c.Execute("DELETE FROM nonces WHERE expires_at < @now", new { now = Time.Format(now) });
         return used;
+    });
+
+    /// <summary>A refusal's record, in one autocommit statement on the nonce connections (no WAL flush wait): it changed nothing.</summary>
+    public void RecordTrail(ActionTrailEntry entry) => Guard(() =>
+    {
+        using var c = _nonceSource.OpenConnection();
+        SqlSession.InsertTrail(c, null, entry, null);
+        return 0;
+    });
+
+    /// <summary>Bookkeeping, not a change: no revision, and outside the write lock (every node may purge; the DELETE is idempotent).</summary>
+    public int PurgeTrail(DateTimeOffset before) => Guard(() =>
+    {
+        using var c = _nonceSource.OpenConnection();
+        return c.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) }, commandTimeout: 300);
     });
 
     public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("postgres", "read", () => Guard(() => ReadUnguarded(work)));
@@ -137,11 +157,10 @@ public sealed class PostgresStore : IStore
         c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres);
         var result = work(session);
-        var changed = session.Changed;
-        if (changed)
-            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
+        session.WriteTrail(revision);
         t.Commit();
-        if (changed)
+        if (revision is not null)
             Commits.Pulse();
         return result;
     }

@@ -78,3 +78,21 @@ public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, st
 
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
 public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);
+
+/// <summary>A mutating call as the action trail keeps it, before it has an event ID.</summary>
+public sealed record ActionTrailEntry(
+    DateTimeOffset EventTime,
+    long AccountId,
+    string AccessKeyId,
+    string Action,
+    string ApiVersion,
+    string RequestId,
+    string Parameters,
+    int HttpStatus,
+    string ResultCode);
+
+/// <summary>One event of the action trail; <see cref="Revision"/> is the change it committed, null when nothing changed.</summary>
+public sealed record ActionTrailRecord(long EventId, ActionTrailEntry Entry, long? Revision);
+
+/// <summary>Which events to list: the account's, newest first, before <see cref="BeforeEventId"/> when paging.</summary>
+public sealed record ActionTrailQuery(long AccountId, DateTimeOffset? From = null, DateTimeOffset? To = null, string? Action = null, long? BeforeEventId = null, int Max = 20);

@@ -31,6 +31,11 @@ internal static class Migrations
             .OrderBy(m => m.Item1)];
     }
 
+    /// <summary>The two places where SQLite spells PostgreSQL's types otherwise.</summary>
+    private static string ForSqlite(string sql) => sql
+        .Replace("BYTEA", "BLOB", StringComparison.Ordinal)
+        .Replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal);
+
     public static void Apply(DbConnection connection, Dialect dialect, TimeProvider clock)
     {
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
@@ -41,7 +46,7 @@ internal static class Migrations
                 continue;
             using var transaction = connection.BeginTransaction();
             // A migration may take long on a big or busy database; it runs once, at start.
-            connection.Execute(dialect == Dialect.Sqlite ? sql.Replace("BYTEA", "BLOB", StringComparison.Ordinal) : sql, transaction: transaction, commandTimeout: 600);
+            connection.Execute(dialect == Dialect.Sqlite ? ForSqlite(sql) : sql, transaction: transaction, commandTimeout: 600);
             connection.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
                 new { version, name, at = Time.Format(clock.GetUtcNow()) }, transaction);
             transaction.Commit();

@@ -28,6 +28,23 @@ internal sealed class AccessKeyRow
     public AccessKeyRecord ToRecord() => new(access_key_id, account_id, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), read_only, Time.Parse(created_at));
 }
 
+internal sealed class ActionTrailRow
+{
+    public long event_id { get; set; }
+    public string event_time { get; set; } = "";
+    public long account_id { get; set; }
+    public string access_key_id { get; set; } = "";
+    public string action { get; set; } = "";
+    public string api_version { get; set; } = "";
+    public string request_id { get; set; } = "";
+    public string parameters { get; set; } = "";
+    public long http_status { get; set; }
+    public string result_code { get; set; } = "";
+    public long? revision { get; set; }
+    public ActionTrailRecord ToRecord() =>
+        new(event_id, new ActionTrailEntry(Time.Parse(event_time), account_id, access_key_id, action, api_version, request_id, parameters, (int)http_status, result_code), revision);
+}
+
 internal sealed class ClientTokenRow
 {
     public long account_id { get; set; }

@@ -71,6 +71,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public void SetAccessKeyStatus(string accessKeyId, AccessKeyStatus status) =>
         Execute("UPDATE access_keys SET status = @status WHERE access_key_id = @accessKeyId", new { accessKeyId, status = status.ToString() });
 
+    public void DeleteAccessKey(string accessKeyId) =>
+        Execute("DELETE FROM access_keys WHERE access_key_id = @accessKeyId", new { accessKeyId });
+
     // Nonces are bookkeeping of the gateway, not a change of the control plane: no revision.
     public bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt) =>
         connection.Execute("INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (@accessKeyId, @nonce, @at) ON CONFLICT DO NOTHING",
@@ -93,6 +96,43 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     }
 
     public long CurrentRevision() => Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions");
+
+    // The action trail. Its rows are bookkeeping of the write, not a change: they never set Changed.
+
+    private readonly List<ActionTrailEntry> _trail = [];
+
+    public void AddTrail(ActionTrailEntry entry) => _trail.Add(entry);
+
+    /// <summary>Writes the events the transaction gathered, with the revision it commits as (null when it changed nothing).</summary>
+    internal void WriteTrail(long? revision)
+    {
+        foreach (var entry in _trail)
+            InsertTrail(connection, transaction, entry, revision);
+    }
+
+    internal static void InsertTrail(DbConnection connection, DbTransaction? transaction, ActionTrailEntry e, long? revision) =>
+        connection.Execute("""
+            INSERT INTO action_trail (event_time, account_id, access_key_id, action, api_version, request_id, parameters, http_status, result_code, revision)
+            VALUES (@at, @AccountId, @AccessKeyId, @Action, @ApiVersion, @RequestId, @Parameters, @HttpStatus, @ResultCode, @revision)
+            """, new { at = Time.Format(e.EventTime), e.AccountId, e.AccessKeyId, e.Action, e.ApiVersion, e.RequestId, e.Parameters, e.HttpStatus, e.ResultCode, revision }, transaction);
+
+    public IReadOnlyList<ActionTrailRecord> ListTrail(ActionTrailQuery q)
+    {
+        var sql = new System.Text.StringBuilder("SELECT * FROM action_trail WHERE account_id = @AccountId");
+        if (q.From is not null)
+            sql.Append(" AND event_time >= @from");
+        if (q.To is not null)
+            sql.Append(" AND event_time <= @to");
+        if (q.Action is not null)
+            sql.Append(" AND action = @Action");
+        if (q.BeforeEventId is not null)
+            sql.Append(" AND event_id < @BeforeEventId");
+        sql.Append(" ORDER BY event_id DESC LIMIT @Max");
+        return [.. Query<ActionTrailRow>(sql.ToString(), new
+        {
+            q.AccountId, from = q.From is { } f ? Time.Format(f) : null, to = q.To is { } t ? Time.Format(t) : null, q.Action, q.BeforeEventId, q.Max,
+        }).Select(r => r.ToRecord())];
+    }
 
     public IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max) =>
         [.. Query<(long Revision, long? AccountId, string Action, string At)>(

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Palisade.Storage.Records;
 using Palisade.Storage.Sql;
 
 namespace Palisade.Storage.Sqlite;
@@ -40,12 +41,34 @@ public sealed class SqliteStore : IStore
 
     public string Kind => "sqlite";
 
+    /// <summary>
+    /// A cap on the database file's size, in bytes (null: none). Past it, writes fail as on a full
+    /// disk (<see cref="StoreFullException"/>) while reads go on; it keeps the control plane from
+    /// filling a disk it shares, and lets tests fill "the disk" without filling one. Takes effect
+    /// on the next transaction.
+    /// </summary>
+    public long? MaxBytes { get; set; }
+
+    private volatile bool _everCapped;
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // Per connection: these are not stored in the file.
         connection.Execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+        if (MaxBytes is { } cap)
+        {
+            _everCapped = true;
+            var pageSize = connection.ExecuteScalar<long>("PRAGMA page_size;");
+            // SQLite never sets the cap below the pages in use; a cap of 0 pages means "no cap" to it, hence at least 1.
+            connection.Execute($"PRAGMA max_page_count={Math.Max(1, cap / pageSize)};");
+        }
+        else if (_everCapped)
+        {
+            // A pooled connection keeps the cap it was given: lift it (SQLite's largest value that every version takes).
+            connection.Execute("PRAGMA max_page_count=1073741823;");
+        }
         return connection;
     }
 
@@ -81,6 +104,11 @@ public sealed class SqliteStore : IStore
         {
             throw new StoreUnavailableException("the SQLite database stayed locked for too long", e);
         }
+        catch (SqliteException e) when (e.SqliteErrorCode is 13)
+        {
+            // SQLITE_FULL: the transaction is rolled back whole; nothing of it is left behind.
+            throw new StoreFullException("the SQLite database is full (the disk, or MaxBytes)", e);
+        }
     }
 
     /// <summary>Works, but a SQLite server keeps its nonces in a side file instead (LocalNonceRegistry), off the main database.</summary>
@@ -90,6 +118,29 @@ public sealed class SqliteStore : IStore
             s.PurgeNonces(now);
             return s.TryUseNonce(accessKeyId, nonce, expiresAt);
         });
+
+    /// <summary>
+    /// A refusal changed nothing, so its record is not worth an fsync: synchronous=NORMAL keeps it
+    /// through a crash of the process (WAL), and only a crash of the machine may lose the last ones.
+    /// It still queues with the writers, who hold the database's one write lock.
+    /// </summary>
+    public void RecordTrail(ActionTrailEntry entry) =>
+        _writes.Run(() => Guard(() =>
+        {
+            using var connection = Open();
+            connection.Execute("PRAGMA synchronous=NORMAL;");
+            SqlSession.InsertTrail(connection, null, entry, null);
+            return 0;
+        }));
+
+    /// <summary>Bookkeeping, not a change: no revision, and (like a refusal's event) no fsync of its own.</summary>
+    public int PurgeTrail(DateTimeOffset before) =>
+        _writes.Run(() => Guard(() =>
+        {
+            using var connection = Open();
+            connection.Execute("PRAGMA synchronous=NORMAL;");
+            return connection.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) });
+        }));
 
     public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("sqlite", "read", () => Guard(() => ReadUnguarded(work)));
 
@@ -118,11 +169,10 @@ public sealed class SqliteStore : IStore
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
-        var changed = session.Changed;
-        if (changed)
-            session.AddRevision(accountId, action, _clock.GetUtcNow());
+        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
+        session.WriteTrail(revision);
         transaction.Commit();
-        if (changed)
+        if (revision is not null)
             Commits.Pulse();
         return result;
     }

@@ -47,6 +47,26 @@ public sealed class AccountCommandTests : IDisposable
     }
 
     [Fact]
+    public void Keys_AreDisabledEnabledAndDeleted()
+    {
+        var key = Fields(CliTester.Run("account", "create", "--name", "team-a", "--data", _data).Output)["access_key_id"];
+        Assert.Equal((ExitCodes.Ok, $"disabled {key}\n"), CliTester.Run("accesskey", "disable", "--id", key, "--data", _data) is var d ? (d.ExitCode, d.Output) : default);
+        Assert.Equal(Palisade.Storage.Records.AccessKeyStatus.Inactive, KeyStatus(key));
+        Assert.Equal((ExitCodes.Ok, $"enabled {key}\n"), CliTester.Run("accesskey", "enable", "--id", key, "--data", _data) is var e ? (e.ExitCode, e.Output) : default);
+        Assert.Equal(Palisade.Storage.Records.AccessKeyStatus.Active, KeyStatus(key));
+        Assert.Equal((ExitCodes.Ok, $"deleted {key}\n"), CliTester.Run("accesskey", "delete", "--id", key, "--data", _data) is var x ? (x.ExitCode, x.Output) : default);
+        Assert.Null(KeyStatus(key));
+        var gone = CliTester.Run("accesskey", "disable", "--id", key, "--data", _data);
+        Assert.Equal((ExitCodes.BadInput, $"error: no AccessKey {key}\n"), (gone.ExitCode, gone.Error));
+    }
+
+    private Palisade.Storage.Records.AccessKeyStatus? KeyStatus(string id)
+    {
+        using var store = new Palisade.Storage.Sqlite.SqliteStore(Path.Combine(_data, "palisade.db"));
+        return store.Read(s => s.FindAccessKey(id))?.Status;
+    }
+
+    [Fact]
     public void Help_IsGolden()
     {
         Golden.Assert("help/root.txt", CliTester.Run("--help").Output);

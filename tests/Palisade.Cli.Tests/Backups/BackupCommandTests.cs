@@ -20,7 +20,7 @@ public sealed class BackupCommandTests : IDisposable
 
         var backup = CliTester.Run("backup", "--out", file, "--data", source);
         Assert.Equal(ExitCodes.Ok, backup.ExitCode);
-        Assert.Matches(@"^backed up \d+ rows of 13 tables at revision 2 to .*plane\.json\n$", backup.Output);
+        Assert.Matches(@"^backed up \d+ rows of 14 tables at revision 2 to .*plane\.json\n$", backup.Output);
 
         var restore = CliTester.Run("restore", file, "--data", target);
         Assert.Equal((ExitCodes.Ok, "restored 4 rows; the control plane is at revision 3\n"), (restore.ExitCode, restore.Output));

@@ -30,8 +30,8 @@ public sealed class EcsErrorCatalogueTests
             {
                 var error = (EcsError)method.Invoke(null, args)!;
                 Assert.Contains(error.Code, DeclaredCodes);
-                // Only the two server-side failures are not the client's doing.
-                if (name is nameof(EcsErrors.Internal) or nameof(EcsErrors.Unavailable))
+                // Only the server-side failures are not the client's doing.
+                if (name is nameof(EcsErrors.Internal) or nameof(EcsErrors.Unavailable) or nameof(EcsErrors.StoreFull))
                     Assert.InRange(error.HttpStatus, 500, 599);
                 else
                     Assert.InRange(error.HttpStatus, 400, 499);

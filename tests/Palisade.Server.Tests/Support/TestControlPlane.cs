@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Palisade.Client;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
@@ -37,6 +38,8 @@ public sealed class TestControlPlane : IAsyncDisposable
 
     public IStore Store { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The store this plane's server uses: its data directory, or its PostgreSQL database.</summary>
     public (string Directory, string? Database) Location => (_directory, _database?.ConnectionString ?? _sharedDatabase);
 
@@ -44,12 +47,14 @@ public sealed class TestControlPlane : IAsyncDisposable
     private bool _sharesStore;
 
     /// <param name="sameStoreAs">Another node of the same control plane: this server uses that one's store (and master key).</param>
-    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null, TestControlPlane? sameStoreAs = null)
+    /// <param name="logs">Receives the server's log lines: Palisade's at every level, the framework's as the server filters them.</param>
+    public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null, TestControlPlane? sameStoreAs = null,
+        CapturedLogs? logs = null)
     {
         if (sameStoreAs is not null)
         {
             var (sharedDirectory, sharedDatabase) = sameStoreAs.Location;
-            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options);
+            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options, logs);
             await node.StartAsync();
             return new TestControlPlane(node, sharedDirectory, null) { _sharedDatabase = sharedDatabase, _sharesStore = true };
         }
@@ -61,7 +66,7 @@ public sealed class TestControlPlane : IAsyncDisposable
             Directory.CreateDirectory(directory);
             File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
         }
-        var app = Build(directory, database?.ConnectionString, limits, clock, options);
+        var app = Build(directory, database?.ConnectionString, limits, clock, options, logs);
         await app.StartAsync();
         return new TestControlPlane(app, directory, database);
     }
@@ -69,19 +74,28 @@ public sealed class TestControlPlane : IAsyncDisposable
     /// <summary>A server on a store that exists already (a directory, and a database or null for SQLite), which this plane does not own.</summary>
     public static async Task<TestControlPlane> StartOnAsync(string directory, string? database)
     {
-        var node = Build(directory, database, null, null, null);
+        var node = Build(directory, database, null, null, null, null);
         await node.StartAsync();
         return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
     }
 
-    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options) =>
+    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs) =>
         PalisadeServer.Build(new ServeSettings
         {
             DataDirectory = directory,
             Store = database,
             Options = (options ?? new ServerOptions()) with { Limits = limits ?? options?.Limits ?? new Limits() },
             Clock = clock ?? TimeProvider.System,
-        }, configure: b => b.WebHost.UseTestServer());
+        }, configure: b =>
+        {
+            b.WebHost.UseTestServer();
+            if (logs is not null)
+            {
+                b.Logging.AddProvider(logs);
+                // Palisade's own lines at every level; the framework's as the server configures them.
+                b.Logging.AddFilter<CapturedLogs>("Palisade", LogLevel.Trace);
+            }
+        });
 
     public AccountService.NewKey NewAccount(string? name = null, bool readOnly = false)
     {

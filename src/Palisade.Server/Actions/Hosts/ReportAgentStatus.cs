@@ -7,8 +7,8 @@ namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
 /// Palisade extension, called by <c>palisade agent</c>: the host enforces <c>AppliedRevision</c> for
-/// the NICs <c>InstanceId.N</c> (those bound to it that it has programmed). Replaces the host's
-/// previous report; leaves no revision, so reporting never wakes the change feed.
+/// the NICs <c>InstanceId.N</c> (those bound to it that it has programmed; others are ignored).
+/// Replaces the host's previous report; leaves no revision, so reporting never wakes the change feed.
 /// </summary>
 public sealed class ReportAgentStatus : EcsAction
 {
@@ -25,7 +25,10 @@ public sealed class ReportAgentStatus : EcsAction
         var now = c.Now;
         c.Write(s =>
         {
-            s.SaveAgentReports(c.AccountId, host, [.. instances.Select(i => new AgentReportRecord(c.AccountId, host, i, revision, now))]);
+            // A report speaks only for the caller's NICs bound to that host; an agent racing an
+            // unbind may name one that just left, which is not an error.
+            var bound = s.ListHostBindings(c.AccountId, host).Select(b => b.InstanceId).ToHashSet();
+            s.SaveAgentReports(c.AccountId, host, [.. instances.Where(bound.Contains).Select(i => new AgentReportRecord(c.AccountId, host, i, revision, now))]);
             return [];
         });
         return [];

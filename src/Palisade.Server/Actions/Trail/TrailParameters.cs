@@ -1,0 +1,58 @@
+using System.Text;
+using System.Text.Json;
+using Palisade.Server.Protocol;
+
+namespace Palisade.Server.Actions.Trail;
+
+/// <summary>
+/// What the action trail keeps of a request's parameters: the business parameters as a JSON
+/// object, in the order they came. The signature and its envelope (key, nonce, timestamp, tokens)
+/// are left out; anything named like a secret is masked; long values and huge requests are cut,
+/// so that a trail row stays small whatever a client sends.
+/// </summary>
+public static class TrailParameters
+{
+    private static readonly HashSet<string> Envelope = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Action", "Version", "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType",
+        "Timestamp", "Format", "SecurityToken", "BearerToken",
+    };
+
+    public const int MaxValueLength = 1024;
+    public const int MaxTotalLength = 32 * 1024;
+
+    /// <summary>At most <see cref="MaxValueLength"/> characters, never half of a surrogate pair.</summary>
+    private static string Cut(string value)
+    {
+        if (value.Length <= MaxValueLength)
+            return value;
+        var end = char.IsHighSurrogate(value[MaxValueLength - 1]) ? MaxValueLength - 1 : MaxValueLength;
+        return value[..end] + "…";
+    }
+
+    public static string Json(RpcRequest request)
+    {
+        using var buffer = new MemoryStream();
+        // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            var total = 0;
+            foreach (var (name, value) in request.Parameters)
+            {
+                if (Envelope.Contains(name))
+                    continue;
+                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : Cut(value);
+                total += name.Length + shown.Length;
+                if (total > MaxTotalLength)
+                {
+                    w.WriteBoolean("…truncated", true);
+                    break;
+                }
+                w.WriteString(name, shown);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

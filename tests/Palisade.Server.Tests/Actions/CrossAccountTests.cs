@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Server.Actions;
+using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Tests.Support;
+using static Palisade.Server.Tests.Support.Scenario;
+
+namespace Palisade.Server.Tests.Actions;
+
+/// <summary>
+/// Account A aims every action of the catalogue at account B's resources, by ID and by every
+/// filter: each call is refused with a 4xx or answers without anything of B's, and B's state,
+/// tags and change history are exactly what they were. A new action fails this test until it has
+/// an attack in the table.
+/// </summary>
+public sealed class CrossAccountTests : IAsyncLifetime
+{
+    private TestControlPlane _plane = null!;
+    private Scenario _a = null!;
+    private Scenario _b = null!;
+    private long _bAccount;
+    private string _aKeyId = "";
+    private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
+    private (string Vpc, string VSwitch, string Group, string Instance) _aIds;
+
+    private const string BName = "bobSecretGroupName";
+    private const string BDescription = "bob-secret-description";
+    private const string BTag = "bobTagSecret";
+    private const string BInstanceName = "bobInstanceName";
+
+    public async Task InitializeAsync()
+    {
+        _plane = await TestControlPlane.StartAsync();
+        var aKey = _plane.NewAccount("alice");
+        _aKeyId = aKey.AccessKeyId;
+        _a = new Scenario(_plane.Client(aKey));
+        var bKey = _plane.NewAccount("bob");
+        _bAccount = bKey.AccountId;
+        _b = new Scenario(_plane.Client(bKey));
+
+        var vpc = await _b.VpcAsync();
+        var vsw = await _b.VSwitchAsync(vpc);
+        var sg = (await _b.Api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = BName, Description = BDescription })).Str("SecurityGroupId");
+        var peer = await _b.GroupAsync(vpc, "peer");
+        await _b.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "443/443", SourceGroupId = peer });
+        var rule = (await _b.RulesAsync(sg)).Single().Str("SecurityGroupRuleId");
+        var instance = (await _b.RunAsync(sg, vsw)).Single();
+        await _b.Api.CallAsync("ModifyInstanceAttribute", new { InstanceId = instance, InstanceName = BInstanceName });
+        foreach (var (type, id) in new[] { ("securitygroup", sg), ("instance", instance) })
+            await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = type, ResourceId = new[] { id }, Tag = new[] { new { Key = BTag, Value = BTag } } });
+        await _b.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
+        _bIds = (vpc, vsw, sg, peer, rule, instance);
+
+        var aVpc = await _a.VpcAsync("10.0.0.0/16");
+        var aVsw = await _a.VSwitchAsync(aVpc, "10.0.1.0/24");
+        var aSg = await _a.GroupAsync(aVpc, "alices");
+        _aIds = (aVpc, aVsw, aSg, (await _a.RunAsync(aSg, aVsw)).Single());
+    }
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    private IEnumerable<(string Action, string Version, object Parameters)> Attacks()
+    {
+        var b = _bIds;
+        var a = _aIds;
+        const string ecs = EcsClient.EcsVersion, vpc = EcsClient.VpcVersion;
+        var bIds = JsonSerializer.Serialize(new[] { b.Group, b.Peer });
+        var rule = new { IpProtocol = "tcp", PortRange = "1/1" };
+        return
+        [
+            ("CreateVpc", vpc, new { RegionId = Region, CidrBlock = "172.16.0.0/12" }),
+            ("DescribeVpcs", vpc, new { RegionId = Region, VpcId = b.Vpc }),
+            ("DeleteVpc", vpc, new { RegionId = Region, VpcId = b.Vpc }),
+            ("CreateVSwitch", vpc, new { RegionId = Region, VpcId = b.Vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "192.168.9.0/24" }),
+            ("DescribeVSwitches", vpc, new { RegionId = Region, VpcId = b.Vpc }),
+            ("DescribeVSwitches", vpc, new { RegionId = Region, VSwitchId = b.VSwitch }),
+            ("DeleteVSwitch", vpc, new { RegionId = Region, VSwitchId = b.VSwitch }),
+            ("CreateSecurityGroup", ecs, new { RegionId = Region, VpcId = b.Vpc, SecurityGroupName = "squat" }),
+            ("DeleteSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, SecurityGroupIds = bIds }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, VpcId = b.Vpc }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, SecurityGroupName = BName }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, SecurityGroupName = "bob", FuzzyQuery = true }),
+            ("DescribeSecurityGroups", ecs, new { RegionId = Region, Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("DescribeSecurityGroupAttribute", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("ModifySecurityGroupAttribute", ecs, new { RegionId = Region, SecurityGroupId = b.Group, SecurityGroupName = "renamed" }),
+            ("ModifySecurityGroupPolicy", ecs, new { RegionId = Region, SecurityGroupId = b.Group, InnerAccessPolicy = "Drop" }),
+            ("AuthorizeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, rule.IpProtocol, rule.PortRange, SourceCidrIp = "0.0.0.0/0" }),
+            ("AuthorizeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, rule.IpProtocol, rule.PortRange, SourceGroupId = b.Group }),
+            ("AuthorizeSecurityGroupEgress", ecs, new { RegionId = Region, SecurityGroupId = b.Group, rule.IpProtocol, rule.PortRange, DestCidrIp = "0.0.0.0/0" }),
+            ("AuthorizeSecurityGroupEgress", ecs, new { RegionId = Region, SecurityGroupId = a.Group, rule.IpProtocol, rule.PortRange, DestGroupId = b.Peer }),
+            ("RevokeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
+            ("RevokeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, SecurityGroupRuleId = new[] { b.Rule } }),
+            ("RevokeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, IpProtocol = "tcp", PortRange = "443/443", SourceGroupId = b.Peer }),
+            ("RevokeSecurityGroupEgress", ecs, new { RegionId = Region, SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
+            ("ModifySecurityGroupRule", ecs, new { RegionId = Region, SecurityGroupId = b.Group, SecurityGroupRuleId = b.Rule, PortRange = "1/2" }),
+            ("ModifySecurityGroupRule", ecs, new { RegionId = Region, SecurityGroupId = a.Group, SecurityGroupRuleId = b.Rule, PortRange = "1/2" }),
+            ("ModifySecurityGroupEgressRule", ecs, new { RegionId = Region, SecurityGroupId = b.Group, SecurityGroupRuleId = b.Rule, PortRange = "1/2" }),
+            ("DescribeSecurityGroupReferences", ecs, new { RegionId = Region, SecurityGroupId = new[] { b.Group, b.Peer } }),
+            ("JoinSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, InstanceId = a.Instance }),
+            ("JoinSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, InstanceId = b.Instance }),
+            ("LeaveSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, InstanceId = b.Instance }),
+            ("TagResources", ecs, new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { b.Group }, Tag = new[] { new { Key = "k", Value = "v" } } }),
+            ("TagResources", ecs, new { RegionId = Region, ResourceType = "instance", ResourceId = new[] { b.Instance }, Tag = new[] { new { Key = BTag, Value = "overwritten" } } }),
+            ("UntagResources", ecs, new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { b.Group }, TagKey = new[] { BTag } }),
+            ("UntagResources", ecs, new { RegionId = Region, ResourceType = "instance", ResourceId = new[] { b.Instance }, All = true }),
+            ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { b.Group } }),
+            ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "instance", Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("RunInstances", ecs, new { RegionId = Region, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", SecurityGroupId = b.Group, VSwitchId = a.VSwitch }),
+            ("RunInstances", ecs, new { RegionId = Region, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", SecurityGroupId = a.Group, VSwitchId = b.VSwitch }),
+            ("CreateInstance", ecs, new { RegionId = Region, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", SecurityGroupId = b.Group, VSwitchId = b.VSwitch }),
+            ("DescribeInstances", ecs, new { RegionId = Region, InstanceIds = JsonSerializer.Serialize(new[] { b.Instance }) }),
+            ("DescribeInstances", ecs, new { RegionId = Region, VpcId = b.Vpc }),
+            ("DescribeInstances", ecs, new { RegionId = Region, VSwitchId = b.VSwitch }),
+            ("DescribeInstances", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeInstances", ecs, new { RegionId = Region, InstanceName = BInstanceName }),
+            ("DescribeInstances", ecs, new { RegionId = Region, InstanceName = "bob*" }),
+            ("DescribeInstances", ecs, new { RegionId = Region, Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("StartInstance", ecs, new { InstanceId = b.Instance }),
+            ("StopInstance", ecs, new { InstanceId = b.Instance }),
+            ("DeleteInstance", ecs, new { InstanceId = b.Instance, Force = true }),
+            ("DeleteInstances", ecs, new { RegionId = Region, InstanceId = new[] { b.Instance }, Force = true }),
+            ("ModifyInstanceAttribute", ecs, new { InstanceId = b.Instance, InstanceName = "renamed" }),
+            ("ModifyInstanceAttribute", ecs, new { InstanceId = a.Instance, SecurityGroupIds = new[] { b.Group } }),
+            ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
+            ("AuditSecurityGroups", ecs, new { RegionId = Region }),
+            ("DescribeActionTrail", ecs, new { MaxResults = 100 }),
+            ("BindHostInterface", ecs, new { RegionId = Region, InstanceId = b.Instance, HostName = "node-2", InterfaceName = "vnet9" }),
+            ("BindHostInterface", ecs, new { RegionId = Region, InstanceId = a.Instance, HostName = "node-1", InterfaceName = "vnet0" }),
+            ("UnbindHostInterface", ecs, new { RegionId = Region, InstanceId = b.Instance }),
+            ("DescribeHostInterfaces", ecs, new { RegionId = Region, HostName = "node-1" }),
+            ("DescribeHostInterfaces", ecs, new { RegionId = Region }),
+            ("DescribeHostPolicy", ecs, new { RegionId = Region, HostName = "node-1" }),
+            ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance } }),
+            ("DescribeRegions", ecs, new { }),
+            ("DescribeZones", ecs, new { RegionId = Region }),
+        ];
+    }
+
+    private string BState() => _plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
+        + string.Join(",", _plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
+        + string.Join(",", _plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))));
+
+    [Fact]
+    public async Task EveryAction_AimedAtAnotherAccount_FindsNothing_AndChangesNothing()
+    {
+        var attacks = Attacks().ToList();
+        var uncovered = ActionCatalog.FromAssembly().All.Select(x => x.Name).Except(attacks.Select(x => x.Action)).Order().ToList();
+        Assert.True(uncovered.Count == 0, $"no cross-account attack for: {string.Join(", ", uncovered)}");
+
+        var before = BState();
+        var setup = _plane.Store.CurrentRevision();
+        var bRevisions = _plane.Store.Read(s => s.ListRevisions(_bAccount, 0, 1000)).Select(r => r.Revision).ToHashSet();
+        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance };
+        var failures = new List<string>();
+        foreach (var (action, version, parameters) in attacks)
+        {
+            var response = await _a.Api.SendAsync(action, EcsClient.Flatten(parameters), version);
+            var call = $"{action} {JsonSerializer.Serialize(parameters)}";
+            if (!response.IsSuccess)
+            {
+                if (response.Status is < 400 or >= 500)
+                    failures.Add($"{call} -> HTTP {response.Status}");
+                continue;
+            }
+            if (action == "DescribeActionTrail")
+            {
+                // A's trail holds A's own requests (B's IDs among their parameters), and nobody else's.
+                if (response.Json.Items("Events", "Event").FirstOrDefault(e => e.Str("AccessKeyId") != _aKeyId) is { ValueKind: JsonValueKind.Object } other)
+                    failures.Add($"{call} -> listed another key's event {other.GetRawText()}");
+                continue;
+            }
+            // A's own rule may name B's group as its peer (ECS allows it, with B's owner ID); nothing else of B's may show.
+            var body = response.Body.Replace($"\"SourceGroupId\":\"{_bIds.Group}\"", "", StringComparison.Ordinal).Replace($"\"DestGroupId\":\"{_bIds.Peer}\"", "", StringComparison.Ordinal);
+            if (new[] { BName, BDescription, BTag, BInstanceName }.Concat(bIds).FirstOrDefault(m => body.Contains(m, StringComparison.Ordinal)) is { } leaked)
+                failures.Add($"{call} -> succeeded and showed B's '{leaked}'");
+            if (action == "DescribeChanges" && response.Json.Items("Changes", "Change").Any(c => bRevisions.Contains(c.GetProperty("Revision").GetInt64())))
+                failures.Add($"{call} -> listed B's changes");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(before, BState());
+        Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
+        // And B still sees all of it.
+        Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
+        Assert.Single(await _b.RulesAsync(_bIds.Group));
+    }
+
+    [Fact]
+    public async Task CrossAccountPeers_NeedTheOwnerField_AndOnlyMakeRulesOfOnesOwn()
+    {
+        var owner = _bAccount.ToString(CultureInfo.InvariantCulture);
+        // Without the owner field B's group does not exist for A; with it, A's rule may name it as a peer.
+        await ApiAssert.FailsAsync(() => _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = _bIds.Group }), "InvalidSourceGroupId.NotFound", 404);
+        await _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = _bIds.Group, SourceGroupOwnerId = owner });
+        await _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "22/22", DestGroupId = _bIds.Peer, DestGroupOwnerId = owner }, egress: true);
+        // The owner field opens nothing else: not B's group itself, nor membership, nor launching into it.
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = _bIds.Group, SourceGroupOwnerId = owner }), "InvalidSecurityGroupId.NotFound", 404);
+        await ApiAssert.FailsAsync(() => _a.AuthorizeAsync(_bIds.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = _aIds.Group, SourceGroupOwnerId = owner }), "InvalidSecurityGroupId.NotFound", 404);
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, SecurityGroupId = _bIds.Group, InstanceId = _aIds.Instance, OwnerId = owner }), "InvalidSecurityGroupId.NotFound", 404);
+        // A's view of its own rule names B's group and B as its owner, and nothing of B's group's contents.
+        var rules = await _a.RulesAsync(_aIds.Group);
+        Assert.Equal(2, rules.Count);
+        Assert.DoesNotContain(BName, string.Join(",", rules.Select(r => r.GetRawText())));
+        // B cannot undo A's rule by naming A's group either.
+        await ApiAssert.FailsAsync(() => _b.Api.CallAsync("RevokeSecurityGroup", new { RegionId = Region, SecurityGroupId = _aIds.Group, SecurityGroupRuleId = new[] { rules[0].Str("SecurityGroupRuleId") } }), "InvalidSecurityGroupId.NotFound", 404);
+        // And B's group cannot be deleted from under A's reference by A, nor is it A's to delete.
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = _bIds.Group }), "InvalidSecurityGroup.NotFound", 404);
+    }
+}
