@@ -194,7 +194,10 @@ async Task Converge()
             await change();
             await watcher.StandardInput.WriteLineAsync($"{(open ? "open" : "closed")} 198.18.1.3 {port}");
             await watcher.StandardInput.FlushAsync();
-            var line = await watcher.StandardOutput.ReadLineAsync();
+            var read = watcher.StandardOutput.ReadLineAsync();
+            if (await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(30))) != read)
+                throw new TimeoutException($"the change never reached the kernel (agent {(agent.HasExited ? "exited" : "running")}):\n" + string.Join("\n", agent.Log.TakeLast(30)));
+            var line = await read;
             if (line is null || !line.StartsWith("done ", StringComparison.Ordinal))
                 throw new InvalidOperationException("watcher: " + line + watcher.StandardError.ReadToEnd());
             return double.Parse(line[5..], CultureInfo.InvariantCulture);

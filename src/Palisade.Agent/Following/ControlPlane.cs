@@ -30,12 +30,20 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         var json = await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel);
-        var revision = json.GetProperty("Revision").GetInt64();
-        var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
-            .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
-            .ToList();
-        var state = StateFileReader.Read(json.GetProperty("State").GetRawText());
-        return new HostPolicy(revision, bindings, state);
+        try
+        {
+            var revision = json.GetProperty("Revision").GetInt64();
+            var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
+                .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
+                .ToList();
+            var state = StateFileReader.Read(json.GetProperty("State").GetRawText());
+            return new HostPolicy(revision, bindings, state);
+        }
+        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            // An answer the agent cannot read must never cost the host its ruleset.
+            throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
+        }
     }
 
     public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)

@@ -80,6 +80,12 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 Applied = null;
                 await Delay(cancel);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever went wrong, the host keeps what the kernel enforces and the agent tries again.
+                log($"unexpected {e.GetType().Name}: {e.Message}; keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}");
+                await Delay(cancel);
+            }
         }
     }
 

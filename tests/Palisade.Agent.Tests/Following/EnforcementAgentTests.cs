@@ -162,6 +162,19 @@ public sealed class EnforcementAgentTests
     }
 
     [Fact]
+    public async Task AnythingUnexpected_KeepsTheRuleset_AndTheAgentGoesOn()
+    {
+        var kernel = new FakeKernel();
+        var log = new List<string>();
+        var controlPlane = new FakeControlPlane(n => n is 2 or 3 ? throw new InvalidDataException("a surprise") : Policy(n < 2 ? 42 : 43, web1InWeb: n < 2));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, l => { lock (log) log.Add(l); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => agent.AppliedRevision == 43);
+        Assert.Equal(43, agent.AppliedRevision);
+        Assert.Contains(log, l => l.StartsWith("unexpected InvalidDataException: a surprise; keeping revision 42", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task KernelRefuses_NothingIsTakenAsApplied_AndTheNextTryIsWhole()
     {
         var kernel = new FakeKernel();

@@ -121,13 +121,16 @@ public sealed class HostBindingTests : IAsyncLifetime
         var dbInstance = (await _a.RunAsync(db, vsw))[0];
         var cacheInstance = (await _a.RunAsync(cache, vsw))[0];
         var loner = (await _a.RunAsync(unrelated, vsw))[0];
+        var elsewhere = await _a.GroupAsync(vpc, "elsewhere");
+        await _a.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = cacheInstance, SecurityGroupId = elsewhere });
         await Bind(dbInstance, "node-9", "vnet0");
 
         var policy = await _a.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-9" });
         var state = policy.GetProperty("State");
         var groups = state.GetProperty("SecurityGroups").EnumerateArray().Select(g => g.Str("SecurityGroupId")).ToHashSet();
         var instances = state.GetProperty("Instances").EnumerateArray().Select(i => i.Str("InstanceId")).ToHashSet();
-        Assert.Equal(new HashSet<string> { db, _group, cache }, groups);
+        // db, the groups its rules name, and (so that the file reads back) every group of an instance in it.
+        Assert.Equal(new HashSet<string> { db, _group, cache, elsewhere }, groups);
         Assert.Contains(cacheInstance, instances);
         Assert.Contains(_instances[0], instances); // a member of the group db lets in
         Assert.DoesNotContain(loner, instances);

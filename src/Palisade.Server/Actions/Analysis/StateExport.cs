@@ -18,8 +18,9 @@ public static class StateExport
 
     /// <param name="onlyFor">
     /// When given, only what these instances' policies depend on: their groups, the groups those
-    /// groups' rules name, and the instances in any of them (whose addresses the rules and inner
-    /// access expand to). An agent needs no more, and a large account stays a small answer.
+    /// groups' rules name, the instances in any of them (whose addresses the rules and inner access
+    /// expand to), and the groups those instances are in. An agent needs no more, and a large
+    /// account stays a small answer.
     /// </param>
     public static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
     {
@@ -32,8 +33,11 @@ public static class StateExport
         {
             var own = instances.Where(i => onlyFor.Contains(i.Id)).SelectMany(i => i.SecurityGroupIds).ToHashSet();
             var relevant = own.Concat(own.SelectMany(g => RulesOf(g)).Select(r => r.Peer).OfType<Domain.Rules.RulePeer.Group>().Select(p => p.GroupId)).ToHashSet();
-            groups = [.. groups.Where(g => relevant.Contains(g.Id))];
             instances = [.. instances.Where(i => onlyFor.Contains(i.Id) || i.SecurityGroupIds.Any(relevant.Contains))];
+            // Every group an included instance is in stays in the file, so that the file says the
+            // truth about its memberships (and reads back); their other members are not needed.
+            var listed = relevant.Concat(instances.SelectMany(i => i.SecurityGroupIds)).ToHashSet();
+            groups = [.. groups.Where(g => listed.Contains(g.Id))];
         }
         var body = new EcsObject
         {
