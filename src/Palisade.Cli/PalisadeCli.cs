@@ -26,6 +26,7 @@ public static class PalisadeCli
         AccountCommands.Account(),
         AccountCommands.AccessKey(),
         ExportCommand.Build(),
+        ImportCommand.Build(),
         TrailCommand.Build(),
         BackupCommands.Backup(),
         BackupCommands.Restore(),

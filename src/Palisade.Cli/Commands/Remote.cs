@@ -64,7 +64,7 @@ public static class Remote
                 error.WriteLine($"error: the server did not answer: {e.Message}");
                 return ExitCodes.Unavailable;
             }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or Evaluation.UsageException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;

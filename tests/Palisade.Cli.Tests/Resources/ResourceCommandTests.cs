@@ -124,6 +124,95 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         }
     }
 
+    private const string ImportedState = """
+        {"RegionId": "cn-hangzhou",
+         "SecurityGroups": [
+           {"SecurityGroupId": "sg-web", "SecurityGroupName": "web", "Description": "web tier", "VpcId": "vpc-a", "InnerAccessPolicy": "Accept",
+            "Tags": {"Tag": [{"TagKey": "owner", "TagValue": "web-team"}]},
+            "Permissions": {"Permission": [
+              {"SecurityGroupRuleId": "sgr-w1", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "443/443", "SourceCidrIp": "0.0.0.0/0", "Priority": 1, "Description": "https"},
+              {"SecurityGroupRuleId": "sgr-w2", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceGroupId": "sg-ops", "Priority": 5},
+              {"SecurityGroupRuleId": "sgr-w3", "Direction": "ingress", "IpProtocol": "ALL", "PortRange": "-1/-1", "Ipv6SourceCidrIp": "::/0", "Policy": "Drop", "Priority": 100},
+              {"SecurityGroupRuleId": "sgr-w4", "Direction": "egress", "IpProtocol": "TCP", "PortRange": "5432/5432", "DestGroupId": "sg-db", "Priority": 1},
+              {"SecurityGroupRuleId": "sgr-w5", "Direction": "ingress", "IpProtocol": "UDP", "PortRange": "53/53", "SourceCidrIp": "10.0.0.0/8", "SourcePortRange": "1024/65535", "DestCidrIp": "192.168.1.0/24", "Priority": 10}]}},
+           {"SecurityGroupId": "sg-db", "SecurityGroupName": "db", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop",
+            "Permissions": {"Permission": [
+              {"SecurityGroupRuleId": "sgr-d1", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "5432/5432", "SourceGroupId": "sg-web", "Priority": 1}]}},
+           {"SecurityGroupId": "sg-ops", "SecurityGroupName": "ops", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": []}},
+           {"SecurityGroupId": "sg-lab", "SecurityGroupName": "lab", "VpcId": "vpc-b", "SecurityGroupType": "enterprise", "Permissions": {"Permission": [
+              {"SecurityGroupRuleId": "sgr-l1", "Direction": "ingress", "IpProtocol": "ICMP", "PortRange": "-1/-1", "SourceCidrIp": "172.16.0.0/12", "Priority": 1}]}}],
+         "Instances": [
+           {"InstanceId": "i-web1", "InstanceName": "web-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a1", "PrivateIpAddress": {"IpAddress": ["192.168.1.10"]}},
+            "SecurityGroupIds": {"SecurityGroupId": ["sg-web", "sg-ops"]}, "Tags": {"Tag": [{"TagKey": "env", "TagValue": "prod"}]}},
+           {"InstanceId": "i-web2", "InstanceName": "web-2", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a1", "PrivateIpAddress": {"IpAddress": ["192.168.1.11"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
+           {"InstanceId": "i-db1", "InstanceName": "db-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a2", "PrivateIpAddress": {"IpAddress": ["192.168.2.20"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}},
+           {"InstanceId": "i-ops1", "InstanceName": "ops-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a2", "PrivateIpAddress": {"IpAddress": ["192.168.2.30"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-ops"]}},
+           {"InstanceId": "i-lab1", "InstanceName": "lab-1", "VpcAttributes": {"VpcId": "vpc-b", "VSwitchId": "vsw-b1", "PrivateIpAddress": {"IpAddress": ["172.20.5.7"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-lab"]}}]}
+        """;
+
+    /// <summary>
+    /// Issue 6: a state file imported into a server and exported again is the same configuration
+    /// under new IDs, and every analysis answers the same: the reachability matrix of all instances,
+    /// renamed back, is equal.
+    /// </summary>
+    [Fact]
+    public async Task Import_ThenExport_IsTheSameConfiguration_UnderNewIds()
+    {
+        var file = Path.Combine(_data, "imported.json");
+        File.WriteAllText(file, ImportedState);
+        var imported = CliTester.Run("import", "--state", file, "--server", _url, "--credentials", _credentials, "--output", "json");
+        Assert.True(imported.ExitCode == 0, imported.Error + imported.Output);
+        using var answer = System.Text.Json.JsonDocument.Parse(imported.Output);
+        var ids = answer.RootElement.GetProperty("Ids").EnumerateObject().ToDictionary(p => p.Value.GetString()!, p => p.Name);
+
+        var store = _server.Services.GetRequiredService<Palisade.Storage.IStore>();
+        var account = store.Read(s => s.ListAccounts()).Single(a => a.Name == "cli").AccountId;
+        var exported = Path.Combine(_data, "exported.json");
+        File.WriteAllText(exported, store.Read(s => Palisade.Server.Actions.Analysis.StateExport.Json(s, account, "cn-hangzhou")));
+        var original = Domain.State.StateFileReader.Read(ImportedState);
+        var back = Domain.State.StateFileReader.Read(File.ReadAllText(exported));
+        string Old(string id) => ids.TryGetValue(id, out var old) ? old : id;
+
+        foreach (var g in original.Groups)
+        {
+            var copy = back.Groups.Single(b => Old(b.Id.Value) == g.Id.Value);
+            Assert.Equal((g.Name, g.Description, g.Type, g.EffectiveInnerAccessPolicy), (copy.Name, copy.Description, copy.Type, copy.EffectiveInnerAccessPolicy));
+            Assert.Equal(g.Tags.OrderBy(t => t.Key), copy.Tags.OrderBy(t => t.Key));
+            static string Rule(Domain.Rules.SecurityGroupRule r, Func<string, string> name) =>
+                $"{r.Direction} {r.Protocol} {r.Ports} {r.SourcePorts} {r.Policy} {r.Priority.Value} {r.NicType} {(r.Peer is Domain.Rules.RulePeer.Group p ? name(p.GroupId.Value) : r.Peer.ToString())} {r.LocalCidr} {r.Description}";
+            Assert.Equal(g.Rules.Select(r => Rule(r, x => x)).Order(), copy.Rules.Select(r => Rule(r, Old)).Order());
+        }
+        foreach (var i in original.Instances)
+        {
+            var copy = back.Instances.Single(b => Old(b.Id.Value) == i.Id.Value);
+            Assert.Equal((i.Name, i.PrivateAddresses[0], string.Join(",", i.SecurityGroupIds)), (copy.Name, copy.PrivateAddresses[0], string.Join(",", copy.SecurityGroupIds.Select(x => Old(x.Value)))));
+        }
+        // The matrix lists pairs in ID order; renamed back, the same pairs with the same answers.
+        var before = CliTester.Run("reach", "--state", file, "--matrix", "--by", "instance");
+        var after = CliTester.Run("reach", "--state", exported, "--matrix", "--by", "instance");
+        Assert.True(before.ExitCode == 0, before.Error);
+        var renamed = ids.OrderByDescending(p => p.Key.Length).Aggregate(after.Output, (text, p) => text.Replace(p.Key, p.Value, StringComparison.Ordinal));
+        static string Lines(string text) => string.Join("\n", text.Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).Order(StringComparer.Ordinal));
+        Assert.Equal(Lines(before.Output), Lines(renamed));
+    }
+
+    [Fact]
+    public async Task Import_ThatFails_LeavesNothingBehind()
+    {
+        var before = await _api.CallAsync("DescribeSecurityGroups", new { RegionId = "cn-hangzhou" });
+        var file = Path.Combine(_data, "prefix.json");
+        File.WriteAllText(file, ImportedState.Replace("\"SourceCidrIp\": \"172.16.0.0/12\"", "\"SourcePrefixListId\": \"pl-x\"", StringComparison.Ordinal)
+            .Replace("\"Instances\": [", "\"PrefixLists\": [{\"PrefixListId\": \"pl-x\", \"AddressFamily\": \"IPv4\", \"Entries\": {\"Entry\": [{\"Cidr\": \"10.0.0.0/8\"}]}}], \"Instances\": [", StringComparison.Ordinal));
+        var outcome = CliTester.Run("import", "--state", file, "--server", _url, "--credentials", _credentials);
+        Assert.True(outcome.ExitCode == 2, outcome.Error + outcome.Output);
+        Assert.Contains("prefix list pl-x", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not delete", outcome.Error, StringComparison.Ordinal);
+        var after = await _api.CallAsync("DescribeSecurityGroups", new { RegionId = "cn-hangzhou" });
+        Assert.Equal(before.GetProperty("TotalCount").GetInt32(), after.GetProperty("TotalCount").GetInt32());
+        var vpcs = await _api.CallAsync("DescribeVpcs", new { RegionId = "cn-hangzhou" }, EcsClient.VpcVersion);
+        Assert.Equal(0, vpcs.GetProperty("TotalCount").GetInt32());
+    }
+
     /// <summary>Generated IDs, request IDs and times become numbered placeholders, in order of appearance.</summary>
     private string Numbered(string text)
     {

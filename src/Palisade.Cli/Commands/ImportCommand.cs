@@ -1,0 +1,311 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.Domain.State;
+
+namespace Palisade.Cli.Commands;
+
+/// <summary>
+/// <c>palisade import --state FILE</c>: a state file (a real account's export) loaded into a server
+/// through its ECS API, so that it can be explored there (console, agents, what-if on the live
+/// plane). The server gives new IDs; the command prints which new ID stands for which old one. All
+/// or nothing: when a call fails, what was created is deleted again.
+/// </summary>
+public static class ImportCommand
+{
+    public static Command Build()
+    {
+        var state = StateFileOption.Create();
+        var command = new Command("import", """
+            Load a state file into a server: its VPCs (blocks that hold the instances' addresses), vSwitches,
+            groups with their rules, tags and inner access, and instances with their private address and
+            groups. Prints the new ID of every resource next to the old one (--output json: as a map).
+            Not carried: prefix lists and port-range lists (rules naming them are refused), public and
+            secondary addresses. When any call fails, everything created is deleted again.
+
+            Example:
+              palisade import --state account.json --server http://127.0.0.1:8080 --credentials .palisade/credentials
+            """) { state };
+        return Remote.Attach(command, async c =>
+        {
+            var network = StateFileOption.Load(c.Parse.GetValue(state)!);
+            var plan = ImportPlan.Of(network);
+            var importer = new Importer(c);
+            try
+            {
+                await importer.RunAsync(network, plan);
+            }
+            catch
+            {
+                await importer.UndoAsync();
+                throw;
+            }
+            if (c.Json)
+            {
+                c.Output.WriteLine(JsonSerializer.Serialize(new { Ids = importer.Ids, Warnings = plan.Warnings }, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                Remote.Table(c.Output, ["KIND", "STATE FILE", "SERVER"], [.. importer.Created.Select(x => new[] { x.Kind, x.Old, x.New })]);
+                foreach (var w in plan.Warnings)
+                    c.Error.WriteLine($"warning: {w}");
+            }
+            return ExitCodes.Ok;
+        });
+    }
+}
+
+/// <summary>The VPC and vSwitch blocks an import creates, worked out from the addresses the instances hold.</summary>
+public sealed record ImportPlan(
+    IReadOnlyDictionary<string, Cidr> VpcBlocks,
+    IReadOnlyDictionary<(string Vpc, string VSwitch), Cidr> VSwitchBlocks,
+    IReadOnlyList<string> Warnings)
+{
+    public const string NoVSwitch = "";
+
+    public static ImportPlan Of(NetworkState state)
+    {
+        var warnings = new List<string>();
+        var vpcs = state.Groups.Select(g => g.VpcId).Concat(state.Instances.Select(i => i.VpcId)).OfType<Domain.Identifiers.VpcId>().Select(v => v.Value).Distinct().Order().ToList();
+        var vswitchBlocks = new Dictionary<(string, string), Cidr>();
+        var vpcBlocks = new Dictionary<string, Cidr>();
+        foreach (var vpc in vpcs)
+        {
+            var members = state.Instances.Where(i => i.VpcId?.Value == vpc).ToList();
+            // One block per original vSwitch, wide enough (/24 at most, /16 at least) for its instances;
+            // vSwitches whose blocks would overlap become one.
+            var blocks = members.GroupBy(i => i.VSwitchId?.Value ?? NoVSwitch)
+                .Select(g => (Names: new List<string> { g.Key }, Block: Cover(g.SelectMany(i => i.PrivateAddresses).Where(a => !a.IsV6), 16, 24)))
+                .Where(x => x.Block is not null)
+                .Select(x => (x.Names, Block: x.Block!.Value))
+                .ToList();
+            for (var merged = true; merged;)
+            {
+                merged = false;
+                for (var i = 0; i < blocks.Count && !merged; i++)
+                {
+                    for (var j = i + 1; j < blocks.Count && !merged; j++)
+                    {
+                        if (blocks[i].Block.Covers(blocks[j].Block) || blocks[j].Block.Covers(blocks[i].Block))
+                        {
+                            var union = Cover([blocks[i].Block.Network, blocks[j].Block.Network, LastOf(blocks[i].Block), LastOf(blocks[j].Block)], 16, 24)!.Value;
+                            blocks[i] = ([.. blocks[i].Names, .. blocks[j].Names], union);
+                            blocks.RemoveAt(j);
+                            merged = true;
+                            warnings.Add($"{vpc}: vSwitches {string.Join(", ", blocks[i].Names)} share one vSwitch ({union}) on the server");
+                        }
+                    }
+                }
+            }
+            foreach (var (names, block) in blocks)
+            {
+                foreach (var name in names)
+                    vswitchBlocks[(vpc, name)] = block;
+            }
+            vpcBlocks[vpc] = blocks.Count == 0
+                ? Cidr.Parse("192.168.0.0/16")
+                : Cover(blocks.SelectMany(b => new[] { b.Block.Network, LastOf(b.Block) }), 8, 16)!.Value;
+        }
+        foreach (var i in state.Instances)
+        {
+            if (i.PrivateAddresses.Length > 1)
+                warnings.Add($"{i.Id}: only the first private address ({i.PrivateAddresses[0]}) is carried");
+            if (i.PublicAddresses.Length > 0)
+                warnings.Add($"{i.Id}: public addresses are not carried");
+        }
+        return new ImportPlan(vpcBlocks, vswitchBlocks, warnings);
+    }
+
+    private static IpAddress LastOf(Cidr block) => new(block.IsV6, block.Last);
+
+    /// <summary>The smallest block holding every address, its prefix length between <paramref name="widest"/> and <paramref name="narrowest"/>.</summary>
+    private static Cidr? Cover(IEnumerable<IpAddress> addresses, int widest, int narrowest)
+    {
+        var list = addresses.ToList();
+        if (list.Count == 0)
+            return null;
+        var low = list.Min(a => a.Value);
+        var high = list.Max(a => a.Value);
+        var prefix = Math.Min(narrowest, 32);
+        while (prefix > widest && (low >> (32 - prefix)) != (high >> (32 - prefix)))
+            prefix--;
+        var mask = prefix == 0 ? UInt128.Zero : (UInt128)(uint.MaxValue << (32 - prefix));
+        return Cidr.Create(IpAddress.V4((uint)(low & mask)), prefix);
+    }
+}
+
+/// <summary>Makes the calls of an import and remembers what it created, to print it or to undo it.</summary>
+internal sealed class Importer(RemoteContext c)
+{
+    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal);
+
+    public List<(string Kind, string Old, string New)> Created { get; } = [];
+
+    public IReadOnlyDictionary<string, string> Ids => _ids;
+
+    private void Remember(string kind, string old, string created)
+    {
+        _ids[old] = created;
+        Created.Add((kind, old, created));
+    }
+
+    public async Task RunAsync(NetworkState state, ImportPlan plan)
+    {
+        foreach (var (vpc, block) in plan.VpcBlocks)
+            Remember("vpc", vpc, (await c.CallAsync("CreateVpc", [new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VpcId"));
+        var zone = (await c.CallAsync("DescribeZones", [])).Items("Zones", "Zone").Select(z => z.Str("ZoneId")).First();
+        var vswitches = new Dictionary<(string, Cidr), string>();
+        foreach (var ((vpc, name), block) in plan.VSwitchBlocks)
+        {
+            if (!vswitches.TryGetValue((vpc, block), out var created))
+            {
+                created = (await c.CallAsync("CreateVSwitch", [new("VpcId", _ids[vpc]), new("ZoneId", zone), new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VSwitchId");
+                vswitches[(vpc, block)] = created;
+                Remember("vswitch", name.Length > 0 ? name : $"({vpc})", created);
+            }
+            if (name.Length > 0)
+                _ids[name] = created;
+        }
+        foreach (var g in state.Groups)
+        {
+            var created = (await c.CallAsync("CreateSecurityGroup",
+            [
+                new("VpcId", g.VpcId is { } v ? _ids[v.Value] : null), new("SecurityGroupType", g.IsEnterprise ? "enterprise" : "normal"),
+                new("SecurityGroupName", Texts(g.Name)), new("Description", Texts(g.Description)),
+            ])).Str("SecurityGroupId");
+            Remember("security group", g.Id.Value, created);
+            if (!g.IsEnterprise && g.InnerAccessPolicy == InnerAccessPolicy.Drop)
+                await c.CallAsync("ModifySecurityGroupPolicy", [new("SecurityGroupId", created), new("InnerAccessPolicy", "Drop")]);
+            await TagAsync("securitygroup", created, g.Tags);
+        }
+        // Rules after every group exists: a rule may name any group of the file.
+        foreach (var g in state.Groups)
+        {
+            foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+            {
+                var rules = g.Rules.Where(r => r.Direction == direction).ToList();
+                for (var start = 0; start < rules.Count; start += 100)
+                {
+                    var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", _ids[g.Id.Value]) };
+                    var batch = rules.Skip(start).Take(100).ToList();
+                    for (var n = 0; n < batch.Count; n++)
+                        p.AddRange(Fields(batch[n]).Select(f => new KeyValuePair<string, string?>($"Permissions.{(n + 1).ToString(CultureInfo.InvariantCulture)}.{f.Key}", f.Value)));
+                    await c.CallAsync(direction == Direction.Ingress ? "AuthorizeSecurityGroup" : "AuthorizeSecurityGroupEgress", p);
+                }
+            }
+        }
+        foreach (var i in state.Instances)
+        {
+            var p = new List<KeyValuePair<string, string?>>
+            {
+                new("ImageId", "imported"), new("InstanceType", "ecs.imported"), new("InstanceName", i.Name.Length > 0 ? i.Name : null),
+                new("VSwitchId", i.VpcId is { } vpc ? _ids[i.VSwitchId?.Value ?? $"({vpc})"] : null),
+                new("PrivateIpAddress", i.NetworkType == NetworkType.Vpc ? i.PrivateAddresses.FirstOrDefault(a => !a.IsV6).ToString() : null),
+            };
+            for (var n = 0; n < i.SecurityGroupIds.Length; n++)
+                p.Add(new($"SecurityGroupIds.{(n + 1).ToString(CultureInfo.InvariantCulture)}", _ids[i.SecurityGroupIds[n].Value]));
+            var created = (await c.CallAsync("RunInstances", p)).Items("InstanceIdSets", "InstanceIdSet").Single().GetString()!;
+            Remember("instance", i.Id.Value, created);
+            await TagAsync("instance", created, i.Tags.IsDefault ? [] : i.Tags);
+        }
+    }
+
+    /// <summary>Deletes what this import created, newest first; what cannot be deleted is said.</summary>
+    public async Task UndoAsync()
+    {
+        // Groups may name each other in rules, and a group that is named cannot be deleted: rules go first.
+        foreach (var (_, _, id) in Created.Where(x => x.Kind == "security group"))
+        {
+            try
+            {
+                var rules = (await c.CallAsync("DescribeSecurityGroupAttribute", [new("SecurityGroupId", id)])).Items("Permissions", "Permission").ToList();
+                foreach (var direction in new[] { "ingress", "egress" })
+                {
+                    var ruleIds = rules.Where(r => r.Str("Direction") == direction).Select(r => r.Str("SecurityGroupRuleId")).ToList();
+                    for (var start = 0; start < ruleIds.Count; start += 100)
+                    {
+                        var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", id) };
+                        p.AddRange(ruleIds.Skip(start).Take(100).Select((r, n) => new KeyValuePair<string, string?>($"SecurityGroupRuleId.{(n + 1).ToString(CultureInfo.InvariantCulture)}", r)));
+                        await c.CallAsync(direction == "ingress" ? "RevokeSecurityGroup" : "RevokeSecurityGroupEgress", p);
+                    }
+                }
+            }
+            catch (Exception e) when (e is EcsApiException or HttpRequestException)
+            {
+                c.Error.WriteLine($"warning: could not revoke the rules of {id} while undoing the import: {e.Message}");
+            }
+        }
+        foreach (var (kind, _, id) in Enumerable.Reverse(Created))
+        {
+            try
+            {
+                _ = kind switch
+                {
+                    "instance" => await c.CallAsync("DeleteInstance", [new("InstanceId", id), new("Force", "true")]),
+                    "security group" => await c.CallAsync("DeleteSecurityGroup", [new("SecurityGroupId", id)]),
+                    "vswitch" => await c.CallAsync("DeleteVSwitch", [new("VSwitchId", id)], EcsClient.VpcVersion),
+                    _ => await c.CallAsync("DeleteVpc", [new("VpcId", id)], EcsClient.VpcVersion),
+                };
+            }
+            catch (Exception e) when (e is EcsApiException or HttpRequestException)
+            {
+                c.Error.WriteLine($"warning: could not delete {kind} {id} while undoing the import: {e.Message}");
+            }
+        }
+    }
+
+    private async Task TagAsync(string type, string id, IEnumerable<Tag> tags)
+    {
+        var list = tags.ToList();
+        if (list.Count == 0)
+            return;
+        var p = new List<KeyValuePair<string, string?>> { new("ResourceType", type), new("ResourceId.1", id) };
+        for (var n = 0; n < list.Count; n++)
+        {
+            p.Add(new($"Tag.{(n + 1).ToString(CultureInfo.InvariantCulture)}.Key", list[n].Key));
+            p.Add(new($"Tag.{(n + 1).ToString(CultureInfo.InvariantCulture)}.Value", list[n].Value));
+        }
+        await c.CallAsync("TagResources", p);
+    }
+
+    private static string? Texts(string text) => text.Length > 0 ? text : null;
+
+    /// <summary>A rule as the fields of one <c>Permissions.N</c>, its group peer renamed.</summary>
+    private IEnumerable<KeyValuePair<string, string?>> Fields(SecurityGroupRule r)
+    {
+        var ingress = r.Direction == Direction.Ingress;
+        var side = ingress ? "Source" : "Dest";
+        yield return new("IpProtocol", r.Protocol.ToWire());
+        yield return new("PortRange", r.Ports.ToString());
+        yield return new("Policy", r.Policy == Verdict.Drop ? "drop" : "accept");
+        yield return new("Priority", r.Priority.Value.ToString(CultureInfo.InvariantCulture));
+        yield return new("NicType", r.NicType == NicType.Internet ? "internet" : "intranet");
+        if (r.Description.Length > 0)
+            yield return new("Description", r.Description);
+        if (r.SourcePorts is { } sp)
+            yield return new("SourcePortRange", sp.ToString());
+        if (r.PortRangeListId is { } list)
+            throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which an import does not carry");
+        switch (r.Peer)
+        {
+            case RulePeer.CidrBlock cidr:
+                yield return new(cidr.Cidr.IsV6 ? $"Ipv6{side}CidrIp" : $"{side}CidrIp", cidr.Cidr.ToString());
+                break;
+            case RulePeer.Group g:
+                yield return new($"{side}GroupId", _ids.TryGetValue(g.GroupId.Value, out var mapped) ? mapped : g.GroupId.Value);
+                break;
+            case RulePeer.PrefixList pl:
+                throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which an import does not carry");
+        }
+        if (r.LocalCidr is { } local)
+        {
+            var localSide = ingress ? "Dest" : "Source";
+            yield return new(local.IsV6 ? $"Ipv6{localSide}CidrIp" : $"{localSide}CidrIp", local.ToString());
+        }
+    }
+}
