@@ -23,6 +23,10 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
 
     public RpcRequest Request { get; } = request;
 
+    /// <summary>The same caller asking for <paramref name="other"/> with <paramref name="parameters"/> (an action run on behalf of another).</summary>
+    public ActionContext For(IEcsAction other, IReadOnlyList<KeyValuePair<string, string>> parameters) =>
+        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId);
+
     public IEcsAction Action => action;
 
     public string RequestId { get; } = requestId;

@@ -1,3 +1,4 @@
+using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 
@@ -79,5 +80,43 @@ public sealed class DryRunImpactTests : IAsyncLifetime
         Assert.Empty(impact.Items("Gained", "Flow"));
         // Nothing changed.
         Assert.Equal(2, (await _s.InstanceAsync(webInstance)).Items("SecurityGroupIds", "SecurityGroupId").Count());
+    }
+
+    /// <summary>Issue 6: the what-if of any change as an extension action, without making it.</summary>
+    [Fact]
+    public async Task DescribeChangeImpact_SaysWhatAChangeWouldDo_AndChangesNothing()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var web = await _s.GroupAsync(vpc, "web");
+        var redis = await _s.GroupAsync(vpc, "redis");
+        await _s.AuthorizeAsync(redis, new { IpProtocol = "tcp", PortRange = "6379/6379", SourceGroupId = web });
+        var webInstance = (await _s.RunAsync(web, vsw)).Single();
+        var redisInstance = (await _s.RunAsync(redis, vsw)).Single();
+        var revision = _plane.Store.CurrentRevision();
+
+        var revoke = await _s.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = redis, IpProtocol = "tcp", PortRange = "6379/6379", SourceGroupId = web,
+        }));
+        var lost = Assert.Single(revoke.GetProperty("Impact").Items("Lost", "Flow"));
+        Assert.Equal((webInstance, redisInstance), (lost.Str("Source"), lost.Str("Target")));
+
+        var open = await _s.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = web, IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "0.0.0.0/0",
+        }));
+        // 0.0.0.0/0 lets in the VPC's other instances too (no public address: not the internet).
+        var gained = Assert.Single(open.GetProperty("Impact").Items("Gained", "Flow"));
+        Assert.Equal((redisInstance, webInstance, "22/22"), (gained.Str("Source"), gained.Str("Target"), gained.Items("PortRanges", "PortRange").Single().GetString()));
+        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Single(await _s.RulesAsync(redis));
+
+        // The change's own errors are the answer's, and only changes may be asked about.
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = webInstance, SecurityGroupId = web }),
+            "InstanceLastSecurityGroup", 403);
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "DescribeInstances" }), "InvalidParameter", 400);
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region }), "MissingParameter", 400);
+        Assert.Equal(revision, _plane.Store.CurrentRevision());
     }
 }

@@ -134,6 +134,8 @@ public sealed class CrossAccountTests : IAsyncLifetime
             ("DescribeHostInterfaces", ecs, new { RegionId = Region }),
             ("DescribeHostPolicy", ecs, new { RegionId = Region, HostName = "node-1" }),
             ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance } }),
+            ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = b.Instance, SecurityGroupId = b.Group }),
+            ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),
             ("DescribeZones", ecs, new { RegionId = Region }),
         ];

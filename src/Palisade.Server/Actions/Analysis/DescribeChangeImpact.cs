@@ -1,0 +1,51 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Protocol;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Analysis;
+
+/// <summary>
+/// Palisade extension: what a change would do to reachability, before it is made. <c>ChangeAction</c>
+/// names a mutating ECS action and the other parameters are that action's own; the change is
+/// checked exactly as the action would check it (its errors are this call's errors), made inside a
+/// transaction that is rolled back, and the answer is the <c>Impact</c> a <c>DryRun</c> of it gives:
+/// the flows gained and lost. Nothing changes and no revision is added.
+/// </summary>
+public sealed class DescribeChangeImpact : EcsAction, IEcsAction
+{
+    public static readonly IReadOnlySet<string> Changes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroup", "RevokeSecurityGroupEgress",
+        "ModifySecurityGroupRule", "ModifySecurityGroupEgressRule", "JoinSecurityGroup", "LeaveSecurityGroup",
+        "DeleteSecurityGroup", "ModifySecurityGroupPolicy", "ModifyInstanceAttribute", "DeleteInstance", "DeleteInstances",
+    };
+
+    private static readonly Lazy<ActionCatalog> Catalog = new(ActionCatalog.FromAssembly);
+
+    public override bool Mutates => false;
+
+    // Each answer is worked out from the state at the time of asking, not kept.
+    public bool Cacheable => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var name = c.Parameters.Required("ChangeAction");
+        if (!Changes.Contains(name))
+            throw new EcsException(EcsErrors.ParameterInvalid("ChangeAction", $"'{(name.Length > 40 ? name[..40] + "…" : name)}' is not one of {string.Join(", ", Changes.Order(StringComparer.Ordinal))}."));
+        c.Region();
+        var change = Catalog.Value.Find(ApiVersions.Ecs, name)!;
+        var parameters = c.Parameters.All
+            .Where(p => p.Key is not ("ChangeAction" or "DryRun" or "ClientToken"))
+            .Append(new KeyValuePair<string, string>("DryRun", "true"))
+            .ToList();
+        try
+        {
+            change.Execute(c.For(change, parameters));
+        }
+        catch (DryRunPassedException passed)
+        {
+            return new EcsObject { { "ChangeAction", name }, { "Impact", passed.Extra["Impact"] } };
+        }
+        throw new InvalidOperationException($"{name} finished a dry run without rolling it back");
+    }
+}
