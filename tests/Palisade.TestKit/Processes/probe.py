@@ -6,7 +6,6 @@
 import os, socket, struct, sys, threading, time
 
 timeout = float(os.environ.get("PROBE_TIMEOUT", "1.0"))
-probes = sys.argv[1:]
 results = {}
 
 def checksum(data):
@@ -17,9 +16,9 @@ def checksum(data):
     s += s >> 16
     return ~s & 0xFFFF
 
-def tcp(address, port):
+def tcp(address, port, wait=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
+    s.settimeout(timeout if wait is None else wait)
     try:
         s.connect((address, port))
         return True
@@ -74,10 +73,12 @@ def run(index, probe):
         ok = icmp(address, (os.getpid() * 64 + index) & 0xFFFF)
     results[probe] = "open" if ok else "closed"
 
-threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(probes)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-for p in probes:
-    print(p, results[p])
+if __name__ == "__main__":
+    probes = sys.argv[1:]
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(probes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in probes:
+        print(p, results[p])

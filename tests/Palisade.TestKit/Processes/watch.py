@@ -4,20 +4,8 @@
 # port is in that state, then prints "done MILLISECONDS" (from reading the line). A 10 ms attempt
 # that fails may only be slow (a busy CPU), so "closed" is confirmed by an attempt allowed 300 ms;
 # the time reported is that of the first failed attempt of the confirmed run. "quit" ends it.
-import socket, sys, time
-
-def is_open(address, port, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect((address, port))
-        return True
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+import sys, time
+from probe import tcp as is_open
 
 for line in sys.stdin:
     parts = line.split()
