@@ -29,8 +29,16 @@ public sealed record ServeSettings
 /// <summary>Builds the ASP.NET Core application of the control plane.</summary>
 public static class PalisadeServer
 {
+    private const int MinWorkerThreads = 256;
+
     public static WebApplication Build(ServeSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
+        // Writers wait in turn for the one write lock (the store's queue blocks a thread each), and the
+        // thread pool adds threads only slowly: a burst of writes must not starve the requests and
+        // connection opens that would let them through, which ended in pool timeouts (503s) under load.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        if (workers < MinWorkerThreads)
+            ThreadPool.SetMinThreads(MinWorkerThreads, Math.Max(io, MinWorkerThreads));
         // No configuration file is read, so nothing needs watching: a reload watcher over the content
         // root costs CPU on every file written under it.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
