@@ -28,6 +28,8 @@ public sealed class AgentProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     /// <summary>Waits until a log line contains <paramref name="text"/>.</summary>
     public async Task WaitForLogAsync(string text, TimeSpan timeout)
     {
