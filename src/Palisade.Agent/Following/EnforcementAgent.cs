@@ -112,7 +112,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         {
             await kernel.ApplyAsync(incremental, cancel);
             ChainUpdates++;
-            log($"revision {next.Revision}: {incremental[(incremental.IndexOf(", ", StringComparison.Ordinal) + 2)..incremental.IndexOf('\n', StringComparison.Ordinal)]} replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
+            log($"revision {next.Revision}: {NftText.ChangedChains(before, next).Count} chains replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         else
         {

@@ -52,10 +52,7 @@ public static class NftText
     {
         if (!before.Nics.Select(Identity).SequenceEqual(after.Nics.Select(Identity)))
             return null;
-        var changed = before.Nics.Zip(after.Nics)
-            .SelectMany(p => new[] { (p.First.Ingress, p.Second.Ingress), (p.First.Egress, p.Second.Egress) })
-            .Where(p => !p.Item1.Equals(p.Item2))
-            .ToList();
+        var changed = ChangedChains(before, after);
         var w = new StringBuilder();
         w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, {changed.Count} chains\n");
         foreach (var set in after.Sets.Where(s => !before.Sets.Any(b => b.Name == s.Name)))
@@ -92,6 +89,12 @@ public static class NftText
 
         static (Domain.Identifiers.InstanceId, string, string) Identity(NftNic n) => (n.InstanceId, n.InterfaceName, string.Join(",", n.Addresses));
     }
+
+    /// <summary>The chains (before, after) that differ between two rulesets of the same NICs.</summary>
+    public static IReadOnlyList<(NftChain Before, NftChain After)> ChangedChains(HostRuleset before, HostRuleset after) =>
+        [.. before.Nics.Zip(after.Nics)
+            .SelectMany(p => new[] { (p.First.Ingress, p.Second.Ingress), (p.First.Egress, p.Second.Egress) })
+            .Where(p => !p.Item1.Equals(p.Item2))];
 
     private static void InetTable(StringBuilder w, HostRuleset r)
     {

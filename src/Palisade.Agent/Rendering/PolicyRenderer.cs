@@ -40,10 +40,10 @@ public static class PolicyRenderer
             if (instance.NetworkType == NetworkType.Classic)
                 problems.Add($"{instance.Id}: a classic-network instance; only its intranet NIC is enforced here");
             // The kernel tells NICs apart by address; two NICs with one address (overlapping VPCs) cannot share a host.
-            if (instance.PrivateAddresses.FirstOrDefault(seenAddresses.ContainsKey) is var clash && seenAddresses.TryGetValue(clash, out var holder)
-                && instance.PrivateAddresses.Contains(clash))
+            var clashes = instance.PrivateAddresses.Where(seenAddresses.ContainsKey).ToList();
+            if (clashes.Count > 0)
             {
-                problems.Add($"{instance.Id}: address {clash} is also {holder}'s on this host; left closed");
+                problems.Add($"{instance.Id}: address {clashes[0]} is also {seenAddresses[clashes[0]]}'s on this host; left closed");
                 continue;
             }
             foreach (var a in instance.PrivateAddresses)
