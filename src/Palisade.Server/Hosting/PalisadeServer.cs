@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Palisade.Server.Accounts;
+using Palisade.Server.WebConsole;
 using Palisade.Server.Actions;
 using Palisade.Server.Protocol;
 using Palisade.Storage;
@@ -81,6 +82,7 @@ public static class PalisadeServer
             }
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Services.GetRequiredService<ConsoleAssets>().Map(app);
         // Other paths are not the API: an ECS error, not an empty 404.
         app.MapFallback(endpoint.HandleUnknownPathAsync);
         return app;
@@ -109,6 +111,7 @@ public static class PalisadeServer
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(_ => ConsoleAssets.FromAssembly());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
             .AddPrometheusExporter());
