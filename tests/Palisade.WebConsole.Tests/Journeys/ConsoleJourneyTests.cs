@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Palisade.Client;
 using Xunit.Abstractions;
@@ -36,6 +37,14 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         return (vpc, db, run.GetProperty("InstanceIdSets").GetProperty("InstanceIdSet")[0].GetString()!);
     }
 
+    /// <summary>axe-core's WCAG rules on the page as it is: no violation of any impact.</summary>
+    private static async Task AccessibleAsync(IPage page, string what)
+    {
+        var results = await page.RunAxe();
+        var violations = results.Violations.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}").ToList();
+        Assert.True(violations.Count == 0, $"{what}: {string.Join("\n", violations)}");
+    }
+
     private static async Task SignInAsync(IPage page, ClientCredentials key, string? secret = null)
     {
         await page.GetByLabel("AccessKey ID").FillAsync(key.AccessKeyId);
@@ -56,11 +65,20 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         await page.GotoAsync("/console/");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
         await ConsoleHost.ShotAsync(page, "01-sign-in");
+        await AccessibleAsync(page, "sign-in");
         await SignInAsync(page, key, secret: "not-the-secret");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Signature");
         await SignInAsync(page, key);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Security groups", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "db" })).ToBeVisibleAsync();
+        // The search looks at descriptions and tags too.
+        await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = "cache", Description = "redis" });
+        await page.ReloadAsync();
+        await Expect(page.Locator(".group-list tbody tr")).ToHaveCountAsync(2);
+        await page.GetByLabel("Search groups").FillAsync("databases");
+        await Expect(page.Locator(".group-list tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".group-list tbody tr")).ToContainTextAsync("db");
+        await page.GetByLabel("Search groups").FillAsync("");
 
         // Create a group.
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("web");
@@ -104,6 +122,28 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         await Expect(page.Locator("section[aria-labelledby=inbound] th[aria-sort=ascending]")).ToContainTextAsync("Ports");
         await Expect(inbound.Nth(0)).ToContainTextAsync("22/22");
         await ConsoleHost.ShotAsync(page, "04-group");
+        await AccessibleAsync(page, "group page");
+
+        // Edit a rule in place: the form takes its values, and saving changes that rule only.
+        await inbound.Filter(new() { HasText = "22/22" }).GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit rule" })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Port range")).ToHaveValueAsync("22/22");
+        await page.GetByLabel("Description").Last.FillAsync("ssh from the office network");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save rule" }).ClickAsync();
+        await Expect(inbound.Filter(new() { HasText = "22/22" })).ToContainTextAsync("ssh from the office network");
+        await Expect(inbound).ToHaveCountAsync(2);
+
+        // Remove one, after the what-if (nobody is in the group yet, so nothing is lost).
+        await inbound.Filter(new() { HasText = "23/23" }).GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToContainTextAsync("No connection is lost.");
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Remove rule" }).ClickAsync();
+        await Expect(inbound).ToHaveCountAsync(1);
+        await page.GetByLabel("Policy", new() { Exact = true }).SelectOptionAsync("drop");
+        await page.GetByLabel("Port range").FillAsync("23/23");
+        await page.GetByLabel("Source or destination").FillAsync("0.0.0.0/0");
+        await page.GetByLabel("Description").Last.FillAsync("no telnet");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
+        await Expect(inbound).ToHaveCountAsync(2);
 
         // Instances: run one into web, then join it to db after reading what it would gain.
         await page.GetByRole(AriaRole.Link, new() { Name = "Instances" }).ClickAsync();
@@ -121,6 +161,7 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         // db's inner access lets members reach each other: web-1 would reach db-1 and back.
         await Expect(dialog.Locator("table.impact-gained")).ToContainTextAsync(dbInstance);
         await ConsoleHost.ShotAsync(page, "05-join-what-if");
+        await AccessibleAsync(page, "join dialog");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Join group" }).ClickAsync();
         await Expect(webRow.Locator("ul.memberships li")).ToHaveCountAsync(2);
         await ConsoleHost.ShotAsync(page, "06-instances");
@@ -145,7 +186,7 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         await page.GetByRole(AriaRole.Link, new() { Name = "Reachability" }).ClickAsync();
         var picture = page.Locator("svg.reach-picture");
         await Expect(picture).ToBeVisibleAsync();
-        await Expect(picture.Locator("rect.node")).ToHaveCountAsync(3);
+        await Expect(picture.Locator("rect.node")).ToHaveCountAsync(4);
         Assert.True(await picture.Locator("path.edge").CountAsync() > 0);
         // web-1 is in db too, whose inner access admits members: web reaches db, and db reaches web.
         await Expect(page.Locator("table").Last.Locator("tbody tr", new() { HasText = $"web ({web})" })).Not.ToHaveCountAsync(0);
@@ -206,6 +247,7 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
                 """);
             Assert.True(unnamed.Length == 0, $"{hash}: controls without a name: {string.Join(", ", unnamed)}");
             await ConsoleHost.ShotAsync(page, shot);
+            await AccessibleAsync(page, hash);
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }

@@ -54,8 +54,9 @@ function drawing(nodes, edges) {
     return [n.Id, { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) }];
   }));
   const svg = h('svg:svg', {
-    viewBox: `0 0 ${Math.round(width)} ${Math.round(height)}`, class: 'reach-picture', role: 'img',
-    'aria-label': `Reachability picture: ${count - 1} groups and the internet, ${edges.length} allowed flows. The table below lists them.`,
+    // A group, not an image: each group's node is a link to its page.
+    viewBox: `0 0 ${Math.round(width)} ${Math.round(height)}`, class: 'reach-picture', role: 'group',
+    'aria-label': `Reachability picture: ${plural(count - 1, 'group')} and the internet, ${plural(edges.length, 'allowed flow')}. The table below lists them.`,
   });
   svg.append(h('svg:defs', {},
     ['flow', 'internet'].map(kind => h('svg:marker', { id: `arrow-${kind}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
@@ -110,6 +111,8 @@ function drawing(nodes, edges) {
   svg.append(edgeLayer, nodeLayer, labelLayer);
   return h('figure', { class: 'picture' }, svg);
 }
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Where the line from the centre of `from` towards `to` leaves `from`'s box. */
 function clip(from, to) {
