@@ -284,4 +284,32 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
             """);
         Assert.True(disagreements.Length == 0, string.Join(", ", disagreements));
     }
+
+    /// <summary>Lists longer than one page come whole, and a classic group shows the rules of both its NICs.</summary>
+    [Fact]
+    public async Task LongListsAndClassicGroups_ShowWhole()
+    {
+        if (Skipped())
+            return;
+        var (key, api) = host.NewAccount("big");
+        var (_, db, _) = await NetworkAsync(api);
+        var vsw = (await api.CallAsync("DescribeVSwitches", new { RegionId = Region }, EcsClient.VpcVersion)).GetProperty("VSwitches").GetProperty("VSwitch")[0].GetProperty("VSwitchId").GetString();
+        foreach (var amount in new[] { 100, 30 })
+            await api.CallAsync("RunInstances", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = db, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", Amount = amount });
+        var classic = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, SecurityGroupName = "classic" })).GetProperty("SecurityGroupId").GetString()!;
+        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = classic, IpProtocol = "tcp", PortRange = "80/80", SourceCidrIp = "0.0.0.0/0", NicType = "internet" });
+        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = classic, IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.1.2.0/24", NicType = "intranet" });
+
+        var (page, problems) = await host.NewPageAsync();
+        await page.GotoAsync("/console/");
+        await SignInAsync(page, key);
+        await page.GotoAsync("/console/#/instances");
+        await Expect(page.Locator("tbody tr[data-instance]")).ToHaveCountAsync(131);
+        await page.GotoAsync($"/console/#/groups/{classic}");
+        var inbound = page.Locator("section[aria-labelledby=inbound] tbody tr");
+        await Expect(inbound).ToHaveCountAsync(2);
+        await Expect(inbound.Filter(new() { HasText = "80/80" })).ToContainTextAsync("internet");
+        await Expect(inbound.Filter(new() { HasText = "22/22" })).ToContainTextAsync("intranet");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
 }

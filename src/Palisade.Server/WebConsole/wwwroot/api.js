@@ -78,3 +78,31 @@ export async function call(action, parameters = {}, { version = ECS, credentials
 
 /** The items of an ECS list: `{Permissions: {Permission: [...]}}` → `[...]`. */
 export const items = (body, list, item) => body?.[list]?.[item] ?? [];
+
+/**
+ * Every item of a list, page after page, so that an account with more than one page shows whole:
+ * ECS actions page with MaxResults/NextToken, the VPC API with PageNumber/PageSize and TotalCount.
+ * The answers themselves are pushed to `bodies`, for the fields beside the list.
+ */
+export async function collect(action, parameters, list, item, { version = ECS, bodies = [] } = {}) {
+  const all = [];
+  if (version === VPC) {
+    for (let page = 1; page <= 10000; page++) {
+      const body = await call(action, { ...parameters, PageNumber: page, PageSize: 50 }, { version });
+      bodies.push(body);
+      const found = items(body, list, item);
+      all.push(...found);
+      if (found.length === 0 || all.length >= (body.TotalCount ?? 0)) break;
+    }
+    return all;
+  }
+  let token = '';
+  for (let page = 0; page < 10000; page++) {
+    const body = await call(action, { ...parameters, MaxResults: 100, NextToken: token }, { version });
+    bodies.push(body);
+    all.push(...items(body, list, item));
+    token = body.NextToken ?? '';
+    if (!token) break;
+  }
+  return all;
+}

@@ -1,13 +1,13 @@
 // "Explain this flow": one flow, one decision, and why — the rule that decided at each end and the
 // matching rules it beat (ExplainFlow, the same engine that enforces).
 import { h, fill, field, select } from './dom.js';
-import { call, items } from './api.js';
+import { call, collect, items } from './api.js';
 import { showError } from './ui.js';
 
 export async function explainPage(main) {
   let instances = [];
   try {
-    instances = items(await call('DescribeInstances', { MaxResults: 100 }), 'Instances', 'Instance');
+    instances = await collect('DescribeInstances', {}, 'Instances', 'Instance');
   } catch {
     // The form works with addresses alone; the list only helps to fill it.
   }

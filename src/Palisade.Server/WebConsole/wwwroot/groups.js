@@ -1,7 +1,7 @@
 // Security groups: the list with search and tags, and a group's page with its rules in the order
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
 import { h, fill, field, select } from './dom.js';
-import { call, items, VPC } from './api.js';
+import { EcsError, call, collect, items, VPC } from './api.js';
 import { errorBox, showError, announce, loading, confirmWithImpact, confirmPlain, sortableTable } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
@@ -11,8 +11,8 @@ export async function groupsPage(main) {
   let groups, vpcs;
   try {
     [groups, vpcs] = await Promise.all([
-      call('DescribeSecurityGroups', { MaxResults: 100 }).then(b => items(b, 'SecurityGroups', 'SecurityGroup')),
-      call('DescribeVpcs', { PageSize: 50 }, { version: VPC }).then(b => items(b, 'Vpcs', 'Vpc')),
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      collect('DescribeVpcs', {}, 'Vpcs', 'Vpc', { version: VPC }),
     ]);
   } catch (e) {
     fill(main, h('h1', {}, 'Security groups'), errorBox(e));
@@ -97,17 +97,21 @@ const portsText = rule => (rule.PortRange === '-1/-1' ? 'all' : rule.PortRange |
 
 export async function groupPage(main, groupId) {
   fill(main, h('h1', {}, groupId), loading('the group'));
-  let group, attributes;
+  let group, attributes, rules;
   try {
-    [group, attributes] = await Promise.all([
-      call('DescribeSecurityGroups', { SecurityGroupId: groupId }).then(b => items(b, 'SecurityGroups', 'SecurityGroup')[0]),
-      call('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', MaxResults: 1000 }),
-    ]);
+    group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
+    if (!group) throw new EcsError(404, 'InvalidSecurityGroupId.NotFound', `The security group ${groupId} does not exist in this region.`, '', null);
+    // A classic group answers for one NIC type per call (internet when none is named): ask for both.
+    const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
+    const bodies = [];
+    const answers = await Promise.all(nicTypes.map(nic =>
+      collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies })));
+    attributes = bodies[0];
+    rules = answers.flat();
   } catch (e) {
     fill(main, h('h1', {}, groupId), errorBox(e), h('p', {}, h('a', { href: '#/groups' }, 'All security groups')));
     return;
   }
-  const rules = items(attributes, 'Permissions', 'Permission');
   const reload = () => groupPage(main, groupId);
   const form = ruleForm(group, reload);
   const rulesTable = direction => {

@@ -1,7 +1,7 @@
 // Instances and their groups. Joining and leaving are shown with their what-if first: the
 // connections the instance would gain or lose, computed by the server before anything changes.
 import { h, fill, field, select } from './dom.js';
-import { call, items, VPC } from './api.js';
+import { call, collect, items, VPC } from './api.js';
 import { errorBox, showError, announce, loading, confirmWithImpact, sortableTable } from './ui.js';
 
 const addressesOf = i => [...items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress'), ...items(i, 'InnerIpAddress', 'IpAddress'), ...items(i, 'PublicIpAddress', 'IpAddress')];
@@ -11,9 +11,9 @@ export async function instancesPage(main) {
   let instances, groups, vswitches;
   try {
     [instances, groups, vswitches] = await Promise.all([
-      call('DescribeInstances', { MaxResults: 100 }).then(b => items(b, 'Instances', 'Instance')),
-      call('DescribeSecurityGroups', { MaxResults: 100 }).then(b => items(b, 'SecurityGroups', 'SecurityGroup')),
-      call('DescribeVSwitches', { PageSize: 50 }, { version: VPC }).then(b => items(b, 'VSwitches', 'VSwitch')),
+      collect('DescribeInstances', {}, 'Instances', 'Instance'),
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      collect('DescribeVSwitches', {}, 'VSwitches', 'VSwitch', { version: VPC }),
     ]);
   } catch (e) {
     fill(main, h('h1', {}, 'Instances'), errorBox(e));
