@@ -191,6 +191,16 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         // web-1 is in db too, whose inner access admits members: web reaches db, and db reaches web.
         await Expect(page.Locator("table").Last.Locator("tbody tr", new() { HasText = $"web ({web})" })).Not.ToHaveCountAsync(0);
         await ConsoleHost.ShotAsync(page, "08-reachability");
+        // Around one group: only its flows, and the groups at their other ends.
+        var cache = (await api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, SecurityGroupName = "cache" })).GetProperty("SecurityGroups").GetProperty("SecurityGroup")[0].GetProperty("SecurityGroupId").GetString()!;
+        await page.GetByLabel("Around one group").SelectOptionAsync(web);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Expect(picture.Locator("rect.node")).ToHaveCountAsync(2);
+        await Expect(page.Locator("svg.reach-picture a[href$='" + cache + "']")).ToHaveCountAsync(0);
+        var rows = page.Locator("table").Last.Locator("tbody tr");
+        Assert.True(await rows.CountAsync() > 0);
+        foreach (var row in await rows.AllAsync())
+            await Expect(row).ToContainTextAsync(web);
 
         // Explain a flow: web-1 to db-1 on MySQL is allowed, and the answer says by what.
         await page.GetByRole(AriaRole.Link, new() { Name = "Explain a flow" }).ClickAsync();

@@ -15,22 +15,29 @@ export function shortLabel(label) {
 }
 const NODE_H = 48;
 
-export async function reachPage(main, filter = { IpProtocol: '', Port: '' }) {
+export async function reachPage(main, filter = { IpProtocol: '', Port: '', focus: '' }) {
   fill(main, h('h1', {}, 'Reachability'), loading('the reachability picture'));
   const protocol = select({ name: 'IpProtocol' }, [['', 'any protocol'], 'TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], filter.IpProtocol);
   const port = h('input', { name: 'Port', type: 'number', min: 1, max: 65535, value: filter.Port, inputmode: 'numeric', placeholder: 'any' });
-  const form = h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); reachPage(main, { IpProtocol: protocol.value, Port: port.value }); } },
-    field('Protocol', protocol), field('Port', port), h('button', { type: 'submit' }, 'Show'));
+  const focus = h('select', { name: 'focus' });
+  const form = h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); reachPage(main, { IpProtocol: protocol.value, Port: port.value, focus: focus.value }); } },
+    field('Protocol', protocol), field('Port', port), field('Around one group', focus), h('button', { type: 'submit' }, 'Show'));
   let picture;
   try {
-    picture = await call('DescribeReachability', filter);
+    picture = await call('DescribeReachability', { IpProtocol: filter.IpProtocol, Port: filter.Port });
   } catch (e) {
     fill(main, h('h1', {}, 'Reachability'), form, errorBox(e));
     return;
   }
-  const nodes = items(picture, 'Nodes', 'Node');
-  const edges = items(picture, 'Edges', 'Edge');
-  const name = id => { const n = nodes.find(x => x.Id === id); return n?.Kind === 'group' && n.Name ? `${n.Name} (${id})` : (n?.Name ?? id); };
+  const allNodes = items(picture, 'Nodes', 'Node');
+  fill(focus, h('option', { value: '' }, 'every group'),
+    allNodes.filter(n => n.Kind === 'group').map(n => h('option', { value: n.Id, selected: n.Id === filter.focus }, `${n.Name || n.Id} (${n.Id})`)));
+  // Around one group: only the flows into and out of it, and the nodes at their other ends — how a
+  // large account stays readable.
+  const edges = items(picture, 'Edges', 'Edge').filter(e => !filter.focus || e.Source === filter.focus || e.Target === filter.focus);
+  const shown = new Set(filter.focus ? [filter.focus, ...edges.flatMap(e => [e.Source, e.Target])] : allNodes.map(n => n.Id));
+  const nodes = allNodes.filter(n => shown.has(n.Id));
+  const name = id => { const n = allNodes.find(x => x.Id === id); return n?.Kind === 'group' && n.Name ? `${n.Name} (${id})` : (n?.Name ?? id); };
   fill(main,
     h('h1', {}, 'Reachability'),
     h('p', {}, 'Who can reach whom between your security groups. An arrow from A to B: some instance of A reaches another instance of B on the ports shown. Red arrows come from the internet.'),
@@ -56,7 +63,7 @@ function drawing(nodes, edges) {
   const svg = h('svg:svg', {
     // A group, not an image: each group's node is a link to its page.
     viewBox: `0 0 ${Math.round(width)} ${Math.round(height)}`, class: 'reach-picture', role: 'group',
-    'aria-label': `Reachability picture: ${plural(count - 1, 'group')} and the internet, ${plural(edges.length, 'allowed flow')}. The table below lists them.`,
+    'aria-label': `Reachability picture: ${plural(nodes.filter(n => n.Kind === 'group').length, 'group')}${nodes.some(n => n.Kind === 'internet') ? ' and the internet' : ''}, ${plural(edges.length, 'allowed flow')}. The table below lists them.`,
   });
   svg.append(h('svg:defs', {},
     ['flow', 'internet'].map(kind => h('svg:marker', { id: `arrow-${kind}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
