@@ -24,28 +24,22 @@ export async function instancesPage(main) {
   const nameOf = id => groups.find(g => g.SecurityGroupId === id)?.SecurityGroupName || id;
   const instanceName = id => { const name = instances.find(i => i.InstanceId === id)?.InstanceName; return name ? `${name} (${id})` : id; };
 
-  const leave = async (instance, groupId) => {
+  // Join and leave: the what-if first, then the change itself only if the person confirms.
+  const membership = async (action, instance, groupId) => {
+    const joining = action === 'JoinSecurityGroup';
     const parameters = { InstanceId: instance.InstanceId, SecurityGroupId: groupId };
-    if (!(await confirmWithImpact(`Remove ${instance.InstanceId} from ${nameOf(groupId)}?`, 'LeaveSecurityGroup', parameters, 'Leave group', instanceName))) return;
+    const title = joining ? `Add ${instance.InstanceId} to ${nameOf(groupId)}?` : `Remove ${instance.InstanceId} from ${nameOf(groupId)}?`;
+    if (!(await confirmWithImpact(title, action, parameters, joining ? 'Join group' : 'Leave group', instanceName))) return;
     try {
-      await call('LeaveSecurityGroup', parameters);
-      announce(`${instance.InstanceId} left ${groupId}.`);
+      await call(action, parameters);
+      announce(`${instance.InstanceId} ${joining ? 'joined' : 'left'} ${groupId}.`);
       await reload();
     } catch (e) {
       showError(problem, e);
     }
   };
-  const join = async (instance, groupId) => {
-    const parameters = { InstanceId: instance.InstanceId, SecurityGroupId: groupId };
-    if (!(await confirmWithImpact(`Add ${instance.InstanceId} to ${nameOf(groupId)}?`, 'JoinSecurityGroup', parameters, 'Join group', instanceName))) return;
-    try {
-      await call('JoinSecurityGroup', parameters);
-      announce(`${instance.InstanceId} joined ${groupId}.`);
-      await reload();
-    } catch (e) {
-      showError(problem, e);
-    }
-  };
+  const leave = (instance, groupId) => membership('LeaveSecurityGroup', instance, groupId);
+  const join = (instance, groupId) => membership('JoinSecurityGroup', instance, groupId);
 
   const row = instance => {
     const member = items(instance, 'SecurityGroupIds', 'SecurityGroupId');
