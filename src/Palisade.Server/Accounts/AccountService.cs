@@ -66,6 +66,10 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
             return 0;
         });
 
+    /// <summary>An account's keys (their secrets stay encrypted in the records).</summary>
+    public IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId) =>
+        [.. store.Read(s => s.ListAccessKeys(accountId)).OrderBy(k => k.CreatedAt).ThenBy(k => k.AccessKeyId, StringComparer.Ordinal)];
+
     /// <summary>An account by name, or by its numeric ID.</summary>
     public AccountRecord? FindAccount(string nameOrId) =>
         store.Read(s => s.FindAccountByName(nameOrId)
