@@ -81,7 +81,8 @@ public static class AccountCommands
                 command.Options.Add(Account);
             command.Options.Add(Data);
             command.Options.Add(Store);
-            foreach (var o in Connection.Options)
+            // RAM's actions have no region.
+            foreach (var o in Connection.Options.Where(o => o != Connection.Region))
                 command.Options.Add(o);
             command.Options.Add(Format);
         }
@@ -124,7 +125,11 @@ public static class AccountCommands
                 using (owned)
                 {
                     var found = accounts.FindAccount(text) ?? throw new InvalidOperationException($"no account named or numbered '{text}'");
-                    Print(output, accounts.CreateAccessKey(found.AccountId, parse.GetValue(readOnly)));
+                    var made = accounts.CreateAccessKey(found.AccountId, parse.GetValue(readOnly));
+                    if (place.Json(parse))
+                        output.WriteLine(JsonSerializer.Serialize(new { made.AccountName, made.AccountId, AccessKey = new { made.AccessKeyId, made.AccessKeySecret, Status = "Active", made.ReadOnly } }, Indented));
+                    else
+                        Print(output, made);
                 }
                 return ExitCodes.Ok;
             }
