@@ -40,7 +40,7 @@ public static class EvalCommand
         };
         state.AddTo(command);
 
-        command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
+        command.SetAction((parse, cancel) => state.Run(parse, async () =>
         {
             var output = parse.InvocationConfiguration.Output;
             IpProtocols.TryParse(parse.GetValue(protocol), out var ipProtocol);

@@ -42,7 +42,7 @@ public static class ReachCommand
               palisade reach --server http://127.0.0.1:8080 --matrix
             """) { to, from, matrix, by, protocol, port, json, ipv6 };
         state.AddTo(command);
-        command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
+        command.SetAction((parse, cancel) => state.Run(parse, async () =>
         {
             var networkState = await state.LoadAsync(parse, cancel);
             var filter = Filter(parse.GetValue(protocol), parse.GetValue(port));

@@ -42,6 +42,25 @@ public sealed class StateSource
             : throw new UsageException("no state: give --state FILE, or a server (--server URL, $PALISADE_SERVER or 'palisade configure')");
     }
 
+    /// <summary>
+    /// Runs an analysis command as <see cref="Commands.Remote.Guard"/> does; against a server, a
+    /// complaint about "the state file" names the server's region instead (the offline wording,
+    /// golden-tested, stays as it is).
+    /// </summary>
+    public Task<int> Run(ParseResult parse, Func<Task<int>> work) => Commands.Remote.Guard(parse, async () =>
+    {
+        try
+        {
+            return await work();
+        }
+        catch (UsageException e) when (parse.GetValue(File) is null && e.Message.Contains(StateFileWords, StringComparison.Ordinal))
+        {
+            throw new UsageException(e.Message.Replace(StateFileWords, $" in {Connection.RegionOf(parse)} on the server", StringComparison.Ordinal));
+        }
+    });
+
+    private const string StateFileWords = " in the state file";
+
     /// <summary>A context for calls to the server of the connection, in its region.</summary>
     public RemoteContext Remote(ParseResult parse, CancellationToken cancel)
     {

@@ -42,7 +42,7 @@ public static class WhatIfCommand
             foreach (var o in options)
                 sub.Add(o);
             state.AddTo(sub);
-            sub.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
+            sub.SetAction((parse, cancel) => state.Run(parse, async () =>
             {
                 try
                 {
