@@ -54,6 +54,22 @@ ensure_netns_tools() {
   echo "$(nft --version), $(conntrack --version 2>&1 | head -1)"
 }
 
+# The console's browser tests drive Debian's Chromium through Playwright for .NET (its own browser
+# download is not used). Once Chromium is there, PALISADE_REQUIRE_BROWSER=1 makes a missing browser a
+# failure rather than a skipped test.
+ensure_browser() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "not root and no /usr/bin/chromium: the console's browser tests will report that they did not run"
+      return
+    fi
+    echo "installing Chromium from Debian (for the console's browser tests)"
+    apt_install chromium
+  fi
+  export PALISADE_REQUIRE_BROWSER=1
+  /usr/bin/chromium --version 2>/dev/null || true
+}
+
 # A private PostgreSQL for the store and API suites' second run: its own data directory under a
 # temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.
 # fsync is off: every test makes a database of its own, and the suites check Palisade's behaviour,
@@ -90,6 +106,7 @@ step "Checking tools"
 ensure_dotnet
 ensure_node
 ensure_netns_tools
+ensure_browser
 ensure_postgres
 
 step "Building the solution"

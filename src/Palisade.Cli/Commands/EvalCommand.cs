@@ -1,11 +1,12 @@
 using System.CommandLine;
+using Palisade.Analysis.Flows;
 using Palisade.Cli.Evaluation;
 using Palisade.Domain.Networking;
 using Palisade.Engine.Flows;
 
 namespace Palisade.Cli.Commands;
 
-/// <summary><c>palisade eval</c>: one flow, one decision, and why — offline, from a state file.</summary>
+/// <summary><c>palisade eval</c>: one flow, one decision, and why — from a state file, or from a server's state.</summary>
 public static class EvalCommand
 {
     public static Command Build()
@@ -61,7 +62,7 @@ public static class EvalCommand
             NicTypes.TryParse(parse.GetValue(nic), out var nicType);
 
             var networkState = await state.LoadAsync(parse, cancel);
-            var (src, dst) = Endpoint.ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
+            var (src, dst) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
             if (src.Instance is null && dst.Instance is null)
                 throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
 
@@ -81,5 +82,17 @@ public static class EvalCommand
             || value is < PortRange.MinPort or > PortRange.MaxPort)
             throw new UsageException($"{option} '{text}' is not a port (1 to 65535)");
         return value;
+    }
+
+    private static (FlowEndpoint Source, FlowEndpoint Destination) ResolvePair(Domain.State.NetworkState state, string source, string destination, NicType nicType)
+    {
+        try
+        {
+            return FlowEndpoint.ResolvePair(state, source, destination, nicType);
+        }
+        catch (FlowEndpointException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 }

@@ -117,9 +117,7 @@ public static class ReachCommand
         throw new UsageException($"{option} {text}: no such instance or security group in the state file");
     }
 
-    private static string Ports(Access a) => a.Protocol.HasPorts()
-        ? $"{a.Protocol.ToWire()} {string.Join(", ", a.Ports.Select(p => p.Low == p.High ? $"{p.Low}" : $"{p.Low}-{p.High}"))}"
-        : a.Protocol.ToWire();
+    private static string Ports(Access a) => a.Label;
 
     private static string Text(bool forward, Instance instance, IReadOnlyList<Reacher> reachers)
     {

@@ -52,6 +52,17 @@ public static class ServeCommand
             HelpName = "N",
             DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_TRAIL_DAYS") ?? 90,
         };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "text: one line per event; json: one JSON object per line (for a log pipeline). Also PALISADE_LOG_FORMAT.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_LOG_FORMAT") is { Length: > 0 } format ? format : "text",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
+        var logRequests = new Option<bool>("--log-requests")
+        {
+            Description = "Log every API request: action, HTTP status, ECS code, milliseconds, RequestId (never parameters). Also PALISADE_LOG_REQUESTS=1.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_LOG_REQUESTS") == "1",
+        };
         trailDays.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--trail-days must be 0 or more."); });
         keyRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError("--key-rate must be 0 or more."); });
         keyBurst.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--key-burst must be 1 or more."); });
@@ -67,9 +78,12 @@ public static class ServeCommand
               palisade serve
               palisade serve --urls http://127.0.0.1:9000 --data /var/lib/palisade
               palisade serve --key-rate 50 --key-burst 100
+              palisade serve --log-format json --log-requests
+
+            The web console is at /console/ on the same address; /healthz, /readyz and /metrics (Prometheus) too.
             """)
         {
-            urls, data, store, keyRate, keyBurst, trailDays,
+            urls, data, store, keyRate, keyBurst, trailDays, logFormat, logRequests,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -78,6 +92,8 @@ public static class ServeCommand
                 Urls = parse.GetValue(urls)!,
                 DataDirectory = parse.GetValue(data)!,
                 Store = parse.GetValue(store),
+                LogFormat = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text,
+                LogRequests = parse.GetValue(logRequests),
                 Options = new ServerOptions
                 {
                     Throttling = new Throttling { RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst) },

@@ -1,4 +1,5 @@
 using System.Text;
+using Palisade.Analysis.Flows;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Engine.Flows;
@@ -12,7 +13,7 @@ namespace Palisade.Cli.Evaluation;
 /// </summary>
 public static class PathDecisionText
 {
-    public static string Render(PathDecision path, Endpoint source, Endpoint destination, NicType nicType)
+    public static string Render(PathDecision path, FlowEndpoint source, FlowEndpoint destination, NicType nicType)
     {
         var flow = path.Flow;
         var sb = new StringBuilder();
@@ -31,27 +32,15 @@ public static class PathDecisionText
     // RFC 5952 §6: an IPv6 address with a port is written in brackets.
     private static string WithPort(IpAddress address, int port) => address.IsV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 
-    private static void AppendNic(StringBuilder sb, string label, Endpoint endpoint, Decision? decision, Direction direction)
+    private static void AppendNic(StringBuilder sb, string label, FlowEndpoint endpoint, Decision? decision, Direction direction)
     {
         if (decision is not { } d || endpoint.Instance is null)
         {
             sb.Append($"  {label}: not checked, {endpoint.Address} is not an instance in the state\n");
             return;
         }
-        sb.Append($"  {label} at {endpoint.Instance.Id}: {Explain(d, direction)}\n");
+        sb.Append($"  {label} at {endpoint.Instance.Id}: {DecisionText.Explain(d, direction)}\n");
         foreach (var beaten in d.Beaten)
-            sb.Append($"    beat {RuleText.Describe(beaten)}\n");
+            sb.Append($"    beat {DecisionText.Describe(beaten)}\n");
     }
-
-    public static string Explain(Decision d, Direction direction) => d.Reason switch
-    {
-        DecisionReason.Rule => $"{d.Verdict.ToLower()} by rule {RuleText.Describe(d.DecidingRule!)}",
-        DecisionReason.InnerAccess when d.Verdict == Verdict.Accept =>
-            $"accept by inner access of {d.InnerAccessGroup}: members of a basic group whose InnerAccessPolicy is Accept reach each other, whatever the rules say",
-        DecisionReason.InnerAccess =>
-            $"drop by inner access of {d.InnerAccessGroup}: its InnerAccessPolicy is Drop and no rule lets this member in",
-        _ when direction == Direction.Ingress => "drop by default: no ingress rule matched",
-        _ when d.Verdict == Verdict.Accept => "accept by default: no egress rule matched",
-        _ => "drop by default: no egress rule matched, and an advanced group drops unmatched outbound traffic",
-    };
 }

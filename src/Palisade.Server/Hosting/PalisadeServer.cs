@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Palisade.Server.Accounts;
+using Palisade.Server.WebConsole;
 using Palisade.Server.Actions;
 using Palisade.Server.Protocol;
 using Palisade.Storage;
@@ -24,6 +25,18 @@ public sealed record ServeSettings
     public ServerOptions Options { get; init; } = new();
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Log lines as text (one line each) or as JSON objects (one per line, for a log pipeline).</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>One log line per API request (action, status, code, milliseconds, RequestId); off by default, as it costs at high rates.</summary>
+    public bool LogRequests { get; init; }
+}
+
+public enum LogFormat
+{
+    Text,
+    Json,
 }
 
 /// <summary>Builds the ASP.NET Core application of the control plane.</summary>
@@ -55,11 +68,14 @@ public static class PalisadeServer
             k.Limits.MaxRequestHeadersTotalSize = 576 * 1024;
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        if (settings.LogFormat == LogFormat.Json)
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; o.IncludeScopes = true; });
+        else
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Its Information lines hold each request's whole URL, query and all, which may carry a Password: never below Warning.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Palisade.Server.Hosting.RpcEndpoint", LogLevel.Warning);
+        builder.Logging.AddFilter("Palisade.Server.Hosting.RpcEndpoint", settings.LogRequests ? LogLevel.Information : LogLevel.Warning);
         ConfigureServices(builder.Services, settings);
         configure?.Invoke(builder);
 
@@ -81,6 +97,7 @@ public static class PalisadeServer
             }
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Services.GetRequiredService<ConsoleAssets>().Map(app);
         // Other paths are not the API: an ECS error, not an empty 404.
         app.MapFallback(endpoint.HandleUnknownPathAsync);
         return app;
@@ -109,6 +126,7 @@ public static class PalisadeServer
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(_ => ConsoleAssets.FromAssembly());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
             .AddPrometheusExporter());

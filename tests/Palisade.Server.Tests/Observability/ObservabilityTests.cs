@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Net;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
@@ -49,5 +51,48 @@ public sealed class ObservabilityTests : IAsyncLifetime
     {
         Assert.Equal("ok\n", await _server.Http.GetStringAsync("/healthz"));
         Assert.StartsWith("ready, revision ", await _server.Http.GetStringAsync("/readyz"), StringComparison.Ordinal);
+    }
+
+    /// <summary><c>palisade serve --log-format json --log-requests</c>: JSON lines, one per request, with the action, code and RequestId and never a parameter.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RequestLogs_AreStructured_AndOnlyWhenAskedFor(bool logRequests)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "palisade-logs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        File.WriteAllText(Path.Combine(data, "master.key"), Convert.ToBase64String(new byte[32]));
+        var captured = new CapturedLogs();
+        var app = Hosting.PalisadeServer.Build(
+            new Hosting.ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = data, LogFormat = Hosting.LogFormat.Json, LogRequests = logRequests },
+            configure: b => b.Logging.AddProvider(captured));
+        try
+        {
+            await app.StartAsync();
+            var console = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>().CurrentValue;
+            Assert.Equal(Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Json, console.FormatterName);
+            var accounts = app.Services.GetRequiredService<Accounts.AccountService>();
+            var key = accounts.CreateAccessKey(accounts.CreateAccount("logs").AccountId);
+            var api = new Client.EcsClient(new HttpClient { BaseAddress = new Uri(app.Urls.First()) }, new Client.ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+            var failure = await ApiAssert.FailsAsync(() => api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = "sg-bp1secretlooking00" }), "InvalidSecurityGroupId.NotFound", 404);
+            var line = captured.Lines.FirstOrDefault(l => l.Contains("DescribeSecurityGroupAttribute", StringComparison.Ordinal));
+            if (logRequests)
+            {
+                Assert.NotNull(line);
+                Assert.Contains("404 InvalidSecurityGroupId.NotFound", line);
+                Assert.Contains(failure.RequestId, line);
+                Assert.DoesNotContain("sg-bp1secretlooking00", line);
+            }
+            else
+            {
+                Assert.Null(line);
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
     }
 }

@@ -1,0 +1,79 @@
+using Palisade.Analysis.Reachability;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Networking;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Analysis;
+
+/// <summary>
+/// Palisade extension: who reaches whom between the caller's security groups in a region — the
+/// group matrix of <c>palisade reach --matrix</c>, with the groups as nodes (the internet as one
+/// more) and the allowed flows as edges, for the console's reachability picture. An edge from A to B
+/// means some member of A reaches some other member of B on those protocols and ports, after both
+/// ends' groups, priorities and drops; an edge from the internet, that some member of B is reachable
+/// from some internet address. <c>IpProtocol</c> and <c>Port</c> narrow the edges.
+/// </summary>
+public sealed class DescribeReachability : EcsAction
+{
+    public const string Internet = "internet";
+
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        IpProtocol? protocol = null;
+        if (p.Optional("IpProtocol") is { } protocolText)
+        {
+            if (!IpProtocols.TryParse(protocolText, out var parsed))
+                throw new EcsException(EcsErrors.ParameterInvalid("IpProtocol", $"'{protocolText}' is not TCP, UDP, ICMP, ICMPv6, GRE or ALL."));
+            protocol = parsed;
+        }
+        int? port = p.Has("Port") ? p.Int("Port", 0, PortRange.MinPort, PortRange.MaxPort) : null;
+        if (port is not null && protocol is { } q && !q.HasPorts())
+            throw new EcsException(EcsErrors.ParameterInvalid("Port", $"a port goes with TCP or UDP, not {q.ToWire()}."));
+
+        var state = c.Read(s => StoredState.Load(s, c.AccountId, region.RegionId));
+        var edges = ReachMatrix.Build(state).ByGroup()
+            .Select(e => (e.Source, e.Target, Access: protocol is null && port is null ? e.Access : e.Access.Restrict(protocol, port)))
+            .Where(e => !e.Access.IsEmpty)
+            .ToList();
+        var members = state.Instances
+            .SelectMany(i => i.SecurityGroupIds.Distinct().Select(g => g.Value))
+            .GroupBy(g => g)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var nodes = new List<EcsObject>
+        {
+            new() { { "Id", Internet }, { "Name", "the internet" }, { "Kind", "internet" }, { "VpcId", "" }, { "InstanceCount", 0 } },
+        };
+        nodes.AddRange(state.Groups.OrderBy(g => g.Id.Value, StringComparer.Ordinal).Select(g => new EcsObject
+        {
+            { "Id", g.Id.Value },
+            { "Name", g.Name },
+            { "Kind", "group" },
+            { "VpcId", g.VpcId?.Value ?? "" },
+            { "InstanceCount", members.GetValueOrDefault(g.Id.Value) },
+        }));
+        return new EcsObject
+        {
+            { "RegionId", region.RegionId },
+            { "Nodes", EcsList.Of("Node", nodes) },
+            { "Edges", EcsList.Of("Edge", edges.Select(e =>
+                {
+                    var accesses = e.Access.ToAccesses();
+                    return new EcsObject
+                    {
+                        { "Source", e.Source },
+                        { "Target", e.Target },
+                        { "Label", string.Join("; ", accesses.Select(a => a.Label)) },
+                        { "Accesses", EcsList.Of("Access", accesses.Select(a => new EcsObject
+                            {
+                                { "IpProtocol", a.Protocol.ToWire() },
+                                { "PortRanges", EcsList.Of("PortRange", a.Protocol.HasPorts() ? a.Ports.Select(r => r.ToString()) : ["-1/-1"]) },
+                            })) },
+                    };
+                })) },
+        };
+    }
+}

@@ -1,0 +1,322 @@
+// Security groups: the list with search and tags, and a group's page with its rules in the order
+// ECS applies them, the forms that add, edit and remove rules, and the group's settings.
+import { h, fill, field, select } from './dom.js';
+import { EcsError, call, collect, items, VPC } from './api.js';
+import { errorBox, showError, announce, loading, confirmWithImpact, confirmPlain, sortableTable } from './ui.js';
+
+const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
+
+export async function groupsPage(main) {
+  fill(main, h('h1', {}, 'Security groups'), loading('security groups'));
+  let groups, vpcs;
+  try {
+    [groups, vpcs] = await Promise.all([
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      collect('DescribeVpcs', {}, 'Vpcs', 'Vpc', { version: VPC }),
+    ]);
+  } catch (e) {
+    fill(main, h('h1', {}, 'Security groups'), errorBox(e));
+    return;
+  }
+  const search = h('input', { type: 'search', placeholder: 'name, ID, description, tag or VPC', spellcheck: 'false' });
+  const list = h('div', { class: 'group-list' });
+  const count = h('p', { class: 'count', 'aria-live': 'polite' });
+  const show = () => {
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const shown = groups.filter(g => {
+      const text = [g.SecurityGroupId, g.SecurityGroupName, g.Description, g.VpcId || 'classic', g.SecurityGroupType,
+        ...items(g, 'Tags', 'Tag').map(tagText)].join(' ').toLowerCase();
+      return words.every(w => text.includes(w));
+    });
+    count.textContent = `${shown.length} of ${groups.length} groups`;
+    fill(list, sortableTable('Security groups', [
+      { label: 'Name', key: g => g.SecurityGroupName || g.SecurityGroupId },
+      { label: 'Type', key: g => g.SecurityGroupType },
+      { label: 'Network', key: g => g.VpcId || 'classic' },
+      { label: 'Instances', key: g => g.EcsCount },
+      { label: 'Rules', key: g => g.RuleCount },
+      { label: 'Tags' },
+      { label: 'Description', key: g => g.Description },
+    ], shown, g => h('tr', {},
+      h('td', {}, h('a', { href: `#/groups/${g.SecurityGroupId}` }, g.SecurityGroupName || g.SecurityGroupId), h('br'), h('small', { class: 'id' }, g.SecurityGroupId)),
+      h('td', {}, g.SecurityGroupType === 'enterprise' ? 'advanced' : 'basic'),
+      h('td', {}, g.VpcId || 'classic'),
+      h('td', { class: 'num' }, g.EcsCount),
+      h('td', { class: 'num' }, g.RuleCount),
+      h('td', {}, h('ul', { class: 'tags' }, items(g, 'Tags', 'Tag').map(t => h('li', {}, tagText(t))))),
+      h('td', {}, g.Description))));
+  };
+  search.addEventListener('input', show);
+  show();
+  fill(main,
+    h('h1', {}, 'Security groups'),
+    h('div', { class: 'toolbar' }, field('Search groups', search)),
+    count, list,
+    createGroupForm(vpcs));
+}
+
+function createGroupForm(vpcs) {
+  const name = h('input', { name: 'SecurityGroupName', maxlength: 128 });
+  const description = h('input', { name: 'Description', maxlength: 256 });
+  const network = select({ name: 'VpcId' }, [...vpcs.map(v => [v.VpcId, `${v.VpcId} ${v.VpcName || ''} (${v.CidrBlock})`]), ['', 'classic network']], vpcs[0]?.VpcId ?? '');
+  const type = select({ name: 'SecurityGroupType' }, [['normal', 'basic (normal)'], ['enterprise', 'advanced (enterprise)']], 'normal');
+  const problem = h('div', { class: 'problem' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'create-group' },
+    h('h2', { id: 'create-group' }, 'Create a security group'),
+    h('div', { class: 'grid' },
+      field('Name', name, '2–128 characters, starting with a letter; not http:// or https://.'),
+      field('Description', description),
+      field('Network', network),
+      field('Type', type, 'Basic groups have an inner access policy; advanced groups hold more instances and deny undeclared outbound traffic.')),
+    problem,
+    h('button', { type: 'submit', class: 'primary' }, 'Create group'));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    try {
+      const created = await call('CreateSecurityGroup', {
+        SecurityGroupName: name.value, Description: description.value, VpcId: network.value, SecurityGroupType: type.value,
+      });
+      announce(`Created ${created.SecurityGroupId}.`);
+      location.hash = `#/groups/${created.SecurityGroupId}`;
+    } catch (e) {
+      showError(problem, e);
+    }
+  });
+  return form;
+}
+
+// ECS applies the rules of a direction by priority (1 first), a drop before an accept at one
+// priority; the console lists them in that order and numbers them.
+const effectiveOrder = (a, b) => a.Priority - b.Priority || (a.Policy === b.Policy ? 0 : a.Policy === 'Drop' ? -1 : 1);
+
+const peerOf = (rule, ingress) => ingress
+  ? rule.SourceGroupId || rule.SourceCidrIp || rule.Ipv6SourceCidrIp || rule.SourcePrefixListId || 'any'
+  : rule.DestGroupId || rule.DestCidrIp || rule.Ipv6DestCidrIp || rule.DestPrefixListId || 'any';
+
+const portsText = rule => (rule.PortRange === '-1/-1' ? 'all' : rule.PortRange || rule.PortRangeListId);
+
+export async function groupPage(main, groupId) {
+  fill(main, h('h1', {}, groupId), loading('the group'));
+  let group, attributes, rules;
+  try {
+    group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
+    if (!group) throw new EcsError(404, 'InvalidSecurityGroupId.NotFound', `The security group ${groupId} does not exist in this region.`, '', null);
+    // A classic group answers for one NIC type per call (internet when none is named): ask for both.
+    const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
+    const bodies = [];
+    const answers = await Promise.all(nicTypes.map(nic =>
+      collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies })));
+    attributes = bodies[0];
+    rules = answers.flat();
+  } catch (e) {
+    fill(main, h('h1', {}, groupId), errorBox(e), h('p', {}, h('a', { href: '#/groups' }, 'All security groups')));
+    return;
+  }
+  const reload = () => groupPage(main, groupId);
+  const form = ruleForm(group, reload);
+  const rulesTable = direction => {
+    const ingress = direction === 'ingress';
+    const ordered = rules.filter(r => r.Direction === direction).sort(effectiveOrder).map((r, i) => ({ ...r, order: i + 1 }));
+    if (ordered.length === 0) {
+      return h('p', { class: 'empty' }, ingress
+        ? 'No inbound rules: nothing reaches the members from outside the group (inner access aside).'
+        : 'No outbound rules: members reach everything (a basic group), or nothing (an advanced group).');
+    }
+    return sortableTable(ingress ? 'Inbound rules, in the order ECS applies them' : 'Outbound rules, in the order ECS applies them', [
+      { label: 'Order', key: r => r.order },
+      { label: 'Priority', key: r => r.Priority },
+      { label: 'Policy', key: r => r.Policy },
+      { label: 'Protocol', key: r => r.IpProtocol },
+      { label: 'Ports', key: r => portsText(r) },
+      { label: ingress ? 'Source' : 'Destination', key: r => peerOf(r, ingress) },
+      { label: 'NIC', key: r => r.NicType },
+      { label: 'Description', key: r => r.Description },
+      { label: 'Actions' },
+    ], ordered, r => h('tr', { dataset: { rule: r.SecurityGroupRuleId } },
+      h('td', { class: 'num' }, r.order),
+      h('td', { class: 'num' }, r.Priority),
+      h('td', {}, h('span', { class: `policy ${r.Policy.toLowerCase()}` }, r.Policy)),
+      h('td', {}, r.IpProtocol),
+      h('td', {}, portsText(r)),
+      h('td', {}, peerOf(r, ingress)),
+      h('td', {}, r.NicType),
+      h('td', {}, r.Description, h('br'), h('small', { class: 'id' }, r.SecurityGroupRuleId)),
+      h('td', { class: 'row-actions' },
+        h('button', { type: 'button', onclick: () => form.edit(r), 'aria-label': `Edit rule ${r.SecurityGroupRuleId}` }, 'Edit'),
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Remove rule ${r.SecurityGroupRuleId}`, onclick: async () => {
+          const action = ingress ? 'RevokeSecurityGroup' : 'RevokeSecurityGroupEgress';
+          const parameters = { SecurityGroupId: groupId, SecurityGroupRuleId: [r.SecurityGroupRuleId] };
+          if (!(await confirmWithImpact(`Remove rule ${r.SecurityGroupRuleId}?`, action, parameters, 'Remove rule'))) return;
+          try {
+            await call(action, parameters);
+            announce(`Removed ${r.SecurityGroupRuleId}.`);
+            await reload();
+          } catch (e) {
+            form.fail(e);
+          }
+        } }, 'Remove'))),
+      0);
+  };
+
+  fill(main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/groups' }, 'Security groups'), ' / ', groupId),
+    h('h1', {}, group.SecurityGroupName || groupId),
+    settings(group, attributes, reload),
+    h('section', { 'aria-labelledby': 'inbound' }, h('h2', { id: 'inbound' }, 'Inbound'), rulesTable('ingress')),
+    h('section', { 'aria-labelledby': 'outbound' }, h('h2', { id: 'outbound' }, 'Outbound'), rulesTable('egress')),
+    form.element);
+}
+
+function settings(group, attributes, reload) {
+  const problem = h('div', { class: 'problem' });
+  const basic = group.SecurityGroupType !== 'enterprise';
+  const policy = select({ name: 'InnerAccessPolicy' }, ['Accept', 'Drop'], attributes.InnerAccessPolicy);
+  const tagKey = h('input', { name: 'TagKey', maxlength: 128 });
+  const tagValue = h('input', { name: 'TagValue', maxlength: 128 });
+  const act = async (work, done) => {
+    try {
+      await work();
+      announce(done);
+      await reload();
+    } catch (e) {
+      showError(problem, e);
+    }
+  };
+  const tags = items(group, 'Tags', 'Tag');
+  return h('section', { class: 'card settings', 'aria-labelledby': 'settings' },
+    h('h2', { id: 'settings' }, 'Settings'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'ID'), h('dd', {}, group.SecurityGroupId),
+      h('dt', {}, 'Type'), h('dd', {}, basic ? 'basic (normal)' : 'advanced (enterprise)'),
+      h('dt', {}, 'Network'), h('dd', {}, group.VpcId || 'classic'),
+      h('dt', {}, 'Instances'), h('dd', {}, String(group.EcsCount)),
+      h('dt', {}, 'Description'), h('dd', {}, group.Description || '—'),
+      h('dt', {}, 'Tags'), h('dd', {}, tags.length === 0 ? '—' : h('ul', { class: 'tags' }, tags.map(t => h('li', {}, tagText(t), ' ',
+        h('button', { type: 'button', class: 'link', 'aria-label': `Remove tag ${t.TagKey}`,
+          onclick: () => act(() => call('UntagResources', { ResourceType: 'securitygroup', ResourceId: [group.SecurityGroupId], TagKey: [t.TagKey] }), `Removed tag ${t.TagKey}.`) }, '×')))))),
+    basic ? h('form', { class: 'inline', onsubmit: e => { e.preventDefault(); act(() => call('ModifySecurityGroupPolicy', { SecurityGroupId: group.SecurityGroupId, InnerAccessPolicy: policy.value }), 'Inner access policy changed.'); } },
+      field('Inner access policy', policy, 'Accept: members reach each other whatever the rules say. Drop: only as the rules allow.'),
+      h('button', { type: 'submit' }, 'Change policy')) : null,
+    h('form', { class: 'inline', onsubmit: e => { e.preventDefault(); act(() => call('TagResources', { ResourceType: 'securitygroup', ResourceId: [group.SecurityGroupId], Tag: [{ Key: tagKey.value, Value: tagValue.value }] }), `Tagged ${tagKey.value}.`); } },
+      field('Tag key', tagKey), field('Tag value', tagValue), h('button', { type: 'submit' }, 'Add tag')),
+    problem,
+    h('button', { type: 'button', class: 'danger', onclick: async () => {
+      if (!(await confirmPlain(`Delete ${group.SecurityGroupId}?`, 'A group can be deleted only when no instance is in it and no other group\'s rule names it.', 'Delete group'))) return;
+      try {
+        await call('DeleteSecurityGroup', { SecurityGroupId: group.SecurityGroupId });
+        announce(`Deleted ${group.SecurityGroupId}.`);
+        location.hash = '#/groups';
+      } catch (e) {
+        showError(problem, e);
+      }
+    } }, 'Delete group'));
+}
+
+/**
+ * One form adds and edits rules. It does not second-guess the API: what it sends is checked by the
+ * server exactly as an SDK call is, and the server's error (code and message) is shown beside it.
+ */
+function ruleForm(group, reload) {
+  const direction = select({ name: 'Direction' }, [['ingress', 'Inbound'], ['egress', 'Outbound']], 'ingress');
+  const policy = select({ name: 'Policy' }, [['accept', 'Accept'], ['drop', 'Drop']], 'accept');
+  const priority = h('input', { name: 'Priority', type: 'number', min: 1, max: 100, value: 1, inputmode: 'numeric' });
+  const protocol = select({ name: 'IpProtocol' }, ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], 'TCP');
+  const ports = h('input', { name: 'PortRange', placeholder: '22/22', spellcheck: 'false' });
+  const peer = h('input', { name: 'Peer', placeholder: '10.0.0.0/8, 2001:db8::/32 or sg-…', spellcheck: 'false' });
+  const nic = select({ name: 'NicType' }, ['intranet', 'internet'], 'intranet');
+  const description = h('input', { name: 'Description', maxlength: 512 });
+  const problem = h('div', { class: 'problem' });
+  const title = h('h2', { id: 'rule-form' }, 'Add a rule');
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add rule');
+  const cancel = h('button', { type: 'button', hidden: true }, 'Cancel edit');
+  let editing = null;
+  protocol.addEventListener('change', () => {
+    if (!['TCP', 'UDP'].includes(protocol.value)) ports.value = '-1/-1';
+    else if (ports.value === '-1/-1') ports.value = '';
+  });
+  const peerParameters = (ingress, text) => {
+    const value = text.trim();
+    const side = ingress ? 'Source' : 'Dest';
+    if (value.startsWith('sg-')) return { [`${side}GroupId`]: value };
+    if (value.startsWith('pl-')) return { [`${side}PrefixListId`]: value };
+    if (value.includes(':')) return { [`Ipv6${side}CidrIp`]: value };
+    return { [`${side}CidrIp`]: value };
+  };
+  const reset = () => {
+    editing = null;
+    title.textContent = 'Add a rule';
+    submit.textContent = 'Add rule';
+    cancel.hidden = true;
+    direction.disabled = false;
+  };
+  cancel.addEventListener('click', reset);
+  const element = h('form', { class: 'card', 'aria-labelledby': 'rule-form', novalidate: true },
+    title,
+    h('div', { class: 'grid' },
+      field('Direction', direction), field('Policy', policy),
+      field('Priority', priority, '1 to 100; 1 is applied first, and a drop wins a tie.'),
+      field('Protocol', protocol),
+      field('Port range', ports, 'from/to, e.g. 22/22 or 8000/8080; -1/-1 for ICMP, GRE and ALL.'),
+      field('Source or destination', peer, 'An IPv4 or IPv6 block, or a security group ID.'),
+      field('NIC type', nic, 'internet only for classic-network groups.'),
+      field('Description', description)),
+    problem,
+    h('div', { class: 'actions' }, submit, cancel));
+  element.addEventListener('submit', async event => {
+    event.preventDefault();
+    fill(problem);
+    const ingress = direction.value === 'ingress';
+    const fields = {
+      SecurityGroupId: group.SecurityGroupId, Policy: policy.value, Priority: priority.value, IpProtocol: protocol.value,
+      PortRange: ports.value.trim(), NicType: group.VpcId ? undefined : nic.value, Description: description.value,
+      ...peerParameters(ingress, peer.value),
+    };
+    try {
+      if (editing) {
+        await call(ingress ? 'ModifySecurityGroupRule' : 'ModifySecurityGroupEgressRule', { ...fields, SecurityGroupRuleId: editing });
+        announce(`Changed ${editing}.`);
+      } else {
+        const { SecurityGroupId, ...permission } = fields;
+        await call(ingress ? 'AuthorizeSecurityGroup' : 'AuthorizeSecurityGroupEgress', { SecurityGroupId, Permissions: [permission] });
+        announce('Rule added.');
+      }
+      reset();
+      await reload();
+    } catch (e) {
+      showError(problem, e);
+      // Point at the field the error is about, when its code says so.
+      const code = e.code ?? '';
+      const culprit = /PortRange|IpProtocol\.Malformed|ProtocolAndPortRange/.test(code) ? ports
+        : /Priority/.test(code) ? priority
+        : /Cidr|GroupId|PrefixList|Conflict|IsSame/.test(code) ? peer
+        : /Policy/.test(code) ? policy
+        : /Protocol/.test(code) ? protocol
+        : null;
+      for (const control of [ports, priority, peer, policy, protocol]) control.removeAttribute('aria-invalid');
+      culprit?.setAttribute('aria-invalid', 'true');
+      (culprit ?? submit).focus();
+    }
+  });
+  return {
+    element,
+    edit(rule) {
+      editing = rule.SecurityGroupRuleId;
+      const ingress = rule.Direction === 'ingress';
+      direction.value = rule.Direction;
+      direction.disabled = true;
+      policy.value = rule.Policy.toLowerCase();
+      priority.value = rule.Priority;
+      protocol.value = rule.IpProtocol;
+      ports.value = rule.PortRange;
+      peer.value = peerOf(rule, ingress) === 'any' ? '' : peerOf(rule, ingress);
+      nic.value = rule.NicType;
+      description.value = rule.Description;
+      title.textContent = `Edit rule ${rule.SecurityGroupRuleId}`;
+      submit.textContent = 'Save rule';
+      cancel.hidden = false;
+      element.scrollIntoView({ block: 'start' });
+      priority.focus();
+    },
+    fail: e => showError(problem, e),
+  };
+}

@@ -1,0 +1,136 @@
+// What every page shares: errors shown as the API gave them, the status line, the what-if dialog.
+import { h, fill, table } from './dom.js';
+import { EcsError, call, items } from './api.js';
+
+/** An API error as one alert: the ECS code, its message and the RequestId to quote. */
+export function errorBox(error) {
+  if (error instanceof EcsError) {
+    return h('div', { class: 'error', role: 'alert' },
+      h('strong', { class: 'code' }, error.code), ' ', error.ecsMessage,
+      error.requestId ? h('small', { class: 'request-id' }, ` RequestId ${error.requestId}`) : null);
+  }
+  return h('div', { class: 'error', role: 'alert' }, String(error?.message ?? error));
+}
+
+/** Shows `error` in `slot` (or clears it). */
+export function showError(slot, error) {
+  fill(slot, error ? errorBox(error) : null);
+}
+
+/** The polite live region: "Rule added.", "Loading…" */
+export function announce(text) {
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+export function loading(what) {
+  return h('p', { class: 'loading', role: 'status' }, `Loading ${what}…`);
+}
+
+const portsOf = flow => (flow.PortRanges?.PortRange ?? []).map(p => p.replace(/^(\d+)\/\1$/, '$1').replace('/', '-')).join(', ');
+
+/** One line for what one source gains or loses towards one target: "TCP 22, 443; ICMP", or "all traffic". */
+function accessText(flows) {
+  const parts = flows.map(f => (['TCP', 'UDP'].includes(f.IpProtocol) ? `${f.IpProtocol} ${portsOf(f) === '1-65535' ? 'all ports' : portsOf(f)}` : f.IpProtocol));
+  return parts.join('; ') === 'TCP all ports; UDP all ports; ICMP; ICMPv6; GRE; ALL' ? 'all traffic' : parts.join('; ');
+}
+
+/**
+ * Gained and lost flows of an Impact, as two tables a person can read before confirming: one row
+ * per source and target, with every protocol and port range between them. `nameOf` turns an
+ * instance ID into "name (ID)" where the page knows the name.
+ */
+export function impactView(impact, nameOf = id => id) {
+  if (!impact?.Computed) {
+    return h('p', { class: 'impact-unknown' }, `The effect could not be computed: ${impact?.Reason ?? 'no answer'}.`);
+  }
+  const flows = (list, verb) => {
+    const pairs = new Map();
+    for (const flow of items(impact, list, 'Flow')) {
+      const key = `${flow.Source}\u0000${flow.Target}`;
+      if (!pairs.has(key)) pairs.set(key, []);
+      pairs.get(key).push(flow);
+    }
+    if (pairs.size === 0) return h('p', { class: `impact-${verb}` }, verb === 'lost' ? 'No connection is lost.' : 'No connection is opened.');
+    return table(verb === 'lost' ? `Connections lost (${pairs.size})` : `Connections opened (${pairs.size})`,
+      ['From', 'To', 'Protocols and ports'],
+      [...pairs.values()].map(flows => h('tr', { class: `flow-${verb}` },
+        h('td', {}, nameOf(flows[0].Source)), h('td', {}, nameOf(flows[0].Target)), h('td', {}, accessText(flows)))),
+      { class: `impact impact-${verb}` });
+  };
+  return h('div', { class: 'impact-view' }, flows('Lost', 'lost'), flows('Gained', 'gained'));
+}
+
+/**
+ * Asks DescribeChangeImpact what `changeAction` with `parameters` would do, shows it in a modal
+ * dialog, and resolves true when the person confirms. The change's own errors (the last group of an
+ * instance, say) show in the dialog, and then only Cancel is offered.
+ */
+export async function confirmWithImpact(title, changeAction, parameters, confirmLabel, nameOf) {
+  const body = h('div', { class: 'dialog-body' }, loading('what this change would do'));
+  const confirm = h('button', { type: 'button', class: 'danger', disabled: true }, confirmLabel);
+  const cancel = h('button', { type: 'button' }, 'Cancel');
+  const heading = h('h2', { id: 'dialog-title' }, title);
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'whatif' }, heading, body, h('div', { class: 'actions' }, confirm, cancel));
+  document.body.append(dialog);
+  dialog.showModal();
+  const answer = new Promise(resolve => {
+    confirm.addEventListener('click', () => { dialog.close(); resolve(true); });
+    cancel.addEventListener('click', () => { dialog.close(); resolve(false); });
+    dialog.addEventListener('cancel', () => resolve(false));
+  });
+  try {
+    const result = await call('DescribeChangeImpact', { ChangeAction: changeAction, ...parameters });
+    fill(body, h('p', {}, 'Before you confirm, this is what the change would do to who can reach whom:'), impactView(result.Impact, nameOf));
+    confirm.disabled = false;
+    confirm.focus();
+  } catch (e) {
+    fill(body, errorBox(e));
+    confirm.remove();
+    cancel.focus();
+  }
+  const confirmed = await answer;
+  dialog.remove();
+  return confirmed;
+}
+
+/** A plain yes/no modal for changes without a what-if (deleting an empty group). */
+export async function confirmPlain(title, text, confirmLabel) {
+  const confirm = h('button', { type: 'button', class: 'danger' }, confirmLabel);
+  const cancel = h('button', { type: 'button' }, 'Cancel');
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title' }, h('h2', { id: 'dialog-title' }, title), h('p', {}, text), h('div', { class: 'actions' }, confirm, cancel));
+  document.body.append(dialog);
+  dialog.showModal();
+  cancel.focus();
+  const confirmed = await new Promise(resolve => {
+    confirm.addEventListener('click', () => { dialog.close(); resolve(true); });
+    cancel.addEventListener('click', () => { dialog.close(); resolve(false); });
+    dialog.addEventListener('cancel', () => resolve(false));
+  });
+  dialog.remove();
+  return confirmed;
+}
+
+/** Column headers that sort a table's rows; aria-sort tells screen readers which way. */
+export function sortableTable(caption, columns, rows, renderRow, initial) {
+  let sortBy = initial ?? 0;
+  let ascending = true;
+  const tbody = h('tbody');
+  const heads = columns.map((column, index) => {
+    const button = h('button', { type: 'button', class: 'sort', onclick: () => { ascending = sortBy === index ? !ascending : true; sortBy = index; render(); } }, column.label);
+    return h('th', { scope: 'col' }, column.key ? button : column.label);
+  });
+  function render() {
+    const column = columns[sortBy];
+    const sorted = [...rows].sort((a, b) => {
+      const x = column.key(a), y = column.key(b);
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      return ascending ? order : -order;
+    });
+    heads.forEach((th, i) => th.setAttribute('aria-sort', i === sortBy ? (ascending ? 'ascending' : 'descending') : 'none'));
+    fill(tbody, sorted.map(renderRow));
+  }
+  render();
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
+    h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, heads)), tbody));
+}

@@ -1,0 +1,117 @@
+using Palisade.Client;
+using Palisade.Server.Tests.Support;
+using static Palisade.Server.Tests.Support.Scenario;
+
+namespace Palisade.Server.Tests.Actions;
+
+/// <summary>
+/// The console's two questions on the live control plane: ExplainFlow (one flow, one decision and
+/// why, as <c>palisade eval</c>) and DescribeReachability (the group picture, as <c>reach --matrix</c>).
+/// </summary>
+public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
+{
+    private TestControlPlane _plane = null!;
+    private Scenario _s = null!;
+
+    public async Task InitializeAsync()
+    {
+        _plane = await TestControlPlane.StartAsync();
+        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+    }
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    private async Task<(string Web, string Redis, string WebInstance, string RedisInstance, string DropRule)> RedisBehindWebAsync()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var web = await _s.GroupAsync(vpc, "web");
+        var redis = await _s.GroupAsync(vpc, "redis");
+        await _s.AuthorizeAsync(redis, new { IpProtocol = "tcp", PortRange = "6379/6379", SourceGroupId = web, Priority = "10" });
+        await _s.AuthorizeAsync(redis, new { IpProtocol = "tcp", PortRange = "1/65535", SourceCidrIp = "192.168.0.0/16", Policy = "drop", Priority = "20" });
+        await _s.AuthorizeAsync(web, new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" });
+        var drop = (await _s.RulesAsync(redis, "ingress")).Single(r => r.Str("Policy") == "Drop").Str("SecurityGroupRuleId");
+        return (web, redis, (await _s.RunAsync(web, vsw)).Single(), (await _s.RunAsync(redis, vsw)).Single(), drop);
+    }
+
+    [Fact]
+    public async Task ExplainFlow_NamesTheDecidingRule_AndTheRulesItBeat()
+    {
+        var (web, redis, webInstance, redisInstance, drop) = await RedisBehindWebAsync();
+
+        var allowed = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "tcp", DestinationPort = 6379 });
+        Assert.True(allowed.GetProperty("Allowed").GetBoolean());
+        var ingress = allowed.GetProperty("Ingress");
+        Assert.Equal((true, redisInstance, "accept", "rule"), (ingress.GetProperty("Checked").GetBoolean(), ingress.Str("InstanceId"), ingress.Str("Verdict"), ingress.Str("Reason")));
+        Assert.Equal((redis, 10), (ingress.GetProperty("DecidedBy").Str("SecurityGroupId"), ingress.GetProperty("DecidedBy").GetProperty("Priority").GetInt32()));
+        var beaten = Assert.Single(ingress.Items("Beaten", "Rule"));
+        Assert.Equal((drop, "drop"), (beaten.Str("SecurityGroupRuleId"), beaten.Str("Policy")));
+        Assert.StartsWith("accept by rule sgr-", ingress.Str("Explanation"));
+        var egress = allowed.GetProperty("Egress");
+        Assert.Equal(("accept", "default"), (egress.Str("Verdict"), egress.Str("Reason")));
+
+        // The same two instances on another port: the drop at priority 20 decides.
+        var denied = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "TCP", DestinationPort = 22 });
+        Assert.False(denied.GetProperty("Allowed").GetBoolean());
+        Assert.Equal(drop, denied.GetProperty("Ingress").GetProperty("DecidedBy").Str("SecurityGroupRuleId"));
+
+        // From an address outside the region: only the destination's ingress is asked.
+        var outside = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = "203.0.113.7", Destination = webInstance, IpProtocol = "tcp", DestinationPort = 443 });
+        Assert.True(outside.GetProperty("Allowed").GetBoolean());
+        Assert.False(outside.GetProperty("Egress").GetProperty("Checked").GetBoolean());
+        Assert.Equal(web, outside.GetProperty("Ingress").GetProperty("DecidedBy").Str("SecurityGroupId"));
+    }
+
+    [Fact]
+    public async Task ExplainFlow_RefusesWhatItCannotAsk()
+    {
+        var (_, _, webInstance, redisInstance, _) = await RedisBehindWebAsync();
+        var revision = _plane.Store.CurrentRevision();
+        async Task Fails(object parameters, string code, int status) =>
+            await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ExplainFlow", EcsClient.Flatten(parameters)), code, status);
+
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "tcp" }, "MissingParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "tcp", DestinationPort = 70000 }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "sctp" }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", DestinationPort = 1 }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = "i-doesnotexist00000000", Destination = redisInstance, IpProtocol = "icmp" }, "InvalidInstanceId.NotFound", 404);
+        await Fails(new { RegionId = Region, Source = "not an address", Destination = redisInstance, IpProtocol = "icmp" }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = "203.0.113.7", Destination = "198.51.100.1", IpProtocol = "icmp" }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = "2001:db8::1", Destination = "203.0.113.1", IpProtocol = "icmp" }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", NicType = "wifi" }, "InvalidParameter", 400);
+        await Fails(new { Source = webInstance, Destination = redisInstance, IpProtocol = "icmp" }, "MissingParameter.RegionId", 400);
+        Assert.Equal(revision, _plane.Store.CurrentRevision());
+    }
+
+    [Fact]
+    public async Task DescribeReachability_DrawsGroupsAsNodes_AndAllowedFlowsAsEdges()
+    {
+        var (web, redis, _, _, _) = await RedisBehindWebAsync();
+        var vpc = await _s.VpcAsync("172.16.0.0/16");
+        var unused = await _s.GroupAsync(vpc, "unused");
+
+        var picture = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region });
+        var nodes = picture.Items("Nodes", "Node").ToDictionary(n => n.Str("Id"), n => n);
+        Assert.Equal(new[] { redis, unused, web }.Order(StringComparer.Ordinal).Prepend("internet"), picture.Items("Nodes", "Node").Select(n => n.Str("Id")));
+        Assert.Equal(("web", "group", 1), (nodes[web].Str("Name"), nodes[web].Str("Kind"), nodes[web].GetProperty("InstanceCount").GetInt32()));
+        Assert.Equal(0, nodes[unused].GetProperty("InstanceCount").GetInt32());
+        var edges = picture.Items("Edges", "Edge").ToDictionary(e => (e.Str("Source"), e.Str("Target")), e => e.Str("Label"));
+        // web → redis only on 6379 (the drop closes the rest); redis → web on 443 (0.0.0.0/0 holds the VPC);
+        // the internet reaches nothing (no instance has a public address).
+        Assert.Equal("TCP 6379", edges[(web, redis)]);
+        Assert.Equal("TCP 443", edges[(redis, web)]);
+        Assert.DoesNotContain(edges.Keys, k => k.Item1 == "internet");
+        Assert.DoesNotContain(edges.Keys, k => k.Item1 == unused || k.Item2 == unused);
+        var access = Assert.Single(picture.Items("Edges", "Edge").Single(e => e.Str("Source") == web).Items("Accesses", "Access"));
+        Assert.Equal(("TCP", "6379/6379"), (access.Str("IpProtocol"), access.Items("PortRanges", "PortRange").Single().GetString()));
+
+        var narrowed = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, IpProtocol = "tcp", Port = 443 });
+        Assert.Equal([(redis, web)], narrowed.Items("Edges", "Edge").Select(e => (e.Str("Source"), e.Str("Target"))));
+
+        var other = new Scenario(_plane.Client(_plane.NewAccount()));
+        var empty = await other.Api.CallAsync("DescribeReachability", new { RegionId = Region });
+        Assert.Equal(["internet"], empty.Items("Nodes", "Node").Select(n => n.Str("Id")));
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, IpProtocol = "icmp", Port = 1 }), "InvalidParameter", 400);
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, Port = 0 }), "InvalidParameter", 400);
+    }
+}
