@@ -145,6 +145,12 @@ public sealed class AccessKeyActionTests : IAsyncLifetime
         Assert.Equal([web], read.Groups.Select(g => g.Id.Value));
         Assert.Single(read.Instances);
         await ApiAssert.FailsAsync(() => _alice.CallAsync("ExportSecurityState", new { }), "MissingParameter.RegionId", 400);
+        // In XML (V1's default) the state's bare lists hold their items under the singular name.
+        var xml = await _alice.SendAsync("ExportSecurityState", [new("RegionId", Region), new("Format", "XML")]);
+        Assert.Equal(200, xml.Status);
+        var document = System.Xml.Linq.XDocument.Parse(xml.Body);
+        Assert.Equal(web, document.Descendants("SecurityGroups").Single().Elements("SecurityGroup").Single().Element("SecurityGroupId")!.Value);
+        Assert.Single(document.Descendants("Instances").Single().Elements("Instance"));
         // Another region of the account is empty, not an error.
         Assert.Empty(StateFileReader.Read((await _alice.CallAsync("ExportSecurityState", new { RegionId = "cn-beijing" })).GetProperty("State").GetRawText()).Groups);
     }
