@@ -61,6 +61,9 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
     public const string EcsVersion = "2014-05-26";
     public const string VpcVersion = "2016-04-28";
 
+    /// <summary>RAM's version: the AccessKey actions (CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey).</summary>
+    public const string RamVersion = "2015-05-01";
+
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public SignatureStyle Style => style;

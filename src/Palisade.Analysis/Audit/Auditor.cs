@@ -27,22 +27,29 @@ public static class Auditor
         Cidr.Parse("0.0.0.0/0"), Cidr.Parse("::/0"), Cidr.Parse("10.0.0.0/8"), Cidr.Parse("172.16.0.0/12"), Cidr.Parse("192.168.0.0/16"), Cidr.Parse("100.64.0.0/10"), Cidr.Parse("fc00::/7"),
     ];
 
-    public static IReadOnlyList<Finding> Run(NetworkState state) => Run(state, share: true);
+    /// <param name="progress">Told each phase (exposure per instance, rules per group, then the shared checks).</param>
+    public static IReadOnlyList<Finding> Run(NetworkState state, IProgress<WorkProgress>? progress = null) => Run(state, share: true, progress);
 
-    /// <summary>The slow twin of <see cref="Run(NetworkState)"/>: every NIC compiled and judged on its own, nothing shared between instances.</summary>
-    public static IReadOnlyList<Finding> RunPerInstance(NetworkState state) => Run(state, share: false);
+    /// <summary>The slow twin of <see cref="Run(NetworkState, IProgress{WorkProgress})"/>: every NIC compiled and judged on its own, nothing shared between instances.</summary>
+    public static IReadOnlyList<Finding> RunPerInstance(NetworkState state) => Run(state, share: false, null);
 
-    private static IReadOnlyList<Finding> Run(NetworkState state, bool share)
+    private static IReadOnlyList<Finding> Run(NetworkState state, bool share, IProgress<WorkProgress>? progress)
     {
         var findings = new List<Finding>();
         // Each policy is compiled once for all the checks (once per policy class when shared).
         var policies = new SharedPolicies(state, share);
-        RiskyPortsExposed(state, policies, findings);
+        RiskyPortsExposed(state, policies, findings, progress);
         var addresses = AddressIndex.Of(state);
-        foreach (var group in state.Groups)
-            RuleChecks(state, group, addresses, findings);
+        for (var k = 0; k < state.Groups.Length; k++)
+        {
+            progress?.Report(new WorkProgress("rules", k, state.Groups.Length));
+            RuleChecks(state, state.Groups[k], addresses, findings);
+        }
+        progress?.Report(new WorkProgress("overlapping rules", 0, 0));
         SamePriorityConflicts(state, policies, findings);
+        progress?.Report(new WorkProgress("unused rules", 0, 0));
         UselessRules(state, policies, findings);
+        progress?.Report(new WorkProgress("groups", 0, 0));
         GroupChecks(state, findings);
         return [.. findings
             .OrderByDescending(f => f.Severity)
@@ -56,12 +63,14 @@ public static class Auditor
 
     private sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness);
 
-    private static void RiskyPortsExposed(NetworkState state, SharedPolicies policies, List<Finding> findings)
+    private static void RiskyPortsExposed(NetworkState state, SharedPolicies policies, List<Finding> findings, IProgress<WorkProgress>? progress)
     {
         // Per NIC key and family: for each sensitive port, the first protocol with a witness.
         var exposures = new Dictionary<(string, bool), List<Exposure>>();
+        var done = 0;
         foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
         {
+            progress?.Report(new WorkProgress("internet exposure", done++, state.Instances.Length));
             var reported = new HashSet<int>();
             foreach (var v6 in new[] { false, true })
             {

@@ -126,10 +126,11 @@ public sealed class ReachMatrix
     /// <summary>How many compiled policies the state's instances share.</summary>
     public int PolicyCount { get; private set; }
 
-    public static ReachMatrix Build(NetworkState state, bool v6 = false)
+    /// <param name="progress">Told each phase: policies compiled per instance, then the pairs of classes per network.</param>
+    public static ReachMatrix Build(NetworkState state, bool v6 = false, IProgress<WorkProgress>? progress = null)
     {
         var matrix = new ReachMatrix(state, v6);
-        matrix.Compute();
+        matrix.Compute(progress);
         return matrix;
     }
 
@@ -137,7 +138,7 @@ public sealed class ReachMatrix
     internal static string PolicyKey(NetworkState state, Instance instance) =>
         $"{instance.NetworkType}|{instance.VpcId}|{string.Join(',', instance.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Order())}";
 
-    private void Compute()
+    private void Compute(IProgress<WorkProgress>? progress)
     {
         var state = State;
         // Policy classes, compiled once each from a representative.
@@ -146,8 +147,10 @@ public sealed class ReachMatrix
         var ingress = new List<DirectionClasses>();
         var policyNetwork = new List<VpcId?>();
         var endpoints = new List<(Instance Instance, IpAddress Address, int Policy)>();
+        var compiled = 0;
         foreach (var instance in state.Instances)
         {
+            progress?.Report(new WorkProgress("policies", compiled++, state.Instances.Length));
             if (instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == _v6) is not { } address)
                 continue;
             var key = PolicyKey(state, instance);
@@ -268,6 +271,7 @@ public sealed class ReachMatrix
             var matrix = new int[n * n];
             for (var a = 0; a < n; a++)
             {
+                progress?.Report(new WorkProgress("pairs", a, n));
                 var (sourceAddress, p) = representatives[a];
                 var localE = egress[p].LocalClassOf(sourceAddress);
                 var towards = cells.PeerEgress[p]!;

@@ -1,16 +1,18 @@
 using System.CommandLine;
+using System.Text.Json;
 using Palisade.Analysis.Audit;
 using Palisade.Cli.Analysis;
 using Palisade.Cli.Evaluation;
+using Palisade.Domain.Identifiers;
 
 namespace Palisade.Cli.Commands;
 
-/// <summary><c>palisade audit</c>: the best-practice audit of a state file.</summary>
+/// <summary><c>palisade audit</c>: the best-practice audit of a state file, or of a server's region.</summary>
 public static class AuditCommand
 {
     public static Command Build()
     {
-        var state = StateFileOption.Create();
+        var state = new StateSource();
         var json = new Option<bool>("--json") { Description = "Print the findings as JSON: {\"findings\": [...]}." };
         var sarif = new Option<string?>("--sarif") { Description = "Also write the findings as SARIF 2.1.0 to FILE (for code-scanning tools).", HelpName = "FILE" };
         var command = new Command("audit", """
@@ -18,40 +20,74 @@ public static class AuditCommand
             the internet (decided by the engine over all groups of each instance, so drops, priorities, UDP
             and IPv6 count), internal rules open on all ports or to wide blocks, blocks where a group would
             do, overlapping accept and drop rules at one priority, unused, undocumented and dangling groups,
-            limits close by, instances without a group.
+            limits close by, instances without a group. Without --state the server audits the region of the
+            signing key's account (--server, $PALISADE_SERVER or the profile; AuditSecurityGroups), printed
+            the same way.
 
             Examples:
               palisade audit --state prod.json
               palisade audit --state prod.json --json --sarif palisade.sarif
+              palisade audit --server http://127.0.0.1:8080 --region cn-hangzhou
 
-            Exit codes: 0 no findings, 1 findings, 2 bad input.
-            """) { state, json, sarif };
-        command.SetAction(parse =>
+            Exit codes: 0 no findings, 1 findings, 2 bad input, 4 the server could not be reached.
+            """) { json, sarif };
+        state.AddTo(command);
+        command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
         {
-            try
+            IReadOnlyList<Finding> findings;
+            if (state.IsRemote(parse))
             {
-                var findings = Auditor.Run(StateFileOption.Load(parse.GetValue(state)!));
-                var output = parse.InvocationConfiguration.Output;
-                output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings));
-                if (parse.GetValue(sarif) is { } path)
+                findings = FromEcs(await state.Remote(parse, cancel).CallAsync("AuditSecurityGroups", []));
+            }
+            else
+            {
+                var loaded = StateFileOption.Load(parse.GetValue(state.File)!);
+                // The bar is wiped before the findings are printed.
+                using (var progress = ProgressBar.For(parse, "audit"))
+                    findings = Auditor.Run(loaded, progress);
+            }
+            var output = parse.InvocationConfiguration.Output;
+            output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings));
+            if (parse.GetValue(sarif) is { } path)
+            {
+                try
                 {
-                    try
-                    {
-                        File.WriteAllText(path, AuditOutput.Sarif(findings));
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        throw new UsageException($"cannot write the SARIF file '{path}': {e.Message}");
-                    }
+                    File.WriteAllText(path, AuditOutput.Sarif(findings));
                 }
-                return findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new UsageException($"cannot write the SARIF file '{path}': {e.Message}");
+                }
             }
-            catch (UsageException e)
-            {
-                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        });
+            return findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+        }));
         return command;
     }
+
+    /// <summary>
+    /// AuditSecurityGroups' findings as the audit's own: the action writes what is missing as ECS does
+    /// (<c>""</c>), evidence keys in ECS casing and lists as <c>{"Item": [...]}</c>; each goes back.
+    /// </summary>
+    public static IReadOnlyList<Finding> FromEcs(JsonElement answer) =>
+        [.. answer.Items("Findings", "Finding").Select(f => new Finding(
+            f.Str("Check"),
+            Enum.GetValues<Severity>().FirstOrDefault(s => s.ToWire() == f.Str("Severity")),
+            f.Str("SecurityGroupId") is { Length: > 0 } g ? SecurityGroupId.Parse(g) : null,
+            f.Str("SecurityGroupRuleId") is { Length: > 0 } r ? SecurityGroupRuleId.Parse(r) : null,
+            f.Str("InstanceId") is { Length: > 0 } i ? InstanceId.Parse(i) : null,
+            f.Str("Message"),
+            f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object
+                ? [.. evidence.EnumerateObject().Select(p => new KeyValuePair<string, object?>(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], Value(p.Value)))]
+                : []))];
+
+    private static object? Value(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString() is { Length: > 0 } text ? text : null,
+        JsonValueKind.Number => v.TryGetInt32(out var small) ? small : v.GetInt64(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Object when v.TryGetProperty("Item", out var items) && items.ValueKind == JsonValueKind.Array =>
+            items.EnumerateArray().Select(x => x.GetString() ?? "").ToArray(),
+        _ => null,
+    };
 }

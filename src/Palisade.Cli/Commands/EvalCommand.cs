@@ -6,12 +6,12 @@ using Palisade.Engine.Flows;
 
 namespace Palisade.Cli.Commands;
 
-/// <summary><c>palisade eval</c>: one flow, one decision, and why — offline, from a state file.</summary>
+/// <summary><c>palisade eval</c>: one flow, one decision, and why — from a state file, or from a server's state.</summary>
 public static class EvalCommand
 {
     public static Command Build()
     {
-        var state = StateFileOption.Create();
+        var state = new StateSource();
         var source = new Option<string>("--src") { Description = "Where the flow starts: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
         var destination = new Option<string>("--dst") { Description = "Where the flow goes: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
         var protocol = new Option<string>("--protocol") { Description = "The IP protocol; 'all' stands for any other protocol (SCTP, ESP…), which only ALL rules match.", Required = true };
@@ -24,59 +24,55 @@ public static class EvalCommand
 
         var command = new Command("eval", """
             Decide one flow as ECS security groups would: the source's egress rules and the destination's
-            ingress rules, each with the rule that decided and the matching rules it beat.
+            ingress rules, each with the rule that decided and the matching rules it beat. Reads a state
+            file (--state), or without one the region of the signing key's account on the server
+            (--server, $PALISADE_SERVER or the profile; ExportSecurityState), decided here alike.
 
             Examples:
               palisade eval --state prod.json --src i-web1 --dst i-redis1 --protocol tcp --port 6379
               palisade eval --state prod.json --src 203.0.113.7 --dst i-web1 --protocol tcp --port 443 --json
+              palisade eval --server http://127.0.0.1:8080 --src i-bp1… --dst i-bp1… --protocol tcp --port 22
 
-            Exit codes: 0 the flow is allowed, 1 it is denied, 2 bad input (command line or state file).
+            Exit codes: 0 the flow is allowed, 1 it is denied, 2 bad input (command line or state file),
+            4 the server could not be reached.
             """)
         {
-            state, source, destination, protocol, port, sourcePort, nic, json,
+            source, destination, protocol, port, sourcePort, nic, json,
         };
+        state.AddTo(command);
 
-        command.SetAction(parse =>
+        command.SetAction((parse, cancel) => state.Run(parse, async () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
-            try
+            IpProtocols.TryParse(parse.GetValue(protocol), out var ipProtocol);
+            var portText = parse.GetValue(port);
+            var sourcePortText = parse.GetValue(sourcePort);
+            int? destinationPort = null;
+            var srcPort = Flow.DefaultSourcePort;
+            if (ipProtocol.HasPorts())
             {
-                IpProtocols.TryParse(parse.GetValue(protocol), out var ipProtocol);
-                var portText = parse.GetValue(port);
-                var sourcePortText = parse.GetValue(sourcePort);
-                int? destinationPort = null;
-                var srcPort = Flow.DefaultSourcePort;
-                if (ipProtocol.HasPorts())
-                {
-                    destinationPort = ParsePort("--port", portText ?? throw new UsageException($"--port is required for {ipProtocol.ToWire()}"));
-                    if (sourcePortText is not null)
-                        srcPort = ParsePort("--src-port", sourcePortText);
-                }
-                else if (portText is not null || sourcePortText is not null)
-                {
-                    throw new UsageException($"{(portText is not null ? "--port" : "--src-port")} applies only to tcp and udp, not {ipProtocol.ToWire()}");
-                }
-                NicTypes.TryParse(parse.GetValue(nic), out var nicType);
-
-                var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                var (src, dst) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
-                if (src.Instance is null && dst.Instance is null)
-                    throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
-
-                var flow = new Flow(src.Address, dst.Address, ipProtocol, destinationPort ?? 0, ipProtocol.HasPorts() ? srcPort : 0);
-                var decision = new FlowEvaluator(networkState).Evaluate(flow, src.Instance, dst.Instance, nicType);
-                output.Write(parse.GetValue(json)
-                    ? PathDecisionJson.Render(decision)
-                    : PathDecisionText.Render(decision, src, dst, nicType));
-                return decision.Allowed ? ExitCodes.Ok : ExitCodes.Denied;
+                destinationPort = ParsePort("--port", portText ?? throw new UsageException($"--port is required for {ipProtocol.ToWire()}"));
+                if (sourcePortText is not null)
+                    srcPort = ParsePort("--src-port", sourcePortText);
             }
-            catch (UsageException e)
+            else if (portText is not null || sourcePortText is not null)
             {
-                error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
+                throw new UsageException($"{(portText is not null ? "--port" : "--src-port")} applies only to tcp and udp, not {ipProtocol.ToWire()}");
             }
-        });
+            NicTypes.TryParse(parse.GetValue(nic), out var nicType);
+
+            var networkState = await state.LoadAsync(parse, cancel);
+            var (src, dst) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
+            if (src.Instance is null && dst.Instance is null)
+                throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
+
+            var flow = new Flow(src.Address, dst.Address, ipProtocol, destinationPort ?? 0, ipProtocol.HasPorts() ? srcPort : 0);
+            var decision = new FlowEvaluator(networkState).Evaluate(flow, src.Instance, dst.Instance, nicType);
+            output.Write(parse.GetValue(json)
+                ? PathDecisionJson.Render(decision)
+                : PathDecisionText.Render(decision, src, dst, nicType));
+            return decision.Allowed ? ExitCodes.Ok : ExitCodes.Denied;
+        }));
         return command;
     }
 

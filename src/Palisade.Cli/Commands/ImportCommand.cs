@@ -38,7 +38,8 @@ public static class ImportCommand
             var importer = new Importer(c);
             try
             {
-                await importer.RunAsync(network, plan);
+                using var progress = ProgressBar.For(c.Parse, "import");
+                await importer.RunAsync(network, plan, progress);
             }
             catch
             {
@@ -154,16 +155,25 @@ internal sealed class Importer(RemoteContext c)
         Created.Add((kind, old, created));
     }
 
-    public async Task RunAsync(NetworkState state, ImportPlan plan)
+    /// <param name="progress">Told after each resource (and each batch of rules), counted over the whole import.</param>
+    public async Task RunAsync(NetworkState state, ImportPlan plan, IProgress<Palisade.Analysis.WorkProgress>? progress = null)
     {
+        var total = plan.VpcBlocks.Count + plan.VSwitchBlocks.Values.Distinct().Count() + state.Groups.Length
+            + state.Groups.Sum(g => Batches(g, Direction.Ingress) + Batches(g, Direction.Egress)) + state.Instances.Length;
+        var done = 0;
+        void Step(string phase) => progress?.Report(new Palisade.Analysis.WorkProgress(phase, done++, total));
         foreach (var (vpc, block) in plan.VpcBlocks)
+        {
+            Step("vpcs");
             Remember("vpc", vpc, (await c.CallAsync("CreateVpc", [new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VpcId"));
+        }
         var zone = (await c.CallAsync("DescribeZones", [])).Items("Zones", "Zone").Select(z => z.Str("ZoneId")).First();
         var vswitches = new Dictionary<(string, Cidr), string>();
         foreach (var ((vpc, name), block) in plan.VSwitchBlocks)
         {
             if (!vswitches.TryGetValue((vpc, block), out var created))
             {
+                Step("vswitches");
                 created = (await c.CallAsync("CreateVSwitch", [new("VpcId", _ids[vpc]), new("ZoneId", zone), new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VSwitchId");
                 vswitches[(vpc, block)] = created;
                 Remember("vswitch", name.Length > 0 ? name : $"({vpc})", created);
@@ -173,6 +183,7 @@ internal sealed class Importer(RemoteContext c)
         }
         foreach (var g in state.Groups)
         {
+            Step("security groups");
             var created = (await c.CallAsync("CreateSecurityGroup",
             [
                 new("VpcId", g.VpcId is { } v ? _ids[v.Value] : null), new("SecurityGroupType", g.IsEnterprise ? "enterprise" : "normal"),
@@ -191,6 +202,7 @@ internal sealed class Importer(RemoteContext c)
                 var rules = g.Rules.Where(r => r.Direction == direction).ToList();
                 for (var start = 0; start < rules.Count; start += 100)
                 {
+                    Step("rules");
                     var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", _ids[g.Id.Value]) };
                     var batch = rules.Skip(start).Take(100).ToList();
                     for (var n = 0; n < batch.Count; n++)
@@ -201,6 +213,7 @@ internal sealed class Importer(RemoteContext c)
         }
         foreach (var i in state.Instances)
         {
+            Step("instances");
             var p = new List<KeyValuePair<string, string?>>
             {
                 new("ImageId", "imported"), new("InstanceType", "ecs.imported"), new("InstanceName", i.Name.Length > 0 ? i.Name : null),
@@ -214,6 +227,9 @@ internal sealed class Importer(RemoteContext c)
             await TagAsync("instance", created, i.Tags.IsDefault ? [] : i.Tags);
         }
     }
+
+    /// <summary>The AuthorizeSecurityGroup(Egress) calls a group's rules of one direction take: 100 rules each.</summary>
+    private static int Batches(Domain.Groups.SecurityGroup g, Direction direction) => (g.Rules.Count(r => r.Direction == direction) + 99) / 100;
 
     /// <summary>Deletes what this import created, newest first; what cannot be deleted is said.</summary>
     public async Task UndoAsync()
@@ -276,7 +292,15 @@ internal sealed class Importer(RemoteContext c)
     private static string? Texts(string text) => text.Length > 0 ? text : null;
 
     /// <summary>A rule as the fields of one <c>Permissions.N</c>, its group peer renamed.</summary>
-    private IEnumerable<KeyValuePair<string, string?>> Fields(SecurityGroupRule r)
+    private IEnumerable<KeyValuePair<string, string?>> Fields(SecurityGroupRule r) =>
+        RuleFields.Of(r, id => _ids.TryGetValue(id, out var mapped) ? mapped : id);
+}
+
+/// <summary>A rule as the request fields that make it (<c>Permissions.N.*</c>, or the top-level fields of a Modify*Rule).</summary>
+public static class RuleFields
+{
+    /// <param name="groupName">The ID to send for a group the rule names (an import renames them).</param>
+    public static IEnumerable<KeyValuePair<string, string?>> Of(SecurityGroupRule r, Func<string, string> groupName)
     {
         var ingress = r.Direction == Direction.Ingress;
         var side = ingress ? "Source" : "Dest";
@@ -290,17 +314,17 @@ internal sealed class Importer(RemoteContext c)
         if (r.SourcePorts is { } sp)
             yield return new("SourcePortRange", sp.ToString());
         if (r.PortRangeListId is { } list)
-            throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which an import does not carry");
+            throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which a server does not carry");
         switch (r.Peer)
         {
             case RulePeer.CidrBlock cidr:
                 yield return new(cidr.Cidr.IsV6 ? $"Ipv6{side}CidrIp" : $"{side}CidrIp", cidr.Cidr.ToString());
                 break;
             case RulePeer.Group g:
-                yield return new($"{side}GroupId", _ids.TryGetValue(g.GroupId.Value, out var mapped) ? mapped : g.GroupId.Value);
+                yield return new($"{side}GroupId", groupName(g.GroupId.Value));
                 break;
             case RulePeer.PrefixList pl:
-                throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which an import does not carry");
+                throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which a server does not carry");
         }
         if (r.LocalCidr is { } local)
         {

@@ -15,7 +15,7 @@ public static class ReachCommand
 {
     public static Command Build()
     {
-        var state = StateFileOption.Create();
+        var state = new StateSource();
         var to = new Option<string>("--to") { Description = "Who reaches this instance (or each member of this group).", HelpName = "INSTANCE|GROUP" };
         var from = new Option<string>("--from") { Description = "What this instance (or each member of this group) reaches.", HelpName = "INSTANCE|GROUP" };
         var matrix = new Option<bool>("--matrix") { Description = "Reachability between every pair of groups (or instances, with --by instance), and from the internet." };
@@ -30,52 +30,51 @@ public static class ReachCommand
             source's egress and the target's ingress rules of all their groups. Exact over ports,
             protocols and addresses (computed over classes of instances and addresses that no rule tells
             apart); an instance is represented by its primary IPv4 address, or with --ipv6 its primary
-            IPv6 address. Towards the internet only the source's egress rules are judged.
+            IPv6 address. Towards the internet only the source's egress rules are judged. Reads a state
+            file (--state), or without one the region of the signing key's account on the server (--server,
+            $PALISADE_SERVER or the profile; ExportSecurityState), answered here alike.
 
             Examples:
               palisade reach --state prod.json --to i-redis1
               palisade reach --state prod.json --from sg-web --protocol tcp --port 6379
               palisade reach --state prod.json --matrix
               palisade reach --state prod.json --matrix --by instance --json
-            """) { state, to, from, matrix, by, protocol, port, json, ipv6 };
-        command.SetAction(parse =>
+              palisade reach --server http://127.0.0.1:8080 --matrix
+            """) { to, from, matrix, by, protocol, port, json, ipv6 };
+        state.AddTo(command);
+        command.SetAction((parse, cancel) => state.Run(parse, async () =>
         {
-            try
+            var networkState = await state.LoadAsync(parse, cancel);
+            var filter = Filter(parse.GetValue(protocol), parse.GetValue(port));
+            var questions = new[] { parse.GetValue(to) is not null, parse.GetValue(from) is not null, parse.GetValue(matrix) }.Count(q => q);
+            if (questions != 1)
+                throw new UsageException("ask one question: --to, --from or --matrix");
+            var byText = parse.GetValue(by) ?? "group";
+            if (byText is not ("group" or "instance"))
+                throw new UsageException($"--by {byText}: expected group or instance");
+            if (parse.GetValue(by) is not null && !parse.GetValue(matrix))
+                throw new UsageException("--by goes with --matrix");
+            var writeJson = parse.GetValue(json);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(matrix))
             {
-                var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                var filter = Filter(parse.GetValue(protocol), parse.GetValue(port));
-                var questions = new[] { parse.GetValue(to) is not null, parse.GetValue(from) is not null, parse.GetValue(matrix) }.Count(q => q);
-                if (questions != 1)
-                    throw new UsageException("ask one question: --to, --from or --matrix");
-                var byText = parse.GetValue(by) ?? "group";
-                if (byText is not ("group" or "instance"))
-                    throw new UsageException($"--by {byText}: expected group or instance");
-                if (parse.GetValue(by) is not null && !parse.GetValue(matrix))
-                    throw new UsageException("--by goes with --matrix");
-                var writeJson = parse.GetValue(json);
-                var output = parse.InvocationConfiguration.Output;
-                if (parse.GetValue(matrix))
-                {
-                    var cells = Matrix(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), byText == "group", filter);
-                    output.Write(writeJson ? MatrixJson(byText, cells) : MatrixText(byText, cells));
-                    return ExitCodes.Ok;
-                }
-                var forward = parse.GetValue(from) is not null;
-                var option = forward ? "--from" : "--to";
-                var (group, instances) = Resolve(networkState, option, parse.GetValue(forward ? from : to)!);
-                var reach = ReachMatrix.Build(networkState, parse.GetValue(ipv6));
-                var answers = instances.Select(i => (i, Restrict(forward ? reach.From(i) : reach.To(i), filter))).ToList();
-                output.Write(writeJson ? Json(forward, group, answers)
-                    : answers.Count == 0 ? $"{group} has no instances\n"
-                    : string.Concat(answers.Select(a => Text(forward, a.i, a.Item2))));
+                List<(string Source, string Target, IReadOnlyList<Access> Access)> cells;
+                // The bar is wiped before the matrix is printed.
+                using (var progress = ProgressBar.For(parse, "reach"))
+                    cells = Matrix(ReachMatrix.Build(networkState, parse.GetValue(ipv6), progress), byText == "group", filter);
+                output.Write(writeJson ? MatrixJson(byText, cells) : MatrixText(byText, cells));
                 return ExitCodes.Ok;
             }
-            catch (UsageException e)
-            {
-                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        });
+            var forward = parse.GetValue(from) is not null;
+            var option = forward ? "--from" : "--to";
+            var (group, instances) = Resolve(networkState, option, parse.GetValue(forward ? from : to)!);
+            var reach = ReachMatrix.Build(networkState, parse.GetValue(ipv6));
+            var answers = instances.Select(i => (i, Restrict(forward ? reach.From(i) : reach.To(i), filter))).ToList();
+            output.Write(writeJson ? Json(forward, group, answers)
+                : answers.Count == 0 ? $"{group} has no instances\n"
+                : string.Concat(answers.Select(a => Text(forward, a.i, a.Item2))));
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 

@@ -46,31 +46,37 @@ public static class Remote
         format.AcceptOnlyFromAmong("table", "json");
         if (output)
             command.Options.Add(format);
-        command.SetAction(async (parse, cancel) =>
+        command.SetAction((parse, cancel) => Guard(parse, () =>
         {
-            var error = parse.InvocationConfiguration.Error;
-            try
-            {
-                var (client, _) = connection.Connect(parse);
-                return await work(new RemoteContext(client, parse, connection.RegionOf(parse), output && parse.GetValue(format) == "json", cancel));
-            }
-            catch (EcsApiException e)
-            {
-                error.WriteLine($"error: {e.Code}: {e.EcsMessage} (RequestId {e.RequestId})");
-                return e.Status >= 500 ? ExitCodes.Unavailable : ExitCodes.BadInput;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                error.WriteLine($"error: the server did not answer: {e.Message}");
-                return ExitCodes.Unavailable;
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or Evaluation.UsageException)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        });
+            var (client, _) = connection.Connect(parse);
+            return work(new RemoteContext(client, parse, connection.RegionOf(parse), output && parse.GetValue(format) == "json", cancel));
+        }));
         return command;
+    }
+
+    /// <summary>Runs a command's work and turns what can go wrong into one line on stderr and an exit code.</summary>
+    public static async Task<int> Guard(ParseResult parse, Func<Task<int>> work)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        try
+        {
+            return await work();
+        }
+        catch (EcsApiException e)
+        {
+            error.WriteLine($"error: {e.Code}: {e.EcsMessage} (RequestId {e.RequestId})");
+            return e.Status >= 500 ? ExitCodes.Unavailable : ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            error.WriteLine($"error: the server did not answer: {e.Message}");
+            return ExitCodes.Unavailable;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or Evaluation.UsageException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
     }
 
     /// <summary>Aligned columns for people; the last column is not padded.</summary>

@@ -42,6 +42,11 @@ public sealed class ServerConnection
         return ProfileStore.Find(parse.GetValue(Profile))?.RegionId is { Length: > 0 } stored ? stored : DefaultRegion;
     }
 
+    /// <summary>Whether the command line, the environment or the profile names a server (the analysis commands then ask it).</summary>
+    public bool Configured(ParseResult parse) =>
+        parse.GetValue(Server) is not null || Environment.GetEnvironmentVariable("PALISADE_SERVER") is { Length: > 0 }
+        || ProfileStore.Find(parse.GetValue(Profile))?.Endpoint is { Length: > 0 };
+
     /// <summary>A signing client for the parsed command line; an <see cref="InvalidOperationException"/> says what is missing.</summary>
     public (EcsClient Client, Uri Server) Connect(ParseResult parse, TimeSpan? timeout = null)
     {

@@ -12,20 +12,23 @@ using Palisade.Domain.Rules;
 
 namespace Palisade.Cli.Commands;
 
-/// <summary><c>palisade whatif</c>: what a change would open and close, before it is made.</summary>
+/// <summary><c>palisade whatif</c>: what a change would open and close, before it is made: on a state file, or on a server.</summary>
 public static class WhatIfCommand
 {
     public static Command Build()
     {
         var command = new Command("whatif", """
             Show the flows a change would open (gains) and close (losses) before it is made: every instance's
-            reachability before and after, compared port by port.
+            reachability before and after, compared port by port. On a state file (--state), or without one
+            on the server (--server, $PALISADE_SERVER or the profile): it checks the change as the ECS action
+            would (its errors are the answer), makes it and rolls it back (DescribeChangeImpact; IPv4 only).
 
             Examples:
               palisade whatif leave --state prod.json --instance i-web1 --group sg-web
               palisade whatif revoke --state prod.json --rule sgr-ssh
               palisade whatif authorize --state prod.json --group sg-db --protocol tcp --ports 5432/5432 --peer sg-app
               palisade whatif modify --state prod.json --rule sgr-ssh --peer 203.0.113.0/24
+              palisade whatif leave --server http://127.0.0.1:8080 --instance i-bp1… --group sg-bp1…
             """);
         var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
         command.Add(json);
@@ -34,25 +37,38 @@ public static class WhatIfCommand
 
         Command Sub(string name, string description, Option[] options, Func<ParseResult, Domain.State.NetworkState, Change> change)
         {
-            var state = StateFileOption.Create();
-            var sub = new Command(name, description) { state };
+            var state = new StateSource();
+            var sub = new Command(name, description);
             foreach (var o in options)
                 sub.Add(o);
-            sub.SetAction(parse =>
+            state.AddTo(sub);
+            sub.SetAction((parse, cancel) => state.Run(parse, async () =>
             {
                 try
                 {
-                    var networkState = StateFileOption.Load(parse.GetValue(state)!);
-                    var impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
+                    Impact impact;
+                    if (state.IsRemote(parse))
+                    {
+                        if (parse.GetValue(ipv6))
+                            throw new UsageException("--ipv6 needs a state file (palisade export --out FILE): the server's DescribeChangeImpact compares IPv4 flows");
+                        var c = state.Remote(parse, cancel);
+                        // The state names the group and direction of a rule given by ID, and checks the change as offline.
+                        var networkState = await StateSource.FetchAsync(c);
+                        impact = await ServerImpactAsync(c, networkState, change(parse, networkState));
+                    }
+                    else
+                    {
+                        var networkState = StateFileOption.Load(parse.GetValue(state.File)!);
+                        impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
+                    }
                     parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
                     return ExitCodes.Ok;
                 }
-                catch (Exception e) when (e is UsageException or ArgumentException)
+                catch (ArgumentException e)
                 {
-                    parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                    return ExitCodes.BadInput;
+                    throw new UsageException(e.Message);
                 }
-            });
+            }));
             return sub;
         }
 
@@ -163,6 +179,68 @@ public static class WhatIfCommand
             return new Change.Modify(ruleId, rule);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The server's own what-if (DescribeChangeImpact): the change as the ECS request that would make
+    /// it, checked by the server as that action checks it, made and rolled back. Past the server's
+    /// size limit for it, the impact is worked out here from the server's state instead.
+    /// </summary>
+    private static async Task<Impact> ServerImpactAsync(RemoteContext c, Domain.State.NetworkState state, Change change)
+    {
+        var (action, parameters) = Request(change, state);
+        var answer = await c.CallAsync("DescribeChangeImpact", [new("ChangeAction", action), .. parameters]);
+        var impact = answer.GetProperty("Impact");
+        if (!impact.TryGetProperty("Computed", out var computed) || !computed.GetBoolean())
+        {
+            c.Error.WriteLine($"note: the server did not work out the impact ({impact.Str("Reason")}); worked out here from its state");
+            return ImpactAnalysis.Of(ReachMatrix.Build(state), change);
+        }
+        static List<FlowDelta> Flows(JsonElement impact, string name) => [.. impact.Items(name, "Flow").Select(f =>
+        {
+            IpProtocols.TryParse(f.Str("IpProtocol"), out var protocol);
+            var ports = f.Items("PortRanges", "PortRange").Select(p => PortRange.TryParseSyntax(p.GetString(), out var from, out var to) && from > 0 ? PortRange.Create(from, to) : PortRange.Any);
+            return new FlowDelta(f.Str("Source"), f.Str("Target"), protocol, [.. ports]);
+        })];
+        return new Impact(change, Flows(impact, "Gained"), Flows(impact, "Lost"));
+    }
+
+    /// <summary>The ECS request that makes <paramref name="change"/>.</summary>
+    private static (string Action, List<KeyValuePair<string, string?>> Parameters) Request(Change change, Domain.State.NetworkState state)
+    {
+        KeyValuePair<string, string?> P(string name, string? value) => new(name, value);
+        (Domain.Groups.SecurityGroup Group, SecurityGroupRule Rule) Owner(SecurityGroupRuleId id) =>
+            state.Groups.SelectMany(g => g.Rules.Where(r => r.Id == id).Select(r => (g, r))).FirstOrDefault() is { g: not null } found
+                ? found
+                : throw new UsageException($"--rule {id}: no such rule in {state.RegionId} on the server");
+        switch (change)
+        {
+            case Change.Join j:
+                return ("JoinSecurityGroup", [P("InstanceId", j.Instance.Value), P("SecurityGroupId", j.Group.Value)]);
+            case Change.Leave l:
+                return ("LeaveSecurityGroup", [P("InstanceId", l.Instance.Value), P("SecurityGroupId", l.Group.Value)]);
+            case Change.DeleteGroup d:
+                return ("DeleteSecurityGroup", [P("SecurityGroupId", d.Group.Value)]);
+            case Change.SetInnerAccessPolicy p:
+                return ("ModifySecurityGroupPolicy", [P("SecurityGroupId", p.Group.Value), P("InnerAccessPolicy", p.Policy.ToWire())]);
+            case Change.Revoke r:
+            {
+                var (group, rule) = Owner(r.RuleId);
+                return (rule.Direction == Direction.Ingress ? "RevokeSecurityGroup" : "RevokeSecurityGroupEgress",
+                    [P("SecurityGroupId", group.Id.Value), P("SecurityGroupRuleId.1", r.RuleId.Value)]);
+            }
+            case Change.Authorize a:
+                return (a.Rule.Direction == Direction.Ingress ? "AuthorizeSecurityGroup" : "AuthorizeSecurityGroupEgress",
+                    [P("SecurityGroupId", a.Group.Value), .. RuleFields.Of(a.Rule, id => id).Select(f => P($"Permissions.1.{f.Key}", f.Value))]);
+            case Change.Modify m:
+            {
+                var (group, _) = Owner(m.RuleId);
+                return (m.Rule.Direction == Direction.Ingress ? "ModifySecurityGroupRule" : "ModifySecurityGroupEgressRule",
+                    [P("SecurityGroupId", group.Id.Value), P("SecurityGroupRuleId", m.RuleId.Value), .. RuleFields.Of(m.Rule, id => id).Where(f => f.Key != "NicType")]);
+            }
+            default:
+                throw new UsageException($"{change.Describe()}: not a change a server can be asked about");
+        }
     }
 
     private static InstanceId Instance(string text) =>

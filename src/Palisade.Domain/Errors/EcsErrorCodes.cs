@@ -112,6 +112,11 @@ public static partial class EcsErrorCodes
     public const string InvalidVersion = "InvalidVersion";
     public const string ForbiddenReadOnlyKey = "Forbidden.RAM";
 
+    // AccessKeys managed over the API (RAM 2015-05-01's codes where RAM has one)
+    public const string EntityNotExistUser = "EntityNotExist.User";
+    public const string EntityNotExistUserAccessKey = "EntityNotExist.User.AccessKey";
+    public const string OperationDeniedAccessKeyInUse = "OperationDenied.AccessKeyInUse";
+
     // Listing and paging
     public const string NotSupportedPageNumberAndPageSize = "NotSupported.PageNumberAndPageSize";
     public const string InvalidParameterNextToken = "InValidParameter.NextToken";

@@ -22,6 +22,11 @@ public static partial class EcsErrors
     public static EcsError AccessKeyNotFound() => E(404, InvalidAccessKeyIdNotFound, "Specified access key is not found.");
     public static EcsError AccessKeyInactive() => E(400, InvalidAccessKeyIdInactive, "Specified access key is disabled.");
     public static EcsError ReadOnlyKey(string action) => E(403, ForbiddenReadOnlyKey, $"This AccessKey may only call Describe* and List* actions, not {action}.");
+    public static EcsError UserNotFound(string name) =>
+        E(404, EntityNotExistUser, $"The user '{Truncate(name)}' does not exist: Palisade has no RAM users; leave UserName out to manage the keys of the signing key's own account.");
+    public static EcsError AccessKeyNotInAccount(string id) => E(404, EntityNotExistUserAccessKey, $"The user access key '{Truncate(id)}' does not exist.");
+    public static EcsError AccessKeyInUse(string id) =>
+        E(403, OperationDeniedAccessKeyInUse, $"The AccessKey '{Truncate(id)}' signs this request: a key cannot disable or delete itself. Sign with another key of the account.");
     public static EcsError DryRunPassed() => E(400, DryRunOperation, "Request validation has been passed with DryRun flag set.");
     public static EcsError IdempotentMismatch() =>
         E(400, IdempotentParameterMismatch, "The specified parameters are different from before with the same ClientToken.");

@@ -22,18 +22,26 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
     /// <summary>A new key for an account: <c>LTAI</c> and 20 letters and digits, a 30-character secret, as Alibaba Cloud makes them.</summary>
     public NewKey CreateAccessKey(long accountId, bool readOnly = false, string? id = null, string? secret = null)
     {
-        id ??= "LTAI" + RandomNumberGenerator.GetString(KeyAlphabet, 20);
-        secret ??= RandomNumberGenerator.GetString(KeyAlphabet, 30);
-        var keyId = id;
-        var keySecret = secret;
+        var (record, keySecret) = NewAccessKey(accountId, readOnly, id, secret);
         return store.Write("CreateAccessKey", accountId, s =>
         {
             var account = s.FindAccount(accountId) ?? throw new InvalidOperationException($"no account {accountId}");
-            if (s.FindAccessKey(keyId) is not null)
-                throw new InvalidOperationException($"the AccessKey {keyId} exists already");
-            s.InsertAccessKey(new AccessKeyRecord(keyId, accountId, protector.Protect(keySecret), AccessKeyStatus.Active, readOnly, clock.GetUtcNow()));
-            return new NewKey(account.Name, accountId, keyId, keySecret, readOnly);
+            if (s.FindAccessKey(record.AccessKeyId) is not null)
+                throw new InvalidOperationException($"the AccessKey {record.AccessKeyId} exists already");
+            s.InsertAccessKey(record);
+            return new NewKey(account.Name, accountId, record.AccessKeyId, keySecret, readOnly);
         });
+    }
+
+    /// <summary>
+    /// A new Active key's record, its secret encrypted, and the secret in clear (to show once), for
+    /// a caller that inserts it in a transaction of its own (the <c>CreateAccessKey</c> action).
+    /// </summary>
+    public (AccessKeyRecord Record, string Secret) NewAccessKey(long accountId, bool readOnly = false, string? id = null, string? secret = null)
+    {
+        id ??= "LTAI" + RandomNumberGenerator.GetString(KeyAlphabet, 20);
+        secret ??= RandomNumberGenerator.GetString(KeyAlphabet, 30);
+        return (new AccessKeyRecord(id, accountId, protector.Protect(secret), AccessKeyStatus.Active, readOnly, clock.GetUtcNow()), secret);
     }
 
     /// <summary>
@@ -57,6 +65,10 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
             s.DeleteAccessKey(accessKeyId);
             return 0;
         });
+
+    /// <summary>An account's keys (their secrets stay encrypted in the records).</summary>
+    public IReadOnlyList<AccessKeyRecord> ListAccessKeys(long accountId) =>
+        [.. store.Read(s => s.ListAccessKeys(accountId)).OrderBy(k => k.CreatedAt).ThenBy(k => k.AccessKeyId, StringComparer.Ordinal)];
 
     /// <summary>An account by name, or by its numeric ID.</summary>
     public AccountRecord? FindAccount(string nameOrId) =>

@@ -11,7 +11,7 @@ using Palisade.Storage;
 namespace Palisade.Server.Actions;
 
 /// <summary>Everything an action may use: its parameters, who calls, the store, the clock, the limits.</summary>
-public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "")
+public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "", Accounts.AccountService? accounts = null)
 {
     /// <summary>Parameters every request may carry that are not the action's business.</summary>
     internal static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
@@ -25,7 +25,7 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
 
     /// <summary>The same caller asking for <paramref name="other"/> with <paramref name="parameters"/> (an action run on behalf of another).</summary>
     public ActionContext For(IEcsAction other, IReadOnlyList<KeyValuePair<string, string>> parameters) =>
-        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId);
+        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts);
 
     public IEcsAction Action => action;
 
@@ -39,6 +39,9 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, action.Name, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
 
     public Caller Caller { get; } = caller;
+
+    /// <summary>Makes AccessKeys (their IDs, secrets and encryption), for the actions that manage the caller's own.</summary>
+    public Accounts.AccountService Accounts => accounts ?? throw new InvalidOperationException("this context was made without the account service");
 
     public long AccountId => Caller.AccountId;
 

@@ -7,6 +7,9 @@ public static class ApiVersions
 {
     public const string Ecs = "2014-05-26";
     public const string Vpc = "2016-04-28";
+
+    /// <summary>RAM's version, for the AccessKey actions a key uses on its own account.</summary>
+    public const string Ram = "2015-05-01";
 }
 
 /// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>

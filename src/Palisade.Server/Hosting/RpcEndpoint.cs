@@ -15,7 +15,7 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -163,7 +163,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         if (!catalog.KnowsVersion(version))
             throw new EcsException(EcsErrors.VersionNotSupported(version));
         var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
-        context = new ActionContext(request, caller, action, store, clock, options, requestId);
+        context = new ActionContext(request, caller, action, store, clock, options, requestId, accounts);
         if (caller.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
         return action;

@@ -101,6 +101,11 @@ public static class ResponseWriter
                 foreach (var item in list.Items)
                     WriteXmlElement(w, list.ItemName, item);
                 break;
+            // A state file's bare lists (SecurityGroups, Instances): each item under the singular name, as ECS's XML lists are.
+            case IReadOnlyList<EcsObject> items:
+                foreach (var item in items)
+                    WriteXmlElement(w, name.Length > 1 && name.EndsWith('s') ? name[..^1] : "Item", item);
+                break;
             default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
         }
         w.WriteEndElement();

@@ -14,6 +14,7 @@ namespace Palisade.Cli.Tests.Resources;
 /// transcript (commands, exit codes, tables, JSON, errors) compared with a golden file after the
 /// generated IDs are numbered in order of appearance.
 /// </summary>
+[Collection(Server.EnvironmentCollection.Name)]
 public sealed partial class ResourceCommandTests : IAsyncLifetime
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "palisade-cli-" + Guid.NewGuid().ToString("N"));

@@ -20,6 +20,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
     private Scenario _a = null!;
     private Scenario _b = null!;
     private long _bAccount;
+    private string _bKeyId = "";
     private string _aKeyId = "";
     private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
     private (string Vpc, string VSwitch, string Group, string Instance) _aIds;
@@ -37,6 +38,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
         _a = new Scenario(_plane.Client(aKey));
         var bKey = _plane.NewAccount("bob");
         _bAccount = bKey.AccountId;
+        _bKeyId = bKey.AccessKeyId;
         _b = new Scenario(_plane.Client(bKey));
 
         var vpc = await _b.VpcAsync();
@@ -64,7 +66,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
     {
         var b = _bIds;
         var a = _aIds;
-        const string ecs = EcsClient.EcsVersion, vpc = EcsClient.VpcVersion;
+        const string ecs = EcsClient.EcsVersion, vpc = EcsClient.VpcVersion, ram = EcsClient.RamVersion;
         var bIds = JsonSerializer.Serialize(new[] { b.Group, b.Peer });
         var rule = new { IpProtocol = "tcp", PortRange = "1/1" };
         return
@@ -141,12 +143,18 @@ public sealed class CrossAccountTests : IAsyncLifetime
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),
             ("DescribeZones", ecs, new { RegionId = Region }),
+            ("ExportSecurityState", ecs, new { RegionId = Region }),
+            ("CreateAccessKey", ram, new { }),
+            ("ListAccessKeys", ram, new { }),
+            ("UpdateAccessKey", ram, new { UserAccessKeyId = _bKeyId, Status = "Inactive" }),
+            ("DeleteAccessKey", ram, new { UserAccessKeyId = _bKeyId }),
         ];
     }
 
     private string BState() => _plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
         + string.Join(",", _plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
-        + string.Join(",", _plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))));
+        + string.Join(",", _plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
+        + string.Join(",", _plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")));
 
     [Fact]
     public async Task EveryAction_AimedAtAnotherAccount_FindsNothing_AndChangesNothing()
@@ -158,7 +166,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
         var before = BState();
         var setup = _plane.Store.CurrentRevision();
         var bRevisions = _plane.Store.Read(s => s.ListRevisions(_bAccount, 0, 1000)).Select(r => r.Revision).ToHashSet();
-        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance };
+        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
         {

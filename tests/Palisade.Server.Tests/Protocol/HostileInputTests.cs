@@ -32,6 +32,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     private readonly List<string> _victimIds = [];
     private string[] _victimMarkers = [];
     private long _victimAccount;
+    private string _victimKeyId = "";
     private long _attackerAccount;
     private Palisade.Server.Accounts.AccountService.NewKey _attacker = null!;
     private long _setupRevision;
@@ -95,6 +96,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
 
         var victimKey = _plane.NewAccount("victim");
         _victimAccount = victimKey.AccountId;
+        _victimKeyId = victimKey.AccessKeyId;
         var v = new Scenario(_plane.Client(victimKey));
         var vVpc = await v.VpcAsync();
         var vVsw = await v.VSwitchAsync(vVpc);
@@ -398,6 +400,9 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
             "ModifyInstanceAttribute" => [P("InstanceId", Id(r, "i")), P("InstanceName", "fz-" + r.Next(100))],
             "DescribeChanges" => [P("AfterRevision", "0")],
             "DescribeActionTrail" => [region, P("MaxResults", "5")],
+            // The keys a request may name: its own (which it may not disable or delete), the other account's, none.
+            "UpdateAccessKey" => [P("UserAccessKeyId", Pick(r, [_attacker.AccessKeyId, _victimKeyId, "LTAInothere0000000000000"])), P("Status", Pick(r, ["Active", "Inactive"]))],
+            "DeleteAccessKey" => [P("UserAccessKeyId", Pick(r, [_attacker.AccessKeyId, _victimKeyId, "LTAInothere0000000000000"]))],
             _ => [region],
         };
     }
@@ -410,7 +415,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         .. RuleFields, "SecurityGroupName", "SecurityGroupType", "InnerAccessPolicy", "Direction", "MaxResults", "NextToken", "PageNumber", "PageSize",
         "Amount", "ImageId", "InstanceType", "PrivateIpAddress", "ResourceType", "Force", "All", "DryRun", "ClientToken", "Format", "SecurityGroupRuleId",
         "VpcName", "VSwitchName", "InstanceName", "FuzzyQuery", "NetworkType", "InstanceNetworkType", "Status", "Attribute", "AfterRevision", "WaitSeconds",
-        "StartTime", "EndTime", "ActionName", "NetworkInterfaceId",
+        "StartTime", "EndTime", "ActionName", "NetworkInterfaceId", "UserAccessKeyId", "UserName", "ReadOnly",
         "Permissions.1.IpProtocol", "Permissions.1.PortRange", "Permissions.1.SourceCidrIp", "Permissions.1.Priority", "Permissions.0.IpProtocol",
         "Permissions.101.IpProtocol", "Permissions.2.DestCidrIp", "Permissions.x.y", "Permissions.1", "Permissions..IpProtocol", "Permissions.01.PortRange",
         "Permissions.99999999999.IpProtocol", "Permissions.1.ipProtocol", "Permissions.1.Unknown",

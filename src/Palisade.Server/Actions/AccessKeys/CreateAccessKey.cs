@@ -1,0 +1,43 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+
+namespace Palisade.Server.Actions.AccessKeys;
+
+/// <summary>
+/// RAM's CreateAccessKey (2015-05-01), for the signing key's own account: a new Active key, its
+/// secret shown in this answer and never again (it is stored encrypted; the answer is neither
+/// cached nor kept for a <c>ClientToken</c>). Extension: <c>ReadOnly=true</c> makes a key that may
+/// only call Describe* and List* actions.
+/// </summary>
+public sealed class CreateAccessKey : EcsAction
+{
+    public override string Version => ApiVersions.Ram;
+
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        AccessKeyRequests.RefuseUserName(c);
+        // A replayed ClientToken answers from a stored copy of the first answer, which would keep the secret in clear.
+        if (c.Parameters.Has("ClientToken"))
+            throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "CreateAccessKey takes none: its answer holds a secret, which is never stored."));
+        var readOnly = c.Parameters.Bool("ReadOnly");
+        var (record, secret) = c.Accounts.NewAccessKey(c.AccountId, readOnly);
+        return c.Write(s =>
+        {
+            s.InsertAccessKey(record);
+            return new EcsObject
+            {
+                { "AccessKey", new EcsObject
+                    {
+                        { "AccessKeyId", record.AccessKeyId },
+                        { "AccessKeySecret", secret },
+                        { "Status", AccessKeyRequests.Status(record.Status) },
+                        { "CreateDate", Time.Format(record.CreatedAt) },
+                        { "ReadOnly", record.ReadOnly },
+                    } },
+            };
+        });
+    }
+}

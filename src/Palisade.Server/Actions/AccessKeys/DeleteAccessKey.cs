@@ -1,0 +1,28 @@
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.AccessKeys;
+
+/// <summary>
+/// RAM's DeleteAccessKey (2015-05-01): <c>UserAccessKeyId</c>, a key of the caller's account, is
+/// deleted for good; its requests get <c>InvalidAccessKeyId.NotFound</c> on every node within the
+/// authenticator's key cache lifetime (2 s). The signing key cannot delete itself.
+/// </summary>
+public sealed class DeleteAccessKey : EcsAction
+{
+    public override string Version => ApiVersions.Ram;
+
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        AccessKeyRequests.RefuseUserName(c);
+        var id = c.Parameters.Required("UserAccessKeyId");
+        return c.Write(s =>
+        {
+            AccessKeyRequests.OwnKey(c, s, id);
+            AccessKeyRequests.RefuseSigningKey(c, id);
+            s.DeleteAccessKey(id);
+            return new EcsObject();
+        });
+    }
+}

@@ -1,0 +1,31 @@
+using Palisade.Server.Responses;
+using Palisade.Storage;
+
+namespace Palisade.Server.Actions.AccessKeys;
+
+/// <summary>
+/// RAM's ListAccessKeys (2015-05-01): the keys of the signing key's account (by CreateDate, then ID), without
+/// their secrets. Extension: <c>ReadOnly</c> on each. Read-only keys may call it.
+/// </summary>
+public sealed class ListAccessKeys : EcsAction
+{
+    public override string Version => ApiVersions.Ram;
+
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        AccessKeyRequests.RefuseUserName(c);
+        var keys = c.Read(s => s.ListAccessKeys(c.AccountId));
+        return new EcsObject
+        {
+            { "AccessKeys", EcsList.Of("AccessKey", keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.AccessKeyId, StringComparer.Ordinal).Select(k => new EcsObject
+                {
+                    { "AccessKeyId", k.AccessKeyId },
+                    { "Status", AccessKeyRequests.Status(k.Status) },
+                    { "CreateDate", Time.Format(k.CreatedAt) },
+                    { "ReadOnly", k.ReadOnly },
+                })) },
+        };
+    }
+}

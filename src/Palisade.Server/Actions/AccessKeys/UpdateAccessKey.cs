@@ -1,0 +1,36 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.AccessKeys;
+
+/// <summary>
+/// RAM's UpdateAccessKey (2015-05-01): <c>UserAccessKeyId</c>, a key of the caller's account, gets
+/// <c>Status</c> Active or Inactive. A disabled key's requests get <c>InvalidAccessKeyId.Inactive</c>
+/// on every node within the authenticator's key cache lifetime (2 s). The signing key cannot
+/// disable itself (re-enabling it is a no-op).
+/// </summary>
+public sealed class UpdateAccessKey : EcsAction
+{
+    public override string Version => ApiVersions.Ram;
+
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        AccessKeyRequests.RefuseUserName(c);
+        var id = c.Parameters.Required("UserAccessKeyId");
+        var statusText = c.Parameters.Required("Status");
+        AccessKeyStatus status = statusText.Equals("Active", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Active
+            : statusText.Equals("Inactive", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Inactive
+            : throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{(statusText.Length > 40 ? statusText[..40] + "…" : statusText)}' is not Active or Inactive."));
+        return c.Write(s =>
+        {
+            AccessKeyRequests.OwnKey(c, s, id);
+            if (status == AccessKeyStatus.Inactive)
+                AccessKeyRequests.RefuseSigningKey(c, id);
+            s.SetAccessKeyStatus(id, status);
+            return new EcsObject();
+        });
+    }
+}

@@ -1,0 +1,24 @@
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Analysis;
+
+/// <summary>
+/// Palisade extension, read by <c>palisade export</c>, <c>eval</c> and <c>reach</c> without
+/// <c>--state</c>: the caller's groups, rules and instances in <c>RegionId</c>, in one consistent
+/// read, as a state file (the document <c>palisade export --account</c> writes from the local
+/// store), so the offline commands answer about the live control plane with the same code.
+/// </summary>
+public sealed class ExportSecurityState : EcsAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        return c.Read(s => new EcsObject
+        {
+            { "AccountRevision", s.LatestRevision(c.AccountId) },
+            { "State", StateExport.Body(s, c.AccountId, region.RegionId) },
+        });
+    }
+}
