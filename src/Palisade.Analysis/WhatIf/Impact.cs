@@ -94,10 +94,14 @@ public static class ImpactAnalysis
             {
                 if (before.Classes[part.Class].VpcId != vpc)
                     continue;
+                // Only a's side of the pair is new: where it answers as a's class did before, so does the pair.
+                var half = tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a));
+                if (half == before.IngressFrom(classOfA, part.Class))
+                    continue;
                 ref var outbound = ref outbounds[part.Class];
                 if (outbound < 0)
                     outbound = before.EgressTowards(part.Class, classOfA);
-                var now = interner.Intersect(outbound, tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a)));
+                var now = interner.Intersect(outbound, half);
                 var was = before.CellOfClasses(part.Class, classOfA);
                 if (was == now)
                     continue;
@@ -112,10 +116,13 @@ public static class ImpactAnalysis
             {
                 if (before.Classes[part.Class].VpcId != vpc)
                     continue;
+                var half = tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a));
+                if (half == before.EgressTowards(classOfA, part.Class))
+                    continue;
                 ref var inbound = ref inbounds[part.Class];
                 if (inbound < 0)
                     inbound = before.IngressFrom(part.Class, classOfA);
-                var now = interner.Intersect(tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a)), inbound);
+                var now = interner.Intersect(half, inbound);
                 var was = before.CellOfClasses(classOfA, part.Class);
                 if (was == now)
                     continue;
