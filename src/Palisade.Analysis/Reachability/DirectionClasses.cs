@@ -115,6 +115,56 @@ internal sealed class DirectionClasses
         }
     }
 
+    /// <summary>
+    /// The runs of <paramref name="sortedAddresses"/> (increasing) at which <paramref name="after"/>, for a
+    /// local address of <paramref name="afterLocal"/>, accepts other than <paramref name="before"/> did
+    /// for <paramref name="beforeLocal"/>: each as the index range [From, To) and the new answer. One
+    /// walk over both tables' address intervals, jumping over the addresses inside each; runs where the
+    /// answers agree (for most changes, nearly all) cost one comparison of two IDs.
+    /// </summary>
+    public static List<(int From, int To, int Now)> Differences(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses)
+    {
+        var result = new List<(int, int, int)>();
+        int i = 0, j = 0, k = 0;
+        while (k < sortedAddresses.Length)
+        {
+            var address = sortedAddresses[k];
+            while (i + 1 < before._peerStarts.Length && before._peerStarts[i + 1] <= address)
+                i++;
+            while (j + 1 < after._peerStarts.Length && after._peerStarts[j + 1] <= address)
+                j++;
+            // The run ends where the first of the two intervals ends.
+            var end = sortedAddresses.Length;
+            if (i + 1 < before._peerStarts.Length || j + 1 < after._peerStarts.Length)
+            {
+                var limit = i + 1 < before._peerStarts.Length ? before._peerStarts[i + 1] : UInt128.MaxValue;
+                if (j + 1 < after._peerStarts.Length && after._peerStarts[j + 1] < limit)
+                    limit = after._peerStarts[j + 1];
+                end = LowerBound(sortedAddresses, k, limit);
+            }
+            var now = after.Half(after._peerClassOfInterval[j], afterLocal);
+            if (before.Half(before._peerClassOfInterval[i], beforeLocal) != now)
+                result.Add((k, end, now));
+            k = end;
+        }
+        return result;
+    }
+
+    /// <summary>The first index at or after <paramref name="from"/> whose value is at least <paramref name="value"/>.</summary>
+    private static int LowerBound(UInt128[] sorted, int from, UInt128 value)
+    {
+        int low = from, high = sorted.Length;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (sorted[middle] < value)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low;
+    }
+
     /// <summary>What this direction accepts between a peer of <paramref name="peerClass"/> and a local address of <paramref name="localClass"/>, as an interned ID.</summary>
     public int Half(int peerClass, int localClass)
     {
@@ -216,20 +266,24 @@ internal sealed class DirectionClasses
     }
 
     /// <summary>
-    /// What this direction accepts between a local address of <paramref name="localClass"/> and some
-    /// address of <paramref name="candidates"/> (the internet's classes), with the first such address in
-    /// the order <see cref="Reach"/> tries them: its witness.
+    /// What this direction accepts between a local address of one of <paramref name="localClasses"/>
+    /// and some address of <paramref name="candidates"/> (the internet's classes), with the first such
+    /// address in the order <see cref="Reach"/> tries them: its witness.
     /// </summary>
-    public (AccessSet Access, IpAddress? Witness) AnyOf(IReadOnlyList<(IpAddress Address, UInt128 Size)> candidates, int localClass)
+    public (AccessSet Access, IpAddress? Witness) AnyOf(IReadOnlyList<(IpAddress Address, UInt128 Size)> candidates, IReadOnlyList<int> localClasses)
     {
-        // The union over the candidates' peer classes; the witness is the first candidate accepted on
-        // the first (protocol, port) the union holds — the packet Reach tries first.
+        // The union over the candidates' peer classes and the local classes; the witness is the first
+        // candidate accepted (at some local address) on the first (protocol, port) the union holds —
+        // the packet Reach tries first.
         var union = AccessInterner.None;
         var classes = new List<(IpAddress Address, int Half)>();
         var seen = new HashSet<int>();
         foreach (var (address, _) in candidates)
         {
-            var half = Half(PeerClassOf(address), localClass);
+            var peerClass = PeerClassOf(address);
+            var half = AccessInterner.None;
+            foreach (var local in localClasses)
+                half = _interner.Union(half, Half(peerClass, local));
             classes.Add((address, half));
             if (seen.Add(half))
                 union = _interner.Union(union, half);

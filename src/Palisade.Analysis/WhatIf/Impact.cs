@@ -38,10 +38,15 @@ public static class ImpactAnalysis
 
     /// <summary>
     /// The same answer as <see cref="Of"/>, from the matrix of the state before (built once, kept for
-    /// many questions): only pairs with an affected instance at one end are decided again, each as one
-    /// lookup per direction in the reused or recompiled tables (<see cref="ReachAfter"/>), and compared
-    /// with the matrix by interned ID — an unchanged pair costs no set arithmetic. Checked equal to
-    /// <see cref="Of"/> on random states.
+    /// many questions). Only pairs with an affected instance at one end can change, and such a pair
+    /// only where the affected side's new table answers, at the other end's address, other than its old
+    /// one did. Those address runs are found by one walk over both tables per affected instance and
+    /// direction (<see cref="DirectionClasses.Differences"/>) — for a join, nearly always only the
+    /// joining instance's address — and only the instances whose addresses lie in them are looked at:
+    /// an unaffected one (whose side is as before) by its endpoint class, an unchanged pair costing one
+    /// comparison of two interned IDs; a pair of two affected instances, or with an instance of several
+    /// addresses, decided whole again (<see cref="ReachAfter"/>). Checked equal to <see cref="Of"/> on
+    /// random states.
     /// </summary>
     public static Impact Of(ReachMatrix before, Change change)
     {
@@ -67,72 +72,82 @@ public static class ImpactAnalysis
             Add(lost, source, target, difference.Lost);
         }
         var instances = state.Instances;
-        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => affected.Contains(instances[k].Id) && view.HasAddress(k)).ToArray();
-        // Pairs of two affected instances, one by one.
+        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => view.Affected[k] && view.HasAddress(k)).ToArray();
         foreach (var a in affectedAt)
-        {
-            foreach (var s in affectedAt)
-                Compare(instances[s].Id.Value, instances[a].Id.Value, before.CellAt(s, a), view.CellAt(s, a));
             Compare("internet", instances[a].Id.Value, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
-        }
-        // Affected instances of one class before that share their new tables and local classes meet every
-        // unaffected instance alike: the unaffected side's policy is as before and puts them in one peer class.
-        var alike = affectedAt.GroupBy(a => (before.ClassAt(a), view.TablesAt(a), view.LocalEgressAt(a), view.LocalIngressAt(a)));
+
+        // Affected instances of one address, of one endpoint class before, that share their new tables and
+        // local classes answer alike at every address; one with several addresses stands alone.
+        var alike = affectedAt.GroupBy(a => view.AddressesAt(a).Length == 1
+            ? (before.EndpointsAt(a)[0], view.TablesAt(a), view.LocalEgressAt(a, 0), view.LocalIngressAt(a, 0), -1)
+            : (-1, view.TablesAt(a), -1, -1, a));
+        var (positions, addresses) = before.ByAddress;
+        // What an unaffected endpoint class's side says of an affected address: by class, stamped per run.
+        var stamp = new int[before.EndpointClassCount];
+        var cached = new int[before.EndpointClassCount];
+        var run = 0;
+        // Pairs decided whole afterwards: two affected instances, or an instance of several addresses at either end.
+        var whole = new HashSet<(int Source, int Target)>();
         foreach (var group in alike)
         {
             var a = group.First();
             var vpc = instances[a].VpcId;
             var tables = view.TablesAt(a);
-            var classOfA = before.ClassAt(a);
-            // What each class before says of a's address, worked out once per class.
-            var outbounds = new int[before.Classes.Count];
-            var inbounds = new int[before.Classes.Count];
-            Array.Fill(outbounds, -1);
-            Array.Fill(inbounds, -1);
-            // Unaffected sources, a part at a time: their egress is as before, a's ingress is new.
-            foreach (var part in view.PartsFor(tables.Ingress))
+            var single = view.AddressesAt(a).Length == 1;
+            for (var slot = 0; slot < view.AddressesAt(a).Length; slot++)
             {
-                if (before.Classes[part.Class].VpcId != vpc)
-                    continue;
-                // Only a's side of the pair is new: where it answers as a's class did before, so does the pair.
-                var half = tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a));
-                if (half == before.IngressFrom(classOfA, part.Class))
-                    continue;
-                ref var outbound = ref outbounds[part.Class];
-                if (outbound < 0)
-                    outbound = before.EgressTowards(part.Class, classOfA);
-                var now = interner.Intersect(outbound, half);
-                var was = before.CellOfClasses(part.Class, classOfA);
-                if (was == now)
-                    continue;
-                foreach (var target in group)
+                var endpointOfA = before.EndpointsAt(a)[slot];
+                var old = before.PolicyOfEndpoint(endpointOfA);
+                foreach (var otherIsSource in new[] { true, false })
                 {
-                    foreach (var s in part.Members)
-                        Compare(instances[s].Id.Value, instances[target].Id.Value, was, now);
-                }
-            }
-            // Unaffected targets, likewise: a's egress is new, their ingress is as before.
-            foreach (var part in view.PartsFor(tables.Egress))
-            {
-                if (before.Classes[part.Class].VpcId != vpc)
-                    continue;
-                var half = tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a));
-                if (half == before.EgressTowards(classOfA, part.Class))
-                    continue;
-                ref var inbound = ref inbounds[part.Class];
-                if (inbound < 0)
-                    inbound = before.IngressFrom(part.Class, classOfA);
-                var now = interner.Intersect(half, inbound);
-                var was = before.CellOfClasses(classOfA, part.Class);
-                if (was == now)
-                    continue;
-                foreach (var source in group)
-                {
-                    foreach (var t in part.Members)
-                        Compare(instances[source].Id.Value, instances[t].Id.Value, was, now);
+                    // The other end as a source meets a's new ingress; as a target, a's new egress.
+                    var runs = otherIsSource
+                        ? DirectionClasses.Differences(old.Ingress, old.LocalIngress, tables.Ingress, view.LocalIngressAt(a, slot), addresses)
+                        : DirectionClasses.Differences(old.Egress, old.LocalEgress, tables.Egress, view.LocalEgressAt(a, slot), addresses);
+                    foreach (var (from, to, half) in runs)
+                    {
+                        run++;
+                        for (var k = from; k < to; k++)
+                        {
+                            var u = positions[k];
+                            if (instances[u].VpcId != vpc || !view.HasAddress(u))
+                                continue;
+                            if (view.Affected[u] || !single || before.EndpointsAt(u).Length > 1)
+                            {
+                                foreach (var member in group)
+                                {
+                                    if (member != u)
+                                        whole.Add(otherIsSource ? (u, member) : (member, u));
+                                }
+                                continue;
+                            }
+                            // Unaffected, one address: its side is the matrix's, by endpoint class.
+                            var c = before.EndpointsAt(u)[0];
+                            if (stamp[c] != run)
+                            {
+                                stamp[c] = run;
+                                cached[c] = otherIsSource
+                                    ? interner.Intersect(before.EgressTowards(c, endpointOfA), half)
+                                    : interner.Intersect(half, before.IngressFrom(c, endpointOfA));
+                            }
+                            var now = cached[c];
+                            var was = otherIsSource ? before.CellOfEndpoints(c, endpointOfA) : before.CellOfEndpoints(endpointOfA, c);
+                            if (was == now)
+                                continue;
+                            foreach (var member in group)
+                            {
+                                if (otherIsSource)
+                                    Compare(instances[u].Id.Value, instances[member].Id.Value, was, now);
+                                else
+                                    Compare(instances[member].Id.Value, instances[u].Id.Value, was, now);
+                            }
+                        }
+                    }
                 }
             }
         }
+        foreach (var (s, t) in whole)
+            Compare(instances[s].Id.Value, instances[t].Id.Value, before.CellAt(s, t), view.CellAt(s, t));
         return new Impact(change, Ordered(gained), Ordered(lost));
     }
 

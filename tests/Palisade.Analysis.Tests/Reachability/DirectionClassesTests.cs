@@ -39,4 +39,52 @@ public sealed class DirectionClassesTests
             }
         }, iter: 300, threads: 1, print: SmallUniverse.Describe);
     }
+
+    /// <summary>
+    /// The walk the what-if uses, against asking both tables at every address: on random pairs of NIC
+    /// policies of one state (one direction, one local address each), the runs it reports hold exactly
+    /// the addresses at which the two answers differ, with the second table's answer.
+    /// </summary>
+    [Fact]
+    public void Differences_AreTheAddressesAtWhichTheTwoTablesAnswerOtherwise()
+    {
+        var cases = from state in SmallUniverse.State
+                    from picks in Gen.Int[0, 1000].Array[4]
+                    from extra in Gen.OneOf([.. SmallUniverse.V4Addresses, .. SmallUniverse.V6Addresses]).Array[0, 4]
+                    select (state, picks, extra);
+        cases.Sample(c =>
+        {
+            var (state, picks, extra) = c;
+            var interner = new AccessInterner();
+            foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+            {
+                foreach (var v6 in new[] { false, true })
+                {
+                    var first = state.Instances[picks[0] % state.Instances.Length];
+                    var second = state.Instances[picks[1] % state.Instances.Length];
+                    var before = new DirectionClasses(state, PolicyRules.Of(state, first, NicType.Intranet), direction, v6, interner);
+                    var after = new DirectionClasses(state, PolicyRules.Of(state, second, NicType.Intranet), direction, v6, interner);
+                    var locals = state.Instances.SelectMany(i => i.PrivateAddresses).Where(a => a.IsV6 == v6).ToArray();
+                    if (locals.Length == 0)
+                        continue;
+                    var beforeLocal = before.LocalClassOf(locals[picks[2] % locals.Length]);
+                    var afterLocal = after.LocalClassOf(locals[picks[3] % locals.Length]);
+                    // The instances' addresses and a few more, with repeats, in order.
+                    UInt128[] sorted = [.. state.Instances.SelectMany(i => i.PrivateAddresses).Concat(extra.Select(IpAddress.Parse))
+                        .Where(a => a.IsV6 == v6).Select(a => a.Value).Order()];
+                    var expected = new List<string>();
+                    for (var k = 0; k < sorted.Length; k++)
+                    {
+                        var address = new IpAddress(v6, sorted[k]);
+                        var now = after.Half(after.PeerClassOf(address), afterLocal);
+                        if (before.Half(before.PeerClassOf(address), beforeLocal) != now)
+                            expected.Add($"{k}:{now}");
+                    }
+                    var reported = DirectionClasses.Differences(before, beforeLocal, after, afterLocal, sorted)
+                        .SelectMany(r => Enumerable.Range(r.From, r.To - r.From).Select(k => $"{k}:{r.Now}"));
+                    Assert.Equal(expected, reported);
+                }
+            }
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
+    }
 }
