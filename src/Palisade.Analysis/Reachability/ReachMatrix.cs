@@ -154,6 +154,25 @@ public sealed class ReachMatrix
         return union;
     }
 
+    /// <summary>
+    /// Each instance's rank (by position) in the ordinal order of the instance IDs and "internet", and
+    /// the rank of "internet": what-if answers are listed in that order. Worked out once per matrix.
+    /// </summary>
+    internal (int[] Rank, int InternetRank) OrdinalRanks => _ranks ??= Ranks(State);
+
+    private (int[], int)? _ranks;
+
+    private static (int[], int) Ranks(NetworkState state)
+    {
+        var ids = state.Instances.Select(i => i.Id.Value).Append("internet").ToArray();
+        var order = Enumerable.Range(0, ids.Length).ToArray();
+        Array.Sort(ids.ToArray(), order, StringComparer.Ordinal);
+        var rank = new int[ids.Length];
+        for (var k = 0; k < order.Length; k++)
+            rank[order[k]] = k;
+        return (rank[..^1], rank[^1]);
+    }
+
     /// <summary>The position of every endpoint's instance, in increasing order of the endpoint's address, and those addresses.</summary>
     internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
 

@@ -55,26 +55,17 @@ public static class ImpactAnalysis
         var affected = change.Affected(state);
         var view = new ReachAfter(before, after, affected);
         var interner = before.Interner;
-        var gained = new List<FlowDelta>();
-        var lost = new List<FlowDelta>();
-        // Many pairs change the same way: each difference is worked out once.
-        var differences = new Dictionary<(int, int), (IReadOnlyList<Access> Gained, IReadOnlyList<Access> Lost)>();
-        void Compare(string source, string target, int was, int now)
+        // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
+        var changed = new List<(int Source, int Target, int Was, int Now)>();
+        void Compare(int source, int target, int was, int now)
         {
-            if (was == now)
-                return;
-            if (!differences.TryGetValue((was, now), out var difference))
-            {
-                difference = (interner[now].Except(interner[was]).ToAccesses(), interner[was].Except(interner[now]).ToAccesses());
-                differences.Add((was, now), difference);
-            }
-            Add(gained, source, target, difference.Gained);
-            Add(lost, source, target, difference.Lost);
+            if (was != now)
+                changed.Add((source, target, was, now));
         }
         var instances = state.Instances;
         var affectedAt = Enumerable.Range(0, instances.Length).Where(k => view.Affected[k] && view.HasAddress(k)).ToArray();
         foreach (var a in affectedAt)
-            Compare("internet", instances[a].Id.Value, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+            Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
 
         // Affected instances of one address, of one endpoint class before, that share their new tables and
         // local classes answer alike at every address; one with several addresses stands alone.
@@ -137,9 +128,9 @@ public static class ImpactAnalysis
                             foreach (var member in group)
                             {
                                 if (otherIsSource)
-                                    Compare(instances[u].Id.Value, instances[member].Id.Value, was, now);
+                                    Compare(u, member, was, now);
                                 else
-                                    Compare(instances[member].Id.Value, instances[u].Id.Value, was, now);
+                                    Compare(member, u, was, now);
                             }
                         }
                     }
@@ -147,8 +138,42 @@ public static class ImpactAnalysis
             }
         }
         foreach (var (s, t) in whole)
-            Compare(instances[s].Id.Value, instances[t].Id.Value, before.CellAt(s, t), view.CellAt(s, t));
-        return new Impact(change, Ordered(gained), Ordered(lost));
+            Compare(s, t, before.CellAt(s, t), view.CellAt(s, t));
+        return Spelled(before, change, changed);
+    }
+
+    /// <summary>
+    /// The impact from the changed pairs, in the order of the slow path: by target, then source (ordinal
+    /// IDs, "internet" among them), then protocol — sorted by the matrix's ordinal ranks instead of by
+    /// comparing strings, since a what-if can change tens of thousands of pairs — and each distinct
+    /// difference of two answers worked out once.
+    /// </summary>
+    private static Impact Spelled(ReachMatrix before, Change change, List<(int Source, int Target, int Was, int Now)> changed)
+    {
+        var (rank, internetRank) = before.OrdinalRanks;
+        var instances = before.State.Instances;
+        changed.Sort((x, y) =>
+        {
+            var byTarget = rank[x.Target].CompareTo(rank[y.Target]);
+            return byTarget != 0 ? byTarget : (x.Source < 0 ? internetRank : rank[x.Source]).CompareTo(y.Source < 0 ? internetRank : rank[y.Source]);
+        });
+        var interner = before.Interner;
+        var differences = new Dictionary<(int, int), (IReadOnlyList<Access> Gained, IReadOnlyList<Access> Lost)>();
+        var gained = new List<FlowDelta>();
+        var lost = new List<FlowDelta>();
+        foreach (var (source, target, was, now) in changed)
+        {
+            if (!differences.TryGetValue((was, now), out var difference))
+            {
+                // Protocols in enum order, as the slow path lists them.
+                difference = ([.. interner[now].Except(interner[was]).ToAccesses().OrderBy(a => a.Protocol)], [.. interner[was].Except(interner[now]).ToAccesses().OrderBy(a => a.Protocol)]);
+                differences.Add((was, now), difference);
+            }
+            var (sourceId, targetId) = (source < 0 ? "internet" : instances[source].Id.Value, instances[target].Id.Value);
+            Add(gained, sourceId, targetId, difference.Gained);
+            Add(lost, sourceId, targetId, difference.Lost);
+        }
+        return new Impact(change, gained, lost);
     }
 
     private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference)
@@ -156,9 +181,6 @@ public static class ImpactAnalysis
         foreach (var access in difference)
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
     }
-
-    private static List<FlowDelta> Ordered(List<FlowDelta> deltas) =>
-        [.. deltas.OrderBy(d => d.Target, StringComparer.Ordinal).ThenBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.Protocol)];
 
     /// <summary>The flows from or to the affected instances: only those can change.</summary>
     private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected, bool v6 = false)
