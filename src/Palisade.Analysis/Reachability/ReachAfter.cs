@@ -25,7 +25,10 @@ internal sealed class ReachAfter
     private readonly InternetAnswers _internet;
     private readonly Dictionary<InstanceId, int> _position = [];
 
-    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected)
+    /// <param name="moved">For a join or a leave: the instance that changes groups. The other affected
+    /// instances keep their groups and rules, so their tables are the matrix's, patched at that
+    /// instance's addresses (<see cref="DirectionClasses.Patched"/>), instead of compiled afresh.</param>
+    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, InstanceId? moved = null)
     {
         _before = before;
         State = after;
@@ -40,6 +43,7 @@ internal sealed class ReachAfter
         for (var k = 0; k < count; k++)
             _position.TryAdd(after.Instances[k].Id, k);
         var compiled = new Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)>();
+        IReadOnlyCollection<IpAddress>? movedAddresses = null;
         for (var k = 0; k < count; k++)
         {
             var instance = after.Instances[k];
@@ -65,7 +69,13 @@ internal sealed class ReachAfter
             if (!compiled.TryGetValue(key, out var tables))
             {
                 var policy = PolicyRules.Of(after, instance, NicType.Intranet);
-                tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                if (moved is { } mover && instance.Id != mover && before.EndpointsAt(k) is [var endpoint, ..]
+                    && before.PolicyOfEndpoint(endpoint) is var old
+                    && old.Egress.Patched(after, policy, movedAddresses ??= after.FindInstance(mover)?.PrivateAddresses ?? []) is { } egress
+                    && old.Ingress.Patched(after, policy, movedAddresses) is { } ingress)
+                    tables = (egress, ingress);
+                else
+                    tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
                 compiled.Add(key, tables);
             }
             _tables[k] = tables;

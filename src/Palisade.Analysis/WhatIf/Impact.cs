@@ -53,7 +53,13 @@ public static class ImpactAnalysis
         var state = before.State;
         var after = change.ApplyTo(state);
         var affected = change.Affected(state);
-        var view = new ReachAfter(before, after, affected);
+        var moved = change switch
+        {
+            Change.Join j => j.Instance,
+            Change.Leave l => l.Instance,
+            _ => (Domain.Identifiers.InstanceId?)null,
+        };
+        var view = new ReachAfter(before, after, affected, moved);
         var interner = before.Interner;
         // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
         var changed = new List<(int Source, int Target, int Was, int Now)>();

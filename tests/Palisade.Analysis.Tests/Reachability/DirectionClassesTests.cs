@@ -87,4 +87,63 @@ public sealed class DirectionClassesTests
             }
         }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
     }
+
+    /// <summary>
+    /// The patch the what-if applies after a join or a leave, against compiling the table afresh: on
+    /// random states, an instance joins a group (or leaves one), and every other NIC's table patched
+    /// at the mover's addresses answers as the fresh one for every address of the small universe and
+    /// every local address.
+    /// </summary>
+    [Fact]
+    public void PatchingATableAfterAMembershipChange_AnswersAsCompilingItAgain()
+    {
+        var cases = from state in SmallUniverse.State
+                    from pick in Gen.Int[0, 1000]
+                    from joins in Gen.Bool
+                    select (state, pick, joins);
+        cases.Sample(c =>
+        {
+            var (state, pick, joins) = c;
+            var mover = state.Instances[pick % state.Instances.Length];
+            Palisade.Analysis.WhatIf.Change change;
+            if (joins)
+            {
+                var home = state.FindGroup(mover.SecurityGroupIds[0])!;
+                if (state.Groups.FirstOrDefault(g => g.VpcId == mover.VpcId && g.IsEnterprise == home.IsEnterprise && !mover.SecurityGroupIds.Contains(g.Id)) is not { } other)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Join(mover.Id, other.Id);
+            }
+            else
+            {
+                if (mover.SecurityGroupIds.Length < 2)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Leave(mover.Id, mover.SecurityGroupIds[pick % mover.SecurityGroupIds.Length]);
+            }
+            var after = change.ApplyTo(state);
+            var interner = new AccessInterner();
+            IpAddress[] universe = [.. SmallUniverse.V4Addresses.Concat(SmallUniverse.V6Addresses).Select(IpAddress.Parse), .. state.Instances.SelectMany(i => i.PrivateAddresses)];
+            foreach (var instance in state.Instances.Where(i => i.Id != mover.Id))
+            {
+                foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+                {
+                    foreach (var v6 in new[] { false, true })
+                    {
+                        var old = new DirectionClasses(state, PolicyRules.Of(state, instance, NicType.Intranet), direction, v6, interner);
+                        var policy = PolicyRules.Of(after, instance, NicType.Intranet);
+                        var patched = old.Patched(after, policy, mover.PrivateAddresses);
+                        Assert.NotNull(patched);
+                        var fresh = new DirectionClasses(after, policy, direction, v6, interner);
+                        foreach (var peer in universe.Where(a => a.IsV6 == v6))
+                        {
+                            foreach (var local in universe.Where(a => a.IsV6 == v6))
+                            {
+                                Assert.Equal(interner[fresh.Half(fresh.PeerClassOf(peer), fresh.LocalClassOf(local))],
+                                    interner[patched!.Half(patched.PeerClassOf(peer), patched.LocalClassOf(local))]);
+                            }
+                        }
+                    }
+                }
+            }
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.Item1));
+    }
 }
