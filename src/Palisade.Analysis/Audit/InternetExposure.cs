@@ -141,6 +141,30 @@ public static class InternetExposure
             ? (NicType.Internet, instance.PublicAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6))
             : (NicType.Intranet, instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6));
 
+    /// <summary>
+    /// Every address a packet to the internet may leave from (<see cref="Exit"/> names the first): each
+    /// public address of a classic instance's internet NIC, each private address of a VPC one.
+    /// </summary>
+    public static (NicType Nic, IReadOnlyList<IpAddress> Sources) Exits(Instance instance, bool v6) =>
+        instance.NetworkType == NetworkType.Classic
+            ? (NicType.Internet, [.. instance.PublicAddresses.Where(a => a.IsV6 == v6).Distinct()])
+            : (NicType.Intranet, [.. instance.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct()]);
+
+    /// <summary>
+    /// Every address an internet packet may arrive at (<see cref="Entry"/> names the first): each public
+    /// address of a classic instance's internet NIC; for a VPC instance, over IPv4 the primary private
+    /// address (the one its public or elastic address is translated to — the state does not say that a
+    /// secondary address has an EIP of its own), over IPv6 each global address.
+    /// </summary>
+    public static (NicType Nic, IReadOnlyList<IpAddress> Destinations) Entries(Instance instance, bool v6)
+    {
+        if (instance.NetworkType == NetworkType.Classic)
+            return (NicType.Internet, [.. instance.PublicAddresses.Where(a => a.IsV6 == v6).Distinct()]);
+        if (!v6)
+            return (NicType.Intranet, Entry(instance, v6).Destination is { } primary ? [primary] : []);
+        return (NicType.Intranet, [.. instance.PrivateAddresses.Where(a => a.IsV6 && IsInternet(a)).Distinct()]);
+    }
+
     /// <summary>The NIC and address an internet packet arrives on: the public NIC of a classic instance, the private address of a VPC one.</summary>
     public static (NicType Nic, IpAddress? Destination) Entry(Instance instance, bool v6)
     {

@@ -32,9 +32,12 @@ public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IRea
 /// Who can reach an instance, on which protocols and ports: exact over ports and protocols. The
 /// decision can only change where a rule's port range starts or ends, so every port interval
 /// between consecutive boundaries of the source's egress and the target's ingress rules is decided
-/// once, by the engine, and adjacent accepted intervals are merged. An instance is represented by
-/// its primary address of the family; the internet by every internet address class
-/// (<see cref="InternetExposure.CandidateSources"/>).
+/// once, by the engine, and adjacent accepted intervals are merged. An instance takes part through
+/// every private address of the family it has: a source reaches a port of a target when some address
+/// of the source reaches it at some address of the target, and the answer names the first address (in
+/// the instance's order) of the other end that takes part. The internet is every internet address
+/// class (<see cref="InternetExposure.CandidateSources"/>), arriving at <see cref="InternetExposure.Entries"/>
+/// and leaving from <see cref="InternetExposure.Exits"/>.
 /// </summary>
 public static class Reach
 {
@@ -46,30 +49,27 @@ public static class Reach
     public static IReadOnlyList<Reacher> To(NetworkState state, Instance target, bool v6 = false, IReadOnlySet<InstanceId>? sources = null, FlowEvaluator? evaluator = null)
     {
         evaluator ??= new FlowEvaluator(state);
-        var targetAddress = target.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6);
         var result = new List<Reacher>();
-        if (targetAddress is not { } dst)
+        var destinations = ReachMatrix.AddressesOf(target, v6);
+        if (destinations.Length == 0)
             return result;
         var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
         foreach (var source in state.Instances.Where(i => i.Id != target.Id && (sources is null || sources.Contains(i.Id))))
         {
-            if (source.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } src)
-                continue;
             // Private addresses talk only within one VPC (or the classic network).
             if (source.VpcId != target.VpcId)
                 continue;
             var sourcePolicy = evaluator.PolicyOf(source, NicType.Intranet);
-            var accesses = Accesses(state, (protocol, port) => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed,
-                sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()));
-            if (accesses.Count > 0)
-                result.Add(new Reacher(source, src, accesses));
+            var rules = sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()).ToArray();
+            if (Between(state, evaluator, source, target, v6, rules, sourceSide: true) is { } reacher)
+                result.Add(reacher);
         }
 
         // The internet reaches a VPC instance through its public address, a classic one on its internet NIC.
         if (sources is not null)
             return result;
-        var (nic, entry) = InternetExposure.Entry(target, v6);
-        if (entry is { } publicDst)
+        var (nic, entries) = InternetExposure.Entries(target, v6);
+        if (entries.Count > 0)
         {
             var policy = evaluator.PolicyOf(target, nic);
             var candidates = InternetExposure.CandidateSources(state, policy, v6);
@@ -78,10 +78,13 @@ public static class Reach
             {
                 foreach (var (address, _) in candidates)
                 {
-                    if (policy.Decide(Direction.Ingress, new Flow(address, publicDst, protocol, port)).Verdict == Verdict.Accept)
+                    foreach (var publicDst in entries)
                     {
-                        witness ??= address;
-                        return true;
+                        if (policy.Decide(Direction.Ingress, new Flow(address, publicDst, protocol, port)).Verdict == Verdict.Accept)
+                        {
+                            witness ??= address;
+                            return true;
+                        }
                     }
                 }
                 return false;
@@ -101,24 +104,21 @@ public static class Reach
     {
         evaluator ??= new FlowEvaluator(state);
         var result = new List<Reacher>();
-        if (source.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } src)
+        if (ReachMatrix.AddressesOf(source, v6).Length == 0)
             return result;
         var sourcePolicy = evaluator.PolicyOf(source, NicType.Intranet);
         foreach (var target in state.Instances.Where(i => i.Id != source.Id))
         {
-            if (target.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } dst)
-                continue;
             if (source.VpcId != target.VpcId)
                 continue;
             var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
-            var accesses = Accesses(state, (protocol, port) => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed,
-                sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()));
-            if (accesses.Count > 0)
-                result.Add(new Reacher(target, dst, accesses));
+            var rules = sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()).ToArray();
+            if (Between(state, evaluator, source, target, v6, rules, sourceSide: false) is { } reacher)
+                result.Add(reacher);
         }
 
-        var (nic, exit) = InternetExposure.Exit(source, v6);
-        if (exit is { } from)
+        var (nic, exits) = InternetExposure.Exits(source, v6);
+        if (exits.Count > 0)
         {
             var policy = evaluator.PolicyOf(source, nic);
             var candidates = InternetExposure.CandidateSources(state, policy, v6, Direction.Egress);
@@ -127,10 +127,13 @@ public static class Reach
             {
                 foreach (var (address, _) in candidates)
                 {
-                    if (policy.Decide(Direction.Egress, new Flow(from, address, protocol, port)).Verdict == Verdict.Accept)
+                    foreach (var from in exits)
                     {
-                        witness ??= address;
-                        return true;
+                        if (policy.Decide(Direction.Egress, new Flow(from, address, protocol, port)).Verdict == Verdict.Accept)
+                        {
+                            witness ??= address;
+                            return true;
+                        }
                     }
                 }
                 return false;
@@ -139,6 +142,34 @@ public static class Reach
                 result.Add(new Reacher(null, witness, accesses));
         }
         return result;
+    }
+
+    /// <summary>
+    /// What <paramref name="source"/> reaches of <paramref name="target"/> over every pair of their
+    /// addresses of the family (the union), named by the first address of the source
+    /// (<paramref name="sourceSide"/>) or of the target that takes part in some reaching pair; null when nothing.
+    /// </summary>
+    private static Reacher? Between(NetworkState state, FlowEvaluator evaluator, Instance source, Instance target, bool v6, RuleRef[] rules, bool sourceSide)
+    {
+        var sourceAddresses = ReachMatrix.AddressesOf(source, v6);
+        var targetAddresses = ReachMatrix.AddressesOf(target, v6);
+        var union = AccessSet.None;
+        IpAddress? named = null;
+        var near = sourceSide ? sourceAddresses : targetAddresses;
+        var far = sourceSide ? targetAddresses : sourceAddresses;
+        foreach (var mine in near)
+        {
+            foreach (var theirs in far)
+            {
+                var (src, dst) = sourceSide ? (mine, theirs) : (theirs, mine);
+                var accesses = Accesses(state, (protocol, port) => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed, rules);
+                if (accesses.Count == 0)
+                    continue;
+                named ??= mine;
+                union = union.Union(AccessSet.FromAccesses(accesses));
+            }
+        }
+        return named is { } address ? new Reacher(sourceSide ? source : target, address, union.ToAccesses()) : null;
     }
 
     private static List<Access> Accesses(NetworkState state, Func<IpProtocol, int, bool> allowed, IEnumerable<RuleRef> rules)

@@ -11,150 +11,125 @@ namespace Palisade.Analysis.Reachability;
 /// before it: the policy of every instance the change does not affect is the same in both states (that
 /// is what <c>Change.Affected</c> promises), so its compiled tables and the answers cached in them are
 /// reused; only the policies of affected instances are compiled again. Answers are interned by the
-/// matrix's interner, so that an unchanged pair has the same ID before and after.
+/// matrix's interner, so that an unchanged pair has the same ID before and after. Instance addresses
+/// are the same in both states (no change moves one).
 /// </summary>
 internal sealed class ReachAfter
 {
     private readonly ReachMatrix _before;
     private readonly (DirectionClasses Egress, DirectionClasses Ingress)?[] _tables;
-    private readonly IpAddress?[] _address;
-    private readonly int[] _localEgress;
-    private readonly int[] _localIngress;
+    // For affected instances only: unaffected ones answer with the matrix's endpoint classes.
+    private readonly IpAddress[]?[] _addresses;
+    private readonly int[]?[] _localEgress;
+    private readonly int[]?[] _localIngress;
     private readonly InternetAnswers _internet;
-    private readonly bool[] _affected;
-    private readonly List<int>[] _unaffectedByClass;
     private readonly Dictionary<InstanceId, int> _position = [];
-    private readonly Dictionary<DirectionClasses, IReadOnlyList<Part>> _parts = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<DirectionClasses, int[]> _peerClasses = new(ReferenceEqualityComparer.Instance);
 
-    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected)
+    /// <param name="moved">For a join or a leave: the instance that changes groups. The other affected
+    /// instances keep their groups and rules, so their tables are the matrix's, patched at that
+    /// instance's addresses (<see cref="DirectionClasses.Patched"/>), instead of compiled afresh.</param>
+    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, InstanceId? moved = null)
     {
         _before = before;
         State = after;
         var v6 = before.V6;
         var count = after.Instances.Length;
         _tables = new (DirectionClasses, DirectionClasses)?[count];
-        _address = new IpAddress?[count];
-        _localEgress = new int[count];
-        _localIngress = new int[count];
+        _addresses = new IpAddress[]?[count];
+        _localEgress = new int[]?[count];
+        _localIngress = new int[]?[count];
         _internet = new InternetAnswers(after, v6, before.Interner, i => _position.TryGetValue(i.Id, out var k) ? _tables[k] : null);
-        _affected = [.. after.Instances.Select(i => affected.Contains(i.Id))];
-        _unaffectedByClass = [.. before.Classes.Select(_ => new List<int>())];
-        for (var k = 0; k < count; k++)
-        {
-            if (!_affected[k] && before.ClassAt(k) is var c and >= 0)
-                _unaffectedByClass[c].Add(k);
-        }
+        Affected = [.. after.Instances.Select(i => affected.Contains(i.Id))];
         for (var k = 0; k < count; k++)
             _position.TryAdd(after.Instances[k].Id, k);
         var compiled = new Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)>();
+        IReadOnlyCollection<IpAddress>? movedAddresses = null;
         for (var k = 0; k < count; k++)
         {
             var instance = after.Instances[k];
-            if (!_affected[k])
+            if (!Affected[k])
             {
-                // Unaffected: its class's tables and local classes, as in the matrix.
-                if (before.ClassAt(k) is var c and >= 0)
+                // Unaffected: its endpoint classes' tables and local classes, as in the matrix (looked up there when asked).
+                var endpoints = before.EndpointsAt(k);
+                if (endpoints.Length > 0)
                 {
-                    var shared = before.PolicyOfClass(c);
+                    var shared = before.PolicyOfEndpoint(endpoints[0]);
                     _tables[k] = (shared.Egress, shared.Ingress);
-                    _address[k] = before.AddressAt(k);
-                    _localEgress[k] = shared.LocalEgress;
-                    _localIngress[k] = shared.LocalIngress;
                 }
                 continue;
             }
-            if (instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } address)
+            var addresses = ReachMatrix.AddressesOf(instance, v6);
+            _addresses[k] = addresses;
+            if (addresses.Length == 0)
+            {
+                _localEgress[k] = _localIngress[k] = [];
                 continue;
+            }
             var key = ReachMatrix.PolicyKey(after, instance);
             if (!compiled.TryGetValue(key, out var tables))
             {
                 var policy = PolicyRules.Of(after, instance, NicType.Intranet);
-                tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                if (moved is { } mover && instance.Id != mover && before.EndpointsAt(k) is [var endpoint, ..]
+                    && before.PolicyOfEndpoint(endpoint) is var old
+                    && old.Egress.Patched(after, policy, movedAddresses ??= after.FindInstance(mover)?.PrivateAddresses ?? []) is { } egress
+                    && old.Ingress.Patched(after, policy, movedAddresses) is { } ingress)
+                    tables = (egress, ingress);
+                else
+                    tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
                 compiled.Add(key, tables);
             }
             _tables[k] = tables;
-            _address[k] = address;
-            _localEgress[k] = tables.Egress.LocalClassOf(address);
-            _localIngress[k] = tables.Ingress.LocalClassOf(address);
+            _localEgress[k] = [.. addresses.Select(tables.Egress.LocalClassOf)];
+            _localIngress[k] = [.. addresses.Select(tables.Ingress.LocalClassOf)];
         }
     }
 
     public NetworkState State { get; }
 
-    /// <summary>The access ID from the instance at <paramref name="source"/> to the one at <paramref name="target"/> (positions in the state).</summary>
+    /// <summary>Whether the instance at each position is one whose policy the change can alter.</summary>
+    public bool[] Affected { get; }
+
+    /// <summary>
+    /// The access ID from the instance at <paramref name="source"/> to the one at <paramref name="target"/>
+    /// (positions in the state): the union over their address pairs of what the source's egress accepts
+    /// towards the target's address and the target's ingress from the source's.
+    /// </summary>
     public int CellAt(int source, int target)
     {
         if (source == target || _tables[source] is not { } from || _tables[target] is not { } to
             || State.Instances[source].VpcId != State.Instances[target].VpcId)
             return AccessInterner.None;
-        var outbound = from.Egress.Half(PeerClassesFor(from.Egress)[target], _localEgress[source]);
-        if (outbound == AccessInterner.None)
-            return AccessInterner.None;
-        var inbound = to.Ingress.Half(PeerClassesFor(to.Ingress)[source], _localIngress[target]);
-        return _before.Interner.Intersect(outbound, inbound);
+        var interner = _before.Interner;
+        var union = AccessInterner.None;
+        var sources = AddressesAt(source);
+        var targets = AddressesAt(target);
+        for (var i = 0; i < sources.Length; i++)
+        {
+            for (var j = 0; j < targets.Length; j++)
+            {
+                var outbound = from.Egress.Half(from.Egress.PeerClassOf(targets[j]), LocalEgressAt(source, i));
+                if (outbound == AccessInterner.None)
+                    continue;
+                var inbound = to.Ingress.Half(to.Ingress.PeerClassOf(sources[i]), LocalIngressAt(target, j));
+                union = interner.Union(union, interner.Intersect(outbound, inbound));
+            }
+        }
+        return union;
     }
 
     public (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
 
     public bool HasAddress(int position) => _tables[position] is not null;
 
-    /// <summary>
-    /// The instances the change does not affect, in parts: one class of the matrix before, and one peer
-    /// class of <paramref name="table"/> (a table recompiled for an affected instance). Within a part,
-    /// every member meets the affected instance with the same answer before and after, so a part is
-    /// decided once. Cached per table: affected instances of one policy share it.
-    /// </summary>
-    public IReadOnlyList<Part> PartsFor(DirectionClasses table)
-    {
-        if (_parts.TryGetValue(table, out var found))
-            return found;
-        var peerClasses = PeerClassesFor(table);
-        var result = new List<Part>();
-        for (var c = 0; c < _unaffectedByClass.Length; c++)
-        {
-            var members = _unaffectedByClass[c];
-            if (members.Count == 0)
-                continue;
-            var first = peerClasses[members[0]];
-            var uniform = true;
-            foreach (var m in members)
-                uniform &= peerClasses[m] == first;
-            if (uniform)
-            {
-                result.Add(new Part(c, first, members));
-                continue;
-            }
-            // The table tells members of one class apart (a block it adds cuts through them).
-            foreach (var split in members.GroupBy(m => peerClasses[m]))
-                result.Add(new Part(c, split.Key, [.. split]));
-        }
-        _parts.Add(table, result);
-        return result;
-    }
-
-    /// <summary>The peer class in <paramref name="table"/> of every instance's address, by position in the state (cached per table).</summary>
-    public int[] PeerClassesFor(DirectionClasses table)
-    {
-        if (_peerClasses.TryGetValue(table, out var found))
-            return found;
-        var (positions, addresses) = _before.ByAddress;
-        var sorted = new int[positions.Length];
-        table.PeerClassesOf(addresses, sorted);
-        var byPosition = new int[State.Instances.Length];
-        for (var k = 0; k < positions.Length; k++)
-            byPosition[positions[k]] = sorted[k];
-        _peerClasses.Add(table, byPosition);
-        return byPosition;
-    }
-
-    public sealed record Part(int Class, int PeerClass, List<int> Members);
-
     public (DirectionClasses Egress, DirectionClasses Ingress) TablesAt(int position) => _tables[position]!.Value;
 
-    public int LocalEgressAt(int position) => _localEgress[position];
+    /// <summary>The addresses of the instance at a position that take part (see <see cref="ReachMatrix.AddressesOf"/>).</summary>
+    public IpAddress[] AddressesAt(int position) => _addresses[position] ?? _before.AddressesAt(position);
 
-    public int LocalIngressAt(int position) => _localIngress[position];
+    /// <summary>The local class of address <paramref name="slot"/> of <see cref="AddressesAt"/> in the egress table.</summary>
+    public int LocalEgressAt(int position, int slot) =>
+        _localEgress[position] is { } mine ? mine[slot] : _before.PolicyOfEndpoint(_before.EndpointsAt(position)[slot]).LocalEgress;
 
-    public IpAddress AddressAt(int position) => _address[position]!.Value;
+    public int LocalIngressAt(int position, int slot) =>
+        _localIngress[position] is { } mine ? mine[slot] : _before.PolicyOfEndpoint(_before.EndpointsAt(position)[slot]).LocalIngress;
 }

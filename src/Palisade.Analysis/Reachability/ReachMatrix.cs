@@ -9,32 +9,39 @@ namespace Palisade.Analysis.Reachability;
 
 /// <summary>
 /// Reachability between every pair of instances of a state, and between each instance and the
-/// internet, computed over classes instead of pairs. Instances with the same groups in the same
-/// network share one policy (a policy class). Within a policy, addresses fall into classes
-/// that no rule tells apart (<see cref="DirectionClasses"/>); two instances are in one
-/// <see cref="InstanceClass"/> when they share a policy, their own addresses are in the same local
-/// classes, and every policy of their network puts their addresses in the same peer class — so every
-/// answer about one holds for all. Each pair of instance classes is then decided once, as the
-/// intersection of the source's egress and the target's ingress, each looked up by class. The slow twin
-/// is <see cref="Reach.To"/> / <see cref="Reach.From"/> for every instance (checked equal on random states).
+/// internet, computed over classes instead of pairs. An instance takes part through every private
+/// address of the family it has (an <em>endpoint</em> each): what one instance reaches of another is
+/// the union over their address pairs. Instances with the same groups in the same network share one
+/// policy (a policy class). Within a policy, addresses fall into classes that no rule tells apart
+/// (<see cref="DirectionClasses"/>); two endpoints are in one endpoint class when their instances share
+/// a policy, their addresses are in the same local classes, and every policy of their network puts
+/// their addresses in the same peer class — so every answer about one holds for all. Each pair of
+/// endpoint classes is decided once, as the intersection of the source's egress and the target's
+/// ingress, each looked up by class. Instances whose addresses are in the same endpoint classes form
+/// one <see cref="InstanceClass"/>. The slow twin is <see cref="Reach.To"/> / <see cref="Reach.From"/>
+/// for every instance (checked equal on random states).
 /// </summary>
 public sealed class ReachMatrix
 {
     private readonly AccessInterner _interner = new();
     private readonly bool _v6;
     private readonly Dictionary<InstanceId, int> _classOf = [];
-    private readonly Dictionary<InstanceId, IpAddress> _address = [];
+    private readonly Dictionary<InstanceId, int> _positionOf = [];
     private readonly List<InstanceClass> _classes = [];
+    private readonly List<int[]> _endpointsOfClass = [];
     private readonly Dictionary<VpcKey, NetworkCells> _networks = [];
+    private readonly Dictionary<(int, int), int> _unions = [];
     private readonly InternetAnswers _internet;
     private int[] _classAt = [];
-    private IpAddress[] _addressAt = [];
-    private readonly List<ClassPolicy> _classPolicies = [];
+    private IpAddress[][] _addressesAt = [];
+    private int[][] _endpointsAt = [];
+    private readonly List<ClassPolicy> _endpointPolicies = [];
+    private readonly List<int> _endpointSizes = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
     private int[] _sortedPositions = [];
     private UInt128[] _sortedAddresses = [];
 
-    /// <summary>What every member of a class shares: its policy's tables and its local classes in them.</summary>
+    /// <summary>What every member of an endpoint class shares: its policy's tables and its local classes in them.</summary>
     internal readonly record struct ClassPolicy(DirectionClasses Egress, DirectionClasses Ingress, int LocalEgress, int LocalIngress, int Policy);
 
     private readonly record struct VpcKey(VpcId? Vpc);
@@ -44,6 +51,7 @@ public sealed class ReachMatrix
 
     private sealed class NetworkCells(List<int> classes)
     {
+        /// <summary>The endpoint classes of the network.</summary>
         public List<int> Classes { get; } = classes;
 
         /// <summary>Access IDs, source class (by index in <see cref="Classes"/>) major.</summary>
@@ -53,18 +61,24 @@ public sealed class ReachMatrix
         public int[]?[] PeerEgress { get; set; } = [];
 
         public int[]?[] PeerIngress { get; set; } = [];
+
+        /// <summary>The instance classes of the network.</summary>
+        public List<int> InstanceClasses { get; } = [];
     }
 
     private ReachMatrix(NetworkState state, bool v6)
     {
         State = state;
         _v6 = v6;
-        _internet = new InternetAnswers(state, v6, _interner, i => ClassOf(i) is { } c ? (_classPolicies[c.Id].Egress, _classPolicies[c.Id].Ingress) : null);
+        _internet = new InternetAnswers(state, v6, _interner, i => _classOf.TryGetValue(i.Id, out var c) ? (_endpointPolicies[_endpointsOfClass[c][0]].Egress, _endpointPolicies[_endpointsOfClass[c][0]].Ingress) : null);
     }
 
     internal AccessInterner Interner => _interner;
 
     internal bool V6 => _v6;
+
+    /// <summary>The private addresses of the family of an instance, in its order: the endpoints it takes part through.</summary>
+    internal static IpAddress[] AddressesOf(Instance instance, bool v6) => [.. instance.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct()];
 
     /// <summary>The access ID between the instances at these positions of the state (the empty ID for none).</summary>
     internal int CellAt(int source, int target)
@@ -75,47 +89,91 @@ public sealed class ReachMatrix
         var b = _classAt[target];
         if (a < 0 || b < 0 || _classes[a].VpcId != _classes[b].VpcId)
             return AccessInterner.None;
-        return Cell(_classes[a], _classes[b]);
+        return CellOfInstanceClasses(a, b);
     }
 
     internal (int Access, IpAddress? Witness) FromInternetAt(Instance target) => _internet.From(target);
 
-    /// <summary>The address the instance at a position stands for (when it has a class).</summary>
-    internal IpAddress AddressAt(int position) => _addressAt[position];
+    /// <summary>The addresses the instance at a position takes part through (empty when it has no class).</summary>
+    internal IpAddress[] AddressesAt(int position) => _addressesAt[position];
+
+    /// <summary>The endpoint class of each address of <see cref="AddressesAt"/>.</summary>
+    internal int[] EndpointsAt(int position) => _endpointsAt[position];
 
     /// <summary>The class of the instance at a position of the state, or -1.</summary>
     internal int ClassAt(int position) => _classAt[position];
 
-    internal ClassPolicy PolicyOfClass(int classId) => _classPolicies[classId];
+    internal ClassPolicy PolicyOfEndpoint(int endpointClass) => _endpointPolicies[endpointClass];
 
     /// <summary>
-    /// What the egress of class <paramref name="viewer"/> accepts towards the address of class
-    /// <paramref name="peer"/> (same network), from the peer classes the matrix worked out.
+    /// What the egress of endpoint class <paramref name="viewer"/> accepts towards the address of
+    /// endpoint class <paramref name="peer"/> (same network), from the peer classes the matrix worked out.
     /// </summary>
     internal int EgressTowards(int viewer, int peer)
     {
-        var policy = _classPolicies[viewer];
+        var policy = _endpointPolicies[viewer];
         var (cells, index) = _placeOf[peer];
         return policy.Egress.Half(cells.PeerEgress[policy.Policy]![index], policy.LocalEgress);
     }
 
-    /// <summary>What the ingress of class <paramref name="viewer"/> accepts from the address of class <paramref name="peer"/> (same network).</summary>
+    /// <summary>What the ingress of endpoint class <paramref name="viewer"/> accepts from the address of endpoint class <paramref name="peer"/> (same network).</summary>
     internal int IngressFrom(int viewer, int peer)
     {
-        var policy = _classPolicies[viewer];
+        var policy = _endpointPolicies[viewer];
         var (cells, index) = _placeOf[peer];
         return policy.Ingress.Half(cells.PeerIngress[policy.Policy]![index], policy.LocalIngress);
     }
 
-    /// <summary>The access ID between two classes (of one network; a class of one instance has none with itself).</summary>
-    internal int CellOfClasses(int source, int target)
+    /// <summary>The access ID between two endpoint classes (of one network; a class of one endpoint has none with itself).</summary>
+    internal int CellOfEndpoints(int source, int target)
     {
         var (cells, a) = _placeOf[source];
         var n = cells.Classes.Count;
         return cells.Cells[(a * n) + _placeOf[target].Index];
     }
 
-    /// <summary>The positions of the instances with an address of the family, in increasing order of it, and those addresses.</summary>
+    /// <summary>
+    /// The access ID between two instance classes of one network: the union over their endpoint classes
+    /// (for classes of one address each, one cell).
+    /// </summary>
+    internal int CellOfInstanceClasses(int source, int target)
+    {
+        var from = _endpointsOfClass[source];
+        var to = _endpointsOfClass[target];
+        if (from.Length == 1 && to.Length == 1)
+            return CellOfEndpoints(from[0], to[0]);
+        if (_unions.TryGetValue((source, target), out var cached))
+            return cached;
+        var union = AccessInterner.None;
+        foreach (var e in from)
+        {
+            foreach (var f in to)
+                union = _interner.Union(union, CellOfEndpoints(e, f));
+        }
+        _unions.Add((source, target), union);
+        return union;
+    }
+
+    /// <summary>
+    /// Each instance's rank (by position) in the ordinal order of the instance IDs and "internet", and
+    /// the rank of "internet": what-if answers are listed in that order. Worked out once per matrix.
+    /// </summary>
+    internal (int[] Rank, int InternetRank) OrdinalRanks => _ranks ??= Ranks(State);
+
+    private (int[], int)? _ranks;
+
+    private static (int[], int) Ranks(NetworkState state)
+    {
+        var ids = state.Instances.Select(i => i.Id.Value).Append("internet").ToArray();
+        var order = Enumerable.Range(0, ids.Length).ToArray();
+        Array.Sort(ids.ToArray(), order, StringComparer.Ordinal);
+        var rank = new int[ids.Length];
+        for (var k = 0; k < order.Length; k++)
+            rank[order[k]] = k;
+        return (rank[..^1], rank[^1]);
+    }
+
+    /// <summary>The position of every endpoint's instance, in increasing order of the endpoint's address, and those addresses.</summary>
     internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
 
     public NetworkState State { get; }
@@ -125,6 +183,9 @@ public sealed class ReachMatrix
 
     /// <summary>How many compiled policies the state's instances share.</summary>
     public int PolicyCount { get; private set; }
+
+    /// <summary>How many endpoint classes the instances' addresses fall into.</summary>
+    public int EndpointClassCount => _endpointPolicies.Count;
 
     /// <param name="progress">Told each phase: policies compiled per instance, then the pairs of classes per network.</param>
     public static ReachMatrix Build(NetworkState state, bool v6 = false, IProgress<WorkProgress>? progress = null)
@@ -146,12 +207,22 @@ public sealed class ReachMatrix
         var egress = new List<DirectionClasses>();
         var ingress = new List<DirectionClasses>();
         var policyNetwork = new List<VpcId?>();
-        var endpoints = new List<(Instance Instance, IpAddress Address, int Policy)>();
-        var compiled = 0;
-        foreach (var instance in state.Instances)
+        // One endpoint per (instance, address of the family).
+        var endpoints = new List<(int Position, int Slot, IpAddress Address, int Policy)>();
+        var count = state.Instances.Length;
+        _classAt = new int[count];
+        _addressesAt = new IpAddress[count][];
+        _endpointsAt = new int[count][];
+        Array.Fill(_classAt, -1);
+        Array.Fill(_addressesAt, []);
+        Array.Fill(_endpointsAt, []);
+        for (var k = 0; k < count; k++)
         {
-            progress?.Report(new WorkProgress("policies", compiled++, state.Instances.Length));
-            if (instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == _v6) is not { } address)
+            progress?.Report(new WorkProgress("policies", k, count));
+            var instance = state.Instances[k];
+            _positionOf.Add(instance.Id, k);
+            var addresses = AddressesOf(instance, _v6);
+            if (addresses.Length == 0)
                 continue;
             var key = PolicyKey(state, instance);
             if (!policyIndex.TryGetValue(key, out var p))
@@ -163,30 +234,26 @@ public sealed class ReachMatrix
                 ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
                 policyNetwork.Add(instance.VpcId);
             }
-            endpoints.Add((instance, address, p));
-            _address[instance.Id] = address;
+            _addressesAt[k] = addresses;
+            _endpointsAt[k] = new int[addresses.Length];
+            for (var slot = 0; slot < addresses.Length; slot++)
+                endpoints.Add((k, slot, addresses[slot], p));
         }
         PolicyCount = policyIndex.Count;
 
-        _classAt = new int[state.Instances.Length];
-        _addressAt = new IpAddress[state.Instances.Length];
-        Array.Fill(_classAt, -1);
-        var position = new Dictionary<InstanceId, int>();
-        for (var k = 0; k < state.Instances.Length; k++)
-            position.TryAdd(state.Instances[k].Id, k);
-        var byAddress = endpoints.Select(e => (Position: position[e.Instance.Id], e.Address.Value)).OrderBy(e => e.Value).ToArray();
+        var byAddress = endpoints.Select(e => (e.Position, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
         _sortedPositions = [.. byAddress.Select(e => e.Position)];
         _sortedAddresses = [.. byAddress.Select(e => e.Value)];
-        foreach (var network in endpoints.GroupBy(e => new VpcKey(e.Instance.VpcId)))
+        foreach (var network in endpoints.GroupBy(e => new VpcKey(state.Instances[e.Position].VpcId)))
         {
             // Refine: same policy and local classes, then the same peer class under every policy of the network.
-            var members = network.OrderBy(e => e.Address.Value).ToArray();
+            var members = network.OrderBy(e => e.Address.Value).ThenBy(e => e.Position).ThenBy(e => e.Slot).ToArray();
             var addresses = members.Select(m => m.Address.Value).ToArray();
             var classOf = new int[members.Length];
             var start = new Dictionary<(int, int, int), int>();
             for (var k = 0; k < members.Length; k++)
             {
-                var (_, address, p) = members[k];
+                var (_, _, address, p) = members[k];
                 var key = (p, egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address));
                 if (!start.TryGetValue(key, out var id))
                     start.Add(key, id = start.Count);
@@ -210,40 +277,50 @@ public sealed class ReachMatrix
                 }
             }
 
-            // Number the classes in state order of their first member, so that answers are repeatable.
-            var byLocal = new Dictionary<int, List<Instance>>();
-            var first = new Dictionary<int, (IpAddress Address, int Policy)>();
+            // Number the endpoint classes in state order of their first member, so that answers are repeatable.
+            var byLocal = new Dictionary<int, List<int>>();
             for (var k = 0; k < members.Length; k++)
             {
                 if (!byLocal.TryGetValue(classOf[k], out var list))
-                {
                     byLocal.Add(classOf[k], list = []);
-                    first[classOf[k]] = (members[k].Address, members[k].Policy);
-                }
-                list.Add(members[k].Instance);
+                list.Add(k);
             }
             var cells = new NetworkCells([]);
             var representatives = new List<(IpAddress Address, int Policy)>();
-            foreach (var (local, list) in byLocal.OrderBy(c => c.Value.Min(i => position[i.Id])))
+            foreach (var (_, list) in byLocal.OrderBy(c => c.Value.Min(k => (members[k].Position, members[k].Slot))))
             {
-                var order = list.OrderBy(i => position[i.Id]).ToList();
-                var id = _classes.Count;
-                _classes.Add(new InstanceClass(id, network.Key.Vpc, order));
-                foreach (var instance in order)
-                {
-                    _classOf[instance.Id] = id;
-                    _classAt[position[instance.Id]] = id;
-                    _addressAt[position[instance.Id]] = _address[instance.Id];
-                }
+                var id = _endpointPolicies.Count;
+                foreach (var k in list)
+                    _endpointsAt[members[k].Position][members[k].Slot] = id;
                 _placeOf.Add((cells, cells.Classes.Count));
+                _endpointSizes.Add(list.Count);
                 cells.Classes.Add(id);
-                representatives.Add(first[local]);
-                var (address, p) = first[local];
-                _classPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
+                var (_, _, address, p) = members[list[0]];
+                representatives.Add((address, p));
+                _endpointPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
             }
             _networks[network.Key] = cells;
 
-            // Every pair of classes: the source's egress towards the target, the target's ingress from the source.
+            // Instance classes: the instances whose addresses are in the same endpoint classes, numbered in state order.
+            var instanceClasses = new Dictionary<string, int>();
+            foreach (var position in members.Select(m => m.Position).Distinct().Order())
+            {
+                var set = _endpointsAt[position].Distinct().Order().ToArray();
+                var key = string.Join(',', set);
+                if (!instanceClasses.TryGetValue(key, out var id))
+                {
+                    id = _classes.Count;
+                    instanceClasses.Add(key, id);
+                    _classes.Add(new InstanceClass(id, network.Key.Vpc, new List<Instance>()));
+                    _endpointsOfClass.Add(set);
+                    cells.InstanceClasses.Add(id);
+                }
+                ((List<Instance>)_classes[id].Members).Add(state.Instances[position]);
+                _classOf[state.Instances[position].Id] = id;
+                _classAt[position] = id;
+            }
+
+            // Every pair of endpoint classes: the source's egress towards the target, the target's ingress from the source.
             var n = cells.Classes.Count;
             var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
             var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
@@ -277,8 +354,8 @@ public sealed class ReachMatrix
                 var towards = cells.PeerEgress[p]!;
                 for (var b = 0; b < n; b++)
                 {
-                    // A class of one instance does not reach itself: there is no pair.
-                    if (a == b && _classes[cells.Classes[a]].Members.Count < 2)
+                    // A class of one endpoint does not reach itself: there is no pair.
+                    if (a == b && _endpointSizes[cells.Classes[a]] < 2)
                         continue;
                     var q = representatives[b].Policy;
                     var outbound = egress[p].Half(towards[b], localE);
@@ -300,14 +377,12 @@ public sealed class ReachMatrix
     {
         if (source.Id == target.Id || ClassOf(source) is not { } a || ClassOf(target) is not { } b || a.VpcId != b.VpcId)
             return AccessSet.None;
-        return _interner[Cell(a, b)];
+        return _interner[CellOfInstanceClasses(a.Id, b.Id)];
     }
 
     /// <summary>What the source class reaches of the target class (for a class of one, nothing of itself).</summary>
     public AccessSet Between(InstanceClass source, InstanceClass target) =>
-        source.VpcId != target.VpcId ? AccessSet.None : _interner[Cell(source, target)];
-
-    private int Cell(InstanceClass a, InstanceClass b) => CellOfClasses(a.Id, b.Id);
+        source.VpcId != target.VpcId || (source.Id == target.Id && source.Members.Count < 2) ? AccessSet.None : _interner[CellOfInstanceClasses(source.Id, target.Id)];
 
     /// <summary>What the internet reaches of <paramref name="target"/>, with a witness source, as <see cref="Reach.To"/> decides it.</summary>
     public (AccessSet Access, IpAddress? Witness) FromInternet(Instance target)
@@ -323,17 +398,40 @@ public sealed class ReachMatrix
         return (_interner[id], witness);
     }
 
+    /// <summary>
+    /// The address of <paramref name="near"/> (by position) that the answer names: the first of its
+    /// addresses that reaches some address of <paramref name="far"/> (or is reached by one, when
+    /// <paramref name="nearIsSource"/> is false), as <see cref="Reach"/> names it.
+    /// </summary>
+    private IpAddress Witness(int near, int far, bool nearIsSource)
+    {
+        var mine = _endpointsAt[near];
+        var theirs = _endpointsAt[far];
+        for (var i = 0; i < mine.Length; i++)
+        {
+            foreach (var f in theirs)
+            {
+                if ((nearIsSource ? CellOfEndpoints(mine[i], f) : CellOfEndpoints(f, mine[i])) != AccessInterner.None)
+                    return _addressesAt[near][i];
+            }
+        }
+        throw new InvalidOperationException("no address pair of a reaching pair reaches");
+    }
+
     /// <summary>The answer of <see cref="Reach.To"/>, from the matrix.</summary>
     public IReadOnlyList<Reacher> To(Instance target)
     {
         var result = new List<Reacher>();
-        if (!_address.ContainsKey(target.Id))
+        if (PositionOf(target) is not { } t)
             return result;
-        foreach (var source in State.Instances)
+        for (var s = 0; s < State.Instances.Length; s++)
         {
-            var access = Between(source, target);
-            if (!access.IsEmpty)
-                result.Add(new Reacher(source, _address[source.Id], access.ToAccesses()));
+            var source = State.Instances[s];
+            if (source.Id == target.Id || _classAt[s] < 0)
+                continue;
+            var access = CellAt(s, t);
+            if (access != AccessInterner.None)
+                result.Add(new Reacher(source, Witness(s, t, nearIsSource: true), _interner[access].ToAccesses()));
         }
         var (fromInternet, witness) = FromInternet(target);
         if (!fromInternet.IsEmpty)
@@ -345,19 +443,25 @@ public sealed class ReachMatrix
     public IReadOnlyList<Reacher> From(Instance source)
     {
         var result = new List<Reacher>();
-        if (!_address.ContainsKey(source.Id))
+        if (PositionOf(source) is not { } s)
             return result;
-        foreach (var target in State.Instances)
+        for (var t = 0; t < State.Instances.Length; t++)
         {
-            var access = Between(source, target);
-            if (!access.IsEmpty)
-                result.Add(new Reacher(target, _address[target.Id], access.ToAccesses()));
+            var target = State.Instances[t];
+            if (target.Id == source.Id || _classAt[t] < 0)
+                continue;
+            var access = CellAt(s, t);
+            if (access != AccessInterner.None)
+                result.Add(new Reacher(target, Witness(t, s, nearIsSource: false), _interner[access].ToAccesses()));
         }
         var (toInternet, witness) = ToInternet(source);
         if (!toInternet.IsEmpty)
             result.Add(new Reacher(null, witness, toInternet.ToAccesses()));
         return result;
     }
+
+    private int? PositionOf(Instance instance) =>
+        _classOf.ContainsKey(instance.Id) ? _positionOf[instance.Id] : null;
 
     /// <summary>
     /// Group × group: what some member of the source group reaches of some other member of the target
@@ -375,11 +479,14 @@ public sealed class ReachMatrix
         IEnumerable<string> GroupsOf(InstanceClass c) => c.Members[0].SecurityGroupIds.Distinct().Where(g => State.FindGroup(g) is not null).Select(g => g.Value);
         foreach (var network in _networks.Values)
         {
-            foreach (var a in network.Classes)
+            foreach (var a in network.InstanceClasses)
             {
-                foreach (var b in network.Classes)
+                foreach (var b in network.InstanceClasses)
                 {
-                    var access = Cell(_classes[a], _classes[b]);
+                    // A class of one instance does not reach itself.
+                    if (a == b && _classes[a].Members.Count < 2)
+                        continue;
+                    var access = CellOfInstanceClasses(a, b);
                     if (access == AccessInterner.None)
                         continue;
                     foreach (var g in GroupsOf(_classes[a]))
@@ -390,7 +497,7 @@ public sealed class ReachMatrix
                 }
             }
         }
-        foreach (var instance in State.Instances.Where(i => _address.ContainsKey(i.Id)))
+        foreach (var instance in State.Instances.Where(i => _classOf.ContainsKey(i.Id)))
         {
             var (fromInternet, _) = FromInternet(instance);
             if (fromInternet.IsEmpty)
@@ -412,26 +519,26 @@ public sealed class ReachMatrix
 internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterner interner, Func<Instance, (DirectionClasses Egress, DirectionClasses Ingress)?> intranet)
 {
     private readonly Dictionary<(string Policy, NicType Nic), (DirectionClasses Ingress, DirectionClasses Egress)> _tables = [];
-    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, int Local), (int Access, IpAddress? Witness)> _answers = [];
+    private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, string Locals), (int Access, IpAddress? Witness)> _answers = [];
     private readonly Dictionary<(string Policy, NicType Nic, Direction Direction), IReadOnlyList<(IpAddress Address, UInt128 Size)>> _candidates = [];
 
     public (int Access, IpAddress? Witness) From(Instance target)
     {
         if (target.PrivateAddresses.All(a => a.IsV6 != v6))
             return (AccessInterner.None, null);
-        var (nic, entry) = InternetExposure.Entry(target, v6);
-        return entry is { } address ? Answer(target, nic, Direction.Ingress, address) : (AccessInterner.None, null);
+        var (nic, entries) = InternetExposure.Entries(target, v6);
+        return entries.Count > 0 ? Answer(target, nic, Direction.Ingress, entries) : (AccessInterner.None, null);
     }
 
     public (int Access, IpAddress? Witness) To(Instance source)
     {
         if (source.PrivateAddresses.All(a => a.IsV6 != v6))
             return (AccessInterner.None, null);
-        var (nic, exit) = InternetExposure.Exit(source, v6);
-        return exit is { } address ? Answer(source, nic, Direction.Egress, address) : (AccessInterner.None, null);
+        var (nic, exits) = InternetExposure.Exits(source, v6);
+        return exits.Count > 0 ? Answer(source, nic, Direction.Egress, exits) : (AccessInterner.None, null);
     }
 
-    private (int, IpAddress?) Answer(Instance instance, NicType nic, Direction direction, IpAddress local)
+    private (int, IpAddress?) Answer(Instance instance, NicType nic, Direction direction, IReadOnlyList<IpAddress> locals)
     {
         if (instance.NetworkType == NetworkType.Vpc)
             nic = NicType.Intranet;
@@ -452,14 +559,15 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
             _tables.Add((policyKey, nic), tables);
         }
         var table = direction == Direction.Ingress ? tables.Ingress : tables.Egress;
-        var localClass = table.LocalClassOf(local);
-        if (!_answers.TryGetValue((policyKey, nic, direction, localClass), out var answer))
+        int[] localClasses = [.. locals.Select(table.LocalClassOf).Distinct().Order()];
+        var localKey = string.Join(',', localClasses);
+        if (!_answers.TryGetValue((policyKey, nic, direction, localKey), out var answer))
         {
             if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
                 _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy.RulesInOrder(direction), v6));
-            var (access, witness) = table.AnyOf(candidates, localClass);
+            var (access, witness) = table.AnyOf(candidates, localClasses);
             answer = (interner.Intern(access), witness);
-            _answers.Add((policyKey, nic, direction, localClass), answer);
+            _answers.Add((policyKey, nic, direction, localKey), answer);
         }
         return answer;
     }

@@ -38,95 +38,148 @@ public static class ImpactAnalysis
 
     /// <summary>
     /// The same answer as <see cref="Of"/>, from the matrix of the state before (built once, kept for
-    /// many questions): only pairs with an affected instance at one end are decided again, each as one
-    /// lookup per direction in the reused or recompiled tables (<see cref="ReachAfter"/>), and compared
-    /// with the matrix by interned ID — an unchanged pair costs no set arithmetic. Checked equal to
-    /// <see cref="Of"/> on random states.
+    /// many questions). Only pairs with an affected instance at one end can change, and such a pair
+    /// only where the affected side's new table answers, at the other end's address, other than its old
+    /// one did. Those address runs are found by one walk over both tables per affected instance and
+    /// direction (<see cref="DirectionClasses.Differences"/>) — for a join, nearly always only the
+    /// joining instance's address — and only the instances whose addresses lie in them are looked at:
+    /// an unaffected one (whose side is as before) by its endpoint class, an unchanged pair costing one
+    /// comparison of two interned IDs; a pair of two affected instances, or with an instance of several
+    /// addresses, decided whole again (<see cref="ReachAfter"/>). Checked equal to <see cref="Of"/> on
+    /// random states.
     /// </summary>
     public static Impact Of(ReachMatrix before, Change change)
     {
         var state = before.State;
         var after = change.ApplyTo(state);
         var affected = change.Affected(state);
-        var view = new ReachAfter(before, after, affected);
-        var interner = before.Interner;
-        var gained = new List<FlowDelta>();
-        var lost = new List<FlowDelta>();
-        // Many pairs change the same way: each difference is worked out once.
-        var differences = new Dictionary<(int, int), (IReadOnlyList<Access> Gained, IReadOnlyList<Access> Lost)>();
-        void Compare(string source, string target, int was, int now)
+        var moved = change switch
         {
-            if (was == now)
-                return;
-            if (!differences.TryGetValue((was, now), out var difference))
-            {
-                difference = (interner[now].Except(interner[was]).ToAccesses(), interner[was].Except(interner[now]).ToAccesses());
-                differences.Add((was, now), difference);
-            }
-            Add(gained, source, target, difference.Gained);
-            Add(lost, source, target, difference.Lost);
+            Change.Join j => j.Instance,
+            Change.Leave l => l.Instance,
+            _ => (Domain.Identifiers.InstanceId?)null,
+        };
+        var view = new ReachAfter(before, after, affected, moved);
+        var interner = before.Interner;
+        // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
+        var changed = new List<(int Source, int Target, int Was, int Now)>();
+        void Compare(int source, int target, int was, int now)
+        {
+            if (was != now)
+                changed.Add((source, target, was, now));
         }
         var instances = state.Instances;
-        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => affected.Contains(instances[k].Id) && view.HasAddress(k)).ToArray();
-        // Pairs of two affected instances, one by one.
+        var affectedAt = Enumerable.Range(0, instances.Length).Where(k => view.Affected[k] && view.HasAddress(k)).ToArray();
         foreach (var a in affectedAt)
-        {
-            foreach (var s in affectedAt)
-                Compare(instances[s].Id.Value, instances[a].Id.Value, before.CellAt(s, a), view.CellAt(s, a));
-            Compare("internet", instances[a].Id.Value, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
-        }
-        // Affected instances of one class before that share their new tables and local classes meet every
-        // unaffected instance alike: the unaffected side's policy is as before and puts them in one peer class.
-        var alike = affectedAt.GroupBy(a => (before.ClassAt(a), view.TablesAt(a), view.LocalEgressAt(a), view.LocalIngressAt(a)));
+            Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+
+        // Affected instances of one address, of one endpoint class before, that share their new tables and
+        // local classes answer alike at every address; one with several addresses stands alone.
+        var alike = affectedAt.GroupBy(a => view.AddressesAt(a).Length == 1
+            ? (before.EndpointsAt(a)[0], view.TablesAt(a), view.LocalEgressAt(a, 0), view.LocalIngressAt(a, 0), -1)
+            : (-1, view.TablesAt(a), -1, -1, a));
+        var (positions, addresses) = before.ByAddress;
+        // What an unaffected endpoint class's side says of an affected address: by class, stamped per run.
+        var stamp = new int[before.EndpointClassCount];
+        var cached = new int[before.EndpointClassCount];
+        var run = 0;
+        // Pairs decided whole afterwards: two affected instances, or an instance of several addresses at either end.
+        var whole = new HashSet<(int Source, int Target)>();
         foreach (var group in alike)
         {
             var a = group.First();
             var vpc = instances[a].VpcId;
             var tables = view.TablesAt(a);
-            var classOfA = before.ClassAt(a);
-            // What each class before says of a's address, worked out once per class.
-            var outbounds = new int[before.Classes.Count];
-            var inbounds = new int[before.Classes.Count];
-            Array.Fill(outbounds, -1);
-            Array.Fill(inbounds, -1);
-            // Unaffected sources, a part at a time: their egress is as before, a's ingress is new.
-            foreach (var part in view.PartsFor(tables.Ingress))
+            var single = view.AddressesAt(a).Length == 1;
+            for (var slot = 0; slot < view.AddressesAt(a).Length; slot++)
             {
-                if (before.Classes[part.Class].VpcId != vpc)
-                    continue;
-                ref var outbound = ref outbounds[part.Class];
-                if (outbound < 0)
-                    outbound = before.EgressTowards(part.Class, classOfA);
-                var now = interner.Intersect(outbound, tables.Ingress.Half(part.PeerClass, view.LocalIngressAt(a)));
-                var was = before.CellOfClasses(part.Class, classOfA);
-                if (was == now)
-                    continue;
-                foreach (var target in group)
+                var endpointOfA = before.EndpointsAt(a)[slot];
+                var old = before.PolicyOfEndpoint(endpointOfA);
+                foreach (var otherIsSource in new[] { true, false })
                 {
-                    foreach (var s in part.Members)
-                        Compare(instances[s].Id.Value, instances[target].Id.Value, was, now);
-                }
-            }
-            // Unaffected targets, likewise: a's egress is new, their ingress is as before.
-            foreach (var part in view.PartsFor(tables.Egress))
-            {
-                if (before.Classes[part.Class].VpcId != vpc)
-                    continue;
-                ref var inbound = ref inbounds[part.Class];
-                if (inbound < 0)
-                    inbound = before.IngressFrom(part.Class, classOfA);
-                var now = interner.Intersect(tables.Egress.Half(part.PeerClass, view.LocalEgressAt(a)), inbound);
-                var was = before.CellOfClasses(classOfA, part.Class);
-                if (was == now)
-                    continue;
-                foreach (var source in group)
-                {
-                    foreach (var t in part.Members)
-                        Compare(instances[source].Id.Value, instances[t].Id.Value, was, now);
+                    // The other end as a source meets a's new ingress; as a target, a's new egress.
+                    var runs = otherIsSource
+                        ? DirectionClasses.Differences(old.Ingress, old.LocalIngress, tables.Ingress, view.LocalIngressAt(a, slot), addresses)
+                        : DirectionClasses.Differences(old.Egress, old.LocalEgress, tables.Egress, view.LocalEgressAt(a, slot), addresses);
+                    foreach (var (from, to, half) in runs)
+                    {
+                        run++;
+                        for (var k = from; k < to; k++)
+                        {
+                            var u = positions[k];
+                            if (instances[u].VpcId != vpc || !view.HasAddress(u))
+                                continue;
+                            if (view.Affected[u] || !single || before.EndpointsAt(u).Length > 1)
+                            {
+                                foreach (var member in group)
+                                {
+                                    if (member != u)
+                                        whole.Add(otherIsSource ? (u, member) : (member, u));
+                                }
+                                continue;
+                            }
+                            // Unaffected, one address: its side is the matrix's, by endpoint class.
+                            var c = before.EndpointsAt(u)[0];
+                            if (stamp[c] != run)
+                            {
+                                stamp[c] = run;
+                                cached[c] = otherIsSource
+                                    ? interner.Intersect(before.EgressTowards(c, endpointOfA), half)
+                                    : interner.Intersect(half, before.IngressFrom(c, endpointOfA));
+                            }
+                            var now = cached[c];
+                            var was = otherIsSource ? before.CellOfEndpoints(c, endpointOfA) : before.CellOfEndpoints(endpointOfA, c);
+                            if (was == now)
+                                continue;
+                            foreach (var member in group)
+                            {
+                                if (otherIsSource)
+                                    Compare(u, member, was, now);
+                                else
+                                    Compare(member, u, was, now);
+                            }
+                        }
+                    }
                 }
             }
         }
-        return new Impact(change, Ordered(gained), Ordered(lost));
+        foreach (var (s, t) in whole)
+            Compare(s, t, before.CellAt(s, t), view.CellAt(s, t));
+        return Spelled(before, change, changed);
+    }
+
+    /// <summary>
+    /// The impact from the changed pairs, in the order of the slow path: by target, then source (ordinal
+    /// IDs, "internet" among them), then protocol — sorted by the matrix's ordinal ranks instead of by
+    /// comparing strings, since a what-if can change tens of thousands of pairs — and each distinct
+    /// difference of two answers worked out once.
+    /// </summary>
+    private static Impact Spelled(ReachMatrix before, Change change, List<(int Source, int Target, int Was, int Now)> changed)
+    {
+        var (rank, internetRank) = before.OrdinalRanks;
+        var instances = before.State.Instances;
+        changed.Sort((x, y) =>
+        {
+            var byTarget = rank[x.Target].CompareTo(rank[y.Target]);
+            return byTarget != 0 ? byTarget : (x.Source < 0 ? internetRank : rank[x.Source]).CompareTo(y.Source < 0 ? internetRank : rank[y.Source]);
+        });
+        var interner = before.Interner;
+        var differences = new Dictionary<(int, int), (IReadOnlyList<Access> Gained, IReadOnlyList<Access> Lost)>();
+        var gained = new List<FlowDelta>();
+        var lost = new List<FlowDelta>();
+        foreach (var (source, target, was, now) in changed)
+        {
+            if (!differences.TryGetValue((was, now), out var difference))
+            {
+                // Protocols in enum order, as the slow path lists them.
+                difference = ([.. interner[now].Except(interner[was]).ToAccesses().OrderBy(a => a.Protocol)], [.. interner[was].Except(interner[now]).ToAccesses().OrderBy(a => a.Protocol)]);
+                differences.Add((was, now), difference);
+            }
+            var (sourceId, targetId) = (source < 0 ? "internet" : instances[source].Id.Value, instances[target].Id.Value);
+            Add(gained, sourceId, targetId, difference.Gained);
+            Add(lost, sourceId, targetId, difference.Lost);
+        }
+        return new Impact(change, gained, lost);
     }
 
     private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference)
@@ -134,9 +187,6 @@ public static class ImpactAnalysis
         foreach (var access in difference)
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
     }
-
-    private static List<FlowDelta> Ordered(List<FlowDelta> deltas) =>
-        [.. deltas.OrderBy(d => d.Target, StringComparer.Ordinal).ThenBy(d => d.Source, StringComparer.Ordinal).ThenBy(d => d.Protocol)];
 
     /// <summary>The flows from or to the affected instances: only those can change.</summary>
     private static Dictionary<(string, string, IpProtocol), List<PortRange>> Edges(NetworkState state, IReadOnlySet<Domain.Identifiers.InstanceId> affected, bool v6 = false)

@@ -23,14 +23,17 @@ public static class ReachCommand
         var protocol = new Option<string>("--protocol") { Description = "Only this protocol: tcp, udp, icmp, icmpv6, gre or all.", HelpName = "PROTOCOL" };
         var port = new Option<int?>("--port") { Description = "Only this port (of TCP and UDP).", HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print the answer as JSON." };
-        var ipv6 = new Option<bool>("--ipv6") { Description = "Between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4." };
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Between the instances' IPv6 addresses (and the IPv6 internet) instead of IPv4." };
         var command = new Command("reach", """
             Who can reach an instance (--to), what it reaches (--from), or the whole matrix (--matrix):
             instances of the same network and the internet, with the protocols and port ranges, after the
             source's egress and the target's ingress rules of all their groups. Exact over ports,
             protocols and addresses (computed over classes of instances and addresses that no rule tells
-            apart); an instance is represented by its primary IPv4 address, or with --ipv6 its primary
-            IPv6 address. Towards the internet only the source's egress rules are judged. Reads a state
+            apart). An instance takes part through every private IPv4 address it has, primary and
+            secondary (with --ipv6, every IPv6 address): it reaches a port when some address of it
+            reaches some address of the target, and an answer names the first address that does. The
+            internet reaches a VPC instance's primary IPv4 address through its public or elastic
+            address. Towards the internet only the source's egress rules are judged. Reads a state
             file (--state), or without one the region of the signing key's account on the server (--server,
             $PALISADE_SERVER or the profile; ExportSecurityState), answered here alike.
 

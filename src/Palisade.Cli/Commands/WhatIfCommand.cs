@@ -32,7 +32,7 @@ public static class WhatIfCommand
             """);
         var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
         command.Add(json);
-        var ipv6 = new Option<bool>("--ipv6") { Description = "Flows between the instances' primary IPv6 addresses (and the IPv6 internet) instead of IPv4.", Recursive = true };
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Flows between the instances' IPv6 addresses (and the IPv6 internet) instead of IPv4.", Recursive = true };
         command.Add(ipv6);
 
         Command Sub(string name, string description, Option[] options, Func<ParseResult, Domain.State.NetworkState, Change> change)

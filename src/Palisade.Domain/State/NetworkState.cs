@@ -36,10 +36,29 @@ public sealed class NetworkState
         _instances = Instances.ToFrozenDictionary(i => i.Id);
         _prefixLists = PrefixLists.ToFrozenDictionary(p => p.Id);
         _portRangeLists = PortRangeLists.ToFrozenDictionary(p => p.Id);
-        _members = Instances
-            .SelectMany(i => i.SecurityGroupIds.Distinct().Select(g => (Group: g, Instance: i)))
-            .GroupBy(x => x.Group)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Instance).ToImmutableArray());
+        _members = MembersByGroup(Instances);
+    }
+
+    /// <summary>
+    /// Each group's members in state order, an instance once per group. A plain loop: the what-if
+    /// builds a state per question, and grouping 10,000 instances through LINQ took most of its time.
+    /// </summary>
+    private static FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> MembersByGroup(ImmutableArray<Instance> instances)
+    {
+        var members = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
+        foreach (var instance in instances)
+        {
+            var groups = instance.SecurityGroupIds;
+            for (var k = 0; k < groups.Length; k++)
+            {
+                if (groups.IndexOf(groups[k]) != k)
+                    continue; // named twice: a member once
+                if (!members.TryGetValue(groups[k], out var list))
+                    members.Add(groups[k], list = ImmutableArray.CreateBuilder<Instance>());
+                list.Add(instance);
+            }
+        }
+        return members.ToFrozenDictionary(m => m.Key, m => m.Value.ToImmutable());
     }
 
     public string RegionId { get; }

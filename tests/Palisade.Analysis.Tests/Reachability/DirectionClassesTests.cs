@@ -39,4 +39,111 @@ public sealed class DirectionClassesTests
             }
         }, iter: 300, threads: 1, print: SmallUniverse.Describe);
     }
+
+    /// <summary>
+    /// The walk the what-if uses, against asking both tables at every address: on random pairs of NIC
+    /// policies of one state (one direction, one local address each), the runs it reports hold exactly
+    /// the addresses at which the two answers differ, with the second table's answer.
+    /// </summary>
+    [Fact]
+    public void Differences_AreTheAddressesAtWhichTheTwoTablesAnswerOtherwise()
+    {
+        var cases = from state in SmallUniverse.State
+                    from picks in Gen.Int[0, 1000].Array[4]
+                    from extra in Gen.OneOf([.. SmallUniverse.V4Addresses, .. SmallUniverse.V6Addresses]).Array[0, 4]
+                    select (state, picks, extra);
+        cases.Sample(c =>
+        {
+            var (state, picks, extra) = c;
+            var interner = new AccessInterner();
+            foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+            {
+                foreach (var v6 in new[] { false, true })
+                {
+                    var first = state.Instances[picks[0] % state.Instances.Length];
+                    var second = state.Instances[picks[1] % state.Instances.Length];
+                    var before = new DirectionClasses(state, PolicyRules.Of(state, first, NicType.Intranet), direction, v6, interner);
+                    var after = new DirectionClasses(state, PolicyRules.Of(state, second, NicType.Intranet), direction, v6, interner);
+                    var locals = state.Instances.SelectMany(i => i.PrivateAddresses).Where(a => a.IsV6 == v6).ToArray();
+                    if (locals.Length == 0)
+                        continue;
+                    var beforeLocal = before.LocalClassOf(locals[picks[2] % locals.Length]);
+                    var afterLocal = after.LocalClassOf(locals[picks[3] % locals.Length]);
+                    // The instances' addresses and a few more, with repeats, in order.
+                    UInt128[] sorted = [.. state.Instances.SelectMany(i => i.PrivateAddresses).Concat(extra.Select(IpAddress.Parse))
+                        .Where(a => a.IsV6 == v6).Select(a => a.Value).Order()];
+                    var expected = new List<string>();
+                    for (var k = 0; k < sorted.Length; k++)
+                    {
+                        var address = new IpAddress(v6, sorted[k]);
+                        var now = after.Half(after.PeerClassOf(address), afterLocal);
+                        if (before.Half(before.PeerClassOf(address), beforeLocal) != now)
+                            expected.Add($"{k}:{now}");
+                    }
+                    var reported = DirectionClasses.Differences(before, beforeLocal, after, afterLocal, sorted)
+                        .SelectMany(r => Enumerable.Range(r.From, r.To - r.From).Select(k => $"{k}:{r.Now}"));
+                    Assert.Equal(expected, reported);
+                }
+            }
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
+    }
+
+    /// <summary>
+    /// The patch the what-if applies after a join or a leave, against compiling the table afresh: on
+    /// random states, an instance joins a group (or leaves one), and every other NIC's table patched
+    /// at the mover's addresses answers as the fresh one for every address of the small universe and
+    /// every local address.
+    /// </summary>
+    [Fact]
+    public void PatchingATableAfterAMembershipChange_AnswersAsCompilingItAgain()
+    {
+        var cases = from state in SmallUniverse.State
+                    from pick in Gen.Int[0, 1000]
+                    from joins in Gen.Bool
+                    select (state, pick, joins);
+        cases.Sample(c =>
+        {
+            var (state, pick, joins) = c;
+            var mover = state.Instances[pick % state.Instances.Length];
+            Palisade.Analysis.WhatIf.Change change;
+            if (joins)
+            {
+                var home = state.FindGroup(mover.SecurityGroupIds[0])!;
+                if (state.Groups.FirstOrDefault(g => g.VpcId == mover.VpcId && g.IsEnterprise == home.IsEnterprise && !mover.SecurityGroupIds.Contains(g.Id)) is not { } other)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Join(mover.Id, other.Id);
+            }
+            else
+            {
+                if (mover.SecurityGroupIds.Length < 2)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Leave(mover.Id, mover.SecurityGroupIds[pick % mover.SecurityGroupIds.Length]);
+            }
+            var after = change.ApplyTo(state);
+            var interner = new AccessInterner();
+            IpAddress[] universe = [.. SmallUniverse.V4Addresses.Concat(SmallUniverse.V6Addresses).Select(IpAddress.Parse), .. state.Instances.SelectMany(i => i.PrivateAddresses)];
+            foreach (var instance in state.Instances.Where(i => i.Id != mover.Id))
+            {
+                foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+                {
+                    foreach (var v6 in new[] { false, true })
+                    {
+                        var old = new DirectionClasses(state, PolicyRules.Of(state, instance, NicType.Intranet), direction, v6, interner);
+                        var policy = PolicyRules.Of(after, instance, NicType.Intranet);
+                        var patched = old.Patched(after, policy, mover.PrivateAddresses);
+                        Assert.NotNull(patched);
+                        var fresh = new DirectionClasses(after, policy, direction, v6, interner);
+                        foreach (var peer in universe.Where(a => a.IsV6 == v6))
+                        {
+                            foreach (var local in universe.Where(a => a.IsV6 == v6))
+                            {
+                                Assert.Equal(interner[fresh.Half(fresh.PeerClassOf(peer), fresh.LocalClassOf(local))],
+                                    interner[patched!.Half(patched.PeerClassOf(peer), patched.LocalClassOf(local))]);
+                            }
+                        }
+                    }
+                }
+            }
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.Item1));
+    }
 }

@@ -76,4 +76,53 @@ public sealed class ReachMatrixTests
         Assert.Equal("TCP 5432", matrix.Between(web1, state.Instances[3]).ToString());
         Assert.True(matrix.Between(web1, web1).IsEmpty);
     }
+
+    /// <summary>
+    /// i-web has a secondary private address, 10.0.1.20; i-db has one too, 10.0.2.11. Rules that name
+    /// only a secondary address still open the instance: sgr-pg admits i-web by its secondary address
+    /// only, sgr-ssh admits it only at i-db's secondary address. i-app, with one address, gets neither.
+    /// </summary>
+    internal static readonly NetworkState Secondary = StateFileReader.Read("""
+        {"SecurityGroups": [
+           {"SecurityGroupId": "sg-web", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": []}},
+           {"SecurityGroupId": "sg-db", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+             {"SecurityGroupRuleId": "sgr-pg", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "5432/5432", "SourceCidrIp": "10.0.1.20/32"},
+             {"SecurityGroupRuleId": "sgr-ssh", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22", "SourceCidrIp": "10.0.0.0/8", "DestCidrIp": "10.0.2.11/32"},
+             {"SecurityGroupRuleId": "sgr-nobody", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "9000/9000", "SourceCidrIp": "10.0.1.21/32"}]}}],
+         "Instances": [
+           {"InstanceId": "i-web", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.1.10", "Primary": true}, {"PrivateIpAddress": "10.0.1.20", "Primary": false}]}}]},
+            "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
+           {"InstanceId": "i-app", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.30"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
+           {"InstanceId": "i-db", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.2.10"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.2.11", "Primary": false}]}}]},
+            "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}}]}
+        """);
+
+    [Fact]
+    public void ARuleNamingOnlyASecondaryAddress_StillOpensTheInstance()
+    {
+        var matrix = ReachMatrix.Build(Secondary);
+        var (web, app, db) = (Secondary.Instances[0], Secondary.Instances[1], Secondary.Instances[2]);
+        // From its secondary address to db's primary (5432), from its primary to db's secondary (22).
+        Assert.Equal("TCP 22, 5432", matrix.Between(web, db).ToString());
+        // The answer names the first address of the other end that takes part.
+        Assert.Equal("i-web 10.0.1.10 TCP 22, 5432\ni-app 10.0.1.30 TCP 22", Show(matrix.To(db)));
+        Assert.Equal("i-db 10.0.2.10 TCP 22, 5432", Show(matrix.From(web).Where(r => r.Instance?.Id == db.Id)));
+        Assert.Equal(Show(Reach.To(Secondary, db)), Show(matrix.To(db)));
+        Assert.Equal(Show(Reach.From(Secondary, web)), Show(matrix.From(web)));
+    }
+
+    [Fact]
+    public void AnAddressNoInstanceHas_OpensNothing_AndOneAddressGetsOnlyWhatNamesIt()
+    {
+        var matrix = ReachMatrix.Build(Secondary);
+        var (app, db) = (Secondary.Instances[1], Secondary.Instances[2]);
+        // i-app is neither 10.0.1.20 nor 10.0.1.21: only the rule open to all of 10.0.0.0/8, at db's secondary address.
+        Assert.Equal("TCP 22", matrix.Between(app, db).ToString());
+        Assert.Equal("i-db 10.0.2.11 TCP 22", Show(matrix.From(app).Where(r => r.Instance?.Id == db.Id)));
+        Assert.DoesNotContain(matrix.To(db), r => r.Accesses.Any(a => a.Ports.Any(p => p.Contains(9000))));
+        // Over IPv6 none of them has an address: nobody takes part.
+        Assert.Empty(ReachMatrix.Build(Secondary, v6: true).To(db));
+    }
 }

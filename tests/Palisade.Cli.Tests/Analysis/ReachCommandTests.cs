@@ -104,4 +104,35 @@ public sealed class ReachCommandTests
             File.Delete(path);
         }
     }
+
+    /// <summary>i-web's second private address is the only one sgr-pg admits; i-app has one address, not that one.</summary>
+    private const string Secondary = """
+        {"RegionId": "cn-hangzhou",
+         "SecurityGroups": [
+           {"SecurityGroupId": "sg-web", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop"},
+           {"SecurityGroupId": "sg-db", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+             {"SecurityGroupRuleId": "sgr-pg", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "5432/5432", "SourceCidrIp": "10.0.1.20/32"}]}}],
+         "Instances": [
+           {"InstanceId": "i-web", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}},
+            "NetworkInterfaces": {"NetworkInterface": [{"PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.1.20", "Primary": false}]}}]},
+            "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
+           {"InstanceId": "i-app", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.30"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
+           {"InstanceId": "i-db", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.2.10"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}}]}
+        """;
+
+    [Fact]
+    public void ASecondaryAddress_TakesPart()
+    {
+        var path = CliTester.StateFile(Secondary);
+        try
+        {
+            // i-web reaches i-db by its secondary address only, and is named by it; i-app does not.
+            Golden.Assert("reach/secondary.txt", CliTester.Run("reach", "--state", path, "--to", "i-db").Output);
+            Golden.Assert("whatif/revoke-secondary.txt", CliTester.Run("whatif", "revoke", "--state", path, "--rule", "sgr-pg").Output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
