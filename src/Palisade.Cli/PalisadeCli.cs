@@ -36,6 +36,8 @@ public static class PalisadeCli
         NetworkCommands.Vpc(),
         NetworkCommands.VSwitch(),
         NetworkCommands.Tag(),
+        NetworkCommands.Region(),
+        NetworkCommands.Zone(),
         HostCommands.Build(),
         AgentCommand.Build(),
         CompletionCommand.Build(Build),

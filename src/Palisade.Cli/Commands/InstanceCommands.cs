@@ -9,7 +9,7 @@ public static class InstanceCommands
     public static Command Build()
     {
         var command = new Command("instance", "Instances and the security groups they are in (ECS RunInstances, DescribeInstances, JoinSecurityGroup, …).");
-        foreach (var sub in new[] { List(), Show(), Run(), Join(), Leave(), Delete() })
+        foreach (var sub in new[] { List(), Show(), Run(), Join(), Leave(), Modify(), Start(), Stop(), Delete() })
             command.Subcommands.Add(sub);
         return command;
     }
@@ -33,7 +33,7 @@ public static class InstanceCommands
         var command = new Command("list", "The instances of the region.\n\nExample:\n  palisade instance list --group sg-bp1abc") { vpc, group };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("DescribeInstances", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupId", c.Parse.GetValue(group)), new("MaxResults", "100")]);
+            var answer = await c.CallAllAsync("DescribeInstances", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupId", c.Parse.GetValue(group))], "Instances", "Instance");
             if (c.Json)
                 c.WriteJson(answer);
             else
@@ -129,6 +129,63 @@ public static class InstanceCommands
                 c.WriteJson(answer);
             else
                 c.Output.WriteLine($"{c.Parse.GetValue(instance)} left {c.Parse.GetValue(group)}");
+            return ExitCodes.Ok;
+        });
+    }
+
+    private static Command Modify()
+    {
+        var instance = InstanceArgument();
+        var name = new Option<string?>("--name") { Description = "The new name.", HelpName = "NAME" };
+        var description = new Option<string?>("--description") { Description = "The new description.", HelpName = "TEXT" };
+        var groups = new Option<string[]>("--groups") { Description = "Replace the instance's security groups with these (repeatable, 1 to 5).", HelpName = "ID" };
+        var yes = SecurityGroupCommands.YesOption();
+        var command = new Command("modify", """
+            Rename an instance, change its description, or replace all its security groups at once (ECS
+            ModifyInstanceAttribute). A change of groups on a terminal first shows the connections it would
+            cut (the server's dry run) and asks; --yes does not ask.
+
+            Examples:
+              palisade instance modify i-bp1abc --name web-1
+              palisade instance modify i-bp1abc --groups sg-bp1web --groups sg-bp1ops
+            """) { instance, name, description, groups, yes };
+        return Remote.Attach(command, async c =>
+        {
+            var ids = c.Parse.GetValue(groups) ?? [];
+            var p = new List<KeyValuePair<string, string?>>
+            {
+                new("InstanceId", c.Parse.GetValue(instance)), new("InstanceName", c.Parse.GetValue(name)), new("Description", c.Parse.GetValue(description)),
+            };
+            for (var i = 0; i < ids.Length; i++)
+                p.Add(new($"SecurityGroupIds.{RuleSpec.Index(i + 1)}", ids[i]));
+            if (p.Skip(1).All(x => x.Value is null))
+                throw new InvalidOperationException("say what to change: --name, --description or --groups");
+            if (ids.Length > 0 && !await Confirm.IfConnectionsWouldBeLost(c, "ModifyInstanceAttribute", p, c.Parse.GetValue(yes)))
+                return ExitCodes.Declined;
+            var answer = await c.CallAsync("ModifyInstanceAttribute", p);
+            if (c.Json)
+                c.WriteJson(answer);
+            else
+                c.Output.WriteLine($"{c.Parse.GetValue(instance)} modified");
+            return ExitCodes.Ok;
+        });
+    }
+
+    private static Command Start() => Power("start", "StartInstance", "Start a stopped instance (ECS StartInstance).", "started");
+
+    private static Command Stop() => Power("stop", "StopInstance", "Stop a running instance (ECS StopInstance); its groups and rules stay.", "stopped");
+
+    private static Command Power(string verb, string action, string description, string done)
+    {
+        var instance = InstanceArgument();
+        var command = new Command(verb, $"{description}\n\nExample:\n  palisade instance {verb} i-bp1abc") { instance };
+        return Remote.Attach(command, async c =>
+        {
+            var answer = await c.CallAsync(action, [new("InstanceId", c.Parse.GetValue(instance))]);
+            if (c.Json)
+                c.WriteJson(answer);
+            else
+                c.Output.WriteLine($"{c.Parse.GetValue(instance)} {done}");
             return ExitCodes.Ok;
         });
     }

@@ -6,6 +6,37 @@ namespace Palisade.Cli.Commands;
 /// <summary><c>palisade vpc …</c>, <c>palisade vswitch …</c> and <c>palisade tag …</c> against a server.</summary>
 public static class NetworkCommands
 {
+    /// <summary><c>palisade region list</c> and <c>palisade zone list</c>: where resources can be made.</summary>
+    public static Command Region()
+    {
+        var command = new Command("region", "Regions (ECS DescribeRegions).");
+        command.Subcommands.Add(Remote.Attach(new Command("list", "The regions the server serves.\n\nExample:\n  palisade region list"), async c =>
+        {
+            var answer = await c.CallAsync("DescribeRegions", []);
+            if (c.Json)
+                c.WriteJson(answer);
+            else
+                Remote.Table(c.Output, ["ID", "NAME", "STATUS"], [.. answer.Items("Regions", "Region").Select(r => new[] { r.Str("RegionId"), r.Str("LocalName"), r.Str("Status") })]);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static Command Zone()
+    {
+        var command = new Command("zone", "Zones of a region (ECS DescribeZones).");
+        command.Subcommands.Add(Remote.Attach(new Command("list", "The zones of the region (--region, or the profile's).\n\nExample:\n  palisade zone list --region cn-shanghai"), async c =>
+        {
+            var answer = await c.CallAsync("DescribeZones", []);
+            if (c.Json)
+                c.WriteJson(answer);
+            else
+                Remote.Table(c.Output, ["ID", "NAME"], [.. answer.Items("Zones", "Zone").Select(z => new[] { z.Str("ZoneId"), z.Str("LocalName") })]);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
     public static Command Vpc()
     {
         var command = new Command("vpc", "VPCs (the VPC API 2016-04-28: CreateVpc, DescribeVpcs, DeleteVpc).");
@@ -18,7 +49,7 @@ public static class NetworkCommands
         }));
         command.Subcommands.Add(Remote.Attach(new Command("list", "The VPCs of the region.\n\nExample:\n  palisade vpc list"), async c =>
         {
-            var answer = await c.CallAsync("DescribeVpcs", [new("PageSize", "50")], EcsClient.VpcVersion);
+            var answer = await c.CallAllAsync("DescribeVpcs", [], "Vpcs", "Vpc", EcsClient.VpcVersion);
             if (c.Json)
                 c.WriteJson(answer);
             else
@@ -51,7 +82,7 @@ public static class NetworkCommands
         var ofVpc = new Option<string?>("--vpc") { Description = "Only this VPC's.", HelpName = "ID" };
         command.Subcommands.Add(Remote.Attach(new Command("list", "The vSwitches of the region.\n\nExample:\n  palisade vswitch list --vpc vpc-bp1abc") { ofVpc }, async c =>
         {
-            var answer = await c.CallAsync("DescribeVSwitches", [new("VpcId", c.Parse.GetValue(ofVpc)), new("PageSize", "50")], EcsClient.VpcVersion);
+            var answer = await c.CallAllAsync("DescribeVSwitches", [new("VpcId", c.Parse.GetValue(ofVpc))], "VSwitches", "VSwitch", EcsClient.VpcVersion);
             if (c.Json)
                 c.WriteJson(answer);
             else

@@ -29,6 +29,39 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
             new[] { new KeyValuePair<string, string>("RegionId", region) }.Concat(parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))),
             version, cancel);
 
+    /// <summary>
+    /// A list action's every page as one answer: ECS pages with <c>MaxResults</c>/<c>NextToken</c>, the VPC
+    /// API with <c>PageNumber</c>/<c>PageSize</c>. The first page's answer with the whole list in it and
+    /// no <c>NextToken</c>, so that a table or a script never silently misses the second page.
+    /// </summary>
+    public async Task<JsonElement> CallAllAsync(string action, IReadOnlyList<KeyValuePair<string, string?>> parameters, string list, string item, string version = EcsClient.EcsVersion)
+    {
+        var all = new List<JsonElement>();
+        JsonElement first = default;
+        var vpcStyle = version == EcsClient.VpcVersion;
+        var token = "";
+        for (var page = 1; page <= 100_000; page++)
+        {
+            KeyValuePair<string, string?>[] paging = vpcStyle
+                ? [new("PageNumber", Remote.Int(page)), new("PageSize", "50")]
+                : [new("MaxResults", "100"), new("NextToken", token.Length > 0 ? token : null)];
+            var answer = await CallAsync(action, parameters.Concat(paging), version);
+            if (page == 1)
+                first = answer;
+            var items = answer.Items(list, item).ToList();
+            all.AddRange(items);
+            if (vpcStyle ? items.Count == 0 || all.Count >= (answer.TryGetProperty("TotalCount", out var total) ? total.GetInt32() : 0) : (token = answer.Str("NextToken")).Length == 0)
+                break;
+        }
+        var merged = System.Text.Json.Nodes.JsonNode.Parse(first.GetRawText())!.AsObject();
+        merged[list] = new System.Text.Json.Nodes.JsonObject { [item] = new System.Text.Json.Nodes.JsonArray([.. all.Select(e => System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText()))]) };
+        foreach (var paging in new[] { "NextToken", "MaxResults", "PageNumber", "PageSize" })
+            merged.Remove(paging);
+        if (merged.ContainsKey("TotalCount"))
+            merged["TotalCount"] = all.Count;
+        return JsonSerializer.SerializeToElement(merged);
+    }
+
     public void WriteJson(JsonElement answer) => Output.WriteLine(JsonSerializer.Serialize(answer, Indented));
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Palisade.Cli.Commands;
 
 /// <summary>
-/// A rule written on the command line, <c>PROTOCOL PORTS PEER [accept|drop] [priority N] [desc TEXT]</c>
+/// A rule written on the command line, <c>PROTOCOL PORTS PEER [accept|drop] [priority N] [nic intranet|internet] [desc TEXT]</c>
 /// (e.g. <c>"tcp 22 10.0.0.0/8"</c>, <c>"udp 53 sg-bp1abc drop priority 10"</c>, <c>"all -1 ::/0"</c>),
 /// turned into the fields of one <c>Permissions.N</c>. Only the shape is read here; the server
 /// judges the values, with its own errors, as it does for every client.
@@ -37,6 +37,9 @@ public static class RuleSpec
                 case "accept" or "drop":
                     fields.Add(new("Policy", words[i].ToLowerInvariant()));
                     break;
+                case "nic" when i + 1 < words.Length:
+                    fields.Add(new("NicType", words[++i].ToLowerInvariant()));
+                    break;
                 case "priority" when i + 1 < words.Length:
                     fields.Add(new("Priority", words[++i]));
                     break;
@@ -45,7 +48,7 @@ public static class RuleSpec
                     i = words.Length;
                     break;
                 default:
-                    throw new FormatException($"rule '{spec}': '{words[i]}' is not accept, drop, priority N or desc TEXT");
+                    throw new FormatException($"rule '{spec}': '{words[i]}' is not accept, drop, priority N, nic intranet|internet or desc TEXT");
             }
         }
         return fields;

@@ -9,7 +9,7 @@ public static class SecurityGroupCommands
     public static Command Build()
     {
         var command = new Command("sg", "Security groups and their rules on a Palisade server (ECS CreateSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroup, …).");
-        foreach (var sub in new[] { List(), Show(), Create(), Modify(), Policy(), Delete(), Authorize(), Revoke() })
+        foreach (var sub in new[] { List(), Show(), Create(), Modify(), Policy(), Delete(), Authorize(), Revoke(), ModifyRule(), References() })
             command.Subcommands.Add(sub);
         return command;
     }
@@ -23,7 +23,7 @@ public static class SecurityGroupCommands
         var command = new Command("list", "The groups of the region.\n\nExample:\n  palisade sg list --vpc vpc-bp1abc") { vpc, name };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("DescribeSecurityGroups", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupName", c.Parse.GetValue(name)), new("MaxResults", "100")]);
+            var answer = await c.CallAllAsync("DescribeSecurityGroups", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupName", c.Parse.GetValue(name))], "SecurityGroups", "SecurityGroup");
             if (c.Json)
             {
                 c.WriteJson(answer);
@@ -52,7 +52,7 @@ public static class SecurityGroupCommands
             """) { group };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("DescribeSecurityGroupAttribute", [new("SecurityGroupId", c.Parse.GetValue(group))]);
+            var answer = await AttributeAsync(c, c.Parse.GetValue(group)!);
             if (c.Json)
             {
                 c.WriteJson(answer);
@@ -62,6 +62,7 @@ public static class SecurityGroupCommands
             o.WriteLine($"{answer.Str("SecurityGroupId")}  {answer.Str("SecurityGroupName")}");
             o.WriteLine($"  VPC {(answer.Str("VpcId") is { Length: > 0 } v ? v : "classic")}, inner access {answer.Str("InnerAccessPolicy")}{(answer.Str("Description") is { Length: > 0 } d ? $", \"{d}\"" : "")}");
             var rules = answer.Items("Permissions", "Permission").ToList();
+            var classic = answer.Str("VpcId").Length == 0;
             foreach (var (title, direction) in new[] { ("Inbound", "ingress"), ("Outbound", "egress") })
             {
                 o.WriteLine();
@@ -70,11 +71,33 @@ public static class SecurityGroupCommands
                     .ThenBy(r => r.Str("Policy").Equals("drop", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
                     .ToList();
                 o.WriteLine($"{title} ({mine.Count})");
-                if (mine.Count > 0)
+                if (mine.Count > 0 && !classic)
                     Remote.Table(o, ["PRIORITY", "POLICY", "PROTOCOL", "PORTS", direction == "ingress" ? "SOURCE" : "DESTINATION", "DESCRIPTION", "RULE"], [.. mine.Select(r => Row(r, direction))]);
+                else if (mine.Count > 0)
+                    Remote.Table(o, ["PRIORITY", "POLICY", "PROTOCOL", "PORTS", direction == "ingress" ? "SOURCE" : "DESTINATION", "NIC", "DESCRIPTION", "RULE"],
+                        [.. mine.Select(r => Row(r, direction)).Zip(mine, (row, r) => (string[])[.. row[..5], r.Str("NicType"), .. row[5..]])]);
             }
             return ExitCodes.Ok;
         });
+    }
+
+    /// <summary>
+    /// A group's attributes with every rule: all pages, and for a classic group both NICs' rules (ECS
+    /// answers for one NIC type per call, the internet NIC when none is named).
+    /// </summary>
+    private static async Task<JsonElement> AttributeAsync(RemoteContext c, string groupId)
+    {
+        var first = await c.CallAllAsync("DescribeSecurityGroupAttribute", [new("SecurityGroupId", groupId)], "Permissions", "Permission");
+        if (first.Str("VpcId").Length > 0)
+            return first;
+        var intranet = await c.CallAllAsync("DescribeSecurityGroupAttribute", [new("SecurityGroupId", groupId), new("NicType", "intranet")], "Permissions", "Permission");
+        var merged = System.Text.Json.Nodes.JsonNode.Parse(first.GetRawText())!.AsObject();
+        merged["Permissions"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["Permission"] = new System.Text.Json.Nodes.JsonArray([.. intranet.Items("Permissions", "Permission").Concat(first.Items("Permissions", "Permission"))
+                .Select(r => System.Text.Json.Nodes.JsonNode.Parse(r.GetRawText()))]),
+        };
+        return JsonSerializer.SerializeToElement(merged);
     }
 
     private static string[] Row(JsonElement r, string direction)
@@ -198,9 +221,71 @@ public static class SecurityGroupCommands
         });
     }
 
+    private static Command ModifyRule()
+    {
+        var group = GroupArgument();
+        var id = new Option<string>("--rule-id") { Description = "The rule to change.", HelpName = "sgr-…", Required = true };
+        var rule = new Option<string>("--rule") { Description = "What the rule becomes: PROTOCOL PORTS PEER [accept|drop] [priority N] [nic intranet|internet] [desc TEXT], quoted.", HelpName = "SPEC", Required = true };
+        var egress = new Option<bool>("--egress") { Description = "An outbound rule (ModifySecurityGroupEgressRule); inbound without it." };
+        var yes = YesOption();
+        var command = new Command("modify-rule", """
+            Change one rule in place, keeping its ID (ECS ModifySecurityGroupRule). On a terminal it first
+            shows the connections the change would cut (the server's dry run) and asks; --yes does not ask.
+
+            Examples:
+              palisade sg modify-rule sg-bp1abc --rule-id sgr-bp1xyz --rule "tcp 22 10.1.0.0/16 priority 5 desc ssh from the VPN"
+              palisade sg modify-rule sg-bp1abc --egress --rule-id sgr-bp1out --rule "tcp 443 0.0.0.0/0" --yes
+            """) { group, id, rule, egress, yes };
+        return Remote.Attach(command, async c =>
+        {
+            var isEgress = c.Parse.GetValue(egress);
+            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", c.Parse.GetValue(group)), new("SecurityGroupRuleId", c.Parse.GetValue(id)) };
+            p.AddRange(RuleSpec.Fields(c.Parse.GetValue(rule)!, isEgress).Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));
+            var action = isEgress ? "ModifySecurityGroupEgressRule" : "ModifySecurityGroupRule";
+            if (!await Confirm.IfConnectionsWouldBeLost(c, action, p, c.Parse.GetValue(yes)))
+                return ExitCodes.Declined;
+            var answer = await c.CallAsync(action, p);
+            if (c.Json)
+                c.WriteJson(answer);
+            else
+                c.Output.WriteLine($"{c.Parse.GetValue(group)}: rule {c.Parse.GetValue(id)} modified");
+            return ExitCodes.Ok;
+        });
+    }
+
+    private static Command References()
+    {
+        var groups = new Argument<string[]>("SECURITY_GROUP_ID") { Description = "Groups, sg-… (up to 10).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("references", """
+            Which other groups' rules name these groups (ECS DescribeSecurityGroupReferences): a group
+            so named cannot be deleted.
+
+            Example:
+              palisade sg references sg-bp1abc sg-bp1def
+            """) { groups };
+        return Remote.Attach(command, async c =>
+        {
+            var ids = c.Parse.GetValue(groups) ?? [];
+            var answer = await c.CallAsync("DescribeSecurityGroupReferences", [.. ids.Select((g, i) => new KeyValuePair<string, string?>($"SecurityGroupId.{RuleSpec.Index(i + 1)}", g))]);
+            if (c.Json)
+            {
+                c.WriteJson(answer);
+                return ExitCodes.Ok;
+            }
+            var rows = answer.Items("SecurityGroupReferences", "SecurityGroupReference")
+                .SelectMany(r => r.Items("ReferencingSecurityGroups", "ReferencingSecurityGroup").Select(by => new[] { r.Str("SecurityGroupId"), by.Str("SecurityGroupId") }))
+                .ToList();
+            if (rows.Count == 0)
+                c.Output.WriteLine("no other group's rules name them");
+            else
+                Remote.Table(c.Output, ["GROUP", "NAMED BY"], rows);
+            return ExitCodes.Ok;
+        });
+    }
+
     private static Option<string[]> RuleOption(bool required) => new("--rule")
     {
-        Description = "PROTOCOL PORTS PEER [accept|drop] [priority N] [desc TEXT], quoted (repeatable).",
+        Description = "PROTOCOL PORTS PEER [accept|drop] [priority N] [nic intranet|internet] [desc TEXT], quoted (repeatable).",
         HelpName = "SPEC",
         Required = required,
     };

@@ -99,6 +99,8 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         Golden.Assert("help/sg-authorize.txt", CliTester.Run("sg", "authorize", "--help").Output);
         Golden.Assert("help/instance-leave.txt", CliTester.Run("instance", "leave", "--help").Output);
         Golden.Assert("help/configure.txt", CliTester.Run("configure", "--help").Output);
+        foreach (var command in new[] { "sg modify-rule", "sg references", "instance", "instance modify", "region list", "zone list" })
+            Golden.Assert($"help/{command.Replace(' ', '-')}.txt", CliTester.Run([.. command.Split(' '), "--help"]).Output);
     }
 
     [Fact]
