@@ -129,8 +129,10 @@ export function sortableTable(caption, columns, rows, renderRow, initial) {
     });
     heads.forEach((th, i) => th.setAttribute('aria-sort', i === sortBy ? (ascending ? 'ascending' : 'descending') : 'none'));
     fill(tbody, sorted.map(renderRow));
+    // On a narrow screen each row stacks its cells, each under its column's name.
+    for (const tr of tbody.rows) [...tr.cells].forEach((td, i) => td.setAttribute('data-label', columns[i]?.label ?? ''));
   }
   render();
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
-    h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, heads)), tbody));
+    h('table', { class: 'stacking' }, h('caption', {}, caption), h('thead', {}, h('tr', {}, heads)), tbody));
 }
