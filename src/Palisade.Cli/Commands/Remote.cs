@@ -50,7 +50,11 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
                 first = answer;
             var items = answer.Items(list, item).ToList();
             all.AddRange(items);
-            if (vpcStyle ? items.Count == 0 || all.Count >= (answer.TryGetProperty("TotalCount", out var total) ? total.GetInt32() : 0) : (token = answer.Str("NextToken")).Length == 0)
+            token = answer.Str("NextToken");
+            var last = vpcStyle
+                ? items.Count == 0 || all.Count >= (answer.TryGetProperty("TotalCount", out var total) ? total.GetInt32() : 0)
+                : token.Length == 0;
+            if (last)
                 break;
         }
         var merged = System.Text.Json.Nodes.JsonNode.Parse(first.GetRawText())!.AsObject();

@@ -29,6 +29,14 @@ public sealed class ParameterReader(IReadOnlyDictionary<string, string> paramete
         var v => throw new EcsException(EcsErrors.ParameterInvalid(name, $"'{v}' is not true or false.")),
     };
 
+    /// <summary>An IP protocol as a flow names it (TCP, UDP, ICMP, ICMPv6, GRE or ALL, any case); null when absent.</summary>
+    public Domain.Networking.IpProtocol? Protocol(string name) => Optional(name) switch
+    {
+        null => null,
+        var text when Domain.Networking.IpProtocols.TryParse(text, out var protocol) => protocol,
+        var text => throw new EcsException(EcsErrors.ParameterInvalid(name, $"'{text}' is not TCP, UDP, ICMP, ICMPv6, GRE or ALL.")),
+    };
+
     public int Int(string name, int fallback, int min, int max, Func<string, EcsError>? error = null)
     {
         if (Optional(name) is not { } text)

@@ -71,6 +71,7 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
             await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ExplainFlow", EcsClient.Flatten(parameters)), code, status);
 
         await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "tcp" }, "MissingParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance }, "MissingParameter", 400);
         await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "tcp", DestinationPort = 70000 }, "InvalidParameter", 400);
         await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "sctp" }, "InvalidParameter", 400);
         await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", DestinationPort = 1 }, "InvalidParameter", 400);
@@ -78,7 +79,7 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
         await Fails(new { RegionId = Region, Source = "not an address", Destination = redisInstance, IpProtocol = "icmp" }, "InvalidParameter", 400);
         await Fails(new { RegionId = Region, Source = "203.0.113.7", Destination = "198.51.100.1", IpProtocol = "icmp" }, "InvalidParameter", 400);
         await Fails(new { RegionId = Region, Source = "2001:db8::1", Destination = "203.0.113.1", IpProtocol = "icmp" }, "InvalidParameter", 400);
-        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", NicType = "wifi" }, "InvalidParameter", 400);
+        await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", NicType = "wifi" }, "InvalidNicType.ValueNotSupported", 400);
         await Fails(new { Source = webInstance, Destination = redisInstance, IpProtocol = "icmp" }, "MissingParameter.RegionId", 400);
         Assert.Equal(revision, _plane.Store.CurrentRevision());
     }

@@ -23,13 +23,7 @@ public sealed class DescribeReachability : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        IpProtocol? protocol = null;
-        if (p.Optional("IpProtocol") is { } protocolText)
-        {
-            if (!IpProtocols.TryParse(protocolText, out var parsed))
-                throw new EcsException(EcsErrors.ParameterInvalid("IpProtocol", $"'{protocolText}' is not TCP, UDP, ICMP, ICMPv6, GRE or ALL."));
-            protocol = parsed;
-        }
+        var protocol = p.Protocol("IpProtocol");
         int? port = p.Has("Port") ? p.Int("Port", 0, PortRange.MinPort, PortRange.MaxPort) : null;
         if (port is not null && protocol is { } q && !q.HasPorts())
             throw new EcsException(EcsErrors.ParameterInvalid("Port", $"a port goes with TCP or UDP, not {q.ToWire()}."));
@@ -39,10 +33,6 @@ public sealed class DescribeReachability : EcsAction
             .Select(e => (e.Source, e.Target, Access: protocol is null && port is null ? e.Access : e.Access.Restrict(protocol, port)))
             .Where(e => !e.Access.IsEmpty)
             .ToList();
-        var members = state.Instances
-            .SelectMany(i => i.SecurityGroupIds.Distinct().Select(g => g.Value))
-            .GroupBy(g => g)
-            .ToDictionary(g => g.Key, g => g.Count());
         var nodes = new List<EcsObject>
         {
             new() { { "Id", Internet }, { "Name", "the internet" }, { "Kind", "internet" }, { "VpcId", "" }, { "InstanceCount", 0 } },
@@ -53,7 +43,7 @@ public sealed class DescribeReachability : EcsAction
             { "Name", g.Name },
             { "Kind", "group" },
             { "VpcId", g.VpcId?.Value ?? "" },
-            { "InstanceCount", members.GetValueOrDefault(g.Id.Value) },
+            { "InstanceCount", state.MembersOf(g.Id).Length },
         }));
         return new EcsObject
         {

@@ -24,12 +24,10 @@ public sealed class ExplainFlow : EcsAction
         var p = c.Parameters;
         var source = p.Required("Source");
         var destination = p.Required("Destination");
-        var protocolText = p.Required("IpProtocol");
-        if (!IpProtocols.TryParse(protocolText, out var protocol))
-            throw new EcsException(EcsErrors.ParameterInvalid("IpProtocol", $"'{protocolText}' is not TCP, UDP, ICMP, ICMPv6, GRE or ALL."));
+        var protocol = p.Protocol("IpProtocol") ?? throw new EcsException(EcsErrors.Missing("IpProtocol"));
         var nicText = p.Optional("NicType") ?? "intranet";
         if (!NicTypes.TryParse(nicText, out var nicType))
-            throw new EcsException(EcsErrors.ParameterInvalid("NicType", $"'{nicText}' is not intranet or internet."));
+            throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
         var destinationPort = 0;
         var sourcePort = 0;
         if (protocol.HasPorts())
