@@ -465,23 +465,41 @@ public sealed class ReachMatrix
 
     /// <summary>
     /// Group × group: what some member of the source group reaches of some other member of the target
-    /// group (the union over member pairs), and what the internet reaches of some member; only non-empty cells.
+    /// group (the union over member pairs), and what the internet reaches of some member; only non-empty
+    /// cells. <paramref name="around"/> keeps the cells into and out of one group, and only those are
+    /// computed (how a picture of a large account stays readable and quick).
     /// </summary>
-    public IReadOnlyList<(string Source, string Target, AccessSet Access)> ByGroup()
+    public IReadOnlyList<(string Source, string Target, AccessSet Access)> ByGroup(SecurityGroupId? around = null)
     {
-        var cells = new Dictionary<(string, string), int>();
-        void Add(string source, string target, int access)
+        var index = new Dictionary<SecurityGroupId, int>();
+        foreach (var group in State.Groups)
+            index.TryAdd(group.Id, index.Count);
+        var names = index.OrderBy(kv => kv.Value).Select(kv => kv.Key.Value).Append("internet").ToArray();
+        var internet = names.Length - 1;
+        var focus = -1;
+        if (around is { } wanted && !index.TryGetValue(wanted, out focus))
+            return [];
+        int[] GroupsOf(Instance instance) => [.. instance.SecurityGroupIds.Distinct().Where(index.ContainsKey).Select(g => index[g])];
+        var classGroups = new Dictionary<int, int[]>();
+        int[] OfClass(int c) => classGroups.TryGetValue(c, out var found) ? found : classGroups[c] = GroupsOf(_classes[c].Members[0]);
+
+        var cells = new Dictionary<long, int>();
+        void Add(int g, int h, int access)
         {
-            if (access == AccessInterner.None)
+            if (focus >= 0 && g != focus && h != focus)
                 return;
-            cells[(source, target)] = _interner.Union(cells.GetValueOrDefault((source, target)), access);
+            var key = ((long)g * names.Length) + h;
+            cells[key] = _interner.Union(cells.GetValueOrDefault(key), access);
         }
-        IEnumerable<string> GroupsOf(InstanceClass c) => c.Members[0].SecurityGroupIds.Distinct().Where(g => State.FindGroup(g) is not null).Select(g => g.Value);
         foreach (var network in _networks.Values)
         {
-            foreach (var a in network.InstanceClasses)
+            var all = network.InstanceClasses;
+            var withFocus = focus < 0 ? all : [.. all.Where(c => OfClass(c).Contains(focus))];
+            foreach (var a in all)
             {
-                foreach (var b in network.InstanceClasses)
+                var from = OfClass(a);
+                // Around one group, a source outside it counts only towards targets inside it.
+                foreach (var b in focus < 0 || from.Contains(focus) ? all : withFocus)
                 {
                     // A class of one instance does not reach itself.
                     if (a == b && _classes[a].Members.Count < 2)
@@ -489,9 +507,9 @@ public sealed class ReachMatrix
                     var access = CellOfInstanceClasses(a, b);
                     if (access == AccessInterner.None)
                         continue;
-                    foreach (var g in GroupsOf(_classes[a]))
+                    foreach (var g in from)
                     {
-                        foreach (var h in GroupsOf(_classes[b]))
+                        foreach (var h in OfClass(b))
                             Add(g, h, access);
                     }
                 }
@@ -499,15 +517,19 @@ public sealed class ReachMatrix
         }
         foreach (var instance in State.Instances.Where(i => _classOf.ContainsKey(i.Id)))
         {
+            var targets = GroupsOf(instance);
+            if (focus >= 0 && !targets.Contains(focus))
+                continue;
             var (fromInternet, _) = FromInternet(instance);
             if (fromInternet.IsEmpty)
                 continue;
-            foreach (var h in instance.SecurityGroupIds.Distinct().Where(g => State.FindGroup(g) is not null))
-                Add("internet", h.Value, _interner.Intern(fromInternet));
+            var access = _interner.Intern(fromInternet);
+            foreach (var h in targets)
+                Add(internet, h, access);
         }
         return [.. cells
-            .Select(c => (c.Key.Item1, c.Key.Item2, _interner[c.Value]))
-            .OrderBy(c => c.Item1 == "internet" ? 0 : 1).ThenBy(c => c.Item1, StringComparer.Ordinal).ThenBy(c => c.Item2, StringComparer.Ordinal)];
+            .Select(c => (Source: names[c.Key / names.Length], Target: names[c.Key % names.Length], Access: _interner[c.Value]))
+            .OrderBy(c => c.Source == "internet" ? 0 : 1).ThenBy(c => c.Source, StringComparer.Ordinal).ThenBy(c => c.Target, StringComparer.Ordinal)];
     }
 }
 

@@ -33,6 +33,49 @@ public sealed class ReachMatrixTests
         }, iter: 300, threads: 1, print: SmallUniverse.Describe);
     }
 
+    /// <summary>
+    /// The group picture (DescribeReachability, <c>reach --matrix</c>) against its slow twin: the union
+    /// over member pairs of what <see cref="Reach.From"/> answers, and the internet's cells from
+    /// <see cref="Reach.To"/>; around one group, exactly the cells that touch it.
+    /// </summary>
+    [Fact]
+    public void TheGroupPicture_IsTheUnionOverMemberPairs_AndAroundOneGroupItsOwnCells()
+    {
+        SmallUniverse.State.Sample(state =>
+        {
+            var expected = new Dictionary<(string, string), AccessSet>();
+            void Add(string g, string h, AccessSet access) => expected[(g, h)] = expected.TryGetValue((g, h), out var had) ? had.Union(access) : access;
+            IEnumerable<string> GroupsOf(Domain.Instances.Instance i) => i.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Select(g => g.Value);
+            foreach (var source in state.Instances)
+            {
+                foreach (var reached in Reach.From(state, source).Where(r => !r.IsInternet))
+                {
+                    foreach (var g in GroupsOf(source))
+                    {
+                        foreach (var h in GroupsOf(reached.Instance!))
+                            Add(g, h, AccessSet.FromAccesses(reached.Accesses));
+                    }
+                }
+            }
+            foreach (var target in state.Instances)
+            {
+                foreach (var fromInternet in Reach.To(state, target).Where(r => r.IsInternet))
+                {
+                    foreach (var h in GroupsOf(target))
+                        Add("internet", h, AccessSet.FromAccesses(fromInternet.Accesses));
+                }
+            }
+            static string Cells(IEnumerable<(string Source, string Target, AccessSet Access)> cells) => string.Join("\n", cells
+                .Where(c => !c.Access.IsEmpty).OrderBy(c => c.Source, StringComparer.Ordinal).ThenBy(c => c.Target, StringComparer.Ordinal)
+                .Select(c => $"{c.Source} -> {c.Target}: {c.Access}"));
+            var matrix = ReachMatrix.Build(state);
+            var picture = matrix.ByGroup();
+            Assert.Equal(Cells(expected.Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value))), Cells(picture));
+            foreach (var group in state.Groups)
+                Assert.Equal(Cells(picture.Where(c => c.Source == group.Id.Value || c.Target == group.Id.Value)), Cells(matrix.ByGroup(group.Id)));
+        }, iter: 200, threads: 1, print: SmallUniverse.Describe);
+    }
+
     [Fact]
     public void FromIsToTransposed()
     {

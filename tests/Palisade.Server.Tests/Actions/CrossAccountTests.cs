@@ -129,6 +129,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
             ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region }),
+            ("DescribeReachability", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
             ("ExplainFlow", ecs, new { RegionId = Region, Source = b.Instance, Destination = a.Instance, IpProtocol = "tcp", DestinationPort = 22 }),
             ("ExplainFlow", ecs, new { RegionId = Region, Source = a.Instance, Destination = b.Instance, IpProtocol = "icmp" }),
             ("DescribeActionTrail", ecs, new { MaxResults = 100 }),

@@ -109,7 +109,14 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
         var narrowed = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, IpProtocol = "tcp", Port = 443 });
         Assert.Equal([(redis, web)], narrowed.Items("Edges", "Edge").Select(e => (e.Str("Source"), e.Str("Target"))));
 
+        // Around one group: only the edges into and out of it.
+        var around = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = redis });
+        Assert.Equal(new[] { (redis, web), (web, redis) }.Order(), around.Items("Edges", "Edge").Select(e => (e.Str("Source"), e.Str("Target"))).Order());
+        Assert.Empty((await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = unused })).Items("Edges", "Edge"));
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = "sg-bp1nothere000000" }), "InvalidSecurityGroupId.NotFound", 404);
+
         var other = new Scenario(_plane.Client(_plane.NewAccount()));
+        await ApiAssert.FailsAsync(() => other.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = web }), "InvalidSecurityGroupId.NotFound", 404);
         var empty = await other.Api.CallAsync("DescribeReachability", new { RegionId = Region });
         Assert.Equal(["internet"], empty.Items("Nodes", "Node").Select(n => n.Str("Id")));
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, IpProtocol = "icmp", Port = 1 }), "InvalidParameter", 400);

@@ -320,6 +320,16 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         await Expect(inbound).ToHaveCountAsync(2);
         await Expect(inbound.Filter(new() { HasText = "80/80" })).ToContainTextAsync("internet");
         await Expect(inbound.Filter(new() { HasText = "22/22" })).ToContainTextAsync("intranet");
+
+        // More groups than a picture can hold: the page asks for one, and draws around it.
+        for (var i = 0; i < 40; i++)
+            await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, SecurityGroupName = $"extra-{i}" });
+        await page.GotoAsync("/console/#/reach");
+        await Expect(page.Locator(".notice")).ToContainTextAsync("42 security groups");
+        await Expect(page.Locator("svg.reach-picture")).ToHaveCountAsync(0);
+        await page.GetByLabel("Around one group").SelectOptionAsync(db);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Expect(page.Locator("svg.reach-picture a[href$='" + db + "']")).ToHaveCountAsync(1);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 }

@@ -3,7 +3,7 @@
 // and drops); from the internet, that some member of B can be reached from an internet address.
 // The same edges follow as a table, for screen readers and for copying.
 import { h, fill, field, select, table } from './dom.js';
-import { call, items } from './api.js';
+import { call, collect, items } from './api.js';
 import { errorBox, loading } from './ui.js';
 
 const NODE_W = 168;
@@ -15,6 +15,9 @@ export function shortLabel(label) {
 }
 const NODE_H = 48;
 
+/** Above this many groups the whole picture is too dense to read: the page asks for one group to draw around. */
+export const WHOLE_PICTURE_LIMIT = 40;
+
 export async function reachPage(main, filter = { IpProtocol: '', Port: '', focus: '' }) {
   fill(main, h('h1', {}, 'Reachability'), loading('the reachability picture'));
   const protocol = select({ name: 'IpProtocol' }, [['', 'any protocol'], 'TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], filter.IpProtocol);
@@ -22,25 +25,37 @@ export async function reachPage(main, filter = { IpProtocol: '', Port: '', focus
   const focus = h('select', { name: 'focus' });
   const form = h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); reachPage(main, { IpProtocol: protocol.value, Port: port.value, focus: focus.value }); } },
     field('Protocol', protocol), field('Port', port), field('Around one group', focus), h('button', { type: 'submit' }, 'Show'));
-  let picture;
+  const intro = h('p', {}, 'Who can reach whom between your security groups. An arrow from A to B: some instance of A reaches another instance of B on the ports shown. Red arrows come from the internet.');
+  let groups;
   try {
-    picture = await call('DescribeReachability', { IpProtocol: filter.IpProtocol, Port: filter.Port });
+    groups = await collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup');
   } catch (e) {
     fill(main, h('h1', {}, 'Reachability'), form, errorBox(e));
     return;
   }
-  const allNodes = items(picture, 'Nodes', 'Node');
   fill(focus, h('option', { value: '' }, 'every group'),
-    allNodes.filter(n => n.Kind === 'group').map(n => h('option', { value: n.Id, selected: n.Id === filter.focus }, `${n.Name || n.Id} (${n.Id})`)));
-  // Around one group: only the flows into and out of it, and the nodes at their other ends — how a
-  // large account stays readable.
-  const edges = items(picture, 'Edges', 'Edge').filter(e => !filter.focus || e.Source === filter.focus || e.Target === filter.focus);
+    groups.map(g => h('option', { value: g.SecurityGroupId, selected: g.SecurityGroupId === filter.focus }, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})`)));
+  if (!filter.focus && groups.length > WHOLE_PICTURE_LIMIT) {
+    fill(main, h('h1', {}, 'Reachability'), intro, form,
+      h('p', { class: 'notice', role: 'status' }, `This region has ${groups.length} security groups, too many to draw at once: choose one to see the flows into and out of it.`));
+    return;
+  }
+  let picture;
+  try {
+    // Around one group the server computes only that group's edges.
+    picture = await call('DescribeReachability', { IpProtocol: filter.IpProtocol, Port: filter.Port, SecurityGroupId: filter.focus });
+  } catch (e) {
+    fill(main, h('h1', {}, 'Reachability'), intro, form, errorBox(e));
+    return;
+  }
+  const allNodes = items(picture, 'Nodes', 'Node');
+  const edges = items(picture, 'Edges', 'Edge');
   const shown = new Set(filter.focus ? [filter.focus, ...edges.flatMap(e => [e.Source, e.Target])] : allNodes.map(n => n.Id));
   const nodes = allNodes.filter(n => shown.has(n.Id));
   const name = id => { const n = allNodes.find(x => x.Id === id); return n?.Kind === 'group' && n.Name ? `${n.Name} (${id})` : (n?.Name ?? id); };
   fill(main,
     h('h1', {}, 'Reachability'),
-    h('p', {}, 'Who can reach whom between your security groups. An arrow from A to B: some instance of A reaches another instance of B on the ports shown. Red arrows come from the internet.'),
+    intro,
     form,
     drawing(nodes, edges),
     edges.length === 0 ? h('p', { class: 'empty' }, 'No flow is allowed between these groups.')
