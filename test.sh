@@ -70,6 +70,20 @@ ensure_browser() {
   /usr/bin/chromium --version 2>/dev/null || true
 }
 
+# The SMT oracle of the analysis tests runs Debian's z3 on formulas of the semantics.
+ensure_z3() {
+  if ! command -v z3 >/dev/null; then
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "not root and no z3: the SMT oracle tests will report that they did not run"
+      return
+    fi
+    echo "installing z3 from Debian (for the SMT oracle of the analysis tests)"
+    apt_install z3
+  fi
+  export PALISADE_REQUIRE_Z3=1
+  z3 --version
+}
+
 # A private PostgreSQL for the store and API suites' second run: its own data directory under a
 # temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.
 # fsync is off: every test makes a database of its own, and the suites check Palisade's behaviour,
@@ -107,6 +121,7 @@ ensure_dotnet
 ensure_node
 ensure_netns_tools
 ensure_browser
+ensure_z3
 ensure_postgres
 
 step "Building the solution"

@@ -8,6 +8,7 @@ using Palisade.Domain.Groups;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
+using Palisade.TestKit;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Flows;
@@ -37,8 +38,8 @@ public static class AnalysisReport
         var invariant = CultureInfo.InvariantCulture;
         output.WriteLine("Each time is wall clock / CPU time of the process (the machine is shared: CPU time is the steadier figure).");
         output.WriteLine();
-        output.WriteLine("| instances | groups | rules | policies / instance classes | matrix | heap with matrix | group picture: all (edges) / around one group | audit (findings) | pair-by-pair what-if (revoke) | Reach.To one target | oracle, one pair |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| instances | groups | rules | policies / instance classes | matrix | heap with matrix | group picture: all (edges) / around one group | audit (findings) | pair-by-pair what-if (revoke) | Reach.To one target | oracle, one pair | SMT oracle (z3), one pair |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var whatIfRows = new List<string>();
         foreach (var (instances, groups, rules) in sizes)
         {
@@ -107,10 +108,21 @@ public static class AnalysisReport
             var fromMatrix = matrix.Between(state.Instances[2], state.Instances[0]);
             if (allowed != Count(fromMatrix))
                 throw new InvalidOperationException($"oracle {allowed} ports, matrix {fromMatrix}");
+            // The SMT oracle (z3, where installed) on the same pair: a proof over every protocol and port.
+            var smt = "no z3";
+            if (Z3.Installed)
+            {
+                sw.Restart();
+                var question = $"(not (= {new SmtEncoding(state).Allowed(state.Instances[2], state.Instances[0], v6: false)} " +
+                    $"{SmtEncoding.Reported(fromMatrix.ToAccesses().Select(a => (a.Protocol, a.Ports.AsEnumerable())))}))";
+                if (Z3.Check([question])[0].Satisfiable)
+                    throw new InvalidOperationException("z3 found a flow where the semantics and the matrix disagree");
+                smt = sw.Lap().Milliseconds;
+            }
 
             output.WriteLine(string.Create(invariant,
                 $"| {instances:N0} | {groups:N0} | {rules:N0} | {matrix.PolicyCount:N0} / {matrix.Classes.Count:N0} | {build.Seconds} | {heap:F0} MB | {picture.Seconds} ({edges:N0}) / {around.Milliseconds} | " +
-                $"{audit.Seconds} ({findings.Count:N0}) | {slow} | {oneTarget.Milliseconds} ({reach.Count:N0} sources) | {oracle.Milliseconds} |"));
+                $"{audit.Seconds} ({findings.Count:N0}) | {slow} | {oneTarget.Milliseconds} ({reach.Count:N0} sources) | {oracle.Milliseconds} | {smt} |"));
             GC.KeepAlive(matrix);
         }
         output.WriteLine();
