@@ -93,7 +93,8 @@ public sealed class SmtEncoding(NetworkState state)
             return "false";
         var width = address.BitLength;
         var ones = width == 128 ? UInt128.MaxValue : (UInt128.One << width) - 1;
-        var mask = ones ^ (ones >> block.PrefixLength);
+        // A shift by the whole width is no shift at all in C#: a host block (/32, /128) is all ones.
+        var mask = block.PrefixLength >= width ? ones : ones ^ (ones >> block.PrefixLength);
         return $"(= (bvand {Bits(address)} {Bits(mask, width)}) {Bits(block.Network.Value & mask, width)})";
     }
 
