@@ -54,35 +54,27 @@ ensure_netns_tools() {
   echo "$(nft --version), $(conntrack --version 2>&1 | head -1)"
 }
 
-# The console's browser tests drive Debian's Chromium through Playwright for .NET (its own browser
-# download is not used). Once Chromium is there, PALISADE_REQUIRE_BROWSER=1 makes a missing browser a
-# failure rather than a skipped test.
-ensure_browser() {
-  if [[ ! -x /usr/bin/chromium ]]; then
+# A Debian package some tests need: installed when missing (as root), then the variable that makes
+# its absence a failure rather than a skipped test is exported. Without root, the tests say they did
+# not run.   require_debian_tool EXECUTABLE PACKAGE VARIABLE "what needs it"
+require_debian_tool() {
+  local executable=$1 package=$2 variable=$3 why=$4
+  if [[ ! -x "$executable" ]]; then
     if [[ $(id -u) -ne 0 ]]; then
-      echo "not root and no /usr/bin/chromium: the console's browser tests will report that they did not run"
+      echo "not root and no $executable: $why will report that they did not run"
       return
     fi
-    echo "installing Chromium from Debian (for the console's browser tests)"
-    apt_install chromium
+    echo "installing $package from Debian (for $why)"
+    apt_install "$package"
   fi
-  export PALISADE_REQUIRE_BROWSER=1
-  /usr/bin/chromium --version 2>/dev/null || true
+  export "$variable=1"
+  "$executable" --version 2>/dev/null | head -1 || true
 }
 
-# The SMT oracle of the analysis tests runs Debian's z3 on formulas of the semantics.
-ensure_z3() {
-  if ! command -v z3 >/dev/null; then
-    if [[ $(id -u) -ne 0 ]]; then
-      echo "not root and no z3: the SMT oracle tests will report that they did not run"
-      return
-    fi
-    echo "installing z3 from Debian (for the SMT oracle of the analysis tests)"
-    apt_install z3
-  fi
-  export PALISADE_REQUIRE_Z3=1
-  z3 --version
-}
+# The console's browser tests drive Debian's Chromium through Playwright for .NET (its own browser
+# download is not used); the SMT oracle of the analysis tests runs Debian's z3.
+ensure_browser() { require_debian_tool /usr/bin/chromium chromium PALISADE_REQUIRE_BROWSER "the console's browser tests"; }
+ensure_z3() { require_debian_tool /usr/bin/z3 z3 PALISADE_REQUIRE_Z3 "the SMT oracle tests"; }
 
 # A private PostgreSQL for the store and API suites' second run: its own data directory under a
 # temporary folder, its own port on 127.0.0.1, stopped (by its own pg_ctl) when this script ends.

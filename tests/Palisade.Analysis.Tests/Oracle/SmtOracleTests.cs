@@ -1,7 +1,6 @@
 using CsCheck;
 using Palisade.Analysis.Reachability;
 using Palisade.Analysis.WhatIf;
-using Palisade.Domain.Groups;
 using Palisade.Domain.Instances;
 using Palisade.Domain.State;
 using Palisade.TestKit;
@@ -76,31 +75,9 @@ public sealed class SmtOracleTests(ITestOutputHelper output)
     {
         if (Skipped())
             return;
-        var cases = from state in SmallUniverse.State
-                    from rule in SmallUniverse.Rule
-                    from pick in Gen.Int[0, 1000]
-                    select (state, rule, pick);
-        cases.Sample(c =>
+        WhatIf.ChangeCases.Gen.Sample(c =>
         {
-            var (state, rule, pick) = c;
-            var changes = new List<Change>();
-            var rules = state.Groups.SelectMany(g => g.Rules).ToList();
-            if (rules.Count > 0)
-                changes.Add(new Change.Revoke(rules[pick % rules.Count].Id));
-            var group = state.Groups[pick % state.Groups.Length];
-            if (group.VpcId is not null || rule.Peer is not Domain.Rules.RulePeer.CidrBlock { Cidr.IsV6: true })
-                changes.Add(new Change.Authorize(group.Id, rule with { Id = Domain.Identifiers.SecurityGroupRuleId.Parse("sgr-new"), NicType = group.VpcId is null ? rule.NicType : Domain.Networking.NicType.Intranet }));
-            foreach (var i in state.Instances.Where(i => i.SecurityGroupIds.Length > 1).Take(1))
-                changes.Add(new Change.Leave(i.Id, i.SecurityGroupIds[pick % i.SecurityGroupIds.Length]));
-            foreach (var i in state.Instances.Skip(pick % state.Instances.Length).Take(1))
-            {
-                var home = state.FindGroup(i.SecurityGroupIds[0])!;
-                if (state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !i.SecurityGroupIds.Contains(g.Id)) is { } other)
-                    changes.Add(new Change.Join(i.Id, other.Id));
-            }
-            foreach (var g in state.Groups.Where(g => !g.IsEnterprise && state.MembersOf(g.Id).Length > 1).Take(1))
-                changes.Add(new Change.SetInnerAccessPolicy(g.Id, g.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));
-
+            var (state, changes) = c;
             var matrix = ReachMatrix.Build(state);
             var before = new SmtEncoding(state);
             var queries = new List<(string, string)>();

@@ -130,39 +130,9 @@ public sealed class ImpactTests
     [Fact]
     public void ImpactFromTheMatrix_IsTheImpactPairByPair()
     {
-        var cases = from state in SmallUniverse.State
-                    from rule in SmallUniverse.Rule
-                    from pick in Gen.Int[0, 1000]
-                    select (state, rule, pick);
-        cases.Sample(c =>
+        ChangeCases.Gen.Sample(c =>
         {
-            var (state, rule, pick) = c;
-            var changes = new List<Change>();
-            var rules = state.Groups.SelectMany(g => g.Rules).ToList();
-            if (rules.Count > 0)
-                changes.Add(new Change.Revoke(rules[pick % rules.Count].Id));
-            var group = state.Groups[pick % state.Groups.Length];
-            // A rule of the group modified into the generated one (same ID and direction), where it fits the group's network.
-            if (group.Rules.Length > 0 && (group.VpcId is not null || rule.Peer is not Domain.Rules.RulePeer.CidrBlock { Cidr.IsV6: true }))
-            {
-                var old = group.Rules[pick % group.Rules.Length];
-                changes.Add(new Change.Modify(old.Id, rule with { Id = old.Id, Direction = old.Direction, NicType = group.VpcId is null ? rule.NicType : NicType.Intranet }));
-            }
-            // An authorized rule fits its group's network: classic groups take IPv4 peers and either NIC.
-            if (group.VpcId is not null || rule.Peer is not Domain.Rules.RulePeer.CidrBlock { Cidr.IsV6: true })
-                changes.Add(new Change.Authorize(group.Id, rule with { Id = SecurityGroupRuleId.Parse("sgr-new"), NicType = group.VpcId is null ? rule.NicType : NicType.Intranet }));
-            foreach (var i in state.Instances.Where(i => i.SecurityGroupIds.Length > 1).Take(1))
-                changes.Add(new Change.Leave(i.Id, i.SecurityGroupIds[pick % i.SecurityGroupIds.Length]));
-            foreach (var i in state.Instances.Skip(pick % state.Instances.Length).Take(1))
-            {
-                var home = state.FindGroup(i.SecurityGroupIds[0])!;
-                if (state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !i.SecurityGroupIds.Contains(g.Id)) is { } other)
-                    changes.Add(new Change.Join(i.Id, other.Id));
-            }
-            if (!group.IsEnterprise)
-                changes.Add(new Change.SetInnerAccessPolicy(group.Id, group.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));
-            foreach (var g in state.Groups.Where(g => state.MembersOf(g.Id).Length == 0).Take(1))
-                changes.Add(new Change.DeleteGroup(g.Id));
+            var (state, changes) = c;
             foreach (var v6 in new[] { false, true })
             {
                 var matrix = Analysis.Reachability.ReachMatrix.Build(state, v6);
@@ -174,7 +144,7 @@ public sealed class ImpactTests
                     Assert.Equal(Show(slow.Gained), Show(fast.Gained));
                 }
             }
-        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.State));
     }
 
     private static void Check(NetworkState before, NetworkState after, IReadOnlyList<FlowDelta> deltas, bool expectedBefore)
