@@ -11,6 +11,7 @@ using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Policies;
 using Palisade.TestKit.Processes;
+using Palisade.Domain.Ecs;
 
 // Enforcement on a real kernel, in namespaces this program makes and removes (addresses in
 // 198.18.0.0/15, every probe inside a namespace):
@@ -146,8 +147,8 @@ async Task Converge()
         using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
         var api = server.Client(http);
         const string region = "cn-hangzhou";
-        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "198.18.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
-        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, EcsClient.VpcVersion)).GetProperty("VSwitchId").GetString()!;
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "198.18.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, ApiVersions.Vpc)).GetProperty("VSwitchId").GetString()!;
         async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = region, VpcId = vpc, SecurityGroupName = name })).GetProperty("SecurityGroupId").GetString()!;
         var sizes = new[] { 1, 10, 100 };
         var serverGroup = await Group("server");

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Palisade.Client;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
+using Palisade.Domain.Ecs;
 
 // Load over real HTTP on loopback: the server on Kestrel, several keep-alive clients signing V3
 // requests, each workload timed against a trivial endpoint of the same server in the same run.
@@ -62,7 +63,7 @@ var spread = -1;
 EcsClient NextApi() => apis[(int)((uint)Interlocked.Increment(ref spread) % apis.Length)];
 
 // A VPC, a 200-rule group to read, and groups to write into.
-var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
 async Task<string> Group(string name) =>
     (await api.CallAsync("CreateSecurityGroup", new { RegionId = "cn-hangzhou", VpcId = vpc, SecurityGroupName = name })).GetProperty("SecurityGroupId").GetString()!;
 var big = await Group("big");
@@ -108,7 +109,7 @@ if (args.Contains("--hot"))
     var count = 0;
     while (DateTime.UtcNow < until)
     {
-        using var m = api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], EcsClient.EcsVersion);
+        using var m = api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], ApiVersions.Ecs);
         var ctx = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         ctx.Request.Method = "POST";
         ctx.Request.Path = "/";
@@ -153,11 +154,11 @@ if (args.Contains("--profile"))
     var nonces = app.Services.GetRequiredService<Palisade.Server.Protocol.INonceRegistry>();
     Time("nonce", () => nonces.TryUse("k", Guid.NewGuid().ToString(), DateTimeOffset.UtcNow.AddMinutes(5)));
     Time("revision", () => store.Read(s => s.CurrentRevision()));
-    Time("sign only", () => api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], EcsClient.EcsVersion).Dispose());
+    Time("sign only", () => api.Build("DescribeSecurityGroupAttribute", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big)], ApiVersions.Ecs).Dispose());
     var auth = app.Services.GetRequiredService<Palisade.Server.Protocol.Authenticator>();
     Time("authenticate", () =>
     {
-        using var m = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        using var m = api.Build("DescribeRegions", [], ApiVersions.Ecs);
         var headers = m.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value));
         var rq = new Palisade.Server.Protocol.RpcRequest("POST", url.Authority, [], [], headers, []);
         auth.Authenticate(rq);
@@ -165,7 +166,7 @@ if (args.Contains("--profile"))
     var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
     Time("handler only (DescribeRegions)", () =>
     {
-        using var m = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        using var m = api.Build("DescribeRegions", [], ApiVersions.Ecs);
         var ctx = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         ctx.Request.Method = "POST";
         ctx.Request.Path = "/";
@@ -188,13 +189,13 @@ var results = new List<(string Name, Result Result)>();
 // Requests are signed before the clock starts (each with its own nonce), so the figures measure
 // the server, not the load generator's signing; a request still has to be verified on arrival.
 results.Add(("GET /healthz (baseline)", await Run(_ => new HttpRequestMessage(HttpMethod.Get, "/healthz"))));
-results.Add(("DescribeSecurityGroupAttribute, 200 rules", await Run(_ => NextApi().Build("DescribeSecurityGroupAttribute", describe, EcsClient.EcsVersion))));
+results.Add(("DescribeSecurityGroupAttribute, 200 rules", await Run(_ => NextApi().Build("DescribeSecurityGroupAttribute", describe, ApiVersions.Ecs))));
 results.Add(("AuthorizeSecurityGroup, one new rule", await Run(_ =>
 {
     var n = Interlocked.Increment(ref writeCounter);
     var group = writeGroups[n % writeGroups.Count];
     var port = n / writeGroups.Count + 1;
-    return NextApi().Build("AuthorizeSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", group), new("IpProtocol", "tcp"), new("PortRange", $"{port}/{port}"), new("SourceCidrIp", "192.168.0.0/16")], EcsClient.EcsVersion);
+    return NextApi().Build("AuthorizeSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", group), new("IpProtocol", "tcp"), new("PortRange", $"{port}/{port}"), new("SourceCidrIp", "192.168.0.0/16")], ApiVersions.Ecs);
 }, capacity: 25_000)));
 
 var baseline = results[0].Result.PerSecond;

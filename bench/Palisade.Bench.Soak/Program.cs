@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Palisade.Client;
 using Palisade.TestKit.Processes;
+using Palisade.Domain.Ecs;
 
 // A soak: a real `palisade serve` (SQLite) and a real `palisade agent` following it in a throwaway
 // network namespace, under mixed signed traffic (reads, rule churn, joins and leaves, the change
@@ -29,8 +30,8 @@ try
     using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
     var api = server.Client(http);
     const string region = "cn-hangzhou";
-    var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "198.18.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
-    var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.4.0/22" }, EcsClient.VpcVersion)).GetProperty("VSwitchId").GetString()!;
+    var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "198.18.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+    var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.4.0/22" }, ApiVersions.Vpc)).GetProperty("VSwitchId").GetString()!;
     var groups = new List<string>();
     for (var g = 0; g < 10; g++)
         groups.Add((await api.CallAsync("CreateSecurityGroup", new { RegionId = region, VpcId = vpc, SecurityGroupName = $"soak{g}" })).GetProperty("SecurityGroupId").GetString()!);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Palisade.Domain.Ecs;
 using Palisade.Domain.Signatures;
 
 namespace Palisade.Client;
@@ -58,18 +59,12 @@ public sealed class EcsApiException(EcsResponse response, string code, string me
 /// </summary>
 public sealed class EcsClient(HttpClient http, ClientCredentials credentials, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null)
 {
-    public const string EcsVersion = "2014-05-26";
-    public const string VpcVersion = "2016-04-28";
-
-    /// <summary>RAM's version: the AccessKey actions (CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey).</summary>
-    public const string RamVersion = "2015-05-01";
-
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public SignatureStyle Style => style;
 
     /// <summary>Calls an action; the JSON body on success, an <see cref="EcsApiException"/> on an ECS error.</summary>
-    public async Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters = null, string version = EcsVersion, CancellationToken cancel = default)
+    public async Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters = null, string version = ApiVersions.Ecs, CancellationToken cancel = default)
     {
         var response = await SendAsync(action, parameters, version, cancel);
         JsonElement json;
@@ -88,11 +83,11 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
         throw new EcsApiException(response, Field("Code"), Field("Message"), Field("RequestId"));
     }
 
-    public Task<JsonElement> CallAsync(string action, object parameters, string version = EcsVersion, CancellationToken cancel = default) =>
+    public Task<JsonElement> CallAsync(string action, object parameters, string version = ApiVersions.Ecs, CancellationToken cancel = default) =>
         CallAsync(action, Flatten(parameters), version, cancel);
 
     /// <summary>Sends a signed request and returns whatever came back, success or not.</summary>
-    public async Task<EcsResponse> SendAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters, string version = EcsVersion, CancellationToken cancel = default,
+    public async Task<EcsResponse> SendAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters, string version = ApiVersions.Ecs, CancellationToken cancel = default,
         Action<HttpRequestMessage>? tamper = null)
     {
         using var request = Build(action, [.. parameters ?? []], version);

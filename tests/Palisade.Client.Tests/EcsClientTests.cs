@@ -1,4 +1,5 @@
 using Palisade.TestKit;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Client.Tests;
 
@@ -18,7 +19,7 @@ public sealed class EcsClientTests
     {
         var client = new EcsClient(new HttpClient { BaseAddress = new Uri("http://127.0.0.1:18080/") }, Keys, SignatureStyle.V1Get,
             new ManualClock(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)));
-        using var request = client.Build("AuthorizeSecurityGroup", WorkedExample, EcsClient.EcsVersion);
+        using var request = client.Build("AuthorizeSecurityGroup", WorkedExample, ApiVersions.Ecs);
         var query = System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query);
         // The nonce is random; re-sign the vector with the client's algorithm and the vector's nonce.
         var pairs = query.AllKeys.Where(k => k != "Signature").Select(k => new KeyValuePair<string, string>(k!, k == "SignatureNonce" ? "0000000000000000000000000000000a" : query[k]!));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Palisade.Client;
 using Palisade.TestKit;
 using Palisade.TestKit.Processes;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.System.Tests;
 
@@ -36,7 +37,7 @@ public sealed class DurabilityTests : IDisposable
         {
             using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(10) };
             var api = server.Client(http);
-            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
             for (var i = 0; i < 40; i++)
                 groups.Add((await api.CallAsync("CreateSecurityGroup", new { RegionId = "cn-hangzhou", VpcId = vpc, SecurityGroupName = $"durable{i}" })).GetProperty("SecurityGroupId").GetString()!);
 

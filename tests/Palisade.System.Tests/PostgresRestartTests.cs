@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Palisade.Client;
 using Palisade.TestKit.Processes;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.System.Tests;
 
@@ -27,7 +28,7 @@ public sealed class PostgresRestartTests(Xunit.Abstractions.ITestOutputHelper ou
         using var server = await ServerProcess.StartAsync(_data, postgres.ConnectionString);
         using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(60) };
         var api = server.Client(http);
-        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
         var group = (await api.CallAsync("CreateSecurityGroup", new { RegionId = "cn-hangzhou", VpcId = vpc, SecurityGroupName = "restart" })).GetProperty("SecurityGroupId").GetString()!;
 
         var outcomes = new ConcurrentBag<string>();

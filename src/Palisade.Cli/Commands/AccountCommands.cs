@@ -6,6 +6,7 @@ using Palisade.Client;
 using Palisade.Server.Accounts;
 using Palisade.Storage;
 using Palisade.Storage.Records;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Cli.Commands;
 
@@ -134,7 +135,7 @@ public static class AccountCommands
                 return ExitCodes.Ok;
             }
             var answer = await place.Client(parse).CallAsync("CreateAccessKey",
-                parse.GetValue(readOnly) ? [new("ReadOnly", "true")] : [], EcsClient.RamVersion, cancel);
+                parse.GetValue(readOnly) ? [new("ReadOnly", "true")] : [], ApiVersions.Ram, cancel);
             if (place.Json(parse))
             {
                 output.WriteLine(JsonSerializer.Serialize(answer, Indented));
@@ -179,7 +180,7 @@ public static class AccountCommands
             }
             else
             {
-                var answer = await place.Client(parse).CallAsync("ListAccessKeys", [], EcsClient.RamVersion, cancel);
+                var answer = await place.Client(parse).CallAsync("ListAccessKeys", [], ApiVersions.Ram, cancel);
                 if (place.Json(parse))
                 {
                     parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(answer, Indented));
@@ -233,7 +234,7 @@ public static class AccountCommands
             {
                 await place.Client(parse).CallAsync(status is null ? "DeleteAccessKey" : "UpdateAccessKey",
                     status is { } s ? [new("UserAccessKeyId", key), new("Status", s == AccessKeyStatus.Active ? "Active" : "Inactive")] : [new("UserAccessKeyId", key)],
-                    EcsClient.RamVersion, cancel);
+                    ApiVersions.Ram, cancel);
             }
             parse.InvocationConfiguration.Output.WriteLine($"{done} {key}");
             return ExitCodes.Ok;

@@ -7,6 +7,7 @@ using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Cli.Commands;
 
@@ -165,7 +166,7 @@ internal sealed class Importer(RemoteContext c)
         foreach (var (vpc, block) in plan.VpcBlocks)
         {
             Step("vpcs");
-            Remember("vpc", vpc, (await c.CallAsync("CreateVpc", [new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VpcId"));
+            Remember("vpc", vpc, (await c.CallAsync("CreateVpc", [new("CidrBlock", block.ToString())], ApiVersions.Vpc)).Str("VpcId"));
         }
         var zone = (await c.CallAsync("DescribeZones", [])).Items("Zones", "Zone").Select(z => z.Str("ZoneId")).First();
         var vswitches = new Dictionary<(string, Cidr), string>();
@@ -174,7 +175,7 @@ internal sealed class Importer(RemoteContext c)
             if (!vswitches.TryGetValue((vpc, block), out var created))
             {
                 Step("vswitches");
-                created = (await c.CallAsync("CreateVSwitch", [new("VpcId", _ids[vpc]), new("ZoneId", zone), new("CidrBlock", block.ToString())], EcsClient.VpcVersion)).Str("VSwitchId");
+                created = (await c.CallAsync("CreateVSwitch", [new("VpcId", _ids[vpc]), new("ZoneId", zone), new("CidrBlock", block.ToString())], ApiVersions.Vpc)).Str("VSwitchId");
                 vswitches[(vpc, block)] = created;
                 Remember("vswitch", name.Length > 0 ? name : $"({vpc})", created);
             }
@@ -264,8 +265,8 @@ internal sealed class Importer(RemoteContext c)
                 {
                     "instance" => await c.CallAsync("DeleteInstance", [new("InstanceId", id), new("Force", "true")]),
                     "security group" => await c.CallAsync("DeleteSecurityGroup", [new("SecurityGroupId", id)]),
-                    "vswitch" => await c.CallAsync("DeleteVSwitch", [new("VSwitchId", id)], EcsClient.VpcVersion),
-                    _ => await c.CallAsync("DeleteVpc", [new("VpcId", id)], EcsClient.VpcVersion),
+                    "vswitch" => await c.CallAsync("DeleteVSwitch", [new("VSwitchId", id)], ApiVersions.Vpc),
+                    _ => await c.CallAsync("DeleteVpc", [new("VpcId", id)], ApiVersions.Vpc),
                 };
             }
             catch (Exception e) when (e is EcsApiException or HttpRequestException)

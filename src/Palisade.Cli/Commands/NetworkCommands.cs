@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Palisade.Client;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Cli.Commands;
 
@@ -44,12 +45,12 @@ public static class NetworkCommands
         var name = new Option<string?>("--name") { Description = "The VPC's name.", HelpName = "NAME" };
         command.Subcommands.Add(Remote.Attach(new Command("create", "A new VPC; prints its ID.\n\nExample:\n  palisade vpc create --cidr 192.168.0.0/16 --name prod") { cidr, name }, async c =>
         {
-            var answer = await c.CallAsync("CreateVpc", [new("CidrBlock", c.Parse.GetValue(cidr)), new("VpcName", c.Parse.GetValue(name))], EcsClient.VpcVersion);
+            var answer = await c.CallAsync("CreateVpc", [new("CidrBlock", c.Parse.GetValue(cidr)), new("VpcName", c.Parse.GetValue(name))], ApiVersions.Vpc);
             return Print(c, answer, answer.Str("VpcId"));
         }));
         command.Subcommands.Add(Remote.Attach(new Command("list", "The VPCs of the region.\n\nExample:\n  palisade vpc list"), async c =>
         {
-            var answer = await c.CallAllAsync("DescribeVpcs", [], "Vpcs", "Vpc", EcsClient.VpcVersion);
+            var answer = await c.CallAllAsync("DescribeVpcs", [], "Vpcs", "Vpc", ApiVersions.Vpc);
             if (c.Json)
                 c.WriteJson(answer);
             else
@@ -60,7 +61,7 @@ public static class NetworkCommands
         var id = new Argument<string>("VPC_ID") { Description = "The VPC, vpc-…" };
         command.Subcommands.Add(Remote.Attach(new Command("delete", "Delete a VPC without vSwitches or security groups.\n\nExample:\n  palisade vpc delete vpc-bp1abc") { id }, async c =>
         {
-            var answer = await c.CallAsync("DeleteVpc", [new("VpcId", c.Parse.GetValue(id))], EcsClient.VpcVersion);
+            var answer = await c.CallAsync("DeleteVpc", [new("VpcId", c.Parse.GetValue(id))], ApiVersions.Vpc);
             return Print(c, answer, $"{c.Parse.GetValue(id)} deleted");
         }));
         return command;
@@ -76,13 +77,13 @@ public static class NetworkCommands
         command.Subcommands.Add(Remote.Attach(new Command("create", "A new vSwitch; prints its ID.\n\nExample:\n  palisade vswitch create --vpc vpc-bp1abc --zone cn-hangzhou-h --cidr 192.168.1.0/24") { vpc, zone, cidr, name }, async c =>
         {
             var answer = await c.CallAsync("CreateVSwitch", [new("VpcId", c.Parse.GetValue(vpc)), new("ZoneId", c.Parse.GetValue(zone)), new("CidrBlock", c.Parse.GetValue(cidr)),
-                new("VSwitchName", c.Parse.GetValue(name))], EcsClient.VpcVersion);
+                new("VSwitchName", c.Parse.GetValue(name))], ApiVersions.Vpc);
             return Print(c, answer, answer.Str("VSwitchId"));
         }));
         var ofVpc = new Option<string?>("--vpc") { Description = "Only this VPC's.", HelpName = "ID" };
         command.Subcommands.Add(Remote.Attach(new Command("list", "The vSwitches of the region.\n\nExample:\n  palisade vswitch list --vpc vpc-bp1abc") { ofVpc }, async c =>
         {
-            var answer = await c.CallAllAsync("DescribeVSwitches", [new("VpcId", c.Parse.GetValue(ofVpc))], "VSwitches", "VSwitch", EcsClient.VpcVersion);
+            var answer = await c.CallAllAsync("DescribeVSwitches", [new("VpcId", c.Parse.GetValue(ofVpc))], "VSwitches", "VSwitch", ApiVersions.Vpc);
             if (c.Json)
                 c.WriteJson(answer);
             else
@@ -94,7 +95,7 @@ public static class NetworkCommands
         var id = new Argument<string>("VSWITCH_ID") { Description = "The vSwitch, vsw-…" };
         command.Subcommands.Add(Remote.Attach(new Command("delete", "Delete a vSwitch without instances.\n\nExample:\n  palisade vswitch delete vsw-bp1abc") { id }, async c =>
         {
-            var answer = await c.CallAsync("DeleteVSwitch", [new("VSwitchId", c.Parse.GetValue(id))], EcsClient.VpcVersion);
+            var answer = await c.CallAsync("DeleteVSwitch", [new("VSwitchId", c.Parse.GetValue(id))], ApiVersions.Vpc);
             return Print(c, answer, $"{c.Parse.GetValue(id)} deleted");
         }));
         return command;

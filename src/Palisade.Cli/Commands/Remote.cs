@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Palisade.Client;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Cli.Commands;
 
@@ -24,7 +25,7 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
     public CancellationToken Cancel => cancel;
 
     /// <summary>Calls an action of the region; parameters whose value is null are left out.</summary>
-    public Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string?>> parameters, string version = EcsClient.EcsVersion) =>
+    public Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string?>> parameters, string version = ApiVersions.Ecs) =>
         client.CallAsync(action,
             new[] { new KeyValuePair<string, string>("RegionId", region) }.Concat(parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))),
             version, cancel);
@@ -34,11 +35,11 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
     /// API with <c>PageNumber</c>/<c>PageSize</c>. The first page's answer with the whole list in it and
     /// no <c>NextToken</c>, so that a table or a script never silently misses the second page.
     /// </summary>
-    public async Task<JsonElement> CallAllAsync(string action, IReadOnlyList<KeyValuePair<string, string?>> parameters, string list, string item, string version = EcsClient.EcsVersion)
+    public async Task<JsonElement> CallAllAsync(string action, IReadOnlyList<KeyValuePair<string, string?>> parameters, string list, string item, string version = ApiVersions.Ecs)
     {
         var all = new List<JsonElement>();
         JsonElement first = default;
-        var vpcStyle = version == EcsClient.VpcVersion;
+        var vpcStyle = version == ApiVersions.Vpc;
         var token = "";
         for (var page = 1; page <= 100_000; page++)
         {

@@ -31,9 +31,6 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
 
     public string RequestId { get; } = requestId;
 
-    /// <summary>Whether this call's action-trail event is written already (with its change, by <see cref="Write"/>).</summary>
-    public bool Trailed { get; private set; }
-
     /// <summary>This call as an action-trail event with the given outcome.</summary>
     public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
         new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, action.Name, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
@@ -73,89 +70,79 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
     public CommitSignal Commits => store.Commits;
 
     /// <summary>
-    /// Runs a change as one transaction. With <c>DryRun=true</c> the change is made, checked and
-    /// rolled back, and the answer is <c>DryRunOperation</c>: the dry run sees every error the real
-    /// call would. With a <c>ClientToken</c> a repeated request gets the first answer and changes nothing.
+    /// Runs a change as one transaction, with its action-trail event. With <c>DryRun=true</c> the
+    /// change is made, checked and rolled back, and <see cref="DryRunPassed"/> is set: the dry run
+    /// sees every error the real call would. With a <c>ClientToken</c> a repeated request gets the
+    /// first answer and changes nothing.
     /// </summary>
     public EcsObject Write(Func<IStoreSession, EcsObject> work)
     {
         var token = Parameters.Optional("ClientToken");
         if (token is not null && (token.Length > 64 || token.Any(c => c > 0x7E || c < 0x20)))
             throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "at most 64 ASCII characters."));
-        var dryRun = DryRun;
-        // A dry run also answers what the change would do to reachability: the state before (read
-        // first, outside the write), the state inside the rolled-back transaction after, compared
-        // once the write lock is released.
-        var impactRegion = dryRun && Parameters.Optional("RegionId") is { } regionId ? Regions.Find(regionId)?.RegionId : null;
-        var before = impactRegion is not null ? store.Read(s => Analysis.StoredState.Load(s, AccountId, impactRegion)) : null;
-        var withImpact = before is not null && before.Instances.Length <= MaxInstancesForDryRunImpact;
+        if (DryRun)
+            return Rehearse(work);
+        var answer = store.Write(action.Name, AccountId, s =>
+        {
+            var result = token is null ? work(s) : Idempotent(s, token, work);
+            // The event is written with the change: the change never commits without it.
+            s.AddTrail(TrailEntry(200, TrailOk));
+            return result;
+        });
+        Committed = true;
+        return answer;
+    }
+
+    /// <summary>Whether this call committed a change (and with it its action-trail event).</summary>
+    public bool Committed { get; private set; }
+
+    /// <summary>Whether this call was a dry run of a change that would have succeeded.</summary>
+    public bool DryRunPassed { get; private set; }
+
+    /// <summary>Set by the dry-run impact stage: how to read the state a rehearsed change leaves, before it is rolled back.</summary>
+    internal Func<IStoreSession, Domain.State.NetworkState>? KeepStateAfterDryRun { get; set; }
+
+    /// <summary>The state the rehearsed change left, when <see cref="KeepStateAfterDryRun"/> asked for it.</summary>
+    internal Domain.State.NetworkState? StateAfterDryRun { get; private set; }
+
+    private EcsObject Rehearse(Func<IStoreSession, EcsObject> work)
+    {
+        EcsObject? answer = null;
         try
         {
-            // A success's trail event is written in its transaction: the change never commits without it.
-            var answer = store.Write(action.Name, AccountId, s =>
+            store.Write<EcsObject>(action.Name, AccountId, s =>
             {
-                if (token is not null && !dryRun)
-                {
-                    var hash = RequestHash();
-                    if (s.FindClientToken(AccountId, token) is { } earlier)
-                    {
-                        var replayed = earlier.Action == action.Name && earlier.RequestHash == hash
-                            ? ResponseWriter.FromJson(earlier.ResponseJson)
-                            : throw new EcsException(EcsErrors.IdempotentMismatch());
-                        s.AddTrail(TrailEntry(200, TrailOk));
-                        return replayed;
-                    }
-                    var result = work(s);
-                    s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
-                    s.AddTrail(TrailEntry(200, TrailOk));
-                    return result;
-                }
-                var outcome = work(s);
-                if (dryRun)
-                    throw new DryRunRolledBack(withImpact ? Analysis.StoredState.Load(s, AccountId, impactRegion!) : null);
-                s.AddTrail(TrailEntry(200, TrailOk));
-                return outcome;
+                answer = work(s);
+                StateAfterDryRun = KeepStateAfterDryRun?.Invoke(s);
+                // The store's contract: an exception out of the work rolls the transaction back.
+                throw new RolledBack();
             });
-            Trailed = true;
-            return answer;
         }
-        catch (DryRunRolledBack rolledBack)
+        catch (RolledBack)
         {
-            throw new DryRunPassedException(before is null
-                ? NotComputed("the request names no RegionId")
-                : rolledBack.After is null
-                    ? NotComputed($"more than {MaxInstancesForDryRunImpact} instances; use palisade whatif on an export")
-                    : Impact(before, rolledBack.After));
         }
+        DryRunPassed = true;
+        return answer!;
+    }
+
+    private EcsObject Idempotent(IStoreSession s, string token, Func<IStoreSession, EcsObject> work)
+    {
+        var hash = RequestHash();
+        if (s.FindClientToken(AccountId, token) is { } earlier)
+        {
+            return earlier.Action == action.Name && earlier.RequestHash == hash
+                ? ResponseWriter.FromJson(earlier.ResponseJson)
+                : throw new EcsException(EcsErrors.IdempotentMismatch());
+        }
+        var result = work(s);
+        s.SaveClientToken(new Storage.Records.ClientTokenRecord(AccountId, token, action.Name, hash, Encoding.UTF8.GetString(ResponseWriter.Json(result)), Now));
+        return result;
     }
 
     /// <summary>The result code a successful call has in the action trail.</summary>
     public const string TrailOk = "OK";
 
-    /// <summary>Carries the state a dry run would leave out of the transaction it rolls back.</summary>
-    private sealed class DryRunRolledBack(Domain.State.NetworkState? after) : Exception("dry run")
-    {
-        public Domain.State.NetworkState? After { get; } = after;
-    }
-
-    private static EcsObject NotComputed(string reason) =>
-        new() { { "Impact", new EcsObject { { "Computed", false }, { "Reason", reason } } } };
-
-    /// <summary>Small enough for a dry run to compare every instance pair.</summary>
-    public const int MaxInstancesForDryRunImpact = 500;
-
-    private static EcsObject Impact(Domain.State.NetworkState before, Domain.State.NetworkState after)
-    {
-        var (gained, lost) = Palisade.Analysis.WhatIf.ImpactAnalysis.Between(before, after);
-        static EcsList Flows(IEnumerable<Palisade.Analysis.WhatIf.FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
-        {
-            { "Source", d.Source },
-            { "Target", d.Target },
-            { "IpProtocol", d.Protocol.ToWire() },
-            { "PortRanges", EcsList.Of("PortRange", d.Ports.Select(p => p.ToString())) },
-        }));
-        return new EcsObject { { "Impact", new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } } } };
-    }
+    private sealed class RolledBack() : Exception("dry run rolled back");
 
     /// <summary>The business parameters, sorted, hashed: two requests with one ClientToken must agree on them.</summary>
     private string RequestHash()

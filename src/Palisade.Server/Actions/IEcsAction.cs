@@ -1,16 +1,7 @@
 using Palisade.Server.Responses;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions;
-
-/// <summary>The API versions Palisade speaks.</summary>
-public static class ApiVersions
-{
-    public const string Ecs = "2014-05-26";
-    public const string Vpc = "2016-04-28";
-
-    /// <summary>RAM's version, for the AccessKey actions a key uses on its own account.</summary>
-    public const string Ram = "2015-05-01";
-}
 
 /// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>
 public interface IEcsAction
@@ -26,7 +17,7 @@ public interface IEcsAction
     EcsObject Execute(ActionContext context);
 
     /// <summary>Whether a read's answer may be served from the read cache while the revision stands.</summary>
-    bool Cacheable => !Mutates;
+    bool Cacheable { get; }
 }
 
 /// <summary>An action that waits (a long poll) and so must not hold a thread while it does.</summary>
@@ -44,4 +35,10 @@ public abstract class EcsAction : IEcsAction
     public abstract bool Mutates { get; }
 
     public abstract EcsObject Execute(ActionContext context);
+
+    /// <summary>
+    /// Reads are cached by default; an action whose answer depends on more than the revision (the
+    /// trail, agents' reports, a long poll, an analysis asked for now) overrides this.
+    /// </summary>
+    public virtual bool Cacheable => !Mutates;
 }

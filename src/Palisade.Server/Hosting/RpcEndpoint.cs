@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Palisade.Domain.Errors;
 using Palisade.Server.Actions;
+using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
 using Palisade.Storage;
@@ -12,8 +13,11 @@ using Palisade.Storage;
 namespace Palisade.Server.Hosting;
 
 /// <summary>
-/// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
-/// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
+/// The one RPC endpoint on <c>/</c>. A request passes through stages over one <see cref="RpcCall"/>:
+/// read → authenticate → throttle → resolve the action → execute (the read cache, the dry run's
+/// impact) → record (trail, log, metrics, once) → answer in JSON or XML, or with an ECS error. A
+/// stage that refuses throws an <see cref="EcsException"/>; <see cref="FailureOf"/> is the one place
+/// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts)
 {
@@ -22,85 +26,135 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
 
     public async Task HandleAsync(HttpContext http)
     {
-        var requestId = Guid.NewGuid().ToString().ToUpperInvariant();
-        http.Response.Headers["x-acs-request-id"] = requestId;
-        var format = ResponseFormat.Json;
-        string? action = null;
-        var started = Stopwatch.GetTimestamp();
-        EcsError? failure = null;
-        EcsObject? extra = null;
-        ActionContext? context = null;
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant());
+        http.Response.Headers["x-acs-request-id"] = call.RequestId;
         try
         {
-            var request = await ReadAsync(http);
-            format = ChooseFormat(request);
-            action = request.Action;
-            var ecsAction = Prepare(request, requestId, out context);
-            var call = context!;
-            string? cacheKey = null;
-            long revision = 0;
-            if (options.CacheReads && ecsAction.Cacheable && !call.DryRun)
-            {
-                cacheKey = ReadCache.Key(call.Caller, ecsAction, request, format);
-                revision = store.CurrentRevision();
-                if (cache.TryGet(cacheKey, revision, out var hit))
-                {
-                    await WriteCachedAsync(http, format, hit, requestId);
-                    Log(action, null, started, requestId, cached: true);
-                    return;
-                }
-            }
-            var body = ecsAction is IAsyncEcsAction waiting
-                ? await waiting.ExecuteAsync(call, http.RequestAborted)
-                : ecsAction.Execute(call);
-            if (!ecsAction.Mutates && call.DryRun)
-                throw new EcsException(EcsErrors.DryRunPassed());
-            var response = new EcsObject { { "RequestId", requestId } };
-            foreach (var (name, value) in body)
-            {
-                if (name != "RequestId")
-                    response.Add(name, value);
-            }
-            var bytes = Render(format, $"{action}Response", response);
-            if (cacheKey is not null)
-                cache.Put(cacheKey, revision, bytes, requestId);
-            await WriteBytesAsync(http, 200, format, bytes);
-        }
-        catch (EcsException e)
-        {
-            failure = e.Error;
-        }
-        catch (DryRunPassedException e)
-        {
-            failure = e.Error;
-            extra = e.Extra;
-        }
-        catch (StoreFullException e)
-        {
-            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", requestId, action);
-            failure = EcsErrors.StoreFull();
-        }
-        catch (StoreUnavailableException e)
-        {
-            // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
-            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", requestId, action);
-            failure = EcsErrors.Unavailable();
-        }
-        catch (BadHttpRequestException e)
-        {
-            failure = EcsErrors.ParameterInvalid("request", e.Message);
+            call.Request = await ReadAsync(http);
+            call.Format = ChooseFormat(call.Request);
+            Authenticate(call);
+            Throttle(call);
+            Resolve(call);
+            await ExecuteAsync(call, http.RequestAborted);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", requestId, action);
-            failure = EcsErrors.Internal();
+            call.Failure = FailureOf(e, call);
         }
-        // Every mutating call of a verified key is on the trail; a success that wrote its event with its change is there already.
-        if (context is { Action.Mutates: true, Trailed: false })
-            RecordTrail(context, failure);
-        if (failure is not null)
-            await WriteErrorAsync(http, format, failure, requestId, extra);
-        Log(action, failure, started, requestId, cached: false);
+        Record(call);
+        await AnswerAsync(http, call);
+    }
+
+    private void Authenticate(RpcCall call)
+    {
+        var request = call.Request!;
+        if (request.Action is null)
+            throw new EcsException(EcsErrors.MissingAction());
+        if (request.Version is null)
+            throw new EcsException(EcsErrors.Missing("Version"));
+        call.Caller = authenticator.Authenticate(request);
+    }
+
+    // Counted after the signature and the nonce: only the key's own fresh requests use its rate,
+    // so neither forged requests nor replays of a captured one can throttle a victim.
+    private void Throttle(RpcCall call)
+    {
+        if (!throttle.TryAcquire(call.Caller!.AccessKeyId))
+            throw new EcsException(EcsErrors.Throttled());
+    }
+
+    /// <summary>Finds the action; from here on a refusal of a mutating action is on the trail.</summary>
+    private void Resolve(RpcCall call)
+    {
+        var request = call.Request!;
+        if (!catalog.KnowsVersion(request.Version!))
+            throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
+        var action = catalog.Find(request.Version!, request.Action!) ?? throw new EcsException(EcsErrors.ActionNotFound(request.Action!));
+        call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts);
+        if (call.Caller!.ReadOnly && action.Mutates)
+            throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
+    }
+
+    private async Task ExecuteAsync(RpcCall call, CancellationToken cancel)
+    {
+        var context = call.Context!;
+        var action = context.Action;
+        string? cacheKey = null;
+        long revision = 0;
+        if (options.CacheReads && action.Cacheable && !context.DryRun)
+        {
+            cacheKey = ReadCache.Key(call.Caller!, action, call.Request!, call.Format);
+            revision = store.CurrentRevision();
+            if (cache.TryGet(cacheKey, revision, out var hit))
+            {
+                call.Cached = hit;
+                return;
+            }
+        }
+        var impact = context.DryRun && action.Mutates ? DryRunImpact.Prepare(context) : null;
+        var body = action is IAsyncEcsAction waiting
+            ? await waiting.ExecuteAsync(context, cancel)
+            : action.Execute(context);
+        if (context.DryRun)
+        {
+            // ECS answers a dry run that would succeed with the DryRunOperation error; a change's
+            // carries the flows it would open and close.
+            call.Failure = EcsErrors.DryRunPassed();
+            if (impact is not null && context.DryRunPassed)
+                call.FailureExtra = new EcsObject { { "Impact", impact.Complete(context.StateAfterDryRun) } };
+            return;
+        }
+        var response = new EcsObject { { "RequestId", call.RequestId } };
+        foreach (var (name, value) in body)
+        {
+            if (name != "RequestId")
+                response.Add(name, value);
+        }
+        call.Answer = Render(call.Format, $"{action.Name}Response", response);
+        if (cacheKey is not null)
+            cache.Put(cacheKey, revision, call.Answer, call.RequestId);
+    }
+
+    /// <summary>The ECS error for whatever a stage threw: a refusal, the store's state, or (logged) a fault of ours.</summary>
+    private EcsError FailureOf(Exception e, RpcCall call)
+    {
+        switch (e)
+        {
+            case EcsException refused:
+                return refused.Error;
+            case StoreFullException:
+                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", call.RequestId, call.ActionName);
+                return EcsErrors.StoreFull();
+            case StoreUnavailableException:
+                // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
+                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", call.RequestId, call.ActionName);
+                return EcsErrors.Unavailable();
+            case BadHttpRequestException bad:
+                return EcsErrors.ParameterInvalid("request", bad.Message);
+            default:
+                logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", call.RequestId, call.ActionName);
+                return EcsErrors.Internal();
+        }
+    }
+
+    /// <summary>
+    /// The trail, the log line and the metrics, once per request. Every mutating call of a verified
+    /// key is on the trail: a committed change wrote its event with it; anything else is written here.
+    /// </summary>
+    private void Record(RpcCall call)
+    {
+        if (call.Context is { Action.Mutates: true, Committed: false } context)
+            RecordTrail(context, call.Failure);
+        Log(call);
+    }
+
+    private Task AnswerAsync(HttpContext http, RpcCall call)
+    {
+        if (call.Failure is not null)
+            return WriteErrorAsync(http, call.Format, call.Failure, call.RequestId, call.FailureExtra);
+        if (call.Cached is { } hit)
+            return WriteCachedAsync(http, call.Format, hit, call.RequestId);
+        return WriteBytesAsync(http, 200, call.Format, call.Answer!);
     }
 
     /// <summary>A path other than <c>/</c>: ECS's answer for a wrong URL, in JSON.</summary>
@@ -128,12 +182,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     }
 
     /// <summary>One line per request: action, status, code, time; never a parameter (they may carry secrets of other systems).</summary>
-    private void Log(string? action, EcsError? failure, long started, string requestId, bool cached)
+    private void Log(RpcCall call)
     {
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
-            elapsed.TotalMilliseconds, cached ? "cached" : "computed", requestId);
-        metrics.Request(action is not null && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
+        var elapsed = Stopwatch.GetElapsedTime(call.Started);
+        var failure = call.Failure;
+        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", call.ActionName ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
+            elapsed.TotalMilliseconds, call.Cached is not null ? "cached" : "computed", call.RequestId);
+        metrics.Request(call.ActionName is { } action && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
     }
 
     private void RecordTrail(ActionContext context, EcsError? failure)
@@ -147,26 +202,6 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             // The answer stands (the call changed nothing, or committed with its own event); the gap is logged.
             logger.LogWarning(e, "Request {RequestId} ({Action}): its action-trail event could not be written", context.RequestId, context.Action.Name);
         }
-    }
-
-    /// <param name="context">Set as soon as the caller and the action are known, so that a refusal after that point is on the trail.</param>
-    private IEcsAction Prepare(RpcRequest request, string requestId, out ActionContext? context)
-    {
-        context = null;
-        var actionName = request.Action ?? throw new EcsException(EcsErrors.MissingAction());
-        var version = request.Version ?? throw new EcsException(EcsErrors.Missing("Version"));
-        var caller = authenticator.Authenticate(request);
-        // Counted after the signature and the nonce: only the key's own fresh requests use its
-        // rate, so neither forged requests nor replays of a captured one can throttle a victim.
-        if (!throttle.TryAcquire(caller.AccessKeyId))
-            throw new EcsException(EcsErrors.Throttled());
-        if (!catalog.KnowsVersion(version))
-            throw new EcsException(EcsErrors.VersionNotSupported(version));
-        var action = catalog.Find(version, actionName) ?? throw new EcsException(EcsErrors.ActionNotFound(actionName));
-        context = new ActionContext(request, caller, action, store, clock, options, requestId, accounts);
-        if (caller.ReadOnly && action.Mutates)
-            throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
-        return action;
     }
 
     private static ResponseFormat ChooseFormat(RpcRequest request)

@@ -6,6 +6,7 @@ using Palisade.Client;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.TestKit;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Cli.Tests.Resources;
 
@@ -212,7 +213,7 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         Assert.DoesNotContain("could not delete", outcome.Error, StringComparison.Ordinal);
         var after = await _api.CallAsync("DescribeSecurityGroups", new { RegionId = "cn-hangzhou" });
         Assert.Equal(before.GetProperty("TotalCount").GetInt32(), after.GetProperty("TotalCount").GetInt32());
-        var vpcs = await _api.CallAsync("DescribeVpcs", new { RegionId = "cn-hangzhou" }, EcsClient.VpcVersion);
+        var vpcs = await _api.CallAsync("DescribeVpcs", new { RegionId = "cn-hangzhou" }, ApiVersions.Vpc);
         Assert.Equal(0, vpcs.GetProperty("TotalCount").GetInt32());
     }
 

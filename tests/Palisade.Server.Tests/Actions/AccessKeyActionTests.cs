@@ -5,6 +5,7 @@ using Palisade.Server.Accounts;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -14,7 +15,7 @@ namespace Palisade.Server.Tests.Actions;
 /// </summary>
 public sealed class AccessKeyActionTests : IAsyncLifetime
 {
-    private const string Ram = EcsClient.RamVersion;
+    private const string Ram = ApiVersions.Ram;
     private TestControlPlane _plane = null!;
     private AccountService.NewKey _aliceKey = null!;
     private AccountService.NewKey _bobKey = null!;

@@ -4,6 +4,7 @@ using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -68,6 +69,25 @@ public sealed class ActionTrailTests : IAsyncLifetime
         Assert.Equal("22/22", parameters.Str("PortRange"));
         foreach (var envelope in new[] { "Signature", "AccessKeyId", "SignatureNonce", "Timestamp", "Action", "Version" })
             Assert.False(parameters.TryGetProperty(envelope, out _), envelope);
+    }
+
+    [Fact]
+    public async Task ARefusalAfterAReadOfTheTrail_IsInTheNextRead()
+    {
+        // A refusal adds an event but no revision: an answer cached by revision would miss it.
+        var sg = await _alice.GroupAsync(await _alice.VpcAsync(), "cached");
+        Assert.Equal("CreateSecurityGroup", (await EventsAsync(_alice))[0].Str("ActionName"));
+        await ApiAssert.FailsAsync(() => _alice.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "1-2", SourceCidrIp = "10.0.0.0/8" }), "InvalidParam.PortRange", 400);
+        var events = await EventsAsync(_alice);
+        Assert.Equal("AuthorizeSecurityGroup", events[0].Str("ActionName"));
+        Assert.Equal("InvalidParam.PortRange", events[0].Str("ResultCode"));
+    }
+
+    [Fact]
+    public void OnlyActionsWhoseAnswerIsAFunctionOfTheRevision_AreCached()
+    {
+        var uncached = Palisade.Server.Actions.ActionCatalog.FromAssembly().All.Where(a => !a.Mutates && !a.Cacheable).Select(a => a.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(["DescribeActionTrail", "DescribeChangeImpact", "DescribeChanges", "DescribeHostInterfaces"], uncached);
     }
 
     [Fact]
@@ -177,7 +197,7 @@ public sealed class ActionTrailTests : IAsyncLifetime
     public async Task AValueCutForTheTrail_NeverSplitsACharacter()
     {
         var long1 = new string('a', 1023) + "😀" + new string('b', 10);
-        await _alice.Api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/16", Unused = long1 }, EcsClient.VpcVersion);
+        await _alice.Api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/16", Unused = long1 }, ApiVersions.Vpc);
         var parameters = JsonDocument.Parse((await EventsAsync(_alice)).Single().Str("RequestParameters")).RootElement;
         Assert.Equal(new string('a', 1023) + "…", parameters.Str("Unused"));
     }

@@ -4,6 +4,7 @@ using Palisade.Server.Tests.Support;
 using Palisade.Storage;
 using Palisade.Storage.Backup;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -39,14 +40,14 @@ public sealed class BackupRestoreTests : IDisposable
 
         var calls = new (string Action, object Parameters, string Version)[]
         {
-            ("DescribeSecurityGroups", new { RegionId = Region }, EcsClient.EcsVersion),
-            ("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = db }, EcsClient.EcsVersion),
-            ("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = web }, EcsClient.EcsVersion),
-            ("DescribeInstances", new { RegionId = Region }, EcsClient.EcsVersion),
-            ("ListTagResources", new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { db } }, EcsClient.EcsVersion),
-            ("DescribeVpcs", new { RegionId = Region }, EcsClient.VpcVersion),
-            ("DescribeVSwitches", new { RegionId = Region }, EcsClient.VpcVersion),
-            ("DescribeActionTrail", new { MaxResults = 100 }, EcsClient.EcsVersion),
+            ("DescribeSecurityGroups", new { RegionId = Region }, ApiVersions.Ecs),
+            ("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = db }, ApiVersions.Ecs),
+            ("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = web }, ApiVersions.Ecs),
+            ("DescribeInstances", new { RegionId = Region }, ApiVersions.Ecs),
+            ("ListTagResources", new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { db } }, ApiVersions.Ecs),
+            ("DescribeVpcs", new { RegionId = Region }, ApiVersions.Vpc),
+            ("DescribeVSwitches", new { RegionId = Region }, ApiVersions.Vpc),
+            ("DescribeActionTrail", new { MaxResults = 100 }, ApiVersions.Ecs),
         };
         async Task<List<string>> Answers(EcsClient api)
         {

@@ -1,6 +1,7 @@
 using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -88,7 +89,7 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         // PostgreSQL nodes share the nonces table; SQLite nodes on one data directory share nonces.db.
         var first = _first.Client(_key, SignatureStyle.V1Get);
         var second = _second.Client(_key, SignatureStyle.V1Get);
-        using var request = first.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        using var request = first.Build("DescribeRegions", [], ApiVersions.Ecs);
         var uri = request.RequestUri!;
         Assert.Equal(200, (int)(await first.SendRawAsync(uri)).StatusCode);
         var replay = await second.SendRawAsync(uri);

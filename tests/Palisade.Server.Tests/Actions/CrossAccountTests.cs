@@ -5,6 +5,7 @@ using Palisade.Server.Actions;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -66,7 +67,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
     {
         var b = _bIds;
         var a = _aIds;
-        const string ecs = EcsClient.EcsVersion, vpc = EcsClient.VpcVersion, ram = EcsClient.RamVersion;
+        const string ecs = ApiVersions.Ecs, vpc = ApiVersions.Vpc, ram = ApiVersions.Ram;
         var bIds = JsonSerializer.Serialize(new[] { b.Group, b.Peer });
         var rule = new { IpProtocol = "tcp", PortRange = "1/1" };
         return

@@ -1,5 +1,6 @@
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -59,8 +60,8 @@ public sealed class SecurityGroupLifecycleTests : IAsyncLifetime
         Assert.Contains("authorized in another", e.EcsMessage);
         await _s.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = redis });
         await _s.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = web });
-        await _s.Api.CallAsync("DeleteVSwitch", new { RegionId = Region, VSwitchId = vsw }, Client.EcsClient.VpcVersion);
-        await _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, Client.EcsClient.VpcVersion);
+        await _s.Api.CallAsync("DeleteVSwitch", new { RegionId = Region, VSwitchId = vsw }, ApiVersions.Vpc);
+        await _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, ApiVersions.Vpc);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -67,18 +68,18 @@ public sealed class TagAndVpcActionTests : IAsyncLifetime
         await ApiAssert.FailsAsync(() => _s.VSwitchAsync(vpc, "10.3.0.0/24", "cn-hangzhou-z"), "InvalidZoneId.NotFound", 404);
         await ApiAssert.FailsAsync(() => _s.VpcAsync("100.64.0.0/16"), "InvalidCidrBlock.Malformed", 400);
 
-        var vpcs = await _s.Api.CallAsync("DescribeVpcs", new { RegionId = Region }, EcsClient.VpcVersion);
+        var vpcs = await _s.Api.CallAsync("DescribeVpcs", new { RegionId = Region }, ApiVersions.Vpc);
         var described = Assert.Single(vpcs.Items("Vpcs", "Vpc"));
         Assert.Equal(vsw, described.Items("VSwitchIds", "VSwitchId").Single().GetString());
-        var vswitches = await _s.Api.CallAsync("DescribeVSwitches", new { RegionId = Region, VpcId = vpc }, EcsClient.VpcVersion);
+        var vswitches = await _s.Api.CallAsync("DescribeVSwitches", new { RegionId = Region, VpcId = vpc }, ApiVersions.Vpc);
         Assert.Equal(252, Assert.Single(vswitches.Items("VSwitches", "VSwitch")).GetProperty("AvailableIpAddressCount").GetInt32());
 
-        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, EcsClient.VpcVersion), "DependencyViolation.VSwitch", 400);
-        await _s.Api.CallAsync("DeleteVSwitch", new { RegionId = Region, VSwitchId = vsw }, EcsClient.VpcVersion);
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, ApiVersions.Vpc), "DependencyViolation.VSwitch", 400);
+        await _s.Api.CallAsync("DeleteVSwitch", new { RegionId = Region, VSwitchId = vsw }, ApiVersions.Vpc);
         var sg = await _s.GroupAsync(vpc, "in-the-vpc");
-        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, EcsClient.VpcVersion), "DependencyViolation.SecurityGroup", 400);
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, ApiVersions.Vpc), "DependencyViolation.SecurityGroup", 400);
         await _s.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = sg });
-        await _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, EcsClient.VpcVersion);
+        await _s.Api.CallAsync("DeleteVpc", new { RegionId = Region, VpcId = vpc }, ApiVersions.Vpc);
         await ApiAssert.FailsAsync(() => _s.GroupAsync(vpc, "gone"), "InvalidVpcId.NotFound", 404);
     }
 

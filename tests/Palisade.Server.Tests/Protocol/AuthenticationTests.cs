@@ -7,6 +7,7 @@ using Palisade.Storage.Backup;
 using Palisade.Storage.Records;
 using Palisade.TestKit;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -71,7 +72,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         var api = Api(SignatureStyle.V1Get);
         string Without(string name, string? replacement = null)
         {
-            using var request = api.Build("CreateSecurityGroup", EcsClient.Flatten(NewGroup), EcsClient.EcsVersion);
+            using var request = api.Build("CreateSecurityGroup", EcsClient.Flatten(NewGroup), ApiVersions.Ecs);
             var query = request.RequestUri!.Query.TrimStart('?').Split('&').Where(p => !p.StartsWith(name + "=", StringComparison.Ordinal));
             return "/?" + string.Join('&', replacement is null ? query : query.Append($"{name}={replacement}"));
         }
@@ -111,7 +112,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task AReplayedMutatingRequest_IsRefused_AndAForgedOneDoesNotBurnTheNonce()
     {
-        using var signed = Api(SignatureStyle.V1Get).Build("CreateSecurityGroup", EcsClient.Flatten(NewGroup), EcsClient.EcsVersion);
+        using var signed = Api(SignatureStyle.V1Get).Build("CreateSecurityGroup", EcsClient.Flatten(NewGroup), ApiVersions.Ecs);
         var url = signed.RequestUri!.PathAndQuery;
         // The same nonce under a wrong signature first: refused, and the nonce stays unused.
         var forged = Regex.Replace(url, "Signature=[^&]+", "Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D");

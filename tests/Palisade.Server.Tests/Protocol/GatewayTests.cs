@@ -1,6 +1,7 @@
 using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -59,7 +60,7 @@ public sealed class GatewayTests : IAsyncLifetime
     public async Task ANonceUsedTwice_IsRejected()
     {
         var api = Api(SignatureStyle.V1Get);
-        using var first = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        using var first = api.Build("DescribeRegions", [], ApiVersions.Ecs);
         var uri = first.RequestUri!;
         Assert.Equal(200, (int)(await _plane.Http.GetAsync(uri)).StatusCode);
         var again = await _plane.Http.GetAsync(uri);

@@ -4,6 +4,7 @@ using Palisade.Server.Hosting;
 using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
 using Xunit.Abstractions;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -96,7 +97,7 @@ public sealed class ThrottlingTests(ITestOutputHelper output) : IAsyncLifetime
         var forger = new EcsClient(_plane.Http, new ClientCredentials(key.AccessKeyId, "not-the-secret"), SignatureStyle.V1Get, _clock);
         for (var i = 0; i < Burst * 2; i++)
             Assert.Equal("SignatureDoesNotMatch", (await forger.SendAsync("DescribeRegions", [])).Code);
-        using var captured = api.Build("DescribeRegions", [], EcsClient.EcsVersion);
+        using var captured = api.Build("DescribeRegions", [], ApiVersions.Ecs);
         Assert.Equal(200, (int)(await _plane.Http.GetAsync(captured.RequestUri)).StatusCode);
         for (var i = 0; i < Burst * 2; i++)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Palisade.Client;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Support;
 
@@ -30,10 +31,10 @@ public sealed class Scenario(EcsClient api)
     public EcsClient Api => api;
 
     public async Task<string> VpcAsync(string cidr = "192.168.0.0/16") =>
-        (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = cidr }, EcsClient.VpcVersion)).Str("VpcId");
+        (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = cidr }, ApiVersions.Vpc)).Str("VpcId");
 
     public async Task<string> VSwitchAsync(string vpcId, string cidr = "192.168.1.0/24", string zone = "cn-hangzhou-h") =>
-        (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpcId, ZoneId = zone, CidrBlock = cidr }, EcsClient.VpcVersion)).Str("VSwitchId");
+        (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpcId, ZoneId = zone, CidrBlock = cidr }, ApiVersions.Vpc)).Str("VSwitchId");
 
     public async Task<string> GroupAsync(string? vpcId, string name = "web", string? type = null) =>
         (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpcId, SecurityGroupName = name, SecurityGroupType = type })).Str("SecurityGroupId");

@@ -10,6 +10,7 @@ using Palisade.Engine.Flows;
 using Palisade.TestKit;
 using Palisade.TestKit.Processes;
 using Xunit.Abstractions;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.System.Tests.Enforcement;
 
@@ -147,8 +148,8 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
     private static async Task<Dictionary<string, string>> SetUpScenarioAsync(EcsClient api)
     {
         var ids = new Dictionary<string, string>();
-        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
-        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, EcsClient.VpcVersion))
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, ApiVersions.Vpc))
             .GetProperty("VSwitchId").GetString()!;
         foreach (var group in new[] { "sg-web", "sg-redis", "sg-ops", "sg-base" })
         {

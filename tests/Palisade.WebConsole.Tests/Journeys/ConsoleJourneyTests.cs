@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 using Palisade.Client;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.WebConsole.Tests.Journeys;
 
@@ -29,8 +30,8 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
     /// <summary>A VPC and vSwitch (the console manages groups and instances, not networks) and a database tier to join.</summary>
     private static async Task<(string Vpc, string Db, string DbInstance)> NetworkAsync(EcsClient api)
     {
-        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "192.168.0.0/16", VpcName = "prod" }, EcsClient.VpcVersion)).GetProperty("VpcId").GetString()!;
-        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "192.168.1.0/24", VSwitchName = "apps" }, EcsClient.VpcVersion)).GetProperty("VSwitchId").GetString()!;
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "192.168.0.0/16", VpcName = "prod" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "192.168.1.0/24", VSwitchName = "apps" }, ApiVersions.Vpc)).GetProperty("VSwitchId").GetString()!;
         var db = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = "db", Description = "databases" })).GetProperty("SecurityGroupId").GetString()!;
         await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = db, IpProtocol = "tcp", PortRange = "3306/3306", SourceCidrIp = "192.168.0.0/16", Description = "mysql from the VPC" });
         var run = await api.CallAsync("RunInstances", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = db, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", InstanceName = "db-1" });
@@ -303,7 +304,7 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
             return;
         var (key, api) = host.NewAccount("big");
         var (_, db, _) = await NetworkAsync(api);
-        var vsw = (await api.CallAsync("DescribeVSwitches", new { RegionId = Region }, EcsClient.VpcVersion)).GetProperty("VSwitches").GetProperty("VSwitch")[0].GetProperty("VSwitchId").GetString();
+        var vsw = (await api.CallAsync("DescribeVSwitches", new { RegionId = Region }, ApiVersions.Vpc)).GetProperty("VSwitches").GetProperty("VSwitch")[0].GetProperty("VSwitchId").GetString();
         foreach (var amount in new[] { 100, 30 })
             await api.CallAsync("RunInstances", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = db, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", Amount = amount });
         var classic = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, SecurityGroupName = "classic" })).GetProperty("SecurityGroupId").GetString()!;

@@ -1,6 +1,7 @@
 using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 using Palisade.Storage;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 

@@ -1,4 +1,5 @@
 using Palisade.Server.Responses;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 

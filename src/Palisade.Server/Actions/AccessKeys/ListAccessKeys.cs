@@ -1,5 +1,6 @@
 using Palisade.Server.Responses;
 using Palisade.Storage;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 

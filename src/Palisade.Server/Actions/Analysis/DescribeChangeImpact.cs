@@ -1,6 +1,6 @@
 using Palisade.Domain.Errors;
-using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Analysis;
 
@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// transaction that is rolled back, and the answer is the <c>Impact</c> a <c>DryRun</c> of it gives:
 /// the flows gained and lost. Nothing changes and no revision is added.
 /// </summary>
-public sealed class DescribeChangeImpact : EcsAction, IEcsAction
+public sealed class DescribeChangeImpact : EcsAction
 {
     public static readonly IReadOnlySet<string> Changes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -25,7 +25,7 @@ public sealed class DescribeChangeImpact : EcsAction, IEcsAction
     public override bool Mutates => false;
 
     // Each answer is worked out from the state at the time of asking, not kept.
-    public bool Cacheable => false;
+    public override bool Cacheable => false;
 
     public override EcsObject Execute(ActionContext c)
     {
@@ -38,14 +38,11 @@ public sealed class DescribeChangeImpact : EcsAction, IEcsAction
             .Where(p => p.Key is not ("ChangeAction" or "DryRun" or "ClientToken"))
             .Append(new KeyValuePair<string, string>("DryRun", "true"))
             .ToList();
-        try
-        {
-            change.Execute(c.For(change, parameters));
-        }
-        catch (DryRunPassedException passed)
-        {
-            return new EcsObject { { "ChangeAction", name }, { "Impact", passed.Extra["Impact"] } };
-        }
-        throw new InvalidOperationException($"{name} finished a dry run without rolling it back");
+        var rehearsal = c.For(change, parameters);
+        var impact = DryRunImpact.Prepare(rehearsal);
+        change.Execute(rehearsal);
+        if (!rehearsal.DryRunPassed)
+            throw new InvalidOperationException($"{name} finished without rehearsing its change");
+        return new EcsObject { { "ChangeAction", name }, { "Impact", impact.Complete(rehearsal.StateAfterDryRun) } };
     }
 }

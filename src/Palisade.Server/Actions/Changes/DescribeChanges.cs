@@ -17,7 +17,7 @@ public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
 
     public override bool Mutates => false;
 
-    public bool Cacheable => false;
+    public override bool Cacheable => false;
 
     public override EcsObject Execute(ActionContext context) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
 

@@ -8,12 +8,12 @@ namespace Palisade.Server.Actions.Hosts;
 /// host's agent last reported: the revision it enforces for the NIC, when it said so, and whether
 /// that is the account's latest revision (<c>InSync</c>). A NIC whose agent never reported is not in sync.
 /// </summary>
-public sealed class DescribeHostInterfaces : EcsAction, IEcsAction
+public sealed class DescribeHostInterfaces : EcsAction
 {
     public override bool Mutates => false;
 
     // Agent reports change without a revision, so a cached answer could hide one.
-    public bool Cacheable => false;
+    public override bool Cacheable => false;
 
     public override EcsObject Execute(ActionContext c)
     {

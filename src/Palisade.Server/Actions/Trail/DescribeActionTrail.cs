@@ -18,7 +18,7 @@ public sealed class DescribeActionTrail : EcsAction
     public override bool Mutates => false;
 
     // Refusals join the trail without a new revision, so a cached answer could miss them.
-    public bool Cacheable => false;
+    public override bool Cacheable => false;
 
     public override EcsObject Execute(ActionContext c)
     {

@@ -2,6 +2,7 @@ using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Vpcs;
 

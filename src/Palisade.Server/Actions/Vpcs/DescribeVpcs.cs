@@ -1,5 +1,6 @@
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Vpcs;
 

@@ -1,0 +1,54 @@
+using Palisade.Analysis.WhatIf;
+using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.Server.Hosting;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.Analysis;
+
+/// <summary>
+/// What a dry run of a change would do to reachability (the <c>Impact</c> a <c>DryRun=true</c>
+/// answer carries, and the whole answer of <c>DescribeChangeImpact</c>): the region's state is read
+/// before the change, the change leaves its state after it on the context inside the transaction it
+/// rolls back, and the two are compared here, outside the write lock.
+/// </summary>
+internal sealed class DryRunImpact
+{
+    /// <summary>Small enough for a dry run to compare every instance pair.</summary>
+    public const int MaxInstances = 500;
+
+    private readonly NetworkState? _before;
+
+    private DryRunImpact(NetworkState? before) => _before = before;
+
+    /// <summary>Reads the state before the change and asks the context to keep the state after it.</summary>
+    public static DryRunImpact Prepare(ActionContext c)
+    {
+        var regionId = c.Parameters.Optional("RegionId") is { } asked ? Regions.Find(asked)?.RegionId : null;
+        var before = regionId is null ? null : c.Read(s => StoredState.Load(s, c.AccountId, regionId));
+        var impact = new DryRunImpact(before);
+        if (before is not null && before.Instances.Length <= MaxInstances)
+            c.KeepStateAfterDryRun = s => StoredState.Load(s, c.AccountId, regionId!);
+        return impact;
+    }
+
+    /// <summary>The <c>Impact</c> object, once the change's dry run has passed.</summary>
+    public EcsObject Complete(NetworkState? after)
+    {
+        if (_before is null)
+            return NotComputed("the request names no RegionId");
+        if (after is null)
+            return NotComputed($"more than {MaxInstances} instances; use palisade whatif on an export");
+        var (gained, lost) = ImpactAnalysis.Between(_before, after);
+        static EcsList Flows(IEnumerable<FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
+        {
+            { "Source", d.Source },
+            { "Target", d.Target },
+            { "IpProtocol", d.Protocol.ToWire() },
+            { "PortRanges", EcsList.Of("PortRange", d.Ports.Select(p => p.ToString())) },
+        }));
+        return new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } };
+    }
+
+    private static EcsObject NotComputed(string reason) => new() { { "Computed", false }, { "Reason", reason } };
+}

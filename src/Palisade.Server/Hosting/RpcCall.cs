@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Palisade.Domain.Errors;
+using Palisade.Server.Actions;
+using Palisade.Server.Protocol;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Hosting;
+
+/// <summary>One request on its way through <see cref="RpcEndpoint"/>'s stages: what each stage learnt, and the outcome.</summary>
+internal sealed class RpcCall(string requestId)
+{
+    public string RequestId { get; } = requestId;
+
+    public long Started { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>JSON until the request says otherwise, so that even an unreadable request gets a readable error.</summary>
+    public ResponseFormat Format { get; set; } = ResponseFormat.Json;
+
+    public RpcRequest? Request { get; set; }
+
+    public Caller? Caller { get; set; }
+
+    /// <summary>Known once the action is resolved: the caller, the action and everything it may use.</summary>
+    public ActionContext? Context { get; set; }
+
+    /// <summary>The action the request names, as sent (logged only when catalogued).</summary>
+    public string? ActionName => Request?.Action;
+
+    /// <summary>The rendered success.</summary>
+    public byte[]? Answer { get; set; }
+
+    /// <summary>A success served from the read cache.</summary>
+    public ReadCache.Entry? Cached { get; set; }
+
+    public EcsError? Failure { get; set; }
+
+    /// <summary>Fields added to an error answer (a dry run's <c>Impact</c>).</summary>
+    public EcsObject? FailureExtra { get; set; }
+}
