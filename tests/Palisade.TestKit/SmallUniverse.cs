@@ -218,6 +218,14 @@ public static class SmallUniverse
         return string.Join('\n', lines);
     }
 
+    /// <summary>Any single rule with the network and type of the group that holds it, a description and a creation time.</summary>
+    public static readonly Gen<(SecurityGroupRule Rule, bool GroupIsClassic, SecurityGroupType GroupType)> RuleInGroup =
+        from shape in GenGroupShape(0)
+        from rule in GenRule(shape, 3, 0)
+        from description in Gen.OneOf("", "web", "安全组 (ssh) *~!' \"quoted\"")
+        from seconds in Gen.Long[0, 2_000_000_000]
+        select (rule with { Description = description, CreateTime = DateTimeOffset.FromUnixTimeSeconds(seconds) }, shape.Vpc is null, shape.Type);
+
     /// <summary>Any single rule a group of any shape could hold, with a description and a creation time.</summary>
     public static readonly Gen<SecurityGroupRule> Rule =
         from shape in GenGroupShape(0)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Palisade.Client;
 using Palisade.Analysis.Audit;
 using Palisade.Cli.Analysis;
 using Palisade.Cli.Evaluation;

@@ -300,37 +300,20 @@ internal sealed class Importer(RemoteContext c)
 /// <summary>A rule as the request fields that make it (<c>Permissions.N.*</c>, or the top-level fields of a Modify*Rule).</summary>
 public static class RuleFields
 {
-    /// <param name="groupName">The ID to send for a group the rule names (an import renames them).</param>
+    /// <param name="groupName">The ID to send for a group the rule names (an import renames them; a renamed group is the importer's own, so its owner fields go).</param>
     public static IEnumerable<KeyValuePair<string, string?>> Of(SecurityGroupRule r, Func<string, string> groupName)
     {
-        var ingress = r.Direction == Direction.Ingress;
-        var side = ingress ? "Source" : "Dest";
-        yield return new("IpProtocol", r.Protocol.ToWire());
-        yield return new("PortRange", r.Ports.ToString());
-        yield return new("Policy", r.Policy == Verdict.Drop ? "drop" : "accept");
-        yield return new("Priority", r.Priority.Value.ToString(CultureInfo.InvariantCulture));
-        yield return new("NicType", r.NicType == NicType.Internet ? "internet" : "intranet");
-        if (r.Description.Length > 0)
-            yield return new("Description", r.Description);
-        if (r.SourcePorts is { } sp)
-            yield return new("SourcePortRange", sp.ToString());
         if (r.PortRangeListId is { } list)
             throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which a server does not carry");
-        switch (r.Peer)
+        if (r.Peer is RulePeer.PrefixList pl)
+            throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which a server does not carry");
+        var fields = PermissionFields.Of(r);
+        if (r.Peer is RulePeer.Group g && groupName(g.GroupId.Value) is var renamed && renamed != g.GroupId.Value)
         {
-            case RulePeer.CidrBlock cidr:
-                yield return new(cidr.Cidr.IsV6 ? $"Ipv6{side}CidrIp" : $"{side}CidrIp", cidr.Cidr.ToString());
-                break;
-            case RulePeer.Group g:
-                yield return new($"{side}GroupId", groupName(g.GroupId.Value));
-                break;
-            case RulePeer.PrefixList pl:
-                throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which a server does not carry");
+            fields = r.Direction == Direction.Ingress
+                ? fields with { SourceGroupId = renamed, SourceGroupOwnerAccount = null, SourceGroupOwnerId = null }
+                : fields with { DestGroupId = renamed, DestGroupOwnerAccount = null, DestGroupOwnerId = null };
         }
-        if (r.LocalCidr is { } local)
-        {
-            var localSide = ingress ? "Dest" : "Source";
-            yield return new(local.IsV6 ? $"Ipv6{localSide}CidrIp" : $"{localSide}CidrIp", local.ToString());
-        }
+        return fields.Pairs().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value));
     }
 }

@@ -1,3 +1,4 @@
+using Palisade.Client;
 using System.CommandLine;
 using System.Text.Json;
 

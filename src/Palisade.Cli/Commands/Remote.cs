@@ -26,46 +26,14 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
 
     /// <summary>Calls an action of the region; parameters whose value is null are left out.</summary>
     public Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string?>> parameters, string version = ApiVersions.Ecs) =>
-        client.CallAsync(action,
-            new[] { new KeyValuePair<string, string>("RegionId", region) }.Concat(parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!))),
-            version, cancel);
+        client.CallAsync(action, Present([new("RegionId", region), .. parameters]), version, cancel);
 
-    /// <summary>
-    /// A list action's every page as one answer: ECS pages with <c>MaxResults</c>/<c>NextToken</c>, the VPC
-    /// API with <c>PageNumber</c>/<c>PageSize</c>. The first page's answer with the whole list in it and
-    /// no <c>NextToken</c>, so that a table or a script never silently misses the second page.
-    /// </summary>
-    public async Task<JsonElement> CallAllAsync(string action, IReadOnlyList<KeyValuePair<string, string?>> parameters, string list, string item, string version = ApiVersions.Ecs)
-    {
-        var all = new List<JsonElement>();
-        JsonElement first = default;
-        var vpcStyle = version == ApiVersions.Vpc;
-        var token = "";
-        for (var page = 1; page <= 100_000; page++)
-        {
-            KeyValuePair<string, string?>[] paging = vpcStyle
-                ? [new("PageNumber", Remote.Int(page)), new("PageSize", "50")]
-                : [new("MaxResults", "100"), new("NextToken", token.Length > 0 ? token : null)];
-            var answer = await CallAsync(action, parameters.Concat(paging), version);
-            if (page == 1)
-                first = answer;
-            var items = answer.Items(list, item).ToList();
-            all.AddRange(items);
-            token = answer.Str("NextToken");
-            var last = vpcStyle
-                ? items.Count == 0 || all.Count >= (answer.TryGetProperty("TotalCount", out var total) ? total.GetInt32() : 0)
-                : token.Length == 0;
-            if (last)
-                break;
-        }
-        var merged = System.Text.Json.Nodes.JsonNode.Parse(first.GetRawText())!.AsObject();
-        merged[list] = new System.Text.Json.Nodes.JsonObject { [item] = new System.Text.Json.Nodes.JsonArray([.. all.Select(e => System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText()))]) };
-        foreach (var paging in new[] { "NextToken", "MaxResults", "PageNumber", "PageSize" })
-            merged.Remove(paging);
-        if (merged.ContainsKey("TotalCount"))
-            merged["TotalCount"] = all.Count;
-        return JsonSerializer.SerializeToElement(merged);
-    }
+    /// <summary>Every page of a list action of the region as one answer (see <see cref="EcsJson.CallAllAsync"/>).</summary>
+    public Task<JsonElement> CallAllAsync(string action, IReadOnlyList<KeyValuePair<string, string?>> parameters, string list, string item, string version = ApiVersions.Ecs) =>
+        client.CallAllAsync(action, Present([new("RegionId", region), .. parameters]), list, item, version, cancel);
+
+    private static IEnumerable<KeyValuePair<string, string>> Present(IEnumerable<KeyValuePair<string, string?>> parameters) =>
+        parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string>(p.Key, p.Value!));
 
     public void WriteJson(JsonElement answer) => Output.WriteLine(JsonSerializer.Serialize(answer, Indented));
 
@@ -125,19 +93,6 @@ public static class Remote
         foreach (var r in rows)
             output.WriteLine(string.Join("  ", r.Select((v, c) => v.PadRight(widths[c]))).TrimEnd());
     }
-
-    public static string Str(this JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString() ?? "",
-            JsonValueKind.Number => v.GetRawText(),
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            _ => "",
-        } : "";
-
-    public static IEnumerable<JsonElement> Items(this JsonElement e, string list, string item) =>
-        e.TryGetProperty(list, out var l) && l.TryGetProperty(item, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

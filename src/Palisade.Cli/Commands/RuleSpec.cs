@@ -1,4 +1,6 @@
 using System.Globalization;
+using Palisade.Domain.Ecs;
+using Palisade.Domain.Networking;
 
 namespace Palisade.Cli.Commands;
 
@@ -20,16 +22,7 @@ public static class RuleSpec
             new("IpProtocol", words[0].ToUpperInvariant() == "ICMPV6" ? "ICMPv6" : words[0].ToUpperInvariant()),
             new("PortRange", Ports(words[1])),
         };
-        var peer = words[2];
-        var side = egress ? "Dest" : "Source";
-        if (peer.StartsWith("sg-", StringComparison.Ordinal))
-            fields.Add(new($"{side}GroupId", peer));
-        else if (peer.StartsWith("pl-", StringComparison.Ordinal))
-            fields.Add(new($"{side}PrefixListId", peer));
-        else if (peer.Contains(':', StringComparison.Ordinal))
-            fields.Add(new($"Ipv6{side}CidrIp", peer));
-        else
-            fields.Add(new($"{side}CidrIp", peer));
+        fields.AddRange(new PermissionFields().WithPeer(egress ? Direction.Egress : Direction.Ingress, words[2]).Pairs());
         for (var i = 3; i < words.Length; i++)
         {
             switch (words[i].ToLowerInvariant())

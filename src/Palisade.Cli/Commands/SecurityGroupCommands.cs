@@ -1,3 +1,5 @@
+using Palisade.Client;
+using Palisade.Domain.Rules;
 using System.CommandLine;
 using System.Text.Json;
 
@@ -67,8 +69,7 @@ public static class SecurityGroupCommands
             {
                 o.WriteLine();
                 var mine = rules.Where(r => r.Str("Direction") == direction)
-                    .OrderBy(r => int.TryParse(r.Str("Priority"), out var p) ? p : 1)
-                    .ThenBy(r => r.Str("Policy").Equals("drop", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
+                    .OrderBy(r => EffectiveOrder.Key(r.Str("Priority"), r.Str("Policy")))
                     .ToList();
                 o.WriteLine($"{title} ({mine.Count})");
                 if (mine.Count > 0 && !classic)

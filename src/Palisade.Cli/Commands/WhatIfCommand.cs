@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Palisade.Client;
 using Palisade.Analysis.Reachability;
 using Palisade.Analysis.WhatIf;
 using Palisade.Cli.Evaluation;
@@ -104,23 +105,13 @@ public static class WhatIfCommand
             var directionText = p.GetValue(direction)!;
             if (!Directions.TryParse(directionText, out var dir))
                 throw new UsageException($"--direction '{directionText}' is not ingress or egress");
-            var ingress = dir == Direction.Ingress;
-            var peerText = p.GetValue(peer)!;
-            var isGroup = peerText.StartsWith(SecurityGroupId.Prefix, StringComparison.Ordinal);
-            var isV6 = !isGroup && peerText.Contains(':');
             var fields = new PermissionFields
             {
                 IpProtocol = p.GetValue(protocol),
                 PortRange = p.GetValue(ports),
                 Policy = p.GetValue(policyOption),
                 Priority = p.GetValue(priority),
-                SourceGroupId = ingress && isGroup ? peerText : null,
-                DestGroupId = !ingress && isGroup ? peerText : null,
-                SourceCidrIp = ingress && !isGroup && !isV6 ? peerText : null,
-                DestCidrIp = !ingress && !isGroup && !isV6 ? peerText : null,
-                Ipv6SourceCidrIp = ingress && isV6 ? peerText : null,
-                Ipv6DestCidrIp = !ingress && isV6 ? peerText : null,
-            };
+            }.WithPeer(dir, p.GetValue(peer)!);
             var groupId = Group(p.GetValue(authGroup)!);
             var target = state.FindGroup(groupId) ?? throw new UsageException($"--group {groupId}: no such group in the state file");
             var parsed = PermissionParser.Parse(dir, fields, new RuleContext(target.IsClassic, target.Type, state.FindPrefixList), SecurityGroupRuleId.Parse("sgr-whatif"), DateTimeOffset.UnixEpoch);
@@ -142,12 +133,7 @@ public static class WhatIfCommand
             var ruleId = SecurityGroupRuleId.TryParse(ruleText, out var id) ? id : throw new UsageException($"--rule '{ruleText}' is not a rule ID (sgr-…)");
             var owner = state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == ruleId)) ?? throw new UsageException($"--rule {ruleId}: no such rule in the state file");
             var old = owner.Rules.First(r => r.Id == ruleId);
-            var ingress = old.Direction == Direction.Ingress;
             // What is not given stays as it is; the result is checked as ECS checks a rule.
-            var peerText = p.GetValue(newPeer) ?? old.Peer.ToString();
-            var isGroup = peerText.StartsWith(SecurityGroupId.Prefix, StringComparison.Ordinal);
-            var isList = old.Peer is RulePeer.PrefixList && p.GetValue(newPeer) is null;
-            var isV6 = !isGroup && !isList && peerText.Contains(':');
             var fields = new PermissionFields
             {
                 IpProtocol = p.GetValue(newProtocol) ?? old.Protocol.ToWire(),
@@ -156,15 +142,7 @@ public static class WhatIfCommand
                 Priority = p.GetValue(newPriority) ?? old.Priority.ToString(),
                 NicType = old.NicType.ToWire(),
                 Description = old.Description,
-                SourceGroupId = ingress && isGroup ? peerText : null,
-                DestGroupId = !ingress && isGroup ? peerText : null,
-                SourcePrefixListId = ingress && isList ? peerText : null,
-                DestPrefixListId = !ingress && isList ? peerText : null,
-                SourceCidrIp = ingress && !isGroup && !isList && !isV6 ? peerText : null,
-                DestCidrIp = !ingress && !isGroup && !isList && !isV6 ? peerText : null,
-                Ipv6SourceCidrIp = ingress && isV6 ? peerText : null,
-                Ipv6DestCidrIp = !ingress && isV6 ? peerText : null,
-            };
+            }.WithPeer(old.Direction, p.GetValue(newPeer) ?? old.Peer.ToString());
             var parsed = PermissionParser.Parse(old.Direction, fields, new RuleContext(owner.IsClassic, owner.Type, state.FindPrefixList), ruleId, old.CreateTime);
             if (!parsed.TryGet(out var rule, out var error))
                 throw new UsageException($"{error.Code}: {error.Message}");

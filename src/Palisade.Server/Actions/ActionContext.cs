@@ -93,6 +93,13 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         return answer;
     }
 
+    /// <summary><c>SecurityGroupId</c>, required and well formed: read once, found later inside the transaction.</summary>
+    public SecurityGroupId GroupIdParameter() => Lookups.GroupId(Parameters.Required("SecurityGroupId"));
+
+    /// <summary>A change to one of the caller's groups: the group is found in the transaction (in the request's region), then changed.</summary>
+    public EcsObject WriteGroup(SecurityGroupId id, Func<IStoreSession, Storage.Records.GroupRecord, EcsObject> work) =>
+        Write(s => work(s, s.Group(this, id)));
+
     /// <summary>Whether this call committed a change (and with it its action-trail event).</summary>
     public bool Committed { get; private set; }
 

@@ -16,11 +16,10 @@ public static class Lookups
     private static bool InRegion(ActionContext c, string regionId) =>
         c.Parameters.Optional("RegionId") is not { } asked || asked == regionId;
 
-    public static GroupRecord Group(this IStoreSession s, ActionContext c, string text)
-    {
-        var id = GroupId(text);
-        return s.FindGroup(c.AccountId, id) is { } g && InRegion(c, g.RegionId) ? g : throw new EcsException(EcsErrors.SecurityGroupNotFound(text));
-    }
+    public static GroupRecord Group(this IStoreSession s, ActionContext c, string text) => s.Group(c, GroupId(text));
+
+    public static GroupRecord Group(this IStoreSession s, ActionContext c, SecurityGroupId id) =>
+        s.FindGroup(c.AccountId, id) is { } g && InRegion(c, g.RegionId) ? g : throw new EcsException(EcsErrors.SecurityGroupNotFound(id.Value));
 
     public static InstanceId InstanceIdOf(string text) =>
         InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Palisade.Domain.Ecs;
 using Palisade.Domain.Groups;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -14,77 +15,44 @@ namespace Palisade.Server.Actions;
 /// <summary>How resources appear in responses: every field ECS returns, empty strings when unset (ecs-api.md §1.7).</summary>
 public static class Views
 {
+    /// <summary>A rule as DescribeSecurityGroupAttribute writes it: its request fields (<see cref="PermissionFields.Of"/>), every one present, and what ECS adds.</summary>
     public static EcsObject Permission(SecurityGroupRule r, Func<Domain.Identifiers.SecurityGroupId, string>? groupName = null)
     {
+        var f = PermissionFields.Of(r);
+        var peerGroupName = r.Peer is RulePeer.Group g ? groupName?.Invoke(g.GroupId) ?? "" : "";
         var ingress = r.Direction == Direction.Ingress;
-        string sourceCidr = "", sourceV6 = "", sourceGroup = "", sourceOwner = "", sourcePl = "";
-        string destCidr = "", destV6 = "", destGroup = "", destOwner = "", destPl = "";
-        string sourceGroupName = "", destGroupName = "";
-        switch (r.Peer)
-        {
-            case RulePeer.CidrBlock c when ingress:
-                (c.Cidr.IsV6 ? ref sourceV6 : ref sourceCidr) = c.Cidr.ToString();
-                break;
-            case RulePeer.CidrBlock c:
-                (c.Cidr.IsV6 ? ref destV6 : ref destCidr) = c.Cidr.ToString();
-                break;
-            case RulePeer.Group g when ingress:
-                sourceGroup = g.GroupId.Value;
-                sourceOwner = Owner(g);
-                sourceGroupName = groupName?.Invoke(g.GroupId) ?? "";
-                break;
-            case RulePeer.Group g:
-                destGroup = g.GroupId.Value;
-                destOwner = Owner(g);
-                destGroupName = groupName?.Invoke(g.GroupId) ?? "";
-                break;
-            case RulePeer.PrefixList p when ingress:
-                sourcePl = p.PrefixListId.Value;
-                break;
-            case RulePeer.PrefixList p:
-                destPl = p.PrefixListId.Value;
-                break;
-        }
-        if (r.LocalCidr is { } local)
-        {
-            if (ingress)
-                (local.IsV6 ? ref destV6 : ref destCidr) = local.ToString();
-            else
-                (local.IsV6 ? ref sourceV6 : ref sourceCidr) = local.ToString();
-        }
+        static string Text(string? value) => value ?? "";
         return new EcsObject
         {
             { "SecurityGroupRuleId", r.Id.Value },
             { "Direction", r.Direction.ToWire() },
-            { "IpProtocol", r.Protocol.ToWire() },
-            { "PortRange", r.PortRangeListId is null ? r.Ports.ToString() : "" },
-            { "SourcePortRange", r.SourcePorts?.ToString() ?? "" },
-            { "Policy", r.Policy.ToWire() },
+            { "IpProtocol", Text(f.IpProtocol) },
+            { "PortRange", Text(f.PortRange) },
+            { "SourcePortRange", Text(f.SourcePortRange) },
+            { "Policy", Text(f.Policy) },
             { "Priority", r.Priority.Value },
-            { "NicType", r.NicType.ToWire() },
-            { "SourceCidrIp", sourceCidr },
-            { "Ipv6SourceCidrIp", sourceV6 },
-            { "SourceGroupId", sourceGroup },
-            { "SourceGroupName", sourceGroupName },
-            { "SourceGroupOwnerAccount", sourceOwner },
-            { "SourcePrefixListId", sourcePl },
+            { "NicType", Text(f.NicType) },
+            { "SourceCidrIp", Text(f.SourceCidrIp) },
+            { "Ipv6SourceCidrIp", Text(f.Ipv6SourceCidrIp) },
+            { "SourceGroupId", Text(f.SourceGroupId) },
+            { "SourceGroupName", ingress ? peerGroupName : "" },
+            // ECS answers with one owner field; a rule made with an owner ID shows the ID.
+            { "SourceGroupOwnerAccount", Text(f.SourceGroupOwnerId ?? f.SourceGroupOwnerAccount) },
+            { "SourcePrefixListId", Text(f.SourcePrefixListId) },
             { "SourcePrefixListName", "" },
-            { "DestCidrIp", destCidr },
-            { "Ipv6DestCidrIp", destV6 },
-            { "DestGroupId", destGroup },
-            { "DestGroupName", destGroupName },
-            { "DestGroupOwnerAccount", destOwner },
-            { "DestPrefixListId", destPl },
+            { "DestCidrIp", Text(f.DestCidrIp) },
+            { "Ipv6DestCidrIp", Text(f.Ipv6DestCidrIp) },
+            { "DestGroupId", Text(f.DestGroupId) },
+            { "DestGroupName", ingress ? "" : peerGroupName },
+            { "DestGroupOwnerAccount", Text(f.DestGroupOwnerId ?? f.DestGroupOwnerAccount) },
+            { "DestPrefixListId", Text(f.DestPrefixListId) },
             { "DestPrefixListName", "" },
-            { "PortRangeListId", r.PortRangeListId?.Value ?? "" },
+            { "PortRangeListId", Text(f.PortRangeListId) },
             { "PortRangeListName", "" },
             { "Description", r.Description },
             { "CreateTime", Time.Format(r.CreateTime) },
         };
     }
-
-    private static string Owner(RulePeer.Group g) =>
-        g.OwnerId?.ToString(CultureInfo.InvariantCulture) ?? g.OwnerAccount ?? "";
 
     public static EcsList Tags(IEnumerable<Tag> tags) =>
         EcsList.Of("Tag", tags.Select(t => new EcsObject { { "TagKey", t.Key }, { "TagValue", t.Value } }));

@@ -407,7 +407,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         };
     }
 
-    private static readonly string[] RuleFields = [.. Palisade.Server.Actions.Rules.RuleRequests.FieldNames];
+    private static readonly string[] RuleFields = [.. Palisade.Domain.Ecs.PermissionFields.Names];
 
     private static readonly string[] Names =
     [

@@ -16,11 +16,6 @@ public static class ApiAssert
             Assert.True(body.TryGetProperty(field, out var value) && value.GetString() is { Length: > 0 }, $"error body lacks {field}: {e.Response.Body}");
         return e;
     }
-
-    public static IEnumerable<JsonElement> Items(this JsonElement body, string list, string item) =>
-        body.GetProperty(list).GetProperty(item).EnumerateArray();
-
-    public static string Str(this JsonElement e, string name) => e.GetProperty(name).GetString()!;
 }
 
 /// <summary>Builds the usual furniture of a test: a VPC, a vSwitch, groups, instances.</summary>

@@ -22,12 +22,10 @@ public abstract class AuthorizeRules(Direction direction) : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
+        var groupId = c.GroupIdParameter();
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall);
-        return c.Write(s =>
+        return c.WriteGroup(groupId, (s, group) =>
         {
-            var group = s.Group(c, idText);
             var rules = new List<(int Index, SecurityGroupRule Rule)>();
             foreach (var (index, fields) in permissions)
             {

@@ -17,16 +17,14 @@ public abstract class RevokeRules(Direction direction) : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
+        var groupId = c.GroupIdParameter();
         var ruleIds = p.List("SecurityGroupRuleId", c.Limits.PermissionsPerCall);
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall, allowNone: ruleIds.Count > 0);
         if (ruleIds.Count > 0 && permissions.Count > 0)
             throw new EcsException(EcsErrors.RevokeNeedsOneForm());
         var ingress = direction == Direction.Ingress;
-        return c.Write(s =>
+        return c.WriteGroup(groupId, (s, group) =>
         {
-            var group = s.Group(c, idText);
             var rules = s.ListRules(group.Id).Where(r => r.Direction == direction).ToList();
             if (ruleIds.Count > 0)
             {

@@ -15,19 +15,11 @@ namespace Palisade.Server.Actions.Rules;
 /// </summary>
 public static class RuleRequests
 {
-    public static readonly string[] FieldNames =
-    [
-        "IpProtocol", "PortRange", "SourcePortRange", "Policy", "Priority", "NicType",
-        "SourceCidrIp", "Ipv6SourceCidrIp", "SourceGroupId", "SourceGroupOwnerAccount", "SourceGroupOwnerId", "SourcePrefixListId",
-        "DestCidrIp", "Ipv6DestCidrIp", "DestGroupId", "DestGroupOwnerAccount", "DestGroupOwnerId", "DestPrefixListId",
-        "PortRangeListId", "Description",
-    ];
-
     /// <summary>The permissions of the request, numbered as the client numbered them (1 for the top-level form).</summary>
     public static IReadOnlyList<(int Index, PermissionFields Fields)> Permissions(ParameterReader p, int max, bool allowNone = false)
     {
         var listed = p.Objects("Permissions", max);
-        var topLevel = FieldNames.Where(p.Has).ToList();
+        var topLevel = PermissionFields.Names.Where(p.Has).ToList();
         if (listed.Count > 0 && topLevel.Count > 0)
             throw new EcsException(EcsErrors.PermissionsMixed());
         if (listed.Count > 0)
@@ -35,77 +27,15 @@ public static class RuleRequests
             foreach (var (_, fields) in listed)
             {
                 // pop-core keeps the caller's casing inside list items; ECS names are PascalCase.
-                var unknown = fields.Keys.FirstOrDefault(k => !FieldNames.Contains(k, StringComparer.Ordinal));
-                if (unknown is not null && FieldNames.FirstOrDefault(f => f.Equals(unknown, StringComparison.OrdinalIgnoreCase)) is { } meant)
+                var unknown = fields.Keys.FirstOrDefault(k => !PermissionFields.Names.Contains(k, StringComparer.Ordinal));
+                if (unknown is not null && PermissionFields.Names.FirstOrDefault(f => f.Equals(unknown, StringComparison.OrdinalIgnoreCase)) is { } meant)
                     throw new EcsException(EcsErrors.ParameterInvalid($"Permissions.N.{unknown}", $"parameter names are case-sensitive; did you mean {meant}?"));
             }
-            return [.. listed.Select(l => (l.Index, Fields(l.Fields)))];
+            return [.. listed.Select(l => (l.Index, PermissionFields.From(l.Fields)))];
         }
         if (topLevel.Count == 0 && allowNone)
             return [];
-        return [(1, Fields(p.All))];
-    }
-
-    public static PermissionFields Fields(IReadOnlyDictionary<string, string> f)
-    {
-        string? Get(string name) => f.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
-        return new PermissionFields
-        {
-            IpProtocol = Get("IpProtocol"),
-            PortRange = Get("PortRange"),
-            SourcePortRange = Get("SourcePortRange"),
-            Policy = Get("Policy"),
-            Priority = Get("Priority"),
-            NicType = Get("NicType"),
-            SourceCidrIp = Get("SourceCidrIp"),
-            Ipv6SourceCidrIp = Get("Ipv6SourceCidrIp"),
-            SourceGroupId = Get("SourceGroupId"),
-            SourceGroupOwnerAccount = Get("SourceGroupOwnerAccount"),
-            SourceGroupOwnerId = Get("SourceGroupOwnerId"),
-            SourcePrefixListId = Get("SourcePrefixListId"),
-            DestCidrIp = Get("DestCidrIp"),
-            Ipv6DestCidrIp = Get("Ipv6DestCidrIp"),
-            DestGroupId = Get("DestGroupId"),
-            DestGroupOwnerAccount = Get("DestGroupOwnerAccount"),
-            DestGroupOwnerId = Get("DestGroupOwnerId"),
-            DestPrefixListId = Get("DestPrefixListId"),
-            PortRangeListId = Get("PortRangeListId"),
-            Description = Get("Description"),
-        };
-    }
-
-    /// <summary>A stored rule as the request fields that would create it (the base of a Modify).</summary>
-    public static PermissionFields ToFields(SecurityGroupRule r)
-    {
-        var ingress = r.Direction == Direction.Ingress;
-        var f = new PermissionFields
-        {
-            IpProtocol = r.Protocol.ToWire(),
-            PortRange = r.PortRangeListId is null ? r.Ports.ToString() : null,
-            PortRangeListId = r.PortRangeListId?.Value,
-            SourcePortRange = r.SourcePorts?.ToString(),
-            Policy = r.Policy.ToWire(),
-            Priority = r.Priority.Value.ToString(CultureInfo.InvariantCulture),
-            NicType = r.NicType.ToWire(),
-            Description = r.Description.Length > 0 ? r.Description : null,
-        };
-        f = r.Peer switch
-        {
-            RulePeer.CidrBlock { Cidr: var c } when ingress => c.IsV6 ? f with { Ipv6SourceCidrIp = c.ToString() } : f with { SourceCidrIp = c.ToString() },
-            RulePeer.CidrBlock { Cidr: var c } => c.IsV6 ? f with { Ipv6DestCidrIp = c.ToString() } : f with { DestCidrIp = c.ToString() },
-            RulePeer.Group g when ingress => f with { SourceGroupId = g.GroupId.Value, SourceGroupOwnerAccount = g.OwnerAccount, SourceGroupOwnerId = g.OwnerId?.ToString(CultureInfo.InvariantCulture) },
-            RulePeer.Group g => f with { DestGroupId = g.GroupId.Value, DestGroupOwnerAccount = g.OwnerAccount, DestGroupOwnerId = g.OwnerId?.ToString(CultureInfo.InvariantCulture) },
-            RulePeer.PrefixList pl when ingress => f with { SourcePrefixListId = pl.PrefixListId.Value },
-            RulePeer.PrefixList pl => f with { DestPrefixListId = pl.PrefixListId.Value },
-            _ => f,
-        };
-        if (r.LocalCidr is { } local)
-        {
-            f = ingress
-                ? local.IsV6 ? f with { Ipv6DestCidrIp = local.ToString() } : f with { DestCidrIp = local.ToString() }
-                : local.IsV6 ? f with { Ipv6SourceCidrIp = local.ToString() } : f with { SourceCidrIp = local.ToString() };
-        }
-        return f;
+        return [(1, PermissionFields.From(p.All))];
     }
 
     public static RuleContext ContextOf(GroupRecord group) =>

@@ -10,13 +10,11 @@ public sealed class ModifySecurityGroupAttribute : EcsAction
     {
         c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
+        var groupId = c.GroupIdParameter();
         var name = p.Optional("SecurityGroupName") is { } n ? GroupViews.Name(n) : null;
         var description = p.Optional("Description") is { } d ? GroupViews.Description(d) : null;
-        return c.Write(s =>
+        return c.WriteGroup(groupId, (s, group) =>
         {
-            var group = s.Group(c, idText);
             s.UpdateGroup(group with { Name = name ?? group.Name, Description = description ?? group.Description });
             return [];
         });

@@ -12,14 +12,12 @@ public sealed class ModifySecurityGroupPolicy : EcsAction
     {
         c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
+        var groupId = c.GroupIdParameter();
         var policyText = p.Required("InnerAccessPolicy");
         if (!InnerAccessPolicies.TryParse(policyText, out var policy))
             throw new EcsException(EcsErrors.PolicyMalformed(policyText));
-        return c.Write(s =>
+        return c.WriteGroup(groupId, (s, group) =>
         {
-            var group = s.Group(c, idText);
             if (group.Type == SecurityGroupType.Enterprise)
                 throw new EcsException(EcsErrors.InnerAccessOfEnterprise());
             s.UpdateGroup(group with { InnerAccessPolicy = policy });
