@@ -2,21 +2,15 @@
 // the evidence (for an exposure, a packet the engine lets through).
 import { h, fill, field, select } from './dom.js';
 import { call, items } from './api.js';
-import { errorBox, loading } from './ui.js';
+import { page } from './ui.js';
 
 const SEVERITIES = ['high', 'medium', 'low', 'info'];
 
 const evidenceValue = value => (value && typeof value === 'object' ? (value.Item ?? Object.values(value).flat()).join(', ') : String(value));
 
 export async function auditPage(main) {
-  fill(main, h('h1', {}, 'Audit'), loading('the audit'));
-  let findings;
-  try {
-    findings = items(await call('AuditSecurityGroups', {}), 'Findings', 'Finding');
-  } catch (e) {
-    fill(main, h('h1', {}, 'Audit'), errorBox(e));
-    return;
-  }
+  const findings = await page(main, 'Audit', 'the audit', async () => items(await call('AuditSecurityGroups', {}), 'Findings', 'Finding'));
+  if (!findings) return;
   const counts = Object.fromEntries(SEVERITIES.map(s => [s, findings.filter(f => f.Severity === s).length]));
   const checks = [...new Set(findings.map(f => f.Check))].sort();
   const severity = select({ name: 'severity' }, [['', 'every severity'], ...SEVERITIES.map(s => [s, `${s} (${counts[s]})`])], '');

@@ -2,6 +2,7 @@
 // matching rules it beat (ExplainFlow, the same engine that enforces).
 import { h, fill, field, select } from './dom.js';
 import { call, collect, items } from './api.js';
+import { PROTOCOLS, hasPorts } from './ecs.js';
 import { showError } from './ui.js';
 
 export async function explainPage(main) {
@@ -13,12 +14,12 @@ export async function explainPage(main) {
   }
   const source = h('input', { name: 'Source', list: 'flow-ends', required: true, spellcheck: 'false', placeholder: 'i-… or 203.0.113.7' });
   const destination = h('input', { name: 'Destination', list: 'flow-ends', required: true, spellcheck: 'false', placeholder: 'i-… or 192.168.1.10' });
-  const protocol = select({ name: 'IpProtocol' }, ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], 'TCP');
+  const protocol = select({ name: 'IpProtocol' }, PROTOCOLS, 'TCP');
   const port = h('input', { name: 'DestinationPort', type: 'number', min: 1, max: 65535, value: 22, inputmode: 'numeric' });
   const nic = select({ name: 'NicType' }, ['intranet', 'internet'], 'intranet');
   const problem = h('div', { class: 'problem' });
   const answer = h('div', { class: 'answer', 'aria-live': 'polite' });
-  protocol.addEventListener('change', () => { port.disabled = !['TCP', 'UDP'].includes(protocol.value); });
+  protocol.addEventListener('change', () => { port.disabled = !hasPorts(protocol.value); });
   const form = h('form', { class: 'card', 'aria-labelledby': 'explain-title' },
     h('p', {}, 'Ask how ECS would decide a flow between two instances, or between an instance and any address.'),
     h('div', { class: 'grid' },
@@ -46,7 +47,7 @@ export async function explainPage(main) {
 }
 
 function decision(result) {
-  const what = ['TCP', 'UDP'].includes(result.IpProtocol)
+  const what = hasPorts(result.IpProtocol)
     ? `${result.IpProtocol} ${result.SourceAddress} → ${result.DestinationAddress}:${result.DestinationPort}`
     : `${result.IpProtocol} ${result.SourceAddress} → ${result.DestinationAddress}`;
   return h('section', { class: `verdict ${result.Allowed ? 'allowed' : 'denied'}`, 'aria-labelledby': 'verdict' },

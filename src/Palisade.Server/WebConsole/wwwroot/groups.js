@@ -2,22 +2,18 @@
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
 import { h, fill, field, select } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
-import { errorBox, showError, announce, loading, confirmWithImpact, confirmPlain, sortableTable } from './ui.js';
+import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, portsText, fieldOfError } from './ecs.js';
+import { showError, announce, confirmWithImpact, confirmPlain, sortableTable, page } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
 
 export async function groupsPage(main) {
-  fill(main, h('h1', {}, 'Security groups'), loading('security groups'));
-  let groups, vpcs;
-  try {
-    [groups, vpcs] = await Promise.all([
-      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
-      collect('DescribeVpcs', {}, 'Vpcs', 'Vpc', { version: VPC }),
-    ]);
-  } catch (e) {
-    fill(main, h('h1', {}, 'Security groups'), errorBox(e));
-    return;
-  }
+  const loaded = await page(main, 'Security groups', 'security groups', () => Promise.all([
+    collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+    collect('DescribeVpcs', {}, 'Vpcs', 'Vpc', { version: VPC }),
+  ]));
+  if (!loaded) return;
+  const [groups, vpcs] = loaded;
   const search = h('input', { type: 'search', placeholder: 'name, ID, description, tag or VPC', spellcheck: 'false' });
   const list = h('div', { class: 'group-list' });
   const count = h('p', { class: 'count', 'aria-live': 'polite' });
@@ -85,33 +81,19 @@ function createGroupForm(vpcs) {
   return form;
 }
 
-// ECS applies the rules of a direction by priority (1 first), a drop before an accept at one
-// priority; the console lists them in that order and numbers them.
-const effectiveOrder = (a, b) => a.Priority - b.Priority || (a.Policy === b.Policy ? 0 : a.Policy === 'Drop' ? -1 : 1);
-
-const peerOf = (rule, ingress) => ingress
-  ? rule.SourceGroupId || rule.SourceCidrIp || rule.Ipv6SourceCidrIp || rule.SourcePrefixListId || 'any'
-  : rule.DestGroupId || rule.DestCidrIp || rule.Ipv6DestCidrIp || rule.DestPrefixListId || 'any';
-
-const portsText = rule => (rule.PortRange === '-1/-1' ? 'all' : rule.PortRange || rule.PortRangeListId);
-
 export async function groupPage(main, groupId) {
-  fill(main, h('h1', {}, groupId), loading('the group'));
-  let group, attributes, rules;
-  try {
-    group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
+  const loaded = await page(main, groupId, 'the group', async () => {
+    const group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
     if (!group) throw new EcsError(404, 'InvalidSecurityGroupId.NotFound', `The security group ${groupId} does not exist in this region.`, '', null);
     // A classic group answers for one NIC type per call (internet when none is named): ask for both.
     const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
     const bodies = [];
     const answers = await Promise.all(nicTypes.map(nic =>
       collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies })));
-    attributes = bodies[0];
-    rules = answers.flat();
-  } catch (e) {
-    fill(main, h('h1', {}, groupId), errorBox(e), h('p', {}, h('a', { href: '#/groups' }, 'All security groups')));
-    return;
-  }
+    return { group, attributes: bodies[0], rules: answers.flat() };
+  }, [h('p', {}, h('a', { href: '#/groups' }, 'All security groups'))]);
+  if (!loaded) return;
+  const { group, attributes, rules } = loaded;
   const reload = () => groupPage(main, groupId);
   const form = ruleForm(group, reload);
   const rulesTable = direction => {
@@ -220,7 +202,7 @@ function ruleForm(group, reload) {
   const direction = select({ name: 'Direction' }, [['ingress', 'Inbound'], ['egress', 'Outbound']], 'ingress');
   const policy = select({ name: 'Policy' }, [['accept', 'Accept'], ['drop', 'Drop']], 'accept');
   const priority = h('input', { name: 'Priority', type: 'number', min: 1, max: 100, value: 1, inputmode: 'numeric' });
-  const protocol = select({ name: 'IpProtocol' }, ['TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], 'TCP');
+  const protocol = select({ name: 'IpProtocol' }, PROTOCOLS, 'TCP');
   const ports = h('input', { name: 'PortRange', placeholder: '22/22', spellcheck: 'false' });
   const peer = h('input', { name: 'Peer', placeholder: '10.0.0.0/8, 2001:db8::/32 or sg-…', spellcheck: 'false' });
   const nic = select({ name: 'NicType' }, ['intranet', 'internet'], 'intranet');
@@ -231,17 +213,9 @@ function ruleForm(group, reload) {
   const cancel = h('button', { type: 'button', hidden: true }, 'Cancel edit');
   let editing = null;
   protocol.addEventListener('change', () => {
-    if (!['TCP', 'UDP'].includes(protocol.value)) ports.value = '-1/-1';
+    if (!hasPorts(protocol.value)) ports.value = '-1/-1';
     else if (ports.value === '-1/-1') ports.value = '';
   });
-  const peerParameters = (ingress, text) => {
-    const value = text.trim();
-    const side = ingress ? 'Source' : 'Dest';
-    if (value.startsWith('sg-')) return { [`${side}GroupId`]: value };
-    if (value.startsWith('pl-')) return { [`${side}PrefixListId`]: value };
-    if (value.includes(':')) return { [`Ipv6${side}CidrIp`]: value };
-    return { [`${side}CidrIp`]: value };
-  };
   const reset = () => {
     editing = null;
     title.textContent = 'Add a rule';
@@ -285,13 +259,7 @@ function ruleForm(group, reload) {
     } catch (e) {
       showError(problem, e);
       // Point at the field the error is about, when its code says so.
-      const code = e.code ?? '';
-      const culprit = /PortRange|IpProtocol\.Malformed|ProtocolAndPortRange/.test(code) ? ports
-        : /Priority/.test(code) ? priority
-        : /Cidr|GroupId|PrefixList|Conflict|IsSame/.test(code) ? peer
-        : /Policy/.test(code) ? policy
-        : /Protocol/.test(code) ? protocol
-        : null;
+      const culprit = { PortRange: ports, Priority: priority, Peer: peer, Policy: policy, IpProtocol: protocol }[fieldOfError(e.code)] ?? null;
       for (const control of [ports, priority, peer, policy, protocol]) control.removeAttribute('aria-invalid');
       culprit?.setAttribute('aria-invalid', 'true');
       (culprit ?? submit).focus();

@@ -2,23 +2,18 @@
 // connections the instance would gain or lose, computed by the server before anything changes.
 import { h, fill, field, select } from './dom.js';
 import { call, collect, items, VPC } from './api.js';
-import { errorBox, showError, announce, loading, confirmWithImpact, sortableTable } from './ui.js';
+import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
 
 const addressesOf = i => [...items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress'), ...items(i, 'InnerIpAddress', 'IpAddress'), ...items(i, 'PublicIpAddress', 'IpAddress')];
 
 export async function instancesPage(main) {
-  fill(main, h('h1', {}, 'Instances'), loading('instances'));
-  let instances, groups, vswitches;
-  try {
-    [instances, groups, vswitches] = await Promise.all([
-      collect('DescribeInstances', {}, 'Instances', 'Instance'),
-      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
-      collect('DescribeVSwitches', {}, 'VSwitches', 'VSwitch', { version: VPC }),
-    ]);
-  } catch (e) {
-    fill(main, h('h1', {}, 'Instances'), errorBox(e));
-    return;
-  }
+  const loaded = await page(main, 'Instances', 'instances', () => Promise.all([
+    collect('DescribeInstances', {}, 'Instances', 'Instance'),
+    collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+    collect('DescribeVSwitches', {}, 'VSwitches', 'VSwitch', { version: VPC }),
+  ]));
+  if (!loaded) return;
+  const [instances, groups, vswitches] = loaded;
   const problem = h('div', { class: 'problem' });
   const reload = () => instancesPage(main);
   const nameOf = id => groups.find(g => g.SecurityGroupId === id)?.SecurityGroupName || id;

@@ -4,6 +4,7 @@
 // The same edges follow as a table, for screen readers and for copying.
 import { h, fill, field, select, table } from './dom.js';
 import { call, collect, items } from './api.js';
+import { PROTOCOLS } from './ecs.js';
 import { errorBox, loading } from './ui.js';
 
 const NODE_W = 168;
@@ -20,7 +21,7 @@ export const WHOLE_PICTURE_LIMIT = 40;
 
 export async function reachPage(main, filter = { IpProtocol: '', Port: '', focus: '' }) {
   fill(main, h('h1', {}, 'Reachability'), loading('the reachability picture'));
-  const protocol = select({ name: 'IpProtocol' }, [['', 'any protocol'], 'TCP', 'UDP', 'ICMP', 'ICMPv6', 'GRE', 'ALL'], filter.IpProtocol);
+  const protocol = select({ name: 'IpProtocol' }, [['', 'any protocol'], ...PROTOCOLS], filter.IpProtocol);
   const port = h('input', { name: 'Port', type: 'number', min: 1, max: 65535, value: filter.Port, inputmode: 'numeric', placeholder: 'any' });
   const focus = h('select', { name: 'focus' });
   const form = h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); reachPage(main, { IpProtocol: protocol.value, Port: port.value, focus: focus.value }); } },

@@ -1,6 +1,7 @@
 // What every page shares: errors shown as the API gave them, the status line, the what-if dialog.
 import { h, fill, table } from './dom.js';
 import { EcsError, call, items } from './api.js';
+import { hasPorts } from './ecs.js';
 
 /** An API error as one alert: the ECS code, its message and the RequestId to quote. */
 export function errorBox(error) {
@@ -31,7 +32,7 @@ const portsOf = flow => (flow.PortRanges?.PortRange ?? []).map(p => p.replace(/^
 
 /** One line for what one source gains or loses towards one target: "TCP 22, 443; ICMP", or "all traffic". */
 function accessText(flows) {
-  const parts = flows.map(f => (['TCP', 'UDP'].includes(f.IpProtocol) ? `${f.IpProtocol} ${portsOf(f) === '1-65535' ? 'all ports' : portsOf(f)}` : f.IpProtocol));
+  const parts = flows.map(f => (hasPorts(f.IpProtocol) ? `${f.IpProtocol} ${portsOf(f) === '1-65535' ? 'all ports' : portsOf(f)}` : f.IpProtocol));
   return parts.join('; ') === 'TCP all ports; UDP all ports; ICMP; ICMPv6; GRE; ALL' ? 'all traffic' : parts.join('; ');
 }
 
@@ -68,17 +69,8 @@ export function impactView(impact, nameOf = id => id) {
  */
 export async function confirmWithImpact(title, changeAction, parameters, confirmLabel, nameOf) {
   const body = h('div', { class: 'dialog-body' }, loading('what this change would do'));
-  const confirm = h('button', { type: 'button', class: 'danger', disabled: true }, confirmLabel);
-  const cancel = h('button', { type: 'button' }, 'Cancel');
-  const heading = h('h2', { id: 'dialog-title' }, title);
-  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'whatif' }, heading, body, h('div', { class: 'actions' }, confirm, cancel));
-  document.body.append(dialog);
-  dialog.showModal();
-  const answer = new Promise(resolve => {
-    confirm.addEventListener('click', () => { dialog.close(); resolve(true); });
-    cancel.addEventListener('click', () => { dialog.close(); resolve(false); });
-    dialog.addEventListener('cancel', () => resolve(false));
-  });
+  const { confirm, cancel, answer } = modal(title, body, confirmLabel, 'whatif');
+  confirm.disabled = true;
   try {
     const result = await call('DescribeChangeImpact', { ChangeAction: changeAction, ...parameters });
     fill(body, h('p', {}, 'Before you confirm, this is what the change would do to who can reach whom:'), impactView(result.Impact, nameOf));
@@ -89,26 +81,46 @@ export async function confirmWithImpact(title, changeAction, parameters, confirm
     confirm.remove();
     cancel.focus();
   }
-  const confirmed = await answer;
-  dialog.remove();
-  return confirmed;
+  return answer;
 }
 
 /** A plain yes/no modal for changes without a what-if (deleting an empty group). */
-export async function confirmPlain(title, text, confirmLabel) {
+export function confirmPlain(title, text, confirmLabel) {
+  const { cancel, answer } = modal(title, h('p', {}, text), confirmLabel);
+  cancel.focus();
+  return answer;
+}
+
+/**
+ * The modal every confirmation is: a title, a body, a confirm and a Cancel button. `answer`
+ * resolves true on confirm and false on Cancel or Escape, and the dialog is gone by then.
+ */
+export function modal(title, body, confirmLabel, className) {
   const confirm = h('button', { type: 'button', class: 'danger' }, confirmLabel);
   const cancel = h('button', { type: 'button' }, 'Cancel');
-  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title' }, h('h2', { id: 'dialog-title' }, title), h('p', {}, text), h('div', { class: 'actions' }, confirm, cancel));
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: className }, h('h2', { id: 'dialog-title' }, title), body, h('div', { class: 'actions' }, confirm, cancel));
   document.body.append(dialog);
   dialog.showModal();
-  cancel.focus();
-  const confirmed = await new Promise(resolve => {
+  const answer = new Promise(resolve => {
     confirm.addEventListener('click', () => { dialog.close(); resolve(true); });
     cancel.addEventListener('click', () => { dialog.close(); resolve(false); });
     dialog.addEventListener('cancel', () => resolve(false));
-  });
-  dialog.remove();
-  return confirmed;
+  }).then(confirmed => { dialog.remove(); return confirmed; });
+  return { confirm, cancel, answer };
+}
+
+/**
+ * The scaffold every page starts with: its title and a loading line while `load` runs, then the
+ * title and the error if it fails. Resolves to what `load` gave, or null after showing the error.
+ */
+export async function page(main, title, what, load, after = []) {
+  fill(main, h('h1', {}, title), loading(what));
+  try {
+    return await load();
+  } catch (e) {
+    fill(main, h('h1', {}, title), errorBox(e), ...after);
+    return null;
+  }
 }
 
 /** Column headers that sort a table's rows; aria-sort tells screen readers which way. */

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Palisade.Domain.Ecs;
+using Palisade.Domain.Networking;
+using Palisade.Domain.Rules;
+using Palisade.TestKit;
+
+namespace Palisade.Server.Tests.WebConsole;
+
+/// <summary>
+/// The console's ecs.js against the server's Domain: the protocols it offers, the field a typed peer
+/// goes to, and the order rules are listed in, run by Node.js on the very file the server serves.
+/// </summary>
+public sealed class ConsoleVocabularyTests
+{
+    private static readonly string Module = Path.Combine(Golden.RepositoryRoot(), "src", "Palisade.Server", "WebConsole", "wwwroot", "ecs.js");
+
+    private static JsonElement RunNode(string script)
+    {
+        var start = new ProcessStartInfo("node", ["--input-type=module", "-e", $"import * as ecs from '{new Uri(Module).AbsoluteUri}';\n{script}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start (test.sh installs Node.js)");
+        var output = node.StandardOutput.ReadToEnd();
+        var error = node.StandardError.ReadToEnd();
+        node.WaitForExit();
+        Assert.True(node.ExitCode == 0, error);
+        return JsonDocument.Parse(output).RootElement;
+    }
+
+    [Fact]
+    public void TheProtocols_AreTheDomainsWireNames()
+    {
+        var js = RunNode("console.log(JSON.stringify(ecs.PROTOCOLS));").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Equal(Enum.GetValues<IpProtocol>().Select(p => p.ToWire()).Order(), js.Order());
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8")]
+    [InlineData(" 2001:db8::/32 ")]
+    [InlineData("sg-bp1abc")]
+    [InlineData("pl-bp1abc")]
+    [InlineData("0.0.0.0/0")]
+    public void APeer_GoesToTheFieldTheDomainPutsItIn(string text)
+    {
+        foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+        {
+            var js = RunNode($"console.log(JSON.stringify(ecs.peerParameters({(direction == Direction.Ingress ? "true" : "false")}, {JsonSerializer.Serialize(text)})));");
+            var expected = new PermissionFields().WithPeer(direction, text.Trim()).Pairs().ToDictionary();
+            Assert.Equal(expected, js.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!));
+        }
+    }
+
+    [Fact]
+    public void RulesAreListed_InTheDomainsEffectiveOrder()
+    {
+        var rules = Enumerable.Range(0, 40).Select(i => new { Priority = 1 + (i * 37 % 7), Policy = i % 3 == 0 ? "Drop" : "Accept", Id = i }).ToList();
+        var js = RunNode($"const rules = {JsonSerializer.Serialize(rules)}; console.log(JSON.stringify(rules.sort(ecs.effectiveOrder).map(r => r.Id)));")
+            .EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var ordered = js.Select(id => rules[id]).ToList();
+        for (var i = 1; i < ordered.Count; i++)
+            Assert.True(EffectiveOrder.Key(ordered[i - 1].Priority.ToString(), ordered[i - 1].Policy).CompareTo(EffectiveOrder.Key(ordered[i].Priority.ToString(), ordered[i].Policy)) <= 0);
+    }
+}
