@@ -66,7 +66,6 @@ public static partial class EcsErrors
     public static EcsError GroupRuleLimit(int limit) => E(400, AuthorizedGroupRuleLimitExceed, $"A basic security group may hold at most {limit} rules that reference security groups.");
     public static EcsError DuplicatePermissions(int first, int second) => E(400, InvalidParamDuplicatePermissions, $"Permissions.{first} and Permissions.{second} are the same rule.");
     public static EcsError PermissionsMixed() => E(400, InvalidParamPermissions, "The Permissions.N parameters cannot be used together with the top-level rule parameters.");
-    public static EcsError PermissionsCount(int count) => E(400, InvalidParamPermissions, $"A request holds 1 to 100 Permissions; this one holds {count}.");
     public static EcsError PeerGroupNotFound(bool ingress, string id) => ingress
         ? E(404, InvalidSourceGroupIdNotFound, $"The SourceGroupId '{Truncate(id)}' provided does not exist in our records.")
         : E(404, InvalidDestGroupIdNotFound, $"The DestGroupId '{Truncate(id)}' provided does not exist in our records.");
@@ -107,8 +106,7 @@ public static partial class EcsErrors
     public static EcsError PrivateIpInvalid(string ip) => E(400, InvalidPrivateIpAddress, $"The specified PrivateIpAddress '{Truncate(ip)}' is not a free address of the vSwitch.");
     public static EcsError PrivateIpTaken(string ip) => E(400, InvalidPrivateIpAddressDuplicated, $"The specified PrivateIpAddress '{Truncate(ip)}' is already in use.");
     public static EcsError NoAddressLeft() => E(400, InvalidIpAddressNotEnough, "The vSwitch has no free private address left.");
-    public static EcsError AmountInvalid(string value) => E(400, InvalidAmountMalformed, $"The specified Amount '{Truncate(value)}' is not valid; it must be 1 to 100.");
-    public static EcsError GroupsOfTwoNetworks() => E(400, InvalidParameterMismatch, "The security groups of one instance must all be in the same VPC (or all in the classic network).");
+    public static EcsError AmountInvalid(string value, int max) => E(400, InvalidAmountMalformed, $"The specified Amount '{Truncate(value)}' is not valid; it must be 1 to {max}.");
     public static EcsError DeleteRunningInstance() => E(403, IncorrectInstanceStatus, "The instance is Running; stop it first or set Force=true.");
 
     public static EcsError MixedGroupTypesAtLaunch() => E(403, EnterpriseGroupLimitedMultiGroupType, "An instance cannot be in basic and advanced security groups at the same time.");

@@ -19,9 +19,6 @@ public static partial class EcsErrors
     public static EcsError Missing(string parameter) =>
         E400(MissingParameter, $"The input parameter \"{parameter}\" that is mandatory for processing this request is not supplied.");
 
-    public static EcsError InvalidParameterValue(string parameter, string? value) =>
-        E400(InvalidParameter, $"The specified parameter \"{parameter}\" is not valid: '{value}'.");
-
     // Identifiers
     public static EcsError SecurityGroupIdMalformed(string? value) =>
         E400(InvalidSecurityGroupIdMalformed, $"The specified parameter SecurityGroupId '{value}' is not valid.");

@@ -82,8 +82,4 @@ public sealed class NetworkState
     /// <summary>The instances whose NIC is in <paramref name="groupId"/>, in state order.</summary>
     public ImmutableArray<Instance> MembersOf(SecurityGroupId groupId) =>
         _members.TryGetValue(groupId, out var members) ? members : [];
-
-    /// <summary>The instance, if any, that owns <paramref name="address"/> on a NIC of <paramref name="nicType"/>.</summary>
-    public Instance? FindInstanceByAddress(IpAddress address, NicType nicType) =>
-        Instances.FirstOrDefault(i => i.AddressesOn(nicType).Contains(address));
 }

@@ -13,27 +13,24 @@ namespace Palisade.Server.Tests.Actions;
 /// The RAM-style key actions (2015-05-01) a key uses on its own account, and ExportSecurityState:
 /// shapes, errors from the catalogue, isolation between accounts, read-only keys.
 /// </summary>
-public sealed class AccessKeyActionTests : IAsyncLifetime
+public sealed class AccessKeyActionTests : ControlPlaneTest
 {
     private const string Ram = ApiVersions.Ram;
-    private TestControlPlane _plane = null!;
     private AccountService.NewKey _aliceKey = null!;
     private AccountService.NewKey _bobKey = null!;
     private EcsClient _alice = null!;
     private EcsClient _bob = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _aliceKey = _plane.NewAccount("alice");
-        _bobKey = _plane.NewAccount("bob");
-        _alice = _plane.Client(_aliceKey);
-        _bob = _plane.Client(_bobKey);
+        _aliceKey = Plane.NewAccount("alice");
+        _bobKey = Plane.NewAccount("bob");
+        _alice = Plane.Client(_aliceKey);
+        _bob = Plane.Client(_bobKey);
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
-
-    private EcsClient As(string id, string secret) => new(_plane.Http, new ClientCredentials(id, secret));
+    private EcsClient As(string id, string secret) => new(Plane.Http, new ClientCredentials(id, secret));
 
     private async Task<List<JsonElement>> KeysAsync(EcsClient client) =>
         [.. (await client.CallAsync("ListAccessKeys", new { }, Ram)).Items("AccessKeys", "AccessKey")];
@@ -71,9 +68,9 @@ public sealed class AccessKeyActionTests : IAsyncLifetime
         // Deleted: gone from the list, and its requests find no key. (The first new key deletes the old one.)
         await As(id, secret).CallAsync("DeleteAccessKey", new { UserAccessKeyId = _aliceKey.AccessKeyId }, Ram);
         Assert.Equal(new[] { id, spare.Str("AccessKeyId") }.Order(StringComparer.Ordinal), (await KeysAsync(As(id, secret))).Select(k => k.Str("AccessKeyId")).Order(StringComparer.Ordinal));
-        Assert.Null(_plane.Store.Read(s => s.FindAccessKey(_aliceKey.AccessKeyId)));
+        Assert.Null(Plane.Store.Read(s => s.FindAccessKey(_aliceKey.AccessKeyId)));
         // Each change is on the account's trail, without the secret.
-        var trail = _plane.Store.Read(s => s.ListTrail(new Storage.Records.ActionTrailQuery(_aliceKey.AccountId, Max: 50)));
+        var trail = Plane.Store.Read(s => s.ListTrail(new Storage.Records.ActionTrailQuery(_aliceKey.AccountId, Max: 50)));
         Assert.Equal(["CreateAccessKey", "CreateAccessKey", "UpdateAccessKey", "UpdateAccessKey", "DeleteAccessKey"], trail.Select(t => t.Entry.Action).Reverse());
         Assert.DoesNotContain(trail, t => t.Entry.Parameters.Contains(secret, StringComparison.Ordinal));
     }
@@ -109,7 +106,7 @@ public sealed class AccessKeyActionTests : IAsyncLifetime
     [Fact]
     public async Task ReadOnlyKeys_ListButNeverChangeKeys()
     {
-        var reader = _plane.Client(_plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true));
+        var reader = Plane.Client(Plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true));
         var keys = await KeysAsync(reader);
         Assert.Equal([false, true], keys.Select(k => k.GetProperty("ReadOnly").GetBoolean()).Order());
         await ApiAssert.FailsAsync(() => reader.CallAsync("CreateAccessKey", new { }, Ram), "Forbidden.RAM", 403);
@@ -135,13 +132,13 @@ public sealed class AccessKeyActionTests : IAsyncLifetime
         await bob.GroupAsync(await bob.VpcAsync(), "bobs-own");
 
         // Read-only keys may export; the answer is the store's own export, and nothing of Bob's.
-        var reader = _plane.Client(_plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true));
+        var reader = Plane.Client(Plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true));
         var answer = await reader.CallAsync("ExportSecurityState", new { RegionId = Region });
         var state = answer.GetProperty("State").GetRawText();
-        var stored = _plane.Store.Read(s => StateExport.Json(s, _aliceKey.AccountId, Region));
+        var stored = Plane.Store.Read(s => StateExport.Json(s, _aliceKey.AccountId, Region));
         Assert.Equal(JsonSerializer.Serialize(JsonDocument.Parse(stored).RootElement), JsonSerializer.Serialize(answer.GetProperty("State")));
         Assert.DoesNotContain("bobs-own", state, StringComparison.Ordinal);
-        Assert.Equal(_plane.Store.Read(s => s.LatestRevision(_aliceKey.AccountId)), answer.GetProperty("AccountRevision").GetInt64());
+        Assert.Equal(Plane.Store.Read(s => s.LatestRevision(_aliceKey.AccountId)), answer.GetProperty("AccountRevision").GetInt64());
         var read = StateFileReader.Read(state);
         Assert.Equal([web], read.Groups.Select(g => g.Id.Value));
         Assert.Single(read.Instances);

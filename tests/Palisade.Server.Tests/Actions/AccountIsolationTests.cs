@@ -4,22 +4,19 @@ using static Palisade.Server.Tests.Support.Scenario;
 namespace Palisade.Server.Tests.Actions;
 
 /// <summary>One account never sees or changes another's resources, and read-only keys only read.</summary>
-public sealed class AccountIsolationTests : IAsyncLifetime
+public sealed class AccountIsolationTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _alice = null!;
     private Scenario _bob = null!;
     private Palisade.Server.Accounts.AccountService.NewKey _aliceKey = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _aliceKey = _plane.NewAccount("alice");
-        _alice = new Scenario(_plane.Client(_aliceKey));
-        _bob = new Scenario(_plane.Client(_plane.NewAccount("bob")));
+        _aliceKey = Plane.NewAccount("alice");
+        _alice = new Scenario(Plane.Client(_aliceKey));
+        _bob = new Scenario(Plane.Client(Plane.NewAccount("bob")));
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task AnotherAccountsResources_LookMissing()
@@ -58,7 +55,7 @@ public sealed class AccountIsolationTests : IAsyncLifetime
     [Fact]
     public async Task ReadOnlyKeys_OnlyRead()
     {
-        var reader = new Scenario(_plane.Client(_plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true)));
+        var reader = new Scenario(Plane.Client(Plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true)));
         var sg = await _alice.GroupAsync(await _alice.VpcAsync(), "mine");
         Assert.Single((await reader.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region })).Items("SecurityGroups", "SecurityGroup"));
         await ApiAssert.FailsAsync(() => reader.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "0.0.0.0/0" }), "Forbidden.RAM", 403);

@@ -1,20 +1,28 @@
 using Palisade.Server.Actions;
-using Palisade.TestKit;
+using Palisade.Server.Tests.Support;
 
 namespace Palisade.Server.Tests.Actions;
 
-/// <summary>Every action the server answers is called by a test (or by the SDK conformance suite for both).</summary>
+/// <summary>
+/// Runs after every parallel test of this assembly (xUnit runs a collection that disables
+/// parallelisation last), so that what the others called is all recorded.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AfterEveryOtherTest
+{
+    public const string Name = "after every other test";
+}
+
+/// <summary>Every action in the catalogue succeeded at least once in a test of this assembly (a real call, through the server).</summary>
+[Collection(AfterEveryOtherTest.Name)]
 public sealed class ActionCoverageTests
 {
     [Fact]
-    public void EveryAction_IsExercisedByATest()
+    public void EveryCataloguedAction_SucceededInATest()
     {
-        var root = Golden.RepositoryRoot();
-        var tests = string.Concat(Directory.GetFiles(Path.Combine(root, "tests", "Palisade.Server.Tests"), "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.EndsWith(nameof(ActionCoverageTests) + ".cs", StringComparison.Ordinal))
-            .Select(File.ReadAllText));
-        var missing = ActionCatalog.FromAssembly().All.Select(a => a.Name).Where(name => !tests.Contains($"\"{name}\"", StringComparison.Ordinal)).Order().ToList();
-        Assert.True(missing.Count == 0, $"no test calls: {string.Join(", ", missing)}");
-        Assert.Equal(50, ActionCatalog.FromAssembly().All.Count()); // the actions of docs/compat.md
+        Assert.True(CalledActions.Total > 1000, $"only {CalledActions.Total} calls were recorded: this test checks the whole assembly's run, not a filtered one");
+        var succeeded = CalledActions.With("OK");
+        var missing = ActionCatalog.FromAssembly().All.Select(a => a.Name).Where(name => !succeeded.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, $"no test made a successful call of: {string.Join(", ", missing)}");
     }
 }

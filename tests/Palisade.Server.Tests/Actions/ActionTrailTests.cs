@@ -9,23 +9,23 @@ using Palisade.Domain.Ecs;
 namespace Palisade.Server.Tests.Actions;
 
 /// <summary>The action trail: every mutating call of a verified key, with its outcome, per account (on both stores).</summary>
-public sealed class ActionTrailTests : IAsyncLifetime
+public sealed class ActionTrailTests : ControlPlaneTest
 {
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero));
-    private TestControlPlane _plane = null!;
     private Palisade.Server.Accounts.AccountService.NewKey _aliceKey = null!;
     private Scenario _alice = null!;
     private Scenario _bob = null!;
 
-    public async Task InitializeAsync()
-    {
-        _plane = await TestControlPlane.StartAsync(clock: _clock);
-        _aliceKey = _plane.NewAccount("alice");
-        _alice = new Scenario(_plane.Client(_aliceKey, SignatureStyle.V3, _clock));
-        _bob = new Scenario(_plane.Client(_plane.NewAccount("bob"), SignatureStyle.V3, _clock));
-    }
+    protected override Task<TestControlPlane> StartPlaneAsync() =>
+        TestControlPlane.StartAsync(clock: _clock);
 
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
+    protected override Task SetUpAsync()
+    {
+        _aliceKey = Plane.NewAccount("alice");
+        _alice = new Scenario(Plane.Client(_aliceKey, SignatureStyle.V3, _clock));
+        _bob = new Scenario(Plane.Client(Plane.NewAccount("bob"), SignatureStyle.V3, _clock));
+        return Task.CompletedTask;
+    }
 
     private static async Task<List<JsonElement>> EventsAsync(Scenario who, object? filter = null)
     {
@@ -48,10 +48,10 @@ public sealed class ActionTrailTests : IAsyncLifetime
         var vpc = await _alice.VpcAsync();
         var sg = await _alice.GroupAsync(vpc, "trail");
         await _alice.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
-        var revision = _plane.Store.CurrentRevision();
+        var revision = Plane.Store.CurrentRevision();
         await ApiAssert.FailsAsync(() => _alice.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "65536/65536", SourceCidrIp = "10.0.0.0/8" }), "InvalidIpProtocol.Malformed", 400);
         await _alice.RulesAsync(sg);
-        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Equal(revision, Plane.Store.CurrentRevision());
 
         var events = await EventsAsync(_alice);
         Assert.Equal(["AuthorizeSecurityGroup", "AuthorizeSecurityGroup", "CreateSecurityGroup", "CreateVpc"], events.Select(e => e.Str("ActionName")));
@@ -107,7 +107,7 @@ public sealed class ActionTrailTests : IAsyncLifetime
         await _alice.Api.CallAsync("ModifySecurityGroupPolicy", new { RegionId = Region, SecurityGroupId = other, InnerAccessPolicy = "Drop", ClientToken = "t-1" }); // replayed
 
         // Keys made by the operator (palisade accesskey create) are not API calls; every other revision is one.
-        var revisions = _plane.Store.Read(s => s.ListRevisions(_aliceKey.AccountId, 0, 1000)).Where(r => r.Action != "CreateAccessKey").Select(r => r.Revision.ToString(CultureInfo.InvariantCulture)).ToList();
+        var revisions = Plane.Store.Read(s => s.ListRevisions(_aliceKey.AccountId, 0, 1000)).Where(r => r.Action != "CreateAccessKey").Select(r => r.Revision.ToString(CultureInfo.InvariantCulture)).ToList();
         var events = await EventsAsync(_alice);
         var committed = events.Where(e => e.Str("Revision").Length > 0).Select(e => e.Str("Revision")).Reverse().ToList();
         Assert.Equal(revisions, committed);
@@ -119,11 +119,11 @@ public sealed class ActionTrailTests : IAsyncLifetime
     public async Task TheTrail_IsPerAccount_AndReadOnlyKeysRefusalsAreOnIt()
     {
         var sg = await _alice.GroupAsync(await _alice.VpcAsync(), "mine");
-        var readerKey = _plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true);
-        var reader = new Scenario(_plane.Client(readerKey, SignatureStyle.V1Post, _clock));
+        var readerKey = Plane.Accounts.CreateAccessKey(_aliceKey.AccountId, readOnly: true);
+        var reader = new Scenario(Plane.Client(readerKey, SignatureStyle.V1Post, _clock));
         await ApiAssert.FailsAsync(() => reader.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = sg }), "Forbidden.RAM", 403);
         // A request whose signature fails acts as nobody: it is not on anyone's trail.
-        var forger = new EcsClient(_plane.Http, new ClientCredentials(_aliceKey.AccessKeyId, "wrong"), SignatureStyle.V3, _clock);
+        var forger = new EcsClient(Plane.Http, new ClientCredentials(_aliceKey.AccessKeyId, "wrong"), SignatureStyle.V3, _clock);
         await ApiAssert.FailsAsync(() => forger.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = sg }), "SignatureDoesNotMatch", 400);
         await ApiAssert.FailsAsync(() => _bob.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = sg }), "InvalidSecurityGroup.NotFound", 404);
 
@@ -184,7 +184,7 @@ public sealed class ActionTrailTests : IAsyncLifetime
         var sg = await _alice.GroupAsync(await _alice.VpcAsync(), "xml");
         await ApiAssert.FailsAsync(() => _alice.Api.CallAsync("ModifySecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = sg, Description = "bad\u0001\u001f\u202e😀<&>]]>" }),
             "InvalidSecurityGroupDiscription.Malformed", 400);
-        var xml = await _plane.Client(_aliceKey, SignatureStyle.V1Get, _clock).SendAsync("DescribeActionTrail", [new("Format", "XML")]);
+        var xml = await Plane.Client(_aliceKey, SignatureStyle.V1Get, _clock).SendAsync("DescribeActionTrail", [new("Format", "XML")]);
         Assert.Equal(200, xml.Status);
         var events = System.Xml.Linq.XDocument.Parse(xml.Body).Root!.Element("Events")!.Elements("Event").ToList();
         Assert.Equal(3, events.Count);
@@ -208,7 +208,7 @@ public sealed class ActionTrailTests : IAsyncLifetime
         await _alice.VpcAsync();
         _clock.Advance(TimeSpan.FromDays(60));
         await _alice.VpcAsync("10.0.0.0/16");
-        var retention = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Palisade.Server.Hosting.TrailRetention>(_plane.Services);
+        var retention = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Palisade.Server.Hosting.TrailRetention>(Plane.Services);
         Assert.Equal(0, retention.PurgeOnce());
         _clock.Advance(TimeSpan.FromDays(31)); // the first is 91 days old, the second 31
         Assert.Equal(1, retention.PurgeOnce());

@@ -5,18 +5,15 @@ using static Palisade.Server.Tests.Support.Scenario;
 namespace Palisade.Server.Tests.Actions;
 
 /// <summary>The audit on the live control plane: the checks of the offline audit, on the caller's account only.</summary>
-public sealed class AuditActionTests : IAsyncLifetime
+public sealed class AuditActionTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task TheAuditAction_FindsWhatTheStateHolds()
@@ -38,25 +35,22 @@ public sealed class AuditActionTests : IAsyncLifetime
         Assert.Equal(("medium", web), (allPorts.Str("Severity"), allPorts.Str("SecurityGroupId")));
         Assert.Equal("10.0.0.0/8", allPorts.GetProperty("Evidence").Str("Peer"));
 
-        var other = new Scenario(_plane.Client(_plane.NewAccount()));
+        var other = NewScenario();
         Assert.Empty((await other.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding"));
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("AuditSecurityGroups", new { }), "MissingParameter.RegionId", 400);
     }
 }
 
 /// <summary>A dry run answers DryRunOperation as ECS does, and adds what the change would open and close.</summary>
-public sealed class DryRunImpactTests : IAsyncLifetime
+public sealed class DryRunImpactTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task DryRunOfLeave_ShowsTheConnectionsTheInstanceWouldLose()
@@ -93,7 +87,7 @@ public sealed class DryRunImpactTests : IAsyncLifetime
         await _s.AuthorizeAsync(redis, new { IpProtocol = "tcp", PortRange = "6379/6379", SourceGroupId = web });
         var webInstance = (await _s.RunAsync(web, vsw)).Single();
         var redisInstance = (await _s.RunAsync(redis, vsw)).Single();
-        var revision = _plane.Store.CurrentRevision();
+        var revision = Plane.Store.CurrentRevision();
 
         var revoke = await _s.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
         {
@@ -109,7 +103,7 @@ public sealed class DryRunImpactTests : IAsyncLifetime
         // 0.0.0.0/0 lets in the VPC's other instances too (no public address: not the internet).
         var gained = Assert.Single(open.GetProperty("Impact").Items("Gained", "Flow"));
         Assert.Equal((redisInstance, webInstance, "22/22"), (gained.Str("Source"), gained.Str("Target"), gained.Items("PortRanges", "PortRange").Single().GetString()));
-        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Equal(revision, Plane.Store.CurrentRevision());
         Assert.Single(await _s.RulesAsync(redis));
 
         // The change's own errors are the answer's, and only changes may be asked about.
@@ -117,6 +111,6 @@ public sealed class DryRunImpactTests : IAsyncLifetime
             "InstanceLastSecurityGroup", 403);
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "DescribeInstances" }), "InvalidParameter", 400);
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region }), "MissingParameter", 400);
-        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Equal(revision, Plane.Store.CurrentRevision());
     }
 }

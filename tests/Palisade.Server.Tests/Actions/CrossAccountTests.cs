@@ -15,9 +15,8 @@ namespace Palisade.Server.Tests.Actions;
 /// tags and change history are exactly what they were. A new action fails this test until it has
 /// an attack in the table.
 /// </summary>
-public sealed class CrossAccountTests : IAsyncLifetime
+public sealed class CrossAccountTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _a = null!;
     private Scenario _b = null!;
     private long _bAccount;
@@ -31,16 +30,15 @@ public sealed class CrossAccountTests : IAsyncLifetime
     private const string BTag = "bobTagSecret";
     private const string BInstanceName = "bobInstanceName";
 
-    public async Task InitializeAsync()
+    protected override async Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        var aKey = _plane.NewAccount("alice");
+        var aKey = Plane.NewAccount("alice");
         _aKeyId = aKey.AccessKeyId;
-        _a = new Scenario(_plane.Client(aKey));
-        var bKey = _plane.NewAccount("bob");
+        _a = new Scenario(Plane.Client(aKey));
+        var bKey = Plane.NewAccount("bob");
         _bAccount = bKey.AccountId;
         _bKeyId = bKey.AccessKeyId;
-        _b = new Scenario(_plane.Client(bKey));
+        _b = new Scenario(Plane.Client(bKey));
 
         var vpc = await _b.VpcAsync();
         var vsw = await _b.VSwitchAsync(vpc);
@@ -60,8 +58,6 @@ public sealed class CrossAccountTests : IAsyncLifetime
         var aSg = await _a.GroupAsync(aVpc, "alices");
         _aIds = (aVpc, aVsw, aSg, (await _a.RunAsync(aSg, aVsw)).Single());
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     private IEnumerable<(string Action, string Version, object Parameters)> Attacks()
     {
@@ -153,10 +149,10 @@ public sealed class CrossAccountTests : IAsyncLifetime
         ];
     }
 
-    private string BState() => _plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
-        + string.Join(",", _plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
-        + string.Join(",", _plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
-        + string.Join(",", _plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")));
+    private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
+        + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
+        + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
+        + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")));
 
     [Fact]
     public async Task EveryAction_AimedAtAnotherAccount_FindsNothing_AndChangesNothing()
@@ -166,8 +162,8 @@ public sealed class CrossAccountTests : IAsyncLifetime
         Assert.True(uncovered.Count == 0, $"no cross-account attack for: {string.Join(", ", uncovered)}");
 
         var before = BState();
-        var setup = _plane.Store.CurrentRevision();
-        var bRevisions = _plane.Store.Read(s => s.ListRevisions(_bAccount, 0, 1000)).Select(r => r.Revision).ToHashSet();
+        var setup = Plane.Store.CurrentRevision();
+        var bRevisions = Plane.Store.Read(s => s.ListRevisions(_bAccount, 0, 1000)).Select(r => r.Revision).ToHashSet();
         var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
@@ -196,7 +192,7 @@ public sealed class CrossAccountTests : IAsyncLifetime
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(before, BState());
-        Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
+        Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
         // And B still sees all of it.
         Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
         Assert.Single(await _b.RulesAsync(_bIds.Group));

@@ -8,18 +8,15 @@ namespace Palisade.Server.Tests.Actions;
 /// The console's two questions on the live control plane: ExplainFlow (one flow, one decision and
 /// why, as <c>palisade eval</c>) and DescribeReachability (the group picture, as <c>reach --matrix</c>).
 /// </summary>
-public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
+public sealed class FlowAndReachabilityActionTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     private async Task<(string Web, string Redis, string WebInstance, string RedisInstance, string DropRule)> RedisBehindWebAsync()
     {
@@ -66,7 +63,7 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
     public async Task ExplainFlow_RefusesWhatItCannotAsk()
     {
         var (_, _, webInstance, redisInstance, _) = await RedisBehindWebAsync();
-        var revision = _plane.Store.CurrentRevision();
+        var revision = Plane.Store.CurrentRevision();
         async Task Fails(object parameters, string code, int status) =>
             await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ExplainFlow", EcsClient.Flatten(parameters)), code, status);
 
@@ -81,7 +78,7 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
         await Fails(new { RegionId = Region, Source = "2001:db8::1", Destination = "203.0.113.1", IpProtocol = "icmp" }, "InvalidParameter", 400);
         await Fails(new { RegionId = Region, Source = webInstance, Destination = redisInstance, IpProtocol = "icmp", NicType = "wifi" }, "InvalidNicType.ValueNotSupported", 400);
         await Fails(new { Source = webInstance, Destination = redisInstance, IpProtocol = "icmp" }, "MissingParameter.RegionId", 400);
-        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Equal(revision, Plane.Store.CurrentRevision());
     }
 
     [Fact]
@@ -115,7 +112,7 @@ public sealed class FlowAndReachabilityActionTests : IAsyncLifetime
         Assert.Empty((await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = unused })).Items("Edges", "Edge"));
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = "sg-bp1nothere000000" }), "InvalidSecurityGroupId.NotFound", 404);
 
-        var other = new Scenario(_plane.Client(_plane.NewAccount()));
+        var other = NewScenario();
         await ApiAssert.FailsAsync(() => other.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = web }), "InvalidSecurityGroupId.NotFound", 404);
         var empty = await other.Api.CallAsync("DescribeReachability", new { RegionId = Region });
         Assert.Equal(["internet"], empty.Items("Nodes", "Node").Select(n => n.Str("Id")));

@@ -5,24 +5,23 @@ using static Palisade.Server.Tests.Support.Scenario;
 
 namespace Palisade.Server.Tests.Actions;
 
-public sealed class InstanceActionTests : IAsyncLifetime
+public sealed class InstanceActionTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
     private string _vpc = "";
     private string _vsw = "";
     private string _web = "";
 
-    public async Task InitializeAsync()
+    protected override Task<TestControlPlane> StartPlaneAsync() =>
+        TestControlPlane.StartAsync(new Limits { RulesPerNic = 3, BasicVpcGroupPrivateAddresses = 3 });
+
+    protected override async Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync(new Limits { RulesPerNic = 3, BasicVpcGroupPrivateAddresses = 3 });
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
         _vpc = await _s.VpcAsync();
         _vsw = await _s.VSwitchAsync(_vpc);
         _web = await _s.GroupAsync(_vpc, "web");
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     private Task<JsonElement> Call(string action, object parameters) => _s.Api.CallAsync(action, parameters);
 
@@ -136,5 +135,24 @@ public sealed class InstanceActionTests : IAsyncLifetime
     {
         var created = await Call("CreateInstance", new { RegionId = Region, ImageId = "i", InstanceType = "t", SecurityGroupId = _web, VSwitchId = _vsw });
         Assert.Equal("Stopped", (await _s.InstanceAsync(created.Str("InstanceId"))).Str("Status"));
+    }
+
+    [Theory]
+    [InlineData("web*", "web-1", true)]
+    [InlineData("*-1", "web-1", true)]
+    [InlineData("w*b*1", "web-1", true)]
+    [InlineData("web", "web-1", false)]
+    [InlineData("*x*", "web-1", false)]
+    [InlineData("a*a", "a", false)]
+    [InlineData("*", "", true)]
+    public void InstanceNameWildcards(string pattern, string name, bool matches) =>
+        Assert.Equal(matches, Palisade.Server.Actions.Instances.DescribeInstances.Matches(pattern, name));
+
+    [Fact]
+    public async Task APathologicalWildcard_MatchesNothing()
+    {
+        // Backtracking on this pattern would take ages; the blame-hang timeout of the run catches a regression.
+        var found = await _s.Api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = string.Concat(Enumerable.Repeat("*a", 60)) + "*b" });
+        Assert.Empty(found.Items("Instances", "Instance"));
     }
 }

@@ -6,22 +6,21 @@ using static Palisade.Server.Tests.Support.Scenario;
 namespace Palisade.Server.Tests.Actions;
 
 /// <summary>Authorize, Revoke and Modify, ingress and egress: success, every error path, and that a refused request changes nothing.</summary>
-public sealed class RuleActionTests : IAsyncLifetime
+public sealed class RuleActionTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
     private string _vpc = "";
     private string _sg = "";
 
-    public async Task InitializeAsync()
+    protected override Task<TestControlPlane> StartPlaneAsync() =>
+        TestControlPlane.StartAsync(new Limits { RulesPerGroup = 6, GroupReferenceRulesPerGroup = 2 });
+
+    protected override async Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync(new Limits { RulesPerGroup = 6, GroupReferenceRulesPerGroup = 2 });
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
         _vpc = await _s.VpcAsync();
         _sg = await _s.GroupAsync(_vpc, "web");
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     private Task Authorize(object rule, bool egress = false) => _s.AuthorizeAsync(_sg, rule, egress);
 
@@ -171,6 +170,21 @@ public sealed class RuleActionTests : IAsyncLifetime
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ModifySecurityGroupRule", new { RegionId = Region, SecurityGroupId = _sg, SecurityGroupRuleId = id, PortRange = "443/443", Policy = "accept", Priority = "1" }), "InvalidOperation.RuleDuplicate", 400);
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ModifySecurityGroupRule", new { RegionId = Region, SecurityGroupId = _sg, SecurityGroupRuleId = "sgr-nothere", Priority = "2" }), "InvalidSecurityGroupRuleId.NotFound", 404);
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ModifySecurityGroupEgressRule", new { RegionId = Region, SecurityGroupId = _sg, SecurityGroupRuleId = id, Priority = "2" }), "InvalidSecurityGroupRuleId.NotFound", 404);
+    }
+
+    [Fact]
+    public async Task ModifyEgress_ChangesTheOutboundRuleOnly_KeepingWhatIsNotGiven()
+    {
+        await Authorize(new { IpProtocol = "udp", PortRange = "53/53", DestCidrIp = "10.0.0.0/8", Description = "dns" }, egress: true);
+        await Authorize(new { IpProtocol = "udp", PortRange = "53/53", SourceCidrIp = "10.0.0.0/8" });
+        var egress = (await _s.RulesAsync(_sg, "egress")).Single();
+        await _s.Api.CallAsync("ModifySecurityGroupEgressRule", new { RegionId = Region, SecurityGroupId = _sg, SecurityGroupRuleId = egress.Str("SecurityGroupRuleId"), DestCidrIp = "10.1.0.0/16", Priority = "3" });
+        var changed = (await _s.RulesAsync(_sg, "egress")).Single();
+        Assert.Equal((egress.Str("SecurityGroupRuleId"), "udp", "53/53", "10.1.0.0/16", 3, "dns"),
+            (changed.Str("SecurityGroupRuleId"), changed.Str("IpProtocol").ToLowerInvariant(), changed.Str("PortRange"), changed.Str("DestCidrIp"), changed.GetProperty("Priority").GetInt32(), changed.Str("Description")));
+        var ingress = (await _s.RulesAsync(_sg, "ingress")).Single();
+        Assert.Equal(("10.0.0.0/8", 1), (ingress.Str("SourceCidrIp"), ingress.GetProperty("Priority").GetInt32()));
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ModifySecurityGroupEgressRule", new { RegionId = Region, SecurityGroupId = _sg, SecurityGroupRuleId = egress.Str("SecurityGroupRuleId"), DestGroupId = _sg }), "InvalidOperation.ModifySgRuleEntityType", 400);
     }
 
     [Fact]

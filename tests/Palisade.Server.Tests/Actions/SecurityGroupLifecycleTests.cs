@@ -4,18 +4,15 @@ using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
-public sealed class SecurityGroupLifecycleTests : IAsyncLifetime
+public sealed class SecurityGroupLifecycleTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task CreateDescribeModifyDelete()
@@ -98,5 +95,13 @@ public sealed class SecurityGroupLifecycleTests : IAsyncLifetime
         var filtered = await _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, SecurityGroupIds = System.Text.Json.JsonSerializer.Serialize(new[] { ids[0], ids[3], "sg-nothere" }) });
         Assert.Equal(2, filtered.Items("SecurityGroups", "SecurityGroup").Count());
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region, SecurityGroupIds = "sg-a,sg-b" }), "InvalidParameter", 400);
+    }
+
+    [Fact]
+    public async Task AGroupOfAnotherRegion_IsNotFound()
+    {
+        var sg = await _s.GroupAsync(await _s.VpcAsync(), "hangzhou");
+        await ApiAssert.FailsAsync(() => _s.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = "cn-shanghai", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "1/1", SourceCidrIp = "0.0.0.0/0" }),
+            "InvalidSecurityGroupId.NotFound", 404);
     }
 }

@@ -7,19 +7,14 @@ using static Palisade.Server.Tests.Support.Scenario;
 namespace Palisade.Server.Tests.Actions;
 
 /// <summary>A live control plane exported as a state file reads back as the same state the server analyses.</summary>
-public sealed class StateExportTests : IAsyncLifetime
+public sealed class StateExportTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
-
-    public async Task InitializeAsync() => _plane = await TestControlPlane.StartAsync();
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task TheExport_ReadsBackAsTheStoredState()
     {
-        var key = _plane.NewAccount("exported");
-        var s = new Scenario(_plane.Client(key));
+        var key = Plane.NewAccount("exported");
+        var s = new Scenario(Plane.Client(key));
         var vpc = await s.VpcAsync();
         var vsw = await s.VSwitchAsync(vpc);
         var web = await s.GroupAsync(vpc, "web");
@@ -30,7 +25,7 @@ public sealed class StateExportTests : IAsyncLifetime
         await s.RunAsync(web, vsw, 2);
         await s.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { db }, Tag = new[] { new { Key = "env", Value = "prod" } } });
 
-        var (json, stored) = _plane.Store.Read(session => (StateExport.Json(session, key.AccountId, Region), StoredState.Load(session, key.AccountId, Region)));
+        var (json, stored) = Plane.Store.Read(session => (StateExport.Json(session, key.AccountId, Region), StoredState.Load(session, key.AccountId, Region)));
         var read = StateFileReader.Read(json);
         Assert.Equal(stored.Groups.Select(g => (g.Id, g.Name, g.Type, g.VpcId, g.InnerAccessPolicy)), read.Groups.Select(g => (g.Id, g.Name, g.Type, g.VpcId, g.InnerAccessPolicy)));
         foreach (var group in stored.Groups)

@@ -5,18 +5,15 @@ using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Actions;
 
-public sealed class TagAndVpcActionTests : IAsyncLifetime
+public sealed class TagAndVpcActionTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Scenario _s = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+        _s = NewScenario();
+        return Task.CompletedTask;
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     [Fact]
     public async Task Tags_SetListFilterRemove()

@@ -16,30 +16,30 @@ namespace Palisade.Server.Tests.Protocol;
 /// anything runs: the whole store (action trail included, since such a request acts as nobody)
 /// is byte-for-byte what it was. And no secret shows up in a log line or an answer.
 /// </summary>
-public sealed class AuthenticationTests : IAsyncLifetime
+public sealed class AuthenticationTests : ControlPlaneTest
 {
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
     private readonly CapturedLogs _logs = new();
-    private TestControlPlane _plane = null!;
     private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
 
-    public async Task InitializeAsync()
+    protected override Task<TestControlPlane> StartPlaneAsync() =>
+        TestControlPlane.StartAsync(clock: _clock, logs: _logs);
+
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync(clock: _clock, logs: _logs);
-        _key = _plane.NewAccount("auth");
+        _key = Plane.NewAccount("auth");
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
-
     private EcsClient Api(SignatureStyle style = SignatureStyle.V3, Palisade.Server.Accounts.AccountService.NewKey? key = null, TimeProvider? clock = null) =>
-        _plane.Client(key ?? _key, style, clock ?? _clock);
+        Plane.Client(key ?? _key, style, clock ?? _clock);
 
     private static readonly object NewGroup = new { RegionId = Region, SecurityGroupName = "made-by-a-forgery" };
 
     private string Digest()
     {
         using var buffer = new MemoryStream();
-        StoreBackup.Write(_plane.Store, buffer);
+        StoreBackup.Write(Plane.Store, buffer);
         return Convert.ToHexString(SHA256.HashData(buffer.ToArray()));
     }
 
@@ -57,9 +57,9 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [InlineData(SignatureStyle.V1Post)]
     public async Task WrongSecret_UnknownKey_ExpiredOrFutureTimestamp_AreRefused(SignatureStyle style)
     {
-        var wrong = new EcsClient(_plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret-at-all-000000000"), style, _clock);
+        var wrong = new EcsClient(Plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret-at-all-000000000"), style, _clock);
         await RefusedBeforeAnythingRuns(() => wrong.CallAsync("CreateSecurityGroup", NewGroup), "SignatureDoesNotMatch", 400);
-        var unknown = new EcsClient(_plane.Http, new ClientCredentials("LTAI" + new string('x', 20), "whatever"), style, _clock);
+        var unknown = new EcsClient(Plane.Http, new ClientCredentials("LTAI" + new string('x', 20), "whatever"), style, _clock);
         await RefusedBeforeAnythingRuns(() => unknown.CallAsync("CreateSecurityGroup", NewGroup), "InvalidAccessKeyId.NotFound", 404);
         await RefusedBeforeAnythingRuns(() => Api(style, clock: new ManualClock(_clock.GetUtcNow().AddMinutes(-16))).CallAsync("CreateSecurityGroup", NewGroup), "InvalidTimeStamp.Expired", 400);
         await RefusedBeforeAnythingRuns(() => Api(style, clock: new ManualClock(_clock.GetUtcNow().AddMinutes(16))).CallAsync("CreateSecurityGroup", NewGroup), "InvalidTimeStamp.Expired", 400);
@@ -79,7 +79,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         async Task Refused(string url, string code)
         {
             var before = Digest();
-            var response = await _plane.Http.GetAsync(url);
+            var response = await Plane.Http.GetAsync(url);
             Assert.Equal(400, (int)response.StatusCode);
             Assert.Contains($"\"Code\":\"{code}\"", await response.Content.ReadAsStringAsync());
             Assert.Equal(before, Digest());
@@ -116,10 +116,10 @@ public sealed class AuthenticationTests : IAsyncLifetime
         var url = signed.RequestUri!.PathAndQuery;
         // The same nonce under a wrong signature first: refused, and the nonce stays unused.
         var forged = Regex.Replace(url, "Signature=[^&]+", "Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D");
-        Assert.Contains("SignatureDoesNotMatch", await (await _plane.Http.GetAsync(forged)).Content.ReadAsStringAsync());
-        Assert.Equal(200, (int)(await _plane.Http.GetAsync(url)).StatusCode);
+        Assert.Contains("SignatureDoesNotMatch", await (await Plane.Http.GetAsync(forged)).Content.ReadAsStringAsync());
+        Assert.Equal(200, (int)(await Plane.Http.GetAsync(url)).StatusCode);
         var before = Digest();
-        var replay = await _plane.Http.GetAsync(url);
+        var replay = await Plane.Http.GetAsync(url);
         Assert.Equal(400, (int)replay.StatusCode);
         Assert.Contains("SignatureNonceUsed", await replay.Content.ReadAsStringAsync());
         Assert.Equal(before, Digest());
@@ -129,20 +129,20 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task DisabledAndDeletedKeys_AreRefused_OnEveryStyle()
     {
-        var key = _plane.Accounts.CreateAccessKey(_key.AccountId);
+        var key = Plane.Accounts.CreateAccessKey(_key.AccountId);
         await Api(key: key).CallAsync("DescribeRegions");
-        _plane.Accounts.SetAccessKeyStatus(key.AccessKeyId, AccessKeyStatus.Inactive);
+        Plane.Accounts.SetAccessKeyStatus(key.AccessKeyId, AccessKeyStatus.Inactive);
         _clock.Advance(Authenticator.KeyCacheLifetime + TimeSpan.FromSeconds(1));
         foreach (var style in new[] { SignatureStyle.V3, SignatureStyle.V1Get, SignatureStyle.V1Post })
             await RefusedBeforeAnythingRuns(() => Api(style, key).CallAsync("CreateSecurityGroup", NewGroup), "InvalidAccessKeyId.Inactive", 400);
         // The other key of the account is untouched.
         await Api().CallAsync("DescribeRegions");
 
-        _plane.Accounts.SetAccessKeyStatus(key.AccessKeyId, AccessKeyStatus.Active);
+        Plane.Accounts.SetAccessKeyStatus(key.AccessKeyId, AccessKeyStatus.Active);
         _clock.Advance(Authenticator.KeyCacheLifetime + TimeSpan.FromSeconds(1));
         await Api(key: key).CallAsync("DescribeRegions");
 
-        _plane.Accounts.DeleteAccessKey(key.AccessKeyId);
+        Plane.Accounts.DeleteAccessKey(key.AccessKeyId);
         _clock.Advance(Authenticator.KeyCacheLifetime + TimeSpan.FromSeconds(1));
         foreach (var style in new[] { SignatureStyle.V3, SignatureStyle.V1Get, SignatureStyle.V1Post })
             await RefusedBeforeAnythingRuns(() => Api(style, key).CallAsync("CreateSecurityGroup", NewGroup), "InvalidAccessKeyId.NotFound", 404);
@@ -162,7 +162,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         {
             answers.Add((await Api(style).SendAsync("RunInstances", run)).Body);
             // A wrong signature: V1's answer echoes the string to sign, with the password masked.
-            var wrong = new EcsClient(_plane.Http, new ClientCredentials(_key.AccessKeyId, "wrong"), style, _clock);
+            var wrong = new EcsClient(Plane.Http, new ClientCredentials(_key.AccessKeyId, "wrong"), style, _clock);
             var refused = await wrong.SendAsync("RunInstances", run);
             Assert.Equal("SignatureDoesNotMatch", refused.Code);
             answers.Add(refused.Body);
@@ -170,7 +170,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
             answers.Add((await Api(style, clock: new ManualClock(_clock.GetUtcNow().AddHours(1))).SendAsync("RunInstances", run)).Body);
         }
         answers.Add((await Api().SendAsync("DescribeActionTrail", [new("MaxResults", "100")])).Body);
-        var masterKey = File.ReadAllText(Path.Combine(_plane.Location.Directory, "master.key")).Trim();
+        var masterKey = File.ReadAllText(Path.Combine(Plane.Location.Directory, "master.key")).Trim();
 
         var everything = string.Join("\n", answers) + "\n" + _logs.All;
         var at = everything.IndexOf(password, StringComparison.Ordinal);

@@ -6,20 +6,17 @@ using Palisade.Domain.Ecs;
 namespace Palisade.Server.Tests.Protocol;
 
 /// <summary>What the RPC endpoint answers before and around an action: routing, signatures, formats, errors.</summary>
-public sealed class GatewayTests : IAsyncLifetime
+public sealed class GatewayTests : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
 
-    public async Task InitializeAsync()
+    protected override Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        _key = _plane.NewAccount("gateway");
+        _key = Plane.NewAccount("gateway");
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
-
-    private EcsClient Api(SignatureStyle style = SignatureStyle.V3) => _plane.Client(_key, style);
+    private EcsClient Api(SignatureStyle style = SignatureStyle.V3) => Plane.Client(_key, style);
 
     [Theory]
     [InlineData(SignatureStyle.V3)]
@@ -34,9 +31,9 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task WrongSecret_IsSignatureDoesNotMatch()
     {
-        var wrong = new EcsClient(_plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret"));
+        var wrong = new EcsClient(Plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret"));
         await ApiAssert.FailsAsync(() => wrong.CallAsync("DescribeRegions"), "SignatureDoesNotMatch", 400);
-        var wrongV1 = new EcsClient(_plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret"), SignatureStyle.V1Get);
+        var wrongV1 = new EcsClient(Plane.Http, new ClientCredentials(_key.AccessKeyId, "not-the-secret"), SignatureStyle.V1Get);
         var e = await ApiAssert.FailsAsync(() => wrongV1.CallAsync("DescribeRegions"), "SignatureDoesNotMatch", 400);
         Assert.StartsWith("Specified signature is not matched with our calculation. server string to sign is:GET&%2F&", e.EcsMessage);
         Assert.DoesNotContain(_key.AccessKeySecret, e.Response.Body);
@@ -44,16 +41,16 @@ public sealed class GatewayTests : IAsyncLifetime
 
     [Fact]
     public async Task UnknownKey_IsNotFound() =>
-        await ApiAssert.FailsAsync(() => new EcsClient(_plane.Http, new ClientCredentials("LTAInobody", "x")).CallAsync("DescribeRegions"), "InvalidAccessKeyId.NotFound", 404);
+        await ApiAssert.FailsAsync(() => new EcsClient(Plane.Http, new ClientCredentials("LTAInobody", "x")).CallAsync("DescribeRegions"), "InvalidAccessKeyId.NotFound", 404);
 
     [Fact]
     public async Task Timestamps_MustBeWithinFifteenMinutes()
     {
         var late = new ManualClock(DateTimeOffset.UtcNow.AddMinutes(-16));
-        await ApiAssert.FailsAsync(() => _plane.Client(_key, SignatureStyle.V3, late).CallAsync("DescribeRegions"), "InvalidTimeStamp.Expired", 400);
-        await ApiAssert.FailsAsync(() => _plane.Client(_key, SignatureStyle.V1Get, late).CallAsync("DescribeRegions"), "InvalidTimeStamp.Expired", 400);
+        await ApiAssert.FailsAsync(() => Plane.Client(_key, SignatureStyle.V3, late).CallAsync("DescribeRegions"), "InvalidTimeStamp.Expired", 400);
+        await ApiAssert.FailsAsync(() => Plane.Client(_key, SignatureStyle.V1Get, late).CallAsync("DescribeRegions"), "InvalidTimeStamp.Expired", 400);
         var soon = new ManualClock(DateTimeOffset.UtcNow.AddMinutes(14));
-        await _plane.Client(_key, SignatureStyle.V3, soon).CallAsync("DescribeRegions");
+        await Plane.Client(_key, SignatureStyle.V3, soon).CallAsync("DescribeRegions");
     }
 
     [Fact]
@@ -62,8 +59,8 @@ public sealed class GatewayTests : IAsyncLifetime
         var api = Api(SignatureStyle.V1Get);
         using var first = api.Build("DescribeRegions", [], ApiVersions.Ecs);
         var uri = first.RequestUri!;
-        Assert.Equal(200, (int)(await _plane.Http.GetAsync(uri)).StatusCode);
-        var again = await _plane.Http.GetAsync(uri);
+        Assert.Equal(200, (int)(await Plane.Http.GetAsync(uri)).StatusCode);
+        var again = await Plane.Http.GetAsync(uri);
         Assert.Equal(400, (int)again.StatusCode);
         Assert.Contains("SignatureNonceUsed", await again.Content.ReadAsStringAsync());
     }
@@ -80,7 +77,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task NoActionAtAll_IsMissingParameter()
     {
-        var response = await _plane.Http.GetAsync("/?Format=JSON");
+        var response = await Plane.Http.GetAsync("/?Format=JSON");
         Assert.Equal(400, (int)response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("\"Code\":\"MissingParameter\"", body);
@@ -89,7 +86,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task AnUnsignedRequest_IsRefused()
     {
-        var response = await _plane.Http.GetAsync("/?Action=DescribeRegions&Version=2014-05-26&Format=JSON");
+        var response = await Plane.Http.GetAsync("/?Action=DescribeRegions&Version=2014-05-26&Format=JSON");
         Assert.Equal(400, (int)response.StatusCode);
         Assert.Contains("\"Code\":\"MissingParameter\"", await response.Content.ReadAsStringAsync());
     }
@@ -139,4 +136,24 @@ public sealed class GatewayTests : IAsyncLifetime
     }
 
     private static string Normalise(string body) => Normaliser.Normalise(body);
+
+    [Fact]
+    public async Task AnUnsignedHeader_NeverChoosesTheActionOfAV1Request()
+    {
+        // Signed as DescribeRegions; a header added in transit asks for another action.
+        var response = await Api(SignatureStyle.V1Get).SendAsync("DescribeRegions", [], tamper: m => m.Headers.TryAddWithoutValidation("x-acs-action", "DeleteSecurityGroup"));
+        Assert.Equal(200, response.Status);
+        Assert.Contains("\"Regions\"", response.Body);
+    }
+
+    [Fact]
+    public async Task NonXmlCharacters_DoNotBreakXmlAnswers()
+    {
+        var s = new Scenario(Api());
+        var sg = await s.GroupAsync(await s.VpcAsync(), "xml");
+        await s.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "1/1", SourceCidrIp = "0.0.0.0/0", Description = "odd \uFFFE\uFFFF end" });
+        var xml = await Api(SignatureStyle.V1Get).SendAsync("DescribeSecurityGroupAttribute", [new("RegionId", Scenario.Region), new("SecurityGroupId", sg), new("Format", "XML")]);
+        Assert.Equal(200, xml.Status);
+        Assert.Contains("odd \uFFFD\uFFFD end", xml.Body);
+    }
 }

@@ -24,9 +24,8 @@ namespace Palisade.Server.Tests.Protocol;
 /// trail, which records refusals by design) hashes the same as before; and the other account's
 /// resources never show up in an answer and never change.
 /// </summary>
-public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class HostileInputTests(ITestOutputHelper output) : ControlPlaneTest
 {
-    private TestControlPlane _plane = null!;
     private EcsClient[] _clients = null!;
     private readonly List<string> _ids = [];
     private readonly List<string> _victimIds = [];
@@ -76,13 +75,12 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         return Walk(response.Json);
     }
 
-    public async Task InitializeAsync()
+    protected override async Task SetUpAsync()
     {
-        _plane = await TestControlPlane.StartAsync();
-        var attacker = _plane.NewAccount("attacker");
+        var attacker = Plane.NewAccount("attacker");
         _attacker = attacker;
         _attackerAccount = attacker.AccountId;
-        _clients = [_plane.Client(attacker), _plane.Client(attacker, SignatureStyle.V1Get), _plane.Client(attacker, SignatureStyle.V1Post)];
+        _clients = [Plane.Client(attacker), Plane.Client(attacker, SignatureStyle.V1Get), Plane.Client(attacker, SignatureStyle.V1Post)];
         var s = new Scenario(_clients[0]);
         var vpc = await s.VpcAsync();
         var vsw = await s.VSwitchAsync(vpc);
@@ -94,10 +92,10 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         var rule = (await s.RulesAsync(sg)).Single().Str("SecurityGroupRuleId");
         _ids.AddRange([vpc, vsw, sg, peer, advanced, classic, rule, .. await s.RunAsync(sg, vsw)]);
 
-        var victimKey = _plane.NewAccount("victim");
+        var victimKey = Plane.NewAccount("victim");
         _victimAccount = victimKey.AccountId;
         _victimKeyId = victimKey.AccessKeyId;
-        var v = new Scenario(_plane.Client(victimKey));
+        var v = new Scenario(Plane.Client(victimKey));
         var vVpc = await v.VpcAsync();
         var vVsw = await v.VSwitchAsync(vVpc);
         var vSg = (await v.Api.CallAsync("CreateSecurityGroup", new { RegionId = Scenario.Region, VpcId = vVpc, SecurityGroupName = VictimGroupName, Description = VictimDescription })).Str("SecurityGroupId");
@@ -109,10 +107,8 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         // Strings the generator never sends: no answer to the attacker may hold them. (IDs are checked
         // by the fields they stand in, since the generator also sends the victim's IDs as free text.)
         _victimMarkers = [VictimGroupName, VictimDescription, VictimTag];
-        _setupRevision = _plane.Store.CurrentRevision();
+        _setupRevision = Plane.Store.CurrentRevision();
     }
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
 
     /// <summary>20,000 per run on SQLite, 3,000 on PostgreSQL (each answer checks a full dump of the store); PALISADE_FUZZ_ITERATIONS sets another count, PALISADE_FUZZ_SEED a seed.</summary>
     private static int Iterations => int.TryParse(Environment.GetEnvironmentVariable("PALISADE_FUZZ_ITERATIONS"), out var n) ? n : TestStores.OnPostgres ? 3_000 : 20_000;
@@ -180,13 +176,13 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         Assert.True(failures.Count == 0, $"seed {seed} (PALISADE_FUZZ_SEED reproduces it):\n" + string.Join("\n", failures));
         Assert.Equal(Iterations, count);
         // The other account's resources were named all along, and never changed.
-        Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
+        Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
         // The run reached past the parameter checks: a share of the requests succeeded.
         Assert.True(successes > Iterations / 50, $"only {successes} of {count} requests succeeded: the generator no longer reaches the actions");
     }
 
     private ActionTrailRecord? NewestEvent() =>
-        _plane.Store.Read(s => s.ListTrail(new ActionTrailQuery(_attackerAccount, Max: 1))).SingleOrDefault();
+        Plane.Store.Read(s => s.ListTrail(new ActionTrailQuery(_attackerAccount, Max: 1))).SingleOrDefault();
 
     /// <summary>
     /// The action trail moves exactly as it should: a successful mutating call adds its event (by
@@ -258,14 +254,14 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         }
         await Task.WhenAll(Enumerable.Range(0, 4).Select(Worker));
         Assert.True(failures.IsEmpty, $"seed {seed}:\n" + string.Join("\n", failures));
-        Assert.Empty(_plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
+        Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_victimAccount, _setupRevision, 10)));
     }
 
     /// <summary>The whole store but the action trail, hashed: two equal digests mean byte-for-byte equal tables.</summary>
     private string Digest()
     {
         using var buffer = new MemoryStream();
-        StoreBackup.Write(_plane.Store, buffer, ["action_trail"], indented: false);
+        StoreBackup.Write(Plane.Store, buffer, ["action_trail"], indented: false);
         return Convert.ToHexString(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
     }
 
@@ -521,7 +517,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(4000));
         foreach (var style in new[] { SignatureStyle.V1Get, SignatureStyle.V3 })
         {
-            var api = _plane.Client(_attacker, style);
+            var api = Plane.Client(_attacker, style);
             var response = await api.SendAsync("DescribeRegions", [], tamper: r =>
             {
                 if (style == SignatureStyle.V3)
@@ -534,7 +530,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
             });
             Assert.Equal((400, "InvalidParameter"), (response.Status, response.Code));
         }
-        var longKey = new EcsClient(_plane.Http, new ClientCredentials("LTAI" + new string('k', 200_000), "x"), SignatureStyle.V1Post);
+        var longKey = new EcsClient(Plane.Http, new ClientCredentials("LTAI" + new string('k', 200_000), "x"), SignatureStyle.V1Post);
         Assert.Equal((404, "InvalidAccessKeyId.NotFound"), await longKey.SendAsync("DescribeRegions", []) is var r2 ? (r2.Status, r2.Code) : default);
     }
 
@@ -548,7 +544,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
             new("SignatureVersion", "1.0"), new("SignatureNonce", "a\u0000b"), new("Timestamp", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
         };
         pairs.Add(new("Signature", Palisade.Domain.Signatures.SignatureV1.Sign(_attacker.AccessKeySecret, Palisade.Domain.Signatures.SignatureV1.StringToSign("GET", pairs))));
-        var response = await _plane.Http.GetAsync("/?" + string.Join('&', pairs.Select(p => $"{Palisade.Domain.Signatures.PercentEncoding.Encode(p.Key)}={Palisade.Domain.Signatures.PercentEncoding.Encode(p.Value)}")));
+        var response = await Plane.Http.GetAsync("/?" + string.Join('&', pairs.Select(p => $"{Palisade.Domain.Signatures.PercentEncoding.Encode(p.Key)}={Palisade.Domain.Signatures.PercentEncoding.Encode(p.Value)}")));
         Assert.Equal(400, (int)response.StatusCode);
         Assert.Contains("\"Code\":\"InvalidParameter\"", await response.Content.ReadAsStringAsync());
         await ApiAssert.FailsAsync(() => _clients[0].CallAsync("CreateSecurityGroup", new { RegionId = Scenario.Region, Description = "a\u0000b" }), "InvalidParameter", 400);
@@ -559,7 +555,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
     {
         // Bodies past the limit, bodies that are not UTF-8, odd methods and content types, unsigned junk: refused before anything runs.
         var before = Digest();
-        var http = _plane.Http;
+        var http = Plane.Http;
         var cases = new List<HttpRequestMessage>
         {
             new(HttpMethod.Post, "/") { Content = new ByteArrayContent(new byte[(1 << 20) + 1]) },

@@ -12,27 +12,24 @@ namespace Palisade.Server.Tests.Protocol;
 /// Per-AccessKey rate limits. The server's clock is frozen, so no bucket refills during a test:
 /// the counts of admitted and throttled requests are exact, whatever the machine's speed.
 /// </summary>
-public sealed class ThrottlingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ThrottlingTests(ITestOutputHelper output) : ControlPlaneTest
 {
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
-    private TestControlPlane _plane = null!;
 
     private const int Burst = 50;
 
-    public async Task InitializeAsync() =>
-        _plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { Throttling = new Throttling { RequestsPerSecond = 10, Burst = Burst } });
-
-    public async Task DisposeAsync() => await _plane.DisposeAsync();
+    protected override Task<TestControlPlane> StartPlaneAsync() =>
+        TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { Throttling = new Throttling { RequestsPerSecond = 10, Burst = Burst } });
 
     [Fact]
     public async Task AFloodFromOneKey_IsThrottled_WhileAnotherKeyOfTheSameAccountGoesOn()
     {
-        var flooder = _plane.NewAccount("flooder");
-        var other = _plane.Accounts.CreateAccessKey(flooder.AccountId);
-        var stranger = _plane.NewAccount("stranger");
-        var floodApi = _plane.Client(flooder, SignatureStyle.V3, _clock);
-        var otherApi = _plane.Client(other, SignatureStyle.V1Get, _clock);
-        var strangerApi = _plane.Client(stranger, SignatureStyle.V3, _clock);
+        var flooder = Plane.NewAccount("flooder");
+        var other = Plane.Accounts.CreateAccessKey(flooder.AccountId);
+        var stranger = Plane.NewAccount("stranger");
+        var floodApi = Plane.Client(flooder, SignatureStyle.V3, _clock);
+        var otherApi = Plane.Client(other, SignatureStyle.V1Get, _clock);
+        var strangerApi = Plane.Client(stranger, SignatureStyle.V3, _clock);
 
         // 400 requests from eight concurrent workers of one key, while the two other keys each make 20 calls.
         var flood = Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
@@ -69,8 +66,8 @@ public sealed class ThrottlingTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task TheBucket_RefillsAtTheRate_AndTheAnswerIsEcsThrottling()
     {
-        var key = _plane.NewAccount();
-        var api = _plane.Client(key, SignatureStyle.V3, _clock);
+        var key = Plane.NewAccount();
+        var api = Plane.Client(key, SignatureStyle.V3, _clock);
         for (var i = 0; i < Burst; i++)
             await api.CallAsync("DescribeRegions");
         var e = await ApiAssert.FailsAsync(() => api.CallAsync("DescribeRegions"), "Throttling.User", 400);
@@ -92,16 +89,16 @@ public sealed class ThrottlingTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ForgedAndReplayedRequests_DoNotUseTheKeysRate()
     {
-        var key = _plane.NewAccount();
-        var api = _plane.Client(key, SignatureStyle.V1Get, _clock);
-        var forger = new EcsClient(_plane.Http, new ClientCredentials(key.AccessKeyId, "not-the-secret"), SignatureStyle.V1Get, _clock);
+        var key = Plane.NewAccount();
+        var api = Plane.Client(key, SignatureStyle.V1Get, _clock);
+        var forger = new EcsClient(Plane.Http, new ClientCredentials(key.AccessKeyId, "not-the-secret"), SignatureStyle.V1Get, _clock);
         for (var i = 0; i < Burst * 2; i++)
             Assert.Equal("SignatureDoesNotMatch", (await forger.SendAsync("DescribeRegions", [])).Code);
         using var captured = api.Build("DescribeRegions", [], ApiVersions.Ecs);
-        Assert.Equal(200, (int)(await _plane.Http.GetAsync(captured.RequestUri)).StatusCode);
+        Assert.Equal(200, (int)(await Plane.Http.GetAsync(captured.RequestUri)).StatusCode);
         for (var i = 0; i < Burst * 2; i++)
         {
-            var replay = await _plane.Http.GetAsync(captured.RequestUri);
+            var replay = await Plane.Http.GetAsync(captured.RequestUri);
             Assert.Contains("SignatureNonceUsed", await replay.Content.ReadAsStringAsync());
         }
         // The captured request took one token; the key still has the rest of its burst.

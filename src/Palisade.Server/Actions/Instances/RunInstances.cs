@@ -27,7 +27,7 @@ public abstract class LaunchInstances : EcsAction
     /// <summary>RunInstances starts what it creates; CreateInstance leaves it Stopped.</summary>
     protected abstract bool Start { get; }
 
-    protected abstract int Amount(ParameterReader p);
+    protected abstract int Amount(ParameterReader p, Limits limits);
 
     protected abstract EcsObject Answer(IReadOnlyList<InstanceId> ids);
 
@@ -37,7 +37,7 @@ public abstract class LaunchInstances : EcsAction
         var p = c.Parameters;
         var imageId = p.Required("ImageId");
         var instanceType = p.Required("InstanceType");
-        var amount = Amount(p);
+        var amount = Amount(p, c.Limits);
         var single = p.Optional("SecurityGroupId");
         var several = p.List("SecurityGroupIds", c.Limits.GroupsPerInstance + 1);
         if (single is not null && several.Count > 0)
@@ -139,8 +139,8 @@ public sealed class RunInstances : LaunchInstances
 {
     protected override bool Start => true;
 
-    protected override int Amount(ParameterReader p) =>
-        p.Int("Amount", 1, 1, 100, EcsErrors.AmountInvalid);
+    protected override int Amount(ParameterReader p, Limits limits) =>
+        p.Int("Amount", 1, 1, limits.InstancesPerCall, v => EcsErrors.AmountInvalid(v, limits.InstancesPerCall));
 
     protected override EcsObject Answer(IReadOnlyList<InstanceId> ids) => new()
     {
@@ -154,7 +154,7 @@ public sealed class CreateInstance : LaunchInstances
 {
     protected override bool Start => false;
 
-    protected override int Amount(ParameterReader p) => 1;
+    protected override int Amount(ParameterReader p, Limits limits) => 1;
 
     protected override EcsObject Answer(IReadOnlyList<InstanceId> ids) => new()
     {
