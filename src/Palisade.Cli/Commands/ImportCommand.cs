@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Palisade.Analysis.Import;
 using Palisade.Client;
 using Palisade.Domain.Groups;
 using Palisade.Domain.Instances;
@@ -59,85 +60,6 @@ public static class ImportCommand
             }
             return ExitCodes.Ok;
         });
-    }
-}
-
-/// <summary>The VPC and vSwitch blocks an import creates, worked out from the addresses the instances hold.</summary>
-public sealed record ImportPlan(
-    IReadOnlyDictionary<string, Cidr> VpcBlocks,
-    IReadOnlyDictionary<(string Vpc, string VSwitch), Cidr> VSwitchBlocks,
-    IReadOnlyList<string> Warnings)
-{
-    public const string NoVSwitch = "";
-
-    public static ImportPlan Of(NetworkState state)
-    {
-        var warnings = new List<string>();
-        var vpcs = state.Groups.Select(g => g.VpcId).Concat(state.Instances.Select(i => i.VpcId)).OfType<Domain.Identifiers.VpcId>().Select(v => v.Value).Distinct().Order().ToList();
-        var vswitchBlocks = new Dictionary<(string, string), Cidr>();
-        var vpcBlocks = new Dictionary<string, Cidr>();
-        foreach (var vpc in vpcs)
-        {
-            var members = state.Instances.Where(i => i.VpcId?.Value == vpc).ToList();
-            // One block per original vSwitch, wide enough (/24 at most, /16 at least) for its instances;
-            // vSwitches whose blocks would overlap become one.
-            var blocks = members.GroupBy(i => i.VSwitchId?.Value ?? NoVSwitch)
-                .Select(g => (Names: new List<string> { g.Key }, Block: Cover(g.SelectMany(i => i.PrivateAddresses).Where(a => !a.IsV6), 16, 24)))
-                .Where(x => x.Block is not null)
-                .Select(x => (x.Names, Block: x.Block!.Value))
-                .ToList();
-            for (var merged = true; merged;)
-            {
-                merged = false;
-                for (var i = 0; i < blocks.Count && !merged; i++)
-                {
-                    for (var j = i + 1; j < blocks.Count && !merged; j++)
-                    {
-                        if (blocks[i].Block.Covers(blocks[j].Block) || blocks[j].Block.Covers(blocks[i].Block))
-                        {
-                            var union = Cover([blocks[i].Block.Network, blocks[j].Block.Network, LastOf(blocks[i].Block), LastOf(blocks[j].Block)], 16, 24)!.Value;
-                            blocks[i] = ([.. blocks[i].Names, .. blocks[j].Names], union);
-                            blocks.RemoveAt(j);
-                            merged = true;
-                            warnings.Add($"{vpc}: vSwitches {string.Join(", ", blocks[i].Names)} share one vSwitch ({union}) on the server");
-                        }
-                    }
-                }
-            }
-            foreach (var (names, block) in blocks)
-            {
-                foreach (var name in names)
-                    vswitchBlocks[(vpc, name)] = block;
-            }
-            vpcBlocks[vpc] = blocks.Count == 0
-                ? Cidr.Parse("192.168.0.0/16")
-                : Cover(blocks.SelectMany(b => new[] { b.Block.Network, LastOf(b.Block) }), 8, 16)!.Value;
-        }
-        foreach (var i in state.Instances)
-        {
-            if (i.PrivateAddresses.Length > 1)
-                warnings.Add($"{i.Id}: only the first private address ({i.PrivateAddresses[0]}) is carried");
-            if (i.PublicAddresses.Length > 0)
-                warnings.Add($"{i.Id}: public addresses are not carried");
-        }
-        return new ImportPlan(vpcBlocks, vswitchBlocks, warnings);
-    }
-
-    private static IpAddress LastOf(Cidr block) => new(block.IsV6, block.Last);
-
-    /// <summary>The smallest block holding every address, its prefix length between <paramref name="widest"/> and <paramref name="narrowest"/>.</summary>
-    private static Cidr? Cover(IEnumerable<IpAddress> addresses, int widest, int narrowest)
-    {
-        var list = addresses.ToList();
-        if (list.Count == 0)
-            return null;
-        var low = list.Min(a => a.Value);
-        var high = list.Max(a => a.Value);
-        var prefix = Math.Min(narrowest, 32);
-        while (prefix > widest && (low >> (32 - prefix)) != (high >> (32 - prefix)))
-            prefix--;
-        var mask = prefix == 0 ? UInt128.Zero : (UInt128)(uint.MaxValue << (32 - prefix));
-        return Cidr.Create(IpAddress.V4((uint)(low & mask)), prefix);
     }
 }
 
@@ -295,25 +217,4 @@ internal sealed class Importer(RemoteContext c)
     /// <summary>A rule as the fields of one <c>Permissions.N</c>, its group peer renamed.</summary>
     private IEnumerable<KeyValuePair<string, string?>> Fields(SecurityGroupRule r) =>
         RuleFields.Of(r, id => _ids.TryGetValue(id, out var mapped) ? mapped : id);
-}
-
-/// <summary>A rule as the request fields that make it (<c>Permissions.N.*</c>, or the top-level fields of a Modify*Rule).</summary>
-public static class RuleFields
-{
-    /// <param name="groupName">The ID to send for a group the rule names (an import renames them; a renamed group is the importer's own, so its owner fields go).</param>
-    public static IEnumerable<KeyValuePair<string, string?>> Of(SecurityGroupRule r, Func<string, string> groupName)
-    {
-        if (r.PortRangeListId is { } list)
-            throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which a server does not carry");
-        if (r.Peer is RulePeer.PrefixList pl)
-            throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which a server does not carry");
-        var fields = PermissionFields.Of(r);
-        if (r.Peer is RulePeer.Group g && groupName(g.GroupId.Value) is var renamed && renamed != g.GroupId.Value)
-        {
-            fields = r.Direction == Direction.Ingress
-                ? fields with { SourceGroupId = renamed, SourceGroupOwnerAccount = null, SourceGroupOwnerId = null }
-                : fields with { DestGroupId = renamed, DestGroupOwnerAccount = null, DestGroupOwnerId = null };
-        }
-        return fields.Pairs().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value));
-    }
 }
