@@ -44,7 +44,7 @@ public static class AuditCommand
                 var loaded = StateFileOption.Load(parse.GetValue(state.File)!);
                 // The bar is wiped before the findings are printed.
                 using (var progress = ProgressBar.For(parse, "audit"))
-                    findings = Auditor.Run(loaded, progress);
+                    findings = Auditor.Run(loaded, progress: progress);
             }
             var output = parse.InvocationConfiguration.Output;
             output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings));
@@ -66,7 +66,7 @@ public static class AuditCommand
 
     /// <summary>
     /// AuditSecurityGroups' findings as the audit's own: the action writes what is missing as ECS does
-    /// (<c>""</c>), evidence keys in ECS casing and lists as <c>{"Item": [...]}</c>; each goes back.
+    /// (<c>""</c>) and lists as <c>{"Item": [...]}</c>; each check's evidence is read back into its record.
     /// </summary>
     public static IReadOnlyList<Finding> FromEcs(JsonElement answer) =>
         [.. answer.Items("Findings", "Finding").Select(f => new Finding(
@@ -76,18 +76,23 @@ public static class AuditCommand
             f.Str("SecurityGroupRuleId") is { Length: > 0 } r ? SecurityGroupRuleId.Parse(r) : null,
             f.Str("InstanceId") is { Length: > 0 } i ? InstanceId.Parse(i) : null,
             f.Str("Message"),
-            f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object
-                ? [.. evidence.EnumerateObject().Select(p => new KeyValuePair<string, object?>(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], Value(p.Value)))]
-                : []))];
+            ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default)))];
 
-    private static object? Value(JsonElement v) => v.ValueKind switch
+    private static Evidence ReadEvidence(string check, JsonElement evidence)
     {
-        JsonValueKind.String => v.GetString() is { Length: > 0 } text ? text : null,
-        JsonValueKind.Number => v.TryGetInt32(out var small) ? small : v.GetInt64(),
+        var fields = evidence.ValueKind == JsonValueKind.Object ? evidence.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        return Evidence.Read(AuditChecks.Find(check)?.Evidence ?? [], [.. fields.Keys], (name, kind) => fields.TryGetValue(name, out var v) ? Value(v, kind) : null);
+    }
+
+    private static object? Value(JsonElement v, EvidenceKind kind) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Number => v.TryGetInt64(out var n) ? n : v.GetRawText(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Object when v.TryGetProperty("Item", out var items) && items.ValueKind == JsonValueKind.Array =>
-            items.EnumerateArray().Select(x => x.GetString() ?? "").ToArray(),
+            (IReadOnlyList<string>)[.. items.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText())],
+        _ when kind == EvidenceKind.Text => v.GetRawText(),
         _ => null,
     };
 }
