@@ -23,7 +23,8 @@ public static class Auditor
 
     private static IReadOnlyList<Finding> Run(AuditRun run)
     {
-        RiskyPortExposed.Run(run);
+        var exposed = RiskyPortExposed.Run(run);
+        RiskyPortOpen.Run(run, exposed);
         InternalCidrInsteadOfGroup.Run(run);
         InternalAllPorts.Run(run);
         InternalWideCidr.Run(run);

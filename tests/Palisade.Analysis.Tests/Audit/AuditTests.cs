@@ -100,6 +100,49 @@ public sealed class AuditTests
         Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-lan", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\""))), 22));
     }
 
+    private static List<Finding> Open(NetworkState state, int port) =>
+        [.. Auditor.Run(state).Where(f => f.Evidence is RiskyPortOpenEvidence { Port: var p } && p == port)];
+
+    [Fact]
+    public void WithoutAPublicAddress_ASensitivePortOpenToTheInternet_IsLatent()
+    {
+        // Issue 20: one EIP away from exposure, and every private peer is admitted now.
+        var finding = Assert.Single(Open(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)), publicAddress: false), 22));
+        Assert.Equal(("risky-port-open", Severity.Medium, "sgr-ssh", "i-web1"), (finding.Check, finding.Severity, finding.SecurityGroupRuleId?.Value, finding.InstanceId?.Value));
+        var evidence = Evidence<RiskyPortOpenEvidence>(finding);
+        Assert.Equal(("10.0.1.10", Domain.Networking.IpProtocol.Tcp, (int?)1), (evidence.DestinationIp.ToString(), evidence.Protocol, evidence.Priority));
+        Assert.True(InternetExposure.IsInternet(evidence.SourceIp));
+        // UDP counts as well.
+        Assert.Equal(Domain.Networking.IpProtocol.Udp, Evidence<RiskyPortOpenEvidence>(Assert.Single(Open(State(Group("sg-web", Rule("sgr-mc", "UDP", "11211/11211", Anywhere)), publicAddress: false), 11211))).Protocol);
+    }
+
+    [Fact]
+    public void ADropThatClosesThePort_AnOffice_OrAnExposureReportedAlready_IsNotLatent()
+    {
+        var closed = State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere, priority: 5) + "," + Rule("sgr-nossh", "TCP", "22/22", Anywhere, "Drop", priority: 1)), publicAddress: false);
+        Assert.Empty(Open(closed, 22));
+        // A drop at the same priority wins too.
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere) + "," + Rule("sgr-nossh", "TCP", "1/1024", Anywhere, "Drop")), publicAddress: false), 22));
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-office", "TCP", "22/22", "\"SourceCidrIp\":\"203.0.113.0/24\"")), publicAddress: false), 22));
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-lan", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\"")), publicAddress: false), 22));
+        // With a public address it is exposed (high), not latent.
+        var now = State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)));
+        Assert.Single(Exposed(now, 22));
+        Assert.Empty(Open(now, 22));
+    }
+
+    [Fact]
+    public void AWideBlockOfPublicAddresses_IsTheInternetToo_AndIpv6CountsOnItsOwn()
+    {
+        // A /8 of public addresses is wider than the audit's internet threshold (a /16).
+        Assert.Single(Open(State(Group("sg-web", Rule("sgr-wide", "TCP", "3306/3306", "\"SourceCidrIp\":\"47.0.0.0/8\"")), publicAddress: false), 3306));
+        // IPv6 ::/0 on an instance whose only IPv6 address is not global: latent over IPv6.
+        var v4 = State(Group("sg-web", Rule("sgr-rdp6", "TCP", "3389/3389", "\"Ipv6SourceCidrIp\":\"::/0\"")), publicAddress: false);
+        var state = new NetworkState(v4.RegionId, v4.Groups, v4.Instances.Select(i => i with { PrivateAddresses = [.. i.PrivateAddresses, Domain.Networking.IpAddress.Parse("fd00::10")] }));
+        var finding = Assert.Single(Open(state, 3389));
+        Assert.Equal("fd00::10", Evidence<RiskyPortOpenEvidence>(finding).DestinationIp.ToString());
+    }
+
     [Fact]
     public void AWideBlockCutIntoPiecesByDrops_IsStillExposed()
     {

@@ -1,5 +1,7 @@
 using Palisade.Analysis.Internet;
 using Palisade.Domain.Networking;
+using Palisade.Domain.State;
+using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Audit.Checks;
 
@@ -18,7 +20,26 @@ internal static class RiskyPortExposed
         "After all groups of the instance, their priorities and drop rules, a packet from an internet address reaches a port of a service that should never face the internet (SSH, RDP, databases, caches, brokers, file sharing). Allow it only from known addresses or a group, or put a drop rule at a lower priority number in front of it.",
         [typeof(RiskyPortExposure)]);
 
-    private sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness);
+    internal sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness);
+
+    /// <summary>For each sensitive port, the first protocol (TCP, then UDP) with an internet packet the policy accepts at <paramref name="destination"/>.</summary>
+    internal static List<Exposure> Exposures(NetworkState state, NicPolicy policy, IpAddress destination)
+    {
+        var exposed = new List<Exposure>();
+        var sources = InternetExposure.CandidateSources(state, policy, destination.IsV6);
+        var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
+        foreach (var (port, service) in RiskyPorts.All)
+        {
+            foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp })
+            {
+                if (InternetExposure.Find(policy, sources, sourcePorts, destination, protocol, port) is not { } witness)
+                    continue;
+                exposed.Add(new Exposure(port, service, protocol, witness));
+                break;
+            }
+        }
+        return exposed;
+    }
 
     /// <summary>The instances and ports found exposed, for <see cref="RiskyPortOpen"/> (which reports the rest).</summary>
     public static HashSet<(Domain.Identifiers.InstanceId, int)> Run(AuditRun run)
@@ -39,22 +60,7 @@ internal static class RiskyPortExposed
                 var policy = policies.Of(instance, nic);
                 var key = (policies.Key(instance, nic, [dst]), v6);
                 if (!exposures.TryGetValue(key, out var exposed))
-                {
-                    exposed = [];
-                    var sources = InternetExposure.CandidateSources(state, policy, v6);
-                    var sourcePorts = InternetExposure.CandidateSourcePorts(policy);
-                    foreach (var (port, service) in RiskyPorts.All)
-                    {
-                        foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp })
-                        {
-                            if (InternetExposure.Find(policy, sources, sourcePorts, dst, protocol, port) is not { } witness)
-                                continue;
-                            exposed.Add(new Exposure(port, service, protocol, witness));
-                            break;
-                        }
-                    }
-                    exposures.Add(key, exposed);
-                }
+                    exposures.Add(key, exposed = Exposures(state, policy, dst));
                 foreach (var (port, service, protocol, witness) in exposed)
                 {
                     if (!found.Add((instance.Id, port)))
