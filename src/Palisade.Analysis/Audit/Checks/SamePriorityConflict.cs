@@ -94,20 +94,25 @@ internal static class SamePriorityConflict
             if (!_peers.TryGetValue(rule, out var blocks))
             {
                 var all = resolver.PeerBlocks(rule).ToList();
-                _peers.Add(rule, blocks = [[.. all.Where(b => !b.IsV6).Select(b => (b.First, b.Last))], [.. all.Where(b => b.IsV6).Select(b => (b.First, b.Last))]]);
+                // Sorted once: a group's members are as many blocks as it has addresses.
+                _peers.Add(rule, blocks =
+                [
+                    [.. all.Where(b => !b.IsV6).Select(b => (b.First, b.Last)).OrderBy(b => b.First)],
+                    [.. all.Where(b => b.IsV6).Select(b => (b.First, b.Last)).OrderBy(b => b.First)],
+                ]);
             }
             return blocks;
         }
 
-        /// <summary>Whether some value lies in a range of each list: sorted by start, swept once.</summary>
+        /// <summary>Whether some value lies in a range of each list: sorted by start (unless already), swept once.</summary>
         internal static bool AnyIntersect<T>(IReadOnlyList<(T Low, T High)> a, IReadOnlyList<(T Low, T High)> b) where T : IComparable<T>
         {
             if (a.Count == 0 || b.Count == 0)
                 return false;
-            var x = a.OrderBy(r => r.Low).ToArray();
-            var y = b.OrderBy(r => r.Low).ToArray();
+            var x = Sorted(a);
+            var y = Sorted(b);
             int i = 0, j = 0;
-            while (i < x.Length && j < y.Length)
+            while (i < x.Count && j < y.Count)
             {
                 var low = x[i].Low.CompareTo(y[j].Low) >= 0 ? x[i].Low : y[j].Low;
                 var high = x[i].High.CompareTo(y[j].High) <= 0 ? x[i].High : y[j].High;
@@ -120,6 +125,16 @@ internal static class SamePriorityConflict
                     j++;
             }
             return false;
+        }
+
+        private static IReadOnlyList<(T Low, T High)> Sorted<T>(IReadOnlyList<(T Low, T High)> ranges) where T : IComparable<T>
+        {
+            for (var k = 1; k < ranges.Count; k++)
+            {
+                if (ranges[k - 1].Low.CompareTo(ranges[k].Low) > 0)
+                    return [.. ranges.OrderBy(r => r.Low)];
+            }
+            return ranges;
         }
     }
 }
