@@ -18,11 +18,12 @@ public static class AuditCommand
         var command = new Command("audit", """
             Audit a state file against the best practices for security groups: sensitive ports reachable from
             the internet (decided by the engine over all groups of each instance, so drops, priorities, UDP
-            and IPv6 count), internal rules open on all ports or to wide blocks, blocks where a group would
-            do, overlapping accept and drop rules at one priority, unused, undocumented and dangling groups,
-            limits close by, instances without a group. Without --state the server audits the region of the
-            signing key's account (--server, $PALISADE_SERVER or the profile; AuditSecurityGroups), printed
-            the same way.
+            and IPv6 count), or open to it in the rules of an instance without a public address yet, internal
+            rules open on all ports or to wide blocks, blocks where a group would do, overlapping accept and
+            drop rules at one priority, unused, undocumented and dangling groups, limits close by, instances
+            without a group (docs/audit.md says what each check decides). Without --state the server audits
+            the region of the signing key's account (--server, $PALISADE_SERVER or the profile;
+            AuditSecurityGroups), printed the same way.
 
             Examples:
               palisade audit --state prod.json
