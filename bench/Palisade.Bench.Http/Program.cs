@@ -1,3 +1,4 @@
+using Palisade.Domain.Quotas;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

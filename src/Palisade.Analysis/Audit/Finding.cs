@@ -23,7 +23,7 @@ public static class Severities
 
 /// <summary>
 /// One problem the audit found: which check, how bad, what it concerns, what to do, and the
-/// evidence (for an exposure, a packet the engine accepts).
+/// evidence (for an exposure, a packet the engine accepts), typed by the check.
 /// </summary>
 public sealed record Finding(
     string Check,
@@ -32,7 +32,11 @@ public sealed record Finding(
     SecurityGroupRuleId? SecurityGroupRuleId,
     InstanceId? InstanceId,
     string Message,
-    IReadOnlyList<KeyValuePair<string, object?>> Evidence);
+    Evidence Evidence);
 
-/// <summary>A check's stable ID, its default severity and what it is about (for SARIF and for help).</summary>
-public sealed record CheckInfo(string Id, Severity Severity, string Title, string Help);
+/// <summary>
+/// A check's stable ID, its default severity and what it is about (for SARIF and for help), and the
+/// evidence records its findings carry (most checks have one; a check judging two kinds of subject
+/// may have one per kind).
+/// </summary>
+public sealed record CheckInfo(string Id, Severity Severity, string Title, string Help, IReadOnlyList<Type> Evidence);

@@ -1,4 +1,4 @@
-using Palisade.Analysis.Reachability;
+using Palisade.Analysis.Policies;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.State;
@@ -39,7 +39,7 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
     {
         if (instance.NetworkType == NetworkType.Vpc)
             nic = NicType.Intranet;
-        return (share ? ReachMatrix.PolicyKey(state, instance) : instance.Id.Value) + "|" + nic;
+        return (share ? PolicyClass.Key(state, instance) : instance.Id.Value) + "|" + nic;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ using Palisade.Engine.Policies;
 namespace Palisade.Analysis.Reachability;
 
 /// <summary>
-/// The rules one NIC enforces, gathered and ordered as <see cref="NicPolicy.Compile"/> gathers them,
+/// The rules one NIC enforces, gathered by <see cref="NicRules.Gather"/> as <see cref="NicPolicy.Compile"/> gathers them,
 /// without the engine's per-field indexes: painting (<see cref="DirectionClasses"/>) reads the rules
 /// in order and needs nothing else, and building the indexes was most of the cost of a matrix. The
 /// engine's policy is compiled only when asked for (<see cref="Compiled"/>, the twin that checks the
@@ -23,20 +23,14 @@ internal sealed class PolicyRules
 
     private PolicyRules(NetworkState state, Instance instance, NicType nicType)
     {
-        if (instance.NetworkType == NetworkType.Vpc)
-            nicType = NicType.Intranet;
+        var rules = NicRules.Gather(state, instance, nicType);
         Instance = instance;
-        NicType = nicType;
-        Groups = [.. instance.SecurityGroupIds.Distinct().Select(state.FindGroup).OfType<SecurityGroup>().OrderBy(g => g.Id)];
-        RuleRef[] Build(Direction direction) => [.. Groups
-            .SelectMany(g => g.Rules
-                .Where(r => r.Direction == direction && (instance.NetworkType == NetworkType.Vpc || r.NicType == nicType))
-                .Select(r => new RuleRef(g.Id, r)))
-            .Order(RulePrecedence.Instance)];
-        _ingress = Build(Direction.Ingress);
-        _egress = Build(Direction.Egress);
-        DefaultEgress = Groups.Any(g => g.IsEnterprise) ? Verdict.Drop : Verdict.Accept;
-        _compiled = new Lazy<NicPolicy>(() => NicPolicy.Compile(state, instance, nicType));
+        NicType = rules.NicType;
+        Groups = rules.Groups;
+        _ingress = rules.Ingress;
+        _egress = rules.Egress;
+        DefaultEgress = rules.DefaultEgress;
+        _compiled = new Lazy<NicPolicy>(() => NicPolicy.Compile(state, instance, NicType));
     }
 
     public static PolicyRules Of(NetworkState state, Instance instance, NicType nicType) => new(state, instance, nicType);

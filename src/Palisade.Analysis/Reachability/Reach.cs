@@ -1,4 +1,4 @@
-using Palisade.Analysis.Audit;
+using Palisade.Analysis.Internet;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;

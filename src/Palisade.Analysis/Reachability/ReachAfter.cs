@@ -1,3 +1,4 @@
+using Palisade.Analysis.Policies;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -65,7 +66,7 @@ internal sealed class ReachAfter
                 _localEgress[k] = _localIngress[k] = [];
                 continue;
             }
-            var key = ReachMatrix.PolicyKey(after, instance);
+            var key = PolicyClass.Key(after, instance);
             if (!compiled.TryGetValue(key, out var tables))
             {
                 var policy = PolicyRules.Of(after, instance, NicType.Intranet);

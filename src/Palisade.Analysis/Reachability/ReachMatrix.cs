@@ -1,4 +1,5 @@
-using Palisade.Analysis.Audit;
+using Palisade.Analysis.Internet;
+using Palisade.Analysis.Policies;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -195,20 +196,47 @@ public sealed class ReachMatrix
         return matrix;
     }
 
-    /// <summary>The compiled-policy identity of an instance: its network and the groups the state holds, in ID order.</summary>
-    internal static string PolicyKey(NetworkState state, Instance instance) =>
-        $"{instance.NetworkType}|{instance.VpcId}|{string.Join(',', instance.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Order())}";
+    /// <summary>The painted policy classes of the state: per policy, its egress and ingress tables and its network.</summary>
+    private sealed class PolicyTables
+    {
+        public Dictionary<string, int> Index { get; } = [];
 
+        public List<DirectionClasses> Egress { get; } = [];
+
+        public List<DirectionClasses> Ingress { get; } = [];
+
+        public List<VpcId?> Network { get; } = [];
+    }
+
+    /// <summary>One address of the family of one instance: the unit every class is made of.</summary>
+    private readonly record struct Endpoint(int Position, int Slot, IpAddress Address, int Policy);
+
+    /// <summary>The phases of the matrix; the reasoning behind them is README.md beside this file.</summary>
     private void Compute(IProgress<WorkProgress>? progress)
     {
+        var (policies, endpoints) = PaintPolicies(progress);
+        IndexByAddress(endpoints);
+        foreach (var network in endpoints.GroupBy(e => new VpcKey(State.Instances[e.Position].VpcId)))
+        {
+            var members = network.OrderBy(e => e.Address.Value).ThenBy(e => e.Position).ThenBy(e => e.Slot).ToArray();
+            var classOf = RefineEndpointClasses(policies, network.Key, members);
+            var (cells, representatives) = NumberEndpointClasses(policies, members, classOf);
+            _networks[network.Key] = cells;
+            FormInstanceClasses(network.Key, members, cells);
+            PeerClassesUnderEveryPolicy(policies, network.Key, cells, representatives);
+            FillCells(policies, cells, representatives, progress);
+        }
+    }
+
+    /// <summary>
+    /// Phase 1: one policy per class of instances (same network, same groups), painted once from a
+    /// representative into address classes per direction; one endpoint per (instance, address of the family).
+    /// </summary>
+    private (PolicyTables Policies, List<Endpoint> Endpoints) PaintPolicies(IProgress<WorkProgress>? progress)
+    {
         var state = State;
-        // Policy classes, compiled once each from a representative.
-        var policyIndex = new Dictionary<string, int>();
-        var egress = new List<DirectionClasses>();
-        var ingress = new List<DirectionClasses>();
-        var policyNetwork = new List<VpcId?>();
-        // One endpoint per (instance, address of the family).
-        var endpoints = new List<(int Position, int Slot, IpAddress Address, int Policy)>();
+        var policies = new PolicyTables();
+        var endpoints = new List<Endpoint>();
         var count = state.Instances.Length;
         _classAt = new int[count];
         _addressesAt = new IpAddress[count][];
@@ -224,149 +252,190 @@ public sealed class ReachMatrix
             var addresses = AddressesOf(instance, _v6);
             if (addresses.Length == 0)
                 continue;
-            var key = PolicyKey(state, instance);
-            if (!policyIndex.TryGetValue(key, out var p))
+            var key = PolicyClass.Key(state, instance);
+            if (!policies.Index.TryGetValue(key, out var p))
             {
-                p = policyIndex.Count;
-                policyIndex.Add(key, p);
+                p = policies.Index.Count;
+                policies.Index.Add(key, p);
                 var policy = PolicyRules.Of(state, instance, NicType.Intranet);
-                egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
-                ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
-                policyNetwork.Add(instance.VpcId);
+                policies.Egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
+                policies.Ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
+                policies.Network.Add(instance.VpcId);
             }
             _addressesAt[k] = addresses;
             _endpointsAt[k] = new int[addresses.Length];
             for (var slot = 0; slot < addresses.Length; slot++)
-                endpoints.Add((k, slot, addresses[slot], p));
+                endpoints.Add(new Endpoint(k, slot, addresses[slot], p));
         }
-        PolicyCount = policyIndex.Count;
+        PolicyCount = policies.Index.Count;
+        return (policies, endpoints);
+    }
 
+    /// <summary>Phase 2: every endpoint's instance in increasing order of its address (what-ifs look addresses up in it).</summary>
+    private void IndexByAddress(List<Endpoint> endpoints)
+    {
         var byAddress = endpoints.Select(e => (e.Position, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
         _sortedPositions = [.. byAddress.Select(e => e.Position)];
         _sortedAddresses = [.. byAddress.Select(e => e.Value)];
-        foreach (var network in endpoints.GroupBy(e => new VpcKey(state.Instances[e.Position].VpcId)))
+    }
+
+    /// <summary>
+    /// Phase 3, per network: the endpoint classes, by refinement — same policy and local classes, then
+    /// the same peer class under every policy of the network (a policy with one peer class tells no one
+    /// apart and is skipped). Returns each member's class, numbered in no particular order.
+    /// </summary>
+    private static int[] RefineEndpointClasses(PolicyTables policies, VpcKey network, Endpoint[] members)
+    {
+        var (egress, ingress) = (policies.Egress, policies.Ingress);
+        var addresses = members.Select(m => m.Address.Value).ToArray();
+        var classOf = new int[members.Length];
+        var start = new Dictionary<(int, int, int), int>();
+        for (var k = 0; k < members.Length; k++)
         {
-            // Refine: same policy and local classes, then the same peer class under every policy of the network.
-            var members = network.OrderBy(e => e.Address.Value).ThenBy(e => e.Position).ThenBy(e => e.Slot).ToArray();
-            var addresses = members.Select(m => m.Address.Value).ToArray();
-            var classOf = new int[members.Length];
-            var start = new Dictionary<(int, int, int), int>();
+            var (_, _, address, p) = members[k];
+            var key = (p, egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address));
+            if (!start.TryGetValue(key, out var id))
+                start.Add(key, id = start.Count);
+            classOf[k] = id;
+        }
+        var peerE = new int[members.Length];
+        var peerI = new int[members.Length];
+        for (var q = 0; q < policies.Network.Count; q++)
+        {
+            if (policies.Network[q] != network.Vpc || (egress[q].PeerClassCount == 1 && ingress[q].PeerClassCount == 1))
+                continue;
+            egress[q].PeerClassesOf(addresses, peerE);
+            ingress[q].PeerClassesOf(addresses, peerI);
+            var refined = new Dictionary<(int, int, int), int>();
             for (var k = 0; k < members.Length; k++)
             {
-                var (_, _, address, p) = members[k];
-                var key = (p, egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address));
-                if (!start.TryGetValue(key, out var id))
-                    start.Add(key, id = start.Count);
+                var key = (classOf[k], peerE[k], peerI[k]);
+                if (!refined.TryGetValue(key, out var id))
+                    refined.Add(key, id = refined.Count);
                 classOf[k] = id;
             }
-            var peerE = new int[members.Length];
-            var peerI = new int[members.Length];
-            for (var q = 0; q < policyNetwork.Count; q++)
-            {
-                if (policyNetwork[q] != network.Key.Vpc || (egress[q].PeerClassCount == 1 && ingress[q].PeerClassCount == 1))
-                    continue;
-                egress[q].PeerClassesOf(addresses, peerE);
-                ingress[q].PeerClassesOf(addresses, peerI);
-                var refined = new Dictionary<(int, int, int), int>();
-                for (var k = 0; k < members.Length; k++)
-                {
-                    var key = (classOf[k], peerE[k], peerI[k]);
-                    if (!refined.TryGetValue(key, out var id))
-                        refined.Add(key, id = refined.Count);
-                    classOf[k] = id;
-                }
-            }
-
-            // Number the endpoint classes in state order of their first member, so that answers are repeatable.
-            var byLocal = new Dictionary<int, List<int>>();
-            for (var k = 0; k < members.Length; k++)
-            {
-                if (!byLocal.TryGetValue(classOf[k], out var list))
-                    byLocal.Add(classOf[k], list = []);
-                list.Add(k);
-            }
-            var cells = new NetworkCells([]);
-            var representatives = new List<(IpAddress Address, int Policy)>();
-            foreach (var (_, list) in byLocal.OrderBy(c => c.Value.Min(k => (members[k].Position, members[k].Slot))))
-            {
-                var id = _endpointPolicies.Count;
-                foreach (var k in list)
-                    _endpointsAt[members[k].Position][members[k].Slot] = id;
-                _placeOf.Add((cells, cells.Classes.Count));
-                _endpointSizes.Add(list.Count);
-                cells.Classes.Add(id);
-                var (_, _, address, p) = members[list[0]];
-                representatives.Add((address, p));
-                _endpointPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
-            }
-            _networks[network.Key] = cells;
-
-            // Instance classes: the instances whose addresses are in the same endpoint classes, numbered in state order.
-            var instanceClasses = new Dictionary<string, int>();
-            foreach (var position in members.Select(m => m.Position).Distinct().Order())
-            {
-                var set = _endpointsAt[position].Distinct().Order().ToArray();
-                var key = string.Join(',', set);
-                if (!instanceClasses.TryGetValue(key, out var id))
-                {
-                    id = _classes.Count;
-                    instanceClasses.Add(key, id);
-                    _classes.Add(new InstanceClass(id, network.Key.Vpc, new List<Instance>()));
-                    _endpointsOfClass.Add(set);
-                    cells.InstanceClasses.Add(id);
-                }
-                ((List<Instance>)_classes[id].Members).Add(state.Instances[position]);
-                _classOf[state.Instances[position].Id] = id;
-                _classAt[position] = id;
-            }
-
-            // Every pair of endpoint classes: the source's egress towards the target, the target's ingress from the source.
-            var n = cells.Classes.Count;
-            var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
-            var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
-            int[] PeerClasses(DirectionClasses table)
-            {
-                var inOrder = new int[n];
-                table.PeerClassesOf(sortedAddresses, inOrder);
-                var byClass = new int[n];
-                for (var k = 0; k < n; k++)
-                    byClass[sorted[k]] = inOrder[k];
-                return byClass;
-            }
-            // Every policy of the network: the what-if reads these for classes on either side.
-            cells.PeerEgress = new int[]?[policyNetwork.Count];
-            cells.PeerIngress = new int[]?[policyNetwork.Count];
-            for (var q = 0; q < policyNetwork.Count; q++)
-            {
-                if (policyNetwork[q] != network.Key.Vpc)
-                    continue;
-                cells.PeerEgress[q] = PeerClasses(egress[q]);
-                cells.PeerIngress[q] = PeerClasses(ingress[q]);
-            }
-            var peerClassI = cells.PeerIngress;
-            var localI = representatives.Select(r => ingress[r.Policy].LocalClassOf(r.Address)).ToArray();
-            var matrix = new int[n * n];
-            for (var a = 0; a < n; a++)
-            {
-                progress?.Report(new WorkProgress("pairs", a, n));
-                var (sourceAddress, p) = representatives[a];
-                var localE = egress[p].LocalClassOf(sourceAddress);
-                var towards = cells.PeerEgress[p]!;
-                for (var b = 0; b < n; b++)
-                {
-                    // A class of one endpoint does not reach itself: there is no pair.
-                    if (a == b && _endpointSizes[cells.Classes[a]] < 2)
-                        continue;
-                    var q = representatives[b].Policy;
-                    var outbound = egress[p].Half(towards[b], localE);
-                    if (outbound == AccessInterner.None)
-                        continue;
-                    var inbound = ingress[q].Half(peerClassI[q]![a], localI[b]);
-                    matrix[(a * n) + b] = _interner.Intersect(outbound, inbound);
-                }
-            }
-            cells.Cells = matrix;
         }
+        return classOf;
+    }
+
+    /// <summary>
+    /// Phase 4: the endpoint classes numbered in state order of their first member, so that answers are
+    /// repeatable; each with a representative address and what its members share (<see cref="ClassPolicy"/>).
+    /// </summary>
+    private (NetworkCells Cells, List<(IpAddress Address, int Policy)> Representatives) NumberEndpointClasses(PolicyTables policies, Endpoint[] members, int[] classOf)
+    {
+        var (egress, ingress) = (policies.Egress, policies.Ingress);
+        var byLocal = new Dictionary<int, List<int>>();
+        for (var k = 0; k < members.Length; k++)
+        {
+            if (!byLocal.TryGetValue(classOf[k], out var list))
+                byLocal.Add(classOf[k], list = []);
+            list.Add(k);
+        }
+        var cells = new NetworkCells([]);
+        var representatives = new List<(IpAddress Address, int Policy)>();
+        foreach (var (_, list) in byLocal.OrderBy(c => c.Value.Min(k => (members[k].Position, members[k].Slot))))
+        {
+            var id = _endpointPolicies.Count;
+            foreach (var k in list)
+                _endpointsAt[members[k].Position][members[k].Slot] = id;
+            _placeOf.Add((cells, cells.Classes.Count));
+            _endpointSizes.Add(list.Count);
+            cells.Classes.Add(id);
+            var (_, _, address, p) = members[list[0]];
+            representatives.Add((address, p));
+            _endpointPolicies.Add(new ClassPolicy(egress[p], ingress[p], egress[p].LocalClassOf(address), ingress[p].LocalClassOf(address), p));
+        }
+        return (cells, representatives);
+    }
+
+    /// <summary>Phase 5: the instances whose addresses are in the same endpoint classes form one instance class, numbered in state order.</summary>
+    private void FormInstanceClasses(VpcKey network, Endpoint[] members, NetworkCells cells)
+    {
+        var state = State;
+        // Instance classes: the instances whose addresses are in the same endpoint classes, numbered in state order.
+        var instanceClasses = new Dictionary<string, int>();
+        foreach (var position in members.Select(m => m.Position).Distinct().Order())
+        {
+            var set = _endpointsAt[position].Distinct().Order().ToArray();
+            var key = string.Join(',', set);
+            if (!instanceClasses.TryGetValue(key, out var id))
+            {
+                id = _classes.Count;
+                instanceClasses.Add(key, id);
+                _classes.Add(new InstanceClass(id, network.Vpc, new List<Instance>()));
+                _endpointsOfClass.Add(set);
+                cells.InstanceClasses.Add(id);
+            }
+            ((List<Instance>)_classes[id].Members).Add(state.Instances[position]);
+            _classOf[state.Instances[position].Id] = id;
+            _classAt[position] = id;
+        }
+    }
+
+    /// <summary>
+    /// Phase 6: the peer class of each endpoint class's representative under every policy of the
+    /// network, egress and ingress (the what-if reads these for classes on either side).
+    /// </summary>
+    private static void PeerClassesUnderEveryPolicy(PolicyTables policies, VpcKey network, NetworkCells cells, List<(IpAddress Address, int Policy)> representatives)
+    {
+        var (egress, ingress, policyNetwork) = (policies.Egress, policies.Ingress, policies.Network);
+        // Every pair of endpoint classes: the source's egress towards the target, the target's ingress from the source.
+        var n = cells.Classes.Count;
+        var sorted = Enumerable.Range(0, n).OrderBy(c => representatives[c].Address.Value).ToArray();
+        var sortedAddresses = sorted.Select(c => representatives[c].Address.Value).ToArray();
+        int[] PeerClasses(DirectionClasses table)
+        {
+            var inOrder = new int[n];
+            table.PeerClassesOf(sortedAddresses, inOrder);
+            var byClass = new int[n];
+            for (var k = 0; k < n; k++)
+                byClass[sorted[k]] = inOrder[k];
+            return byClass;
+        }
+        // Every policy of the network: the what-if reads these for classes on either side.
+        cells.PeerEgress = new int[]?[policyNetwork.Count];
+        cells.PeerIngress = new int[]?[policyNetwork.Count];
+        for (var q = 0; q < policyNetwork.Count; q++)
+        {
+            if (policyNetwork[q] != network.Vpc)
+                continue;
+            cells.PeerEgress[q] = PeerClasses(egress[q]);
+            cells.PeerIngress[q] = PeerClasses(ingress[q]);
+        }
+    }
+
+    /// <summary>
+    /// Phase 7: every pair of endpoint classes, once: the source's egress towards the target
+    /// intersected with the target's ingress from the source, each looked up by class.
+    /// </summary>
+    private void FillCells(PolicyTables policies, NetworkCells cells, List<(IpAddress Address, int Policy)> representatives, IProgress<WorkProgress>? progress)
+    {
+        var (egress, ingress) = (policies.Egress, policies.Ingress);
+        var n = cells.Classes.Count;
+        var peerClassI = cells.PeerIngress;
+        var localI = representatives.Select(r => ingress[r.Policy].LocalClassOf(r.Address)).ToArray();
+        var matrix = new int[n * n];
+        for (var a = 0; a < n; a++)
+        {
+            progress?.Report(new WorkProgress("pairs", a, n));
+            var (sourceAddress, p) = representatives[a];
+            var localE = egress[p].LocalClassOf(sourceAddress);
+            var towards = cells.PeerEgress[p]!;
+            for (var b = 0; b < n; b++)
+            {
+                // A class of one endpoint does not reach itself: there is no pair.
+                if (a == b && _endpointSizes[cells.Classes[a]] < 2)
+                    continue;
+                var q = representatives[b].Policy;
+                var outbound = egress[p].Half(towards[b], localE);
+                if (outbound == AccessInterner.None)
+                    continue;
+                var inbound = ingress[q].Half(peerClassI[q]![a], localI[b]);
+                matrix[(a * n) + b] = _interner.Intersect(outbound, inbound);
+            }
+        }
+        cells.Cells = matrix;
     }
 
     /// <summary>The instance's class, or null when it has no address of the family.</summary>
@@ -564,7 +633,7 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
     {
         if (instance.NetworkType == NetworkType.Vpc)
             nic = NicType.Intranet;
-        var policyKey = ReachMatrix.PolicyKey(state, instance);
+        var policyKey = PolicyClass.Key(state, instance);
         if (!_tables.TryGetValue((policyKey, nic), out var tables))
         {
             // A VPC NIC's internet traffic meets its one policy, already compiled for the instances' pairs.

@@ -117,19 +117,19 @@ public static class AuditOutput
             w.WriteString(name, value);
     }
 
-    private static void WriteEvidence(Utf8JsonWriter w, IReadOnlyList<KeyValuePair<string, object?>> evidence)
+    /// <summary>The check's evidence with the CLI's camelCase keys (the ECS answer's names, first letter lowered).</summary>
+    private static void WriteEvidence(Utf8JsonWriter w, Evidence evidence)
     {
         w.WriteStartObject();
-        foreach (var (key, value) in evidence)
+        foreach (var (name, value) in evidence.Fields)
         {
-            w.WritePropertyName(key);
+            w.WritePropertyName(JsonNamingPolicy.CamelCase.ConvertName(name));
             switch (value)
             {
                 case null: w.WriteNullValue(); break;
                 case bool b: w.WriteBooleanValue(b); break;
-                case int i: w.WriteNumberValue(i); break;
                 case long l: w.WriteNumberValue(l); break;
-                case string[] items:
+                case IReadOnlyList<string> items:
                     w.WriteStartArray();
                     foreach (var item in items)
                         w.WriteStringValue(item);

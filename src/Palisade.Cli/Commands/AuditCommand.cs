@@ -19,11 +19,12 @@ public static class AuditCommand
         var command = new Command("audit", """
             Audit a state file against the best practices for security groups: sensitive ports reachable from
             the internet (decided by the engine over all groups of each instance, so drops, priorities, UDP
-            and IPv6 count), internal rules open on all ports or to wide blocks, blocks where a group would
-            do, overlapping accept and drop rules at one priority, unused, undocumented and dangling groups,
-            limits close by, instances without a group. Without --state the server audits the region of the
-            signing key's account (--server, $PALISADE_SERVER or the profile; AuditSecurityGroups), printed
-            the same way.
+            and IPv6 count), or open to it in the rules of an instance without a public address yet, internal
+            rules open on all ports or to wide blocks, blocks where a group would do, overlapping accept and
+            drop rules at one priority, unused, undocumented and dangling groups, limits close by, instances
+            without a group (docs/audit.md says what each check decides). Without --state the server audits
+            the region of the signing key's account (--server, $PALISADE_SERVER or the profile;
+            AuditSecurityGroups), printed the same way.
 
             Examples:
               palisade audit --state prod.json
@@ -45,7 +46,7 @@ public static class AuditCommand
                 var loaded = StateFileOption.Load(parse.GetValue(state.File)!);
                 // The bar is wiped before the findings are printed.
                 using (var progress = ProgressBar.For(parse, "audit"))
-                    findings = Auditor.Run(loaded, progress);
+                    findings = Auditor.Run(loaded, progress: progress);
             }
             var output = parse.InvocationConfiguration.Output;
             output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings));
@@ -67,7 +68,7 @@ public static class AuditCommand
 
     /// <summary>
     /// AuditSecurityGroups' findings as the audit's own: the action writes what is missing as ECS does
-    /// (<c>""</c>), evidence keys in ECS casing and lists as <c>{"Item": [...]}</c>; each goes back.
+    /// (<c>""</c>) and lists as <c>{"Item": [...]}</c>; each check's evidence is read back into its record.
     /// </summary>
     public static IReadOnlyList<Finding> FromEcs(JsonElement answer) =>
         [.. answer.Items("Findings", "Finding").Select(f => new Finding(
@@ -77,18 +78,23 @@ public static class AuditCommand
             f.Str("SecurityGroupRuleId") is { Length: > 0 } r ? SecurityGroupRuleId.Parse(r) : null,
             f.Str("InstanceId") is { Length: > 0 } i ? InstanceId.Parse(i) : null,
             f.Str("Message"),
-            f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object
-                ? [.. evidence.EnumerateObject().Select(p => new KeyValuePair<string, object?>(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], Value(p.Value)))]
-                : []))];
+            ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default)))];
 
-    private static object? Value(JsonElement v) => v.ValueKind switch
+    private static Evidence ReadEvidence(string check, JsonElement evidence)
     {
-        JsonValueKind.String => v.GetString() is { Length: > 0 } text ? text : null,
-        JsonValueKind.Number => v.TryGetInt32(out var small) ? small : v.GetInt64(),
+        var fields = evidence.ValueKind == JsonValueKind.Object ? evidence.EnumerateObject().ToDictionary(p => p.Name, p => p.Value) : [];
+        return Evidence.Read(AuditChecks.Find(check)?.Evidence ?? [], [.. fields.Keys], (name, kind) => fields.TryGetValue(name, out var v) ? Value(v, kind) : null);
+    }
+
+    private static object? Value(JsonElement v, EvidenceKind kind) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Number => v.TryGetInt64(out var n) ? n : v.GetRawText(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Object when v.TryGetProperty("Item", out var items) && items.ValueKind == JsonValueKind.Array =>
-            items.EnumerateArray().Select(x => x.GetString() ?? "").ToArray(),
+            (IReadOnlyList<string>)[.. items.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText())],
+        _ when kind == EvidenceKind.Text => v.GetRawText(),
         _ => null,
     };
 }

@@ -24,7 +24,7 @@ public sealed class NicPolicy
     private readonly HostMap<SecurityGroupId> _innerDrop;
 
     private NicPolicy(Instance instance, NicType nicType, ImmutableArray<SecurityGroup> groups, DirectionTable ingress, DirectionTable egress,
-        HostMap<SecurityGroupId> innerAccept, HostMap<SecurityGroupId> innerDrop)
+        HostMap<SecurityGroupId> innerAccept, HostMap<SecurityGroupId> innerDrop, Verdict defaultEgress)
     {
         Instance = instance;
         NicType = nicType;
@@ -33,7 +33,7 @@ public sealed class NicPolicy
         _egress = egress;
         _innerAccept = innerAccept;
         _innerDrop = innerDrop;
-        DefaultEgress = groups.Any(g => g.IsEnterprise) ? Verdict.Drop : Verdict.Accept;
+        DefaultEgress = defaultEgress;
     }
 
     public Instance Instance { get; }
@@ -58,23 +58,10 @@ public sealed class NicPolicy
 
     public static NicPolicy Compile(NetworkState state, Instance instance, NicType nicType = NicType.Intranet)
     {
-        if (instance.NetworkType == NetworkType.Vpc)
-            nicType = NicType.Intranet;
-        var groups = instance.SecurityGroupIds
-            .Distinct()
-            .Select(state.FindGroup)
-            .OfType<SecurityGroup>()
-            .OrderBy(g => g.Id)
-            .ToImmutableArray();
+        var rules = NicRules.Gather(state, instance, nicType);
+        nicType = rules.NicType;
+        var groups = rules.Groups;
         var resolver = new RuleResolver(state, instance);
-
-        DirectionTable Build(Direction direction) => new(
-            groups.SelectMany(g => g.Rules
-                    .Where(r => r.Direction == direction && (instance.NetworkType == NetworkType.Vpc || r.NicType == nicType))
-                    .Select(r => new RuleRef(g.Id, r)))
-                .Order(RulePrecedence.Instance)
-                .ToArray(),
-            resolver);
 
         // Inner access is between members over private addresses, so a classic internet NIC has none.
         var innerGroups = nicType == NicType.Intranet ? groups : [];
@@ -82,8 +69,8 @@ public sealed class NicPolicy
             innerGroups.Where(g => g.EffectiveInnerAccessPolicy == policy)
                 .SelectMany(g => resolver.MemberAddresses(g.Id).Select(a => (a, g.Id))));
 
-        return new NicPolicy(instance, nicType, groups, Build(Direction.Ingress), Build(Direction.Egress),
-            Members(InnerAccessPolicy.Accept), Members(InnerAccessPolicy.Drop));
+        return new NicPolicy(instance, nicType, groups, new DirectionTable(rules.Ingress, resolver), new DirectionTable(rules.Egress, resolver),
+            Members(InnerAccessPolicy.Accept), Members(InnerAccessPolicy.Drop), rules.DefaultEgress);
     }
 
     /// <summary>

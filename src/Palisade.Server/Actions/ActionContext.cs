@@ -1,3 +1,4 @@
+using Palisade.Domain.Quotas;
 using System.Security.Cryptography;
 using System.Text;
 using Palisade.Domain.Errors;

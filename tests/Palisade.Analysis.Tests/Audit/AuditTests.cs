@@ -1,5 +1,7 @@
 using System.Text;
 using Palisade.Analysis.Audit;
+using Palisade.Analysis.Audit.Checks;
+using Palisade.Analysis.Internet;
 using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Tests.Audit;
@@ -32,17 +34,17 @@ public sealed class AuditTests
     private const string Anywhere = "\"SourceCidrIp\":\"0.0.0.0/0\"";
 
     private static List<Finding> Exposed(NetworkState state, int port) =>
-        [.. Auditor.Run(state).Where(f => f.Check == "risky-port-exposed" && f.Evidence.Any(e => e.Key == "port" && (int)e.Value! == port))];
+        [.. Auditor.Run(state).Where(f => f.Evidence is RiskyPortExposure { Port: var p } && p == port)];
 
-    private static object? Evidence(Finding f, string key) => f.Evidence.Single(e => e.Key == key).Value;
+    private static T Evidence<T>(Finding f) where T : Evidence => Assert.IsType<T>(f.Evidence);
 
     [Fact]
     public void SshOpenToTheWorld_IsExposed_WithAWitnessPacket()
     {
         var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere))), 22));
         Assert.Equal((Severity.High, "sgr-ssh", "i-web1"), (finding.Severity, finding.SecurityGroupRuleId?.Value, finding.InstanceId?.Value));
-        Assert.Equal("TCP", Evidence(finding, "protocol"));
-        Assert.True(InternetExposure.IsInternet(Domain.Networking.IpAddress.Parse((string)Evidence(finding, "sourceIp")!)));
+        Assert.Equal(Domain.Networking.IpProtocol.Tcp, Evidence<RiskyPortExposure>(finding).Protocol);
+        Assert.True(InternetExposure.IsInternet(Evidence<RiskyPortExposure>(finding).SourceIp));
     }
 
     [Fact]
@@ -67,15 +69,15 @@ public sealed class AuditTests
     {
         // Prowler checks TCP and "all" only.
         var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-mc", "UDP", "11211/11211", Anywhere))), 11211));
-        Assert.Equal("UDP", Evidence(finding, "protocol"));
+        Assert.Equal(Domain.Networking.IpProtocol.Udp, Evidence<RiskyPortExposure>(finding).Protocol);
     }
 
     [Fact]
     public void Ipv6Anywhere_IsExposed()
     {
         var finding = Assert.Single(Exposed(State(Group("sg-web", Rule("sgr-rdp6", "TCP", "3389/3389", "\"Ipv6SourceCidrIp\":\"::/0\""))), 3389));
-        Assert.Contains(":", (string)Evidence(finding, "sourceIp")!);
-        Assert.Equal("2408:4000::10", Evidence(finding, "destinationIp"));
+        Assert.True(Evidence<RiskyPortExposure>(finding).SourceIp.IsV6);
+        Assert.Equal("2408:4000::10", Evidence<RiskyPortExposure>(finding).DestinationIp.ToString());
     }
 
     [Fact]
@@ -96,6 +98,49 @@ public sealed class AuditTests
         Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)), publicAddress: false), 22));
         // Private peers are not the internet.
         Assert.Empty(Exposed(State(Group("sg-web", Rule("sgr-lan", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\""))), 22));
+    }
+
+    private static List<Finding> Open(NetworkState state, int port) =>
+        [.. Auditor.Run(state).Where(f => f.Evidence is RiskyPortOpenEvidence { Port: var p } && p == port)];
+
+    [Fact]
+    public void WithoutAPublicAddress_ASensitivePortOpenToTheInternet_IsLatent()
+    {
+        // Issue 20: one EIP away from exposure, and every private peer is admitted now.
+        var finding = Assert.Single(Open(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)), publicAddress: false), 22));
+        Assert.Equal(("risky-port-open", Severity.Medium, "sgr-ssh", "i-web1"), (finding.Check, finding.Severity, finding.SecurityGroupRuleId?.Value, finding.InstanceId?.Value));
+        var evidence = Evidence<RiskyPortOpenEvidence>(finding);
+        Assert.Equal(("10.0.1.10", Domain.Networking.IpProtocol.Tcp, (int?)1), (evidence.DestinationIp.ToString(), evidence.Protocol, evidence.Priority));
+        Assert.True(InternetExposure.IsInternet(evidence.SourceIp));
+        // UDP counts as well.
+        Assert.Equal(Domain.Networking.IpProtocol.Udp, Evidence<RiskyPortOpenEvidence>(Assert.Single(Open(State(Group("sg-web", Rule("sgr-mc", "UDP", "11211/11211", Anywhere)), publicAddress: false), 11211))).Protocol);
+    }
+
+    [Fact]
+    public void ADropThatClosesThePort_AnOffice_OrAnExposureReportedAlready_IsNotLatent()
+    {
+        var closed = State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere, priority: 5) + "," + Rule("sgr-nossh", "TCP", "22/22", Anywhere, "Drop", priority: 1)), publicAddress: false);
+        Assert.Empty(Open(closed, 22));
+        // A drop at the same priority wins too.
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere) + "," + Rule("sgr-nossh", "TCP", "1/1024", Anywhere, "Drop")), publicAddress: false), 22));
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-office", "TCP", "22/22", "\"SourceCidrIp\":\"203.0.113.0/24\"")), publicAddress: false), 22));
+        Assert.Empty(Open(State(Group("sg-web", Rule("sgr-lan", "TCP", "22/22", "\"SourceCidrIp\":\"10.0.0.0/8\"")), publicAddress: false), 22));
+        // With a public address it is exposed (high), not latent.
+        var now = State(Group("sg-web", Rule("sgr-ssh", "TCP", "22/22", Anywhere)));
+        Assert.Single(Exposed(now, 22));
+        Assert.Empty(Open(now, 22));
+    }
+
+    [Fact]
+    public void AWideBlockOfPublicAddresses_IsTheInternetToo_AndIpv6CountsOnItsOwn()
+    {
+        // A /8 of public addresses is wider than the audit's internet threshold (a /16).
+        Assert.Single(Open(State(Group("sg-web", Rule("sgr-wide", "TCP", "3306/3306", "\"SourceCidrIp\":\"47.0.0.0/8\"")), publicAddress: false), 3306));
+        // IPv6 ::/0 on an instance whose only IPv6 address is not global: latent over IPv6.
+        var v4 = State(Group("sg-web", Rule("sgr-rdp6", "TCP", "3389/3389", "\"Ipv6SourceCidrIp\":\"::/0\"")), publicAddress: false);
+        var state = new NetworkState(v4.RegionId, v4.Groups, v4.Instances.Select(i => i with { PrivateAddresses = [.. i.PrivateAddresses, Domain.Networking.IpAddress.Parse("fd00::10")] }));
+        var finding = Assert.Single(Open(state, 3389));
+        Assert.Equal("fd00::10", Evidence<RiskyPortOpenEvidence>(finding).DestinationIp.ToString());
     }
 
     [Fact]
@@ -124,7 +169,7 @@ public sealed class AuditTests
         Assert.Equal(["sgr-lanall", "sgr-peerall"], findings.Where(f => f.Check == "internal-all-ports").Select(f => f.SecurityGroupRuleId!.Value.Value).Order());
         Assert.Equal(["sgr-wide"], findings.Where(f => f.Check == "internal-wide-cidr").Select(f => f.SecurityGroupRuleId!.Value.Value));
         var suggestion = Assert.Single(findings, f => f.Check == "internal-cidr-instead-of-group");
-        Assert.Equal(("sgr-host", "sg-app"), (suggestion.SecurityGroupRuleId!.Value.Value, Evidence(suggestion, "suggestedGroup")));
+        Assert.Equal(("sgr-host", "sg-app"), (suggestion.SecurityGroupRuleId!.Value.Value, Evidence<CidrInsteadOfGroupEvidence>(suggestion).SuggestedGroup.Value));
     }
 
     [Fact]
@@ -145,7 +190,7 @@ public sealed class AuditTests
     {
         var conflict = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere) + "," + Rule("sgr-d", "TCP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
         var finding = Assert.Single(Auditor.Run(conflict), f => f.Check == "same-priority-conflict");
-        Assert.Equal(("sgr-a", "sgr-d"), (finding.SecurityGroupRuleId!.Value.Value, Evidence(finding, "dropRule")));
+        Assert.Equal(("sgr-a", "sgr-d"), (finding.SecurityGroupRuleId!.Value.Value, Evidence<SamePriorityConflictEvidence>(finding).DropRule.Value));
         var ordered = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere, priority: 2) + "," + Rule("sgr-d", "TCP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
         Assert.DoesNotContain(Auditor.Run(ordered), f => f.Check == "same-priority-conflict");
         var apart = State(Group("sg-web", Rule("sgr-a", "TCP", "80/80", Anywhere) + "," + Rule("sgr-d", "UDP", "1/1024", "\"SourceCidrIp\":\"198.51.100.0/24\"", "Drop")));
@@ -190,8 +235,8 @@ public sealed class AuditTests
             Rule("sgr-block", "TCP", "1/65535", Anywhere, "Drop", priority: 1)));
         var finding = Assert.Single(Auditor.Run(state), f => f.Check == "shadowed-rule");
         Assert.Equal("sgr-lan22", finding.SecurityGroupRuleId!.Value.Value);
-        Assert.Equal(["sgr-block"], (string[])Evidence(finding, "coveredBy")!);
-        Assert.Equal(true, Evidence(finding, "verdictDiffers"));
+        Assert.Equal(["sgr-block"], Evidence<ShadowedRuleEvidence>(finding).CoveredBy.Select(r => r.Value));
+        Assert.True(Evidence<ShadowedRuleEvidence>(finding).VerdictDiffers);
     }
 
     [Fact]
@@ -203,8 +248,8 @@ public sealed class AuditTests
             Rule("sgr-dropdefault", "UDP", "53/53", Anywhere, "Drop", priority: 1)));
         var redundant = Auditor.Run(state).Where(f => f.Check == "redundant-rule").ToDictionary(f => f.SecurityGroupRuleId!.Value.Value);
         Assert.Equal(["sgr-dropdefault", "sgr-narrow"], redundant.Keys.Order());
-        Assert.Equal(["sgr-wide"], (string[])Evidence(redundant["sgr-narrow"], "coveredBy")!);
-        Assert.Equal(true, Evidence(redundant["sgr-dropdefault"], "byDefault"));
+        Assert.Equal(["sgr-wide"], Evidence<RedundantRuleEvidence>(redundant["sgr-narrow"]).CoveredBy.Select(r => r.Value));
+        Assert.True(Evidence<RedundantRuleEvidence>(redundant["sgr-dropdefault"]).ByDefault);
         Assert.DoesNotContain(Auditor.Run(state), f => f.Check is "shadowed-rule" or "redundant-rule" && f.SecurityGroupRuleId!.Value.Value == "sgr-wide");
     }
 
@@ -241,7 +286,8 @@ public sealed class AuditTests
         // sg-own holds all ten as well: both are flagged, each with its share as evidence.
         Assert.Equal(["sg-all", "sg-own"], findings.Select(f => f.SecurityGroupId!.Value.Value).Order());
         var all = findings.Single(f => f.SecurityGroupId!.Value.Value == "sg-all");
-        Assert.Equal((6, 10, "vpc-a"), ((int)Evidence(all, "members")!, (int)Evidence(all, "networkInstances")!, (string)Evidence(all, "vpcId")!));
+        var evidence = Evidence<OversizedGroupEvidence>(all);
+        Assert.Equal((6, 10, "vpc-a"), (evidence.Members, evidence.NetworkInstances, evidence.VpcId?.Value));
         Assert.Equal(Severity.Low, all.Severity);
     }
 
@@ -255,6 +301,22 @@ public sealed class AuditTests
         var mixed = Auditor.Run(Fleet(10, 5, inOtherVpc: 2)).Where(f => f.Check == "oversized-group").Select(f => f.SecurityGroupId!.Value.Value);
         Assert.Equal(["sg-own"], mixed);
     }
+    [Fact]
+    public void GroupLimitNear_WarnsWithinATenthOfTheGivenLimits()
+    {
+        var rules = string.Join(",", Enumerable.Range(1, 9).Select(p => Rule($"sgr-r{p}", "TCP", $"{p}/{p}", "\"SourceCidrIp\":\"10.0.0.0/16\"")));
+        var state = State(Group("sg-web", rules));
+        // The defaults (200 per group, 1,000 per NIC, 5 groups): nothing close.
+        Assert.DoesNotContain(Auditor.Run(state), f => f.Check == "group-limit-near");
+        var near = Auditor.Run(state, new Domain.Quotas.Limits { RulesPerGroup = 10, RulesPerNic = 10 }).Where(f => f.Check == "group-limit-near").ToList();
+        Assert.Equal((9, 10), (Evidence<GroupRuleLimitEvidence>(near.Single(f => f.SecurityGroupId is not null)).Rules, Evidence<GroupRuleLimitEvidence>(near.Single(f => f.SecurityGroupId is not null)).Limit));
+        var nic = near.Single(f => f.InstanceId is not null);
+        Assert.Equal((1, 9), (Evidence<NicLimitEvidence>(nic).Groups, Evidence<NicLimitEvidence>(nic).Rules));
+        Assert.EndsWith("with 9 of at most 10 rules over them.", nic.Message);
+        // 8 of 10 is not within a tenth.
+        Assert.DoesNotContain(Auditor.Run(state, new Domain.Quotas.Limits { RulesPerGroup = 11, RulesPerNic = 11 }), f => f.Check == "group-limit-near");
+    }
+
     /// <summary>
     /// The fast audit (one compiled policy and one judgement per policy class and local-CIDR signature)
     /// against its slow twin (every NIC on its own): the same findings, in the same order, with the
@@ -265,7 +327,7 @@ public sealed class AuditTests
     {
         static string Show(IEnumerable<Finding> findings) => string.Join("\n", findings.Select(f =>
             $"{f.Check} {f.Severity} {f.SecurityGroupId} {f.SecurityGroupRuleId} {f.InstanceId} {f.Message} " +
-            string.Join(",", f.Evidence.Select(e => $"{e.Key}={(e.Value is string[] a ? string.Join("+", a) : e.Value)}"))));
+            string.Join(",", f.Evidence.Fields.Select(e => $"{e.Name}={(e.Value is IReadOnlyList<string> a ? string.Join("+", a) : e.Value)}"))));
         CsCheck.Check.Sample(Palisade.TestKit.SmallUniverse.State, state =>
         {
             Assert.Equal(Show(Auditor.RunPerInstance(state)), Show(Auditor.Run(state)));

@@ -1,4 +1,9 @@
 using System.Text.Json;
+using Palisade.Analysis.Audit;
+using Palisade.Analysis.Audit.Checks;
+using Palisade.Cli.Analysis;
+using Palisade.Cli.Commands;
+using Palisade.Domain.Networking;
 using Palisade.TestKit;
 
 namespace Palisade.Cli.Tests.Analysis;
@@ -70,5 +75,39 @@ public sealed class AuditCommandTests
         Assert.Equal((ExitCodes.Ok, "no findings\n"), (clean.ExitCode, clean.Output));
         var bad = Audit("""{"SecurityGroups": 5}""");
         Assert.Equal((ExitCodes.BadInput, "error: state file '<state>' is malformed at $.SecurityGroups: expected an array, found the number 5\n"), (bad.ExitCode, bad.Error));
+    }
+
+    /// <summary>
+    /// AuditSecurityGroups' evidence is read back into each check's record: numbers, flags, lists of
+    /// IDs and a missing network come back as the offline audit holds them. An empty group name used to
+    /// come back as null (the string bag could not tell "" from missing); a text field now stays "".
+    /// A check this build does not know keeps its evidence as written.
+    /// </summary>
+    [Fact]
+    public void FromEcs_ReadsEachChecksEvidenceBack()
+    {
+        using var answer = JsonDocument.Parse("""
+            {"Findings": {"Finding": [
+              {"Check": "undocumented-group", "Severity": "info", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "", "InstanceId": "", "Message": "m", "Evidence": {"Name": ""}},
+              {"Check": "oversized-group", "Severity": "low", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "", "InstanceId": "", "Message": "m", "Evidence": {"Members": 6, "NetworkInstances": 10, "VpcId": ""}},
+              {"Check": "shadowed-rule", "Severity": "low", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "sgr-a", "InstanceId": "", "Message": "m", "Evidence": {"CoveredBy": {"Item": ["sgr-b", "sgr-c"]}, "VerdictDiffers": true}},
+              {"Check": "group-limit-near", "Severity": "info", "SecurityGroupId": "", "SecurityGroupRuleId": "", "InstanceId": "i-a", "Message": "m", "Evidence": {"Groups": 4, "Rules": 950}},
+              {"Check": "risky-port-exposed", "Severity": "high", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "sgr-a", "InstanceId": "i-a", "Message": "m",
+               "Evidence": {"Protocol": "UDP", "Port": 11211, "SourceIp": "1.0.0.0", "SourcePort": 33000, "DestinationIp": "2408:4000::10", "NicType": "intranet", "Priority": 1}},
+              {"Check": "from-a-newer-server", "Severity": "low", "SecurityGroupId": "", "SecurityGroupRuleId": "", "InstanceId": "", "Message": "m", "Evidence": {"Hint": "kept"}}]}}
+            """);
+        var findings = AuditCommand.FromEcs(answer.RootElement);
+        Assert.Equal(new UndocumentedGroupEvidence(""), findings[0].Evidence);
+        Assert.Equal(new OversizedGroupEvidence(6, 10, null), findings[1].Evidence);
+        var shadowed = Assert.IsType<ShadowedRuleEvidence>(findings[2].Evidence);
+        Assert.Equal(["sgr-b", "sgr-c"], shadowed.CoveredBy.Select(r => r.Value));
+        Assert.True(shadowed.VerdictDiffers);
+        Assert.Equal(new NicLimitEvidence(4, 950), findings[3].Evidence);
+        var exposure = Assert.IsType<RiskyPortExposure>(findings[4].Evidence);
+        Assert.Equal((IpProtocol.Udp, 11211, "2408:4000::10", NicType.Intranet, (int?)1), (exposure.Protocol, exposure.Port, exposure.DestinationIp.ToString(), exposure.NicType, exposure.Priority));
+        Assert.Equal([new EvidenceField("Hint", "kept")], findings[5].Evidence.Fields);
+        // Written again, each is what the offline audit writes.
+        Assert.Contains("\"name\": \"\"", AuditOutput.Json([findings[0]]), StringComparison.Ordinal);
+        Assert.Contains("\"vpcId\": null", AuditOutput.Json([findings[1]]), StringComparison.Ordinal);
     }
 }

@@ -1,139 +1,20 @@
-using System.Text;
-using System.Text.RegularExpressions;
-using Palisade.TestKit;
-
 namespace Palisade.Cli.Tests.Evaluation;
 
-/// <summary>
-/// docs/semantics.md is executable: every <c>json state</c> block is a state file, and every
-/// <c>$ palisade …</c> line in a <c>console</c> block runs against the latest state above it and
-/// must print exactly the lines under it. With PALISADE_BLESS=1 the document is rewritten from the
-/// actual output (review the diff).
-/// </summary>
-public sealed partial class SemanticsDocTests
+/// <summary>docs/semantics.md is executable (<see cref="ExecutableDoc"/>): each section's worked examples print what the doc says.</summary>
+public sealed class SemanticsDocTests
 {
-    private static string DocPath => Path.Combine(Golden.RepositoryRoot(), "docs", "semantics.md");
+    private const string Doc = "semantics.md";
 
-    public static TheoryData<string> Sections()
-    {
-        var data = new TheoryData<string>();
-        foreach (var section in Parse(File.ReadAllText(DocPath)).Select(e => e.Section).Distinct())
-            data.Add(section);
-        return data;
-    }
+    public static TheoryData<string> Sections() => ExecutableDoc.Sections(Doc);
 
     [Theory]
     [MemberData(nameof(Sections))]
-    public void WorkedExample_PrintsWhatTheDocSays(string section)
-    {
-        var examples = Parse(File.ReadAllText(DocPath)).Where(e => e.Section == section).ToList();
-        Assert.NotEmpty(examples);
-        if (Golden.Blessing)
-            return; // Bless_RewritesDocWhenAsked is rewriting the document in this run.
-        var failures = new StringBuilder();
-        foreach (var example in examples)
-        {
-            var actual = RunExample(example);
-            if (actual != example.Expected)
-                failures.Append($"$ palisade {example.Command}\n--- doc says\n{example.Expected}--- palisade prints\n{actual}\n");
-        }
-        if (failures.Length > 0)
-            Assert.Fail($"docs/semantics.md, section '{section}' (PALISADE_BLESS=1 rewrites the doc):\n{failures}");
-    }
+    public void WorkedExample_PrintsWhatTheDocSays(string section) => ExecutableDoc.AssertSection(Doc, section);
 
     [Fact]
-    public void Document_HasAWorkedExampleForEverySection()
-    {
-        var text = File.ReadAllText(DocPath);
-        var headings = SectionHeading().Matches(text).Select(m => m.Groups[1].Value).ToList();
-        var withExamples = Parse(text).Select(e => e.Section).ToHashSet();
-        Assert.NotEmpty(headings);
-        Assert.All(headings, h => Assert.Contains(h, withExamples));
-    }
+    public void Document_HasAWorkedExampleForEverySection() => ExecutableDoc.AssertEverySectionHasAnExample(Doc);
 
     /// <summary>Rewrites the document's expected outputs from actual runs; not a test, run by the bless switch.</summary>
     [Fact]
-    public void Bless_RewritesDocWhenAsked()
-    {
-        if (!Golden.Blessing)
-            return;
-        var lines = File.ReadAllLines(DocPath).ToList();
-        var examples = Parse(string.Join('\n', lines) + "\n");
-        // Replace from the bottom so that earlier line numbers stay valid.
-        foreach (var example in examples.OrderByDescending(e => e.CommandLine))
-        {
-            var actual = RunExample(example).TrimEnd('\n').Split('\n');
-            lines.RemoveRange(example.CommandLine + 1, example.ExpectedLineCount);
-            lines.InsertRange(example.CommandLine + 1, actual);
-        }
-        File.WriteAllText(DocPath, string.Join('\n', lines) + "\n");
-    }
-
-    private static string RunExample(Example example)
-    {
-        var path = CliTester.StateFile(example.State);
-        try
-        {
-            var args = SplitArgs(example.Command).ToList();
-            args.InsertRange(1, ["--state", path]);
-            var outcome = CliTester.Run([.. args]);
-            var printed = outcome.Output + outcome.Error;
-            return printed.EndsWith('\n') ? printed : printed + "\n";
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    private sealed record Example(string Section, string State, string Command, string Expected, int CommandLine, int ExpectedLineCount);
-
-    private static List<Example> Parse(string markdown)
-    {
-        var lines = markdown.Replace("\r\n", "\n").Split('\n');
-        var examples = new List<Example>();
-        string? section = null;
-        string? state = null;
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var heading = SectionHeading().Match(lines[i]);
-            if (heading.Success)
-            {
-                section = heading.Groups[1].Value;
-                continue;
-            }
-            if (lines[i].Trim() == "```json state")
-            {
-                var sb = new StringBuilder();
-                for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
-                    sb.Append(lines[i]).Append('\n');
-                state = sb.ToString();
-                continue;
-            }
-            if (lines[i].Trim() != "```console")
-                continue;
-            for (i++; i < lines.Length && lines[i].Trim() != "```";)
-            {
-                if (!lines[i].StartsWith("$ palisade ", StringComparison.Ordinal))
-                    throw new InvalidOperationException($"docs/semantics.md line {i + 1}: a console block holds '$ palisade …' lines and their output");
-                var commandLine = i;
-                var command = lines[i]["$ palisade ".Length..];
-                var expected = new StringBuilder();
-                var count = 0;
-                for (i++; i < lines.Length && lines[i].Trim() != "```" && !lines[i].StartsWith("$ ", StringComparison.Ordinal); i++, count++)
-                    expected.Append(lines[i]).Append('\n');
-                examples.Add(new Example(
-                    section ?? throw new InvalidOperationException($"docs/semantics.md line {i + 1}: example outside a numbered section"),
-                    state ?? throw new InvalidOperationException($"docs/semantics.md line {i + 1}: example before any state"),
-                    command, expected.ToString(), commandLine, count));
-            }
-        }
-        return examples;
-    }
-
-    private static IEnumerable<string> SplitArgs(string command) =>
-        command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-
-    [GeneratedRegex(@"^## (\d+\. .+)$", RegexOptions.Multiline)]
-    private static partial Regex SectionHeading();
+    public void Bless_RewritesDocWhenAsked() => ExecutableDoc.Bless(Doc);
 }

@@ -64,14 +64,16 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
             ["eval", "--src", id["i-web1"], "--dst", id["i-redis1"], "--protocol", "tcp", "--port", "6380"],
             ["eval", "--src", "10.9.9.9", "--dst", id["i-web1"], "--protocol", "tcp", "--port", "22", "--json"],
             ["reach", "--from", id["i-batch1"], "--protocol", "tcp"],
-            ["audit"],
-            ["audit", "--json"],
             ["whatif", "modify", "--rule", redisRule, "--ports", "6379/6379"],
             ["whatif", "delete-group", "--group", id["sg-ops"]],
             ["whatif", "authorize", "--group", id["sg-web"], "--protocol", "tcp", "--ports", "8080/8080", "--peer", "10.0.2.20/32"],
         ];
         string[][] compared =
         [
+            // The same-priority conflict of sg-redis is reported on the first of its members in the
+            // state's order, which is ID order: which of the two that is changes with the new IDs.
+            ["audit"],
+            ["audit", "--json"],
             ["reach", "--to", id["i-redis1"]],
             ["reach", "--from", id["sg-web"], "--json"],
             ["reach", "--matrix"],
@@ -88,6 +90,14 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
             Assert.True((offline.ExitCode, offline.Output, offline.Error) == (online.ExitCode, online.Output, online.Error),
                 $"{string.Join(' ', question)}:\nserver ({online.ExitCode}):\n{online.Output}{online.Error}\nexport ({offline.ExitCode}):\n{offline.Output}{offline.Error}");
         }
+
+        // The audit over the server: sg-web's SSH is open to the internet in its rules although i-web1 has no
+        // public address (risky-port-open), and sg-redis's accept from sg-web overlaps its drop from
+        // 10.0.0.0/8 at one priority through i-web1's address (same-priority-conflict).
+        var audit = _server.RunUnrecorded("audit");
+        Assert.Contains($"risky-port-open                {id["i-web1"]} {id["sg-web"]}/", audit.Output, StringComparison.Ordinal);
+        Assert.Contains($"same-priority-conflict         ", audit.Output, StringComparison.Ordinal);
+        Assert.Contains($" {id["sg-redis"]}/{redisRule}\n", audit.Output, StringComparison.Ordinal);
 
         // What only a server says: it checks the change as the action would.
         Assert.Equal(2, _server.Run("whatif", "leave", "--instance", id["i-web1"], "--group", id["sg-web"]).ExitCode);

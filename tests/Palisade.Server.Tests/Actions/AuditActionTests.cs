@@ -1,4 +1,5 @@
 using Palisade.Client;
+using Palisade.Domain.Quotas;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 
@@ -38,6 +39,49 @@ public sealed class AuditActionTests : ControlPlaneTest
         var other = NewScenario();
         Assert.Empty((await other.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding"));
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("AuditSecurityGroups", new { }), "MissingParameter.RegionId", 400);
+    }
+}
+
+/// <summary>
+/// Issue 14: the audit warns close to the limits this server enforces, not to the defaults: with 10
+/// rules per group and 20 per NIC configured, 9 rules in a group and 18 over a NIC are close.
+/// </summary>
+public sealed class AuditLimitsTests : IAsyncLifetime
+{
+    private TestControlPlane _plane = null!;
+    private Scenario _s = null!;
+
+    public async Task InitializeAsync()
+    {
+        _plane = await TestControlPlane.StartAsync(new Limits { RulesPerGroup = 10, RulesPerNic = 20, GroupsPerInstance = 4 });
+        _s = new Scenario(_plane.Client(_plane.NewAccount()));
+    }
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    [Fact]
+    public async Task GroupLimitNear_FollowsTheConfiguredLimits()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var full = await _s.GroupAsync(vpc, "full");
+        var half = await _s.GroupAsync(vpc, "half");
+        for (var port = 1; port <= 9; port++)
+        {
+            await _s.AuthorizeAsync(full, new { IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "192.168.1.0/24" });
+            await _s.AuthorizeAsync(half, new { IpProtocol = "udp", PortRange = $"{port}/{port}", SourceCidrIp = "192.168.1.0/24" });
+        }
+        var instance = (await _s.RunAsync(full, vsw)).Single();
+        await _s.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = instance, SecurityGroupId = half });
+
+        var audit = await _s.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region });
+        var near = audit.Items("Findings", "Finding").Where(f => f.Str("Check") == "group-limit-near").ToList();
+        var group = near.Single(f => f.Str("SecurityGroupId") == full);
+        Assert.Equal(("9", "10"), (group.GetProperty("Evidence").GetProperty("Rules").ToString(), group.GetProperty("Evidence").GetProperty("Limit").ToString()));
+        Assert.Equal($"{full} holds 9 of at most 10 rules.", group.Str("Message"));
+        var nic = near.Single(f => f.Str("InstanceId") == instance);
+        Assert.Equal($"{instance} is in 2 of at most 4 groups, with 18 of at most 20 rules over them.", nic.Str("Message"));
+        Assert.Equal("18", nic.GetProperty("Evidence").GetProperty("Rules").ToString());
     }
 }
 

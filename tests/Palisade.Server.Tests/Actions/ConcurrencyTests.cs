@@ -1,4 +1,5 @@
 using Palisade.Client;
+using Palisade.Domain.Quotas;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;
@@ -20,8 +21,8 @@ public sealed class ConcurrencyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _first = await TestControlPlane.StartAsync(new Hosting.Limits { GroupsPerRegion = 1000 });
-        _second = await TestControlPlane.StartAsync(new Hosting.Limits { GroupsPerRegion = 1000 }, sameStoreAs: _first);
+        _first = await TestControlPlane.StartAsync(new Limits { GroupsPerRegion = 1000 });
+        _second = await TestControlPlane.StartAsync(new Limits { GroupsPerRegion = 1000 }, sameStoreAs: _first);
         _key = _first.NewAccount("shared");
         _a = new Scenario(_first.Client(_key));
         _b = new Scenario(_second.Client(_key));

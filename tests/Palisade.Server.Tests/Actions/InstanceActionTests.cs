@@ -1,3 +1,4 @@
+using Palisade.Domain.Quotas;
 using System.Text.Json;
 using Palisade.Server.Hosting;
 using Palisade.Server.Tests.Support;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Palisade.Client;
+using Palisade.Domain.Quotas;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.Storage;

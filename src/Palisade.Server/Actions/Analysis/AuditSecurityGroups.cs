@@ -5,7 +5,8 @@ namespace Palisade.Server.Actions.Analysis;
 
 /// <summary>
 /// Palisade extension: the best-practice audit of the caller's groups and instances in a region —
-/// the same checks as <c>palisade audit</c> on a state file, on the live control plane.
+/// the same checks as <c>palisade audit</c> on a state file, on the live control plane, against the
+/// limits this server is configured with.
 /// </summary>
 public sealed class AuditSecurityGroups : EcsAction
 {
@@ -14,7 +15,7 @@ public sealed class AuditSecurityGroups : EcsAction
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
-        var findings = c.Read(s => Auditor.Run(StoredState.Load(s, c.AccountId, region.RegionId)));
+        var findings = c.Read(s => Auditor.Run(StoredState.Load(s, c.AccountId, region.RegionId), c.Limits));
         return new EcsObject
         {
             { "RegionId", region.RegionId },
@@ -32,21 +33,12 @@ public sealed class AuditSecurityGroups : EcsAction
         };
     }
 
+    /// <summary>The check's typed evidence, its fields already in ECS casing; ECS writes a missing value as "".</summary>
     private static EcsObject Evidence(Finding f)
     {
         var evidence = new EcsObject();
-        foreach (var (key, value) in f.Evidence)
-        {
-            // Keys in the ECS casing of the rest of the answer.
-            var name = char.ToUpperInvariant(key[0]) + key[1..];
-            evidence.Add(name, value switch
-            {
-                string[] items => EcsList.Of("Item", items),
-                null => "",
-                bool or int or long or string => value,
-                _ => value.ToString(),
-            });
-        }
+        foreach (var (name, value) in f.Evidence.Fields)
+            evidence.Add(name, value is IReadOnlyList<string> items ? EcsList.Of("Item", items) : value ?? "");
         return evidence;
     }
 }

@@ -1,5 +1,6 @@
 using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
+using Palisade.Domain.Quotas;
 using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
@@ -23,7 +24,7 @@ public static class GroupViews
         return Texts.IsDescription(text) ? text : throw new EcsException(EcsErrors.GroupDescriptionMalformed(text));
     }
 
-    public static EcsObject Item(IStoreSession s, GroupRecord g, Hosting.Limits limits)
+    public static EcsObject Item(IStoreSession s, GroupRecord g, Limits limits)
     {
         var rules = s.ListRules(g.Id);
         var members = s.CountMembers(g.Id);

@@ -6,7 +6,7 @@ using Palisade.Domain.State;
 using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
 
-namespace Palisade.Analysis.Audit;
+namespace Palisade.Analysis.Internet;
 
 /// <summary>
 /// Finds, exactly, an internet packet that a NIC's policy accepts on a port. The decision can only

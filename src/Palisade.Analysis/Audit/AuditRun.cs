@@ -1,0 +1,29 @@
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Quotas;
+using Palisade.Domain.State;
+
+namespace Palisade.Analysis.Audit;
+
+/// <summary>What every check of one audit shares: the state, the limits, the compiled policies and the findings so far.</summary>
+internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IProgress<WorkProgress>? progress)
+{
+    private AddressIndex? _addresses;
+
+    public NetworkState State { get; } = state;
+
+    public Limits Limits { get; } = limits;
+
+    /// <summary>Each policy compiled once for all the checks (once per policy class when shared).</summary>
+    public SharedPolicies Policies { get; } = new(state, share);
+
+    /// <summary>Private addresses by network, for the checks that ask which instances a block holds.</summary>
+    public AddressIndex Addresses => _addresses ??= AddressIndex.Of(State);
+
+    public IProgress<WorkProgress>? Progress { get; } = progress;
+
+    public List<Finding> Findings { get; } = [];
+
+    /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
+    public void Add(CheckInfo check, SecurityGroupId? group, SecurityGroupRuleId? rule, InstanceId? instance, string message, Evidence evidence, Severity? severity = null) =>
+        Findings.Add(new Finding(check.Id, severity ?? check.Severity, group, rule, instance, message, evidence));
+}

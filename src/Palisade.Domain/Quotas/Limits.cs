@@ -1,0 +1,31 @@
+using Palisade.Domain.Groups;
+
+namespace Palisade.Domain.Quotas;
+
+/// <summary>
+/// The limits of ARCHITECTURE.md (semantics 10) and ecs-api.md §2.6, per account and configurable:
+/// the server enforces them on every write and the audit warns when a group or a NIC comes close,
+/// so both read the one configured value.
+/// </summary>
+public sealed record Limits
+{
+    public int GroupsPerRegion { get; init; } = 100;
+    public int RulesPerGroup { get; init; } = 200;
+    public int RulesPerNic { get; init; } = 1000;
+    public int GroupReferenceRulesPerGroup { get; init; } = 20;
+    public int GroupsPerInstance { get; init; } = 5;
+    public int BasicVpcGroupPrivateAddresses { get; init; } = 6000;
+    public int ClassicGroupInstances { get; init; } = 1000;
+    public int AdvancedGroupNics { get; init; } = 65536;
+    public int PermissionsPerCall { get; init; } = 100;
+    public int TagsPerResource { get; init; } = 20;
+    public int VpcsPerRegion { get; init; } = 10;
+    public int VSwitchesPerVpc { get; init; } = 150;
+    public int InstancesPerCall { get; init; } = 100;
+
+    /// <summary>How many members a group can hold, and in what unit (ecs-api.md §2.6).</summary>
+    public (int Capacity, string Unit) GroupCapacity(SecurityGroupType type, bool classic) =>
+        type == SecurityGroupType.Enterprise ? (AdvancedGroupNics, "NICs")
+        : classic ? (ClassicGroupInstances, "instances")
+        : (BasicVpcGroupPrivateAddresses, "private addresses");
+}
