@@ -1,3 +1,4 @@
+using Palisade.Domain.Quotas;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
