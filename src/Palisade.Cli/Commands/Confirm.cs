@@ -47,4 +47,20 @@ public static class Confirm
         var answer = Console.ReadLine();
         return answer is not null && answer.Trim().Equals("y", StringComparison.OrdinalIgnoreCase) || answer?.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase) == true;
     }
+
+    /// <summary>
+    /// A change that may cut connections: on a terminal its what-if first and a question (unless
+    /// <paramref name="yes"/>), then the call, then the ECS answer (<c>--output json</c>) or <paramref name="done"/>.
+    /// </summary>
+    public static async Task<int> CallAfterConfirmingAsync(RemoteContext c, string action, List<KeyValuePair<string, string?>> parameters, bool yes, string done, bool ask = true)
+    {
+        if (ask && !await IfConnectionsWouldBeLost(c, action, parameters, yes))
+            return ExitCodes.Declined;
+        var answer = await c.CallAsync(action, parameters);
+        if (c.Json)
+            c.WriteJson(answer);
+        else
+            c.Output.WriteLine(done);
+        return ExitCodes.Ok;
+    }
 }

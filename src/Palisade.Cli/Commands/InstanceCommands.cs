@@ -123,14 +123,7 @@ public static class InstanceCommands
         return Remote.Attach(command, async c =>
         {
             List<KeyValuePair<string, string?>> p = [new("InstanceId", c.Parse.GetValue(instance)), new("SecurityGroupId", c.Parse.GetValue(group))];
-            if (!await Confirm.IfConnectionsWouldBeLost(c, "LeaveSecurityGroup", p, c.Parse.GetValue(yes)))
-                return ExitCodes.Declined;
-            var answer = await c.CallAsync("LeaveSecurityGroup", p);
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(instance)} left {c.Parse.GetValue(group)}");
-            return ExitCodes.Ok;
+            return await Confirm.CallAfterConfirmingAsync(c, "LeaveSecurityGroup", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(instance)} left {c.Parse.GetValue(group)}");
         });
     }
 
@@ -161,14 +154,7 @@ public static class InstanceCommands
                 p.Add(new($"SecurityGroupIds.{RuleSpec.Index(i + 1)}", ids[i]));
             if (p.Skip(1).All(x => x.Value is null))
                 throw new InvalidOperationException("say what to change: --name, --description or --groups");
-            if (ids.Length > 0 && !await Confirm.IfConnectionsWouldBeLost(c, "ModifyInstanceAttribute", p, c.Parse.GetValue(yes)))
-                return ExitCodes.Declined;
-            var answer = await c.CallAsync("ModifyInstanceAttribute", p);
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(instance)} modified");
-            return ExitCodes.Ok;
+            return await Confirm.CallAfterConfirmingAsync(c, "ModifyInstanceAttribute", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(instance)} modified", ask: ids.Length > 0);
         });
     }
 

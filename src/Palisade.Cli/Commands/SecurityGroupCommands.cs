@@ -211,14 +211,7 @@ public static class SecurityGroupCommands
             for (var i = 0; i < specs.Length; i++)
                 p.AddRange(RuleSpec.Fields(specs[i], isEgress).Select(f => new KeyValuePair<string, string?>($"Permissions.{RuleSpec.Index(i + 1)}.{f.Key}", f.Value)));
             var action = isEgress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroup";
-            if (!await Confirm.IfConnectionsWouldBeLost(c, action, p, c.Parse.GetValue(yes)))
-                return ExitCodes.Declined;
-            var answer = await c.CallAsync(action, p);
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(group)}: {byId.Length + specs.Length} rule{(byId.Length + specs.Length == 1 ? "" : "s")} revoked");
-            return ExitCodes.Ok;
+            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(group)}: {byId.Length + specs.Length} rule{(byId.Length + specs.Length == 1 ? "" : "s")} revoked");
         });
     }
 
@@ -243,14 +236,7 @@ public static class SecurityGroupCommands
             var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", c.Parse.GetValue(group)), new("SecurityGroupRuleId", c.Parse.GetValue(id)) };
             p.AddRange(RuleSpec.Fields(c.Parse.GetValue(rule)!, isEgress).Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));
             var action = isEgress ? "ModifySecurityGroupEgressRule" : "ModifySecurityGroupRule";
-            if (!await Confirm.IfConnectionsWouldBeLost(c, action, p, c.Parse.GetValue(yes)))
-                return ExitCodes.Declined;
-            var answer = await c.CallAsync(action, p);
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(group)}: rule {c.Parse.GetValue(id)} modified");
-            return ExitCodes.Ok;
+            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(group)}: rule {c.Parse.GetValue(id)} modified");
         });
     }
 

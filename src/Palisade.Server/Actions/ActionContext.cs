@@ -101,6 +101,13 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
     public EcsObject WriteGroup(SecurityGroupId id, Func<IStoreSession, Storage.Records.GroupRecord, EcsObject> work) =>
         Write(s => work(s, s.Group(this, id)));
 
+    /// <summary><c>InstanceId</c>, required and well formed: read once, found later inside the transaction.</summary>
+    public InstanceId InstanceIdParameter() => Lookups.InstanceIdOf(Parameters.Required("InstanceId"));
+
+    /// <summary>A change to one of the caller's instances: the instance is found in the transaction (in the request's region), then changed.</summary>
+    public EcsObject WriteInstance(InstanceId id, Func<IStoreSession, Storage.Records.InstanceRecord, EcsObject> work) =>
+        Write(s => work(s, s.Instance(this, id)));
+
     /// <summary>Whether this call committed a change (and with it its action-trail event).</summary>
     public bool Committed { get; private set; }
 

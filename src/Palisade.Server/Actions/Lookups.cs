@@ -24,8 +24,10 @@ public static class Lookups
     public static InstanceId InstanceIdOf(string text) =>
         InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));
 
-    public static InstanceRecord Instance(this IStoreSession s, ActionContext c, string text) =>
-        s.FindInstance(c.AccountId, InstanceIdOf(text)) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(text));
+    public static InstanceRecord Instance(this IStoreSession s, ActionContext c, string text) => s.Instance(c, InstanceIdOf(text));
+
+    public static InstanceRecord Instance(this IStoreSession s, ActionContext c, InstanceId id) =>
+        s.FindInstance(c.AccountId, id) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(id.Value));
 
     public static VpcRecord Vpc(this IStoreSession s, ActionContext c, string text) =>
         (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) is { } v && InRegion(c, v.RegionId) ? v : throw new EcsException(EcsErrors.VpcNotFound(text));

@@ -16,13 +16,11 @@ public sealed class BindHostInterface : EcsAction
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;
-        var idText = p.Required("InstanceId");
-        Lookups.InstanceIdOf(idText);
+        var instanceId = c.InstanceIdParameter();
         var host = HostNames.Host(p.Required("HostName"));
         var interfaceName = HostNames.Interface(p.Required("InterfaceName"));
-        return c.Write(s =>
+        return c.WriteInstance(instanceId, (s, instance) =>
         {
-            var instance = s.Instance(c, idText);
             if (s.FindHostBindingByInterface(host, interfaceName) is { } other && other.InstanceId != instance.Id)
                 throw new EcsException(EcsErrors.InterfaceInUse(host, interfaceName, other.AccountId == c.AccountId ? other.InstanceId.Value : "of another account"));
             var current = s.FindHostBinding(instance.Id);

@@ -10,13 +10,11 @@ public sealed class UnbindHostInterface : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var idText = c.Parameters.Required("InstanceId");
-        Lookups.InstanceIdOf(idText);
-        return c.Write(s =>
+        var instanceId = c.InstanceIdParameter();
+        return c.WriteInstance(instanceId, (s, instance) =>
         {
-            var instance = s.Instance(c, idText);
             if (s.FindHostBinding(instance.Id) is null)
-                throw new EcsException(EcsErrors.InstanceNotBound(idText));
+                throw new EcsException(EcsErrors.InstanceNotBound(instanceId.Value));
             s.DeleteHostBinding(instance.Id);
             return [];
         });

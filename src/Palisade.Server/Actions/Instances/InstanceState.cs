@@ -10,11 +10,9 @@ public abstract class ChangeInstanceState(string from, string to) : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var idText = c.Parameters.Required("InstanceId");
-        Lookups.InstanceIdOf(idText);
-        return c.Write(s =>
+        var instanceId = c.InstanceIdParameter();
+        return c.WriteInstance(instanceId, (s, instance) =>
         {
-            var instance = s.Instance(c, idText);
             if (instance.Status != from)
                 throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, from));
             s.SetInstanceStatus(instance.Id, to);

@@ -13,16 +13,14 @@ public abstract class MembershipChange : EcsAction
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;
-        var groupText = p.Required("SecurityGroupId");
-        Lookups.GroupId(groupText);
+        var groupId = c.GroupIdParameter();
         if (p.Has("NetworkInterfaceId"))
             throw new EcsException(EcsErrors.ParameterInvalid("NetworkInterfaceId", "changing groups by ENI is not supported; give InstanceId (see docs/compat.md)."));
-        var instanceText = p.Required("InstanceId");
-        Lookups.InstanceIdOf(instanceText);
+        var instanceId = c.InstanceIdParameter();
         return c.Write(s =>
         {
-            var group = s.Group(c, groupText);
-            var instance = s.Instance(c, instanceText);
+            var group = s.Group(c, groupId);
+            var instance = s.Instance(c, instanceId);
             if (instance.Status is not ("Running" or "Stopped"))
                 throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
             Change(s, c, group, instance);

@@ -11,8 +11,7 @@ public sealed class ModifyInstanceAttribute : EcsAction
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;
-        var idText = p.Required("InstanceId");
-        Lookups.InstanceIdOf(idText);
+        var instanceId = c.InstanceIdParameter();
         var name = p.Optional("InstanceName");
         if (name is not null && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
             throw new EcsException(EcsErrors.InstanceNameMalformed(name));
@@ -22,9 +21,8 @@ public sealed class ModifyInstanceAttribute : EcsAction
         var groupTexts = p.List("SecurityGroupIds", c.Limits.GroupsPerInstance + 1);
         if (groupTexts.Count != groupTexts.Distinct(StringComparer.Ordinal).Count())
             throw new EcsException(EcsErrors.ParameterInvalid("SecurityGroupIds", "a group is given twice."));
-        return c.Write(s =>
+        return c.WriteInstance(instanceId, (s, instance) =>
         {
-            var instance = s.Instance(c, idText);
             if (name is not null || description is not null)
                 s.SetInstanceAttributes(instance.Id, name ?? instance.Name, description ?? instance.Description);
             if (groupTexts.Count > 0)

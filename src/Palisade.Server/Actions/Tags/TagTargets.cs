@@ -1,3 +1,4 @@
+using Palisade.Server.Responses;
 using Palisade.Domain.Errors;
 using Palisade.Storage;
 using Palisade.Storage.Records;
@@ -40,4 +41,30 @@ public static class TagTargets
         if (!exists)
             throw new EcsException(EcsErrors.ResourceNotFound(id));
     }
+
+    /// <summary>
+    /// What TagResources and UntagResources read first: the region, the resource type and IDs, and at
+    /// most as many tag keys named (<paramref name="keysNamed"/>, read after them) as a resource may hold.
+    /// </summary>
+    public static (string Type, IReadOnlyList<string> Ids) Targets(ActionContext c, Func<int> keysNamed)
+    {
+        c.Region();
+        var type = ResourceType(c.Parameters);
+        var ids = ResourceIds(c.Parameters, required: true);
+        if (keysNamed() > c.Limits.TagsPerResource)
+            throw new EcsException(EcsErrors.TooManyTags(c.Limits.TagsPerResource));
+        return (type, ids);
+    }
+
+    /// <summary>In one transaction, each of the targets found, then changed.</summary>
+    public static EcsObject ChangeEach(ActionContext c, (string Type, IReadOnlyList<string> Ids) targets, Action<IStoreSession, string, string> change) =>
+        c.Write(s =>
+        {
+            foreach (var id in targets.Ids)
+            {
+                MustExist(s, c, targets.Type, id);
+                change(s, targets.Type, id);
+            }
+            return [];
+        });
 }

@@ -1,4 +1,3 @@
-using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Tags;
@@ -10,30 +9,20 @@ public sealed class UntagResources : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var p = c.Parameters;
-        var type = TagTargets.ResourceType(p);
-        var ids = TagTargets.ResourceIds(p, required: true);
-        var keys = p.List("TagKey", 1000);
-        if (keys.Count > c.Limits.TagsPerResource)
-            throw new EcsException(EcsErrors.TooManyTags(c.Limits.TagsPerResource));
-        var all = p.Bool("All");
-        return c.Write(s =>
+        IReadOnlyList<string> keys = [];
+        var targets = TagTargets.Targets(c, () => (keys = c.Parameters.List("TagKey", 1000)).Count);
+        var all = c.Parameters.Bool("All");
+        return TagTargets.ChangeEach(c, targets, (s, type, id) =>
         {
-            foreach (var id in ids)
+            if (keys.Count > 0)
             {
-                TagTargets.MustExist(s, c, type, id);
-                if (keys.Count > 0)
-                {
-                    foreach (var key in keys)
-                        s.RemoveTag(type, id, key);
-                }
-                else if (all)
-                {
-                    s.RemoveAllTags(type, id);
-                }
+                foreach (var key in keys)
+                    s.RemoveTag(type, id, key);
             }
-            return [];
+            else if (all)
+            {
+                s.RemoveAllTags(type, id);
+            }
         });
     }
 }
