@@ -42,3 +42,9 @@ public abstract class EcsAction : IEcsAction
     /// </summary>
     public virtual bool Cacheable => !Mutates;
 }
+
+/// <summary>An action of the VPC API (2016-04-28): VPCs and vSwitches.</summary>
+public abstract class VpcAction : EcsAction
+{
+    public override string Version => ApiVersions.Vpc;
+}

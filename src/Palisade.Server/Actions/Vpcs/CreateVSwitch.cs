@@ -2,14 +2,11 @@ using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class CreateVSwitch : EcsAction
+public sealed class CreateVSwitch : VpcAction
 {
-    public override string Version => ApiVersions.Vpc;
-
     public override bool Mutates => true;
 
     public override EcsObject Execute(ActionContext c)

@@ -1,14 +1,11 @@
 using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DeleteVSwitch : EcsAction
+public sealed class DeleteVSwitch : VpcAction
 {
-    public override string Version => ApiVersions.Vpc;
-
     public override bool Mutates => true;
 
     public override EcsObject Execute(ActionContext c)

@@ -1,13 +1,10 @@
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DescribeVpcs : EcsAction
+public sealed class DescribeVpcs : VpcAction
 {
-    public override string Version => ApiVersions.Vpc;
-
     public override bool Mutates => false;
 
     public override EcsObject Execute(ActionContext c)
