@@ -122,13 +122,15 @@ public static class PalisadeServer
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
         services.AddSingleton<RequestThrottle>();
+        services.AddSingleton<AccountThrottle>();
+        services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(_ => ConsoleAssets.FromAssembly());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
+            .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName, RefusalTrail.MeterName)
             .AddPrometheusExporter());
         services.AddSingleton<Bootstrap>();
         services.AddSingleton<TrailRetention>();

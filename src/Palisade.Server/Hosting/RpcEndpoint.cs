@@ -15,7 +15,8 @@ namespace Palisade.Server.Hosting;
 /// The one RPC endpoint on <c>/</c>: read the request, check its signature, find the action, run
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
+    AccountThrottle accountThrottle, RefusalTrail refusals)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -140,7 +141,10 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     {
         try
         {
-            store.RecordTrail(context.TrailEntry(failure?.HttpStatus ?? 200, failure?.Code ?? ActionContext.TrailOk));
+            // A refusal's event is bounded, and rate-limited per account (RefusalTrail).
+            var entry = failure is null ? context.TrailEntry(200, ActionContext.TrailOk) : refusals.Admit(context, failure.HttpStatus, failure.Code);
+            if (entry is not null)
+                store.RecordTrail(entry);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -158,7 +162,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         var caller = authenticator.Authenticate(request);
         // Counted after the signature and the nonce: only the key's own fresh requests use its
         // rate, so neither forged requests nor replays of a captured one can throttle a victim.
-        if (!throttle.TryAcquire(caller.AccessKeyId))
+        if (!throttle.TryAcquire(caller.AccessKeyId) || !accountThrottle.TryAcquire(caller.AccountId))
             throw new EcsException(EcsErrors.Throttled());
         if (!catalog.KnowsVersion(version))
             throw new EcsException(EcsErrors.VersionNotSupported(version));

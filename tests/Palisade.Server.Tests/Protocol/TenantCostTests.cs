@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Server.Hosting;
+using Palisade.Server.Protocol;
+using Palisade.Server.Tests.Support;
+using Palisade.Storage.Records;
+using Palisade.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using static Palisade.Server.Tests.Support.Scenario;
+
+namespace Palisade.Server.Tests.Protocol;
+
+/// <summary>
+/// What one tenant can cost the others (issue 19): refused calls that filled the trail, more keys
+/// for more rate. The server's clock is frozen, so every count of admitted calls is exact.
+/// </summary>
+public sealed class TenantCostTests : IAsyncLifetime
+{
+    private const string Ram = EcsClient.RamVersion;
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+    private TestControlPlane _plane = null!;
+
+    public async Task InitializeAsync() => _plane = await TestControlPlane.StartAsync(clock: _clock);
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    private IReadOnlyList<ActionTrailRecord> Trail(long accountId) =>
+        _plane.Store.Read(s => s.ListTrail(new ActionTrailQuery(accountId, null, null, null, null, 1000)));
+
+    [Fact]
+    public async Task RefusedCalls_StoreLittle_AndOnlyAtTheAccountsRefusalRate()
+    {
+        var owner = _plane.NewAccount("refused");
+        var reader = _plane.Accounts.CreateAccessKey(owner.AccountId, readOnly: true);
+        var api = _plane.Client(reader, SignatureStyle.V3, _clock);
+        var huge = new string('x', 30 * 1024);
+        for (var i = 0; i < 200; i++)
+        {
+            var response = await api.SendAsync("CreateSecurityGroup",
+                [new("RegionId", "cn-hangzhou"), new("Description", huge), new("SecurityGroupName", "sg" + huge[..1000]), new("Tag.1.Key", huge)]);
+            Assert.Equal("Forbidden.RAM", response.Code);
+        }
+
+        var events = Trail(owner.AccountId);
+        var burst = new Throttling().RefusalEventsBurst;
+        Assert.Equal(burst, events.Count);
+        Assert.All(events, e =>
+        {
+            Assert.Equal("Forbidden.RAM", e.Entry.ResultCode);
+            var parameters = JsonDocument.Parse(e.Entry.Parameters).RootElement;
+            // Every name is kept, and the values together stay within about 1 KB.
+            Assert.Equal(["RegionId", "Description", "SecurityGroupName", "Tag.1.Key"], parameters.EnumerateObject().Select(p => p.Name));
+            Assert.InRange(parameters.EnumerateObject().Sum(p => p.Value.GetString()!.Length), 1, 1024 + 3);
+        });
+        var totals = _plane.Services.GetRequiredService<RefusalTrail>().Of(owner.AccountId);
+        Assert.Equal(burst, totals.Written);
+        Assert.Equal(200 - burst, totals.Dropped);
+        Assert.InRange(totals.Bytes, burst * 100, burst * 1200);
+
+        // The account's refusals refill at their rate; another account's are not affected.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 10; i++)
+            await api.SendAsync("DeleteSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", "sg-bp1aaaaaaaaaaaaaaaaa")]);
+        Assert.Equal(burst + (int)new Throttling().RefusalEventsPerSecond, Trail(owner.AccountId).Count);
+        var other = _plane.NewAccount("other");
+        var otherReader = _plane.Client(_plane.Accounts.CreateAccessKey(other.AccountId, readOnly: true), SignatureStyle.V3, _clock);
+        await otherReader.SendAsync("DeleteSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", "sg-bp1aaaaaaaaaaaaaaaaa")]);
+        Assert.Single(Trail(other.AccountId));
+    }
+
+    [Fact]
+    public async Task AnAccount_HoldsAtMostItsQuotaOfKeys()
+    {
+        var alice = _plane.Client(_plane.NewAccount("alice"), SignatureStyle.V3, _clock);
+        var limit = new Limits().AccessKeysPerAccount;
+        Assert.Equal(20, limit);
+        for (var i = 1; i < limit; i++)
+            await alice.CallAsync("CreateAccessKey", new { }, Ram);
+        var e = await ApiAssert.FailsAsync(() => alice.CallAsync("CreateAccessKey", new { }, Ram), "LimitExceeded.User.AccessKey", 409);
+        Assert.Contains("20", e.EcsMessage);
+        Assert.Equal(limit, (await alice.CallAsync("ListAccessKeys", new { }, Ram)).Items("AccessKeys", "AccessKey").Count());
+        // Deleting one makes room again.
+        var keys = (await alice.CallAsync("ListAccessKeys", new { }, Ram)).Items("AccessKeys", "AccessKey").Select(k => k.Str("AccessKeyId")).ToList();
+        await alice.CallAsync("DeleteAccessKey", new { UserAccessKeyId = keys[^1] }, Ram);
+        await alice.CallAsync("CreateAccessKey", new { }, Ram);
+    }
+
+    [Fact]
+    public async Task MoreKeys_DoNotBuyMoreRate_TheAccountHasItsOwnLimit()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { RequestsPerSecond = 1, Burst = 3, AccountRequestsPerSecond = 1, AccountBurst = 3 },
+        });
+        var first = plane.NewAccount("many-keys");
+        var keys = new[] { first, plane.Accounts.CreateAccessKey(first.AccountId), plane.Accounts.CreateAccessKey(first.AccountId) };
+        var admitted = 0;
+        foreach (var key in keys)
+        {
+            var api = plane.Client(key, SignatureStyle.V3, _clock);
+            for (var i = 0; i < 3; i++)
+                admitted += (await api.SendAsync("DescribeRegions", [])).IsSuccess ? 1 : 0;
+        }
+        Assert.Equal(3, admitted);
+        // Another account is not slowed by this one.
+        var stranger = plane.Client(plane.NewAccount("stranger"), SignatureStyle.V3, _clock);
+        for (var i = 0; i < 3; i++)
+            await stranger.CallAsync("DescribeRegions");
+    }
+}
