@@ -66,7 +66,7 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
 
     public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
 
-    /// <summary>The latest committed revision, without a transaction (for polling).</summary>
+    /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
     /// <summary>Completes at this node's next commit (the change feed's wake-up).</summary>

@@ -29,6 +29,12 @@ public sealed record ServeSettings
     /// <summary>Log lines as text (one line each) or as JSON objects (one per line, for a log pipeline).</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
+    /// <summary>A listener of its own for <c>/metrics</c> (e.g. <c>http://127.0.0.1:9464</c>), where nothing else is served; null: none.</summary>
+    public string? MetricsUrls { get; init; }
+
+    /// <summary>A bearer token that opens <c>/metrics</c> on the API's listener; null: it stays closed there.</summary>
+    public string? MetricsToken { get; init; }
+
     /// <summary>One log line per API request (action, status, code, milliseconds, RequestId); off by default, as it costs at high rates.</summary>
     public bool LogRequests { get; init; }
 }
@@ -59,7 +65,7 @@ public static class PalisadeServer
             Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.UseUrls(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
@@ -81,6 +87,19 @@ public static class PalisadeServer
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
+        var metricsAccess = app.Services.GetRequiredService<MetricsAccess>();
+        app.Use(async (http, next) =>
+        {
+            var isMetrics = http.Request.Path.Equals("/metrics", StringComparison.OrdinalIgnoreCase);
+            if (isMetrics ? !metricsAccess.Allows(http) : metricsAccess.IsMetricsListener(http))
+            {
+                http.Response.StatusCode = isMetrics ? 401 : 404;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync(isMetrics ? "/metrics needs the operator's bearer token, or the metrics listener (see docs/compat.md)\n" : "only /metrics is served here\n");
+                return;
+            }
+            await next(http);
+        });
         // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
         app.Map("/", endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
@@ -88,8 +107,9 @@ public static class PalisadeServer
         {
             try
             {
-                var revision = store.Read(s => s.CurrentRevision());
-                return Results.Text($"ready, revision {revision}\n");
+                // Whether the store answers, and nothing of what it holds: anyone may ask.
+                store.Read(s => s.CurrentRevision());
+                return Results.Text("ready\n");
             }
             catch (StoreUnavailableException)
             {
@@ -121,6 +141,7 @@ public static class PalisadeServer
             ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
+        services.AddSingleton<MetricsAccess>();
         services.AddSingleton<RequestThrottle>();
         services.AddSingleton<AccountThrottle>();
         services.AddSingleton<RefusalTrail>();

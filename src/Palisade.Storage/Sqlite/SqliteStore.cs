@@ -169,8 +169,8 @@ public sealed class SqliteStore : IStore
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
-        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
-        session.WriteTrail(revision);
+        var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
+        session.WriteTrail(accountRevision);
         transaction.Commit();
         if (revision is not null)
             Commits.Pulse();

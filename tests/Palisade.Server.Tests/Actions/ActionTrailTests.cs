@@ -47,10 +47,10 @@ public sealed class ActionTrailTests : IAsyncLifetime
         var vpc = await _alice.VpcAsync();
         var sg = await _alice.GroupAsync(vpc, "trail");
         await _alice.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
-        var revision = _plane.Store.CurrentRevision();
+        var revision = _plane.Store.Read(s => s.LatestRevision(_aliceKey.AccountId));
         await ApiAssert.FailsAsync(() => _alice.AuthorizeAsync(sg, new { IpProtocol = "tcp", PortRange = "65536/65536", SourceCidrIp = "10.0.0.0/8" }), "InvalidIpProtocol.Malformed", 400);
         await _alice.RulesAsync(sg);
-        Assert.Equal(revision, _plane.Store.CurrentRevision());
+        Assert.Equal(revision, _plane.Store.Read(s => s.LatestRevision(_aliceKey.AccountId)));
 
         var events = await EventsAsync(_alice);
         Assert.Equal(["AuthorizeSecurityGroup", "AuthorizeSecurityGroup", "CreateSecurityGroup", "CreateVpc"], events.Select(e => e.Str("ActionName")));

@@ -109,7 +109,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : IAsync
         // Strings the generator never sends: no answer to the attacker may hold them. (IDs are checked
         // by the fields they stand in, since the generator also sends the victim's IDs as free text.)
         _victimMarkers = [VictimGroupName, VictimDescription, VictimTag];
-        _setupRevision = _plane.Store.CurrentRevision();
+        _setupRevision = _plane.Store.Read(s => s.LatestRevision(_victimAccount));
     }
 
     public async Task DisposeAsync() => await _plane.DisposeAsync();
