@@ -78,13 +78,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         }
         catch (StoreFullException e)
         {
-            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", requestId, action);
+            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", requestId, LogValues.Action(action, catalog));
             failure = EcsErrors.StoreFull();
         }
         catch (StoreUnavailableException e)
         {
             // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
-            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", requestId, action);
+            logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", requestId, LogValues.Action(action, catalog));
             failure = EcsErrors.Unavailable();
         }
         catch (BadHttpRequestException e)
@@ -93,7 +93,8 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", requestId, action);
+            // The exception's text may quote the request: escaped, on one line, like every other logged value.
+            logger.LogError("Request {RequestId} ({Action}) failed unexpectedly: {Exception}", requestId, LogValues.Action(action, catalog), LogValues.Escape(e.ToString(), 8192));
             failure = EcsErrors.Internal();
         }
         // Every mutating call of a verified key is on the trail; a success that wrote its event with its change is there already.
@@ -132,7 +133,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     private void Log(string? action, EcsError? failure, long started, string requestId, bool cached)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
-        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", action ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
+        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", LogValues.Action(action, catalog), failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
             elapsed.TotalMilliseconds, cached ? "cached" : "computed", requestId);
         metrics.Request(action is not null && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
     }

@@ -106,6 +106,32 @@ public sealed class ObservabilityTests : IAsyncLifetime
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Issue 19: a raw, unauthenticated Action with a carriage return forged a log line in the text format.</summary>
+    [Fact]
+    public async Task LoggedValues_CannotForgeOrHideLines()
+    {
+        var logs = new CapturedLogs();
+        await using var plane = await TestControlPlane.StartAsync(logs: logs);
+        var forged = "DescribeRegions\r\n2026-12-02T10:00:00.000Z info: Palisade.Server.Hosting.RpcEndpoint[0] DeleteSecurityGroup 200 OK\u001b[2K\u202e";
+        var response = await plane.Http.GetAsync("/?Action=" + Uri.EscapeDataString(System.Text.RegularExpressions.Regex.Unescape(forged)) + "&Version=2014-05-26");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await plane.Http.GetAsync("/?Action=DescribeRegions&Version=2014-05-26");
+        var lines = logs.Lines.Where(l => l.Contains("RpcEndpoint", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.DoesNotMatch("[\\r\\n\\u001b\\u202e]", l.TrimEnd()));
+        Assert.StartsWith("Information Palisade.Server.Hosting.RpcEndpoint: unknown 400 ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("Information Palisade.Server.Hosting.RpcEndpoint: DescribeRegions 400 ", lines[1], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plain-value", "plain-value")]
+    [InlineData("a\rb\nc", @"a\u000db\u000ac")]
+    [InlineData("esc\u001b[31m", @"esc\u001b[31m")]
+    [InlineData("bidi\u202egpj.exe", @"bidi\u202egpj.exe")]
+    [InlineData(@"back\slash", @"back\\slash")]
+    public void LogValues_EscapeEveryControlAndFormatCharacter(string raw, string logged) =>
+        Assert.Equal(logged, Hosting.LogValues.Escape(raw));
+
     /// <summary><c>palisade serve --log-format json --log-requests</c>: JSON lines, one per request, with the action, code and RequestId and never a parameter.</summary>
     [Theory]
     [InlineData(true)]
