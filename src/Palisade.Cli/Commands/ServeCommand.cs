@@ -18,12 +18,56 @@ public static class ServeCommand
         DefaultValueFactory = _ => ".palisade",
     };
 
-    public static Option<string?> StoreOption() => new("--store")
+    public static Option<string?> StoreOption()
     {
-        Description = "Keep the control plane in PostgreSQL instead of SQLite: a postgres://user:pass@host:port/db URL or an Npgsql connection string. Several nodes may share one. Also PALISADE_STORE.",
-        HelpName = "URL",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
-    };
+        var option = new Option<string?>("--store")
+        {
+            Description = "Keep the control plane in PostgreSQL instead of SQLite: a postgres://user@host:port/db URL or an Npgsql connection string. Several nodes may share one. "
+                + "A password never goes here (the process list shows it): put the whole URL in PALISADE_STORE or in a file for --store-file.",
+            HelpName = "URL",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
+        };
+        option.Validators.Add(r =>
+        {
+            if (!r.Implicit && HasPassword(r.GetValueOrDefault<string?>()))
+                r.AddError("--store holds a password, which every user of this machine can read in the process list: put the URL in PALISADE_STORE, or in a file (mode 0600) named by --store-file.");
+        });
+        return option;
+    }
+
+    public static Option<string?> StoreFileOption()
+    {
+        var option = new Option<string?>("--store-file")
+        {
+            Description = "A file holding the --store URL or connection string (with its password), read at start; it takes precedence over --store and PALISADE_STORE.",
+            HelpName = "FILE",
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } path && !File.Exists(path))
+                r.AddError($"--store-file: '{path}' does not exist.");
+        });
+        return option;
+    }
+
+    /// <summary>The store to open: the file of <c>--store-file</c> when the command has it and it is given, else <c>--store</c> / PALISADE_STORE.</summary>
+    public static string? StoreOf(System.CommandLine.ParseResult parse, Option<string?> store)
+    {
+        var fileOption = parse.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == "--store-file");
+        if (fileOption is not null && parse.GetValue(fileOption) is { } path)
+            return File.ReadAllText(path).Trim() is { Length: > 0 } text ? text : null;
+        return parse.GetValue(store);
+    }
+
+    /// <summary>A postgres:// URL with user:password@, or a connection string with a Password.</summary>
+    internal static bool HasPassword(string? store)
+    {
+        if (string.IsNullOrEmpty(store))
+            return false;
+        if (store.StartsWith("postgres://", StringComparison.Ordinal) || store.StartsWith("postgresql://", StringComparison.Ordinal))
+            return Uri.TryCreate(store, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal);
+        return store.Split(';').Any(part => part.Split('=', 2)[0].Trim() is var key && (key.Equals("Password", StringComparison.OrdinalIgnoreCase) || key.Equals("Pwd", StringComparison.OrdinalIgnoreCase)));
+    }
 
     private static double? EnvNumber(string name) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
@@ -83,7 +127,7 @@ public static class ServeCommand
             The web console is at /console/ on the same address; /healthz, /readyz and /metrics (Prometheus) too.
             """)
         {
-            urls, data, store, keyRate, keyBurst, trailDays, logFormat, logRequests,
+            urls, data, store, StoreFileOption(), keyRate, keyBurst, trailDays, logFormat, logRequests,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -91,7 +135,7 @@ public static class ServeCommand
             {
                 Urls = parse.GetValue(urls)!,
                 DataDirectory = parse.GetValue(data)!,
-                Store = parse.GetValue(store),
+                Store = StoreOf(parse, store),
                 LogFormat = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text,
                 LogRequests = parse.GetValue(logRequests),
                 Options = new ServerOptions

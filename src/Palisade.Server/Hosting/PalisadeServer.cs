@@ -126,7 +126,7 @@ public static class PalisadeServer
     public static void ConfigureServices(IServiceCollection services, ServeSettings settings)
     {
         var data = Path.GetFullPath(settings.DataDirectory);
-        Directory.CreateDirectory(data);
+        PrivateFiles.Directory(data);
         services.AddSingleton(settings);
         services.AddSingleton(settings.Options);
         services.AddSingleton(settings.Clock);

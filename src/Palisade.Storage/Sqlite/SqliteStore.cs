@@ -20,8 +20,10 @@ public sealed class SqliteStore : IStore
     {
         _clock = clock ?? TimeProvider.System;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-            Directory.CreateDirectory(directory);
+        if (directory is not null && !Directory.Exists(directory))
+            PrivateFiles.Directory(directory);
+        // Made 0600 before SQLite opens it: its -wal and -shm files then get the same mode.
+        PrivateFiles.Prepare(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
