@@ -62,7 +62,7 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         return Regions.Find(id) ?? throw new EcsException(EcsErrors.RegionNotFound(id));
     }
 
-    public string NewId(string prefix, Regions.Region region) => ResourceIdSyntax.NewId(prefix, region.IdCode, Random.Shared);
+    public string NewId(string prefix, Regions.Region region) => ResourceIdSyntax.NewId(prefix, region.IdCode);
 
     public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
 

@@ -38,10 +38,10 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public AccountRecord CreateAccount(string name, DateTimeOffset now)
     {
-        // Alibaba Cloud account IDs are 16-digit numbers; random ones keep tenants unguessable.
+        // Alibaba Cloud account IDs are 16-digit numbers; drawn from the cryptographic generator, they keep tenants unguessable.
         long id;
         do
-            id = Random.Shared.NextInt64(1_000_000_000_000_000, 9_999_999_999_999_999);
+            id = 1_000_000_000_000_000 + (long)(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) % 9_000_000_000_000_000UL);
         while (Scalar("SELECT COUNT(*) FROM accounts WHERE account_id = @id", new { id }) > 0);
         Execute("INSERT INTO accounts (account_id, name, created_at) VALUES (@id, @name, @at)", new { id, name, at = Time.Format(now) });
         return new AccountRecord(id, name, Time.Truncate(now));

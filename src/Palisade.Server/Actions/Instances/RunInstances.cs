@@ -127,7 +127,7 @@ public abstract class LaunchInstances : EcsAction
         // Public addresses are unique across accounts; the table's unique key settles races.
         for (var attempt = 0; attempt < 64; attempt++)
         {
-            var candidate = new IpAddress(false, ClassicInternet.First + (UInt128)Random.Shared.Next(1, 65534));
+            var candidate = new IpAddress(false, ClassicInternet.First + (UInt128)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 65534));
             if (!s.PublicAddressInUse(candidate))
                 return candidate;
         }
