@@ -29,6 +29,9 @@ public sealed record ServeSettings
     /// <summary>Log lines as text (one line each) or as JSON objects (one per line, for a log pipeline).</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
+    /// <summary>What a connection may cost before Kestrel cuts it (slow bodies, slow headers, too many).</summary>
+    public ConnectionLimits Connections { get; init; } = new();
+
     /// <summary>A listener of its own for <c>/metrics</c> (e.g. <c>http://127.0.0.1:9464</c>), where nothing else is served; null: none.</summary>
     public string? MetricsUrls { get; init; }
 
@@ -37,6 +40,25 @@ public sealed record ServeSettings
 
     /// <summary>One log line per API request (action, status, code, milliseconds, RequestId); off by default, as it costs at high rates.</summary>
     public bool LogRequests { get; init; }
+}
+
+/// <summary>
+/// Kestrel's limits against clients that hold connections open for little work: a request body must
+/// arrive at <see cref="MinBodyBytesPerSecond"/> after a grace period (a body at 250 B/s was held
+/// for minutes), headers within <see cref="RequestHeadersTimeout"/>, and at most
+/// <see cref="MaxConcurrentConnections"/> connections at once (null: no cap).
+/// </summary>
+public sealed record ConnectionLimits
+{
+    public double MinBodyBytesPerSecond { get; init; } = 1024;
+
+    public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public long? MaxConcurrentConnections { get; init; } = 1000;
+
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 public enum LogFormat
@@ -72,6 +94,12 @@ public static class PalisadeServer
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;
             k.Limits.MaxRequestHeadersTotalSize = 576 * 1024;
+            var limits = settings.Connections;
+            k.Limits.MinRequestBodyDataRate = limits.MinBodyBytesPerSecond > 0 ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(limits.MinBodyBytesPerSecond, limits.BodyGracePeriod) : null;
+            k.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            k.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = limits.MaxConcurrentConnections;
+            k.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
         });
         builder.Logging.ClearProviders();
         if (settings.LogFormat == LogFormat.Json)
