@@ -172,6 +172,7 @@ public static class PalisadeServer
         services.AddSingleton<MetricsAccess>();
         services.AddSingleton<RequestThrottle>();
         services.AddSingleton<AccountThrottle>();
+        services.AddSingleton<AnalysisBudget>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();

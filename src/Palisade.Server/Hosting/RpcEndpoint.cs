@@ -16,7 +16,7 @@ namespace Palisade.Server.Hosting;
 /// it, and answer in JSON or XML, or with an ECS error. Nothing a client sends gets a 500.
 /// </summary>
 public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -51,9 +51,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
                     return;
                 }
             }
-            var body = ecsAction is IAsyncEcsAction waiting
-                ? await waiting.ExecuteAsync(call, http.RequestAborted)
-                : ecsAction.Execute(call);
+            EcsObject body;
+            using (analysisBudget.Begin(call.AccountId, ecsAction))
+            {
+                body = ecsAction is IAsyncEcsAction waiting
+                    ? await waiting.ExecuteAsync(call, http.RequestAborted)
+                    : ecsAction.Execute(call);
+            }
             if (!ecsAction.Mutates && call.DryRun)
                 throw new EcsException(EcsErrors.DryRunPassed());
             var response = new EcsObject { { "RequestId", requestId } };

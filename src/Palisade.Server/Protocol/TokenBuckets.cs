@@ -23,15 +23,16 @@ internal sealed class TokenBuckets<TKey>(TimeProvider clock) where TKey : notnul
     /// A cost larger than what is left is still taken when at least one token is there, leaving a
     /// debt that later refills pay: an expensive request is admitted once, then its caller waits.
     /// </remarks>
-    public bool TryTake(TKey key, double ratePerSecond, double burst, double cost = 1)
+    /// <param name="minimum">What the bucket must hold for the request to be admitted (one request, by default).</param>
+    public bool TryTake(TKey key, double ratePerSecond, double burst, double cost = 1, double minimum = 1)
     {
-        burst = Math.Max(1, burst);
+        burst = Math.Max(minimum, burst);
         var now = clock.GetUtcNow();
         var bucket = _buckets.GetOrAdd(key, _ => new Bucket(burst, now));
         lock (bucket)
         {
             Refill(bucket, now, ratePerSecond, burst);
-            if (bucket.Tokens < 1)
+            if (bucket.Tokens < minimum)
                 return false;
             bucket.Tokens -= cost;
             return true;
@@ -41,7 +42,6 @@ internal sealed class TokenBuckets<TKey>(TimeProvider clock) where TKey : notnul
     /// <summary>Takes tokens that were spent already (work measured after it was done); never refuses.</summary>
     public void Charge(TKey key, double ratePerSecond, double burst, double cost)
     {
-        burst = Math.Max(1, burst);
         var now = clock.GetUtcNow();
         var bucket = _buckets.GetOrAdd(key, _ => new Bucket(burst, now));
         lock (bucket)

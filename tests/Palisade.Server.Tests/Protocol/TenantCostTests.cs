@@ -108,4 +108,45 @@ public sealed class TenantCostTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
             await stranger.CallAsync("DescribeRegions");
     }
+
+    /// <summary>Issue 19: an analysis cost as much as a thousand Describes yet counted as one request.</summary>
+    [Fact]
+    public async Task Analyses_SpendTheirAccountsBudget_WhileCheapCallsAndOtherAccountsGoOn()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
+        {
+            // Half a millisecond of analysis at once, refilled at a millisecond per second.
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 0.0005 },
+        });
+        var noisy = new Scenario(plane.Client(plane.NewAccount("noisy"), SignatureStyle.V3, _clock));
+        var vpc = await noisy.VpcAsync();
+        var sg = await noisy.GroupAsync(vpc);
+        await noisy.RunAsync(sg, await noisy.VSwitchAsync(vpc), amount: 5);
+        object Impact(string port) => new { RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8" };
+
+        await noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("22")));
+        var refused = await ApiAssert.FailsAsync(() => noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("23"))), "Throttling.Analysis", 400);
+        Assert.Contains("analysis", refused.EcsMessage, StringComparison.Ordinal);
+        await ApiAssert.FailsAsync(() => noisy.Api.CallAsync("ExportSecurityState", new { RegionId = Region }), "Throttling.Analysis", 400);
+        // The question asked before is answered from the cache (the revision stands), at no cost.
+        await noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("22")));
+        // Cheap calls go on, and so does another account's analysis.
+        await noisy.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region });
+        var quiet = new Scenario(plane.Client(plane.NewAccount("quiet"), SignatureStyle.V3, _clock));
+        await quiet.Api.CallAsync("ExportSecurityState", new { RegionId = Region });
+        // The budget refills with time.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await noisy.Api.CallAsync("ExportSecurityState", new { RegionId = Region });
+    }
+
+    [Fact]
+    public async Task InstanceNamePatterns_AreBoundedAsNamesAre()
+    {
+        var api = _plane.Client(_plane.NewAccount("patterns"), SignatureStyle.V3, _clock);
+        await api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = "*" + new string('a', 126) + "*" });
+        await ApiAssert.FailsAsync(() => api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = new string('a', 129) }), "InvalidParameter", 400);
+        var huge = string.Concat(Enumerable.Repeat("a*", 300_000));
+        var e = await ApiAssert.FailsAsync(() => api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = huge }), "InvalidParameter", 400);
+        Assert.Contains("128", e.EcsMessage, StringComparison.Ordinal);
+    }
 }

@@ -7,7 +7,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// Palisade extension: the best-practice audit of the caller's groups and instances in a region —
 /// the same checks as <c>palisade audit</c> on a state file, on the live control plane.
 /// </summary>
-public sealed class AuditSecurityGroups : EcsAction
+public sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 
