@@ -143,6 +143,7 @@ public interface IStoreSession
     void InsertInstance(InstanceRecord instance);
     InstanceRecord? FindInstance(long accountId, InstanceId id);
     IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
+    int CountInstances(long accountId, string regionId);
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
     int CountMembers(SecurityGroupId groupId);
     int CountInstancesInVSwitch(VSwitchId id);

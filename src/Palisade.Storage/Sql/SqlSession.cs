@@ -254,6 +254,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId) =>
         [.. Query<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND region_id = @regionId ORDER BY security_group_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
 
+    public int CountInstances(long accountId, string regionId) =>
+        (int)Scalar("SELECT COUNT(*) FROM instances WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
+
     public int CountGroups(long accountId, string regionId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
 

@@ -64,6 +64,9 @@ public abstract class LaunchInstances : EcsAction
 
         return c.Write(s =>
         {
+            // Per account, checked in the write: classic instances draw public addresses from one pool all tenants share.
+            if (s.CountInstances(c.AccountId, region.RegionId) + amount > c.Limits.InstancesPerRegion)
+                throw new EcsException(EcsErrors.InstanceQuota(c.Limits.InstancesPerRegion));
             var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
             var vpcGroup = groups[0].VpcId;
             VSwitchRecord? vSwitch = null;
