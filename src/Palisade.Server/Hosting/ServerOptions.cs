@@ -69,6 +69,9 @@ public sealed record Throttling
 
     public double AnalysisBurstSeconds { get; init; } = 5;
 
+    /// <summary>Analyses one account may run at once (their time is charged when they end).</summary>
+    public int AnalysisConcurrency { get; init; } = 1;
+
     public static readonly Throttling Off = new() { RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0 };
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Palisade.Domain.Errors;
 using Palisade.Server.Actions;
 using Palisade.Server.Hosting;
@@ -17,6 +18,7 @@ namespace Palisade.Server.Protocol;
 public sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 {
     private readonly TokenBuckets<long> _buckets = new(clock);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, StrongBox<int>> _running = new();
 
     private Throttling Limits => options.Throttling;
 
@@ -26,15 +28,27 @@ public sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
         var limits = options.Throttling;
         if (action is not IAnalysisAction || limits.AnalysisSecondsPerSecond <= 0)
             return null;
-        if (!_buckets.TryTake(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, cost: 0, minimum: double.Epsilon))
+        // Time is charged when an analysis ends, so without a cap a burst of concurrent ones would all
+        // start on one budget: an account runs at most AnalysisConcurrency at once.
+        var running = _running.GetOrAdd(accountId, _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref running.Value) > Math.Max(1, limits.AnalysisConcurrency))
+        {
+            Interlocked.Decrement(ref running.Value);
             throw new EcsException(EcsErrors.AnalysisBudgetSpent());
-        return new Charge(this, accountId, Stopwatch.GetTimestamp());
+        }
+        if (!_buckets.TryTake(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, cost: 0, minimum: double.Epsilon))
+        {
+            Interlocked.Decrement(ref running.Value);
+            throw new EcsException(EcsErrors.AnalysisBudgetSpent());
+        }
+        return new Charge(this, accountId, running, Stopwatch.GetTimestamp());
     }
 
-    private sealed class Charge(AnalysisBudget budget, long accountId, long started) : IDisposable
+    private sealed class Charge(AnalysisBudget budget, long accountId, StrongBox<int> running, long started) : IDisposable
     {
         public void Dispose()
         {
+            Interlocked.Decrement(ref running.Value);
             var limits = budget.Limits;
             budget._buckets.Charge(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
