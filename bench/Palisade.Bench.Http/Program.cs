@@ -17,6 +17,11 @@ using Palisade.Domain.Ecs;
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
 // (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed.
 var seconds = Arg("--seconds", 10);
+if (args.Contains("--noisy"))
+{
+    await NoisyNeighbour.RunAsync(Arg("--seconds", 8));
+    return 0;
+}
 var clients = Arg("--clients", 16);
 var nodeCount = Arg("--nodes", 1);
 var postgresServer = ArgText("--postgres");

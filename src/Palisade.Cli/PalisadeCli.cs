@@ -43,6 +43,22 @@ public static class PalisadeCli
         CompletionCommand.Build(Build),
     };
 
+    /// <summary>What commands read as their standard input when a caller (a test, an embedding) gives one; null: the console's.</summary>
+    public static readonly AsyncLocal<TextReader?> Input = new();
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, TextReader? input)
+    {
+        Input.Value = input;
+        try
+        {
+            return Run(args, output, error);
+        }
+        finally
+        {
+            Input.Value = null;
+        }
+    }
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = Build();

@@ -74,6 +74,7 @@ public interface IStoreSession
     ClientTokenRecord? FindClientToken(long accountId, string token);
     void SaveClientToken(ClientTokenRecord record);
 
+    /// <summary>The global revision: the server's own (caches, backups), never shown to a tenant, whose numbers are <see cref="LatestRevision"/>.</summary>
     long CurrentRevision();
 
     /// <summary>
@@ -84,8 +85,14 @@ public interface IStoreSession
 
     IReadOnlyList<ActionTrailRecord> ListTrail(ActionTrailQuery query);
 
-    /// <summary>Committed changes after <paramref name="after"/>, oldest first; only the account's when one is given.</summary>
+    /// <summary>
+    /// Committed changes after <paramref name="after"/>, oldest first. With an account: its changes
+    /// by the account's own revisions (1, 2, 3, …); with null: all changes by the global revision.
+    /// </summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);
+
+    /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
+    void NumberAccountRevisions();
 
     // Backup and restore: whole rows of the control-plane tables, as the database holds them
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
@@ -136,6 +143,7 @@ public interface IStoreSession
     void InsertInstance(InstanceRecord instance);
     InstanceRecord? FindInstance(long accountId, InstanceId id);
     IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
+    int CountInstances(long accountId, string regionId);
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
     int CountMembers(SecurityGroupId groupId);
     int CountInstancesInVSwitch(VSwitchId id);
@@ -159,7 +167,7 @@ public interface IStoreSession
     /// <summary>Every tag of the account's resources of a type, for listing and filtering.</summary>
     IReadOnlyList<(string ResourceId, Tag Tag)> ListTagsOfType(long accountId, string resourceType);
 
-    /// <summary>The newest revision of the account's own changes (0 when it has none).</summary>
+    /// <summary>The account's newest revision, in its own numbering (0 when it has none): what the tenant sees as its revision.</summary>
     long LatestRevision(long accountId);
 
     // Enforcement: host bindings (control-plane state) and agent reports (bookkeeping, no revision)

@@ -13,6 +13,15 @@ public static class CliTester
         return new Outcome(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>As <see cref="Run"/>, with <paramref name="input"/> as the command's standard input.</summary>
+    public static Outcome RunWithInput(string input, params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        var code = PalisadeCli.Run(args, output, error, new StringReader(input));
+        return new Outcome(code, output.ToString(), error.ToString());
+    }
+
     /// <summary>Writes <paramref name="json"/> to a temporary state file and returns its path.</summary>
     public static string StateFile(string json)
     {

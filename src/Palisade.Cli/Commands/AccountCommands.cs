@@ -38,7 +38,7 @@ public static class AccountCommands
 
             Example:
               palisade account create --name team-a --data /var/lib/palisade
-            """) { name, data, store };
+            """) { name, data, store, ServeCommand.StoreFileOption() };
         create.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
             var accounts = Open(parse, data, store, out var owned);
@@ -69,6 +69,8 @@ public static class AccountCommands
 
         public Option<string?> Store { get; } = ServeCommand.StoreOption();
 
+        public Option<string?> StoreFile { get; } = ServeCommand.StoreFileOption();
+
         public ServerConnection Connection { get; } = new();
 
         public Option<string> Format { get; } = new("--output", "-o") { Description = "table (for people) or json (RAM's answer shape, for scripts).", DefaultValueFactory = _ => "table" };
@@ -82,6 +84,7 @@ public static class AccountCommands
                 command.Options.Add(Account);
             command.Options.Add(Data);
             command.Options.Add(Store);
+            command.Options.Add(StoreFile);
             // RAM's actions have no region.
             foreach (var o in Connection.Options.Where(o => o != Connection.Region))
                 command.Options.Add(o);
@@ -90,7 +93,7 @@ public static class AccountCommands
 
         public bool IsLocal(ParseResult parse)
         {
-            var local = parse.GetResult(Data) is { Implicit: false } || parse.GetResult(Store) is { Implicit: false } || (Account is not null && parse.GetValue(Account) is not null);
+            var local = parse.GetResult(Data) is { Implicit: false } || parse.GetResult(Store) is { Implicit: false } || parse.GetValue(StoreFile) is not null || (Account is not null && parse.GetValue(Account) is not null);
             if (local && parse.GetValue(Connection.Server) is not null)
                 throw new UsageException("--data, --store and --account work on the local data directory, --server on a server: give one of them");
             return local || !Connection.Configured(parse);
@@ -247,7 +250,7 @@ public static class AccountCommands
     private static AccountService Open(ParseResult parse, Option<string> data, Option<string?> storeOption, out IDisposable store)
     {
         var directory = Path.GetFullPath(parse.GetValue(data)!);
-        var opened = StoreFactory.Open(parse.GetValue(storeOption), directory);
+        var opened = StoreFactory.Open(ServeCommand.StoreOf(parse, storeOption), directory);
         store = opened;
         return new AccountService(opened, SecretProtector.ForDataDirectory(Path.Combine(directory, "master.key")), TimeProvider.System);
     }

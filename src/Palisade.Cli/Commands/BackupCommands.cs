@@ -20,13 +20,14 @@ public static class BackupCommands
             Examples:
               palisade backup --out palisade.json
               palisade backup --store postgres://palisade@db:5432/palisade --out palisade.json
-            """) { output, data, store };
+            """) { output, data, store, ServeCommand.StoreFileOption() };
         command.SetAction(parse => Run(parse, data, store, s =>
         {
             var path = parse.GetValue(output)!;
             var temporary = path + ".partial";
             StoreBackup.Summary summary;
-            using (var file = File.Create(temporary))
+            // A backup holds every tenant's data and the encrypted secrets: the owner's alone (0600).
+            using (var file = Storage.PrivateFiles.Create(temporary))
                 summary = StoreBackup.Write(s, file);
             File.Move(temporary, path, overwrite: true);
             parse.InvocationConfiguration.Output.WriteLine($"backed up {summary.Rows} rows of {summary.Tables} tables at revision {summary.Revision} to {path}");
@@ -46,7 +47,7 @@ public static class BackupCommands
             Examples:
               palisade restore palisade.json --data /var/lib/palisade
               palisade restore palisade.json --store postgres://palisade@db:5432/palisade
-            """) { input, data, store };
+            """) { input, data, store, ServeCommand.StoreFileOption() };
         command.SetAction(parse => Run(parse, data, store, s =>
         {
             using var file = File.OpenRead(parse.GetValue(input)!);
@@ -60,7 +61,7 @@ public static class BackupCommands
     {
         try
         {
-            using var store = StoreFactory.Open(parse.GetValue(storeOption), parse.GetValue(data)!);
+            using var store = StoreFactory.Open(ServeCommand.StoreOf(parse, storeOption), parse.GetValue(data)!);
             work(store);
             return ExitCodes.Ok;
         }

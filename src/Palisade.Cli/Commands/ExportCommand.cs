@@ -29,7 +29,7 @@ public static class ExportCommand
             Examples:
               palisade export --server http://127.0.0.1:8080 --out state.json && palisade audit --state state.json
               palisade export --account root --data /var/lib/palisade --out state.json
-            """) { output, account, data, store };
+            """) { output, account, data, store, ServeCommand.StoreFileOption() };
         foreach (var o in connection.Options)
             command.Options.Add(o);
         command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
@@ -41,7 +41,7 @@ public static class ExportCommand
                     throw new UsageException("--account reads the local store and --server asks a server: give one of them");
                 // The local store's region defaults as it always has, not from the environment or a profile.
                 var region = parse.GetValue(connection.Region) ?? ServerConnection.DefaultRegion;
-                using var s = StoreFactory.Open(parse.GetValue(store), parse.GetValue(data)!);
+                using var s = StoreFactory.Open(ServeCommand.StoreOf(parse, store), parse.GetValue(data)!);
                 json = s.Read(session =>
                 {
                     var found = session.FindAccountByName(name)

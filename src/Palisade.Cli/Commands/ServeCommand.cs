@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Palisade.Server.Accounts;
+using Palisade.Domain.Quotas;
 using Palisade.Server.Hosting;
 using Palisade.Storage;
 
@@ -18,12 +19,56 @@ public static class ServeCommand
         DefaultValueFactory = _ => ".palisade",
     };
 
-    public static Option<string?> StoreOption() => new("--store")
+    public static Option<string?> StoreOption()
     {
-        Description = "Keep the control plane in PostgreSQL instead of SQLite: a postgres://user:pass@host:port/db URL or an Npgsql connection string. Several nodes may share one. Also PALISADE_STORE.",
-        HelpName = "URL",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
-    };
+        var option = new Option<string?>("--store")
+        {
+            Description = "Keep the control plane in PostgreSQL instead of SQLite: a postgres://user@host:port/db URL or an Npgsql connection string. Several nodes may share one. "
+                + "A password never goes here (the process list shows it): put the whole URL in PALISADE_STORE or in a file for --store-file.",
+            HelpName = "URL",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_STORE"),
+        };
+        option.Validators.Add(r =>
+        {
+            if (!r.Implicit && HasPassword(r.GetValueOrDefault<string?>()))
+                r.AddError("--store holds a password, which every user of this machine can read in the process list: put the URL in PALISADE_STORE, or in a file (mode 0600) named by --store-file.");
+        });
+        return option;
+    }
+
+    public static Option<string?> StoreFileOption()
+    {
+        var option = new Option<string?>("--store-file")
+        {
+            Description = "A file holding the --store URL or connection string (with its password), read at start; it takes precedence over --store and PALISADE_STORE.",
+            HelpName = "FILE",
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } path && !File.Exists(path))
+                r.AddError($"--store-file: '{path}' does not exist.");
+        });
+        return option;
+    }
+
+    /// <summary>The store to open: the file of <c>--store-file</c> when the command has it and it is given, else <c>--store</c> / PALISADE_STORE.</summary>
+    public static string? StoreOf(System.CommandLine.ParseResult parse, Option<string?> store)
+    {
+        var fileOption = parse.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == "--store-file");
+        if (fileOption is not null && parse.GetValue(fileOption) is { } path)
+            return File.ReadAllText(path).Trim() is { Length: > 0 } text ? text : null;
+        return parse.GetValue(store);
+    }
+
+    /// <summary>A postgres:// URL with user:password@, or a connection string with a Password.</summary>
+    internal static bool HasPassword(string? store)
+    {
+        if (string.IsNullOrEmpty(store))
+            return false;
+        if (store.StartsWith("postgres://", StringComparison.Ordinal) || store.StartsWith("postgresql://", StringComparison.Ordinal))
+            return Uri.TryCreate(store, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal);
+        return store.Split(';').Any(part => part.Split('=', 2)[0].Trim() is var key && (key.Equals("Password", StringComparison.OrdinalIgnoreCase) || key.Equals("Pwd", StringComparison.OrdinalIgnoreCase)));
+    }
 
     private static double? EnvNumber(string name) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
@@ -63,6 +108,30 @@ public static class ServeCommand
             Description = "Log every API request: action, HTTP status, ECS code, milliseconds, RequestId (never parameters). Also PALISADE_LOG_REQUESTS=1.",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_LOG_REQUESTS") == "1",
         };
+        Option<double> Number(string name, string description, string environment, double fallback)
+        {
+            var option = new Option<double>(name) { Description = $"{description} Also {environment}.", HelpName = "N", DefaultValueFactory = _ => EnvNumber(environment) ?? fallback };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError($"{name} must be 0 or more."); });
+            return option;
+        }
+        var limits = new Limits();
+        var connections = new ConnectionLimits();
+        var accountRate = Number("--account-rate", "Requests per second one account may make on this node over all its AccessKeys; 0: no account limit.", "PALISADE_ACCOUNT_RATE", defaults.AccountRequestsPerSecond);
+        var accountBurst = Number("--account-burst", "Requests an account may send at once.", "PALISADE_ACCOUNT_BURST", defaults.AccountBurst);
+        var analysisRate = Number("--analysis-rate", "Seconds of analysis work (reachability, impact, audit, export) per second one account may use; 0: no budget.", "PALISADE_ANALYSIS_RATE", defaults.AnalysisSecondsPerSecond);
+        var analysisBurst = Number("--analysis-burst", "Seconds of analysis work an account may use at once.", "PALISADE_ANALYSIS_BURST", defaults.AnalysisBurstSeconds);
+        var maxKeys = Number("--max-keys", "AccessKeys one account may hold.", "PALISADE_MAX_KEYS", limits.AccessKeysPerAccount);
+        var maxInstances = Number("--max-instances", "Instances one account may hold in a region.", "PALISADE_MAX_INSTANCES", limits.InstancesPerRegion);
+        var maxGroups = Number("--max-groups", "Security groups one account may hold in a region.", "PALISADE_MAX_GROUPS", limits.GroupsPerRegion);
+        var maxConnections = Number("--max-connections", "Connections this node holds at once; 0: no cap.", "PALISADE_MAX_CONNECTIONS", connections.MaxConcurrentConnections ?? 0);
+        var minBodyRate = Number("--min-body-rate", "Bytes per second a request body must arrive at (after 5 s); slower clients are cut; 0: no minimum.", "PALISADE_MIN_BODY_RATE", connections.MinBodyBytesPerSecond);
+        var headerTimeout = Number("--header-timeout", "Seconds a client has to send a request's headers.", "PALISADE_HEADER_TIMEOUT", connections.RequestHeadersTimeout.TotalSeconds);
+        var metricsUrls = new Option<string?>("--metrics-urls")
+        {
+            Description = "Serve /metrics (only) on its own listener, e.g. http://127.0.0.1:9464. Otherwise /metrics needs the bearer token in PALISADE_METRICS_TOKEN. Also PALISADE_METRICS_URLS.",
+            HelpName = "URLS",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_METRICS_URLS"),
+        };
         trailDays.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--trail-days must be 0 or more."); });
         keyRate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError("--key-rate must be 0 or more."); });
         keyBurst.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--key-burst must be 1 or more."); });
@@ -80,10 +149,12 @@ public static class ServeCommand
               palisade serve --key-rate 50 --key-burst 100
               palisade serve --log-format json --log-requests
 
-            The web console is at /console/ on the same address; /healthz, /readyz and /metrics (Prometheus) too.
+            The web console is at /console/ on the same address; /healthz and /readyz too. /metrics (Prometheus)
+            is served on --metrics-urls, or on this address to the bearer token in PALISADE_METRICS_TOKEN.
             """)
         {
-            urls, data, store, keyRate, keyBurst, trailDays, logFormat, logRequests,
+            urls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
+            maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, logFormat, logRequests,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -91,12 +162,30 @@ public static class ServeCommand
             {
                 Urls = parse.GetValue(urls)!,
                 DataDirectory = parse.GetValue(data)!,
-                Store = parse.GetValue(store),
+                Store = StoreOf(parse, store),
                 LogFormat = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text,
                 LogRequests = parse.GetValue(logRequests),
+                MetricsUrls = parse.GetValue(metricsUrls),
+                // A token in the environment, never on the command line (the process list would show it).
+                MetricsToken = Environment.GetEnvironmentVariable("PALISADE_METRICS_TOKEN"),
+                Connections = new ConnectionLimits
+                {
+                    MaxConcurrentConnections = parse.GetValue(maxConnections) is > 0 and var cap ? (long)cap : null,
+                    MinBodyBytesPerSecond = parse.GetValue(minBodyRate),
+                    RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(headerTimeout))),
+                },
                 Options = new ServerOptions
                 {
-                    Throttling = new Throttling { RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst) },
+                    Limits = new Limits
+                    {
+                        AccessKeysPerAccount = (int)parse.GetValue(maxKeys), InstancesPerRegion = (int)parse.GetValue(maxInstances), GroupsPerRegion = (int)parse.GetValue(maxGroups),
+                    },
+                    Throttling = new Throttling
+                    {
+                        RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst),
+                        AccountRequestsPerSecond = parse.GetValue(accountRate), AccountBurst = (int)Math.Max(1, parse.GetValue(accountBurst)),
+                        AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
+                    },
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
                 },
             };

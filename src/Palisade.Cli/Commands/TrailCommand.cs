@@ -28,7 +28,7 @@ public static class TrailCommand
             Examples:
               palisade trail --account team-a
               palisade trail --account team-a --action AuthorizeSecurityGroup --since 2026-03-01T00:00:00Z --json
-            """) { account, action, since, until, limit, json, data, store };
+            """) { account, action, since, until, limit, json, data, store, ServeCommand.StoreFileOption() };
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
@@ -36,7 +36,7 @@ public static class TrailCommand
             {
                 var from = Time(parse.GetValue(since), "--since");
                 var to = Time(parse.GetValue(until), "--until");
-                using var s = StoreFactory.Open(parse.GetValue(store), parse.GetValue(data)!);
+                using var s = StoreFactory.Open(ServeCommand.StoreOf(parse, store), parse.GetValue(data)!);
                 var name = parse.GetValue(account)!;
                 var events = s.Read(session =>
                 {

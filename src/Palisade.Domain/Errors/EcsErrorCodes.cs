@@ -116,6 +116,9 @@ public static partial class EcsErrorCodes
     public const string EntityNotExistUser = "EntityNotExist.User";
     public const string EntityNotExistUserAccessKey = "EntityNotExist.User.AccessKey";
     public const string OperationDeniedAccessKeyInUse = "OperationDenied.AccessKeyInUse";
+    public const string LimitExceededUserAccessKey = "LimitExceeded.User.AccessKey";
+    public const string ThrottlingAnalysis = "Throttling.Analysis";
+    public const string QuotaExceedInstance = "QuotaExceed.Instance";
 
     // Listing and paging
     public const string NotSupportedPageNumberAndPageSize = "NotSupported.PageNumberAndPageSize";

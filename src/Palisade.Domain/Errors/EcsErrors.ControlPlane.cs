@@ -27,6 +27,11 @@ public static partial class EcsErrors
     public static EcsError AccessKeyNotInAccount(string id) => E(404, EntityNotExistUserAccessKey, $"The user access key '{Truncate(id)}' does not exist.");
     public static EcsError AccessKeyInUse(string id) =>
         E(403, OperationDeniedAccessKeyInUse, $"The AccessKey '{Truncate(id)}' signs this request: a key cannot disable or delete itself. Sign with another key of the account.");
+    public static EcsError AccessKeyQuota(int limit) =>
+        E(409, LimitExceededUserAccessKey, $"The account holds {limit} AccessKeys already, its limit: delete one it no longer uses before creating another.");
+    public static EcsError AnalysisBudgetSpent() =>
+        E(400, ThrottlingAnalysis, "Request was denied due to user flow control: the account has spent its budget of analysis work for now; retry later.");
+    public static EcsError InstanceQuota(int limit) => E(403, QuotaExceedInstance, $"The account may hold at most {limit} instances in this region.");
     public static EcsError DryRunPassed() => E(400, DryRunOperation, "Request validation has been passed with DryRun flag set.");
     public static EcsError IdempotentMismatch() =>
         E(400, IdempotentParameterMismatch, "The specified parameters are different from before with the same ClientToken.");

@@ -25,7 +25,15 @@ public static class ResourceIdSyntax
 
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-    /// <summary>A new ID: the prefix, a two-letter region code, then 18 random lower-case alphanumerics, as ECS makes them.</summary>
+    /// <summary>
+    /// A new ID: the prefix, a two-letter region code, then 18 lower-case alphanumerics from the
+    /// cryptographic generator, as ECS makes them: unguessable, so that no tenant can predict or
+    /// enumerate another's IDs.
+    /// </summary>
+    public static string NewId(string prefix, string regionCode) =>
+        string.Concat(prefix, regionCode, System.Security.Cryptography.RandomNumberGenerator.GetString(Alphabet, 18));
+
+    /// <summary>As <see cref="NewId(string, string)"/> from a seeded generator: for tests and generated states only.</summary>
     public static string NewId(string prefix, string regionCode, Random random)
     {
         Span<char> tail = stackalloc char[18];

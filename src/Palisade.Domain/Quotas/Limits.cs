@@ -23,6 +23,15 @@ public sealed record Limits
     public int VSwitchesPerVpc { get; init; } = 150;
     public int InstancesPerCall { get; init; } = 100;
 
+    /// <summary>AccessKeys an account may hold (RAM allows two per user; an account here is one tenant with its automation).</summary>
+    public int AccessKeysPerAccount { get; init; } = 20;
+
+    /// <summary>Instances an account may hold in a region: classic ones draw public addresses from one pool all tenants share.</summary>
+    public int InstancesPerRegion { get; init; } = 1000;
+
+    /// <summary>The longest name pattern (<c>InstanceName</c> filters) a Describe takes: ECS bounds instance names at 128 characters.</summary>
+    public int MaxNamePatternLength { get; init; } = 128;
+
     /// <summary>How many members a group can hold, and in what unit (ecs-api.md §2.6).</summary>
     public (int Capacity, string Unit) GroupCapacity(SecurityGroupType type, bool classic) =>
         type == SecurityGroupType.Enterprise ? (AdvancedGroupNics, "NICs")

@@ -60,11 +60,11 @@ public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction 
         return Regions.Find(id) ?? throw new EcsException(EcsErrors.RegionNotFound(id));
     }
 
-    public string NewId(string prefix, Regions.Region region) => ResourceIdSyntax.NewId(prefix, region.IdCode, Random.Shared);
+    public string NewId(string prefix, Regions.Region region) => ResourceIdSyntax.NewId(prefix, region.IdCode);
 
     public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
 
-    /// <summary>The latest committed revision, without a transaction (for polling).</summary>
+    /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
     /// <summary>Completes at this node's next commit (the change feed's wake-up).</summary>

@@ -20,6 +20,12 @@ public interface IEcsAction
     bool Cacheable { get; }
 }
 
+/// <summary>
+/// An analysis: its work grows with the account's state (every instance pair, every rule), so it is
+/// weighed by <see cref="Protocol.AnalysisBudget"/>, not only counted by the request limits.
+/// </summary>
+public interface IAnalysisAction : IEcsAction;
+
 /// <summary>An action that waits (a long poll) and so must not hold a thread while it does.</summary>
 public interface IAsyncEcsAction : IEcsAction
 {

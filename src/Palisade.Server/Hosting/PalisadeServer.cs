@@ -29,8 +29,36 @@ public sealed record ServeSettings
     /// <summary>Log lines as text (one line each) or as JSON objects (one per line, for a log pipeline).</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
 
+    /// <summary>What a connection may cost before Kestrel cuts it (slow bodies, slow headers, too many).</summary>
+    public ConnectionLimits Connections { get; init; } = new();
+
+    /// <summary>A listener of its own for <c>/metrics</c> (e.g. <c>http://127.0.0.1:9464</c>), where nothing else is served; null: none.</summary>
+    public string? MetricsUrls { get; init; }
+
+    /// <summary>A bearer token that opens <c>/metrics</c> on the API's listener; null: it stays closed there.</summary>
+    public string? MetricsToken { get; init; }
+
     /// <summary>One log line per API request (action, status, code, milliseconds, RequestId); off by default, as it costs at high rates.</summary>
     public bool LogRequests { get; init; }
+}
+
+/// <summary>
+/// Kestrel's limits against clients that hold connections open for little work: a request body must
+/// arrive at <see cref="MinBodyBytesPerSecond"/> after a grace period (a body at 250 B/s was held
+/// for minutes), headers within <see cref="RequestHeadersTimeout"/>, and at most
+/// <see cref="MaxConcurrentConnections"/> connections at once (null: no cap).
+/// </summary>
+public sealed record ConnectionLimits
+{
+    public double MinBodyBytesPerSecond { get; init; } = 1024;
+
+    public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public long? MaxConcurrentConnections { get; init; } = 1000;
+
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 public enum LogFormat
@@ -59,13 +87,19 @@ public static class PalisadeServer
             Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.UseUrls(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;
             k.Limits.MaxRequestHeadersTotalSize = 576 * 1024;
+            var limits = settings.Connections;
+            k.Limits.MinRequestBodyDataRate = limits.MinBodyBytesPerSecond > 0 ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(limits.MinBodyBytesPerSecond, limits.BodyGracePeriod) : null;
+            k.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            k.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = limits.MaxConcurrentConnections;
+            k.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
         });
         builder.Logging.ClearProviders();
         if (settings.LogFormat == LogFormat.Json)
@@ -81,6 +115,19 @@ public static class PalisadeServer
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<RpcEndpoint>();
+        var metricsAccess = app.Services.GetRequiredService<MetricsAccess>();
+        app.Use(async (http, next) =>
+        {
+            var isMetrics = http.Request.Path.Equals("/metrics", StringComparison.OrdinalIgnoreCase);
+            if (isMetrics ? !metricsAccess.Allows(http) : metricsAccess.IsMetricsListener(http))
+            {
+                http.Response.StatusCode = isMetrics ? 401 : 404;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync(isMetrics ? "/metrics needs the operator's bearer token, or the metrics listener (see docs/compat.md)\n" : "only /metrics is served here\n");
+                return;
+            }
+            await next(http);
+        });
         // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
         app.Map("/", endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
@@ -88,8 +135,9 @@ public static class PalisadeServer
         {
             try
             {
-                var revision = store.Read(s => s.CurrentRevision());
-                return Results.Text($"ready, revision {revision}\n");
+                // Whether the store answers, and nothing of what it holds: anyone may ask.
+                store.Read(s => s.CurrentRevision());
+                return Results.Text("ready\n");
             }
             catch (StoreUnavailableException)
             {
@@ -106,7 +154,7 @@ public static class PalisadeServer
     public static void ConfigureServices(IServiceCollection services, ServeSettings settings)
     {
         var data = Path.GetFullPath(settings.DataDirectory);
-        Directory.CreateDirectory(data);
+        PrivateFiles.Directory(data);
         services.AddSingleton(settings);
         services.AddSingleton(settings.Options);
         services.AddSingleton(settings.Clock);
@@ -121,14 +169,18 @@ public static class PalisadeServer
             ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
         services.AddSingleton<Authenticator>();
+        services.AddSingleton<MetricsAccess>();
         services.AddSingleton<RequestThrottle>();
+        services.AddSingleton<AccountThrottle>();
+        services.AddSingleton<AnalysisBudget>();
+        services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(_ => ConsoleAssets.FromAssembly());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName)
+            .AddMeter(ServerMetrics.MeterName, StoreMetrics.MeterName, RefusalTrail.MeterName)
             .AddPrometheusExporter());
         services.AddSingleton<Bootstrap>();
         services.AddSingleton<TrailRetention>();

@@ -19,7 +19,8 @@ namespace Palisade.Server.Hosting;
 /// stage that refuses throws an <see cref="EcsException"/>; <see cref="FailureOf"/> is the one place
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts)
+public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -59,7 +60,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     // so neither forged requests nor replays of a captured one can throttle a victim.
     private void Throttle(RpcCall call)
     {
-        if (!throttle.TryAcquire(call.Caller!.AccessKeyId))
+        if (!throttle.TryAcquire(call.Caller!.AccessKeyId) || !accountThrottle.TryAcquire(call.Caller.AccountId))
             throw new EcsException(EcsErrors.Throttled());
     }
 
@@ -92,9 +93,13 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             }
         }
         var impact = context.DryRun && action.Mutates ? DryRunImpact.Prepare(context) : null;
-        var body = action is IAsyncEcsAction waiting
-            ? await waiting.ExecuteAsync(context, cancel)
-            : action.Execute(context);
+        EcsObject body;
+        using (analysisBudget.Begin(context.AccountId, action))
+        {
+            body = action is IAsyncEcsAction waiting
+                ? await waiting.ExecuteAsync(context, cancel)
+                : action.Execute(context);
+        }
         if (context.DryRun)
         {
             // ECS answers a dry run that would succeed with the DryRunOperation error; a change's
@@ -123,16 +128,17 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
             case EcsException refused:
                 return refused.Error;
             case StoreFullException:
-                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", call.RequestId, call.ActionName);
+                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is full; writes are refused", call.RequestId, LogValues.Action(call.ActionName, catalog));
                 return EcsErrors.StoreFull();
             case StoreUnavailableException:
                 // Retryable for the client (SDKs retry 503 ServiceUnavailable), and worth a warning here.
-                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", call.RequestId, call.ActionName);
+                logger.LogWarning(e, "Request {RequestId} ({Action}): the store is unavailable", call.RequestId, LogValues.Action(call.ActionName, catalog));
                 return EcsErrors.Unavailable();
             case BadHttpRequestException bad:
                 return EcsErrors.ParameterInvalid("request", bad.Message);
             default:
-                logger.LogError(e, "Request {RequestId} ({Action}) failed unexpectedly", call.RequestId, call.ActionName);
+                // The exception's text may quote the request: escaped, on one line, like every other logged value.
+                logger.LogError("Request {RequestId} ({Action}) failed unexpectedly: {Exception}", call.RequestId, LogValues.Action(call.ActionName, catalog), LogValues.Escape(e.ToString(), 8192));
                 return EcsErrors.Internal();
         }
     }
@@ -186,7 +192,7 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     {
         var elapsed = Stopwatch.GetElapsedTime(call.Started);
         var failure = call.Failure;
-        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", call.ActionName ?? "-", failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
+        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", LogValues.Action(call.ActionName, catalog), failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
             elapsed.TotalMilliseconds, call.Cached is not null ? "cached" : "computed", call.RequestId);
         metrics.Request(call.ActionName is { } action && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
     }
@@ -195,7 +201,10 @@ public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticat
     {
         try
         {
-            store.RecordTrail(context.TrailEntry(failure?.HttpStatus ?? 200, failure?.Code ?? ActionContext.TrailOk));
+            // A refusal's event is bounded, and rate-limited per account (RefusalTrail).
+            var entry = failure is null ? context.TrailEntry(200, ActionContext.TrailOk) : refusals.Admit(context, failure.HttpStatus, failure.Code);
+            if (entry is not null)
+                store.RecordTrail(entry);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

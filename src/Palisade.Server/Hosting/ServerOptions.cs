@@ -15,7 +15,33 @@ public sealed record Throttling
     /// <summary>How many requests a key may send at once after a quiet spell (the bucket's size).</summary>
     public int Burst { get; init; } = 2000;
 
-    public static readonly Throttling Off = new() { RequestsPerSecond = 0 };
+    /// <summary>Sustained requests per second of one account over all its AccessKeys; 0 turns it off.</summary>
+    public double AccountRequestsPerSecond { get; init; } = 2000;
+
+    public int AccountBurst { get; init; } = 4000;
+
+    /// <summary>
+    /// Refused calls of one account written to the action trail per second (and at once, the burst):
+    /// past it a refusal is answered as always but only counted, not written, so a flood of refused
+    /// calls cannot fill the disk or hold the write queue. 0 writes none.
+    /// </summary>
+    public double RefusalEventsPerSecond { get; init; } = 2;
+
+    public int RefusalEventsBurst { get; init; } = 20;
+
+    /// <summary>
+    /// Analysis work (DescribeChangeImpact, DescribeReachability, AuditSecurityGroups, ExportSecurityState,
+    /// ExplainFlow) one account may use, in CPU-seconds per second of wall time, and at once (the burst).
+    /// An account past it gets <c>Throttling.Analysis</c> until it refills; 0 turns the budget off.
+    /// </summary>
+    public double AnalysisSecondsPerSecond { get; init; } = 0.25;
+
+    public double AnalysisBurstSeconds { get; init; } = 5;
+
+    /// <summary>Analyses one account may run at once (their time is charged when they end).</summary>
+    public int AnalysisConcurrency { get; init; } = 1;
+
+    public static readonly Throttling Off = new() { RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0 };
 }
 
 public sealed record ServerOptions

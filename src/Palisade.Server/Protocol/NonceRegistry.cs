@@ -28,6 +28,7 @@ public sealed class LocalNonceRegistry : INonceRegistry, IDisposable
     public LocalNonceRegistry(string path, TimeProvider clock)
     {
         _clock = clock;
+        Storage.PrivateFiles.Prepare(path);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _connection.Open();
         Run("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;");

@@ -39,7 +39,7 @@ public static class StoreBackup
         new("memberships", "instance_id, position", [T("instance_id"), T("security_group_id"), I("position")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
-        new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at")]),
+        new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that
         // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
         new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
@@ -133,6 +133,7 @@ public static class StoreBackup
                     rows++;
                 }
             }
+            s.NumberAccountRevisions();
             return rows;
         });
         return new Summary(Tables.Length, loaded, store.CurrentRevision());

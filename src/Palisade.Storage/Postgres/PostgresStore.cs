@@ -157,8 +157,8 @@ public sealed class PostgresStore : IStore
         c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres);
         var result = work(session);
-        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
-        session.WriteTrail(revision);
+        var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
+        session.WriteTrail(accountRevision);
         t.Commit();
         if (revision is not null)
             Commits.Pulse();

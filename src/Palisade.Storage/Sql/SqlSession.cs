@@ -38,10 +38,10 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public AccountRecord CreateAccount(string name, DateTimeOffset now)
     {
-        // Alibaba Cloud account IDs are 16-digit numbers; random ones keep tenants unguessable.
+        // Alibaba Cloud account IDs are 16-digit numbers; drawn from the cryptographic generator, they keep tenants unguessable.
         long id;
         do
-            id = Random.Shared.NextInt64(1_000_000_000_000_000, 9_999_999_999_999_999);
+            id = 1_000_000_000_000_000 + (long)(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) % 9_000_000_000_000_000UL);
         while (Scalar("SELECT COUNT(*) FROM accounts WHERE account_id = @id", new { id }) > 0);
         Execute("INSERT INTO accounts (account_id, name, created_at) VALUES (@id, @name, @at)", new { id, name, at = Time.Format(now) });
         return new AccountRecord(id, name, Time.Truncate(now));
@@ -138,8 +138,21 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
         [.. Query<(long Revision, long? AccountId, string Action, string At)>(
             accountId is null
                 ? "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max"
-                : "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after AND account_id = @accountId ORDER BY revision LIMIT @max",
+                : "SELECT account_revision, account_id, action, committed_at FROM revisions WHERE account_id = @accountId AND account_revision > @after ORDER BY account_revision LIMIT @max",
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+
+    /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
+    public void NumberAccountRevisions()
+    {
+        if (Scalar("SELECT COUNT(*) FROM revisions WHERE account_id IS NOT NULL AND account_revision IS NULL") == 0)
+            return;
+        Execute("""
+            UPDATE revisions SET account_revision = numbered.n
+            FROM (SELECT revision, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY revision) AS n FROM revisions WHERE account_id IS NOT NULL) AS numbered
+            WHERE revisions.revision = numbered.revision
+            """);
+        Execute("UPDATE action_trail SET revision = r.account_revision FROM revisions r WHERE action_trail.revision = r.revision");
+    }
 
     public IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy)
     {
@@ -175,12 +188,17 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
         command.ExecuteNonQuery();
     }
 
-    internal long AddRevision(long? accountId, string action, DateTimeOffset now)
+    /// <summary>
+    /// The commit's global revision (the server's own) and, for an account's change, the account's
+    /// next revision (what the tenant sees). Both are taken under the write lock: gap-free.
+    /// </summary>
+    internal (long Revision, long? AccountRevision) AddRevision(long? accountId, string action, DateTimeOffset now)
     {
         var revision = CurrentRevision() + 1;
-        connection.Execute("INSERT INTO revisions (revision, account_id, action, committed_at) VALUES (@revision, @accountId, @action, @at)",
-            new { revision, accountId, action, at = Time.Format(now) }, transaction);
-        return revision;
+        long? accountRevision = accountId is { } id ? LatestRevision(id) + 1 : null;
+        connection.Execute("INSERT INTO revisions (revision, account_id, action, committed_at, account_revision) VALUES (@revision, @accountId, @action, @at, @accountRevision)",
+            new { revision, accountId, action, at = Time.Format(now), accountRevision }, transaction);
+        return (revision, accountRevision);
     }
 
     // VPCs and vSwitches
@@ -235,6 +253,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId) =>
         [.. Query<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND region_id = @regionId ORDER BY security_group_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public int CountInstances(long accountId, string regionId) =>
+        (int)Scalar("SELECT COUNT(*) FROM instances WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
 
     public int CountGroups(long accountId, string regionId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
@@ -432,7 +453,7 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     // Enforcement
 
     public long LatestRevision(long accountId) =>
-        Scalar("SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE account_id = @accountId", new { accountId });
+        Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId", new { accountId });
 
     public void SaveHostBinding(HostBindingRecord b)
     {
@@ -475,7 +496,7 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public (long Bound, long InSync) CountNicsInSync() =>
         connection.QuerySingle<(long, long)>("""
             SELECT COUNT(*),
-                   COALESCE(SUM(CASE WHEN r.applied_revision >= (SELECT COALESCE(MAX(v.revision), 0) FROM revisions v WHERE v.account_id = b.account_id) THEN 1 ELSE 0 END), 0)
+                   COALESCE(SUM(CASE WHEN r.applied_revision >= (SELECT COALESCE(MAX(v.account_revision), 0) FROM revisions v WHERE v.account_id = b.account_id) THEN 1 ELSE 0 END), 0)
             FROM host_bindings b
             LEFT JOIN agent_reports r ON r.account_id = b.account_id AND r.host_name = b.host_name AND r.instance_id = b.instance_id
             """, transaction: transaction);

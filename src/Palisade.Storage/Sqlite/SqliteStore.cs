@@ -20,8 +20,10 @@ public sealed class SqliteStore : IStore
     {
         _clock = clock ?? TimeProvider.System;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-            Directory.CreateDirectory(directory);
+        if (directory is not null && !Directory.Exists(directory))
+            PrivateFiles.Directory(directory);
+        // Made 0600 before SQLite opens it: its -wal and -shm files then get the same mode.
+        PrivateFiles.Prepare(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -169,8 +171,8 @@ public sealed class SqliteStore : IStore
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
-        long? revision = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : null;
-        session.WriteTrail(revision);
+        var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
+        session.WriteTrail(accountRevision);
         transaction.Commit();
         if (revision is not null)
             Commits.Pulse();

@@ -21,6 +21,14 @@ public sealed class BackupCommandTests : IDisposable
         var backup = CliTester.Run("backup", "--out", file, "--data", source);
         Assert.Equal(ExitCodes.Ok, backup.ExitCode);
         Assert.Matches(@"^backed up \d+ rows of 14 tables at revision 2 to .*plane\.json\n$", backup.Output);
+        if (!OperatingSystem.IsWindows())
+        {
+            // Issue 19: a backup holds every tenant's data; it and the data directory are the owner's alone.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(source));
+            foreach (var f in Directory.GetFiles(source))
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f));
+        }
 
         var restore = CliTester.Run("restore", file, "--data", target);
         Assert.Equal((ExitCodes.Ok, "restored 4 rows; the control plane is at revision 3\n"), (restore.ExitCode, restore.Output));
@@ -31,6 +39,27 @@ public sealed class BackupCommandTests : IDisposable
         var broken = CliTester.Run("restore", file, "--data", Path.Combine(_root, "other"));
         Assert.Equal(ExitCodes.BadInput, broken.ExitCode);
         Assert.StartsWith("error: ", broken.Error);
+    }
+
+    /// <summary>Issue 19: a store password on the command line is refused; --store-file and PALISADE_STORE carry it.</summary>
+    [Fact]
+    public void AStorePassword_StaysOffTheCommandLine()
+    {
+        var refused = CliTester.Run("backup", "--out", Path.Combine(_root, "x.json"), "--store", "postgres://palisade:s3cret@127.0.0.1:1/palisade");
+        Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
+        Assert.Contains("--store holds a password", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, CliTester.Run("backup", "--out", "x", "--store", "Host=h;Username=u;Password=p").ExitCode);
+        Assert.Equal(ExitCodes.BadInput, CliTester.Run("backup", "--out", "x", "--store-file", Path.Combine(_root, "missing")).ExitCode);
+
+        // The file is read: here it names a SQLite-free store that cannot be reached, which shows it was used.
+        Directory.CreateDirectory(_root);
+        var storeFile = Path.Combine(_root, "store");
+        File.WriteAllText(storeFile, "postgres://palisade:s3cret@127.0.0.1:1/palisade?Timeout=1\n");
+        var viaFile = CliTester.Run("backup", "--out", Path.Combine(_root, "y.json"), "--data", Path.Combine(_root, "unused"), "--store-file", storeFile);
+        Assert.Equal(ExitCodes.BadInput, viaFile.ExitCode);
+        Assert.DoesNotContain("--store holds a password", viaFile.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "unused")) && File.Exists(Path.Combine(_root, "unused", "palisade.db")));
     }
 
     [Fact]

@@ -112,7 +112,12 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         try
         {
             var key = File.ReadAllLines(_credentials).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-            var saved = CliTester.Run("configure", "--profile", "lab", "--endpoint", _url, "--access-key-id", key["access_key_id"], "--access-key-secret", key["access_key_secret"]);
+            // Issue 19: the secret never goes on the command line; it is read from stdin (or a prompt).
+            var onCommandLine = CliTester.Run("configure", "--profile", "lab", "--endpoint", _url, "--access-key-id", key["access_key_id"], "--access-key-secret", key["access_key_secret"]);
+            Assert.Equal(ExitCodes.BadInput, onCommandLine.ExitCode);
+            Assert.Contains("shell history", onCommandLine.Error, StringComparison.Ordinal);
+            Assert.False(File.Exists(file));
+            var saved = CliTester.RunWithInput(key["access_key_secret"] + "\n", "configure", "--profile", "lab", "--endpoint", _url, "--access-key-id", key["access_key_id"]);
             Assert.Equal(0, saved.ExitCode);
             if (!OperatingSystem.IsWindows())
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
@@ -120,7 +125,8 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
             Assert.True(listed.ExitCode == 0, listed.Error);
             Assert.StartsWith("ID", listed.Output, StringComparison.Ordinal);
             Assert.Equal(2, CliTester.Run("sg", "list", "--profile", "missing").ExitCode);
-            Assert.Equal(2, CliTester.Run("configure", "--endpoint", "ftp://x", "--access-key-id", "a", "--access-key-secret", "b").ExitCode);
+            Assert.Equal(2, CliTester.RunWithInput("b\n", "configure", "--endpoint", "ftp://x", "--access-key-id", "a").ExitCode);
+            Assert.Equal(2, CliTester.RunWithInput("", "configure", "--endpoint", _url, "--access-key-id", "a").ExitCode);
         }
         finally
         {

@@ -11,12 +11,14 @@ public sealed class ChangeFeedTests : IAsyncLifetime
     private TestControlPlane _second = null!;
     private Scenario _a = null!;
     private Scenario _b = null!;
+    private long _accountId;
 
     public async Task InitializeAsync()
     {
         _first = await TestControlPlane.StartAsync();
         _second = await TestControlPlane.StartAsync(sameStoreAs: _first);
         var key = _first.NewAccount("feed");
+        _accountId = key.AccountId;
         _a = new Scenario(_first.Client(key));
         _b = new Scenario(_second.Client(key));
     }
@@ -42,6 +44,9 @@ public sealed class ChangeFeedTests : IAsyncLifetime
 
         var all = _first.Store.Read(s => s.ListRevisions(null, 0, 10_000)).Select(r => r.Revision).ToList();
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all);
+        // The account's own numbering has no gaps either, from 1.
+        var own = _first.Store.Read(s => s.ListRevisions(_accountId, 0, 10_000)).Select(r => r.Revision).ToList();
+        Assert.Equal(Enumerable.Range(1, own.Count).Select(i => (long)i), own);
     }
 
     [Fact]
@@ -66,8 +71,37 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         await other.VpcAsync();
         var answer = await _a.Api.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(System.Globalization.CultureInfo.InvariantCulture), WaitSeconds = 1 });
         Assert.Empty(answer.Items("Changes", "Change"));
-        Assert.True(answer.GetProperty("CurrentRevision").GetInt64() > current);
+        // Issue 19: the other account's activity does not move this account's revision.
+        Assert.Equal(current, answer.GetProperty("CurrentRevision").GetInt64());
         await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DescribeChanges", new { AfterRevision = "-1" }), "InvalidParameter", 400);
         await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DescribeChanges", new { AfterRevision = "0", WaitSeconds = 61 }), "InvalidParameter", 400);
+    }
+
+    /// <summary>Issue 19: a tenant saw the global revision (38 while its own was 4), and with it the others' pace.</summary>
+    [Fact]
+    public async Task EveryRevisionATenantSees_IsItsOwnAccounts()
+    {
+        var busy = new Scenario(_first.Client(_first.NewAccount("busy")));
+        var quiet = new Scenario(_first.Client(_first.NewAccount("quiet")));
+        var busyVpc = await busy.VpcAsync();
+        for (var i = 0; i < 5; i++)
+            await busy.GroupAsync(busyVpc, "g" + i);
+        var quietVpc = await quiet.VpcAsync();
+        var instance = (await quiet.RunAsync(await quiet.GroupAsync(quietVpc), await quiet.VSwitchAsync(quietVpc))).Single();
+        await quiet.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-q", InterfaceName = "vnet0" });
+        // The quiet tenant made 6 changes (its key, VPC, group, vSwitch, instance, binding), whatever the busy one did before and after.
+        for (var i = 5; i < 10; i++)
+            await busy.GroupAsync(busyVpc, "g" + i);
+        var feed = await quiet.Api.CallAsync("DescribeChanges", new { AfterRevision = "0" });
+        Assert.Equal(6, feed.GetProperty("CurrentRevision").GetInt64());
+        Assert.Equal([1L, 2, 3, 4, 5, 6], feed.Items("Changes", "Change").Select(c => c.GetProperty("Revision").GetInt64()));
+        var policy = await quiet.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-q" });
+        Assert.Equal(6, policy.GetProperty("Revision").GetInt64());
+        Assert.Equal(6, policy.GetProperty("AccountRevision").GetInt64());
+        Assert.Equal(6, (await quiet.Api.CallAsync("ExportSecurityState", new { RegionId = Region })).GetProperty("AccountRevision").GetInt64());
+        Assert.Equal(12, (await busy.Api.CallAsync("DescribeChanges", new { AfterRevision = "0" })).GetProperty("CurrentRevision").GetInt64());
+        // The trail numbers each success with the account's revision too.
+        var trail = (await quiet.Api.CallAsync("DescribeActionTrail", new { MaxResults = 50 })).Items("Events", "Event").Select(e => e.Str("Revision")).Where(r => r.Length > 0);
+        Assert.Equal(["6", "5", "4", "3", "2"], trail); // its key was made by the operator, not through the API
     }
 }

@@ -20,6 +20,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
     private Scenario _a = null!;
     private Scenario _b = null!;
     private long _bAccount;
+    private long _aAccount;
     private string _bKeyId = "";
     private string _aKeyId = "";
     private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
@@ -34,6 +35,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
     {
         var aKey = Plane.NewAccount("alice");
         _aKeyId = aKey.AccessKeyId;
+        _aAccount = aKey.AccountId;
         _a = new Scenario(Plane.Client(aKey));
         var bKey = Plane.NewAccount("bob");
         _bAccount = bKey.AccountId;
@@ -162,8 +164,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         Assert.True(uncovered.Count == 0, $"no cross-account attack for: {string.Join(", ", uncovered)}");
 
         var before = BState();
-        var setup = Plane.Store.CurrentRevision();
-        var bRevisions = Plane.Store.Read(s => s.ListRevisions(_bAccount, 0, 1000)).Select(r => r.Revision).ToHashSet();
+        var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
         var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
@@ -187,8 +188,14 @@ public sealed class CrossAccountTests : ControlPlaneTest
             var body = response.Body.Replace($"\"SourceGroupId\":\"{_bIds.Group}\"", "", StringComparison.Ordinal).Replace($"\"DestGroupId\":\"{_bIds.Peer}\"", "", StringComparison.Ordinal);
             if (new[] { BName, BDescription, BTag, BInstanceName }.Concat(bIds).FirstOrDefault(m => body.Contains(m, StringComparison.Ordinal)) is { } leaked)
                 failures.Add($"{call} -> succeeded and showed B's '{leaked}'");
-            if (action == "DescribeChanges" && response.Json.Items("Changes", "Change").Any(c => bRevisions.Contains(c.GetProperty("Revision").GetInt64())))
-                failures.Add($"{call} -> listed B's changes");
+            if (action == "DescribeChanges")
+            {
+                // Each account numbers its own changes: A's feed must be exactly A's, by number and action.
+                var mine = Plane.Store.Read(s => s.ListRevisions(_aAccount, 0, 1000)).ToDictionary(r => r.Revision, r => r.Action);
+                if (response.Json.Items("Changes", "Change").Any(c => mine.GetValueOrDefault(c.GetProperty("Revision").GetInt64()) != c.Str("Action"))
+                    || response.Json.GetProperty("CurrentRevision").GetInt64() != mine.Keys.DefaultIfEmpty(0).Max())
+                    failures.Add($"{call} -> listed changes or a revision that are not A's");
+            }
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(before, BState());
@@ -218,5 +225,60 @@ public sealed class CrossAccountTests : ControlPlaneTest
         await ApiAssert.FailsAsync(() => _b.Api.CallAsync("RevokeSecurityGroup", new { RegionId = Region, SecurityGroupId = _aIds.Group, SecurityGroupRuleId = new[] { rules[0].Str("SecurityGroupRuleId") } }), "InvalidSecurityGroupId.NotFound", 404);
         // And B's group cannot be deleted from under A's reference by A, nor is it A's to delete.
         await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = _bIds.Group }), "InvalidSecurityGroup.NotFound", 404);
+    }
+
+    /// <summary>
+    /// Issue 19: A's rule naming B's group pinned it (B's DeleteSecurityGroup failed naming A's group),
+    /// a name was accepted as the owner, and a dry run told which group IDs exist under which owner.
+    /// </summary>
+    [Fact]
+    public async Task AReferenceToAnotherAccountsGroup_NeitherPinsItNorTellsWhetherItExists()
+    {
+        var bOwner = _bAccount.ToString(CultureInfo.InvariantCulture);
+        await _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = _bIds.Peer, SourceGroupOwnerId = bOwner });
+        // B sees no reference of A's, and deletes its group; nothing of A's is named to B.
+        var references = await _b.Api.CallAsync("DescribeSecurityGroupReferences", new { RegionId = Region, SecurityGroupId = new[] { _bIds.Peer } });
+        Assert.DoesNotContain(_aIds.Group, references.GetRawText(), StringComparison.Ordinal);
+        await _b.Api.CallAsync("RevokeSecurityGroup", new { RegionId = Region, SecurityGroupId = _bIds.Group, SecurityGroupRuleId = new[] { _bIds.Rule } });
+        await _b.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = _bIds.Peer });
+
+        // The same answer whether the group exists under that owner, exists under another, or not at all.
+        async Task<string> DryRun(string group, string owner)
+        {
+            var response = await _a.Api.SendAsync("AuthorizeSecurityGroup", EcsClient.Flatten(new { RegionId = Region, SecurityGroupId = _aIds.Group, IpProtocol = "tcp", PortRange = "80/80", SourceGroupId = group, SourceGroupOwnerId = owner, DryRun = true }));
+            return $"{response.Status} {response.Code}";
+        }
+        var answers = new[]
+        {
+            await DryRun(_bIds.Group, bOwner),                   // exists under B
+            await DryRun(_bIds.Peer, bOwner),                    // deleted
+            await DryRun("sg-bp1doesnotexist000000", bOwner),    // never existed
+            await DryRun(_bIds.Group, "1234567890123456"),      // exists, under another owner
+        };
+        Assert.All(answers, a => Assert.Equal("400 DryRunOperation", a));
+
+        // The owner is an account ID; another account's name is not resolved (nor told apart from a wrong one).
+        var byName = await ApiAssert.FailsAsync(() => _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "23/23", SourceGroupId = _bIds.Group, SourceGroupOwnerAccount = "bob" }), "InvalidParameter", 400);
+        var byWrongName = await ApiAssert.FailsAsync(() => _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "23/23", SourceGroupId = _bIds.Group, SourceGroupOwnerAccount = "nobody-here" }), "InvalidParameter", 400);
+        Assert.Equal(byName.EcsMessage, byWrongName.EcsMessage);
+        await _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "24/24", SourceGroupId = _bIds.Group, SourceGroupOwnerAccount = bOwner });
+        // The caller's own name still names its own groups.
+        var second = await _a.GroupAsync(_aIds.Vpc, "second");
+        await _a.AuthorizeAsync(_aIds.Group, new { IpProtocol = "tcp", PortRange = "25/25", SourceGroupId = second, SourceGroupOwnerAccount = "alice" });
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = second }), "DependencyViolation", 403);
+    }
+
+    [Fact]
+    public void IdsOfResourcesAndAccounts_ComeFromTheCryptographicGenerator()
+    {
+        var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../src"));
+        var offenders = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f).Contains("Random.Shared", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(root, f)).ToList();
+        Assert.True(Directory.Exists(Path.Combine(root, "Palisade.Server")), root);
+        Assert.Empty(offenders);
+        var ids = Enumerable.Range(0, 200).Select(_ => Palisade.Domain.Identifiers.ResourceIdSyntax.NewId("sg-", "bp")).ToHashSet();
+        Assert.Equal(200, ids.Count);
     }
 }

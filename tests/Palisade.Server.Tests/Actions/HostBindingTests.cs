@@ -11,10 +11,14 @@ public sealed class HostBindingTests : IAsyncLifetime
     private string _group = null!;
     private List<string> _instances = null!;
 
+    private long _accountId;
+
     public async Task InitializeAsync()
     {
         _server = await TestControlPlane.StartAsync();
-        _a = new Scenario(_server.Client(_server.NewAccount("hosts")));
+        var key = _server.NewAccount("hosts");
+        _accountId = key.AccountId;
+        _a = new Scenario(_server.Client(key));
         var vpc = await _a.VpcAsync();
         _group = await _a.GroupAsync(vpc);
         _instances = await _a.RunAsync(_group, await _a.VSwitchAsync(vpc), amount: 3);
@@ -49,7 +53,7 @@ public sealed class HostBindingTests : IAsyncLifetime
             ["InstanceId.1"] = _instances[0], ["InstanceId.2"] = _instances[1],
         });
         // A report is bookkeeping: it leaves no revision, so it never wakes the agents' feed.
-        Assert.Equal(revision, _server.Store.CurrentRevision());
+        Assert.Equal(revision, _server.Store.Read(s => s.LatestRevision(_accountId)));
         Assert.All(await Interfaces("node-1"), i => Assert.True(i.GetProperty("InSync").GetBoolean()));
         Assert.False((await Interfaces("node-2")).Single().GetProperty("InSync").GetBoolean());
 

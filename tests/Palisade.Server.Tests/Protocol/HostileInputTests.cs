@@ -12,6 +12,7 @@ using Palisade.Storage.Backup;
 using Palisade.Storage.Records;
 using Palisade.TestKit;
 using Xunit.Abstractions;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -107,7 +108,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
         // Strings the generator never sends: no answer to the attacker may hold them. (IDs are checked
         // by the fields they stand in, since the generator also sends the victim's IDs as free text.)
         _victimMarkers = [VictimGroupName, VictimDescription, VictimTag];
-        _setupRevision = Plane.Store.CurrentRevision();
+        _setupRevision = Plane.Store.Read(s => s.LatestRevision(_victimAccount));
     }
 
     /// <summary>20,000 per run on SQLite, 3,000 on PostgreSQL (each answer checks a full dump of the store); PALISADE_FUZZ_ITERATIONS sets another count, PALISADE_FUZZ_SEED a seed.</summary>
@@ -433,7 +434,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
         "cn-hangzhou", "CN-HANGZHOU", "mars-1", "securitygroup", "instance", "disk", "SecurityGroup",
         "sg-", "sg-a b", "sg-nothere", "i-nothere", "sgr-nothere", "vpc-nothere", "vsw-nothere", "pl-x", "prl-x", "sg-../../etc", "sg-%00",
         "http://example.com", "https://x", "\u0000", "\u0000\u0001", "\t", "\r\n", "\u007f", "\u0085", "\u2028", "\u202Eevil", "e\u0301", "安全组", "😀", "\uD800", "\uFEFF",
-        new string('a', 129), new string('a', 257), new string('a', 10_000), new string('é', 100_000), "%zz", "%", "a&b=c", "a=b", "+", "<xml>", "]]>", "\"'`", "${jndi:x}", "'; DROP TABLE accounts; --",
+        new string('a', 129), new string('a', 257), new string('a', 10_000), new string('é', 100_000), string.Concat(Enumerable.Repeat("*a", 50_000)), "%zz", "%", "a&b=c", "a=b", "+", "<xml>", "]]>", "\"'`", "${jndi:x}", "'; DROP TABLE accounts; --",
         "1970-01-01T00:00:00Z", "2099-01-01T00:00:00Z", "2026-13-45T99:99:99Z",
     ];
 
@@ -596,5 +597,59 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
             Assert.True(code is not null && Catalogued.Contains(code), $"{request.Method} {Short(request.RequestUri?.ToString() ?? "", 80)} -> uncatalogued '{code}': {Short(body, 200)}");
         }
         Assert.Equal(before, Digest());
+    }
+
+    /// <summary>
+    /// Issue 19's shapes: many keys, huge name patterns, control characters in every value a log line
+    /// could hold (slow bodies need a real socket: <c>SlowClientTests</c>). Still no 5xx, no hang, no
+    /// change on refusal, and no log line a client can forge.
+    /// </summary>
+    [Fact]
+    public async Task Issue19Shapes_ManyKeysHugePatternsAndControlCharacters()
+    {
+        var logs = new CapturedLogs();
+        await using var plane = await TestControlPlane.StartAsync(logs: logs);
+        var key = plane.NewAccount("shapes");
+        var api = plane.Client(key);
+        var statuses = new List<int>();
+        for (var i = 0; i < 25; i++)
+            statuses.Add((await api.SendAsync("CreateAccessKey", [], ApiVersions.Ram)).Status);
+        Assert.Equal(new Palisade.Domain.Quotas.Limits().AccessKeysPerAccount - 1, statuses.Count(s => s == 200));
+        Assert.All(statuses, s => Assert.True(s is 200 or 409, $"HTTP {s}"));
+
+        using var digest = new MemoryStream();
+        StoreBackup.Write(plane.Store, digest, ["action_trail"], indented: false);
+        var before = Convert.ToHexString(SHA256.HashData(digest.ToArray()));
+        var control = "x\r\n2026-01-01T00:00:00.000Z info: forged\u001b[2J\u0000\u2028\u202e\u0085";
+        foreach (var pattern in new[] { string.Concat(Enumerable.Repeat("a*", 300_000)), new string('*', 600_000), "*" + control + "*" })
+        {
+            using var deadline = new CancellationTokenSource(Deadline);
+            var response = await api.SendAsync("DescribeInstances", [new("RegionId", Scenario.Region), new("InstanceName", pattern)], cancel: deadline.Token);
+            Assert.True(response.Status is 200 or 400, $"InstanceName of {pattern.Length} characters -> {response.Status} {response.Code}");
+        }
+        // Control characters in every field a log line could carry: the action, the version, the key, the nonce, any parameter.
+        var raw = new[]
+        {
+            $"/?Action={Uri.EscapeDataString(control)}&Version=2014-05-26",
+            $"/?Action=DescribeRegions&Version={Uri.EscapeDataString(control)}",
+            $"/?Action=DescribeRegions&Version=2014-05-26&AccessKeyId={Uri.EscapeDataString(control)}&Signature=x&SignatureNonce={Uri.EscapeDataString(control)}&Timestamp={Uri.EscapeDataString(control)}",
+        };
+        foreach (var path in raw)
+        {
+            var response = await plane.Http.GetAsync(path);
+            Assert.InRange((int)response.StatusCode, 400, 499);
+        }
+        foreach (var (name, value) in new[] { ("RegionId", control), ("SecurityGroupId", control), ("Description", control), ("ClientToken", control) })
+        {
+            var response = await api.SendAsync("DeleteSecurityGroup", [new("RegionId", Scenario.Region), new(name, value)]);
+            Assert.InRange(response.Status, 400, 499);
+        }
+        digest.SetLength(0);
+        StoreBackup.Write(plane.Store, digest, ["action_trail"], indented: false);
+        Assert.Equal(before, Convert.ToHexString(SHA256.HashData(digest.ToArray())));
+        var forged = logs.Lines.Where(l => l.TrimEnd().IndexOfAny(['\r', '\n', '\u001b', '\u0000', '\u2028', '\u202e', '\u0085']) >= 0).ToList();
+        Assert.True(forged.Count == 0, string.Join("\n---\n", forged.Select(l => Short(l, 300))));
+        // Every refused request was logged (so the check above looked at them), on one line each.
+        Assert.True(logs.Lines.Count(l => l.Contains("RpcEndpoint: ", StringComparison.Ordinal) && l.Contains(" 40", StringComparison.Ordinal)) >= raw.Length + 4);
     }
 }

@@ -87,6 +87,7 @@ public sealed class TestControlPlane : IAsyncDisposable
             Store = database,
             Options = (options ?? new ServerOptions()) with { Limits = limits ?? options?.Limits ?? new Limits() },
             Clock = clock ?? TimeProvider.System,
+            MetricsToken = MetricsToken,
         }, configure: b =>
         {
             b.WebHost.UseTestServer();
@@ -97,6 +98,9 @@ public sealed class TestControlPlane : IAsyncDisposable
                 b.Logging.AddFilter<CapturedLogs>("Palisade", LogLevel.Trace);
             }
         });
+
+    /// <summary>The bearer token that opens <c>/metrics</c> on these servers.</summary>
+    public const string MetricsToken = "test-metrics-token";
 
     public AccountService.NewKey NewAccount(string? name = null, bool readOnly = false)
     {

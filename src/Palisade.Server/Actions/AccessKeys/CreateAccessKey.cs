@@ -27,6 +27,9 @@ public sealed class CreateAccessKey : EcsAction
         var (record, secret) = c.Accounts.NewAccessKey(c.AccountId, readOnly);
         return c.Write(s =>
         {
+            // Checked in the write, so concurrent creations cannot pass the cap together.
+            if (s.ListAccessKeys(c.AccountId).Count >= c.Limits.AccessKeysPerAccount)
+                throw new EcsException(EcsErrors.AccessKeyQuota(c.Limits.AccessKeysPerAccount));
             s.InsertAccessKey(record);
             return new EcsObject
             {

@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// transaction that is rolled back, and the answer is the <c>Impact</c> a <c>DryRun</c> of it gives:
 /// the flows gained and lost. Nothing changes and no revision is added.
 /// </summary>
-public sealed class DescribeChangeImpact : EcsAction
+public sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
 {
     public static readonly IReadOnlySet<string> Changes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -24,8 +24,10 @@ public sealed class DescribeChangeImpact : EcsAction
 
     public override bool Mutates => false;
 
-    // Each answer is worked out from the state at the time of asking, not kept.
-    public override bool Cacheable => false;
+    // The answer is a function of the state and the request: kept while the revision stands (as
+    // every cacheable read), so a client asking again costs nothing; a new question costs its
+    // account's analysis budget.
+    public override bool Cacheable => true;
 
     public override EcsObject Execute(ActionContext c)
     {

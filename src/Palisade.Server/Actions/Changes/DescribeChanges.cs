@@ -5,8 +5,9 @@ using Palisade.Storage;
 namespace Palisade.Server.Actions.Changes;
 
 /// <summary>
-/// Palisade extension: the change feed. Every committed change has a global, gap-free, increasing
-/// revision; this answers the caller's account's changes after <c>AfterRevision</c>, and with
+/// Palisade extension: the change feed. Every committed change of an account has the account's own
+/// gap-free, increasing revision (1, 2, 3, …: another tenant's pace never shows in it); this answers
+/// the caller's account's changes after <c>AfterRevision</c>, and with
 /// <c>WaitSeconds</c> waits (long poll) until there is one. It works whichever node a change landed
 /// on, because it asks the shared store: it looks at the latest revision every 20 ms while it
 /// waits, and at once when this node commits.
@@ -30,16 +31,15 @@ public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
         var max = p.Int("MaxResults", 100, 1, 1000);
         var deadline = c.Clock.GetUtcNow() + wait;
-        var seen = after;
         while (true)
         {
-            var (current, changes) = c.Read(s => (s.CurrentRevision(), s.ListRevisions(c.AccountId, after, max)));
+            var (global, current, changes) = c.Read(s => (s.CurrentRevision(), s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max)));
             if (changes.Count > 0 || c.Clock.GetUtcNow() >= deadline)
                 return Answer(current, after, changes);
-            seen = current;
-            // Wait for the global revision to move; changes of other accounts wake us, then we look again.
+            // Wait for the server's global revision to move (one cheap question, never shown to the
+            // caller); changes of other accounts wake us too, then we look again at the account's.
             // A commit of this node wakes us at once; another node's is found by the next look.
-            while (c.Clock.GetUtcNow() < deadline && c.CurrentRevision() == seen)
+            while (c.Clock.GetUtcNow() < deadline && c.CurrentRevision() == global)
             {
                 await Task.WhenAny(c.Commits.Next, Task.Delay(PollInterval, cancel));
                 cancel.ThrowIfCancellationRequested();

@@ -7,7 +7,8 @@ namespace Palisade.Server.Actions.Hosts;
 /// Palisade extension, read by <c>palisade agent</c>: in one consistent read, the revision, the NICs
 /// bound to <c>HostName</c>, and the part of the account's region those NICs' policies depend on
 /// as a state file (the document <c>palisade export</c> writes), from which the agent compiles each
-/// NIC's policy with the engine the server itself uses.
+/// NIC's policy with the engine the server itself uses. Both revisions are the account's own
+/// (<c>AccountRevision</c> is kept for clients that read it).
 /// </summary>
 public sealed class DescribeHostPolicy : EcsAction
 {
@@ -20,10 +21,12 @@ public sealed class DescribeHostPolicy : EcsAction
         return c.Read(s =>
         {
             var bindings = s.ListHostBindings(c.AccountId, host);
+            // The account's own revision: the state below is the account's alone, and it changes only with it.
+            var revision = s.LatestRevision(c.AccountId);
             return new EcsObject
             {
-                { "Revision", s.CurrentRevision() },
-                { "AccountRevision", s.LatestRevision(c.AccountId) },
+                { "Revision", revision },
+                { "AccountRevision", revision },
                 { "HostName", host },
                 { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b => new EcsObject
                     {

@@ -21,7 +21,8 @@ public sealed class DescribeInstances : EcsAction
         var status = p.Optional("Status");
         if (status is not null && status is not ("Pending" or "Running" or "Starting" or "Stopping" or "Stopped"))
             throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Pending, Running, Starting, Stopping or Stopped."));
-        var name = p.Optional("InstanceName");
+        // ECS bounds instance names at 128 characters: a longer pattern can match nothing, and only costs.
+        var name = p.Optional("InstanceName") is { } given ? NamePattern.Parse(given, c.Limits.MaxNamePatternLength) : null;
         var network = p.Optional("InstanceNetworkType");
         var tags = p.Tags(keyRequired: false);
         var paging = Paging.Read(p, 10, 100, 100);
@@ -35,7 +36,7 @@ public sealed class DescribeInstances : EcsAction
                 .Where(i => vsw is null || i.VSwitchId?.Value == vsw)
                 .Where(i => zone is null || i.ZoneId == zone)
                 .Where(i => status is null || i.Status == status)
-                .Where(i => name is null || Matches(name, i.Name))
+                .Where(i => name is null || name.Matches(i.Name))
                 .Where(i => network is null || i.NetworkType.ToWire() == network)
                 .Where(i => tagsByInstance is null || tags.All(t => tagsByInstance[i.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
                 .ToList();
@@ -47,25 +48,39 @@ public sealed class DescribeInstances : EcsAction
     }
 
     /// <summary>
-    /// InstanceName filters take <c>*</c> as a wildcard. Matched piece by piece, greedily, in linear
-    /// time: a pattern like <c>*a*a*a*b</c> must not be able to tie up the server.
+    /// An InstanceName filter, split once (not once per instance): <c>*</c> is a wildcard; matched piece
+    /// by piece, greedily, in linear time, so a pattern like <c>*a*a*a*b</c> cannot tie up the server.
     /// </summary>
-    internal static bool Matches(string pattern, string name)
+    internal sealed class NamePattern
     {
-        var pieces = pattern.Split('*');
-        if (pieces.Length == 1)
-            return pattern == name;
-        if (!name.StartsWith(pieces[0], StringComparison.Ordinal) || !name.EndsWith(pieces[^1], StringComparison.Ordinal) || name.Length < pieces[0].Length + pieces[^1].Length)
-            return false;
-        var at = pieces[0].Length;
-        var end = name.Length - pieces[^1].Length;
-        foreach (var piece in pieces[1..^1])
+        private readonly string[] _pieces;
+
+        private NamePattern(string[] pieces) => _pieces = pieces;
+
+        public static NamePattern Parse(string pattern, int maxLength) =>
+            pattern.Length > maxLength
+                ? throw new EcsException(EcsErrors.ParameterInvalid("InstanceName", $"a name pattern holds at most {maxLength} characters, as an instance name does."))
+                : new NamePattern(pattern.Split('*'));
+
+        public bool Matches(string name)
         {
-            var found = name.IndexOf(piece, at, end - at, StringComparison.Ordinal);
-            if (found < 0)
+            var pieces = _pieces;
+            if (pieces.Length == 1)
+                return pieces[0] == name;
+            if (!name.StartsWith(pieces[0], StringComparison.Ordinal) || !name.EndsWith(pieces[^1], StringComparison.Ordinal) || name.Length < pieces[0].Length + pieces[^1].Length)
                 return false;
-            at = found + piece.Length;
+            var at = pieces[0].Length;
+            var end = name.Length - pieces[^1].Length;
+            for (var i = 1; i < pieces.Length - 1; i++)
+            {
+                var found = name.IndexOf(pieces[i], at, end - at, StringComparison.Ordinal);
+                if (found < 0)
+                    return false;
+                at = found + pieces[i].Length;
+            }
+            return true;
         }
-        return true;
     }
+
+    internal static bool Matches(string pattern, string name) => NamePattern.Parse(pattern, int.MaxValue).Matches(name);
 }

@@ -65,6 +65,9 @@ public abstract class LaunchInstances : EcsAction
 
         return c.Write(s =>
         {
+            // Per account, checked in the write: classic instances draw public addresses from one pool all tenants share.
+            if (s.CountInstances(c.AccountId, region.RegionId) + amount > c.Limits.InstancesPerRegion)
+                throw new EcsException(EcsErrors.InstanceQuota(c.Limits.InstancesPerRegion));
             var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
             var vpcGroup = groups[0].VpcId;
             VSwitchRecord? vSwitch = null;
@@ -128,7 +131,7 @@ public abstract class LaunchInstances : EcsAction
         // Public addresses are unique across accounts; the table's unique key settles races.
         for (var attempt = 0; attempt < 64; attempt++)
         {
-            var candidate = new IpAddress(false, ClassicInternet.First + (UInt128)Random.Shared.Next(1, 65534));
+            var candidate = new IpAddress(false, ClassicInternet.First + (UInt128)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 65534));
             if (!s.PublicAddressInUse(candidate))
                 return candidate;
         }

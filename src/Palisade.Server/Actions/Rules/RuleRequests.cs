@@ -54,13 +54,17 @@ public static class RuleRequests
             case RulePeer.Group g:
                 if (g.GroupId == group.Id)
                     throw new EcsException(EcsErrors.SelfReference(ingress));
-                var crossAccount = g.OwnerId is not null || g.OwnerAccount is not null;
-                var peer = crossAccount ? s.FindGroupAnyAccount(g.GroupId) : s.FindGroup(c.AccountId, g.GroupId);
-                if (peer is null || (crossAccount && !OwnedAs(s, peer, g)))
-                    throw new EcsException(EcsErrors.PeerGroupNotFound(ingress, g.GroupId.Value));
+                if (OwnerOf(s, c, g, ingress) is { } owner && owner != c.AccountId)
+                {
+                    // Another account's group (docs/compat.md, "Cross-account references"): recorded as
+                    // named, never looked up, so the answer is the same whether that group exists under
+                    // that owner or not (no oracle), and the owner's group is not pinned by it.
+                    break;
+                }
+                var peer = s.FindGroup(c.AccountId, g.GroupId) ?? throw new EcsException(EcsErrors.PeerGroupNotFound(ingress, g.GroupId.Value));
                 if (peer.IsClassic != group.IsClassic)
                     throw new EcsException(EcsErrors.PeerGroupOtherNetworkType());
-                if (!group.IsClassic && peer.AccountId == group.AccountId && peer.VpcId != group.VpcId)
+                if (!group.IsClassic && peer.VpcId != group.VpcId)
                     throw new EcsException(EcsErrors.PeerGroupOtherVpc(ingress));
                 break;
             case RulePeer.PrefixList p:
@@ -70,13 +74,27 @@ public static class RuleRequests
             throw new EcsException(EcsErrors.PortRangeListNotFound(list.Value));
     }
 
-    private static bool OwnedAs(IStoreSession s, GroupRecord peer, RulePeer.Group g)
+    /// <summary>
+    /// The account a group reference names as its owner, or null when it names none (the caller's own).
+    /// ECS takes the owner's account ID (SourceGroupOwnerId; SourceGroupOwnerAccount has carried the ID
+    /// since 2016): a name is accepted only as the caller's own, since resolving other names would
+    /// tell a stranger which accounts exist.
+    /// </summary>
+    private static long? OwnerOf(IStoreSession s, ActionContext c, RulePeer.Group g, bool ingress)
     {
-        if (g.OwnerId is { } ownerId && ownerId != peer.AccountId)
-            return false;
-        if (g.OwnerAccount is { } ownerAccount && ownerAccount != peer.AccountId.ToString(CultureInfo.InvariantCulture)
-            && s.FindAccount(peer.AccountId)?.Name != ownerAccount)
-            return false;
-        return true;
+        long? byAccount = null;
+        if (g.OwnerAccount is { } text)
+        {
+            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                byAccount = id;
+            else if (text == s.FindAccount(c.AccountId)?.Name)
+                byAccount = c.AccountId;
+            else
+                throw new EcsException(EcsErrors.ParameterInvalid(ingress ? "SourceGroupOwnerAccount" : "DestGroupOwnerAccount",
+                    "give the owner's Alibaba Cloud account ID (a number), as ECS does; another account's name is not resolved."));
+        }
+        if (g.OwnerId is { } ownerId && byAccount is { } named && named != ownerId)
+            throw new EcsException(EcsErrors.ParameterInvalid(ingress ? "SourceGroupOwnerId" : "DestGroupOwnerId", "it names another account than the OwnerAccount field."));
+        return g.OwnerId ?? byAccount;
     }
 }

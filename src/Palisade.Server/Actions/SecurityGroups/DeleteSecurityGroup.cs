@@ -18,7 +18,9 @@ public sealed class DeleteSecurityGroup : EcsAction
             var group = s.FindGroup(c.AccountId, id) ?? throw new EcsException(EcsErrors.GroupNotFoundOnDelete(idText));
             if (s.CountMembers(group.Id) > 0)
                 throw new EcsException(EcsErrors.GroupHasMembers());
-            var referencing = s.GroupsReferencing(group.Id);
+            // Only the account's own rules pin its group: another account's reference must not let a
+            // stranger stop a deletion (nor learn, from the error, which of its groups names this one).
+            var referencing = s.GroupsReferencing(group.Id).Where(r => r.AccountId == group.AccountId).ToList();
             if (referencing.Count > 0)
                 throw new EcsException(EcsErrors.GroupIsReferenced(referencing[0].Group.Value));
             s.DeleteGroup(group.Id);

@@ -21,7 +21,7 @@ public sealed class DescribeSecurityGroupReferences : EcsAction
                     return new EcsObject
                     {
                         { "SecurityGroupId", group.Id.Value },
-                        { "ReferencingSecurityGroups", EcsList.Of("ReferencingSecurityGroup", s.GroupsReferencing(group.Id).Take(100).Select(r => new EcsObject
+                        { "ReferencingSecurityGroups", EcsList.Of("ReferencingSecurityGroup", s.GroupsReferencing(group.Id).Where(r => r.AccountId == c.AccountId).Take(100).Select(r => new EcsObject
                             {
                                 { "SecurityGroupId", r.Group.Value },
                                 { "AliUid", r.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture) },

@@ -30,7 +30,65 @@ public static class TrailParameters
         return value[..end] + "…";
     }
 
-    public static string Json(RpcRequest request)
+    /// <summary>What a refused call keeps: every parameter name, and values up to <see cref="MaxRefusalValueLength"/> characters in all.</summary>
+    public const int MaxRefusalValueLength = 1024;
+
+    /// <summary>Names count too (a client chooses them): past this many characters of names, the rest are left out.</summary>
+    public const int MaxRefusalNameLength = 2048;
+
+    public static string Json(RpcRequest request) => Json(request, MaxTotalLength, MaxTotalLength);
+
+    /// <summary>
+    /// A refusal's parameters: it changed nothing, so its record only needs to say what was asked.
+    /// Values share one small allowance (the first ones whole, then cut, then empty); names are kept
+    /// while they fit theirs. A refused call is the cheapest thing a client can send, and must not cost disk.
+    /// </summary>
+    public static string RefusalJson(RpcRequest request) => Json(request, MaxRefusalValueLength, MaxRefusalNameLength);
+
+    private static string Json(RpcRequest request, int valueAllowance, int nameAllowance)
+    {
+        if (valueAllowance < MaxTotalLength)
+            return Bounded(request, valueAllowance, nameAllowance);
+        return Full(request);
+    }
+
+    private static string Bounded(RpcRequest request, int valueAllowance, int nameAllowance)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            int values = 0, names = 0;
+            foreach (var (name, value) in request.Parameters)
+            {
+                if (Envelope.Contains(name))
+                    continue;
+                names += name.Length;
+                if (names > nameAllowance)
+                {
+                    w.WriteBoolean("…truncated", true);
+                    break;
+                }
+                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : CutTo(value, Math.Max(0, valueAllowance - values));
+                values += shown.Length;
+                w.WriteString(name, shown);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string CutTo(string value, int length)
+    {
+        if (value.Length <= length)
+            return value;
+        if (length <= 1)
+            return "…";
+        var end = char.IsHighSurrogate(value[length - 2]) ? length - 2 : length - 1;
+        return value[..end] + "…";
+    }
+
+    private static string Full(RpcRequest request)
     {
         using var buffer = new MemoryStream();
         // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.

@@ -1,0 +1,174 @@
+using Palisade.Domain.Quotas;
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Server.Hosting;
+using Palisade.Server.Protocol;
+using Palisade.Server.Tests.Support;
+using Palisade.Storage.Records;
+using Palisade.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Domain.Ecs;
+
+namespace Palisade.Server.Tests.Protocol;
+
+/// <summary>
+/// What one tenant can cost the others (issue 19): refused calls that filled the trail, more keys
+/// for more rate. The server's clock is frozen, so every count of admitted calls is exact.
+/// </summary>
+public sealed class TenantCostTests : IAsyncLifetime
+{
+    private const string Ram = ApiVersions.Ram;
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+    private TestControlPlane _plane = null!;
+
+    public async Task InitializeAsync() => _plane = await TestControlPlane.StartAsync(clock: _clock);
+
+    public async Task DisposeAsync() => await _plane.DisposeAsync();
+
+    private IReadOnlyList<ActionTrailRecord> Trail(long accountId) =>
+        _plane.Store.Read(s => s.ListTrail(new ActionTrailQuery(accountId, null, null, null, null, 1000)));
+
+    [Fact]
+    public async Task RefusedCalls_StoreLittle_AndOnlyAtTheAccountsRefusalRate()
+    {
+        var owner = _plane.NewAccount("refused");
+        var reader = _plane.Accounts.CreateAccessKey(owner.AccountId, readOnly: true);
+        var api = _plane.Client(reader, SignatureStyle.V3, _clock);
+        var huge = new string('x', 30 * 1024);
+        for (var i = 0; i < 200; i++)
+        {
+            var response = await api.SendAsync("CreateSecurityGroup",
+                [new("RegionId", "cn-hangzhou"), new("Description", huge), new("SecurityGroupName", "sg" + huge[..1000]), new("Tag.1.Key", huge)]);
+            Assert.Equal("Forbidden.RAM", response.Code);
+        }
+
+        var events = Trail(owner.AccountId);
+        var burst = new Throttling().RefusalEventsBurst;
+        Assert.Equal(burst, events.Count);
+        Assert.All(events, e =>
+        {
+            Assert.Equal("Forbidden.RAM", e.Entry.ResultCode);
+            var parameters = JsonDocument.Parse(e.Entry.Parameters).RootElement;
+            // Every name is kept, and the values together stay within about 1 KB.
+            Assert.Equal(["RegionId", "Description", "SecurityGroupName", "Tag.1.Key"], parameters.EnumerateObject().Select(p => p.Name));
+            Assert.InRange(parameters.EnumerateObject().Sum(p => p.Value.GetString()!.Length), 1, 1024 + 3);
+        });
+        var totals = _plane.Services.GetRequiredService<RefusalTrail>().Of(owner.AccountId);
+        Assert.Equal(burst, totals.Written);
+        Assert.Equal(200 - burst, totals.Dropped);
+        Assert.InRange(totals.Bytes, burst * 100, burst * 1200);
+
+        // The account's refusals refill at their rate; another account's are not affected.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 10; i++)
+            await api.SendAsync("DeleteSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", "sg-bp1aaaaaaaaaaaaaaaaa")]);
+        Assert.Equal(burst + (int)new Throttling().RefusalEventsPerSecond, Trail(owner.AccountId).Count);
+        var other = _plane.NewAccount("other");
+        var otherReader = _plane.Client(_plane.Accounts.CreateAccessKey(other.AccountId, readOnly: true), SignatureStyle.V3, _clock);
+        await otherReader.SendAsync("DeleteSecurityGroup", [new("RegionId", "cn-hangzhou"), new("SecurityGroupId", "sg-bp1aaaaaaaaaaaaaaaaa")]);
+        Assert.Single(Trail(other.AccountId));
+    }
+
+    [Fact]
+    public async Task AnAccount_HoldsAtMostItsQuotaOfKeys()
+    {
+        var aliceKey = _plane.NewAccount("alice");
+        var alice = _plane.Client(aliceKey, SignatureStyle.V3, _clock);
+        var limit = new Limits().AccessKeysPerAccount;
+        Assert.Equal(20, limit);
+        for (var i = 1; i < limit; i++)
+            await alice.CallAsync("CreateAccessKey", new { }, Ram);
+        var e = await ApiAssert.FailsAsync(() => alice.CallAsync("CreateAccessKey", new { }, Ram), "LimitExceeded.User.AccessKey", 409);
+        Assert.Contains("20", e.EcsMessage);
+        Assert.Equal(limit, (await alice.CallAsync("ListAccessKeys", new { }, Ram)).Items("AccessKeys", "AccessKey").Count());
+        // Deleting one makes room again.
+        var keys = (await alice.CallAsync("ListAccessKeys", new { }, Ram)).Items("AccessKeys", "AccessKey").Select(k => k.Str("AccessKeyId")).ToList();
+        await alice.CallAsync("DeleteAccessKey", new { UserAccessKeyId = keys.First(k => k != aliceKey.AccessKeyId) }, Ram);
+        await alice.CallAsync("CreateAccessKey", new { }, Ram);
+    }
+
+    [Fact]
+    public async Task MoreKeys_DoNotBuyMoreRate_TheAccountHasItsOwnLimit()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { RequestsPerSecond = 1, Burst = 3, AccountRequestsPerSecond = 1, AccountBurst = 3 },
+        });
+        var first = plane.NewAccount("many-keys");
+        var keys = new[] { first, plane.Accounts.CreateAccessKey(first.AccountId), plane.Accounts.CreateAccessKey(first.AccountId) };
+        var admitted = 0;
+        foreach (var key in keys)
+        {
+            var api = plane.Client(key, SignatureStyle.V3, _clock);
+            for (var i = 0; i < 3; i++)
+                admitted += (await api.SendAsync("DescribeRegions", [])).IsSuccess ? 1 : 0;
+        }
+        Assert.Equal(3, admitted);
+        // Another account is not slowed by this one.
+        var stranger = plane.Client(plane.NewAccount("stranger"), SignatureStyle.V3, _clock);
+        for (var i = 0; i < 3; i++)
+            await stranger.CallAsync("DescribeRegions");
+    }
+
+    /// <summary>Issue 19: an analysis cost as much as a thousand Describes yet counted as one request.</summary>
+    [Fact]
+    public async Task Analyses_SpendTheirAccountsBudget_WhileCheapCallsAndOtherAccountsGoOn()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
+        {
+            // Half a millisecond of analysis at once, refilled at a millisecond per second.
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 0.0005 },
+        });
+        var noisy = new Scenario(plane.Client(plane.NewAccount("noisy"), SignatureStyle.V3, _clock));
+        var vpc = await noisy.VpcAsync();
+        var sg = await noisy.GroupAsync(vpc);
+        await noisy.RunAsync(sg, await noisy.VSwitchAsync(vpc), amount: 5);
+        object Impact(string port) => new { RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8" };
+
+        await noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("22")));
+        var refused = await ApiAssert.FailsAsync(() => noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("23"))), "Throttling.Analysis", 400);
+        Assert.Contains("analysis", refused.EcsMessage, StringComparison.Ordinal);
+        await ApiAssert.FailsAsync(() => noisy.Api.CallAsync("ExportSecurityState", new { RegionId = Region }), "Throttling.Analysis", 400);
+        // The question asked before is answered from the cache (the revision stands), at no cost.
+        await noisy.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(Impact("22")));
+        // Cheap calls go on, and so does another account's analysis.
+        await noisy.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region });
+        var quiet = new Scenario(plane.Client(plane.NewAccount("quiet"), SignatureStyle.V3, _clock));
+        await quiet.Api.CallAsync("ExportSecurityState", new { RegionId = Region });
+        // The budget refills with time.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await noisy.Api.CallAsync("ExportSecurityState", new { RegionId = Region });
+    }
+
+    [Fact]
+    public async Task InstanceNamePatterns_AreBoundedAsNamesAre()
+    {
+        var api = _plane.Client(_plane.NewAccount("patterns"), SignatureStyle.V3, _clock);
+        await api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = "*" + new string('a', 126) + "*" });
+        await ApiAssert.FailsAsync(() => api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = new string('a', 129) }), "InvalidParameter", 400);
+        var huge = string.Concat(Enumerable.Repeat("a*", 300_000));
+        var e = await ApiAssert.FailsAsync(() => api.CallAsync("DescribeInstances", new { RegionId = Region, InstanceName = huge }), "InvalidParameter", 400);
+        Assert.Contains("128", e.EcsMessage, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 19: 300 classic instances in 0.11 s, their public addresses from the one shared pool.</summary>
+    [Fact]
+    public async Task Instances_AreCappedPerAccountAndRegion()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, limits: new Limits { InstancesPerRegion = 5 });
+        var greedy = new Scenario(plane.Client(plane.NewAccount("greedy"), SignatureStyle.V3, _clock));
+        var classic = await greedy.GroupAsync(null, "classic");
+        await greedy.RunAsync(classic, null, amount: 4);
+        var e = await ApiAssert.FailsAsync(() => greedy.RunAsync(classic, null, amount: 2), "QuotaExceed.Instance", 403);
+        Assert.Contains("5", e.EcsMessage, StringComparison.Ordinal);
+        await greedy.RunAsync(classic, null, amount: 1);
+        await ApiAssert.FailsAsync(() => greedy.RunAsync(classic, null, amount: 1), "QuotaExceed.Instance", 403);
+        Assert.Equal(5, plane.Store.Read(s => s.CountInstances(AccountOf(plane, "greedy"), Region)));
+        // Another account has its own quota.
+        var other = new Scenario(plane.Client(plane.NewAccount("other"), SignatureStyle.V3, _clock));
+        await other.RunAsync(await other.GroupAsync(null, "classic"), null, amount: 5);
+    }
+
+    private static long AccountOf(TestControlPlane plane, string name) => plane.Store.Read(s => s.FindAccountByName(name))!.AccountId;
+}
