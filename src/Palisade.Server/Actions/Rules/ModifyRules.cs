@@ -9,7 +9,7 @@ namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
 /// ModifySecurityGroupRule and ModifySecurityGroupEgressRule, by <c>SecurityGroupRuleId</c>: the
-/// given fields replace the rule's, the rest stay. The peer's kind, the NIC type and the kind of
+/// given fields replace the rule's, the rest stay (without it: <see cref="ModifyRulesByAttributes"/>). The peer's kind, the NIC type and the kind of
 /// port range cannot change (ecs-api.md §3.9).
 /// </summary>
 public abstract class ModifyRules(Direction direction) : EcsAction
@@ -27,7 +27,8 @@ public abstract class ModifyRules(Direction direction) : EcsAction
         var p = c.Parameters;
         var idText = p.Required("SecurityGroupId");
         Lookups.GroupId(idText);
-        var ruleText = p.Required("SecurityGroupRuleId");
+        if (p.Optional("SecurityGroupRuleId") is not { } ruleText)
+            return ModifyRulesByAttributes.Execute(c, direction, idText);
         var ingress = direction == Direction.Ingress;
         return c.Write(s =>
         {
