@@ -10,6 +10,9 @@ public static class ApiVersions
 
     /// <summary>RAM's version, for the AccessKey actions a key uses on its own account.</summary>
     public const string Ram = "2015-05-01";
+
+    /// <summary>STS's version, for GetCallerIdentity.</summary>
+    public const string Sts = "2015-04-01";
 }
 
 /// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>
