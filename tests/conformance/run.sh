@@ -117,7 +117,7 @@ run() { # run SCRIPT PROTOCOL PORT
     (( rc == 0 )) && rc=$code
   fi
 }
-for script in ${PALISADE_SCRIPTS:-run.js}; do
+for script in ${PALISADE_SCRIPTS:-run.js terraform.js}; do
   run "$script" https "$tls_port"
   run "$script" http "$port"
 done
