@@ -185,6 +185,7 @@ async function groupRead(group) {
 
 async function groupCreate(group) {
   const request = { RegionId: REGION, ClientToken: clientToken('CreateSecurityGroup'), Description: group.description, VpcId: group.vpc_id, SecurityGroupName: group.security_group_name };
+  if (group.resource_group_id) request.ResourceGroupId = group.resource_group_id;
   const response = await rpcPost('CreateSecurityGroup', request);
   group.id = response.SecurityGroupId;
   await rpcPost('DescribeSecurityGroupAttribute', { SecurityGroupId: group.id, RegionId: REGION }); // the update of a new resource
@@ -197,6 +198,9 @@ async function groupUpdate(group, change) {
   if (change.description !== undefined) modify.Description = change.description;
   if (Object.keys(modify).length > 2) await rpcPost('ModifySecurityGroupAttribute', modify);
   await rpcPost('DescribeSecurityGroupAttribute', { SecurityGroupId: group.id, RegionId: REGION });
+  if (change.resource_group_id !== undefined) {
+    await rpcPost('JoinResourceGroup', { ResourceId: group.id, RegionId: REGION, ResourceType: 'securitygroup', ResourceGroupId: change.resource_group_id });
+  }
   if (change.inner_access_policy !== undefined) {
     await rpcPost('ModifySecurityGroupPolicy', { SecurityGroupId: group.id, RegionId: REGION, ClientToken: clientToken('ModifySecurityGroupPolicy'), InnerAccessPolicy: change.inner_access_policy });
   }
@@ -259,6 +263,15 @@ async function main() {
   await step('alicloud_security_group: update name, description and inner_access_policy', async () => {
     await groupUpdate(ctx.web, { security_group_name: 'tf-web-2', description: 'changed', inner_access_policy: 'Drop' });
     assert.deepEqual([ctx.web.security_group_name, ctx.web.description, ctx.web.inner_access_policy], ['tf-web-2', 'changed', 'Drop']);
+  });
+  await step('alicloud_security_group with resource_group_id: create, read, move (JoinResourceGroup), no diff after', async () => {
+    ctx.rg = await groupCreate({ security_group_name: 'tf-rg', description: 'in a resource group', vpc_id: ctx.vpc, resource_group_id: 'rg-tfprod' });
+    assert.equal(ctx.rg.resource_group_id, 'rg-tfprod');
+    await groupUpdate(ctx.rg, { resource_group_id: 'rg-tfstage' });
+    assert.equal(ctx.rg.resource_group_id, 'rg-tfstage');
+    const filtered = await rpcPost('DescribeSecurityGroups', { RegionId: REGION, ResourceGroupId: 'rg-tfstage' });
+    assert.deepEqual(filtered.SecurityGroups.SecurityGroup.map((g) => g.SecurityGroupId), [ctx.rg.id]);
+    await groupDelete(ctx.rg);
   });
   await step('alicloud_security_group_rule (ingress, cidr, nic_type unset): create and read back by NicType=<nil>', async () => {
     ctx.ssh = await ruleCreate({ type: 'ingress', ip_protocol: 'tcp', port_range: '22/22', policy: 'accept', priority: 1, cidr_ip: '10.0.0.0/8', security_group_id: ctx.web.id, description: 'ssh' });
