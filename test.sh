@@ -144,7 +144,7 @@ set -e
 cat "$results/postgres.log" >> "$results/console.log"
 [[ $pg_status -ne 0 ]] && status=$pg_status
 
-step "SDK conformance: the official Node SDKs against ./palisade serve"
+step "SDK conformance: the official Node SDKs against ./palisade serve, over HTTPS and HTTP"
 set +e
 PALISADE_REQUIRE_CLASSIC=1 "$root/tests/conformance/run.sh" 2>&1 | tee "$results/conformance.log"
 conformance=${PIPESTATUS[0]}
@@ -157,7 +157,7 @@ summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipp
   awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assembly runs (the store, API and process suites on SQLite and on PostgreSQL)", p, f, s, n}')"
 echo
 echo "test.sh: $summary"
-echo "test.sh: SDK conformance $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | tail -1)"
+echo "test.sh: SDK conformance over HTTPS and HTTP $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | paste -sd';' -)"
 if [[ $status -ne 0 || $conformance -ne 0 ]]; then
   echo "test.sh: FAILED (dotnet test exit $status, conformance exit $conformance)" >&2
   exit 1

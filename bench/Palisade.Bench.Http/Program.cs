@@ -14,6 +14,8 @@ using Palisade.Domain.Ecs;
 //   dotnet run -c Release --project bench/Palisade.Bench.Http -- [--seconds 10] [--clients 16]
 //   … -- --postgres "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres" --nodes 2
 //       N server nodes on one PostgreSQL (a fresh database), requests spread over the nodes.
+//   … -- --tls --clients 8: the same reads over HTTPS (a self-signed certificate, TLS 1.3, keep-alive)
+//       and over HTTP on the same node in the same run, and their ratio.
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
 // (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed.
 var seconds = Arg("--seconds", 10);
@@ -25,6 +27,7 @@ if (args.Contains("--noisy"))
 var clients = Arg("--clients", 16);
 var nodeCount = Arg("--nodes", 1);
 var postgresServer = ArgText("--postgres");
+var tls = args.Contains("--tls");
 
 var directory = Path.Combine(Path.GetTempPath(), "palisade-bench-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(directory);
@@ -46,7 +49,8 @@ for (var n = 0; n < nodeCount; n++)
 {
     var node = PalisadeServer.Build(new ServeSettings
     {
-        Urls = "http://127.0.0.1:0",
+        Urls = tls ? "http://127.0.0.1:0;https://127.0.0.1:0" : "http://127.0.0.1:0",
+        Tls = tls ? new TlsSettings.SelfSigned() : null,
         DataDirectory = directory,
         Store = database,
         // One key drives the whole load here: the per-key rate limit would measure itself.
@@ -56,7 +60,7 @@ for (var n = 0; n < nodeCount; n++)
     nodes.Add(node);
 }
 var app = nodes[0];
-var url = new Uri(app.Urls.First());
+var url = new Uri(app.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)));
 var accounts = app.Services.GetRequiredService<AccountService>();
 var key = accounts.CreateAccessKey(accounts.CreateAccount("bench").AccountId);
 
@@ -64,7 +68,7 @@ var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromM
 var http = new HttpClient(handler) { BaseAddress = url };
 var api = new EcsClient(http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
 // One client per node; requests of a workload go round-robin over the nodes.
-var apis = nodes.Select(n => new EcsClient(new HttpClient(handler) { BaseAddress = new Uri(n.Urls.First()) }, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret))).ToArray();
+var apis = nodes.Select(n => new EcsClient(new HttpClient(handler) { BaseAddress = new Uri(n.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal))) }, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret))).ToArray();
 var spread = -1;
 EcsClient NextApi() => apis[(int)((uint)Interlocked.Increment(ref spread) % apis.Length)];
 
@@ -189,6 +193,51 @@ if (args.Contains("--profile"))
 }
 
 var describe = new KeyValuePair<string, string>[] { new("RegionId", "cn-hangzhou"), new("SecurityGroupId", big) };
+
+if (tls)
+{
+    // The HTTPS listener against the HTTP one of the same node, alternating, in one run: reads/s and
+    // p99 with keep-alive. The client trusts the node's self-signed certificate as --ca-cert would.
+    var httpsUrl = new Uri(app.Urls.First(u => u.StartsWith("https://", StringComparison.Ordinal)));
+    var tlsHandler = CaCertificates.Handler(Path.Combine(directory, ServerCertificate.SelfSignedCertificateFile));
+    tlsHandler.MaxConnectionsPerServer = clients;
+    tlsHandler.PooledConnectionLifetime = TimeSpan.FromMinutes(10);
+    var overTls = new HttpClient(tlsHandler) { BaseAddress = httpsUrl };
+    var tlsApi = new EcsClient(overTls, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+    var rows = new List<(string Name, Result Http, Result Https)>();
+    // Each workload runs HTTP, HTTPS, HTTPS, HTTP and the two runs of each are pooled, so that a
+    // change of load on a shared machine during the run weighs on both alike.
+    async Task<(Result Http, Result Https)> Pair(Func<int, HttpRequestMessage> plain, Func<int, HttpRequestMessage> secure)
+    {
+        var h1 = await Run(plain, client: http);
+        var s1 = await Run(secure, client: overTls);
+        var s2 = await Run(secure, client: overTls);
+        var h2 = await Run(plain, client: http);
+        static Result Pool(Result a, Result b) => new((a.PerSecond + b.PerSecond) / 2, (a.P50 + b.P50) / 2, Math.Max(a.P99, b.P99), a.Errors + b.Errors);
+        return (Pool(h1, h2), Pool(s1, s2));
+    }
+    foreach (var (name, action, parameters) in new[]
+    {
+        ("DescribeSecurityGroupAttribute, 200 rules (~60 KB)", "DescribeSecurityGroupAttribute", describe),
+        ("DescribeRegions (~1 KB)", "DescribeRegions", Array.Empty<KeyValuePair<string, string>>()),
+    })
+    {
+        var (plain, secure) = await Pair(_ => api.Build(action, parameters, ApiVersions.Ecs), _ => tlsApi.Build(action, parameters, ApiVersions.Ecs));
+        rows.Add((name, plain, secure));
+    }
+    var (healthPlain, healthSecure) = await Pair(_ => new HttpRequestMessage(HttpMethod.Get, "/healthz"), _ => new HttpRequestMessage(HttpMethod.Get, "/healthz"));
+    rows.Add(("GET /healthz (no work: the transport alone)", healthPlain, healthSecure));
+    Console.WriteLine($"{clients} clients, {seconds} s each, keep-alive, V3-signed (signed before the clock starts); {Environment.ProcessorCount} cores; HTTPS with the node's self-signed ECDSA P-256 certificate; HTTP, HTTPS, HTTPS, HTTP per workload, pooled (p99: the worse of the two)");
+    Console.WriteLine();
+    Console.WriteLine("| workload | HTTP reads/s | HTTPS reads/s | ratio HTTPS/HTTP | HTTP p99 ms | HTTPS p99 ms | errors |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+    foreach (var (name, plain, secure) in rows)
+        Console.WriteLine($"| {name} | {plain.PerSecond:N0} | {secure.PerSecond:N0} | {secure.PerSecond / plain.PerSecond:F3} | {plain.P99:F2} | {secure.P99:F2} | {plain.Errors + secure.Errors} |");
+    foreach (var node in nodes)
+        await node.StopAsync();
+    Directory.Delete(directory, recursive: true);
+    return 0;
+}
 var writeCounter = -1;
 var results = new List<(string Name, Result Result)>();
 
@@ -216,11 +265,12 @@ foreach (var node in nodes)
 Directory.Delete(directory, recursive: true);
 return 0;
 
-async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_000)
+async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_000, HttpClient? client = null)
 {
+    client ??= http;
     // Warm up with a few thousand, then sign the measured batch up front.
     var warmup = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, 3000).Select(make));
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ => { while (warmup.TryDequeue(out var m)) (await http.SendAsync(m)).Dispose(); }));
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ => { while (warmup.TryDequeue(out var m)) (await client.SendAsync(m)).Dispose(); }));
     var queue = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, capacity).Select(make));
     var latencies = new List<double>[clients];
     var errors = 0;
@@ -231,7 +281,7 @@ async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_00
         while (stop.Elapsed.TotalSeconds < seconds && queue.TryDequeue(out var message))
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
             // Drain without keeping: the measurement is of the server, not of the client's allocations.
             await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null);
             mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

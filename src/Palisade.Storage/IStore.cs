@@ -149,6 +149,7 @@ public interface IStoreSession
     int CountInstancesInVSwitch(VSwitchId id);
     void SetInstanceStatus(InstanceId id, string status);
     void SetInstanceAttributes(InstanceId id, string name, string description);
+    void SetInstanceResourceGroup(InstanceId id, string resourceGroupId);
     void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups);
     void DeleteInstance(InstanceId id);
 

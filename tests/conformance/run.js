@@ -8,6 +8,7 @@
 //   d  pop-post  @alicloud/pop-core RPCClient, V1 signature, POST with a form body
 //
 // Env: PALISADE_ENDPOINT (host:port, e.g. 127.0.0.1:18123), PALISADE_KEY_ID, PALISADE_KEY_SECRET.
+// PALISADE_PROTOCOL=https talks TLS (trust a private CA with NODE_EXTRA_CA_CERTS); default http.
 // Optional: PALISADE_FLAVOURS (comma list, default all four), PALISADE_REQUIRE_CLASSIC=1 (a server
 // that refuses classic-network groups fails the run instead of being reported as a finding).
 // Exit code 0 only when every step of every flavour passed and all flavours saw the same outcomes.
@@ -24,6 +25,7 @@ const ZONE = 'cn-hangzhou-h';
 const VPC_CIDR = '192.168.0.0/16';
 const VSW_CIDR = '192.168.1.0/24';
 const TIMEOUT_MS = 15000;
+const PROTOCOL = process.env.PALISADE_PROTOCOL || 'http';
 const VPC_ACTIONS = new Set(['CreateVpc', 'CreateVSwitch', 'DeleteVpc', 'DeleteVSwitch', 'DescribeVpcs', 'DescribeVSwitches']);
 
 // ---------------------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ function generatedSdkAdapter({ endpoint, keyId, secret }, { v1 }) {
     accessKeyId: keyId,
     accessKeySecret: secret,
     endpoint, // host:port, no scheme (sdk-wire.md §8.1)
-    protocol: 'http',
+    protocol: PROTOCOL,
     connectTimeout: TIMEOUT_MS, // both timeouts: connectTimeout doubles as the idle timeout (§8.9)
     readTimeout: TIMEOUT_MS,
     ...(v1 ? { signatureAlgorithm: 'v2' } : {}),
@@ -119,7 +121,7 @@ function popCoreAdapter({ endpoint, keyId, secret }, { method }) {
   const client = (apiVersion) => new RPCClient({
     accessKeyId: keyId,
     accessKeySecret: secret,
-    endpoint: `http://${endpoint}`, // pop-core needs the scheme (sdk-wire.md §8.1)
+    endpoint: `${PROTOCOL}://${endpoint}`, // pop-core needs the scheme (sdk-wire.md §8.1)
     apiVersion,
   });
   const clients = { ecs: client('2014-05-26'), vpc: client('2016-04-28') };
@@ -524,6 +526,10 @@ async function main() {
     console.error(`run.js: PALISADE_ENDPOINT must be host:port without a scheme or path, got ${endpoint}`);
     return 2;
   }
+  if (!['http', 'https'].includes(PROTOCOL)) {
+    console.error(`run.js: PALISADE_PROTOCOL must be http or https, got ${PROTOCOL}`);
+    return 2;
+  }
   const wanted = (process.env.PALISADE_FLAVOURS || FLAVOURS.map((x) => x.name).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const flavours = FLAVOURS.filter((x) => wanted.includes(x.name));
   const unknown = wanted.filter((w) => !FLAVOURS.some((x) => x.name === w));
@@ -547,7 +553,7 @@ async function main() {
 
   const outcomes = {};
   for (const flavour of flavours) {
-    console.log(`\n== ${flavour.name}: ${flavour.describe} -> ${endpoint}`);
+    console.log(`\n== ${flavour.name}: ${flavour.describe} -> ${PROTOCOL}://${endpoint}`);
     outcomes[flavour.name] = await runScenario(flavour, { endpoint, keyId, secret });
   }
 
@@ -580,7 +586,7 @@ async function main() {
 
   const total = steps.length * names.length;
   if (!failures.length && !disagreements.length) {
-    console.log(`PASS: ${steps.length} steps x ${names.length} flavours, all outcomes agree`);
+    console.log(`PASS: ${steps.length} steps x ${names.length} flavours over ${PROTOCOL.toUpperCase()}, all outcomes agree`);
     return 0;
   }
   console.log(`FAILED: ${failures.length} of ${total} step runs failed, ${disagreements.length} step(s) where flavours disagree`);

@@ -6,9 +6,31 @@ using Palisade.Domain.State;
 namespace Palisade.Analysis.Flows;
 
 /// <summary>One end of a flow as the user named it: an instance of the state, or an address. Shared by <c>palisade eval</c> and the server's <c>ExplainFlow</c>.</summary>
-public sealed record FlowEndpoint(Instance? Instance, IpAddress Address)
+/// <param name="PublicAddress">
+/// The public or elastic address the user named for a VPC instance; the security group sees
+/// <paramref name="Address"/>, the private address it is translated to.
+/// </param>
+public sealed record FlowEndpoint(Instance? Instance, IpAddress Address, IpAddress? PublicAddress = null)
 {
-    public string Describe() => Instance is null ? $"{Address} (not an instance in the state)" : $"{Instance.Id} ({Address})";
+    public string Describe() => Instance is null ? $"{Address} (not an instance in the state)"
+        : PublicAddress is { } named ? $"{Instance.Id} ({Address}, reached at its public address {named})"
+        : $"{Instance.Id} ({Address})";
+
+    /// <summary>
+    /// As <see cref="ResolvePair(NetworkState, string, string, NicType, EndpointWording?)"/>, and the NIC
+    /// type when none was asked for: internet when an end is a classic instance's internet address (that
+    /// NIC carries the flow), otherwise intranet.
+    /// </summary>
+    public static (FlowEndpoint Source, FlowEndpoint Destination, NicType NicType) Resolve(NetworkState state, string source, string destination, NicType? requested,
+        EndpointWording? wording = null)
+    {
+        var nicType = requested ?? (OnAClassicInternetNic(state, source) || OnAClassicInternetNic(state, destination) ? NicType.Internet : NicType.Intranet);
+        var (s, d) = ResolvePair(state, source, destination, nicType, wording);
+        return (s, d, nicType);
+    }
+
+    private static bool OnAClassicInternetNic(NetworkState state, string text) =>
+        IpAddress.TryParse(text, out var address) && state.Instances.Any(i => i.NetworkType == NetworkType.Classic && i.PublicAddresses.Contains(address));
 
     /// <summary>
     /// Resolves <c>--src</c> and <c>--dst</c>. An address that belongs to an instance's NIC of the
@@ -18,9 +40,9 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address)
         EndpointWording? wording = null)
     {
         var w = wording ?? EndpointWording.CommandLine;
-        var src = Parse(state, source, w.Source, nicType, w.Where);
-        var dst = Parse(state, destination, w.Destination, nicType, w.Where);
-        bool? family = src.Address?.IsV6 ?? dst.Address?.IsV6;
+        var src = Parse(state, source, w.Source, nicType, w.Where, destination: false);
+        var dst = Parse(state, destination, w.Destination, nicType, w.Where, destination: true);
+        bool? family = (src.Address ?? src.PublicAddress)?.IsV6 ?? (dst.Address ?? dst.PublicAddress)?.IsV6;
         var s = Complete(src, family, w.Source, nicType);
         var d = Complete(dst, family ?? s.Address.IsV6, w.Destination, nicType);
         if (s.Address.IsV6 != d.Address.IsV6)
@@ -28,9 +50,9 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address)
         return (s, d);
     }
 
-    private sealed record Named(Instance? Instance, IpAddress? Address);
+    private sealed record Named(Instance? Instance, IpAddress? Address, IpAddress? PublicAddress = null);
 
-    private static Named Parse(NetworkState state, string text, string option, NicType nicType, string where)
+    private static Named Parse(NetworkState state, string text, string option, NicType nicType, string where, bool destination)
     {
         if (text.StartsWith(InstanceId.Prefix, StringComparison.Ordinal))
         {
@@ -43,6 +65,17 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address)
         var owners = state.Instances.Where(i => i.AddressesOn(nicType).Contains(address)).ToList();
         if (owners.Count > 1)
             throw new FlowEndpointException($"{option} {address} belongs to several instances ({string.Join(", ", owners.Select(o => o.Id))}); name the instance instead");
+        if (owners.Count == 0 && nicType == NicType.Intranet && destination)
+        {
+            // A flow to a VPC instance's public IP or EIP reaches its one NIC at the private address
+            // the address is translated to, which is what its security groups see. As a source the
+            // public address stays what the other end sees (docs/semantics.md §7): not this instance.
+            var natted = state.Instances.Where(i => i.NetworkType != NetworkType.Classic && i.PublicAddresses.Contains(address)).ToList();
+            if (natted.Count > 1)
+                throw new FlowEndpointException($"{option} {address} is the public address of several instances ({string.Join(", ", natted.Select(o => o.Id))}); name the instance instead");
+            if (natted.Count == 1)
+                return new Named(natted[0], null, address);
+        }
         return new Named(owners.SingleOrDefault(), address);
     }
 
@@ -51,6 +84,13 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address)
         if (named.Address is { } address)
             return new FlowEndpoint(named.Instance, address);
         var instance = named.Instance!;
+        if (named.PublicAddress is { } published)
+        {
+            var translated = instance.PrivateAddresses.Where(a => a.IsV6 == published.IsV6).Select(a => (IpAddress?)a).FirstOrDefault();
+            return translated is { } privateAddress
+                ? new FlowEndpoint(instance, privateAddress, published)
+                : throw new FlowEndpointException($"{option} {published} is the public address of {instance.Id}, which has no {(published.IsV6 ? "IPv6" : "IPv4")} private address to translate it to");
+        }
         var candidates = instance.AddressesOn(nicType);
         var chosen = family is { } v6 ? candidates.Where(a => a.IsV6 == v6) : candidates.OrderBy(a => a.IsV6);
         foreach (var a in chosen)

@@ -18,7 +18,10 @@ public static class EvalCommand
         protocol.AcceptOnlyFromAmong("tcp", "udp", "icmp", "icmpv6", "gre", "all");
         var port = new Option<string>("--port") { Description = "The destination port (tcp and udp only; required for them).", HelpName = "N" };
         var sourcePort = new Option<string>("--src-port") { Description = $"The source port (tcp and udp). [default: {Flow.DefaultSourcePort}]", HelpName = "N" };
-        var nic = new Option<string>("--nic") { Description = "Which NICs carry the flow; only classic-network instances have two.", DefaultValueFactory = _ => "intranet" };
+        var nic = new Option<string?>("--nic")
+        {
+            Description = "Which NICs carry the flow; only classic-network instances have two. Default: internet when --src or --dst is a classic instance's public address, else intranet.",
+        };
         nic.AcceptOnlyFromAmong("intranet", "internet");
         var json = new Option<bool>("--json") { Description = "Print the decision as JSON instead of words." };
 
@@ -59,10 +62,10 @@ public static class EvalCommand
             {
                 throw new UsageException($"{(portText is not null ? "--port" : "--src-port")} applies only to tcp and udp, not {ipProtocol.ToWire()}");
             }
-            NicTypes.TryParse(parse.GetValue(nic), out var nicType);
+            NicType? requested = parse.GetValue(nic) is { } nicText && NicTypes.TryParse(nicText, out var asked) ? asked : null;
 
             var networkState = await state.LoadAsync(parse, cancel);
-            var (src, dst) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, nicType);
+            var (src, dst, nicType) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, requested);
             if (src.Instance is null && dst.Instance is null)
                 throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
 
@@ -84,11 +87,11 @@ public static class EvalCommand
         return value;
     }
 
-    private static (FlowEndpoint Source, FlowEndpoint Destination) ResolvePair(Domain.State.NetworkState state, string source, string destination, NicType nicType)
+    private static (FlowEndpoint Source, FlowEndpoint Destination, NicType NicType) ResolvePair(Domain.State.NetworkState state, string source, string destination, NicType? nicType)
     {
         try
         {
-            return FlowEndpoint.ResolvePair(state, source, destination, nicType);
+            return FlowEndpoint.Resolve(state, source, destination, nicType);
         }
         catch (FlowEndpointException e)
         {

@@ -75,7 +75,7 @@ public static class Remote
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            error.WriteLine($"error: the server did not answer: {e.Message}");
+            error.WriteLine($"error: the server did not answer: {ServerConnection.Describe(e)}");
             return ExitCodes.Unavailable;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or FormatException or Evaluation.UsageException)

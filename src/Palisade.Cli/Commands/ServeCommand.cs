@@ -75,7 +75,19 @@ public static class ServeCommand
 
     public static Command Build()
     {
-        var urls = new Option<string>("--urls") { Description = "Where to listen.", HelpName = "URLS", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Where to listen: http:// and https:// URLs, separated by ';'.",
+            HelpName = "URLS",
+            DefaultValueFactory = _ => "http://127.0.0.1:8080",
+        };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "The PEM certificate of the https:// URLs (its chain may follow it in the file).", HelpName = "FILE" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert (unencrypted).", HelpName = "FILE" };
+        var tls = new Option<string?>("--tls")
+        {
+            Description = "self-signed: make a certificate for the listen addresses and localhost in DIR on the first start, and print its path and SHA-256 fingerprint.",
+        };
+        tls.AcceptOnlyFromAmong("self-signed");
         var data = DataOption();
         var store = StoreOption();
         var defaults = new Throttling();
@@ -148,14 +160,25 @@ public static class ServeCommand
               palisade serve --urls http://127.0.0.1:9000 --data /var/lib/palisade
               palisade serve --key-rate 50 --key-burst 100
               palisade serve --log-format json --log-requests
+              palisade serve --urls "http://127.0.0.1:8080;https://0.0.0.0:8443" --tls-cert server.crt --tls-key server.key
+              palisade serve --urls https://127.0.0.1:8443 --tls self-signed
 
             The web console is at /console/ on the same address; /healthz and /readyz too. /metrics (Prometheus)
             is served on --metrics-urls, or on this address to the bearer token in PALISADE_METRICS_TOKEN.
             """)
         {
-            urls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
+            urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
             maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, logFormat, logRequests,
         };
+        command.Validators.Add(r =>
+        {
+            var cert = r.GetValue(tlsCert) is not null;
+            var key = r.GetValue(tlsKey) is not null;
+            if (cert != key)
+                r.AddError("--tls-cert and --tls-key go together.");
+            else if (cert && r.GetValue(tls) is not null)
+                r.AddError("give either --tls-cert and --tls-key or --tls self-signed, not both.");
+        });
         command.SetAction(async (parse, cancel) =>
         {
             var settings = new ServeSettings
@@ -174,6 +197,8 @@ public static class ServeCommand
                     MinBodyBytesPerSecond = parse.GetValue(minBodyRate),
                     RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(headerTimeout))),
                 },
+                Tls = parse.GetValue(tlsCert) is { } certFile ? new TlsSettings.PemFiles(certFile, parse.GetValue(tlsKey)!)
+                    : parse.GetValue(tls) is not null ? new TlsSettings.SelfSigned() : null,
                 Options = new ServerOptions
                 {
                     Limits = new Limits
@@ -194,8 +219,15 @@ public static class ServeCommand
             try
             {
                 app = PalisadeServer.Build(settings);
+                if (app.Services.GetRequiredService<ServerCertificate>().Note is { } tlsNote)
+                    output.WriteLine($"palisade: {tlsNote}");
                 if (app.Services.GetRequiredService<Bootstrap>().EnsureFirstAccount() is { } note)
                     output.WriteLine($"palisade: {note}");
+            }
+            catch (TlsConfigurationException e)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -213,7 +245,7 @@ public static class ServeCommand
                 {
                     await app.StartAsync(cancel);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or InvalidOperationException)
                 {
                     parse.InvocationConfiguration.Error.WriteLine($"error: cannot listen on {settings.Urls}: {e.Message}");
                     return ExitCodes.BadInput;

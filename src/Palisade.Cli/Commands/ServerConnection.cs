@@ -31,7 +31,13 @@ public sealed class ServerConnection
 
     public Option<string?> Profile { get; } = new("--profile") { Description = "The profile of ~/.palisade/config.json (default: its current one).", HelpName = "NAME" };
 
-    public IEnumerable<Option> Options => [Server, Region, Credentials, Profile];
+    public Option<string?> CaCert { get; } = new("--ca-cert")
+    {
+        Description = "Also trust the PEM certificate(s) in FILE for an https:// server: a private CA, or the one 'palisade serve --tls self-signed' printed.",
+        HelpName = "FILE",
+    };
+
+    public IEnumerable<Option> Options => [Server, Region, Credentials, Profile, CaCert];
 
     public string RegionOf(ParseResult parse)
     {
@@ -56,9 +62,15 @@ public sealed class ServerConnection
         if (!Uri.TryCreate(url, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
             throw new InvalidOperationException($"'{url}' is not an http(s) URL");
         var credentials = ReadCredentials(parse.GetValue(Credentials), profile);
-        var http = new HttpClient { BaseAddress = server, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        var http = new HttpClient(CaCertificates.Handler(parse.GetValue(CaCert))) { BaseAddress = server, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         return (new EcsClient(http, credentials), server);
     }
+
+    /// <summary>A transport failure in one line, with the TLS reason (an untrusted or mismatched certificate) that .NET keeps in the inner exception.</summary>
+    public static string Describe(Exception e) =>
+        e.InnerException is System.Security.Authentication.AuthenticationException tls
+            ? $"{e.Message} {tls.Message} (for a private CA or a self-signed server, give --ca-cert FILE)"
+            : e.Message;
 
     private static ClientCredentials ReadCredentials(string? file, ProfileStore.Profile? profile)
     {

@@ -22,6 +22,11 @@ public static class PathDecisionText
             : $"{flow.Protocol.ToWire()} {flow.Source} -> {flow.Destination}");
         if (nicType == NicType.Internet)
             sb.Append(" on internet NICs");
+        foreach (var end in new[] { source, destination })
+        {
+            if (end is { PublicAddress: { } published, Instance: { } instance })
+                sb.Append($" ({published} is the public address of {instance.Id}, translated to {end.Address})");
+        }
         sb.Append('\n');
         sb.Append(path.Allowed ? "allowed\n" : "denied\n");
         AppendNic(sb, "egress", source, path.Egress, Direction.Egress);

@@ -11,4 +11,7 @@ public static class ApiVersions
 
     /// <summary>RAM: the AccessKey actions a key uses on its own account.</summary>
     public const string Ram = "2015-05-01";
+
+    /// <summary>STS: GetCallerIdentity, which the aliyun CLI, Steampipe and Prowler call to learn who they are.</summary>
+    public const string Sts = "2015-04-01";
 }

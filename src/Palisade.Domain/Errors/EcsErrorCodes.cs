@@ -130,6 +130,7 @@ public static partial class EcsErrorCodes
     public const string InvalidParamSecurityGroupRuleIdRepeated = "InvalidParam.SecurityGroupRuleIdRepeated";
     public const string SecurityGroupRuleNotFound = "SecurityGroupRule.NotFound";
     public const string InvalidOperationRuleDuplicate = "InvalidOperation.RuleDuplicate";
+    public const string InvalidParamInvalidModifyRuleRequest = "InvalidParam.InvalidModifyRuleRequest";
     public const string InvalidOperationModifySgRuleEntityType = "InvalidOperation.ModifySgRuleEntityType";
     public const string InvalidOperationModifyNicType = "InvalidOperation.ModifyNicType";
     public const string InvalidOperationModifyPortRangeType = "InvalidOperation.ModifyPortRangeType";

@@ -89,6 +89,8 @@ public static partial class EcsErrors
     public static EcsError RuleIdRepeated(string id) => E(400, InvalidParamSecurityGroupRuleIdRepeated, $"The SecurityGroupRuleId '{Truncate(id)}' is given more than once.");
     public static EcsError RuleNotFoundById(string id) => E(404, InvalidSecurityGroupRuleIdNotFound, $"The specified SecurityGroupRuleId '{Truncate(id)}' is not exists.");
     public static EcsError RuleNotFoundByAttributes() => E(404, SecurityGroupRuleNotFound, "The target security group rule not exist.");
+    public static EcsError RuleMatchesSeveral(IReadOnlyList<string> ids) => E(400, InvalidParamInvalidModifyRuleRequest,
+        $"The rule's attributes match {ids.Count} rules ({string.Join(", ", ids.Take(5))}{(ids.Count > 5 ? ", …" : "")}); give SecurityGroupRuleId, or the Policy, Priority and NicType that tell them apart.");
     public static EcsError RuleWouldDuplicate(string other) => E(400, InvalidOperationRuleDuplicate, $"The modified rule would be the same as rule {other}.");
     public static EcsError ModifyPeerKind() => E(400, InvalidOperationModifySgRuleEntityType, "The kind of a rule's peer (IPv4 block, IPv6 block, group, prefix list) cannot be changed.");
     public static EcsError ModifyNicType() => E(400, InvalidOperationModifyNicType, "The NicType of a rule cannot be changed.");

@@ -79,6 +79,7 @@ public static class Views
             { "InstanceType", i.InstanceType },
             { "ImageId", i.ImageId },
             { "CreationTime", CreationTime(i.CreatedAt) },
+            { "ResourceGroupId", i.ResourceGroupId },
             { "InstanceNetworkType", i.NetworkType.ToWire() },
             { "SecurityGroupIds", EcsList.Of("SecurityGroupId", i.SecurityGroupIds.Select(g => g.Value)) },
             { "VpcAttributes", new EcsObject

@@ -40,6 +40,9 @@ public sealed record ServeSettings
 
     /// <summary>One log line per API request (action, status, code, milliseconds, RequestId); off by default, as it costs at high rates.</summary>
     public bool LogRequests { get; init; }
+
+    /// <summary>The certificate of the https:// URLs; null when every URL is http://.</summary>
+    public TlsSettings? Tls { get; init; }
 }
 
 /// <summary>
@@ -88,8 +91,14 @@ public static class PalisadeServer
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseUrls(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
+        var certificate = ServerCertificate.Prepare(settings.Urls, settings.Tls, settings.DataDirectory, settings.Clock);
+        builder.Services.AddSingleton(certificate);
+        if (certificate.Certificate is not null)
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
         builder.WebHost.ConfigureKestrel(k =>
         {
+            if (certificate.Certificate is { } serverCertificate)
+                k.ConfigureHttpsDefaults(https => https.ServerCertificate = serverCertificate);
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;

@@ -34,7 +34,8 @@ public sealed record GroupRecord(
     string Description,
     SecurityGroupType Type,
     InnerAccessPolicy InnerAccessPolicy,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    string ResourceGroupId = "")
 {
     public bool IsClassic => VpcId is null;
 }
@@ -56,7 +57,8 @@ public sealed record InstanceRecord(
     IReadOnlyList<IpAddress> PrivateAddresses,
     IReadOnlyList<IpAddress> PublicAddresses,
     IReadOnlyList<SecurityGroupId> SecurityGroupIds,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string ResourceGroupId = "");
 
 /// <summary>The kinds of resources that carry tags (ECS <c>ResourceType</c>, lower-case).</summary>
 public static class TaggedResourceTypes

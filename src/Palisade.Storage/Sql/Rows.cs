@@ -96,13 +96,14 @@ internal sealed class GroupRow
     public string inner_access_policy { get; set; } = "";
     public string created_at { get; set; } = "";
     public long next_rule_position { get; set; }
+    public string? resource_group_id { get; set; }
 
     public GroupRecord ToRecord()
     {
         SecurityGroupTypes.TryParse(group_type, out var type);
         InnerAccessPolicies.TryParse(inner_access_policy, out var inner);
         return new GroupRecord(SecurityGroupId.Parse(security_group_id), account_id, region_id, vpc_id is null ? null : VpcId.Parse(vpc_id),
-            name, description, type, inner, Time.Parse(created_at));
+            name, description, type, inner, Time.Parse(created_at), resource_group_id ?? "");
     }
 }
 
@@ -121,13 +122,14 @@ internal sealed class InstanceRow
     public string image_id { get; set; } = "";
     public string instance_type { get; set; } = "";
     public string created_at { get; set; } = "";
+    public string? resource_group_id { get; set; }
 
     public InstanceRecord ToRecord(IReadOnlyList<IpAddress> privateAddresses, IReadOnlyList<IpAddress> publicAddresses, IReadOnlyList<SecurityGroupId> groups)
     {
         NetworkTypes.TryParse(network_type, out var network);
         return new InstanceRecord(InstanceId.Parse(instance_id), account_id, region_id, zone_id, name, description, network,
             vpc_id is null ? null : VpcId.Parse(vpc_id), vswitch_id is null ? null : VSwitchId.Parse(vswitch_id),
-            status, image_id, instance_type, privateAddresses, publicAddresses, groups, Time.Parse(created_at));
+            status, image_id, instance_type, privateAddresses, publicAddresses, groups, Time.Parse(created_at), resource_group_id ?? "");
     }
 }
 

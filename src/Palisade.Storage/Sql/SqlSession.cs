@@ -241,9 +241,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public void InsertGroup(GroupRecord g) =>
         Execute("""
-            INSERT INTO security_groups (security_group_id, account_id, region_id, vpc_id, name, description, group_type, inner_access_policy, created_at)
-            VALUES (@id, @AccountId, @RegionId, @vpc, @Name, @Description, @type, @inner, @at)
-            """, new { id = g.Id.Value, g.AccountId, g.RegionId, vpc = g.VpcId?.Value, g.Name, g.Description, type = g.Type.ToWire(), inner = g.InnerAccessPolicy.ToWire(), at = Time.Format(g.CreatedAt) });
+            INSERT INTO security_groups (security_group_id, account_id, region_id, vpc_id, name, description, group_type, inner_access_policy, created_at, resource_group_id)
+            VALUES (@id, @AccountId, @RegionId, @vpc, @Name, @Description, @type, @inner, @at, @ResourceGroupId)
+            """, new { id = g.Id.Value, g.AccountId, g.RegionId, vpc = g.VpcId?.Value, g.Name, g.Description, type = g.Type.ToWire(), inner = g.InnerAccessPolicy.ToWire(), at = Time.Format(g.CreatedAt), g.ResourceGroupId });
 
     public GroupRecord? FindGroup(long accountId, SecurityGroupId id) =>
         One<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND security_group_id = @id", new { accountId, id = id.Value })?.ToRecord();
@@ -264,8 +264,8 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
         (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE vpc_id = @id", new { id = vpcId.Value });
 
     public void UpdateGroup(GroupRecord g) =>
-        Execute("UPDATE security_groups SET name = @Name, description = @Description, inner_access_policy = @inner WHERE security_group_id = @id",
-            new { id = g.Id.Value, g.Name, g.Description, inner = g.InnerAccessPolicy.ToWire() });
+        Execute("UPDATE security_groups SET name = @Name, description = @Description, inner_access_policy = @inner, resource_group_id = @ResourceGroupId WHERE security_group_id = @id",
+            new { id = g.Id.Value, g.Name, g.Description, inner = g.InnerAccessPolicy.ToWire(), g.ResourceGroupId });
 
     public void DeleteGroup(SecurityGroupId id)
     {
@@ -333,12 +333,12 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     public void InsertInstance(InstanceRecord i)
     {
         Execute("""
-            INSERT INTO instances (instance_id, account_id, region_id, zone_id, name, description, network_type, vpc_id, vswitch_id, status, image_id, instance_type, created_at)
-            VALUES (@id, @AccountId, @RegionId, @ZoneId, @Name, @Description, @network, @vpc, @vsw, @Status, @ImageId, @InstanceType, @at)
+            INSERT INTO instances (instance_id, account_id, region_id, zone_id, name, description, network_type, vpc_id, vswitch_id, status, image_id, instance_type, created_at, resource_group_id)
+            VALUES (@id, @AccountId, @RegionId, @ZoneId, @Name, @Description, @network, @vpc, @vsw, @Status, @ImageId, @InstanceType, @at, @ResourceGroupId)
             """, new
         {
             id = i.Id.Value, i.AccountId, i.RegionId, i.ZoneId, i.Name, i.Description, network = i.NetworkType.ToWire(),
-            vpc = i.VpcId?.Value, vsw = i.VSwitchId?.Value, i.Status, i.ImageId, i.InstanceType, at = Time.Format(i.CreatedAt),
+            vpc = i.VpcId?.Value, vsw = i.VSwitchId?.Value, i.Status, i.ImageId, i.InstanceType, at = Time.Format(i.CreatedAt), i.ResourceGroupId,
         });
         var scope = AddressScope(i.AccountId, i.VpcId);
         InsertAddresses(i.Id, "private", i.PrivateAddresses, scope);
@@ -398,6 +398,9 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public void SetInstanceAttributes(InstanceId id, string name, string description) =>
         Execute("UPDATE instances SET name = @name, description = @description WHERE instance_id = @id", new { id = id.Value, name, description });
+
+    public void SetInstanceResourceGroup(InstanceId id, string resourceGroupId) =>
+        Execute("UPDATE instances SET resource_group_id = @resourceGroupId WHERE instance_id = @id", new { id = id.Value, resourceGroupId });
 
     public void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups)
     {

@@ -148,13 +148,17 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("ListAccessKeys", ram, new { }),
             ("UpdateAccessKey", ram, new { UserAccessKeyId = _bKeyId, Status = "Inactive" }),
             ("DeleteAccessKey", ram, new { UserAccessKeyId = _bKeyId }),
+            ("JoinResourceGroup", ecs, new { RegionId = Region, ResourceId = b.Group, ResourceType = "securitygroup", ResourceGroupId = "rg-stolen" }),
+            ("JoinResourceGroup", ecs, new { RegionId = Region, ResourceId = b.Instance, ResourceType = "instance", ResourceGroupId = "rg-stolen" }),
+            ("GetCallerIdentity", "2015-04-01", new { }),
         ];
     }
 
     private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
         + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
-        + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")));
+        + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
+        + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
 
     [Fact]
     public async Task EveryAction_AimedAtAnotherAccount_FindsNothing_AndChangesNothing()

@@ -25,9 +25,9 @@ public sealed class ExplainFlow : EcsAction, IAnalysisAction
         var source = p.Required("Source");
         var destination = p.Required("Destination");
         var protocol = p.Protocol("IpProtocol") ?? throw new EcsException(EcsErrors.Missing("IpProtocol"));
-        var nicText = p.Optional("NicType") ?? "intranet";
-        if (!NicTypes.TryParse(nicText, out var nicType))
-            throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
+        NicType? requested = null;
+        if (p.Optional("NicType") is { } nicText)
+            requested = NicTypes.TryParse(nicText, out var asked) ? asked : throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
         var destinationPort = 0;
         var sourcePort = 0;
         if (protocol.HasPorts())
@@ -45,9 +45,10 @@ public sealed class ExplainFlow : EcsAction, IAnalysisAction
 
         var state = c.Read(s => StoredState.Load(s, c.AccountId, region.RegionId));
         FlowEndpoint src, dst;
+        NicType nicType;
         try
         {
-            (src, dst) = FlowEndpoint.ResolvePair(state, source, destination, nicType, new EndpointWording("Source", "Destination", $"in region {region.RegionId}"));
+            (src, dst, nicType) = FlowEndpoint.Resolve(state, source, destination, requested, new EndpointWording("Source", "Destination", $"in region {region.RegionId}"));
         }
         catch (FlowEndpointException e)
         {

@@ -24,6 +24,7 @@ public sealed class DescribeInstances : EcsAction
         // ECS bounds instance names at 128 characters: a longer pattern can match nothing, and only costs.
         var name = p.Optional("InstanceName") is { } given ? NamePattern.Parse(given, c.Limits.MaxNamePatternLength) : null;
         var network = p.Optional("InstanceNetworkType");
+        var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
         var tags = p.Tags(keyRequired: false);
         var paging = Paging.Read(p, 10, 100, 100);
         return c.Read(s =>
@@ -33,6 +34,7 @@ public sealed class DescribeInstances : EcsAction
                 .Where(i => ids is null || ids.Contains(i.Id.Value))
                 .Where(i => group is null || i.SecurityGroupIds.Any(g => g.Value == group))
                 .Where(i => vpc is null || i.VpcId?.Value == vpc)
+                .Where(i => inResourceGroup(i.ResourceGroupId))
                 .Where(i => vsw is null || i.VSwitchId?.Value == vsw)
                 .Where(i => zone is null || i.ZoneId == zone)
                 .Where(i => status is null || i.Status == status)

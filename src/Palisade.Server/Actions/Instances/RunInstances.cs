@@ -62,6 +62,7 @@ public abstract class LaunchInstances : EcsAction
         if (description.Length > 256 || Texts.StartsWithUrl(description))
             throw new EcsException(EcsErrors.DescriptionInvalid(description));
         var tags = p.Tags(max: c.Limits.TagsPerResource);
+        var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
 
         return c.Write(s =>
         {
@@ -99,7 +100,7 @@ public abstract class LaunchInstances : EcsAction
                 var instanceName = name.Length > 0 ? name : id.Value;
                 s.InsertInstance(new InstanceRecord(id, c.AccountId, region.RegionId, vSwitch?.ZoneId ?? zone ?? region.Zones[0], instanceName, description,
                     network, vpcGroup, vSwitch?.Id, Start ? "Running" : "Stopped", imageId, instanceType,
-                    [privateAddress], publicAddresses, [.. groups.Select(g => g.Id)], c.Now));
+                    [privateAddress], publicAddresses, [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
                 foreach (var tag in tags)
                     s.SetTag(c.AccountId, TaggedResourceTypes.Instance, id.Value, tag);
                 ids.Add(id);

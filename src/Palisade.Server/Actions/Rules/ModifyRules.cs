@@ -9,7 +9,7 @@ namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
 /// ModifySecurityGroupRule and ModifySecurityGroupEgressRule, by <c>SecurityGroupRuleId</c>: the
-/// given fields replace the rule's, the rest stay. The peer's kind, the NIC type and the kind of
+/// given fields replace the rule's, the rest stay (without it: <see cref="ModifyRulesByAttributes"/>). The peer's kind, the NIC type and the kind of
 /// port range cannot change (ecs-api.md §3.9).
 /// </summary>
 public abstract class ModifyRules(Direction direction) : EcsAction
@@ -21,7 +21,8 @@ public abstract class ModifyRules(Direction direction) : EcsAction
         c.Region();
         var p = c.Parameters;
         var groupId = c.GroupIdParameter();
-        var ruleText = p.Required("SecurityGroupRuleId");
+        if (p.Optional("SecurityGroupRuleId") is not { } ruleText)
+            return ModifyRulesByAttributes.Execute(c, direction, groupId);
         return c.WriteGroup(groupId, (s, group) =>
         {
             var rule = (SecurityGroupRuleId.TryParse(ruleText, out var ruleId) ? s.ListRules(group.Id).FirstOrDefault(r => r.Id == ruleId && r.Direction == direction) : null)

@@ -23,6 +23,7 @@ public sealed class CreateSecurityGroup : EcsAction
         if (type == SecurityGroupType.Enterprise && vpcText is null)
             throw new EcsException(EcsErrors.EnterpriseNeedsVpc());
         var tags = p.Tags(max: c.Limits.TagsPerResource);
+        var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
         return c.Write(s =>
         {
             VpcId? vpcId = null;
@@ -38,7 +39,7 @@ public sealed class CreateSecurityGroup : EcsAction
             var id = SecurityGroupId.Parse(c.NewId(SecurityGroupId.Prefix, region));
             // API-created groups have no rules; basic groups let members in by default (ecs-api.md §2.2).
             var inner = type == SecurityGroupType.Enterprise ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept;
-            s.InsertGroup(new GroupRecord(id, c.AccountId, region.RegionId, vpcId, name, description, type, inner, c.Now));
+            s.InsertGroup(new GroupRecord(id, c.AccountId, region.RegionId, vpcId, name, description, type, inner, c.Now, resourceGroup));
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TaggedResourceTypes.SecurityGroup, id.Value, tag);
             return new EcsObject { { "SecurityGroupId", id.Value } };

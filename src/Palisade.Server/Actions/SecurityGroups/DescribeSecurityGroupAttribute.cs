@@ -9,6 +9,8 @@ public sealed class DescribeSecurityGroupAttribute : EcsAction
 {
     public override bool Mutates => false;
 
+    private const string UnsetByTerraform = "<nil>";
+
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
@@ -19,7 +21,9 @@ public sealed class DescribeSecurityGroupAttribute : EcsAction
         if (direction is not ("all" or "ingress" or "egress"))
             throw new EcsException(EcsErrors.ParameterInvalid("Direction", $"'{direction}' is not ingress, egress or all."));
         NicType? nicType = null;
-        if (p.Optional("NicType") is { } nicText)
+        // terraform-provider-alicloud reads a rule back with the NicType of its resource ID, which is the
+        // text "<nil>" when nic_type was not set (fmt's %v of a nil): as ECS answers it, that is no NicType.
+        if (p.Optional("NicType") is { } nicText && nicText != UnsetByTerraform)
             nicType = NicTypes.TryParse(nicText, out var n) ? n : throw new EcsException(EcsErrors.NicTypeNotSupported(nicText));
         if (p.Optional("Attribute") is { } attribute && attribute != "snapshotPolicyIds")
             throw new EcsException(EcsErrors.AttributeNotSupported(attribute));

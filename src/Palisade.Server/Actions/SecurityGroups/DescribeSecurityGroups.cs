@@ -24,6 +24,7 @@ public sealed class DescribeSecurityGroups : EcsAction
         if (p.Optional("SecurityGroupType") is { } typeText)
             type = SecurityGroupTypes.TryParse(typeText, out var t) ? t : throw new EcsException(EcsErrors.GroupTypeFilterInvalid(typeText));
         var network = p.Optional("NetworkType");
+        var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
         if (network is not null && network is not ("vpc" or "classic"))
             throw new EcsException(EcsErrors.ParameterInvalid("NetworkType", $"'{network}' is not vpc or classic."));
         var tags = p.Tags(keyRequired: false);
@@ -35,6 +36,7 @@ public sealed class DescribeSecurityGroups : EcsAction
                 .Where(g => ids is null || ids.Contains(g.Id.Value))
                 .Where(g => single is null || g.Id.Value == single)
                 .Where(g => vpc is null || g.VpcId?.Value == vpc)
+                .Where(g => inResourceGroup(g.ResourceGroupId))
                 .Where(g => name is null || (fuzzy ? g.Name.Contains(name, StringComparison.Ordinal) : g.Name == name))
                 .Where(g => type is null || g.Type == type)
                 .Where(g => network is null || (network == "classic") == g.IsClassic)

@@ -36,7 +36,7 @@ public static class GroupViews
             { "VpcId", g.VpcId?.Value ?? "" },
             { "SecurityGroupType", g.Type.ToWire() },
             { "CreationTime", Time.Format(g.CreatedAt) },
-            { "ResourceGroupId", "" },
+            { "ResourceGroupId", g.ResourceGroupId },
             { "ServiceManaged", false },
             { "RuleCount", rules.Count },
             { "GroupToGroupRuleCount", rules.Count(r => r.Peer is Domain.Rules.RulePeer.Group) },
