@@ -75,9 +75,9 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
         store.Read(s => s.FindAccountByName(nameOrId)
             ?? (long.TryParse(nameOrId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? s.FindAccount(id) : null));
 
-    public sealed record KnownKey(AccessKeyRecord Record, string Secret);
+    internal sealed record KnownKey(AccessKeyRecord Record, string Secret);
 
-    public KnownKey? FindKey(string accessKeyId)
+    internal KnownKey? FindKey(string accessKeyId)
     {
         var record = store.Read(s => s.FindAccessKey(accessKeyId));
         return record is null ? null : new KnownKey(record, protector.Unprotect(record.SecretCiphertext));

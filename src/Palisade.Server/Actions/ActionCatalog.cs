@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Palisade.Server.Actions;
 
 /// <summary>Every action the server answers, found by reflection once: adding a class adds an action.</summary>
-public sealed class ActionCatalog
+internal sealed class ActionCatalog
 {
     private readonly FrozenDictionary<(string Version, string Name), IEcsAction> _actions;
 

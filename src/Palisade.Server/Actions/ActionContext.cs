@@ -12,7 +12,7 @@ using Palisade.Storage;
 namespace Palisade.Server.Actions;
 
 /// <summary>Everything an action may use: its parameters, who calls, the store, the clock, the limits.</summary>
-public sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "", Accounts.AccountService? accounts = null)
+internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "", Accounts.AccountService? accounts = null)
 {
     /// <summary>Parameters every request may carry that are not the action's business.</summary>
     internal static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)

@@ -4,7 +4,7 @@ using Palisade.Domain.Ecs;
 namespace Palisade.Server.Actions;
 
 /// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>
-public interface IEcsAction
+internal interface IEcsAction
 {
     string Name { get; }
 
@@ -24,15 +24,15 @@ public interface IEcsAction
 /// An analysis: its work grows with the account's state (every instance pair, every rule), so it is
 /// weighed by <see cref="Protocol.AnalysisBudget"/>, not only counted by the request limits.
 /// </summary>
-public interface IAnalysisAction : IEcsAction;
+internal interface IAnalysisAction : IEcsAction;
 
 /// <summary>An action that waits (a long poll) and so must not hold a thread while it does.</summary>
-public interface IAsyncEcsAction : IEcsAction
+internal interface IAsyncEcsAction : IEcsAction
 {
     Task<EcsObject> ExecuteAsync(ActionContext context, CancellationToken cancel);
 }
 
-public abstract class EcsAction : IEcsAction
+internal abstract class EcsAction : IEcsAction
 {
     public virtual string Name => GetType().Name;
 
@@ -50,7 +50,7 @@ public abstract class EcsAction : IEcsAction
 }
 
 /// <summary>An action of the VPC API (2016-04-28): VPCs and vSwitches.</summary>
-public abstract class VpcAction : EcsAction
+internal abstract class VpcAction : EcsAction
 {
     public override string Version => ApiVersions.Vpc;
 }

@@ -7,7 +7,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions;
 
 /// <summary>Finding the caller's resources by the IDs a request names, with ECS's errors.</summary>
-public static class Lookups
+internal static class Lookups
 {
     public static SecurityGroupId GroupId(string text) =>
         SecurityGroupId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.SecurityGroupIdMalformed(text));
@@ -40,7 +40,7 @@ public static class Lookups
 /// The two paging styles of ECS lists: <c>PageNumber</c>/<c>PageSize</c> (with <c>TotalCount</c>)
 /// and <c>MaxResults</c>/<c>NextToken</c> (an opaque token; no total). Not both in one request.
 /// </summary>
-public sealed record Paging(bool TokenMode, int Offset, int Size, int PageNumber)
+internal sealed record Paging(bool TokenMode, int Offset, int Size, int PageNumber)
 {
     public static Paging Read(ParameterReader p, int defaultSize, int maxPageSize, int maxResults)
     {

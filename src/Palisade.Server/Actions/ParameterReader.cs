@@ -10,7 +10,7 @@ namespace Palisade.Server.Actions;
 /// malformed. Lists use ECS's shapes: <c>Name.N</c>, <c>Name.N.Field</c> (N from 1) and
 /// JSON-array strings (ecs-api.md §1.6).
 /// </summary>
-public sealed class ParameterReader(IReadOnlyDictionary<string, string> parameters)
+internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parameters)
 {
     public IReadOnlyDictionary<string, string> All => parameters;
 
@@ -142,7 +142,7 @@ public sealed class ParameterReader(IReadOnlyDictionary<string, string> paramete
 }
 
 /// <summary>ECS's tag rules (ecs-api.md §3.1, §3.12).</summary>
-public static class TagRules
+internal static class TagRules
 {
     public static void Check(string key, string value)
     {
@@ -154,7 +154,7 @@ public static class TagRules
 }
 
 /// <summary>Checks shared by names and descriptions.</summary>
-public static class Texts
+internal static class Texts
 {
     public static bool HasUrl(string s) => s.Contains("http://", StringComparison.OrdinalIgnoreCase) || s.Contains("https://", StringComparison.OrdinalIgnoreCase);
 

@@ -13,7 +13,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions;
 
 /// <summary>How resources appear in responses: every field ECS returns, empty strings when unset (ecs-api.md §1.7).</summary>
-public static class Views
+internal static class Views
 {
     /// <summary>A rule as DescribeSecurityGroupAttribute writes it: its request fields (<see cref="PermissionFields.Of"/>), every one present, and what ECS adds.</summary>
     public static EcsObject Permission(SecurityGroupRule r, Func<Domain.Identifiers.SecurityGroupId, string>? groupName = null)

@@ -10,7 +10,7 @@ namespace Palisade.Server.Hosting;
 /// logged only by its catalogued name (anything else is <c>unknown</c>), and every other value a
 /// client could have shaped is escaped here (control and format characters as <c>\uXXXX</c>) and cut.
 /// </summary>
-public static class LogValues
+internal static class LogValues
 {
     public const int MaxLength = 256;
 

@@ -11,7 +11,7 @@ namespace Palisade.Server.Hosting;
 /// listener, only to a request carrying <c>Authorization: Bearer</c> the operator's token
 /// (<see cref="ServeSettings.MetricsToken"/>). With neither configured, <c>/metrics</c> is off.
 /// </summary>
-public sealed class MetricsAccess(ServeSettings settings)
+internal sealed class MetricsAccess(ServeSettings settings)
 {
     private readonly HashSet<int> _ports = [.. Split(settings.MetricsUrls).Select(u => new Uri(u.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal)).Port)];
     private readonly byte[]? _token = settings.MetricsToken is { Length: > 0 } t ? Encoding.UTF8.GetBytes("Bearer " + t) : null;

@@ -13,7 +13,7 @@ namespace Palisade.Server.Hosting;
 /// The slow twin is the uncached path (<see cref="ServerOptions.CacheReads"/> off); a test checks
 /// they answer byte for byte the same.
 /// </summary>
-public sealed class ReadCache
+internal sealed class ReadCache
 {
     private const int MaxEntries = 20_000;
 

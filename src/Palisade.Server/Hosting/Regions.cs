@@ -1,7 +1,7 @@
 namespace Palisade.Server.Hosting;
 
 /// <summary>The regions and zones Palisade offers; IDs carry the region's two-letter code as ECS IDs do.</summary>
-public static class Regions
+internal static class Regions
 {
     public sealed record Region(string RegionId, string LocalName, string IdCode, IReadOnlyList<string> Zones);
 

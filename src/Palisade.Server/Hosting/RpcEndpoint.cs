@@ -19,7 +19,7 @@ namespace Palisade.Server.Hosting;
 /// stage that refuses throws an <see cref="EcsException"/>; <see cref="FailureOf"/> is the one place
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
-public sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
+internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
     AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>

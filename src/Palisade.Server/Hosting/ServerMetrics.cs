@@ -10,7 +10,7 @@ namespace Palisade.Server.Hosting;
 /// NICs their agents keep in sync. Tags carry action names and ECS codes only, never a parameter,
 /// key or secret.
 /// </summary>
-public sealed class ServerMetrics : IDisposable
+internal sealed class ServerMetrics : IDisposable
 {
     public const string MeterName = "Palisade.Server";
 

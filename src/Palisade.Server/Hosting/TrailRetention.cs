@@ -9,7 +9,7 @@ namespace Palisade.Server.Hosting;
 /// once an hour. A refused call is on the trail too, so without this the trail would grow for as
 /// long as clients keep making mistakes.
 /// </summary>
-public sealed class TrailRetention(IStore store, ServerOptions options, TimeProvider clock, ILogger<TrailRetention> logger) : BackgroundService
+internal sealed class TrailRetention(IStore store, ServerOptions options, TimeProvider clock, ILogger<TrailRetention> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 

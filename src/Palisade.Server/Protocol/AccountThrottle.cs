@@ -7,7 +7,7 @@ namespace Palisade.Server.Protocol;
 /// that makes more keys does not get more of the server (<see cref="Throttling.AccountRequestsPerSecond"/>,
 /// <see cref="Throttling.AccountBurst"/>). Past it, <c>Throttling.User</c> as for a key.
 /// </summary>
-public sealed class AccountThrottle(ServerOptions options, TimeProvider clock)
+internal sealed class AccountThrottle(ServerOptions options, TimeProvider clock)
 {
     private readonly TokenBuckets<long> _buckets = new(clock);
 

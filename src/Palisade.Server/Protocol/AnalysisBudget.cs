@@ -15,7 +15,7 @@ namespace Palisade.Server.Protocol;
 /// charged when it ends. Past it: <c>Throttling.Analysis</c>, while cheap calls and other accounts go on.
 /// Answers served from the read cache cost nothing and are not counted.
 /// </summary>
-public sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
+internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 {
     private readonly TokenBuckets<long> _buckets = new(clock);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, StrongBox<int>> _running = new();

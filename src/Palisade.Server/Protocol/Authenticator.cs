@@ -10,13 +10,13 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Protocol;
 
 /// <summary>Who a verified request acts as.</summary>
-public sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
+internal sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
 
 /// <summary>
 /// Verifies a request's signature (V1 or V3), its timestamp window and its nonce, before anything
 /// runs. Every failure is a catalogue error; none reveals the secret.
 /// </summary>
-public sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
+internal sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
     /// <summary>How long a node trusts what it read of a key: a disabled or deleted key stops working within this.</summary>

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Palisade.Server.Protocol;
 
 /// <summary>Remembers the nonces signed requests used, for as long as their timestamp is acceptable.</summary>
-public interface INonceRegistry
+internal interface INonceRegistry
 {
     /// <summary>False when the key has used this nonce before (a replay).</summary>
     bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt);
@@ -18,7 +18,7 @@ public interface INonceRegistry
 /// nonce. It is separate from the control-plane database so that checking a nonce never waits for
 /// the write lock of a change.
 /// </summary>
-public sealed class LocalNonceRegistry : INonceRegistry, IDisposable
+internal sealed class LocalNonceRegistry : INonceRegistry, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();

@@ -15,7 +15,7 @@ namespace Palisade.Server.Protocol;
 /// account's refusals are written at most at <see cref="Throttling.RefusalEventsPerSecond"/> (the
 /// rest are counted, not written), and the bytes each account's refusals put on the trail are counted.
 /// </summary>
-public sealed class RefusalTrail : IDisposable
+internal sealed class RefusalTrail : IDisposable
 {
     public const string MeterName = "Palisade.Trail";
 

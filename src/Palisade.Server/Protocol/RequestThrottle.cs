@@ -10,7 +10,7 @@ namespace Palisade.Server.Protocol;
 /// rate, which bounds each node's own work, the point of the limit. More keys do not buy more:
 /// <see cref="AccountThrottle"/> bounds all keys of an account together.
 /// </summary>
-public sealed class RequestThrottle(ServerOptions options, TimeProvider clock)
+internal sealed class RequestThrottle(ServerOptions options, TimeProvider clock)
 {
     private readonly TokenBuckets<string> _buckets = new(clock);
 

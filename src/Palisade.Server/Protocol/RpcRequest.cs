@@ -8,7 +8,7 @@ namespace Palisade.Server.Protocol;
 /// (decoded, in order), the headers (lower-case names) and the raw body. The merged
 /// <see cref="Parameters"/> are what actions read; the raw parts are what signatures are checked on.
 /// </summary>
-public sealed class RpcRequest
+internal sealed class RpcRequest
 {
     public RpcRequest(string method, string host, IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form,
         IReadOnlyDictionary<string, string> headers, byte[] body)

@@ -5,7 +5,7 @@ namespace Palisade.Server.Protocol;
 /// values never leave the request, not in logs, the action trail, or an error's echo of the string
 /// to sign, where they show as <see cref="Mask"/>.
 /// </summary>
-public static class SecretParameters
+internal static class SecretParameters
 {
     public const string Mask = "******";
 

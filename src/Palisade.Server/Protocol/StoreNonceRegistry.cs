@@ -6,7 +6,7 @@ namespace Palisade.Server.Protocol;
 /// Nonces in the shared store, so that a request replayed against another node of the same control
 /// plane is caught too. The table's key decides: of two nodes inserting one nonce, one wins.
 /// </summary>
-public sealed class StoreNonceRegistry(IStore store, TimeProvider clock) : INonceRegistry
+internal sealed class StoreNonceRegistry(IStore store, TimeProvider clock) : INonceRegistry
 {
     public bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt) =>
         store.TryUseNonce(accessKeyId, nonce, expiresAt, clock.GetUtcNow());

@@ -7,7 +7,7 @@ namespace Palisade.Server.Responses;
 /// booleans, nested objects or wrapped lists. JSON and XML are two renderings of this one tree,
 /// so the shapes cannot drift apart.
 /// </summary>
-public sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
+internal sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
 {
     private readonly List<KeyValuePair<string, object?>> _fields = [];
 
@@ -35,7 +35,7 @@ public sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
 /// A list as ECS wraps it: <c>"Permissions": {"Permission": [...]}</c> in JSON,
 /// <c>&lt;Permissions&gt;&lt;Permission&gt;…&lt;/Permission&gt;&lt;/Permissions&gt;</c> in XML.
 /// </summary>
-public sealed record EcsList(string ItemName, IReadOnlyList<object?> Items)
+internal sealed record EcsList(string ItemName, IReadOnlyList<object?> Items)
 {
     public static EcsList Of<T>(string itemName, IEnumerable<T> items) => new(itemName, [.. items.Cast<object?>()]);
 }

@@ -5,14 +5,14 @@ using System.Xml;
 
 namespace Palisade.Server.Responses;
 
-public enum ResponseFormat
+internal enum ResponseFormat
 {
     Json,
     Xml,
 }
 
 /// <summary>Renders an <see cref="EcsObject"/> as ECS JSON or XML. Golden-tested.</summary>
-public static class ResponseWriter
+internal static class ResponseWriter
 {
     public const string JsonContentType = "application/json;charset=utf-8";
     public const string XmlContentType = "text/xml;charset=utf-8";

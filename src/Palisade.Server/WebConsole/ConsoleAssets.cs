@@ -11,7 +11,7 @@ namespace Palisade.Server.WebConsole;
 /// the AccessKey the person typed — so it needs no session, cookie or endpoint of its own, and
 /// every click is authenticated, throttled and trailed like an SDK call. Nothing comes from a CDN.
 /// </summary>
-public sealed class ConsoleAssets
+internal sealed class ConsoleAssets
 {
     public const string Prefix = "/console";
 

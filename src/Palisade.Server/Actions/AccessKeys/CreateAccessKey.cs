@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// cached nor kept for a <c>ClientToken</c>). Extension: <c>ReadOnly=true</c> makes a key that may
 /// only call Describe* and List* actions.
 /// </summary>
-public sealed class CreateAccessKey : EcsAction
+internal sealed class CreateAccessKey : EcsAction
 {
     public override string Version => ApiVersions.Ram;
 

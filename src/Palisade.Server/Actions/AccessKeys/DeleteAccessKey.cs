@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// deleted for good; its requests get <c>InvalidAccessKeyId.NotFound</c> on every node within the
 /// authenticator's key cache lifetime (2 s). The signing key cannot delete itself.
 /// </summary>
-public sealed class DeleteAccessKey : EcsAction
+internal sealed class DeleteAccessKey : EcsAction
 {
     public override string Version => ApiVersions.Ram;
 

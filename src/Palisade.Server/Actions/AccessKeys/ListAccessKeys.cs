@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// RAM's ListAccessKeys (2015-05-01): the keys of the signing key's account (by CreateDate, then ID), without
 /// their secrets. Extension: <c>ReadOnly</c> on each. Read-only keys may call it.
 /// </summary>
-public sealed class ListAccessKeys : EcsAction
+internal sealed class ListAccessKeys : EcsAction
 {
     public override string Version => ApiVersions.Ram;
 

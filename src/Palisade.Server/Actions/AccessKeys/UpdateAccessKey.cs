@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// on every node within the authenticator's key cache lifetime (2 s). The signing key cannot
 /// disable itself (re-enabling it is a no-op).
 /// </summary>
-public sealed class UpdateAccessKey : EcsAction
+internal sealed class UpdateAccessKey : EcsAction
 {
     public override string Version => ApiVersions.Ram;
 

@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// the same checks as <c>palisade audit</c> on a state file, on the live control plane, against the
 /// limits this server is configured with.
 /// </summary>
-public sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
+internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 

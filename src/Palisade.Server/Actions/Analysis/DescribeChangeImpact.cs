@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// transaction that is rolled back, and the answer is the <c>Impact</c> a <c>DryRun</c> of it gives:
 /// the flows gained and lost. Nothing changes and no revision is added.
 /// </summary>
-public sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
+internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
 {
     public static readonly IReadOnlySet<string> Changes = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -16,7 +16,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// keeps (and computes) only the edges into and out of one group — for a large account, where the
 /// whole picture is both slow to compute and too dense to read.
 /// </summary>
-public sealed class DescribeReachability : EcsAction, IAnalysisAction
+internal sealed class DescribeReachability : EcsAction, IAnalysisAction
 {
     public const string Internet = "internet";
 

@@ -14,7 +14,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// IDs of the region or IP addresses; the answer has each NIC's verdict, the rule (or inner-access
 /// policy, or default) that decided and the matching rules it beat.
 /// </summary>
-public sealed class ExplainFlow : EcsAction, IAnalysisAction
+internal sealed class ExplainFlow : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 

@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.Analysis;
 /// read, as a state file (the document <c>palisade export --account</c> writes from the local
 /// store), so the offline commands answer about the live control plane with the same code.
 /// </summary>
-public sealed class ExportSecurityState : EcsAction, IAnalysisAction
+internal sealed class ExportSecurityState : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 

@@ -22,7 +22,7 @@ public static class StateExport
     /// expand to), and the groups those instances are in. An agent needs no more, and a large
     /// account stays a small answer.
     /// </param>
-    public static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
+    internal static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
     {
         var groups = s.ListGroups(accountId, regionId);
         var instances = s.ListInstances(accountId, regionId);

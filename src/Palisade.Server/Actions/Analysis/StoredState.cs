@@ -7,7 +7,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions.Analysis;
 
 /// <summary>An account's region as the analysis sees it: the same <see cref="NetworkState"/> a state file gives.</summary>
-public static class StoredState
+internal static class StoredState
 {
     public static NetworkState Load(IStoreSession s, long accountId, string regionId)
     {

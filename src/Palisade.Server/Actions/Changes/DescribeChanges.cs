@@ -12,7 +12,7 @@ namespace Palisade.Server.Actions.Changes;
 /// on, because it asks the shared store: it looks at the latest revision every 20 ms while it
 /// waits, and at once when this node commits.
 /// </summary>
-public sealed class DescribeChanges : EcsAction, IAsyncEcsAction
+internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 

@@ -2,7 +2,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Geography;
 
-public sealed class DescribeRegions : EcsAction
+internal sealed class DescribeRegions : EcsAction
 {
     public override bool Mutates => false;
 

@@ -2,7 +2,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Geography;
 
-public sealed class DescribeZones : EcsAction
+internal sealed class DescribeZones : EcsAction
 {
     public override bool Mutates => false;
 

@@ -9,7 +9,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// of a veth pair or a tap device) on <c>HostName</c>, whose agent then enforces the instance's
 /// groups there. Binding again moves the instance; one interface carries one instance.
 /// </summary>
-public sealed class BindHostInterface : EcsAction
+internal sealed class BindHostInterface : EcsAction
 {
     public override bool Mutates => true;
 

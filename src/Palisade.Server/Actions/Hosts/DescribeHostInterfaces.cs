@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// host's agent last reported: the revision it enforces for the NIC, when it said so, and whether
 /// that is the account's latest revision (<c>InSync</c>). A NIC whose agent never reported is not in sync.
 /// </summary>
-public sealed class DescribeHostInterfaces : EcsAction
+internal sealed class DescribeHostInterfaces : EcsAction
 {
     public override bool Mutates => false;
 

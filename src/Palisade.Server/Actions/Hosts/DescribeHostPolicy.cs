@@ -10,7 +10,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// NIC's policy with the engine the server itself uses. Both revisions are the account's own
 /// (<c>AccountRevision</c> is kept for clients that read it).
 /// </summary>
-public sealed class DescribeHostPolicy : EcsAction
+internal sealed class DescribeHostPolicy : EcsAction
 {
     public override bool Mutates => false;
 

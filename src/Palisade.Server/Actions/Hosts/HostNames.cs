@@ -7,7 +7,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// (<c>--host</c>), and a Linux interface name (at most 15 bytes, IFNAMSIZ less the terminator;
 /// no '/', ':' or blanks, which the kernel or nftables would refuse or misread).
 /// </summary>
-public static class HostNames
+internal static class HostNames
 {
     public static string Host(string text) =>
         text.Length is >= 1 and <= 64 && char.IsAsciiLetterOrDigit(text[0]) && text.All(IsNameChar)

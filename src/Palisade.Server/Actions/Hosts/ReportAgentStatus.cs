@@ -10,7 +10,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// the NICs <c>InstanceId.N</c> (those bound to it that it has programmed; others are ignored).
 /// Replaces the host's previous report; leaves no revision, so reporting never wakes the change feed.
 /// </summary>
-public sealed class ReportAgentStatus : EcsAction
+internal sealed class ReportAgentStatus : EcsAction
 {
     public override bool Mutates => true;
 

@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>Palisade extension: the instance's NIC is no longer carried by a host; its agent forgets it.</summary>
-public sealed class UnbindHostInterface : EcsAction
+internal sealed class UnbindHostInterface : EcsAction
 {
     public override bool Mutates => true;
 

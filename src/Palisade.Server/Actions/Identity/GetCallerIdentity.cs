@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.Identity;
 /// account's (<c>IdentityType</c> <c>Account</c>, <c>Arn</c> <c>acs:ram::ID:root</c>, and
 /// <c>UserId</c> and <c>PrincipalId</c> the account ID, as STS answers for an account's own key).
 /// </summary>
-public sealed class GetCallerIdentity : EcsAction
+internal sealed class GetCallerIdentity : EcsAction
 {
     public override string Version => ApiVersions.Sts;
 

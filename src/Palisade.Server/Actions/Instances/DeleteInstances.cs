@@ -5,7 +5,7 @@ using Palisade.Storage;
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Deleting an instance takes it out of all its groups; a Running one needs <c>Force=true</c>.</summary>
-public sealed class DeleteInstance : EcsAction
+internal sealed class DeleteInstance : EcsAction
 {
     public override bool Mutates => true;
 
@@ -30,7 +30,7 @@ public sealed class DeleteInstance : EcsAction
     }
 }
 
-public sealed class DeleteInstances : EcsAction
+internal sealed class DeleteInstances : EcsAction
 {
     public override bool Mutates => true;
 

@@ -5,7 +5,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
-public sealed class DescribeInstances : EcsAction
+internal sealed class DescribeInstances : EcsAction
 {
     public override bool Mutates => false;
 

@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>StartInstance and StopInstance: the documented state changes, done at once.</summary>
-public abstract class ChangeInstanceState(string from, string to) : EcsAction
+internal abstract class ChangeInstanceState(string from, string to) : EcsAction
 {
     public override bool Mutates => true;
 
@@ -21,6 +21,6 @@ public abstract class ChangeInstanceState(string from, string to) : EcsAction
     }
 }
 
-public sealed class StartInstance() : ChangeInstanceState("Stopped", "Running");
+internal sealed class StartInstance() : ChangeInstanceState("Stopped", "Running");
 
-public sealed class StopInstance() : ChangeInstanceState("Running", "Stopped");
+internal sealed class StopInstance() : ChangeInstanceState("Running", "Stopped");

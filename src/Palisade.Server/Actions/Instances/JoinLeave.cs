@@ -6,7 +6,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>What JoinSecurityGroup and LeaveSecurityGroup share: the parameters, and the group and instance they name.</summary>
-public abstract class MembershipChange : EcsAction
+internal abstract class MembershipChange : EcsAction
 {
     public override bool Mutates => true;
 
@@ -31,7 +31,7 @@ public abstract class MembershipChange : EcsAction
     protected abstract void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance);
 }
 
-public sealed class JoinSecurityGroup : MembershipChange
+internal sealed class JoinSecurityGroup : MembershipChange
 {
     protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
     {
@@ -45,7 +45,7 @@ public sealed class JoinSecurityGroup : MembershipChange
     }
 }
 
-public sealed class LeaveSecurityGroup : MembershipChange
+internal sealed class LeaveSecurityGroup : MembershipChange
 {
     protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
     {

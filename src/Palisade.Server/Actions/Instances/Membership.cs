@@ -12,7 +12,7 @@ namespace Palisade.Server.Actions.Instances;
 /// (ecs-api.md §3.10, ARCHITECTURE.md semantics 10): same network and VPC, at most five groups, no
 /// basic/advanced mix, room in every group joined, and at most 1,000 rules over all of them.
 /// </summary>
-public static class Membership
+internal static class Membership
 {
     public static void Check(IStoreSession s, ActionContext c, NetworkType network, VpcId? vpcId, IReadOnlyList<GroupRecord> groups,
         IReadOnlyCollection<SecurityGroupId> alreadyIn, bool runInstances = false)

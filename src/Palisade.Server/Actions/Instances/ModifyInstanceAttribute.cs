@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Name, description, and <c>SecurityGroupIds.N</c>, which replaces the whole set of groups (ecs-api.md §3.10).</summary>
-public sealed class ModifyInstanceAttribute : EcsAction
+internal sealed class ModifyInstanceAttribute : EcsAction
 {
     public override bool Mutates => true;
 

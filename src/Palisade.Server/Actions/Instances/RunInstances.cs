@@ -18,7 +18,7 @@ namespace Palisade.Server.Actions.Instances;
 /// intranet address (10.0.0.0/8) and an internet address (198.19.0.0/16, a benchmarking block that
 /// never routes to the internet).
 /// </summary>
-public abstract class LaunchInstances : EcsAction
+internal abstract class LaunchInstances : EcsAction
 {
     private static readonly Cidr ClassicIntranet = Cidr.Parse("10.0.0.0/8");
     private static readonly Cidr ClassicInternet = Cidr.Parse("198.19.0.0/16");
@@ -140,7 +140,7 @@ public abstract class LaunchInstances : EcsAction
     }
 }
 
-public sealed class RunInstances : LaunchInstances
+internal sealed class RunInstances : LaunchInstances
 {
     protected override bool Start => true;
 
@@ -155,7 +155,7 @@ public sealed class RunInstances : LaunchInstances
     };
 }
 
-public sealed class CreateInstance : LaunchInstances
+internal sealed class CreateInstance : LaunchInstances
 {
     protected override bool Start => false;
 

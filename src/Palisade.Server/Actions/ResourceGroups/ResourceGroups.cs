@@ -32,7 +32,7 @@ internal static partial class ResourceGroupIds
 }
 
 /// <summary>JoinResourceGroup (2014-05-26): moves a security group or an instance into a resource group.</summary>
-public sealed class JoinResourceGroup : EcsAction
+internal sealed class JoinResourceGroup : EcsAction
 {
     public override bool Mutates => true;
 

@@ -14,7 +14,7 @@ namespace Palisade.Server.Actions.Rules;
 /// checked, then added in one transaction, or none is. A rule the group already holds is a
 /// successful no-op (ARCHITECTURE.md semantics 6).
 /// </summary>
-public abstract class AuthorizeRules(Direction direction) : EcsAction
+internal abstract class AuthorizeRules(Direction direction) : EcsAction
 {
     public override bool Mutates => true;
 
@@ -67,6 +67,6 @@ public abstract class AuthorizeRules(Direction direction) : EcsAction
     }
 }
 
-public sealed class AuthorizeSecurityGroup() : AuthorizeRules(Direction.Ingress);
+internal sealed class AuthorizeSecurityGroup() : AuthorizeRules(Direction.Ingress);
 
-public sealed class AuthorizeSecurityGroupEgress() : AuthorizeRules(Direction.Egress);
+internal sealed class AuthorizeSecurityGroupEgress() : AuthorizeRules(Direction.Egress);

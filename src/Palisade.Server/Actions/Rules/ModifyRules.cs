@@ -12,7 +12,7 @@ namespace Palisade.Server.Actions.Rules;
 /// given fields replace the rule's, the rest stay (without it: <see cref="ModifyRulesByAttributes"/>). The peer's kind, the NIC type and the kind of
 /// port range cannot change (ecs-api.md §3.9).
 /// </summary>
-public abstract class ModifyRules(Direction direction) : EcsAction
+internal abstract class ModifyRules(Direction direction) : EcsAction
 {
     public override bool Mutates => true;
 
@@ -58,6 +58,6 @@ public abstract class ModifyRules(Direction direction) : EcsAction
     }
 }
 
-public sealed class ModifySecurityGroupRule() : ModifyRules(Direction.Ingress);
+internal sealed class ModifySecurityGroupRule() : ModifyRules(Direction.Ingress);
 
-public sealed class ModifySecurityGroupEgressRule() : ModifyRules(Direction.Egress);
+internal sealed class ModifySecurityGroupEgressRule() : ModifyRules(Direction.Egress);

@@ -9,7 +9,7 @@ namespace Palisade.Server.Actions.Rules;
 /// RevokeSecurityGroup and RevokeSecurityGroupEgress, by rule ID (an unknown ID fails the call) or
 /// by attributes (no match succeeds and changes nothing, ARCHITECTURE.md semantics 8).
 /// </summary>
-public abstract class RevokeRules(Direction direction) : EcsAction
+internal abstract class RevokeRules(Direction direction) : EcsAction
 {
     public override bool Mutates => true;
 
@@ -51,6 +51,6 @@ public abstract class RevokeRules(Direction direction) : EcsAction
     }
 }
 
-public sealed class RevokeSecurityGroup() : RevokeRules(Direction.Ingress);
+internal sealed class RevokeSecurityGroup() : RevokeRules(Direction.Ingress);
 
-public sealed class RevokeSecurityGroupEgress() : RevokeRules(Direction.Egress);
+internal sealed class RevokeSecurityGroupEgress() : RevokeRules(Direction.Egress);

@@ -13,7 +13,7 @@ namespace Palisade.Server.Actions.Rules;
 /// The rule fields of Authorize, Revoke and Modify requests: <c>Permissions.N.*</c> or the
 /// deprecated top-level single-rule form (ecs-api.md §3.7–§3.9), never both.
 /// </summary>
-public static class RuleRequests
+internal static class RuleRequests
 {
     /// <summary>The permissions of the request, numbered as the client numbered them (1 for the top-level form).</summary>
     public static IReadOnlyList<(int Index, PermissionFields Fields)> Permissions(ParameterReader p, int max, bool allowNone = false)

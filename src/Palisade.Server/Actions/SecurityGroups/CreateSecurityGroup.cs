@@ -6,7 +6,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class CreateSecurityGroup : EcsAction
+internal sealed class CreateSecurityGroup : EcsAction
 {
     public override bool Mutates => true;
 

@@ -3,7 +3,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class DeleteSecurityGroup : EcsAction
+internal sealed class DeleteSecurityGroup : EcsAction
 {
     public override bool Mutates => true;
 

@@ -5,7 +5,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class DescribeSecurityGroupAttribute : EcsAction
+internal sealed class DescribeSecurityGroupAttribute : EcsAction
 {
     public override bool Mutates => false;
 

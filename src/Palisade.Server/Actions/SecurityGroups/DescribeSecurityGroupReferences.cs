@@ -3,7 +3,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class DescribeSecurityGroupReferences : EcsAction
+internal sealed class DescribeSecurityGroupReferences : EcsAction
 {
     public override bool Mutates => false;
 

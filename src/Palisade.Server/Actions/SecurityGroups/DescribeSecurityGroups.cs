@@ -5,7 +5,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class DescribeSecurityGroups : EcsAction
+internal sealed class DescribeSecurityGroups : EcsAction
 {
     public override bool Mutates => false;
 

@@ -8,7 +8,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions.SecurityGroups;
 
 /// <summary>Validation of group names and descriptions, and the DescribeSecurityGroups item.</summary>
-public static class GroupViews
+internal static class GroupViews
 {
     public static string Name(string? text)
     {

@@ -2,7 +2,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class ModifySecurityGroupAttribute : EcsAction
+internal sealed class ModifySecurityGroupAttribute : EcsAction
 {
     public override bool Mutates => true;
 

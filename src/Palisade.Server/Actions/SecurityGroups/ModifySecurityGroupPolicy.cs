@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-public sealed class ModifySecurityGroupPolicy : EcsAction
+internal sealed class ModifySecurityGroupPolicy : EcsAction
 {
     public override bool Mutates => true;
 

@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>One row per resource and tag, for the named resources and/or the resources carrying every given tag.</summary>
-public sealed class ListTagResources : EcsAction
+internal sealed class ListTagResources : EcsAction
 {
     public override bool Mutates => false;
 

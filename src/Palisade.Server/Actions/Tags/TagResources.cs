@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Adds tags; a key the resource has already takes the new value.</summary>
-public sealed class TagResources : EcsAction
+internal sealed class TagResources : EcsAction
 {
     public override bool Mutates => true;
 

@@ -6,7 +6,7 @@ using Palisade.Storage.Records;
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>The resources the ECS tag actions reach, and their checks (ecs-api.md §3.12).</summary>
-public static class TagTargets
+internal static class TagTargets
 {
     public static string ResourceType(ParameterReader p)
     {

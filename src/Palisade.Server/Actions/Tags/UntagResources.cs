@@ -3,7 +3,7 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Removes the named keys, or every tag with <c>All=true</c> and no key.</summary>
-public sealed class UntagResources : EcsAction
+internal sealed class UntagResources : EcsAction
 {
     public override bool Mutates => true;
 

@@ -13,7 +13,7 @@ namespace Palisade.Server.Actions.Trail;
 /// (UTC, <c>yyyy-MM-ddTHH:mm:ssZ</c>, both inclusive), <c>ActionName</c>; paging by
 /// <c>MaxResults</c> (1–100, default 20) and <c>NextToken</c>.
 /// </summary>
-public sealed class DescribeActionTrail : EcsAction
+internal sealed class DescribeActionTrail : EcsAction
 {
     public override bool Mutates => false;
 

@@ -10,7 +10,7 @@ namespace Palisade.Server.Actions.Trail;
 /// are left out; anything named like a secret is masked; long values and huge requests are cut,
 /// so that a trail row stays small whatever a client sends.
 /// </summary>
-public static class TrailParameters
+internal static class TrailParameters
 {
     private static readonly HashSet<string> Envelope = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -5,7 +5,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class CreateVSwitch : VpcAction
+internal sealed class CreateVSwitch : VpcAction
 {
     public override bool Mutates => true;
 

@@ -5,7 +5,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class CreateVpc : VpcAction
+internal sealed class CreateVpc : VpcAction
 {
     public override bool Mutates => true;
 

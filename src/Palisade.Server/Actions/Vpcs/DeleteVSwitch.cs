@@ -4,7 +4,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DeleteVSwitch : VpcAction
+internal sealed class DeleteVSwitch : VpcAction
 {
     public override bool Mutates => true;
 

@@ -4,7 +4,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DeleteVpc : VpcAction
+internal sealed class DeleteVpc : VpcAction
 {
     public override bool Mutates => true;
 

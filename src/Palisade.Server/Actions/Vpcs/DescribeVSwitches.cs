@@ -3,7 +3,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DescribeVSwitches : VpcAction
+internal sealed class DescribeVSwitches : VpcAction
 {
     public override bool Mutates => false;
 

@@ -3,7 +3,7 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Vpcs;
 
-public sealed class DescribeVpcs : VpcAction
+internal sealed class DescribeVpcs : VpcAction
 {
     public override bool Mutates => false;
 

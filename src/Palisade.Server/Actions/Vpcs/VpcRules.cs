@@ -4,7 +4,7 @@ using Palisade.Domain.Networking;
 namespace Palisade.Server.Actions.Vpcs;
 
 /// <summary>What CIDR blocks VPCs and vSwitches may take (ecs-api.md §3.14).</summary>
-public static class VpcRules
+internal static class VpcRules
 {
     private static readonly Cidr[] Reserved = [Cidr.Parse("100.64.0.0/10"), Cidr.Parse("224.0.0.0/4"), Cidr.Parse("127.0.0.0/8"), Cidr.Parse("169.254.0.0/16"), Cidr.Parse("0.0.0.0/8"), Cidr.Parse("240.0.0.0/4")];
 
