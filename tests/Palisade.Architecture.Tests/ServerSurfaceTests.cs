@@ -11,8 +11,9 @@ namespace Palisade.Architecture.Tests;
 public sealed class ServerSurfaceTests
 {
     /// <summary>
-    /// The hosting entry point, and (for now) three side doors the CLI still uses on a local data
-    /// directory: account management and the state export of <c>palisade export --data</c>.
+    /// The hosting entry point, and (for now) one side door the CLI still uses on a local data
+    /// directory: the state export of <c>palisade export --data</c>. Accounts and keys are managed
+    /// through <c>Palisade.Storage.Accounts</c>, which the server and the CLI share.
     /// </summary>
     private static readonly string[] Public =
     [
@@ -20,7 +21,7 @@ public sealed class ServerSurfaceTests
         "Palisade.Server.Hosting.Throttling", "Palisade.Server.Hosting.ConnectionLimits", "Palisade.Server.Hosting.LogFormat",
         "Palisade.Server.Hosting.TlsSettings", "Palisade.Server.Hosting.TlsSettings+PemFiles", "Palisade.Server.Hosting.TlsSettings+SelfSigned",
         "Palisade.Server.Hosting.ServerCertificate", "Palisade.Server.Hosting.TlsConfigurationException",
-        "Palisade.Server.Accounts.AccountService", "Palisade.Server.Accounts.AccountService+NewKey", "Palisade.Server.Accounts.SecretProtector",
+        "Palisade.Storage.Accounts.AccountService", "Palisade.Storage.Accounts.AccountService+NewKey", "Palisade.Storage.Accounts.SecretProtector",
         "Palisade.Server.Accounts.Bootstrap", "Palisade.Server.Actions.Analysis.StateExport",
     ];
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Palisade.Cli.Evaluation;
 using Palisade.Client;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 using Palisade.Domain.Ecs;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Domain.Quotas;
 using Palisade.Server.Hosting;
 using Palisade.Storage;
@@ -221,7 +221,7 @@ public static class ServeCommand
                 app = PalisadeServer.Build(settings);
                 if (app.Services.GetRequiredService<ServerCertificate>().Note is { } tlsNote)
                     output.WriteLine($"palisade: {tlsNote}");
-                if (app.Services.GetRequiredService<Bootstrap>().EnsureFirstAccount() is { } note)
+                if (PalisadeServer.EnsureFirstAccount(app) is { } note)
                     output.WriteLine($"palisade: {note}");
             }
             catch (TlsConfigurationException e)

@@ -1,6 +1,7 @@
 using System.Text;
 using Palisade.Server.Hosting;
 using Palisade.Storage;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Accounts;
 
@@ -9,7 +10,7 @@ namespace Palisade.Server.Accounts;
 /// <c>PALISADE_ROOT_ACCESS_KEY_ID</c>/<c>PALISADE_ROOT_ACCESS_KEY_SECRET</c> when set, else random
 /// and written to <c>DIR/credentials</c> (mode 0600). The secret is never logged.
 /// </summary>
-public sealed class Bootstrap(IStore store, AccountService accounts, ServeSettings settings)
+internal sealed class Bootstrap(IStore store, AccountService accounts, ServeSettings settings)
 {
     public const string RootAccountName = "root";
 

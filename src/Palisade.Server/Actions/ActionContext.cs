@@ -8,11 +8,12 @@ using Palisade.Server.Hosting;
 using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
 using Palisade.Storage;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Actions;
 
 /// <summary>Everything an action may use: its parameters, who calls, the store, the clock, the limits.</summary>
-internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "", Accounts.AccountService? accounts = null)
+internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsAction action, IStore store, TimeProvider clock, ServerOptions options, string requestId = "", AccountService? accounts = null)
 {
     /// <summary>Parameters every request may carry that are not the action's business.</summary>
     internal static readonly HashSet<string> CommonParameters = new(StringComparer.Ordinal)
@@ -39,7 +40,7 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     public Caller Caller { get; } = caller;
 
     /// <summary>Makes AccessKeys (their IDs, secrets and encryption), for the actions that manage the caller's own.</summary>
-    public Accounts.AccountService Accounts => accounts ?? throw new InvalidOperationException("this context was made without the account service");
+    public AccountService Accounts => accounts ?? throw new InvalidOperationException("this context was made without the account service");
 
     public long AccountId => Caller.AccountId;
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Accounts;
 using Palisade.Server.WebConsole;
 using Palisade.Server.Actions;
@@ -159,6 +160,12 @@ public static class PalisadeServer
         app.MapFallback(endpoint.HandleUnknownPathAsync);
         return app;
     }
+
+    /// <summary>
+    /// On the first start, the first account and its AccessKey (from the environment, or made and
+    /// written to the data directory's <c>credentials</c>); what to tell the operator, or null.
+    /// </summary>
+    public static string? EnsureFirstAccount(WebApplication app) => app.Services.GetRequiredService<Accounts.Bootstrap>().EnsureFirstAccount();
 
     public static void ConfigureServices(IServiceCollection services, ServeSettings settings)
     {

@@ -9,6 +9,7 @@ using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
 using Palisade.Storage;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Hosting;
 
@@ -19,7 +20,7 @@ namespace Palisade.Server.Hosting;
 /// stage that refuses throws an <see cref="EcsException"/>; <see cref="FailureOf"/> is the one place
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
-internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Accounts.AccountService accounts,
+internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
     AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Palisade.Domain.Errors;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Storage.Records;
 
 namespace Palisade.Server.Protocol;

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Palisade.Client;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.TestKit;
 using Palisade.Domain.Ecs;

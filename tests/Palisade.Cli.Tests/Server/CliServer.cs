@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Hosting;
 
 namespace Palisade.Cli.Tests.Server;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Palisade.Domain.State;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.TestKit;
 
 namespace Palisade.Cli.Tests.Server;

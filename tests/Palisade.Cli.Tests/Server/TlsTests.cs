@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Hosting;
 
 namespace Palisade.Cli.Tests.Server;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Palisade.Client;
 using Palisade.Domain.State;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;

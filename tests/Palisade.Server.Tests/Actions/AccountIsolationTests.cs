@@ -1,5 +1,6 @@
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -8,7 +9,7 @@ public sealed class AccountIsolationTests : ControlPlaneTest
 {
     private Scenario _alice = null!;
     private Scenario _bob = null!;
-    private Palisade.Server.Accounts.AccountService.NewKey _aliceKey = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _aliceKey = null!;
 
     protected override Task SetUpAsync()
     {

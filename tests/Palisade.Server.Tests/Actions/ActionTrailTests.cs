@@ -5,6 +5,7 @@ using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -12,7 +13,7 @@ namespace Palisade.Server.Tests.Actions;
 public sealed class ActionTrailTests : ControlPlaneTest
 {
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero));
-    private Palisade.Server.Accounts.AccountService.NewKey _aliceKey = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _aliceKey = null!;
     private Scenario _alice = null!;
     private Scenario _bob = null!;
 

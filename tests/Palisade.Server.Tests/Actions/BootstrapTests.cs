@@ -1,4 +1,5 @@
 using Palisade.Client;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.Storage.Sqlite;

@@ -3,6 +3,7 @@ using Palisade.Domain.Quotas;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -17,7 +18,7 @@ public sealed class ConcurrencyTests : IAsyncLifetime
     private TestControlPlane _second = null!;
     private Scenario _a = null!;
     private Scenario _b = null!;
-    private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _key = null!;
 
     public async Task InitializeAsync()
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using System.Net;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Observability;
 
@@ -150,7 +151,7 @@ public sealed class ObservabilityTests : IAsyncLifetime
             await app.StartAsync();
             var console = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>().CurrentValue;
             Assert.Equal(Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Json, console.FormatterName);
-            var accounts = app.Services.GetRequiredService<Accounts.AccountService>();
+            var accounts = app.Services.GetRequiredService<Palisade.Storage.Accounts.AccountService>();
             var key = accounts.CreateAccessKey(accounts.CreateAccount("logs").AccountId);
             var api = new Client.EcsClient(new HttpClient { BaseAddress = new Uri(app.Urls.First()) }, new Client.ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
             var failure = await ApiAssert.FailsAsync(() => api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = "sg-bp1secretlooking00" }), "InvalidSecurityGroupId.NotFound", 404);

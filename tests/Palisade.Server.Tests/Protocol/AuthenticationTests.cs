@@ -8,6 +8,7 @@ using Palisade.Storage.Records;
 using Palisade.TestKit;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -20,7 +21,7 @@ public sealed class AuthenticationTests : ControlPlaneTest
 {
     private readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
     private readonly CapturedLogs _logs = new();
-    private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _key = null!;
 
     protected override Task<TestControlPlane> StartPlaneAsync() =>
         TestControlPlane.StartAsync(clock: _clock, logs: _logs);
@@ -31,7 +32,7 @@ public sealed class AuthenticationTests : ControlPlaneTest
         return Task.CompletedTask;
     }
 
-    private EcsClient Api(SignatureStyle style = SignatureStyle.V3, Palisade.Server.Accounts.AccountService.NewKey? key = null, TimeProvider? clock = null) =>
+    private EcsClient Api(SignatureStyle style = SignatureStyle.V3, Palisade.Storage.Accounts.AccountService.NewKey? key = null, TimeProvider? clock = null) =>
         Plane.Client(key ?? _key, style, clock ?? _clock);
 
     private static readonly object NewGroup = new { RegionId = Region, SecurityGroupName = "made-by-a-forgery" };

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Signatures;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Protocol;
 using Palisade.Storage.Sqlite;
 using Palisade.TestKit;

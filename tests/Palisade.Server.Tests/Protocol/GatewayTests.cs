@@ -2,13 +2,14 @@ using Palisade.Client;
 using Palisade.Server.Tests.Support;
 using Palisade.TestKit;
 using Palisade.Domain.Ecs;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Protocol;
 
 /// <summary>What the RPC endpoint answers before and around an action: routing, signatures, formats, errors.</summary>
 public sealed class GatewayTests : ControlPlaneTest
 {
-    private Palisade.Server.Accounts.AccountService.NewKey _key = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _key = null!;
 
     protected override Task SetUpAsync()
     {

@@ -13,6 +13,7 @@ using Palisade.Storage.Records;
 using Palisade.TestKit;
 using Xunit.Abstractions;
 using Palisade.Domain.Ecs;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -34,7 +35,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
     private long _victimAccount;
     private string _victimKeyId = "";
     private long _attackerAccount;
-    private Palisade.Server.Accounts.AccountService.NewKey _attacker = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _attacker = null!;
     private long _setupRevision;
 
     // Shared with VictimMarker: unique strings of the other account that no answer to the attacker may hold.

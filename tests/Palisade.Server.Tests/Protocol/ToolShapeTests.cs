@@ -4,6 +4,7 @@ using Palisade.Client;
 using Palisade.Domain.Signatures;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -15,7 +16,7 @@ namespace Palisade.Server.Tests.Protocol;
 public sealed class ToolShapeTests : IAsyncLifetime
 {
     private TestControlPlane _plane = null!;
-    private Accounts.AccountService.NewKey _key = null!;
+    private Palisade.Storage.Accounts.AccountService.NewKey _key = null!;
 
     public async Task InitializeAsync()
     {

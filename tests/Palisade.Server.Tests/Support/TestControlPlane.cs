@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Palisade.Client;
 using Palisade.Domain.Quotas;
-using Palisade.Server.Accounts;
+using Palisade.Storage.Accounts;
 using Palisade.Server.Hosting;
 using Palisade.Storage;
 using Palisade.TestKit;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Palisade.Server.Accounts;
+namespace Palisade.Storage.Accounts;
 
 /// <summary>
 /// Encrypts AccessKey secrets at rest with AES-256-GCM. Signatures need the plain secret, so it

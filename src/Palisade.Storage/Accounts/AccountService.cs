@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 
-namespace Palisade.Server.Accounts;
+namespace Palisade.Storage.Accounts;
 
 /// <summary>Accounts and AccessKeys: creating them, and finding the secret of a key for a signature check.</summary>
 public sealed class AccountService(IStore store, SecretProtector protector, TimeProvider clock)
@@ -75,9 +75,9 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
         store.Read(s => s.FindAccountByName(nameOrId)
             ?? (long.TryParse(nameOrId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? s.FindAccount(id) : null));
 
-    internal sealed record KnownKey(AccessKeyRecord Record, string Secret);
+    public sealed record KnownKey(AccessKeyRecord Record, string Secret);
 
-    internal KnownKey? FindKey(string accessKeyId)
+    public KnownKey? FindKey(string accessKeyId)
     {
         var record = store.Read(s => s.FindAccessKey(accessKeyId));
         return record is null ? null : new KnownKey(record, protector.Unprotect(record.SecretCiphertext));
