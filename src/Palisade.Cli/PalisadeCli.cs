@@ -26,6 +26,7 @@ public static class PalisadeCli
         AccountCommands.Account(),
         AccountCommands.AccessKey(),
         ExportCommand.Build(),
+        PullCommand.Build(),
         ImportCommand.Build(),
         TrailCommand.Build(),
         BackupCommands.Backup(),

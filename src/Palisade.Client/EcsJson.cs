@@ -28,29 +28,56 @@ public static class EcsJson
     /// API with <c>PageNumber</c>/<c>PageSize</c>. The first page's answer with the whole list in it and
     /// no paging fields, so that a table or a script never silently misses the second page.
     /// </summary>
-    public static async Task<JsonElement> CallAllAsync(this EcsClient client, string action, IEnumerable<KeyValuePair<string, string>> parameters, string list, string item,
-        string version = ApiVersions.Ecs, CancellationToken cancel = default)
+    public static Task<JsonElement> CallAllAsync(this EcsClient client, string action, IEnumerable<KeyValuePair<string, string>> parameters, string list, string item,
+        string version = ApiVersions.Ecs, CancellationToken cancel = default) =>
+        AllPagesAsync(p => client.CallAsync(action, p, version, cancel), parameters, list, item, numbered: version == ApiVersions.Vpc, pageSize: version == ApiVersions.Vpc ? 50 : 100);
+
+    /// <summary>
+    /// Every page of a list through <paramref name="call"/>, whichever paging the service answers with:
+    /// asked by token (<c>MaxResults</c>), a service that answers with <c>PageNumber</c> and a
+    /// <c>TotalCount</c> beyond the first page instead (an older API version, another implementation)
+    /// is followed page by page with the <c>PageSize</c> it chose. A token that comes back twice is an
+    /// error rather than a loop.
+    /// </summary>
+    public static async Task<JsonElement> AllPagesAsync(Func<IEnumerable<KeyValuePair<string, string>>, Task<JsonElement>> call,
+        IEnumerable<KeyValuePair<string, string>> parameters, string list, string item, bool numbered, int pageSize)
     {
         var fixedParameters = parameters.ToList();
         var all = new List<JsonElement>();
         JsonElement first = default;
-        var numbered = version == ApiVersions.Vpc;
         var token = "";
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        var size = pageSize.ToString(CultureInfo.InvariantCulture);
         for (var page = 1; page <= 100_000; page++)
         {
             KeyValuePair<string, string>[] paging = numbered
-                ? [new("PageNumber", page.ToString(CultureInfo.InvariantCulture)), new("PageSize", "50")]
-                : token.Length > 0 ? [new("MaxResults", "100"), new("NextToken", token)] : [new("MaxResults", "100")];
-            var answer = await client.CallAsync(action, fixedParameters.Concat(paging), version, cancel);
+                ? [new("PageNumber", page.ToString(CultureInfo.InvariantCulture)), new("PageSize", size)]
+                : token.Length > 0 ? [new("MaxResults", size), new("NextToken", token)] : [new("MaxResults", size)];
+            var answer = await call(fixedParameters.Concat(paging));
             if (page == 1)
                 first = answer;
             var items = answer.Items(list, item).ToList();
             all.AddRange(items);
-            token = answer.Str("NextToken");
-            var last = numbered
-                ? items.Count == 0 || all.Count >= (answer.TryGetProperty("TotalCount", out var total) ? total.GetInt32() : 0)
-                : token.Length == 0;
-            if (last)
+            var total = answer.TryGetProperty("TotalCount", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : (int?)null;
+            if (!numbered)
+            {
+                token = answer.Str("NextToken");
+                if (token.Length > 0)
+                {
+                    if (!tokens.Add(token))
+                        throw new InvalidOperationException($"{list}: the service answered the same NextToken twice");
+                    continue;
+                }
+                // No token: the last page — unless the service pages by number and says there is more.
+                if (page == 1 && answer.Str("PageNumber").Length > 0 && total > all.Count && items.Count > 0)
+                {
+                    numbered = true;
+                    size = answer.Str("PageSize") is { Length: > 0 } chosen ? chosen : size;
+                    continue;
+                }
+                break;
+            }
+            if (items.Count == 0 || all.Count >= (total ?? 0))
                 break;
         }
         var merged = JsonNode.Parse(first.GetRawText())!.AsObject();

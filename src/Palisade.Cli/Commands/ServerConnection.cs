@@ -72,7 +72,7 @@ public sealed class ServerConnection
             ? $"{e.Message} {tls.Message} (for a private CA or a self-signed server, give --ca-cert FILE)"
             : e.Message;
 
-    private static ClientCredentials ReadCredentials(string? file, ProfileStore.Profile? profile)
+    internal static ClientCredentials ReadCredentials(string? file, ProfileStore.Profile? profile)
     {
         if (file is null)
         {
@@ -107,24 +107,33 @@ public static class ProfileStore
         Environment.GetEnvironmentVariable("PALISADE_CONFIG_FILE") is { Length: > 0 } file ? file
         : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".palisade", "config.json");
 
-    public static Profile? Find(string? name)
+    /// <summary>The official <c>aliyun</c> CLI's profiles (<c>~/.aliyun/config.json</c>): the same shape, read (never written) by <c>pull</c>.</summary>
+    public static string AliyunPath =>
+        System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aliyun", "config.json");
+
+    public static Profile? Find(string? name) => Find(name, Path);
+
+    /// <summary>A profile of the file at <paramref name="path"/>; only AccessKey profiles (<c>mode</c> AK, or none) carry credentials we can sign with.</summary>
+    public static Profile? Find(string? name, string path)
     {
-        if (!File.Exists(Path))
-            return name is null ? null : throw new InvalidOperationException($"no profile '{name}': {Path} does not exist (run 'palisade configure')");
+        if (!File.Exists(path))
+            return name is null ? null : throw new InvalidOperationException($"no profile '{name}': {path} does not exist (run 'palisade configure')");
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(Path));
+            root = JsonNode.Parse(File.ReadAllText(path));
         }
         catch (JsonException e)
         {
-            throw new InvalidOperationException($"{Path} is not valid JSON: {e.Message}");
+            throw new InvalidOperationException($"{path} is not valid JSON: {e.Message}");
         }
-        name ??= root?["current"]?.GetValue<string>() ?? "default";
+        name ??= root?["current"]?.GetValue<string>() is { Length: > 0 } current ? current : "default";
         var found = (root?["profiles"] as JsonArray)?.FirstOrDefault(p => p?["name"]?.GetValue<string>() == name);
         if (found is null)
-            throw new InvalidOperationException($"no profile '{name}' in {Path}");
+            throw new InvalidOperationException($"no profile '{name}' in {path}");
         string Field(string key) => found[key]?.GetValue<string>() ?? "";
+        if (Field("mode") is { Length: > 0 } mode && mode != "AK")
+            throw new InvalidOperationException($"profile '{name}' in {path} is of mode {mode}: only AccessKey (AK) profiles are supported; give --credentials FILE or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET");
         return new Profile(name, Field("endpoint"), Field("region_id"), Field("access_key_id"), Field("access_key_secret"));
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Palisade.Storage.Accounts;
 using Palisade.Server.Hosting;
 
@@ -36,12 +37,14 @@ public sealed partial class CliServer : IAsyncDisposable
 
     public AccountService.NewKey Key { get; }
 
-    public static async Task<CliServer> StartAsync()
+    /// <param name="requests">When given, the server's own request log (one line per request) is also written here.</param>
+    public static async Task<CliServer> StartAsync(RequestLog? requests = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "palisade-cli-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "master.key"), Convert.ToBase64String(new byte[32]));
-        var app = PalisadeServer.Build(new ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = data });
+        var app = PalisadeServer.Build(new ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = data, LogRequests = requests is not null },
+            configure: requests is null ? null : builder => builder.Logging.AddProvider(requests));
         await app.StartAsync();
         var accounts = app.Services.GetRequiredService<AccountService>();
         // The lowest possible ID, so that listings (by creation time, then ID) put it first even within one second.
