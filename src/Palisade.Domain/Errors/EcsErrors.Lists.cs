@@ -13,7 +13,7 @@ public static partial class EcsErrors
     public static EcsError PrefixListAssociationLimit(string id, int limit) =>
         E(400, LimitExceedPrefixListAssociationResource, $"The prefix list '{Truncate(id)}' is used by {limit} security groups, its limit.");
     public static EcsError PrefixListEntryMalformed(string field, string value, bool isV6) =>
-        ParameterInvalid(field, $"'{Truncate(value)}' is not an {(isV6 ? "IPv6" : "IPv4")} CIDR block in standard form (no host bits set, such as 10.0.0.0/8), as the prefix list's AddressFamily requires.");
+        ParameterInvalid(field, $"'{Truncate(value)}' is not an {(isV6 ? "IPv6" : "IPv4")} CIDR block in standard form (no host bits set, such as {(isV6 ? "2001:db8::/32" : "10.0.0.0/8")}), as the prefix list's AddressFamily requires.");
     public static EcsError PrefixListEntryDuplicated(string field, string value) =>
         ParameterInvalid(field, $"the CIDR block '{Truncate(value)}' is given twice (or both added and removed).");
     public static EcsError PrefixListEntryMissing(string field, string value) =>

@@ -269,6 +269,6 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         });
     }
 
-    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw)-[a-z0-9]{10,}\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
+    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|pl|prl)-[a-z0-9]{10,}\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
     private static partial Regex GeneratedId();
 }
