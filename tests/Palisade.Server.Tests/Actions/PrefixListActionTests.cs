@@ -247,4 +247,44 @@ public sealed class PrefixListActionTests : ControlPlaneTest
         await _s.Api.CallAsync("DeletePortRangeList", new { RegionId = Region, PortRangeListId = id });
         Assert.Empty((await _s.Api.CallAsync("DescribePortRangeLists", new { RegionId = Region })).GetProperty("PortRangeLists").EnumerateArray());
     }
+    /// <summary>Issue 16 item 5: a prefix-list edit is a change the what-if (a dry run's Impact) sees, flow by flow.</summary>
+    [Fact]
+    public async Task ADryRunOfAPrefixListEdit_SaysWhichFlowsItWouldClose()
+    {
+        var web = await _s.GroupAsync(_vpc, "web");
+        var db = await _s.GroupAsync(_vpc, "db");
+        var webInstance = (await _s.RunAsync(web, _vsw)).Single();
+        var dbInstance = (await _s.RunAsync(db, _vsw)).Single();
+        var webAddress = (await _s.InstanceAsync(webInstance)).GetProperty("VpcAttributes").Items("PrivateIpAddress", "IpAddress").Single().GetString()!;
+        var pl = await PrefixListAsync(new { AddressFamily = "IPv4", MaxEntries = 5, PrefixListName = "apps", Entry = new[] { new { Cidr = webAddress } } });
+        await _s.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRange = "5432/5432", SourcePrefixListId = pl });
+        var revision = Plane.Store.CurrentRevision();
+
+        var e = await ApiAssert.FailsAsync(() => _s.Api.CallAsync("ModifyPrefixList", new { RegionId = Region, PrefixListId = pl, RemoveEntry = new[] { new { Cidr = webAddress } }, DryRun = true }), "DryRunOperation", 400);
+        var impact = e.Response.Json.GetProperty("Impact");
+        Assert.True(impact.GetProperty("Computed").GetBoolean());
+        var lost = Assert.Single(impact.Items("Lost", "Flow"));
+        Assert.Equal((webInstance, dbInstance, "TCP", "5432/5432"), (lost.Str("Source"), lost.Str("Target"), lost.Str("IpProtocol"), lost.Items("PortRanges", "PortRange").Single().GetString()));
+        Assert.Empty(impact.Items("Gained", "Flow"));
+        Assert.Equal(revision, Plane.Store.CurrentRevision());
+    }
+
+    /// <summary>Issue 16 item 5: a prefix list holding 0.0.0.0/0 behind a sensitive port is the internet on that port, for the audit.</summary>
+    [Fact]
+    public async Task TheAudit_SeesAPrefixListHoldingTheWholeInternet_BehindASensitivePort()
+    {
+        var pl = await PrefixListAsync(new { AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = "anyone", Entry = new[] { new { Cidr = "0.0.0.0/0" } } });
+        var db = await _s.GroupAsync(_vpc, "db");
+        var instance = (await _s.RunAsync(db, _vsw)).Single();
+        await _s.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRange = "3306/3306", SourcePrefixListId = pl });
+        var findings = (await _s.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding").ToList();
+        var open = Assert.Single(findings, f => f.Str("Check") is "risky-port-open" or "risky-port-exposed");
+        Assert.Equal((db, instance), (open.Str("SecurityGroupId"), open.Str("InstanceId")));
+        Assert.Contains("3306", open.Str("Message"), StringComparison.Ordinal);
+
+        // The same list narrowed to a known block: no finding.
+        await _s.Api.CallAsync("ModifyPrefixList", new { RegionId = Region, PrefixListId = pl, AddEntry = new[] { new { Cidr = "203.0.113.0/24" } }, RemoveEntry = new[] { new { Cidr = "0.0.0.0/0" } } });
+        findings = (await _s.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding").ToList();
+        Assert.DoesNotContain(findings, f => f.Str("Check") is "risky-port-open" or "risky-port-exposed");
+    }
 }
