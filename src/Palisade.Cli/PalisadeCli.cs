@@ -39,6 +39,8 @@ public static class PalisadeCli
         NetworkCommands.Tag(),
         NetworkCommands.Region(),
         NetworkCommands.Zone(),
+        ListCommands.PrefixList(),
+        ListCommands.PortRangeList(),
         HostCommands.Build(),
         AgentCommand.Build(),
         CompletionCommand.Build(Build),

@@ -139,6 +139,38 @@ public interface IStoreSession
     /// <summary>Replaces a rule in place (same ID and position); false when another rule of the group has the new identity.</summary>
     bool UpdateRule(SecurityGroupId groupId, SecurityGroupRule rule);
 
+    /// <summary>
+    /// What the group's rules count against its rule quota: one per rule, except that a rule naming a
+    /// prefix list counts as that list's MaxEntries and a rule naming a port-range list as that
+    /// list's MaxEntries (both: their product), as ECS counts them.
+    /// </summary>
+    int RuleQuotaUsed(SecurityGroupId groupId);
+
+    // Prefix lists and port-range lists (account-scoped; entries in the order they were added)
+    void InsertPrefixList(PrefixListRecord list);
+    PrefixListRecord? FindPrefixList(long accountId, PrefixListId id);
+    IReadOnlyList<PrefixListRecord> ListPrefixLists(long accountId, string regionId);
+    int CountPrefixLists(long accountId, string regionId);
+
+    /// <summary>Replaces the name, description and entries of a prefix list.</summary>
+    void UpdatePrefixList(PrefixListRecord list);
+    void DeletePrefixList(PrefixListId id);
+
+    /// <summary>The groups with a rule naming the prefix list, by ID.</summary>
+    IReadOnlyList<SecurityGroupId> GroupsUsingPrefixList(PrefixListId id);
+
+    void InsertPortRangeList(PortRangeListRecord list);
+    PortRangeListRecord? FindPortRangeList(long accountId, PortRangeListId id);
+    IReadOnlyList<PortRangeListRecord> ListPortRangeLists(long accountId, string regionId);
+    int CountPortRangeLists(long accountId, string regionId);
+
+    /// <summary>Replaces the name, description and entries of a port-range list.</summary>
+    void UpdatePortRangeList(PortRangeListRecord list);
+    void DeletePortRangeList(PortRangeListId id);
+
+    /// <summary>The groups with a rule naming the port-range list, by ID.</summary>
+    IReadOnlyList<SecurityGroupId> GroupsUsingPortRangeList(PortRangeListId id);
+
     // Instances and memberships
     void InsertInstance(InstanceRecord instance);
     InstanceRecord? FindInstance(long accountId, InstanceId id);

@@ -481,6 +481,64 @@ async function runScenario(flavour, creds) {
   await expectError('DescribeSecurityGroups with a wrong secret', [], 'SignatureDoesNotMatch', 400,
     () => wrongSecret.call('DescribeSecurityGroups', { RegionId: REGION }));
 
+  // ---- issue 16: prefix lists and port-range lists, and rules naming them ----
+  await step('CreatePrefixList office (Entry.N)', [], async () => {
+    const body = await ecsCall('CreatePrefixList', {
+      AddressFamily: 'IPv4', MaxEntries: 5, PrefixListName: `office-${f}`, Description: `conformance ${f}`,
+      Entry: [{ Cidr: '203.0.113.0/24', Description: 'hq office' }, { Cidr: '198.51.100.7' }],
+    });
+    assert.match(String(body.PrefixListId), /^pl-/, 'PrefixListId');
+    ctx.prefixListId = body.PrefixListId;
+  });
+  await step('DescribePrefixListAttributes: entries, a bare address as /32', ['prefixListId'], async () => {
+    const body = await ecsCall('DescribePrefixListAttributes', { PrefixListId: ctx.prefixListId });
+    assert.equal(body.AddressFamily, 'IPv4');
+    assert.equal(Number(body.MaxEntries), 5);
+    assert.deepEqual(list(body.Entries, 'Entry').map((e) => e.Cidr), ['203.0.113.0/24', '198.51.100.7/32']);
+  });
+  await step('AuthorizeSecurityGroup web tcp 443 from the prefix list', ['webId', 'prefixListId'], async () => {
+    await ecsCall('AuthorizeSecurityGroup', { SecurityGroupId: ctx.webId, IpProtocol: 'tcp', PortRange: '443/443', SourcePrefixListId: ctx.prefixListId });
+    const rule = (await rules(ctx.webId)).find((r) => r.SourcePrefixListId === ctx.prefixListId);
+    assert.ok(rule, 'the rule naming the prefix list is listed');
+    assert.equal(rule.SourcePrefixListName, `office-${f}`, 'SourcePrefixListName');
+  });
+  await step('ModifyPrefixList AddEntry.N + RemoveEntry.N', ['prefixListId'], async () => {
+    await ecsCall('ModifyPrefixList', { PrefixListId: ctx.prefixListId, AddEntry: [{ Cidr: '192.0.2.0/24', Description: 'branch' }], RemoveEntry: [{ Cidr: '198.51.100.7/32' }] });
+    const body = await ecsCall('DescribePrefixListAttributes', { PrefixListId: ctx.prefixListId });
+    assert.deepEqual(list(body.Entries, 'Entry').map((e) => e.Cidr), ['203.0.113.0/24', '192.0.2.0/24']);
+  });
+  await step('DescribePrefixLists + DescribePrefixListAssociations', ['prefixListId', 'webId'], async () => {
+    const body = await ecsCall('DescribePrefixLists', { PrefixListId: [ctx.prefixListId] });
+    const item = list(body.PrefixLists, 'PrefixList').find((l) => l.PrefixListId === ctx.prefixListId);
+    assert.ok(item, 'listed');
+    assert.equal(Number(item.AssociationCount), 1, 'AssociationCount');
+    const associations = await ecsCall('DescribePrefixListAssociations', { PrefixListId: ctx.prefixListId });
+    assert.deepEqual(list(associations.PrefixListAssociations, 'PrefixListAssociation').map((a) => a.ResourceId), [ctx.webId]);
+  });
+  await expectError('DeletePrefixList while a rule names it', ['prefixListId', 'webId'], 'NotAllowed.AssociationExist', 400,
+    () => ecsCall('DeletePrefixList', { PrefixListId: ctx.prefixListId }));
+  await step('CreatePortRangeList + a rule naming it', ['webId'], async () => {
+    const body = await ecsCall('CreatePortRangeList', { MaxEntries: 3, PortRangeListName: `web-${f}`, Entry: [{ PortRange: '80/80', Description: 'http' }, { PortRange: '8000/8010' }] });
+    assert.match(String(body.PortRangeListId), /^prl-/, 'PortRangeListId');
+    ctx.portRangeListId = body.PortRangeListId;
+    await ecsCall('AuthorizeSecurityGroup', { SecurityGroupId: ctx.webId, IpProtocol: 'tcp', PortRangeListId: ctx.portRangeListId, SourceCidrIp: '10.0.0.0/8' });
+    const rule = (await rules(ctx.webId)).find((r) => r.PortRangeListId === ctx.portRangeListId);
+    assert.ok(rule, 'the rule naming the port-range list is listed');
+    assert.equal(rule.PortRangeListName, `web-${f}`, 'PortRangeListName');
+  });
+  await step('ModifyPortRangeList, DescribePortRangeLists/Entries/Associations', ['portRangeListId', 'webId'], async () => {
+    await ecsCall('ModifyPortRangeList', { PortRangeListId: ctx.portRangeListId, AddEntry: [{ PortRange: '443/443', Description: 'https' }], RemoveEntry: [{ PortRange: '80/80' }] });
+    const entries = await ecsCall('DescribePortRangeListEntries', { PortRangeListId: ctx.portRangeListId });
+    assert.deepEqual(entries.Entries.map((e) => e.PortRange), ['8000/8010', '443/443']);
+    const lists = await ecsCall('DescribePortRangeLists', { PortRangeListId: [ctx.portRangeListId] });
+    assert.equal(lists.PortRangeLists.length, 1);
+    assert.equal(Number(lists.PortRangeLists[0].AssociationCount), 1);
+    const associations = await ecsCall('DescribePortRangeListAssociations', { PortRangeListId: ctx.portRangeListId });
+    assert.deepEqual(associations.PortRangeListAssociations.map((a) => a.ResourceId), [ctx.webId]);
+  });
+  await expectError('DeletePortRangeList while a rule names it', ['portRangeListId', 'webId'], 'InvalidPortRangeListId.AssociationExist', 400,
+    () => ecsCall('DeletePortRangeList', { PortRangeListId: ctx.portRangeListId }));
+
   // ---- cleanup (errors tolerated, reported for information) ----
   if (cleanup.instances && cleanup.instances.length) {
     await tidy(`DeleteInstances ${cleanup.instances.length}`, () => ecsCall('DeleteInstances', { InstanceId: cleanup.instances, Force: true }));
@@ -498,6 +556,9 @@ async function runScenario(flavour, creds) {
       }
     });
   }
+  // The groups (and their rules naming the lists) are gone: the lists can go.
+  if (ctx.prefixListId) await tidy(`DeletePrefixList ${ctx.prefixListId}`, () => ecsCall('DeletePrefixList', { PrefixListId: ctx.prefixListId }));
+  if (ctx.portRangeListId) await tidy(`DeletePortRangeList ${ctx.portRangeListId}`, () => ecsCall('DeletePortRangeList', { PortRangeListId: ctx.portRangeListId }));
   if (ctx.vswId) await tidy(`DeleteVSwitch ${ctx.vswId}`, () => api.call('DeleteVSwitch', { RegionId: REGION, VSwitchId: ctx.vswId }));
   if (ctx.vpcId) await tidy(`DeleteVpc ${ctx.vpcId}`, () => api.call('DeleteVpc', { RegionId: REGION, VpcId: ctx.vpcId }));
   const bad = cleanup.filter((c) => c.outcome !== 'ok');

@@ -105,7 +105,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             {
                 await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
                 SetUpdates++;
-                log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} member sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
+                log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} address sets (group members, prefix lists) in {clock.Elapsed.TotalMilliseconds:F1} ms");
             }
         }
         else if (before is not null && NftText.Incremental(before, next) is { } incremental)

@@ -118,10 +118,21 @@ public sealed record NftChain(string Name, ImmutableArray<NftChainRule> Rules, N
     public override int GetHashCode() => HashCode.Combine(Name, Rules.Length);
 }
 
-/// <summary>A named set of host addresses: the members of one group in one network.</summary>
-public sealed record NftAddressSet(string Name, AddressFamily Family, ImmutableArray<IpAddress> Elements)
+/// <summary>
+/// A named set of addresses that rules look up and that changes by element, not by rule: the
+/// members of one group in one network (host addresses), or the blocks of one prefix list
+/// (<see cref="Interval"/>: CIDR blocks, none inside another, as the kernel's interval sets require).
+/// </summary>
+public sealed record NftAddressSet(string Name, AddressFamily Family, ImmutableArray<Cidr> Elements, bool Interval = false)
 {
-    public bool Equals(NftAddressSet? other) => other is not null && Name == other.Name && Family == other.Family && Elements.SequenceEqual(other.Elements);
+    /// <summary>A set of host addresses (a group's members).</summary>
+    public static NftAddressSet Hosts(string name, AddressFamily family, IEnumerable<IpAddress> addresses) =>
+        new(name, family, [.. addresses.Select(Cidr.Host)]);
+
+    public bool Contains(IpAddress address) => Elements.Any(e => e.Contains(address));
+
+    public bool Equals(NftAddressSet? other) =>
+        other is not null && Name == other.Name && Family == other.Family && Interval == other.Interval && Elements.SequenceEqual(other.Elements);
 
     public override int GetHashCode() => HashCode.Combine(Name, Family, Elements.Length);
 }
@@ -145,9 +156,9 @@ public sealed record HostRuleset(long Revision, ImmutableArray<NftAddressSet> Se
 {
     public static HostRuleset Closed { get; } = new(0, [], [], []);
 
-    /// <summary>The same kernel program apart from set elements: a change of membership only.</summary>
+    /// <summary>The same kernel program apart from set elements: a change of membership or of a prefix list's entries only.</summary>
     public bool SameShapeAs(HostRuleset other) =>
-        Nics.SequenceEqual(other.Nics) && Sets.Select(s => (s.Name, s.Family)).SequenceEqual(other.Sets.Select(s => (s.Name, s.Family)));
+        Nics.SequenceEqual(other.Nics) && Sets.Select(s => (s.Name, s.Family, s.Interval)).SequenceEqual(other.Sets.Select(s => (s.Name, s.Family, s.Interval)));
 
     /// <summary>The sets whose elements differ from <paramref name="before"/>'s (same shape assumed).</summary>
     public IEnumerable<NftAddressSet> SetsChangedSince(HostRuleset before) =>

@@ -28,7 +28,7 @@ public static class NftText
         return w.ToString();
     }
 
-    /// <summary>A change of group membership only: the changed member sets' elements, nothing else.</summary>
+    /// <summary>A change of group membership or of prefix-list entries only: the changed sets' elements, nothing else.</summary>
     public static string SetUpdate(HostRuleset before, HostRuleset after)
     {
         var w = new StringBuilder();
@@ -56,7 +56,7 @@ public static class NftText
         var w = new StringBuilder();
         w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, {changed.Count} chains\n");
         foreach (var set in after.Sets.Where(s => !before.Sets.Any(b => b.Name == s.Name)))
-            w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {set.Name} {{ type {(set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr")}; }}\n");
+            w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {set.Name} {{ type {(set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr")}; {(set.Interval ? "flags interval; " : "")}}}\n");
         foreach (var set in after.SetsChangedSince(before))
         {
             w.Append(CultureInfo.InvariantCulture, $"flush set inet {TableName} {set.Name}\n");
@@ -100,7 +100,7 @@ public static class NftText
     {
         w.Append(CultureInfo.InvariantCulture, $"table inet {TableName} {{\n");
         foreach (var set in r.Sets)
-            Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: false);
+            Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: set.Interval);
         foreach (var run in RunSets(r))
             Set(w, run.SetName, RunSetType(run), run.Elements.Select(e => Element(run.Kind, e)), interval: true);
         Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);

@@ -19,7 +19,8 @@ public sealed record HostBinding(InstanceId InstanceId, string InterfaceName);
 /// comes last. Consecutive rules with the same verdict are merged into one rule per shape
 /// (protocol, ports, local block) whose peers form a set: within such a run the first match and
 /// any match give the same verdict, so the order allows it. A group peer becomes a named set of
-/// the group's members, so a Join or Leave changes set elements, not rules.
+/// the group's members, and a prefix-list peer a named set of the list's blocks, so a Join, a Leave or
+/// an entry edit changes set elements, not rules.
 /// </summary>
 public static class PolicyRenderer
 {
@@ -128,6 +129,13 @@ public static class PolicyRenderer
                 {
                     var set = MemberSet(state, g.GroupId, nic, family, sets);
                     output.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                    continue;
+                }
+                if (rule.Peer is RulePeer.PrefixList pl)
+                {
+                    // A named interval set of the list's blocks: an entry edit is a set-element update, not a rule rewrite.
+                    if (PrefixListSet(state, pl.PrefixListId, family, sets) is { } listSet)
+                        output.Add(new NftRule(family, peerField, new AddressSource.Named(listSet), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
                     continue;
                 }
                 var blocks = resolver.PeerBlocks(r).Where(b => b.IsV6 == (family == AddressFamily.V6)).ToList();
@@ -254,6 +262,20 @@ public static class PolicyRenderer
         return [.. kept];
     }
 
+    /// <summary>
+    /// The named set of a prefix list's blocks of one family, created on first use; null when the
+    /// state does not hold the list or it is of the other family (the rule matches nothing there).
+    /// </summary>
+    private static string? PrefixListSet(NetworkState state, PrefixListId id, AddressFamily family, SortedDictionary<string, NftAddressSet> sets)
+    {
+        if (state.FindPrefixList(id) is not { } list || list.IsV6 != (family == AddressFamily.V6))
+            return null;
+        var name = (family == AddressFamily.V4 ? "pl4_" : "pl6_") + id;
+        if (!sets.ContainsKey(name))
+            sets[name] = new NftAddressSet(name, family, Merge(list.Entries), Interval: true);
+        return name;
+    }
+
     /// <summary>The named set of a group's members that share <paramref name="nic"/>'s network (semantics 5), created on first use.</summary>
     private static string MemberSet(NetworkState state, SecurityGroupId groupId, Instance nic, AddressFamily family, SortedDictionary<string, NftAddressSet> sets)
     {
@@ -269,7 +291,7 @@ public static class PolicyRenderer
                 .Where(a => a.IsV6 == (family == AddressFamily.V6))
                 .Distinct()
                 .Order();
-            sets[name] = new NftAddressSet(name, family, [.. members]);
+            sets[name] = NftAddressSet.Hosts(name, family, members);
         }
         return name;
     }

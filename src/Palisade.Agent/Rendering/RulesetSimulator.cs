@@ -14,7 +14,8 @@ public sealed class RulesetSimulator
 {
     private readonly HostRuleset _ruleset;
     private readonly Dictionary<IpAddress, NftNic> _byAddress = [];
-    private readonly Dictionary<string, HashSet<IpAddress>> _sets;
+    // A member set's hosts are looked up by hash; a prefix list's blocks (an interval set) by containment.
+    private readonly Dictionary<string, Func<IpAddress, bool>> _sets;
 
     public RulesetSimulator(HostRuleset ruleset)
     {
@@ -24,7 +25,13 @@ public sealed class RulesetSimulator
             foreach (var a in nic.Addresses)
                 _byAddress[a] = nic;
         }
-        _sets = ruleset.Sets.ToDictionary(s => s.Name, s => s.Elements.ToHashSet(), StringComparer.Ordinal);
+        _sets = ruleset.Sets.ToDictionary(s => s.Name, s =>
+        {
+            if (s.Interval)
+                return s.Contains;
+            var hosts = s.Elements.Select(e => e.Network).ToHashSet();
+            return (Func<IpAddress, bool>)hosts.Contains;
+        }, StringComparer.Ordinal);
     }
 
     public HostRuleset Ruleset => _ruleset;
@@ -69,7 +76,7 @@ public sealed class RulesetSimulator
         var peerMatches = rule.Peer switch
         {
             null => true,
-            AddressSource.Named n => _sets.TryGetValue(n.SetName, out var members) && members.Contains(peer),
+            AddressSource.Named n => _sets.TryGetValue(n.SetName, out var contains) && contains(peer),
             AddressSource.Inline i => i.Blocks.Any(b => b.Contains(peer)),
             _ => false,
         };

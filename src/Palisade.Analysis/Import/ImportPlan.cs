@@ -87,14 +87,21 @@ public sealed record ImportPlan(
 /// <summary>A rule as the request fields that make it (<c>Permissions.N.*</c>, or the top-level fields of a Modify*Rule).</summary>
 public static class RuleFields
 {
-    /// <param name="groupName">The ID to send for a group the rule names (an import renames them; a renamed group is the importer's own, so its owner fields go).</param>
+    /// <param name="groupName">
+    /// The ID to send for a group, prefix list or port-range list the rule names (an import renames
+    /// them; a renamed group is the importer's own, so its owner fields go).
+    /// </param>
     public static IEnumerable<KeyValuePair<string, string?>> Of(SecurityGroupRule r, Func<string, string> groupName)
     {
-        if (r.PortRangeListId is { } list)
-            throw new InvalidOperationException($"rule {r.Id} names port-range list {list}, which a server does not carry");
-        if (r.Peer is RulePeer.PrefixList pl)
-            throw new InvalidOperationException($"rule {r.Id} names prefix list {pl.PrefixListId}, which a server does not carry");
         var fields = PermissionFields.Of(r);
+        if (r.PortRangeListId is { } list)
+            fields = fields with { PortRangeListId = groupName(list.Value) };
+        if (r.Peer is RulePeer.PrefixList pl)
+        {
+            fields = r.Direction == Direction.Ingress
+                ? fields with { SourcePrefixListId = groupName(pl.PrefixListId.Value) }
+                : fields with { DestPrefixListId = groupName(pl.PrefixListId.Value) };
+        }
         if (r.Peer is RulePeer.Group g && groupName(g.GroupId.Value) is var renamed && renamed != g.GroupId.Value)
         {
             fields = r.Direction == Direction.Ingress

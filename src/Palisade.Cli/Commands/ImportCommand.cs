@@ -26,9 +26,9 @@ public static class ImportCommand
         var command = new Command("import", """
             Load a state file into a server: its VPCs (blocks that hold the instances' addresses), vSwitches,
             groups with their rules, tags and inner access, and instances with their private address and
-            groups. Prints the new ID of every resource next to the old one (--output json: as a map).
-            Not carried: prefix lists and port-range lists (rules naming them are refused), public and
-            secondary addresses. When any call fails, everything created is deleted again.
+            groups, prefix lists and port-range lists with their entries. Prints the new ID of every
+            resource next to the old one (--output json: as a map). Not carried: public and secondary
+            addresses. When any call fails, everything created is deleted again.
 
             Example:
               palisade import --state account.json --server http://127.0.0.1:8080 --credentials .palisade/credentials
@@ -81,7 +81,7 @@ internal sealed class Importer(RemoteContext c)
     /// <param name="progress">Told after each resource (and each batch of rules), counted over the whole import.</param>
     public async Task RunAsync(NetworkState state, ImportPlan plan, IProgress<Palisade.Analysis.WorkProgress>? progress = null)
     {
-        var total = plan.VpcBlocks.Count + plan.VSwitchBlocks.Values.Distinct().Count() + state.Groups.Length
+        var total = plan.VpcBlocks.Count + plan.VSwitchBlocks.Values.Distinct().Count() + state.Groups.Length + state.PrefixLists.Length + state.PortRangeLists.Length
             + state.Groups.Sum(g => Batches(g, Direction.Ingress) + Batches(g, Direction.Egress)) + state.Instances.Length;
         var done = 0;
         void Step(string phase) => progress?.Report(new Palisade.Analysis.WorkProgress(phase, done++, total));
@@ -89,6 +89,31 @@ internal sealed class Importer(RemoteContext c)
         {
             Step("vpcs");
             Remember("vpc", vpc, (await c.CallAsync("CreateVpc", [new("CidrBlock", block.ToString())], ApiVersions.Vpc)).Str("VpcId"));
+        }
+        // Lists before the rules that name them; MaxEntries as the file says, or just enough.
+        foreach (var l in state.PrefixLists)
+        {
+            Step("prefix lists");
+            var p = new List<KeyValuePair<string, string?>>
+            {
+                new("AddressFamily", l.IsV6 ? "IPv6" : "IPv4"), new("MaxEntries", Math.Max(1, Math.Max(l.MaxEntries, l.Entries.Length)).ToString(CultureInfo.InvariantCulture)),
+                new("PrefixListName", ListName(l.Name, l.Id.Value)),
+            };
+            for (var n = 0; n < l.Entries.Length; n++)
+                p.Add(new($"Entry.{(n + 1).ToString(CultureInfo.InvariantCulture)}.Cidr", Cidr.Create(l.Entries[n].Network, l.Entries[n].PrefixLength).ToString()));
+            Remember("prefix list", l.Id.Value, (await c.CallAsync("CreatePrefixList", p)).Str("PrefixListId"));
+        }
+        foreach (var l in state.PortRangeLists)
+        {
+            Step("port-range lists");
+            var p = new List<KeyValuePair<string, string?>>
+            {
+                new("MaxEntries", Math.Max(1, Math.Max(l.MaxEntries, l.Entries.Length)).ToString(CultureInfo.InvariantCulture)),
+                new("PortRangeListName", ListName(l.Name, l.Id.Value)),
+            };
+            for (var n = 0; n < l.Entries.Length; n++)
+                p.Add(new($"Entry.{(n + 1).ToString(CultureInfo.InvariantCulture)}.PortRange", l.Entries[n].ToString()));
+            Remember("port-range list", l.Id.Value, (await c.CallAsync("CreatePortRangeList", p)).Str("PortRangeListId"));
         }
         var zone = (await c.CallAsync("DescribeZones", [])).Items("Zones", "Zone").Select(z => z.Str("ZoneId")).First();
         var vswitches = new Dictionary<(string, Cidr), string>();
@@ -188,6 +213,8 @@ internal sealed class Importer(RemoteContext c)
                     "instance" => await c.CallAsync("DeleteInstance", [new("InstanceId", id), new("Force", "true")]),
                     "security group" => await c.CallAsync("DeleteSecurityGroup", [new("SecurityGroupId", id)]),
                     "vswitch" => await c.CallAsync("DeleteVSwitch", [new("VSwitchId", id)], ApiVersions.Vpc),
+                    "prefix list" => await c.CallAsync("DeletePrefixList", [new("PrefixListId", id)]),
+                    "port-range list" => await c.CallAsync("DeletePortRangeList", [new("PortRangeListId", id)]),
                     _ => await c.CallAsync("DeleteVpc", [new("VpcId", id)], ApiVersions.Vpc),
                 };
             }
@@ -213,6 +240,14 @@ internal sealed class Importer(RemoteContext c)
     }
 
     private static string? Texts(string text) => text.Length > 0 ? text : null;
+
+    /// <summary>A list's name as the server takes it (2–128 characters, a letter first, letters, digits, <c>:_.-</c>); its ID when the file's name is not one.</summary>
+    private static string ListName(string name, string id)
+    {
+        var ok = name.Length is >= 2 and <= 128 && char.IsAsciiLetter(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is ':' or '_' or '.' or '-')
+            && !name.StartsWith("com.aliyun", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("com.alibabacloud", StringComparison.OrdinalIgnoreCase);
+        return ok ? name : id;
+    }
 
     /// <summary>A rule as the fields of one <c>Permissions.N</c>, its group peer renamed.</summary>
     private IEnumerable<KeyValuePair<string, string?>> Fields(SecurityGroupRule r) =>

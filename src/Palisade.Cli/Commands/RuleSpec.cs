@@ -6,7 +6,8 @@ namespace Palisade.Cli.Commands;
 
 /// <summary>
 /// A rule written on the command line, <c>PROTOCOL PORTS PEER [accept|drop] [priority N] [nic intranet|internet] [desc TEXT]</c>
-/// (e.g. <c>"tcp 22 10.0.0.0/8"</c>, <c>"udp 53 sg-bp1abc drop priority 10"</c>, <c>"all -1 ::/0"</c>),
+/// (e.g. <c>"tcp 22 10.0.0.0/8"</c>, <c>"udp 53 sg-bp1abc drop priority 10"</c>, <c>"all -1 ::/0"</c>); PORTS may name a
+/// port-range list (<c>"tcp prl-bp1abc 10.0.0.0/8"</c>) and PEER a prefix list (<c>"tcp 443 pl-bp1abc"</c>),
 /// turned into the fields of one <c>Permissions.N</c>. Only the shape is read here; the server
 /// judges the values, with its own errors, as it does for every client.
 /// </summary>
@@ -20,7 +21,9 @@ public static class RuleSpec
         var fields = new List<KeyValuePair<string, string>>
         {
             new("IpProtocol", words[0].ToUpperInvariant() == "ICMPV6" ? "ICMPv6" : words[0].ToUpperInvariant()),
-            new("PortRange", Ports(words[1])),
+            words[1].StartsWith(Domain.Identifiers.PortRangeListId.Prefix, StringComparison.Ordinal)
+                ? new KeyValuePair<string, string>("PortRangeListId", words[1])
+                : new KeyValuePair<string, string>("PortRange", Ports(words[1])),
         };
         fields.AddRange(new PermissionFields().WithPeer(egress ? Direction.Egress : Direction.Ingress, words[2]).Pairs());
         for (var i = 3; i < words.Length; i++)
@@ -48,7 +51,7 @@ public static class RuleSpec
     }
 
     /// <summary><c>22</c>, <c>22/22</c>, <c>8000-9000</c>, <c>-1</c> and <c>all</c> (every port) as ECS writes them.</summary>
-    private static string Ports(string text) => text.ToLowerInvariant() switch
+    public static string Ports(string text) => text.ToLowerInvariant() switch
     {
         "-1" or "all" or "-1/-1" => "-1/-1",
         _ when text.Contains('/', StringComparison.Ordinal) => text,

@@ -105,7 +105,9 @@ public static class SecurityGroupCommands
     {
         var side = direction == "ingress" ? "Source" : "Dest";
         var peer = new[] { $"{side}CidrIp", $"Ipv6{side}CidrIp", $"{side}GroupId", $"{side}PrefixListId" }.Select(f => r.Str(f)).FirstOrDefault(v => v.Length > 0) ?? "";
-        return [r.Str("Priority"), r.Str("Policy").ToLowerInvariant(), r.Str("IpProtocol"), r.Str("PortRange"), peer, r.Str("Description"), r.Str("SecurityGroupRuleId")];
+        // A port-range list stands in the ports' column, by ID: the rule's ports are its entries.
+        var ports = r.Str("PortRangeListId") is { Length: > 0 } list ? list : r.Str("PortRange");
+        return [r.Str("Priority"), r.Str("Policy").ToLowerInvariant(), r.Str("IpProtocol"), ports, peer, r.Str("Description"), r.Str("SecurityGroupRuleId")];
     }
 
     private static Command Create()

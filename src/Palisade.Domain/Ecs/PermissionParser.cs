@@ -88,6 +88,8 @@ public static class PermissionParser
             RulePeer.PrefixList p => context.FindPrefixList?.Invoke(p.PrefixListId)?.IsV6,
             _ => localCidr?.IsV6,
         };
+        if (peer is RulePeer.PrefixList { PrefixListId: var namedList } && localCidr is { } narrowed && ruleIsV6 is { } listIsV6 && narrowed.IsV6 != listIsV6)
+            return EcsErrors.PrefixListAddressFamilyMismatch(namedList.Value);
         if (ruleIsV6 == true && context.GroupIsClassic)
             return EcsErrors.Ipv6InClassicGroup();
         if (ruleIsV6 == true && protocol == IpProtocol.Icmp)

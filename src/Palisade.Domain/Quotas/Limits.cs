@@ -32,6 +32,24 @@ public sealed record Limits
     /// <summary>The longest name pattern (<c>InstanceName</c> filters) a Describe takes: ECS bounds instance names at 128 characters.</summary>
     public int MaxNamePatternLength { get; init; } = 128;
 
+    /// <summary>Prefix lists an account may hold in a region (ECS: 100, ecs-api.md §2.6).</summary>
+    public int PrefixListsPerRegion { get; init; } = 100;
+
+    /// <summary>The largest MaxEntries of a prefix list (CreatePrefixList: 1 to 200).</summary>
+    public int PrefixListMaxEntries { get; init; } = 200;
+
+    /// <summary>Security groups one prefix list may be used by (ECS: 1,000 associations, ecs-api.md §2.6).</summary>
+    public int PrefixListAssociations { get; init; } = 1000;
+
+    /// <summary>Port-range lists an account may hold in a region (ECS documents a quota but no number; 100 as for prefix lists).</summary>
+    public int PortRangeListsPerRegion { get; init; } = 100;
+
+    /// <summary>The largest MaxEntries of a port-range list (CreatePortRangeList: 1 to 2000).</summary>
+    public int PortRangeListMaxEntries { get; init; } = 2000;
+
+    /// <summary>Entries one CreatePrefixList/ModifyPrefixList/…PortRangeList call may name (Entry.N, AddEntry.N, RemoveEntry.N: N up to 200).</summary>
+    public int ListEntriesPerCall { get; init; } = 200;
+
     /// <summary>How many members a group can hold, and in what unit (ecs-api.md §2.6).</summary>
     public (int Capacity, string Unit) GroupCapacity(SecurityGroupType type, bool classic) =>
         type == SecurityGroupType.Enterprise ? (AdvancedGroupNics, "NICs")

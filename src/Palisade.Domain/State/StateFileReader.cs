@@ -285,7 +285,7 @@ public static class StateFileReader
                 throw new StateFileException($"{entry.Path}.Cidr", $"'{text}' is not an {family} CIDR block");
             entries.Add(cidr);
         }
-        return new ReadPrefixListResult(new PrefixList(id, node.String("PrefixListName") ?? string.Empty, isV6, [.. entries]), node.Path);
+        return new ReadPrefixListResult(new PrefixList(id, node.String("PrefixListName") ?? string.Empty, isV6, [.. entries], MaxEntriesOf(node, entries.Count)), node.Path);
     }
 
     private static ReadPortRangeListResult ReadPortRangeList(JsonNode node)
@@ -302,7 +302,17 @@ public static class StateFileReader
                 throw new StateFileException($"{entry.Path}.PortRange", $"{error.Code}: {error.Message}");
             entries.Add(range);
         }
-        return new ReadPortRangeListResult(new PortRangeList(id, node.String("PortRangeListName") ?? string.Empty, [.. entries]), node.Path);
+        return new ReadPortRangeListResult(new PortRangeList(id, node.String("PortRangeListName") ?? string.Empty, [.. entries], MaxEntriesOf(node, entries.Count)), node.Path);
+    }
+
+    /// <summary>A list's optional <c>MaxEntries</c>: a whole number no smaller than its entries (0 when absent).</summary>
+    private static int MaxEntriesOf(JsonNode node, int entries)
+    {
+        if (node.String("MaxEntries") is not { } text)
+            return 0;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < entries)
+            throw new StateFileException($"{node.Path}.MaxEntries", $"'{text}' is not a whole number of at least the list's {entries} entries");
+        return value;
     }
 
     private static ImmutableArray<Tag> ReadTags(JsonNode node) =>

@@ -16,8 +16,10 @@ namespace Palisade.Server.Actions;
 internal static class Views
 {
     /// <summary>A rule as DescribeSecurityGroupAttribute writes it: its request fields (<see cref="PermissionFields.Of"/>), every one present, and what ECS adds.</summary>
-    public static EcsObject Permission(SecurityGroupRule r, Func<Domain.Identifiers.SecurityGroupId, string>? groupName = null)
+    /// <param name="listName">The name of a prefix list or port-range list the rule names ("" when unknown).</param>
+    public static EcsObject Permission(SecurityGroupRule r, Func<Domain.Identifiers.SecurityGroupId, string>? groupName = null, Func<string, string>? listName = null)
     {
+        string ListName(string? id) => id is null ? "" : listName?.Invoke(id) ?? "";
         var f = PermissionFields.Of(r);
         var peerGroupName = r.Peer is RulePeer.Group g ? groupName?.Invoke(g.GroupId) ?? "" : "";
         var ingress = r.Direction == Direction.Ingress;
@@ -39,16 +41,16 @@ internal static class Views
             // ECS answers with one owner field; a rule made with an owner ID shows the ID.
             { "SourceGroupOwnerAccount", Text(f.SourceGroupOwnerId ?? f.SourceGroupOwnerAccount) },
             { "SourcePrefixListId", Text(f.SourcePrefixListId) },
-            { "SourcePrefixListName", "" },
+            { "SourcePrefixListName", ListName(f.SourcePrefixListId) },
             { "DestCidrIp", Text(f.DestCidrIp) },
             { "Ipv6DestCidrIp", Text(f.Ipv6DestCidrIp) },
             { "DestGroupId", Text(f.DestGroupId) },
             { "DestGroupName", ingress ? "" : peerGroupName },
             { "DestGroupOwnerAccount", Text(f.DestGroupOwnerId ?? f.DestGroupOwnerAccount) },
             { "DestPrefixListId", Text(f.DestPrefixListId) },
-            { "DestPrefixListName", "" },
+            { "DestPrefixListName", ListName(f.DestPrefixListId) },
             { "PortRangeListId", Text(f.PortRangeListId) },
-            { "PortRangeListName", "" },
+            { "PortRangeListName", ListName(f.PortRangeListId) },
             { "Description", r.Description },
             { "CreateTime", Time.Format(r.CreateTime) },
         };

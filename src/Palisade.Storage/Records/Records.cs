@@ -67,6 +67,8 @@ public static class TaggedResourceTypes
     public const string Instance = "instance";
     public const string Vpc = "vpc";
     public const string VSwitch = "vswitch";
+    public const string PrefixList = "prefixlist";
+    public const string PortRangeList = "portrangelist";
 }
 
 /// <summary>The answer an earlier request with the same ClientToken got, to replay it.</summary>
@@ -98,3 +100,37 @@ public sealed record ActionTrailRecord(long EventId, ActionTrailEntry Entry, lon
 
 /// <summary>Which events to list: the account's, newest first, before <see cref="BeforeEventId"/> when paging.</summary>
 public sealed record ActionTrailQuery(long AccountId, DateTimeOffset? From = null, DateTimeOffset? To = null, string? Action = null, long? BeforeEventId = null, int Max = 20);
+
+/// <summary>One CIDR block of a prefix list, with its description.</summary>
+public sealed record PrefixListEntryRecord(Cidr Cidr, string Description);
+
+/// <summary>A prefix list (ECS 2014-05-26): an account's named set of CIDR blocks of one address family, at most <see cref="MaxEntries"/> of them.</summary>
+public sealed record PrefixListRecord(
+    PrefixListId Id,
+    long AccountId,
+    string RegionId,
+    bool IsV6,
+    int MaxEntries,
+    string Name,
+    string Description,
+    string ResourceGroupId,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<PrefixListEntryRecord> Entries)
+{
+    public string AddressFamily => IsV6 ? "IPv6" : "IPv4";
+}
+
+/// <summary>One port range of a port-range list, with its description.</summary>
+public sealed record PortRangeListEntryRecord(PortRange Range, string Description);
+
+/// <summary>A port-range list (ECS 2014-05-26): an account's named set of port ranges, at most <see cref="MaxEntries"/> of them.</summary>
+public sealed record PortRangeListRecord(
+    PortRangeListId Id,
+    long AccountId,
+    string RegionId,
+    int MaxEntries,
+    string Name,
+    string Description,
+    string ResourceGroupId,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<PortRangeListEntryRecord> Entries);

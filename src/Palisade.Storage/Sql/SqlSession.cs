@@ -13,7 +13,7 @@ namespace Palisade.Storage.Sql;
 /// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
 /// one transaction. Rows map to records here and nowhere else.
 /// </summary>
-internal sealed class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect) : IStoreSession
+internal sealed partial class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect) : IStoreSession
 {
     /// <summary>"Column is one of a list": Dapper expands <c>IN @list</c> for SQLite, while Npgsql takes the array whole.</summary>
     private string InList(string column, string parameter) =>

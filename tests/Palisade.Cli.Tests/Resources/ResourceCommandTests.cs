@@ -206,16 +206,43 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         Assert.Equal(Lines(before.Output), Lines(renamed));
     }
 
+    /// <summary>Issue 16: a state file's prefix lists and port-range lists are created first, and the rules name the new IDs.</summary>
+    [Fact]
+    public async Task Import_CarriesPrefixListsAndPortRangeLists()
+    {
+        var file = Path.Combine(_data, "lists.json");
+        File.WriteAllText(file, ImportedState.Replace("\"IpProtocol\": \"ICMP\", \"PortRange\": \"-1/-1\", \"SourceCidrIp\": \"172.16.0.0/12\"", "\"IpProtocol\": \"TCP\", \"PortRangeListId\": \"prl-x\", \"SourcePrefixListId\": \"pl-x\"", StringComparison.Ordinal)
+            .Replace("\"Instances\": [", "\"PrefixLists\": [{\"PrefixListId\": \"pl-x\", \"PrefixListName\": \"office\", \"AddressFamily\": \"IPv4\", \"MaxEntries\": 4, \"Entries\": {\"Entry\": [{\"Cidr\": \"10.0.0.0/8\"}]}}], "
+                + "\"PortRangeLists\": [{\"PortRangeListId\": \"prl-x\", \"PortRangeListName\": \"a b\", \"Entries\": {\"Entry\": [{\"PortRange\": \"22/22\"}, {\"PortRange\": \"80/81\"}]}}], \"Instances\": [", StringComparison.Ordinal));
+        var imported = CliTester.Run("import", "--state", file, "--server", _url, "--credentials", _credentials, "--output", "json");
+        Assert.True(imported.ExitCode == 0, imported.Error + imported.Output);
+        using var answer = System.Text.Json.JsonDocument.Parse(imported.Output);
+        var ids = answer.RootElement.GetProperty("Ids");
+        var pl = ids.GetProperty("pl-x").GetString()!;
+        var prl = ids.GetProperty("prl-x").GetString()!;
+        var attributes = await _api.CallAsync("DescribePrefixListAttributes", new { RegionId = "cn-hangzhou", PrefixListId = pl });
+        Assert.Equal(("office", 4, "10.0.0.0/8"), (attributes.Str("PrefixListName"), attributes.GetProperty("MaxEntries").GetInt32(), attributes.Items("Entries", "Entry").Single().Str("Cidr")));
+        var ports = await _api.CallAsync("DescribePortRangeLists", new { RegionId = "cn-hangzhou" });
+        var list = ports.GetProperty("PortRangeLists").EnumerateArray().Single();
+        // "a b" is not a name the server takes: the list is named by its old ID.
+        Assert.Equal((prl, "prl-x", 2), (list.Str("PortRangeListId"), list.Str("PortRangeListName"), list.GetProperty("MaxEntries").GetInt32()));
+        var lab = ids.GetProperty("sg-lab").GetString()!;
+        var rule = (await _api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = "cn-hangzhou", SecurityGroupId = lab })).Items("Permissions", "Permission").Single();
+        Assert.Equal((pl, prl), (rule.Str("SourcePrefixListId"), rule.Str("PortRangeListId")));
+    }
+
     [Fact]
     public async Task Import_ThatFails_LeavesNothingBehind()
     {
         var before = await _api.CallAsync("DescribeSecurityGroups", new { RegionId = "cn-hangzhou" });
         var file = Path.Combine(_data, "prefix.json");
+        // 201 entries: a state file may hold them, a server's prefix list may not (MaxEntries 1–200).
+        var entries = string.Join(", ", Enumerable.Range(0, 201).Select(i => $"{{\"Cidr\": \"10.{i}.0.0/16\"}}"));
         File.WriteAllText(file, ImportedState.Replace("\"SourceCidrIp\": \"172.16.0.0/12\"", "\"SourcePrefixListId\": \"pl-x\"", StringComparison.Ordinal)
-            .Replace("\"Instances\": [", "\"PrefixLists\": [{\"PrefixListId\": \"pl-x\", \"AddressFamily\": \"IPv4\", \"Entries\": {\"Entry\": [{\"Cidr\": \"10.0.0.0/8\"}]}}], \"Instances\": [", StringComparison.Ordinal));
+            .Replace("\"Instances\": [", $"\"PrefixLists\": [{{\"PrefixListId\": \"pl-x\", \"AddressFamily\": \"IPv4\", \"Entries\": {{\"Entry\": [{entries}]}}}}], \"Instances\": [", StringComparison.Ordinal));
         var outcome = CliTester.Run("import", "--state", file, "--server", _url, "--credentials", _credentials);
         Assert.True(outcome.ExitCode == 2, outcome.Error + outcome.Output);
-        Assert.Contains("prefix list pl-x", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("MaxEntries", outcome.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("could not delete", outcome.Error, StringComparison.Ordinal);
         var after = await _api.CallAsync("DescribeSecurityGroups", new { RegionId = "cn-hangzhou" });
         Assert.Equal(before.GetProperty("TotalCount").GetInt32(), after.GetProperty("TotalCount").GetInt32());
@@ -242,6 +269,6 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         });
     }
 
-    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw)-[a-z0-9]{10,}\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
+    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|pl|prl)-[a-z0-9]{10,}\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
     private static partial Regex GeneratedId();
 }

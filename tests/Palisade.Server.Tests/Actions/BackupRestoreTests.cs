@@ -37,6 +37,10 @@ public sealed class BackupRestoreTests : IDisposable
         await s.AuthorizeAsync(web, new { Permissions = new[] { new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" }, new { IpProtocol = "udp", PortRange = "53/53", SourceCidrIp = "10.0.0.1/8" } } });
         var instances = await s.RunAsync(web, vsw, 2);
         await s.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = "securitygroup", ResourceId = new[] { db }, Tag = new[] { new { Key = "env", Value = "prod" } } });
+        // Issue 16: a prefix list and a port-range list, with entries, tags and a rule naming both.
+        var pl = (await s.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 3, PrefixListName = "office", Entry = new[] { new { Cidr = "203.0.113.0/24", Description = "hq" }, new { Cidr = "198.51.100.7", Description = "vpn" } }, Tag = new[] { new { Key = "team", Value = "net" } } })).Str("PrefixListId");
+        var prl = (await s.Api.CallAsync("CreatePortRangeList", new { RegionId = Region, MaxEntries = 2, PortRangeListName = "admin", Entry = new[] { new { PortRange = "22/22", Description = "ssh" } } })).Str("PortRangeListId");
+        await s.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRangeListId = prl, SourcePrefixListId = pl });
 
         var calls = new (string Action, object Parameters, string Version)[]
         {
@@ -48,6 +52,10 @@ public sealed class BackupRestoreTests : IDisposable
             ("DescribeVpcs", new { RegionId = Region }, ApiVersions.Vpc),
             ("DescribeVSwitches", new { RegionId = Region }, ApiVersions.Vpc),
             ("DescribeActionTrail", new { MaxResults = 100 }, ApiVersions.Ecs),
+            ("DescribePrefixLists", new { RegionId = Region }, ApiVersions.Ecs),
+            ("DescribePrefixListAttributes", new { RegionId = Region, PrefixListId = pl }, ApiVersions.Ecs),
+            ("DescribePortRangeLists", new { RegionId = Region }, ApiVersions.Ecs),
+            ("DescribePortRangeListEntries", new { RegionId = Region, PortRangeListId = prl }, ApiVersions.Ecs),
         };
         async Task<List<string>> Answers(EcsClient api)
         {

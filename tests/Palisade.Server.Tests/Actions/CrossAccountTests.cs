@@ -25,6 +25,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
     private string _aKeyId = "";
     private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
     private (string Vpc, string VSwitch, string Group, string Instance) _aIds;
+    private (string PrefixList, string PortRangeList) _bLists;
 
     private const string BName = "bobSecretGroupName";
     private const string BDescription = "bob-secret-description";
@@ -54,6 +55,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
             await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = type, ResourceId = new[] { id }, Tag = new[] { new { Key = BTag, Value = BTag } } });
         await _b.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
         _bIds = (vpc, vsw, sg, peer, rule, instance);
+        // B's prefix list and port-range list, named as B's secrets, used by a rule of B's peer group.
+        var pl = (await _b.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = BName, Description = BDescription, Entry = new[] { new { Cidr = "203.0.113.0/24", Description = BDescription } } })).Str("PrefixListId");
+        var prl = (await _b.Api.CallAsync("CreatePortRangeList", new { RegionId = Region, MaxEntries = 2, PortRangeListName = BName, Description = BDescription, Entry = new[] { new { PortRange = "8080/8081" } } })).Str("PortRangeListId");
+        await _b.AuthorizeAsync(peer, new { IpProtocol = "tcp", PortRangeListId = prl, SourcePrefixListId = pl });
+        _bLists = (pl, prl);
 
         var aVpc = await _a.VpcAsync("10.0.0.0/16");
         var aVsw = await _a.VSwitchAsync(aVpc, "10.0.1.0/24");
@@ -151,11 +157,32 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("JoinResourceGroup", ecs, new { RegionId = Region, ResourceId = b.Group, ResourceType = "securitygroup", ResourceGroupId = "rg-stolen" }),
             ("JoinResourceGroup", ecs, new { RegionId = Region, ResourceId = b.Instance, ResourceType = "instance", ResourceGroupId = "rg-stolen" }),
             ("GetCallerIdentity", "2015-04-01", new { }),
+            ("CreatePrefixList", ecs, new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 1, PrefixListName = "alices" }),
+            ("ModifyPrefixList", ecs, new { RegionId = Region, PrefixListId = _bLists.PrefixList, PrefixListName = "renamed", AddEntry = new[] { new { Cidr = "10.0.0.0/8" } } }),
+            ("DeletePrefixList", ecs, new { RegionId = Region, PrefixListId = _bLists.PrefixList }),
+            ("DescribePrefixLists", ecs, new { RegionId = Region }),
+            ("DescribePrefixLists", ecs, new { RegionId = Region, PrefixListId = new[] { _bLists.PrefixList } }),
+            ("DescribePrefixLists", ecs, new { RegionId = Region, PrefixListName = BName }),
+            ("DescribePrefixListAttributes", ecs, new { RegionId = Region, PrefixListId = _bLists.PrefixList }),
+            ("DescribePrefixListAssociations", ecs, new { RegionId = Region, PrefixListId = _bLists.PrefixList }),
+            ("AuthorizeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, IpProtocol = "tcp", PortRange = "1/1", SourcePrefixListId = _bLists.PrefixList }),
+            ("AuthorizeSecurityGroupEgress", ecs, new { RegionId = Region, SecurityGroupId = a.Group, IpProtocol = "tcp", PortRange = "1/1", DestPrefixListId = _bLists.PrefixList }),
+            ("CreatePortRangeList", ecs, new { RegionId = Region, MaxEntries = 1, PortRangeListName = "alices" }),
+            ("ModifyPortRangeList", ecs, new { RegionId = Region, PortRangeListId = _bLists.PortRangeList, AddEntry = new[] { new { PortRange = "1/2" } } }),
+            ("DeletePortRangeList", ecs, new { RegionId = Region, PortRangeListId = _bLists.PortRangeList }),
+            ("DescribePortRangeLists", ecs, new { RegionId = Region }),
+            ("DescribePortRangeLists", ecs, new { RegionId = Region, PortRangeListId = new[] { _bLists.PortRangeList } }),
+            ("DescribePortRangeLists", ecs, new { RegionId = Region, PortRangeListName = BName }),
+            ("DescribePortRangeListEntries", ecs, new { RegionId = Region, PortRangeListId = _bLists.PortRangeList }),
+            ("DescribePortRangeListAssociations", ecs, new { RegionId = Region, PortRangeListId = _bLists.PortRangeList }),
+            ("AuthorizeSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, IpProtocol = "tcp", PortRangeListId = _bLists.PortRangeList, SourceCidrIp = "10.0.0.0/8" }),
         ];
     }
 
     private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
         + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
+        + string.Join(",", Plane.Store.Read(s => s.ListPrefixLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}")
+            .Concat(s.ListPortRangeLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}"))))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
         + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
@@ -169,7 +196,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
 
         var before = BState();
         var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
-        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId };
+        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId, _bLists.PrefixList, _bLists.PortRangeList };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
         {

@@ -88,6 +88,25 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             var matrix = await CompareMatrixAsync(topology, api, ids);
             output.WriteLine(matrix);
 
+            // Issue 16: a prefix list names who may reach ops1 on 6379; editing its entries opens and
+            // closes the flow, through a set-element update of the list's named set (no chain rewrite).
+            var prefixList = (await api.CallAsync("CreatePrefixList", EcsClient.Flatten(new
+            {
+                RegionId = Region, AddressFamily = "IPv4", MaxEntries = 4, PrefixListName = "redis-clients", Entry = new[] { new { Cidr = Addresses["web2"] } },
+            }))).GetProperty("PrefixListId").GetString()!;
+            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = ids["sg-ops"], IpProtocol = "TCP", PortRange = "6379/6379", SourcePrefixListId = prefixList });
+            await UntilAsync(() => topology.ProbeOne(topology.NamespaceOf("web2"), $"tcp:{Addresses["ops1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "the prefix-list rule");
+            Assert.False(topology.ProbeOne(topology.NamespaceOf("redis1"), $"tcp:{Addresses["ops1"]}:6379", 0.3), "redis1 is not in the prefix list");
+            var edit = await TimeUntilAsync(() => api.CallAsync("ModifyPrefixList", EcsClient.Flatten(new
+                {
+                    RegionId = Region, PrefixListId = prefixList, AddEntry = new[] { new { Cidr = Addresses["redis1"] } }, RemoveEntry = new[] { new { Cidr = Addresses["web2"] + "/32" } },
+                })),
+                () => topology.ProbeOne(topology.NamespaceOf("redis1"), $"tcp:{Addresses["ops1"]}:6379", 0.3));
+            await UntilAsync(() => !topology.ProbeOne(topology.NamespaceOf("web2"), $"tcp:{Addresses["ops1"]}:6379", 0.3), TimeSpan.FromSeconds(20), "the entry removed");
+            await agent.WaitForLogAsync("address sets", TimeSpan.FromSeconds(5));
+            output.WriteLine($"prefix-list edit enforced {edit.TotalMilliseconds:F0} ms after the API answered");
+            await CompareMatrixAsync(topology, api, ids);
+
             // Leave: web1's access to redis goes; join: it comes back. A connection made before the
             // leave lives on, as on ECS (established connections are not cut by default).
             var held = topology.Hold(topology.NamespaceOf("web1"), Addresses["redis1"], 6379);

@@ -60,6 +60,34 @@ public static class StateExport
                 }).ToList() },
             { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
         };
+        // The lists the file's rules name (all of the region's when not narrowed), as the state
+        // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
+        var named = groups.SelectMany(g => RulesOf(g.Id)).ToList();
+        var prefixLists = s.ListPrefixLists(accountId, regionId)
+            .Where(l => onlyFor is null || named.Any(r => r.Peer is Domain.Rules.RulePeer.PrefixList p && p.PrefixListId == l.Id)).ToList();
+        if (prefixLists.Count > 0)
+            body.Add("PrefixLists", prefixLists.Select(l => new EcsObject
+            {
+                { "PrefixListId", l.Id.Value },
+                { "PrefixListName", l.Name },
+                { "Description", l.Description },
+                { "AddressFamily", l.AddressFamily },
+                { "MaxEntries", l.MaxEntries },
+                { "CreationTime", Views.CreationTime(l.CreatedAt) },
+                { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
+            }).ToList());
+        var portRangeLists = s.ListPortRangeLists(accountId, regionId)
+            .Where(l => onlyFor is null || named.Any(r => r.PortRangeListId == l.Id)).ToList();
+        if (portRangeLists.Count > 0)
+            body.Add("PortRangeLists", portRangeLists.Select(l => new EcsObject
+            {
+                { "PortRangeListId", l.Id.Value },
+                { "PortRangeListName", l.Name },
+                { "Description", l.Description },
+                { "MaxEntries", l.MaxEntries },
+                { "CreationTime", Views.CreationTime(l.CreatedAt) },
+                { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "PortRange", e.Range.ToString() }, { "Description", e.Description } })) },
+            }).ToList());
         return body;
     }
 }

@@ -1,5 +1,6 @@
 using Palisade.Domain.Groups;
 using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
 using Palisade.Domain.State;
 using Palisade.Storage;
 using Palisade.Storage.Records;
@@ -15,6 +16,8 @@ internal static class StoredState
             [.. s.ListRules(g.Id)], [.. s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)], g.CreatedAt));
         var instances = s.ListInstances(accountId, regionId).Select(i => new Instance(i.Id, i.Name, i.NetworkType, i.VpcId, i.VSwitchId,
             [.. i.PrivateAddresses], [.. i.PublicAddresses], [.. i.SecurityGroupIds], i.Status, [.. s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)]));
-        return new NetworkState(regionId, groups, instances);
+        var prefixLists = s.ListPrefixLists(accountId, regionId).Select(l => new PrefixList(l.Id, l.Name, l.IsV6, [.. l.Entries.Select(e => e.Cidr)], l.MaxEntries));
+        var portRangeLists = s.ListPortRangeLists(accountId, regionId).Select(l => new PortRangeList(l.Id, l.Name, [.. l.Entries.Select(e => e.Range)], l.MaxEntries));
+        return new NetworkState(regionId, groups, instances, prefixLists, portRangeLists);
     }
 }

@@ -39,7 +39,7 @@ internal static class Membership
                     ? EcsErrors.GroupCapacityAtLaunch(what)
                     : EcsErrors.GroupCapacity(what));
         }
-        var rules = groups.Sum(g => s.CountRules(g.Id));
+        var rules = groups.Sum(g => s.RuleQuotaUsed(g.Id));
         if (rules > limits.RulesPerNic)
             throw new EcsException(EcsErrors.NicRuleLimit(rules, limits.RulesPerNic));
     }

@@ -30,7 +30,7 @@ internal abstract class AuthorizeRules(Direction direction) : EcsAction
             foreach (var (index, fields) in permissions)
             {
                 var id = SecurityGroupRuleId.Parse(c.NewId(SecurityGroupRuleId.Prefix, region));
-                var rule = RuleRequests.Parse(direction, fields, group, id, c.Now);
+                var rule = RuleRequests.Parse(s, c, direction, fields, group, id, c.Now);
                 RuleRequests.CheckReferences(s, c, group, rule);
                 if (rules.FirstOrDefault(r => r.Rule.Identity == rule.Identity) is { Rule: not null } twin)
                     throw new EcsException(EcsErrors.DuplicatePermissions(twin.Index, index));
@@ -46,10 +46,11 @@ internal abstract class AuthorizeRules(Direction direction) : EcsAction
         });
     }
 
-    private static void CheckLimits(IStoreSession s, ActionContext c, GroupRecord group)
+    /// <summary>The group, and every NIC in it, stay within their rule quotas, counted as ECS counts them (<see cref="IStoreSession.RuleQuotaUsed"/>).</summary>
+    internal static void CheckLimits(IStoreSession s, ActionContext c, GroupRecord group)
     {
         var limits = c.Limits;
-        if (s.CountRules(group.Id) > limits.RulesPerGroup)
+        if (s.RuleQuotaUsed(group.Id) > limits.RulesPerGroup)
             throw new EcsException(EcsErrors.RuleLimit(limits.RulesPerGroup));
         if (group.Type == SecurityGroupType.Normal && s.CountGroupReferenceRules(group.Id) > limits.GroupReferenceRulesPerGroup)
             throw new EcsException(EcsErrors.GroupRuleLimit(limits.GroupReferenceRulesPerGroup));
@@ -60,7 +61,7 @@ internal abstract class AuthorizeRules(Direction direction) : EcsAction
             var instance = s.FindInstance(c.AccountId, member);
             if (instance is null)
                 continue;
-            var total = instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.CountRules(g));
+            var total = instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.RuleQuotaUsed(g));
             if (total > limits.RulesPerNic)
                 throw new EcsException(EcsErrors.NicRuleLimit(total, limits.RulesPerNic));
         }

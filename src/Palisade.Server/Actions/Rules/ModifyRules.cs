@@ -39,7 +39,7 @@ internal abstract class ModifyRules(Direction direction) : EcsAction
                 throw new EcsException(EcsErrors.ModifyPeerKind());
 
             var merged = fields.With(given);
-            var parsed = PermissionParser.Parse(direction, merged, RuleRequests.ContextOf(group), rule.Id, rule.CreateTime);
+            var parsed = PermissionParser.Parse(direction, merged, RuleRequests.ContextOf(s, c, group), rule.Id, rule.CreateTime);
             if (!parsed.TryGet(out var updated, out var error))
             {
                 // Modify names the protocol/port clash with its own code (ecs-api.md §4).
@@ -53,6 +53,9 @@ internal abstract class ModifyRules(Direction direction) : EcsAction
                 var other = s.ListRules(group.Id).First(r => r.Id != rule.Id && r.Identity == updated.Identity);
                 throw new EcsException(EcsErrors.RuleWouldDuplicate(other.Id.Value));
             }
+            // Another prefix list or port-range list may count for more of the quota (their MaxEntries).
+            if (updated.Peer != rule.Peer || updated.PortRangeListId != rule.PortRangeListId)
+                AuthorizeRules.CheckLimits(s, c, group);
             return [];
         });
     }

@@ -35,7 +35,7 @@ internal static class ModifyRulesByAttributes
         var placeholder = SecurityGroupRuleId.Parse(SecurityGroupRuleId.Prefix + "request");
         return c.WriteGroup(groupId, (s, group) =>
         {
-            var wanted = RuleRequests.Parse(direction, given, group, placeholder, c.Now);
+            var wanted = RuleRequests.Parse(s, c, direction, given, group, placeholder, c.Now);
             var matches = s.ListRules(group.Id).Where(r => r.Direction == direction && Matches(r, wanted, given, group.IsClassic)).ToList();
             if (matches.Count == 0)
                 throw new EcsException(EcsErrors.RuleNotFoundByAttributes());

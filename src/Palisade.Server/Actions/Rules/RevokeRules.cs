@@ -42,7 +42,7 @@ internal abstract class RevokeRules(Direction direction) : EcsAction
             var placeholder = SecurityGroupRuleId.Parse(SecurityGroupRuleId.Prefix + "request");
             foreach (var (_, fields) in permissions)
             {
-                var wanted = RuleRequests.Parse(direction, fields, group, placeholder, c.Now).Identity;
+                var wanted = RuleRequests.Parse(s, c, direction, fields, group, placeholder, c.Now).Identity;
                 foreach (var match in rules.Where(r => r.Identity == wanted))
                     s.DeleteRule(group.Id, match.Id);
             }

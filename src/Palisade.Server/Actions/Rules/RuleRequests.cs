@@ -38,12 +38,16 @@ internal static class RuleRequests
         return [(1, PermissionFields.From(p.All))];
     }
 
-    public static RuleContext ContextOf(GroupRecord group) =>
-        // Prefix lists are not stored by this control plane yet: every prefix-list ID is unknown.
-        new(group.IsClassic, group.Type, _ => null);
+    /// <summary>The group's network and type, and the caller's prefix lists of the group's region (to judge a rule's address family).</summary>
+    public static RuleContext ContextOf(IStoreSession s, ActionContext c, GroupRecord group) =>
+        new(group.IsClassic, group.Type, id => FindPrefixList(s, c, group, id) is { } l ? new PrefixList(l.Id, l.Name, l.IsV6, [.. l.Entries.Select(e => e.Cidr)]) : null);
 
-    public static SecurityGroupRule Parse(Direction direction, PermissionFields fields, GroupRecord group, SecurityGroupRuleId id, DateTimeOffset now) =>
-        PermissionParser.Parse(direction, fields, ContextOf(group), id, now).OrThrow();
+    public static SecurityGroupRule Parse(IStoreSession s, ActionContext c, Direction direction, PermissionFields fields, GroupRecord group, SecurityGroupRuleId id, DateTimeOffset now) =>
+        PermissionParser.Parse(direction, fields, ContextOf(s, c, group), id, now).OrThrow();
+
+    /// <summary>A rule may name only its own account's lists, of its group's region: any other looks exactly like a missing one.</summary>
+    private static PrefixListRecord? FindPrefixList(IStoreSession s, ActionContext c, GroupRecord group, PrefixListId id) =>
+        s.FindPrefixList(c.AccountId, id) is { } l && l.RegionId == group.RegionId ? l : null;
 
     /// <summary>The references a rule makes must exist and be allowed for this group (ecs-api.md §3.7).</summary>
     public static void CheckReferences(IStoreSession s, ActionContext c, GroupRecord group, SecurityGroupRule rule)
@@ -68,9 +72,13 @@ internal static class RuleRequests
                     throw new EcsException(EcsErrors.PeerGroupOtherVpc(ingress));
                 break;
             case RulePeer.PrefixList p:
-                throw new EcsException(EcsErrors.PrefixListNotFound(p.PrefixListId.Value));
+                var prefixList = FindPrefixList(s, c, group, p.PrefixListId) ?? throw new EcsException(EcsErrors.PrefixListNotFound(p.PrefixListId.Value));
+                var users = s.GroupsUsingPrefixList(prefixList.Id);
+                if (!users.Contains(group.Id) && users.Count >= c.Limits.PrefixListAssociations)
+                    throw new EcsException(EcsErrors.PrefixListAssociationLimit(prefixList.Id.Value, c.Limits.PrefixListAssociations));
+                break;
         }
-        if (rule.PortRangeListId is { } list)
+        if (rule.PortRangeListId is { } list && (s.FindPortRangeList(c.AccountId, list) is not { } portRangeList || portRangeList.RegionId != group.RegionId))
             throw new EcsException(EcsErrors.PortRangeListNotFound(list.Value));
     }
 

@@ -49,6 +49,18 @@ internal sealed class DescribeSecurityGroupAttribute : EcsAction
                     names[id] = name = s.FindGroup(c.AccountId, id)?.Name ?? "";
                 return name;
             }
+            var listNames = new Dictionary<string, string>(StringComparer.Ordinal);
+            string ListNameOf(string id)
+            {
+                if (!listNames.TryGetValue(id, out var name))
+                {
+                    name = Domain.Identifiers.PrefixListId.TryParse(id, out var pl) ? s.FindPrefixList(c.AccountId, pl)?.Name
+                        : Domain.Identifiers.PortRangeListId.TryParse(id, out var prl) ? s.FindPortRangeList(c.AccountId, prl)?.Name
+                        : null;
+                    listNames[id] = name ??= "";
+                }
+                return name;
+            }
             var response = new EcsObject
             {
                 { "RegionId", group.RegionId },
@@ -65,7 +77,7 @@ internal sealed class DescribeSecurityGroupAttribute : EcsAction
                 paging.Describe(page, rules);
                 response.Add("NextToken", page["NextToken"]);
             }
-            response.Add("Permissions", EcsList.Of("Permission", shown.Select(r => Views.Permission(r, NameOf))));
+            response.Add("Permissions", EcsList.Of("Permission", shown.Select(r => Views.Permission(r, NameOf, ListNameOf))));
             return response;
         });
     }

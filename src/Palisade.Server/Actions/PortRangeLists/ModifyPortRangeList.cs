@@ -1,0 +1,53 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Actions.PrefixLists;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.PortRangeLists;
+
+/// <summary>
+/// ModifyPortRangeList: a new name or description, entries removed (<c>RemoveEntry.N.PortRange</c>)
+/// and added (<c>AddEntry.N</c>; adding a range the list holds changes its description), in one
+/// transaction: every rule naming the list matches the new ports from the next revision on.
+/// </summary>
+internal sealed class ModifyPortRangeList : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var id = PortRangeListRequests.Id(p.Required("PortRangeListId"));
+        var name = p.Optional("PortRangeListName") is { } n ? PortRangeListRequests.Name(n) : null;
+        var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
+        var add = PortRangeListRequests.Entries(c, "AddEntry", withDescription: true);
+        var remove = PortRangeListRequests.Entries(c, "RemoveEntry", withDescription: false);
+        foreach (var r in remove)
+        {
+            if (add.Any(a => a.Range == r.Range))
+                throw new EcsException(EcsErrors.PortRangeListEntryDuplicated(r.Range.ToString()));
+        }
+        return c.Write(s =>
+        {
+            var list = PortRangeListRequests.Find(s, c, id, region.RegionId);
+            foreach (var (r, index) in remove.Select((r, i) => (r, i)))
+            {
+                if (list.Entries.All(e => e.Range != r.Range))
+                    throw new EcsException(EcsErrors.PortRangeListEntryMissing($"RemoveEntry.{index + 1}.PortRange", r.Range.ToString()));
+            }
+            var entries = list.Entries.Where(e => remove.All(r => r.Range != e.Range)).ToList();
+            foreach (var a in add)
+            {
+                var at = entries.FindIndex(e => e.Range == a.Range);
+                if (at >= 0)
+                    entries[at] = a;
+                else
+                    entries.Add(a);
+            }
+            if (entries.Count > list.MaxEntries)
+                throw new EcsException(EcsErrors.PortRangeListTooManyEntries(entries.Count, list.MaxEntries));
+            s.UpdatePortRangeList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
+            return [];
+        });
+    }
+}

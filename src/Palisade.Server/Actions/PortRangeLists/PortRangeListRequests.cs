@@ -1,0 +1,69 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Server.Actions.PrefixLists;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.PortRangeLists;
+
+/// <summary>
+/// The fields port-range-list actions share, judged as ECS documents them (CreatePortRangeList,
+/// ModifyPortRangeList; docs/compat.md), and how a port-range list appears in answers.
+/// </summary>
+internal static class PortRangeListRequests
+{
+    public static PortRangeListId Id(string text) =>
+        PortRangeListId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.PortRangeListNotFound(text));
+
+    /// <summary>The caller's port-range list in the request's region; another account's looks exactly like a missing one.</summary>
+    public static PortRangeListRecord Find(IStoreSession s, ActionContext c, PortRangeListId id, string regionId) =>
+        s.FindPortRangeList(c.AccountId, id) is { } l && l.RegionId == regionId ? l : throw new EcsException(EcsErrors.PortRangeListNotFound(id.Value));
+
+    public static string Name(string text)
+    {
+        try
+        {
+            return PrefixListRequests.Name("PortRangeListName", text);
+        }
+        catch (EcsException)
+        {
+            throw new EcsException(EcsErrors.PortRangeListName(text));
+        }
+    }
+
+    /// <summary>A TCP/UDP range <c>start/end</c>, 1 to 65535.</summary>
+    public static PortRange Range(string text) =>
+        PortRange.ParseFor(IpProtocol.Tcp, text).TryGet(out var range, out _) ? range : throw new EcsException(EcsErrors.PortRangeListEntryMalformed(text));
+
+    /// <summary><c>Name.N.PortRange</c> and <c>Name.N.Description</c>, each range once.</summary>
+    public static IReadOnlyList<PortRangeListEntryRecord> Entries(ActionContext c, string name, bool withDescription)
+    {
+        var entries = new List<PortRangeListEntryRecord>();
+        foreach (var (index, fields) in c.Parameters.Objects(name, c.Limits.ListEntriesPerCall))
+        {
+            var field = $"{name}.{index}.PortRange";
+            var text = fields.GetValueOrDefault("PortRange") is { Length: > 0 } t ? t : throw new EcsException(EcsErrors.Missing(field));
+            var range = Range(text);
+            if (entries.Any(e => e.Range == range))
+                throw new EcsException(EcsErrors.PortRangeListEntryDuplicated(text));
+            var description = withDescription ? PrefixListRequests.EntryDescription($"{name}.{index}.Description", fields.GetValueOrDefault("Description") is { Length: > 0 } d ? d : null) : "";
+            entries.Add(new PortRangeListEntryRecord(range, description));
+        }
+        return entries;
+    }
+
+    public static EcsObject Item(IStoreSession s, PortRangeListRecord l) => new()
+    {
+        { "PortRangeListId", l.Id.Value },
+        { "PortRangeListName", l.Name },
+        { "Description", l.Description },
+        { "MaxEntries", l.MaxEntries },
+        { "AssociationCount", s.GroupsUsingPortRangeList(l.Id).Count },
+        { "CreationTime", Views.CreationTime(l.CreatedAt) },
+        { "ResourceGroupId", l.ResourceGroupId },
+        // A flat array of TagKey/TagValue, as the 7.x SDK model reads it (DescribePortRangeListsResponseBodyPortRangeListsTags).
+        { "Tags", s.ListTags(TaggedResourceTypes.PortRangeList, l.Id.Value).Select(t => new EcsObject { { "TagKey", t.Key }, { "TagValue", t.Value } }).ToList() },
+    };
+}

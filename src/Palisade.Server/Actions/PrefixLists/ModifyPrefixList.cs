@@ -1,0 +1,49 @@
+using Palisade.Domain.Errors;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Actions.PrefixLists;
+
+/// <summary>
+/// ModifyPrefixList: a new name or description, and entries removed (<c>RemoveEntry.N.Cidr</c>) and
+/// added (<c>AddEntry.N</c>; adding a block the list holds changes its description). One
+/// transaction: every rule naming the list decides by the new entries from the next revision on.
+/// </summary>
+internal sealed class ModifyPrefixList : EcsAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var id = PrefixListRequests.Id(p.Required("PrefixListId"));
+        var name = p.Optional("PrefixListName") is { } n ? PrefixListRequests.Name("PrefixListName", n) : null;
+        var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
+        return c.Write(s =>
+        {
+            var list = PrefixListRequests.Find(s, c, id, region.RegionId);
+            var add = PrefixListRequests.Entries(c, "AddEntry", list.IsV6, withDescription: true);
+            var remove = PrefixListRequests.Entries(c, "RemoveEntry", list.IsV6, withDescription: false);
+            foreach (var (r, index) in remove.Select((r, i) => (r, i)))
+            {
+                if (add.Any(a => a.Cidr == r.Cidr))
+                    throw new EcsException(EcsErrors.PrefixListEntryDuplicated($"RemoveEntry.{index + 1}.Cidr", r.Cidr.ToString()));
+                if (list.Entries.All(e => e.Cidr != r.Cidr))
+                    throw new EcsException(EcsErrors.PrefixListEntryMissing($"RemoveEntry.{index + 1}.Cidr", r.Cidr.ToString()));
+            }
+            var entries = list.Entries.Where(e => remove.All(r => r.Cidr != e.Cidr)).ToList();
+            foreach (var a in add)
+            {
+                var at = entries.FindIndex(e => e.Cidr == a.Cidr);
+                if (at >= 0)
+                    entries[at] = a;
+                else
+                    entries.Add(a);
+            }
+            if (entries.Count > list.MaxEntries)
+                throw new EcsException(EcsErrors.PrefixListTooManyEntries(entries.Count, list.MaxEntries));
+            s.UpdatePrefixList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
+            return [];
+        });
+    }
+}

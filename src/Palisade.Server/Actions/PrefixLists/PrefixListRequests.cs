@@ -1,0 +1,81 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.PrefixLists;
+
+/// <summary>
+/// The fields prefix-list actions share, judged as ECS documents them (CreatePrefixList,
+/// ModifyPrefixList; docs/compat.md), and how a prefix list appears in answers.
+/// </summary>
+internal static class PrefixListRequests
+{
+    public static PrefixListId Id(string text) =>
+        PrefixListId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.PrefixListNotFound(text));
+
+    /// <summary>The caller's prefix list in the request's region; another account's looks exactly like a missing one.</summary>
+    public static PrefixListRecord Find(IStoreSession s, ActionContext c, PrefixListId id, string regionId) =>
+        s.FindPrefixList(c.AccountId, id) is { } l && l.RegionId == regionId ? l : throw new EcsException(EcsErrors.PrefixListNotFound(id.Value));
+
+    /// <summary>2 to 128 characters, a letter first; not <c>http(s)://</c>, <c>com.aliyun</c> or <c>com.alibabacloud</c>.</summary>
+    public static string Name(string field, string text) =>
+        Texts.IsName(text) && !text.StartsWith("com.aliyun", StringComparison.OrdinalIgnoreCase) && !text.StartsWith("com.alibabacloud", StringComparison.OrdinalIgnoreCase)
+            ? text
+            : throw new EcsException(EcsErrors.ParameterInvalid(field, "2 to 128 characters, a letter first, then letters, digits, ':', '_', '.', '-'; not starting with com.aliyun or com.alibabacloud."));
+
+    public static string Description(string? text) =>
+        text is null ? "" : Texts.IsDescription(text) ? text : throw new EcsException(EcsErrors.ListDescriptionMalformed(text));
+
+    /// <summary>An entry's description: 2 to 32 characters, not starting with <c>http(s)://</c>.</summary>
+    public static string EntryDescription(string field, string? text) =>
+        text is null ? "" : Texts.IsDescription(text, 2, 32) ? text : throw new EcsException(EcsErrors.ParameterInvalid(field, "2 to 32 characters, not starting with http:// or https://."));
+
+    /// <summary>
+    /// A CIDR block of the list's family in standard form: <c>10.0.0.1/8</c> is refused, a bare
+    /// address becomes its /32 (or /128), IPv6 is written compressed and lower-case (CreatePrefixList).
+    /// </summary>
+    public static Cidr Block(string field, string text, bool isV6)
+    {
+        var slash = text.IndexOf('/');
+        if (!Cidr.TryParse(text, out var cidr) || cidr.IsV6 != isV6
+            || !IpAddress.TryParse(slash < 0 ? text : text[..slash], out var written) || written != cidr.Network)
+            throw new EcsException(EcsErrors.PrefixListEntryMalformed(field, text, isV6));
+        return Cidr.Create(cidr.Network, cidr.PrefixLength);
+    }
+
+    /// <summary><c>Name.N.Cidr</c> and <c>Name.N.Description</c>, each block once.</summary>
+    public static IReadOnlyList<PrefixListEntryRecord> Entries(ActionContext c, string name, bool isV6, bool withDescription)
+    {
+        var entries = new List<PrefixListEntryRecord>();
+        foreach (var (index, fields) in c.Parameters.Objects(name, c.Limits.ListEntriesPerCall))
+        {
+            var field = $"{name}.{index}.Cidr";
+            var text = fields.GetValueOrDefault("Cidr") is { Length: > 0 } t ? t : throw new EcsException(EcsErrors.Missing(field));
+            var block = Block(field, text, isV6);
+            if (entries.Any(e => e.Cidr == block))
+                throw new EcsException(EcsErrors.PrefixListEntryDuplicated(field, text));
+            var description = withDescription ? EntryDescription($"{name}.{index}.Description", fields.GetValueOrDefault("Description") is { Length: > 0 } d ? d : null) : "";
+            entries.Add(new PrefixListEntryRecord(block, description));
+        }
+        return entries;
+    }
+
+    public static EcsObject Item(IStoreSession s, PrefixListRecord l) => new()
+    {
+        { "PrefixListId", l.Id.Value },
+        { "PrefixListName", l.Name },
+        { "Description", l.Description },
+        { "AddressFamily", l.AddressFamily },
+        { "MaxEntries", l.MaxEntries },
+        { "AssociationCount", s.GroupsUsingPrefixList(l.Id).Count },
+        { "CreationTime", Views.CreationTime(l.CreatedAt) },
+        { "ResourceGroupId", l.ResourceGroupId },
+        { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.PrefixList, l.Id.Value)) },
+    };
+
+    /// <summary>The token style only (MaxResults 1 to 100, default 10; NextToken), as these actions page.</summary>
+    public static Paging Paging(ParameterReader p) => Actions.Paging.Read(p, 10, 100, 100) with { TokenMode = true };
+}
