@@ -15,6 +15,7 @@ const routes = [
   [/^#\/instances\/(i-[\w-]+)$/, (view, id) => instancePage(view, id)],
   [/^#\/instances$/, view => instancesPage(view)],
   [/^#\/audit$/, view => auditPage(view)],
+  [/^#\/reach\/(sg-[\w-]+)$/, (view, id) => reachPage(view, id)],
   [/^#\/reach$/, view => reachPage(view)],
   [/^#\/explain$/, view => explainPage(view)],
 ];
