@@ -117,7 +117,6 @@ const nameOf = (groups, id) => {
   return g?.SecurityGroupName ? `${g.SecurityGroupName} (${id})` : id;
 };
 
-const CELL = 16;
 const CHAR = 6.6;
 const MAX_CHARS = 26;
 const short = text => (text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text);
@@ -127,6 +126,8 @@ function heatMap(groups, cells, order, networks) {
   const vpcs = [...new Set(groups.map(g => g.VpcId || ''))].sort();
   const ordered = vpcs.flatMap(v => groups.filter(g => (g.VpcId || '') === v).sort(order));
   const rows = [{ SecurityGroupId: 'internet', SecurityGroupName: 'the internet', internet: true }, ...ordered];
+  // Cells as large as the screen allows: a handful of groups reads at a glance, hundreds still fit a label each.
+  const CELL = ordered.length <= 12 ? 32 : ordered.length <= 40 ? 22 : 16;
   const labelWidth = Math.ceil(Math.min(MAX_CHARS, Math.max(12, ...rows.map(g => groupLabel(g).length))) * CHAR) + 12;
   const band = 22;
   const left = band + labelWidth;
@@ -144,13 +145,15 @@ function heatMap(groups, cells, order, networks) {
   for (const v of vpcs) {
     const count = ordered.filter(g => (g.VpcId || '') === v).length;
     const known = networks.find(n => n.VpcId === v);
-    const name = !v ? 'classic' : known?.VpcName ? `${known.VpcName} (${v})` : v;
+    const room = Math.floor((count * CELL - 8) / CHAR);
+    const full = !v ? 'classic' : known?.VpcName ? `${known.VpcName} (${v})` : v;
+    const fitted = full.length <= room ? full : (known?.VpcName && known.VpcName.length <= room ? known.VpcName : `${full.slice(0, Math.max(0, room - 1))}…`);
     svg.append(
       h('svg:rect', { x: x(start), y: y(1 + start), width: count * CELL, height: count * CELL, class: 'cluster' }),
       h('svg:line', { x1: x(start), y1: band, x2: x(start), y2: height, class: 'cluster-edge' }),
       h('svg:line', { x1: 0, y1: y(1 + start), x2: width, y2: y(1 + start), class: 'cluster-edge' }),
-      count * CELL >= 40 ? h('svg:text', { x: x(start) + 4, y: band - 7, class: 'vpc-label' }, short(name).slice(0, Math.floor((count * CELL - 8) / CHAR))) : null,
-      count * CELL >= 40 ? h('svg:text', { x: band - 7, y: y(1 + start) + 4, class: 'vpc-label', transform: `rotate(90 ${band - 7} ${y(1 + start) + 4})` }, short(name).slice(0, Math.floor((count * CELL - 8) / CHAR))) : null);
+      room >= 4 ? h('svg:text', { x: x(start) + 4, y: band - 7, class: 'vpc-label' }, fitted) : null,
+      room >= 4 ? h('svg:text', { x: band - 7, y: y(1 + start) + 4, class: 'vpc-label', transform: `rotate(90 ${band - 7} ${y(1 + start) + 4})` }, fitted) : null);
     start += count;
   }
   // Labels: rows on the left, columns on top written upwards, one cell apart so none overlaps another.
