@@ -40,7 +40,13 @@ public sealed class ConsoleHost : IAsyncLifetime
         Directory.CreateDirectory(_data);
         Directory.CreateDirectory(Artifacts);
         File.WriteAllText(Path.Combine(_data, "master.key"), Convert.ToBase64String(new byte[32]));
-        _server = PalisadeServer.Build(new ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = _data });
+        // An operator's `serve --max-groups 500`: the matrix is shown at 300 groups, three times ECS's default quota.
+        _server = PalisadeServer.Build(new ServeSettings
+        {
+            Urls = "http://127.0.0.1:0",
+            DataDirectory = _data,
+            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 } },
+        });
         await _server.StartAsync();
         Url = _server.Urls.First();
         _accounts = _server.Services.GetRequiredService<AccountService>();

@@ -1,7 +1,9 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Palisade.Server.Hosting;
 
 namespace Palisade.Server.WebConsole;
 
@@ -16,6 +18,8 @@ internal sealed class ConsoleAssets
     public const string Prefix = "/console";
 
     private const string ResourcePrefix = "console/";
+
+    public const string RegionsFile = "regions.json";
 
     // Everything the console loads is its own: no inline script, no other origin, no framing.
     private const string ContentSecurityPolicy =
@@ -43,6 +47,10 @@ internal sealed class ConsoleAssets
             var path = name[ResourcePrefix.Length..].Replace('\\', '/');
             assets[path] = new Asset(content, ContentTypeOf(path), $"\"{Convert.ToHexStringLower(SHA256.HashData(content))[..16]}\"");
         }
+        // The regions this server serves, for the sign-in page (before any key is given): the same
+        // list DescribeRegions answers, so the page never offers a region the server would refuse.
+        var regions = JsonSerializer.SerializeToUtf8Bytes(Regions.All.Select(r => new { r.RegionId, r.LocalName }));
+        assets[RegionsFile] = new Asset(regions, "application/json; charset=utf-8", $"\"{Convert.ToHexStringLower(SHA256.HashData(regions))[..16]}\"");
         return new ConsoleAssets(assets.ToFrozenDictionary(StringComparer.Ordinal));
     }
 

@@ -124,6 +124,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeInstances", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
             ("DescribeInstances", ecs, new { RegionId = Region, InstanceName = BInstanceName }),
             ("DescribeInstances", ecs, new { RegionId = Region, InstanceName = "bob*" }),
+            ("DescribeInstanceEffectiveRules", ecs, new { RegionId = Region, InstanceId = b.Instance }),
             ("DescribeInstances", ecs, new { RegionId = Region, Tag = new[] { new { Key = BTag, Value = BTag } } }),
             ("StartInstance", ecs, new { InstanceId = b.Instance }),
             ("StopInstance", ecs, new { InstanceId = b.Instance }),

@@ -119,4 +119,41 @@ public sealed class FlowAndReachabilityActionTests : ControlPlaneTest
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, IpProtocol = "icmp", Port = 1 }), "InvalidParameter", 400);
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, Port = 0 }), "InvalidParameter", 400);
     }
+
+    /// <summary>
+    /// Around one group each edge says which instances make it: here an instance in both groups is
+    /// the whole reason web and db reach each other (each group's inner access admits it), and every
+    /// pair names it.
+    /// </summary>
+    [Fact]
+    public async Task DescribeReachability_AroundOneGroup_NamesTheInstancesThatMakeEachEdge()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var web = await _s.GroupAsync(vpc, "web");
+        var db = await _s.GroupAsync(vpc, "db");
+        await _s.AuthorizeAsync(web, new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" });
+        var both = (await _s.RunAsync(web, vsw)).Single();
+        await _s.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = both, SecurityGroupId = db });
+        var dbOnly = (await _s.RunAsync(db, vsw)).Single();
+        var webOnly = (await _s.RunAsync(web, vsw)).Single();
+
+        var around = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = web });
+        var edges = around.Items("Edges", "Edge").ToDictionary(e => (e.Str("Source"), e.Str("Target")));
+        (string, string)[] PairsOf(string source, string target) =>
+            [.. edges[(source, target)].Items("Pairs", "Pair").Select(p => (p.Str("SourceInstanceId"), p.Str("TargetInstanceId"))).Order()];
+        Assert.Equal(new[] { (both, dbOnly), (webOnly, both) }.Order(), PairsOf(web, db));
+        Assert.Equal(2, edges[(web, db)].GetProperty("PairCount").GetInt32());
+        // db's members reach web's by the same two inner accesses, and dbOnly reaches webOnly on 443 (open to all).
+        Assert.Equal(new[] { (dbOnly, both), (both, webOnly), (dbOnly, webOnly) }.Order(), PairsOf(db, web));
+        // web's members reach each other by inner access; with no public address, the internet reaches none.
+        Assert.False(edges.ContainsKey(("internet", web)));
+        Assert.Equal(new[] { (both, webOnly), (webOnly, both) }.Order(), PairsOf(web, web));
+        // Narrowed to a port, only the pairs that port joins.
+        var https = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region, SecurityGroupId = web, IpProtocol = "tcp", Port = 443 });
+        Assert.All(https.Items("Edges", "Edge"), e => Assert.True(e.GetProperty("PairCount").GetInt32() > 0));
+        // The whole picture does not pair instances (too many for a large account).
+        var whole = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region });
+        Assert.All(whole.Items("Edges", "Edge"), e => Assert.False(e.TryGetProperty("Pairs", out _)));
+    }
 }

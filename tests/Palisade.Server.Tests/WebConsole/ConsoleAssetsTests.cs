@@ -71,6 +71,17 @@ public sealed partial class ConsoleAssetsTests : IAsyncLifetime
         Assert.NotEmpty(scripts);
     }
 
+    /// <summary>The sign-in page offers the regions of regions.json: exactly the regions DescribeRegions answers.</summary>
+    [Fact]
+    public async Task TheRegionsFile_ListsTheRegionsTheServerServes()
+    {
+        using var response = await _http.GetAsync("/console/" + ConsoleAssets.RegionsFile);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(Regions.All.Select(r => r.RegionId), json.RootElement.EnumerateArray().Select(r => r.GetProperty("RegionId").GetString()));
+        Assert.All(json.RootElement.EnumerateArray(), r => Assert.False(string.IsNullOrEmpty(r.GetProperty("LocalName").GetString())));
+    }
+
     [Fact]
     public async Task TheBarePath_RedirectsToTheFolder_AndUnknownFilesAre404()
     {

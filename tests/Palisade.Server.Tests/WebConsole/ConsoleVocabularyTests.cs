@@ -63,4 +63,33 @@ public sealed class ConsoleVocabularyTests
         for (var i = 1; i < ordered.Count; i++)
             Assert.True(EffectiveOrder.Key(ordered[i - 1].Priority.ToString(), ordered[i - 1].Policy).CompareTo(EffectiveOrder.Key(ordered[i].Priority.ToString(), ordered[i].Policy)) <= 0);
     }
+
+    [Theory]
+    [InlineData("TCP", "9090", "9090/9090", "9090")]
+    [InlineData("UDP", " 8000-8010 ", "8000/8010", "8000-8010")]
+    [InlineData("TCP", "8000 - 8010", "8000/8010", "8000-8010")]
+    [InlineData("TCP", "all", "1/65535", "all")]
+    [InlineData("TCP", "", "1/65535", "all")]
+    [InlineData("TCP", "22/22", "22/22", "22")]
+    [InlineData("ICMP", "all", "-1/-1", "all")]
+    [InlineData("GRE", "", "-1/-1", "all")]
+    [InlineData("ALL", "-1/-1", "-1/-1", "all")]
+    public void PortsAsTyped_BecomeARangeTheDomainAccepts_AndReadBackInOneNotation(string protocol, string typed, string wire, string shown)
+    {
+        var js = RunNode($"console.log(JSON.stringify([ecs.portRangeParameter({JsonSerializer.Serialize(protocol)}, {JsonSerializer.Serialize(typed)}), ecs.portsNotation(ecs.portRangeParameter({JsonSerializer.Serialize(protocol)}, {JsonSerializer.Serialize(typed)}))]));");
+        Assert.Equal(wire, js[0].GetString());
+        Assert.Equal(shown, js[1].GetString());
+        Assert.True(IpProtocols.TryParse(protocol, out var p) && PortRange.ParseFor(p, wire).TryGet(out _, out _), $"{protocol} {wire} is refused by the domain");
+    }
+
+    [Theory]
+    [InlineData("TCP", "22/abc")]
+    [InlineData("TCP", "http")]
+    [InlineData("ICMP", "22")]
+    public void WhatIsNotAPort_GoesAsTyped_ForTheServerToExplain(string protocol, string typed)
+    {
+        var js = RunNode($"console.log(JSON.stringify(ecs.portRangeParameter({JsonSerializer.Serialize(protocol)}, {JsonSerializer.Serialize(typed)})));");
+        Assert.Equal(typed, js.GetString());
+        Assert.True(IpProtocols.TryParse(protocol, out var p) && !PortRange.ParseFor(p, typed).TryGet(out _, out _));
+    }
 }

@@ -1,4 +1,6 @@
 using Palisade.Analysis.Reachability;
+using Palisade.Domain.Instances;
+using Palisade.Domain.State;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;
@@ -22,6 +24,32 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
 
     public override bool Mutates => false;
 
+    /// <summary>The instance pairs an edge lists (all are counted): enough to explain it, few enough to read.</summary>
+    public const int MaxPairs = 20;
+
+    /// <summary>
+    /// Which instances make an edge: each member of the source group that reaches another member of
+    /// the target group (an instance in both groups counts as either end, never as both), or each
+    /// member of the target the internet reaches. Asked only around one group, where the members
+    /// are few enough to pair.
+    /// </summary>
+    private static List<(Instance? Source, Instance Target)> PairsOf(NetworkState state, ReachMatrix matrix, string source, string target, Func<AccessSet, AccessSet> narrowed)
+    {
+        var targets = state.MembersOf(SecurityGroupId.Parse(target));
+        if (source == Internet)
+            return [.. targets.Where(t => !narrowed(matrix.FromInternet(t).Access).IsEmpty).Select(t => ((Instance?)null, t))];
+        var pairs = new List<(Instance?, Instance)>();
+        foreach (var s in state.MembersOf(SecurityGroupId.Parse(source)))
+        {
+            foreach (var t in targets)
+            {
+                if (s.Id != t.Id && !narrowed(matrix.Between(s, t)).IsEmpty)
+                    pairs.Add((s, t));
+            }
+        }
+        return pairs;
+    }
+
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
@@ -36,8 +64,10 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
         SecurityGroupId? focus = null;
         if (around is not null)
             focus = SecurityGroupId.TryParse(around, out var id) && state.FindGroup(id) is not null ? id : throw new EcsException(EcsErrors.SecurityGroupNotFound(around));
-        var edges = ReachMatrix.Build(state).ByGroup(focus)
-            .Select(e => (e.Source, e.Target, Access: protocol is null && port is null ? e.Access : e.Access.Restrict(protocol, port)))
+        var matrix = ReachMatrix.Build(state);
+        AccessSet Narrowed(AccessSet access) => protocol is null && port is null ? access : access.Restrict(protocol, port);
+        var edges = matrix.ByGroup(focus)
+            .Select(e => (e.Source, e.Target, Access: Narrowed(e.Access)))
             .Where(e => !e.Access.IsEmpty)
             .ToList();
         var nodes = new List<EcsObject>
@@ -59,7 +89,7 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
             { "Edges", EcsList.Of("Edge", edges.Select(e =>
                 {
                     var accesses = e.Access.ToAccesses();
-                    return new EcsObject
+                    var edge = new EcsObject
                     {
                         { "Source", e.Source },
                         { "Target", e.Target },
@@ -70,6 +100,17 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
                                 { "PortRanges", EcsList.Of("PortRange", a.Protocol.HasPorts() ? a.Ports.Select(r => r.ToString()) : ["-1/-1"]) },
                             })) },
                     };
+                    if (focus is not null)
+                    {
+                        var pairs = PairsOf(state, matrix, e.Source, e.Target, Narrowed);
+                        edge.Add("PairCount", pairs.Count);
+                        edge.Add("Pairs", EcsList.Of("Pair", pairs.Take(MaxPairs).Select(x => new EcsObject
+                        {
+                            { "SourceInstanceId", x.Source?.Id.Value ?? "" },
+                            { "TargetInstanceId", x.Target.Id.Value },
+                        })));
+                    }
+                    return edge;
                 })) },
         };
     }

@@ -1,10 +1,10 @@
 // The console's shell: sign-in, the header, and a hash router (#/groups/sg-…) so every page has an
 // address a person can bookmark and the server serves one file for all of them.
-import { h, fill, field } from './dom.js';
+import { h, fill, field, select } from './dom.js';
 import { call, session, items } from './api.js';
 import { errorBox } from './ui.js';
 import { groupsPage, groupPage } from './groups.js';
-import { instancesPage } from './instances.js';
+import { instancesPage, instancePage } from './instances.js';
 import { auditPage } from './audit.js';
 import { reachPage } from './reach.js';
 import { explainPage } from './explain.js';
@@ -12,24 +12,39 @@ import { explainPage } from './explain.js';
 const routes = [
   [/^#\/groups\/(sg-[\w-]+)$/, (view, id) => groupPage(view, id)],
   [/^#\/groups$/, view => groupsPage(view)],
+  [/^#\/instances\/(i-[\w-]+)$/, (view, id) => instancePage(view, id)],
   [/^#\/instances$/, view => instancesPage(view)],
   [/^#\/audit$/, view => auditPage(view)],
+  [/^#\/reach\/(sg-[\w-]+)$/, (view, id) => reachPage(view, id)],
   [/^#\/reach$/, view => reachPage(view)],
   [/^#\/explain$/, view => explainPage(view)],
 ];
 
-function signInPage(main) {
+/** The regions this server serves (regions.json, DescribeRegions' list), for the sign-in form. */
+async function servedRegions() {
+  try {
+    const response = await fetch('regions.json', { cache: 'no-store' });
+    if (response.ok) return await response.json();
+  } catch {
+    // Offline or an old server: the form still takes the region as typed, and DescribeRegions judges it.
+  }
+  return null;
+}
+
+async function signInPage(main) {
   const keyId = h('input', { name: 'accessKeyId', autocomplete: 'username', required: true, spellcheck: 'false' });
   const secret = h('input', { name: 'accessKeySecret', type: 'password', autocomplete: 'current-password', required: true });
-  const region = h('input', { name: 'regionId', value: 'cn-hangzhou', required: true, list: 'regions', spellcheck: 'false' });
+  const regions = await servedRegions();
+  const region = regions
+    ? select({ name: 'regionId', required: true }, regions.map(r => [r.RegionId, `${r.RegionId} — ${r.LocalName}`]), regions.some(r => r.RegionId === 'cn-hangzhou') ? 'cn-hangzhou' : regions[0]?.RegionId)
+    : h('input', { name: 'regionId', value: 'cn-hangzhou', required: true, spellcheck: 'false' });
   const problem = h('div', { class: 'problem' });
   const form = h('form', { class: 'card narrow', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
     h('p', {}, 'Use an AccessKey of your Palisade account (', h('code', {}, 'palisade accesskey create'), '). The secret stays in this browser tab and signs each request; it is never sent.'),
     field('AccessKey ID', keyId),
     field('AccessKey secret', secret),
-    field('Region', region, 'The region whose groups and instances you manage, e.g. cn-hangzhou.'),
-    h('datalist', { id: 'regions' }, ['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'cn-hongkong', 'ap-southeast-1', 'us-west-1'].map(r => h('option', { value: r }))),
+    field('Region', region, 'The region whose groups and instances you manage: one this server serves.'),
     problem,
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
   form.addEventListener('submit', async event => {
@@ -90,7 +105,7 @@ async function render() {
   const view = h('div', { class: 'view' });
   document.getElementById('main').replaceChildren(view);
   if (!credentials) {
-    signInPage(view);
+    await signInPage(view);
     return;
   }
   if (!location.hash || location.hash === '#/signin') {

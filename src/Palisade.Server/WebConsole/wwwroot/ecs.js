@@ -26,8 +26,55 @@ export const peerOf = (rule, ingress) => ingress
   ? rule.SourceCidrIp || rule.Ipv6SourceCidrIp || rule.SourceGroupId || rule.SourcePrefixListId || 'any'
   : rule.DestCidrIp || rule.Ipv6DestCidrIp || rule.DestGroupId || rule.DestPrefixListId || 'any';
 
-/** A rule's ports for people: "all" for -1/-1, else the range or the port-range list. */
-export const portsText = rule => (rule.PortRange === '-1/-1' ? 'all' : rule.PortRange || rule.PortRangeListId);
+/**
+ * Ports for people, one notation everywhere (the CLI writes them the same way): "22" for one port,
+ * "8000-8010" for a range, "all" for every port (1/65535, or -1/-1 of a portless protocol); a
+ * port-range list by its ID.
+ */
+export function portsNotation(range) {
+  if (!range || range === '-1/-1' || range === '1/65535') return 'all';
+  const m = /^(\d+)\/(\d+)$/.exec(range);
+  if (!m) return range;
+  return m[1] === m[2] ? m[1] : `${m[1]}-${m[2]}`;
+}
+
+/** A rule's ports in that notation. */
+export const portsText = rule => (rule.PortRangeListId && !rule.PortRange ? rule.PortRangeListId : portsNotation(rule.PortRange));
+
+/**
+ * What a person typed as ports, as the API's PortRange (the ECS console does the same): "9090" is
+ * 9090/9090, "8000-8010" is 8000/8010, "all" (or nothing) is every port — 1/65535 for TCP and UDP,
+ * -1/-1 for a portless protocol. Anything else goes as typed, for the server to judge and explain.
+ */
+export function portRangeParameter(protocol, text) {
+  const value = (text ?? '').trim();
+  if (!hasPorts(protocol)) return value === '' || value.toLowerCase() === 'all' ? '-1/-1' : value;
+  if (value === '' || value.toLowerCase() === 'all') return '1/65535';
+  let m = /^(\d+)$/.exec(value);
+  if (m) return `${m[1]}/${m[1]}`;
+  m = /^(\d+)\s*-\s*(\d+)$/.exec(value);
+  if (m) return `${m[1]}/${m[2]}`;
+  return value;
+}
+
+/**
+ * What a set of flows allows, for people: "TCP 22, 443; ICMP", or "all traffic" when every
+ * protocol goes on every port. `accesses` are the API's {IpProtocol, PortRanges.PortRange[]}
+ * (an Impact's flows, a reachability edge's Accesses). ICMPv6 is named only when it is there.
+ */
+export function accessText(accesses) {
+  const byProtocol = new Map();
+  for (const a of accesses) {
+    const ranges = byProtocol.get(a.IpProtocol) ?? [];
+    ranges.push(...(a.PortRanges?.PortRange ?? []));
+    byProtocol.set(a.IpProtocol, ranges);
+  }
+  const full = p => byProtocol.has(p) && (!hasPorts(p) || byProtocol.get(p).some(r => portsNotation(r) === 'all'));
+  if (PROTOCOLS.filter(p => p !== 'ICMPv6').every(full)) return 'all traffic';
+  return PROTOCOLS.filter(p => byProtocol.has(p))
+    .map(p => (hasPorts(p) ? `${p} ${[...new Set(byProtocol.get(p).map(portsNotation))].join(', ')}` : p))
+    .join('; ');
+}
 
 /** The rule field an error code is about (the server's PermissionParser.FieldOf, by code family), or null. */
 export function fieldOfError(code = '') {

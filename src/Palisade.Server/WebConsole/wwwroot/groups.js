@@ -2,8 +2,8 @@
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
 import { h, fill, field, select } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
-import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, portsText, fieldOfError } from './ecs.js';
-import { showError, announce, confirmWithImpact, confirmPlain, sortableTable, page } from './ui.js';
+import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
+import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
 
@@ -88,21 +88,32 @@ export async function groupPage(main, groupId) {
     // A classic group answers for one NIC type per call (internet when none is named): ask for both.
     const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
     const bodies = [];
-    const answers = await Promise.all(nicTypes.map(nic =>
-      collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies })));
-    return { group, attributes: bodies[0], rules: answers.flat() };
+    const [answers, members, groups, references] = await Promise.all([
+      Promise.all(nicTypes.map(nic =>
+        collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies }))),
+      collect('DescribeInstances', { SecurityGroupId: groupId }, 'Instances', 'Instance'),
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      call('DescribeSecurityGroupReferences', { SecurityGroupId: [groupId] }),
+    ]);
+    const referencing = items(items(references, 'SecurityGroupReferences', 'SecurityGroupReference')[0], 'ReferencingSecurityGroups', 'ReferencingSecurityGroup')
+      .map(r => r.SecurityGroupId);
+    return { group, attributes: bodies[0], rules: answers.flat(), members, groups, referencing };
   }, [h('p', {}, h('a', { href: '#/groups' }, 'All security groups'))]);
   if (!loaded) return;
-  const { group, attributes, rules } = loaded;
+  const { group, attributes, rules, members, groups, referencing } = loaded;
   const reload = () => groupPage(main, groupId);
-  const form = ruleForm(group, reload);
+  const nameOf = id => { const g = groups.find(x => x.SecurityGroupId === id); return g?.SecurityGroupName ? `${g.SecurityGroupName} (${id})` : id; };
+  const form = ruleForm(group, groups, reload);
+  const advanced = group.SecurityGroupType === 'enterprise';
   const rulesTable = direction => {
     const ingress = direction === 'ingress';
     const ordered = rules.filter(r => r.Direction === direction).sort(effectiveOrder).map((r, i) => ({ ...r, order: i + 1 }));
     if (ordered.length === 0) {
       return h('p', { class: 'empty' }, ingress
         ? 'No inbound rules: nothing reaches the members from outside the group (inner access aside).'
-        : 'No outbound rules: members reach everything (a basic group), or nothing (an advanced group).');
+        : advanced
+          ? 'No outbound rules: this is an advanced group, so its members reach nothing outside unless a rule accepts it.'
+          : 'No outbound rules: this is a basic group, so its members reach everything a rule does not drop.');
     }
     return sortableTable(ingress ? 'Inbound rules, in the order ECS applies them' : 'Outbound rules, in the order ECS applies them', [
       { label: 'Order', key: r => r.order },
@@ -120,7 +131,7 @@ export async function groupPage(main, groupId) {
       h('td', {}, h('span', { class: `policy ${r.Policy.toLowerCase()}` }, r.Policy)),
       h('td', {}, r.IpProtocol),
       h('td', {}, portsText(r)),
-      h('td', {}, peerOf(r, ingress)),
+      h('td', {}, peerOf(r, ingress).startsWith('sg-') ? nameOf(peerOf(r, ingress)) : peerOf(r, ingress)),
       h('td', {}, r.NicType),
       h('td', {}, r.Description, h('br'), h('small', { class: 'id' }, r.SecurityGroupRuleId)),
       h('td', { class: 'row-actions' },
@@ -143,13 +154,31 @@ export async function groupPage(main, groupId) {
   fill(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/groups' }, 'Security groups'), ' / ', groupId),
     h('h1', {}, group.SecurityGroupName || groupId),
-    settings(group, attributes, reload),
+    settings(group, attributes, { members, referencing, nameOf }, reload),
+    membersSection(members),
     h('section', { 'aria-labelledby': 'inbound' }, h('h2', { id: 'inbound' }, 'Inbound'), rulesTable('ingress')),
     h('section', { 'aria-labelledby': 'outbound' }, h('h2', { id: 'outbound' }, 'Outbound'), rulesTable('egress')),
     form.element);
 }
 
-function settings(group, attributes, reload) {
+/** The instances in the group, each a link to its page (where its rules are pooled with its other groups'). */
+function membersSection(members) {
+  return h('section', { 'aria-labelledby': 'members' },
+    h('h2', { id: 'members' }, `Members (${members.length})`),
+    members.length === 0 ? h('p', { class: 'empty' }, 'No instance is in this group.')
+      : sortableTable('Instances in this group', [
+        { label: 'Instance', key: i => i.InstanceName || i.InstanceId },
+        { label: 'Status', key: i => i.Status },
+        { label: 'Private addresses', key: i => items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress').concat(items(i, 'InnerIpAddress', 'IpAddress')).join(', ') },
+        { label: 'Groups', key: i => items(i, 'SecurityGroupIds', 'SecurityGroupId').length },
+      ], members, i => h('tr', { dataset: { instance: i.InstanceId } },
+        h('td', {}, h('a', { href: `#/instances/${i.InstanceId}` }, i.InstanceName || i.InstanceId), h('br'), h('small', { class: 'id' }, i.InstanceId)),
+        h('td', {}, i.Status),
+        h('td', {}, items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress').concat(items(i, 'InnerIpAddress', 'IpAddress')).join(', ')),
+        h('td', { class: 'num' }, items(i, 'SecurityGroupIds', 'SecurityGroupId').length))));
+}
+
+function settings(group, attributes, { members, referencing, nameOf }, reload) {
   const problem = h('div', { class: 'problem' });
   const basic = group.SecurityGroupType !== 'enterprise';
   const policy = select({ name: 'InnerAccessPolicy' }, ['Accept', 'Drop'], attributes.InnerAccessPolicy);
@@ -176,35 +205,66 @@ function settings(group, attributes, reload) {
       h('dt', {}, 'Tags'), h('dd', {}, tags.length === 0 ? '—' : h('ul', { class: 'tags' }, tags.map(t => h('li', {}, tagText(t), ' ',
         h('button', { type: 'button', class: 'link', 'aria-label': `Remove tag ${t.TagKey}`,
           onclick: () => act(() => call('UntagResources', { ResourceType: 'securitygroup', ResourceId: [group.SecurityGroupId], TagKey: [t.TagKey] }), `Removed tag ${t.TagKey}.`) }, '×')))))),
-    basic ? h('form', { class: 'inline', onsubmit: e => { e.preventDefault(); act(() => call('ModifySecurityGroupPolicy', { SecurityGroupId: group.SecurityGroupId, InnerAccessPolicy: policy.value }), 'Inner access policy changed.'); } },
+    basic ? h('form', { class: 'inline', onsubmit: async e => {
+      e.preventDefault();
+      const parameters = { SecurityGroupId: group.SecurityGroupId, InnerAccessPolicy: policy.value };
+      if (policy.value === attributes.InnerAccessPolicy) {
+        showError(problem, new Error(`The inner access policy is already ${policy.value}.`));
+        return;
+      }
+      if (!(await confirmWithImpact(`Change inner access of ${group.SecurityGroupName || group.SecurityGroupId} to ${policy.value}?`, 'ModifySecurityGroupPolicy', parameters, 'Change policy'))) return;
+      act(() => call('ModifySecurityGroupPolicy', parameters), 'Inner access policy changed.');
+    } },
       field('Inner access policy', policy, 'Accept: members reach each other whatever the rules say. Drop: only as the rules allow.'),
       h('button', { type: 'submit' }, 'Change policy')) : null,
     h('form', { class: 'inline', onsubmit: e => { e.preventDefault(); act(() => call('TagResources', { ResourceType: 'securitygroup', ResourceId: [group.SecurityGroupId], Tag: [{ Key: tagKey.value, Value: tagValue.value }] }), `Tagged ${tagKey.value}.`); } },
       field('Tag key', tagKey), field('Tag value', tagValue), h('button', { type: 'submit' }, 'Add tag')),
     problem,
-    h('button', { type: 'button', class: 'danger', onclick: async () => {
-      if (!(await confirmPlain(`Delete ${group.SecurityGroupId}?`, 'A group can be deleted only when no instance is in it and no other group\'s rule names it.', 'Delete group'))) return;
+    deleteGroup(group, { members, referencing, nameOf }, problem));
+}
+
+/**
+ * Delete, offered only when ECS would allow it: a group with members or named by another group's
+ * rule cannot be deleted, and the button says why instead of failing after a click.
+ */
+function deleteGroup(group, { members, referencing, nameOf }, problem) {
+  const reasons = [
+    members.length > 0 ? `${members.length} instance${members.length === 1 ? ' is' : 's are'} still in it (see Members)` : null,
+    referencing.length > 0 ? `rules of ${referencing.map(nameOf).join(', ')} name it` : null,
+  ].filter(Boolean);
+  const reason = reasons.length === 0 ? null : h('small', { id: 'delete-reason', class: 'hint' }, `It cannot be deleted while ${reasons.join(' and ')}.`);
+  return h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'danger', disabled: reasons.length > 0, 'aria-describedby': reason ? 'delete-reason' : null, onclick: async () => {
+      const parameters = { SecurityGroupId: group.SecurityGroupId };
+      if (!(await confirmWithImpact(`Delete ${group.SecurityGroupName || group.SecurityGroupId}?`, 'DeleteSecurityGroup', parameters, 'Delete group'))) return;
       try {
-        await call('DeleteSecurityGroup', { SecurityGroupId: group.SecurityGroupId });
+        await call('DeleteSecurityGroup', parameters);
         announce(`Deleted ${group.SecurityGroupId}.`);
         location.hash = '#/groups';
       } catch (e) {
         showError(problem, e);
       }
-    } }, 'Delete group'));
+    } }, 'Delete group…'),
+    reason);
 }
 
 /**
  * One form adds and edits rules. It does not second-guess the API: what it sends is checked by the
  * server exactly as an SDK call is, and the server's error (code and message) is shown beside it.
  */
-function ruleForm(group, reload) {
+function ruleForm(group, groups, reload) {
   const direction = select({ name: 'Direction' }, [['ingress', 'Inbound'], ['egress', 'Outbound']], 'ingress');
   const policy = select({ name: 'Policy' }, [['accept', 'Accept'], ['drop', 'Drop']], 'accept');
   const priority = h('input', { name: 'Priority', type: 'number', min: 1, max: 100, value: 1, inputmode: 'numeric' });
   const protocol = select({ name: 'IpProtocol' }, PROTOCOLS, 'TCP');
-  const ports = h('input', { name: 'PortRange', placeholder: '22/22', spellcheck: 'false' });
+  const ports = h('input', { name: 'PortRange', placeholder: '22, 8000-8010 or all', spellcheck: 'false' });
   const peer = h('input', { name: 'Peer', placeholder: '10.0.0.0/8, 2001:db8::/32 or sg-…', spellcheck: 'false' });
+  // A group as the peer, picked rather than typed: the groups of the same network (ECS refuses others).
+  const peers = groups.filter(g => (g.VpcId || '') === (group.VpcId || ''));
+  const peerGroup = select({ name: 'PeerGroup' }, [['', '— or pick a security group —'],
+    ...peers.map(g => [g.SecurityGroupId, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})${g.SecurityGroupId === group.SecurityGroupId ? ', this group' : ''}`])], '');
+  peerGroup.addEventListener('change', () => { if (peerGroup.value) peer.value = peerGroup.value; });
+  peer.addEventListener('input', () => { peerGroup.value = peers.some(g => g.SecurityGroupId === peer.value.trim()) ? peer.value.trim() : ''; });
   const nic = select({ name: 'NicType' }, ['intranet', 'internet'], 'intranet');
   const description = h('input', { name: 'Description', maxlength: 512 });
   const problem = h('div', { class: 'problem' });
@@ -213,8 +273,7 @@ function ruleForm(group, reload) {
   const cancel = h('button', { type: 'button', hidden: true }, 'Cancel edit');
   let editing = null;
   protocol.addEventListener('change', () => {
-    if (!hasPorts(protocol.value)) ports.value = '-1/-1';
-    else if (ports.value === '-1/-1') ports.value = '';
+    if (!hasPorts(protocol.value)) ports.value = 'all';
   });
   const reset = () => {
     editing = null;
@@ -230,8 +289,9 @@ function ruleForm(group, reload) {
       field('Direction', direction), field('Policy', policy),
       field('Priority', priority, '1 to 100; 1 is applied first, and a drop wins a tie.'),
       field('Protocol', protocol),
-      field('Port range', ports, 'from/to, e.g. 22/22 or 8000/8080; -1/-1 for ICMP, GRE and ALL.'),
+      field('Port range', ports, 'One port (22), a range (8000-8010) or all; ICMP, GRE and ALL take all.'),
       field('Source or destination', peer, 'An IPv4 or IPv6 block, or a security group ID.'),
+      field('Security group as peer', peerGroup, 'Fills the source or destination with a group of this network.'),
       field('NIC type', nic, 'internet only for classic-network groups.'),
       field('Description', description)),
     problem,
@@ -242,12 +302,15 @@ function ruleForm(group, reload) {
     const ingress = direction.value === 'ingress';
     const fields = {
       SecurityGroupId: group.SecurityGroupId, Policy: policy.value, Priority: priority.value, IpProtocol: protocol.value,
-      PortRange: ports.value.trim(), NicType: group.VpcId ? undefined : nic.value, Description: description.value,
+      PortRange: portRangeParameter(protocol.value, ports.value), NicType: group.VpcId ? undefined : nic.value, Description: description.value,
       ...peerParameters(ingress, peer.value),
     };
     try {
       if (editing) {
-        await call(ingress ? 'ModifySecurityGroupRule' : 'ModifySecurityGroupEgressRule', { ...fields, SecurityGroupRuleId: editing });
+        const action = ingress ? 'ModifySecurityGroupRule' : 'ModifySecurityGroupEgressRule';
+        const parameters = { ...fields, SecurityGroupRuleId: editing };
+        if (!(await confirmWithImpact(`Change rule ${editing}?`, action, parameters, 'Save rule'))) return;
+        await call(action, parameters);
         announce(`Changed ${editing}.`);
       } else {
         const { SecurityGroupId, ...permission } = fields;
@@ -275,8 +338,9 @@ function ruleForm(group, reload) {
       policy.value = rule.Policy.toLowerCase();
       priority.value = rule.Priority;
       protocol.value = rule.IpProtocol;
-      ports.value = rule.PortRange;
+      ports.value = portsNotation(rule.PortRange);
       peer.value = peerOf(rule, ingress) === 'any' ? '' : peerOf(rule, ingress);
+      peerGroup.value = peers.some(g => g.SecurityGroupId === peer.value) ? peer.value : '';
       nic.value = rule.NicType;
       description.value = rule.Description;
       title.textContent = `Edit rule ${rule.SecurityGroupRuleId}`;

@@ -1,7 +1,8 @@
 // Instances and their groups. Joining and leaving are shown with their what-if first: the
 // connections the instance would gain or lose, computed by the server before anything changes.
-import { h, fill, field, select } from './dom.js';
-import { call, collect, items, VPC } from './api.js';
+import { h, fill, field, select, table } from './dom.js';
+import { EcsError, call, collect, items, VPC } from './api.js';
+import { peerOf, portsText } from './ecs.js';
 import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
 
 const addressesOf = i => [...items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress'), ...items(i, 'InnerIpAddress', 'IpAddress'), ...items(i, 'PublicIpAddress', 'IpAddress')];
@@ -42,7 +43,7 @@ export async function instancesPage(main) {
     const candidates = groups.filter(g => !member.includes(g.SecurityGroupId) && (g.VpcId || '') === vpc);
     const chooser = select({ 'aria-label': `Group for ${instance.InstanceId} to join` }, candidates.map(g => [g.SecurityGroupId, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})`]));
     return h('tr', { dataset: { instance: instance.InstanceId } },
-      h('td', {}, instance.InstanceName || instance.InstanceId, h('br'), h('small', { class: 'id' }, instance.InstanceId)),
+      h('td', {}, h('a', { href: `#/instances/${instance.InstanceId}` }, instance.InstanceName || instance.InstanceId), h('br'), h('small', { class: 'id' }, instance.InstanceId)),
       h('td', {}, instance.Status),
       h('td', {}, vpc || 'classic'),
       h('td', {}, addressesOf(instance).join(', ')),
@@ -71,13 +72,28 @@ export async function instancesPage(main) {
 /** Creates an instance record (no machine boots): how a console user tries a policy on a new member. */
 function runForm(groups, vswitches, reload) {
   const name = h('input', { name: 'InstanceName', maxlength: 128 });
-  const vswitch = select({ name: 'VSwitchId' }, vswitches.map(v => [v.VSwitchId, `${v.VSwitchId} ${v.VSwitchName || ''} (${v.CidrBlock}, ${v.VpcId})`]));
-  const group = select({ name: 'SecurityGroupId' }, groups.filter(g => g.VpcId).map(g => [g.SecurityGroupId, `${g.SecurityGroupName || g.SecurityGroupId} (${g.VpcId})`]));
+  // The groups offered are those of the chosen vSwitch's VPC (ECS refuses any other), and the
+  // vSwitch chosen first is one whose VPC has a group, so the defaults work as they stand.
+  const groupsIn = vpcId => groups.filter(g => g.VpcId && g.VpcId === vpcId);
+  const usable = vswitches.find(v => groupsIn(v.VpcId).length > 0) ?? vswitches[0];
+  const vswitch = select({ name: 'VSwitchId' }, vswitches.map(v => [v.VSwitchId, `${v.VSwitchName || v.VSwitchId} (${v.CidrBlock}, ${v.VpcId})`]), usable?.VSwitchId);
+  const group = h('select', { name: 'SecurityGroupId', id: 'run-group', 'aria-describedby': 'run-group-hint' });
+  const groupHint = h('small', { class: 'hint', id: 'run-group-hint' });
+  const offerGroups = () => {
+    const vpcId = vswitches.find(v => v.VSwitchId === vswitch.value)?.VpcId;
+    const offered = groupsIn(vpcId);
+    fill(group, offered.map(g => h('option', { value: g.SecurityGroupId }, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})`)));
+    group.disabled = offered.length === 0;
+    groupHint.textContent = offered.length === 0 ? `No security group in ${vpcId ?? 'this VPC'} yet: create one on the Security groups page.` : `The groups of ${vpcId}, the vSwitch's VPC.`;
+  };
+  vswitch.addEventListener('change', offerGroups);
+  offerGroups();
   const problem = h('div', { class: 'problem' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'run-instance' },
     h('h2', { id: 'run-instance' }, 'Run an instance'),
     h('p', {}, 'Palisade keeps the instance\'s network identity and groups; no machine boots.'),
-    h('div', { class: 'grid' }, field('Name', name), field('vSwitch', vswitch), field('Security group', group, 'In the vSwitch\'s VPC.')),
+    h('div', { class: 'grid' }, field('Name', name), field('vSwitch', vswitch),
+      h('div', { class: 'field' }, h('label', { for: 'run-group' }, 'Security group'), group, groupHint)),
     problem,
     h('button', { type: 'submit', class: 'primary' }, 'Run instance'));
   form.addEventListener('submit', async event => {
@@ -94,4 +110,143 @@ function runForm(groups, vswitches, reload) {
     }
   });
   return form;
+}
+
+/**
+ * One instance: its NICs and addresses, its groups, and the rules its NIC enforces — every group
+ * pooled, in the order they are tried, as the server's engine orders them
+ * (DescribeInstanceEffectiveRules), each with the group it came from — then the defaults.
+ */
+export async function instancePage(main, instanceId) {
+  const loaded = await page(main, instanceId, 'the instance', async () => {
+    const instance = items(await call('DescribeInstances', { InstanceIds: JSON.stringify([instanceId]) }), 'Instances', 'Instance')[0];
+    if (!instance) throw new EcsError(404, 'InvalidInstanceId.NotFound', `The instance ${instanceId} does not exist in this region.`, '', null);
+    const classic = instance.InstanceNetworkType === 'classic';
+    const [effective, internet, groups] = await Promise.all([
+      call('DescribeInstanceEffectiveRules', { InstanceId: instanceId }),
+      // A classic instance has a second NIC, on the internet, with rules of its own.
+      classic ? call('DescribeInstanceEffectiveRules', { InstanceId: instanceId, NicType: 'internet' }) : null,
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+    ]);
+    return { instance, effective, internet, groups };
+  }, [h('p', {}, h('a', { href: '#/instances' }, 'All instances'))]);
+  if (!loaded) return;
+  const { instance, effective, internet, groups } = loaded;
+  const reload = () => instancePage(main, instanceId);
+  const problem = h('div', { class: 'problem' });
+  const member = items(instance, 'SecurityGroupIds', 'SecurityGroupId');
+  const vpc = instance.VpcAttributes?.VpcId ?? '';
+  const groupName = id => groups.find(g => g.SecurityGroupId === id)?.SecurityGroupName || id;
+  const title = instance.InstanceName || instanceId;
+
+  const membership = async (action, groupId) => {
+    const joining = action === 'JoinSecurityGroup';
+    const parameters = { InstanceId: instanceId, SecurityGroupId: groupId };
+    const question = joining ? `Add ${title} to ${groupName(groupId)}?` : `Remove ${title} from ${groupName(groupId)}?`;
+    if (!(await confirmWithImpact(question, action, parameters, joining ? 'Join group' : 'Leave group'))) return;
+    try {
+      await call(action, parameters);
+      announce(`${title} ${joining ? 'joined' : 'left'} ${groupName(groupId)}.`);
+      await reload();
+    } catch (e) {
+      showError(problem, e);
+    }
+  };
+  const candidates = groups.filter(g => !member.includes(g.SecurityGroupId) && (g.VpcId || '') === vpc);
+  const chooser = select({ 'aria-label': `Group for ${title} to join` }, candidates.map(g => [g.SecurityGroupId, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})`]));
+
+  const nics = items(instance, 'NetworkInterfaces', 'NetworkInterface');
+  const addresses = [
+    ...items(instance.VpcAttributes, 'PrivateIpAddress', 'IpAddress').map(a => [a, 'private']),
+    ...items(instance, 'InnerIpAddress', 'IpAddress').map(a => [a, 'intranet (classic)']),
+    ...nics.flatMap(n => items(n, 'Ipv6Sets', 'Ipv6Set').map(v => [v.Ipv6Address, 'IPv6'])),
+    ...items(instance, 'PublicIpAddress', 'IpAddress').map(a => [a, 'public']),
+    ...(instance.EipAddress?.IpAddress ? [[instance.EipAddress.IpAddress, 'elastic (EIP)']] : []),
+  ];
+
+  const deleteInstance = async () => {
+    const parameters = { InstanceId: instanceId, Force: true };
+    if (!(await confirmWithImpact(`Delete ${title}?`, 'DeleteInstance', parameters, 'Delete instance'))) return;
+    try {
+      await call('DeleteInstance', parameters);
+      announce(`Deleted ${title}.`);
+      location.hash = '#/instances';
+    } catch (e) {
+      showError(problem, e);
+    }
+  };
+
+  fill(main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/instances' }, 'Instances'), ' / ', instanceId),
+    h('h1', {}, title),
+    h('section', { class: 'card', 'aria-labelledby': 'instance-facts' },
+      h('h2', { id: 'instance-facts' }, 'Network'),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'ID'), h('dd', {}, instanceId),
+        h('dt', {}, 'Status'), h('dd', {}, instance.Status),
+        h('dt', {}, 'Network'), h('dd', {}, vpc ? `${vpc}, vSwitch ${instance.VpcAttributes.VSwitchId}` : 'classic'),
+        h('dt', {}, 'Network interfaces'), h('dd', {}, nics.length === 0 ? (vpc ? '—' : 'intranet and internet (classic)')
+          : h('ul', { class: 'plain' }, nics.map(n => h('li', {}, h('code', {}, n.NetworkInterfaceId), ` ${n.Type || ''} `, n.MacAddress ? h('small', { class: 'id' }, n.MacAddress) : null)))),
+        h('dt', {}, 'Addresses'), h('dd', {}, addresses.length === 0 ? '—'
+          : h('ul', { class: 'plain' }, addresses.map(([a, kind]) => h('li', {}, h('code', {}, a), ' ', h('small', { class: 'id' }, kind)))))),
+      problem,
+      h('button', { type: 'button', class: 'danger', onclick: deleteInstance }, 'Delete instance…')),
+    h('section', { 'aria-labelledby': 'instance-groups' },
+      h('h2', { id: 'instance-groups' }, `Security groups (${member.length})`),
+      table('Security groups of this instance', ['Group', 'Type', 'Inner access', 'Members', 'Actions'],
+        items(effective, 'SecurityGroups', 'SecurityGroup').map(g => h('tr', { dataset: { group: g.SecurityGroupId } },
+          h('td', {}, h('a', { href: `#/groups/${g.SecurityGroupId}` }, g.SecurityGroupName || g.SecurityGroupId), h('br'), h('small', { class: 'id' }, g.SecurityGroupId)),
+          h('td', {}, g.SecurityGroupType === 'enterprise' ? 'advanced' : 'basic'),
+          h('td', {}, g.InnerAccessPolicy || '—'),
+          h('td', { class: 'num' }, g.MemberCount),
+          h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Leave ${g.SecurityGroupId}`, onclick: () => membership('LeaveSecurityGroup', g.SecurityGroupId) }, 'leave'))))),
+      candidates.length === 0 ? h('p', { class: 'empty' }, 'No other group in its network to join.')
+        : h('div', { class: 'join' }, chooser, h('button', { type: 'button', onclick: () => membership('JoinSecurityGroup', chooser.value) }, 'Join…'))),
+    effectiveRules(effective, internet ? 'intranet NIC' : null),
+    internet ? effectiveRules(internet, 'internet NIC') : null);
+}
+
+/** The pooled rules of one NIC, both directions, with what happens before the first rule and after the last. */
+function effectiveRules(effective, nic) {
+  const suffix = nic ? ` (${nic})` : '';
+  const innerAccept = items(effective, 'SecurityGroups', 'SecurityGroup').filter(g => g.InnerAccessPolicy === 'Accept');
+  const direction = ingress => {
+    const list = items(effective, ingress ? 'IngressPermissions' : 'EgressPermissions', 'Permission');
+    const id = `effective-${ingress ? 'in' : 'out'}${nic ? `-${nic.split(' ')[0]}` : ''}`;
+    const before = ingress && innerAccept.length > 0
+      ? h('p', { class: 'notice' }, 'Before every rule: fellow members of ',
+        innerAccept.map((g, i) => [i > 0 ? ', ' : '', h('a', { href: `#/groups/${g.SecurityGroupId}` }, g.SecurityGroupName || g.SecurityGroupId)]),
+        ' reach this instance on every protocol and port (inner access Accept).')
+      : null;
+    const after = ingress
+      ? 'When no rule matches: Drop.'
+      : `When no rule matches: ${effective.DefaultEgressPolicy} — ${effective.DefaultEgressReason}.`;
+    return h('section', { 'aria-labelledby': id, dataset: { direction: ingress ? 'ingress' : 'egress' } },
+      h('h3', { id }, `${ingress ? 'Inbound' : 'Outbound'}${suffix}`),
+      before,
+      list.length === 0 ? h('p', { class: 'empty' }, `No ${ingress ? 'inbound' : 'outbound'} rule in any of its groups.`)
+        : table(`${ingress ? 'Inbound' : 'Outbound'} rules of all its groups, in the order they are tried${suffix}`,
+          ['Order', 'Priority', 'Policy', 'Protocol', 'Ports', ingress ? 'Source' : 'Destination', 'From group', 'Description'],
+          list.map(r => h('tr', { dataset: { rule: r.SecurityGroupRuleId } },
+            h('td', { class: 'num' }, r.Order),
+            h('td', { class: 'num' }, r.Priority),
+            h('td', {}, h('span', { class: `policy ${r.Policy.toLowerCase()}` }, r.Policy)),
+            h('td', {}, r.IpProtocol),
+            h('td', {}, portsText(r)),
+            h('td', {}, peerText(r, ingress)),
+            h('td', {}, h('a', { href: `#/groups/${r.SecurityGroupId}` }, r.SecurityGroupName || r.SecurityGroupId)),
+            h('td', {}, r.Description)))),
+      h('p', { class: 'default-policy' }, after));
+  };
+  return h('section', { class: 'effective', 'aria-labelledby': `effective${nic ? `-${nic.split(' ')[0]}` : ''}` },
+    h('h2', { id: `effective${nic ? `-${nic.split(' ')[0]}` : ''}` }, `Effective rules${suffix}`),
+    h('p', {}, 'The first rule that matches a packet decides it: the lowest priority number first, and at one priority a drop before an accept.'),
+    direction(true), direction(false));
+}
+
+/** A rule's peer, with the group's name where it is a group. */
+function peerText(rule, ingress) {
+  const peer = peerOf(rule, ingress);
+  const name = ingress ? rule.SourceGroupName : rule.DestGroupName;
+  return peer.startsWith('sg-') && name ? `${name} (${peer})` : peer;
 }

@@ -1,145 +1,274 @@
-// The reachability picture: groups as nodes, allowed flows as arrows with their ports. An arrow from
-// A to B says some member of A reaches some other member of B (after both ends' groups, priorities
-// and drops); from the internet, that some member of B can be reached from an internet address.
-// The same edges follow as a table, for screen readers and for copying.
+// Reachability for real accounts, in two views of the server's DescribeReachability:
+//  - the matrix (#/reach): every group × every group, a cell's colour the openness of what some
+//    member of the row's group reaches of some other member of the column's group; clustered by
+//    VPC (groups of two VPCs never reach each other), sortable, readable at hundreds of groups;
+//  - around one group (#/reach/sg-…): a layered picture — who reaches it on the left, the group,
+//    what it reaches on the right — laid out by dagre (vendored), which places each edge's label
+//    as a node of its own so that no label covers a group; and, for every edge, the instances that
+//    make it.
 import { h, fill, field, select, table } from './dom.js';
-import { call, collect, items } from './api.js';
-import { PROTOCOLS } from './ecs.js';
+import { call, collect, items, VPC } from './api.js';
+import { PROTOCOLS, accessText, hasPorts } from './ecs.js';
 import { errorBox, loading } from './ui.js';
+import dagre from './vendor/dagre/dagre.esm.js';
 
-const NODE_W = 168;
+/** The filter both views share while the person moves between them. */
+const filter = { IpProtocol: '', Port: '' };
 
-/** "TCP 1-65535; UDP 1-65535; ICMP; ICMPv6; GRE; ALL" reads as "all traffic"; a full port range as "all ports". */
-export function shortLabel(label) {
-  if (label === 'TCP 1-65535; UDP 1-65535; ICMP; ICMPv6; GRE; ALL') return 'all traffic';
-  return label.replace(/\b(TCP|UDP) 1-65535\b/g, '$1 all ports');
+/** Openness of an edge, 1 (a few ports) to 4 (all traffic), from its accesses. */
+export function openness(accesses) {
+  if (accessText(accesses) === 'all traffic') return 4;
+  let ports = 0;
+  for (const a of accesses) {
+    if (!hasPorts(a.IpProtocol)) {
+      ports += 1;
+      continue;
+    }
+    for (const range of a.PortRanges?.PortRange ?? []) {
+      const [from, to] = range.split('/').map(Number);
+      ports += to - from + 1;
+    }
+  }
+  return ports > 1000 ? 3 : ports > 10 ? 2 : 1;
 }
-const NODE_H = 48;
 
-/** Above this many groups the whole picture is too dense to read: the page asks for one group to draw around. */
-export const WHOLE_PICTURE_LIMIT = 40;
+const LEVELS = ['', 'a few ports (1–10)', 'some ports (11–1000)', 'many ports (over 1000)', 'all traffic'];
 
-export async function reachPage(main, filter = { IpProtocol: '', Port: '', focus: '' }) {
-  fill(main, h('h1', {}, 'Reachability'), loading('the reachability picture'));
+const groupLabel = g => g.SecurityGroupName || g.SecurityGroupId;
+
+function controls(groups, focus, main) {
   const protocol = select({ name: 'IpProtocol' }, [['', 'any protocol'], ...PROTOCOLS], filter.IpProtocol);
   const port = h('input', { name: 'Port', type: 'number', min: 1, max: 65535, value: filter.Port, inputmode: 'numeric', placeholder: 'any' });
-  const focus = h('select', { name: 'focus' });
-  const form = h('form', { class: 'toolbar', onsubmit: e => { e.preventDefault(); reachPage(main, { IpProtocol: protocol.value, Port: port.value, focus: focus.value }); } },
-    field('Protocol', protocol), field('Port', port), field('Around one group', focus), h('button', { type: 'submit' }, 'Show'));
-  const intro = h('p', {}, 'Who can reach whom between your security groups. An arrow from A to B: some instance of A reaches another instance of B on the ports shown. Red arrows come from the internet.');
-  let groups;
+  const around = select({ name: 'focus' }, [['', 'every group (matrix)'], ...groups.map(g => [g.SecurityGroupId, `${groupLabel(g)} (${g.SecurityGroupId})`])], focus ?? '');
+  return h('form', { class: 'toolbar', onsubmit: e => {
+    e.preventDefault();
+    filter.IpProtocol = protocol.value;
+    filter.Port = port.value;
+    const hash = around.value ? `#/reach/${around.value}` : '#/reach';
+    if (location.hash === hash) reachPage(main, around.value || null);
+    else location.hash = hash;
+  } }, field('Protocol', protocol), field('Port', port), field('Around one group', around), h('button', { type: 'submit' }, 'Show'));
+}
+
+export async function reachPage(main, focus = null) {
+  fill(main, h('h1', {}, 'Reachability'), loading('the reachability picture'));
+  let groups, picture, instances = [], vpcs = [];
   try {
-    groups = await collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup');
+    [groups, picture, instances, vpcs] = await Promise.all([
+      collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      call('DescribeReachability', { IpProtocol: filter.IpProtocol, Port: filter.Port, SecurityGroupId: focus ?? undefined }),
+      // Around one group, names for the instances that make each edge.
+      focus ? collect('DescribeInstances', {}, 'Instances', 'Instance') : [],
+      // The matrix names its VPC clusters.
+      focus ? [] : collect('DescribeVpcs', {}, 'Vpcs', 'Vpc', { version: VPC }),
+    ]);
   } catch (e) {
-    fill(main, h('h1', {}, 'Reachability'), form, errorBox(e));
+    fill(main, h('h1', {}, 'Reachability'), errorBox(e), h('p', {}, h('a', { href: '#/reach' }, 'Every group')));
     return;
   }
-  fill(focus, h('option', { value: '' }, 'every group'),
-    groups.map(g => h('option', { value: g.SecurityGroupId, selected: g.SecurityGroupId === filter.focus }, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})`)));
-  if (!filter.focus && groups.length > WHOLE_PICTURE_LIMIT) {
-    fill(main, h('h1', {}, 'Reachability'), intro, form,
-      h('p', { class: 'notice', role: 'status' }, `This region has ${groups.length} security groups, too many to draw at once: choose one to see the flows into and out of it.`));
+  groups.sort((a, b) => groupLabel(a).localeCompare(groupLabel(b)));
+  const form = controls(groups, focus, main);
+  if (focus) {
+    const group = groups.find(g => g.SecurityGroupId === focus);
+    fill(main,
+      h('p', { class: 'crumbs' }, h('a', { href: '#/reach' }, 'Reachability'), ' / ', groupLabel(group)),
+      h('h1', {}, `Reachability around ${groupLabel(group)}`),
+      h('p', {}, 'On the left, the groups whose members reach a member of this group; on the right, the groups whose members this group\'s members reach. Each arrow carries the ports; the table under it names the instances that make it.'),
+      form, layered(group, groups, picture, instances));
     return;
   }
-  let picture;
-  try {
-    // Around one group the server computes only that group's edges.
-    picture = await call('DescribeReachability', { IpProtocol: filter.IpProtocol, Port: filter.Port, SecurityGroupId: filter.focus });
-  } catch (e) {
-    fill(main, h('h1', {}, 'Reachability'), intro, form, errorBox(e));
-    return;
-  }
-  const allNodes = items(picture, 'Nodes', 'Node');
-  const edges = items(picture, 'Edges', 'Edge');
-  const shown = new Set(filter.focus ? [filter.focus, ...edges.flatMap(e => [e.Source, e.Target])] : allNodes.map(n => n.Id));
-  const nodes = allNodes.filter(n => shown.has(n.Id));
-  const name = id => { const n = allNodes.find(x => x.Id === id); return n?.Kind === 'group' && n.Name ? `${n.Name} (${id})` : (n?.Name ?? id); };
   fill(main,
     h('h1', {}, 'Reachability'),
-    intro,
-    form,
-    drawing(nodes, edges),
-    edges.length === 0 ? h('p', { class: 'empty' }, 'No flow is allowed between these groups.')
-      : table('Allowed flows', ['From', 'To', 'Protocols and ports'], edges.map(e => h('tr', {}, h('td', {}, name(e.Source)), h('td', {}, name(e.Target)), h('td', {}, shortLabel(e.Label))))));
+    h('p', {}, 'Who reaches whom between your security groups. A cell: some member of the row\'s group reaches some other member of the column\'s group; the darker, the more it reaches. Groups are clustered by VPC. Choose a group\'s name for the picture around it.'),
+    form, matrix(groups, picture, vpcs));
 }
 
-/** Nodes on a circle, the internet first at the top; arrows curve so that A→B and B→A do not overlap. */
-function drawing(nodes, edges) {
-  const count = nodes.length;
-  // An ellipse wider than tall: labels are wide, and screens are too.
-  const radius = Math.max(190, (count * (NODE_W + 40)) / (2 * Math.PI));
-  const rx = radius * 1.5, ry = radius;
-  const width = 2 * rx + NODE_W + 220;
-  const height = 2 * ry + NODE_H + 200;
-  const cx = width / 2, cy = height / 2;
-  const at = new Map(nodes.map((n, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / count;
-    return [n.Id, { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) }];
-  }));
+/** The group × group heat map. */
+function matrix(groups, picture, vpcs) {
+  const edges = items(picture, 'Edges', 'Edge');
+  const cells = new Map(edges.map(e => [`${e.Source}\u0000${e.Target}`, e]));
+  const score = (id, asSource) => edges.filter(e => (asSource ? e.Source : e.Target) === id).reduce((n, e) => n + openness(items(e, 'Accesses', 'Access')), 0);
+  const orders = {
+    name: (a, b) => groupLabel(a).localeCompare(groupLabel(b)),
+    reached: (a, b) => score(b.SecurityGroupId, false) - score(a.SecurityGroupId, false) || orders.name(a, b),
+    reaching: (a, b) => score(b.SecurityGroupId, true) - score(a.SecurityGroupId, true) || orders.name(a, b),
+    members: (a, b) => b.EcsCount - a.EcsCount || orders.name(a, b),
+  };
+  const sortBy = select({ name: 'order' }, [['name', 'name'], ['reached', 'most reached first'], ['reaching', 'most reaching first'], ['members', 'most members first']], 'name');
+  const drawing = h('div', { class: 'matrix-wrap', tabindex: '0', role: 'region', 'aria-label': 'Group matrix (scrolls)' });
+  const draw = () => fill(drawing, heatMap(groups, cells, orders[sortBy.value], vpcs));
+  sortBy.addEventListener('change', draw);
+  draw();
+  const rows = edges.map(e => h('tr', {},
+    h('td', {}, nameOf(groups, e.Source)), h('td', {}, nameOf(groups, e.Target)), h('td', {}, accessText(items(e, 'Accesses', 'Access')))));
+  return [
+    h('div', { class: 'toolbar' }, field('Order groups in each VPC by', sortBy),
+      h('ul', { class: 'legend', 'aria-label': 'Legend' }, [1, 2, 3, 4].map(level => h('li', {}, h('span', { class: `swatch level-${level}`, 'aria-hidden': 'true' }), LEVELS[level])))),
+    drawing,
+    edges.length === 0 ? h('p', { class: 'empty' }, 'No flow is allowed between these groups.')
+      : h('details', {}, h('summary', {}, `Every allowed flow as a table (${edges.length})`),
+        table('Allowed flows', ['From', 'To', 'Protocols and ports'], rows)),
+  ];
+}
+
+const nameOf = (groups, id) => {
+  if (id === 'internet') return 'the internet';
+  const g = groups.find(x => x.SecurityGroupId === id);
+  return g?.SecurityGroupName ? `${g.SecurityGroupName} (${id})` : id;
+};
+
+const CHAR = 6.6;
+const MAX_CHARS = 26;
+const short = text => (text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text);
+
+/** Draws the matrix: the internet's row first, then each VPC's groups as one block on the diagonal. */
+function heatMap(groups, cells, order, networks) {
+  const vpcs = [...new Set(groups.map(g => g.VpcId || ''))].sort();
+  const ordered = vpcs.flatMap(v => groups.filter(g => (g.VpcId || '') === v).sort(order));
+  const rows = [{ SecurityGroupId: 'internet', SecurityGroupName: 'the internet', internet: true }, ...ordered];
+  // Cells as large as the screen allows: a handful of groups reads at a glance, hundreds still fit a label each.
+  const CELL = ordered.length <= 12 ? 32 : ordered.length <= 40 ? 22 : 16;
+  const labelWidth = Math.ceil(Math.min(MAX_CHARS, Math.max(12, ...rows.map(g => groupLabel(g).length))) * CHAR) + 12;
+  const band = 22;
+  const left = band + labelWidth;
+  const top = band + labelWidth;
+  const width = left + ordered.length * CELL + 4;
+  const height = top + rows.length * CELL + 4;
   const svg = h('svg:svg', {
-    // A group, not an image: each group's node is a link to its page.
-    viewBox: `0 0 ${Math.round(width)} ${Math.round(height)}`, class: 'reach-picture', role: 'group',
-    'aria-label': `Reachability picture: ${plural(nodes.filter(n => n.Kind === 'group').length, 'group')}${nodes.some(n => n.Kind === 'internet') ? ' and the internet' : ''}, ${plural(edges.length, 'allowed flow')}. The table below lists them.`,
+    width, height, viewBox: `0 0 ${width} ${height}`, class: 'reach-matrix', role: 'group',
+    'aria-label': `Group matrix: ${ordered.length} groups in ${vpcs.length} network${vpcs.length === 1 ? '' : 's'}, the internet as the first row. The table below lists every flow.`,
   });
-  svg.append(h('svg:defs', {},
-    ['flow', 'internet'].map(kind => h('svg:marker', { id: `arrow-${kind}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
-      h('svg:path', { d: 'M0,0 L10,5 L0,10 z', class: `arrowhead ${kind}` })))));
+  const x = i => left + i * CELL;
+  const y = i => top + i * CELL;
+  // VPC clusters: a tinted block where a VPC's rows meet its columns, and its name along both edges.
+  let start = 0;
+  for (const v of vpcs) {
+    const count = ordered.filter(g => (g.VpcId || '') === v).length;
+    const known = networks.find(n => n.VpcId === v);
+    const room = Math.floor((count * CELL - 8) / CHAR);
+    const full = !v ? 'classic' : known?.VpcName ? `${known.VpcName} (${v})` : v;
+    const fitted = full.length <= room ? full : (known?.VpcName && known.VpcName.length <= room ? known.VpcName : `${full.slice(0, Math.max(0, room - 1))}…`);
+    svg.append(
+      h('svg:rect', { x: x(start), y: y(1 + start), width: count * CELL, height: count * CELL, class: 'cluster' }),
+      h('svg:line', { x1: x(start), y1: band, x2: x(start), y2: height, class: 'cluster-edge' }),
+      h('svg:line', { x1: 0, y1: y(1 + start), x2: width, y2: y(1 + start), class: 'cluster-edge' }),
+      room >= 4 ? h('svg:text', { x: x(start) + 4, y: band - 7, class: 'vpc-label' }, fitted) : null,
+      room >= 4 ? h('svg:text', { x: band - 7, y: y(1 + start) + 4, class: 'vpc-label', transform: `rotate(90 ${band - 7} ${y(1 + start) + 4})` }, fitted) : null);
+    start += count;
+  }
+  // Labels: rows on the left, columns on top written upwards, one cell apart so none overlaps another.
+  rows.forEach((g, i) => {
+    const text = h('svg:text', { x: left - 6, y: y(i) + CELL / 2 + 4, 'text-anchor': 'end', class: `matrix-label row${g.internet ? ' internet' : ''}` }, short(groupLabel(g)));
+    // The link's name is its visible text (the group's name); the picture around the group is where it leads.
+    svg.append(g.internet ? text : h('svg:a', { href: `#/reach/${g.SecurityGroupId}`, dataset: { group: g.SecurityGroupId } }, text));
+  });
+  ordered.forEach((g, i) => {
+    const cx = x(i) + CELL / 2 + 4, cy = top - 6;
+    svg.append(h('svg:text', { x: cx, y: cy, transform: `rotate(-90 ${cx} ${cy})`, class: 'matrix-label column', 'aria-hidden': 'true' }, short(groupLabel(g))));
+  });
+  // Only reaching cells are drawn: a large account's matrix is mostly empty.
+  const cellLayer = h('svg:g', { class: 'cells', 'aria-hidden': 'true' });
+  rows.forEach((source, r) => {
+    ordered.forEach((target, c) => {
+      const edge = cells.get(`${source.SecurityGroupId}\u0000${target.SecurityGroupId}`);
+      if (!edge) return;
+      const accesses = items(edge, 'Accesses', 'Access');
+      cellLayer.append(h('svg:rect', { x: x(c) + 1, y: y(r) + 1, width: CELL - 2, height: CELL - 2, class: `cell level-${openness(accesses)}`, dataset: { source: source.SecurityGroupId, target: target.SecurityGroupId } },
+        h('svg:title', {}, `${groupLabel(source)} → ${groupLabel(target)}: ${accessText(accesses)}`)));
+    });
+  });
+  svg.append(cellLayer);
+  return svg;
+}
+
+const NODE_W = 184;
+const NODE_H = 50;
+
+/** The picture around one group: sources, the group, targets, laid out in layers by dagre. */
+function layered(group, groups, picture, instances) {
+  const focus = group.SecurityGroupId;
+  const edges = items(picture, 'Edges', 'Edge');
+  const incoming = edges.filter(e => e.Target === focus && e.Source !== focus);
+  const outgoing = edges.filter(e => e.Source === focus && e.Target !== focus);
+  const inner = edges.find(e => e.Source === focus && e.Target === focus);
+  const graph = new dagre.graphlib.Graph({ multigraph: false });
+  graph.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 70, edgesep: 16, marginx: 12, marginy: 12 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const node = (key, id, side) => graph.setNode(key, { width: NODE_W, height: NODE_H, id, side });
+  node('focus', focus, 'focus');
+  const labelOf = e => accessText(items(e, 'Accesses', 'Access'));
+  for (const e of incoming) {
+    node(`in:${e.Source}`, e.Source, 'in');
+    graph.setEdge(`in:${e.Source}`, 'focus', { edge: e, text: short(labelOf(e)), width: Math.min(MAX_CHARS, labelOf(e).length) * CHAR + 8, height: 18, labelpos: 'c' });
+  }
+  for (const e of outgoing) {
+    node(`out:${e.Target}`, e.Target, 'out');
+    graph.setEdge('focus', `out:${e.Target}`, { edge: e, text: short(labelOf(e)), width: Math.min(MAX_CHARS, labelOf(e).length) * CHAR + 8, height: 18, labelpos: 'c' });
+  }
+  // A group with nothing on one side still stands in the middle layer.
+  if (incoming.length === 0) graph.setNode('nobody-in', { width: 1, height: 1, id: null, side: 'spacer' }), graph.setEdge('nobody-in', 'focus', { width: 0, height: 0, hidden: true });
+  if (outgoing.length === 0) graph.setNode('nobody-out', { width: 1, height: 1, id: null, side: 'spacer' }), graph.setEdge('focus', 'nobody-out', { width: 0, height: 0, hidden: true });
+  dagre.layout(graph);
+  const { width, height } = graph.graph();
+  const svg = h('svg:svg', {
+    viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, width: Math.ceil(width), class: 'reach-picture', role: 'group',
+    'aria-label': `Around ${groupLabel(group)}: ${incoming.length} reaching it, ${outgoing.length} it reaches. The table below lists them with the instances that make each.`,
+  });
+  svg.append(h('svg:defs', {}, ['flow', 'internet'].map(kind => h('svg:marker', { id: `arrow-${kind}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
+    h('svg:path', { d: 'M0,0 L10,5 L0,10 z', class: `arrowhead ${kind}` })))));
   const edgeLayer = h('svg:g', { class: 'edges' });
   const labelLayer = h('svg:g', { class: 'labels' });
-  for (const edge of edges) {
-    const from = at.get(edge.Source), to = at.get(edge.Target);
-    if (!from || !to) continue;
-    const kind = edge.Source === 'internet' ? 'internet' : 'flow';
-    let d, lx, ly;
-    if (edge.Source === edge.Target) {
-      // Members reaching each other: a loop on the node's outer side.
-      const ox = from.x - cx, oy = from.y - cy, len = Math.hypot(ox, oy) || 1;
-      const ux = ox / len, uy = oy / len;
-      const toward = (dx, dy) => clip(from, { x: from.x + dx * 1000, y: from.y + dy * 1000 });
-      const s = toward(ux - 0.45 * uy, uy + 0.45 * ux), e = toward(ux + 0.45 * uy, uy - 0.45 * ux);
-      const c = 70;
-      d = `M${s.x},${s.y} C${s.x + ux * c},${s.y + uy * c} ${e.x + ux * c},${e.y + uy * c} ${e.x},${e.y}`;
-      const edge = toward(ux, uy);
-      lx = edge.x + ux * (c + 10);
-      ly = edge.y + uy * (c + 10);
-    } else {
-      const a = clip(from, to), b = clip(to, from);
-      const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
-      const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
-      const bend = Math.min(60, len / 5);
-      const qx = mx - (dy / len) * bend, qy = my + (dx / len) * bend;
-      d = `M${a.x},${a.y} Q${qx},${qy} ${b.x},${b.y}`;
-      lx = (a.x + 2 * qx + b.x) / 4;
-      ly = (a.y + 2 * qy + b.y) / 4;
-    }
-    edgeLayer.append(h('svg:path', { d, class: `edge ${kind}`, 'marker-end': `url(#arrow-${kind})` },
-      h('svg:title', {}, `${edge.Source} → ${edge.Target}: ${edge.Label}`)));
-    const short = shortLabel(edge.Label);
-    const text = short.length > 34 ? short.slice(0, 33) + '…' : short;
-    labelLayer.append(h('svg:text', { x: lx, y: ly, class: `edge-label ${kind}`, 'text-anchor': 'middle', 'dominant-baseline': 'middle' }, text));
+  for (const key of graph.edges()) {
+    const e = graph.edge(key);
+    if (e.hidden) continue;
+    const kind = e.edge.Source === 'internet' ? 'internet' : 'flow';
+    const points = e.points;
+    edgeLayer.append(h('svg:path', { d: points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' '), class: `edge ${kind}`, 'marker-end': `url(#arrow-${kind})` }));
+    labelLayer.append(h('svg:g', { class: 'edge-label-box' },
+      h('svg:rect', { x: e.x - e.width / 2, y: e.y - e.height / 2, width: e.width, height: e.height, rx: 4, class: 'label-ground' }),
+      h('svg:text', { x: e.x, y: e.y + 4, 'text-anchor': 'middle', class: `edge-label ${kind}` }, e.text),
+      h('svg:title', {}, `${nameOf(groups, e.edge.Source)} → ${nameOf(groups, e.edge.Target)}: ${labelOf(e.edge)}`)));
   }
   const nodeLayer = h('svg:g', { class: 'nodes' });
-  for (const node of nodes) {
-    const { x, y } = at.get(node.Id);
-    const title = node.Kind === 'internet' ? 'Internet' : (node.Name || node.Id);
-    const link = node.Kind === 'group' ? h('svg:a', { href: `#/groups/${node.Id}` }) : h('svg:g');
-    link.append(
-      h('svg:rect', { x: x - NODE_W / 2, y: y - NODE_H / 2, width: NODE_W, height: NODE_H, rx: 10, class: `node ${node.Kind}` }),
-      h('svg:text', { x, y: y - 6, 'text-anchor': 'middle', class: 'node-name' }, title.length > 22 ? title.slice(0, 21) + '…' : title),
-      h('svg:text', { x, y: y + 13, 'text-anchor': 'middle', class: 'node-detail' },
-        node.Kind === 'internet' ? 'any public address' : `${node.Id.slice(0, 14)} · ${node.InstanceCount} inst.`),
-      h('svg:title', {}, node.Kind === 'internet' ? 'The internet' : `${node.Name} (${node.Id}), ${node.InstanceCount} instances${node.VpcId ? `, ${node.VpcId}` : ''}`));
-    nodeLayer.append(link);
+  for (const key of graph.nodes()) {
+    const n = graph.node(key);
+    if (n.side === 'spacer') continue;
+    const g = groups.find(x => x.SecurityGroupId === n.id);
+    const internet = n.id === 'internet';
+    const title = internet ? 'the internet' : short(g ? groupLabel(g) : n.id);
+    const detail = internet ? 'any public address' : n.side === 'focus' && inner ? `members reach each other` : `${g?.EcsCount ?? 0} instance${g?.EcsCount === 1 ? '' : 's'}`;
+    const box = [
+      h('svg:rect', { x: n.x - NODE_W / 2, y: n.y - NODE_H / 2, width: NODE_W, height: NODE_H, rx: 10, class: `node ${internet ? 'internet' : 'group'}${n.side === 'focus' ? ' focus' : ''}` }),
+      h('svg:text', { x: n.x, y: n.y - 5, 'text-anchor': 'middle', class: 'node-name' }, title),
+      h('svg:text', { x: n.x, y: n.y + 14, 'text-anchor': 'middle', class: 'node-detail' }, short(detail)),
+    ];
+    nodeLayer.append(internet || n.side === 'focus' ? h('svg:g', { class: 'node-box', dataset: { side: n.side } }, box)
+      : h('svg:a', { href: `#/reach/${n.id}`, class: 'node-box', dataset: { side: n.side } }, box));
   }
   svg.append(edgeLayer, nodeLayer, labelLayer);
-  return h('figure', { class: 'picture' }, svg);
-}
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** Where the line from the centre of `from` towards `to` leaves `from`'s box. */
-function clip(from, to) {
-  const dx = to.x - from.x, dy = to.y - from.y;
-  const scale = Math.min(Math.abs((NODE_W / 2 + 4) / (dx || 1e-9)), Math.abs((NODE_H / 2 + 4) / (dy || 1e-9)));
-  return { x: from.x + dx * scale, y: from.y + dy * scale };
+  const instanceName = id => { const i = instances.find(x => x.InstanceId === id); return i?.InstanceName ? `${i.InstanceName} (${id})` : id; };
+  const groupsOf = id => items(instances.find(x => x.InstanceId === id), 'SecurityGroupIds', 'SecurityGroupId');
+  // Which instances make an edge; an instance in both groups is named as such, for it alone can make an edge.
+  const madeBy = e => {
+    const pairs = items(e, 'Pairs', 'Pair');
+    // The instance's other groups: their rules and inner access travel with it, and often are the reason.
+    const also = (id, own) => {
+      const others = groupsOf(id).filter(g => g !== own).map(g => groupLabel(groups.find(x => x.SecurityGroupId === g) ?? { SecurityGroupId: g }));
+      return others.length === 0 ? '' : ` (also in ${others.join(', ')})`;
+    };
+    return h('td', {}, h('ul', { class: 'plain pairs' }, pairs.map(p => h('li', {},
+      p.SourceInstanceId ? `${instanceName(p.SourceInstanceId)}${also(p.SourceInstanceId, e.Source)}` : 'an internet address',
+      ' → ', `${instanceName(p.TargetInstanceId)}${also(p.TargetInstanceId, e.Target)}`)),
+      e.PairCount > pairs.length ? h('li', {}, `and ${e.PairCount - pairs.length} more pairs`) : null));
+  };
+  const rows = [...incoming, ...(inner ? [inner] : []), ...outgoing];
+  return [
+    h('figure', { class: 'picture' }, svg),
+    rows.length === 0 ? h('p', { class: 'empty' }, 'Nothing reaches this group and it reaches nothing.')
+      : table(`Flows into and out of ${groupLabel(group)}, and the instances that make them`, ['From', 'To', 'Protocols and ports', 'Made by'],
+        rows.map(e => h('tr', { dataset: { source: e.Source, target: e.Target } },
+          h('td', {}, nameOf(groups, e.Source)), h('td', {}, nameOf(groups, e.Target)), h('td', {}, labelOf(e)), madeBy(e))),
+        { class: 'edge-table' }),
+  ];
 }

@@ -1,7 +1,7 @@
 // What every page shares: errors shown as the API gave them, the status line, the what-if dialog.
 import { h, fill, table } from './dom.js';
 import { EcsError, call, items } from './api.js';
-import { hasPorts } from './ecs.js';
+import { accessText } from './ecs.js';
 
 /** An API error as one alert: the ECS code, its message and the RequestId to quote. */
 export function errorBox(error) {
@@ -26,14 +26,6 @@ export function announce(text) {
 
 export function loading(what) {
   return h('p', { class: 'loading', role: 'status' }, `Loading ${what}…`);
-}
-
-const portsOf = flow => (flow.PortRanges?.PortRange ?? []).map(p => p.replace(/^(\d+)\/\1$/, '$1').replace('/', '-')).join(', ');
-
-/** One line for what one source gains or loses towards one target: "TCP 22, 443; ICMP", or "all traffic". */
-function accessText(flows) {
-  const parts = flows.map(f => (hasPorts(f.IpProtocol) ? `${f.IpProtocol} ${portsOf(f) === '1-65535' ? 'all ports' : portsOf(f)}` : f.IpProtocol));
-  return parts.join('; ') === 'TCP all ports; UDP all ports; ICMP; ICMPv6; GRE; ALL' ? 'all traffic' : parts.join('; ');
 }
 
 /**
@@ -62,6 +54,21 @@ export function impactView(impact, nameOf = id => id) {
   return h('div', { class: 'impact-view' }, flows('Lost', 'lost'), flows('Gained', 'gained'));
 }
 
+/** "name (ID)" for the instances an Impact names, asked of DescribeInstances 100 at a time; the bare ID where it has no name. */
+async function instanceNames(impact) {
+  const ids = [...new Set(['Lost', 'Gained'].flatMap(list => items(impact, list, 'Flow')).flatMap(f => [f.Source, f.Target]).filter(id => /^i-/.test(id ?? '')))];
+  const names = new Map();
+  try {
+    for (let i = 0; i < ids.length; i += 100) {
+      const found = items(await call('DescribeInstances', { InstanceIds: JSON.stringify(ids.slice(i, i + 100)), MaxResults: 100 }), 'Instances', 'Instance');
+      for (const instance of found) if (instance.InstanceName) names.set(instance.InstanceId, `${instance.InstanceName} (${instance.InstanceId})`);
+    }
+  } catch {
+    // Names are a help: the impact reads with IDs alone.
+  }
+  return id => names.get(id) ?? id;
+}
+
 /**
  * Asks DescribeChangeImpact what `changeAction` with `parameters` would do, shows it in a modal
  * dialog, and resolves true when the person confirms. The change's own errors (the last group of an
@@ -73,7 +80,8 @@ export async function confirmWithImpact(title, changeAction, parameters, confirm
   confirm.disabled = true;
   try {
     const result = await call('DescribeChangeImpact', { ChangeAction: changeAction, ...parameters });
-    fill(body, h('p', {}, 'Before you confirm, this is what the change would do to who can reach whom:'), impactView(result.Impact, nameOf));
+    const names = nameOf ?? await instanceNames(result.Impact);
+    fill(body, h('p', {}, 'Before you confirm, this is what the change would do to who can reach whom:'), impactView(result.Impact, names));
     confirm.disabled = false;
     confirm.focus();
   } catch (e) {
@@ -81,13 +89,6 @@ export async function confirmWithImpact(title, changeAction, parameters, confirm
     confirm.remove();
     cancel.focus();
   }
-  return answer;
-}
-
-/** A plain yes/no modal for changes without a what-if (deleting an empty group). */
-export function confirmPlain(title, text, confirmLabel) {
-  const { cancel, answer } = modal(title, h('p', {}, text), confirmLabel);
-  cancel.focus();
   return answer;
 }
 
