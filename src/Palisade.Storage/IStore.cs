@@ -22,8 +22,8 @@ public interface IStore : IDisposable
     /// <summary>The latest committed revision; cheap, for caches that are valid while it stands.</summary>
     long CurrentRevision();
 
-    /// <summary>Pulsed after every commit of this process that added a revision.</summary>
-    CommitSignal Commits { get; }
+    /// <summary>This node's watcher of commits (its own and other nodes'): where the feeds' long polls park.</summary>
+    CommitWatcher Commits { get; }
 
     /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);

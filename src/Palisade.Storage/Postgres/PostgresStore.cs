@@ -39,6 +39,10 @@ public sealed class PostgresStore : IStore
         {
             c.Execute("SELECT pg_advisory_unlock(@key)", new { key = WriteLock - 1 });
         }
+        Commits = new CommitWatcher(after => Read(s => ((SqlSession)s).CommittedAfter(after, CommitWatcher.ReadBatch)), CurrentRevision(), CommitWatcher.DefaultSafetyInterval);
+        // Its own connection, kept open and probed: a silently dead one would only lose signals, which the safety look covers.
+        _listenSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ToConnectionString(connection)) { KeepAlive = 15, Pooling = false }.ConnectionString);
+        _listener = Task.Run(() => ListenAsync(_stopListening.Token));
     }
 
     public string Kind => "postgres";
@@ -144,7 +148,54 @@ public sealed class PostgresStore : IStore
     // lock and the pool is left for reads. Correctness does not depend on it: the lock does.
     private readonly WriteQueue _writes = new();
 
-    public CommitSignal Commits { get; } = new();
+    /// <summary>Learns of every node's commits through <c>LISTEN</c> on <see cref="CommitChannel"/>, and of this node's at once.</summary>
+    public CommitWatcher Commits { get; }
+
+    /// <summary>The channel every commit notifies (in its transaction, so the notice goes out exactly when it commits).</summary>
+    internal const string CommitChannel = "palisade_commits";
+
+    private readonly NpgsqlDataSource _listenSource;
+    private readonly CancellationTokenSource _stopListening = new();
+    private readonly Task _listener;
+
+    /// <summary>Whether the listening connection is up (for tests and diagnostics).</summary>
+    public bool Listening { get; private set; }
+
+    private async Task ListenAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var c = await _listenSource.OpenConnectionAsync(stop);
+                c.Notification += (_, _) => Commits.Signal();
+                await using (var listen = new NpgsqlCommand($"LISTEN {CommitChannel}", c))
+                    await listen.ExecuteNonQueryAsync(stop);
+                Listening = true;
+                // Commits made while the connection was down notified nobody: look once now.
+                Commits.Signal();
+                while (true)
+                    await c.WaitAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                // The database went away: the safety look goes on; listen again when it is back.
+                Listening = false;
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         StoreMetrics.Time("postgres", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
@@ -159,14 +210,27 @@ public sealed class PostgresStore : IStore
         var result = work(session);
         var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
         session.WriteTrail(accountRevision);
+        if (revision is not null)
+            c.Execute($"NOTIFY {CommitChannel}", transaction: t);
         t.Commit();
         if (revision is not null)
-            Commits.Pulse();
+            Commits.Signal();
         return result;
     }
 
     public void Dispose()
     {
+        if (!_stopListening.IsCancellationRequested)
+            _stopListening.Cancel();
+        try
+        {
+            _listener.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        Commits.Dispose();
+        _listenSource.Dispose();
         _nonceSource.Dispose();
         _source.Dispose();
     }

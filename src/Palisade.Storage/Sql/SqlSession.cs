@@ -141,6 +141,11 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
                 : "SELECT account_revision, account_id, action, committed_at FROM revisions WHERE account_id = @accountId AND account_revision > @after ORDER BY account_revision LIMIT @max",
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
+    /// <summary>The commits after global revision <paramref name="after"/>, oldest first, with the scopes each touched (for the commit watcher).</summary>
+    internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max) =>
+        [.. Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max })
+            .Select(r => new CommittedRevision(r.Revision, r.AccountId is { } a ? [CommitScope.Account(a)] : []))];
+
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
     public void NumberAccountRevisions()
     {
