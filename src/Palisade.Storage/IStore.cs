@@ -71,6 +71,14 @@ public interface IStoreSession
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt);
     void PurgeNonces(DateTimeOffset now);
 
+    /// <summary>
+    /// Serialises this write with every other write that names the same <paramref name="resource"/>,
+    /// whatever their accounts: for a check across accounts (a host's interfaces, the public address
+    /// pool), which the account's own lock does not cover. Call it before the check; one resource per
+    /// write (or always in the same order), after which the write takes no other lock.
+    /// </summary>
+    void SerializeWith(string resource);
+
     ClientTokenRecord? FindClientToken(long accountId, string token);
     void SaveClientToken(ClientTokenRecord record);
 

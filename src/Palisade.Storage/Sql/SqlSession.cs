@@ -13,8 +13,11 @@ namespace Palisade.Storage.Sql;
 /// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
 /// one transaction. Rows map to records here and nowhere else.
 /// </summary>
-internal sealed class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect) : IStoreSession
+internal sealed class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect, Action<string>? serialize = null) : IStoreSession
 {
+    /// <summary>SQLite has one writer at a time already; PostgreSQL passes the resource's lock.</summary>
+    public void SerializeWith(string resource) => serialize?.Invoke(resource);
+
     /// <summary>"Column is one of a list": Dapper expands <c>IN @list</c> for SQLite, while Npgsql takes the array whole.</summary>
     private string InList(string column, string parameter) =>
         dialect == Dialect.Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
