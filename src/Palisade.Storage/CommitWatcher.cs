@@ -14,7 +14,7 @@ public readonly record struct CommitScope(string Key)
 }
 
 /// <summary>One committed revision as the watcher reads it: its global number and the scopes it touched.</summary>
-public sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes);
+internal sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes);
 
 /// <summary>
 /// One per node: learns of commits and wakes only the parked polls whose scope a commit touched.
@@ -37,7 +37,7 @@ public sealed class CommitWatcher : IDisposable
     /// <param name="readAfter">Reads the revisions committed after the given global one, oldest first, with their scopes.</param>
     /// <param name="seen">The global revision already committed when the watcher starts.</param>
     /// <param name="safetyInterval">How often to look without a signal: the bound on the delay a lost signal causes.</param>
-    public CommitWatcher(Func<long, IReadOnlyList<CommittedRevision>> readAfter, long seen, TimeSpan safetyInterval)
+    internal CommitWatcher(Func<long, IReadOnlyList<CommittedRevision>> readAfter, long seen, TimeSpan safetyInterval)
     {
         _readAfter = readAfter;
         _seen = seen;
