@@ -22,8 +22,8 @@ public interface IStore : IDisposable
     /// <summary>The latest committed revision; cheap, for caches that are valid while it stands.</summary>
     long CurrentRevision();
 
-    /// <summary>Pulsed after every commit of this process that added a revision.</summary>
-    CommitSignal Commits { get; }
+    /// <summary>This node's watcher of commits (its own and other nodes'): where the feeds' long polls park.</summary>
+    CommitWatcher Commits { get; }
 
     /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
@@ -70,6 +70,14 @@ public interface IStoreSession
     /// <summary>Records a nonce; false when this key already used it (within its lifetime).</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt);
     void PurgeNonces(DateTimeOffset now);
+
+    /// <summary>
+    /// Serialises this write with every other write that names the same <paramref name="resource"/>,
+    /// whatever their accounts: for a check across accounts (a host's interfaces, the public address
+    /// pool), which the account's own lock does not cover. Call it before the check; one resource per
+    /// write (or always in the same order), after which the write takes no other lock.
+    /// </summary>
+    void SerializeWith(string resource);
 
     ClientTokenRecord? FindClientToken(long accountId, string token);
     void SaveClientToken(ClientTokenRecord record);

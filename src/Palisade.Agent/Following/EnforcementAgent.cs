@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
 
@@ -12,6 +13,14 @@ public sealed record AgentOptions(string HostName)
     public bool CutEstablished { get; init; }
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often the agent fetches its whole policy although the feed said nothing changed: the
+    /// last resort against a wake-up lost on the server's side, and what keeps a fleet's idle cost
+    /// to its long polls (issue 17; a quiet agent otherwise sends nothing but them). Zero fetches
+    /// after every wait, as the agent did before.
+    /// </summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -44,24 +53,38 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public int Repairs { get; private set; }
 
+    /// <summary>Whole policies fetched from the control plane.</summary>
+    public int Fetches { get; private set; }
+
     public int ConnectionsCut { get; private set; }
 
     public async Task RunAsync(CancellationToken cancel)
     {
         await CloseIfAbsentAsync(cancel);
+        // Fetched at the start, after a change, after a failure, and every ResyncInterval; a wait
+        // that ends with nothing changed only re-checks the kernel and waits again.
+        HostPolicy? policy = null;
+        var fetchedAt = long.MinValue;
         while (!cancel.IsCancellationRequested)
         {
             try
             {
-                var policy = await controlPlane.FetchAsync(options.HostName, cancel);
-                await ConvergeAsync(policy, cancel);
+                if (policy is null || Stopwatch.GetElapsedTime(fetchedAt) >= options.ResyncInterval)
+                {
+                    policy = await controlPlane.FetchAsync(options.HostName, cancel);
+                    fetchedAt = Stopwatch.GetTimestamp();
+                    Fetches++;
+                    await ConvergeAsync(policy, cancel);
+                }
                 // Reported until the server has it: a report lost to an outage is sent again.
                 if (Applied is { } applied && _reported != applied.Revision)
                 {
                     await controlPlane.ReportAsync(options.HostName, applied.Revision, [.. applied.Nics.Select(n => n.InstanceId)], cancel);
                     _reported = applied.Revision;
                 }
-                if (!await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                if (await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                    policy = null;
+                else
                     await RepairDriftAsync(cancel);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -70,18 +93,21 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             }
             catch (ControlPlaneUnavailableException e)
             {
+                policy = null;
                 log($"control plane unavailable ({e.Message}); keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}");
                 await SafeRepairAsync(cancel);
                 await Delay(cancel);
             }
             catch (NetfilterException e)
             {
+                policy = null;
                 log($"kernel refused: {e.Message}; keeping what it enforces, retrying whole");
                 Applied = null;
                 await Delay(cancel);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                policy = null;
                 // Whatever went wrong, the host keeps what the kernel enforces and the agent tries again.
                 log($"unexpected {e.GetType().Name}: {e.Message}; keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}");
                 await Delay(cancel);

@@ -68,8 +68,8 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
-    /// <summary>Completes at this node's next commit (the change feed's wake-up).</summary>
-    public CommitSignal Commits => store.Commits;
+    /// <summary>This node's commit watcher, where the feeds' long polls park.</summary>
+    public CommitWatcher Commits => store.Commits;
 
     /// <summary>
     /// Runs a change as one transaction, with its action-trail event. With <c>DryRun=true</c> the

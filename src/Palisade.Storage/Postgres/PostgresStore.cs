@@ -7,14 +7,24 @@ namespace Palisade.Storage.Postgres;
 
 /// <summary>
 /// The shared store for several server nodes: the same schema and the same SQL session as SQLite.
-/// Every write first takes one transaction-scoped advisory lock, so writes of all nodes run one at
-/// a time, exactly as SQLite's single writer: a limit checked inside a write holds across nodes,
-/// and the revision each commit takes is gap-free and increasing.
+/// Writes are serialised per account, not globally (issue 17): every write of an account takes the
+/// account's transaction-scoped advisory lock (and the global lock in shared mode), so two writes of
+/// one account run one at a time on any node — every limit, all of which count one account's
+/// resources, holds across nodes — while writes of different accounts run side by side. What
+/// accounts share is serialised on its own key (<see cref="IStoreSession.SerializeWith"/>: a host's
+/// interfaces, the public address pool), always after the account's lock, so locks are taken in one
+/// order and never deadlock. A write of no account (an account's creation, a restore) takes the
+/// global lock exclusively. Only the numbering at the end is global: a changing write takes the
+/// commit lock just before it numbers its revision, so global revisions are gap-free, in commit
+/// order, and each account's own revisions are gap-free under its lock.
 /// </summary>
 public sealed class PostgresStore : IStore
 {
-    /// <summary>The advisory lock key every write holds ("PALISADE" in ASCII, as a number).</summary>
+    /// <summary>The migrations' lock key lies next to this ("PALISADE" in ASCII, as a number); the write locks below use the two-key space, which never meets it.</summary>
     private const long WriteLock = 0x50414C4953414445;
+
+    /// <summary>The write locks' first keys ("PAL" and a kind): the second key is the account, the resource's hash, or 0.</summary>
+    private const int GlobalLock = 0x50414C01, AccountLock = 0x50414C02, CommitLock = 0x50414C03, ResourceLock = 0x50414C04;
 
     private readonly NpgsqlDataSource _source;
     private readonly NpgsqlDataSource _nonceSource;
@@ -39,6 +49,10 @@ public sealed class PostgresStore : IStore
         {
             c.Execute("SELECT pg_advisory_unlock(@key)", new { key = WriteLock - 1 });
         }
+        Commits = new CommitWatcher(after => Read(s => ((SqlSession)s).CommittedAfter(after, CommitWatcher.ReadBatch)), CurrentRevision(), CommitWatcher.DefaultSafetyInterval);
+        // Its own connection, kept open and probed: a silently dead one would only lose signals, which the safety look covers.
+        _listenSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ToConnectionString(connection)) { KeepAlive = 15, Pooling = false }.ConnectionString);
+        _listener = Task.Run(() => ListenAsync(_stopListening.Token));
     }
 
     public string Kind => "postgres";
@@ -140,33 +154,139 @@ public sealed class PostgresStore : IStore
         return result;
     }
 
-    // Writers of this node queue here, so that at most one of its connections waits on the advisory
-    // lock and the pool is left for reads. Correctness does not depend on it: the lock does.
-    private readonly WriteQueue _writes = new();
+    // Writers of one account on this node queue here, so that at most one of its connections waits
+    // on the account's lock; and at most MaxConcurrentWrites of the node's connections write at once,
+    // so the pool is left for reads. One account's burst thus waits behind itself, not before others.
+    // Correctness does not depend on either: the database's locks do.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, SemaphoreSlim> _accountQueues = new();
+    private readonly SemaphoreSlim _writers = new(MaxConcurrentWrites, MaxConcurrentWrites);
 
-    public CommitSignal Commits { get; } = new();
+    /// <summary>Writes of one node in flight at once (over all accounts).</summary>
+    public const int MaxConcurrentWrites = 16;
+
+    private T Queued<T>(long? accountId, Func<T> write)
+    {
+        var own = accountId is { } id ? _accountQueues.GetOrAdd(id, _ => new SemaphoreSlim(1, 1)) : null;
+        own?.Wait();
+        try
+        {
+            _writers.Wait();
+            try
+            {
+                return write();
+            }
+            finally
+            {
+                _writers.Release();
+            }
+        }
+        finally
+        {
+            own?.Release();
+        }
+    }
+
+    /// <summary>Learns of every node's commits through <c>LISTEN</c> on <see cref="CommitChannel"/>, and of this node's at once.</summary>
+    public CommitWatcher Commits { get; }
+
+    /// <summary>The channel every commit notifies (in its transaction, so the notice goes out exactly when it commits).</summary>
+    internal const string CommitChannel = "palisade_commits";
+
+    private readonly NpgsqlDataSource _listenSource;
+    private readonly CancellationTokenSource _stopListening = new();
+    private readonly Task _listener;
+
+    /// <summary>Whether the listening connection is up (for tests and diagnostics).</summary>
+    public bool Listening { get; private set; }
+
+    private async Task ListenAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var c = await _listenSource.OpenConnectionAsync(stop);
+                c.Notification += (_, _) => Commits.Signal();
+                await using (var listen = new NpgsqlCommand($"LISTEN {CommitChannel}", c))
+                    await listen.ExecuteNonQueryAsync(stop);
+                Listening = true;
+                // Commits made while the connection was down notified nobody: look once now.
+                Commits.Signal();
+                while (true)
+                    await c.WaitAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                // The database went away: the safety look goes on; listen again when it is back.
+                Listening = false;
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
-        StoreMetrics.Time("postgres", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
+        StoreMetrics.Time("postgres", "write", () => Queued(accountId, () => Guard(() => WriteLocked(action, accountId, work))));
+
+    /// <summary>A stable 32-bit key for a shared resource's name (the same on every node, unlike string hash codes).</summary>
+    private static int ResourceKey(string resource) =>
+        BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(resource)));
+
+    private static int AccountKey(long accountId) => (int)(accountId ^ (accountId >>> 32));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {
         using var c = _source.OpenConnection();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
-        // Waiting here is queueing behind other nodes' writes, not a fault: allow it longer than a statement.
-        c.Execute("SELECT pg_advisory_xact_lock(@key)", new { key = WriteLock }, t, commandTimeout: 300);
-        var session = new SqlSession(c, t, Dialect.Postgres);
+        // Waiting here is queueing behind other writes of the account (or, for a write of no account,
+        // behind all writes), not a fault: allow it longer than a statement. Two keys that collide
+        // (two accounts with one 32-bit key) only queue together; nothing is lost.
+        if (accountId is { } id)
+            c.Execute("SELECT pg_advisory_xact_lock_shared(@global, 0), pg_advisory_xact_lock(@account, @key)", new { global = GlobalLock, account = AccountLock, key = AccountKey(id) }, t, commandTimeout: 300);
+        else
+            c.Execute("SELECT pg_advisory_xact_lock(@global, 0)", new { global = GlobalLock }, t, commandTimeout: 300);
+        var session = new SqlSession(c, t, Dialect.Postgres,
+            resource => c.Execute("SELECT pg_advisory_xact_lock(@kind, @key)", new { kind = ResourceLock, key = ResourceKey(resource) }, t, commandTimeout: 300));
         var result = work(session);
+        if (session.Changed)
+        {
+            // The numbering is the one global step: held from here to the commit, so revisions are
+            // gap-free and committed in their order (the commit watcher reads "after the last seen").
+            c.Execute("SELECT pg_advisory_xact_lock(@commit, 0)", new { commit = CommitLock }, t, commandTimeout: 300);
+        }
         var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
         session.WriteTrail(accountRevision);
+        if (revision is not null)
+            c.Execute($"NOTIFY {CommitChannel}", transaction: t);
         t.Commit();
         if (revision is not null)
-            Commits.Pulse();
+            Commits.Signal();
         return result;
     }
 
     public void Dispose()
     {
+        if (!_stopListening.IsCancellationRequested)
+            _stopListening.Cancel();
+        try
+        {
+            _listener.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        Commits.Dispose();
+        _listenSource.Dispose();
         _nonceSource.Dispose();
         _source.Dispose();
     }

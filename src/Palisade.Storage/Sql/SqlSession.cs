@@ -13,8 +13,11 @@ namespace Palisade.Storage.Sql;
 /// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
 /// one transaction. Rows map to records here and nowhere else.
 /// </summary>
-internal sealed partial class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect) : IStoreSession
+internal sealed partial class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect, Action<string>? serialize = null) : IStoreSession
 {
+    /// <summary>SQLite has one writer at a time already; PostgreSQL passes the resource's lock.</summary>
+    public void SerializeWith(string resource) => serialize?.Invoke(resource);
+
     /// <summary>"Column is one of a list": Dapper expands <c>IN @list</c> for SQLite, while Npgsql takes the array whole.</summary>
     private string InList(string column, string parameter) =>
         dialect == Dialect.Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
@@ -140,6 +143,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 ? "SELECT revision, account_id, action, committed_at FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max"
                 : "SELECT account_revision, account_id, action, committed_at FROM revisions WHERE account_id = @accountId AND account_revision > @after ORDER BY account_revision LIMIT @max",
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+
+    /// <summary>The commits after global revision <paramref name="after"/>, oldest first, with the scopes each touched (for the commit watcher).</summary>
+    internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max) =>
+        [.. Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max })
+            .Select(r => new CommittedRevision(r.Revision, r.AccountId is { } a ? [CommitScope.Account(a)] : []))];
 
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
     public void NumberAccountRevisions()

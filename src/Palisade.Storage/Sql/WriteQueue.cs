@@ -17,6 +17,11 @@ internal sealed class WriteQueue
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Raised after a commit through this queue: every store on the file (every node of this process) learns of it at once.</summary>
+    public event Action? Committed;
+
+    public void NotifyCommitted() => Committed?.Invoke();
+
     public T Run<T>(Func<T> write)
     {
         _gate.Wait();

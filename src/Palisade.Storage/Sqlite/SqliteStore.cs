@@ -37,6 +37,8 @@ public sealed class SqliteStore : IStore
         using var connection = Open();
         connection.Execute("PRAGMA journal_mode=WAL;");
         Migrations.Apply(connection, Dialect.Sqlite, _clock);
+        Commits = new CommitWatcher(after => Read(s => ((SqlSession)s).CommittedAfter(after, CommitWatcher.ReadBatch)), CurrentRevision(), CommitWatcher.DefaultSafetyInterval);
+        _writes.Committed += Commits.Signal;
     }
 
     public string DatabasePath { get; }
@@ -160,7 +162,11 @@ public sealed class SqliteStore : IStore
     // tail latency unfair. The database lock still guards correctness (other processes, the CLI).
     private readonly WriteQueue _writes;
 
-    public CommitSignal Commits { get; } = new();
+    /// <summary>
+    /// Learns of the commits of every store of this process on the file at once (they share the
+    /// write queue), and of other processes' (the CLI on the data directory) by its safety look.
+    /// </summary>
+    public CommitWatcher Commits { get; }
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
@@ -175,12 +181,14 @@ public sealed class SqliteStore : IStore
         session.WriteTrail(accountRevision);
         transaction.Commit();
         if (revision is not null)
-            Commits.Pulse();
+            _writes.NotifyCommitted();
         return result;
     }
 
     public void Dispose()
     {
+        _writes.Committed -= Commits.Signal;
+        Commits.Dispose();
         lock (_revisionGate)
         {
             _revisionCommand?.Dispose();

@@ -46,10 +46,16 @@ public sealed class EnforcementAgentTests
 
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(answer(++Fetches));
 
+        public int Waits { get; private set; }
+
+        /// <summary>What the feed answers after its wait: by default "nothing changed".</summary>
+        public bool Changed { get; set; }
+
         public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
         {
+            Waits++;
             await Task.Delay(wait, cancel);
-            return false;
+            return Changed;
         }
 
         public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
@@ -67,7 +73,8 @@ public sealed class EnforcementAgentTests
     private static HostPolicy Policy(long revision, bool web1InWeb = true, IReadOnlyList<HostBinding>? bindings = null) =>
         new(revision, bindings ?? Scenario.Bindings, Scenario.State(web1InWeb));
 
-    private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10) };
+    // A whole fetch after every wait, as the agent did before issue 17: these tests feed a new answer per fetch.
+    private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10), ResyncInterval = TimeSpan.Zero };
 
     private static async Task RunFor(EnforcementAgent agent, Func<bool> until)
     {
@@ -140,6 +147,51 @@ public sealed class EnforcementAgentTests
         await agent.ConvergeAsync(new HostPolicy(44, Scenario.Bindings, Scenario.WithRedisSsh()), CancellationToken.None);
         Assert.StartsWith("# palisade: revision 44, 4 NICs", kernel.Transactions[2], StringComparison.Ordinal);
         Assert.Equal((2, 1), (agent.FullApplies, agent.ChainUpdates));
+    }
+
+    [Fact]
+    public async Task AQuietFeed_CostsNoFetch_OnlyTheWaits_AndTheKernelIsStillCheckedForDrift()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { ResyncInterval = TimeSpan.FromMinutes(10) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Waits >= 20);
+        Assert.Equal(1, controlPlane.Fetches);
+        Assert.Equal(1, agent.Fetches);
+        Assert.Equal(2, kernel.Transactions.Count); // closed, then the policy once
+    }
+
+    [Fact]
+    public async Task AMissedWakeUpIsCaughtByTheResync_AndAChangeOnTheFeedIsFetchedAtOnce()
+    {
+        var kernel = new FakeKernel();
+        var revision = 42L;
+        var controlPlane = new FakeControlPlane(_ => Policy(Interlocked.Read(ref revision), web1InWeb: Interlocked.Read(ref revision) == 42));
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { ResyncInterval = TimeSpan.FromMilliseconds(500) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var run = agent.RunAsync(stop.Token);
+        async Task Until(Func<bool> condition)
+        {
+            while (!condition() && !stop.IsCancellationRequested)
+                await Task.Delay(5);
+        }
+        await Until(() => agent.AppliedRevision == 42);
+        // The server's wake-up is lost: the feed keeps saying "nothing", yet the resync (one run, no restart) finds revision 43.
+        var waits = controlPlane.Waits;
+        Interlocked.Exchange(ref revision, 43);
+        await Until(() => agent.AppliedRevision == 43);
+        Assert.Equal(43, agent.AppliedRevision);
+        Assert.True(controlPlane.Waits > waits + 5, "revision 43 was found by a resync after quiet waits, not at once");
+        Assert.Equal(2, controlPlane.Fetches);
+        // A feed that says "changed" is fetched at once, without waiting for the resync.
+        Interlocked.Exchange(ref revision, 44);
+        controlPlane.Changed = true;
+        await Until(() => agent.AppliedRevision == 44);
+        Assert.Equal(44, agent.AppliedRevision);
+        await stop.CancelAsync();
+        await run;
     }
 
     [Fact]

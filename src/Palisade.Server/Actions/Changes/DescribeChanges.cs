@@ -8,14 +8,12 @@ namespace Palisade.Server.Actions.Changes;
 /// Palisade extension: the change feed. Every committed change of an account has the account's own
 /// gap-free, increasing revision (1, 2, 3, …: another tenant's pace never shows in it); this answers
 /// the caller's account's changes after <c>AfterRevision</c>, and with
-/// <c>WaitSeconds</c> waits (long poll) until there is one. It works whichever node a change landed
-/// on, because it asks the shared store: it looks at the latest revision every 20 ms while it
-/// waits, and at once when this node commits.
+/// <c>WaitSeconds</c> waits (long poll) until there is one. While it waits it is parked on the
+/// node's commit watcher under the account's scope: it holds no thread and asks the store nothing
+/// until a commit of its account (on any node) wakes it, or the wait runs out.
 /// </summary>
 internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
 {
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
-
     public override bool Mutates => false;
 
     public override bool Cacheable => false;
@@ -31,19 +29,16 @@ internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
         var max = p.Int("MaxResults", 100, 1, 1000);
         var deadline = c.Clock.GetUtcNow() + wait;
+        CommitScope[] scope = [CommitScope.Account(c.AccountId)];
         while (true)
         {
-            var (global, current, changes) = c.Read(s => (s.CurrentRevision(), s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max)));
-            if (changes.Count > 0 || c.Clock.GetUtcNow() >= deadline)
+            // Parked before the read: a commit between the read and the wait still wakes it.
+            using var parked = c.Commits.Park(scope);
+            var (current, changes) = c.Read(s => (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max)));
+            var left = deadline - c.Clock.GetUtcNow();
+            if (changes.Count > 0 || left <= TimeSpan.Zero)
                 return Answer(current, after, changes);
-            // Wait for the server's global revision to move (one cheap question, never shown to the
-            // caller); changes of other accounts wake us too, then we look again at the account's.
-            // A commit of this node wakes us at once; another node's is found by the next look.
-            while (c.Clock.GetUtcNow() < deadline && c.CurrentRevision() == global)
-            {
-                await Task.WhenAny(c.Commits.Next, Task.Delay(PollInterval, cancel));
-                cancel.ThrowIfCancellationRequested();
-            }
+            await parked.WaitAsync(left, cancel);
         }
     }
 

@@ -21,6 +21,8 @@ internal sealed class BindHostInterface : EcsAction
         var interfaceName = HostNames.Interface(p.Required("InterfaceName"));
         return c.WriteInstance(instanceId, (s, instance) =>
         {
+            // One interface carries one instance of any account: the accounts' own locks do not cover that.
+            s.SerializeWith("host:" + host);
             if (s.FindHostBindingByInterface(host, interfaceName) is { } other && other.InstanceId != instance.Id)
                 throw new EcsException(EcsErrors.InterfaceInUse(host, interfaceName, other.AccountId == c.AccountId ? other.InstanceId.Value : "of another account"));
             var current = s.FindHostBinding(instance.Id);

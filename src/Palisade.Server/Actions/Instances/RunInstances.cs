@@ -129,7 +129,9 @@ internal abstract class LaunchInstances : EcsAction
 
     private static IpAddress AllocatePublic(IStoreSession s)
     {
-        // Public addresses are unique across accounts; the table's unique key settles races.
+        // Public addresses are unique across accounts: allocations of all accounts take turns (the
+        // table's unique key is the last guard).
+        s.SerializeWith("public-addresses");
         for (var attempt = 0; attempt < 64; attempt++)
         {
             var candidate = new IpAddress(false, ClassicInternet.First + (UInt128)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 65534));

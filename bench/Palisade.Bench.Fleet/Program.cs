@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Palisade.Client;
+using Palisade.Server.Hosting;
+using Palisade.Storage.Accounts;
+
+// Fleet scale (issue 17), not run by CI. Server nodes on Kestrel in this process, clients over real
+// HTTP on loopback (each its own key and connection).
+//   dotnet run -c Release --project bench/Palisade.Bench.Fleet -- --parked 200,1000,10000 [--postgres "<server>"] [--nodes 2]
+//       N long polls (DescribeChanges, WaitSeconds=60) parked on the nodes with nothing changing:
+//       the process's CPU over a 10 s window (the parked clients only await their sockets, so this
+//       is the server's idle cost plus nothing), and the managed memory per parked poll.
+//   … -- --writes --postgres "<server>" [--nodes 2] [--seconds 10]
+//       8 accounts writing at once vs 1 account, the same number of writers, writes/s and the ratio.
+// Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
+var postgresServer = ArgText("--postgres");
+var nodeCount = Arg("--nodes", 1);
+
+if (ArgText("--park-clients") is { } keyFile)
+{
+    await ParkClientsAsync(keyFile, int.Parse(args[Array.IndexOf(args, "--park-clients") + 2], CultureInfo.InvariantCulture), args[Array.IndexOf(args, "--park-clients") + 3]);
+    return 0;
+}
+if (ArgText("--parked") is { } parkedList)
+{
+    foreach (var n in parkedList.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+    {
+        await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+        await ParkedAsync(fleet, n);
+    }
+    return 0;
+}
+if (args.Contains("--writes"))
+{
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+    await WritesAsync(fleet, Arg("--seconds", 10));
+    return 0;
+}
+Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes  [--postgres <server>] [--nodes N]");
+return 2;
+
+static async Task ParkedAsync(Fleet fleet, int polls)
+{
+    // One account per 10 polls (agents of a tenant share it). The clients live in a child process:
+    // this one's CPU is then the server's alone, and each side's sockets fit its descriptor limit.
+    var accounts = Enumerable.Range(0, Math.Max(1, polls / 10)).Select(i => fleet.NewKey($"parked{i}")).ToList();
+    var keyFile = Path.GetTempFileName();
+    File.WriteAllLines(keyFile, accounts.Select(k => $"{k.AccessKeyId} {k.AccessKeySecret}"));
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    var memoryBefore = GC.GetTotalMemory(true);
+    var self = Environment.ProcessPath!;
+    var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardInput = true };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        start.ArgumentList.Add(typeof(Fleet).Assembly.Location);
+    foreach (var a in new[] { "--park-clients", keyFile, polls.ToString(CultureInfo.InvariantCulture), string.Join(',', fleet.Urls) })
+        start.ArgumentList.Add(a);
+    using var clients = Process.Start(start)!;
+    // The child says "parked" once every poll is sent, and how many were answered or failed so far.
+    var line = await clients.StandardOutput.ReadLineAsync();
+    // Measured once every poll is parked on a node's watcher (the 20 ms design before it had none: a fixed wait then).
+    var parkedWatch = Stopwatch.StartNew();
+    while (fleet.Parked() < polls && parkedWatch.Elapsed < TimeSpan.FromSeconds(60))
+        await Task.Delay(100);
+    await Task.Delay(TimeSpan.FromSeconds(2));
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    var memoryParked = GC.GetTotalMemory(true);
+    var server = Process.GetCurrentProcess();
+    server.Refresh();
+    var cpuBefore = server.TotalProcessorTime;
+    var wall = Stopwatch.StartNew();
+    await Task.Delay(TimeSpan.FromSeconds(10));
+    server.Refresh();
+    var cpu = (server.TotalProcessorTime - cpuBefore).TotalSeconds / wall.Elapsed.TotalSeconds;
+    await clients.StandardInput.WriteLineAsync("report");
+    var report = await clients.StandardOutput.ReadLineAsync();
+    clients.Kill();
+    File.Delete(keyFile);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"parked polls {polls,6} on {fleet.Urls.Count} node(s), {fleet.StoreKind}: server idle CPU {cpu * 100,6:F1} % of one core; server managed memory {(memoryParked - memoryBefore) / (double)polls / 1024,6:F1} KiB per parked poll; client: {line} / {report}"));
+}
+
+/// <summary>The child process: parks the polls, says so, and on request reports how many came back.</summary>
+static async Task ParkClientsAsync(string keyFile, int polls, string urls)
+{
+    var keys = File.ReadAllLines(keyFile).Select(l => l.Split(' ')).Select(p => new ClientCredentials(p[0], p[1])).ToList();
+    var bases = urls.Split(',').Select(u => new Uri(u)).ToList();
+    var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+    // Each account's current revision first: a poll after it waits.
+    var revisions = new List<string>();
+    foreach (var key in keys)
+    {
+        var now = await new EcsClient(new HttpClient(handler, disposeHandler: false) { BaseAddress = bases[0] }, key).CallAsync("DescribeChanges", new { AfterRevision = "0" });
+        revisions.Add(now.GetProperty("CurrentRevision").GetInt64().ToString(CultureInfo.InvariantCulture));
+    }
+    var parked = new List<Task<System.Text.Json.JsonElement>>(polls);
+    for (var i = 0; i < polls; i++)
+    {
+        var client = new EcsClient(new HttpClient(handler, disposeHandler: false) { BaseAddress = bases[i % bases.Count], Timeout = TimeSpan.FromSeconds(120) }, keys[i % keys.Count]);
+        var after = revisions[i % keys.Count];
+        // A node short of database connections in the burst answers 503: an agent asks again, and so does this.
+        parked.Add(Task.Run(async () =>
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return await client.CallAsync("DescribeChanges", new { AfterRevision = after, WaitSeconds = "60" });
+                }
+                catch (EcsApiException e) when (e.Code == "ServiceUnavailable" && attempt < 5)
+                {
+                    await Task.Delay(1000 + Random.Shared.Next(1000));
+                }
+            }
+        }));
+        if (i % 500 == 499)
+            await Task.Delay(50);
+    }
+    Console.WriteLine($"{polls} sent, {parked.Count(t => t.IsCompleted)} back at once");
+    await Console.In.ReadLineAsync();
+    var faults = parked.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!.Message).Distinct().Take(2);
+    Console.WriteLine($"{parked.Count(t => t.IsCompleted)} back before the end of the window (should be 0) {string.Join("; ", faults)}");
+}
+
+static async Task WritesAsync(Fleet fleet, int seconds)
+{
+    const int Writers = 8;
+    var keys = Enumerable.Range(0, Writers).Select(i => fleet.NewKey($"writer{i}")).ToList();
+    var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
+    EcsClient Client(AccountService.NewKey key, int node) =>
+        new(new HttpClient(handler, disposeHandler: false) { BaseAddress = fleet.Urls[node % fleet.Urls.Count] }, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+    // Every account gets a VPC and a group per writer; a write is a description change of a group.
+    var groups = new Dictionary<(int Account, int Writer), string>();
+    foreach (var (key, a) in keys.Select((k, a) => (k, a)))
+    {
+        var api = Client(key, 0);
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = "cn-hangzhou", CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+        for (var w = 0; w < Writers; w++)
+            groups[(a, w)] = (await api.CallAsync("CreateSecurityGroup", new { RegionId = "cn-hangzhou", VpcId = vpc, SecurityGroupName = $"w{w}" })).GetProperty("SecurityGroupId").GetString()!;
+    }
+    async Task<double> Run(Func<int, int> accountOfWriter)
+    {
+        var count = 0;
+        var until = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(async w =>
+        {
+            var a = accountOfWriter(w);
+            var api = Client(keys[a], w);
+            var i = 0;
+            while (until.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                await api.CallAsync("ModifySecurityGroupAttribute", new { RegionId = "cn-hangzhou", SecurityGroupId = groups[(a, w)], Description = $"d{i++}" });
+                Interlocked.Increment(ref count);
+            }
+        }));
+        return count / until.Elapsed.TotalSeconds;
+    }
+    await Run(w => w); // warm-up
+    var one = await Run(_ => 0);
+    var eight = await Run(w => w);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"writes, {Writers} writers over {fleet.Urls.Count} node(s), {fleet.StoreKind}, {seconds} s each: 1 account {one:F0} writes/s, {Writers} accounts {eight:F0} writes/s, ratio {eight / one:F2}"));
+    handler.Dispose();
+}
+
+int Arg(string name, int fallback) => ArgText(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+string? ArgText(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+/// <summary>Server nodes on one store (a fresh SQLite directory, or a fresh database on the given PostgreSQL).</summary>
+internal sealed class Fleet : IAsyncDisposable
+{
+    private readonly List<WebApplication> _nodes;
+    private readonly string _directory;
+
+    private Fleet(List<WebApplication> nodes, string directory, string storeKind)
+    {
+        _nodes = nodes;
+        _directory = directory;
+        StoreKind = storeKind;
+        Urls = [.. nodes.Select(n => new Uri(n.Urls.First()))];
+        Accounts = nodes[0].Services.GetRequiredService<AccountService>();
+    }
+
+    public IReadOnlyList<Uri> Urls { get; }
+
+    public string StoreKind { get; }
+
+    public AccountService Accounts { get; }
+
+    public IReadOnlyList<WebApplication> Nodes => _nodes;
+
+    /// <summary>Polls parked on the nodes' commit watchers now.</summary>
+    public int Parked() => _nodes.Sum(n => n.Services.GetRequiredService<Palisade.Storage.IStore>().Commits.ParkedCount);
+
+    public AccountService.NewKey NewKey(string name) => Accounts.CreateAccessKey(Accounts.CreateAccount(name + "-" + Guid.NewGuid().ToString("N")[..6]).AccountId);
+
+    public static async Task<Fleet> StartAsync(string? postgresServer, int nodeCount)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "palisade-fleet-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
+        string? database = null;
+        if (postgresServer is not null)
+        {
+            var name = "palisade_fleet_" + Guid.NewGuid().ToString("N");
+            using var admin = new Npgsql.NpgsqlConnection(postgresServer);
+            admin.Open();
+            using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            create.ExecuteNonQuery();
+            database = new Npgsql.NpgsqlConnectionStringBuilder(postgresServer) { Database = name, MaxPoolSize = 40 }.ConnectionString;
+        }
+        var nodes = new List<WebApplication>();
+        for (var n = 0; n < nodeCount; n++)
+        {
+            var node = PalisadeServer.Build(new ServeSettings
+            {
+                Urls = "http://127.0.0.1:0",
+                DataDirectory = directory,
+                Store = database,
+                // Thousands of clients from one address: the per-key and per-account limits would measure themselves.
+                Options = new ServerOptions { Throttling = Throttling.Off },
+                // A fleet holds one connection per agent: past the default cap of 1,000.
+                Connections = new ConnectionLimits { MaxConcurrentConnections = null },
+            });
+            await node.StartAsync();
+            nodes.Add(node);
+        }
+        return new Fleet(nodes, directory, database is null ? "SQLite" : "PostgreSQL");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+            await node.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

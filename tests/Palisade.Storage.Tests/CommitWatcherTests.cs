@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Palisade.Storage.Records;
+using Palisade.TestKit;
+
+namespace Palisade.Storage.Tests;
+
+/// <summary>
+/// The commit watcher, on two stores over one database (two nodes): a commit wakes the polls parked
+/// on its account on both nodes and no other poll; a lost signal is found by the safety look.
+/// </summary>
+public sealed class CommitWatcherTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "palisade-watch-" + Guid.NewGuid().ToString("N"));
+    private readonly TestStores.PostgresDatabase? _database = TestStores.NewDatabase();
+    private readonly IStore _first;
+    private readonly IStore _second;
+    private readonly long _a;
+    private readonly long _b;
+
+    public CommitWatcherTests()
+    {
+        _first = StoreFactory.Open(_database?.ConnectionString, _directory);
+        _second = StoreFactory.Open(_database?.ConnectionString, _directory);
+        _a = _first.Write("CreateAccount", null, s => s.CreateAccount("a", DateTimeOffset.UtcNow)).AccountId;
+        _b = _first.Write("CreateAccount", null, s => s.CreateAccount("b", DateTimeOffset.UtcNow)).AccountId;
+    }
+
+    public void Dispose()
+    {
+        _second.Dispose();
+        _first.Dispose();
+        _database?.Dispose();
+        if (Directory.Exists(_directory))
+            Directory.Delete(_directory, recursive: true);
+    }
+
+    private void Change(IStore store, long account) =>
+        store.Write("TagResources", account, s =>
+        {
+            s.SetTag(account, "instance", "i-" + Guid.NewGuid().ToString("N")[..8], new Domain.Groups.Tag("k", "v"));
+            return 0;
+        });
+
+    [Fact]
+    public async Task ACommit_WakesThePollsOfItsAccount_OnBothNodes_AndNoOther()
+    {
+        using var onFirst = _first.Commits.Park([CommitScope.Account(_a)]);
+        using var onSecond = _second.Commits.Park([CommitScope.Account(_a)]);
+        using var otherAccount = _second.Commits.Park([CommitScope.Account(_b)]);
+        Change(_first, _a);
+        var watch = Stopwatch.StartNew();
+        Assert.True(await onFirst.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.True(await onSecond.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        // Another node learns through its signal (NOTIFY on PostgreSQL, the shared queue on SQLite), well before a safety look.
+        Assert.True(watch.Elapsed < CommitWatcher.DefaultSafetyInterval, $"woken after {watch.Elapsed}");
+        Assert.False(await otherAccount.WaitAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ALostSignal_IsFoundByTheSafetyLook()
+    {
+        _second.Commits.DropSignals = true;
+        using var parked = _second.Commits.Park([CommitScope.Account(_a)]);
+        var watch = Stopwatch.StartNew();
+        Change(_first, _a);
+        Assert.True(await parked.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.True(watch.Elapsed <= CommitWatcher.DefaultSafetyInterval + TimeSpan.FromSeconds(2), $"woken after {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task WhileNothingCommits_AWatcherOnlyLooksOncePerSafetyInterval_HoweverManyPollsAreParked()
+    {
+        var parked = Enumerable.Range(0, 10_000).Select(i => _first.Commits.Park([CommitScope.Account(i % 2 == 0 ? _a : _b)])).ToList();
+        var looks = _first.Commits.Looks;
+        await Task.Delay(CommitWatcher.DefaultSafetyInterval * 2.5);
+        var made = _first.Commits.Looks - looks;
+        Assert.InRange(made, 1, 3);
+        Assert.All(parked, p => Assert.False(p.WaitAsync(TimeSpan.Zero, CancellationToken.None).Result));
+        Assert.Equal(10_000, _first.Commits.ParkedCount);
+        parked.ForEach(p => p.Dispose());
+        Assert.Equal(0, _first.Commits.ParkedCount);
+    }
+
+    [Fact]
+    public async Task APollParkedBeforeItsRead_IsWokenByACommitBetweenTheReadAndTheWait()
+    {
+        using var parked = _second.Commits.Park([CommitScope.Account(_a)]);
+        var before = _second.Read(s => s.LatestRevision(_a));
+        Change(_first, _a);
+        Assert.True(await parked.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.Equal(before + 1, _second.Read(s => s.LatestRevision(_a)));
+    }
+}
