@@ -12,9 +12,9 @@ namespace Palisade.Analysis.Reachability;
 /// <summary>Ports of one protocol a source reaches; for protocols without ports, one span 0–0 means "yes".</summary>
 public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 {
-    /// <summary>"TCP 22, 8000-8080", or just "ICMP" for a protocol without ports.</summary>
+    /// <summary>"TCP 22, 8000-8080", "TCP all" (<see cref="PortRange.ForPeople"/>), or just "ICMP" for a protocol without ports.</summary>
     public string Label => Protocol.HasPorts()
-        ? $"{Protocol.ToWire()} {string.Join(", ", Ports.Select(p => p.Low == p.High ? $"{p.Low}" : $"{p.Low}-{p.High}"))}"
+        ? $"{Protocol.ToWire()} {string.Join(", ", Ports.Select(p => p.ForPeople))}"
         : Protocol.ToWire();
 }
 
