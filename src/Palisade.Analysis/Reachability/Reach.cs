@@ -25,6 +25,9 @@ public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 /// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
+    /// <summary>The accesses of the answer's address family only: ICMPv6 means nothing between IPv4 addresses, nor ICMP between IPv6 ones (the ALL protocol covers both).</summary>
+    public IReadOnlyList<Access> Accesses { get; init; } = WitnessAddress is { } w ? [.. Accesses.Where(a => Reach.InFamily(a.Protocol, w.IsV6))] : Accesses;
+
     public bool IsInternet => Instance is null;
 }
 
@@ -42,6 +45,14 @@ public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IRea
 public static class Reach
 {
     /// <summary>The protocols an answer covers, in the order it lists them.</summary>
+    /// <summary>Whether a protocol can be carried between addresses of this family (ICMP is IPv4's, ICMPv6 IPv6's).</summary>
+    public static bool InFamily(IpProtocol protocol, bool v6) => protocol switch
+    {
+        IpProtocol.Icmp => !v6,
+        IpProtocol.IcmpV6 => v6,
+        _ => true,
+    };
+
     internal static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
     /// <param name="sources">Only these sources (and not the internet) when given: for a question about a few instances.</param>
