@@ -227,7 +227,8 @@ public static class ReachCommand
         return [.. cells
             .Select(c => (c.Item1, c.Item2, Apply(c.Item3, filter)))
             .Where(c => !c.Item3.IsEmpty)
-            .Select(c => (c.Item1, c.Item2, c.Item3.ToAccesses()))];
+            .Select(c => (c.Item1, c.Item2, (IReadOnlyList<Access>)[.. c.Item3.ToAccesses().Where(a => Reach.InFamily(a.Protocol, reach.V6))]))
+            .Where(c => c.Item3.Count > 0)];
     }
 
     private static string MatrixText(string by, List<(string Source, string Target, IReadOnlyList<Access> Access)> cells, IReadOnlyDictionary<string, string> names)
