@@ -47,6 +47,9 @@ internal sealed class RootHelp : SynchronousCommandLineAction
 
     public override int Invoke(ParseResult parseResult)
     {
+        // The help option is the root's and recursive: a command's own --help keeps the standard text.
+        if (parseResult.CommandResult.Command != parseResult.RootCommandResult.Command)
+            return new HelpAction().Invoke(parseResult);
         var o = parseResult.InvocationConfiguration.Output;
         var root = parseResult.RootCommandResult.Command;
         o.WriteLine(root.Description);

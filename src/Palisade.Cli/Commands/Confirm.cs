@@ -67,11 +67,12 @@ public static class Confirm
             if (flows.Count == 0)
                 continue;
             c.Output.WriteLine($"  it would {verb} {flows.Count} allowed flow{(flows.Count == 1 ? "" : "s")}:");
+            // By name, so that a person finds an instance where they expect it.
             var rows = flows.Select(f => new[]
             {
                 "  " + NameResolver.Label(f.Str("Source"), names), NameResolver.Label(f.Str("Target"), names), f.Str("IpProtocol"),
                 string.Join(",", f.Items("PortRanges", "PortRange").Select(p => PortRange.ForPeopleOf(p.GetString()))),
-            }).ToList();
+            }).OrderBy(r => r[0], StringComparer.Ordinal).ThenBy(r => r[1], StringComparer.Ordinal).ToList();
             Remote.Table(c.Output, ["  FROM", "TO", "PROTOCOL", "PORTS"], rows);
         }
     }

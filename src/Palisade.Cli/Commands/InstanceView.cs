@@ -52,14 +52,14 @@ internal static class InstanceView
         o.WriteLine();
         o.WriteLine($"Security groups ({policy.Groups.Length})");
         Remote.Table(o, ["  GROUP", "TYPE", "INNER ACCESS", "RULES IN", "RULES OUT"],
-            [.. policy.Groups.Select(g => new[]
+            [.. policy.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).ThenBy(g => g.Id.Value, StringComparer.Ordinal).Select(g => new[]
             {
                 "  " + NameResolver.Label(g.Id.Value, names), g.IsEnterprise ? "advanced" : "basic", g.EffectiveInnerAccessPolicy.ToWire().ToLowerInvariant(),
                 Remote.Int(g.Rules.Count(r => r.Direction == Direction.Ingress)), Remote.Int(g.Rules.Count(r => r.Direction == Direction.Egress)),
             })]);
 
-        var accepting = policy.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept).Select(g => NameResolver.Label(g.Id.Value, names)).ToList();
-        var dropping = policy.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Drop).Select(g => NameResolver.Label(g.Id.Value, names)).ToList();
+        var accepting = policy.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept).Select(g => NameResolver.Label(g.Id.Value, names)).ToList();
+        var dropping = policy.Groups.OrderBy(g => g.Name, StringComparer.Ordinal).Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Drop).Select(g => NameResolver.Label(g.Id.Value, names)).ToList();
         foreach (var (title, direction) in new[] { ("Inbound", Direction.Ingress), ("Outbound", Direction.Egress) })
         {
             o.WriteLine();
