@@ -58,7 +58,7 @@ public sealed class FirstRunTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, _server.RunUnrecorded("whatif", "policy", "--group", "monitoring", "--inner-access", "drop").ExitCode is ExitCodes.Ok or ExitCodes.Denied ? ExitCodes.Ok : -1);
         var again = _server.RunUnrecorded("demo");
         Assert.Equal(ExitCodes.BadInput, again.ExitCode);
-        Assert.StartsWith("error: the demo is already loaded in cn-hangzhou: it has a group named 'web'", again.Error, StringComparison.Ordinal);
+        Assert.StartsWith("error: the demo is already loaded in cn-hangzhou: it has a group named '", again.Error, StringComparison.Ordinal);
     }
 
     [Fact]
