@@ -25,8 +25,6 @@ public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 /// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
-    /// <summary>The accesses of the answer's address family only: ICMPv6 means nothing between IPv4 addresses, nor ICMP between IPv6 ones (the ALL protocol covers both).</summary>
-    public IReadOnlyList<Access> Accesses { get; init; } = WitnessAddress is { } w ? [.. Accesses.Where(a => Reach.InFamily(a.Protocol, w.IsV6))] : Accesses;
 
     public bool IsInternet => Instance is null;
 }

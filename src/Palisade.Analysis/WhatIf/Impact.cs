@@ -184,8 +184,7 @@ public static class ImpactAnalysis
 
     private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference, bool v6)
     {
-        // As Reacher does on the slow path: only the protocols of the answer's address family.
-        foreach (var access in difference.Where(a => Reach.InFamily(a.Protocol, v6)))
+        foreach (var access in difference)
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
     }
 

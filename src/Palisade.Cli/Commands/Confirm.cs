@@ -54,8 +54,9 @@ public static class Confirm
             c.Output.WriteLine($"  the server could not compute which flows it would change ({i.Str("Reason")})");
             return;
         }
-        var lost = i.Items("Lost", "Flow").ToList();
-        var gained = i.Items("Gained", "Flow").ToList();
+        // The server's impact is between IPv4 addresses: ICMPv6 means nothing there.
+        var lost = i.Items("Lost", "Flow").Where(f => f.Str("IpProtocol") != "ICMPv6").ToList();
+        var gained = i.Items("Gained", "Flow").Where(f => f.Str("IpProtocol") != "ICMPv6").ToList();
         if (lost.Count == 0 && gained.Count == 0)
         {
             c.Output.WriteLine("  no allowed flow would stop or start");

@@ -146,7 +146,8 @@ public static class ReachCommand
         foreach (var r in reachers)
         {
             var who = r.IsInternet ? $"the internet (e.g. {(forward ? "to" : "from")} {r.WitnessAddress})" : Named(r.Instance!, r.WitnessAddress?.ToString() ?? "");
-            sb.Append($"  {who}: {string.Join("; ", r.Accesses.Select(Ports))}\n");
+            // Only the answer's family's ICMP: ICMPv6 means nothing between IPv4 addresses (and ICMP between IPv6 ones).
+            sb.Append($"  {who}: {string.Join("; ", r.Accesses.Where(a => r.WitnessAddress is not { } w || Reach.InFamily(a.Protocol, w.IsV6)).Select(Ports))}\n");
         }
         return sb.ToString();
     }

@@ -72,7 +72,10 @@ internal static class InnerAccessSpansTiers
                     var gained = AccessSet.FromAccesses(reacher.Accesses).Except(before);
                     if (gained.IsEmpty)
                         continue;
-                    var accesses = gained.ToAccesses();
+                    // Between IPv4 addresses: ICMPv6 is not among the flows.
+                    var accesses = gained.ToAccesses().Where(a => Reach.InFamily(a.Protocol, v6: false)).ToList();
+                    if (accesses.Count == 0)
+                        continue;
                     count += accesses.Count;
                     foreach (var g in target.SecurityGroupIds.Concat(state.FindInstance(source)!.SecurityGroupIds).Where(g => g != group.Id))
                         involved.Add(g);
