@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The shipping test publishes one self-contained single file (linux-x64) and runs it (issue 21).
+export PALISADE_PUBLISH_TEST=1
 
 step() { printf '\n== %s\n' "$*"; }
 

@@ -14,7 +14,17 @@ public static class PalisadeCli
     /// The command tree. A plain <see cref="Command"/> named <c>palisade</c> rather than a
     /// <see cref="RootCommand"/>, whose name would be the host process's (<c>dotnet</c>, <c>testhost</c>).
     /// </summary>
-    public static Command Build() => new("palisade", "Palisade: Alibaba Cloud ECS security groups, self-hosted, explained and enforced.")
+    public static Command Build()
+    {
+        var root = Tree();
+        RootHelp.HelpWhenBare(root);
+        // The root's help is grouped (everyday commands first); each command keeps the standard one.
+        root.Options.OfType<HelpOption>().Single().Action = new RootHelp();
+        root.SetAction(parse => new RootHelp().Invoke(parse));
+        return root;
+    }
+
+    private static Command Tree() => new("palisade", "Palisade: Alibaba Cloud ECS security groups, self-hosted, explained and enforced.")
     {
         new HelpOption(),
         new VersionOption(),
@@ -23,6 +33,7 @@ public static class PalisadeCli
         ReachCommand.Build(),
         WhatIfCommand.Build(),
         ServeCommand.Build(),
+        DemoCommand.Build(),
         AccountCommands.Account(),
         AccountCommands.AccessKey(),
         ExportCommand.Build(),
@@ -67,14 +78,23 @@ public static class PalisadeCli
         var root = Build();
         var parsed = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
-        if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+        if (parsed.Errors.Count > 0 && parsed.Action is not (System.CommandLine.Help.HelpAction or RootHelp))
         {
             foreach (var e in parsed.Errors)
                 error.WriteLine($"error: {e.Message}");
-            var command = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
-            error.WriteLine($"Run 'palisade {command}--help' for usage.");
+            error.WriteLine($"Run '{CommandPath(parsed.CommandResult)} --help' for usage.");
             return ExitCodes.BadInput;
         }
         return parsed.Invoke(configuration);
+    }
+
+    /// <summary>The full command a usage error is about (<c>palisade sg authorize</c>), not only its last word.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = result; r is not null; r = r.Parent)
+            if (r is System.CommandLine.Parsing.CommandResult c)
+                names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
     }
 }

@@ -59,6 +59,9 @@ public sealed class EcsApiException(EcsResponse response, string code, string me
 /// </summary>
 public sealed class EcsClient(HttpClient http, ClientCredentials credentials, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null)
 {
+    /// <summary>The server this client calls.</summary>
+    public Uri Endpoint => http.BaseAddress ?? throw new InvalidOperationException("The HttpClient needs a BaseAddress.");
+
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public SignatureStyle Style => style;

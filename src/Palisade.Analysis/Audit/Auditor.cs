@@ -31,6 +31,7 @@ public static class Auditor
         DanglingReference.Run(run);
         SamePriorityConflict.Run(run);
         UselessRules.Run(run);
+        InnerAccessSpansTiers.Run(run);
         run.Progress?.Report(new WorkProgress("groups", 0, 0));
         UnusedGroup.Run(run);
         UndocumentedGroup.Run(run);

@@ -22,7 +22,8 @@ public static class RuleUsefulness
 
     /// <param name="Blockers">Rules that decide where this one matches but does not decide.</param>
     /// <param name="Fallbacks">Rules that would decide in its place where it decides (empty when the default would).</param>
-    public sealed record Verdicts(bool Decides, bool ChangesSomething, IReadOnlyList<RuleRef> Blockers, IReadOnlyList<RuleRef> Fallbacks, bool Checked);
+    /// <param name="InnerAccess">Groups whose inner access decides where this rule matches but does not decide.</param>
+    public sealed record Verdicts(bool Decides, bool ChangesSomething, IReadOnlyList<RuleRef> Blockers, IReadOnlyList<RuleRef> Fallbacks, bool Checked, IReadOnlyList<SecurityGroupId>? InnerAccess = null);
 
     private static readonly IpProtocol[] AllProtocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
@@ -82,6 +83,7 @@ public static class RuleUsefulness
         var changes = false;
         var blockers = new List<RuleRef>();
         var fallbacks = new List<RuleRef>();
+        var innerAccess = new List<SecurityGroupId>();
         foreach (var protocol in protocols)
         {
             foreach (var peer in peers)
@@ -110,6 +112,10 @@ public static class RuleUsefulness
                             {
                                 blockers.Add(other);
                             }
+                            else if (decision.Reason == DecisionReason.InnerAccess && decision.InnerAccessGroup is { } inner && !innerAccess.Contains(inner))
+                            {
+                                innerAccess.Add(inner);
+                            }
                             if (decides && changes)
                                 return new Verdicts(true, true, [], [], true);
                         }
@@ -117,7 +123,7 @@ public static class RuleUsefulness
                 }
             }
         }
-        return new Verdicts(decides, changes, blockers, fallbacks, true);
+        return new Verdicts(decides, changes, blockers, fallbacks, true, innerAccess);
     }
 
     private static Verdict Default(NicPolicy policy, Direction direction) =>

@@ -17,13 +17,13 @@ public static class DecisionText
         if (r.PortRangeListId is { } list)
             what += $" {list}";
         else if (r.Protocol.HasPorts())
-            what += $" {r.Ports}";
+            what += $" {r.Ports.ForPeople}";
         what += ingress ? $" from {r.Peer}" : $" to {r.Peer}";
         if (r.LocalCidr is { } local)
             what += ingress ? $" to {local}" : $" from {local}";
         parts.Add(what);
         if (r.SourcePorts is { } sp)
-            parts.Add($"source ports {sp}");
+            parts.Add($"source ports {sp.ForPeople}");
         return $"{r.Id} of {rule.GroupId}: {string.Join(", ", parts)}";
     }
 

@@ -12,9 +12,9 @@ namespace Palisade.Analysis.Reachability;
 /// <summary>Ports of one protocol a source reaches; for protocols without ports, one span 0–0 means "yes".</summary>
 public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 {
-    /// <summary>"TCP 22, 8000-8080", or just "ICMP" for a protocol without ports.</summary>
+    /// <summary>"TCP 22, 8000-8080", "TCP all" (<see cref="PortRange.ForPeople"/>), or just "ICMP" for a protocol without ports.</summary>
     public string Label => Protocol.HasPorts()
-        ? $"{Protocol.ToWire()} {string.Join(", ", Ports.Select(p => p.Low == p.High ? $"{p.Low}" : $"{p.Low}-{p.High}"))}"
+        ? $"{Protocol.ToWire()} {string.Join(", ", Ports.Select(p => p.ForPeople))}"
         : Protocol.ToWire();
 }
 
@@ -25,6 +25,7 @@ public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 /// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
+
     public bool IsInternet => Instance is null;
 }
 
@@ -42,6 +43,14 @@ public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IRea
 public static class Reach
 {
     /// <summary>The protocols an answer covers, in the order it lists them.</summary>
+    /// <summary>Whether a protocol can be carried between addresses of this family (ICMP is IPv4's, ICMPv6 IPv6's).</summary>
+    public static bool InFamily(IpProtocol protocol, bool v6) => protocol switch
+    {
+        IpProtocol.Icmp => !v6,
+        IpProtocol.IcmpV6 => v6,
+        _ => true,
+    };
+
     internal static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
     /// <param name="sources">Only these sources (and not the internet) when given: for a question about a few instances.</param>

@@ -76,7 +76,8 @@ public sealed class ReachMatrix
 
     internal AccessInterner Interner => _interner;
 
-    internal bool V6 => _v6;
+    /// <summary>Whether the matrix is between IPv6 addresses (else IPv4).</summary>
+    public bool V6 => _v6;
 
     /// <summary>The private addresses of the family of an instance, in its order: the endpoints it takes part through.</summary>
     internal static IpAddress[] AddressesOf(Instance instance, bool v6) => [.. instance.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct()];

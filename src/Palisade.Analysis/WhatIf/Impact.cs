@@ -176,13 +176,13 @@ public static class ImpactAnalysis
                 differences.Add((was, now), difference);
             }
             var (sourceId, targetId) = (source < 0 ? "internet" : instances[source].Id.Value, instances[target].Id.Value);
-            Add(gained, sourceId, targetId, difference.Gained);
-            Add(lost, sourceId, targetId, difference.Lost);
+            Add(gained, sourceId, targetId, difference.Gained, before.V6);
+            Add(lost, sourceId, targetId, difference.Lost, before.V6);
         }
         return new Impact(change, gained, lost);
     }
 
-    private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference)
+    private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference, bool v6)
     {
         foreach (var access in difference)
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));

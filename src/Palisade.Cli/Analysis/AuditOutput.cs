@@ -7,12 +7,17 @@ namespace Palisade.Cli.Analysis;
 /// <summary>The audit's findings in words, as the JSON of the issue, and as SARIF 2.1.0. Golden-tested.</summary>
 public static class AuditOutput
 {
-    public static string Text(IReadOnlyList<Finding> findings)
+    /// <summary>The findings for people: each with where it is, names beside IDs (<paramref name="names"/>: ID to name).</summary>
+    public static string Text(IReadOnlyList<Finding> findings, IReadOnlyDictionary<string, string> names)
     {
         var sb = new StringBuilder();
         foreach (var f in findings)
         {
-            var where = string.Join(" ", new[] { f.InstanceId?.Value, f.SecurityGroupId is { } g ? f.SecurityGroupRuleId is { } r ? $"{g}/{r}" : g.Value : null }.Where(x => x is not null));
+            var where = string.Join("  ", new[]
+            {
+                f.InstanceId is { } i ? Commands.NameResolver.Label(i.Value, names) : null,
+                f.SecurityGroupId is { } g ? Commands.NameResolver.Label(g.Value, names) + (f.SecurityGroupRuleId is { } r ? $" rule {r}" : "") : null,
+            }.Where(x => x is not null));
             sb.Append($"{f.Severity.ToWire().ToUpperInvariant(),-6} {f.Check,-30} {where}\n");
             sb.Append($"       {f.Message}\n");
         }

@@ -37,9 +37,13 @@ public static class AuditCommand
         command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
         {
             IReadOnlyList<Finding> findings;
+            IReadOnlyDictionary<string, string> names;
             if (state.IsRemote(parse))
             {
-                findings = FromEcs(await state.Remote(parse, cancel).CallAsync("AuditSecurityGroups", []));
+                var remote = state.Remote(parse, cancel);
+                findings = FromEcs(await remote.CallAsync("AuditSecurityGroups", []));
+                names = parse.GetValue(json) ? new Dictionary<string, string>()
+                    : (await remote.Names.GroupNamesAsync()).Concat(await remote.Names.InstanceNamesAsync()).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
             }
             else
             {
@@ -47,9 +51,10 @@ public static class AuditCommand
                 // The bar is wiped before the findings are printed.
                 using (var progress = ProgressBar.For(parse, "audit"))
                     findings = Auditor.Run(loaded, progress: progress);
+                names = NameResolver.NamesOf(loaded);
             }
             var output = parse.InvocationConfiguration.Output;
-            output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings));
+            output.Write(parse.GetValue(json) ? AuditOutput.Json(findings) : AuditOutput.Text(findings, names));
             if (parse.GetValue(sarif) is { } path)
             {
                 try

@@ -12,8 +12,8 @@ public static class EvalCommand
     public static Command Build()
     {
         var state = new StateSource();
-        var source = new Option<string>("--src") { Description = "Where the flow starts: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
-        var destination = new Option<string>("--dst") { Description = "Where the flow goes: an instance ID of the state, or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
+        var source = new Option<string>("--src") { Description = "Where the flow starts: an instance of the state (its ID or name), or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
+        var destination = new Option<string>("--dst") { Description = "Where the flow goes: an instance of the state (its ID or name), or an IP address.", HelpName = "INSTANCE|ADDRESS", Required = true };
         var protocol = new Option<string>("--protocol") { Description = "The IP protocol; 'all' stands for any other protocol (SCTP, ESP…), which only ALL rules match.", Required = true };
         protocol.AcceptOnlyFromAmong("tcp", "udp", "icmp", "icmpv6", "gre", "all");
         var port = new Option<string>("--port") { Description = "The destination port (tcp and udp only; required for them).", HelpName = "N" };
@@ -65,7 +65,7 @@ public static class EvalCommand
             NicType? requested = parse.GetValue(nic) is { } nicText && NicTypes.TryParse(nicText, out var asked) ? asked : null;
 
             var networkState = await state.LoadAsync(parse, cancel);
-            var (src, dst, nicType) = ResolvePair(networkState, parse.GetValue(source)!, parse.GetValue(destination)!, requested);
+            var (src, dst, nicType) = ResolvePair(networkState, ByName(networkState, parse.GetValue(source)!), ByName(networkState, parse.GetValue(destination)!), requested);
             if (src.Instance is null && dst.Instance is null)
                 throw new UsageException("neither --src nor --dst is an instance of the state: there is no security group to ask");
 
@@ -78,6 +78,10 @@ public static class EvalCommand
         }));
         return command;
     }
+
+    /// <summary>An instance's name, as its ID; an ID or an address stays as it is.</summary>
+    private static string ByName(Domain.State.NetworkState state, string text) =>
+        NameResolver.LooksLikeAddress(text) ? text : NameResolver.Resolve(NameResolver.Instance, text, NameResolver.InstancesOf(state), "in the state file");
 
     private static int ParsePort(string option, string text)
     {

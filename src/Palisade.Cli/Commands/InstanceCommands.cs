@@ -15,14 +15,27 @@ public static class InstanceCommands
         return command;
     }
 
-    private static Argument<string> InstanceArgument() => new("INSTANCE_ID") { Description = "The instance, i-…" };
+    private static Argument<string> InstanceArgument() => new("INSTANCE") { Description = "The instance: its ID (i-…), or its name when no other instance of the region has it." };
 
-    private static string[] Row(JsonElement i) =>
+    private static Option<string> GroupOption(string description) => new("--group") { Description = $"{description}: its ID (sg-…) or its name.", Required = true, HelpName = "GROUP" };
+
+    /// <summary>The instance the command line names, as an ID.</summary>
+    private static Task<string> InstanceIdAsync(RemoteContext c, Argument<string> instance) => c.Names.InstanceAsync(c.Parse.GetValue(instance)!);
+
+    private static async Task<string> LabelAsync(RemoteContext c, string id) => NameResolver.Label(id, await c.Names.InstanceNamesAsync());
+
+    /// <summary>An instance's private addresses (a VPC instance's, or a classic one's inner addresses), comma-separated.</summary>
+    internal static string PrivateAddresses(JsonElement i) =>
+        string.Join(",", i.TryGetProperty("VpcAttributes", out var v) && v.Items("PrivateIpAddress", "IpAddress").Any()
+            ? v.Items("PrivateIpAddress", "IpAddress").Select(a => a.GetString())
+            : i.Items("InnerIpAddress", "IpAddress").Select(a => a.GetString()));
+
+    private static string[] Row(JsonElement i, IReadOnlyDictionary<string, string> groupNames) =>
     [
         i.Str("InstanceId"), i.Str("InstanceName"), i.Str("Status"),
-        string.Join(",", i.TryGetProperty("VpcAttributes", out var v) ? v.Items("PrivateIpAddress", "IpAddress").Select(a => a.GetString()) : []),
+        PrivateAddresses(i),
         i.TryGetProperty("VpcAttributes", out var vpc) && vpc.Str("VpcId") is { Length: > 0 } id ? id : "classic",
-        string.Join(",", i.Items("SecurityGroupIds", "SecurityGroupId").Select(g => g.GetString())),
+        string.Join(", ", i.Items("SecurityGroupIds", "SecurityGroupId").Select(g => NameResolver.Label(g.GetString()!, groupNames))),
     ];
 
     private static readonly string[] Headers = ["ID", "NAME", "STATUS", "PRIVATE IP", "VPC", "SECURITY GROUPS"];
@@ -30,15 +43,19 @@ public static class InstanceCommands
     private static Command List()
     {
         var vpc = new Option<string?>("--vpc") { Description = "Only the instances of this VPC.", HelpName = "ID" };
-        var group = new Option<string?>("--group") { Description = "Only the instances in this security group.", HelpName = "ID" };
+        var group = new Option<string?>("--group") { Description = "Only the instances in this security group (its ID or name).", HelpName = "GROUP" };
         var command = new Command("list", "The instances of the region.\n\nExample:\n  palisade instance list --group sg-bp1abc") { vpc, group };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAllAsync("DescribeInstances", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupId", c.Parse.GetValue(group))], "Instances", "Instance");
+            var groupId = c.Parse.GetValue(group) is { } g ? await c.Names.GroupAsync(g) : null;
+            var answer = await c.CallAllAsync("DescribeInstances", [new("VpcId", c.Parse.GetValue(vpc)), new("SecurityGroupId", groupId)], "Instances", "Instance");
             if (c.Json)
+            {
                 c.WriteJson(answer);
-            else
-                Remote.Table(c.Output, Headers, [.. answer.Items("Instances", "Instance").Select(Row).OrderBy(r => r[1], StringComparer.Ordinal).ThenBy(r => r[0], StringComparer.Ordinal)]);
+                return ExitCodes.Ok;
+            }
+            var names = await c.Names.GroupNamesAsync();
+            Remote.Table(c.Output, Headers, [.. answer.Items("Instances", "Instance").Select(i => Row(i, names)).OrderBy(r => r[1], StringComparer.Ordinal).ThenBy(r => r[0], StringComparer.Ordinal)]);
             return ExitCodes.Ok;
         });
     }
@@ -46,24 +63,36 @@ public static class InstanceCommands
     private static Command Show()
     {
         var instance = InstanceArgument();
-        var command = new Command("show", "One instance.\n\nExample:\n  palisade instance show i-bp1abc") { instance };
+        var command = new Command("show", """
+            One instance as its groups treat it: its addresses, its security groups, and the rules of all its
+            groups pooled per direction in the order they are tried (the engine's order: priority, drop before
+            accept), each with the group it came from, between what inner access decides and the defaults.
+
+            Examples:
+              palisade instance show i-bp1abc
+              palisade instance show web-1
+            """) { instance };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("DescribeInstances", [new("InstanceIds", JsonSerializer.Serialize(new[] { c.Parse.GetValue(instance) }))]);
+            var id = await InstanceIdAsync(c, instance);
+            var answer = await c.CallAsync("DescribeInstances", [new("InstanceIds", JsonSerializer.Serialize(new[] { id }))]);
             var found = answer.Items("Instances", "Instance").ToList();
             if (found.Count == 0)
-                throw new InvalidOperationException($"no instance {c.Parse.GetValue(instance)} in {c.Region}");
+                throw new InvalidOperationException($"no instance {id} in {c.Region}");
             if (c.Json)
+            {
                 c.WriteJson(found[0]);
-            else
-                Remote.Table(c.Output, Headers, [Row(found[0])]);
+                return ExitCodes.Ok;
+            }
+            var state = await StateSource.FetchAsync(c);
+            InstanceView.Write(c.Output, found[0], state);
             return ExitCodes.Ok;
         });
     }
 
     private static Command Run()
     {
-        var group = new Option<string[]>("--group") { Description = "A security group (repeatable, up to 5).", Required = true, HelpName = "ID" };
+        var group = new Option<string[]>("--group") { Description = "A security group, by ID or name (repeatable, up to 5).", Required = true, HelpName = "GROUP" };
         var vswitch = new Option<string?>("--vswitch") { Description = "The vSwitch (a VPC instance); without it a classic one.", HelpName = "ID" };
         var name = new Option<string?>("--name") { Description = "The instance's name.", HelpName = "NAME" };
         var ip = new Option<string?>("--private-ip") { Description = "Its private address (default: the next free one).", HelpName = "ADDRESS" };
@@ -75,7 +104,7 @@ public static class InstanceCommands
             """) { group, vswitch, name, ip };
         return Remote.Attach(command, async c =>
         {
-            var groups = c.Parse.GetValue(group) ?? [];
+            var groups = await c.Names.GroupsAsync(c.Parse.GetValue(group) ?? []);
             var p = new List<KeyValuePair<string, string?>>
             {
                 new("ImageId", "palisade"), new("InstanceType", "ecs.palisade"), new("VSwitchId", c.Parse.GetValue(vswitch)),
@@ -95,15 +124,17 @@ public static class InstanceCommands
     private static Command Join()
     {
         var instance = InstanceArgument();
-        var group = new Option<string>("--group") { Description = "The security group to join.", Required = true, HelpName = "ID" };
+        var group = GroupOption("The security group to join");
         var command = new Command("join", "Put an instance in one more security group (up to 5).\n\nExample:\n  palisade instance join i-bp1abc --group sg-bp1web") { instance, group };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("JoinSecurityGroup", [new("InstanceId", c.Parse.GetValue(instance)), new("SecurityGroupId", c.Parse.GetValue(group))]);
+            var id = await InstanceIdAsync(c, instance);
+            var groupId = await c.Names.GroupAsync(c.Parse.GetValue(group)!);
+            var answer = await c.CallAsync("JoinSecurityGroup", [new("InstanceId", id), new("SecurityGroupId", groupId)]);
             if (c.Json)
                 c.WriteJson(answer);
             else
-                c.Output.WriteLine($"{c.Parse.GetValue(instance)} joined {c.Parse.GetValue(group)}");
+                c.Output.WriteLine($"{await LabelAsync(c, id)} joined {NameResolver.Label(groupId, await c.Names.GroupNamesAsync())}");
             return ExitCodes.Ok;
         });
     }
@@ -111,7 +142,7 @@ public static class InstanceCommands
     private static Command Leave()
     {
         var instance = InstanceArgument();
-        var group = new Option<string>("--group") { Description = "The security group to leave.", Required = true, HelpName = "ID" };
+        var group = GroupOption("The security group to leave");
         var yes = SecurityGroupCommands.YesOption();
         var command = new Command("leave", """
             Take an instance out of a security group (it keeps at least one). On a terminal it first shows the
@@ -122,8 +153,12 @@ public static class InstanceCommands
             """) { instance, group, yes };
         return Remote.Attach(command, async c =>
         {
-            List<KeyValuePair<string, string?>> p = [new("InstanceId", c.Parse.GetValue(instance)), new("SecurityGroupId", c.Parse.GetValue(group))];
-            return await Confirm.CallAfterConfirmingAsync(c, "LeaveSecurityGroup", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(instance)} left {c.Parse.GetValue(group)}");
+            var id = await InstanceIdAsync(c, instance);
+            var groupId = await c.Names.GroupAsync(c.Parse.GetValue(group)!);
+            var label = await LabelAsync(c, id);
+            var groupLabel = NameResolver.Label(groupId, await c.Names.GroupNamesAsync());
+            List<KeyValuePair<string, string?>> p = [new("InstanceId", id), new("SecurityGroupId", groupId)];
+            return await Confirm.CallAfterConfirmingAsync(c, "LeaveSecurityGroup", p, c.Parse.GetValue(yes), $"{label} left {groupLabel}", $"Take {label} out of {groupLabel}");
         });
     }
 
@@ -132,7 +167,7 @@ public static class InstanceCommands
         var instance = InstanceArgument();
         var name = new Option<string?>("--name") { Description = "The new name.", HelpName = "NAME" };
         var description = new Option<string?>("--description") { Description = "The new description.", HelpName = "TEXT" };
-        var groups = new Option<string[]>("--groups") { Description = "Replace the instance's security groups with these (repeatable, 1 to 5).", HelpName = "ID" };
+        var groups = new Option<string[]>("--groups") { Description = "Replace the instance's security groups with these, by ID or name (repeatable, 1 to 5).", HelpName = "GROUP" };
         var yes = SecurityGroupCommands.YesOption();
         var command = new Command("modify", """
             Rename an instance, change its description, or replace all its security groups at once (ECS
@@ -145,16 +180,21 @@ public static class InstanceCommands
             """) { instance, name, description, groups, yes };
         return Remote.Attach(command, async c =>
         {
-            var ids = c.Parse.GetValue(groups) ?? [];
+            var ids = await c.Names.GroupsAsync(c.Parse.GetValue(groups) ?? []);
+            var id = await InstanceIdAsync(c, instance);
+            var label = await LabelAsync(c, id);
             var p = new List<KeyValuePair<string, string?>>
             {
-                new("InstanceId", c.Parse.GetValue(instance)), new("InstanceName", c.Parse.GetValue(name)), new("Description", c.Parse.GetValue(description)),
+                new("InstanceId", id), new("InstanceName", c.Parse.GetValue(name)), new("Description", c.Parse.GetValue(description)),
             };
             for (var i = 0; i < ids.Length; i++)
                 p.Add(new($"SecurityGroupIds.{RuleSpec.Index(i + 1)}", ids[i]));
             if (p.Skip(1).All(x => x.Value is null))
                 throw new InvalidOperationException("say what to change: --name, --description or --groups");
-            return await Confirm.CallAfterConfirmingAsync(c, "ModifyInstanceAttribute", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(instance)} modified", ask: ids.Length > 0);
+            var names = await c.Names.GroupNamesAsync();
+            // A name or a description decides no flow; a change of groups does.
+            return await Confirm.CallAfterConfirmingAsync(c, "ModifyInstanceAttribute", p, c.Parse.GetValue(yes), $"{label} modified",
+                ids.Length > 0 ? $"Put {label} in {string.Join(", ", ids.Select(g => NameResolver.Label(g, names)))} only" : null);
         });
     }
 
@@ -168,11 +208,12 @@ public static class InstanceCommands
         var command = new Command(verb, $"{description}\n\nExample:\n  palisade instance {verb} i-bp1abc") { instance };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync(action, [new("InstanceId", c.Parse.GetValue(instance))]);
+            var id = await InstanceIdAsync(c, instance);
+            var answer = await c.CallAsync(action, [new("InstanceId", id)]);
             if (c.Json)
                 c.WriteJson(answer);
             else
-                c.Output.WriteLine($"{c.Parse.GetValue(instance)} {done}");
+                c.Output.WriteLine($"{await LabelAsync(c, id)} {done}");
             return ExitCodes.Ok;
         });
     }
@@ -180,15 +221,19 @@ public static class InstanceCommands
     private static Command Delete()
     {
         var instance = InstanceArgument();
-        var command = new Command("delete", "Delete an instance (stopped or not).\n\nExample:\n  palisade instance delete i-bp1abc") { instance };
+        var yes = SecurityGroupCommands.YesOption();
+        var command = new Command("delete", """
+            Delete an instance (stopped or not). On a terminal it first shows the flows that would stop (the
+            server's dry run) and asks; --yes does not ask.
+
+            Example:
+              palisade instance delete web-1
+            """) { instance, yes };
         return Remote.Attach(command, async c =>
         {
-            var answer = await c.CallAsync("DeleteInstance", [new("InstanceId", c.Parse.GetValue(instance)), new("Force", "true")]);
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(instance)} deleted");
-            return ExitCodes.Ok;
+            var id = await InstanceIdAsync(c, instance);
+            var label = await LabelAsync(c, id);
+            return await Confirm.CallAfterConfirmingAsync(c, "DeleteInstance", [new("InstanceId", id), new("Force", "true")], c.Parse.GetValue(yes), $"{label} deleted", $"Delete {label}");
         });
     }
 }

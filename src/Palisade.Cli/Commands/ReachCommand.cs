@@ -65,7 +65,7 @@ public static class ReachCommand
                 // The bar is wiped before the matrix is printed.
                 using (var progress = ProgressBar.For(parse, "reach"))
                     cells = Matrix(ReachMatrix.Build(networkState, parse.GetValue(ipv6), progress), byText == "group", filter);
-                output.Write(writeJson ? MatrixJson(byText, cells) : MatrixText(byText, cells));
+                output.Write(writeJson ? MatrixJson(byText, cells) : MatrixText(byText, cells, NameResolver.NamesOf(networkState)));
                 return ExitCodes.Ok;
             }
             var forward = parse.GetValue(from) is not null;
@@ -117,22 +117,37 @@ public static class ReachCommand
             return (null, [instance]);
         if (SecurityGroupId.TryParse(text, out var groupId) && state.FindGroup(groupId) is not null)
             return (groupId, state.MembersOf(groupId));
+        if (!NameResolver.LooksLikeId(NameResolver.Instance, text) && !NameResolver.LooksLikeId(NameResolver.Group, text))
+        {
+            // A name: of an instance or of a group; the same name on both is as ambiguous as on two groups.
+            var named = NameResolver.InstancesOf(state).Where(i => i.Name == text).Select(i => i with { Where = $"instance, {i.Where}" })
+                .Concat(NameResolver.GroupsOf(state).Where(g => g.Name == text).Select(g => g with { Where = $"security group, {g.Where}" })).ToList();
+            if (named.Count == 1)
+                return Resolve(state, option, named[0].Id);
+            if (named.Count > 1)
+                throw new UsageException($"{option} '{text}' names {named.Count} instances and groups in the state file: {string.Join(", ", named.Select(n => $"{n.Id} ({n.Where})"))}; give the ID");
+        }
         throw new UsageException($"{option} {text}: no such instance or security group in the state file");
     }
 
     private static string Ports(Access a) => a.Label;
 
+    /// <summary>"web-1 (i-…, 10.0.1.10)": the name first when the instance has one, then its ID and addresses.</summary>
+    private static string Named(Instance instance, string addresses) =>
+        instance.Name.Length > 0 ? $"{instance.Name} ({instance.Id}, {addresses})" : $"{instance.Id} ({addresses})";
+
     private static string Text(bool forward, Instance instance, IReadOnlyList<Reacher> reachers)
     {
         var sb = new StringBuilder(forward
-            ? $"what {instance.Id} ({string.Join(", ", instance.PrivateAddresses)}) reaches:\n"
-            : $"who reaches {instance.Id} ({string.Join(", ", instance.PrivateAddresses)}):\n");
+            ? $"what {Named(instance, string.Join(", ", instance.PrivateAddresses))} reaches:\n"
+            : $"who reaches {Named(instance, string.Join(", ", instance.PrivateAddresses))}:\n");
         if (reachers.Count == 0)
             sb.Append(forward ? "  nothing\n" : "  nobody\n");
         foreach (var r in reachers)
         {
-            var who = r.IsInternet ? $"the internet (e.g. {(forward ? "to" : "from")} {r.WitnessAddress})" : $"{r.Instance!.Id} ({r.WitnessAddress})";
-            sb.Append($"  {who}: {string.Join("; ", r.Accesses.Select(Ports))}\n");
+            var who = r.IsInternet ? $"the internet (e.g. {(forward ? "to" : "from")} {r.WitnessAddress})" : Named(r.Instance!, r.WitnessAddress?.ToString() ?? "");
+            // Only the answer's family's ICMP: ICMPv6 means nothing between IPv4 addresses (and ICMP between IPv6 ones).
+            sb.Append($"  {who}: {string.Join("; ", r.Accesses.Where(a => r.WitnessAddress is not { } w || Reach.InFamily(a.Protocol, w.IsV6)).Select(Ports))}\n");
         }
         return sb.ToString();
     }
@@ -213,11 +228,13 @@ public static class ReachCommand
         return [.. cells
             .Select(c => (c.Item1, c.Item2, Apply(c.Item3, filter)))
             .Where(c => !c.Item3.IsEmpty)
-            .Select(c => (c.Item1, c.Item2, c.Item3.ToAccesses()))];
+            .Select(c => (c.Item1, c.Item2, (IReadOnlyList<Access>)[.. c.Item3.ToAccesses().Where(a => Reach.InFamily(a.Protocol, reach.V6))]))
+            .Where(c => c.Item3.Count > 0)];
     }
 
-    private static string MatrixText(string by, List<(string Source, string Target, IReadOnlyList<Access> Access)> cells)
+    private static string MatrixText(string by, List<(string Source, string Target, IReadOnlyList<Access> Access)> cells, IReadOnlyDictionary<string, string> names)
     {
+        cells = [.. cells.Select(c => (NameResolver.Label(c.Source, names), NameResolver.Label(c.Target, names), c.Access))];
         var sb = new StringBuilder(by == "group"
             ? "reachability between security groups (some member reaches another member, or the internet reaches a member):\n"
             : "reachability between instances:\n");

@@ -24,6 +24,11 @@ public sealed class RemoteContext(EcsClient client, ParseResult parse, string re
 
     public CancellationToken Cancel => cancel;
 
+    private RemoteNames? _names;
+
+    /// <summary>Names of the region's groups and instances: to read a name where an ID goes, and to show names beside IDs.</summary>
+    public RemoteNames Names => _names ??= new RemoteNames(this);
+
     /// <summary>Calls an action of the region; parameters whose value is null are left out.</summary>
     public Task<JsonElement> CallAsync(string action, IEnumerable<KeyValuePair<string, string?>> parameters, string version = ApiVersions.Ecs) =>
         client.CallAsync(action, Present([new("RegionId", region), .. parameters]), version, cancel);

@@ -59,5 +59,14 @@ public static class RuleSpec
         _ => $"{text}/{text}",
     };
 
+    /// <summary>
+    /// Whether a rule's PEER word is a group's name rather than a CIDR block, an address, a group ID
+    /// or a prefix list ID: names are resolved to IDs (<see cref="NameResolver"/>) before the fields are made.
+    /// </summary>
+    public static bool IsGroupName(string peer) =>
+        !peer.StartsWith(Domain.Identifiers.SecurityGroupId.Prefix, StringComparison.Ordinal)
+        && !peer.StartsWith(Domain.Identifiers.PrefixListId.Prefix, StringComparison.Ordinal)
+        && !NameResolver.LooksLikeAddress(peer);
+
     public static string Index(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

@@ -16,7 +16,13 @@ public static class SecurityGroupCommands
         return command;
     }
 
-    private static Argument<string> GroupArgument() => new("SECURITY_GROUP_ID") { Description = "The group, sg-…" };
+    private static Argument<string> GroupArgument() => new("GROUP") { Description = "The group: its ID (sg-…), or its name when no other group of the region has it." };
+
+    /// <summary>The group the command line names, as an ID.</summary>
+    private static Task<string> GroupIdAsync(RemoteContext c, Argument<string> group) => c.Names.GroupAsync(c.Parse.GetValue(group)!);
+
+    /// <summary>"web (sg-…)": how answers name a group.</summary>
+    private static async Task<string> LabelAsync(RemoteContext c, string id) => NameResolver.Label(id, await c.Names.GroupNamesAsync());
 
     private static Command List()
     {
@@ -46,15 +52,16 @@ public static class SecurityGroupCommands
     {
         var group = GroupArgument();
         var command = new Command("show", """
-            A group and its rules, inbound and outbound, in the order they are tried: by priority (1 first),
-            drop before accept at one priority.
+            A group, its member instances and its rules, inbound and outbound, in the order they are tried:
+            by priority (1 first), drop before accept at one priority. Rules naming a group show its name.
 
             Example:
               palisade sg show sg-bp1abc
+              palisade sg show web
             """) { group };
         return Remote.Attach(command, async c =>
         {
-            var answer = await AttributeAsync(c, c.Parse.GetValue(group)!);
+            var answer = await AttributeAsync(c, await GroupIdAsync(c, group));
             if (c.Json)
             {
                 c.WriteJson(answer);
@@ -63,8 +70,15 @@ public static class SecurityGroupCommands
             var o = c.Output;
             o.WriteLine($"{answer.Str("SecurityGroupId")}  {answer.Str("SecurityGroupName")}");
             o.WriteLine($"  VPC {(answer.Str("VpcId") is { Length: > 0 } v ? v : "classic")}, inner access {answer.Str("InnerAccessPolicy")}{(answer.Str("Description") is { Length: > 0 } d ? $", \"{d}\"" : "")}");
+            var members = (await c.CallAllAsync("DescribeInstances", [new("SecurityGroupId", answer.Str("SecurityGroupId"))], "Instances", "Instance"))
+                .Items("Instances", "Instance").OrderBy(i => i.Str("InstanceName"), StringComparer.Ordinal).ThenBy(i => i.Str("InstanceId"), StringComparer.Ordinal).ToList();
+            o.WriteLine();
+            o.WriteLine($"Members ({members.Count})");
+            if (members.Count > 0)
+                Remote.Table(o, ["INSTANCE", "STATUS", "PRIVATE IP"], [.. members.Select(i => new[] { NameResolver.Label(i.Str("InstanceId"), new Dictionary<string, string> { [i.Str("InstanceId")] = i.Str("InstanceName") }), i.Str("Status"), InstanceCommands.PrivateAddresses(i) })]);
             var rules = answer.Items("Permissions", "Permission").ToList();
             var classic = answer.Str("VpcId").Length == 0;
+            var names = await c.Names.GroupNamesAsync();
             foreach (var (title, direction) in new[] { ("Inbound", "ingress"), ("Outbound", "egress") })
             {
                 o.WriteLine();
@@ -73,10 +87,10 @@ public static class SecurityGroupCommands
                     .ToList();
                 o.WriteLine($"{title} ({mine.Count})");
                 if (mine.Count > 0 && !classic)
-                    Remote.Table(o, ["PRIORITY", "POLICY", "PROTOCOL", "PORTS", direction == "ingress" ? "SOURCE" : "DESTINATION", "DESCRIPTION", "RULE"], [.. mine.Select(r => Row(r, direction))]);
+                    Remote.Table(o, ["PRIORITY", "POLICY", "PROTOCOL", "PORTS", direction == "ingress" ? "SOURCE" : "DESTINATION", "DESCRIPTION", "RULE"], [.. mine.Select(r => Row(r, direction, names))]);
                 else if (mine.Count > 0)
                     Remote.Table(o, ["PRIORITY", "POLICY", "PROTOCOL", "PORTS", direction == "ingress" ? "SOURCE" : "DESTINATION", "NIC", "DESCRIPTION", "RULE"],
-                        [.. mine.Select(r => Row(r, direction)).Zip(mine, (row, r) => (string[])[.. row[..5], r.Str("NicType"), .. row[5..]])]);
+                        [.. mine.Select(r => Row(r, direction, names)).Zip(mine, (row, r) => (string[])[.. row[..5], r.Str("NicType"), .. row[5..]])]);
             }
             return ExitCodes.Ok;
         });
@@ -101,12 +115,14 @@ public static class SecurityGroupCommands
         return JsonSerializer.SerializeToElement(merged);
     }
 
-    private static string[] Row(JsonElement r, string direction)
+    private static string[] Row(JsonElement r, string direction, IReadOnlyDictionary<string, string> names)
     {
         var side = direction == "ingress" ? "Source" : "Dest";
         var peer = new[] { $"{side}CidrIp", $"Ipv6{side}CidrIp", $"{side}GroupId", $"{side}PrefixListId" }.Select(f => r.Str(f)).FirstOrDefault(v => v.Length > 0) ?? "";
+        if (r.Str($"{side}GroupId").Length > 0)
+            peer = NameResolver.Label(peer, names);
         // A port-range list stands in the ports' column, by ID: the rule's ports are its entries.
-        var ports = r.Str("PortRangeListId") is { Length: > 0 } list ? list : r.Str("PortRange");
+        var ports = r.Str("PortRangeListId") is { Length: > 0 } list ? list : Domain.Networking.PortRange.ForPeopleOf(r.Str("PortRange"));
         return [r.Str("Priority"), r.Str("Policy").ToLowerInvariant(), r.Str("IpProtocol"), ports, peer, r.Str("Description"), r.Str("SecurityGroupRuleId")];
     }
 
@@ -135,25 +151,57 @@ public static class SecurityGroupCommands
         var name = new Option<string?>("--name") { Description = "The new name.", HelpName = "NAME" };
         var description = new Option<string?>("--description") { Description = "The new description.", HelpName = "TEXT" };
         var command = new Command("modify", "Rename a group or change its description.\n\nExample:\n  palisade sg modify sg-bp1abc --description \"web tier, public\"") { group, name, description };
-        return Simple(command, "ModifySecurityGroupAttribute", c => [new("SecurityGroupId", c.Parse.GetValue(group)), new("SecurityGroupName", c.Parse.GetValue(name)),
-            new("Description", c.Parse.GetValue(description))], c => $"{c.Parse.GetValue(group)} modified");
+        return Remote.Attach(command, async c =>
+        {
+            var id = await GroupIdAsync(c, group);
+            List<KeyValuePair<string, string?>> p = [new("SecurityGroupId", id), new("SecurityGroupName", c.Parse.GetValue(name)), new("Description", c.Parse.GetValue(description))];
+            if (p.Skip(1).All(x => x.Value is null))
+                throw new InvalidOperationException("say what to change: --name or --description");
+            // A name or a description decides no flow: nothing to confirm.
+            return await Confirm.CallAfterConfirmingAsync(c, "ModifySecurityGroupAttribute", p, yes: true, $"{await LabelAsync(c, id)} modified", what: null);
+        });
     }
 
     private static Command Policy()
     {
         var group = GroupArgument();
         var inner = new Option<string>("--inner-access") { Description = "accept: members reach each other; drop: they do not.", Required = true, HelpName = "accept|drop" };
-        var command = new Command("policy", "Whether a basic group's members reach each other (InnerAccessPolicy).\n\nExample:\n  palisade sg policy sg-bp1abc --inner-access drop") { group, inner };
-        return Simple(command, "ModifySecurityGroupPolicy", c => [new("SecurityGroupId", c.Parse.GetValue(group)),
-            new("InnerAccessPolicy", Capitalized(c.Parse.GetValue(inner)))],
-            c => $"{c.Parse.GetValue(group)}: inner access {c.Parse.GetValue(inner)}");
+        inner.AcceptOnlyFromAmong("accept", "drop");
+        var yes = YesOption();
+        var command = new Command("policy", """
+            Whether a basic group's members reach each other (InnerAccessPolicy). On a terminal it first shows
+            the flows the change would stop or open (the server's dry run) and asks; --yes does not ask.
+
+            Example:
+              palisade sg policy web --inner-access drop
+            """) { group, inner, yes };
+        return Remote.Attach(command, async c =>
+        {
+            var id = await GroupIdAsync(c, group);
+            var label = await LabelAsync(c, id);
+            var policy = c.Parse.GetValue(inner)!;
+            List<KeyValuePair<string, string?>> p = [new("SecurityGroupId", id), new("InnerAccessPolicy", Capitalized(policy))];
+            return await Confirm.CallAfterConfirmingAsync(c, "ModifySecurityGroupPolicy", p, c.Parse.GetValue(yes), $"{label}: inner access {policy}", $"Set the inner access of {label} to {policy}");
+        });
     }
 
     private static Command Delete()
     {
         var group = GroupArgument();
-        var command = new Command("delete", "Delete a group that no instance is in and no rule names.\n\nExample:\n  palisade sg delete sg-bp1abc") { group };
-        return Simple(command, "DeleteSecurityGroup", c => [new("SecurityGroupId", c.Parse.GetValue(group))], c => $"{c.Parse.GetValue(group)} deleted");
+        var yes = YesOption();
+        var command = new Command("delete", """
+            Delete a group that no instance is in and no rule names. On a terminal it first shows what the
+            deletion would change (the server's dry run) and asks; --yes does not ask.
+
+            Example:
+              palisade sg delete sg-bp1abc
+            """) { group, yes };
+        return Remote.Attach(command, async c =>
+        {
+            var id = await GroupIdAsync(c, group);
+            var label = await LabelAsync(c, id);
+            return await Confirm.CallAfterConfirmingAsync(c, "DeleteSecurityGroup", [new("SecurityGroupId", id)], c.Parse.GetValue(yes), $"{label} deleted", $"Delete {label}");
+        });
     }
 
     private static Command Authorize()
@@ -163,24 +211,38 @@ public static class SecurityGroupCommands
         var egress = new Option<bool>("--egress") { Description = "Outbound rules (AuthorizeSecurityGroupEgress); inbound without it." };
         var command = new Command("authorize", """
             Add rules, all or none. Each --rule is PROTOCOL PORTS PEER [accept|drop] [priority N] [desc TEXT];
-            PEER is a CIDR block (IPv4 or IPv6), a group (sg-…) or a prefix list (pl-…).
+            PEER is a CIDR block (IPv4 or IPv6), a group (sg-… or its name) or a prefix list (pl-…). PORTS is
+            22, 8000-8010 or all. A rule the group already has is said to be there, and not added twice.
 
             Examples:
               palisade sg authorize sg-bp1abc --rule "tcp 443 0.0.0.0/0" --rule "tcp 22 10.0.0.0/8 priority 10"
+              palisade sg authorize db --rule "tcp 3306 web"
               palisade sg authorize sg-bp1abc --egress --rule "all -1 0.0.0.0/0 drop priority 100"
             """) { group, rules, egress };
         return Remote.Attach(command, async c =>
         {
             var specs = c.Parse.GetValue(rules) ?? [];
             var isEgress = c.Parse.GetValue(egress);
-            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", c.Parse.GetValue(group)) };
+            var id = await GroupIdAsync(c, group);
+            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", id) };
             for (var i = 0; i < specs.Length; i++)
-                p.AddRange(RuleSpec.Fields(specs[i], isEgress).Select(f => new KeyValuePair<string, string?>($"Permissions.{RuleSpec.Index(i + 1)}.{f.Key}", f.Value)));
+                p.AddRange(RuleSpec.Fields(await WithPeerIdAsync(c, specs[i]), isEgress).Select(f => new KeyValuePair<string, string?>($"Permissions.{RuleSpec.Index(i + 1)}.{f.Key}", f.Value)));
+            // ECS answers an authorization of a rule the group already has with success and adds
+            // nothing; people are told so, from the rule IDs before and after.
+            var before = c.Json ? null : await RuleIdsAsync(c, id);
             var answer = await c.CallAsync(isEgress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroup", p);
             if (c.Json)
+            {
                 c.WriteJson(answer);
-            else
-                c.Output.WriteLine($"{c.Parse.GetValue(group)}: {specs.Length} {(isEgress ? "outbound" : "inbound")} rule{(specs.Length == 1 ? "" : "s")} authorized");
+                return ExitCodes.Ok;
+            }
+            var added = (await RuleIdsAsync(c, id)).Except(before!).Count();
+            var there = specs.Length - added;
+            var kind = isEgress ? "outbound" : "inbound";
+            var label = await LabelAsync(c, id);
+            c.Output.WriteLine(there == 0 ? $"{label}: {Count(added, $"{kind} rule")} authorized"
+                : added == 0 ? $"{label}: {(specs.Length == 1 ? $"the {kind} rule was" : $"all {specs.Length} {kind} rules were")} already there; nothing changed"
+                : $"{label}: {Count(added, $"{kind} rule")} authorized, {there} already there");
             return ExitCodes.Ok;
         });
     }
@@ -198,12 +260,13 @@ public static class SecurityGroupCommands
 
             Examples:
               palisade sg revoke sg-bp1abc --rule-id sgr-bp1xyz
-              palisade sg revoke sg-bp1abc --rule "tcp 22 0.0.0.0/0" --yes
+              palisade sg revoke web --rule "tcp 22 0.0.0.0/0" --yes
             """) { group, ids, rules, egress, yes };
         return Remote.Attach(command, async c =>
         {
             var isEgress = c.Parse.GetValue(egress);
-            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", c.Parse.GetValue(group)) };
+            var id = await GroupIdAsync(c, group);
+            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", id) };
             var byId = c.Parse.GetValue(ids) ?? [];
             var specs = c.Parse.GetValue(rules) ?? [];
             if (byId.Length == 0 && specs.Length == 0)
@@ -211,9 +274,11 @@ public static class SecurityGroupCommands
             for (var i = 0; i < byId.Length; i++)
                 p.Add(new($"SecurityGroupRuleId.{RuleSpec.Index(i + 1)}", byId[i]));
             for (var i = 0; i < specs.Length; i++)
-                p.AddRange(RuleSpec.Fields(specs[i], isEgress).Select(f => new KeyValuePair<string, string?>($"Permissions.{RuleSpec.Index(i + 1)}.{f.Key}", f.Value)));
+                p.AddRange(RuleSpec.Fields(await WithPeerIdAsync(c, specs[i]), isEgress).Select(f => new KeyValuePair<string, string?>($"Permissions.{RuleSpec.Index(i + 1)}.{f.Key}", f.Value)));
             var action = isEgress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroup";
-            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(group)}: {byId.Length + specs.Length} rule{(byId.Length + specs.Length == 1 ? "" : "s")} revoked");
+            var label = await LabelAsync(c, id);
+            var n = Count(byId.Length + specs.Length, "rule");
+            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{label}: {n} revoked", $"Revoke {n} of {label}");
         });
     }
 
@@ -235,16 +300,18 @@ public static class SecurityGroupCommands
         return Remote.Attach(command, async c =>
         {
             var isEgress = c.Parse.GetValue(egress);
-            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", c.Parse.GetValue(group)), new("SecurityGroupRuleId", c.Parse.GetValue(id)) };
-            p.AddRange(RuleSpec.Fields(c.Parse.GetValue(rule)!, isEgress).Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));
+            var groupId = await GroupIdAsync(c, group);
+            var p = new List<KeyValuePair<string, string?>> { new("SecurityGroupId", groupId), new("SecurityGroupRuleId", c.Parse.GetValue(id)) };
+            p.AddRange(RuleSpec.Fields(await WithPeerIdAsync(c, c.Parse.GetValue(rule)!), isEgress).Select(f => new KeyValuePair<string, string?>(f.Key, f.Value)));
             var action = isEgress ? "ModifySecurityGroupEgressRule" : "ModifySecurityGroupRule";
-            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(group)}: rule {c.Parse.GetValue(id)} modified");
+            var label = await LabelAsync(c, groupId);
+            return await Confirm.CallAfterConfirmingAsync(c, action, p, c.Parse.GetValue(yes), $"{label}: rule {c.Parse.GetValue(id)} modified", $"Modify rule {c.Parse.GetValue(id)} of {label}");
         });
     }
 
     private static Command References()
     {
-        var groups = new Argument<string[]>("SECURITY_GROUP_ID") { Description = "Groups, sg-… (up to 10).", Arity = ArgumentArity.OneOrMore };
+        var groups = new Argument<string[]>("GROUP") { Description = "Groups, by ID (sg-…) or name (up to 10).", Arity = ArgumentArity.OneOrMore };
         var command = new Command("references", """
             Which other groups' rules name these groups (ECS DescribeSecurityGroupReferences): a group
             so named cannot be deleted.
@@ -254,15 +321,16 @@ public static class SecurityGroupCommands
             """) { groups };
         return Remote.Attach(command, async c =>
         {
-            var ids = c.Parse.GetValue(groups) ?? [];
+            var ids = await c.Names.GroupsAsync(c.Parse.GetValue(groups) ?? []);
             var answer = await c.CallAsync("DescribeSecurityGroupReferences", [.. ids.Select((g, i) => new KeyValuePair<string, string?>($"SecurityGroupId.{RuleSpec.Index(i + 1)}", g))]);
             if (c.Json)
             {
                 c.WriteJson(answer);
                 return ExitCodes.Ok;
             }
+            var names = await c.Names.GroupNamesAsync();
             var rows = answer.Items("SecurityGroupReferences", "SecurityGroupReference")
-                .SelectMany(r => r.Items("ReferencingSecurityGroups", "ReferencingSecurityGroup").Select(by => new[] { r.Str("SecurityGroupId"), by.Str("SecurityGroupId") }))
+                .SelectMany(r => r.Items("ReferencingSecurityGroups", "ReferencingSecurityGroup").Select(by => new[] { NameResolver.Label(r.Str("SecurityGroupId"), names), NameResolver.Label(by.Str("SecurityGroupId"), names) }))
                 .ToList();
             if (rows.Count == 0)
                 c.Output.WriteLine("no other group's rules name them");
@@ -283,15 +351,19 @@ public static class SecurityGroupCommands
 
     public static Option<bool> YesOption() => new("--yes", "-y") { Description = "Do not ask for confirmation." };
 
-    /// <summary>One action, one line of output (or its JSON).</summary>
-    private static Command Simple(Command command, string action, Func<RemoteContext, IEnumerable<KeyValuePair<string, string?>>> parameters, Func<RemoteContext, string> done) =>
-        Remote.Attach(command, async c =>
-        {
-            var answer = await c.CallAsync(action, parameters(c));
-            if (c.Json)
-                c.WriteJson(answer);
-            else
-                c.Output.WriteLine(done(c));
-            return ExitCodes.Ok;
-        });
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
+
+    /// <summary>The rule IDs a group holds now, both directions.</summary>
+    private static async Task<HashSet<string>> RuleIdsAsync(RemoteContext c, string groupId) =>
+        [.. (await AttributeAsync(c, groupId)).Items("Permissions", "Permission").Select(r => r.Str("SecurityGroupRuleId"))];
+
+    /// <summary>A rule spec whose PEER names a group by its name, with the name replaced by the group's ID (CIDR blocks, IDs and prefix lists stay).</summary>
+    private static async Task<string> WithPeerIdAsync(RemoteContext c, string spec)
+    {
+        var words = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 3 || !RuleSpec.IsGroupName(words[2]))
+            return spec;
+        words[2] = await c.Names.GroupAsync(words[2]);
+        return string.Join(' ', words);
+    }
 }

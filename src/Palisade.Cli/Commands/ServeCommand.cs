@@ -163,8 +163,10 @@ public static class ServeCommand
               palisade serve --urls "http://127.0.0.1:8080;https://0.0.0.0:8443" --tls-cert server.crt --tls-key server.key
               palisade serve --urls https://127.0.0.1:8443 --tls self-signed
 
-            The web console is at /console/ on the same address; /healthz and /readyz too. /metrics (Prometheus)
-            is served on --metrics-urls, or on this address to the bearer token in PALISADE_METRICS_TOKEN.
+            It prints the API and web console URLs and, on every start, where the first account's key is. A browser
+            opening / is sent to the web console at /console/; /healthz and /readyz are on the same address.
+            /metrics (Prometheus) is served on --metrics-urls, or on this address to the bearer token in
+            PALISADE_METRICS_TOKEN. To explore, load the example account: palisade demo.
             """)
         {
             urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
@@ -252,6 +254,8 @@ public static class ServeCommand
                 }
                 var where = StoreFactory.IsPostgres(settings.Store) ? "PostgreSQL" : $"SQLite in {Path.GetFullPath(settings.DataDirectory)}";
                 output.WriteLine($"palisade: serving ECS 2014-05-26 and VPC 2016-04-28 on {string.Join(", ", app.Urls)} ({where})");
+                // Where people go next: the console in a browser, and the API for SDKs and the CLI.
+                output.WriteLine($"palisade: API {string.Join(", ", app.Urls.Select(u => u.TrimEnd('/') + "/"))}   web console {string.Join(", ", app.Urls.Select(u => u.TrimEnd('/') + "/console/"))}");
                 output.Flush();
                 await app.WaitForShutdownAsync(cancel);
             }

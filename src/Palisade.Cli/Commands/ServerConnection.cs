@@ -15,6 +15,19 @@ public sealed class ServerConnection
 {
     public const string DefaultRegion = "cn-hangzhou";
 
+    /// <summary>Where <c>palisade serve</c> listens by default.</summary>
+    public const string LocalServer = "http://127.0.0.1:8080";
+
+    /// <summary>The key file <c>palisade serve</c> writes on its first start in the default data directory.</summary>
+    public static string LocalCredentials => System.IO.Path.Combine(".palisade", "credentials");
+
+    /// <summary>
+    /// The first run: nothing configured, and a <c>palisade serve</c> started in this directory with its
+    /// defaults has left its key here. Commands then talk to it (<see cref="LocalServer"/>, <see cref="LocalCredentials"/>)
+    /// so that the README's first steps need no configuration.
+    /// </summary>
+    private static bool LocalServeHere => File.Exists(LocalCredentials);
+
     public Option<string?> Server { get; } = new("--server")
     {
         Description = "The control plane's URL (default: $PALISADE_SERVER, then the profile's endpoint).",
@@ -51,14 +64,15 @@ public sealed class ServerConnection
     /// <summary>Whether the command line, the environment or the profile names a server (the analysis commands then ask it).</summary>
     public bool Configured(ParseResult parse) =>
         parse.GetValue(Server) is not null || Environment.GetEnvironmentVariable("PALISADE_SERVER") is { Length: > 0 }
-        || ProfileStore.Find(parse.GetValue(Profile))?.Endpoint is { Length: > 0 };
+        || ProfileStore.Find(parse.GetValue(Profile))?.Endpoint is { Length: > 0 } || LocalServeHere;
 
     /// <summary>A signing client for the parsed command line; an <see cref="InvalidOperationException"/> says what is missing.</summary>
     public (EcsClient Client, Uri Server) Connect(ParseResult parse, TimeSpan? timeout = null)
     {
         var profile = ProfileStore.Find(parse.GetValue(Profile));
-        var url = parse.GetValue(Server) ?? Environment.GetEnvironmentVariable("PALISADE_SERVER") ?? profile?.Endpoint
-            ?? throw new InvalidOperationException("no server: give --server URL, set PALISADE_SERVER, or run 'palisade configure'");
+        var url = parse.GetValue(Server) ?? Environment.GetEnvironmentVariable("PALISADE_SERVER");
+        url ??= profile?.Endpoint is { Length: > 0 } endpoint ? endpoint : LocalServeHere ? LocalServer
+            : throw new InvalidOperationException("no server: give --server URL, set PALISADE_SERVER, or run 'palisade configure'");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
             throw new InvalidOperationException($"'{url}' is not an http(s) URL");
         var credentials = ReadCredentials(parse.GetValue(Credentials), profile);
@@ -82,8 +96,16 @@ public sealed class ServerConnection
                 return new ClientCredentials(id, secret);
             if (profile is { AccessKeyId.Length: > 0, AccessKeySecret.Length: > 0 })
                 return new ClientCredentials(profile.AccessKeyId, profile.AccessKeySecret);
+            if (LocalServeHere)
+                return ReadCredentialsFile(LocalCredentials);
             throw new InvalidOperationException("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, give --credentials FILE, or run 'palisade configure'");
         }
+        return ReadCredentialsFile(file);
+    }
+
+    /// <summary>A credentials file as <c>palisade serve</c> writes it: <c>access_key_id=…</c> and <c>access_key_secret=…</c> lines.</summary>
+    public static ClientCredentials ReadCredentialsFile(string file)
+    {
         var values = File.ReadAllLines(file)
             .Where(l => !l.StartsWith('#') && l.Contains('=', StringComparison.Ordinal))
             .Select(l => l.Split('=', 2))

@@ -74,23 +74,23 @@ public static class WhatIfCommand
         }
 
         Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-        var instance = Required("--instance", "The instance, by ID.");
-        var group = Required("--group", "The security group, by ID.");
+        var instance = Required("--instance", "The instance, by ID or name.");
+        var group = Required("--group", "The security group, by ID or name.");
         command.Add(Sub("join", "An instance joins a group (JoinSecurityGroup).", [instance, group],
-            (p, _) => new Change.Join(Instance(p.GetValue(instance)!), Group(p.GetValue(group)!))));
-        var leaveInstance = Required("--instance", "The instance, by ID.");
-        var leaveGroup = Required("--group", "The security group, by ID.");
+            (p, state) => new Change.Join(Instance(state, p.GetValue(instance)!), Group(state, p.GetValue(group)!))));
+        var leaveInstance = Required("--instance", "The instance, by ID or name.");
+        var leaveGroup = Required("--group", "The security group, by ID or name.");
         command.Add(Sub("leave", "An instance leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup],
-            (p, _) => new Change.Leave(Instance(p.GetValue(leaveInstance)!), Group(p.GetValue(leaveGroup)!))));
+            (p, state) => new Change.Leave(Instance(state, p.GetValue(leaveInstance)!), Group(state, p.GetValue(leaveGroup)!))));
         var rule = Required("--rule", "The rule, by SecurityGroupRuleId.");
         command.Add(Sub("revoke", "A rule is revoked (RevokeSecurityGroup / RevokeSecurityGroupEgress).", [rule],
             (p, _) => new Change.Revoke(SecurityGroupRuleId.TryParse(p.GetValue(rule), out var id) ? id : throw new UsageException($"--rule '{p.GetValue(rule)}' is not a rule ID (sgr-…)"))));
-        var deleteGroup = Required("--group", "The security group, by ID.");
-        command.Add(Sub("delete-group", "A group is deleted (DeleteSecurityGroup).", [deleteGroup], (p, _) => new Change.DeleteGroup(Group(p.GetValue(deleteGroup)!))));
-        var policyGroup = Required("--group", "The security group, by ID.");
+        var deleteGroup = Required("--group", "The security group, by ID or name.");
+        command.Add(Sub("delete-group", "A group is deleted (DeleteSecurityGroup).", [deleteGroup], (p, state) => new Change.DeleteGroup(Group(state, p.GetValue(deleteGroup)!))));
+        var policyGroup = Required("--group", "The security group, by ID or name.");
         var inner = Required("--inner-access", "Accept or Drop.");
         command.Add(Sub("policy", "A group's InnerAccessPolicy changes (ModifySecurityGroupPolicy).", [policyGroup, inner],
-            (p, _) => new Change.SetInnerAccessPolicy(Group(p.GetValue(policyGroup)!),
+            (p, state) => new Change.SetInnerAccessPolicy(Group(state, p.GetValue(policyGroup)!),
                 InnerAccessPolicies.TryParse(p.GetValue(inner), out var policy) ? policy : throw new UsageException($"--inner-access '{p.GetValue(inner)}' is not Accept or Drop"))));
 
         var authGroup = Required("--group", "The security group the rule goes into.");
@@ -112,7 +112,7 @@ public static class WhatIfCommand
                 Policy = p.GetValue(policyOption),
                 Priority = p.GetValue(priority),
             }.WithPeer(dir, p.GetValue(peer)!);
-            var groupId = Group(p.GetValue(authGroup)!);
+            var groupId = Group(state, p.GetValue(authGroup)!);
             var target = state.FindGroup(groupId) ?? throw new UsageException($"--group {groupId}: no such group in the state file");
             var parsed = PermissionParser.Parse(dir, fields, new RuleContext(target.IsClassic, target.Type, state.FindPrefixList), SecurityGroupRuleId.Parse("sgr-whatif"), DateTimeOffset.UnixEpoch);
             return parsed.TryGet(out var newRule, out var error)
@@ -196,14 +196,22 @@ public static class WhatIfCommand
         }
     }
 
-    private static InstanceId Instance(string text) =>
-        InstanceId.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not an instance ID (i-…)");
+    /// <summary>An instance by ID or by its name in the state (<see cref="NameResolver"/>).</summary>
+    private static InstanceId Instance(Domain.State.NetworkState state, string text)
+    {
+        var resolved = NameResolver.Resolve(NameResolver.Instance, text, NameResolver.InstancesOf(state), "in the state file");
+        return InstanceId.TryParse(resolved, out var id) ? id : throw new UsageException($"'{text}' is not an instance ID (i-…)");
+    }
 
-    private static SecurityGroupId Group(string text) =>
-        SecurityGroupId.TryParse(text, out var id) ? id : throw new UsageException($"'{text}' is not a security group ID (sg-…)");
+    /// <summary>A group by ID or by its name in the state (<see cref="NameResolver"/>).</summary>
+    private static SecurityGroupId Group(Domain.State.NetworkState state, string text)
+    {
+        var resolved = NameResolver.Resolve(NameResolver.Group, text, NameResolver.GroupsOf(state), "in the state file");
+        return SecurityGroupId.TryParse(resolved, out var id) ? id : throw new UsageException($"'{text}' is not a security group ID (sg-…)");
+    }
 
     private static string Ports(FlowDelta d) => d.Protocol.HasPorts()
-        ? $"{d.Protocol.ToWire()} {string.Join(", ", d.Ports.Select(p => p.Low == p.High ? $"{p.Low}" : $"{p.Low}-{p.High}"))}"
+        ? $"{d.Protocol.ToWire()} {string.Join(", ", d.Ports.Select(p => p.ForPeople))}"
         : d.Protocol.ToWire();
 
     private static string Who(string source) => source == "internet" ? "the internet" : source;

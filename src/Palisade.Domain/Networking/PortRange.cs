@@ -102,5 +102,19 @@ public readonly record struct PortRange
         return (PortRange?)new PortRange(from, to);
     }
 
+    /// <summary>
+    /// The one notation people read a range in, wherever Palisade prints one (rule tables, what-ifs,
+    /// reachability): <c>22</c>, <c>8000-8010</c>, and <c>all</c> for every port, whether the rule
+    /// wrote it <c>-1/-1</c> or <c>1/65535</c>. The wire keeps ECS's <c>start/end</c> (<see cref="ToString"/>).
+    /// </summary>
+    public string ForPeople => IsAny || (Low == MinPort && High == MaxPort) ? "all"
+        : Low == High ? Low.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{Low}-{High}");
+
+    /// <summary><see cref="ForPeople"/> of a wire range (<c>start/end</c>); text that is no range is shown as it is.</summary>
+    public static string ForPeopleOf(string? wire) =>
+        TryParseSyntax(wire, out var from, out var to) && (from, to) is (-1, -1) ? Any.ForPeople
+        : TryParseSyntax(wire, out from, out to) && from >= MinPort && to <= MaxPort && from <= to ? Create(from, to).ForPeople
+        : wire ?? "";
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{From}/{To}");
 }

@@ -14,7 +14,7 @@ internal sealed class Bootstrap(IStore store, AccountService accounts, ServeSett
 {
     public const string RootAccountName = "root";
 
-    /// <summary>What to tell the operator, or null when the control plane had accounts already.</summary>
+    /// <summary>What to tell the operator: the account and key made on the first start, or where the first key is on a later one; null when another node made it first.</summary>
     public string? EnsureFirstAccount()
     {
         var environmentId = Environment.GetEnvironmentVariable("PALISADE_ROOT_ACCESS_KEY_ID");
@@ -23,7 +23,14 @@ internal sealed class Bootstrap(IStore store, AccountService accounts, ServeSett
         {
             if (environmentId is { Length: > 0 } && store.Read(s => s.FindAccessKey(environmentId)) is null)
                 return $"note: PALISADE_ROOT_ACCESS_KEY_ID {environmentId} is ignored: the control plane has accounts already (use 'palisade accesskey create').";
-            return null;
+            // Every later start says where the first key is: the operator who lost the first start's
+            // output, or came back a week later, should not have to search for it.
+            var written = Path.Combine(Path.GetFullPath(settings.DataDirectory), "credentials");
+            if (File.Exists(written))
+                return $"the first account's AccessKey is in {written}";
+            if (environmentId is { Length: > 0 })
+                return $"the first account's AccessKey is {environmentId}, from PALISADE_ROOT_ACCESS_KEY_ID";
+            return $"no credentials file in {Path.GetFullPath(settings.DataDirectory)}: list and make keys with 'palisade accesskey list|create --account {RootAccountName}'";
         }
         Storage.Records.AccountRecord account;
         try

@@ -139,7 +139,7 @@ public static class PalisadeServer
             await next(http);
         });
         // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
-        app.Map("/", endpoint.HandleAsync);
+        app.Map("/", http => ConsoleAssets.IsBrowserVisit(http.Request) ? ConsoleAssets.RedirectToConsole(http) : endpoint.HandleAsync(http));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (IStore store) =>
         {

@@ -17,6 +17,22 @@ internal sealed class ConsoleAssets
 {
     public const string Prefix = "/console";
 
+    /// <summary>
+    /// A person opening the server's address in a browser: a GET of <c>/</c> without any parameter that
+    /// accepts HTML. An API call always carries parameters (an Action at least) and SDKs ask for JSON or
+    /// XML, so they keep getting ECS errors on <c>/</c>.
+    /// </summary>
+    public static bool IsBrowserVisit(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && !request.QueryString.HasValue
+        && request.Headers.Accept.Any(a => a is not null && a.Contains("text/html", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Sends a browser to the console (302, so that the API may answer on <c>/</c> again later).</summary>
+    public static Task RedirectToConsole(HttpContext http)
+    {
+        http.Response.Redirect(Prefix + "/");
+        return Task.CompletedTask;
+    }
+
     private const string ResourcePrefix = "console/";
 
     public const string RegionsFile = "regions.json";

@@ -90,7 +90,7 @@ public sealed class AuditCommandTests
             {"Findings": {"Finding": [
               {"Check": "undocumented-group", "Severity": "info", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "", "InstanceId": "", "Message": "m", "Evidence": {"Name": ""}},
               {"Check": "oversized-group", "Severity": "low", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "", "InstanceId": "", "Message": "m", "Evidence": {"Members": 6, "NetworkInstances": 10, "VpcId": ""}},
-              {"Check": "shadowed-rule", "Severity": "low", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "sgr-a", "InstanceId": "", "Message": "m", "Evidence": {"CoveredBy": {"Item": ["sgr-b", "sgr-c"]}, "VerdictDiffers": true}},
+              {"Check": "shadowed-rule", "Severity": "low", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "sgr-a", "InstanceId": "", "Message": "m", "Evidence": {"CoveredBy": {"Item": ["sgr-b", "sgr-c"]}, "VerdictDiffers": true, "CoveredByInnerAccessOf": {"Item": ["sg-m"]}}},
               {"Check": "group-limit-near", "Severity": "info", "SecurityGroupId": "", "SecurityGroupRuleId": "", "InstanceId": "i-a", "Message": "m", "Evidence": {"Groups": 4, "Rules": 950}},
               {"Check": "risky-port-exposed", "Severity": "high", "SecurityGroupId": "sg-a", "SecurityGroupRuleId": "sgr-a", "InstanceId": "i-a", "Message": "m",
                "Evidence": {"Protocol": "UDP", "Port": 11211, "SourceIp": "1.0.0.0", "SourcePort": 33000, "DestinationIp": "2408:4000::10", "NicType": "intranet", "Priority": 1}},
@@ -102,6 +102,7 @@ public sealed class AuditCommandTests
         var shadowed = Assert.IsType<ShadowedRuleEvidence>(findings[2].Evidence);
         Assert.Equal(["sgr-b", "sgr-c"], shadowed.CoveredBy.Select(r => r.Value));
         Assert.True(shadowed.VerdictDiffers);
+        Assert.Equal(["sg-m"], shadowed.CoveredByInnerAccessOf.Select(g => g.Value));
         Assert.Equal(new NicLimitEvidence(4, 950), findings[3].Evidence);
         var exposure = Assert.IsType<RiskyPortExposure>(findings[4].Evidence);
         Assert.Equal((IpProtocol.Udp, 11211, "2408:4000::10", NicType.Intranet, (int?)1), (exposure.Protocol, exposure.Port, exposure.DestinationIp.ToString(), exposure.NicType, exposure.Priority));

@@ -95,9 +95,10 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
         // public address (risky-port-open), and sg-redis's accept from sg-web overlaps its drop from
         // 10.0.0.0/8 at one priority through i-web1's address (same-priority-conflict).
         var audit = _server.RunUnrecorded("audit");
-        Assert.Contains($"risky-port-open                {id["i-web1"]} {id["sg-web"]}/", audit.Output, StringComparison.Ordinal);
+        // Names beside IDs, as the offline audit shows them.
+        Assert.Contains($"risky-port-open                web-1 ({id["i-web1"]})  web ({id["sg-web"]}) rule ", audit.Output, StringComparison.Ordinal);
         Assert.Contains($"same-priority-conflict         ", audit.Output, StringComparison.Ordinal);
-        Assert.Contains($" {id["sg-redis"]}/{redisRule}\n", audit.Output, StringComparison.Ordinal);
+        Assert.Contains($" redis ({id["sg-redis"]}) rule {redisRule}\n", audit.Output, StringComparison.Ordinal);
 
         // What only a server says: it checks the change as the action would.
         Assert.Equal(2, _server.Run("whatif", "leave", "--instance", id["i-web1"], "--group", id["sg-web"]).ExitCode);

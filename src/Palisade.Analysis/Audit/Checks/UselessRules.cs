@@ -1,3 +1,4 @@
+using Palisade.Domain.Rules;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -42,10 +43,14 @@ internal static class UselessRules
                 if (verdicts.All(v => !v.Decides))
                 {
                     var blockers = verdicts.SelectMany(v => v.Blockers).Distinct().ToList();
-                    var differs = blockers.Any(b => b.Rule.Policy != rule.Policy);
+                    var inner = verdicts.SelectMany(v => v.InnerAccess ?? []).Distinct().Order().ToList();
+                    // Inner access Accept decides before every rule, so it accepts: it differs from a drop rule.
+                    var differs = blockers.Any(b => b.Rule.Policy != rule.Policy) || (inner.Count > 0 && rule.Policy == Verdict.Drop);
+                    var deciders = blockers.Select(b => $"{b.Rule.Id} of {b.GroupId}")
+                        .Concat(inner.Select(g => $"the inner access of {g} (its members reach each other whatever the rules say)")).ToList();
                     run.Add(ShadowedRule.Info, group.Id, rule.Id, null,
-                        $"Rule {rule.Id} of {group.Id} never decides: {string.Join(", ", blockers.Select(b => $"{b.Rule.Id} of {b.GroupId}"))} decide{(blockers.Count == 1 ? "s" : "")} every packet it matches{(differs ? ", some with the opposite verdict" : "")}. Remove it, or give it a lower priority number if it was meant to win.",
-                        new ShadowedRuleEvidence([.. blockers.Select(b => b.Rule.Id)], differs));
+                        $"Rule {rule.Id} of {group.Id} never decides: {string.Join(", ", deciders)} decide{(deciders.Count == 1 ? "s" : "")} every packet it matches{(differs ? ", some with the opposite verdict" : "")}. Remove it, or give it a lower priority number if it was meant to win.",
+                        new ShadowedRuleEvidence([.. blockers.Select(b => b.Rule.Id)], differs, inner));
                 }
                 else if (verdicts.All(v => !v.ChangesSomething))
                 {

@@ -1,0 +1,93 @@
+using Palisade.Analysis.Reachability;
+using Palisade.Domain.Groups;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.State;
+
+namespace Palisade.Analysis.Audit.Checks;
+
+/// <summary>
+/// The flows a group's inner access opens between members of different tiers: how many (source,
+/// target, protocol) pairs, the tiers' groups, and up to five of them as
+/// <c>i-src -> i-dst: TCP all; UDP all; …</c> (the reachability notation).
+/// </summary>
+public sealed record InnerAccessSpansTiersEvidence(int Flows, IReadOnlyList<SecurityGroupId> Tiers, IReadOnlyList<string> Examples) : Evidence;
+
+/// <summary>
+/// A basic group with inner access Accept whose members also sit in other groups (their tiers) that
+/// do not let each other in: every member then reaches every other on every port and protocol,
+/// whatever the tiers' rules say — typically a "monitoring" or "default" group every server was put
+/// in. Exact: the flows are those between members of different tiers that the engine allows with the
+/// group's inner access Accept and not with it set to Drop (<see cref="Reach.To"/> on both states).
+/// Members whose other groups are the same (one tier) or who have no other group (a cluster group) are
+/// what inner access is for and are not counted.
+/// </summary>
+internal static class InnerAccessSpansTiers
+{
+    public static readonly CheckInfo Info = new("inner-access-spans-tiers", Severity.Medium,
+        "A group's inner access opens every port between tiers",
+        "Members of a basic group with inner access Accept reach each other on every port and protocol, whatever their other groups' rules say. When the members are in different tiers (web, app, db) that do not accept each other, this group silently joins the tiers. Set its inner access to Drop and open by rule only the ports its purpose needs (e.g. the metrics agent's port from the monitoring server).",
+        [typeof(InnerAccessSpansTiersEvidence)]);
+
+    /// <summary>Examples shown per finding.</summary>
+    private const int MaxExamples = 5;
+
+    /// <summary>Members judged per group: the check compares the reachability of every member pair twice.</summary>
+    private const int MaxMembers = 200;
+
+    public static void Run(AuditRun run)
+    {
+        var state = run.State;
+        Engine.Flows.FlowEvaluator? evaluator = null;
+        foreach (var group in state.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept))
+        {
+            var members = state.MembersOf(group.Id);
+            if (members.Length < 2 || members.Length > MaxMembers)
+                continue;
+            // A member's tier: its other groups. Two members of one tier, or of none, are what inner access is for.
+            static string Tier(Instance i, SecurityGroupId group) => string.Join(",", i.SecurityGroupIds.Where(g => g != group).Order());
+            var tiers = members.Select(m => Tier(m, group.Id)).Where(t => t.Length > 0).Distinct().ToList();
+            if (tiers.Count < 2)
+                continue;
+            run.Progress?.Report(new WorkProgress("inner access between tiers", 0, 0));
+            var closed = new NetworkState(state.RegionId, state.Groups.Select(g => g.Id == group.Id ? g with { InnerAccessPolicy = InnerAccessPolicy.Drop } : g),
+                state.Instances, state.PrefixLists, state.PortRangeLists);
+            evaluator ??= new Engine.Flows.FlowEvaluator(state);
+            var closedEvaluator = new Engine.Flows.FlowEvaluator(closed);
+            var flows = new List<string>();
+            var count = 0;
+            var involved = new SortedSet<SecurityGroupId>();
+            foreach (var target in members)
+            {
+                var targetTier = Tier(target, group.Id);
+                var sources = members.Where(s => s.Id != target.Id && Tier(s, group.Id) is { Length: > 0 } t && t != targetTier && targetTier.Length > 0)
+                    .Select(s => s.Id).ToHashSet();
+                if (sources.Count == 0)
+                    continue;
+                var open = Reach.To(state, target, sources: sources, evaluator: evaluator).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
+                var without = Reach.To(closed, target, sources: sources, evaluator: closedEvaluator).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
+                foreach (var (source, reacher) in open.OrderBy(p => p.Key))
+                {
+                    var before = without.TryGetValue(source, out var w) ? AccessSet.FromAccesses(w.Accesses) : AccessSet.None;
+                    var gained = AccessSet.FromAccesses(reacher.Accesses).Except(before);
+                    if (gained.IsEmpty)
+                        continue;
+                    // Between IPv4 addresses: ICMPv6 is not among the flows.
+                    var accesses = gained.ToAccesses().Where(a => Reach.InFamily(a.Protocol, v6: false)).ToList();
+                    if (accesses.Count == 0)
+                        continue;
+                    count += accesses.Count;
+                    foreach (var g in target.SecurityGroupIds.Concat(state.FindInstance(source)!.SecurityGroupIds).Where(g => g != group.Id))
+                        involved.Add(g);
+                    if (flows.Count < MaxExamples)
+                        flows.Add($"{source} -> {target.Id}: {string.Join("; ", accesses.Select(a => a.Label))}");
+                }
+            }
+            if (count == 0)
+                continue;
+            run.Add(Info, group.Id, null, null,
+                $"Inner access Accept of {group.Id} opens {count} flow{(count == 1 ? "" : "s")} between members of different tiers ({string.Join(", ", involved)}) that their own groups do not allow, e.g. {flows[0]}. Set its inner access to Drop and open by rule only the ports it is for.",
+                new InnerAccessSpansTiersEvidence(count, [.. involved], flows));
+        }
+    }
+}

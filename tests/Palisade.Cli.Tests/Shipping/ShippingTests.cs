@@ -1,0 +1,92 @@
+using System.Diagnostics;
+
+namespace Palisade.Cli.Tests.Shipping;
+
+/// <summary>
+/// Issue 21 item 8: the systemd units in <c>deploy/systemd</c> are valid (<c>systemd-analyze verify</c>,
+/// with ExecStart pointed at this build's palisade), and start the commands they name; and a
+/// self-contained single-file publish runs on its own (<c>PALISADE_PUBLISH_TEST=1</c>, as CI sets it,
+/// because publishing takes minutes).
+/// </summary>
+public sealed class ShippingTests
+{
+    private static string Root
+    {
+        get
+        {
+            var dir = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(dir, "Palisade.slnx")))
+                dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("no Palisade.slnx above the test's directory");
+            return dir;
+        }
+    }
+
+    private static (int Code, string Output) Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(15)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
+        }
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    [Theory]
+    [InlineData("palisade-serve.service", "serve")]
+    [InlineData("palisade-agent.service", "agent")]
+    public void TheSystemdUnits_Verify_AndRunPalisade(string unit, string command)
+    {
+        var text = File.ReadAllText(Path.Combine(Root, "deploy", "systemd", unit));
+        var exec = text.Split('\n').Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        Assert.StartsWith($"ExecStart=/usr/local/bin/palisade {command}", exec, StringComparison.Ordinal);
+        // The unit's command line parses (help of the same command and options).
+        var arguments = exec["ExecStart=/usr/local/bin/palisade ".Length..].Replace("%H", "host-1", StringComparison.Ordinal).Split(' ');
+        Assert.Equal(ExitCodes.Ok, CliTester.Run([.. arguments, "--help"]).ExitCode);
+        if (!File.Exists("/usr/bin/systemd-analyze"))
+            return; // not every build machine has systemd; Debian's CI image does
+        var dir = Directory.CreateTempSubdirectory("palisade-units-").FullName;
+        try
+        {
+            var apphost = Path.Combine(AppContext.BaseDirectory, "palisade");
+            File.WriteAllText(Path.Combine(dir, unit), text.Replace("/usr/local/bin/palisade", apphost, StringComparison.Ordinal));
+            var (code, output) = Run("/usr/bin/systemd-analyze", "verify", Path.Combine(dir, unit));
+            Assert.True(code == 0 && !output.Contains(unit, StringComparison.Ordinal), $"systemd-analyze verify {unit}: exit {code}\n{output}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ASelfContainedSingleFile_Runs()
+    {
+        if (Environment.GetEnvironmentVariable("PALISADE_PUBLISH_TEST") != "1")
+            return; // minutes of work: CI runs it (test.sh sets PALISADE_PUBLISH_TEST=1)
+        var output = Directory.CreateTempSubdirectory("palisade-publish-").FullName;
+        try
+        {
+            var (code, log) = Run("dotnet", "publish", Path.Combine(Root, "src", "Palisade.Cli", "Palisade.Cli.csproj"), "-c", "Release", "-r", "linux-x64",
+                "--self-contained", "-p:PublishSingleFile=true", "-p:IncludeNativeLibrariesForSelfExtract=true", "-o", output, "--nologo", "-v", "quiet");
+            Assert.True(code == 0, log);
+            var binary = Path.Combine(output, "palisade");
+            Assert.True(File.Exists(binary));
+            // One file: no palisade.dll and no runtime beside it.
+            Assert.False(File.Exists(Path.Combine(output, "palisade.dll")));
+            Assert.Empty(Directory.GetFiles(output, "*.so"));
+            var (versionCode, version) = Run(binary, "--version");
+            Assert.True(versionCode == 0, version);
+            var (auditCode, audit) = Run(binary, "audit", "--state", Path.Combine(Root, "src", "Palisade.Cli", "Demo", "demo-account.json"));
+            Assert.True(auditCode == ExitCodes.Denied, audit);
+            Assert.Contains("inner-access-spans-tiers", audit, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+}
