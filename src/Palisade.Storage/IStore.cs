@@ -94,6 +94,9 @@ public interface IStoreSession
     /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
     void NumberAccountRevisions();
 
+    /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does.</summary>
+    void AddMissingPrimaryNetworkInterfaces();
+
     // Backup and restore: whole rows of the control-plane tables, as the database holds them
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
     void LoadRow(string table, IReadOnlyDictionary<string, object?> row);
@@ -145,6 +148,8 @@ public interface IStoreSession
     IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
     int CountInstances(long accountId, string regionId);
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
+
+    /// <summary>The NICs in a group: the instances (by their primary ENI) and the secondary ENIs.</summary>
     int CountMembers(SecurityGroupId groupId);
     int CountInstancesInVSwitch(VSwitchId id);
     void SetInstanceStatus(InstanceId id, string status);
@@ -152,6 +157,20 @@ public interface IStoreSession
     void SetInstanceResourceGroup(InstanceId id, string resourceGroupId);
     void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups);
     void DeleteInstance(InstanceId id);
+
+    // Network interfaces (ENIs). A primary ENI's addresses and groups are its instance's: setting
+    // them on a primary ENI sets the instance's.
+    void InsertNetworkInterface(NetworkInterfaceRecord eni);
+    NetworkInterfaceRecord? FindNetworkInterface(long accountId, NetworkInterfaceId id);
+    IReadOnlyList<NetworkInterfaceRecord> ListNetworkInterfaces(long accountId, string regionId);
+
+    /// <summary>The ENIs attached to an instance: its primary one first, then the others in the order they were made.</summary>
+    IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id);
+    void SetNetworkInterfaceAttributes(NetworkInterfaceId id, string name, string description);
+    void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId);
+    void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups);
+    void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses);
+    void DeleteNetworkInterface(NetworkInterfaceId id);
 
     /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
     IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);

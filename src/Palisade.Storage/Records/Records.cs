@@ -60,6 +60,40 @@ public sealed record InstanceRecord(
     DateTimeOffset CreatedAt,
     string ResourceGroupId = "");
 
+/// <summary>Whether an ENI is an instance's primary one (made and deleted with it) or a secondary one (made on its own).</summary>
+public enum NetworkInterfaceType
+{
+    Primary,
+    Secondary,
+}
+
+/// <summary>
+/// A network interface (ENI). A primary ENI's addresses and groups are its instance's (the
+/// instance record holds them); a secondary ENI holds its own. <see cref="InstanceId"/> is null
+/// while it is <c>Available</c> (attached to nothing).
+/// </summary>
+public sealed record NetworkInterfaceRecord(
+    NetworkInterfaceId Id,
+    long AccountId,
+    string RegionId,
+    string ZoneId,
+    VpcId VpcId,
+    VSwitchId VSwitchId,
+    InstanceId? InstanceId,
+    NetworkInterfaceType Type,
+    string Name,
+    string Description,
+    IReadOnlyList<IpAddress> PrivateAddresses,
+    IReadOnlyList<SecurityGroupId> SecurityGroupIds,
+    DateTimeOffset CreatedAt,
+    string ResourceGroupId = "")
+{
+    /// <summary>ECS's status: <c>InUse</c> when attached, <c>Available</c> when not (Palisade attaches and detaches at once).</summary>
+    public string Status => InstanceId is null ? "Available" : "InUse";
+
+    public string MacAddress => Palisade.Domain.Networking.MacAddress.Of(Id);
+}
+
 /// <summary>The kinds of resources that carry tags (ECS <c>ResourceType</c>, lower-case).</summary>
 public static class TaggedResourceTypes
 {
@@ -67,6 +101,7 @@ public static class TaggedResourceTypes
     public const string Instance = "instance";
     public const string Vpc = "vpc";
     public const string VSwitch = "vswitch";
+    public const string NetworkInterface = "eni";
 }
 
 /// <summary>The answer an earlier request with the same ClientToken got, to replay it.</summary>

@@ -58,7 +58,7 @@ public static class StateExport
                     };
                     return item;
                 }).ToList() },
-            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
+            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id))).ToList() },
         };
         return body;
     }

@@ -101,6 +101,12 @@ internal abstract class LaunchInstances : EcsAction
                 s.InsertInstance(new InstanceRecord(id, c.AccountId, region.RegionId, vSwitch?.ZoneId ?? zone ?? region.Zones[0], instanceName, description,
                     network, vpcGroup, vSwitch?.Id, Start ? "Running" : "Stopped", imageId, instanceType,
                     [privateAddress], publicAddresses, [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
+                if (vSwitch is not null)
+                {
+                    // Every VPC instance has its primary ENI; it holds the instance's addresses and groups.
+                    s.InsertNetworkInterface(new NetworkInterfaceRecord(NetworkInterfaceId.Parse(c.NewId(NetworkInterfaceId.Prefix, region)), c.AccountId, region.RegionId,
+                        vSwitch.ZoneId, vSwitch.VpcId, vSwitch.Id, id, NetworkInterfaceType.Primary, "", "", [privateAddress], [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
+                }
                 foreach (var tag in tags)
                     s.SetTag(c.AccountId, TaggedResourceTypes.Instance, id.Value, tag);
                 ids.Add(id);
@@ -109,7 +115,8 @@ internal abstract class LaunchInstances : EcsAction
         });
     }
 
-    private static IpAddress Allocate(Cidr block, HashSet<IpAddress> inUse, string? wanted)
+    /// <summary>A free address of <paramref name="block"/> (the one <paramref name="wanted"/>, when given), marked as in use.</summary>
+    internal static IpAddress Allocate(Cidr block, HashSet<IpAddress> inUse, string? wanted)
     {
         if (wanted is not null)
         {
