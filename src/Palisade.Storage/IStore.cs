@@ -175,8 +175,24 @@ public interface IStoreSession
     /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
     IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
 
-    /// <summary>Whether any instance of any account holds this public address.</summary>
+    /// <summary>Whether any instance or EIP of any account holds this public address.</summary>
     bool PublicAddressInUse(IpAddress address);
+
+    /// <summary>The public addresses of every account (instances' and EIPs') inside <paramref name="block"/>: what a new one must avoid.</summary>
+    IReadOnlySet<IpAddress> PublicAddressesIn(Cidr block);
+
+    /// <summary>Gives a VPC instance a public address (AllocatePublicIpAddress).</summary>
+    void AddPublicAddress(InstanceId id, IpAddress address);
+
+    // Elastic IP addresses
+    void InsertEip(EipRecord eip);
+    EipRecord? FindEip(long accountId, string allocationId);
+    IReadOnlyList<EipRecord> ListEips(long accountId, string regionId);
+
+    /// <summary>The EIP associated with an instance or ENI, if any.</summary>
+    EipRecord? EipOf(string targetId);
+    void SetEipTarget(string allocationId, EipTargetType? type, string? targetId);
+    void DeleteEip(string allocationId);
 
     // Tags (one row per resource and key)
     IReadOnlyList<Tag> ListTags(string resourceType, string resourceId);

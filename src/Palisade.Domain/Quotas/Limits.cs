@@ -32,6 +32,9 @@ public sealed record Limits
     /// <summary>Private IPv4 addresses one network interface may hold, its primary one included (ECS: by instance type, 10 to 30 and more).</summary>
     public int PrivateIpsPerNetworkInterface { get; init; } = 10;
 
+    /// <summary>EIPs an account may hold in a region (VPC: 20 by default per region, raised on request).</summary>
+    public int EipsPerRegion { get; init; } = 20;
+
     /// <summary>AccessKeys an account may hold (RAM allows two per user; an account here is one tenant with its automation).</summary>
     public int AccessKeysPerAccount { get; init; } = 20;
 

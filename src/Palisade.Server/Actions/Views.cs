@@ -62,7 +62,8 @@ internal static class Views
         EcsList.Of("Tag", tags.Select(t => new EcsObject { { "Key", t.Key }, { "Value", t.Value } }));
 
     /// <param name="interfaces">The instance's ENIs (<see cref="IStoreSession.NetworkInterfacesOf"/>): its primary one first.</param>
-    public static EcsObject Instance(InstanceRecord i, IReadOnlyList<Tag> tags, IReadOnlyList<NetworkInterfaceRecord> interfaces)
+    /// <param name="eip">The EIP associated with the instance or its primary ENI, if any.</param>
+    public static EcsObject Instance(InstanceRecord i, IReadOnlyList<Tag> tags, IReadOnlyList<NetworkInterfaceRecord> interfaces, EipRecord? eip)
     {
         var isVpc = i.NetworkType == NetworkType.Vpc;
         var privateV4 = i.PrivateAddresses.Where(a => !a.IsV6).Select(a => a.ToString()).ToList();
@@ -91,7 +92,14 @@ internal static class Views
             },
             { "InnerIpAddress", EcsList.Of("IpAddress", isVpc ? [] : privateV4) },
             { "PublicIpAddress", EcsList.Of("IpAddress", i.PublicAddresses.Select(a => a.ToString())) },
-            { "EipAddress", new EcsObject { { "IpAddress", "" }, { "AllocationId", "" }, { "InternetChargeType", "" } } },
+            { "EipAddress", new EcsObject
+                {
+                    { "IpAddress", eip?.Address.ToString() ?? "" },
+                    { "AllocationId", eip?.AllocationId ?? "" },
+                    { "InternetChargeType", eip?.InternetChargeType ?? "" },
+                    { "Bandwidth", eip?.Bandwidth ?? 0 },
+                }
+            },
             { "NetworkInterfaces", EcsList.Of("NetworkInterface", interfaces.Select(e => new EcsObject
                 {
                     { "NetworkInterfaceId", e.Id.Value },
@@ -121,7 +129,7 @@ internal static class Views
     /// An ENI as DescribeNetworkInterfaces writes it (<c>NetworkInterfaceSets.NetworkInterfaceSet[]</c>):
     /// every documented field, the lists present even when empty (Terraform's provider reads them unchecked).
     /// </summary>
-    public static EcsObject NetworkInterface(NetworkInterfaceRecord e, IReadOnlyList<Tag> tags, long ownerId) => new()
+    public static EcsObject NetworkInterface(NetworkInterfaceRecord e, IReadOnlyList<Tag> tags, long ownerId, EipRecord? eip = null) => new()
     {
         { "NetworkInterfaceId", e.Id.Value },
         { "NetworkInterfaceName", e.Name },
@@ -143,7 +151,7 @@ internal static class Views
         { "NetworkInterfaceTrafficMode", "Standard" },
         { "QueueNumber", 0L },
         { "SecurityGroupIds", EcsList.Of("SecurityGroupId", e.SecurityGroupIds.Select(g => g.Value)) },
-        { "AssociatedPublicIp", new EcsObject { { "PublicIpAddress", "" }, { "AllocationId", "" } } },
+        { "AssociatedPublicIp", new EcsObject { { "PublicIpAddress", eip?.Address.ToString() ?? "" }, { "AllocationId", eip?.AllocationId ?? "" } } },
         { "Attachment", new EcsObject { { "InstanceId", e.InstanceId?.Value ?? "" }, { "DeviceIndex", 0L }, { "TrunkNetworkInterfaceId", "" } } },
         { "PrivateIpSets", PrivateIpSets(e) },
         { "Ipv6Sets", Ipv6Sets(e) },

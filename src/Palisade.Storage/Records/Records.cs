@@ -94,6 +94,31 @@ public sealed record NetworkInterfaceRecord(
     public string MacAddress => Palisade.Domain.Networking.MacAddress.Of(Id);
 }
 
+/// <summary>What an EIP is associated with (the VPC API's <c>InstanceType</c>).</summary>
+public enum EipTargetType
+{
+    EcsInstance,
+    NetworkInterface,
+}
+
+/// <summary>An elastic IP address; <see cref="TargetId"/> (an instance or ENI ID) is null while it is <c>Available</c>.</summary>
+public sealed record EipRecord(
+    string AllocationId,
+    long AccountId,
+    string RegionId,
+    IpAddress Address,
+    string Name,
+    string Description,
+    int Bandwidth,
+    string InternetChargeType,
+    string ResourceGroupId,
+    EipTargetType? TargetType,
+    string? TargetId,
+    DateTimeOffset AllocatedAt)
+{
+    public string Status => TargetId is null ? "Available" : "InUse";
+}
+
 /// <summary>The kinds of resources that carry tags (ECS <c>ResourceType</c>, lower-case).</summary>
 public static class TaggedResourceTypes
 {

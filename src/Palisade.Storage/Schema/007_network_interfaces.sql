@@ -44,3 +44,24 @@ CREATE INDEX network_interface_groups_by_group ON network_interface_groups (secu
 INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
 SELECT 'eni-' || substr(instance_id, 3), account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, 'Primary', '', '', created_at, ''
 FROM instances WHERE vpc_id IS NOT NULL AND vswitch_id IS NOT NULL;
+
+-- Elastic IP addresses (VPC API 2016-04-28), from the server's public address pool. Associated with
+-- an instance (EcsInstance) or an ENI (NetworkInterface), at most one per instance or ENI, or with
+-- nothing (Available). A public address is unique over these and instances' public addresses
+-- (instance_addresses, kind 'public'): checked inside the write, under the store's write lock.
+CREATE TABLE eip_addresses (
+    allocation_id        TEXT PRIMARY KEY,
+    account_id           BIGINT NOT NULL REFERENCES accounts (account_id),
+    region_id            TEXT NOT NULL,
+    ip_address           TEXT NOT NULL UNIQUE,
+    name                 TEXT NOT NULL,
+    description          TEXT NOT NULL,
+    bandwidth            BIGINT NOT NULL,
+    internet_charge_type TEXT NOT NULL,
+    resource_group_id    TEXT NOT NULL DEFAULT '',
+    instance_type        TEXT,
+    instance_id          TEXT,
+    allocated_at         TEXT NOT NULL
+);
+CREATE INDEX eip_addresses_by_account ON eip_addresses (account_id, region_id);
+CREATE UNIQUE INDEX eip_addresses_by_instance ON eip_addresses (instance_id) WHERE instance_id IS NOT NULL;

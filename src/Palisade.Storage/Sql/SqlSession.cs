@@ -430,6 +430,7 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
         foreach (var primary in Query<string>("SELECT network_interface_id FROM network_interfaces WHERE instance_id = @id AND interface_type = 'Primary'", new { id = id.Value }))
             DeleteNetworkInterface(NetworkInterfaceId.Parse(primary));
         Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
+        Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
@@ -538,6 +539,8 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
 
     public void DeleteNetworkInterface(NetworkInterfaceId id)
     {
+        // Its EIP stays the account's, Available again (ECS disassociates it).
+        Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = id.Value });
         Execute("DELETE FROM network_interface_addresses WHERE network_interface_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.NetworkInterface });
@@ -545,7 +548,45 @@ internal sealed class SqlSession(DbConnection connection, DbTransaction transact
     }
 
     public bool PublicAddressInUse(IpAddress address) =>
-        Scalar("SELECT COUNT(*) FROM instance_addresses WHERE kind = 'public' AND address = @address", new { address = address.ToString() }) > 0;
+        Scalar("SELECT (SELECT COUNT(*) FROM instance_addresses WHERE kind = 'public' AND address = @address) + (SELECT COUNT(*) FROM eip_addresses WHERE ip_address = @address)",
+            new { address = address.ToString() }) > 0;
+
+    public IReadOnlySet<IpAddress> PublicAddressesIn(Cidr block) =>
+        Query<string>("SELECT address FROM instance_addresses WHERE kind = 'public' UNION ALL SELECT ip_address FROM eip_addresses")
+            .Select(IpAddress.Parse).Where(block.Contains).ToHashSet();
+
+    public void AddPublicAddress(InstanceId id, IpAddress address)
+    {
+        var position = Scalar("SELECT COUNT(*) FROM instance_addresses WHERE instance_id = @id AND kind = 'public'", new { id = id.Value });
+        Execute("INSERT INTO instance_addresses (instance_id, kind, address, position, scope) VALUES (@id, 'public', @address, @position, 'internet')",
+            new { id = id.Value, address = address.ToString(), position });
+    }
+
+    // Elastic IP addresses
+
+    public void InsertEip(EipRecord e) =>
+        Execute("""
+            INSERT INTO eip_addresses (allocation_id, account_id, region_id, ip_address, name, description, bandwidth, internet_charge_type, resource_group_id, instance_type, instance_id, allocated_at)
+            VALUES (@AllocationId, @AccountId, @RegionId, @address, @Name, @Description, @Bandwidth, @InternetChargeType, @ResourceGroupId, @type, @TargetId, @at)
+            """, new
+        {
+            e.AllocationId, e.AccountId, e.RegionId, address = e.Address.ToString(), e.Name, e.Description, e.Bandwidth, e.InternetChargeType, e.ResourceGroupId,
+            type = e.TargetType?.ToString(), e.TargetId, at = Time.Format(e.AllocatedAt),
+        });
+
+    public EipRecord? FindEip(long accountId, string allocationId) =>
+        Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND allocation_id = @allocationId", new { accountId, allocationId }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public IReadOnlyList<EipRecord> ListEips(long accountId, string regionId) =>
+        [.. Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND region_id = @regionId ORDER BY allocated_at DESC, allocation_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public EipRecord? EipOf(string targetId) =>
+        Query<EipRow>("SELECT * FROM eip_addresses WHERE instance_id = @targetId", new { targetId }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public void SetEipTarget(string allocationId, EipTargetType? type, string? targetId) =>
+        Execute("UPDATE eip_addresses SET instance_type = @type, instance_id = @targetId WHERE allocation_id = @allocationId", new { allocationId, type = type?.ToString(), targetId });
+
+    public void DeleteEip(string allocationId) => Execute("DELETE FROM eip_addresses WHERE allocation_id = @allocationId", new { allocationId });
 
     // Tags
 

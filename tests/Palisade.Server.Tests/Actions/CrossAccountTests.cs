@@ -26,6 +26,8 @@ public sealed class CrossAccountTests : ControlPlaneTest
     private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
     private string _bEni = "";
     private const string BEniName = "bobEniName";
+    private string _bEip = "";
+    private string _bEipAddress = "";
     private (string Vpc, string VSwitch, string Group, string Instance) _aIds;
 
     private const string BName = "bobSecretGroupName";
@@ -58,6 +60,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
         _bIds = (vpc, vsw, sg, peer, rule, instance);
         _bEni = (await _b.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = sg, NetworkInterfaceName = BEniName, SecondaryPrivateIpAddressCount = 1 })).Str("NetworkInterfaceId");
         await _b.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = _bEni, InstanceId = instance });
+        var bEip = await _b.Api.CallAsync("AllocateEipAddress", new { RegionId = Region, Name = "bobEip" }, ApiVersions.Vpc);
+        (_bEip, _bEipAddress) = (bEip.Str("AllocationId"), bEip.Str("EipAddress"));
+        await _b.Api.CallAsync("AssociateEipAddress", new { RegionId = Region, AllocationId = _bEip, InstanceId = instance }, ApiVersions.Vpc);
         await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni }, Tag = new[] { new { Key = BTag, Value = BTag } } });
 
         var aVpc = await _a.VpcAsync("10.0.0.0/16");
@@ -150,6 +155,15 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("TagResources", ecs, new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni }, Tag = new[] { new { Key = BTag, Value = "overwritten" } } }),
             ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni } }),
             ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "eni", Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("AllocatePublicIpAddress", ecs, new { InstanceId = b.Instance }),
+            ("AllocateEipAddress", vpc, new { RegionId = Region }),
+            ("AssociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip, InstanceId = a.Instance }),
+            ("AssociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip, InstanceId = _bEni, InstanceType = "NetworkInterface" }),
+            ("UnassociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("ReleaseEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, AssociatedInstanceId = b.Instance }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, EipAddress = _bEipAddress }),
             ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region }),
@@ -181,6 +195,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
 
     private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
         + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance")).Concat(s.ListTagsOfType(_bAccount, "eni"))))
+        + string.Join(",", Plane.Store.Read(s => s.ListEips(_bAccount, Region)))
         + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
@@ -195,7 +210,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
 
         var before = BState();
         var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
-        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId, _bEni, BEniName };
+        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId, _bEni, BEniName, _bEip, _bEipAddress };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
         {

@@ -56,7 +56,7 @@ internal sealed class DescribeNetworkInterfaces : EcsAction
             var response = new EcsObject();
             paging.Describe(response, all);
             response.Add("NetworkInterfaceSets", EcsList.Of("NetworkInterfaceSet",
-                paging.Take(all).Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], c.AccountId))));
+                paging.Take(all).Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], c.AccountId, s.EipOf(e.Id.Value)))));
             return response;
         });
     }
