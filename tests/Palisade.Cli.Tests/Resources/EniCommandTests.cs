@@ -44,4 +44,12 @@ public sealed class EniCommandTests : IAsyncLifetime
         Out("eni", "modify", primary);
         Golden.Assert("resources/eni.txt", _server.Transcript());
     }
+
+    [Fact]
+    public void Serve_RefusesAPublicPoolThatIsNotCidrBlocks_BeforeStarting()
+    {
+        var outcome = CliTester.Run("serve", "--public-pool", "192.0.2.0/24,nonsense");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("--public-pool must be CIDR blocks", outcome.Output + outcome.Error, StringComparison.Ordinal);
+    }
 }
