@@ -45,6 +45,7 @@ public static class PalisadeCli
         ConfigureCommand.Build(),
         SecurityGroupCommands.Build(),
         InstanceCommands.Build(),
+        EniCommands.Build(),
         NetworkCommands.Vpc(),
         NetworkCommands.VSwitch(),
         NetworkCommands.Tag(),

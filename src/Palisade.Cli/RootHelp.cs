@@ -17,6 +17,7 @@ internal sealed class RootHelp : SynchronousCommandLineAction
             ("configure", "Save the server's URL, a region and an AccessKey as a profile (checked with a call)"),
             ("sg", "Security groups and their rules: list, show, create, authorize, revoke, policy, delete"),
             ("instance", "Instances: list, show (effective rules), run, join, leave, modify, delete"),
+            ("eni", "Network interfaces (ENIs): list, show, create, attach, detach, modify, delete"),
             ("vpc", "VPCs"),
             ("vswitch", "vSwitches"),
             ("prefix-list", "Prefix lists: named sets of CIDR blocks that rules name as their peer"),

@@ -102,6 +102,9 @@ public interface IStoreSession
     /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
     void NumberAccountRevisions();
 
+    /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does.</summary>
+    void AddMissingPrimaryNetworkInterfaces();
+
     // Backup and restore: whole rows of the control-plane tables, as the database holds them
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
     void LoadRow(string table, IReadOnlyDictionary<string, object?> row);
@@ -185,6 +188,8 @@ public interface IStoreSession
     IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
     int CountInstances(long accountId, string regionId);
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
+
+    /// <summary>The NICs in a group: the instances (by their primary ENI) and the secondary ENIs.</summary>
     int CountMembers(SecurityGroupId groupId);
     int CountInstancesInVSwitch(VSwitchId id);
     void SetInstanceStatus(InstanceId id, string status);
@@ -193,11 +198,41 @@ public interface IStoreSession
     void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups);
     void DeleteInstance(InstanceId id);
 
+    // Network interfaces (ENIs). A primary ENI's addresses and groups are its instance's: setting
+    // them on a primary ENI sets the instance's.
+    void InsertNetworkInterface(NetworkInterfaceRecord eni);
+    NetworkInterfaceRecord? FindNetworkInterface(long accountId, NetworkInterfaceId id);
+    IReadOnlyList<NetworkInterfaceRecord> ListNetworkInterfaces(long accountId, string regionId);
+
+    /// <summary>The ENIs attached to an instance: its primary one first, then the others in the order they were made.</summary>
+    IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id);
+    void SetNetworkInterfaceAttributes(NetworkInterfaceId id, string name, string description);
+    void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId);
+    void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups);
+    void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses);
+    void DeleteNetworkInterface(NetworkInterfaceId id);
+
     /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
     IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
 
-    /// <summary>Whether any instance of any account holds this public address.</summary>
+    /// <summary>Whether any instance or EIP of any account holds this public address.</summary>
     bool PublicAddressInUse(IpAddress address);
+
+    /// <summary>The public addresses of every account (instances' and EIPs') inside <paramref name="block"/>: what a new one must avoid.</summary>
+    IReadOnlySet<IpAddress> PublicAddressesIn(Cidr block);
+
+    /// <summary>Gives a VPC instance a public address (AllocatePublicIpAddress).</summary>
+    void AddPublicAddress(InstanceId id, IpAddress address);
+
+    // Elastic IP addresses
+    void InsertEip(EipRecord eip);
+    EipRecord? FindEip(long accountId, string allocationId);
+    IReadOnlyList<EipRecord> ListEips(long accountId, string regionId);
+
+    /// <summary>The EIP associated with an instance or ENI, if any.</summary>
+    EipRecord? EipOf(string targetId);
+    void SetEipTarget(string allocationId, EipTargetType? type, string? targetId);
+    void DeleteEip(string allocationId);
 
     // Tags (one row per resource and key)
     IReadOnlyList<Tag> ListTags(string resourceType, string resourceId);

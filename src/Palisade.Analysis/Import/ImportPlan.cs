@@ -1,4 +1,5 @@
 using Palisade.Domain.Ecs;
+using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
@@ -60,8 +61,9 @@ public sealed record ImportPlan(
         {
             if (i.PrivateAddresses.Length > 1)
                 warnings.Add($"{i.Id}: only the first private address ({i.PrivateAddresses[0]}) is carried");
-            if (i.PublicAddresses.Length > 0)
-                warnings.Add($"{i.Id}: public addresses are not carried");
+            // The exposure is carried, not the address: a server gives public addresses from its own pool.
+            if (i.NetworkType == NetworkType.Vpc && i.PublicAddresses.Any(a => !a.IsV6))
+                warnings.Add($"{i.Id}: its public address ({string.Join(", ", i.PublicAddresses.Where(a => !a.IsV6))}) is replaced by one of the server's pool; it stays reachable from the internet");
         }
         return new ImportPlan(vpcBlocks, vswitchBlocks, warnings);
     }

@@ -27,8 +27,9 @@ public static class ImportCommand
             Load a state file into a server: its VPCs (blocks that hold the instances' addresses), vSwitches,
             groups with their rules, tags and inner access, and instances with their private address and
             groups, prefix lists and port-range lists with their entries. Prints the new ID of every
-            resource next to the old one (--output json: as a map). Not carried: public and secondary
-            addresses. When any call fails, everything created is deleted again.
+            resource next to the old one (--output json: as a map). A VPC instance with a public address or
+            EIP gets a public address of the server's pool, so it stays reachable from the internet. Not
+            carried: secondary addresses. When any call fails, everything created is deleted again.
 
             Example:
               palisade import --state account.json --server http://127.0.0.1:8080 --credentials .palisade/credentials
@@ -167,6 +168,8 @@ internal sealed class Importer(RemoteContext c)
                 new("ImageId", "imported"), new("InstanceType", "ecs.imported"), new("InstanceName", i.Name.Length > 0 ? i.Name : null),
                 new("VSwitchId", i.VpcId is { } vpc ? _ids[i.VSwitchId?.Value ?? $"({vpc})"] : null),
                 new("PrivateIpAddress", i.NetworkType == NetworkType.Vpc ? i.PrivateAddresses.FirstOrDefault(a => !a.IsV6).ToString() : null),
+                // A public address or EIP in the file: the instance faces the internet on the server too (through an address of its pool).
+                new("InternetMaxBandwidthOut", i.NetworkType == NetworkType.Vpc && i.PublicAddresses.Any(a => !a.IsV6) ? "1" : null),
             };
             for (var n = 0; n < i.SecurityGroupIds.Length; n++)
                 p.Add(new($"SecurityGroupIds.{(n + 1).ToString(CultureInfo.InvariantCulture)}", _ids[i.SecurityGroupIds[n].Value]));

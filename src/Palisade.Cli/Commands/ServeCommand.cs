@@ -109,6 +109,17 @@ public static class ServeCommand
             HelpName = "N",
             DefaultValueFactory = _ => (int?)EnvNumber("PALISADE_TRAIL_DAYS") ?? 90,
         };
+        var publicPool = new Option<string>("--public-pool")
+        {
+            Description = "Where VPC instances' public addresses and EIPs come from: CIDR blocks, comma-separated (default 192.0.2.0/24, documentation space that never routes). Also PALISADE_PUBLIC_POOL.",
+            HelpName = "CIDRS",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_PUBLIC_POOL") is { Length: > 0 } pool ? pool : "192.0.2.0/24",
+        };
+        publicPool.Validators.Add(r =>
+        {
+            if (PublicPool(r.GetValueOrDefault<string>()) is null)
+                r.AddError("--public-pool must be CIDR blocks separated by commas, e.g. 192.0.2.0/24,198.51.100.0/24.");
+        });
         var logFormat = new Option<string>("--log-format")
         {
             Description = "text: one line per event; json: one JSON object per line (for a log pipeline). Also PALISADE_LOG_FORMAT.",
@@ -170,7 +181,7 @@ public static class ServeCommand
             """)
         {
             urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
-            maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, logFormat, logRequests,
+            maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, publicPool, logFormat, logRequests,
         };
         command.Validators.Add(r =>
         {
@@ -214,6 +225,7 @@ public static class ServeCommand
                         AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
                     },
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
+                    PublicAddressPool = PublicPool(parse.GetValue(publicPool))!,
                 },
             };
             var output = parse.InvocationConfiguration.Output;
@@ -262,5 +274,18 @@ public static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The blocks of <c>--public-pool</c>; null when one is not a CIDR block.</summary>
+    private static IReadOnlyList<Palisade.Domain.Networking.Cidr>? PublicPool(string? text)
+    {
+        var blocks = new List<Palisade.Domain.Networking.Cidr>();
+        foreach (var part in (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Palisade.Domain.Networking.Cidr.TryParse(part, out var block))
+                return null;
+            blocks.Add(block);
+        }
+        return blocks.Count == 0 ? null : blocks;
     }
 }

@@ -148,6 +148,6 @@ public static partial class EcsErrors
     public static EcsError ResourceTypeMissing() => E(404, MissingParameterResourceType, "The input parameter ResourceType that is mandatory for processing this request is not supplied.");
     public static EcsError TagsMissing() => E(404, MissingParameterTags, "The input parameter Tag.N that is mandatory for processing this request is not supplied.");
     public static EcsError ResourceNotFound(string id) => E(404, InvalidResourceIdNotFound, $"The specified resource '{Truncate(id)}' does not exist.");
-    public static EcsError ResourceTypeNotFound(string type) => E(404, InvalidResourceTypeNotFound, $"The specified ResourceType '{Truncate(type)}' is not supported; use securitygroup or instance.");
+    public static EcsError ResourceTypeNotFound(string type) => E(404, InvalidResourceTypeNotFound, $"The specified ResourceType '{Truncate(type)}' is not supported; use securitygroup, instance or eni.");
     public static EcsError TagValueWithoutKey(int n) => E(400, InvalidParameterTagValue, $"Tag.{n}.Value is given without Tag.{n}.Key.");
 }

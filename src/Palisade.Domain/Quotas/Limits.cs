@@ -23,6 +23,18 @@ public sealed record Limits
     public int VSwitchesPerVpc { get; init; } = 150;
     public int InstancesPerCall { get; init; } = 100;
 
+    /// <summary>
+    /// Network interfaces one instance may have, its primary one included. ECS sets it by instance
+    /// type (2 to 15 and more); Palisade has no instance types, so one configurable value stands for all.
+    /// </summary>
+    public int NetworkInterfacesPerInstance { get; init; } = 8;
+
+    /// <summary>Private IPv4 addresses one network interface may hold, its primary one included (ECS: by instance type, 10 to 30 and more).</summary>
+    public int PrivateIpsPerNetworkInterface { get; init; } = 10;
+
+    /// <summary>EIPs an account may hold in a region (VPC: 20 by default per region, raised on request).</summary>
+    public int EipsPerRegion { get; init; } = 20;
+
     /// <summary>AccessKeys an account may hold (RAM allows two per user; an account here is one tenant with its automation).</summary>
     public int AccessKeysPerAccount { get; init; } = 20;
 

@@ -52,6 +52,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public Limits Limits => options.Limits;
 
+    /// <summary>The blocks VPC public addresses and EIPs are allocated from.</summary>
+    public IReadOnlyList<Cidr> PublicAddressPool => options.PublicAddressPool;
+
     public bool DryRun => Parameters.Bool("DryRun");
 
     /// <summary><c>RegionId</c>, required and known.</summary>

@@ -29,6 +29,11 @@ internal static class Lookups
     public static InstanceRecord Instance(this IStoreSession s, ActionContext c, InstanceId id) =>
         s.FindInstance(c.AccountId, id) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(id.Value));
 
+    /// <summary>An ENI of the caller's in the request's region; anything else (malformed, another account's) does not exist.</summary>
+    public static NetworkInterfaceRecord NetworkInterface(this IStoreSession s, ActionContext c, string text) =>
+        (NetworkInterfaceId.TryParse(text, out var id) ? s.FindNetworkInterface(c.AccountId, id) : null) is { } e && InRegion(c, e.RegionId)
+            ? e : throw new EcsException(EcsErrors.NetworkInterfaceNotFound(text));
+
     public static VpcRecord Vpc(this IStoreSession s, ActionContext c, string text) =>
         (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) is { } v && InRegion(c, v.RegionId) ? v : throw new EcsException(EcsErrors.VpcNotFound(text));
 

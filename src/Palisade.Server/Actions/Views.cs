@@ -63,11 +63,11 @@ internal static class Views
     public static EcsList VpcTags(IEnumerable<Tag> tags) =>
         EcsList.Of("Tag", tags.Select(t => new EcsObject { { "Key", t.Key }, { "Value", t.Value } }));
 
-    public static EcsObject Instance(InstanceRecord i, IReadOnlyList<Tag> tags)
+    /// <param name="interfaces">The instance's ENIs (<see cref="IStoreSession.NetworkInterfacesOf"/>): its primary one first.</param>
+    /// <param name="eip">The EIP associated with the instance or its primary ENI, if any.</param>
+    public static EcsObject Instance(InstanceRecord i, IReadOnlyList<Tag> tags, IReadOnlyList<NetworkInterfaceRecord> interfaces, EipRecord? eip)
     {
         var isVpc = i.NetworkType == NetworkType.Vpc;
-        var eni = "eni-" + i.Id.Value[2..];
-        var primary = i.PrivateAddresses.FirstOrDefault(a => !a.IsV6);
         var privateV4 = i.PrivateAddresses.Where(a => !a.IsV6).Select(a => a.ToString()).ToList();
         return new EcsObject
         {
@@ -94,30 +94,74 @@ internal static class Views
             },
             { "InnerIpAddress", EcsList.Of("IpAddress", isVpc ? [] : privateV4) },
             { "PublicIpAddress", EcsList.Of("IpAddress", i.PublicAddresses.Select(a => a.ToString())) },
-            { "EipAddress", new EcsObject { { "IpAddress", "" }, { "AllocationId", "" }, { "InternetChargeType", "" } } },
-            { "NetworkInterfaces", EcsList.Of("NetworkInterface", isVpc
-                ? [new EcsObject
-                    {
-                        { "NetworkInterfaceId", eni },
-                        { "Type", "Primary" },
-                        { "PrimaryIpAddress", primary.ToString() },
-                        { "MacAddress", MacAddress(i.Id.Value) },
-                        { "PrivateIpSets", EcsList.Of("PrivateIpSet", privateV4.Select((a, n) => new EcsObject { { "PrivateIpAddress", a }, { "Primary", n == 0 } })) },
-                        { "Ipv6Sets", EcsList.Of("Ipv6Set", i.PrivateAddresses.Where(a => a.IsV6).Select(a => new EcsObject { { "Ipv6Address", a.ToString() } })) },
-                    }]
-                : Array.Empty<EcsObject>()) },
+            { "EipAddress", new EcsObject
+                {
+                    { "IpAddress", eip?.Address.ToString() ?? "" },
+                    { "AllocationId", eip?.AllocationId ?? "" },
+                    { "InternetChargeType", eip?.InternetChargeType ?? "" },
+                    { "Bandwidth", eip?.Bandwidth ?? 0 },
+                }
+            },
+            { "NetworkInterfaces", EcsList.Of("NetworkInterface", interfaces.Select(e => new EcsObject
+                {
+                    { "NetworkInterfaceId", e.Id.Value },
+                    { "Type", e.Type.ToString() },
+                    { "PrimaryIpAddress", e.PrivateAddresses.FirstOrDefault(a => !a.IsV6).ToString() },
+                    { "MacAddress", e.MacAddress },
+                    { "PrivateIpSets", PrivateIpSets(e) },
+                    { "Ipv6Sets", Ipv6Sets(e) },
+                    { "Ipv4PrefixSets", EcsList.Of("Ipv4PrefixSet", Array.Empty<EcsObject>()) },
+                })) },
             { "Tags", Tags(tags) },
         };
     }
 
+    private static EcsList PrivateIpSets(NetworkInterfaceRecord e) =>
+        EcsList.Of("PrivateIpSet", e.PrivateAddresses.Where(a => !a.IsV6).Select((a, n) => new EcsObject
+        {
+            { "PrivateIpAddress", a.ToString() },
+            { "Primary", n == 0 },
+            { "AssociatedPublicIp", new EcsObject { { "PublicIpAddress", "" }, { "AllocationId", "" } } },
+        }));
+
+    private static EcsList Ipv6Sets(NetworkInterfaceRecord e) =>
+        EcsList.Of("Ipv6Set", e.PrivateAddresses.Where(a => a.IsV6).Select(a => new EcsObject { { "Ipv6Address", a.ToString() } }));
+
+    /// <summary>
+    /// An ENI as DescribeNetworkInterfaces writes it (<c>NetworkInterfaceSets.NetworkInterfaceSet[]</c>):
+    /// every documented field, the lists present even when empty (Terraform's provider reads them unchecked).
+    /// </summary>
+    public static EcsObject NetworkInterface(NetworkInterfaceRecord e, IReadOnlyList<Tag> tags, long ownerId, EipRecord? eip = null) => new()
+    {
+        { "NetworkInterfaceId", e.Id.Value },
+        { "NetworkInterfaceName", e.Name },
+        { "Description", e.Description },
+        { "Status", e.Status },
+        { "Type", e.Type.ToString() },
+        { "VpcId", e.VpcId.Value },
+        { "VSwitchId", e.VSwitchId.Value },
+        { "ZoneId", e.ZoneId },
+        { "PrivateIpAddress", e.PrivateAddresses.FirstOrDefault(a => !a.IsV6).ToString() },
+        { "MacAddress", e.MacAddress },
+        { "InstanceId", e.InstanceId?.Value ?? "" },
+        { "CreationTime", Time.Format(e.CreatedAt) },
+        { "ResourceGroupId", e.ResourceGroupId },
+        { "OwnerId", ownerId.ToString(CultureInfo.InvariantCulture) },
+        { "ServiceID", 0L },
+        { "ServiceManaged", false },
+        { "DeleteOnRelease", e.Type == NetworkInterfaceType.Primary },
+        { "NetworkInterfaceTrafficMode", "Standard" },
+        { "QueueNumber", 0L },
+        { "SecurityGroupIds", EcsList.Of("SecurityGroupId", e.SecurityGroupIds.Select(g => g.Value)) },
+        { "AssociatedPublicIp", new EcsObject { { "PublicIpAddress", eip?.Address.ToString() ?? "" }, { "AllocationId", eip?.AllocationId ?? "" } } },
+        { "Attachment", new EcsObject { { "InstanceId", e.InstanceId?.Value ?? "" }, { "DeviceIndex", 0L }, { "TrunkNetworkInterfaceId", "" } } },
+        { "PrivateIpSets", PrivateIpSets(e) },
+        { "Ipv6Sets", Ipv6Sets(e) },
+        { "Ipv4PrefixSets", EcsList.Of("Ipv4PrefixSet", Array.Empty<EcsObject>()) },
+        { "Ipv6PrefixSets", EcsList.Of("Ipv6PrefixSet", Array.Empty<EcsObject>()) },
+        { "Tags", Tags(tags) },
+    };
+
     /// <summary>ECS writes instance creation times to the minute: <c>2017-12-10T04:04Z</c>.</summary>
     public static string CreationTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture);
-
-    /// <summary>A stable, locally administered MAC address for an instance's primary NIC.</summary>
-    public static string MacAddress(string seed)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(seed));
-        hash[0] = (byte)((hash[0] & 0xFE) | 0x02);
-        return string.Join(':', hash.Take(6).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-    }
 }

@@ -59,6 +59,15 @@ public sealed record ServerOptions
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;
 
+    /// <summary>
+    /// Where VPC instances' public addresses (<c>InternetMaxBandwidthOut</c> &gt; 0, AllocatePublicIpAddress)
+    /// and EIPs come from, shared by all accounts. By default 192.0.2.0/24, RFC 5737's TEST-NET-1: a
+    /// documentation block that never routes on the internet and is apart from the 198.18.0.0/15 that
+    /// private test networks and classic internet NICs (198.19.0.0/16) use, so a public address never
+    /// equals a private one. An operator with real public addresses configures them (serve's <c>--public-pool</c>).
+    /// </summary>
+    public IReadOnlyList<Domain.Networking.Cidr> PublicAddressPool { get; init; } = [Domain.Networking.Cidr.Parse("192.0.2.0/24")];
+
     /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
     public string HostId { get; init; } = "ecs.aliyuncs.com";
 }

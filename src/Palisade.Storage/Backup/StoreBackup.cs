@@ -41,6 +41,12 @@ public static class StoreBackup
         new("instance_addresses", "instance_id, kind, position", [T("instance_id"), T("kind"), T("address"), I("position"), T("scope")]),
         new("host_bindings", "instance_id", [T("instance_id"), I("account_id"), T("host_name"), T("interface_name"), T("bound_at")]),
         new("memberships", "instance_id, position", [T("instance_id"), T("security_group_id"), I("position")]),
+        new("network_interfaces", "network_interface_id", [T("network_interface_id"), I("account_id"), T("region_id"), T("zone_id"), T("vpc_id"), T("vswitch_id"), T("instance_id"),
+            T("interface_type"), T("name"), T("description"), T("created_at"), T("resource_group_id")]),
+        new("network_interface_addresses", "network_interface_id, position", [T("network_interface_id"), T("address"), I("position"), T("scope")]),
+        new("network_interface_groups", "network_interface_id, position", [T("network_interface_id"), T("security_group_id"), I("position")]),
+        new("eip_addresses", "allocation_id", [T("allocation_id"), I("account_id"), T("region_id"), T("ip_address"), T("name"), T("description"), I("bandwidth"),
+            T("internet_charge_type"), T("resource_group_id"), T("instance_type"), T("instance_id"), T("allocated_at")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
@@ -138,6 +144,7 @@ public static class StoreBackup
                 }
             }
             s.NumberAccountRevisions();
+            s.AddMissingPrimaryNetworkInterfaces();
             return rows;
         });
         return new Summary(Tables.Length, loaded, store.CurrentRevision());

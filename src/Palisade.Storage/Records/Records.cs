@@ -60,6 +60,65 @@ public sealed record InstanceRecord(
     DateTimeOffset CreatedAt,
     string ResourceGroupId = "");
 
+/// <summary>Whether an ENI is an instance's primary one (made and deleted with it) or a secondary one (made on its own).</summary>
+public enum NetworkInterfaceType
+{
+    Primary,
+    Secondary,
+}
+
+/// <summary>
+/// A network interface (ENI). A primary ENI's addresses and groups are its instance's (the
+/// instance record holds them); a secondary ENI holds its own. <see cref="InstanceId"/> is null
+/// while it is <c>Available</c> (attached to nothing).
+/// </summary>
+public sealed record NetworkInterfaceRecord(
+    NetworkInterfaceId Id,
+    long AccountId,
+    string RegionId,
+    string ZoneId,
+    VpcId VpcId,
+    VSwitchId VSwitchId,
+    InstanceId? InstanceId,
+    NetworkInterfaceType Type,
+    string Name,
+    string Description,
+    IReadOnlyList<IpAddress> PrivateAddresses,
+    IReadOnlyList<SecurityGroupId> SecurityGroupIds,
+    DateTimeOffset CreatedAt,
+    string ResourceGroupId = "")
+{
+    /// <summary>ECS's status: <c>InUse</c> when attached, <c>Available</c> when not (Palisade attaches and detaches at once).</summary>
+    public string Status => InstanceId is null ? "Available" : "InUse";
+
+    public string MacAddress => Palisade.Domain.Networking.MacAddress.Of(Id);
+}
+
+/// <summary>What an EIP is associated with (the VPC API's <c>InstanceType</c>).</summary>
+public enum EipTargetType
+{
+    EcsInstance,
+    NetworkInterface,
+}
+
+/// <summary>An elastic IP address; <see cref="TargetId"/> (an instance or ENI ID) is null while it is <c>Available</c>.</summary>
+public sealed record EipRecord(
+    string AllocationId,
+    long AccountId,
+    string RegionId,
+    IpAddress Address,
+    string Name,
+    string Description,
+    int Bandwidth,
+    string InternetChargeType,
+    string ResourceGroupId,
+    EipTargetType? TargetType,
+    string? TargetId,
+    DateTimeOffset AllocatedAt)
+{
+    public string Status => TargetId is null ? "Available" : "InUse";
+}
+
 /// <summary>The kinds of resources that carry tags (ECS <c>ResourceType</c>, lower-case).</summary>
 public static class TaggedResourceTypes
 {
@@ -69,6 +128,7 @@ public static class TaggedResourceTypes
     public const string VSwitch = "vswitch";
     public const string PrefixList = "prefixlist";
     public const string PortRangeList = "portrangelist";
+    public const string NetworkInterface = "eni";
 }
 
 /// <summary>The answer an earlier request with the same ClientToken got, to replay it.</summary>

@@ -133,6 +133,47 @@ internal sealed class InstanceRow
     }
 }
 
+internal sealed class NetworkInterfaceRow
+{
+    public string network_interface_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string zone_id { get; set; } = "";
+    public string vpc_id { get; set; } = "";
+    public string vswitch_id { get; set; } = "";
+    public string? instance_id { get; set; }
+    public string interface_type { get; set; } = "";
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public string? resource_group_id { get; set; }
+
+    public NetworkInterfaceRecord ToRecord(IReadOnlyList<IpAddress> addresses, IReadOnlyList<SecurityGroupId> groups) =>
+        new(NetworkInterfaceId.Parse(network_interface_id), account_id, region_id, zone_id, VpcId.Parse(vpc_id), VSwitchId.Parse(vswitch_id),
+            instance_id is null ? null : InstanceId.Parse(instance_id), Enum.Parse<NetworkInterfaceType>(interface_type), name, description,
+            addresses, groups, Time.Parse(created_at), resource_group_id ?? "");
+}
+
+internal sealed class EipRow
+{
+    public string allocation_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string ip_address { get; set; } = "";
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public long bandwidth { get; set; }
+    public string internet_charge_type { get; set; } = "";
+    public string? resource_group_id { get; set; }
+    public string? instance_type { get; set; }
+    public string? instance_id { get; set; }
+    public string allocated_at { get; set; } = "";
+
+    public EipRecord ToRecord() =>
+        new(allocation_id, account_id, region_id, IpAddress.Parse(ip_address), name, description, (int)bandwidth, internet_charge_type, resource_group_id ?? "",
+            instance_type is null ? null : Enum.Parse<EipTargetType>(instance_type), instance_id, Time.Parse(allocated_at));
+}
+
 internal sealed class HostBindingRow
 {
     public string instance_id { get; set; } = "";

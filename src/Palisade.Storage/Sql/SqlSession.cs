@@ -162,6 +162,19 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("UPDATE action_trail SET revision = r.account_revision FROM revisions r WHERE action_trail.revision = r.revision");
     }
 
+    public void AddMissingPrimaryNetworkInterfaces()
+    {
+        if (Scalar("SELECT COUNT(*) FROM instances i WHERE i.vpc_id IS NOT NULL AND i.vswitch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')") == 0)
+            return;
+        Execute("""
+            INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
+            SELECT 'eni-' || substr(i.instance_id, 3), i.account_id, i.region_id, i.zone_id, i.vpc_id, i.vswitch_id, i.instance_id, 'Primary', '', '', i.created_at, ''
+            FROM instances i
+            WHERE i.vpc_id IS NOT NULL AND i.vswitch_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')
+            """);
+    }
+
     public IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy)
     {
         using var command = connection.CreateCommand();
@@ -396,10 +409,12 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         [.. Query<string>("SELECT instance_id FROM memberships WHERE security_group_id = @id ORDER BY instance_id", new { id = groupId.Value }).Select(InstanceId.Parse)];
 
     public int CountMembers(SecurityGroupId groupId) =>
-        (int)Scalar("SELECT COUNT(*) FROM memberships WHERE security_group_id = @id", new { id = groupId.Value });
+        (int)Scalar("SELECT (SELECT COUNT(*) FROM memberships WHERE security_group_id = @id) + (SELECT COUNT(*) FROM network_interface_groups WHERE security_group_id = @id)",
+            new { id = groupId.Value });
 
     public int CountInstancesInVSwitch(VSwitchId id) =>
-        (int)Scalar("SELECT COUNT(*) FROM instances WHERE vswitch_id = @id", new { id = id.Value });
+        (int)Scalar("SELECT (SELECT COUNT(*) FROM instances WHERE vswitch_id = @id) + (SELECT COUNT(*) FROM network_interfaces WHERE vswitch_id = @id AND interface_type = 'Secondary')",
+            new { id = id.Value });
 
     public void SetInstanceStatus(InstanceId id, string status) =>
         Execute("UPDATE instances SET status = @status WHERE instance_id = @id", new { id = id.Value, status });
@@ -419,6 +434,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void DeleteInstance(InstanceId id)
     {
+        // The primary ENI goes with its instance; the secondary ones are detached and stay (ECS: "Available").
+        foreach (var primary in Query<string>("SELECT network_interface_id FROM network_interfaces WHERE instance_id = @id AND interface_type = 'Primary'", new { id = id.Value }))
+            DeleteNetworkInterface(NetworkInterfaceId.Parse(primary));
+        Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
+        Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
@@ -427,11 +447,154 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     }
 
     public IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId) =>
-        Query<string>("SELECT address FROM instance_addresses WHERE scope = @scope AND kind = 'private'", new { scope = AddressScope(accountId, vpcId) })
+        Query<string>("""
+            SELECT address FROM instance_addresses WHERE scope = @scope AND kind = 'private'
+            UNION ALL SELECT address FROM network_interface_addresses WHERE scope = @scope
+            """, new { scope = AddressScope(accountId, vpcId) })
             .Select(IpAddress.Parse).ToHashSet();
 
+    // Network interfaces
+
+    public void InsertNetworkInterface(NetworkInterfaceRecord e)
+    {
+        Execute("""
+            INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
+            VALUES (@id, @AccountId, @RegionId, @ZoneId, @vpc, @vsw, @instance, @type, @Name, @Description, @at, @ResourceGroupId)
+            """, new
+        {
+            id = e.Id.Value, e.AccountId, e.RegionId, e.ZoneId, vpc = e.VpcId.Value, vsw = e.VSwitchId.Value, instance = e.InstanceId?.Value,
+            type = e.Type.ToString(), e.Name, e.Description, at = Time.Format(e.CreatedAt), e.ResourceGroupId,
+        });
+        // A primary ENI's addresses and groups were written with its instance.
+        if (e.Type == NetworkInterfaceType.Secondary)
+        {
+            SetNetworkInterfaceAddresses(e, e.PrivateAddresses);
+            SetNetworkInterfaceGroups(e, e.SecurityGroupIds);
+        }
+    }
+
+    public NetworkInterfaceRecord? FindNetworkInterface(long accountId, NetworkInterfaceId id) =>
+        CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE account_id = @accountId AND network_interface_id = @id",
+            new { accountId, id = id.Value })]).FirstOrDefault();
+
+    public IReadOnlyList<NetworkInterfaceRecord> ListNetworkInterfaces(long accountId, string regionId) =>
+        CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, network_interface_id DESC",
+            new { accountId, regionId })]);
+
+    public IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id) =>
+        CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE instance_id = @id ORDER BY interface_type, created_at, network_interface_id",
+            new { id = id.Value })]);
+
+    /// <summary>The ENIs with their addresses and groups: a primary ENI's from its instance, a secondary's from its own tables.</summary>
+    private List<NetworkInterfaceRecord> CompleteInterfaces(List<NetworkInterfaceRow> rows)
+    {
+        if (rows.Count == 0)
+            return [];
+        var ids = rows.Select(r => r.network_interface_id).ToArray();
+        var instanceIds = rows.Where(r => r.instance_id is not null && r.interface_type == nameof(NetworkInterfaceType.Primary)).Select(r => r.instance_id!).ToArray();
+        var addresses = Query<(string Id, string Address)>(
+                $"SELECT network_interface_id, address FROM network_interface_addresses WHERE {InList("network_interface_id", "ids")} ORDER BY network_interface_id, position", new { ids })
+            .ToLookup(a => a.Id, a => IpAddress.Parse(a.Address));
+        var groups = Query<(string Id, string Group)>(
+                $"SELECT network_interface_id, security_group_id FROM network_interface_groups WHERE {InList("network_interface_id", "ids")} ORDER BY network_interface_id, position", new { ids })
+            .ToLookup(g => g.Id, g => SecurityGroupId.Parse(g.Group));
+        var instanceAddresses = instanceIds.Length == 0 ? null : Query<(string Id, string Address)>(
+                $"SELECT instance_id, address FROM instance_addresses WHERE kind = 'private' AND {InList("instance_id", "instanceIds")} ORDER BY instance_id, position", new { instanceIds })
+            .ToLookup(a => a.Id, a => IpAddress.Parse(a.Address));
+        var instanceGroups = instanceIds.Length == 0 ? null : Query<(string Id, string Group)>(
+                $"SELECT instance_id, security_group_id FROM memberships WHERE {InList("instance_id", "instanceIds")} ORDER BY instance_id, position", new { instanceIds })
+            .ToLookup(g => g.Id, g => SecurityGroupId.Parse(g.Group));
+        return [.. rows.Select(r => r.interface_type == nameof(NetworkInterfaceType.Primary) && r.instance_id is { } owner
+            ? r.ToRecord([.. instanceAddresses![owner]], [.. instanceGroups![owner]])
+            : r.ToRecord([.. addresses[r.network_interface_id]], [.. groups[r.network_interface_id]]))];
+    }
+
+    public void SetNetworkInterfaceAttributes(NetworkInterfaceId id, string name, string description) =>
+        Execute("UPDATE network_interfaces SET name = @name, description = @description WHERE network_interface_id = @id", new { id = id.Value, name, description });
+
+    public void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId) =>
+        Execute("UPDATE network_interfaces SET instance_id = @instance WHERE network_interface_id = @id", new { id = id.Value, instance = instanceId?.Value });
+
+    public void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups)
+    {
+        if (eni.Type == NetworkInterfaceType.Primary)
+        {
+            SetMemberships(eni.InstanceId!.Value, groups);
+            return;
+        }
+        Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = eni.Id.Value });
+        for (var n = 0; n < groups.Count; n++)
+            Execute("INSERT INTO network_interface_groups (network_interface_id, security_group_id, position) VALUES (@id, @g, @n)", new { id = eni.Id.Value, g = groups[n].Value, n });
+    }
+
+    public void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses)
+    {
+        var scope = AddressScope(eni.AccountId, eni.VpcId);
+        if (eni.Type == NetworkInterfaceType.Primary)
+        {
+            var instance = eni.InstanceId!.Value;
+            Execute("DELETE FROM instance_addresses WHERE instance_id = @id AND kind = 'private'", new { id = instance.Value });
+            InsertAddresses(instance, "private", addresses, scope);
+            return;
+        }
+        Execute("DELETE FROM network_interface_addresses WHERE network_interface_id = @id", new { id = eni.Id.Value });
+        for (var n = 0; n < addresses.Count; n++)
+        {
+            Execute("INSERT INTO network_interface_addresses (network_interface_id, address, position, scope) VALUES (@id, @address, @n, @scope)",
+                new { id = eni.Id.Value, address = addresses[n].ToString(), n, scope });
+        }
+    }
+
+    public void DeleteNetworkInterface(NetworkInterfaceId id)
+    {
+        // Its EIP stays the account's, Available again (ECS disassociates it).
+        Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
+        Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = id.Value });
+        Execute("DELETE FROM network_interface_addresses WHERE network_interface_id = @id", new { id = id.Value });
+        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.NetworkInterface });
+        Execute("DELETE FROM network_interfaces WHERE network_interface_id = @id", new { id = id.Value });
+    }
+
     public bool PublicAddressInUse(IpAddress address) =>
-        Scalar("SELECT COUNT(*) FROM instance_addresses WHERE kind = 'public' AND address = @address", new { address = address.ToString() }) > 0;
+        Scalar("SELECT (SELECT COUNT(*) FROM instance_addresses WHERE kind = 'public' AND address = @address) + (SELECT COUNT(*) FROM eip_addresses WHERE ip_address = @address)",
+            new { address = address.ToString() }) > 0;
+
+    public IReadOnlySet<IpAddress> PublicAddressesIn(Cidr block) =>
+        Query<string>("SELECT address FROM instance_addresses WHERE kind = 'public' UNION ALL SELECT ip_address FROM eip_addresses")
+            .Select(IpAddress.Parse).Where(block.Contains).ToHashSet();
+
+    public void AddPublicAddress(InstanceId id, IpAddress address)
+    {
+        var position = Scalar("SELECT COUNT(*) FROM instance_addresses WHERE instance_id = @id AND kind = 'public'", new { id = id.Value });
+        Execute("INSERT INTO instance_addresses (instance_id, kind, address, position, scope) VALUES (@id, 'public', @address, @position, 'internet')",
+            new { id = id.Value, address = address.ToString(), position });
+    }
+
+    // Elastic IP addresses
+
+    public void InsertEip(EipRecord e) =>
+        Execute("""
+            INSERT INTO eip_addresses (allocation_id, account_id, region_id, ip_address, name, description, bandwidth, internet_charge_type, resource_group_id, instance_type, instance_id, allocated_at)
+            VALUES (@AllocationId, @AccountId, @RegionId, @address, @Name, @Description, @Bandwidth, @InternetChargeType, @ResourceGroupId, @type, @TargetId, @at)
+            """, new
+        {
+            e.AllocationId, e.AccountId, e.RegionId, address = e.Address.ToString(), e.Name, e.Description, e.Bandwidth, e.InternetChargeType, e.ResourceGroupId,
+            type = e.TargetType?.ToString(), e.TargetId, at = Time.Format(e.AllocatedAt),
+        });
+
+    public EipRecord? FindEip(long accountId, string allocationId) =>
+        Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND allocation_id = @allocationId", new { accountId, allocationId }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public IReadOnlyList<EipRecord> ListEips(long accountId, string regionId) =>
+        [.. Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND region_id = @regionId ORDER BY allocated_at DESC, allocation_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+
+    public EipRecord? EipOf(string targetId) =>
+        Query<EipRow>("SELECT * FROM eip_addresses WHERE instance_id = @targetId", new { targetId }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public void SetEipTarget(string allocationId, EipTargetType? type, string? targetId) =>
+        Execute("UPDATE eip_addresses SET instance_type = @type, instance_id = @targetId WHERE allocation_id = @allocationId", new { allocationId, type = type?.ToString(), targetId });
+
+    public void DeleteEip(string allocationId) => Execute("DELETE FROM eip_addresses WHERE allocation_id = @allocationId", new { allocationId });
 
     // Tags
 

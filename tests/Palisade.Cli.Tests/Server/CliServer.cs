@@ -88,7 +88,7 @@ public sealed partial class CliServer : IAsyncDisposable
         {
             if (!_seen.TryGetValue(m.Value, out var name))
             {
-                var kind = m.Groups["kind"].Success ? m.Groups["kind"].Value : m.Groups["key"].Success ? "key" : m.Groups["guid"].Success ? "request" : "time";
+                var kind = m.Groups["kind"].Success ? m.Groups["kind"].Value : m.Groups["mac"].Success ? "mac" : m.Groups["key"].Success ? "key" : m.Groups["guid"].Success ? "request" : "time";
                 name = $"<{kind}{_seen.Count(s => s.Value.StartsWith($"<{kind}", StringComparison.Ordinal)) + 1}>";
                 _seen[m.Value] = name;
             }
@@ -99,6 +99,6 @@ public sealed partial class CliServer : IAsyncDisposable
     [GeneratedRegex(@"(?<=access_key_secret=|""AccessKeySecret"": "")[A-Za-z0-9]{30}\b")]
     private static partial Regex Secret();
 
-    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|eni)-[a-z0-9]{10,}\b|\b(?<key>LTAI[A-Za-z0-9]{20})\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
+    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|eni|eip)-[a-z0-9]{10,}\b|\b(?<mac>[0-9a-f]{2}(:[0-9a-f]{2}){5})\b|\b(?<key>LTAI[A-Za-z0-9]{20})\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
     private static partial Regex Generated();
 }

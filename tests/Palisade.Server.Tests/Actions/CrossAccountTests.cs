@@ -24,6 +24,10 @@ public sealed class CrossAccountTests : ControlPlaneTest
     private string _bKeyId = "";
     private string _aKeyId = "";
     private (string Vpc, string VSwitch, string Group, string Peer, string Rule, string Instance) _bIds;
+    private string _bEni = "";
+    private const string BEniName = "bobEniName";
+    private string _bEip = "";
+    private string _bEipAddress = "";
     private (string Vpc, string VSwitch, string Group, string Instance) _aIds;
     private (string PrefixList, string PortRangeList) _bLists;
 
@@ -60,6 +64,12 @@ public sealed class CrossAccountTests : ControlPlaneTest
         var prl = (await _b.Api.CallAsync("CreatePortRangeList", new { RegionId = Region, MaxEntries = 2, PortRangeListName = BName, Description = BDescription, Entry = new[] { new { PortRange = "8080/8081" } } })).Str("PortRangeListId");
         await _b.AuthorizeAsync(peer, new { IpProtocol = "tcp", PortRangeListId = prl, SourcePrefixListId = pl });
         _bLists = (pl, prl);
+        _bEni = (await _b.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = sg, NetworkInterfaceName = BEniName, SecondaryPrivateIpAddressCount = 1 })).Str("NetworkInterfaceId");
+        await _b.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = _bEni, InstanceId = instance });
+        var bEip = await _b.Api.CallAsync("AllocateEipAddress", new { RegionId = Region, Name = "bobEip" }, ApiVersions.Vpc);
+        (_bEip, _bEipAddress) = (bEip.Str("AllocationId"), bEip.Str("EipAddress"));
+        await _b.Api.CallAsync("AssociateEipAddress", new { RegionId = Region, AllocationId = _bEip, InstanceId = instance }, ApiVersions.Vpc);
+        await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni }, Tag = new[] { new { Key = BTag, Value = BTag } } });
 
         var aVpc = await _a.VpcAsync("10.0.0.0/16");
         var aVsw = await _a.VSwitchAsync(aVpc, "10.0.1.0/24");
@@ -132,6 +142,35 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DeleteInstances", ecs, new { RegionId = Region, InstanceId = new[] { b.Instance }, Force = true }),
             ("ModifyInstanceAttribute", ecs, new { InstanceId = b.Instance, InstanceName = "renamed" }),
             ("ModifyInstanceAttribute", ecs, new { InstanceId = a.Instance, SecurityGroupIds = new[] { b.Group } }),
+            ("CreateNetworkInterface", ecs, new { RegionId = Region, VSwitchId = b.VSwitch, SecurityGroupId = a.Group }),
+            ("CreateNetworkInterface", ecs, new { RegionId = Region, VSwitchId = a.VSwitch, SecurityGroupId = b.Group }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, NetworkInterfaceId = new[] { _bEni } }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, VpcId = b.Vpc }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, InstanceId = b.Instance }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, NetworkInterfaceName = BEniName }),
+            ("DescribeNetworkInterfaces", ecs, new { RegionId = Region, Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("AttachNetworkInterface", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, InstanceId = a.Instance }),
+            ("DetachNetworkInterface", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, InstanceId = b.Instance }),
+            ("DeleteNetworkInterface", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni }),
+            ("ModifyNetworkInterfaceAttribute", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, NetworkInterfaceName = "renamed" }),
+            ("ModifyNetworkInterfaceAttribute", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, SecurityGroupId = new[] { a.Group } }),
+            ("AssignPrivateIpAddresses", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, SecondaryPrivateIpAddressCount = 1 }),
+            ("UnassignPrivateIpAddresses", ecs, new { RegionId = Region, NetworkInterfaceId = _bEni, PrivateIpAddress = new[] { "192.168.1.3" } }),
+            ("JoinSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = a.Group, NetworkInterfaceId = _bEni }),
+            ("LeaveSecurityGroup", ecs, new { RegionId = Region, SecurityGroupId = b.Group, NetworkInterfaceId = _bEni }),
+            ("TagResources", ecs, new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni }, Tag = new[] { new { Key = BTag, Value = "overwritten" } } }),
+            ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "eni", ResourceId = new[] { _bEni } }),
+            ("ListTagResources", ecs, new { RegionId = Region, ResourceType = "eni", Tag = new[] { new { Key = BTag, Value = BTag } } }),
+            ("AllocatePublicIpAddress", ecs, new { InstanceId = b.Instance }),
+            ("AllocateEipAddress", vpc, new { RegionId = Region }),
+            ("AssociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip, InstanceId = a.Instance }),
+            ("AssociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip, InstanceId = _bEni, InstanceType = "NetworkInterface" }),
+            ("UnassociateEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("ReleaseEipAddress", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, AllocationId = _bEip }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, AssociatedInstanceId = b.Instance }),
+            ("DescribeEipAddresses", vpc, new { RegionId = Region, EipAddress = _bEipAddress }),
             ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region }),
@@ -181,9 +220,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
     }
 
     private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
-        + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance"))))
+        + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance")).Concat(s.ListTagsOfType(_bAccount, "eni"))))
         + string.Join(",", Plane.Store.Read(s => s.ListPrefixLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}")
             .Concat(s.ListPortRangeLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}"))))
+        + string.Join(",", Plane.Store.Read(s => s.ListEips(_bAccount, Region)))
+        + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
         + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
@@ -197,7 +238,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
 
         var before = BState();
         var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
-        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId, _bLists.PrefixList, _bLists.PortRangeList };
+        var bIds = new[] { _bIds.Vpc, _bIds.VSwitch, _bIds.Group, _bIds.Peer, _bIds.Rule, _bIds.Instance, _bKeyId, _bLists.PrefixList, _bLists.PortRangeList, _bEni, BEniName, _bEip, _bEipAddress };
         var failures = new List<string>();
         foreach (var (action, version, parameters) in attacks)
         {

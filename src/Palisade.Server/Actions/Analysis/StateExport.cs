@@ -26,6 +26,7 @@ public static class StateExport
     {
         var groups = s.ListGroups(accountId, regionId);
         var instances = s.ListInstances(accountId, regionId);
+        var addresses = new Addresses.Eips.OfRegion(s, accountId, regionId);
         var rules = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>();
         IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
             rules.TryGetValue(id, out var known) ? known : rules[id] = s.ListRules(id);
@@ -58,7 +59,7 @@ public static class StateExport
                     };
                     return item;
                 }).ToList() },
-            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value))).ToList() },
+            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
         };
         // The lists the file's rules name (all of the region's when not narrowed), as the state
         // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.

@@ -14,8 +14,9 @@ internal static class StoredState
     {
         var groups = s.ListGroups(accountId, regionId).Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy,
             [.. s.ListRules(g.Id)], [.. s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)], g.CreatedAt));
+        var addresses = new Addresses.Eips.OfRegion(s, accountId, regionId);
         var instances = s.ListInstances(accountId, regionId).Select(i => new Instance(i.Id, i.Name, i.NetworkType, i.VpcId, i.VSwitchId,
-            [.. i.PrivateAddresses], [.. i.PublicAddresses], [.. i.SecurityGroupIds], i.Status, [.. s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)]));
+            [.. i.PrivateAddresses], [.. addresses.PublicAddressesOf(i)], [.. i.SecurityGroupIds], i.Status, [.. s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)]));
         var prefixLists = s.ListPrefixLists(accountId, regionId).Select(l => new PrefixList(l.Id, l.Name, l.IsV6, [.. l.Entries.Select(e => e.Cidr)], l.MaxEntries));
         var portRangeLists = s.ListPortRangeLists(accountId, regionId).Select(l => new PortRangeList(l.Id, l.Name, [.. l.Entries.Select(e => e.Range)], l.MaxEntries));
         return new NetworkState(regionId, groups, instances, prefixLists, portRangeLists);

@@ -44,7 +44,7 @@ internal sealed class DescribeInstances : EcsAction
                 .ToList();
             var response = new EcsObject();
             paging.Describe(response, all);
-            response.Add("Instances", EcsList.Of("Instance", paging.Take(all).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value)))));
+            response.Add("Instances", EcsList.Of("Instance", paging.Take(all).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id), Addresses.Eips.OfInstance(s, i)))));
             return response;
         });
     }

@@ -1,11 +1,16 @@
 using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Actions.NetworkInterfaces;
 using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
-/// <summary>What JoinSecurityGroup and LeaveSecurityGroup share: the parameters, and the group and instance they name.</summary>
+/// <summary>
+/// What JoinSecurityGroup and LeaveSecurityGroup share: the group, and exactly one of the instance
+/// (its primary ENI) or an ENI (<c>NetworkInterfaceId</c>, with <c>RegionId</c> required) whose groups change.
+/// </summary>
 internal abstract class MembershipChange : EcsAction
 {
     public override bool Mutates => true;
@@ -14,8 +19,23 @@ internal abstract class MembershipChange : EcsAction
     {
         var p = c.Parameters;
         var groupId = c.GroupIdParameter();
-        if (p.Has("NetworkInterfaceId"))
-            throw new EcsException(EcsErrors.ParameterInvalid("NetworkInterfaceId", "changing groups by ENI is not supported; give InstanceId (see docs/compat.md)."));
+        var eniText = p.Optional("NetworkInterfaceId");
+        if (eniText is not null)
+        {
+            if (p.Has("InstanceId"))
+                throw new EcsException(EcsErrors.EniIdAndInstanceIdConflict());
+            c.Region();
+            return c.Write(s =>
+            {
+                var group = s.Group(c, groupId);
+                var eni = s.NetworkInterface(c, eniText);
+                if (eni.InstanceId is { } owner && s.FindInstance(c.AccountId, owner) is { Status: not ("Running" or "Stopped") } instance)
+                    throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
+                Change(s, c, group, eni.SecurityGroupIds, groups => s.SetNetworkInterfaceGroups(eni, groups),
+                    others => NetworkInterfaceRules.CheckGroups(s, c, eni.VpcId, others, eni.SecurityGroupIds));
+                return [];
+            });
+        }
         var instanceId = c.InstanceIdParameter();
         return c.Write(s =>
         {
@@ -23,36 +43,44 @@ internal abstract class MembershipChange : EcsAction
             var instance = s.Instance(c, instanceId);
             if (instance.Status is not ("Running" or "Stopped"))
                 throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
-            Change(s, c, group, instance);
+            Change(s, c, group, instance.SecurityGroupIds, groups => s.SetMemberships(instance.Id, groups), groups =>
+            {
+                // The group of the wrong network is the first thing to report, whatever else is wrong.
+                Membership.Check(s, c, instance.NetworkType, instance.VpcId, [group], instance.SecurityGroupIds);
+                Membership.Check(s, c, instance.NetworkType, instance.VpcId, groups, instance.SecurityGroupIds);
+            });
             return [];
         });
     }
 
-    protected abstract void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance);
+    /// <param name="current">The groups of the instance or ENI now.</param>
+    /// <param name="set">Writes its new groups.</param>
+    /// <param name="check">Checks a new set of groups (for a join).</param>
+    protected abstract void Change(IStoreSession s, ActionContext c, GroupRecord group, IReadOnlyList<SecurityGroupId> current,
+        Action<IReadOnlyList<SecurityGroupId>> set, Action<IReadOnlyList<GroupRecord>> check);
 }
 
 internal sealed class JoinSecurityGroup : MembershipChange
 {
-    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
+    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, IReadOnlyList<SecurityGroupId> current,
+        Action<IReadOnlyList<SecurityGroupId>> set, Action<IReadOnlyList<GroupRecord>> check)
     {
-        if (instance.SecurityGroupIds.Contains(group.Id))
+        if (current.Contains(group.Id))
             throw new EcsException(EcsErrors.AlreadyMember());
-        var groups = instance.SecurityGroupIds.Select(g => s.FindGroup(c.AccountId, g)!).Append(group).ToList();
-        // The group of the wrong network is the first thing to report, whatever else is wrong.
-        Membership.Check(s, c, instance.NetworkType, instance.VpcId, [group], instance.SecurityGroupIds);
-        Membership.Check(s, c, instance.NetworkType, instance.VpcId, groups, instance.SecurityGroupIds);
-        s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds, group.Id]);
+        check([.. current.Select(g => s.FindGroup(c.AccountId, g)!), group]);
+        set([.. current, group.Id]);
     }
 }
 
 internal sealed class LeaveSecurityGroup : MembershipChange
 {
-    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, InstanceRecord instance)
+    protected override void Change(IStoreSession s, ActionContext c, GroupRecord group, IReadOnlyList<SecurityGroupId> current,
+        Action<IReadOnlyList<SecurityGroupId>> set, Action<IReadOnlyList<GroupRecord>> check)
     {
-        if (!instance.SecurityGroupIds.Contains(group.Id))
+        if (!current.Contains(group.Id))
             throw new EcsException(EcsErrors.NotMember());
-        if (instance.SecurityGroupIds.Count == 1)
+        if (current.Count == 1)
             throw new EcsException(EcsErrors.LastGroup());
-        s.SetMemberships(instance.Id, [.. instance.SecurityGroupIds.Where(g => g != group.Id)]);
+        set([.. current.Where(g => g != group.Id)]);
     }
 }

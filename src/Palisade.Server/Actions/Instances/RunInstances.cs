@@ -61,6 +61,8 @@ internal abstract class LaunchInstances : EcsAction
         var description = p.Optional("Description") ?? "";
         if (description.Length > 256 || Texts.StartsWithUrl(description))
             throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        // ECS: 0 to 100 Mbit/s; more than 0 gives a VPC instance a public address (a classic one always has its internet NIC's).
+        var bandwidthOut = p.Int("InternetMaxBandwidthOut", 0, 0, 100);
         var tags = p.Tags(max: c.Limits.TagsPerResource);
         var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
 
@@ -95,12 +97,20 @@ internal abstract class LaunchInstances : EcsAction
                 var privateAddress = vSwitch is not null
                     ? Allocate(vSwitch.CidrBlock, inUse, privateIpText)
                     : Allocate(ClassicIntranet, inUse, privateIpText);
-                var publicAddresses = network == NetworkType.Classic ? [AllocatePublic(s)] : Array.Empty<IpAddress>();
+                var publicAddresses = network == NetworkType.Classic ? [AllocatePublic(s)]
+                    : bandwidthOut > 0 ? [Addresses.PublicPool.Allocate(s, c)]
+                    : Array.Empty<IpAddress>();
                 var id = InstanceId.Parse(c.NewId(InstanceId.Prefix, region));
                 var instanceName = name.Length > 0 ? name : id.Value;
                 s.InsertInstance(new InstanceRecord(id, c.AccountId, region.RegionId, vSwitch?.ZoneId ?? zone ?? region.Zones[0], instanceName, description,
                     network, vpcGroup, vSwitch?.Id, Start ? "Running" : "Stopped", imageId, instanceType,
                     [privateAddress], publicAddresses, [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
+                if (vSwitch is not null)
+                {
+                    // Every VPC instance has its primary ENI; it holds the instance's addresses and groups.
+                    s.InsertNetworkInterface(new NetworkInterfaceRecord(NetworkInterfaceId.Parse(c.NewId(NetworkInterfaceId.Prefix, region)), c.AccountId, region.RegionId,
+                        vSwitch.ZoneId, vSwitch.VpcId, vSwitch.Id, id, NetworkInterfaceType.Primary, "", "", [privateAddress], [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
+                }
                 foreach (var tag in tags)
                     s.SetTag(c.AccountId, TaggedResourceTypes.Instance, id.Value, tag);
                 ids.Add(id);
@@ -109,7 +119,8 @@ internal abstract class LaunchInstances : EcsAction
         });
     }
 
-    private static IpAddress Allocate(Cidr block, HashSet<IpAddress> inUse, string? wanted)
+    /// <summary>A free address of <paramref name="block"/> (the one <paramref name="wanted"/>, when given), marked as in use.</summary>
+    internal static IpAddress Allocate(Cidr block, HashSet<IpAddress> inUse, string? wanted)
     {
         if (wanted is not null)
         {

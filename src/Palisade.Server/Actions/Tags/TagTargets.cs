@@ -15,6 +15,7 @@ internal static class TagTargets
         {
             TaggedResourceTypes.SecurityGroup => TaggedResourceTypes.SecurityGroup,
             TaggedResourceTypes.Instance => TaggedResourceTypes.Instance,
+            TaggedResourceTypes.NetworkInterface => TaggedResourceTypes.NetworkInterface,
             _ => throw new EcsException(EcsErrors.ResourceTypeNotFound(type)),
         };
     }
@@ -36,6 +37,7 @@ internal static class TagTargets
         {
             TaggedResourceTypes.SecurityGroup => Domain.Identifiers.SecurityGroupId.TryParse(id, out var g) && s.FindGroup(c.AccountId, g) is not null,
             TaggedResourceTypes.Instance => Domain.Identifiers.InstanceId.TryParse(id, out var i) && s.FindInstance(c.AccountId, i) is not null,
+            TaggedResourceTypes.NetworkInterface => Domain.Identifiers.NetworkInterfaceId.TryParse(id, out var e) && s.FindNetworkInterface(c.AccountId, e) is not null,
             _ => false,
         };
         if (!exists)

@@ -1,0 +1,254 @@
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Addresses;
+
+/// <summary>
+/// Elastic IP addresses through the VPC API (2016-04-28): allocated from the server's public pool,
+/// associated with a VPC instance (<c>EcsInstance</c>) or an ENI (<c>NetworkInterface</c>), one per
+/// instance or ENI. An instance's EIP (or its primary ENI's) is how the internet reaches it, as its
+/// public address is: the audit, reach and what-if count it so.
+/// </summary>
+internal static class Eips
+{
+    public const string Prefix = "eip-";
+
+    /// <summary>The EIP through which the internet reaches an instance: its own, or its primary ENI's.</summary>
+    public static EipRecord? OfInstance(IStoreSession s, InstanceRecord instance) =>
+        s.EipOf(instance.Id.Value)
+        ?? s.NetworkInterfacesOf(instance.Id).Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => s.EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
+
+    /// <summary>
+    /// For a whole region at once (what the analysis and the export read): each instance's ENIs, and
+    /// the EIP through which the internet reaches it. Two queries, not two per instance.
+    /// </summary>
+    public sealed class OfRegion
+    {
+        private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces;
+        private readonly Dictionary<string, EipRecord> _eipByTarget;
+
+        public OfRegion(IStoreSession s, long accountId, string regionId)
+        {
+            var interfaces = s.ListNetworkInterfaces(accountId, regionId);
+            _interfaces = interfaces.Where(e => e.InstanceId is not null)
+                .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
+                .ToLookup(e => e.InstanceId!.Value);
+            _eipByTarget = s.ListEips(accountId, regionId).Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
+        }
+
+        public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];
+
+        public EipRecord? EipOf(string targetId) => _eipByTarget.GetValueOrDefault(targetId);
+
+        public EipRecord? EipOfInstance(InstanceRecord instance) =>
+            EipOf(instance.Id.Value) ?? _interfaces[instance.Id].Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
+
+        public IReadOnlyList<Domain.Networking.IpAddress> PublicAddressesOf(InstanceRecord instance) =>
+            EipOfInstance(instance) is { } eip ? [.. instance.PublicAddresses, eip.Address] : instance.PublicAddresses;
+    }
+
+    public static EipRecord Find(IStoreSession s, ActionContext c, string id) =>
+        s.FindEip(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
+            ? e : throw new EcsException(EcsErrors.EipNotFound(id));
+
+    /// <summary>The instance or ENI an association names, checked: the caller's, in a VPC, with no public address or EIP already.</summary>
+    public static (EipTargetType Type, string Id) Target(IStoreSession s, ActionContext c, string typeText, string id)
+    {
+        if (!Enum.TryParse<EipTargetType>(typeText, ignoreCase: false, out var type))
+            throw new EcsException(EcsErrors.EipTargetTypeInvalid(typeText));
+        if (type == EipTargetType.EcsInstance)
+        {
+            var instance = s.Instance(c, id);
+            if (instance.NetworkType != NetworkType.Vpc)
+                throw new EcsException(EcsErrors.ParameterInvalid("InstanceId", "an EIP is associated with a VPC instance; a classic instance has its internet address."));
+            if (instance.Status is not ("Running" or "Stopped"))
+                throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
+            if (instance.PublicAddresses.Count > 0 || OfInstance(s, instance) is not null)
+                throw new EcsException(EcsErrors.EipTargetTaken(id));
+            return (type, instance.Id.Value);
+        }
+        var eni = s.NetworkInterface(c, id);
+        var owner = eni.Type == NetworkInterfaceType.Primary && eni.InstanceId is { } o ? s.FindInstance(c.AccountId, o) : null;
+        if (s.EipOf(eni.Id.Value) is not null || (owner is not null && (owner.PublicAddresses.Count > 0 || s.EipOf(owner.Id.Value) is not null)))
+            throw new EcsException(EcsErrors.EipTargetTaken(id));
+        return (type, eni.Id.Value);
+    }
+
+    public static EcsObject View(EipRecord e) => new()
+    {
+        { "AllocationId", e.AllocationId },
+        { "IpAddress", e.Address.ToString() },
+        { "Status", e.Status },
+        { "InstanceId", e.TargetId ?? "" },
+        { "InstanceType", e.TargetType?.ToString() ?? "" },
+        { "InstanceRegionId", e.TargetId is null ? "" : e.RegionId },
+        { "RegionId", e.RegionId },
+        { "Name", e.Name },
+        // The VPC API spells it so.
+        { "Descritpion", e.Description },
+        { "Bandwidth", e.Bandwidth.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        { "InternetChargeType", e.InternetChargeType },
+        { "ChargeType", "PostPaid" },
+        { "AllocationTime", Storage.Time.Format(e.AllocatedAt) },
+        { "ResourceGroupId", e.ResourceGroupId },
+        { "PrivateIpAddress", "" },
+        { "Mode", "NAT" },
+        { "ISP", "BGP" },
+        { "Netmode", "public" },
+        { "OperationLocks", EcsList.Of("LockReason", Array.Empty<EcsObject>()) },
+        { "Tags", EcsList.Of("Tag", Array.Empty<EcsObject>()) },
+    };
+}
+
+internal sealed class AllocateEipAddress : VpcAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var bandwidthText = p.Optional("Bandwidth") ?? "5";
+        if (!int.TryParse(bandwidthText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bandwidth) || bandwidth is < 1 or > 500)
+            throw new EcsException(EcsErrors.EipBandwidthInvalid(bandwidthText));
+        var charge = p.Optional("InternetChargeType") ?? "PayByBandwidth";
+        if (charge is not ("PayByBandwidth" or "PayByTraffic"))
+            throw new EcsException(EcsErrors.EipChargeTypeInvalid(charge));
+        var name = p.Optional("Name") ?? "";
+        if (name.Length > 0 && (name.Length > 128 || !char.IsLetter(name[0]) || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
+            throw new EcsException(EcsErrors.EipNameMalformed(name));
+        var description = p.Optional("Description") ?? "";
+        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
+            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
+        return c.Write(s =>
+        {
+            if (s.ListEips(c.AccountId, region.RegionId).Count >= c.Limits.EipsPerRegion)
+                throw new EcsException(EcsErrors.EipQuota(c.Limits.EipsPerRegion));
+            var eip = new EipRecord(c.NewId(Eips.Prefix, region), c.AccountId, region.RegionId, PublicPool.Allocate(s, c), name, description, bandwidth, charge,
+                resourceGroup, null, null, c.Now);
+            s.InsertEip(eip);
+            return new EcsObject
+            {
+                { "AllocationId", eip.AllocationId },
+                { "EipAddress", eip.Address.ToString() },
+                { "ResourceGroupId", eip.ResourceGroupId },
+                { "OrderId", "" },
+            };
+        });
+    }
+}
+
+internal sealed class AssociateEipAddress : VpcAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var p = c.Parameters;
+        var allocation = p.Required("AllocationId");
+        var target = p.Required("InstanceId");
+        var type = p.Optional("InstanceType") ?? (target.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal) ? nameof(EipTargetType.NetworkInterface) : nameof(EipTargetType.EcsInstance));
+        var privateIp = p.Optional("PrivateIpAddress");
+        return c.Write(s =>
+        {
+            var eip = Eips.Find(s, c, allocation);
+            if (eip.TargetId is not null)
+                throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available"));
+            var (kind, id) = Eips.Target(s, c, type, target);
+            // Palisade translates an EIP to its target's primary private address; naming another is refused, not ignored.
+            if (privateIp is not null)
+            {
+                var primary = kind == EipTargetType.EcsInstance
+                    ? s.FindInstance(c.AccountId, InstanceId.Parse(id))!.PrivateAddresses.FirstOrDefault()
+                    : s.FindNetworkInterface(c.AccountId, NetworkInterfaceId.Parse(id))!.PrivateAddresses.FirstOrDefault();
+                if (primary.ToString() != privateIp)
+                    throw new EcsException(EcsErrors.ParameterInvalid("PrivateIpAddress", $"'{privateIp}' is not the primary private address of {id}; Palisade associates an EIP with that one only (see docs/compat.md)."));
+            }
+            s.SetEipTarget(eip.AllocationId, kind, id);
+            return [];
+        });
+    }
+}
+
+internal sealed class UnassociateEipAddress : VpcAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var p = c.Parameters;
+        var allocation = p.Required("AllocationId");
+        var target = p.Optional("InstanceId");
+        return c.Write(s =>
+        {
+            var eip = Eips.Find(s, c, allocation);
+            if (eip.TargetId is null)
+                throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "InUse"));
+            if (target is not null && target != eip.TargetId)
+                throw new EcsException(EcsErrors.ParameterInvalid("InstanceId", $"the EIP is associated with {eip.TargetId}, not '{target}'."));
+            s.SetEipTarget(eip.AllocationId, null, null);
+            return [];
+        });
+    }
+}
+
+internal sealed class ReleaseEipAddress : VpcAction
+{
+    public override bool Mutates => true;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        c.Region();
+        var allocation = c.Parameters.Required("AllocationId");
+        return c.Write(s =>
+        {
+            var eip = Eips.Find(s, c, allocation);
+            if (eip.TargetId is not null)
+                throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available (unassociated)"));
+            s.DeleteEip(eip.AllocationId);
+            return [];
+        });
+    }
+}
+
+internal sealed class DescribeEipAddresses : VpcAction
+{
+    public override bool Mutates => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var ids = p.Optional("AllocationId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var addresses = p.Optional("EipAddress")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var status = p.Optional("Status");
+        if (status is not null and not ("Associating" or "Unassociating" or "InUse" or "Available" or "Releasing"))
+            throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Associating, Unassociating, InUse, Available or Releasing."));
+        var associated = p.Optional("AssociatedInstanceId");
+        var associatedType = p.Optional("AssociatedInstanceType");
+        var name = p.Optional("EipName");
+        var paging = Paging.Read(p, 10, 100, 100);
+        return c.Read(s =>
+        {
+            var all = s.ListEips(c.AccountId, region.RegionId)
+                .Where(e => ids is null || ids.Contains(e.AllocationId))
+                .Where(e => addresses is null || addresses.Contains(e.Address.ToString()))
+                .Where(e => status is null || e.Status == status)
+                .Where(e => associated is null || e.TargetId == associated)
+                .Where(e => associatedType is null || e.TargetType?.ToString() == associatedType)
+                .Where(e => name is null || e.Name == name)
+                .ToList();
+            var response = new EcsObject();
+            paging.Describe(response, all);
+            response.Add("EipAddresses", EcsList.Of("EipAddress", paging.Take(all).Select(Eips.View)));
+            return response;
+        });
+    }
+}
