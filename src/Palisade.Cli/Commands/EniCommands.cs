@@ -144,7 +144,7 @@ public static class EniCommands
             var owner = c.Parse.GetValue(instance) ?? (await DescribeOneAsync(c, id)).Str("InstanceId");
             if (owner.Length == 0)
                 throw new InvalidOperationException($"{id} is not attached to an instance");
-            return await Confirm.CallAfterConfirmingAsync(c, "DetachNetworkInterface", [new("NetworkInterfaceId", id), new("InstanceId", owner)], c.Parse.GetValue(yes), $"{id} detached from {owner}");
+            return await Confirm.CallAfterConfirmingAsync(c, "DetachNetworkInterface", [new("NetworkInterfaceId", id), new("InstanceId", owner)], c.Parse.GetValue(yes), $"{id} detached from {owner}", $"Detach {id} from {owner}");
         });
     }
 
@@ -190,7 +190,7 @@ public static class EniCommands
                 p.Add(new($"SecurityGroupId.{RuleSpec.Index(i + 1)}", ids[i]));
             if (p.Skip(1).All(x => x.Value is null))
                 throw new InvalidOperationException("say what to change: --name, --description or --groups");
-            return await Confirm.CallAfterConfirmingAsync(c, "ModifyNetworkInterfaceAttribute", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(eni)} modified", ask: ids.Length > 0);
+            return await Confirm.CallAfterConfirmingAsync(c, "ModifyNetworkInterfaceAttribute", p, c.Parse.GetValue(yes), $"{c.Parse.GetValue(eni)} modified", ids.Length > 0 ? $"Change the groups of {c.Parse.GetValue(eni)}" : null);
         });
     }
 }
