@@ -21,7 +21,10 @@ public static class EcsJson
 
     /// <summary>The items of an ECS list (<c>SecurityGroups.SecurityGroup[]</c>); none when the list is absent.</summary>
     public static IEnumerable<JsonElement> Items(this JsonElement e, string list, string item) =>
-        e.TryGetProperty(list, out var l) && l.TryGetProperty(item, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
+        !e.TryGetProperty(list, out var l) ? []
+        // The newer ECS actions (port-range lists, their entries) answer a bare array where older ones wrap it.
+        : l.ValueKind == JsonValueKind.Array ? l.EnumerateArray()
+        : l.ValueKind == JsonValueKind.Object && l.TryGetProperty(item, out var items) && items.ValueKind == JsonValueKind.Array ? items.EnumerateArray() : [];
 
     /// <summary>
     /// A list action's every page as one answer: ECS pages with <c>MaxResults</c>/<c>NextToken</c>, the VPC
@@ -81,7 +84,8 @@ public static class EcsJson
                 break;
         }
         var merged = JsonNode.Parse(first.GetRawText())!.AsObject();
-        merged[list] = new JsonObject { [item] = new JsonArray([.. all.Select(e => JsonNode.Parse(e.GetRawText()))]) };
+        var whole = new JsonArray([.. all.Select(e => JsonNode.Parse(e.GetRawText()))]);
+        merged[list] = first.TryGetProperty(list, out var shape) && shape.ValueKind == JsonValueKind.Array ? whole : new JsonObject { [item] = whole };
         foreach (var field in new[] { "NextToken", "MaxResults", "PageNumber", "PageSize" })
             merged.Remove(field);
         if (merged.ContainsKey("TotalCount"))

@@ -54,8 +54,8 @@ public static class PullCommand
         });
         var command = new Command("pull", """
             Read an account's security groups, rules and instances through the standard ECS API only
-            (DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupAttribute, DescribeInstances; a
-            read-only key is enough) and write each region as a state file, the shape 'export' writes: for
+            (DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupAttribute, DescribeInstances, and the
+            prefix and port-range lists' Describe actions; a read-only key is enough) and write each region as a state file, the shape 'export' writes: for
             eval, reach, whatif, audit and import. Works against Alibaba Cloud and against a Palisade server.
             Throttling and unavailable answers are retried with backoff, a bounded number of times.
 
@@ -99,7 +99,12 @@ public static class PullCommand
                 var before = api.Retries;
                 JsonDocument state;
                 using (var progress = ProgressBar.For(parse, "pull"))
-                    state = JsonDocument.Parse((await new AccountReader(api, size, progress).ReadRegionAsync(region, cancel)).ToJsonString());
+                {
+                    var reader = new AccountReader(api, size, progress);
+                    state = JsonDocument.Parse((await reader.ReadRegionAsync(region, cancel)).ToJsonString());
+                    foreach (var skipped in reader.Skipped)
+                        parse.InvocationConfiguration.Error.WriteLine($"warning: {region}: left out, the endpoint refused {skipped}");
+                }
                 using (state)
                 {
                     var text = JsonSerializer.Serialize(state.RootElement, Written) + "\n";
@@ -117,7 +122,7 @@ public static class PullCommand
                     WriteWhole(file, text);
                     var retries = api.Retries - before;
                     parse.InvocationConfiguration.Output.WriteLine(
-                        $"{region}: {Count(read.Groups.Length, "security group")}, {Count(read.Groups.Sum(g => g.Rules.Length), "rule")}, {Count(read.Instances.Length, "instance")} -> {file}"
+                        $"{region}: {Count(read.Groups.Length, "security group")}, {Count(read.Groups.Sum(g => g.Rules.Length), "rule")}, {Count(read.Instances.Length, "instance")}{Lists(read)} -> {file}"
                         + (retries > 0 ? $" ({Count(retries, "retry", "retries")})" : ""));
                 }
             }
@@ -127,6 +132,10 @@ public static class PullCommand
     }
 
     private static readonly JsonSerializerOptions Written = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Lists(NetworkState read) =>
+        (read.PrefixLists.Length > 0 ? $", {Count(read.PrefixLists.Length, "prefix list")}" : "")
+        + (read.PortRangeLists.Length > 0 ? $", {Count(read.PortRangeLists.Length, "port-range list")}" : "");
 
     private static string Count(int n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
 

@@ -19,6 +19,7 @@ internal sealed class AccountReader(EcsRetry api, int pageSize, IProgress<WorkPr
     public static readonly IReadOnlySet<string> Actions = new HashSet<string>(StringComparer.Ordinal)
     {
         "DescribeRegions", "DescribeSecurityGroups", "DescribeSecurityGroupAttribute", "DescribeInstances",
+        "DescribePrefixLists", "DescribePrefixListAttributes", "DescribePortRangeLists", "DescribePortRangeListEntries",
     };
 
     /// <summary>Fields of an answer that are about the request, not the resource.</summary>
@@ -50,12 +51,65 @@ internal sealed class AccountReader(EcsRetry api, int pageSize, IProgress<WorkPr
 
         progress?.Report(new WorkProgress($"{region} instances", 0, 0));
         var instances = await api.CallAllAsync("DescribeInstances", [inRegion], "Instances", "Instance", pageSize: pageSize, cancel: cancel);
-        return new JsonObject
+        var state = new JsonObject
         {
             ["RegionId"] = region,
             ["SecurityGroups"] = groups,
             ["Instances"] = new JsonArray([.. instances.Items("Instances", "Instance").Select(Node)]),
         };
+        progress?.Report(new WorkProgress($"{region} prefix lists", 0, 0));
+        if (await ReadPrefixListsAsync(inRegion, cancel) is { Count: > 0 } prefixLists)
+            state["PrefixLists"] = prefixLists;
+        progress?.Report(new WorkProgress($"{region} port-range lists", 0, 0));
+        if (await ReadPortRangeListsAsync(inRegion, cancel) is { Count: > 0 } portRangeLists)
+            state["PortRangeLists"] = portRangeLists;
+        return state;
+    }
+
+    /// <summary>Lists skipped because the service does not have them or the key may not read them; a rule naming one then says so when the file is read.</summary>
+    public List<string> Skipped { get; } = [];
+
+    /// <summary>Each prefix list as <c>DescribePrefixListAttributes</c> answers it (its entries included).</summary>
+    private async Task<JsonArray> ReadPrefixListsAsync(KeyValuePair<string, string> inRegion, CancellationToken cancel)
+    {
+        var lists = new JsonArray();
+        var listed = await OptionalAsync("DescribePrefixLists", () => api.CallAllAsync("DescribePrefixLists", [inRegion], "PrefixLists", "PrefixList", pageSize: pageSize, cancel: cancel));
+        foreach (var item in listed?.Items("PrefixLists", "PrefixList") ?? [])
+        {
+            var attributes = (JsonObject)Node(await api.CallAsync("DescribePrefixListAttributes", [inRegion, new("PrefixListId", item.Str("PrefixListId"))], cancel: cancel))!;
+            attributes.Remove("RequestId");
+            lists.Add(attributes);
+        }
+        return lists;
+    }
+
+    /// <summary>Each port-range list as <c>DescribePortRangeLists</c> lists it, with the <c>Entries</c> of <c>DescribePortRangeListEntries</c>.</summary>
+    private async Task<JsonArray> ReadPortRangeListsAsync(KeyValuePair<string, string> inRegion, CancellationToken cancel)
+    {
+        var lists = new JsonArray();
+        var listed = await OptionalAsync("DescribePortRangeLists", () => api.CallAllAsync("DescribePortRangeLists", [inRegion], "PortRangeLists", "PortRangeList", pageSize: pageSize, cancel: cancel));
+        foreach (var item in listed?.Items("PortRangeLists", "PortRangeList") ?? [])
+        {
+            var list = (JsonObject)Node(item)!;
+            var entries = await api.CallAsync("DescribePortRangeListEntries", [inRegion, new("PortRangeListId", item.Str("PortRangeListId"))], cancel: cancel);
+            list["Entries"] = new JsonArray([.. entries.Items("Entries", "Entry").Select(Node)]);
+            lists.Add(list);
+        }
+        return lists;
+    }
+
+    /// <summary>A list the service does not offer (an older endpoint) or the key may not read: left out, and said.</summary>
+    private async Task<JsonElement?> OptionalAsync(string action, Func<Task<JsonElement>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (EcsApiException e) when (e.Code.StartsWith("InvalidAction", StringComparison.Ordinal) || e.Code.StartsWith("Forbidden", StringComparison.Ordinal) || e.Code == "InvalidApi.NotFound")
+        {
+            Skipped.Add($"{action}: {e.Code}");
+            return null;
+        }
     }
 
     private async Task<JsonObject> ReadGroupAsync(KeyValuePair<string, string> inRegion, JsonElement item, CancellationToken cancel)

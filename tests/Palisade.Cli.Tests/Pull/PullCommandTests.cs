@@ -40,6 +40,8 @@ public sealed class PullCommandTests : IAsyncLifetime
                 });
             if (g > 0)
                 rules.Add(new JsonObject { ["Direction"] = "ingress", ["IpProtocol"] = "TCP", ["PortRange"] = "5432/5432", ["SourceGroupId"] = $"sg-g{g - 1:D2}" });
+            if (g == 1)
+                rules.Add(new JsonObject { ["Direction"] = "ingress", ["IpProtocol"] = "TCP", ["PortRangeListId"] = "prl-web", ["SourcePrefixListId"] = "pl-office" });
             groups.Add(new JsonObject
             {
                 ["SecurityGroupId"] = $"sg-g{g:D2}", ["SecurityGroupName"] = $"tier-{g:D2}", ["VpcId"] = "vpc-a",
@@ -71,7 +73,20 @@ public sealed class PullCommandTests : IAsyncLifetime
             ["PublicIpAddress"] = new JsonObject { ["IpAddress"] = new JsonArray("198.19.7.7") },
             ["SecurityGroupIds"] = new JsonObject { ["SecurityGroupId"] = new JsonArray("sg-classic") },
         });
-        return new JsonObject { ["RegionId"] = "cn-hangzhou", ["SecurityGroups"] = groups, ["Instances"] = instances }.ToJsonString();
+        var prefixLists = new JsonArray(new JsonObject
+        {
+            ["PrefixListId"] = "pl-office", ["PrefixListName"] = "office", ["AddressFamily"] = "IPv4", ["MaxEntries"] = 3,
+            ["Entries"] = new JsonObject { ["Entry"] = new JsonArray(new JsonObject { ["Cidr"] = "203.0.113.0/24" }, new JsonObject { ["Cidr"] = "198.51.100.0/24" }) },
+        });
+        var portRangeLists = new JsonArray(new JsonObject
+        {
+            ["PortRangeListId"] = "prl-web", ["PortRangeListName"] = "web", ["MaxEntries"] = 2,
+            ["Entries"] = new JsonArray(new JsonObject { ["PortRange"] = "80/80" }, new JsonObject { ["PortRange"] = "8000/8010" }),
+        });
+        return new JsonObject
+        {
+            ["RegionId"] = "cn-hangzhou", ["SecurityGroups"] = groups, ["Instances"] = instances, ["PrefixLists"] = prefixLists, ["PortRangeLists"] = portRangeLists,
+        }.ToJsonString();
     }
 
     [Fact]
@@ -88,7 +103,7 @@ public sealed class PullCommandTests : IAsyncLifetime
         var pulled = Path.Combine(_server.Data, "pulled.json");
         var pull = _server.RunUnrecorded("pull", "--endpoint", _server.Url, "--credentials", _server.Credentials, "--region", "cn-hangzhou", "--page-size", "10", "--out", pulled);
         Assert.True(pull.ExitCode == 0, pull.Output + pull.Error);
-        Assert.Equal($"cn-hangzhou: 25 security groups, 101 rules, 25 instances -> {pulled}\n", pull.Output);
+        Assert.Equal($"cn-hangzhou: 25 security groups, 102 rules, 25 instances, 1 prefix list, 1 port-range list -> {pulled}\n", pull.Output);
 
         // What the server saw: standard ECS actions only, and more than one page of each list.
         var called = _requests.Actions.Skip(before).ToList();
@@ -98,6 +113,8 @@ public sealed class PullCommandTests : IAsyncLifetime
         // sg-g00's 30 rules in pages of 10, one page for each of the 23 other VPC groups, both NIC types of the classic group.
         Assert.Equal(3 + 23 + 2, called.Count(a => a == "DescribeSecurityGroupAttribute"));
         Assert.DoesNotContain("ExportSecurityState", called);
+        Assert.Equal(1, called.Count(a => a == "DescribePrefixListAttributes"));
+        Assert.Equal(1, called.Count(a => a == "DescribePortRangeListEntries"));
 
         // The same account, read both ways.
         var fromExport = StateFileReader.Read(File.ReadAllText(exported));
@@ -125,6 +142,10 @@ public sealed class PullCommandTests : IAsyncLifetime
             foreach (var r in g.Rules.OrderBy(r => r.Id.Value, StringComparer.Ordinal))
                 text.AppendLine($"  {r}");
         }
+        foreach (var l in state.PrefixLists)
+            text.AppendLine($"{l.Name} {l.IsV6} {l.MaxEntries} {string.Join(',', l.Entries)}");
+        foreach (var l in state.PortRangeLists)
+            text.AppendLine($"{l.Name} {l.MaxEntries} {string.Join(',', l.Entries)}");
         foreach (var i in state.Instances.OrderBy(i => i.Id.Value, StringComparer.Ordinal))
             text.AppendLine($"{i.Id} {i.Name} {string.Join(',', i.SecurityGroupIds)} {string.Join(',', i.PrivateAddresses)} {string.Join(',', i.PublicAddresses)}");
         return text.ToString();
