@@ -170,9 +170,9 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         var simulator = new RulesetSimulator(ruleset);
         foreach (var connection in await kernel.ListConnectionsAsync(cancel))
         {
-            if (simulator.NicAt(connection.Source) is null && simulator.NicAt(connection.Destination) is null)
+            if (simulator.NicAt(connection.Zone, connection.Flow.Source) is null && simulator.NicAt(connection.Zone, connection.Flow.Destination) is null)
                 continue;
-            if (simulator.Allows(connection))
+            if (simulator.Allows(connection.Zone, connection.Flow))
                 continue;
             await kernel.DeleteConnectionAsync(connection, cancel);
             ConnectionsCut++;

@@ -16,8 +16,9 @@ public sealed class EnforcementAgentTests
         public List<string> Transactions { get; } = [];
         public Func<KernelShape?> Shape { get; set; } = () => null;
         public bool Refuse { get; set; }
-        public List<Flow> Connections { get; } = [];
-        public List<Flow> Deleted { get; } = [];
+        public List<TrackedConnection> Connections { get; } = [];
+        public List<TrackedConnection> Deleted { get; } = [];
+        public List<string> Missing { get; } = [];
 
         public Task ApplyAsync(string transaction, CancellationToken cancel)
         {
@@ -29,13 +30,15 @@ public sealed class EnforcementAgentTests
 
         public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
 
-        public Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<Flow>>(Connections);
+        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>(Connections);
 
-        public Task DeleteConnectionAsync(Flow connection, CancellationToken cancel)
+        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel)
         {
             Deleted.Add(connection);
             return Task.CompletedTask;
         }
+
+        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([.. Missing]);
     }
 
     private sealed class FakeControlPlane(Func<int, HostPolicy> answer) : IControlPlane
@@ -196,15 +199,19 @@ public sealed class EnforcementAgentTests
         var webToRedis = Tcp("198.18.1.11", "198.18.1.21", 6379);
         var web2ToRedis = Tcp("198.18.1.12", "198.18.1.21", 6379);
         var outsiders = Tcp("203.0.113.1", "203.0.113.2", 6379);
-        kernel.Connections.AddRange([webToRedis, web2ToRedis, outsiders]);
+        var first = Policy(42);
+        var zone = PolicyRenderer.Render(first.State, first.Bindings, 42).Nics[0].Zone;
+        // The same addresses in another network's zone are another tenant's connection: never cut for this one.
+        var otherNetwork = new TrackedConnection(webToRedis, zone % ConntrackZones.Count + 1);
+        kernel.Connections.AddRange([new(webToRedis, zone), new(web2ToRedis, zone), new(outsiders, zone), otherNetwork]);
         var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options with { CutEstablished = true }, _ => { });
-        await agent.ConvergeAsync(Policy(42), CancellationToken.None);
+        await agent.ConvergeAsync(first, CancellationToken.None);
         Assert.Empty(kernel.Deleted);
         await agent.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
-        Assert.Equal([webToRedis], kernel.Deleted);
+        Assert.Equal([new TrackedConnection(webToRedis, zone)], kernel.Deleted);
 
         var keeping = new FakeKernel();
-        keeping.Connections.Add(webToRedis);
+        keeping.Connections.Add(new(webToRedis, zone));
         var byDefault = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), keeping, Options, _ => { });
         await byDefault.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
         Assert.Empty(keeping.Deleted); // ECS keeps established connections, and so does the default
