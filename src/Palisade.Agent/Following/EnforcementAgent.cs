@@ -32,7 +32,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public long AppliedRevision => Applied?.Revision ?? 0;
 
-    private long _reported = -1;
+    private (long Revision, bool Enforcing) _reported = (-1, false);
+
+    /// <summary>What the host lacks to enforce anything (read back on every round); empty when it can.</summary>
+    public IReadOnlyList<string> CannotEnforce { get; private set; } = [];
 
     /// <summary>Counts for tests and the log: full applies, set-only updates, drift repairs, connections cut.</summary>
     public int FullApplies { get; private set; }
@@ -55,11 +58,13 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             {
                 var policy = await controlPlane.FetchAsync(options.HostName, cancel);
                 await ConvergeAsync(policy, cancel);
-                // Reported until the server has it: a report lost to an outage is sent again.
-                if (Applied is { } applied && _reported != applied.Revision)
+                var enforcing = await CheckHostAsync(cancel);
+                // Reported until the server has it: a report lost to an outage is sent again. A host
+                // that cannot enforce reports no NIC as enforced, so none shows in sync.
+                if (Applied is { } applied && _reported != (applied.Revision, enforcing))
                 {
-                    await controlPlane.ReportAsync(options.HostName, applied.Revision, [.. applied.Nics.Select(n => n.InstanceId)], cancel);
-                    _reported = applied.Revision;
+                    await controlPlane.ReportAsync(options.HostName, applied.Revision, enforcing ? [.. applied.Nics.Select(n => n.InstanceId)] : [], cancel);
+                    _reported = (applied.Revision, enforcing);
                 }
                 if (!await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
                     await RepairDriftAsync(cancel);
@@ -140,6 +145,25 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         await kernel.ApplyAsync(NftText.FullApply(applied), cancel);
         Repairs++;
         return true;
+    }
+
+    /// <summary>
+    /// Reads back what enforcement depends on outside our tables (the bridge-netfilter switches); says
+    /// so loudly when it changes. False when the host cannot enforce: our tables then drop the NICs'
+    /// IP traffic rather than let it through unjudged, and the NICs are reported as not enforced.
+    /// </summary>
+    public async Task<bool> CheckHostAsync(CancellationToken cancel)
+    {
+        var missing = await kernel.CheckPrerequisitesAsync(cancel);
+        if (!missing.SequenceEqual(CannotEnforce))
+        {
+            foreach (var problem in missing)
+                log($"CANNOT ENFORCE: {problem}; every NIC of this host is reported as not enforced");
+            if (missing.Count == 0)
+                log("the host can enforce again; its NICs are reported as enforced");
+            CannotEnforce = missing;
+        }
+        return missing.Count == 0;
     }
 
     private async Task SafeRepairAsync(CancellationToken cancel)

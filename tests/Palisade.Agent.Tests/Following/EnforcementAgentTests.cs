@@ -45,6 +45,7 @@ public sealed class EnforcementAgentTests
     {
         public int Fetches { get; private set; }
         public List<long> Reports { get; } = [];
+        public List<int> ReportedNics { get; } = [];
         public int FailReports { get; set; }
 
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(answer(++Fetches));
@@ -63,6 +64,7 @@ public sealed class EnforcementAgentTests
                 throw new ControlPlaneUnavailableException("report lost");
             }
             Reports.Add(appliedRevision);
+            ReportedNics.Add(nics.Count);
             return Task.CompletedTask;
         }
     }
@@ -93,6 +95,26 @@ public sealed class EnforcementAgentTests
         Assert.StartsWith("# palisade: revision 0, 0 NICs", kernel.Transactions[0], StringComparison.Ordinal);
         Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[1], StringComparison.Ordinal);
         Assert.Equal(42, controlPlane.Reports[0]);
+    }
+
+    [Fact]
+    public async Task BridgeNetfilterOff_NicsAreReportedNotEnforced_LoudlyAndAgainWhenItComesBack()
+    {
+        var kernel = new FakeKernel();
+        kernel.Missing.Add("net.bridge.bridge-nf-call-iptables is 0, not 1");
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var log = new List<string>();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, line => { lock (log) log.Add(line); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.Equal([0], controlPlane.ReportedNics); // revision 42 applied, but no NIC counts as enforced
+        Assert.Contains(log, l => l.StartsWith("CANNOT ENFORCE: net.bridge.bridge-nf-call-iptables is 0", StringComparison.Ordinal));
+        Assert.Equal(["net.bridge.bridge-nf-call-iptables is 0, not 1"], agent.CannotEnforce);
+
+        kernel.Missing.Clear();
+        await RunFor(agent, () => controlPlane.Reports.Count > 1);
+        Assert.Equal([0, 4], controlPlane.ReportedNics);
+        Assert.Empty(agent.CannotEnforce);
     }
 
     [Fact]
