@@ -63,7 +63,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 // that cannot enforce reports no NIC as enforced, so none shows in sync.
                 if (Applied is { } applied && _reported != (applied.Revision, enforcing))
                 {
-                    await controlPlane.ReportAsync(options.HostName, applied.Revision, enforcing ? [.. applied.Nics.Select(n => n.InstanceId)] : [], cancel);
+                    await controlPlane.ReportAsync(options.HostName, applied.Revision,
+                        enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], cancel);
                     _reported = (applied.Revision, enforcing);
                 }
                 if (!await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
@@ -109,6 +110,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             if (next.SetsChangedSince(before).Any())
             {
                 await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
+                Refused = new HashSet<Domain.Identifiers.InstanceId>();
                 SetUpdates++;
                 log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} member sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
             }
@@ -116,12 +118,21 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         else if (before is not null && NftText.Incremental(before, next) is { } incremental)
         {
             await kernel.ApplyAsync(incremental, cancel);
+            Refused = new HashSet<Domain.Identifiers.InstanceId>();
             ChainUpdates++;
             log($"revision {next.Revision}: {NftText.ChangedChains(before, next).Count} chains replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         else
         {
-            await kernel.ApplyAsync(NftText.FullApply(next), cancel);
+            try
+            {
+                await kernel.ApplyAsync(NftText.FullApply(next), cancel);
+                Refused = new HashSet<Domain.Identifiers.InstanceId>();
+            }
+            catch (NetfilterException e)
+            {
+                next = await NarrowAsync(next, e, cancel);
+            }
             FullApplies++;
             log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
@@ -130,6 +141,48 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             await CutDisallowedAsync(next, cancel);
         return true;
     }
+
+    /// <summary>The NICs whose policy the kernel refused at the last full apply: closed, and reported as not enforced.</summary>
+    public IReadOnlySet<Domain.Identifiers.InstanceId> Refused { get; private set; } = new HashSet<Domain.Identifiers.InstanceId>();
+
+    /// <summary>
+    /// The kernel refused the whole ruleset: find the NICs it refuses (each NIC's part alone, checked
+    /// with <c>nft -c</c>), close those (their chains drop everything, their ports stay pinned), and
+    /// apply the rest, so one bad NIC neither keeps the host on an older policy nor opens anything.
+    /// Throws when even that is refused (the kernel then keeps what it had).
+    /// </summary>
+    private async Task<HostRuleset> NarrowAsync(HostRuleset whole, NetfilterException refusal, CancellationToken cancel)
+    {
+        log($"revision {whole.Revision}: the kernel refused the ruleset ({refusal.Message}); checking NIC by NIC");
+        var refused = new HashSet<Domain.Identifiers.InstanceId>();
+        foreach (var nic in whole.Nics)
+        {
+            try
+            {
+                await kernel.CheckAsync(NftText.FullApply(whole with { Nics = [nic] }), cancel);
+            }
+            catch (NetfilterException e)
+            {
+                refused.Add(nic.InstanceId);
+                log($"revision {whole.Revision}: NIC FAILING: the kernel refuses the policy of {nic.InstanceId} on {nic.InterfaceName} ({e.Message}); it is closed and reported as not enforced");
+            }
+        }
+        var narrowed = whole with
+        {
+            Nics = [.. whole.Nics.Select(n => refused.Contains(n.InstanceId) ? Closed(n) : n)],
+            Problems = whole.Problems.AddRange(refused.Select(id => $"{id}: the kernel refused its policy; closed")),
+        };
+        await kernel.ApplyAsync(NftText.FullApply(narrowed), cancel);
+        Refused = refused;
+        return narrowed;
+    }
+
+    /// <summary>A NIC that takes and sends nothing (its port still pinned to it).</summary>
+    private static NftNic Closed(NftNic nic) => nic with
+    {
+        Ingress = new NftChain(nic.Ingress.Name, [], NftVerdict.Drop),
+        Egress = new NftChain(nic.Egress.Name, [], NftVerdict.Drop),
+    };
 
     /// <summary>Compares the kernel with what was applied and puts it back whole when they differ.</summary>
     public async Task<bool> RepairDriftAsync(CancellationToken cancel)

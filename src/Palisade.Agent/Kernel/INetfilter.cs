@@ -11,6 +11,9 @@ public interface INetfilter
     /// <summary>Runs one <c>nft -f</c> transaction: all of it or, when the kernel refuses, none of it.</summary>
     Task ApplyAsync(string transaction, CancellationToken cancel);
 
+    /// <summary>Whether the kernel would take <paramref name="transaction"/> (<c>nft -c</c>: a full dry run, nothing changes); a refusal throws.</summary>
+    Task CheckAsync(string transaction, CancellationToken cancel);
+
     /// <summary>What our tables hold now (chains with rule counts, sets); null when the inet table is gone.</summary>
     Task<KernelShape?> ReadBackAsync(CancellationToken cancel);
 

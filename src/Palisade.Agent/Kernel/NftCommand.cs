@@ -25,6 +25,13 @@ public sealed class NftCommand(string? netns) : INetfilter
             throw new NetfilterException($"nft -f refused the transaction (exit {code}): {FirstLines(error)}");
     }
 
+    public async Task CheckAsync(string transaction, CancellationToken cancel)
+    {
+        var (code, _, error) = await RunAsync("nft", ["-c", "-f", "-"], transaction, cancel);
+        if (code != 0)
+            throw new NetfilterException($"nft -c refused (exit {code}): {FirstLines(error)}");
+    }
+
     public async Task<KernelShape?> ReadBackAsync(CancellationToken cancel)
     {
         var (code, output, error) = await RunAsync("nft", ["-j", "list", "table", "inet", NftText.TableName], null, cancel);

@@ -16,17 +16,21 @@ public sealed class EnforcementAgentTests
         public List<string> Transactions { get; } = [];
         public Func<KernelShape?> Shape { get; set; } = () => null;
         public bool Refuse { get; set; }
+        public Func<string, bool> RefuseIf { get; set; } = _ => false;
         public List<TrackedConnection> Connections { get; } = [];
         public List<TrackedConnection> Deleted { get; } = [];
         public List<string> Missing { get; } = [];
 
         public Task ApplyAsync(string transaction, CancellationToken cancel)
         {
-            if (Refuse)
+            if (Refuse || RefuseIf(transaction))
                 throw new NetfilterException("Error: Could not process rule");
             Transactions.Add(transaction);
             return Task.CompletedTask;
         }
+
+        public Task CheckAsync(string transaction, CancellationToken cancel) =>
+            Refuse || RefuseIf(transaction) ? throw new NetfilterException("Error: Could not process rule") : Task.CompletedTask;
 
         public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
 
@@ -115,6 +119,28 @@ public sealed class EnforcementAgentTests
         await RunFor(agent, () => controlPlane.Reports.Count > 1);
         Assert.Equal([0, 4], controlPlane.ReportedNics);
         Assert.Empty(agent.CannotEnforce);
+    }
+
+    [Fact]
+    public async Task ARefusedTransaction_IsNarrowedToTheFailingNic_WhichIsClosedAndReportedNotEnforced()
+    {
+        // The kernel refuses anything holding redis's rule (as it would a rule it cannot take).
+        var kernel = new FakeKernel { RefuseIf = t => t.Contains("sgr-redisweb", StringComparison.Ordinal) };
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var log = new List<string>();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, line => { lock (log) log.Add(line); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.Equal([InstanceId.Parse("i-redis1")], agent.Refused);
+        Assert.Equal([3], controlPlane.ReportedNics); // the three others are enforced at revision 42
+        var applied = kernel.Transactions[^1];
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", applied, StringComparison.Ordinal);
+        Assert.Contains("sgr-http", applied, StringComparison.Ordinal); // web's policy is in
+        var redis = agent.Applied!.Nics.Single(n => n.InstanceId.Value == "i-redis1");
+        Assert.Empty(redis.Ingress.Rules);
+        Assert.Equal(NftVerdict.Drop, redis.Egress.Default); // closed both ways, its port still pinned
+        Assert.Contains("bridge", applied, StringComparison.Ordinal);
+        Assert.Contains(log, l => l.Contains("NIC FAILING", StringComparison.Ordinal) && l.Contains("i-redis1", StringComparison.Ordinal));
     }
 
     [Fact]
