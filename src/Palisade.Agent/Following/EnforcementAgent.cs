@@ -41,7 +41,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public long AppliedRevision => Applied?.Revision ?? 0;
 
-    private long _reported = -1;
+    private (long Revision, bool Enforcing) _reported = (-1, false);
+
+    /// <summary>What the host lacks to enforce anything (read back on every round); empty when it can.</summary>
+    public IReadOnlyList<string> CannotEnforce { get; private set; } = [];
 
     /// <summary>Counts for tests and the log: full applies, set-only updates, drift repairs, connections cut.</summary>
     public int FullApplies { get; private set; }
@@ -76,11 +79,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     Fetches++;
                     await ConvergeAsync(policy, cancel);
                 }
-                // Reported until the server has it: a report lost to an outage is sent again.
-                if (Applied is { } applied && _reported != applied.Revision)
+                var enforcing = await CheckHostAsync(cancel);
+                // Reported until the server has it: a report lost to an outage is sent again. A host
+                // that cannot enforce reports no NIC as enforced, so none shows in sync.
+                if (Applied is { } applied && _reported != (applied.Revision, enforcing))
                 {
-                    await controlPlane.ReportAsync(options.HostName, applied.Revision, [.. applied.Nics.Select(n => n.InstanceId)], cancel);
-                    _reported = applied.Revision;
+                    await controlPlane.ReportAsync(options.HostName, applied.Revision,
+                        enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], cancel);
+                    _reported = (applied.Revision, enforcing);
                 }
                 if (await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
                     policy = null;
@@ -130,6 +136,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             if (next.SetsChangedSince(before).Any())
             {
                 await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
+                Refused = new HashSet<Domain.Identifiers.InstanceId>();
                 SetUpdates++;
                 log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} address sets (group members, prefix lists) in {clock.Elapsed.TotalMilliseconds:F1} ms");
             }
@@ -137,12 +144,21 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         else if (before is not null && NftText.Incremental(before, next) is { } incremental)
         {
             await kernel.ApplyAsync(incremental, cancel);
+            Refused = new HashSet<Domain.Identifiers.InstanceId>();
             ChainUpdates++;
             log($"revision {next.Revision}: {NftText.ChangedChains(before, next).Count} chains replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         else
         {
-            await kernel.ApplyAsync(NftText.FullApply(next), cancel);
+            try
+            {
+                await kernel.ApplyAsync(NftText.FullApply(next), cancel);
+                Refused = new HashSet<Domain.Identifiers.InstanceId>();
+            }
+            catch (NetfilterException e)
+            {
+                next = await NarrowAsync(next, e, cancel);
+            }
             FullApplies++;
             log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
@@ -151,6 +167,48 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             await CutDisallowedAsync(next, cancel);
         return true;
     }
+
+    /// <summary>The NICs whose policy the kernel refused at the last full apply: closed, and reported as not enforced.</summary>
+    public IReadOnlySet<Domain.Identifiers.InstanceId> Refused { get; private set; } = new HashSet<Domain.Identifiers.InstanceId>();
+
+    /// <summary>
+    /// The kernel refused the whole ruleset: find the NICs it refuses (each NIC's part alone, checked
+    /// with <c>nft -c</c>), close those (their chains drop everything, their ports stay pinned), and
+    /// apply the rest, so one bad NIC neither keeps the host on an older policy nor opens anything.
+    /// Throws when even that is refused (the kernel then keeps what it had).
+    /// </summary>
+    private async Task<HostRuleset> NarrowAsync(HostRuleset whole, NetfilterException refusal, CancellationToken cancel)
+    {
+        log($"revision {whole.Revision}: the kernel refused the ruleset ({refusal.Message}); checking NIC by NIC");
+        var refused = new HashSet<Domain.Identifiers.InstanceId>();
+        foreach (var nic in whole.Nics)
+        {
+            try
+            {
+                await kernel.CheckAsync(NftText.FullApply(whole with { Nics = [nic] }), cancel);
+            }
+            catch (NetfilterException e)
+            {
+                refused.Add(nic.InstanceId);
+                log($"revision {whole.Revision}: NIC FAILING: the kernel refuses the policy of {nic.InstanceId} on {nic.InterfaceName} ({e.Message}); it is closed and reported as not enforced");
+            }
+        }
+        var narrowed = whole with
+        {
+            Nics = [.. whole.Nics.Select(n => refused.Contains(n.InstanceId) ? Closed(n) : n)],
+            Problems = whole.Problems.AddRange(refused.Select(id => $"{id}: the kernel refused its policy; closed")),
+        };
+        await kernel.ApplyAsync(NftText.FullApply(narrowed), cancel);
+        Refused = refused;
+        return narrowed;
+    }
+
+    /// <summary>A NIC that takes and sends nothing (its port still pinned to it).</summary>
+    private static NftNic Closed(NftNic nic) => nic with
+    {
+        Ingress = new NftChain(nic.Ingress.Name, [], NftVerdict.Drop),
+        Egress = new NftChain(nic.Egress.Name, [], NftVerdict.Drop),
+    };
 
     /// <summary>Compares the kernel with what was applied and puts it back whole when they differ.</summary>
     public async Task<bool> RepairDriftAsync(CancellationToken cancel)
@@ -166,6 +224,25 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         await kernel.ApplyAsync(NftText.FullApply(applied), cancel);
         Repairs++;
         return true;
+    }
+
+    /// <summary>
+    /// Reads back what enforcement depends on outside our tables (the bridge-netfilter switches); says
+    /// so loudly when it changes. False when the host cannot enforce: our tables then drop the NICs'
+    /// IP traffic rather than let it through unjudged, and the NICs are reported as not enforced.
+    /// </summary>
+    public async Task<bool> CheckHostAsync(CancellationToken cancel)
+    {
+        var missing = await kernel.CheckPrerequisitesAsync(cancel);
+        if (!missing.SequenceEqual(CannotEnforce))
+        {
+            foreach (var problem in missing)
+                log($"CANNOT ENFORCE: {problem}; every NIC of this host is reported as not enforced");
+            if (missing.Count == 0)
+                log("the host can enforce again; its NICs are reported as enforced");
+            CannotEnforce = missing;
+        }
+        return missing.Count == 0;
     }
 
     private async Task SafeRepairAsync(CancellationToken cancel)
@@ -196,9 +273,9 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         var simulator = new RulesetSimulator(ruleset);
         foreach (var connection in await kernel.ListConnectionsAsync(cancel))
         {
-            if (simulator.NicAt(connection.Source) is null && simulator.NicAt(connection.Destination) is null)
+            if (simulator.NicAt(connection.Zone, connection.Flow.Source) is null && simulator.NicAt(connection.Zone, connection.Flow.Destination) is null)
                 continue;
-            if (simulator.Allows(connection))
+            if (simulator.Allows(connection.Zone, connection.Flow))
                 continue;
             await kernel.DeleteConnectionAsync(connection, cancel);
             ConnectionsCut++;

@@ -11,13 +11,29 @@ public interface INetfilter
     /// <summary>Runs one <c>nft -f</c> transaction: all of it or, when the kernel refuses, none of it.</summary>
     Task ApplyAsync(string transaction, CancellationToken cancel);
 
+    /// <summary>Whether the kernel would take <paramref name="transaction"/> (<c>nft -c</c>: a full dry run, nothing changes); a refusal throws.</summary>
+    Task CheckAsync(string transaction, CancellationToken cancel);
+
     /// <summary>What our tables hold now (chains with rule counts, sets); null when the inet table is gone.</summary>
     Task<KernelShape?> ReadBackAsync(CancellationToken cancel);
 
-    /// <summary>The connections conntrack tracks, by their original direction.</summary>
-    Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel);
+    /// <summary>The connections conntrack tracks, by their original direction, with their zone (network).</summary>
+    Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel);
 
-    Task DeleteConnectionAsync(Flow connection, CancellationToken cancel);
+    Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel);
+
+    /// <summary>
+    /// What enforcement depends on outside our tables, read back now: bridged IPv4 and IPv6 must reach
+    /// the inet hooks (<c>net.bridge.bridge-nf-call-iptables</c> and <c>-ip6tables</c> = 1 in this
+    /// namespace). Empty when the host can enforce; otherwise one line per missing piece.
+    /// </summary>
+    Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel);
+}
+
+/// <summary>A tracked connection and the conntrack zone it lives in (0 when none was set).</summary>
+public readonly record struct TrackedConnection(Flow Flow, int Zone)
+{
+    public override string ToString() => Zone == 0 ? Flow.ToString() : $"{Flow} (zone {Zone})";
 }
 
 /// <summary>nft or conntrack failed; the kernel kept what it had.</summary>
@@ -30,11 +46,16 @@ public sealed class NetfilterException(string message) : Exception(message);
 /// </summary>
 public sealed record KernelShape(IReadOnlyDictionary<string, int> RulesPerChain, IReadOnlySet<string> Sets)
 {
+    /// <summary>The base chains: "family name hook priority policy".</summary>
+    public IReadOnlySet<string> Hooks { get; init; } = new HashSet<string>();
+
     public bool SameAs(KernelShape other) =>
         RulesPerChain.Count == other.RulesPerChain.Count
         && RulesPerChain.All(kv => other.RulesPerChain.TryGetValue(kv.Key, out var n) && n == kv.Value)
-        && Sets.SetEquals(other.Sets);
+        && Sets.SetEquals(other.Sets)
+        && Hooks.SetEquals(other.Hooks);
 
     public override string ToString() =>
-        $"{RulesPerChain.Count} chains ({string.Join(", ", RulesPerChain.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}:{kv.Value}"))}), {Sets.Count} sets";
+        $"{RulesPerChain.Count} chains ({string.Join(", ", RulesPerChain.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}:{kv.Value}"))}), {Sets.Count} sets, "
+        + $"hooks [{string.Join(", ", Hooks.Order(StringComparer.Ordinal))}]";
 }

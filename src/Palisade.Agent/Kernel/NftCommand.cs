@@ -9,15 +9,27 @@ namespace Palisade.Agent.Kernel;
 
 /// <summary>
 /// <see cref="INetfilter"/> through the <c>nft</c> and <c>conntrack</c> commands, run in the agent's
-/// network namespace (<c>ip netns exec NAME</c>) or in its own when none is named.
+/// network namespace (<c>ip netns exec NAME</c>) or in its own when none is named. Every child has
+/// a deadline (<see cref="Timeout"/>): a hung <c>nft</c> is killed and counts as a refusal, so the
+/// agent never stalls behind it.
 /// </summary>
 public sealed class NftCommand(string? netns) : INetfilter
 {
+    /// <summary>How long one <c>nft</c> or <c>conntrack</c> run may take before it is killed.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public async Task ApplyAsync(string transaction, CancellationToken cancel)
     {
         var (code, _, error) = await RunAsync("nft", ["-f", "-"], transaction, cancel);
         if (code != 0)
             throw new NetfilterException($"nft -f refused the transaction (exit {code}): {FirstLines(error)}");
+    }
+
+    public async Task CheckAsync(string transaction, CancellationToken cancel)
+    {
+        var (code, _, error) = await RunAsync("nft", ["-c", "-f", "-"], transaction, cancel);
+        if (code != 0)
+            throw new NetfilterException($"nft -c refused (exit {code}): {FirstLines(error)}");
     }
 
     public async Task<KernelShape?> ReadBackAsync(CancellationToken cancel)
@@ -32,19 +44,28 @@ public sealed class NftCommand(string? netns) : INetfilter
         var (bridgeCode, bridgeOutput, _) = await RunAsync("nft", ["-j", "list", "table", "bridge", NftText.TableName], null, cancel);
         var rules = new Dictionary<string, int>(StringComparer.Ordinal);
         var sets = new HashSet<string>(StringComparer.Ordinal);
-        Collect(output, "inet", rules, sets);
+        var hooks = new HashSet<string>(StringComparer.Ordinal);
+        Collect(output, "inet", rules, sets, hooks);
         if (bridgeCode == 0)
-            Collect(bridgeOutput, "bridge", rules, sets);
-        return new KernelShape(rules, sets);
+            Collect(bridgeOutput, "bridge", rules, sets, hooks);
+        return new KernelShape(rules, sets) { Hooks = hooks };
     }
 
-    private static void Collect(string json, string family, Dictionary<string, int> rules, HashSet<string> sets)
+    private static void Collect(string json, string family, Dictionary<string, int> rules, HashSet<string> sets, HashSet<string> hooks)
     {
         using var doc = JsonDocument.Parse(json);
         foreach (var item in doc.RootElement.GetProperty("nftables").EnumerateArray())
         {
             if (item.TryGetProperty("chain", out var chain))
+            {
                 rules.TryAdd($"{family} {chain.GetProperty("name").GetString()}", 0);
+                if (chain.TryGetProperty("hook", out var hook))
+                {
+                    var priority = chain.TryGetProperty("prio", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32().ToString(CultureInfo.InvariantCulture) : "?";
+                    var policy = chain.TryGetProperty("policy", out var pol) ? pol.GetString() : "accept";
+                    hooks.Add($"{family} {chain.GetProperty("name").GetString()} {hook.GetString()} {priority} {policy}");
+                }
+            }
             else if (item.TryGetProperty("rule", out var rule))
                 rules[$"{family} {rule.GetProperty("chain").GetString()}"] = rules.GetValueOrDefault($"{family} {rule.GetProperty("chain").GetString()}") + 1;
             else if (item.TryGetProperty("set", out var set))
@@ -54,26 +75,57 @@ public sealed class NftCommand(string? netns) : INetfilter
         }
     }
 
-    public async Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel)
+    public async Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel)
     {
         var (code, output, error) = await RunAsync("conntrack", ["-L"], null, cancel);
         if (code != 0)
             throw new NetfilterException($"conntrack -L failed (exit {code}): {FirstLines(error)}");
-        return [.. output.Split('\n').Select(ConntrackLine.Parse).OfType<Flow>()];
+        return [.. output.Split('\n').Select(ConntrackLine.ParseTracked).OfType<TrackedConnection>()];
     }
 
-    public async Task DeleteConnectionAsync(Flow connection, CancellationToken cancel)
+    public async Task DeleteConnectionAsync(TrackedConnection tracked, CancellationToken cancel)
     {
+        var connection = tracked.Flow;
         List<string> args = ["-D", "-p", ConntrackLine.ProtocolName(connection.Protocol), "-s", connection.Source.ToString(), "-d", connection.Destination.ToString()];
         if (connection.Protocol.HasPorts())
             args.AddRange(["--sport", connection.SourcePort.ToString(CultureInfo.InvariantCulture), "--dport", connection.DestinationPort.ToString(CultureInfo.InvariantCulture)]);
+        // The zone: another network's connection with the same addresses is not this one.
+        args.AddRange(["-w", tracked.Zone.ToString(CultureInfo.InvariantCulture)]);
         var (code, _, error) = await RunAsync("conntrack", [.. args], null, cancel);
         // Exit 1 with "0 flow entries": it ended by itself meanwhile.
         if (code != 0 && !error.Contains("0 flow entries", StringComparison.Ordinal))
             throw new NetfilterException($"conntrack -D failed (exit {code}): {FirstLines(error)}");
     }
 
+    public async Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel)
+    {
+        var problems = new List<string>();
+        foreach (var key in new[] { "net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables" })
+        {
+            var (code, output, error) = await RunAsync("sysctl", ["-n", key], null, cancel);
+            if (code != 0)
+                problems.Add($"{key} cannot be read (is br_netfilter loaded?): {FirstLines(error)}");
+            else if (output.Trim() != "1")
+                problems.Add($"{key} is {output.Trim()}, not 1: bridged traffic does not reach the inet hooks, so no NIC's groups can be enforced (its IP traffic is dropped instead)");
+        }
+        return problems;
+    }
+
     private async Task<(int Code, string Output, string Error)> RunAsync(string tool, string[] args, string? input, CancellationToken cancel)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(Timeout);
+        try
+        {
+            return await RunOnceAsync(tool, args, input, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            throw new NetfilterException($"{tool} {string.Join(' ', args)} did not finish within {Timeout.TotalSeconds:F0} s and was killed");
+        }
+    }
+
+    private async Task<(int Code, string Output, string Error)> RunOnceAsync(string tool, string[] args, string? input, CancellationToken cancel)
     {
         var start = new ProcessStartInfo
         {
@@ -91,15 +143,30 @@ public sealed class NftCommand(string? netns) : INetfilter
         foreach (var a in args)
             start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new NetfilterException($"could not start {tool}");
-        if (input is not null)
+        try
         {
-            await process.StandardInput.WriteAsync(input.AsMemory(), cancel);
-            process.StandardInput.Close();
+            var output = process.StandardOutput.ReadToEndAsync(cancel);
+            var error = process.StandardError.ReadToEndAsync(cancel);
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input.AsMemory(), cancel);
+                process.StandardInput.Close();
+            }
+            await process.WaitForExitAsync(cancel);
+            return (process.ExitCode, await output, await error);
         }
-        var output = process.StandardOutput.ReadToEndAsync(cancel);
-        var error = process.StandardError.ReadToEndAsync(cancel);
-        await process.WaitForExitAsync(cancel);
-        return (process.ExitCode, await output, await error);
+        catch (OperationCanceledException)
+        {
+            // Our own child, ended by its PID (and its children: ip netns exec runs the tool under it).
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            throw;
+        }
     }
 
     private static string FirstLines(string text) => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(4));
@@ -108,6 +175,16 @@ public sealed class NftCommand(string? netns) : INetfilter
 /// <summary>One line of <c>conntrack -L</c>, read as the connection's first packet.</summary>
 public static class ConntrackLine
 {
+    /// <summary>The connection and its zone (<c>zone=N</c>, 0 when absent).</summary>
+    public static TrackedConnection? ParseTracked(string line)
+    {
+        if (Parse(line) is not { } flow)
+            return null;
+        var zone = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(f => f.StartsWith("zone=", StringComparison.Ordinal)) is { } z
+            && int.TryParse(z.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return new TrackedConnection(flow, zone);
+    }
+
     public static Flow? Parse(string line)
     {
         var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);

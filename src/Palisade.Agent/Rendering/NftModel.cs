@@ -137,14 +137,20 @@ public sealed record NftAddressSet(string Name, AddressFamily Family, ImmutableA
     public override int GetHashCode() => HashCode.Combine(Name, Family, Elements.Length);
 }
 
-/// <summary>A NIC this host enforces: its interface, addresses and its two chains.</summary>
-public sealed record NftNic(InstanceId InstanceId, string InterfaceName, ImmutableArray<IpAddress> Addresses, NftChain Ingress, NftChain Egress)
+/// <summary>
+/// A NIC this host enforces: its port (the host-side interface it sits on), its pinned MAC, its
+/// addresses, its network (<see cref="Network"/>: a VPC, or the classic network) with that network's
+/// conntrack <see cref="Zone"/> on this host, and its two chains. The kernel finds a NIC by its port
+/// and MAC, never by address, so NICs of different networks may share addresses.
+/// </summary>
+public sealed record NftNic(InstanceId InstanceId, string InterfaceName, MacAddress Mac, string Network, int Zone,
+    ImmutableArray<IpAddress> Addresses, NftChain Ingress, NftChain Egress)
 {
     public bool Equals(NftNic? other) =>
-        other is not null && InstanceId == other.InstanceId && InterfaceName == other.InterfaceName && Addresses.SequenceEqual(other.Addresses)
-        && Ingress.Equals(other.Ingress) && Egress.Equals(other.Egress);
+        other is not null && InstanceId == other.InstanceId && InterfaceName == other.InterfaceName && Mac == other.Mac && Network == other.Network
+        && Zone == other.Zone && Addresses.SequenceEqual(other.Addresses) && Ingress.Equals(other.Ingress) && Egress.Equals(other.Egress);
 
-    public override int GetHashCode() => HashCode.Combine(InstanceId, InterfaceName);
+    public override int GetHashCode() => HashCode.Combine(InstanceId, InterfaceName, Mac);
 }
 
 /// <summary>

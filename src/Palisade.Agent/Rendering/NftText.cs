@@ -6,11 +6,18 @@ namespace Palisade.Agent.Rendering;
 
 /// <summary>
 /// The <c>nft -f</c> text of a <see cref="HostRuleset"/>. Palisade owns two tables named
-/// <c>palisade</c> and never touches any other: <c>inet palisade</c> decides (stateful, per NIC, in
-/// the forward hook, which bridged traffic reaches through br_netfilter) and <c>bridge palisade</c>
-/// keeps each port to its own addresses, because the inet hooks see the bridge, not the port, and
-/// so tell NICs apart by address. Every text here is one transaction: the kernel takes all of it or
-/// none (never a half-applied state).
+/// <c>palisade</c> and never touches any other.
+/// <para><c>bridge palisade</c> holds each port to its NIC (layer 2, before anything else): frames
+/// from a NIC's port must carry its pinned MAC and its own addresses (IP, ARP, neighbour
+/// advertisements, its own link-local), never a router advertisement, redirect or DHCP server
+/// reply; no other port may use that MAC; frames to a NIC's port come from its own network's ports
+/// or the uplink, and unicast only to its MAC.</para>
+/// <para><c>inet palisade</c> decides, statefully, in the forward hook (which bridged traffic
+/// reaches through br_netfilter): the inet hooks see the bridge, not the port, but the MAC is pinned
+/// to the port, so the source NIC is found by <c>ether saddr</c> and the destination NIC by
+/// <c>ether daddr</c> — never by address, so NICs of different networks may share addresses. Each
+/// network's connections are tracked in its own conntrack zone, set before conntrack sees the packet.</para>
+/// Every text here is one transaction: the kernel takes all of it or none (never a half-applied state).
 /// </summary>
 public static class NftText
 {
@@ -87,7 +94,8 @@ public static class NftText
             w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {set.Name}\n");
         return w.ToString();
 
-        static (Domain.Identifiers.InstanceId, string, string) Identity(NftNic n) => (n.InstanceId, n.InterfaceName, string.Join(",", n.Addresses));
+        static (Domain.Identifiers.InstanceId, string, MacAddress, string, int, string) Identity(NftNic n) =>
+            (n.InstanceId, n.InterfaceName, n.Mac, n.Network, n.Zone, string.Join(",", n.Addresses));
     }
 
     /// <summary>The chains (before, after) that differ between two rulesets of the same NICs.</summary>
@@ -103,27 +111,27 @@ public static class NftText
             Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: set.Interval);
         foreach (var run in RunSets(r))
             Set(w, run.SetName, RunSetType(run), run.Elements.Select(e => Element(run.Kind, e)), interval: true);
-        Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);
-        Set(w, "nics6", "ipv6_addr", Addresses(r, AddressFamily.V6).Select(a => a.Address.ToString()), interval: false);
-        foreach (var family in new[] { AddressFamily.V4, AddressFamily.V6 })
-        {
-            var n = family == AddressFamily.V4 ? "4" : "6";
-            var type = family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr";
-            Map(w, "egress" + n, type, Addresses(r, family).Select(a => $"{a.Address} : jump {a.Nic.Egress.Name}"));
-            Map(w, "ingress" + n, type, Addresses(r, family).Select(a => $"{a.Address} : jump {a.Nic.Ingress.Name}"));
-        }
+        var byMac = r.Nics.OrderBy(n => n.Mac).ToList();
+        Set(w, "macs", "ether_addr", byMac.Select(n => n.Mac.ToString()), interval: false);
+        Map(w, "zones", "typeof ether saddr : ct zone", byMac.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Mac} : {n.Zone}")));
+        Map(w, "egress", "type ether_addr : verdict", byMac.Select(n => $"{n.Mac} : jump {n.Egress.Name}"));
+        Map(w, "ingress", "type ether_addr : verdict", byMac.Select(n => $"{n.Mac} : jump {n.Ingress.Name}"));
         w.Append("""
+                chain prerouting {
+                    type filter hook prerouting priority raw; policy accept;
+                    ct zone set ether daddr map @zones
+                    ct zone set ether saddr map @zones
+                }
+
                 chain forward {
                     type filter hook forward priority filter; policy drop;
+                    meta mark set meta mark or 0x00100000 comment "seen: the bridge lets only judged IP through"
                     ct state established,related accept
                     ct state invalid drop
                     icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept
-                    ip saddr vmap @egress4
-                    ip6 saddr vmap @egress6
-                    ip daddr vmap @ingress4
-                    ip6 daddr vmap @ingress6
-                    ip saddr @nics4 accept
-                    ip6 saddr @nics6 accept
+                    ether saddr vmap @egress
+                    ether daddr vmap @ingress
+                    ether saddr @macs accept
                 }
 
             """.Replace("    ", "\t", StringComparison.Ordinal));
@@ -135,29 +143,109 @@ public static class NftText
         w.Append("}\n");
     }
 
+    /// <summary>The chains of the bridge table for one NIC: what may come from its port, what may go to it.</summary>
+    public static string FromPortChainName(Domain.Identifiers.InstanceId id) => $"from_{id}";
+
+    public static string ToPortChainName(Domain.Identifiers.InstanceId id) => $"to_{id}";
+
     private static void BridgeTable(StringBuilder w, HostRuleset r)
     {
         w.Append(CultureInfo.InvariantCulture, $"table bridge {TableName} {{\n");
-        Set(w, "ports", "ifname", r.Nics.Select(n => Quote(n.InterfaceName)).Distinct(), interval: false);
-        Set(w, "owned4", "ipv4_addr . ifname", Addresses(r, AddressFamily.V4).Select(a => $"{a.Address} . {Quote(a.Nic.InterfaceName)}"), interval: false);
-        Set(w, "owned6", "ipv6_addr . ifname", Addresses(r, AddressFamily.V6).Select(a => $"{a.Address} . {Quote(a.Nic.InterfaceName)}"), interval: false);
-        Set(w, "nics4", "ipv4_addr", Addresses(r, AddressFamily.V4).Select(a => a.Address.ToString()), interval: false);
-        Set(w, "nics6", "ipv6_addr", Addresses(r, AddressFamily.V6).Select(a => a.Address.ToString()), interval: false);
+        Set(w, "ports", "ifname", r.Nics.Select(n => Quote(n.InterfaceName)), interval: false);
+        Set(w, "macs", "ether_addr", r.Nics.Select(n => n.Mac).Order().Select(m => m.ToString()), interval: false);
+        foreach (var network in Networks(r))
+            Set(w, NetworkPortsSet(network.Key), "ifname", network.Value.Select(n => Quote(n.InterfaceName)), interval: false);
+        Map(w, "from_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {FromPortChainName(n.InstanceId)}"));
+        Map(w, "to_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {ToPortChainName(n.InstanceId)}"));
         w.Append("""
                 chain prerouting {
-                    type filter hook prerouting priority filter; policy accept;
-                    iifname @ports ip saddr . iifname != @owned4 drop
-                    ip saddr @nics4 ip saddr . iifname != @owned4 drop
-                    iifname @ports ip6 saddr != { ::, fe80::/10 } ip6 saddr . iifname != @owned6 drop
-                    ip6 saddr @nics6 ip6 saddr . iifname != @owned6 drop
+                    type filter hook prerouting priority -300; policy accept;
+                    iifname vmap @from_port
+                    ether saddr @macs drop comment "a NIC's MAC from a port not its own"
                 }
-            }
+
+                chain forward {
+                    type filter hook forward priority -300; policy accept;
+                    oifname vmap @to_port
+                }
+
+                chain judged {
+                    type filter hook forward priority 100; policy accept;
+                    iifname @ports ether type { ip, ip6 } meta mark and 0x00100000 == 0 drop comment "not judged by inet palisade (bridge netfilter off?)"
+                    oifname @ports ether type { ip, ip6 } meta mark and 0x00100000 == 0 drop comment "not judged by inet palisade (bridge netfilter off?)"
+                }
 
             """.Replace("    ", "\t", StringComparison.Ordinal));
+        foreach (var nic in r.Nics)
+        {
+            var lines = FromPort(nic);
+            w.Append(CultureInfo.InvariantCulture, $"\tchain {FromPortChainName(nic.InstanceId)} {{\n\t\tcomment {Quote($"{nic.InstanceId} on {nic.InterfaceName}: from its port")}\n");
+            foreach (var line in lines)
+                w.Append("\t\t").Append(line).Append('\n');
+            w.Append("\t}\n\n");
+            w.Append(CultureInfo.InvariantCulture, $"\tchain {ToPortChainName(nic.InstanceId)} {{\n\t\tcomment {Quote($"{nic.InstanceId} on {nic.InterfaceName}: to its port")}\n");
+            foreach (var line in ToPort(nic))
+                w.Append("\t\t").Append(line).Append('\n');
+            w.Append("\t}\n\n");
+        }
+        w.Append("}\n");
     }
 
-    private static IEnumerable<(IpAddress Address, NftNic Nic)> Addresses(HostRuleset r, AddressFamily family) =>
-        r.Nics.SelectMany(n => n.Addresses.Where(a => a.IsV6 == (family == AddressFamily.V6)).Select(a => (a, n))).OrderBy(x => x.a);
+    /// <summary>
+    /// What a NIC's port may send: its MAC, its addresses (IPv4 0.0.0.0 only as a DHCP client; IPv6
+    /// its link-local and :: for duplicate address detection), ARP and neighbour advertisements for
+    /// itself only, no router advertisement, redirect or DHCP server reply, and nothing but IPv4,
+    /// IPv6 and ARP (a VLAN tag or another EtherType would walk around every check above).
+    /// </summary>
+    internal static IReadOnlyList<string> FromPort(NftNic nic)
+    {
+        var v4 = nic.Addresses.Where(a => !a.IsV6).Select(a => a.ToString()).ToList();
+        var v6 = nic.Addresses.Where(a => a.IsV6).Append(nic.Mac.LinkLocal).Distinct().Order().ToList();
+        var lines = new List<string>
+        {
+            $"ether saddr != {nic.Mac} drop comment \"forged source MAC\"",
+            "ether type != { ip, ip6, arp } drop comment \"only IPv4, IPv6 and ARP\"",
+            $"arp saddr ether != {nic.Mac} drop comment \"ARP for another MAC\"",
+            v4.Count == 0
+                ? "arp saddr ip != 0.0.0.0 drop comment \"ARP for an address not its own\""
+                : $"arp saddr ip != {{ 0.0.0.0, {string.Join(", ", v4)} }} drop comment \"ARP for an address not its own\"",
+            "ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept comment \"DHCP client\"",
+            v4.Count == 0
+                ? "ether type ip drop comment \"no IPv4 address\""
+                : $"ip saddr != {{ {string.Join(", ", v4)} }} drop comment \"source address not its own\"",
+            $"ip6 saddr != {{ ::, {string.Join(", ", v6)} }} drop comment \"source address not its own\"",
+            "icmpv6 type { nd-router-advert, nd-redirect } drop comment \"router advertisement or redirect from an instance\"",
+            $"icmpv6 type nd-neighbor-advert @th,64,128 != {{ {string.Join(", ", v6.Select(Hex128))} }} drop comment \"neighbour advertisement for another address\"",
+            "udp sport 67 udp dport 68 drop comment \"DHCP server reply from an instance\"",
+            "udp sport 547 udp dport 546 drop comment \"DHCPv6 server reply from an instance\"",
+            "accept",
+        };
+        return lines;
+    }
+
+    /// <summary>What may reach a NIC's port: nothing from another network's ports; unicast only to its own MAC.</summary>
+    internal static IReadOnlyList<string> ToPort(NftNic nic) =>
+    [
+        $"iifname @ports iifname != @{NetworkPortsSet(nic.Network)} drop comment \"from another network's port\"",
+        $"ether daddr != {nic.Mac} ether daddr & 01:00:00:00:00:00 == 00:00:00:00:00:00 drop comment \"unicast to another MAC\"",
+        "accept",
+    ];
+
+    private static string Hex128(IpAddress a) => "0x" + a.Value.ToString("x32", CultureInfo.InvariantCulture);
+
+    private static SortedDictionary<string, List<NftNic>> Networks(HostRuleset r)
+    {
+        var networks = new SortedDictionary<string, List<NftNic>>(StringComparer.Ordinal);
+        foreach (var nic in r.Nics)
+        {
+            if (!networks.TryGetValue(nic.Network, out var list))
+                networks[nic.Network] = list = [];
+            list.Add(nic);
+        }
+        return networks;
+    }
+
+    internal static string NetworkPortsSet(string network) => "net_" + network;
 
     private static void Set(StringBuilder w, string name, string type, IEnumerable<string> elements, bool interval)
     {
@@ -170,7 +258,7 @@ public static class NftText
 
     private static void Map(StringBuilder w, string name, string type, IEnumerable<string> elements)
     {
-        w.Append(CultureInfo.InvariantCulture, $"\tmap {name} {{\n\t\ttype {type} : verdict\n");
+        w.Append(CultureInfo.InvariantCulture, $"\tmap {name} {{\n\t\t{type}\n");
         Elements(w, elements);
         w.Append("\t}\n\n");
     }
@@ -291,21 +379,33 @@ public static class ExpectedShape
 {
     public static Kernel.KernelShape Of(HostRuleset r)
     {
-        var rules = new Dictionary<string, int>(StringComparer.Ordinal) { ["inet forward"] = 9, ["bridge prerouting"] = 4 };
+        var rules = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            ["inet prerouting"] = 2, ["inet forward"] = 7, ["bridge prerouting"] = 2, ["bridge forward"] = 1, ["bridge judged"] = 2,
+        };
+        var sets = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "inet macs", "inet zones", "inet egress", "inet ingress", "bridge ports", "bridge macs", "bridge from_port", "bridge to_port",
+        };
         foreach (var nic in r.Nics)
         {
             rules[$"inet {nic.Ingress.Name}"] = nic.Ingress.Rules.Length + 1;
             rules[$"inet {nic.Egress.Name}"] = nic.Egress.Rules.Length + 1;
+            rules[$"bridge {NftText.FromPortChainName(nic.InstanceId)}"] = NftText.FromPort(nic).Count;
+            rules[$"bridge {NftText.ToPortChainName(nic.InstanceId)}"] = NftText.ToPort(nic).Count;
+            sets.Add($"bridge {NftText.NetworkPortsSet(nic.Network)}");
         }
-        var sets = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "inet nics4", "inet nics6", "inet egress4", "inet egress6", "inet ingress4", "inet ingress6",
-            "bridge ports", "bridge owned4", "bridge owned6", "bridge nics4", "bridge nics6",
-        };
         foreach (var s in r.Sets)
             sets.Add($"inet {s.Name}");
         foreach (var run in NftText.RunSets(r))
             sets.Add($"inet {run.SetName}");
-        return new Kernel.KernelShape(rules, sets);
+        return new Kernel.KernelShape(rules, sets) { Hooks = BaseChains };
     }
+
+    /// <summary>The base chains (family, name, hook, priority, policy) as the kernel lists them: a chain re-hooked or re-prioritised is drift too.</summary>
+    public static IReadOnlySet<string> BaseChains { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "inet prerouting prerouting -300 accept", "inet forward forward 0 drop",
+        "bridge prerouting prerouting -300 accept", "bridge forward forward -300 accept", "bridge judged forward 100 accept",
+    };
 }

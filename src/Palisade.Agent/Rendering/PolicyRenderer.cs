@@ -12,6 +12,9 @@ namespace Palisade.Agent.Rendering;
 /// <summary>An instance's NIC carried by a host interface (from <c>DescribeHostPolicy</c>).</summary>
 public sealed record HostBinding(InstanceId InstanceId, string InterfaceName);
 
+/// <summary>One account's share of a host: the part of its state its NICs there depend on, and those NICs.</summary>
+public sealed record HostPart(NetworkState State, IReadOnlyList<HostBinding> Bindings);
+
 /// <summary>
 /// Compiles what the engine enforces for each NIC bound to a host into the <see cref="HostRuleset"/>
 /// the kernel runs. The order is the engine's (<see cref="NicPolicy.RulesInOrder"/>): priority, drop
@@ -20,43 +23,64 @@ public sealed record HostBinding(InstanceId InstanceId, string InterfaceName);
 /// (protocol, ports, local block) whose peers form a set: within such a run the first match and
 /// any match give the same verdict, so the order allows it. A group peer becomes a named set of
 /// the group's members, and a prefix-list peer a named set of the list's blocks, so a Join, a Leave or
-/// an entry edit changes set elements, not rules.
+/// an entry edit changes set elements, not rules. NICs are told apart by port and MAC, so the NICs of
+/// several accounts (<see cref="HostPart"/>) with the same addresses share a host; each network gets
+/// its own conntrack zone.
 /// </summary>
 public static class PolicyRenderer
 {
-    public static HostRuleset Render(NetworkState state, IReadOnlyList<HostBinding> bindings, long revision)
+    public static HostRuleset Render(NetworkState state, IReadOnlyList<HostBinding> bindings, long revision) =>
+        Render([new HostPart(state, bindings)], revision);
+
+    public static HostRuleset Render(IReadOnlyList<HostPart> parts, long revision)
     {
         var problems = new List<string>();
         var sets = new SortedDictionary<string, NftAddressSet>(StringComparer.Ordinal);
-        var nics = new List<NftNic>();
-        var seenAddresses = new Dictionary<IpAddress, InstanceId>();
-        foreach (var binding in bindings.OrderBy(b => b.InterfaceName, StringComparer.Ordinal))
+        var found = new List<(HostPart Part, HostBinding Binding, Instance Instance)>();
+        foreach (var part in parts)
         {
-            var instance = state.FindInstance(binding.InstanceId);
-            if (instance is null)
+            foreach (var binding in part.Bindings)
             {
-                problems.Add($"{binding.InstanceId} on {binding.InterfaceName}: not in the state; its traffic stays closed");
-                continue;
+                if (part.State.FindInstance(binding.InstanceId) is { } instance)
+                    found.Add((part, binding, instance));
+                else
+                    problems.Add($"{binding.InstanceId} on {binding.InterfaceName}: not in the state; its traffic stays closed");
             }
+        }
+        // Never trust the server blindly: one port carries one NIC, one NIC sits on one port, and a
+        // MAC is one NIC's. What breaks that is left closed (its port has no chain), and said.
+        var refused = new HashSet<(InstanceId, string)>();
+        foreach (var clash in found.GroupBy(f => f.Binding.InterfaceName, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            problems.Add($"interface {clash.Key} is bound to {string.Join(" and ", clash.Select(c => c.Instance.Id).Order())}; left closed");
+            refused.UnionWith(clash.Select(c => (c.Instance.Id, c.Binding.InterfaceName)));
+        }
+        foreach (var clash in found.GroupBy(f => MacAddress.ForInstance(f.Instance.Id)).Where(g => g.Select(c => c.Binding.InterfaceName).Distinct().Count() > 1))
+        {
+            problems.Add($"MAC {clash.Key} is claimed on {string.Join(" and ", clash.Select(c => c.Binding.InterfaceName).Order(StringComparer.Ordinal))}; left closed");
+            refused.UnionWith(clash.Select(c => (c.Instance.Id, c.Binding.InterfaceName)));
+        }
+        var kept = found.Where(f => !refused.Contains((f.Instance.Id, f.Binding.InterfaceName))).ToList();
+        var zones = ConntrackZones.Assign(kept.Select(f => NetworkOf(f.Instance)));
+        var nics = new List<NftNic>();
+        foreach (var (part, binding, instance) in kept.OrderBy(f => f.Binding.InterfaceName, StringComparer.Ordinal))
+        {
             if (instance.NetworkType == NetworkType.Classic)
                 problems.Add($"{instance.Id}: a classic-network instance; only its intranet NIC is enforced here");
-            // The kernel tells NICs apart by address; two NICs with one address (overlapping VPCs) cannot share a host.
-            var clashes = instance.PrivateAddresses.Where(seenAddresses.ContainsKey).ToList();
-            if (clashes.Count > 0)
-            {
-                problems.Add($"{instance.Id}: address {clashes[0]} is also {seenAddresses[clashes[0]]}'s on this host; left closed");
-                continue;
-            }
-            foreach (var a in instance.PrivateAddresses)
-                seenAddresses[a] = instance.Id;
-            var policy = NicPolicy.Compile(state, instance);
-            var resolver = new RuleResolver(state, instance);
-            nics.Add(new NftNic(instance.Id, binding.InterfaceName, [.. instance.PrivateAddresses.Order()],
-                Chain(policy, resolver, state, instance, Direction.Ingress, sets),
-                Chain(policy, resolver, state, instance, Direction.Egress, sets)));
+            var policy = NicPolicy.Compile(part.State, instance);
+            var resolver = new RuleResolver(part.State, instance);
+            var network = NetworkOf(instance);
+            nics.Add(new NftNic(instance.Id, binding.InterfaceName, MacAddress.ForInstance(instance.Id), network, zones[network],
+                [.. instance.PrivateAddresses.Order()],
+                Chain(policy, resolver, part.State, instance, Direction.Ingress, sets),
+                Chain(policy, resolver, part.State, instance, Direction.Egress, sets)));
         }
         return new HostRuleset(revision, [.. sets.Values], [.. nics], [.. problems]);
     }
+
+    /// <summary>The network a NIC's addresses mean something in: its VPC (IDs are unique across accounts), or the classic network.</summary>
+    public static string NetworkOf(Instance instance) =>
+        instance.NetworkType == NetworkType.Vpc && instance.VpcId is { } vpc ? vpc.ToString() : "classic";
 
     public static string IngressChainName(InstanceId id) => $"in_{id}";
 

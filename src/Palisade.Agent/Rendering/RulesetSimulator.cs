@@ -8,12 +8,13 @@ namespace Palisade.Agent.Rendering;
 /// read off the model rule by rule as <see cref="NftText"/> writes it: the forward chain (egress of
 /// the source NIC, then ingress of the destination NIC, closed for traffic of no NIC here). The
 /// slow twin of rendering, checked against the engine; and what decides which tracked connections
-/// a policy change no longer allows.
+/// a policy change no longer allows. The kernel finds NICs by port; a tracked connection names its
+/// conntrack zone (its network), in which an address is one NIC's at most.
 /// </summary>
 public sealed class RulesetSimulator
 {
     private readonly HostRuleset _ruleset;
-    private readonly Dictionary<IpAddress, NftNic> _byAddress = [];
+    private readonly Dictionary<(int Zone, IpAddress Address), NftNic> _byAddress = [];
     // A member set's hosts are looked up by hash; a prefix list's blocks (an interval set) by containment.
     private readonly Dictionary<string, Func<IpAddress, bool>> _sets;
 
@@ -23,7 +24,7 @@ public sealed class RulesetSimulator
         foreach (var nic in ruleset.Nics)
         {
             foreach (var a in nic.Addresses)
-                _byAddress[a] = nic;
+                _byAddress.TryAdd((nic.Zone, a), nic);
         }
         _sets = ruleset.Sets.ToDictionary(s => s.Name, s =>
         {
@@ -36,18 +37,30 @@ public sealed class RulesetSimulator
 
     public HostRuleset Ruleset => _ruleset;
 
-    /// <summary>The NIC of this host that holds <paramref name="address"/>, if any.</summary>
-    public NftNic? NicAt(IpAddress address) => _byAddress.GetValueOrDefault(address);
+    /// <summary>The NIC of this host that holds <paramref name="address"/> in conntrack zone <paramref name="zone"/> (its network), if any.</summary>
+    public NftNic? NicAt(int zone, IpAddress address) => _byAddress.GetValueOrDefault((zone, address));
 
-    /// <summary>Whether a new connection <paramref name="flow"/> (both addresses of one family) passes.</summary>
-    public bool Allows(Flow flow)
+    /// <summary>The NIC holding <paramref name="address"/> when only one network on the host uses it.</summary>
+    public NftNic? NicAt(IpAddress address)
+    {
+        var holders = _ruleset.Nics.Where(n => n.Addresses.Contains(address)).Take(2).ToList();
+        return holders.Count == 1 ? holders[0] : null;
+    }
+
+    /// <summary>Whether a new connection <paramref name="flow"/> in <paramref name="zone"/> passes (both addresses of one family).</summary>
+    public bool Allows(int zone, Flow flow) => Allows(flow, NicAt(zone, flow.Source), NicAt(zone, flow.Destination));
+
+    /// <summary>Whether a new connection <paramref name="flow"/> passes where only one network uses its addresses.</summary>
+    public bool Allows(Flow flow) => Allows(flow, NicAt(flow.Source), NicAt(flow.Destination));
+
+    /// <summary>Whether a new connection <paramref name="flow"/> from the port of <paramref name="source"/> to that of <paramref name="destination"/> passes.</summary>
+    public bool Allows(Flow flow, NftNic? source, NftNic? destination)
     {
         if (flow.Source.IsV6 != flow.Destination.IsV6)
             return false;
-        var source = NicAt(flow.Source);
         if (source is not null && Run(source.Egress, flow, flow.Destination, flow.Source) == NftVerdict.Drop)
             return false;
-        if (NicAt(flow.Destination) is { } destination)
+        if (destination is not null)
             return Run(destination.Ingress, flow, flow.Source, flow.Destination) == NftVerdict.Accept;
         return source is not null;
     }

@@ -38,6 +38,9 @@ public static class AgentCommand
             {
                 var wait = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(poll), 1, 60));
                 var (client, server) = connection.Connect(parse, wait + TimeSpan.FromSeconds(15));
+                // The server chooses this host's firewall: over plain HTTP anyone on the path could.
+                if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
+                    throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
                 var hostName = parse.GetValue(host)!;
                 var agent = new EnforcementAgent(
                     new EcsControlPlane(client, connection.RegionOf(parse)),

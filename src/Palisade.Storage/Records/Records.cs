@@ -91,7 +91,10 @@ public sealed record NetworkInterfaceRecord(
     /// <summary>ECS's status: <c>InUse</c> when attached, <c>Available</c> when not (Palisade attaches and detaches at once).</summary>
     public string Status => InstanceId is null ? "Available" : "InUse";
 
-    public string MacAddress => Palisade.Domain.Networking.MacAddress.Of(Id);
+    /// <summary>A primary ENI's MAC is its instance's, the one the agent pins to the instance's port; a secondary ENI's follows its own ID.</summary>
+    public string MacAddress => (Type == NetworkInterfaceType.Primary && InstanceId is { } instance
+        ? Palisade.Domain.Networking.MacAddress.ForInstance(instance)
+        : Palisade.Domain.Networking.MacAddress.Of(Id)).ToString();
 }
 
 /// <summary>What an EIP is associated with (the VPC API's <c>InstanceType</c>).</summary>

@@ -16,32 +16,40 @@ public sealed class EnforcementAgentTests
         public List<string> Transactions { get; } = [];
         public Func<KernelShape?> Shape { get; set; } = () => null;
         public bool Refuse { get; set; }
-        public List<Flow> Connections { get; } = [];
-        public List<Flow> Deleted { get; } = [];
+        public Func<string, bool> RefuseIf { get; set; } = _ => false;
+        public List<TrackedConnection> Connections { get; } = [];
+        public List<TrackedConnection> Deleted { get; } = [];
+        public List<string> Missing { get; } = [];
 
         public Task ApplyAsync(string transaction, CancellationToken cancel)
         {
-            if (Refuse)
+            if (Refuse || RefuseIf(transaction))
                 throw new NetfilterException("Error: Could not process rule");
             Transactions.Add(transaction);
             return Task.CompletedTask;
         }
 
+        public Task CheckAsync(string transaction, CancellationToken cancel) =>
+            Refuse || RefuseIf(transaction) ? throw new NetfilterException("Error: Could not process rule") : Task.CompletedTask;
+
         public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
 
-        public Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<Flow>>(Connections);
+        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>(Connections);
 
-        public Task DeleteConnectionAsync(Flow connection, CancellationToken cancel)
+        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel)
         {
             Deleted.Add(connection);
             return Task.CompletedTask;
         }
+
+        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([.. Missing]);
     }
 
     private sealed class FakeControlPlane(Func<int, HostPolicy> answer) : IControlPlane
     {
         public int Fetches { get; private set; }
         public List<long> Reports { get; } = [];
+        public List<int> ReportedNics { get; } = [];
         public int FailReports { get; set; }
 
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(answer(++Fetches));
@@ -66,6 +74,7 @@ public sealed class EnforcementAgentTests
                 throw new ControlPlaneUnavailableException("report lost");
             }
             Reports.Add(appliedRevision);
+            ReportedNics.Add(nics.Count);
             return Task.CompletedTask;
         }
     }
@@ -97,6 +106,48 @@ public sealed class EnforcementAgentTests
         Assert.StartsWith("# palisade: revision 0, 0 NICs", kernel.Transactions[0], StringComparison.Ordinal);
         Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[1], StringComparison.Ordinal);
         Assert.Equal(42, controlPlane.Reports[0]);
+    }
+
+    [Fact]
+    public async Task BridgeNetfilterOff_NicsAreReportedNotEnforced_LoudlyAndAgainWhenItComesBack()
+    {
+        var kernel = new FakeKernel();
+        kernel.Missing.Add("net.bridge.bridge-nf-call-iptables is 0, not 1");
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var log = new List<string>();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, line => { lock (log) log.Add(line); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.Equal([0], controlPlane.ReportedNics); // revision 42 applied, but no NIC counts as enforced
+        Assert.Contains(log, l => l.StartsWith("CANNOT ENFORCE: net.bridge.bridge-nf-call-iptables is 0", StringComparison.Ordinal));
+        Assert.Equal(["net.bridge.bridge-nf-call-iptables is 0, not 1"], agent.CannotEnforce);
+
+        kernel.Missing.Clear();
+        await RunFor(agent, () => controlPlane.Reports.Count > 1);
+        Assert.Equal([0, 4], controlPlane.ReportedNics);
+        Assert.Empty(agent.CannotEnforce);
+    }
+
+    [Fact]
+    public async Task ARefusedTransaction_IsNarrowedToTheFailingNic_WhichIsClosedAndReportedNotEnforced()
+    {
+        // The kernel refuses anything holding redis's rule (as it would a rule it cannot take).
+        var kernel = new FakeKernel { RefuseIf = t => t.Contains("sgr-redisweb", StringComparison.Ordinal) };
+        var controlPlane = new FakeControlPlane(_ => Policy(42));
+        var log = new List<string>();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options, line => { lock (log) log.Add(line); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Reports.Count > 0);
+        Assert.Equal([InstanceId.Parse("i-redis1")], agent.Refused);
+        Assert.Equal([3], controlPlane.ReportedNics); // the three others are enforced at revision 42
+        var applied = kernel.Transactions[^1];
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", applied, StringComparison.Ordinal);
+        Assert.Contains("sgr-http", applied, StringComparison.Ordinal); // web's policy is in
+        var redis = agent.Applied!.Nics.Single(n => n.InstanceId.Value == "i-redis1");
+        Assert.Empty(redis.Ingress.Rules);
+        Assert.Equal(NftVerdict.Drop, redis.Egress.Default); // closed both ways, its port still pinned
+        Assert.Contains("bridge", applied, StringComparison.Ordinal);
+        Assert.Contains(log, l => l.Contains("NIC FAILING", StringComparison.Ordinal) && l.Contains("i-redis1", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -248,15 +299,19 @@ public sealed class EnforcementAgentTests
         var webToRedis = Tcp("198.18.1.11", "198.18.1.21", 6379);
         var web2ToRedis = Tcp("198.18.1.12", "198.18.1.21", 6379);
         var outsiders = Tcp("203.0.113.1", "203.0.113.2", 6379);
-        kernel.Connections.AddRange([webToRedis, web2ToRedis, outsiders]);
+        var first = Policy(42);
+        var zone = PolicyRenderer.Render(first.State, first.Bindings, 42).Nics[0].Zone;
+        // The same addresses in another network's zone are another tenant's connection: never cut for this one.
+        var otherNetwork = new TrackedConnection(webToRedis, zone % ConntrackZones.Count + 1);
+        kernel.Connections.AddRange([new(webToRedis, zone), new(web2ToRedis, zone), new(outsiders, zone), otherNetwork]);
         var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), kernel, Options with { CutEstablished = true }, _ => { });
-        await agent.ConvergeAsync(Policy(42), CancellationToken.None);
+        await agent.ConvergeAsync(first, CancellationToken.None);
         Assert.Empty(kernel.Deleted);
         await agent.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
-        Assert.Equal([webToRedis], kernel.Deleted);
+        Assert.Equal([new TrackedConnection(webToRedis, zone)], kernel.Deleted);
 
         var keeping = new FakeKernel();
-        keeping.Connections.Add(webToRedis);
+        keeping.Connections.Add(new(webToRedis, zone));
         var byDefault = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), keeping, Options, _ => { });
         await byDefault.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
         Assert.Empty(keeping.Deleted); // ECS keeps established connections, and so does the default

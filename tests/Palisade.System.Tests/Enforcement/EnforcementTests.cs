@@ -67,7 +67,8 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
 
             foreach (var name in Names)
             {
-                var ns = topology.AddInstance(name, Addresses[name]);
+                // The instance's NIC has the MAC the control plane gives it; the agent pins it to the port.
+                var ns = topology.AddInstance(name, Addresses[name], MacAddress.ForInstance(Domain.Identifiers.InstanceId.Parse(ids[name])).ToString());
                 topology.Listen(ns, Addresses[name], [22, 80, 6379], [53]);
             }
 

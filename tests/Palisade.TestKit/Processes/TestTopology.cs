@@ -26,6 +26,7 @@ public sealed class TestTopology : IDisposable
             Ip("-n", HostNamespace, "link", "set", "br0", "up");
             // Bridged IPv4 reaches the inet hooks (and conntrack) only through br_netfilter; set in our namespace only.
             Run("ip", "netns", "exec", HostNamespace, "sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1");
+            Run("ip", "netns", "exec", HostNamespace, "sysctl", "-q", "-w", "net.bridge.bridge-nf-call-ip6tables=1");
         }
         catch
         {
@@ -53,8 +54,11 @@ public sealed class TestTopology : IDisposable
 
     public string NamespaceOf(string instance) => $"{_prefix}-{instance}";
 
-    /// <summary>An instance namespace with <c>eth0</c> at <paramref name="address"/>/24, its peer <c>vh-NAME</c> on the bridge.</summary>
-    public string AddInstance(string name, string address)
+    /// <summary>
+    /// An instance namespace with <c>eth0</c> at <paramref name="address"/>/24 (with the NIC's MAC when
+    /// given: the agent pins it to the port), its peer <c>vh-NAME</c> on the bridge.
+    /// </summary>
+    public string AddInstance(string name, string address, string? mac = null)
     {
         var ns = NamespaceOf(name);
         AddNamespace(ns);
@@ -62,6 +66,8 @@ public sealed class TestTopology : IDisposable
         Ip("link", "add", hostSide, "netns", HostNamespace, "type", "veth", "peer", "name", "eth0", "netns", ns);
         Ip("-n", HostNamespace, "link", "set", hostSide, "master", "br0");
         Ip("-n", HostNamespace, "link", "set", hostSide, "up");
+        if (mac is not null)
+            Ip("-n", ns, "link", "set", "eth0", "address", mac);
         Ip("-n", ns, "addr", "add", address + "/24", "dev", "eth0");
         Ip("-n", ns, "link", "set", "eth0", "up");
         return ns;
@@ -167,7 +173,7 @@ public sealed class TestTopology : IDisposable
         Ip("-n", ns, "link", "set", "lo", "up");
     }
 
-    private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Processes", name);
+    public static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Processes", name);
 
     private static void Ip(params string[] args) => Run(["ip", .. args]);
 
