@@ -55,9 +55,13 @@ public sealed class FeedGuaranteeTests : IAsyncLifetime
 
         public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
 
-        public Task<IReadOnlyList<Flow>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<Flow>>([]);
+        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
 
-        public Task DeleteConnectionAsync(Flow connection, CancellationToken cancel) => Task.CompletedTask;
+        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
+
+        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     [Fact]
