@@ -62,11 +62,19 @@ public sealed class ShippingTests
         }
     }
 
-    [Fact]
+    /// <summary>Minutes of work: CI runs it (test.sh sets PALISADE_PUBLISH_TEST=1); elsewhere it is reported skipped, never passed unchecked.</summary>
+    private sealed class PublishFactAttribute : FactAttribute
+    {
+        public PublishFactAttribute()
+        {
+            if (Environment.GetEnvironmentVariable("PALISADE_PUBLISH_TEST") != "1")
+                Skip = "publishing takes minutes: set PALISADE_PUBLISH_TEST=1 (test.sh does)";
+        }
+    }
+
+    [PublishFact]
     public void ASelfContainedSingleFile_Runs()
     {
-        if (Environment.GetEnvironmentVariable("PALISADE_PUBLISH_TEST") != "1")
-            return; // minutes of work: CI runs it (test.sh sets PALISADE_PUBLISH_TEST=1)
         var output = Directory.CreateTempSubdirectory("palisade-publish-").FullName;
         try
         {
