@@ -234,7 +234,10 @@ public sealed class EnforcementAgentTests
         Interlocked.Exchange(ref revision, 43);
         await Until(() => agent.AppliedRevision == 43);
         Assert.Equal(43, agent.AppliedRevision);
-        Assert.True(controlPlane.Waits > waits + 5, "revision 43 was found by a resync after quiet waits, not at once");
+        // Found by the resync: quiet waits went by first, and the only fetch since the first is the resync's
+        // (an agent that fetched after every wait would have fetched many times). How many waits fit in the
+        // resync interval depends on the machine's load, so only "at least one" is asserted.
+        Assert.True(controlPlane.Waits > waits, "revision 43 was found by a resync after quiet waits, not at once");
         Assert.Equal(2, controlPlane.Fetches);
         // A feed that says "changed" is fetched at once, without waiting for the resync.
         Interlocked.Exchange(ref revision, 44);
