@@ -29,6 +29,9 @@ public sealed class SmtEncoding(NetworkState state)
     /// <summary>The flows there are: six protocols; ports 1–65535 for TCP and UDP, none (0) for the others.</summary>
     public const string Domain = "(and (<= 0 proto) (<= proto 5) (ite " + HasPorts + " (and (<= 1 port) (<= port 65535)) (= port 0)))";
 
+    /// <summary>The protocols a family carries: ICMP only between IPv4 addresses, ICMPv6 only between IPv6 ones.</summary>
+    public static string Family(bool v6) => $"(not (= proto {(int)(v6 ? IpProtocol.Icmp : IpProtocol.IcmpV6)}))";
+
     /// <summary>Whether some address of <paramref name="source"/> of the family reaches some address of <paramref name="target"/>.</summary>
     public string Allowed(Instance source, Instance target, bool v6) => Or(
         from a in source.PrivateAddresses.Where(x => x.IsV6 == v6)

@@ -521,7 +521,8 @@ async function runScenario(flavour, creds) {
     const body = await ecsCall('CreatePortRangeList', { MaxEntries: 3, PortRangeListName: `web-${f}`, Entry: [{ PortRange: '80/80', Description: 'http' }, { PortRange: '8000/8010' }] });
     assert.match(String(body.PortRangeListId), /^prl-/, 'PortRangeListId');
     ctx.portRangeListId = body.PortRangeListId;
-    await ecsCall('AuthorizeSecurityGroup', { SecurityGroupId: ctx.webId, IpProtocol: 'tcp', PortRangeListId: ctx.portRangeListId, SourceCidrIp: '10.0.0.0/8' });
+    // ECS documents PortRangeListId only inside Permissions.N; the generated SDK has no top-level field.
+    await ecsCall('AuthorizeSecurityGroup', { SecurityGroupId: ctx.webId, Permissions: [{ IpProtocol: 'tcp', PortRangeListId: ctx.portRangeListId, SourceCidrIp: '10.0.0.0/8' }] });
     const rule = (await rules(ctx.webId)).find((r) => r.PortRangeListId === ctx.portRangeListId);
     assert.ok(rule, 'the rule naming the port-range list is listed');
     assert.equal(rule.PortRangeListName, `web-${f}`, 'PortRangeListName');

@@ -42,7 +42,6 @@ public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IRea
 /// </summary>
 public static class Reach
 {
-    /// <summary>The protocols an answer covers, in the order it lists them.</summary>
     /// <summary>Whether a protocol can be carried between addresses of this family (ICMP is IPv4's, ICMPv6 IPv6's).</summary>
     public static bool InFamily(IpProtocol protocol, bool v6) => protocol switch
     {
@@ -51,6 +50,7 @@ public static class Reach
         _ => true,
     };
 
+    /// <summary>The protocols an answer covers, in the order it lists them.</summary>
     internal static readonly IpProtocol[] Protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
 
     /// <param name="sources">Only these sources (and not the internet) when given: for a question about a few instances.</param>

@@ -184,7 +184,8 @@ public static class ImpactAnalysis
 
     private static void Add(List<FlowDelta> deltas, string source, string target, IReadOnlyList<Access> difference, bool v6)
     {
-        foreach (var access in difference)
+        // ICMPv6 is no flow between IPv4 addresses, nor ICMP between IPv6 ones.
+        foreach (var access in difference.Where(a => Reach.InFamily(a.Protocol, v6)))
             deltas.Add(new FlowDelta(source, target, access.Protocol, access.Ports));
     }
 
@@ -198,7 +199,7 @@ public static class ImpactAnalysis
             var reachers = affected.Contains(target.Id) ? Reach.To(state, target, v6, evaluator: evaluator) : Reach.To(state, target, v6, sources: affected, evaluator: evaluator);
             foreach (var reacher in reachers)
             {
-                foreach (var access in reacher.Accesses)
+                foreach (var access in reacher.Accesses.Where(a => Reach.InFamily(a.Protocol, v6)))
                 {
                     var key = (reacher.IsInternet ? "internet" : reacher.Instance!.Id.Value, target.Id.Value, access.Protocol);
                     edges[key] = access.Ports.Count == 0 ? [PortRange.Any] : [.. access.Ports];

@@ -121,6 +121,39 @@ public sealed class FlowAndReachabilityActionTests : ControlPlaneTest
     }
 
     /// <summary>
+    /// Issue 21: an IPv4 answer lists the protocols of IPv4 only. A rule of every protocol between two
+    /// groups opens ICMP between their IPv4 addresses, never ICMPv6: neither the picture nor the
+    /// dry run's impact may say so.
+    /// </summary>
+    [Fact]
+    public async Task AnIpv4Answer_ListsNoIcmpv6_InThePictureOrTheImpact()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var app = await _s.GroupAsync(vpc, "app");
+        var db = await _s.GroupAsync(vpc, "db");
+        await _s.RunAsync(app, vsw);
+        await _s.RunAsync(db, vsw);
+        var everything = new { RegionId = Region, SecurityGroupId = db, IpProtocol = "all", PortRange = "-1/-1", SourceGroupId = app };
+        await _s.AuthorizeAsync(db, new { IpProtocol = "all", PortRange = "-1/-1", SourceGroupId = app });
+
+        var picture = await _s.Api.CallAsync("DescribeReachability", new { RegionId = Region });
+        var edge = picture.Items("Edges", "Edge").Single(e => e.Str("Source") == app && e.Str("Target") == db);
+        var protocols = edge.Items("Accesses", "Access").Select(a => a.Str("IpProtocol")).ToList();
+        Assert.Contains("ICMP", protocols);
+        Assert.DoesNotContain("ICMPv6", protocols);
+        Assert.DoesNotContain("ICMPv6", edge.Str("Label"));
+
+        var rehearsal = await _s.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            everything.RegionId, ChangeAction = "RevokeSecurityGroup", everything.SecurityGroupId, everything.IpProtocol, everything.PortRange, everything.SourceGroupId,
+        }));
+        var lost = rehearsal.GetProperty("Impact").Items("Lost", "Flow").Select(f => f.Str("IpProtocol")).ToList();
+        Assert.Contains("ICMP", lost);
+        Assert.DoesNotContain("ICMPv6", lost);
+    }
+
+    /// <summary>
     /// Around one group each edge says which instances make it: here an instance in both groups is
     /// the whole reason web and db reach each other (each group's inner access admits it), and every
     /// pair names it.

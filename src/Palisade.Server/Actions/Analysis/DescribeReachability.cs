@@ -66,9 +66,10 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
             focus = SecurityGroupId.TryParse(around, out var id) && state.FindGroup(id) is not null ? id : throw new EcsException(EcsErrors.SecurityGroupNotFound(around));
         var matrix = ReachMatrix.Build(state);
         AccessSet Narrowed(AccessSet access) => protocol is null && port is null ? access : access.Restrict(protocol, port);
+        // Only the protocols of the matrix's family: ICMPv6 is no flow between IPv4 addresses, nor ICMP between IPv6 ones.
         var edges = matrix.ByGroup(focus)
-            .Select(e => (e.Source, e.Target, Access: Narrowed(e.Access)))
-            .Where(e => !e.Access.IsEmpty)
+            .Select(e => (e.Source, e.Target, Access: Narrowed(e.Access), Accesses: (IReadOnlyList<Access>)[.. Narrowed(e.Access).ToAccesses().Where(a => Reach.InFamily(a.Protocol, matrix.V6))]))
+            .Where(e => e.Accesses.Count > 0)
             .ToList();
         var nodes = new List<EcsObject>
         {
@@ -88,7 +89,7 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
             { "Nodes", EcsList.Of("Node", nodes) },
             { "Edges", EcsList.Of("Edge", edges.Select(e =>
                 {
-                    var accesses = e.Access.ToAccesses();
+                    var accesses = e.Accesses;
                     var edge = new EcsObject
                     {
                         { "Source", e.Source },
