@@ -18,6 +18,8 @@ internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
         "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroup", "RevokeSecurityGroupEgress",
         "ModifySecurityGroupRule", "ModifySecurityGroupEgressRule", "JoinSecurityGroup", "LeaveSecurityGroup",
         "DeleteSecurityGroup", "ModifySecurityGroupPolicy", "ModifyInstanceAttribute", "DeleteInstance", "DeleteInstances",
+        // An entry edit changes every decision that names the list.
+        "ModifyPrefixList", "ModifyPortRangeList",
     };
 
     private static readonly Lazy<ActionCatalog> Catalog = new(ActionCatalog.FromAssembly);
