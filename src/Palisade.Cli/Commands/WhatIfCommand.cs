@@ -48,21 +48,22 @@ public static class WhatIfCommand
                 try
                 {
                     Impact impact;
+                    Domain.State.NetworkState networkState;
                     if (state.IsRemote(parse))
                     {
                         if (parse.GetValue(ipv6))
                             throw new UsageException("--ipv6 needs a state file (palisade export --out FILE): the server's DescribeChangeImpact compares IPv4 flows");
                         var c = state.Remote(parse, cancel);
                         // The state names the group and direction of a rule given by ID, and checks the change as offline.
-                        var networkState = await StateSource.FetchAsync(c);
+                        networkState = await StateSource.FetchAsync(c);
                         impact = await ServerImpactAsync(c, networkState, change(parse, networkState));
                     }
                     else
                     {
-                        var networkState = StateFileOption.Load(parse.GetValue(state.File)!);
+                        networkState = StateFileOption.Load(parse.GetValue(state.File)!);
                         impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
                     }
-                    parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
+                    parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact, NameResolver.NamesOf(networkState)));
                     return ExitCodes.Ok;
                 }
                 catch (ArgumentException e)
@@ -214,9 +215,9 @@ public static class WhatIfCommand
         ? $"{d.Protocol.ToWire()} {string.Join(", ", d.Ports.Select(p => p.ForPeople))}"
         : d.Protocol.ToWire();
 
-    private static string Who(string source) => source == "internet" ? "the internet" : source;
+    private static string Who(string source, IReadOnlyDictionary<string, string> names) => source == "internet" ? "the internet" : NameResolver.Label(source, names);
 
-    private static string Text(Impact impact)
+    private static string Text(Impact impact, IReadOnlyDictionary<string, string> names)
     {
         var sb = new StringBuilder($"what if: {impact.Change.Describe()}\n");
         foreach (var (title, deltas) in new[] { ("gains", impact.Gained), ("loses", impact.Lost) })
@@ -228,7 +229,7 @@ public static class WhatIfCommand
             }
             sb.Append($"{title}:\n");
             foreach (var group in deltas.GroupBy(d => (d.Source, d.Target)))
-                sb.Append($"  {Who(group.Key.Source)} -> {group.Key.Target}: {string.Join("; ", group.Select(Ports))}\n");
+                sb.Append($"  {Who(group.Key.Source, names)} -> {NameResolver.Label(group.Key.Target, names)}: {string.Join("; ", group.Select(Ports))}\n");
         }
         return sb.ToString();
     }
