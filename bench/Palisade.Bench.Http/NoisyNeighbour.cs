@@ -18,14 +18,13 @@ using Palisade.Domain.Ecs;
 /// </summary>
 internal static class NoisyNeighbour
 {
-    public static async Task RunAsync(int seconds)
+    public static async Task RunAsync(int seconds, bool defaultsOnly = false)
     {
         Console.WriteLine($"load average: {LoadAverage()}");
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.
-        var off = new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue };
         var runs = new List<(string Noise, string Admission, Result R)>();
-        foreach (var (admission, throttling) in Configurations())
+        foreach (var (admission, throttling) in Configurations().Take(defaultsOnly ? 2 : 4))
         {
             foreach (var vary in new[] { false, true })
                 runs.Add((vary ? "a new question each time" : "same question in a loop", admission, await MeasureAsync(admission, throttling, seconds, vary)));
@@ -40,11 +39,49 @@ internal static class NoisyNeighbour
 
     private static IEnumerable<(string, Throttling)> Configurations()
     {
-        yield return ("on (defaults)", new Throttling());
-        yield return ("off (no budget)", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue });
+        // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
+        yield return ($"on (defaults: {new Throttling().AnalysisWorkers} worker, queue {new Throttling().AnalysisQueue})", new Throttling());
+        yield return ("on, workers at niceness 10", new Throttling { AnalysisNiceness = 10 });
+        // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
+        yield return ("budget only (analyses on request threads)", new Throttling { AnalysisWorkers = 0 });
+        // Nothing: every analysis runs at once, on the request threads.
+        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0 });
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    /// <summary>
+    /// The noisy tenant's process: 4 workers asking DescribeChangeImpact in a loop until a line comes
+    /// on stdin, then it prints "answered throttled". Started by <see cref="MeasureAsync"/>.
+    /// </summary>
+    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, bool vary)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
+        var noisy = new EcsClient(http, new ClientCredentials(keyId, secret));
+        using var stop = new CancellationTokenSource();
+        int answered = 0, throttled = 0, port = 3000;
+        var workers = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
+                var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                    new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
+                if (response.IsSuccess)
+                    Interlocked.Increment(ref answered);
+                else if (response.Code is "Throttling.Analysis" or "Throttling.User" or "Throttling")
+                    Interlocked.Increment(ref throttled);
+                else
+                    throw new InvalidOperationException($"the noisy tenant got {response.Status} {response.Code}");
+            }
+        }));
+        Console.WriteLine("started");
+        await Console.In.ReadLineAsync();
+        await stop.CancelAsync();
+        await workers;
+        Console.WriteLine($"{answered} {throttled}");
+        return 0;
+    }
 
     private sealed record Result(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, int Answered, int Throttled, Use AloneUse, Use NoisyUse);
 
@@ -63,10 +100,12 @@ internal static class NoisyNeighbour
         {
             var accounts = app.Services.GetRequiredService<AccountService>();
             var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16 }) { BaseAddress = new Uri(app.Urls.First()) };
+            var keys = new Dictionary<string, ClientCredentials>();
             EcsClient Client(string name)
             {
                 var key = accounts.CreateAccessKey(accounts.CreateAccount(name).AccountId);
-                return new EcsClient(http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+                keys[name] = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
+                return new EcsClient(http, keys[name]);
             }
             var noisy = Client("noisy");
             var quiet = Client("quiet");
@@ -115,29 +154,25 @@ internal static class NoisyNeighbour
             var aloneProbe = Probe.Start();
             var alone = await QuietReads(TimeSpan.FromSeconds(seconds));
             var aloneUse = aloneProbe.Stop();
-            using var stopNoise = new CancellationTokenSource();
-            int answered = 0, throttled = 0, port = 3000;
-            var noise = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            // The noisy tenant is another process, as a real one would be: its own client's work (signing,
+            // reading answers of hundreds of KB) is not this process's garbage.
+            var noisyKey = keys["noisy"];
+            using var noise = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
             {
-                while (!stopNoise.IsCancellationRequested)
-                {
-                    var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
-                    var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", region), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
-                        new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
-                    if (response.IsSuccess)
-                        Interlocked.Increment(ref answered);
-                    else if (response.Code is "Throttling.Analysis" or "Throttling.User")
-                        Interlocked.Increment(ref throttled);
-                    else
-                        throw new InvalidOperationException($"the noisy tenant got {response.Status} {response.Code}");
-                }
-            }));
+                ArgumentList = { typeof(NoisyNeighbour).Assembly.Location, "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" },
+                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            })!;
+            if (await noise.StandardOutput.ReadLineAsync() != "started")
+                throw new InvalidOperationException("the noisy tenant did not start");
             await Task.Delay(500);
             var noisyProbe = Probe.Start();
             var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
             var noisyUse = noisyProbe.Stop();
-            await stopNoise.CancelAsync();
-            await noise;
+            await noise.StandardInput.WriteLineAsync("stop");
+            await noise.StandardInput.FlushAsync();
+            var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
+            await noise.WaitForExitAsync();
+            int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
             var result = new Result(Percentile(alone, 0.50), Percentile(alone, 0.99), Percentile(noisyReads, 0.50), Percentile(noisyReads, 0.99), answered, throttled, aloneUse, noisyUse);
             Console.WriteLine($"  {name}, {(vary ? "new questions" : "same question")}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
                 $"with noise {noisyReads.Count} reads p50 {result.NoisyP50:F2} ms p99 {result.NoisyP99:F2} ms [{noisyUse}]; noisy answered {answered}, throttled {throttled}");

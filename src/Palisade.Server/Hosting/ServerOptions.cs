@@ -48,6 +48,14 @@ public sealed record Throttling
     /// </summary>
     public int AnalysisWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
 
+    /// <summary>
+    /// The analysis workers' niceness on Linux (0 as requests, up to 19): above 0 the kernel favours
+    /// request threads when both want a core. Measured (docs/benchmarks.md): a niced worker starved by
+    /// other processes holds up the collector's stop of every thread, so the default is 0 and the
+    /// worker count is what keeps a core free.
+    /// </summary>
+    public int AnalysisNiceness { get; init; }
+
     /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
     public int AnalysisQueue { get; init; } = 16;
 

@@ -8,22 +8,15 @@ namespace Palisade.Server.Protocol;
 
 /// <summary>
 /// Where analyses run: a few dedicated threads, fewer than the cores
-/// (<see cref="Throttling.AnalysisWorkers"/>), at a lower scheduling priority than the threads that
-/// serve plain API calls, so a request never waits behind an analysis for a thread or, when the
-/// cores are contended, for CPU. Analyses admitted while every worker is busy wait in a bounded queue
+/// (<see cref="Throttling.AnalysisWorkers"/>), apart from the threads that serve plain API calls, so a
+/// request never waits behind an analysis for a thread, and analyses together never hold every core;
+/// optionally at a lower scheduling priority (<see cref="Throttling.AnalysisNiceness"/>). Analyses admitted while every worker is busy wait in a bounded queue
 /// (<see cref="Throttling.AnalysisQueue"/>); past it a new one is refused at once with <c>Throttling</c>.
 /// The queue is one line per account, served in turn: an account's waiting analyses never delay
 /// another account's by more than one turn each.
 /// </summary>
 internal sealed class AnalysisScheduler : IDisposable
 {
-    /// <summary>
-    /// The niceness of the workers (Linux: 0 is a normal thread, 19 the lowest). At 10 the kernel gives
-    /// a worker about a tenth of the CPU a request thread gets when both want it, and all of it when
-    /// nothing else does; an unprivileged server may raise its threads' niceness.
-    /// </summary>
-    internal const int WorkerNiceness = 10;
-
     private readonly Lock _gate = new();
     private readonly Dictionary<long, Queue<Job>> _waiting = [];
     // Accounts with waiting jobs, in the order they are served (round robin).
@@ -35,6 +28,7 @@ internal sealed class AnalysisScheduler : IDisposable
     private readonly int _perAccount;
     private readonly int _capacity;
     private readonly ILogger<AnalysisScheduler>? _logger;
+    private readonly int _niceness;
     private int _inFlight;
     private int _busy;
 
@@ -43,18 +37,26 @@ internal sealed class AnalysisScheduler : IDisposable
         var limits = options.Throttling;
         _logger = logger;
         _perAccount = Math.Max(1, limits.AnalysisConcurrency);
+        // Linux niceness, 0 (as requests) to 19: at 10 the kernel gives a worker about a tenth of the CPU
+        // a request thread gets when both want it, and all of it when nothing else does. An unprivileged
+        // server may raise its threads' niceness, never lower it.
+        _niceness = Math.Clamp(limits.AnalysisNiceness, 0, 19);
         Workers = Math.Max(0, limits.AnalysisWorkers);
+        Niceness = _niceness;
         _capacity = Workers + Math.Max(0, limits.AnalysisQueue);
         _workers = new Thread[Workers];
         for (var i = 0; i < Workers; i++)
         {
-            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"palisade-analysis-{i}", Priority = ThreadPriority.BelowNormal };
+            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"palisade-analysis-{i}" };
             _workers[i].Start();
         }
     }
 
     /// <summary>Dedicated workers; 0 runs analyses on the request's own thread (no cap across accounts, no queue).</summary>
     public int Workers { get; }
+
+    /// <summary>The workers' niceness (Linux).</summary>
+    public int Niceness { get; }
 
     /// <summary>Analyses running now and admitted ones waiting (for tests and metrics).</summary>
     public (int Running, int Waiting) Load
@@ -159,7 +161,8 @@ internal sealed class AnalysisScheduler : IDisposable
 
     private void Work()
     {
-        ThreadCpu.Lower(WorkerNiceness);
+        if (_niceness > 0)
+            ThreadCpu.Lower(_niceness);
         try
         {
             while (true)

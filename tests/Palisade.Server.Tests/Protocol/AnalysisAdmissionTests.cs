@@ -200,15 +200,15 @@ public sealed class AnalysisAdmissionTests
     }
 
     [Fact]
-    public async Task Workers_RunBelowTheRequestThreadsPriority()
+    public async Task Workers_RunAtTheConfiguredNiceness()
     {
         // Palisade serves on Linux; niceness is a Linux thread's.
         Assert.True(OperatingSystem.IsLinux());
-        using var scheduler = new AnalysisScheduler(new ServerOptions { Throttling = new Throttling { AnalysisWorkers = 1 } });
+        using var scheduler = new AnalysisScheduler(new ServerOptions { Throttling = new Throttling { AnalysisWorkers = 1, AnalysisNiceness = 10 } });
         using var place = scheduler.Admit(1);
         var used = TimeSpan.Zero;
         var niceness = await place.RunAsync(() => ThreadCpu.Niceness(), cpu => used = cpu, CancellationToken.None).WaitAsync(Patience);
-        Assert.Equal(ThreadCpu.Niceness() + AnalysisScheduler.WorkerNiceness, niceness);
+        Assert.Equal(ThreadCpu.Niceness() + 10, niceness);
         Assert.True(used >= TimeSpan.Zero);
     }
 
