@@ -189,6 +189,8 @@ public static class PalisadeServer
         services.AddSingleton<RequestThrottle>();
         services.AddSingleton<AccountThrottle>();
         services.AddSingleton<AnalysisBudget>();
+        services.AddSingleton<AnalysisScheduler>();
+        services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();

@@ -21,7 +21,7 @@ namespace Palisade.Server.Hosting;
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -93,9 +93,15 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
                 return;
             }
         }
+        // An analysis (or a dry run, whose impact is one) is admitted here or refused before any work:
+        // its estimate against the account's budget, a place among the server's analyses.
+        using var admitted = action is IAnalysisAction || (context.DryRun && action.Mutates) ? analyses.Admit(context) : null;
         var impact = context.DryRun && action.Mutates ? DryRunImpact.Prepare(context) : null;
         EcsObject body;
-        using (analysisBudget.Begin(context.AccountId, action))
+        if (action is IAnalysisAction analysis && admitted is not null)
+            // What holds the store's write lock (a rehearsal) runs here, at the request's priority; the comparing on an analysis worker.
+            body = await admitted.RunStagedAsync(() => analysis.Stage(context), cancel);
+        else
         {
             body = action is IAsyncEcsAction waiting
                 ? await waiting.ExecuteAsync(context, cancel)
@@ -107,7 +113,11 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             // carries the flows it would open and close.
             call.Failure = EcsErrors.DryRunPassed();
             if (impact is not null && context.DryRunPassed)
-                call.FailureExtra = new EcsObject { { "Impact", impact.Complete(context.StateAfterDryRun) } };
+            {
+                var after = context.StateAfterDryRun;
+                var flows = admitted is null ? impact.Complete(after) : await admitted.RunAsync(() => impact.Complete(after), cancel);
+                call.FailureExtra = new EcsObject { { "Impact", flows } };
+            }
             return;
         }
         var response = new EcsObject { { "RequestId", call.RequestId } };

@@ -38,10 +38,31 @@ public sealed record Throttling
 
     public double AnalysisBurstSeconds { get; init; } = 5;
 
-    /// <summary>Analyses one account may run at once (their time is charged when they end).</summary>
+    /// <summary>Analyses one account may have admitted at once, running or waiting for a worker (past it: <c>Throttling.Analysis</c>).</summary>
     public int AnalysisConcurrency { get; init; } = 1;
 
-    public static readonly Throttling Off = new() { RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0 };
+    /// <summary>
+    /// Threads that run analyses, for all accounts, at a lower priority than requests: fewer than the
+    /// cores, so plain API calls always have a core (one on a 2-core node). 0 runs each analysis on its
+    /// request's thread, at the request's priority, with no cap across accounts (the old behaviour).
+    /// </summary>
+    public int AnalysisWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>
+    /// The analysis workers' niceness on Linux (0 as requests, up to 19): above 0 the kernel favours
+    /// request threads when both want a core. Measured (docs/benchmarks.md): a niced worker starved by
+    /// other processes holds up the collector's stop of every thread, so the default is 0 and the
+    /// worker count is what keeps a core free.
+    /// </summary>
+    public int AnalysisNiceness { get; init; }
+
+    /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
+    public int AnalysisQueue { get; init; } = 16;
+
+    public static readonly Throttling Off = new()
+    {
+        RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0,
+    };
 }
 
 public sealed record ServerOptions
