@@ -25,6 +25,9 @@ public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 /// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
+    /// <summary>The secondary ENI of <see cref="Instance"/> that owns the named address; null for its primary ENI or the internet.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId =>
+        Instance is { } instance && WitnessAddress is { } address && instance.InterfaceOf(address) is { IsSecondaryInterface: true } nic ? nic.NetworkInterfaceId : null;
 
     public bool IsInternet => Instance is null;
 }
