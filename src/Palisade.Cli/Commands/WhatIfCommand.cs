@@ -75,14 +75,20 @@ public static class WhatIfCommand
         }
 
         Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-        var instance = Required("--instance", "The instance, by ID or name.");
+        var instance = Required("--instance", "The instance, by ID or name, or one of its network interfaces (eni-…).");
         var group = Required("--group", "The security group, by ID or name.");
-        command.Add(Sub("join", "An instance joins a group (JoinSecurityGroup).", [instance, group],
-            (p, state) => new Change.Join(Instance(state, p.GetValue(instance)!), Group(state, p.GetValue(group)!))));
-        var leaveInstance = Required("--instance", "The instance, by ID or name.");
+        command.Add(Sub("join", "An instance or network interface joins a group (JoinSecurityGroup).", [instance, group], (p, state) =>
+        {
+            var (id, eni) = Interface(state, p.GetValue(instance)!);
+            return new Change.Join(id, Group(state, p.GetValue(group)!), eni);
+        }));
+        var leaveInstance = Required("--instance", "The instance, by ID or name, or one of its network interfaces (eni-…).");
         var leaveGroup = Required("--group", "The security group, by ID or name.");
-        command.Add(Sub("leave", "An instance leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup],
-            (p, state) => new Change.Leave(Instance(state, p.GetValue(leaveInstance)!), Group(state, p.GetValue(leaveGroup)!))));
+        command.Add(Sub("leave", "An instance or network interface leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup], (p, state) =>
+        {
+            var (id, eni) = Interface(state, p.GetValue(leaveInstance)!);
+            return new Change.Leave(id, Group(state, p.GetValue(leaveGroup)!), eni);
+        }));
         var rule = Required("--rule", "The rule, by SecurityGroupRuleId.");
         command.Add(Sub("revoke", "A rule is revoked (RevokeSecurityGroup / RevokeSecurityGroupEgress).", [rule],
             (p, _) => new Change.Revoke(SecurityGroupRuleId.TryParse(p.GetValue(rule), out var id) ? id : throw new UsageException($"--rule '{p.GetValue(rule)}' is not a rule ID (sgr-…)"))));
@@ -198,6 +204,23 @@ public static class WhatIfCommand
     }
 
     /// <summary>An instance by ID or by its name in the state (<see cref="NameResolver"/>).</summary>
+    /// <summary>An instance by ID or name (its primary ENI), or a secondary ENI by its ID with the instance it is attached to.</summary>
+    private static (InstanceId Instance, NetworkInterfaceId? Eni) Interface(Domain.State.NetworkState state, string text)
+    {
+        if (!text.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal))
+            return (Instance(state, text), null);
+        if (!NetworkInterfaceId.TryParse(text, out var eni))
+            throw new UsageException($"--instance '{text}' is not a network interface ID (eni-…)");
+        foreach (var i in state.Instances)
+        {
+            if (i.SecondaryInterfaces.Any(e => e.Id == eni))
+                return (i.Id, eni);
+            if (i.NetworkInterfaceId == eni)
+                return (i.Id, null);
+        }
+        throw new UsageException($"--instance {text}: no instance in the state file has this network interface");
+    }
+
     private static InstanceId Instance(Domain.State.NetworkState state, string text)
     {
         var resolved = NameResolver.Resolve(NameResolver.Instance, text, NameResolver.InstancesOf(state), "in the state file");
