@@ -52,10 +52,6 @@ public static class AgentCommand
             try
             {
                 var wait = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(poll), 1, 60));
-                var (client, server) = connection.Connect(parse, wait + TimeSpan.FromSeconds(15));
-                // The server chooses this host's firewall: over plain HTTP anyone on the path could.
-                if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
-                    throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
                 var hostName = parse.GetValue(host) ?? HostOfCredentials(parse.GetValue(connection.Credentials))
                     ?? throw new InvalidOperationException("no host: give --host NAME, or --credentials FILE of a host credential (palisade host credential create)");
                 Domain.Hosts.HostNames.Host(hostName);
@@ -64,6 +60,10 @@ public static class AgentCommand
                     declaration = Domain.Hosts.HostDeclaration.Parse(patterns, space);
                 else if (parse.GetValue(interfaces) is not null || parse.GetValue(addresses) is not null)
                     throw new InvalidOperationException("--interfaces and --addresses go together: they repeat the host's declaration");
+                var (client, server) = connection.Connect(parse, wait + TimeSpan.FromSeconds(15));
+                // The server chooses this host's firewall: over plain HTTP anyone on the path could.
+                if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
+                    throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
                 var agent = new EnforcementAgent(
                     new EcsControlPlane(client, connection.RegionOf(parse)),
                     new NftCommand(parse.GetValue(netns)),
