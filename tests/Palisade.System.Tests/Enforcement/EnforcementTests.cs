@@ -230,8 +230,9 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
         var state = expectedFrom;
         if (api is not null)
         {
-            var policy = await api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = Host });
-            state = StateFileReader.Read(policy.GetProperty("State").GetRawText());
+            // The tenant's own view of its region (a host's policy is for host credentials only).
+            var exported = await api.CallAsync("ExportSecurityState", new { RegionId = Region });
+            state = StateFileReader.Read(exported.GetProperty("State").GetRawText());
             _lastState = state;
         }
         var evaluator = new FlowEvaluator(state!);
