@@ -105,6 +105,9 @@ public interface IStoreSession
     /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does.</summary>
     void AddMissingPrimaryNetworkInterfaces();
 
+    /// <summary>Declares, as migration 008 does, the hosts a restored backup of an older format binds NICs to (carrying anything).</summary>
+    void DeclareHostsOfOldBindings();
+
     // Backup and restore: whole rows of the control-plane tables, as the database holds them
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
     void LoadRow(string table, IReadOnlyDictionary<string, object?> row);
@@ -258,6 +261,32 @@ public interface IStoreSession
     /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
     void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
     IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName);
+
+    // Hosts (issue 18): the operator's declarations and host credentials; the host's view over all accounts
+
+    void SaveHost(HostRecord host);
+    HostRecord? FindHost(string hostName);
+    IReadOnlyList<HostRecord> ListHosts();
+    void InsertHostCredential(HostCredentialRecord credential);
+    HostCredentialRecord? FindHostCredential(string accessKeyId);
+
+    /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
+    long? FindInstanceOwner(InstanceId id);
+
+    /// <summary>Every binding on a host, of every account, by interface.</summary>
+    IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName);
+
+    /// <summary>The account's own revision as of global revision <paramref name="globalRevision"/> (0 when it had none).</summary>
+    long AccountRevisionAt(long accountId, long globalRevision);
+
+    /// <summary>
+    /// The host's feed: the commits after global revision <paramref name="after"/> that changed the
+    /// host's bindings or an account with a NIC on the host, oldest first (global numbers).
+    /// </summary>
+    IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max);
+
+    /// <summary>Replaces what the agent of a host reported, for every account; leaves no revision.</summary>
+    void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports);
 
     /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
     (long Bound, long InSync) CountNicsInSync();

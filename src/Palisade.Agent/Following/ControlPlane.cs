@@ -7,8 +7,15 @@ using Palisade.Domain.State;
 
 namespace Palisade.Agent.Following;
 
-/// <summary>What the control plane says a host must enforce, at one revision.</summary>
-public sealed record HostPolicy(long Revision, IReadOnlyList<HostBinding> Bindings, NetworkState State);
+/// <summary>What the control plane says a host must enforce, at one (host) revision: each account's NICs on the host and the state they depend on.</summary>
+public sealed record HostPolicy(long Revision, IReadOnlyList<HostPart> Parts)
+{
+    /// <summary>A host carrying one account's NICs.</summary>
+    public HostPolicy(long revision, IReadOnlyList<HostBinding> bindings, NetworkState state)
+        : this(revision, [new HostPart(state, bindings)])
+    {
+    }
+}
 
 /// <summary>The agent's view of the control plane (an interface so the loop is tested without a server).</summary>
 public interface IControlPlane
@@ -34,12 +41,19 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         {
             var revision = json.GetProperty("Revision").GetInt64();
             var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
-                .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
+                .Select(b => (Account: b.GetProperty("AccountId").GetString()!,
+                    Binding: new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!)))
+                .ToLookup(b => b.Account, b => b.Binding, StringComparer.Ordinal);
+            // Each account's NICs are compiled against that account's state alone.
+            var parts = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray()
+                .Select(a => new HostPart(StateFileReader.Read(a.GetProperty("State").GetRawText()), [.. bindings[a.GetProperty("AccountId").GetString()!]]))
                 .ToList();
-            var state = StateFileReader.Read(json.GetProperty("State").GetRawText());
-            return new HostPolicy(revision, bindings, state);
+            var accounted = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray().Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);
+            if (bindings.Select(g => g.Key).FirstOrDefault(a => !accounted.Contains(a)) is { } missing)
+                throw new FormatException($"NICs of account {missing} are bound but its state is missing");
+            return new HostPolicy(revision, parts);
         }
-        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
             // An answer the agent cannot read must never cost the host its ruleset.
             throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);

@@ -21,6 +21,12 @@ public sealed record AgentOptions(string HostName)
     /// after every wait, as the agent did before.
     /// </summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// What this host declares it carries, given to the agent locally (issue 18): a binding the
+    /// server sends outside it is left closed and reported as not enforced. Null trusts the server.
+    /// </summary>
+    public Domain.Hosts.HostDeclaration? Declaration { get; init; }
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -124,7 +130,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// <summary>Brings the kernel to <paramref name="policy"/>; true when something was applied (a report is due).</summary>
     public async Task<bool> ConvergeAsync(HostPolicy policy, CancellationToken cancel)
     {
-        var next = PolicyRenderer.Render(policy.State, policy.Bindings, policy.Revision);
+        var next = PolicyRenderer.Render(policy.Parts, policy.Revision, options.Declaration);
         foreach (var problem in next.Problems)
             log($"revision {policy.Revision}: {problem}");
         var before = Applied;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Palisade.Domain.Groups;
+using Palisade.Domain.Hosts;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -32,7 +33,11 @@ public static class PolicyRenderer
     public static HostRuleset Render(NetworkState state, IReadOnlyList<HostBinding> bindings, long revision) =>
         Render([new HostPart(state, bindings)], revision);
 
-    public static HostRuleset Render(IReadOnlyList<HostPart> parts, long revision)
+    /// <param name="declaration">
+    /// What this host declares it carries (the agent's own <c>--interfaces</c> and <c>--addresses</c>):
+    /// a binding outside is left closed and said, whatever the server sent (issue 18). Null trusts the server's bindings.
+    /// </param>
+    public static HostRuleset Render(IReadOnlyList<HostPart> parts, long revision, HostDeclaration? declaration = null)
     {
         var problems = new List<string>();
         var sets = new SortedDictionary<string, NftAddressSet>(StringComparer.Ordinal);
@@ -50,6 +55,17 @@ public static class PolicyRenderer
         // Never trust the server blindly: one port carries one NIC, one NIC sits on one port, and a
         // MAC is one NIC's. What breaks that is left closed (its port has no chain), and said.
         var refused = new HashSet<(InstanceId, string)>();
+        if (declaration is not null)
+        {
+            foreach (var f in found)
+            {
+                if (declaration.Refusal(f.Binding.InterfaceName, f.Instance.PrivateAddresses) is { } why)
+                {
+                    problems.Add($"{f.Instance.Id} on {f.Binding.InterfaceName}: {why}; outside this host's declaration, left closed and reported as not enforced");
+                    refused.Add((f.Instance.Id, f.Binding.InterfaceName));
+                }
+            }
+        }
         foreach (var clash in found.GroupBy(f => f.Binding.InterfaceName, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
             problems.Add($"interface {clash.Key} is bound to {string.Join(" and ", clash.Select(c => c.Instance.Id).Order())}; left closed");

@@ -61,7 +61,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     // so neither forged requests nor replays of a captured one can throttle a victim.
     private void Throttle(RpcCall call)
     {
-        if (!throttle.TryAcquire(call.Caller!.AccessKeyId) || !accountThrottle.TryAcquire(call.Caller.AccountId))
+        // A host credential has no account: its own key's rate is its whole budget.
+        if (!throttle.TryAcquire(call.Caller!.AccessKeyId) || (!call.Caller.IsHost && !accountThrottle.TryAcquire(call.Caller.AccountId)))
             throw new EcsException(EcsErrors.Throttled());
     }
 
@@ -71,10 +72,13 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         var request = call.Request!;
         if (!catalog.KnowsVersion(request.Version!))
             throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
-        var action = catalog.Find(request.Version!, request.Action!) ?? throw new EcsException(EcsErrors.ActionNotFound(request.Action!));
+        var action = catalog.Find(request.Version!, request.Action!)
+            ?? throw new EcsException(Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
         call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts);
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
+        // Before the read cache: a cached answer is never served to a caller who may not ask.
+        Actions.Hosts.HostAccess.Admit(call.Context);
     }
 
     private async Task ExecuteAsync(RpcCall call, CancellationToken cancel)

@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, host bindings, the revision history, the action trail; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history, the action trail; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -26,6 +26,8 @@ public static class StoreBackup
     [
         new("accounts", "account_id", [I("account_id"), T("name"), T("created_at")]),
         new("access_keys", "access_key_id", [T("access_key_id"), I("account_id"), ("secret_ciphertext", Kind.Bytes), T("status"), ("read_only", Kind.Boolean), T("created_at")]),
+        new("hosts", "host_name", [T("host_name"), T("interface_patterns"), T("address_space"), T("created_at")]),
+        new("host_credentials", "access_key_id", [T("access_key_id"), T("host_name"), ("secret_ciphertext", Kind.Bytes), T("status"), T("created_at")]),
         new("vpcs", "vpc_id", [T("vpc_id"), I("account_id"), T("region_id"), T("cidr_block"), T("name"), T("description"), T("status"), T("created_at")]),
         new("vswitches", "vswitch_id", [T("vswitch_id"), I("account_id"), T("region_id"), T("vpc_id"), T("zone_id"), T("cidr_block"), T("name"), T("description"), T("status"), T("created_at")]),
         new("security_groups", "security_group_id", [T("security_group_id"), I("account_id"), T("region_id"), T("vpc_id"), T("name"), T("description"), T("group_type"), T("inner_access_policy"), T("created_at"), I("next_rule_position"), T("resource_group_id")]),
@@ -50,6 +52,7 @@ public static class StoreBackup
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
+        new("host_changes", "revision, host_name", [I("revision"), T("host_name")]),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that
         // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
         new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
@@ -145,6 +148,7 @@ public static class StoreBackup
             }
             s.NumberAccountRevisions();
             s.AddMissingPrimaryNetworkInterfaces();
+            s.DeclareHostsOfOldBindings();
             return rows;
         });
         return new Summary(Tables.Length, loaded, store.CurrentRevision());

@@ -143,6 +143,12 @@ public sealed record RevisionRecord(long Revision, long? AccountId, string Actio
 /// <summary>Which host, and which interface on it, carries an instance's NIC (a Palisade extension).</summary>
 public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, string HostName, string InterfaceName, DateTimeOffset BoundAt);
 
+/// <summary>A host as the operator declared it: what it may carry (issue 18).</summary>
+public sealed record HostRecord(string HostName, Palisade.Domain.Hosts.HostDeclaration Declaration, DateTimeOffset CreatedAt);
+
+/// <summary>A host credential: an AccessKey that may call only its host's agent actions; no account owns it.</summary>
+public sealed record HostCredentialRecord(string AccessKeyId, string HostName, byte[] SecretCiphertext, AccessKeyStatus Status, DateTimeOffset CreatedAt);
+
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
 public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);
 

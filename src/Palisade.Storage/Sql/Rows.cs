@@ -174,6 +174,25 @@ internal sealed class EipRow
             instance_type is null ? null : Enum.Parse<EipTargetType>(instance_type), instance_id, Time.Parse(allocated_at));
 }
 
+internal sealed class HostRow
+{
+    public string host_name { get; set; } = "";
+    public string interface_patterns { get; set; } = "";
+    public string address_space { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public HostRecord ToRecord() => new(host_name, Palisade.Domain.Hosts.HostDeclaration.Parse(interface_patterns, address_space), Time.Parse(created_at));
+}
+
+internal sealed class HostCredentialRow
+{
+    public string access_key_id { get; set; } = "";
+    public string host_name { get; set; } = "";
+    public byte[] secret_ciphertext { get; set; } = [];
+    public string status { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public HostCredentialRecord ToRecord() => new(access_key_id, host_name, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), Time.Parse(created_at));
+}
+
 internal sealed class HostBindingRow
 {
     public string instance_id { get; set; } = "";

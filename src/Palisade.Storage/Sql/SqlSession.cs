@@ -145,9 +145,16 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
     /// <summary>The commits after global revision <paramref name="after"/>, oldest first, with the scopes each touched (for the commit watcher).</summary>
-    internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max) =>
-        [.. Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max })
-            .Select(r => new CommittedRevision(r.Revision, r.AccountId is { } a ? [CommitScope.Account(a)] : []))];
+    internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max)
+    {
+        var commits = Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max }).ToList();
+        if (commits.Count == 0)
+            return [];
+        // A commit that changed a host's bindings wakes that host's feed too.
+        var hosts = Query<(long Revision, string Host)>("SELECT revision, host_name FROM host_changes WHERE revision > @after AND revision <= @last", new { after, last = commits[^1].Revision })
+            .ToLookup(h => h.Revision, h => CommitScope.Host(h.Host));
+        return [.. commits.Select(r => new CommittedRevision(r.Revision, [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]]))];
+    }
 
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
     public void NumberAccountRevisions()
@@ -174,6 +181,13 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
               AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')
             """);
     }
+
+    public void DeclareHostsOfOldBindings() =>
+        Execute("""
+            INSERT INTO hosts (host_name, interface_patterns, address_space, created_at)
+            SELECT DISTINCT b.host_name, '*', '0.0.0.0/0 ::/0', '2026-12-03T00:00:00Z' FROM host_bindings b
+            WHERE NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host_name = b.host_name)
+            """);
 
     public IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy)
     {
@@ -219,6 +233,8 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         long? accountRevision = accountId is { } id ? LatestRevision(id) + 1 : null;
         connection.Execute("INSERT INTO revisions (revision, account_id, action, committed_at, account_revision) VALUES (@revision, @accountId, @action, @at, @accountRevision)",
             new { revision, accountId, action, at = Time.Format(now), accountRevision }, transaction);
+        foreach (var host in _touchedHosts)
+            connection.Execute("INSERT INTO host_changes (revision, host_name) VALUES (@revision, @host)", new { revision, host }, transaction);
         return (revision, accountRevision);
     }
 
@@ -440,6 +456,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
+        TouchHostOf(id);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
@@ -629,8 +646,19 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public long LatestRevision(long accountId) =>
         Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId", new { accountId });
 
+    /// <summary>The hosts whose bindings this transaction changed: its revision is on their feed too (host_changes).</summary>
+    private readonly SortedSet<string> _touchedHosts = new(StringComparer.Ordinal);
+
+    private void TouchHostOf(InstanceId id)
+    {
+        if (FindHostBinding(id) is { } bound)
+            _touchedHosts.Add(bound.HostName);
+    }
+
     public void SaveHostBinding(HostBindingRecord b)
     {
+        TouchHostOf(b.InstanceId);
+        _touchedHosts.Add(b.HostName);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = b.InstanceId.Value });
         Execute("""
             INSERT INTO host_bindings (instance_id, account_id, host_name, interface_name, bound_at)
@@ -651,8 +679,65 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 : "SELECT * FROM host_bindings WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, interface_name",
             new { accountId, hostName }).Select(r => r.ToRecord())];
 
-    public void DeleteHostBinding(InstanceId id) =>
+    public void DeleteHostBinding(InstanceId id)
+    {
+        TouchHostOf(id);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
+    }
+
+    // Hosts
+
+    public void SaveHost(HostRecord h)
+    {
+        var args = new { h.HostName, patterns = string.Join(' ', h.Declaration.InterfacePatterns), space = string.Join(' ', h.Declaration.AddressSpace), at = Time.Format(h.CreatedAt) };
+        if (Execute("UPDATE hosts SET interface_patterns = @patterns, address_space = @space WHERE host_name = @HostName", args) == 0)
+            Execute("INSERT INTO hosts (host_name, interface_patterns, address_space, created_at) VALUES (@HostName, @patterns, @space, @at)", args);
+    }
+
+    public HostRecord? FindHost(string hostName) =>
+        One<HostRow>("SELECT * FROM hosts WHERE host_name = @hostName", new { hostName })?.ToRecord();
+
+    public IReadOnlyList<HostRecord> ListHosts() =>
+        [.. Query<HostRow>("SELECT * FROM hosts ORDER BY host_name").Select(r => r.ToRecord())];
+
+    public void InsertHostCredential(HostCredentialRecord c) =>
+        Execute("""
+            INSERT INTO host_credentials (access_key_id, host_name, secret_ciphertext, status, created_at)
+            VALUES (@AccessKeyId, @HostName, @SecretCiphertext, @status, @at)
+            """, new { c.AccessKeyId, c.HostName, c.SecretCiphertext, status = c.Status.ToString(), at = Time.Format(c.CreatedAt) });
+
+    public HostCredentialRecord? FindHostCredential(string accessKeyId) =>
+        One<HostCredentialRow>("SELECT * FROM host_credentials WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
+
+    public long? FindInstanceOwner(InstanceId id) =>
+        Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
+
+    public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
+        [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
+
+    public long AccountRevisionAt(long accountId, long globalRevision) =>
+        Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId AND revision <= @globalRevision", new { accountId, globalRevision });
+
+    public IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max) =>
+        [.. Query<(long Revision, long? AccountId, string Action, string At)>("""
+            SELECT revision, account_id, action, committed_at FROM revisions
+            WHERE revision > @after
+              AND (account_id IN (SELECT account_id FROM host_bindings WHERE host_name = @hostName)
+                   OR revision IN (SELECT revision FROM host_changes WHERE host_name = @hostName AND revision > @after))
+            ORDER BY revision LIMIT @max
+            """, new { hostName, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+
+    public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
+    {
+        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
+        foreach (var r in reports)
+        {
+            connection.Execute("""
+                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+        }
+    }
 
     // Reports are what agents say, not a change of the control plane: no revision.
     public void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports)

@@ -303,7 +303,7 @@ public sealed class EnforcementAgentTests
         var web2ToRedis = Tcp("198.18.1.12", "198.18.1.21", 6379);
         var outsiders = Tcp("203.0.113.1", "203.0.113.2", 6379);
         var first = Policy(42);
-        var zone = PolicyRenderer.Render(first.State, first.Bindings, 42).Nics[0].Zone;
+        var zone = PolicyRenderer.Render(first.Parts, 42).Nics[0].Zone;
         // The same addresses in another network's zone are another tenant's connection: never cut for this one.
         var otherNetwork = new TrackedConnection(webToRedis, zone % ConntrackZones.Count + 1);
         kernel.Connections.AddRange([new(webToRedis, zone), new(web2ToRedis, zone), new(outsiders, zone), otherNetwork]);

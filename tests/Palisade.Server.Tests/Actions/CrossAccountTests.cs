@@ -57,7 +57,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         await _b.Api.CallAsync("ModifyInstanceAttribute", new { InstanceId = instance, InstanceName = BInstanceName });
         foreach (var (type, id) in new[] { ("securitygroup", sg), ("instance", instance) })
             await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = type, ResourceId = new[] { id }, Tag = new[] { new { Key = BTag, Value = BTag } } });
-        await _b.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
+        Plane.Bind(instance, "node-1", "vnet0");
         _bIds = (vpc, vsw, sg, peer, rule, instance);
         // B's prefix list and port-range list, named as B's secrets, used by a rule of B's peer group.
         var pl = (await _b.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = BName, Description = BDescription, Entry = new[] { new { Cidr = "203.0.113.0/24", Description = BDescription } } })).Str("PrefixListId");
@@ -276,6 +276,35 @@ public sealed class CrossAccountTests : ControlPlaneTest
         // And B still sees all of it.
         Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
         Assert.Single(await _b.RulesAsync(_bIds.Group));
+    }
+
+    /// <summary>
+    /// Issue 18: a host credential is nobody's tenant key. The agent of a host that carries none of
+    /// B's NICs (node-2) aims its actions at B's NIC on node-1: it learns nothing of B's, and B's
+    /// state, bindings and reports stay as they were. Tenant A cannot bind at all, nor read a host's policy.
+    /// </summary>
+    [Fact]
+    public async Task AnotherHostsAgent_FindsNothingOfB_AndChangesNothing()
+    {
+        Plane.Bind(_aIds.Instance, "node-2", "vnet0");
+        var node2 = Plane.HostClient("node-2");
+        var before = BState();
+        var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
+        var own = await node2.CallAsync("DescribeHostPolicy", new { RegionId = Region });
+        var feed = await node2.CallAsync("DescribeChanges", new { AfterRevision = "0", MaxResults = 1000 });
+        var bIds = new[] { _bIds.Vpc, _bIds.Group, _bIds.Peer, _bIds.Instance, _bEni, BName, BInstanceName, _bAccount.ToString(CultureInfo.InvariantCulture) };
+        foreach (var body in new[] { own.GetRawText(), feed.GetRawText() })
+            Assert.DoesNotContain(bIds, body.Contains);
+        await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-1" }), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => node2.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance } }),
+            "Forbidden.HostCredential", 403);
+        // Its own host's report naming B's NIC is ignored: B's NIC is not on node-2.
+        await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance } });
+        await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeInstances", new { RegionId = Region }), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _bIds.Instance, HostName = "node-2", InterfaceName = "vnet1" }), "Forbidden.OperatorAct", 403);
+        Assert.Equal(before, BState());
+        Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
+        Assert.False((await _b.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface").Single().GetProperty("InSync").GetBoolean());
     }
 
     [Fact]

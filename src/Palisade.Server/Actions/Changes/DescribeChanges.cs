@@ -11,9 +11,14 @@ namespace Palisade.Server.Actions.Changes;
 /// <c>WaitSeconds</c> waits (long poll) until there is one. While it waits it is parked on the
 /// node's commit watcher under the account's scope: it holds no thread and asks the store nothing
 /// until a commit of its account (on any node) wakes it, or the wait runs out.
+/// Called with a host credential (issue 18) it is the host's feed: global revisions (the numbering
+/// of <c>DescribeHostPolicy</c>'s <c>Revision</c>), and only the commits that changed the host's
+/// bindings or an account with a NIC on the host.
 /// </summary>
-internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
+internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostAgentAction
 {
+    public bool HostOnly => false;
+
     public override bool Mutates => false;
 
     public override bool Cacheable => false;
@@ -29,12 +34,18 @@ internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
         var max = p.Int("MaxResults", 100, 1, 1000);
         var deadline = c.Clock.GetUtcNow() + wait;
-        CommitScope[] scope = [CommitScope.Account(c.AccountId)];
+        var host = c.Caller.HostName;
         while (true)
         {
+            // The host's scope is its bindings' changes and the accounts bound to it now (read again on every wake).
+            CommitScope[] scope = host is null
+                ? [CommitScope.Account(c.AccountId)]
+                : [CommitScope.Host(host), .. c.Read(s => s.ListBindingsOnHost(host)).Select(b => b.AccountId).Distinct().Select(CommitScope.Account)];
             // Parked before the read: a commit between the read and the wait still wakes it.
             using var parked = c.Commits.Park(scope);
-            var (current, changes) = c.Read(s => (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max)));
+            var (current, changes) = c.Read(s => host is null
+                ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
+                : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)));
             var left = deadline - c.Clock.GetUtcNow();
             if (changes.Count > 0 || left <= TimeSpan.Zero)
                 return Answer(current, after, changes);

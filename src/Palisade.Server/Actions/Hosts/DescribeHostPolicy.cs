@@ -1,40 +1,51 @@
+using System.Globalization;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
-/// Palisade extension, read by <c>palisade agent</c>: in one consistent read, the revision, the NICs
-/// bound to <c>HostName</c>, and the part of the account's region those NICs' policies depend on
-/// as a state file (the document <c>palisade export</c> writes), from which the agent compiles each
-/// NIC's policy with the engine the server itself uses. Both revisions are the account's own
-/// (<c>AccountRevision</c> is kept for clients that read it).
+/// Palisade extension, read by <c>palisade agent</c> with its host credential (issue 18), for its
+/// own host only: in one consistent read, the NICs bound to the host — of every account — and, per
+/// account, the part of its region those NICs' policies depend on as a state file (the document
+/// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
+/// the server itself uses. <c>Revision</c> is the host's: the server's global revision at that
+/// read, which orders every account's changes and is what the agent waits after on its feed and
+/// reports as applied. No account's key may call it.
 /// </summary>
-internal sealed class DescribeHostPolicy : EcsAction
+internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
 {
+    public bool HostOnly => true;
+
     public override bool Mutates => false;
 
     public override EcsObject Execute(ActionContext c)
     {
-        var host = HostNames.Host(c.Parameters.Required("HostName"));
+        var host = HostAccess.HostOf(c);
         var region = c.Region();
         return c.Read(s =>
         {
-            var bindings = s.ListHostBindings(c.AccountId, host);
-            // The account's own revision: the state below is the account's alone, and it changes only with it.
-            var revision = s.LatestRevision(c.AccountId);
+            var revision = s.CurrentRevision();
+            var bindings = s.ListBindingsOnHost(host);
             return new EcsObject
             {
                 { "Revision", revision },
-                { "AccountRevision", revision },
                 { "HostName", host },
                 { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b => new EcsObject
                     {
+                        { "AccountId", Id(b.AccountId) },
                         { "InstanceId", b.InstanceId.Value },
                         { "InterfaceName", b.InterfaceName },
                     })) },
-                { "State", StateExport.Body(s, c.AccountId, region.RegionId, bindings.Select(b => b.InstanceId).ToHashSet()) },
+                { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g => new EcsObject
+                    {
+                        { "AccountId", Id(g.Key) },
+                        { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
+                        { "State", StateExport.Body(s, g.Key, region.RegionId, g.Select(b => b.InstanceId).ToHashSet()) },
+                    })) },
             };
         });
     }
+
+    private static string Id(long accountId) => accountId.ToString(CultureInfo.InvariantCulture);
 }
