@@ -28,7 +28,7 @@ public sealed class RuleUsageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { RuleUsage = new RuleUsageOptions { Retention = TimeSpan.FromDays(3) } });
+        _plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { RuleUsage = new RuleUsageOptions { Retention = TimeSpan.FromDays(3), MaxReportGap = TimeSpan.FromHours(1) } });
         var key = _plane.NewAccount("usage");
         _accountId = key.AccountId;
         _api = _plane.Client(key, SignatureStyle.V3, _clock);
@@ -112,6 +112,34 @@ public sealed class RuleUsageTests : IAsyncLifetime
         // node-1 has been silent for more than the allowed gap: it no longer counts, so nobody vouches for the whole group.
         Assert.Equal(1, answer.GetProperty("HostsCounting").GetInt32());
         Assert.Equal("", answer.Str("CountingSince"));
+    }
+
+    [Fact]
+    public async Task UnusedRule_IsFound_OnlyOnceEveryHostOfTheGroupCountedTheWholeWindow_AndNotForARuleWithHits()
+    {
+        async Task<List<JsonElement>> Unused() =>
+            [.. (await _api.CallAsync("AuditSecurityGroups", new { RegionId = Region, UnusedDays = 1 })).Items("Findings", "Finding").Where(f => f.Str("Check") == "unused-rule")];
+        // The rules were made at Start: nothing can be unused for a day before a day has passed.
+        for (var step = 0; step < 31; step++)
+        {
+            await Report("node-1", _instances[0], (_ssh, 1, 60));
+            await Report("node-2", _instances[1]);
+            if (step == 10)
+                Assert.Empty(await Unused());
+            _clock.Advance(TimeSpan.FromMinutes(50));
+        }
+        var finding = Assert.Single(await Unused());
+        Assert.Equal((_group, _web, "LOW"), (finding.Str("SecurityGroupId"), finding.Str("SecurityGroupRuleId"), finding.Str("Severity").ToUpperInvariant()));
+        Assert.Equal("2026-12-01T10:15:00Z", finding.GetProperty("Evidence").Str("CountingSince"));
+        Assert.Equal(0, (await _api.CallAsync("AuditSecurityGroups", new { RegionId = Region, UnusedDays = 0 })).Items("Findings", "Finding").Count(f => f.Str("Check") == "unused-rule"));
+
+        // One host stops counting: nobody vouches for the whole group any more, so no finding.
+        for (var step = 0; step < 2; step++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(50));
+            await Report("node-1", _instances[0], (_ssh, 1, 60));
+        }
+        Assert.Empty(await Unused());
     }
 
     [Fact]
