@@ -290,4 +290,23 @@ public interface IStoreSession
 
     /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
     (long Bound, long InSync) CountNicsInSync();
+
+    // Rule usage (issue 20): bookkeeping like agent reports, no revision
+
+    /// <summary>Adds a host's hit counts to the bucket starting at <paramref name="bucketStart"/>; a rule with hits gets <paramref name="now"/> as its last hit.</summary>
+    void AddRuleUsage(long accountId, string hostName, DateTimeOffset bucketStart, IReadOnlyList<RuleUsageDelta> deltas, DateTimeOffset now);
+
+    /// <summary>
+    /// Notes that the host's agent counted up to <paramref name="now"/>. A host silent for longer than
+    /// <paramref name="maxGap"/> starts counting anew (what it did not see in between is unknown).
+    /// </summary>
+    void MarkUsageHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap);
+
+    /// <summary>The account's usage of the given rules from <paramref name="since"/> on, by rule, host and bucket.</summary>
+    IReadOnlyList<RuleUsageRecord> ListRuleUsage(long accountId, IReadOnlyCollection<string> ruleIds, DateTimeOffset since);
+
+    IReadOnlyList<UsageHostRecord> ListUsageHosts(long accountId);
+
+    /// <summary>Deletes the account's usage buckets that start before <paramref name="before"/>; how many went.</summary>
+    int PurgeRuleUsage(long accountId, DateTimeOffset before);
 }

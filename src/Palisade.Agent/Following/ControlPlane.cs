@@ -26,7 +26,14 @@ public interface IControlPlane
     Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel);
 
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel);
+
+    /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
+    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
+        ReportAsync(hostName, appliedRevision, nics, cancel);
 }
+
+/// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
+public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes);
 
 /// <summary>The control plane could not be asked (unreachable, refusing, or answering an error); the agent keeps what it enforces.</summary>
 public sealed class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
@@ -67,11 +74,26 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
     }
 
-    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
+    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel) =>
+        ReportAsync(hostName, appliedRevision, nics, [], cancel);
+
+    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
     {
         List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
         for (var i = 0; i < nics.Count; i++)
             p.Add(new($"InstanceId.{i + 1}", nics[i].Value));
+        // UsageReported says the agent counts, even when nothing moved: the server learns which hosts watched a rule.
+        p.Add(new("UsageReported", "true"));
+        for (var i = 0; i < usage.Count; i++)
+        {
+            var u = usage[i];
+            var n = (i + 1).ToString(CultureInfo.InvariantCulture);
+            p.Add(new($"RuleUsage.{n}.InstanceId", u.InstanceId.Value));
+            p.Add(new($"RuleUsage.{n}.Direction", u.Direction));
+            p.Add(new($"RuleUsage.{n}.SecurityGroupRuleId", u.SecurityGroupRuleId));
+            p.Add(new($"RuleUsage.{n}.Packets", u.Packets.ToString(CultureInfo.InvariantCulture)));
+            p.Add(new($"RuleUsage.{n}.Bytes", u.Bytes.ToString(CultureInfo.InvariantCulture)));
+        }
         await Call("ReportAgentStatus", p, cancel);
     }
 

@@ -77,6 +77,9 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan? TrailRetention { get; init; } = TimeSpan.FromDays(90);
 
+    /// <summary>How rule hit counts are kept (issue 20): bucket width and how long buckets stay.</summary>
+    public RuleUsageOptions RuleUsage { get; init; } = new();
+
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;
 
@@ -91,4 +94,22 @@ public sealed record ServerOptions
 
     /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
     public string HostId { get; init; } = "ecs.aliyuncs.com";
+}
+
+/// <summary>
+/// Rule hit counts: added up per rule, host and <see cref="Bucket"/>; buckets older than
+/// <see cref="Retention"/> are deleted whenever the account's agents report, so the storage per rule
+/// and host is bounded by Retention / Bucket rows.
+/// </summary>
+public sealed record RuleUsageOptions
+{
+    public TimeSpan Bucket { get; init; } = TimeSpan.FromHours(1);
+
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>A host silent for longer than this starts counting anew: the audit cannot say a rule went unused while nobody counted.</summary>
+    public TimeSpan MaxReportGap { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The start of the bucket <paramref name="t"/> falls in (buckets are aligned on the Unix epoch).</summary>
+    public DateTimeOffset BucketOf(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % Bucket.Ticks, TimeSpan.Zero);
 }

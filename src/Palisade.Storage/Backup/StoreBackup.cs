@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history, the action trail; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history, the action trail, the rules' usage; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -51,6 +51,9 @@ public static class StoreBackup
             T("internet_charge_type"), T("resource_group_id"), T("instance_type"), T("instance_id"), T("allocated_at")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
+        new("rule_usage", "account_id, security_group_rule_id, host_name, bucket_start", [I("account_id"), T("security_group_rule_id"), T("host_name"), T("bucket_start"),
+            I("packets"), I("bytes"), T("last_hit_at")]),
+        new("usage_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("counting_since"), T("last_report_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
         new("host_changes", "revision, host_name", [I("revision"), T("host_name")]),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that

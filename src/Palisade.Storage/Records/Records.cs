@@ -152,6 +152,15 @@ public sealed record HostCredentialRecord(string AccessKeyId, string HostName, b
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
 public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);
 
+/// <summary>What one host's counters said one ECS rule decided in one time bucket: packets, bytes, and when the last report with a hit came.</summary>
+public sealed record RuleUsageRecord(long AccountId, string RuleId, string HostName, DateTimeOffset BucketStart, long Packets, long Bytes, DateTimeOffset LastHitAt);
+
+/// <summary>What one report added to one rule's count on a host.</summary>
+public sealed record RuleUsageDelta(string RuleId, long Packets, long Bytes);
+
+/// <summary>A host whose agent reports hit counts for the account: since when without a gap, and its latest report.</summary>
+public sealed record UsageHostRecord(long AccountId, string HostName, DateTimeOffset CountingSince, DateTimeOffset LastReportAt);
+
 /// <summary>A mutating call as the action trail keeps it, before it has an event ID.</summary>
 public sealed record ActionTrailEntry(
     DateTimeOffset EventTime,

@@ -212,3 +212,24 @@ internal sealed class AgentReportRow
     public string reported_at { get; set; } = "";
     public AgentReportRecord ToRecord() => new(account_id, host_name, InstanceId.Parse(instance_id), applied_revision, Time.Parse(reported_at));
 }
+
+internal sealed class RuleUsageRow
+{
+    public long account_id { get; set; }
+    public string security_group_rule_id { get; set; } = "";
+    public string host_name { get; set; } = "";
+    public string bucket_start { get; set; } = "";
+    public long packets { get; set; }
+    public long bytes { get; set; }
+    public string last_hit_at { get; set; } = "";
+    public RuleUsageRecord ToRecord() => new(account_id, security_group_rule_id, host_name, Time.Parse(bucket_start), packets, bytes, Time.Parse(last_hit_at));
+}
+
+internal sealed class UsageHostRow
+{
+    public long account_id { get; set; }
+    public string host_name { get; set; } = "";
+    public string counting_since { get; set; } = "";
+    public string last_report_at { get; set; } = "";
+    public UsageHostRecord ToRecord() => new(account_id, host_name, Time.Parse(counting_since), Time.Parse(last_report_at));
+}

@@ -765,4 +765,43 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"
                 : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id",
             new { accountId, hostName }).Select(r => r.ToRecord())];
+
+    // Rule usage: like agent reports, bookkeeping without a revision (connection.Execute, not Execute).
+    public void AddRuleUsage(long accountId, string hostName, DateTimeOffset bucketStart, IReadOnlyList<RuleUsageDelta> deltas, DateTimeOffset now)
+    {
+        foreach (var d in deltas)
+        {
+            connection.Execute("""
+                INSERT INTO rule_usage (account_id, security_group_rule_id, host_name, bucket_start, packets, bytes, last_hit_at)
+                VALUES (@accountId, @rule, @hostName, @bucket, @packets, @bytes, @now)
+                ON CONFLICT (account_id, security_group_rule_id, host_name, bucket_start) DO UPDATE SET
+                    packets = rule_usage.packets + excluded.packets,
+                    bytes = rule_usage.bytes + excluded.bytes,
+                    last_hit_at = CASE WHEN excluded.last_hit_at > rule_usage.last_hit_at THEN excluded.last_hit_at ELSE rule_usage.last_hit_at END
+                """, new { accountId, rule = d.RuleId, hostName, bucket = Time.Format(bucketStart), packets = d.Packets, bytes = d.Bytes, now = Time.Format(now) }, transaction);
+        }
+    }
+
+    public void MarkUsageHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap)
+    {
+        var known = connection.QueryFirstOrDefault<UsageHostRow>("SELECT * FROM usage_hosts WHERE account_id = @accountId AND host_name = @hostName",
+            new { accountId, hostName }, transaction)?.ToRecord();
+        var since = known is not null && now - known.LastReportAt <= maxGap ? known.CountingSince : now;
+        connection.Execute("""
+            INSERT INTO usage_hosts (account_id, host_name, counting_since, last_report_at) VALUES (@accountId, @hostName, @since, @now)
+            ON CONFLICT (account_id, host_name) DO UPDATE SET counting_since = excluded.counting_since, last_report_at = excluded.last_report_at
+            """, new { accountId, hostName, since = Time.Format(since), now = Time.Format(now) }, transaction);
+    }
+
+    public IReadOnlyList<RuleUsageRecord> ListRuleUsage(long accountId, IReadOnlyCollection<string> ruleIds, DateTimeOffset since) =>
+        ruleIds.Count == 0 ? [] : [.. Query<RuleUsageRow>($"""
+            SELECT * FROM rule_usage WHERE account_id = @accountId AND bucket_start >= @since AND {InList("security_group_rule_id", "rules")}
+            ORDER BY security_group_rule_id, bucket_start, host_name
+            """, new { accountId, since = Time.Format(since), rules = ruleIds.ToArray() }).Select(r => r.ToRecord())];
+
+    public IReadOnlyList<UsageHostRecord> ListUsageHosts(long accountId) =>
+        [.. Query<UsageHostRow>("SELECT * FROM usage_hosts WHERE account_id = @accountId ORDER BY host_name", new { accountId }).Select(r => r.ToRecord())];
+
+    public int PurgeRuleUsage(long accountId, DateTimeOffset before) =>
+        connection.Execute("DELETE FROM rule_usage WHERE account_id = @accountId AND bucket_start < @before", new { accountId, before = Time.Format(before) }, transaction);
 }

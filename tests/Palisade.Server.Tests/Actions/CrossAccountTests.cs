@@ -58,6 +58,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
         foreach (var (type, id) in new[] { ("securitygroup", sg), ("instance", instance) })
             await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = type, ResourceId = new[] { id }, Tag = new[] { new { Key = BTag, Value = BTag } } });
         Plane.Bind(instance, "node-1", "vnet0");
+        // node-1's agent has counted hits of B's rule: usage A must neither see nor change.
+        await Plane.HostClient("node-1").CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, InstanceId = new[] { instance }, UsageReported = true,
+            RuleUsage = new[] { new { InstanceId = instance, Direction = "ingress", SecurityGroupRuleId = rule, Packets = 3, Bytes = 180 } } });
         _bIds = (vpc, vsw, sg, peer, rule, instance);
         // B's prefix list and port-range list, named as B's secrets, used by a rule of B's peer group.
         var pl = (await _b.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = BName, Description = BDescription, Entry = new[] { new { Cidr = "203.0.113.0/24", Description = BDescription } } })).Str("PrefixListId");
@@ -185,6 +188,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeHostInterfaces", ecs, new { RegionId = Region }),
             ("DescribeHostPolicy", ecs, new { RegionId = Region, HostName = "node-1" }),
             ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance } }),
+            // A's agent on B's host, counting hits for B's NIC and rule: dropped, B's usage unchanged (BState).
+            ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, UsageReported = true,
+                RuleUsage = new[] { new { InstanceId = b.Instance, Direction = "ingress", SecurityGroupRuleId = b.Rule, Packets = 7, Bytes = 420 } } }),
+            ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = b.Instance, SecurityGroupId = b.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),
@@ -226,6 +234,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         + string.Join(",", Plane.Store.Read(s => s.ListEips(_bAccount, Region)))
         + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
+        + string.Join(",", Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch).Select(u => (object)u).Concat(s.ListUsageHosts(_bAccount))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
         + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
 
@@ -273,7 +282,8 @@ public sealed class CrossAccountTests : ControlPlaneTest
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(before, BState());
         Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
-        // And B still sees all of it.
+        // And B still sees all of it, its counted hits too (the same 3 packets A's report could not add to).
+        Assert.Equal(3, Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch)).Single().Packets);
         Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
         Assert.Single(await _b.RulesAsync(_bIds.Group));
     }

@@ -120,10 +120,10 @@ public sealed class TestControlPlane : IAsyncDisposable
     }
 
     /// <summary>A client signing with a new host credential of <paramref name="host"/>: what its agent uses.</summary>
-    public EcsClient HostClient(string host, SignatureStyle style = SignatureStyle.V3)
+    public EcsClient HostClient(string host, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null)
     {
         var credential = Hosts.CreateCredential(host);
-        return new(Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret), style);
+        return new(Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret), style, clock);
     }
 
     public EcsClient Client(AccountService.NewKey key, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null) =>

@@ -81,6 +81,29 @@ function createGroupForm(vpcs) {
   return form;
 }
 
+/** How far back the rule tables' usage column looks. */
+const usageDays = 7;
+
+/**
+ * Each rule's usage column from DescribeSecurityGroupRuleUsage: its packets and last hit, or "no
+ * traffic in N days" — said with a caveat when not every host carrying the group counted the whole time.
+ */
+function ruleUsage(answer) {
+  const byRule = new Map(items(answer, 'RuleUsages', 'RuleUsage').map(u => [u.SecurityGroupRuleId, u]));
+  const watched = Boolean(answer?.CountingSince);
+  return id => {
+    const u = byRule.get(id);
+    if (!answer || !u) return { text: '', packets: -1, title: 'no usage known' };
+    if (u.Packets > 0) {
+      return { text: `${u.Packets} packets, last ${u.LastHitTime.replace('T', ' ').replace('Z', ' UTC')}`, packets: u.Packets,
+        title: `${u.Packets} packets (${u.Bytes} bytes) in ${answer.Days} days, on ${u.HostsWithHits} host(s)` };
+    }
+    return watched
+      ? { text: `no traffic in ${answer.Days} days`, packets: 0, title: `every host carrying the group counted since ${answer.CountingSince}` }
+      : { text: `no traffic seen in ${answer.Days} days`, packets: 0, title: 'not every host carrying the group counts: it may still be used' };
+  };
+}
+
 export async function groupPage(main, groupId) {
   const loaded = await page(main, groupId, 'the group', async () => {
     const group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
@@ -88,7 +111,7 @@ export async function groupPage(main, groupId) {
     // A classic group answers for one NIC type per call (internet when none is named): ask for both.
     const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
     const bodies = [];
-    const [answers, members, groups, references, prefixLists] = await Promise.all([
+    const [answers, members, groups, references, prefixLists, usage] = await Promise.all([
       Promise.all(nicTypes.map(nic =>
         collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies }))),
       collect('DescribeInstances', { SecurityGroupId: groupId }, 'Instances', 'Instance'),
@@ -96,13 +119,16 @@ export async function groupPage(main, groupId) {
       call('DescribeSecurityGroupReferences', { SecurityGroupId: [groupId] }),
       // Rules of classic groups cannot name a prefix list (NotSupported.ClassicNetworkPrefixList).
       group.VpcId ? collect('DescribePrefixLists', {}, 'PrefixLists', 'PrefixList') : [],
+      // The agents' hit counts (a Palisade extension); the page stands without them.
+      call('DescribeSecurityGroupRuleUsage', { SecurityGroupId: groupId, Days: usageDays }).catch(() => null),
     ]);
     const referencing = items(items(references, 'SecurityGroupReferences', 'SecurityGroupReference')[0], 'ReferencingSecurityGroups', 'ReferencingSecurityGroup')
       .map(r => r.SecurityGroupId);
-    return { group, attributes: bodies[0], rules: answers.flat(), members, groups, referencing, prefixLists };
+    return { group, attributes: bodies[0], rules: answers.flat(), members, groups, referencing, prefixLists, usage };
   }, [h('p', {}, h('a', { href: '#/groups' }, 'All security groups'))]);
   if (!loaded) return;
-  const { group, attributes, rules, members, groups, referencing, prefixLists } = loaded;
+  const { group, attributes, rules, members, groups, referencing, prefixLists, usage } = loaded;
+  const usageOf = ruleUsage(usage);
   const reload = () => groupPage(main, groupId);
   const nameOf = id => { const g = groups.find(x => x.SecurityGroupId === id); return g?.SecurityGroupName ? `${g.SecurityGroupName} (${id})` : id; };
   const form = ruleForm(group, groups, prefixLists, reload);
@@ -133,6 +159,7 @@ export async function groupPage(main, groupId) {
       { label: ingress ? 'Source' : 'Destination', key: r => peerOf(r, ingress) },
       { label: 'NIC', key: r => r.NicType },
       { label: 'Description', key: r => r.Description },
+      { label: 'Usage', key: r => usageOf(r.SecurityGroupRuleId).packets },
       { label: 'Actions' },
     ], ordered, r => h('tr', { dataset: { rule: r.SecurityGroupRuleId } },
       h('td', { class: 'num' }, r.order),
@@ -143,6 +170,7 @@ export async function groupPage(main, groupId) {
       h('td', {}, peerCell(r, ingress)),
       h('td', {}, r.NicType),
       h('td', {}, r.Description, h('br'), h('small', { class: 'id' }, r.SecurityGroupRuleId)),
+      h('td', { class: 'usage', title: usageOf(r.SecurityGroupRuleId).title }, usageOf(r.SecurityGroupRuleId).text),
       h('td', { class: 'row-actions' },
         h('button', { type: 'button', onclick: () => form.edit(r), 'aria-label': `Edit rule ${r.SecurityGroupRuleId}` }, 'Edit'),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Remove rule ${r.SecurityGroupRuleId}`, onclick: async () => {
