@@ -14,7 +14,7 @@ using Palisade.Domain.Rules;
 namespace Palisade.Cli.Commands;
 
 /// <summary><c>palisade whatif</c>: what a change would open and close, before it is made: on a state file, or on a server.</summary>
-public static class WhatIfCommand
+public static partial class WhatIfCommand
 {
     public static Command Build()
     {
@@ -242,7 +242,9 @@ public static class WhatIfCommand
 
     private static string Text(Impact impact, IReadOnlyDictionary<string, string> names)
     {
-        var sb = new StringBuilder($"what if: {impact.Change.Describe()}\n");
+        // The change names its group, instance or ENI by ID: each gets its name beside it, as every answer does.
+        var change = ResourceIds().Replace(impact.Change.Describe(), m => NameResolver.Label(m.Value, names));
+        var sb = new StringBuilder($"what if: {change}\n");
         foreach (var (title, deltas) in new[] { ("gains", impact.Gained), ("loses", impact.Lost) })
         {
             if (deltas.Count == 0)
@@ -256,6 +258,9 @@ public static class WhatIfCommand
         }
         return sb.ToString();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:sg|i|eni)-[0-9a-z]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ResourceIds();
 
     private static string Json(Impact impact)
     {
