@@ -164,8 +164,8 @@ echo
 echo "test.sh: $summary"
 # The names of failed tests, and the first line of each one's message, so that a CI log that keeps
 # only its tail still says what failed.
-grep -E '^\s+Failed [A-Za-z_.]+' "$results/console.log" | sed -E 's/^\s+Failed /test.sh: failed test: /; s/ \[[^]]*\]$//' | sort -u | head -20
-grep -A2 -E '^\s+Error Message:' "$results/console.log" | grep -vE '^\s+Error Message:|^--$' | sed -E 's/^\s+/test.sh:   message: /' | cut -c1-300 | head -20
+grep -E '^\s+Failed [A-Za-z_.]+' "$results/console.log" | sed -E 's/^\s+Failed /test.sh: failed test: /; s/ \[[^]]*\]$//' | sort -u | head -20 || true
+grep -A2 -E '^\s+Error Message:' "$results/console.log" | grep -vE '^\s+Error Message:|^--$' | sed -E 's/^\s+/test.sh:   message: /' | cut -c1-300 | head -20 || true
 echo "test.sh: SDK conformance over HTTPS and HTTP $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | paste -sd';' -)"
 if [[ $status -ne 0 || $conformance -ne 0 ]]; then
   echo "test.sh: FAILED (dotnet test exit $status, conformance exit $conformance)" >&2
