@@ -1,4 +1,6 @@
+using Palisade.Analysis.Suggestions;
 using Palisade.Domain.Errors;
+using Palisade.Domain.Networking;
 using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
@@ -65,6 +67,10 @@ internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
         { "FirstSeen", Time.Format(f.FirstSeen) },
         { "LastSeen", Time.Format(f.LastSeen) },
     };
+
+    /// <summary>A stored flow as the suggestion engine and the audit read it.</summary>
+    internal static ObservedConnection Connection(ObservedFlowSummary f) =>
+        new(f.InstanceId, IpAddress.Parse(f.SourceIp), IpProtocols.TryParse(f.IpProtocol, out var p) ? p : throw new InvalidOperationException($"stored protocol {f.IpProtocol}"), f.Port, f.Connections);
 
     /// <summary>
     /// The hosts that carry one of the group's NICs and sample (reported within the allowed gap, not
