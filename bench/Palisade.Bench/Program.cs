@@ -7,6 +7,8 @@ if (args.Contains("--memory"))
     return MemoryReport.Run(Console.Out);
 if (args.Contains("--analysis"))
     return AnalysisReport.Run(Console.Out, args);
+if (args.Contains("--suggest"))
+    return SuggestReport.Run(Console.Out, args);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

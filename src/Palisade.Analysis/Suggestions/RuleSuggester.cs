@@ -192,7 +192,7 @@ public static class RuleSuggester
                 var k = 0;
                 while (k < bits && (sorted[i].Value & ((UInt128.One << (k + 1)) - 1)) == 0 && (UInt128.One << (k + 1)) <= (UInt128)run)
                     k++;
-                yield return k == 0 ? Cidr.Host(sorted[i]) : Cidr.Create(sorted[i], bits - k);
+                yield return Cidr.Create(sorted[i], bits - k);
                 i += (int)(UInt128.One << k);
             }
         }
