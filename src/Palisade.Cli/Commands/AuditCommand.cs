@@ -155,7 +155,7 @@ public static class AuditCommand
                 foreach (var p in sampling.EnumerateObject())
                     since[SecurityGroupId.TryParse(p.Name, out var g) ? g : throw new UsageException($"SamplingSince: '{p.Name}' is not a security group ID")] = Time(p.Value, $"SamplingSince.{p.Name}");
             }
-            var observed = new Dictionary<SecurityGroupId, IReadOnlyList<Analysis.Suggestions.ObservedConnection>>();
+            var observed = new Dictionary<SecurityGroupId, IReadOnlyList<Palisade.Analysis.Suggestions.ObservedConnection>>();
             if (root.TryGetProperty("Flows", out var byGroup))
             {
                 foreach (var p in byGroup.EnumerateObject())
@@ -164,7 +164,7 @@ public static class AuditCommand
                     observed[group] = [.. p.Value.EnumerateArray().Select((f, i) =>
                     {
                         var what = $"Flows.{p.Name}[{i}]";
-                        return new Analysis.Suggestions.ObservedConnection(
+                        return new Palisade.Analysis.Suggestions.ObservedConnection(
                             InstanceId.TryParse(f.GetProperty("InstanceId").GetString(), out var nic) ? nic : throw new UsageException($"{what}.InstanceId is not an instance ID"),
                             Domain.Networking.IpAddress.TryParse(f.GetProperty("SourceIp").GetString(), out var source) ? source : throw new UsageException($"{what}.SourceIp is not an address"),
                             Domain.Networking.IpProtocols.TryParse(f.GetProperty("IpProtocol").GetString(), out var protocol) && protocol != Domain.Networking.IpProtocol.All

@@ -3,6 +3,7 @@ using System.Globalization;
 using Palisade.Analysis.Import;
 using Palisade.Analysis.Suggestions;
 using Palisade.Analysis.WhatIf;
+using Palisade.Cli.Evaluation;
 using Palisade.Client;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;

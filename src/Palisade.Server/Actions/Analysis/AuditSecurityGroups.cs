@@ -69,7 +69,7 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
     {
         var now = c.Now;
         var since = new Dictionary<Domain.Identifiers.SecurityGroupId, DateTimeOffset>();
-        var flows = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Analysis.Suggestions.ObservedConnection>>();
+        var flows = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Palisade.Analysis.Suggestions.ObservedConnection>>();
         foreach (var group in state.Groups)
         {
             // Only fully watched groups are judged: their flows are the only ones read.
