@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Palisade.Client;
+using Palisade.Domain.Ecs;
 using Palisade.Domain.Networking;
 using Palisade.TestKit;
 using Palisade.TestKit.Processes;
@@ -51,9 +52,11 @@ public sealed class FlowSamplingTests(ITestOutputHelper output) : IDisposable
             using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
             var api = server.Client(http);
             var credentials = server.HostCredential(Host, "vh-*", "198.18.0.0/15");
-            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" })).Str("VpcId");
-            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.30.0/24" })).Str("VSwitchId");
+            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" }, ApiVersions.Vpc)).Str("VpcId");
+            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.30.0/24" }, ApiVersions.Vpc)).Str("VSwitchId");
             var group = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = "flows" })).Str("SecurityGroupId");
+            // Members do not reach each other by inner access: only the TCP rule admits.
+            await api.CallAsync("ModifySecurityGroupPolicy", new { RegionId = Region, SecurityGroupId = group, InnerAccessPolicy = "Drop" });
             await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = group, IpProtocol = "TCP", PortRange = "1/65535", SourceCidrIp = "0.0.0.0/0" });
             var ids = new Dictionary<string, string>();
             foreach (var (name, address) in new[] { ("fc", Client), ("fs", Server) })
