@@ -71,11 +71,13 @@ public static class RuleSuggester
         var (kept, setAside) = Attribute(state, groupId, observed);
         var rules = RulesFor(state, groupId, kept.Select(k => Atom(k.Flow, k.Rule)));
         var replaced = group.Rules.Where(r => r.Direction == Direction.Ingress && r.Policy == Verdict.Accept).ToImmutableArray();
-        var after = Replace(state, groupId, replaced, rules);
+        // The existing what-if, on the replacement as one change: only the group's members can gain or lose.
+        var change = new Change.ReplaceRules(groupId, [.. replaced.Select(r => r.Id)], [.. rules]);
+        var after = change.ApplyTo(state);
         var afterEvaluator = new FlowEvaluator(after);
         var lost = kept.Where(k => Decide(afterEvaluator, after.FindInstance(k.Flow.InstanceId)!, k.Flow).Verdict != Verdict.Accept).Select(k => k.Flow).ToImmutableArray();
-        var (opens, closes) = ImpactAnalysis.Between(state, after);
-        return new Suggestion(groupId, [.. rules], replaced, kept.Count, setAside, after) { Lost = lost, Closes = closes, Opens = opens };
+        var impact = ImpactAnalysis.Of(state, change);
+        return new Suggestion(groupId, [.. rules], replaced, kept.Count, setAside, after) { Lost = lost, Closes = impact.Lost, Opens = impact.Gained };
     }
 
     /// <summary>What a rule's suggestion is made of: protocol, the deciding rule's priority, source and port.</summary>
@@ -154,15 +156,6 @@ public static class RuleSuggester
             }
         }
         return rules;
-    }
-
-    /// <summary>The group with <paramref name="replaced"/> taken out and <paramref name="rules"/> put in.</summary>
-    public static NetworkState Replace(NetworkState state, SecurityGroupId groupId, IReadOnlyCollection<SecurityGroupRule> replaced, IReadOnlyCollection<SecurityGroupRule> rules)
-    {
-        var gone = replaced.Select(r => r.Id).ToHashSet();
-        return new NetworkState(state.RegionId,
-            state.Groups.Select(g => g.Id == groupId ? g with { Rules = [.. g.Rules.Where(r => !gone.Contains(r.Id)), .. rules] } : g),
-            state.Instances, state.PrefixLists, state.PortRangeLists);
     }
 
     /// <summary>The ingress decision for an observed flow at its NIC (its primary private address as the destination).</summary>
