@@ -17,8 +17,25 @@ public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IRea
 /// </summary>
 public static class ImpactAnalysis
 {
-    /// <summary>The difference between two states, over every instance (for a change given only by its result).</summary>
+    /// <summary>
+    /// The difference between two states (for a change given only by its result, as a dry run's):
+    /// only the flows from or to an instance the states may decide differently
+    /// (<see cref="StateDifference.Affected"/>) are compared — a rule change in a group of ten among
+    /// five hundred instances looks at ten instances' flows, not at 250,000 pairs. Checked equal to
+    /// <see cref="BetweenEveryPair"/> on random states and changes.
+    /// </summary>
     public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after)
+    {
+        var affected = StateDifference.Affected(before, after);
+        if (affected.Count == 0)
+            return ([], []);
+        var was = Edges(before, affected);
+        var now = Edges(after, affected);
+        return (Difference(now, was), Difference(was, now));
+    }
+
+    /// <summary>The slow, obviously complete twin of <see cref="Between"/>: every instance pair of both states compared.</summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenEveryPair(NetworkState before, NetworkState after)
     {
         var everyone = before.Instances.Select(i => i.Id).Concat(after.Instances.Select(i => i.Id)).ToHashSet();
         var was = Edges(before, everyone);
