@@ -64,9 +64,10 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     /// </summary>
     public HostBindingRecord Bind(string instanceId, string hostName, string interfaceName)
     {
+        var (host, name) = (HostNames.Host(hostName), HostNames.Interface(interfaceName));
         var id = InstanceIdOf(instanceId);
         var owner = store.Read(s => s.FindInstanceOwner(id)) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
-        return Bind(owner, hostName, interfaceName, s =>
+        return Bind(owner, host, name, s =>
         {
             var instance = s.FindInstance(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
             return s.NetworkInterfacesOf(id).FirstOrDefault(e => e.Type == NetworkInterfaceType.Primary) is { } primary
@@ -85,9 +86,10 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     /// </summary>
     public HostBindingRecord BindNetworkInterface(string networkInterfaceId, string hostName, string interfaceName)
     {
+        var (host, name) = (HostNames.Host(hostName), HostNames.Interface(interfaceName));
         var id = NetworkInterfaceIdOf(networkInterfaceId);
         var owner = store.Read(s => s.FindNetworkInterfaceOwner(id)) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
-        return Bind(owner, hostName, interfaceName, s =>
+        return Bind(owner, host, name, s =>
         {
             var eni = s.FindNetworkInterface(owner, id) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
             // An ENI not attached has no port: it is bound once attached (detaching unbinds it).
@@ -95,10 +97,10 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         });
     }
 
-    private HostBindingRecord Bind(long owner, string hostName, string interfaceName, Func<IStoreSession, Nic> nicOf)
+    /// <param name="host">A host name already parsed (<see cref="HostNames.Host"/>).</param>
+    /// <param name="name">An interface name already parsed (<see cref="HostNames.Interface"/>).</param>
+    private HostBindingRecord Bind(long owner, string host, string name, Func<IStoreSession, Nic> nicOf)
     {
-        var host = HostNames.Host(hostName);
-        var name = HostNames.Interface(interfaceName);
         return store.Write("BindHostInterface", owner, s =>
         {
             // One interface carries one NIC of any account: the accounts' own locks do not cover that.
