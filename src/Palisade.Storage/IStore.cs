@@ -250,13 +250,19 @@ public interface IStoreSession
     long LatestRevision(long accountId);
 
     // Enforcement: host bindings (control-plane state) and agent reports (bookkeeping, no revision)
+    /// <summary>Binds the NIC (replacing its binding, if any: one NIC is on one interface).</summary>
     void SaveHostBinding(HostBindingRecord binding);
+
+    /// <summary>The binding of the instance's primary NIC (its primary ENI, or a classic instance's NIC).</summary>
     HostBindingRecord? FindHostBinding(InstanceId id);
+
+    /// <summary>The binding of an ENI, primary or secondary.</summary>
+    HostBindingRecord? FindHostBinding(NetworkInterfaceId id);
     HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName);
 
     /// <summary>The account's bindings, on one host or (with null) on all, by host and interface.</summary>
     IReadOnlyList<HostBindingRecord> ListHostBindings(long accountId, string? hostName);
-    void DeleteHostBinding(InstanceId id);
+    void DeleteHostBinding(HostBindingRecord binding);
 
     /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
     void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
@@ -272,6 +278,9 @@ public interface IStoreSession
 
     /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
     long? FindInstanceOwner(InstanceId id);
+
+    /// <summary>The account that owns an ENI, whichever it is (the operator's view; never a tenant's).</summary>
+    long? FindNetworkInterfaceOwner(NetworkInterfaceId id);
 
     /// <summary>Every binding on a host, of every account, by interface.</summary>
     IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName);

@@ -171,6 +171,17 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void AddMissingPrimaryNetworkInterfaces()
     {
+        AddMissingPrimaryInterfaceRows();
+        // Bindings of a backup made before they were per ENI: each is its instance's primary ENI's, as migration 011 does.
+        Execute("""
+            UPDATE host_bindings SET network_interface_id =
+                (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = host_bindings.instance_id AND e.interface_type = 'Primary')
+            WHERE network_interface_id IS NULL
+            """);
+    }
+
+    private void AddMissingPrimaryInterfaceRows()
+    {
         if (Scalar("SELECT COUNT(*) FROM instances i WHERE i.vpc_id IS NOT NULL AND i.vswitch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')") == 0)
             return;
         Execute("""
@@ -456,7 +467,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
-        TouchHostOf(id);
+        TouchHostsOf(id);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
@@ -529,8 +540,19 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public void SetNetworkInterfaceAttributes(NetworkInterfaceId id, string name, string description) =>
         Execute("UPDATE network_interfaces SET name = @name, description = @description WHERE network_interface_id = @id", new { id = id.Value, name, description });
 
-    public void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId) =>
+    public void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId)
+    {
+        // An ENI detached (or moved) while bound leaves its host, as an instance deleted while bound does:
+        // the binding named a port of that instance, which the ENI no longer is.
+        UnbindNetworkInterface(id);
         Execute("UPDATE network_interfaces SET instance_id = @instance WHERE network_interface_id = @id", new { id = id.Value, instance = instanceId?.Value });
+    }
+
+    private void UnbindNetworkInterface(NetworkInterfaceId id)
+    {
+        if (FindHostBinding(id) is { } bound)
+            DeleteHostBinding(bound);
+    }
 
     public void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups)
     {
@@ -564,6 +586,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void DeleteNetworkInterface(NetworkInterfaceId id)
     {
+        UnbindNetworkInterface(id);
         // Its EIP stays the account's, Available again (ECS disassociates it).
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = id.Value });
@@ -649,25 +672,41 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     /// <summary>The hosts whose bindings this transaction changed: its revision is on their feed too (host_changes).</summary>
     private readonly SortedSet<string> _touchedHosts = new(StringComparer.Ordinal);
 
-    private void TouchHostOf(InstanceId id)
+    private void TouchHostsOf(InstanceId id)
     {
-        if (FindHostBinding(id) is { } bound)
-            _touchedHosts.Add(bound.HostName);
+        foreach (var host in Query<string>("SELECT host_name FROM host_bindings WHERE instance_id = @id", new { id = id.Value }))
+            _touchedHosts.Add(host);
     }
+
+    /// <summary>The SQL condition and arguments that pick one NIC's binding: its ENI, or a classic instance's NIC.</summary>
+    private static (string Where, object Args) BindingKey(HostBindingRecord b) =>
+        b.NetworkInterfaceId is { } eni
+            ? ("network_interface_id = @eni", new { eni = eni.Value })
+            : ("instance_id = @id AND network_interface_id IS NULL", new { id = b.InstanceId.Value });
 
     public void SaveHostBinding(HostBindingRecord b)
     {
-        TouchHostOf(b.InstanceId);
+        var (where, args) = BindingKey(b);
+        foreach (var host in Query<string>($"SELECT host_name FROM host_bindings WHERE {where}", args))
+            _touchedHosts.Add(host);
         _touchedHosts.Add(b.HostName);
-        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = b.InstanceId.Value });
+        Execute($"DELETE FROM host_bindings WHERE {where}", args);
         Execute("""
-            INSERT INTO host_bindings (instance_id, account_id, host_name, interface_name, bound_at)
-            VALUES (@id, @AccountId, @HostName, @InterfaceName, @at)
-            """, new { id = b.InstanceId.Value, b.AccountId, b.HostName, b.InterfaceName, at = Time.Format(b.BoundAt) });
+            INSERT INTO host_bindings (network_interface_id, instance_id, account_id, host_name, interface_name, bound_at)
+            VALUES (@eni, @id, @AccountId, @HostName, @InterfaceName, @at)
+            """, new { eni = b.NetworkInterfaceId?.Value, id = b.InstanceId.Value, b.AccountId, b.HostName, b.InterfaceName, at = Time.Format(b.BoundAt) });
     }
 
     public HostBindingRecord? FindHostBinding(InstanceId id) =>
-        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE instance_id = @id", new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
+        Query<HostBindingRow>("""
+            SELECT b.* FROM host_bindings b
+            WHERE b.instance_id = @id
+              AND (b.network_interface_id IS NULL
+                   OR b.network_interface_id IN (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = @id AND e.interface_type = 'Primary'))
+            """, new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public HostBindingRecord? FindHostBinding(NetworkInterfaceId id) =>
+        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE network_interface_id = @id", new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
 
     public HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName) =>
         Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName AND interface_name = @interfaceName", new { hostName, interfaceName })
@@ -679,10 +718,12 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 : "SELECT * FROM host_bindings WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, interface_name",
             new { accountId, hostName }).Select(r => r.ToRecord())];
 
-    public void DeleteHostBinding(InstanceId id)
+    public void DeleteHostBinding(HostBindingRecord b)
     {
-        TouchHostOf(id);
-        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
+        var (where, args) = BindingKey(b);
+        foreach (var host in Query<string>($"SELECT host_name FROM host_bindings WHERE {where}", args))
+            _touchedHosts.Add(host);
+        Execute($"DELETE FROM host_bindings WHERE {where}", args);
     }
 
     // Hosts
@@ -712,6 +753,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public long? FindInstanceOwner(InstanceId id) =>
         Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
 
+    public long? FindNetworkInterfaceOwner(NetworkInterfaceId id) =>
+        Query<long>("SELECT account_id FROM network_interfaces WHERE network_interface_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
+
     public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
         [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
 
@@ -733,9 +777,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         foreach (var r in reports)
         {
             connection.Execute("""
-                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
-                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
-                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+                INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @eni, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, eni = r.NetworkInterfaceId?.Value ?? "", r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
         }
     }
 
@@ -746,9 +790,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         foreach (var r in reports)
         {
             connection.Execute("""
-                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
-                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
-                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+                INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @eni, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, eni = r.NetworkInterfaceId?.Value ?? "", r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
         }
     }
 
@@ -758,12 +802,13 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                    COALESCE(SUM(CASE WHEN r.applied_revision >= (SELECT COALESCE(MAX(v.account_revision), 0) FROM revisions v WHERE v.account_id = b.account_id) THEN 1 ELSE 0 END), 0)
             FROM host_bindings b
             LEFT JOIN agent_reports r ON r.account_id = b.account_id AND r.host_name = b.host_name AND r.instance_id = b.instance_id
+                AND r.network_interface_id = COALESCE(b.network_interface_id, '')
             """, transaction: transaction);
 
     public IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName) =>
         [.. Query<AgentReportRow>(hostName is null
-                ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"
-                : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id",
+                ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id, network_interface_id"
+                : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id, network_interface_id",
             new { accountId, hostName }).Select(r => r.ToRecord())];
 
     // Rule usage: like agent reports, bookkeeping without a revision (connection.Execute, not Execute).

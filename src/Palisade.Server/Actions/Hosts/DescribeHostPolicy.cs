@@ -11,7 +11,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
 /// the server itself uses. <c>Revision</c> is the host's: the server's global revision at that
 /// read, which orders every account's changes and is what the agent waits after on its feed and
-/// reports as applied. No account's key may call it.
+/// reports as applied. No account's key may call it. Each bound ENI is its own NIC
+/// (<c>NetworkInterfaceId</c>, empty only for a classic instance's NIC): the agent enforces its own
+/// groups on its own interface; the state holds its instance with every ENI.
 /// </summary>
 internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
 {
@@ -35,6 +37,7 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
                     {
                         { "AccountId", Id(b.AccountId) },
                         { "InstanceId", b.InstanceId.Value },
+                        { "NetworkInterfaceId", b.NetworkInterfaceId?.Value ?? "" },
                         { "InterfaceName", b.InterfaceName },
                     })) },
                 { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g => new EcsObject
