@@ -99,6 +99,9 @@ public interface IStoreSession
     /// </summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);
 
+    /// <summary>The account's changes after its revision <paramref name="after"/> that may alter what <paramref name="hostName"/>'s agent enforces (issue 17).</summary>
+    IReadOnlyList<RevisionRecord> ListHostRevisions(long accountId, string hostName, long after, int max);
+
     /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
     void NumberAccountRevisions();
 

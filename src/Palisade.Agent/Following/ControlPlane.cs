@@ -15,8 +15,12 @@ public interface IControlPlane
 {
     Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel);
 
-    /// <summary>Waits (long poll) until the account changes after <paramref name="afterRevision"/>; false when the wait ran out.</summary>
-    Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel);
+    /// <summary>
+    /// Waits (long poll) until a change after <paramref name="afterRevision"/> that may alter what
+    /// <paramref name="hostName"/> enforces (the host's feed: other changes of the account do not wake
+    /// it); false when the wait ran out.
+    /// </summary>
+    Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel);
 
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel);
 }
@@ -46,10 +50,10 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         }
     }
 
-    public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+    public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
     {
         var json = await Call("DescribeChanges",
-            [new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))], cancel);
+            [new("HostName", hostName), new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))], cancel);
         return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
     }
 

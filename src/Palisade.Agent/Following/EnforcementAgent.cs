@@ -88,7 +88,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                         enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], cancel);
                     _reported = (applied.Revision, enforcing);
                 }
-                if (await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
                 else
                     await RepairDriftAsync(cancel);
