@@ -27,6 +27,9 @@ internal sealed partial class SqlSession
         /// <summary>A group's members or their addresses: hosts with a NIC in it or in a group whose rules name it.</summary>
         Members,
         Instance,
+
+        /// <summary>An instance's binding alone: the host that carries it (not those that see it as a member).</summary>
+        Binding,
         NetworkInterface,
         PrefixList,
         PortRangeList,
@@ -88,6 +91,7 @@ internal sealed partial class SqlSession
         Touched.PortRangeList => HostsWithNicIn([.. Query<string>(
             "SELECT DISTINCT security_group_id FROM security_group_rules WHERE port_range_list_id = @id", new { id })]),
         Touched.Instance => InstanceHosts(id),
+        Touched.Binding => [.. Query<string>("SELECT host_name FROM host_bindings WHERE instance_id = @id", new { id })],
         Touched.NetworkInterface => NetworkInterfaceHosts(id),
         Touched.Host => [id],
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),

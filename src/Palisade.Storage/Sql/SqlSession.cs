@@ -693,8 +693,8 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void SaveHostBinding(HostBindingRecord b)
     {
-        // The host it leaves (a rebinding) and the host it joins.
-        Touch(Touched.Instance, b.InstanceId.Value);
+        // The host it leaves (a rebinding) and the host it joins; no other host's policy names a binding.
+        Touch(Touched.Binding, b.InstanceId.Value);
         Touch(Touched.Host, b.HostName);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = b.InstanceId.Value });
         Execute("""
@@ -718,7 +718,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void DeleteHostBinding(InstanceId id)
     {
-        TouchInstance(id);
+        Touch(Touched.Binding, id.Value);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
     }
 
