@@ -28,10 +28,93 @@ public interface IControlPlane
 /// <summary>The control plane could not be asked (unreachable, refusing, or answering an error); the agent keeps what it enforces.</summary>
 public sealed class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary><see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>, <c>ReportAgentStatus</c>.</summary>
+/// <summary>
+/// <see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>,
+/// <c>ReportAgentStatus</c>. A fetch is incremental (issue 17): it sends the digest of every NIC's
+/// part it holds and receives only the parts that changed, and the host's state is their union. It
+/// holds nothing after a failure, and every <see cref="FullFetchInterval"/> it sends no digests
+/// (a full fetch), so an error can never stick; a server that answers no parts is read whole.
+/// </summary>
 public sealed class EcsControlPlane(EcsClient client, string regionId) : IControlPlane
 {
+    private readonly Dictionary<string, (string Digest, string State)> _held = new(StringComparer.Ordinal);
+    private string? _heldFor;
+    private long _fullAt = long.MinValue;
+
+    /// <summary>False: every fetch is the whole host policy in one state (the form before issue 17).</summary>
+    public bool Incremental { get; init; } = true;
+
+    /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
+    public TimeSpan FullFetchInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>NIC parts received (changed) and NIC parts the server said were unchanged, over all fetches: what the incremental fetch saved.</summary>
+    public (long Received, long Unchanged) Parts { get; private set; }
+
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
+    {
+        if (!Incremental)
+            return await FetchWholeAsync(hostName, cancel);
+        try
+        {
+            return await FetchPartsAsync(hostName, cancel);
+        }
+        catch
+        {
+            // Whatever failed, the next fetch starts from nothing.
+            _held.Clear();
+            throw;
+        }
+    }
+
+    private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
+    {
+        if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
+        {
+            _held.Clear();
+            _heldFor = hostName;
+            _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true")];
+        var n = 0;
+        foreach (var (instance, held) in _held)
+        {
+            n++;
+            p.Add(new($"KnownNic.{n}.InstanceId", instance));
+            p.Add(new($"KnownNic.{n}.Digest", held.Digest));
+        }
+        var json = await Call("DescribeHostPolicy", p, cancel);
+        try
+        {
+            if (!json.TryGetProperty("Nics", out var nics))
+                return Read(json, json.GetProperty("State").GetRawText());
+            var bound = new HashSet<string>(StringComparer.Ordinal);
+            var (received, unchanged) = Parts;
+            foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
+            {
+                var instance = nic.GetProperty("InstanceId").GetString()!;
+                bound.Add(instance);
+                if (nic.GetProperty("Changed").GetBoolean())
+                {
+                    _held[instance] = (nic.GetProperty("Digest").GetString()!, nic.GetProperty("State").GetRawText());
+                    received++;
+                }
+                else if (_held.ContainsKey(instance))
+                    unchanged++;
+                else
+                    throw new InvalidOperationException($"the server says {instance} is unchanged, but nothing is held for it");
+            }
+            Parts = (received, unchanged);
+            foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
+                _held.Remove(gone);
+            return Read(json, StateParts.Union(_held.Values.Select(h => h.State), regionId));
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
+        {
+            throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
+        }
+    }
+
+    private async Task<HostPolicy> FetchWholeAsync(string hostName, CancellationToken cancel)
     {
         var json = await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel);
         try
@@ -46,6 +129,22 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             // An answer the agent cannot read must never cost the host its ruleset.
+            throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
+        }
+    }
+
+    private static HostPolicy Read(JsonElement json, string state)
+    {
+        try
+        {
+            var revision = json.GetProperty("Revision").GetInt64();
+            var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
+                .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
+                .ToList();
+            return new HostPolicy(revision, bindings, StateFileReader.Read(state));
+        }
+        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
             throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
         }
     }

@@ -209,6 +209,10 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         await world.BuildAsync();
         var (changedHosts, wokenHosts, needless, refused, made) = (0, 0, 0, 0, 0);
         var needlessByChange = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        // One incremental follower per host, as its agent holds it: after every change its union of
+        // the NIC parts it holds and those that changed must render as the whole account does.
+        var followers = Hosts.ToDictionary(h => h, _ => new Palisade.Agent.Following.EcsControlPlane(s.Api, Region));
+        var (received, unchanged) = (0L, 0L);
         for (var step = 0; step < 40; step++)
         {
             var before = await RenderEveryHostAsync(s.Api);
@@ -234,10 +238,20 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                 changedHosts += changed ? 1 : 0;
                 wokenHosts += woken ? 1 : 0;
                 needless += woken && !changed ? 1 : 0;
+                if (woken)
+                {
+                    var policy = await followers[host].FetchAsync(host, CancellationToken.None);
+                    Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(policy.State, policy.Bindings, 0)),
+                        $"seed {seed}, step {step} ({what}): {host}'s incremental fetch renders otherwise than the whole account");
+                }
                 if (woken && !changed)
                     needlessByChange[what] = needlessByChange.GetValueOrDefault(what) + 1;
             }
         }
+        foreach (var follower in followers.Values)
+            (received, unchanged) = (received + follower.Parts.Received, unchanged + follower.Parts.Unchanged);
+        output.WriteLine($"seed {seed}: incremental fetches received {received} NIC parts and were told {unchanged} were unchanged");
+        Assert.True(unchanged > 0, "no fetch was spared a NIC's part");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {changedHosts} host rulesets changed, {wokenHosts} hosts woken, {needless} needlessly ({(wokenHosts == 0 ? 0 : 100.0 * needless / wokenHosts):F1} % of wake-ups; the account-wide feed woke {made * Hosts.Length}, {made * Hosts.Length - changedHosts} needlessly); {refused} changes refused; needless by change: {string.Join(", ", needlessByChange.Select(n => $"{n.Key} {n.Value}"))}"));
         // The property is checked above; this says the steps did exercise it.
@@ -287,10 +301,46 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HostName_IsChecked_AtTheEdge()
+    public async Task HostNameAndDigests_AreChecked_AtTheEdge()
     {
         var key = _server.NewAccount("scope-edge");
         var api = _server.Client(key);
         await ApiAssert.FailsAsync(() => api.CallAsync("DescribeChanges", new { HostName = "bad host", AfterRevision = "0" }), "InvalidHostName.Malformed", 400);
+        var nic = new Dictionary<string, string> { ["RegionId"] = Region, ["HostName"] = "node-1", ["KnownNic.1.InstanceId"] = "i-bp1aaaaaaaaaaaaaaaaa", ["KnownNic.1.Digest"] = new string('0', 32) };
+        await ApiAssert.FailsAsync(() => api.CallAsync("DescribeHostPolicy", nic), "InvalidParameter", 400);
+        nic["PerNic"] = "true";
+        nic["KnownNic.1.Digest"] = "not-a-digest";
+        await ApiAssert.FailsAsync(() => api.CallAsync("DescribeHostPolicy", nic), "InvalidParameter", 400);
+        nic.Remove("KnownNic.1.InstanceId");
+        await ApiAssert.FailsAsync(() => api.CallAsync("DescribeHostPolicy", nic), "MissingParameter", 400);
+    }
+
+    [Fact]
+    public async Task AnIncrementalFetch_CarriesOnlyTheNicsWhosePartChanged()
+    {
+        var key = _server.NewAccount("scope-parts");
+        var s = new Scenario(_server.Client(key));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var groups = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var group = await s.GroupAsync(vpc, $"tier{i}");
+            groups.Add(group);
+            var instance = (await s.RunAsync(group, vsw)).Single();
+            await s.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = $"vnet{i}" });
+        }
+        var follower = new Palisade.Agent.Following.EcsControlPlane(s.Api, Region);
+        var whole = new Palisade.Agent.Following.EcsControlPlane(s.Api, Region) { Incremental = false };
+        await follower.FetchAsync("node-1", CancellationToken.None);
+        Assert.Equal((3L, 0L), follower.Parts);
+
+        await s.AuthorizeAsync(groups[1], new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" });
+        var policy = await follower.FetchAsync("node-1", CancellationToken.None);
+        // One NIC's part came; the two others were only named unchanged.
+        Assert.Equal((4L, 2L), follower.Parts);
+        var expected = await whole.FetchAsync("node-1", CancellationToken.None);
+        Assert.Equal(NftText.FullApply(PolicyRenderer.Render(expected.State, expected.Bindings, 0)), NftText.FullApply(PolicyRenderer.Render(policy.State, policy.Bindings, 0)));
+        Assert.Contains("443", NftText.FullApply(PolicyRenderer.Render(policy.State, policy.Bindings, 0)), StringComparison.Ordinal);
     }
 }

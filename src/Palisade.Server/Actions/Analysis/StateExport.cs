@@ -22,14 +22,39 @@ public static class StateExport
     /// expand to), and the groups those instances are in. An agent needs no more, and a large
     /// account stays a small answer.
     /// </param>
-    internal static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
+    internal static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null) =>
+        Body(new Source(s, accountId, regionId), onlyFor);
+
+    /// <summary>
+    /// The region as one read loads it, so that several narrowed bodies (a host's NICs one by one,
+    /// issue 17) read the store once: groups, instances, their addresses, rules as first asked for,
+    /// and the lists.
+    /// </summary>
+    internal sealed class Source(IStoreSession s, long accountId, string regionId)
     {
-        var groups = s.ListGroups(accountId, regionId);
-        var instances = s.ListInstances(accountId, regionId);
-        var addresses = new Addresses.Eips.OfRegion(s, accountId, regionId);
-        var rules = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>();
-        IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
-            rules.TryGetValue(id, out var known) ? known : rules[id] = s.ListRules(id);
+        public IStoreSession Session => s;
+
+        public string RegionId => regionId;
+
+        public readonly IReadOnlyList<GroupRecord> Groups = s.ListGroups(accountId, regionId);
+        public readonly IReadOnlyList<InstanceRecord> Instances = s.ListInstances(accountId, regionId);
+        public readonly Addresses.Eips.OfRegion Addresses = new(s, accountId, regionId);
+        public readonly IReadOnlyList<PrefixListRecord> PrefixLists = s.ListPrefixLists(accountId, regionId);
+        public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
+        private readonly Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules = [];
+
+        public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
+            _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
+    }
+
+    internal static EcsObject Body(Source source, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor)
+    {
+        var s = source.Session;
+        var regionId = source.RegionId;
+        var groups = source.Groups;
+        var instances = source.Instances;
+        var addresses = source.Addresses;
+        var RulesOf = source.RulesOf;
         if (onlyFor is not null)
         {
             var own = instances.Where(i => onlyFor.Contains(i.Id)).SelectMany(i => i.SecurityGroupIds).ToHashSet();
@@ -64,7 +89,7 @@ public static class StateExport
         // The lists the file's rules name (all of the region's when not narrowed), as the state
         // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
         var named = groups.SelectMany(g => RulesOf(g.Id)).ToList();
-        var prefixLists = s.ListPrefixLists(accountId, regionId)
+        var prefixLists = source.PrefixLists
             .Where(l => onlyFor is null || named.Any(r => r.Peer is Domain.Rules.RulePeer.PrefixList p && p.PrefixListId == l.Id)).ToList();
         if (prefixLists.Count > 0)
             body.Add("PrefixLists", prefixLists.Select(l => new EcsObject
@@ -77,7 +102,7 @@ public static class StateExport
                 { "CreationTime", Views.CreationTime(l.CreatedAt) },
                 { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
             }).ToList());
-        var portRangeLists = s.ListPortRangeLists(accountId, regionId)
+        var portRangeLists = source.PortRangeLists
             .Where(l => onlyFor is null || named.Any(r => r.PortRangeListId == l.Id)).ToList();
         if (portRangeLists.Count > 0)
             body.Add("PortRangeLists", portRangeLists.Select(l => new EcsObject
