@@ -37,7 +37,11 @@ public sealed class ControlPlaneUnavailableException(string message, Exception? 
 /// </summary>
 public sealed class EcsControlPlane(EcsClient client, string regionId) : IControlPlane
 {
-    private readonly Dictionary<string, (string Digest, string State)> _held = new(StringComparer.Ordinal);
+    /// <summary>Per bound NIC: its part's digest and the IDs its part holds, by list.</summary>
+    private readonly Dictionary<string, (string Digest, IReadOnlyDictionary<string, string[]> Ids)> _held = new(StringComparer.Ordinal);
+
+    /// <summary>The resources the held parts name, by list and ID, as JSON.</summary>
+    private Dictionary<(string List, string Id), string> _resources = [];
     private string? _heldFor;
     private long _fullAt = long.MinValue;
 
@@ -87,6 +91,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         {
             if (!json.TryGetProperty("Nics", out var nics))
                 return Read(json, json.GetProperty("State").GetRawText());
+            // The resources that came: the changed NICs' parts, each once.
+            var came = StateParts.Resources(json.GetProperty("State").GetRawText());
             var bound = new HashSet<string>(StringComparer.Ordinal);
             var (received, unchanged) = Parts;
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
@@ -95,7 +101,10 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 bound.Add(instance);
                 if (nic.GetProperty("Changed").GetBoolean())
                 {
-                    _held[instance] = (nic.GetProperty("Digest").GetString()!, nic.GetProperty("State").GetRawText());
+                    var ids = StateParts.Lists.ToDictionary(l => l.List, l => nic.TryGetProperty(l.List + "Ids", out var list)
+                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
+                        : [], StringComparer.Ordinal);
+                    _held[instance] = (nic.GetProperty("Digest").GetString()!, ids);
                     received++;
                 }
                 else if (_held.ContainsKey(instance))
@@ -106,7 +115,22 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             Parts = (received, unchanged);
             foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
                 _held.Remove(gone);
-            return Read(json, StateParts.Union(_held.Values.Select(h => h.State), regionId));
+            // What came is current; what is held for an unchanged NIC's part is current too (its digest says so).
+            var resources = new Dictionary<(string List, string Id), string>();
+            foreach (var (_, ids) in _held.Values)
+            {
+                foreach (var (list, members) in ids)
+                {
+                    foreach (var id in members)
+                    {
+                        resources[(list, id)] = came.TryGetValue((list, id), out var fresh) ? fresh
+                            : _resources.TryGetValue((list, id), out var held) ? held
+                            : throw new InvalidOperationException($"{id} of a NIC's part neither came nor is held");
+                    }
+                }
+            }
+            _resources = resources;
+            return Read(json, StateParts.Assemble(_held.Values.Select(h => h.Ids), resources, regionId));
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
         {

@@ -6,33 +6,42 @@ namespace Palisade.Agent.Following;
 /// <summary>
 /// The host's state from its NICs' parts (issue 17, the incremental fetch): the server narrows the
 /// state to what one NIC's policy depends on, and a host's part is the union of its NICs' parts.
-/// Each resource is listed once, at its first appearance; two parts that both hold a resource hold
-/// it alike, since each part is the current one for its digest.
+/// The agent holds each NIC's list of IDs and the resources they name; the state is every resource
+/// some NIC's part names, once, in the order the parts name them.
 /// </summary>
 public static class StateParts
 {
-    private static readonly (string List, string Id)[] Lists =
+    public static readonly (string List, string Id)[] Lists =
         [("SecurityGroups", "SecurityGroupId"), ("Instances", "InstanceId"), ("PrefixLists", "PrefixListId"), ("PortRangeLists", "PortRangeListId")];
 
-    public static string Union(IEnumerable<string> parts, string regionId)
+    /// <summary>The resources of a state file by list and ID, each as its JSON.</summary>
+    public static Dictionary<(string List, string Id), string> Resources(string state)
     {
-        var seen = Lists.ToDictionary(l => l.List, _ => new HashSet<string>(StringComparer.Ordinal));
+        var resources = new Dictionary<(string List, string Id), string>();
+        using var document = JsonDocument.Parse(state);
+        foreach (var (list, id) in Lists)
+        {
+            if (!document.RootElement.TryGetProperty(list, out var items))
+                continue;
+            foreach (var item in items.EnumerateArray())
+                resources[(list, item.GetProperty(id).GetString() ?? throw new JsonException($"an item of {list} has no {id}"))] = item.GetRawText();
+        }
+        return resources;
+    }
+
+    /// <summary>The state file of the union of the parts.</summary>
+    public static string Assemble(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId)
+    {
+        var seen = new HashSet<(string, string)>();
         var union = Lists.ToDictionary(l => l.List, _ => new JsonArray());
         foreach (var part in parts)
         {
-            var node = JsonNode.Parse(part)?.AsObject() ?? throw new JsonException("a NIC's part is not a JSON object");
-            foreach (var (list, id) in Lists)
+            foreach (var (list, ids) in part)
             {
-                if (node[list] is not JsonArray items)
-                    continue;
-                foreach (var item in items.ToList())
+                foreach (var id in ids)
                 {
-                    var key = item?[id]?.GetValue<string>() ?? throw new JsonException($"an item of {list} has no {id}");
-                    if (seen[list].Add(key))
-                    {
-                        items.Remove(item);
-                        union[list].Add(item);
-                    }
+                    if (seen.Add((list, id)))
+                        union[list].Add(JsonNode.Parse(resources[(list, id)]));
                 }
             }
         }

@@ -13,12 +13,13 @@ namespace Palisade.Server.Actions.Hosts;
 /// NIC's policy with the engine the server itself uses. Both revisions are the account's own
 /// (<c>AccountRevision</c> is kept for clients that read it).
 /// <para>
-/// With <c>PerNic=true</c> (issue 17, the incremental fetch) the part is answered NIC by NIC instead,
-/// each with a digest of its part: <c>Nics.Nic[]{InstanceId, Digest, Changed, State}</c>. The agent
-/// sends the digests it holds (<c>KnownNic.N.InstanceId</c>, <c>KnownNic.N.Digest</c>) and gets the
-/// part of only the NICs whose digest differs (<c>Changed=false</c> and no <c>State</c> for the
-/// others). The host's part is the union of its NICs' parts, so the agent's union of what it holds
-/// and what changed is the whole answer; without digests it is a full fetch.
+/// With <c>PerNic=true</c> (issue 17, the incremental fetch) each NIC's part (what its policy alone
+/// depends on) has a digest: <c>Nics.Nic[]{InstanceId, Digest, Changed}</c>. The agent sends the
+/// digests it holds (<c>KnownNic.N.InstanceId</c>, <c>KnownNic.N.Digest</c>); for a NIC whose digest
+/// differs, the answer lists the IDs its part holds (<c>SecurityGroupIds</c>, <c>InstanceIds</c>,
+/// <c>PrefixListIds</c>, <c>PortRangeListIds</c>), and <c>State</c> holds the union of the changed
+/// NICs' parts, each resource once. The host's part is the union of its NICs' parts, so the agent
+/// rebuilds it from what it holds for unchanged NICs and what came; without digests it is a full fetch.
 /// </para>
 /// </summary>
 internal sealed class DescribeHostPolicy : EcsAction
@@ -58,22 +59,39 @@ internal sealed class DescribeHostPolicy : EcsAction
                 return answer;
             }
             var source = new StateExport.Source(s, c.AccountId, region.RegionId);
+            var changed = new HashSet<InstanceId>();
             answer.Add("Nics", EcsList.Of("Nic", bindings.Select(b =>
             {
-                var part = StateExport.Body(source, new HashSet<InstanceId> { b.InstanceId });
-                var digest = Digest(part);
-                var changed = !known.TryGetValue(b.InstanceId.Value, out var held) || held != digest;
-                var nic = new EcsObject { { "InstanceId", b.InstanceId.Value }, { "Digest", digest }, { "Changed", changed } };
-                if (changed)
-                    nic.Add("State", part);
+                var part = ResponseWriter.Json(StateExport.Body(source, new HashSet<InstanceId> { b.InstanceId }));
+                var digest = Convert.ToHexStringLower(SHA256.HashData(part))[..32];
+                var nic = new EcsObject { { "InstanceId", b.InstanceId.Value }, { "Digest", digest } };
+                var isChanged = !known.TryGetValue(b.InstanceId.Value, out var held) || held != digest;
+                nic.Add("Changed", isChanged);
+                if (isChanged)
+                {
+                    changed.Add(b.InstanceId);
+                    foreach (var (list, item, id) in PartLists)
+                        nic.Add(list + "Ids", EcsList.Of(item, IdsIn(part, list, id)));
+                }
                 return nic;
-            })));
-            return answer;
+            }).ToList()));
+            // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
+            // resource that several parts share is sent once.
+            answer.Add("State", StateExport.Body(source, changed));            return answer;
         });
     }
 
-    /// <summary>The digest of a NIC's part: the first 128 bits of SHA-256 over its JSON, as hex.</summary>
-    private static string Digest(EcsObject part) => Convert.ToHexStringLower(SHA256.HashData(ResponseWriter.Json(part)))[..32];
+    /// <summary>The lists of a part, the name of their IDs' list in a NIC's answer, and the ID field of their items.</summary>
+    private static readonly (string List, string Item, string Id)[] PartLists =
+        [("SecurityGroups", "SecurityGroupId", "SecurityGroupId"), ("Instances", "InstanceId", "InstanceId"), ("PrefixLists", "PrefixListId", "PrefixListId"), ("PortRangeLists", "PortRangeListId", "PortRangeListId")];
+
+    private static List<string> IdsIn(byte[] part, string list, string id)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(part);
+        return document.RootElement.TryGetProperty(list, out var items)
+            ? [.. items.EnumerateArray().Select(i => i.GetProperty(id).GetString()!)]
+            : [];
+    }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
     {
