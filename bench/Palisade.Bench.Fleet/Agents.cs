@@ -23,6 +23,7 @@ internal static class Agents
         public long Requests;
         public long Fetches;
         public long Bytes;
+        private bool _lastPollChanged = true;
 
         public Meter(HttpMessageHandler inner) : base(inner)
         {
@@ -30,13 +31,19 @@ internal static class Agents
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
         {
-            Interlocked.Increment(ref Requests);
-            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancel);
-            if ((request.RequestUri?.Query ?? "").Contains("DescribeHostPolicy", StringComparison.Ordinal) || body.Contains("DescribeHostPolicy", StringComparison.Ordinal))
+            // Every request but a long poll sent again because the last one ran out (the feed's idle
+            // beat, not a reaction to a change): fetches, reports, and polls after a change.
+            var action = request.Headers.TryGetValues("x-acs-action", out var values) ? values.First() : "";
+            if (action == "DescribeHostPolicy")
                 Interlocked.Increment(ref Fetches);
+            if (action != "DescribeChanges" || Volatile.Read(ref _lastPollChanged))
+                Interlocked.Increment(ref Requests);
             var response = await base.SendAsync(request, cancel);
             await response.Content.LoadIntoBufferAsync(cancel);
-            Interlocked.Add(ref Bytes, response.Content.Headers.ContentLength ?? 0);
+            var bytes = response.Content.Headers.ContentLength ?? 0;
+            Interlocked.Add(ref Bytes, bytes);
+            if (action == "DescribeChanges")
+                Volatile.Write(ref _lastPollChanged, (await response.Content.ReadAsStringAsync(cancel)).Contains("\"Revision\"", StringComparison.Ordinal));
             return response;
         }
     }
@@ -231,7 +238,7 @@ internal static class Agents
             double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name}: {affected.Count} affected agents, {changes} changes; apply after the API answer p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {P(1):F0} ms; " +
-                $"per change: affected agents sent {affectedRequests / (double)changes:F0} requests ({affectedFetches / (double)changes:F0} fetches) and received {affectedBytes / (double)changes / 1024:F0} KiB; " +
+                $"per change: affected agents sent {affectedRequests / (double)changes:F0} requests (not counting long polls renewed after running out) ({affectedFetches / (double)changes:F0} fetches) and received {affectedBytes / (double)changes / 1024:F0} KiB; " +
                 $"unaffected agents ({unaffected.Count}) sent {unaffectedRequests / (double)changes:F1} requests ({unaffectedFetches / (double)changes:F1} fetches)"));
         }
         var parts = agents.Select(x => x.Agent).Count();

@@ -43,6 +43,14 @@ public static class StateExport
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
         private readonly Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules = [];
 
+        // Tags of the region's groups and instances in two queries, not one per resource.
+        private readonly ILookup<string, Tag> _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        private readonly ILookup<string, Tag> _instanceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+
+        public IReadOnlyList<Tag> GroupTags(Domain.Identifiers.SecurityGroupId id) => [.. _groupTags[id.Value]];
+
+        public IReadOnlyList<Tag> InstanceTags(Domain.Identifiers.InstanceId id) => [.. _instanceTags[id.Value]];
+
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
             _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
     }
@@ -79,12 +87,12 @@ public static class StateExport
                         { "SecurityGroupType", g.Type.ToWire() },
                         { "InnerAccessPolicy", g.InnerAccessPolicy.ToWire() },
                         { "CreationTime", Time.Format(g.CreatedAt) },
-                        { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)) },
+                        { "Tags", Views.Tags(source.GroupTags(g.Id)) },
                         { "Permissions", EcsList.Of("Permission", RulesOf(g.Id).Select(r => Views.Permission(r))) },
                     };
                     return item;
                 }).ToList() },
-            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
+            { "Instances", instances.Select(i => Views.Instance(i, source.InstanceTags(i.Id), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
         };
         // The lists the file's rules name (all of the region's when not narrowed), as the state
         // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
