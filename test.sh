@@ -148,7 +148,10 @@ cat "$results/postgres.log" >> "$results/console.log"
 
 step "SDK conformance: the official Node SDKs against ./palisade serve, over HTTPS and HTTP"
 set +e
-PALISADE_REQUIRE_CLASSIC=1 "$root/tests/conformance/run.sh" 2>&1 | tee "$results/conformance.log"
+# The CLI is built here, before the server is started, so that the wait for /healthz measures the
+# server and not a build on a loaded machine.
+"$root/palisade" --version >/dev/null
+PALISADE_REQUIRE_CLASSIC=1 PALISADE_HEALTH_TIMEOUT="${PALISADE_HEALTH_TIMEOUT:-300}" "$root/tests/conformance/run.sh" 2>&1 | tee "$results/conformance.log"
 conformance=${PIPESTATUS[0]}
 set -e
 
@@ -159,6 +162,10 @@ summary="$(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipp
   awk '{f+=$1; p+=$2; s+=$3; n++} END {printf "%d passed, %d failed, %d skipped in %d test assembly runs (the store, API and process suites on SQLite and on PostgreSQL)", p, f, s, n}')"
 echo
 echo "test.sh: $summary"
+# The names of failed tests, and the first line of each one's message, so that a CI log that keeps
+# only its tail still says what failed.
+grep -E '^\s+Failed [A-Za-z_.]+' "$results/console.log" | sed -E 's/^\s+Failed /test.sh: failed test: /; s/ \[[^]]*\]$//' | sort -u | head -20 || true
+grep -A2 -E '^\s+Error Message:' "$results/console.log" | grep -vE '^\s+Error Message:|^--$' | sed -E 's/^\s+/test.sh:   message: /' | cut -c1-300 | head -20 || true
 echo "test.sh: SDK conformance over HTTPS and HTTP $( [[ $conformance -eq 0 ]] && echo passed || echo "FAILED (exit $conformance)" ): $(grep -E '^(PASS|FAIL)' "$results/conformance.log" | paste -sd';' -)"
 if [[ $status -ne 0 || $conformance -ne 0 ]]; then
   echo "test.sh: FAILED (dotnet test exit $status, conformance exit $conformance)" >&2

@@ -228,14 +228,14 @@ async Task Converge()
         var fakes = new List<string>();
         for (var i = 0; i < 99; i++)
             fakes.Add(await Run($"n{i}", null, i < 9 ? [targets[10], targets[100]] : [targets[100]]));
-        var credentials = Path.Combine(data, "agent-credentials");
-        File.WriteAllText(credentials, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+        // The agent runs with the host credential the operator makes (issue 18); the operator binds.
+        var credentials = server.HostCredential("bench", "vh-* vf*", "198.18.0.0/15");
         var clientNs = topology.AddInstance("c", "198.18.1.2");
         var serverNs = topology.AddInstance("s", "198.18.1.3", MacAddress.ForInstance(InstanceId.Parse(s)).ToString());
         topology.Listen(serverNs, "198.18.1.3", [7000, 7001, 7010, 7100], []);
-        await api.CallAsync("BindHostInterface", new { RegionId = region, InstanceId = s, HostName = "bench", InterfaceName = TestTopology.HostInterfaceOf("s") });
+        server.Bind(s, "bench", TestTopology.HostInterfaceOf("s"));
         for (var i = 0; i < fakes.Count; i++)
-            await api.CallAsync("BindHostInterface", new { RegionId = region, InstanceId = fakes[i], HostName = "bench", InterfaceName = $"vf{i}" });
+            server.Bind(fakes[i], "bench", $"vf{i}");
         agent = AgentProcess.Start(server.Url, credentials, "bench", topology.HostNamespace);
         await agent.WaitForLogAsync("applied 100 NICs", TimeSpan.FromSeconds(60));
 

@@ -8,7 +8,8 @@ using Palisade.Domain.Identifiers;
 
 /// <summary>
 /// Simulated agents (issue 17, item 4): each the real <see cref="EnforcementAgent"/> with its own host
-/// name, its own HTTP client (own connection) and its account's key, following a real server on
+/// name, its own HTTP client (own connection) and its host credential (issue 18; the operator
+/// declared the host and bound its NICs on the store), following a real server on
 /// 127.0.0.1 with real long polls; its kernel only records what it was told. A change is timed from
 /// the write's answer until every affected agent has applied a revision at least the write's, and
 /// every request each agent sends is counted (by action) with the bytes it received.
@@ -71,7 +72,12 @@ internal static class Agents
         public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
-    /// <summary>The feed as it was before issue 17: every change of the account wakes the agent, and it fetches its whole policy.</summary>
+    /// <summary>
+    /// The feed as it was before issue 17: every change of the account wakes the agent (the account
+    /// feed, read with the tenant's key; the host feed of issue 18 as first merged woke on every change
+    /// of an account with a NIC on the host, the same here, where a host carries one account), and it
+    /// fetches its whole policy (with its host credential).
+    /// </summary>
     private sealed class AccountWideControlPlane(EcsClient client, EcsControlPlane whole) : IControlPlane
     {
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => whole.FetchAsync(hostName, cancel);
@@ -131,8 +137,10 @@ internal static class Agents
                 nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = common, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
                 if (nicsPerHost > 1)
                     nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = pods[h / 10], VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = nicsPerHost - 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
+                // The operator declares the host and binds its NICs on the store (issue 18).
+                fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
                 for (var n = 0; n < nics.Count; n++)
-                    await api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = nics[n], HostName = host, InterfaceName = $"vnet{n}" });
+                    fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
             }
             tenants.Add(new Tenant(api, common, db, pods[0], vsw, hosts));
         }
@@ -147,9 +155,11 @@ internal static class Agents
             foreach (var host in tenants[a].Hosts)
             {
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 });
-                var client = new EcsClient(new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) }, keys[a]);
+                var credential = fleet.Hosts.CreateCredential(host);
+                var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) };
+                var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
                 var control = accountWide
-                    ? (IControlPlane)new AccountWideControlPlane(client, new EcsControlPlane(client, Region) { Incremental = false })
+                    ? (IControlPlane)new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
                     : new EcsControlPlane(client, Region);
                 var kernel = new RecordingKernel();
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1) }, _ => { });
@@ -198,7 +208,8 @@ internal static class Agents
                 var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
                 await make(i);
                 var answered = Stopwatch.GetTimestamp();
-                var revision = (await t.Api.CallAsync("DescribeChanges", new { AfterRevision = "0", MaxResults = 1 })).GetProperty("CurrentRevision").GetInt64();
+                // The host's revision an agent reports is the store's global one: the write's is at most the current.
+                var revision = fleet.CurrentRevision();
                 var pending = affected.ToList();
                 var deadline = Stopwatch.StartNew();
                 while (pending.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))

@@ -214,7 +214,13 @@ internal sealed class Fleet : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
+    /// <summary>The operator's acts on hosts (declare, credentials, bind; issue 18), on the fleet's store.</summary>
+    public Palisade.Storage.Hosts.HostService Hosts => _nodes[0].Services.GetRequiredService<Palisade.Storage.Hosts.HostService>();
+
     public IReadOnlyList<WebApplication> Nodes => _nodes;
+
+    /// <summary>The store's global revision (what a host's agent reports as applied).</summary>
+    public long CurrentRevision() => _nodes[0].Services.GetRequiredService<Palisade.Storage.IStore>().CurrentRevision();
 
     /// <summary>Polls parked on the nodes' commit watchers now.</summary>
     public int Parked() => _nodes.Sum(n => n.Services.GetRequiredService<Palisade.Storage.IStore>().Commits.ParkedCount);

@@ -18,28 +18,74 @@ using Palisade.Domain.Ecs;
 /// </summary>
 internal static class NoisyNeighbour
 {
-    public static async Task RunAsync(int seconds)
+    public static async Task RunAsync(int seconds, bool defaultsOnly = false)
     {
+        Console.WriteLine($"load average: {LoadAverage()}");
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.
-        var off = new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue };
-        var runs = new[]
+        var runs = new List<(string Noise, string Admission, Result R)>();
+        foreach (var (admission, throttling) in Configurations().Take(defaultsOnly ? 2 : 4))
         {
-            ("same question in a loop", "on (defaults)", await MeasureAsync(new Throttling(), seconds, vary: false)),
-            ("same question in a loop", "off", await MeasureAsync(off, seconds, vary: false)),
-            ("a new question each time", "on (defaults)", await MeasureAsync(new Throttling(), seconds, vary: true)),
-            ("a new question each time", "off", await MeasureAsync(off, seconds, vary: true)),
-        };
+            foreach (var vary in new[] { false, true })
+                runs.Add((vary ? "a new question each time" : "same question in a loop", admission, await MeasureAsync(admission, throttling, seconds, vary)));
+        }
         Console.WriteLine();
-        Console.WriteLine($"| noisy tenant asks | analysis budget | quiet p99 alone | quiet p99 with noise | ratio | noisy answered / throttled |");
-        Console.WriteLine($"|---|---|---|---|---|---|");
-        foreach (var (noise, name, r) in runs)
-            Console.WriteLine($"| {noise} | {name} | {r.Alone:F2} ms | {r.Noisy:F2} ms | {r.Noisy / r.Alone:F2}× | {r.Answered} / {r.Throttled} |");
+        Console.WriteLine($"load average before: {LoadAverage()}");
+        Console.WriteLine("| noisy tenant asks | admission of analyses | quiet p50 alone → with noise | quiet p99 alone → with noise | p50 ratio | p99 ratio | noisy answered / throttled | with noise: CPU, GC, pool |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var (noise, admission, r) in runs)
+            Console.WriteLine($"| {noise} | {admission} | {r.AloneP50:F2} → {r.NoisyP50:F2} ms | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP50 / r.AloneP50:F2}× | {r.NoisyP99 / r.AloneP99:F2}× | {r.Answered} / {r.Throttled} | {r.NoisyUse} |");
     }
 
-    private sealed record Result(double Alone, double Noisy, int Answered, int Throttled);
+    private static IEnumerable<(string, Throttling)> Configurations()
+    {
+        // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
+        yield return ($"on (defaults: {new Throttling().AnalysisWorkers} worker, queue {new Throttling().AnalysisQueue})", new Throttling());
+        yield return ("on, workers at niceness 10", new Throttling { AnalysisNiceness = 10 });
+        // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
+        yield return ("budget only (analyses on request threads)", new Throttling { AnalysisWorkers = 0 });
+        // Nothing: every analysis runs at once, on the request threads.
+        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0 });
+    }
 
-    private static async Task<Result> MeasureAsync(Throttling throttling, int seconds, bool vary)
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    /// <summary>
+    /// The noisy tenant's process: 4 workers asking DescribeChangeImpact in a loop until a line comes
+    /// on stdin, then it prints "answered throttled". Started by <see cref="MeasureAsync"/>.
+    /// </summary>
+    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, bool vary)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
+        var noisy = new EcsClient(http, new ClientCredentials(keyId, secret));
+        using var stop = new CancellationTokenSource();
+        int answered = 0, throttled = 0, port = 3000;
+        var workers = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
+                var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                    new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
+                if (response.IsSuccess)
+                    Interlocked.Increment(ref answered);
+                else if (response.Code is "Throttling.Analysis" or "Throttling.User" or "Throttling")
+                    Interlocked.Increment(ref throttled);
+                else
+                    throw new InvalidOperationException($"the noisy tenant got {response.Status} {response.Code}");
+            }
+        }));
+        Console.WriteLine("started");
+        await Console.In.ReadLineAsync();
+        await stop.CancelAsync();
+        await workers;
+        Console.WriteLine($"{answered} {throttled}");
+        return 0;
+    }
+
+    private sealed record Result(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, int Answered, int Throttled, Use AloneUse, Use NoisyUse);
+
+    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, bool vary)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -54,10 +100,12 @@ internal static class NoisyNeighbour
         {
             var accounts = app.Services.GetRequiredService<AccountService>();
             var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16 }) { BaseAddress = new Uri(app.Urls.First()) };
+            var keys = new Dictionary<string, ClientCredentials>();
             EcsClient Client(string name)
             {
                 var key = accounts.CreateAccessKey(accounts.CreateAccount(name).AccountId);
-                return new EcsClient(http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
+                keys[name] = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
+                return new EcsClient(http, keys[name]);
             }
             var noisy = Client("noisy");
             var quiet = Client("quiet");
@@ -103,30 +151,31 @@ internal static class NoisyNeighbour
                 return all;
             }
             await QuietReads(TimeSpan.FromSeconds(1)); // warm up
+            var aloneProbe = Probe.Start();
             var alone = await QuietReads(TimeSpan.FromSeconds(seconds));
-            using var stopNoise = new CancellationTokenSource();
-            int answered = 0, throttled = 0, port = 3000;
-            var noise = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            var aloneUse = aloneProbe.Stop();
+            // The noisy tenant is another process, as a real one would be: its own client's work (signing,
+            // reading answers of hundreds of KB) is not this process's garbage.
+            var noisyKey = keys["noisy"];
+            using var noise = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
             {
-                while (!stopNoise.IsCancellationRequested)
-                {
-                    var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
-                    var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", region), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
-                        new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
-                    if (response.IsSuccess)
-                        Interlocked.Increment(ref answered);
-                    else if (response.Code is "Throttling.Analysis" or "Throttling.User")
-                        Interlocked.Increment(ref throttled);
-                    else
-                        throw new InvalidOperationException($"the noisy tenant got {response.Status} {response.Code}");
-                }
-            }));
+                ArgumentList = { typeof(NoisyNeighbour).Assembly.Location, "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" },
+                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            })!;
+            if (await noise.StandardOutput.ReadLineAsync() != "started")
+                throw new InvalidOperationException("the noisy tenant did not start");
             await Task.Delay(500);
+            var noisyProbe = Probe.Start();
             var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
-            await stopNoise.CancelAsync();
-            await noise;
-            var result = new Result(P99(alone), P99(noisyReads), answered, throttled);
-            Console.WriteLine($"  budget {(throttling.AnalysisSecondsPerSecond > 0 ? "on" : "off")}, {(vary ? "new questions" : "same question")}: alone {alone.Count} reads p99 {result.Alone:F2} ms; with noise {noisyReads.Count} reads p99 {result.Noisy:F2} ms; noisy answered {answered}, throttled {throttled}");
+            var noisyUse = noisyProbe.Stop();
+            await noise.StandardInput.WriteLineAsync("stop");
+            await noise.StandardInput.FlushAsync();
+            var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
+            await noise.WaitForExitAsync();
+            int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
+            var result = new Result(Percentile(alone, 0.50), Percentile(alone, 0.99), Percentile(noisyReads, 0.50), Percentile(noisyReads, 0.99), answered, throttled, aloneUse, noisyUse);
+            Console.WriteLine($"  {name}, {(vary ? "new questions" : "same question")}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
+                $"with noise {noisyReads.Count} reads p50 {result.NoisyP50:F2} ms p99 {result.NoisyP99:F2} ms [{noisyUse}]; noisy answered {answered}, throttled {throttled}");
             return result;
         }
         finally
@@ -137,9 +186,57 @@ internal static class NoisyNeighbour
         }
     }
 
-    private static double P99(List<double> values)
+    private static double Percentile(List<double> values, double p)
     {
         values.Sort();
-        return values[(int)Math.Min(values.Count - 1, Math.Ceiling(values.Count * 0.99) - 1)];
+        return values[(int)Math.Clamp(Math.Ceiling(values.Count * p) - 1, 0, values.Count - 1)];
+    }
+
+    /// <summary>
+    /// Where the time went during a phase (server and clients share this process): CPU used by the
+    /// process per second of wall time, garbage collections and the time they paused every thread,
+    /// the thread pool's largest backlog and thread count, sampled every 10 ms.
+    /// </summary>
+    private sealed class Probe
+    {
+        private readonly Stopwatch _wall = Stopwatch.StartNew();
+        private readonly TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        private readonly TimeSpan _pause = GC.GetTotalPauseDuration();
+        private readonly int[] _collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        private readonly CancellationTokenSource _stop = new();
+        private long _maxQueue;
+        private int _maxThreads;
+        private Task _sampler = Task.CompletedTask;
+
+        public static Probe Start()
+        {
+            var probe = new Probe();
+            probe._sampler = Task.Run(async () =>
+            {
+                while (!probe._stop.IsCancellationRequested)
+                {
+                    probe._maxQueue = Math.Max(probe._maxQueue, ThreadPool.PendingWorkItemCount);
+                    probe._maxThreads = Math.Max(probe._maxThreads, ThreadPool.ThreadCount);
+                    try { await Task.Delay(10, probe._stop.Token); } catch (OperationCanceledException) { }
+                }
+            });
+            return probe;
+        }
+
+        public Use Stop()
+        {
+            _stop.Cancel();
+            _sampler.Wait();
+            var wall = _wall.Elapsed.TotalSeconds;
+            return new Use((Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds / wall,
+                GC.CollectionCount(0) - _collections[0], GC.CollectionCount(1) - _collections[1], GC.CollectionCount(2) - _collections[2],
+                (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds, _maxQueue, _maxThreads);
+        }
+    }
+
+    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads)
+    {
+        public override string ToString() =>
+            $"{Cores:F2} cores, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
     }
 }

@@ -19,9 +19,11 @@ using Palisade.Domain.Ecs;
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
 // (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed.
 var seconds = Arg("--seconds", 10);
+if (args.Length == 6 && args[0] == "--noisy-tenant")
+    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], args[5] == "vary");
 if (args.Contains("--noisy"))
 {
-    await NoisyNeighbour.RunAsync(Arg("--seconds", 8));
+    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only"));
     return 0;
 }
 var clients = Arg("--clients", 16);

@@ -38,15 +38,18 @@ try
     for (var g = 0; g < 10; g++)
         await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = groups[g], IpProtocol = "TCP", PortRange = "22/22", SourceGroupId = groups[(g + 1) % 10] });
     var instances = new List<string>();
+    var toBind = new List<string>();
     for (var i = 0; i < 50; i++)
     {
         instances.Add((await api.CallAsync("RunInstances", new { RegionId = region, ImageId = "soak", InstanceType = "ecs.soak", VSwitchId = vsw, SecurityGroupId = groups[i % 10] }))
             .GetProperty("InstanceIdSets").GetProperty("InstanceIdSet")[0].GetString()!);
         if (i < 20)
-            await api.CallAsync("BindHostInterface", new { RegionId = region, InstanceId = instances[i], HostName = "soak", InterfaceName = $"vs{i}" });
+            toBind.Add(instances[i]);
     }
-    var credentials = Path.Combine(data, "agent-credentials");
-    File.WriteAllText(credentials, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+    // The operator declares the host, makes its agent's credential and binds (issue 18).
+    var credentials = server.HostCredential("soak", "vs*", "198.18.0.0/15");
+    for (var i = 0; i < toBind.Count; i++)
+        server.Bind(toBind[i], "soak", $"vs{i}");
     agent = AgentProcess.Start(server.Url, credentials, "soak", topology.HostNamespace);
     await agent.WaitForLogAsync("applied 20 NICs", TimeSpan.FromSeconds(60));
 

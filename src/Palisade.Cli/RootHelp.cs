@@ -39,7 +39,7 @@ internal sealed class RootHelp : SynchronousCommandLineAction
             ("account", "Accounts of a data directory"),
             ("accesskey", "AccessKeys: create, list, disable, enable, delete"),
             ("agent", "Enforce the groups of a host's NICs with nftables"),
-            ("host", "Bind instances' NICs to hosts' interfaces"),
+            ("host", "Hosts: declare, credentials, bind NICs (operator); status"),
             ("export", "A server's region as a state file"),
             ("pull", "An account (Alibaba Cloud or Palisade) as state files, through the standard ECS API"),
             ("import", "A state file into a server"),

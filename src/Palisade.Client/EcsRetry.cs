@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Palisade.Domain.Ecs;
 
@@ -54,10 +55,13 @@ public sealed class EcsRetry(EcsClient client, int attempts = 6, TimeSpan? first
         string version = ApiVersions.Ecs, int pageSize = 100, CancellationToken cancel = default) =>
         EcsJson.AllPagesAsync(p => CallAsync(action, p, version, cancel), parameters, list, item, numbered: version == ApiVersions.Vpc, pageSize);
 
-    /// <summary>Full jitter over an exponentially growing window: retries of many clients spread out instead of arriving together.</summary>
+    /// <summary>
+    /// Full jitter over an exponentially growing window: retries of many clients spread out instead of arriving together.
+    /// Drawn from the cryptographic generator as every random choice in the project is (one rule, checked by a test).
+    /// </summary>
     private TimeSpan DelayBefore(int attempt)
     {
         var window = Math.Min(_max.TotalMilliseconds, _first.TotalMilliseconds * Math.Pow(2, attempt - 2));
-        return TimeSpan.FromMilliseconds(window / 2 + Random.Shared.NextDouble() * window / 2);
+        return TimeSpan.FromMilliseconds(window / 2 + RandomNumberGenerator.GetInt32(1_000_001) / 1_000_000.0 * window / 2);
     }
 }

@@ -99,14 +99,14 @@ public interface IStoreSession
     /// </summary>
     IReadOnlyList<RevisionRecord> ListRevisions(long? accountId, long after, int max);
 
-    /// <summary>The account's changes after its revision <paramref name="after"/> that may alter what <paramref name="hostName"/>'s agent enforces (issue 17).</summary>
-    IReadOnlyList<RevisionRecord> ListHostRevisions(long accountId, string hostName, long after, int max);
-
     /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
     void NumberAccountRevisions();
 
     /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does.</summary>
     void AddMissingPrimaryNetworkInterfaces();
+
+    /// <summary>Declares, as migration 008 does, the hosts a restored backup of an older format binds NICs to (carrying anything).</summary>
+    void DeclareHostsOfOldBindings();
 
     // Backup and restore: whole rows of the control-plane tables, as the database holds them
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
@@ -262,6 +262,52 @@ public interface IStoreSession
     void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
     IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName);
 
+    // Hosts (issue 18): the operator's declarations and host credentials; the host's view over all accounts
+
+    void SaveHost(HostRecord host);
+    HostRecord? FindHost(string hostName);
+    IReadOnlyList<HostRecord> ListHosts();
+    void InsertHostCredential(HostCredentialRecord credential);
+    HostCredentialRecord? FindHostCredential(string accessKeyId);
+
+    /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
+    long? FindInstanceOwner(InstanceId id);
+
+    /// <summary>Every binding on a host, of every account, by interface.</summary>
+    IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName);
+
+    /// <summary>The account's own revision as of global revision <paramref name="globalRevision"/> (0 when it had none).</summary>
+    long AccountRevisionAt(long accountId, long globalRevision);
+
+    /// <summary>
+    /// The host's feed (issue 17): the commits after global revision <paramref name="after"/>, of any
+    /// account, that may alter what the host's agent enforces (its bindings, or what one of its NICs'
+    /// policies depends on; decided by the store at commit), oldest first (global numbers).
+    /// </summary>
+    IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max);
+
+    /// <summary>Replaces what the agent of a host reported, for every account; leaves no revision.</summary>
+    void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports);
+
     /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
     (long Bound, long InSync) CountNicsInSync();
+
+    // Rule usage (issue 20): bookkeeping like agent reports, no revision
+
+    /// <summary>Adds a host's hit counts to the bucket starting at <paramref name="bucketStart"/>; a rule with hits gets <paramref name="now"/> as its last hit.</summary>
+    void AddRuleUsage(long accountId, string hostName, DateTimeOffset bucketStart, IReadOnlyList<RuleUsageDelta> deltas, DateTimeOffset now);
+
+    /// <summary>
+    /// Notes that the host's agent counted up to <paramref name="now"/>. A host silent for longer than
+    /// <paramref name="maxGap"/> starts counting anew (what it did not see in between is unknown).
+    /// </summary>
+    void MarkUsageHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap);
+
+    /// <summary>The account's usage of the given rules from <paramref name="since"/> on, by rule, host and bucket.</summary>
+    IReadOnlyList<RuleUsageRecord> ListRuleUsage(long accountId, IReadOnlyCollection<string> ruleIds, DateTimeOffset since);
+
+    IReadOnlyList<UsageHostRecord> ListUsageHosts(long accountId);
+
+    /// <summary>Deletes the account's usage buckets that start before <paramref name="before"/>; how many went.</summary>
+    int PurgeRuleUsage(long accountId, DateTimeOffset before);
 }

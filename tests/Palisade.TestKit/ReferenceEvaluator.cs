@@ -82,11 +82,41 @@ public static class ReferenceEvaluator
         return new Decision(anyAdvanced ? Verdict.Drop : Verdict.Accept, DecisionReason.Default, null, null, ImmutableArray<RuleRef>.Empty);
     }
 
+    /// <summary>The flow decided by the ENI of the source that owns its source address and the ENI of the destination that owns its destination address.</summary>
     public static PathDecision Evaluate(NetworkState state, Flow flow, Instance? source, Instance? destination, NicType nicType)
     {
-        var egress = source is null ? (Decision?)null : Decide(state, source, nicType, Direction.Egress, flow);
-        var ingress = destination is null ? (Decision?)null : Decide(state, destination, nicType, Direction.Ingress, flow);
+        var egress = source is null ? (Decision?)null : Decide(state, OwningEni(source, flow.Source), nicType, Direction.Egress, flow);
+        var ingress = destination is null ? (Decision?)null : Decide(state, OwningEni(destination, flow.Destination), nicType, Direction.Ingress, flow);
         return new PathDecision(flow, egress, ingress);
+    }
+
+    /// <summary>The ENI of the instance holding the address (private or public), the primary when none does.</summary>
+    public static Instance OwningEni(Instance instance, IpAddress address)
+    {
+        foreach (var eni in Enis(instance))
+        {
+            if (eni.PrivateAddresses.Contains(address) || eni.PublicAddresses.Contains(address))
+                return eni;
+        }
+        return instance;
+    }
+
+    /// <summary>Every ENI of an instance, built here from the record's fields (not through the domain's <c>Interfaces</c>).</summary>
+    public static IEnumerable<Instance> Enis(Instance instance)
+    {
+        yield return instance;
+        foreach (var eni in instance.SecondaryInterfaces)
+        {
+            yield return instance with
+            {
+                PrivateAddresses = eni.PrivateAddresses,
+                PublicAddresses = eni.PublicAddresses,
+                SecurityGroupIds = eni.SecurityGroupIds,
+                SecondaryInterfaces = [],
+                NetworkInterfaceId = eni.Id,
+                IsSecondaryInterface = true,
+            };
+        }
     }
 
     private static bool PortMatches(NetworkState state, SecurityGroupRule rule, Flow flow)
@@ -117,7 +147,7 @@ public static class ReferenceEvaluator
         MembersSharingNetwork(state, nic, group.Id).Any(m => m.PrivateAddresses.Contains(address));
 
     private static IEnumerable<Instance> MembersSharingNetwork(NetworkState state, Instance nic, Palisade.Domain.Identifiers.SecurityGroupId groupId) =>
-        state.Instances.Where(i =>
+        state.Instances.SelectMany(Enis).Where(i =>
             i.SecurityGroupIds.Contains(groupId)
             && i.NetworkType == nic.NetworkType
             && (i.NetworkType == NetworkType.Classic || i.VpcId == nic.VpcId));

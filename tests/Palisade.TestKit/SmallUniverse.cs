@@ -119,7 +119,43 @@ public static class SmallUniverse
         from privateV4 in Gen.OneOf([.. V4Addresses]).Array[1, 2]
         from privateV6 in Gen.OneOf([.. V6Addresses]).Array[0, 1]
         from publicV4 in Gen.OneOf([.. V4Addresses]).Array[0, 1]
-        select MakeInstance(index, groups, anchor, extra, privateV4, privateV6, publicV4);
+        from enis in GenEni(groups).Array[0, 2]
+        select WithSecondaryInterfaces(MakeInstance(index, groups, anchor, extra, privateV4, privateV6, publicV4), enis, groups);
+
+    /// <summary>The raw draw of one secondary ENI: its groups (indexes) and addresses, made compatible by <see cref="WithSecondaryInterfaces"/>.</summary>
+    private sealed record EniDraw(int[] Groups, string[] V4, string[] V6, string[] Public);
+
+    private static Gen<EniDraw> GenEni(ImmutableArray<SecurityGroup> groups) =>
+        from chosen in Gen.Int[0, groups.Length - 1].Array[0, 2]
+        from v4 in Gen.OneOf([.. V4Addresses]).Array[1, 2]
+        from v6 in Gen.OneOf([.. V6Addresses]).Array[0, 1]
+        from pub in Gen.OneOf([.. V4Addresses]).Array[0, 1]
+        select new EniDraw(chosen, v4, v6, pub);
+
+    /// <summary>
+    /// Secondary ENIs exist in a VPC only; each joins only groups of the instance's VPC and type (or
+    /// none), and holds addresses no other ENI of the instance holds (ECS gives each address to one ENI).
+    /// </summary>
+    private static Instance WithSecondaryInterfaces(Instance instance, EniDraw[] draws, ImmutableArray<SecurityGroup> groups)
+    {
+        if (instance.NetworkType != NetworkType.Vpc || draws.Length == 0)
+            return instance;
+        var home = groups.First(g => g.Id == instance.SecurityGroupIds[0]);
+        var taken = instance.PrivateAddresses.Concat(instance.PublicAddresses).ToHashSet();
+        var enis = ImmutableArray.CreateBuilder<NetworkInterface>();
+        foreach (var draw in draws)
+        {
+            var own = draw.V4.Concat(draw.V6).Select(IpAddress.Parse).Distinct().Where(taken.Add).ToImmutableArray();
+            if (own.Length == 0)
+                continue;
+            var pub = draw.Public.Select(IpAddress.Parse).Where(taken.Add).ToImmutableArray();
+            var ids = draw.Groups.Select(i => groups[i])
+                .Where(g => g.VpcId == home.VpcId && g.IsEnterprise == home.IsEnterprise)
+                .Select(g => g.Id).Distinct().Take(Instance.MaxSecurityGroups).ToImmutableArray();
+            enis.Add(new NetworkInterface(NetworkInterfaceId.Parse($"eni-{instance.Id.Value[2..]}x{enis.Count}"), own, pub, ids));
+        }
+        return instance with { SecondaryInterfaces = enis.ToImmutable() };
+    }
 
     private static Instance MakeInstance(int index, ImmutableArray<SecurityGroup> groups, int anchor, int[] extra, string[] v4, string[] v6, string[] pub)
     {
@@ -210,7 +246,11 @@ public static class SmallUniverse
                 lines.Add($"  {r.Id} {r.Direction.ToWire()} {r.Protocol.ToWire()} {r.Ports} src-ports={r.SourcePorts?.ToString() ?? "-"} {r.Policy.ToWire()} p{r.Priority} {r.NicType.ToWire()} peer={r.Peer} local={r.LocalCidr?.ToString() ?? "-"} list={r.PortRangeListId?.ToString() ?? "-"}");
         }
         foreach (var i in state.Instances)
+        {
             lines.Add($"instance {i.Id} {i.NetworkType.ToWire()} vpc={i.VpcId?.ToString() ?? "-"} private=[{string.Join(",", i.PrivateAddresses)}] public=[{string.Join(",", i.PublicAddresses)}] groups=[{string.Join(",", i.SecurityGroupIds)}]");
+            foreach (var e in i.SecondaryInterfaces)
+                lines.Add($"  eni {e.Id} private=[{string.Join(",", e.PrivateAddresses)}] public=[{string.Join(",", e.PublicAddresses)}] groups=[{string.Join(",", e.SecurityGroupIds)}]");
+        }
         foreach (var p in state.PrefixLists)
             lines.Add($"prefix-list {p.Id} [{string.Join(",", p.Entries)}]");
         foreach (var p in state.PortRangeLists)

@@ -32,11 +32,16 @@ public sealed class SmtEncoding(NetworkState state)
     /// <summary>The protocols a family carries: ICMP only between IPv4 addresses, ICMPv6 only between IPv6 ones.</summary>
     public static string Family(bool v6) => $"(not (= proto {(int)(v6 ? IpProtocol.Icmp : IpProtocol.IcmpV6)}))";
 
-    /// <summary>Whether some address of <paramref name="source"/> of the family reaches some address of <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Whether some address of <paramref name="source"/> of the family reaches some address of
+    /// <paramref name="target"/>: every address of every ENI, each judged by the groups of its own ENI.
+    /// </summary>
     public string Allowed(Instance source, Instance target, bool v6) => Or(
-        from a in source.PrivateAddresses.Where(x => x.IsV6 == v6)
-        from b in target.PrivateAddresses.Where(x => x.IsV6 == v6)
-        select And(Accepts(source, Direction.Egress, peer: b, local: a), Accepts(target, Direction.Ingress, peer: a, local: b)));
+        from sourceEni in ReferenceEvaluator.Enis(source)
+        from a in sourceEni.PrivateAddresses.Where(x => x.IsV6 == v6)
+        from targetEni in ReferenceEvaluator.Enis(target)
+        from b in targetEni.PrivateAddresses.Where(x => x.IsV6 == v6)
+        select And(Accepts(sourceEni, Direction.Egress, peer: b, local: a), Accepts(targetEni, Direction.Ingress, peer: a, local: b)));
 
     /// <summary>What an answer of the analysis says (per protocol, its port ranges), as a formula over the same variables.</summary>
     public static string Reported(IEnumerable<(IpProtocol Protocol, IEnumerable<PortRange> Ports)> accesses) => Or(accesses.Select(a => a.Protocol.HasPorts()
@@ -84,8 +89,9 @@ public sealed class SmtEncoding(NetworkState state)
         _ => "false",
     };
 
-    /// <summary>The address is one of a member of the group in the NIC's own network (its VPC, or the classic network).</summary>
+    /// <summary>The address is one of a member ENI of the group in the NIC's own network (its VPC, or the classic network).</summary>
     private string IsMember(Instance nic, SecurityGroupId group, IpAddress address) => Or(state.Instances
+        .SelectMany(ReferenceEvaluator.Enis)
         .Where(i => i.SecurityGroupIds.Contains(group) && i.NetworkType == nic.NetworkType && (i.NetworkType == NetworkType.Classic || i.VpcId == nic.VpcId))
         .SelectMany(i => i.PrivateAddresses)
         .Select(a => a.IsV6 != address.IsV6 ? "false" : $"(= {Bits(a)} {Bits(address)})"));

@@ -62,6 +62,17 @@ public sealed class ConsoleHost : IAsyncLifetime
         return (credentials, new EcsClient(new HttpClient { BaseAddress = new Uri(Url) }, credentials));
     }
 
+    /// <summary>The operator binds an instance's NIC to a host declared carrying anything, and that host's agent signs with its own credential (issue 18).</summary>
+    public EcsClient HostAgent(string instance, string hostName, string interfaceName)
+    {
+        var hosts = _server!.Services.GetRequiredService<Palisade.Storage.Hosts.HostService>();
+        if (!hosts.ListHosts().Any(h => h.HostName == hostName))
+            hosts.Declare(hostName, Palisade.Domain.Hosts.HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        hosts.Bind(instance, hostName, interfaceName);
+        var credential = hosts.CreateCredential(hostName);
+        return new EcsClient(new HttpClient { BaseAddress = new Uri(Url) }, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)

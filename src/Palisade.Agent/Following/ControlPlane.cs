@@ -7,8 +7,15 @@ using Palisade.Domain.State;
 
 namespace Palisade.Agent.Following;
 
-/// <summary>What the control plane says a host must enforce, at one revision.</summary>
-public sealed record HostPolicy(long Revision, IReadOnlyList<HostBinding> Bindings, NetworkState State);
+/// <summary>What the control plane says a host must enforce, at one (host) revision: each account's NICs on the host and the state they depend on.</summary>
+public sealed record HostPolicy(long Revision, IReadOnlyList<HostPart> Parts)
+{
+    /// <summary>A host carrying one account's NICs.</summary>
+    public HostPolicy(long revision, IReadOnlyList<HostBinding> bindings, NetworkState state)
+        : this(revision, [new HostPart(state, bindings)])
+    {
+    }
+}
 
 /// <summary>The agent's view of the control plane (an interface so the loop is tested without a server).</summary>
 public interface IControlPlane
@@ -23,29 +30,37 @@ public interface IControlPlane
     Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel);
 
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel);
+
+    /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
+    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
+        ReportAsync(hostName, appliedRevision, nics, cancel);
 }
+
+/// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
+public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes);
 
 /// <summary>The control plane could not be asked (unreachable, refusing, or answering an error); the agent keeps what it enforces.</summary>
 public sealed class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// <see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>,
-/// <c>ReportAgentStatus</c>. A fetch is incremental (issue 17): it sends the digest of every NIC's
-/// part it holds and receives only the parts that changed, and the host's state is their union. It
+/// <c>ReportAgentStatus</c>, with the host's credential. A fetch is incremental (issue 17): it sends
+/// the digest of every NIC's part it holds and receives only the parts that changed, and each
+/// account's state on the host is the union of its NICs' parts. It
 /// holds nothing after a failure, and every <see cref="FullFetchInterval"/> it sends no digests
 /// (a full fetch), so an error can never stick; a server that answers no parts is read whole.
 /// </summary>
 public sealed class EcsControlPlane(EcsClient client, string regionId) : IControlPlane
 {
-    /// <summary>Per bound NIC: its part's digest and the IDs its part holds, by list.</summary>
-    private readonly Dictionary<string, (string Digest, IReadOnlyDictionary<string, string[]> Ids)> _held = new(StringComparer.Ordinal);
+    /// <summary>Per bound NIC: its account, its part's digest and the IDs its part holds, by list.</summary>
+    private readonly Dictionary<string, (string Account, string Digest, IReadOnlyDictionary<string, string[]> Ids)> _held = new(StringComparer.Ordinal);
 
-    /// <summary>The resources the held parts name, by list and ID, as JSON.</summary>
-    private Dictionary<(string List, string Id), string> _resources = [];
+    /// <summary>The resources the held parts name, by account, list and ID, as JSON.</summary>
+    private Dictionary<(string Account, string List, string Id), string> _resources = [];
     private string? _heldFor;
     private long _fullAt = long.MinValue;
 
-    /// <summary>False: every fetch is the whole host policy in one state (the form before issue 17).</summary>
+    /// <summary>False: every fetch is the whole host policy, each account's state whole (the form before issue 17).</summary>
     public bool Incremental { get; init; } = true;
 
     /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
@@ -57,7 +72,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         if (!Incremental)
-            return await FetchWholeAsync(hostName, cancel);
+            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => a.GetProperty("State").GetRawText());
         try
         {
             return await FetchPartsAsync(hostName, cancel);
@@ -87,88 +102,79 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
         var json = await Call("DescribeHostPolicy", p, cancel);
-        try
+        var resources = new Dictionary<(string Account, string List, string Id), string>();
+        var policy = Read(json, account =>
         {
-            if (!json.TryGetProperty("Nics", out var nics))
-                return Read(json, json.GetProperty("State").GetRawText());
-            // The resources that came: the changed NICs' parts, each once.
-            var came = StateParts.Resources(json.GetProperty("State").GetRawText());
-            var bound = new HashSet<string>(StringComparer.Ordinal);
+            if (!account.TryGetProperty("Nics", out var nics))
+                return account.GetProperty("State").GetRawText();
+            var accountId = account.GetProperty("AccountId").GetString()!;
+            // The resources that came: the account's changed NICs' parts, each once.
+            var came = StateParts.Resources(account.GetProperty("State").GetRawText());
             var (received, unchanged) = Parts;
+            var parts = new List<IReadOnlyDictionary<string, string[]>>();
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
             {
                 var instance = nic.GetProperty("InstanceId").GetString()!;
-                bound.Add(instance);
                 if (nic.GetProperty("Changed").GetBoolean())
                 {
                     var ids = StateParts.Lists.ToDictionary(l => l.List, l => nic.TryGetProperty(l.List + "Ids", out var list)
                         ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
                         : [], StringComparer.Ordinal);
-                    _held[instance] = (nic.GetProperty("Digest").GetString()!, ids);
+                    _held[instance] = (accountId, nic.GetProperty("Digest").GetString()!, ids);
                     received++;
                 }
-                else if (_held.ContainsKey(instance))
+                else if (_held.TryGetValue(instance, out var held) && held.Account == accountId)
                     unchanged++;
                 else
                     throw new InvalidOperationException($"the server says {instance} is unchanged, but nothing is held for it");
-            }
-            Parts = (received, unchanged);
-            foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
-                _held.Remove(gone);
-            // What came is current; what is held for an unchanged NIC's part is current too (its digest says so).
-            var resources = new Dictionary<(string List, string Id), string>();
-            foreach (var (_, ids) in _held.Values)
-            {
-                foreach (var (list, members) in ids)
+                var part = _held[instance].Ids;
+                parts.Add(part);
+                // What came is current; what is held for an unchanged NIC's part is current too (its digest says so).
+                foreach (var (list, members) in part)
                 {
                     foreach (var id in members)
                     {
-                        resources[(list, id)] = came.TryGetValue((list, id), out var fresh) ? fresh
-                            : _resources.TryGetValue((list, id), out var held) ? held
+                        resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? fresh
+                            : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
                             : throw new InvalidOperationException($"{id} of a NIC's part neither came nor is held");
                     }
                 }
             }
-            _resources = resources;
-            return Read(json, StateParts.Assemble(_held.Values.Select(h => h.Ids), resources, regionId));
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
-        {
-            throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
-        }
+            Parts = (received, unchanged);
+            return StateParts.Assemble(parts, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
+        });
+        var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
+            _held.Remove(gone);
+        _resources = resources;
+        return policy;
     }
 
-    private async Task<HostPolicy> FetchWholeAsync(string hostName, CancellationToken cancel)
+    /// <summary>
+    /// The host's policy from an answer: its bindings by account, each account's NICs compiled
+    /// against that account's state alone (<paramref name="stateOf"/> reads or assembles it).
+    /// </summary>
+    private static HostPolicy Read(JsonElement json, Func<JsonElement, string> stateOf)
     {
-        var json = await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel);
         try
         {
             var revision = json.GetProperty("Revision").GetInt64();
             var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
-                .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
+                .Select(b => (Account: b.GetProperty("AccountId").GetString()!,
+                    Binding: new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!)))
+                .ToLookup(b => b.Account, b => b.Binding, StringComparer.Ordinal);
+            var accounts = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray().ToList();
+            var parts = accounts
+                .Select(a => new HostPart(StateFileReader.Read(stateOf(a)), [.. bindings[a.GetProperty("AccountId").GetString()!]]))
                 .ToList();
-            var state = StateFileReader.Read(json.GetProperty("State").GetRawText());
-            return new HostPolicy(revision, bindings, state);
+            var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);
+            if (bindings.Select(g => g.Key).FirstOrDefault(a => !accounted.Contains(a)) is { } missing)
+                throw new FormatException($"NICs of account {missing} are bound but its state is missing");
+            return new HostPolicy(revision, parts);
         }
-        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or JsonException)
         {
             // An answer the agent cannot read must never cost the host its ruleset.
-            throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
-        }
-    }
-
-    private static HostPolicy Read(JsonElement json, string state)
-    {
-        try
-        {
-            var revision = json.GetProperty("Revision").GetInt64();
-            var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
-                .Select(b => new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!))
-                .ToList();
-            return new HostPolicy(revision, bindings, StateFileReader.Read(state));
-        }
-        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
             throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
         }
     }
@@ -180,11 +186,26 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
     }
 
-    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
+    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel) =>
+        ReportAsync(hostName, appliedRevision, nics, [], cancel);
+
+    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
     {
         List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
         for (var i = 0; i < nics.Count; i++)
             p.Add(new($"InstanceId.{i + 1}", nics[i].Value));
+        // UsageReported says the agent counts, even when nothing moved: the server learns which hosts watched a rule.
+        p.Add(new("UsageReported", "true"));
+        for (var i = 0; i < usage.Count; i++)
+        {
+            var u = usage[i];
+            var n = (i + 1).ToString(CultureInfo.InvariantCulture);
+            p.Add(new($"RuleUsage.{n}.InstanceId", u.InstanceId.Value));
+            p.Add(new($"RuleUsage.{n}.Direction", u.Direction));
+            p.Add(new($"RuleUsage.{n}.SecurityGroupRuleId", u.SecurityGroupRuleId));
+            p.Add(new($"RuleUsage.{n}.Packets", u.Packets.ToString(CultureInfo.InvariantCulture)));
+            p.Add(new($"RuleUsage.{n}.Bytes", u.Bytes.ToString(CultureInfo.InvariantCulture)));
+        }
         await Call("ReportAgentStatus", p, cancel);
     }
 

@@ -21,6 +21,15 @@ public sealed record AgentOptions(string HostName)
     /// after every wait, as the agent did before.
     /// </summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// What this host declares it carries, given to the agent locally (issue 18): a binding the
+    /// server sends outside it is left closed and reported as not enforced. Null trusts the server.
+    /// </summary>
+    public Domain.Hosts.HostDeclaration? Declaration { get; init; }
+
+    /// <summary>How often the rules' hit counts are read from the kernel and reported (issue 20); zero never reports them.</summary>
+    public TimeSpan UsageInterval { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -61,6 +70,38 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public int ConnectionsCut { get; private set; }
 
+    /// <summary>
+    /// What the rules decided since the last report that reached the server, per NIC, direction and
+    /// ECS rule. Bounded by the number of counters; kept across a failed report, so nothing is lost.
+    /// </summary>
+    private readonly Dictionary<(Domain.Identifiers.InstanceId Nic, string Direction, string Rule), (long Packets, long Bytes)> _pendingUsage = [];
+
+    private long _usageReportedAt = Stopwatch.GetTimestamp();
+
+    /// <summary>The hits read from the kernel and not yet reported, for tests and the log.</summary>
+    public IReadOnlyList<RuleHits> PendingUsage =>
+        [.. _pendingUsage.OrderBy(u => u.Key.Nic.Value, StringComparer.Ordinal).ThenBy(u => u.Key.Direction, StringComparer.Ordinal).ThenBy(u => u.Key.Rule, StringComparer.Ordinal)
+            .Select(u => new RuleHits(u.Key.Nic, u.Key.Direction, u.Key.Rule, u.Value.Packets, u.Value.Bytes))];
+
+    /// <summary>
+    /// Reads and zeroes the kernel's counters, adding what they counted to <see cref="PendingUsage"/>
+    /// by the ruleset that was applied when they counted (before any apply replaces them).
+    /// </summary>
+    public async Task HarvestUsageAsync(CancellationToken cancel)
+    {
+        if (Applied is not { } applied || options.UsageInterval == TimeSpan.Zero)
+            return;
+        var owners = NftText.Counters(applied);
+        foreach (var (name, reading) in await kernel.HarvestCountersAsync(cancel))
+        {
+            if (reading.Packets == 0 || !owners.TryGetValue(name, out var owner))
+                continue;
+            var key = (owner.InstanceId, owner.Direction, owner.RuleId);
+            var (packets, bytes) = _pendingUsage.GetValueOrDefault(key);
+            _pendingUsage[key] = (packets + reading.Packets, bytes + reading.Bytes);
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancel)
     {
         await CloseIfAbsentAsync(cancel);
@@ -82,11 +123,20 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 var enforcing = await CheckHostAsync(cancel);
                 // Reported until the server has it: a report lost to an outage is sent again. A host
                 // that cannot enforce reports no NIC as enforced, so none shows in sync.
-                if (Applied is { } applied && _reported != (applied.Revision, enforcing))
+                var usageDue = options.UsageInterval > TimeSpan.Zero && Stopwatch.GetElapsedTime(_usageReportedAt) >= options.UsageInterval;
+                if (Applied is { } applied && (_reported != (applied.Revision, enforcing) || usageDue))
                 {
+                    if (usageDue)
+                        await HarvestUsageAsync(cancel);
+                    var usage = usageDue ? PendingUsage : [];
                     await controlPlane.ReportAsync(options.HostName, applied.Revision,
-                        enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], cancel);
+                        enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], usage, cancel);
                     _reported = (applied.Revision, enforcing);
+                    if (usageDue)
+                    {
+                        _pendingUsage.Clear();
+                        _usageReportedAt = Stopwatch.GetTimestamp();
+                    }
                 }
                 if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
@@ -124,13 +174,16 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// <summary>Brings the kernel to <paramref name="policy"/>; true when something was applied (a report is due).</summary>
     public async Task<bool> ConvergeAsync(HostPolicy policy, CancellationToken cancel)
     {
-        var next = PolicyRenderer.Render(policy.State, policy.Bindings, policy.Revision);
+        var next = PolicyRenderer.Render(policy.Parts, policy.Revision, options.Declaration);
         foreach (var problem in next.Problems)
             log($"revision {policy.Revision}: {problem}");
         var before = Applied;
         if (before is not null && before.Revision == next.Revision)
             return false;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Counters of replaced chains (or a whole new table) start at zero: read what they hold first.
+        if (before is not null && !next.SameShapeAs(before))
+            await HarvestUsageAsync(cancel);
         if (before is not null && next.SameShapeAs(before))
         {
             if (next.SetsChangedSince(before).Any())

@@ -4,15 +4,15 @@ using System.Text.Json.Nodes;
 namespace Palisade.Agent.Following;
 
 /// <summary>
-/// The host's state from its NICs' parts (issue 17, the incremental fetch): the server narrows the
-/// state to what one NIC's policy depends on, and a host's part is the union of its NICs' parts.
+/// An account's state on a host from its NICs' parts (issue 17, the incremental fetch): the server narrows the
+/// state to what one NIC's policy depends on, and an account's part is the union of its NICs' parts.
 /// The agent holds each NIC's list of IDs and the resources they name; the state is every resource
 /// some NIC's part names, once, in the order the parts name them.
 /// </summary>
 public static class StateParts
 {
     public static readonly (string List, string Id)[] Lists =
-        [("SecurityGroups", "SecurityGroupId"), ("Instances", "InstanceId"), ("PrefixLists", "PrefixListId"), ("PortRangeLists", "PortRangeListId")];
+        [("SecurityGroups", "SecurityGroupId"), ("Instances", "InstanceId"), ("NetworkInterfaces", "NetworkInterfaceId"), ("PrefixLists", "PrefixListId"), ("PortRangeLists", "PortRangeListId")];
 
     /// <summary>The resources of a state file by list and ID, each as its JSON.</summary>
     public static Dictionary<(string List, string Id), string> Resources(string state)

@@ -28,7 +28,17 @@ public interface INetfilter
     /// namespace). Empty when the host can enforce; otherwise one line per missing piece.
     /// </summary>
     Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel);
+
+    /// <summary>
+    /// Reads our named counters and zeroes them in one step (<c>nft reset counters</c>): the packets
+    /// and bytes each counted since the last read, by counter name. A kernel without counters has none.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, CounterReading>> HarvestCountersAsync(CancellationToken cancel) =>
+        Task.FromResult<IReadOnlyDictionary<string, CounterReading>>(new Dictionary<string, CounterReading>());
 }
+
+/// <summary>What a counter counted since it was last read.</summary>
+public readonly record struct CounterReading(long Packets, long Bytes);
 
 /// <summary>A tracked connection and the conntrack zone it lives in (0 when none was set).</summary>
 public readonly record struct TrackedConnection(Flow Flow, int Zone)

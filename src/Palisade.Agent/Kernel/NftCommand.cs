@@ -75,6 +75,33 @@ public sealed class NftCommand(string? netns) : INetfilter
         }
     }
 
+    public async Task<IReadOnlyDictionary<string, CounterReading>> HarvestCountersAsync(CancellationToken cancel)
+    {
+        var (code, output, error) = await RunAsync("nft", ["-j", "reset", "counters", "table", "inet", NftText.TableName], null, cancel);
+        if (code != 0)
+        {
+            if (error.Contains("No such file or directory", StringComparison.Ordinal))
+                return new Dictionary<string, CounterReading>();
+            throw new NetfilterException($"nft reset counters failed (exit {code}): {FirstLines(error)}");
+        }
+        return ReadCounters(output);
+    }
+
+    /// <summary>The counters of <c>nft -j list/reset counters</c>, by name.</summary>
+    public static IReadOnlyDictionary<string, CounterReading> ReadCounters(string json)
+    {
+        var counters = new Dictionary<string, CounterReading>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+            return counters;
+        using var doc = JsonDocument.Parse(json);
+        foreach (var item in doc.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (item.TryGetProperty("counter", out var counter) && counter.TryGetProperty("name", out var name))
+                counters[name.GetString()!] = new CounterReading(counter.GetProperty("packets").GetInt64(), counter.GetProperty("bytes").GetInt64());
+        }
+        return counters;
+    }
+
     public async Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel)
     {
         var (code, output, error) = await RunAsync("conntrack", ["-L"], null, cancel);

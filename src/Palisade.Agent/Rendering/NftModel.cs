@@ -66,10 +66,13 @@ public sealed record NftRule(
     /// <summary>Whether the rule names the protocol (ALL does not).</summary>
     public bool MatchesProtocol => Protocol != IpProtocol.All;
 
+    /// <summary>The ECS rule (SecurityGroupRuleId) whose counter the packets this rule decides move; null for what no ECS rule says (inner access).</summary>
+    public string? CountedRule { get; init; }
+
     public bool Equals(NftRule? other) =>
         other is not null && Family == other.Family && PeerField == other.PeerField && Equals(Peer, other.Peer) && Protocol == other.Protocol
         && DestinationPorts.SequenceEqual(other.DestinationPorts) && SourcePorts == other.SourcePorts && Local == other.Local
-        && Verdict == other.Verdict && Comment == other.Comment;
+        && Verdict == other.Verdict && Comment == other.Comment && CountedRule == other.CountedRule;
 
     public override int GetHashCode() => HashCode.Combine(Family, PeerField, Peer, Protocol, DestinationPorts.Length, Verdict, Comment);
 }
@@ -89,16 +92,19 @@ public enum RunSetKind
 
 /// <summary>
 /// One element of a run set: a peer block, and the protocol and destination ports when the kind has
-/// them (as plain numbers: a piece of the port line may start at 0, which no ECS range names alone).
+/// them (as plain numbers: a piece of the port line may start at 0, which no ECS range names alone),
+/// and the ECS rule (<see cref="Owner"/>, a SecurityGroupRuleId) that decides its packets, whose counter they move.
 /// </summary>
-public readonly record struct NftElement(Cidr Peer, IpProtocol Protocol, int PortLow, int PortHigh)
+public readonly record struct NftElement(Cidr Peer, IpProtocol Protocol, int PortLow, int PortHigh, string Owner)
 {
     public bool AllPorts => PortLow == 0 && PortHigh == PortRange.MaxPort;
 }
 
 /// <summary>
-/// Many rules of one verdict in one lookup: a named set of concatenated (peer . protocol . ports)
-/// intervals. The kernel refuses overlapping intervals, so the elements are made disjoint first.
+/// Many rules of one verdict in one lookup: a named map of concatenated (peer . protocol . ports)
+/// intervals to the counter of the ECS rule each decides for (<c>counter name KEY map @set</c>: one
+/// lookup both counts and matches; a miss matches nothing). The kernel refuses overlapping
+/// intervals, so the elements are made disjoint first.
 /// </summary>
 public sealed record NftRunSet(AddressFamily Family, AddressField PeerField, string SetName, RunSetKind Kind, ImmutableArray<NftElement> Elements, NftVerdict Verdict, string Comment)
     : NftChainRule(Family, PeerField, Verdict, Comment)
@@ -113,6 +119,16 @@ public sealed record NftRunSet(AddressFamily Family, AddressField PeerField, str
 /// <summary>The ingress or egress chain of one NIC: its rules in order, then the default for what none matched.</summary>
 public sealed record NftChain(string Name, ImmutableArray<NftChainRule> Rules, NftVerdict Default)
 {
+    /// <summary>The ECS rules this chain counts for, each once, in order of first appearance.</summary>
+    public IEnumerable<string> CountedRules => Rules
+        .SelectMany(r => r switch
+        {
+            NftRule { CountedRule: { } id } => [id],
+            NftRunSet run => run.Elements.Select(e => e.Owner),
+            _ => [],
+        })
+        .Distinct(StringComparer.Ordinal);
+
     public bool Equals(NftChain? other) => other is not null && Name == other.Name && Rules.SequenceEqual(other.Rules) && Default == other.Default;
 
     public override int GetHashCode() => HashCode.Combine(Name, Rules.Length);

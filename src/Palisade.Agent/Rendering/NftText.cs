@@ -75,23 +75,31 @@ public static class NftText
         foreach (var (old, _) in changed)
         {
             foreach (var run in old.Rules.OfType<NftRunSet>())
-                w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {run.SetName}\n");
+                w.Append(CultureInfo.InvariantCulture, $"delete map inet {TableName} {run.SetName}\n");
         }
-        foreach (var (_, chain) in changed)
+        foreach (var (old, chain) in changed)
         {
+            // A rule's counter outlives a change of its chain (add is a no-op for one that exists); the agent read it just before.
+            foreach (var rule in chain.CountedRules.Except(old.CountedRules, StringComparer.Ordinal))
+                w.Append(CultureInfo.InvariantCulture, $"add counter inet {TableName} {CounterName(chain.Name, rule)}\n");
             foreach (var run in chain.Rules.OfType<NftRunSet>())
             {
-                w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {run.SetName} {{ type {RunSetType(run)}; flags interval; ");
+                w.Append(CultureInfo.InvariantCulture, $"add map inet {TableName} {run.SetName} {{ type {RunSetType(run)} : counter; flags interval; ");
                 if (run.Elements.Length > 0)
-                    w.Append(CultureInfo.InvariantCulture, $"elements = {{ {string.Join(", ", run.Elements.Select(e => Element(run.Kind, e)))} }}; ");
+                    w.Append(CultureInfo.InvariantCulture, $"elements = {{ {string.Join(", ", run.Elements.Select(e => CountedElement(chain.Name, run.Kind, e)))} }}; ");
                 w.Append("}\n");
             }
             foreach (var rule in chain.Rules)
-                w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Rule(rule)}\n");
+                w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Rule(rule, chain.Name)}\n");
             w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Verdict(chain.Default)} comment \"default\"\n");
         }
         foreach (var set in before.Sets.Where(s => !after.Sets.Any(a => a.Name == s.Name)))
             w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {set.Name}\n");
+        foreach (var (old, chain) in changed)
+        {
+            foreach (var rule in old.CountedRules.Except(chain.CountedRules, StringComparer.Ordinal))
+                w.Append(CultureInfo.InvariantCulture, $"delete counter inet {TableName} {CounterName(chain.Name, rule)}\n");
+        }
         return w.ToString();
 
         static (Domain.Identifiers.InstanceId, string, MacAddress, string, int, string) Identity(NftNic n) =>
@@ -107,10 +115,24 @@ public static class NftText
     private static void InetTable(StringBuilder w, HostRuleset r)
     {
         w.Append(CultureInfo.InvariantCulture, $"table inet {TableName} {{\n");
+        foreach (var nic in r.Nics)
+        {
+            foreach (var chain in new[] { nic.Ingress, nic.Egress })
+            {
+                foreach (var rule in chain.CountedRules)
+                    w.Append(CultureInfo.InvariantCulture, $"\tcounter {CounterName(chain.Name, rule)} {{\n\t}}\n\n");
+            }
+        }
         foreach (var set in r.Sets)
             Set(w, set.Name, set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr", set.Elements.Select(e => e.ToString()), interval: set.Interval);
-        foreach (var run in RunSets(r))
-            Set(w, run.SetName, RunSetType(run), run.Elements.Select(e => Element(run.Kind, e)), interval: true);
+        foreach (var nic in r.Nics)
+        {
+            foreach (var chain in new[] { nic.Ingress, nic.Egress })
+            {
+                foreach (var run in chain.Rules.OfType<NftRunSet>())
+                    Map(w, run.SetName, $"type {RunSetType(run)} : counter\n\t\tflags interval", run.Elements.Select(e => CountedElement(chain.Name, run.Kind, e)));
+            }
+        }
         var byMac = r.Nics.OrderBy(n => n.Mac).ToList();
         Set(w, "macs", "ether_addr", byMac.Select(n => n.Mac.ToString()), interval: false);
         Map(w, "zones", "typeof ether saddr : ct zone", byMac.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n.Mac} : {n.Zone}")));
@@ -274,7 +296,7 @@ public static class NftText
     {
         w.Append(CultureInfo.InvariantCulture, $"\tchain {chain.Name} {{\n\t\tcomment {Quote(title)}\n");
         foreach (var rule in chain.Rules)
-            w.Append("\t\t").Append(Rule(rule)).Append('\n');
+            w.Append("\t\t").Append(Rule(rule, chain.Name)).Append('\n');
         w.Append("\t\t").Append(Verdict(chain.Default)).Append(" comment \"default\"\n");
         w.Append("\t}\n\n");
     }
@@ -293,6 +315,30 @@ public static class NftText
         };
     }
 
+    /// <summary>
+    /// The named counter of one ECS rule in one chain: what the packets it decides there move. The
+    /// agent reads them back by this name (<see cref="Counters"/>). IDs are letters, digits and underscores: no quoting needed.
+    /// </summary>
+    public static string CounterName(string chainName, string ruleId) => $"c_{chainName}_{ruleId}";
+
+    /// <summary>Every counter of a ruleset by name: the NIC, its direction and the ECS rule it counts for (read back by name; IDs may hold '_').</summary>
+    public static IReadOnlyDictionary<string, CounterOwner> Counters(HostRuleset ruleset)
+    {
+        var counters = new Dictionary<string, CounterOwner>(StringComparer.Ordinal);
+        foreach (var nic in ruleset.Nics)
+        {
+            foreach (var (chain, ingress) in new[] { (nic.Ingress, true), (nic.Egress, false) })
+            {
+                foreach (var rule in chain.CountedRules)
+                    counters[CounterName(chain.Name, rule)] = new CounterOwner(nic.InstanceId, ingress ? "ingress" : "egress", rule);
+            }
+        }
+        return counters;
+    }
+
+    private static string CountedElement(string chainName, RunSetKind kind, NftElement e) =>
+        $"{Element(kind, e)} : \"{CounterName(chainName, e.Owner)}\"";
+
     private static string Element(RunSetKind kind, NftElement e) => kind switch
     {
         RunSetKind.Peer => Block(e.Peer),
@@ -300,8 +346,10 @@ public static class NftText
         _ => string.Create(CultureInfo.InvariantCulture, $"{Block(e.Peer)} . {Protocol(e.Protocol)} . {(e.PortLow == e.PortHigh ? $"{e.PortLow}" : $"{e.PortLow}-{e.PortHigh}")}"),
     };
 
-    /// <summary>One rule as nft reads it.</summary>
-    public static string Rule(NftChainRule statement)
+    /// <summary>One rule as nft reads it; in <paramref name="chainName"/>, a rule counts for its ECS rule (without it, as the tests read a rule, it counts nothing).</summary>
+    public static string Rule(NftChainRule statement) => Rule(statement, null);
+
+    public static string Rule(NftChainRule statement, string? chainName)
     {
         var ip = statement.Family == AddressFamily.V4 ? "ip" : "ip6";
         if (statement is NftRunSet run)
@@ -312,7 +360,7 @@ public static class NftText
                 RunSetKind.PeerProtocol => " . meta l4proto",
                 _ => " . meta l4proto . th dport",
             };
-            return $"{ip} {key} @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}";
+            return $"counter name {ip} {key} map @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}";
         }
         var rule = (NftRule)statement;
         var parts = new List<string>();
@@ -343,6 +391,8 @@ public static class NftText
             parts.Add($"th dport {{ {string.Join(", ", rule.DestinationPorts.Select(Ports))} }}");
         if (rule.SourcePorts is { } sp)
             parts.Add($"th sport {Ports(sp)}");
+        if (rule.CountedRule is { } counted && chainName is not null)
+            parts.Add($"counter name \"{CounterName(chainName, counted)}\"");
         parts.Add(Verdict(rule.Verdict));
         parts.Add($"comment {Quote(rule.Comment)}");
         return string.Join(' ', parts);
@@ -373,6 +423,9 @@ public static class NftText
     /// <summary>A quoted nft string; our comments and names hold no quotes, but never let one through.</summary>
     private static string Quote(string s) => "\"" + new string([.. s.Where(c => c is not ('"' or '\\') && !char.IsControl(c)).Take(120)]) + "\"";
 }
+
+/// <summary>What one named counter counts for: the packets one ECS rule decided for one NIC in one direction.</summary>
+public sealed record CounterOwner(Domain.Identifiers.InstanceId InstanceId, string Direction, string RuleId);
 
 /// <summary>The shape the kernel must list once <see cref="NftText.FullApply"/> of a ruleset is in.</summary>
 public static class ExpectedShape

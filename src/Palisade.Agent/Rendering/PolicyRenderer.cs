@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Palisade.Domain.Groups;
+using Palisade.Domain.Hosts;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
@@ -32,7 +33,11 @@ public static class PolicyRenderer
     public static HostRuleset Render(NetworkState state, IReadOnlyList<HostBinding> bindings, long revision) =>
         Render([new HostPart(state, bindings)], revision);
 
-    public static HostRuleset Render(IReadOnlyList<HostPart> parts, long revision)
+    /// <param name="declaration">
+    /// What this host declares it carries (the agent's own <c>--interfaces</c> and <c>--addresses</c>):
+    /// a binding outside is left closed and said, whatever the server sent (issue 18). Null trusts the server's bindings.
+    /// </param>
+    public static HostRuleset Render(IReadOnlyList<HostPart> parts, long revision, HostDeclaration? declaration = null)
     {
         var problems = new List<string>();
         var sets = new SortedDictionary<string, NftAddressSet>(StringComparer.Ordinal);
@@ -50,6 +55,17 @@ public static class PolicyRenderer
         // Never trust the server blindly: one port carries one NIC, one NIC sits on one port, and a
         // MAC is one NIC's. What breaks that is left closed (its port has no chain), and said.
         var refused = new HashSet<(InstanceId, string)>();
+        if (declaration is not null)
+        {
+            foreach (var f in found)
+            {
+                if (declaration.Refusal(f.Binding.InterfaceName, f.Instance.PrivateAddresses) is { } why)
+                {
+                    problems.Add($"{f.Instance.Id} on {f.Binding.InterfaceName}: {why}; outside this host's declaration, left closed and reported as not enforced");
+                    refused.Add((f.Instance.Id, f.Binding.InterfaceName));
+                }
+            }
+        }
         foreach (var clash in found.GroupBy(f => f.Binding.InterfaceName, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
             problems.Add($"interface {clash.Key} is bound to {string.Join(" and ", clash.Select(c => c.Instance.Id).Order())}; left closed");
@@ -134,7 +150,7 @@ public static class PolicyRenderer
         string chainName, ref int setNumber, SortedDictionary<string, NftAddressSet> sets)
     {
         var output = new List<NftChainRule>();
-        var pooled = new Dictionary<(AddressFamily, RunSetKind), (List<(Cidr Peer, IpProtocol Protocol, int Low, int High)> Items, List<string> Ids)>();
+        var pooled = new Dictionary<(AddressFamily, RunSetKind), (List<(Cidr Peer, IpProtocol Protocol, int Low, int High, string Owner)> Items, List<string> Ids)>();
         foreach (var r in run)
         {
             var rule = r.Rule;
@@ -152,14 +168,14 @@ public static class PolicyRenderer
                 if (rule.Peer is RulePeer.Group g)
                 {
                     var set = MemberSet(state, g.GroupId, nic, family, sets);
-                    output.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                    output.Add(new NftRule(family, peerField, new AddressSource.Named(set), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()) { CountedRule = rule.Id.ToString() });
                     continue;
                 }
                 if (rule.Peer is RulePeer.PrefixList pl)
                 {
                     // A named interval set of the list's blocks: an entry edit is a set-element update, not a rule rewrite.
                     if (PrefixListSet(state, pl.PrefixListId, family, sets) is { } listSet)
-                        output.Add(new NftRule(family, peerField, new AddressSource.Named(listSet), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                        output.Add(new NftRule(family, peerField, new AddressSource.Named(listSet), protocol, ports, sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()) { CountedRule = rule.Id.ToString() });
                     continue;
                 }
                 var blocks = resolver.PeerBlocks(r).Where(b => b.IsV6 == (family == AddressFamily.V6)).ToList();
@@ -169,7 +185,7 @@ public static class PolicyRenderer
                 {
                     var merged = Merge(blocks);
                     output.Add(new NftRule(family, peerField, merged.Length == 1 && merged[0].PrefixLength == 0 ? null : new AddressSource.Inline(merged), protocol, ports,
-                        sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()));
+                        sourcePorts, rule.LocalCidr, verdict, rule.Id.ToString()) { CountedRule = rule.Id.ToString() });
                     continue;
                 }
                 var kind = protocol == IpProtocol.All ? RunSetKind.Peer : protocol.HasPorts() ? RunSetKind.PeerProtocolPort : RunSetKind.PeerProtocol;
@@ -182,7 +198,7 @@ public static class PolicyRenderer
                 foreach (var block in blocks)
                 {
                     foreach (var (low, high) in ranges)
-                        pool.Items.Add((block, protocol, low, high));
+                        pool.Items.Add((block, protocol, low, high, rule.Id.ToString()));
                 }
                 pool.Ids.Add(rule.Id.ToString());
             }
@@ -197,7 +213,7 @@ public static class PolicyRenderer
                 if (kind != RunSetKind.PeerProtocolPort || e.AllPorts || e.PortLow > 0)
                 {
                     output.Add(new NftRule(family, peerField, e.Peer.PrefixLength == 0 ? null : new AddressSource.Inline([e.Peer]), kind == RunSetKind.Peer ? IpProtocol.All : e.Protocol,
-                        kind == RunSetKind.PeerProtocolPort && !e.AllPorts ? [PortRange.Create(e.PortLow, e.PortHigh)] : [], null, null, verdict, comment));
+                        kind == RunSetKind.PeerProtocolPort && !e.AllPorts ? [PortRange.Create(e.PortLow, e.PortHigh)] : [], null, null, verdict, comment) { CountedRule = e.Owner });
                     continue;
                 }
             }
@@ -208,11 +224,14 @@ public static class PolicyRenderer
 
     /// <summary>
     /// The same packets as the union of <paramref name="items"/>, as elements no two of which
-    /// overlap (the kernel refuses overlapping intervals in a concatenated set): per protocol, the
-    /// port line is cut where any range starts or ends, each piece takes the blocks of the items
-    /// covering it (minus blocks inside others), and neighbouring pieces with the same blocks join.
+    /// overlap (the kernel refuses overlapping intervals in a concatenated set), each counted for
+    /// the one ECS rule that decides its packets: per protocol, the port line is cut where any range
+    /// starts or ends; in each piece the covering items are taken in the run's order (the engine's
+    /// first match) and each keeps only the addresses no earlier item took (CIDR subtraction), so an
+    /// element's <see cref="NftElement.Owner"/> is exactly the rule the engine names; neighbouring
+    /// pieces with the same blocks and owners join.
     /// </summary>
-    internal static ImmutableArray<NftElement> Disjoint(RunSetKind kind, IEnumerable<(Cidr Peer, IpProtocol Protocol, int Low, int High)> items)
+    internal static ImmutableArray<NftElement> Disjoint(RunSetKind kind, IEnumerable<(Cidr Peer, IpProtocol Protocol, int Low, int High, string Owner)> items)
     {
         var result = new List<NftElement>();
         var byProtocol = kind == RunSetKind.Peer
@@ -223,33 +242,70 @@ public static class PolicyRenderer
             var list = group.ToList();
             if (kind != RunSetKind.PeerProtocolPort)
             {
-                result.AddRange(Merge(list.Select(i => i.Peer)).Select(b => new NftElement(b, group.Key, 0, PortRange.MaxPort)));
+                result.AddRange(FirstMatch(list).Select(b => new NftElement(b.Block, group.Key, 0, PortRange.MaxPort, b.Owner)));
                 continue;
             }
             var cuts = list.SelectMany(i => new[] { i.Low, i.High + 1 }).Distinct().Order().ToList();
-            (int Low, int High, ImmutableArray<Cidr> Blocks)? open = null;
+            (int Low, int High, List<(Cidr Block, string Owner)> Blocks)? open = null;
             for (var c = 0; c + 1 < cuts.Count; c++)
             {
                 var (low, high) = (cuts[c], cuts[c + 1] - 1);
-                var blocks = Merge(list.Where(i => i.Low <= low && i.High >= high).Select(i => i.Peer));
+                var blocks = FirstMatch(list.Where(i => i.Low <= low && i.High >= high));
                 if (open is { } o && o.High + 1 == low && o.Blocks.SequenceEqual(blocks))
                 {
                     open = (o.Low, high, o.Blocks);
                     continue;
                 }
                 Flush();
-                open = blocks.IsEmpty ? null : (low, high, blocks);
+                open = blocks.Count == 0 ? null : (low, high, blocks);
             }
             Flush();
 
             void Flush()
             {
                 if (open is { } done)
-                    result.AddRange(done.Blocks.Select(b => new NftElement(b, group.Key, done.Low, done.High)));
+                    result.AddRange(done.Blocks.Select(b => new NftElement(b.Block, group.Key, done.Low, done.High, b.Owner)));
                 open = null;
             }
         }
         return [.. result];
+    }
+
+    /// <summary>
+    /// The blocks of <paramref name="items"/> (in rule order) cut so each address belongs to the first
+    /// item holding it: what that item's rule decides. Sorted by block; none inside another.
+    /// </summary>
+    private static List<(Cidr Block, string Owner)> FirstMatch(IEnumerable<(Cidr Peer, IpProtocol Protocol, int Low, int High, string Owner)> items)
+    {
+        var taken = new List<Cidr>();
+        var owned = new List<(Cidr Block, string Owner)>();
+        foreach (var item in items)
+        {
+            foreach (var piece in Subtract(item.Peer, taken))
+                owned.Add((piece, item.Owner));
+            taken.Add(item.Peer);
+        }
+        // Pieces of one owner that cover one another cannot arise (each piece avoids what was taken before it).
+        return [.. owned.OrderBy(o => o.Block.First).ThenBy(o => o.Block.PrefixLength)];
+    }
+
+    /// <summary><paramref name="block"/> without the addresses of <paramref name="minus"/>, as the fewest CIDR blocks halving finds.</summary>
+    internal static IEnumerable<Cidr> Subtract(Cidr block, IReadOnlyList<Cidr> minus)
+    {
+        var overlapping = minus.Where(m => m.First <= block.Last && block.First <= m.Last).ToList();
+        if (overlapping.Count == 0)
+        {
+            yield return Cidr.Create(block.Network, block.PrefixLength);
+            yield break;
+        }
+        if (overlapping.Any(m => m.Covers(block)))
+            yield break;
+        // Some block strictly inside this one: split it in halves and look again.
+        var length = block.PrefixLength + 1;
+        var low = Cidr.Create(block.Network, length);
+        var high = Cidr.Create(new IpAddress(block.IsV6, block.First | ((UInt128)1 << (block.Network.BitLength - length))), length);
+        foreach (var part in Subtract(low, overlapping).Concat(Subtract(high, overlapping)))
+            yield return part;
     }
 
     /// <summary>Port ranges (at least one) sorted and joined; empty when they cover every port, so no match is needed.</summary>

@@ -16,13 +16,14 @@ namespace Palisade.Analysis.Audit;
 internal sealed class SharedPolicies(NetworkState state, bool share)
 {
     private readonly Dictionary<string, NicPolicy> _compiled = [];
-    private readonly Dictionary<(Palisade.Domain.Identifiers.InstanceId, NicType), string> _nicKeys = [];
+    private readonly Dictionary<(Palisade.Domain.Identifiers.InstanceId, Palisade.Domain.Identifiers.NetworkInterfaceId?, NicType), string> _nicKeys = [];
 
     /// <summary><see cref="Key(Instance, NicType, IEnumerable{IpAddress})"/> for all the NIC's own addresses, remembered.</summary>
     public string NicKey(Instance instance, NicType nic)
     {
-        if (!_nicKeys.TryGetValue((instance.Id, nic), out var key))
-            _nicKeys.Add((instance.Id, nic), key = Key(instance, nic, instance.AddressesOn(nic)));
+        var eni = instance.IsSecondaryInterface ? instance.NetworkInterfaceId : null;
+        if (!_nicKeys.TryGetValue((instance.Id, eni, nic), out var key))
+            _nicKeys.Add((instance.Id, eni, nic), key = Key(instance, nic, instance.AddressesOn(nic)));
         return key;
     }
 
@@ -34,12 +35,12 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
         return policy;
     }
 
-    /// <summary>The identity of the NIC's policy: its policy class when shared, the instance itself otherwise.</summary>
+    /// <summary>The identity of the NIC's policy: its policy class when shared, the ENI itself (the instance, or a secondary ENI of it) otherwise.</summary>
     public string Key(Instance instance, NicType nic)
     {
         if (instance.NetworkType == NetworkType.Vpc)
             nic = NicType.Intranet;
-        return (share ? PolicyClass.Key(state, instance) : instance.Id.Value) + "|" + nic;
+        return (share ? PolicyClass.Key(state, instance) : instance.InterfaceLabel) + "|" + nic;
     }
 
     /// <summary>

@@ -13,8 +13,11 @@ namespace Palisade.Analysis.Flows;
 public sealed record FlowEndpoint(Instance? Instance, IpAddress Address, IpAddress? PublicAddress = null)
 {
     public string Describe() => Instance is null ? $"{Address} (not an instance in the state)"
-        : PublicAddress is { } named ? $"{Instance.Id} ({Address}, reached at its public address {named})"
-        : $"{Instance.Id} ({Address})";
+        : PublicAddress is { } named ? $"{Nic!.InterfaceLabel} ({Address}, reached at its public address {named})"
+        : $"{Nic!.InterfaceLabel} ({Address})";
+
+    /// <summary>The ENI of the instance that owns <see cref="Address"/> (its groups decide): the instance itself for its primary ENI.</summary>
+    public Instance? Nic => Instance?.InterfaceOf(Address);
 
     /// <summary>
     /// As <see cref="ResolvePair(NetworkState, string, string, NicType, EndpointWording?)"/>, and the NIC
@@ -62,7 +65,8 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address, IpAddre
         }
         if (!IpAddress.TryParse(text, out var address))
             throw new FlowEndpointException($"{option} '{text}' is neither an instance ID (i-…) nor an IP address");
-        var owners = state.Instances.Where(i => i.AddressesOn(nicType).Contains(address)).ToList();
+        // An address of any ENI of an instance is that instance (the ENI that owns it decides).
+        var owners = state.Instances.Where(i => i.Interfaces.Any(n => n.AddressesOn(nicType).Contains(address))).ToList();
         if (owners.Count > 1)
             throw new FlowEndpointException($"{option} {address} belongs to several instances ({string.Join(", ", owners.Select(o => o.Id))}); name the instance instead");
         if (owners.Count == 0 && nicType == NicType.Intranet && destination)
@@ -70,7 +74,7 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address, IpAddre
             // A flow to a VPC instance's public IP or EIP reaches its one NIC at the private address
             // the address is translated to, which is what its security groups see. As a source the
             // public address stays what the other end sees (docs/semantics.md §7): not this instance.
-            var natted = state.Instances.Where(i => i.NetworkType != NetworkType.Classic && i.PublicAddresses.Contains(address)).ToList();
+            var natted = state.Instances.Where(i => i.NetworkType != NetworkType.Classic && i.AllPublicAddresses.Contains(address)).ToList();
             if (natted.Count > 1)
                 throw new FlowEndpointException($"{option} {address} is the public address of several instances ({string.Join(", ", natted.Select(o => o.Id))}); name the instance instead");
             if (natted.Count == 1)
@@ -86,7 +90,8 @@ public sealed record FlowEndpoint(Instance? Instance, IpAddress Address, IpAddre
         var instance = named.Instance!;
         if (named.PublicAddress is { } published)
         {
-            var translated = instance.PrivateAddresses.Where(a => a.IsV6 == published.IsV6).Select(a => (IpAddress?)a).FirstOrDefault();
+            // Translated to a private address of the ENI the public address or EIP is associated with.
+            var translated = instance.InterfaceOf(published).PrivateAddresses.Where(a => a.IsV6 == published.IsV6).Select(a => (IpAddress?)a).FirstOrDefault();
             return translated is { } privateAddress
                 ? new FlowEndpoint(instance, privateAddress, published)
                 : throw new FlowEndpointException($"{option} {published} is the public address of {instance.Id}, which has no {(published.IsV6 ? "IPv6" : "IPv4")} private address to translate it to");

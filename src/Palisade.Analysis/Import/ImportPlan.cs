@@ -22,7 +22,8 @@ public sealed record ImportPlan(
         var vpcBlocks = new Dictionary<string, Cidr>();
         foreach (var vpc in vpcs)
         {
-            var members = state.Instances.Where(i => i.VpcId?.Value == vpc).ToList();
+            // Every ENI of the VPC's instances: a secondary ENI's addresses belong to its own vSwitch.
+            var members = state.Instances.Where(i => i.VpcId?.Value == vpc).SelectMany(i => i.Interfaces).ToList();
             // One block per original vSwitch, wide enough (/24 at most, /16 at least) for its instances;
             // vSwitches whose blocks would overlap become one.
             var blocks = members.GroupBy(i => i.VSwitchId?.Value ?? NoVSwitch)
@@ -64,6 +65,13 @@ public sealed record ImportPlan(
             // The exposure is carried, not the address: a server gives public addresses from its own pool.
             if (i.NetworkType == NetworkType.Vpc && i.PublicAddresses.Any(a => !a.IsV6))
                 warnings.Add($"{i.Id}: its public address ({string.Join(", ", i.PublicAddresses.Where(a => !a.IsV6))}) is replaced by one of the server's pool; it stays reachable from the internet");
+            foreach (var eni in i.SecondaryInterfaces)
+            {
+                if (eni.PrivateAddresses.Count(a => !a.IsV6) > 1 || eni.PrivateAddresses.Any(a => a.IsV6))
+                    warnings.Add($"{i.Id} ({eni.Id}): only the network interface's first private IPv4 address ({eni.PrivateAddresses.FirstOrDefault(a => !a.IsV6)}) is carried");
+                if (eni.PublicAddresses.Any(a => !a.IsV6))
+                    warnings.Add($"{i.Id} ({eni.Id}): its public address ({string.Join(", ", eni.PublicAddresses.Where(a => !a.IsV6))}) is replaced by an EIP of the server's pool; it stays reachable from the internet");
+            }
         }
         return new ImportPlan(vpcBlocks, vswitchBlocks, warnings);
     }

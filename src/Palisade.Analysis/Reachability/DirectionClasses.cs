@@ -146,8 +146,8 @@ internal sealed class DirectionClasses
         var max = v6 ? UInt128.MaxValue : uint.MaxValue;
         foreach (var address in moved.Where(a => a.IsV6 == v6).Distinct())
         {
-            // Who holds the address after the change, in this NIC's network.
-            var holders = after.Instances.Where(i => SharesNetwork(i) && i.MemberAddresses.Contains(address)).ToList();
+            // Which ENIs hold the address after the change, in this NIC's network (a group's members are ENIs).
+            var holders = after.Instances.Where(SharesNetwork).SelectMany(i => i.Interfaces).Where(n => n.MemberAddresses.Contains(address)).ToList();
             var i = IntervalOf([.. starts], address.Value);
             var match = (bool[])matches[classOf[i]].Clone();
             for (var r = 0; r < rules.Length; r++)

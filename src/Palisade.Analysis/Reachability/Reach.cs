@@ -25,6 +25,9 @@ public sealed record Access(IpProtocol Protocol, IReadOnlyList<PortRange> Ports)
 /// </summary>
 public sealed record Reacher(Instance? Instance, IpAddress? WitnessAddress, IReadOnlyList<Access> Accesses)
 {
+    /// <summary>The secondary ENI of <see cref="Instance"/> that owns the named address; null for its primary ENI or the internet.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId =>
+        Instance is { } instance && WitnessAddress is { } address && instance.InterfaceOf(address) is { IsSecondaryInterface: true } nic ? nic.NetworkInterfaceId : null;
 
     public bool IsInternet => Instance is null;
 }
@@ -62,25 +65,58 @@ public static class Reach
         var destinations = ReachMatrix.AddressesOf(target, v6);
         if (destinations.Length == 0)
             return result;
-        var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
+        var targetRules = RulesOfEveryInterface(evaluator, target, Direction.Ingress);
         foreach (var source in state.Instances.Where(i => i.Id != target.Id && (sources is null || sources.Contains(i.Id))))
         {
             // Private addresses talk only within one VPC (or the classic network).
             if (source.VpcId != target.VpcId)
                 continue;
-            var sourcePolicy = evaluator.PolicyOf(source, NicType.Intranet);
-            var rules = sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()).ToArray();
+            var rules = RulesOfEveryInterface(evaluator, source, Direction.Egress).Concat(targetRules).ToArray();
             if (Between(state, evaluator, source, target, v6, rules, sourceSide: true) is { } reacher)
                 result.Add(reacher);
         }
 
-        // The internet reaches a VPC instance through its public address, a classic one on its internet NIC.
+        // The internet reaches a VPC instance through its public address, a classic one on its internet
+        // NIC; an instance with secondary ENIs through each ENI's own, judged by that ENI's groups.
         if (sources is not null)
             return result;
-        var (nic, entries) = InternetExposure.Entries(target, v6);
-        if (entries.Count > 0)
+        if (FromInternet(state, evaluator, target, v6) is { } fromInternet)
+            result.Add(fromInternet);
+        return result;
+    }
+
+    /// <summary>The rules of one direction of every ENI of an instance: where its decisions can change.</summary>
+    private static RuleRef[] RulesOfEveryInterface(FlowEvaluator evaluator, Instance instance, Direction direction) =>
+        [.. instance.Interfaces.SelectMany(nic => evaluator.PolicyOf(nic, NicType.Intranet).RulesInOrder(direction).ToArray())];
+
+    /// <summary>The union over the ENIs of what the internet reaches of each; the witness of the first ENI reached.</summary>
+    private static Reacher? OverInterfaces(Instance instance, Func<Instance, Reacher?> answer)
+    {
+        if (instance.SecondaryInterfaces.Length == 0)
+            return answer(instance);
+        var union = AccessSet.None;
+        IpAddress? witness = null;
+        foreach (var nic in instance.Interfaces)
         {
-            var policy = evaluator.PolicyOf(target, nic);
+            if (answer(nic) is not { } reacher)
+                continue;
+            witness ??= reacher.WitnessAddress;
+            union = union.Union(AccessSet.FromAccesses(reacher.Accesses));
+        }
+        return union.IsEmpty ? null : new Reacher(null, witness, union.ToAccesses());
+    }
+
+    private static Reacher? FromInternet(NetworkState state, FlowEvaluator evaluator, Instance target, bool v6) =>
+        OverInterfaces(target, nic => FromInternetToInterface(state, evaluator, nic, v6));
+
+    /// <summary>What the internet reaches of one ENI (a view from <see cref="Instance.Interfaces"/>), through its own public address or EIP.</summary>
+    internal static Reacher? FromInternetToInterface(NetworkState state, FlowEvaluator evaluator, Instance nic, bool v6)
+    {
+        var (nicType, entries) = InternetExposure.Entries(nic, v6);
+        if (entries.Count == 0)
+            return null;
+        {
+            var policy = evaluator.PolicyOf(nic, nicType);
             var candidates = InternetExposure.CandidateSources(state, policy, v6);
             IpAddress? witness = null;
             var accesses = Accesses(state, (protocol, port) =>
@@ -98,10 +134,8 @@ public static class Reach
                 }
                 return false;
             }, policy.RulesInOrder(Direction.Ingress).ToArray());
-            if (accesses.Count > 0)
-                result.Add(new Reacher(null, witness, accesses));
+            return accesses.Count > 0 ? new Reacher(null, witness, accesses) : null;
         }
-        return result;
     }
 
     /// <summary>
@@ -115,21 +149,28 @@ public static class Reach
         var result = new List<Reacher>();
         if (ReachMatrix.AddressesOf(source, v6).Length == 0)
             return result;
-        var sourcePolicy = evaluator.PolicyOf(source, NicType.Intranet);
+        var sourceRules = RulesOfEveryInterface(evaluator, source, Direction.Egress);
         foreach (var target in state.Instances.Where(i => i.Id != source.Id))
         {
             if (source.VpcId != target.VpcId)
                 continue;
-            var targetPolicy = evaluator.PolicyOf(target, NicType.Intranet);
-            var rules = sourcePolicy.RulesInOrder(Direction.Egress).ToArray().Concat(targetPolicy.RulesInOrder(Direction.Ingress).ToArray()).ToArray();
+            var rules = sourceRules.Concat(RulesOfEveryInterface(evaluator, target, Direction.Ingress)).ToArray();
             if (Between(state, evaluator, source, target, v6, rules, sourceSide: false) is { } reacher)
                 result.Add(reacher);
         }
 
-        var (nic, exits) = InternetExposure.Exits(source, v6);
-        if (exits.Count > 0)
+        if (ToInternet(state, evaluator, source, v6) is { } toInternet)
+            result.Add(toInternet);
+        return result;
+    }
+
+    private static Reacher? ToInternet(NetworkState state, FlowEvaluator evaluator, Instance source, bool v6) => OverInterfaces(source, nic =>
+    {
+        var (nicType, exits) = InternetExposure.Exits(nic, v6);
+        if (exits.Count == 0)
+            return null;
         {
-            var policy = evaluator.PolicyOf(source, nic);
+            var policy = evaluator.PolicyOf(nic, nicType);
             var candidates = InternetExposure.CandidateSources(state, policy, v6, Direction.Egress);
             IpAddress? witness = null;
             var accesses = Accesses(state, (protocol, port) =>
@@ -147,10 +188,25 @@ public static class Reach
                 }
                 return false;
             }, policy.RulesInOrder(Direction.Egress).ToArray());
-            if (accesses.Count > 0)
-                result.Add(new Reacher(null, witness, accesses));
+            return accesses.Count > 0 ? new Reacher(null, witness, accesses) : null;
         }
-        return result;
+    });
+
+    /// <summary>
+    /// What one ENI of an instance reaches of one ENI of another (views from <see cref="Instance.Interfaces"/>),
+    /// over every pair of their addresses of the family: the slow twin of the matrix's group picture.
+    /// </summary>
+    internal static AccessSet BetweenInterfaces(NetworkState state, FlowEvaluator evaluator, Instance source, Instance target, bool v6)
+    {
+        var rules = evaluator.PolicyOf(source, NicType.Intranet).RulesInOrder(Direction.Egress).ToArray()
+            .Concat(evaluator.PolicyOf(target, NicType.Intranet).RulesInOrder(Direction.Ingress).ToArray()).ToArray();
+        var union = AccessSet.None;
+        foreach (var src in source.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct())
+        {
+            foreach (var dst in target.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct())
+                union = union.Union(AccessSet.FromAccesses(Accesses(state, (protocol, port) => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed, rules)));
+        }
+        return union;
     }
 
     /// <summary>

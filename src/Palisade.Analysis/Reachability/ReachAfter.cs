@@ -19,6 +19,8 @@ internal sealed class ReachAfter
 {
     private readonly ReachMatrix _before;
     private readonly (DirectionClasses Egress, DirectionClasses Ingress)?[] _tables;
+    // Per position, the tables of each address of AddressesAt: those of the ENI that owns it.
+    private readonly (DirectionClasses Egress, DirectionClasses Ingress)[]?[] _slotTables;
     // For affected instances only: unaffected ones answer with the matrix's endpoint classes.
     private readonly IpAddress[]?[] _addresses;
     private readonly int[]?[] _localEgress;
@@ -29,17 +31,18 @@ internal sealed class ReachAfter
     /// <param name="moved">For a join or a leave: the instance that changes groups. The other affected
     /// instances keep their groups and rules, so their tables are the matrix's, patched at that
     /// instance's addresses (<see cref="DirectionClasses.Patched"/>), instead of compiled afresh.</param>
-    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, InstanceId? moved = null)
+    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, (InstanceId Instance, NetworkInterfaceId? Interface)? moved = null)
     {
         _before = before;
         State = after;
         var v6 = before.V6;
         var count = after.Instances.Length;
         _tables = new (DirectionClasses, DirectionClasses)?[count];
+        _slotTables = new (DirectionClasses, DirectionClasses)[]?[count];
         _addresses = new IpAddress[]?[count];
         _localEgress = new int[]?[count];
         _localIngress = new int[]?[count];
-        _internet = new InternetAnswers(after, v6, before.Interner, i => _position.TryGetValue(i.Id, out var k) ? _tables[k] : null);
+        _internet = new InternetAnswers(after, v6, before.Interner, TablesOfInterface);
         Affected = [.. after.Instances.Select(i => affected.Contains(i.Id))];
         for (var k = 0; k < count; k++)
             _position.TryAdd(after.Instances[k].Id, k);
@@ -54,8 +57,8 @@ internal sealed class ReachAfter
                 var endpoints = before.EndpointsAt(k);
                 if (endpoints.Length > 0)
                 {
-                    var shared = before.PolicyOfEndpoint(endpoints[0]);
-                    _tables[k] = (shared.Egress, shared.Ingress);
+                    _slotTables[k] = [.. endpoints.Select(e => before.PolicyOfEndpoint(e)).Select(p => (p.Egress, p.Ingress))];
+                    _tables[k] = _slotTables[k]![0];
                 }
                 continue;
             }
@@ -66,23 +69,55 @@ internal sealed class ReachAfter
                 _localEgress[k] = _localIngress[k] = [];
                 continue;
             }
-            var key = PolicyClass.Key(after, instance);
-            if (!compiled.TryGetValue(key, out var tables))
+            var interfaces = ReachMatrix.InterfacesOf(instance, addresses);
+            var slots = new (DirectionClasses Egress, DirectionClasses Ingress)[addresses.Length];
+            var beforeEndpoints = before.EndpointsAt(k);
+            for (var slot = 0; slot < addresses.Length; slot++)
             {
-                var policy = PolicyRules.Of(after, instance, NicType.Intranet);
-                if (moved is { } mover && instance.Id != mover && before.EndpointsAt(k) is [var endpoint, ..]
-                    && before.PolicyOfEndpoint(endpoint) is var old
-                    && old.Egress.Patched(after, policy, movedAddresses ??= after.FindInstance(mover)?.PrivateAddresses ?? []) is { } egress
-                    && old.Ingress.Patched(after, policy, movedAddresses) is { } ingress)
-                    tables = (egress, ingress);
-                else
-                    tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
-                compiled.Add(key, tables);
+                var nic = interfaces[slot];
+                var key = PolicyClass.Key(after, nic);
+                if (!compiled.TryGetValue(key, out var tables))
+                {
+                    var policy = PolicyRules.Of(after, nic, NicType.Intranet);
+                    // The same address judged by the same ENI before: its old tables, patched at the
+                    // moved ENI's addresses (a join or leave changes no one else's groups or rules).
+                    if (moved is { } mover && instance.Id != mover.Instance && beforeEndpoints.Length == addresses.Length
+                        && before.AddressesAt(k)[slot] == addresses[slot]
+                        && before.PolicyOfEndpoint(beforeEndpoints[slot]) is var old
+                        && old.Egress.Patched(after, policy, movedAddresses ??= MovedAddresses(after, mover)) is { } egress
+                        && old.Ingress.Patched(after, policy, movedAddresses) is { } ingress)
+                        tables = (egress, ingress);
+                    else
+                        tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                    compiled.Add(key, tables);
+                }
+                slots[slot] = tables;
             }
-            _tables[k] = tables;
-            _localEgress[k] = [.. addresses.Select(tables.Egress.LocalClassOf)];
-            _localIngress[k] = [.. addresses.Select(tables.Ingress.LocalClassOf)];
+            _slotTables[k] = slots;
+            _tables[k] = slots[0];
+            _localEgress[k] = [.. addresses.Select((a, slot) => slots[slot].Egress.LocalClassOf(a))];
+            _localIngress[k] = [.. addresses.Select((a, slot) => slots[slot].Ingress.LocalClassOf(a))];
         }
+    }
+
+    /// <summary>The private addresses of the ENI that joins or leaves: the instance's own (its primary ENI), or the secondary ENI's.</summary>
+    private static IReadOnlyCollection<IpAddress> MovedAddresses(NetworkState after, (InstanceId Instance, NetworkInterfaceId? Interface) mover)
+    {
+        if (after.FindInstance(mover.Instance) is not { } instance)
+            return [];
+        return mover.Interface is { } eni && instance.SecondaryInterfaces.FirstOrDefault(e => e.Id == eni) is { } secondary
+            ? secondary.PrivateAddresses
+            : instance.PrivateAddresses;
+    }
+
+    /// <summary>The tables of an ENI (a view from <see cref="Instance.Interfaces"/>) after the change: those of its first address of the family.</summary>
+    private (DirectionClasses Egress, DirectionClasses Ingress)? TablesOfInterface(Instance nic)
+    {
+        if (!_position.TryGetValue(nic.Id, out var k) || _slotTables[k] is not { } slots)
+            return null;
+        var first = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == _before.V6);
+        var slot = Array.IndexOf(AddressesAt(k), first);
+        return slot < 0 ? null : slots[slot];
     }
 
     public NetworkState State { get; }
@@ -97,7 +132,7 @@ internal sealed class ReachAfter
     /// </summary>
     public int CellAt(int source, int target)
     {
-        if (source == target || _tables[source] is not { } from || _tables[target] is not { } to
+        if (source == target || _slotTables[source] is not { } from || _slotTables[target] is not { } to
             || State.Instances[source].VpcId != State.Instances[target].VpcId)
             return AccessInterner.None;
         var interner = _before.Interner;
@@ -108,10 +143,10 @@ internal sealed class ReachAfter
         {
             for (var j = 0; j < targets.Length; j++)
             {
-                var outbound = from.Egress.Half(from.Egress.PeerClassOf(targets[j]), LocalEgressAt(source, i));
+                var outbound = from[i].Egress.Half(from[i].Egress.PeerClassOf(targets[j]), LocalEgressAt(source, i));
                 if (outbound == AccessInterner.None)
                     continue;
-                var inbound = to.Ingress.Half(to.Ingress.PeerClassOf(sources[i]), LocalIngressAt(target, j));
+                var inbound = to[j].Ingress.Half(to[j].Ingress.PeerClassOf(sources[i]), LocalIngressAt(target, j));
                 union = interner.Union(union, interner.Intersect(outbound, inbound));
             }
         }
@@ -122,7 +157,11 @@ internal sealed class ReachAfter
 
     public bool HasAddress(int position) => _tables[position] is not null;
 
+    /// <summary>The tables of the first address of the instance at a position.</summary>
     public (DirectionClasses Egress, DirectionClasses Ingress) TablesAt(int position) => _tables[position]!.Value;
+
+    /// <summary>The tables of address <paramref name="slot"/> of <see cref="AddressesAt"/>: those of the ENI that owns it.</summary>
+    public (DirectionClasses Egress, DirectionClasses Ingress) TablesAt(int position, int slot) => _slotTables[position]![slot];
 
     /// <summary>The addresses of the instance at a position that take part (see <see cref="ReachMatrix.AddressesOf"/>).</summary>
     public IpAddress[] AddressesAt(int position) => _addresses[position] ?? _before.AddressesAt(position);

@@ -38,6 +38,8 @@ public sealed class ReachMatrix
     private int[][] _endpointsAt = [];
     private readonly List<ClassPolicy> _endpointPolicies = [];
     private readonly List<int> _endpointSizes = [];
+    // Per endpoint class, its first member: (position, slot).
+    private readonly List<(int Position, int Slot)> _endpointMember = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
     private int[] _sortedPositions = [];
     private UInt128[] _sortedAddresses = [];
@@ -71,16 +73,36 @@ public sealed class ReachMatrix
     {
         State = state;
         _v6 = v6;
-        _internet = new InternetAnswers(state, v6, _interner, i => _classOf.TryGetValue(i.Id, out var c) ? (_endpointPolicies[_endpointsOfClass[c][0]].Egress, _endpointPolicies[_endpointsOfClass[c][0]].Ingress) : null);
+        _internet = new InternetAnswers(state, v6, _interner, TablesOfInterface);
     }
 
     internal AccessInterner Interner => _interner;
 
+    /// <summary>The painted tables of an ENI (a view from <see cref="Instance.Interfaces"/>): those of its first address of the family, or null.</summary>
+    private (DirectionClasses Egress, DirectionClasses Ingress)? TablesOfInterface(Instance nic)
+    {
+        if (!_positionOf.TryGetValue(nic.Id, out var k) || _endpointsAt[k].Length == 0)
+            return null;
+        var first = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == _v6);
+        var slot = Array.IndexOf(_addressesAt[k], first);
+        if (slot < 0)
+            return null;
+        var policy = _endpointPolicies[_endpointsAt[k][slot]];
+        return (policy.Egress, policy.Ingress);
+    }
+
     /// <summary>Whether the matrix is between IPv6 addresses (else IPv4).</summary>
     public bool V6 => _v6;
 
-    /// <summary>The private addresses of the family of an instance, in its order: the endpoints it takes part through.</summary>
-    internal static IpAddress[] AddressesOf(Instance instance, bool v6) => [.. instance.PrivateAddresses.Where(a => a.IsV6 == v6).Distinct()];
+    /// <summary>
+    /// The private addresses of the family of every ENI of an instance (primary first, each ENI in its
+    /// order): the endpoints it takes part through. Each is judged by the groups of its own ENI.
+    /// </summary>
+    internal static IpAddress[] AddressesOf(Instance instance, bool v6) => [.. instance.AllPrivateAddresses.Where(a => a.IsV6 == v6).Distinct()];
+
+    /// <summary>The ENI (a view from <see cref="Instance.Interfaces"/>) of each address of <see cref="AddressesOf"/>, in the same order.</summary>
+    internal static Instance[] InterfacesOf(Instance instance, IpAddress[] addresses) =>
+        instance.SecondaryInterfaces.Length == 0 ? [.. addresses.Select(_ => instance)] : [.. addresses.Select(instance.InterfaceOf)];
 
     /// <summary>The access ID between the instances at these positions of the state (the empty ID for none).</summary>
     internal int CellAt(int source, int target)
@@ -253,20 +275,25 @@ public sealed class ReachMatrix
             var addresses = AddressesOf(instance, _v6);
             if (addresses.Length == 0)
                 continue;
-            var key = PolicyClass.Key(state, instance);
-            if (!policies.Index.TryGetValue(key, out var p))
-            {
-                p = policies.Index.Count;
-                policies.Index.Add(key, p);
-                var policy = PolicyRules.Of(state, instance, NicType.Intranet);
-                policies.Egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
-                policies.Ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
-                policies.Network.Add(instance.VpcId);
-            }
+            // Each address is judged by the policy of the ENI that owns it.
+            var interfaces = InterfacesOf(instance, addresses);
             _addressesAt[k] = addresses;
             _endpointsAt[k] = new int[addresses.Length];
             for (var slot = 0; slot < addresses.Length; slot++)
+            {
+                var nic = interfaces[slot];
+                var key = PolicyClass.Key(state, nic);
+                if (!policies.Index.TryGetValue(key, out var p))
+                {
+                    p = policies.Index.Count;
+                    policies.Index.Add(key, p);
+                    var policy = PolicyRules.Of(state, nic, NicType.Intranet);
+                    policies.Egress.Add(new DirectionClasses(state, policy, Direction.Egress, _v6, _interner));
+                    policies.Ingress.Add(new DirectionClasses(state, policy, Direction.Ingress, _v6, _interner));
+                    policies.Network.Add(instance.VpcId);
+                }
                 endpoints.Add(new Endpoint(k, slot, addresses[slot], p));
+            }
         }
         PolicyCount = policies.Index.Count;
         return (policies, endpoints);
@@ -342,6 +369,7 @@ public sealed class ReachMatrix
                 _endpointsAt[members[k].Position][members[k].Slot] = id;
             _placeOf.Add((cells, cells.Classes.Count));
             _endpointSizes.Add(list.Count);
+            _endpointMember.Add((members[list[0]].Position, members[list[0]].Slot));
             cells.Classes.Add(id);
             var (_, _, address, p) = members[list[0]];
             representatives.Add((address, p));
@@ -549,9 +577,19 @@ public sealed class ReachMatrix
         var focus = -1;
         if (around is { } wanted && !index.TryGetValue(wanted, out focus))
             return [];
-        int[] GroupsOf(Instance instance) => [.. instance.SecurityGroupIds.Distinct().Where(index.ContainsKey).Select(g => index[g])];
+        // A group's members are ENIs: each endpoint class counts for the groups of the ENI that owns
+        // its addresses (one policy per endpoint class, so one set of groups).
+        int[] GroupsOf(Instance nic) => [.. nic.SecurityGroupIds.Distinct().Where(index.ContainsKey).Select(g => index[g])];
+        var endpointGroups = new Dictionary<int, int[]>();
+        int[] OfEndpoint(int e)
+        {
+            if (endpointGroups.TryGetValue(e, out var found))
+                return found;
+            var (position, slot) = _endpointMember[e];
+            return endpointGroups[e] = GroupsOf(State.Instances[position].InterfaceOf(_addressesAt[position][slot]));
+        }
         var classGroups = new Dictionary<int, int[]>();
-        int[] OfClass(int c) => classGroups.TryGetValue(c, out var found) ? found : classGroups[c] = GroupsOf(_classes[c].Members[0]);
+        int[] OfClass(int c) => classGroups.TryGetValue(c, out var found) ? found : classGroups[c] = [.. _endpointsOfClass[c].SelectMany(OfEndpoint).Distinct()];
 
         var cells = new Dictionary<long, int>();
         void Add(int g, int h, int access)
@@ -574,28 +612,36 @@ public sealed class ReachMatrix
                     // A class of one instance does not reach itself.
                     if (a == b && _classes[a].Members.Count < 2)
                         continue;
-                    var access = CellOfInstanceClasses(a, b);
-                    if (access == AccessInterner.None)
-                        continue;
-                    foreach (var g in from)
+                    foreach (var e in _endpointsOfClass[a])
                     {
-                        foreach (var h in OfClass(b))
-                            Add(g, h, access);
+                        foreach (var f in _endpointsOfClass[b])
+                        {
+                            var access = CellOfEndpoints(e, f);
+                            if (access == AccessInterner.None)
+                                continue;
+                            foreach (var g in OfEndpoint(e))
+                            {
+                                foreach (var h in OfEndpoint(f))
+                                    Add(g, h, access);
+                            }
+                        }
                     }
                 }
             }
         }
         foreach (var instance in State.Instances.Where(i => _classOf.ContainsKey(i.Id)))
         {
-            var targets = GroupsOf(instance);
-            if (focus >= 0 && !targets.Contains(focus))
-                continue;
-            var (fromInternet, _) = FromInternet(instance);
-            if (fromInternet.IsEmpty)
-                continue;
-            var access = _interner.Intern(fromInternet);
-            foreach (var h in targets)
-                Add(internet, h, access);
+            foreach (var nic in instance.Interfaces)
+            {
+                var targets = GroupsOf(nic);
+                if (focus >= 0 && !targets.Contains(focus))
+                    continue;
+                var (fromInternet, _) = _internet.FromInterface(nic);
+                if (fromInternet == AccessInterner.None)
+                    continue;
+                foreach (var h in targets)
+                    Add(internet, h, fromInternet);
+            }
         }
         return [.. cells
             .Select(c => (Source: names[c.Key / names.Length], Target: names[c.Key % names.Length], Access: _interner[c.Value]))
@@ -614,7 +660,31 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
     private readonly Dictionary<(string Policy, NicType Nic, Direction Direction, string Locals), (int Access, IpAddress? Witness)> _answers = [];
     private readonly Dictionary<(string Policy, NicType Nic, Direction Direction), IReadOnlyList<(IpAddress Address, UInt128 Size)>> _candidates = [];
 
-    public (int Access, IpAddress? Witness) From(Instance target)
+    /// <summary>What the internet reaches of the instance: the union over its ENIs, each through its own public address or EIP, judged by its own groups; the witness of the first ENI reached.</summary>
+    public (int Access, IpAddress? Witness) From(Instance target) => OverInterfaces(target, FromInterface);
+
+    /// <summary>What the instance reaches of the internet: the union over its ENIs, each by its own egress rules.</summary>
+    public (int Access, IpAddress? Witness) To(Instance source) => OverInterfaces(source, ToInterface);
+
+    private (int Access, IpAddress? Witness) OverInterfaces(Instance instance, Func<Instance, (int, IpAddress?)> answer)
+    {
+        if (instance.SecondaryInterfaces.Length == 0)
+            return answer(instance);
+        var access = AccessInterner.None;
+        IpAddress? witness = null;
+        foreach (var nic in instance.Interfaces)
+        {
+            var (a, w) = answer(nic);
+            if (a == AccessInterner.None)
+                continue;
+            access = interner.Union(access, a);
+            witness ??= w;
+        }
+        return (access, witness);
+    }
+
+    /// <summary>What the internet reaches of one ENI (a view from <see cref="Instance.Interfaces"/>).</summary>
+    public (int Access, IpAddress? Witness) FromInterface(Instance target)
     {
         if (target.PrivateAddresses.All(a => a.IsV6 != v6))
             return (AccessInterner.None, null);
@@ -622,7 +692,7 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
         return entries.Count > 0 ? Answer(target, nic, Direction.Ingress, entries) : (AccessInterner.None, null);
     }
 
-    public (int Access, IpAddress? Witness) To(Instance source)
+    private (int Access, IpAddress? Witness) ToInterface(Instance source)
     {
         if (source.PrivateAddresses.All(a => a.IsV6 != v6))
             return (AccessInterner.None, null);

@@ -94,38 +94,65 @@ public abstract record Change
         return affected;
     }
 
-    public sealed record Join(InstanceId Instance, SecurityGroupId Group) : Change
+    /// <summary>
+    /// The ENI a join or leave concerns: the instance itself (its primary ENI) when
+    /// <paramref name="eni"/> is null or names the primary ENI, else the secondary ENI it names
+    /// (JoinSecurityGroup / LeaveSecurityGroup with <c>NetworkInterfaceId</c>).
+    /// </summary>
+    protected static (Instance Instance, NetworkInterface? Secondary) InterfaceOf(NetworkState s, InstanceId id, NetworkInterfaceId? eni)
     {
-        public override string Describe() => $"join {Instance} to {Group}";
+        var instance = InstanceOf(s, id);
+        if (eni is not { } wanted || instance.NetworkInterfaceId == wanted && instance.SecondaryInterfaces.All(e => e.Id != wanted))
+            return (instance, null);
+        return (instance, instance.SecondaryInterfaces.FirstOrDefault(e => e.Id == wanted) ?? throw new ArgumentException($"no network interface {wanted} on {id} in the state"));
+    }
+
+    /// <summary>The state with the groups of one ENI of an instance replaced.</summary>
+    protected static NetworkState WithGroups(NetworkState state, InstanceId id, NetworkInterface? secondary, Func<ImmutableArray<SecurityGroupId>, ImmutableArray<SecurityGroupId>> change) =>
+        With(state, instances: state.Instances.Select(i => i.Id != id ? i
+            : secondary is null ? i with { SecurityGroupIds = change(i.SecurityGroupIds) }
+            : i with { SecondaryInterfaces = [.. i.SecondaryInterfaces.Select(e => e.Id == secondary.Id ? e with { SecurityGroupIds = change(e.SecurityGroupIds) } : e)] }));
+
+    private static string Naming(InstanceId instance, NetworkInterfaceId? eni) => eni is { } e ? $"{instance} ({e})" : instance.Value;
+
+    /// <param name="NetworkInterface">The ENI that joins, when not the instance's primary one.</param>
+    public sealed record Join(InstanceId Instance, SecurityGroupId Group, NetworkInterfaceId? NetworkInterface = null) : Change
+    {
+        public override string Describe() => $"join {Naming(Instance, NetworkInterface)} to {Group}";
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembershipAffected(state, Instance, Group);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
-            var instance = InstanceOf(state, Instance);
+            var (instance, secondary) = InterfaceOf(state, Instance, NetworkInterface);
             var group = GroupOf(state, Group);
-            if (instance.SecurityGroupIds.Contains(Group))
-                throw new ArgumentException($"{Instance} is in {Group} already");
+            var groups = secondary?.SecurityGroupIds ?? instance.SecurityGroupIds;
+            if (groups.Contains(Group))
+                throw new ArgumentException($"{Naming(Instance, NetworkInterface)} is in {Group} already");
             if (group.VpcId != instance.VpcId)
                 throw new ArgumentException($"{Group} and {Instance} are not in the same network (InvalidInstanceId.Mismatch)");
-            return With(state, instances: state.Instances.Select(i => i.Id == Instance ? i with { SecurityGroupIds = i.SecurityGroupIds.Add(Group) } : i));
+            if (groups.Length >= Domain.Instances.Instance.MaxSecurityGroups)
+                throw new ArgumentException($"{Naming(Instance, NetworkInterface)} is in {groups.Length} groups already, the most a network interface may be in (SecurityGroupInstanceLimitExceed)");
+            return WithGroups(state, Instance, secondary, g => g.Add(Group));
         }
     }
 
-    public sealed record Leave(InstanceId Instance, SecurityGroupId Group) : Change
+    /// <param name="NetworkInterface">The ENI that leaves, when not the instance's primary one.</param>
+    public sealed record Leave(InstanceId Instance, SecurityGroupId Group, NetworkInterfaceId? NetworkInterface = null) : Change
     {
-        public override string Describe() => $"{Instance} leaves {Group}";
+        public override string Describe() => $"{Naming(Instance, NetworkInterface)} leaves {Group}";
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembershipAffected(state, Instance, Group);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
-            var instance = InstanceOf(state, Instance);
-            if (!instance.SecurityGroupIds.Contains(Group))
-                throw new ArgumentException($"{Instance} is not in {Group}");
-            if (instance.SecurityGroupIds.Length == 1)
-                throw new ArgumentException($"{Group} is the last group of {Instance} (InstanceLastSecurityGroup)");
-            return With(state, instances: state.Instances.Select(i => i.Id == Instance ? i with { SecurityGroupIds = i.SecurityGroupIds.Remove(Group) } : i));
+            var (instance, secondary) = InterfaceOf(state, Instance, NetworkInterface);
+            var groups = secondary?.SecurityGroupIds ?? instance.SecurityGroupIds;
+            if (!groups.Contains(Group))
+                throw new ArgumentException($"{Naming(Instance, NetworkInterface)} is not in {Group}");
+            if (groups.Length == 1)
+                throw new ArgumentException($"{Group} is the last group of {Naming(Instance, NetworkInterface)} (InstanceLastSecurityGroup)");
+            return WithGroups(state, Instance, secondary, g => g.Remove(Group));
         }
     }
 

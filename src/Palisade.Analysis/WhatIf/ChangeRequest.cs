@@ -21,9 +21,13 @@ public static class ChangeRequest
         switch (change)
         {
             case Change.Join j:
-                return ("JoinSecurityGroup", [P("InstanceId", j.Instance.Value), P("SecurityGroupId", j.Group.Value)]);
+                return ("JoinSecurityGroup", j.NetworkInterface is { } joining
+                    ? [P("NetworkInterfaceId", joining.Value), P("SecurityGroupId", j.Group.Value)]
+                    : [P("InstanceId", j.Instance.Value), P("SecurityGroupId", j.Group.Value)]);
             case Change.Leave l:
-                return ("LeaveSecurityGroup", [P("InstanceId", l.Instance.Value), P("SecurityGroupId", l.Group.Value)]);
+                return ("LeaveSecurityGroup", l.NetworkInterface is { } leaving
+                    ? [P("NetworkInterfaceId", leaving.Value), P("SecurityGroupId", l.Group.Value)]
+                    : [P("InstanceId", l.Instance.Value), P("SecurityGroupId", l.Group.Value)]);
             case Change.DeleteGroup d:
                 return ("DeleteSecurityGroup", [P("SecurityGroupId", d.Group.Value)]);
             case Change.SetInnerAccessPolicy p:

@@ -55,9 +55,9 @@ public static class ImpactAnalysis
         var affected = change.Affected(state);
         var moved = change switch
         {
-            Change.Join j => j.Instance,
-            Change.Leave l => l.Instance,
-            _ => (Domain.Identifiers.InstanceId?)null,
+            Change.Join j => (j.Instance, j.NetworkInterface),
+            Change.Leave l => (l.Instance, l.NetworkInterface),
+            _ => ((Domain.Identifiers.InstanceId, Domain.Identifiers.NetworkInterfaceId?)?)null,
         };
         var view = new ReachAfter(before, after, affected, moved);
         var interner = before.Interner;
@@ -89,10 +89,11 @@ public static class ImpactAnalysis
         {
             var a = group.First();
             var vpc = instances[a].VpcId;
-            var tables = view.TablesAt(a);
             var single = view.AddressesAt(a).Length == 1;
             for (var slot = 0; slot < view.AddressesAt(a).Length; slot++)
             {
+                // Each address meets the tables of the ENI that owns it.
+                var tables = view.TablesAt(a, slot);
                 var endpointOfA = before.EndpointsAt(a)[slot];
                 var old = before.PolicyOfEndpoint(endpointOfA);
                 foreach (var otherIsSource in new[] { true, false })

@@ -10,7 +10,17 @@ public static class AgentCommand
     public static Command Build()
     {
         var connection = new ServerConnection();
-        var host = new Option<string>("--host") { Description = "This host's name, as the bindings give it (palisade host bind).", Required = true, HelpName = "NAME" };
+        var host = new Option<string?>("--host") { Description = "This host's name, as the bindings give it (default: the host_name of the --credentials file).", HelpName = "NAME" };
+        var interfaces = new Option<string?>("--interfaces")
+        {
+            Description = "The interface name patterns this host carries ('*' for any run), as 'palisade host declare' gave them: a binding outside is not enforced.",
+            HelpName = "PATTERNS",
+        };
+        var addresses = new Option<string?>("--addresses")
+        {
+            Description = "The address space of this host's NICs (CIDR blocks), as 'palisade host declare' gave it: a NIC with an address outside is not enforced.",
+            HelpName = "CIDRS",
+        };
         var netns = new Option<string?>("--netns") { Description = "The network namespace to program (default: the agent's own).", HelpName = "NAME" };
         var cut = new Option<bool>("--cut-established")
         {
@@ -26,8 +36,13 @@ public static class AgentCommand
             ruleset stays; a restart replaces the old ruleset in one transaction; drift is repaired.
 
             Example:
-              palisade agent --server http://10.0.0.1:8080 --host node-1 --credentials /var/lib/palisade/credentials
-            """) { host, netns, cut, poll };
+              palisade agent --server https://cp.example:8443 --ca-cert /etc/palisade/ca.pem \
+                --credentials /etc/palisade/node-1.credentials --interfaces 'vnet*' --addresses 172.16.0.0/12
+
+            The credentials are the host credential the operator made ('palisade host credential create'):
+            they may only read this host's policy, follow its feed and report. --interfaces and --addresses
+            repeat the host's declaration so that the agent itself refuses a binding outside it.
+            """) { host, netns, cut, poll, interfaces, addresses };
         foreach (var o in connection.Options)
             command.Options.Add(o);
         command.SetAction(async (parse, cancel) =>
@@ -37,23 +52,38 @@ public static class AgentCommand
             try
             {
                 var wait = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(poll), 1, 60));
+                var hostName = parse.GetValue(host) ?? HostOfCredentials(parse.GetValue(connection.Credentials))
+                    ?? throw new InvalidOperationException("no host: give --host NAME, or --credentials FILE of a host credential (palisade host credential create)");
+                Domain.Hosts.HostNames.Host(hostName);
+                Domain.Hosts.HostDeclaration? declaration = null;
+                if (parse.GetValue(interfaces) is { } patterns && parse.GetValue(addresses) is { } space)
+                    declaration = Domain.Hosts.HostDeclaration.Parse(patterns, space);
+                else if (parse.GetValue(interfaces) is not null || parse.GetValue(addresses) is not null)
+                    throw new InvalidOperationException("--interfaces and --addresses go together: they repeat the host's declaration");
                 var (client, server) = connection.Connect(parse, wait + TimeSpan.FromSeconds(15));
                 // The server chooses this host's firewall: over plain HTTP anyone on the path could.
                 if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
                     throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
-                var hostName = parse.GetValue(host)!;
                 var agent = new EnforcementAgent(
                     new EcsControlPlane(client, connection.RegionOf(parse)),
                     new NftCommand(parse.GetValue(netns)),
-                    new AgentOptions(hostName) { PollWait = wait, CutEstablished = parse.GetValue(cut) },
+                    new AgentOptions(hostName) { PollWait = wait, CutEstablished = parse.GetValue(cut), Declaration = declaration },
                     line =>
                     {
                         lock (output)
                             output.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {line}");
                     });
                 output.WriteLine($"palisade agent: host {hostName}, server {server}, namespace {parse.GetValue(netns) ?? "(own)"}");
+                output.WriteLine(declaration is null
+                    ? "palisade agent: no --interfaces/--addresses: the server's bindings are enforced as sent (give the host's declaration to have them re-checked here)"
+                    : $"palisade agent: enforcing only interfaces {declaration.Patterns} with addresses in {declaration.Space}");
                 await agent.RunAsync(cancel);
                 return ExitCodes.Ok;
+            }
+            catch (Domain.Errors.EcsException e)
+            {
+                error.WriteLine($"error: {e.Error.Message}");
+                return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NetfilterException
                 or System.ComponentModel.Win32Exception)
@@ -64,4 +94,10 @@ public static class AgentCommand
         });
         return command;
     }
+
+    /// <summary>The <c>host_name</c> line of a host credential file, if any.</summary>
+    private static string? HostOfCredentials(string? file) =>
+        file is null || !File.Exists(file)
+            ? null
+            : File.ReadAllLines(file).Select(l => l.Split('=', 2)).Where(p => p.Length == 2 && p[0].Trim() == "host_name").Select(p => p[1].Trim()).FirstOrDefault();
 }

@@ -16,6 +16,11 @@ public static class AuditCommand
         var state = new StateSource();
         var json = new Option<bool>("--json") { Description = "Print the findings as JSON: {\"findings\": [...]}." };
         var sarif = new Option<string?>("--sarif") { Description = "Also write the findings as SARIF 2.1.0 to FILE (for code-scanning tools).", HelpName = "FILE" };
+        var usage = new Option<string?>("--usage")
+        {
+            Description = "With --state: the rules' hit counts as of a time, for unused-rule: {\"AsOf\", \"UnusedDays\", \"CountingSince\": {group: time}, \"LastHit\": {rule: time}} (a server's audit reads its own).",
+            HelpName = "FILE",
+        };
         var command = new Command("audit", """
             Audit a state file against the best practices for security groups: sensitive ports reachable from
             the internet (decided by the engine over all groups of each instance, so drops, priorities, UDP
@@ -32,7 +37,7 @@ public static class AuditCommand
               palisade audit --server http://127.0.0.1:8080 --region cn-hangzhou
 
             Exit codes: 0 no findings, 1 findings, 2 bad input, 4 the server could not be reached.
-            """) { json, sarif };
+            """) { json, sarif, usage };
         state.AddTo(command);
         command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
         {
@@ -40,6 +45,8 @@ public static class AuditCommand
             IReadOnlyDictionary<string, string> names;
             if (state.IsRemote(parse))
             {
+                if (parse.GetValue(usage) is not null)
+                    throw new UsageException("--usage goes with --state: a server's audit reads the hit counts its agents reported");
                 var remote = state.Remote(parse, cancel);
                 findings = FromEcs(await remote.CallAsync("AuditSecurityGroups", []));
                 names = parse.GetValue(json) ? new Dictionary<string, string>()
@@ -49,8 +56,9 @@ public static class AuditCommand
             {
                 var loaded = StateFileOption.Load(parse.GetValue(state.File)!);
                 // The bar is wiped before the findings are printed.
+                var facts = parse.GetValue(usage) is { } usagePath ? ReadUsage(usagePath) : null;
                 using (var progress = ProgressBar.For(parse, "audit"))
-                    findings = Auditor.Run(loaded, progress: progress);
+                    findings = Auditor.Run(loaded, progress: progress, usage: facts);
                 names = NameResolver.NamesOf(loaded);
             }
             var output = parse.InvocationConfiguration.Output;
@@ -84,6 +92,40 @@ public static class AuditCommand
             f.Str("InstanceId") is { Length: > 0 } i ? InstanceId.Parse(i) : null,
             f.Str("Message"),
             ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default)))];
+
+    /// <summary>A usage file (see --usage); anything else is a usage error that names what is wrong.</summary>
+    internal static RuleUsageFacts ReadUsage(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var root = doc.RootElement;
+            static DateTimeOffset Time(JsonElement e, string what) =>
+                e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+                    ? t
+                    : throw new UsageException($"{what} is not a time (e.g. 2026-12-01T00:00:00Z)");
+            var asOf = Time(root.GetProperty("AsOf"), "AsOf");
+            var days = root.TryGetProperty("UnusedDays", out var d) ? d.TryGetInt32(out var n) && n is >= 1 and <= 3650 ? n : throw new UsageException("UnusedDays is not a number of days from 1 to 3650") : 30;
+            var since = new Dictionary<SecurityGroupId, DateTimeOffset>();
+            if (root.TryGetProperty("CountingSince", out var counting))
+            {
+                foreach (var p in counting.EnumerateObject())
+                    since[SecurityGroupId.TryParse(p.Name, out var g) ? g : throw new UsageException($"CountingSince: '{p.Name}' is not a security group ID")] = Time(p.Value, $"CountingSince.{p.Name}");
+            }
+            var last = new Dictionary<SecurityGroupRuleId, DateTimeOffset>();
+            if (root.TryGetProperty("LastHit", out var hits))
+            {
+                foreach (var p in hits.EnumerateObject())
+                    last[SecurityGroupRuleId.TryParse(p.Name, out var r) ? r : throw new UsageException($"LastHit: '{p.Name}' is not a rule ID")] = Time(p.Value, $"LastHit.{p.Name}");
+            }
+            return new RuleUsageFacts(asOf, days, since, last);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new UsageException($"cannot read the usage file '{path}': {e.Message}");
+        }
+    }
 
     private static Evidence ReadEvidence(string check, JsonElement evidence)
     {

@@ -8,8 +8,8 @@ namespace Palisade.Cli.Commands;
 /// <summary>
 /// <c>palisade demo</c>: a realistic example account loaded into a server through its ECS API (as
 /// <c>palisade import</c> does), so that a newcomer has something to look at: a shop with web, app,
-/// db and ops tiers in one VPC, and a few mistakes real accounts have for the audit to find (SSH open
-/// to the internet, a database open to all of 10.0.0.0/8, a "monitoring" group whose inner access
+/// db and ops tiers in one VPC (the web tier with public addresses), and a few mistakes real accounts
+/// have for the audit to find (SSH open to the internet on the web tier, a database open to all of 10.0.0.0/8, a "monitoring" group whose inner access
 /// joins every tier, an unused unnamed copy). The account is <c>Demo/demo-account.json</c>.
 /// </summary>
 public static class DemoCommand

@@ -1,59 +1,186 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Globalization;
 using Palisade.Client;
+using Palisade.Domain.Hosts;
+using Palisade.Storage;
+using Palisade.Storage.Accounts;
+using Palisade.Storage.Hosts;
 
 namespace Palisade.Cli.Commands;
 
-/// <summary><c>palisade host bind|unbind|list</c>: which host carries which NIC, and whether its agent is in sync.</summary>
+/// <summary>
+/// <c>palisade host</c>. The operator's acts, on the store (<c>--data</c>, <c>--store</c>) as account
+/// creation is (issue 18): <c>declare</c> what a host carries, <c>credential create</c> for its agent,
+/// <c>bind</c>/<c>unbind</c> NICs to its interfaces, <c>bindings</c> of every account. A tenant's,
+/// against a server: <c>list</c>, its own NICs' enforcement status.
+/// </summary>
 public static class HostCommands
 {
+    private const string OperatorNote = """
+        An operator's command: it writes the control plane's store (--data DIR, or --store URL for
+        PostgreSQL), also while the server runs. There is no API for it; tenants cannot bind.
+        """;
+
     public static Command Build()
     {
-        var command = new Command("host", "Bind instances' NICs to hosts' interfaces, and see whether each host's agent enforces the latest revision.");
+        var command = new Command("host", "Hosts and their agents: the operator declares hosts, makes their credentials and binds NICs to their interfaces (on the store); a tenant lists its NICs' enforcement status.");
+        command.Subcommands.Add(Declare());
+        command.Subcommands.Add(Credential());
         command.Subcommands.Add(Bind());
         command.Subcommands.Add(Unbind());
+        command.Subcommands.Add(Bindings());
         command.Subcommands.Add(List());
         return command;
     }
 
+    private static Command Declare()
+    {
+        var place = new StorePlace();
+        var host = new Option<string>("--host") { Description = "The host's name (its agent's --host).", Required = true, HelpName = "NAME" };
+        var interfaces = new Option<string>("--interfaces") { Description = "The host-side interface names it may carry, as patterns ('*' for any run of characters), separated by commas.", Required = true, HelpName = "PATTERNS" };
+        var addresses = new Option<string>("--addresses") { Description = "The address space of the NICs it carries: CIDR blocks, separated by commas.", Required = true, HelpName = "CIDRS" };
+        var command = new Command("declare", $"""
+            Declare what a host carries: the names of the interfaces its NICs sit on and the blocks their
+            private addresses lie in. A binding outside is refused; declaring again replaces the
+            declaration (refused while a NIC bound to the host would fall outside). Give the agent the
+            same --interfaces and --addresses: it re-checks every binding the server sends.
+
+            {OperatorNote}
+
+            Example:
+              palisade host declare --host node-1 --interfaces 'vnet*,tap*' --addresses 172.16.0.0/12,192.168.0.0/16 --data /var/lib/palisade
+            """) { host, interfaces, addresses };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            var declaration = HostDeclaration.Parse(parse.GetValue(interfaces)!, parse.GetValue(addresses)!);
+            using var opened = place.Open(parse);
+            var record = opened.Hosts.Declare(parse.GetValue(host)!, declaration);
+            parse.InvocationConfiguration.Output.WriteLine($"host {record.HostName} carries interfaces {record.Declaration.Patterns} with addresses in {record.Declaration.Space}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Credential()
+    {
+        var place = new StorePlace();
+        var host = new Option<string>("--host") { Description = "The host whose agent uses the credential.", Required = true, HelpName = "NAME" };
+        var output = new Option<string>("--out") { Description = "The credentials file to write (mode 0600; refused if it exists).", Required = true, HelpName = "FILE" };
+        var create = new Command("create", $"""
+            Make a host credential: an AccessKey that may call only the agent's actions for that host
+            (read the policy of every NIC bound to it, of every account; follow its feed; report
+            status), and nothing else. Written to FILE, with the host's name, for 'palisade agent
+            --credentials FILE'. A host not declared yet is declared carrying nothing.
+
+            {OperatorNote}
+
+            Example:
+              palisade host credential create --host node-1 --out /etc/palisade/node-1.credentials --data /var/lib/palisade
+            """) { host, output };
+        place.AddTo(create);
+        create.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            var file = parse.GetValue(output)!;
+            if (File.Exists(file))
+                throw new InvalidOperationException($"{file} exists; give another --out (a credential's secret is shown once and never overwritten)");
+            using var opened = place.Open(parse);
+            var credential = opened.Hosts.CreateCredential(parse.GetValue(host)!);
+            using (var stream = PrivateFiles.Create(file))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write($"# palisade host credential: only the agent's actions for host {credential.HostName}\nhost_name={credential.HostName}\naccess_key_id={credential.AccessKeyId}\naccess_key_secret={credential.AccessKeySecret}\n");
+            }
+            parse.InvocationConfiguration.Output.WriteLine($"host credential {credential.AccessKeyId} for {credential.HostName} written to {file}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return new Command("credential", "Credentials of hosts' agents (an operator's command, on the store).") { create };
+    }
+
     private static Command Bind()
     {
+        var place = new StorePlace();
         var instance = new Option<string>("--instance") { Description = "The instance.", Required = true, HelpName = "ID" };
         var host = new Option<string>("--host") { Description = "The host's name (its agent's --host).", Required = true, HelpName = "NAME" };
         var interfaceName = new Option<string>("--interface") { Description = "The host-side interface carrying the NIC (a veth end, a tap device).", Required = true, HelpName = "IFNAME" };
-        var command = new Command("bind", """
-            The NIC of an instance is carried by an interface of a host; that host's agent enforces its groups.
-            Binding again moves it.
+        var command = new Command("bind", $"""
+            The NIC of an instance (of any account) is carried by an interface of a host; that host's
+            agent enforces its groups. Refused outside the host's declaration (palisade host declare)
+            or on an interface that carries another NIC. Binding again moves it.
+
+            {OperatorNote}
 
             Example:
-              palisade host bind --instance i-bp1abc --host node-1 --interface vnet12
+              palisade host bind --instance i-bp1abc --host node-1 --interface vnet12 --data /var/lib/palisade
             """) { instance, host, interfaceName };
-        return Remote.Attach(command, async c =>
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
-            await c.CallAsync("BindHostInterface", [new("InstanceId", c.Parse.GetValue(instance)), new("HostName", c.Parse.GetValue(host)), new("InterfaceName", c.Parse.GetValue(interfaceName))]);
-            c.Output.WriteLine($"{c.Parse.GetValue(instance)} is bound to {c.Parse.GetValue(interfaceName)} on {c.Parse.GetValue(host)}");
-            return ExitCodes.Ok;
-        }, output: false);
+            using var opened = place.Open(parse);
+            var binding = opened.Hosts.Bind(parse.GetValue(instance)!, parse.GetValue(host)!, parse.GetValue(interfaceName)!);
+            parse.InvocationConfiguration.Output.WriteLine($"{binding.InstanceId} is bound to {binding.InterfaceName} on {binding.HostName}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
     }
 
     private static Command Unbind()
     {
+        var place = new StorePlace();
         var instance = new Option<string>("--instance") { Description = "The instance.", Required = true, HelpName = "ID" };
-        var command = new Command("unbind", "The instance's NIC is carried by no host any more; its agent forgets it.\n\nExample:\n  palisade host unbind --instance i-bp1abc") { instance };
-        return Remote.Attach(command, async c =>
+        var command = new Command("unbind", $"""
+            The instance's NIC is carried by no host any more; its agent forgets it.
+
+            {OperatorNote}
+
+            Example:
+              palisade host unbind --instance i-bp1abc --data /var/lib/palisade
+            """) { instance };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
-            await c.CallAsync("UnbindHostInterface", [new("InstanceId", c.Parse.GetValue(instance))]);
-            c.Output.WriteLine($"{c.Parse.GetValue(instance)} is bound to no host");
-            return ExitCodes.Ok;
-        }, output: false);
+            using var opened = place.Open(parse);
+            var was = opened.Hosts.Unbind(parse.GetValue(instance)!);
+            parse.InvocationConfiguration.Output.WriteLine($"{was.InstanceId} is bound to no host (was {was.InterfaceName} on {was.HostName})");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command Bindings()
+    {
+        var place = new StorePlace();
+        var host = new Option<string?>("--host") { Description = "Only this host.", HelpName = "NAME" };
+        var command = new Command("bindings", $"""
+            The declared hosts and the NICs bound to them, of every account.
+
+            {OperatorNote}
+
+            Example:
+              palisade host bindings --data /var/lib/palisade
+            """) { host };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            using var opened = place.Open(parse);
+            var output = parse.InvocationConfiguration.Output;
+            var hosts = opened.Hosts.ListHosts().Where(h => parse.GetValue(host) is not { } only || h.HostName == only).ToList();
+            Remote.Table(output, ["HOST", "INTERFACES", "ADDRESSES"], [.. hosts.Select(h => new[] { h.HostName, h.Declaration.Patterns, h.Declaration.Space })]);
+            output.WriteLine();
+            var bindings = opened.Hosts.ListBindings(parse.GetValue(host));
+            Remote.Table(output, ["HOST", "INTERFACE", "INSTANCE", "ACCOUNT"],
+                [.. bindings.Select(b => new[] { b.HostName, b.InterfaceName, b.InstanceId.Value, b.AccountId.ToString(CultureInfo.InvariantCulture) })]);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
     }
 
     private static Command List()
     {
         var host = new Option<string?>("--host") { Description = "Only this host.", HelpName = "NAME" };
         var command = new Command("list", """
-            Hosts, the NICs bound to them, the revision each host's agent says it enforces, and whether that
-            is the account's latest (in sync). Exit 0 when every NIC is in sync, 1 otherwise.
+            Your NICs bound to hosts, the revision each host's agent says it enforces, and whether that
+            is your account's latest (in sync). Exit 0 when every NIC is in sync, 1 otherwise.
 
             Example:
               palisade host list --host node-1
@@ -72,7 +199,7 @@ public static class HostCommands
                 var rows = items.Select(i => new[]
                 {
                     i.GetProperty("HostName").GetString()!, i.GetProperty("InterfaceName").GetString()!, i.GetProperty("InstanceId").GetString()!,
-                    i.GetProperty("AppliedRevision").GetInt64() == 0 ? "-" : i.GetProperty("AppliedRevision").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    i.GetProperty("AppliedRevision").GetInt64() == 0 ? "-" : i.GetProperty("AppliedRevision").GetInt64().ToString(CultureInfo.InvariantCulture),
                     i.GetProperty("InSync").GetBoolean() ? "yes" : "no",
                 }).ToList();
                 Remote.Table(output, ["HOST", "INTERFACE", "INSTANCE", "APPLIED", "IN SYNC"], rows);
@@ -80,5 +207,34 @@ public static class HostCommands
             }
             return items.All(i => i.GetProperty("InSync").GetBoolean()) ? ExitCodes.Ok : ExitCodes.Denied;
         });
+    }
+
+    /// <summary>The store an operator's command works on: the data directory (SQLite, and the master key that encrypts secrets) or PostgreSQL.</summary>
+    private sealed class StorePlace
+    {
+        private readonly Option<string> _data = ServeCommand.DataOption();
+        private readonly Option<string?> _store = ServeCommand.StoreOption();
+        private readonly Option<string?> _storeFile = ServeCommand.StoreFileOption();
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_data);
+            command.Options.Add(_store);
+            command.Options.Add(_storeFile);
+        }
+
+        public sealed class Opened(IStore store, HostService hosts) : IDisposable
+        {
+            public HostService Hosts { get; } = hosts;
+
+            public void Dispose() => store.Dispose();
+        }
+
+        public Opened Open(ParseResult parse)
+        {
+            var directory = Path.GetFullPath(parse.GetValue(_data)!);
+            var store = StoreFactory.Open(ServeCommand.StoreOf(parse, _store), directory);
+            return new Opened(store, new HostService(store, SecretProtector.ForDataDirectory(Path.Combine(directory, "master.key")), TimeProvider.System));
+        }
     }
 }

@@ -83,7 +83,8 @@ internal sealed class Importer(RemoteContext c)
     public async Task RunAsync(NetworkState state, ImportPlan plan, IProgress<Palisade.Analysis.WorkProgress>? progress = null)
     {
         var total = plan.VpcBlocks.Count + plan.VSwitchBlocks.Values.Distinct().Count() + state.Groups.Length + state.PrefixLists.Length + state.PortRangeLists.Length
-            + state.Groups.Sum(g => Batches(g, Direction.Ingress) + Batches(g, Direction.Egress)) + state.Instances.Length;
+            + state.Groups.Sum(g => Batches(g, Direction.Ingress) + Batches(g, Direction.Egress)) + state.Instances.Length
+            + state.Instances.Sum(i => i.SecondaryInterfaces.Length);
         var done = 0;
         void Step(string phase) => progress?.Report(new Palisade.Analysis.WorkProgress(phase, done++, total));
         foreach (var (vpc, block) in plan.VpcBlocks)
@@ -176,6 +177,35 @@ internal sealed class Importer(RemoteContext c)
             var created = (await c.CallAsync("RunInstances", p)).Items("InstanceIdSets", "InstanceIdSet").Single().GetString()!;
             Remember("instance", i.Id.Value, created);
             await TagAsync("instance", created, i.Tags.IsDefault ? [] : i.Tags);
+            foreach (var eni in i.SecondaryInterfaces)
+                await ImportInterfaceAsync(i, eni, created, Step);
+        }
+    }
+
+    /// <summary>
+    /// A secondary ENI of the file: created in its vSwitch with its first private IPv4 address and its
+    /// groups, attached to the instance just created, and — when the file gives it a public address or
+    /// EIP — given an EIP of the server's pool, so that it faces the internet as it did.
+    /// </summary>
+    private async Task ImportInterfaceAsync(Domain.Instances.Instance instance, Domain.Instances.NetworkInterface eni, string createdInstance, Action<string> step)
+    {
+        step("network interfaces");
+        var vswitch = eni.VSwitchId ?? instance.VSwitchId;
+        var p = new List<KeyValuePair<string, string?>>
+        {
+            new("VSwitchId", _ids[vswitch?.Value ?? $"({instance.VpcId})"]),
+            new("PrimaryIpAddress", eni.PrivateAddresses.Where(a => !a.IsV6).Select(a => a.ToString()).FirstOrDefault()),
+        };
+        for (var n = 0; n < eni.SecurityGroupIds.Length; n++)
+            p.Add(new($"SecurityGroupIds.{(n + 1).ToString(CultureInfo.InvariantCulture)}", _ids[eni.SecurityGroupIds[n].Value]));
+        var created = (await c.CallAsync("CreateNetworkInterface", p)).Str("NetworkInterfaceId");
+        Remember("network interface", eni.Id.Value, created);
+        await c.CallAsync("AttachNetworkInterface", [new("NetworkInterfaceId", created), new("InstanceId", createdInstance)]);
+        if (eni.PublicAddresses.Any(a => !a.IsV6))
+        {
+            var eip = (await c.CallAsync("AllocateEipAddress", [], ApiVersions.Vpc)).Str("AllocationId");
+            Remember("eip", $"{eni.Id} public address", eip);
+            await c.CallAsync("AssociateEipAddress", [new("AllocationId", eip), new("InstanceId", created), new("InstanceType", "NetworkInterface")], ApiVersions.Vpc);
         }
     }
 
@@ -214,6 +244,9 @@ internal sealed class Importer(RemoteContext c)
                 _ = kind switch
                 {
                     "instance" => await c.CallAsync("DeleteInstance", [new("InstanceId", id), new("Force", "true")]),
+                    // Newest first: an ENI's EIP goes before it, and the ENI before its instance.
+                    "eip" => await ReleaseEipAsync(id),
+                    "network interface" => await DeleteInterfaceAsync(id),
                     "security group" => await c.CallAsync("DeleteSecurityGroup", [new("SecurityGroupId", id)]),
                     "vswitch" => await c.CallAsync("DeleteVSwitch", [new("VSwitchId", id)], ApiVersions.Vpc),
                     "prefix list" => await c.CallAsync("DeletePrefixList", [new("PrefixListId", id)]),
@@ -226,6 +259,20 @@ internal sealed class Importer(RemoteContext c)
                 c.Error.WriteLine($"warning: could not delete {kind} {id} while undoing the import: {e.Message}");
             }
         }
+    }
+
+    private async Task<System.Text.Json.JsonElement> ReleaseEipAsync(string id)
+    {
+        await c.CallAsync("UnassociateEipAddress", [new("AllocationId", id)], ApiVersions.Vpc);
+        return await c.CallAsync("ReleaseEipAddress", [new("AllocationId", id)], ApiVersions.Vpc);
+    }
+
+    private async Task<System.Text.Json.JsonElement> DeleteInterfaceAsync(string id)
+    {
+        var eni = (await c.CallAsync("DescribeNetworkInterfaces", [new("NetworkInterfaceId.1", id)])).Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single();
+        if (eni.Str("InstanceId") is { Length: > 0 } attached)
+            await c.CallAsync("DetachNetworkInterface", [new("NetworkInterfaceId", id), new("InstanceId", attached)]);
+        return await c.CallAsync("DeleteNetworkInterface", [new("NetworkInterfaceId", id)]);
     }
 
     private async Task TagAsync(string type, string id, IEnumerable<Tag> tags)

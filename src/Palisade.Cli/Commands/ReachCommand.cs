@@ -139,13 +139,15 @@ public static class ReachCommand
     private static string Text(bool forward, Instance instance, IReadOnlyList<Reacher> reachers)
     {
         var sb = new StringBuilder(forward
-            ? $"what {Named(instance, string.Join(", ", instance.PrivateAddresses))} reaches:\n"
-            : $"who reaches {Named(instance, string.Join(", ", instance.PrivateAddresses))}:\n");
+            ? $"what {Named(instance, string.Join(", ", instance.AllPrivateAddresses))} reaches:\n"
+            : $"who reaches {Named(instance, string.Join(", ", instance.AllPrivateAddresses))}:\n");
         if (reachers.Count == 0)
             sb.Append(forward ? "  nothing\n" : "  nobody\n");
         foreach (var r in reachers)
         {
-            var who = r.IsInternet ? $"the internet (e.g. {(forward ? "to" : "from")} {r.WitnessAddress})" : Named(r.Instance!, r.WitnessAddress?.ToString() ?? "");
+            // An address of a secondary ENI is named with its ENI, whose groups decide there.
+            var who = r.IsInternet ? $"the internet (e.g. {(forward ? "to" : "from")} {r.WitnessAddress})"
+                : Named(r.Instance!, r.NetworkInterfaceId is { } eni ? $"{r.WitnessAddress} on {eni}" : r.WitnessAddress?.ToString() ?? "");
             // Only the answer's family's ICMP: ICMPv6 means nothing between IPv4 addresses (and ICMP between IPv6 ones).
             sb.Append($"  {who}: {string.Join("; ", r.Accesses.Where(a => r.WitnessAddress is not { } w || Reach.InFamily(a.Protocol, w.IsV6)).Select(Ports))}\n");
         }
@@ -188,6 +190,8 @@ public static class ReachCommand
             else
                 w.WriteString("instanceId", r.Instance!.Id.Value);
             w.WriteString("address", r.WitnessAddress?.ToString());
+            if (r.NetworkInterfaceId is { } eni)
+                w.WriteString("networkInterfaceId", eni.Value);
             WriteAccess(w, r.Accesses);
             w.WriteEndObject();
         }

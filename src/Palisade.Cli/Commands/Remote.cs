@@ -78,6 +78,12 @@ public static class Remote
             error.WriteLine($"error: {e.Code}: {e.EcsMessage} (RequestId {e.RequestId})");
             return e.Status >= 500 ? ExitCodes.Unavailable : ExitCodes.BadInput;
         }
+        catch (Domain.Errors.EcsException e)
+        {
+            // An operator's command on the store is refused as the API would refuse it.
+            error.WriteLine($"error: {e.Error.Code}: {e.Error.Message}");
+            return ExitCodes.BadInput;
+        }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             error.WriteLine($"error: the server did not answer: {ServerConnection.Describe(e)}");

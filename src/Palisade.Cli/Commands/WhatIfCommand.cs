@@ -14,7 +14,7 @@ using Palisade.Domain.Rules;
 namespace Palisade.Cli.Commands;
 
 /// <summary><c>palisade whatif</c>: what a change would open and close, before it is made: on a state file, or on a server.</summary>
-public static class WhatIfCommand
+public static partial class WhatIfCommand
 {
     public static Command Build()
     {
@@ -48,21 +48,22 @@ public static class WhatIfCommand
                 try
                 {
                     Impact impact;
+                    Domain.State.NetworkState networkState;
                     if (state.IsRemote(parse))
                     {
                         if (parse.GetValue(ipv6))
                             throw new UsageException("--ipv6 needs a state file (palisade export --out FILE): the server's DescribeChangeImpact compares IPv4 flows");
                         var c = state.Remote(parse, cancel);
                         // The state names the group and direction of a rule given by ID, and checks the change as offline.
-                        var networkState = await StateSource.FetchAsync(c);
+                        networkState = await StateSource.FetchAsync(c);
                         impact = await ServerImpactAsync(c, networkState, change(parse, networkState));
                     }
                     else
                     {
-                        var networkState = StateFileOption.Load(parse.GetValue(state.File)!);
+                        networkState = StateFileOption.Load(parse.GetValue(state.File)!);
                         impact = ImpactAnalysis.Of(ReachMatrix.Build(networkState, parse.GetValue(ipv6)), change(parse, networkState));
                     }
-                    parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact));
+                    parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(impact) : Text(impact, NameResolver.NamesOf(networkState)));
                     return ExitCodes.Ok;
                 }
                 catch (ArgumentException e)
@@ -74,14 +75,20 @@ public static class WhatIfCommand
         }
 
         Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-        var instance = Required("--instance", "The instance, by ID or name.");
+        var instance = Required("--instance", "The instance, by ID or name, or one of its network interfaces (eni-…).");
         var group = Required("--group", "The security group, by ID or name.");
-        command.Add(Sub("join", "An instance joins a group (JoinSecurityGroup).", [instance, group],
-            (p, state) => new Change.Join(Instance(state, p.GetValue(instance)!), Group(state, p.GetValue(group)!))));
-        var leaveInstance = Required("--instance", "The instance, by ID or name.");
+        command.Add(Sub("join", "An instance or network interface joins a group (JoinSecurityGroup).", [instance, group], (p, state) =>
+        {
+            var (id, eni) = Interface(state, p.GetValue(instance)!);
+            return new Change.Join(id, Group(state, p.GetValue(group)!), eni);
+        }));
+        var leaveInstance = Required("--instance", "The instance, by ID or name, or one of its network interfaces (eni-…).");
         var leaveGroup = Required("--group", "The security group, by ID or name.");
-        command.Add(Sub("leave", "An instance leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup],
-            (p, state) => new Change.Leave(Instance(state, p.GetValue(leaveInstance)!), Group(state, p.GetValue(leaveGroup)!))));
+        command.Add(Sub("leave", "An instance or network interface leaves a group (LeaveSecurityGroup): the connections it would lose.", [leaveInstance, leaveGroup], (p, state) =>
+        {
+            var (id, eni) = Interface(state, p.GetValue(leaveInstance)!);
+            return new Change.Leave(id, Group(state, p.GetValue(leaveGroup)!), eni);
+        }));
         var rule = Required("--rule", "The rule, by SecurityGroupRuleId.");
         command.Add(Sub("revoke", "A rule is revoked (RevokeSecurityGroup / RevokeSecurityGroupEgress).", [rule],
             (p, _) => new Change.Revoke(SecurityGroupRuleId.TryParse(p.GetValue(rule), out var id) ? id : throw new UsageException($"--rule '{p.GetValue(rule)}' is not a rule ID (sgr-…)"))));
@@ -197,6 +204,23 @@ public static class WhatIfCommand
     }
 
     /// <summary>An instance by ID or by its name in the state (<see cref="NameResolver"/>).</summary>
+    /// <summary>An instance by ID or name (its primary ENI), or a secondary ENI by its ID with the instance it is attached to.</summary>
+    private static (InstanceId Instance, NetworkInterfaceId? Eni) Interface(Domain.State.NetworkState state, string text)
+    {
+        if (!text.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal))
+            return (Instance(state, text), null);
+        if (!NetworkInterfaceId.TryParse(text, out var eni))
+            throw new UsageException($"--instance '{text}' is not a network interface ID (eni-…)");
+        foreach (var i in state.Instances)
+        {
+            if (i.SecondaryInterfaces.Any(e => e.Id == eni))
+                return (i.Id, eni);
+            if (i.NetworkInterfaceId == eni)
+                return (i.Id, null);
+        }
+        throw new UsageException($"--instance {text}: no instance in the state file has this network interface");
+    }
+
     private static InstanceId Instance(Domain.State.NetworkState state, string text)
     {
         var resolved = NameResolver.Resolve(NameResolver.Instance, text, NameResolver.InstancesOf(state), "in the state file");
@@ -214,11 +238,13 @@ public static class WhatIfCommand
         ? $"{d.Protocol.ToWire()} {string.Join(", ", d.Ports.Select(p => p.ForPeople))}"
         : d.Protocol.ToWire();
 
-    private static string Who(string source) => source == "internet" ? "the internet" : source;
+    private static string Who(string source, IReadOnlyDictionary<string, string> names) => source == "internet" ? "the internet" : NameResolver.Label(source, names);
 
-    private static string Text(Impact impact)
+    private static string Text(Impact impact, IReadOnlyDictionary<string, string> names)
     {
-        var sb = new StringBuilder($"what if: {impact.Change.Describe()}\n");
+        // The change names its group, instance or ENI by ID: each gets its name beside it, as every answer does.
+        var change = ResourceIds().Replace(impact.Change.Describe(), m => NameResolver.Label(m.Value, names));
+        var sb = new StringBuilder($"what if: {change}\n");
         foreach (var (title, deltas) in new[] { ("gains", impact.Gained), ("loses", impact.Lost) })
         {
             if (deltas.Count == 0)
@@ -228,10 +254,13 @@ public static class WhatIfCommand
             }
             sb.Append($"{title}:\n");
             foreach (var group in deltas.GroupBy(d => (d.Source, d.Target)))
-                sb.Append($"  {Who(group.Key.Source)} -> {group.Key.Target}: {string.Join("; ", group.Select(Ports))}\n");
+                sb.Append($"  {Who(group.Key.Source, names)} -> {NameResolver.Label(group.Key.Target, names)}: {string.Join("; ", group.Select(Ports))}\n");
         }
         return sb.ToString();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:sg|i|eni)-[0-9a-z]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ResourceIds();
 
     private static string Json(Impact impact)
     {

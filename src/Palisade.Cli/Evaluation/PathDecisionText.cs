@@ -44,7 +44,8 @@ public static class PathDecisionText
             sb.Append($"  {label}: not checked, {endpoint.Address} is not an instance in the state\n");
             return;
         }
-        sb.Append($"  {label} at {endpoint.Instance.Id}: {DecisionText.Explain(d, direction)}\n");
+        // The ENI that owns the address decides; a secondary one is named beside its instance.
+        sb.Append($"  {label} at {endpoint.Nic!.InterfaceLabel}: {DecisionText.Explain(d, direction)}\n");
         foreach (var beaten in d.Beaten)
             sb.Append($"    beat {DecisionText.Describe(beaten)}\n");
     }

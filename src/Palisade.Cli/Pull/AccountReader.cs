@@ -19,7 +19,7 @@ internal sealed class AccountReader(EcsRetry api, int pageSize, IProgress<WorkPr
     public static readonly IReadOnlySet<string> Actions = new HashSet<string>(StringComparer.Ordinal)
     {
         "DescribeRegions", "DescribeSecurityGroups", "DescribeSecurityGroupAttribute", "DescribeInstances",
-        "DescribePrefixLists", "DescribePrefixListAttributes", "DescribePortRangeLists", "DescribePortRangeListEntries",
+        "DescribeNetworkInterfaces", "DescribePrefixLists", "DescribePrefixListAttributes", "DescribePortRangeLists", "DescribePortRangeListEntries",
     };
 
     /// <summary>Fields of an answer that are about the request, not the resource.</summary>
@@ -57,6 +57,12 @@ internal sealed class AccountReader(EcsRetry api, int pageSize, IProgress<WorkPr
             ["SecurityGroups"] = groups,
             ["Instances"] = new JsonArray([.. instances.Items("Instances", "Instance").Select(Node)]),
         };
+        // The ENIs (primary and secondary, DescribeNetworkInterfaces items): a secondary ENI's own
+        // addresses, groups and EIP decide its traffic.
+        progress?.Report(new WorkProgress($"{region} network interfaces", 0, 0));
+        var interfaces = await OptionalAsync("DescribeNetworkInterfaces", () => api.CallAllAsync("DescribeNetworkInterfaces", [inRegion], "NetworkInterfaceSets", "NetworkInterfaceSet", pageSize: pageSize, cancel: cancel));
+        if (interfaces?.Items("NetworkInterfaceSets", "NetworkInterfaceSet").ToList() is { Count: > 0 } enis)
+            state["NetworkInterfaces"] = new JsonArray([.. enis.Select(Node)]);
         progress?.Report(new WorkProgress($"{region} prefix lists", 0, 0));
         if (await ReadPrefixListsAsync(inRegion, cancel) is { Count: > 0 } prefixLists)
             state["PrefixLists"] = prefixLists;

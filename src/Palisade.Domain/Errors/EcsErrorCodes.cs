@@ -174,4 +174,5 @@ public static partial class EcsErrorCodes
 
     // Throttling
     public const string ThrottlingUser = "Throttling.User";
+    public const string Throttling = "Throttling";
 }

@@ -31,6 +31,10 @@ public static partial class EcsErrors
         E(409, LimitExceededUserAccessKey, $"The account holds {limit} AccessKeys already, its limit: delete one it no longer uses before creating another.");
     public static EcsError AnalysisBudgetSpent() =>
         E(400, ThrottlingAnalysis, "Request was denied due to user flow control: the account has spent its budget of analysis work for now; retry later.");
+    public static EcsError AnalysisEstimateOverBudget(double estimate, double left) =>
+        E(400, ThrottlingAnalysis, FormattableString.Invariant($"Request was denied due to user flow control: this analysis is estimated at {estimate:F2} s of work and the account has {Math.Max(0, left):F2} s of its analysis budget left; retry later."));
+    public static EcsError AnalysisQueueFull() =>
+        E(400, EcsErrorCodes.Throttling, "Request was denied due to request throttling: the server is running and queuing as many analyses as it holds; retry later.");
     public static EcsError InstanceQuota(int limit) => E(403, QuotaExceedInstance, $"The account may hold at most {limit} instances in this region.");
     public static EcsError DryRunPassed() => E(400, DryRunOperation, "Request validation has been passed with DryRun flag set.");
     public static EcsError IdempotentMismatch() =>

@@ -40,13 +40,27 @@ public sealed class NetworkState
     }
 
     /// <summary>
-    /// Each group's members in state order, an instance once per group. A plain loop: the what-if
-    /// builds a state per question, and grouping 10,000 instances through LINQ took most of its time.
+    /// Each group's members in state order: its member ENIs, each once per group — an instance's
+    /// primary ENI is the instance itself, a secondary ENI its view (<see cref="Instance.Interfaces"/>).
+    /// A plain loop: the what-if builds a state per question, and grouping 10,000 instances through
+    /// LINQ took most of its time.
     /// </summary>
     private static FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> MembersByGroup(ImmutableArray<Instance> instances)
     {
         var members = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
         foreach (var instance in instances)
+        {
+            if (instance.SecondaryInterfaces.Length == 0)
+                AddMember(members, instance);
+            else
+                foreach (var nic in instance.Interfaces)
+                    AddMember(members, nic);
+        }
+        return members.ToFrozenDictionary(m => m.Key, m => m.Value.ToImmutable());
+    }
+
+    private static void AddMember(Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder> members, Instance instance)
+    {
         {
             var groups = instance.SecurityGroupIds;
             for (var k = 0; k < groups.Length; k++)
@@ -58,7 +72,6 @@ public sealed class NetworkState
                 list.Add(instance);
             }
         }
-        return members.ToFrozenDictionary(m => m.Key, m => m.Value.ToImmutable());
     }
 
     public string RegionId { get; }
@@ -79,7 +92,11 @@ public sealed class NetworkState
 
     public PortRangeList? FindPortRangeList(PortRangeListId id) => _portRangeLists.GetValueOrDefault(id);
 
-    /// <summary>The instances whose NIC is in <paramref name="groupId"/>, in state order.</summary>
+    /// <summary>
+    /// The ENIs in <paramref name="groupId"/>, in state order: an instance when its primary ENI is,
+    /// the view of a secondary ENI (<see cref="Instance.Interfaces"/>) when that ENI is. A group's
+    /// members are ENIs: a group-peer rule and inner access match the addresses of these alone.
+    /// </summary>
     public ImmutableArray<Instance> MembersOf(SecurityGroupId groupId) =>
         _members.TryGetValue(groupId, out var members) ? members : [];
 }

@@ -56,8 +56,12 @@ public static class StateFileReader
             .ToList();
         var groupById = UniqueById(groups, g => g.Group.Id, "SecurityGroupId");
 
-        var instances = root.Property("Instances") is { } inst ? inst.Items().Select(n => ReadInstance(n, groupById)).ToList() : [];
-        UniqueById(instances, i => i.Instance.Id, "InstanceId");
+        var interfaces = root.Property("NetworkInterfaces") is { } nis ? nis.Items().Select(ReadInterface).ToList() : [];
+        UniqueById(interfaces, e => e.Id, "NetworkInterfaceId");
+        var described = interfaces.Select(e => e.Id).ToHashSet();
+        var instances = root.Property("Instances") is { } inst ? inst.Items().Select(n => ReadInstance(n, groupById, described)).ToList() : [];
+        var instanceById = UniqueById(instances, i => i.Instance.Id, "InstanceId");
+        instances = AttachInterfaces(instances, instanceById, interfaces, groupById);
 
         return new NetworkState(regionId, groups.Select(g => g.Group), instances.Select(i => i.Instance),
             prefixLists.Select(p => p.List), portRangeLists.Select(p => p.List));
@@ -181,7 +185,7 @@ public static class StateFileReader
         return rule;
     }
 
-    private static ReadInstanceResult ReadInstance(JsonNode node, Dictionary<SecurityGroupId, ReadGroupResult> groups)
+    private static ReadInstanceResult ReadInstance(JsonNode node, Dictionary<SecurityGroupId, ReadGroupResult> groups, HashSet<NetworkInterfaceId> described)
     {
         node.RequireObject();
         var idText = node.RequireString("InstanceId");
@@ -227,6 +231,10 @@ public static class StateFileReader
         }
         foreach (var nic in node.WrappedList("NetworkInterfaces", "NetworkInterface"))
         {
+            // A secondary ENI that $.NetworkInterfaces describes brings its own addresses and groups
+            // there; in an older file it does not, and its addresses stay the instance's.
+            if (IsSecondary(nic.String("Type")) && NetworkInterfaceId.TryParse(nic.String("NetworkInterfaceId"), out var eniId) && described.Contains(eniId))
+                continue;
             foreach (var set in nic.WrappedList("PrivateIpSets", "PrivateIpSet"))
             {
                 if (set.String("PrivateIpAddress") is { } ip)
@@ -243,6 +251,17 @@ public static class StateFileReader
         if (node.Property("EipAddress") is { } eip && eip.String("IpAddress") is { } eipText)
             Add(publicAddresses, (eipText, $"{eip.Path}.IpAddress"));
 
+        var groupIds = ReadGroupIds(node, groups, vpcId, "instance");
+        var instance = new Instance(id, node.String("InstanceName") ?? string.Empty, networkType, vpcId, vSwitchId,
+            [.. privateAddresses], [.. publicAddresses], [.. groupIds], node.String("Status") ?? "Running", ReadTags(node));
+        return new ReadInstanceResult(instance, node.Path);
+    }
+
+    private static bool IsSecondary(string? type) => string.Equals(type, "Secondary", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The <c>SecurityGroupIds</c> of an instance or ENI: each in the state and in its network, of one type.</summary>
+    private static List<SecurityGroupId> ReadGroupIds(JsonNode node, Dictionary<SecurityGroupId, ReadGroupResult> groups, VpcId? vpcId, string what)
+    {
         var groupIds = new List<SecurityGroupId>();
         foreach (var (text, path) in node.StringList("SecurityGroupIds", "SecurityGroupId"))
         {
@@ -254,17 +273,145 @@ public static class StateFileReader
             {
                 var where = group.Group.VpcId is { } gv ? $"VPC {gv}" : "the classic network";
                 var mine = vpcId is { } iv ? $"VPC {iv}" : "the classic network";
-                throw new StateFileException(path, $"security group '{groupId}' is in {where} but the instance is in {mine} (InvalidInstanceId.Mismatch)");
+                throw new StateFileException(path, $"security group '{groupId}' is in {where} but the {what} is in {mine} (InvalidInstanceId.Mismatch)");
             }
             if (!groupIds.Contains(groupId))
                 groupIds.Add(groupId);
         }
         if (groupIds.Select(g => groups[g].Group.Type).Distinct().Count() > 1)
-            throw new StateFileException($"{node.Path}.SecurityGroupIds", "an instance cannot be in basic and advanced groups at once (InvalidOperation.MultiGroupType)");
+            throw new StateFileException($"{node.Path}.SecurityGroupIds", $"an {what} cannot be in basic and advanced groups at once (InvalidOperation.MultiGroupType)");
+        return groupIds;
+    }
 
-        var instance = new Instance(id, node.String("InstanceName") ?? string.Empty, networkType, vpcId, vSwitchId,
-            [.. privateAddresses], [.. publicAddresses], [.. groupIds], node.String("Status") ?? "Running", ReadTags(node));
-        return new ReadInstanceResult(instance, node.Path);
+    /// <summary>A <c>NetworkInterfaces</c> item as read, before it is attached to its instance.</summary>
+    private sealed record ReadInterfaceResult(
+        NetworkInterfaceId Id, InstanceId? InstanceId, bool Secondary, VpcId? VpcId, VSwitchId? VSwitchId, MacAddress? Mac,
+        List<IpAddress> Private, List<IpAddress> Public, JsonNode Node, string Path) : IHasPath;
+
+    private static ReadInterfaceResult ReadInterface(JsonNode node)
+    {
+        node.RequireObject();
+        var idText = node.RequireString("NetworkInterfaceId");
+        if (!NetworkInterfaceId.TryParse(idText, out var id))
+            throw new StateFileException($"{node.Path}.NetworkInterfaceId", $"'{idText}' is not a network interface ID (eni-…)");
+
+        var type = node.String("Type") ?? "Secondary";
+        if (!type.Equals("Primary", StringComparison.OrdinalIgnoreCase) && !IsSecondary(type))
+            throw new StateFileException($"{node.Path}.Type", $"'{type}' is not a network interface type (Primary or Secondary)");
+
+        InstanceId? instanceId = null;
+        var (instanceText, instancePath) = node.String("InstanceId") is { } direct
+            ? (direct, $"{node.Path}.InstanceId")
+            : (node.Property("Attachment")?.String("InstanceId"), $"{node.Path}.Attachment.InstanceId");
+        if (instanceText is not null)
+            instanceId = InstanceId.TryParse(instanceText, out var i) ? i : throw new StateFileException(instancePath, $"'{instanceText}' is not an instance ID (i-…)");
+
+        VpcId? vpcId = null;
+        if (node.String("VpcId") is { } vpcText)
+            vpcId = VpcId.TryParse(vpcText, out var v) ? v : throw new StateFileException($"{node.Path}.VpcId", $"'{vpcText}' is not a VPC ID (vpc-…)");
+        VSwitchId? vSwitchId = null;
+        if (node.String("VSwitchId") is { } vswText)
+            vSwitchId = VSwitchId.TryParse(vswText, out var sw) ? sw : throw new StateFileException($"{node.Path}.VSwitchId", $"'{vswText}' is not a vSwitch ID (vsw-…)");
+        MacAddress? mac = null;
+        if (node.String("MacAddress") is { } macText)
+            mac = MacAddress.TryParse(macText, out var m) ? m : throw new StateFileException($"{node.Path}.MacAddress", $"'{macText}' is not a MAC address (xx:xx:xx:xx:xx:xx)");
+
+        var privateAddresses = new List<IpAddress>();
+        var publicAddresses = new List<IpAddress>();
+        void Add(List<IpAddress> into, string text, string path)
+        {
+            if (!IpAddress.TryParse(text, out var address))
+                throw new StateFileException(path, $"'{text}' is not an IP address");
+            if (!into.Contains(address))
+                into.Add(address);
+        }
+        if (node.String("PrivateIpAddress") is { } primaryIp)
+            Add(privateAddresses, primaryIp, $"{node.Path}.PrivateIpAddress");
+        foreach (var set in node.WrappedList("PrivateIpSets", "PrivateIpSet"))
+        {
+            if (set.String("PrivateIpAddress") is { } ip)
+                Add(privateAddresses, ip, $"{set.Path}.PrivateIpAddress");
+            if (set.Property("AssociatedPublicIp") is { } associated && associated.String("PublicIpAddress") is { } pub)
+                Add(publicAddresses, pub, $"{associated.Path}.PublicIpAddress");
+        }
+        foreach (var set in node.WrappedList("Ipv6Sets", "Ipv6Set"))
+        {
+            if (set.String("Ipv6Address") is { } ip)
+                Add(privateAddresses, ip, $"{set.Path}.Ipv6Address");
+        }
+        if (node.Property("AssociatedPublicIp") is { } eip && eip.String("PublicIpAddress") is { } eipText)
+            Add(publicAddresses, eipText, $"{eip.Path}.PublicIpAddress");
+        return new ReadInterfaceResult(id, instanceId, IsSecondary(type), vpcId, vSwitchId, mac, privateAddresses, publicAddresses, node, node.Path);
+    }
+
+    /// <summary>
+    /// Each attached ENI joined to its instance: a secondary one as a <see cref="NetworkInterface"/>
+    /// with its groups (checked as an instance's are: in the state, in the instance's VPC, one type,
+    /// at most five), a primary one as the instance's own ENI ID, addresses and groups (which must be
+    /// the instance's). An address belongs to one ENI of an instance.
+    /// </summary>
+    private static List<ReadInstanceResult> AttachInterfaces(List<ReadInstanceResult> instances, Dictionary<InstanceId, ReadInstanceResult> byId,
+        List<ReadInterfaceResult> interfaces, Dictionary<SecurityGroupId, ReadGroupResult> groups)
+    {
+        var updated = new Dictionary<InstanceId, Instance>();
+        Instance Current(InstanceId id) => updated.TryGetValue(id, out var i) ? i : byId[id].Instance;
+        foreach (var eni in interfaces)
+        {
+            if (eni.InstanceId is not { } instanceId)
+                continue; // Available: attached to nothing, it decides nothing
+            var where = eni.Node.String("InstanceId") is not null ? $"{eni.Path}.InstanceId" : $"{eni.Path}.Attachment.InstanceId";
+            if (!byId.ContainsKey(instanceId))
+                throw new StateFileException(where, $"instance '{instanceId}' is not in $.Instances");
+            var instance = Current(instanceId);
+            if (instance.NetworkType != NetworkType.Vpc)
+                throw new StateFileException(where, $"instance '{instanceId}' is in the classic network; network interfaces are a VPC's (InvalidOperation.VpcMismatch)");
+            if (eni.VpcId is { } vpc && vpc != instance.VpcId)
+                throw new StateFileException($"{eni.Path}.VpcId", $"the network interface is in VPC {vpc} but instance '{instanceId}' is in VPC {instance.VpcId} (InvalidOperation.VpcMismatch)");
+            var groupIds = ReadGroupIds(eni.Node, groups, instance.VpcId, "network interface");
+            if (groupIds.Count > Instance.MaxSecurityGroups)
+                throw new StateFileException($"{eni.Path}.SecurityGroupIds", $"a network interface is in at most {Instance.MaxSecurityGroups} security groups; this one names {groupIds.Count} (SecurityGroupInstanceLimitExceed)");
+
+            if (!eni.Secondary)
+            {
+                if (instance.NetworkInterfaceId is { } known && known != eni.Id)
+                    throw new StateFileException($"{eni.Path}.NetworkInterfaceId", $"instance '{instanceId}' already has primary network interface '{known}'");
+                if (groupIds.Count > 0 && instance.SecurityGroupIds.Length > 0 && !groupIds.ToHashSet().SetEquals(instance.SecurityGroupIds))
+                    throw new StateFileException($"{eni.Path}.SecurityGroupIds", $"a primary network interface's groups are its instance's, but instance '{instanceId}' is in {string.Join(", ", instance.SecurityGroupIds)}");
+                CheckOwnedOnce(instance, eni, exceptPrimary: true);
+                updated[instanceId] = instance with
+                {
+                    NetworkInterfaceId = eni.Id,
+                    PrivateAddresses = [.. instance.PrivateAddresses.Concat(eni.Private).Distinct()],
+                    PublicAddresses = [.. instance.PublicAddresses.Concat(eni.Public).Distinct()],
+                    SecurityGroupIds = instance.SecurityGroupIds.Length > 0 ? instance.SecurityGroupIds : [.. groupIds],
+                };
+                continue;
+            }
+            CheckOwnedOnce(instance, eni, exceptPrimary: false);
+            if (groupIds.Count > 0 && instance.AllSecurityGroupIds.FirstOrDefault() is { } any && groups[any].Group.Type != groups[groupIds[0]].Group.Type)
+                throw new StateFileException($"{eni.Path}.SecurityGroupIds", $"the network interface's groups and instance '{instanceId}''s are of different types (InvalidOperation.MultiGroupType)");
+            updated[instanceId] = instance with
+            {
+                SecondaryInterfaces = instance.SecondaryInterfaces.Add(
+                    new NetworkInterface(eni.Id, [.. eni.Private], [.. eni.Public], [.. groupIds], eni.VSwitchId ?? instance.VSwitchId, eni.Mac)),
+            };
+        }
+        return [.. instances.Select(r => updated.TryGetValue(r.Instance.Id, out var i) ? r with { Instance = i } : r)];
+    }
+
+    /// <summary>ECS gives an address to one ENI: one that another ENI of the instance already holds is refused.</summary>
+    private static void CheckOwnedOnce(Instance instance, ReadInterfaceResult eni, bool exceptPrimary)
+    {
+        foreach (var nic in instance.Interfaces)
+        {
+            if (exceptPrimary && !nic.IsSecondaryInterface)
+                continue;
+            foreach (var address in eni.Private.Concat(eni.Public))
+            {
+                if (nic.PrivateAddresses.Contains(address) || nic.PublicAddresses.Contains(address))
+                    throw new StateFileException(eni.Path, $"address {address} is already on {(nic.IsSecondaryInterface ? $"network interface '{nic.NetworkInterfaceId}'" : "the primary network interface")} of instance '{instance.Id}' (InvalidIpAddress.AlreadyExist)");
+            }
+        }
     }
 
     private static ReadPrefixListResult ReadPrefixList(JsonNode node)

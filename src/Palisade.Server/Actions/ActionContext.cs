@@ -52,6 +52,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public Limits Limits => options.Limits;
 
+    /// <summary>How rule hit counts are bucketed and kept.</summary>
+    public RuleUsageOptions RuleUsage => options.RuleUsage;
+
     /// <summary>The blocks VPC public addresses and EIPs are allocated from.</summary>
     public IReadOnlyList<Cidr> PublicAddressPool => options.PublicAddressPool;
 

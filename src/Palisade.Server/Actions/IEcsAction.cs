@@ -22,9 +22,18 @@ internal interface IEcsAction
 
 /// <summary>
 /// An analysis: its work grows with the account's state (every instance pair, every rule), so it is
-/// weighed by <see cref="Protocol.AnalysisBudget"/>, not only counted by the request limits.
+/// admitted by <see cref="Protocol.AnalysisAdmission"/> (weighed against the account's budget,
+/// queued for an analysis worker), not only counted by the request limits.
 /// </summary>
-internal interface IAnalysisAction : IEcsAction;
+internal interface IAnalysisAction : IEcsAction
+{
+    /// <summary>
+    /// Runs on the request's thread what must hold the store's write lock (a rehearsal), and returns
+    /// the rest, which runs on an analysis worker at a lower priority: a worker must never hold the
+    /// lock other tenants' writes wait for. By default everything is the rest.
+    /// </summary>
+    Func<EcsObject> Stage(ActionContext context) => () => Execute(context);
+}
 
 /// <summary>An action that waits (a long poll) and so must not hold a thread while it does.</summary>
 internal interface IAsyncEcsAction : IEcsAction

@@ -181,6 +181,7 @@ public static class PalisadeServer
             throw new InvalidOperationException($"with a PostgreSQL store every node needs the same master key: set PALISADE_MASTER_KEY (base64 of 32 random bytes, e.g. from 'openssl rand -base64 32') or copy it to {masterKey}");
         services.AddSingleton(_ => SecretProtector.ForDataDirectory(masterKey));
         services.AddSingleton<AccountService>();
+        services.AddSingleton<Palisade.Storage.Hosts.HostService>();
         services.AddSingleton<INonceRegistry>(sp => StoreFactory.IsPostgres(settings.Store)
             ? new StoreNonceRegistry(sp.GetRequiredService<IStore>(), settings.Clock)
             : new LocalNonceRegistry(Path.Combine(data, "nonces.db"), settings.Clock));
@@ -189,6 +190,8 @@ public static class PalisadeServer
         services.AddSingleton<RequestThrottle>();
         services.AddSingleton<AccountThrottle>();
         services.AddSingleton<AnalysisBudget>();
+        services.AddSingleton<AnalysisScheduler>();
+        services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();

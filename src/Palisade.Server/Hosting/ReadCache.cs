@@ -29,7 +29,8 @@ internal sealed class ReadCache
     public static string Key(Caller caller, IEcsAction action, RpcRequest request, ResponseFormat format)
     {
         var sb = new StringBuilder();
-        sb.Append(caller.AccountId).Append('\n').Append(action.Version).Append('\n').Append(action.Name).Append('\n').Append(format);
+        // A host credential has no account: its host sets its answers apart.
+        sb.Append(caller.AccountId).Append(caller.HostName is { } host ? "@" + host : "").Append('\n').Append(action.Version).Append('\n').Append(action.Name).Append('\n').Append(format);
         foreach (var (name, value) in request.Parameters.Where(p => !ActionContext.CommonParameters.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
             sb.Append('\n').Append(name).Append('=').Append(value);
         return sb.ToString();

@@ -21,7 +21,7 @@ namespace Palisade.Server.Hosting;
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisBudget analysisBudget)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -61,7 +61,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     // so neither forged requests nor replays of a captured one can throttle a victim.
     private void Throttle(RpcCall call)
     {
-        if (!throttle.TryAcquire(call.Caller!.AccessKeyId) || !accountThrottle.TryAcquire(call.Caller.AccountId))
+        // A host credential has no account: its own key's rate is its whole budget.
+        if (!throttle.TryAcquire(call.Caller!.AccessKeyId) || (!call.Caller.IsHost && !accountThrottle.TryAcquire(call.Caller.AccountId)))
             throw new EcsException(EcsErrors.Throttled());
     }
 
@@ -71,10 +72,13 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         var request = call.Request!;
         if (!catalog.KnowsVersion(request.Version!))
             throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
-        var action = catalog.Find(request.Version!, request.Action!) ?? throw new EcsException(EcsErrors.ActionNotFound(request.Action!));
+        var action = catalog.Find(request.Version!, request.Action!)
+            ?? throw new EcsException(Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
         call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts);
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
+        // Before the read cache: a cached answer is never served to a caller who may not ask.
+        Actions.Hosts.HostAccess.Admit(call.Context);
     }
 
     private async Task ExecuteAsync(RpcCall call, CancellationToken cancel)
@@ -93,9 +97,15 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
                 return;
             }
         }
+        // An analysis (or a dry run, whose impact is one) is admitted here or refused before any work:
+        // its estimate against the account's budget, a place among the server's analyses.
+        using var admitted = action is IAnalysisAction || (context.DryRun && action.Mutates) ? analyses.Admit(context) : null;
         var impact = context.DryRun && action.Mutates ? DryRunImpact.Prepare(context) : null;
         EcsObject body;
-        using (analysisBudget.Begin(context.AccountId, action))
+        if (action is IAnalysisAction analysis && admitted is not null)
+            // What holds the store's write lock (a rehearsal) runs here, at the request's priority; the comparing on an analysis worker.
+            body = await admitted.RunStagedAsync(() => analysis.Stage(context), cancel);
+        else
         {
             body = action is IAsyncEcsAction waiting
                 ? await waiting.ExecuteAsync(context, cancel)
@@ -107,7 +117,11 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             // carries the flows it would open and close.
             call.Failure = EcsErrors.DryRunPassed();
             if (impact is not null && context.DryRunPassed)
-                call.FailureExtra = new EcsObject { { "Impact", impact.Complete(context.StateAfterDryRun) } };
+            {
+                var after = context.StateAfterDryRun;
+                var flows = admitted is null ? impact.Complete(after) : await admitted.RunAsync(() => impact.Complete(after), cancel);
+                call.FailureExtra = new EcsObject { { "Impact", flows } };
+            }
             return;
         }
         var response = new EcsObject { { "RequestId", call.RequestId } };

@@ -38,10 +38,31 @@ public sealed record Throttling
 
     public double AnalysisBurstSeconds { get; init; } = 5;
 
-    /// <summary>Analyses one account may run at once (their time is charged when they end).</summary>
+    /// <summary>Analyses one account may have admitted at once, running or waiting for a worker (past it: <c>Throttling.Analysis</c>).</summary>
     public int AnalysisConcurrency { get; init; } = 1;
 
-    public static readonly Throttling Off = new() { RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0 };
+    /// <summary>
+    /// Threads that run analyses, for all accounts, at a lower priority than requests: fewer than the
+    /// cores, so plain API calls always have a core (one on a 2-core node). 0 runs each analysis on its
+    /// request's thread, at the request's priority, with no cap across accounts (the old behaviour).
+    /// </summary>
+    public int AnalysisWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>
+    /// The analysis workers' niceness on Linux (0 as requests, up to 19): above 0 the kernel favours
+    /// request threads when both want a core. Measured (docs/benchmarks.md): a niced worker starved by
+    /// other processes holds up the collector's stop of every thread, so the default is 0 and the
+    /// worker count is what keeps a core free.
+    /// </summary>
+    public int AnalysisNiceness { get; init; }
+
+    /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
+    public int AnalysisQueue { get; init; } = 16;
+
+    public static readonly Throttling Off = new()
+    {
+        RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0,
+    };
 }
 
 public sealed record ServerOptions
@@ -55,6 +76,9 @@ public sealed record ServerOptions
     /// them for ever. Older ones are deleted once an hour by <see cref="TrailRetention"/>.
     /// </summary>
     public TimeSpan? TrailRetention { get; init; } = TimeSpan.FromDays(90);
+
+    /// <summary>How rule hit counts are kept (issue 20): bucket width and how long buckets stay.</summary>
+    public RuleUsageOptions RuleUsage { get; init; } = new();
 
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;
@@ -70,4 +94,22 @@ public sealed record ServerOptions
 
     /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
     public string HostId { get; init; } = "ecs.aliyuncs.com";
+}
+
+/// <summary>
+/// Rule hit counts: added up per rule, host and <see cref="Bucket"/>; buckets older than
+/// <see cref="Retention"/> are deleted whenever the account's agents report, so the storage per rule
+/// and host is bounded by Retention / Bucket rows.
+/// </summary>
+public sealed record RuleUsageOptions
+{
+    public TimeSpan Bucket { get; init; } = TimeSpan.FromHours(1);
+
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>A host silent for longer than this starts counting anew: the audit cannot say a rule went unused while nobody counted.</summary>
+    public TimeSpan MaxReportGap { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The start of the bucket <paramref name="t"/> falls in (buckets are aligned on the Unix epoch).</summary>
+    public DateTimeOffset BucketOf(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % Bucket.Ticks, TimeSpan.Zero);
 }

@@ -9,8 +9,14 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Server.Protocol;
 
-/// <summary>Who a verified request acts as.</summary>
-internal sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly);
+/// <summary>
+/// Who a verified request acts as: an account's key, or a host's agent (<paramref name="HostName"/>
+/// set, <paramref name="AccountId"/> 0), which may call only its host's agent actions (issue 18).
+/// </summary>
+internal sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly, string? HostName = null)
+{
+    public bool IsHost => HostName is not null;
+}
 
 /// <summary>
 /// Verifies a request's signature (V1 or V3), its timestamp window and its nonce, before anything
@@ -100,7 +106,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         // After the signature: an unsigned request must not be able to burn someone's nonce.
         if (!nonces.TryUse(key.Record.AccessKeyId, nonce, at + Window))
             throw new EcsException(EcsErrors.NonceUsed());
-        return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly);
+        return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly, key.HostName);
     }
 
     private DateTimeOffset CheckTimestamp(string text)

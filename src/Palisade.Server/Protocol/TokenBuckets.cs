@@ -39,7 +39,10 @@ internal sealed class TokenBuckets<TKey>(TimeProvider clock) where TKey : notnul
         }
     }
 
-    /// <summary>Takes tokens that were spent already (work measured after it was done); never refuses.</summary>
+    /// <summary>
+    /// Takes tokens that were spent already (work measured after it was done); never refuses. A
+    /// negative cost gives back what an estimate took too much, up to the burst.
+    /// </summary>
     public void Charge(TKey key, double ratePerSecond, double burst, double cost)
     {
         var now = clock.GetUtcNow();
@@ -47,7 +50,19 @@ internal sealed class TokenBuckets<TKey>(TimeProvider clock) where TKey : notnul
         lock (bucket)
         {
             Refill(bucket, now, ratePerSecond, burst);
-            bucket.Tokens -= cost;
+            bucket.Tokens = Math.Min(burst, bucket.Tokens - cost);
+        }
+    }
+
+    /// <summary>What the key's bucket holds now (a full bucket for a key never seen).</summary>
+    public double Peek(TKey key, double ratePerSecond, double burst)
+    {
+        if (!_buckets.TryGetValue(key, out var bucket))
+            return burst;
+        lock (bucket)
+        {
+            Refill(bucket, clock.GetUtcNow(), ratePerSecond, burst);
+            return bucket.Tokens;
         }
     }
 

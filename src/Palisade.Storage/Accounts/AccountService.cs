@@ -75,11 +75,17 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
         store.Read(s => s.FindAccountByName(nameOrId)
             ?? (long.TryParse(nameOrId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? s.FindAccount(id) : null));
 
-    public sealed record KnownKey(AccessKeyRecord Record, string Secret);
+    /// <param name="HostName">For a host credential, its host (and <see cref="AccessKeyRecord.AccountId"/> is 0: no account owns it).</param>
+    public sealed record KnownKey(AccessKeyRecord Record, string Secret, string? HostName = null);
 
+    /// <summary>An account's AccessKey, or a host credential (issue 18), by its ID.</summary>
     public KnownKey? FindKey(string accessKeyId)
     {
-        var record = store.Read(s => s.FindAccessKey(accessKeyId));
-        return record is null ? null : new KnownKey(record, protector.Unprotect(record.SecretCiphertext));
+        var (record, host) = store.Read(s => (s.FindAccessKey(accessKeyId), s.FindHostCredential(accessKeyId)));
+        if (record is not null)
+            return new KnownKey(record, protector.Unprotect(record.SecretCiphertext));
+        return host is null
+            ? null
+            : new KnownKey(new AccessKeyRecord(host.AccessKeyId, 0, host.SecretCiphertext, host.Status, false, host.CreatedAt), protector.Unprotect(host.SecretCiphertext), host.HostName);
     }
 }

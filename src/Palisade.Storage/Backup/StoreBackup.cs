@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, host bindings, the revision history, the action trail; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history (with the hosts each change concerned), the action trail, the rules' usage; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -16,7 +16,8 @@ public static class StoreBackup
 
     private enum Kind { Text, Integer, Boolean, Bytes }
 
-    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns);
+    /// <param name="FormerName">The table's name in backups of an older format, read when the file lacks <paramref name="Name"/>.</param>
+    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns, string? FormerName = null);
 
     private static (string, Kind) T(string c) => (c, Kind.Text);
     private static (string, Kind) I(string c) => (c, Kind.Integer);
@@ -26,6 +27,8 @@ public static class StoreBackup
     [
         new("accounts", "account_id", [I("account_id"), T("name"), T("created_at")]),
         new("access_keys", "access_key_id", [T("access_key_id"), I("account_id"), ("secret_ciphertext", Kind.Bytes), T("status"), ("read_only", Kind.Boolean), T("created_at")]),
+        new("hosts", "host_name", [T("host_name"), T("interface_patterns"), T("address_space"), T("created_at")]),
+        new("host_credentials", "access_key_id", [T("access_key_id"), T("host_name"), ("secret_ciphertext", Kind.Bytes), T("status"), T("created_at")]),
         new("vpcs", "vpc_id", [T("vpc_id"), I("account_id"), T("region_id"), T("cidr_block"), T("name"), T("description"), T("status"), T("created_at")]),
         new("vswitches", "vswitch_id", [T("vswitch_id"), I("account_id"), T("region_id"), T("vpc_id"), T("zone_id"), T("cidr_block"), T("name"), T("description"), T("status"), T("created_at")]),
         new("security_groups", "security_group_id", [T("security_group_id"), I("account_id"), T("region_id"), T("vpc_id"), T("name"), T("description"), T("group_type"), T("inner_access_policy"), T("created_at"), I("next_rule_position"), T("resource_group_id")]),
@@ -49,7 +52,11 @@ public static class StoreBackup
             T("internet_charge_type"), T("resource_group_id"), T("instance_type"), T("instance_id"), T("allocated_at")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
         new("client_tokens", "account_id, token", [I("account_id"), T("token"), T("action"), T("request_hash"), T("response_json"), T("created_at")]),
+        new("rule_usage", "account_id, security_group_rule_id, host_name, bucket_start", [I("account_id"), T("security_group_rule_id"), T("host_name"), T("bucket_start"),
+            I("packets"), I("bytes"), T("last_hit_at")]),
+        new("usage_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("counting_since"), T("last_report_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
+        new("revision_hosts", "revision, host_name", [I("revision"), T("host_name")], FormerName: "host_changes"),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that
         // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
         new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
@@ -132,7 +139,7 @@ public static class StoreBackup
             var rows = 0;
             foreach (var table in Tables)
             {
-                if (!tables.TryGetProperty(table.Name, out var items))
+                if (!tables.TryGetProperty(table.Name, out var items) && (table.FormerName is null || !tables.TryGetProperty(table.FormerName, out items)))
                     continue;
                 foreach (var item in items.EnumerateArray())
                 {
@@ -145,6 +152,7 @@ public static class StoreBackup
             }
             s.NumberAccountRevisions();
             s.AddMissingPrimaryNetworkInterfaces();
+            s.DeclareHostsOfOldBindings();
             return rows;
         });
         return new Summary(Tables.Length, loaded, store.CurrentRevision());

@@ -143,8 +143,23 @@ public sealed record RevisionRecord(long Revision, long? AccountId, string Actio
 /// <summary>Which host, and which interface on it, carries an instance's NIC (a Palisade extension).</summary>
 public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, string HostName, string InterfaceName, DateTimeOffset BoundAt);
 
+/// <summary>A host as the operator declared it: what it may carry (issue 18).</summary>
+public sealed record HostRecord(string HostName, Palisade.Domain.Hosts.HostDeclaration Declaration, DateTimeOffset CreatedAt);
+
+/// <summary>A host credential: an AccessKey that may call only its host's agent actions; no account owns it.</summary>
+public sealed record HostCredentialRecord(string AccessKeyId, string HostName, byte[] SecretCiphertext, AccessKeyStatus Status, DateTimeOffset CreatedAt);
+
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
 public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);
+
+/// <summary>What one host's counters said one ECS rule decided in one time bucket: packets, bytes, and when the last report with a hit came.</summary>
+public sealed record RuleUsageRecord(long AccountId, string RuleId, string HostName, DateTimeOffset BucketStart, long Packets, long Bytes, DateTimeOffset LastHitAt);
+
+/// <summary>What one report added to one rule's count on a host.</summary>
+public sealed record RuleUsageDelta(string RuleId, long Packets, long Bytes);
+
+/// <summary>A host whose agent reports hit counts for the account: since when without a gap, and its latest report.</summary>
+public sealed record UsageHostRecord(long AccountId, string HostName, DateTimeOffset CountingSince, DateTimeOffset LastReportAt);
 
 /// <summary>A mutating call as the action trail keeps it, before it has an event ID.</summary>
 public sealed record ActionTrailEntry(

@@ -174,6 +174,25 @@ internal sealed class EipRow
             instance_type is null ? null : Enum.Parse<EipTargetType>(instance_type), instance_id, Time.Parse(allocated_at));
 }
 
+internal sealed class HostRow
+{
+    public string host_name { get; set; } = "";
+    public string interface_patterns { get; set; } = "";
+    public string address_space { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public HostRecord ToRecord() => new(host_name, Palisade.Domain.Hosts.HostDeclaration.Parse(interface_patterns, address_space), Time.Parse(created_at));
+}
+
+internal sealed class HostCredentialRow
+{
+    public string access_key_id { get; set; } = "";
+    public string host_name { get; set; } = "";
+    public byte[] secret_ciphertext { get; set; } = [];
+    public string status { get; set; } = "";
+    public string created_at { get; set; } = "";
+    public HostCredentialRecord ToRecord() => new(access_key_id, host_name, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), Time.Parse(created_at));
+}
+
 internal sealed class HostBindingRow
 {
     public string instance_id { get; set; } = "";
@@ -192,4 +211,25 @@ internal sealed class AgentReportRow
     public long applied_revision { get; set; }
     public string reported_at { get; set; } = "";
     public AgentReportRecord ToRecord() => new(account_id, host_name, InstanceId.Parse(instance_id), applied_revision, Time.Parse(reported_at));
+}
+
+internal sealed class RuleUsageRow
+{
+    public long account_id { get; set; }
+    public string security_group_rule_id { get; set; } = "";
+    public string host_name { get; set; } = "";
+    public string bucket_start { get; set; } = "";
+    public long packets { get; set; }
+    public long bytes { get; set; }
+    public string last_hit_at { get; set; } = "";
+    public RuleUsageRecord ToRecord() => new(account_id, security_group_rule_id, host_name, Time.Parse(bucket_start), packets, bytes, Time.Parse(last_hit_at));
+}
+
+internal sealed class UsageHostRow
+{
+    public long account_id { get; set; }
+    public string host_name { get; set; } = "";
+    public string counting_since { get; set; } = "";
+    public string last_report_at { get; set; } = "";
+    public UsageHostRecord ToRecord() => new(account_id, host_name, Time.Parse(counting_since), Time.Parse(last_report_at));
 }

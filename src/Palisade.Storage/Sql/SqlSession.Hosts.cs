@@ -14,8 +14,10 @@ namespace Palisade.Storage.Sql;
 /// whatever of that changes was touched, and any host that depended on it before or depends on it
 /// after is named. The answer is never narrower than the truth; it may be wider (a renamed
 /// instance wakes nobody, but a status change of a bound instance wakes its host, rendered or not).
-/// Only the hosts of the writing account are named: a host's policy holds its account's instances
-/// alone, so another account's change never alters it.
+/// Hosts are the operator's and carry NICs of many accounts (issue 18), but each account's NICs are
+/// compiled against that account's state alone, so a change reaches a host only through the writing
+/// account's own NICs on it; the hosts named are those. A binding made or undone (the operator's
+/// act) names the host it leaves and the host it joins: this one table is the host feed.
 /// </summary>
 internal sealed partial class SqlSession
 {
@@ -41,7 +43,7 @@ internal sealed partial class SqlSession
     private bool _affectsEveryHost;
     private bool _resolvedAfter;
 
-    /// <summary>The name in <c>revision_hosts</c> of a change that every host of its account must look at.</summary>
+    /// <summary>The name in <c>revision_hosts</c> of a change every host must look at (not a host name: those start with a letter or digit).</summary>
     internal const string EveryHost = "*";
 
     private void Touch(Touched kind, string id)

@@ -146,7 +146,8 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     /// <summary>
     /// The commits after global revision <paramref name="after"/>, oldest first, with the scopes each
-    /// touched (for the commit watcher): its account, and the hosts of the account it concerns.
+    /// touched (for the commit watcher): its account, and the hosts whose enforced policy it may
+    /// alter (<c>revision_hosts</c>, of any account: a host carries NICs of many).
     /// </summary>
     internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max)
     {
@@ -154,23 +155,10 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         if (revisions.Count == 0)
             return [];
         var hosts = Query<(long Revision, string Host)>("SELECT revision, host_name FROM revision_hosts WHERE revision > @after AND revision <= @last",
-            new { after, last = revisions[^1].Revision }).ToLookup(h => h.Revision, h => h.Host);
-        return [.. revisions.Select(r => new CommittedRevision(r.Revision, r.AccountId is { } a
-            ? [CommitScope.Account(a), .. hosts[r.Revision].Select(h => h == EveryHost ? CommitScope.EveryHost(a) : CommitScope.Host(a, h))]
-            : []))];
+            new { after, last = revisions[^1].Revision }).ToLookup(h => h.Revision, h => h.Host == EveryHost ? CommitScope.EveryHost : CommitScope.Host(h.Host));
+        return [.. revisions.Select(r => new CommittedRevision(r.Revision,
+            [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]]))];
     }
-
-    /// <summary>
-    /// The account's changes after its revision <paramref name="after"/> that concern
-    /// <paramref name="hostName"/> (the host-scoped feed): those whose affected hosts name it, or every host.
-    /// </summary>
-    public IReadOnlyList<RevisionRecord> ListHostRevisions(long accountId, string hostName, long after, int max) =>
-        [.. Query<(long Revision, long? AccountId, string Action, string At)>("""
-            SELECT r.account_revision, r.account_id, r.action, r.committed_at FROM revisions r
-            WHERE r.account_id = @accountId AND r.account_revision > @after
-              AND EXISTS (SELECT 1 FROM revision_hosts h WHERE h.revision = r.revision AND h.host_name IN (@hostName, @every))
-            ORDER BY r.account_revision LIMIT @max
-            """, new { accountId, hostName, every = EveryHost, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
     public void NumberAccountRevisions()
@@ -198,6 +186,13 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
               AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')
             """);
     }
+
+    public void DeclareHostsOfOldBindings() =>
+        Execute("""
+            INSERT INTO hosts (host_name, interface_patterns, address_space, created_at)
+            SELECT DISTINCT b.host_name, '*', '0.0.0.0/0 ::/0', '2026-12-03T00:00:00Z' FROM host_bindings b
+            WHERE NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host_name = b.host_name)
+            """);
 
     public IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy)
     {
@@ -722,6 +717,63 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
     }
 
+    // Hosts
+
+    public void SaveHost(HostRecord h)
+    {
+        var args = new { h.HostName, patterns = string.Join(' ', h.Declaration.InterfacePatterns), space = string.Join(' ', h.Declaration.AddressSpace), at = Time.Format(h.CreatedAt) };
+        if (Execute("UPDATE hosts SET interface_patterns = @patterns, address_space = @space WHERE host_name = @HostName", args) == 0)
+            Execute("INSERT INTO hosts (host_name, interface_patterns, address_space, created_at) VALUES (@HostName, @patterns, @space, @at)", args);
+    }
+
+    public HostRecord? FindHost(string hostName) =>
+        One<HostRow>("SELECT * FROM hosts WHERE host_name = @hostName", new { hostName })?.ToRecord();
+
+    public IReadOnlyList<HostRecord> ListHosts() =>
+        [.. Query<HostRow>("SELECT * FROM hosts ORDER BY host_name").Select(r => r.ToRecord())];
+
+    public void InsertHostCredential(HostCredentialRecord c) =>
+        Execute("""
+            INSERT INTO host_credentials (access_key_id, host_name, secret_ciphertext, status, created_at)
+            VALUES (@AccessKeyId, @HostName, @SecretCiphertext, @status, @at)
+            """, new { c.AccessKeyId, c.HostName, c.SecretCiphertext, status = c.Status.ToString(), at = Time.Format(c.CreatedAt) });
+
+    public HostCredentialRecord? FindHostCredential(string accessKeyId) =>
+        One<HostCredentialRow>("SELECT * FROM host_credentials WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
+
+    public long? FindInstanceOwner(InstanceId id) =>
+        Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
+
+    public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
+        [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
+
+    public long AccountRevisionAt(long accountId, long globalRevision) =>
+        Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId AND revision <= @globalRevision", new { accountId, globalRevision });
+
+    /// <summary>
+    /// The host's feed: the commits after global revision <paramref name="after"/> whose affected
+    /// hosts (<c>revision_hosts</c>, decided at commit) name it or every host, of any account.
+    /// </summary>
+    public IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max) =>
+        [.. Query<(long Revision, long? AccountId, string Action, string At)>("""
+            SELECT r.revision, r.account_id, r.action, r.committed_at FROM revisions r
+            WHERE r.revision > @after
+              AND EXISTS (SELECT 1 FROM revision_hosts h WHERE h.revision = r.revision AND h.host_name IN (@hostName, @every))
+            ORDER BY r.revision LIMIT @max
+            """, new { hostName, every = EveryHost, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+
+    public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
+    {
+        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
+        foreach (var r in reports)
+        {
+            connection.Execute("""
+                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+        }
+    }
+
     // Reports are what agents say, not a change of the control plane: no revision.
     public void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports)
     {
@@ -748,4 +800,43 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"
                 : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id",
             new { accountId, hostName }).Select(r => r.ToRecord())];
+
+    // Rule usage: like agent reports, bookkeeping without a revision (connection.Execute, not Execute).
+    public void AddRuleUsage(long accountId, string hostName, DateTimeOffset bucketStart, IReadOnlyList<RuleUsageDelta> deltas, DateTimeOffset now)
+    {
+        foreach (var d in deltas)
+        {
+            connection.Execute("""
+                INSERT INTO rule_usage (account_id, security_group_rule_id, host_name, bucket_start, packets, bytes, last_hit_at)
+                VALUES (@accountId, @rule, @hostName, @bucket, @packets, @bytes, @now)
+                ON CONFLICT (account_id, security_group_rule_id, host_name, bucket_start) DO UPDATE SET
+                    packets = rule_usage.packets + excluded.packets,
+                    bytes = rule_usage.bytes + excluded.bytes,
+                    last_hit_at = CASE WHEN excluded.last_hit_at > rule_usage.last_hit_at THEN excluded.last_hit_at ELSE rule_usage.last_hit_at END
+                """, new { accountId, rule = d.RuleId, hostName, bucket = Time.Format(bucketStart), packets = d.Packets, bytes = d.Bytes, now = Time.Format(now) }, transaction);
+        }
+    }
+
+    public void MarkUsageHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap)
+    {
+        var known = connection.QueryFirstOrDefault<UsageHostRow>("SELECT * FROM usage_hosts WHERE account_id = @accountId AND host_name = @hostName",
+            new { accountId, hostName }, transaction)?.ToRecord();
+        var since = known is not null && now - known.LastReportAt <= maxGap ? known.CountingSince : now;
+        connection.Execute("""
+            INSERT INTO usage_hosts (account_id, host_name, counting_since, last_report_at) VALUES (@accountId, @hostName, @since, @now)
+            ON CONFLICT (account_id, host_name) DO UPDATE SET counting_since = excluded.counting_since, last_report_at = excluded.last_report_at
+            """, new { accountId, hostName, since = Time.Format(since), now = Time.Format(now) }, transaction);
+    }
+
+    public IReadOnlyList<RuleUsageRecord> ListRuleUsage(long accountId, IReadOnlyCollection<string> ruleIds, DateTimeOffset since) =>
+        ruleIds.Count == 0 ? [] : [.. Query<RuleUsageRow>($"""
+            SELECT * FROM rule_usage WHERE account_id = @accountId AND bucket_start >= @since AND {InList("security_group_rule_id", "rules")}
+            ORDER BY security_group_rule_id, bucket_start, host_name
+            """, new { accountId, since = Time.Format(since), rules = ruleIds.ToArray() }).Select(r => r.ToRecord())];
+
+    public IReadOnlyList<UsageHostRecord> ListUsageHosts(long accountId) =>
+        [.. Query<UsageHostRow>("SELECT * FROM usage_hosts WHERE account_id = @accountId ORDER BY host_name", new { accountId }).Select(r => r.ToRecord())];
+
+    public int PurgeRuleUsage(long accountId, DateTimeOffset before) =>
+        connection.Execute("DELETE FROM rule_usage WHERE account_id = @accountId AND bucket_start < @before", new { accountId, before = Time.Format(before) }, transaction);
 }

@@ -43,6 +43,16 @@ public sealed class EnforcementAgentTests
         }
 
         public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([.. Missing]);
+
+        /// <summary>What the named counters hold; a harvest returns it and zeroes it, as <c>nft reset counters</c> does.</summary>
+        public Dictionary<string, CounterReading> Counters { get; } = [];
+
+        public Task<IReadOnlyDictionary<string, CounterReading>> HarvestCountersAsync(CancellationToken cancel)
+        {
+            var read = new Dictionary<string, CounterReading>(Counters);
+            Counters.Clear();
+            return Task.FromResult<IReadOnlyDictionary<string, CounterReading>>(read);
+        }
     }
 
     private sealed class FakeControlPlane(Func<int, HostPolicy> answer) : IControlPlane
@@ -76,6 +86,14 @@ public sealed class EnforcementAgentTests
             Reports.Add(appliedRevision);
             ReportedNics.Add(nics.Count);
             return Task.CompletedTask;
+        }
+
+        public List<IReadOnlyList<RuleHits>> Usage { get; } = [];
+
+        public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
+        {
+            await ReportAsync(hostName, appliedRevision, nics, cancel);
+            Usage.Add(usage);
         }
     }
 
@@ -148,6 +166,49 @@ public sealed class EnforcementAgentTests
         Assert.Equal(NftVerdict.Drop, redis.Egress.Default); // closed both ways, its port still pinned
         Assert.Contains("bridge", applied, StringComparison.Ordinal);
         Assert.Contains(log, l => l.Contains("NIC FAILING", StringComparison.Ordinal) && l.Contains("i-redis1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RuleHits_AreReadFromTheCounters_AndReportedAsDeltasPerNicDirectionAndRule_NoneLostToAFailedReport()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new FakeControlPlane(_ => Policy(42)) { FailReports = 1 };
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { UsageInterval = TimeSpan.FromMilliseconds(1) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        kernel.Counters[NftText.CounterName(PolicyRenderer.IngressChainName(InstanceId.Parse("i-web1")), "sgr-http")] = new CounterReading(3, 180);
+        kernel.Counters[NftText.CounterName(PolicyRenderer.EgressChainName(InstanceId.Parse("i-ops1")), "sgr-dns")] = new CounterReading(2, 120);
+        kernel.Counters["c_not_ours"] = new CounterReading(9, 9);
+        var added = false;
+        await RunFor(agent, () =>
+        {
+            // After the lost report, more packets arrive before the next one.
+            if (!added && controlPlane.FailReports == 0)
+            {
+                kernel.Counters[NftText.CounterName(PolicyRenderer.IngressChainName(InstanceId.Parse("i-web1")), "sgr-http")] = new CounterReading(1, 60);
+                added = true;
+            }
+            return controlPlane.Usage.Count > 0;
+        });
+        var first = controlPlane.Usage[0];
+        Assert.Equal(
+            ["i-ops1 egress sgr-dns 2 120", "i-web1 ingress sgr-http 4 240"],
+            first.Select(u => $"{u.InstanceId} {u.Direction} {u.SecurityGroupRuleId} {u.Packets} {u.Bytes}"));
+        Assert.Empty(agent.PendingUsage);
+    }
+
+    [Fact]
+    public void Counters_NameEachEcsRuleOfEachChainOnce_AndARunSetCountsForEveryRuleItMerges()
+    {
+        var ruleset = PolicyRenderer.Render(Scenario.State(true), Scenario.Bindings, 1);
+        var counters = NftText.Counters(ruleset);
+        Assert.Contains(counters, c => c.Value == new CounterOwner(InstanceId.Parse("i-web1"), "ingress", "sgr-http"));
+        Assert.Contains(counters, c => c.Value == new CounterOwner(InstanceId.Parse("i-ops1"), "egress", "sgr-dns"));
+        // Every counted rule of a chain has its counter, and only those.
+        foreach (var nic in ruleset.Nics)
+        {
+            Assert.Equal(nic.Ingress.CountedRules.Order(StringComparer.Ordinal),
+                counters.Values.Where(c => c.InstanceId == nic.InstanceId && c.Direction == "ingress").Select(c => c.RuleId).Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
@@ -303,7 +364,7 @@ public sealed class EnforcementAgentTests
         var web2ToRedis = Tcp("198.18.1.12", "198.18.1.21", 6379);
         var outsiders = Tcp("203.0.113.1", "203.0.113.2", 6379);
         var first = Policy(42);
-        var zone = PolicyRenderer.Render(first.State, first.Bindings, 42).Nics[0].Zone;
+        var zone = PolicyRenderer.Render(first.Parts, 42).Nics[0].Zone;
         // The same addresses in another network's zone are another tenant's connection: never cut for this one.
         var otherNetwork = new TrackedConnection(webToRedis, zone % ConntrackZones.Count + 1);
         kernel.Connections.AddRange([new(webToRedis, zone), new(web2ToRedis, zone), new(outsiders, zone), otherNetwork]);

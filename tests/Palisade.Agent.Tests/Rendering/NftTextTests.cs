@@ -69,7 +69,7 @@ public sealed class NftTextTests
         var ingress = ruleset.Nics[0].Ingress.Rules.Select(NftText.Rule).ToList();
         Assert.Equal(
         [
-            "ip saddr . meta l4proto . th dport @in_i-a_0 accept comment \"sgr-1 sgr-2 sgr-3\"",
+            "counter name ip saddr . meta l4proto . th dport map @in_i-a_0 accept comment \"sgr-1 sgr-2 sgr-3\"",
             "meta nfproto ipv4 meta l4proto tcp th dport 22 drop comment \"sgr-4\"",
             "meta nfproto ipv6 meta l4proto tcp th dport 1-65535 accept comment \"sgr-5\"",
         ], ingress);
@@ -82,14 +82,46 @@ public sealed class NftTextTests
     {
         var elements = PolicyRenderer.Disjoint(RunSetKind.PeerProtocolPort,
         [
-            (Cidr.Parse("10.0.0.0/8"), IpProtocol.Tcp, 0, 65535),
-            (Cidr.Parse("10.1.0.0/16"), IpProtocol.Tcp, 80, 90),
-            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Tcp, 85, 100),
-            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Udp, 53, 53),
+            (Cidr.Parse("10.0.0.0/8"), IpProtocol.Tcp, 0, 65535, "sgr-x"),
+            (Cidr.Parse("10.1.0.0/16"), IpProtocol.Tcp, 80, 90, "sgr-x"),
+            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Tcp, 85, 100, "sgr-x"),
+            (Cidr.Parse("192.168.0.0/16"), IpProtocol.Udp, 53, 53, "sgr-x"),
         ]);
         Assert.Equal(
             ["10.0.0.0/8 TCP 0-84", "10.0.0.0/8 TCP 85-100", "192.168.0.0/16 TCP 85-100", "10.0.0.0/8 TCP 101-65535", "192.168.0.0/16 UDP 53-53"],
             elements.Select(e => $"{e.Peer} {e.Protocol.ToWire()} {e.PortLow}-{e.PortHigh}"));
+    }
+
+    [Fact]
+    public void Disjoint_GivesEachAddressToTheFirstRuleHoldingIt_SoAnElementCountsForTheRuleTheEngineNames()
+    {
+        var elements = PolicyRenderer.Disjoint(RunSetKind.PeerProtocolPort,
+        [
+            (Cidr.Parse("10.1.0.0/16"), IpProtocol.Tcp, 22, 22, "sgr-narrow"),
+            (Cidr.Parse("10.0.0.0/8"), IpProtocol.Tcp, 1, 65535, "sgr-wide"),
+        ]);
+        var at22 = elements.Where(e => e.PortLow <= 22 && e.PortHigh >= 22).ToList();
+        Assert.Equal("10.1.0.0/16", Assert.Single(at22, e => e.Owner == "sgr-narrow").Peer.ToString());
+        // The wide rule keeps 10.0.0.0/8 without 10.1.0.0/16 at port 22, all of it elsewhere.
+        Assert.Equal(["10.0.0.0/16", "10.2.0.0/15", "10.4.0.0/14", "10.8.0.0/13", "10.16.0.0/12", "10.32.0.0/11", "10.64.0.0/10", "10.128.0.0/9"],
+            at22.Where(e => e.Owner == "sgr-wide").Select(e => e.Peer.ToString()));
+        Assert.Contains(elements, e => e.Owner == "sgr-wide" && e.Peer.ToString() == "10.0.0.0/8" && e.PortLow == 1 && e.PortHigh == 21);
+        Assert.Contains(elements, e => e.Owner == "sgr-wide" && e.Peer.ToString() == "10.0.0.0/8" && e.PortLow == 23 && e.PortHigh == 65535);
+        // No address and port is in two elements.
+        foreach (var a in elements)
+        {
+            foreach (var b in elements.Where(b => !b.Equals(a)))
+                Assert.False(a.Protocol == b.Protocol && a.PortLow <= b.PortHigh && b.PortLow <= a.PortHigh && a.Peer.First <= b.Peer.Last && b.Peer.First <= a.Peer.Last, $"{a} overlaps {b}");
+        }
+    }
+
+    [Fact]
+    public void Subtract_LeavesExactlyTheAddressesNotTaken()
+    {
+        Assert.Equal(["198.18.0.0/25", "198.18.0.128/26", "198.18.0.192/27", "198.18.0.240/28"],
+            PolicyRenderer.Subtract(Cidr.Parse("198.18.0.0/24"), [Cidr.Parse("198.18.0.224/28")]).Select(c => c.ToString()));
+        Assert.Empty(PolicyRenderer.Subtract(Cidr.Parse("198.18.0.0/24"), [Cidr.Parse("198.18.0.0/16")]));
+        Assert.Equal(["198.18.0.0/24"], PolicyRenderer.Subtract(Cidr.Parse("198.18.0.0/24"), [Cidr.Parse("198.19.0.0/24")]).Select(c => c.ToString()));
     }
 
     [Fact]

@@ -36,4 +36,35 @@ public sealed class SharedHostRenderingTests
         Assert.Empty(ruleset.Nics);
         Assert.Contains(ruleset.Problems, p => p.StartsWith("interface vnet1 is bound to i-one and i-two", StringComparison.Ordinal));
     }
+
+    /// <summary>Issue 18 item 2: the agent re-checks the server's bindings against the host's own declaration.</summary>
+    [Fact]
+    public void ABindingOutsideTheHostsDeclaration_IsLeftClosed_AndSaid()
+    {
+        var declaration = Domain.Hosts.HostDeclaration.Parse("vnet*", "192.168.0.0/24");
+        HostPart Part(string vpc, string instance, string interfaceName) => new(Tenant(vpc, instance), [new(InstanceId.Parse(instance), interfaceName)]);
+        var ruleset = PolicyRenderer.Render([Part("vpc-one", "i-one", "vnet1"), Part("vpc-two", "i-two", "eth0")], 7, declaration);
+        Assert.Equal("i-one", Assert.Single(ruleset.Nics).InstanceId.Value);
+        Assert.Contains(ruleset.Problems, p => p.StartsWith("i-two on eth0: interface 'eth0' matches none of the host's interface patterns (vnet*)", StringComparison.Ordinal));
+        Assert.DoesNotContain("\"eth0\"", NftText.FullApply(ruleset), StringComparison.Ordinal);
+
+        var elsewhere = PolicyRenderer.Render([Part("vpc-one", "i-one", "vnet1")], 7, Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
+        Assert.Empty(elsewhere.Nics);
+        Assert.Contains(elsewhere.Problems, p => p.Contains("address 192.168.0.5 is outside the host's address space (10.0.0.0/8)", StringComparison.Ordinal));
+        // Without a declaration the server's bindings are taken as sent.
+        Assert.Equal(2, PolicyRenderer.Render([Part("vpc-one", "i-one", "vnet1"), Part("vpc-two", "i-two", "eth0")], 7).Nics.Length);
+    }
+
+    [Theory]
+    [InlineData("vnet*", "vnet0", true)]
+    [InlineData("vnet*", "vnet", true)]
+    [InlineData("vnet*", "xvnet0", false)]
+    [InlineData("tap-*-0", "tap-ab-0", true)]
+    [InlineData("tap-*-0", "tap-ab-1", false)]
+    [InlineData("*", "anything", true)]
+    [InlineData("eth0", "eth0", true)]
+    [InlineData("eth0", "eth01", false)]
+    [InlineData("*a*b", "xaxxb", true)]
+    public void InterfacePatterns_MatchWholeNames(string pattern, string name, bool admitted) =>
+        Assert.Equal(admitted, Domain.Hosts.HostDeclaration.Parse(pattern, "10.0.0.0/8").Admits(name));
 }

@@ -135,11 +135,12 @@ public sealed class SamePriorityConflictTests
                 sourcePorts.UnionWith([sp.Low, sp.High]);
         }
         // Every address any block of the state starts at, and every instance address.
-        var peers = new HashSet<IpAddress>(state.Instances.SelectMany(i => i.PrivateAddresses.Concat(i.PublicAddresses)));
+        var peers = new HashSet<IpAddress>(state.Instances.SelectMany(ReferenceEvaluator.Enis).SelectMany(i => i.PrivateAddresses.Concat(i.PublicAddresses)));
         foreach (var block in rules.Select(r => r.Peer).OfType<RulePeer.CidrBlock>().Select(p => p.Cidr).Concat(state.PrefixLists.SelectMany(p => p.Entries)))
             peers.Add(new IpAddress(block.IsV6, block.First));
         IpProtocol[] protocols = [IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All];
-        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        // Every ENI, each with its own groups and addresses.
+        foreach (var instance in state.Instances.SelectMany(ReferenceEvaluator.Enis).Where(i => i.SecurityGroupIds.Length > 0))
         {
             NicType[] nics = instance.NetworkType == NetworkType.Classic ? [NicType.Intranet, NicType.Internet] : [NicType.Intranet];
             foreach (var nic in nics)

@@ -30,7 +30,7 @@ public sealed class SmtOracleTests(ITestOutputHelper output)
         from target in state.Instances
         from source in state.Instances
         where source.Id != target.Id && source.VpcId == target.VpcId
-              && source.PrivateAddresses.Any(a => a.IsV6 == v6) && target.PrivateAddresses.Any(a => a.IsV6 == v6)
+              && source.AllPrivateAddresses.Any(a => a.IsV6 == v6) && target.AllPrivateAddresses.Any(a => a.IsV6 == v6)
         select (source, target);
 
     private int _queries;

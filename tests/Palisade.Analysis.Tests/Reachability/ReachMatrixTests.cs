@@ -45,24 +45,39 @@ public sealed class ReachMatrixTests
         {
             var expected = new Dictionary<(string, string), AccessSet>();
             void Add(string g, string h, AccessSet access) => expected[(g, h)] = expected.TryGetValue((g, h), out var had) ? had.Union(access) : access;
-            IEnumerable<string> GroupsOf(Domain.Instances.Instance i) => i.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Select(g => g.Value);
+            // A group's members are ENIs: what each ENI of an instance reaches of each ENI of another
+            // counts for the groups of those two ENIs.
+            IEnumerable<string> GroupsOf(Domain.Instances.Instance nic) => nic.SecurityGroupIds.Distinct().Where(g => state.FindGroup(g) is not null).Select(g => g.Value);
+            var evaluator = new Engine.Flows.FlowEvaluator(state);
             foreach (var source in state.Instances)
             {
-                foreach (var reached in Reach.From(state, source).Where(r => !r.IsInternet))
+                foreach (var target in state.Instances.Where(t => t.Id != source.Id && t.VpcId == source.VpcId))
                 {
-                    foreach (var g in GroupsOf(source))
+                    foreach (var from in ReferenceEvaluator.Enis(source))
                     {
-                        foreach (var h in GroupsOf(reached.Instance!))
-                            Add(g, h, AccessSet.FromAccesses(reached.Accesses));
+                        foreach (var to in ReferenceEvaluator.Enis(target))
+                        {
+                            var access = Reach.BetweenInterfaces(state, evaluator, from, to, v6: false);
+                            if (access.IsEmpty)
+                                continue;
+                            foreach (var g in GroupsOf(from))
+                            {
+                                foreach (var h in GroupsOf(to))
+                                    Add(g, h, access);
+                            }
+                        }
                     }
                 }
             }
             foreach (var target in state.Instances)
             {
-                foreach (var fromInternet in Reach.To(state, target).Where(r => r.IsInternet))
+                foreach (var nic in ReferenceEvaluator.Enis(target))
                 {
-                    foreach (var h in GroupsOf(target))
-                        Add("internet", h, AccessSet.FromAccesses(fromInternet.Accesses));
+                    if (Reach.FromInternetToInterface(state, evaluator, nic, v6: false) is { } fromInternet)
+                    {
+                        foreach (var h in GroupsOf(nic))
+                            Add("internet", h, AccessSet.FromAccesses(fromInternet.Accesses));
+                    }
                 }
             }
             static string Cells(IEnumerable<(string Source, string Target, AccessSet Access)> cells) => string.Join("\n", cells

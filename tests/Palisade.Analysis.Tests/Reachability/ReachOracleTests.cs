@@ -23,13 +23,14 @@ public sealed class ReachOracleTests
             foreach (var (target, v6) in state.Instances.SelectMany(t => new[] { (t, false), (t, true) }))
             {
                 var reached = Reach.To(state, target, v6).Where(r => !r.IsInternet).ToDictionary(r => r.Instance!.Id);
-                var destinations = target.PrivateAddresses.Where(a => a.IsV6 == v6).ToArray();
+                // Every address of every ENI; the evaluator (checked against the reference) judges each by its own ENI.
+                var destinations = ReferenceEvaluator.Enis(target).SelectMany(e => e.PrivateAddresses).Where(a => a.IsV6 == v6).ToArray();
                 foreach (var source in state.Instances.Where(i => i.Id != target.Id && i.VpcId == target.VpcId))
                 {
-                    var sources = source.PrivateAddresses.Where(a => a.IsV6 == v6).ToArray();
+                    var sources = ReferenceEvaluator.Enis(source).SelectMany(e => e.PrivateAddresses).Where(a => a.IsV6 == v6).ToArray();
                     bool Allowed(IpProtocol protocol, int port) =>
                         sources.Any(src => destinations.Any(dst => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed));
-                    if (source.PrivateAddresses.All(a => a.IsV6 != v6) || target.PrivateAddresses.All(a => a.IsV6 != v6))
+                    if (sources.Length == 0 || destinations.Length == 0)
                         continue;
                     reached.TryGetValue(source.Id, out var reacher);
                     foreach (var protocol in new[] { IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.IcmpV6, IpProtocol.Gre, IpProtocol.All })

@@ -10,7 +10,8 @@ namespace Palisade.Analysis.Tests.WhatIf;
 
 /// <summary>
 /// Random small states, each with one change of every kind an API call can make that fits it: a
-/// revoke, a rule modified into a generated one, a generated rule authorized, a leave, a join, the
+/// revoke, a rule modified into a generated one, a generated rule authorized, a leave, a join (of
+/// the instance, and of a secondary ENI), the
 /// inner access policy flipped, an unused group deleted. Shared by the what-if's property tests.
 /// </summary>
 public static class ChangeCases
@@ -44,6 +45,16 @@ public static class ChangeCases
             var home = state.FindGroup(i.SecurityGroupIds[0])!;
             if (state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !i.SecurityGroupIds.Contains(g.Id)) is { } other)
                 changes.Add(new Change.Join(i.Id, other.Id));
+        }
+        // A secondary ENI joins a group of its instance's network and type, and leaves one of its own.
+        foreach (var i in state.Instances.Where(i => i.SecondaryInterfaces.Length > 0).Skip(pick % 2).Take(1))
+        {
+            var eni = i.SecondaryInterfaces[pick % i.SecondaryInterfaces.Length];
+            var home = state.FindGroup(i.SecurityGroupIds[0])!;
+            if (eni.SecurityGroupIds.Length < 5 && state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !eni.SecurityGroupIds.Contains(g.Id)) is { } other)
+                changes.Add(new Change.Join(i.Id, other.Id, eni.Id));
+            if (eni.SecurityGroupIds.Length > 1)
+                changes.Add(new Change.Leave(i.Id, eni.SecurityGroupIds[pick % eni.SecurityGroupIds.Length], eni.Id));
         }
         if (!group.IsEnterprise)
             changes.Add(new Change.SetInnerAccessPolicy(group.Id, group.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));

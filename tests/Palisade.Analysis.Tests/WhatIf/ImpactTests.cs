@@ -94,6 +94,11 @@ public sealed class ImpactTests
                 if (state.Groups.FirstOrDefault(g => g.VpcId == i.VpcId && g.IsEnterprise == home.IsEnterprise && !i.SecurityGroupIds.Contains(g.Id)) is { } other)
                     changes.Add(new Change.Join(i.Id, other.Id));
             }
+            foreach (var i in state.Instances.Where(i => i.SecondaryInterfaces.Any(e => e.SecurityGroupIds.Length > 1)).Take(1))
+            {
+                var eni = i.SecondaryInterfaces.First(e => e.SecurityGroupIds.Length > 1);
+                changes.Add(new Change.Leave(i.Id, eni.SecurityGroupIds[0], eni.Id));
+            }
             foreach (var g in state.Groups.Where(g => !g.IsEnterprise && state.MembersOf(g.Id).Length > 1).Take(1))
                 changes.Add(new Change.SetInnerAccessPolicy(g.Id, g.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));
             foreach (var change in changes)
@@ -105,7 +110,7 @@ public sealed class ImpactTests
                 // And nothing is missing: on every instance pair, ports 1-100 changed exactly as reported.
                 foreach (var target in state.Instances)
                 {
-                    foreach (var source in state.Instances.Where(s => s.Id != target.Id && s.VpcId == target.VpcId && s.PrivateAddresses.Any(a => !a.IsV6) && target.PrivateAddresses.Any(a => !a.IsV6)))
+                    foreach (var source in state.Instances.Where(s => s.Id != target.Id && s.VpcId == target.VpcId && s.AllPrivateAddresses.Any(a => !a.IsV6) && target.AllPrivateAddresses.Any(a => !a.IsV6)))
                     {
                         for (var port = 1; port <= 100; port++)
                         {
@@ -168,7 +173,7 @@ public sealed class ImpactTests
         var target = state.FindInstance(targetId)!;
         // An instance takes part through every one of its addresses: some pair of them is enough.
         var evaluator = new FlowEvaluator(state);
-        return source.PrivateAddresses.Where(a => !a.IsV6).Any(src => target.PrivateAddresses.Where(a => !a.IsV6)
+        return source.AllPrivateAddresses.Where(a => !a.IsV6).Any(src => target.AllPrivateAddresses.Where(a => !a.IsV6)
             .Any(dst => evaluator.Evaluate(new Flow(src, dst, protocol, port), source, target).Allowed));
     }
 }

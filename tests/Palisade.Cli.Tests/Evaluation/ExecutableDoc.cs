@@ -69,9 +69,11 @@ public static partial class ExecutableDoc
     public static string RunExample(Example example)
     {
         var path = CliTester.StateFile(example.State);
+        // A "json usage" block is the file the example's "--usage usage.json" names.
+        var usagePath = example.Usage is null ? null : CliTester.StateFile(example.Usage);
         try
         {
-            var args = SplitArgs(example.Command).ToList();
+            var args = SplitArgs(example.Command).Select(a => a == "usage.json" && usagePath is not null ? usagePath : a).ToList();
             args.InsertRange(1, ["--state", path]);
             var outcome = CliTester.Run([.. args]);
             var printed = outcome.Output + outcome.Error;
@@ -80,10 +82,15 @@ public static partial class ExecutableDoc
         finally
         {
             File.Delete(path);
+            if (usagePath is not null)
+                File.Delete(usagePath);
         }
     }
 
-    public sealed record Example(string Section, string State, string Command, string Expected, int CommandLine, int ExpectedLineCount);
+    public sealed record Example(string Section, string State, string Command, string Expected, int CommandLine, int ExpectedLineCount)
+    {
+        public string? Usage { get; init; }
+    }
 
     public static List<Example> Parse(string markdown, string name = "document")
     {
@@ -91,12 +98,22 @@ public static partial class ExecutableDoc
         var examples = new List<Example>();
         string? section = null;
         string? state = null;
+        string? usage = null;
         for (var i = 0; i < lines.Length; i++)
         {
             var heading = SectionHeading().Match(lines[i]);
             if (heading.Success)
             {
                 section = heading.Groups[1].Value;
+                usage = null;
+                continue;
+            }
+            if (lines[i].Trim() == "```json usage")
+            {
+                var sb = new StringBuilder();
+                for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
+                    sb.Append(lines[i]).Append('\n');
+                usage = sb.ToString();
                 continue;
             }
             if (lines[i].Trim() == "```json state")
@@ -122,7 +139,7 @@ public static partial class ExecutableDoc
                 examples.Add(new Example(
                     section ?? throw new InvalidOperationException($"{name} line {i + 1}: example outside a numbered section"),
                     state ?? throw new InvalidOperationException($"{name} line {i + 1}: example before any state"),
-                    command, expected.ToString(), commandLine, count));
+                    command, expected.ToString(), commandLine, count) { Usage = usage });
             }
         }
         return examples;

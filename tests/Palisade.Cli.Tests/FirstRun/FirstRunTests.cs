@@ -49,9 +49,11 @@ public sealed class FirstRunTests : IAsyncLifetime
         Golden.Assert("firstrun/demo.txt", _server.Transcript());
         var audit = _server.RunUnrecorded("audit");
         Assert.Equal(ExitCodes.Denied, audit.ExitCode);
-        foreach (var check in new[] { "inner-access-spans-tiers", "risky-port-open", "internal-wide-cidr", "internal-all-ports", "shadowed-rule", "unused-group", "undocumented-group" })
+        foreach (var check in new[] { "inner-access-spans-tiers", "risky-port-exposed", "internal-wide-cidr", "internal-all-ports", "shadowed-rule", "unused-group", "undocumented-group" })
             Assert.Contains(check, audit.Output, StringComparison.Ordinal);
         Assert.Contains("inner-access-spans-tiers       monitoring (sg-", audit.Output, StringComparison.Ordinal);
+        // The web tier faces the internet through public addresses of the server's pool: its open SSH is exposed now.
+        Assert.Contains("HIGH   risky-port-exposed             web-1 (i-", audit.Output, StringComparison.Ordinal);
         // The names the demo's "next" lines use work.
         Assert.Equal(ExitCodes.Ok, _server.RunUnrecorded("instance", "show", "web-1").ExitCode);
         Assert.Equal(ExitCodes.Ok, _server.RunUnrecorded("eval", "--src", "web-1", "--dst", "db-1", "--protocol", "tcp", "--port", "5432").ExitCode);

@@ -97,4 +97,38 @@ public sealed class ShippingTests
             Directory.Delete(output, recursive: true);
         }
     }
+
+    /// <summary>
+    /// The README's other platform: linux-arm64, published the same way, is one file built for
+    /// AArch64 (its ELF header says so). It is not run: this machine is x86-64 and has no emulator.
+    /// </summary>
+    [PublishFact]
+    public void ASelfContainedSingleFile_ForLinuxArm64_IsOneAArch64Executable()
+    {
+        var output = Directory.CreateTempSubdirectory("palisade-publish-arm64-").FullName;
+        try
+        {
+            var (code, log) = Run("dotnet", "publish", Path.Combine(Root, "src", "Palisade.Cli", "Palisade.Cli.csproj"), "-c", "Release", "-r", "linux-arm64",
+                "--self-contained", "-p:PublishSingleFile=true", "-p:IncludeNativeLibrariesForSelfExtract=true", "-o", output, "--nologo", "-v", "quiet");
+            Assert.True(code == 0, log);
+            var binary = Path.Combine(output, "palisade");
+            Assert.False(File.Exists(Path.Combine(output, "palisade.dll")));
+            Assert.Empty(Directory.GetFiles(output, "*.so"));
+            var header = new byte[20];
+            using (var file = File.OpenRead(binary))
+                file.ReadExactly(header);
+            // ELF magic, 64-bit, little-endian, executable or PIE, machine EM_AARCH64 (183).
+            Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, header[..4]);
+            Assert.Equal((byte)2, header[4]);
+            Assert.Equal((byte)1, header[5]);
+            Assert.Contains(BitConverter.ToUInt16(header, 16), new ushort[] { 2, 3 });
+            Assert.Equal((ushort)183, BitConverter.ToUInt16(header, 18));
+            // The self-contained runtime and SQLite's native library are inside, not beside it.
+            Assert.True(new FileInfo(binary).Length > 50_000_000, $"{new FileInfo(binary).Length} bytes: not self-contained");
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
 }

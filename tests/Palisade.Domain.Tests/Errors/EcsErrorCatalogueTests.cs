@@ -61,6 +61,7 @@ public sealed class EcsErrorCatalogueTests
                 : p.Name == "field" ? ["SourceCidrIp", "DestCidrIp", "Ipv6SourceCidrIp", "Ipv6DestCidrIp", "Other"]
                 : p.ParameterType == typeof(string) ? ["x"]
                 : p.ParameterType == typeof(int) ? [1, 100]
+                : p.ParameterType == typeof(double) ? [0.0, 2.5, -1.0]
                 : p.ParameterType == typeof(IReadOnlyList<string>) ? [(string[])["sgr-a", "sgr-b"], Enumerable.Range(1, 7).Select(i => $"sgr-{i}").ToArray()]
                 : throw new InvalidOperationException($"{method.Name}: add a sample for {p.ParameterType}");
             combos = combos.SelectMany(c => values.Select(v => c.Append(v).ToArray()));

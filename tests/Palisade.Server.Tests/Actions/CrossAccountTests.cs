@@ -57,7 +57,10 @@ public sealed class CrossAccountTests : ControlPlaneTest
         await _b.Api.CallAsync("ModifyInstanceAttribute", new { InstanceId = instance, InstanceName = BInstanceName });
         foreach (var (type, id) in new[] { ("securitygroup", sg), ("instance", instance) })
             await _b.Api.CallAsync("TagResources", new { RegionId = Region, ResourceType = type, ResourceId = new[] { id }, Tag = new[] { new { Key = BTag, Value = BTag } } });
-        await _b.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
+        Plane.Bind(instance, "node-1", "vnet0");
+        // node-1's agent has counted hits of B's rule: usage A must neither see nor change.
+        await Plane.HostClient("node-1").CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, InstanceId = new[] { instance }, UsageReported = true,
+            RuleUsage = new[] { new { InstanceId = instance, Direction = "ingress", SecurityGroupRuleId = rule, Packets = 3, Bytes = 180 } } });
         _bIds = (vpc, vsw, sg, peer, rule, instance);
         // B's prefix list and port-range list, named as B's secrets, used by a rule of B's peer group.
         var pl = (await _b.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = BName, Description = BDescription, Entry = new[] { new { Cidr = "203.0.113.0/24", Description = BDescription } } })).Str("PrefixListId");
@@ -185,6 +188,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeHostInterfaces", ecs, new { RegionId = Region }),
             ("DescribeHostPolicy", ecs, new { RegionId = Region, HostName = "node-1" }),
             ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance } }),
+            // A's agent on B's host, counting hits for B's NIC and rule: dropped, B's usage unchanged (BState).
+            ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, UsageReported = true,
+                RuleUsage = new[] { new { InstanceId = b.Instance, Direction = "ingress", SecurityGroupRuleId = b.Rule, Packets = 7, Bytes = 420 } } }),
+            ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = b.Instance, SecurityGroupId = b.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),
@@ -226,6 +234,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         + string.Join(",", Plane.Store.Read(s => s.ListEips(_bAccount, Region)))
         + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
+        + string.Join(",", Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch).Select(u => (object)u).Concat(s.ListUsageHosts(_bAccount))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
         + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
 
@@ -273,9 +282,39 @@ public sealed class CrossAccountTests : ControlPlaneTest
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(before, BState());
         Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
-        // And B still sees all of it.
+        // And B still sees all of it, its counted hits too (the same 3 packets A's report could not add to).
+        Assert.Equal(3, Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch)).Single().Packets);
         Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
         Assert.Single(await _b.RulesAsync(_bIds.Group));
+    }
+
+    /// <summary>
+    /// Issue 18: a host credential is nobody's tenant key. The agent of a host that carries none of
+    /// B's NICs (node-2) aims its actions at B's NIC on node-1: it learns nothing of B's, and B's
+    /// state, bindings and reports stay as they were. Tenant A cannot bind at all, nor read a host's policy.
+    /// </summary>
+    [Fact]
+    public async Task AnotherHostsAgent_FindsNothingOfB_AndChangesNothing()
+    {
+        Plane.Bind(_aIds.Instance, "node-2", "vnet0");
+        var node2 = Plane.HostClient("node-2");
+        var before = BState();
+        var setup = Plane.Store.Read(s => s.LatestRevision(_bAccount));
+        var own = await node2.CallAsync("DescribeHostPolicy", new { RegionId = Region });
+        var feed = await node2.CallAsync("DescribeChanges", new { AfterRevision = "0", MaxResults = 1000 });
+        var bIds = new[] { _bIds.Vpc, _bIds.Group, _bIds.Peer, _bIds.Instance, _bEni, BName, BInstanceName, _bAccount.ToString(CultureInfo.InvariantCulture) };
+        foreach (var body in new[] { own.GetRawText(), feed.GetRawText() })
+            Assert.DoesNotContain(bIds, body.Contains);
+        await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-1" }), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => node2.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance } }),
+            "Forbidden.HostCredential", 403);
+        // Its own host's report naming B's NIC is ignored: B's NIC is not on node-2.
+        await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance } });
+        await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeInstances", new { RegionId = Region }), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _bIds.Instance, HostName = "node-2", InterfaceName = "vnet1" }), "Forbidden.OperatorAct", 403);
+        Assert.Equal(before, BState());
+        Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
+        Assert.False((await _b.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface").Single().GetProperty("InSync").GetBoolean());
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class FeedGuaranteeTests : IAsyncLifetime
         var vpc = await writer.VpcAsync();
         var group = await writer.GroupAsync(vpc);
         var instance = (await writer.RunAsync(group, await writer.VSwitchAsync(vpc))).Single();
-        await writer.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
+        _first.Bind(instance, "node-1", "vnet0");
 
         // The agent follows the second node, whose watcher ignores every signal from now on.
         var watcher = _second.Store.Commits;
@@ -80,7 +80,7 @@ public sealed class FeedGuaranteeTests : IAsyncLifetime
         var kernel = new RecordingKernel();
         // No resync during the test: only the feed can bring the change.
         var options = new AgentOptions("node-1") { PollWait = TimeSpan.FromSeconds(30), RetryDelay = TimeSpan.FromMilliseconds(100), ResyncInterval = TimeSpan.FromHours(1) };
-        var agent = new EnforcementAgent(new EcsControlPlane(_second.Client(key), Region), kernel, options, _ => { });
+        var agent = new EnforcementAgent(new EcsControlPlane(_second.HostClient("node-1"), Region), kernel, options, _ => { });
         kernel.Shape = () => agent.Applied is null ? null : ExpectedShapeOf(agent);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var run = agent.RunAsync(stop.Token);
@@ -102,8 +102,8 @@ public sealed class FeedGuaranteeTests : IAsyncLifetime
             // Found by the safety look, not by a signal (all dropped) and not by the agent's own 30 s wait or resync.
             Assert.True(answered.Elapsed <= CommitWatcher.DefaultSafetyInterval + TimeSpan.FromSeconds(3), $"applied {answered.Elapsed} after the answer");
             Assert.Equal(2, agent.Fetches);
-            var latest = (await writer.Api.CallAsync("DescribeChanges", new { AfterRevision = "0" })).GetProperty("CurrentRevision").GetInt64();
-            Assert.Equal(latest, agent.AppliedRevision);
+            // The host's revision is the store's global one.
+            Assert.Equal(_first.Store.CurrentRevision(), agent.AppliedRevision);
             Assert.Equal(3, kernel.Transactions.Count); // closed, the first policy, the change
         }
         finally

@@ -1,9 +1,19 @@
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Client;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Hosts;
+using Palisade.Server.Actions;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 
 namespace Palisade.Server.Tests.Actions;
 
-/// <summary>The enforcement extension: binding NICs to hosts, what agents read, what they report, and who is in sync.</summary>
+/// <summary>
+/// Enforcement with hosts that belong to the operator (issue 18): the operator declares hosts and
+/// binds NICs on the store; a host credential reads its host's policy (every account's NICs on it),
+/// follows its feed and reports, and nothing else; tenants see their own NICs' status only.
+/// </summary>
 public sealed class HostBindingTests : IAsyncLifetime
 {
     private TestControlPlane _server = null!;
@@ -26,85 +36,256 @@ public sealed class HostBindingTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private Task Bind(string instance, string host, string ifname) =>
-        _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = host, InterfaceName = ifname });
+    private async Task<List<JsonElement>> Interfaces(Scenario tenant, string? host = null) =>
+        [.. (await tenant.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region, HostName = host })).Items("HostInterfaces", "HostInterface")];
 
-    private async Task<List<System.Text.Json.JsonElement>> Interfaces(string? host = null) =>
-        [.. (await _a.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region, HostName = host })).Items("HostInterfaces", "HostInterface")];
+    private static Task<JsonElement> Policy(EcsClient host, string? hostName = null) =>
+        host.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = hostName });
+
+    private static Task<JsonElement> Report(EcsClient host, long revision, params string[] instances)
+    {
+        var p = new Dictionary<string, string> { ["RegionId"] = Region, ["AppliedRevision"] = revision.ToString(CultureInfo.InvariantCulture) };
+        for (var i = 0; i < instances.Length; i++)
+            p[$"InstanceId.{i + 1}"] = instances[i];
+        return host.CallAsync("ReportAgentStatus", p);
+    }
+
+    private static void Refused(Action act, string code)
+    {
+        var e = Assert.Throws<EcsException>(act);
+        Assert.Equal(code, e.Error.Code);
+    }
 
     [Fact]
-    public async Task Bindings_AreListed_AndInSyncOnlyOnceTheAgentReportsTheLatestRevision()
+    public async Task Bindings_AreListed_AndInSyncOnlyOnceTheHostsAgentReportsTheLatestRevision()
     {
-        await Bind(_instances[0], "node-1", "vnet0");
-        await Bind(_instances[1], "node-1", "vnet1");
-        await Bind(_instances[2], "node-2", "vnet0");
-        var listed = await Interfaces("node-1");
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        _server.Bind(_instances[1], "node-1", "vnet1");
+        _server.Bind(_instances[2], "node-2", "vnet0");
+        var listed = await Interfaces(_a, "node-1");
         Assert.Equal(["vnet0", "vnet1"], listed.Select(i => i.Str("InterfaceName")));
         Assert.All(listed, i => Assert.False(i.GetProperty("InSync").GetBoolean()));
 
-        var policy = await _a.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-1" });
+        var node1 = _server.HostClient("node-1");
+        var policy = await Policy(node1);
         var revision = policy.GetProperty("Revision").GetInt64();
+        Assert.Equal("node-1", policy.Str("HostName"));
         Assert.Equal([_instances[0], _instances[1]], policy.Items("HostInterfaces", "HostInterface").Select(i => i.Str("InstanceId")));
-        Assert.Equal(3, policy.GetProperty("State").GetProperty("Instances").GetArrayLength());
+        var account = Assert.Single(policy.Items("Accounts", "Account"));
+        Assert.Equal(_accountId.ToString(CultureInfo.InvariantCulture), account.Str("AccountId"));
+        Assert.Equal(_server.Store.Read(s => s.LatestRevision(_accountId)), account.GetProperty("AccountRevision").GetInt64());
+        Assert.Equal(3, account.GetProperty("State").GetProperty("Instances").GetArrayLength());
 
-        await _a.Api.CallAsync("ReportAgentStatus", new Dictionary<string, string>
-        {
-            ["RegionId"] = Region, ["HostName"] = "node-1", ["AppliedRevision"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["InstanceId.1"] = _instances[0], ["InstanceId.2"] = _instances[1],
-        });
-        // A report is bookkeeping: it leaves no revision, so it never wakes the agents' feed.
-        Assert.Equal(revision, _server.Store.Read(s => s.LatestRevision(_accountId)));
-        Assert.All(await Interfaces("node-1"), i => Assert.True(i.GetProperty("InSync").GetBoolean()));
-        Assert.False((await Interfaces("node-2")).Single().GetProperty("InSync").GetBoolean());
+        var before = _server.Store.CurrentRevision();
+        await Report(node1, revision, _instances[0], _instances[1], _instances[2]); // the third is node-2's: ignored
+        // A report is bookkeeping: it leaves no revision, so it never wakes a feed.
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        Assert.All(await Interfaces(_a, "node-1"), i => Assert.True(i.GetProperty("InSync").GetBoolean()));
+        Assert.False((await Interfaces(_a, "node-2")).Single().GetProperty("InSync").GetBoolean());
 
         await _a.AuthorizeAsync(_group, new { IpProtocol = "TCP", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
-        Assert.All(await Interfaces("node-1"), i => Assert.False(i.GetProperty("InSync").GetBoolean()));
+        Assert.All(await Interfaces(_a, "node-1"), i => Assert.False(i.GetProperty("InSync").GetBoolean()));
+        // A report of a revision the server has not reached yet (a confused or forged agent) counts as the latest there is, no more.
+        await Report(node1, long.MaxValue, _instances[0]);
+        var afterForged = await Interfaces(_a, "node-1");
+        Assert.True(afterForged.Single(i => i.Str("InstanceId") == _instances[0]).GetProperty("InSync").GetBoolean());
+        await _a.AuthorizeAsync(_group, new { IpProtocol = "TCP", PortRange = "23/23", SourceCidrIp = "10.0.0.0/8" });
+        Assert.All(await Interfaces(_a, "node-1"), i => Assert.False(i.GetProperty("InSync").GetBoolean()));
     }
 
     [Fact]
     public async Task BindingAgain_MovesTheInstance_AndUnbindOrDeleteForgetsIt()
     {
-        await Bind(_instances[0], "node-1", "vnet0");
-        await Bind(_instances[0], "node-2", "tap7");
-        var only = Assert.Single(await Interfaces());
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        _server.Bind(_instances[0], "node-2", "tap7");
+        var only = Assert.Single(await Interfaces(_a));
         Assert.Equal(("node-2", "tap7"), (only.Str("HostName"), only.Str("InterfaceName")));
-        await _a.Api.CallAsync("UnbindHostInterface", new { RegionId = Region, InstanceId = _instances[0] });
-        Assert.Empty(await Interfaces());
-        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("UnbindHostInterface", new { RegionId = Region, InstanceId = _instances[0] }), "InvalidInstanceId.NotBound", 404);
+        Assert.Empty((await Policy(_server.HostClient("node-1"))).Items("HostInterfaces", "HostInterface"));
+        _server.Hosts.Unbind(_instances[0]);
+        Assert.Empty(await Interfaces(_a));
+        Refused(() => _server.Hosts.Unbind(_instances[0]), "InvalidInstanceId.NotBound");
 
-        await Bind(_instances[1], "node-1", "vnet1");
+        _server.Bind(_instances[1], "node-1", "vnet1");
         await _a.Api.CallAsync("DeleteInstances", new Dictionary<string, string> { ["RegionId"] = Region, ["InstanceId.1"] = _instances[1], ["Force"] = "true" });
-        Assert.Empty(await Interfaces());
+        Assert.Empty(await Interfaces(_a));
+        Assert.Empty(_server.Hosts.ListBindings("node-1"));
     }
 
     [Fact]
-    public async Task BadInput_IsRefusedWithTheCataloguedCode_AndChangesNothing()
+    public void OperatorBadInput_IsRefusedWithTheCataloguedCode_AndChangesNothing()
     {
-        await Bind(_instances[0], "node-1", "vnet0");
+        _server.Bind(_instances[0], "node-1", "vnet0");
         var before = _server.Store.CurrentRevision();
-        await ApiAssert.FailsAsync(() => Bind(_instances[1], "node-1", "vnet0"), "InvalidInterfaceName.InUse", 403);
-        await ApiAssert.FailsAsync(() => Bind(_instances[1], "node-1", "a-name-too-long-for-linux"), "InvalidInterfaceName.Malformed", 400);
-        await ApiAssert.FailsAsync(() => Bind(_instances[1], "node-1", "eth0/1"), "InvalidInterfaceName.Malformed", 400);
-        await ApiAssert.FailsAsync(() => Bind(_instances[1], "-node", "vnet1"), "InvalidHostName.Malformed", 400);
-        await ApiAssert.FailsAsync(() => Bind(_instances[1], "node 1", "vnet1"), "InvalidHostName.Malformed", 400);
-        await ApiAssert.FailsAsync(() => Bind("i-bp1doesnotexist00", "node-1", "vnet1"), "InvalidInstanceId.NotFound", 404);
-        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _instances[1], HostName = "node-1" }), "MissingParameter", 400);
-        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = "-3" }), "InvalidAppliedRevision.Malformed", 400);
-        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region }), "MissingParameter", 400);
+        Refused(() => _server.Hosts.Bind(_instances[1], "node-1", "vnet0"), "InvalidInterfaceName.InUse");
+        Refused(() => _server.Hosts.Bind(_instances[1], "node-1", "a-name-too-long-for-linux"), "InvalidInterfaceName.Malformed");
+        Refused(() => _server.Hosts.Bind(_instances[1], "node-1", "eth0/1"), "InvalidInterfaceName.Malformed");
+        Refused(() => _server.Hosts.Bind(_instances[1], "-node", "vnet1"), "InvalidHostName.Malformed");
+        Refused(() => _server.Hosts.Bind(_instances[1], "node 1", "vnet1"), "InvalidHostName.Malformed");
+        Refused(() => _server.Hosts.Bind("i-bp1doesnotexist00", "node-1", "vnet1"), "InvalidInstanceId.NotFound");
+        Refused(() => _server.Hosts.Bind("not-an-id", "node-1", "vnet1"), "InvalidInstanceId.Malformed");
+        Refused(() => _server.Hosts.Bind(_instances[1], "node-undeclared", "vnet1"), "InvalidHostName.NotDeclared");
+        Refused(() => _server.Hosts.Unbind(_instances[1]), "InvalidInstanceId.NotBound");
+        Refused(() => HostDeclaration.Parse("vnet*", "10.0.0.1/8"), "InvalidHostDeclaration.Malformed");
+        Refused(() => HostDeclaration.Parse("vnet/*", "10.0.0.0/8"), "InvalidHostDeclaration.Malformed");
+        Refused(() => HostDeclaration.Parse("vnet*", "10.0.0.0"), "InvalidHostDeclaration.Malformed");
         Assert.Equal(before, _server.Store.CurrentRevision());
     }
 
+    /// <summary>Issue 18 item 2: a host carries only the interfaces and addresses it declares.</summary>
     [Fact]
-    public async Task AnotherAccount_SeesNoneOfIt_AndCannotBindOurInstances()
+    public void BindingsOutsideTheHostsDeclaration_AreRefused()
     {
-        await Bind(_instances[0], "node-1", "vnet0");
-        var other = new Scenario(_server.Client(_server.NewAccount("other")));
-        Assert.Empty((await other.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface"));
-        Assert.Empty((await other.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-1" })).Items("HostInterfaces", "HostInterface"));
-        await ApiAssert.FailsAsync(() => other.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _instances[1], HostName = "node-1", InterfaceName = "vnet1" }),
-            "InvalidInstanceId.NotFound", 404);
-        var readOnly = _server.Client(_server.NewAccount("viewer", readOnly: true));
-        await ApiAssert.FailsAsync(() => readOnly.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = "1" }), "Forbidden.RAM", 403);
+        // The instances have addresses in 192.168.1.0/24 (Scenario's vSwitch).
+        _server.Hosts.Declare("node-d", HostDeclaration.Parse("vnet*, tap-*-0", "192.168.1.0/25,2001:db8::/32"));
+        var declared = Assert.Single(_server.Hosts.ListHosts(), h => h.HostName == "node-d");
+        Assert.Equal("vnet* tap-*-0", declared.Declaration.Patterns);
+        Assert.Equal("192.168.1.0/25 2001:db8::/32", declared.Declaration.Space);
+        _server.Hosts.Bind(_instances[0], "node-d", "vnet0");
+        _server.Hosts.Bind(_instances[1], "node-d", "tap-x-0");
+        var before = _server.Store.CurrentRevision();
+        Refused(() => _server.Hosts.Bind(_instances[2], "node-d", "eth1"), "InvalidInterfaceName.OutsideDeclaration");
+        Refused(() => _server.Hosts.Bind(_instances[2], "node-d", "tap-x-1"), "InvalidInterfaceName.OutsideDeclaration");
+        // A public block claimed by a tenant's "private" address, say: refused by the host's address space.
+        _server.Hosts.Declare("node-e", HostDeclaration.Parse("vnet*", "198.18.0.0/15"));
+        var e = Assert.Throws<EcsException>(() => _server.Hosts.Bind(_instances[2], "node-e", "vnet0"));
+        Assert.Equal("InvalidInstanceId.AddressOutsideDeclaration", e.Error.Code);
+        Assert.Contains("198.18.0.0/15", e.Error.Message, StringComparison.Ordinal);
+        // Narrowing a declaration under a NIC bound to it is refused; so is declaring nothing for a host with NICs.
+        var revision = _server.Store.CurrentRevision();
+        Refused(() => _server.Hosts.Declare("node-d", HostDeclaration.Parse("vnet*", "192.168.1.0/25")), "InvalidInterfaceName.OutsideDeclaration");
+        Assert.Equal(revision, _server.Store.CurrentRevision());
+        Assert.Equal(2, _server.Hosts.ListBindings("node-d").Count);
+        Assert.True(before < revision); // node-e's declaration was the only change
+        // A host that got a credential before any declaration carries nothing.
+        _server.Hosts.CreateCredential("node-new");
+        Refused(() => _server.Hosts.Bind(_instances[2], "node-new", "vnet0"), "InvalidInterfaceName.OutsideDeclaration");
+    }
+
+    [Fact]
+    public async Task Tenants_CannotBind_ReadAHostsPolicy_OrReport()
+    {
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        var before = _server.Store.CurrentRevision();
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _instances[1], HostName = "node-1", InterfaceName = "vnet1" }),
+            "Forbidden.OperatorAct", 403);
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("UnbindHostInterface", new { RegionId = Region, InstanceId = _instances[0] }), "Forbidden.OperatorAct", 403);
+        await ApiAssert.FailsAsync(() => Policy(_a.Api, "node-1"), "Forbidden.HostCredentialRequired", 403);
+        await ApiAssert.FailsAsync(() => _a.Api.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = "1000", InstanceId = new[] { _instances[0] } }),
+            "Forbidden.HostCredentialRequired", 403);
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        Assert.False(Assert.Single(await Interfaces(_a)).GetProperty("InSync").GetBoolean());
+    }
+
+    /// <summary>A host credential calls its own host's agent actions, and every other action of the catalogue is refused.</summary>
+    [Fact]
+    public async Task AHostCredential_CallsOnlyItsHostsAgentActions()
+    {
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        var node1 = _server.HostClient("node-1");
+        var agentActions = new HashSet<string> { "DescribeHostPolicy", "DescribeChanges", "ReportAgentStatus" };
+        var before = _server.Store.CurrentRevision();
+        var state = _server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region));
+        foreach (var action in ActionCatalog.FromAssembly().All.Where(a => !agentActions.Contains(a.Name)))
+        {
+            var e = await ApiAssert.FailsAsync(() => node1.CallAsync(action.Name, new { RegionId = Region, SecurityGroupId = _group, InstanceId = _instances[0] }, action.Version),
+                "Forbidden.HostCredential", 403);
+            Assert.Contains("node-1", e.EcsMessage, StringComparison.Ordinal);
+        }
+        await ApiAssert.FailsAsync(() => Policy(node1, "node-2"), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => node1.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-2", AppliedRevision = "1" }), "Forbidden.HostCredential", 403);
+        await ApiAssert.FailsAsync(() => node1.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _instances[1], HostName = "node-1", InterfaceName = "vnet1" }),
+            "Forbidden.OperatorAct", 403);
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        Assert.Equal(state, _server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region)));
+
+        // Its own host, with or without HostName; a cached answer of one host is never another's.
+        Assert.Single((await Policy(node1, "node-1")).Items("HostInterfaces", "HostInterface"));
+        Assert.Single((await Policy(node1)).Items("HostInterfaces", "HostInterface"));
+        Assert.Empty((await Policy(_server.HostClient("node-2"))).Items("HostInterfaces", "HostInterface"));
+        Assert.True((await node1.CallAsync("DescribeChanges", new { AfterRevision = "0" })).GetProperty("CurrentRevision").GetInt64() > 0);
+    }
+
+    /// <summary>One host carries NICs of several accounts; its policy gives each account's NICs with that account's state only.</summary>
+    [Fact]
+    public async Task AHostsPolicy_CarriesEveryAccountsNics_EachWithItsOwnState_AndNoOtherHosts()
+    {
+        var b = new Scenario(_server.Client(_server.NewAccount("tenant-b")));
+        var bVpc = await b.VpcAsync(); // the same block as A's: overlapping addresses are the normal case
+        var bGroup = await b.GroupAsync(bVpc, "b-web");
+        var bInstances = await b.RunAsync(bGroup, await b.VSwitchAsync(bVpc), amount: 2);
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        _server.Bind(bInstances[0], "node-1", "vnet1");
+        _server.Bind(bInstances[1], "node-2", "vnet0");
+
+        var policy = await Policy(_server.HostClient("node-1"));
+        Assert.Equal(["vnet0", "vnet1"], policy.Items("HostInterfaces", "HostInterface").Select(i => i.Str("InterfaceName")));
+        var accounts = policy.Items("Accounts", "Account").ToList();
+        Assert.Equal(2, accounts.Count);
+        foreach (var account in accounts)
+        {
+            var instances = account.GetProperty("State").GetProperty("Instances").EnumerateArray().Select(i => i.Str("InstanceId")).ToHashSet();
+            var groups = account.GetProperty("State").GetProperty("SecurityGroups").EnumerateArray().Select(g => g.Str("SecurityGroupId")).ToHashSet();
+            if (account.Str("AccountId") == _accountId.ToString(CultureInfo.InvariantCulture))
+            {
+                Assert.Contains(_instances[0], instances);
+                Assert.DoesNotContain(bGroup, groups);
+                Assert.DoesNotContain(bInstances[0], instances);
+            }
+            else
+            {
+                Assert.Equal(new HashSet<string> { bInstances[0], bInstances[1] }, instances); // b-web's members (its inner access): both
+                Assert.Equal(new HashSet<string> { bGroup }, groups);
+            }
+        }
+
+        // Each tenant sees its own NICs' status, never the other's bindings, hosts or interface names.
+        Assert.Equal([_instances[0]], (await Interfaces(_a)).Select(i => i.Str("InstanceId")));
+        var bSees = await Interfaces(b);
+        Assert.Equal(new[] { bInstances[0], bInstances[1] }.Order(), bSees.Select(i => i.Str("InstanceId")).Order());
+        Assert.DoesNotContain(bSees, i => i.Str("InterfaceName") == "vnet0" && i.Str("HostName") == "node-1");
+
+        // One report from the host speaks for both accounts' NICs, each at its own account's revision.
+        var node1 = _server.HostClient("node-1");
+        await Report(node1, (await Policy(node1)).GetProperty("Revision").GetInt64(), _instances[0], bInstances[0]);
+        Assert.True((await Interfaces(_a)).Single().GetProperty("InSync").GetBoolean());
+        Assert.True((await Interfaces(b, "node-1")).Single().GetProperty("InSync").GetBoolean());
+        Assert.False((await Interfaces(b, "node-2")).Single().GetProperty("InSync").GetBoolean());
+    }
+
+    /// <summary>The host's feed wakes for its accounts' changes that concern its NICs and its bindings' changes, and for nothing else.</summary>
+    [Fact]
+    public async Task TheHostsFeed_HasItsAccountsChangesAndItsBindings_Only()
+    {
+        var b = new Scenario(_server.Client(_server.NewAccount("tenant-b")));
+        var bVpc = await b.VpcAsync();
+        var bGroup = await b.GroupAsync(bVpc, "b-web");
+        var bInstance = (await b.RunAsync(bGroup, await b.VSwitchAsync(bVpc))).Single();
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        var node1 = _server.HostClient("node-1");
+        async Task<List<long>> After(long revision) =>
+            [.. (await node1.CallAsync("DescribeChanges", new { AfterRevision = revision.ToString(CultureInfo.InvariantCulture) })).Items("Changes", "Change").Select(c => c.GetProperty("Revision").GetInt64())];
+
+        var start = (await Policy(node1)).GetProperty("Revision").GetInt64();
+        Assert.Empty(await After(start));
+        await b.GroupAsync(bVpc, "unrelated");                 // B has nothing on node-1
+        Assert.Empty(await After(start));
+        await _a.AuthorizeAsync(_group, new { IpProtocol = "TCP", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
+        var afterA = await After(start);
+        Assert.Single(afterA);
+        _server.Bind(bInstance, "node-1", "vnet1");            // B arrives: the bind is on the feed, B's earlier changes (which never concerned node-1) are not
+        Assert.Equal([afterA[0], _server.Store.CurrentRevision()], await After(start));
+        _server.Hosts.Unbind(bInstance);                       // and leaves: the host still hears of it
+        var afterLeave = await After(afterA[0]);
+        Assert.Equal(2, afterLeave.Count);
+        await b.GroupAsync(bVpc, "later");                     // gone: B's changes no longer concern node-1
+        Assert.Equal(afterLeave, await After(afterA[0]));
+
+        // A long poll parked on the host's feed is woken by a bind on the host.
+        var waiting = node1.CallAsync("DescribeChanges", new { AfterRevision = afterLeave[^1].ToString(CultureInfo.InvariantCulture), WaitSeconds = 20 });
+        await Task.Delay(300);
+        _server.Bind(_instances[1], "node-1", "vnet2");
+        var woke = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Single(woke.Items("Changes", "Change"));
     }
 
     /// <summary>
@@ -127,10 +308,10 @@ public sealed class HostBindingTests : IAsyncLifetime
         var loner = (await _a.RunAsync(unrelated, vsw))[0];
         var elsewhere = await _a.GroupAsync(vpc, "elsewhere");
         await _a.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = cacheInstance, SecurityGroupId = elsewhere });
-        await Bind(dbInstance, "node-9", "vnet0");
+        _server.Bind(dbInstance, "node-9", "vnet0");
 
-        var policy = await _a.Api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = "node-9" });
-        var state = policy.GetProperty("State");
+        var policy = await Policy(_server.HostClient("node-9"));
+        var state = Assert.Single(policy.Items("Accounts", "Account")).GetProperty("State");
         var groups = state.GetProperty("SecurityGroups").EnumerateArray().Select(g => g.Str("SecurityGroupId")).ToHashSet();
         var instances = state.GetProperty("Instances").EnumerateArray().Select(i => i.Str("InstanceId")).ToHashSet();
         // db, the groups its rules name, and (so that the file reads back) every group of an instance in it.
@@ -140,8 +321,7 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.DoesNotContain(loner, instances);
         Assert.DoesNotContain(unrelated, groups);
 
-        var account = _server.Store.Read(s => s.FindAccountByName("hosts"))!.AccountId;
-        var whole = Domain.State.StateFileReader.Read(_server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, account, Region)));
+        var whole = Domain.State.StateFileReader.Read(_server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region)));
         var part = Domain.State.StateFileReader.Read(state.GetRawText());
         var bindings = new[] { new Agent.Rendering.HostBinding(Domain.Identifiers.InstanceId.Parse(dbInstance), "vnet0") };
         Assert.Equal(Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(whole, bindings, 1)),

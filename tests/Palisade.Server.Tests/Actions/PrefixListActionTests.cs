@@ -267,6 +267,16 @@ public sealed class PrefixListActionTests : ControlPlaneTest
         Assert.Equal((webInstance, dbInstance, "TCP", "5432/5432"), (lost.Str("Source"), lost.Str("Target"), lost.Str("IpProtocol"), lost.Items("PortRanges", "PortRange").Single().GetString()));
         Assert.Empty(impact.Items("Gained", "Flow"));
         Assert.Equal(revision, Plane.Store.CurrentRevision());
+
+        // The same question as DescribeChangeImpact (what the console's confirmation asks), and a port-range list's.
+        var asked = await _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "ModifyPrefixList", PrefixListId = pl, RemoveEntry = new[] { new { Cidr = webAddress } } });
+        Assert.Equal((webInstance, dbInstance, "TCP"), asked.GetProperty("Impact").Items("Lost", "Flow").Select(f => (f.Str("Source"), f.Str("Target"), f.Str("IpProtocol"))).Single());
+        var ports = await PortRangeListAsync(new { MaxEntries = 3, PortRangeListName = "admin", Entry = new[] { new { PortRange = "8000/8010" } } });
+        await _s.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRangeListId = ports, SourceCidrIp = webAddress });
+        var widened = await _s.Api.CallAsync("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "ModifyPortRangeList", PortRangeListId = ports, AddEntry = new[] { new { PortRange = "9000/9000" } } });
+        var gained = Assert.Single(widened.GetProperty("Impact").Items("Gained", "Flow"));
+        Assert.Equal((webInstance, dbInstance, "9000/9000"), (gained.Str("Source"), gained.Str("Target"), gained.Items("PortRanges", "PortRange").Single().GetString()));
+        Assert.Empty(widened.GetProperty("Impact").Items("Lost", "Flow"));
     }
 
     /// <summary>Issue 16 item 5: a prefix list holding 0.0.0.0/0 behind a sensitive port is the internet on that port, for the audit.</summary>

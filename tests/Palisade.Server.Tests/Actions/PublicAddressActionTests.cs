@@ -155,4 +155,45 @@ public sealed class PublicAddressActionTests : ControlPlaneTest
         Assert.Contains(impact.GetProperty("Impact").Items("Lost", "Flow"), f => f.Str("Source") == "internet" && f.Str("Target") == exposed);
         Assert.DoesNotContain(impact.GetProperty("Impact").Items("Lost", "Flow"), f => f.Str("Source") == "internet" && f.Str("Target") == db);
     }
+
+    /// <summary>
+    /// Issue 16 item 5: a secondary ENI takes part in the server's analysis with its own groups and
+    /// its own EIP. The instance's primary ENI is in a group with no rules; its secondary ENI is in a
+    /// group allowing 3306 from anywhere and has an EIP: the audit finds the port exposed and names
+    /// the ENI, reach shows the internet reaching the instance, and the what-if of the ENI leaving
+    /// that group (by NetworkInterfaceId) loses the internet's way in.
+    /// </summary>
+    [Fact]
+    public async Task ASecondaryEni_WithAnEip_InAGroupOpenOn3306_IsFoundExposed_AndNamed()
+    {
+        var web = await _s.GroupAsync(_vpc, "web");
+        var instance = (await Call("RunInstances", new { RegionId = Region, ImageId = "i", InstanceType = "t", SecurityGroupId = web, VSwitchId = _vsw }))
+            .Items("InstanceIdSets", "InstanceIdSet").Single().GetString()!;
+        await _s.AuthorizeAsync(_db, new { IpProtocol = "tcp", PortRange = "3306/3306", SourceCidrIp = "0.0.0.0/0" });
+        var eni = (await Call("CreateNetworkInterface", new { RegionId = Region, VSwitchId = _vsw, SecurityGroupIds = new[] { _db, web } })).Str("NetworkInterfaceId");
+        await Call("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = instance });
+        // Attached but without a public address: nothing on the internet reaches it.
+        Assert.Empty(await RiskyAsync());
+
+        var id = (await Vpc("AllocateEipAddress", new { RegionId = Region })).Str("AllocationId");
+        await Vpc("AssociateEipAddress", new { RegionId = Region, AllocationId = id, InstanceId = eni, InstanceType = "NetworkInterface" });
+        var findings = (await Call("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding").Where(f => f.Str("Check") == "risky-port-exposed").ToList();
+        var finding = Assert.Single(findings);
+        Assert.Equal(instance, finding.Str("InstanceId"));
+        Assert.Equal(_db, finding.Str("SecurityGroupId"));
+        Assert.Contains($"on {instance} ({eni})", finding.Str("Message"));
+
+        // The instance's own (primary) groups open nothing; the ENI's do.
+        var reach = await Call("DescribeReachability", new { RegionId = Region, InstanceId = instance });
+        Assert.Contains("3306", reach.GetRawText());
+
+        // The what-if of the ENI leaving sg-db: the internet loses its way in to the instance.
+        var impact = await Call("DescribeChangeImpact", new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", NetworkInterfaceId = eni, SecurityGroupId = _db });
+        Assert.Contains(impact.GetProperty("Impact").Items("Lost", "Flow"), f => f.Str("Source") == "internet" && f.Str("Target") == instance);
+
+        // Detached, the ENI decides nothing for the instance any more.
+        await Vpc("UnassociateEipAddress", new { RegionId = Region, AllocationId = id });
+        await Call("DetachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = instance });
+        Assert.Empty(await RiskyAsync());
+    }
 }

@@ -24,7 +24,7 @@ public sealed class ObservabilityTests : IAsyncLifetime
         var vpc = await a.VpcAsync();
         var group = await a.GroupAsync(vpc);
         var instance = (await a.RunAsync(group, await a.VSwitchAsync(vpc)))[0];
-        await a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = instance, HostName = "node-1", InterfaceName = "vnet0" });
+        _server.Bind(instance, "node-1", "vnet0");
         await ApiAssert.FailsAsync(() => a.Api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = "sg-bp1nothere000000" }), "InvalidSecurityGroup.NotFound", 404);
         await ApiAssert.FailsAsync(() => a.Api.CallAsync("NoSuchAction" + key.AccessKeySecret[..6], new { RegionId = Region }), "InvalidAction.NotFound", 404);
 

@@ -108,6 +108,24 @@ public sealed class TestControlPlane : IAsyncDisposable
         return Accounts.CreateAccessKey(account.AccountId, readOnly);
     }
 
+    /// <summary>The operator's acts on hosts (issue 18), on this plane's store.</summary>
+    public Palisade.Storage.Hosts.HostService Hosts => _app.Services.GetRequiredService<Palisade.Storage.Hosts.HostService>();
+
+    /// <summary>The operator binds an instance's NIC; a host not declared yet is declared carrying anything first.</summary>
+    public Palisade.Storage.Records.HostBindingRecord Bind(string instance, string host, string interfaceName)
+    {
+        if (Hosts.ListHosts().FirstOrDefault(h => h.HostName == host) is not { } declared || declared.Declaration.InterfacePatterns.IsEmpty)
+            Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        return Hosts.Bind(instance, host, interfaceName);
+    }
+
+    /// <summary>A client signing with a new host credential of <paramref name="host"/>: what its agent uses.</summary>
+    public EcsClient HostClient(string host, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null)
+    {
+        var credential = Hosts.CreateCredential(host);
+        return new(Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret), style, clock);
+    }
+
     public EcsClient Client(AccountService.NewKey key, SignatureStyle style = SignatureStyle.V3, TimeProvider? clock = null) =>
         new(Http, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret), style, clock);
 

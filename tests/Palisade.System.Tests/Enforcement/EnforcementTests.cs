@@ -42,6 +42,13 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             Directory.Delete(_data, recursive: true);
     }
 
+    /// <summary>What the operator declares this host carries, and the agent re-checks.</summary>
+    private const string HostInterfaces = "vh-*";
+
+    private const string HostAddresses = "198.18.0.0/15";
+
+    private static readonly string[] Declared = ["--interfaces", HostInterfaces, "--addresses", HostAddresses];
+
     private static bool Required => Environment.GetEnvironmentVariable("PALISADE_REQUIRE_NETNS") == "1";
 
     [Fact]
@@ -61,8 +68,10 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
         {
             using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
             var api = server.Client(http);
-            var credentials = Path.Combine(_data, "agent-credentials");
-            await File.WriteAllTextAsync(credentials, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+            // The tenant's key (for 'host list'); the agent runs with the host credential the operator makes (issue 18).
+            var tenant = Path.Combine(_data, "tenant-credentials");
+            await File.WriteAllTextAsync(tenant, $"access_key_id={ServerProcess.KeyId}\naccess_key_secret={ServerProcess.Secret}\n");
+            var credentials = server.HostCredential(Host, HostInterfaces, HostAddresses);
             var ids = await SetUpScenarioAsync(api);
 
             foreach (var name in Names)
@@ -73,18 +82,14 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             }
 
             // Closed by default: the agent's first act, before it knows any NIC, closes the host.
-            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace);
+            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace, Declared);
             await agent.WaitForLogAsync("revision", TimeSpan.FromSeconds(60));
             Assert.False(topology.ProbeOne(topology.NamespaceOf("web1"), $"tcp:{Addresses["web2"]}:80", 0.5), "open before any NIC was bound");
 
-            // Bind through the CLI, as an operator would.
+            // Bound by the operator on the store, through the CLI.
             foreach (var name in Names)
-            {
-                var (code, text) = Cli("host", "bind", "--server", server.Url.ToString(), "--credentials", credentials,
-                    "--instance", ids[name], "--host", Host, "--interface", TestTopology.HostInterfaceOf(name));
-                Assert.True(code == 0, text);
-            }
-            await WaitInSyncAsync(server, credentials);
+                server.Bind(ids[name], Host, TestTopology.HostInterfaceOf(name));
+            await WaitInSyncAsync(server, tenant);
 
             var matrix = await CompareMatrixAsync(topology, api, ids);
             output.WriteLine(matrix);
@@ -131,7 +136,7 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
 
             // --cut-established: the same leave now ends the connection that the policy no longer allows.
             agent.Dispose();
-            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace, "--cut-established");
+            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace, [.. Declared, "--cut-established"]);
             await agent.WaitForLogAsync("applied 4 NICs", TimeSpan.FromSeconds(60));
             var cut = topology.Hold(topology.NamespaceOf("web1"), Addresses["redis1"], 6379);
             var cutLine = cut.StandardOutput.ReadLineAsync();
@@ -147,7 +152,7 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
             await agent.WaitForLogAsync("control plane unavailable", TimeSpan.FromSeconds(30));
             await CompareMatrixAsync(topology, null, ids, expectedFrom: _lastState);
             agent.Dispose();
-            agent = AgentProcess.Start(new Uri("http://127.0.0.1:9/"), credentials, Host, topology.HostNamespace);
+            agent = AgentProcess.Start(new Uri("http://127.0.0.1:9/"), credentials, Host, topology.HostNamespace, Declared);
             await agent.WaitForLogAsync("found the palisade table of an earlier run", TimeSpan.FromSeconds(60));
             await agent.WaitForLogAsync("control plane unavailable", TimeSpan.FromSeconds(30));
             await CompareMatrixAsync(topology, null, ids, expectedFrom: _lastState);
@@ -225,8 +230,9 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
         var state = expectedFrom;
         if (api is not null)
         {
-            var policy = await api.CallAsync("DescribeHostPolicy", new { RegionId = Region, HostName = Host });
-            state = StateFileReader.Read(policy.GetProperty("State").GetRawText());
+            // The tenant's own view of its region (a host's policy is for host credentials only).
+            var exported = await api.CallAsync("ExportSecurityState", new { RegionId = Region });
+            state = StateFileReader.Read(exported.GetProperty("State").GetRawText());
             _lastState = state;
         }
         var evaluator = new FlowEvaluator(state!);

@@ -13,11 +13,60 @@ public sealed class ServerProcess : IDisposable
 
     private readonly Process _process;
 
-    private ServerProcess(Process process, Uri url)
+    private ServerProcess(Process process, Uri url, string dataDirectory, string? store)
     {
         _process = process;
         Url = url;
+        _data = dataDirectory;
+        _store = store;
     }
+
+    private readonly string _data;
+    private readonly string? _store;
+
+    /// <summary>The master key the server and the operator's commands share (tests only).</summary>
+    private static readonly string MasterKey = Convert.ToBase64String(new byte[32]);
+
+    /// <summary>
+    /// Runs an operator's command (<c>palisade host …</c>, <c>palisade account …</c>) on this
+    /// server's store, as the operator would on the machine: a child process with the server's
+    /// <c>--data</c>/<c>--store</c> and master key. Throws with its output when it fails.
+    /// </summary>
+    public string Operator(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "palisade.dll") }.Concat(args).Concat(["--data", _data]))
+            info.ArgumentList.Add(a);
+        if (_store is not null)
+        {
+            info.ArgumentList.Add("--store");
+            info.ArgumentList.Add(_store);
+        }
+        info.Environment["PALISADE_MASTER_KEY"] = MasterKey;
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"palisade {string.Join(' ', args)} did not finish within 120 s");
+        }
+        var text = output.Result + error.Result;
+        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"palisade {string.Join(' ', args)} exited with {process.ExitCode}: {text}");
+    }
+
+    /// <summary>The operator declares a host and makes its agent's credential; the credentials file's path.</summary>
+    public string HostCredential(string host, string interfaces, string addresses)
+    {
+        Operator("host", "declare", "--host", host, "--interfaces", interfaces, "--addresses", addresses);
+        var file = Path.Combine(_data, $"host-{host}-{Guid.NewGuid():N}.credentials");
+        Operator("host", "credential", "create", "--host", host, "--out", file);
+        return file;
+    }
+
+    /// <summary>The operator binds an instance's NIC to a host's interface.</summary>
+    public void Bind(string instance, string host, string interfaceName) =>
+        Operator("host", "bind", "--instance", instance, "--host", host, "--interface", interfaceName);
 
     public Uri Url { get; }
 
@@ -41,13 +90,13 @@ public sealed class ServerProcess : IDisposable
         }
         info.Environment["PALISADE_ROOT_ACCESS_KEY_ID"] = KeyId;
         info.Environment["PALISADE_ROOT_ACCESS_KEY_SECRET"] = Secret;
-        info.Environment["PALISADE_MASTER_KEY"] = Convert.ToBase64String(new byte[32]);
+        info.Environment["PALISADE_MASTER_KEY"] = MasterKey;
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory, store);
         using var probe = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

@@ -87,12 +87,30 @@ public sealed class TestTopology : IDisposable
     }
 
     /// <summary>Listens on TCP and UDP ports of <paramref name="address"/> inside <paramref name="ns"/>.</summary>
+    /// <summary>How long a helper may take to start: Python under a loaded machine (load 30 on 2 cores) needs well over 10 s.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>What a helper that did not start said: killed first, so that reading its stderr to the end cannot hang on a live process.</summary>
+    private static string Failed(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.WaitForExit(5_000);
+        var error = process.StandardError.ReadToEndAsync();
+        return error.Wait(TimeSpan.FromSeconds(5)) ? error.Result : "(stderr unreadable)";
+    }
+
     public void Listen(string ns, string address, int[] tcp, int[] udp)
     {
         var process = Start(ns, "python3", Script("listen.py"), address, string.Join(",", tcp), string.Join(",", udp));
         var ready = process.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(TimeSpan.FromSeconds(10)) || ready.Result != "listening")
-            throw new InvalidOperationException($"listener in {ns} did not start: {process.StandardError.ReadToEnd()}");
+        if (!ready.Wait(StartTimeout) || ready.Result != "listening")
+            throw new InvalidOperationException($"listener in {ns} did not start: {Failed(process)}");
     }
 
     /// <summary>A TCP connection held open from <paramref name="ns"/>; its process prints "cut" when the connection stops working.</summary>
@@ -100,8 +118,8 @@ public sealed class TestTopology : IDisposable
     {
         var process = Start(ns, "python3", Script("hold.py"), address, port.ToString(global::System.Globalization.CultureInfo.InvariantCulture));
         var first = process.StandardOutput.ReadLineAsync();
-        if (!first.Wait(TimeSpan.FromSeconds(10)) || first.Result != "connected")
-            throw new InvalidOperationException($"could not hold a connection from {ns} to {address}:{port}: {first.Result} {process.StandardError.ReadToEnd()}");
+        if (!first.Wait(StartTimeout) || first.Result != "connected")
+            throw new InvalidOperationException($"could not hold a connection from {ns} to {address}:{port}: {(first.IsCompleted ? first.Result : "(no answer)")} {Failed(process)}");
         return process;
     }
 

@@ -249,6 +249,7 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         {
             ("#/groups", "Security groups", "10-narrow-groups"), ($"#/groups/{db}", "db", "10-narrow-group"), ("#/instances", "Instances", "11-narrow-instances"),
             ("#/audit", "Audit", "12-narrow-audit"), ("#/reach", "Reachability", "13-narrow-reachability"), ("#/explain", "Explain a flow", "14-narrow-explain"),
+            ("#/prefix-lists", "Prefix lists", "23-narrow-prefix-lists"),
         })
         {
             await page.GotoAsync("/console/" + hash);

@@ -38,6 +38,33 @@ public sealed class InstancePageAndFormsTests(ConsoleHost host, ITestOutputHelpe
         (await api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = group })).GetProperty("Permissions").GetProperty("Permission");
 
     [Fact]
+    public async Task AGroupsRuleTables_ShowEachRulesUsage_AndNoTrafficInNDays()
+    {
+        if (Skipped())
+            return;
+        var (key, api) = host.NewAccount("rule-usage");
+        var (_, db, dbInstance) = await NetworkAsync(api);
+        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = db, IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8", Description = "ssh" });
+        var rules = (await RulesAsync(api, db)).EnumerateArray().ToDictionary(r => r.GetProperty("PortRange").GetString()!, r => r.GetProperty("SecurityGroupRuleId").GetString()!);
+        var agent = host.HostAgent(dbInstance, "node-1", "vnet0");
+        await agent.CallAsync("ReportAgentStatus", new Dictionary<string, string>
+        {
+            ["RegionId"] = Region, ["HostName"] = "node-1", ["AppliedRevision"] = "1", ["InstanceId.1"] = dbInstance, ["UsageReported"] = "true",
+            ["RuleUsage.1.InstanceId"] = dbInstance, ["RuleUsage.1.Direction"] = "ingress", ["RuleUsage.1.SecurityGroupRuleId"] = rules["3306/3306"],
+            ["RuleUsage.1.Packets"] = "42", ["RuleUsage.1.Bytes"] = "2520",
+        });
+        var (page, problems) = await host.NewPageAsync();
+        await page.GotoAsync("/console/");
+        await SignedInAsync(page, key);
+        await page.GotoAsync($"/console/#/groups/{db}");
+        await Expect(page.Locator($"tr[data-rule='{rules["3306/3306"]}'] td.usage")).ToContainTextAsync("42 packets, last ");
+        await Expect(page.Locator($"tr[data-rule='{rules["22/22"]}'] td.usage")).ToHaveTextAsync("no traffic in 7 days");
+        await Expect(page.Locator($"tr[data-rule='{rules["22/22"]}'] td.usage")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^every host carrying the group counted since "));
+        await AccessibleAsync(page, "a group page with a usage column");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
     public async Task AnInstancePage_PoolsItsGroups_InTheOrderTheEngineTriesThem_AndGroupPagesListMembers()
     {
         if (Skipped())

@@ -32,13 +32,14 @@ internal static class GroupLimitNear
                 $"{group.Id} holds {group.Rules.Length} of at most {limits.RulesPerGroup} rules.",
                 new GroupRuleLimitEvidence(group.Rules.Length, limits.RulesPerGroup));
         }
-        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        // Per ENI: each is in at most GroupsPerInstance groups of its own (an instance's own are its primary ENI's).
+        foreach (var instance in state.Instances.SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
         {
             var rules = instance.SecurityGroupIds.Sum(g => state.FindGroup(g)?.Rules.Length ?? 0);
             if (instance.SecurityGroupIds.Length >= limits.GroupsPerInstance - 1 || rules >= Near(limits.RulesPerNic))
             {
                 run.Add(Info, null, null, instance.Id,
-                    $"{instance.Id} is in {instance.SecurityGroupIds.Length} of at most {limits.GroupsPerInstance} groups, with {rules.ToString(CultureInfo.InvariantCulture)} of at most {limits.RulesPerNic.ToString("N0", CultureInfo.InvariantCulture)} rules over them.",
+                    $"{instance.InterfaceLabel} is in {instance.SecurityGroupIds.Length} of at most {limits.GroupsPerInstance} groups, with {rules.ToString(CultureInfo.InvariantCulture)} of at most {limits.RulesPerNic.ToString("N0", CultureInfo.InvariantCulture)} rules over them.",
                     new NicLimitEvidence(instance.SecurityGroupIds.Length, rules));
             }
         }

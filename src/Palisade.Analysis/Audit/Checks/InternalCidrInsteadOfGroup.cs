@@ -46,6 +46,6 @@ internal static class InternalCidrInsteadOfGroup
         if (inside.Count == 0)
             return null;
         var shared = inside.Select(i => i.SecurityGroupIds.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Where(g => g != group.Id).Order().FirstOrDefault();
-        return shared == default ? null : new Suggestion(shared, [.. inside.Select(i => i.Id).Order()]);
+        return shared == default ? null : new Suggestion(shared, [.. inside.Select(i => i.Id).Distinct().Order()]);
     }
 }

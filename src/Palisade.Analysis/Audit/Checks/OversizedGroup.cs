@@ -26,7 +26,8 @@ internal static class OversizedGroup
         var perNetwork = state.Instances.GroupBy(i => i.VpcId).ToDictionary(g => g.Key?.Value ?? "", g => g.Count());
         foreach (var group in state.Groups)
         {
-            var members = state.MembersOf(group.Id).Count(m => m.VpcId == group.VpcId);
+            // Instances, not ENIs: two ENIs of one instance in the group count once.
+            var members = state.MembersOf(group.Id).Where(m => m.VpcId == group.VpcId).Select(m => m.Id).Distinct().Count();
             var total = perNetwork.GetValueOrDefault(group.VpcId?.Value ?? "");
             if (total < MinimumInstances || members * 2 <= total)
                 continue;

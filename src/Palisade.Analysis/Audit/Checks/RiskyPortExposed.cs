@@ -41,17 +41,22 @@ internal static class RiskyPortExposed
         return exposed;
     }
 
-    /// <summary>The instances and ports found exposed, for <see cref="RiskyPortOpen"/> (which reports the rest).</summary>
-    public static HashSet<(Domain.Identifiers.InstanceId, int)> Run(AuditRun run)
+    /// <summary>
+    /// The ENIs (by <see cref="Domain.Instances.Instance.InterfaceLabel"/>) and ports found exposed, for
+    /// <see cref="RiskyPortOpen"/> (which reports the rest). Each ENI is judged on its own: through its
+    /// own public address or EIP, by its own groups; a finding on a secondary ENI names it.
+    /// </summary>
+    public static HashSet<(string, int)> Run(AuditRun run)
     {
         var (state, policies) = (run.State, run.Policies);
-        var found = new HashSet<(Domain.Identifiers.InstanceId, int)>();
+        var found = new HashSet<(string, int)>();
         // Per NIC key and family: for each sensitive port, the first protocol with a witness.
         var exposures = new Dictionary<(string, bool), List<Exposure>>();
         var done = 0;
-        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        foreach (var owner in state.Instances)
         {
             run.Progress?.Report(new WorkProgress("internet exposure", done++, state.Instances.Length));
+            foreach (var instance in owner.Interfaces.Where(i => i.SecurityGroupIds.Length > 0))
             foreach (var v6 in new[] { false, true })
             {
                 var (nic, destination) = InternetExposure.Entry(instance, v6);
@@ -63,11 +68,11 @@ internal static class RiskyPortExposed
                     exposures.Add(key, exposed = Exposures(state, policy, dst));
                 foreach (var (port, service, protocol, witness) in exposed)
                 {
-                    if (!found.Add((instance.Id, port)))
+                    if (!found.Add((instance.InterfaceLabel, port)))
                         continue;
                     var rule = witness.Decision.DecidingRule;
                     run.Add(Info, rule?.GroupId, rule?.Rule.Id, instance.Id,
-                        $"{service} ({protocol.ToWire()} {port}) on {instance.Id} is reachable from the internet: a packet from " +
+                        $"{service} ({protocol.ToWire()} {port}) on {instance.InterfaceLabel} is reachable from the internet: a packet from " +
                         $"{witness.Flow.Source} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
                         "Allow it only from known addresses or a group, or drop it at a lower priority number.",
                         new RiskyPortExposure(protocol, port, witness.Flow.Source, witness.Flow.SourcePort, dst, nic, rule?.Rule.Priority.Value));

@@ -24,11 +24,13 @@ internal static class RiskyPortOpen
         "The rules accept a sensitive port from the whole internet, but the instance has no public address today. One elastic IP, NAT rule or load balancer makes it reachable, and inside the VPC the rule already admits every private peer. Allow the port only from known addresses or a group.",
         [typeof(RiskyPortOpenEvidence)]);
 
-    public static void Run(AuditRun run, IReadOnlySet<(InstanceId, int)> exposed)
+    /// <param name="exposed">The ENIs (by label) and ports <see cref="RiskyPortExposed"/> reported.</param>
+    public static void Run(AuditRun run, IReadOnlySet<(string, int)> exposed)
     {
         var (state, policies) = (run.State, run.Policies);
         var latent = new Dictionary<(string, bool), List<RiskyPortExposed.Exposure>>();
-        foreach (var instance in state.Instances.Where(i => i.SecurityGroupIds.Length > 0 && i.NetworkType == NetworkType.Vpc))
+        // Each ENI on its own: its own addresses, its own groups.
+        foreach (var instance in state.Instances.Where(i => i.NetworkType == NetworkType.Vpc).SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
         {
             var reported = new HashSet<int>();
             foreach (var v6 in new[] { false, true })
@@ -43,11 +45,11 @@ internal static class RiskyPortOpen
                     latent.Add(key, open = RiskyPortExposed.Exposures(state, policy, dst));
                 foreach (var (port, service, protocol, witness) in open)
                 {
-                    if (exposed.Contains((instance.Id, port)) || !reported.Add(port))
+                    if (exposed.Contains((instance.InterfaceLabel, port)) || !reported.Add(port))
                         continue;
                     var rule = witness.Decision.DecidingRule;
                     run.Add(Info, rule?.GroupId, rule?.Rule.Id, instance.Id,
-                        $"{service} ({protocol.ToWire()} {port}) on {instance.Id} is open to the internet in its rules: a packet from {witness.Flow.Source} " +
+                        $"{service} ({protocol.ToWire()} {port}) on {instance.InterfaceLabel} is open to the internet in its rules: a packet from {witness.Flow.Source} " +
                         $"to its private address {dst} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
                         "It has no public address today; one EIP, NAT rule or load balancer exposes it, and every private peer is admitted now. Allow it only from known addresses or a group.",
                         new RiskyPortOpenEvidence(protocol, port, witness.Flow.Source, witness.Flow.SourcePort, dst, rule?.Rule.Priority.Value));

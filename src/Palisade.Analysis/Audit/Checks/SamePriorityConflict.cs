@@ -31,7 +31,7 @@ internal static class SamePriorityConflict
         var seen = new HashSet<(SecurityGroupRuleId, SecurityGroupRuleId)>();
         // NICs with the same policy and the same local-CIDR signature of their addresses see the same overlaps.
         var judged = new HashSet<string>();
-        foreach (var instance in run.State.Instances.Where(i => i.SecurityGroupIds.Length > 0))
+        foreach (var instance in run.State.Instances.SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
         {
             NicType[] nics = instance.NetworkType == NetworkType.Classic ? [NicType.Intranet, NicType.Internet] : [NicType.Intranet];
             foreach (var nic in nics)
@@ -51,7 +51,7 @@ internal static class SamePriorityConflict
                                 continue;
                             seen.Add((accept.Rule.Id, drop.Rule.Id));
                             run.Add(Info, accept.GroupId, accept.Rule.Id, instance.Id,
-                                $"On {instance.Id}, accept rule {accept.Rule.Id} of {accept.GroupId} and drop rule {drop.Rule.Id} of {drop.GroupId} overlap at priority {accept.Rule.Priority}: the drop wins where they overlap. Give the intended winner a lower priority number.",
+                                $"On {instance.InterfaceLabel}, accept rule {accept.Rule.Id} of {accept.GroupId} and drop rule {drop.Rule.Id} of {drop.GroupId} overlap at priority {accept.Rule.Priority}: the drop wins where they overlap. Give the intended winner a lower priority number.",
                                 new SamePriorityConflictEvidence(accept.Rule.Id, drop.Rule.Id, drop.GroupId, accept.Rule.Priority.Value));
                         }
                     }

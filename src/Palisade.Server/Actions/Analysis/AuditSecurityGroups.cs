@@ -12,10 +12,20 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 
+    // unused-rule reads the agents' counts and the clock, which change without a revision.
+    public override bool Cacheable => false;
+
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
-        var findings = c.Read(s => Auditor.Run(StoredState.Load(s, c.AccountId, region.RegionId), c.Limits));
+        var retentionDays = Math.Max(1, (int)c.RuleUsage.Retention.TotalDays);
+        // unused-rule looks back UnusedDays (30, or the whole retention when shorter); 0 turns it off.
+        var unusedDays = c.Parameters.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
+        var findings = c.Read(s =>
+        {
+            var state = StoredState.Load(s, c.AccountId, region.RegionId);
+            return Auditor.Run(state, c.Limits, usage: unusedDays == 0 ? null : Usage(c, s, state, unusedDays));
+        });
         return new EcsObject
         {
             { "RegionId", region.RegionId },
@@ -31,6 +41,23 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
                     { "Evidence", Evidence(f) },
                 })) },
         };
+    }
+
+    /// <summary>What the account's agents counted: since when each group's hosts all count, and each rule's last hit in the window.</summary>
+    private static RuleUsageFacts Usage(ActionContext c, Storage.IStoreSession s, Domain.State.NetworkState state, int days)
+    {
+        var now = c.Now;
+        var since = new Dictionary<Domain.Identifiers.SecurityGroupId, DateTimeOffset>();
+        foreach (var group in state.Groups)
+        {
+            if (s.FindGroup(c.AccountId, group.Id) is { } record && Hosts.DescribeSecurityGroupRuleUsage.Watchers(c, s, record, now).Since is { } at)
+                since[group.Id] = at;
+        }
+        var rules = state.Groups.SelectMany(g => g.Rules).Select(r => r.Id.ToString()).ToList();
+        var lastHit = s.ListRuleUsage(c.AccountId, rules, c.RuleUsage.BucketOf(now - TimeSpan.FromDays(days)))
+            .GroupBy(u => u.RuleId, StringComparer.Ordinal)
+            .ToDictionary(g => Domain.Identifiers.SecurityGroupRuleId.Parse(g.Key), g => g.Max(u => u.LastHitAt));
+        return new RuleUsageFacts(now, days, since, lastHit);
     }
 
     /// <summary>The check's typed evidence, its fields already in ECS casing; ECS writes a missing value as "".</summary>

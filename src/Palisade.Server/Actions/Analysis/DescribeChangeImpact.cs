@@ -18,6 +18,8 @@ internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
         "AuthorizeSecurityGroup", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroup", "RevokeSecurityGroupEgress",
         "ModifySecurityGroupRule", "ModifySecurityGroupEgressRule", "JoinSecurityGroup", "LeaveSecurityGroup",
         "DeleteSecurityGroup", "ModifySecurityGroupPolicy", "ModifyInstanceAttribute", "DeleteInstance", "DeleteInstances",
+        // An entry edit changes every decision that names the list.
+        "ModifyPrefixList", "ModifyPortRangeList",
     };
 
     private static readonly Lazy<ActionCatalog> Catalog = new(ActionCatalog.FromAssembly);
@@ -29,7 +31,10 @@ internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
     // account's analysis budget.
     public override bool Cacheable => true;
 
-    public override EcsObject Execute(ActionContext c)
+    public override EcsObject Execute(ActionContext c) => Stage(c)();
+
+    /// <summary>The checks and the rehearsal (in a write transaction) now; the comparing of the states later, on a worker.</summary>
+    public Func<EcsObject> Stage(ActionContext c)
     {
         var name = c.Parameters.Required("ChangeAction");
         if (!Changes.Contains(name))
@@ -45,6 +50,7 @@ internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
         change.Execute(rehearsal);
         if (!rehearsal.DryRunPassed)
             throw new InvalidOperationException($"{name} finished without rehearsing its change");
-        return new EcsObject { { "ChangeAction", name }, { "Impact", impact.Complete(rehearsal.StateAfterDryRun) } };
+        var after = rehearsal.StateAfterDryRun;
+        return () => new EcsObject { { "ChangeAction", name }, { "Impact", impact.Complete(after) } };
     }
 }

@@ -41,15 +41,19 @@ public static class StateExport
         public readonly Addresses.Eips.OfRegion Addresses = new(s, accountId, regionId);
         public readonly IReadOnlyList<PrefixListRecord> PrefixLists = s.ListPrefixLists(accountId, regionId);
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
+        public long AccountId => accountId;
         private readonly Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules = [];
 
         // Tags of the region's groups and instances in two queries, not one per resource.
         private readonly ILookup<string, Tag> _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
         private readonly ILookup<string, Tag> _instanceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        private readonly ILookup<string, Tag> _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
 
         public IReadOnlyList<Tag> GroupTags(Domain.Identifiers.SecurityGroupId id) => [.. _groupTags[id.Value]];
 
         public IReadOnlyList<Tag> InstanceTags(Domain.Identifiers.InstanceId id) => [.. _instanceTags[id.Value]];
+
+        public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
             _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
@@ -63,14 +67,17 @@ public static class StateExport
         var instances = source.Instances;
         var addresses = source.Addresses;
         var RulesOf = source.RulesOf;
+        // An instance's groups are those of every ENI attached to it (its own are its primary ENI's).
+        IEnumerable<Domain.Identifiers.SecurityGroupId> GroupsOf(InstanceRecord i) =>
+            i.SecurityGroupIds.Concat(addresses.Interfaces(i.Id).SelectMany(e => e.SecurityGroupIds));
         if (onlyFor is not null)
         {
-            var own = instances.Where(i => onlyFor.Contains(i.Id)).SelectMany(i => i.SecurityGroupIds).ToHashSet();
+            var own = instances.Where(i => onlyFor.Contains(i.Id)).SelectMany(GroupsOf).ToHashSet();
             var relevant = own.Concat(own.SelectMany(g => RulesOf(g)).Select(r => r.Peer).OfType<Domain.Rules.RulePeer.Group>().Select(p => p.GroupId)).ToHashSet();
-            instances = [.. instances.Where(i => onlyFor.Contains(i.Id) || i.SecurityGroupIds.Any(relevant.Contains))];
+            instances = [.. instances.Where(i => onlyFor.Contains(i.Id) || GroupsOf(i).Any(relevant.Contains))];
             // Every group an included instance is in stays in the file, so that the file says the
             // truth about its memberships (and reads back); their other members are not needed.
-            var listed = relevant.Concat(instances.SelectMany(i => i.SecurityGroupIds)).ToHashSet();
+            var listed = relevant.Concat(instances.SelectMany(GroupsOf)).ToHashSet();
             groups = [.. groups.Where(g => listed.Contains(g.Id))];
         }
         var body = new EcsObject
@@ -94,6 +101,12 @@ public static class StateExport
                 }).ToList() },
             { "Instances", instances.Select(i => Views.Instance(i, source.InstanceTags(i.Id), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
         };
+        // The ENIs of the file's instances (primary and secondary) as DescribeNetworkInterfaces writes
+        // them: a secondary ENI's own addresses, groups and EIP decide its traffic. Absent when there
+        // are none, as in files made before them.
+        var interfaces = instances.SelectMany(i => addresses.Interfaces(i.Id)).ToList();
+        if (interfaces.Count > 0)
+            body.Add("NetworkInterfaces", interfaces.Select(e => Views.NetworkInterface(e, source.InterfaceTags(e.Id), source.AccountId, addresses.EipOf(e.Id.Value))).ToList());
         // The lists the file's rules name (all of the region's when not narrowed), as the state
         // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
         var named = groups.SelectMany(g => RulesOf(g.Id)).ToList();

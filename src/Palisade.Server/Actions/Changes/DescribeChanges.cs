@@ -10,12 +10,17 @@ namespace Palisade.Server.Actions.Changes;
 /// the caller's account's changes after <c>AfterRevision</c>, and with
 /// <c>WaitSeconds</c> waits (long poll) until there is one. While it waits it is parked on the
 /// node's commit watcher under the account's scope: it holds no thread and asks the store nothing
-/// until a commit of its account (on any node) wakes it, or the wait runs out. With <c>HostName</c>
-/// it is the host's feed: the account's changes that may alter what that host enforces
-/// (<c>revision_hosts</c>, decided at commit by the store), parked on the host's scope alone.
+/// until a commit of its account (on any node) wakes it, or the wait runs out.
+/// Called with a host credential (issue 18) it is the host's feed (issue 17): global revisions (the
+/// numbering of <c>DescribeHostPolicy</c>'s <c>Revision</c>), and only the commits, of any account,
+/// that may alter what the host's agent enforces — decided by the store at commit from what each
+/// wrote (<c>revision_hosts</c>), binding changes included. The poll parks on the host alone, so no
+/// other commit wakes it.
 /// </summary>
-internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
+internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostAgentAction
 {
+    public bool HostOnly => false;
+
     public override bool Mutates => false;
 
     public override bool Cacheable => false;
@@ -30,19 +35,20 @@ internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction
             throw new EcsException(EcsErrors.ParameterInvalid("AfterRevision", $"'{afterText}' is not a revision (an integer from 0)."));
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
         var max = p.Int("MaxResults", 100, 1, 1000);
-        // With HostName, the host-scoped feed: only the changes that may alter what that host's agent
-        // enforces (issue 17), and the poll parks on the host alone, so no other change wakes it.
-        var host = p.Optional("HostName") is { } name ? Hosts.HostNames.Host(name) : null;
         var deadline = c.Clock.GetUtcNow() + wait;
-        CommitScope[] scope = host is null
-            ? [CommitScope.Account(c.AccountId)]
-            : [CommitScope.Host(c.AccountId, host), CommitScope.EveryHost(c.AccountId)];
+        var host = c.Caller.HostName;
+        // An account's key reads its account's feed; the host feed is its host credential's (a tenant
+        // never learns which of its changes reach which host).
+        if (host is null && p.Optional("HostName") is not null)
+            throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
+        CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         while (true)
         {
             // Parked before the read: a commit between the read and the wait still wakes it.
             using var parked = c.Commits.Park(scope);
-            var (current, changes) = c.Read(s => (s.LatestRevision(c.AccountId),
-                host is null ? s.ListRevisions(c.AccountId, after, max) : s.ListHostRevisions(c.AccountId, host, after, max)));
+            var (current, changes) = c.Read(s => host is null
+                ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
+                : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)));
             var left = deadline - c.Clock.GetUtcNow();
             if (changes.Count > 0 || left <= TimeSpan.Zero)
                 return Answer(current, after, changes);

@@ -1,3 +1,4 @@
+using Palisade.Domain.Hosts;
 using Palisade.Server.Responses;
 using Palisade.Storage;
 

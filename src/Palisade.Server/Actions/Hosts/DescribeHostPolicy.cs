@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
@@ -7,23 +8,29 @@ using Palisade.Server.Responses;
 namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
-/// Palisade extension, read by <c>palisade agent</c>: in one consistent read, the revision, the NICs
-/// bound to <c>HostName</c>, and the part of the account's region those NICs' policies depend on
-/// as a state file (the document <c>palisade export</c> writes), from which the agent compiles each
-/// NIC's policy with the engine the server itself uses. Both revisions are the account's own
-/// (<c>AccountRevision</c> is kept for clients that read it).
+/// Palisade extension, read by <c>palisade agent</c> with its host credential (issue 18), for its
+/// own host only: in one consistent read, the NICs bound to the host — of every account — and, per
+/// account, the part of its region those NICs' policies depend on as a state file (the document
+/// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
+/// the server itself uses. <c>Revision</c> is the host's: the server's global revision at that
+/// read, which orders every account's changes and is what the agent waits after on its feed and
+/// reports as applied. No account's key may call it.
 /// <para>
 /// With <c>PerNic=true</c> (issue 17, the incremental fetch) each NIC's part (what its policy alone
-/// depends on) has a digest: <c>Nics.Nic[]{InstanceId, Digest, Changed}</c>. The agent sends the
-/// digests it holds (<c>KnownNic.N.InstanceId</c>, <c>KnownNic.N.Digest</c>); for a NIC whose digest
-/// differs, the answer lists the IDs its part holds (<c>SecurityGroupIds</c>, <c>InstanceIds</c>,
-/// <c>PrefixListIds</c>, <c>PortRangeListIds</c>), and <c>State</c> holds the union of the changed
-/// NICs' parts, each resource once. The host's part is the union of its NICs' parts, so the agent
-/// rebuilds it from what it holds for unchanged NICs and what came; without digests it is a full fetch.
+/// depends on, in its account's state) has a digest: each account's <c>Nics.Nic[]{InstanceId,
+/// Digest, Changed}</c>. The agent sends the digests it holds (<c>KnownNic.N.InstanceId</c>,
+/// <c>KnownNic.N.Digest</c>); for a NIC whose digest differs, the answer lists the IDs its part
+/// holds (<c>SecurityGroupIds</c>, <c>InstanceIds</c>, <c>NetworkInterfaceIds</c>,
+/// <c>PrefixListIds</c>, <c>PortRangeListIds</c>), and the account's <c>State</c> holds the union of
+/// its changed NICs' parts, each resource once. An account's part is the union of its NICs' parts,
+/// so the agent rebuilds it from what it holds for unchanged NICs and what came; without digests it
+/// is a full fetch.
 /// </para>
 /// </summary>
-internal sealed class DescribeHostPolicy : EcsAction
+internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
 {
+    public bool HostOnly => true;
+
     public override bool Mutates => false;
 
     /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
@@ -31,7 +38,7 @@ internal sealed class DescribeHostPolicy : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var host = HostNames.Host(c.Parameters.Required("HostName"));
+        var host = HostAccess.HostOf(c);
         var region = c.Region();
         var perNic = c.Parameters.Bool("PerNic");
         var known = KnownDigests(c.Parameters);
@@ -39,51 +46,64 @@ internal sealed class DescribeHostPolicy : EcsAction
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
         return c.Read(s =>
         {
-            var bindings = s.ListHostBindings(c.AccountId, host);
-            // The account's own revision: the state below is the account's alone, and it changes only with it.
-            var revision = s.LatestRevision(c.AccountId);
-            var answer = new EcsObject
+            var revision = s.CurrentRevision();
+            var bindings = s.ListBindingsOnHost(host);
+            return new EcsObject
             {
                 { "Revision", revision },
-                { "AccountRevision", revision },
                 { "HostName", host },
                 { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b => new EcsObject
                     {
+                        { "AccountId", Id(b.AccountId) },
                         { "InstanceId", b.InstanceId.Value },
                         { "InterfaceName", b.InterfaceName },
                     })) },
+                { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
+                    {
+                        var account = new EcsObject
+                        {
+                            { "AccountId", Id(g.Key) },
+                            { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
+                        };
+                        var nics = g.Select(b => b.InstanceId).ToList();
+                        if (!perNic)
+                            account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
+                        else
+                            AddParts(account, new StateExport.Source(s, g.Key, region.RegionId), nics, known);
+                        return account;
+                    })) },
             };
-            if (!perNic)
-            {
-                answer.Add("State", StateExport.Body(s, c.AccountId, region.RegionId, bindings.Select(b => b.InstanceId).ToHashSet()));
-                return answer;
-            }
-            var source = new StateExport.Source(s, c.AccountId, region.RegionId);
-            var changed = new HashSet<InstanceId>();
-            answer.Add("Nics", EcsList.Of("Nic", bindings.Select(b =>
-            {
-                var part = ResponseWriter.Json(StateExport.Body(source, new HashSet<InstanceId> { b.InstanceId }));
-                var digest = Convert.ToHexStringLower(SHA256.HashData(part))[..32];
-                var nic = new EcsObject { { "InstanceId", b.InstanceId.Value }, { "Digest", digest } };
-                var isChanged = !known.TryGetValue(b.InstanceId.Value, out var held) || held != digest;
-                nic.Add("Changed", isChanged);
-                if (isChanged)
-                {
-                    changed.Add(b.InstanceId);
-                    foreach (var (list, item, id) in PartLists)
-                        nic.Add(list + "Ids", EcsList.Of(item, IdsIn(part, list, id)));
-                }
-                return nic;
-            }).ToList()));
-            // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
-            // resource that several parts share is sent once.
-            answer.Add("State", StateExport.Body(source, changed));            return answer;
         });
+    }
+
+    /// <summary>An account's NICs on the host with their parts' digests, and the union of the changed parts as its <c>State</c>.</summary>
+    private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    {
+        var changed = new HashSet<InstanceId>();
+        account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
+        {
+            var part = ResponseWriter.Json(StateExport.Body(source, new HashSet<InstanceId> { instance }));
+            var digest = Convert.ToHexStringLower(SHA256.HashData(part))[..32];
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", digest } };
+            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != digest;
+            nic.Add("Changed", isChanged);
+            if (isChanged)
+            {
+                changed.Add(instance);
+                foreach (var (list, item, id) in PartLists)
+                    nic.Add(list + "Ids", EcsList.Of(item, IdsIn(part, list, id)));
+            }
+            return nic;
+        }).ToList()));
+        // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
+        // resource that several parts share is sent once.
+        account.Add("State", StateExport.Body(source, changed));
     }
 
     /// <summary>The lists of a part, the name of their IDs' list in a NIC's answer, and the ID field of their items.</summary>
     private static readonly (string List, string Item, string Id)[] PartLists =
-        [("SecurityGroups", "SecurityGroupId", "SecurityGroupId"), ("Instances", "InstanceId", "InstanceId"), ("PrefixLists", "PrefixListId", "PrefixListId"), ("PortRangeLists", "PortRangeListId", "PortRangeListId")];
+        [("SecurityGroups", "SecurityGroupId", "SecurityGroupId"), ("Instances", "InstanceId", "InstanceId"), ("NetworkInterfaces", "NetworkInterfaceId", "NetworkInterfaceId"),
+         ("PrefixLists", "PrefixListId", "PrefixListId"), ("PortRangeLists", "PortRangeListId", "PortRangeListId")];
 
     private static List<string> IdsIn(byte[] part, string list, string id)
     {
@@ -108,4 +128,6 @@ internal sealed class DescribeHostPolicy : EcsAction
         }
         return known;
     }
+
+    private static string Id(long accountId) => accountId.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,36 +1,112 @@
 using System.Globalization;
 using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
+using Palisade.Storage;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
-/// Palisade extension, called by <c>palisade agent</c>: the host enforces <c>AppliedRevision</c> for
-/// the NICs <c>InstanceId.N</c> (those bound to it that it has programmed; others are ignored).
-/// Replaces the host's previous report; leaves no revision, so reporting never wakes the change feed.
+/// Palisade extension, called by <c>palisade agent</c> with its host credential (issue 18): the
+/// host enforces the policy of host revision <c>AppliedRevision</c> (what <c>DescribeHostPolicy</c>
+/// answered) for the NICs <c>InstanceId.N</c> (those bound to it that it has programmed; others
+/// are ignored). Each NIC's account is told its own revision as of that moment, so its tenant sees
+/// the NIC in sync once that is the account's latest. Replaces the host's previous report; leaves
+/// no revision, so reporting never wakes a feed. No account's key may call it: a tenant cannot
+/// claim a NIC is enforced.
+/// With <c>UsageReported=true</c> the agent also says it counts rule hits, and <c>RuleUsage.N</c>
+/// (<c>InstanceId</c>, <c>Direction</c>, <c>SecurityGroupRuleId</c>, <c>Packets</c>, <c>Bytes</c>)
+/// carries what each rule decided since its last report; they are added to the current time bucket
+/// of the NIC's own account. Usage for a NIC not bound to that host, or a rule not of the NIC's
+/// groups (one revoked meanwhile), is dropped.
 /// </summary>
-internal sealed class ReportAgentStatus : EcsAction
+internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
 {
+    public bool HostOnly => true;
+
     public override bool Mutates => true;
 
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;
-        var host = HostNames.Host(p.Required("HostName"));
+        var host = HostAccess.HostOf(c);
         var revisionText = p.Required("AppliedRevision");
         if (!long.TryParse(revisionText, NumberStyles.None, CultureInfo.InvariantCulture, out var revision))
             throw new EcsException(EcsErrors.AppliedRevisionInvalid(revisionText));
-        var instances = p.List("InstanceId", 10_000).Select(Lookups.InstanceIdOf).Distinct().ToList();
+        var instances = p.List("InstanceId", 10_000).Select(Lookups.InstanceIdOf).Distinct().ToHashSet();
+        var usageReported = p.Bool("UsageReported");
+        var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
         var now = c.Now;
         c.Write(s =>
         {
-            // A report speaks only for the caller's NICs bound to that host; an agent racing an
-            // unbind may name one that just left, which is not an error.
-            var bound = s.ListHostBindings(c.AccountId, host).Select(b => b.InstanceId).ToHashSet();
-            s.SaveAgentReports(c.AccountId, host, [.. instances.Where(bound.Contains).Select(i => new AgentReportRecord(c.AccountId, host, i, revision, now))]);
+            // A revision from the future (a forged or confused agent) would show NICs in sync too early.
+            revision = Math.Min(revision, s.CurrentRevision());
+            // A report speaks only for NICs bound to that host; an agent racing an unbind may name
+            // one that just left, which is not an error.
+            var bindings = s.ListBindingsOnHost(host).ToList();
+            var reports = bindings.Where(b => instances.Contains(b.InstanceId))
+                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, s.AccountRevisionAt(b.AccountId, revision), now))
+                .ToList();
+            s.SaveHostReports(host, reports);
+            // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
+            if (usageReported)
+            {
+                foreach (var account in bindings.GroupBy(b => b.AccountId))
+                    SaveUsage(c, s, account.Key, host, account.Select(b => b.InstanceId).ToHashSet(), usage, now);
+            }
             return [];
         });
         return [];
+    }
+
+    private static (InstanceId Nic, string RuleId, long Packets, long Bytes) Usage(int index, IReadOnlyDictionary<string, string> fields)
+    {
+        string Field(string name) => fields.TryGetValue(name, out var v) && v.Length > 0
+            ? v
+            : throw new EcsException(EcsErrors.Missing($"RuleUsage.{index}.{name}"));
+        long Count(string name)
+        {
+            var text = Field(name);
+            return text.Length <= 15 && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                ? n
+                : throw new EcsException(EcsErrors.ParameterInvalid($"RuleUsage.{index}.{name}", $"'{text}' is not a count (an integer from 0)."));
+        }
+        var nic = Lookups.InstanceIdOf(Field("InstanceId"));
+        if (Field("Direction") is not ("ingress" or "egress") and var direction)
+            throw new EcsException(EcsErrors.ParameterInvalid($"RuleUsage.{index}.Direction", $"'{direction}' is not ingress or egress."));
+        var rule = Field("SecurityGroupRuleId");
+        if (!SecurityGroupRuleId.TryParse(rule, out _))
+            throw new EcsException(EcsErrors.ParameterInvalid($"RuleUsage.{index}.SecurityGroupRuleId", $"'{rule}' is not a rule ID."));
+        return (nic, rule, Count("Packets"), Count("Bytes"));
+    }
+
+    private static void SaveUsage(ActionContext c, IStoreSession s, long accountId, string host, IReadOnlySet<InstanceId> bound,
+        List<(InstanceId Nic, string RuleId, long Packets, long Bytes)> usage, DateTimeOffset now)
+    {
+        var options = c.RuleUsage;
+        s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        // The rules an agent may count for: those of the groups of the account's NICs bound to this host.
+        var rulesOf = new Dictionary<InstanceId, HashSet<string>>();
+        HashSet<string> RulesOf(InstanceId nic)
+        {
+            if (rulesOf.TryGetValue(nic, out var known))
+                return known;
+            var rules = new HashSet<string>(StringComparer.Ordinal);
+            if (s.FindInstance(accountId, nic) is { } instance)
+            {
+                var groups = instance.SecurityGroupIds.Concat(s.NetworkInterfacesOf(nic).SelectMany(e => e.SecurityGroupIds)).Distinct();
+                foreach (var group in groups)
+                    rules.UnionWith(s.ListRules(group).Select(r => r.Id.ToString()));
+            }
+            return rulesOf[nic] = rules;
+        }
+        var deltas = usage
+            .Where(u => u.Packets > 0 && bound.Contains(u.Nic) && RulesOf(u.Nic).Contains(u.RuleId))
+            .GroupBy(u => u.RuleId, StringComparer.Ordinal)
+            .Select(g => new RuleUsageDelta(g.Key, g.Sum(u => u.Packets), g.Sum(u => u.Bytes)))
+            .ToList();
+        s.AddRuleUsage(accountId, host, options.BucketOf(now), deltas, now);
+        s.PurgeRuleUsage(accountId, now - options.Retention);
     }
 }

@@ -8,12 +8,15 @@ import { instancesPage, instancePage } from './instances.js';
 import { auditPage } from './audit.js';
 import { reachPage } from './reach.js';
 import { explainPage } from './explain.js';
+import { prefixListsPage, prefixListPage } from './prefixlists.js';
 
 const routes = [
   [/^#\/groups\/(sg-[\w-]+)$/, (view, id) => groupPage(view, id)],
   [/^#\/groups$/, view => groupsPage(view)],
   [/^#\/instances\/(i-[\w-]+)$/, (view, id) => instancePage(view, id)],
   [/^#\/instances$/, view => instancesPage(view)],
+  [/^#\/prefix-lists\/(pl-[\w-]+)$/, (view, id) => prefixListPage(view, id)],
+  [/^#\/prefix-lists$/, view => prefixListsPage(view)],
   [/^#\/audit$/, view => auditPage(view)],
   [/^#\/reach\/(sg-[\w-]+)$/, (view, id) => reachPage(view, id)],
   [/^#\/reach$/, view => reachPage(view)],

@@ -81,6 +81,29 @@ function createGroupForm(vpcs) {
   return form;
 }
 
+/** How far back the rule tables' usage column looks. */
+const usageDays = 7;
+
+/**
+ * Each rule's usage column from DescribeSecurityGroupRuleUsage: its packets and last hit, or "no
+ * traffic in N days" — said with a caveat when not every host carrying the group counted the whole time.
+ */
+function ruleUsage(answer) {
+  const byRule = new Map(items(answer, 'RuleUsages', 'RuleUsage').map(u => [u.SecurityGroupRuleId, u]));
+  const watched = Boolean(answer?.CountingSince);
+  return id => {
+    const u = byRule.get(id);
+    if (!answer || !u) return { text: '', packets: -1, title: 'no usage known' };
+    if (u.Packets > 0) {
+      return { text: `${u.Packets} packets, last ${u.LastHitTime.replace('T', ' ').replace('Z', ' UTC')}`, packets: u.Packets,
+        title: `${u.Packets} packets (${u.Bytes} bytes) in ${answer.Days} days, on ${u.HostsWithHits} host(s)` };
+    }
+    return watched
+      ? { text: `no traffic in ${answer.Days} days`, packets: 0, title: `every host carrying the group counted since ${answer.CountingSince}` }
+      : { text: `no traffic seen in ${answer.Days} days`, packets: 0, title: 'not every host carrying the group counts: it may still be used' };
+  };
+}
+
 export async function groupPage(main, groupId) {
   const loaded = await page(main, groupId, 'the group', async () => {
     const group = items(await call('DescribeSecurityGroups', { SecurityGroupId: groupId }), 'SecurityGroups', 'SecurityGroup')[0];
@@ -88,22 +111,34 @@ export async function groupPage(main, groupId) {
     // A classic group answers for one NIC type per call (internet when none is named): ask for both.
     const nicTypes = group.VpcId ? [undefined] : ['intranet', 'internet'];
     const bodies = [];
-    const [answers, members, groups, references] = await Promise.all([
+    const [answers, members, groups, references, prefixLists, usage] = await Promise.all([
       Promise.all(nicTypes.map(nic =>
         collect('DescribeSecurityGroupAttribute', { SecurityGroupId: groupId, Direction: 'all', NicType: nic }, 'Permissions', 'Permission', { bodies }))),
       collect('DescribeInstances', { SecurityGroupId: groupId }, 'Instances', 'Instance'),
       collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
       call('DescribeSecurityGroupReferences', { SecurityGroupId: [groupId] }),
+      // Rules of classic groups cannot name a prefix list (NotSupported.ClassicNetworkPrefixList).
+      group.VpcId ? collect('DescribePrefixLists', {}, 'PrefixLists', 'PrefixList') : [],
+      // The agents' hit counts (a Palisade extension); the page stands without them.
+      call('DescribeSecurityGroupRuleUsage', { SecurityGroupId: groupId, Days: usageDays }).catch(() => null),
     ]);
     const referencing = items(items(references, 'SecurityGroupReferences', 'SecurityGroupReference')[0], 'ReferencingSecurityGroups', 'ReferencingSecurityGroup')
       .map(r => r.SecurityGroupId);
-    return { group, attributes: bodies[0], rules: answers.flat(), members, groups, referencing };
+    return { group, attributes: bodies[0], rules: answers.flat(), members, groups, referencing, prefixLists, usage };
   }, [h('p', {}, h('a', { href: '#/groups' }, 'All security groups'))]);
   if (!loaded) return;
-  const { group, attributes, rules, members, groups, referencing } = loaded;
+  const { group, attributes, rules, members, groups, referencing, prefixLists, usage } = loaded;
+  const usageOf = ruleUsage(usage);
   const reload = () => groupPage(main, groupId);
   const nameOf = id => { const g = groups.find(x => x.SecurityGroupId === id); return g?.SecurityGroupName ? `${g.SecurityGroupName} (${id})` : id; };
-  const form = ruleForm(group, groups, reload);
+  const form = ruleForm(group, groups, prefixLists, reload);
+  // A peer as a person knows it: a group or a prefix list by name, linked to its page.
+  const peerCell = (r, ingress) => {
+    const peer = peerOf(r, ingress);
+    if (peer.startsWith('sg-')) return nameOf(peer);
+    if (peer.startsWith('pl-')) return h('a', { href: `#/prefix-lists/${peer}` }, (ingress ? r.SourcePrefixListName : r.DestPrefixListName) || peer);
+    return peer;
+  };
   const advanced = group.SecurityGroupType === 'enterprise';
   const rulesTable = direction => {
     const ingress = direction === 'ingress';
@@ -124,6 +159,7 @@ export async function groupPage(main, groupId) {
       { label: ingress ? 'Source' : 'Destination', key: r => peerOf(r, ingress) },
       { label: 'NIC', key: r => r.NicType },
       { label: 'Description', key: r => r.Description },
+      { label: 'Usage', key: r => usageOf(r.SecurityGroupRuleId).packets },
       { label: 'Actions' },
     ], ordered, r => h('tr', { dataset: { rule: r.SecurityGroupRuleId } },
       h('td', { class: 'num' }, r.order),
@@ -131,9 +167,10 @@ export async function groupPage(main, groupId) {
       h('td', {}, h('span', { class: `policy ${r.Policy.toLowerCase()}` }, r.Policy)),
       h('td', {}, r.IpProtocol),
       h('td', {}, portsText(r)),
-      h('td', {}, peerOf(r, ingress).startsWith('sg-') ? nameOf(peerOf(r, ingress)) : peerOf(r, ingress)),
+      h('td', {}, peerCell(r, ingress)),
       h('td', {}, r.NicType),
       h('td', {}, r.Description, h('br'), h('small', { class: 'id' }, r.SecurityGroupRuleId)),
+      h('td', { class: 'usage', title: usageOf(r.SecurityGroupRuleId).title }, usageOf(r.SecurityGroupRuleId).text),
       h('td', { class: 'row-actions' },
         h('button', { type: 'button', onclick: () => form.edit(r), 'aria-label': `Edit rule ${r.SecurityGroupRuleId}` }, 'Edit'),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Remove rule ${r.SecurityGroupRuleId}`, onclick: async () => {
@@ -252,7 +289,7 @@ function deleteGroup(group, { members, referencing, nameOf }, problem) {
  * One form adds and edits rules. It does not second-guess the API: what it sends is checked by the
  * server exactly as an SDK call is, and the server's error (code and message) is shown beside it.
  */
-function ruleForm(group, groups, reload) {
+function ruleForm(group, groups, prefixLists, reload) {
   const direction = select({ name: 'Direction' }, [['ingress', 'Inbound'], ['egress', 'Outbound']], 'ingress');
   const policy = select({ name: 'Policy' }, [['accept', 'Accept'], ['drop', 'Drop']], 'accept');
   const priority = h('input', { name: 'Priority', type: 'number', min: 1, max: 100, value: 1, inputmode: 'numeric' });
@@ -264,7 +301,17 @@ function ruleForm(group, groups, reload) {
   const peerGroup = select({ name: 'PeerGroup' }, [['', '— or pick a security group —'],
     ...peers.map(g => [g.SecurityGroupId, `${g.SecurityGroupName || g.SecurityGroupId} (${g.SecurityGroupId})${g.SecurityGroupId === group.SecurityGroupId ? ', this group' : ''}`])], '');
   peerGroup.addEventListener('change', () => { if (peerGroup.value) peer.value = peerGroup.value; });
-  peer.addEventListener('input', () => { peerGroup.value = peers.some(g => g.SecurityGroupId === peer.value.trim()) ? peer.value.trim() : ''; });
+  // A prefix list as the peer, likewise picked: the region's lists (a VPC group's rules only).
+  const peerList = select({ name: 'PeerPrefixList' }, [['', '— or pick a prefix list —'],
+    ...prefixLists.map(l => [l.PrefixListId, `${l.PrefixListName || l.PrefixListId} (${l.PrefixListId}, ${l.AddressFamily})`])], '');
+  const picked = () => {
+    const text = peer.value.trim();
+    peerGroup.value = peers.some(g => g.SecurityGroupId === text) ? text : '';
+    peerList.value = prefixLists.some(l => l.PrefixListId === text) ? text : '';
+  };
+  peerGroup.addEventListener('change', picked);
+  peerList.addEventListener('change', () => { if (peerList.value) peer.value = peerList.value; picked(); });
+  peer.addEventListener('input', picked);
   const nic = select({ name: 'NicType' }, ['intranet', 'internet'], 'intranet');
   const description = h('input', { name: 'Description', maxlength: 512 });
   const problem = h('div', { class: 'problem' });
@@ -290,8 +337,9 @@ function ruleForm(group, groups, reload) {
       field('Priority', priority, '1 to 100; 1 is applied first, and a drop wins a tie.'),
       field('Protocol', protocol),
       field('Port range', ports, 'One port (22), a range (8000-8010) or all; ICMP, GRE and ALL take all.'),
-      field('Source or destination', peer, 'An IPv4 or IPv6 block, or a security group ID.'),
+      field('Source or destination', peer, group.VpcId ? 'An IPv4 or IPv6 block, a security group ID or a prefix list ID.' : 'An IPv4 or IPv6 block, or a security group ID.'),
       field('Security group as peer', peerGroup, 'Fills the source or destination with a group of this network.'),
+      group.VpcId ? field('Prefix list as peer', peerList, prefixLists.length === 0 ? 'No prefix list in this region yet (see Prefix lists).' : 'Fills the source or destination with a prefix list: the rule then follows its entries.') : null,
       field('NIC type', nic, 'internet only for classic-network groups.'),
       field('Description', description)),
     problem,
@@ -340,7 +388,7 @@ function ruleForm(group, groups, reload) {
       protocol.value = rule.IpProtocol;
       ports.value = portsNotation(rule.PortRange);
       peer.value = peerOf(rule, ingress) === 'any' ? '' : peerOf(rule, ingress);
-      peerGroup.value = peers.some(g => g.SecurityGroupId === peer.value) ? peer.value : '';
+      picked();
       nic.value = rule.NicType;
       description.value = rule.Description;
       title.textContent = `Edit rule ${rule.SecurityGroupRuleId}`;

@@ -122,16 +122,18 @@ export async function instancePage(main, instanceId) {
     const instance = items(await call('DescribeInstances', { InstanceIds: JSON.stringify([instanceId]) }), 'Instances', 'Instance')[0];
     if (!instance) throw new EcsError(404, 'InvalidInstanceId.NotFound', `The instance ${instanceId} does not exist in this region.`, '', null);
     const classic = instance.InstanceNetworkType === 'classic';
-    const [effective, internet, groups] = await Promise.all([
+    const [effective, internet, groups, interfaces] = await Promise.all([
       call('DescribeInstanceEffectiveRules', { InstanceId: instanceId }),
       // A classic instance has a second NIC, on the internet, with rules of its own.
       classic ? call('DescribeInstanceEffectiveRules', { InstanceId: instanceId, NicType: 'internet' }) : null,
       collect('DescribeSecurityGroups', {}, 'SecurityGroups', 'SecurityGroup'),
+      // Each ENI has groups of its own: the primary's are the instance's, a secondary's its own.
+      classic ? [] : collect('DescribeNetworkInterfaces', { InstanceId: instanceId }, 'NetworkInterfaceSets', 'NetworkInterfaceSet'),
     ]);
-    return { instance, effective, internet, groups };
+    return { instance, effective, internet, groups, interfaces };
   }, [h('p', {}, h('a', { href: '#/instances' }, 'All instances'))]);
   if (!loaded) return;
-  const { instance, effective, internet, groups } = loaded;
+  const { instance, effective, internet, groups, interfaces } = loaded;
   const reload = () => instancePage(main, instanceId);
   const problem = h('div', { class: 'problem' });
   const member = items(instance, 'SecurityGroupIds', 'SecurityGroupId');
@@ -191,6 +193,7 @@ export async function instancePage(main, instanceId) {
           : h('ul', { class: 'plain' }, addresses.map(([a, kind]) => h('li', {}, h('code', {}, a), ' ', h('small', { class: 'id' }, kind)))))),
       problem,
       h('button', { type: 'button', class: 'danger', onclick: deleteInstance }, 'Delete instance…')),
+    interfacesSection(interfaces, groupName),
     h('section', { 'aria-labelledby': 'instance-groups' },
       h('h2', { id: 'instance-groups' }, `Security groups (${member.length})`),
       table('Security groups of this instance', ['Group', 'Type', 'Inner access', 'Members', 'Actions'],
@@ -204,6 +207,30 @@ export async function instancePage(main, instanceId) {
         : h('div', { class: 'join' }, chooser, h('button', { type: 'button', onclick: () => membership('JoinSecurityGroup', chooser.value) }, 'Join…'))),
     effectiveRules(effective, internet ? 'intranet NIC' : null),
     internet ? effectiveRules(internet, 'internet NIC') : null);
+}
+
+/**
+ * The instance's ENIs, primary first, each with its addresses and its own security groups: a
+ * secondary ENI's groups decide the traffic to and from its addresses, not the instance's.
+ */
+function interfacesSection(interfaces, groupName) {
+  if (interfaces.length === 0) return null;
+  const ordered = [...interfaces].sort((a, b) => (a.Type === 'Primary' ? -1 : b.Type === 'Primary' ? 1 : a.NetworkInterfaceId.localeCompare(b.NetworkInterfaceId)));
+  const addressesOf = n => [
+    ...items(n, 'PrivateIpSets', 'PrivateIpSet').map(p => p.PrivateIpAddress),
+    ...items(n, 'Ipv6Sets', 'Ipv6Set').map(v => v.Ipv6Address),
+    ...(n.AssociatedPublicIp?.PublicIpAddress ? [`${n.AssociatedPublicIp.PublicIpAddress} (public)`] : []),
+  ];
+  return h('section', { 'aria-labelledby': 'instance-enis' },
+    h('h2', { id: 'instance-enis' }, `Network interfaces (${ordered.length})`),
+    ordered.length > 1 ? h('p', {}, 'The groups and rules further down are the primary interface\'s; each secondary interface is filtered by its own groups, listed here.') : null,
+    table('Network interfaces of this instance, with the groups of each', ['Interface', 'Type', 'MAC', 'Addresses', 'Security groups'],
+      ordered.map(n => h('tr', { dataset: { eni: n.NetworkInterfaceId } },
+        h('td', {}, n.NetworkInterfaceName || n.NetworkInterfaceId, h('br'), h('small', { class: 'id' }, n.NetworkInterfaceId)),
+        h('td', {}, n.Type === 'Primary' ? 'primary' : 'secondary'),
+        h('td', {}, h('code', {}, n.MacAddress || '—')),
+        h('td', {}, h('ul', { class: 'plain' }, addressesOf(n).map(a => h('li', {}, h('code', {}, a))))),
+        h('td', {}, h('ul', { class: 'plain' }, items(n, 'SecurityGroupIds', 'SecurityGroupId').map(id => h('li', {}, h('a', { href: `#/groups/${id}` }, groupName(id))))))))));
 }
 
 /** The pooled rules of one NIC, both directions, with what happens before the first rule and after the last. */

@@ -1,13 +1,13 @@
 using Palisade.Domain.Errors;
 
-namespace Palisade.Server.Actions.Hosts;
+namespace Palisade.Domain.Hosts;
 
 /// <summary>
 /// The names an enforcement binding carries, checked at the edge: a host name as agents give it
 /// (<c>--host</c>), and a Linux interface name (at most 15 bytes, IFNAMSIZ less the terminator;
 /// no '/', ':' or blanks, which the kernel or nftables would refuse or misread).
 /// </summary>
-internal static class HostNames
+public static class HostNames
 {
     public static string Host(string text) =>
         text.Length is >= 1 and <= 64 && char.IsAsciiLetterOrDigit(text[0]) && text.All(IsNameChar)
@@ -19,5 +19,6 @@ internal static class HostNames
             ? text
             : throw new EcsException(EcsErrors.InterfaceNameMalformed(text));
 
-    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';
+    /// <summary>The characters of both names (and, with '*', of an interface pattern).</summary>
+    internal static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-';
 }

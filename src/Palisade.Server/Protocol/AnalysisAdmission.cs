@@ -1,0 +1,78 @@
+using Palisade.Domain.Ecs;
+using Palisade.Server.Actions;
+using Palisade.Server.Hosting;
+using Palisade.Server.Responses;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>
+/// The admission stage of the request path for analyses (and dry runs, whose impact is one), between
+/// resolving the action and running it. In order, before any work is done: a place among the
+/// server's analyses (<see cref="AnalysisScheduler"/>: one at a time per account, a bounded queue
+/// across accounts), then the estimate of its cost taken from the account's budget
+/// (<see cref="AnalysisBudget"/>). The analysis then runs on an analysis worker, and when it ends
+/// its real CPU time replaces the estimate.
+/// </summary>
+internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler scheduler)
+{
+    /// <summary>The cost model's name for a dry run's impact (an action's own name for an analysis action).</summary>
+    internal const string DryRunKind = "DryRun";
+
+    public Ticket Admit(ActionContext context)
+    {
+        var kind = context.Action is IAnalysisAction ? context.Action.Name : DryRunKind;
+        // The cheap refusals first: a refused analysis costs its account nothing.
+        var place = scheduler.Admit(context.AccountId);
+        try
+        {
+            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)));
+        }
+        catch
+        {
+            place.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The account's instances in the request's region: the analyses compare their pairs. A request
+    /// without a known region is estimated as empty and charged what it used when it ends.
+    /// </summary>
+    private static int InstancesOf(ActionContext context)
+    {
+        if (context.Parameters.Optional("RegionId") is not { } asked || Regions.Find(asked)?.RegionId is not { } region)
+            return 0;
+        return context.Read(s => s.CountInstances(context.AccountId, region));
+    }
+
+    /// <summary>An admitted analysis: runs its work on a worker; disposing it settles its cost and frees its place.</summary>
+    internal sealed class Ticket(AnalysisScheduler.Place place, AnalysisBudget.Charge charge) : IDisposable
+    {
+        private long _usedTicks;
+
+        /// <summary>Runs a staged analysis: its stage here, at the request's priority (what holds the store's write lock), its work on a worker.</summary>
+        public Task<EcsObject> RunStagedAsync(Func<Func<EcsObject>> stage, CancellationToken cancel)
+        {
+            var started = ThreadCpu.Now();
+            try
+            {
+                return RunAsync(stage(), cancel);
+            }
+            finally
+            {
+                Use(ThreadCpu.Now() - started);
+            }
+        }
+
+        /// <summary>Runs the work on a worker; its CPU time is charged whether it answers or fails.</summary>
+        public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancel) => place.RunAsync(work, Use, cancel);
+
+        private void Use(TimeSpan cpu) => Interlocked.Add(ref _usedTicks, cpu.Ticks);
+
+        public void Dispose()
+        {
+            charge.Settle(TimeSpan.FromTicks(Interlocked.Read(ref _usedTicks)));
+            place.Dispose();
+        }
+    }
+}

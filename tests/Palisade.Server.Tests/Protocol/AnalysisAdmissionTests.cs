@@ -1,0 +1,243 @@
+using Palisade.Client;
+using Palisade.Server.Hosting;
+using Palisade.Server.Protocol;
+using Palisade.Server.Tests.Support;
+using Palisade.TestKit;
+using Microsoft.Extensions.DependencyInjection;
+using static Palisade.Server.Tests.Support.Scenario;
+
+namespace Palisade.Server.Tests.Protocol;
+
+/// <summary>
+/// Issue 19: what one tenant's analyses can cost the others. Analyses are admitted before they run
+/// (one per account at a time, a bounded queue across accounts, an estimate against the budget) and
+/// run on workers apart from the request threads. A worker is held by a job the test releases, so
+/// every state here is reached by waiting for it, never by timing.
+/// </summary>
+public sealed class AnalysisAdmissionTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private sealed record Tenant(long AccountId, Scenario Api, string GroupId)
+    {
+        public Task Impact(int port) => Api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = GroupId, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8",
+        }));
+
+        public Task Reachability() => Api.Api.CallAsync("DescribeReachability", new { RegionId = Region });
+
+        public Task Groups() => Api.Api.CallAsync("DescribeSecurityGroups", new { RegionId = Region });
+    }
+
+    private static async Task<Tenant> TenantAsync(TestControlPlane plane, string name)
+    {
+        var key = plane.NewAccount(name);
+        var api = new Scenario(plane.Client(key));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        return new Tenant(key.AccountId, api, sg);
+    }
+
+    private static Task<TestControlPlane> PlaneAsync(int workers, int queue, int perAccount = 1) =>
+        TestControlPlane.StartAsync(options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisWorkers = workers, AnalysisQueue = queue, AnalysisConcurrency = perAccount },
+        });
+
+    /// <summary>A job that holds one analysis worker, in the name of an account, until released.</summary>
+    private sealed class Blocker : IAsyncDisposable
+    {
+        private readonly ManualResetEventSlim _gate = new();
+        private readonly AnalysisScheduler.Place _place;
+        private readonly Task<int> _done;
+
+        private Blocker(AnalysisScheduler scheduler, long accountId, TaskCompletionSource running)
+        {
+            _place = scheduler.Admit(accountId);
+            _done = _place.RunAsync(() =>
+            {
+                running.SetResult();
+                _gate.Wait();
+                return 0;
+            }, _ => { }, CancellationToken.None);
+        }
+
+        public static async Task<Blocker> HoldAsync(AnalysisScheduler scheduler, long accountId)
+        {
+            var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var blocker = new Blocker(scheduler, accountId, running);
+            await running.Task.WaitAsync(Patience);
+            return blocker;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _gate.Set();
+            await _done.WaitAsync(Patience);
+            _place.Dispose();
+        }
+    }
+
+    private static async Task WaitForAsync(AnalysisScheduler scheduler, int waiting)
+    {
+        using var cancel = new CancellationTokenSource(Patience);
+        while (scheduler.Load.Waiting != waiting)
+            await Task.Delay(10, cancel.Token);
+    }
+
+    [Fact]
+    public async Task AnAccount_HasOneAnalysisAtATime_ItsSecondIsRefused_WhileItsPlainCallsAndOtherAccountsGoOn()
+    {
+        await using var plane = await PlaneAsync(workers: 1, queue: 4);
+        var scheduler = plane.Services.GetRequiredService<AnalysisScheduler>();
+        var a = await TenantAsync(plane, "a");
+        var b = await TenantAsync(plane, "b");
+        var someone = await TenantAsync(plane, "someone");
+
+        Task first, others;
+        await using (await Blocker.HoldAsync(scheduler, someone.AccountId))
+        {
+            // A's first analysis is admitted and waits for the worker.
+            first = a.Impact(22);
+            await WaitForAsync(scheduler, waiting: 1);
+            // Its second, of any kind, is refused at once: an impact, a reachability question, a dry run's impact.
+            var refused = await ApiAssert.FailsAsync(() => a.Impact(23).WaitAsync(Patience), "Throttling.Analysis", 400);
+            Assert.Contains("analysis", refused.EcsMessage, StringComparison.Ordinal);
+            await ApiAssert.FailsAsync(() => a.Reachability().WaitAsync(Patience), "Throttling.Analysis", 400);
+            await ApiAssert.FailsAsync(() => a.Api.Api.CallAsync("AuthorizeSecurityGroup", new
+            {
+                RegionId = Region, SecurityGroupId = a.GroupId, IpProtocol = "tcp", PortRange = "80/80", SourceCidrIp = "10.0.0.0/8", DryRun = true,
+            }).WaitAsync(Patience), "Throttling.Analysis", 400);
+            // A's plain calls do not wait behind analyses, and B's analysis takes its own place.
+            await a.Groups().WaitAsync(Patience);
+            others = b.Reachability();
+            await WaitForAsync(scheduler, waiting: 2);
+            Assert.False(first.IsCompleted);
+        }
+        await first.WaitAsync(Patience);
+        await others.WaitAsync(Patience);
+        // With its analysis done, A is admitted again.
+        await a.Impact(24).WaitAsync(Patience);
+        Assert.Equal((0, 0), scheduler.Load);
+    }
+
+    [Fact]
+    public async Task TheServersQueue_Full_RefusesANewAnalysisWithThrottling_AndPlainCallsGoOn()
+    {
+        await using var plane = await PlaneAsync(workers: 1, queue: 2);
+        var scheduler = plane.Services.GetRequiredService<AnalysisScheduler>();
+        var a = await TenantAsync(plane, "a");
+        var b = await TenantAsync(plane, "b");
+        var c = await TenantAsync(plane, "c");
+        var someone = await TenantAsync(plane, "someone");
+
+        Task fromA, fromB;
+        await using (await Blocker.HoldAsync(scheduler, someone.AccountId))
+        {
+            fromA = a.Impact(22);
+            fromB = b.Reachability();
+            await WaitForAsync(scheduler, waiting: 2);
+            // One worker busy, two waiting: the third account's analysis is refused, with the code SDKs retry.
+            var refused = await ApiAssert.FailsAsync(() => c.Impact(22).WaitAsync(Patience), "Throttling", 400);
+            Assert.Contains("analyses", refused.EcsMessage, StringComparison.Ordinal);
+            await c.Groups().WaitAsync(Patience);
+            await a.Groups().WaitAsync(Patience);
+        }
+        await fromA.WaitAsync(Patience);
+        await fromB.WaitAsync(Patience);
+        await c.Impact(22).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task AnotherAccountsAnalysis_IsAnswered_WhileAnAnalysisHoldsAWorker()
+    {
+        await using var plane = await PlaneAsync(workers: 2, queue: 0);
+        var scheduler = plane.Services.GetRequiredService<AnalysisScheduler>();
+        var a = await TenantAsync(plane, "a");
+        var b = await TenantAsync(plane, "b");
+
+        await using (await Blocker.HoldAsync(scheduler, a.AccountId))
+        {
+            await ApiAssert.FailsAsync(() => a.Impact(22).WaitAsync(Patience), "Throttling.Analysis", 400);
+            await b.Impact(22).WaitAsync(Patience);
+            await b.Reachability().WaitAsync(Patience);
+        }
+        await a.Impact(22).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task WaitingAnalyses_AreServedAccountByAccountInTurn()
+    {
+        using var scheduler = new AnalysisScheduler(new ServerOptions { Throttling = new Throttling { AnalysisWorkers = 1, AnalysisQueue = 10, AnalysisConcurrency = 10 } });
+        const long heavy = 1, light = 2, blocker = 3;
+        var held = await Blocker.HoldAsync(scheduler, blocker);
+        var order = new List<string>();
+        var places = new List<AnalysisScheduler.Place>();
+        var jobs = new List<Task<int>>();
+        void Queue(long account, string name)
+        {
+            var place = scheduler.Admit(account);
+            places.Add(place);
+            jobs.Add(place.RunAsync(() =>
+            {
+                lock (order)
+                    order.Add(name);
+                return 0;
+            }, _ => { }, CancellationToken.None));
+        }
+        // The heavy account queues three before the light one asks once.
+        Queue(heavy, "h1");
+        Queue(heavy, "h2");
+        Queue(heavy, "h3");
+        Queue(light, "l1");
+        await WaitForAsync(scheduler, waiting: 4);
+        await held.DisposeAsync();
+        await Task.WhenAll(jobs).WaitAsync(Patience);
+        Assert.Equal(["h1", "l1", "h2", "h3"], order);
+        places.ForEach(p => p.Dispose());
+    }
+
+    [Fact]
+    public async Task Workers_RunAtTheConfiguredNiceness()
+    {
+        // Palisade serves on Linux; niceness is a Linux thread's.
+        Assert.True(OperatingSystem.IsLinux());
+        using var scheduler = new AnalysisScheduler(new ServerOptions { Throttling = new Throttling { AnalysisWorkers = 1, AnalysisNiceness = 10 } });
+        using var place = scheduler.Admit(1);
+        var used = TimeSpan.Zero;
+        var niceness = await place.RunAsync(() => ThreadCpu.Niceness(), cpu => used = cpu, CancellationToken.None).WaitAsync(Patience);
+        Assert.Equal(ThreadCpu.Niceness() + 10, niceness);
+        Assert.True(used >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void AnAnalysis_IsWeighedByItsEstimateBeforeItRuns_AndSettledAtWhatItUsed()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 3, 6, 0, 0, TimeSpan.Zero));
+        var budget = new AnalysisBudget(new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0.01, AnalysisBurstSeconds = 1 } }, clock);
+        const string kind = "DescribeChangeImpact";
+        // 100 instances: 10,000 pairs at the assumed 50 µs a pair, half a second.
+        Assert.Equal(0.5, budget.Estimate(kind, 100), 6);
+        var first = budget.Take(1, kind, 100);
+        // Half a second left: a second estimate of 0.5 s fits, a third (before anything ended) does not, and nothing ran to learn it.
+        var second = budget.Take(1, kind, 100);
+        var refused = Assert.Throws<Palisade.Domain.Errors.EcsException>(() => budget.Take(1, kind, 100));
+        Assert.Equal("Throttling.Analysis", refused.Error.Code);
+        Assert.Contains("estimated at 0.50 s", refused.Error.Message, StringComparison.Ordinal);
+        // A small account of the same kind is still admitted by another account's budget, and the first's small questions fit its own.
+        budget.Take(2, kind, 100).Settle(TimeSpan.FromSeconds(0.5));
+        // The analyses used a tenth of their estimate: the difference comes back, and the kind's cost per pair is learnt.
+        first.Settle(TimeSpan.FromSeconds(0.05));
+        second.Settle(TimeSpan.FromSeconds(0.05));
+        Assert.True(budget.Estimate(kind, 100) < 0.5);
+        budget.Take(1, kind, 100).Settle(TimeSpan.FromSeconds(0.05));
+        // A state bigger than the whole budget is admitted only with the budget full, then the account owes it.
+        var huge = budget.Take(3, kind, 1000);
+        huge.Settle(TimeSpan.FromSeconds(3));
+        Assert.Throws<Palisade.Domain.Errors.EcsException>(() => budget.Take(3, kind, 2));
+        clock.Advance(TimeSpan.FromSeconds(1000));
+        budget.Take(3, kind, 2).Settle(TimeSpan.Zero);
+    }
+}
