@@ -80,12 +80,17 @@ internal static class Agents
     /// </summary>
     private sealed class AccountWideControlPlane(EcsClient client, EcsControlPlane whole) : IControlPlane
     {
+        /// <summary>The newest account revision a wait has seen (the account feed counts its own revisions, not the host's).</summary>
+        private long _seen;
+
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => whole.FetchAsync(hostName, cancel);
 
         public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
         {
+            // A change seen here is in the fetch that follows; one after it is after _seen.
             var json = await client.CallAsync("DescribeChanges",
-                new { AfterRevision = afterRevision.ToString(CultureInfo.InvariantCulture), WaitSeconds = ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture) }, cancel: cancel);
+                new { AfterRevision = _seen.ToString(CultureInfo.InvariantCulture), WaitSeconds = ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture), MaxResults = "1000" }, cancel: cancel);
+            _seen = json.GetProperty("NextRevision").GetInt64();
             return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
         }
 
@@ -103,7 +108,8 @@ internal static class Agents
         var mode = accountWide ? "account-wide feed, whole fetch (before issue 17)" : "host feed, incremental fetch";
         Console.WriteLine($"--- {agentCount} agents x {nicsPerHost} NICs, {accounts} accounts of {hostsPerAccount} hosts, {fleet.Urls.Count} node(s), {fleet.StoreKind}; {mode}");
         var setup = Stopwatch.StartNew();
-        var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16 };
+        // Short-lived idle connections: a change comes after a minute of waiting, past the server's keep-alive.
+        var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
         var tenants = new List<Tenant>();
         var keys = new List<ClientCredentials>();
         for (var a = 0; a < accounts; a++)
@@ -162,7 +168,8 @@ internal static class Agents
                     ? (IControlPlane)new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
                     : new EcsControlPlane(client, Region);
                 var kernel = new RecordingKernel();
-                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1) }, _ => { });
+                // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
+                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, _ => { });
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
                 agents.Add(new SimAgent(host, a, agent, meter, kernel));
                 runs.Add(Task.Run(() => agent.RunAsync(stop.Token)));
