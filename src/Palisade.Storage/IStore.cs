@@ -289,8 +289,9 @@ public interface IStoreSession
     long AccountRevisionAt(long accountId, long globalRevision);
 
     /// <summary>
-    /// The host's feed: the commits after global revision <paramref name="after"/> that changed the
-    /// host's bindings or an account with a NIC on the host, oldest first (global numbers).
+    /// The host's feed (issue 17): the commits after global revision <paramref name="after"/>, of any
+    /// account, that may alter what the host's agent enforces (its bindings, or what one of its NICs'
+    /// policies depends on; decided by the store at commit), oldest first (global numbers).
     /// </summary>
     IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max);
 

@@ -138,7 +138,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                         _usageReportedAt = Stopwatch.GetTimestamp();
                     }
                 }
-                if (await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
                 else
                     await RepairDriftAsync(cancel);

@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history, the action trail, the rules' usage; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history (with the hosts each change concerned), the action trail, the rules' usage; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -16,7 +16,8 @@ public static class StoreBackup
 
     private enum Kind { Text, Integer, Boolean, Bytes }
 
-    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns);
+    /// <param name="FormerName">The table's name in backups of an older format, read when the file lacks <paramref name="Name"/>.</param>
+    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns, string? FormerName = null);
 
     private static (string, Kind) T(string c) => (c, Kind.Text);
     private static (string, Kind) I(string c) => (c, Kind.Integer);
@@ -56,7 +57,7 @@ public static class StoreBackup
             I("packets"), I("bytes"), T("last_hit_at")]),
         new("usage_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("counting_since"), T("last_report_at")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
-        new("host_changes", "revision, host_name", [I("revision"), T("host_name")]),
+        new("revision_hosts", "revision, host_name", [I("revision"), T("host_name")], FormerName: "host_changes"),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that
         // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
         new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
@@ -139,7 +140,7 @@ public static class StoreBackup
             var rows = 0;
             foreach (var table in Tables)
             {
-                if (!tables.TryGetProperty(table.Name, out var items))
+                if (!tables.TryGetProperty(table.Name, out var items) && (table.FormerName is null || !tables.TryGetProperty(table.FormerName, out items)))
                     continue;
                 foreach (var item in items.EnumerateArray())
                 {

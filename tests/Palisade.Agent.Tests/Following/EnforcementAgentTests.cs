@@ -69,7 +69,7 @@ public sealed class EnforcementAgentTests
         /// <summary>What the feed answers after its wait: by default "nothing changed".</summary>
         public bool Changed { get; set; }
 
-        public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
         {
             Waits++;
             await Task.Delay(wait, cancel);
