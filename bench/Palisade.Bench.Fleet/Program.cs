@@ -14,6 +14,10 @@ using Palisade.Storage.Accounts;
 //       is the server's idle cost plus nothing), and the managed memory per parked poll.
 //   … -- --writes --postgres "<server>" [--nodes 2] [--seconds 10]
 //       8 accounts writing at once vs 1 account, the same number of writers, writes/s and the ratio.
+//   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]
+//       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
+//       every affected agent applied it, and the requests of affected and unaffected agents;
+//       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
 var postgresServer = ArgText("--postgres");
 var nodeCount = Arg("--nodes", 1);
@@ -32,13 +36,26 @@ if (ArgText("--parked") is { } parkedList)
     }
     return 0;
 }
+if (ArgText("--agents") is { } agentList)
+{
+    // Simulated agents against the nodes; --baseline also runs the feed as it was before issue 17.
+    foreach (var n in agentList.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+    {
+        foreach (var accountWide in args.Contains("--baseline") ? new[] { false, true } : [false])
+        {
+            await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+            await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5));
+        }
+    }
+    return 0;
+}
 if (args.Contains("--writes"))
 {
     await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
     await WritesAsync(fleet, Arg("--seconds", 10));
     return 0;
 }
-Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes  [--postgres <server>] [--nodes N]");
+Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes | --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]  [--postgres <server>] [--nodes N]");
 return 2;
 
 static async Task ParkedAsync(Fleet fleet, int polls)
@@ -197,7 +214,13 @@ internal sealed class Fleet : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
+    /// <summary>The operator's acts on hosts (declare, credentials, bind; issue 18), on the fleet's store.</summary>
+    public Palisade.Storage.Hosts.HostService Hosts => _nodes[0].Services.GetRequiredService<Palisade.Storage.Hosts.HostService>();
+
     public IReadOnlyList<WebApplication> Nodes => _nodes;
+
+    /// <summary>The store's global revision (what a host's agent reports as applied).</summary>
+    public long CurrentRevision() => _nodes[0].Services.GetRequiredService<Palisade.Storage.IStore>().CurrentRevision();
 
     /// <summary>Polls parked on the nodes' commit watchers now.</summary>
     public int Parked() => _nodes.Sum(n => n.Services.GetRequiredService<Palisade.Storage.IStore>().Commits.ParkedCount);
@@ -227,8 +250,9 @@ internal sealed class Fleet : IAsyncDisposable
                 Urls = "http://127.0.0.1:0",
                 DataDirectory = directory,
                 Store = database,
-                // Thousands of clients from one address: the per-key and per-account limits would measure themselves.
-                Options = new ServerOptions { Throttling = Throttling.Off },
+                // Thousands of clients from one address: the per-key and per-account limits would measure
+                // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default.
+                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000 } },
                 // A fleet holds one connection per agent: past the default cap of 1,000.
                 Connections = new ConnectionLimits { MaxConcurrentConnections = null },
             });

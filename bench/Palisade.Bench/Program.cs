@@ -5,6 +5,8 @@ using Palisade.Bench;
 // goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--memory"))
     return MemoryReport.Run(Console.Out);
+if (args.Contains("--dry-run-impact"))
+    return DryRunImpactReport.Run(Console.Out, args);
 if (args.Contains("--analysis"))
     return AnalysisReport.Run(Console.Out, args);
 if (args.Contains("--suggest"))

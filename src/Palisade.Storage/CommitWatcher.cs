@@ -10,7 +10,11 @@ public readonly record struct CommitScope(string Key)
 {
     public static CommitScope Account(long accountId) => new("a:" + accountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>A host (of the operator, carrying NICs of any account): the commits that may alter what its agent enforces (<c>revision_hosts</c>).</summary>
     public static CommitScope Host(string hostName) => new("h:" + hostName);
+
+    /// <summary>Every host: a commit that could not be narrowed (a restore). A host's poll parks on it too.</summary>
+    public static CommitScope EveryHost { get; } = new("h*");
 }
 
 /// <summary>One committed revision as the watcher reads it: its global number and the scopes it touched.</summary>

@@ -250,13 +250,19 @@ public partial interface IStoreSession
     long LatestRevision(long accountId);
 
     // Enforcement: host bindings (control-plane state) and agent reports (bookkeeping, no revision)
+    /// <summary>Binds the NIC (replacing its binding, if any: one NIC is on one interface).</summary>
     void SaveHostBinding(HostBindingRecord binding);
+
+    /// <summary>The binding of the instance's primary NIC (its primary ENI, or a classic instance's NIC).</summary>
     HostBindingRecord? FindHostBinding(InstanceId id);
+
+    /// <summary>The binding of an ENI, primary or secondary.</summary>
+    HostBindingRecord? FindHostBinding(NetworkInterfaceId id);
     HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName);
 
     /// <summary>The account's bindings, on one host or (with null) on all, by host and interface.</summary>
     IReadOnlyList<HostBindingRecord> ListHostBindings(long accountId, string? hostName);
-    void DeleteHostBinding(InstanceId id);
+    void DeleteHostBinding(HostBindingRecord binding);
 
     /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
     void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
@@ -273,6 +279,9 @@ public partial interface IStoreSession
     /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
     long? FindInstanceOwner(InstanceId id);
 
+    /// <summary>The account that owns an ENI, whichever it is (the operator's view; never a tenant's).</summary>
+    long? FindNetworkInterfaceOwner(NetworkInterfaceId id);
+
     /// <summary>Every binding on a host, of every account, by interface.</summary>
     IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName);
 
@@ -280,8 +289,9 @@ public partial interface IStoreSession
     long AccountRevisionAt(long accountId, long globalRevision);
 
     /// <summary>
-    /// The host's feed: the commits after global revision <paramref name="after"/> that changed the
-    /// host's bindings or an account with a NIC on the host, oldest first (global numbers).
+    /// The host's feed (issue 17): the commits after global revision <paramref name="after"/>, of any
+    /// account, that may alter what the host's agent enforces (its bindings, or what one of its NICs'
+    /// policies depends on; decided by the store at commit), oldest first (global numbers).
     /// </summary>
     IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max);
 

@@ -91,6 +91,10 @@ public sealed class ConsoleHost : IAsyncLifetime
     public async Task<(IPage Page, List<string> Problems)> NewPageAsync(int width = 1280, int height = 900)
     {
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Url });
+        // Expectations wait for a condition, never a fixed time: a page of 131 instances took longer
+        // than Playwright's 5 s default on a CI machine under load, so the deadlines are generous.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var problems = new List<string>();
         // An API call's ECS error is an answer the page shows (Chromium logs each 4xx it fetches);

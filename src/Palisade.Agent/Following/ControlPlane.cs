@@ -23,13 +23,17 @@ public interface IControlPlane
 {
     Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel);
 
-    /// <summary>Waits (long poll) until the account changes after <paramref name="afterRevision"/>; false when the wait ran out.</summary>
-    Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel);
+    /// <summary>
+    /// Waits (long poll) until a change after <paramref name="afterRevision"/> that may alter what
+    /// <paramref name="hostName"/> enforces (the host's feed: other changes of the account do not wake
+    /// it); false when the wait ran out.
+    /// </summary>
+    Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel);
 
-    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel);
+    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel);
 
     /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
-    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
+    Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
         ReportAsync(hostName, appliedRevision, nics, cancel);
 
     /// <summary>
@@ -37,7 +41,7 @@ public interface IControlPlane
     /// the agent does not sample). The answer: whether the host is to sample flows at all (its
     /// operator may switch it off); a control plane that keeps no flows says no.
     /// </summary>
-    async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
+    async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
     {
         await ReportAsync(hostName, appliedRevision, nics, usage, cancel);
         return false;
@@ -45,65 +49,185 @@ public interface IControlPlane
 }
 
 /// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
-public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes);
+public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes)
+{
+    /// <summary>The NIC that counted: an ENI of the instance, or its primary NIC.</summary>
+    public NicRef Nic { get; init; } = new(InstanceId, null, Secondary: false);
+}
 
 /// <summary>The control plane could not be asked (unreachable, refusing, or answering an error); the agent keeps what it enforces.</summary>
 public sealed class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary><see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>, <c>ReportAgentStatus</c>.</summary>
+/// <summary>
+/// <see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>,
+/// <c>ReportAgentStatus</c>, with the host's credential. A fetch is incremental (issue 17): it sends
+/// the digest of every NIC's part it holds and receives only the parts that changed, and each
+/// account's state on the host is the union of its NICs' parts. It
+/// holds nothing after a failure, and every <see cref="FullFetchInterval"/> it sends no digests
+/// (a full fetch), so an error can never stick; a server that answers no parts is read whole.
+/// </summary>
 public sealed class EcsControlPlane(EcsClient client, string regionId) : IControlPlane
 {
+    /// <summary>Per bound NIC: its account, its part's digest and the IDs its part holds, by list.</summary>
+    private readonly Dictionary<string, (string Account, string Digest, IReadOnlyDictionary<string, string[]> Ids)> _held = new(StringComparer.Ordinal);
+
+    /// <summary>The resources the held parts name, by account, list and ID, as JSON.</summary>
+    private Dictionary<(string Account, string List, string Id), string> _resources = [];
+    private string? _heldFor;
+    private long _fullAt = long.MinValue;
+
+    /// <summary>False: every fetch is the whole host policy, each account's state whole (the form before issue 17).</summary>
+    public bool Incremental { get; init; } = true;
+
+    /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
+    public TimeSpan FullFetchInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>NIC parts received (changed) and NIC parts the server said were unchanged, over all fetches: what the incremental fetch saved.</summary>
+    public (long Received, long Unchanged) Parts { get; private set; }
+
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
-        var json = await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel);
+        if (!Incremental)
+            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => a.GetProperty("State").GetRawText());
+        try
+        {
+            return await FetchPartsAsync(hostName, cancel);
+        }
+        catch
+        {
+            // Whatever failed, the next fetch starts from nothing.
+            _held.Clear();
+            throw;
+        }
+    }
+
+    private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
+    {
+        if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
+        {
+            _held.Clear();
+            _heldFor = hostName;
+            _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true")];
+        var n = 0;
+        foreach (var (instance, held) in _held)
+        {
+            n++;
+            p.Add(new($"KnownNic.{n}.InstanceId", instance));
+            p.Add(new($"KnownNic.{n}.Digest", held.Digest));
+        }
+        var json = await Call("DescribeHostPolicy", p, cancel);
+        var resources = new Dictionary<(string Account, string List, string Id), string>();
+        var policy = Read(json, account =>
+        {
+            if (!account.TryGetProperty("Nics", out var nics))
+                return account.GetProperty("State").GetRawText();
+            var accountId = account.GetProperty("AccountId").GetString()!;
+            // The resources that came: the account's changed NICs' parts, each once.
+            var came = StateParts.Resources(account.GetProperty("State").GetRawText());
+            var (received, unchanged) = Parts;
+            var parts = new List<IReadOnlyDictionary<string, string[]>>();
+            foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
+            {
+                var instance = nic.GetProperty("InstanceId").GetString()!;
+                if (nic.GetProperty("Changed").GetBoolean())
+                {
+                    var ids = StateParts.Lists.ToDictionary(l => l.List, l => nic.TryGetProperty(l.List + "Ids", out var list)
+                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
+                        : [], StringComparer.Ordinal);
+                    _held[instance] = (accountId, nic.GetProperty("Digest").GetString()!, ids);
+                    received++;
+                }
+                else if (_held.TryGetValue(instance, out var held) && held.Account == accountId)
+                    unchanged++;
+                else
+                    throw new InvalidOperationException($"the server says {instance} is unchanged, but nothing is held for it");
+                var part = _held[instance].Ids;
+                parts.Add(part);
+                // What came is current; what is held for an unchanged NIC's part is current too (its digest says so).
+                foreach (var (list, members) in part)
+                {
+                    foreach (var id in members)
+                    {
+                        resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? fresh
+                            : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
+                            : throw new InvalidOperationException($"{id} of a NIC's part neither came nor is held");
+                    }
+                }
+            }
+            Parts = (received, unchanged);
+            return StateParts.Assemble(parts, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
+        });
+        var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
+            _held.Remove(gone);
+        _resources = resources;
+        return policy;
+    }
+
+    /// <summary>
+    /// The host's policy from an answer: its bindings by account, each account's NICs compiled
+    /// against that account's state alone (<paramref name="stateOf"/> reads or assembles it).
+    /// </summary>
+    private static HostPolicy Read(JsonElement json, Func<JsonElement, string> stateOf)
+    {
         try
         {
             var revision = json.GetProperty("Revision").GetInt64();
             var bindings = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray()
                 .Select(b => (Account: b.GetProperty("AccountId").GetString()!,
-                    Binding: new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!)))
+                    Binding: new HostBinding(InstanceId.Parse(b.GetProperty("InstanceId").GetString()!), b.GetProperty("InterfaceName").GetString()!)
+                    {
+                        // Each bound ENI is its own NIC (issue 16); absent or empty: the instance's primary NIC.
+                        NetworkInterfaceId = b.TryGetProperty("NetworkInterfaceId", out var eni) && eni.GetString() is { Length: > 0 } text ? NetworkInterfaceId.Parse(text) : null,
+                    }))
                 .ToLookup(b => b.Account, b => b.Binding, StringComparer.Ordinal);
-            // Each account's NICs are compiled against that account's state alone.
-            var parts = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray()
-                .Select(a => new HostPart(StateFileReader.Read(a.GetProperty("State").GetRawText()), [.. bindings[a.GetProperty("AccountId").GetString()!]]))
+            var accounts = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray().ToList();
+            var parts = accounts
+                .Select(a => new HostPart(StateFileReader.Read(stateOf(a)), [.. bindings[a.GetProperty("AccountId").GetString()!]]))
                 .ToList();
-            var accounted = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray().Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);
+            var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);
             if (bindings.Select(g => g.Key).FirstOrDefault(a => !accounted.Contains(a)) is { } missing)
                 throw new FormatException($"NICs of account {missing} are bound but its state is missing");
             return new HostPolicy(revision, parts);
         }
-        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is StateFileException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or JsonException)
         {
             // An answer the agent cannot read must never cost the host its ruleset.
             throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {e.Message}", e);
         }
     }
 
-    public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+    public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
     {
         var json = await Call("DescribeChanges",
-            [new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))], cancel);
+            [new("HostName", hostName), new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))], cancel);
         return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
     }
 
-    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel) =>
+    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) =>
         ReportAsync(hostName, appliedRevision, nics, [], cancel);
 
-    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
+    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
         ReportAsync(hostName, appliedRevision, nics, usage, null, cancel);
 
-    public async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
+    public async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
     {
         List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
-        for (var i = 0; i < nics.Count; i++)
-            p.Add(new($"InstanceId.{i + 1}", nics[i].Value));
+        // Each ENI by its ID; a NIC the server named by instance only (a classic instance's) by the instance's.
+        var (enis, instances) = (nics.Where(n => n.NetworkInterfaceId is not null).ToList(), nics.Where(n => n.NetworkInterfaceId is null).ToList());
+        for (var i = 0; i < enis.Count; i++)
+            p.Add(new($"NetworkInterfaceId.{i + 1}", enis[i].NetworkInterfaceId!.Value.Value));
+        for (var i = 0; i < instances.Count; i++)
+            p.Add(new($"InstanceId.{i + 1}", instances[i].InstanceId.Value));
         // UsageReported says the agent counts, even when nothing moved: the server learns which hosts watched a rule.
         p.Add(new("UsageReported", "true"));
         for (var i = 0; i < usage.Count; i++)
         {
             var u = usage[i];
             var n = (i + 1).ToString(CultureInfo.InvariantCulture);
-            p.Add(new($"RuleUsage.{n}.InstanceId", u.InstanceId.Value));
+            p.Add(u.Nic.NetworkInterfaceId is { } eni ? new($"RuleUsage.{n}.NetworkInterfaceId", eni.Value) : new($"RuleUsage.{n}.InstanceId", u.InstanceId.Value));
             p.Add(new($"RuleUsage.{n}.Direction", u.Direction));
             p.Add(new($"RuleUsage.{n}.SecurityGroupRuleId", u.SecurityGroupRuleId));
             p.Add(new($"RuleUsage.{n}.Packets", u.Packets.ToString(CultureInfo.InvariantCulture)));

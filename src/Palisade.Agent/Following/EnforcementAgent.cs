@@ -90,14 +90,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// What the rules decided since the last report that reached the server, per NIC, direction and
     /// ECS rule. Bounded by the number of counters; kept across a failed report, so nothing is lost.
     /// </summary>
-    private readonly Dictionary<(Domain.Identifiers.InstanceId Nic, string Direction, string Rule), (long Packets, long Bytes)> _pendingUsage = [];
+    private readonly Dictionary<(NicRef Nic, string Direction, string Rule), (long Packets, long Bytes)> _pendingUsage = [];
 
     private long _usageReportedAt = Stopwatch.GetTimestamp();
 
     /// <summary>The hits read from the kernel and not yet reported, for tests and the log.</summary>
     public IReadOnlyList<RuleHits> PendingUsage =>
-        [.. _pendingUsage.OrderBy(u => u.Key.Nic.Value, StringComparer.Ordinal).ThenBy(u => u.Key.Direction, StringComparer.Ordinal).ThenBy(u => u.Key.Rule, StringComparer.Ordinal)
-            .Select(u => new RuleHits(u.Key.Nic, u.Key.Direction, u.Key.Rule, u.Value.Packets, u.Value.Bytes))];
+        [.. _pendingUsage.OrderBy(u => u.Key.Nic.Name, StringComparer.Ordinal).ThenBy(u => u.Key.Direction, StringComparer.Ordinal).ThenBy(u => u.Key.Rule, StringComparer.Ordinal)
+            .Select(u => new RuleHits(u.Key.Nic.InstanceId, u.Key.Direction, u.Key.Rule, u.Value.Packets, u.Value.Bytes) { Nic = u.Key.Nic })];
 
     /// <summary>
     /// Reads and zeroes the kernel's counters, adding what they counted to <see cref="PendingUsage"/>
@@ -112,7 +112,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         {
             if (reading.Packets == 0 || !owners.TryGetValue(name, out var owner))
                 continue;
-            var key = (owner.InstanceId, owner.Direction, owner.RuleId);
+            var key = (owner.Nic, owner.Direction, owner.RuleId);
             var (packets, bytes) = _pendingUsage.GetValueOrDefault(key);
             _pendingUsage[key] = (packets + reading.Packets, bytes + reading.Bytes);
         }
@@ -213,7 +213,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     try
                     {
                         wantsFlows = await controlPlane.ReportAsync(options.HostName, applied.Revision,
-                            enforcing ? [.. applied.Nics.Select(n => n.InstanceId).Where(id => !Refused.Contains(id))] : [], usage, flows, cancel);
+                            enforcing ? [.. applied.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id))] : [], usage, flows, cancel);
                     }
                     catch when (flows is not null)
                     {
@@ -228,7 +228,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                         _usageReportedAt = Stopwatch.GetTimestamp();
                     }
                 }
-                if (await controlPlane.WaitForChangeAsync(policy.Revision, options.PollWait, cancel))
+                if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
                 else
                     await RepairDriftAsync(cancel);
@@ -279,7 +279,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             if (next.SetsChangedSince(before).Any())
             {
                 await kernel.ApplyAsync(NftText.SetUpdate(before, next), cancel);
-                Refused = new HashSet<Domain.Identifiers.InstanceId>();
+                Refused = new HashSet<NicRef>();
                 SetUpdates++;
                 log($"revision {next.Revision}: updated {next.SetsChangedSince(before).Count()} address sets (group members, prefix lists) in {clock.Elapsed.TotalMilliseconds:F1} ms");
             }
@@ -287,7 +287,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         else if (before is not null && NftText.Incremental(before, next) is { } incremental)
         {
             await kernel.ApplyAsync(incremental, cancel);
-            Refused = new HashSet<Domain.Identifiers.InstanceId>();
+            Refused = new HashSet<NicRef>();
             ChainUpdates++;
             log($"revision {next.Revision}: {NftText.ChangedChains(before, next).Count} chains replaced in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
@@ -296,7 +296,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             try
             {
                 await kernel.ApplyAsync(NftText.FullApply(next), cancel);
-                Refused = new HashSet<Domain.Identifiers.InstanceId>();
+                Refused = new HashSet<NicRef>();
             }
             catch (NetfilterException e)
             {
@@ -312,7 +312,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     }
 
     /// <summary>The NICs whose policy the kernel refused at the last full apply: closed, and reported as not enforced.</summary>
-    public IReadOnlySet<Domain.Identifiers.InstanceId> Refused { get; private set; } = new HashSet<Domain.Identifiers.InstanceId>();
+    public IReadOnlySet<NicRef> Refused { get; private set; } = new HashSet<NicRef>();
 
     /// <summary>
     /// The kernel refused the whole ruleset: find the NICs it refuses (each NIC's part alone, checked
@@ -323,7 +323,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     private async Task<HostRuleset> NarrowAsync(HostRuleset whole, NetfilterException refusal, CancellationToken cancel)
     {
         log($"revision {whole.Revision}: the kernel refused the ruleset ({refusal.Message}); checking NIC by NIC");
-        var refused = new HashSet<Domain.Identifiers.InstanceId>();
+        var refused = new HashSet<NicRef>();
         foreach (var nic in whole.Nics)
         {
             try
@@ -332,13 +332,13 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             }
             catch (NetfilterException e)
             {
-                refused.Add(nic.InstanceId);
-                log($"revision {whole.Revision}: NIC FAILING: the kernel refuses the policy of {nic.InstanceId} on {nic.InterfaceName} ({e.Message}); it is closed and reported as not enforced");
+                refused.Add(nic.Ref);
+                log($"revision {whole.Revision}: NIC FAILING: the kernel refuses the policy of {nic.Ref} on {nic.InterfaceName} ({e.Message}); it is closed and reported as not enforced");
             }
         }
         var narrowed = whole with
         {
-            Nics = [.. whole.Nics.Select(n => refused.Contains(n.InstanceId) ? Closed(n) : n)],
+            Nics = [.. whole.Nics.Select(n => refused.Contains(n.Ref) ? Closed(n) : n)],
             Problems = whole.Problems.AddRange(refused.Select(id => $"{id}: the kernel refused its policy; closed")),
         };
         await kernel.ApplyAsync(NftText.FullApply(narrowed), cancel);

@@ -162,11 +162,31 @@ public sealed record NftAddressSet(string Name, AddressFamily Family, ImmutableA
 public sealed record NftNic(InstanceId InstanceId, string InterfaceName, MacAddress Mac, string Network, int Zone,
     ImmutableArray<IpAddress> Addresses, NftChain Ingress, NftChain Egress)
 {
+    /// <summary>Which NIC of the instance this is: its primary (null ENI, or its primary ENI's ID) or a secondary ENI (issue 16 item 6).</summary>
+    public NicRef Ref { get; init; } = new(InstanceId, null, Secondary: false);
+
+    /// <summary>The NIC's name in the kernel's chains and comments (<see cref="NicRef.Name"/>).</summary>
+    public string Name => Ref.Name;
+
     public bool Equals(NftNic? other) =>
-        other is not null && InstanceId == other.InstanceId && InterfaceName == other.InterfaceName && Mac == other.Mac && Network == other.Network
+        other is not null && InstanceId == other.InstanceId && Ref == other.Ref && InterfaceName == other.InterfaceName && Mac == other.Mac && Network == other.Network
         && Zone == other.Zone && Addresses.SequenceEqual(other.Addresses) && Ingress.Equals(other.Ingress) && Egress.Equals(other.Egress);
 
     public override int GetHashCode() => HashCode.Combine(InstanceId, InterfaceName, Mac);
+}
+
+/// <summary>
+/// A NIC a host carries: an ENI of an instance, or the instance's primary NIC when the binding names no
+/// ENI (a classic instance, an older server). A secondary ENI is its own NIC with its own groups,
+/// addresses, MAC and port. <see cref="Name"/> is how the kernel's chains name it: the instance ID for
+/// its primary NIC (whether bound by instance or by primary ENI, so its chains keep their names), the
+/// ENI ID for a secondary ENI.
+/// </summary>
+public readonly record struct NicRef(InstanceId InstanceId, NetworkInterfaceId? NetworkInterfaceId, bool Secondary)
+{
+    public string Name => Secondary && NetworkInterfaceId is { } eni ? eni.Value : InstanceId.Value;
+
+    public override string ToString() => Secondary ? $"{NetworkInterfaceId} of {InstanceId}" : InstanceId.Value;
 }
 
 /// <summary>

@@ -35,18 +35,45 @@ public static class NftText
         return w.ToString();
     }
 
-    /// <summary>A change of group membership or of prefix-list entries only: the changed sets' elements, nothing else.</summary>
+    /// <summary>
+    /// A change of group membership or of prefix-list entries only: the changed sets' elements,
+    /// nothing else — no rule, chain or other set is touched (issue 16 item 6: a prefix-list edit is a
+    /// set-element update).
+    /// </summary>
     public static string SetUpdate(HostRuleset before, HostRuleset after)
     {
         var w = new StringBuilder();
         w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, set elements only\n");
-        foreach (var set in after.SetsChangedSince(before))
-        {
-            w.Append(CultureInfo.InvariantCulture, $"flush set inet {TableName} {set.Name}\n");
-            if (set.Elements.Length > 0)
-                w.Append(CultureInfo.InvariantCulture, $"add element inet {TableName} {set.Name} {{ {string.Join(", ", set.Elements)} }}\n");
-        }
+        ElementUpdates(w, before, after);
         return w.ToString();
+    }
+
+    /// <summary>
+    /// For each set of <paramref name="after"/> whose elements differ from <paramref name="before"/>'s
+    /// same-named set: <c>delete element</c> for those it lost, then <c>add element</c> for those it
+    /// gained. Only the difference: a one-entry edit of a 200-entry prefix list is one element, and
+    /// lookups of the elements that stay never see the set empty (all of it is one transaction anyway).
+    /// Deletions come first: the kernel refuses an interval that overlaps one still present (a block
+    /// replaced by a wider one that covers it). A set new in <paramref name="after"/> gets all its elements.
+    /// </summary>
+    private static void ElementUpdates(StringBuilder w, HostRuleset before, HostRuleset after)
+    {
+        var changed = after.SetsChangedSince(before).ToList();
+        var old = before.Sets.ToDictionary(b => b.Name, StringComparer.Ordinal);
+        foreach (var set in changed)
+        {
+            var had = old.TryGetValue(set.Name, out var b) ? b.Elements : [];
+            var lost = had.Except(set.Elements).ToList();
+            if (lost.Count > 0)
+                w.Append(CultureInfo.InvariantCulture, $"delete element inet {TableName} {set.Name} {{ {string.Join(", ", lost)} }}\n");
+        }
+        foreach (var set in changed)
+        {
+            var had = old.TryGetValue(set.Name, out var b) ? b.Elements : [];
+            var gained = set.Elements.Except(had).ToList();
+            if (gained.Count > 0)
+                w.Append(CultureInfo.InvariantCulture, $"add element inet {TableName} {set.Name} {{ {string.Join(", ", gained)} }}\n");
+        }
     }
 
     /// <summary>
@@ -64,12 +91,7 @@ public static class NftText
         w.Append(CultureInfo.InvariantCulture, $"# palisade: revision {before.Revision} -> {after.Revision}, {changed.Count} chains\n");
         foreach (var set in after.Sets.Where(s => !before.Sets.Any(b => b.Name == s.Name)))
             w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {set.Name} {{ type {(set.Family == AddressFamily.V4 ? "ipv4_addr" : "ipv6_addr")}; {(set.Interval ? "flags interval; " : "")}}}\n");
-        foreach (var set in after.SetsChangedSince(before))
-        {
-            w.Append(CultureInfo.InvariantCulture, $"flush set inet {TableName} {set.Name}\n");
-            if (set.Elements.Length > 0)
-                w.Append(CultureInfo.InvariantCulture, $"add element inet {TableName} {set.Name} {{ {string.Join(", ", set.Elements)} }}\n");
-        }
+        ElementUpdates(w, before, after);
         foreach (var (old, _) in changed)
             w.Append(CultureInfo.InvariantCulture, $"flush chain inet {TableName} {old.Name}\n");
         foreach (var (old, _) in changed)
@@ -102,8 +124,8 @@ public static class NftText
         }
         return w.ToString();
 
-        static (Domain.Identifiers.InstanceId, string, MacAddress, string, int, string) Identity(NftNic n) =>
-            (n.InstanceId, n.InterfaceName, n.Mac, n.Network, n.Zone, string.Join(",", n.Addresses));
+        static (NicRef, string, MacAddress, string, int, string) Identity(NftNic n) =>
+            (n.Ref, n.InterfaceName, n.Mac, n.Network, n.Zone, string.Join(",", n.Addresses));
     }
 
     /// <summary>The chains (before, after) that differ between two rulesets of the same NICs.</summary>
@@ -159,16 +181,21 @@ public static class NftText
             """.Replace("    ", "\t", StringComparison.Ordinal));
         foreach (var nic in r.Nics)
         {
-            Chain(w, nic.Ingress, $"{nic.InstanceId} on {nic.InterfaceName}: ingress");
-            Chain(w, nic.Egress, $"{nic.InstanceId} on {nic.InterfaceName}: egress");
+            Chain(w, nic.Ingress, $"{nic.Ref} on {nic.InterfaceName}: ingress");
+            Chain(w, nic.Egress, $"{nic.Ref} on {nic.InterfaceName}: egress");
         }
         w.Append("}\n");
     }
 
     /// <summary>The chains of the bridge table for one NIC: what may come from its port, what may go to it.</summary>
-    public static string FromPortChainName(Domain.Identifiers.InstanceId id) => $"from_{id}";
+    public static string FromPortChainName(Domain.Identifiers.InstanceId id) => FromPortChainName(id.Value);
 
-    public static string ToPortChainName(Domain.Identifiers.InstanceId id) => $"to_{id}";
+    public static string ToPortChainName(Domain.Identifiers.InstanceId id) => ToPortChainName(id.Value);
+
+    /// <param name="nic">The NIC's <see cref="NftNic.Name"/>.</param>
+    public static string FromPortChainName(string nic) => $"from_{nic}";
+
+    public static string ToPortChainName(string nic) => $"to_{nic}";
 
     private static void BridgeTable(StringBuilder w, HostRuleset r)
     {
@@ -177,8 +204,8 @@ public static class NftText
         Set(w, "macs", "ether_addr", r.Nics.Select(n => n.Mac).Order().Select(m => m.ToString()), interval: false);
         foreach (var network in Networks(r))
             Set(w, NetworkPortsSet(network.Key), "ifname", network.Value.Select(n => Quote(n.InterfaceName)), interval: false);
-        Map(w, "from_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {FromPortChainName(n.InstanceId)}"));
-        Map(w, "to_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {ToPortChainName(n.InstanceId)}"));
+        Map(w, "from_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {FromPortChainName(n.Name)}"));
+        Map(w, "to_port", "type ifname : verdict", r.Nics.Select(n => $"{Quote(n.InterfaceName)} : jump {ToPortChainName(n.Name)}"));
         w.Append("""
                 chain prerouting {
                     type filter hook prerouting priority -300; policy accept;
@@ -201,11 +228,11 @@ public static class NftText
         foreach (var nic in r.Nics)
         {
             var lines = FromPort(nic);
-            w.Append(CultureInfo.InvariantCulture, $"\tchain {FromPortChainName(nic.InstanceId)} {{\n\t\tcomment {Quote($"{nic.InstanceId} on {nic.InterfaceName}: from its port")}\n");
+            w.Append(CultureInfo.InvariantCulture, $"\tchain {FromPortChainName(nic.Name)} {{\n\t\tcomment {Quote($"{nic.Ref} on {nic.InterfaceName}: from its port")}\n");
             foreach (var line in lines)
                 w.Append("\t\t").Append(line).Append('\n');
             w.Append("\t}\n\n");
-            w.Append(CultureInfo.InvariantCulture, $"\tchain {ToPortChainName(nic.InstanceId)} {{\n\t\tcomment {Quote($"{nic.InstanceId} on {nic.InterfaceName}: to its port")}\n");
+            w.Append(CultureInfo.InvariantCulture, $"\tchain {ToPortChainName(nic.Name)} {{\n\t\tcomment {Quote($"{nic.Ref} on {nic.InterfaceName}: to its port")}\n");
             foreach (var line in ToPort(nic))
                 w.Append("\t\t").Append(line).Append('\n');
             w.Append("\t}\n\n");
@@ -330,7 +357,7 @@ public static class NftText
             foreach (var (chain, ingress) in new[] { (nic.Ingress, true), (nic.Egress, false) })
             {
                 foreach (var rule in chain.CountedRules)
-                    counters[CounterName(chain.Name, rule)] = new CounterOwner(nic.InstanceId, ingress ? "ingress" : "egress", rule);
+                    counters[CounterName(chain.Name, rule)] = new CounterOwner(nic.InstanceId, ingress ? "ingress" : "egress", rule) { Nic = nic.Ref };
             }
         }
         return counters;
@@ -425,7 +452,11 @@ public static class NftText
 }
 
 /// <summary>What one named counter counts for: the packets one ECS rule decided for one NIC in one direction.</summary>
-public sealed record CounterOwner(Domain.Identifiers.InstanceId InstanceId, string Direction, string RuleId);
+public sealed record CounterOwner(Domain.Identifiers.InstanceId InstanceId, string Direction, string RuleId)
+{
+    /// <summary>The NIC (an ENI of the instance, or its primary NIC).</summary>
+    public NicRef Nic { get; init; } = new(InstanceId, null, Secondary: false);
+}
 
 /// <summary>The shape the kernel must list once <see cref="NftText.FullApply"/> of a ruleset is in.</summary>
 public static class ExpectedShape
@@ -444,8 +475,8 @@ public static class ExpectedShape
         {
             rules[$"inet {nic.Ingress.Name}"] = nic.Ingress.Rules.Length + 1;
             rules[$"inet {nic.Egress.Name}"] = nic.Egress.Rules.Length + 1;
-            rules[$"bridge {NftText.FromPortChainName(nic.InstanceId)}"] = NftText.FromPort(nic).Count;
-            rules[$"bridge {NftText.ToPortChainName(nic.InstanceId)}"] = NftText.ToPort(nic).Count;
+            rules[$"bridge {NftText.FromPortChainName(nic.Name)}"] = NftText.FromPort(nic).Count;
+            rules[$"bridge {NftText.ToPortChainName(nic.Name)}"] = NftText.ToPort(nic).Count;
             sets.Add($"bridge {NftText.NetworkPortsSet(nic.Network)}");
         }
         foreach (var s in r.Sets)

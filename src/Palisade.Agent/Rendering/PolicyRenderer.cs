@@ -10,8 +10,16 @@ using Palisade.Engine.Policies;
 
 namespace Palisade.Agent.Rendering;
 
-/// <summary>An instance's NIC carried by a host interface (from <c>DescribeHostPolicy</c>).</summary>
-public sealed record HostBinding(InstanceId InstanceId, string InterfaceName);
+/// <summary>
+/// A NIC carried by a host interface (from <c>DescribeHostPolicy</c>): the ENI
+/// <see cref="NetworkInterfaceId"/> of the instance, or the instance's primary NIC when it names none.
+/// </summary>
+public sealed record HostBinding(InstanceId InstanceId, string InterfaceName)
+{
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+
+    public override string ToString() => NetworkInterfaceId is { } eni ? $"{eni} of {InstanceId}" : InstanceId.Value;
+}
 
 /// <summary>One account's share of a host: the part of its state its NICs there depend on, and those NICs.</summary>
 public sealed record HostPart(NetworkState State, IReadOnlyList<HostBinding> Bindings);
@@ -41,68 +49,94 @@ public static class PolicyRenderer
     {
         var problems = new List<string>();
         var sets = new SortedDictionary<string, NftAddressSet>(StringComparer.Ordinal);
-        var found = new List<(HostPart Part, HostBinding Binding, Instance Instance)>();
+        // Instance here is the NIC's own view (Instance.Interfaces): a secondary ENI's addresses and
+        // groups, so that its policy is the engine's for that ENI and nothing of its instance's others.
+        var found = new List<(HostPart Part, HostBinding Binding, Instance Instance, NicRef Ref, MacAddress Mac)>();
         foreach (var part in parts)
         {
             foreach (var binding in part.Bindings)
             {
-                if (part.State.FindInstance(binding.InstanceId) is { } instance)
-                    found.Add((part, binding, instance));
+                if (part.State.FindInstance(binding.InstanceId) is not { } instance)
+                    problems.Add($"{binding} on {binding.InterfaceName}: not in the state; its traffic stays closed");
+                else if (NicOf(instance, binding) is { } nic)
+                    found.Add((part, binding, nic.View, nic.Ref, nic.Mac));
                 else
-                    problems.Add($"{binding.InstanceId} on {binding.InterfaceName}: not in the state; its traffic stays closed");
+                    problems.Add($"{binding} on {binding.InterfaceName}: the instance has no such network interface in the state; its traffic stays closed");
             }
         }
         // Never trust the server blindly: one port carries one NIC, one NIC sits on one port, and a
         // MAC is one NIC's. What breaks that is left closed (its port has no chain), and said.
-        var refused = new HashSet<(InstanceId, string)>();
+        var refused = new HashSet<(NicRef, string)>();
         if (declaration is not null)
         {
             foreach (var f in found)
             {
                 if (declaration.Refusal(f.Binding.InterfaceName, f.Instance.PrivateAddresses) is { } why)
                 {
-                    problems.Add($"{f.Instance.Id} on {f.Binding.InterfaceName}: {why}; outside this host's declaration, left closed and reported as not enforced");
-                    refused.Add((f.Instance.Id, f.Binding.InterfaceName));
+                    problems.Add($"{f.Ref} on {f.Binding.InterfaceName}: {why}; outside this host's declaration, left closed and reported as not enforced");
+                    refused.Add((f.Ref, f.Binding.InterfaceName));
                 }
             }
         }
         foreach (var clash in found.GroupBy(f => f.Binding.InterfaceName, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
-            problems.Add($"interface {clash.Key} is bound to {string.Join(" and ", clash.Select(c => c.Instance.Id).Order())}; left closed");
-            refused.UnionWith(clash.Select(c => (c.Instance.Id, c.Binding.InterfaceName)));
+            problems.Add($"interface {clash.Key} is bound to {string.Join(" and ", clash.Select(c => c.Ref.ToString()).Order(StringComparer.Ordinal))}; left closed");
+            refused.UnionWith(clash.Select(c => (c.Ref, c.Binding.InterfaceName)));
         }
-        foreach (var clash in found.GroupBy(f => MacAddress.ForInstance(f.Instance.Id)).Where(g => g.Select(c => c.Binding.InterfaceName).Distinct().Count() > 1))
+        foreach (var clash in found.GroupBy(f => f.Mac).Where(g => g.Select(c => c.Binding.InterfaceName).Distinct().Count() > 1))
         {
             problems.Add($"MAC {clash.Key} is claimed on {string.Join(" and ", clash.Select(c => c.Binding.InterfaceName).Order(StringComparer.Ordinal))}; left closed");
-            refused.UnionWith(clash.Select(c => (c.Instance.Id, c.Binding.InterfaceName)));
+            refused.UnionWith(clash.Select(c => (c.Ref, c.Binding.InterfaceName)));
         }
-        var kept = found.Where(f => !refused.Contains((f.Instance.Id, f.Binding.InterfaceName))).ToList();
+        var kept = found.Where(f => !refused.Contains((f.Ref, f.Binding.InterfaceName))).ToList();
         var zones = ConntrackZones.Assign(kept.Select(f => NetworkOf(f.Instance)));
         var nics = new List<NftNic>();
-        foreach (var (part, binding, instance) in kept.OrderBy(f => f.Binding.InterfaceName, StringComparer.Ordinal))
+        foreach (var (part, binding, instance, nicRef, mac) in kept.OrderBy(f => f.Binding.InterfaceName, StringComparer.Ordinal))
         {
             if (instance.NetworkType == NetworkType.Classic)
                 problems.Add($"{instance.Id}: a classic-network instance; only its intranet NIC is enforced here");
             var policy = NicPolicy.Compile(part.State, instance);
             var resolver = new RuleResolver(part.State, instance);
             var network = NetworkOf(instance);
-            nics.Add(new NftNic(instance.Id, binding.InterfaceName, MacAddress.ForInstance(instance.Id), network, zones[network],
+            nics.Add(new NftNic(instance.Id, binding.InterfaceName, mac, network, zones[network],
                 [.. instance.PrivateAddresses.Order()],
-                Chain(policy, resolver, part.State, instance, Direction.Ingress, sets),
-                Chain(policy, resolver, part.State, instance, Direction.Egress, sets)));
+                Chain(policy, resolver, part.State, instance, nicRef.Name, Direction.Ingress, sets),
+                Chain(policy, resolver, part.State, instance, nicRef.Name, Direction.Egress, sets)) { Ref = nicRef });
         }
         return new HostRuleset(revision, [.. sets.Values], [.. nics], [.. problems]);
+    }
+
+    /// <summary>
+    /// The NIC a binding names, as the engine sees it: the ENI's view of its instance
+    /// (<see cref="Instance.Interfaces"/>: its own addresses and groups, the one notion of "the groups
+    /// of an address" the engine and analysis use), which NIC it is, and its MAC (a primary NIC's is its
+    /// instance's; a secondary ENI's as the state says, or derived from its ID as the server does).
+    /// Null when the instance has no such ENI.
+    /// </summary>
+    private static (Instance View, NicRef Ref, MacAddress Mac)? NicOf(Instance instance, HostBinding binding)
+    {
+        if (binding.NetworkInterfaceId is not { } eni || instance.NetworkInterfaceId == eni)
+            return (instance, new NicRef(instance.Id, binding.NetworkInterfaceId, Secondary: false), MacAddress.ForInstance(instance.Id));
+        if (instance.SecondaryInterfaces.FirstOrDefault(e => e.Id == eni) is not { } secondary)
+            return null;
+        var view = instance.Interfaces.First(v => v.IsSecondaryInterface && v.NetworkInterfaceId == eni);
+        return (view, new NicRef(instance.Id, eni, Secondary: true), secondary.MacAddress ?? MacAddress.Of(eni));
     }
 
     /// <summary>The network a NIC's addresses mean something in: its VPC (IDs are unique across accounts), or the classic network.</summary>
     public static string NetworkOf(Instance instance) =>
         instance.NetworkType == NetworkType.Vpc && instance.VpcId is { } vpc ? vpc.ToString() : "classic";
 
-    public static string IngressChainName(InstanceId id) => $"in_{id}";
+    public static string IngressChainName(InstanceId id) => IngressChainName(id.Value);
 
-    public static string EgressChainName(InstanceId id) => $"out_{id}";
+    public static string EgressChainName(InstanceId id) => EgressChainName(id.Value);
 
-    private static NftChain Chain(NicPolicy policy, RuleResolver resolver, NetworkState state, Instance nic, Direction direction,
+    /// <param name="nic">The NIC's <see cref="NicRef.Name"/>: its instance's ID for a primary NIC, the ENI's ID for a secondary one.</param>
+    public static string IngressChainName(string nic) => $"in_{nic}";
+
+    public static string EgressChainName(string nic) => $"out_{nic}";
+
+    private static NftChain Chain(NicPolicy policy, RuleResolver resolver, NetworkState state, Instance nic, string nicName, Direction direction,
         SortedDictionary<string, NftAddressSet> sets)
     {
         var ingress = direction == Direction.Ingress;
@@ -121,7 +155,7 @@ public static class PolicyRenderer
             }
         }
 
-        var name = ingress ? IngressChainName(nic.Id) : EgressChainName(nic.Id);
+        var name = ingress ? IngressChainName(nicName) : EgressChainName(nicName);
         var ordered = policy.RulesInOrder(direction).ToArray();
         var setNumber = 0;
         for (var start = 0; start < ordered.Length;)

@@ -102,51 +102,87 @@ public static class HostCommands
         return new Command("credential", "Credentials of hosts' agents (an operator's command, on the store).") { create };
     }
 
+    /// <summary>The NIC an operator's bind or unbind names: <c>--eni</c> (any ENI attached to an instance) or <c>--instance</c> (its primary NIC).</summary>
+    private sealed class NicOptions
+    {
+        public Option<string?> Instance { get; } = new("--instance") { Description = "The instance whose primary NIC (its primary ENI) is meant.", HelpName = "ID" };
+
+        public Option<string?> Eni { get; } = new("--eni") { Description = "The network interface (ENI), primary or secondary, attached to an instance: each ENI is its own NIC on its own interface.", HelpName = "ID" };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Eni);
+            command.Options.Add(Instance);
+            command.Validators.Add(result =>
+            {
+                var given = (result.GetResult(Eni) is not null ? 1 : 0) + (result.GetResult(Instance) is not null ? 1 : 0);
+                if (given != 1)
+                    result.AddError("Give the NIC as --eni ID or --instance ID (its primary ENI), one of them.");
+            });
+        }
+    }
+
     private static Command Bind()
     {
         var place = new StorePlace();
-        var instance = new Option<string>("--instance") { Description = "The instance.", Required = true, HelpName = "ID" };
+        var nic = new NicOptions();
         var host = new Option<string>("--host") { Description = "The host's name (its agent's --host).", Required = true, HelpName = "NAME" };
         var interfaceName = new Option<string>("--interface") { Description = "The host-side interface carrying the NIC (a veth end, a tap device).", Required = true, HelpName = "IFNAME" };
         var command = new Command("bind", $"""
-            The NIC of an instance (of any account) is carried by an interface of a host; that host's
-            agent enforces its groups. Refused outside the host's declaration (palisade host declare)
-            or on an interface that carries another NIC. Binding again moves it.
+            A NIC (of any account) is carried by an interface of a host; that host's agent enforces its
+            groups there. The NIC is an ENI (--eni, primary or secondary, attached to an instance: each
+            ENI of an instance is its own NIC on its own interface, with its own groups, addresses and
+            MAC) or an instance's primary NIC (--instance; a classic instance's only NIC). Refused
+            outside the host's declaration (palisade host declare: the ENI's own addresses are
+            checked) or on an interface that carries another NIC. Binding again moves it. An ENI
+            detached or deleted while bound, like an instance deleted, leaves its host.
 
             {OperatorNote}
 
-            Example:
+            Examples:
+              palisade host bind --eni eni-bp1abc --host node-1 --interface vnet13 --data /var/lib/palisade
               palisade host bind --instance i-bp1abc --host node-1 --interface vnet12 --data /var/lib/palisade
-            """) { instance, host, interfaceName };
+            """) { host, interfaceName };
+        nic.AddTo(command);
         place.AddTo(command);
         command.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
             using var opened = place.Open(parse);
-            var binding = opened.Hosts.Bind(parse.GetValue(instance)!, parse.GetValue(host)!, parse.GetValue(interfaceName)!);
-            parse.InvocationConfiguration.Output.WriteLine($"{binding.InstanceId} is bound to {binding.InterfaceName} on {binding.HostName}");
+            var binding = parse.GetValue(nic.Eni) is { } eni
+                ? opened.Hosts.BindNetworkInterface(eni, parse.GetValue(host)!, parse.GetValue(interfaceName)!)
+                : opened.Hosts.Bind(parse.GetValue(nic.Instance)!, parse.GetValue(host)!, parse.GetValue(interfaceName)!);
+            parse.InvocationConfiguration.Output.WriteLine($"{Named(binding)} is bound to {binding.InterfaceName} on {binding.HostName}");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
     }
 
+    /// <summary>A bound NIC as the operator reads it: "eni-… of i-…", or a classic instance's ID.</summary>
+    private static string Named(Palisade.Storage.Records.HostBindingRecord b) =>
+        b.NetworkInterfaceId is { } eni ? $"{eni} of {b.InstanceId}" : b.InstanceId.Value;
+
     private static Command Unbind()
     {
         var place = new StorePlace();
-        var instance = new Option<string>("--instance") { Description = "The instance.", Required = true, HelpName = "ID" };
+        var nic = new NicOptions();
         var command = new Command("unbind", $"""
-            The instance's NIC is carried by no host any more; its agent forgets it.
+            The NIC (--eni, or --instance for its primary ENI) is carried by no host any more; its agent forgets it.
 
             {OperatorNote}
 
-            Example:
+            Examples:
+              palisade host unbind --eni eni-bp1abc --data /var/lib/palisade
               palisade host unbind --instance i-bp1abc --data /var/lib/palisade
-            """) { instance };
+            """);
+        nic.AddTo(command);
         place.AddTo(command);
         command.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
             using var opened = place.Open(parse);
-            var was = opened.Hosts.Unbind(parse.GetValue(instance)!);
-            parse.InvocationConfiguration.Output.WriteLine($"{was.InstanceId} is bound to no host (was {was.InterfaceName} on {was.HostName})");
+            var was = parse.GetValue(nic.Eni) is { } eni
+                ? opened.Hosts.UnbindNetworkInterface(eni)
+                : opened.Hosts.Unbind(parse.GetValue(nic.Instance)!);
+            parse.InvocationConfiguration.Output.WriteLine($"{Named(was)} is bound to no host (was {was.InterfaceName} on {was.HostName})");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -173,8 +209,8 @@ public static class HostCommands
             Remote.Table(output, ["HOST", "INTERFACES", "ADDRESSES"], [.. hosts.Select(h => new[] { h.HostName, h.Declaration.Patterns, h.Declaration.Space })]);
             output.WriteLine();
             var bindings = opened.Hosts.ListBindings(parse.GetValue(host));
-            Remote.Table(output, ["HOST", "INTERFACE", "INSTANCE", "ACCOUNT"],
-                [.. bindings.Select(b => new[] { b.HostName, b.InterfaceName, b.InstanceId.Value, b.AccountId.ToString(CultureInfo.InvariantCulture) })]);
+            Remote.Table(output, ["HOST", "INTERFACE", "ENI", "INSTANCE", "ACCOUNT"],
+                [.. bindings.Select(b => new[] { b.HostName, b.InterfaceName, b.NetworkInterfaceId?.Value ?? "-", b.InstanceId.Value, b.AccountId.ToString(CultureInfo.InvariantCulture) })]);
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
@@ -184,8 +220,8 @@ public static class HostCommands
     {
         var host = new Option<string?>("--host") { Description = "Only this host.", HelpName = "NAME" };
         var command = new Command("list", """
-            Your NICs bound to hosts, the revision each host's agent says it enforces, and whether that
-            is your account's latest (in sync). Exit 0 when every NIC is in sync, 1 otherwise.
+            Your NICs bound to hosts (each ENI on its own), the revision each host's agent says it
+            enforces, and whether that is your account's latest (in sync). Exit 0 when every NIC is in sync, 1 otherwise.
 
             Example:
               palisade host list --host node-1
@@ -203,12 +239,13 @@ public static class HostCommands
             {
                 var rows = items.Select(i => new[]
                 {
-                    i.GetProperty("HostName").GetString()!, i.GetProperty("InterfaceName").GetString()!, i.GetProperty("InstanceId").GetString()!,
+                    i.GetProperty("HostName").GetString()!, i.GetProperty("InterfaceName").GetString()!,
+                    i.TryGetProperty("NetworkInterfaceId", out var eni) && eni.GetString() is { Length: > 0 } e ? e : "-", i.GetProperty("InstanceId").GetString()!,
                     i.GetProperty("AppliedRevision").GetInt64() == 0 ? "-" : i.GetProperty("AppliedRevision").GetInt64().ToString(CultureInfo.InvariantCulture),
                     i.GetProperty("InSync").GetBoolean() ? "yes" : "no",
                 }).ToList();
-                Remote.Table(output, ["HOST", "INTERFACE", "INSTANCE", "APPLIED", "IN SYNC"], rows);
-                output.WriteLine($"account revision {answer.GetProperty("AccountRevision").GetInt64()}; {rows.Count(r => r[4] == "yes")} of {rows.Count} NICs in sync");
+                Remote.Table(output, ["HOST", "INTERFACE", "ENI", "INSTANCE", "APPLIED", "IN SYNC"], rows);
+                output.WriteLine($"account revision {answer.GetProperty("AccountRevision").GetInt64()}; {rows.Count(r => r[5] == "yes")} of {rows.Count} NICs in sync");
             }
             return items.All(i => i.GetProperty("InSync").GetBoolean()) ? ExitCodes.Ok : ExitCodes.Denied;
         });

@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history, the action trail, the rules' usage, observed flows and which hosts sample them; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history (with the hosts each change concerned), the action trail, the rules' usage, observed flows and which hosts sample them; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -16,7 +16,8 @@ public static class StoreBackup
 
     private enum Kind { Text, Integer, Boolean, Bytes }
 
-    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns);
+    /// <param name="FormerName">The table's name in backups of an older format, read when the file lacks <paramref name="Name"/>.</param>
+    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns, string? FormerName = null);
 
     private static (string, Kind) T(string c) => (c, Kind.Text);
     private static (string, Kind) I(string c) => (c, Kind.Integer);
@@ -41,12 +42,13 @@ public static class StoreBackup
         new("instances", "instance_id", [T("instance_id"), I("account_id"), T("region_id"), T("zone_id"), T("name"), T("description"), T("network_type"), T("vpc_id"), T("vswitch_id"),
             T("status"), T("image_id"), T("instance_type"), T("created_at"), T("resource_group_id")]),
         new("instance_addresses", "instance_id, kind, position", [T("instance_id"), T("kind"), T("address"), I("position"), T("scope")]),
-        new("host_bindings", "instance_id", [T("instance_id"), I("account_id"), T("host_name"), T("interface_name"), T("bound_at")]),
         new("memberships", "instance_id, position", [T("instance_id"), T("security_group_id"), I("position")]),
         new("network_interfaces", "network_interface_id", [T("network_interface_id"), I("account_id"), T("region_id"), T("zone_id"), T("vpc_id"), T("vswitch_id"), T("instance_id"),
             T("interface_type"), T("name"), T("description"), T("created_at"), T("resource_group_id")]),
         new("network_interface_addresses", "network_interface_id, position", [T("network_interface_id"), T("address"), I("position"), T("scope")]),
         new("network_interface_groups", "network_interface_id, position", [T("network_interface_id"), T("security_group_id"), I("position")]),
+        // After the ENIs it names; a backup made before bindings were per ENI has no network_interface_id (its bindings become their instances' primary ENIs').
+        new("host_bindings", "host_name, interface_name", [T("network_interface_id"), T("instance_id"), I("account_id"), T("host_name"), T("interface_name"), T("bound_at")]),
         new("eip_addresses", "allocation_id", [T("allocation_id"), I("account_id"), T("region_id"), T("ip_address"), T("name"), T("description"), I("bandwidth"),
             T("internet_charge_type"), T("resource_group_id"), T("instance_type"), T("instance_id"), T("allocated_at")]),
         new("tags", "resource_type, resource_id, position", [I("account_id"), T("resource_type"), T("resource_id"), T("tag_key"), T("tag_value"), I("position")]),
@@ -59,7 +61,7 @@ public static class StoreBackup
         new("flow_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("sampling_since"), T("last_report_at"), I("dropped")]),
         new("hosts_without_flow_sampling", "host_name", [T("host_name"), T("since")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
-        new("host_changes", "revision, host_name", [I("revision"), T("host_name")]),
+        new("revision_hosts", "revision, host_name", [I("revision"), T("host_name")], FormerName: "host_changes"),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that
         // its own counter (a PostgreSQL sequence, SQLite's AUTOINCREMENT) stays ahead of them.
         new("action_trail", "event_id", [T("event_time"), I("account_id"), T("access_key_id"), T("action"), T("api_version"), T("request_id"), T("parameters"),
@@ -142,7 +144,7 @@ public static class StoreBackup
             var rows = 0;
             foreach (var table in Tables)
             {
-                if (!tables.TryGetProperty(table.Name, out var items))
+                if (!tables.TryGetProperty(table.Name, out var items) && (table.FormerName is null || !tables.TryGetProperty(table.FormerName, out items)))
                     continue;
                 foreach (var item in items.EnumerateArray())
                 {

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Palisade.Domain.Errors;
 using Palisade.Domain.Hosts;
 using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
 using Palisade.Storage.Accounts;
 using Palisade.Storage.Records;
 
@@ -27,7 +29,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         {
             s.SerializeWith("host:" + host);
             foreach (var binding in s.ListBindingsOnHost(host))
-                Check(s, host, declaration, binding.InstanceId, binding.AccountId, binding.InterfaceName);
+                Check(host, declaration, NicOf(s, binding), binding.InterfaceName);
             var record = new HostRecord(host, declaration, Time.Truncate(clock.GetUtcNow()));
             var existing = s.FindHost(host);
             s.SaveHost(existing is null ? record : record with { CreatedAt = existing.CreatedAt });
@@ -57,46 +59,89 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     }
 
     /// <summary>
-    /// The NIC of <paramref name="instanceId"/> (of whichever account) is carried by
-    /// <paramref name="interfaceName"/> on <paramref name="hostName"/>: refused unless the host is
-    /// declared, the interface matches its patterns, every private address of the NIC is in its
-    /// address space, and no other NIC sits on that interface. Binding again moves it. The change is
-    /// the owning account's (a revision of its own: its feed and its in-sync status move).
+    /// The primary NIC of <paramref name="instanceId"/> (of whichever account): its primary ENI, or a
+    /// classic instance's NIC. See <see cref="BindNetworkInterface"/>.
     /// </summary>
     public HostBindingRecord Bind(string instanceId, string hostName, string interfaceName)
     {
-        var host = HostNames.Host(hostName);
-        var name = HostNames.Interface(interfaceName);
+        var (host, name) = (HostNames.Host(hostName), HostNames.Interface(interfaceName));
         var id = InstanceIdOf(instanceId);
         var owner = store.Read(s => s.FindInstanceOwner(id)) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
+        return Bind(owner, host, name, s =>
+        {
+            var instance = s.FindInstance(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
+            return s.NetworkInterfacesOf(id).FirstOrDefault(e => e.Type == NetworkInterfaceType.Primary) is { } primary
+                ? Nic.Of(primary)
+                : new Nic(id, null, [.. instance.PrivateAddresses]);
+        });
+    }
+
+    /// <summary>
+    /// The ENI <paramref name="networkInterfaceId"/> (of whichever account, primary or secondary,
+    /// attached to an instance) is carried by <paramref name="interfaceName"/> on
+    /// <paramref name="hostName"/>: refused unless the host is declared, the interface matches its
+    /// patterns, every private address of that ENI is in its address space, and no other NIC sits on
+    /// that interface. Binding again moves it. Each ENI of an instance is its own NIC on its own port.
+    /// The change is the owning account's (a revision of its own: its feed and its in-sync status move).
+    /// </summary>
+    public HostBindingRecord BindNetworkInterface(string networkInterfaceId, string hostName, string interfaceName)
+    {
+        var (host, name) = (HostNames.Host(hostName), HostNames.Interface(interfaceName));
+        var id = NetworkInterfaceIdOf(networkInterfaceId);
+        var owner = store.Read(s => s.FindNetworkInterfaceOwner(id)) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
+        return Bind(owner, host, name, s =>
+        {
+            var eni = s.FindNetworkInterface(owner, id) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
+            // An ENI not attached has no port: it is bound once attached (detaching unbinds it).
+            return eni.InstanceId is null ? throw new EcsException(EcsErrors.EniStateWrong(id.Value, eni.Status, "InUse (attached to an instance)")) : Nic.Of(eni);
+        });
+    }
+
+    /// <param name="host">A host name already parsed (<see cref="HostNames.Host"/>).</param>
+    /// <param name="name">An interface name already parsed (<see cref="HostNames.Interface"/>).</param>
+    private HostBindingRecord Bind(long owner, string host, string name, Func<IStoreSession, Nic> nicOf)
+    {
         return store.Write("BindHostInterface", owner, s =>
         {
             // One interface carries one NIC of any account: the accounts' own locks do not cover that.
             s.SerializeWith("host:" + host);
             var declared = s.FindHost(host) ?? throw new EcsException(EcsErrors.HostNotDeclared(host));
-            Check(s, host, declared.Declaration, id, owner, name);
-            if (s.FindHostBindingByInterface(host, name) is { } other && other.InstanceId != id)
-                throw new EcsException(EcsErrors.InterfaceInUse(host, name, other.InstanceId.Value));
-            if (s.FindHostBinding(id) is { } current && current.HostName == host && current.InterfaceName == name)
+            var nic = nicOf(s);
+            Check(host, declared.Declaration, nic, name);
+            var binding = new HostBindingRecord(nic.InstanceId, owner, host, name, Time.Truncate(clock.GetUtcNow())) { NetworkInterfaceId = nic.Eni };
+            if (s.FindHostBindingByInterface(host, name) is { } other && other.Nic != binding.Nic)
+                throw new EcsException(EcsErrors.InterfaceInUse(host, name, other.Nic));
+            var current = nic.Eni is { } eni ? s.FindHostBinding(eni) : s.FindHostBinding(nic.InstanceId);
+            if (current is not null && current.HostName == host && current.InterfaceName == name)
                 return current;
-            var binding = new HostBindingRecord(id, owner, host, name, Time.Truncate(clock.GetUtcNow()));
             s.SaveHostBinding(binding);
             return binding;
         });
     }
 
-    /// <summary>The instance's NIC is carried by no host any more.</summary>
+    /// <summary>The instance's primary NIC is carried by no host any more.</summary>
     public HostBindingRecord Unbind(string instanceId)
     {
         var id = InstanceIdOf(instanceId);
         var owner = store.Read(s => s.FindInstanceOwner(id)) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
-        return store.Write("UnbindHostInterface", owner, s =>
+        return Unbind(owner, s => s.FindHostBinding(id) ?? throw new EcsException(EcsErrors.InstanceNotBound(instanceId)));
+    }
+
+    /// <summary>The ENI is carried by no host any more.</summary>
+    public HostBindingRecord UnbindNetworkInterface(string networkInterfaceId)
+    {
+        var id = NetworkInterfaceIdOf(networkInterfaceId);
+        var owner = store.Read(s => s.FindNetworkInterfaceOwner(id)) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
+        return Unbind(owner, s => s.FindHostBinding(id) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotBound(networkInterfaceId)));
+    }
+
+    private HostBindingRecord Unbind(long owner, Func<IStoreSession, HostBindingRecord> bindingOf) =>
+        store.Write("UnbindHostInterface", owner, s =>
         {
-            var current = s.FindHostBinding(id) ?? throw new EcsException(EcsErrors.InstanceNotBound(instanceId));
-            s.DeleteHostBinding(id);
+            var current = bindingOf(s);
+            s.DeleteHostBinding(current);
             return current;
         });
-    }
 
     /// <summary>The declared hosts.</summary>
     public IReadOnlyList<HostRecord> ListHosts() => store.Read(s => s.ListHosts());
@@ -126,18 +171,35 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     /// <summary>Whether the host's agent samples flows (the operator has not switched it off).</summary>
     public bool SamplesFlows(string hostName) => !store.Read(s => s.FlowSamplingOff(HostNames.Host(hostName)));
 
-    private static void Check(IStoreSession s, string host, HostDeclaration declaration, InstanceId id, long owner, string interfaceName)
+    /// <summary>A NIC a binding names: an ENI (with its own addresses), or a classic instance's NIC.</summary>
+    private sealed record Nic(InstanceId InstanceId, NetworkInterfaceId? Eni, IReadOnlyList<IpAddress> PrivateAddresses)
+    {
+        public static Nic Of(NetworkInterfaceRecord eni) => new(eni.InstanceId!.Value, eni.Id, eni.PrivateAddresses);
+    }
+
+    private static Nic NicOf(IStoreSession s, HostBindingRecord b)
+    {
+        if (b.NetworkInterfaceId is { } eni)
+            return Nic.Of(s.FindNetworkInterface(b.AccountId, eni) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(eni.Value)));
+        var instance = s.FindInstance(b.AccountId, b.InstanceId) ?? throw new EcsException(EcsErrors.InstanceNotFound(b.InstanceId.Value));
+        return new Nic(b.InstanceId, null, [.. instance.PrivateAddresses]);
+    }
+
+    /// <summary>The interface is one the host declares, and every private address of the NIC (the ENI's own, not its instance's other ENIs') is in its address space.</summary>
+    private static void Check(string host, HostDeclaration declaration, Nic nic, string interfaceName)
     {
         if (!declaration.Admits(interfaceName))
             throw new EcsException(EcsErrors.InterfaceOutsideDeclaration(host, interfaceName, declaration.Patterns));
-        var instance = s.FindInstance(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(id.Value));
-        foreach (var address in instance.PrivateAddresses)
+        foreach (var address in nic.PrivateAddresses)
         {
             if (!declaration.Carries(address))
-                throw new EcsException(EcsErrors.AddressOutsideDeclaration(host, id.Value, address.ToString(), declaration.Space));
+                throw new EcsException(EcsErrors.AddressOutsideDeclaration(host, nic.Eni?.Value ?? nic.InstanceId.Value, address.ToString(), declaration.Space));
         }
     }
 
     private static InstanceId InstanceIdOf(string text) =>
         InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));
+
+    private static NetworkInterfaceId NetworkInterfaceIdOf(string text) =>
+        NetworkInterfaceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.NetworkInterfaceNotFound(text));
 }

@@ -260,6 +260,8 @@ public sealed class PostgresStore : IStore
         var result = work(session);
         if (session.Changed)
         {
+            // Which hosts the change concerns is decided before the one global step, not under it.
+            session.AffectedHosts();
             // The numbering is the one global step: held from here to the commit, so revisions are
             // gap-free and committed in their order (the commit watcher reads "after the last seen").
             c.Execute("SELECT pg_advisory_xact_lock(@commit, 0)", new { commit = CommitLock }, t, commandTimeout: 300);

@@ -140,8 +140,19 @@ public sealed record ClientTokenRecord(long AccountId, string Token, string Acti
 /// <summary>One committed change, in the global order of the store.</summary>
 public sealed record RevisionRecord(long Revision, long? AccountId, string Action, DateTimeOffset CommittedAt);
 
-/// <summary>Which host, and which interface on it, carries an instance's NIC (a Palisade extension).</summary>
-public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, string HostName, string InterfaceName, DateTimeOffset BoundAt);
+/// <summary>
+/// Which host, and which interface on it, carries a NIC (a Palisade extension): one network interface
+/// (<see cref="NetworkInterfaceId"/>, the key) of instance <see cref="InstanceId"/>, its primary ENI or a
+/// secondary one. A classic-network instance has no ENI: its binding has no NetworkInterfaceId.
+/// </summary>
+public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, string HostName, string InterfaceName, DateTimeOffset BoundAt)
+{
+    /// <summary>The ENI the interface carries; null only for a classic instance's NIC.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+
+    /// <summary>How the NIC is named to its tenant, the operator and the agent: its ENI ID, or a classic instance's ID.</summary>
+    public string Nic => NetworkInterfaceId?.Value ?? InstanceId.Value;
+}
 
 /// <summary>A host as the operator declared it: what it may carry (issue 18).</summary>
 public sealed record HostRecord(string HostName, Palisade.Domain.Hosts.HostDeclaration Declaration, DateTimeOffset CreatedAt);
@@ -150,7 +161,11 @@ public sealed record HostRecord(string HostName, Palisade.Domain.Hosts.HostDecla
 public sealed record HostCredentialRecord(string AccessKeyId, string HostName, byte[] SecretCiphertext, AccessKeyStatus Status, DateTimeOffset CreatedAt);
 
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
-public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt);
+public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt)
+{
+    /// <summary>The ENI reported (issue 16: a host enforces each ENI on its own port); null for a classic instance's NIC.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+}
 
 /// <summary>What one host's counters said one ECS rule decided in one time bucket: packets, bytes, and when the last report with a hit came.</summary>
 public sealed record RuleUsageRecord(long AccountId, string RuleId, string HostName, DateTimeOffset BucketStart, long Packets, long Bytes, DateTimeOffset LastHitAt);

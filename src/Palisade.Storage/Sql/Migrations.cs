@@ -36,11 +36,12 @@ internal static class Migrations
         .Replace("BYTEA", "BLOB", StringComparison.Ordinal)
         .Replace("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal);
 
-    public static void Apply(DbConnection connection, Dialect dialect, TimeProvider clock)
+    /// <param name="upTo">Stops after this version: an older schema, as the upgrade tests build it.</param>
+    public static void Apply(DbConnection connection, Dialect dialect, TimeProvider clock, int upTo = int.MaxValue)
     {
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in All())
+        foreach (var (version, name, sql) in All().Where(m => m.Version <= upTo))
         {
             if (applied.Contains(version))
                 continue;

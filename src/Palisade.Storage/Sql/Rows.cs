@@ -195,12 +195,16 @@ internal sealed class HostCredentialRow
 
 internal sealed class HostBindingRow
 {
+    public string? network_interface_id { get; set; }
     public string instance_id { get; set; } = "";
     public long account_id { get; set; }
     public string host_name { get; set; } = "";
     public string interface_name { get; set; } = "";
     public string bound_at { get; set; } = "";
-    public HostBindingRecord ToRecord() => new(InstanceId.Parse(instance_id), account_id, host_name, interface_name, Time.Parse(bound_at));
+    public HostBindingRecord ToRecord() => new(InstanceId.Parse(instance_id), account_id, host_name, interface_name, Time.Parse(bound_at))
+    {
+        NetworkInterfaceId = network_interface_id is { Length: > 0 } eni ? NetworkInterfaceId.Parse(eni) : null,
+    };
 }
 
 internal sealed class AgentReportRow
@@ -208,9 +212,13 @@ internal sealed class AgentReportRow
     public long account_id { get; set; }
     public string host_name { get; set; } = "";
     public string instance_id { get; set; } = "";
+    public string network_interface_id { get; set; } = "";
     public long applied_revision { get; set; }
     public string reported_at { get; set; } = "";
-    public AgentReportRecord ToRecord() => new(account_id, host_name, InstanceId.Parse(instance_id), applied_revision, Time.Parse(reported_at));
+    public AgentReportRecord ToRecord() => new(account_id, host_name, InstanceId.Parse(instance_id), applied_revision, Time.Parse(reported_at))
+    {
+        NetworkInterfaceId = network_interface_id.Length > 0 ? NetworkInterfaceId.Parse(network_interface_id) : null,
+    };
 }
 
 internal sealed class RuleUsageRow

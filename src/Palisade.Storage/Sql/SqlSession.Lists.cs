@@ -57,6 +57,7 @@ internal sealed partial class SqlSession
 
     public void UpdatePrefixList(PrefixListRecord l)
     {
+        Touch(Touched.PrefixList, l.Id.Value);
         Execute("UPDATE prefix_lists SET name = @Name, description = @Description WHERE prefix_list_id = @id", new { id = l.Id.Value, l.Name, l.Description });
         Execute("DELETE FROM prefix_list_entries WHERE prefix_list_id = @id", new { id = l.Id.Value });
         InsertPrefixListEntries(l);
@@ -64,6 +65,7 @@ internal sealed partial class SqlSession
 
     public void DeletePrefixList(PrefixListId id)
     {
+        Touch(Touched.PrefixList, id.Value);
         Execute("DELETE FROM prefix_list_entries WHERE prefix_list_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.PrefixList });
         Execute("DELETE FROM prefix_lists WHERE prefix_list_id = @id", new { id = id.Value });
@@ -114,6 +116,7 @@ internal sealed partial class SqlSession
 
     public void UpdatePortRangeList(PortRangeListRecord l)
     {
+        Touch(Touched.PortRangeList, l.Id.Value);
         Execute("UPDATE port_range_lists SET name = @Name, description = @Description WHERE port_range_list_id = @id", new { id = l.Id.Value, l.Name, l.Description });
         Execute("DELETE FROM port_range_list_entries WHERE port_range_list_id = @id", new { id = l.Id.Value });
         InsertPortRangeListEntries(l);
@@ -121,6 +124,7 @@ internal sealed partial class SqlSession
 
     public void DeletePortRangeList(PortRangeListId id)
     {
+        Touch(Touched.PortRangeList, id.Value);
         Execute("DELETE FROM port_range_list_entries WHERE port_range_list_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.PortRangeList });
         Execute("DELETE FROM port_range_lists WHERE port_range_list_id = @id", new { id = id.Value });

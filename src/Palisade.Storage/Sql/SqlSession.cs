@@ -144,16 +144,20 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 : "SELECT account_revision, account_id, action, committed_at FROM revisions WHERE account_id = @accountId AND account_revision > @after ORDER BY account_revision LIMIT @max",
             new { accountId, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
-    /// <summary>The commits after global revision <paramref name="after"/>, oldest first, with the scopes each touched (for the commit watcher).</summary>
+    /// <summary>
+    /// The commits after global revision <paramref name="after"/>, oldest first, with the scopes each
+    /// touched (for the commit watcher): its account, and the hosts whose enforced policy it may
+    /// alter (<c>revision_hosts</c>, of any account: a host carries NICs of many).
+    /// </summary>
     internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max)
     {
-        var commits = Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max }).ToList();
-        if (commits.Count == 0)
+        var revisions = Query<(long Revision, long? AccountId)>("SELECT revision, account_id FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max }).ToList();
+        if (revisions.Count == 0)
             return [];
-        // A commit that changed a host's bindings wakes that host's feed too.
-        var hosts = Query<(long Revision, string Host)>("SELECT revision, host_name FROM host_changes WHERE revision > @after AND revision <= @last", new { after, last = commits[^1].Revision })
-            .ToLookup(h => h.Revision, h => CommitScope.Host(h.Host));
-        return [.. commits.Select(r => new CommittedRevision(r.Revision, [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]]))];
+        var hosts = Query<(long Revision, string Host)>("SELECT revision, host_name FROM revision_hosts WHERE revision > @after AND revision <= @last",
+            new { after, last = revisions[^1].Revision }).ToLookup(h => h.Revision, h => h.Host == EveryHost ? CommitScope.EveryHost : CommitScope.Host(h.Host));
+        return [.. revisions.Select(r => new CommittedRevision(r.Revision,
+            [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]]))];
     }
 
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>
@@ -171,8 +175,20 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void AddMissingPrimaryNetworkInterfaces()
     {
+        AddMissingPrimaryInterfaceRows();
+        // Bindings of a backup made before they were per ENI: each is its instance's primary ENI's, as migration 011 does.
+        Execute("""
+            UPDATE host_bindings SET network_interface_id =
+                (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = host_bindings.instance_id AND e.interface_type = 'Primary')
+            WHERE network_interface_id IS NULL
+            """);
+    }
+
+    private void AddMissingPrimaryInterfaceRows()
+    {
         if (Scalar("SELECT COUNT(*) FROM instances i WHERE i.vpc_id IS NOT NULL AND i.vswitch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM network_interfaces e WHERE e.instance_id = i.instance_id AND e.interface_type = 'Primary')") == 0)
             return;
+        TouchEverything();
         Execute("""
             INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
             SELECT 'eni-' || substr(i.instance_id, 3), i.account_id, i.region_id, i.zone_id, i.vpc_id, i.vswitch_id, i.instance_id, 'Primary', '', '', i.created_at, ''
@@ -220,6 +236,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
             command.Parameters.Add(parameter);
         }
         Changed = true;
+        TouchEverything();
         command.ExecuteNonQuery();
     }
 
@@ -233,8 +250,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         long? accountRevision = accountId is { } id ? LatestRevision(id) + 1 : null;
         connection.Execute("INSERT INTO revisions (revision, account_id, action, committed_at, account_revision) VALUES (@revision, @accountId, @action, @at, @accountRevision)",
             new { revision, accountId, action, at = Time.Format(now), accountRevision }, transaction);
-        foreach (var host in _touchedHosts)
-            connection.Execute("INSERT INTO host_changes (revision, host_name) VALUES (@revision, @host)", new { revision, host }, transaction);
+        RecordAffectedHosts(revision);
         return (revision, accountRevision);
     }
 
@@ -300,12 +316,17 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public int CountGroupsInVpc(VpcId vpcId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE vpc_id = @id", new { id = vpcId.Value });
 
-    public void UpdateGroup(GroupRecord g) =>
+    public void UpdateGroup(GroupRecord g)
+    {
+        TouchGroup(g.Id);
         Execute("UPDATE security_groups SET name = @Name, description = @Description, inner_access_policy = @inner, resource_group_id = @ResourceGroupId WHERE security_group_id = @id",
             new { id = g.Id.Value, g.Name, g.Description, inner = g.InnerAccessPolicy.ToWire(), g.ResourceGroupId });
+    }
 
     public void DeleteGroup(SecurityGroupId id)
     {
+        TouchGroup(id);
+        Touch(Touched.Members, id.Value);
         Execute("DELETE FROM security_group_rules WHERE security_group_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.SecurityGroup });
         Execute("DELETE FROM security_groups WHERE security_group_id = @id", new { id = id.Value });
@@ -332,6 +353,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule)
     {
+        TouchGroup(groupId);
         var position = Scalar("SELECT next_rule_position FROM security_groups WHERE security_group_id = @id", new { id = groupId.Value });
         var row = RuleCodec.ToRow(groupId, rule, position);
         var inserted = connection.Execute("""
@@ -347,11 +369,15 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         return true;
     }
 
-    public void DeleteRule(SecurityGroupId groupId, SecurityGroupRuleId ruleId) =>
+    public void DeleteRule(SecurityGroupId groupId, SecurityGroupRuleId ruleId)
+    {
+        TouchGroup(groupId);
         Execute("DELETE FROM security_group_rules WHERE security_group_id = @g AND rule_id = @r", new { g = groupId.Value, r = ruleId.Value });
+    }
 
     public bool UpdateRule(SecurityGroupId groupId, SecurityGroupRule rule)
     {
+        TouchGroup(groupId);
         var row = RuleCodec.ToRow(groupId, rule, 0);
         var clash = Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @security_group_id AND identity = @identity AND rule_id <> @rule_id", row);
         if (clash > 0)
@@ -369,6 +395,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void InsertInstance(InstanceRecord i)
     {
+        TouchInstance(i.Id);
         Execute("""
             INSERT INTO instances (instance_id, account_id, region_id, zone_id, name, description, network_type, vpc_id, vswitch_id, status, image_id, instance_type, created_at, resource_group_id)
             VALUES (@id, @AccountId, @RegionId, @ZoneId, @Name, @Description, @network, @vpc, @vsw, @Status, @ImageId, @InstanceType, @at, @ResourceGroupId)
@@ -432,8 +459,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         (int)Scalar("SELECT (SELECT COUNT(*) FROM instances WHERE vswitch_id = @id) + (SELECT COUNT(*) FROM network_interfaces WHERE vswitch_id = @id AND interface_type = 'Secondary')",
             new { id = id.Value });
 
-    public void SetInstanceStatus(InstanceId id, string status) =>
+    public void SetInstanceStatus(InstanceId id, string status)
+    {
+        TouchInstance(id);
         Execute("UPDATE instances SET status = @status WHERE instance_id = @id", new { id = id.Value, status });
+    }
 
     public void SetInstanceAttributes(InstanceId id, string name, string description) =>
         Execute("UPDATE instances SET name = @name, description = @description WHERE instance_id = @id", new { id = id.Value, name, description });
@@ -443,6 +473,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups)
     {
+        TouchInstance(id);
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
         for (var n = 0; n < groups.Count; n++)
             Execute("INSERT INTO memberships (instance_id, security_group_id, position) VALUES (@id, @g, @n)", new { id = id.Value, g = groups[n].Value, n });
@@ -450,13 +481,13 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void DeleteInstance(InstanceId id)
     {
+        TouchInstance(id);
         // The primary ENI goes with its instance; the secondary ones are detached and stay (ECS: "Available").
         foreach (var primary in Query<string>("SELECT network_interface_id FROM network_interfaces WHERE instance_id = @id AND interface_type = 'Primary'", new { id = id.Value }))
             DeleteNetworkInterface(NetworkInterfaceId.Parse(primary));
         Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
-        TouchHostOf(id);
         Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
@@ -474,6 +505,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void InsertNetworkInterface(NetworkInterfaceRecord e)
     {
+        TouchNetworkInterface(e.Id);
         Execute("""
             INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
             VALUES (@id, @AccountId, @RegionId, @ZoneId, @vpc, @vsw, @instance, @type, @Name, @Description, @at, @ResourceGroupId)
@@ -529,11 +561,24 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public void SetNetworkInterfaceAttributes(NetworkInterfaceId id, string name, string description) =>
         Execute("UPDATE network_interfaces SET name = @name, description = @description WHERE network_interface_id = @id", new { id = id.Value, name, description });
 
-    public void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId) =>
+    public void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId)
+    {
+        // An ENI detached (or moved) while bound leaves its host, as an instance deleted while bound does:
+        // the binding named a port of that instance, which the ENI no longer is.
+        TouchNetworkInterface(id);
+        UnbindNetworkInterface(id);
         Execute("UPDATE network_interfaces SET instance_id = @instance WHERE network_interface_id = @id", new { id = id.Value, instance = instanceId?.Value });
+    }
+
+    private void UnbindNetworkInterface(NetworkInterfaceId id)
+    {
+        if (FindHostBinding(id) is { } bound)
+            DeleteHostBinding(bound);
+    }
 
     public void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups)
     {
+        TouchNetworkInterface(eni.Id);
         if (eni.Type == NetworkInterfaceType.Primary)
         {
             SetMemberships(eni.InstanceId!.Value, groups);
@@ -546,6 +591,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses)
     {
+        TouchNetworkInterface(eni.Id);
+        if (eni.InstanceId is { } owner)
+            TouchInstance(owner);
         var scope = AddressScope(eni.AccountId, eni.VpcId);
         if (eni.Type == NetworkInterfaceType.Primary)
         {
@@ -564,6 +612,10 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void DeleteNetworkInterface(NetworkInterfaceId id)
     {
+        TouchNetworkInterface(id);
+        foreach (var (type, target) in Query<(string? Type, string? Target)>("SELECT instance_type, instance_id FROM eip_addresses WHERE instance_id = @id", new { id = id.Value }))
+            TouchTarget(type, target);
+        UnbindNetworkInterface(id);
         // Its EIP stays the account's, Available again (ECS disassociates it).
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = id.Value });
@@ -582,6 +634,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public void AddPublicAddress(InstanceId id, IpAddress address)
     {
+        TouchInstance(id);
         var position = Scalar("SELECT COUNT(*) FROM instance_addresses WHERE instance_id = @id AND kind = 'public'", new { id = id.Value });
         Execute("INSERT INTO instance_addresses (instance_id, kind, address, position, scope) VALUES (@id, 'public', @address, @position, 'internet')",
             new { id = id.Value, address = address.ToString(), position });
@@ -608,10 +661,18 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public EipRecord? EipOf(string targetId) =>
         Query<EipRow>("SELECT * FROM eip_addresses WHERE instance_id = @targetId", new { targetId }).Select(r => r.ToRecord()).FirstOrDefault();
 
-    public void SetEipTarget(string allocationId, EipTargetType? type, string? targetId) =>
+    public void SetEipTarget(string allocationId, EipTargetType? type, string? targetId)
+    {
+        TouchEipTarget(allocationId);
+        TouchTarget(type?.ToString(), targetId);
         Execute("UPDATE eip_addresses SET instance_type = @type, instance_id = @targetId WHERE allocation_id = @allocationId", new { allocationId, type = type?.ToString(), targetId });
+    }
 
-    public void DeleteEip(string allocationId) => Execute("DELETE FROM eip_addresses WHERE allocation_id = @allocationId", new { allocationId });
+    public void DeleteEip(string allocationId)
+    {
+        TouchEipTarget(allocationId);
+        Execute("DELETE FROM eip_addresses WHERE allocation_id = @allocationId", new { allocationId });
+    }
 
     // Tags
 
@@ -646,28 +707,35 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public long LatestRevision(long accountId) =>
         Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId", new { accountId });
 
-    /// <summary>The hosts whose bindings this transaction changed: its revision is on their feed too (host_changes).</summary>
-    private readonly SortedSet<string> _touchedHosts = new(StringComparer.Ordinal);
-
-    private void TouchHostOf(InstanceId id)
-    {
-        if (FindHostBinding(id) is { } bound)
-            _touchedHosts.Add(bound.HostName);
-    }
+    /// <summary>The SQL condition and arguments that pick one NIC's binding: its ENI, or a classic instance's NIC.</summary>
+    private static (string Where, object Args) BindingKey(HostBindingRecord b) =>
+        b.NetworkInterfaceId is { } eni
+            ? ("network_interface_id = @eni", new { eni = eni.Value })
+            : ("instance_id = @id AND network_interface_id IS NULL", new { id = b.InstanceId.Value });
 
     public void SaveHostBinding(HostBindingRecord b)
     {
-        TouchHostOf(b.InstanceId);
-        _touchedHosts.Add(b.HostName);
-        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = b.InstanceId.Value });
+        // The host it leaves (a rebinding) and the host it joins; no other host's policy names a binding.
+        Touch(Touched.Binding, b.InstanceId.Value);
+        Touch(Touched.Host, b.HostName);
+        var (where, args) = BindingKey(b);
+        Execute($"DELETE FROM host_bindings WHERE {where}", args);
         Execute("""
-            INSERT INTO host_bindings (instance_id, account_id, host_name, interface_name, bound_at)
-            VALUES (@id, @AccountId, @HostName, @InterfaceName, @at)
-            """, new { id = b.InstanceId.Value, b.AccountId, b.HostName, b.InterfaceName, at = Time.Format(b.BoundAt) });
+            INSERT INTO host_bindings (network_interface_id, instance_id, account_id, host_name, interface_name, bound_at)
+            VALUES (@eni, @id, @AccountId, @HostName, @InterfaceName, @at)
+            """, new { eni = b.NetworkInterfaceId?.Value, id = b.InstanceId.Value, b.AccountId, b.HostName, b.InterfaceName, at = Time.Format(b.BoundAt) });
     }
 
     public HostBindingRecord? FindHostBinding(InstanceId id) =>
-        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE instance_id = @id", new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
+        Query<HostBindingRow>("""
+            SELECT b.* FROM host_bindings b
+            WHERE b.instance_id = @id
+              AND (b.network_interface_id IS NULL
+                   OR b.network_interface_id IN (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = @id AND e.interface_type = 'Primary'))
+            """, new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
+
+    public HostBindingRecord? FindHostBinding(NetworkInterfaceId id) =>
+        Query<HostBindingRow>("SELECT * FROM host_bindings WHERE network_interface_id = @id", new { id = id.Value }).Select(r => r.ToRecord()).FirstOrDefault();
 
     public HostBindingRecord? FindHostBindingByInterface(string hostName, string interfaceName) =>
         Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName AND interface_name = @interfaceName", new { hostName, interfaceName })
@@ -679,10 +747,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 : "SELECT * FROM host_bindings WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, interface_name",
             new { accountId, hostName }).Select(r => r.ToRecord())];
 
-    public void DeleteHostBinding(InstanceId id)
+    public void DeleteHostBinding(HostBindingRecord b)
     {
-        TouchHostOf(id);
-        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
+        Touch(Touched.Binding, b.InstanceId.Value);
+        var (where, args) = BindingKey(b);
+        Execute($"DELETE FROM host_bindings WHERE {where}", args);
     }
 
     // Hosts
@@ -712,20 +781,26 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public long? FindInstanceOwner(InstanceId id) =>
         Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
 
+    public long? FindNetworkInterfaceOwner(NetworkInterfaceId id) =>
+        Query<long>("SELECT account_id FROM network_interfaces WHERE network_interface_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
+
     public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
         [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
 
     public long AccountRevisionAt(long accountId, long globalRevision) =>
         Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId AND revision <= @globalRevision", new { accountId, globalRevision });
 
+    /// <summary>
+    /// The host's feed: the commits after global revision <paramref name="after"/> whose affected
+    /// hosts (<c>revision_hosts</c>, decided at commit) name it or every host, of any account.
+    /// </summary>
     public IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max) =>
         [.. Query<(long Revision, long? AccountId, string Action, string At)>("""
-            SELECT revision, account_id, action, committed_at FROM revisions
-            WHERE revision > @after
-              AND (account_id IN (SELECT account_id FROM host_bindings WHERE host_name = @hostName)
-                   OR revision IN (SELECT revision FROM host_changes WHERE host_name = @hostName AND revision > @after))
-            ORDER BY revision LIMIT @max
-            """, new { hostName, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
+            SELECT r.revision, r.account_id, r.action, r.committed_at FROM revisions r
+            WHERE r.revision > @after
+              AND EXISTS (SELECT 1 FROM revision_hosts h WHERE h.revision = r.revision AND h.host_name IN (@hostName, @every))
+            ORDER BY r.revision LIMIT @max
+            """, new { hostName, every = EveryHost, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
     public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
     {
@@ -733,9 +808,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         foreach (var r in reports)
         {
             connection.Execute("""
-                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
-                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
-                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+                INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @eni, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, eni = r.NetworkInterfaceId?.Value ?? "", r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
         }
     }
 
@@ -746,9 +821,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         foreach (var r in reports)
         {
             connection.Execute("""
-                INSERT INTO agent_reports (account_id, host_name, instance_id, applied_revision, reported_at)
-                VALUES (@AccountId, @HostName, @id, @AppliedRevision, @at)
-                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
+                INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at)
+                VALUES (@AccountId, @HostName, @id, @eni, @AppliedRevision, @at)
+                """, new { r.AccountId, r.HostName, id = r.InstanceId.Value, eni = r.NetworkInterfaceId?.Value ?? "", r.AppliedRevision, at = Time.Format(r.ReportedAt) }, transaction);
         }
     }
 
@@ -758,12 +833,13 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                    COALESCE(SUM(CASE WHEN r.applied_revision >= (SELECT COALESCE(MAX(v.account_revision), 0) FROM revisions v WHERE v.account_id = b.account_id) THEN 1 ELSE 0 END), 0)
             FROM host_bindings b
             LEFT JOIN agent_reports r ON r.account_id = b.account_id AND r.host_name = b.host_name AND r.instance_id = b.instance_id
+                AND r.network_interface_id = COALESCE(b.network_interface_id, '')
             """, transaction: transaction);
 
     public IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName) =>
         [.. Query<AgentReportRow>(hostName is null
-                ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id"
-                : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id",
+                ? "SELECT * FROM agent_reports WHERE account_id = @accountId ORDER BY host_name, instance_id, network_interface_id"
+                : "SELECT * FROM agent_reports WHERE account_id = @accountId AND host_name = @hostName ORDER BY host_name, instance_id, network_interface_id",
             new { accountId, hostName }).Select(r => r.ToRecord())];
 
     // Rule usage: like agent reports, bookkeeping without a revision (connection.Execute, not Execute).

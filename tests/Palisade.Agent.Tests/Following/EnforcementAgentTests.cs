@@ -69,14 +69,14 @@ public sealed class EnforcementAgentTests
         /// <summary>What the feed answers after its wait: by default "nothing changed".</summary>
         public bool Changed { get; set; }
 
-        public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
         {
             Waits++;
             await Task.Delay(wait, cancel);
             return Changed;
         }
 
-        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel)
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel)
         {
             if (FailReports > 0)
             {
@@ -90,7 +90,7 @@ public sealed class EnforcementAgentTests
 
         public List<IReadOnlyList<RuleHits>> Usage { get; } = [];
 
-        public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
+        public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
         {
             await ReportAsync(hostName, appliedRevision, nics, cancel);
             Usage.Add(usage);
@@ -156,7 +156,7 @@ public sealed class EnforcementAgentTests
         var agent = new EnforcementAgent(controlPlane, kernel, Options, line => { lock (log) log.Add(line); });
         kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
         await RunFor(agent, () => controlPlane.Reports.Count > 0);
-        Assert.Equal([InstanceId.Parse("i-redis1")], agent.Refused);
+        Assert.Equal(["i-redis1"], agent.Refused.Select(n => n.Name));
         Assert.Equal([3], controlPlane.ReportedNics); // the three others are enforced at revision 42
         var applied = kernel.Transactions[^1];
         Assert.StartsWith("# palisade: revision 42, 4 NICs", applied, StringComparison.Ordinal);

@@ -56,4 +56,31 @@ public sealed class PrefixListSetTests
         Assert.True(Allows(after, "198.18.2.9", 80));
         Golden.Assert("prefix-list-edit.nft", NftText.SetUpdate(before, after));
     }
+
+    /// <summary>
+    /// Only the difference reaches the kernel: the entries removed as <c>delete element</c> (first, so a
+    /// wider block may replace narrower ones), the entries added as <c>add element</c>; the entries that
+    /// stay, the rules, the chains and every other set are not named.
+    /// </summary>
+    [Fact]
+    public void AnEntryEdit_NamesOnlyTheEntriesThatChanged()
+    {
+        var before = PolicyRenderer.Render(State("198.18.2.0/24", "198.18.3.0/24", "198.19.7.0/24"), Bindings, 7);
+        var after = PolicyRenderer.Render(State("198.18.2.0/24", "198.19.7.0/24", "198.19.8.0/24", "198.19.9.0/24"), Bindings, 8);
+        var text = NftText.SetUpdate(before, after);
+        Assert.Equal(
+            [
+                "# palisade: revision 7 -> 8, set elements only",
+                "delete element inet palisade pl4_pl-office { 198.18.3.0/24 }",
+                "add element inet palisade pl4_pl-office { 198.19.8.0/24, 198.19.9.0/24 }",
+            ],
+            text.TrimEnd().Split('\n'));
+        Golden.Assert("prefix-list-delta.nft", text);
+        // A block replaced by a wider one that covers it: the narrow one leaves before the wide one comes.
+        var widened = PolicyRenderer.Render(State("198.18.0.0/16", "198.19.7.0/24"), Bindings, 9);
+        var lines = NftText.SetUpdate(before, widened).TrimEnd().Split('\n');
+        Assert.Equal("delete element inet palisade pl4_pl-office { 198.18.2.0/24, 198.18.3.0/24 }", lines[1]);
+        Assert.Equal("add element inet palisade pl4_pl-office { 198.18.0.0/16 }", lines[2]);
+        Assert.DoesNotContain(lines, l => l.Contains("rule", StringComparison.Ordinal) || l.Contains("chain", StringComparison.Ordinal) || l.StartsWith("flush", StringComparison.Ordinal));
+    }
 }

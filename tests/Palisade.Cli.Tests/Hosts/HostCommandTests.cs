@@ -87,6 +87,17 @@ public sealed class HostCommandTests : IDisposable
 
         var undeclared = CliTester.Run("host", "bind", "--instance", "i-bp1doesnotexist00", "--host", "node-9", "--interface", "vnet0", "--data", _data);
         Assert.Equal((2, "error: InvalidInstanceId.NotFound: The specified InstanceId 'i-bp1doesnotexist00' does not exist.\n"), (undeclared.ExitCode, undeclared.Error));
+        // Per ENI (issue 16 item 6): the NIC is --eni or --instance (its primary ENI), exactly one.
+        var noEni = CliTester.Run("host", "bind", "--eni", "eni-bp1doesnotexist0", "--host", "node-1", "--interface", "vnet1", "--data", _data);
+        Assert.Equal((2, "error: InvalidEniId.NotFound: The specified NetworkInterfaceId 'eni-bp1doesnotexist0' does not exist.\n"), (noEni.ExitCode, noEni.Error));
+        var both = CliTester.Run("host", "bind", "--eni", "eni-bp1x", "--instance", "i-bp1x", "--host", "node-1", "--interface", "vnet1", "--data", _data);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("Give the NIC as --eni ID or --instance ID (its primary ENI), one of them.", both.Error, StringComparison.Ordinal);
+        var neither = CliTester.Run("host", "unbind", "--data", _data);
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Contains("one of them", neither.Error, StringComparison.Ordinal);
+        var notBound = CliTester.Run("host", "unbind", "--eni", "eni-bp1doesnotexist0", "--data", _data);
+        Assert.Equal((2, "error: InvalidEniId.NotFound: The specified NetworkInterfaceId 'eni-bp1doesnotexist0' does not exist.\n"), (notBound.ExitCode, notBound.Error));
         var malformed = CliTester.Run("host", "bind", "--instance", "i-bp1doesnotexist00", "--host", "node 1", "--interface", "vnet0", "--data", _data);
         Assert.Equal(2, malformed.ExitCode);
         Assert.StartsWith("error: InvalidHostName.Malformed: ", malformed.Error, StringComparison.Ordinal);
@@ -97,5 +108,6 @@ public sealed class HostCommandTests : IDisposable
         var listed = CliTester.Run("host", "bindings", "--data", _data);
         Assert.True(listed.ExitCode == 0, listed.Error);
         Assert.Contains("node-1  vnet* tap*", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("HOST  INTERFACE  ENI  INSTANCE  ACCOUNT", listed.Output, StringComparison.Ordinal);
     }
 }

@@ -73,6 +73,8 @@ public sealed class CrossAccountTests : ControlPlaneTest
         _bLists = (pl, prl);
         _bEni = (await _b.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = sg, NetworkInterfaceName = BEniName, SecondaryPrivateIpAddressCount = 1 })).Str("NetworkInterfaceId");
         await _b.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = _bEni, InstanceId = instance });
+        // B's secondary ENI is a NIC of its own on node-1 (issue 16 item 6): A learns neither it nor its interface.
+        Plane.Hosts.BindNetworkInterface(_bEni, "node-1", "vnet1");
         var bEip = await _b.Api.CallAsync("AllocateEipAddress", new { RegionId = Region, Name = "bobEip" }, ApiVersions.Vpc);
         (_bEip, _bEipAddress) = (bEip.Str("AllocationId"), bEip.Str("EipAddress"));
         await _b.Api.CallAsync("AssociateEipAddress", new { RegionId = Region, AllocationId = _bEip, InstanceId = instance }, ApiVersions.Vpc);
@@ -192,6 +194,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeHostInterfaces", ecs, new { RegionId = Region }),
             ("DescribeHostPolicy", ecs, new { RegionId = Region, HostName = "node-1" }),
             ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance } }),
+            ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, NetworkInterfaceId = new[] { _bEni } }),
             // A's agent on B's host, counting hits for B's NIC and rule: dropped, B's usage unchanged (BState).
             ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, UsageReported = true,
                 RuleUsage = new[] { new { InstanceId = b.Instance, Direction = "ingress", SecurityGroupRuleId = b.Rule, Packets = 7, Bytes = 420 } } }),
@@ -320,7 +323,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         await ApiAssert.FailsAsync(() => node2.CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance } }),
             "Forbidden.HostCredential", 403);
         // Its own host's report naming B's NIC is ignored: B's NIC is not on node-2.
-        await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance } });
+        await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance }, NetworkInterfaceId = new[] { _bEni } });
         // So are flows it claims to have sampled for B's NIC: B's flows stay as they were (BState).
         await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1, FlowsReported = true,
             Flow = new[] { new { InstanceId = _bIds.Instance, SourceIp = "198.51.100.9", IpProtocol = "TCP", Port = 22, Minute = "2026-12-01T10:00Z", Connections = 9 } } });
@@ -328,7 +331,14 @@ public sealed class CrossAccountTests : ControlPlaneTest
         await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _bIds.Instance, HostName = "node-2", InterfaceName = "vnet1" }), "Forbidden.OperatorAct", 403);
         Assert.Equal(before, BState());
         Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
-        Assert.False((await _b.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface").Single().GetProperty("InSync").GetBoolean());
+        // B sees its two NICs on node-1 (its instance's primary ENI and its secondary ENI), neither in sync.
+        var bSees = (await _b.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface").ToList();
+        Assert.Equal(["vnet0", "vnet1"], bSees.Select(i => i.Str("InterfaceName")));
+        Assert.Equal(_bEni, bSees[1].Str("NetworkInterfaceId"));
+        Assert.All(bSees, i => Assert.False(i.GetProperty("InSync").GetBoolean()));
+        // And A, which has a NIC on node-2, sees that one only: no host, interface or ENI of B's.
+        var aSees = (await _a.Api.CallAsync("DescribeHostInterfaces", new { RegionId = Region })).Items("HostInterfaces", "HostInterface").ToList();
+        Assert.Equal([("node-2", "vnet0", _aIds.Instance)], aSees.Select(i => (i.Str("HostName"), i.Str("InterfaceName"), i.Str("InstanceId"))));
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public sealed class HostBindingTests : IAsyncLifetime
     private Scenario _a = null!;
     private string _group = null!;
     private List<string> _instances = null!;
+    private string _vpc = null!;
+    private string _vsw = null!;
 
     private long _accountId;
 
@@ -29,9 +31,10 @@ public sealed class HostBindingTests : IAsyncLifetime
         var key = _server.NewAccount("hosts");
         _accountId = key.AccountId;
         _a = new Scenario(_server.Client(key));
-        var vpc = await _a.VpcAsync();
-        _group = await _a.GroupAsync(vpc);
-        _instances = await _a.RunAsync(_group, await _a.VSwitchAsync(vpc), amount: 3);
+        _vpc = await _a.VpcAsync();
+        _group = await _a.GroupAsync(_vpc);
+        _vsw = await _a.VSwitchAsync(_vpc);
+        _instances = await _a.RunAsync(_group, _vsw, amount: 3);
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
@@ -252,7 +255,7 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.False((await Interfaces(b, "node-2")).Single().GetProperty("InSync").GetBoolean());
     }
 
-    /// <summary>The host's feed wakes for its accounts' changes and its bindings' changes, and for nothing else.</summary>
+    /// <summary>The host's feed wakes for its accounts' changes that concern its NICs and its bindings' changes, and for nothing else.</summary>
     [Fact]
     public async Task TheHostsFeed_HasItsAccountsChangesAndItsBindings_Only()
     {
@@ -272,8 +275,8 @@ public sealed class HostBindingTests : IAsyncLifetime
         await _a.AuthorizeAsync(_group, new { IpProtocol = "TCP", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
         var afterA = await After(start);
         Assert.Single(afterA);
-        _server.Bind(bInstance, "node-1", "vnet1");            // B arrives (and with it B's history since: one needless wake, never a missed one)
-        Assert.Contains(_server.Store.CurrentRevision(), await After(start));
+        _server.Bind(bInstance, "node-1", "vnet1");            // B arrives: the bind is on the feed, B's earlier changes (which never concerned node-1) are not
+        Assert.Equal([afterA[0], _server.Store.CurrentRevision()], await After(start));
         _server.Hosts.Unbind(bInstance);                       // and leaves: the host still hears of it
         var afterLeave = await After(afterA[0]);
         Assert.Equal(2, afterLeave.Count);
@@ -327,4 +330,171 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.Equal(Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(whole, bindings, 1)),
             Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(part, bindings, 1)));
     }
+
+    // Issue 16 item 6: bindings per ENI
+
+    private async Task<string> EniAsync(string group, string? attachTo, string? vSwitch = null)
+    {
+        var eni = (await _a.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vSwitch ?? _vsw, SecurityGroupId = group })).Str("NetworkInterfaceId");
+        if (attachTo is not null)
+            await _a.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = attachTo });
+        return eni;
+    }
+
+    private async Task<string> PrimaryEniAsync(string instance) =>
+        (await _a.Api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, InstanceId = instance, Type = "Primary" }))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single().Str("NetworkInterfaceId");
+
+    /// <summary>
+    /// An instance's secondary ENI sits on its own interface: listed, fetched, rendered with its own
+    /// groups and reported per ENI; the --instance form is the primary ENI.
+    /// </summary>
+    [Fact]
+    public async Task ASecondaryEni_IsItsOwnNic_OnItsOwnInterface_FetchedRenderedAndReportedPerEni()
+    {
+        var db = await _a.GroupAsync(_vpc, "db");
+        await _a.AuthorizeAsync(db, new { IpProtocol = "TCP", PortRange = "5432/5432", SourceCidrIp = "192.168.0.0/16" });
+        await _a.AuthorizeAsync(_group, new { IpProtocol = "TCP", PortRange = "80/80", SourceCidrIp = "192.168.0.0/16" });
+        var eni = await EniAsync(db, _instances[0]);
+        var primary = await PrimaryEniAsync(_instances[0]);
+        var byInstance = _server.Bind(_instances[0], "node-1", "vnet0");
+        Assert.Equal(primary, byInstance.NetworkInterfaceId?.Value);
+        var bound = _server.Hosts.BindNetworkInterface(eni, "node-1", "vnet1");
+        Assert.Equal((eni, _instances[0]), (bound.Nic, bound.InstanceId.Value));
+        // Binding the primary ENI by its ID is the same binding as by instance.
+        Assert.Equal(byInstance, _server.Hosts.BindNetworkInterface(primary, "node-1", "vnet0"));
+
+        var listed = await Interfaces(_a, "node-1");
+        Assert.Equal([("vnet0", primary, _instances[0]), ("vnet1", eni, _instances[0])], listed.Select(i => (i.Str("InterfaceName"), i.Str("NetworkInterfaceId"), i.Str("InstanceId"))));
+        var node1 = _server.HostClient("node-1");
+        var policy = await Policy(node1);
+        Assert.Equal([primary, eni], policy.Items("HostInterfaces", "HostInterface").Select(i => i.Str("NetworkInterfaceId")));
+
+        // The agent's own reading of that answer: two NICs, each with its own groups' rules and its own addresses.
+        var plane = new Agent.Following.EcsControlPlane(node1, Region);
+        var fetched = await plane.FetchAsync("node-1", CancellationToken.None);
+        var ruleset = Agent.Rendering.PolicyRenderer.Render(fetched.Parts, fetched.Revision);
+        Assert.Empty(ruleset.Problems);
+        var eniAddress = (await _a.Api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, NetworkInterfaceId = new[] { eni } }))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single().Str("PrivateIpAddress");
+        var data = ruleset.Nics.Single(n => n.InterfaceName == "vnet1");
+        Assert.Equal((eni, eniAddress), (data.Name, Assert.Single(data.Addresses).ToString()));
+        Assert.Single(data.Ingress.CountedRules);
+        Assert.DoesNotContain(data.Ingress.CountedRules, r => ruleset.Nics.Single(n => n.InterfaceName == "vnet0").Ingress.CountedRules.Contains(r));
+
+        // Reported per ENI: the ENI in sync, the primary not until it is reported too.
+        var revision = policy.GetProperty("Revision").GetInt64();
+        await node1.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = revision, NetworkInterfaceId = new[] { eni } });
+        Assert.Equal([false, true], (await Interfaces(_a, "node-1")).Select(i => i.GetProperty("InSync").GetBoolean()));
+        await plane.ReportAsync("node-1", revision, [.. ruleset.Nics.Select(n => n.Ref)], CancellationToken.None);
+        Assert.All(await Interfaces(_a, "node-1"), i => Assert.True(i.GetProperty("InSync").GetBoolean()));
+        var all = _server.Hosts.ListBindings("node-1");
+        Assert.Equal([primary, eni], all.Select(b => b.Nic));
+    }
+
+    [Fact]
+    public async Task BindingAnEni_IsCheckedAgainstItsOwnAddresses_AndRefusedWithTheCataloguedCode()
+    {
+        var vswOther = await _a.VSwitchAsync(_vpc, "192.168.2.0/24");
+        var outside = await EniAsync(_group, _instances[0], vswOther);
+        var loose = await EniAsync(_group, attachTo: null);
+        _server.Hosts.Declare("node-d", HostDeclaration.Parse("vnet*", "192.168.1.0/24"));
+        _server.Hosts.Bind(_instances[0], "node-d", "vnet0"); // its primary ENI's address is inside
+        var before = _server.Store.CurrentRevision();
+        var e = Assert.Throws<EcsException>(() => _server.Hosts.BindNetworkInterface(outside, "node-d", "vnet1"));
+        Assert.Equal("InvalidInstanceId.AddressOutsideDeclaration", e.Error.Code);
+        Assert.Contains(outside, e.Error.Message, StringComparison.Ordinal);
+        Refused(() => _server.Hosts.BindNetworkInterface(loose, "node-d", "vnet1"), "InvalidOperation.InvalidEniState");
+        Refused(() => _server.Hosts.BindNetworkInterface("eni-doesnotexist000", "node-d", "vnet1"), "InvalidEniId.NotFound");
+        Refused(() => _server.Hosts.BindNetworkInterface("not-an-eni", "node-d", "vnet1"), "InvalidEniId.NotFound");
+        var inUse = Assert.Throws<EcsException>(() => _server.Hosts.BindNetworkInterface(outside, "node-1-undeclared", "vnet1"));
+        Assert.Equal("InvalidHostName.NotDeclared", inUse.Error.Code);
+        Refused(() => _server.Hosts.UnbindNetworkInterface(outside), "InvalidEniId.NotBound");
+        // An interface carrying a NIC names that NIC: the ENI.
+        var onInterface = Assert.Throws<EcsException>(() => _server.Hosts.Bind(_instances[1], "node-d", "vnet0"));
+        Assert.Equal("InvalidInterfaceName.InUse", onInterface.Error.Code);
+        Assert.Contains(await PrimaryEniAsync(_instances[0]), onInterface.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        // Widening the declaration admits it; narrowing back under it is refused.
+        _server.Hosts.Declare("node-d", HostDeclaration.Parse("vnet*", "192.168.0.0/16"));
+        _server.Hosts.BindNetworkInterface(outside, "node-d", "vnet1");
+        Refused(() => _server.Hosts.Declare("node-d", HostDeclaration.Parse("vnet*", "192.168.1.0/24")), "InvalidInstanceId.AddressOutsideDeclaration");
+        Assert.Equal(outside, _server.Hosts.UnbindNetworkInterface(outside).Nic);
+    }
+
+    /// <summary>
+    /// An ENI detached while bound leaves its host, exactly as an instance deleted while bound does:
+    /// the binding is gone in the same commit, the host's feed hears of it (its agent drops the port's
+    /// chains and leaves the port closed), and attaching it again does not bind it again. Deleting the
+    /// instance detaches its secondary ENIs: their bindings go with it.
+    /// </summary>
+    [Fact]
+    public async Task AnEniDetachedWhileBound_LeavesItsHost_AsADeletedInstanceDoes()
+    {
+        var eni = await EniAsync(_group, _instances[0]);
+        _server.Bind(_instances[1], "node-1", "vnet0");
+        _server.Hosts.BindNetworkInterface(eni, "node-1", "vnet1");
+        var node1 = _server.HostClient("node-1");
+        var start = (await Policy(node1)).GetProperty("Revision").GetInt64();
+        await _a.Api.CallAsync("DetachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = _instances[0] });
+        Assert.Equal(["vnet0"], (await Interfaces(_a, "node-1")).Select(i => i.Str("InterfaceName")));
+        Assert.Equal(["vnet0"], (await Policy(node1)).Items("HostInterfaces", "HostInterface").Select(i => i.Str("InterfaceName")));
+        var woke = (await node1.CallAsync("DescribeChanges", new { AfterRevision = start.ToString(CultureInfo.InvariantCulture) })).Items("Changes", "Change").ToList();
+        Assert.Contains(woke, c => c.Str("Action") == "DetachNetworkInterface");
+        Refused(() => _server.Hosts.UnbindNetworkInterface(eni), "InvalidEniId.NotBound");
+
+        await _a.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = _instances[2] });
+        Assert.Single(await Interfaces(_a, "node-1"));
+        _server.Hosts.Declare("node-2", HostDeclaration.Parse("tap*", "192.168.0.0/16"));
+        _server.Hosts.BindNetworkInterface(eni, "node-2", "tap1");
+        await _a.Api.CallAsync("DeleteInstances", new Dictionary<string, string> { ["RegionId"] = Region, ["InstanceId.1"] = _instances[2], ["Force"] = "true" });
+        Assert.Empty(_server.Hosts.ListBindings("node-2"));
+        Assert.Equal("Available", (await _a.Api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, NetworkInterfaceId = new[] { eni } }))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single().Str("Status"));
+        // Deleting the ENI now (Available, unbound) leaves the other bindings alone.
+        await _a.Api.CallAsync("DeleteNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni });
+        Assert.Single(_server.Hosts.ListBindings("node-1"));
+    }
+
+    /// <summary>
+    /// A backup made before bindings were per ENI (its host_bindings rows have no network_interface_id)
+    /// restores with each binding on its instance's primary ENI, as migration 011 moves existing rows;
+    /// a backup made now keeps the secondary ENI's binding.
+    /// </summary>
+    [Fact]
+    public async Task Backups_KeepBindingsPerEni_AndOldBackupsBindThePrimaryEni()
+    {
+        var eni = await EniAsync(_group, _instances[0]);
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        _server.Hosts.BindNetworkInterface(eni, "node-1", "vnet1");
+        var primary = await PrimaryEniAsync(_instances[0]);
+        using var written = new MemoryStream();
+        Storage.Backup.StoreBackup.Write(_server.Store, written);
+        var document = System.Text.Json.Nodes.JsonNode.Parse(written.ToArray())!;
+
+        HostBindingRecordView[] Restored(System.Text.Json.Nodes.JsonNode backup)
+        {
+            var directory = Directory.CreateTempSubdirectory("palisade-restore-").FullName;
+            try
+            {
+                using var store = Storage.StoreFactory.Open(null, directory);
+                Storage.Backup.StoreBackup.Restore(store, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(backup.ToJsonString())));
+                return [.. store.Read(s => s.ListBindingsOnHost("node-1")).Select(b => new HostBindingRecordView(b.InterfaceName, b.Nic, b.InstanceId.Value))];
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        Assert.Equal([new("vnet0", primary, _instances[0]), new("vnet1", eni, _instances[0])], Restored(document));
+        // The old format: one binding per instance, no ENI column.
+        var rows = document["tables"]!["host_bindings"]!.AsArray();
+        rows.RemoveAt(1);
+        foreach (var row in rows)
+            row!.AsObject().Remove("network_interface_id");
+        Assert.Equal([new("vnet0", primary, _instances[0])], Restored(document));
+    }
+
+    private sealed record HostBindingRecordView(string InterfaceName, string Nic, string InstanceId);
 }

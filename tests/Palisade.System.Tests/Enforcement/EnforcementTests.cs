@@ -168,6 +168,116 @@ public sealed class EnforcementTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Issue 16 item 6 with real packets: an instance with a secondary ENI in another group, each ENI
+    /// on its own port (the operator binds the primary by instance and the secondary by ENI), each
+    /// address answering as its own ENI's groups say and as the engine decides; a change of the ENI's
+    /// groups (ModifyNetworkInterfaceAttribute) followed by the agent; the ENI detached while bound
+    /// leaves the host's ruleset.
+    /// </summary>
+    [Fact]
+    public async Task ASecondaryEni_IsEnforcedOnItsOwnPort_ByItsOwnGroups()
+    {
+        if (TestTopology.Missing() is { } missing)
+        {
+            Assert.False(Required, $"PALISADE_REQUIRE_NETNS=1 but {missing}");
+            output.WriteLine($"skipped: {missing}");
+            return;
+        }
+        Directory.CreateDirectory(_data);
+        using var topology = new TestTopology();
+        var server = await ServerProcess.StartAsync(_data, _database?.ConnectionString);
+        AgentProcess? agent = null;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
+            var api = server.Client(http);
+            var credentials = server.HostCredential(Host, HostInterfaces, HostAddresses);
+            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "198.18.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "198.18.1.0/24" }, ApiVersions.Vpc))
+                .GetProperty("VSwitchId").GetString()!;
+            async Task<string> Group(string name, int port)
+            {
+                var id = (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).GetProperty("SecurityGroupId").GetString()!;
+                if (port > 0)
+                    await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = id, IpProtocol = "TCP", PortRange = $"{port}/{port}", SourceCidrIp = "198.18.0.0/15" });
+                return id;
+            }
+            var (web, db, clients) = (await Group("web-tier", 80), await Group("db-tier", 5432), await Group("clients", 0));
+            async Task<string> Run(string name, string address, string group) =>
+                (await api.CallAsync("RunInstances", new
+                {
+                    RegionId = Region, ImageId = "ubuntu_22_04_x64", InstanceType = "ecs.g7.large", VSwitchId = vsw, PrivateIpAddress = address, InstanceName = name, SecurityGroupId = group,
+                })).GetProperty("InstanceIdSets").GetProperty("InstanceIdSet")[0].GetString()!;
+            var (appAddress, eniAddress, clientAddress) = ("198.18.1.11", "198.18.1.41", "198.18.1.21");
+            var app = await Run("app", appAddress, web);
+            var client = await Run("client", clientAddress, clients);
+            var eni = (await api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = db, PrimaryIpAddress = eniAddress }))
+                .GetProperty("NetworkInterfaceId").GetString()!;
+            await api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = app });
+            var eniMac = (await api.CallAsync("DescribeNetworkInterfaces", EcsClient.Flatten(new { RegionId = Region, NetworkInterfaceId = new[] { eni } })))
+                .GetProperty("NetworkInterfaceSets").GetProperty("NetworkInterfaceSet")[0].GetProperty("MacAddress").GetString()!;
+
+            var appNs = topology.AddInstance("app", appAddress, MacAddress.ForInstance(Domain.Identifiers.InstanceId.Parse(app)).ToString());
+            topology.AddInterface("app", "eth1", "vh-app-eni", eniAddress, "198.18.1.0/24", eniMac, table: 101);
+            var clientNs = topology.AddInstance("client", clientAddress, MacAddress.ForInstance(Domain.Identifiers.InstanceId.Parse(client)).ToString());
+            topology.Listen(appNs, appAddress, [80, 5432], []);
+            topology.Listen(appNs, eniAddress, [80, 5432], []);
+
+            agent = AgentProcess.Start(server.Url, credentials, Host, topology.HostNamespace, Declared);
+            await agent.WaitForLogAsync("revision", TimeSpan.FromSeconds(60));
+            server.Bind(app, Host, TestTopology.HostInterfaceOf("app"));
+            server.Operator("host", "bind", "--eni", eni, "--host", Host, "--interface", "vh-app-eni");
+            server.Bind(client, Host, TestTopology.HostInterfaceOf("client"));
+            var bindings = server.Operator("host", "bindings", "--host", Host);
+            Assert.Contains(eni, bindings, StringComparison.Ordinal);
+
+            string[] probes = [$"tcp:{appAddress}:80", $"tcp:{appAddress}:5432", $"tcp:{eniAddress}:80", $"tcp:{eniAddress}:5432"];
+            async Task ExpectAsync(string what, params bool[] open)
+            {
+                // Retried until the agent has caught up (a probe may also lose a packet on a loaded machine).
+                IReadOnlyDictionary<string, bool> seen = new Dictionary<string, bool>();
+                await UntilAsync(() => (seen = topology.Probe(clientNs, probes, 0.5)).Values.SequenceEqual(open), TimeSpan.FromSeconds(30),
+                    $"{what}: expected {string.Join(" ", probes.Zip(open, (p, o) => $"{p}={(o ? "open" : "closed")}"))}, saw {string.Join(" ", seen.Select(k => $"{k.Key}={(k.Value ? "open" : "closed")}"))}\n{string.Join("\n", agent!.Log.TakeLast(20))}");
+                // And the engine decides each the same way, by the groups of the ENI that owns the address.
+                var exported = await api.CallAsync("ExportSecurityState", new { RegionId = Region });
+                var state = StateFileReader.Read(exported.GetProperty("State").GetRawText());
+                var evaluator = new FlowEvaluator(state);
+                var from = state.FindInstance(Domain.Identifiers.InstanceId.Parse(client))!;
+                var to = state.FindInstance(Domain.Identifiers.InstanceId.Parse(app))!;
+                foreach (var (probe, expected) in probes.Zip(open))
+                {
+                    var parts = probe.Split(':');
+                    var flow = new Flow(IpAddress.Parse(clientAddress), IpAddress.Parse(parts[1]), IpProtocol.Tcp, int.Parse(parts[2], CultureInfo.InvariantCulture));
+                    Assert.True(evaluator.Evaluate(flow, from, to).Allowed == expected, $"{what}: the engine disagrees on {probe}");
+                }
+                output.WriteLine($"{what}: {string.Join(" ", probes.Zip(open, (p, o) => $"{p}={(o ? "open" : "closed")}"))}");
+            }
+
+            // The primary ENI (web-tier) takes 80, the secondary (db-tier) 5432, each on its own address only.
+            await ExpectAsync("each ENI by its own groups", true, false, false, true);
+            // The secondary ENI's groups replaced (ModifyNetworkInterfaceAttribute): its port follows, the primary's stays.
+            await api.CallAsync("ModifyNetworkInterfaceAttribute", EcsClient.Flatten(new { RegionId = Region, NetworkInterfaceId = eni, SecurityGroupId = new[] { web } }));
+            await ExpectAsync("the ENI moved to web-tier", true, false, true, false);
+
+            // Detached while bound: the binding goes with the detach (as an instance deleted while bound),
+            // and the agent drops the ENI's port from its ruleset.
+            await api.CallAsync("DetachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = app });
+            Assert.DoesNotContain(eni, server.Operator("host", "bindings", "--host", Host), StringComparison.Ordinal);
+            await agent.WaitForLogAsync("applied 2 NICs", TimeSpan.FromSeconds(30));
+            Assert.DoesNotContain("vh-app-eni", topology.InHost("nft", "list", "table", "bridge", "palisade"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                output.WriteLine("agent log:\n" + string.Join("\n", agent.Log.TakeLast(40)));
+                agent.Dispose();
+            }
+            server.Dispose();
+        }
+    }
+
     private NetworkState? _lastState;
 
     private static async Task<Dictionary<string, string>> SetUpScenarioAsync(EcsClient api)

@@ -45,9 +45,9 @@ public sealed class RuleCounterTests(ITestOutputHelper output)
     {
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => throw new NotSupportedException();
 
-        public Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel) => throw new NotSupportedException();
+        public Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel) => throw new NotSupportedException();
 
-        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel) => Task.CompletedTask;
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => Task.CompletedTask;
     }
 
     [Fact]

@@ -72,6 +72,11 @@ public sealed class SharedHostTests(ITestOutputHelper output)
         Assert.True(shape is not null && shape.SameAs(ExpectedShape.Of(ruleset)), $"read back {shape}, expected {ExpectedShape.Of(ruleset)}");
         Assert.Empty(await kernel.CheckPrerequisitesAsync(CancellationToken.None));
 
+        // The probes' connections must still be tracked when the zones are read below: on a loaded
+        // machine the default 10 s of a closed connection ran out first (a fresh-clone CI run). The
+        // timeouts are the test's host namespace's own, not the machine's.
+        topology.InHost("sysctl", "-q", "-w", "net.netfilter.nf_conntrack_tcp_timeout_close=300", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=300", "net.netfilter.nf_conntrack_tcp_timeout_syn_sent=300");
+
         // Each tenant's policy on the same addresses: A serves 80 and not 22, B serves 22 and not 80.
         string A(string name) => topology.NamespaceOf(name);
         var fromA = topology.Probe(A("a1"), [$"tcp:{Same2}:80", $"tcp:{Same2}:22"]);

@@ -75,6 +75,30 @@ public sealed class TestTopology : IDisposable
 
     public static string HostInterfaceOf(string name) => "vh-" + name;
 
+    /// <summary>
+    /// A second NIC of instance <paramref name="instance"/> (a secondary ENI): <paramref name="device"/>
+    /// inside its namespace at <paramref name="address"/> in <paramref name="subnet"/>, with the ENI's
+    /// MAC, its peer <paramref name="hostSide"/> on the bridge. Configured as a guest with two ENIs on
+    /// one subnet must be: each NIC answers ARP for its own address only (arp_ignore=1,
+    /// arp_announce=2), and what leaves from the ENI's address leaves by the ENI (a source rule and
+    /// its own routing table), or the port's anti-spoofing would rightly drop it.
+    /// </summary>
+    public void AddInterface(string instance, string device, string hostSide, string address, string subnet, string mac, int table)
+    {
+        var ns = NamespaceOf(instance);
+        Ip("link", "add", hostSide, "netns", HostNamespace, "type", "veth", "peer", "name", device, "netns", ns);
+        Ip("-n", HostNamespace, "link", "set", hostSide, "master", "br0");
+        Ip("-n", HostNamespace, "link", "set", hostSide, "up");
+        Ip("-n", ns, "link", "set", device, "address", mac);
+        Run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=1");
+        Run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.arp_announce=2");
+        Ip("-n", ns, "addr", "add", address + "/" + subnet.Split('/')[1], "dev", device);
+        Ip("-n", ns, "link", "set", device, "up");
+        var number = table.ToString(global::System.Globalization.CultureInfo.InvariantCulture);
+        Ip("-n", ns, "route", "add", subnet, "dev", device, "src", address, "table", number);
+        Ip("-n", ns, "rule", "add", "from", address, "table", number);
+    }
+
     /// <summary>A process inside a namespace of ours; ended by its PID when the topology is disposed.</summary>
     public Process Start(string ns, string file, params string[] args)
     {

@@ -22,14 +22,51 @@ public static class StateExport
     /// expand to), and the groups those instances are in. An agent needs no more, and a large
     /// account stays a small answer.
     /// </param>
-    internal static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null)
+    internal static EcsObject Body(IStoreSession s, long accountId, string regionId, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor = null) =>
+        Body(new Source(s, accountId, regionId), onlyFor);
+
+    /// <summary>
+    /// The region as one read loads it, so that several narrowed bodies (a host's NICs one by one,
+    /// issue 17) read the store once: groups, instances, their addresses, rules as first asked for,
+    /// and the lists.
+    /// </summary>
+    internal sealed class Source(IStoreSession s, long accountId, string regionId)
     {
-        var groups = s.ListGroups(accountId, regionId);
-        var instances = s.ListInstances(accountId, regionId);
-        var addresses = new Addresses.Eips.OfRegion(s, accountId, regionId);
-        var rules = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>();
-        IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
-            rules.TryGetValue(id, out var known) ? known : rules[id] = s.ListRules(id);
+        public IStoreSession Session => s;
+
+        public string RegionId => regionId;
+
+        public readonly IReadOnlyList<GroupRecord> Groups = s.ListGroups(accountId, regionId);
+        public readonly IReadOnlyList<InstanceRecord> Instances = s.ListInstances(accountId, regionId);
+        public readonly Addresses.Eips.OfRegion Addresses = new(s, accountId, regionId);
+        public readonly IReadOnlyList<PrefixListRecord> PrefixLists = s.ListPrefixLists(accountId, regionId);
+        public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
+        public long AccountId => accountId;
+        private readonly Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules = [];
+
+        // Tags of the region's groups and instances in two queries, not one per resource.
+        private readonly ILookup<string, Tag> _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        private readonly ILookup<string, Tag> _instanceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        private readonly ILookup<string, Tag> _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+
+        public IReadOnlyList<Tag> GroupTags(Domain.Identifiers.SecurityGroupId id) => [.. _groupTags[id.Value]];
+
+        public IReadOnlyList<Tag> InstanceTags(Domain.Identifiers.InstanceId id) => [.. _instanceTags[id.Value]];
+
+        public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
+
+        public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
+            _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
+    }
+
+    internal static EcsObject Body(Source source, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor)
+    {
+        var s = source.Session;
+        var regionId = source.RegionId;
+        var groups = source.Groups;
+        var instances = source.Instances;
+        var addresses = source.Addresses;
+        var RulesOf = source.RulesOf;
         // An instance's groups are those of every ENI attached to it (its own are its primary ENI's).
         IEnumerable<Domain.Identifiers.SecurityGroupId> GroupsOf(InstanceRecord i) =>
             i.SecurityGroupIds.Concat(addresses.Interfaces(i.Id).SelectMany(e => e.SecurityGroupIds));
@@ -57,24 +94,23 @@ public static class StateExport
                         { "SecurityGroupType", g.Type.ToWire() },
                         { "InnerAccessPolicy", g.InnerAccessPolicy.ToWire() },
                         { "CreationTime", Time.Format(g.CreatedAt) },
-                        { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)) },
+                        { "Tags", Views.Tags(source.GroupTags(g.Id)) },
                         { "Permissions", EcsList.Of("Permission", RulesOf(g.Id).Select(r => Views.Permission(r))) },
                     };
                     return item;
                 }).ToList() },
-            { "Instances", instances.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
+            { "Instances", instances.Select(i => Views.Instance(i, source.InstanceTags(i.Id), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
         };
         // The ENIs of the file's instances (primary and secondary) as DescribeNetworkInterfaces writes
         // them: a secondary ENI's own addresses, groups and EIP decide its traffic. Absent when there
         // are none, as in files made before them.
-        var tagsByEni = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag);
         var interfaces = instances.SelectMany(i => addresses.Interfaces(i.Id)).ToList();
         if (interfaces.Count > 0)
-            body.Add("NetworkInterfaces", interfaces.Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], accountId, addresses.EipOf(e.Id.Value))).ToList());
+            body.Add("NetworkInterfaces", interfaces.Select(e => Views.NetworkInterface(e, source.InterfaceTags(e.Id), source.AccountId, addresses.EipOf(e.Id.Value))).ToList());
         // The lists the file's rules name (all of the region's when not narrowed), as the state
         // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
         var named = groups.SelectMany(g => RulesOf(g.Id)).ToList();
-        var prefixLists = s.ListPrefixLists(accountId, regionId)
+        var prefixLists = source.PrefixLists
             .Where(l => onlyFor is null || named.Any(r => r.Peer is Domain.Rules.RulePeer.PrefixList p && p.PrefixListId == l.Id)).ToList();
         if (prefixLists.Count > 0)
             body.Add("PrefixLists", prefixLists.Select(l => new EcsObject
@@ -87,7 +123,7 @@ public static class StateExport
                 { "CreationTime", Views.CreationTime(l.CreatedAt) },
                 { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
             }).ToList());
-        var portRangeLists = s.ListPortRangeLists(accountId, regionId)
+        var portRangeLists = source.PortRangeLists
             .Where(l => onlyFor is null || named.Any(r => r.PortRangeListId == l.Id)).ToList();
         if (portRangeLists.Count > 0)
             body.Add("PortRangeLists", portRangeLists.Select(l => new EcsObject

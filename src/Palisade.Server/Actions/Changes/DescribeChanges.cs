@@ -11,9 +11,11 @@ namespace Palisade.Server.Actions.Changes;
 /// <c>WaitSeconds</c> waits (long poll) until there is one. While it waits it is parked on the
 /// node's commit watcher under the account's scope: it holds no thread and asks the store nothing
 /// until a commit of its account (on any node) wakes it, or the wait runs out.
-/// Called with a host credential (issue 18) it is the host's feed: global revisions (the numbering
-/// of <c>DescribeHostPolicy</c>'s <c>Revision</c>), and only the commits that changed the host's
-/// bindings or an account with a NIC on the host.
+/// Called with a host credential (issue 18) it is the host's feed (issue 17): global revisions (the
+/// numbering of <c>DescribeHostPolicy</c>'s <c>Revision</c>), and only the commits, of any account,
+/// that may alter what the host's agent enforces — decided by the store at commit from what each
+/// wrote (<c>revision_hosts</c>), binding changes included. The poll parks on the host alone, so no
+/// other commit wakes it.
 /// </summary>
 internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostAgentAction
 {
@@ -35,12 +37,13 @@ internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostA
         var max = p.Int("MaxResults", 100, 1, 1000);
         var deadline = c.Clock.GetUtcNow() + wait;
         var host = c.Caller.HostName;
+        // An account's key reads its account's feed; the host feed is its host credential's (a tenant
+        // never learns which of its changes reach which host).
+        if (host is null && p.Optional("HostName") is not null)
+            throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
+        CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         while (true)
         {
-            // The host's scope is its bindings' changes and the accounts bound to it now (read again on every wake).
-            CommitScope[] scope = host is null
-                ? [CommitScope.Account(c.AccountId)]
-                : [CommitScope.Host(host), .. c.Read(s => s.ListBindingsOnHost(host)).Select(b => b.AccountId).Distinct().Select(CommitScope.Account)];
             // Parked before the read: a commit between the read and the wait still wakes it.
             using var parked = c.Commits.Park(scope);
             var (current, changes) = c.Read(s => host is null

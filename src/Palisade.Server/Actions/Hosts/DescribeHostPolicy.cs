@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Responses;
 
@@ -11,7 +14,20 @@ namespace Palisade.Server.Actions.Hosts;
 /// <c>palisade export</c> writes), from which the agent compiles each NIC's policy with the engine
 /// the server itself uses. <c>Revision</c> is the host's: the server's global revision at that
 /// read, which orders every account's changes and is what the agent waits after on its feed and
-/// reports as applied. No account's key may call it.
+/// reports as applied. No account's key may call it. Each bound ENI is its own NIC
+/// (<c>NetworkInterfaceId</c>, empty only for a classic instance's NIC): the agent enforces its own
+/// groups on its own interface; the state holds its instance with every ENI.
+/// <para>
+/// With <c>PerNic=true</c> (issue 17, the incremental fetch) each bound instance's part (what the
+/// policies of its bound ENIs depend on, in its account's state) has a digest: each account's <c>Nics.Nic[]{InstanceId,
+/// Digest, Changed}</c>. The agent sends the digests it holds (<c>KnownNic.N.InstanceId</c>,
+/// <c>KnownNic.N.Digest</c>); for a NIC whose digest differs, the answer lists the IDs its part
+/// holds (<c>SecurityGroupIds</c>, <c>InstanceIds</c>, <c>NetworkInterfaceIds</c>,
+/// <c>PrefixListIds</c>, <c>PortRangeListIds</c>), and the account's <c>State</c> holds the union of
+/// its changed NICs' parts, each resource once. An account's part is the union of its NICs' parts,
+/// so the agent rebuilds it from what it holds for unchanged NICs and what came; without digests it
+/// is a full fetch.
+/// </para>
 /// </summary>
 internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
 {
@@ -19,10 +35,17 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
 
     public override bool Mutates => false;
 
+    /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
+    private const int MaxKnownNics = 1000;
+
     public override EcsObject Execute(ActionContext c)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();
+        var perNic = c.Parameters.Bool("PerNic");
+        var known = KnownDigests(c.Parameters);
+        if (known.Count > 0 && !perNic)
+            throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
         return c.Read(s =>
         {
             var revision = s.CurrentRevision();
@@ -35,16 +58,79 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
                     {
                         { "AccountId", Id(b.AccountId) },
                         { "InstanceId", b.InstanceId.Value },
+                        { "NetworkInterfaceId", b.NetworkInterfaceId?.Value ?? "" },
                         { "InterfaceName", b.InterfaceName },
                     })) },
-                { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g => new EcsObject
+                { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
                     {
-                        { "AccountId", Id(g.Key) },
-                        { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
-                        { "State", StateExport.Body(s, g.Key, region.RegionId, g.Select(b => b.InstanceId).ToHashSet()) },
+                        var account = new EcsObject
+                        {
+                            { "AccountId", Id(g.Key) },
+                            { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
+                        };
+                        // A part is an instance's (with every ENI): two of its ENIs bound here share one.
+                        var nics = g.Select(b => b.InstanceId).Distinct().ToList();
+                        if (!perNic)
+                            account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
+                        else
+                            AddParts(account, new StateExport.Source(s, g.Key, region.RegionId), nics, known);
+                        return account;
                     })) },
             };
         });
+    }
+
+    /// <summary>An account's NICs on the host with their parts' digests, and the union of the changed parts as its <c>State</c>.</summary>
+    private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    {
+        var changed = new HashSet<InstanceId>();
+        account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
+        {
+            var part = ResponseWriter.Json(StateExport.Body(source, new HashSet<InstanceId> { instance }));
+            var digest = Convert.ToHexStringLower(SHA256.HashData(part))[..32];
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", digest } };
+            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != digest;
+            nic.Add("Changed", isChanged);
+            if (isChanged)
+            {
+                changed.Add(instance);
+                foreach (var (list, item, id) in PartLists)
+                    nic.Add(list + "Ids", EcsList.Of(item, IdsIn(part, list, id)));
+            }
+            return nic;
+        }).ToList()));
+        // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
+        // resource that several parts share is sent once.
+        account.Add("State", StateExport.Body(source, changed));
+    }
+
+    /// <summary>The lists of a part, the name of their IDs' list in a NIC's answer, and the ID field of their items.</summary>
+    private static readonly (string List, string Item, string Id)[] PartLists =
+        [("SecurityGroups", "SecurityGroupId", "SecurityGroupId"), ("Instances", "InstanceId", "InstanceId"), ("NetworkInterfaces", "NetworkInterfaceId", "NetworkInterfaceId"),
+         ("PrefixLists", "PrefixListId", "PrefixListId"), ("PortRangeLists", "PortRangeListId", "PortRangeListId")];
+
+    private static List<string> IdsIn(byte[] part, string list, string id)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(part);
+        return document.RootElement.TryGetProperty(list, out var items)
+            ? [.. items.EnumerateArray().Select(i => i.GetProperty(id).GetString()!)]
+            : [];
+    }
+
+    private static Dictionary<string, string> KnownDigests(ParameterReader p)
+    {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (index, fields) in p.Objects("KnownNic", MaxKnownNics))
+        {
+            var instance = fields.GetValueOrDefault("InstanceId") is { Length: > 0 } id
+                ? Lookups.InstanceIdOf(id).Value
+                : throw new EcsException(EcsErrors.Missing($"KnownNic.{index}.InstanceId"));
+            var digest = fields.GetValueOrDefault("Digest") ?? "";
+            if (digest.Length != 32 || !digest.All(char.IsAsciiHexDigitLower))
+                throw new EcsException(EcsErrors.ParameterInvalid($"KnownNic.{index}.Digest", $"'{digest}' is not a digest this server gave (32 lowercase hex digits)."));
+            known[instance] = digest;
+        }
+        return known;
     }
 
     private static string Id(long accountId) => accountId.ToString(CultureInfo.InvariantCulture);

@@ -79,8 +79,8 @@ internal sealed class DescribeSecurityGroupRuleUsage : EcsAction
     /// </summary>
     internal static (int Counting, DateTimeOffset? Since) Watchers(ActionContext c, IStoreSession s, GroupRecord group, DateTimeOffset now)
     {
-        var members = s.MembersOf(group.Id).ToHashSet();
-        var hosts = s.ListHostBindings(c.AccountId, null).Where(b => members.Contains(b.InstanceId)).Select(b => b.HostName).ToHashSet(StringComparer.Ordinal);
+        // Each bound ENI is judged by its own groups (issue 16): a host counts for the group when it carries one of the group's ENIs.
+        var hosts = s.ListHostBindings(c.AccountId, null).Where(b => BoundNics.GroupsOf(s, b).Contains(group.Id)).Select(b => b.HostName).ToHashSet(StringComparer.Ordinal);
         var counting = s.ListUsageHosts(c.AccountId)
             .Where(h => hosts.Contains(h.HostName) && now - h.LastReportAt <= c.RuleUsage.MaxReportGap)
             .ToList();

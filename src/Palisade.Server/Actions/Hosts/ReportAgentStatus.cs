@@ -10,16 +10,17 @@ namespace Palisade.Server.Actions.Hosts;
 /// <summary>
 /// Palisade extension, called by <c>palisade agent</c> with its host credential (issue 18): the
 /// host enforces the policy of host revision <c>AppliedRevision</c> (what <c>DescribeHostPolicy</c>
-/// answered) for the NICs <c>InstanceId.N</c> (those bound to it that it has programmed; others
-/// are ignored). Each NIC's account is told its own revision as of that moment, so its tenant sees
+/// answered) for the NICs <c>NetworkInterfaceId.N</c> (each bound ENI it has programmed) and
+/// <c>InstanceId.N</c> (an instance's primary NIC: a classic instance's, or what agents before
+/// per-ENI bindings sent); NICs not bound to it are ignored. Each NIC's account is told its own revision as of that moment, so its tenant sees
 /// the NIC in sync once that is the account's latest. Replaces the host's previous report; leaves
 /// no revision, so reporting never wakes a feed. No account's key may call it: a tenant cannot
 /// claim a NIC is enforced.
 /// With <c>UsageReported=true</c> the agent also says it counts rule hits, and <c>RuleUsage.N</c>
-/// (<c>InstanceId</c>, <c>Direction</c>, <c>SecurityGroupRuleId</c>, <c>Packets</c>, <c>Bytes</c>)
-/// carries what each rule decided since its last report; they are added to the current time bucket
-/// of the NIC's own account. Usage for a NIC not bound to that host, or a rule not of the NIC's
-/// groups (one revoked meanwhile), is dropped.
+/// (<c>NetworkInterfaceId</c> or <c>InstanceId</c>, <c>Direction</c>, <c>SecurityGroupRuleId</c>,
+/// <c>Packets</c>, <c>Bytes</c>) carries what each rule decided since its last report; they are
+/// added to the current time bucket of the NIC's own account. Usage for a NIC not bound to that
+/// host, or a rule not of the NIC's groups (one revoked meanwhile), is dropped.
 /// With <c>FlowsReported=true</c> the agent says it samples the new connections its NICs' rules
 /// accept: <c>Flow.N</c> (<c>InstanceId</c>, <c>SourceIp</c>, <c>IpProtocol</c>, <c>Port</c>,
 /// <c>Minute</c>, <c>Connections</c>) and <c>FlowDrop.N</c> (<c>InstanceId</c>, <c>Connections</c>: new
@@ -42,6 +43,7 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
         if (!long.TryParse(revisionText, NumberStyles.None, CultureInfo.InvariantCulture, out var revision))
             throw new EcsException(EcsErrors.AppliedRevisionInvalid(revisionText));
         var instances = p.List("InstanceId", 10_000).Select(Lookups.InstanceIdOf).Distinct().ToHashSet();
+        var enis = p.List("NetworkInterfaceId", 10_000).Select(NetworkInterfaceIdOf).Distinct().ToHashSet();
         var usageReported = p.Bool("UsageReported");
         var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
         var flowsReported = p.Bool("FlowsReported");
@@ -55,15 +57,15 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
             // A report speaks only for NICs bound to that host; an agent racing an unbind may name
             // one that just left, which is not an error.
             var bindings = s.ListBindingsOnHost(host).ToList();
-            var reports = bindings.Where(b => instances.Contains(b.InstanceId))
-                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, s.AccountRevisionAt(b.AccountId, revision), now))
+            var reports = BoundNics.Named(s, bindings, instances, enis)
+                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, s.AccountRevisionAt(b.AccountId, revision), now) { NetworkInterfaceId = b.NetworkInterfaceId })
                 .ToList();
             s.SaveHostReports(host, reports);
             // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
             if (usageReported)
             {
                 foreach (var account in bindings.GroupBy(b => b.AccountId))
-                    SaveUsage(c, s, account.Key, host, account.Select(b => b.InstanceId).ToHashSet(), usage, now);
+                    SaveUsage(c, s, account.Key, host, [.. account], usage, now);
             }
             // The operator's switch decides, whatever the agent sends: flows hold addresses.
             sampling = !s.FlowSamplingOff(host);
@@ -77,7 +79,11 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
         return new EcsObject { { "FlowSampling", sampling } };
     }
 
-    private static (InstanceId Nic, string RuleId, long Packets, long Bytes) Usage(int index, IReadOnlyDictionary<string, string> fields)
+    private static NetworkInterfaceId NetworkInterfaceIdOf(string text) =>
+        NetworkInterfaceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.NetworkInterfaceNotFound(text));
+
+    /// <summary>A usage line's NIC: an ENI (<c>eni-…</c>) or an instance's primary NIC (<c>i-…</c>).</summary>
+    private static (string Nic, string RuleId, long Packets, long Bytes) Usage(int index, IReadOnlyDictionary<string, string> fields)
     {
         string Field(string name) => fields.TryGetValue(name, out var v) && v.Length > 0
             ? v
@@ -89,7 +95,9 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
                 ? n
                 : throw new EcsException(EcsErrors.ParameterInvalid($"RuleUsage.{index}.{name}", $"'{text}' is not a count (an integer from 0)."));
         }
-        var nic = Lookups.InstanceIdOf(Field("InstanceId"));
+        var nic = fields.TryGetValue("NetworkInterfaceId", out var eni) && eni.Length > 0
+            ? NetworkInterfaceIdOf(eni).Value
+            : Lookups.InstanceIdOf(Field("InstanceId")).Value;
         if (Field("Direction") is not ("ingress" or "egress") and var direction)
             throw new EcsException(EcsErrors.ParameterInvalid($"RuleUsage.{index}.Direction", $"'{direction}' is not ingress or egress."));
         var rule = Field("SecurityGroupRuleId");
@@ -98,28 +106,28 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
         return (nic, rule, Count("Packets"), Count("Bytes"));
     }
 
-    private static void SaveUsage(ActionContext c, IStoreSession s, long accountId, string host, IReadOnlySet<InstanceId> bound,
-        List<(InstanceId Nic, string RuleId, long Packets, long Bytes)> usage, DateTimeOffset now)
+    private static void SaveUsage(ActionContext c, IStoreSession s, long accountId, string host, IReadOnlyList<HostBindingRecord> bound,
+        List<(string Nic, string RuleId, long Packets, long Bytes)> usage, DateTimeOffset now)
     {
         var options = c.RuleUsage;
         s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
-        // The rules an agent may count for: those of the groups of the account's NICs bound to this host.
-        var rulesOf = new Dictionary<InstanceId, HashSet<string>>();
-        HashSet<string> RulesOf(InstanceId nic)
+        // The rules an agent may count for: those of the groups of the account's NICs bound to this
+        // host — an ENI's own; for an instance named (agents before per-ENI bindings), any of its bound NICs'.
+        var groupsOf = bound.GroupBy(b => b.Nic, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(b => BoundNics.GroupsOf(s, b)).ToList(), StringComparer.Ordinal);
+        foreach (var instance in bound.GroupBy(b => b.InstanceId.Value, StringComparer.Ordinal))
+            groupsOf.TryAdd(instance.Key, [.. instance.SelectMany(b => BoundNics.GroupsOf(s, b))]);
+        var rulesOf = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        HashSet<string> RulesOf(string nic)
         {
             if (rulesOf.TryGetValue(nic, out var known))
                 return known;
             var rules = new HashSet<string>(StringComparer.Ordinal);
-            if (s.FindInstance(accountId, nic) is { } instance)
-            {
-                var groups = instance.SecurityGroupIds.Concat(s.NetworkInterfacesOf(nic).SelectMany(e => e.SecurityGroupIds)).Distinct();
-                foreach (var group in groups)
-                    rules.UnionWith(s.ListRules(group).Select(r => r.Id.ToString()));
-            }
+            foreach (var group in groupsOf.GetValueOrDefault(nic) ?? [])
+                rules.UnionWith(s.ListRules(group).Select(r => r.Id.ToString()));
             return rulesOf[nic] = rules;
         }
         var deltas = usage
-            .Where(u => u.Packets > 0 && bound.Contains(u.Nic) && RulesOf(u.Nic).Contains(u.RuleId))
+            .Where(u => u.Packets > 0 && groupsOf.ContainsKey(u.Nic) && RulesOf(u.Nic).Contains(u.RuleId))
             .GroupBy(u => u.RuleId, StringComparer.Ordinal)
             .Select(g => new RuleUsageDelta(g.Key, g.Sum(u => u.Packets), g.Sum(u => u.Bytes)))
             .ToList();

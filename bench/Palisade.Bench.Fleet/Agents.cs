@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using Palisade.Agent.Following;
+using Palisade.Agent.Kernel;
+using Palisade.Agent.Rendering;
+using Palisade.Client;
+using Palisade.Domain.Identifiers;
+
+/// <summary>
+/// Simulated agents (issue 17, item 4): each the real <see cref="EnforcementAgent"/> with its own host
+/// name, its own HTTP client (own connection) and its host credential (issue 18; the operator
+/// declared the host and bound its NICs on the store), following a real server on
+/// 127.0.0.1 with real long polls; its kernel only records what it was told. A change is timed from
+/// the write's answer until every affected agent has applied a revision at least the write's, and
+/// every request each agent sends is counted (by action) with the bytes it received.
+/// </summary>
+internal static class Agents
+{
+    private const string Region = "cn-hangzhou";
+
+    /// <summary>Counts what one agent sent and received.</summary>
+    private sealed class Meter : DelegatingHandler
+    {
+        public long Requests;
+        public long Fetches;
+        public long Bytes;
+        private bool _lastPollChanged = true;
+
+        public Meter(HttpMessageHandler inner) : base(inner)
+        {
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
+        {
+            // Every request but a long poll sent again because the last one ran out (the feed's idle
+            // beat, not a reaction to a change): fetches, reports, and polls after a change.
+            var action = request.Headers.TryGetValues("x-acs-action", out var values) ? values.First() : "";
+            if (action == "DescribeHostPolicy")
+                Interlocked.Increment(ref Fetches);
+            if (action != "DescribeChanges" || Volatile.Read(ref _lastPollChanged))
+                Interlocked.Increment(ref Requests);
+            var response = await base.SendAsync(request, cancel);
+            await response.Content.LoadIntoBufferAsync(cancel);
+            var bytes = response.Content.Headers.ContentLength ?? 0;
+            Interlocked.Add(ref Bytes, bytes);
+            if (action == "DescribeChanges")
+                Volatile.Write(ref _lastPollChanged, (await response.Content.ReadAsStringAsync(cancel)).Contains("\"Revision\"", StringComparison.Ordinal));
+            return response;
+        }
+    }
+
+    private sealed class RecordingKernel : INetfilter
+    {
+        public Func<KernelShape?> Shape { get; set; } = () => null;
+
+        public long Applies;
+
+        public Task ApplyAsync(string transaction, CancellationToken cancel)
+        {
+            Interlocked.Increment(ref Applies);
+            return Task.CompletedTask;
+        }
+
+        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
+
+        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
+
+        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
+
+        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
+    }
+
+    /// <summary>
+    /// The feed as it was before issue 17: every change of the account wakes the agent (the account
+    /// feed, read with the tenant's key; the host feed of issue 18 as first merged woke on every change
+    /// of an account with a NIC on the host, the same here, where a host carries one account), and it
+    /// fetches its whole policy (with its host credential).
+    /// </summary>
+    private sealed class AccountWideControlPlane(EcsClient client, EcsControlPlane whole) : IControlPlane
+    {
+        /// <summary>The newest account revision a wait has seen (the account feed counts its own revisions, not the host's).</summary>
+        private long _seen;
+
+        public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => whole.FetchAsync(hostName, cancel);
+
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+        {
+            // A change seen here is in the fetch that follows; one after it is after _seen.
+            var json = await client.CallAsync("DescribeChanges",
+                new { AfterRevision = _seen.ToString(CultureInfo.InvariantCulture), WaitSeconds = ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture), MaxResults = "1000" }, cancel: cancel);
+            _seen = json.GetProperty("NextRevision").GetInt64();
+            return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
+        }
+
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => whole.ReportAsync(hostName, appliedRevision, nics, cancel);
+    }
+
+    private sealed record SimAgent(string Host, int Account, EnforcementAgent Agent, Meter Meter, RecordingKernel Kernel);
+
+    /// <summary>One account of the fleet: its hosts, and the groups the changes are made in.</summary>
+    private sealed record Tenant(EcsClient Api, string Common, string Db, string Pod0, string VSwitch, IReadOnlyList<string> Hosts);
+
+    public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes)
+    {
+        var accounts = Math.Max(1, agentCount / hostsPerAccount);
+        var mode = accountWide ? "account-wide feed, whole fetch (before issue 17)" : "host feed, incremental fetch";
+        Console.WriteLine($"--- {agentCount} agents x {nicsPerHost} NICs, {accounts} accounts of {hostsPerAccount} hosts, {fleet.Urls.Count} node(s), {fleet.StoreKind}; {mode}");
+        var setup = Stopwatch.StartNew();
+        // Short-lived idle connections: a change comes after a minute of waiting, past the server's keep-alive.
+        var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
+        var tenants = new List<Tenant>();
+        var keys = new List<ClientCredentials>();
+        for (var a = 0; a < accounts; a++)
+        {
+            var key = fleet.NewKey($"fleet{a}");
+            var credentials = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
+            keys.Add(credentials);
+            var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[0], Timeout = TimeSpan.FromMinutes(5) }, credentials);
+            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VpcId");
+            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VSwitchId");
+            async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).Str("SecurityGroupId");
+            // NIC 0 of every host is in "common", whose rule names "db" (so every host of the account
+            // depends on db's members); the other NICs of a host are in its pod's group (ten hosts a pod).
+            var common = await Group("common");
+            var db = await Group("db");
+            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db });
+            await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = db, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 });
+            var pods = new List<string>();
+            for (var p = 0; p < (hostsPerAccount + 9) / 10; p++)
+            {
+                pods.Add(await Group($"pod{p}"));
+                await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" });
+            }
+            var hosts = new List<string>();
+            var bind = new List<Task>();
+            for (var h = 0; h < hostsPerAccount; h++)
+            {
+                var host = $"a{a}-h{h}";
+                hosts.Add(host);
+                var nics = new List<string>();
+                nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = common, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
+                if (nicsPerHost > 1)
+                    nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = pods[h / 10], VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = nicsPerHost - 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
+                // The operator declares the host and binds its NICs on the store (issue 18).
+                fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
+                for (var n = 0; n < nics.Count; n++)
+                    fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
+            }
+            tenants.Add(new Tenant(api, common, db, pods[0], vsw, hosts));
+        }
+        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
+
+        // The agents: each its own connection pool (one connection), its own host.
+        var agents = new List<SimAgent>();
+        using var stop = new CancellationTokenSource();
+        var runs = new List<Task>();
+        for (var a = 0; a < tenants.Count; a++)
+        {
+            foreach (var host in tenants[a].Hosts)
+            {
+                var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 });
+                var credential = fleet.Hosts.CreateCredential(host);
+                var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) };
+                var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+                var control = accountWide
+                    ? (IControlPlane)new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
+                    : new EcsControlPlane(client, Region);
+                var kernel = new RecordingKernel();
+                // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
+                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, _ => { });
+                kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
+                agents.Add(new SimAgent(host, a, agent, meter, kernel));
+                runs.Add(Task.Run(() => agent.RunAsync(stop.Token)));
+            }
+        }
+        // Every agent has applied its first policy and parked its long poll.
+        var start = Stopwatch.StartNew();
+        while ((agents.Any(x => x.Agent.AppliedRevision == 0) || fleet.Parked() < agents.Count) && start.Elapsed < TimeSpan.FromMinutes(10))
+            await Task.Delay(200);
+        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var server = Process.GetCurrentProcess();
+        server.Refresh();
+        var cpuBefore = server.TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        server.Refresh();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"idle: process CPU (both nodes and every agent) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core"));
+
+        // The changes, each on the first account: one rule in a pod's group (its ten hosts), one rule
+        // in "common" (every host of the account, one NIC each), one instance joining "db" (named by
+        // common's rule: every host of the account).
+        var t = tenants[0];
+        var kinds = new (string Name, Func<int, Task> Make, Func<SimAgent, bool> Affected)[]
+        {
+            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + i}/{10000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+                x => x.Account == 0 && int.Parse(x.Host[(x.Host.IndexOf("-h", StringComparison.Ordinal) + 2)..], CultureInfo.InvariantCulture) < 10),
+            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + i}/{20000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+                x => x.Account == 0),
+            ($"join into a group named by {hostsPerAccount} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 }),
+                x => x.Account == 0),
+        };
+        foreach (var (name, make, affectedOf) in kinds)
+        {
+            var latencies = new List<double>();
+            long affectedRequests = 0, affectedBytes = 0, unaffectedRequests = 0, unaffectedFetches = 0, affectedFetches = 0;
+            var affected = agents.Where(affectedOf).ToList();
+            var unaffected = agents.Where(x => !affectedOf(x)).ToList();
+            for (var i = 0; i < changes; i++)
+            {
+                var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
+                await make(i);
+                var answered = Stopwatch.GetTimestamp();
+                // The host's revision an agent reports is the store's global one: the write's is at most the current.
+                var revision = fleet.CurrentRevision();
+                var pending = affected.ToList();
+                var deadline = Stopwatch.StartNew();
+                while (pending.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    var now = Stopwatch.GetElapsedTime(answered).TotalMilliseconds;
+                    pending.RemoveAll(x =>
+                    {
+                        if (x.Agent.AppliedRevision < revision)
+                            return false;
+                        latencies.Add(now);
+                        return true;
+                    });
+                    await Task.Delay(1);
+                }
+                if (pending.Count > 0)
+                    Console.WriteLine($"  {pending.Count} affected agents did not apply revision {revision} within 60 s");
+                // A quiet second after the last apply, for any late request of an unaffected agent.
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                for (var k = 0; k < agents.Count; k++)
+                {
+                    var x = agents[k];
+                    var (requests, fetches, bytes) = (x.Meter.Requests - before[k].Requests, x.Meter.Fetches - before[k].Fetches, x.Meter.Bytes - before[k].Bytes);
+                    if (affectedOf(x))
+                    {
+                        affectedRequests += requests;
+                        affectedFetches += fetches;
+                        affectedBytes += bytes;
+                    }
+                    else
+                    {
+                        unaffectedRequests += requests;
+                        unaffectedFetches += fetches;
+                    }
+                }
+            }
+            latencies.Sort();
+            double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {affected.Count} affected agents, {changes} changes; apply after the API answer p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {P(1):F0} ms; " +
+                $"per change: affected agents sent {affectedRequests / (double)changes:F0} requests (not counting long polls renewed after running out) ({affectedFetches / (double)changes:F0} fetches) and received {affectedBytes / (double)changes / 1024:F0} KiB; " +
+                $"unaffected agents ({unaffected.Count}) sent {unaffectedRequests / (double)changes:F1} requests ({unaffectedFetches / (double)changes:F1} fetches)"));
+        }
+        var parts = agents.Select(x => x.Agent).Count();
+        stop.Cancel();
+        try
+        {
+            await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+        }
+        setupHandler.Dispose();
+    }
+}

@@ -1,0 +1,400 @@
+using System.Globalization;
+using System.Text.Json;
+using Palisade.Agent.Rendering;
+using Palisade.Client;
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.State;
+using Palisade.Server.Tests.Support;
+using Palisade.Storage;
+using Xunit.Abstractions;
+using static Palisade.Server.Tests.Support.Scenario;
+
+namespace Palisade.Server.Tests.Actions;
+
+/// <summary>
+/// The host-scoped feed (issue 17, item 2) on hosts that carry NICs of several accounts (issue 18):
+/// which hosts a change wakes. The truth is the slow, obviously correct twin — every host's ruleset
+/// rendered from the whole accounts before and after the change, as its agent would render it —
+/// and the fast answer (what the store decided at commit, read through the host credential's
+/// <c>DescribeChanges</c>) must never be narrower than it: every host whose rendered ruleset differs
+/// is woken. How often a host is woken for nothing is counted and reported.
+/// </summary>
+public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private TestControlPlane _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestControlPlane.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static readonly string[] Hosts = ["node-1", "node-2", "node-3", "node-4"];
+
+    /// <summary>
+    /// Every host's ruleset rendered from the whole accounts (revision left out: only what the kernel
+    /// would enforce), each account's NICs against its own state, in the agent's order of accounts.
+    /// </summary>
+    private async Task<Dictionary<string, string>> RenderEveryHostAsync(IReadOnlyList<(long Account, EcsClient Api)> accounts)
+    {
+        var states = new Dictionary<long, NetworkState>();
+        foreach (var (account, api) in accounts)
+            states[account] = StateFileReader.Read((await api.CallAsync("ExportSecurityState", new { RegionId = Region })).GetProperty("State").GetRawText());
+        var bindings = _server.Hosts.ListBindings(null);
+        return Hosts.ToDictionary(h => h, h => NftText.FullApply(PolicyRenderer.Render(
+            [.. bindings.Where(b => b.HostName == h).GroupBy(b => b.AccountId).OrderBy(g => g.Key)
+                .Select(g => new HostPart(states[g.Key], [.. g.Select(b => new HostBinding(b.InstanceId, b.InterfaceName))]))], 0)));
+    }
+
+    private static async Task<bool> WokenAsync(EcsClient hostApi, long after)
+    {
+        var changes = await hostApi.CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture) });
+        return changes.Items("Changes", "Change").Any();
+    }
+
+    /// <summary>The accounts with a NIC on each host now: what the issue-18 feed (every change of such an account) woke on.</summary>
+    private Dictionary<string, HashSet<long>> AccountsOnHosts() =>
+        Hosts.ToDictionary(h => h, h => _server.Hosts.ListBindings(h).Select(b => b.AccountId).ToHashSet());
+
+    /// <summary>A random account: groups with rules naming CIDRs, each other, prefix and port-range lists; instances in 1–2 groups; most bound by the operator to one of four shared hosts.</summary>
+    private sealed class World(Scenario s, TestControlPlane server, long account, Random random)
+    {
+        public long Account => account;
+        public Scenario Scenario => s;
+        public readonly List<string> Groups = [];
+        public readonly List<string> Instances = [];
+        public readonly List<string> PrefixLists = [];
+        public readonly List<string> PortRangeLists = [];
+        public readonly List<string> Enis = [];
+        public string VSwitch = "";
+        private int _cidr;
+
+        public T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
+
+        public async Task BuildAsync()
+        {
+            var vpc = await s.VpcAsync();
+            VSwitch = await s.VSwitchAsync(vpc);
+            for (var g = 0; g < 4; g++)
+                Groups.Add(await s.GroupAsync(vpc, $"g{g}"));
+            for (var l = 0; l < 2; l++)
+            {
+                PrefixLists.Add((await s.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 20, PrefixListName = $"pl{l}", Entry = new[] { new { Cidr = NextCidr() } } })).Str("PrefixListId"));
+            }
+            PortRangeLists.Add((await s.Api.CallAsync("CreatePortRangeList", new { RegionId = Region, MaxEntries = 20, PortRangeListName = "prl", Entry = new[] { new { PortRange = "8000/8001" } } })).Str("PortRangeListId"));
+            for (var i = 0; i < 8; i++)
+                await RunAsync();
+            for (var r = 0; r < 8; r++)
+                await AuthorizeAsync();
+        }
+
+        public string NextCidr() => $"10.{++_cidr % 250}.{random.Next(250)}.0/24";
+
+        public async Task RunAsync()
+        {
+            var instance = (await s.RunAsync(Pick(Groups), VSwitch)).Single();
+            Instances.Add(instance);
+            if (random.Next(2) == 0)
+                await s.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = instance, SecurityGroupId = Pick(Groups) }).ContinueWith(_ => { });
+            if (random.Next(4) != 0)
+                await BindAsync(instance);
+        }
+
+        /// <summary>The operator binds (issue 18); an interface name of the instance's own, so two accounts never collide on one.</summary>
+        public Task BindAsync(string instance)
+        {
+            server.Bind(instance, Pick(Hosts), "v" + instance[^8..]);
+            return Task.CompletedTask;
+        }
+
+        public Task AuthorizeAsync()
+        {
+            var port = random.Next(1, 2000).ToString(CultureInfo.InvariantCulture);
+            var group = Pick(Groups);
+            var egress = random.Next(4) == 0;
+            var peer = egress ? "Dest" : "Source";
+            var others = Groups.Where(g => g != group).ToList();
+            var rule = new Dictionary<string, string> { ["RegionId"] = Region, ["SecurityGroupId"] = group, ["IpProtocol"] = "tcp", ["PortRange"] = $"{port}/{port}" };
+            switch (random.Next(5))
+            {
+                case 0:
+                    rule[peer + "CidrIp"] = NextCidr();
+                    break;
+                case 1:
+                case 2:
+                    rule[peer + "GroupId"] = Pick(others);
+                    break;
+                case 3:
+                    rule[peer + "PrefixListId"] = Pick(PrefixLists);
+                    break;
+                default:
+                    rule.Remove("PortRange");
+                    rule["PortRangeListId"] = Pick(PortRangeLists);
+                    rule[peer + "GroupId"] = Pick(others);
+                    break;
+            }
+            return s.Api.CallAsync(egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroup", rule);
+        }
+    }
+
+    /// <summary>One random change of the kinds that touch a host's policy (and some that must not).</summary>
+    private static async Task<string> ChangeAsync(TestControlPlane server, World w, Random random)
+    {
+        var s = w.Scenario;
+        var api = s.Api;
+        switch (random.Next(15))
+        {
+            case 0:
+            case 1:
+                await w.AuthorizeAsync();
+                return "authorize";
+            case 2:
+            {
+                var group = w.Pick(w.Groups);
+                var rules = await s.RulesAsync(group);
+                if (rules.Count == 0)
+                    return "revoke (none)";
+                var rule = w.Pick(rules);
+                await api.CallAsync("RevokeSecurityGroup", new { RegionId = Region, SecurityGroupId = group, SecurityGroupRuleId = new[] { rule.Str("SecurityGroupRuleId") } });
+                return "revoke";
+            }
+            case 3:
+                await api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = w.Pick(w.Instances), SecurityGroupId = w.Pick(w.Groups) });
+                return "join";
+            case 4:
+                await api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = w.Pick(w.Instances), SecurityGroupId = w.Pick(w.Groups) });
+                return "leave";
+            case 5:
+                await api.CallAsync("ModifyPrefixList", new { RegionId = Region, PrefixListId = w.Pick(w.PrefixLists), AddEntry = new[] { new { Cidr = w.NextCidr() } } });
+                return "prefix list";
+            case 6:
+            {
+                var from = random.Next(1, 60000);
+                await api.CallAsync("ModifyPortRangeList", new { RegionId = Region, PortRangeListId = w.Pick(w.PortRangeLists), AddEntry = new[] { new { PortRange = $"{from}/{from + 1}" } } });
+                return "port-range list";
+            }
+            case 7:
+                await api.CallAsync("ModifySecurityGroupPolicy", new { RegionId = Region, SecurityGroupId = w.Pick(w.Groups), InnerAccessPolicy = random.Next(2) == 0 ? "Accept" : "Drop" });
+                return "inner access";
+            case 8:
+                await w.BindAsync(w.Pick(w.Instances));
+                return "bind";
+            case 9:
+                server.Hosts.Unbind(w.Pick(w.Instances));
+                return "unbind";
+            case 10:
+                await api.CallAsync("ModifyInstanceAttribute", new { InstanceId = w.Pick(w.Instances), InstanceName = "renamed" + random.Next(1000) });
+                return "rename (never changes a policy)";
+            case 11:
+            {
+                var instance = w.Pick(w.Instances);
+                await api.CallAsync("DeleteInstance", new { InstanceId = instance, Force = true });
+                w.Instances.Remove(instance);
+                return "delete instance";
+            }
+            case 12:
+                await w.RunAsync();
+                return "run instance";
+            case 13:
+            {
+                var eni = (await api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = w.VSwitch, SecurityGroupId = w.Pick(w.Groups) })).Str("NetworkInterfaceId");
+                w.Enis.Add(eni);
+                await api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = w.Pick(w.Instances) });
+                return "ENI attached";
+            }
+            default:
+                if (w.Enis.Count == 0)
+                    return "ENI join (none)";
+                await api.CallAsync("JoinSecurityGroup", new { RegionId = Region, NetworkInterfaceId = w.Pick(w.Enis), SecurityGroupId = w.Pick(w.Groups) });
+                return "ENI join";
+        }
+    }
+
+    [Theory]
+    [InlineData(17)]
+    [InlineData(1703)]
+    [InlineData(20261203)]
+    public async Task EveryHostWhoseRulesetChanges_IsWoken_AndNeedlessWakeUpsAreCounted(int seed)
+    {
+        var random = new Random(seed);
+        // Two tenants on the same four hosts: each change is one tenant's, and may concern the other's hosts only through its own NICs.
+        var worlds = new List<World>();
+        foreach (var name in new[] { "a", "b" })
+        {
+            var key = _server.NewAccount($"scope-{seed}-{name}");
+            var world = new World(new Scenario(_server.Client(key)), _server, key.AccountId, random);
+            await world.BuildAsync();
+            worlds.Add(world);
+        }
+        var accounts = worlds.Select(w => (w.Account, w.Scenario.Api)).ToList();
+        var hostApis = Hosts.ToDictionary(h => h, h => _server.HostClient(h));
+        var (changedHosts, wokenHosts, needless, refused, made, accountWoken) = (0, 0, 0, 0, 0, 0);
+        var needlessByChange = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        // One incremental follower per host, as its agent holds it: after every change its union of
+        // the NIC parts it holds and those that changed must render as the whole accounts do.
+        var followers = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(hostApis[h], Region));
+        var (received, unchanged) = (0L, 0L);
+        for (var step = 0; step < 40; step++)
+        {
+            var before = await RenderEveryHostAsync(accounts);
+            var boundBefore = AccountsOnHosts();
+            var revision = _server.Store.CurrentRevision();
+            var world = worlds[random.Next(worlds.Count)];
+            string what;
+            try
+            {
+                what = await ChangeAsync(_server, world, random);
+            }
+            catch (Exception e) when (e is EcsApiException or Palisade.Domain.Errors.EcsException)
+            {
+                // A random change refused (leaving a group one is not in, a last group, a limit, an interface in use): it changed nothing.
+                refused++;
+                continue;
+            }
+            made++;
+            var after = await RenderEveryHostAsync(accounts);
+            var boundAfter = AccountsOnHosts();
+            foreach (var host in Hosts)
+            {
+                var changed = before[host] != after[host];
+                var woken = await WokenAsync(hostApis[host], revision);
+                Assert.True(woken || !changed, $"seed {seed}, step {step} ({what}): {host}'s ruleset changed but the change did not wake it");
+                changedHosts += changed ? 1 : 0;
+                wokenHosts += woken ? 1 : 0;
+                needless += woken && !changed ? 1 : 0;
+                accountWoken += boundBefore[host].Contains(world.Account) || boundAfter[host].Contains(world.Account) ? 1 : 0;
+                if (woken)
+                {
+                    var policy = await followers[host].FetchAsync(host, CancellationToken.None);
+                    Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0)),
+                        $"seed {seed}, step {step} ({what}): {host}'s incremental fetch renders otherwise than the whole accounts");
+                }
+                if (woken && !changed)
+                    needlessByChange[what] = needlessByChange.GetValueOrDefault(what) + 1;
+            }
+        }
+        foreach (var follower in followers.Values)
+            (received, unchanged) = (received + follower.Parts.Received, unchanged + follower.Parts.Unchanged);
+        output.WriteLine($"seed {seed}: incremental fetches received {received} NIC parts and were told {unchanged} were unchanged");
+        Assert.True(unchanged > 0, "no fetch was spared a NIC's part");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"seed {seed}: {made} changes, {changedHosts} host rulesets changed, {wokenHosts} hosts woken, {needless} needlessly ({(wokenHosts == 0 ? 0 : 100.0 * needless / wokenHosts):F1} % of wake-ups); a feed of every change of an account with a NIC on the host would have woken {accountWoken} ({(accountWoken == 0 ? 0 : 100.0 * (accountWoken - changedHosts) / accountWoken):F1} % needless), the account-wide feed {made * Hosts.Length}; {refused} changes refused; needless by change: {string.Join(", ", needlessByChange.Select(n => $"{n.Key} {n.Value}"))}"));
+        // The property is checked above; this says the steps did exercise it.
+        Assert.True(changedHosts > 10, $"seed {seed}: only {changedHosts} host rulesets changed; the random changes no longer exercise the scope");
+    }
+
+    /// <summary>
+    /// A parked host poll is woken by the changes that concern its host, of any account with a NIC
+    /// there, and by nothing else: not by another host's group, not by another tenant's change on
+    /// the same shared host that none of its NICs there depends on.
+    /// </summary>
+    [Fact]
+    public async Task AChangeOfAnotherHostsGroup_DoesNotWakeAParkedHostPoll()
+    {
+        var a = new Scenario(_server.Client(_server.NewAccount("scope-parked-a")));
+        var vpc = await a.VpcAsync();
+        var vsw = await a.VSwitchAsync(vpc);
+        var web = await a.GroupAsync(vpc, "web");
+        var db = await a.GroupAsync(vpc, "db");
+        var webInstance = (await a.RunAsync(web, vsw)).Single();
+        var dbInstance = (await a.RunAsync(db, vsw)).Single();
+        // Tenant B shares the web host (the same VPC block: overlapping addresses are the normal case).
+        var b = new Scenario(_server.Client(_server.NewAccount("scope-parked-b")));
+        var bVpc = await b.VpcAsync();
+        var bVsw = await b.VSwitchAsync(bVpc);
+        var bApp = await b.GroupAsync(bVpc, "app");
+        var bOther = await b.GroupAsync(bVpc, "other");
+        var bInstance = (await b.RunAsync(bApp, bVsw)).Single();
+        _server.Bind(webInstance, "web-host", "vnet0");
+        _server.Bind(dbInstance, "db-host", "vnet1");
+        _server.Bind(bInstance, "web-host", "vnet2");
+        var webHost = _server.HostClient("web-host");
+        var dbHost = _server.HostClient("db-host");
+        var revision = _server.Store.CurrentRevision().ToString(CultureInfo.InvariantCulture);
+
+        var webPoll = webHost.CallAsync("DescribeChanges", new { AfterRevision = revision, WaitSeconds = 3 });
+        var dbPoll = dbHost.CallAsync("DescribeChanges", new { AfterRevision = revision, WaitSeconds = 30 });
+        await WaitUntilParkedAsync(2);
+        await a.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRange = "5432/5432", SourceCidrIp = "10.0.0.0/8" });
+        // B's group that none of its NICs is in: no host's policy depends on it.
+        await b.AuthorizeAsync(bOther, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
+
+        var dbChanges = await dbPoll;
+        Assert.Equal("AuthorizeSecurityGroup", dbChanges.Items("Changes", "Change").Single().Str("Action"));
+        // The web host's poll runs out its wait: neither change concerned it.
+        Assert.Empty((await webPoll).Items("Changes", "Change"));
+
+        // Once the db group is named by a web rule, the web host depends on its members: a new member wakes both.
+        await a.AuthorizeAsync(web, new { IpProtocol = "tcp", PortRange = "80/80", SourceGroupId = db });
+        var joined = _server.Store.CurrentRevision();
+        await a.RunAsync(db, vsw);
+        Assert.True(await WokenAsync(webHost, joined));
+        Assert.True(await WokenAsync(dbHost, joined));
+        // B's change to the group of its NIC on the web host wakes the web host alone.
+        var beforeB = _server.Store.CurrentRevision();
+        await b.AuthorizeAsync(bApp, new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" });
+        Assert.True(await WokenAsync(webHost, beforeB));
+        Assert.False(await WokenAsync(dbHost, beforeB));
+        Assert.False(await WokenAsync(_server.HostClient("another-host"), 0));
+    }
+
+    private async Task WaitUntilParkedAsync(int polls)
+    {
+        var watcher = _server.Store.Commits;
+        for (var i = 0; i < 200 && watcher.ParkedCount < polls; i++)
+            await Task.Delay(25);
+        Assert.True(watcher.ParkedCount >= polls, $"{watcher.ParkedCount} polls parked");
+    }
+
+    [Fact]
+    public async Task HostNameAndDigests_AreChecked_AtTheEdge()
+    {
+        var tenant = _server.Client(_server.NewAccount("scope-edge"));
+        // The host feed is the host credential's: a tenant asking for a host's feed is refused, whatever the host.
+        await ApiAssert.FailsAsync(() => tenant.CallAsync("DescribeChanges", new { HostName = "node-1", AfterRevision = "0" }), "Forbidden.HostCredentialRequired", 403);
+        var host = _server.HostClient("node-1");
+        await ApiAssert.FailsAsync(() => host.CallAsync("DescribeChanges", new { HostName = "node-2", AfterRevision = "0" }), "Forbidden.HostCredential", 403);
+        var nic = new Dictionary<string, string> { ["RegionId"] = Region, ["KnownNic.1.InstanceId"] = "i-bp1aaaaaaaaaaaaaaaaa", ["KnownNic.1.Digest"] = new string('0', 32) };
+        await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", nic), "InvalidParameter", 400);
+        nic["PerNic"] = "true";
+        nic["KnownNic.1.Digest"] = "not-a-digest";
+        await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", nic), "InvalidParameter", 400);
+        nic.Remove("KnownNic.1.InstanceId");
+        await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", nic), "MissingParameter", 400);
+    }
+
+    /// <summary>On a host with NICs of two accounts, a change of one account's group sends that NIC's part alone.</summary>
+    [Fact]
+    public async Task AnIncrementalFetch_CarriesOnlyTheNicsWhosePartChanged()
+    {
+        var groups = new List<string>();
+        Scenario? first = null;
+        for (var account = 0; account < 2; account++)
+        {
+            var s = new Scenario(_server.Client(_server.NewAccount($"scope-parts-{account}")));
+            first ??= s;
+            var vpc = await s.VpcAsync();
+            var vsw = await s.VSwitchAsync(vpc);
+            for (var i = 0; i < 2 - account; i++)
+            {
+                var group = await s.GroupAsync(vpc, $"tier{i}");
+                groups.Add(group);
+                var instance = (await s.RunAsync(group, vsw)).Single();
+                _server.Bind(instance, "node-1", $"vnet{groups.Count}");
+            }
+        }
+        var host = _server.HostClient("node-1");
+        var follower = new Palisade.Agent.Following.EcsControlPlane(host, Region);
+        var whole = new Palisade.Agent.Following.EcsControlPlane(host, Region) { Incremental = false };
+        var policy = await follower.FetchAsync("node-1", CancellationToken.None);
+        Assert.Equal((3L, 0L), follower.Parts);
+        Assert.Equal(2, policy.Parts.Count);
+
+        await first!.AuthorizeAsync(groups[1], new { IpProtocol = "tcp", PortRange = "443/443", SourceCidrIp = "0.0.0.0/0" });
+        policy = await follower.FetchAsync("node-1", CancellationToken.None);
+        // One NIC's part came; the two others (one of each account) were only named unchanged.
+        Assert.Equal((4L, 2L), follower.Parts);
+        var expected = await whole.FetchAsync("node-1", CancellationToken.None);
+        var rendered = NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0));
+        Assert.Equal(NftText.FullApply(PolicyRenderer.Render(expected.Parts, 0)), rendered);
+        Assert.Contains("443", rendered, StringComparison.Ordinal);
+    }
+}
