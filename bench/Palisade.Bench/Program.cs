@@ -9,6 +9,8 @@ if (args.Contains("--dry-run-impact"))
     return DryRunImpactReport.Run(Console.Out, args);
 if (args.Contains("--analysis"))
     return AnalysisReport.Run(Console.Out, args);
+if (args.Contains("--suggest"))
+    return SuggestReport.Run(Console.Out, args);
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

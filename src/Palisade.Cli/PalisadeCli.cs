@@ -54,6 +54,7 @@ public static class PalisadeCli
         ListCommands.PrefixList(),
         ListCommands.PortRangeList(),
         HostCommands.Build(),
+        SuggestCommand.Build(),
         AgentCommand.Build(),
         CompletionCommand.Build(Build),
     };

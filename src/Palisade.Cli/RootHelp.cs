@@ -31,6 +31,7 @@ internal sealed class RootHelp : SynchronousCommandLineAction
             ("reach", "Who reaches an instance or group, what it reaches, or the whole matrix"),
             ("whatif", "The flows a change would open and close, before it is made"),
             ("audit", "Findings against the best practices for security groups"),
+            ("suggest", "The narrowest rules that keep every observed flow of a group, and their what-if"),
             ("trail", "The action trail: who changed what, when"),
         ]),
         ("Run Palisade", [

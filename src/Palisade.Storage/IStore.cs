@@ -54,7 +54,7 @@ public class StoreUnavailableException(string message, Exception inner) : Except
 public sealed class StoreFullException(string message, Exception inner) : StoreUnavailableException(message, inner);
 
 /// <summary>What a transaction can do. Account-scoped lookups never see other accounts' resources.</summary>
-public interface IStoreSession
+public partial interface IStoreSession
 {
     // Accounts and keys
     AccountRecord CreateAccount(string name, DateTimeOffset now);

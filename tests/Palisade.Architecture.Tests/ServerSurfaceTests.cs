@@ -18,7 +18,7 @@ public sealed class ServerSurfaceTests
     private static readonly string[] Public =
     [
         "Palisade.Server.Hosting.PalisadeServer", "Palisade.Server.Hosting.ServeSettings", "Palisade.Server.Hosting.ServerOptions",
-        "Palisade.Server.Hosting.Throttling", "Palisade.Server.Hosting.RuleUsageOptions", "Palisade.Server.Hosting.ConnectionLimits", "Palisade.Server.Hosting.LogFormat",
+        "Palisade.Server.Hosting.Throttling", "Palisade.Server.Hosting.RuleUsageOptions", "Palisade.Server.Hosting.ObservedFlowOptions", "Palisade.Server.Hosting.ConnectionLimits", "Palisade.Server.Hosting.LogFormat",
         "Palisade.Server.Hosting.TlsSettings", "Palisade.Server.Hosting.TlsSettings+PemFiles", "Palisade.Server.Hosting.TlsSettings+SelfSigned",
         "Palisade.Server.Hosting.ServerCertificate", "Palisade.Server.Hosting.TlsConfigurationException",
         "Palisade.Storage.Accounts.AccountService", "Palisade.Storage.Accounts.AccountService+NewKey", "Palisade.Storage.Accounts.SecretProtector",

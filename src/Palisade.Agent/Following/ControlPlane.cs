@@ -3,6 +3,7 @@ using System.Text.Json;
 using Palisade.Agent.Rendering;
 using Palisade.Client;
 using Palisade.Domain.Identifiers;
+using Palisade.Domain.Networking;
 using Palisade.Domain.State;
 
 namespace Palisade.Agent.Following;
@@ -34,6 +35,17 @@ public interface IControlPlane
     /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
         ReportAsync(hostName, appliedRevision, nics, cancel);
+
+    /// <summary>
+    /// The same report with the flows sampled since the last one (<paramref name="flows"/>; null when
+    /// the agent does not sample). The answer: whether the host is to sample flows at all (its
+    /// operator may switch it off); a control plane that keeps no flows says no.
+    /// </summary>
+    async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
+    {
+        await ReportAsync(hostName, appliedRevision, nics, usage, cancel);
+        return false;
+    }
 }
 
 /// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
@@ -197,7 +209,10 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) =>
         ReportAsync(hostName, appliedRevision, nics, [], cancel);
 
-    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel)
+    public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, CancellationToken cancel) =>
+        ReportAsync(hostName, appliedRevision, nics, usage, null, cancel);
+
+    public async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
     {
         List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
         // Each ENI by its ID; a NIC the server named by instance only (a classic instance's) by the instance's.
@@ -218,7 +233,30 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"RuleUsage.{n}.Packets", u.Packets.ToString(CultureInfo.InvariantCulture)));
             p.Add(new($"RuleUsage.{n}.Bytes", u.Bytes.ToString(CultureInfo.InvariantCulture)));
         }
-        await Call("ReportAgentStatus", p, cancel);
+        if (flows is not null)
+        {
+            // FlowsReported says the agent samples, even when nothing came: the server learns which hosts watched.
+            p.Add(new("FlowsReported", "true"));
+            for (var i = 0; i < flows.Flows.Count; i++)
+            {
+                var f = flows.Flows[i];
+                var n = (i + 1).ToString(CultureInfo.InvariantCulture);
+                p.Add(new($"Flow.{n}.InstanceId", f.InstanceId.Value));
+                p.Add(new($"Flow.{n}.SourceIp", f.Source.ToString()));
+                p.Add(new($"Flow.{n}.IpProtocol", f.Protocol.ToWire()));
+                p.Add(new($"Flow.{n}.Port", f.Port.ToString(CultureInfo.InvariantCulture)));
+                p.Add(new($"Flow.{n}.Minute", f.Minute.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture)));
+                p.Add(new($"Flow.{n}.Connections", f.Connections.ToString(CultureInfo.InvariantCulture)));
+            }
+            for (var i = 0; i < flows.Drops.Count; i++)
+            {
+                var n = (i + 1).ToString(CultureInfo.InvariantCulture);
+                p.Add(new($"FlowDrop.{n}.InstanceId", flows.Drops[i].InstanceId.Value));
+                p.Add(new($"FlowDrop.{n}.Connections", flows.Drops[i].Connections.ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+        var answer = await Call("ReportAgentStatus", p, cancel);
+        return answer.TryGetProperty("FlowSampling", out var sampling) && sampling.ValueKind == JsonValueKind.True;
     }
 
     private async Task<JsonElement> Call(string action, List<KeyValuePair<string, string>> parameters, CancellationToken cancel)

@@ -30,6 +30,22 @@ public sealed record AgentOptions(string HostName)
 
     /// <summary>How often the rules' hit counts are read from the kernel and reported (issue 20); zero never reports them.</summary>
     public TimeSpan UsageInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Sample the new connections the NICs accept when the control plane asks for it (issue 20; the
+    /// operator can switch it off per host there); false never samples. Flows are reported with the
+    /// usage, every <see cref="UsageInterval"/>.
+    /// </summary>
+    public bool FlowSampling { get; init; } = true;
+
+    /// <summary>At most this many sampled connections are kept per minute; more are counted as dropped.</summary>
+    public int FlowsPerMinute { get; init; } = FlowSampler.DefaultPerMinuteCap;
+
+    /// <summary>At most this many flow aggregates go in one report (the rest wait for the next).</summary>
+    public int FlowsPerReport { get; init; } = 2_000;
+
+    /// <summary>The clock of the flows' minutes.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -102,7 +118,69 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
     }
 
+    /// <summary>The flow sampler while the control plane wants flows from this host (null otherwise).</summary>
+    public FlowSampler? Sampler { get; private set; }
+
+    private CancellationTokenSource? _sampling;
+    private Task? _samplingTask;
+
+    /// <summary>Starts or stops sampling as the control plane's answer says (and the agent's own option allows).</summary>
+    private async Task SampleAsync(bool wanted, CancellationToken cancel)
+    {
+        wanted &= options.FlowSampling && options.UsageInterval > TimeSpan.Zero;
+        if (wanted && _samplingTask is { IsCompleted: true } ended)
+        {
+            // The watch ended by itself (conntrack died): say why, start again.
+            log($"flow sampling stopped: {ended.Exception?.InnerException?.Message ?? "the watch ended"}; restarting");
+            await StopSamplingAsync();
+        }
+        if (wanted && _sampling is null)
+        {
+            Sampler ??= new FlowSampler(() => Applied, options.Clock, options.FlowsPerMinute);
+            _sampling = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var token = _sampling.Token;
+            var sampler = Sampler;
+            _samplingTask = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionsAsync(token), token), CancellationToken.None);
+            log($"flow sampling on: new connections the NICs accept, at most {options.FlowsPerMinute} a minute");
+        }
+        else if (!wanted && _sampling is not null)
+        {
+            await StopSamplingAsync();
+            Sampler = null;
+            log("flow sampling off (the control plane asks for none)");
+        }
+    }
+
+    private async Task StopSamplingAsync()
+    {
+        if (_sampling is null)
+            return;
+        await _sampling.CancelAsync();
+        try
+        {
+            await _samplingTask!;
+        }
+        catch (Exception e) when (e is OperationCanceledException or NetfilterException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+        _sampling.Dispose();
+        _sampling = null;
+        _samplingTask = null;
+    }
+
     public async Task RunAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await FollowAsync(cancel);
+        }
+        finally
+        {
+            await StopSamplingAsync();
+        }
+    }
+
+    private async Task FollowAsync(CancellationToken cancel)
     {
         await CloseIfAbsentAsync(cancel);
         // Fetched at the start, after a change, after a failure, and every ResyncInterval; a wait
@@ -129,9 +207,21 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     if (usageDue)
                         await HarvestUsageAsync(cancel);
                     var usage = usageDue ? PendingUsage : [];
-                    await controlPlane.ReportAsync(options.HostName, applied.Revision,
-                        enforcing ? [.. applied.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id))] : [], usage, cancel);
+                    // Flows ride with the usage; taken back when the report does not arrive.
+                    var flows = Sampler is { } sampler && _sampling is not null ? (usageDue ? sampler.Take(options.FlowsPerReport) : FlowReport.Empty) : null;
+                    bool wantsFlows;
+                    try
+                    {
+                        wantsFlows = await controlPlane.ReportAsync(options.HostName, applied.Revision,
+                            enforcing ? [.. applied.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id))] : [], usage, flows, cancel);
+                    }
+                    catch when (flows is not null)
+                    {
+                        Sampler?.PutBack(flows);
+                        throw;
+                    }
                     _reported = (applied.Revision, enforcing);
+                    await SampleAsync(wantsFlows, cancel);
                     if (usageDue)
                     {
                         _pendingUsage.Clear();

@@ -35,6 +35,13 @@ public interface INetfilter
     /// </summary>
     Task<IReadOnlyDictionary<string, CounterReading>> HarvestCountersAsync(CancellationToken cancel) =>
         Task.FromResult<IReadOnlyDictionary<string, CounterReading>>(new Dictionary<string, CounterReading>());
+
+    /// <summary>
+    /// The connections the kernel accepts from now on, as each is confirmed (conntrack's NEW event
+    /// fires when the first packet has passed every hook: a connection our rules drop never shows),
+    /// until <paramref name="cancel"/>. A kernel that cannot tell yields none.
+    /// </summary>
+    IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync(CancellationToken cancel) => AsyncEnumerable.Empty<TrackedConnection>();
 }
 
 /// <summary>What a counter counted since it was last read.</summary>

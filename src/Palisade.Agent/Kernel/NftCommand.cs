@@ -110,6 +110,60 @@ public sealed class NftCommand(string? netns) : INetfilter
         return [.. output.Split('\n').Select(ConntrackLine.ParseTracked).OfType<TrackedConnection>()];
     }
 
+    /// <summary>
+    /// <c>conntrack -E -e NEW</c> in the agent's namespace, read line by line while it runs (a child
+    /// of ours, killed by its PID on cancel). A bigger netlink buffer than the default rides out
+    /// bursts; when the kernel overruns it anyway conntrack says so and goes on (those events are lost,
+    /// as sampling allows).
+    /// </summary>
+    public async IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = netns is null ? "conntrack" : "ip",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in (netns is null ? [] : new[] { "netns", "exec", netns, "conntrack" }).Concat(["-E", "-e", "NEW", "-b", "8388608"]))
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new NetfilterException("could not start conntrack -E");
+        // Its complaints (an overrun buffer) are read so that the pipe never fills; they are not events.
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await process.StandardOutput.ReadLineAsync(cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                    yield break;
+                }
+                if (line is null)
+                    break;
+                if (ConntrackLine.ParseEvent(line) is { } connection)
+                    yield return connection;
+            }
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new NetfilterException($"conntrack -E ended (exit {process.ExitCode}): {FirstLines(await errors)}");
+        }
+        finally
+        {
+            try
+            {
+                if (!process.HasExited)
+                    process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+    }
+
     public async Task DeleteConnectionAsync(TrackedConnection tracked, CancellationToken cancel)
     {
         var connection = tracked.Flow;
@@ -210,6 +264,15 @@ public static class ConntrackLine
         var zone = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(f => f.StartsWith("zone=", StringComparison.Ordinal)) is { } z
             && int.TryParse(z.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
         return new TrackedConnection(flow, zone);
+    }
+
+    /// <summary>One line of <c>conntrack -E</c> (<c>[NEW] tcp 6 120 SYN_SENT src=… zone=N</c>): the event's connection, or null for anything else.</summary>
+    public static TrackedConnection? ParseEvent(string line)
+    {
+        var text = line.AsSpan().TrimStart();
+        if (!text.StartsWith("[NEW]", StringComparison.Ordinal))
+            return null;
+        return ParseTracked(text[5..].ToString());
     }
 
     public static Flow? Parse(string line)

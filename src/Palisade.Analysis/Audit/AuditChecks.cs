@@ -10,7 +10,7 @@ public static class AuditChecks
 {
     public static readonly IReadOnlyList<CheckInfo> All =
     [
-        RiskyPortExposed.Info, RiskyPortOpen.Info, InternalAllPorts.Info, InternalWideCidr.Info, InternalCidrInsteadOfGroup.Info, SamePriorityConflict.Info, ShadowedRule.Info, RedundantRule.Info, InnerAccessSpansTiers.Info, UnusedRule.Info,
+        RiskyPortExposed.Info, RiskyPortOpen.Info, InternalAllPorts.Info, InternalWideCidr.Info, InternalCidrInsteadOfGroup.Info, SamePriorityConflict.Info, ShadowedRule.Info, RedundantRule.Info, InnerAccessSpansTiers.Info, UnusedRule.Info, OverBroadRule.Info,
         UnusedGroup.Info, UndocumentedGroup.Info, OversizedGroup.Info, GroupLimitNear.Info, DanglingReference.Info, InstanceWithoutGroup.Info,
     ];
 

@@ -15,14 +15,15 @@ public static class Auditor
     /// <param name="limits">The limits the state's control plane enforces (the defaults when null): group-limit-near warns close to them.</param>
     /// <param name="progress">Told each phase (exposure per instance, rules per group, then the shared checks).</param>
     /// <param name="usage">What the agents' counters say (the control plane's, or <c>--usage</c>): unused-rule runs only with it.</param>
-    public static IReadOnlyList<Finding> Run(NetworkState state, Limits? limits = null, IProgress<WorkProgress>? progress = null, RuleUsageFacts? usage = null) =>
-        Run(new AuditRun(state, limits ?? new Limits(), share: true, progress), usage);
+    /// <param name="flows">What the agents' flow sampling saw (the control plane's): over-broad-rule runs only with it.</param>
+    public static IReadOnlyList<Finding> Run(NetworkState state, Limits? limits = null, IProgress<WorkProgress>? progress = null, RuleUsageFacts? usage = null, FlowFacts? flows = null) =>
+        Run(new AuditRun(state, limits ?? new Limits(), share: true, progress), usage, flows);
 
     /// <summary>The slow twin of <see cref="Run(NetworkState, Limits, IProgress{WorkProgress})"/>: every NIC compiled and judged on its own, nothing shared between instances.</summary>
     public static IReadOnlyList<Finding> RunPerInstance(NetworkState state, Limits? limits = null) =>
-        Run(new AuditRun(state, limits ?? new Limits(), share: false, null), null);
+        Run(new AuditRun(state, limits ?? new Limits(), share: false, null), null, null);
 
-    private static IReadOnlyList<Finding> Run(AuditRun run, RuleUsageFacts? usage)
+    private static IReadOnlyList<Finding> Run(AuditRun run, RuleUsageFacts? usage, FlowFacts? flows)
     {
         var exposed = RiskyPortExposed.Run(run);
         RiskyPortOpen.Run(run, exposed);
@@ -33,6 +34,7 @@ public static class Auditor
         SamePriorityConflict.Run(run);
         UselessRules.Run(run);
         UnusedRule.Run(run, usage);
+        OverBroadRule.Run(run, flows);
         InnerAccessSpansTiers.Run(run);
         run.Progress?.Report(new WorkProgress("groups", 0, 0));
         UnusedGroup.Run(run);

@@ -48,6 +48,24 @@ public abstract record Change
         }
     }
 
+    /// <summary>
+    /// Several rules of one group replaced at once (what <c>palisade suggest --apply</c> does: the new
+    /// rules authorized, then the old ones revoked): <paramref name="Removed"/> go, <paramref name="Added"/> come.
+    /// </summary>
+    public sealed record ReplaceRules(SecurityGroupId Group, ImmutableArray<SecurityGroupRuleId> Removed, ImmutableArray<SecurityGroupRule> Added) : Change
+    {
+        public override string Describe() => $"replace {Removed.Length} rules of {Group} with {Added.Length}";
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var gone = Removed.ToHashSet();
+            _ = GroupOf(state, Group);
+            return With(state, groups: state.Groups.Select(g => g.Id == Group ? g with { Rules = [.. g.Rules.Where(r => !gone.Contains(r.Id)), .. Added] } : g));
+        }
+    }
+
     public sealed record Revoke(SecurityGroupRuleId RuleId) : Change
     {
         public override string Describe() => $"revoke {RuleId}";

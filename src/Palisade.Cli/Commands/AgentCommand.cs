@@ -27,10 +27,21 @@ public static class AgentCommand
             Description = "Delete tracked connections that a revoked rule or a leave no longer allows. ECS keeps them, and so does the default.",
         };
         var poll = new Option<int>("--poll-seconds") { Description = "Longest wait on the change feed, and how often the kernel is checked for drift.", DefaultValueFactory = _ => 5 };
+        var report = new Option<int>("--report-seconds") { Description = "How often the rules' hit counts and the sampled flows are reported (5 to 3600).", DefaultValueFactory = _ => 60 };
+        var noFlows = new Option<bool>("--no-flow-sampling")
+        {
+            Description = "Never sample the new connections the NICs accept (the operator can also switch sampling off for the host on the server: palisade host declare --no-flow-sampling).",
+        };
         var command = new Command("agent", """
             Enforce security groups on this Linux host: follow the control plane's change feed and keep the
             nftables tables 'inet palisade' and 'bridge palisade' (and no other) in step with every NIC bound to
-            this host. Needs root, nftables (and conntrack for --cut-established). Runs until stopped.
+            this host. Needs root, nftables, and conntrack (for flow sampling and --cut-established). Runs
+            until stopped.
+
+            Reports, every --report-seconds, how often each rule matched and the new connections the NICs
+            accepted (sampled from conntrack's events, at most 60000 a minute, per NIC, source, protocol,
+            port and minute; what is over the cap is counted as dropped): the flows 'palisade suggest' and
+            the audit's over-broad-rule read. The server tells the agent whether the host samples at all.
 
             Safe by default: before the first answer every NIC is closed; if the server goes away the last
             ruleset stays; a restart replaces the old ruleset in one transaction; drift is repaired.
@@ -42,7 +53,7 @@ public static class AgentCommand
             The credentials are the host credential the operator made ('palisade host credential create'):
             they may only read this host's policy, follow its feed and report. --interfaces and --addresses
             repeat the host's declaration so that the agent itself refuses a binding outside it.
-            """) { host, netns, cut, poll, interfaces, addresses };
+            """) { host, netns, cut, poll, report, noFlows, interfaces, addresses };
         foreach (var o in connection.Options)
             command.Options.Add(o);
         command.SetAction(async (parse, cancel) =>
@@ -67,7 +78,11 @@ public static class AgentCommand
                 var agent = new EnforcementAgent(
                     new EcsControlPlane(client, connection.RegionOf(parse)),
                     new NftCommand(parse.GetValue(netns)),
-                    new AgentOptions(hostName) { PollWait = wait, CutEstablished = parse.GetValue(cut), Declaration = declaration },
+                    new AgentOptions(hostName)
+                    {
+                        PollWait = wait, CutEstablished = parse.GetValue(cut), Declaration = declaration,
+                        UsageInterval = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(report), 5, 3600)), FlowSampling = !parse.GetValue(noFlows),
+                    },
                     line =>
                     {
                         lock (output)

@@ -21,6 +21,11 @@ public static class AuditCommand
             Description = "With --state: the rules' hit counts as of a time, for unused-rule: {\"AsOf\", \"UnusedDays\", \"CountingSince\": {group: time}, \"LastHit\": {rule: time}} (a server's audit reads its own).",
             HelpName = "FILE",
         };
+        var flows = new Option<string?>("--flows")
+        {
+            Description = "With --state: the observed flows as of a time, for over-broad-rule: {\"AsOf\", \"Days\", \"SamplingSince\": {group: time}, \"Flows\": {group: [{\"InstanceId\", \"SourceIp\", \"IpProtocol\", \"Port\", \"Connections\"}]}} (a server's audit reads its own).",
+            HelpName = "FILE",
+        };
         var command = new Command("audit", """
             Audit a state file against the best practices for security groups: sensitive ports reachable from
             the internet (decided by the engine over all groups of each instance, so drops, priorities, UDP
@@ -37,7 +42,7 @@ public static class AuditCommand
               palisade audit --server http://127.0.0.1:8080 --region cn-hangzhou
 
             Exit codes: 0 no findings, 1 findings, 2 bad input, 4 the server could not be reached.
-            """) { json, sarif, usage };
+            """) { json, sarif, usage, flows };
         state.AddTo(command);
         command.SetAction((parse, cancel) => Remote.Guard(parse, async () =>
         {
@@ -47,6 +52,8 @@ public static class AuditCommand
             {
                 if (parse.GetValue(usage) is not null)
                     throw new UsageException("--usage goes with --state: a server's audit reads the hit counts its agents reported");
+                if (parse.GetValue(flows) is not null)
+                    throw new UsageException("--flows goes with --state: a server's audit reads the flows its agents sampled");
                 var remote = state.Remote(parse, cancel);
                 findings = FromEcs(await remote.CallAsync("AuditSecurityGroups", []));
                 names = parse.GetValue(json) ? new Dictionary<string, string>()
@@ -57,8 +64,9 @@ public static class AuditCommand
                 var loaded = StateFileOption.Load(parse.GetValue(state.File)!);
                 // The bar is wiped before the findings are printed.
                 var facts = parse.GetValue(usage) is { } usagePath ? ReadUsage(usagePath) : null;
+                var flowFacts = parse.GetValue(flows) is { } flowsPath ? ReadFlows(flowsPath) : null;
                 using (var progress = ProgressBar.For(parse, "audit"))
-                    findings = Auditor.Run(loaded, progress: progress, usage: facts);
+                    findings = Auditor.Run(loaded, progress: progress, usage: facts, flows: flowFacts);
                 names = NameResolver.NamesOf(loaded);
             }
             var output = parse.InvocationConfiguration.Output;
@@ -124,6 +132,53 @@ public static class AuditCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new UsageException($"cannot read the usage file '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>A flows file (see --flows); anything else is a usage error that names what is wrong.</summary>
+    internal static FlowFacts ReadFlows(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var root = doc.RootElement;
+            static DateTimeOffset Time(JsonElement e, string what) =>
+                e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+                    ? t
+                    : throw new UsageException($"{what} is not a time (e.g. 2026-12-01T00:00:00Z)");
+            var asOf = Time(root.GetProperty("AsOf"), "AsOf");
+            var days = root.TryGetProperty("Days", out var d) ? d.TryGetInt32(out var n) && n is >= 1 and <= 3650 ? n : throw new UsageException("Days is not a number of days from 1 to 3650") : 7;
+            var since = new Dictionary<SecurityGroupId, DateTimeOffset>();
+            if (root.TryGetProperty("SamplingSince", out var sampling))
+            {
+                foreach (var p in sampling.EnumerateObject())
+                    since[SecurityGroupId.TryParse(p.Name, out var g) ? g : throw new UsageException($"SamplingSince: '{p.Name}' is not a security group ID")] = Time(p.Value, $"SamplingSince.{p.Name}");
+            }
+            var observed = new Dictionary<SecurityGroupId, IReadOnlyList<Palisade.Analysis.Suggestions.ObservedConnection>>();
+            if (root.TryGetProperty("Flows", out var byGroup))
+            {
+                foreach (var p in byGroup.EnumerateObject())
+                {
+                    var group = SecurityGroupId.TryParse(p.Name, out var g) ? g : throw new UsageException($"Flows: '{p.Name}' is not a security group ID");
+                    observed[group] = [.. p.Value.EnumerateArray().Select((f, i) =>
+                    {
+                        var what = $"Flows.{p.Name}[{i}]";
+                        return new Palisade.Analysis.Suggestions.ObservedConnection(
+                            InstanceId.TryParse(f.GetProperty("InstanceId").GetString(), out var nic) ? nic : throw new UsageException($"{what}.InstanceId is not an instance ID"),
+                            Domain.Networking.IpAddress.TryParse(f.GetProperty("SourceIp").GetString(), out var source) ? source : throw new UsageException($"{what}.SourceIp is not an address"),
+                            Domain.Networking.IpProtocols.TryParse(f.GetProperty("IpProtocol").GetString(), out var protocol) && protocol != Domain.Networking.IpProtocol.All
+                                ? protocol : throw new UsageException($"{what}.IpProtocol is not TCP, UDP, ICMP, ICMPv6 or GRE"),
+                            f.TryGetProperty("Port", out var port) ? port.GetInt32() : 0,
+                            f.TryGetProperty("Connections", out var c) ? c.GetInt64() : 1);
+                    })];
+                }
+            }
+            return new FlowFacts(asOf, days, since, observed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new UsageException($"cannot read the flows file '{path}': {e.Message}");
         }
     }
 

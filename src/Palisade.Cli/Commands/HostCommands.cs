@@ -39,24 +39,29 @@ public static class HostCommands
         var host = new Option<string>("--host") { Description = "The host's name (its agent's --host).", Required = true, HelpName = "NAME" };
         var interfaces = new Option<string>("--interfaces") { Description = "The host-side interface names it may carry, as patterns ('*' for any run of characters), separated by commas.", Required = true, HelpName = "PATTERNS" };
         var addresses = new Option<string>("--addresses") { Description = "The address space of the NICs it carries: CIDR blocks, separated by commas.", Required = true, HelpName = "CIDRS" };
+        var noFlowSampling = new Option<bool>("--no-flow-sampling") { Description = "Its agent samples no flows (the new connections its NICs accept, kept per account for 'palisade suggest'); declaring again without it turns sampling back on." };
         var command = new Command("declare", $"""
             Declare what a host carries: the names of the interfaces its NICs sit on and the blocks their
             private addresses lie in. A binding outside is refused; declaring again replaces the
             declaration (refused while a NIC bound to the host would fall outside). Give the agent the
             same --interfaces and --addresses: it re-checks every binding the server sends.
+            Its agent samples the new connections its NICs accept (observed flows, kept per account for
+            'palisade suggest' and the audit) unless --no-flow-sampling says otherwise.
 
             {OperatorNote}
 
             Example:
               palisade host declare --host node-1 --interfaces 'vnet*,tap*' --addresses 172.16.0.0/12,192.168.0.0/16 --data /var/lib/palisade
-            """) { host, interfaces, addresses };
+            """) { host, interfaces, addresses, noFlowSampling };
         place.AddTo(command);
         command.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
             var declaration = HostDeclaration.Parse(parse.GetValue(interfaces)!, parse.GetValue(addresses)!);
             using var opened = place.Open(parse);
             var record = opened.Hosts.Declare(parse.GetValue(host)!, declaration);
-            parse.InvocationConfiguration.Output.WriteLine($"host {record.HostName} carries interfaces {record.Declaration.Patterns} with addresses in {record.Declaration.Space}");
+            var sampling = !parse.GetValue(noFlowSampling);
+            opened.Hosts.SetFlowSampling(record.HostName, sampling);
+            parse.InvocationConfiguration.Output.WriteLine($"host {record.HostName} carries interfaces {record.Declaration.Patterns} with addresses in {record.Declaration.Space}; flow sampling {(sampling ? "on" : "off")}");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;

@@ -55,6 +55,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>How rule hit counts are bucketed and kept.</summary>
     public RuleUsageOptions RuleUsage => options.RuleUsage;
 
+    /// <summary>How observed flows are kept.</summary>
+    public ObservedFlowOptions ObservedFlows => options.ObservedFlows;
+
     /// <summary>The blocks VPC public addresses and EIPs are allocated from.</summary>
     public IReadOnlyList<Cidr> PublicAddressPool => options.PublicAddressPool;
 

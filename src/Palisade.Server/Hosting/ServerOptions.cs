@@ -80,6 +80,9 @@ public sealed record ServerOptions
     /// <summary>How rule hit counts are kept (issue 20): bucket width and how long buckets stay.</summary>
     public RuleUsageOptions RuleUsage { get; init; } = new();
 
+    /// <summary>How observed flows are kept (issue 20): how long, and how much one report may carry.</summary>
+    public ObservedFlowOptions ObservedFlows { get; init; } = new();
+
     /// <summary>Serve repeated reads from <see cref="ReadCache"/> while the store's revision stands.</summary>
     public bool CacheReads { get; init; } = true;
 
@@ -112,4 +115,23 @@ public sealed record RuleUsageOptions
 
     /// <summary>The start of the bucket <paramref name="t"/> falls in (buckets are aligned on the Unix epoch).</summary>
     public DateTimeOffset BucketOf(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % Bucket.Ticks, TimeSpan.Zero);
+}
+
+/// <summary>
+/// Observed flows: the agents' sampled new connections, per NIC, source, protocol, port and minute.
+/// Minutes older than <see cref="Retention"/> are deleted whenever the account's agents report; a
+/// report carries at most <see cref="MaxFlowsPerReport"/> rows (the agent caps its own rate too), so
+/// the storage per host is bounded by Retention in minutes times that.
+/// </summary>
+public sealed record ObservedFlowOptions
+{
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>A host silent for longer than this samples anew: nobody can say a source never came while nobody watched.</summary>
+    public TimeSpan MaxReportGap { get; init; } = TimeSpan.FromMinutes(15);
+
+    public int MaxFlowsPerReport { get; init; } = 5_000;
+
+    /// <summary>The start of the minute <paramref name="t"/> falls in.</summary>
+    public static DateTimeOffset MinuteOf(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
 }

@@ -6,7 +6,7 @@ namespace Palisade.Storage.Backup;
 /// <summary>
 /// A whole control plane as one JSON document, and back: every row of every table (accounts, keys
 /// with their encrypted secrets, VPCs, groups, rules with their IDs and times, instances, tags,
-/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history (with the hosts each change concerned), the action trail, the rules' usage; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
+/// ClientTokens, hosts with their declarations and credentials (secrets encrypted), host bindings, the revision history (with the hosts each change concerned), the action trail, the rules' usage, observed flows and which hosts sample them; not agent reports, which agents send again), so that it moves losslessly between SQLite and PostgreSQL.
 /// Table and column names come from this list only, never from the file.
 /// </summary>
 public static class StoreBackup
@@ -56,6 +56,10 @@ public static class StoreBackup
         new("rule_usage", "account_id, security_group_rule_id, host_name, bucket_start", [I("account_id"), T("security_group_rule_id"), T("host_name"), T("bucket_start"),
             I("packets"), I("bytes"), T("last_hit_at")]),
         new("usage_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("counting_since"), T("last_report_at")]),
+        new("observed_flows", "account_id, instance_id, minute_start, source_ip, ip_protocol, port, host_name", [I("account_id"), T("instance_id"), T("source_ip"),
+            T("ip_protocol"), I("port"), T("minute_start"), T("host_name"), I("connections")]),
+        new("flow_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("sampling_since"), T("last_report_at"), I("dropped")]),
+        new("hosts_without_flow_sampling", "host_name", [T("host_name"), T("since")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
         new("revision_hosts", "revision, host_name", [I("revision"), T("host_name")], FormerName: "host_changes"),
         // Without event_id: the restoring store numbers the events anew, in the same order, so that

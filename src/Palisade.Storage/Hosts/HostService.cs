@@ -152,6 +152,25 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
             ? [.. s.ListHosts().SelectMany(h => s.ListBindingsOnHost(h.HostName))]
             : s.ListBindingsOnHost(HostNames.Host(hostName)));
 
+    /// <summary>
+    /// Turns flow sampling on or off for a declared host (issue 20): off, its agent is told not to
+    /// sample and whatever flows it sends anyway are dropped. Flows kept before stay until the retention ends.
+    /// </summary>
+    public void SetFlowSampling(string hostName, bool on)
+    {
+        var host = HostNames.Host(hostName);
+        store.Write("SetHostFlowSampling", null, s =>
+        {
+            if (s.FindHost(host) is null)
+                throw new EcsException(EcsErrors.HostNotDeclared(host));
+            s.SetFlowSampling(host, on, Time.Truncate(clock.GetUtcNow()));
+            return true;
+        });
+    }
+
+    /// <summary>Whether the host's agent samples flows (the operator has not switched it off).</summary>
+    public bool SamplesFlows(string hostName) => !store.Read(s => s.FlowSamplingOff(HostNames.Host(hostName)));
+
     /// <summary>A NIC a binding names: an ENI (with its own addresses), or a classic instance's NIC.</summary>
     private sealed record Nic(InstanceId InstanceId, NetworkInterfaceId? Eni, IReadOnlyList<IpAddress> PrivateAddresses)
     {

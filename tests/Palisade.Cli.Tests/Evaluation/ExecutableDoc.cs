@@ -71,9 +71,12 @@ public static partial class ExecutableDoc
         var path = CliTester.StateFile(example.State);
         // A "json usage" block is the file the example's "--usage usage.json" names.
         var usagePath = example.Usage is null ? null : CliTester.StateFile(example.Usage);
+        // And a "json flows" block the file its "--flows flows.json" names.
+        var flowsPath = example.Flows is null ? null : CliTester.StateFile(example.Flows);
         try
         {
-            var args = SplitArgs(example.Command).Select(a => a == "usage.json" && usagePath is not null ? usagePath : a).ToList();
+            var args = SplitArgs(example.Command)
+                .Select(a => a == "usage.json" && usagePath is not null ? usagePath : a == "flows.json" && flowsPath is not null ? flowsPath : a).ToList();
             args.InsertRange(1, ["--state", path]);
             var outcome = CliTester.Run([.. args]);
             var printed = outcome.Output + outcome.Error;
@@ -84,12 +87,16 @@ public static partial class ExecutableDoc
             File.Delete(path);
             if (usagePath is not null)
                 File.Delete(usagePath);
+            if (flowsPath is not null)
+                File.Delete(flowsPath);
         }
     }
 
     public sealed record Example(string Section, string State, string Command, string Expected, int CommandLine, int ExpectedLineCount)
     {
         public string? Usage { get; init; }
+
+        public string? Flows { get; init; }
     }
 
     public static List<Example> Parse(string markdown, string name = "document")
@@ -99,6 +106,7 @@ public static partial class ExecutableDoc
         string? section = null;
         string? state = null;
         string? usage = null;
+        string? flows = null;
         for (var i = 0; i < lines.Length; i++)
         {
             var heading = SectionHeading().Match(lines[i]);
@@ -106,6 +114,7 @@ public static partial class ExecutableDoc
             {
                 section = heading.Groups[1].Value;
                 usage = null;
+                flows = null;
                 continue;
             }
             if (lines[i].Trim() == "```json usage")
@@ -114,6 +123,14 @@ public static partial class ExecutableDoc
                 for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
                     sb.Append(lines[i]).Append('\n');
                 usage = sb.ToString();
+                continue;
+            }
+            if (lines[i].Trim() == "```json flows")
+            {
+                var sb = new StringBuilder();
+                for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
+                    sb.Append(lines[i]).Append('\n');
+                flows = sb.ToString();
                 continue;
             }
             if (lines[i].Trim() == "```json state")
@@ -139,7 +156,7 @@ public static partial class ExecutableDoc
                 examples.Add(new Example(
                     section ?? throw new InvalidOperationException($"{name} line {i + 1}: example outside a numbered section"),
                     state ?? throw new InvalidOperationException($"{name} line {i + 1}: example before any state"),
-                    command, expected.ToString(), commandLine, count) { Usage = usage });
+                    command, expected.ToString(), commandLine, count) { Usage = usage, Flows = flows });
             }
         }
         return examples;

@@ -32,7 +32,7 @@ public sealed class CompletionTests
     {
         var run = CliTester.Run("completion", "bash");
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal("serve sg", Complete(run.Output, "palisade", "s"));
+        Assert.Equal("serve sg suggest", Complete(run.Output, "palisade", "s"));
         Assert.Equal("authorize", Complete(run.Output, "palisade", "sg", "au"));
         Assert.Contains("--egress", Complete(run.Output, "palisade", "sg", "authorize", "sg-abc", "--e").Split(' '));
         Assert.Equal("--cut-established", Complete(run.Output, "palisade", "agent", "--cut"));

@@ -68,7 +68,7 @@ public sealed class HostCommandTests : IDisposable
     {
         var declared = CliTester.Run("host", "declare", "--host", "node-1", "--interfaces", "vnet*,tap*", "--addresses", "172.16.0.0/12, 2001:db8::/32", "--data", _data);
         Assert.True(declared.ExitCode == 0, declared.Error);
-        Assert.Equal("host node-1 carries interfaces vnet* tap* with addresses in 172.16.0.0/12 2001:db8::/32\n", declared.Output);
+        Assert.Equal("host node-1 carries interfaces vnet* tap* with addresses in 172.16.0.0/12 2001:db8::/32; flow sampling on\n", declared.Output);
 
         var file = Path.Combine(_data, "node-1.credentials");
         var created = CliTester.Run("host", "credential", "create", "--host", "node-1", "--out", file, "--data", _data);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Palisade.Client;
+using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions;
 using Palisade.Server.Actions.Analysis;
 using Palisade.Server.Tests.Support;
@@ -61,6 +62,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
         // node-1's agent has counted hits of B's rule: usage A must neither see nor change.
         await Plane.HostClient("node-1").CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, InstanceId = new[] { instance }, UsageReported = true,
             RuleUsage = new[] { new { InstanceId = instance, Direction = "ingress", SecurityGroupRuleId = rule, Packets = 3, Bytes = 180 } } });
+        // ... and sampled flows to B's NIC (issue 20): addresses A must neither see nor add to.
+        await Plane.HostClient("node-1").CallAsync("ReportAgentStatus", new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, InstanceId = new[] { instance }, FlowsReported = true,
+            Flow = new[] { new { InstanceId = instance, SourceIp = "203.0.113.77", IpProtocol = "TCP", Port = 443, Minute = "2026-12-01T10:00Z", Connections = 5 } } });
         _bIds = (vpc, vsw, sg, peer, rule, instance);
         // B's prefix list and port-range list, named as B's secrets, used by a rule of B's peer group.
         var pl = (await _b.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 2, PrefixListName = BName, Description = BDescription, Entry = new[] { new { Cidr = "203.0.113.0/24", Description = BDescription } } })).Str("PrefixListId");
@@ -196,6 +200,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
                 RuleUsage = new[] { new { InstanceId = b.Instance, Direction = "ingress", SecurityGroupRuleId = b.Rule, Packets = 7, Bytes = 420 } } }),
             ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
             ("DescribeSecurityGroupRuleUsage", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
+            // A's key posing as B's host's agent, sampling flows for B's NIC: refused, B's flows unchanged (BState).
+            ("ReportAgentStatus", ecs, new { RegionId = Region, HostName = "node-1", AppliedRevision = 1, FlowsReported = true,
+                Flow = new[] { new { InstanceId = b.Instance, SourceIp = "198.51.100.9", IpProtocol = "TCP", Port = 22, Minute = "2026-12-01T10:00Z", Connections = 9 } } }),
+            ("DescribeSecurityGroupObservedFlows", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroupObservedFlows", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = b.Instance, SecurityGroupId = b.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),
@@ -238,6 +247,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
         + string.Join(",", Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch).Select(u => (object)u).Concat(s.ListUsageHosts(_bAccount))))
+        + string.Join(",", Plane.Store.Read(s => s.ListObservedFlows(_bAccount, [InstanceId.Parse(_bIds.Instance)], DateTimeOffset.UnixEpoch).Select(f => (object)f).Concat(s.ListFlowHosts(_bAccount))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
         + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
 
@@ -287,6 +297,7 @@ public sealed class CrossAccountTests : ControlPlaneTest
         Assert.Empty(Plane.Store.Read(s => s.ListRevisions(_bAccount, setup, 10)));
         // And B still sees all of it, its counted hits too (the same 3 packets A's report could not add to).
         Assert.Equal(3, Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch)).Single().Packets);
+        Assert.Equal(5, Plane.Store.Read(s => s.ListObservedFlows(_bAccount, [InstanceId.Parse(_bIds.Instance)], DateTimeOffset.UnixEpoch)).Single().Connections);
         Assert.Equal(BInstanceName, (await _b.InstanceAsync(_bIds.Instance)).Str("InstanceName"));
         Assert.Single(await _b.RulesAsync(_bIds.Group));
     }
@@ -313,6 +324,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
             "Forbidden.HostCredential", 403);
         // Its own host's report naming B's NIC is ignored: B's NIC is not on node-2.
         await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance }, NetworkInterfaceId = new[] { _bEni } });
+        // So are flows it claims to have sampled for B's NIC: B's flows stay as they were (BState).
+        await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1, FlowsReported = true,
+            Flow = new[] { new { InstanceId = _bIds.Instance, SourceIp = "198.51.100.9", IpProtocol = "TCP", Port = 22, Minute = "2026-12-01T10:00Z", Connections = 9 } } });
         await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeInstances", new { RegionId = Region }), "Forbidden.HostCredential", 403);
         await ApiAssert.FailsAsync(() => _a.Api.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _bIds.Instance, HostName = "node-2", InterfaceName = "vnet1" }), "Forbidden.OperatorAct", 403);
         Assert.Equal(before, BState());

@@ -12,7 +12,7 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
 {
     public override bool Mutates => false;
 
-    // unused-rule reads the agents' counts and the clock, which change without a revision.
+    // unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
     public override bool Cacheable => false;
 
     public override EcsObject Execute(ActionContext c)
@@ -21,10 +21,14 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
         var retentionDays = Math.Max(1, (int)c.RuleUsage.Retention.TotalDays);
         // unused-rule looks back UnusedDays (30, or the whole retention when shorter); 0 turns it off.
         var unusedDays = c.Parameters.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
+        // over-broad-rule looks back OverBroadDays (7, or the whole flow retention when shorter); 0 turns it off.
+        var flowDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
+        var overBroadDays = c.Parameters.Int("OverBroadDays", Math.Min(7, flowDays), 0, flowDays);
         var findings = c.Read(s =>
         {
             var state = StoredState.Load(s, c.AccountId, region.RegionId);
-            return Auditor.Run(state, c.Limits, usage: unusedDays == 0 ? null : Usage(c, s, state, unusedDays));
+            return Auditor.Run(state, c.Limits, usage: unusedDays == 0 ? null : Usage(c, s, state, unusedDays),
+                flows: overBroadDays == 0 ? null : Flows(c, s, state, overBroadDays));
         });
         return new EcsObject
         {
@@ -58,6 +62,24 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
             .GroupBy(u => u.RuleId, StringComparer.Ordinal)
             .ToDictionary(g => Domain.Identifiers.SecurityGroupRuleId.Parse(g.Key), g => g.Max(u => u.LastHitAt));
         return new RuleUsageFacts(now, days, since, lastHit);
+    }
+
+    /// <summary>What the account's agents sampled: since when each group's hosts all sample, and the flows to each group's members in the window.</summary>
+    private static FlowFacts Flows(ActionContext c, Storage.IStoreSession s, Domain.State.NetworkState state, int days)
+    {
+        var now = c.Now;
+        var since = new Dictionary<Domain.Identifiers.SecurityGroupId, DateTimeOffset>();
+        var flows = new Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Palisade.Analysis.Suggestions.ObservedConnection>>();
+        foreach (var group in state.Groups)
+        {
+            // Only fully watched groups are judged: their flows are the only ones read.
+            if (s.FindGroup(c.AccountId, group.Id) is not { } record || Hosts.DescribeSecurityGroupObservedFlows.Samplers(c, s, record, now).Since is not { } at)
+                continue;
+            since[group.Id] = at;
+            flows[group.Id] = [.. s.ListObservedFlows(c.AccountId, [.. state.MembersOf(group.Id).Select(m => m.Id).Distinct()], now - TimeSpan.FromDays(days))
+                .Select(Hosts.DescribeSecurityGroupObservedFlows.Connection)];
+        }
+        return new FlowFacts(now, days, since, flows);
     }
 
     /// <summary>The check's typed evidence, its fields already in ECS casing; ECS writes a missing value as "".</summary>

@@ -21,6 +21,13 @@ namespace Palisade.Server.Actions.Hosts;
 /// <c>Packets</c>, <c>Bytes</c>) carries what each rule decided since its last report; they are
 /// added to the current time bucket of the NIC's own account. Usage for a NIC not bound to that
 /// host, or a rule not of the NIC's groups (one revoked meanwhile), is dropped.
+/// With <c>FlowsReported=true</c> the agent says it samples the new connections its NICs' rules
+/// accept: <c>Flow.N</c> (<c>InstanceId</c>, <c>SourceIp</c>, <c>IpProtocol</c>, <c>Port</c>,
+/// <c>Minute</c>, <c>Connections</c>) and <c>FlowDrop.N</c> (<c>InstanceId</c>, <c>Connections</c>: new
+/// connections to that NIC it saw but could not keep, over its rate cap). Each
+/// flow goes to the account of its NIC (bound to that host), never another; none are kept from a host
+/// whose operator switched sampling off. The answer's <c>FlowSampling</c> tells the agent whether to
+/// sample at all.
 /// </summary>
 internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
 {
@@ -39,6 +46,9 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
         var enis = p.List("NetworkInterfaceId", 10_000).Select(NetworkInterfaceIdOf).Distinct().ToHashSet();
         var usageReported = p.Bool("UsageReported");
         var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
+        var flowsReported = p.Bool("FlowsReported");
+        var (flows, flowDrops) = ObservedFlowReport.Read(p, c.ObservedFlows.MaxFlowsPerReport, c.Now);
+        var sampling = false;
         var now = c.Now;
         c.Write(s =>
         {
@@ -57,9 +67,16 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
                 foreach (var account in bindings.GroupBy(b => b.AccountId))
                     SaveUsage(c, s, account.Key, host, [.. account], usage, now);
             }
+            // The operator's switch decides, whatever the agent sends: flows hold addresses.
+            sampling = !s.FlowSamplingOff(host);
+            if (flowsReported && sampling)
+            {
+                foreach (var account in bindings.GroupBy(b => b.AccountId))
+                    ObservedFlowReport.Save(c, s, account.Key, host, account.Select(b => b.InstanceId).ToHashSet(), flows, flowDrops, now);
+            }
             return [];
         });
-        return [];
+        return new EcsObject { { "FlowSampling", sampling } };
     }
 
     private static NetworkInterfaceId NetworkInterfaceIdOf(string text) =>

@@ -1,0 +1,90 @@
+using Palisade.Analysis.Suggestions;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Networking;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.Records;
+
+namespace Palisade.Server.Actions.Hosts;
+
+/// <summary>
+/// Palisade extension (issue 20): the new connections the agents saw the group's NICs accept over
+/// the last <c>Days</c> days, sampled and added up per NIC, source address, protocol and destination
+/// port (connections, first and last minute seen). <c>HostsSampling</c>, <c>SamplingSince</c> and
+/// <c>DroppedConnections</c> say how complete that is: the hosts carrying the group's NICs whose
+/// agents sample, the time from which all of them have without a gap (empty when one does not), and
+/// how many connections they saw but could not keep (over their rate cap). Paged like ECS lists.
+/// Per account: a group of another account is not found, and the flows are only ever those of the
+/// caller's own NICs.
+/// </summary>
+internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
+{
+    public override bool Mutates => false;
+
+    // Flows arrive without a revision: a cached answer would hide new ones.
+    public override bool Cacheable => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var retentionDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
+        var days = p.Int("Days", Math.Min(7, retentionDays), 1, retentionDays);
+        var paging = Paging.Read(p, 1000, 10_000, 10_000);
+        var now = c.Now;
+        return c.Read(s =>
+        {
+            var group = s.Group(c, idText);
+            if (group.RegionId != region.RegionId)
+                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
+            var members = s.MembersOf(group.Id).ToHashSet();
+            var flows = s.ListObservedFlows(c.AccountId, members, now - TimeSpan.FromDays(days));
+            var (sampling, since, dropped) = Samplers(c, s, group, now);
+            var page = paging.Take(flows);
+            var response = new EcsObject
+            {
+                { "SecurityGroupId", group.Id.Value },
+                { "Days", days },
+                { "HostsSampling", sampling },
+                { "SamplingSince", since is { } at ? Time.Format(at) : "" },
+                { "DroppedConnections", dropped },
+                { "ObservedFlows", EcsList.Of("ObservedFlow", page.Select(Flow)) },
+            };
+            paging.Describe(response, flows);
+            return response;
+        });
+    }
+
+    private static EcsObject Flow(ObservedFlowSummary f) => new()
+    {
+        { "InstanceId", f.InstanceId.Value },
+        { "SourceIp", f.SourceIp },
+        { "IpProtocol", f.IpProtocol },
+        { "Port", f.Port },
+        { "Connections", f.Connections },
+        { "FirstSeen", Time.Format(f.FirstSeen) },
+        { "LastSeen", Time.Format(f.LastSeen) },
+    };
+
+    /// <summary>A stored flow as the suggestion engine and the audit read it.</summary>
+    internal static ObservedConnection Connection(ObservedFlowSummary f) =>
+        new(f.InstanceId, IpAddress.Parse(f.SourceIp), IpProtocols.TryParse(f.IpProtocol, out var p) ? p : throw new InvalidOperationException($"stored protocol {f.IpProtocol}"), f.Port, f.Connections);
+
+    /// <summary>
+    /// The hosts that carry one of the group's NICs and sample (reported within the allowed gap, not
+    /// switched off), the time from which all of them have sampled (null when one does not), and the
+    /// connections they could not keep.
+    /// </summary>
+    internal static (int Sampling, DateTimeOffset? Since, long Dropped) Samplers(ActionContext c, IStoreSession s, GroupRecord group, DateTimeOffset now)
+    {
+        var members = s.MembersOf(group.Id).ToHashSet();
+        var hosts = s.ListHostBindings(c.AccountId, null).Where(b => members.Contains(b.InstanceId)).Select(b => b.HostName).ToHashSet(StringComparer.Ordinal);
+        var sampling = s.ListFlowHosts(c.AccountId)
+            .Where(h => hosts.Contains(h.HostName) && now - h.LastReportAt <= c.ObservedFlows.MaxReportGap && !s.FlowSamplingOff(h.HostName))
+            .ToList();
+        DateTimeOffset? since = hosts.Count > 0 && sampling.Count == hosts.Count ? sampling.Max(h => h.SamplingSince) : null;
+        return (sampling.Count, since, sampling.Sum(h => h.Dropped));
+    }
+}
