@@ -147,15 +147,15 @@ public sealed class FlowSamplerTests
 
         public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) => Task.FromResult(new HostPolicy(7, Scenario.Bindings, Scenario.State(true)));
 
-        public async Task<bool> WaitForChangeAsync(long afterRevision, TimeSpan wait, CancellationToken cancel)
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
         {
             await Task.Delay(wait, cancel);
             return false;
         }
 
-        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, CancellationToken cancel) => Task.CompletedTask;
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => Task.CompletedTask;
 
-        public Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<InstanceId> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
+        public Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
         {
             lock (Reports)
             {
