@@ -101,6 +101,13 @@ public static class AuditCommand
             f.Str("Message"),
             ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default)))];
 
+    /// <summary>A time of a usage or flows file (UTC when no offset is given); anything else is a usage error naming <paramref name="what"/>.</summary>
+    private static DateTimeOffset Time(JsonElement e, string what) =>
+        e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+            ? t
+            : throw new UsageException($"{what} is not a time (e.g. 2026-12-01T00:00:00Z)");
+
     /// <summary>A usage file (see --usage); anything else is a usage error that names what is wrong.</summary>
     internal static RuleUsageFacts ReadUsage(string path)
     {
@@ -108,11 +115,6 @@ public static class AuditCommand
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
-            static DateTimeOffset Time(JsonElement e, string what) =>
-                e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
-                    System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
-                    ? t
-                    : throw new UsageException($"{what} is not a time (e.g. 2026-12-01T00:00:00Z)");
             var asOf = Time(root.GetProperty("AsOf"), "AsOf");
             var days = root.TryGetProperty("UnusedDays", out var d) ? d.TryGetInt32(out var n) && n is >= 1 and <= 3650 ? n : throw new UsageException("UnusedDays is not a number of days from 1 to 3650") : 30;
             var since = new Dictionary<SecurityGroupId, DateTimeOffset>();
@@ -142,11 +144,6 @@ public static class AuditCommand
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
-            static DateTimeOffset Time(JsonElement e, string what) =>
-                e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
-                    System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
-                    ? t
-                    : throw new UsageException($"{what} is not a time (e.g. 2026-12-01T00:00:00Z)");
             var asOf = Time(root.GetProperty("AsOf"), "AsOf");
             var days = root.TryGetProperty("Days", out var d) ? d.TryGetInt32(out var n) && n is >= 1 and <= 3650 ? n : throw new UsageException("Days is not a number of days from 1 to 3650") : 7;
             var since = new Dictionary<SecurityGroupId, DateTimeOffset>();
