@@ -85,7 +85,9 @@ public sealed class ReachMatrix
             return null;
         var first = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == _v6);
         var slot = Array.IndexOf(_addressesAt[k], first);
-        if (slot < 0)
+        // The tables are this ENI's only if its address is judged by it (a state that gives one address
+        // to two ENIs of an instance is refused by the reader, but a caller's state may not be read).
+        if (slot < 0 || State.Instances[k].InterfaceOf(first).NetworkInterfaceId != nic.NetworkInterfaceId)
             return null;
         var policy = _endpointPolicies[_endpointsAt[k][slot]];
         return (policy.Egress, policy.Ingress);

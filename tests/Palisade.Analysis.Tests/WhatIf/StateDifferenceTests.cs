@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using CsCheck;
 using Palisade.Analysis.WhatIf;
 using Palisade.Domain.Identifiers;
@@ -33,11 +34,15 @@ public sealed class StateDifferenceTests
         var victim = state.Instances[pick % state.Instances.Length];
         yield return ($"{victim.Id} gone", With(state, instances: state.Instances.Where(i => i.Id != victim.Id)));
         var donor = other.Instances[pick % other.Instances.Length];
-        var addresses = victim.NetworkType == NetworkType.Classic ? [.. donor.PrivateAddresses.Where(a => !a.IsV6)] : donor.PrivateAddresses;
-        yield return ($"{victim.Id} readdressed", With(state, instances: state.Instances.Select(i => i.Id == victim.Id ? i with { PrivateAddresses = addresses, PublicAddresses = donor.PublicAddresses } : i)));
+        // ECS gives an address to one ENI of an instance (the state file reader refuses a second): the
+        // primary's new addresses leave out those of the victim's secondary ENIs.
+        var onSecondaries = victim.SecondaryInterfaces.SelectMany(e => e.PrivateAddresses.Concat(e.PublicAddresses)).ToHashSet();
+        ImmutableArray<IpAddress> Free(IEnumerable<IpAddress> candidates) => [.. candidates.Where(a => !onSecondaries.Contains(a))];
+        var addresses = Free(victim.NetworkType == NetworkType.Classic ? donor.PrivateAddresses.Where(a => !a.IsV6) : donor.PrivateAddresses);
+        yield return ($"{victim.Id} readdressed", With(state, instances: state.Instances.Select(i => i.Id == victim.Id ? i with { PrivateAddresses = addresses, PublicAddresses = Free(donor.PublicAddresses) } : i)));
         // An instance takes a neighbour's address: a rule naming the taker's group now matches the neighbour's packets too.
         if (state.Instances.FirstOrDefault(i => i.Id != victim.Id && i.VpcId == victim.VpcId && i.PrivateAddresses.Length > 0) is { } neighbour)
-            yield return ($"{victim.Id} takes {neighbour.Id}'s address", With(state, instances: state.Instances.Select(i => i.Id == victim.Id ? i with { PrivateAddresses = neighbour.PrivateAddresses } : i)));
+            yield return ($"{victim.Id} takes {neighbour.Id}'s address", With(state, instances: state.Instances.Select(i => i.Id == victim.Id ? i with { PrivateAddresses = Free(neighbour.PrivateAddresses) } : i)));
         yield return ($"{victim.Id} renamed and retagged", With(state, instances: state.Instances.Select(i => i.Id == victim.Id ? i with { Name = "renamed", Tags = [new Domain.Groups.Tag("k", "v")] } : i)));
         if (changes.Count > 0)
             yield return ($"{changes[pick % changes.Count].Describe()} and the prefix lists", With(changes[pick % changes.Count].ApplyTo(state), prefixLists: other.PrefixLists));
