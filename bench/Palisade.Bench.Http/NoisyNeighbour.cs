@@ -157,11 +157,13 @@ internal static class NoisyNeighbour
             // The noisy tenant is another process, as a real one would be: its own client's work (signing,
             // reading answers of hundreds of KB) is not this process's garbage.
             var noisyKey = keys["noisy"];
-            using var noise = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
-            {
-                ArgumentList = { typeof(NoisyNeighbour).Assembly.Location, "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" },
-                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
-            })!;
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+                start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
+            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" })
+                start.ArgumentList.Add(argument);
+            using var noise = Process.Start(start)!;
             if (await noise.StandardOutput.ReadLineAsync() != "started")
                 throw new InvalidOperationException("the noisy tenant did not start");
             await Task.Delay(500);
