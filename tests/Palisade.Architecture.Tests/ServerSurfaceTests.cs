@@ -22,7 +22,7 @@ public sealed class ServerSurfaceTests
         "Palisade.Server.Hosting.TlsSettings", "Palisade.Server.Hosting.TlsSettings+PemFiles", "Palisade.Server.Hosting.TlsSettings+SelfSigned",
         "Palisade.Server.Hosting.ServerCertificate", "Palisade.Server.Hosting.TlsConfigurationException",
         "Palisade.Storage.Accounts.AccountService", "Palisade.Storage.Accounts.AccountService+NewKey", "Palisade.Storage.Accounts.SecretProtector",
-        "Palisade.Server.Accounts.Bootstrap", "Palisade.Server.Actions.Analysis.StateExport",
+        "Palisade.Server.Accounts.Bootstrap", "Palisade.Server.Actions.Insight.StateExport",
     ];
 
     private static Assembly ServerAssembly()

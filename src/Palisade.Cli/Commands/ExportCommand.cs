@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Palisade.Cli.Evaluation;
-using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Actions.Insight;
 using Palisade.Storage;
 
 namespace Palisade.Cli.Commands;

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Palisade.Domain.Errors;
 using Palisade.Server.Actions;
-using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Actions.Insight;
 using Palisade.Server.Protocol;
 using Palisade.Server.Responses;
 using Palisade.Storage;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Palisade.Client;
 using Palisade.Domain.State;
 using Palisade.Storage.Accounts;
-using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Actions.Insight;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Palisade.Client;
 using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions;
-using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Actions.Insight;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 using Palisade.Domain.Ecs;

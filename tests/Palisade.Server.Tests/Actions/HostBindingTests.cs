@@ -187,7 +187,7 @@ public sealed class HostBindingTests : IAsyncLifetime
         var node1 = _server.HostClient("node-1");
         var agentActions = new HashSet<string> { "DescribeHostPolicy", "DescribeChanges", "ReportAgentStatus" };
         var before = _server.Store.CurrentRevision();
-        var state = _server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region));
+        var state = _server.Store.Read(s => Server.Actions.Insight.StateExport.Json(s, _accountId, Region));
         foreach (var action in ActionCatalog.FromAssembly().All.Where(a => !agentActions.Contains(a.Name)))
         {
             var e = await ApiAssert.FailsAsync(() => node1.CallAsync(action.Name, new { RegionId = Region, SecurityGroupId = _group, InstanceId = _instances[0] }, action.Version),
@@ -199,7 +199,7 @@ public sealed class HostBindingTests : IAsyncLifetime
         await ApiAssert.FailsAsync(() => node1.CallAsync("BindHostInterface", new { RegionId = Region, InstanceId = _instances[1], HostName = "node-1", InterfaceName = "vnet1" }),
             "Forbidden.OperatorAct", 403);
         Assert.Equal(before, _server.Store.CurrentRevision());
-        Assert.Equal(state, _server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region)));
+        Assert.Equal(state, _server.Store.Read(s => Server.Actions.Insight.StateExport.Json(s, _accountId, Region)));
 
         // Its own host, with or without HostName; a cached answer of one host is never another's.
         Assert.Single((await Policy(node1, "node-1")).Items("HostInterfaces", "HostInterface"));
@@ -324,7 +324,7 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.DoesNotContain(loner, instances);
         Assert.DoesNotContain(unrelated, groups);
 
-        var whole = Domain.State.StateFileReader.Read(_server.Store.Read(s => Server.Actions.Analysis.StateExport.Json(s, _accountId, Region)));
+        var whole = Domain.State.StateFileReader.Read(_server.Store.Read(s => Server.Actions.Insight.StateExport.Json(s, _accountId, Region)));
         var part = Domain.State.StateFileReader.Read(state.GetRawText());
         var bindings = new[] { new Agent.Rendering.HostBinding(Domain.Identifiers.InstanceId.Parse(dbInstance), "vnet0") };
         Assert.Equal(Agent.Rendering.NftText.FullApply(Agent.Rendering.PolicyRenderer.Render(whole, bindings, 1)),

@@ -1,6 +1,6 @@
 using Palisade.Analysis.Audit;
 using Palisade.Domain.State;
-using Palisade.Server.Actions.Analysis;
+using Palisade.Server.Actions.Insight;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 

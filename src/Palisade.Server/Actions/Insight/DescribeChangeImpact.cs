@@ -2,7 +2,7 @@ using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 using Palisade.Domain.Ecs;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// Palisade extension: what a change would do to reachability, before it is made. <c>ChangeAction</c>

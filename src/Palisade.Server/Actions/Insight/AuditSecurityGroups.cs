@@ -1,7 +1,7 @@
 using Palisade.Analysis.Audit;
 using Palisade.Server.Responses;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// Palisade extension: the best-practice audit of the caller's groups and instances in a region —

@@ -6,7 +6,7 @@ using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
 using Palisade.Server.Responses;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// Palisade extension: one flow, one decision and why — <c>palisade eval</c> on the live control

@@ -4,7 +4,7 @@ using Palisade.Domain.State;
 using Palisade.Server.Hosting;
 using Palisade.Server.Responses;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// What a dry run of a change would do to reachability (the <c>Impact</c> a <c>DryRun=true</c>

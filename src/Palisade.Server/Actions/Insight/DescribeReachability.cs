@@ -6,7 +6,7 @@ using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;
 using Palisade.Server.Responses;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// Palisade extension: who reaches whom between the caller's security groups in a region — the

@@ -4,7 +4,7 @@ using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// An account's region written as a state file: the response bodies ECS itself would give

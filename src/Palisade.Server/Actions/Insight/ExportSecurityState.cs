@@ -1,6 +1,6 @@
 using Palisade.Server.Responses;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
 /// Palisade extension, read by <c>palisade export</c>, <c>eval</c> and <c>reach</c> without

@@ -5,7 +5,7 @@ using Palisade.Domain.State;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 
-namespace Palisade.Server.Actions.Analysis;
+namespace Palisade.Server.Actions.Insight;
 
 /// <summary>An account's region as the analysis sees it: the same <see cref="NetworkState"/> a state file gives.</summary>
 internal static class StoredState
