@@ -1,15 +1,18 @@
 using System.CommandLine;
 using Palisade.Cli.Evaluation;
-using Palisade.Server.Actions.Insight;
+using Palisade.Domain.State;
 using Palisade.Storage;
+using Palisade.Storage.State;
 
 namespace Palisade.Cli.Commands;
 
 /// <summary>
 /// <c>palisade export</c>: a region of a control plane as a state file, for the offline commands.
-/// With <c>--account</c>, read from the local store (the operator's view of any account); without
-/// it, from the server of the connection (the signing key's own account, ExportSecurityState). The
-/// two write the same bytes.
+/// With <c>--account</c>, read from the local store (the operator's view of any account) and written
+/// by <see cref="StateFileWriter"/>: what decides traffic, in ECS's shapes. Without it, from the
+/// server of the connection (the signing key's own account, ExportSecurityState), whose answer also
+/// carries the descriptive fields of ECS's answers (zone, instance type, EIP allocation). The two
+/// read back as the same state.
 /// </summary>
 public static class ExportCommand
 {
@@ -47,7 +50,7 @@ public static class ExportCommand
                     var found = session.FindAccountByName(name)
                         ?? (long.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? session.FindAccount(id) : null)
                         ?? throw new InvalidOperationException($"no account named or numbered '{name}'");
-                    return StateExport.Json(session, found.AccountId, region);
+                    return StateFileWriter.Write(StoredState.Load(session, found.AccountId, region));
                 });
             }
             else

@@ -178,7 +178,7 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
         var store = _server.Services.GetRequiredService<Palisade.Storage.IStore>();
         var account = store.Read(s => s.ListAccounts()).Single(a => a.Name == "cli").AccountId;
         var exported = Path.Combine(_data, "exported.json");
-        File.WriteAllText(exported, store.Read(s => Palisade.Server.Actions.Insight.StateExport.Json(s, account, "cn-hangzhou")));
+        File.WriteAllText(exported, store.Read(s => Domain.State.StateFileWriter.Write(Palisade.Storage.State.StoredState.Load(s, account, "cn-hangzhou"))));
         var original = Domain.State.StateFileReader.Read(ImportedState);
         var back = Domain.State.StateFileReader.Read(File.ReadAllText(exported));
         string Old(string id) => ids.TryGetValue(id, out var old) ? old : id;

@@ -2,6 +2,7 @@ using Palisade.Analysis.Audit;
 using Palisade.Domain.State;
 using Palisade.Server.Actions.Insight;
 using Palisade.Server.Tests.Support;
+using Palisade.Storage.State;
 using static Palisade.Server.Tests.Support.Scenario;
 
 namespace Palisade.Server.Tests.Actions;

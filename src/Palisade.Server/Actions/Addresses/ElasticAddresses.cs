@@ -22,35 +22,6 @@ internal static class Eips
         s.EipOf(instance.Id.Value)
         ?? s.NetworkInterfacesOf(instance.Id).Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => s.EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
 
-    /// <summary>
-    /// For a whole region at once (what the analysis and the export read): each instance's ENIs, and
-    /// the EIP through which the internet reaches it. Two queries, not two per instance.
-    /// </summary>
-    public sealed class OfRegion
-    {
-        private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces;
-        private readonly Dictionary<string, EipRecord> _eipByTarget;
-
-        public OfRegion(IStoreSession s, long accountId, string regionId)
-        {
-            var interfaces = s.ListNetworkInterfaces(accountId, regionId);
-            _interfaces = interfaces.Where(e => e.InstanceId is not null)
-                .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
-                .ToLookup(e => e.InstanceId!.Value);
-            _eipByTarget = s.ListEips(accountId, regionId).Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
-        }
-
-        public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];
-
-        public EipRecord? EipOf(string targetId) => _eipByTarget.GetValueOrDefault(targetId);
-
-        public EipRecord? EipOfInstance(InstanceRecord instance) =>
-            EipOf(instance.Id.Value) ?? _interfaces[instance.Id].Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
-
-        public IReadOnlyList<Domain.Networking.IpAddress> PublicAddressesOf(InstanceRecord instance) =>
-            EipOfInstance(instance) is { } eip ? [.. instance.PublicAddresses, eip.Address] : instance.PublicAddresses;
-    }
-
     public static EipRecord Find(IStoreSession s, ActionContext c, string id) =>
         s.FindEip(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
             ? e : throw new EcsException(EcsErrors.EipNotFound(id));

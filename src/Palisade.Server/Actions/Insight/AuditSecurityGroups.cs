@@ -1,5 +1,6 @@
 using Palisade.Analysis.Audit;
 using Palisade.Server.Responses;
+using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
 

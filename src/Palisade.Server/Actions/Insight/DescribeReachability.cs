@@ -5,6 +5,7 @@ using Palisade.Domain.Errors;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;
 using Palisade.Server.Responses;
+using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
 

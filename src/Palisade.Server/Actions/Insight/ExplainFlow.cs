@@ -5,6 +5,7 @@ using Palisade.Domain.Rules;
 using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
 using Palisade.Server.Responses;
+using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
 

@@ -3,6 +3,7 @@ using Palisade.Domain.Groups;
 using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
+using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
 
@@ -11,7 +12,7 @@ namespace Palisade.Server.Actions.Insight;
 /// (DescribeSecurityGroupAttribute merged with the DescribeSecurityGroups item, DescribeInstances
 /// items), so the offline commands read the live control plane exactly as they read a real account.
 /// </summary>
-public static class StateExport
+internal static class StateExport
 {
     public static string Json(IStoreSession s, long accountId, string regionId) =>
         Encoding.UTF8.GetString(ResponseWriter.Json(Body(s, accountId, regionId)));
@@ -38,7 +39,7 @@ public static class StateExport
 
         public readonly IReadOnlyList<GroupRecord> Groups = s.ListGroups(accountId, regionId);
         public readonly IReadOnlyList<InstanceRecord> Instances = s.ListInstances(accountId, regionId);
-        public readonly Addresses.Eips.OfRegion Addresses = new(s, accountId, regionId);
+        public readonly RegionAddresses Addresses = new(s, accountId, regionId);
         public readonly IReadOnlyList<PrefixListRecord> PrefixLists = s.ListPrefixLists(accountId, regionId);
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
         public long AccountId => accountId;

@@ -2,19 +2,22 @@ using Palisade.Domain.Groups;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Domain.State;
-using Palisade.Storage;
 using Palisade.Storage.Records;
 
-namespace Palisade.Server.Actions.Insight;
+namespace Palisade.Storage.State;
 
-/// <summary>An account's region as the analysis sees it: the same <see cref="NetworkState"/> a state file gives.</summary>
-internal static class StoredState
+/// <summary>
+/// An account's region as the analysis sees it: the same <see cref="NetworkState"/> a state file gives.
+/// The server's analyses read it, and <c>palisade export --account</c> writes it
+/// (<see cref="StateFileWriter"/>) straight from a local data directory.
+/// </summary>
+public static class StoredState
 {
     public static NetworkState Load(IStoreSession s, long accountId, string regionId)
     {
         var groups = s.ListGroups(accountId, regionId).Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy,
             [.. s.ListRules(g.Id)], [.. s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)], g.CreatedAt));
-        var addresses = new Addresses.Eips.OfRegion(s, accountId, regionId);
+        var addresses = new RegionAddresses(s, accountId, regionId);
         // The instance's own fields are its primary ENI; each secondary ENI brings its own addresses,
         // groups and EIP, and decides the traffic of its addresses (issue 16 item 5).
         var instances = s.ListInstances(accountId, regionId).Select(i =>

@@ -1,0 +1,37 @@
+using Palisade.Domain.Identifiers;
+using Palisade.Domain.Instances;
+using Palisade.Domain.Networking;
+using Palisade.Storage.Records;
+
+namespace Palisade.Storage.State;
+
+/// <summary>
+/// For a whole region at once (what the analysis and the export read): each instance's ENIs, and
+/// the EIP through which the internet reaches it. Two queries, not two per instance.
+/// </summary>
+public sealed class RegionAddresses
+{
+    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces;
+    private readonly Dictionary<string, EipRecord> _eipByTarget;
+
+    public RegionAddresses(IStoreSession s, long accountId, string regionId)
+    {
+        var interfaces = s.ListNetworkInterfaces(accountId, regionId);
+        _interfaces = interfaces.Where(e => e.InstanceId is not null)
+            .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
+            .ToLookup(e => e.InstanceId!.Value);
+        _eipByTarget = s.ListEips(accountId, regionId).Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
+    }
+
+    /// <summary>The instance's ENIs, its primary one first.</summary>
+    public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];
+
+    public EipRecord? EipOf(string targetId) => _eipByTarget.GetValueOrDefault(targetId);
+
+    /// <summary>The EIP through which the internet reaches an instance: its own, or its primary ENI's.</summary>
+    public EipRecord? EipOfInstance(InstanceRecord instance) =>
+        EipOf(instance.Id.Value) ?? _interfaces[instance.Id].Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
+
+    public IReadOnlyList<IpAddress> PublicAddressesOf(InstanceRecord instance) =>
+        EipOfInstance(instance) is { } eip ? [.. instance.PublicAddresses, eip.Address] : instance.PublicAddresses;
+}
