@@ -1,5 +1,4 @@
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Errors;
 using Palisade.Domain.Networking;
 using Palisade.Server.Responses;
 using Palisade.Storage;
@@ -26,19 +25,14 @@ internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var region = c.Region();
+        c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
-        var retentionDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
-        var days = p.Int("Days", Math.Min(7, retentionDays), 1, retentionDays);
+        var id = c.GroupIdParameter();
+        var days = Lookback.Days(p, c.ObservedFlows.Retention);
         var paging = Paging.Read(p, 1000, 10_000, 10_000);
         var now = c.Now;
-        return c.Read(s =>
+        return c.ReadGroup(id, (s, group) =>
         {
-            var group = s.Group(c, idText);
-            if (group.RegionId != region.RegionId)
-                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
             var members = s.MembersOf(group.Id).ToHashSet();
             var flows = s.ListObservedFlows(c.AccountId, members, now - TimeSpan.FromDays(days));
             var (sampling, since, dropped) = Samplers(c, s, group, now);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Errors;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Server.Responses;
@@ -25,19 +24,13 @@ internal sealed class DescribeSecurityGroupRuleUsage : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var region = c.Region();
-        var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
-        var retentionDays = Math.Max(1, (int)c.RuleUsage.Retention.TotalDays);
-        var days = p.Int("Days", Math.Min(7, retentionDays), 1, retentionDays);
+        c.Region();
+        var id = c.GroupIdParameter();
+        var days = Lookback.Days(c.Parameters, c.RuleUsage.Retention);
         var now = c.Now;
         var since = now - TimeSpan.FromDays(days);
-        return c.Read(s =>
+        return c.ReadGroup(id, (s, group) =>
         {
-            var group = s.Group(c, idText);
-            if (group.RegionId != region.RegionId)
-                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
             var rules = s.ListRules(group.Id);
             var usage = s.ListRuleUsage(c.AccountId, [.. rules.Select(r => r.Id.ToString())], c.RuleUsage.BucketOf(since))
                 .GroupBy(u => u.RuleId, StringComparer.Ordinal)

@@ -114,28 +114,11 @@ internal static class StateExport
         var prefixLists = source.PrefixLists
             .Where(l => onlyFor is null || named.Any(r => r.Peer is Domain.Rules.RulePeer.PrefixList p && p.PrefixListId == l.Id)).ToList();
         if (prefixLists.Count > 0)
-            body.Add("PrefixLists", prefixLists.Select(l => new EcsObject
-            {
-                { "PrefixListId", l.Id.Value },
-                { "PrefixListName", l.Name },
-                { "Description", l.Description },
-                { "AddressFamily", l.AddressFamily },
-                { "MaxEntries", l.MaxEntries },
-                { "CreationTime", Views.CreationTime(l.CreatedAt) },
-                { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
-            }).ToList());
+            body.Add("PrefixLists", prefixLists.Select(PrefixLists.PrefixListRequests.Attributes).ToList());
         var portRangeLists = source.PortRangeLists
             .Where(l => onlyFor is null || named.Any(r => r.PortRangeListId == l.Id)).ToList();
         if (portRangeLists.Count > 0)
-            body.Add("PortRangeLists", portRangeLists.Select(l => new EcsObject
-            {
-                { "PortRangeListId", l.Id.Value },
-                { "PortRangeListName", l.Name },
-                { "Description", l.Description },
-                { "MaxEntries", l.MaxEntries },
-                { "CreationTime", Views.CreationTime(l.CreatedAt) },
-                { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "PortRange", e.Range.ToString() }, { "Description", e.Description } })) },
-            }).ToList());
+            body.Add("PortRangeLists", portRangeLists.Select(PortRangeLists.PortRangeListRequests.Attributes).ToList());
         return body;
     }
 }

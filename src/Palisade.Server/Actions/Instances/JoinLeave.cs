@@ -25,9 +25,8 @@ internal abstract class MembershipChange : EcsAction
             if (p.Has("InstanceId"))
                 throw new EcsException(EcsErrors.EniIdAndInstanceIdConflict());
             c.Region();
-            return c.Write(s =>
+            return c.WriteGroup(groupId, (s, group) =>
             {
-                var group = s.Group(c, groupId);
                 var eni = s.NetworkInterface(c, eniText);
                 if (eni.InstanceId is { } owner && s.FindInstance(c.AccountId, owner) is { Status: not ("Running" or "Stopped") } instance)
                     throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
@@ -37,9 +36,8 @@ internal abstract class MembershipChange : EcsAction
             });
         }
         var instanceId = c.InstanceIdParameter();
-        return c.Write(s =>
+        return c.WriteGroup(groupId, (s, group) =>
         {
-            var group = s.Group(c, groupId);
             var instance = s.Instance(c, instanceId);
             if (instance.Status is not ("Running" or "Stopped"))
                 throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));

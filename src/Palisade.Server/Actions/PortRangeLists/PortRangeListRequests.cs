@@ -54,6 +54,17 @@ internal static class PortRangeListRequests
         return entries;
     }
 
+    /// <summary>A port-range list with its entries, as a state file holds it (DescribePortRangeListEntries answers the entries alone).</summary>
+    public static EcsObject Attributes(PortRangeListRecord l) => new()
+    {
+        { "PortRangeListId", l.Id.Value },
+        { "PortRangeListName", l.Name },
+        { "Description", l.Description },
+        { "MaxEntries", l.MaxEntries },
+        { "CreationTime", Views.CreationTime(l.CreatedAt) },
+        { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "PortRange", e.Range.ToString() }, { "Description", e.Description } })) },
+    };
+
     public static EcsObject Item(IStoreSession s, PortRangeListRecord l) => new()
     {
         { "PortRangeListId", l.Id.Value },

@@ -12,17 +12,7 @@ internal sealed class DescribePrefixListAttributes : EcsAction
         var id = PrefixListRequests.Id(c.Parameters.Required("PrefixListId"));
         return c.Read(s =>
         {
-            var l = PrefixListRequests.Find(s, c, id, region.RegionId);
-            return new EcsObject
-            {
-                { "PrefixListId", l.Id.Value },
-                { "PrefixListName", l.Name },
-                { "Description", l.Description },
-                { "AddressFamily", l.AddressFamily },
-                { "MaxEntries", l.MaxEntries },
-                { "CreationTime", Views.CreationTime(l.CreatedAt) },
-                { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
-            };
+            return PrefixListRequests.Attributes(PrefixListRequests.Find(s, c, id, region.RegionId));
         });
     }
 }

@@ -76,6 +76,18 @@ internal static class PrefixListRequests
         { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.PrefixList, l.Id.Value)) },
     };
 
+    /// <summary>A prefix list with its entries, as DescribePrefixListAttributes answers (and a state file holds it).</summary>
+    public static EcsObject Attributes(PrefixListRecord l) => new()
+    {
+        { "PrefixListId", l.Id.Value },
+        { "PrefixListName", l.Name },
+        { "Description", l.Description },
+        { "AddressFamily", l.AddressFamily },
+        { "MaxEntries", l.MaxEntries },
+        { "CreationTime", Views.CreationTime(l.CreatedAt) },
+        { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
+    };
+
     /// <summary>The token style only (MaxResults 1 to 100, default 10; NextToken), as these actions page.</summary>
     public static Paging Paging(ParameterReader p) => Actions.Paging.Read(p, 10, 100, 100) with { TokenMode = true };
 }

@@ -13,10 +13,9 @@ internal sealed class DescribeSecurityGroupAttribute : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        var region = c.Region();
+        c.Region();
         var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
+        var id = c.GroupIdParameter();
         var direction = p.Optional("Direction") ?? "all";
         if (direction is not ("all" or "ingress" or "egress"))
             throw new EcsException(EcsErrors.ParameterInvalid("Direction", $"'{direction}' is not ingress, egress or all."));
@@ -31,11 +30,8 @@ internal sealed class DescribeSecurityGroupAttribute : EcsAction
         var paging = tokenMode ? Paging.Read(p, 500, 1000, 1000) : null;
         if (paging is not null && p.Has("MaxResults"))
             p.Int("MaxResults", 500, 10, 1000);
-        return c.Read(s =>
+        return c.ReadGroup(id, (s, group) =>
         {
-            var group = s.Group(c, idText);
-            if (group.RegionId != region.RegionId)
-                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
             // A classic group shows one NIC type per call, internet unless asked (ecs-api.md §3.4).
             var shownNic = group.IsClassic ? nicType ?? NicType.Internet : (NicType?)null;
             var rules = s.ListRules(group.Id)
