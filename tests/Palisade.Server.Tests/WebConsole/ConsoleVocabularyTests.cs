@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using CsCheck;
 using Palisade.Domain.Ecs;
 using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
@@ -51,6 +52,26 @@ public sealed class ConsoleVocabularyTests
             var expected = new PermissionFields().WithPeer(direction, text.Trim()).Pairs().ToDictionary();
             Assert.Equal(expected, js.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!));
         }
+    }
+
+    [Fact]
+    public void APeersKind_IsReadFromItsField_AsTheDomainReadsIt()
+    {
+        // Rules as DescribeSecurityGroupAttribute answers them: every field present, "" when unset.
+        var rules = new List<(Dictionary<string, string> Fields, bool Ingress, string? Kind)>();
+        Gen.Select(SmallUniverse.Rule, Gen.Bool).Sample((rule, ingress) =>
+        {
+            var fields = PermissionFields.Of(rule);
+            var wire = PermissionFields.Names.ToDictionary(n => n, _ => "");
+            foreach (var (name, value) in fields.Pairs())
+                wire[name] = value;
+            rules.Add((wire, ingress, fields.PeerOn(ingress ? Direction.Ingress : Direction.Egress)?.ToString()));
+        }, iter: 200, threads: 1);
+        var js = RunNode($"const rules = {JsonSerializer.Serialize(rules.Select(r => new { r.Fields, r.Ingress }))}; console.log(JSON.stringify(rules.map(r => ecs.peerKindOf(r.Fields, r.Ingress))));")
+            .EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null : e.GetString()).ToList();
+        Assert.Equal(rules.Select(r => r.Kind), js);
+        Assert.Contains("Group", js);
+        Assert.Contains("PrefixList", js);
     }
 
     [Fact]

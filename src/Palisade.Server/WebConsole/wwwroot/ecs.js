@@ -21,6 +21,16 @@ export function peerParameters(ingress, text) {
   return { [`${side}CidrIp`]: value };
 }
 
+/**
+ * The kind of a rule's peer by the field the API answered it in, as the server's PermissionFields.PeerOn:
+ * 'Cidr', 'Ipv6Cidr', 'Group', 'PrefixList', or null for none. Not guessed from the text.
+ */
+export function peerKindOf(rule, ingress) {
+  const side = ingress ? 'Source' : 'Dest';
+  return rule[`${side}CidrIp`] ? 'Cidr' : rule[`Ipv6${side}CidrIp`] ? 'Ipv6Cidr'
+    : rule[`${side}GroupId`] ? 'Group' : rule[`${side}PrefixListId`] ? 'PrefixList' : null;
+}
+
 /** The peer of a rule as the API answered it, in the same precedence the server reads it. */
 export const peerOf = (rule, ingress) => ingress
   ? rule.SourceCidrIp || rule.Ipv6SourceCidrIp || rule.SourceGroupId || rule.SourcePrefixListId || 'any'

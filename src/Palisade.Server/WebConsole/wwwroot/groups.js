@@ -2,7 +2,7 @@
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
 import { h, fill, field, select } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
-import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
+import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, peerKindOf, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
 import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
@@ -135,8 +135,9 @@ export async function groupPage(main, groupId) {
   // A peer as a person knows it: a group or a prefix list by name, linked to its page.
   const peerCell = (r, ingress) => {
     const peer = peerOf(r, ingress);
-    if (peer.startsWith('sg-')) return nameOf(peer);
-    if (peer.startsWith('pl-')) return h('a', { href: `#/prefix-lists/${peer}` }, (ingress ? r.SourcePrefixListName : r.DestPrefixListName) || peer);
+    const kind = peerKindOf(r, ingress);
+    if (kind === 'Group') return nameOf(peer);
+    if (kind === 'PrefixList') return h('a', { href: `#/prefix-lists/${peer}` }, (ingress ? r.SourcePrefixListName : r.DestPrefixListName) || peer);
     return peer;
   };
   const advanced = group.SecurityGroupType === 'enterprise';

@@ -2,7 +2,7 @@
 // connections the instance would gain or lose, computed by the server before anything changes.
 import { h, fill, field, select, table } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
-import { peerOf, portsText } from './ecs.js';
+import { peerOf, peerKindOf, portsText } from './ecs.js';
 import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
 
 const addressesOf = i => [...items(i.VpcAttributes, 'PrivateIpAddress', 'IpAddress'), ...items(i, 'InnerIpAddress', 'IpAddress'), ...items(i, 'PublicIpAddress', 'IpAddress')];
@@ -275,5 +275,5 @@ function effectiveRules(effective, nic) {
 function peerText(rule, ingress) {
   const peer = peerOf(rule, ingress);
   const name = ingress ? rule.SourceGroupName : rule.DestGroupName;
-  return peer.startsWith('sg-') && name ? `${name} (${peer})` : peer;
+  return peerKindOf(rule, ingress) === 'Group' && name ? `${name} (${peer})` : peer;
 }
