@@ -168,8 +168,10 @@ internal static class NoisyNeighbour
                 throw new InvalidOperationException("the noisy tenant did not start");
             await Task.Delay(500);
             var noisyProbe = Probe.Start();
+            var noiseCpu = noise.TotalProcessorTime;
+            var noiseWall = Stopwatch.StartNew();
             var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
-            var noisyUse = noisyProbe.Stop();
+            var noisyUse = noisyProbe.Stop() with { ClientCores = (noise.TotalProcessorTime - noiseCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds };
             await noise.StandardInput.WriteLineAsync("stop");
             await noise.StandardInput.FlushAsync();
             var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
@@ -236,9 +238,9 @@ internal static class NoisyNeighbour
         }
     }
 
-    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads)
+    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double? ClientCores = null)
     {
         public override string ToString() =>
-            $"{Cores:F2} cores, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
+            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
     }
 }

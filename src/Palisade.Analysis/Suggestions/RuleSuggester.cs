@@ -74,9 +74,10 @@ public static class RuleSuggester
         // The existing what-if, on the replacement as one change: only the group's members can gain or lose.
         var change = new Change.ReplaceRules(groupId, [.. replaced.Select(r => r.Id)], [.. rules]);
         var after = change.ApplyTo(state);
-        var afterEvaluator = new FlowEvaluator(after);
-        var lost = kept.Where(k => Decide(afterEvaluator, after.FindInstance(k.Flow.InstanceId)!, k.Flow).Verdict != Verdict.Accept).Select(k => k.Flow).ToImmutableArray();
-        var impact = ImpactAnalysis.Of(state, change);
+        var afterDecisions = new ObservedDecisions(new FlowEvaluator(after));
+        var lost = kept.Where(k => afterDecisions.Decide(after.FindInstance(k.Flow.InstanceId)!, k.Flow).Verdict != Verdict.Accept).Select(k => k.Flow).ToImmutableArray();
+        // The matrix's what-if: the same answer as ImpactAnalysis.Of(state, change), which decides every member's pairs anew.
+        var impact = ImpactAnalysis.Of(Reachability.ReachMatrix.Build(state), change);
         return new Suggestion(groupId, [.. rules], replaced, kept.Count, setAside, after) { Lost = lost, Closes = impact.Lost, Opens = impact.Gained };
     }
 
@@ -92,7 +93,7 @@ public static class RuleSuggester
         NetworkState state, SecurityGroupId groupId, IEnumerable<ObservedConnection> observed)
     {
         var members = state.MembersOf(groupId).Select(i => i.Id).ToHashSet();
-        var evaluator = new FlowEvaluator(state);
+        var decisions = new ObservedDecisions(new FlowEvaluator(state));
         var setAside = Enum.GetValues<SetAside>().ToDictionary(r => r, _ => 0L);
         var kept = new List<(ObservedConnection, SecurityGroupRule)>();
         foreach (var flow in observed)
@@ -102,7 +103,7 @@ public static class RuleSuggester
                 setAside[SetAside.NotAMember]++;
                 continue;
             }
-            var decision = Decide(evaluator, nic, flow);
+            var decision = decisions.Decide(nic, flow);
             if (decision.Verdict != Verdict.Accept)
                 setAside[SetAside.NoLongerAdmitted]++;
             else if (decision.Reason != DecisionReason.Rule || decision.DecidingRule!.GroupId != groupId)
@@ -161,11 +162,16 @@ public static class RuleSuggester
     /// <summary>The ingress decision for an observed flow at its NIC (its primary private address as the destination).</summary>
     public static Decision Decide(FlowEvaluator evaluator, Instance nic, ObservedConnection flow)
     {
-        var destination = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == flow.Source.IsV6);
-        if (destination == default)
-            destination = flow.Source.IsV6 ? new IpAddress(true, 0) : IpAddress.V4(0);
+        var destination = DestinationOf(nic, flow);
         var f = new Flow(flow.Source, destination, flow.Protocol, flow.Protocol.HasPorts() ? flow.Port : 0);
         return evaluator.PolicyAt(nic, destination, NicType.Intranet).Decide(Direction.Ingress, f);
+    }
+
+    /// <summary>Where an observed flow arrived: the NIC's primary private address of the source's family.</summary>
+    public static IpAddress DestinationOf(Instance nic, ObservedConnection flow)
+    {
+        var destination = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == flow.Source.IsV6);
+        return destination != default ? destination : flow.Source.IsV6 ? new IpAddress(true, 0) : IpAddress.V4(0);
     }
 
     /// <summary>The fewest aligned CIDR blocks that hold exactly <paramref name="sources"/>, per family, in address order.</summary>

@@ -122,6 +122,33 @@ public sealed class RuleSuggesterTests
         let members = state.MembersOf(chosen.Id)
         select (state, chosen.Id, seeds.Select(s => new ObservedConnection(members[s.Item1 % members.Length].Id, s.Item2, s.Item3, s.Item3.HasPorts() ? s.Item4 : 0)).ToArray());
 
+    /// <summary>
+    /// Deciding each distinct question once per policy class (<see cref="ObservedDecisions"/>) gives each
+    /// record the decision the engine gives it alone — verdict, reason and deciding rule — whatever the
+    /// members, their groups and their rules' local addresses.
+    /// </summary>
+    [Fact]
+    public void Property_DecisionsPerPolicyClass_AreTheEnginesDecisionPerRecord()
+    {
+        Cases.Sample(c =>
+        {
+            var evaluator = new FlowEvaluator(c.State);
+            var memo = new ObservedDecisions(new FlowEvaluator(c.State));
+            // Every flow twice over, to every instance of the state: the memo answers from earlier questions.
+            var flows = c.Flows.SelectMany(f => c.State.Instances.Select(i => f with { InstanceId = i.Id })).ToList();
+            foreach (var flow in flows.Concat(flows))
+            {
+                var nic = c.State.FindInstance(flow.InstanceId)!;
+                var (slow, fast) = (RuleSuggester.Decide(evaluator, nic, flow), memo.Decide(nic, flow));
+                if (slow.Verdict != fast.Verdict || slow.Reason != fast.Reason || slow.DecidingRule?.Rule != fast.DecidingRule?.Rule
+                    || slow.DecidingRule?.GroupId != fast.DecidingRule?.GroupId || slow.InnerAccessGroup != fast.InnerAccessGroup
+                    || !slow.Beaten.Select(b => b.Rule).SequenceEqual(fast.Beaten.Select(b => b.Rule)))
+                    return false;
+            }
+            return true;
+        }, iter: 400, print: c => $"{SmallUniverse.Describe(c.State)}\ngroup {c.Group}\nflows {string.Join(", ", c.Flows)}");
+    }
+
     [Fact]
     public void Property_TheSuggestionKeepsEveryKeptFlow_AndAdmitsNoPairThatWasNotObserved()
     {

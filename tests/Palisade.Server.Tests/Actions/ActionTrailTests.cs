@@ -91,7 +91,7 @@ public sealed class ActionTrailTests : ControlPlaneTest
         // Rule usage (issue 20) comes from agents' reports, which add no revision, and is judged against the clock:
         // the audit's unused-rule and DescribeSecurityGroupRuleUsage are not a function of the revision either;
         // nor are observed flows (the audit's over-broad-rule, DescribeSecurityGroupObservedFlows).
-        Assert.Equal(["AuditSecurityGroups", "DescribeActionTrail", "DescribeChanges", "DescribeHostInterfaces", "DescribeSecurityGroupObservedFlows", "DescribeSecurityGroupRuleUsage"], uncached);
+        Assert.Equal(["AuditSecurityGroups", "DescribeActionTrail", "DescribeChanges", "DescribeHostInterfaces", "DescribeSecurityGroupObservedFlows", "DescribeSecurityGroupRuleSuggestion", "DescribeSecurityGroupRuleUsage"], uncached);
     }
 
     [Fact]

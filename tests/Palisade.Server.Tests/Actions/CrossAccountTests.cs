@@ -205,6 +205,8 @@ public sealed class CrossAccountTests : ControlPlaneTest
                 Flow = new[] { new { InstanceId = b.Instance, SourceIp = "198.51.100.9", IpProtocol = "TCP", Port = 22, Minute = "2026-12-01T10:00Z", Connections = 9 } } }),
             ("DescribeSecurityGroupObservedFlows", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
             ("DescribeSecurityGroupObservedFlows", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
+            ("DescribeSecurityGroupRuleSuggestion", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
+            ("DescribeSecurityGroupRuleSuggestion", ecs, new { RegionId = Region, SecurityGroupId = a.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "LeaveSecurityGroup", InstanceId = b.Instance, SecurityGroupId = b.Group }),
             ("DescribeChangeImpact", ecs, new { RegionId = Region, ChangeAction = "RevokeSecurityGroup", SecurityGroupId = b.Group, SecurityGroupRuleId = new[] { b.Rule } }),
             ("DescribeRegions", ecs, new { }),

@@ -86,6 +86,44 @@ public sealed class ObservedFlowsTests : IAsyncLifetime
         Assert.Equal(4, all.Items("ObservedFlows", "ObservedFlow").Count());
     }
 
+    /// <summary>
+    /// The console's <c>suggest</c>: the narrowest rules for the stored flows, the rule they replace and
+    /// the what-if, with the sample's completeness; nothing changes; bad input is refused.
+    /// </summary>
+    [Fact]
+    public async Task TheSuggestion_KeepsTheObservedFlows_ReplacesTheBroadRule_AndChangesNothing()
+    {
+        var (a, b) = (_instances[0], _instances[1]);
+        // Members apart unless a rule admits them: then the broad rule is what lets them in.
+        await _api.CallAsync("ModifySecurityGroupPolicy", new { RegionId = Region, SecurityGroupId = _group, InnerAccessPolicy = "Drop" });
+        await Report("node-1", a, [Flow(a, "198.18.0.7", 22, "2026-12-01T10:14Z", 2), Flow(a, "198.18.0.6", 22, "2026-12-01T10:14Z", 1), Flow(a, "198.18.0.9", 443, "2026-12-01T10:15Z", 1)]);
+        await Report("node-2", b, [Flow(b, "198.18.0.9", 443, "2026-12-01T10:15Z", 4)]);
+        var revision = _plane.Store.Read(s => s.LatestRevision(_accountId));
+        var answer = await _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = _group, Days = 2 });
+
+        Assert.Equal((_group, 2, 2, 4, 4L), (answer.Str("SecurityGroupId"), answer.GetProperty("Days").GetInt32(), answer.GetProperty("HostsSampling").GetInt32(),
+            answer.GetProperty("ObservedFlowCount").GetInt32(), answer.GetProperty("FlowsKept").GetInt64()));
+        Assert.Equal(0, answer.GetProperty("LostFlowCount").GetInt32());
+        var replaced = Assert.Single(answer.Items("ReplacedPermissions", "Permission"));
+        Assert.Equal(("1/65535", "0.0.0.0/0"), (replaced.Str("PortRange"), replaced.Str("SourceCidrIp")));
+        Assert.StartsWith("sgr-", replaced.Str("SecurityGroupRuleId"), StringComparison.Ordinal);
+        // 198.18.0.6 and .7 were both seen on 22 only: one aligned block; .9 on 443 only.
+        var suggested = answer.Items("SuggestedPermissions", "Permission").Select(r => $"{r.Str("IpProtocol")} {r.Str("PortRange")} {r.Str("SourceCidrIp")} {r.Str("Policy")} {r.GetProperty("Priority").GetInt32()} [{r.Str("SecurityGroupRuleId")}]").Order().ToList();
+        Assert.Equal(["TCP 22/22 198.18.0.6/31 Accept 1 []", "TCP 443/443 198.18.0.9/32 Accept 1 []"], suggested);
+        Assert.Equal(0, answer.GetProperty("FlowsSetAside").GetProperty("NotAMember").GetInt64());
+        // The members reach each other on every TCP port through 0.0.0.0/0 today; the suggestion closes that.
+        Assert.True(answer.Items("Closes", "Flow").Any(), answer.GetRawText());
+        Assert.Contains(answer.Items("Closes", "Flow"), f => f.Str("Source") == a && f.Str("Target") == b && f.Str("IpProtocol") == "TCP");
+        Assert.Empty(answer.Items("Opens", "Flow"));
+        Assert.Equal(revision, _plane.Store.Read(s => s.LatestRevision(_accountId)));
+        Assert.Single((await _api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = _group })).Items("Permissions", "Permission"));
+
+        await ApiAssert.FailsAsync(() => _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region }), "MissingParameter", 400);
+        await ApiAssert.FailsAsync(() => _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = _group, Days = 4 }), "InvalidParameter", 400);
+        await ApiAssert.FailsAsync(() => _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = "sg-bp1doesnotexist000000" }), "InvalidSecurityGroupId.NotFound", 404);
+        await ApiAssert.FailsAsync(() => _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = "web" }), "InvalidSecurityGroupId.Malformed", 400);
+    }
+
     [Fact]
     public async Task FlowsPastTheRetention_AreDropped_AndAMinuteFromTheFuture_CountsAsNow()
     {

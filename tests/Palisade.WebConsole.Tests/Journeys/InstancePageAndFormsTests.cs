@@ -60,6 +60,8 @@ public sealed class InstancePageAndFormsTests(ConsoleHost host, ITestOutputHelpe
         await Expect(page.Locator($"tr[data-rule='{rules["3306/3306"]}'] td.usage")).ToContainTextAsync("42 packets, last ");
         await Expect(page.Locator($"tr[data-rule='{rules["22/22"]}'] td.usage")).ToHaveTextAsync("no traffic in 7 days");
         await Expect(page.Locator($"tr[data-rule='{rules["22/22"]}'] td.usage")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^every host carrying the group counted since "));
+        await page.Locator("section[aria-labelledby='inbound']").ScrollIntoViewIfNeededAsync();
+        await ConsoleHost.ShotAsync(page, "24-usage");
         await AccessibleAsync(page, "a group page with a usage column");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }

@@ -108,6 +108,35 @@ public sealed class ReachabilityTests(ConsoleHost host, ITestOutputHelper output
         var firstId = groups.Single(g => $"{(g.Vpc == prod ? "prod" : "stage")}-tier-{groups.IndexOf(g):D3}-service".StartsWith(first.TrimEnd('…'), StringComparison.Ordinal)).Id;
         await Expect(matrix.Locator($"rect.cell.level-4[data-target='{firstId}']")).ToHaveCountAsync(1);
         Assert.Empty(await OverlapsAsync(page, "svg.reach-matrix text"));
+
+        // The keyboard: the cells are one tab stop; arrows move to the nearest drawn cell that way,
+        // Home and End to the ends; each cell names its flow; Enter opens its column's picture.
+        var stop = matrix.Locator("rect.cell[tabindex='0']");
+        await Expect(stop).ToHaveCountAsync(1);
+        await stop.FocusAsync();
+        var focused = page.Locator("rect.cell:focus");
+        async Task<(float X, float Y, string Label, string Target)> FocusedAsync() => (
+            float.Parse((await focused.GetAttributeAsync("x"))!, System.Globalization.CultureInfo.InvariantCulture),
+            float.Parse((await focused.GetAttributeAsync("y"))!, System.Globalization.CultureInfo.InvariantCulture),
+            (await focused.GetAttributeAsync("aria-label"))!, (await focused.GetAttributeAsync("data-target"))!);
+        var start = await FocusedAsync();
+        Assert.Matches(" → .*: ", start.Label);
+        await page.Keyboard.PressAsync("ArrowDown");
+        var below = await FocusedAsync();
+        Assert.True(below.Y > start.Y, $"ArrowDown went from {start} to {below}");
+        await page.Keyboard.PressAsync("ArrowRight");
+        var right = await FocusedAsync();
+        Assert.True(right.X > below.X, $"ArrowRight went from {below} to {right}");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        Assert.True((await FocusedAsync()).X < right.X);
+        await page.Keyboard.PressAsync("End");
+        var last = await FocusedAsync();
+        Assert.Equal(await matrix.Locator("rect.cell").Last.GetAttributeAsync("aria-label"), last.Label);
+        await Expect(matrix.Locator("rect.cell[tabindex='0']")).ToHaveCountAsync(1);
+        await page.Keyboard.PressAsync("Home");
+        Assert.Equal(start.Label, (await FocusedAsync()).Label);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"#/reach/{start.Target}$"));
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 

@@ -41,15 +41,17 @@ internal sealed class DryRunImpact
         if (after is null)
             return NotComputed($"more than {MaxInstances} instances; use palisade whatif on an export");
         var (gained, lost) = ImpactAnalysis.Between(_before, after);
-        static EcsList Flows(IEnumerable<FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
-        {
-            { "Source", d.Source },
-            { "Target", d.Target },
-            { "IpProtocol", d.Protocol.ToWire() },
-            { "PortRanges", EcsList.Of("PortRange", d.Ports.Select(p => p.ToString())) },
-        }));
         return new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } };
     }
+
+    /// <summary>Reachability differences as an impact lists them: <c>Flow[]{Source, Target, IpProtocol, PortRanges.PortRange[]}</c>.</summary>
+    public static EcsList Flows(IEnumerable<FlowDelta> deltas) => EcsList.Of("Flow", deltas.Select(d => new EcsObject
+    {
+        { "Source", d.Source },
+        { "Target", d.Target },
+        { "IpProtocol", d.Protocol.ToWire() },
+        { "PortRanges", EcsList.Of("PortRange", d.Ports.Select(p => p.ToString())) },
+    }));
 
     private static EcsObject NotComputed(string reason) => new() { { "Computed", false }, { "Reason", reason } };
 }

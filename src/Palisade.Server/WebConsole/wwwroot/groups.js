@@ -1,9 +1,9 @@
 // Security groups: the list with search and tags, and a group's page with its rules in the order
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
-import { h, fill, field, select } from './dom.js';
+import { h, fill, field, select, table } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
 import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, peerKindOf, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
-import { showError, announce, confirmWithImpact, sortableTable, page } from './ui.js';
+import { showError, announce, confirmWithImpact, sortableTable, page, modal, loading, errorBox, impactView, instanceNames } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
 
@@ -194,9 +194,84 @@ export async function groupPage(main, groupId) {
     h('h1', {}, group.SecurityGroupName || groupId),
     settings(group, attributes, { members, referencing, nameOf }, reload),
     membersSection(members),
-    h('section', { 'aria-labelledby': 'inbound' }, h('h2', { id: 'inbound' }, 'Inbound'), rulesTable('ingress')),
+    h('section', { 'aria-labelledby': 'inbound' }, h('h2', { id: 'inbound' }, 'Inbound'), rulesTable('ingress'),
+      rules.some(r => r.Direction === 'ingress' && r.Policy === 'Accept')
+        ? h('p', {}, h('button', { type: 'button', onclick: () => suggest(groupId, nameOf, reload) }, 'Suggest narrower rules from observed traffic…'))
+        : null),
     h('section', { 'aria-labelledby': 'outbound' }, h('h2', { id: 'outbound' }, 'Outbound'), rulesTable('egress')),
     form.element);
+}
+
+/** The request fields of a rule as DescribeSecurityGroupAttribute (or a suggestion) writes it: what AuthorizeSecurityGroup takes back. */
+const AUTHORIZE_FIELDS = ['IpProtocol', 'PortRange', 'SourcePortRange', 'Policy', 'Priority', 'NicType', 'SourceCidrIp', 'Ipv6SourceCidrIp',
+  'SourceGroupId', 'SourceGroupOwnerAccount', 'SourcePrefixListId', 'DestCidrIp', 'Ipv6DestCidrIp', 'PortRangeListId', 'Description'];
+
+const suggestionDays = 7;
+
+/**
+ * `palisade suggest` in a dialog: the narrowest inbound accept rules that keep every connection the
+ * agents saw this group's own rules admit (DescribeSecurityGroupRuleSuggestion), the rules they
+ * would replace, and the what-if. Replace adds the new rules first and removes the old ones after,
+ * so that no observed connection is ever without a rule.
+ */
+async function suggest(groupId, nameOf, reload) {
+  const body = h('div', { class: 'dialog-body' }, loading('the observed traffic'));
+  const { confirm, cancel, answer } = modal('Narrower inbound rules from observed traffic', body, 'Replace rules', 'whatif suggestion');
+  confirm.disabled = true;
+  let s;
+  try {
+    s = await call('DescribeSecurityGroupRuleSuggestion', { SecurityGroupId: groupId, Days: suggestionDays });
+    const suggested = items(s, 'SuggestedPermissions', 'Permission');
+    const replaced = items(s, 'ReplacedPermissions', 'Permission');
+    const impact = { Computed: true, Lost: s.Closes, Gained: s.Opens };
+    const names = await instanceNames(impact);
+    const aside = s.FlowsSetAside ?? {};
+    const setAside = [[aside.NotAMember, 'to instances no longer in the group'], [aside.NoLongerAdmitted, 'that the rules drop today'], [aside.AdmittedElsewhere, 'admitted by another group or inner access']]
+      .filter(([n]) => n > 0).map(([n, why]) => `${n} ${why}`);
+    const ruleRows = list => list.map(r => h('tr', {},
+      h('td', { class: 'num' }, r.Priority), h('td', {}, r.IpProtocol), h('td', {}, portsText(r)), h('td', {}, peerKindOf(r, true) === 'Group' ? nameOf(peerOf(r, true)) : peerOf(r, true))));
+    const heads = ['Priority', 'Protocol', 'Ports', 'Source'];
+    fill(body,
+      h('p', { class: 'sample' }, `${s.ObservedFlowCount} observed connection records in ${s.Days} days, sampled by ${s.HostsSampling} host${s.HostsSampling === 1 ? '' : 's'}`,
+        s.SamplingSince ? `, all of them since ${s.SamplingSince}.` : '. Not every host carrying the group samples, so some traffic may be missing: trust the suggestion only as far as that.'),
+      h('p', {}, `${s.FlowsKept} are admitted by this group's own rules and kept${setAside.length ? `; set aside: ${setAside.join(', ')}` : ''}.`),
+      table(`Replace these inbound accept rules (${replaced.length})`, heads, ruleRows(replaced), { class: 'replaced' }),
+      table(`with these (${suggested.length})`, heads, ruleRows(suggested), { class: 'suggested' }),
+      h('p', { class: s.LostFlowCount === 0 ? 'kept-all' : 'error' }, s.LostFlowCount === 0
+        ? 'Every observed connection is kept: each was decided again under the new rules.'
+        : `${s.LostFlowCount} observed connections would be lost.`),
+      h('p', {}, 'What the replacement does to who can reach whom:'),
+      impactView(impact, names));
+    if (s.LostFlowCount !== 0 || (suggested.length === 0 && replaced.length === 0)) {
+      confirm.remove();
+      cancel.focus();
+    } else {
+      confirm.textContent = `Replace ${replaced.length} rule${replaced.length === 1 ? '' : 's'} with ${suggested.length}`;
+      confirm.disabled = false;
+      confirm.focus();
+    }
+  } catch (e) {
+    fill(body, errorBox(e));
+    confirm.remove();
+    cancel.focus();
+  }
+  if (!(await answer)) return;
+  try {
+    const suggested = items(s, 'SuggestedPermissions', 'Permission');
+    const replaced = items(s, 'ReplacedPermissions', 'Permission');
+    // New rules first, in batches of ECS's 100 per call, then the old ones go.
+    for (let i = 0; i < suggested.length; i += 100) {
+      const Permissions = suggested.slice(i, i + 100).map(r => Object.fromEntries(AUTHORIZE_FIELDS.map(f => [f, r[f]])));
+      await call('AuthorizeSecurityGroup', { SecurityGroupId: groupId, Permissions });
+    }
+    for (let i = 0; i < replaced.length; i += 100) {
+      await call('RevokeSecurityGroup', { SecurityGroupId: groupId, SecurityGroupRuleId: replaced.slice(i, i + 100).map(r => r.SecurityGroupRuleId) });
+    }
+    announce(`Replaced ${replaced.length} rules with ${suggested.length}.`);
+  } catch (e) {
+    announce(`The replacement stopped: ${e.message}`);
+  }
+  await reload();
 }
 
 /** The instances in the group, each a link to its page (where its rules are pooled with its other groups'). */

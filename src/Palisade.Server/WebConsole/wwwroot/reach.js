@@ -166,19 +166,61 @@ function heatMap(groups, cells, order, networks) {
     const cx = x(i) + CELL / 2 + 4, cy = top - 6;
     svg.append(h('svg:text', { x: cx, y: cy, transform: `rotate(-90 ${cx} ${cy})`, class: 'matrix-label column', 'aria-hidden': 'true' }, short(groupLabel(g))));
   });
-  // Only reaching cells are drawn: a large account's matrix is mostly empty.
-  const cellLayer = h('svg:g', { class: 'cells', 'aria-hidden': 'true' });
+  // Only reaching cells are drawn: a large account's matrix is mostly empty. Each is a button that
+  // names its flow and opens the picture around its column's group; the matrix is one tab stop, the
+  // arrow keys move between drawn cells (a roving tabindex).
+  const cellLayer = h('svg:g', { class: 'cells', onkeydown: e => keyed(e, drawn) });
+  const drawn = [];
   rows.forEach((source, r) => {
     ordered.forEach((target, c) => {
       const edge = cells.get(`${source.SecurityGroupId}\u0000${target.SecurityGroupId}`);
       if (!edge) return;
       const accesses = items(edge, 'Accesses', 'Access');
-      cellLayer.append(h('svg:rect', { x: x(c) + 1, y: y(r) + 1, width: CELL - 2, height: CELL - 2, class: `cell level-${openness(accesses)}`, dataset: { source: source.SecurityGroupId, target: target.SecurityGroupId } },
-        h('svg:title', {}, `${groupLabel(source)} → ${groupLabel(target)}: ${accessText(accesses)}`)));
+      const says = `${groupLabel(source)} → ${groupLabel(target)}: ${accessText(accesses)}`;
+      const open = () => { location.hash = `#/reach/${target.SecurityGroupId}`; };
+      const rect = h('svg:rect', {
+        x: x(c) + 1, y: y(r) + 1, width: CELL - 2, height: CELL - 2, class: `cell level-${openness(accesses)}`,
+        role: 'button', tabindex: drawn.length === 0 ? '0' : '-1', 'aria-label': says, onclick: open,
+        dataset: { source: source.SecurityGroupId, target: target.SecurityGroupId },
+      }, h('svg:title', {}, says));
+      drawn.push({ r, c, rect, open });
+      cellLayer.append(rect);
     });
   });
   svg.append(cellLayer);
   return svg;
+}
+
+const ARROWS = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
+
+/**
+ * The matrix's keys: an arrow moves to the nearest drawn cell that way (in the same row or column
+ * first), Home and End to the first and last; Enter or Space opens the cell's picture.
+ */
+function keyed(event, drawn) {
+  const at = drawn.findIndex(d => d.rect === event.target);
+  if (at < 0) return;
+  const here = drawn[at];
+  let next = null;
+  if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    here.open();
+    return;
+  }
+  if (event.key === 'Home') next = drawn[0];
+  else if (event.key === 'End') next = drawn[drawn.length - 1];
+  else if (ARROWS[event.key]) {
+    const [dr, dc] = ARROWS[event.key];
+    // Ahead: how far along the arrow; aside: how far off its line. The same line wins, then the nearest.
+    const ahead = d => (d.r - here.r) * dr + (d.c - here.c) * dc;
+    const aside = d => Math.abs(dr !== 0 ? d.c - here.c : d.r - here.r);
+    next = drawn.filter(d => ahead(d) > 0).sort((a, b) => aside(a) - aside(b) || ahead(a) - ahead(b))[0] ?? null;
+  } else return;
+  event.preventDefault();
+  if (!next) return;
+  here.rect.setAttribute('tabindex', '-1');
+  next.rect.setAttribute('tabindex', '0');
+  next.rect.focus();
 }
 
 const NODE_W = 184;

@@ -55,7 +55,7 @@ export function impactView(impact, nameOf = id => id) {
 }
 
 /** "name (ID)" for the instances an Impact names, asked of DescribeInstances 100 at a time; the bare ID where it has no name. */
-async function instanceNames(impact) {
+export async function instanceNames(impact) {
   const ids = [...new Set(['Lost', 'Gained'].flatMap(list => items(impact, list, 'Flow')).flatMap(f => [f.Source, f.Target]).filter(id => /^i-/.test(id ?? '')))];
   const names = new Map();
   try {

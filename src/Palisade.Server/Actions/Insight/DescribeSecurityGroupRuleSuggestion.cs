@@ -1,0 +1,80 @@
+using Palisade.Analysis.Suggestions;
+using Palisade.Domain.Errors;
+using Palisade.Server.Actions.Hosts;
+using Palisade.Server.Responses;
+using Palisade.Storage;
+using Palisade.Storage.State;
+
+namespace Palisade.Server.Actions.Insight;
+
+/// <summary>
+/// Palisade extension (issue 20 item 5): <c>palisade suggest</c> on the server, for the console. The
+/// narrowest ingress accept rules that keep every new connection the agents saw the group's own rules
+/// admit over the last <c>Days</c> days (<see cref="RuleSuggester"/> on the stored state and the
+/// flows <c>DescribeSecurityGroupObservedFlows</c> lists), the rules they would replace, and the
+/// what-if of the replacement: the observed flows it would lose (none, each checked) and the
+/// reachability it closes or opens. How complete the sample is comes with it, as the flows' own
+/// action says it. Nothing changes: applying is the client's AuthorizeSecurityGroup, then
+/// RevokeSecurityGroup.
+/// </summary>
+internal sealed class DescribeSecurityGroupRuleSuggestion : EcsAction, IAnalysisAction
+{
+    public override bool Mutates => false;
+
+    // Flows arrive without a revision: a cached answer would hide new ones.
+    public override bool Cacheable => false;
+
+    public override EcsObject Execute(ActionContext c)
+    {
+        var region = c.Region();
+        var p = c.Parameters;
+        var idText = p.Required("SecurityGroupId");
+        Lookups.GroupId(idText);
+        var retentionDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
+        var days = p.Int("Days", Math.Min(7, retentionDays), 1, retentionDays);
+        var now = c.Now;
+        var (group, state, flows, sampling) = c.Read(s =>
+        {
+            var group = s.Group(c, idText);
+            if (group.RegionId != region.RegionId)
+                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
+            var state = StoredState.Load(s, c.AccountId, region.RegionId);
+            var flows = s.ListObservedFlows(c.AccountId, s.MembersOf(group.Id).ToHashSet(), now - TimeSpan.FromDays(days))
+                .Select(DescribeSecurityGroupObservedFlows.Connection).ToList();
+            return (group, state, flows, DescribeSecurityGroupObservedFlows.Samplers(c, s, group, now));
+        });
+        var suggestion = RuleSuggester.Suggest(state, group.Id, flows);
+        string GroupName(Domain.Identifiers.SecurityGroupId id) => state.FindGroup(id)?.Name ?? "";
+        string ListName(string id) => state.PrefixLists.FirstOrDefault(l => l.Id.Value == id)?.Name ?? state.PortRangeLists.FirstOrDefault(l => l.Id.Value == id)?.Name ?? "";
+        EcsObject Suggested(Domain.Rules.SecurityGroupRule rule)
+        {
+            // A suggested rule is not made yet: it has no ID and no creation time.
+            var permission = Views.Permission(rule, GroupName, ListName);
+            permission["SecurityGroupRuleId"] = "";
+            permission["CreateTime"] = "";
+            return permission;
+        }
+        var (hosts, since, dropped) = sampling;
+        return new EcsObject
+        {
+            { "SecurityGroupId", group.Id.Value },
+            { "Days", days },
+            { "HostsSampling", hosts },
+            { "SamplingSince", since is { } at ? Time.Format(at) : "" },
+            { "DroppedConnections", dropped },
+            { "ObservedFlowCount", flows.Count },
+            { "FlowsKept", suggestion.FlowsKept },
+            { "FlowsSetAside", new EcsObject
+                {
+                    { "NotAMember", suggestion.FlowsSetAside[SetAside.NotAMember] },
+                    { "NoLongerAdmitted", suggestion.FlowsSetAside[SetAside.NoLongerAdmitted] },
+                    { "AdmittedElsewhere", suggestion.FlowsSetAside[SetAside.AdmittedElsewhere] },
+                } },
+            { "ReplacedPermissions", EcsList.Of("Permission", suggestion.Replaced.OrderBy(r => r.Priority).Select(r => Views.Permission(r, GroupName, ListName))) },
+            { "SuggestedPermissions", EcsList.Of("Permission", suggestion.Rules.Select(Suggested)) },
+            { "LostFlowCount", suggestion.Lost.Length },
+            { "Closes", DryRunImpact.Flows(suggestion.Closes) },
+            { "Opens", DryRunImpact.Flows(suggestion.Opens) },
+        };
+    }
+}
