@@ -112,7 +112,7 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
         Write(s => work(s, s.Group(this, id)));
 
     /// <summary>A read of one of the caller's groups: the group is found in the read (in the request's region), then read.</summary>
-    public EcsObject ReadGroup(SecurityGroupId id, Func<IStoreSession, Storage.Records.GroupRecord, EcsObject> work) =>
+    public T ReadGroup<T>(SecurityGroupId id, Func<IStoreSession, Storage.Records.GroupRecord, T> work) =>
         Read(s => work(s, s.Group(this, id)));
 
     /// <summary><c>InstanceId</c>, required and well formed: read once, found later inside the transaction.</summary>

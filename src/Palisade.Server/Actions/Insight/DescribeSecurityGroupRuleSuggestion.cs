@@ -1,5 +1,4 @@
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Errors;
 using Palisade.Server.Actions.Hosts;
 using Palisade.Server.Responses;
 using Palisade.Storage;
@@ -27,17 +26,11 @@ internal sealed class DescribeSecurityGroupRuleSuggestion : EcsAction, IAnalysis
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
-        var p = c.Parameters;
-        var idText = p.Required("SecurityGroupId");
-        Lookups.GroupId(idText);
-        var retentionDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
-        var days = p.Int("Days", Math.Min(7, retentionDays), 1, retentionDays);
+        var id = c.GroupIdParameter();
+        var days = Lookback.Days(c.Parameters, c.ObservedFlows.Retention);
         var now = c.Now;
-        var (group, state, flows, sampling) = c.Read(s =>
+        var (group, state, flows, sampling) = c.ReadGroup(id, (s, group) =>
         {
-            var group = s.Group(c, idText);
-            if (group.RegionId != region.RegionId)
-                throw new EcsException(EcsErrors.SecurityGroupNotFound(idText));
             var state = StoredState.Load(s, c.AccountId, region.RegionId);
             var flows = s.ListObservedFlows(c.AccountId, s.MembersOf(group.Id).ToHashSet(), now - TimeSpan.FromDays(days))
                 .Select(DescribeSecurityGroupObservedFlows.Connection).ToList();
