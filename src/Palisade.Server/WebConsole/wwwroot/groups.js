@@ -216,7 +216,7 @@ const suggestionDays = 7;
  */
 async function suggest(groupId, nameOf, reload) {
   const body = h('div', { class: 'dialog-body' }, loading('the observed traffic'));
-  const { confirm, cancel, answer } = modal('Narrower inbound rules from observed traffic', body, 'Replace rules', 'whatif suggestion');
+  const { confirm, answer, onlyCancel } = modal('Narrower inbound rules from observed traffic', body, 'Replace rules', 'whatif suggestion');
   confirm.disabled = true;
   let s;
   try {
@@ -243,17 +243,14 @@ async function suggest(groupId, nameOf, reload) {
       h('p', {}, 'What the replacement does to who can reach whom:'),
       impactView(impact, names));
     if (s.LostFlowCount !== 0 || (suggested.length === 0 && replaced.length === 0)) {
-      confirm.remove();
-      cancel.focus();
+      onlyCancel();
     } else {
       confirm.textContent = `Replace ${replaced.length} rule${replaced.length === 1 ? '' : 's'} with ${suggested.length}`;
       confirm.disabled = false;
       confirm.focus();
     }
   } catch (e) {
-    fill(body, errorBox(e));
-    confirm.remove();
-    cancel.focus();
+    onlyCancel(errorBox(e));
   }
   if (!(await answer)) return;
   try {

@@ -76,7 +76,7 @@ export async function instanceNames(impact) {
  */
 export async function confirmWithImpact(title, changeAction, parameters, confirmLabel, nameOf) {
   const body = h('div', { class: 'dialog-body' }, loading('what this change would do'));
-  const { confirm, cancel, answer } = modal(title, body, confirmLabel, 'whatif');
+  const { confirm, answer, onlyCancel } = modal(title, body, confirmLabel, 'whatif');
   confirm.disabled = true;
   try {
     const result = await call('DescribeChangeImpact', { ChangeAction: changeAction, ...parameters });
@@ -85,16 +85,15 @@ export async function confirmWithImpact(title, changeAction, parameters, confirm
     confirm.disabled = false;
     confirm.focus();
   } catch (e) {
-    fill(body, errorBox(e));
-    confirm.remove();
-    cancel.focus();
+    onlyCancel(errorBox(e));
   }
   return answer;
 }
 
 /**
  * The modal every confirmation is: a title, a body, a confirm and a Cancel button. `answer`
- * resolves true on confirm and false on Cancel or Escape, and the dialog is gone by then.
+ * resolves true on confirm and false on Cancel or Escape, and the dialog is gone by then;
+ * `onlyCancel(...content)` shows why there is nothing to confirm and leaves only Cancel.
  */
 export function modal(title, body, confirmLabel, className) {
   const confirm = h('button', { type: 'button', class: 'danger' }, confirmLabel);
@@ -107,7 +106,13 @@ export function modal(title, body, confirmLabel, className) {
     cancel.addEventListener('click', () => { dialog.close(); resolve(false); });
     dialog.addEventListener('cancel', () => resolve(false));
   }).then(confirmed => { dialog.remove(); return confirmed; });
-  return { confirm, cancel, answer };
+  // When there is nothing to confirm (an error, or nothing to do): the body says why, only Cancel stays.
+  const onlyCancel = (...content) => {
+    if (content.length) fill(body, ...content);
+    confirm.remove();
+    cancel.focus();
+  };
+  return { confirm, cancel, answer, onlyCancel };
 }
 
 /**
