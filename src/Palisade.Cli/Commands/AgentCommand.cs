@@ -34,7 +34,7 @@ public static class AgentCommand
         };
         var noCounters = new Option<bool>("--no-rule-counters")
         {
-            Description = "Count nothing per rule: the rules carry no counters (a little less work per new connection; docs/benchmarks.md) and the agent reports no rule usage, so the server's usage and the audit's unused-rule know nothing of this host.",
+            Description = "Count nothing per rule: the rules carry no counters (their cost per new connection was below what could be measured: docs/benchmarks.md) and the agent reports no rule usage, so the server's usage and the audit's unused-rule know nothing of this host.",
         };
         var command = new Command("agent", """
             Enforce security groups on this Linux host: follow the control plane's change feed and keep the
