@@ -15,7 +15,7 @@ using Palisade.Domain.Ecs;
 
 // Enforcement on a real kernel, in namespaces this program makes and removes (addresses in
 // 198.18.0.0/15, every probe inside a namespace):
-//   sudo dotnet run -c Release --project bench/Palisade.Bench.Agent -- [--runs 40] [--rounds 5] [--only apply|packet|converge|dispatch|prefixlist|sampler]
+//   sudo dotnet run -c Release --project bench/Palisade.Bench.Agent -- [--runs 40] [--rounds 5] [--only apply|packet|converge|dispatch|prefixlist|sampler|rerender]
 //   apply     full ruleset apply (nft -f, one transaction) for 1,000 and 10,000 ECS rules, ours and a naive linear list
 //   packet    per-connection cost (client CPU and wall time) through our ruleset with the rule counters on and
 //             off (issue 20, --rounds alternations), and the naive linear list of the same policy
@@ -25,6 +25,7 @@ using Palisade.Domain.Ecs;
 //             of 100 NICs / 10,000 rules whose every NIC's group names the list, to the kernel as a
 //             set-element update: the agent's own ConvergeAsync (re-render, libnftables in process),
 //             the path before it (full render, nft command) and a full re-apply (the baseline), in one run
+//   rerender  issue 16, in process: the agent's re-render of a prefix-list entry edit against a full render
 //   dispatch  issue 18: the port-dispatched ruleset (pinned MAC, conntrack zones, per-port layer-2
 //             checks) against the address-dispatched one it replaced, at 100 NICs / 10,000 rules:
 //             full apply and per-connection cost, in one run
@@ -54,6 +55,8 @@ if (only is null or "prefixlist")
     PrefixListEdit();
 if (only is null or "sampler")
     Sampler();
+if (only is null or "rerender")
+    RerenderCost();
 return 0;
 
 // Issue 20: the flow sampler's own cost per confirmed connection, in process: 600,000 conntrack event
@@ -107,9 +110,39 @@ void Sampler()
     }
 }
 
-void PrefixListEdit()
+// Issue 16, in process (no kernel): what the agent's re-render of a prefix-list entry edit costs
+// against rendering the whole host, on the prefixlist bench's host (100 NICs, 10,100 ECS rules, state text as fetched).
+void RerenderCost()
 {
-    Say("\n## Prefix-list edit of 100 entries to the kernel: set-element update vs full re-apply (100 NICs, 10,100 ECS rules, one run)");
+    Say("\n## Re-render after a prefix-list entry edit vs full render, in process (100 NICs, 10,100 ECS rules)");
+    var (parts, _, _, _) = PrefixListHost();
+    var applied = PolicyRenderer.Render([parts[0]], 1);
+    var (re, full) = (new List<double>(), new List<double>());
+    for (var i = 0; i < runs; i++)
+    {
+        var (before, after) = (parts[i % 2], parts[(i + 1) % 2]);
+        var clock = Stopwatch.StartNew();
+        var next = PolicyRenderer.Rerender(applied, [before], [after], i + 2);
+        re.Add(clock.Elapsed.TotalMilliseconds);
+        clock.Restart();
+        var whole = PolicyRenderer.Render([after], i + 2);
+        full.Add(clock.Elapsed.TotalMilliseconds);
+        if (NftText.FullApply(next) != NftText.FullApply(whole) || ReferenceEquals(next.Nics[0], whole.Nics[0]) || !ReferenceEquals(next.Nics[0], applied.Nics[0]))
+            throw new InvalidOperationException("the re-render is not the full render, or was not taken");
+        applied = next;
+    }
+    Say($"{runs} edits, load average {Load()}; state text {parts[0].Source!.Length / 1024:N0} KiB");
+    Say("| step | p50 | p99 |");
+    Say("|---|---:|---:|");
+    Say($"| re-render (the agent's path) | {P(re, 50):F1} ms | {P(re, 99):F1} ms |");
+    Say($"| full render (before) | {P(full, 50):F1} ms | {P(full, 99):F1} ms |");
+    Say($"ratio re-render/full: p50 {P(re, 50) / P(full, 50):F3}, p99 {P(re, 99) / P(full, 99):F3}");
+}
+
+// The prefix-list benches' host: 100 generated NICs of 100 rules, every NIC's group also naming the
+// list; two versions of the list (200 entries, 100 differ), each as the state text the agent fetches.
+(HostPart[] Parts, NetworkState[] Versions, List<HostBinding> Bindings, List<SecurityGroup> Groups) PrefixListHost()
+{
     var (generated, bindings) = Generated(nics: 100, rulesPerNic: 100, seed: 16);
     var list = PrefixListId.Parse("pl-bench");
     // Every NIC's group also lets the list in on 443: the list's named set is shared by 100 chains.
@@ -129,6 +162,13 @@ void PrefixListEdit()
     // The agent reads its policy as state file text: so does this bench, and the agent's path below is its own ConvergeAsync.
     string[] sources = [StateText(versions[0]), StateText(versions[1])];
     HostPart[] parts = [.. sources.Select(t => new HostPart(StateFileReader.Read(t), bindings) { Source = t })];
+    return (parts, versions, bindings, groups);
+}
+
+void PrefixListEdit()
+{
+    Say("\n## Prefix-list edit of 100 entries to the kernel: set-element update vs full re-apply (100 NICs, 10,100 ECS rules, one run)");
+    var (parts, versions, bindings, groups) = PrefixListHost();
     using var topology = new TestTopology();
     var file = Path.GetTempFileName();
     try
