@@ -82,6 +82,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
     public TimeSpan FullFetchInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Whether the agent counts its rules' hits: false (<c>--no-rule-counters</c>) and its reports never
+    /// say it watched, so no rule looks unused for want of hits nobody counted.
+    /// </summary>
+    public bool CountsRules { get; init; } = true;
+
     /// <summary>NIC parts received (changed) and NIC parts the server said were unchanged, over all fetches: what the incremental fetch saved.</summary>
     public (long Received, long Unchanged) Parts { get; private set; }
 
@@ -185,7 +191,11 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 .ToLookup(b => b.Account, b => b.Binding, StringComparer.Ordinal);
             var accounts = json.GetProperty("Accounts").GetProperty("Account").EnumerateArray().ToList();
             var parts = accounts
-                .Select(a => new HostPart(StateFileReader.Read(stateOf(a)), [.. bindings[a.GetProperty("AccountId").GetString()!]]))
+                .Select(a =>
+                {
+                    var text = stateOf(a);
+                    return new HostPart(StateFileReader.Read(text), [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text };
+                })
                 .ToList();
             var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);
             if (bindings.Select(g => g.Key).FirstOrDefault(a => !accounted.Contains(a)) is { } missing)
@@ -222,7 +232,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         for (var i = 0; i < instances.Count; i++)
             p.Add(new($"InstanceId.{i + 1}", instances[i].InstanceId.Value));
         // UsageReported says the agent counts, even when nothing moved: the server learns which hosts watched a rule.
-        p.Add(new("UsageReported", "true"));
+        if (CountsRules)
+            p.Add(new("UsageReported", "true"));
         for (var i = 0; i < usage.Count; i++)
         {
             var u = usage[i];

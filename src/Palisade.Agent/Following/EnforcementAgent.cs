@@ -28,6 +28,12 @@ public sealed record AgentOptions(string HostName)
     /// </summary>
     public Domain.Hosts.HostDeclaration? Declaration { get; init; }
 
+    /// <summary>
+    /// Whether the kernel counts what each ECS rule decides (issue 20; <c>palisade agent --no-rule-counters</c>
+    /// turns it off): off, the rules carry no counters, nothing is read back and no usage is reported.
+    /// </summary>
+    public bool RuleCounters { get; init; } = true;
+
     /// <summary>How often the rules' hit counts are read from the kernel and reported (issue 20); zero never reports them.</summary>
     public TimeSpan UsageInterval { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -105,7 +111,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// </summary>
     public async Task HarvestUsageAsync(CancellationToken cancel)
     {
-        if (Applied is not { } applied || options.UsageInterval == TimeSpan.Zero)
+        if (Applied is not { } applied || options.UsageInterval == TimeSpan.Zero || !applied.Counters)
             return;
         var owners = NftText.Counters(applied);
         foreach (var (name, reading) in await kernel.HarvestCountersAsync(cancel))
@@ -264,7 +270,12 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// <summary>Brings the kernel to <paramref name="policy"/>; true when something was applied (a report is due).</summary>
     public async Task<bool> ConvergeAsync(HostPolicy policy, CancellationToken cancel)
     {
-        var next = PolicyRenderer.Render(policy.Parts, policy.Revision, options.Declaration);
+        // After an entry edit of prefix lists only, the applied ruleset with those sets rebuilt (the
+        // cost of the edit, not of the host); otherwise every NIC rendered again. Not from a ruleset
+        // the kernel partly refused: those NICs are tried again whole.
+        var next = (Applied is { } applied && _appliedParts is { } parts && Refused.Count == 0
+            ? PolicyRenderer.Rerender(applied, parts, policy.Parts, policy.Revision, options.Declaration)
+            : PolicyRenderer.Render(policy.Parts, policy.Revision, options.Declaration)) with { Counters = options.RuleCounters };
         foreach (var problem in next.Problems)
             log($"revision {policy.Revision}: {problem}");
         var before = Applied;
@@ -306,10 +317,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             log($"revision {next.Revision}: applied {next.Nics.Length} NICs, {next.Nics.Sum(n => n.Ingress.Rules.Length + n.Egress.Rules.Length)} rules, {next.Sets.Length} sets in {clock.Elapsed.TotalMilliseconds:F1} ms");
         }
         Applied = next;
+        _appliedParts = policy.Parts;
         if (options.CutEstablished)
             await CutDisallowedAsync(next, cancel);
         return true;
     }
+
+    /// <summary>What <see cref="Applied"/> was rendered from.</summary>
+    private IReadOnlyList<HostPart>? _appliedParts;
 
     /// <summary>The NICs whose policy the kernel refused at the last full apply: closed, and reported as not enforced.</summary>
     public IReadOnlySet<NicRef> Refused { get; private set; } = new HashSet<NicRef>();

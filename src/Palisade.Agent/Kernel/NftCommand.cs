@@ -11,12 +11,53 @@ namespace Palisade.Agent.Kernel;
 /// <see cref="INetfilter"/> through the <c>nft</c> and <c>conntrack</c> commands, run in the agent's
 /// network namespace (<c>ip netns exec NAME</c>) or in its own when none is named. Every child has
 /// a deadline (<see cref="Timeout"/>): a hung <c>nft</c> is killed and counts as a refusal, so the
-/// agent never stalls behind it.
+/// agent never stalls behind it. nft itself runs in the agent's process through libnftables when the
+/// library is there (<see cref="InProcess"/>; the same texts, no process per transaction); reads
+/// (drift, counters) and the fallback run the <c>nft</c> command.
 /// </summary>
-public sealed class NftCommand(string? netns) : INetfilter
+public sealed class NftCommand(string? netns) : INetfilter, IDisposable
 {
     /// <summary>How long one <c>nft</c> or <c>conntrack</c> run may take before it is killed.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Run nft through libnftables in this process when it can be loaded (false: always the <c>nft</c> command).</summary>
+    public bool InProcess { get; init; } = true;
+
+    private readonly Lock _opening = new();
+    private LibNftables? _library;
+    private string? _libraryProblem;
+
+    /// <summary>How nft is run, for the agent's log: in process, or as a command and why.</summary>
+    public string Mode
+    {
+        get
+        {
+            var library = Library();
+            return library is not null ? "nft through libnftables in the agent's process"
+                : $"nft as a command{(_libraryProblem is null ? "" : $" ({_libraryProblem})")}";
+        }
+    }
+
+    private LibNftables? Library()
+    {
+        if (!InProcess)
+            return null;
+        lock (_opening)
+        {
+            if (_library is null && _libraryProblem is null)
+                _library = LibNftables.Open(netns, out _libraryProblem);
+            return _library is { Stuck: false } ? _library : null;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_opening)
+        {
+            _library?.Dispose();
+            _library = null;
+        }
+    }
 
     public async Task ApplyAsync(string transaction, CancellationToken cancel)
     {
@@ -194,6 +235,11 @@ public sealed class NftCommand(string? netns) : INetfilter
 
     private async Task<(int Code, string Output, string Error)> RunAsync(string tool, string[] args, string? input, CancellationToken cancel)
     {
+        // Transactions (-f -, and -c -f - as a dry run) go through the library. What reads the kernel's
+        // live values (reset counters) or checks it for drift runs as a command: a held context
+        // answers from its cache while the ruleset's generation stands, and counters move without it.
+        if (tool == "nft" && input is not null && Library() is { } library)
+            return await library.RunAsync(input, json: false, dryRun: args.Contains("-c"), Timeout, cancel);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         deadline.CancelAfter(Timeout);
         try

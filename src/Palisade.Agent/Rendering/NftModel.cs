@@ -198,9 +198,16 @@ public sealed record HostRuleset(long Revision, ImmutableArray<NftAddressSet> Se
 {
     public static HostRuleset Closed { get; } = new(0, [], [], []);
 
+    /// <summary>
+    /// Whether the kernel counts, per ECS rule and NIC, the packets each rule decides (issue 20: named
+    /// counters on the rules, run sets as maps to counters). Off (<c>palisade agent --no-rule-counters</c>)
+    /// the same rules are plain rules and set lookups, and the agent reports no usage.
+    /// </summary>
+    public bool Counters { get; init; } = true;
+
     /// <summary>The same kernel program apart from set elements: a change of membership or of a prefix list's entries only.</summary>
     public bool SameShapeAs(HostRuleset other) =>
-        Nics.SequenceEqual(other.Nics) && Sets.Select(s => (s.Name, s.Family, s.Interval)).SequenceEqual(other.Sets.Select(s => (s.Name, s.Family, s.Interval)));
+        Counters == other.Counters && Nics.SequenceEqual(other.Nics) && Sets.Select(s => (s.Name, s.Family, s.Interval)).SequenceEqual(other.Sets.Select(s => (s.Name, s.Family, s.Interval)));
 
     /// <summary>The sets whose elements differ from <paramref name="before"/>'s (same shape assumed).</summary>
     public IEnumerable<NftAddressSet> SetsChangedSince(HostRuleset before) =>

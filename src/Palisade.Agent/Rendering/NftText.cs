@@ -84,7 +84,7 @@ public static class NftText
     /// </summary>
     public static string? Incremental(HostRuleset before, HostRuleset after)
     {
-        if (!before.Nics.Select(Identity).SequenceEqual(after.Nics.Select(Identity)))
+        if (before.Counters != after.Counters || !before.Nics.Select(Identity).SequenceEqual(after.Nics.Select(Identity)))
             return null;
         var changed = ChangedChains(before, after);
         var w = new StringBuilder();
@@ -97,29 +97,33 @@ public static class NftText
         foreach (var (old, _) in changed)
         {
             foreach (var run in old.Rules.OfType<NftRunSet>())
-                w.Append(CultureInfo.InvariantCulture, $"delete map inet {TableName} {run.SetName}\n");
+                w.Append(CultureInfo.InvariantCulture, $"delete {(before.Counters ? "map" : "set")} inet {TableName} {run.SetName}\n");
         }
+        var counters = after.Counters;
         foreach (var (old, chain) in changed)
         {
             // A rule's counter outlives a change of its chain (add is a no-op for one that exists); the agent read it just before.
-            foreach (var rule in chain.CountedRules.Except(old.CountedRules, StringComparer.Ordinal))
+            foreach (var rule in counters ? chain.CountedRules.Except(old.CountedRules, StringComparer.Ordinal) : [])
                 w.Append(CultureInfo.InvariantCulture, $"add counter inet {TableName} {CounterName(chain.Name, rule)}\n");
             foreach (var run in chain.Rules.OfType<NftRunSet>())
             {
-                w.Append(CultureInfo.InvariantCulture, $"add map inet {TableName} {run.SetName} {{ type {RunSetType(run)} : counter; flags interval; ");
+                if (counters)
+                    w.Append(CultureInfo.InvariantCulture, $"add map inet {TableName} {run.SetName} {{ type {RunSetType(run)} : counter; flags interval; ");
+                else
+                    w.Append(CultureInfo.InvariantCulture, $"add set inet {TableName} {run.SetName} {{ type {RunSetType(run)}; flags interval; ");
                 if (run.Elements.Length > 0)
-                    w.Append(CultureInfo.InvariantCulture, $"elements = {{ {string.Join(", ", run.Elements.Select(e => CountedElement(chain.Name, run.Kind, e)))} }}; ");
+                    w.Append(CultureInfo.InvariantCulture, $"elements = {{ {string.Join(", ", RunElements(chain.Name, run, counters))} }}; ");
                 w.Append("}\n");
             }
             foreach (var rule in chain.Rules)
-                w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Rule(rule, chain.Name)}\n");
+                w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Rule(rule, chain.Name, counters)}\n");
             w.Append(CultureInfo.InvariantCulture, $"add rule inet {TableName} {chain.Name} {Verdict(chain.Default)} comment \"default\"\n");
         }
         foreach (var set in before.Sets.Where(s => !after.Sets.Any(a => a.Name == s.Name)))
             w.Append(CultureInfo.InvariantCulture, $"delete set inet {TableName} {set.Name}\n");
         foreach (var (old, chain) in changed)
         {
-            foreach (var rule in old.CountedRules.Except(chain.CountedRules, StringComparer.Ordinal))
+            foreach (var rule in counters ? old.CountedRules.Except(chain.CountedRules, StringComparer.Ordinal) : [])
                 w.Append(CultureInfo.InvariantCulture, $"delete counter inet {TableName} {CounterName(chain.Name, rule)}\n");
         }
         return w.ToString();
@@ -137,7 +141,7 @@ public static class NftText
     private static void InetTable(StringBuilder w, HostRuleset r)
     {
         w.Append(CultureInfo.InvariantCulture, $"table inet {TableName} {{\n");
-        foreach (var nic in r.Nics)
+        foreach (var nic in r.Counters ? r.Nics : [])
         {
             foreach (var chain in new[] { nic.Ingress, nic.Egress })
             {
@@ -152,7 +156,12 @@ public static class NftText
             foreach (var chain in new[] { nic.Ingress, nic.Egress })
             {
                 foreach (var run in chain.Rules.OfType<NftRunSet>())
-                    Map(w, run.SetName, $"type {RunSetType(run)} : counter\n\t\tflags interval", run.Elements.Select(e => CountedElement(chain.Name, run.Kind, e)));
+                {
+                    if (r.Counters)
+                        Map(w, run.SetName, $"type {RunSetType(run)} : counter\n\t\tflags interval", RunElements(chain.Name, run, counters: true));
+                    else
+                        Set(w, run.SetName, RunSetType(run), RunElements(chain.Name, run, counters: false), interval: true);
+                }
             }
         }
         var byMac = r.Nics.OrderBy(n => n.Mac).ToList();
@@ -181,8 +190,8 @@ public static class NftText
             """.Replace("    ", "\t", StringComparison.Ordinal));
         foreach (var nic in r.Nics)
         {
-            Chain(w, nic.Ingress, $"{nic.Ref} on {nic.InterfaceName}: ingress");
-            Chain(w, nic.Egress, $"{nic.Ref} on {nic.InterfaceName}: egress");
+            Chain(w, nic.Ingress, $"{nic.Ref} on {nic.InterfaceName}: ingress", r.Counters);
+            Chain(w, nic.Egress, $"{nic.Ref} on {nic.InterfaceName}: egress", r.Counters);
         }
         w.Append("}\n");
     }
@@ -319,11 +328,11 @@ public static class NftText
             w.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(",\n\t\t\t     ", list)} }}\n");
     }
 
-    private static void Chain(StringBuilder w, NftChain chain, string title)
+    private static void Chain(StringBuilder w, NftChain chain, string title, bool counters)
     {
         w.Append(CultureInfo.InvariantCulture, $"\tchain {chain.Name} {{\n\t\tcomment {Quote(title)}\n");
         foreach (var rule in chain.Rules)
-            w.Append("\t\t").Append(Rule(rule, chain.Name)).Append('\n');
+            w.Append("\t\t").Append(Rule(rule, chain.Name, counters)).Append('\n');
         w.Append("\t\t").Append(Verdict(chain.Default)).Append(" comment \"default\"\n");
         w.Append("\t}\n\n");
     }
@@ -348,11 +357,11 @@ public static class NftText
     /// </summary>
     public static string CounterName(string chainName, string ruleId) => $"c_{chainName}_{ruleId}";
 
-    /// <summary>Every counter of a ruleset by name: the NIC, its direction and the ECS rule it counts for (read back by name; IDs may hold '_').</summary>
+    /// <summary>Every counter of a ruleset by name: the NIC, its direction and the ECS rule it counts for (read back by name; IDs may hold '_'). None when its counters are off.</summary>
     public static IReadOnlyDictionary<string, CounterOwner> Counters(HostRuleset ruleset)
     {
         var counters = new Dictionary<string, CounterOwner>(StringComparer.Ordinal);
-        foreach (var nic in ruleset.Nics)
+        foreach (var nic in ruleset.Counters ? ruleset.Nics : [])
         {
             foreach (var (chain, ingress) in new[] { (nic.Ingress, true), (nic.Egress, false) })
             {
@@ -363,8 +372,9 @@ public static class NftText
         return counters;
     }
 
-    private static string CountedElement(string chainName, RunSetKind kind, NftElement e) =>
-        $"{Element(kind, e)} : \"{CounterName(chainName, e.Owner)}\"";
+    /// <summary>A run set's elements: each mapped to its ECS rule's counter, or plain when counters are off.</summary>
+    private static IEnumerable<string> RunElements(string chainName, NftRunSet run, bool counters) =>
+        run.Elements.Select(e => counters ? $"{Element(run.Kind, e)} : \"{CounterName(chainName, e.Owner)}\"" : Element(run.Kind, e));
 
     private static string Element(RunSetKind kind, NftElement e) => kind switch
     {
@@ -374,9 +384,10 @@ public static class NftText
     };
 
     /// <summary>One rule as nft reads it; in <paramref name="chainName"/>, a rule counts for its ECS rule (without it, as the tests read a rule, it counts nothing).</summary>
-    public static string Rule(NftChainRule statement) => Rule(statement, null);
+    public static string Rule(NftChainRule statement) => Rule(statement, null, counters: true);
 
-    public static string Rule(NftChainRule statement, string? chainName)
+    /// <param name="counters">False: the ruleset counts nothing (<see cref="HostRuleset.Counters"/>): a run set is a plain set lookup, a rule has no counter.</param>
+    public static string Rule(NftChainRule statement, string? chainName, bool counters)
     {
         var ip = statement.Family == AddressFamily.V4 ? "ip" : "ip6";
         if (statement is NftRunSet run)
@@ -387,7 +398,9 @@ public static class NftText
                 RunSetKind.PeerProtocol => " . meta l4proto",
                 _ => " . meta l4proto . th dport",
             };
-            return $"counter name {ip} {key} map @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}";
+            return counters
+                ? $"counter name {ip} {key} map @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}"
+                : $"{ip} {key} @{run.SetName} {Verdict(run.Verdict)} comment {Quote(run.Comment)}";
         }
         var rule = (NftRule)statement;
         var parts = new List<string>();
@@ -418,7 +431,7 @@ public static class NftText
             parts.Add($"th dport {{ {string.Join(", ", rule.DestinationPorts.Select(Ports))} }}");
         if (rule.SourcePorts is { } sp)
             parts.Add($"th sport {Ports(sp)}");
-        if (rule.CountedRule is { } counted && chainName is not null)
+        if (rule.CountedRule is { } counted && chainName is not null && counters)
             parts.Add($"counter name \"{CounterName(chainName, counted)}\"");
         parts.Add(Verdict(rule.Verdict));
         parts.Add($"comment {Quote(rule.Comment)}");

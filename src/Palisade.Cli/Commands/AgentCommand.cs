@@ -32,6 +32,10 @@ public static class AgentCommand
         {
             Description = "Never sample the new connections the NICs accept (the operator can also switch sampling off for the host on the server: palisade host declare --no-flow-sampling).",
         };
+        var noCounters = new Option<bool>("--no-rule-counters")
+        {
+            Description = "Count nothing per rule: the rules carry no counters (their cost per new connection was below what could be measured: docs/benchmarks.md) and the agent reports no rule usage, so the server's usage and the audit's unused-rule know nothing of this host.",
+        };
         var command = new Command("agent", """
             Enforce security groups on this Linux host: follow the control plane's change feed and keep the
             nftables tables 'inet palisade' and 'bridge palisade' (and no other) in step with every NIC bound to
@@ -53,7 +57,7 @@ public static class AgentCommand
             The credentials are the host credential the operator made ('palisade host credential create'):
             they may only read this host's policy, follow its feed and report. --interfaces and --addresses
             repeat the host's declaration so that the agent itself refuses a binding outside it.
-            """) { host, netns, cut, poll, report, noFlows, interfaces, addresses };
+            """) { host, netns, cut, poll, report, noFlows, noCounters, interfaces, addresses };
         foreach (var o in connection.Options)
             command.Options.Add(o);
         command.SetAction(async (parse, cancel) =>
@@ -75,20 +79,23 @@ public static class AgentCommand
                 // The server chooses this host's firewall: over plain HTTP anyone on the path could.
                 if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
                     throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
+                var counting = !parse.GetValue(noCounters);
+                using var kernel = new NftCommand(parse.GetValue(netns));
                 var agent = new EnforcementAgent(
-                    new EcsControlPlane(client, connection.RegionOf(parse)),
-                    new NftCommand(parse.GetValue(netns)),
+                    new EcsControlPlane(client, connection.RegionOf(parse)) { CountsRules = counting },
+                    kernel,
                     new AgentOptions(hostName)
                     {
                         PollWait = wait, CutEstablished = parse.GetValue(cut), Declaration = declaration,
                         UsageInterval = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(report), 5, 3600)), FlowSampling = !parse.GetValue(noFlows),
+                        RuleCounters = counting,
                     },
                     line =>
                     {
                         lock (output)
                             output.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {line}");
                     });
-                output.WriteLine($"palisade agent: host {hostName}, server {server}, namespace {parse.GetValue(netns) ?? "(own)"}");
+                output.WriteLine($"palisade agent: host {hostName}, server {server}, namespace {parse.GetValue(netns) ?? "(own)"}; {kernel.Mode}; rule counters {(counting ? "on" : "off (--no-rule-counters)")}");
                 output.WriteLine(declaration is null
                     ? "palisade agent: no --interfaces/--addresses: the server's bindings are enforced as sent (give the host's declaration to have them re-checked here)"
                     : $"palisade agent: enforcing only interfaces {declaration.Patterns} with addresses in {declaration.Space}");

@@ -4,6 +4,7 @@ using Palisade.Agent.Rendering;
 using Palisade.Agent.Tests.Rendering;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Networking;
+using Palisade.Domain.State;
 using Palisade.Engine.Flows;
 
 namespace Palisade.Agent.Tests.Following;
@@ -379,5 +380,51 @@ public sealed class EnforcementAgentTests
         var byDefault = new EnforcementAgent(new FakeControlPlane(_ => Policy(1)), keeping, Options, _ => { });
         await byDefault.ConvergeAsync(Policy(43, web1InWeb: false), CancellationToken.None);
         Assert.Empty(keeping.Deleted); // ECS keeps established connections, and so does the default
+    }
+
+    /// <summary>Issue 20: with the rule counters off the kernel gets no counter at all, and nothing is read back as usage.</summary>
+    [Fact]
+    public async Task RuleCountersOff_NoCounterReachesTheKernel_AndNoUsageIsRead()
+    {
+        var kernel = new FakeKernel();
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Policy(42)), kernel, Options with { RuleCounters = false }, _ => { });
+        await agent.ConvergeAsync(Policy(42), CancellationToken.None);
+        await agent.ConvergeAsync(new HostPolicy(43, Scenario.Bindings, Scenario.WithRedisSsh()), CancellationToken.None);
+        Assert.Equal((1, 1), (agent.FullApplies, agent.ChainUpdates));
+        Assert.All(kernel.Transactions, t => Assert.DoesNotContain("counter", t, StringComparison.Ordinal));
+        Assert.False(agent.Applied!.Counters);
+        kernel.Counters["c_in_i-web1_sgr-anything"] = new CounterReading(5, 300);
+        await agent.HarvestUsageAsync(CancellationToken.None);
+        Assert.Empty(agent.PendingUsage);
+    }
+
+    /// <summary>
+    /// Issue 16: a prefix-list entry edit, fetched as state text, is re-rendered from the applied ruleset
+    /// (no NIC compiled again) and sent as set elements only; a later rule change renders whole again.
+    /// </summary>
+    [Fact]
+    public async Task AnEntryEdit_IsReRenderedFromTheAppliedRuleset_AndSentAsElements()
+    {
+        static HostPolicy Fetched(long revision, string entries, string port = "22/22")
+        {
+            var text = $$$"""
+                {"PrefixLists": [{"PrefixListId": "pl-office", "AddressFamily": "IPv4", "MaxEntries": 10, "Entries": {"Entry": [{{{entries}}}]}}],
+                 "SecurityGroups": [{"SecurityGroupId": "sg-web", "VpcId": "vpc-a", "Permissions": {"Permission": [
+                   {"SecurityGroupRuleId": "sgr-office", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "{{{port}}}", "SourcePrefixListId": "pl-office", "Priority": 1}]}}],
+                 "Instances": [{"InstanceId": "i-web1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["198.18.1.11"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}}]}
+                """;
+            return new HostPolicy(revision, [new HostPart(StateFileReader.Read(text), [new HostBinding(InstanceId.Parse("i-web1"), "vh-web1")]) { Source = text }]);
+        }
+        var kernel = new FakeKernel();
+        var agent = new EnforcementAgent(new FakeControlPlane(_ => Fetched(1, "")), kernel, Options, _ => { });
+        await agent.ConvergeAsync(Fetched(1, """{"Cidr": "198.19.0.0/16"}"""), CancellationToken.None);
+        var chains = agent.Applied!.Nics[0];
+        await agent.ConvergeAsync(Fetched(2, """{"Cidr": "198.19.0.0/16"}, {"Cidr": "198.20.0.0/24"}"""), CancellationToken.None);
+        Assert.Same(chains, agent.Applied!.Nics[0]);
+        Assert.Equal(1, agent.SetUpdates);
+        Assert.Equal(["# palisade: revision 1 -> 2, set elements only", "add element inet palisade pl4_pl-office { 198.20.0.0/24 }"], kernel.Transactions[^1].TrimEnd().Split('\n'));
+        await agent.ConvergeAsync(Fetched(3, """{"Cidr": "198.19.0.0/16"}, {"Cidr": "198.20.0.0/24"}""", port: "2222/2222"), CancellationToken.None);
+        Assert.NotSame(chains, agent.Applied!.Nics[0]);
+        Assert.Equal(1, agent.ChainUpdates);
     }
 }

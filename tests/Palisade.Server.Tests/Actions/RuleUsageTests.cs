@@ -77,6 +77,19 @@ public sealed class RuleUsageTests : IAsyncLifetime
         return (answer, answer.Items("RuleUsages", "RuleUsage").ToDictionary(r => r.Str("SecurityGroupRuleId")));
     }
 
+    /// <summary>An agent run with <c>--no-rule-counters</c> never says it counts: its host vouches for no rule's silence.</summary>
+    [Fact]
+    public async Task AnAgentWithoutRuleCounters_IsNeverCountedAsWatching()
+    {
+        var nic = new Agent.Rendering.NicRef(Domain.Identifiers.InstanceId.Parse(_instances[0]), null, Secondary: false);
+        await new Agent.Following.EcsControlPlane(_agents["node-1"], Region) { CountsRules = false }.ReportAsync("node-1", 1, [nic], [], CancellationToken.None);
+        var (answer, _) = await Usage();
+        Assert.Equal(0, answer.GetProperty("HostsCounting").GetInt32());
+        await new Agent.Following.EcsControlPlane(_agents["node-1"], Region).ReportAsync("node-1", 1, [nic], [], CancellationToken.None);
+        (answer, _) = await Usage();
+        Assert.Equal(1, answer.GetProperty("HostsCounting").GetInt32());
+    }
+
     [Fact]
     public async Task Hits_AreSummedPerRuleAndBucket_WithTheLastHitAndTheHostsThatSawThem_AndWhoCounts()
     {

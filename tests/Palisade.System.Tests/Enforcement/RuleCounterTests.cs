@@ -67,6 +67,8 @@ public sealed class RuleCounterTests(ITestOutputHelper output)
         var kernel = new NftCommand(topology.HostNamespace) { Timeout = TimeSpan.FromSeconds(20) };
         var agent = new EnforcementAgent(new NoControlPlane(), kernel, new AgentOptions("count-host"), output.WriteLine);
         await agent.ConvergeAsync(new HostPolicy(1, bindings, State(BaseRules)), CancellationToken.None);
+        // Transactions through libnftables in this process (its socket in the host namespace); the counters below are read by the nft command.
+        Assert.Contains("libnftables", kernel.Mode, StringComparison.Ordinal);
         var ingress = agent.Applied!.Nics.Single(n => n.InstanceId.Value == "i-cs").Ingress;
         var run = Assert.Single(ingress.Rules.OfType<NftRunSet>());
         Assert.Equal(["sgr-c22", "sgr-c80", "sgr-cwide"], run.Elements.Select(e => e.Owner).Distinct().Order());
