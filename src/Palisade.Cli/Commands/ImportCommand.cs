@@ -333,7 +333,7 @@ internal sealed class Importer(RemoteContext c)
     private static string ListName(string name, string id)
     {
         var ok = name.Length is >= 2 and <= 128 && char.IsAsciiLetter(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is ':' or '_' or '.' or '-')
-            && !name.StartsWith("com.aliyun", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("com.alibabacloud", StringComparison.OrdinalIgnoreCase);
+            && !PrefixList.IsReservedName(name);
         return ok ? name : id;
     }
 
