@@ -21,6 +21,9 @@ internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IP
 
     public IProgress<WorkProgress>? Progress { get; } = progress;
 
+    /// <summary>Whether judgements are shared between NICs (the fast audit), or each made on its own (the slow twin).</summary>
+    public bool Shared { get; } = share;
+
     public List<Finding> Findings { get; } = [];
 
     /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
