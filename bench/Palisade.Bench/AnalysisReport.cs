@@ -233,7 +233,7 @@ public static class AnalysisReport
     }
 
     /// <summary>Wall time and the process's CPU time since the last lap.</summary>
-    private sealed class Clock
+    internal sealed class Clock
     {
         private readonly Stopwatch _wall = Stopwatch.StartNew();
         private TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -254,7 +254,7 @@ public static class AnalysisReport
         }
     }
 
-    private readonly record struct Lap(TimeSpan Wall, TimeSpan Cpu)
+    internal readonly record struct Lap(TimeSpan Wall, TimeSpan Cpu)
     {
         public string Seconds => string.Create(CultureInfo.InvariantCulture, $"{Wall.TotalSeconds:F2} / {Cpu.TotalSeconds:F2} s");
 

@@ -7,6 +7,8 @@ if (args.Contains("--memory"))
     return MemoryReport.Run(Console.Out);
 if (args.Contains("--dry-run-impact"))
     return DryRunImpactReport.Run(Console.Out, args);
+if (args.Contains("--analysis-enis"))
+    return EniAnalysisReport.Run(Console.Out, args);
 if (args.Contains("--analysis"))
     return AnalysisReport.Run(Console.Out, args);
 if (args.Contains("--suggest"))

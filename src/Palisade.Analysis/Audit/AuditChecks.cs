@@ -11,7 +11,7 @@ public static class AuditChecks
     public static readonly IReadOnlyList<CheckInfo> All =
     [
         RiskyPortExposed.Info, RiskyPortOpen.Info, InternalAllPorts.Info, InternalWideCidr.Info, InternalCidrInsteadOfGroup.Info, SamePriorityConflict.Info, ShadowedRule.Info, RedundantRule.Info, InnerAccessSpansTiers.Info, UnusedRule.Info, OverBroadRule.Info,
-        UnusedGroup.Info, UndocumentedGroup.Info, OversizedGroup.Info, GroupLimitNear.Info, DanglingReference.Info, InstanceWithoutGroup.Info,
+        UnusedGroup.Info, UnusedPrefixList.Info, UndocumentedGroup.Info, OversizedGroup.Info, GroupLimitNear.Info, DanglingReference.Info, InstanceWithoutGroup.Info,
     ];
 
     /// <summary>The check with this ID, or null (a newer server's check).</summary>

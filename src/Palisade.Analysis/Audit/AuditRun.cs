@@ -21,9 +21,16 @@ internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IP
 
     public IProgress<WorkProgress>? Progress { get; } = progress;
 
+    /// <summary>Whether judgements are shared between NICs (the fast audit), or each made on its own (the slow twin).</summary>
+    public bool Shared { get; } = share;
+
     public List<Finding> Findings { get; } = [];
 
     /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
     public void Add(CheckInfo check, SecurityGroupId? group, SecurityGroupRuleId? rule, InstanceId? instance, string message, Evidence evidence, Severity? severity = null) =>
         Findings.Add(new Finding(check.Id, severity ?? check.Severity, group, rule, instance, message, evidence));
+
+    /// <summary>A finding of <paramref name="check"/> about a prefix list.</summary>
+    public void Add(CheckInfo check, PrefixListId list, string message, Evidence evidence) =>
+        Findings.Add(new Finding(check.Id, check.Severity, null, null, null, message, evidence) { PrefixListId = list });
 }

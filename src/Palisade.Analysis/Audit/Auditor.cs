@@ -6,7 +6,7 @@ namespace Palisade.Analysis.Audit;
 
 /// <summary>
 /// The best-practice audit of a state: every check of <see cref="AuditChecks"/>, findings in a
-/// stable order (severity, check, group, rule, instance). Exposure is decided by the engine over
+/// stable order (severity, check, group, rule, instance, prefix list). Exposure is decided by the engine over
 /// all groups of each NIC, so drops, priorities, UDP and IPv6 count as they do for packets. What
 /// each check decides, and how exactly, is docs/audit.md.
 /// </summary>
@@ -38,6 +38,7 @@ public static class Auditor
         InnerAccessSpansTiers.Run(run);
         run.Progress?.Report(new WorkProgress("groups", 0, 0));
         UnusedGroup.Run(run);
+        UnusedPrefixList.Run(run);
         UndocumentedGroup.Run(run);
         GroupLimitNear.Run(run);
         InstanceWithoutGroup.Run(run);
@@ -47,6 +48,7 @@ public static class Auditor
             .ThenBy(f => f.Check, StringComparer.Ordinal)
             .ThenBy(f => f.SecurityGroupId?.Value, StringComparer.Ordinal)
             .ThenBy(f => f.SecurityGroupRuleId?.Value, StringComparer.Ordinal)
-            .ThenBy(f => f.InstanceId?.Value, StringComparer.Ordinal)];
+            .ThenBy(f => f.InstanceId?.Value, StringComparer.Ordinal)
+            .ThenBy(f => f.PrefixListId?.Value, StringComparer.Ordinal)];
     }
 }

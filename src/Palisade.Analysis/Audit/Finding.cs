@@ -32,7 +32,11 @@ public sealed record Finding(
     SecurityGroupRuleId? SecurityGroupRuleId,
     InstanceId? InstanceId,
     string Message,
-    Evidence Evidence);
+    Evidence Evidence)
+{
+    /// <summary>The prefix list the finding is about, when it is about one (<c>unused-prefix-list</c>); null otherwise.</summary>
+    public PrefixListId? PrefixListId { get; init; }
+}
 
 /// <summary>
 /// A check's stable ID, its default severity and what it is about (for SARIF and for help), and the

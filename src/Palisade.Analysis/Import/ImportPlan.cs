@@ -60,20 +60,30 @@ public sealed record ImportPlan(
         }
         foreach (var i in state.Instances)
         {
-            if (i.PrivateAddresses.Length > 1)
+            // A VPC instance's IPv4 addresses are all carried (the secondary ones assigned to its primary
+            // ENI); a classic instance gets an address of the server's choosing.
+            if (i.NetworkType != NetworkType.Vpc && i.PrivateAddresses.Length > 1)
                 warnings.Add($"{i.Id}: only the first private address ({i.PrivateAddresses[0]}) is carried");
+            if (i.NetworkType == NetworkType.Vpc)
+                WarnIpv6(warnings, i.Id.Value, i.PrivateAddresses);
             // The exposure is carried, not the address: a server gives public addresses from its own pool.
             if (i.NetworkType == NetworkType.Vpc && i.PublicAddresses.Any(a => !a.IsV6))
                 warnings.Add($"{i.Id}: its public address ({string.Join(", ", i.PublicAddresses.Where(a => !a.IsV6))}) is replaced by one of the server's pool; it stays reachable from the internet");
             foreach (var eni in i.SecondaryInterfaces)
             {
-                if (eni.PrivateAddresses.Count(a => !a.IsV6) > 1 || eni.PrivateAddresses.Any(a => a.IsV6))
-                    warnings.Add($"{i.Id} ({eni.Id}): only the network interface's first private IPv4 address ({eni.PrivateAddresses.FirstOrDefault(a => !a.IsV6)}) is carried");
+                WarnIpv6(warnings, $"{i.Id} ({eni.Id})", eni.PrivateAddresses);
                 if (eni.PublicAddresses.Any(a => !a.IsV6))
                     warnings.Add($"{i.Id} ({eni.Id}): its public address ({string.Join(", ", eni.PublicAddresses.Where(a => !a.IsV6))}) is replaced by an EIP of the server's pool; it stays reachable from the internet");
             }
         }
         return new ImportPlan(vpcBlocks, vswitchBlocks, warnings);
+    }
+
+    private static void WarnIpv6(List<string> warnings, string who, IEnumerable<IpAddress> addresses)
+    {
+        var v6 = addresses.Where(a => a.IsV6).ToList();
+        if (v6.Count > 0)
+            warnings.Add($"{who}: its IPv6 address{(v6.Count > 1 ? "es" : "")} ({string.Join(", ", v6)}) {(v6.Count > 1 ? "are" : "is")} not carried: the server's vSwitches have no IPv6 block");
     }
 
     private static IpAddress LastOf(Cidr block) => new(block.IsV6, block.Last);

@@ -17,6 +17,7 @@ public static class AuditOutput
             {
                 f.InstanceId is { } i ? Commands.NameResolver.Label(i.Value, names) : null,
                 f.SecurityGroupId is { } g ? Commands.NameResolver.Label(g.Value, names) + (f.SecurityGroupRuleId is { } r ? $" rule {r}" : "") : null,
+                f.PrefixListId is { } l ? Commands.NameResolver.Label(l.Value, names) : null,
             }.Where(x => x is not null));
             sb.Append($"{f.Severity.ToWire().ToUpperInvariant(),-6} {f.Check,-30} {where}\n");
             sb.Append($"       {f.Message}\n");
@@ -38,6 +39,7 @@ public static class AuditOutput
             WriteNullable(w, "securityGroupId", f.SecurityGroupId?.Value);
             WriteNullable(w, "securityGroupRuleId", f.SecurityGroupRuleId?.Value);
             WriteNullable(w, "instanceId", f.InstanceId?.Value);
+            WriteNullable(w, "prefixListId", f.PrefixListId?.Value);
             w.WriteString("message", f.Message);
             w.WritePropertyName("evidence");
             WriteEvidence(w, f.Evidence);
@@ -89,7 +91,7 @@ public static class AuditOutput
             w.WriteStartArray("locations");
             w.WriteStartObject();
             w.WriteStartArray("logicalLocations");
-            foreach (var name in new[] { f.SecurityGroupId is { } g ? f.SecurityGroupRuleId is { } r ? $"{g}/{r}" : g.Value : null, f.InstanceId?.Value }.Where(n => n is not null))
+            foreach (var name in new[] { f.SecurityGroupId is { } g ? f.SecurityGroupRuleId is { } r ? $"{g}/{r}" : g.Value : null, f.InstanceId?.Value, f.PrefixListId?.Value }.Where(n => n is not null))
             {
                 w.WriteStartObject();
                 w.WriteString("fullyQualifiedName", name);

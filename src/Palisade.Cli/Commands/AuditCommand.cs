@@ -57,7 +57,10 @@ public static class AuditCommand
                 var remote = state.Remote(parse, cancel);
                 findings = FromEcs(await remote.CallAsync("AuditSecurityGroups", []));
                 names = parse.GetValue(json) ? new Dictionary<string, string>()
-                    : (await remote.Names.GroupNamesAsync()).Concat(await remote.Names.InstanceNamesAsync()).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+                    : (await remote.Names.GroupNamesAsync()).Concat(await remote.Names.InstanceNamesAsync())
+                        // Prefix lists' names only when a finding is about one: one more list call, not on every audit.
+                        .Concat(findings.Any(f => f.PrefixListId is not null) ? await remote.Names.PrefixListNamesAsync() : [])
+                        .GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
             }
             else
             {
@@ -99,7 +102,10 @@ public static class AuditCommand
             f.Str("SecurityGroupRuleId") is { Length: > 0 } r ? SecurityGroupRuleId.Parse(r) : null,
             f.Str("InstanceId") is { Length: > 0 } i ? InstanceId.Parse(i) : null,
             f.Str("Message"),
-            ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default)))];
+            ReadEvidence(f.Str("Check"), f.TryGetProperty("Evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Object ? evidence : default))
+        {
+            PrefixListId = f.TryGetProperty("PrefixListId", out var list) && list.ValueKind == JsonValueKind.String && PrefixListId.TryParse(list.GetString(), out var l) ? l : null,
+        })];
 
     /// <summary>A time of a usage or flows file (UTC when no offset is given); anything else is a usage error naming <paramref name="what"/>.</summary>
     private static DateTimeOffset Time(JsonElement e, string what) =>

@@ -25,11 +25,12 @@ public static class ImportCommand
         var state = StateFileOption.Create();
         var command = new Command("import", """
             Load a state file into a server: its VPCs (blocks that hold the instances' addresses), vSwitches,
-            groups with their rules, tags and inner access, and instances with their private address and
-            groups, prefix lists and port-range lists with their entries. Prints the new ID of every
-            resource next to the old one (--output json: as a map). A VPC instance with a public address or
-            EIP gets a public address of the server's pool, so it stays reachable from the internet. Not
-            carried: secondary addresses. When any call fails, everything created is deleted again.
+            groups with their rules, tags and inner access, instances with their private addresses and
+            groups, secondary network interfaces with theirs, prefix lists and port-range lists with their
+            entries. Prints the new ID of every resource next to the old one (--output json: as a map). A
+            VPC instance or network interface with a public address or EIP gets an address of the server's
+            pool, so it stays reachable from the internet. Not carried: IPv6 addresses (the server's
+            vSwitches have no IPv6 block). When any call fails, everything created is deleted again.
 
             Example:
               palisade import --state account.json --server http://127.0.0.1:8080 --credentials .palisade/credentials
@@ -177,15 +178,49 @@ internal sealed class Importer(RemoteContext c)
             var created = (await c.CallAsync("RunInstances", p)).Items("InstanceIdSets", "InstanceIdSet").Single().GetString()!;
             Remember("instance", i.Id.Value, created);
             await TagAsync("instance", created, i.Tags.IsDefault ? [] : i.Tags);
+            await ImportPrimaryInterfaceAsync(i, created);
             foreach (var eni in i.SecondaryInterfaces)
                 await ImportInterfaceAsync(i, eni, created, Step);
         }
     }
 
     /// <summary>
-    /// A secondary ENI of the file: created in its vSwitch with its first private IPv4 address and its
-    /// groups, attached to the instance just created, and — when the file gives it a public address or
-    /// EIP — given an EIP of the server's pool, so that it faces the internet as it did.
+    /// The instance's primary ENI: RunInstances made it with the first private IPv4 address; the
+    /// others (secondary private addresses, which its groups judge like the first) are assigned to it
+    /// as ECS does (AssignPrivateIpAddresses on the primary ENI, at most 10 a call). The file's primary
+    /// ENI ID, when it names one, maps to the new one.
+    /// </summary>
+    private async Task ImportPrimaryInterfaceAsync(Domain.Instances.Instance instance, string createdInstance)
+    {
+        if (instance.NetworkType != NetworkType.Vpc)
+            return;
+        var secondary = SecondaryV4(instance.PrivateAddresses);
+        if (secondary.Count == 0 && instance.NetworkInterfaceId is null)
+            return;
+        var primary = (await c.CallAsync("DescribeNetworkInterfaces", [new("InstanceId", createdInstance), new("Type", "Primary")]))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single().Str("NetworkInterfaceId");
+        // Not in Created: deleting the instance (undo) deletes its primary ENI.
+        if (instance.NetworkInterfaceId is { } old)
+            _ids[old.Value] = primary;
+        for (var start = 0; start < secondary.Count; start += AssignPerCall)
+        {
+            var p = new List<KeyValuePair<string, string?>> { new("NetworkInterfaceId", primary) };
+            p.AddRange(secondary.Skip(start).Take(AssignPerCall).Select((a, n) => new KeyValuePair<string, string?>($"PrivateIpAddress.{(n + 1).ToString(CultureInfo.InvariantCulture)}", a.ToString())));
+            await c.CallAsync("AssignPrivateIpAddresses", p);
+        }
+    }
+
+    /// <summary>AssignPrivateIpAddresses takes <c>PrivateIpAddress.N</c> with N from 1 to 10 (alibabacloud.com/help/en/ecs/api-assignprivateipaddresses).</summary>
+    private const int AssignPerCall = 10;
+
+    /// <summary>An ENI's IPv4 addresses after its primary one: its secondary private addresses.</summary>
+    private static List<IpAddress> SecondaryV4(IEnumerable<IpAddress> addresses) => [.. addresses.Where(a => !a.IsV6).Skip(1)];
+
+    /// <summary>
+    /// A secondary ENI of the file: created in its vSwitch with its private IPv4 addresses (the first
+    /// as <c>PrimaryIpAddress</c>, the others as <c>PrivateIpAddress.N</c>) and its groups, attached to
+    /// the instance just created, and — when the file gives it a public address or EIP — given an EIP
+    /// of the server's pool, so that it faces the internet as it did.
     /// </summary>
     private async Task ImportInterfaceAsync(Domain.Instances.Instance instance, Domain.Instances.NetworkInterface eni, string createdInstance, Action<string> step)
     {
@@ -196,6 +231,9 @@ internal sealed class Importer(RemoteContext c)
             new("VSwitchId", _ids[vswitch?.Value ?? $"({instance.VpcId})"]),
             new("PrimaryIpAddress", eni.PrivateAddresses.Where(a => !a.IsV6).Select(a => a.ToString()).FirstOrDefault()),
         };
+        var secondary = SecondaryV4(eni.PrivateAddresses);
+        for (var n = 0; n < secondary.Count; n++)
+            p.Add(new($"PrivateIpAddress.{(n + 1).ToString(CultureInfo.InvariantCulture)}", secondary[n].ToString()));
         for (var n = 0; n < eni.SecurityGroupIds.Length; n++)
             p.Add(new($"SecurityGroupIds.{(n + 1).ToString(CultureInfo.InvariantCulture)}", _ids[eni.SecurityGroupIds[n].Value]));
         var created = (await c.CallAsync("CreateNetworkInterface", p)).Str("NetworkInterfaceId");
@@ -295,7 +333,7 @@ internal sealed class Importer(RemoteContext c)
     private static string ListName(string name, string id)
     {
         var ok = name.Length is >= 2 and <= 128 && char.IsAsciiLetter(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is ':' or '_' or '.' or '-')
-            && !name.StartsWith("com.aliyun", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("com.alibabacloud", StringComparison.OrdinalIgnoreCase);
+            && !PrefixList.IsReservedName(name);
         return ok ? name : id;
     }
 

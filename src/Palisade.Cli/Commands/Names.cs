@@ -52,9 +52,9 @@ public static class NameResolver
     public static IEnumerable<NamedResource> InstancesOf(NetworkState state) =>
         state.Instances.Select(i => new NamedResource(i.Id.Value, i.Name, i.VpcId?.Value ?? "classic"));
 
-    /// <summary>Every group's and instance's name by ID, for labels.</summary>
+    /// <summary>Every group's, instance's and prefix list's name by ID, for labels.</summary>
     public static IReadOnlyDictionary<string, string> NamesOf(NetworkState state) =>
-        GroupsOf(state).Concat(InstancesOf(state)).GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Name, StringComparer.Ordinal);
+        GroupsOf(state).Concat(InstancesOf(state)).Concat(state.PrefixLists.Select(l => new NamedResource(l.Id.Value, l.Name, l.IsV6 ? "IPv6" : "IPv4"))).GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Name, StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -96,4 +96,9 @@ public sealed class RemoteNames(RemoteContext c)
 
     public async Task<IReadOnlyDictionary<string, string>> InstanceNamesAsync() =>
         (await InstancesAsync()).ToDictionary(g => g.Id, g => g.Name, StringComparer.Ordinal);
+
+    /// <summary>The prefix lists' names by ID (one list call), for labels.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> PrefixListNamesAsync() =>
+        (await c.CallAllAsync("DescribePrefixLists", [], "PrefixLists", "PrefixList")).Items("PrefixLists", "PrefixList")
+            .ToDictionary(l => l.Str("PrefixListId"), l => l.Str("PrefixListName"), StringComparer.Ordinal);
 }

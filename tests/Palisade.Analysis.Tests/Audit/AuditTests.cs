@@ -220,6 +220,35 @@ public sealed class AuditTests
         Assert.Equal(Severity.High, findings[0].Severity);
     }
 
+    /// <summary>
+    /// Issue 16: a prefix list no rule names is reported (low), with its entries; one named by an
+    /// ingress or an egress rule is not, nor one under a name Alibaba Cloud keeps for its own lists.
+    /// </summary>
+    [Fact]
+    public void APrefixListNoRuleNames_IsUnused()
+    {
+        var state = StateFileReader.Read("""
+            {"SecurityGroups":[
+               {"SecurityGroupId":"sg-app","SecurityGroupName":"app","Description":"d","VpcId":"vpc-a","Permissions":{"Permission":[
+                 {"SecurityGroupRuleId":"sgr-in","Direction":"ingress","IpProtocol":"TCP","PortRange":"443/443","SourcePrefixListId":"pl-offices"},
+                 {"SecurityGroupRuleId":"sgr-out","Direction":"egress","IpProtocol":"TCP","PortRange":"443/443","DestPrefixListId":"pl-mirrors"}]}}],
+             "Instances":[
+               {"InstanceId":"i-a","VpcAttributes":{"VpcId":"vpc-a","PrivateIpAddress":{"IpAddress":["10.0.0.1"]}},"SecurityGroupIds":{"SecurityGroupId":["sg-app"]}}],
+             "PrefixLists":[
+               {"PrefixListId":"pl-offices","PrefixListName":"offices","AddressFamily":"IPv4","MaxEntries":10,"Entries":{"Entry":[{"Cidr":"198.51.100.0/24"}]}},
+               {"PrefixListId":"pl-mirrors","PrefixListName":"mirrors","AddressFamily":"IPv4","MaxEntries":10,"Entries":{"Entry":[{"Cidr":"203.0.113.0/24"}]}},
+               {"PrefixListId":"pl-oldvpn","PrefixListName":"old-vpn","AddressFamily":"IPv4","MaxEntries":20,"Entries":{"Entry":[{"Cidr":"192.0.2.0/25"},{"Cidr":"192.0.2.128/25"}]}},
+               {"PrefixListId":"pl-empty","PrefixListName":"spare","AddressFamily":"IPv6","MaxEntries":5},
+               {"PrefixListId":"pl-cloud","PrefixListName":"com.aliyun.cn-hangzhou.oss","AddressFamily":"IPv4","MaxEntries":5,"Entries":{"Entry":[{"Cidr":"100.118.0.0/16"}]}}]}
+            """);
+        var unused = Auditor.Run(state).Where(f => f.Check == "unused-prefix-list").ToList();
+        Assert.Equal(["pl-empty", "pl-oldvpn"], unused.Select(f => f.PrefixListId!.Value.Value));
+        Assert.All(unused, f => Assert.Equal((Severity.Low, null, null, null), (f.Severity, f.SecurityGroupId, f.SecurityGroupRuleId, f.InstanceId)));
+        Assert.Equal(new UnusedPrefixListEvidence("old-vpn", 2, 20), unused[1].Evidence);
+        Assert.Equal("pl-oldvpn holds 2 entries and no rule references it. Delete it, or name it in the rule it was made for.", unused[1].Message);
+        Assert.Equal(new UnusedPrefixListEvidence("spare", 0, 5), unused[0].Evidence);
+    }
+
     [Fact]
     public void ACleanState_HasNoFindings()
     {
@@ -326,7 +355,7 @@ public sealed class AuditTests
     public void SharingPoliciesBetweenInstances_ChangesNoFinding()
     {
         static string Show(IEnumerable<Finding> findings) => string.Join("\n", findings.Select(f =>
-            $"{f.Check} {f.Severity} {f.SecurityGroupId} {f.SecurityGroupRuleId} {f.InstanceId} {f.Message} " +
+            $"{f.Check} {f.Severity} {f.SecurityGroupId} {f.SecurityGroupRuleId} {f.InstanceId} {f.PrefixListId} {f.Message} " +
             string.Join(",", f.Evidence.Fields.Select(e => $"{e.Name}={(e.Value is IReadOnlyList<string> a ? string.Join("+", a) : e.Value)}"))));
         CsCheck.Check.Sample(Palisade.TestKit.SmallUniverse.State, state =>
         {

@@ -56,7 +56,7 @@ public sealed class AuditCommandTests
             using var doc = JsonDocument.Parse(json.Output);
             var findings = doc.RootElement.GetProperty("findings").EnumerateArray().ToList();
             var ssh = Assert.Single(findings, f => f.GetProperty("check").GetString() == "risky-port-exposed");
-            Assert.Equal(["check", "severity", "securityGroupId", "securityGroupRuleId", "instanceId", "message", "evidence"], ssh.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(["check", "severity", "securityGroupId", "securityGroupRuleId", "instanceId", "prefixListId", "message", "evidence"], ssh.EnumerateObject().Select(p => p.Name));
             Assert.Equal(("TCP", 22), (ssh.GetProperty("evidence").GetProperty("protocol").GetString(), ssh.GetProperty("evidence").GetProperty("port").GetInt32()));
             Assert.True(ssh.GetProperty("evidence").TryGetProperty("sourceIp", out _));
             // Redis is opened by sg-web but closed by sg-guard on the same NIC: not exposed.

@@ -99,6 +99,6 @@ public sealed partial class CliServer : IAsyncDisposable
     [GeneratedRegex(@"(?<=access_key_secret=|""AccessKeySecret"": "")[A-Za-z0-9]{30}\b")]
     private static partial Regex Secret();
 
-    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|eni|eip)-[a-z0-9]{10,}\b|\b(?<mac>[0-9a-f]{2}(:[0-9a-f]{2}){5})\b|\b(?<key>LTAI[A-Za-z0-9]{20})\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
+    [GeneratedRegex(@"\b(?<kind>sg|sgr|i|vpc|vsw|eni|eip|pl|prl)-[a-z0-9]{10,}\b|\b(?<mac>[0-9a-f]{2}(:[0-9a-f]{2}){5})\b|\b(?<key>LTAI[A-Za-z0-9]{20})\b|\b(?<guid>[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\b|\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z")]
     private static partial Regex Generated();
 }

@@ -33,7 +33,9 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
          "Instances": [
            {"InstanceId": "i-web1", "InstanceName": "web-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}},
            {"InstanceId": "i-redis1", "InstanceName": "redis-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.2.20"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-redis"]}},
-           {"InstanceId": "i-batch1", "InstanceName": "batch-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.3.30"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-redis"]}}]}
+           {"InstanceId": "i-batch1", "InstanceName": "batch-1", "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.3.30"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-redis"]}}],
+         "PrefixLists": [
+           {"PrefixListId": "pl-oldvpn", "PrefixListName": "old-vpn", "AddressFamily": "IPv4", "MaxEntries": 4, "Entries": {"Entry": [{"Cidr": "192.0.2.0/24"}]}}]}
         """;
 
     [Fact]
@@ -101,6 +103,8 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
         Assert.Contains($"risky-port-open                web-1 ({id["i-web1"]})  web ({id["sg-web"]}) rule ", audit.Output, StringComparison.Ordinal);
         Assert.Contains($"same-priority-conflict         ", audit.Output, StringComparison.Ordinal);
         Assert.Contains($" redis ({id["sg-redis"]}) rule {redisRule}\n", audit.Output, StringComparison.Ordinal);
+        // A prefix list no rule names (unused-prefix-list), by its name as offline (the server's DescribePrefixLists).
+        Assert.Contains($"unused-prefix-list             old-vpn ({id["pl-oldvpn"]})\n", audit.Output, StringComparison.Ordinal);
 
         // What only a server says: it checks the change as the action would.
         Assert.Equal(2, _server.Run("whatif", "leave", "--instance", id["i-web1"], "--group", id["sg-web"]).ExitCode);

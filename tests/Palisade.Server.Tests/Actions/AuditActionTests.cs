@@ -40,6 +40,33 @@ public sealed class AuditActionTests : ControlPlaneTest
         Assert.Empty((await other.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding"));
         await ApiAssert.FailsAsync(() => _s.Api.CallAsync("AuditSecurityGroups", new { }), "MissingParameter.RegionId", 400);
     }
+
+    /// <summary>Issue 16: a prefix list no rule names is found (low), named in <c>PrefixListId</c>; named by a rule, it is not; another account sees none of it.</summary>
+    [Fact]
+    public async Task APrefixListNoRuleNames_IsFound_UntilARuleNamesIt()
+    {
+        var vpc = await _s.VpcAsync();
+        var web = await _s.GroupAsync(vpc, "web");
+        var list = (await _s.Api.CallAsync("CreatePrefixList", EcsClient.Flatten(new
+        {
+            RegionId = Region, AddressFamily = "IPv4", MaxEntries = 5, PrefixListName = "offices",
+            Entry = new[] { new { Cidr = "198.51.100.0/24" }, new { Cidr = "203.0.113.0/24" } },
+        }))).Str("PrefixListId");
+
+        async Task<List<System.Text.Json.JsonElement>> UnusedAsync(Scenario who) =>
+            [.. (await who.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding").Where(f => f.Str("Check") == "unused-prefix-list")];
+        var finding = Assert.Single(await UnusedAsync(_s));
+        Assert.Equal(("low", list, "", "", ""), (finding.Str("Severity"), finding.Str("PrefixListId"), finding.Str("SecurityGroupId"), finding.Str("SecurityGroupRuleId"), finding.Str("InstanceId")));
+        var evidence = finding.GetProperty("Evidence");
+        Assert.Equal(("offices", 2, 5), (evidence.Str("Name"), evidence.GetProperty("Entries").GetInt32(), evidence.GetProperty("MaxEntries").GetInt32()));
+        Assert.Equal($"{list} holds 2 entries and no rule references it. Delete it, or name it in the rule it was made for.", finding.Str("Message"));
+        Assert.Empty(await UnusedAsync(NewScenario()));
+
+        await _s.AuthorizeAsync(web, new { IpProtocol = "tcp", PortRange = "443/443", SourcePrefixListId = list });
+        Assert.Empty(await UnusedAsync(_s));
+        // Every other finding names no prefix list: the field is there, empty.
+        Assert.All((await _s.Api.CallAsync("AuditSecurityGroups", new { RegionId = Region })).Items("Findings", "Finding"), f => Assert.Equal("", f.Str("PrefixListId")));
+    }
 }
 
 /// <summary>

@@ -59,6 +59,50 @@ public sealed class FlowAndReachabilityActionTests : ControlPlaneTest
         Assert.Equal(web, outside.GetProperty("Ingress").GetProperty("DecidedBy").Str("SecurityGroupId"));
     }
 
+    /// <summary>
+    /// Issue 16: an instance with a secondary ENI in another group answers by the ENI that owns the
+    /// flow's address, and ExplainFlow names that ENI at each end (as <c>palisade eval</c> does).
+    /// </summary>
+    [Fact]
+    public async Task ExplainFlow_NamesTheEniWhoseGroupsDecided_AtEachEnd()
+    {
+        var vpc = await _s.VpcAsync();
+        var vsw = await _s.VSwitchAsync(vpc);
+        var web = await _s.GroupAsync(vpc, "web");
+        var mgmt = await _s.GroupAsync(vpc, "mgmt");
+        var admin = await _s.GroupAsync(vpc, "admin");
+        await _s.AuthorizeAsync(mgmt, new { IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = admin });
+        var gateway = (await _s.RunAsync(web, vsw)).Single();
+        var adminInstance = (await _s.RunAsync(admin, vsw)).Single();
+        var eni = (await _s.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = mgmt, PrimaryIpAddress = "192.168.1.200" })).Str("NetworkInterfaceId");
+        await _s.Api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = gateway });
+        var gatewayNics = (await _s.InstanceAsync(gateway)).Items("NetworkInterfaces", "NetworkInterface").ToList();
+        var primary = gatewayNics.Single(n => n.Str("Type") == "Primary");
+        var primaryAddress = primary.Str("PrimaryIpAddress");
+        var adminEni = (await _s.InstanceAsync(adminInstance)).Items("NetworkInterfaces", "NetworkInterface").Single().Str("NetworkInterfaceId");
+
+        // SSH to the secondary ENI's address: its group (mgmt) admits the admin group.
+        var toEni = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = adminInstance, Destination = "192.168.1.200", IpProtocol = "tcp", DestinationPort = 22 });
+        Assert.True(toEni.GetProperty("Allowed").GetBoolean());
+        var ingress = toEni.GetProperty("Ingress");
+        Assert.Equal((gateway, eni, mgmt), (ingress.Str("InstanceId"), ingress.Str("NetworkInterfaceId"), ingress.GetProperty("DecidedBy").Str("SecurityGroupId")));
+        Assert.Equal((adminInstance, adminEni), (toEni.GetProperty("Egress").Str("InstanceId"), toEni.GetProperty("Egress").Str("NetworkInterfaceId")));
+
+        // The same instance at its primary address: the primary ENI (group web) decides, and drops.
+        var toPrimary = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = adminInstance, Destination = primaryAddress, IpProtocol = "tcp", DestinationPort = 22 });
+        Assert.False(toPrimary.GetProperty("Allowed").GetBoolean());
+        Assert.Equal((gateway, primary.Str("NetworkInterfaceId"), "default"),
+            (toPrimary.GetProperty("Ingress").Str("InstanceId"), toPrimary.GetProperty("Ingress").Str("NetworkInterfaceId"), toPrimary.GetProperty("Ingress").Str("Reason")));
+
+        // From the secondary ENI's address as the source: its egress is the ENI's.
+        var fromEni = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = "192.168.1.200", Destination = adminInstance, IpProtocol = "icmp" });
+        Assert.Equal((gateway, eni), (fromEni.GetProperty("Egress").Str("InstanceId"), fromEni.GetProperty("Egress").Str("NetworkInterfaceId")));
+
+        // An end outside the region names no ENI.
+        var outside = await _s.Api.CallAsync("ExplainFlow", new { RegionId = Region, Source = "203.0.113.7", Destination = "192.168.1.200", IpProtocol = "tcp", DestinationPort = 22 });
+        Assert.Equal(("", eni), (outside.GetProperty("Egress").Str("NetworkInterfaceId"), outside.GetProperty("Ingress").Str("NetworkInterfaceId")));
+    }
+
     [Fact]
     public async Task ExplainFlow_RefusesWhatItCannotAsk()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Palisade.Client;
@@ -219,6 +220,8 @@ public sealed class ConsoleJourneyTests(ConsoleHost host, ITestOutputHelper outp
         await page.GetByRole(AriaRole.Button, new() { Name = "Explain" }).ClickAsync();
         await Expect(page.Locator(".verdict")).ToContainTextAsync("Allowed");
         await Expect(page.Locator(".end.accept").Last).ToContainTextAsync("inner access");
+        // Each end names the ENI whose groups decided, beside its instance.
+        await Expect(page.Locator(".end.accept").Last.Locator("h3 small")).ToContainTextAsync(new Regex($"^{dbInstance} \\(eni-[0-9a-z]+\\)$"));
         await page.GetByLabel("Destination port").FillAsync("23");
         await page.GetByLabel("Destination", new() { Exact = true }).FillAsync("192.168.1.250");
         await page.GetByLabel("Source", new() { Exact = true }).FillAsync("203.0.113.9");

@@ -61,6 +61,13 @@ public sealed class PrefixListAndInterfaceTests(ConsoleHost host, ITestOutputHel
         Assert.StartsWith("pl-", listId, StringComparison.Ordinal);
         await Expect(page.Locator("section[aria-labelledby=naming-rules] p.empty")).ToContainTextAsync("No rule names this list");
 
+        // Named by no rule yet, the audit reports it (unused-prefix-list) and links to it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
+        var unused = page.Locator("article[data-check=unused-prefix-list]");
+        await Expect(unused.GetByRole(AriaRole.Link, new() { Name = listId })).ToHaveAttributeAsync("href", $"#/prefix-lists/{listId}");
+        await unused.GetByRole(AriaRole.Link, new() { Name = listId }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "apps", Level = 1 })).ToBeVisibleAsync();
+
         // A bad block is the API's own error, and nothing changes.
         await page.GetByLabel("Block").FillAsync("10.0.0.300/8");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add entry…" }).ClickAsync();

@@ -42,6 +42,8 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
                     { "SecurityGroupId", f.SecurityGroupId?.Value ?? "" },
                     { "SecurityGroupRuleId", f.SecurityGroupRuleId?.Value ?? "" },
                     { "InstanceId", f.InstanceId?.Value ?? "" },
+                    // Palisade extension field (issue 16): the prefix list an unused-prefix-list finding is about.
+                    { "PrefixListId", f.PrefixListId?.Value ?? "" },
                     { "Message", f.Message },
                     { "Evidence", Evidence(f) },
                 })) },

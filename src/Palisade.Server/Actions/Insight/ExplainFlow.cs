@@ -13,7 +13,8 @@ namespace Palisade.Server.Actions.Insight;
 /// Palisade extension: one flow, one decision and why — <c>palisade eval</c> on the live control
 /// plane, for the console's "explain this flow". <c>Source</c> and <c>Destination</c> are instance
 /// IDs of the region or IP addresses; the answer has each NIC's verdict, the rule (or inner-access
-/// policy, or default) that decided and the matching rules it beat.
+/// policy, or default) that decided and the matching rules it beat, and names the ENI whose groups
+/// decided (<c>NetworkInterfaceId</c>: the one that owns the address, as <c>palisade eval</c> names it).
 /// </summary>
 internal sealed class ExplainFlow : EcsAction, IAnalysisAction
 {
@@ -85,6 +86,7 @@ internal sealed class ExplainFlow : EcsAction, IAnalysisAction
             {
                 { "Checked", false },
                 { "InstanceId", "" },
+                { "NetworkInterfaceId", "" },
                 { "Explanation", $"not checked: {end.Address} is not an instance of the region" },
             };
         }
@@ -92,6 +94,9 @@ internal sealed class ExplainFlow : EcsAction, IAnalysisAction
         {
             { "Checked", true },
             { "InstanceId", end.Instance.Id.Value },
+            // The ENI that owns the flow's address decided (FlowEndpoint.Nic, which eval names too);
+            // a classic instance's NIC is no ENI, so it names none.
+            { "NetworkInterfaceId", end.Nic!.NetworkInterfaceId?.Value ?? "" },
             { "Verdict", d.Verdict == Verdict.Accept ? "accept" : "drop" },
             { "Reason", d.Reason switch { DecisionReason.Rule => "rule", DecisionReason.InnerAccess => "inner-access", _ => "default" } },
             { "Explanation", DecisionText.Explain(d, direction) },

@@ -22,7 +22,7 @@ internal static class PrefixListRequests
 
     /// <summary>2 to 128 characters, a letter first; not <c>http(s)://</c>, <c>com.aliyun</c> or <c>com.alibabacloud</c>.</summary>
     public static string Name(string field, string text) =>
-        Texts.IsName(text) && !text.StartsWith("com.aliyun", StringComparison.OrdinalIgnoreCase) && !text.StartsWith("com.alibabacloud", StringComparison.OrdinalIgnoreCase)
+        Texts.IsName(text) && !Domain.Networking.PrefixList.IsReservedName(text)
             ? text
             : throw new EcsException(EcsErrors.ParameterInvalid(field, "2 to 128 characters, a letter first, then letters, digits, ':', '_', '.', '-'; not starting with com.aliyun or com.alibabacloud."));
 

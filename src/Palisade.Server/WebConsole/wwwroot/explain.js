@@ -59,7 +59,8 @@ function end(title, nic) {
   if (!nic.Checked) return h('div', { class: 'end unchecked' }, h('h3', {}, title), h('p', {}, nic.Explanation));
   const beaten = items(nic, 'Beaten', 'Rule');
   return h('div', { class: `end ${nic.Verdict}` },
-    h('h3', {}, title, ' ', h('small', {}, nic.InstanceId)),
+    // The ENI whose groups decided (the one that owns the flow's address), beside its instance.
+    h('h3', {}, title, ' ', h('small', {}, nic.NetworkInterfaceId ? `${nic.InstanceId} (${nic.NetworkInterfaceId})` : nic.InstanceId)),
     h('p', { class: 'explanation' }, nic.Explanation),
     beaten.length === 0 ? h('p', {}, 'No other rule matched.')
       : [h('p', {}, `It beat ${beaten.length} matching rule${beaten.length === 1 ? '' : 's'}:`), h('ul', { class: 'beaten' }, beaten.map(r => h('li', {}, r.Description)))]);
