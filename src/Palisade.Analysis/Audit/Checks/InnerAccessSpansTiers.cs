@@ -68,7 +68,10 @@ internal static class InnerAccessSpansTiers
             Engine.Flows.FlowEvaluator? closedEvaluator = null;
             // What Accept opens and Drop does not, per target and source instance (IPv4, as below).
             Dictionary<string, Dictionary<string, List<Access>>>? opened = null;
-            if (run.Shared)
+            // Per instance is per NIC only where every instance has one: with secondary ENIs the what-if's
+            // per-instance answer and a member ENI's own flows part (the property test found states where
+            // they differ), so those states are asked pair by pair.
+            if (run.Shared && state.Instances.All(i => i.SecondaryInterfaces.IsEmpty))
             {
                 matrix ??= ReachMatrix.Build(state);
                 opened = ImpactAnalysis.Of(matrix, new Change.SetInnerAccessPolicy(group.Id, InnerAccessPolicy.Drop)).Lost
