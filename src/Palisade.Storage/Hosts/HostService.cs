@@ -161,8 +161,27 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
             if (current is not null && current.HostName == host && current.InterfaceName == name)
                 return current;
             s.SaveHostBinding(binding);
+            s.AddTrail(OperatorEvent("BindHostInterface", binding));
             return binding;
         });
+    }
+
+    /// <summary>
+    /// The event of an operator's bind or unbind on the NIC's tenant's action trail (its revision is
+    /// the tenant's too): which NIC, and the host and interface it was bound to or left — what the
+    /// tenant reads of its own NIC in <c>DescribeHostInterfaces</c>, never another NIC of the host.
+    /// No AccessKey and no API version: no API call made it. Only a committed change is recorded; an
+    /// operator's refused attempt is not the tenant's business (it may name another tenant's NIC).
+    /// </summary>
+    private ActionTrailEntry OperatorEvent(string action, HostBindingRecord b)
+    {
+        var parameters = new Dictionary<string, string> { ["InstanceId"] = b.InstanceId.Value };
+        if (b.NetworkInterfaceId is { } eni)
+            parameters["NetworkInterfaceId"] = eni.Value;
+        parameters["HostName"] = b.HostName;
+        parameters["InterfaceName"] = b.InterfaceName;
+        return new ActionTrailEntry(clock.GetUtcNow(), b.AccountId, AccessKeyId: "", action, ApiVersion: "", RequestId: Guid.NewGuid().ToString("D").ToUpperInvariant(),
+            System.Text.Json.JsonSerializer.Serialize(parameters), 200, ActionTrailEntry.Ok);
     }
 
     /// <summary>The instance's primary NIC is carried by no host any more.</summary>
@@ -186,6 +205,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         {
             var current = bindingOf(s);
             s.DeleteHostBinding(current);
+            s.AddTrail(OperatorEvent("UnbindHostInterface", current));
             return current;
         });
 

@@ -190,7 +190,11 @@ public sealed record ActionTrailEntry(
     string RequestId,
     string Parameters,
     int HttpStatus,
-    string ResultCode);
+    string ResultCode)
+{
+    /// <summary>The result code of a call that succeeded.</summary>
+    public const string Ok = "OK";
+}
 
 /// <summary>One event of the action trail; <see cref="Revision"/> is the change it committed, null when nothing changed.</summary>
 public sealed record ActionTrailRecord(long EventId, ActionTrailEntry Entry, long? Revision);
