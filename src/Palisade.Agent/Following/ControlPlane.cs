@@ -66,7 +66,8 @@ public class ControlPlaneUnavailableException(string message, Exception? inner =
 public sealed class HostCredentialRefusedException(string message, Exception? inner = null) : ControlPlaneUnavailableException(message, inner)
 {
     /// <summary>The refusals that mean "this key", not "this request".</summary>
-    public static bool Means(string code) => code is "InvalidAccessKeyId.NotFound" or "InvalidAccessKeyId.Inactive" or "SignatureDoesNotMatch";
+    public static bool Means(string code) =>
+        code is Domain.Errors.EcsErrorCodes.InvalidAccessKeyIdNotFound or Domain.Errors.EcsErrorCodes.InvalidAccessKeyIdInactive or Domain.Errors.EcsErrorCodes.SignatureDoesNotMatch;
 }
 
 /// <summary>
