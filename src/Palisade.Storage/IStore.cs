@@ -276,6 +276,19 @@ public partial interface IStoreSession
     void InsertHostCredential(HostCredentialRecord credential);
     HostCredentialRecord? FindHostCredential(string accessKeyId);
 
+    /// <summary>The host credentials of one host, or (with null) of every host, by host, creation time and ID.</summary>
+    IReadOnlyList<HostCredentialRecord> ListHostCredentials(string? hostName);
+
+    /// <summary>
+    /// Deletes a host credential (revoked: its requests get <c>InvalidAccessKeyId.NotFound</c>). The
+    /// commit names its host in the host feed, so the host's parked long polls wake and find their
+    /// credential gone at once.
+    /// </summary>
+    void DeleteHostCredential(HostCredentialRecord credential);
+
+    /// <summary>Notes that the credential signed a request at <paramref name="at"/>: bookkeeping, no revision.</summary>
+    void MarkHostCredentialUsed(string accessKeyId, DateTimeOffset at);
+
     /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
     long? FindInstanceOwner(InstanceId id);
 

@@ -57,4 +57,30 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal([2L, 3L], store.Read(s => s.ListHostRevisions("node-1", 0, 100)).Select(r => r.Revision));
         Assert.Equal([3L], store.Read(s => s.ListHostRevisions("node-2", 0, 100)).Select(r => r.Revision));
     }
+    /// <summary>
+    /// Migration 013 adds the last use of host credentials: one made before it keeps working, shows
+    /// no last use until a server notes one, and noting it makes no revision (bookkeeping).
+    /// </summary>
+    [Fact]
+    public void HostCredentialsMadeBefore013_AreListed_WithoutALastUse_UntilOneIsNoted()
+    {
+        var path = Path.Combine(_directory, "old.db");
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            old.Open();
+            Migrations.Apply(old, Dialect.Sqlite, TimeProvider.System, upTo: 12);
+            old.Execute("INSERT INTO hosts (host_name, interface_patterns, address_space, created_at) VALUES ('node-1', 'vnet*', '10.0.0.0/8', '2026-12-01T00:00:00Z')");
+            old.Execute("INSERT INTO host_credentials (access_key_id, host_name, secret_ciphertext, status, created_at) VALUES ('LTAIold', 'node-1', X'00', 'Active', '2026-12-01T00:00:00Z')");
+            Assert.Throws<SqliteException>(() => old.Query("SELECT last_used_at FROM host_credentials").ToList());
+        }
+        using var store = new SqliteStore(path);
+        var listed = Assert.Single(store.Read(s => s.ListHostCredentials("node-1")));
+        Assert.Equal(("LTAIold", "node-1", (DateTimeOffset?)null), (listed.AccessKeyId, listed.HostName, listed.LastUsedAt));
+        var revision = store.CurrentRevision();
+        var at = new DateTimeOffset(2026, 12, 3, 12, 30, 0, TimeSpan.Zero);
+        store.Write("UseHostCredential", null, s => { s.MarkHostCredentialUsed("LTAIold", at); return 0; });
+        Assert.Equal(at, store.Read(s => s.FindHostCredential("LTAIold"))!.LastUsedAt);
+        Assert.Equal(revision, store.CurrentRevision());
+        Assert.Empty(store.Read(s => s.ListHostCredentials("node-2")));
+    }
 }

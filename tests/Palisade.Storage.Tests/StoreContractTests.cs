@@ -38,6 +38,40 @@ public sealed class StoreContractTests : IDisposable
             Directory.Delete(_directory, recursive: true);
     }
 
+    /// <summary>
+    /// Host credentials (issue 18): listed per host or all, their last use noted without a revision,
+    /// and a deletion (a revocation) is a change that names the credential's host on the host feed,
+    /// so a parked agent wakes and finds its key gone.
+    /// </summary>
+    [Fact]
+    public void HostCredentials_AreListed_TheirUseIsBookkeeping_AndARevocationWakesTheirHost()
+    {
+        var at = Time.Truncate(DateTimeOffset.UtcNow);
+        _store.Write("DeclareHost", null, s =>
+        {
+            foreach (var host in new[] { "node-1", "node-2" })
+                s.SaveHost(new HostRecord(host, Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"), at));
+            s.InsertHostCredential(new HostCredentialRecord("LTAIb", "node-1", [1], AccessKeyStatus.Active, at));
+            s.InsertHostCredential(new HostCredentialRecord("LTAIa", "node-1", [2], AccessKeyStatus.Active, at));
+            s.InsertHostCredential(new HostCredentialRecord("LTAIc", "node-2", [3], AccessKeyStatus.Active, at));
+            return 0;
+        });
+        Assert.Equal(["LTAIa", "LTAIb"], _store.Read(s => s.ListHostCredentials("node-1")).Select(c => c.AccessKeyId));
+        Assert.Equal(["LTAIa", "LTAIb", "LTAIc"], _store.Read(s => s.ListHostCredentials(null)).Select(c => c.AccessKeyId));
+        Assert.Equal([3], _store.Read(s => s.FindHostCredential("LTAIc"))!.SecretCiphertext);
+
+        var revision = _store.CurrentRevision();
+        _store.Write("UseHostCredential", null, s => { s.MarkHostCredentialUsed("LTAIa", at.AddMinutes(1)); return 0; });
+        Assert.Equal(revision, _store.CurrentRevision());
+        Assert.Equal(at.AddMinutes(1), _store.Read(s => s.FindHostCredential("LTAIa"))!.LastUsedAt);
+        Assert.Null(_store.Read(s => s.FindHostCredential("LTAIb"))!.LastUsedAt);
+
+        _store.Write("RevokeHostCredential", null, s => { s.DeleteHostCredential(s.FindHostCredential("LTAIa")!); return 0; });
+        Assert.Null(_store.Read(s => s.FindHostCredential("LTAIa")));
+        Assert.Equal([_store.CurrentRevision()], _store.Read(s => s.ListHostRevisions("node-1", revision, 10)).Select(r => r.Revision));
+        Assert.Empty(_store.Read(s => s.ListHostRevisions("node-2", revision, 10)));
+    }
+
     [Fact]
     public void TheStoreUnderTest_IsTheOneAskedFor() =>
         Assert.Equal(TestStores.OnPostgres ? "postgres" : "sqlite", _store.Kind);

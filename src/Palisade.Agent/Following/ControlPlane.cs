@@ -56,7 +56,19 @@ public sealed record RuleHits(InstanceId InstanceId, string Direction, string Se
 }
 
 /// <summary>The control plane could not be asked (unreachable, refusing, or answering an error); the agent keeps what it enforces.</summary>
-public sealed class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public class ControlPlaneUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The control plane refuses the agent's credential itself (revoked, rotated, disabled, or a wrong
+/// secret): no retry will help until the operator gives the agent a credential that works. The host
+/// keeps what it enforces, as when the control plane is unreachable.
+/// </summary>
+public sealed class HostCredentialRefusedException(string message, Exception? inner = null) : ControlPlaneUnavailableException(message, inner)
+{
+    /// <summary>The refusals that mean "this key", not "this request".</summary>
+    public static bool Means(string code) =>
+        code is Domain.Errors.EcsErrorCodes.InvalidAccessKeyIdNotFound or Domain.Errors.EcsErrorCodes.InvalidAccessKeyIdInactive or Domain.Errors.EcsErrorCodes.SignatureDoesNotMatch;
+}
 
 /// <summary>
 /// <see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>,
@@ -275,6 +287,10 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         try
         {
             return await client.CallAsync(action, parameters, cancel: cancel);
+        }
+        catch (EcsApiException e) when (HostCredentialRefusedException.Means(e.Code))
+        {
+            throw new HostCredentialRefusedException($"{action}: the control plane refuses this agent's credential ({e.Code}: {e.EcsMessage}); it was revoked or rotated (palisade host credential list), or its secret is wrong: restart the agent with the host's current credentials file", e);
         }
         catch (EcsApiException e)
         {

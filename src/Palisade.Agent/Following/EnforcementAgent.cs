@@ -243,6 +243,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             {
                 return;
             }
+            catch (HostCredentialRefusedException e)
+            {
+                // Loud, and not retried at the outage pace: only the operator can mend it.
+                policy = null;
+                log($"CREDENTIAL REFUSED: {e.Message}; keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}, trying again every {options.PollWait.TotalSeconds:0.#} s");
+                await SafeRepairAsync(cancel);
+                await Delay(options.PollWait, cancel);
+            }
             catch (ControlPlaneUnavailableException e)
             {
                 policy = null;
@@ -441,11 +449,13 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
     }
 
-    private async Task Delay(CancellationToken cancel)
+    private Task Delay(CancellationToken cancel) => Delay(options.RetryDelay, cancel);
+
+    private static async Task Delay(TimeSpan delay, CancellationToken cancel)
     {
         try
         {
-            await Task.Delay(options.RetryDelay, cancel);
+            await Task.Delay(delay, cancel);
         }
         catch (OperationCanceledException)
         {

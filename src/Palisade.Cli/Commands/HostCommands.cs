@@ -87,19 +87,125 @@ public static class HostCommands
         create.SetAction((parse, _) => Remote.Guard(parse, () =>
         {
             var file = parse.GetValue(output)!;
-            if (File.Exists(file))
-                throw new InvalidOperationException($"{file} exists; give another --out (a credential's secret is shown once and never overwritten)");
             using var opened = place.Open(parse);
-            var credential = opened.Hosts.CreateCredential(parse.GetValue(host)!);
-            using (var stream = PrivateFiles.Create(file))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write($"# palisade host credential: only the agent's actions for host {credential.HostName}\nhost_name={credential.HostName}\naccess_key_id={credential.AccessKeyId}\naccess_key_secret={credential.AccessKeySecret}\n");
-            }
+            var credential = Issue(file, () => opened.Hosts.CreateCredential(parse.GetValue(host)!), c => c);
             parse.InvocationConfiguration.Output.WriteLine($"host credential {credential.AccessKeyId} for {credential.HostName} written to {file}");
             return Task.FromResult(ExitCodes.Ok);
         }));
-        return new Command("credential", "Credentials of hosts' agents (an operator's command, on the store).") { create };
+        return new Command("credential", "Credentials of hosts' agents (an operator's command, on the store).") { create, CredentialList(), CredentialRotate(), CredentialRevoke() };
+    }
+
+    /// <summary>
+    /// Makes a credential (<paramref name="make"/>) and writes it to <paramref name="file"/>, made
+    /// first: a secret is shown once, so a file that cannot be written (or exists: never overwritten)
+    /// stops the command before anything is made or revoked.
+    /// </summary>
+    private static T Issue<T>(string file, Func<T> make, Func<T, HostService.NewCredential> credentialOf)
+    {
+        if (File.Exists(file))
+            throw new InvalidOperationException($"{file} exists; give another --out (a credential's secret is shown once and never overwritten)");
+        T made;
+        using (var stream = PrivateFiles.Create(file))
+        {
+            try
+            {
+                made = make();
+            }
+            catch
+            {
+                stream.Dispose();
+                File.Delete(file);
+                throw;
+            }
+            using var writer = new StreamWriter(stream);
+            var credential = credentialOf(made);
+            writer.Write($"# palisade host credential: only the agent's actions for host {credential.HostName}\nhost_name={credential.HostName}\naccess_key_id={credential.AccessKeyId}\naccess_key_secret={credential.AccessKeySecret}\n");
+        }
+        return made;
+    }
+
+    private static Command CredentialList()
+    {
+        var place = new StorePlace();
+        var host = new Option<string?>("--host") { Description = "Only this host's credentials.", HelpName = "NAME" };
+        var command = new Command("list", $"""
+            The host credentials: ID, host, when made, and when a server last admitted a request signed
+            with it (to the minute; '-' if never). Never a secret: those were shown once, in the file
+            'create' or 'rotate' wrote.
+
+            {OperatorNote}
+
+            Example:
+              palisade host credential list --host node-1 --data /var/lib/palisade
+            """) { host };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            using var opened = place.Open(parse);
+            var credentials = opened.Hosts.ListCredentials(parse.GetValue(host));
+            Remote.Table(parse.InvocationConfiguration.Output, ["ACCESS KEY ID", "HOST", "CREATED", "LAST USED"],
+                [.. credentials.Select(c => new[] { c.AccessKeyId, c.HostName, Storage.Time.Format(c.CreatedAt), c.LastUsedAt is { } used ? Storage.Time.Format(used) : "-" })]);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command CredentialRotate()
+    {
+        var place = new StorePlace();
+        var host = new Option<string>("--host") { Description = "The host whose credentials are replaced.", Required = true, HelpName = "NAME" };
+        var output = new Option<string>("--out") { Description = "The new credentials file to write (mode 0600; refused if it exists).", Required = true, HelpName = "FILE" };
+        var command = new Command("rotate", $"""
+            Replace a host's credentials: a new one is written to FILE and, in the same commit, every
+            credential the host had is revoked. A request signed with an old one is refused from then
+            on (InvalidAccessKeyId.NotFound, on every server node at once); the agent logs that its
+            credential was refused and keeps enforcing what it last applied until it is restarted with
+            FILE. For no gap at all, 'create' a second credential, give it to the agent, then 'revoke'
+            the first.
+
+            {OperatorNote}
+
+            Example:
+              palisade host credential rotate --host node-1 --out /etc/palisade/node-1.credentials.new --data /var/lib/palisade
+            """) { host, output };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            var file = parse.GetValue(output)!;
+            using var opened = place.Open(parse);
+            var rotation = Issue(file, () => opened.Hosts.RotateCredential(parse.GetValue(host)!), r => r.Credential);
+            var writer = parse.InvocationConfiguration.Output;
+            writer.WriteLine($"host credential {rotation.Credential.AccessKeyId} for {rotation.Credential.HostName} written to {file}");
+            writer.WriteLine(rotation.Revoked.Count == 0 ? "revoked: none (the host had no credential)" : $"revoked: {string.Join(", ", rotation.Revoked)}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static Command CredentialRevoke()
+    {
+        var place = new StorePlace();
+        var id = new Option<string>("--id") { Description = "The credential's AccessKey ID (palisade host credential list).", Required = true, HelpName = "ID" };
+        var command = new Command("revoke", $"""
+            Revoke one host credential: deleted, and a request signed with it is refused from then on
+            (InvalidAccessKeyId.NotFound, on every server node at once; a long poll it has parked
+            ends refused). The agent using it logs that its credential was refused and keeps
+            enforcing what it last applied.
+
+            {OperatorNote}
+
+            Example:
+              palisade host credential revoke --id LTAI5tExampleExampleExam --data /var/lib/palisade
+            """) { id };
+        place.AddTo(command);
+        command.SetAction((parse, _) => Remote.Guard(parse, () =>
+        {
+            using var opened = place.Open(parse);
+            var revoked = opened.Hosts.RevokeCredential(parse.GetValue(id)!);
+            parse.InvocationConfiguration.Output.WriteLine($"host credential {revoked.AccessKeyId} of {revoked.HostName} revoked");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
     }
 
     /// <summary>The NIC an operator's bind or unbind names: <c>--eni</c> (any ENI attached to an instance) or <c>--instance</c> (its primary NIC).</summary>

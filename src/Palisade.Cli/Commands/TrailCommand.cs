@@ -99,7 +99,7 @@ public static class TrailCommand
         else
             foreach (var e in events)
                 output.WriteLine(string.Join("  ", e.Str("EventTime"), e.Str("ResultCode"), e.Str("Revision") is { Length: > 0 } r ? "r" + r : "-",
-                    e.Str("ActionName"), e.Str("AccessKeyId"), e.Str("RequestId"), e.Str("RequestParameters")));
+                    e.Str("ActionName"), Key(e.Str("AccessKeyId")), e.Str("RequestId"), e.Str("RequestParameters")));
         return ExitCodes.Ok;
     }
 
@@ -112,7 +112,10 @@ public static class TrailCommand
     /// <summary>time, result, revision, action, key, request ID, parameters: the fixed columns first, the long one last.</summary>
     private static string Line(ActionTrailRecord e) => string.Join("  ",
         Storage.Time.Format(e.Entry.EventTime), e.Entry.ResultCode, e.Revision is { } r ? "r" + r.ToString(CultureInfo.InvariantCulture) : "-",
-        e.Entry.Action, e.Entry.AccessKeyId, e.Entry.RequestId, e.Entry.Parameters);
+        e.Entry.Action, Key(e.Entry.AccessKeyId), e.Entry.RequestId, e.Entry.Parameters);
+
+    /// <summary>An event no key made is the operator's act on the store (a bind or unbind of the account's NIC, issue 18).</summary>
+    private static string Key(string? accessKeyId) => string.IsNullOrEmpty(accessKeyId) ? "(operator)" : accessKeyId;
 
     private static string Json(IReadOnlyList<ActionTrailRecord> events)
     {

@@ -49,6 +49,9 @@ public static partial class EcsErrors
         E(403, EcsErrorCodes.ForbiddenHostCredential, $"This is the host credential of '{Truncate(host)}': it may not act for host '{Truncate(asked)}'.");
     public static EcsError HostCredentialRequired(string action) =>
         E(403, EcsErrorCodes.ForbiddenHostCredentialRequired, $"{Truncate(action)} is called by a host's agent with its host credential (palisade host credential create); an account's AccessKey may not call it.");
+    /// <summary>The operator names a host credential that does not exist (never made, or revoked already).</summary>
+    public static EcsError HostCredentialNotFound(string accessKeyId) =>
+        E(404, EcsErrorCodes.InvalidAccessKeyIdNotFound, $"The host credential '{Truncate(accessKeyId)}' does not exist (never made, or revoked already): palisade host credential list shows those that do.");
     public static EcsError OperatorAct(string action) =>
         E(403, EcsErrorCodes.ForbiddenOperatorAct, $"{Truncate(action)} is an operator act on the control plane's store, not an API action: palisade host bind|unbind ... --data DIR (or --store URL). A tenant sees its NICs' enforcement in DescribeHostInterfaces.");
 }

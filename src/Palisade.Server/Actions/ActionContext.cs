@@ -169,7 +169,7 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     }
 
     /// <summary>The result code a successful call has in the action trail.</summary>
-    public const string TrailOk = "OK";
+    public const string TrailOk = Storage.Records.ActionTrailEntry.Ok;
 
     private sealed class RolledBack() : Exception("dry run rolled back");
 

@@ -27,7 +27,11 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
     /// <summary>How long a node trusts what it read of a key: a disabled or deleted key stops working within this.</summary>
     public static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<string, (AccountService.KnownKey? Key, DateTimeOffset Until)> _keys = new();
+    private readonly ConcurrentDictionary<string, (AccountService.KnownKey? Key, DateTimeOffset Until, long Revision)> _keys = new();
+
+    /// <summary>How often a node records a host credential's use (its last use is shown to the minute).</summary>
+    public static readonly TimeSpan HostCredentialUseInterval = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _hostUseNoted = new(StringComparer.Ordinal);
 
     public Caller Authenticate(RpcRequest request) =>
         request.IsV3 ? AuthenticateV3(request) : AuthenticateV1(request);
@@ -106,7 +110,28 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         // After the signature: an unsigned request must not be able to burn someone's nonce.
         if (!nonces.TryUse(key.Record.AccessKeyId, nonce, at + Window))
             throw new EcsException(EcsErrors.NonceUsed());
+        if (key.HostName is not null)
+            NoteHostCredentialUse(key.Record.AccessKeyId);
         return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly, key.HostName);
+    }
+
+    /// <summary>At most once per <see cref="HostCredentialUseInterval"/> per credential on this node; a store that cannot take it now loses nothing but the note.</summary>
+    private void NoteHostCredentialUse(string accessKeyId)
+    {
+        var now = clock.GetUtcNow();
+        if (_hostUseNoted.TryGetValue(accessKeyId, out var noted) && now - noted < HostCredentialUseInterval)
+            return;
+        _hostUseNoted[accessKeyId] = now;
+        if (_hostUseNoted.Count > 10_000)
+            _hostUseNoted.Clear();
+        try
+        {
+            accounts.NoteHostCredentialUse(accessKeyId, now);
+        }
+        catch (Palisade.Storage.StoreUnavailableException)
+        {
+            _hostUseNoted.TryRemove(accessKeyId, out _);
+        }
     }
 
     private DateTimeOffset CheckTimestamp(string text)
@@ -125,9 +150,16 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (accessKeyId.Length > MaxAccessKeyIdLength)
             throw new EcsException(EcsErrors.AccessKeyNotFound());
         var now = clock.GetUtcNow();
-        if (!_keys.TryGetValue(accessKeyId, out var cached) || cached.Until < now)
+        // A host credential is trusted only while the store stands still: its revocation (or a
+        // rotation) is a commit, so it stops working at once on every node, not within the cache's
+        // lifetime. Agents call rarely (a long poll, a report), so the extra look costs little.
+        var found = _keys.TryGetValue(accessKeyId, out var cached);
+        if (!found || cached.Until < now || (cached.Key?.HostName is not null && accounts.CurrentRevision() != cached.Revision))
         {
-            cached = (accounts.FindKey(accessKeyId), now + KeyCacheLifetime);
+            // Read before the key: a revocation committed after this look moves it, and the next call reads again.
+            var revision = accounts.CurrentRevision();
+            var key = accounts.FindKey(accessKeyId);
+            cached = (key, now + KeyCacheLifetime, revision);
             if (_keys.Count > 10_000)
                 _keys.Clear();
             _keys[accessKeyId] = cached;

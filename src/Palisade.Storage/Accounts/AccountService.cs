@@ -75,6 +75,17 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
         store.Read(s => s.FindAccountByName(nameOrId)
             ?? (long.TryParse(nameOrId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? s.FindAccount(id) : null));
 
+    /// <summary>The store's revision: a node that cached a host credential re-reads it when this moved (a revocation is a commit).</summary>
+    public long CurrentRevision() => store.CurrentRevision();
+
+    /// <summary>Notes that a host credential signed a request (bookkeeping for <c>palisade host credential list</c>; no revision).</summary>
+    public void NoteHostCredentialUse(string accessKeyId, DateTimeOffset at) =>
+        store.Write("UseHostCredential", null, s =>
+        {
+            s.MarkHostCredentialUsed(accessKeyId, Time.Truncate(at));
+            return 0;
+        });
+
     /// <param name="HostName">For a host credential, its host (and <see cref="AccessKeyRecord.AccountId"/> is 0: no account owns it).</param>
     public sealed record KnownKey(AccessKeyRecord Record, string Secret, string? HostName = null);
 

@@ -44,19 +44,65 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     public NewCredential CreateCredential(string hostName)
     {
         var host = HostNames.Host(hostName);
-        var id = "LTAI" + RandomNumberGenerator.GetString(KeyAlphabet, 20);
-        var secret = RandomNumberGenerator.GetString(KeyAlphabet, 30);
+        var (id, secret) = NewSecret();
         var now = Time.Truncate(clock.GetUtcNow());
         return store.Write("CreateHostCredential", null, s =>
         {
             if (s.FindHost(host) is null)
                 s.SaveHost(new HostRecord(host, HostDeclaration.Nothing, now));
-            if (s.FindAccessKey(id) is not null || s.FindHostCredential(id) is not null)
-                throw new InvalidOperationException($"the AccessKey {id} exists already");
-            s.InsertHostCredential(new HostCredentialRecord(id, host, protector.Protect(secret), AccessKeyStatus.Active, now));
+            Insert(s, id, host, secret, now);
             return new NewCredential(host, id, secret);
         });
     }
+
+    private static (string Id, string Secret) NewSecret() =>
+        ("LTAI" + RandomNumberGenerator.GetString(KeyAlphabet, 20), RandomNumberGenerator.GetString(KeyAlphabet, 30));
+
+    private void Insert(IStoreSession s, string id, string host, string secret, DateTimeOffset now)
+    {
+        if (s.FindAccessKey(id) is not null || s.FindHostCredential(id) is not null)
+            throw new InvalidOperationException($"the AccessKey {id} exists already");
+        s.InsertHostCredential(new HostCredentialRecord(id, host, protector.Protect(secret), AccessKeyStatus.Active, now));
+    }
+
+    /// <summary>Every host credential (of one host, or of all): IDs, hosts, creation and last use; the secrets stay encrypted in the records.</summary>
+    public IReadOnlyList<HostCredentialRecord> ListCredentials(string? hostName) =>
+        store.Read(s => s.ListHostCredentials(hostName is null ? null : HostNames.Host(hostName)));
+
+    public sealed record Rotation(NewCredential Credential, IReadOnlyList<string> Revoked);
+
+    /// <summary>
+    /// A new credential for the host and, in the same commit, every other credential of the host
+    /// revoked: from that commit on, a request signed with an old one is refused
+    /// (<c>InvalidAccessKeyId.NotFound</c>, on every node at once: servers re-read a host credential
+    /// whenever the store moved on). To change credentials without a gap, create a second one, give
+    /// it to the agent, then revoke the first.
+    /// </summary>
+    public Rotation RotateCredential(string hostName)
+    {
+        var host = HostNames.Host(hostName);
+        var (id, secret) = NewSecret();
+        var now = Time.Truncate(clock.GetUtcNow());
+        return store.Write("RotateHostCredential", null, s =>
+        {
+            if (s.FindHost(host) is null)
+                throw new EcsException(EcsErrors.HostNotDeclared(host));
+            var old = s.ListHostCredentials(host);
+            foreach (var credential in old)
+                s.DeleteHostCredential(credential);
+            Insert(s, id, host, secret, now);
+            return new Rotation(new NewCredential(host, id, secret), [.. old.Select(c => c.AccessKeyId)]);
+        });
+    }
+
+    /// <summary>Revokes one host credential: deleted, its requests refused from this commit on (see <see cref="RotateCredential"/>).</summary>
+    public HostCredentialRecord RevokeCredential(string accessKeyId) =>
+        store.Write("RevokeHostCredential", null, s =>
+        {
+            var credential = s.FindHostCredential(accessKeyId) ?? throw new EcsException(EcsErrors.HostCredentialNotFound(accessKeyId));
+            s.DeleteHostCredential(credential);
+            return credential;
+        });
 
     /// <summary>
     /// The primary NIC of <paramref name="instanceId"/> (of whichever account): its primary ENI, or a
@@ -115,8 +161,27 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
             if (current is not null && current.HostName == host && current.InterfaceName == name)
                 return current;
             s.SaveHostBinding(binding);
+            s.AddTrail(OperatorEvent("BindHostInterface", binding));
             return binding;
         });
+    }
+
+    /// <summary>
+    /// The event of an operator's bind or unbind on the NIC's tenant's action trail (its revision is
+    /// the tenant's too): which NIC, and the host and interface it was bound to or left — what the
+    /// tenant reads of its own NIC in <c>DescribeHostInterfaces</c>, never another NIC of the host.
+    /// No AccessKey and no API version: no API call made it. Only a committed change is recorded; an
+    /// operator's refused attempt is not the tenant's business (it may name another tenant's NIC).
+    /// </summary>
+    private ActionTrailEntry OperatorEvent(string action, HostBindingRecord b)
+    {
+        var parameters = new Dictionary<string, string> { ["InstanceId"] = b.InstanceId.Value };
+        if (b.NetworkInterfaceId is { } eni)
+            parameters["NetworkInterfaceId"] = eni.Value;
+        parameters["HostName"] = b.HostName;
+        parameters["InterfaceName"] = b.InterfaceName;
+        return new ActionTrailEntry(clock.GetUtcNow(), b.AccountId, AccessKeyId: "", action, ApiVersion: "", RequestId: Guid.NewGuid().ToString("D").ToUpperInvariant(),
+            System.Text.Json.JsonSerializer.Serialize(parameters), 200, ActionTrailEntry.Ok);
     }
 
     /// <summary>The instance's primary NIC is carried by no host any more.</summary>
@@ -140,6 +205,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         {
             var current = bindingOf(s);
             s.DeleteHostBinding(current);
+            s.AddTrail(OperatorEvent("UnbindHostInterface", current));
             return current;
         });
 

@@ -158,7 +158,11 @@ public sealed record HostBindingRecord(InstanceId InstanceId, long AccountId, st
 public sealed record HostRecord(string HostName, Palisade.Domain.Hosts.HostDeclaration Declaration, DateTimeOffset CreatedAt);
 
 /// <summary>A host credential: an AccessKey that may call only its host's agent actions; no account owns it.</summary>
-public sealed record HostCredentialRecord(string AccessKeyId, string HostName, byte[] SecretCiphertext, AccessKeyStatus Status, DateTimeOffset CreatedAt);
+public sealed record HostCredentialRecord(string AccessKeyId, string HostName, byte[] SecretCiphertext, AccessKeyStatus Status, DateTimeOffset CreatedAt)
+{
+    /// <summary>When it last signed a request a server admitted, to the minute (bookkeeping, migration 013); null if never.</summary>
+    public DateTimeOffset? LastUsedAt { get; init; }
+}
 
 /// <summary>What a host's agent last said it enforces for one NIC.</summary>
 public sealed record AgentReportRecord(long AccountId, string HostName, InstanceId InstanceId, long AppliedRevision, DateTimeOffset ReportedAt)
@@ -186,7 +190,11 @@ public sealed record ActionTrailEntry(
     string RequestId,
     string Parameters,
     int HttpStatus,
-    string ResultCode);
+    string ResultCode)
+{
+    /// <summary>The result code of a call that succeeded.</summary>
+    public const string Ok = "OK";
+}
 
 /// <summary>One event of the action trail; <see cref="Revision"/> is the change it committed, null when nothing changed.</summary>
 public sealed record ActionTrailRecord(long EventId, ActionTrailEntry Entry, long? Revision);

@@ -190,7 +190,11 @@ internal sealed class HostCredentialRow
     public byte[] secret_ciphertext { get; set; } = [];
     public string status { get; set; } = "";
     public string created_at { get; set; } = "";
-    public HostCredentialRecord ToRecord() => new(access_key_id, host_name, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), Time.Parse(created_at));
+    public string? last_used_at { get; set; }
+    public HostCredentialRecord ToRecord() => new(access_key_id, host_name, secret_ciphertext, Enum.Parse<AccessKeyStatus>(status), Time.Parse(created_at))
+    {
+        LastUsedAt = last_used_at is null ? null : Time.Parse(last_used_at),
+    };
 }
 
 internal sealed class HostBindingRow

@@ -778,6 +778,24 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public HostCredentialRecord? FindHostCredential(string accessKeyId) =>
         One<HostCredentialRow>("SELECT * FROM host_credentials WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
 
+    public IReadOnlyList<HostCredentialRecord> ListHostCredentials(string? hostName) =>
+        [.. Query<HostCredentialRow>(hostName is null
+                ? "SELECT * FROM host_credentials ORDER BY host_name, created_at, access_key_id"
+                : "SELECT * FROM host_credentials WHERE host_name = @hostName ORDER BY created_at, access_key_id",
+            new { hostName }).Select(r => r.ToRecord())];
+
+    public void DeleteHostCredential(HostCredentialRecord credential)
+    {
+        // The host's agent is parked on its feed: the revocation wakes it, and it finds its key gone.
+        Touch(Touched.Host, credential.HostName);
+        Execute("DELETE FROM host_credentials WHERE access_key_id = @AccessKeyId", new { credential.AccessKeyId });
+    }
+
+    // Bookkeeping, not a change of the control plane: no revision (connection.Execute, not Execute).
+    public void MarkHostCredentialUsed(string accessKeyId, DateTimeOffset at) =>
+        connection.Execute("UPDATE host_credentials SET last_used_at = @at WHERE access_key_id = @accessKeyId",
+            new { accessKeyId, at = Time.Format(at) }, transaction);
+
     public long? FindInstanceOwner(InstanceId id) =>
         Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
 

@@ -329,6 +329,33 @@ public sealed class EnforcementAgentTests
         Assert.True(kernel.Transactions.Count > applied);
     }
 
+    /// <summary>
+    /// A revoked or rotated-out credential (issue 18): the agent says its credential is the problem,
+    /// keeps enforcing what it applied, and picks up again once the control plane accepts it.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedCredential_IsSaidLoudly_AndTheRulesetStays()
+    {
+        var kernel = new FakeKernel();
+        var log = new List<string>();
+        var refused = true;
+        var controlPlane = new FakeControlPlane(n => n == 1 ? Policy(42)
+            : Volatile.Read(ref refused) ? throw new HostCredentialRefusedException("DescribeHostPolicy: the control plane refuses this agent's credential (InvalidAccessKeyId.NotFound: Specified access key is not found.)")
+            : Policy(43));
+        var options = Options with { ResyncInterval = TimeSpan.Zero, PollWait = TimeSpan.FromMilliseconds(50), RetryDelay = TimeSpan.FromMilliseconds(1) };
+        var agent = new EnforcementAgent(controlPlane, kernel, options, l => { lock (log) log.Add(l); });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => controlPlane.Fetches >= 3);
+        Assert.Equal(42, agent.AppliedRevision);
+        lock (log)
+            Assert.Contains(log, l => l.StartsWith("CREDENTIAL REFUSED: DescribeHostPolicy: the control plane refuses this agent's credential (InvalidAccessKeyId.NotFound", StringComparison.Ordinal)
+                && l.Contains("keeping revision 42", StringComparison.Ordinal));
+        Assert.StartsWith("# palisade: revision 42, 4 NICs", kernel.Transactions[^1], StringComparison.Ordinal);
+        Volatile.Write(ref refused, false);
+        await RunFor(agent, () => agent.AppliedRevision == 43);
+        Assert.Equal(43, agent.AppliedRevision);
+    }
+
     [Fact]
     public async Task AnythingUnexpected_KeepsTheRuleset_AndTheAgentGoesOn()
     {

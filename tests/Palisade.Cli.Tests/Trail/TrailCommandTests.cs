@@ -47,4 +47,23 @@ public sealed class TrailCommandTests : IDisposable
         var nobody = CliTester.Run("trail", "--account", "nobody", "--data", _data);
         Assert.Equal((ExitCodes.BadInput, "error: no account named or numbered 'nobody'\n"), (nobody.ExitCode, nobody.Error));
     }
+    /// <summary>An event no key made is the operator's bind or unbind of the account's NIC (issue 18): shown as such.</summary>
+    [Fact]
+    public void TheOperatorsEvents_AreShownAsTheOperators()
+    {
+        Assert.Equal(ExitCodes.Ok, CliTester.Run("account", "create", "--name", "team-a", "--data", _data).ExitCode);
+        using (var store = new SqliteStore(Path.Combine(_data, "palisade.db")))
+        {
+            var a = store.Read(s => s.FindAccountByName("team-a"))!.AccountId;
+            store.Write("BindHostInterface", a, s =>
+            {
+                s.AddTrail(new ActionTrailEntry(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero), a, "", "BindHostInterface", "", "REQ-9",
+                    "{\"InstanceId\":\"i-bp1a\",\"HostName\":\"node-1\",\"InterfaceName\":\"vnet0\"}", 200, ActionTrailEntry.Ok));
+                return 0;
+            });
+        }
+        var shown = CliTester.Run("trail", "--account", "team-a", "--data", _data);
+        Assert.Equal("2026-03-01T09:00:00Z  OK  -  BindHostInterface  (operator)  REQ-9  {\"InstanceId\":\"i-bp1a\",\"HostName\":\"node-1\",\"InterfaceName\":\"vnet0\"}\n", shown.Output);
+        Assert.Equal("", JsonDocument.Parse(CliTester.Run("trail", "--account", "team-a", "--json", "--data", _data).Output).RootElement[0].GetProperty("AccessKeyId").GetString());
+    }
 }

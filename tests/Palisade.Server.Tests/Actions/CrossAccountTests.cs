@@ -343,6 +343,30 @@ public sealed class CrossAccountTests : ControlPlaneTest
         Assert.Equal([("node-2", "vnet0", _aIds.Instance)], aSees.Select(i => (i.Str("HostName"), i.Str("InterfaceName"), i.Str("InstanceId"))));
     }
 
+    /// <summary>
+    /// Issue 18: the operator's binds are on each tenant's trail, and each tenant's event names its
+    /// own NIC, host and interface only — never the host's other tenants, their NICs or interfaces.
+    /// </summary>
+    [Fact]
+    public async Task TheOperatorsBinds_OnASharedHost_AreOnEachTenantsTrail_WithItsOwnNicOnly()
+    {
+        Plane.Bind(_aIds.Instance, "node-1", "vnet2");
+        Plane.Hosts.Unbind(_aIds.Instance);
+        async Task<string> Trail(Scenario tenant) => (await tenant.Api.CallAsync("DescribeActionTrail", new { MaxResults = 100 })).GetRawText();
+        static List<JsonElement> HostEvents(string trail) =>
+            [.. JsonDocument.Parse(trail).RootElement.Items("Events", "Event").Where(e => e.Str("ActionName").EndsWith("HostInterface", StringComparison.Ordinal))];
+        var aTrail = await Trail(_a);
+        var aEvents = HostEvents(aTrail);
+        Assert.Equal(["UnbindHostInterface", "BindHostInterface"], aEvents.Select(e => e.Str("ActionName")));
+        Assert.All(aEvents, e => Assert.Contains($"\"InstanceId\":\"{_aIds.Instance}\"", e.Str("RequestParameters"), StringComparison.Ordinal));
+        Assert.DoesNotContain(new[] { _bIds.Instance, _bEni, "vnet0", "vnet1", _bAccount.ToString(CultureInfo.InvariantCulture), BName, BInstanceName }, aTrail.Contains);
+        // B's trail has B's two binds made at set-up (its instance's primary ENI on vnet0, its
+        // secondary ENI on vnet1), and nothing of A's NIC on the same host.
+        var bTrail = await Trail(_b);
+        Assert.Equal(["vnet1", "vnet0"], HostEvents(bTrail).Select(e => JsonDocument.Parse(e.Str("RequestParameters")).RootElement.Str("InterfaceName")));
+        Assert.DoesNotContain(new[] { _aIds.Instance, "vnet2", _aAccount.ToString(CultureInfo.InvariantCulture) }, bTrail.Contains);
+    }
+
     [Fact]
     public async Task CrossAccountPeers_NeedTheOwnerField_AndOnlyMakeRulesOfOnesOwn()
     {

@@ -180,6 +180,42 @@ public sealed class HostBindingTests : IAsyncLifetime
     }
 
     /// <summary>A host credential calls its own host's agent actions, and every other action of the catalogue is refused.</summary>
+    /// <summary>
+    /// An operator's bind, move and unbind of a tenant's NIC are on that tenant's action trail (issue
+    /// 18): the NIC, the host and the interface, with the revision the tenant's feed shows — no key,
+    /// no API version; a refused attempt and a bind that changes nothing are not.
+    /// </summary>
+    [Fact]
+    public async Task TheOperatorsBindsAndUnbinds_AreOnTheTenantsTrail()
+    {
+        async Task<List<JsonElement>> Trail(string action) =>
+            [.. (await _a.Api.CallAsync("DescribeActionTrail", new { ActionName = action, MaxResults = 100 })).Items("Events", "Event")];
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var eni = (await _a.InstanceAsync(_instances[0])).GetProperty("NetworkInterfaces").GetProperty("NetworkInterface")[0].Str("NetworkInterfaceId");
+        _server.Bind(_instances[0], "node-1", "vnet0");
+        _server.Bind(_instances[0], "node-1", "vnet0");                          // again, the same: no change, no event
+        Assert.Throws<EcsException>(() => _server.Bind(_instances[1], "node-1", "vnet0")); // refused: no event
+        _server.Hosts.BindNetworkInterface(eni, "node-1", "vnet5");              // a move
+        _server.Hosts.Unbind(_instances[0]);
+
+        var binds = await Trail("BindHostInterface");
+        Assert.Equal(2, binds.Count);
+        var (moved, first) = (binds[0], binds[1]);                               // newest first
+        Assert.Equal($$"""{"InstanceId":"{{_instances[0]}}","NetworkInterfaceId":"{{eni}}","HostName":"node-1","InterfaceName":"vnet0"}""", first.Str("RequestParameters"));
+        Assert.Contains("\"InterfaceName\":\"vnet5\"", moved.Str("RequestParameters"), StringComparison.Ordinal);
+        var unbind = Assert.Single(await Trail("UnbindHostInterface"));
+        Assert.Equal($$"""{"InstanceId":"{{_instances[0]}}","NetworkInterfaceId":"{{eni}}","HostName":"node-1","InterfaceName":"vnet5"}""", unbind.Str("RequestParameters"));
+        var feed = (await _a.Api.CallAsync("DescribeChanges", new { AfterRevision = "0", MaxResults = 1000 })).Items("Changes", "Change")
+            .ToDictionary(c => c.GetProperty("Revision").GetInt64().ToString(CultureInfo.InvariantCulture), c => c.Str("Action"));
+        foreach (var e in new[] { first, moved, unbind })
+        {
+            Assert.Equal(("", "", 200, "OK"), (e.Str("AccessKeyId"), e.Str("ApiVersion"), e.GetProperty("HttpStatus").GetInt32(), e.Str("ResultCode")));
+            Assert.Equal(e.Str("ActionName"), feed[e.Str("Revision")]);            // the tenant's own revision of that change
+            Assert.InRange(DateTimeOffset.Parse(e.Str("EventTime"), CultureInfo.InvariantCulture), started, DateTimeOffset.UtcNow.AddSeconds(1));
+            Assert.Matches("^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$", e.Str("RequestId"));
+        }
+    }
+
     [Fact]
     public async Task AHostCredential_CallsOnlyItsHostsAgentActions()
     {

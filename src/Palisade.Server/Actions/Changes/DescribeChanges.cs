@@ -48,7 +48,10 @@ internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostA
             using var parked = c.Commits.Park(scope);
             var (current, changes) = c.Read(s => host is null
                 ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
-                : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)));
+                : (s.FindHostCredential(c.Caller.AccessKeyId) is null
+                    // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
+                    ? throw new EcsException(EcsErrors.AccessKeyNotFound())
+                    : (s.CurrentRevision(), s.ListHostRevisions(host, after, max))));
             var left = deadline - c.Clock.GetUtcNow();
             if (changes.Count > 0 || left <= TimeSpan.Zero)
                 return Answer(current, after, changes);
