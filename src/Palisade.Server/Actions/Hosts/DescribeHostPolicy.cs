@@ -22,8 +22,8 @@ namespace Palisade.Server.Actions.Hosts;
 /// policies of its bound ENIs depend on, in its account's state) has a digest: each account's <c>Nics.Nic[]{InstanceId,
 /// Digest, Changed}</c>. The agent sends the digests it holds (<c>KnownNic.N.InstanceId</c>,
 /// <c>KnownNic.N.Digest</c>); for a NIC whose digest differs, the answer lists the IDs its part
-/// holds (<c>SecurityGroupIds</c>, <c>InstanceIds</c>, <c>NetworkInterfaceIds</c>,
-/// <c>PrefixListIds</c>, <c>PortRangeListIds</c>), and the account's <c>State</c> holds the union of
+/// holds (<c>SecurityGroupsIds</c>, <c>InstancesIds</c>, <c>NetworkInterfacesIds</c>,
+/// <c>PrefixListsIds</c>, <c>PortRangeListsIds</c>: the state file's list names), and the account's <c>State</c> holds the union of
 /// its changed NICs' parts, each resource once. An account's part is the union of its NICs' parts,
 /// so the agent rebuilds it from what it holds for unchanged NICs and what came; without digests it
 /// is a full fetch.
@@ -80,41 +80,62 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
         });
     }
 
-    /// <summary>An account's NICs on the host with their parts' digests, and the union of the changed parts as its <c>State</c>.</summary>
+    /// <summary>
+    /// An account's NICs on the host with their parts' digests, and the union of the changed parts as
+    /// its <c>State</c>. NICs that share groups have parts that overlap most of the account, so a part
+    /// is not rendered to be hashed: each resource is rendered and hashed once per answer, and a
+    /// part's digest is the hash of its resources' kinds, IDs and hashes in the part's order — it
+    /// changes exactly when the part's rendering would. Only the changed parts' union is rendered.
+    /// </summary>
     private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
     {
+        var resources = new Dictionary<(char Kind, string Id), byte[]>();
+        byte[] HashOf(char kind, string id, Func<EcsObject> render)
+        {
+            if (!resources.TryGetValue((kind, id), out var hash))
+                resources.Add((kind, id), hash = SHA256.HashData(ResponseWriter.Json(render())));
+            return hash;
+        }
         var changed = new HashSet<InstanceId>();
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
-            var part = ResponseWriter.Json(StateExport.Body(source, new HashSet<InstanceId> { instance }));
-            var digest = Convert.ToHexStringLower(SHA256.HashData(part))[..32];
-            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", digest } };
-            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != digest;
+            var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
+            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            void Add(char kind, string id, Func<EcsObject> render)
+            {
+                digest.AppendData([(byte)kind]);
+                digest.AppendData(System.Text.Encoding.UTF8.GetBytes(id));
+                digest.AppendData(HashOf(kind, id, render));
+            }
+            foreach (var g in part.Groups)
+                Add('g', g.Id.Value, () => StateExport.GroupItem(source, g));
+            foreach (var i in part.Instances)
+                Add('i', i.Id.Value, () => StateExport.InstanceItem(source, i));
+            foreach (var e in part.Interfaces)
+                Add('e', e.Id.Value, () => StateExport.InterfaceItem(source, e));
+            foreach (var l in part.PrefixLists)
+                Add('p', l.Id.Value, () => PrefixLists.PrefixListRequests.Attributes(l));
+            foreach (var l in part.PortRangeLists)
+                Add('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l));
+            var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex } };
+            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != hex;
             nic.Add("Changed", isChanged);
             if (isChanged)
             {
                 changed.Add(instance);
-                foreach (var (list, item, id) in PartLists)
-                    nic.Add(list + "Ids", EcsList.Of(item, IdsIn(part, list, id)));
+                // Named after the state file's lists, as the agent reads them (StateParts.Lists).
+                nic.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
+                nic.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));
+                nic.Add("NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", part.Interfaces.Select(e => e.Id.Value)));
+                nic.Add("PrefixListsIds", EcsList.Of("PrefixListId", part.PrefixLists.Select(l => l.Id.Value)));
+                nic.Add("PortRangeListsIds", EcsList.Of("PortRangeListId", part.PortRangeLists.Select(l => l.Id.Value)));
             }
             return nic;
         }).ToList()));
         // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
         // resource that several parts share is sent once.
         account.Add("State", StateExport.Body(source, changed));
-    }
-
-    /// <summary>The lists of a part, the name of their IDs' list in a NIC's answer, and the ID field of their items.</summary>
-    private static readonly (string List, string Item, string Id)[] PartLists =
-        [("SecurityGroups", "SecurityGroupId", "SecurityGroupId"), ("Instances", "InstanceId", "InstanceId"), ("NetworkInterfaces", "NetworkInterfaceId", "NetworkInterfaceId"),
-         ("PrefixLists", "PrefixListId", "PrefixListId"), ("PortRangeLists", "PortRangeListId", "PortRangeListId")];
-
-    private static List<string> IdsIn(byte[] part, string list, string id)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(part);
-        return document.RootElement.TryGetProperty(list, out var items)
-            ? [.. items.EnumerateArray().Select(i => i.GetProperty(id).GetString()!)]
-            : [];
     }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)

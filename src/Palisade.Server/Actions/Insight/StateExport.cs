@@ -60,10 +60,17 @@ internal static class StateExport
             _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
     }
 
-    internal static EcsObject Body(Source source, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor)
+    /// <summary>The records a body holds, in its order: what <see cref="Body(Source, IReadOnlySet{Domain.Identifiers.InstanceId}?)"/> writes.</summary>
+    internal sealed record Part(
+        IReadOnlyList<GroupRecord> Groups,
+        IReadOnlyList<InstanceRecord> Instances,
+        IReadOnlyList<NetworkInterfaceRecord> Interfaces,
+        IReadOnlyList<PrefixListRecord> PrefixLists,
+        IReadOnlyList<PortRangeListRecord> PortRangeLists);
+
+    /// <summary>The records of the region, or of what <paramref name="onlyFor"/>'s policies depend on (see <see cref="Body(IStoreSession, long, string, IReadOnlySet{Domain.Identifiers.InstanceId}?)"/>).</summary>
+    internal static Part Select(Source source, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor)
     {
-        var s = source.Session;
-        var regionId = source.RegionId;
         var groups = source.Groups;
         var instances = source.Instances;
         var addresses = source.Addresses;
@@ -81,44 +88,55 @@ internal static class StateExport
             var listed = relevant.Concat(instances.SelectMany(GroupsOf)).ToHashSet();
             groups = [.. groups.Where(g => listed.Contains(g.Id))];
         }
-        var body = new EcsObject
-        {
-            { "RegionId", regionId },
-            { "SecurityGroups", groups.Select(g =>
-                {
-                    var item = new EcsObject
-                    {
-                        { "SecurityGroupId", g.Id.Value },
-                        { "SecurityGroupName", g.Name },
-                        { "Description", g.Description },
-                        { "VpcId", g.VpcId?.Value ?? "" },
-                        { "SecurityGroupType", g.Type.ToWire() },
-                        { "InnerAccessPolicy", g.InnerAccessPolicy.ToWire() },
-                        { "CreationTime", Time.Format(g.CreatedAt) },
-                        { "Tags", Views.Tags(source.GroupTags(g.Id)) },
-                        { "Permissions", EcsList.Of("Permission", RulesOf(g.Id).Select(r => Views.Permission(r))) },
-                    };
-                    return item;
-                }).ToList() },
-            { "Instances", instances.Select(i => Views.Instance(i, source.InstanceTags(i.Id), addresses.Interfaces(i.Id), addresses.EipOfInstance(i))).ToList() },
-        };
-        // The ENIs of the file's instances (primary and secondary) as DescribeNetworkInterfaces writes
-        // them: a secondary ENI's own addresses, groups and EIP decide its traffic. Absent when there
-        // are none, as in files made before them.
+        // The ENIs of the file's instances (primary and secondary): a secondary ENI's own addresses,
+        // groups and EIP decide its traffic.
         var interfaces = instances.SelectMany(i => addresses.Interfaces(i.Id)).ToList();
-        if (interfaces.Count > 0)
-            body.Add("NetworkInterfaces", interfaces.Select(e => Views.NetworkInterface(e, source.InterfaceTags(e.Id), source.AccountId, addresses.EipOf(e.Id.Value))).ToList());
-        // The lists the file's rules name (all of the region's when not narrowed), as the state
-        // file's PrefixLists/PortRangeLists; absent when there are none, as in files made before them.
+        // The lists the file's rules name (all of the region's when not narrowed).
         var named = groups.SelectMany(g => RulesOf(g.Id)).ToList();
         var prefixLists = source.PrefixLists
             .Where(l => onlyFor is null || named.Any(r => r.Peer is Domain.Rules.RulePeer.PrefixList p && p.PrefixListId == l.Id)).ToList();
-        if (prefixLists.Count > 0)
-            body.Add("PrefixLists", prefixLists.Select(PrefixLists.PrefixListRequests.Attributes).ToList());
         var portRangeLists = source.PortRangeLists
             .Where(l => onlyFor is null || named.Any(r => r.PortRangeListId == l.Id)).ToList();
-        if (portRangeLists.Count > 0)
-            body.Add("PortRangeLists", portRangeLists.Select(PortRangeLists.PortRangeListRequests.Attributes).ToList());
+        return new Part(groups, instances, interfaces, prefixLists, portRangeLists);
+    }
+
+    internal static EcsObject Body(Source source, IReadOnlySet<Domain.Identifiers.InstanceId>? onlyFor) => Body(source, Select(source, onlyFor));
+
+    internal static EcsObject Body(Source source, Part part)
+    {
+        var body = new EcsObject
+        {
+            { "RegionId", source.RegionId },
+            { "SecurityGroups", part.Groups.Select(g => GroupItem(source, g)).ToList() },
+            { "Instances", part.Instances.Select(i => InstanceItem(source, i)).ToList() },
+        };
+        // Absent when there are none, as in files made before them.
+        if (part.Interfaces.Count > 0)
+            body.Add("NetworkInterfaces", part.Interfaces.Select(e => InterfaceItem(source, e)).ToList());
+        if (part.PrefixLists.Count > 0)
+            body.Add("PrefixLists", part.PrefixLists.Select(PrefixLists.PrefixListRequests.Attributes).ToList());
+        if (part.PortRangeLists.Count > 0)
+            body.Add("PortRangeLists", part.PortRangeLists.Select(PortRangeLists.PortRangeListRequests.Attributes).ToList());
         return body;
     }
+
+    /// <summary>A group as the file holds it: the DescribeSecurityGroups item with its rules.</summary>
+    internal static EcsObject GroupItem(Source source, GroupRecord g) => new()
+    {
+        { "SecurityGroupId", g.Id.Value },
+        { "SecurityGroupName", g.Name },
+        { "Description", g.Description },
+        { "VpcId", g.VpcId?.Value ?? "" },
+        { "SecurityGroupType", g.Type.ToWire() },
+        { "InnerAccessPolicy", g.InnerAccessPolicy.ToWire() },
+        { "CreationTime", Time.Format(g.CreatedAt) },
+        { "Tags", Views.Tags(source.GroupTags(g.Id)) },
+        { "Permissions", EcsList.Of("Permission", source.RulesOf(g.Id).Select(r => Views.Permission(r))) },
+    };
+
+    internal static EcsObject InstanceItem(Source source, InstanceRecord i) =>
+        Views.Instance(i, source.InstanceTags(i.Id), source.Addresses.Interfaces(i.Id), source.Addresses.EipOfInstance(i));
+
+    internal static EcsObject InterfaceItem(Source source, NetworkInterfaceRecord e) =>
+        Views.NetworkInterface(e, source.InterfaceTags(e.Id), source.AccountId, source.Addresses.EipOf(e.Id.Value));
 }
