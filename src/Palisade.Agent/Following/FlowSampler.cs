@@ -69,7 +69,7 @@ public sealed class FlowSampler(Func<HostRuleset?> applied, TimeProvider clock, 
     }
 
     /// <summary>Takes a batch of confirmed connections (one read of the kernel's events) into account: one lock and one clock reading for all.</summary>
-    public void Record(IReadOnlyList<TrackedConnection> batch)
+    public void RecordBatch(IReadOnlyList<TrackedConnection> batch)
     {
         var minute = MinuteOf(clock.GetUtcNow());
         lock (_lock)
@@ -130,7 +130,7 @@ public sealed class FlowSampler(Func<HostRuleset?> applied, TimeProvider clock, 
     public async Task RunAsync(IAsyncEnumerable<IReadOnlyList<TrackedConnection>> batches, CancellationToken cancel)
     {
         await foreach (var batch in batches.WithCancellation(cancel))
-            Record(batch);
+            RecordBatch(batch);
     }
 
     /// <summary>Aggregates waiting for a report.</summary>
