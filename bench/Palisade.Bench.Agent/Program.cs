@@ -31,7 +31,7 @@ using Palisade.Domain.Ecs;
 //             full apply and per-connection cost, in one run
 //   sampler   issue 20: the flow sampler's CPU per event, in process
 //   sampler-kernel (only when named) issue 20: ~10,000 new connections a second on a real kernel, the agent's
-//             reader (conntrack -E + FlowSampler) CPU and memory [--rate N --seconds S]
+//             reader (conntrack -E + FlowSampler) CPU and memory [--rate N --seconds S --coalesce-ms M]
 var runs = Arg("--runs", 40);
 var only = ArgText("--only");
 if (TestTopology.Missing() is { } missing)
@@ -130,7 +130,9 @@ async Task SamplerOnKernel()
 
     var sampler = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
     using var stop = new CancellationTokenSource();
-    var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace);
+    var coalescing = TimeSpan.FromMilliseconds(Arg("--coalesce-ms", (int)Palisade.Agent.Kernel.ConntrackEventReader.DefaultCoalescing.TotalMilliseconds));
+    var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace) { EventCoalescing = coalescing };
+    Say($"reader: blocks on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; load average {Load()}");
     GC.Collect();
     self.Refresh();
     var (rssBefore, heapBefore) = (self.WorkingSet64, GC.GetTotalMemory(true));

@@ -21,6 +21,13 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
     /// <summary>How long one <c>nft</c> or <c>conntrack</c> run may take before it is killed.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the conntrack event reader waits after a short read before reading again, so that a
+    /// busy host's events arrive many to a read (<see cref="ConntrackEventReader.Start"/>); zero reads
+    /// each as it comes. The sampler adds up per minute: a few milliseconds late costs nothing.
+    /// </summary>
+    public TimeSpan EventCoalescing { get; init; } = ConntrackEventReader.DefaultCoalescing;
+
     /// <summary>Run nft through libnftables in this process when it can be loaded (false: always the <c>nft</c> command).</summary>
     public bool InProcess { get; init; } = true;
 
@@ -175,7 +182,7 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         // A few batches in flight: while the sampler is behind, the reader waits and the kernel's buffer holds the burst.
         var batches = Channel.CreateBounded<TrackedConnection[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        ConntrackEventReader.Start(process.StandardOutput.BaseStream, batches.Writer);
+        ConntrackEventReader.Start(process.StandardOutput.BaseStream, batches.Writer, EventCoalescing);
         try
         {
             while (true)

@@ -59,10 +59,10 @@ public sealed class ConntrackEventReaderTests
     }
 
     /// <summary>The block reader on its own thread over <paramref name="pipe"/>: every batch it handed on, and how the channel ended.</summary>
-    private static (List<TrackedConnection[]> Batches, Exception? Ended) InBlocks(Stream pipe, int capacity = 4)
+    private static (List<TrackedConnection[]> Batches, Exception? Ended) InBlocks(Stream pipe, int capacity = 4, TimeSpan coalescing = default)
     {
         var channel = Channel.CreateBounded<TrackedConnection[]>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
-        var thread = ConntrackEventReader.Start(pipe, channel.Writer);
+        var thread = ConntrackEventReader.Start(pipe, channel.Writer, coalescing);
         var batches = new List<TrackedConnection[]>();
         Exception? ended = null;
         try
@@ -100,6 +100,16 @@ public sealed class ConntrackEventReaderTests
         // Large reads are what make it cheap: a whole burst read at once is a few batches, not one per line.
         if (most == ConntrackEventReader.BlockSize)
             Assert.True(batches.Count <= 2, $"{batches.Count} batches");
+    }
+
+    /// <summary>Waiting after short reads (as the agent does, so that a busy host's events come many to a read) changes nothing of what is read.</summary>
+    [Fact]
+    public void WaitingAfterAShortRead_ReadsTheSame()
+    {
+        var capture = Capture();
+        var (batches, ended) = InBlocks(new Pipe(capture, 6, 8192), coalescing: TimeSpan.FromMilliseconds(1));
+        Assert.Null(ended);
+        Assert.Equal(LineByLine(capture), batches.SelectMany(b => b));
     }
 
     [Fact]
