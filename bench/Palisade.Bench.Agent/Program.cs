@@ -132,7 +132,7 @@ async Task SamplerOnKernel()
     using var stop = new CancellationTokenSource();
     var coalescing = TimeSpan.FromMilliseconds(Arg("--coalesce-ms", (int)Palisade.Agent.Kernel.ConntrackEventReader.DefaultCoalescing.TotalMilliseconds));
     var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace) { EventCoalescing = coalescing };
-    Say($"reader: blocks on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; load average {Load()}");
+    Say($"reader: blocks on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
     GC.Collect();
     self.Refresh();
     var (rssBefore, heapBefore) = (self.WorkingSet64, GC.GetTotalMemory(true));

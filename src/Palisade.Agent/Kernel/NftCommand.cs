@@ -182,6 +182,7 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         // A few batches in flight: while the sampler is behind, the reader waits and the kernel's buffer holds the burst.
         var batches = Channel.CreateBounded<TrackedConnection[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        ConntrackEventReader.WidenPipe(process.StandardOutput.BaseStream);
         ConntrackEventReader.Start(process.StandardOutput.BaseStream, batches.Writer, EventCoalescing);
         try
         {

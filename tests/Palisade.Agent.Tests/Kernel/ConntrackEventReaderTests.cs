@@ -15,8 +15,10 @@ namespace Palisade.Agent.Tests.Kernel;
 /// </summary>
 public sealed class ConntrackEventReaderTests
 {
+    /// <summary>A real capture of conntrack -E and lines in its format for what the capture lacks (Captures/README.md), one after the other.</summary>
     private static byte[] Capture([CallerFilePath] string here = "") =>
-        File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(here)!, "Captures", "conntrack-events.txt"));
+        [.. File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(here)!, "Captures", "conntrack-events-captured.txt")),
+            .. File.ReadAllBytes(Path.Combine(Path.GetDirectoryName(here)!, "Captures", "conntrack-events-mixed.txt"))];
 
     /// <summary>The slow twin: what the agent read before, line by line.</summary>
     private static List<TrackedConnection> LineByLine(byte[] output)
@@ -121,6 +123,24 @@ public sealed class ConntrackEventReaderTests
         var (batches, ended) = InBlocks(new Pipe(capture, 2, 1000, failAtEnd: true));
         Assert.IsType<IOException>(ended);
         Assert.Equal(LineByLine(capture), batches.SelectMany(b => b));
+    }
+
+    /// <summary>The pipe from a child process (as from conntrack -E) is widened to 1 MiB, so that a reader waiting between reads does not stall the child.</summary>
+    [Fact]
+    public void AChildsOutputPipe_IsWidened()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("cat") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using var child = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            Assert.True(ConntrackEventReader.WidenPipe(child.StandardOutput.BaseStream));
+            Assert.False(ConntrackEventReader.WidenPipe(new MemoryStream()));
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
     }
 
     private static readonly string[] Protocols = ["tcp", "udp", "icmp", "icmpv6", "gre", "sctp", "TCP", ""];
