@@ -31,7 +31,7 @@ using Palisade.Domain.Ecs;
 //             full apply and per-connection cost, in one run
 //   sampler   issue 20: the flow sampler's CPU per event, in process
 //   sampler-kernel (only when named) issue 20: ~10,000 new connections a second on a real kernel, the agent's
-//             reader (conntrack -E + FlowSampler) CPU and memory [--rate N --seconds S]
+//             reader (conntrack -E + FlowSampler) CPU and memory [--rate N --seconds S --coalesce-ms M]
 var runs = Arg("--runs", 40);
 var only = ArgText("--only");
 if (TestTopology.Missing() is { } missing)
@@ -130,11 +130,14 @@ async Task SamplerOnKernel()
 
     var sampler = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
     using var stop = new CancellationTokenSource();
-    var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace);
+    var coalescing = TimeSpan.FromMilliseconds(Arg("--coalesce-ms", (int)Palisade.Agent.Kernel.ConntrackEventReader.DefaultCoalescing.TotalMilliseconds));
+    var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace) { EventCoalescing = coalescing };
+    Say($"reader: blocks on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
     GC.Collect();
     self.Refresh();
     var (rssBefore, heapBefore) = (self.WorkingSet64, GC.GetTotalMemory(true));
-    var reading = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionsAsync(stop.Token), stop.Token));
+    // The agent's path: conntrack -E read in blocks on its own thread, batches to the sampler.
+    var reading = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionBatchesAsync(stop.Token), stop.Token));
     await Task.Delay(1500); // conntrack -E subscribed
     var conntrackBefore = ChildCpu("conntrack");
     before = Cpu();
@@ -211,6 +214,46 @@ void Sampler()
             $"round {round + 1}: {lines.Length:N0} events; parse alone {parseCpu.TotalMilliseconds / lines.Length * 1000:F2} µs CPU each; parse + sample {sampleCpu.TotalMilliseconds / lines.Length * 1000:F2} µs each "
             + $"({sampleCpu.TotalSeconds / 60 * 100:F1} % of one core at 10,000/s); {sampler.Seen:N0} seen, {report.Flows.Count:N0} aggregates kept, {report.Drops.Sum(d => d.Connections):N0} dropped over the cap; "
             + $"~{held / (1024 * 1024):N0} MiB held by the aggregates"));
+    }
+    // The same minute of events as conntrack -E writes them, read from memory the two ways: line by
+    // line (StreamReader.ReadLine, a string per line, ParseEvent, Record: the reader before, less its
+    // thread-pool round trip per line, which only a real pipe shows) and in blocks (ConntrackEventReader:
+    // lines parsed from the bytes, RecordBatch per block). Same process, same events, CPU per event.
+    var output = Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n");
+    Say("| reader (in memory, no pipe) | CPU per event | seen | ratio to line by line |");
+    Say("|---|---:|---:|---:|");
+    for (var round = 0; round < 3; round++)
+    {
+        var byLine = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
+        process.Refresh();
+        var cpu = process.TotalProcessorTime;
+        using (var reader = new StreamReader(new MemoryStream(output), Encoding.UTF8))
+        {
+            while (reader.ReadLine() is { } line)
+            {
+                if (Palisade.Agent.Kernel.ConntrackLine.ParseEvent(line) is { } connection)
+                    byLine.Record(connection);
+            }
+        }
+        process.Refresh();
+        var lineCpu = process.TotalProcessorTime - cpu;
+        var inBlocks = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
+        var batch = new List<Palisade.Agent.Kernel.TrackedConnection>(4096);
+        cpu = process.TotalProcessorTime;
+        var at = 0;
+        while (at < output.Length)
+        {
+            var block = output.AsSpan(at, Math.Min(Palisade.Agent.Kernel.ConntrackEventReader.BlockSize, output.Length - at));
+            at += Palisade.Agent.Kernel.ConntrackEventReader.ParseBlock(block, batch, final: at + block.Length == output.Length);
+            inBlocks.RecordBatch(batch.ToArray());
+            batch.Clear();
+        }
+        process.Refresh();
+        var blockCpu = process.TotalProcessorTime - cpu;
+        if (byLine.Seen != inBlocks.Seen)
+            throw new InvalidOperationException($"the readers disagree: {byLine.Seen} and {inBlocks.Seen} seen");
+        Say(string.Create(CultureInfo.InvariantCulture, $"| round {round + 1}: line by line | {lineCpu.TotalMilliseconds / lines.Length * 1000:F2} µs | {byLine.Seen:N0} | 1 |"));
+        Say(string.Create(CultureInfo.InvariantCulture, $"| round {round + 1}: in blocks (the agent's) | {blockCpu.TotalMilliseconds / lines.Length * 1000:F2} µs | {inBlocks.Seen:N0} | {blockCpu / lineCpu:F2} |"));
     }
 }
 

@@ -7,7 +7,7 @@ public partial interface IStoreSession
 {
     // Observed flows (issue 20 items 5-6): bookkeeping like rule usage, no revision
 
-    /// <summary>Adds a host's sampled connections to their minutes (each row: one NIC, source, protocol, port and minute).</summary>
+    /// <summary>Adds a host's sampled connections to their minutes (each row: one NIC — an ENI, or a classic instance's NIC —, source, protocol, port and minute).</summary>
     void AddObservedFlows(long accountId, string hostName, IReadOnlyList<ObservedFlowRecord> flows);
 
     /// <summary>
@@ -18,8 +18,9 @@ public partial interface IStoreSession
     void MarkFlowHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap, long dropped);
 
     /// <summary>
-    /// The account's flows to <paramref name="nics"/> from <paramref name="since"/> on, added up over
-    /// minutes and hosts: one row per NIC, source, protocol and port, with the first and last minute seen.
+    /// The account's flows to any NIC (primary or secondary ENI) of the instances <paramref name="nics"/>
+    /// from <paramref name="since"/> on, added up over minutes and hosts: one row per NIC (instance and
+    /// ENI), source, protocol and port, with the first and last minute seen.
     /// </summary>
     IReadOnlyList<ObservedFlowSummary> ListObservedFlows(long accountId, IReadOnlyCollection<InstanceId> nics, DateTimeOffset since);
 

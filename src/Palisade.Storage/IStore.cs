@@ -102,7 +102,7 @@ public partial interface IStoreSession
     /// <summary>Numbers account revisions a restored backup of an older format lacks.</summary>
     void NumberAccountRevisions();
 
-    /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does.</summary>
+    /// <summary>Gives a primary ENI to each VPC instance without one (a restored backup of an older format), as migration 007 does, and credits its bindings (011) and observed flows (014) to it.</summary>
     void AddMissingPrimaryNetworkInterfaces();
 
     /// <summary>Declares, as migration 008 does, the hosts a restored backup of an older format binds NICs to (carrying anything).</summary>

@@ -265,6 +265,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 var f = flows.Flows[i];
                 var n = (i + 1).ToString(CultureInfo.InvariantCulture);
                 p.Add(new($"Flow.{n}.InstanceId", f.InstanceId.Value));
+                if (f.NetworkInterfaceId is { } eni)
+                    p.Add(new($"Flow.{n}.NetworkInterfaceId", eni.Value));
                 p.Add(new($"Flow.{n}.SourceIp", f.Source.ToString()));
                 p.Add(new($"Flow.{n}.IpProtocol", f.Protocol.ToWire()));
                 p.Add(new($"Flow.{n}.Port", f.Port.ToString(CultureInfo.InvariantCulture)));
@@ -275,6 +277,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             {
                 var n = (i + 1).ToString(CultureInfo.InvariantCulture);
                 p.Add(new($"FlowDrop.{n}.InstanceId", flows.Drops[i].InstanceId.Value));
+                if (flows.Drops[i].NetworkInterfaceId is { } eni)
+                    p.Add(new($"FlowDrop.{n}.NetworkInterfaceId", eni.Value));
                 p.Add(new($"FlowDrop.{n}.Connections", flows.Drops[i].Connections.ToString(CultureInfo.InvariantCulture)));
             }
         }

@@ -146,7 +146,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             _sampling = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var token = _sampling.Token;
             var sampler = Sampler;
-            _samplingTask = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionsAsync(token), token), CancellationToken.None);
+            _samplingTask = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionBatchesAsync(token), token), CancellationToken.None);
             log($"flow sampling on: new connections the NICs accept, at most {options.FlowsPerMinute} a minute");
         }
         else if (!wanted && _sampling is not null)

@@ -42,6 +42,16 @@ public interface INetfilter
     /// until <paramref name="cancel"/>. A kernel that cannot tell yields none.
     /// </summary>
     IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync(CancellationToken cancel) => AsyncEnumerable.Empty<TrackedConnection>();
+
+    /// <summary>
+    /// The same connections in batches, as the kernel delivers them (what the agent's sampler reads:
+    /// one hand-over per burst, not per connection). By default each connection is its own batch.
+    /// </summary>
+    async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNewConnectionBatchesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    {
+        await foreach (var connection in WatchNewConnectionsAsync(cancel).WithCancellation(cancel))
+            yield return [connection];
+    }
 }
 
 /// <summary>What a counter counted since it was last read.</summary>

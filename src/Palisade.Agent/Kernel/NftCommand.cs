@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -19,6 +20,13 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
 {
     /// <summary>How long one <c>nft</c> or <c>conntrack</c> run may take before it is killed.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the conntrack event reader waits after a short read before reading again, so that a
+    /// busy host's events arrive many to a read (<see cref="ConntrackEventReader.Start"/>); zero reads
+    /// each as it comes. The sampler adds up per minute: a few milliseconds late costs nothing.
+    /// </summary>
+    public TimeSpan EventCoalescing { get; init; } = ConntrackEventReader.DefaultCoalescing;
 
     /// <summary>Run nft through libnftables in this process when it can be loaded (false: always the <c>nft</c> command).</summary>
     public bool InProcess { get; init; } = true;
@@ -152,12 +160,13 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
     }
 
     /// <summary>
-    /// <c>conntrack -E -e NEW</c> in the agent's namespace, read line by line while it runs (a child
-    /// of ours, killed by its PID on cancel). A bigger netlink buffer than the default rides out
-    /// bursts; when the kernel overruns it anyway conntrack says so and goes on (those events are lost,
-    /// as sampling allows).
+    /// <c>conntrack -E -e NEW</c> in the agent's namespace, read while it runs (a child of ours, killed
+    /// by its PID on cancel) by <see cref="ConntrackEventReader"/> on its own thread, in blocks: each
+    /// block's connections are one batch. A bigger netlink buffer than the default rides out bursts;
+    /// when the kernel overruns it anyway conntrack says so and goes on (those events are lost, as
+    /// sampling allows).
     /// </summary>
-    public async IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    public async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNewConnectionBatchesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
     {
         var start = new ProcessStartInfo
         {
@@ -171,29 +180,33 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         using var process = Process.Start(start) ?? throw new NetfilterException("could not start conntrack -E");
         // Its complaints (an overrun buffer) are read so that the pipe never fills; they are not events.
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        // A few batches in flight: while the sampler is behind, the reader waits and the kernel's buffer holds the burst.
+        var batches = Channel.CreateBounded<TrackedConnection[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        ConntrackEventReader.WidenPipe(process.StandardOutput.BaseStream);
+        ConntrackEventReader.Start(process.StandardOutput.BaseStream, batches.Writer, EventCoalescing);
         try
         {
             while (true)
             {
-                string? line;
                 try
                 {
-                    line = await process.StandardOutput.ReadLineAsync(cancel);
+                    if (!await batches.Reader.WaitToReadAsync(cancel))
+                        break;
                 }
                 catch (OperationCanceledException)
                 {
                     yield break;
                 }
-                if (line is null)
-                    break;
-                if (ConntrackLine.ParseEvent(line) is { } connection)
-                    yield return connection;
+                while (batches.Reader.TryRead(out var batch))
+                    yield return batch;
             }
             await process.WaitForExitAsync(CancellationToken.None);
             throw new NetfilterException($"conntrack -E ended (exit {process.ExitCode}): {FirstLines(await errors)}");
         }
         finally
         {
+            // The reading thread ends with the output (the process killed) or, blocked on a full channel, when it is completed.
+            batches.Writer.TryComplete();
             try
             {
                 if (!process.HasExited)
@@ -202,6 +215,15 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
             catch (InvalidOperationException)
             {
             }
+        }
+    }
+
+    public async IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    {
+        await foreach (var batch in WatchNewConnectionBatchesAsync(cancel).WithCancellation(cancel))
+        {
+            foreach (var connection in batch)
+                yield return connection;
         }
     }
 

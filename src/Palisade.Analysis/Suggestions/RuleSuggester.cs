@@ -12,7 +12,15 @@ using Palisade.Engine.Policies;
 namespace Palisade.Analysis.Suggestions;
 
 /// <summary>New connections the agents saw a NIC accept from one source, by protocol and destination port (0 for protocols without ports).</summary>
-public sealed record ObservedConnection(InstanceId InstanceId, IpAddress Source, IpProtocol Protocol, int Port, long Connections = 1);
+public sealed record ObservedConnection(InstanceId InstanceId, IpAddress Source, IpProtocol Protocol, int Port, long Connections = 1)
+{
+    /// <summary>
+    /// The ENI of the instance that saw the flow: its primary ENI, or a secondary one, whose groups
+    /// then judge the flow. Null for the instance's primary NIC (a classic instance's, or a flow
+    /// reported by an agent that did not name the ENI).
+    /// </summary>
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+}
 
 /// <summary>Why an observed flow is not among those a group's suggestion keeps.</summary>
 public enum SetAside
@@ -53,7 +61,9 @@ public sealed record Suggestion(
 /// <summary>
 /// Least privilege from observed flows (issue 20 item 5). Pure. For each observed flow to a member of
 /// the group, the engine decides it under today's rules; those the group's own accept rules admit are
-/// kept, as (protocol, deciding rule's priority, source, port) atoms. Per protocol and priority, the
+/// kept, as (protocol, deciding rule's priority, source, port) atoms. A flow is judged at the ENI that
+/// saw it (<see cref="NicOf"/>): a flow to a secondary ENI by that ENI's groups, and it is a flow of
+/// the group only when that ENI is a member. Per protocol and priority, the
 /// sources that were seen on exactly the same ports form a class, so that a rule (sources × ports)
 /// admits exactly observed pairs; within a class, sources become a group peer when some group's
 /// members (their private addresses in the group's VPC, as the engine matches a group peer) are all
@@ -75,7 +85,7 @@ public static class RuleSuggester
         var change = new Change.ReplaceRules(groupId, [.. replaced.Select(r => r.Id)], [.. rules]);
         var after = change.ApplyTo(state);
         var afterDecisions = new ObservedDecisions(new FlowEvaluator(after));
-        var lost = kept.Where(k => afterDecisions.Decide(after.FindInstance(k.Flow.InstanceId)!, k.Flow).Verdict != Verdict.Accept).Select(k => k.Flow).ToImmutableArray();
+        var lost = kept.Where(k => NicOf(after, k.Flow) is not { } nic || afterDecisions.Decide(nic, k.Flow).Verdict != Verdict.Accept).Select(k => k.Flow).ToImmutableArray();
         // The matrix's what-if: the same answer as ImpactAnalysis.Of(state, change), which decides every member's pairs anew.
         var impact = ImpactAnalysis.Of(Reachability.ReachMatrix.Build(state), change);
         return new Suggestion(groupId, [.. rules], replaced, kept.Count, setAside, after) { Lost = lost, Closes = impact.Lost, Opens = impact.Gained };
@@ -92,13 +102,14 @@ public static class RuleSuggester
     public static (List<(ObservedConnection Flow, SecurityGroupRule Rule)> Kept, Dictionary<SetAside, long> SetAside) Attribute(
         NetworkState state, SecurityGroupId groupId, IEnumerable<ObservedConnection> observed)
     {
-        var members = state.MembersOf(groupId).Select(i => i.Id).ToHashSet();
+        // The group's members are ENIs: an instance by its primary ENI, or one of its secondary ENIs.
+        var members = state.MembersOf(groupId).Select(Key).ToHashSet();
         var decisions = new ObservedDecisions(new FlowEvaluator(state));
         var setAside = Enum.GetValues<SetAside>().ToDictionary(r => r, _ => 0L);
         var kept = new List<(ObservedConnection, SecurityGroupRule)>();
         foreach (var flow in observed)
         {
-            if (!members.Contains(flow.InstanceId) || state.FindInstance(flow.InstanceId) is not { } nic)
+            if (NicOf(state, flow) is not { } nic || !members.Contains(Key(nic)))
             {
                 setAside[SetAside.NotAMember]++;
                 continue;
@@ -159,7 +170,31 @@ public static class RuleSuggester
         return rules;
     }
 
-    /// <summary>The ingress decision for an observed flow at its NIC (its primary private address as the destination).</summary>
+    /// <summary>
+    /// The NIC that saw <paramref name="flow"/>, as an ENI view (<see cref="Instance.Interfaces"/>): the
+    /// secondary ENI it names, else the instance itself (its primary ENI). Null when the instance is
+    /// gone, or the ENI it names is no longer attached to it.
+    /// </summary>
+    public static Instance? NicOf(NetworkState state, ObservedConnection flow)
+    {
+        if (state.FindInstance(flow.InstanceId) is not { } instance)
+            return null;
+        if (flow.NetworkInterfaceId is not { } eni || eni == instance.NetworkInterfaceId)
+            return instance;
+        foreach (var view in instance.Interfaces)
+        {
+            if (view.IsSecondaryInterface && view.NetworkInterfaceId == eni)
+                return view;
+        }
+        // A state file need not name the primary ENI: an ENI that is none of the instance's secondary
+        // ones is then its primary. Where the primary is named, another ENI has left the instance.
+        return instance.NetworkInterfaceId is null ? instance : null;
+    }
+
+    /// <summary>An ENI view's identity: its instance and, for a secondary ENI, that ENI.</summary>
+    private static (InstanceId, NetworkInterfaceId?) Key(Instance nic) => (nic.Id, nic.IsSecondaryInterface ? nic.NetworkInterfaceId : null);
+
+    /// <summary>The ingress decision for an observed flow at its NIC (an ENI view from <see cref="NicOf"/>; that ENI's primary private address as the destination).</summary>
     public static Decision Decide(FlowEvaluator evaluator, Instance nic, ObservedConnection flow)
     {
         var destination = DestinationOf(nic, flow);
@@ -167,7 +202,7 @@ public static class RuleSuggester
         return evaluator.PolicyAt(nic, destination, NicType.Intranet).Decide(Direction.Ingress, f);
     }
 
-    /// <summary>Where an observed flow arrived: the NIC's primary private address of the source's family.</summary>
+    /// <summary>Where an observed flow arrived: the NIC's (the ENI view's) primary private address of the source's family.</summary>
     public static IpAddress DestinationOf(Instance nic, ObservedConnection flow)
     {
         var destination = nic.PrivateAddresses.FirstOrDefault(a => a.IsV6 == flow.Source.IsV6);

@@ -23,7 +23,7 @@ public static class AuditCommand
         };
         var flows = new Option<string?>("--flows")
         {
-            Description = "With --state: the observed flows as of a time, for over-broad-rule: {\"AsOf\", \"Days\", \"SamplingSince\": {group: time}, \"Flows\": {group: [{\"InstanceId\", \"SourceIp\", \"IpProtocol\", \"Port\", \"Connections\"}]}} (a server's audit reads its own).",
+            Description = "With --state: the observed flows as of a time, for over-broad-rule: {\"AsOf\", \"Days\", \"SamplingSince\": {group: time}, \"Flows\": {group: [{\"InstanceId\", \"NetworkInterfaceId\" (optional: the ENI that saw it; the primary when absent), \"SourceIp\", \"IpProtocol\", \"Port\", \"Connections\"}]}} (a server's audit reads its own).",
             HelpName = "FILE",
         };
         var command = new Command("audit", """
@@ -173,7 +173,11 @@ public static class AuditCommand
                             Domain.Networking.IpProtocols.TryParse(f.GetProperty("IpProtocol").GetString(), out var protocol) && protocol != Domain.Networking.IpProtocol.All
                                 ? protocol : throw new UsageException($"{what}.IpProtocol is not TCP, UDP, ICMP, ICMPv6 or GRE"),
                             f.TryGetProperty("Port", out var port) ? port.GetInt32() : 0,
-                            f.TryGetProperty("Connections", out var c) ? c.GetInt64() : 1);
+                            f.TryGetProperty("Connections", out var c) ? c.GetInt64() : 1)
+                        {
+                            NetworkInterfaceId = !f.TryGetProperty("NetworkInterfaceId", out var e) || e.GetString() is not { Length: > 0 } eni ? null
+                                : NetworkInterfaceId.TryParse(eni, out var id) ? id : throw new UsageException($"{what}.NetworkInterfaceId is not an ENI ID"),
+                        };
                     })];
                 }
             }

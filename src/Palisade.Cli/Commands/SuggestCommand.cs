@@ -56,7 +56,11 @@ public static class SuggestCommand
             var flows = answer.Items("ObservedFlows", "ObservedFlow").Select(f => new ObservedConnection(
                 InstanceId.Parse(f.Str("InstanceId")), IpAddress.Parse(f.Str("SourceIp")),
                 IpProtocols.TryParse(f.Str("IpProtocol"), out var protocol) ? protocol : throw new UsageException($"the server named protocol '{f.Str("IpProtocol")}'"),
-                f.GetProperty("Port").GetInt32(), f.GetProperty("Connections").GetInt64())).ToList();
+                f.GetProperty("Port").GetInt32(), f.GetProperty("Connections").GetInt64())
+            {
+                // The ENI that saw it (a server from before flows were per ENI names none: the primary's).
+                NetworkInterfaceId = f.TryGetProperty("NetworkInterfaceId", out var eni) && eni.GetString() is { Length: > 0 } named ? NetworkInterfaceId.Parse(named) : null,
+            }).ToList();
             var suggestion = RuleSuggester.Suggest(state, SecurityGroupId.Parse(groupId), flows);
             if (c.Json)
             {

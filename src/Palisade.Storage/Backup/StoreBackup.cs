@@ -17,7 +17,8 @@ public static class StoreBackup
     private enum Kind { Text, Integer, Boolean, Bytes }
 
     /// <param name="FormerName">The table's name in backups of an older format, read when the file lacks <paramref name="Name"/>.</param>
-    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns, string? FormerName = null);
+    /// <param name="WhenAbsent">What a column a backup of an older version lacks holds instead of null (for a NOT NULL column added since).</param>
+    private sealed record Table(string Name, string OrderBy, (string Column, Kind Kind)[] Columns, string? FormerName = null, IReadOnlyDictionary<string, object>? WhenAbsent = null);
 
     private static (string, Kind) T(string c) => (c, Kind.Text);
     private static (string, Kind) I(string c) => (c, Kind.Integer);
@@ -56,8 +57,9 @@ public static class StoreBackup
         new("rule_usage", "account_id, security_group_rule_id, host_name, bucket_start", [I("account_id"), T("security_group_rule_id"), T("host_name"), T("bucket_start"),
             I("packets"), I("bytes"), T("last_hit_at")]),
         new("usage_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("counting_since"), T("last_report_at")]),
-        new("observed_flows", "account_id, instance_id, minute_start, source_ip, ip_protocol, port, host_name", [I("account_id"), T("instance_id"), T("source_ip"),
-            T("ip_protocol"), I("port"), T("minute_start"), T("host_name"), I("connections")]),
+        // A backup made before flows were per ENI has no network_interface_id: its flows become their instances' primary ENIs', as migration 014 does.
+        new("observed_flows", "account_id, instance_id, network_interface_id, minute_start, source_ip, ip_protocol, port, host_name", [I("account_id"), T("instance_id"), T("network_interface_id"), T("source_ip"),
+            T("ip_protocol"), I("port"), T("minute_start"), T("host_name"), I("connections")], WhenAbsent: new Dictionary<string, object> { ["network_interface_id"] = "" }),
         new("flow_hosts", "account_id, host_name", [I("account_id"), T("host_name"), T("sampling_since"), T("last_report_at"), I("dropped")]),
         new("hosts_without_flow_sampling", "host_name", [T("host_name"), T("since")]),
         new("revisions", "revision", [I("revision"), I("account_id"), T("action"), T("committed_at"), I("account_revision")]),
@@ -150,7 +152,7 @@ public static class StoreBackup
                 {
                     var row = new Dictionary<string, object?>(StringComparer.Ordinal);
                     foreach (var (column, kind) in table.Columns)
-                        row[column] = item.TryGetProperty(column, out var v) ? ReadValue(v, kind, table.Name, column) : null;
+                        row[column] = item.TryGetProperty(column, out var v) ? ReadValue(v, kind, table.Name, column) : table.WhenAbsent?.GetValueOrDefault(column);
                     s.LoadRow(table.Name, row);
                     rows++;
                 }

@@ -237,10 +237,18 @@ public sealed record PortRangeListRecord(
     IReadOnlyList<PortRangeListEntryRecord> Entries);
 
 /// <summary>What one host sampled of one flow in one minute: new connections to a NIC from a source address, by protocol and destination port (0 for protocols without ports).</summary>
-public sealed record ObservedFlowRecord(InstanceId InstanceId, string SourceIp, string IpProtocol, int Port, DateTimeOffset MinuteStart, long Connections);
+public sealed record ObservedFlowRecord(InstanceId InstanceId, string SourceIp, string IpProtocol, int Port, DateTimeOffset MinuteStart, long Connections)
+{
+    /// <summary>The ENI that saw the flow (primary or secondary); null only for a classic instance's NIC, which has none.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+}
 
 /// <summary>A flow added up over its minutes and hosts: connections, first and last minute seen.</summary>
-public sealed record ObservedFlowSummary(InstanceId InstanceId, string SourceIp, string IpProtocol, int Port, long Connections, DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+public sealed record ObservedFlowSummary(InstanceId InstanceId, string SourceIp, string IpProtocol, int Port, long Connections, DateTimeOffset FirstSeen, DateTimeOffset LastSeen)
+{
+    /// <summary>The ENI that saw the flow (primary or secondary); null only for a classic instance's NIC, which has none.</summary>
+    public NetworkInterfaceId? NetworkInterfaceId { get; init; }
+}
 
 /// <summary>A host whose agent samples flows for the account: since when without a gap, its latest report, connections it could not keep.</summary>
 public sealed record FlowHostRecord(long AccountId, string HostName, DateTimeOffset SamplingSince, DateTimeOffset LastReportAt, long Dropped);

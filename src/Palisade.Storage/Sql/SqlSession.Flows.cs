@@ -12,11 +12,11 @@ internal sealed partial class SqlSession
         foreach (var f in flows)
         {
             connection.Execute("""
-                INSERT INTO observed_flows (account_id, instance_id, source_ip, ip_protocol, port, minute_start, host_name, connections)
-                VALUES (@accountId, @nic, @source, @protocol, @port, @minute, @hostName, @connections)
-                ON CONFLICT (account_id, instance_id, minute_start, source_ip, ip_protocol, port, host_name) DO UPDATE SET
+                INSERT INTO observed_flows (account_id, instance_id, network_interface_id, source_ip, ip_protocol, port, minute_start, host_name, connections)
+                VALUES (@accountId, @nic, @eni, @source, @protocol, @port, @minute, @hostName, @connections)
+                ON CONFLICT (account_id, instance_id, network_interface_id, minute_start, source_ip, ip_protocol, port, host_name) DO UPDATE SET
                     connections = observed_flows.connections + excluded.connections
-                """, new { accountId, nic = f.InstanceId.Value, source = f.SourceIp, protocol = f.IpProtocol, port = f.Port, minute = Time.Format(f.MinuteStart), hostName, connections = f.Connections },
+                """, new { accountId, nic = f.InstanceId.Value, eni = f.NetworkInterfaceId?.Value ?? "", source = f.SourceIp, protocol = f.IpProtocol, port = f.Port, minute = Time.Format(f.MinuteStart), hostName, connections = f.Connections },
                 transaction);
         }
     }
@@ -36,12 +36,12 @@ internal sealed partial class SqlSession
 
     public IReadOnlyList<ObservedFlowSummary> ListObservedFlows(long accountId, IReadOnlyCollection<InstanceId> nics, DateTimeOffset since) =>
         nics.Count == 0 ? [] : [.. Query<ObservedFlowSummaryRow>($"""
-            SELECT instance_id, source_ip, ip_protocol, port, CAST(SUM(connections) AS BIGINT) AS connections,
+            SELECT instance_id, network_interface_id, source_ip, ip_protocol, port, CAST(SUM(connections) AS BIGINT) AS connections,
                    MIN(minute_start) AS first_seen, MAX(minute_start) AS last_seen
             FROM observed_flows
             WHERE account_id = @accountId AND minute_start >= @since AND {InList("instance_id", "nics")}
-            GROUP BY instance_id, source_ip, ip_protocol, port
-            ORDER BY instance_id, ip_protocol, port, source_ip
+            GROUP BY instance_id, network_interface_id, source_ip, ip_protocol, port
+            ORDER BY instance_id, network_interface_id, ip_protocol, port, source_ip
             """, new { accountId, since = Time.Format(since), nics = nics.Select(n => n.Value).ToArray() }).Select(r => r.ToRecord())];
 
     public IReadOnlyList<FlowHostRecord> ListFlowHosts(long accountId) =>
@@ -66,13 +66,17 @@ internal sealed partial class SqlSession
 internal sealed class ObservedFlowSummaryRow
 {
     public string instance_id { get; set; } = "";
+    public string network_interface_id { get; set; } = "";
     public string source_ip { get; set; } = "";
     public string ip_protocol { get; set; } = "";
     public int port { get; set; }
     public long connections { get; set; }
     public string first_seen { get; set; } = "";
     public string last_seen { get; set; } = "";
-    public ObservedFlowSummary ToRecord() => new(InstanceId.Parse(instance_id), source_ip, ip_protocol, port, connections, Time.Parse(first_seen), Time.Parse(last_seen));
+    public ObservedFlowSummary ToRecord() => new(InstanceId.Parse(instance_id), source_ip, ip_protocol, port, connections, Time.Parse(first_seen), Time.Parse(last_seen))
+    {
+        NetworkInterfaceId = network_interface_id.Length == 0 ? null : NetworkInterfaceId.Parse(network_interface_id),
+    };
 }
 
 internal sealed class FlowHostRow

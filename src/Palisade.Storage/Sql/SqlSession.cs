@@ -182,6 +182,12 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = host_bindings.instance_id AND e.interface_type = 'Primary')
             WHERE network_interface_id IS NULL
             """);
+        // Flows of a backup made before they were per ENI: each is its instance's primary ENI's, as migration 014 does ('' stays for a classic NIC).
+        Execute("""
+            UPDATE observed_flows SET network_interface_id = COALESCE(
+                (SELECT e.network_interface_id FROM network_interfaces e WHERE e.instance_id = observed_flows.instance_id AND e.interface_type = 'Primary'), '')
+            WHERE network_interface_id = ''
+            """);
     }
 
     private void AddMissingPrimaryInterfaceRows()

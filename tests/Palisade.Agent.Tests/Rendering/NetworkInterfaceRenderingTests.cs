@@ -98,4 +98,29 @@ public sealed class NetworkInterfaceRenderingTests
         Assert.Empty(ruleset.Nics);
         Assert.Contains(ruleset.Problems, p => p.StartsWith("interface vh-app is bound to ", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Issue 20: the flow sampler credits a connection to the ENI whose address it went to, and reports
+    /// that ENI — the secondary's own ID, the primary's when its binding names it — so the server judges
+    /// the flow at that ENI's groups. An instance bound by instance (no ENI) is reported without one.
+    /// </summary>
+    [Fact]
+    public void SampledFlows_NameTheEniThatSawThem()
+    {
+        var ruleset = Render(Primary, Data);
+        var sampler = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
+        Palisade.Agent.Kernel.TrackedConnection To(string address, int port) =>
+            new(new Flow(IpAddress.Parse("198.18.9.9"), IpAddress.Parse(address), IpProtocol.Tcp, port, 40000), ruleset.Nics.Single(n => n.Addresses.Contains(IpAddress.Parse(address))).Zone);
+        sampler.Record(To("198.18.2.11", 5432));
+        sampler.Record(To("198.18.1.11", 80));
+        sampler.Record(To("198.18.2.11", 5432));
+        var report = sampler.Take(10);
+        Assert.Equal([("i-app", "eni-app0", 80, 1L), ("i-app", "eni-data1", 5432, 2L)],
+            report.Flows.Select(f => (f.InstanceId.Value, f.NetworkInterfaceId?.Value, f.Port, f.Connections)));
+
+        var byInstance = Render(new HostBinding(App, "vh-app"));
+        var old = new Palisade.Agent.Following.FlowSampler(() => byInstance, TimeProvider.System);
+        old.Record(new(new Flow(IpAddress.Parse("198.18.9.9"), IpAddress.Parse("198.18.1.11"), IpProtocol.Tcp, 80, 40000), byInstance.Nics[0].Zone));
+        Assert.Equal([("i-app", (string?)null)], old.Take(10).Flows.Select(f => (f.InstanceId.Value, f.NetworkInterfaceId?.Value)));
+    }
 }

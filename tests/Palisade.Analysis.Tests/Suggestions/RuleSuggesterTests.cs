@@ -111,16 +111,28 @@ public sealed class RuleSuggesterTests
 
     private static readonly Gen<IpProtocol> Protocols = Gen.OneOf(IpProtocol.Tcp, IpProtocol.Udp, IpProtocol.Icmp, IpProtocol.Gre);
 
-    /// <summary>Random observed flows to the members of a random state's groups, from the small universe's addresses.</summary>
+    /// <summary>
+    /// Random observed flows to the NICs of a random state: mostly to the members (ENIs) of one of its
+    /// groups, some to any ENI of any instance, from the small universe's addresses. Each names the ENI
+    /// that saw it as an agent does (a secondary ENI always; the primary by its ID or, as older agents,
+    /// not at all).
+    /// </summary>
     private static readonly Gen<(NetworkState State, SecurityGroupId Group, ObservedConnection[] Flows)> Cases =
         from state in SmallUniverse.State
         from groupIndex in Gen.Int[0, 4]
         from seeds in Gen.Select(Gen.Int[0, 9], SmallUniverse.Address, Protocols, Gen.Int[19, 26], (m, a, p, port) => (m, a, p, port)).Array[0, 25]
+        from anywhere in Gen.Int[0, 4]
         let used = state.Groups.Where(g => !state.MembersOf(g.Id).IsEmpty).ToList()
         where used.Count > 0
         let chosen = used[groupIndex % used.Count]
         let members = state.MembersOf(chosen.Id)
-        select (state, chosen.Id, seeds.Select(s => new ObservedConnection(members[s.Item1 % members.Length].Id, s.Item2, s.Item3, s.Item3.HasPorts() ? s.Item4 : 0)).ToArray());
+        let nics = state.Instances.SelectMany(i => i.Interfaces).ToList()
+        select (state, chosen.Id, seeds.Select((s, k) =>
+            SeenAt(k % 5 == anywhere ? nics[s.Item1 % nics.Count] : members[s.Item1 % members.Length], s.Item2, s.Item3, s.Item3.HasPorts() ? s.Item4 : 0, primaryNamed: s.Item1 % 2 == 0)).ToArray());
+
+    /// <summary>A flow seen by the ENI <paramref name="nic"/> (a view from <c>Instance.Interfaces</c>).</summary>
+    private static ObservedConnection SeenAt(Domain.Instances.Instance nic, IpAddress source, IpProtocol protocol, int port, bool primaryNamed = true) =>
+        new(nic.Id, source, protocol, port) { NetworkInterfaceId = nic.IsSecondaryInterface || primaryNamed ? nic.NetworkInterfaceId : null };
 
     /// <summary>
     /// Deciding each distinct question once per policy class (<see cref="ObservedDecisions"/>) gives each
@@ -134,11 +146,11 @@ public sealed class RuleSuggesterTests
         {
             var evaluator = new FlowEvaluator(c.State);
             var memo = new ObservedDecisions(new FlowEvaluator(c.State));
-            // Every flow twice over, to every instance of the state: the memo answers from earlier questions.
-            var flows = c.Flows.SelectMany(f => c.State.Instances.Select(i => f with { InstanceId = i.Id })).ToList();
+            // Every flow twice over, to every ENI of the state: the memo answers from earlier questions.
+            var flows = c.Flows.SelectMany(f => c.State.Instances.SelectMany(i => i.Interfaces).Select(n => SeenAt(n, f.Source, f.Protocol, f.Port))).ToList();
             foreach (var flow in flows.Concat(flows))
             {
-                var nic = c.State.FindInstance(flow.InstanceId)!;
+                var nic = RuleSuggester.NicOf(c.State, flow)!;
                 var (slow, fast) = (RuleSuggester.Decide(evaluator, nic, flow), memo.Decide(nic, flow));
                 if (slow.Verdict != fast.Verdict || slow.Reason != fast.Reason || slow.DecidingRule?.Rule != fast.DecidingRule?.Rule
                     || slow.DecidingRule?.GroupId != fast.DecidingRule?.GroupId || slow.InnerAccessGroup != fast.InnerAccessGroup
@@ -160,7 +172,7 @@ public sealed class RuleSuggesterTests
             var after = new FlowEvaluator(suggestion.After);
             foreach (var (flow, _) in kept)
             {
-                var decision = RuleSuggester.Decide(after, suggestion.After.FindInstance(flow.InstanceId)!, flow);
+                var decision = RuleSuggester.Decide(after, RuleSuggester.NicOf(suggestion.After, flow)!, flow);
                 if (decision.Verdict != Verdict.Accept)
                     return false;
             }

@@ -124,6 +124,71 @@ public sealed class ObservedFlowsTests : IAsyncLifetime
         await ApiAssert.FailsAsync(() => _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = "web" }), "InvalidSecurityGroupId.Malformed", 400);
     }
 
+    /// <summary>
+    /// Issue 20: a flow is credited to the ENI that saw it. Instance a's primary ENI is in the broad
+    /// group (every TCP port from anywhere); its secondary ENI is alone in "db" (5432 from
+    /// 198.18.0.0/24) and sits on another host. A flow the agent saw on the secondary ENI is db's — listed
+    /// there with its ENI, kept by db's rule in db's suggestion, absent from the broad group's — while
+    /// an older agent's flow naming no ENI is still the primary's. db's hosts are those carrying its ENI.
+    /// </summary>
+    [Fact]
+    public async Task AFlowToASecondaryEni_IsCreditedToThatEnisGroupRule_NotThePrimarys_AndItsHostsSampleForIt()
+    {
+        var (a, b) = (_instances[0], _instances[1]);
+        var scenario = new Scenario(_api);
+        var vpc = (await scenario.InstanceAsync(a)).GetProperty("VpcAttributes").Str("VpcId");
+        var db = await scenario.GroupAsync(vpc, name: "db");
+        await scenario.AuthorizeAsync(db, new { IpProtocol = "TCP", PortRange = "5432/5432", SourceCidrIp = "198.18.0.0/24" });
+        var vSwitch = (await scenario.InstanceAsync(a)).GetProperty("VpcAttributes").Str("VSwitchId");
+        var eni = (await _api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vSwitch, SecurityGroupId = db })).Str("NetworkInterfaceId");
+        await _api.CallAsync("AttachNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni, InstanceId = a });
+        var primary = (await _api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, InstanceId = a, Type = "Primary" }))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").Single().Str("NetworkInterfaceId");
+        _plane.Bind(b, "node-3", "vnet9"); // node-3 carries b's primary too: it samples for the broad group, and for db only through the ENI
+        _plane.Hosts.BindNetworkInterface(eni, "node-3", "vnet1");
+
+        // Before any report, nobody samples for db; its one host is node-3.
+        var before = await _api.CallAsync("DescribeSecurityGroupObservedFlows", new { RegionId = Region, SecurityGroupId = db });
+        Assert.Equal((0, ""), (before.GetProperty("HostsSampling").GetInt32(), before.Str("SamplingSince")));
+
+        var node3 = _plane.HostClient("node-3", clock: _clock);
+        object EniFlow(string instance, string source, int port, long connections) =>
+            new { InstanceId = instance, NetworkInterfaceId = eni, SourceIp = source, IpProtocol = "TCP", Port = port, Minute = "2026-12-01T10:15Z", Connections = connections };
+        await node3.CallAsync("ReportAgentStatus", new
+        {
+            RegionId = Region, AppliedRevision = 1, NetworkInterfaceId = new[] { eni }, InstanceId = new[] { b }, FlowsReported = true,
+            Flow = new[] { EniFlow(a, "198.18.0.7", 5432, 3), EniFlow(b, "198.18.0.8", 5432, 1) }, // the second names the ENI with the wrong instance: not kept
+            FlowDrop = new[] { new { InstanceId = a, NetworkInterfaceId = eni, Connections = 2 } },
+        });
+        // node-1 carries a's primary, not the ENI: it cannot speak for it; without an ENI its flow is the primary's.
+        await _plane.HostClient("node-1", clock: _clock).CallAsync("ReportAgentStatus", new
+        {
+            RegionId = Region, AppliedRevision = 1, InstanceId = new[] { a }, FlowsReported = true,
+            Flow = new[] { EniFlow(a, "198.18.0.9", 5432, 5), Flow(a, "198.18.0.6", 22, "2026-12-01T10:15Z", 4) },
+        });
+
+        var dbFlows = await _api.CallAsync("DescribeSecurityGroupObservedFlows", new { RegionId = Region, SecurityGroupId = db });
+        var listed = Assert.Single(dbFlows.Items("ObservedFlows", "ObservedFlow"));
+        Assert.Equal((a, eni, "198.18.0.7", 5432, 3L), (listed.Str("InstanceId"), listed.Str("NetworkInterfaceId"), listed.Str("SourceIp"), listed.GetProperty("Port").GetInt32(), listed.GetProperty("Connections").GetInt64()));
+        // db's hosts are the one carrying its ENI; it samples, and what it dropped is its ENI's.
+        Assert.Equal((1, "2026-12-01T10:15:30Z", 2L), (dbFlows.GetProperty("HostsSampling").GetInt32(), dbFlows.Str("SamplingSince"), dbFlows.GetProperty("DroppedConnections").GetInt64()));
+
+        var broad = await _api.CallAsync("DescribeSecurityGroupObservedFlows", new { RegionId = Region, SecurityGroupId = _group });
+        Assert.Equal([(a, primary, "198.18.0.6", 22)], broad.Items("ObservedFlows", "ObservedFlow").Select(f => (f.Str("InstanceId"), f.Str("NetworkInterfaceId"), f.Str("SourceIp"), f.GetProperty("Port").GetInt32())));
+        Assert.Equal(2, broad.GetProperty("HostsSampling").GetInt32()); // node-1 and node-3 (b's primary); node-2 has not reported
+
+        // The suggestion for db keeps the flow by db's own rule: the engine judged it at the ENI, whose groups are db alone.
+        var dbSuggestion = await _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = db });
+        Assert.Equal((1, 1L, 0L, 0L), (dbSuggestion.GetProperty("ObservedFlowCount").GetInt32(), dbSuggestion.GetProperty("FlowsKept").GetInt64(),
+            dbSuggestion.GetProperty("FlowsSetAside").GetProperty("NotAMember").GetInt64(), dbSuggestion.GetProperty("FlowsSetAside").GetProperty("NoLongerAdmitted").GetInt64()));
+        Assert.Equal(("5432/5432", "198.18.0.0/24"), Assert.Single(dbSuggestion.Items("ReplacedPermissions", "Permission")) is var r ? (r.Str("PortRange"), r.Str("SourceCidrIp")) : default);
+        Assert.Equal(("TCP", "5432/5432", "198.18.0.7/32"), Assert.Single(dbSuggestion.Items("SuggestedPermissions", "Permission")) is var sr ? (sr.Str("IpProtocol"), sr.Str("PortRange"), sr.Str("SourceCidrIp")) : default);
+        // The broad group's suggestion knows only the primary's flow: 5432 from .7 is not among what it keeps.
+        var broadSuggestion = await _api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = _group });
+        Assert.Equal((1, 1L), (broadSuggestion.GetProperty("ObservedFlowCount").GetInt32(), broadSuggestion.GetProperty("FlowsKept").GetInt64()));
+        Assert.Equal(["TCP 22/22 198.18.0.6/32"], broadSuggestion.Items("SuggestedPermissions", "Permission").Select(p => $"{p.Str("IpProtocol")} {p.Str("PortRange")} {p.Str("SourceCidrIp")}"));
+    }
+
     [Fact]
     public async Task FlowsPastTheRetention_AreDropped_AndAMinuteFromTheFuture_CountsAsNow()
     {

@@ -8,8 +8,10 @@ namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>
 /// Palisade extension (issue 20): the new connections the agents saw the group's NICs accept over
-/// the last <c>Days</c> days, sampled and added up per NIC, source address, protocol and destination
-/// port (connections, first and last minute seen). <c>HostsSampling</c>, <c>SamplingSince</c> and
+/// the last <c>Days</c> days, sampled and added up per NIC (<c>InstanceId</c> and the ENI,
+/// <c>NetworkInterfaceId</c>: a group's members are ENIs, so a secondary ENI's flows are its groups',
+/// not its instance's), source address, protocol and destination port (connections, first and last
+/// minute seen). <c>HostsSampling</c>, <c>SamplingSince</c> and
 /// <c>DroppedConnections</c> say how complete that is: the hosts carrying the group's NICs whose
 /// agents sample, the time from which all of them have without a gap (empty when one does not), and
 /// how many connections they saw but could not keep (over their rate cap). Paged like ECS lists.
@@ -33,9 +35,9 @@ internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
         var now = c.Now;
         return c.ReadGroup(id, (s, group) =>
         {
-            var members = s.MembersOf(group.Id).ToHashSet();
-            var flows = s.ListObservedFlows(c.AccountId, members, now - TimeSpan.FromDays(days));
-            var (sampling, since, dropped) = Samplers(c, s, group, now);
+            var nics = GroupNics.Of(s, group);
+            var flows = FlowsTo(c, s, nics, now - TimeSpan.FromDays(days));
+            var (sampling, since, dropped) = Samplers(c, s, nics, now);
             var page = paging.Take(flows);
             var response = new EcsObject
             {
@@ -54,6 +56,7 @@ internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
     private static EcsObject Flow(ObservedFlowSummary f) => new()
     {
         { "InstanceId", f.InstanceId.Value },
+        { "NetworkInterfaceId", f.NetworkInterfaceId?.Value ?? "" },
         { "SourceIp", f.SourceIp },
         { "IpProtocol", f.IpProtocol },
         { "Port", f.Port },
@@ -62,19 +65,25 @@ internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
         { "LastSeen", Time.Format(f.LastSeen) },
     };
 
+    /// <summary>The stored flows to the group's NICs (each ENI's own, not its instance's other ENIs') from <paramref name="since"/> on.</summary>
+    internal static List<ObservedFlowSummary> FlowsTo(ActionContext c, IStoreSession s, GroupNics nics, DateTimeOffset since) =>
+        [.. s.ListObservedFlows(c.AccountId, nics.Instances, since).Where(f => nics.Contains(f.InstanceId, f.NetworkInterfaceId))];
+
     /// <summary>A stored flow as the suggestion engine and the audit read it.</summary>
     internal static ObservedConnection Connection(ObservedFlowSummary f) =>
-        new(f.InstanceId, IpAddress.Parse(f.SourceIp), IpProtocols.TryParse(f.IpProtocol, out var p) ? p : throw new InvalidOperationException($"stored protocol {f.IpProtocol}"), f.Port, f.Connections);
+        new(f.InstanceId, IpAddress.Parse(f.SourceIp), IpProtocols.TryParse(f.IpProtocol, out var p) ? p : throw new InvalidOperationException($"stored protocol {f.IpProtocol}"), f.Port, f.Connections)
+        {
+            NetworkInterfaceId = f.NetworkInterfaceId,
+        };
 
     /// <summary>
-    /// The hosts that carry one of the group's NICs and sample (reported within the allowed gap, not
-    /// switched off), the time from which all of them have sampled (null when one does not), and the
-    /// connections they could not keep.
+    /// The hosts that carry one of the group's NICs — any ENI in the group, primary or secondary — and
+    /// sample (reported within the allowed gap, not switched off), the time from which all of them have
+    /// sampled (null when one does not), and the connections they could not keep.
     /// </summary>
-    internal static (int Sampling, DateTimeOffset? Since, long Dropped) Samplers(ActionContext c, IStoreSession s, GroupRecord group, DateTimeOffset now)
+    internal static (int Sampling, DateTimeOffset? Since, long Dropped) Samplers(ActionContext c, IStoreSession s, GroupNics nics, DateTimeOffset now)
     {
-        var members = s.MembersOf(group.Id).ToHashSet();
-        var hosts = s.ListHostBindings(c.AccountId, null).Where(b => members.Contains(b.InstanceId)).Select(b => b.HostName).ToHashSet(StringComparer.Ordinal);
+        var hosts = s.ListHostBindings(c.AccountId, null).Where(b => nics.Contains(b.InstanceId, b.NetworkInterfaceId)).Select(b => b.HostName).ToHashSet(StringComparer.Ordinal);
         var sampling = s.ListFlowHosts(c.AccountId)
             .Where(h => hosts.Contains(h.HostName) && now - h.LastReportAt <= c.ObservedFlows.MaxReportGap && !s.FlowSamplingOff(h.HostName))
             .ToList();

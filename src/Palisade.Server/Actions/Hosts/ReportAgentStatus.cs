@@ -22,9 +22,11 @@ namespace Palisade.Server.Actions.Hosts;
 /// added to the current time bucket of the NIC's own account. Usage for a NIC not bound to that
 /// host, or a rule not of the NIC's groups (one revoked meanwhile), is dropped.
 /// With <c>FlowsReported=true</c> the agent says it samples the new connections its NICs' rules
-/// accept: <c>Flow.N</c> (<c>InstanceId</c>, <c>SourceIp</c>, <c>IpProtocol</c>, <c>Port</c>,
-/// <c>Minute</c>, <c>Connections</c>) and <c>FlowDrop.N</c> (<c>InstanceId</c>, <c>Connections</c>: new
-/// connections to that NIC it saw but could not keep, over its rate cap). Each
+/// accept: <c>Flow.N</c> (<c>InstanceId</c>, <c>NetworkInterfaceId</c> of the ENI that saw it — none for
+/// a classic NIC or an older agent, meaning the instance's primary NIC —, <c>SourceIp</c>, <c>IpProtocol</c>,
+/// <c>Port</c>, <c>Minute</c>, <c>Connections</c>) and <c>FlowDrop.N</c> (<c>InstanceId</c>,
+/// <c>NetworkInterfaceId</c>, <c>Connections</c>: new connections to that NIC it saw but could not
+/// keep, over its rate cap). Each
 /// flow goes to the account of its NIC (bound to that host), never another; none are kept from a host
 /// whose operator switched sampling off. The answer's <c>FlowSampling</c> tells the agent whether to
 /// sample at all.
@@ -72,7 +74,7 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
             if (flowsReported && sampling)
             {
                 foreach (var account in bindings.GroupBy(b => b.AccountId))
-                    ObservedFlowReport.Save(c, s, account.Key, host, account.Select(b => b.InstanceId).ToHashSet(), flows, flowDrops, now);
+                    ObservedFlowReport.Save(c, s, account.Key, host, [.. account], flows, flowDrops, now);
             }
             return [];
         });

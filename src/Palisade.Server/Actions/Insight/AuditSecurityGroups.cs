@@ -76,10 +76,11 @@ internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
         foreach (var group in state.Groups)
         {
             // Only fully watched groups are judged: their flows are the only ones read.
-            if (s.FindGroup(c.AccountId, group.Id) is not { } record || Hosts.DescribeSecurityGroupObservedFlows.Samplers(c, s, record, now).Since is not { } at)
+            var nics = Hosts.GroupNics.Of(state, group.Id);
+            if (Hosts.DescribeSecurityGroupObservedFlows.Samplers(c, s, nics, now).Since is not { } at)
                 continue;
             since[group.Id] = at;
-            flows[group.Id] = [.. s.ListObservedFlows(c.AccountId, [.. state.MembersOf(group.Id).Select(m => m.Id).Distinct()], now - TimeSpan.FromDays(days))
+            flows[group.Id] = [.. Hosts.DescribeSecurityGroupObservedFlows.FlowsTo(c, s, nics, now - TimeSpan.FromDays(days))
                 .Select(Hosts.DescribeSecurityGroupObservedFlows.Connection)];
         }
         return new FlowFacts(now, days, since, flows);

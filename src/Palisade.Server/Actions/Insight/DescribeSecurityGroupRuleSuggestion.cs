@@ -32,9 +32,10 @@ internal sealed class DescribeSecurityGroupRuleSuggestion : EcsAction, IAnalysis
         var (group, state, flows, sampling) = c.ReadGroup(id, (s, group) =>
         {
             var state = StoredState.Load(s, c.AccountId, region.RegionId);
-            var flows = s.ListObservedFlows(c.AccountId, s.MembersOf(group.Id).ToHashSet(), now - TimeSpan.FromDays(days))
+            var nics = GroupNics.Of(state, group.Id);
+            var flows = DescribeSecurityGroupObservedFlows.FlowsTo(c, s, nics, now - TimeSpan.FromDays(days))
                 .Select(DescribeSecurityGroupObservedFlows.Connection).ToList();
-            return (group, state, flows, DescribeSecurityGroupObservedFlows.Samplers(c, s, group, now));
+            return (group, state, flows, DescribeSecurityGroupObservedFlows.Samplers(c, s, nics, now));
         });
         var suggestion = RuleSuggester.Suggest(state, group.Id, flows);
         string GroupName(Domain.Identifiers.SecurityGroupId id) => state.FindGroup(id)?.Name ?? "";
