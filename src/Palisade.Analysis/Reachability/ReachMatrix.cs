@@ -42,6 +42,7 @@ public sealed class ReachMatrix
     private readonly List<(int Position, int Slot)> _endpointMember = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
     private int[] _sortedPositions = [];
+    private int[] _sortedSlots = [];
     private UInt128[] _sortedAddresses = [];
 
     /// <summary>What every member of an endpoint class shares: its policy's tables and its local classes in them.</summary>
@@ -199,8 +200,11 @@ public sealed class ReachMatrix
         return (rank[..^1], rank[^1]);
     }
 
-    /// <summary>The position of every endpoint's instance, in increasing order of the endpoint's address, and those addresses.</summary>
-    internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
+    /// <summary>
+    /// Every endpoint in increasing order of its address: its instance's position, its slot in
+    /// <see cref="AddressesAt"/> of that instance, and the address.
+    /// </summary>
+    internal (int[] Positions, int[] Slots, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedSlots, _sortedAddresses);
 
     public NetworkState State { get; }
 
@@ -304,8 +308,9 @@ public sealed class ReachMatrix
     /// <summary>Phase 2: every endpoint's instance in increasing order of its address (what-ifs look addresses up in it).</summary>
     private void IndexByAddress(List<Endpoint> endpoints)
     {
-        var byAddress = endpoints.Select(e => (e.Position, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
+        var byAddress = endpoints.Select(e => (e.Position, e.Slot, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
         _sortedPositions = [.. byAddress.Select(e => e.Position)];
+        _sortedSlots = [.. byAddress.Select(e => e.Slot)];
         _sortedAddresses = [.. byAddress.Select(e => e.Value)];
     }
 
