@@ -160,6 +160,24 @@ public sealed class ReachMatrix
     }
 
     /// <summary>
+    /// What the instance at <paramref name="source"/> reaches of the one at <paramref name="target"/>
+    /// at only the target's addresses at <paramref name="targetSlots"/> (of <see cref="AddressesAt"/>):
+    /// what reaches one ENI of the target, the union over those address pairs.
+    /// </summary>
+    internal int CellTowards(int source, int target, IReadOnlyList<int> targetSlots)
+    {
+        if (source == target || _classAt[source] < 0 || _classAt[target] < 0 || _classes[_classAt[source]].VpcId != _classes[_classAt[target]].VpcId)
+            return AccessInterner.None;
+        var union = AccessInterner.None;
+        foreach (var e in _endpointsAt[source])
+        {
+            foreach (var j in targetSlots)
+                union = _interner.Union(union, CellOfEndpoints(e, _endpointsAt[target][j]));
+        }
+        return union;
+    }
+
+    /// <summary>
     /// The access ID between two instance classes of one network: the union over their endpoint classes
     /// (for classes of one address each, one cell).
     /// </summary>
