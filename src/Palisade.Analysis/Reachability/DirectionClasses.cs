@@ -544,14 +544,27 @@ internal sealed class AccessInterner
     {
         if (a == None || b == None)
             return None;
+        if (a == b)
+            return a;
         var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        // The matrix asks this once per pair of endpoint classes (tens of millions of times) about a few
+        // thousand distinct pairs of sets: a direct-mapped cache in front of the dictionary.
+        ref var recent = ref _recentIntersections[(int)((ulong)(key * -7046029254386353131L) >> (64 - RecentBits))];
+        if (recent.Key == key + 1)
+            return recent.Id;
         if (!_intersections.TryGetValue(key, out var id))
         {
             id = Intern(_sets[a].Intersect(_sets[b]));
             _intersections.Add(key, id);
         }
+        recent = (key + 1, id);
         return id;
     }
+
+    private const int RecentBits = 14;
+
+    // Key + 1, so that the zeroed entry matches no pair.
+    private readonly (long Key, int Id)[] _recentIntersections = new (long, int)[1 << RecentBits];
 
     public int Union(int a, int b)
     {

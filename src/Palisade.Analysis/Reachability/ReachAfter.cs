@@ -130,7 +130,13 @@ internal sealed class ReachAfter
     /// (positions in the state): the union over their address pairs of what the source's egress accepts
     /// towards the target's address and the target's ingress from the source's.
     /// </summary>
-    public int CellAt(int source, int target)
+    public int CellAt(int source, int target) => CellAt(source, target, null);
+
+    /// <summary>
+    /// As <see cref="CellAt(int, int)"/>, towards only the target's addresses at <paramref name="targetSlots"/>
+    /// (of <see cref="AddressesAt"/>; every one when null): what reaches one ENI of the target.
+    /// </summary>
+    public int CellAt(int source, int target, IReadOnlyList<int>? targetSlots)
     {
         if (source == target || _slotTables[source] is not { } from || _slotTables[target] is not { } to
             || State.Instances[source].VpcId != State.Instances[target].VpcId)
@@ -141,8 +147,9 @@ internal sealed class ReachAfter
         var targets = AddressesAt(target);
         for (var i = 0; i < sources.Length; i++)
         {
-            for (var j = 0; j < targets.Length; j++)
+            for (var n = 0; n < (targetSlots?.Count ?? targets.Length); n++)
             {
+                var j = targetSlots?[n] ?? n;
                 var outbound = from[i].Egress.Half(from[i].Egress.PeerClassOf(targets[j]), LocalEgressAt(source, i));
                 if (outbound == AccessInterner.None)
                     continue;

@@ -42,6 +42,7 @@ public sealed class ReachMatrix
     private readonly List<(int Position, int Slot)> _endpointMember = [];
     private readonly List<(NetworkCells Network, int Index)> _placeOf = [];
     private int[] _sortedPositions = [];
+    private int[] _sortedSlots = [];
     private UInt128[] _sortedAddresses = [];
 
     /// <summary>What every member of an endpoint class shares: its policy's tables and its local classes in them.</summary>
@@ -159,6 +160,24 @@ public sealed class ReachMatrix
     }
 
     /// <summary>
+    /// What the instance at <paramref name="source"/> reaches of the one at <paramref name="target"/>
+    /// at only the target's addresses at <paramref name="targetSlots"/> (of <see cref="AddressesAt"/>):
+    /// what reaches one ENI of the target, the union over those address pairs.
+    /// </summary>
+    internal int CellTowards(int source, int target, IReadOnlyList<int> targetSlots)
+    {
+        if (source == target || _classAt[source] < 0 || _classAt[target] < 0 || _classes[_classAt[source]].VpcId != _classes[_classAt[target]].VpcId)
+            return AccessInterner.None;
+        var union = AccessInterner.None;
+        foreach (var e in _endpointsAt[source])
+        {
+            foreach (var j in targetSlots)
+                union = _interner.Union(union, CellOfEndpoints(e, _endpointsAt[target][j]));
+        }
+        return union;
+    }
+
+    /// <summary>
     /// The access ID between two instance classes of one network: the union over their endpoint classes
     /// (for classes of one address each, one cell).
     /// </summary>
@@ -199,8 +218,11 @@ public sealed class ReachMatrix
         return (rank[..^1], rank[^1]);
     }
 
-    /// <summary>The position of every endpoint's instance, in increasing order of the endpoint's address, and those addresses.</summary>
-    internal (int[] Positions, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedAddresses);
+    /// <summary>
+    /// Every endpoint in increasing order of its address: its instance's position, its slot in
+    /// <see cref="AddressesAt"/> of that instance, and the address.
+    /// </summary>
+    internal (int[] Positions, int[] Slots, UInt128[] Addresses) ByAddress => (_sortedPositions, _sortedSlots, _sortedAddresses);
 
     public NetworkState State { get; }
 
@@ -304,8 +326,9 @@ public sealed class ReachMatrix
     /// <summary>Phase 2: every endpoint's instance in increasing order of its address (what-ifs look addresses up in it).</summary>
     private void IndexByAddress(List<Endpoint> endpoints)
     {
-        var byAddress = endpoints.Select(e => (e.Position, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
+        var byAddress = endpoints.Select(e => (e.Position, e.Slot, e.Address.Value)).OrderBy(e => e.Value).ThenBy(e => e.Position).ToArray();
         _sortedPositions = [.. byAddress.Select(e => e.Position)];
+        _sortedSlots = [.. byAddress.Select(e => e.Slot)];
         _sortedAddresses = [.. byAddress.Select(e => e.Value)];
     }
 
@@ -330,18 +353,47 @@ public sealed class ReachMatrix
         }
         var peerE = new int[members.Length];
         var peerI = new int[members.Length];
+        var classes = start.Count;
+        // Per class, the peer classes of its first member under the policy at hand (and whether one differs).
+        var firstE = new int[members.Length];
+        var firstI = new int[members.Length];
+        var seen = new int[members.Length];
+        var split = new bool[members.Length];
         for (var q = 0; q < policies.Network.Count; q++)
         {
             if (policies.Network[q] != network.Vpc || (egress[q].PeerClassCount == 1 && ingress[q].PeerClassCount == 1))
                 continue;
             egress[q].PeerClassesOf(addresses, peerE);
             ingress[q].PeerClassesOf(addresses, peerI);
+            // Most policies split no class: find the classes they split with array reads alone (a
+            // dictionary per member and policy was most of this phase, 20,000 endpoints × 1,000 policies).
+            var pass = q + 1;
+            var any = false;
+            for (var k = 0; k < members.Length; k++)
+            {
+                var c = classOf[k];
+                if (seen[c] != pass)
+                {
+                    (seen[c], firstE[c], firstI[c], split[c]) = (pass, peerE[k], peerI[k], false);
+                }
+                else if (firstE[c] != peerE[k] || firstI[c] != peerI[k])
+                {
+                    split[c] = true;
+                    any = true;
+                }
+            }
+            if (!any)
+                continue;
+            // A member of a split class unlike the class's first member moves to a new class, one per
+            // (class, peer classes); the others stay.
             var refined = new Dictionary<(int, int, int), int>();
             for (var k = 0; k < members.Length; k++)
             {
-                var key = (classOf[k], peerE[k], peerI[k]);
-                if (!refined.TryGetValue(key, out var id))
-                    refined.Add(key, id = refined.Count);
+                var c = classOf[k];
+                if (!split[c] || (firstE[c] == peerE[k] && firstI[c] == peerI[k]))
+                    continue;
+                if (!refined.TryGetValue((c, peerE[k], peerI[k]), out var id))
+                    refined.Add((c, peerE[k], peerI[k]), id = classes++);
                 classOf[k] = id;
             }
         }
@@ -442,28 +494,37 @@ public sealed class ReachMatrix
     /// </summary>
     private void FillCells(PolicyTables policies, NetworkCells cells, List<(IpAddress Address, int Policy)> representatives, IProgress<WorkProgress>? progress)
     {
-        var (egress, ingress) = (policies.Egress, policies.Ingress);
+        var (egress, ingress) = (policies.Egress, policies.Ingress.ToArray());
         var n = cells.Classes.Count;
         var peerClassI = cells.PeerIngress;
         var localI = representatives.Select(r => ingress[r.Policy].LocalClassOf(r.Address)).ToArray();
+        var policyOf = representatives.Select(r => r.Policy).ToArray();
+        int[] networkPolicies = [.. Enumerable.Range(0, peerClassI.Length).Where(q => peerClassI[q] is not null)];
+        // Per policy of the network, the source class's peer class in its ingress: read once per row
+        // rather than from a different policy's column at every cell.
+        var sourceSeenBy = new int[peerClassI.Length];
         var matrix = new int[n * n];
         for (var a = 0; a < n; a++)
         {
             progress?.Report(new WorkProgress("pairs", a, n));
             var (sourceAddress, p) = representatives[a];
-            var localE = egress[p].LocalClassOf(sourceAddress);
+            var table = egress[p];
+            var localE = table.LocalClassOf(sourceAddress);
             var towards = cells.PeerEgress[p]!;
+            foreach (var q in networkPolicies)
+                sourceSeenBy[q] = peerClassI[q]![a];
+            var row = a * n;
             for (var b = 0; b < n; b++)
             {
                 // A class of one endpoint does not reach itself: there is no pair.
                 if (a == b && _endpointSizes[cells.Classes[a]] < 2)
                     continue;
-                var q = representatives[b].Policy;
-                var outbound = egress[p].Half(towards[b], localE);
+                var outbound = table.Half(towards[b], localE);
                 if (outbound == AccessInterner.None)
                     continue;
-                var inbound = ingress[q].Half(peerClassI[q]![a], localI[b]);
-                matrix[(a * n) + b] = _interner.Intersect(outbound, inbound);
+                var q = policyOf[b];
+                var inbound = ingress[q].Half(sourceSeenBy[q], localI[b]);
+                matrix[row + b] = _interner.Intersect(outbound, inbound);
             }
         }
         cells.Cells = matrix;

@@ -87,11 +87,13 @@ public static class ImpactAnalysis
     /// only where the affected side's new table answers, at the other end's address, other than its old
     /// one did. Those address runs are found by one walk over both tables per affected instance and
     /// direction (<see cref="DirectionClasses.Differences"/>) — for a join, nearly always only the
-    /// joining instance's address — and only the instances whose addresses lie in them are looked at:
-    /// an unaffected one (whose side is as before) by its endpoint class, an unchanged pair costing one
-    /// comparison of two interned IDs; a pair of two affected instances, or with an instance of several
-    /// addresses, decided whole again (<see cref="ReachAfter"/>). Checked equal to <see cref="Of"/> on
-    /// random states.
+    /// joining instance's address — and only the endpoints (instance, address slot) whose addresses lie
+    /// in them are looked at: an unaffected one (whose side is as before) by its endpoint class, an
+    /// unchanged address pair costing one comparison of two interned IDs. Where either instance has
+    /// several addresses (secondary ENIs, secondary private IPs), the instance pair's cell is the union
+    /// over its address pairs, as in the matrix: the changed address pairs' new cells, the matrix's for
+    /// the rest. Only a pair of two affected instances is decided whole again (<see cref="ReachAfter"/>).
+    /// Checked equal to <see cref="Of"/> on random states with ENIs, several addresses and prefix lists.
     /// </summary>
     public static Impact Of(ReachMatrix before, Change change)
     {
@@ -118,21 +120,28 @@ public static class ImpactAnalysis
         foreach (var a in affectedAt)
             Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
 
-        // Affected instances of one address, of one endpoint class before, that share their new tables and
-        // local classes answer alike at every address; one with several addresses stands alone.
-        var alike = affectedAt.GroupBy(a => view.AddressesAt(a).Length == 1
-            ? (before.EndpointsAt(a)[0], view.TablesAt(a), view.LocalEgressAt(a, 0), view.LocalIngressAt(a, 0), -1)
-            : (-1, view.TablesAt(a), -1, -1, a));
-        var (positions, addresses) = before.ByAddress;
+        // Affected instances whose every address slot was in the same endpoint class before and meets the
+        // same new tables at the same local classes answer alike at every address: one group, walked once.
+        var tableIds = new Dictionary<DirectionClasses, int>(ReferenceEqualityComparer.Instance);
+        int TableId(DirectionClasses table) => tableIds.TryGetValue(table, out var id) ? id : tableIds[table] = tableIds.Count;
+        string Alike(int a) => string.Join(';', Enumerable.Range(0, view.AddressesAt(a).Length).Select(slot =>
+            $"{before.EndpointsAt(a)[slot]},{TableId(view.TablesAt(a, slot).Egress)},{TableId(view.TablesAt(a, slot).Ingress)},{view.LocalEgressAt(a, slot)},{view.LocalIngressAt(a, slot)}"));
+        var alike = affectedAt.GroupBy(Alike).Select(g => g.ToArray()).ToArray();
+        var (positions, slots, addresses) = before.ByAddress;
         // What an unaffected endpoint class's side says of an affected address: by class, stamped per run.
         var stamp = new int[before.EndpointClassCount];
         var cached = new int[before.EndpointClassCount];
         var run = 0;
-        // Pairs decided whole afterwards: two affected instances, or an instance of several addresses at either end.
+        // Pairs decided whole afterwards: two affected instances.
         var whole = new HashSet<(int Source, int Target)>();
-        foreach (var group in alike)
+        // Pairs of an unaffected instance and a group where either has several addresses: the address
+        // pairs whose cell changed (slot of the group's member, slot of the other, new cell), folded into
+        // one instance cell afterwards — the union over address pairs, as the matrix folds them.
+        var partial = new Dictionary<(int Other, int Group, bool OtherIsSource), List<(int Mine, int Theirs, int Now)>>();
+        for (var g = 0; g < alike.Length; g++)
         {
-            var a = group.First();
+            var group = alike[g];
+            var a = group[0];
             var vpc = instances[a].VpcId;
             var single = view.AddressesAt(a).Length == 1;
             for (var slot = 0; slot < view.AddressesAt(a).Length; slot++)
@@ -155,7 +164,7 @@ public static class ImpactAnalysis
                             var u = positions[k];
                             if (instances[u].VpcId != vpc || !view.HasAddress(u))
                                 continue;
-                            if (view.Affected[u] || !single || before.EndpointsAt(u).Length > 1)
+                            if (view.Affected[u])
                             {
                                 foreach (var member in group)
                                 {
@@ -164,8 +173,8 @@ public static class ImpactAnalysis
                                 }
                                 continue;
                             }
-                            // Unaffected, one address: its side is the matrix's, by endpoint class.
-                            var c = before.EndpointsAt(u)[0];
+                            // Unaffected: its side is the matrix's, by the endpoint class of this address.
+                            var c = before.EndpointsAt(u)[slots[k]];
                             if (stamp[c] != run)
                             {
                                 stamp[c] = run;
@@ -177,6 +186,13 @@ public static class ImpactAnalysis
                             var was = otherIsSource ? before.CellOfEndpoints(c, endpointOfA) : before.CellOfEndpoints(endpointOfA, c);
                             if (was == now)
                                 continue;
+                            if (!single || before.EndpointsAt(u).Length > 1)
+                            {
+                                if (!partial.TryGetValue((u, g, otherIsSource), out var cells))
+                                    partial.Add((u, g, otherIsSource), cells = []);
+                                cells.Add((slot, slots[k], now));
+                                continue;
+                            }
                             foreach (var member in group)
                             {
                                 if (otherIsSource)
@@ -189,9 +205,49 @@ public static class ImpactAnalysis
                 }
             }
         }
+        foreach (var ((u, g, otherIsSource), cells) in partial)
+        {
+            var group = alike[g];
+            var (was, now) = Folded(before, group[0], u, otherIsSource, cells);
+            foreach (var member in group)
+            {
+                if (otherIsSource)
+                    Compare(u, member, was, now);
+                else
+                    Compare(member, u, was, now);
+            }
+        }
         foreach (var (s, t) in whole)
             Compare(s, t, before.CellAt(s, t), view.CellAt(s, t));
         return Spelled(before, change, changed);
+    }
+
+    /// <summary>
+    /// The cell between affected instance <paramref name="a"/> and unaffected instance <paramref name="u"/>
+    /// (u the source when <paramref name="uIsSource"/>) before and after: the union over their address
+    /// pairs of each pair's endpoint cell, the new one where the walk found it changed (<paramref name="changed"/>:
+    /// a's slot, u's slot, new cell), the matrix's elsewhere.
+    /// </summary>
+    private static (int Was, int Now) Folded(ReachMatrix before, int a, int u, bool uIsSource, List<(int Mine, int Theirs, int Now)> changed)
+    {
+        var interner = before.Interner;
+        var (mine, theirs) = (before.EndpointsAt(a), before.EndpointsAt(u));
+        var (was, now) = (AccessInterner.None, AccessInterner.None);
+        for (var i = 0; i < mine.Length; i++)
+        {
+            for (var j = 0; j < theirs.Length; j++)
+            {
+                var cell = uIsSource ? before.CellOfEndpoints(theirs[j], mine[i]) : before.CellOfEndpoints(mine[i], theirs[j]);
+                was = interner.Union(was, cell);
+                foreach (var (m, t, n) in changed)
+                {
+                    if (m == i && t == j)
+                        cell = n;
+                }
+                now = interner.Union(now, cell);
+            }
+        }
+        return (was, now);
     }
 
     /// <summary>

@@ -347,6 +347,41 @@ public sealed class AuditTests
     }
 
     /// <summary>
+    /// inner-access-spans-tiers judges a member ENI by its own addresses: i-db's secondary ENI is in the
+    /// monitoring group (inner access Accept) and a db tier that accepts nothing, its primary ENI in the
+    /// web tier that accepts TCP from 10.0.0.0/8. What the monitoring group opens to the ENI is every
+    /// protocol, TCP included — though i-src reaches the instance on TCP through its primary ENI anyway
+    /// (the instance's union would hide it: the fast path that read the what-if's per-instance flows
+    /// left TCP out, 8 flows instead of 9, and disagreed with its slow twin).
+    /// </summary>
+    [Fact]
+    public void InnerAccessSpansTiers_JudgesASecondaryEni_ByItsOwnAddresses()
+    {
+        static Domain.Networking.IpAddress Ip(string a) => Domain.Networking.IpAddress.Parse(a);
+        static Domain.Identifiers.SecurityGroupId Sg(string id) => Domain.Identifiers.SecurityGroupId.Parse(id);
+        var groups = State(string.Join(",",
+            Group("sg-mon", "").Replace("\"Drop\"", "\"Accept\""),
+            Group("sg-web", Rule("sgr-tcp", "TCP", "1/65535", "\"SourceCidrIp\":\"10.0.0.0/8\"")),
+            Group("sg-db", "")), publicAddress: false).Groups;
+        var vpc = Domain.Identifiers.VpcId.Parse("vpc-a");
+        var source = new Domain.Instances.Instance(Domain.Identifiers.InstanceId.Parse("i-src"), "src", Domain.Instances.NetworkType.Vpc, vpc, null,
+            [Ip("10.0.1.10")], [], [Sg("sg-mon"), Sg("sg-web")]);
+        var db = new Domain.Instances.Instance(Domain.Identifiers.InstanceId.Parse("i-db"), "db", Domain.Instances.NetworkType.Vpc, vpc, null,
+            [Ip("10.0.2.10")], [], [Sg("sg-web")])
+        {
+            SecondaryInterfaces = [new Domain.Instances.NetworkInterface(Domain.Identifiers.NetworkInterfaceId.Parse("eni-db"), [Ip("10.0.2.20")], [], [Sg("sg-mon"), Sg("sg-db")])],
+        };
+        var state = new NetworkState("cn-hangzhou", groups, [source, db]);
+        var slow = Assert.Single(Auditor.RunPerInstance(state), f => f.Check == InnerAccessSpansTiers.Info.Id);
+        var fast = Assert.Single(Auditor.Run(state), f => f.Check == InnerAccessSpansTiers.Info.Id);
+        // To the secondary ENI every protocol, TCP included; to i-src's primary all but TCP (its web tier accepts TCP from 10.0.0.0/8).
+        Assert.Equal(["i-db -> i-src: UDP all; ICMP; GRE; ALL", "i-src -> i-db: TCP all; UDP all; ICMP; GRE; ALL"], Evidence<InnerAccessSpansTiersEvidence>(slow).Examples);
+        Assert.Equal(9, Evidence<InnerAccessSpansTiersEvidence>(slow).Flows);
+        Assert.Equal(slow.Message, fast.Message);
+        Assert.Equal(Evidence<InnerAccessSpansTiersEvidence>(slow).Examples, Evidence<InnerAccessSpansTiersEvidence>(fast).Examples);
+    }
+
+    /// <summary>
     /// The fast audit (one compiled policy and one judgement per policy class and local-CIDR signature)
     /// against its slow twin (every NIC on its own): the same findings, in the same order, with the
     /// same messages and evidence, on random states.

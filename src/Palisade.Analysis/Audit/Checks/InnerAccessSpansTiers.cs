@@ -23,14 +23,15 @@ public sealed record InnerAccessSpansTiersEvidence(int Flows, IReadOnlyList<Secu
 /// Members whose other groups are the same (one tier) or who have no other group (a cluster group) are
 /// what inner access is for and are not counted.
 /// <para>
-/// The fast audit reads those flows from the what-if of setting the group's inner access to Drop, on
-/// the reachability matrix built once for the audit (<see cref="ImpactAnalysis.Of(ReachMatrix, Change)"/>:
-/// its lost flows are exactly what Accept opens and Drop does not, per instance pair). Asking
+/// The fast audit reads those flows from the reachability matrix built once for the audit (Accept)
+/// and the state with the group's inner access set to Drop on top of it (<see cref="ReachAfter"/>: only
+/// the members' tables compiled again), per member pair — what Accept opens and Drop does not. Asking
 /// <see cref="Reach.To"/> twice for every member pair was the whole audit's cost (52 s of CPU of 10,000
-/// instances, nearly all here). The what-if answers per instance, a member per ENI: they agree because
-/// the inner access of a group changes decisions only at addresses of its member ENIs, so an instance's
-/// flows change only at the one ENI it has in the group. Where an instance has several ENIs in the
-/// group, a secondary one of them is still asked pair by pair. The slow twin (<see cref="Auditor.RunPerInstance"/>)
+/// instances, nearly all here). A member is an ENI: the target's side is the member ENI's own addresses
+/// (the instance's, for its primary ENI), the source's the whole instance, as the slow twin asks. An
+/// earlier fast path read the what-if's per-instance flows instead and disagreed on states with
+/// secondary ENIs: where the target instance's other ENIs reach (or are reached by) the source, the
+/// instance's union hides what the member ENI loses. The slow twin (<see cref="Auditor.RunPerInstance"/>)
 /// asks every pair, and the property test holds both to the same findings.
 /// </para>
 /// </summary>
@@ -52,6 +53,7 @@ internal static class InnerAccessSpansTiers
         var state = run.State;
         Engine.Flows.FlowEvaluator? evaluator = null;
         ReachMatrix? matrix = null;
+        Dictionary<InstanceId, int>? positions = null;
         foreach (var group in state.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept))
         {
             var members = state.MembersOf(group.Id);
@@ -66,17 +68,13 @@ internal static class InnerAccessSpansTiers
             var closed = new NetworkState(state.RegionId, state.Groups.Select(g => g.Id == group.Id ? g with { InnerAccessPolicy = InnerAccessPolicy.Drop } : g),
                 state.Instances, state.PrefixLists, state.PortRangeLists);
             Engine.Flows.FlowEvaluator? closedEvaluator = null;
-            // What Accept opens and Drop does not, per target and source instance (IPv4, as below).
-            Dictionary<string, Dictionary<string, List<Access>>>? opened = null;
-            // Per instance is per NIC only where every instance has one: with secondary ENIs the what-if's
-            // per-instance answer and a member ENI's own flows part (the property test found states where
-            // they differ), so those states are asked pair by pair.
-            if (run.Shared && state.Instances.All(i => i.SecondaryInterfaces.IsEmpty))
+            // The state with Drop, on the audit's one matrix: only the members' tables compiled again.
+            ReachAfter? dropped = null;
+            if (run.Shared)
             {
                 matrix ??= ReachMatrix.Build(state);
-                opened = ImpactAnalysis.Of(matrix, new Change.SetInnerAccessPolicy(group.Id, InnerAccessPolicy.Drop)).Lost
-                    .GroupBy(d => d.Target, StringComparer.Ordinal)
-                    .ToDictionary(t => t.Key, t => t.GroupBy(d => d.Source, StringComparer.Ordinal).ToDictionary(s => s.Key, s => s.Select(d => new Access(d.Protocol, d.Ports)).ToList(), StringComparer.Ordinal), StringComparer.Ordinal);
+                positions ??= state.Instances.Select((i, k) => (i.Id, k)).ToDictionary(p => p.Id, p => p.k);
+                dropped = new ReachAfter(matrix, closed, new Change.SetInnerAccessPolicy(group.Id, InnerAccessPolicy.Drop).Affected(state));
             }
             var flows = new List<string>();
             var count = 0;
@@ -88,9 +86,9 @@ internal static class InnerAccessSpansTiers
                     .Select(s => s.Id).ToHashSet();
                 if (sources.Count == 0)
                     continue;
-                // A secondary ENI of an instance with another ENI in the group: its own flows are not the instance's.
-                var perInstance = opened is not null && !(target.IsSecondaryInterface && members.Count(m => m.Id == target.Id) > 1);
-                foreach (var (source, accesses) in perInstance ? FromWhatIf(opened!, target, sources) : PairByPair(state, closed, target, sources, evaluator ??= new(state), closedEvaluator ??= new(closed)))
+                foreach (var (source, accesses) in dropped is not null
+                    ? FromMatrix(matrix!, dropped, positions!, target, sources)
+                    : PairByPair(state, closed, target, sources, evaluator ??= new(state), closedEvaluator ??= new(closed)))
                 {
                     count += accesses.Count;
                     foreach (var g in target.SecurityGroupIds.Concat(state.FindInstance(source)!.SecurityGroupIds).Where(g => g != group.Id))
@@ -107,14 +105,36 @@ internal static class InnerAccessSpansTiers
         }
     }
 
-    /// <summary>The flows the group's inner access opens from each of <paramref name="sources"/> to the target's instance, by source ID, as the what-if found them.</summary>
-    private static IEnumerable<(InstanceId Source, List<Access> Accesses)> FromWhatIf(Dictionary<string, Dictionary<string, List<Access>>> opened, Instance target, HashSet<InstanceId> sources)
+    /// <summary>
+    /// The flows the group's inner access opens from each of <paramref name="sources"/> to the target
+    /// member, by source ID, from the matrix (Accept) and the state after Drop on it: the target's
+    /// addresses are the member's own (a secondary ENI's, or the instance's for its primary ENI), as
+    /// <see cref="PairByPair"/> asks <see cref="Reach.To"/> — not the whole instance's, whose other
+    /// ENIs may reach or be reached where this one is not and would hide what this one loses.
+    /// </summary>
+    private static IEnumerable<(InstanceId Source, List<Access> Accesses)> FromMatrix(ReachMatrix open, ReachAfter closed, Dictionary<InstanceId, int> positions, Instance target, HashSet<InstanceId> sources)
     {
-        if (!opened.TryGetValue(target.Id.Value, out var bySource))
+        var t = positions[target.Id];
+        var addresses = open.AddressesAt(t);
+        // A primary ENI is the instance itself (every address); a secondary ENI's view holds its own.
+        int[] slots = target.IsSecondaryInterface
+            ? [.. Enumerable.Range(0, addresses.Length).Where(j => target.PrivateAddresses.Contains(addresses[j]))]
+            : [.. Enumerable.Range(0, addresses.Length)];
+        if (slots.Length == 0)
             yield break;
+        var interner = open.Interner;
         foreach (var source in sources.Order())
         {
-            if (bySource.TryGetValue(source.Value, out var accesses))
+            var s = positions[source];
+            var was = open.CellTowards(s, t, slots);
+            if (was == AccessInterner.None)
+                continue;
+            var gained = interner[was].Except(interner[closed.CellAt(s, t, slots)]);
+            if (gained.IsEmpty)
+                continue;
+            // Between IPv4 addresses: ICMPv6 is not among the flows.
+            var accesses = gained.ToAccesses().Where(a => Reach.InFamily(a.Protocol, v6: false)).ToList();
+            if (accesses.Count > 0)
                 yield return (source, accesses);
         }
     }
