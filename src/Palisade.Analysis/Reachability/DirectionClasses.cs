@@ -125,7 +125,33 @@ internal sealed class DirectionClasses
     /// keeps its class and the answers already painted for it. Null when the rules differ (then the
     /// table is compiled afresh). Checked equal to a fresh compile by a property test.
     /// </summary>
-    public DirectionClasses? Patched(NetworkState after, PolicyRules policy, IReadOnlyCollection<IpAddress> moved)
+    public DirectionClasses? Patched(NetworkState after, PolicyRules policy, IReadOnlyCollection<IpAddress> moved) =>
+        Patched(policy, HoldersOf(after, moved));
+
+    /// <summary>
+    /// Which ENIs hold each of <paramref name="addresses"/> in <paramref name="after"/>, with the instance
+    /// that owns each: found once per change, since every affected table of a join asks the same.
+    /// </summary>
+    public static IReadOnlyList<(IpAddress Address, (Instance Owner, Instance Nic)[] Holders)> HoldersOf(NetworkState after, IReadOnlyCollection<IpAddress> addresses)
+    {
+        var wanted = addresses.Distinct().ToArray();
+        var holders = wanted.Select(_ => new List<(Instance Owner, Instance Nic)>()).ToArray();
+        foreach (var owner in after.Instances)
+        {
+            foreach (var nic in owner.Interfaces)
+            {
+                for (var w = 0; w < wanted.Length; w++)
+                {
+                    if (nic.MemberAddresses.Contains(wanted[w]))
+                        holders[w].Add((owner, nic));
+                }
+            }
+        }
+        return [.. wanted.Select((a, w) => (a, holders[w].ToArray()))];
+    }
+
+    /// <summary>As <see cref="Patched(NetworkState, PolicyRules, IReadOnlyCollection{IpAddress})"/>, with the moved addresses' holders found once (<see cref="HoldersOf"/>).</summary>
+    public DirectionClasses? Patched(PolicyRules policy, IReadOnlyList<(IpAddress Address, (Instance Owner, Instance Nic)[] Holders)> moved)
     {
         var rules = policy.RulesInOrder(_direction);
         if (rules.Length != _rules.Length || policy.DefaultEgress != _policy.DefaultEgress || policy.NicType != _policy.NicType)
@@ -144,10 +170,10 @@ internal sealed class DirectionClasses
         var matches = new List<bool[]>(_peerMatches);
         var v6 = _localRepresentatives[0].IsV6;
         var max = v6 ? UInt128.MaxValue : uint.MaxValue;
-        foreach (var address in moved.Where(a => a.IsV6 == v6).Distinct())
+        foreach (var (address, holdersAnywhere) in moved.Where(m => m.Address.IsV6 == v6))
         {
             // Which ENIs hold the address after the change, in this NIC's network (a group's members are ENIs).
-            var holders = after.Instances.Where(SharesNetwork).SelectMany(i => i.Interfaces).Where(n => n.MemberAddresses.Contains(address)).ToList();
+            var holders = holdersAnywhere.Where(h => SharesNetwork(h.Owner)).Select(h => h.Nic).ToList();
             var i = IntervalOf([.. starts], address.Value);
             var match = (bool[])matches[classOf[i]].Clone();
             for (var r = 0; r < rules.Length; r++)

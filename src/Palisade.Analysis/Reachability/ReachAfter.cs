@@ -47,7 +47,7 @@ internal sealed class ReachAfter
         for (var k = 0; k < count; k++)
             _position.TryAdd(after.Instances[k].Id, k);
         var compiled = new Dictionary<string, (DirectionClasses Egress, DirectionClasses Ingress)>();
-        IReadOnlyCollection<IpAddress>? movedAddresses = null;
+        IReadOnlyList<(IpAddress Address, (Instance Owner, Instance Nic)[] Holders)>? movedHolders = null;
         for (var k = 0; k < count; k++)
         {
             var instance = after.Instances[k];
@@ -84,8 +84,8 @@ internal sealed class ReachAfter
                     if (moved is { } mover && instance.Id != mover.Instance && beforeEndpoints.Length == addresses.Length
                         && before.AddressesAt(k)[slot] == addresses[slot]
                         && before.PolicyOfEndpoint(beforeEndpoints[slot]) is var old
-                        && old.Egress.Patched(after, policy, movedAddresses ??= MovedAddresses(after, mover)) is { } egress
-                        && old.Ingress.Patched(after, policy, movedAddresses) is { } ingress)
+                        && old.Egress.Patched(policy, movedHolders ??= DirectionClasses.HoldersOf(after, MovedAddresses(after, mover))) is { } egress
+                        && old.Ingress.Patched(policy, movedHolders) is { } ingress)
                         tables = (egress, ingress);
                     else
                         tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
