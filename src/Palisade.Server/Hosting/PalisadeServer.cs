@@ -91,7 +91,7 @@ public static class PalisadeServer
             Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.WebHost.UseUrls(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
+        var listen = Listeners.Parse(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
         var certificate = ServerCertificate.Prepare(settings.Urls, settings.Tls, settings.DataDirectory, settings.Clock);
         builder.Services.AddSingleton(certificate);
         if (certificate.Certificate is not null)
@@ -100,6 +100,7 @@ public static class PalisadeServer
         {
             if (certificate.Certificate is { } serverCertificate)
                 k.ConfigureHttpsDefaults(https => https.ServerCertificate = serverCertificate);
+            Listeners.Bind(k, listen);
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;
