@@ -41,11 +41,11 @@ internal static class Listeners
     }
 
     /// <summary>Binds each address as Kestrel binds a URL: localhost on both loopbacks, an IP address on itself, anything else (<c>*</c>, <c>+</c>, a host name) on every address.</summary>
-    public static void Bind(KestrelServerOptions kestrel, IReadOnlyList<BindingAddress> addresses)
+    public static void Bind(KestrelServerOptions kestrel, IReadOnlyList<BindingAddress> addresses, bool largeTlsRecords = true)
     {
         foreach (var address in addresses)
         {
-            Action<ListenOptions> configure = IsHttps(address) ? UseLargeTlsRecords : _ => { };
+            Action<ListenOptions> configure = !IsHttps(address) ? _ => { } : largeTlsRecords ? UseLargeTlsRecords : listen => listen.UseHttps();
             var host = address.Host.Trim('[', ']');
             if (address.IsUnixPipe)
                 kestrel.ListenUnixSocket(address.UnixPipePath, configure);
