@@ -44,6 +44,12 @@ public sealed record ServeSettings
 
     /// <summary>The certificate of the https:// URLs; null when every URL is http://.</summary>
     public TlsSettings? Tls { get; init; }
+
+    /// <summary>
+    /// Off: Kestrel's own TLS output, a record per 4 KiB memory block; kept only so that
+    /// bench/Palisade.Bench.Http --tls measures the two in one process (see <see cref="TlsRecords"/>).
+    /// </summary>
+    internal bool LargeTlsRecords { get; init; } = true;
 }
 
 /// <summary>
@@ -91,7 +97,7 @@ public static class PalisadeServer
             Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.WebHost.UseUrls(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
+        var listen = Listeners.Parse(settings.MetricsUrls is { Length: > 0 } metricsUrls ? $"{settings.Urls};{metricsUrls}" : settings.Urls);
         var certificate = ServerCertificate.Prepare(settings.Urls, settings.Tls, settings.DataDirectory, settings.Clock);
         builder.Services.AddSingleton(certificate);
         if (certificate.Certificate is not null)
@@ -100,6 +106,7 @@ public static class PalisadeServer
         {
             if (certificate.Certificate is { } serverCertificate)
                 k.ConfigureHttpsDefaults(https => https.ServerCertificate = serverCertificate);
+            Listeners.Bind(k, listen, settings.LargeTlsRecords);
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;

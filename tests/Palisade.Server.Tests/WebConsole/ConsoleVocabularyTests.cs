@@ -75,6 +75,32 @@ public sealed class ConsoleVocabularyTests
     }
 
     [Fact]
+    public void TheRuleFields_AreTheDomainsPermissionFields()
+    {
+        var js = RunNode("console.log(JSON.stringify(ecs.PERMISSION_FIELDS));").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(PermissionFields.Names, js);
+    }
+
+    [Fact]
+    public void ARuleAsAnswered_BecomesTheFieldsThatMakeItAgain()
+    {
+        // Rules as DescribeSecurityGroupAttribute renders them (with the ID, direction and names it adds).
+        var rules = new List<SecurityGroupRule>();
+        Gen.Select(SmallUniverse.Rule, Gen.Bool).Sample((rule, ingress) => rules.Add(rule with { Direction = ingress ? Direction.Ingress : Direction.Egress }), iter: 200, threads: 1);
+        var answered = rules.Select(r => JsonDocument.Parse(Palisade.Server.Responses.ResponseWriter.Json(Palisade.Server.Actions.Views.Permission(r, _ => "a group", _ => "a list"))).RootElement).ToList();
+        var js = RunNode($"const rules = {JsonSerializer.Serialize(answered)}; console.log(JSON.stringify(rules.map(ecs.permissionParameters)));")
+            .EnumerateArray().Select(o => o.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!)).ToList();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var fields = PermissionFields.From(js[i]);
+            Assert.All(js[i].Keys, k => Assert.Contains(k, PermissionFields.Names));
+            var made = PermissionFields.Of(rules[i]);
+            // The answer has one owner field per side (ECS's): an owner ID comes back in it.
+            Assert.Equal(made with { SourceGroupOwnerId = null, SourceGroupOwnerAccount = made.SourceGroupOwnerId ?? made.SourceGroupOwnerAccount, DestGroupOwnerId = null, DestGroupOwnerAccount = made.DestGroupOwnerId ?? made.DestGroupOwnerAccount }, fields);
+        }
+    }
+
+    [Fact]
     public void RulesAreListed_InTheDomainsEffectiveOrder()
     {
         var rules = Enumerable.Range(0, 40).Select(i => new { Priority = 1 + (i * 37 % 7), Policy = i % 3 == 0 ? "Drop" : "Accept", Id = i }).ToList();

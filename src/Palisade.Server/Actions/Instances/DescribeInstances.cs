@@ -25,11 +25,11 @@ internal sealed class DescribeInstances : EcsAction
         var name = p.Optional("InstanceName") is { } given ? NamePattern.Parse(given, c.Limits.MaxNamePatternLength) : null;
         var network = p.Optional("InstanceNetworkType");
         var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
-        var tags = p.Tags(keyRequired: false);
+        var tags = TagFilter.Read(p);
         var paging = Paging.Read(p, 10, 100, 100);
         return c.Read(s =>
         {
-            var tagsByInstance = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag);
+            var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.Instance);
             var all = s.ListInstances(c.AccountId, region.RegionId)
                 .Where(i => ids is null || ids.Contains(i.Id.Value))
                 .Where(i => group is null || i.SecurityGroupIds.Any(g => g.Value == group))
@@ -40,7 +40,7 @@ internal sealed class DescribeInstances : EcsAction
                 .Where(i => status is null || i.Status == status)
                 .Where(i => name is null || name.Matches(i.Name))
                 .Where(i => network is null || i.NetworkType.ToWire() == network)
-                .Where(i => tagsByInstance is null || tags.All(t => tagsByInstance[i.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .Where(i => tagged(i.Id.Value))
                 .ToList();
             var response = new EcsObject();
             paging.Describe(response, all);

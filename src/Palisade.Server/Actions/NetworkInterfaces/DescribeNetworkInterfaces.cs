@@ -34,11 +34,12 @@ internal sealed class DescribeNetworkInterfaces : EcsAction
         if (status is not null and not ("Available" or "InUse" or "Attaching" or "Detaching" or "Deleting" or "CreateFailed"))
             throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Available, Attaching, InUse, Detaching, Deleting or CreateFailed."));
         var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
-        var tags = p.Tags(keyRequired: false);
+        var tags = TagFilter.Read(p);
         var paging = Paging.Read(p, 10, 500, 500);
         return c.Read(s =>
         {
             var tagsByEni = s.ListTagsOfType(c.AccountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag);
+            var tagged = tags.In(tagsByEni);
             var all = s.ListNetworkInterfaces(c.AccountId, region.RegionId)
                 .Where(e => ids.Count == 0 || ids.Contains(e.Id.Value))
                 .Where(e => vSwitch is null || e.VSwitchId.Value == vSwitch)
@@ -51,7 +52,7 @@ internal sealed class DescribeNetworkInterfaces : EcsAction
                 .Where(e => instance is null || e.InstanceId?.Value == instance)
                 .Where(e => status is null || e.Status == status)
                 .Where(e => inResourceGroup(e.ResourceGroupId))
-                .Where(e => tags.All(t => tagsByEni[e.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .Where(e => tagged(e.Id.Value))
                 .ToList();
             var response = new EcsObject();
             paging.Describe(response, all);

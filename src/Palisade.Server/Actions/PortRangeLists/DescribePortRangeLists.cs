@@ -16,16 +16,16 @@ internal sealed class DescribePortRangeLists : EcsAction
         var ids = p.List("PortRangeListId", 100);
         var name = p.Optional("PortRangeListName");
         var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
-        var tags = p.Tags(keyRequired: false);
+        var tags = TagFilter.Read(p);
         var paging = PrefixListRequests.Paging(p);
         return c.Read(s =>
         {
-            var tagsOf = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.PortRangeList).ToLookup(t => t.ResourceId, t => t.Tag);
+            var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.PortRangeList);
             var all = s.ListPortRangeLists(c.AccountId, region.RegionId)
                 .Where(l => ids.Count == 0 || ids.Contains(l.Id.Value))
                 .Where(l => name is null || l.Name == name)
                 .Where(l => inResourceGroup(l.ResourceGroupId))
-                .Where(l => tagsOf is null || tags.All(t => tagsOf[l.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .Where(l => tagged(l.Id.Value))
                 .ToList();
             var response = new EcsObject();
             paging.Describe(response, all);

@@ -35,15 +35,7 @@ internal sealed class ModifyPortRangeList : EcsAction
                 if (list.Entries.All(e => e.Range != r.Range))
                     throw new EcsException(EcsErrors.PortRangeListEntryMissing($"RemoveEntry.{index + 1}.PortRange", r.Range.ToString()));
             }
-            var entries = list.Entries.Where(e => remove.All(r => r.Range != e.Range)).ToList();
-            foreach (var a in add)
-            {
-                var at = entries.FindIndex(e => e.Range == a.Range);
-                if (at >= 0)
-                    entries[at] = a;
-                else
-                    entries.Add(a);
-            }
+            var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Range);
             if (entries.Count > list.MaxEntries)
                 throw new EcsException(EcsErrors.PortRangeListTooManyEntries(entries.Count, list.MaxEntries));
             s.UpdatePortRangeList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });

@@ -38,21 +38,8 @@ internal static class PortRangeListRequests
         PortRange.ParseFor(IpProtocol.Tcp, text).TryGet(out var range, out _) ? range : throw new EcsException(EcsErrors.PortRangeListEntryMalformed(text));
 
     /// <summary><c>Name.N.PortRange</c> and <c>Name.N.Description</c>, each range once.</summary>
-    public static IReadOnlyList<PortRangeListEntryRecord> Entries(ActionContext c, string name, bool withDescription)
-    {
-        var entries = new List<PortRangeListEntryRecord>();
-        foreach (var (index, fields) in c.Parameters.Objects(name, c.Limits.ListEntriesPerCall))
-        {
-            var field = $"{name}.{index}.PortRange";
-            var text = fields.GetValueOrDefault("PortRange") is { Length: > 0 } t ? t : throw new EcsException(EcsErrors.Missing(field));
-            var range = Range(text);
-            if (entries.Any(e => e.Range == range))
-                throw new EcsException(EcsErrors.PortRangeListEntryDuplicated(text));
-            var description = withDescription ? PrefixListRequests.EntryDescription($"{name}.{index}.Description", fields.GetValueOrDefault("Description") is { Length: > 0 } d ? d : null) : "";
-            entries.Add(new PortRangeListEntryRecord(range, description));
-        }
-        return entries;
-    }
+    public static IReadOnlyList<PortRangeListEntryRecord> Entries(ActionContext c, string name, bool withDescription) =>
+        ListEntries.Read(c, name, "PortRange", withDescription, (_, text) => Range(text), (_, text) => EcsErrors.PortRangeListEntryDuplicated(text), (range, description) => new PortRangeListEntryRecord(range, description));
 
     /// <summary>A port-range list with its entries, as a state file holds it (DescribePortRangeListEntries answers the entries alone).</summary>
     public static EcsObject Attributes(PortRangeListRecord l) => new()

@@ -18,17 +18,17 @@ internal sealed class DescribePrefixLists : EcsAction
         if (family is not (null or "IPv4" or "IPv6"))
             throw new EcsException(EcsErrors.ParameterInvalid("AddressFamily", $"'{family}' is not IPv4 or IPv6."));
         var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
-        var tags = p.Tags(keyRequired: false);
+        var tags = TagFilter.Read(p);
         var paging = PrefixListRequests.Paging(p);
         return c.Read(s =>
         {
-            var tagsOf = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.PrefixList).ToLookup(t => t.ResourceId, t => t.Tag);
+            var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.PrefixList);
             var all = s.ListPrefixLists(c.AccountId, region.RegionId)
                 .Where(l => ids.Count == 0 || ids.Contains(l.Id.Value))
                 .Where(l => name is null || l.Name == name)
                 .Where(l => family is null || l.AddressFamily == family)
                 .Where(l => inResourceGroup(l.ResourceGroupId))
-                .Where(l => tagsOf is null || tags.All(t => tagsOf[l.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .Where(l => tagged(l.Id.Value))
                 .ToList();
             var response = new EcsObject();
             paging.Describe(response, all);

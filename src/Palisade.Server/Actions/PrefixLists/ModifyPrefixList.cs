@@ -31,15 +31,7 @@ internal sealed class ModifyPrefixList : EcsAction
                 if (list.Entries.All(e => e.Cidr != r.Cidr))
                     throw new EcsException(EcsErrors.PrefixListEntryMissing($"RemoveEntry.{index + 1}.Cidr", r.Cidr.ToString()));
             }
-            var entries = list.Entries.Where(e => remove.All(r => r.Cidr != e.Cidr)).ToList();
-            foreach (var a in add)
-            {
-                var at = entries.FindIndex(e => e.Cidr == a.Cidr);
-                if (at >= 0)
-                    entries[at] = a;
-                else
-                    entries.Add(a);
-            }
+            var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Cidr);
             if (entries.Count > list.MaxEntries)
                 throw new EcsException(EcsErrors.PrefixListTooManyEntries(entries.Count, list.MaxEntries));
             s.UpdatePrefixList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });

@@ -47,21 +47,8 @@ internal static class PrefixListRequests
     }
 
     /// <summary><c>Name.N.Cidr</c> and <c>Name.N.Description</c>, each block once.</summary>
-    public static IReadOnlyList<PrefixListEntryRecord> Entries(ActionContext c, string name, bool isV6, bool withDescription)
-    {
-        var entries = new List<PrefixListEntryRecord>();
-        foreach (var (index, fields) in c.Parameters.Objects(name, c.Limits.ListEntriesPerCall))
-        {
-            var field = $"{name}.{index}.Cidr";
-            var text = fields.GetValueOrDefault("Cidr") is { Length: > 0 } t ? t : throw new EcsException(EcsErrors.Missing(field));
-            var block = Block(field, text, isV6);
-            if (entries.Any(e => e.Cidr == block))
-                throw new EcsException(EcsErrors.PrefixListEntryDuplicated(field, text));
-            var description = withDescription ? EntryDescription($"{name}.{index}.Description", fields.GetValueOrDefault("Description") is { Length: > 0 } d ? d : null) : "";
-            entries.Add(new PrefixListEntryRecord(block, description));
-        }
-        return entries;
-    }
+    public static IReadOnlyList<PrefixListEntryRecord> Entries(ActionContext c, string name, bool isV6, bool withDescription) =>
+        ListEntries.Read(c, name, "Cidr", withDescription, (field, text) => Block(field, text, isV6), EcsErrors.PrefixListEntryDuplicated, (block, description) => new PrefixListEntryRecord(block, description));
 
     public static EcsObject Item(IStoreSession s, PrefixListRecord l) => new()
     {

@@ -27,11 +27,11 @@ internal sealed class DescribeSecurityGroups : EcsAction
         var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
         if (network is not null && network is not ("vpc" or "classic"))
             throw new EcsException(EcsErrors.ParameterInvalid("NetworkType", $"'{network}' is not vpc or classic."));
-        var tags = p.Tags(keyRequired: false);
+        var tags = TagFilter.Read(p);
         var paging = Paging.Read(p, 10, 50, 100);
         return c.Read(s =>
         {
-            var tagsByGroup = tags.Count == 0 ? null : s.ListTagsOfType(c.AccountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag);
+            var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.SecurityGroup);
             var all = s.ListGroups(c.AccountId, region.RegionId)
                 .Where(g => ids is null || ids.Contains(g.Id.Value))
                 .Where(g => single is null || g.Id.Value == single)
@@ -40,7 +40,7 @@ internal sealed class DescribeSecurityGroups : EcsAction
                 .Where(g => name is null || (fuzzy ? g.Name.Contains(name, StringComparison.Ordinal) : g.Name == name))
                 .Where(g => type is null || g.Type == type)
                 .Where(g => network is null || (network == "classic") == g.IsClassic)
-                .Where(g => tagsByGroup is null || tags.All(t => tagsByGroup[g.Id.Value].Any(have => have.Key == t.Key && (t.Value.Length == 0 || have.Value == t.Value))))
+                .Where(g => tagged(g.Id.Value))
                 .ToList();
             var response = new EcsObject { { "RegionId", region.RegionId } };
             paging.Describe(response, all);

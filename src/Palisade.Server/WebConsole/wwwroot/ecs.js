@@ -11,6 +11,22 @@ export const hasPorts = protocol => ['TCP', 'UDP'].includes(protocol);
 /** The order ECS applies the rules of one direction: priority 1 first; at one priority a drop before an accept. */
 export const effectiveOrder = (a, b) => a.Priority - b.Priority || (a.Policy === b.Policy ? 0 : a.Policy === 'Drop' ? -1 : 1);
 
+/**
+ * The wire fields of one rule (Permissions.N.* of a request), in the order ECS documents them: the
+ * server's PermissionFields.Names (ConsoleVocabularyTests holds the two together).
+ */
+export const PERMISSION_FIELDS = ['IpProtocol', 'PortRange', 'SourcePortRange', 'Policy', 'Priority', 'NicType',
+  'SourceCidrIp', 'Ipv6SourceCidrIp', 'SourceGroupId', 'SourceGroupOwnerAccount', 'SourceGroupOwnerId', 'SourcePrefixListId',
+  'DestCidrIp', 'Ipv6DestCidrIp', 'DestGroupId', 'DestGroupOwnerAccount', 'DestGroupOwnerId', 'DestPrefixListId',
+  'PortRangeListId', 'Description'];
+
+/**
+ * A rule as DescribeSecurityGroupAttribute (or a suggestion) answers it, as the Permissions.N item
+ * that creates it again: its rule fields, without the ID, the direction and the names the answer adds.
+ */
+export const permissionParameters = rule => Object.fromEntries(PERMISSION_FIELDS
+  .filter(f => rule[f] !== undefined && rule[f] !== null && rule[f] !== '').map(f => [f, String(rule[f])]));
+
 /** The field a peer written as text goes to: a group, a prefix list, an IPv6 block or an IPv4 block. */
 export function peerParameters(ingress, text) {
   const value = text.trim();

@@ -2,7 +2,7 @@
 // ECS applies them, the forms that add, edit and remove rules, and the group's settings.
 import { h, fill, field, select, table } from './dom.js';
 import { EcsError, call, collect, items, VPC } from './api.js';
-import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, peerKindOf, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
+import { PROTOCOLS, hasPorts, effectiveOrder, peerParameters, peerOf, peerKindOf, permissionParameters, portsText, portsNotation, portRangeParameter, fieldOfError } from './ecs.js';
 import { showError, announce, confirmWithImpact, sortableTable, page, modal, loading, errorBox, impactView, instanceNames } from './ui.js';
 
 const tagText = tag => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey);
@@ -202,10 +202,6 @@ export async function groupPage(main, groupId) {
     form.element);
 }
 
-/** The request fields of a rule as DescribeSecurityGroupAttribute (or a suggestion) writes it: what AuthorizeSecurityGroup takes back. */
-const AUTHORIZE_FIELDS = ['IpProtocol', 'PortRange', 'SourcePortRange', 'Policy', 'Priority', 'NicType', 'SourceCidrIp', 'Ipv6SourceCidrIp',
-  'SourceGroupId', 'SourceGroupOwnerAccount', 'SourcePrefixListId', 'DestCidrIp', 'Ipv6DestCidrIp', 'PortRangeListId', 'Description'];
-
 const suggestionDays = 7;
 
 /**
@@ -258,7 +254,7 @@ async function suggest(groupId, nameOf, reload) {
     const replaced = items(s, 'ReplacedPermissions', 'Permission');
     // New rules first, in batches of ECS's 100 per call, then the old ones go.
     for (let i = 0; i < suggested.length; i += 100) {
-      const Permissions = suggested.slice(i, i + 100).map(r => Object.fromEntries(AUTHORIZE_FIELDS.map(f => [f, r[f]])));
+      const Permissions = suggested.slice(i, i + 100).map(permissionParameters);
       await call('AuthorizeSecurityGroup', { SecurityGroupId: groupId, Permissions });
     }
     for (let i = 0; i < replaced.length; i += 100) {
