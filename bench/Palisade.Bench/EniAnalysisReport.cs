@@ -17,7 +17,7 @@ using Lap = Palisade.Bench.AnalysisReport.Lap;
 namespace Palisade.Bench;
 
 /// <summary>
-/// `--analysis-enis [instances groups rules lists]…` (issue 16): the analysis of
+/// `--analysis-enis [--what-if-only] [instances groups rules lists]…` (issue 16): the analysis of
 /// <see cref="AnalysisReport"/> on a state where every instance has two ENIs — its primary one and a
 /// secondary ENI with its own address and its own groups (another role's), one in ten with an EIP —
 /// and rules name prefix lists (one rule in ten that named a private block names one of the lists
@@ -49,7 +49,7 @@ public static class EniAnalysisReport
             var measured = new List<Measurement>();
             foreach (var (label, state) in new[] { ("one NIC (baseline)", baseline), ("two ENIs + prefix lists", withEnis) })
             {
-                var m = Measure(state);
+                var m = Measure(state, whatIfOnly: args.Contains("--what-if-only"));
                 measured.Add(m);
                 var enis = state.Instances.Sum(i => i.Interfaces.Length);
                 var naming = state.Groups.Sum(g => g.Rules.Count(r => r.Peer is RulePeer.PrefixList));
@@ -79,7 +79,9 @@ public static class EniAnalysisReport
     private sealed record Measurement(int Policies, int Classes, Lap Matrix, double Heap, Lap Audit, int Findings,
         List<(string Kind, Lap First, int Deltas, List<double> Wall, List<double> Cpu)> WhatIfs, (Lap Lap, int Deltas)? ListEdit);
 
-    private static Measurement Measure(NetworkState state)
+    /// <param name="whatIfOnly">Skips the audit and the prefix-list edit (`--what-if-only`): minutes of CPU
+    /// that a run measuring the what-if alone does not need.</param>
+    private static Measurement Measure(NetworkState state, bool whatIfOnly)
     {
         GC.Collect();
         var before = GC.GetTotalMemory(true);
@@ -88,7 +90,7 @@ public static class EniAnalysisReport
         var build = clock.Lap();
         var heap = (GC.GetTotalMemory(true) - before) / 1_048_576.0;
         clock.Restart();
-        var findings = Auditor.Run(state);
+        var findings = whatIfOnly ? [] : Auditor.Run(state);
         var audit = clock.Lap();
 
         var whatIfs = new List<(string, Lap, int, List<double>, List<double>)>();
@@ -113,7 +115,7 @@ public static class EniAnalysisReport
 
         // A prefix-list edit is known by its result (ModifyPrefixList's dry run): the impact of two states.
         (Lap, int)? listEdit = null;
-        if (state.PrefixLists.Length > 0)
+        if (state.PrefixLists.Length > 0 && !whatIfOnly)
         {
             var list = state.PrefixLists[0];
             var edited = new NetworkState(state.RegionId, state.Groups, state.Instances,
