@@ -81,61 +81,123 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
     }
 
     /// <summary>
-    /// An account's NICs on the host with their parts' digests, and the union of the changed parts as
-    /// its <c>State</c>. NICs that share groups have parts that overlap most of the account, so a part
-    /// is not rendered to be hashed: each resource is rendered and hashed once per answer, and a
-    /// part's digest is the hash of its resources' kinds, IDs and hashes in the part's order — it
-    /// changes exactly when the part's rendering would. Only the changed parts' union is rendered.
+    /// An account's NICs on the host with their parts' digests, the changed parts' ID lists once per
+    /// part, and as its <c>State</c> the resources of the changed parts the agent does not hold yet.
+    /// <list type="bullet">
+    /// <item>A part is a function of the instance's groups (its own and its ENIs'): every instance
+    /// is in its own part through them, so NICs with the same groups (a pod's, a tier's) share one
+    /// part, selected, digested and listed once (<c>Parts.Part[]{Digest, …Ids}</c>), not once per NIC.</item>
+    /// <item>Each resource is rendered and hashed once per answer; a part's digest is the hash of
+    /// its resources' kinds, IDs and hashes in the part's order — it changes exactly when the part's
+    /// rendering would.</item>
+    /// <item>What a digest stands for is remembered (<see cref="PartMemory"/>): for the digests the
+    /// agent says it holds, the server knows which resource versions it holds and leaves them out
+    /// of <c>State</c>; a rule change in a group that a hundred NICs' parts list sends that group,
+    /// not the hundred instances around it. A digest the server no longer remembers only means
+    /// more is sent.</item>
+    /// </list>
     /// </summary>
     private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
     {
-        var resources = new Dictionary<(char Kind, string Id), byte[]>();
+        var hashes = new Dictionary<(char Kind, string Id), byte[]>();
         byte[] HashOf(char kind, string id, Func<EcsObject> render)
         {
-            if (!resources.TryGetValue((kind, id), out var hash))
-                resources.Add((kind, id), hash = SHA256.HashData(ResponseWriter.Json(render())));
+            if (!hashes.TryGetValue((kind, id), out var hash))
+                hashes.Add((kind, id), hash = SHA256.HashData(ResponseWriter.Json(render()))[..PartMemory.HashBytes]);
             return hash;
         }
-        var changed = new HashSet<InstanceId>();
+        // Parts by the groups that decide them; each selected and digested once.
+        var parts = new Dictionary<string, (StateExport.Part Part, string Digest)>(StringComparer.Ordinal);
+        var partOf = new Dictionary<InstanceId, (StateExport.Part Part, string Digest)>();
+        foreach (var instance in nics)
+        {
+            var key = PartKey(source, instance);
+            if (!parts.TryGetValue(key, out var entry))
+            {
+                var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
+                var members = new List<PartMemory.Resource>();
+                foreach (var g in part.Groups)
+                    members.Add(new('g', g.Id.Value, HashOf('g', g.Id.Value, () => StateExport.GroupItem(source, g))));
+                foreach (var i in part.Instances)
+                    members.Add(new('i', i.Id.Value, HashOf('i', i.Id.Value, () => StateExport.InstanceItem(source, i))));
+                foreach (var e in part.Interfaces)
+                    members.Add(new('e', e.Id.Value, HashOf('e', e.Id.Value, () => StateExport.InterfaceItem(source, e))));
+                foreach (var l in part.PrefixLists)
+                    members.Add(new('p', l.Id.Value, HashOf('p', l.Id.Value, () => PrefixLists.PrefixListRequests.Attributes(l))));
+                foreach (var l in part.PortRangeLists)
+                    members.Add(new('r', l.Id.Value, HashOf('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l))));
+                using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                foreach (var m in members)
+                {
+                    digest.AppendData([(byte)m.Kind]);
+                    digest.AppendData(System.Text.Encoding.UTF8.GetBytes(m.Id));
+                    digest.AppendData(m.Hash);
+                }
+                var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
+                PartMemory.Remember(hex, [.. members]);
+                parts.Add(key, entry = (part, hex));
+            }
+            partOf[instance] = entry;
+        }
+        // The resource versions the agent holds: those of the parts it names by digest, as far as remembered.
+        var held = new HashSet<(char, string, string)>();
+        foreach (var instance in nics)
+        {
+            if (known.TryGetValue(instance.Value, out var digest) && PartMemory.Recall(digest) is { } members)
+            {
+                foreach (var m in members)
+                    held.Add((m.Kind, m.Id, Convert.ToHexStringLower(m.Hash)));
+            }
+        }
+        var changed = new Dictionary<string, StateExport.Part>(StringComparer.Ordinal);
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
-            var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
-            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            void Add(char kind, string id, Func<EcsObject> render)
-            {
-                digest.AppendData([(byte)kind]);
-                digest.AppendData(System.Text.Encoding.UTF8.GetBytes(id));
-                digest.AppendData(HashOf(kind, id, render));
-            }
-            foreach (var g in part.Groups)
-                Add('g', g.Id.Value, () => StateExport.GroupItem(source, g));
-            foreach (var i in part.Instances)
-                Add('i', i.Id.Value, () => StateExport.InstanceItem(source, i));
-            foreach (var e in part.Interfaces)
-                Add('e', e.Id.Value, () => StateExport.InterfaceItem(source, e));
-            foreach (var l in part.PrefixLists)
-                Add('p', l.Id.Value, () => PrefixLists.PrefixListRequests.Attributes(l));
-            foreach (var l in part.PortRangeLists)
-                Add('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l));
-            var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
-            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex } };
-            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != hex;
-            nic.Add("Changed", isChanged);
+            var (part, hex) = partOf[instance];
+            var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != hex;
             if (isChanged)
-            {
-                changed.Add(instance);
-                // Named after the state file's lists, as the agent reads them (StateParts.Lists).
-                nic.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
-                nic.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));
-                nic.Add("NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", part.Interfaces.Select(e => e.Id.Value)));
-                nic.Add("PrefixListsIds", EcsList.Of("PrefixListId", part.PrefixLists.Select(l => l.Id.Value)));
-                nic.Add("PortRangeListsIds", EcsList.Of("PortRangeListId", part.PortRangeLists.Select(l => l.Id.Value)));
-            }
-            return nic;
+                changed.TryAdd(hex, part);
+            return new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
         }).ToList()));
-        // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
-        // resource that several parts share is sent once.
-        account.Add("State", StateExport.Body(source, changed));
+        // Named after the state file's lists, as the agent reads them (StateParts.Lists).
+        account.Add("Parts", EcsList.Of("Part", changed.Select(p => new EcsObject
+        {
+            { "Digest", p.Key },
+            { "SecurityGroupsIds", EcsList.Of("SecurityGroupId", p.Value.Groups.Select(g => g.Id.Value)) },
+            { "InstancesIds", EcsList.Of("InstanceId", p.Value.Instances.Select(i => i.Id.Value)) },
+            { "NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", p.Value.Interfaces.Select(e => e.Id.Value)) },
+            { "PrefixListsIds", EcsList.Of("PrefixListId", p.Value.PrefixLists.Select(l => l.Id.Value)) },
+            { "PortRangeListsIds", EcsList.Of("PortRangeListId", p.Value.PortRangeLists.Select(l => l.Id.Value)) },
+        })));
+        // The changed parts' resources once, in the region's order, but those the agent holds as they are.
+        bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(hashes[(kind, id)])));
+        var union = changed.Values.ToList();
+        HashSet<string> Ids<T>(Func<StateExport.Part, IEnumerable<T>> list, Func<T, string> id) => union.SelectMany(list).Select(id).ToHashSet(StringComparer.Ordinal);
+        var groups = Ids(p => p.Groups, g => g.Id.Value);
+        var instances = Ids(p => p.Instances, i => i.Id.Value);
+        var interfaces = Ids(p => p.Interfaces, e => e.Id.Value);
+        var prefixLists = Ids(p => p.PrefixLists, l => l.Id.Value);
+        var portRangeLists = Ids(p => p.PortRangeLists, l => l.Id.Value);
+        account.Add("State", StateExport.Body(source, new StateExport.Part(
+            [.. source.Groups.Where(g => groups.Contains(g.Id.Value) && Sends('g', g.Id.Value))],
+            [.. source.Instances.Where(i => instances.Contains(i.Id.Value) && Sends('i', i.Id.Value))],
+            [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id.Value).Where(e => interfaces.Contains(e.Id.Value) && Sends('e', e.Id.Value))],
+            [.. source.PrefixLists.Where(l => prefixLists.Contains(l.Id.Value) && Sends('p', l.Id.Value))],
+            [.. source.PortRangeLists.Where(l => portRangeLists.Contains(l.Id.Value) && Sends('r', l.Id.Value))])));
+    }
+
+    /// <summary>
+    /// What decides an instance's part: its groups (its own and its ENIs'). Every instance is in its
+    /// part through them, so two instances with the same groups have the same part. An instance in
+    /// no group (none is, in ECS) has a part of its own.
+    /// </summary>
+    private static string PartKey(StateExport.Source source, InstanceId instance)
+    {
+        var record = source.Instances.FirstOrDefault(i => i.Id == instance);
+        if (record is null)
+            return "i:" + instance.Value;
+        var groups = record.SecurityGroupIds.Concat(source.Addresses.Interfaces(instance).SelectMany(e => e.SecurityGroupIds))
+            .Select(g => g.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return groups.Count == 0 ? "i:" + instance.Value : "g:" + string.Join(",", groups);
     }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
