@@ -471,4 +471,35 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(NftText.FullApply(PolicyRenderer.Render((await whole.FetchAsync("node-1", CancellationToken.None)).Parts, 0)), rendered);
         Assert.Contains("9443", rendered, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// After one change of an account, every host with its NICs fetches at once: the node loads the
+    /// account's region and computes its parts once for all of them (per account revision), and each
+    /// host still gets exactly its own NICs' policy.
+    /// </summary>
+    [Fact]
+    public async Task HostsFetchingAfterOneChange_ShareOneViewOfTheAccount()
+    {
+        var s = new Scenario(_server.Client(_server.NewAccount("scope-shared-view")));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var pod = await s.GroupAsync(vpc, "pod");
+        var instances = await s.RunAsync(pod, vsw, Hosts.Length);
+        for (var h = 0; h < Hosts.Length; h++)
+            _server.Bind(instances[h], Hosts[h], "vnet0");
+        var followers = Hosts.Select(h => (Host: h, Plane: new Palisade.Agent.Following.EcsControlPlane(_server.HostClient(h), Region))).ToList();
+        await Task.WhenAll(followers.Select(f => f.Plane.FetchAsync(f.Host, CancellationToken.None)));
+
+        await s.AuthorizeAsync(pod, new { IpProtocol = "tcp", PortRange = "6443/6443", SourceCidrIp = "198.51.100.0/24" });
+        var views = Palisade.Server.Actions.Hosts.AccountViews.Of(_server.Store);
+        var loads = views.Loads;
+        var policies = await Task.WhenAll(followers.Select(f => f.Plane.FetchAsync(f.Host, CancellationToken.None)));
+        Assert.Equal(loads + 1, views.Loads);
+        for (var h = 0; h < Hosts.Length; h++)
+        {
+            var whole = new Palisade.Agent.Following.EcsControlPlane(_server.HostClient(Hosts[h]), Region) { Incremental = false };
+            var rendered = NftText.FullApply(PolicyRenderer.Render(policies[h].Parts, 0));
+            Assert.Equal(NftText.FullApply(PolicyRenderer.Render((await whole.FetchAsync(Hosts[h], CancellationToken.None)).Parts, 0)), rendered);
+            Assert.Contains("6443", rendered, StringComparison.Ordinal);
+        }
+    }
 }

@@ -63,17 +63,18 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
                     })) },
                 { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
                     {
+                        var accountRevision = s.AccountRevisionAt(g.Key, revision);
                         var account = new EcsObject
                         {
                             { "AccountId", Id(g.Key) },
-                            { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
+                            { "AccountRevision", accountRevision },
                         };
                         // A part is an instance's (with every ENI): two of its ENIs bound here share one.
                         var nics = g.Select(b => b.InstanceId).Distinct().ToList();
                         if (!perNic)
                             account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
                         else
-                            AddParts(account, new StateExport.Source(s, g.Key, region.RegionId), nics, known);
+                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known);
                         return account;
                     })) },
             };
@@ -87,9 +88,10 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
     /// <item>A part is a function of the instance's groups (its own and its ENIs'): every instance
     /// is in its own part through them, so NICs with the same groups (a pod's, a tier's) share one
     /// part, selected, digested and listed once (<c>Parts.Part[]{Digest, …Ids}</c>), not once per NIC.</item>
-    /// <item>Each resource is rendered and hashed once per answer; a part's digest is the hash of
-    /// its resources' kinds, IDs and hashes in the part's order — it changes exactly when the part's
-    /// rendering would.</item>
+    /// <item>Each resource is rendered and hashed once, and each part selected and digested once,
+    /// per account revision on the node (<see cref="AccountViews"/>: the hundred hosts that fetch
+    /// after one change share the work); a part's digest is the hash of its resources' kinds, IDs
+    /// and hashes in the part's order — it changes exactly when the part's rendering would.</item>
     /// <item>What a digest stands for is remembered (<see cref="PartMemory"/>): for the digests the
     /// agent says it holds, the server knows which resource versions it holds and leaves them out
     /// of <c>State</c>; a rule change in a group that a hundred NICs' parts list sends that group,
@@ -97,48 +99,10 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
     /// more is sent.</item>
     /// </list>
     /// </summary>
-    private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    private static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
     {
-        var hashes = new Dictionary<(char Kind, string Id), byte[]>();
-        byte[] HashOf(char kind, string id, Func<EcsObject> render)
-        {
-            if (!hashes.TryGetValue((kind, id), out var hash))
-                hashes.Add((kind, id), hash = SHA256.HashData(ResponseWriter.Json(render()))[..PartMemory.HashBytes]);
-            return hash;
-        }
-        // Parts by the groups that decide them; each selected and digested once.
-        var parts = new Dictionary<string, (StateExport.Part Part, string Digest)>(StringComparer.Ordinal);
-        var partOf = new Dictionary<InstanceId, (StateExport.Part Part, string Digest)>();
-        foreach (var instance in nics)
-        {
-            var key = PartKey(source, instance);
-            if (!parts.TryGetValue(key, out var entry))
-            {
-                var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
-                var members = new List<PartMemory.Resource>();
-                foreach (var g in part.Groups)
-                    members.Add(new('g', g.Id.Value, HashOf('g', g.Id.Value, () => StateExport.GroupItem(source, g))));
-                foreach (var i in part.Instances)
-                    members.Add(new('i', i.Id.Value, HashOf('i', i.Id.Value, () => StateExport.InstanceItem(source, i))));
-                foreach (var e in part.Interfaces)
-                    members.Add(new('e', e.Id.Value, HashOf('e', e.Id.Value, () => StateExport.InterfaceItem(source, e))));
-                foreach (var l in part.PrefixLists)
-                    members.Add(new('p', l.Id.Value, HashOf('p', l.Id.Value, () => PrefixLists.PrefixListRequests.Attributes(l))));
-                foreach (var l in part.PortRangeLists)
-                    members.Add(new('r', l.Id.Value, HashOf('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l))));
-                using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                foreach (var m in members)
-                {
-                    digest.AppendData([(byte)m.Kind]);
-                    digest.AppendData(System.Text.Encoding.UTF8.GetBytes(m.Id));
-                    digest.AppendData(m.Hash);
-                }
-                var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
-                PartMemory.Remember(hex, [.. members]);
-                parts.Add(key, entry = (part, hex));
-            }
-            partOf[instance] = entry;
-        }
+        var source = view.Source(s);
+        var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
         // The resource versions the agent holds: those of the parts it names by digest, as far as remembered.
         var held = new HashSet<(char, string, string)>();
         foreach (var instance in nics)
@@ -152,7 +116,7 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
         var changed = new Dictionary<string, StateExport.Part>(StringComparer.Ordinal);
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
-            var (part, hex) = partOf[instance];
+            var (part, hex, _) = partOf[instance];
             var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != hex;
             if (isChanged)
                 changed.TryAdd(hex, part);
@@ -168,36 +132,16 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
             { "PrefixListsIds", EcsList.Of("PrefixListId", p.Value.PrefixLists.Select(l => l.Id.Value)) },
             { "PortRangeListsIds", EcsList.Of("PortRangeListId", p.Value.PortRangeLists.Select(l => l.Id.Value)) },
         })));
-        // The changed parts' resources once, in the region's order, but those the agent holds as they are.
-        bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(hashes[(kind, id)])));
+        // The changed parts' resources once, but those the agent holds as they are (the state's
+        // order does not matter: the agent assembles each part in its lists' order).
+        bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(view.HashOf(kind, id))));
         var union = changed.Values.ToList();
-        HashSet<string> Ids<T>(Func<StateExport.Part, IEnumerable<T>> list, Func<T, string> id) => union.SelectMany(list).Select(id).ToHashSet(StringComparer.Ordinal);
-        var groups = Ids(p => p.Groups, g => g.Id.Value);
-        var instances = Ids(p => p.Instances, i => i.Id.Value);
-        var interfaces = Ids(p => p.Interfaces, e => e.Id.Value);
-        var prefixLists = Ids(p => p.PrefixLists, l => l.Id.Value);
-        var portRangeLists = Ids(p => p.PortRangeLists, l => l.Id.Value);
         account.Add("State", StateExport.Body(source, new StateExport.Part(
-            [.. source.Groups.Where(g => groups.Contains(g.Id.Value) && Sends('g', g.Id.Value))],
-            [.. source.Instances.Where(i => instances.Contains(i.Id.Value) && Sends('i', i.Id.Value))],
-            [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id.Value).Where(e => interfaces.Contains(e.Id.Value) && Sends('e', e.Id.Value))],
-            [.. source.PrefixLists.Where(l => prefixLists.Contains(l.Id.Value) && Sends('p', l.Id.Value))],
-            [.. source.PortRangeLists.Where(l => portRangeLists.Contains(l.Id.Value) && Sends('r', l.Id.Value))])));
-    }
-
-    /// <summary>
-    /// What decides an instance's part: its groups (its own and its ENIs'). Every instance is in its
-    /// part through them, so two instances with the same groups have the same part. An instance in
-    /// no group (none is, in ECS) has a part of its own.
-    /// </summary>
-    private static string PartKey(StateExport.Source source, InstanceId instance)
-    {
-        var record = source.Instances.FirstOrDefault(i => i.Id == instance);
-        if (record is null)
-            return "i:" + instance.Value;
-        var groups = record.SecurityGroupIds.Concat(source.Addresses.Interfaces(instance).SelectMany(e => e.SecurityGroupIds))
-            .Select(g => g.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return groups.Count == 0 ? "i:" + instance.Value : "g:" + string.Join(",", groups);
+            [.. union.SelectMany(p => p.Groups).DistinctBy(g => g.Id).Where(g => Sends('g', g.Id.Value))],
+            [.. union.SelectMany(p => p.Instances).DistinctBy(i => i.Id).Where(i => Sends('i', i.Id.Value))],
+            [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id).Where(e => Sends('e', e.Id.Value))],
+            [.. union.SelectMany(p => p.PrefixLists).DistinctBy(l => l.Id).Where(l => Sends('p', l.Id.Value))],
+            [.. union.SelectMany(p => p.PortRangeLists).DistinctBy(l => l.Id).Where(l => Sends('r', l.Id.Value))])));
     }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
