@@ -502,4 +502,40 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Contains("6443", rendered, StringComparison.Ordinal);
         }
     }
+    /// <summary>
+    /// The fleet run of issue 17 left agents of a 100-host change unapplied after 60 s: one commit woke
+    /// them all, and all fetched at once, each fetch loading and digesting the whole account. Here 48
+    /// hosts of one account park their polls on their host feeds; one commit wakes every one of them,
+    /// and their 48 simultaneous fetches share one load of the account, each still getting its policy.
+    /// </summary>
+    [Fact]
+    public async Task OneCommit_WakesEveryParkedHostOfIt_AndTheirFetchesShareOneLoad()
+    {
+        const int hosts = 48;
+        var s = new Scenario(_server.Client(_server.NewAccount("scope-many-hosts")));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var common = await s.GroupAsync(vpc, "common");
+        var instances = await s.RunAsync(common, vsw, hosts);
+        for (var h = 0; h < hosts; h++)
+            _server.Bind(instances[h], $"fleet-{h}", "vnet0");
+        var planes = Enumerable.Range(0, hosts).Select(h => (Host: $"fleet-{h}", Plane: new Palisade.Agent.Following.EcsControlPlane(_server.HostClient($"fleet-{h}"), Region))).ToList();
+        await Task.WhenAll(planes.Select(p => p.Plane.FetchAsync(p.Host, CancellationToken.None)));
+
+        var revision = _server.Store.CurrentRevision();
+        var polls = planes.Select(p => p.Plane.WaitForChangeAsync(p.Host, revision, TimeSpan.FromSeconds(60), CancellationToken.None)).ToList();
+        // Parked (a generous deadline: a loaded machine is slow to send 48 requests).
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); _server.Store.Commits.ParkedCount < hosts && wait.Elapsed < TimeSpan.FromSeconds(30);)
+            await Task.Delay(25);
+        Assert.True(_server.Store.Commits.ParkedCount >= hosts, $"{_server.Store.Commits.ParkedCount} polls parked");
+        await s.AuthorizeAsync(common, new { IpProtocol = "tcp", PortRange = "7443/7443", SourceCidrIp = "198.51.100.0/24" });
+        var woken = await Task.WhenAll(polls).WaitAsync(TimeSpan.FromSeconds(50));
+        Assert.All(woken, Assert.True);
+
+        var views = Palisade.Server.Actions.Hosts.AccountViews.Of(_server.Store);
+        var loads = views.Loads;
+        var policies = await Task.WhenAll(planes.Select(p => p.Plane.FetchAsync(p.Host, CancellationToken.None)));
+        Assert.Equal(loads + 1, views.Loads);
+        Assert.All(policies, p => Assert.Contains("7443", NftText.FullApply(PolicyRenderer.Render(p.Parts, 0)), StringComparison.Ordinal));
+    }
 }

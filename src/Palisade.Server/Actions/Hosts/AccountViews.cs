@@ -60,13 +60,13 @@ internal sealed class AccountViews
             if (view.AccountRevision == accountRevision)
             {
                 view.Used = Environment.TickCount64;
+                Trim();
                 return view;
             }
             if (view.AccountRevision > accountRevision)
                 return Load(s, accountId, regionId, accountRevision).Value;
             // Older than this read: replaced (by this request, or by a concurrent one for the same or a newer revision).
             _views.TryUpdate(key, Load(s, accountId, regionId, accountRevision), lazy);
-            Trim();
         }
     }
 
@@ -81,6 +81,7 @@ internal sealed class AccountViews
     {
         if (_views.Count <= MaxAccounts)
             return;
+        // The least recently used go (a view being loaded stays: it is about to be used).
         foreach (var (key, _) in _views.Where(v => v.Value.IsValueCreated).OrderBy(v => v.Value.Value.Used).Take(_views.Count - MaxAccounts).ToList())
             _views.TryRemove(key, out _);
     }
