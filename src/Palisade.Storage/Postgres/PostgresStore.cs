@@ -112,6 +112,12 @@ public sealed class PostgresStore : IStore
         {
             throw new StoreUnavailableException("PostgreSQL did not answer in time", e);
         }
+        catch (ObjectDisposedException e)
+        {
+            // A request still running while the node shuts down (its store closed): a 503 the client
+            // retries elsewhere, not a fault (the fleet bench's 1,000 agents met it at every stop).
+            throw new StoreUnavailableException("the node is shutting down", e);
+        }
     }
 
     private long _nextPurge;
