@@ -21,12 +21,13 @@ namespace Palisade.Server.Actions.Hosts;
 /// With <c>PerNic=true</c> (issue 17, the incremental fetch) each bound instance's part (what the
 /// policies of its bound ENIs depend on, in its account's state) has a digest: each account's <c>Nics.Nic[]{InstanceId,
 /// Digest, Changed}</c>. The agent sends the digests it holds (<c>KnownNic.N.InstanceId</c>,
-/// <c>KnownNic.N.Digest</c>); for a NIC whose digest differs, the answer lists the IDs its part
-/// holds (<c>SecurityGroupsIds</c>, <c>InstancesIds</c>, <c>NetworkInterfacesIds</c>,
-/// <c>PrefixListsIds</c>, <c>PortRangeListsIds</c>: the state file's list names), and the account's <c>State</c> holds the union of
-/// its changed NICs' parts, each resource once. An account's part is the union of its NICs' parts,
-/// so the agent rebuilds it from what it holds for unchanged NICs and what came; without digests it
-/// is a full fetch.
+/// <c>KnownNic.N.Digest</c>); each changed part (NICs with the same groups share one) is listed once
+/// in the account's <c>Parts.Part[]{Digest, …Ids}</c> with the IDs it holds (<c>SecurityGroupsIds</c>,
+/// <c>InstancesIds</c>, <c>NetworkInterfacesIds</c>, <c>PrefixListsIds</c>, <c>PortRangeListsIds</c>:
+/// the state file's list names), and the account's <c>State</c> holds the changed parts' resources,
+/// each once, but those the agent holds as they are (<see cref="PartMemory"/>). An account's part is
+/// the union of its NICs' parts, so the agent rebuilds it from what it holds and what came; without
+/// digests it is a full fetch.
 /// </para>
 /// </summary>
 internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
