@@ -203,7 +203,7 @@ internal static class HostPolicyCost
 
     private static async Task<string> RawAsync(EcsClient client, IReadOnlyList<(string Instance, string Digest)> known)
     {
-        var p = new List<KeyValuePair<string, string>> { new("RegionId", Region), new("HostName", "bench"), new("PerNic", "true") };
+        var p = new List<KeyValuePair<string, string>> { new("RegionId", Region), new("HostName", "bench"), new("PerNic", "true"), new("SharedParts", "true") };
         for (var i = 0; i < known.Count; i++)
         {
             p.Add(new($"KnownNic.{i + 1}.InstanceId", known[i].Instance));

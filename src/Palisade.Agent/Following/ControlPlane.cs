@@ -128,7 +128,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             _heldFor = hostName;
             _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
-        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true")];
+        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true"), new("SharedParts", "true")];
         var n = 0;
         foreach (var (instance, held) in _held)
         {

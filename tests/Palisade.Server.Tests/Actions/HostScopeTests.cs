@@ -426,7 +426,7 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
 
         async Task<JsonElement> AccountAsync(IEnumerable<(string Instance, string Digest)> known)
         {
-            var p = new Dictionary<string, string> { ["RegionId"] = Region, ["PerNic"] = "true" };
+            var p = new Dictionary<string, string> { ["RegionId"] = Region, ["PerNic"] = "true", ["SharedParts"] = "true" };
             var n = 0;
             foreach (var (instance, digest) in known)
             {
@@ -438,6 +438,11 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         }
         static List<(string, string)> Digests(JsonElement account) =>
             [.. account.Items("Nics", "Nic").Select(n => (n.Str("InstanceId"), n.Str("Digest")))];
+
+        // An agent from before shared parts (no SharedParts) gets each changed NIC's lists on the NIC.
+        var older = (await host.CallAsync("DescribeHostPolicy", new { RegionId = Region, PerNic = "true" })).Items("Accounts", "Account").Single();
+        Assert.False(older.TryGetProperty("Parts", out _));
+        Assert.All(older.Items("Nics", "Nic"), n => Assert.True(n.GetProperty("InstancesIds").GetProperty("InstanceId").GetArrayLength() > 0));
 
         var first = await AccountAsync([]);
         // Two parts for seven NICs: the solo NIC's, and the one the front and the five pod members

@@ -44,6 +44,9 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
         var host = HostAccess.HostOf(c);
         var region = c.Region();
         var perNic = c.Parameters.Bool("PerNic");
+        // An agent that reads Parts says so; an older one (a rolling upgrade) gets each changed NIC's
+        // lists on the NIC, as it reads them, or it would find its NICs' parts empty and close them.
+        var sharedParts = c.Parameters.Bool("SharedParts");
         var known = KnownDigests(c.Parameters);
         if (known.Count > 0 && !perNic)
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
@@ -75,7 +78,7 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
                         if (!perNic)
                             account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
                         else
-                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known);
+                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known, sharedParts);
                         return account;
                     })) },
             };
@@ -100,7 +103,7 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
     /// more is sent.</item>
     /// </list>
     /// </summary>
-    private static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    private static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts)
     {
         var source = view.Source(s);
         var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
@@ -121,18 +124,13 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
             var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != hex;
             if (isChanged)
                 changed.TryAdd(hex, part);
-            return new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
+            if (isChanged && !sharedParts)
+                AddLists(nic, part);
+            return nic;
         }).ToList()));
-        // Named after the state file's lists, as the agent reads them (StateParts.Lists).
-        account.Add("Parts", EcsList.Of("Part", changed.Select(p => new EcsObject
-        {
-            { "Digest", p.Key },
-            { "SecurityGroupsIds", EcsList.Of("SecurityGroupId", p.Value.Groups.Select(g => g.Id.Value)) },
-            { "InstancesIds", EcsList.Of("InstanceId", p.Value.Instances.Select(i => i.Id.Value)) },
-            { "NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", p.Value.Interfaces.Select(e => e.Id.Value)) },
-            { "PrefixListsIds", EcsList.Of("PrefixListId", p.Value.PrefixLists.Select(l => l.Id.Value)) },
-            { "PortRangeListsIds", EcsList.Of("PortRangeListId", p.Value.PortRangeLists.Select(l => l.Id.Value)) },
-        })));
+        if (sharedParts)
+            account.Add("Parts", EcsList.Of("Part", changed.Select(p => AddLists(new EcsObject { { "Digest", p.Key } }, p.Value))));
         // The changed parts' resources once, but those the agent holds as they are (the state's
         // order does not matter: the agent assembles each part in its lists' order).
         bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(view.HashOf(kind, id))));
@@ -143,6 +141,17 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
             [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id).Where(e => Sends('e', e.Id.Value))],
             [.. union.SelectMany(p => p.PrefixLists).DistinctBy(l => l.Id).Where(l => Sends('p', l.Id.Value))],
             [.. union.SelectMany(p => p.PortRangeLists).DistinctBy(l => l.Id).Where(l => Sends('r', l.Id.Value))])));
+    }
+
+    /// <summary>A part's IDs, named after the state file's lists, as the agent reads them (<c>StateParts.Lists</c>).</summary>
+    private static EcsObject AddLists(EcsObject o, StateExport.Part part)
+    {
+        o.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
+        o.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));
+        o.Add("NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", part.Interfaces.Select(e => e.Id.Value)));
+        o.Add("PrefixListsIds", EcsList.Of("PrefixListId", part.PrefixLists.Select(l => l.Id.Value)));
+        o.Add("PortRangeListsIds", EcsList.Of("PortRangeListId", part.PortRangeLists.Select(l => l.Id.Value)));
+        return o;
     }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
