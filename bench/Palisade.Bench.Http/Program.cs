@@ -17,10 +17,13 @@ using Palisade.Domain.Ecs;
 //   … -- --tls --clients 8: the same reads over HTTPS (a self-signed certificate, TLS 1.3, keep-alive)
 //       and over HTTP on the same node in the same run, and their ratio.
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
-// (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed.
+// (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed;
+// --host-policy [--runs 30] times a host's policy fetch and its phases (HostPolicyCost.cs).
 var seconds = Arg("--seconds", 10);
 if (args.Length == 6 && args[0] == "--noisy-tenant")
     return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], args[5] == "vary");
+if (args.Contains("--host-policy"))
+    return await HostPolicyCost.RunAsync(Arg("--runs", 30));
 if (args.Contains("--noisy"))
 {
     await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only"));

@@ -73,7 +73,8 @@ public sealed class HostCredentialRefusedException(string message, Exception? in
 /// <summary>
 /// <see cref="IControlPlane"/> over the ECS API: <c>DescribeHostPolicy</c>, <c>DescribeChanges</c>,
 /// <c>ReportAgentStatus</c>, with the host's credential. A fetch is incremental (issue 17): it sends
-/// the digest of every NIC's part it holds and receives only the parts that changed, and each
+/// the digest of every NIC's part it holds and receives only the parts that changed (each once,
+/// however many NICs share it) and of those only the resources it does not hold as they are; each
 /// account's state on the host is the union of its NICs' parts. It
 /// holds nothing after a failure, and every <see cref="FullFetchInterval"/> it sends no digests
 /// (a full fetch), so an error can never stick; a server that answers no parts is read whole.
@@ -127,7 +128,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             _heldFor = hostName;
             _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
-        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true")];
+        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true"), new("SharedParts", "true")];
         var n = 0;
         foreach (var (instance, held) in _held)
         {
@@ -145,25 +146,39 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             // The resources that came: the account's changed NICs' parts, each once.
             var came = StateParts.Resources(account.GetProperty("State").GetRawText());
             var (received, unchanged) = Parts;
-            var parts = new List<IReadOnlyDictionary<string, string[]>>();
+            // The changed parts' ID lists, once per part (NICs with the same groups share one).
+            var listed = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
+            if (account.TryGetProperty("Parts", out var changedParts))
+            {
+                foreach (var part in changedParts.GetProperty("Part").EnumerateArray())
+                {
+                    listed[part.GetProperty("Digest").GetString()!] = StateParts.Lists.ToDictionary(l => l.List, l => part.TryGetProperty(l.List + "Ids", out var list)
+                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
+                        : [], StringComparer.Ordinal);
+                }
+            }
+            var parts = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
             {
                 var instance = nic.GetProperty("InstanceId").GetString()!;
                 if (nic.GetProperty("Changed").GetBoolean())
                 {
-                    var ids = StateParts.Lists.ToDictionary(l => l.List, l => nic.TryGetProperty(l.List + "Ids", out var list)
-                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
-                        : [], StringComparer.Ordinal);
-                    _held[instance] = (accountId, nic.GetProperty("Digest").GetString()!, ids);
+                    var digest = nic.GetProperty("Digest").GetString()!;
+                    var ids = listed.TryGetValue(digest, out var l) ? l
+                        : throw new InvalidOperationException($"the server says {instance}'s part changed but does not list part {digest}");
+                    _held[instance] = (accountId, digest, ids);
                     received++;
                 }
                 else if (_held.TryGetValue(instance, out var held) && held.Account == accountId)
                     unchanged++;
                 else
                     throw new InvalidOperationException($"the server says {instance} is unchanged, but nothing is held for it");
-                var part = _held[instance].Ids;
-                parts.Add(part);
-                // What came is current; what is held for an unchanged NIC's part is current too (its digest says so).
+                var (_, partDigest, part) = _held[instance];
+                // A part several NICs share is assembled once.
+                if (!parts.TryAdd(partDigest, part))
+                    continue;
+                // What came is current; what is held of a part is current too where it did not come
+                // (its digest says so, and the server leaves out only what the held parts hold as it is).
                 foreach (var (list, members) in part)
                 {
                     foreach (var id in members)
@@ -175,7 +190,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 }
             }
             Parts = (received, unchanged);
-            return StateParts.Assemble(parts, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
+            return StateParts.Assemble(parts.Values, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
         });
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())

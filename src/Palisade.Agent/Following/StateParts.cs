@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Palisade.Agent.Following;
 
@@ -33,7 +32,7 @@ public static class StateParts
     public static string Assemble(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId)
     {
         var seen = new HashSet<(string, string)>();
-        var union = Lists.ToDictionary(l => l.List, _ => new JsonArray());
+        var union = Lists.ToDictionary(l => l.List, _ => new List<string>());
         foreach (var part in parts)
         {
             foreach (var (list, ids) in part)
@@ -41,17 +40,29 @@ public static class StateParts
                 foreach (var id in ids)
                 {
                     if (seen.Add((list, id)))
-                        union[list].Add(JsonNode.Parse(resources[(list, id)]));
+                        union[list].Add(resources[(list, id)]);
                 }
             }
         }
-        var root = new JsonObject { ["RegionId"] = regionId };
-        foreach (var (list, _) in Lists)
+        // Each resource's JSON as it came (the server's rendering, already checked by the parser
+        // that split it out), not parsed and written again.
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            // The lists are absent when empty, as in the whole answer (files made before them had none).
-            if (union[list].Count > 0 || list is "SecurityGroups" or "Instances")
-                root[list] = union[list];
+            writer.WriteStartObject();
+            writer.WriteString("RegionId", regionId);
+            foreach (var (list, _) in Lists)
+            {
+                // The lists are absent when empty, as in the whole answer (files made before them had none).
+                if (union[list].Count == 0 && list is not ("SecurityGroups" or "Instances"))
+                    continue;
+                writer.WriteStartArray(list);
+                foreach (var item in union[list])
+                    writer.WriteRawValue(item, skipInputValidation: true);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndObject();
         }
-        return root.ToJsonString();
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }

@@ -77,6 +77,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
+    /// <summary>The node's views of accounts' regions for host policies, kept per account revision (issue 17).</summary>
+    public Hosts.AccountViews AccountViews => Hosts.AccountViews.Of(store);
+
     /// <summary>This node's commit watcher, where the feeds' long polls park.</summary>
     public CommitWatcher Commits => store.Commits;
 

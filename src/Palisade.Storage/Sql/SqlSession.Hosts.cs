@@ -77,6 +77,31 @@ internal sealed partial class SqlSession
         return _affectedHosts;
     }
 
+    /// <summary>
+    /// PostgreSQL's numbering of a changing write, the one step all accounts' writes take in turn,
+    /// in one round trip (issue 17, writes in parallel): the commit lock, the revision (the last plus
+    /// one, read after the lock is held: each statement of the batch reads what committed before it),
+    /// the hosts the change concerns, and the <c>NOTIFY</c>. Everything else — which hosts, the
+    /// account's own revision (stable under the account's lock), the trail — is done before the lock,
+    /// so the lock is held for this batch and the commit, not for one round trip per host.
+    /// </summary>
+    internal long NumberRevisionUnderCommitLock(long? accountId, long? accountRevision, string action, DateTimeOffset now, int commitLock, string channel)
+    {
+        using var grid = connection.QueryMultiple($"""
+            SELECT 1 FROM (SELECT pg_advisory_xact_lock(@commitLock, 0)) AS held;
+            WITH numbered AS (
+                INSERT INTO revisions (revision, account_id, action, committed_at, account_revision)
+                SELECT COALESCE(MAX(revision), 0) + 1, @accountId::bigint, @action::text, @at::text, @accountRevision::bigint FROM revisions
+                RETURNING revision),
+              hosts AS (
+                INSERT INTO revision_hosts (revision, host_name) SELECT numbered.revision, host FROM numbered, unnest(@hosts::text[]) AS host)
+            SELECT revision FROM numbered;
+            NOTIFY {channel};
+            """, new { commitLock, accountId, action, at = Time.Format(now), accountRevision, hosts = AffectedHosts().ToArray() }, transaction, commandTimeout: 300);
+        grid.Read<int>();
+        return grid.ReadSingle<long>();
+    }
+
     private void RecordAffectedHosts(long revision)
     {
         foreach (var host in AffectedHosts())

@@ -397,4 +397,150 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(NftText.FullApply(PolicyRenderer.Render(expected.Parts, 0)), rendered);
         Assert.Contains("443", rendered, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// NICs with the same groups share one part, listed once; after a rule change in a group that
+    /// every part lists, the answer sends that group alone (the agent holds the rest as it is), and
+    /// the agent's state still renders as the whole account's — also when the server has forgotten
+    /// what the agent's digests stand for (it then sends the parts' resources again).
+    /// </summary>
+    [Fact]
+    public async Task ARuleChange_SendsTheChangedGroupAlone_AndNicsWithTheSameGroupsShareOnePart()
+    {
+        var s = new Scenario(_server.Client(_server.NewAccount("scope-shared-parts")));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var server = await s.GroupAsync(vpc, "server");
+        var pod = await s.GroupAsync(vpc, "pod");
+        var front = (await s.RunAsync(server, vsw)).Single();
+        await s.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = front, SecurityGroupId = pod });
+        var members = await s.RunAsync(pod, vsw, 5);
+        _server.Bind(front, "node-1", "vnet0");
+        for (var i = 0; i < members.Count; i++)
+            _server.Bind(members[i], "node-1", $"vnet{i + 1}");
+        var solo = (await s.RunAsync(await s.GroupAsync(vpc, "solo"), vsw)).Single();
+        _server.Bind(solo, "node-1", "vnet9");
+        var host = _server.HostClient("node-1");
+        var follower = new Palisade.Agent.Following.EcsControlPlane(host, Region);
+        var whole = new Palisade.Agent.Following.EcsControlPlane(host, Region) { Incremental = false };
+        await follower.FetchAsync("node-1", CancellationToken.None);
+
+        async Task<JsonElement> AccountAsync(IEnumerable<(string Instance, string Digest)> known)
+        {
+            var p = new Dictionary<string, string> { ["RegionId"] = Region, ["PerNic"] = "true", ["SharedParts"] = "true" };
+            var n = 0;
+            foreach (var (instance, digest) in known)
+            {
+                n++;
+                p[$"KnownNic.{n}.InstanceId"] = instance;
+                p[$"KnownNic.{n}.Digest"] = digest;
+            }
+            return (await host.CallAsync("DescribeHostPolicy", p)).Items("Accounts", "Account").Single();
+        }
+        static List<(string, string)> Digests(JsonElement account) =>
+            [.. account.Items("Nics", "Nic").Select(n => (n.Str("InstanceId"), n.Str("Digest")))];
+
+        // An agent from before shared parts (no SharedParts) gets each changed NIC's lists on the NIC.
+        var older = (await host.CallAsync("DescribeHostPolicy", new { RegionId = Region, PerNic = "true" })).Items("Accounts", "Account").Single();
+        Assert.False(older.TryGetProperty("Parts", out _));
+        Assert.All(older.Items("Nics", "Nic"), n => Assert.True(n.GetProperty("InstancesIds").GetProperty("InstanceId").GetArrayLength() > 0));
+
+        var first = await AccountAsync([]);
+        // Two parts for seven NICs: the solo NIC's, and the one the front and the five pod members
+        // share (the members' part lists the front with its server group: the same resources).
+        Assert.Equal(2, first.Items("Parts", "Part").Count());
+        Assert.Equal(2, first.Items("Nics", "Nic").Select(n => n.Str("Digest")).Distinct().Count());
+        Assert.Equal(7, first.GetProperty("State").GetProperty("Instances").GetArrayLength());
+
+        await s.AuthorizeAsync(server, new { IpProtocol = "tcp", PortRange = "8443/8443", SourceCidrIp = "198.51.100.0/24" });
+        var after = await AccountAsync(Digests(first));
+        // The pod's part lists the server group (the front is in the pod), so its six NICs changed,
+        // the solo NIC did not; one part's IDs and one group came.
+        Assert.Equal([solo], after.Items("Nics", "Nic").Where(n => !n.GetProperty("Changed").GetBoolean()).Select(n => n.Str("InstanceId")));
+        Assert.Single(after.Items("Parts", "Part"));
+        var state = after.GetProperty("State");
+        Assert.Equal([server], state.GetProperty("SecurityGroups").EnumerateArray().Select(g => g.Str("SecurityGroupId")));
+        Assert.Equal(0, state.GetProperty("Instances").GetArrayLength());
+
+        var policy = await follower.FetchAsync("node-1", CancellationToken.None);
+        var rendered = NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0));
+        Assert.Equal(NftText.FullApply(PolicyRenderer.Render((await whole.FetchAsync("node-1", CancellationToken.None)).Parts, 0)), rendered);
+        Assert.Contains("8443", rendered, StringComparison.Ordinal);
+
+        // The server forgets what digests stand for (a restart, another node): it sends the changed parts whole.
+        Palisade.Server.Actions.Hosts.PartMemory.Forget();
+        await s.AuthorizeAsync(pod, new { IpProtocol = "tcp", PortRange = "9443/9443", SourceCidrIp = "198.51.100.0/24" });
+        var forgotten = await AccountAsync(Digests(after));
+        Assert.Equal(6, forgotten.GetProperty("State").GetProperty("Instances").GetArrayLength());
+        policy = await follower.FetchAsync("node-1", CancellationToken.None);
+        rendered = NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0));
+        Assert.Equal(NftText.FullApply(PolicyRenderer.Render((await whole.FetchAsync("node-1", CancellationToken.None)).Parts, 0)), rendered);
+        Assert.Contains("9443", rendered, StringComparison.Ordinal);
+    }
+    /// <summary>
+    /// After one change of an account, every host with its NICs fetches at once: the node loads the
+    /// account's region and computes its parts once for all of them (per account revision), and each
+    /// host still gets exactly its own NICs' policy.
+    /// </summary>
+    [Fact]
+    public async Task HostsFetchingAfterOneChange_ShareOneViewOfTheAccount()
+    {
+        var s = new Scenario(_server.Client(_server.NewAccount("scope-shared-view")));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var pod = await s.GroupAsync(vpc, "pod");
+        var instances = await s.RunAsync(pod, vsw, Hosts.Length);
+        for (var h = 0; h < Hosts.Length; h++)
+            _server.Bind(instances[h], Hosts[h], "vnet0");
+        var followers = Hosts.Select(h => (Host: h, Plane: new Palisade.Agent.Following.EcsControlPlane(_server.HostClient(h), Region))).ToList();
+        await Task.WhenAll(followers.Select(f => f.Plane.FetchAsync(f.Host, CancellationToken.None)));
+
+        await s.AuthorizeAsync(pod, new { IpProtocol = "tcp", PortRange = "6443/6443", SourceCidrIp = "198.51.100.0/24" });
+        var views = Palisade.Server.Actions.Hosts.AccountViews.Of(_server.Store);
+        var loads = views.Loads;
+        var policies = await Task.WhenAll(followers.Select(f => f.Plane.FetchAsync(f.Host, CancellationToken.None)));
+        Assert.Equal(loads + 1, views.Loads);
+        for (var h = 0; h < Hosts.Length; h++)
+        {
+            var whole = new Palisade.Agent.Following.EcsControlPlane(_server.HostClient(Hosts[h]), Region) { Incremental = false };
+            var rendered = NftText.FullApply(PolicyRenderer.Render(policies[h].Parts, 0));
+            Assert.Equal(NftText.FullApply(PolicyRenderer.Render((await whole.FetchAsync(Hosts[h], CancellationToken.None)).Parts, 0)), rendered);
+            Assert.Contains("6443", rendered, StringComparison.Ordinal);
+        }
+    }
+    /// <summary>
+    /// The fleet run of issue 17 left agents of a 100-host change unapplied after 60 s: one commit woke
+    /// them all, and all fetched at once, each fetch loading and digesting the whole account. Here 48
+    /// hosts of one account park their polls on their host feeds; one commit wakes every one of them,
+    /// and their 48 simultaneous fetches share one load of the account, each still getting its policy.
+    /// </summary>
+    [Fact]
+    public async Task OneCommit_WakesEveryParkedHostOfIt_AndTheirFetchesShareOneLoad()
+    {
+        const int hosts = 48;
+        var s = new Scenario(_server.Client(_server.NewAccount("scope-many-hosts")));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var common = await s.GroupAsync(vpc, "common");
+        var instances = await s.RunAsync(common, vsw, hosts);
+        for (var h = 0; h < hosts; h++)
+            _server.Bind(instances[h], $"fleet-{h}", "vnet0");
+        var planes = Enumerable.Range(0, hosts).Select(h => (Host: $"fleet-{h}", Plane: new Palisade.Agent.Following.EcsControlPlane(_server.HostClient($"fleet-{h}"), Region))).ToList();
+        await Task.WhenAll(planes.Select(p => p.Plane.FetchAsync(p.Host, CancellationToken.None)));
+
+        var revision = _server.Store.CurrentRevision();
+        var polls = planes.Select(p => p.Plane.WaitForChangeAsync(p.Host, revision, TimeSpan.FromSeconds(60), CancellationToken.None)).ToList();
+        // Parked (a generous deadline: a loaded machine is slow to send 48 requests).
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); _server.Store.Commits.ParkedCount < hosts && wait.Elapsed < TimeSpan.FromSeconds(30);)
+            await Task.Delay(25);
+        Assert.True(_server.Store.Commits.ParkedCount >= hosts, $"{_server.Store.Commits.ParkedCount} polls parked");
+        await s.AuthorizeAsync(common, new { IpProtocol = "tcp", PortRange = "7443/7443", SourceCidrIp = "198.51.100.0/24" });
+        var woken = await Task.WhenAll(polls).WaitAsync(TimeSpan.FromSeconds(50));
+        Assert.All(woken, Assert.True);
+
+        var views = Palisade.Server.Actions.Hosts.AccountViews.Of(_server.Store);
+        var loads = views.Loads;
+        var policies = await Task.WhenAll(planes.Select(p => p.Plane.FetchAsync(p.Host, CancellationToken.None)));
+        Assert.Equal(loads + 1, views.Loads);
+        Assert.All(policies, p => Assert.Contains("7443", NftText.FullApply(PolicyRenderer.Render(p.Parts, 0)), StringComparison.Ordinal));
+    }
 }

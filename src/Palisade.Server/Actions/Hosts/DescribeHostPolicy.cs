@@ -21,12 +21,13 @@ namespace Palisade.Server.Actions.Hosts;
 /// With <c>PerNic=true</c> (issue 17, the incremental fetch) each bound instance's part (what the
 /// policies of its bound ENIs depend on, in its account's state) has a digest: each account's <c>Nics.Nic[]{InstanceId,
 /// Digest, Changed}</c>. The agent sends the digests it holds (<c>KnownNic.N.InstanceId</c>,
-/// <c>KnownNic.N.Digest</c>); for a NIC whose digest differs, the answer lists the IDs its part
-/// holds (<c>SecurityGroupsIds</c>, <c>InstancesIds</c>, <c>NetworkInterfacesIds</c>,
-/// <c>PrefixListsIds</c>, <c>PortRangeListsIds</c>: the state file's list names), and the account's <c>State</c> holds the union of
-/// its changed NICs' parts, each resource once. An account's part is the union of its NICs' parts,
-/// so the agent rebuilds it from what it holds for unchanged NICs and what came; without digests it
-/// is a full fetch.
+/// <c>KnownNic.N.Digest</c>); each changed part (NICs with the same groups share one) is listed once
+/// in the account's <c>Parts.Part[]{Digest, …Ids}</c> with the IDs it holds (<c>SecurityGroupsIds</c>,
+/// <c>InstancesIds</c>, <c>NetworkInterfacesIds</c>, <c>PrefixListsIds</c>, <c>PortRangeListsIds</c>:
+/// the state file's list names), and the account's <c>State</c> holds the changed parts' resources,
+/// each once, but those the agent holds as they are (<see cref="PartMemory"/>). An account's part is
+/// the union of its NICs' parts, so the agent rebuilds it from what it holds and what came; without
+/// digests it is a full fetch.
 /// </para>
 /// </summary>
 internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
@@ -43,6 +44,9 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
         var host = HostAccess.HostOf(c);
         var region = c.Region();
         var perNic = c.Parameters.Bool("PerNic");
+        // An agent that reads Parts says so; an older one (a rolling upgrade) gets each changed NIC's
+        // lists on the NIC, as it reads them, or it would find its NICs' parts empty and close them.
+        var sharedParts = c.Parameters.Bool("SharedParts");
         var known = KnownDigests(c.Parameters);
         if (known.Count > 0 && !perNic)
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
@@ -63,17 +67,18 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
                     })) },
                 { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
                     {
+                        var accountRevision = s.AccountRevisionAt(g.Key, revision);
                         var account = new EcsObject
                         {
                             { "AccountId", Id(g.Key) },
-                            { "AccountRevision", s.AccountRevisionAt(g.Key, revision) },
+                            { "AccountRevision", accountRevision },
                         };
                         // A part is an instance's (with every ENI): two of its ENIs bound here share one.
                         var nics = g.Select(b => b.InstanceId).Distinct().ToList();
                         if (!perNic)
                             account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
                         else
-                            AddParts(account, new StateExport.Source(s, g.Key, region.RegionId), nics, known);
+                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known, sharedParts);
                         return account;
                     })) },
             };
@@ -81,61 +86,72 @@ internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
     }
 
     /// <summary>
-    /// An account's NICs on the host with their parts' digests, and the union of the changed parts as
-    /// its <c>State</c>. NICs that share groups have parts that overlap most of the account, so a part
-    /// is not rendered to be hashed: each resource is rendered and hashed once per answer, and a
-    /// part's digest is the hash of its resources' kinds, IDs and hashes in the part's order — it
-    /// changes exactly when the part's rendering would. Only the changed parts' union is rendered.
+    /// An account's NICs on the host with their parts' digests, the changed parts' ID lists once per
+    /// part, and as its <c>State</c> the resources of the changed parts the agent does not hold yet.
+    /// <list type="bullet">
+    /// <item>A part is a function of the instance's groups (its own and its ENIs'): every instance
+    /// is in its own part through them, so NICs with the same groups (a pod's, a tier's) share one
+    /// part, selected, digested and listed once (<c>Parts.Part[]{Digest, …Ids}</c>), not once per NIC.</item>
+    /// <item>Each resource is rendered and hashed once, and each part selected and digested once,
+    /// per account revision on the node (<see cref="AccountViews"/>: the hundred hosts that fetch
+    /// after one change share the work); a part's digest is the hash of its resources' kinds, IDs
+    /// and hashes in the part's order — it changes exactly when the part's rendering would.</item>
+    /// <item>What a digest stands for is remembered (<see cref="PartMemory"/>): for the digests the
+    /// agent says it holds, the server knows which resource versions it holds and leaves them out
+    /// of <c>State</c>; a rule change in a group that a hundred NICs' parts list sends that group,
+    /// not the hundred instances around it. A digest the server no longer remembers only means
+    /// more is sent.</item>
+    /// </list>
     /// </summary>
-    private static void AddParts(EcsObject account, StateExport.Source source, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    private static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts)
     {
-        var resources = new Dictionary<(char Kind, string Id), byte[]>();
-        byte[] HashOf(char kind, string id, Func<EcsObject> render)
+        var source = view.Source(s);
+        var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
+        // The resource versions the agent holds: those of the parts it names by digest, as far as remembered.
+        var held = new HashSet<(char, string, string)>();
+        foreach (var instance in nics)
         {
-            if (!resources.TryGetValue((kind, id), out var hash))
-                resources.Add((kind, id), hash = SHA256.HashData(ResponseWriter.Json(render())));
-            return hash;
+            if (known.TryGetValue(instance.Value, out var digest) && PartMemory.Recall(digest) is { } members)
+            {
+                foreach (var m in members)
+                    held.Add((m.Kind, m.Id, Convert.ToHexStringLower(m.Hash)));
+            }
         }
-        var changed = new HashSet<InstanceId>();
+        var changed = new Dictionary<string, StateExport.Part>(StringComparer.Ordinal);
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
-            var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
-            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            void Add(char kind, string id, Func<EcsObject> render)
-            {
-                digest.AppendData([(byte)kind]);
-                digest.AppendData(System.Text.Encoding.UTF8.GetBytes(id));
-                digest.AppendData(HashOf(kind, id, render));
-            }
-            foreach (var g in part.Groups)
-                Add('g', g.Id.Value, () => StateExport.GroupItem(source, g));
-            foreach (var i in part.Instances)
-                Add('i', i.Id.Value, () => StateExport.InstanceItem(source, i));
-            foreach (var e in part.Interfaces)
-                Add('e', e.Id.Value, () => StateExport.InterfaceItem(source, e));
-            foreach (var l in part.PrefixLists)
-                Add('p', l.Id.Value, () => PrefixLists.PrefixListRequests.Attributes(l));
-            foreach (var l in part.PortRangeLists)
-                Add('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l));
-            var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
-            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex } };
-            var isChanged = !known.TryGetValue(instance.Value, out var held) || held != hex;
-            nic.Add("Changed", isChanged);
+            var (part, hex, _) = partOf[instance];
+            var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != hex;
             if (isChanged)
-            {
-                changed.Add(instance);
-                // Named after the state file's lists, as the agent reads them (StateParts.Lists).
-                nic.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
-                nic.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));
-                nic.Add("NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", part.Interfaces.Select(e => e.Id.Value)));
-                nic.Add("PrefixListsIds", EcsList.Of("PrefixListId", part.PrefixLists.Select(l => l.Id.Value)));
-                nic.Add("PortRangeListsIds", EcsList.Of("PortRangeListId", part.PortRangeLists.Select(l => l.Id.Value)));
-            }
+                changed.TryAdd(hex, part);
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
+            if (isChanged && !sharedParts)
+                AddLists(nic, part);
             return nic;
         }).ToList()));
-        // The changed NICs' parts once, as their union (what a narrowed answer for them is): a
-        // resource that several parts share is sent once.
-        account.Add("State", StateExport.Body(source, changed));
+        if (sharedParts)
+            account.Add("Parts", EcsList.Of("Part", changed.Select(p => AddLists(new EcsObject { { "Digest", p.Key } }, p.Value))));
+        // The changed parts' resources once, but those the agent holds as they are (the state's
+        // order does not matter: the agent assembles each part in its lists' order).
+        bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(view.HashOf(kind, id))));
+        var union = changed.Values.ToList();
+        account.Add("State", StateExport.Body(source, new StateExport.Part(
+            [.. union.SelectMany(p => p.Groups).DistinctBy(g => g.Id).Where(g => Sends('g', g.Id.Value))],
+            [.. union.SelectMany(p => p.Instances).DistinctBy(i => i.Id).Where(i => Sends('i', i.Id.Value))],
+            [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id).Where(e => Sends('e', e.Id.Value))],
+            [.. union.SelectMany(p => p.PrefixLists).DistinctBy(l => l.Id).Where(l => Sends('p', l.Id.Value))],
+            [.. union.SelectMany(p => p.PortRangeLists).DistinctBy(l => l.Id).Where(l => Sends('r', l.Id.Value))])));
+    }
+
+    /// <summary>A part's IDs, named after the state file's lists, as the agent reads them (<c>StateParts.Lists</c>).</summary>
+    private static EcsObject AddLists(EcsObject o, StateExport.Part part)
+    {
+        o.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
+        o.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));
+        o.Add("NetworkInterfacesIds", EcsList.Of("NetworkInterfaceId", part.Interfaces.Select(e => e.Id.Value)));
+        o.Add("PrefixListsIds", EcsList.Of("PrefixListId", part.PrefixLists.Select(l => l.Id.Value)));
+        o.Add("PortRangeListsIds", EcsList.Of("PortRangeListId", part.PortRangeLists.Select(l => l.Id.Value)));
+        return o;
     }
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)

@@ -29,26 +29,67 @@ internal static class StateExport
     /// <summary>
     /// The region as one read loads it, so that several narrowed bodies (a host's NICs one by one,
     /// issue 17) read the store once: groups, instances, their addresses, rules as first asked for,
-    /// and the lists.
+    /// and the lists. Immutable once loaded but for the rules, which are read as first asked for
+    /// (safely from several threads): a source kept across requests for the same account revision
+    /// (<see cref="Hosts.AccountViews"/>) reads them <see cref="Through"/> the asking request's session —
+    /// the same rows, since the account has not changed.
     /// </summary>
-    internal sealed class Source(IStoreSession s, long accountId, string regionId)
+    internal sealed class Source
     {
-        public IStoreSession Session => s;
+        private readonly IStoreSession _session;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules;
 
-        public string RegionId => regionId;
+        public Source(IStoreSession s, long accountId, string regionId)
+        {
+            _session = s;
+            AccountId = accountId;
+            RegionId = regionId;
+            Groups = s.ListGroups(accountId, regionId);
+            Instances = s.ListInstances(accountId, regionId);
+            Addresses = new(s, accountId, regionId);
+            PrefixLists = s.ListPrefixLists(accountId, regionId);
+            PortRangeLists = s.ListPortRangeLists(accountId, regionId);
+            _rules = [];
+            // Tags of the region's groups and instances in two queries, not one per resource.
+            _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+            _instanceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+            _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        }
 
-        public readonly IReadOnlyList<GroupRecord> Groups = s.ListGroups(accountId, regionId);
-        public readonly IReadOnlyList<InstanceRecord> Instances = s.ListInstances(accountId, regionId);
-        public readonly RegionAddresses Addresses = new(s, accountId, regionId);
-        public readonly IReadOnlyList<PrefixListRecord> PrefixLists = s.ListPrefixLists(accountId, regionId);
-        public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists = s.ListPortRangeLists(accountId, regionId);
-        public long AccountId => accountId;
-        private readonly Dictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules = [];
+        private Source(Source loaded, IStoreSession s)
+        {
+            _session = s;
+            AccountId = loaded.AccountId;
+            RegionId = loaded.RegionId;
+            Groups = loaded.Groups;
+            Instances = loaded.Instances;
+            Addresses = loaded.Addresses;
+            PrefixLists = loaded.PrefixLists;
+            PortRangeLists = loaded.PortRangeLists;
+            _rules = loaded._rules;
+            _groupTags = loaded._groupTags;
+            _instanceTags = loaded._instanceTags;
+            _interfaceTags = loaded._interfaceTags;
+        }
 
-        // Tags of the region's groups and instances in two queries, not one per resource.
-        private readonly ILookup<string, Tag> _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
-        private readonly ILookup<string, Tag> _instanceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.Instance).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
-        private readonly ILookup<string, Tag> _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
+        /// <summary>The same loaded region, reading rules not read yet through <paramref name="s"/> (a read of the same account revision).</summary>
+        public Source Through(IStoreSession s) => new(this, s);
+
+        public IStoreSession Session => _session;
+
+        public string RegionId { get; }
+
+        public long AccountId { get; }
+
+        public readonly IReadOnlyList<GroupRecord> Groups;
+        public readonly IReadOnlyList<InstanceRecord> Instances;
+        public readonly RegionAddresses Addresses;
+        public readonly IReadOnlyList<PrefixListRecord> PrefixLists;
+        public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists;
+
+        private readonly ILookup<string, Tag> _groupTags;
+        private readonly ILookup<string, Tag> _instanceTags;
+        private readonly ILookup<string, Tag> _interfaceTags;
 
         public IReadOnlyList<Tag> GroupTags(Domain.Identifiers.SecurityGroupId id) => [.. _groupTags[id.Value]];
 
@@ -57,7 +98,7 @@ internal static class StateExport
         public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
-            _rules.TryGetValue(id, out var known) ? known : _rules[id] = s.ListRules(id);
+            _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, _session.ListRules(id));
     }
 
     /// <summary>The records a body holds, in its order: what <see cref="Body(Source, IReadOnlySet{Domain.Identifiers.InstanceId}?)"/> writes.</summary>
