@@ -31,7 +31,10 @@ internal sealed class ReachAfter
     /// <param name="moved">For a join or a leave: the instance that changes groups. The other affected
     /// instances keep their groups and rules, so their tables are the matrix's, patched at that
     /// instance's addresses (<see cref="DirectionClasses.Patched"/>), instead of compiled afresh.</param>
-    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, (InstanceId Instance, NetworkInterfaceId? Interface)? moved = null)
+    /// <param name="onlyGroupAltered">For a change of one group's own rules or settings
+    /// (<see cref="WhatIf.Change.OnlyGroupAltered"/>): an ENI outside that group keeps the matrix's tables,
+    /// even on an affected instance.</param>
+    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, (InstanceId Instance, NetworkInterfaceId? Interface)? moved = null, SecurityGroupId? onlyGroupAltered = null)
     {
         _before = before;
         State = after;
@@ -75,6 +78,13 @@ internal sealed class ReachAfter
             for (var slot = 0; slot < addresses.Length; slot++)
             {
                 var nic = interfaces[slot];
+                if (onlyGroupAltered is { } altered && !nic.SecurityGroupIds.Contains(altered)
+                    && beforeEndpoints.Length == addresses.Length && before.AddressesAt(k)[slot] == addresses[slot])
+                {
+                    var unchanged = before.PolicyOfEndpoint(beforeEndpoints[slot]);
+                    slots[slot] = (unchanged.Egress, unchanged.Ingress);
+                    continue;
+                }
                 var key = PolicyClass.Key(after, nic);
                 if (!compiled.TryGetValue(key, out var tables))
                 {

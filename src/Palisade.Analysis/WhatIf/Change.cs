@@ -22,6 +22,16 @@ public abstract record Change
     /// </summary>
     public abstract IReadOnlySet<InstanceId> Affected(NetworkState state);
 
+    /// <summary>
+    /// The one group whose own rules or settings the change alters, when that is all it alters: then an
+    /// ENI outside that group keeps its policy even on an affected instance (whose other ENI is in it).
+    /// Null when the change may alter other policies (a membership change, which other groups' rules see).
+    /// </summary>
+    public virtual SecurityGroupId? OnlyGroupAltered(NetworkState state) => null;
+
+    protected static SecurityGroupId? OwnerOf(NetworkState state, SecurityGroupRuleId rule) =>
+        state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == rule))?.Id;
+
     protected static HashSet<InstanceId> MembersOf(NetworkState s, SecurityGroupId group) => [.. s.MembersOf(group).Select(i => i.Id)];
 
     protected static NetworkState With(NetworkState s, IEnumerable<SecurityGroup>? groups = null, IEnumerable<Instance>? instances = null) =>
@@ -38,6 +48,8 @@ public abstract record Change
         public override string Describe() => $"authorize in {Group}: {Rule.Direction.ToString().ToLowerInvariant()} {Rule.Policy.ToLower()} {Rule.Protocol.ToWire()} {Rule.Ports} {(Rule.Direction == Domain.Networking.Direction.Ingress ? "from" : "to")} {Rule.Peer} priority {Rule.Priority}";
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
+
+        public override SecurityGroupId? OnlyGroupAltered(NetworkState state) => Group;
 
         public override NetworkState ApplyTo(NetworkState state)
         {
@@ -58,6 +70,8 @@ public abstract record Change
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
 
+        public override SecurityGroupId? OnlyGroupAltered(NetworkState state) => Group;
+
         public override NetworkState ApplyTo(NetworkState state)
         {
             var gone = Removed.ToHashSet();
@@ -72,6 +86,8 @@ public abstract record Change
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) =>
             state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) is { } owner ? MembersOf(state, owner.Id) : new HashSet<InstanceId>();
+
+        public override SecurityGroupId? OnlyGroupAltered(NetworkState state) => OwnerOf(state, RuleId);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
@@ -90,6 +106,8 @@ public abstract record Change
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) =>
             state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == RuleId)) is { } owner ? MembersOf(state, owner.Id) : new HashSet<InstanceId>();
+
+        public override SecurityGroupId? OnlyGroupAltered(NetworkState state) => OwnerOf(state, RuleId);
 
         public override NetworkState ApplyTo(NetworkState state)
         {
@@ -195,6 +213,8 @@ public abstract record Change
         public override string Describe() => $"set the InnerAccessPolicy of {Group} to {Policy.ToWire()}";
 
         public override IReadOnlySet<InstanceId> Affected(NetworkState state) => MembersOf(state, Group);
+
+        public override SecurityGroupId? OnlyGroupAltered(NetworkState state) => Group;
 
         public override NetworkState ApplyTo(NetworkState state)
         {

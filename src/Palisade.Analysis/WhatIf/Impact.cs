@@ -106,7 +106,7 @@ public static class ImpactAnalysis
             Change.Leave l => (l.Instance, l.NetworkInterface),
             _ => ((Domain.Identifiers.InstanceId, Domain.Identifiers.NetworkInterfaceId?)?)null,
         };
-        var view = new ReachAfter(before, after, affected, moved);
+        var view = new ReachAfter(before, after, affected, moved, change.OnlyGroupAltered(state));
         var interner = before.Interner;
         // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
         var changed = new List<(int Source, int Target, int Was, int Now)>();
@@ -152,6 +152,11 @@ public static class ImpactAnalysis
                 var old = before.PolicyOfEndpoint(endpointOfA);
                 foreach (var otherIsSource in new[] { true, false })
                 {
+                    // An address whose tables and local class are the matrix's answers as before: no run differs.
+                    if (otherIsSource
+                            ? ReferenceEquals(old.Ingress, tables.Ingress) && old.LocalIngress == view.LocalIngressAt(a, slot)
+                            : ReferenceEquals(old.Egress, tables.Egress) && old.LocalEgress == view.LocalEgressAt(a, slot))
+                        continue;
                     // The other end as a source meets a's new ingress; as a target, a's new egress.
                     var runs = otherIsSource
                         ? DirectionClasses.Differences(old.Ingress, old.LocalIngress, tables.Ingress, view.LocalIngressAt(a, slot), addresses)
