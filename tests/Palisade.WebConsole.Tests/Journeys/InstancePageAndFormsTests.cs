@@ -228,6 +228,8 @@ public sealed class InstancePageAndFormsTests(ConsoleHost host, ITestOutputHelpe
         await page.GetByRole(AriaRole.Button, new() { Name = "Change policy" }).ClickAsync();
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Change policy" }).ClickAsync();
         await Expect(dialog).ToHaveCountAsync(0);
+        // The dialog closes before the change is sent; the announcement says the API has answered.
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Inner access policy changed.");
         await Expect(page.GetByLabel("Inner access policy")).ToHaveValueAsync("Drop");
         Assert.Equal("Drop", await Policy());
 
