@@ -15,13 +15,17 @@ using Palisade.Domain.Ecs;
 //   … -- --postgres "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres" --nodes 2
 //       N server nodes on one PostgreSQL (a fresh database), requests spread over the nodes.
 //   … -- --tls --clients 8: the same reads over HTTPS (a self-signed certificate, TLS 1.3, keep-alive)
-//       and over HTTP on the same node in the same run, and their ratio.
+//       and over HTTP on the same node in the same run, and their ratio; with --client-process the
+//       clients run in a process of their own and the server's own CPU per read is reported;
+//       --against records|kestrel: the other HTTPS output measured beside the served one.
 // Diagnostics: --profile times the pieces of a read; --hot loops the handler alone for a profiler
 // (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed;
 // --host-policy [--runs 30] times a host's policy fetch and its phases (HostPolicyCost.cs).
 var seconds = Arg("--seconds", 10);
 if (args.Length == 6 && args[0] == "--noisy-tenant")
     return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], args[5] == "vary");
+if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
+    return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
     return await HostPolicyCost.RunAsync(Arg("--runs", 30));
 if (args.Contains("--noisy"))
@@ -201,75 +205,37 @@ var describe = new KeyValuePair<string, string>[] { new("RegionId", "cn-hangzhou
 
 if (tls)
 {
-    // The HTTPS listener against the HTTP one of the same node, alternating, in one run: reads/s and
-    // p99 with keep-alive. The client trusts the node's self-signed certificate as --ca-cert would.
-    // A second node on the same store with Kestrel's own TLS output (a record per 4 KiB block): what
-    // the 16 KiB records gain, measured beside them.
-    var kestrelTls = PalisadeServer.Build(new ServeSettings
+    // A second node on the same store whose HTTPS output is another shape (--against records: 16 KiB
+    // records each sent on its own, the default; --against kestrel: Kestrel's own record per 4 KiB
+    // block), measured beside what is served (TlsComparison.cs).
+    var against = ArgText("--against") ?? "records";
+    var otherOutput = against switch
+    {
+        "records" => TlsOutput.Records,
+        "kestrel" => TlsOutput.Kestrels,
+        _ => throw new ArgumentException($"--against {against}: records or kestrel"),
+    };
+    var other = PalisadeServer.Build(new ServeSettings
     {
         Urls = "https://127.0.0.1:0",
         Tls = new TlsSettings.SelfSigned(),
         DataDirectory = directory,
         Options = new ServerOptions { Limits = new Limits { GroupsPerRegion = 1000 }, Throttling = Throttling.Off },
-        LargeTlsRecords = false,
+        TlsOutput = otherOutput,
     });
-    await kestrelTls.StartAsync();
-    HttpClient TlsClient(WebApplication node)
-    {
-        var tlsHandler = CaCertificates.Handler(Path.Combine(directory, ServerCertificate.SelfSignedCertificateFile));
-        tlsHandler.MaxConnectionsPerServer = clients;
-        tlsHandler.PooledConnectionLifetime = TimeSpan.FromMinutes(10);
-        return new HttpClient(tlsHandler) { BaseAddress = new Uri(node.Urls.First(u => u.StartsWith("https://", StringComparison.Ordinal))) };
-    }
-    var overTls = TlsClient(app);
-    var overKestrelTls = TlsClient(kestrelTls);
-    var tlsApi = new EcsClient(overTls, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
-    var kestrelTlsApi = new EcsClient(overKestrelTls, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret));
-    var rows = new List<(string Name, Result Http, Result Https, Result KestrelHttps)>();
-    // Each workload runs HTTP, HTTPS, HTTPS with Kestrel's records, the same again backwards, and the
-    // two runs of each are pooled, so that a change of load on a shared machine weighs on all alike.
-    async Task<(Result Http, Result Https, Result KestrelHttps)> Trio(Func<int, HttpRequestMessage> plain, Func<int, HttpRequestMessage> secure, Func<int, HttpRequestMessage> kestrels)
-    {
-        var h1 = await Run(plain, client: http);
-        var s1 = await Run(secure, client: overTls);
-        var k1 = await Run(kestrels, client: overKestrelTls);
-        var k2 = await Run(kestrels, client: overKestrelTls);
-        var s2 = await Run(secure, client: overTls);
-        var h2 = await Run(plain, client: http);
-        static Result Pool(Result a, Result b) => new((a.PerSecond + b.PerSecond) / 2, (a.P50 + b.P50) / 2, Math.Max(a.P99, b.P99), a.Errors + b.Errors, (a.CpuMicros + b.CpuMicros) / 2);
-        return (Pool(h1, h2), Pool(s1, s2), Pool(k1, k2));
-    }
-    foreach (var (name, action, parameters) in new[]
-    {
-        ("DescribeSecurityGroupAttribute, 200 rules (~60 KB)", "DescribeSecurityGroupAttribute", describe),
-        ("DescribeRegions (~1 KB)", "DescribeRegions", Array.Empty<KeyValuePair<string, string>>()),
-    })
-    {
-        var (plain, secure, kestrels) = await Trio(_ => api.Build(action, parameters, ApiVersions.Ecs), _ => tlsApi.Build(action, parameters, ApiVersions.Ecs), _ => kestrelTlsApi.Build(action, parameters, ApiVersions.Ecs));
-        rows.Add((name, plain, secure, kestrels));
-    }
-    var (healthPlain, healthSecure, healthKestrel) = await Trio(_ => new HttpRequestMessage(HttpMethod.Get, "/healthz"), _ => new HttpRequestMessage(HttpMethod.Get, "/healthz"), _ => new HttpRequestMessage(HttpMethod.Get, "/healthz"));
-    rows.Add(("GET /healthz (no work: the transport alone)", healthPlain, healthSecure, healthKestrel));
-    await kestrelTls.StopAsync();
-    Console.WriteLine($"{clients} clients, {seconds} s each, keep-alive, V3-signed (signed before the clock starts); {Environment.ProcessorCount} cores; HTTPS with the node's self-signed ECDSA P-256 certificate; HTTP, HTTPS, HTTPS (Kestrel's records), and back, per workload, pooled (p99: the worse of the two); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end");
-    Console.WriteLine();
-    Console.WriteLine("HTTPS with Kestrel's own TLS output (a record per 4 KiB), on a second node of the same store, for comparison:");
-    Console.WriteLine();
-    Console.WriteLine("| workload | HTTPS (Kestrel's records) reads/s | ratio to HTTP | p99 ms | CPU µs/read | CPU ratio HTTP/HTTPS |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-    foreach (var (name, plain, _, kestrels) in rows)
-        Console.WriteLine($"| {name} | {kestrels.PerSecond:N0} | {kestrels.PerSecond / plain.PerSecond:F3} | {kestrels.P99:F2} | {kestrels.CpuMicros:F0} | {plain.CpuMicros / kestrels.CpuMicros:F3} |");
-    Console.WriteLine();
-    // CPU per read (server and clients together, this process's CPU time over the measured window):
-    // what TLS costs a read even when other work on the machine takes cores from the run.
-    Console.WriteLine("| workload | HTTP reads/s | HTTPS reads/s | ratio HTTPS/HTTP | HTTP p99 ms | HTTPS p99 ms | HTTP CPU µs/read | HTTPS CPU µs/read | CPU ratio HTTP/HTTPS | errors |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    foreach (var (name, plain, secure, _) in rows)
-        Console.WriteLine($"| {name} | {plain.PerSecond:N0} | {secure.PerSecond:N0} | {secure.PerSecond / plain.PerSecond:F3} | {plain.P99:F2} | {secure.P99:F2} | {plain.CpuMicros:F0} | {secure.CpuMicros:F0} | {plain.CpuMicros / secure.CpuMicros:F3} | {plain.Errors + secure.Errors} |");
+    await other.StartAsync();
+    static string Https(WebApplication node) => node.Urls.First(u => u.StartsWith("https://", StringComparison.Ordinal));
+    var endpoints = new TlsComparison.Endpoints(url.ToString(), Https(app), Https(other), otherOutput == TlsOutput.Records ? "16 KiB records, each sent alone" : "Kestrel's records of 4 KiB", Path.Combine(directory, ServerCertificate.SelfSignedCertificateFile), key.AccessKeyId, key.AccessKeySecret, big);
+    var exit = 0;
+    if (args.Contains("--client-process"))
+        exit = await TlsComparison.InClientProcessAsync(endpoints, clients, seconds);
+    else
+        await TlsComparison.CompareAsync(endpoints, clients, seconds, serverPid: null);
+    await other.StopAsync();
     foreach (var node in nodes)
         await node.StopAsync();
     Directory.Delete(directory, recursive: true);
-    return 0;
+    return exit;
 }
 var writeCounter = -1;
 var results = new List<(string Name, Result Result)>();
@@ -298,39 +264,8 @@ foreach (var node in nodes)
 Directory.Delete(directory, recursive: true);
 return 0;
 
-async Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_000, HttpClient? client = null)
-{
-    client ??= http;
-    // Warm up with a few thousand, then sign the measured batch up front.
-    var warmup = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, 3000).Select(make));
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ => { while (warmup.TryDequeue(out var m)) (await client.SendAsync(m)).Dispose(); }));
-    var queue = new System.Collections.Concurrent.ConcurrentQueue<HttpRequestMessage>(Enumerable.Range(0, capacity).Select(make));
-    var latencies = new List<double>[clients];
-    var errors = 0;
-    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var stop = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
-    {
-        var mine = latencies[c] = new List<double>(100_000);
-        while (stop.Elapsed.TotalSeconds < seconds && queue.TryDequeue(out var message))
-        {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
-            // Drain without keeping: the measurement is of the server, not of the client's allocations.
-            await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null);
-            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            if (response.StatusCode != HttpStatusCode.OK)
-                Interlocked.Increment(ref errors);
-            message.Dispose();
-        }
-    }));
-    var elapsed = stop.Elapsed.TotalSeconds;
-    var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-    while (queue.TryDequeue(out var left))
-        left.Dispose();
-    var all = latencies.SelectMany(l => l).Order().ToArray();
-    return new Result(all.Length / elapsed, all[all.Length / 2], all[(int)(all.Length * 0.99)], errors, cpu.TotalMicroseconds / all.Length);
-}
+Task<Result> Run(Func<int, HttpRequestMessage> make, int capacity = 150_000, HttpClient? client = null) =>
+    Load.RunAsync(client ?? http, make, clients, seconds, capacity);
 
 string? ArgText(string name)
 {
@@ -343,5 +278,3 @@ int Arg(string name, int fallback)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
-
-internal sealed record Result(double PerSecond, double P50, double P99, int Errors, double CpuMicros);

@@ -46,10 +46,10 @@ public sealed record ServeSettings
     public TlsSettings? Tls { get; init; }
 
     /// <summary>
-    /// Off: Kestrel's own TLS output, a record per 4 KiB memory block; kept only so that
-    /// bench/Palisade.Bench.Http --tls measures the two in one process (see <see cref="TlsRecords"/>).
+    /// How answers leave TLS (see <see cref="TlsRecords"/>). Only the default is served; the others are
+    /// kept so that bench/Palisade.Bench.Http --tls measures them against it in one process.
     /// </summary>
-    internal bool LargeTlsRecords { get; init; } = true;
+    internal TlsOutput TlsOutput { get; init; } = TlsOutput.GatheredRecords;
 }
 
 /// <summary>
@@ -106,7 +106,7 @@ public static class PalisadeServer
         {
             if (certificate.Certificate is { } serverCertificate)
                 k.ConfigureHttpsDefaults(https => https.ServerCertificate = serverCertificate);
-            Listeners.Bind(k, listen, settings.LargeTlsRecords);
+            Listeners.Bind(k, listen, settings.TlsOutput);
             k.Limits.MaxRequestBodySize = RpcEndpoint.MaxBodyBytes;
             // The current SDKs put every parameter in the query string, even 100 Permissions.N of 20 fields each.
             k.Limits.MaxRequestLineSize = 512 * 1024;
