@@ -26,6 +26,11 @@ internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IP
 
     public List<Finding> Findings { get; } = [];
 
+    /// <summary>Told the name of each step as it ends (<see cref="Auditor.Run(NetworkState, Limits, IProgress{WorkProgress}, RuleUsageFacts, FlowFacts, Action{string})"/>).</summary>
+    public Action<string>? StepDone { get; init; }
+
+    public void Done(CheckInfo check) => StepDone?.Invoke(check.Id);
+
     /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
     public void Add(CheckInfo check, SecurityGroupId? group, SecurityGroupRuleId? rule, InstanceId? instance, string message, Evidence evidence, Severity? severity = null) =>
         Findings.Add(new Finding(check.Id, severity ?? check.Severity, group, rule, instance, message, evidence));

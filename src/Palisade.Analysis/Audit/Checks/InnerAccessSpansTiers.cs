@@ -72,7 +72,11 @@ internal static class InnerAccessSpansTiers
             ReachAfter? dropped = null;
             if (run.Shared)
             {
-                matrix ??= ReachMatrix.Build(state);
+                if (matrix is null)
+                {
+                    matrix = ReachMatrix.Build(state);
+                    run.StepDone?.Invoke("matrix");
+                }
                 positions ??= state.Instances.Select((i, k) => (i.Id, k)).ToDictionary(p => p.Id, p => p.k);
                 dropped = new ReachAfter(matrix, closed, new Change.SetInnerAccessPolicy(group.Id, InnerAccessPolicy.Drop).Affected(state));
             }
