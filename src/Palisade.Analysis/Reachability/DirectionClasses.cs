@@ -28,6 +28,8 @@ internal sealed class DirectionClasses
     private readonly int[] _localClassOfInterval;
     private readonly List<IpAddress> _localRepresentatives = [];
     private readonly int[] _halves;
+    // Half without inner access Accept (RulesOnly), painted on first use: the audit's inner-access check asks it.
+    private int[]? _rulesOnly;
     private readonly AccessInterner _interner;
     private readonly RuleRef[] _rules;
     private readonly List<(int Low, int High)>[] _rulePorts;
@@ -300,6 +302,31 @@ internal sealed class DirectionClasses
     }
 
     /// <summary>
+    /// What this direction accepts for a (peer class, local class) by its rules alone, as if no group of
+    /// the policy had inner access Accept for the peer (the verdict with the peer's inner access Drop or
+    /// absent): equal to <see cref="Half"/> where the class is not under inner access Accept. Classes are
+    /// merged by every rule's match as well as by inner access, so the rules a class matches are one set.
+    /// </summary>
+    public int RulesOnly(int peerClass, int localClass)
+    {
+        _rulesOnly ??= NewHalves(_halves.Length);
+        ref var slot = ref _rulesOnly[(peerClass * _localRepresentatives.Count) + localClass];
+        if (slot < 0)
+            slot = _interner.Intern(Paint(peerClass, localClass, innerAccess: false));
+        return slot;
+    }
+
+    /// <summary>Whether a peer of this class is a member of some group of the policy with inner access Accept.</summary>
+    public bool UnderInnerAccept(int peerClass) => _peerMatches[peerClass][_rules.Length];
+
+    private static int[] NewHalves(int length)
+    {
+        var halves = new int[length];
+        Array.Fill(halves, -1);
+        return halves;
+    }
+
+    /// <summary>
     /// <see cref="Half"/> by the engine: one <see cref="NicPolicy.Decide"/> per protocol and port
     /// interval. The slow twin of <see cref="Paint"/>.
     /// </summary>
@@ -319,11 +346,12 @@ internal sealed class DirectionClasses
     /// inner access Drop changes no verdict, only the explanation). Equal to <see cref="Decided"/>, which
     /// the property test checks on random states.
     /// </summary>
-    private AccessSet Paint(int peerClass, int localClass)
+    /// <param name="innerAccess">False for <see cref="RulesOnly"/>: inner access Accept is not taken into account.</param>
+    private AccessSet Paint(int peerClass, int localClass, bool innerAccess = true)
     {
         var peer = _peerMatches[peerClass];
         var local = _localMatches[localClass];
-        var innerAccept = peer[_rules.Length];
+        var innerAccept = innerAccess && peer[_rules.Length];
         var fallback = _direction == Direction.Ingress ? Verdict.Drop : _policy.DefaultEgress;
         var spans = new List<int>[Reach.Protocols.Length];
         var verdicts = new sbyte[_portStarts.Length];
