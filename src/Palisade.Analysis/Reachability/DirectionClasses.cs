@@ -498,7 +498,7 @@ internal sealed class DirectionClasses
         return z ^ (z >> 31);
     }
 
-    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
+    internal static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
     {
         var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
         foreach (var (key, first, last) in blocks)
