@@ -36,6 +36,10 @@ internal sealed class DirectionClasses
     private readonly LocalMatch[] _ruleLocal;
     private readonly List<bool[]> _peerMatches = [];
     private readonly List<bool[]> _localMatches = [];
+    // For a table patched after a join or a leave (Patched): the table it was patched from and the
+    // addresses (values of this family, increasing) cut out of it; everywhere else it answers as that table.
+    private readonly DirectionClasses? _patchedFrom;
+    private readonly UInt128[] _patchedAt = [];
 
     private enum LocalMatch : byte
     {
@@ -95,8 +99,10 @@ internal sealed class DirectionClasses
     }
 
     /// <summary>A copy of <paramref name="old"/> for another policy with the same rules, over new peer intervals.</summary>
-    private DirectionClasses(DirectionClasses old, PolicyRules policy, UInt128[] peerStarts, int[] peerClassOfInterval, List<IpAddress> peerRepresentatives, List<bool[]> peerMatches)
+    private DirectionClasses(DirectionClasses old, PolicyRules policy, UInt128[] peerStarts, int[] peerClassOfInterval, List<IpAddress> peerRepresentatives, List<bool[]> peerMatches, UInt128[] patchedAt)
     {
+        _patchedFrom = old;
+        _patchedAt = patchedAt;
         _policy = policy;
         _direction = old._direction;
         _interner = old._interner;
@@ -166,8 +172,8 @@ internal sealed class DirectionClasses
         var nic = policy.Instance;
         bool SharesNetwork(Instance member) =>
             member.NetworkType == nic.NetworkType && (nic.NetworkType == NetworkType.Classic || member.VpcId == nic.VpcId);
-        var starts = _peerStarts.ToList();
-        var classOf = _peerClassOfInterval.ToList();
+        var starts = new List<UInt128>(_peerStarts);
+        var classOf = new List<int>(_peerClassOfInterval);
         var representatives = new List<IpAddress>(_peerRepresentatives);
         var matches = new List<bool[]>(_peerMatches);
         var v6 = _localRepresentatives[0].IsV6;
@@ -176,7 +182,8 @@ internal sealed class DirectionClasses
         {
             // Which ENIs hold the address after the change, in this NIC's network (a group's members are ENIs).
             var holders = holdersAnywhere.Where(h => SharesNetwork(h.Owner)).Select(h => h.Nic).ToList();
-            var i = IntervalOf([.. starts], address.Value);
+            var found = starts.BinarySearch(address.Value);
+            var i = found >= 0 ? found : ~found - 1;
             var match = (bool[])matches[classOf[i]].Clone();
             for (var r = 0; r < rules.Length; r++)
             {
@@ -215,7 +222,8 @@ internal sealed class DirectionClasses
                 classOf.Insert(at + 1, old);
             }
         }
-        return new DirectionClasses(this, policy, [.. starts], [.. classOf], representatives, matches);
+        UInt128[] patchedAt = [.. moved.Where(m => m.Address.IsV6 == v6).Select(m => m.Address.Value).Distinct().Order()];
+        return new DirectionClasses(this, policy, [.. starts], [.. classOf], representatives, matches, patchedAt);
     }
 
     public PolicyRules Policy => _policy;
@@ -247,9 +255,46 @@ internal sealed class DirectionClasses
     /// local address of <paramref name="afterLocal"/>, accepts other than <paramref name="before"/> did
     /// for <paramref name="beforeLocal"/>: each as the index range [From, To) and the new answer. One
     /// walk over both tables' address intervals, jumping over the addresses inside each; runs where the
-    /// answers agree (for most changes, nearly all) cost one comparison of two IDs.
+    /// answers agree (for most changes, nearly all) cost one comparison of two IDs. When
+    /// <paramref name="after"/> is <paramref name="before"/> patched after a join or a leave (at the same
+    /// local class), only the patched addresses can answer otherwise, and only they are looked at
+    /// (<see cref="DifferencesAtPatched"/>): a walk costs as many steps as the tables have intervals, and
+    /// a join has hundreds of patched tables of thousands of intervals each.
     /// </summary>
-    public static List<(int From, int To, int Now)> Differences(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses)
+    public static List<(int From, int To, int Now)> Differences(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses) =>
+        ReferenceEquals(after._patchedFrom, before) && beforeLocal == afterLocal
+            ? DifferencesAtPatched(before, after, afterLocal, sortedAddresses)
+            : DifferencesByWalk(before, beforeLocal, after, afterLocal, sortedAddresses);
+
+    /// <summary>
+    /// <see cref="Differences"/> of a table patched from <paramref name="before"/>: the runs of
+    /// <paramref name="sortedAddresses"/> equal to each patched address, where the answers differ. The
+    /// patch keeps every other interval's class and the answers of the old classes (same rules, same
+    /// local classes), so nothing else can differ; <see cref="DifferencesByWalk"/> is its slow twin.
+    /// </summary>
+    private static List<(int From, int To, int Now)> DifferencesAtPatched(DirectionClasses before, DirectionClasses after, int local, UInt128[] sortedAddresses)
+    {
+        var result = new List<(int, int, int)>();
+        var v6 = after._localRepresentatives[0].IsV6;
+        foreach (var value in after._patchedAt)
+        {
+            var from = LowerBound(sortedAddresses, 0, value);
+            var to = value == UInt128.MaxValue ? sortedAddresses.Length : LowerBound(sortedAddresses, from, value + 1);
+            if (from == to)
+                continue;
+            var address = new IpAddress(v6, value);
+            var now = after.Half(after.PeerClassOf(address), local);
+            if (before.Half(before.PeerClassOf(address), local) != now)
+                result.Add((from, to, now));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Differences"/> by one walk over both tables' intervals, for any two tables: the slow
+    /// twin of <see cref="DifferencesAtPatched"/>.
+    /// </summary>
+    internal static List<(int From, int To, int Now)> DifferencesByWalk(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses)
     {
         var result = new List<(int, int, int)>();
         int i = 0, j = 0, k = 0;
