@@ -130,8 +130,10 @@ internal sealed class DirectionClasses
     /// NIC whose own groups and rules did not change: only the rules that name a group and inner
     /// access can see a membership, and only at the moved addresses, so each of those addresses is cut
     /// out into an interval of its own whose rule matches are worked out again; every other interval
-    /// keeps its class and the answers already painted for it. Null when the rules differ (then the
-    /// table is compiled afresh). Checked equal to a fresh compile by a property test.
+    /// keeps its class and the answers already painted for it. This table itself when no moved address
+    /// matches otherwise (its rules name none of the groups moved in or out of, nor does its inner
+    /// access). Null when the rules differ (then the table is compiled afresh). Checked equal to a fresh
+    /// compile by a property test.
     /// </summary>
     public DirectionClasses? Patched(NetworkState after, PolicyRules policy, IReadOnlyCollection<IpAddress> moved) =>
         Patched(policy, HoldersOf(after, moved));
@@ -172,19 +174,14 @@ internal sealed class DirectionClasses
         var nic = policy.Instance;
         bool SharesNetwork(Instance member) =>
             member.NetworkType == nic.NetworkType && (nic.NetworkType == NetworkType.Classic || member.VpcId == nic.VpcId);
-        var starts = new List<UInt128>(_peerStarts);
-        var classOf = new List<int>(_peerClassOfInterval);
-        var representatives = new List<IpAddress>(_peerRepresentatives);
-        var matches = new List<bool[]>(_peerMatches);
         var v6 = _localRepresentatives[0].IsV6;
         var max = v6 ? UInt128.MaxValue : uint.MaxValue;
-        foreach (var (address, holdersAnywhere) in moved.Where(m => m.Address.IsV6 == v6))
+        // What the rules and inner access see of a moved address after the change, from its class before.
+        bool[] MatchAfter(IpAddress address, (Instance Owner, Instance Nic)[] holdersAnywhere, bool[] before)
         {
             // Which ENIs hold the address after the change, in this NIC's network (a group's members are ENIs).
             var holders = holdersAnywhere.Where(h => SharesNetwork(h.Owner)).Select(h => h.Nic).ToList();
-            var found = starts.BinarySearch(address.Value);
-            var i = found >= 0 ? found : ~found - 1;
-            var match = (bool[])matches[classOf[i]].Clone();
+            var match = (bool[])before.Clone();
             for (var r = 0; r < rules.Length; r++)
             {
                 if (rules[r].Rule.Peer is RulePeer.Group g)
@@ -199,6 +196,24 @@ internal sealed class DirectionClasses
                         match[rules.Length + (group.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept ? 0 : 1)] = true;
                 }
             }
+            return match;
+        }
+        // Where every moved address matches as its class did (no rule of this NIC names a group it moved
+        // in or out of, nor does its inner access), the table answers as before: it is this one, and the
+        // what-if sees its tables unchanged (no copy of its intervals, no walk).
+        if (moved.Where(m => m.Address.IsV6 == v6).All(m =>
+                MatchAfter(m.Address, m.Holders, _peerMatches[_peerClassOfInterval[IntervalOf(_peerStarts, m.Address.Value)]])
+                    .AsSpan().SequenceEqual(_peerMatches[_peerClassOfInterval[IntervalOf(_peerStarts, m.Address.Value)]])))
+            return this;
+        var starts = new List<UInt128>(_peerStarts);
+        var classOf = new List<int>(_peerClassOfInterval);
+        var representatives = new List<IpAddress>(_peerRepresentatives);
+        var matches = new List<bool[]>(_peerMatches);
+        foreach (var (address, holdersAnywhere) in moved.Where(m => m.Address.IsV6 == v6))
+        {
+            var found = starts.BinarySearch(address.Value);
+            var i = found >= 0 ? found : ~found - 1;
+            var match = MatchAfter(address, holdersAnywhere, matches[classOf[i]]);
             var id = representatives.Count;
             representatives.Add(address);
             matches.Add(match);
