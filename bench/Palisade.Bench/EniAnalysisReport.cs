@@ -17,7 +17,7 @@ using Lap = Palisade.Bench.AnalysisReport.Lap;
 namespace Palisade.Bench;
 
 /// <summary>
-/// `--analysis-enis [--what-if-only] [instances groups rules lists]…` (issue 16): the analysis of
+/// `--analysis-enis [--what-if-only | --audit-only] [instances groups rules lists]…` (issue 16): the analysis of
 /// <see cref="AnalysisReport"/> on a state where every instance has two ENIs — its primary one and a
 /// secondary ENI with its own address and its own groups (another role's), one in ten with an EIP —
 /// and rules name prefix lists (one rule in ten that named a private block names one of the lists
@@ -42,6 +42,7 @@ public static class EniAnalysisReport
         output.WriteLine("| state | instances / ENIs | groups | rules (naming a list) | prefix lists | policies / instance classes | matrix | heap with matrix | audit (findings) |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var whatIfRows = new List<string>();
+        var stepRows = new List<(string State, List<(string Step, Lap Lap)> Steps)>();
         foreach (var (instances, groups, rules, lists) in sizes)
         {
             var baseline = AnalysisReport.Generate(instances, groups, rules, seed: 7);
@@ -49,8 +50,9 @@ public static class EniAnalysisReport
             var measured = new List<Measurement>();
             foreach (var (label, state) in new[] { ("one NIC (baseline)", baseline), ("two ENIs + prefix lists", withEnis) })
             {
-                var m = Measure(state, whatIfOnly: args.Contains("--what-if-only"));
+                var m = Measure(state, whatIfOnly: args.Contains("--what-if-only"), auditOnly: args.Contains("--audit-only"));
                 measured.Add(m);
+                stepRows.Add((label, m.AuditSteps));
                 var enis = state.Instances.Sum(i => i.Interfaces.Length);
                 var naming = state.Groups.Sum(g => g.Rules.Count(r => r.Peer is RulePeer.PrefixList));
                 output.WriteLine(string.Create(invariant,
@@ -64,6 +66,16 @@ public static class EniAnalysisReport
             output.WriteLine(string.Create(invariant,
                 $"| ratio (CPU) | | | | | | {Ratio(e.Matrix, b.Matrix)} | {e.Heap / Math.Max(1, b.Heap):F1}× | {Ratio(e.Audit, b.Audit)} |"));
         }
+        if (stepRows.Any(r => r.Steps.Count > 0))
+        {
+            output.WriteLine();
+            output.WriteLine("The audit step by step (wall / CPU; a step's time includes the policies it compiled first, shared with later steps):");
+            output.WriteLine();
+            output.WriteLine($"| step | {string.Join(" | ", stepRows.Select(r => r.State))} |");
+            output.WriteLine($"|---|{string.Concat(stepRows.Select(_ => "---:|"))}");
+            foreach (var step in stepRows.SelectMany(r => r.Steps.Select(s => s.Step)).Distinct())
+                output.WriteLine($"| {step} | {string.Join(" | ", stepRows.Select(r => r.Steps.Where(s => s.Step == step).Select(s => s.Lap.Seconds).FirstOrDefault() ?? "-"))} |");
+        }
         output.WriteLine();
         output.WriteLine($"What-if from the matrix: the first of each kind cold (its flow deltas), then {WhatIfRuns - 1} further different changes of the kind on the warm process (median / p99 / max; with 40 samples p99 is the max).");
         output.WriteLine();
@@ -76,12 +88,13 @@ public static class EniAnalysisReport
         return 0;
     }
 
-    private sealed record Measurement(int Policies, int Classes, Lap Matrix, double Heap, Lap Audit, int Findings,
+    private sealed record Measurement(int Policies, int Classes, Lap Matrix, double Heap, Lap Audit, int Findings, List<(string Step, Lap Lap)> AuditSteps,
         List<(string Kind, Lap First, int Deltas, List<double> Wall, List<double> Cpu)> WhatIfs, (Lap Lap, int Deltas)? ListEdit);
 
     /// <param name="whatIfOnly">Skips the audit and the prefix-list edit (`--what-if-only`): minutes of CPU
     /// that a run measuring the what-if alone does not need.</param>
-    private static Measurement Measure(NetworkState state, bool whatIfOnly)
+    /// <param name="auditOnly">Skips the what-ifs and the prefix-list edit (`--audit-only`), for the audit's steps alone.</param>
+    private static Measurement Measure(NetworkState state, bool whatIfOnly, bool auditOnly)
     {
         GC.Collect();
         var before = GC.GetTotalMemory(true);
@@ -90,11 +103,13 @@ public static class EniAnalysisReport
         var build = clock.Lap();
         var heap = (GC.GetTotalMemory(true) - before) / 1_048_576.0;
         clock.Restart();
-        var findings = whatIfOnly ? [] : Auditor.Run(state);
+        var steps = new List<(string, Lap)>();
+        var stepClock = Clock.Start();
+        var findings = whatIfOnly ? [] : Auditor.Run(state, stepDone: step => steps.Add((step, stepClock.Lap())));
         var audit = clock.Lap();
 
         var whatIfs = new List<(string, Lap, int, List<double>, List<double>)>();
-        foreach (var (kind, changes) in Changes(state))
+        foreach (var (kind, changes) in auditOnly ? [] : Changes(state))
         {
             if (changes.Count == 0)
                 continue;
@@ -115,7 +130,7 @@ public static class EniAnalysisReport
 
         // A prefix-list edit is known by its result (ModifyPrefixList's dry run): the impact of two states.
         (Lap, int)? listEdit = null;
-        if (state.PrefixLists.Length > 0 && !whatIfOnly)
+        if (state.PrefixLists.Length > 0 && !whatIfOnly && !auditOnly)
         {
             var list = state.PrefixLists[0];
             var edited = new NetworkState(state.RegionId, state.Groups, state.Instances,
@@ -125,7 +140,7 @@ public static class EniAnalysisReport
             listEdit = (clock.Lap(), gained.Count + lost.Count);
         }
         GC.KeepAlive(matrix);
-        return new Measurement(matrix.PolicyCount, matrix.Classes.Count, build, heap, audit, findings.Count, whatIfs, listEdit);
+        return new Measurement(matrix.PolicyCount, matrix.Classes.Count, build, heap, audit, findings.Count, steps, whatIfs, listEdit);
     }
 
     /// <summary>The bench's four kinds of change (as <see cref="AnalysisReport"/>), and an ENI's own join and leave where the state has ENIs.</summary>

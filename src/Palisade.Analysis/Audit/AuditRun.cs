@@ -26,6 +26,19 @@ internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IP
 
     public List<Finding> Findings { get; } = [];
 
+    /// <summary>
+    /// Per NIC key (<see cref="SharedPolicies.Key(Domain.Instances.Instance, Domain.Networking.NicType, IEnumerable{Domain.Networking.IpAddress})"/>)
+    /// and family: for each sensitive port, the first protocol with an internet packet the policy accepts.
+    /// Shared by risky-port-exposed and risky-port-open: an ENI with a public address and one without
+    /// may have the same policy and local classes.
+    /// </summary>
+    public Dictionary<(string, bool), List<Checks.RiskyPortExposed.Exposure>> InternetExposures { get; } = [];
+
+    /// <summary>Told the name of each step as it ends (<see cref="Auditor.Run(NetworkState, Limits, IProgress{WorkProgress}, RuleUsageFacts, FlowFacts, Action{string})"/>).</summary>
+    public Action<string>? StepDone { get; init; }
+
+    public void Done(CheckInfo check) => StepDone?.Invoke(check.Id);
+
     /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
     public void Add(CheckInfo check, SecurityGroupId? group, SecurityGroupRuleId? rule, InstanceId? instance, string message, Evidence evidence, Severity? severity = null) =>
         Findings.Add(new Finding(check.Id, severity ?? check.Severity, group, rule, instance, message, evidence));

@@ -42,6 +42,32 @@ public static class RuleUsefulness
             var blocks = others.SelectMany(o => resolver.PeerBlocks(o)).ToList();
             PeersV4 = Cuts(blocks.Where(b => !b.IsV6).Select(b => (b.First, b.Last)), (UInt128)uint.MaxValue);
             PeersV6 = Cuts(blocks.Where(b => b.IsV6).Select(b => (b.First, b.Last)), UInt128.MaxValue);
+
+            // Peer classes: the pieces of the address line held by the same rules' peers and the same
+            // groups' members (inner access; the engine names the first such group of the policy), as
+            // DirectionClasses cuts them. Every packet from (or to) two peers of one class is decided alike.
+            var keyed = new List<(int Key, IpAddress First, IpAddress Last)>();
+            for (var i = 0; i < others.Length; i++)
+                keyed.AddRange(resolver.PeerBlocks(others[i]).Select(b => (i, new IpAddress(b.IsV6, b.First), new IpAddress(b.IsV6, b.Last))));
+            var innerGroups = policy.NicType == NicType.Intranet ? policy.Groups : [];
+            for (var g = 0; g < innerGroups.Length; g++)
+                keyed.AddRange(resolver.MemberAddresses(innerGroups[g].Id).Select(a => (others.Length + g, a, a)));
+            ClassesV4 = Reachability.DirectionClasses.Classify([.. keyed.Where(k => !k.First.IsV6).Select(k => (k.Key, k.First.Value, k.Last.Value))],
+                uint.MaxValue, false, [], [], others.Length + innerGroups.Length);
+            ClassesV6 = Reachability.DirectionClasses.Classify([.. keyed.Where(k => k.First.IsV6).Select(k => (k.Key, k.First.Value, k.Last.Value))],
+                UInt128.MaxValue, true, [], [], others.Length + innerGroups.Length);
+        }
+
+        private (UInt128[] Starts, int[] Classes) ClassesV4 { get; }
+
+        private (UInt128[] Starts, int[] Classes) ClassesV6 { get; }
+
+        /// <summary>The peer class of an address (numbered per family).</summary>
+        internal int PeerClassOf(bool v6, UInt128 value)
+        {
+            var (starts, classes) = v6 ? ClassesV6 : ClassesV4;
+            var at = Array.BinarySearch(starts, value);
+            return classes[at >= 0 ? at : ~at - 1];
         }
 
         internal SortedSet<int> Ports { get; }
@@ -55,7 +81,9 @@ public static class RuleUsefulness
         public static Boundaries Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction) => new(state, nic, policy, direction);
     }
 
-    public static Verdicts Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction, RuleRef rule, Boundaries? boundaries = null)
+    /// <param name="byClass">One peer per peer class of the NIC's direction (<see cref="Boundaries"/>) rather than one per
+    /// piece of the rule's peers cut at every boundary: the same verdicts, found once per class. False for the slow twin.</param>
+    public static Verdicts Of(NetworkState state, Instance nic, NicPolicy policy, Direction direction, RuleRef rule, Boundaries? boundaries = null, bool byClass = false)
     {
         var resolver = new RuleResolver(state, nic);
         boundaries ??= new Boundaries(state, nic, policy, direction);
@@ -66,16 +94,22 @@ public static class RuleUsefulness
         var sourcePorts = Points([r.SourcePorts is { } sp ? (sp.Low, sp.High) : (PortRange.MinPort, PortRange.MaxPort)], boundaries.SourcePorts, PortRange.MinPort);
         var peerBlocks = resolver.PeerBlocks(rule).ToList();
         var peers = new List<IpAddress>();
+        // The limit counts every piece, so that judging by class changes which rules are checked in no way.
+        var pieces = 0;
         foreach (var v6 in new[] { false, true })
         {
             var mine = peerBlocks.Where(b => b.IsV6 == v6).Select(b => (b.First, b.Last)).ToList();
             if (mine.Count == 0)
                 continue;
-            peers.AddRange(Points(mine, v6 ? boundaries.PeersV6 : boundaries.PeersV4, UInt128.Zero).Select(v => new IpAddress(v6, v)));
+            var points = Points(mine, v6 ? boundaries.PeersV6 : boundaries.PeersV4, UInt128.Zero);
+            pieces += points.Count;
+            // The first peer of each class, in address order: later ones would be decided as it is.
+            var seen = new HashSet<int>();
+            peers.AddRange(points.Where(v => !byClass || seen.Add(boundaries.PeerClassOf(v6, v))).Select(v => new IpAddress(v6, v)));
         }
         var locals = nic.AddressesOn(policy.NicType).Where(a => r.LocalCidr is not { } l || l.Contains(a)).ToList();
 
-        long size = (long)protocols.Length * ports.Count * sourcePorts.Count * peers.Count * Math.Max(1, locals.Count);
+        long size = (long)protocols.Length * ports.Count * sourcePorts.Count * pieces * Math.Max(1, locals.Count);
         if (size > MaxPointsPerRule || peers.Count == 0 || locals.Count == 0)
             return new Verdicts(true, true, [], [], Checked: false);
 

@@ -17,6 +17,8 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
 {
     private readonly Dictionary<string, NicPolicy> _compiled = [];
     private readonly Dictionary<(Palisade.Domain.Identifiers.InstanceId, Palisade.Domain.Identifiers.NetworkInterfaceId?, NicType), string> _nicKeys = [];
+    private readonly Dictionary<(Palisade.Domain.Identifiers.InstanceId, Palisade.Domain.Identifiers.NetworkInterfaceId?, NicType), string> _policyKeys = [];
+    private readonly Dictionary<string, (int Index, Cidr Local)[]> _localRules = [];
 
     /// <summary><see cref="Key(Instance, NicType, IEnumerable{IpAddress})"/> for all the NIC's own addresses, remembered.</summary>
     public string NicKey(Instance instance, NicType nic)
@@ -27,9 +29,10 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
         return key;
     }
 
-    public NicPolicy Of(Instance instance, NicType nic)
+    public NicPolicy Of(Instance instance, NicType nic) => Of(Key(instance, nic), instance, nic);
+
+    private NicPolicy Of(string key, Instance instance, NicType nic)
     {
-        var key = Key(instance, nic);
         if (!_compiled.TryGetValue(key, out var policy))
             _compiled.Add(key, policy = NicPolicy.Compile(state, instance, nic));
         return policy;
@@ -40,7 +43,11 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
     {
         if (instance.NetworkType == NetworkType.Vpc)
             nic = NicType.Intranet;
-        return (share ? PolicyClass.Key(state, instance) : instance.InterfaceLabel) + "|" + nic;
+        // Remembered per ENI: every check asks it of every ENI, and the policy class spells the groups out.
+        var eni = instance.IsSecondaryInterface ? instance.NetworkInterfaceId : null;
+        if (!_policyKeys.TryGetValue((instance.Id, eni, nic), out var key))
+            _policyKeys.Add((instance.Id, eni, nic), key = (share ? PolicyClass.Key(state, instance) : instance.InterfaceLabel) + "|" + nic);
+        return key;
     }
 
     /// <summary>
@@ -49,10 +56,17 @@ internal sealed class SharedPolicies(NetworkState state, bool share)
     /// </summary>
     public string Key(Instance instance, NicType nic, IEnumerable<IpAddress> addresses)
     {
-        var policy = Of(instance, nic);
-        var rules = policy.RulesInOrder(Direction.Ingress).ToArray().Concat(policy.RulesInOrder(Direction.Egress).ToArray()).ToArray();
-        var locals = addresses.Select(a =>
-            $"{(a.IsV6 ? 6 : 4)}:{string.Join(',', Enumerable.Range(0, rules.Length).Where(i => rules[i].Rule.LocalCidr is { } l && l.IsV6 == a.IsV6 && l.Contains(a)))}");
-        return Key(instance, nic) + "|" + string.Join(';', locals);
+        var policyKey = Key(instance, nic);
+        // Only rules with a local CIDR can tell two addresses apart: found once per policy, by their index
+        // among the policy's rules (ingress, then egress).
+        if (!_localRules.TryGetValue(policyKey, out var locals))
+        {
+            var policy = Of(policyKey, instance, nic);
+            var rules = policy.RulesInOrder(Direction.Ingress).ToArray().Concat(policy.RulesInOrder(Direction.Egress).ToArray()).ToArray();
+            _localRules.Add(policyKey, locals = [.. Enumerable.Range(0, rules.Length).Where(i => rules[i].Rule.LocalCidr is not null).Select(i => (i, rules[i].Rule.LocalCidr!.Value))]);
+        }
+        var signature = addresses.Select(a =>
+            $"{(a.IsV6 ? 6 : 4)}:{string.Join(',', locals.Where(l => l.Local.IsV6 == a.IsV6 && l.Local.Contains(a)).Select(l => l.Index))}");
+        return policyKey + "|" + string.Join(';', signature);
     }
 }

@@ -28,12 +28,18 @@ internal sealed class DirectionClasses
     private readonly int[] _localClassOfInterval;
     private readonly List<IpAddress> _localRepresentatives = [];
     private readonly int[] _halves;
+    // Half without inner access Accept (RulesOnly), painted on first use: the audit's inner-access check asks it.
+    private int[]? _rulesOnly;
     private readonly AccessInterner _interner;
     private readonly RuleRef[] _rules;
     private readonly List<(int Low, int High)>[] _rulePorts;
     private readonly LocalMatch[] _ruleLocal;
     private readonly List<bool[]> _peerMatches = [];
     private readonly List<bool[]> _localMatches = [];
+    // For a table patched after a join or a leave (Patched): the table it was patched from and the
+    // addresses (values of this family, increasing) cut out of it; everywhere else it answers as that table.
+    private readonly DirectionClasses? _patchedFrom;
+    private readonly UInt128[] _patchedAt = [];
 
     private enum LocalMatch : byte
     {
@@ -93,8 +99,10 @@ internal sealed class DirectionClasses
     }
 
     /// <summary>A copy of <paramref name="old"/> for another policy with the same rules, over new peer intervals.</summary>
-    private DirectionClasses(DirectionClasses old, PolicyRules policy, UInt128[] peerStarts, int[] peerClassOfInterval, List<IpAddress> peerRepresentatives, List<bool[]> peerMatches)
+    private DirectionClasses(DirectionClasses old, PolicyRules policy, UInt128[] peerStarts, int[] peerClassOfInterval, List<IpAddress> peerRepresentatives, List<bool[]> peerMatches, UInt128[] patchedAt)
     {
+        _patchedFrom = old;
+        _patchedAt = patchedAt;
         _policy = policy;
         _direction = old._direction;
         _interner = old._interner;
@@ -122,8 +130,10 @@ internal sealed class DirectionClasses
     /// NIC whose own groups and rules did not change: only the rules that name a group and inner
     /// access can see a membership, and only at the moved addresses, so each of those addresses is cut
     /// out into an interval of its own whose rule matches are worked out again; every other interval
-    /// keeps its class and the answers already painted for it. Null when the rules differ (then the
-    /// table is compiled afresh). Checked equal to a fresh compile by a property test.
+    /// keeps its class and the answers already painted for it. This table itself when no moved address
+    /// matches otherwise (its rules name none of the groups moved in or out of, nor does its inner
+    /// access). Null when the rules differ (then the table is compiled afresh). Checked equal to a fresh
+    /// compile by a property test.
     /// </summary>
     public DirectionClasses? Patched(NetworkState after, PolicyRules policy, IReadOnlyCollection<IpAddress> moved) =>
         Patched(policy, HoldersOf(after, moved));
@@ -164,18 +174,14 @@ internal sealed class DirectionClasses
         var nic = policy.Instance;
         bool SharesNetwork(Instance member) =>
             member.NetworkType == nic.NetworkType && (nic.NetworkType == NetworkType.Classic || member.VpcId == nic.VpcId);
-        var starts = _peerStarts.ToList();
-        var classOf = _peerClassOfInterval.ToList();
-        var representatives = new List<IpAddress>(_peerRepresentatives);
-        var matches = new List<bool[]>(_peerMatches);
         var v6 = _localRepresentatives[0].IsV6;
         var max = v6 ? UInt128.MaxValue : uint.MaxValue;
-        foreach (var (address, holdersAnywhere) in moved.Where(m => m.Address.IsV6 == v6))
+        // What the rules and inner access see of a moved address after the change, from its class before.
+        bool[] MatchAfter(IpAddress address, (Instance Owner, Instance Nic)[] holdersAnywhere, bool[] before)
         {
             // Which ENIs hold the address after the change, in this NIC's network (a group's members are ENIs).
             var holders = holdersAnywhere.Where(h => SharesNetwork(h.Owner)).Select(h => h.Nic).ToList();
-            var i = IntervalOf([.. starts], address.Value);
-            var match = (bool[])matches[classOf[i]].Clone();
+            var match = (bool[])before.Clone();
             for (var r = 0; r < rules.Length; r++)
             {
                 if (rules[r].Rule.Peer is RulePeer.Group g)
@@ -190,6 +196,24 @@ internal sealed class DirectionClasses
                         match[rules.Length + (group.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept ? 0 : 1)] = true;
                 }
             }
+            return match;
+        }
+        // Where every moved address matches as its class did (no rule of this NIC names a group it moved
+        // in or out of, nor does its inner access), the table answers as before: it is this one, and the
+        // what-if sees its tables unchanged (no copy of its intervals, no walk).
+        if (moved.Where(m => m.Address.IsV6 == v6).All(m =>
+                MatchAfter(m.Address, m.Holders, _peerMatches[_peerClassOfInterval[IntervalOf(_peerStarts, m.Address.Value)]])
+                    .AsSpan().SequenceEqual(_peerMatches[_peerClassOfInterval[IntervalOf(_peerStarts, m.Address.Value)]])))
+            return this;
+        var starts = new List<UInt128>(_peerStarts);
+        var classOf = new List<int>(_peerClassOfInterval);
+        var representatives = new List<IpAddress>(_peerRepresentatives);
+        var matches = new List<bool[]>(_peerMatches);
+        foreach (var (address, holdersAnywhere) in moved.Where(m => m.Address.IsV6 == v6))
+        {
+            var found = starts.BinarySearch(address.Value);
+            var i = found >= 0 ? found : ~found - 1;
+            var match = MatchAfter(address, holdersAnywhere, matches[classOf[i]]);
             var id = representatives.Count;
             representatives.Add(address);
             matches.Add(match);
@@ -213,7 +237,8 @@ internal sealed class DirectionClasses
                 classOf.Insert(at + 1, old);
             }
         }
-        return new DirectionClasses(this, policy, [.. starts], [.. classOf], representatives, matches);
+        UInt128[] patchedAt = [.. moved.Where(m => m.Address.IsV6 == v6).Select(m => m.Address.Value).Distinct().Order()];
+        return new DirectionClasses(this, policy, [.. starts], [.. classOf], representatives, matches, patchedAt);
     }
 
     public PolicyRules Policy => _policy;
@@ -245,9 +270,46 @@ internal sealed class DirectionClasses
     /// local address of <paramref name="afterLocal"/>, accepts other than <paramref name="before"/> did
     /// for <paramref name="beforeLocal"/>: each as the index range [From, To) and the new answer. One
     /// walk over both tables' address intervals, jumping over the addresses inside each; runs where the
-    /// answers agree (for most changes, nearly all) cost one comparison of two IDs.
+    /// answers agree (for most changes, nearly all) cost one comparison of two IDs. When
+    /// <paramref name="after"/> is <paramref name="before"/> patched after a join or a leave (at the same
+    /// local class), only the patched addresses can answer otherwise, and only they are looked at
+    /// (<see cref="DifferencesAtPatched"/>): a walk costs as many steps as the tables have intervals, and
+    /// a join has hundreds of patched tables of thousands of intervals each.
     /// </summary>
-    public static List<(int From, int To, int Now)> Differences(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses)
+    public static List<(int From, int To, int Now)> Differences(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses) =>
+        ReferenceEquals(after._patchedFrom, before) && beforeLocal == afterLocal
+            ? DifferencesAtPatched(before, after, afterLocal, sortedAddresses)
+            : DifferencesByWalk(before, beforeLocal, after, afterLocal, sortedAddresses);
+
+    /// <summary>
+    /// <see cref="Differences"/> of a table patched from <paramref name="before"/>: the runs of
+    /// <paramref name="sortedAddresses"/> equal to each patched address, where the answers differ. The
+    /// patch keeps every other interval's class and the answers of the old classes (same rules, same
+    /// local classes), so nothing else can differ; <see cref="DifferencesByWalk"/> is its slow twin.
+    /// </summary>
+    private static List<(int From, int To, int Now)> DifferencesAtPatched(DirectionClasses before, DirectionClasses after, int local, UInt128[] sortedAddresses)
+    {
+        var result = new List<(int, int, int)>();
+        var v6 = after._localRepresentatives[0].IsV6;
+        foreach (var value in after._patchedAt)
+        {
+            var from = LowerBound(sortedAddresses, 0, value);
+            var to = value == UInt128.MaxValue ? sortedAddresses.Length : LowerBound(sortedAddresses, from, value + 1);
+            if (from == to)
+                continue;
+            var address = new IpAddress(v6, value);
+            var now = after.Half(after.PeerClassOf(address), local);
+            if (before.Half(before.PeerClassOf(address), local) != now)
+                result.Add((from, to, now));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Differences"/> by one walk over both tables' intervals, for any two tables: the slow
+    /// twin of <see cref="DifferencesAtPatched"/>.
+    /// </summary>
+    internal static List<(int From, int To, int Now)> DifferencesByWalk(DirectionClasses before, int beforeLocal, DirectionClasses after, int afterLocal, UInt128[] sortedAddresses)
     {
         var result = new List<(int, int, int)>();
         int i = 0, j = 0, k = 0;
@@ -300,6 +362,31 @@ internal sealed class DirectionClasses
     }
 
     /// <summary>
+    /// What this direction accepts for a (peer class, local class) by its rules alone, as if no group of
+    /// the policy had inner access Accept for the peer (the verdict with the peer's inner access Drop or
+    /// absent): equal to <see cref="Half"/> where the class is not under inner access Accept. Classes are
+    /// merged by every rule's match as well as by inner access, so the rules a class matches are one set.
+    /// </summary>
+    public int RulesOnly(int peerClass, int localClass)
+    {
+        _rulesOnly ??= NewHalves(_halves.Length);
+        ref var slot = ref _rulesOnly[(peerClass * _localRepresentatives.Count) + localClass];
+        if (slot < 0)
+            slot = _interner.Intern(Paint(peerClass, localClass, innerAccess: false));
+        return slot;
+    }
+
+    /// <summary>Whether a peer of this class is a member of some group of the policy with inner access Accept.</summary>
+    public bool UnderInnerAccept(int peerClass) => _peerMatches[peerClass][_rules.Length];
+
+    private static int[] NewHalves(int length)
+    {
+        var halves = new int[length];
+        Array.Fill(halves, -1);
+        return halves;
+    }
+
+    /// <summary>
     /// <see cref="Half"/> by the engine: one <see cref="NicPolicy.Decide"/> per protocol and port
     /// interval. The slow twin of <see cref="Paint"/>.
     /// </summary>
@@ -319,11 +406,12 @@ internal sealed class DirectionClasses
     /// inner access Drop changes no verdict, only the explanation). Equal to <see cref="Decided"/>, which
     /// the property test checks on random states.
     /// </summary>
-    private AccessSet Paint(int peerClass, int localClass)
+    /// <param name="innerAccess">False for <see cref="RulesOnly"/>: inner access Accept is not taken into account.</param>
+    private AccessSet Paint(int peerClass, int localClass, bool innerAccess = true)
     {
         var peer = _peerMatches[peerClass];
         var local = _localMatches[localClass];
-        var innerAccept = peer[_rules.Length];
+        var innerAccept = innerAccess && peer[_rules.Length];
         var fallback = _direction == Direction.Ingress ? Verdict.Drop : _policy.DefaultEgress;
         var spans = new List<int>[Reach.Protocols.Length];
         var verdicts = new sbyte[_portStarts.Length];
@@ -470,7 +558,7 @@ internal sealed class DirectionClasses
         return z ^ (z >> 31);
     }
 
-    private static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
+    internal static (UInt128[] Starts, int[] Classes) Classify(List<(int Key, UInt128 First, UInt128 Last)> blocks, UInt128 max, bool v6, List<IpAddress> representatives, List<bool[]> matches, int keys)
     {
         var events = new List<(UInt128 At, int Key, int Delta)>(blocks.Count * 2);
         foreach (var (key, first, last) in blocks)

@@ -146,4 +146,67 @@ public sealed class DirectionClassesTests
             }
         }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.Item1));
     }
+    /// <summary>
+    /// The differences the what-if finds between a table and its patch after a join or a leave (only at
+    /// the patched addresses), against the walk over both tables' intervals: on random states, an
+    /// instance (or one of its secondary ENIs) joins or leaves a group, and for every other ENI's table
+    /// and every local address, the runs over all the state's addresses and a few more are the same.
+    /// </summary>
+    [Fact]
+    public void DifferencesOfAPatchedTable_AreThoseOfTheWholeWalk()
+    {
+        var cases = from state in SmallUniverse.State
+                    from pick in Gen.Int[0, 1000]
+                    from joins in Gen.Bool
+                    from extra in Gen.OneOf([.. SmallUniverse.V4Addresses, .. SmallUniverse.V6Addresses]).Array[0, 4]
+                    select (state, pick, joins, extra);
+        cases.Sample(c =>
+        {
+            var (state, pick, joins, extra) = c;
+            var owner = state.Instances[pick % state.Instances.Length];
+            // The moving ENI: the instance's primary one, or a secondary one.
+            var mover = owner.Interfaces[pick / 7 % owner.Interfaces.Length];
+            var eni = mover.IsSecondaryInterface ? mover.NetworkInterfaceId : null;
+            Palisade.Analysis.WhatIf.Change change;
+            if (joins)
+            {
+                if (mover.SecurityGroupIds.Length == 0 || state.FindGroup(mover.SecurityGroupIds[0]) is not { } home
+                    || state.Groups.FirstOrDefault(g => g.VpcId == owner.VpcId && g.IsEnterprise == home.IsEnterprise && !mover.SecurityGroupIds.Contains(g.Id)) is not { } other)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Join(owner.Id, other.Id, eni);
+            }
+            else
+            {
+                if (mover.SecurityGroupIds.Length < 2)
+                    return;
+                change = new Palisade.Analysis.WhatIf.Change.Leave(owner.Id, mover.SecurityGroupIds[pick % mover.SecurityGroupIds.Length], eni);
+            }
+            var after = change.ApplyTo(state);
+            var interner = new AccessInterner();
+            IpAddress[] universe = [.. SmallUniverse.V4Addresses.Concat(SmallUniverse.V6Addresses).Select(IpAddress.Parse), .. state.Instances.SelectMany(i => i.AllPrivateAddresses)];
+            foreach (var nic in after.Instances.Where(i => i.Id != owner.Id).SelectMany(i => i.Interfaces))
+            {
+                foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+                {
+                    foreach (var v6 in new[] { false, true })
+                    {
+                        var before = state.Instances.SelectMany(i => i.Interfaces).First(n => n.InterfaceLabel == nic.InterfaceLabel);
+                        var old = new DirectionClasses(state, PolicyRules.Of(state, before, NicType.Intranet), direction, v6, interner);
+                        var patched = old.Patched(after, PolicyRules.Of(after, nic, NicType.Intranet), mover.PrivateAddresses);
+                        Assert.NotNull(patched);
+                        UInt128[] sorted = [.. state.Instances.SelectMany(i => i.AllPrivateAddresses).Concat(extra.Select(IpAddress.Parse))
+                            .Where(a => a.IsV6 == v6).Select(a => a.Value).Order()];
+                        foreach (var local in universe.Where(a => a.IsV6 == v6))
+                        {
+                            var (oldLocal, newLocal) = (old.LocalClassOf(local), patched!.LocalClassOf(local));
+                            static string Show(List<(int From, int To, int Now)> runs) =>
+                                string.Join(" ", runs.SelectMany(r => Enumerable.Range(r.From, r.To - r.From).Select(k => $"{k}:{r.Now}")));
+                            Assert.Equal(Show(DirectionClasses.DifferencesByWalk(old, oldLocal, patched, newLocal, sorted)),
+                                Show(DirectionClasses.Differences(old, oldLocal, patched, newLocal, sorted)));
+                        }
+                    }
+                }
+            }
+        }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
+    }
 }

@@ -24,10 +24,12 @@ public sealed record InnerAccessSpansTiersEvidence(int Flows, IReadOnlyList<Secu
 /// what inner access is for and are not counted.
 /// <para>
 /// The fast audit reads those flows from the reachability matrix built once for the audit (Accept)
-/// and the state with the group's inner access set to Drop on top of it (<see cref="ReachAfter"/>: only
-/// the members' tables compiled again), per member pair — what Accept opens and Drop does not. Asking
-/// <see cref="Reach.To"/> twice for every member pair was the whole audit's cost (52 s of CPU of 10,000
-/// instances, nearly all here). A member is an ENI: the target's side is the member ENI's own addresses
+/// and the state with the group's inner access set to Drop read off the same matrix
+/// (<see cref="InnerAccessDropped"/>: no table compiled again, a member's table answers by its rules
+/// alone where the group was its only reason to accept), per member pair — what Accept opens and Drop
+/// does not. Asking <see cref="Reach.To"/> twice for every member pair was the whole audit's cost (52 s
+/// of CPU of 10,000 instances, nearly all here); compiling the members' tables again per group
+/// (<see cref="ReachAfter"/>) was then most of this check's (3.7 of 4.3 s on 10,000 instances × 2 ENIs). A member is an ENI: the target's side is the member ENI's own addresses
 /// (the instance's, for its primary ENI), the source's the whole instance, as the slow twin asks. An
 /// earlier fast path read the what-if's per-instance flows instead and disagreed on states with
 /// secondary ENIs: where the target instance's other ENIs reach (or are reached by) the source, the
@@ -54,6 +56,7 @@ internal static class InnerAccessSpansTiers
         Engine.Flows.FlowEvaluator? evaluator = null;
         ReachMatrix? matrix = null;
         Dictionary<InstanceId, int>? positions = null;
+        InnerAccessDropped.Memberships? memberships = null;
         foreach (var group in state.Groups.Where(g => g.EffectiveInnerAccessPolicy == InnerAccessPolicy.Accept))
         {
             var members = state.MembersOf(group.Id);
@@ -65,17 +68,25 @@ internal static class InnerAccessSpansTiers
             if (tiers.Count < 2)
                 continue;
             run.Progress?.Report(new WorkProgress("inner access between tiers", 0, 0));
-            var closed = new NetworkState(state.RegionId, state.Groups.Select(g => g.Id == group.Id ? g with { InnerAccessPolicy = InnerAccessPolicy.Drop } : g),
-                state.Instances, state.PrefixLists, state.PortRangeLists);
-            Engine.Flows.FlowEvaluator? closedEvaluator = null;
-            // The state with Drop, on the audit's one matrix: only the members' tables compiled again.
-            ReachAfter? dropped = null;
+            // The state with Drop, read off the audit's one matrix (no table compiled again); the slow twin asks Reach.To of it.
+            InnerAccessDropped? dropped = null;
+            NetworkState? closed = null;
             if (run.Shared)
             {
-                matrix ??= ReachMatrix.Build(state);
+                if (matrix is null)
+                {
+                    matrix = ReachMatrix.Build(state);
+                    run.StepDone?.Invoke("matrix");
+                }
                 positions ??= state.Instances.Select((i, k) => (i.Id, k)).ToDictionary(p => p.Id, p => p.k);
-                dropped = new ReachAfter(matrix, closed, new Change.SetInnerAccessPolicy(group.Id, InnerAccessPolicy.Drop).Affected(state));
+                dropped = new InnerAccessDropped(matrix, group.Id, memberships ??= new InnerAccessDropped.Memberships(state));
             }
+            else
+            {
+                closed = new NetworkState(state.RegionId, state.Groups.Select(g => g.Id == group.Id ? g with { InnerAccessPolicy = InnerAccessPolicy.Drop } : g),
+                    state.Instances, state.PrefixLists, state.PortRangeLists);
+            }
+            Engine.Flows.FlowEvaluator? closedEvaluator = null;
             var flows = new List<string>();
             var count = 0;
             var involved = new SortedSet<SecurityGroupId>();
@@ -88,7 +99,7 @@ internal static class InnerAccessSpansTiers
                     continue;
                 foreach (var (source, accesses) in dropped is not null
                     ? FromMatrix(matrix!, dropped, positions!, target, sources)
-                    : PairByPair(state, closed, target, sources, evaluator ??= new(state), closedEvaluator ??= new(closed)))
+                    : PairByPair(state, closed!, target, sources, evaluator ??= new(state), closedEvaluator ??= new(closed!)))
                 {
                     count += accesses.Count;
                     foreach (var g in target.SecurityGroupIds.Concat(state.FindInstance(source)!.SecurityGroupIds).Where(g => g != group.Id))
@@ -112,7 +123,7 @@ internal static class InnerAccessSpansTiers
     /// <see cref="PairByPair"/> asks <see cref="Reach.To"/> — not the whole instance's, whose other
     /// ENIs may reach or be reached where this one is not and would hide what this one loses.
     /// </summary>
-    private static IEnumerable<(InstanceId Source, List<Access> Accesses)> FromMatrix(ReachMatrix open, ReachAfter closed, Dictionary<InstanceId, int> positions, Instance target, HashSet<InstanceId> sources)
+    private static IEnumerable<(InstanceId Source, List<Access> Accesses)> FromMatrix(ReachMatrix open, InnerAccessDropped closed, Dictionary<InstanceId, int> positions, Instance target, HashSet<InstanceId> sources)
     {
         var t = positions[target.Id];
         var addresses = open.AddressesAt(t);

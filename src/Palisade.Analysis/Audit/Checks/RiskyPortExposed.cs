@@ -51,7 +51,7 @@ internal static class RiskyPortExposed
         var (state, policies) = (run.State, run.Policies);
         var found = new HashSet<(string, int)>();
         // Per NIC key and family: for each sensitive port, the first protocol with a witness.
-        var exposures = new Dictionary<(string, bool), List<Exposure>>();
+        var exposures = run.InternetExposures;
         var done = 0;
         foreach (var owner in state.Instances)
         {

@@ -28,7 +28,8 @@ internal static class RiskyPortOpen
     public static void Run(AuditRun run, IReadOnlySet<(string, int)> exposed)
     {
         var (state, policies) = (run.State, run.Policies);
-        var latent = new Dictionary<(string, bool), List<RiskyPortExposed.Exposure>>();
+        // Shared with risky-port-exposed: the same policy and local classes accept the same internet packets.
+        var latent = run.InternetExposures;
         // Each ENI on its own: its own addresses, its own groups.
         foreach (var instance in state.Instances.Where(i => i.NetworkType == NetworkType.Vpc).SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
         {

@@ -35,7 +35,7 @@ internal static class UselessRules
                         var policy = policies.Of(x.Member, x.Nic);
                         if (!boundaries.TryGetValue((policy, rule.Direction), out var cuts))
                             boundaries.Add((policy, rule.Direction), cuts = RuleUsefulness.Boundaries.Of(state, x.Member, policy, rule.Direction));
-                        return RuleUsefulness.Of(state, x.Member, policy, rule.Direction, reference, cuts);
+                        return RuleUsefulness.Of(state, x.Member, policy, rule.Direction, reference, cuts, byClass: run.Shared);
                     })
                     .Where(v => v.Checked).ToList();
                 if (verdicts.Count == 0)
