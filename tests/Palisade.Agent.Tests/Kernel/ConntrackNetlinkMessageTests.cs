@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using CsCheck;
 using Palisade.Agent.Kernel;
 using Palisade.Domain.Networking;
@@ -239,6 +240,29 @@ public sealed class ConntrackNetlinkMessageTests
             Assert.True(counts.Connections + counts.Ignored <= counts.Messages);
         }, iter: 3000);
     }
+
+    /// <summary>
+    /// Real datagrams from the kernel (Captures/README.md: captured by ConntrackNetlinkTests in its
+    /// namespaces) read as the lines conntrack -E printed for the same events at the same time.
+    /// </summary>
+    [Fact]
+    public void CapturedDatagrams_AreReadAsConntrackEPrintedTheSameEvents()
+    {
+        var captures = Captures();
+        var counts = new ConntrackEventCounts();
+        var binary = new List<TrackedConnection>();
+        foreach (var hex in File.ReadAllLines(Path.Combine(captures, "conntrack-netlink-captured.hex")))
+            ConntrackNetlinkMessage.ParseDatagram(Convert.FromHexString(hex), binary, counts);
+        var text = File.ReadAllLines(Path.Combine(captures, "conntrack-netlink-captured.txt")).Select(ConntrackLine.ParseEvent).OfType<TrackedConnection>().ToList();
+        Assert.Equal(0, counts.Malformed);
+        Assert.True(text.Count >= 8, $"the capture holds {text.Count} connections");
+        // The capture's netlink side started first: the events conntrack -E printed are the last ones it saw, in the same order.
+        Assert.Equal(text, binary.TakeLast(text.Count));
+        Assert.Contains(binary, b => b.Flow.Source.IsV6 && b.Zone == 7);
+        Assert.Contains(binary, b => b.Flow.Protocol == IpProtocol.Icmp);
+    }
+
+    private static string Captures([CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "Captures");
 
     [Fact]
     public void TheSocketsDropCount_IsReadFromItsRowOfProcNetNetlink()
