@@ -44,8 +44,15 @@ public sealed class ConntrackNetlinkTests(ITestOutputHelper output)
         {
             await File.WriteAllTextAsync(rules, """
                 table inet pztest {
-                    chain pre { type filter hook prerouting priority raw; ct zone set 7 }
-                    chain fwd { type filter hook forward priority 0; ct state new accept; accept }
+                    chain zoning {
+                        type filter hook prerouting priority raw;
+                        ct zone set 7
+                    }
+                    chain passing {
+                        type filter hook forward priority 0;
+                        ct state new accept
+                        accept
+                    }
                 }
                 """);
             topology.InHost("nft", "-f", rules);
@@ -99,7 +106,10 @@ public sealed class ConntrackNetlinkTests(ITestOutputHelper output)
             TestTopology.Run("ip", "netns", "exec", c, "python3", "-c",
                 "import socket\n"
                 + $"u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.sendto(b'x', ('{Server6}', 53))\n"
-                + $"t = socket.create_connection(('{Server6}', 22), timeout=5); t.close()\n");
+                + "try:\n"
+                + $"    socket.create_connection(('{Server6}', 22), timeout=5).close()\n"
+                + "except ConnectionRefusedError:\n"
+                + "    pass\n"); // a refusal is an answer: the SYN passed and conntrack confirmed it
 
             bool Ours(TrackedConnection t) => !(t.Flow.Protocol == Domain.Networking.IpProtocol.Udp && t.Flow.DestinationPort is >= 40000 and < 41000 && t.Flow.DestinationPort < first);
             List<string> Seen(IEnumerable<TrackedConnection> connections) =>

@@ -208,7 +208,7 @@ public sealed class FlowSamplingTests(ITestOutputHelper output) : IDisposable
             Assert.True(dbSuggestion.GetProperty("FlowsKept").GetInt32() >= 1);
             Assert.Equal(0, dbSuggestion.GetProperty("LostFlowCount").GetInt32());
             Assert.Contains(dbSuggestion.Items("ReplacedPermissions", "Permission"), p => p.Str("PortRange") == "5432/5432");
-            Assert.Contains(dbSuggestion.Items("SuggestedPermissions", "Permission"), p => p.Str("PortRange") == "5432/5432" && p.Str("SourceCidrIp") == clientAddress + "/32");
+            Assert.Contains(dbSuggestion.Items("SuggestedPermissions", "Permission"), p => p.Str("PortRange") == "5432/5432" && p.Str("SourceGroupId") == clients); // the client alone is exactly the members of its group
             var webSuggestion = await api.CallAsync("DescribeSecurityGroupRuleSuggestion", new { RegionId = Region, SecurityGroupId = web, Days = 1 });
             output.WriteLine(webSuggestion.GetRawText());
             Assert.DoesNotContain(webSuggestion.Items("SuggestedPermissions", "Permission"), p => p.Str("PortRange").Contains("5432", StringComparison.Ordinal));
