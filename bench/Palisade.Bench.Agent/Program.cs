@@ -31,7 +31,9 @@ using Palisade.Domain.Ecs;
 //             full apply and per-connection cost, in one run
 //   sampler   issue 20: the flow sampler's CPU per event, in process
 //   sampler-kernel (only when named) issue 20: ~10,000 new connections a second on a real kernel, the agent's
-//             reader (conntrack -E + FlowSampler) CPU and memory [--rate N --seconds S --coalesce-ms M]
+//             readers in one run — its own netlink socket and conntrack -E + the block reader, each with
+//             FlowSampler — CPU (its own and conntrack's), events seen and lost, memory
+//             [--rate N --seconds S --coalesce-ms M --rounds R]
 var runs = Arg("--runs", 40);
 var only = ArgText("--only");
 if (TestTopology.Missing() is { } missing)
@@ -66,10 +68,10 @@ return 0;
 
 // Issue 20: flow sampling on a real kernel. New TCP connections at --rate a second (default 10,000)
 // for --seconds (15) from a client namespace to a sampled NIC through the host's bridge, first with
-// nothing reading conntrack's events, then with the agent's reader (conntrack -E -e NEW in the host
-// namespace, parsed and taken by FlowSampler with the default caps): the reader's CPU (this process),
-// conntrack -E's CPU (its own process), the memory it holds, and the events it saw against the
-// connections made.
+// nothing reading conntrack's events, then with each of the agent's readers in the host namespace —
+// its own netlink socket, and conntrack -E -e NEW parsed by the block reader — taken by FlowSampler
+// with the default caps: the reader's CPU (this process), conntrack -E's CPU (its own process), the
+// memory it holds, and the events it saw (and, on netlink, lost) against the connections made.
 async Task SamplerOnKernel()
 {
     var rate = Arg("--rate", 10_000);
@@ -128,43 +130,63 @@ async Task SamplerOnKernel()
     var alone = Load();
     var aloneCpu = (Cpu() - before).TotalSeconds;
 
-    var sampler = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
-    using var stop = new CancellationTokenSource();
     var coalescing = TimeSpan.FromMilliseconds(Arg("--coalesce-ms", (int)Palisade.Agent.Kernel.ConntrackEventReader.DefaultCoalescing.TotalMilliseconds));
-    var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace) { EventCoalescing = coalescing };
-    Say($"reader: blocks on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
-    GC.Collect();
-    self.Refresh();
-    var (rssBefore, heapBefore) = (self.WorkingSet64, GC.GetTotalMemory(true));
-    // The agent's path: conntrack -E read in blocks on its own thread, batches to the sampler.
-    var reading = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionBatchesAsync(stop.Token), stop.Token));
-    await Task.Delay(1500); // conntrack -E subscribed
-    var conntrackBefore = ChildCpu("conntrack");
-    before = Cpu();
-    var sampled = Load();
-    var readerCpu = (Cpu() - before).TotalSeconds;
-    await Task.Delay(1500); // the last events read
-    var conntrackCpu = ChildCpu("conntrack") - conntrackBefore;
-    self.Refresh();
-    var (rssAfter, heapAfter) = (self.PeakWorkingSet64, GC.GetTotalMemory(false));
-    await stop.CancelAsync();
-    try
-    {
-        await reading;
-    }
-    catch (OperationCanceledException)
-    {
-    }
-    var report = sampler.Take(int.MaxValue);
+    var rounds = Arg("--rounds", 1);
+    Say($"readers: each on its own thread, {coalescing.TotalMilliseconds:F0} ms wait after a short read; {rounds} round(s) of both, alternating; load average before {LoadAverage()}");
     string Rate((long Made, long Failed, double Seconds) l) => string.Create(CultureInfo.InvariantCulture, $"{l.Made / l.Seconds:N0}/s ({l.Made:N0} made, {l.Failed:N0} failed)");
-    Say("| phase | new connections | this process's CPU (share of one core) | conntrack -E's CPU | events the sampler saw | held |");
-    Say("|---|---:|---:|---:|---:|---:|");
-    Say(string.Create(CultureInfo.InvariantCulture, $"| load alone, nothing reading | {Rate(alone)} | {aloneCpu / alone.Seconds * 100:F1} % | – | – | – |"));
-    Say(string.Create(CultureInfo.InvariantCulture,
-        $"| load with the agent's reader | {Rate(sampled)} | {readerCpu / sampled.Seconds * 100:F1} % | {conntrackCpu / sampled.Seconds * 100:F1} % | {sampler.Seen:N0} ({(double)sampler.Seen / Math.Max(1, sampled.Made) * 100:F1} % of the connections) | "
-        + $"heap +{(heapAfter - heapBefore) / (1024.0 * 1024):F1} MiB, peak working set {rssAfter / (1024.0 * 1024):F0} MiB (was {rssBefore / (1024.0 * 1024):F0}) |"));
-    Say(string.Create(CultureInfo.InvariantCulture, $"kept {report.Flows.Count:N0} aggregates ({report.Flows.Sum(f => f.Connections):N0} connections), {report.Drops.Sum(d => d.Connections):N0} counted as dropped over the per-minute cap"));
+    Say("| phase | new connections | this process's CPU (share of one core) | conntrack -E's CPU | total | events the sampler saw | lost / malformed (netlink) | memory | load average after |");
+    Say("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    Say(string.Create(CultureInfo.InvariantCulture, $"| load alone, nothing reading | {Rate(alone)} | {aloneCpu / alone.Seconds * 100:F1} % | – | {aloneCpu / alone.Seconds * 100:F1} % | – | – | – | {LoadAverage()} |"));
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var source in round % 2 == 0
+            ? new[] { Palisade.Agent.Kernel.ConntrackEventSource.Netlink, Palisade.Agent.Kernel.ConntrackEventSource.Command }
+            : [Palisade.Agent.Kernel.ConntrackEventSource.Command, Palisade.Agent.Kernel.ConntrackEventSource.Netlink])
+            await Phase(source);
+    }
+
+    async Task Phase(Palisade.Agent.Kernel.ConntrackEventSource source)
+    {
+        var sampler = new Palisade.Agent.Following.FlowSampler(() => ruleset, TimeProvider.System);
+        using var stop = new CancellationTokenSource();
+        using var kernel = new Palisade.Agent.Kernel.NftCommand(topology.HostNamespace)
+        {
+            EventCoalescing = coalescing, EventSource = source, EventLog = line => Console.WriteLine($"  ({line})"),
+        };
+        GC.Collect();
+        self.Refresh();
+        var (rssBefore, heapBefore) = (self.WorkingSet64, GC.GetTotalMemory(true));
+        // The agent's path: the events read on their own thread, batches to the sampler.
+        var reading = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionBatchesAsync(stop.Token), stop.Token));
+        await Task.Delay(1500); // subscribed
+        var conntrackBefore = source == Palisade.Agent.Kernel.ConntrackEventSource.Command ? ChildCpu("conntrack") : 0;
+        var start = Cpu();
+        var sampled = Load();
+        var readerCpu = (Cpu() - start).TotalSeconds;
+        await Task.Delay(1500); // the last events read
+        var conntrackCpu = source == Palisade.Agent.Kernel.ConntrackEventSource.Command ? ChildCpu("conntrack") - conntrackBefore : 0;
+        self.Refresh();
+        var (rssAfter, heapAfter) = (self.WorkingSet64, GC.GetTotalMemory(false));
+        var counts = kernel.NetlinkCounts;
+        await stop.CancelAsync();
+        try
+        {
+            await reading;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        var name = source == Palisade.Agent.Kernel.ConntrackEventSource.Netlink ? "netlink socket + sampler" : "conntrack -E + block reader + sampler";
+        Say(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {Rate(sampled)} | {readerCpu / sampled.Seconds * 100:F1} % | {(counts is null ? $"{conntrackCpu / sampled.Seconds * 100:F1} %" : "–")} | {(readerCpu + conntrackCpu) / sampled.Seconds * 100:F1} % | "
+            + $"{sampler.Seen:N0} ({(double)sampler.Seen / Math.Max(1, sampled.Made) * 100:F1} % of the connections) | {(counts is null ? "–" : $"{counts.Lost:N0} lost in {counts.Overruns:N0} overruns / {counts.Malformed:N0}")} | "
+            + $"heap +{(heapAfter - heapBefore) / (1024.0 * 1024):F1} MiB, working set {rssAfter / (1024.0 * 1024):F0} MiB (was {rssBefore / (1024.0 * 1024):F0}) | {LoadAverage()} |"));
+        if (counts is null && source == Palisade.Agent.Kernel.ConntrackEventSource.Netlink)
+            Say("(the netlink socket could not be opened: the phase above read conntrack -E)");
+    }
 }
+
+static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
 
 // Issue 20: the flow sampler's own cost per confirmed connection, in process: 600,000 conntrack event
 // lines (one minute at 10,000 new connections a second) to 100 NICs from 20,000 sources on 5 ports,

@@ -159,6 +159,88 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         return [.. output.Split('\n').Select(ConntrackLine.ParseTracked).OfType<TrackedConnection>()];
     }
 
+    /// <summary>Where conntrack's new-connection events are read from (<see cref="ConntrackEventSource"/>).</summary>
+    public ConntrackEventSource EventSource { get; init; } = ConntrackEventSource.Netlink;
+
+    /// <summary>Where the event reader says which source it uses, why it fell back, and the events it lost (the agent's log).</summary>
+    public Action<string>? EventLog { get; init; }
+
+    /// <summary>How often lost events are told to <see cref="EventLog"/> at most.</summary>
+    private static readonly TimeSpan LossLogInterval = TimeSpan.FromMinutes(1);
+
+    private string? _netlinkProblem;
+    private bool _netlinkTold;
+    private ConntrackNetlinkSocket? _netlink;
+
+    /// <summary>What the netlink reader of the current (or last) watch has seen; null when the events came from <c>conntrack -E</c>.</summary>
+    public ConntrackEventCounts? NetlinkCounts => _netlink?.Counts.Snapshot();
+
+    /// <summary>
+    /// The connections the kernel accepts, in batches as they are read: from conntrack's netlink group
+    /// by a socket of the agent's own (<see cref="ConntrackNetlinkSocket"/>), or — when it is asked for,
+    /// or the socket cannot be opened (said once in <see cref="EventLog"/>) — from <c>conntrack -E</c>.
+    /// </summary>
+    public IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNewConnectionBatchesAsync(CancellationToken cancel)
+    {
+        if (EventSource == ConntrackEventSource.Netlink && _netlinkProblem is null)
+        {
+            var socket = ConntrackNetlinkSocket.Open(netns, out var why);
+            if (socket is not null)
+            {
+                if (!_netlinkTold)
+                    EventLog?.Invoke($"conntrack events read from netlink in {netns ?? "the agent's namespace"} (receive buffer {socket.ReceiveBuffer / (1024.0 * 1024):0.#} MiB)");
+                _netlinkTold = true;
+                _netlink = socket;
+                return WatchNetlinkAsync(socket, cancel);
+            }
+            _netlinkProblem = why;
+            EventLog?.Invoke($"conntrack events: the netlink socket cannot be opened ({why}); reading conntrack -E instead");
+        }
+        _netlink = null;
+        return WatchCommandAsync(cancel);
+    }
+
+    private async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNetlinkAsync(ConntrackNetlinkSocket socket, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    {
+        var batches = Channel.CreateBounded<TrackedConnection[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        socket.Start(batches.Writer, EventCoalescing, stop.Token);
+        var told = (Lost: 0L, At: DateTime.MinValue);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await batches.Reader.WaitToReadAsync(cancel))
+                        break;
+                }
+                catch (OperationCanceledException)
+                {
+                    yield break;
+                }
+                while (batches.Reader.TryRead(out var batch))
+                    yield return batch;
+                var lost = Interlocked.Read(ref socket.Counts.Lost) + Interlocked.Read(ref socket.Counts.Overruns);
+                if (lost > told.Lost && DateTime.UtcNow - told.At > LossLogInterval)
+                {
+                    told = (lost, DateTime.UtcNow);
+                    EventLog?.Invoke($"conntrack events: the kernel overran the netlink buffer; so far {socket.Counts.Snapshot()}");
+                }
+            }
+            // Completed with an error: the socket failed.
+            await batches.Reader.Completion;
+            throw new NetfilterException("conntrack's netlink events ended");
+        }
+        finally
+        {
+            // The reading thread ends within its wait (stop), or at once when blocked on the full channel (completed).
+            await stop.CancelAsync();
+            batches.Writer.TryComplete();
+            socket.Dispose();
+        }
+    }
+
     /// <summary>
     /// <c>conntrack -E -e NEW</c> in the agent's namespace, read while it runs (a child of ours, killed
     /// by its PID on cancel) by <see cref="ConntrackEventReader"/> on its own thread, in blocks: each
@@ -166,7 +248,7 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
     /// when the kernel overruns it anyway conntrack says so and goes on (those events are lost, as
     /// sampling allows).
     /// </summary>
-    public async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNewConnectionBatchesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    private async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchCommandAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
     {
         var start = new ProcessStartInfo
         {
@@ -319,6 +401,16 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
     }
 
     private static string FirstLines(string text) => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(4));
+}
+
+/// <summary>Where the agent reads conntrack's new-connection events from.</summary>
+public enum ConntrackEventSource
+{
+    /// <summary>A netlink socket of its own subscribed to conntrack's group; <c>conntrack -E</c> when it cannot be opened.</summary>
+    Netlink,
+
+    /// <summary><c>conntrack -E -e NEW</c>, a child process whose text is parsed.</summary>
+    Command,
 }
 
 /// <summary>One line of <c>conntrack -L</c>, read as the connection's first packet.</summary>

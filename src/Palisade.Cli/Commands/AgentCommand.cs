@@ -80,7 +80,12 @@ public static class AgentCommand
                 if (server.Scheme != Uri.UriSchemeHttps && !server.IsLoopback)
                     throw new InvalidOperationException($"refusing {server}: the agent talks to a server other than this machine over https:// only (give --ca-cert FILE for a private CA)");
                 var counting = !parse.GetValue(noCounters);
-                using var kernel = new NftCommand(parse.GetValue(netns));
+                void Log(string line)
+                {
+                    lock (output)
+                        output.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {line}");
+                }
+                using var kernel = new NftCommand(parse.GetValue(netns)) { EventLog = Log };
                 var agent = new EnforcementAgent(
                     new EcsControlPlane(client, connection.RegionOf(parse)) { CountsRules = counting },
                     kernel,
@@ -90,11 +95,7 @@ public static class AgentCommand
                         UsageInterval = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(report), 5, 3600)), FlowSampling = !parse.GetValue(noFlows),
                         RuleCounters = counting,
                     },
-                    line =>
-                    {
-                        lock (output)
-                            output.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {line}");
-                    });
+                    Log);
                 output.WriteLine($"palisade agent: host {hostName}, server {server}, namespace {parse.GetValue(netns) ?? "(own)"}; {kernel.Mode}; rule counters {(counting ? "on" : "off (--no-rule-counters)")}");
                 output.WriteLine(declaration is null
                     ? "palisade agent: no --interfaces/--addresses: the server's bindings are enforced as sent (give the host's declaration to have them re-checked here)"
