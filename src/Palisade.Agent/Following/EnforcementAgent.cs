@@ -258,6 +258,11 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         // that ends with nothing changed only re-checks the kernel and waits again.
         HostPolicy? policy = null;
         var fetchedAt = long.MinValue;
+        // What enforcement depends on outside our tables is read back at the start, whenever a wait
+        // ran out (with the drift check), and at least every PollWait — not after every apply: the
+        // read is two child processes (tens of milliseconds under load), and a change that came right
+        // after an apply (a revoke after an authorize) waited for it before its fetch (issue 17).
+        var hostCheckedAt = long.MinValue;
         while (!cancel.IsCancellationRequested)
         {
             try
@@ -269,7 +274,12 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     Fetches++;
                     await ConvergeAsync(policy, cancel);
                 }
-                var enforcing = await CheckHostAsync(cancel);
+                if (hostCheckedAt == long.MinValue || Stopwatch.GetElapsedTime(hostCheckedAt) >= options.PollWait)
+                {
+                    await CheckHostAsync(cancel);
+                    hostCheckedAt = Stopwatch.GetTimestamp();
+                }
+                var enforcing = CannotEnforce.Count == 0;
                 // The last report's answer first (it ran while the agent waited or applied).
                 await SettleReportAsync(cancel);
                 // Reported until the server has it: a report lost to an outage is sent again. A host
@@ -287,7 +297,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
                 else
+                {
                     await RepairDriftAsync(cancel);
+                    hostCheckedAt = long.MinValue;
+                }
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
