@@ -671,13 +671,23 @@ async Task Converge()
         server.Bind(s, "bench", TestTopology.HostInterfaceOf("s"));
         for (var i = 0; i < fakes.Count; i++)
             server.Bind(fakes[i], "bench", $"vf{i}");
-        agent = AgentProcess.Start(server.Url, credentials, "bench", topology.HostNamespace);
+        // --agent-args "--no-flow-sampling --no-rule-counters": the same run with the agent's optional work off, to tell its cost.
+        agent = AgentProcess.Start(server.Url, credentials, "bench", topology.HostNamespace,
+            ArgText("--agent-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []);
+        Say($"agent started with: {ArgText("--agent-args") ?? "(defaults)"}; load average {Load()}");
         await agent.WaitForLogAsync("applied 100 NICs", TimeSpan.FromSeconds(60));
 
         var watcher = topology.Start(clientNs, "python3", "-u", Path.Combine(AppContext.BaseDirectory, "Processes", "watch.py"));
+        // Where each change's time goes: API answer -> the agent's log line of that apply (its own clock,
+        // UTC ms; the line is written once the kernel took the transaction) -> the probe saw it.
+        var toApplied = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        var appliedToProbe = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        var ownTime = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
         async Task<double> Until(Func<Task> change, bool open, int port)
         {
+            var linesBefore = agent!.Log.Count;
             await change();
+            var answeredAt = DateTimeOffset.UtcNow;
             await watcher.StandardInput.WriteLineAsync($"{(open ? "open" : "closed")} 198.18.1.3 {port}");
             await watcher.StandardInput.FlushAsync();
             var read = watcher.StandardOutput.ReadLineAsync();
@@ -686,7 +696,24 @@ async Task Converge()
             var line = await read;
             if (line is null || !line.StartsWith("done ", StringComparison.Ordinal))
                 throw new InvalidOperationException("watcher: " + line + watcher.StandardError.ReadToEnd());
-            return double.Parse(line[5..], CultureInfo.InvariantCulture);
+            var probed = double.Parse(line[5..], CultureInfo.InvariantCulture);
+            // The agent's first apply line after the change (a line may lag the probe by a few ms: wait for it).
+            var applyWait = Stopwatch.StartNew();
+            string? applied = null;
+            while (applied is null && applyWait.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                applied = agent.Log.Skip(linesBefore).FirstOrDefault(l => l.EndsWith(" ms", StringComparison.Ordinal) && (l.Contains("chains replaced", StringComparison.Ordinal) || l.Contains("address sets", StringComparison.Ordinal) || l.Contains(": applied ", StringComparison.Ordinal)));
+                if (applied is null)
+                    await Task.Delay(5);
+            }
+            if (applied is not null && DateTimeOffset.TryParse(applied[..applied.IndexOf(' ')], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var appliedAt))
+            {
+                var agentMs = (appliedAt - answeredAt).TotalMilliseconds;
+                toApplied[open].Add(agentMs);
+                appliedToProbe[open].Add(probed - agentMs);
+                ownTime[open].Add(double.Parse(applied[(applied.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..^3], CultureInfo.InvariantCulture));
+            }
+            return probed;
         }
 
         Say("| change | NICs whose policy it touches | kernel transaction | p50 | p99 | max |");
@@ -717,6 +744,13 @@ async Task Converge()
         }
         List<double> Took(string kind) => [.. agent.Log.Where(l => l.Contains(kind, StringComparison.Ordinal) && l.EndsWith(" ms", StringComparison.Ordinal))
             .Select(l => double.Parse(l[(l.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..^3], CultureInfo.InvariantCulture))];
+        foreach (var open in new[] { true, false })
+        {
+            Say(string.Create(CultureInfo.InvariantCulture,
+                $"\n{(open ? "opening" : "closing")} changes ({toApplied[open].Count} timed): API answer -> agent's apply line p50 {P(toApplied[open], 50):F1} / p99 {P(toApplied[open], 99):F1} ms " +
+                $"(of which its own render + nft p50 {P(ownTime[open], 50):F1} / p99 {P(ownTime[open], 99):F1} ms); apply line -> probe saw it p50 {P(appliedToProbe[open], 50):F1} / p99 {P(appliedToProbe[open], 99):F1} ms"));
+        }
+        Say($"load average at the end {Load()}");
         Say($"\nagent's own time per change (render + nft, fetch excluded), p50: whole tables {P(Took("applied"), 50):F1} ms, chains {P(Took("chains replaced"), 50):F1} ms, set elements {P(Took("address sets"), 50):F1} ms");
         await watcher.StandardInput.WriteLineAsync("quit");
     }

@@ -26,23 +26,32 @@ internal static class Agents
         public long Bytes;
         private bool _lastPollChanged = true;
 
-        public Meter(HttpMessageHandler inner) : base(inner)
+        public Meter(HttpMessageHandler inner, Timeline timeline) : base(inner)
         {
+            Timeline = timeline;
         }
+
+        public Timeline Timeline { get; }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
         {
             // Every request but a long poll sent again because the last one ran out (the feed's idle
             // beat, not a reaction to a change): fetches, reports, and polls after a change.
             var action = request.Headers.TryGetValues("x-acs-action", out var values) ? values.First() : "";
-            if (action == "DescribeHostPolicy")
+            var fetch = action == "DescribeHostPolicy";
+            if (fetch)
+            {
                 Interlocked.Increment(ref Fetches);
+                Timeline.Mark(Timeline.Phase.FetchSent);
+            }
             if (action != "DescribeChanges" || Volatile.Read(ref _lastPollChanged))
                 Interlocked.Increment(ref Requests);
             var response = await base.SendAsync(request, cancel);
             await response.Content.LoadIntoBufferAsync(cancel);
             var bytes = response.Content.Headers.ContentLength ?? 0;
             Interlocked.Add(ref Bytes, bytes);
+            if (fetch)
+                Timeline.Mark(Timeline.Phase.FetchAnswered);
             if (action == "DescribeChanges")
                 Volatile.Write(ref _lastPollChanged, (await response.Content.ReadAsStringAsync(cancel)).Contains("\"Revision\"", StringComparison.Ordinal));
             return response;
@@ -55,9 +64,13 @@ internal static class Agents
 
         public long Applies;
 
+        public Timeline? Timeline { get; init; }
+
         public Task ApplyAsync(string transaction, CancellationToken cancel)
         {
+            Timeline?.Mark(Timeline.Phase.ApplyStarted);
             Interlocked.Increment(ref Applies);
+            Timeline?.Mark(Timeline.Phase.ApplyDone);
             return Task.CompletedTask;
         }
 
@@ -110,64 +123,65 @@ internal static class Agents
         var setup = Stopwatch.StartNew();
         // Short-lived idle connections: a change comes after a minute of waiting, past the server's keep-alive.
         var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
-        var tenants = new List<Tenant>();
-        var keys = new List<ClientCredentials>();
-        for (var a = 0; a < accounts; a++)
+
+        var keys = Enumerable.Range(0, accounts).Select(a => fleet.NewKey($"fleet{a}")).Select(k => new ClientCredentials(k.AccessKeyId, k.AccessKeySecret)).ToList();
+        // The accounts are set up in parallel (their writes do not wait for each other), each pod's
+        // instances in two calls; the operator's declarations and bindings go on the store directly.
+        var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(async () =>
         {
-            var key = fleet.NewKey($"fleet{a}");
-            var credentials = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
-            keys.Add(credentials);
-            var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[0], Timeout = TimeSpan.FromMinutes(5) }, credentials);
+            var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[a % fleet.Urls.Count], Timeout = TimeSpan.FromMinutes(5) }, keys[a]);
             var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VpcId");
             var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VSwitchId");
             async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).Str("SecurityGroupId");
+            async Task<List<string>> Run(string group, int amount) => amount == 0 ? [] :
+                [.. (await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = group, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = amount })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!)];
             // NIC 0 of every host is in "common", whose rule names "db" (so every host of the account
             // depends on db's members); the other NICs of a host are in its pod's group (ten hosts a pod).
             var common = await Group("common");
             var db = await Group("db");
             await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db });
-            await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = db, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 });
+            await Run(db, 1);
             var pods = new List<string>();
+            var hosts = new List<string>();
             for (var p = 0; p < (hostsPerAccount + 9) / 10; p++)
             {
                 pods.Add(await Group($"pod{p}"));
                 await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" });
+                var inPod = Math.Min(10, hostsPerAccount - p * 10);
+                var first = await Run(common, inPod);
+                var rest = await Run(pods[p], inPod * (nicsPerHost - 1));
+                for (var h = 0; h < inPod; h++)
+                {
+                    var host = $"a{a}-h{p * 10 + h}";
+                    hosts.Add(host);
+                    List<string> nics = [first[h], .. rest.Skip(h * (nicsPerHost - 1)).Take(nicsPerHost - 1)];
+                    // The operator declares the host and binds its NICs on the store (issue 18).
+                    fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
+                    for (var n = 0; n < nics.Count; n++)
+                        fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
+                }
             }
-            var hosts = new List<string>();
-            var bind = new List<Task>();
-            for (var h = 0; h < hostsPerAccount; h++)
-            {
-                var host = $"a{a}-h{h}";
-                hosts.Add(host);
-                var nics = new List<string>();
-                nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = common, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
-                if (nicsPerHost > 1)
-                    nics.AddRange((await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = pods[h / 10], VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = nicsPerHost - 1 })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!));
-                // The operator declares the host and binds its NICs on the store (issue 18).
-                fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
-                for (var n = 0; n < nics.Count; n++)
-                    fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
-            }
-            tenants.Add(new Tenant(api, common, db, pods[0], vsw, hosts));
-        }
+            return new Tenant(api, common, db, pods[0], vsw, hosts);
+        })));
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
 
         // The agents: each its own connection pool (one connection), its own host.
         var agents = new List<SimAgent>();
         using var stop = new CancellationTokenSource();
         var runs = new List<Task>();
-        for (var a = 0; a < tenants.Count; a++)
+        for (var a = 0; a < tenants.Length; a++)
         {
             foreach (var host in tenants[a].Hosts)
             {
-                var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 });
+                var timeline = new Timeline();
+                var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
                 var credential = fleet.Hosts.CreateCredential(host);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
-                var control = accountWide
-                    ? (IControlPlane)new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
-                    : new EcsControlPlane(client, Region);
-                var kernel = new RecordingKernel();
+                var control = new TracingControlPlane(accountWide
+                    ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
+                    : new EcsControlPlane(client, Region), timeline);
+                var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, _ => { });
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
@@ -182,6 +196,7 @@ internal static class Agents
         Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s");
         await Task.Delay(TimeSpan.FromSeconds(3));
 
+        using var timings = new ServerTimings();
         var server = Process.GetCurrentProcess();
         server.Refresh();
         var cpuBefore = server.TotalProcessorTime;
@@ -210,9 +225,17 @@ internal static class Agents
             long affectedRequests = 0, affectedBytes = 0, unaffectedRequests = 0, unaffectedFetches = 0, affectedFetches = 0;
             var affected = agents.Where(affectedOf).ToList();
             var unaffected = agents.Where(x => !affectedOf(x)).ToList();
+            // Per phase of each affected agent's path (ms), the server's own timings, the process's CPU.
+            var phases = Enum.GetValues<Timeline.Phase>();
+            var steps = phases.Select(_ => new List<double>()).ToArray();
+            var serverLines = new List<string>();
+            var cpuPerChange = new List<double>();
             for (var i = 0; i < changes; i++)
             {
                 var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
+                server.Refresh();
+                var cpuAtChange = server.TotalProcessorTime;
+                var sent = Stopwatch.GetTimestamp();
                 await make(i);
                 var answered = Stopwatch.GetTimestamp();
                 // The host's revision an agent reports is the store's global one: the write's is at most the current.
@@ -235,6 +258,24 @@ internal static class Agents
                     Console.WriteLine($"  {pending.Count} affected agents did not apply revision {revision} within 60 s");
                 // A quiet second after the last apply, for any late request of an unaffected agent.
                 await Task.Delay(TimeSpan.FromSeconds(1));
+                var quiet = Stopwatch.GetTimestamp();
+                server.Refresh();
+                cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
+                foreach (var x in affected)
+                {
+                    // From the write's answer to the wake (negative: the wake came before the writer read its answer), then phase to phase.
+                    var path = x.Meter.Timeline.PathAfter(sent);
+                    var previous = answered;
+                    for (var k = 0; k < phases.Length && path[k] is { } at; k++)
+                    {
+                        steps[k].Add(Stopwatch.GetElapsedTime(previous, at).TotalMilliseconds * (at >= previous ? 1 : -1));
+                        previous = at;
+                    }
+                }
+                serverLines.Add($"    change {i + 1}: server " + string.Join("; ", timings.Summary(sent, quiet, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write")));
+                foreach (var x in agents)
+                    x.Meter.Timeline.Trim(quiet);
+                timings.Trim(quiet);
                 for (var k = 0; k < agents.Count; k++)
                 {
                     var x = agents[k];
@@ -258,6 +299,18 @@ internal static class Agents
                 $"{name}: {affected.Count} affected agents, {changes} changes; apply after the API answer p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {P(1):F0} ms; " +
                 $"per change: affected agents sent {affectedRequests / (double)changes:F0} requests (not counting long polls renewed after running out) ({affectedFetches / (double)changes:F0} fetches) and received {affectedBytes / (double)changes / 1024:F0} KiB; " +
                 $"unaffected agents ({unaffected.Count}) sent {unaffectedRequests / (double)changes:F1} requests ({unaffectedFetches / (double)changes:F1} fetches)"));
+            // The path of an affected agent, phase by phase (each from the end of the one before; the first from the write's answer).
+            string[] labels = ["answer -> wake", "wake -> fetch sent", "fetch sent -> answered (HTTP: queue + server + transfer)", "answered -> policy read (agent: parse, assemble)",
+                "policy read -> kernel handed the transaction (agent: render)", "kernel apply (recording)", "applied -> status report answered"];
+            for (var k = 0; k < phases.Length; k++)
+            {
+                var sorted = steps[k].Order().ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {labels[k],-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
+            foreach (var line in serverLines)
+                Console.WriteLine(line);
         }
         var parts = agents.Select(x => x.Agent).Count();
         stop.Cancel();

@@ -28,6 +28,16 @@ public interface IStore : IDisposable
     /// <param name="action">What the write does, recorded with its revision (the ECS action name).</param>
     T Write<T>(string action, long? accountId, Func<IStoreSession, T> work);
 
+    /// <summary>
+    /// A write of no account's state that touches only rows of one shared resource (a host's agent
+    /// report: that host's reports, usage and flows): serialised with the other writes naming
+    /// <paramref name="resource"/> (<see cref="IStoreSession.SerializeWith"/>), beside every account's
+    /// writes, not behind them — a fleet's reports otherwise took turns on one lock (issue 17). It
+    /// may not make a revision (an <see cref="InvalidOperationException"/> rolls it back): a change
+    /// of the control plane is an account's write or a write of no account.
+    /// </summary>
+    T WriteOn<T>(string action, string resource, Func<IStoreSession, T> work);
+
     /// <summary>Records a signature nonce in one statement of its own; false when the key used it already.</summary>
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now);
 

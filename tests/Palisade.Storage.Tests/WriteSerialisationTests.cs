@@ -120,6 +120,73 @@ public sealed class WriteSerialisationTests : IDisposable
         AssertRevisionsGapFree();
     }
 
+    /// <summary>Starts a write on <paramref name="resource"/> alone (a host's agent report) on the first node that holds its transaction open until released.</summary>
+    private (Task Write, ManualResetEventSlim Release) LongWriteOn(string resource)
+    {
+        var release = new ManualResetEventSlim();
+        var inside = new ManualResetEventSlim();
+        var write = Task.Factory.StartNew(() => _first.WriteOn("ReportAgentStatus", resource, s =>
+        {
+            s.SaveHostReports(resource, []);
+            inside.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+            return 0;
+        }), TaskCreationOptions.LongRunning);
+        Assert.True(inside.Wait(TimeSpan.FromSeconds(30)), "the long write never started");
+        return (write, release);
+    }
+
+    private Task<TimeSpan> TimedWriteOn(IStore store, string resource) => Task.Factory.StartNew(() =>
+    {
+        var watch = Stopwatch.StartNew();
+        store.WriteOn("ReportAgentStatus", resource, s =>
+        {
+            s.SaveHostReports(resource, []);
+            return 0;
+        });
+        return watch.Elapsed;
+    }, TaskCreationOptions.LongRunning);
+
+    [Fact]
+    public async Task AWriteOnOneHost_DoesNotDelayAnotherHostsOrAnAccountsWrite_ButTheSameHostsWaits()
+    {
+        var (longWrite, release) = LongWriteOn("host:h1");
+        var otherHost = TimedWriteOn(_second, "host:h2");
+        var account = TimedWrite(_second, _a);
+        var sameHost = TimedWriteOn(_second, "host:h1");
+        // The operator's binding on that host (an account's write naming the host) waits for it too.
+        var binding = TimedWrite(_second, _b, "host:h1");
+        if (TestStores.OnPostgres)
+        {
+            Assert.Same(otherHost, await Task.WhenAny(otherHost, Task.Delay(TimeSpan.FromSeconds(3))));
+            Assert.Same(account, await Task.WhenAny(account, Task.Delay(TimeSpan.FromSeconds(3))));
+            Assert.False(sameHost.IsCompleted);
+            Assert.False(binding.IsCompleted);
+        }
+        else
+        {
+            // One SQLite writer: everything waits for the long one.
+            Assert.NotSame(otherHost, await Task.WhenAny(otherHost, Task.Delay(TimeSpan.FromSeconds(2))));
+        }
+        release.Set();
+        await Task.WhenAll(longWrite, otherHost, account, sameHost, binding);
+        AssertRevisionsGapFree();
+    }
+
+    [Fact]
+    public void AWriteOnAResource_ThatChangesTheState_IsRefusedAndRolledBack()
+    {
+        var before = _first.CurrentRevision();
+        var refused = Assert.Throws<InvalidOperationException>(() => _first.WriteOn("ReportAgentStatus", "host:h1", s =>
+        {
+            Tag(s, _a);
+            return 0;
+        }));
+        Assert.Contains("changed the control plane's state", refused.Message);
+        Assert.Equal(before, _first.CurrentRevision());
+        Assert.Empty(_first.Read(s => s.ListTagsOfType(_a, "instance")));
+    }
+
     [Fact]
     public async Task ManyAccountsWritingAtOnceOnTwoNodes_LeaveGapFreeRevisions_GlobalAndPerAccount()
     {

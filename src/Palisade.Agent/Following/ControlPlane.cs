@@ -221,7 +221,11 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 .Select(a =>
                 {
                     var text = stateOf(a);
-                    return new HostPart(StateFileReader.Read(text), [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text };
+                    // The parts' digests (an incremental answer): the renderer keeps the NICs whose part did not change.
+                    IReadOnlyDictionary<string, string>? digests = a.TryGetProperty("Nics", out var nics)
+                        ? nics.GetProperty("Nic").EnumerateArray().ToDictionary(n => n.GetProperty("InstanceId").GetString()!, n => n.GetProperty("Digest").GetString()!, StringComparer.Ordinal)
+                        : null;
+                    return new HostPart(StateFileReader.Read(text), [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text, NicDigests = digests };
                 })
                 .ToList();
             var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);

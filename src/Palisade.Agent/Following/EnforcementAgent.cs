@@ -182,8 +182,73 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
         finally
         {
+            // A report still on its way is waited for (or its cancellation seen), so nothing it took is lost.
+            await SettleReportAsync(CancellationToken.None);
             await StopSamplingAsync();
         }
+    }
+
+    /// <summary>What one status report sent, to settle when its answer is in.</summary>
+    private sealed record SentReport(long Revision, bool Enforcing, IReadOnlyList<RuleHits> Usage, bool UsageDue, FlowReport? Flows);
+
+    /// <summary>The status report on its way (at most one), and what it sent.</summary>
+    private (Task<bool> Answer, SentReport Sent)? _report;
+
+    /// <summary>
+    /// Sends the host's status report without waiting for its answer (issue 17): the agent goes on to
+    /// wait on its feed, so a change that comes while the report is on its way — a revoke right after
+    /// an authorize — is fetched at once instead of after the report's round trip (a write on the
+    /// server). The answer is settled before the next report (<see cref="SettleReportAsync"/>).
+    /// </summary>
+    private void StartReport(SentReport sent, CancellationToken cancel)
+    {
+        var nics = sent.Enforcing ? Applied!.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id)).ToList() : [];
+        // In an async method, so that a control plane that throws at once still yields a failed answer to settle.
+        async Task<bool> Send() => await controlPlane.ReportAsync(options.HostName, sent.Revision, nics, sent.Usage, sent.Flows, cancel);
+        _report = (Send(), sent);
+    }
+
+    /// <summary>
+    /// Waits for the report on its way and takes in its outcome: delivered, the host's revision counts
+    /// as reported and the usage it carried leaves the pending usage (what was harvested meanwhile
+    /// stays); lost, its flows go back to the sampler and it is sent again next round.
+    /// </summary>
+    private async Task SettleReportAsync(CancellationToken cancel)
+    {
+        if (_report is not { } report)
+            return;
+        _report = null;
+        bool wantsFlows;
+        try
+        {
+            wantsFlows = await report.Answer;
+        }
+        catch (Exception e)
+        {
+            if (report.Sent.Flows is { } flows)
+                Sampler?.PutBack(flows);
+            if (e is not OperationCanceledException)
+                log(e is HostCredentialRefusedException ? $"CREDENTIAL REFUSED: {e.Message}; the status report is sent again" : $"status report of revision {report.Sent.Revision} not delivered ({e.Message}); sent again");
+            return;
+        }
+        _reported = (report.Sent.Revision, report.Sent.Enforcing);
+        if (report.Sent.UsageDue)
+        {
+            foreach (var hit in report.Sent.Usage)
+            {
+                var key = (hit.Nic, hit.Direction, hit.SecurityGroupRuleId);
+                if (!_pendingUsage.TryGetValue(key, out var pending))
+                    continue;
+                var left = (pending.Packets - hit.Packets, pending.Bytes - hit.Bytes);
+                if (left.Item1 <= 0 && left.Item2 <= 0)
+                    _pendingUsage.Remove(key);
+                else
+                    _pendingUsage[key] = left;
+            }
+            _usageReportedAt = Stopwatch.GetTimestamp();
+        }
+        if (!cancel.IsCancellationRequested)
+            await SampleAsync(wantsFlows, cancel);
     }
 
     private async Task FollowAsync(CancellationToken cancel)
@@ -193,6 +258,11 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         // that ends with nothing changed only re-checks the kernel and waits again.
         HostPolicy? policy = null;
         var fetchedAt = long.MinValue;
+        // What enforcement depends on outside our tables is read back at the start, whenever a wait
+        // ran out (with the drift check), and at least every PollWait — not after every apply: the
+        // read is two child processes (tens of milliseconds under load), and a change that came right
+        // after an apply (a revoke after an authorize) waited for it before its fetch (issue 17).
+        var hostCheckedAt = long.MinValue;
         while (!cancel.IsCancellationRequested)
         {
             try
@@ -204,7 +274,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     Fetches++;
                     await ConvergeAsync(policy, cancel);
                 }
-                var enforcing = await CheckHostAsync(cancel);
+                if (hostCheckedAt == long.MinValue || Stopwatch.GetElapsedTime(hostCheckedAt) >= options.PollWait)
+                {
+                    await CheckHostAsync(cancel);
+                    hostCheckedAt = Stopwatch.GetTimestamp();
+                }
+                var enforcing = CannotEnforce.Count == 0;
+                // The last report's answer first (it ran while the agent waited or applied).
+                await SettleReportAsync(cancel);
                 // Reported until the server has it: a report lost to an outage is sent again. A host
                 // that cannot enforce reports no NIC as enforced, so none shows in sync.
                 var usageDue = options.UsageInterval > TimeSpan.Zero && Stopwatch.GetElapsedTime(_usageReportedAt) >= options.UsageInterval;
@@ -215,29 +292,15 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     var usage = usageDue ? PendingUsage : [];
                     // Flows ride with the usage; taken back when the report does not arrive.
                     var flows = Sampler is { } sampler && _sampling is not null ? (usageDue ? sampler.Take(options.FlowsPerReport) : FlowReport.Empty) : null;
-                    bool wantsFlows;
-                    try
-                    {
-                        wantsFlows = await controlPlane.ReportAsync(options.HostName, applied.Revision,
-                            enforcing ? [.. applied.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id))] : [], usage, flows, cancel);
-                    }
-                    catch when (flows is not null)
-                    {
-                        Sampler?.PutBack(flows);
-                        throw;
-                    }
-                    _reported = (applied.Revision, enforcing);
-                    await SampleAsync(wantsFlows, cancel);
-                    if (usageDue)
-                    {
-                        _pendingUsage.Clear();
-                        _usageReportedAt = Stopwatch.GetTimestamp();
-                    }
+                    StartReport(new SentReport(applied.Revision, enforcing, usage, usageDue, flows), cancel);
                 }
                 if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
                     policy = null;
                 else
+                {
                     await RepairDriftAsync(cancel);
+                    hostCheckedAt = long.MinValue;
+                }
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {

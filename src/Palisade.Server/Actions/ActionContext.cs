@@ -107,6 +107,26 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
         return answer;
     }
 
+    /// <summary>
+    /// <see cref="Write"/> for a host's agent (issue 17): what it writes are its host's own rows and
+    /// no account's state, so the transaction is serialised on the host (<c>host:NAME</c>, the key
+    /// the operator's declarations and bindings take), not on an account — a fleet's reports run side by
+    /// side. A dry run or a <c>ClientToken</c> takes <see cref="Write"/>'s way.
+    /// </summary>
+    public EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work)
+    {
+        if (DryRun || Parameters.Optional("ClientToken") is not null)
+            return Write(work);
+        var answer = store.WriteOn(action.Name, "host:" + hostName, s =>
+        {
+            var result = work(s);
+            s.AddTrail(TrailEntry(200, TrailOk));
+            return result;
+        });
+        Committed = true;
+        return answer;
+    }
+
     /// <summary><c>SecurityGroupId</c>, required and well formed: read once, found later inside the transaction.</summary>
     public SecurityGroupId GroupIdParameter() => Lookups.GroupId(Parameters.Required("SecurityGroupId"));
 

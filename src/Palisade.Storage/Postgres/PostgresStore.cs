@@ -244,6 +244,26 @@ public sealed class PostgresStore : IStore
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         StoreMetrics.Time("postgres", "write", () => Queued(accountId, () => Guard(() => WriteLocked(action, accountId, work))));
 
+    public T WriteOn<T>(string action, string resource, Func<IStoreSession, T> work) =>
+        StoreMetrics.Time("postgres", "write", () => Queued(null, () => Guard(() => WriteOnLocked(action, resource, work))));
+
+    /// <summary>The global lock shared (a write of no account still waits for a restore) and the resource's lock; no account's.</summary>
+    private T WriteOnLocked<T>(string action, string resource, Func<IStoreSession, T> work)
+    {
+        using var c = _source.OpenConnection();
+        using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
+        c.Execute("SELECT pg_advisory_xact_lock_shared(@global, 0), pg_advisory_xact_lock(@kind, @key)",
+            new { global = GlobalLock, kind = ResourceLock, key = ResourceKey(resource) }, t, commandTimeout: 300);
+        var session = new SqlSession(c, t, Dialect.Postgres,
+            other => c.Execute("SELECT pg_advisory_xact_lock(@kind, @key)", new { kind = ResourceLock, key = ResourceKey(other) }, t, commandTimeout: 300));
+        var result = work(session);
+        if (session.Changed)
+            throw new InvalidOperationException($"{action} on {resource} changed the control plane's state; only an account's write (or a write of no account) may");
+        session.WriteTrail(null);
+        t.Commit();
+        return result;
+    }
+
     /// <summary>A stable 32-bit key for a shared resource's name (the same on every node, unlike string hash codes).</summary>
     private static int ResourceKey(string resource) =>
         BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(resource)));

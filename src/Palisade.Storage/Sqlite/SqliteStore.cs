@@ -171,12 +171,18 @@ public sealed class SqliteStore : IStore
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
         StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
 
-    private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
+    // One writer at a time on SQLite whatever the scope: a resource's write is a write of no account that may not change the state.
+    public T WriteOn<T>(string action, string resource, Func<IStoreSession, T> work) =>
+        StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, null, work, resource))));
+
+    private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work, string? resource = null)
     {
         using var connection = Open();
         using DbTransaction transaction = connection.BeginTransaction(deferred: false);
         var session = new SqlSession(connection, transaction, Dialect.Sqlite);
         var result = work(session);
+        if (resource is not null && session.Changed)
+            throw new InvalidOperationException($"{action} on {resource} changed the control plane's state; only an account's write (or a write of no account) may");
         var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
         session.WriteTrail(accountRevision);
         transaction.Commit();

@@ -224,6 +224,57 @@ public sealed class EnforcementAgentTests
         Assert.Equal(2, kernel.Transactions.Count); // closed, then the policy once: a lost report is not a reason to apply again
     }
 
+    /// <summary>A control plane whose status reports hang until released, with a feed that says "changed" once the first report is on its way.</summary>
+    private sealed class SlowReportControlPlane : IControlPlane
+    {
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Fetches;
+        public List<long> Reports { get; } = [];
+        public int ReportsStarted;
+
+        public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel) =>
+            Task.FromResult(Policy(41 + Interlocked.Increment(ref Fetches), web1InWeb: Fetches % 2 == 0));
+
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+        {
+            // The next change comes while the first report is still unanswered.
+            if (Volatile.Read(ref ReportsStarted) == 1 && afterRevision == 42)
+                return true;
+            await Task.Delay(wait, cancel);
+            return false;
+        }
+
+        public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel)
+        {
+            Interlocked.Increment(ref ReportsStarted);
+            await Release.Task.WaitAsync(cancel);
+            lock (Reports)
+                Reports.Add(appliedRevision);
+        }
+    }
+
+    [Fact]
+    public async Task AChangeWhileTheStatusReportIsOnItsWay_IsAppliedWithoutWaitingForItsAnswer_AndTheNewRevisionIsReportedAfter()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new SlowReportControlPlane();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { PollWait = TimeSpan.FromMilliseconds(20), ResyncInterval = TimeSpan.FromHours(1) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = agent.RunAsync(stop.Token);
+        while (agent.AppliedRevision < 43 && !stop.IsCancellationRequested)
+            await Task.Delay(5);
+        // Revision 43 is enforced while the report of 42 is still unanswered.
+        Assert.Equal(43, agent.AppliedRevision);
+        Assert.Empty(controlPlane.Reports);
+        controlPlane.Release.SetResult();
+        while (!controlPlane.Reports.Contains(43) && !stop.IsCancellationRequested)
+            await Task.Delay(5);
+        Assert.Equal([42L, 43L], controlPlane.Reports);
+        await stop.CancelAsync();
+        await run;
+    }
+
     [Fact]
     public async Task Restart_KeepsTheEarlierTableUntilTheNewPolicyReplacesItWhole()
     {

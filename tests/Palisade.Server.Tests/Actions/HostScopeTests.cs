@@ -232,6 +232,11 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         // the NIC parts it holds and those that changed must render as the whole accounts do.
         var followers = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(hostApis[h], Region));
         var (received, unchanged) = (0L, 0L);
+        // What each host's agent applied last (rendered from the parts it fetched): the next fetch is
+        // rendered again from it (PolicyRenderer.Rerender: only the NICs whose parts changed are compiled),
+        // and must be byte for byte the whole rendering (its slow twin).
+        var applied = new Dictionary<string, (Palisade.Agent.Rendering.HostRuleset Ruleset, IReadOnlyList<Palisade.Agent.Rendering.HostPart> Parts)>(StringComparer.Ordinal);
+        var (kept, compiled) = (0, 0);
         for (var step = 0; step < 40; step++)
         {
             var before = await RenderEveryHostAsync(accounts);
@@ -264,8 +269,22 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                 if (woken)
                 {
                     var policy = await followers[host].FetchAsync(host, CancellationToken.None);
+                    var whole = PolicyRenderer.Render(policy.Parts, step + 1);
                     Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0)),
                         $"seed {seed}, step {step} ({what}): {host}'s incremental fetch renders otherwise than the whole accounts");
+                    var next = whole;
+                    if (applied.TryGetValue(host, out var last))
+                    {
+                        var rerendered = PolicyRenderer.Rerender(last.Ruleset, last.Parts, policy.Parts, step + 1);
+                        Assert.True(NftText.FullApply(whole) == NftText.FullApply(rerendered) && whole.Problems.SequenceEqual(rerendered.Problems),
+                            $"seed {seed}, step {step} ({what}): {host}'s ruleset rendered again from the last one differs from its whole rendering");
+                        var keptNow = PolicyRenderer.KeptBy(last.Ruleset, last.Parts, policy.Parts, step + 1);
+                        kept += keptNow;
+                        compiled += whole.Nics.Length - keptNow;
+                        // Kept as the agent keeps it: the next change is rendered again from this one.
+                        next = rerendered;
+                    }
+                    applied[host] = (next, policy.Parts);
                 }
                 if (woken && !changed)
                     needlessByChange[what] = needlessByChange.GetValueOrDefault(what) + 1;
@@ -274,6 +293,8 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var follower in followers.Values)
             (received, unchanged) = (received + follower.Parts.Received, unchanged + follower.Parts.Unchanged);
         output.WriteLine($"seed {seed}: incremental fetches received {received} NIC parts and were told {unchanged} were unchanged");
+        output.WriteLine($"seed {seed}: rendering again after a fetch kept {kept} NICs' chains and compiled {compiled}");
+        Assert.True(kept > 0, "no NIC was kept when rendering again: the incremental render was not exercised");
         Assert.True(unchanged > 0, "no fetch was spared a NIC's part");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"seed {seed}: {made} changes, {changedHosts} host rulesets changed, {wokenHosts} hosts woken, {needless} needlessly ({(wokenHosts == 0 ? 0 : 100.0 * needless / wokenHosts):F1} % of wake-ups); a feed of every change of an account with a NIC on the host would have woken {accountWoken} ({(accountWoken == 0 ? 0 : 100.0 * (accountWoken - changedHosts) / accountWoken):F1} % needless), the account-wide feed {made * Hosts.Length}; {refused} changes refused; needless by change: {string.Join(", ", needlessByChange.Select(n => $"{n.Key} {n.Value}"))}"));

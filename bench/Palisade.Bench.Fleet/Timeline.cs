@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Palisade.Agent.Following;
+using Palisade.Agent.Rendering;
+
+/// <summary>
+/// What one simulated agent did and when (issue 17 follow-up: where the seconds of a fleet's apply
+/// go). Each mark is a <see cref="Stopwatch"/> timestamp; after a change, the first of each phase
+/// after the one before it is that agent's path from the commit to its status report.
+/// </summary>
+internal sealed class Timeline
+{
+    public enum Phase
+    {
+        /// <summary>The host's long poll came back with a change.</summary>
+        Wake,
+
+        /// <summary>The fetch (<c>DescribeHostPolicy</c>) left the agent's HTTP client.</summary>
+        FetchSent,
+
+        /// <summary>Its answer was read whole (server queue, server work, transfer).</summary>
+        FetchAnswered,
+
+        /// <summary>The agent's control plane had read the answer into a policy (parse, assemble, state files read).</summary>
+        Fetched,
+
+        /// <summary>The agent handed the kernel its transaction: rendering is done.</summary>
+        ApplyStarted,
+
+        ApplyDone,
+
+        /// <summary>The host's status report (<c>ReportAgentStatus</c>, a write) was answered.</summary>
+        ReportAnswered,
+    }
+
+    private readonly List<(Phase Phase, long At)> _marks = [];
+
+    public void Mark(Phase phase)
+    {
+        var at = Stopwatch.GetTimestamp();
+        lock (_marks)
+            _marks.Add((phase, at));
+    }
+
+    /// <summary>The first <paramref name="phase"/> at or after <paramref name="from"/>; null when none.</summary>
+    public long? First(Phase phase, long from)
+    {
+        lock (_marks)
+        {
+            foreach (var (p, at) in _marks)
+            {
+                if (p == phase && at >= from)
+                    return at;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// One agent's path after a change made at <paramref name="sent"/>: each phase's timestamp, each
+    /// the first after the previous one; null from the first phase that did not happen.
+    /// </summary>
+    public long?[] PathAfter(long sent)
+    {
+        var phases = Enum.GetValues<Phase>();
+        var path = new long?[phases.Length];
+        var from = sent;
+        for (var i = 0; i < phases.Length; i++)
+        {
+            if (First(phases[i], from) is not { } at)
+                break;
+            path[i] = at;
+            from = at;
+        }
+        return path;
+    }
+
+    /// <summary>Forgets marks before <paramref name="before"/> (a long run would otherwise scan them all).</summary>
+    public void Trim(long before)
+    {
+        lock (_marks)
+            _marks.RemoveAll(m => m.At < before);
+    }
+}
+
+/// <summary>The agent's control plane with its wake-ups, fetches and reports marked on a <see cref="Timeline"/>.</summary>
+internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline) : IControlPlane
+{
+    public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
+    {
+        var policy = await inner.FetchAsync(hostName, cancel);
+        timeline.Mark(Timeline.Phase.Fetched);
+        return policy;
+    }
+
+    public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+    {
+        var changed = await inner.WaitForChangeAsync(hostName, afterRevision, wait, cancel);
+        if (changed)
+            timeline.Mark(Timeline.Phase.Wake);
+        return changed;
+    }
+
+    public async Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel)
+    {
+        await inner.ReportAsync(hostName, appliedRevision, nics, cancel);
+        timeline.Mark(Timeline.Phase.ReportAnswered);
+    }
+
+    public async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
+    {
+        var answer = await inner.ReportAsync(hostName, appliedRevision, nics, usage, flows, cancel);
+        timeline.Mark(Timeline.Phase.ReportAnswered);
+        return answer;
+    }
+}
+
+/// <summary>
+/// The nodes' own timings, read from their metrics in this process: each request's server time by
+/// action (<c>palisade.request.duration</c>: from reading the request to its answer, so it includes
+/// waiting for a store connection) and each store transaction by operation.
+/// </summary>
+internal sealed class ServerTimings : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentQueue<(string Name, double Seconds, long At)> _seen = new();
+
+    public ServerTimings()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name is "palisade.request.duration" or "palisade.store.duration")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            string? name = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key is "action" or "operation")
+                    name = (instrument.Name == "palisade.store.duration" ? "store " : "") + tag.Value;
+            }
+            if (name is not null)
+                _seen.Enqueue((name, value, Stopwatch.GetTimestamp()));
+        });
+        _listener.Start();
+    }
+
+    /// <summary>Per action or store operation seen between the two timestamps: count, p50, p99, sum (ms).</summary>
+    public IEnumerable<string> Summary(long from, long to, params string[] names)
+    {
+        var inWindow = _seen.Where(s => s.At >= from && s.At <= to).ToList();
+        foreach (var name in names)
+        {
+            var ms = inWindow.Where(s => s.Name == name).Select(s => s.Seconds * 1000).Order().ToList();
+            if (ms.Count == 0)
+                continue;
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{name} ×{ms.Count}: p50 {Percentile(ms, 0.5):F1} ms, p99 {Percentile(ms, 0.99):F1} ms, sum {ms.Sum():F0} ms");
+        }
+    }
+
+    /// <summary>Forgets what was seen before <paramref name="before"/>.</summary>
+    public void Trim(long before)
+    {
+        while (_seen.TryPeek(out var s) && s.At < before)
+            _seen.TryDequeue(out _);
+    }
+
+    public static double Percentile(IReadOnlyList<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1))];
+
+    public void Dispose() => _listener.Dispose();
+}
