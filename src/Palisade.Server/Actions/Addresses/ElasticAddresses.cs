@@ -89,12 +89,8 @@ internal sealed class AllocateEipAddress : VpcAction
         var charge = p.Optional("InternetChargeType") ?? "PayByBandwidth";
         if (charge is not ("PayByBandwidth" or "PayByTraffic"))
             throw new EcsException(EcsErrors.EipChargeTypeInvalid(charge));
-        var name = p.Optional("Name") ?? "";
-        if (name.Length > 0 && (name.Length > 128 || !char.IsLetter(name[0]) || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(EcsErrors.EipNameMalformed(name));
-        var description = p.Optional("Description") ?? "";
-        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("Name", n => char.IsLetter(n[0]) && Texts.IsFreeName(n), EcsErrors.EipNameMalformed) ?? "";
+        var description = p.Text("Description", Texts.IsVpcDescription, EcsErrors.DescriptionInvalid) ?? "";
         var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
         return c.Write(s =>
         {

@@ -11,15 +11,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// <summary>What the ENI actions share: names, descriptions, the groups of an ENI, and its private addresses.</summary>
 internal static class NetworkInterfaceRules
 {
-    public static string? Name(ParameterReader p) =>
-        p.Optional("NetworkInterfaceName") is { } name && !Texts.IsName(name)
-            ? throw new EcsException(EcsErrors.NetworkInterfaceNameMalformed(name))
-            : p.Optional("NetworkInterfaceName");
+    public static string? Name(ParameterReader p) => p.Text("NetworkInterfaceName", Texts.IsEcsName, EcsErrors.NetworkInterfaceNameMalformed);
 
-    public static string? Description(ParameterReader p) =>
-        p.Optional("Description") is { } description && !Texts.IsDescription(description)
-            ? throw new EcsException(EcsErrors.DescriptionInvalid(description))
-            : p.Optional("Description");
+    public static string? Description(ParameterReader p) => p.Text("Description", Texts.IsEcsDescription, EcsErrors.DescriptionInvalid);
 
     /// <summary>
     /// The groups an ENI of <paramref name="vpcId"/> may be in, checked as an instance's are
