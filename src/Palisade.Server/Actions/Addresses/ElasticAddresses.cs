@@ -212,10 +212,7 @@ internal sealed class DescribeEipAddresses : VpcAction
                 .Where(e => associatedType is null || e.TargetType?.ToString() == associatedType)
                 .Where(e => name is null || e.Name == name)
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("EipAddresses", EcsList.Of("EipAddress", paging.Take(all).Select(Eips.View)));
-            return response;
+            return paging.Answer(all, "EipAddresses", page => EcsList.Of("EipAddress", page.Select(Eips.View)));
         });
     }
 }

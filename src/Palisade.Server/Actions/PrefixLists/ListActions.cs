@@ -38,15 +38,12 @@ internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, T
         return c.Read(s =>
         {
             var all = family.GroupsUsing(s, family.IdOf(family.Find(s, c, id, region.RegionId)));
-            var response = new EcsObject();
-            paging.Describe(response, all);
             var (field, item) = family.AssociationsField;
-            response.Add(field, family.Array(item, paging.Take(all).Select(g => new EcsObject
+            return paging.Answer(all, field, page => family.Array(item, page.Select(g => new EcsObject
             {
                 { "ResourceId", g.Value },
                 { "ResourceType", family.AssociatedGroupType },
             })));
-            return response;
         });
     }
 }
@@ -82,11 +79,8 @@ internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> fam
                 .Where(l => inResourceGroup(family.ResourceGroupOf(l)))
                 .Where(l => tagged($"{family.IdOf(l)}"))
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
             var (field, item) = family.ListsField;
-            response.Add(field, family.Array(item, paging.Take(all).Select(l => family.Item(s, l))));
-            return response;
+            return paging.Answer(all, field, page => family.Array(item, page.Select(l => family.Item(s, l))));
         });
     }
 }
