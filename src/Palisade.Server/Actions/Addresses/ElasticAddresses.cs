@@ -22,6 +22,17 @@ internal static class Eips
         s.EipOf(instance.Id.Value)
         ?? s.NetworkInterfacesOf(instance.Id).Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => s.EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
 
+    /// <summary><c>AllocationId</c> of a request in a region (the region is judged first).</summary>
+    public static string AllocationIdParameter(ActionContext c)
+    {
+        c.Region();
+        return c.Parameters.Required("AllocationId");
+    }
+
+    /// <summary>A change of one of the caller's EIPs: found and changed in one write.</summary>
+    public static EcsObject Write(ActionContext c, string allocationId, Func<IStoreSession, EipRecord, EcsObject> change) =>
+        c.Write(s => change(s, Find(s, c, allocationId)));
+
     public static EipRecord Find(IStoreSession s, ActionContext c, string id) =>
         s.FindEip(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
             ? e : throw new EcsException(EcsErrors.EipNotFound(id));
@@ -116,15 +127,13 @@ internal sealed class AssociateEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
         var p = c.Parameters;
-        var allocation = p.Required("AllocationId");
+        var allocation = Eips.AllocationIdParameter(c);
         var target = p.Required("InstanceId");
         var type = p.Optional("InstanceType") ?? (target.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal) ? nameof(EipTargetType.NetworkInterface) : nameof(EipTargetType.EcsInstance));
         var privateIp = p.Optional("PrivateIpAddress");
-        return c.Write(s =>
+        return Eips.Write(c, allocation, (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is not null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available"));
             var (kind, id) = Eips.Target(s, c, type, target);
@@ -149,13 +158,10 @@ internal sealed class UnassociateEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var p = c.Parameters;
-        var allocation = p.Required("AllocationId");
-        var target = p.Optional("InstanceId");
-        return c.Write(s =>
+        var allocation = Eips.AllocationIdParameter(c);
+        var target = c.Parameters.Optional("InstanceId");
+        return Eips.Write(c, allocation, (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "InUse"));
             if (target is not null && target != eip.TargetId)
@@ -172,11 +178,8 @@ internal sealed class ReleaseEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var allocation = c.Parameters.Required("AllocationId");
-        return c.Write(s =>
+        return Eips.Write(c, Eips.AllocationIdParameter(c), (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is not null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available (unassociated)"));
             s.DeleteEip(eip.AllocationId);
