@@ -67,6 +67,18 @@ internal sealed record Paging(bool TokenMode, int Offset, int Size, int PageNumb
 
     public IReadOnlyList<T> Take<T>(IReadOnlyList<T> all) => [.. all.Skip(Offset).Take(Size)];
 
+    /// <summary>
+    /// A Describe… answer: <paramref name="before"/>'s fields, the paging fields, then the page of
+    /// <paramref name="all"/> as <paramref name="field"/>, written by <paramref name="render"/>.
+    /// </summary>
+    public Responses.EcsObject Answer<T>(IReadOnlyList<T> all, string field, Func<IReadOnlyList<T>, object> render, Responses.EcsObject? before = null)
+    {
+        var response = before ?? [];
+        Describe(response, all);
+        response.Add(field, render(Take(all)));
+        return response;
+    }
+
     /// <summary>Adds TotalCount/PageNumber/PageSize or NextToken to a response.</summary>
     public void Describe<T>(Responses.EcsObject response, IReadOnlyList<T> all)
     {

@@ -17,6 +17,13 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
     /// <summary>The value, or null when absent or empty (ECS treats an empty parameter as not given).</summary>
     public string? Optional(string name) => parameters.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
 
+    /// <summary>
+    /// An optional text field (a name, a description): null when absent; refused with
+    /// <paramref name="malformed"/> unless <paramref name="valid"/> (one of <see cref="Texts"/>' rules).
+    /// </summary>
+    public string? Text(string name, Func<string, bool> valid, Func<string, EcsError> malformed) =>
+        Optional(name) is not { } text ? null : valid(text) ? text : throw new EcsException(malformed(text));
+
     public bool Has(string name) => Optional(name) is not null;
 
     public string Required(string name) => Optional(name) ?? throw new EcsException(EcsErrors.Missing(name));
@@ -169,4 +176,18 @@ internal static class Texts
 
     public static bool IsDescription(string s, int min = 2, int max = 256) =>
         s.Length >= min && s.Length <= max && !StartsWithUrl(s) && !s.Any(c => char.IsControl(c) && c is not ('\n' or '\t'));
+
+    /// <summary>An ECS name (<see cref="IsName"/>) or description (<see cref="IsDescription"/>) of the default lengths.</summary>
+    public static bool IsEcsName(string s) => IsName(s);
+
+    public static bool IsEcsDescription(string s) => IsDescription(s);
+
+    /// <summary>A name of the VPC API (VPC, vSwitch) or of an instance: at most 128 characters, no control character, not starting with http(s)://.</summary>
+    public static bool IsFreeName(string s) => s.Length <= 128 && !StartsWithUrl(s) && !HasControl(s);
+
+    /// <summary>A description of the VPC API: 1 to 256 characters (<see cref="IsDescription"/>).</summary>
+    public static bool IsVpcDescription(string s) => IsDescription(s, 1, 256);
+
+    /// <summary>An instance's description: at most 256 characters, not starting with http(s)://.</summary>
+    public static bool IsInstanceDescription(string s) => s.Length <= 256 && !StartsWithUrl(s);
 }

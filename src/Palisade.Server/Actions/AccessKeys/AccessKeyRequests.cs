@@ -1,6 +1,8 @@
 using Palisade.Domain.Errors;
 using Palisade.Storage;
 using Palisade.Storage.Records;
+using Palisade.Server.Responses;
+using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 
@@ -29,4 +31,33 @@ internal static class AccessKeyRequests
     }
 
     public static string Status(AccessKeyStatus status) => status == AccessKeyStatus.Active ? "Active" : "Inactive";
+
+    /// <summary>A key as the answers show it; its secret only in CreateAccessKey's.</summary>
+    public static EcsObject View(AccessKeyRecord key, string? secret = null)
+    {
+        var view = new EcsObject { { "AccessKeyId", key.AccessKeyId } };
+        if (secret is not null)
+            view.Add("AccessKeySecret", secret);
+        view.Add("Status", Status(key.Status));
+        view.Add("CreateDate", Time.Format(key.CreatedAt));
+        view.Add("ReadOnly", key.ReadOnly);
+        return view;
+    }
+}
+
+/// <summary>
+/// A RAM-style key action (2015-05-01): <c>UserName</c> is refused before anything else is read,
+/// since Palisade has no RAM users.
+/// </summary>
+internal abstract class AccessKeyAction : EcsAction
+{
+    public sealed override string Version => ApiVersions.Ram;
+
+    public sealed override EcsObject Execute(ActionContext c)
+    {
+        AccessKeyRequests.RefuseUserName(c);
+        return Run(c);
+    }
+
+    protected abstract EcsObject Run(ActionContext c);
 }

@@ -1,7 +1,6 @@
 using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 using Palisade.Storage;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 
@@ -11,15 +10,12 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// cached nor kept for a <c>ClientToken</c>). Extension: <c>ReadOnly=true</c> makes a key that may
 /// only call Describe* and List* actions.
 /// </summary>
-internal sealed class CreateAccessKey : EcsAction
+internal sealed class CreateAccessKey : AccessKeyAction
 {
-    public override string Version => ApiVersions.Ram;
-
     public override bool Mutates => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Run(ActionContext c)
     {
-        AccessKeyRequests.RefuseUserName(c);
         // A replayed ClientToken answers from a stored copy of the first answer, which would keep the secret in clear.
         if (c.Parameters.Has("ClientToken"))
             throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "CreateAccessKey takes none: its answer holds a secret, which is never stored."));
@@ -33,14 +29,7 @@ internal sealed class CreateAccessKey : EcsAction
             s.InsertAccessKey(record);
             return new EcsObject
             {
-                { "AccessKey", new EcsObject
-                    {
-                        { "AccessKeyId", record.AccessKeyId },
-                        { "AccessKeySecret", secret },
-                        { "Status", AccessKeyRequests.Status(record.Status) },
-                        { "CreateDate", Time.Format(record.CreatedAt) },
-                        { "ReadOnly", record.ReadOnly },
-                    } },
+                { "AccessKey", AccessKeyRequests.View(record, secret) },
             };
         });
     }

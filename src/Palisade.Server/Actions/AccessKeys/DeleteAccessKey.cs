@@ -1,5 +1,4 @@
 using Palisade.Server.Responses;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 
@@ -8,15 +7,12 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// deleted for good; its requests get <c>InvalidAccessKeyId.NotFound</c> on every node within the
 /// authenticator's key cache lifetime (2 s). The signing key cannot delete itself.
 /// </summary>
-internal sealed class DeleteAccessKey : EcsAction
+internal sealed class DeleteAccessKey : AccessKeyAction
 {
-    public override string Version => ApiVersions.Ram;
-
     public override bool Mutates => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Run(ActionContext c)
     {
-        AccessKeyRequests.RefuseUserName(c);
         var id = c.Parameters.Required("UserAccessKeyId");
         return c.Write(s =>
         {

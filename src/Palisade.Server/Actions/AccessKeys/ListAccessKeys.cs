@@ -1,6 +1,5 @@
 using Palisade.Server.Responses;
 using Palisade.Storage;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 
@@ -8,25 +7,16 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// RAM's ListAccessKeys (2015-05-01): the keys of the signing key's account (by CreateDate, then ID), without
 /// their secrets. Extension: <c>ReadOnly</c> on each. Read-only keys may call it.
 /// </summary>
-internal sealed class ListAccessKeys : EcsAction
+internal sealed class ListAccessKeys : AccessKeyAction
 {
-    public override string Version => ApiVersions.Ram;
-
     public override bool Mutates => false;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Run(ActionContext c)
     {
-        AccessKeyRequests.RefuseUserName(c);
         var keys = c.Read(s => s.ListAccessKeys(c.AccountId));
         return new EcsObject
         {
-            { "AccessKeys", EcsList.Of("AccessKey", keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.AccessKeyId, StringComparer.Ordinal).Select(k => new EcsObject
-                {
-                    { "AccessKeyId", k.AccessKeyId },
-                    { "Status", AccessKeyRequests.Status(k.Status) },
-                    { "CreateDate", Time.Format(k.CreatedAt) },
-                    { "ReadOnly", k.ReadOnly },
-                })) },
+            { "AccessKeys", EcsList.Of("AccessKey", keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.AccessKeyId, StringComparer.Ordinal).Select(k => AccessKeyRequests.View(k))) },
         };
     }
 }

@@ -1,7 +1,6 @@
 using Palisade.Domain.Errors;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
-using Palisade.Domain.Ecs;
 
 namespace Palisade.Server.Actions.AccessKeys;
 
@@ -11,15 +10,12 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// on every node within the authenticator's key cache lifetime (2 s). The signing key cannot
 /// disable itself (re-enabling it is a no-op).
 /// </summary>
-internal sealed class UpdateAccessKey : EcsAction
+internal sealed class UpdateAccessKey : AccessKeyAction
 {
-    public override string Version => ApiVersions.Ram;
-
     public override bool Mutates => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Run(ActionContext c)
     {
-        AccessKeyRequests.RefuseUserName(c);
         var id = c.Parameters.Required("UserAccessKeyId");
         var statusText = c.Parameters.Required("Status");
         AccessKeyStatus status = statusText.Equals("Active", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Active

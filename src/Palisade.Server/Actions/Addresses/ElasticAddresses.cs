@@ -22,6 +22,17 @@ internal static class Eips
         s.EipOf(instance.Id.Value)
         ?? s.NetworkInterfacesOf(instance.Id).Where(e => e.Type == NetworkInterfaceType.Primary).Select(e => s.EipOf(e.Id.Value)).FirstOrDefault(e => e is not null);
 
+    /// <summary><c>AllocationId</c> of a request in a region (the region is judged first).</summary>
+    public static string AllocationIdParameter(ActionContext c)
+    {
+        c.Region();
+        return c.Parameters.Required("AllocationId");
+    }
+
+    /// <summary>A change of one of the caller's EIPs: found and changed in one write.</summary>
+    public static EcsObject Write(ActionContext c, string allocationId, Func<IStoreSession, EipRecord, EcsObject> change) =>
+        c.Write(s => change(s, Find(s, c, allocationId)));
+
     public static EipRecord Find(IStoreSession s, ActionContext c, string id) =>
         s.FindEip(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
             ? e : throw new EcsException(EcsErrors.EipNotFound(id));
@@ -89,12 +100,8 @@ internal sealed class AllocateEipAddress : VpcAction
         var charge = p.Optional("InternetChargeType") ?? "PayByBandwidth";
         if (charge is not ("PayByBandwidth" or "PayByTraffic"))
             throw new EcsException(EcsErrors.EipChargeTypeInvalid(charge));
-        var name = p.Optional("Name") ?? "";
-        if (name.Length > 0 && (name.Length > 128 || !char.IsLetter(name[0]) || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(EcsErrors.EipNameMalformed(name));
-        var description = p.Optional("Description") ?? "";
-        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("Name", n => char.IsLetter(n[0]) && Texts.IsFreeName(n), EcsErrors.EipNameMalformed) ?? "";
+        var description = p.Text("Description", Texts.IsVpcDescription, EcsErrors.DescriptionInvalid) ?? "";
         var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
         return c.Write(s =>
         {
@@ -120,15 +127,13 @@ internal sealed class AssociateEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
         var p = c.Parameters;
-        var allocation = p.Required("AllocationId");
+        var allocation = Eips.AllocationIdParameter(c);
         var target = p.Required("InstanceId");
         var type = p.Optional("InstanceType") ?? (target.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal) ? nameof(EipTargetType.NetworkInterface) : nameof(EipTargetType.EcsInstance));
         var privateIp = p.Optional("PrivateIpAddress");
-        return c.Write(s =>
+        return Eips.Write(c, allocation, (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is not null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available"));
             var (kind, id) = Eips.Target(s, c, type, target);
@@ -153,13 +158,10 @@ internal sealed class UnassociateEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var p = c.Parameters;
-        var allocation = p.Required("AllocationId");
-        var target = p.Optional("InstanceId");
-        return c.Write(s =>
+        var allocation = Eips.AllocationIdParameter(c);
+        var target = c.Parameters.Optional("InstanceId");
+        return Eips.Write(c, allocation, (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "InUse"));
             if (target is not null && target != eip.TargetId)
@@ -176,11 +178,8 @@ internal sealed class ReleaseEipAddress : VpcAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var allocation = c.Parameters.Required("AllocationId");
-        return c.Write(s =>
+        return Eips.Write(c, Eips.AllocationIdParameter(c), (s, eip) =>
         {
-            var eip = Eips.Find(s, c, allocation);
             if (eip.TargetId is not null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available (unassociated)"));
             s.DeleteEip(eip.AllocationId);
@@ -216,10 +215,7 @@ internal sealed class DescribeEipAddresses : VpcAction
                 .Where(e => associatedType is null || e.TargetType?.ToString() == associatedType)
                 .Where(e => name is null || e.Name == name)
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("EipAddresses", EcsList.Of("EipAddress", paging.Take(all).Select(Eips.View)));
-            return response;
+            return paging.Answer(all, "EipAddresses", page => EcsList.Of("EipAddress", page.Select(Eips.View)));
         });
     }
 }

@@ -42,10 +42,7 @@ internal sealed class DescribeInstances : EcsAction
                 .Where(i => network is null || i.NetworkType.ToWire() == network)
                 .Where(i => tagged(i.Id.Value))
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("Instances", EcsList.Of("Instance", paging.Take(all).Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id), Addresses.Eips.OfInstance(s, i)))));
-            return response;
+            return paging.Answer(all, "Instances", page => EcsList.Of("Instance", page.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id), Addresses.Eips.OfInstance(s, i)))));
         });
     }
 

@@ -12,12 +12,8 @@ internal sealed class ModifyInstanceAttribute : EcsAction
     {
         var p = c.Parameters;
         var instanceId = c.InstanceIdParameter();
-        var name = p.Optional("InstanceName");
-        if (name is not null && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(EcsErrors.InstanceNameMalformed(name));
-        var description = p.Optional("Description");
-        if (description is not null && (description.Length > 256 || Texts.StartsWithUrl(description)))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("InstanceName", Texts.IsFreeName, EcsErrors.InstanceNameMalformed);
+        var description = p.Text("Description", Texts.IsInstanceDescription, EcsErrors.DescriptionInvalid);
         var groupTexts = p.List("SecurityGroupIds", c.Limits.GroupsPerInstance + 1);
         if (groupTexts.Count != groupTexts.Distinct(StringComparer.Ordinal).Count())
             throw new EcsException(EcsErrors.ParameterInvalid("SecurityGroupIds", "a group is given twice."));

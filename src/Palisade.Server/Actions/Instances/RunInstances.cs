@@ -55,12 +55,8 @@ internal abstract class LaunchInstances : EcsAction
         var privateIpText = p.Optional("PrivateIpAddress");
         if (privateIpText is not null && amount > 1)
             throw new EcsException(EcsErrors.ParameterInvalid("PrivateIpAddress", "cannot be given when Amount is more than 1."));
-        var name = p.Optional("InstanceName") ?? "";
-        if (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name))
-            throw new EcsException(EcsErrors.InstanceNameMalformed(name));
-        var description = p.Optional("Description") ?? "";
-        if (description.Length > 256 || Texts.StartsWithUrl(description))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("InstanceName", Texts.IsFreeName, EcsErrors.InstanceNameMalformed) ?? "";
+        var description = p.Text("Description", Texts.IsInstanceDescription, EcsErrors.DescriptionInvalid) ?? "";
         // ECS: 0 to 100 Mbit/s; more than 0 gives a VPC instance a public address (a classic one always has its internet NIC's).
         var bandwidthOut = p.Int("InternetMaxBandwidthOut", 0, 0, 100);
         var tags = p.Tags(max: c.Limits.TagsPerResource);

@@ -16,13 +16,8 @@ internal sealed class AttachNetworkInterface : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var eniText = c.Parameters.Required("NetworkInterfaceId");
-        var instanceId = c.InstanceIdParameter();
-        return c.Write(s =>
+        return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
-            var eni = s.NetworkInterface(c, eniText);
-            var instance = s.Instance(c, instanceId);
             if (eni.InstanceId is not null)
                 throw new EcsException(EcsErrors.EniStateWrong(eni.Id.Value, eni.Status, "Available"));
             if (instance.Status is not ("Running" or "Stopped"))
@@ -46,13 +41,8 @@ internal sealed class DetachNetworkInterface : EcsAction
 
     public override EcsObject Execute(ActionContext c)
     {
-        c.Region();
-        var eniText = c.Parameters.Required("NetworkInterfaceId");
-        var instanceId = c.InstanceIdParameter();
-        return c.Write(s =>
+        return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
-            var eni = s.NetworkInterface(c, eniText);
-            var instance = s.Instance(c, instanceId);
             if (eni.Type == NetworkInterfaceType.Primary)
                 throw new EcsException(EcsErrors.DetachPrimaryEni());
             if (eni.InstanceId != instance.Id)

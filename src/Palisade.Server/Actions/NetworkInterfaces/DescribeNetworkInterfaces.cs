@@ -54,11 +54,8 @@ internal sealed class DescribeNetworkInterfaces : EcsAction
                 .Where(e => inResourceGroup(e.ResourceGroupId))
                 .Where(e => tagged(e.Id.Value))
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("NetworkInterfaceSets", EcsList.Of("NetworkInterfaceSet",
-                paging.Take(all).Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], c.AccountId, s.EipOf(e.Id.Value)))));
-            return response;
+            return paging.Answer(all, "NetworkInterfaceSets", page => EcsList.Of("NetworkInterfaceSet",
+                page.Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], c.AccountId, s.EipOf(e.Id.Value)))));
         });
     }
 }

@@ -3,23 +3,30 @@ using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.Networking;
 using Palisade.Server.Actions.Instances;
+using Palisade.Server.Responses;
 using Palisade.Storage;
 using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
-/// <summary>What the ENI actions share: names, descriptions, the groups of an ENI, and its private addresses.</summary>
+/// <summary>What the ENI actions share: names, descriptions, the attachment write, the groups of an ENI, and its private addresses.</summary>
 internal static class NetworkInterfaceRules
 {
-    public static string? Name(ParameterReader p) =>
-        p.Optional("NetworkInterfaceName") is { } name && !Texts.IsName(name)
-            ? throw new EcsException(EcsErrors.NetworkInterfaceNameMalformed(name))
-            : p.Optional("NetworkInterfaceName");
+    public static string? Name(ParameterReader p) => p.Text("NetworkInterfaceName", Texts.IsEcsName, EcsErrors.NetworkInterfaceNameMalformed);
 
-    public static string? Description(ParameterReader p) =>
-        p.Optional("Description") is { } description && !Texts.IsDescription(description)
-            ? throw new EcsException(EcsErrors.DescriptionInvalid(description))
-            : p.Optional("Description");
+    public static string? Description(ParameterReader p) => p.Text("Description", Texts.IsEcsDescription, EcsErrors.DescriptionInvalid);
+
+    /// <summary>
+    /// What attaching and detaching share: <c>NetworkInterfaceId</c> and <c>InstanceId</c>, both the
+    /// caller's in the request's region, found and changed in one write.
+    /// </summary>
+    public static EcsObject WriteAttachment(ActionContext c, Func<IStoreSession, NetworkInterfaceRecord, InstanceRecord, EcsObject> change)
+    {
+        c.Region();
+        var eniText = c.Parameters.Required("NetworkInterfaceId");
+        var instanceId = c.InstanceIdParameter();
+        return c.Write(s => change(s, s.NetworkInterface(c, eniText), s.Instance(c, instanceId)));
+    }
 
     /// <summary>
     /// The groups an ENI of <paramref name="vpcId"/> may be in, checked as an instance's are

@@ -1,30 +1,8 @@
+using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.PrefixLists;
-using Palisade.Server.Responses;
+using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 
-/// <summary>The caller's security groups with a rule naming the port-range list.</summary>
-internal sealed class DescribePortRangeListAssociations : EcsAction
-{
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
-    {
-        var region = c.Region();
-        var id = PortRangeListRequests.Id(c.Parameters.Required("PortRangeListId"));
-        var paging = PrefixListRequests.Paging(c.Parameters);
-        return c.Read(s =>
-        {
-            var list = PortRangeListRequests.Find(s, c, id, region.RegionId);
-            var all = s.GroupsUsingPortRangeList(list.Id);
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("PortRangeListAssociations", paging.Take(all).Select(g => new EcsObject
-            {
-                { "ResourceId", g.Value },
-                { "ResourceType", "SecurityGroup" },
-            }).ToList());
-            return response;
-        });
-    }
-}
+/// <summary>The caller's security groups with a rule naming the port-range list (a flat array; <c>ResourceType</c> <c>SecurityGroup</c>).</summary>
+internal sealed class DescribePortRangeListAssociations() : DescribeListAssociations<PortRangeListId, PortRangeListRecord>(PortRangeListFamily.Instance);

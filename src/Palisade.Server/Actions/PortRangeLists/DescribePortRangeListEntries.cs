@@ -1,22 +1,12 @@
+using Palisade.Domain.Identifiers;
+using Palisade.Server.Actions.PrefixLists;
 using Palisade.Server.Responses;
+using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 
-internal sealed class DescribePortRangeListEntries : EcsAction
+/// <summary>DescribePortRangeListEntries: the entries alone, a flat array.</summary>
+internal sealed class DescribePortRangeListEntries() : DescribeList<PortRangeListId, PortRangeListRecord>(PortRangeListFamily.Instance, l => new EcsObject
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
-    {
-        var region = c.Region();
-        var id = PortRangeListRequests.Id(c.Parameters.Required("PortRangeListId"));
-        return c.Read(s =>
-        {
-            var l = PortRangeListRequests.Find(s, c, id, region.RegionId);
-            return new EcsObject
-            {
-                { "Entries", l.Entries.Select(e => new EcsObject { { "PortRange", e.Range.ToString() }, { "Description", e.Description } }).ToList() },
-            };
-        });
-    }
-}
+    { "Entries", l.Entries.Select(PortRangeListRequests.Entry).ToList() },
+});

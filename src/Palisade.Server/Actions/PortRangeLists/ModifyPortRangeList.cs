@@ -17,7 +17,7 @@ internal sealed class ModifyPortRangeList : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        var id = PortRangeListRequests.Id(p.Required("PortRangeListId"));
+        var id = PortRangeListFamily.Instance.IdParameter(c);
         var name = p.Optional("PortRangeListName") is { } n ? PortRangeListRequests.Name(n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
         var add = PortRangeListRequests.Entries(c, "AddEntry", withDescription: true);
@@ -29,15 +29,14 @@ internal sealed class ModifyPortRangeList : EcsAction
         }
         return c.Write(s =>
         {
-            var list = PortRangeListRequests.Find(s, c, id, region.RegionId);
+            var list = PortRangeListFamily.Instance.Find(s, c, id, region.RegionId);
             foreach (var (r, index) in remove.Select((r, i) => (r, i)))
             {
                 if (list.Entries.All(e => e.Range != r.Range))
                     throw new EcsException(EcsErrors.PortRangeListEntryMissing($"RemoveEntry.{index + 1}.PortRange", r.Range.ToString()));
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Range);
-            if (entries.Count > list.MaxEntries)
-                throw new EcsException(EcsErrors.PortRangeListTooManyEntries(entries.Count, list.MaxEntries));
+            PortRangeListFamily.Instance.CheckSize(entries.Count, list.MaxEntries);
             s.UpdatePortRangeList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
             return [];
         });

@@ -14,13 +14,6 @@ namespace Palisade.Server.Actions.PortRangeLists;
 /// </summary>
 internal static class PortRangeListRequests
 {
-    public static PortRangeListId Id(string text) =>
-        PortRangeListId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.PortRangeListNotFound(text));
-
-    /// <summary>The caller's port-range list in the request's region; another account's looks exactly like a missing one.</summary>
-    public static PortRangeListRecord Find(IStoreSession s, ActionContext c, PortRangeListId id, string regionId) =>
-        s.FindPortRangeList(c.AccountId, id) is { } l && l.RegionId == regionId ? l : throw new EcsException(EcsErrors.PortRangeListNotFound(id.Value));
-
     public static string Name(string text)
     {
         try
@@ -49,8 +42,11 @@ internal static class PortRangeListRequests
         { "Description", l.Description },
         { "MaxEntries", l.MaxEntries },
         { "CreationTime", Views.CreationTime(l.CreatedAt) },
-        { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "PortRange", e.Range.ToString() }, { "Description", e.Description } })) },
+        { "Entries", EcsList.Of("Entry", l.Entries.Select(Entry)) },
     };
+
+    /// <summary>An entry as DescribePortRangeListEntries answers it (and a state file holds it).</summary>
+    public static EcsObject Entry(PortRangeListEntryRecord e) => new() { { "PortRange", e.Range.ToString() }, { "Description", e.Description } };
 
     public static EcsObject Item(IStoreSession s, PortRangeListRecord l) => new()
     {

@@ -1,5 +1,4 @@
 using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Responses;
 using Palisade.Storage.Records;
 
@@ -13,8 +12,8 @@ internal sealed class CreatePrefixList : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        p.Required("MaxEntries");
-        var max = p.Int("MaxEntries", 0, 1, c.Limits.PrefixListMaxEntries, _ => EcsErrors.ListMaxEntriesInvalid(c.Limits.PrefixListMaxEntries));
+        var lists = PrefixListFamily.Instance;
+        var max = lists.MaxEntries(c);
         var family = p.Required("AddressFamily");
         if (family is not ("IPv4" or "IPv6"))
             throw new EcsException(EcsErrors.ParameterInvalid("AddressFamily", $"'{family}' is not IPv4 or IPv6."));
@@ -22,19 +21,10 @@ internal sealed class CreatePrefixList : EcsAction
         var name = PrefixListRequests.Name("PrefixListName", p.Required("PrefixListName"));
         var description = PrefixListRequests.Description(p.Optional("Description"));
         var entries = PrefixListRequests.Entries(c, "Entry", isV6, withDescription: true);
-        if (entries.Count > max)
-            throw new EcsException(EcsErrors.PrefixListTooManyEntries(entries.Count, max));
+        lists.CheckSize(entries.Count, max);
         var tags = p.Tags(max: c.Limits.TagsPerResource);
         var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
-        return c.Write(s =>
-        {
-            if (s.CountPrefixLists(c.AccountId, region.RegionId) >= c.Limits.PrefixListsPerRegion)
-                throw new EcsException(EcsErrors.PrefixListQuota(c.Limits.PrefixListsPerRegion));
-            var id = PrefixListId.Parse(c.NewId(PrefixListId.Prefix, region));
-            s.InsertPrefixList(new PrefixListRecord(id, c.AccountId, region.RegionId, isV6, max, name, description, resourceGroup, c.Now, entries));
-            foreach (var tag in tags)
-                s.SetTag(c.AccountId, TaggedResourceTypes.PrefixList, id.Value, tag);
-            return new EcsObject { { "PrefixListId", id.Value } };
-        });
+        return lists.Create(c, region, tags, (s, id) =>
+            s.InsertPrefixList(new PrefixListRecord(id, c.AccountId, region.RegionId, isV6, max, name, description, resourceGroup, c.Now, entries)));
     }
 }

@@ -1,24 +1,7 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
+using Palisade.Domain.Identifiers;
+using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>DeletePrefixList: refused while a rule names the list (<c>NotAllowed.AssociationExist</c>).</summary>
-internal sealed class DeletePrefixList : EcsAction
-{
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
-    {
-        var region = c.Region();
-        var id = PrefixListRequests.Id(c.Parameters.Required("PrefixListId"));
-        return c.Write(s =>
-        {
-            var list = PrefixListRequests.Find(s, c, id, region.RegionId);
-            if (s.GroupsUsingPrefixList(list.Id).Count > 0)
-                throw new EcsException(EcsErrors.PrefixListHasAssociations());
-            s.DeletePrefixList(list.Id);
-            return [];
-        });
-    }
-}
+internal sealed class DeletePrefixList() : DeleteList<PrefixListId, PrefixListRecord>(PrefixListFamily.Instance);

@@ -1,18 +1,7 @@
-using Palisade.Server.Responses;
+using Palisade.Domain.Identifiers;
+using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PrefixLists;
 
-internal sealed class DescribePrefixListAttributes : EcsAction
-{
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
-    {
-        var region = c.Region();
-        var id = PrefixListRequests.Id(c.Parameters.Required("PrefixListId"));
-        return c.Read(s =>
-        {
-            return PrefixListRequests.Attributes(PrefixListRequests.Find(s, c, id, region.RegionId));
-        });
-    }
-}
+/// <summary>DescribePrefixListAttributes: a prefix list with its entries.</summary>
+internal sealed class DescribePrefixListAttributes() : DescribeList<PrefixListId, PrefixListRecord>(PrefixListFamily.Instance, PrefixListRequests.Attributes);

@@ -16,12 +16,12 @@ internal sealed class ModifyPrefixList : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        var id = PrefixListRequests.Id(p.Required("PrefixListId"));
+        var id = PrefixListFamily.Instance.IdParameter(c);
         var name = p.Optional("PrefixListName") is { } n ? PrefixListRequests.Name("PrefixListName", n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
         return c.Write(s =>
         {
-            var list = PrefixListRequests.Find(s, c, id, region.RegionId);
+            var list = PrefixListFamily.Instance.Find(s, c, id, region.RegionId);
             var add = PrefixListRequests.Entries(c, "AddEntry", list.IsV6, withDescription: true);
             var remove = PrefixListRequests.Entries(c, "RemoveEntry", list.IsV6, withDescription: false);
             foreach (var (r, index) in remove.Select((r, i) => (r, i)))
@@ -32,8 +32,7 @@ internal sealed class ModifyPrefixList : EcsAction
                     throw new EcsException(EcsErrors.PrefixListEntryMissing($"RemoveEntry.{index + 1}.Cidr", r.Cidr.ToString()));
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Cidr);
-            if (entries.Count > list.MaxEntries)
-                throw new EcsException(EcsErrors.PrefixListTooManyEntries(entries.Count, list.MaxEntries));
+            PrefixListFamily.Instance.CheckSize(entries.Count, list.MaxEntries);
             s.UpdatePrefixList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
             return [];
         });

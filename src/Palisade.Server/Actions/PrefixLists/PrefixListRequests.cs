@@ -13,13 +13,6 @@ namespace Palisade.Server.Actions.PrefixLists;
 /// </summary>
 internal static class PrefixListRequests
 {
-    public static PrefixListId Id(string text) =>
-        PrefixListId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.PrefixListNotFound(text));
-
-    /// <summary>The caller's prefix list in the request's region; another account's looks exactly like a missing one.</summary>
-    public static PrefixListRecord Find(IStoreSession s, ActionContext c, PrefixListId id, string regionId) =>
-        s.FindPrefixList(c.AccountId, id) is { } l && l.RegionId == regionId ? l : throw new EcsException(EcsErrors.PrefixListNotFound(id.Value));
-
     /// <summary>2 to 128 characters, a letter first; not <c>http(s)://</c>, <c>com.aliyun</c> or <c>com.alibabacloud</c>.</summary>
     public static string Name(string field, string text) =>
         Texts.IsName(text) && !Domain.Networking.PrefixList.IsReservedName(text)
@@ -74,7 +67,4 @@ internal static class PrefixListRequests
         { "CreationTime", Views.CreationTime(l.CreatedAt) },
         { "Entries", EcsList.Of("Entry", l.Entries.Select(e => new EcsObject { { "Cidr", e.Cidr.ToString() }, { "Description", e.Description } })) },
     };
-
-    /// <summary>The token style only (MaxResults 1 to 100, default 10; NextToken), as these actions page.</summary>
-    public static Paging Paging(ParameterReader p) => Actions.Paging.Read(p, 10, 100, 100) with { TokenMode = true };
 }

@@ -14,8 +14,8 @@ internal sealed class CreateSecurityGroup : EcsAction
     {
         var region = c.Region();
         var p = c.Parameters;
-        var name = GroupViews.Name(p.Optional("SecurityGroupName"));
-        var description = GroupViews.Description(p.Optional("Description"));
+        var name = GroupViews.Name(p) ?? "";
+        var description = GroupViews.Description(p) ?? "";
         var type = SecurityGroupType.Normal;
         if (p.Optional("SecurityGroupType") is { } typeText && !SecurityGroupTypes.TryParse(typeText, out type))
             throw new EcsException(EcsErrors.GroupTypeInvalid(typeText));

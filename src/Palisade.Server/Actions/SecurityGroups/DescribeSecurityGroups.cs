@@ -42,10 +42,7 @@ internal sealed class DescribeSecurityGroups : EcsAction
                 .Where(g => network is null || (network == "classic") == g.IsClassic)
                 .Where(g => tagged(g.Id.Value))
                 .ToList();
-            var response = new EcsObject { { "RegionId", region.RegionId } };
-            paging.Describe(response, all);
-            response.Add("SecurityGroups", EcsList.Of("SecurityGroup", paging.Take(all).Select(g => GroupViews.Item(s, g, c.Limits))));
-            return response;
+            return paging.Answer(all, "SecurityGroups", page => EcsList.Of("SecurityGroup", page.Select(g => GroupViews.Item(s, g, c.Limits))), new EcsObject { { "RegionId", region.RegionId } });
         });
     }
 }

@@ -10,19 +10,11 @@ namespace Palisade.Server.Actions.SecurityGroups;
 /// <summary>Validation of group names and descriptions, and the DescribeSecurityGroups item.</summary>
 internal static class GroupViews
 {
-    public static string Name(string? text)
-    {
-        if (text is null)
-            return "";
-        return Texts.IsName(text) ? text : throw new EcsException(EcsErrors.GroupNameMalformed(text));
-    }
+    /// <summary><c>SecurityGroupName</c>: an ECS name; null when absent.</summary>
+    public static string? Name(ParameterReader p) => p.Text("SecurityGroupName", Texts.IsEcsName, EcsErrors.GroupNameMalformed);
 
-    public static string Description(string? text)
-    {
-        if (text is null)
-            return "";
-        return Texts.IsDescription(text) ? text : throw new EcsException(EcsErrors.GroupDescriptionMalformed(text));
-    }
+    /// <summary><c>Description</c>: an ECS description; null when absent.</summary>
+    public static string? Description(ParameterReader p) => p.Text("Description", Texts.IsEcsDescription, EcsErrors.GroupDescriptionMalformed);
 
     public static EcsObject Item(IStoreSession s, GroupRecord g, Limits limits)
     {

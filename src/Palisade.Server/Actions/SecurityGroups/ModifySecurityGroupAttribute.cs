@@ -11,8 +11,8 @@ internal sealed class ModifySecurityGroupAttribute : EcsAction
         c.Region();
         var p = c.Parameters;
         var groupId = c.GroupIdParameter();
-        var name = p.Optional("SecurityGroupName") is { } n ? GroupViews.Name(n) : null;
-        var description = p.Optional("Description") is { } d ? GroupViews.Description(d) : null;
+        var name = GroupViews.Name(p);
+        var description = GroupViews.Description(p);
         return c.WriteGroup(groupId, (s, group) =>
         {
             s.UpdateGroup(group with { Name = name ?? group.Name, Description = description ?? group.Description });

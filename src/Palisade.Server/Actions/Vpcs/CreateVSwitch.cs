@@ -18,12 +18,8 @@ internal sealed class CreateVSwitch : VpcAction
         if (!region.Zones.Contains(zone))
             throw new EcsException(EcsErrors.ZoneNotFound(zone));
         var cidrText = p.Required("CidrBlock");
-        var name = p.Optional("VSwitchName") ?? "";
-        if (name.Length > 0 && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(EcsErrors.VSwitchNameMalformed(name));
-        var description = p.Optional("Description") ?? "";
-        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("VSwitchName", Texts.IsFreeName, EcsErrors.VSwitchNameMalformed) ?? "";
+        var description = p.Text("Description", Texts.IsVpcDescription, EcsErrors.DescriptionInvalid) ?? "";
         var tags = p.Tags(max: c.Limits.TagsPerResource);
         return c.Write(s =>
         {

@@ -15,12 +15,8 @@ internal sealed class CreateVpc : VpcAction
         var p = c.Parameters;
         var cidrText = p.Optional("CidrBlock") ?? "172.16.0.0/12";
         var cidr = VpcRules.VpcBlock(cidrText);
-        var name = p.Optional("VpcName") ?? "";
-        if (name.Length > 0 && (name.Length > 128 || Texts.StartsWithUrl(name) || Texts.HasControl(name)))
-            throw new EcsException(EcsErrors.VpcNameMalformed(name));
-        var description = p.Optional("Description") ?? "";
-        if (description.Length > 0 && !Texts.IsDescription(description, 1, 256))
-            throw new EcsException(EcsErrors.DescriptionInvalid(description));
+        var name = p.Text("VpcName", Texts.IsFreeName, EcsErrors.VpcNameMalformed) ?? "";
+        var description = p.Text("Description", Texts.IsVpcDescription, EcsErrors.DescriptionInvalid) ?? "";
         var tags = p.Tags(max: c.Limits.TagsPerResource);
         return c.Write(s =>
         {

@@ -24,9 +24,7 @@ internal sealed class DescribeVSwitches : VpcAction
                 .Where(w => zone is null || w.ZoneId == zone)
                 .Where(w => name is null || w.Name == name)
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("VSwitches", EcsList.Of("VSwitch", paging.Take(all).Select(w =>
+            return paging.Answer(all, "VSwitches", page => EcsList.Of("VSwitch", page.Select(w =>
             {
                 var used = s.AddressesInUse(c.AccountId, w.VpcId).Count(a => w.CidrBlock.Contains(a));
                 return new EcsObject
@@ -45,7 +43,6 @@ internal sealed class DescribeVSwitches : VpcAction
                     { "Tags", Views.VpcTags(s.ListTags(TaggedResourceTypes.VSwitch, w.Id.Value)) },
                 };
             })));
-            return response;
         });
     }
 }

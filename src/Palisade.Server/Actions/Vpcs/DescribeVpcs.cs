@@ -22,9 +22,7 @@ internal sealed class DescribeVpcs : VpcAction
                 .Where(v => ids is null || ids.Contains(v.Id.Value))
                 .Where(v => name is null || v.Name == name)
                 .ToList();
-            var response = new EcsObject();
-            paging.Describe(response, all);
-            response.Add("Vpcs", EcsList.Of("Vpc", paging.Take(all).Select(v => new EcsObject
+            return paging.Answer(all, "Vpcs", page => EcsList.Of("Vpc", page.Select(v => new EcsObject
             {
                 { "VpcId", v.Id.Value },
                 { "VpcName", v.Name },
@@ -39,7 +37,6 @@ internal sealed class DescribeVpcs : VpcAction
                 { "ResourceGroupId", "" },
                 { "Tags", Views.VpcTags(s.ListTags(TaggedResourceTypes.Vpc, v.Id.Value)) },
             })));
-            return response;
         });
     }
 }
