@@ -625,7 +625,9 @@ async Task Converge()
     var data = Path.Combine(Path.GetTempPath(), "palisade-bench-agent-" + Guid.NewGuid().ToString("N"));
     Directory.CreateDirectory(data);
     using var topology = new TestTopology();
-    using var server = await ServerProcess.StartAsync(data, null);
+    // The server's request log (each call's line written as it is answered) splits a change's time at the
+    // agent's wake (its long poll answered) and its fetch (DescribeHostPolicy answered).
+    using var server = await ServerProcess.StartAsync(data, null, serveArguments: ["--log-requests"], keepOutput: true);
     AgentProcess? agent = null;
     try
     {
@@ -683,9 +685,15 @@ async Task Converge()
         var toApplied = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
         var appliedToProbe = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
         var ownTime = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
-        async Task<double> Until(Func<Task> change, bool open, int port)
+        // Per kind of change: API answer -> agent woken -> policy fetched -> applied -> probe saw it (ms).
+        var phases = new Dictionary<string, (List<double> Wake, List<double> Fetched, List<double> Applied, List<double> Probe, List<double> FetchTook)>();
+        static double ServedIn(string line) => double.TryParse(line.Split(' ') is var words && Array.IndexOf(words, "ms") is var i and > 0 ? words[i - 1] : "", CultureInfo.InvariantCulture, out var ms) ? ms : double.NaN;
+        static DateTimeOffset? LineTime(string line) =>
+            DateTimeOffset.TryParse(line[..Math.Max(0, line.IndexOf(' '))], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+        async Task<double> Until(Func<Task> change, bool open, int port, string kind = "")
         {
             var linesBefore = agent!.Log.Count;
+            var serverLinesBefore = server.Output.Count;
             await change();
             var answeredAt = DateTimeOffset.UtcNow;
             await watcher.StandardInput.WriteLineAsync($"{(open ? "open" : "closed")} 198.18.1.3 {port}");
@@ -712,6 +720,20 @@ async Task Converge()
                 toApplied[open].Add(agentMs);
                 appliedToProbe[open].Add(probed - agentMs);
                 ownTime[open].Add(double.Parse(applied[(applied.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..^3], CultureInfo.InvariantCulture));
+                var served = server.Output.Skip(serverLinesBefore).Select(l => (Line: l, At: LineTime(l))).Where(l => l.At is not null).ToList();
+                // The wake: the agent's long poll answered after the change; the fetch: its next policy read.
+                var wake = served.FirstOrDefault(l => l.Line.Contains(" DescribeChanges 200 ", StringComparison.Ordinal) && l.At >= answeredAt.AddMilliseconds(-2));
+                var fetched = wake.Line is null ? default : served.FirstOrDefault(l => l.Line.Contains(" DescribeHostPolicy 200 ", StringComparison.Ordinal) && l.At >= wake.At);
+                if (kind.Length > 0 && wake.Line is not null && fetched.Line is not null)
+                {
+                    if (!phases.TryGetValue(kind, out var lists))
+                        phases[kind] = lists = ([], [], [], [], []);
+                    lists.Wake.Add((wake.At!.Value - answeredAt).TotalMilliseconds);
+                    lists.Fetched.Add((fetched.At!.Value - answeredAt).TotalMilliseconds);
+                    lists.Applied.Add(agentMs);
+                    lists.Probe.Add(probed);
+                    lists.FetchTook.Add(ServedIn(fetched.Line));
+                }
             }
             return probed;
         }
@@ -720,10 +742,14 @@ async Task Converge()
         Say("|---|---|---|---|---|---|");
         var opened = new List<double>();
         var closed = new List<double>();
+        // --pause-before-close MS: wait that long after an open is seen before closing again (the agent's
+        // status report of the open is then long written), to tell what a change right after one costs.
+        var pause = Arg("--pause-before-close", 0);
         for (var i = 0; i < runs; i++)
         {
-            opened.Add(await Until(() => api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), true, 7000));
-            closed.Add(await Until(() => api.CallAsync("RevokeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), false, 7000));
+            opened.Add(await Until(() => api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), true, 7000, "authorize"));
+            await Task.Delay(pause);
+            closed.Add(await Until(() => api.CallAsync("RevokeSecurityGroup", new { RegionId = region, SecurityGroupId = serverGroup, IpProtocol = "TCP", PortRange = "7000/7000", SourceCidrIp = "198.18.1.2/32" }), false, 7000, "revoke"));
         }
         Say($"| authorize one rule (opens) | 1 | its chains only (100 NICs on the host) | {P(opened, 50):F0} ms | {P(opened, 99):F0} ms | {opened.Max():F0} ms |");
         Say($"| revoke it (closes) | 1 | its chains only | {P(closed, 50):F0} ms | {P(closed, 99):F0} ms | {closed.Max():F0} ms |");
@@ -735,8 +761,9 @@ async Task Converge()
             var port = k switch { 1 => 7001, 10 => 7010, _ => 7100 };
             for (var i = 0; i < runs; i++)
             {
-                joins.Add(await Until(() => api.CallAsync("JoinSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), true, port));
-                leaves.Add(await Until(() => api.CallAsync("LeaveSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), false, port));
+                joins.Add(await Until(() => api.CallAsync("JoinSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), true, port, "join"));
+                await Task.Delay(pause);
+                leaves.Add(await Until(() => api.CallAsync("LeaveSecurityGroup", new { RegionId = region, InstanceId = c, SecurityGroupId = sources[k] }), false, port, "leave"));
             }
             var setUpdates = agent.Log.Count(l => l.Contains("address sets", StringComparison.Ordinal)) - setUpdatesBefore;
             Say($"| join of an instance elsewhere (opens) | {k} | set elements only ({setUpdates} of {2 * runs} changes) | {P(joins, 50):F0} ms | {P(joins, 99):F0} ms | {joins.Max():F0} ms |");
@@ -750,6 +777,16 @@ async Task Converge()
                 $"\n{(open ? "opening" : "closing")} changes ({toApplied[open].Count} timed): API answer -> agent's apply line p50 {P(toApplied[open], 50):F1} / p99 {P(toApplied[open], 99):F1} ms " +
                 $"(of which its own render + nft p50 {P(ownTime[open], 50):F1} / p99 {P(ownTime[open], 99):F1} ms); apply line -> probe saw it p50 {P(appliedToProbe[open], 50):F1} / p99 {P(appliedToProbe[open], 99):F1} ms"));
         }
+        Say("\nWhere each kind of change spends its time, from the API answer (server's request log, ms resolution; p50 / p99 ms):\n");
+        Say("| change | timed | agent woken | policy fetched (the fetch's own time) | agent applied | probe saw it |");
+        Say("|---|---:|---:|---:|---:|---:|");
+        foreach (var (kind, lists) in phases)
+            Say(string.Create(CultureInfo.InvariantCulture,
+                $"| {kind} | {lists.Wake.Count} | {P(lists.Wake, 50):F1} / {P(lists.Wake, 99):F1} | {P(lists.Fetched, 50):F1} / {P(lists.Fetched, 99):F1} ({P(lists.FetchTook, 50):F1} / {P(lists.FetchTook, 99):F1}) | {P(lists.Applied, 50):F1} / {P(lists.Applied, 99):F1} | {P(lists.Probe, 50):F1} / {P(lists.Probe, 99):F1} |"));
+        if (ArgText("--server-log") is { } serverLog)
+            File.WriteAllLines(serverLog, server.Output);
+        if (ArgText("--agent-log") is { } agentLog)
+            File.WriteAllLines(agentLog, agent.Log);
         Say($"load average at the end {Load()}");
         Say($"\nagent's own time per change (render + nft, fetch excluded), p50: whole tables {P(Took("applied"), 50):F1} ms, chains {P(Took("chains replaced"), 50):F1} ms, set elements {P(Took("address sets"), 50):F1} ms");
         await watcher.StandardInput.WriteLineAsync("quit");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -70,9 +71,14 @@ public sealed class ServerProcess : IDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The server's output lines, kept when <see cref="StartAsync"/> was asked to (benchmarks read its request log).</summary>
+    public ConcurrentQueue<string> Output { get; } = new();
+
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, string? store, int? port = null)
+    /// <param name="serveArguments">More arguments for <c>palisade serve</c> (e.g. <c>--log-requests</c>).</param>
+    /// <param name="keepOutput">Keep the server's output lines in <see cref="Output"/>.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, string? store, int? port = null, IReadOnlyList<string>? serveArguments = null, bool keepOutput = false)
     {
         port ??= FreePort();
         var cli = Path.Combine(AppContext.BaseDirectory, "palisade.dll");
@@ -88,15 +94,17 @@ public sealed class ServerProcess : IDisposable
             info.ArgumentList.Add("--store");
             info.ArgumentList.Add(store);
         }
+        foreach (var a in serveArguments ?? [])
+            info.ArgumentList.Add(a);
         info.Environment["PALISADE_ROOT_ACCESS_KEY_ID"] = KeyId;
         info.Environment["PALISADE_ROOT_ACCESS_KEY_SECRET"] = Secret;
         info.Environment["PALISADE_MASTER_KEY"] = MasterKey;
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory, store);
+        process.OutputDataReceived += (_, e) => { if (keepOutput && e.Data is { } line) server.Output.Enqueue(line); };
+        process.ErrorDataReceived += (_, e) => { if (keepOutput && e.Data is { } line) server.Output.Enqueue(line); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), dataDirectory, store);
         using var probe = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
