@@ -52,6 +52,15 @@ public sealed record AgentOptions(string HostName)
 
     /// <summary>The clock of the flows' minutes.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How long a status report waits before it is sent, so that a change which follows at once (a
+    /// burst: a revoke right after an authorize, a Terraform run) is applied first and only the
+    /// burst's last revision is reported: each report is a write on the server, and a report written
+    /// while the next change arrives made that change's write and the agent's policy read wait for it
+    /// (issue 18). NICs show in sync this much later. Zero sends each report at once.
+    /// </summary>
+    public TimeSpan ReportCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -157,6 +166,20 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
     }
 
+    private async Task CancelHeldReportAsync()
+    {
+        if (_reportHeld is { } held)
+        {
+            try
+            {
+                await held.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
     private async Task StopSamplingAsync()
     {
         if (_sampling is null)
@@ -194,6 +217,9 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// <summary>The status report on its way (at most one), and what it sent.</summary>
     private (Task<bool> Answer, SentReport Sent)? _report;
 
+    /// <summary>Cancels the report on its way while it still waits out <see cref="AgentOptions.ReportCoalescing"/> (never one being sent).</summary>
+    private CancellationTokenSource? _reportHeld;
+
     /// <summary>
     /// Sends the host's status report without waiting for its answer (issue 17): the agent goes on to
     /// wait on its feed, so a change that comes while the report is on its way — a revoke right after
@@ -203,8 +229,17 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     private void StartReport(SentReport sent, CancellationToken cancel)
     {
         var nics = sent.Enforcing ? Applied!.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id)).ToList() : [];
+        var held = options.ReportCoalescing > TimeSpan.Zero ? CancellationTokenSource.CreateLinkedTokenSource(cancel) : null;
         // In an async method, so that a control plane that throws at once still yields a failed answer to settle.
-        async Task<bool> Send() => await controlPlane.ReportAsync(options.HostName, sent.Revision, nics, sent.Usage, sent.Flows, cancel);
+        async Task<bool> Send()
+        {
+            // Superseded while held: cancelled, settled like a report lost on the way (its flows go
+            // back, nothing is logged), and the newer revision is reported instead.
+            if (held is not null)
+                await Task.Delay(options.ReportCoalescing, held.Token);
+            return await controlPlane.ReportAsync(options.HostName, sent.Revision, nics, sent.Usage, sent.Flows, cancel);
+        }
+        _reportHeld = held;
         _report = (Send(), sent);
     }
 
@@ -218,6 +253,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         if (_report is not { } report)
             return;
         _report = null;
+        using var held = _reportHeld;
+        _reportHeld = null;
         bool wantsFlows;
         try
         {
@@ -295,7 +332,11 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     StartReport(new SentReport(applied.Revision, enforcing, usage, usageDue, flows), cancel);
                 }
                 if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
+                {
                     policy = null;
+                    // A report still held is superseded by the change: the revision it names is not the host's for long.
+                    await CancelHeldReportAsync();
+                }
                 else
                 {
                     await RepairDriftAsync(cancel);

@@ -102,7 +102,8 @@ public sealed class EnforcementAgentTests
         new(revision, bindings ?? Scenario.Bindings, Scenario.State(web1InWeb));
 
     // A whole fetch after every wait, as the agent did before issue 17: these tests feed a new answer per fetch.
-    private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10), ResyncInterval = TimeSpan.Zero };
+    // Each report sent at once, as before reports were coalesced: these tests count them.
+    private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10), ResyncInterval = TimeSpan.Zero, ReportCoalescing = TimeSpan.Zero };
 
     private static async Task RunFor(EnforcementAgent agent, Func<bool> until)
     {
@@ -273,6 +274,51 @@ public sealed class EnforcementAgentTests
         Assert.Equal([42L, 43L], controlPlane.Reports);
         await stop.CancelAsync();
         await run;
+    }
+
+    /// <summary>A feed with a burst of changes: revisions 42 to 45, each announced as soon as the one before is applied; then quiet.</summary>
+    private sealed class BurstControlPlane : IControlPlane
+    {
+        public const long Last = 45;
+        private long _revision = 41;
+        public List<long> Reports { get; } = [];
+
+        public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
+        {
+            var revision = Math.Min(Interlocked.Increment(ref _revision), Last);
+            return Task.FromResult(Policy(revision, web1InWeb: revision % 2 == 0));
+        }
+
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+        {
+            if (afterRevision < Last)
+                return true;
+            await Task.Delay(wait, cancel);
+            return false;
+        }
+
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel)
+        {
+            lock (Reports)
+                Reports.Add(appliedRevision);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task ABurstOfChanges_IsAppliedChangeByChange_AndOnlyItsLastRevisionIsReported()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new BurstControlPlane();
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { ReportCoalescing = TimeSpan.FromSeconds(2), PollWait = TimeSpan.FromSeconds(5), ResyncInterval = TimeSpan.FromHours(1) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => { lock (controlPlane.Reports) return controlPlane.Reports.Count > 0; });
+        Assert.Equal(BurstControlPlane.Last, agent.AppliedRevision);
+        // Each revision of the burst reached the kernel (the closing transaction, then 42 to 45)...
+        Assert.Equal(5, kernel.Transactions.Count);
+        // ...and one report, of the last, was written on the server instead of four.
+        lock (controlPlane.Reports)
+            Assert.Equal([BurstControlPlane.Last], controlPlane.Reports);
     }
 
     [Fact]
