@@ -61,8 +61,11 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
             // A report speaks only for NICs bound to that host; an agent racing an unbind may name
             // one that just left, which is not an error.
             var bindings = s.ListBindingsOnHost(host).ToList();
+            // Read once per account, not once per NIC: a host's NICs are mostly one or a few tenants'.
+            var accountRevisions = new Dictionary<long, long>();
+            long AccountRevision(long account) => accountRevisions.TryGetValue(account, out var known) ? known : accountRevisions[account] = s.AccountRevisionAt(account, revision);
             var reports = BoundNics.Named(s, bindings, instances, enis)
-                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, s.AccountRevisionAt(b.AccountId, revision), now) { NetworkInterfaceId = b.NetworkInterfaceId })
+                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
                 .ToList();
             s.SaveHostReports(host, reports);
             // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
@@ -115,6 +118,13 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
     {
         var options = c.RuleUsage;
         s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        // Most reports carry no hits (an apply's report between two usage rounds): then no NIC's
+        // groups and rules need reading to tell which hits count.
+        if (usage.Count == 0)
+        {
+            s.PurgeRuleUsage(accountId, now - options.Retention);
+            return;
+        }
         // The rules an agent may count for: those of the groups of the account's NICs bound to this
         // host — an ENI's own; for an instance named (agents before per-ENI bindings), any of its bound NICs'.
         var groupsOf = bound.GroupBy(b => b.Nic, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(b => BoundNics.GroupsOf(s, b)).ToList(), StringComparer.Ordinal);
