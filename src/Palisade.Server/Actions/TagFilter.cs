@@ -1,5 +1,4 @@
 using Palisade.Domain.Groups;
-using Palisade.Storage;
 
 namespace Palisade.Server.Actions;
 

@@ -1,5 +1,3 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -7,12 +5,11 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// deleted for good; its requests get <c>InvalidAccessKeyId.NotFound</c> on every node within the
 /// authenticator's key cache lifetime (2 s). The signing key cannot delete itself.
 /// </summary>
-internal sealed class DeleteAccessKey : AccessKeyAction
+internal sealed class DeleteAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override bool Mutates => true;
-
-    protected override EcsObject Run(ActionContext c)
+    public override EcsObject Execute(ActionContext c)
     {
+        AccessKeyRequests.RefuseUserName(c);
         var id = c.Parameters.Required("UserAccessKeyId");
         return c.Write(s =>
         {

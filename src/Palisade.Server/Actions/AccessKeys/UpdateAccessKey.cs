@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -10,12 +6,11 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// on every node within the authenticator's key cache lifetime (2 s). The signing key cannot
 /// disable itself (re-enabling it is a no-op).
 /// </summary>
-internal sealed class UpdateAccessKey : AccessKeyAction
+internal sealed class UpdateAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override bool Mutates => true;
-
-    protected override EcsObject Run(ActionContext c)
+    public override EcsObject Execute(ActionContext c)
     {
+        AccessKeyRequests.RefuseUserName(c);
         var id = c.Parameters.Required("UserAccessKeyId");
         var statusText = c.Parameters.Required("Status");
         AccessKeyStatus status = statusText.Equals("Active", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Active

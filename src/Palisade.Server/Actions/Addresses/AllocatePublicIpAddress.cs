@@ -1,6 +1,4 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Addresses;
 
@@ -10,10 +8,8 @@ namespace Palisade.Server.Actions.Addresses;
 /// instance); one with an EIP is refused (<c>OperationDenied</c>). <c>IpAddress</c> (whitelisted
 /// users only on ECS) asks for one address of the pool.
 /// </summary>
-internal sealed class AllocatePublicIpAddress : EcsAction
+internal sealed class AllocatePublicIpAddress : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var wanted = c.Parameters.Optional("IpAddress");

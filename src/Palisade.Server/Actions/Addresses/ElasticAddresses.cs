@@ -1,9 +1,4 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Addresses;
 
@@ -86,10 +81,8 @@ internal static class Eips
     };
 }
 
-internal sealed class AllocateEipAddress : VpcAction
+internal sealed class AllocateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
@@ -121,10 +114,8 @@ internal sealed class AllocateEipAddress : VpcAction
     }
 }
 
-internal sealed class AssociateEipAddress : VpcAction
+internal sealed class AssociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;
@@ -152,10 +143,8 @@ internal sealed class AssociateEipAddress : VpcAction
     }
 }
 
-internal sealed class UnassociateEipAddress : VpcAction
+internal sealed class UnassociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var allocation = Eips.AllocationIdParameter(c);
@@ -172,10 +161,8 @@ internal sealed class UnassociateEipAddress : VpcAction
     }
 }
 
-internal sealed class ReleaseEipAddress : VpcAction
+internal sealed class ReleaseEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         return Eips.Write(c, Eips.AllocationIdParameter(c), (s, eip) =>
@@ -188,10 +175,8 @@ internal sealed class ReleaseEipAddress : VpcAction
     }
 }
 
-internal sealed class DescribeEipAddresses : VpcAction
+internal sealed class DescribeEipAddresses() : ReadAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

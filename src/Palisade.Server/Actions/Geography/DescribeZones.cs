@@ -1,11 +1,7 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Geography;
 
-internal sealed class DescribeZones : EcsAction
+internal sealed class DescribeZones : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

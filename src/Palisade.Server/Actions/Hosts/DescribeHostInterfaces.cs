@@ -10,13 +10,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// that is the account's latest revision (<c>InSync</c>). A NIC whose agent never reported is not in sync.
 /// Each bound ENI is its own item (<c>NetworkInterfaceId</c>; empty for a classic instance's NIC, which has no ENI).
 /// </summary>
-internal sealed class DescribeHostInterfaces : EcsAction
+// Agent reports change without a revision, so a cached answer could hide one.
+internal sealed class DescribeHostInterfaces() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Agent reports change without a revision, so a cached answer could hide one.
-    public override bool Cacheable => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var host = c.Parameters.Optional("HostName") is { } h ? HostNames.Host(h) : null;

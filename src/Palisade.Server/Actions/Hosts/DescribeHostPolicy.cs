@@ -30,11 +30,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// digests it is a full fetch.
 /// </para>
 /// </summary>
-internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
+internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
 {
     public bool HostOnly => true;
-
-    public override bool Mutates => false;
 
     /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
     private const int MaxKnownNics = 1000;

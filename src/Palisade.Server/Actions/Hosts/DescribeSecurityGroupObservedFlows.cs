@@ -18,13 +18,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// Per account: a group of another account is not found, and the flows are only ever those of the
 /// caller's own NICs.
 /// </summary>
-internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
+// Flows arrive without a revision: a cached answer would hide new ones.
+internal sealed class DescribeSecurityGroupObservedFlows() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Flows arrive without a revision: a cached answer would hide new ones.
-    public override bool Cacheable => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

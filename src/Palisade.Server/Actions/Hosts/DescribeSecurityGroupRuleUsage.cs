@@ -15,13 +15,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// without a gap (a rule with no hits means "unused" only from then on). Per account: a group of
 /// another account is not found, and usage is only ever what the caller's own agents reported.
 /// </summary>
-internal sealed class DescribeSecurityGroupRuleUsage : EcsAction
+// Usage changes without a revision: a cached answer would hide new hits.
+internal sealed class DescribeSecurityGroupRuleUsage() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Usage changes without a revision: a cached answer would hide new hits.
-    public override bool Cacheable => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -31,11 +31,9 @@ namespace Palisade.Server.Actions.Hosts;
 /// whose operator switched sampling off. The answer's <c>FlowSampling</c> tells the agent whether to
 /// sample at all.
 /// </summary>
-internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
+internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
 {
     public bool HostOnly => true;
-
-    public override bool Mutates => true;
 
     public override EcsObject Execute(ActionContext c)
     {

@@ -1,5 +1,4 @@
 using Palisade.Analysis.Audit;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -9,13 +8,9 @@ namespace Palisade.Server.Actions.Insight;
 /// the same checks as <c>palisade audit</c> on a state file, on the live control plane, against the
 /// limits this server is configured with.
 /// </summary>
-internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
+// unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
+internal sealed class AuditSecurityGroups() : ReadAction(cacheable: false), IAnalysisAction
 {
-    public override bool Mutates => false;
-
-    // unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
-    public override bool Cacheable => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,10 +1,6 @@
 using Palisade.Analysis.Reachability;
 using Palisade.Domain.Instances;
 using Palisade.Domain.State;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -19,11 +15,9 @@ namespace Palisade.Server.Actions.Insight;
 /// keeps (and computes) only the edges into and out of one group — for a large account, where the
 /// whole picture is both slow to compute and too dense to read.
 /// </summary>
-internal sealed class DescribeReachability : EcsAction, IAnalysisAction
+internal sealed class DescribeReachability : ReadAction, IAnalysisAction
 {
     public const string Internet = "internet";
-
-    public override bool Mutates => false;
 
     /// <summary>The instance pairs an edge lists (all are counted): enough to explain it, few enough to read.</summary>
     public const int MaxPairs = 20;

@@ -1,10 +1,7 @@
 using Palisade.Analysis.Flows;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -16,10 +13,8 @@ namespace Palisade.Server.Actions.Insight;
 /// policy, or default) that decided and the matching rules it beat, and names the ENI whose groups
 /// decided (<c>NetworkInterfaceId</c>: the one that owns the address, as <c>palisade eval</c> names it).
 /// </summary>
-internal sealed class ExplainFlow : EcsAction, IAnalysisAction
+internal sealed class ExplainFlow : ReadAction, IAnalysisAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,8 +1,5 @@
 using System.Text;
 using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;

@@ -1,14 +1,8 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Deleting an instance takes it out of all its groups; a Running one needs <c>Force=true</c>.</summary>
-internal sealed class DeleteInstance : EcsAction
+internal sealed class DeleteInstance : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var idText = c.Parameters.Required("InstanceId");
@@ -30,10 +24,8 @@ internal sealed class DeleteInstance : EcsAction
     }
 }
 
-internal sealed class DeleteInstances : EcsAction
+internal sealed class DeleteInstances : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,12 +1,8 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Policies;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Instances;
 
@@ -19,10 +15,8 @@ namespace Palisade.Server.Actions.Instances;
 /// client keeps a second copy of the order. A classic instance answers for one NIC per call
 /// (<c>NicType</c>, intranet by default); a VPC instance has one NIC.
 /// </summary>
-internal sealed class DescribeInstanceEffectiveRules : EcsAction
+internal sealed class DescribeInstanceEffectiveRules : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

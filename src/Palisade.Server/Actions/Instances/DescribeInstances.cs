@@ -1,14 +1,9 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
-internal sealed class DescribeInstances : EcsAction
+internal sealed class DescribeInstances : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,13 +1,8 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>StartInstance and StopInstance: the documented state changes, done at once.</summary>
-internal abstract class ChangeInstanceState(string from, string to) : EcsAction
+internal abstract class ChangeInstanceState(string from, string to) : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var instanceId = c.InstanceIdParameter();

@@ -1,13 +1,8 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Name, description, and <c>SecurityGroupIds.N</c>, which replaces the whole set of groups (ecs-api.md §3.10).</summary>
-internal sealed class ModifyInstanceAttribute : EcsAction
+internal sealed class ModifyInstanceAttribute : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var p = c.Parameters;

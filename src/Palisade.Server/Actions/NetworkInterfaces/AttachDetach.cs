@@ -1,7 +1,4 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
@@ -10,10 +7,8 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// VPC instance of its VPC and zone, within the instance's ENI limit. ECS attaches asynchronously
 /// (<c>Attaching</c>); Palisade at once, so the ENI is <c>InUse</c> when the call returns.
 /// </summary>
-internal sealed class AttachNetworkInterface : EcsAction
+internal sealed class AttachNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
@@ -35,10 +30,8 @@ internal sealed class AttachNetworkInterface : EcsAction
 }
 
 /// <summary>DetachNetworkInterface: a secondary ENI from the instance it is attached to; it becomes <c>Available</c> with its addresses and groups.</summary>
-internal sealed class DetachNetworkInterface : EcsAction
+internal sealed class DetachNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
@@ -56,10 +49,8 @@ internal sealed class DetachNetworkInterface : EcsAction
 }
 
 /// <summary>DeleteNetworkInterface: only an <c>Available</c> ENI (a primary one goes with its instance).</summary>
-internal sealed class DeleteNetworkInterface : EcsAction
+internal sealed class DeleteNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
@@ -9,10 +5,8 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// 1 to 10 per call) or counted (<c>SecondaryPrivateIpAddressCount</c>), free addresses of its vSwitch,
 /// within the per-ENI limit (<c>QuotaExceed.PrivateIpAddress</c>).
 /// </summary>
-internal sealed class AssignPrivateIpAddresses : EcsAction
+internal sealed class AssignPrivateIpAddresses : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();
@@ -44,10 +38,8 @@ internal sealed class AssignPrivateIpAddresses : EcsAction
 }
 
 /// <summary>UnassignPrivateIpAddresses: secondary addresses of an ENI (never its primary one) go back to the vSwitch.</summary>
-internal sealed class UnassignPrivateIpAddresses : EcsAction
+internal sealed class UnassignPrivateIpAddresses : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

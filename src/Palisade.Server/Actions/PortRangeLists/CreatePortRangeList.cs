@@ -1,13 +1,9 @@
 using Palisade.Server.Actions.PrefixLists;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 
-internal sealed class CreatePortRangeList : EcsAction
+internal sealed class CreatePortRangeList : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

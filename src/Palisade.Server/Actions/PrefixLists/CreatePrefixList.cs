@@ -1,13 +1,7 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
-internal sealed class CreatePrefixList : EcsAction
+internal sealed class CreatePrefixList : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,15 +1,11 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 // The action shapes both list families have, each written once over a ListFamily; the
 // concrete actions (DeletePrefixList, DescribePortRangeLists…) are one line each.
 
 /// <summary>Delete…List: refused while a rule names the list (the family's <c>…AssociationExist</c>).</summary>
-internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family) : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
@@ -26,10 +22,8 @@ internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family
 }
 
 /// <summary>Describe…ListAssociations: the caller's security groups with a rule naming the list (rules name only their own account's lists).</summary>
-internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, TRecord> family) : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
@@ -52,10 +46,8 @@ internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, T
 /// Describe…Lists: the caller's lists of the region, by ID (at most 100), name, resource group and
 /// tags, token paging. A family with a filter of its own adds it with <see cref="Filter"/>.
 /// </summary>
-internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> family) : ReadAction
 {
-    public override bool Mutates => false;
-
     /// <summary>The family's own filter, read (and judged) after the name, before the resource group.</summary>
     protected virtual Func<TRecord, bool> Filter(ParameterReader p) => _ => true;
 
@@ -86,10 +78,8 @@ internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> fam
 }
 
 /// <summary>One list of the caller's, answered as the family's action shows it (DescribePrefixListAttributes, DescribePortRangeListEntries).</summary>
-internal abstract class DescribeList<TId, TRecord>(ListFamily<TId, TRecord> family, Func<TRecord, EcsObject> answer) : EcsAction
+internal abstract class DescribeList<TId, TRecord>(ListFamily<TId, TRecord> family, Func<TRecord, EcsObject> answer) : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,11 +1,5 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Rules;
 
@@ -14,10 +8,8 @@ namespace Palisade.Server.Actions.Rules;
 /// checked, then added in one transaction, or none is. A rule the group already holds is a
 /// successful no-op (ARCHITECTURE.md semantics 6).
 /// </summary>
-internal abstract class AuthorizeRules(Direction direction) : EcsAction
+internal abstract class AuthorizeRules(Direction direction) : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,9 +1,4 @@
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Rules;
 
@@ -12,10 +7,8 @@ namespace Palisade.Server.Actions.Rules;
 /// given fields replace the rule's, the rest stay (without it: <see cref="ModifyRulesByAttributes"/>). The peer's kind, the NIC type and the kind of
 /// port range cannot change (ecs-api.md §3.9).
 /// </summary>
-internal abstract class ModifyRules(Direction direction) : EcsAction
+internal abstract class ModifyRules(Direction direction) : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,9 +1,4 @@
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Rules;
 

@@ -1,15 +1,9 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class CreateSecurityGroup : EcsAction
+internal sealed class CreateSecurityGroup : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

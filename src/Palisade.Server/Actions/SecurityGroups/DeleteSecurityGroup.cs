@@ -1,12 +1,7 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DeleteSecurityGroup : EcsAction
+internal sealed class DeleteSecurityGroup : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,14 +1,9 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroupAttribute : EcsAction
+internal sealed class DescribeSecurityGroupAttribute : ReadAction
 {
-    public override bool Mutates => false;
-
     private const string UnsetByTerraform = "<nil>";
 
     public override EcsObject Execute(ActionContext c)

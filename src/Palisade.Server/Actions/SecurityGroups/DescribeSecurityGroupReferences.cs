@@ -1,12 +1,7 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroupReferences : EcsAction
+internal sealed class DescribeSecurityGroupReferences : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,14 +1,9 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroups : EcsAction
+internal sealed class DescribeSecurityGroups : ReadAction
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();

@@ -1,11 +1,7 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class ModifySecurityGroupAttribute : EcsAction
+internal sealed class ModifySecurityGroupAttribute : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

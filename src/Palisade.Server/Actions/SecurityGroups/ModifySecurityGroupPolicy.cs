@@ -1,13 +1,9 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class ModifySecurityGroupPolicy : EcsAction
+internal sealed class ModifySecurityGroupPolicy : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

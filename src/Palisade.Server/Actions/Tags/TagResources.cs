@@ -1,13 +1,8 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Adds tags; a key the resource has already takes the new value.</summary>
-internal sealed class TagResources : EcsAction
+internal sealed class TagResources : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         var targets = TagTargets.Targets(c, () => c.Parameters.Objects("Tag", 1000).Count);

@@ -1,12 +1,8 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Removes the named keys, or every tag with <c>All=true</c> and no key.</summary>
-internal sealed class UntagResources : EcsAction
+internal sealed class UntagResources : WriteAction
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         IReadOnlyList<string> keys = [];

@@ -1,13 +1,7 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DeleteVpc : VpcAction
+internal sealed class DeleteVpc() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
     public override EcsObject Execute(ActionContext c)
     {
         c.Region();

@@ -1,12 +1,7 @@
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DescribeVSwitches : VpcAction
+internal sealed class DescribeVSwitches() : ReadAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => false;
-
     public override EcsObject Execute(ActionContext c)
     {
         var region = c.Region();
