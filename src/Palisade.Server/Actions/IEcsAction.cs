@@ -54,7 +54,10 @@ internal abstract class EcsAction(string version, bool mutates, bool cacheable) 
 
     public bool Cacheable => cacheable;
 
-    public abstract EcsObject Execute(ActionContext context);
+    public EcsObject Execute(ActionContext context) => Execute(context, context.Parameters);
+
+    /// <summary>The action itself, over its input: the request's parameters <paramref name="p"/> (<c>c.Parameters</c>).</summary>
+    protected abstract EcsObject Execute(ActionContext c, ParameterReader p);
 }
 
 /// <summary>

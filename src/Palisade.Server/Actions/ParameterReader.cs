@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Palisade.Domain.Groups;
 
 namespace Palisade.Server.Actions;
 

@@ -1,5 +1,3 @@
-using Palisade.Domain.Groups;
-
 namespace Palisade.Server.Actions;
 
 /// <summary>

@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Rules;
 
 namespace Palisade.Server.Actions;
 

@@ -8,13 +8,13 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// </summary>
 internal sealed class CreateAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         AccessKeyRequests.RefuseUserName(c);
         // A replayed ClientToken answers from a stored copy of the first answer, which would keep the secret in clear.
-        if (c.Parameters.Has("ClientToken"))
+        if (p.Has("ClientToken"))
             throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "CreateAccessKey takes none: its answer holds a secret, which is never stored."));
-        var readOnly = c.Parameters.Bool("ReadOnly");
+        var readOnly = p.Bool("ReadOnly");
         var (record, secret) = c.Accounts.NewAccessKey(c.AccountId, readOnly);
         return c.Write(s =>
         {

@@ -7,10 +7,10 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// </summary>
 internal sealed class DeleteAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         AccessKeyRequests.RefuseUserName(c);
-        var id = c.Parameters.Required("UserAccessKeyId");
+        var id = p.Required("UserAccessKeyId");
         return c.Write(s =>
         {
             AccessKeyRequests.OwnKey(c, s, id);

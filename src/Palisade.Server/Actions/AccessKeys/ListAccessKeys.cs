@@ -6,7 +6,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// </summary>
 internal sealed class ListAccessKeys() : ReadAction(ApiVersions.Ram)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         AccessKeyRequests.RefuseUserName(c);
         var keys = c.Read(s => s.ListAccessKeys(c.AccountId));

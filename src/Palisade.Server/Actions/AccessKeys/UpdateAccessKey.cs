@@ -8,11 +8,11 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// </summary>
 internal sealed class UpdateAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         AccessKeyRequests.RefuseUserName(c);
-        var id = c.Parameters.Required("UserAccessKeyId");
-        var statusText = c.Parameters.Required("Status");
+        var id = p.Required("UserAccessKeyId");
+        var statusText = p.Required("Status");
         AccessKeyStatus status = statusText.Equals("Active", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Active
             : statusText.Equals("Inactive", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Inactive
             : throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{(statusText.Length > 40 ? statusText[..40] + "…" : statusText)}' is not Active or Inactive."));

@@ -1,5 +1,3 @@
-using Palisade.Domain.Instances;
-
 namespace Palisade.Server.Actions.Addresses;
 
 /// <summary>
@@ -10,9 +8,9 @@ namespace Palisade.Server.Actions.Addresses;
 /// </summary>
 internal sealed class AllocatePublicIpAddress : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var wanted = c.Parameters.Optional("IpAddress");
+        var wanted = p.Optional("IpAddress");
         return c.WriteInstance(c.InstanceIdParameter(), (s, instance) =>
         {
             if (instance.NetworkType != NetworkType.Vpc)

@@ -1,5 +1,3 @@
-using Palisade.Domain.Instances;
-
 namespace Palisade.Server.Actions.Addresses;
 
 /// <summary>
@@ -83,10 +81,9 @@ internal static class Eips
 
 internal sealed class AllocateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var bandwidthText = p.Optional("Bandwidth") ?? "5";
         if (!int.TryParse(bandwidthText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bandwidth) || bandwidth is < 1 or > 500)
             throw new EcsException(EcsErrors.EipBandwidthInvalid(bandwidthText));
@@ -116,9 +113,8 @@ internal sealed class AllocateEipAddress() : WriteAction(ApiVersions.Vpc)
 
 internal sealed class AssociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var allocation = Eips.AllocationIdParameter(c);
         var target = p.Required("InstanceId");
         var type = p.Optional("InstanceType") ?? (target.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal) ? nameof(EipTargetType.NetworkInterface) : nameof(EipTargetType.EcsInstance));
@@ -145,10 +141,10 @@ internal sealed class AssociateEipAddress() : WriteAction(ApiVersions.Vpc)
 
 internal sealed class UnassociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var allocation = Eips.AllocationIdParameter(c);
-        var target = c.Parameters.Optional("InstanceId");
+        var target = p.Optional("InstanceId");
         return Eips.Write(c, allocation, (s, eip) =>
         {
             if (eip.TargetId is null)
@@ -163,7 +159,7 @@ internal sealed class UnassociateEipAddress() : WriteAction(ApiVersions.Vpc)
 
 internal sealed class ReleaseEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return Eips.Write(c, Eips.AllocationIdParameter(c), (s, eip) =>
         {
@@ -177,10 +173,9 @@ internal sealed class ReleaseEipAddress() : WriteAction(ApiVersions.Vpc)
 
 internal sealed class DescribeEipAddresses() : ReadAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.Optional("AllocationId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var addresses = p.Optional("EipAddress")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var status = p.Optional("Status");

@@ -17,7 +17,7 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
 {
     public bool HostOnly => false;
 
-    public override EcsObject Execute(ActionContext context) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
+    protected override EcsObject Execute(ActionContext context, ParameterReader p) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
 
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
     {

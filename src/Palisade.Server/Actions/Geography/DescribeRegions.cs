@@ -2,7 +2,7 @@ namespace Palisade.Server.Actions.Geography;
 
 internal sealed class DescribeRegions : ReadAction
 {
-    public override EcsObject Execute(ActionContext c) => new()
+    protected override EcsObject Execute(ActionContext c, ParameterReader p) => new()
     {
         { "Regions", EcsList.Of("Region", Hosting.Regions.All.Select(r => new EcsObject
             {

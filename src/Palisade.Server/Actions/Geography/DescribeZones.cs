@@ -2,7 +2,7 @@ namespace Palisade.Server.Actions.Geography;
 
 internal sealed class DescribeZones : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         return new EcsObject

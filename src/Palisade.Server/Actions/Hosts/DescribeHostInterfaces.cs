@@ -13,7 +13,7 @@ namespace Palisade.Server.Actions.Hosts;
 // Agent reports change without a revision, so a cached answer could hide one.
 internal sealed class DescribeHostInterfaces() : ReadAction(cacheable: false)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var host = c.Parameters.Optional("HostName") is { } h ? HostNames.Host(h) : null;
         return c.Read(s =>

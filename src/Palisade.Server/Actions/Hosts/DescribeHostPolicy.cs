@@ -37,7 +37,7 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
     /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
     private const int MaxKnownNics = 1000;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();

@@ -21,10 +21,9 @@ namespace Palisade.Server.Actions.Hosts;
 // Flows arrive without a revision: a cached answer would hide new ones.
 internal sealed class DescribeSecurityGroupObservedFlows() : ReadAction(cacheable: false)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var id = c.GroupIdParameter();
         var days = Lookback.Days(p, c.ObservedFlows.Retention);
         var paging = Paging.Read(p, 1000, 10_000, 10_000);

@@ -18,7 +18,7 @@ namespace Palisade.Server.Actions.Hosts;
 // Usage changes without a revision: a cached answer would hide new hits.
 internal sealed class DescribeSecurityGroupRuleUsage() : ReadAction(cacheable: false)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
         var id = c.GroupIdParameter();

@@ -35,9 +35,8 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
 {
     public bool HostOnly => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var host = HostAccess.HostOf(c);
         var revisionText = p.Required("AppliedRevision");
         if (!long.TryParse(revisionText, NumberStyles.None, CultureInfo.InvariantCulture, out var revision))

@@ -11,7 +11,7 @@ namespace Palisade.Server.Actions.Identity;
 /// </summary>
 internal sealed class GetCallerIdentity() : ReadAction(ApiVersions.Sts)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var id = c.AccountId.ToString(CultureInfo.InvariantCulture);
         return new EcsObject

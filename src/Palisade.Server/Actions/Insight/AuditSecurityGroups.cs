@@ -11,15 +11,15 @@ namespace Palisade.Server.Actions.Insight;
 // unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
 internal sealed class AuditSecurityGroups() : ReadAction(cacheable: false), IAnalysisAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var retentionDays = Math.Max(1, (int)c.RuleUsage.Retention.TotalDays);
         // unused-rule looks back UnusedDays (30, or the whole retention when shorter); 0 turns it off.
-        var unusedDays = c.Parameters.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
+        var unusedDays = p.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
         // over-broad-rule looks back OverBroadDays (7, or the whole flow retention when shorter); 0 turns it off.
         var flowDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
-        var overBroadDays = c.Parameters.Int("OverBroadDays", Math.Min(7, flowDays), 0, flowDays);
+        var overBroadDays = p.Int("OverBroadDays", Math.Min(7, flowDays), 0, flowDays);
         var findings = c.Read(s =>
         {
             var state = StoredState.Load(s, c.AccountId, region.RegionId);

@@ -23,7 +23,7 @@ internal sealed class DescribeChangeImpact : ReadAction, IAnalysisAction
 
     private static readonly Lazy<ActionCatalog> Catalog = new(ActionCatalog.FromAssembly);
 
-    public override EcsObject Execute(ActionContext c) => Stage(c)();
+    protected override EcsObject Execute(ActionContext c, ParameterReader p) => Stage(c)();
 
     /// <summary>The checks and the rehearsal (in a write transaction) now; the comparing of the states later, on a worker.</summary>
     public Func<EcsObject> Stage(ActionContext c)

@@ -1,5 +1,4 @@
 using Palisade.Analysis.Reachability;
-using Palisade.Domain.Instances;
 using Palisade.Domain.State;
 using Palisade.Storage.State;
 
@@ -45,10 +44,9 @@ internal sealed class DescribeReachability : ReadAction, IAnalysisAction
         return pairs;
     }
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var protocol = p.Protocol("IpProtocol");
         int? port = p.Has("Port") ? p.Int("Port", 0, PortRange.MinPort, PortRange.MaxPort) : null;
         if (port is not null && protocol is { } q && !q.HasPorts())

@@ -17,7 +17,7 @@ namespace Palisade.Server.Actions.Insight;
 // Flows arrive without a revision: a cached answer would hide new ones.
 internal sealed class DescribeSecurityGroupRuleSuggestion() : ReadAction(cacheable: false), IAnalysisAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = c.GroupIdParameter();

@@ -1,5 +1,4 @@
 using Palisade.Analysis.Flows;
-using Palisade.Domain.Rules;
 using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
 using Palisade.Storage.State;
@@ -15,10 +14,9 @@ namespace Palisade.Server.Actions.Insight;
 /// </summary>
 internal sealed class ExplainFlow : ReadAction, IAnalysisAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var source = p.Required("Source");
         var destination = p.Required("Destination");
         var protocol = p.Protocol("IpProtocol") ?? throw new EcsException(EcsErrors.Missing("IpProtocol"));

@@ -8,7 +8,7 @@ namespace Palisade.Server.Actions.Insight;
 /// </summary>
 internal sealed class ExportSecurityState : ReadAction, IAnalysisAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         return c.Read(s => new EcsObject

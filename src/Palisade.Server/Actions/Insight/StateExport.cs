@@ -1,5 +1,4 @@
 using System.Text;
-using Palisade.Domain.Groups;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;

@@ -3,11 +3,11 @@ namespace Palisade.Server.Actions.Instances;
 /// <summary>Deleting an instance takes it out of all its groups; a Running one needs <c>Force=true</c>.</summary>
 internal sealed class DeleteInstance : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var idText = c.Parameters.Required("InstanceId");
+        var idText = p.Required("InstanceId");
         Lookups.InstanceIdOf(idText);
-        var force = c.Parameters.Bool("Force");
+        var force = p.Bool("Force");
         return c.Write(s =>
         {
             Remove(s, c, idText, force);
@@ -26,15 +26,15 @@ internal sealed class DeleteInstance : WriteAction
 
 internal sealed class DeleteInstances : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var ids = c.Parameters.List("InstanceId", 100);
+        var ids = p.List("InstanceId", 100);
         if (ids.Count == 0)
             throw new EcsException(EcsErrors.Missing("InstanceId.1"));
         foreach (var id in ids)
             Lookups.InstanceIdOf(id);
-        var force = c.Parameters.Bool("Force");
+        var force = p.Bool("Force");
         return c.Write(s =>
         {
             foreach (var id in ids.Distinct(StringComparer.Ordinal))

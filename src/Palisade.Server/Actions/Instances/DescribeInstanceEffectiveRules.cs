@@ -1,6 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Policies;
 
@@ -17,10 +14,9 @@ namespace Palisade.Server.Actions.Instances;
 /// </summary>
 internal sealed class DescribeInstanceEffectiveRules : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var idText = p.Required("InstanceId");
         NicType? requested = null;
         if (p.Optional("NicType") is { } nicText)

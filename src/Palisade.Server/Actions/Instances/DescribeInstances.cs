@@ -1,13 +1,10 @@
-using Palisade.Domain.Instances;
-
 namespace Palisade.Server.Actions.Instances;
 
 internal sealed class DescribeInstances : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.JsonArray("InstanceIds", 100)?.ToHashSet(StringComparer.Ordinal);
         var group = p.Optional("SecurityGroupId");
         var vpc = p.Optional("VpcId");

@@ -3,7 +3,7 @@ namespace Palisade.Server.Actions.Instances;
 /// <summary>StartInstance and StopInstance: the documented state changes, done at once.</summary>
 internal abstract class ChangeInstanceState(string from, string to) : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var instanceId = c.InstanceIdParameter();
         return c.WriteInstance(instanceId, (s, instance) =>

@@ -8,9 +8,8 @@ namespace Palisade.Server.Actions.Instances;
 /// </summary>
 internal abstract class MembershipChange : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var eniText = p.Optional("NetworkInterfaceId");
         if (eniText is not null)

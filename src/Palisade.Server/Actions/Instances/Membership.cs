@@ -1,6 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Domain.Instances;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>

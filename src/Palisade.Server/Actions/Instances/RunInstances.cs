@@ -1,5 +1,4 @@
 using Palisade.Domain.Quotas;
-using Palisade.Domain.Instances;
 using Palisade.Server.Actions.Vpcs;
 using Palisade.Server.Hosting;
 
@@ -24,10 +23,9 @@ internal abstract class LaunchInstances : WriteAction
 
     protected abstract EcsObject Answer(IReadOnlyList<InstanceId> ids);
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var imageId = p.Required("ImageId");
         var instanceType = p.Required("InstanceType");
         var amount = Amount(p, c.Limits);

@@ -1,5 +1,3 @@
-using Palisade.Domain.Instances;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// </summary>
 internal sealed class AttachNetworkInterface : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
@@ -32,7 +30,7 @@ internal sealed class AttachNetworkInterface : WriteAction
 /// <summary>DetachNetworkInterface: a secondary ENI from the instance it is attached to; it becomes <c>Available</c> with its addresses and groups.</summary>
 internal sealed class DetachNetworkInterface : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
@@ -51,10 +49,10 @@ internal sealed class DetachNetworkInterface : WriteAction
 /// <summary>DeleteNetworkInterface: only an <c>Available</c> ENI (a primary one goes with its instance).</summary>
 internal sealed class DeleteNetworkInterface : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var eniText = c.Parameters.Required("NetworkInterfaceId");
+        var eniText = p.Required("NetworkInterfaceId");
         return c.Write(s =>
         {
             var eni = s.NetworkInterface(c, eniText);

@@ -6,10 +6,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// </summary>
 internal sealed class CreateNetworkInterface : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vSwitchText = p.Required("VSwitchId");
         var single = p.Optional("SecurityGroupId");
         var several = NetworkInterfaceRules.GroupIds(p, "SecurityGroupIds", c.Limits.GroupsPerInstance);

@@ -6,10 +6,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// </summary>
 internal sealed class DescribeNetworkInterfaces : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.List("NetworkInterfaceId", 100).ToHashSet(StringComparer.Ordinal);
         var vSwitch = p.Optional("VSwitchId");
         var vpc = p.Optional("VpcId");

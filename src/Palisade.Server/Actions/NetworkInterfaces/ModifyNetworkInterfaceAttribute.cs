@@ -7,10 +7,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// </summary>
 internal sealed class ModifyNetworkInterfaceAttribute : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var groupTexts = NetworkInterfaceRules.GroupIds(p, "SecurityGroupId", c.Limits.GroupsPerInstance);
         var name = NetworkInterfaceRules.Name(p);

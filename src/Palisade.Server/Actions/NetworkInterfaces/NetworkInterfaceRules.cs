@@ -1,4 +1,3 @@
-using Palisade.Domain.Instances;
 using Palisade.Server.Actions.Instances;
 
 namespace Palisade.Server.Actions.NetworkInterfaces;

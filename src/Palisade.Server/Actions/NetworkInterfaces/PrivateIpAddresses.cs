@@ -7,10 +7,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// </summary>
 internal sealed class AssignPrivateIpAddresses : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var named = p.List("PrivateIpAddress", 10);
         var count = NetworkInterfaceRules.SecondaryCount(p, c);
@@ -40,10 +39,9 @@ internal sealed class AssignPrivateIpAddresses : WriteAction
 /// <summary>UnassignPrivateIpAddresses: secondary addresses of an ENI (never its primary one) go back to the vSwitch.</summary>
 internal sealed class UnassignPrivateIpAddresses : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var named = p.List("PrivateIpAddress", 32);
         if (p.List("Ipv4Prefix", 10).Count > 0)

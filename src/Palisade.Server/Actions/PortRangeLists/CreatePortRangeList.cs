@@ -4,10 +4,9 @@ namespace Palisade.Server.Actions.PortRangeLists;
 
 internal sealed class CreatePortRangeList : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var lists = PortRangeListFamily.Instance;
         var max = lists.MaxEntries(c);
         var name = PortRangeListRequests.Name(p.Required("PortRangeListName"));

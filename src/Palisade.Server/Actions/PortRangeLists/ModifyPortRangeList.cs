@@ -9,10 +9,9 @@ namespace Palisade.Server.Actions.PortRangeLists;
 /// </summary>
 internal sealed class ModifyPortRangeList : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var id = PortRangeListFamily.Instance.IdParameter(c);
         var name = p.Optional("PortRangeListName") is { } n ? PortRangeListRequests.Name(n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;

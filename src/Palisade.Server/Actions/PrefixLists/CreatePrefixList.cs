@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.PrefixLists;
 
 internal sealed class CreatePrefixList : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var lists = PrefixListFamily.Instance;
         var max = lists.MaxEntries(c);
         var family = p.Required("AddressFamily");

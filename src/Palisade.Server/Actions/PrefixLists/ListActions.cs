@@ -6,7 +6,7 @@ namespace Palisade.Server.Actions.PrefixLists;
 /// <summary>Delete…List: refused while a rule names the list (the family's <c>…AssociationExist</c>).</summary>
 internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family) : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);
@@ -24,7 +24,7 @@ internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family
 /// <summary>Describe…ListAssociations: the caller's security groups with a rule naming the list (rules name only their own account's lists).</summary>
 internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, TRecord> family) : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);
@@ -51,10 +51,9 @@ internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> fam
     /// <summary>The family's own filter, read (and judged) after the name, before the resource group.</summary>
     protected virtual Func<TRecord, bool> Filter(ParameterReader p) => _ => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.List(family.IdField, 100);
         var name = p.Optional(family.NameField);
         var own = Filter(p);
@@ -80,7 +79,7 @@ internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> fam
 /// <summary>One list of the caller's, answered as the family's action shows it (DescribePrefixListAttributes, DescribePortRangeListEntries).</summary>
 internal abstract class DescribeList<TId, TRecord>(ListFamily<TId, TRecord> family, Func<TRecord, EcsObject> answer) : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);

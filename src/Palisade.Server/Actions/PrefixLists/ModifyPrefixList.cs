@@ -7,10 +7,9 @@ namespace Palisade.Server.Actions.PrefixLists;
 /// </summary>
 internal sealed class ModifyPrefixList : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var id = PrefixListFamily.Instance.IdParameter(c);
         var name = p.Optional("PrefixListName") is { } n ? PrefixListRequests.Name("PrefixListName", n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;

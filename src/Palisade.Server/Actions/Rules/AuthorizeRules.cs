@@ -1,6 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Domain.Rules;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -10,10 +7,9 @@ namespace Palisade.Server.Actions.Rules;
 /// </summary>
 internal abstract class AuthorizeRules(Direction direction) : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall);
         return c.WriteGroup(groupId, (s, group) =>

@@ -1,5 +1,3 @@
-using Palisade.Domain.Rules;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -9,13 +7,12 @@ namespace Palisade.Server.Actions.Rules;
 /// </summary>
 internal abstract class ModifyRules(Direction direction) : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         if (p.Optional("SecurityGroupRuleId") is not { } ruleText)
-            return ModifyRulesByAttributes.Execute(c, direction, groupId);
+            return ModifyRulesByAttributes.Execute(c, p, direction, groupId);
         return c.WriteGroup(groupId, (s, group) =>
         {
             var rule = (SecurityGroupRuleId.TryParse(ruleText, out var ruleId) ? s.ListRules(group.Id).FirstOrDefault(r => r.Id == ruleId && r.Direction == direction) : null)

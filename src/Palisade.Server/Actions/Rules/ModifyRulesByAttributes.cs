@@ -1,5 +1,3 @@
-using Palisade.Domain.Rules;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -18,9 +16,8 @@ namespace Palisade.Server.Actions.Rules;
 /// </remarks>
 internal static class ModifyRulesByAttributes
 {
-    public static EcsObject Execute(ActionContext c, Direction direction, SecurityGroupId groupId)
+    public static EcsObject Execute(ActionContext c, ParameterReader p, Direction direction, SecurityGroupId groupId)
     {
-        var p = c.Parameters;
         p.Required("IpProtocol");
         if (!p.Has("PortRangeListId"))
             p.Required("PortRange");

@@ -6,10 +6,9 @@ namespace Palisade.Server.Actions.Rules;
 /// </summary>
 internal abstract class RevokeRules(Direction direction) : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var ruleIds = p.List("SecurityGroupRuleId", c.Limits.PermissionsPerCall);
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall, allowNone: ruleIds.Count > 0);

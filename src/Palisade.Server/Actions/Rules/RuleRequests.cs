@@ -1,5 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Rules;
 
 namespace Palisade.Server.Actions.Rules;
 

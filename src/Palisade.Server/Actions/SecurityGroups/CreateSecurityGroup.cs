@@ -1,13 +1,10 @@
-using Palisade.Domain.Groups;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
 internal sealed class CreateSecurityGroup : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var name = GroupViews.Name(p) ?? "";
         var description = GroupViews.Description(p) ?? "";
         var type = SecurityGroupType.Normal;

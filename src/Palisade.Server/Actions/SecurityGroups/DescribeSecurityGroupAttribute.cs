@@ -1,15 +1,12 @@
-using Palisade.Domain.Groups;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
 internal sealed class DescribeSecurityGroupAttribute : ReadAction
 {
     private const string UnsetByTerraform = "<nil>";
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var id = c.GroupIdParameter();
         var direction = p.Optional("Direction") ?? "all";
         if (direction is not ("all" or "ingress" or "egress"))

@@ -1,13 +1,10 @@
-using Palisade.Domain.Groups;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
 internal sealed class DescribeSecurityGroups : ReadAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.JsonArray("SecurityGroupIds", 100)?.ToHashSet(StringComparer.Ordinal);
         var single = p.Optional("SecurityGroupId");
         if (single is not null)

@@ -1,4 +1,3 @@
-using Palisade.Domain.Groups;
 using Palisade.Domain.Quotas;
 
 namespace Palisade.Server.Actions.SecurityGroups;

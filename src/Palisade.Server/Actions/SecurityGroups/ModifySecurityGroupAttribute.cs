@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.SecurityGroups;
 
 internal sealed class ModifySecurityGroupAttribute : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var name = GroupViews.Name(p);
         var description = GroupViews.Description(p);

@@ -1,13 +1,10 @@
-using Palisade.Domain.Groups;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
 internal sealed class ModifySecurityGroupPolicy : WriteAction
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var policyText = p.Required("InnerAccessPolicy");
         if (!InnerAccessPolicies.TryParse(policyText, out var policy))

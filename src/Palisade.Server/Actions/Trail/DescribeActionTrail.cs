@@ -12,9 +12,8 @@ namespace Palisade.Server.Actions.Trail;
 // Refusals join the trail without a new revision, so a cached answer could miss them.
 internal sealed class DescribeActionTrail() : ReadAction(cacheable: false)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var from = TimeParameter(p, "StartTime");
         var to = TimeParameter(p, "EndTime");
         if (from > to)

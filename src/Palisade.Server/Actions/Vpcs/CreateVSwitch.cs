@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class CreateVSwitch() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vpcText = p.Required("VpcId");
         var zone = p.Required("ZoneId");
         if (!region.Zones.Contains(zone))

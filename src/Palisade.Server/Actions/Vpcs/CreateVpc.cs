@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class CreateVpc() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var cidrText = p.Optional("CidrBlock") ?? "172.16.0.0/12";
         var cidr = VpcRules.VpcBlock(cidrText);
         var name = p.Text("VpcName", Texts.IsFreeName, EcsErrors.VpcNameMalformed) ?? "";

@@ -2,9 +2,9 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class DeleteVSwitch() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var idText = c.Parameters.Required("VSwitchId");
+        var idText = p.Required("VSwitchId");
         return c.Write(s =>
         {
             var vsw = s.VSwitch(c, idText);

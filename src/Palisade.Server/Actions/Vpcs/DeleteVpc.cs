@@ -2,10 +2,10 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class DeleteVpc() : WriteAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var idText = c.Parameters.Required("VpcId");
+        var idText = p.Required("VpcId");
         return c.Write(s =>
         {
             var vpc = s.Vpc(c, idText);

@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class DescribeVSwitches() : ReadAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vpcId = p.Optional("VpcId");
         var vswId = p.Optional("VSwitchId");
         var zone = p.Optional("ZoneId");

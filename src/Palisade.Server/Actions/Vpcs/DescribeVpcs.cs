@@ -2,10 +2,9 @@ namespace Palisade.Server.Actions.Vpcs;
 
 internal sealed class DescribeVpcs() : ReadAction(ApiVersions.Vpc)
 {
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.Optional("VpcId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         if (ids is { Count: > 20 })
             throw new Domain.Errors.EcsException(Domain.Errors.EcsErrors.ParameterInvalid("VpcId", "at most 20 IDs."));
