@@ -1,6 +1,4 @@
 using Palisade.Domain.Hosts;
-using Palisade.Server.Responses;
-using Palisade.Storage;
 
 namespace Palisade.Server.Actions.Hosts;
 

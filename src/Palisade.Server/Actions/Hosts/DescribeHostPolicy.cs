@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.Insight;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Hosts;
 

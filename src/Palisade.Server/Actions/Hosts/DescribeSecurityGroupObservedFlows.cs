@@ -1,8 +1,4 @@
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 

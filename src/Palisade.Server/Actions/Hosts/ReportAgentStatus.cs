@@ -1,9 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Storage;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 
