@@ -1,13 +1,8 @@
 using Palisade.Domain.Quotas;
 using System.Security.Cryptography;
 using System.Text;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 using Palisade.Server.Hosting;
 using Palisade.Server.Protocol;
-using Palisade.Server.Responses;
-using Palisade.Storage;
 using Palisade.Storage.Accounts;
 
 namespace Palisade.Server.Actions;

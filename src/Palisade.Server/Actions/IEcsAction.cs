@@ -1,6 +1,3 @@
-using Palisade.Server.Responses;
-using Palisade.Domain.Ecs;
-
 namespace Palisade.Server.Actions;
 
 /// <summary>One ECS (or VPC) action. One class per action, in <c>Actions/&lt;Area&gt;/</c>.</summary>
@@ -41,25 +38,37 @@ internal interface IAsyncEcsAction : IEcsAction
     Task<EcsObject> ExecuteAsync(ActionContext context, CancellationToken cancel);
 }
 
-internal abstract class EcsAction : IEcsAction
+/// <summary>
+/// What every action declares up front, in its base list: its API version, whether it changes state
+/// (<see cref="WriteAction"/>) or only reads (<see cref="ReadAction"/>), and, for a read, whether its
+/// answer may be cached. These are fixed per class, so the request path can rely on them and no
+/// action can get them wrong by forgetting an override.
+/// </summary>
+internal abstract class EcsAction(string version, bool mutates, bool cacheable) : IEcsAction
 {
-    public virtual string Name => GetType().Name;
+    public string Name => GetType().Name;
 
-    public virtual string Version => ApiVersions.Ecs;
+    public string Version => version;
 
-    public abstract bool Mutates { get; }
+    public bool Mutates => mutates;
 
-    public abstract EcsObject Execute(ActionContext context);
+    public bool Cacheable => cacheable;
 
-    /// <summary>
-    /// Reads are cached by default; an action whose answer depends on more than the revision (the
-    /// trail, agents' reports, a long poll, an analysis asked for now) overrides this.
-    /// </summary>
-    public virtual bool Cacheable => !Mutates;
+    public EcsObject Execute(ActionContext context) => Execute(context, context.Parameters);
+
+    /// <summary>The action itself, over its input: the request's parameters <paramref name="p"/> (<c>c.Parameters</c>).</summary>
+    protected abstract EcsObject Execute(ActionContext c, ParameterReader p);
 }
 
-/// <summary>An action of the VPC API (2016-04-28): VPCs and vSwitches.</summary>
-internal abstract class VpcAction : EcsAction
-{
-    public override string Version => ApiVersions.Vpc;
-}
+/// <summary>
+/// An action that only reads: read-only keys may call it, and its answer is served from the read
+/// cache while the revision stands, unless it is declared <c>cacheable: false</c> because it depends
+/// on more than the revision (the trail, agents' reports, a long poll, an analysis asked for now).
+/// </summary>
+internal abstract class ReadAction(string version = ApiVersions.Ecs, bool cacheable = true) : EcsAction(version, mutates: false, cacheable);
+
+/// <summary>
+/// An action that changes state: refused to read-only keys, never cached, run inside
+/// <see cref="ActionContext.Write"/> (so <c>DryRun</c> rehearses it and rolls it back).
+/// </summary>
+internal abstract class WriteAction(string version = ApiVersions.Ecs) : EcsAction(version, mutates: true, cacheable: false);

@@ -1,8 +1,4 @@
 using System.Text;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions;
 

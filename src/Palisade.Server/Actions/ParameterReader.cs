@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
 
 namespace Palisade.Server.Actions;
 

@@ -1,6 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions;
 
 /// <summary>

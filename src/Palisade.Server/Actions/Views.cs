@@ -1,14 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions;
 

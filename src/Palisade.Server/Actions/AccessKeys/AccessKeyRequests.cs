@@ -1,9 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-using Palisade.Server.Responses;
-using Palisade.Domain.Ecs;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -13,6 +7,7 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// </summary>
 internal static class AccessKeyRequests
 {
+    /// <summary>Each key action's first check: <c>UserName</c> names nobody, since Palisade has no RAM users.</summary>
     public static void RefuseUserName(ActionContext c)
     {
         if (c.Parameters.Optional("UserName") is { } name)
@@ -43,21 +38,4 @@ internal static class AccessKeyRequests
         view.Add("ReadOnly", key.ReadOnly);
         return view;
     }
-}
-
-/// <summary>
-/// A RAM-style key action (2015-05-01): <c>UserName</c> is refused before anything else is read,
-/// since Palisade has no RAM users.
-/// </summary>
-internal abstract class AccessKeyAction : EcsAction
-{
-    public sealed override string Version => ApiVersions.Ram;
-
-    public sealed override EcsObject Execute(ActionContext c)
-    {
-        AccessKeyRequests.RefuseUserName(c);
-        return Run(c);
-    }
-
-    protected abstract EcsObject Run(ActionContext c);
 }

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -10,16 +6,15 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// cached nor kept for a <c>ClientToken</c>). Extension: <c>ReadOnly=true</c> makes a key that may
 /// only call Describe* and List* actions.
 /// </summary>
-internal sealed class CreateAccessKey : AccessKeyAction
+internal sealed class CreateAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override bool Mutates => true;
-
-    protected override EcsObject Run(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
+        AccessKeyRequests.RefuseUserName(c);
         // A replayed ClientToken answers from a stored copy of the first answer, which would keep the secret in clear.
-        if (c.Parameters.Has("ClientToken"))
+        if (p.Has("ClientToken"))
             throw new EcsException(EcsErrors.ParameterInvalid("ClientToken", "CreateAccessKey takes none: its answer holds a secret, which is never stored."));
-        var readOnly = c.Parameters.Bool("ReadOnly");
+        var readOnly = p.Bool("ReadOnly");
         var (record, secret) = c.Accounts.NewAccessKey(c.AccountId, readOnly);
         return c.Write(s =>
         {

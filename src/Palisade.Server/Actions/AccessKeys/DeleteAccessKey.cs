@@ -1,5 +1,3 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -7,13 +5,12 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// deleted for good; its requests get <c>InvalidAccessKeyId.NotFound</c> on every node within the
 /// authenticator's key cache lifetime (2 s). The signing key cannot delete itself.
 /// </summary>
-internal sealed class DeleteAccessKey : AccessKeyAction
+internal sealed class DeleteAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override bool Mutates => true;
-
-    protected override EcsObject Run(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var id = c.Parameters.Required("UserAccessKeyId");
+        AccessKeyRequests.RefuseUserName(c);
+        var id = p.Required("UserAccessKeyId");
         return c.Write(s =>
         {
             AccessKeyRequests.OwnKey(c, s, id);

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.AccessKeys;
 
 /// <summary>
@@ -10,14 +6,13 @@ namespace Palisade.Server.Actions.AccessKeys;
 /// on every node within the authenticator's key cache lifetime (2 s). The signing key cannot
 /// disable itself (re-enabling it is a no-op).
 /// </summary>
-internal sealed class UpdateAccessKey : AccessKeyAction
+internal sealed class UpdateAccessKey() : WriteAction(ApiVersions.Ram)
 {
-    public override bool Mutates => true;
-
-    protected override EcsObject Run(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var id = c.Parameters.Required("UserAccessKeyId");
-        var statusText = c.Parameters.Required("Status");
+        AccessKeyRequests.RefuseUserName(c);
+        var id = p.Required("UserAccessKeyId");
+        var statusText = p.Required("Status");
         AccessKeyStatus status = statusText.Equals("Active", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Active
             : statusText.Equals("Inactive", StringComparison.OrdinalIgnoreCase) ? AccessKeyStatus.Inactive
             : throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{(statusText.Length > 40 ? statusText[..40] + "…" : statusText)}' is not Active or Inactive."));

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Addresses;
 
 /// <summary>
@@ -10,13 +6,11 @@ namespace Palisade.Server.Actions.Addresses;
 /// instance); one with an EIP is refused (<c>OperationDenied</c>). <c>IpAddress</c> (whitelisted
 /// users only on ECS) asks for one address of the pool.
 /// </summary>
-internal sealed class AllocatePublicIpAddress : EcsAction
+internal sealed class AllocatePublicIpAddress : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var wanted = c.Parameters.Optional("IpAddress");
+        var wanted = p.Optional("IpAddress");
         return c.WriteInstance(c.InstanceIdParameter(), (s, instance) =>
         {
             if (instance.NetworkType != NetworkType.Vpc)

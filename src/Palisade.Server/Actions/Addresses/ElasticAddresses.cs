@@ -1,10 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Addresses;
 
 /// <summary>
@@ -86,14 +79,11 @@ internal static class Eips
     };
 }
 
-internal sealed class AllocateEipAddress : VpcAction
+internal sealed class AllocateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var bandwidthText = p.Optional("Bandwidth") ?? "5";
         if (!int.TryParse(bandwidthText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bandwidth) || bandwidth is < 1 or > 500)
             throw new EcsException(EcsErrors.EipBandwidthInvalid(bandwidthText));
@@ -121,13 +111,10 @@ internal sealed class AllocateEipAddress : VpcAction
     }
 }
 
-internal sealed class AssociateEipAddress : VpcAction
+internal sealed class AssociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var allocation = Eips.AllocationIdParameter(c);
         var target = p.Required("InstanceId");
         var type = p.Optional("InstanceType") ?? (target.StartsWith(NetworkInterfaceId.Prefix, StringComparison.Ordinal) ? nameof(EipTargetType.NetworkInterface) : nameof(EipTargetType.EcsInstance));
@@ -152,14 +139,12 @@ internal sealed class AssociateEipAddress : VpcAction
     }
 }
 
-internal sealed class UnassociateEipAddress : VpcAction
+internal sealed class UnassociateEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var allocation = Eips.AllocationIdParameter(c);
-        var target = c.Parameters.Optional("InstanceId");
+        var target = p.Optional("InstanceId");
         return Eips.Write(c, allocation, (s, eip) =>
         {
             if (eip.TargetId is null)
@@ -172,11 +157,9 @@ internal sealed class UnassociateEipAddress : VpcAction
     }
 }
 
-internal sealed class ReleaseEipAddress : VpcAction
+internal sealed class ReleaseEipAddress() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return Eips.Write(c, Eips.AllocationIdParameter(c), (s, eip) =>
         {
@@ -188,14 +171,11 @@ internal sealed class ReleaseEipAddress : VpcAction
     }
 }
 
-internal sealed class DescribeEipAddresses : VpcAction
+internal sealed class DescribeEipAddresses() : ReadAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.Optional("AllocationId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var addresses = p.Optional("EipAddress")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var status = p.Optional("Status");

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions.Addresses;
 
 /// <summary>

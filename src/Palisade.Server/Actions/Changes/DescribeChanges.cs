@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions.Changes;
 
 /// <summary>
@@ -17,15 +13,11 @@ namespace Palisade.Server.Actions.Changes;
 /// wrote (<c>revision_hosts</c>), binding changes included. The poll parks on the host alone, so no
 /// other commit wakes it.
 /// </summary>
-internal sealed class DescribeChanges : EcsAction, IAsyncEcsAction, Hosts.IHostAgentAction
+internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEcsAction, Hosts.IHostAgentAction
 {
     public bool HostOnly => false;
 
-    public override bool Mutates => false;
-
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext context) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
+    protected override EcsObject Execute(ActionContext context, ParameterReader p) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
 
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
     {

@@ -1,12 +1,8 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Geography;
 
-internal sealed class DescribeRegions : EcsAction
+internal sealed class DescribeRegions : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c) => new()
+    protected override EcsObject Execute(ActionContext c, ParameterReader p) => new()
     {
         { "Regions", EcsList.Of("Region", Hosting.Regions.All.Select(r => new EcsObject
             {

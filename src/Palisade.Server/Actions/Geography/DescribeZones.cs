@@ -1,12 +1,8 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Geography;
 
-internal sealed class DescribeZones : EcsAction
+internal sealed class DescribeZones : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         return new EcsObject

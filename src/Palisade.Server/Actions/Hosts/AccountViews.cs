@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.Insight;
-using Palisade.Server.Responses;
-using Palisade.Storage;
 
 namespace Palisade.Server.Actions.Hosts;
 

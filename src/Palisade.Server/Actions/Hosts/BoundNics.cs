@@ -1,7 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Hosts;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using Palisade.Domain.Hosts;
-using Palisade.Server.Responses;
-using Palisade.Storage;
 
 namespace Palisade.Server.Actions.Hosts;
 
@@ -10,14 +8,10 @@ namespace Palisade.Server.Actions.Hosts;
 /// that is the account's latest revision (<c>InSync</c>). A NIC whose agent never reported is not in sync.
 /// Each bound ENI is its own item (<c>NetworkInterfaceId</c>; empty for a classic instance's NIC, which has no ENI).
 /// </summary>
-internal sealed class DescribeHostInterfaces : EcsAction
+// Agent reports change without a revision, so a cached answer could hide one.
+internal sealed class DescribeHostInterfaces() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Agent reports change without a revision, so a cached answer could hide one.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var host = c.Parameters.Optional("HostName") is { } h ? HostNames.Host(h) : null;
         return c.Read(s =>

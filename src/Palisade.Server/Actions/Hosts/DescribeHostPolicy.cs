@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.Insight;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Hosts;
 
@@ -30,16 +27,14 @@ namespace Palisade.Server.Actions.Hosts;
 /// digests it is a full fetch.
 /// </para>
 /// </summary>
-internal sealed class DescribeHostPolicy : EcsAction, IHostAgentAction
+internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
 {
     public bool HostOnly => true;
-
-    public override bool Mutates => false;
 
     /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
     private const int MaxKnownNics = 1000;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();

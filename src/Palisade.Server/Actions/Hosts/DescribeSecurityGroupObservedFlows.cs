@@ -1,8 +1,4 @@
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 
@@ -18,17 +14,12 @@ namespace Palisade.Server.Actions.Hosts;
 /// Per account: a group of another account is not found, and the flows are only ever those of the
 /// caller's own NICs.
 /// </summary>
-internal sealed class DescribeSecurityGroupObservedFlows : EcsAction
+// Flows arrive without a revision: a cached answer would hide new ones.
+internal sealed class DescribeSecurityGroupObservedFlows() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Flows arrive without a revision: a cached answer would hide new ones.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var id = c.GroupIdParameter();
         var days = Lookback.Days(p, c.ObservedFlows.Retention);
         var paging = Paging.Read(p, 1000, 10_000, 10_000);

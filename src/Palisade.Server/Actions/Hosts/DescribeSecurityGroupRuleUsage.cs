@@ -1,9 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 
@@ -15,14 +10,10 @@ namespace Palisade.Server.Actions.Hosts;
 /// without a gap (a rule with no hits means "unused" only from then on). Per account: a group of
 /// another account is not found, and usage is only ever what the caller's own agents reported.
 /// </summary>
-internal sealed class DescribeSecurityGroupRuleUsage : EcsAction
+// Usage changes without a revision: a cached answer would hide new hits.
+internal sealed class DescribeSecurityGroupRuleUsage() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Usage changes without a revision: a cached answer would hide new hits.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
         var id = c.GroupIdParameter();

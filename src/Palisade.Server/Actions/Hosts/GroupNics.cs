@@ -1,7 +1,4 @@
-using Palisade.Domain.Identifiers;
 using Palisade.Domain.State;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 

@@ -1,4 +1,3 @@
-using Palisade.Domain.Errors;
 using Palisade.Domain.Hosts;
 
 namespace Palisade.Server.Actions.Hosts;

@@ -1,10 +1,5 @@
 using System.Globalization;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 using Palisade.Server.Hosting;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 

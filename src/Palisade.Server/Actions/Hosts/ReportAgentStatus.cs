@@ -1,9 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Storage;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Hosts;
 
@@ -31,15 +26,12 @@ namespace Palisade.Server.Actions.Hosts;
 /// whose operator switched sampling off. The answer's <c>FlowSampling</c> tells the agent whether to
 /// sample at all.
 /// </summary>
-internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
+internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
 {
     public bool HostOnly => true;
 
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var host = HostAccess.HostOf(c);
         var revisionText = p.Required("AppliedRevision");
         if (!long.TryParse(revisionText, NumberStyles.None, CultureInfo.InvariantCulture, out var revision))

@@ -1,6 +1,4 @@
-using Palisade.Domain.Ecs;
 using System.Globalization;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Identity;
 
@@ -11,13 +9,9 @@ namespace Palisade.Server.Actions.Identity;
 /// account's (<c>IdentityType</c> <c>Account</c>, <c>Arn</c> <c>acs:ram::ID:root</c>, and
 /// <c>UserId</c> and <c>PrincipalId</c> the account ID, as STS answers for an account's own key).
 /// </summary>
-internal sealed class GetCallerIdentity : EcsAction
+internal sealed class GetCallerIdentity() : ReadAction(ApiVersions.Sts)
 {
-    public override string Version => ApiVersions.Sts;
-
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var id = c.AccountId.ToString(CultureInfo.InvariantCulture);
         return new EcsObject

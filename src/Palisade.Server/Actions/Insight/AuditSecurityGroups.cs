@@ -1,5 +1,4 @@
 using Palisade.Analysis.Audit;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -9,22 +8,18 @@ namespace Palisade.Server.Actions.Insight;
 /// the same checks as <c>palisade audit</c> on a state file, on the live control plane, against the
 /// limits this server is configured with.
 /// </summary>
-internal sealed class AuditSecurityGroups : EcsAction, IAnalysisAction
+// unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
+internal sealed class AuditSecurityGroups() : ReadAction(cacheable: false), IAnalysisAction
 {
-    public override bool Mutates => false;
-
-    // unused-rule and over-broad-rule read the agents' counts and flows and the clock, which change without a revision.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var retentionDays = Math.Max(1, (int)c.RuleUsage.Retention.TotalDays);
         // unused-rule looks back UnusedDays (30, or the whole retention when shorter); 0 turns it off.
-        var unusedDays = c.Parameters.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
+        var unusedDays = p.Int("UnusedDays", Math.Min(30, retentionDays), 0, retentionDays);
         // over-broad-rule looks back OverBroadDays (7, or the whole flow retention when shorter); 0 turns it off.
         var flowDays = Math.Max(1, (int)c.ObservedFlows.Retention.TotalDays);
-        var overBroadDays = c.Parameters.Int("OverBroadDays", Math.Min(7, flowDays), 0, flowDays);
+        var overBroadDays = p.Int("OverBroadDays", Math.Min(7, flowDays), 0, flowDays);
         var findings = c.Read(s =>
         {
             var state = StoredState.Load(s, c.AccountId, region.RegionId);

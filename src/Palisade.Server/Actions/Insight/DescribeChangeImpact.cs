@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Domain.Ecs;
-
 namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
@@ -11,7 +7,10 @@ namespace Palisade.Server.Actions.Insight;
 /// transaction that is rolled back, and the answer is the <c>Impact</c> a <c>DryRun</c> of it gives:
 /// the flows gained and lost. Nothing changes and no revision is added.
 /// </summary>
-internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
+// The answer is a function of the state and the request: kept while the revision stands (as
+// every cacheable read), so a client asking again costs nothing; a new question costs its
+// account's analysis budget.
+internal sealed class DescribeChangeImpact : ReadAction, IAnalysisAction
 {
     public static readonly IReadOnlySet<string> Changes = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -24,14 +23,7 @@ internal sealed class DescribeChangeImpact : EcsAction, IAnalysisAction
 
     private static readonly Lazy<ActionCatalog> Catalog = new(ActionCatalog.FromAssembly);
 
-    public override bool Mutates => false;
-
-    // The answer is a function of the state and the request: kept while the revision stands (as
-    // every cacheable read), so a client asking again costs nothing; a new question costs its
-    // account's analysis budget.
-    public override bool Cacheable => true;
-
-    public override EcsObject Execute(ActionContext c) => Stage(c)();
+    protected override EcsObject Execute(ActionContext c, ParameterReader p) => Stage(c)();
 
     /// <summary>The checks and the rehearsal (in a write transaction) now; the comparing of the states later, on a worker.</summary>
     public Func<EcsObject> Stage(ActionContext c)

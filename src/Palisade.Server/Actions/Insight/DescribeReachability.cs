@@ -1,10 +1,5 @@
 using Palisade.Analysis.Reachability;
-using Palisade.Domain.Instances;
 using Palisade.Domain.State;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -19,11 +14,9 @@ namespace Palisade.Server.Actions.Insight;
 /// keeps (and computes) only the edges into and out of one group — for a large account, where the
 /// whole picture is both slow to compute and too dense to read.
 /// </summary>
-internal sealed class DescribeReachability : EcsAction, IAnalysisAction
+internal sealed class DescribeReachability : ReadAction, IAnalysisAction
 {
     public const string Internet = "internet";
-
-    public override bool Mutates => false;
 
     /// <summary>The instance pairs an edge lists (all are counted): enough to explain it, few enough to read.</summary>
     public const int MaxPairs = 20;
@@ -51,10 +44,9 @@ internal sealed class DescribeReachability : EcsAction, IAnalysisAction
         return pairs;
     }
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var protocol = p.Protocol("IpProtocol");
         int? port = p.Has("Port") ? p.Int("Port", 0, PortRange.MinPort, PortRange.MaxPort) : null;
         if (port is not null && protocol is { } q && !q.HasPorts())

@@ -1,7 +1,5 @@
 using Palisade.Analysis.Suggestions;
 using Palisade.Server.Actions.Hosts;
-using Palisade.Server.Responses;
-using Palisade.Storage;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -16,14 +14,10 @@ namespace Palisade.Server.Actions.Insight;
 /// action says it. Nothing changes: applying is the client's AuthorizeSecurityGroup, then
 /// RevokeSecurityGroup.
 /// </summary>
-internal sealed class DescribeSecurityGroupRuleSuggestion : EcsAction, IAnalysisAction
+// Flows arrive without a revision: a cached answer would hide new ones.
+internal sealed class DescribeSecurityGroupRuleSuggestion() : ReadAction(cacheable: false), IAnalysisAction
 {
-    public override bool Mutates => false;
-
-    // Flows arrive without a revision: a cached answer would hide new ones.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = c.GroupIdParameter();

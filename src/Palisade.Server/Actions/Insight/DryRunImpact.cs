@@ -1,8 +1,6 @@
 using Palisade.Analysis.WhatIf;
-using Palisade.Domain.Networking;
 using Palisade.Domain.State;
 using Palisade.Server.Hosting;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;

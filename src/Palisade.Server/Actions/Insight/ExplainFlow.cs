@@ -1,10 +1,6 @@
 using Palisade.Analysis.Flows;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
 using Palisade.Engine.Flows;
 using Palisade.Engine.Policies;
-using Palisade.Server.Responses;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -16,14 +12,11 @@ namespace Palisade.Server.Actions.Insight;
 /// policy, or default) that decided and the matching rules it beat, and names the ENI whose groups
 /// decided (<c>NetworkInterfaceId</c>: the one that owns the address, as <c>palisade eval</c> names it).
 /// </summary>
-internal sealed class ExplainFlow : EcsAction, IAnalysisAction
+internal sealed class ExplainFlow : ReadAction, IAnalysisAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var source = p.Required("Source");
         var destination = p.Required("Destination");
         var protocol = p.Protocol("IpProtocol") ?? throw new EcsException(EcsErrors.Missing("IpProtocol"));

@@ -1,5 +1,3 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Insight;
 
 /// <summary>
@@ -8,11 +6,9 @@ namespace Palisade.Server.Actions.Insight;
 /// read, as a state file (the document <c>palisade export --account</c> writes from the local
 /// store), so the offline commands answer about the live control plane with the same code.
 /// </summary>
-internal sealed class ExportSecurityState : EcsAction, IAnalysisAction
+internal sealed class ExportSecurityState : ReadAction, IAnalysisAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         return c.Read(s => new EcsObject

@@ -1,8 +1,4 @@
 using System.Text;
-using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 using Palisade.Storage.State;
 
 namespace Palisade.Server.Actions.Insight;
@@ -34,14 +30,13 @@ internal static class StateExport
     /// (<see cref="Hosts.AccountViews"/>) reads them <see cref="Through"/> the asking request's session —
     /// the same rows, since the account has not changed.
     /// </summary>
-    internal sealed class Source
+    internal sealed record Source
     {
-        private readonly IStoreSession _session;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules;
 
         public Source(IStoreSession s, long accountId, string regionId)
         {
-            _session = s;
+            Session = s;
             AccountId = accountId;
             RegionId = regionId;
             Groups = s.ListGroups(accountId, regionId);
@@ -56,26 +51,10 @@ internal static class StateExport
             _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
         }
 
-        private Source(Source loaded, IStoreSession s)
-        {
-            _session = s;
-            AccountId = loaded.AccountId;
-            RegionId = loaded.RegionId;
-            Groups = loaded.Groups;
-            Instances = loaded.Instances;
-            Addresses = loaded.Addresses;
-            PrefixLists = loaded.PrefixLists;
-            PortRangeLists = loaded.PortRangeLists;
-            _rules = loaded._rules;
-            _groupTags = loaded._groupTags;
-            _instanceTags = loaded._instanceTags;
-            _interfaceTags = loaded._interfaceTags;
-        }
-
         /// <summary>The same loaded region, reading rules not read yet through <paramref name="s"/> (a read of the same account revision).</summary>
-        public Source Through(IStoreSession s) => new(this, s);
+        public Source Through(IStoreSession s) => this with { Session = s };
 
-        public IStoreSession Session => _session;
+        public IStoreSession Session { get; private init; }
 
         public string RegionId { get; }
 
@@ -98,7 +77,7 @@ internal static class StateExport
         public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
-            _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, _session.ListRules(id));
+            _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, Session.ListRules(id));
     }
 
     /// <summary>The records a body holds, in its order: what <see cref="Body(Source, IReadOnlySet{Domain.Identifiers.InstanceId}?)"/> writes.</summary>

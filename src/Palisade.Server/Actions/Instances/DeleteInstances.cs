@@ -1,19 +1,13 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Deleting an instance takes it out of all its groups; a Running one needs <c>Force=true</c>.</summary>
-internal sealed class DeleteInstance : EcsAction
+internal sealed class DeleteInstance : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var idText = c.Parameters.Required("InstanceId");
+        var idText = p.Required("InstanceId");
         Lookups.InstanceIdOf(idText);
-        var force = c.Parameters.Bool("Force");
+        var force = p.Bool("Force");
         return c.Write(s =>
         {
             Remove(s, c, idText, force);
@@ -30,19 +24,17 @@ internal sealed class DeleteInstance : EcsAction
     }
 }
 
-internal sealed class DeleteInstances : EcsAction
+internal sealed class DeleteInstances : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var ids = c.Parameters.List("InstanceId", 100);
+        var ids = p.List("InstanceId", 100);
         if (ids.Count == 0)
             throw new EcsException(EcsErrors.Missing("InstanceId.1"));
         foreach (var id in ids)
             Lookups.InstanceIdOf(id);
-        var force = c.Parameters.Bool("Force");
+        var force = p.Bool("Force");
         return c.Write(s =>
         {
             foreach (var id in ids.Distinct(StringComparer.Ordinal))

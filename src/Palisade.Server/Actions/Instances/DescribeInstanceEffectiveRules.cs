@@ -1,12 +1,5 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Policies;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.Instances;
 
@@ -19,14 +12,11 @@ namespace Palisade.Server.Actions.Instances;
 /// client keeps a second copy of the order. A classic instance answers for one NIC per call
 /// (<c>NicType</c>, intranet by default); a VPC instance has one NIC.
 /// </summary>
-internal sealed class DescribeInstanceEffectiveRules : EcsAction
+internal sealed class DescribeInstanceEffectiveRules : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var idText = p.Required("InstanceId");
         NicType? requested = null;
         if (p.Optional("NicType") is { } nicText)

@@ -1,18 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Instances;
 
-internal sealed class DescribeInstances : EcsAction
+internal sealed class DescribeInstances : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.JsonArray("InstanceIds", 100)?.ToHashSet(StringComparer.Ordinal);
         var group = p.Optional("SecurityGroupId");
         var vpc = p.Optional("VpcId");

@@ -1,14 +1,9 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>StartInstance and StopInstance: the documented state changes, done at once.</summary>
-internal abstract class ChangeInstanceState(string from, string to) : EcsAction
+internal abstract class ChangeInstanceState(string from, string to) : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var instanceId = c.InstanceIdParameter();
         return c.WriteInstance(instanceId, (s, instance) =>

@@ -1,9 +1,4 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.NetworkInterfaces;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
@@ -11,13 +6,10 @@ namespace Palisade.Server.Actions.Instances;
 /// What JoinSecurityGroup and LeaveSecurityGroup share: the group, and exactly one of the instance
 /// (its primary ENI) or an ENI (<c>NetworkInterfaceId</c>, with <c>RegionId</c> required) whose groups change.
 /// </summary>
-internal abstract class MembershipChange : EcsAction
+internal abstract class MembershipChange : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var eniText = p.Optional("NetworkInterfaceId");
         if (eniText is not null)

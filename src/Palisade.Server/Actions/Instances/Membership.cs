@@ -1,10 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>

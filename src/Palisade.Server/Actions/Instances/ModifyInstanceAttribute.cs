@@ -1,16 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Instances;
 
 /// <summary>Name, description, and <c>SecurityGroupIds.N</c>, which replaces the whole set of groups (ecs-api.md §3.10).</summary>
-internal sealed class ModifyInstanceAttribute : EcsAction
+internal sealed class ModifyInstanceAttribute : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var instanceId = c.InstanceIdParameter();
         var name = p.Text("InstanceName", Texts.IsFreeName, EcsErrors.InstanceNameMalformed);
         var description = p.Text("Description", Texts.IsInstanceDescription, EcsErrors.DescriptionInvalid);

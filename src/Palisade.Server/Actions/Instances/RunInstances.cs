@@ -1,13 +1,6 @@
 using Palisade.Domain.Quotas;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
 using Palisade.Server.Actions.Vpcs;
 using Palisade.Server.Hosting;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Instances;
 
@@ -18,12 +11,10 @@ namespace Palisade.Server.Actions.Instances;
 /// intranet address (10.0.0.0/8) and an internet address (198.19.0.0/16, a benchmarking block that
 /// never routes to the internet).
 /// </summary>
-internal abstract class LaunchInstances : EcsAction
+internal abstract class LaunchInstances : WriteAction
 {
     private static readonly Cidr ClassicIntranet = Cidr.Parse("10.0.0.0/8");
     private static readonly Cidr ClassicInternet = Cidr.Parse("198.19.0.0/16");
-
-    public override bool Mutates => true;
 
     /// <summary>RunInstances starts what it creates; CreateInstance leaves it Stopped.</summary>
     protected abstract bool Start { get; }
@@ -32,10 +23,9 @@ internal abstract class LaunchInstances : EcsAction
 
     protected abstract EcsObject Answer(IReadOnlyList<InstanceId> ids);
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var imageId = p.Required("ImageId");
         var instanceType = p.Required("InstanceType");
         var amount = Amount(p, c.Limits);

@@ -1,8 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Instances;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
@@ -10,11 +5,9 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// VPC instance of its VPC and zone, within the instance's ENI limit. ECS attaches asynchronously
 /// (<c>Attaching</c>); Palisade at once, so the ENI is <c>InUse</c> when the call returns.
 /// </summary>
-internal sealed class AttachNetworkInterface : EcsAction
+internal sealed class AttachNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
@@ -35,11 +28,9 @@ internal sealed class AttachNetworkInterface : EcsAction
 }
 
 /// <summary>DetachNetworkInterface: a secondary ENI from the instance it is attached to; it becomes <c>Available</c> with its addresses and groups.</summary>
-internal sealed class DetachNetworkInterface : EcsAction
+internal sealed class DetachNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         return NetworkInterfaceRules.WriteAttachment(c, (s, eni, instance) =>
         {
@@ -56,14 +47,12 @@ internal sealed class DetachNetworkInterface : EcsAction
 }
 
 /// <summary>DeleteNetworkInterface: only an <c>Available</c> ENI (a primary one goes with its instance).</summary>
-internal sealed class DeleteNetworkInterface : EcsAction
+internal sealed class DeleteNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var eniText = c.Parameters.Required("NetworkInterfaceId");
+        var eniText = p.Required("NetworkInterfaceId");
         return c.Write(s =>
         {
             var eni = s.NetworkInterface(c, eniText);

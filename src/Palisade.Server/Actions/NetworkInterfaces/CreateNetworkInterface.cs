@@ -1,22 +1,14 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
 /// CreateNetworkInterface: a secondary ENI in a vSwitch, in one to five groups of its VPC, with a
 /// primary private address and any secondary ones. Synchronous: it answers <c>Available</c>.
 /// </summary>
-internal sealed class CreateNetworkInterface : EcsAction
+internal sealed class CreateNetworkInterface : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vSwitchText = p.Required("VSwitchId");
         var single = p.Optional("SecurityGroupId");
         var several = NetworkInterfaceRules.GroupIds(p, "SecurityGroupIds", c.Limits.GroupsPerInstance);

@@ -1,22 +1,14 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
 /// DescribeNetworkInterfaces: the caller's ENIs of the region, primary and secondary, newest first,
 /// filtered by every documented filter; both paging styles (PageSize 1–500, MaxResults 1–500).
 /// </summary>
-internal sealed class DescribeNetworkInterfaces : EcsAction
+internal sealed class DescribeNetworkInterfaces : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.List("NetworkInterfaceId", 100).ToHashSet(StringComparer.Ordinal);
         var vSwitch = p.Optional("VSwitchId");
         var vpc = p.Optional("VpcId");

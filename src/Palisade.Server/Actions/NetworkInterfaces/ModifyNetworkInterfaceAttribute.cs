@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
@@ -9,14 +5,11 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// (for a primary ENI, its instance's), checked as a join is; <c>NetworkInterfaceName</c> and
 /// <c>Description</c> change what is given.
 /// </summary>
-internal sealed class ModifyNetworkInterfaceAttribute : EcsAction
+internal sealed class ModifyNetworkInterfaceAttribute : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var groupTexts = NetworkInterfaceRules.GroupIds(p, "SecurityGroupId", c.Limits.GroupsPerInstance);
         var name = NetworkInterfaceRules.Name(p);

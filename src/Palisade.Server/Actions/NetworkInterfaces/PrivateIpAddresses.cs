@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.NetworkInterfaces;
 
 /// <summary>
@@ -9,14 +5,11 @@ namespace Palisade.Server.Actions.NetworkInterfaces;
 /// 1 to 10 per call) or counted (<c>SecondaryPrivateIpAddressCount</c>), free addresses of its vSwitch,
 /// within the per-ENI limit (<c>QuotaExceed.PrivateIpAddress</c>).
 /// </summary>
-internal sealed class AssignPrivateIpAddresses : EcsAction
+internal sealed class AssignPrivateIpAddresses : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var named = p.List("PrivateIpAddress", 10);
         var count = NetworkInterfaceRules.SecondaryCount(p, c);
@@ -44,14 +37,11 @@ internal sealed class AssignPrivateIpAddresses : EcsAction
 }
 
 /// <summary>UnassignPrivateIpAddresses: secondary addresses of an ENI (never its primary one) go back to the vSwitch.</summary>
-internal sealed class UnassignPrivateIpAddresses : EcsAction
+internal sealed class UnassignPrivateIpAddresses : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var eniText = p.Required("NetworkInterfaceId");
         var named = p.List("PrivateIpAddress", 32);
         if (p.List("Ipv4Prefix", 10).Count > 0)

@@ -1,17 +1,12 @@
 using Palisade.Server.Actions.PrefixLists;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 
-internal sealed class CreatePortRangeList : EcsAction
+internal sealed class CreatePortRangeList : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var lists = PortRangeListFamily.Instance;
         var max = lists.MaxEntries(c);
         var name = PortRangeListRequests.Name(p.Required("PortRangeListName"));

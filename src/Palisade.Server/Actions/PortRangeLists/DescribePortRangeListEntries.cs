@@ -1,7 +1,4 @@
-using Palisade.Domain.Identifiers;
 using Palisade.Server.Actions.PrefixLists;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 

@@ -1,6 +1,4 @@
-using Palisade.Domain.Errors;
 using Palisade.Server.Actions.PrefixLists;
-using Palisade.Server.Responses;
 
 namespace Palisade.Server.Actions.PortRangeLists;
 
@@ -9,14 +7,11 @@ namespace Palisade.Server.Actions.PortRangeLists;
 /// and added (<c>AddEntry.N</c>; adding a range the list holds changes its description), in one
 /// transaction: every rule naming the list matches the new ports from the next revision on.
 /// </summary>
-internal sealed class ModifyPortRangeList : EcsAction
+internal sealed class ModifyPortRangeList : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var id = PortRangeListFamily.Instance.IdParameter(c);
         var name = p.Optional("PortRangeListName") is { } n ? PortRangeListRequests.Name(n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;

@@ -1,17 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
-internal sealed class CreatePrefixList : EcsAction
+internal sealed class CreatePrefixList : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var lists = PrefixListFamily.Instance;
         var max = lists.MaxEntries(c);
         var family = p.Required("AddressFamily");

@@ -1,6 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>DeletePrefixList: refused while a rule names the list (<c>NotAllowed.AssociationExist</c>).</summary>

@@ -1,6 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>The caller's security groups with a rule naming the prefix list (<c>ResourceType</c> <c>securitygroup</c>).</summary>

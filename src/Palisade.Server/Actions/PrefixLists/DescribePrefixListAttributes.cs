@@ -1,6 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>DescribePrefixListAttributes: a prefix list with its entries.</summary>

@@ -1,7 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>DescribePrefixLists: the lists in a <c>PrefixLists.PrefixList</c> array, also by <c>AddressFamily</c>; token paging.</summary>

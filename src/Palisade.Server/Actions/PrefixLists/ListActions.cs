@@ -1,16 +1,12 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 // The action shapes both list families have, each written once over a ListFamily; the
 // concrete actions (DeletePrefixList, DescribePortRangeLists…) are one line each.
 
 /// <summary>Delete…List: refused while a rule names the list (the family's <c>…AssociationExist</c>).</summary>
-internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family) : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);
@@ -26,11 +22,9 @@ internal abstract class DeleteList<TId, TRecord>(ListFamily<TId, TRecord> family
 }
 
 /// <summary>Describe…ListAssociations: the caller's security groups with a rule naming the list (rules name only their own account's lists).</summary>
-internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, TRecord> family) : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);
@@ -52,17 +46,14 @@ internal abstract class DescribeListAssociations<TId, TRecord>(ListFamily<TId, T
 /// Describe…Lists: the caller's lists of the region, by ID (at most 100), name, resource group and
 /// tags, token paging. A family with a filter of its own adds it with <see cref="Filter"/>.
 /// </summary>
-internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> family) : EcsAction
+internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> family) : ReadAction
 {
-    public override bool Mutates => false;
-
     /// <summary>The family's own filter, read (and judged) after the name, before the resource group.</summary>
     protected virtual Func<TRecord, bool> Filter(ParameterReader p) => _ => true;
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.List(family.IdField, 100);
         var name = p.Optional(family.NameField);
         var own = Filter(p);
@@ -86,11 +77,9 @@ internal abstract class DescribeLists<TId, TRecord>(ListFamily<TId, TRecord> fam
 }
 
 /// <summary>One list of the caller's, answered as the family's action shows it (DescribePrefixListAttributes, DescribePortRangeListEntries).</summary>
-internal abstract class DescribeList<TId, TRecord>(ListFamily<TId, TRecord> family, Func<TRecord, EcsObject> answer) : EcsAction
+internal abstract class DescribeList<TId, TRecord>(ListFamily<TId, TRecord> family, Func<TRecord, EcsObject> answer) : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
         var id = family.IdParameter(c);

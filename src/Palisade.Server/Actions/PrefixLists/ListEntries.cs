@@ -1,5 +1,3 @@
-using Palisade.Domain.Errors;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>The entries of prefix lists and port-range lists as their Create and Modify actions take them.</summary>

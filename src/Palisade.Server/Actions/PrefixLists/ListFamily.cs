@@ -1,9 +1,4 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
 using Palisade.Domain.Quotas;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.PrefixLists;
 

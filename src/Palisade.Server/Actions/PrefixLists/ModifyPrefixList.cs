@@ -1,6 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>
@@ -8,14 +5,11 @@ namespace Palisade.Server.Actions.PrefixLists;
 /// added (<c>AddEntry.N</c>; adding a block the list holds changes its description). One
 /// transaction: every rule naming the list decides by the new entries from the next revision on.
 /// </summary>
-internal sealed class ModifyPrefixList : EcsAction
+internal sealed class ModifyPrefixList : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var id = PrefixListFamily.Instance.IdParameter(c);
         var name = p.Optional("PrefixListName") is { } n ? PrefixListRequests.Name("PrefixListName", n) : null;
         var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;

@@ -1,7 +1,4 @@
 using System.Text.RegularExpressions;
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.ResourceGroups;
 
@@ -32,14 +29,11 @@ internal static partial class ResourceGroupIds
 }
 
 /// <summary>JoinResourceGroup (2014-05-26): moves a security group or an instance into a resource group.</summary>
-internal sealed class JoinResourceGroup : EcsAction
+internal sealed class JoinResourceGroup : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var resourceId = p.Required("ResourceId");
         var resourceGroupId = ResourceGroupIds.Parse(p.Required("ResourceGroupId"));
         var type = p.Required("ResourceType");

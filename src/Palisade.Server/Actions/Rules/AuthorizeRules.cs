@@ -1,12 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -14,14 +5,11 @@ namespace Palisade.Server.Actions.Rules;
 /// checked, then added in one transaction, or none is. A rule the group already holds is a
 /// successful no-op (ARCHITECTURE.md semantics 6).
 /// </summary>
-internal abstract class AuthorizeRules(Direction direction) : EcsAction
+internal abstract class AuthorizeRules(Direction direction) : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall);
         return c.WriteGroup(groupId, (s, group) =>

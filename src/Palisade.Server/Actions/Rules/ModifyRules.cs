@@ -1,10 +1,3 @@
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -12,17 +5,14 @@ namespace Palisade.Server.Actions.Rules;
 /// given fields replace the rule's, the rest stay (without it: <see cref="ModifyRulesByAttributes"/>). The peer's kind, the NIC type and the kind of
 /// port range cannot change (ecs-api.md §3.9).
 /// </summary>
-internal abstract class ModifyRules(Direction direction) : EcsAction
+internal abstract class ModifyRules(Direction direction) : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         if (p.Optional("SecurityGroupRuleId") is not { } ruleText)
-            return ModifyRulesByAttributes.Execute(c, direction, groupId);
+            return ModifyRulesByAttributes.Execute(c, p, direction, groupId);
         return c.WriteGroup(groupId, (s, group) =>
         {
             var rule = (SecurityGroupRuleId.TryParse(ruleText, out var ruleId) ? s.ListRules(group.Id).FirstOrDefault(r => r.Id == ruleId && r.Direction == direction) : null)

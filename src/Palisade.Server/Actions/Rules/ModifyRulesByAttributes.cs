@@ -1,10 +1,3 @@
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
@@ -23,9 +16,8 @@ namespace Palisade.Server.Actions.Rules;
 /// </remarks>
 internal static class ModifyRulesByAttributes
 {
-    public static EcsObject Execute(ActionContext c, Direction direction, SecurityGroupId groupId)
+    public static EcsObject Execute(ActionContext c, ParameterReader p, Direction direction, SecurityGroupId groupId)
     {
-        var p = c.Parameters;
         p.Required("IpProtocol");
         if (!p.Has("PortRangeListId"))
             p.Required("PortRange");

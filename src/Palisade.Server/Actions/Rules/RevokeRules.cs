@@ -1,22 +1,14 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Rules;
 
 /// <summary>
 /// RevokeSecurityGroup and RevokeSecurityGroupEgress, by rule ID (an unknown ID fails the call) or
 /// by attributes (no match succeeds and changes nothing, ARCHITECTURE.md semantics 8).
 /// </summary>
-internal abstract class RevokeRules(Direction direction) : EcsAction
+internal abstract class RevokeRules(Direction direction) : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var ruleIds = p.List("SecurityGroupRuleId", c.Limits.PermissionsPerCall);
         var permissions = RuleRequests.Permissions(p, c.Limits.PermissionsPerCall, allowNone: ruleIds.Count > 0);

@@ -1,11 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Ecs;
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Rules;
 

@@ -1,19 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class CreateSecurityGroup : EcsAction
+internal sealed class CreateSecurityGroup : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var name = GroupViews.Name(p) ?? "";
         var description = GroupViews.Description(p) ?? "";
         var type = SecurityGroupType.Normal;

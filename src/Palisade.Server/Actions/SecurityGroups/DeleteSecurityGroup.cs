@@ -1,16 +1,11 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DeleteSecurityGroup : EcsAction
+internal sealed class DeleteSecurityGroup : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var idText = c.Parameters.Required("SecurityGroupId");
+        var idText = p.Required("SecurityGroupId");
         var id = Lookups.GroupId(idText);
         return c.Write(s =>
         {

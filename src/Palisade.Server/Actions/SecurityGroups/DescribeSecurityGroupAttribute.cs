@@ -1,20 +1,12 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Networking;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroupAttribute : EcsAction
+internal sealed class DescribeSecurityGroupAttribute : ReadAction
 {
-    public override bool Mutates => false;
-
     private const string UnsetByTerraform = "<nil>";
 
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var id = c.GroupIdParameter();
         var direction = p.Optional("Direction") ?? "all";
         if (direction is not ("all" or "ingress" or "egress"))

@@ -1,16 +1,11 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroupReferences : EcsAction
+internal sealed class DescribeSecurityGroupReferences : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var ids = c.Parameters.List("SecurityGroupId", 10);
+        var ids = p.List("SecurityGroupId", 10);
         if (ids.Count == 0)
             throw new EcsException(EcsErrors.SecurityGroupIdMalformed("SecurityGroupId.N is essential and size should less than 10"));
         return c.Read(s => new EcsObject

@@ -1,18 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class DescribeSecurityGroups : EcsAction
+internal sealed class DescribeSecurityGroups : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.JsonArray("SecurityGroupIds", 100)?.ToHashSet(StringComparer.Ordinal);
         var single = p.Optional("SecurityGroupId");
         if (single is not null)

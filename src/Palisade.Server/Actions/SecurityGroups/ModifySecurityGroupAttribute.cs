@@ -1,15 +1,10 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class ModifySecurityGroupAttribute : EcsAction
+internal sealed class ModifySecurityGroupAttribute : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var name = GroupViews.Name(p);
         var description = GroupViews.Description(p);

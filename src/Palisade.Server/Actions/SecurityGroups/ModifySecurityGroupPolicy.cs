@@ -1,17 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Groups;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.SecurityGroups;
 
-internal sealed class ModifySecurityGroupPolicy : EcsAction
+internal sealed class ModifySecurityGroupPolicy : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var groupId = c.GroupIdParameter();
         var policyText = p.Required("InnerAccessPolicy");
         if (!InnerAccessPolicies.TryParse(policyText, out var policy))

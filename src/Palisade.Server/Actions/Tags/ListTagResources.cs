@@ -1,17 +1,11 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>One row per resource and tag, for the named resources and/or the resources carrying every given tag.</summary>
-internal sealed class ListTagResources : EcsAction
+internal sealed class ListTagResources : ReadAction
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var p = c.Parameters;
         var type = TagTargets.ResourceType(p);
         var ids = TagTargets.ResourceIds(p, required: false);
         var filters = p.Tags(keyRequired: false);

@@ -1,17 +1,12 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Adds tags; a key the resource has already takes the new value.</summary>
-internal sealed class TagResources : EcsAction
+internal sealed class TagResources : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var targets = TagTargets.Targets(c, () => c.Parameters.Objects("Tag", 1000).Count);
-        var tags = c.Parameters.Tags(max: 1000);
+        var targets = TagTargets.Targets(c, () => p.Objects("Tag", 1000).Count);
+        var tags = p.Tags(max: 1000);
         if (tags.Count == 0)
             throw new EcsException(EcsErrors.TagsMissing());
         return TagTargets.ChangeEach(c, targets, (s, type, id) =>

@@ -1,8 +1,3 @@
-using Palisade.Server.Responses;
-using Palisade.Domain.Errors;
-using Palisade.Storage;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>The resources the ECS tag actions reach, and their checks (ecs-api.md §3.12).</summary>

@@ -1,17 +1,13 @@
-using Palisade.Server.Responses;
-
 namespace Palisade.Server.Actions.Tags;
 
 /// <summary>Removes the named keys, or every tag with <c>All=true</c> and no key.</summary>
-internal sealed class UntagResources : EcsAction
+internal sealed class UntagResources : WriteAction
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         IReadOnlyList<string> keys = [];
-        var targets = TagTargets.Targets(c, () => (keys = c.Parameters.List("TagKey", 1000)).Count);
-        var all = c.Parameters.Bool("All");
+        var targets = TagTargets.Targets(c, () => (keys = p.List("TagKey", 1000)).Count);
+        var all = p.Bool("All");
         return TagTargets.ChangeEach(c, targets, (s, type, id) =>
         {
             if (keys.Count > 0)

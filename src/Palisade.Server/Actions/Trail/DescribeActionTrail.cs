@@ -1,8 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage;
-using Palisade.Storage.Records;
 
 namespace Palisade.Server.Actions.Trail;
 
@@ -13,16 +9,11 @@ namespace Palisade.Server.Actions.Trail;
 /// (UTC, <c>yyyy-MM-ddTHH:mm:ssZ</c>, both inclusive), <c>ActionName</c>; paging by
 /// <c>MaxResults</c> (1–100, default 20) and <c>NextToken</c>.
 /// </summary>
-internal sealed class DescribeActionTrail : EcsAction
+// Refusals join the trail without a new revision, so a cached answer could miss them.
+internal sealed class DescribeActionTrail() : ReadAction(cacheable: false)
 {
-    public override bool Mutates => false;
-
-    // Refusals join the trail without a new revision, so a cached answer could miss them.
-    public override bool Cacheable => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var p = c.Parameters;
         var from = TimeParameter(p, "StartTime");
         var to = TimeParameter(p, "EndTime");
         if (from > to)

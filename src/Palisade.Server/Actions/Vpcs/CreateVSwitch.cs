@@ -1,18 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class CreateVSwitch : VpcAction
+internal sealed class CreateVSwitch() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vpcText = p.Required("VpcId");
         var zone = p.Required("ZoneId");
         if (!region.Zones.Contains(zone))

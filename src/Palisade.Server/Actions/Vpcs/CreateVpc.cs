@@ -1,18 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Identifiers;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class CreateVpc : VpcAction
+internal sealed class CreateVpc() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var cidrText = p.Optional("CidrBlock") ?? "172.16.0.0/12";
         var cidr = VpcRules.VpcBlock(cidrText);
         var name = p.Text("VpcName", Texts.IsFreeName, EcsErrors.VpcNameMalformed) ?? "";

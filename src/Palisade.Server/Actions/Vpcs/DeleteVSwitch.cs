@@ -1,16 +1,10 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DeleteVSwitch : VpcAction
+internal sealed class DeleteVSwitch() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var idText = c.Parameters.Required("VSwitchId");
+        var idText = p.Required("VSwitchId");
         return c.Write(s =>
         {
             var vsw = s.VSwitch(c, idText);

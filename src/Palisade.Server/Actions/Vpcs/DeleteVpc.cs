@@ -1,17 +1,11 @@
-using Palisade.Domain.Errors;
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DeleteVpc : VpcAction
+internal sealed class DeleteVpc() : WriteAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => true;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var idText = c.Parameters.Required("VpcId");
+        var idText = p.Required("VpcId");
         return c.Write(s =>
         {
             var vpc = s.Vpc(c, idText);

@@ -1,16 +1,10 @@
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DescribeVSwitches : VpcAction
+internal sealed class DescribeVSwitches() : ReadAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var vpcId = p.Optional("VpcId");
         var vswId = p.Optional("VSwitchId");
         var zone = p.Optional("ZoneId");

@@ -1,16 +1,10 @@
-using Palisade.Server.Responses;
-using Palisade.Storage.Records;
-
 namespace Palisade.Server.Actions.Vpcs;
 
-internal sealed class DescribeVpcs : VpcAction
+internal sealed class DescribeVpcs() : ReadAction(ApiVersions.Vpc)
 {
-    public override bool Mutates => false;
-
-    public override EcsObject Execute(ActionContext c)
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var p = c.Parameters;
         var ids = p.Optional("VpcId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         if (ids is { Count: > 20 })
             throw new Domain.Errors.EcsException(Domain.Errors.EcsErrors.ParameterInvalid("VpcId", "at most 20 IDs."));

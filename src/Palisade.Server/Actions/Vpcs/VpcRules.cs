@@ -1,6 +1,3 @@
-using Palisade.Domain.Errors;
-using Palisade.Domain.Networking;
-
 namespace Palisade.Server.Actions.Vpcs;
 
 /// <summary>What CIDR blocks VPCs and vSwitches may take (ecs-api.md §3.14).</summary>
