@@ -103,7 +103,7 @@ public static class ConntrackEventReader
     }
 
     /// <summary>Hands the batch on (if any), waiting while the channel is full; false when the reading side is gone.</summary>
-    private static bool Send(ChannelWriter<TrackedConnection[]> batches, List<TrackedConnection> batch)
+    internal static bool Send(ChannelWriter<TrackedConnection[]> batches, List<TrackedConnection> batch)
     {
         if (batch.Count == 0)
             return true;

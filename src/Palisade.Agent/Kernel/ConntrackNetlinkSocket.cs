@@ -244,7 +244,7 @@ public sealed class ConntrackNetlinkSocket : IDisposable
                     else
                         ConntrackNetlinkMessage.ParseDatagram(datagram, batch, Counts);
                 }
-                if (!Send(batches, batch))
+                if (!ConntrackEventReader.Send(batches, batch))
                     return;
                 if (n < Slots / 4 && coalescing > TimeSpan.Zero)
                     Thread.Sleep(coalescing);
@@ -256,21 +256,6 @@ public sealed class ConntrackNetlinkSocket : IDisposable
             ReadLost();
             Close();
         }
-    }
-
-    /// <summary>Hands the batch on (if any), waiting while the channel is full; false when the reading side is gone.</summary>
-    private static bool Send(ChannelWriter<TrackedConnection[]> batches, List<TrackedConnection> batch)
-    {
-        if (batch.Count == 0)
-            return true;
-        var items = batch.ToArray();
-        batch.Clear();
-        while (!batches.TryWrite(items))
-        {
-            if (!batches.WaitToWriteAsync().AsTask().GetAwaiter().GetResult())
-                return false;
-        }
-        return true;
     }
 
     /// <summary>The socket's drop count from its namespace's <c>/proc/net/netlink</c> (opened inside it): the events lost to overruns so far.</summary>

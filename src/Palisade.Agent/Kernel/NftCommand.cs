@@ -206,28 +206,21 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         socket.Start(batches.Writer, EventCoalescing, stop.Token);
         var told = (Lost: 0L, At: DateTime.MinValue);
+        void SayLosses()
+        {
+            var lost = Interlocked.Read(ref socket.Counts.Lost) + Interlocked.Read(ref socket.Counts.Overruns);
+            if (lost > told.Lost && DateTime.UtcNow - told.At > LossLogInterval)
+            {
+                told = (lost, DateTime.UtcNow);
+                EventLog?.Invoke($"conntrack events: the kernel overran the netlink buffer; so far {socket.Counts.Snapshot()}");
+            }
+        }
         try
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await batches.Reader.WaitToReadAsync(cancel))
-                        break;
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
-                }
-                while (batches.Reader.TryRead(out var batch))
-                    yield return batch;
-                var lost = Interlocked.Read(ref socket.Counts.Lost) + Interlocked.Read(ref socket.Counts.Overruns);
-                if (lost > told.Lost && DateTime.UtcNow - told.At > LossLogInterval)
-                {
-                    told = (lost, DateTime.UtcNow);
-                    EventLog?.Invoke($"conntrack events: the kernel overran the netlink buffer; so far {socket.Counts.Snapshot()}");
-                }
-            }
+            await foreach (var batch in DrainAsync(batches.Reader, SayLosses, cancel))
+                yield return batch;
+            if (cancel.IsCancellationRequested)
+                yield break;
             // Completed with an error: the socket failed.
             await batches.Reader.Completion;
             throw new NetfilterException("conntrack's netlink events ended");
@@ -268,20 +261,10 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
         ConntrackEventReader.Start(process.StandardOutput.BaseStream, batches.Writer, EventCoalescing);
         try
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await batches.Reader.WaitToReadAsync(cancel))
-                        break;
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
-                }
-                while (batches.Reader.TryRead(out var batch))
-                    yield return batch;
-            }
+            await foreach (var batch in DrainAsync(batches.Reader, null, cancel))
+                yield return batch;
+            if (cancel.IsCancellationRequested)
+                yield break;
             await process.WaitForExitAsync(CancellationToken.None);
             throw new NetfilterException($"conntrack -E ended (exit {process.ExitCode}): {FirstLines(await errors)}");
         }
@@ -297,6 +280,26 @@ public sealed class NftCommand(string? netns) : INetfilter, IDisposable
             catch (InvalidOperationException)
             {
             }
+        }
+    }
+
+    /// <summary>The reader's batches as they come, until its writer completes (an error of the writer is thrown); ends quietly when cancelled.</summary>
+    private static async IAsyncEnumerable<TrackedConnection[]> DrainAsync(ChannelReader<TrackedConnection[]> batches, Action? afterEachRound, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+    {
+        while (true)
+        {
+            try
+            {
+                if (!await batches.WaitToReadAsync(cancel))
+                    yield break;
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            while (batches.TryRead(out var batch))
+                yield return batch;
+            afterEachRound?.Invoke();
         }
     }
 
