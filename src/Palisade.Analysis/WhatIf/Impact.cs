@@ -18,18 +18,47 @@ public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IRea
 public static class ImpactAnalysis
 {
     /// <summary>
-    /// The difference between two states (for a change given only by its result, as a dry run's):
-    /// the reachability matrix of each state (<see cref="ReachMatrix"/>, which decides per policy and
-    /// address class, not per pair) read at the pairs with an instance the states may decide
-    /// differently at one end (<see cref="StateDifference.Affected"/>), and the internet's reach of
-    /// those instances. Checked equal to <see cref="BetweenEveryPair"/> on random states and changes.
+    /// The difference between two states (for a change given only by its result, as a dry run's).
+    /// When the states differ only in prefix lists' entries (ModifyPrefixList;
+    /// <see cref="StateDifference.PrefixListEntriesOnly"/>), the edit is a
+    /// <see cref="Change.SetPrefixListEntries"/> on the matrix of the state before
+    /// (<see cref="Of(ReachMatrix, Change)"/>: one matrix, and only the tables of the rules naming the
+    /// lists patched where the entries changed); otherwise <see cref="BetweenTwoMatrices"/>. Checked
+    /// equal to <see cref="BetweenEveryPair"/> on random states and changes, and the list edit to
+    /// <see cref="BetweenTwoMatrices"/>.
     /// </summary>
-    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after)
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after) =>
+        Between(null, before, after);
+
+    /// <summary>
+    /// As <see cref="Between(NetworkState, NetworkState)"/>, with the matrix of the state before when
+    /// the caller holds one (built from <paramref name="before"/>, IPv4).
+    /// </summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(ReachMatrix? matrix, NetworkState before, NetworkState after)
+    {
+        if (matrix is not null && (!ReferenceEquals(matrix.State, before) || matrix.V6))
+            throw new ArgumentException("the matrix is not the IPv4 matrix of the state before", nameof(matrix));
+        if (StateDifference.PrefixListEntriesOnly(before, after) is { } edited)
+        {
+            var impact = Of(matrix ?? ReachMatrix.Build(before), new Change.SetPrefixListEntries([.. edited]));
+            return (impact.Gained, impact.Lost);
+        }
+        return BetweenTwoMatrices(before, after);
+    }
+
+    /// <summary>
+    /// The difference between two states by the reachability matrix of each (<see cref="ReachMatrix"/>,
+    /// which decides per policy and address class, not per pair) read at the pairs with an instance the
+    /// states may decide differently at one end (<see cref="StateDifference.Affected"/>), and the
+    /// internet's reach of those instances: any two states, at the cost of two whole matrices. The slow
+    /// twin of the prefix-list path of <see cref="Between(NetworkState, NetworkState)"/>.
+    /// </summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenTwoMatrices(NetworkState before, NetworkState after, bool v6 = false)
     {
         var affected = StateDifference.Affected(before, after);
         if (affected.Count == 0)
             return ([], []);
-        var (was, now) = (ReachMatrix.Build(before), ReachMatrix.Build(after));
+        var (was, now) = (ReachMatrix.Build(before, v6), ReachMatrix.Build(after, v6));
         var everyone = before.Instances.Select(i => i.Id).Concat(after.Instances.Select(i => i.Id)).Distinct()
             .OrderBy(i => i.Value, StringComparer.Ordinal).ToList();
         var changed = everyone.Where(affected.Contains).ToList();
@@ -55,8 +84,8 @@ public static class ImpactAnalysis
             {
                 if (a.Equals(b))
                     continue;
-                Add(gained, source, target.Value, [.. b.Except(a).ToAccesses().OrderBy(x => x.Protocol)], v6: false);
-                Add(lost, source, target.Value, [.. a.Except(b).ToAccesses().OrderBy(x => x.Protocol)], v6: false);
+                Add(gained, source, target.Value, [.. b.Except(a).ToAccesses().OrderBy(x => x.Protocol)], v6);
+                Add(lost, source, target.Value, [.. a.Except(b).ToAccesses().OrderBy(x => x.Protocol)], v6);
             }
         }
         return (gained, lost);
@@ -106,7 +135,8 @@ public static class ImpactAnalysis
             Change.Leave l => (l.Instance, l.NetworkInterface),
             _ => ((Domain.Identifiers.InstanceId, Domain.Identifiers.NetworkInterfaceId?)?)null,
         };
-        var view = new ReachAfter(before, after, affected, moved, change.OnlyGroupAltered(state));
+        var listEdit = change is Change.PrefixListEdit edit ? PrefixListEditRanges.Of(state, after, edit.Lists) : null;
+        var view = new ReachAfter(before, after, affected, moved, change.GroupsAltered(state), listEdit);
         var interner = before.Interner;
         // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
         var changed = new List<(int Source, int Target, int Was, int Now)>();
