@@ -18,10 +18,14 @@ internal sealed class PrefixListEditRanges
     public const int MaxLists = 64;
 
     private readonly Dictionary<PrefixListId, int> _bits;
+    private readonly Cidr[] _changedV4;
+    private readonly Cidr[] _changedV6;
 
-    private PrefixListEditRanges(Dictionary<PrefixListId, int> bits, (UInt128, UInt128, ulong, ulong)[] v4, (UInt128, UInt128, ulong, ulong)[] v6)
+    private PrefixListEditRanges(Dictionary<PrefixListId, int> bits, (UInt128, UInt128, ulong, ulong)[] v4, (UInt128, UInt128, ulong, ulong)[] v6, Cidr[] changed)
     {
         _bits = bits;
+        _changedV4 = [.. changed.Where(c => !c.IsV6)];
+        _changedV6 = [.. changed.Where(c => c.IsV6)];
         V4 = v4;
         V6 = v6;
     }
@@ -29,6 +33,15 @@ internal sealed class PrefixListEditRanges
     public (UInt128 First, UInt128 Last, ulong Before, ulong After)[] V4 { get; }
 
     public (UInt128 First, UInt128 Last, ulong Before, ulong After)[] V6 { get; }
+
+    /// <summary>
+    /// Whether an entry added to or removed from an edited list holds an internet address of the family.
+    /// If none does, no answer to the internet changes: the internet's candidate sources are cut at the
+    /// rules' block edges (<see cref="Internet.InternetExposure.CandidateSources(NetworkState, IReadOnlyList{Engine.Policies.RuleRef}, bool)"/>),
+    /// which then differ only outside the internet, and a patched table keeps every class outside the
+    /// changed ranges, which lie inside the changed entries.
+    /// </summary>
+    public bool TouchesInternet(bool v6) => (v6 ? _changedV6 : _changedV4).Any(c => Internet.InternetExposure.HoldsInternet(c.First, c.Last, v6));
 
     /// <summary>The list's bit in <see cref="V4"/>/<see cref="V6"/>'s masks; -1 for a list the edit does not name.</summary>
     public int BitOf(PrefixListId list) => _bits.TryGetValue(list, out var bit) ? bit : -1;
@@ -41,7 +54,13 @@ internal sealed class PrefixListEditRanges
             bits.TryAdd(list, bits.Count);
         if (bits.Count > MaxLists)
             return null;
-        return new PrefixListEditRanges(bits, Ranges(before, after, bits, v6: false), Ranges(before, after, bits, v6: true));
+        // The entries one state holds and the other does not.
+        var changed = bits.Keys.SelectMany(list =>
+        {
+            var (was, now) = (before.FindPrefixList(list)?.Entries ?? [], after.FindPrefixList(list)?.Entries ?? []);
+            return was.Except(now).Concat(now.Except(was));
+        }).ToArray();
+        return new PrefixListEditRanges(bits, Ranges(before, after, bits, v6: false), Ranges(before, after, bits, v6: true), changed);
     }
 
     private static (UInt128, UInt128, ulong, ulong)[] Ranges(NetworkState before, NetworkState after, Dictionary<PrefixListId, int> bits, bool v6)

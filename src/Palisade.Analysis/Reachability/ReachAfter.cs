@@ -108,7 +108,10 @@ internal sealed class ReachAfter
                         && unedited.Ingress.PatchedForLists(policy, listEdit) is { } editedIngress)
                         tables = (editedEgress, editedIngress);
                     else
+                    {
                         tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                        CompiledAfresh = true;
+                    }
                     compiled.Add(key, tables);
                 }
                 slots[slot] = tables;
@@ -141,6 +144,9 @@ internal sealed class ReachAfter
     }
 
     public NetworkState State { get; }
+
+    /// <summary>Whether some table was compiled afresh, rather than kept or patched from the matrix's.</summary>
+    public bool CompiledAfresh { get; private set; }
 
     /// <summary>Whether the instance at each position is one whose policy the change can alter.</summary>
     public bool[] Affected { get; }

@@ -261,8 +261,7 @@ public abstract record Change
 
         /// <summary>The state with the entries of <paramref name="edited"/> lists replaced.</summary>
         protected static NetworkState WithLists(NetworkState s, IReadOnlyDictionary<PrefixListId, ImmutableArray<Cidr>> edited) =>
-            new(s.RegionId, s.Groups, s.Instances,
-                s.PrefixLists.Select(l => edited.TryGetValue(l.Id, out var entries) ? l with { Entries = entries } : l), s.PortRangeLists);
+            s.WithPrefixLists(s.PrefixLists.Select(l => edited.TryGetValue(l.Id, out var entries) ? l with { Entries = entries } : l));
 
         protected static PrefixList ListOf(NetworkState s, PrefixListId id) =>
             s.FindPrefixList(id) ?? throw new ArgumentException($"no prefix list {id} in the state");

@@ -147,8 +147,13 @@ public static class ImpactAnalysis
         }
         var instances = state.Instances;
         var affectedAt = Enumerable.Range(0, instances.Length).Where(k => view.Affected[k] && view.HasAddress(k)).ToArray();
-        foreach (var a in affectedAt)
-            Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+        // A list edit whose changed ranges hold no internet address, every table kept or patched from
+        // the matrix's: each table answers the internet as before (no class outside the ranges changed).
+        if (listEdit is null || view.CompiledAfresh || listEdit.TouchesInternet(before.V6))
+        {
+            foreach (var a in affectedAt)
+                Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+        }
 
         // Affected instances whose every address slot was in the same endpoint class before and meets the
         // same new tables at the same local classes answer alike at every address: one group, walked once.
