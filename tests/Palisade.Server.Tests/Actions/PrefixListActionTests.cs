@@ -304,7 +304,8 @@ public sealed class PrefixListActionTests : ControlPlaneTest
 
         await s.Api.CallAsync("ModifyPrefixList", new { RegionId = Region, PrefixListId = pl, AddEntry = new[] { new { Cidr = "0.0.0.0/0" } } });
         var edited = Assert.Single(StateDifference.PrefixListEntriesOnly(before, Load())!);
-        Assert.Equal((pl, new[] { "0.0.0.0/0", "10.0.0.0/24" }), (edited.Id.Value, edited.Entries.Select(e => e.ToString()).Order().ToArray()));
+        Assert.Equal(pl, edited.Id.Value);
+        Assert.Equal(["0.0.0.0/0", "10.0.0.0/24"], edited.Entries.Select(e => e.ToString()).Order(StringComparer.Ordinal));
     }
 
     /// <summary>Issue 16 item 5: a prefix list holding 0.0.0.0/0 behind a sensitive port is the internet on that port, for the audit.</summary>
