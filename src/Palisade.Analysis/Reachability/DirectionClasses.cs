@@ -773,6 +773,8 @@ internal sealed class AccessInterner
     // Key + 1, so that the zeroed entry matches no pair.
     private readonly (long Key, int Id)[] _recentIntersections = new (long, int)[1 << RecentBits];
 
+    private readonly (long Key, int Id)[] _recentUnions = new (long, int)[1 << RecentBits];
+
     public int Union(int a, int b)
     {
         if (a == None || a == b)
@@ -780,11 +782,17 @@ internal sealed class AccessInterner
         if (b == None)
             return a;
         var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
+        // The what-if folds an instance pair of several addresses by unions, tens of thousands of pairs
+        // per change: the same direct-mapped cache as for intersections.
+        ref var recent = ref _recentUnions[(int)((ulong)(key * -7046029254386353131L) >> (64 - RecentBits))];
+        if (recent.Key == key + 1)
+            return recent.Id;
         if (!_unions.TryGetValue(key, out var id))
         {
             id = Intern(_sets[a].Union(_sets[b]));
             _unions.Add(key, id);
         }
+        recent = (key + 1, id);
         return id;
     }
 }

@@ -172,7 +172,8 @@ public static class ImpactAnalysis
         // Pairs of an unaffected instance and a group where either has several addresses: the address
         // pairs whose cell changed (slot of the group's member, slot of the other, new cell), folded into
         // one instance cell afterwards — the union over address pairs, as the matrix folds them.
-        var partial = new Dictionary<(int Other, int Group, bool OtherIsSource), List<(int Mine, int Theirs, int Now)>>();
+        // One flat list, sorted by pair afterwards: a wide change has tens of thousands of such pairs.
+        var partial = new List<(int Other, int Group, bool OtherIsSource, int Mine, int Theirs, int Now)>();
         for (var g = 0; g < alike.Length; g++)
         {
             var group = alike[g];
@@ -228,9 +229,7 @@ public static class ImpactAnalysis
                                 continue;
                             if (!single || before.EndpointsAt(u).Length > 1)
                             {
-                                if (!partial.TryGetValue((u, g, otherIsSource), out var cells))
-                                    partial.Add((u, g, otherIsSource), cells = []);
-                                cells.Add((slot, slots[k], now));
+                                partial.Add((u, g, otherIsSource, slot, slots[k], now));
                                 continue;
                             }
                             foreach (var member in group)
@@ -245,10 +244,16 @@ public static class ImpactAnalysis
                 }
             }
         }
-        foreach (var ((u, g, otherIsSource), cells) in partial)
+        partial.Sort((x, y) => x.Group != y.Group ? x.Group.CompareTo(y.Group) : x.Other != y.Other ? x.Other.CompareTo(y.Other) : x.OtherIsSource.CompareTo(y.OtherIsSource));
+        for (var p = 0; p < partial.Count;)
         {
+            var (u, g, otherIsSource, _, _, _) = partial[p];
+            var end = p + 1;
+            while (end < partial.Count && partial[end].Other == u && partial[end].Group == g && partial[end].OtherIsSource == otherIsSource)
+                end++;
             var group = alike[g];
-            var (was, now) = Folded(before, group[0], u, otherIsSource, cells);
+            var (was, now) = Folded(before, group[0], u, otherIsSource, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(partial)[p..end]);
+            p = end;
             foreach (var member in group)
             {
                 if (otherIsSource)
@@ -268,7 +273,7 @@ public static class ImpactAnalysis
     /// pairs of each pair's endpoint cell, the new one where the walk found it changed (<paramref name="changed"/>:
     /// a's slot, u's slot, new cell), the matrix's elsewhere.
     /// </summary>
-    private static (int Was, int Now) Folded(ReachMatrix before, int a, int u, bool uIsSource, List<(int Mine, int Theirs, int Now)> changed)
+    private static (int Was, int Now) Folded(ReachMatrix before, int a, int u, bool uIsSource, ReadOnlySpan<(int Other, int Group, bool OtherIsSource, int Mine, int Theirs, int Now)> changed)
     {
         var interner = before.Interner;
         var (mine, theirs) = (before.EndpointsAt(a), before.EndpointsAt(u));
@@ -279,10 +284,10 @@ public static class ImpactAnalysis
             {
                 var cell = uIsSource ? before.CellOfEndpoints(theirs[j], mine[i]) : before.CellOfEndpoints(mine[i], theirs[j]);
                 was = interner.Union(was, cell);
-                foreach (var (m, t, n) in changed)
+                foreach (var c in changed)
                 {
-                    if (m == i && t == j)
-                        cell = n;
+                    if (c.Mine == i && c.Theirs == j)
+                        cell = c.Now;
                 }
                 now = interner.Union(now, cell);
             }
