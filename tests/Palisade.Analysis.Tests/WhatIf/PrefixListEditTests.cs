@@ -160,4 +160,36 @@ public sealed class PrefixListEditTests
         Assert.Throws<ArgumentException>(() => new Change.ModifyPrefixList(PrefixListId.Parse("pl-app"), [], [Cidr.Parse("10.0.3.0/24")]).ApplyTo(state));
         Assert.Throws<ArgumentException>(() => new Change.ModifyPrefixList(PrefixListId.Parse("pl-app"), [Cidr.Parse("2001:db8::/32")], []).ApplyTo(state));
     }
+
+    /// <summary>
+    /// The state after a list edit shares the state's indexes (<see cref="NetworkState.WithPrefixLists"/>):
+    /// it answers every lookup as a state built afresh from the same records, which the slow twins of
+    /// the other tests do not check (they apply the same edit).
+    /// </summary>
+    [Fact]
+    public void AStateWithOtherPrefixLists_AnswersAsOneBuiltAfresh()
+    {
+        Cases.Sample(c =>
+        {
+            var (state, masks) = c;
+            foreach (var edit in Edits(state, masks))
+            {
+                var shared = edit.ApplyTo(state);
+                var fresh = new NetworkState(state.RegionId, state.Groups, state.Instances, shared.PrefixLists, state.PortRangeLists);
+                Assert.Equal(fresh.PrefixLists.Select(l => l.Id), shared.PrefixLists.Select(l => l.Id));
+                foreach (var list in fresh.PrefixLists)
+                    Assert.Same(fresh.FindPrefixList(list.Id), shared.FindPrefixList(list.Id));
+                Assert.Null(shared.FindPrefixList(SmallUniverse.PrefixMissing));
+                Assert.Equal(fresh.PortRangeLists.Select(l => l.Id), shared.PortRangeLists.Select(l => l.Id));
+                Assert.Same(fresh.FindPortRangeList(SmallUniverse.PortList), shared.FindPortRangeList(SmallUniverse.PortList));
+                foreach (var group in state.Groups)
+                {
+                    Assert.Same(fresh.FindGroup(group.Id), shared.FindGroup(group.Id));
+                    Assert.Equal(fresh.MembersOf(group.Id).Select(m => m.InterfaceLabel), shared.MembersOf(group.Id).Select(m => m.InterfaceLabel));
+                }
+                foreach (var instance in state.Instances)
+                    Assert.Same(fresh.FindInstance(instance.Id), shared.FindInstance(instance.Id));
+            }
+        }, iter: 100, threads: 1, print: c => SmallUniverse.Describe(c.State));
+    }
 }
