@@ -17,12 +17,18 @@ using Lap = Palisade.Bench.AnalysisReport.Lap;
 namespace Palisade.Bench;
 
 /// <summary>
-/// `--analysis-enis [--what-if-only | --audit-only] [instances groups rules lists]…` (issue 16): the analysis of
+/// `--analysis-enis [--what-if-only | --audit-only | --list-edit-only] [instances groups rules lists]…` (issue 16): the analysis of
 /// <see cref="AnalysisReport"/> on a state where every instance has two ENIs — its primary one and a
 /// secondary ENI with its own address and its own groups (another role's), one in ten with an EIP —
 /// and rules name prefix lists (one rule in ten that named a private block names one of the lists
 /// instead; every list is named). The baseline is the same state with one NIC per instance and no
 /// lists, measured in the same process just before: each figure is given with its ratio to it.
+/// A prefix-list edit is a what-if from the matrix (<see cref="Change.ModifyPrefixList"/>: a private
+/// /20 holding instances added, a public /24 added, an entry removed, the list emptied, in turn over the lists),
+/// and the dry run's <see cref="ImpactAnalysis.Between(NetworkState, NetworkState)"/> of one edit (one
+/// matrix and the edit); `--list-edit-only` measures those alone, with the two-matrix answer the dry
+/// run gave before (<see cref="ImpactAnalysis.BetweenTwoMatrices"/>, minutes of CPU) and checks that
+/// the three answers are the same.
 /// </summary>
 public static class EniAnalysisReport
 {
@@ -50,7 +56,7 @@ public static class EniAnalysisReport
             var measured = new List<Measurement>();
             foreach (var (label, state) in new[] { ("one NIC (baseline)", baseline), ("two ENIs + prefix lists", withEnis) })
             {
-                var m = Measure(state, whatIfOnly: args.Contains("--what-if-only"), auditOnly: args.Contains("--audit-only"));
+                var m = Measure(state, whatIfOnly: args.Contains("--what-if-only"), auditOnly: args.Contains("--audit-only"), listEditOnly: args.Contains("--list-edit-only"));
                 measured.Add(m);
                 stepRows.Add((label, m.AuditSteps));
                 var enis = state.Instances.Sum(i => i.Interfaces.Length);
@@ -59,8 +65,8 @@ public static class EniAnalysisReport
                     $"| {label} | {instances:N0} / {enis:N0} | {groups:N0} | {rules:N0} ({naming:N0}) | {state.PrefixLists.Length} | {m.Policies:N0} / {m.Classes:N0} | {m.Matrix.Seconds} | {m.Heap:F0} MB | {m.Audit.Seconds} ({m.Findings:N0}) |"));
                 foreach (var (kind, first, deltas, wall, cpu) in m.WhatIfs)
                     whatIfRows.Add(string.Create(invariant, $"| {label} | {kind} | {first.Milliseconds} ({deltas:N0}) | {Spread(wall)} | {Spread(cpu)} |"));
-                if (m.ListEdit is { } edit)
-                    whatIfRows.Add(string.Create(invariant, $"| {label} | prefix-list edit (two matrices, as a dry run) | {edit.Lap.Milliseconds} ({edit.Deltas:N0}) | - | - |"));
+                foreach (var (kind, lap, deltas) in m.ListEdits)
+                    whatIfRows.Add(string.Create(invariant, $"| {label} | {kind} | {lap.Milliseconds} ({deltas:N0}) | - | - |"));
             }
             var (b, e) = (measured[0], measured[1]);
             output.WriteLine(string.Create(invariant,
@@ -89,12 +95,13 @@ public static class EniAnalysisReport
     }
 
     private sealed record Measurement(int Policies, int Classes, Lap Matrix, double Heap, Lap Audit, int Findings, List<(string Step, Lap Lap)> AuditSteps,
-        List<(string Kind, Lap First, int Deltas, List<double> Wall, List<double> Cpu)> WhatIfs, (Lap Lap, int Deltas)? ListEdit);
+        List<(string Kind, Lap First, int Deltas, List<double> Wall, List<double> Cpu)> WhatIfs, List<(string Kind, Lap Lap, int Deltas)> ListEdits);
 
-    /// <param name="whatIfOnly">Skips the audit and the prefix-list edit (`--what-if-only`): minutes of CPU
-    /// that a run measuring the what-if alone does not need.</param>
+    /// <param name="whatIfOnly">Skips the audit and the prefix-list edit's dry runs (`--what-if-only`).</param>
     /// <param name="auditOnly">Skips the what-ifs and the prefix-list edit (`--audit-only`), for the audit's steps alone.</param>
-    private static Measurement Measure(NetworkState state, bool whatIfOnly, bool auditOnly)
+    /// <param name="listEditOnly">Skips the audit and the other what-ifs (`--list-edit-only`), and adds the
+    /// dry run's old answer from two matrices.</param>
+    private static Measurement Measure(NetworkState state, bool whatIfOnly, bool auditOnly, bool listEditOnly)
     {
         GC.Collect();
         var before = GC.GetTotalMemory(true);
@@ -105,11 +112,11 @@ public static class EniAnalysisReport
         clock.Restart();
         var steps = new List<(string, Lap)>();
         var stepClock = Clock.Start();
-        var findings = whatIfOnly ? [] : Auditor.Run(state, stepDone: step => steps.Add((step, stepClock.Lap())));
+        var findings = whatIfOnly || listEditOnly ? [] : Auditor.Run(state, stepDone: step => steps.Add((step, stepClock.Lap())));
         var audit = clock.Lap();
 
         var whatIfs = new List<(string, Lap, int, List<double>, List<double>)>();
-        foreach (var (kind, changes) in auditOnly ? [] : Changes(state))
+        foreach (var (kind, changes) in auditOnly ? [] : listEditOnly ? ListEdits(state) : [.. Changes(state), .. ListEdits(state)])
         {
             if (changes.Count == 0)
                 continue;
@@ -128,19 +135,62 @@ public static class EniAnalysisReport
             whatIfs.Add((kind, first, impact.Lost.Count + impact.Gained.Count, wall, cpu));
         }
 
-        // A prefix-list edit is known by its result (ModifyPrefixList's dry run): the impact of two states.
-        (Lap, int)? listEdit = null;
+        // A prefix-list edit known by its result (ModifyPrefixList's dry run): the impact of two states,
+        // as the server computes it (Between: the state before's matrix and the edit), and with
+        // --list-edit-only as it did before (two whole matrices). The answers must be the same.
+        var listEdits = new List<(string, Lap, int)>();
         if (state.PrefixLists.Length > 0 && !whatIfOnly && !auditOnly)
         {
-            var list = state.PrefixLists[0];
-            var edited = new NetworkState(state.RegionId, state.Groups, state.Instances,
-                state.PrefixLists.Select(l => l.Id == list.Id ? l with { Entries = l.Entries.Length > 1 ? l.Entries.RemoveAt(0) : [Cidr.Parse("10.255.0.0/24")] } : l), state.PortRangeLists);
+            var edit = ListEdits(state)[0].Changes[0];
+            var edited = edit.ApplyTo(state);
+            var fromMatrix = ImpactAnalysis.Of(matrix, edit);
             clock.Restart();
-            var (gained, lost) = ImpactAnalysis.Between(state, edited);
-            listEdit = (clock.Lap(), gained.Count + lost.Count);
+            var dryRun = ImpactAnalysis.Between(state, edited);
+            listEdits.Add(("prefix-list edit as a dry run (Between: one matrix, then the edit)", clock.Lap(), dryRun.Gained.Count + dryRun.Lost.Count));
+            Same("Between", dryRun, (fromMatrix.Gained, fromMatrix.Lost));
+            if (listEditOnly)
+            {
+                clock.Restart();
+                var twoMatrices = ImpactAnalysis.BetweenTwoMatrices(state, edited);
+                listEdits.Add(("prefix-list edit as a dry run before (two matrices)", clock.Lap(), twoMatrices.Gained.Count + twoMatrices.Lost.Count));
+                Same("BetweenTwoMatrices", twoMatrices, (fromMatrix.Gained, fromMatrix.Lost));
+            }
         }
         GC.KeepAlive(matrix);
-        return new Measurement(matrix.PolicyCount, matrix.Classes.Count, build, heap, audit, findings.Count, steps, whatIfs, listEdit);
+        return new Measurement(matrix.PolicyCount, matrix.Classes.Count, build, heap, audit, findings.Count, steps, whatIfs, listEdits);
+    }
+
+    private static void Same(string what, (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) answer, (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) fromMatrix)
+    {
+        static string Show(IEnumerable<FlowDelta> deltas) => string.Join('\n', deltas.Select(d => $"{d.Source} {d.Target} {d.Protocol} {string.Join(',', d.Ports)}"));
+        if (Show(answer.Gained) != Show(fromMatrix.Gained) || Show(answer.Lost) != Show(fromMatrix.Lost))
+            throw new InvalidOperationException($"{what} answers the prefix-list edit otherwise than the what-if from the matrix");
+    }
+
+    /// <summary>
+    /// Prefix-list edits as ModifyPrefixList makes them, one list after another: a private /24 holding
+    /// about 250 instances' addresses added, a public /24 added, its first entry removed, the list
+    /// emptied; and, as a kind of its own (its answer runs to hundreds of thousands of flows), a /20
+    /// holding about 4,000 instances' addresses added.
+    /// </summary>
+    private static List<(string Kind, List<Change> Changes)> ListEdits(NetworkState state)
+    {
+        var (edits, wide) = (new List<Change>(), new List<Change>());
+        Change Add(PrefixList list, Cidr block) => new Change.ModifyPrefixList(list.Id, list.Entries.Contains(block) ? [] : [block], []);
+        for (var k = 0; k < WhatIfRuns && state.PrefixLists.Length > 0; k++)
+        {
+            var list = state.PrefixLists[k % state.PrefixLists.Length];
+            edits.Add((k % 4) switch
+            {
+                0 => Add(list, Cidr.Create(IpAddress.V4((uint)(10 << 24 | (1 + (k % 39)) << 8)), 24)),
+                1 => Add(list, Cidr.Create(IpAddress.V4((uint)(203 << 24 | k << 8)), 24)),
+                2 when list.Entries.Length > 0 => new Change.ModifyPrefixList(list.Id, [], [list.Entries[0]]),
+                _ => new Change.ModifyPrefixList(list.Id, [], [.. list.Entries.Distinct()]),
+            });
+            if (k < 11)
+                wide.Add(Add(list, Cidr.Create(IpAddress.V4((uint)(10 << 24 | (16 * (k % 3)) << 8)), 20)));
+        }
+        return [("prefix-list edit", edits), ("prefix-list edit: a /20 of ~4,000 instances added", wide)];
     }
 
     /// <summary>The bench's four kinds of change (as <see cref="AnalysisReport"/>), and an ENI's own join and leave where the state has ENIs.</summary>

@@ -28,6 +28,13 @@ public static class InternetExposure
     public static bool IsInternet(IpAddress a) =>
         a.IsV6 ? GlobalUnicastV6.Contains(a) : !NotInternetV4.Any(c => c.Contains(a));
 
+    /// <summary>Whether the addresses [<paramref name="first"/>, <paramref name="last"/>] of a family hold an internet address (<see cref="IsInternet"/>).</summary>
+    public static bool HoldsInternet(UInt128 first, UInt128 last, bool v6) =>
+        v6
+            ? first <= GlobalUnicastV6.Last && last >= GlobalUnicastV6.First
+            // The non-internet blocks are not adjacent: a range without an internet address lies inside one of them.
+            : !NotInternetV4.Any(c => c.First <= first && last <= c.Last);
+
     public sealed record Witness(Flow Flow, Decision Decision);
 
     /// <summary>

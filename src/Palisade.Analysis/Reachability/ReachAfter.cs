@@ -31,10 +31,14 @@ internal sealed class ReachAfter
     /// <param name="moved">For a join or a leave: the instance that changes groups. The other affected
     /// instances keep their groups and rules, so their tables are the matrix's, patched at that
     /// instance's addresses (<see cref="DirectionClasses.Patched"/>), instead of compiled afresh.</param>
-    /// <param name="onlyGroupAltered">For a change of one group's own rules or settings
-    /// (<see cref="WhatIf.Change.OnlyGroupAltered"/>): an ENI outside that group keeps the matrix's tables,
-    /// even on an affected instance.</param>
-    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, (InstanceId Instance, NetworkInterfaceId? Interface)? moved = null, SecurityGroupId? onlyGroupAltered = null)
+    /// <param name="groupsAltered">For a change of some groups' own rules or settings, or of what their
+    /// rules name (<see cref="WhatIf.Change.GroupsAltered"/>): an ENI in none of those groups keeps the
+    /// matrix's tables, even on an affected instance.</param>
+    /// <param name="listEdit">For an edit of prefix lists' entries, nothing else: the other affected
+    /// ENIs' tables are the matrix's patched where the lists changed (<see cref="DirectionClasses.PatchedForLists"/>),
+    /// instead of compiled afresh.</param>
+    public ReachAfter(ReachMatrix before, NetworkState after, IReadOnlySet<InstanceId> affected, (InstanceId Instance, NetworkInterfaceId? Interface)? moved = null,
+        IReadOnlySet<SecurityGroupId>? groupsAltered = null, PrefixListEditRanges? listEdit = null)
     {
         _before = before;
         State = after;
@@ -78,7 +82,7 @@ internal sealed class ReachAfter
             for (var slot = 0; slot < addresses.Length; slot++)
             {
                 var nic = interfaces[slot];
-                if (onlyGroupAltered is { } altered && !nic.SecurityGroupIds.Contains(altered)
+                if (groupsAltered is { } altered && !nic.SecurityGroupIds.Any(altered.Contains)
                     && beforeEndpoints.Length == addresses.Length && before.AddressesAt(k)[slot] == addresses[slot])
                 {
                     var unchanged = before.PolicyOfEndpoint(beforeEndpoints[slot]);
@@ -97,8 +101,17 @@ internal sealed class ReachAfter
                         && old.Egress.Patched(policy, movedHolders ??= DirectionClasses.HoldersOf(after, MovedAddresses(after, mover))) is { } egress
                         && old.Ingress.Patched(policy, movedHolders) is { } ingress)
                         tables = (egress, ingress);
+                    // The same address judged by the same rules before: its old tables, patched where the lists changed.
+                    else if (listEdit is not null && beforeEndpoints.Length == addresses.Length && before.AddressesAt(k)[slot] == addresses[slot]
+                        && before.PolicyOfEndpoint(beforeEndpoints[slot]) is var unedited
+                        && unedited.Egress.PatchedForLists(policy, listEdit) is { } editedEgress
+                        && unedited.Ingress.PatchedForLists(policy, listEdit) is { } editedIngress)
+                        tables = (editedEgress, editedIngress);
                     else
+                    {
                         tables = (new DirectionClasses(after, policy, Direction.Egress, v6, before.Interner), new DirectionClasses(after, policy, Direction.Ingress, v6, before.Interner));
+                        CompiledAfresh = true;
+                    }
                     compiled.Add(key, tables);
                 }
                 slots[slot] = tables;
@@ -131,6 +144,9 @@ internal sealed class ReachAfter
     }
 
     public NetworkState State { get; }
+
+    /// <summary>Whether some table was compiled afresh, rather than kept or patched from the matrix's.</summary>
+    public bool CompiledAfresh { get; private set; }
 
     /// <summary>Whether the instance at each position is one whose policy the change can alter.</summary>
     public bool[] Affected { get; }

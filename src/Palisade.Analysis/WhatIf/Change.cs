@@ -29,6 +29,15 @@ public abstract record Change
     /// </summary>
     public virtual SecurityGroupId? OnlyGroupAltered(NetworkState state) => null;
 
+    /// <summary>
+    /// The groups whose rules or settings the change alters, when that is all it alters (as
+    /// <see cref="OnlyGroupAltered"/>, for a change that alters several groups' answers at once: a
+    /// prefix-list edit alters every group whose rules name the list). Null when the change may alter
+    /// other policies.
+    /// </summary>
+    public virtual IReadOnlySet<SecurityGroupId>? GroupsAltered(NetworkState state) =>
+        OnlyGroupAltered(state) is { } group ? new HashSet<SecurityGroupId> { group } : null;
+
     protected static SecurityGroupId? OwnerOf(NetworkState state, SecurityGroupRuleId rule) =>
         state.Groups.FirstOrDefault(g => g.Rules.Any(r => r.Id == rule))?.Id;
 
@@ -222,6 +231,82 @@ public abstract record Change
             if (group.IsEnterprise)
                 throw new ArgumentException($"{Group} is an advanced group: its InnerAccessPolicy is always Drop");
             return With(state, groups: state.Groups.Select(g => g.Id == Group ? g with { InnerAccessPolicy = Policy } : g));
+        }
+    }
+    /// <summary>
+    /// A change of prefix lists' entries, nothing else: it alters the decisions of the rules that name
+    /// an edited list as their peer, and so only the policies of the ENIs in the groups holding such
+    /// rules (<see cref="Affected"/>: those ENIs' instances, whose flows and whose reach from the
+    /// internet may change). Every other policy, every group and every address stays.
+    /// </summary>
+    public abstract record PrefixListEdit : Change
+    {
+        /// <summary>The lists whose entries the change sets (those that change and those given unchanged).</summary>
+        public abstract IReadOnlyCollection<PrefixListId> Lists { get; }
+
+        /// <summary>The groups holding a rule that names one of <see cref="Lists"/> as its peer.</summary>
+        public override IReadOnlySet<SecurityGroupId> GroupsAltered(NetworkState state)
+        {
+            var lists = Lists.ToHashSet();
+            return state.Groups.Where(g => g.Rules.Any(r => r.Peer is RulePeer.PrefixList p && lists.Contains(p.PrefixListId))).Select(g => g.Id).ToHashSet();
+        }
+
+        public override IReadOnlySet<InstanceId> Affected(NetworkState state)
+        {
+            var affected = new HashSet<InstanceId>();
+            foreach (var group in GroupsAltered(state))
+                affected.UnionWith(MembersOf(state, group));
+            return affected;
+        }
+
+        /// <summary>The state with the entries of <paramref name="edited"/> lists replaced.</summary>
+        protected static NetworkState WithLists(NetworkState s, IReadOnlyDictionary<PrefixListId, ImmutableArray<Cidr>> edited) =>
+            s.WithPrefixLists(s.PrefixLists.Select(l => edited.TryGetValue(l.Id, out var entries) ? l with { Entries = entries } : l));
+
+        protected static PrefixList ListOf(NetworkState s, PrefixListId id) =>
+            s.FindPrefixList(id) ?? throw new ArgumentException($"no prefix list {id} in the state");
+    }
+
+    /// <summary>
+    /// ModifyPrefixList's entry edit: <paramref name="Removed"/> entries go, then <paramref name="Added"/>
+    /// come (<c>RemoveEntry.N.Cidr</c>, <c>AddEntry.N.Cidr</c>); each of the list's address family.
+    /// </summary>
+    public sealed record ModifyPrefixList(PrefixListId List, ImmutableArray<Cidr> Added, ImmutableArray<Cidr> Removed) : PrefixListEdit
+    {
+        public override IReadOnlyCollection<PrefixListId> Lists => [List];
+
+        public override string Describe() =>
+            $"modify {List}: " + string.Join(", ", Removed.Select(c => $"remove {c}").Concat(Added.Select(c => $"add {c}")).DefaultIfEmpty("no entry changed"));
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            var list = ListOf(state, List);
+            foreach (var cidr in Added.Concat(Removed).Where(c => c.IsV6 != list.IsV6))
+                throw new ArgumentException($"{cidr} is not of the address family of {List} ({(list.IsV6 ? "IPv6" : "IPv4")})");
+            foreach (var cidr in Removed.Where(c => !list.Entries.Contains(c)))
+                throw new ArgumentException($"{List} has no entry {cidr}");
+            var kept = list.Entries.Where(e => !Removed.Contains(e)).ToList();
+            foreach (var cidr in Added.Where(kept.Contains))
+                throw new ArgumentException($"{List} has the entry {cidr} already");
+            return WithLists(state, new Dictionary<PrefixListId, ImmutableArray<Cidr>> { [List] = [.. kept, .. Added.Distinct()] });
+        }
+    }
+
+    /// <summary>
+    /// Prefix lists' entries set to those of <paramref name="Edited"/> (matched by ID; only the entries
+    /// are taken): a list edit known by its result, as a dry run knows it.
+    /// </summary>
+    public sealed record SetPrefixListEntries(ImmutableArray<PrefixList> Edited) : PrefixListEdit
+    {
+        public override IReadOnlyCollection<PrefixListId> Lists => [.. Edited.Select(l => l.Id)];
+
+        public override string Describe() => string.Join("; ", Edited.Select(l => $"set the entries of {l.Id} to [{string.Join(", ", l.Entries)}]"));
+
+        public override NetworkState ApplyTo(NetworkState state)
+        {
+            foreach (var list in Edited)
+                _ = ListOf(state, list.Id);
+            return WithLists(state, Edited.ToDictionary(l => l.Id, l => l.Entries));
         }
     }
 }

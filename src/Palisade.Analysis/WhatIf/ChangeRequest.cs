@@ -47,6 +47,10 @@ public static class ChangeRequest
                 return (m.Rule.Direction == Direction.Ingress ? "ModifySecurityGroupRule" : "ModifySecurityGroupEgressRule",
                     [P("SecurityGroupId", group.Id.Value), P("SecurityGroupRuleId", m.RuleId.Value), .. RuleFields.Of(m.Rule, id => id).Where(f => f.Key != "NicType")]);
             }
+            case Change.ModifyPrefixList l:
+                return ("ModifyPrefixList", [P("PrefixListId", l.List.Value),
+                    .. l.Added.Select((c, k) => P($"AddEntry.{k + 1}.Cidr", c.ToString())),
+                    .. l.Removed.Select((c, k) => P($"RemoveEntry.{k + 1}.Cidr", c.ToString()))]);
             default:
                 throw new ArgumentException($"{change.Describe()}: not a change a server can be asked about");
         }

@@ -18,18 +18,47 @@ public sealed record Impact(Change Change, IReadOnlyList<FlowDelta> Gained, IRea
 public static class ImpactAnalysis
 {
     /// <summary>
-    /// The difference between two states (for a change given only by its result, as a dry run's):
-    /// the reachability matrix of each state (<see cref="ReachMatrix"/>, which decides per policy and
-    /// address class, not per pair) read at the pairs with an instance the states may decide
-    /// differently at one end (<see cref="StateDifference.Affected"/>), and the internet's reach of
-    /// those instances. Checked equal to <see cref="BetweenEveryPair"/> on random states and changes.
+    /// The difference between two states (for a change given only by its result, as a dry run's).
+    /// When the states differ only in prefix lists' entries (ModifyPrefixList;
+    /// <see cref="StateDifference.PrefixListEntriesOnly"/>), the edit is a
+    /// <see cref="Change.SetPrefixListEntries"/> on the matrix of the state before
+    /// (<see cref="Of(ReachMatrix, Change)"/>: one matrix, and only the tables of the rules naming the
+    /// lists patched where the entries changed); otherwise <see cref="BetweenTwoMatrices"/>. Checked
+    /// equal to <see cref="BetweenEveryPair"/> on random states and changes, and the list edit to
+    /// <see cref="BetweenTwoMatrices"/>.
     /// </summary>
-    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after)
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after) =>
+        Between(null, before, after);
+
+    /// <summary>
+    /// As <see cref="Between(NetworkState, NetworkState)"/>, with the matrix of the state before when
+    /// the caller holds one (built from <paramref name="before"/>, IPv4).
+    /// </summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(ReachMatrix? matrix, NetworkState before, NetworkState after)
+    {
+        if (matrix is not null && (!ReferenceEquals(matrix.State, before) || matrix.V6))
+            throw new ArgumentException("the matrix is not the IPv4 matrix of the state before", nameof(matrix));
+        if (StateDifference.PrefixListEntriesOnly(before, after) is { } edited)
+        {
+            var impact = Of(matrix ?? ReachMatrix.Build(before), new Change.SetPrefixListEntries([.. edited]));
+            return (impact.Gained, impact.Lost);
+        }
+        return BetweenTwoMatrices(before, after);
+    }
+
+    /// <summary>
+    /// The difference between two states by the reachability matrix of each (<see cref="ReachMatrix"/>,
+    /// which decides per policy and address class, not per pair) read at the pairs with an instance the
+    /// states may decide differently at one end (<see cref="StateDifference.Affected"/>), and the
+    /// internet's reach of those instances: any two states, at the cost of two whole matrices. The slow
+    /// twin of the prefix-list path of <see cref="Between(NetworkState, NetworkState)"/>.
+    /// </summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenTwoMatrices(NetworkState before, NetworkState after, bool v6 = false)
     {
         var affected = StateDifference.Affected(before, after);
         if (affected.Count == 0)
             return ([], []);
-        var (was, now) = (ReachMatrix.Build(before), ReachMatrix.Build(after));
+        var (was, now) = (ReachMatrix.Build(before, v6), ReachMatrix.Build(after, v6));
         var everyone = before.Instances.Select(i => i.Id).Concat(after.Instances.Select(i => i.Id)).Distinct()
             .OrderBy(i => i.Value, StringComparer.Ordinal).ToList();
         var changed = everyone.Where(affected.Contains).ToList();
@@ -55,8 +84,8 @@ public static class ImpactAnalysis
             {
                 if (a.Equals(b))
                     continue;
-                Add(gained, source, target.Value, [.. b.Except(a).ToAccesses().OrderBy(x => x.Protocol)], v6: false);
-                Add(lost, source, target.Value, [.. a.Except(b).ToAccesses().OrderBy(x => x.Protocol)], v6: false);
+                Add(gained, source, target.Value, [.. b.Except(a).ToAccesses().OrderBy(x => x.Protocol)], v6);
+                Add(lost, source, target.Value, [.. a.Except(b).ToAccesses().OrderBy(x => x.Protocol)], v6);
             }
         }
         return (gained, lost);
@@ -106,7 +135,8 @@ public static class ImpactAnalysis
             Change.Leave l => (l.Instance, l.NetworkInterface),
             _ => ((Domain.Identifiers.InstanceId, Domain.Identifiers.NetworkInterfaceId?)?)null,
         };
-        var view = new ReachAfter(before, after, affected, moved, change.OnlyGroupAltered(state));
+        var listEdit = change is Change.PrefixListEdit edit ? PrefixListEditRanges.Of(state, after, edit.Lists) : null;
+        var view = new ReachAfter(before, after, affected, moved, change.GroupsAltered(state), listEdit);
         var interner = before.Interner;
         // Pairs by position (-1: the internet), with their difference, put in order and spelled out at the end.
         var changed = new List<(int Source, int Target, int Was, int Now)>();
@@ -117,8 +147,13 @@ public static class ImpactAnalysis
         }
         var instances = state.Instances;
         var affectedAt = Enumerable.Range(0, instances.Length).Where(k => view.Affected[k] && view.HasAddress(k)).ToArray();
-        foreach (var a in affectedAt)
-            Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+        // A list edit whose changed ranges hold no internet address, every table kept or patched from
+        // the matrix's: each table answers the internet as before (no class outside the ranges changed).
+        if (listEdit is null || view.CompiledAfresh || listEdit.TouchesInternet(before.V6))
+        {
+            foreach (var a in affectedAt)
+                Compare(-1, a, before.FromInternetAt(instances[a]).Access, view.FromInternetAt(after.Instances[a]).Access);
+        }
 
         // Affected instances whose every address slot was in the same endpoint class before and meets the
         // same new tables at the same local classes answer alike at every address: one group, walked once.
@@ -137,7 +172,8 @@ public static class ImpactAnalysis
         // Pairs of an unaffected instance and a group where either has several addresses: the address
         // pairs whose cell changed (slot of the group's member, slot of the other, new cell), folded into
         // one instance cell afterwards — the union over address pairs, as the matrix folds them.
-        var partial = new Dictionary<(int Other, int Group, bool OtherIsSource), List<(int Mine, int Theirs, int Now)>>();
+        // One flat list, sorted by pair afterwards: a wide change has tens of thousands of such pairs.
+        var partial = new List<(int Other, int Group, bool OtherIsSource, int Mine, int Theirs, int Now)>();
         for (var g = 0; g < alike.Length; g++)
         {
             var group = alike[g];
@@ -193,9 +229,7 @@ public static class ImpactAnalysis
                                 continue;
                             if (!single || before.EndpointsAt(u).Length > 1)
                             {
-                                if (!partial.TryGetValue((u, g, otherIsSource), out var cells))
-                                    partial.Add((u, g, otherIsSource), cells = []);
-                                cells.Add((slot, slots[k], now));
+                                partial.Add((u, g, otherIsSource, slot, slots[k], now));
                                 continue;
                             }
                             foreach (var member in group)
@@ -210,10 +244,16 @@ public static class ImpactAnalysis
                 }
             }
         }
-        foreach (var ((u, g, otherIsSource), cells) in partial)
+        partial.Sort((x, y) => x.Group != y.Group ? x.Group.CompareTo(y.Group) : x.Other != y.Other ? x.Other.CompareTo(y.Other) : x.OtherIsSource.CompareTo(y.OtherIsSource));
+        for (var p = 0; p < partial.Count;)
         {
+            var (u, g, otherIsSource, _, _, _) = partial[p];
+            var end = p + 1;
+            while (end < partial.Count && partial[end].Other == u && partial[end].Group == g && partial[end].OtherIsSource == otherIsSource)
+                end++;
             var group = alike[g];
-            var (was, now) = Folded(before, group[0], u, otherIsSource, cells);
+            var (was, now) = Folded(before, group[0], u, otherIsSource, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(partial)[p..end]);
+            p = end;
             foreach (var member in group)
             {
                 if (otherIsSource)
@@ -233,7 +273,7 @@ public static class ImpactAnalysis
     /// pairs of each pair's endpoint cell, the new one where the walk found it changed (<paramref name="changed"/>:
     /// a's slot, u's slot, new cell), the matrix's elsewhere.
     /// </summary>
-    private static (int Was, int Now) Folded(ReachMatrix before, int a, int u, bool uIsSource, List<(int Mine, int Theirs, int Now)> changed)
+    private static (int Was, int Now) Folded(ReachMatrix before, int a, int u, bool uIsSource, ReadOnlySpan<(int Other, int Group, bool OtherIsSource, int Mine, int Theirs, int Now)> changed)
     {
         var interner = before.Interner;
         var (mine, theirs) = (before.EndpointsAt(a), before.EndpointsAt(u));
@@ -244,10 +284,10 @@ public static class ImpactAnalysis
             {
                 var cell = uIsSource ? before.CellOfEndpoints(theirs[j], mine[i]) : before.CellOfEndpoints(mine[i], theirs[j]);
                 was = interner.Union(was, cell);
-                foreach (var (m, t, n) in changed)
+                foreach (var c in changed)
                 {
-                    if (m == i && t == j)
-                        cell = n;
+                    if (c.Mine == i && c.Theirs == j)
+                        cell = c.Now;
                 }
                 now = interner.Union(now, cell);
             }

@@ -59,6 +59,44 @@ public static class StateDifference
         return affected;
     }
 
+    /// <summary>
+    /// The prefix lists whose entries differ, as <paramref name="after"/> holds them, when that is all
+    /// that decides differently between the two states (the same instances in the same order with the
+    /// same decisive fields, the same groups, the same port-range lists, the same prefix lists but for
+    /// their entries): then the difference is a <see cref="Change.SetPrefixListEntries"/> of the state
+    /// before. Null otherwise, or when no list's entries differ.
+    /// </summary>
+    public static IReadOnlyList<PrefixList>? PrefixListEntriesOnly(NetworkState before, NetworkState after)
+    {
+        if (before.Instances.Length != after.Instances.Length || before.Groups.Length != after.Groups.Length
+            || before.PrefixLists.Length != after.PrefixLists.Length || before.PortRangeLists.Length != after.PortRangeLists.Length)
+            return null;
+        for (var k = 0; k < before.Instances.Length; k++)
+        {
+            if (before.Instances[k].Id != after.Instances[k].Id || !SameInstance(before.Instances[k], after.Instances[k]))
+                return null;
+        }
+        for (var k = 0; k < before.Groups.Length; k++)
+        {
+            if (before.Groups[k].Id != after.Groups[k].Id || !SameGroup(before.Groups[k], after.Groups[k]))
+                return null;
+        }
+        foreach (var list in before.PortRangeLists)
+        {
+            if (after.FindPortRangeList(list.Id) is not { } other || !list.Entries.SequenceEqual(other.Entries))
+                return null;
+        }
+        var edited = new List<PrefixList>();
+        foreach (var list in before.PrefixLists)
+        {
+            if (after.FindPrefixList(list.Id) is not { } other || other.IsV6 != list.IsV6)
+                return null;
+            if (!list.Entries.SequenceEqual(other.Entries))
+                edited.Add(other);
+        }
+        return edited.Count > 0 ? edited : null;
+    }
+
     private static HashSet<T> Differing<T>(IEnumerable<T> before, IEnumerable<T> after, Func<T, bool> same) =>
         [.. before.Concat(after).Distinct().Where(id => !same(id))];
 

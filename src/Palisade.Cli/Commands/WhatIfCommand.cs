@@ -29,6 +29,7 @@ public static partial class WhatIfCommand
               palisade whatif revoke --state prod.json --rule sgr-ssh
               palisade whatif authorize --state prod.json --group sg-db --protocol tcp --ports 5432/5432 --peer sg-app
               palisade whatif modify --state prod.json --rule sgr-ssh --peer 203.0.113.0/24
+              palisade whatif prefix-list --state prod.json --list pl-apps --add 0.0.0.0/0 --remove 10.0.1.0/24
               palisade whatif leave --server http://127.0.0.1:8080 --instance i-bp1… --group sg-bp1…
             """);
         var json = new Option<bool>("--json") { Description = "Print the impact as JSON.", Recursive = true };
@@ -162,6 +163,18 @@ public static partial class WhatIfCommand
                 PortRangeListId = p.GetValue(newPorts) is null && rule.Protocol.HasPorts() ? old.PortRangeListId : null,
             };
             return new Change.Modify(ruleId, rule);
+        }));
+
+        var list = Required("--list", "The prefix list, by PrefixListId.");
+        var addEntry = new Option<string[]>("--add") { Description = "A CIDR block to add (repeatable).", HelpName = "CIDR" };
+        var removeEntry = new Option<string[]>("--remove") { Description = "A CIDR block to remove (repeatable).", HelpName = "CIDR" };
+        command.Add(Sub("prefix-list", "A prefix list's entries change (ModifyPrefixList): every rule naming it follows.", [list, addEntry, removeEntry], (p, _) =>
+        {
+            var listText = p.GetValue(list)!;
+            var listId = PrefixListId.TryParse(listText, out var parsedList) ? parsedList : throw new UsageException($"--list '{listText}' is not a prefix list ID (pl-…)");
+            System.Collections.Immutable.ImmutableArray<Cidr> Blocks(Option<string[]> option) => [.. (p.GetValue(option) ?? []).Select(text =>
+                Cidr.TryParse(text, out var block) ? block : throw new UsageException($"{option.Name} '{text}' is not a CIDR block"))];
+            return new Change.ModifyPrefixList(listId, Blocks(addEntry), Blocks(removeEntry));
         }));
         return command;
     }

@@ -40,6 +40,26 @@ public sealed class NetworkState
     }
 
     /// <summary>
+    /// This state with its prefix lists replaced, sharing its groups, instances and their indexes: a
+    /// prefix-list edit's state after, without indexing every instance and group again.
+    /// </summary>
+    public NetworkState WithPrefixLists(IEnumerable<PrefixList> prefixLists) => new(this, [.. prefixLists]);
+
+    private NetworkState(NetworkState other, ImmutableArray<PrefixList> prefixLists)
+    {
+        RegionId = other.RegionId;
+        Groups = other.Groups;
+        Instances = other.Instances;
+        PortRangeLists = other.PortRangeLists;
+        _groups = other._groups;
+        _instances = other._instances;
+        _members = other._members;
+        _portRangeLists = other._portRangeLists;
+        PrefixLists = prefixLists;
+        _prefixLists = PrefixLists.ToFrozenDictionary(p => p.Id);
+    }
+
+    /// <summary>
     /// Each group's members in state order: its member ENIs, each once per group — an instance's
     /// primary ENI is the instance itself, a secondary ENI its view (<see cref="Instance.Interfaces"/>).
     /// A plain loop: the what-if builds a state per question, and grouping 10,000 instances through

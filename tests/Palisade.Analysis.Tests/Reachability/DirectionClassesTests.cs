@@ -209,4 +209,59 @@ public sealed class DirectionClassesTests
             }
         }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.state));
     }
+
+    /// <summary>
+    /// A table patched after a prefix-list edit (<see cref="DirectionClasses.PatchedForLists"/>) against
+    /// the table compiled afresh on the state after, at every address of the universe, every list
+    /// entry's edges and every local address; and the differences the what-if finds in it (only in the
+    /// changed ranges) against the walk over both tables' intervals. Every ENI of random states, both
+    /// directions and families; the edits of <see cref="WhatIf.PrefixListEditTests.Edits"/> (random
+    /// entries, a list emptied, public blocks added, both lists set).
+    /// </summary>
+    [Fact]
+    public void PatchingATableAfterAPrefixListEdit_AnswersAsCompilingItAgain()
+    {
+        WhatIf.PrefixListEditTests.Cases.Sample(c =>
+        {
+            var (state, masks) = c;
+            foreach (var edit in WhatIf.PrefixListEditTests.Edits(state, masks))
+            {
+                var after = edit.ApplyTo(state);
+                var ranges = PrefixListEditRanges.Of(state, after, edit.Lists)!;
+                var interner = new AccessInterner();
+                var edges = state.PrefixLists.Concat(after.PrefixLists).SelectMany(l => l.Entries)
+                    .SelectMany(b => new[] { b.First, b.Last, b.First == 0 ? b.First : b.First - 1, b.Last + 1 }.Select(v => new IpAddress(b.IsV6, b.IsV6 ? v : v & uint.MaxValue)));
+                IpAddress[] universe = [.. SmallUniverse.V4Addresses.Concat(SmallUniverse.V6Addresses).Select(IpAddress.Parse),
+                    .. state.Instances.SelectMany(i => i.AllPrivateAddresses), .. edges];
+                foreach (var (nic, nicAfter) in state.Instances.SelectMany(i => i.Interfaces).Zip(after.Instances.SelectMany(i => i.Interfaces)))
+                {
+                    foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+                    {
+                        foreach (var v6 in new[] { false, true })
+                        {
+                            var old = new DirectionClasses(state, PolicyRules.Of(state, nic, NicType.Intranet), direction, v6, interner);
+                            var policy = PolicyRules.Of(after, nicAfter, NicType.Intranet);
+                            var patched = old.PatchedForLists(policy, ranges);
+                            Assert.NotNull(patched);
+                            var fresh = new DirectionClasses(after, policy, direction, v6, interner);
+                            UInt128[] sorted = [.. universe.Where(a => a.IsV6 == v6).Select(a => a.Value).Distinct().Order()];
+                            foreach (var local in universe.Where(a => a.IsV6 == v6).Distinct())
+                            {
+                                foreach (var peer in universe.Where(a => a.IsV6 == v6))
+                                {
+                                    Assert.Equal(interner[fresh.Half(fresh.PeerClassOf(peer), fresh.LocalClassOf(local))],
+                                        interner[patched!.Half(patched.PeerClassOf(peer), patched.LocalClassOf(local))]);
+                                }
+                                var (oldLocal, newLocal) = (old.LocalClassOf(local), patched!.LocalClassOf(local));
+                                static string Show(List<(int From, int To, int Now)> runs) =>
+                                    string.Join(" ", runs.SelectMany(r => Enumerable.Range(r.From, r.To - r.From).Select(k => $"{k}:{r.Now}")));
+                                Assert.Equal(Show(DirectionClasses.DifferencesByWalk(old, oldLocal, patched, newLocal, sorted)),
+                                    Show(DirectionClasses.Differences(old, oldLocal, patched, newLocal, sorted)));
+                            }
+                        }
+                    }
+                }
+            }
+        }, iter: 200, threads: 1, print: c => SmallUniverse.Describe(c.State) + "\nmasks " + string.Join(",", c.Masks));
+    }
 }

@@ -12,7 +12,7 @@ namespace Palisade.Analysis.Tests.WhatIf;
 /// Random small states, each with one change of every kind an API call can make that fits it: a
 /// revoke, a rule modified into a generated one, a generated rule authorized, a leave, a join (of
 /// the instance, and of a secondary ENI), the
-/// inner access policy flipped, an unused group deleted. Shared by the what-if's property tests.
+/// inner access policy flipped, an unused group deleted, an entry of a prefix list replaced. Shared by the what-if's property tests.
 /// </summary>
 public static class ChangeCases
 {
@@ -60,6 +60,13 @@ public static class ChangeCases
             changes.Add(new Change.SetInnerAccessPolicy(group.Id, group.InnerAccessPolicy == InnerAccessPolicy.Accept ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept));
         foreach (var g in state.Groups.Where(g => state.MembersOf(g.Id).Length == 0).Take(1))
             changes.Add(new Change.DeleteGroup(g.Id));
+        // An entry of the IPv4 list removed and a block (private or public) added.
+        if (state.FindPrefixList(SmallUniverse.PrefixV4) is { } four)
+        {
+            var block = PrefixListEditTests.V4Blocks[pick % PrefixListEditTests.V4Blocks.Length];
+            var removed = four.Entries.IsEmpty ? null : (Cidr?)four.Entries[pick % four.Entries.Length];
+            changes.Add(new Change.ModifyPrefixList(four.Id, four.Entries.Contains(block) && block != removed ? [] : [block], removed is { } r ? [r] : []));
+        }
         return changes;
     }
 }

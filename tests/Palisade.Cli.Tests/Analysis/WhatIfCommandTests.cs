@@ -60,4 +60,32 @@ public sealed class WhatIfCommandTests
             (WhatIf("modify", "--rule", "sgr-nothere", "--priority", "2") is var m ? (m.ExitCode, m.Error) : default));
         Assert.StartsWith("error: ", WhatIf("modify", "--rule", "sgr-redis", "--protocol", "icmp").Error);
     }
+
+    /// <summary>A prefix-list edit (issue 16 item 5): the flows of every rule naming the list, the internet's through the EIP among them.</summary>
+    [Fact]
+    public void APrefixListEdit_ShowsTheFlowsOfTheRulesNamingTheList()
+    {
+        var path = CliTester.StateFile("""
+            {"SecurityGroups": [
+               {"SecurityGroupId": "sg-db", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": [
+                 {"SecurityGroupRuleId": "sgr-pg", "Direction": "ingress", "IpProtocol": "TCP", "PortRange": "5432/5432", "SourcePrefixListId": "pl-apps"}]}},
+               {"SecurityGroupId": "sg-app", "VpcId": "vpc-a", "InnerAccessPolicy": "Drop", "Permissions": {"Permission": []}}],
+             "Instances": [
+               {"InstanceId": "i-app1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.1.10"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-app"]}},
+               {"InstanceId": "i-db1", "VpcAttributes": {"VpcId": "vpc-a", "PrivateIpAddress": {"IpAddress": ["10.0.2.20"]}}, "EipAddress": {"IpAddress": "47.1.1.1"}, "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}}],
+             "PrefixLists": [{"PrefixListId": "pl-apps", "AddressFamily": "IPv4", "Entries": {"Entry": [{"Cidr": "10.0.1.0/24"}]}}]}
+            """);
+        try
+        {
+            var edit = CliTester.Run(["whatif", "prefix-list", "--state", path, "--list", "pl-apps", "--add", "0.0.0.0/0", "--remove", "10.0.1.0/24"]);
+            Assert.Equal(ExitCodes.Ok, edit.ExitCode);
+            Golden.Assert("whatif/prefix-list.txt", edit.Output);
+            var absent = CliTester.Run(["whatif", "prefix-list", "--state", path, "--list", "pl-apps", "--remove", "10.9.9.0/24"]);
+            Assert.Equal((ExitCodes.BadInput, "error: pl-apps has no entry 10.9.9.0/24\n"), (absent.ExitCode, absent.Error));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

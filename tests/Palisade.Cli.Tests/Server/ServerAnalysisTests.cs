@@ -86,6 +86,7 @@ public sealed class ServerAnalysisTests : IAsyncLifetime
             ["whatif", "authorize", "--group", id["sg-redis"], "--protocol", "tcp", "--ports", "6390/6391", "--peer", id["sg-web"]],
             ["whatif", "join", "--instance", id["i-batch1"], "--group", id["sg-web"]],
             ["whatif", "policy", "--group", id["sg-redis"], "--inner-access", "accept", "--json"],
+            ["whatif", "prefix-list", "--list", id["pl-oldvpn"], "--add", "10.0.1.0/24", "--remove", "192.0.2.0/24"],
         ];
         foreach (var question in golden.Concat(compared))
         {

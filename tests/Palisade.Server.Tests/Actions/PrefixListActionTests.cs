@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Palisade.Analysis.WhatIf;
+using Palisade.Domain.State;
+using Palisade.Storage.State;
 using Palisade.Server.Tests.Support;
 using static Palisade.Server.Tests.Support.Scenario;
 
@@ -277,6 +280,32 @@ public sealed class PrefixListActionTests : ControlPlaneTest
         var gained = Assert.Single(widened.GetProperty("Impact").Items("Gained", "Flow"));
         Assert.Equal((webInstance, dbInstance, "9000/9000"), (gained.Str("Source"), gained.Str("Target"), gained.Items("PortRanges", "PortRange").Single().GetString()));
         Assert.Empty(widened.GetProperty("Impact").Items("Lost", "Flow"));
+    }
+
+    /// <summary>
+    /// A dry run's states before and after a list edit are read from the store apart; they differ only
+    /// in the list's entries, so the dry run compares them on one matrix (<c>ImpactAnalysis.Between</c>'s
+    /// list path), not two.
+    /// </summary>
+    [Fact]
+    public async Task AListEdit_ReadFromTheStoreBeforeAndAfter_DiffersOnlyInTheListsEntries()
+    {
+        var key = Plane.NewAccount("listedit");
+        var s = new Scenario(Plane.Client(key));
+        var vpc = await s.VpcAsync();
+        var vsw = await s.VSwitchAsync(vpc);
+        var db = await s.GroupAsync(vpc, "db");
+        await s.RunAsync(db, vsw, 2);
+        var pl = (await s.Api.CallAsync("CreatePrefixList", new { RegionId = Region, AddressFamily = "IPv4", MaxEntries = 5, PrefixListName = "apps", Entry = new[] { new { Cidr = "10.0.0.0/24" } } })).Str("PrefixListId");
+        await s.AuthorizeAsync(db, new { IpProtocol = "tcp", PortRange = "5432/5432", SourcePrefixListId = pl });
+        NetworkState Load() => Plane.Store.Read(session => StoredState.Load(session, key.AccountId, Region));
+        var before = Load();
+        Assert.Null(StateDifference.PrefixListEntriesOnly(before, Load()));
+
+        await s.Api.CallAsync("ModifyPrefixList", new { RegionId = Region, PrefixListId = pl, AddEntry = new[] { new { Cidr = "0.0.0.0/0" } } });
+        var edited = Assert.Single(StateDifference.PrefixListEntriesOnly(before, Load())!);
+        Assert.Equal(pl, edited.Id.Value);
+        Assert.Equal(["0.0.0.0/0", "10.0.0.0/24"], edited.Entries.Select(e => e.ToString()).Order(StringComparer.Ordinal));
     }
 
     /// <summary>Issue 16 item 5: a prefix list holding 0.0.0.0/0 behind a sensitive port is the internet on that port, for the audit.</summary>
