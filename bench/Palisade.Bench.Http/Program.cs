@@ -28,8 +28,14 @@ if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
     return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
     return await HostPolicyCost.RunAsync(Arg("--runs", 30));
+if (args.Contains("--noisy-profile"))
+{
+    await NoisyNeighbour.ProfileAsync(Arg("--runs", 30));
+    return 0;
+}
 if (args.Contains("--noisy"))
 {
+    NoisyNeighbour.GcDetail = args.Contains("--gc-detail");
     await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only"));
     return 0;
 }
