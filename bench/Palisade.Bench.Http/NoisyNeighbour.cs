@@ -21,14 +21,16 @@ internal static class NoisyNeighbour
     /// <summary>Print why collections started and which types were allocated, per phase.</summary>
     public static bool GcDetail { get; set; }
 
-    public static async Task RunAsync(int seconds, bool defaultsOnly = false)
+    /// <param name="configurations">How many of <see cref="Configurations"/>: 1 what ships, 2 and niceness 10, 4 all.</param>
+    public static async Task RunAsync(int seconds, int configurations = 4)
     {
-        Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, latency mode {System.Runtime.GCSettings.LatencyMode}; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, " +
+            $"gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "the runtime's"}, latency mode {System.Runtime.GCSettings.LatencyMode}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"load average: {LoadAverage()}");
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.
         var runs = new List<(string Noise, string Admission, Result R)>();
-        foreach (var (admission, throttling) in Configurations().Take(defaultsOnly ? 2 : 4))
+        foreach (var (admission, throttling) in Configurations().Take(configurations))
         {
             foreach (var vary in new[] { false, true })
                 runs.Add((vary ? "a new question each time" : "same question in a loop", admission, await MeasureAsync(admission, throttling, seconds, vary)));
