@@ -13,8 +13,12 @@ using Palisade.Domain.Ecs;
 /// DescribeSecurityGroups) from 4 clients: first alone, then while a noisy tenant with 100 instances
 /// asks 4 DescribeChangeImpact questions at a time (each a new port, so none is a cache hit). The
 /// ratio of the quiet tenant's p99 with and without the noise is the figure; the same on a server
-/// with the analysis budget off shows what the budget buys.
+/// with the analysis budget off shows what the budget buys. A control, on the shipped configuration:
+/// the noisy tenant asks only DescribeSecurityGroups (no analysis) as fast as its key's rate lets it.
+/// The benchmark runs under serve's collector (workstation, the systemd unit's gen0 budget; Program.cs).
 ///   dotnet run -c Release --project bench/Palisade.Bench.Http -- --noisy [--seconds 8]
+///     [--shipped-only | --defaults-only] [--gc-detail] [--collector workstation|server]
+///   … -- --noisy-profile [--runs 30]: one DescribeChangeImpact at a time, its CPU, bytes and answer
 /// </summary>
 internal static class NoisyNeighbour
 {
@@ -32,8 +36,8 @@ internal static class NoisyNeighbour
         var runs = new List<(string Noise, string Admission, Result R)>();
         foreach (var (admission, throttling) in Configurations().Take(configurations))
         {
-            foreach (var vary in new[] { false, true })
-                runs.Add((vary ? "a new question each time" : "same question in a loop", admission, await MeasureAsync(admission, throttling, seconds, vary)));
+            foreach (var noise in new[] { Noise.Same, Noise.New }.Concat(runs.Count == 0 ? [Noise.Reads] : []))
+                runs.Add((Describe(noise), admission, await MeasureAsync(admission, throttling, seconds, noise)));
         }
         Console.WriteLine();
         Console.WriteLine($"load average before: {LoadAverage()}");
@@ -60,7 +64,22 @@ internal static class NoisyNeighbour
     /// The noisy tenant's process: 4 workers asking DescribeChangeImpact in a loop until a line comes
     /// on stdin, then it prints "answered throttled". Started by <see cref="MeasureAsync"/>.
     /// </summary>
-    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, bool vary)
+    /// <summary>What the noisy tenant asks: one impact again and again, a new one each time, or (the control, with no analysis) its own groups.</summary>
+    public enum Noise
+    {
+        Same,
+        New,
+        Reads,
+    }
+
+    private static string Describe(Noise noise) => noise switch
+    {
+        Noise.Same => "same question in a loop",
+        Noise.New => "a new question each time",
+        _ => "control: DescribeSecurityGroups in a loop (no analysis)",
+    };
+
+    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, Noise kind)
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
         var noisy = new EcsClient(http, new ClientCredentials(keyId, secret));
@@ -70,8 +89,8 @@ internal static class NoisyNeighbour
         {
             while (!stop.IsCancellationRequested)
             {
-                var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
-                var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                var p = (kind == Noise.New ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
+                var response = kind == Noise.Reads ? await noisy.SendAsync("DescribeSecurityGroups", [new("RegionId", "cn-hangzhou")]) : await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
                     new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
                 if (response.IsSuccess)
                     Interlocked.Increment(ref answered);
@@ -91,7 +110,7 @@ internal static class NoisyNeighbour
 
     private sealed record Result(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, int Answered, int Throttled, Use AloneUse, Use NoisyUse);
 
-    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, bool vary)
+    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, Noise kind)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -139,7 +158,7 @@ internal static class NoisyNeighbour
             // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
-            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" })
+            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString() })
                 start.ArgumentList.Add(argument);
             using var noise = Process.Start(start)!;
             if (await noise.StandardOutput.ReadLineAsync() != "started")
@@ -156,7 +175,7 @@ internal static class NoisyNeighbour
             await noise.WaitForExitAsync();
             int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
             var result = new Result(Percentile(alone, 0.50), Percentile(alone, 0.99), Percentile(noisyReads, 0.50), Percentile(noisyReads, 0.99), answered, throttled, aloneUse, noisyUse);
-            Console.WriteLine($"  {name}, {(vary ? "new questions" : "same question")}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
+            Console.WriteLine($"  {name}, {Describe(kind)}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
                 $"with noise {noisyReads.Count} reads p50 {result.NoisyP50:F2} ms p99 {result.NoisyP99:F2} ms [{noisyUse}]; noisy answered {answered}, throttled {throttled}");
             if (GcDetail)
                 Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");

@@ -23,7 +23,7 @@ using Palisade.Domain.Ecs;
 // --host-policy [--runs 30] times a host's policy fetch and its phases (HostPolicyCost.cs).
 var seconds = Arg("--seconds", 10);
 if (args.Length == 6 && args[0] == "--noisy-tenant")
-    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], args[5] == "vary");
+    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], Enum.Parse<NoisyNeighbour.Noise>(args[5]));
 if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
     return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
