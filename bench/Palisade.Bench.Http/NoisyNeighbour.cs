@@ -47,13 +47,18 @@ internal static class NoisyNeighbour
             Console.WriteLine($"| {noise} | {admission} | {r.AloneP50:F2} → {r.NoisyP50:F2} ms | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP50 / r.AloneP50:F2}× | {r.NoisyP99 / r.AloneP99:F2}× | {r.Answered} / {r.Throttled} | {r.NoisyUse} |");
     }
 
+    /// <summary><c>--analysis-burst S</c>: the account's burst of analysis time in the admitted configurations (default: what ships).</summary>
+    public static double? Burst { get; set; }
+
     private static IEnumerable<(string, Throttling)> Configurations()
     {
+        var shipped = Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling();
+        var note = Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "";
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
-        yield return ($"on (defaults: {new Throttling().AnalysisWorkers} worker, queue {new Throttling().AnalysisQueue})", new Throttling());
-        yield return ("on, workers at niceness 10", new Throttling { AnalysisNiceness = 10 });
+        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}{note})", shipped);
+        yield return ($"on, workers at niceness 10{note}", shipped with { AnalysisNiceness = 10 });
         // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
-        yield return ("budget only (analyses on request threads)", new Throttling { AnalysisWorkers = 0 });
+        yield return ($"budget only (analyses on request threads){note}", shipped with { AnalysisWorkers = 0 });
         // Nothing: every analysis runs at once, on the request threads.
         yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0 });
     }

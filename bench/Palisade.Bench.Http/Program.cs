@@ -55,6 +55,8 @@ if (args.Contains("--noisy") && System.Runtime.GCSettings.IsServerGC && ArgText(
 if (args.Contains("--noisy"))
 {
     NoisyNeighbour.GcDetail = args.Contains("--gc-detail");
+    if (ArgText("--analysis-burst") is { } burst)
+        NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
     await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 2 : args.Contains("--shipped-only") ? 1 : 4);
     return 0;
 }
