@@ -13,21 +13,31 @@ using Palisade.Domain.Ecs;
 /// DescribeSecurityGroups) from 4 clients: first alone, then while a noisy tenant with 100 instances
 /// asks 4 DescribeChangeImpact questions at a time (each a new port, so none is a cache hit). The
 /// ratio of the quiet tenant's p99 with and without the noise is the figure; the same on a server
-/// with the analysis budget off shows what the budget buys.
+/// with the analysis budget off shows what the budget buys. A control, on the shipped configuration:
+/// the noisy tenant asks only DescribeSecurityGroups (no analysis) as fast as its key's rate lets it.
+/// The benchmark runs under serve's collector (workstation, the systemd unit's gen0 budget; Program.cs).
 ///   dotnet run -c Release --project bench/Palisade.Bench.Http -- --noisy [--seconds 8]
+///     [--shipped-only | --defaults-only] [--gc-detail] [--collector workstation|server]
+///   … -- --noisy-profile [--runs 30]: one DescribeChangeImpact at a time, its CPU, bytes and answer
 /// </summary>
 internal static class NoisyNeighbour
 {
-    public static async Task RunAsync(int seconds, bool defaultsOnly = false)
+    /// <summary>Print why collections started and which types were allocated, per phase.</summary>
+    public static bool GcDetail { get; set; }
+
+    /// <param name="configurations">How many of <see cref="Configurations"/>: 1 what ships, 2 and niceness 10, 4 all.</param>
+    public static async Task RunAsync(int seconds, int configurations = 4)
     {
+        Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, " +
+            $"gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "the runtime's"}, latency mode {System.Runtime.GCSettings.LatencyMode}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"load average: {LoadAverage()}");
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.
         var runs = new List<(string Noise, string Admission, Result R)>();
-        foreach (var (admission, throttling) in Configurations().Take(defaultsOnly ? 2 : 4))
+        foreach (var (admission, throttling) in Configurations().Take(configurations))
         {
-            foreach (var vary in new[] { false, true })
-                runs.Add((vary ? "a new question each time" : "same question in a loop", admission, await MeasureAsync(admission, throttling, seconds, vary)));
+            foreach (var noise in new[] { Noise.Same, Noise.New }.Concat(runs.Count == 0 ? [Noise.Reads] : []))
+                runs.Add((Describe(noise), admission, await MeasureAsync(admission, throttling, seconds, noise)));
         }
         Console.WriteLine();
         Console.WriteLine($"load average before: {LoadAverage()}");
@@ -37,13 +47,18 @@ internal static class NoisyNeighbour
             Console.WriteLine($"| {noise} | {admission} | {r.AloneP50:F2} → {r.NoisyP50:F2} ms | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP50 / r.AloneP50:F2}× | {r.NoisyP99 / r.AloneP99:F2}× | {r.Answered} / {r.Throttled} | {r.NoisyUse} |");
     }
 
+    /// <summary><c>--analysis-burst S</c>: the account's burst of analysis time in the admitted configurations (default: what ships).</summary>
+    public static double? Burst { get; set; }
+
     private static IEnumerable<(string, Throttling)> Configurations()
     {
+        var shipped = Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling();
+        var note = Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "";
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
-        yield return ($"on (defaults: {new Throttling().AnalysisWorkers} worker, queue {new Throttling().AnalysisQueue})", new Throttling());
-        yield return ("on, workers at niceness 10", new Throttling { AnalysisNiceness = 10 });
+        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}{note})", shipped);
+        yield return ($"on, workers at niceness 10{note}", shipped with { AnalysisNiceness = 10 });
         // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
-        yield return ("budget only (analyses on request threads)", new Throttling { AnalysisWorkers = 0 });
+        yield return ($"budget only (analyses on request threads){note}", shipped with { AnalysisWorkers = 0 });
         // Nothing: every analysis runs at once, on the request threads.
         yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0 });
     }
@@ -54,7 +69,22 @@ internal static class NoisyNeighbour
     /// The noisy tenant's process: 4 workers asking DescribeChangeImpact in a loop until a line comes
     /// on stdin, then it prints "answered throttled". Started by <see cref="MeasureAsync"/>.
     /// </summary>
-    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, bool vary)
+    /// <summary>What the noisy tenant asks: one impact again and again, a new one each time, or (the control, with no analysis) its own groups.</summary>
+    public enum Noise
+    {
+        Same,
+        New,
+        Reads,
+    }
+
+    private static string Describe(Noise noise) => noise switch
+    {
+        Noise.Same => "same question in a loop",
+        Noise.New => "a new question each time",
+        _ => "control: DescribeSecurityGroups in a loop (no analysis)",
+    };
+
+    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, Noise kind)
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
         var noisy = new EcsClient(http, new ClientCredentials(keyId, secret));
@@ -64,8 +94,8 @@ internal static class NoisyNeighbour
         {
             while (!stop.IsCancellationRequested)
             {
-                var p = (vary ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
-                var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                var p = (kind == Noise.New ? Interlocked.Increment(ref port) : port).ToString(CultureInfo.InvariantCulture);
+                var response = kind == Noise.Reads ? await noisy.SendAsync("DescribeSecurityGroups", [new("RegionId", "cn-hangzhou")]) : await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
                     new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
                 if (response.IsSuccess)
                     Interlocked.Increment(ref answered);
@@ -85,7 +115,7 @@ internal static class NoisyNeighbour
 
     private sealed record Result(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, int Answered, int Throttled, Use AloneUse, Use NoisyUse);
 
-    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, bool vary)
+    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, Noise kind)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -98,36 +128,8 @@ internal static class NoisyNeighbour
         await app.StartAsync();
         try
         {
-            var accounts = app.Services.GetRequiredService<AccountService>();
-            var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16 }) { BaseAddress = new Uri(app.Urls.First()) };
-            var keys = new Dictionary<string, ClientCredentials>();
-            EcsClient Client(string name)
-            {
-                var key = accounts.CreateAccessKey(accounts.CreateAccount(name).AccountId);
-                keys[name] = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
-                return new EcsClient(http, keys[name]);
-            }
-            var noisy = Client("noisy");
-            var quiet = Client("quiet");
+            var (noisy, quiet, keys, target) = await TenantsAsync(app);
             const string region = "cn-hangzhou";
-            var groups = new List<string>();
-            foreach (var api in new[] { noisy, quiet })
-            {
-                var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "192.168.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
-                await Task.Delay(1500); // the VPC becomes Available
-                var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, CidrBlock = "192.168.0.0/20", ZoneId = "cn-hangzhou-h" }, ApiVersions.Vpc)).GetProperty("VSwitchId").GetString()!;
-                var count = api == noisy ? 10 : 2;
-                for (var g = 0; g < count; g++)
-                {
-                    var sg = (await api.CallAsync("CreateSecurityGroup", new { RegionId = region, VpcId = vpc, SecurityGroupName = $"sg{g}" })).GetProperty("SecurityGroupId").GetString()!;
-                    await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{1000 + g}/{2000 + g}", SourceCidrIp = "10.0.0.0/8" });
-                    if (g > 0)
-                        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = groups[^1] });
-                    groups.Add(sg);
-                    await api.CallAsync("RunInstances", new { RegionId = region, SecurityGroupId = sg, VSwitchId = vsw, Amount = api == noisy ? 10 : 5, ImageId = "img", InstanceType = "ecs.g7.large" });
-                }
-            }
-            var target = groups[0];
             async Task<List<double>> QuietReads(TimeSpan length)
             {
                 var stop = Stopwatch.StartNew();
@@ -161,7 +163,7 @@ internal static class NoisyNeighbour
             // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
-            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, vary ? "vary" : "same" })
+            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString() })
                 start.ArgumentList.Add(argument);
             using var noise = Process.Start(start)!;
             if (await noise.StandardOutput.ReadLineAsync() != "started")
@@ -178,9 +180,98 @@ internal static class NoisyNeighbour
             await noise.WaitForExitAsync();
             int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
             var result = new Result(Percentile(alone, 0.50), Percentile(alone, 0.99), Percentile(noisyReads, 0.50), Percentile(noisyReads, 0.99), answered, throttled, aloneUse, noisyUse);
-            Console.WriteLine($"  {name}, {(vary ? "new questions" : "same question")}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
+            Console.WriteLine($"  {name}, {Describe(kind)}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
                 $"with noise {noisyReads.Count} reads p50 {result.NoisyP50:F2} ms p99 {result.NoisyP99:F2} ms [{noisyUse}]; noisy answered {answered}, throttled {throttled}");
+            if (GcDetail)
+                Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");
             return result;
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The two tenants on a started server: the noisy one with 10 groups and 100 instances, the quiet one with 2 and 10.</summary>
+    private static async Task<(EcsClient Noisy, EcsClient Quiet, Dictionary<string, ClientCredentials> Keys, string Target)> TenantsAsync(WebApplication app)
+    {
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 16 }) { BaseAddress = new Uri(app.Urls.First()) };
+        var keys = new Dictionary<string, ClientCredentials>();
+        EcsClient Client(string name)
+        {
+            var key = accounts.CreateAccessKey(accounts.CreateAccount(name).AccountId);
+            keys[name] = new ClientCredentials(key.AccessKeyId, key.AccessKeySecret);
+            return new EcsClient(http, keys[name]);
+        }
+        var noisy = Client("noisy");
+        var quiet = Client("quiet");
+        const string region = "cn-hangzhou";
+        var groups = new List<string>();
+        foreach (var api in new[] { noisy, quiet })
+        {
+            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = region, CidrBlock = "192.168.0.0/16" }, ApiVersions.Vpc)).GetProperty("VpcId").GetString()!;
+            await Task.Delay(1500); // the VPC becomes Available
+            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = region, VpcId = vpc, CidrBlock = "192.168.0.0/20", ZoneId = "cn-hangzhou-h" }, ApiVersions.Vpc)).GetProperty("VSwitchId").GetString()!;
+            var count = api == noisy ? 10 : 2;
+            for (var g = 0; g < count; g++)
+            {
+                var sg = (await api.CallAsync("CreateSecurityGroup", new { RegionId = region, VpcId = vpc, SecurityGroupName = $"sg{g}" })).GetProperty("SecurityGroupId").GetString()!;
+                await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{1000 + g}/{2000 + g}", SourceCidrIp = "10.0.0.0/8" });
+                if (g > 0)
+                    await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = region, SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "22/22", SourceGroupId = groups[^1] });
+                groups.Add(sg);
+                await api.CallAsync("RunInstances", new { RegionId = region, SecurityGroupId = sg, VSwitchId = vsw, Amount = api == noisy ? 10 : 5, ImageId = "img", InstanceType = "ecs.g7.large" });
+            }
+        }
+        return (noisy, quiet, keys, groups[0]);
+    }
+
+    /// <summary>
+    /// <c>--noisy-profile [--runs 30]</c>: what one DescribeChangeImpact with a new question costs this
+    /// process (server and, here, its client): wall time, CPU, bytes allocated, answer size, and which
+    /// types took the bytes; one analysis at a time, no budget.
+    /// </summary>
+    public static async Task ProfileAsync(int runs)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
+        var app = PalisadeServer.Build(new ServeSettings
+        {
+            Urls = "http://127.0.0.1:0", DataDirectory = directory,
+            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0 } },
+        });
+        await app.StartAsync();
+        try
+        {
+            var (noisy, _, _, target) = await TenantsAsync(app);
+            async Task<int> Ask(int port)
+            {
+                var p = port.ToString(CultureInfo.InvariantCulture);
+                var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                    new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
+                return response.IsSuccess ? response.Body.Length : throw new InvalidOperationException(response.Code);
+            }
+            for (var i = 0; i < 5; i++)
+                await Ask(2000 + i);
+            GcDetail = true;
+            var probe = Probe.Start();
+            var allocated = GC.GetTotalAllocatedBytes(true);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            long answered = 0;
+            for (var i = 0; i < runs; i++)
+                answered += await Ask(3000 + i);
+            var elapsed = wall.Elapsed;
+            var bytes = GC.GetTotalAllocatedBytes(true) - allocated;
+            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            var use = probe.Stop();
+            Console.WriteLine($"DescribeChangeImpact, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
+                $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
+            Console.WriteLine($"  {use.Collections}");
         }
         finally
         {
@@ -203,6 +294,8 @@ internal static class NoisyNeighbour
     /// </summary>
     private sealed class Probe
     {
+        private readonly GcEvents? _events = GcDetail ? new() : null;
+        private readonly long _allocated = GC.GetTotalAllocatedBytes();
         private readonly Stopwatch _wall = Stopwatch.StartNew();
         private readonly TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
         private readonly TimeSpan _pause = GC.GetTotalPauseDuration();
@@ -232,15 +325,84 @@ internal static class NoisyNeighbour
             _stop.Cancel();
             _sampler.Wait();
             var wall = _wall.Elapsed.TotalSeconds;
+            var allocated = (GC.GetTotalAllocatedBytes() - _allocated) / wall / (1 << 20);
+            _events?.Dispose();
             return new Use((Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds / wall,
                 GC.CollectionCount(0) - _collections[0], GC.CollectionCount(1) - _collections[1], GC.CollectionCount(2) - _collections[2],
-                (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds, _maxQueue, _maxThreads);
+                (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds, _maxQueue, _maxThreads, allocated, _events?.Summary() ?? "");
         }
     }
 
-    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double? ClientCores = null)
+    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double AllocatedMiBPerSecond, string Collections, double? ClientCores = null)
     {
         public override string ToString() =>
-            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
+            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, allocating {AllocatedMiBPerSecond:F0} MiB/s, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
+    }
+
+    /// <summary>
+    /// The runtime's own GC events in this process during a phase: why each gen1/gen2 collection
+    /// started, and (from the allocation ticks, one per ~100 KB allocated) which types took the
+    /// bytes, small- and large-object heap apart. Printed with <c>--gc-detail</c>.
+    /// </summary>
+    private sealed class GcEvents : System.Diagnostics.Tracing.EventListener
+    {
+        private static readonly string[] Reasons =
+            ["small alloc", "induced", "low memory", "empty", "large alloc", "out of space SOH", "out of space LOH", "induced not forced", "stress", "low memory induced", "induced compacting", "provisional", "BGC"];
+        private readonly Dictionary<string, int> _starts = [];
+        private readonly Dictionary<string, long> _types = [];
+        private readonly Dictionary<string, double> _paused = [];
+        private string _current = "?";
+        private DateTime? _suspended;
+        private readonly Lock _gate = new();
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)1); // GC
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.Payload is null || e.PayloadNames is null)
+                return;
+            object? Field(string name) => e.PayloadNames.IndexOf(name) is >= 0 and var i ? e.Payload[i] : null;
+            if (e.EventName is { } n && n.StartsWith("GCStart", StringComparison.Ordinal))
+            {
+                var depth = Convert.ToInt32(Field("Depth"), CultureInfo.InvariantCulture);
+                var reason = Convert.ToInt32(Field("Reason"), CultureInfo.InvariantCulture);
+                var key = $"gen{depth} {(reason < Reasons.Length ? Reasons[reason] : reason.ToString(CultureInfo.InvariantCulture))}{(Convert.ToInt32(Field("Type"), CultureInfo.InvariantCulture) == 1 ? " (background)" : "")}";
+                lock (_gate)
+                {
+                    _starts[key] = _starts.GetValueOrDefault(key) + 1;
+                    _current = key;
+                }
+            }
+            else if (e.EventName is { } b && b.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
+                _suspended = e.TimeStamp;
+            else if (e.EventName is { } r && r.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _suspended is { } since)
+            {
+                lock (_gate)
+                    _paused[_current] = _paused.GetValueOrDefault(_current) + (e.TimeStamp - since).TotalMilliseconds;
+                _suspended = null;
+            }
+            else if (e.EventName is { } a && a.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+            {
+                var kind = Convert.ToInt32(Field("AllocationKind"), CultureInfo.InvariantCulture) == 1 ? "LOH " : "";
+                var amount = Field("AllocationAmount64") is { } big ? Convert.ToInt64(big, CultureInfo.InvariantCulture) : Convert.ToInt64(Field("AllocationAmount"), CultureInfo.InvariantCulture);
+                var key = kind + (Field("TypeName") as string ?? "?");
+                lock (_gate)
+                    _types[key] = _types.GetValueOrDefault(key) + amount;
+            }
+        }
+
+        public string Summary()
+        {
+            lock (_gate)
+            {
+                var total = Math.Max(1, _types.Values.Sum());
+                return $"collections: {string.Join(", ", _starts.OrderByDescending(p => p.Value).Select(p => $"{p.Key} ×{p.Value} ({_paused.GetValueOrDefault(p.Key):F0} ms stopped)"))}; "
+                    + $"allocated by type: {string.Join(", ", _types.OrderByDescending(p => p.Value).Take(12).Select(p => $"{p.Key} {100.0 * p.Value / total:F0}%"))}";
+            }
+        }
     }
 }

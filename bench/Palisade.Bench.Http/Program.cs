@@ -23,14 +23,41 @@ using Palisade.Domain.Ecs;
 // --host-policy [--runs 30] times a host's policy fetch and its phases (HostPolicyCost.cs).
 var seconds = Arg("--seconds", 10);
 if (args.Length == 6 && args[0] == "--noisy-tenant")
-    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], args[5] == "vary");
+    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], Enum.Parse<NoisyNeighbour.Noise>(args[5]));
 if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
     return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
     return await HostPolicyCost.RunAsync(Arg("--runs", 30));
+if (args.Contains("--noisy-profile"))
+{
+    await NoisyNeighbour.ProfileAsync(Arg("--runs", 30));
+    return 0;
+}
+if (args.Contains("--noisy") && System.Runtime.GCSettings.IsServerGC && ArgText("--collector") != "server")
+{
+    // This project runs the server collector (for the load benchmarks); `palisade serve` runs the
+    // workstation one (concurrent) with the gen0 budget its systemd unit sets
+    // (deploy/systemd/palisade-serve.service: DOTNET_GCgen0size=0x4000000), and a collector's pauses
+    // are part of what the noisy benchmark measures: it runs again under serve's collector.
+    // --collector workstation: without the unit's gen0 budget; --collector server: this process's.
+    var again = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+    if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        again.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
+    foreach (var argument in args)
+        again.ArgumentList.Add(argument);
+    again.Environment["DOTNET_gcServer"] = "0";
+    if (ArgText("--collector") != "workstation")
+        again.Environment["DOTNET_GCgen0size"] = "0x4000000";
+    using var child = Process.Start(again)!;
+    await child.WaitForExitAsync();
+    return child.ExitCode;
+}
 if (args.Contains("--noisy"))
 {
-    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only"));
+    NoisyNeighbour.GcDetail = args.Contains("--gc-detail");
+    if (ArgText("--analysis-burst") is { } burst)
+        NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
+    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 2 : args.Contains("--shipped-only") ? 1 : 4);
     return 0;
 }
 var clients = Arg("--clients", 16);

@@ -756,22 +756,33 @@ internal sealed class AccessInterner
         var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
         // The matrix asks this once per pair of endpoint classes (tens of millions of times) about a few
         // thousand distinct pairs of sets: a direct-mapped cache in front of the dictionary.
-        ref var recent = ref _recentIntersections[(int)((ulong)(key * -7046029254386353131L) >> (64 - RecentBits))];
+        ref var recent = ref _recentIntersections[(int)((ulong)(key * -7046029254386353131L) >> (64 - _recentBits))];
         if (recent.Key == key + 1)
             return recent.Id;
         if (!_intersections.TryGetValue(key, out var id))
         {
             id = Intern(_sets[a].Intersect(_sets[b]));
             _intersections.Add(key, id);
+            if (_intersections.Count > _recentIntersections.Length / 2 && _recentBits < MaxRecentBits)
+            {
+                // More distinct pairs than the cache holds well: a larger one, empty (the dictionary keeps every answer).
+                _recentBits += 2;
+                _recentIntersections = new (long, int)[1 << _recentBits];
+                return id;
+            }
         }
         recent = (key + 1, id);
         return id;
     }
 
-    private const int RecentBits = 14;
+    // The cache starts at 256 entries (4 KB) and grows by 4× with the distinct pairs asked, up to 16,384
+    // (256 KB): a small state's analysis, the common case, never allocates a large-object-heap array
+    // (each one, two per dry-run impact, counted towards gen2 collections; docs/benchmarks.md, issue 19).
+    private const int MaxRecentBits = 14;
+    private int _recentBits = 8;
 
     // Key + 1, so that the zeroed entry matches no pair.
-    private readonly (long Key, int Id)[] _recentIntersections = new (long, int)[1 << RecentBits];
+    private (long Key, int Id)[] _recentIntersections = new (long, int)[1 << 8];
 
     private readonly (long Key, int Id)[] _recentUnions = new (long, int)[1 << RecentBits];
 

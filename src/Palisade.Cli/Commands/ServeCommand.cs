@@ -143,6 +143,24 @@ public static class ServeCommand
         var accountBurst = Number("--account-burst", "Requests an account may send at once.", "PALISADE_ACCOUNT_BURST", defaults.AccountBurst);
         var analysisRate = Number("--analysis-rate", "Seconds of analysis work (reachability, impact, audit, export) per second one account may use; 0: no budget.", "PALISADE_ANALYSIS_RATE", defaults.AnalysisSecondsPerSecond);
         var analysisBurst = Number("--analysis-burst", "Seconds of analysis work an account may use at once.", "PALISADE_ANALYSIS_BURST", defaults.AnalysisBurstSeconds);
+        // No default value shown in the help: it is the machine's (the cores less one), read at start.
+        var analysisWorkers = new Option<double?>("--analysis-workers")
+        {
+            Description = "Threads that run analyses for all accounts, apart from the request threads (default: the cores less one, at least 1); 0: on the request threads, no cap across accounts. Also PALISADE_ANALYSIS_WORKERS.",
+            HelpName = "N",
+            DefaultValueFactory = _ => EnvNumber("PALISADE_ANALYSIS_WORKERS"),
+        };
+        var analysisQueue = Number("--analysis-queue", "Analyses that may wait for a worker, all accounts together; past it a new one gets Throttling.", "PALISADE_ANALYSIS_QUEUE", defaults.AnalysisQueue);
+        var analysisPerAccount = Number("--account-analyses", "Analyses one account may have running or waiting at once; past it Throttling.Analysis.", "PALISADE_ACCOUNT_ANALYSES", defaults.AnalysisConcurrency);
+        var analysisNiceness = Number("--analysis-niceness", "Linux niceness of the analysis workers, 0 (as requests) to 19.", "PALISADE_ANALYSIS_NICENESS", defaults.AnalysisNiceness);
+        foreach (var (option, low, high) in new (Option, int, int)[] { (analysisWorkers, 0, 256), (analysisQueue, 0, 100_000), (analysisPerAccount, 1, 1000), (analysisNiceness, 0, 19) })
+        {
+            option.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<object?>() is double v && (v < low || v > high || v != Math.Floor(v)))
+                    r.AddError($"{option.Name} must be a whole number from {low} to {high}.");
+            });
+        }
         var maxKeys = Number("--max-keys", "AccessKeys one account may hold.", "PALISADE_MAX_KEYS", limits.AccessKeysPerAccount);
         var maxInstances = Number("--max-instances", "Instances one account may hold in a region.", "PALISADE_MAX_INSTANCES", limits.InstancesPerRegion);
         var maxGroups = Number("--max-groups", "Security groups one account may hold in a region.", "PALISADE_MAX_GROUPS", limits.GroupsPerRegion);
@@ -180,7 +198,8 @@ public static class ServeCommand
             PALISADE_METRICS_TOKEN. To explore, load the example account: palisade demo.
             """)
         {
-            urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst, maxKeys, maxInstances, maxGroups,
+            urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst,
+            analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, maxKeys, maxInstances, maxGroups,
             maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, publicPool, logFormat, logRequests,
         };
         command.Validators.Add(r =>
@@ -223,6 +242,8 @@ public static class ServeCommand
                         RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst),
                         AccountRequestsPerSecond = parse.GetValue(accountRate), AccountBurst = (int)Math.Max(1, parse.GetValue(accountBurst)),
                         AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
+                        AnalysisWorkers = (int)(parse.GetValue(analysisWorkers) ?? defaults.AnalysisWorkers), AnalysisQueue = (int)parse.GetValue(analysisQueue),
+                        AnalysisConcurrency = (int)parse.GetValue(analysisPerAccount), AnalysisNiceness = (int)parse.GetValue(analysisNiceness),
                     },
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
                     PublicAddressPool = PublicPool(parse.GetValue(publicPool))!,

@@ -23,8 +23,17 @@ internal sealed class ReadCache
     private long _bytes;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>A rendered response cut around its RequestId, so that each hit carries its own.</summary>
-    public sealed record Entry(long Revision, byte[] Head, byte[] Tail);
+    /// <summary>
+    /// A rendered response and where its RequestId is, so that each hit carries its own: the body is
+    /// kept as rendered, not copied in two (an analysis's answer of 100 KB or more is a large-object-heap
+    /// array, and every copy of one counts towards a gen2 collection; docs/benchmarks.md, issue 19).
+    /// </summary>
+    public sealed record Entry(long Revision, byte[] Body, int IdAt, int IdLength)
+    {
+        public ReadOnlySpan<byte> Head => Body.AsSpan(0, IdAt);
+
+        public ReadOnlySpan<byte> Tail => Body.AsSpan(IdAt + IdLength);
+    }
 
     public static string Key(Caller caller, IEcsAction action, RpcRequest request, ResponseFormat format)
     {
@@ -51,10 +60,11 @@ internal sealed class ReadCache
             _entries.Clear();
             Interlocked.Exchange(ref _bytes, 0);
         }
-        var entry = new Entry(revision, body[..at], body[(at + id.Length)..]);
+        // The caller hands the body over: it is not written to again.
+        var entry = new Entry(revision, body, at, id.Length);
         if (_entries.TryGetValue(key, out var old))
-            Interlocked.Add(ref _bytes, -(old.Head.Length + old.Tail.Length));
+            Interlocked.Add(ref _bytes, -old.Body.Length);
         _entries[key] = entry;
-        Interlocked.Add(ref _bytes, entry.Head.Length + entry.Tail.Length);
+        Interlocked.Add(ref _bytes, entry.Body.Length);
     }
 }

@@ -7,7 +7,8 @@ namespace Palisade.Server.Hosting;
 /// <summary>
 /// What <c>/metrics</c> shows (Prometheus text, through OpenTelemetry): requests per action and
 /// error code, their latency, the store's latency (<see cref="StoreMetrics"/>), and how many bound
-/// NICs their agents keep in sync. Tags carry action names and ECS codes only, never a parameter,
+/// NICs their agents keep in sync, the analysis workers and their queue (<see cref="Protocol.AnalysisScheduler"/>:
+/// how they are configured, analyses running and waiting). Tags carry action names and ECS codes only, never a parameter,
 /// key or secret.
 /// </summary>
 internal sealed class ServerMetrics : IDisposable
@@ -18,8 +19,21 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
 
-    public ServerMetrics(IStore store)
+    public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses)
     {
+        _meter.CreateObservableGauge("palisade.analysis.workers", () => new Measurement<long>(analyses.Workers, new KeyValuePair<string, object?>("niceness", analyses.Niceness)),
+            "{thread}", "Threads that run analyses (0: on the request threads), with their Linux niceness.");
+        _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");
+        _meter.CreateObservableGauge("palisade.analysis.per_account.limit", () => (long)analyses.PerAccount, "{analysis}", "Analyses one account may have running or waiting (past it: Throttling.Analysis).");
+        _meter.CreateObservableGauge("palisade.analyses", () =>
+        {
+            var (running, waiting) = analyses.Load;
+            return new[]
+            {
+                new Measurement<long>(running, new KeyValuePair<string, object?>("state", "running")),
+                new Measurement<long>(waiting, new KeyValuePair<string, object?>("state", "waiting")),
+            };
+        }, "{analysis}", "Analyses running on a worker and waiting for one.");
         _requests = _meter.CreateCounter<long>("palisade.requests", "{request}", "ECS API requests, by action and result code (OK for success).");
         _duration = _meter.CreateHistogram<double>("palisade.request.duration", "s", "Time from reading an ECS API request to its answer.");
         _meter.CreateObservableGauge<long>("palisade.agent.nics", () =>

@@ -58,6 +58,12 @@ internal sealed class AnalysisScheduler : IDisposable
     /// <summary>The workers' niceness (Linux).</summary>
     public int Niceness { get; }
 
+    /// <summary>Analyses that may wait for a worker, all accounts together.</summary>
+    public int QueueLimit => _capacity - Workers;
+
+    /// <summary>Analyses one account may have admitted at once.</summary>
+    public int PerAccount => _perAccount;
+
     /// <summary>Analyses running now and admitted ones waiting (for tests and metrics).</summary>
     public (int Running, int Waiting) Load
     {

@@ -30,6 +30,26 @@ public sealed class AccessSetTests
             yield return new Access(IpProtocol.Icmp, []);
     }
 
+    /// <summary>
+    /// The interner's intersection (a dictionary behind a direct-mapped cache that grows with the distinct
+    /// pairs asked: 256, 1,024, 4,096, 16,384 entries) answers as the sets' own, asked once or again, before
+    /// and after each growth.
+    /// </summary>
+    [Fact]
+    public void TheInternersIntersection_AgreesWithTheSets_AsItsCacheGrows()
+    {
+        Gen.Select(Set.Array[20, 140], Gen.Int[0, int.MaxValue]).Sample((sets, seed) =>
+        {
+            var interner = new AccessInterner();
+            var ids = sets.Select(interner.Intern).ToArray();
+            var random = new Random(seed);
+            // Every pair (up to ~10,000 distinct ones, past three growths), then a random replay of them.
+            var pairs = ids.SelectMany((a, i) => ids.Skip(i + 1).Select(b => (a, b))).ToList();
+            foreach (var (a, b) in pairs.Concat(pairs.OrderBy(_ => random.Next())))
+                Assert.Equal(interner[a].Intersect(interner[b]), interner[interner.Intersect(a, b)]);
+        }, iter: 20, threads: 1);
+    }
+
     [Fact]
     public void SetOperations_AgreeWithPortByPort()
     {

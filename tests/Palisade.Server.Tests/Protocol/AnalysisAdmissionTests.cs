@@ -140,8 +140,15 @@ public sealed class AnalysisAdmissionTests
             fromB = b.Reachability();
             await WaitForAsync(scheduler, waiting: 2);
             // One worker busy, two waiting: the third account's analysis is refused, with the code SDKs retry.
+            var revision = plane.Store.CurrentRevision();
             var refused = await ApiAssert.FailsAsync(() => c.Impact(22).WaitAsync(Patience), "Throttling", 400);
             Assert.Contains("analyses", refused.EcsMessage, StringComparison.Ordinal);
+            // So is a dry run, whose impact is an analysis: an ECS error (no 5xx), and nothing changed.
+            await ApiAssert.FailsAsync(() => c.Api.Api.CallAsync("AuthorizeSecurityGroup", new
+            {
+                RegionId = Region, SecurityGroupId = c.GroupId, IpProtocol = "tcp", PortRange = "80/80", SourceCidrIp = "10.0.0.0/8", DryRun = true,
+            }).WaitAsync(Patience), "Throttling", 400);
+            Assert.Equal(revision, plane.Store.CurrentRevision());
             await c.Groups().WaitAsync(Patience);
             await a.Groups().WaitAsync(Patience);
         }
