@@ -784,7 +784,9 @@ internal sealed class AccessInterner
     // Key + 1, so that the zeroed entry matches no pair.
     private (long Key, int Id)[] _recentIntersections = new (long, int)[1 << 8];
 
-    private readonly (long Key, int Id)[] _recentUnions = new (long, int)[1 << RecentBits];
+    // The unions' cache starts and grows as the intersections' does.
+    private int _recentUnionBits = 8;
+    private (long Key, int Id)[] _recentUnions = new (long, int)[1 << 8];
 
     public int Union(int a, int b)
     {
@@ -795,13 +797,19 @@ internal sealed class AccessInterner
         var key = ((long)Math.Min(a, b) << 32) | (uint)Math.Max(a, b);
         // The what-if folds an instance pair of several addresses by unions, tens of thousands of pairs
         // per change: the same direct-mapped cache as for intersections.
-        ref var recent = ref _recentUnions[(int)((ulong)(key * -7046029254386353131L) >> (64 - RecentBits))];
+        ref var recent = ref _recentUnions[(int)((ulong)(key * -7046029254386353131L) >> (64 - _recentUnionBits))];
         if (recent.Key == key + 1)
             return recent.Id;
         if (!_unions.TryGetValue(key, out var id))
         {
             id = Intern(_sets[a].Union(_sets[b]));
             _unions.Add(key, id);
+            if (_unions.Count > _recentUnions.Length / 2 && _recentUnionBits < MaxRecentBits)
+            {
+                _recentUnionBits += 2;
+                _recentUnions = new (long, int)[1 << _recentUnionBits];
+                return id;
+            }
         }
         recent = (key + 1, id);
         return id;

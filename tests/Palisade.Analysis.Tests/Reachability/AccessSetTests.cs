@@ -36,7 +36,7 @@ public sealed class AccessSetTests
     /// and after each growth.
     /// </summary>
     [Fact]
-    public void TheInternersIntersection_AgreesWithTheSets_AsItsCacheGrows()
+    public void TheInternersIntersectionAndUnion_AgreeWithTheSets_AsTheirCachesGrow()
     {
         Gen.Select(Set.Array[20, 140], Gen.Int[0, int.MaxValue]).Sample((sets, seed) =>
         {
@@ -46,7 +46,10 @@ public sealed class AccessSetTests
             // Every pair (up to ~10,000 distinct ones, past three growths), then a random replay of them.
             var pairs = ids.SelectMany((a, i) => ids.Skip(i + 1).Select(b => (a, b))).ToList();
             foreach (var (a, b) in pairs.Concat(pairs.OrderBy(_ => random.Next())))
+            {
                 Assert.Equal(interner[a].Intersect(interner[b]), interner[interner.Intersect(a, b)]);
+                Assert.Equal(interner[a].Union(interner[b]), interner[interner.Union(a, b)]);
+            }
         }, iter: 20, threads: 1);
     }
 
