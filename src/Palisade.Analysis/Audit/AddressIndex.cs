@@ -1,8 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-
 namespace Palisade.Analysis.Audit;
 
 /// <summary>

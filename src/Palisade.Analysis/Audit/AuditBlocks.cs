@@ -1,5 +1,3 @@
-using Palisade.Domain.Networking;
-
 namespace Palisade.Analysis.Audit;
 
 /// <summary>The address blocks the rule checks judge peers by.</summary>

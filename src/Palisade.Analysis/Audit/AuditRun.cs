@@ -1,6 +1,4 @@
-using Palisade.Domain.Identifiers;
 using Palisade.Domain.Quotas;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Audit;
 

@@ -1,6 +1,5 @@
 using Palisade.Analysis.Audit.Checks;
 using Palisade.Domain.Quotas;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Audit;
 

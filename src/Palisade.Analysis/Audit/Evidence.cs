@@ -1,6 +1,4 @@
 using System.Reflection;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
 
 namespace Palisade.Analysis.Audit;
 

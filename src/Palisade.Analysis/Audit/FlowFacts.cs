@@ -1,5 +1,4 @@
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Identifiers;
 
 namespace Palisade.Analysis.Audit;
 

@@ -1,5 +1,3 @@
-using Palisade.Domain.Identifiers;
-
 namespace Palisade.Analysis.Audit;
 
 /// <summary>

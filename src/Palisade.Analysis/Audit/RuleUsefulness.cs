@@ -1,11 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
-using Palisade.Engine.Flows;
-using Palisade.Engine.Policies;
-
 namespace Palisade.Analysis.Audit;
 
 /// <summary>

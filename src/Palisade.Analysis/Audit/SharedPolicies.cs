@@ -1,8 +1,4 @@
 using Palisade.Analysis.Policies;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Audit;
 

@@ -1,7 +1,3 @@
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Engine.Policies;
-
 namespace Palisade.Analysis.Flows;
 
 /// <summary>Decisions in words, for <c>palisade eval</c> and the console's "explain this flow".</summary>

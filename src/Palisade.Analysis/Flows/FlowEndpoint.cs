@@ -1,8 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-
 namespace Palisade.Analysis.Flows;
 
 /// <summary>One end of a flow as the user named it: an instance of the state, or an address. Shared by <c>palisade eval</c> and the server's <c>ExplainFlow</c>.</summary>

@@ -1,8 +1,4 @@
 using Palisade.Domain.Ecs;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Import;
 

@@ -1,10 +1,4 @@
 using System.Numerics;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
-using Palisade.Engine.Flows;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Internet;
 

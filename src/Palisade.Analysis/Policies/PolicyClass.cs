@@ -1,6 +1,3 @@
-using Palisade.Domain.Instances;
-using Palisade.Domain.State;
-
 namespace Palisade.Analysis.Policies;
 
 /// <summary>

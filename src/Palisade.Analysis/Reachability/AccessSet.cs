@@ -1,5 +1,3 @@
-using Palisade.Domain.Networking;
-
 namespace Palisade.Analysis.Reachability;
 
 /// <summary>

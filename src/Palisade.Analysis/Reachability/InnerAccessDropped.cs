@@ -1,9 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-
 namespace Palisade.Analysis.Reachability;
 
 /// <summary>

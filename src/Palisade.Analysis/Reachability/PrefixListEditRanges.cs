@@ -1,7 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-
 namespace Palisade.Analysis.Reachability;
 
 /// <summary>

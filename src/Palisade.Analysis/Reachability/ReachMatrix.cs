@@ -1,10 +1,5 @@
 using Palisade.Analysis.Internet;
 using Palisade.Analysis.Policies;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Reachability;
 

@@ -1,10 +1,4 @@
 using Palisade.Analysis.Policies;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Engine.Flows;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Suggestions;
 

@@ -1,13 +1,5 @@
 using System.Collections.Immutable;
 using Palisade.Analysis.WhatIf;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
-using Palisade.Engine.Flows;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Suggestions;
 

@@ -1,9 +1,4 @@
 using Palisade.Analysis.Import;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.WhatIf;
 

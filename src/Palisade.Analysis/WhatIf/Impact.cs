@@ -1,6 +1,4 @@
 using Palisade.Analysis.Reachability;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.WhatIf;
 

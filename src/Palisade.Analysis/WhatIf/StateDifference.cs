@@ -1,10 +1,4 @@
 using System.Collections.Immutable;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.WhatIf;
 

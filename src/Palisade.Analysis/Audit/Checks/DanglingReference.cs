@@ -1,6 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Rules;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 public sealed record DanglingReferenceEvidence(SecurityGroupId ReferencedGroup) : Evidence;

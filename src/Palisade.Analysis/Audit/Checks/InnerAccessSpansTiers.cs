@@ -1,9 +1,5 @@
 using Palisade.Analysis.Reachability;
 using Palisade.Analysis.WhatIf;
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Audit.Checks;
 

@@ -1,6 +1,3 @@
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 /// <summary>The rule's protocol, port range (as ECS writes it) and peer (as the rule names it).</summary>

@@ -1,8 +1,3 @@
-using Palisade.Domain.Groups;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 public sealed record CidrInsteadOfGroupEvidence(Cidr Cidr, IReadOnlyList<InstanceId> Instances, SecurityGroupId SuggestedGroup) : Evidence;

@@ -1,6 +1,3 @@
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 public sealed record InternalWideCidrEvidence(Cidr Cidr, NicType NicType, bool ClassicNetwork) : Evidence;

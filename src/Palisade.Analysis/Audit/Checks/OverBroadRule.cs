@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Numerics;
 using Palisade.Analysis.Suggestions;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Domain.State;
 
 namespace Palisade.Analysis.Audit.Checks;
 

@@ -1,5 +1,3 @@
-using Palisade.Domain.Identifiers;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 /// <summary>The group's members in its network, the network's instances, and the network (null: classic).</summary>

@@ -1,5 +1,3 @@
-using Palisade.Domain.Identifiers;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 /// <summary>The rules that would decide in the redundant rule's place (none: the default would).</summary>

@@ -1,7 +1,4 @@
 using Palisade.Analysis.Internet;
-using Palisade.Domain.Networking;
-using Palisade.Domain.State;
-using Palisade.Engine.Policies;
 
 namespace Palisade.Analysis.Audit.Checks;
 

@@ -1,7 +1,4 @@
 using Palisade.Analysis.Internet;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
 
 namespace Palisade.Analysis.Audit.Checks;
 

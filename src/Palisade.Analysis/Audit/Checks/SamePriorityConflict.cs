@@ -1,9 +1,3 @@
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
-using Palisade.Engine.Policies;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 public sealed record SamePriorityConflictEvidence(SecurityGroupRuleId AcceptRule, SecurityGroupRuleId DropRule, SecurityGroupId DropGroup, int Priority) : Evidence;

@@ -1,5 +1,3 @@
-using Palisade.Domain.Rules;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 public sealed record UnusedGroupEvidence(int Rules) : Evidence;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Palisade.Domain.Networking;
-using Palisade.Domain.Rules;
 
 namespace Palisade.Analysis.Audit.Checks;
 

@@ -1,9 +1,3 @@
-using Palisade.Domain.Rules;
-using Palisade.Domain.Identifiers;
-using Palisade.Domain.Instances;
-using Palisade.Domain.Networking;
-using Palisade.Engine.Policies;
-
 namespace Palisade.Analysis.Audit.Checks;
 
 /// <summary>
