@@ -14,6 +14,9 @@ using Palisade.Storage.Accounts;
 //       is the server's idle cost plus nothing), and the managed memory per parked poll.
 //   … -- --writes --postgres "<server>" [--nodes 2] [--seconds 10]
 //       8 accounts writing at once vs 1 account, the same number of writers, writes/s and the ratio.
+//   … -- --fetch-cost 100 [--nics 10] [--rounds 3] [--postgres "<server>"] [--nodes N]
+//       The server's cost of the fetches after one change, with no simulated agents: each host's
+//       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
 //   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]
 //       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
 //       every affected agent applied it, and the requests of affected and unaffected agents;
@@ -47,6 +50,12 @@ if (ArgText("--agents") is { } agentList)
             await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5));
         }
     }
+    return 0;
+}
+if (ArgText("--fetch-cost") is { } costHosts)
+{
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+    await Agents.FetchCostAsync(fleet, int.Parse(costHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--rounds", 3));
     return 0;
 }
 if (args.Contains("--writes"))
