@@ -17,7 +17,7 @@ using Palisade.Storage.Accounts;
 //   … -- --fetch-cost 100 [--nics 10] [--rounds 3] [--postgres "<server>"] [--nodes N]
 //       The server's cost of the fetches after one change, with no simulated agents: each host's
 //       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
-//   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]
+//   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]
 //       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
 //       every affected agent applied it, and the requests of affected and unaffected agents;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
@@ -47,7 +47,7 @@ if (ArgText("--agents") is { } agentList)
         foreach (var accountWide in args.Contains("--baseline") ? new[] { false, true } : [false])
         {
             await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
-            await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5));
+            await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5), Arg("--warmup", 1));
         }
     }
     return 0;
