@@ -61,8 +61,12 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
             // A report speaks only for NICs bound to that host; an agent racing an unbind may name
             // one that just left, which is not an error.
             var bindings = s.ListBindingsOnHost(host).ToList();
+            // Each account's revision once (a host's ten NICs of one account asked it ten times, issue 17).
+            var accountRevisions = new Dictionary<long, long>();
+            long AccountRevision(long account) =>
+                accountRevisions.TryGetValue(account, out var known) ? known : accountRevisions[account] = s.AccountRevisionAt(account, revision);
             var reports = BoundNics.Named(s, bindings, instances, enis)
-                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, s.AccountRevisionAt(b.AccountId, revision), now) { NetworkInterfaceId = b.NetworkInterfaceId })
+                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
                 .ToList();
             s.SaveHostReports(host, reports);
             // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
@@ -115,6 +119,13 @@ internal sealed class ReportAgentStatus : EcsAction, IHostAgentAction
     {
         var options = c.RuleUsage;
         s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        // Only hits are added: a report that counted none (most after a change) reads no NIC's groups
+        // or rules (two reads per NIC, twenty statements for a host of ten, issue 17).
+        if (!usage.Any(u => u.Packets > 0))
+        {
+            s.PurgeRuleUsage(accountId, now - options.Retention);
+            return;
+        }
         // The rules an agent may count for: those of the groups of the account's NICs bound to this
         // host — an ENI's own; for an instance named (agents before per-ENI bindings), any of its bound NICs'.
         var groupsOf = bound.GroupBy(b => b.Nic, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(b => BoundNics.GroupsOf(s, b)).ToList(), StringComparer.Ordinal);
