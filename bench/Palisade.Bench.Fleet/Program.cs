@@ -64,7 +64,7 @@ if (args.Contains("--writes"))
     await WritesAsync(fleet, Arg("--seconds", 10));
     return 0;
 }
-Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes | --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]  [--postgres <server>] [--nodes N]");
+Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes | --fetch-cost 100 [--rounds 3] | --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]  [--postgres <server>] [--nodes N]");
 return 2;
 
 static async Task ParkedAsync(Fleet fleet, int polls)
