@@ -115,7 +115,146 @@ internal static class Agents
     /// <summary>One account of the fleet: its hosts, and the groups the changes are made in.</summary>
     private sealed record Tenant(EcsClient Api, string Common, string Db, string Pod0, string VSwitch, IReadOnlyList<string> Hosts);
 
-    public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes)
+    /// <summary>
+    /// One account of the fleet: NIC 0 of every host in "common" (whose rule names "db", so every host
+    /// of the account depends on db's members), the other NICs of a host in its pod's group (ten hosts
+    /// a pod); the operator's declarations and bindings go on the store directly.
+    /// </summary>
+    private static async Task<Tenant> SetupTenantAsync(Fleet fleet, HttpMessageHandler setupHandler, ClientCredentials key, int a, int hostsPerAccount, int nicsPerHost)
+    {
+        var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[a % fleet.Urls.Count], Timeout = TimeSpan.FromMinutes(5) }, key);
+        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VpcId");
+        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VSwitchId");
+        async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).Str("SecurityGroupId");
+        async Task<List<string>> Run(string group, int amount) => amount == 0 ? [] :
+            [.. (await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = group, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = amount })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!)];
+        // NIC 0 of every host is in "common", whose rule names "db" (so every host of the account
+        // depends on db's members); the other NICs of a host are in its pod's group (ten hosts a pod).
+        var common = await Group("common");
+        var db = await Group("db");
+        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db });
+        await Run(db, 1);
+        var pods = new List<string>();
+        var hosts = new List<string>();
+        for (var p = 0; p < (hostsPerAccount + 9) / 10; p++)
+        {
+            pods.Add(await Group($"pod{p}"));
+            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" });
+            var inPod = Math.Min(10, hostsPerAccount - p * 10);
+            var first = await Run(common, inPod);
+            var rest = await Run(pods[p], inPod * (nicsPerHost - 1));
+            for (var h = 0; h < inPod; h++)
+            {
+                var host = $"a{a}-h{p * 10 + h}";
+                hosts.Add(host);
+                List<string> nics = [first[h], .. rest.Skip(h * (nicsPerHost - 1)).Take(nicsPerHost - 1)];
+                // The operator declares the host and binds its NICs on the store (issue 18).
+                fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
+                for (var n = 0; n < nics.Count; n++)
+                    fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
+            }
+        }
+        return new Tenant(api, common, db, pods[0], vsw, hosts);
+    }
+
+    /// <summary>
+    /// The server's cost of the fetches after one change, without simulated agents (issue 17): one
+    /// account of <paramref name="hosts"/> hosts × <paramref name="nicsPerHost"/> NICs; each host's
+    /// fetch is a raw <c>DescribeHostPolicy</c> with the digests its last answer gave (what an agent
+    /// sends), its answer read as JSON and not parsed further, so the process's CPU is the nodes'
+    /// plus the HTTP client's. For a rule in "common" (every host's part changes) and a join into
+    /// "db" (named by every host): the fetches of every host one after another (each fetch's own
+    /// cost, no queueing), then all at once (the fleet's burst: time until the last is answered).
+    /// </summary>
+    public static async Task FetchCostAsync(Fleet fleet, int hosts, int nicsPerHost, int rounds)
+    {
+        Console.WriteLine($"--- fetch cost: 1 account of {hosts} hosts x {nicsPerHost} NICs, {fleet.Urls.Count} node(s), {fleet.StoreKind}");
+        var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
+        var key = fleet.NewKey("cost");
+        var setup = Stopwatch.StartNew();
+        var t = await SetupTenantAsync(fleet, setupHandler, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret), 0, hosts, nicsPerHost);
+        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
+        var clients = t.Hosts.Select((h, i) =>
+        {
+            var credential = fleet.Hosts.CreateCredential(h);
+            return (Host: h, Api: new EcsClient(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }) { BaseAddress = fleet.Urls[i % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(120) },
+                new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret)));
+        }).ToList();
+        var held = clients.ToDictionary(c => c.Host, _ => new Dictionary<string, string>(StringComparer.Ordinal));
+        async Task<long> FetchAsync(int i)
+        {
+            var (host, api) = clients[i];
+            List<KeyValuePair<string, string>> p = [new("RegionId", Region), new("HostName", host), new("PerNic", "true"), new("SharedParts", "true")];
+            var n = 0;
+            foreach (var (instance, digest) in held[host])
+            {
+                n++;
+                p.Add(new($"KnownNic.{n}.InstanceId", instance));
+                p.Add(new($"KnownNic.{n}.Digest", digest));
+            }
+            var json = await api.CallAsync("DescribeHostPolicy", p);
+            foreach (var account in json.Items("Accounts", "Account"))
+            {
+                foreach (var nic in account.Items("Nics", "Nic"))
+                    held[host][nic.Str("InstanceId")] = nic.Str("Digest");
+            }
+            return json.GetRawText().Length;
+        }
+        using var timings = new ServerTimings();
+        var process = Process.GetCurrentProcess();
+        double Cpu()
+        {
+            process.Refresh();
+            return process.TotalProcessorTime.TotalMilliseconds;
+        }
+        // Every host's first (whole) fetch, and a round of each kind not measured (the JIT's tiers settle).
+        for (var i = 0; i < clients.Count; i++)
+            await FetchAsync(i);
+        var kinds = new (string Name, Func<int, Task> Make)[]
+        {
+            ($"rule in a group on {hosts} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + i}/{20000 + i}", SourceCidrIp = "192.0.2.0/24" })),
+            ($"join into a group named by {hosts} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 })),
+        };
+        var change = 0;
+        for (var round = -1; round < rounds; round++)
+        {
+            foreach (var (name, make) in kinds)
+            {
+                await make(change++);
+                var from = Stopwatch.GetTimestamp();
+                var cpu = Cpu();
+                var wall = new List<double>();
+                long bytes = 0;
+                for (var i = 0; i < clients.Count; i++)
+                {
+                    var one = Stopwatch.GetTimestamp();
+                    bytes += await FetchAsync(i);
+                    wall.Add(Stopwatch.GetElapsedTime(one).TotalMilliseconds);
+                }
+                var serialCpu = Cpu() - cpu;
+                var serialServer = timings.Summary(from, Stopwatch.GetTimestamp(), "DescribeHostPolicy", "store read").ToList();
+                await make(change++);
+                from = Stopwatch.GetTimestamp();
+                cpu = Cpu();
+                var burst = Stopwatch.StartNew();
+                await Task.WhenAll(Enumerable.Range(0, clients.Count).Select(i => Task.Run(() => FetchAsync(i))));
+                var burstMs = burst.Elapsed.TotalMilliseconds;
+                var burstCpu = Cpu() - cpu;
+                var burstServer = timings.Summary(from, Stopwatch.GetTimestamp(), "DescribeHostPolicy", "store read").ToList();
+                timings.Trim(Stopwatch.GetTimestamp());
+                if (round < 0)
+                    continue;
+                wall.Sort();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}, round {round + 1}: one after another: fetch p50 {ServerTimings.Percentile(wall, 0.5):F1} ms, p99 {ServerTimings.Percentile(wall, 0.99):F1} ms, process CPU {serialCpu / clients.Count:F2} ms per fetch, {bytes / clients.Count / 1024.0:F1} KiB per answer; server {string.Join("; ", serialServer)}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}, round {round + 1}: all {clients.Count} at once: last answered after {burstMs:F0} ms, process CPU {burstCpu:F0} ms ({burstCpu / clients.Count:F2} ms per fetch); server {string.Join("; ", burstServer)}"));
+            }
+        }
+        setupHandler.Dispose();
+    }
+
+    public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups = 0)
     {
         var accounts = Math.Max(1, agentCount / hostsPerAccount);
         var mode = accountWide ? "account-wide feed, whole fetch (before issue 17)" : "host feed, incremental fetch";
@@ -127,42 +266,7 @@ internal static class Agents
         var keys = Enumerable.Range(0, accounts).Select(a => fleet.NewKey($"fleet{a}")).Select(k => new ClientCredentials(k.AccessKeyId, k.AccessKeySecret)).ToList();
         // The accounts are set up in parallel (their writes do not wait for each other), each pod's
         // instances in two calls; the operator's declarations and bindings go on the store directly.
-        var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(async () =>
-        {
-            var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[a % fleet.Urls.Count], Timeout = TimeSpan.FromMinutes(5) }, keys[a]);
-            var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VpcId");
-            var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VSwitchId");
-            async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).Str("SecurityGroupId");
-            async Task<List<string>> Run(string group, int amount) => amount == 0 ? [] :
-                [.. (await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = group, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = amount })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!)];
-            // NIC 0 of every host is in "common", whose rule names "db" (so every host of the account
-            // depends on db's members); the other NICs of a host are in its pod's group (ten hosts a pod).
-            var common = await Group("common");
-            var db = await Group("db");
-            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db });
-            await Run(db, 1);
-            var pods = new List<string>();
-            var hosts = new List<string>();
-            for (var p = 0; p < (hostsPerAccount + 9) / 10; p++)
-            {
-                pods.Add(await Group($"pod{p}"));
-                await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" });
-                var inPod = Math.Min(10, hostsPerAccount - p * 10);
-                var first = await Run(common, inPod);
-                var rest = await Run(pods[p], inPod * (nicsPerHost - 1));
-                for (var h = 0; h < inPod; h++)
-                {
-                    var host = $"a{a}-h{p * 10 + h}";
-                    hosts.Add(host);
-                    List<string> nics = [first[h], .. rest.Skip(h * (nicsPerHost - 1)).Take(nicsPerHost - 1)];
-                    // The operator declares the host and binds its NICs on the store (issue 18).
-                    fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
-                    for (var n = 0; n < nics.Count; n++)
-                        fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
-                }
-            }
-            return new Tenant(api, common, db, pods[0], vsw, hosts);
-        })));
+        var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(() => SetupTenantAsync(fleet, setupHandler, keys[a], a, hostsPerAccount, nicsPerHost))));
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
 
         // The agents: each its own connection pool (one connection), its own host.
@@ -219,6 +323,27 @@ internal static class Agents
             ($"join into a group named by {hostsPerAccount} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 }),
                 x => x.Account == 0),
         };
+        // Warm-up changes, not measured (--warmup, 1 of each kind by default): the first changes after
+        // start are applied while the JIT is still compiling and re-compiling the hot paths (in a
+        // profile of the first 100-host changes its threads took a fifth of the process's CPU); a
+        // server that has been up for a while has done that long ago.
+        for (var w = 0; w < warmups; w++)
+        {
+            foreach (var (_, make, affectedOf) in kinds)
+            {
+                await make(900 + w);
+                var revision = fleet.CurrentRevision();
+                var wait = Stopwatch.StartNew();
+                while (agents.Where(affectedOf).Any(x => x.Agent.AppliedRevision < revision) && wait.Elapsed < TimeSpan.FromSeconds(60))
+                    await Task.Delay(50);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+        if (warmups > 0)
+            Console.WriteLine($"{warmups} warm-up change(s) of each kind made, not measured");
+        foreach (var x in agents)
+            x.Meter.Timeline.Trim(Stopwatch.GetTimestamp());
+        timings.Trim(Stopwatch.GetTimestamp());
         foreach (var (name, make, affectedOf) in kinds)
         {
             var latencies = new List<double>();

@@ -14,7 +14,10 @@ using Palisade.Storage.Accounts;
 //       is the server's idle cost plus nothing), and the managed memory per parked poll.
 //   … -- --writes --postgres "<server>" [--nodes 2] [--seconds 10]
 //       8 accounts writing at once vs 1 account, the same number of writers, writes/s and the ratio.
-//   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]
+//   … -- --fetch-cost 100 [--nics 10] [--rounds 3] [--postgres "<server>"] [--nodes N]
+//       The server's cost of the fetches after one change, with no simulated agents: each host's
+//       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
+//   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]
 //       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
 //       every affected agent applied it, and the requests of affected and unaffected agents;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
@@ -44,9 +47,15 @@ if (ArgText("--agents") is { } agentList)
         foreach (var accountWide in args.Contains("--baseline") ? new[] { false, true } : [false])
         {
             await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
-            await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5));
+            await Agents.RunAsync(fleet, n, Arg("--nics", 10), Arg("--hosts-per-account", 100), accountWide, Arg("--changes", 5), Arg("--warmup", 1));
         }
     }
+    return 0;
+}
+if (ArgText("--fetch-cost") is { } costHosts)
+{
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+    await Agents.FetchCostAsync(fleet, int.Parse(costHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--rounds", 3));
     return 0;
 }
 if (args.Contains("--writes"))
@@ -55,7 +64,7 @@ if (args.Contains("--writes"))
     await WritesAsync(fleet, Arg("--seconds", 10));
     return 0;
 }
-Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes | --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5]  [--postgres <server>] [--nodes N]");
+Console.Error.WriteLine("usage: --parked 200,1000,10000 | --writes | --fetch-cost 100 [--rounds 3] | --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]  [--postgres <server>] [--nodes N]");
 return 2;
 
 static async Task ParkedAsync(Fleet fleet, int polls)

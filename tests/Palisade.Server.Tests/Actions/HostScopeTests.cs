@@ -208,6 +208,61 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Every host's answer for every account with NICs on it, computed by <c>DescribeHostPolicy</c>'s
+    /// fast path (the view's indexes, shared renderings and digest indexes) and by its slow twin (each
+    /// part selected by <c>StateExport.Select</c>, every resource rendered anew, the held set built
+    /// whole), for the digests the host's last answer gave and for none: the same JSON. And every
+    /// instance's part selected through the view's indexes is the slow selection's, record for record.
+    /// </summary>
+    private int CompareAnswerWithItsSlowTwin(int seed, int step, string what, Dictionary<string, Dictionary<string, string>> answered)
+    {
+        var views = Palisade.Server.Actions.Hosts.AccountViews.Of(_server.Store);
+        return _server.Store.Read(s =>
+        {
+            var compared = 0;
+            var revision = s.CurrentRevision();
+            foreach (var host in Hosts)
+            {
+                foreach (var account in s.ListBindingsOnHost(host).GroupBy(b => b.AccountId))
+                {
+                    var view = views.Get(s, account.Key, Region, s.AccountRevisionAt(account.Key, revision));
+                    var source = view.Source(s);
+                    foreach (var instance in source.Instances)
+                    {
+                        var fastPart = view.Select(source, instance.Id);
+                        var slowPart = Palisade.Server.Actions.Insight.StateExport.Select(source, new HashSet<InstanceId> { instance.Id });
+                        Assert.True(IdsOf(fastPart) == IdsOf(slowPart), $"seed {seed}, step {step} ({what}): {instance.Id}'s part selected through the view differs: {IdsOf(fastPart)} vs {IdsOf(slowPart)}");
+                    }
+                    var nics = account.Select(b => b.InstanceId).Distinct().ToList();
+                    foreach (var known in new[] { answered[host], new Dictionary<string, string>(StringComparer.Ordinal) })
+                    {
+                        var fast = new Palisade.Server.Responses.EcsObject();
+                        Palisade.Server.Actions.Hosts.DescribeHostPolicy.AddParts(fast, view, s, nics, known, sharedParts: true);
+                        var slow = Palisade.Server.Actions.Hosts.DescribeHostPolicy.SlowAccountParts(view, s, nics, known);
+                        var (fastJson, slowJson) = (System.Text.Encoding.UTF8.GetString(Palisade.Server.Responses.ResponseWriter.Json(fast)), System.Text.Encoding.UTF8.GetString(Palisade.Server.Responses.ResponseWriter.Json(slow)));
+                        Assert.True(fastJson == slowJson, $"seed {seed}, step {step} ({what}): {host}'s answer for account {account.Key} differs from its slow twin:\n{fastJson}\n{slowJson}");
+                        compared++;
+                    }
+                    using var document = JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(Palisade.Server.Responses.ResponseWriter.Json(Answer(view, s, nics, answered[host]))));
+                    foreach (var nic in document.RootElement.GetProperty("Nics").GetProperty("Nic").EnumerateArray())
+                        answered[host][nic.GetProperty("InstanceId").GetString()!] = nic.GetProperty("Digest").GetString()!;
+                }
+            }
+            return compared;
+        });
+
+        static Palisade.Server.Responses.EcsObject Answer(Palisade.Server.Actions.Hosts.AccountViews.View view, IStoreSession s, List<InstanceId> nics, Dictionary<string, string> known)
+        {
+            var answer = new Palisade.Server.Responses.EcsObject();
+            Palisade.Server.Actions.Hosts.DescribeHostPolicy.AddParts(answer, view, s, nics, known, sharedParts: true);
+            return answer;
+        }
+
+        static string IdsOf(Palisade.Server.Actions.Insight.StateExport.Part p) => string.Join(" ",
+            [.. p.Groups.Select(g => g.Id.Value), "|", .. p.Instances.Select(i => i.Id.Value), "|", .. p.Interfaces.Select(e => e.Id.Value), "|", .. p.PrefixLists.Select(l => l.Id.Value), "|", .. p.PortRangeLists.Select(l => l.Id.Value)]);
+    }
+
     [Theory]
     [InlineData(17)]
     [InlineData(1703)]
@@ -237,6 +292,10 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         // and must be byte for byte the whole rendering (its slow twin).
         var applied = new Dictionary<string, (Palisade.Agent.Rendering.HostRuleset Ruleset, IReadOnlyList<Palisade.Agent.Rendering.HostPart> Parts)>(StringComparer.Ordinal);
         var (kept, compiled) = (0, 0);
+        // The digests each host's last fast answer gave (what its agent holds), per account: the next
+        // answer is compared with its slow twin for them, and for none (a full fetch).
+        var answered = Hosts.ToDictionary(h => h, _ => new Dictionary<string, string>(StringComparer.Ordinal));
+        var compared = 0;
         for (var step = 0; step < 40; step++)
         {
             var before = await RenderEveryHostAsync(accounts);
@@ -289,7 +348,9 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                 if (woken && !changed)
                     needlessByChange[what] = needlessByChange.GetValueOrDefault(what) + 1;
             }
+            compared += CompareAnswerWithItsSlowTwin(seed, step, what, answered);
         }
+        output.WriteLine($"seed {seed}: {compared} account answers compared with their slow twin");
         foreach (var follower in followers.Values)
             (received, unchanged) = (received + follower.Parts.Received, unchanged + follower.Parts.Unchanged);
         output.WriteLine($"seed {seed}: incremental fetches received {received} NIC parts and were told {unchanged} were unchanged");

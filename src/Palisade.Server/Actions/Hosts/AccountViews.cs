@@ -87,15 +87,39 @@ internal sealed class AccountViews
     internal sealed class View
     {
         private readonly StateExport.Source _source;
-        private readonly Dictionary<InstanceId, Storage.Records.InstanceRecord> _instances;
         private readonly ConcurrentDictionary<string, Lazy<PartEntry>> _parts = new(StringComparer.Ordinal);
-        private readonly ConcurrentDictionary<(char Kind, string Id), byte[]> _hashes = new();
+        private readonly ConcurrentDictionary<(char Kind, string Id), Rendered> _rendered = new();
+        private readonly ConcurrentDictionary<InstanceId, string> _partKeys = new();
+
+        /// <summary>Each instance's place in the region's order, and its groups (its own and its ENIs').</summary>
+        private readonly Dictionary<InstanceId, int> _order;
+        private readonly SecurityGroupId[][] _groupsOf;
+
+        /// <summary>Each group's members (instances through their own or an ENI's membership), by place in the region's order, ascending.</summary>
+        private readonly Dictionary<SecurityGroupId, List<int>> _members = [];
 
         public View(StateExport.Source source, long accountRevision)
         {
             _source = source;
             AccountRevision = accountRevision;
-            _instances = source.Instances.ToDictionary(i => i.Id);
+            // The indexes a part's selection walks (issue 17): the groups an instance is in and the
+            // members of a group, built once per view, so that selecting a part costs the part, not
+            // the region (StateExport.Select, the slow twin, scans every instance for every part).
+            _order = new Dictionary<InstanceId, int>(source.Instances.Count);
+            _groupsOf = new SecurityGroupId[source.Instances.Count][];
+            for (var index = 0; index < source.Instances.Count; index++)
+            {
+                var instance = source.Instances[index];
+                _order[instance.Id] = index;
+                var groups = instance.SecurityGroupIds.Concat(source.Addresses.Interfaces(instance.Id).SelectMany(e => e.SecurityGroupIds)).Distinct().ToArray();
+                _groupsOf[index] = groups;
+                foreach (var g in groups)
+                {
+                    if (!_members.TryGetValue(g, out var members))
+                        _members[g] = members = [];
+                    members.Add(index);
+                }
+            }
         }
 
         public long AccountRevision { get; }
@@ -106,7 +130,16 @@ internal sealed class AccountViews
         public StateExport.Source Source(IStoreSession s) => _source.Through(s);
 
         /// <summary>A part and what it is made of: its records, its digest and its resources with their hashes.</summary>
-        internal sealed record PartEntry(StateExport.Part Part, string Digest, PartMemory.Resource[] Resources);
+        internal sealed record PartEntry(StateExport.Part Part, string Digest, PartMemory.Resource[] Resources)
+        {
+            /// <summary>
+            /// The part's entry of an answer's <c>Parts</c> (its digest and ID lists), built once and
+            /// shared by every answer that lists the part (the writers only read it).
+            /// </summary>
+            public EcsObject Listed => _listed ??= DescribeHostPolicy.AddLists(new EcsObject { { "Digest", Digest } }, Part);
+
+            private EcsObject? _listed;
+        }
 
         /// <summary>The part of <paramref name="instance"/>'s bound ENIs, shared by every instance with the same groups.</summary>
         public PartEntry PartOf(StateExport.Source source, InstanceId instance)
@@ -124,16 +157,59 @@ internal sealed class AccountViews
             }
         }
 
-        /// <summary>The hash of a resource's rendering (its first <see cref="PartMemory.HashBytes"/> bytes of SHA-256).</summary>
-        public byte[] HashOf(char kind, string id) => _hashes[(kind, id)];
+        /// <summary>A resource as the state file holds it, and the hash of that rendering (its first <see cref="PartMemory.HashBytes"/> bytes of SHA-256).</summary>
+        internal sealed record Rendered(EcsObject Item, byte[] Hash);
 
-        private byte[] HashOf(char kind, string id, Func<EcsObject> render) =>
-            _hashes.TryGetValue((kind, id), out var hash) ? hash
-                : _hashes.GetOrAdd((kind, id), SHA256.HashData(ResponseWriter.Json(render()))[..PartMemory.HashBytes]);
+        /// <summary>The hash of a resource's rendering, of a resource some part of this view holds.</summary>
+        public byte[] HashOf(char kind, string id) => _rendered[(kind, id)].Hash;
+
+        /// <summary>
+        /// A resource's rendering, of a resource some part of this view holds: rendered once per view
+        /// (to hash it) and sent as it is by every answer that sends it — the hundred answers after
+        /// one change share one object (the writers only read it).
+        /// </summary>
+        public EcsObject ItemOf(char kind, string id) => _rendered[(kind, id)].Item;
+
+        private byte[] HashOf(char kind, string id, Func<EcsObject> render)
+        {
+            if (_rendered.TryGetValue((kind, id), out var known))
+                return known.Hash;
+            var item = render();
+            return _rendered.GetOrAdd((kind, id), new Rendered(item, SHA256.HashData(ResponseWriter.Json(item))[..PartMemory.HashBytes])).Hash;
+        }
+
+        /// <summary>
+        /// What <paramref name="instance"/>'s policies depend on, selected through the view's indexes:
+        /// the same records in the same order as <see cref="StateExport.Select"/> for that instance
+        /// alone (the slow twin; <c>HostScopeTests</c> holds them equal over random changes).
+        /// </summary>
+        internal StateExport.Part Select(StateExport.Source source, InstanceId instance)
+        {
+            if (!_order.TryGetValue(instance, out var self))
+                return StateExport.Select(source, new HashSet<InstanceId> { instance });
+            var own = _groupsOf[self];
+            var relevant = own.Concat(own.SelectMany(g => source.RulesOf(g)).Select(r => r.Peer).OfType<Domain.Rules.RulePeer.Group>().Select(p => p.GroupId)).ToHashSet();
+            var included = new SortedSet<int> { self };
+            foreach (var g in relevant)
+            {
+                if (_members.TryGetValue(g, out var members))
+                    included.UnionWith(members);
+            }
+            var instances = included.Select(i => source.Instances[i]).ToList();
+            var listed = relevant.Concat(included.SelectMany(i => _groupsOf[i])).ToHashSet();
+            var groups = source.Groups.Where(g => listed.Contains(g.Id)).ToList();
+            var interfaces = instances.SelectMany(i => source.Addresses.Interfaces(i.Id)).ToList();
+            var named = groups.SelectMany(g => source.RulesOf(g.Id)).ToList();
+            var prefixLists = named.Select(r => r.Peer).OfType<Domain.Rules.RulePeer.PrefixList>().Select(p => p.PrefixListId).ToHashSet();
+            var portRangeLists = named.Where(r => r.PortRangeListId is not null).Select(r => r.PortRangeListId!.Value).ToHashSet();
+            return new StateExport.Part(groups, instances, interfaces,
+                [.. source.PrefixLists.Where(l => prefixLists.Contains(l.Id))],
+                [.. source.PortRangeLists.Where(l => portRangeLists.Contains(l.Id))]);
+        }
 
         private PartEntry Compute(StateExport.Source source, InstanceId instance)
         {
-            var part = StateExport.Select(source, new HashSet<InstanceId> { instance });
+            var part = Select(source, instance);
             var members = new List<PartMemory.Resource>();
             foreach (var g in part.Groups)
                 members.Add(new('g', g.Id.Value, HashOf('g', g.Id.Value, () => StateExport.GroupItem(source, g))));
@@ -165,13 +241,12 @@ internal sealed class AccountViews
         /// part through them, so two instances with the same groups have the same part. An instance in
         /// no group (none is, in ECS) or not in the region has a part of its own.
         /// </summary>
-        private string PartKey(InstanceId instance)
+        private string PartKey(InstanceId instance) => _partKeys.GetOrAdd(instance, i =>
         {
-            if (!_instances.TryGetValue(instance, out var record))
-                return "i:" + instance.Value;
-            var groups = record.SecurityGroupIds.Concat(_source.Addresses.Interfaces(instance).SelectMany(e => e.SecurityGroupIds))
-                .Select(g => g.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            return groups.Count == 0 ? "i:" + instance.Value : "g:" + string.Join(",", groups);
-        }
+            if (!_order.TryGetValue(i, out var index))
+                return "i:" + i.Value;
+            var groups = _groupsOf[index].Select(g => g.Value).Order(StringComparer.Ordinal).ToList();
+            return groups.Count == 0 ? "i:" + i.Value : "g:" + string.Join(",", groups);
+        });
     }
 }

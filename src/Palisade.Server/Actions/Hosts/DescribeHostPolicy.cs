@@ -98,11 +98,61 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
     /// more is sent.</item>
     /// </list>
     /// </summary>
-    private static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts)
+    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts)
     {
         var source = view.Source(s);
         var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
-        // The resource versions the agent holds: those of the parts it names by digest, as far as remembered.
+        // The resource versions the agent holds: those of the parts it names by digest, as far as
+        // remembered (each digest's index is built once, not a set of every held resource per answer).
+        var held = nics.Select(i => known.GetValueOrDefault(i.Value)).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Select(PartMemory.Index).OfType<IReadOnlyDictionary<(char, string), byte[]>>().ToList();
+        var changed = new Dictionary<string, AccountViews.View.PartEntry>(StringComparer.Ordinal);
+        account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
+        {
+            var entry = partOf[instance];
+            var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != entry.Digest;
+            if (isChanged)
+                changed.TryAdd(entry.Digest, entry);
+            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", entry.Digest }, { "Changed", isChanged } };
+            if (isChanged && !sharedParts)
+                AddLists(nic, entry.Part);
+            return nic;
+        }).ToList()));
+        // Each changed part's entry is the view's, built once for every answer that lists it.
+        if (sharedParts)
+            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => p.Listed)));
+        // The changed parts' resources once, but those the agent holds as they are (the state's
+        // order does not matter: the agent assembles each part in its lists' order), each as the
+        // view rendered it to hash it.
+        var sent = new HashSet<(char, string)>();
+        var lists = new Dictionary<char, List<EcsObject>> { ['g'] = [], ['i'] = [], ['e'] = [], ['p'] = [], ['r'] = [] };
+        foreach (var part in changed.Values)
+        {
+            foreach (var m in part.Resources)
+            {
+                if (sent.Add((m.Kind, m.Id)) && !held.Any(h => h.TryGetValue((m.Kind, m.Id), out var hash) && hash.AsSpan().SequenceEqual(m.Hash)))
+                    lists[m.Kind].Add(view.ItemOf(m.Kind, m.Id));
+            }
+        }
+        account.Add("State", StateExport.Body(source.RegionId, lists['g'], lists['i'], lists['e'], lists['p'], lists['r']));
+    }
+
+    /// <summary>
+    /// The slow twin of <see cref="AddParts"/> (issue 17): each part selected with
+    /// <see cref="StateExport.Select"/> for its instance alone, its resources rendered anew and the
+    /// held versions compared as a set of every resource of every digest the agent names — what every
+    /// answer did before the view's indexes and shared renderings. <c>HostScopeTests</c> holds the two
+    /// answers equal over random states and changes.
+    /// </summary>
+    internal static EcsObject SlowAccountParts(AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known)
+    {
+        var source = view.Source(s);
+        var account = new EcsObject();
+        var partOf = nics.ToDictionary(i => i, i =>
+        {
+            var part = StateExport.Select(source, new HashSet<InstanceId> { i });
+            return (Part: part, Digest: view.PartOf(source, i).Digest);
+        });
         var held = new HashSet<(char, string, string)>();
         foreach (var instance in nics)
         {
@@ -115,19 +165,13 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
         var changed = new Dictionary<string, StateExport.Part>(StringComparer.Ordinal);
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
-            var (part, hex, _) = partOf[instance];
+            var (part, hex) = partOf[instance];
             var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != hex;
             if (isChanged)
                 changed.TryAdd(hex, part);
-            var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
-            if (isChanged && !sharedParts)
-                AddLists(nic, part);
-            return nic;
+            return new EcsObject { { "InstanceId", instance.Value }, { "Digest", hex }, { "Changed", isChanged } };
         }).ToList()));
-        if (sharedParts)
-            account.Add("Parts", EcsList.Of("Part", changed.Select(p => AddLists(new EcsObject { { "Digest", p.Key } }, p.Value))));
-        // The changed parts' resources once, but those the agent holds as they are (the state's
-        // order does not matter: the agent assembles each part in its lists' order).
+        account.Add("Parts", EcsList.Of("Part", changed.Select(p => AddLists(new EcsObject { { "Digest", p.Key } }, p.Value))));
         bool Sends(char kind, string id) => !held.Contains((kind, id, Convert.ToHexStringLower(view.HashOf(kind, id))));
         var union = changed.Values.ToList();
         account.Add("State", StateExport.Body(source, new StateExport.Part(
@@ -136,10 +180,11 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
             [.. union.SelectMany(p => p.Interfaces).DistinctBy(e => e.Id).Where(e => Sends('e', e.Id.Value))],
             [.. union.SelectMany(p => p.PrefixLists).DistinctBy(l => l.Id).Where(l => Sends('p', l.Id.Value))],
             [.. union.SelectMany(p => p.PortRangeLists).DistinctBy(l => l.Id).Where(l => Sends('r', l.Id.Value))])));
+        return account;
     }
 
     /// <summary>A part's IDs, named after the state file's lists, as the agent reads them (<c>StateParts.Lists</c>).</summary>
-    private static EcsObject AddLists(EcsObject o, StateExport.Part part)
+    internal static EcsObject AddLists(EcsObject o, StateExport.Part part)
     {
         o.Add("SecurityGroupsIds", EcsList.Of("SecurityGroupId", part.Groups.Select(g => g.Id.Value)));
         o.Add("InstancesIds", EcsList.Of("InstanceId", part.Instances.Select(i => i.Id.Value)));

@@ -43,6 +43,26 @@ internal static class PartMemory
 
     public static Resource[]? Recall(string digest) => Parts.GetValueOrDefault(digest);
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Resource[], Dictionary<(char Kind, string Id), byte[]>> Indexes = new();
+
+    /// <summary>
+    /// The resources a remembered digest stands for, by kind and ID (built once per digest, kept while
+    /// the digest is remembered): what an answer asks, for each resource it may send, of each digest
+    /// the agent holds — a few lookups, not a set of every held resource built per answer.
+    /// </summary>
+    public static IReadOnlyDictionary<(char Kind, string Id), byte[]>? Index(string digest) =>
+        Recall(digest) is { } resources
+            ? Indexes.GetValue(resources, IndexOf)
+            : null;
+
+    private static Dictionary<(char Kind, string Id), byte[]> IndexOf(Resource[] resources)
+    {
+        var index = new Dictionary<(char Kind, string Id), byte[]>(resources.Length);
+        foreach (var m in resources)
+            index.TryAdd((m.Kind, m.Id), m.Hash);
+        return index;
+    }
+
     /// <summary>Forgets everything (a test of an agent whose digests the server no longer knows).</summary>
     internal static void Forget()
     {

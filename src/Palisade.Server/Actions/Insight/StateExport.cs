@@ -140,6 +140,24 @@ internal static class StateExport
         return body;
     }
 
+    /// <summary>A body of items already rendered, in the layout of <see cref="Body(Source, Part)"/> (the lists absent as there).</summary>
+    internal static EcsObject Body(string regionId, IReadOnlyList<EcsObject> groups, IReadOnlyList<EcsObject> instances, IReadOnlyList<EcsObject> interfaces, IReadOnlyList<EcsObject> prefixLists, IReadOnlyList<EcsObject> portRangeLists)
+    {
+        var body = new EcsObject
+        {
+            { "RegionId", regionId },
+            { "SecurityGroups", groups },
+            { "Instances", instances },
+        };
+        if (interfaces.Count > 0)
+            body.Add("NetworkInterfaces", interfaces);
+        if (prefixLists.Count > 0)
+            body.Add("PrefixLists", prefixLists);
+        if (portRangeLists.Count > 0)
+            body.Add("PortRangeLists", portRangeLists);
+        return body;
+    }
+
     /// <summary>A group as the file holds it: the DescribeSecurityGroups item with its rules.</summary>
     internal static EcsObject GroupItem(Source source, GroupRecord g) => new()
     {
