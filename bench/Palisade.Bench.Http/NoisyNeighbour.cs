@@ -17,7 +17,7 @@ using Palisade.Domain.Ecs;
 /// the noisy tenant asks only DescribeSecurityGroups (no analysis) as fast as its key's rate lets it.
 /// The benchmark runs under serve's collector (workstation, the systemd unit's gen0 budget; Program.cs).
 ///   dotnet run -c Release --project bench/Palisade.Bench.Http -- --noisy [--seconds 8]
-///     [--shipped-only | --defaults-only] [--gc-detail] [--collector workstation|server]
+///     [--shipped-only (what ships, and with refusals answered at once) | --defaults-only (and niceness 10)] [--gc-detail] [--collector workstation|server] [--noisy-client-nice N]
 ///   … -- --noisy-profile [--runs 30]: one DescribeChangeImpact at a time, its CPU, bytes and answer
 /// </summary>
 internal static class NoisyNeighbour
@@ -25,7 +25,7 @@ internal static class NoisyNeighbour
     /// <summary>Print why collections started and which types were allocated, per phase.</summary>
     public static bool GcDetail { get; set; }
 
-    /// <param name="configurations">How many of <see cref="Configurations"/>: 1 what ships, 2 and niceness 10, 4 all.</param>
+    /// <param name="configurations">How many of <see cref="Configurations"/>: 2 what ships and the same with refusals answered at once, 3 and niceness 10, 5 all.</param>
     public static async Task RunAsync(int seconds, int configurations = 4)
     {
         Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, " +
@@ -34,9 +34,11 @@ internal static class NoisyNeighbour
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.
         var runs = new List<(string Noise, string Admission, Result R)>();
+        var index = 0;
         foreach (var (admission, throttling) in Configurations().Take(configurations))
         {
-            foreach (var noise in new[] { Noise.Same, Noise.New }.Concat(runs.Count == 0 ? [Noise.Reads] : []))
+            // The control (no analysis) on what ships and on what shipped before refusals were held.
+            foreach (var noise in new[] { Noise.Same, Noise.New }.Concat(index++ < 2 ? [Noise.Reads] : []))
                 runs.Add((Describe(noise), admission, await MeasureAsync(admission, throttling, seconds, noise)));
         }
         Console.WriteLine();
@@ -47,6 +49,9 @@ internal static class NoisyNeighbour
             Console.WriteLine($"| {noise} | {admission} | {r.AloneP50:F2} → {r.NoisyP50:F2} ms | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP50 / r.AloneP50:F2}× | {r.NoisyP99 / r.AloneP99:F2}× | {r.Answered} / {r.Throttled} | {r.NoisyUse} |");
     }
 
+    /// <summary><c>--noisy-client-nice N</c>: run the noisy tenant's client process at this Linux niceness (default: as the server).</summary>
+    public static int? NoisyClientNiceness { get; set; }
+
     /// <summary><c>--analysis-burst S</c>: the account's burst of analysis time in the admitted configurations (default: what ships).</summary>
     public static double? Burst { get; set; }
 
@@ -55,12 +60,14 @@ internal static class NoisyNeighbour
         var shipped = Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling();
         var note = Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "";
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
-        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}{note})", shipped);
+        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s{note})", shipped);
+        // The same, with every refusal answered at once (as before the hold).
+        yield return ($"on, refusals answered at once{note}", shipped with { ThrottledAnswerDelay = TimeSpan.Zero });
         yield return ($"on, workers at niceness 10{note}", shipped with { AnalysisNiceness = 10 });
         // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
         yield return ($"budget only (analyses on request threads){note}", shipped with { AnalysisWorkers = 0 });
         // Nothing: every analysis runs at once, on the request threads.
-        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0 });
+        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0, ThrottledAnswerDelay = TimeSpan.Zero });
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
@@ -143,9 +150,10 @@ internal static class NoisyNeighbour
                         var response = await quiet.SendAsync(w % 2 == 0 ? "DescribeInstances" : "DescribeSecurityGroups", [new("RegionId", region)]);
                         if (!response.IsSuccess)
                             throw new InvalidOperationException($"the quiet tenant's read failed: {response.Code}");
-                        mine.Add(watch.Elapsed.TotalMilliseconds);
-                        if (watch.Elapsed < TimeSpan.FromMilliseconds(5))
-                            await Task.Delay(TimeSpan.FromMilliseconds(5) - watch.Elapsed);
+                        var took = watch.Elapsed;
+                        mine.Add(took.TotalMilliseconds);
+                        if (took < TimeSpan.FromMilliseconds(5))
+                            await Task.Delay(TimeSpan.FromMilliseconds(5) - took);
                     }
                     lock (all)
                         all.AddRange(mine);
@@ -159,7 +167,15 @@ internal static class NoisyNeighbour
             // The noisy tenant is another process, as a real one would be: its own client's work (signing,
             // reading answers of hundreds of KB) is not this process's garbage.
             var noisyKey = keys["noisy"];
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            // --noisy-client-nice N: the noisy client at a lower priority, the nearest this 2-core machine comes
+            // to a client on another machine (its signing and reading then take only what the server leaves).
+            var start = new ProcessStartInfo(NoisyClientNiceness is null ? Environment.ProcessPath! : "nice") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (NoisyClientNiceness is { } niceness)
+            {
+                start.ArgumentList.Add("-n");
+                start.ArgumentList.Add(niceness.ToString(CultureInfo.InvariantCulture));
+                start.ArgumentList.Add(Environment.ProcessPath!);
+            }
             // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);

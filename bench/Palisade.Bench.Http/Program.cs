@@ -57,7 +57,9 @@ if (args.Contains("--noisy"))
     NoisyNeighbour.GcDetail = args.Contains("--gc-detail");
     if (ArgText("--analysis-burst") is { } burst)
         NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
-    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 2 : args.Contains("--shipped-only") ? 1 : 4);
+    if (ArgText("--noisy-client-nice") is { } nice)
+        NoisyNeighbour.NoisyClientNiceness = int.Parse(nice, CultureInfo.InvariantCulture);
+    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 3 : args.Contains("--shipped-only") ? 2 : 5);
     return 0;
 }
 var clients = Arg("--clients", 16);

@@ -175,4 +175,7 @@ public static partial class EcsErrorCodes
     // Throttling
     public const string ThrottlingUser = "Throttling.User";
     public const string Throttling = "Throttling";
+
+    /// <summary>Whether a code refuses a call for its rate or the server's load (<c>Throttling</c>, <c>Throttling.*</c>): the client should retry later.</summary>
+    public static bool IsThrottling(string code) => code == Throttling || code.StartsWith(Throttling + ".", StringComparison.Ordinal);
 }

@@ -197,6 +197,7 @@ public static class PalisadeServer
         services.AddSingleton<RequestThrottle>();
         services.AddSingleton<AccountThrottle>();
         services.AddSingleton<AnalysisBudget>();
+        services.AddSingleton<ThrottledAnswerHold>();
         services.AddSingleton<AnalysisScheduler>();
         services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();

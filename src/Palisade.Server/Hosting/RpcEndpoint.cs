@@ -17,12 +17,12 @@ namespace Palisade.Server.Hosting;
 /// <summary>
 /// The one RPC endpoint on <c>/</c>. A request passes through stages over one <see cref="RpcCall"/>:
 /// read → authenticate → throttle → resolve the action → execute (the read cache, the dry run's
-/// impact) → record (trail, log, metrics, once) → answer in JSON or XML, or with an ECS error. A
+/// impact) → record (trail, log, metrics, once) → hold a throttled refusal → answer in JSON or XML, or with an ECS error. A
 /// stage that refuses throws an <see cref="EcsException"/>; <see cref="FailureOf"/> is the one place
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses, ThrottledAnswerHold holds)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -45,6 +45,17 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             call.Failure = FailureOf(e, call);
         }
         Record(call);
+        if (call.Failure is { } failure && EcsErrorCodes.IsThrottling(failure.Code))
+        {
+            switch (await holds.HoldAsync(call.Caller, http.RequestAborted))
+            {
+                case ThrottledAnswerHold.Outcome.Gone:
+                    return;
+                case ThrottledAnswerHold.Outcome.AnswerAndClose:
+                    http.Response.Headers.Connection = "close";
+                    break;
+            }
+        }
         await AnswerAsync(http, call);
     }
 

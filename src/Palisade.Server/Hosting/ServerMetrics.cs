@@ -19,8 +19,9 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
 
-    public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses)
+    public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses, Protocol.ThrottledAnswerHold holds)
     {
+        _meter.CreateObservableGauge("palisade.throttled.held", () => (long)holds.Held, "{request}", "Refusals for rate held before their answer (Throttling.ThrottledAnswerDelay).");
         _meter.CreateObservableGauge("palisade.analysis.workers", () => new Measurement<long>(analyses.Workers, new KeyValuePair<string, object?>("niceness", analyses.Niceness)),
             "{thread}", "Threads that run analyses (0: on the request threads), with their Linux niceness.");
         _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");

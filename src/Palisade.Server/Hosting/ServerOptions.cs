@@ -59,9 +59,24 @@ public sealed record Throttling
     /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
     public int AnalysisQueue { get; init; } = 16;
 
+    /// <summary>
+    /// How long a call refused with a throttling code is held before its answer is sent. A client that
+    /// retries at once, as a flood does, is slowed to one refusal per hold on each connection, so its
+    /// refusals cost the server (and the cores other tenants share) almost nothing; a client that backs
+    /// off, as the SDKs do, waits no longer than it would have. 0 answers at once.
+    /// </summary>
+    public TimeSpan ThrottledAnswerDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Refusals of one account (or host credential) held at once; past it a refusal is answered at once and its connection closed.</summary>
+    public int HeldRefusalsPerAccount { get; init; } = 64;
+
+    /// <summary>Refusals held at once on this node, all callers together; past it as above.</summary>
+    public int HeldRefusals { get; init; } = 4096;
+
     public static readonly Throttling Off = new()
     {
         RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0,
+        ThrottledAnswerDelay = TimeSpan.Zero,
     };
 }
 

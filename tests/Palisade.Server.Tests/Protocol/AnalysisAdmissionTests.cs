@@ -43,7 +43,7 @@ public sealed class AnalysisAdmissionTests
     private static Task<TestControlPlane> PlaneAsync(int workers, int queue, int perAccount = 1) =>
         TestControlPlane.StartAsync(options: new ServerOptions
         {
-            Throttling = new Throttling { AnalysisWorkers = workers, AnalysisQueue = queue, AnalysisConcurrency = perAccount },
+            Throttling = new Throttling { AnalysisWorkers = workers, AnalysisQueue = queue, AnalysisConcurrency = perAccount, ThrottledAnswerDelay = TimeSpan.Zero },
         });
 
     /// <summary>A job that holds one analysis worker, in the name of an account, until released.</summary>

@@ -19,7 +19,7 @@ public sealed class ThrottlingTests(ITestOutputHelper output) : ControlPlaneTest
     private const int Burst = 50;
 
     protected override Task<TestControlPlane> StartPlaneAsync() =>
-        TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { Throttling = new Throttling { RequestsPerSecond = 10, Burst = Burst } });
+        TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions { Throttling = new Throttling { RequestsPerSecond = 10, Burst = Burst, ThrottledAnswerDelay = TimeSpan.Zero } });
 
     [Fact]
     public async Task AFloodFromOneKey_IsThrottled_WhileAnotherKeyOfTheSameAccountGoesOn()
