@@ -152,6 +152,8 @@ public static class ServeCommand
         };
         var analysisQueue = Number("--analysis-queue", "Analyses that may wait for a worker, all accounts together; past it a new one gets Throttling.", "PALISADE_ANALYSIS_QUEUE", defaults.AnalysisQueue);
         var analysisPerAccount = Number("--account-analyses", "Analyses one account may have running or waiting at once; past it Throttling.Analysis.", "PALISADE_ACCOUNT_ANALYSES", defaults.AnalysisConcurrency);
+        var throttledDelay = Number("--throttled-delay", "Seconds a call refused for its rate (Throttling*) is held before its answer, so a client retrying at once costs little; 0: answer at once.", "PALISADE_THROTTLED_DELAY", defaults.ThrottledAnswerDelay.TotalSeconds);
+        throttledDelay.Validators.Add(r => { if (r.GetValueOrDefault<double>() > 60) r.AddError("--throttled-delay must be at most 60 seconds."); });
         var analysisNiceness = Number("--analysis-niceness", "Linux niceness of the analysis workers, 0 (as requests) to 19.", "PALISADE_ANALYSIS_NICENESS", defaults.AnalysisNiceness);
         foreach (var (option, low, high) in new (Option, int, int)[] { (analysisWorkers, 0, 256), (analysisQueue, 0, 100_000), (analysisPerAccount, 1, 1000), (analysisNiceness, 0, 19) })
         {
@@ -164,6 +166,8 @@ public static class ServeCommand
         var maxKeys = Number("--max-keys", "AccessKeys one account may hold.", "PALISADE_MAX_KEYS", limits.AccessKeysPerAccount);
         var maxInstances = Number("--max-instances", "Instances one account may hold in a region.", "PALISADE_MAX_INSTANCES", limits.InstancesPerRegion);
         var maxGroups = Number("--max-groups", "Security groups one account may hold in a region.", "PALISADE_MAX_GROUPS", limits.GroupsPerRegion);
+        var maxEnis = Number("--max-enis", "Network interfaces (CreateNetworkInterface) one account may hold in a region.", "PALISADE_MAX_ENIS", limits.NetworkInterfacesPerRegion);
+        var maxPrefixLists = Number("--max-prefix-lists", "Prefix lists one account may hold in a region.", "PALISADE_MAX_PREFIX_LISTS", limits.PrefixListsPerRegion);
         var maxConnections = Number("--max-connections", "Connections this node holds at once; 0: no cap.", "PALISADE_MAX_CONNECTIONS", connections.MaxConcurrentConnections ?? 0);
         var minBodyRate = Number("--min-body-rate", "Bytes per second a request body must arrive at (after 5 s); slower clients are cut; 0: no minimum.", "PALISADE_MIN_BODY_RATE", connections.MinBodyBytesPerSecond);
         var headerTimeout = Number("--header-timeout", "Seconds a client has to send a request's headers.", "PALISADE_HEADER_TIMEOUT", connections.RequestHeadersTimeout.TotalSeconds);
@@ -199,7 +203,7 @@ public static class ServeCommand
             """)
         {
             urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst,
-            analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, maxKeys, maxInstances, maxGroups,
+            analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, throttledDelay, maxKeys, maxInstances, maxGroups, maxEnis, maxPrefixLists,
             maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, publicPool, logFormat, logRequests,
         };
         command.Validators.Add(r =>
@@ -236,6 +240,7 @@ public static class ServeCommand
                     Limits = new Limits
                     {
                         AccessKeysPerAccount = (int)parse.GetValue(maxKeys), InstancesPerRegion = (int)parse.GetValue(maxInstances), GroupsPerRegion = (int)parse.GetValue(maxGroups),
+                        NetworkInterfacesPerRegion = (int)parse.GetValue(maxEnis), PrefixListsPerRegion = (int)parse.GetValue(maxPrefixLists),
                     },
                     Throttling = new Throttling
                     {
@@ -244,6 +249,7 @@ public static class ServeCommand
                         AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
                         AnalysisWorkers = (int)(parse.GetValue(analysisWorkers) ?? defaults.AnalysisWorkers), AnalysisQueue = (int)parse.GetValue(analysisQueue),
                         AnalysisConcurrency = (int)parse.GetValue(analysisPerAccount), AnalysisNiceness = (int)parse.GetValue(analysisNiceness),
+                        ThrottledAnswerDelay = TimeSpan.FromSeconds(parse.GetValue(throttledDelay)),
                     },
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
                     PublicAddressPool = PublicPool(parse.GetValue(publicPool))!,

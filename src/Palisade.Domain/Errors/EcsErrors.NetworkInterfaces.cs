@@ -14,6 +14,7 @@ public static partial class EcsErrorCodes
     public const string InvalidOperationAvailabilityZoneMismatch = "InvalidOperation.AvailabilityZoneMismatch";
     public const string InvalidOperationInvalidEniType = "InvalidOperation.InvalidEniType";
     public const string EniPerInstanceLimitExceeded = "EniPerInstanceLimitExceeded";
+    public const string MaxEniCountExceeded = "MaxEniCountExceeded";
     public const string InvalidParamEniIdAndInstanceIdConflict = "InvalidParam.EniIdAndInstanceId.Conflict";
     public const string QuotaExceedPrivateIpAddress = "QuotaExceed.PrivateIpAddress";
     public const string InvalidPrivateIpAddressNotFound = "InvalidPrivateIpAddress.NotFound";
@@ -38,6 +39,8 @@ public static partial class EcsErrors
         E(403, EcsErrorCodes.InvalidOperationVpcMismatch, "The network interface and the instance or security group are not in the same VPC.");
     public static EcsError EniZoneMismatch(string eniZone, string instanceZone) =>
         E(403, EcsErrorCodes.InvalidOperationAvailabilityZoneMismatch, $"The network interface is in zone {Truncate(eniZone)} and the instance in zone {Truncate(instanceZone)}: they must be in the same zone.");
+    public static EcsError EniQuota(int limit) =>
+        E(403, EcsErrorCodes.MaxEniCountExceeded, $"The number of ENI exceeds the limit per region: the account holds {limit} network interfaces in this region, its limit.");
     public static EcsError EniPerInstanceLimit(int limit) =>
         E(403, EcsErrorCodes.EniPerInstanceLimitExceeded, $"The instance has {limit} network interfaces already (its primary one included), its limit.");
     public static EcsError EniIdAndInstanceIdConflict() =>

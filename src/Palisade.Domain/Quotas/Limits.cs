@@ -29,6 +29,13 @@ public sealed record Limits
     /// </summary>
     public int NetworkInterfacesPerInstance { get; init; } = 8;
 
+    /// <summary>
+    /// Secondary network interfaces (CreateNetworkInterface) an account may hold in a region, attached or
+    /// not: 100 by default in ECS (CreateNetworkInterface, alibabacloud.com/help/doc-detail/58504). An
+    /// instance's primary interface comes with the instance and counts against <see cref="InstancesPerRegion"/>.
+    /// </summary>
+    public int NetworkInterfacesPerRegion { get; init; } = 100;
+
     /// <summary>Private IPv4 addresses one network interface may hold, its primary one included (ECS: by instance type, 10 to 30 and more).</summary>
     public int PrivateIpsPerNetworkInterface { get; init; } = 10;
 

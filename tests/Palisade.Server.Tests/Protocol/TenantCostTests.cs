@@ -93,7 +93,7 @@ public sealed class TenantCostTests : IAsyncLifetime
     {
         await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
         {
-            Throttling = new Throttling { RequestsPerSecond = 1, Burst = 3, AccountRequestsPerSecond = 1, AccountBurst = 3 },
+            Throttling = new Throttling { RequestsPerSecond = 1, Burst = 3, AccountRequestsPerSecond = 1, AccountBurst = 3, ThrottledAnswerDelay = TimeSpan.Zero },
         });
         var first = plane.NewAccount("many-keys");
         var keys = new[] { first, plane.Accounts.CreateAccessKey(first.AccountId), plane.Accounts.CreateAccessKey(first.AccountId) };
@@ -118,7 +118,7 @@ public sealed class TenantCostTests : IAsyncLifetime
         await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
         {
             // Half a millisecond of analysis at once, refilled at a millisecond per second.
-            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 0.0005 },
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 0.0005, ThrottledAnswerDelay = TimeSpan.Zero },
         });
         var noisy = new Scenario(plane.Client(plane.NewAccount("noisy"), SignatureStyle.V3, _clock));
         var vpc = await noisy.VpcAsync();
@@ -168,6 +168,36 @@ public sealed class TenantCostTests : IAsyncLifetime
         // Another account has its own quota.
         var other = new Scenario(plane.Client(plane.NewAccount("other"), SignatureStyle.V3, _clock));
         await other.RunAsync(await other.GroupAsync(null, "classic"), null, amount: 5);
+    }
+
+    [Fact]
+    public async Task NetworkInterfaces_AreCappedPerAccountAndRegion_AndARefusalCreatesNothing()
+    {
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, limits: new Limits { NetworkInterfacesPerRegion = 3 });
+        var greedy = new Scenario(plane.Client(plane.NewAccount("greedy"), SignatureStyle.V3, _clock));
+        var vpc = await greedy.VpcAsync();
+        var vsw = await greedy.VSwitchAsync(vpc);
+        var sg = await greedy.GroupAsync(vpc);
+        // An instance's primary interface comes with the instance: it does not count.
+        await greedy.RunAsync(sg, vsw, amount: 2);
+        Task<JsonElement> Create() => greedy.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = sg });
+        for (var i = 0; i < 3; i++)
+            await Create();
+        var before = plane.Store.Read(s => s.ListNetworkInterfaces(AccountOf(plane, "greedy"), Region).Count);
+        var e = await ApiAssert.FailsAsync(Create, "MaxEniCountExceeded", 403);
+        Assert.Contains("3", e.EcsMessage, StringComparison.Ordinal);
+        Assert.Equal(before, plane.Store.Read(s => s.ListNetworkInterfaces(AccountOf(plane, "greedy"), Region).Count));
+        // Deleting one makes room again; another account has its own quota.
+        var eni = (await greedy.Api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, Type = "Secondary" }))
+            .Items("NetworkInterfaceSets", "NetworkInterfaceSet").First().Str("NetworkInterfaceId");
+        await greedy.Api.CallAsync("DeleteNetworkInterface", new { RegionId = Region, NetworkInterfaceId = eni });
+        await Create();
+        var other = new Scenario(plane.Client(plane.NewAccount("other"), SignatureStyle.V3, _clock));
+        var otherVpc = await other.VpcAsync();
+        var otherVsw = await other.VSwitchAsync(otherVpc);
+        var otherSg = await other.GroupAsync(otherVpc);
+        for (var i = 0; i < 3; i++)
+            await other.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = otherVsw, SecurityGroupId = otherSg });
     }
 
     private static long AccountOf(TestControlPlane plane, string name) => plane.Store.Read(s => s.FindAccountByName(name))!.AccountId;

@@ -29,6 +29,9 @@ internal sealed class CreateNetworkInterface : WriteAction
 
         return c.Write(s =>
         {
+            // Inside the write, so that concurrent creates on several nodes cannot pass the quota together.
+            if (s.ListNetworkInterfaces(c.AccountId, region.RegionId).Count(e => e.Type == NetworkInterfaceType.Secondary) >= c.Limits.NetworkInterfacesPerRegion)
+                throw new EcsException(EcsErrors.EniQuota(c.Limits.NetworkInterfacesPerRegion));
             var vSwitch = s.VSwitch(c, vSwitchText);
             var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
             NetworkInterfaceRules.CheckGroups(s, c, vSwitch.VpcId, groups, []);
