@@ -36,7 +36,13 @@ public sealed record Throttling
     /// </summary>
     public double AnalysisSecondsPerSecond { get; init; } = 0.25;
 
-    public double AnalysisBurstSeconds { get; init; } = 5;
+    /// <summary>
+    /// Analysis work one account may use at once, in CPU-seconds: a second, so a tenant's analyses take a
+    /// core for at most about a second before the rate holds them (measured: with 5 s, the new-question
+    /// noise of docs/benchmarks.md took most of a core for the first seconds). One analysis estimated
+    /// above it is still admitted when the budget is full, and the account then owes the rest.
+    /// </summary>
+    public double AnalysisBurstSeconds { get; init; } = 1;
 
     /// <summary>Analyses one account may have admitted at once, running or waiting for a worker (past it: <c>Throttling.Analysis</c>).</summary>
     public int AnalysisConcurrency { get; init; } = 1;
