@@ -29,7 +29,7 @@ internal static class NoisyNeighbour
     public static async Task RunAsync(int seconds, int configurations = 4)
     {
         Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, " +
-            $"gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "the runtime's"}, latency mode {System.Runtime.GCSettings.LatencyMode}; {Environment.ProcessorCount} cores");
+            $"gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "the runtime's"}, large-object threshold {(Environment.GetEnvironmentVariable("DOTNET_GCLOHThreshold") is { } loh ? "0x" + loh : "the runtime's")}, latency mode {System.Runtime.GCSettings.LatencyMode}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"load average: {LoadAverage()}");
         Console.WriteLine($"noisy neighbour: {seconds} s per phase, quiet tenant 4 clients, noisy tenant 4 DescribeChangeImpact workers");
         // Default limits; the quiet tenant paces its clients (one read per 5 ms each) to stay within its key's rate.

@@ -48,6 +48,11 @@ if (args.Contains("--noisy") && System.Runtime.GCSettings.IsServerGC && ArgText(
     again.Environment["DOTNET_gcServer"] = "0";
     if (ArgText("--collector") != "workstation")
         again.Environment["DOTNET_GCgen0size"] = "0x4000000";
+    // serve's runtime settings (src/Palisade.Cli/Palisade.Cli.csproj), unless the environment says otherwise.
+    again.Environment.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
+    // --loh-threshold BYTES: the collector's large-object threshold (the runtime's default is 85,000 bytes).
+    if (ArgText("--loh-threshold") is { } loh)
+        again.Environment["DOTNET_GCLOHThreshold"] = Convert.ToString(long.Parse(loh, CultureInfo.InvariantCulture), 16);
     using var child = Process.Start(again)!;
     await child.WaitForExitAsync();
     return child.ExitCode;
