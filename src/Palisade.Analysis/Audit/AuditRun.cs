@@ -35,7 +35,14 @@ internal sealed class AuditRun(NetworkState state, Limits limits, bool share, IP
     /// <summary>Told the name of each step as it ends (<see cref="Auditor.Run(NetworkState, Limits, IProgress{WorkProgress}, RuleUsageFacts, FlowFacts, Action{string})"/>).</summary>
     public Action<string>? StepDone { get; init; }
 
-    public void Done(CheckInfo check) => StepDone?.Invoke(check.Id);
+    /// <summary>What the agents' counters say, for unused-rule (null: it does not run).</summary>
+    public RuleUsageFacts? Usage { get; init; }
+
+    /// <summary>What the agents' flow sampling saw, for over-broad-rule (null: it does not run).</summary>
+    public FlowFacts? Flows { get; init; }
+
+    /// <summary>The ENIs (by <see cref="Domain.Instances.Instance.InterfaceLabel"/>) and ports risky-port-exposed reported: risky-port-open reports the rest.</summary>
+    public HashSet<(string Nic, int Port)> Exposed { get; } = [];
 
     /// <summary>A finding of <paramref name="check"/>, at the check's severity unless told otherwise.</summary>
     public void Add(CheckInfo check, SecurityGroupId? group, SecurityGroupRuleId? rule, InstanceId? instance, string message, Evidence evidence, Severity? severity = null) =>

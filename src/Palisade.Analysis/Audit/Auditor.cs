@@ -18,49 +18,34 @@ public static class Auditor
     /// <param name="stepDone">Told the name of each step as it ends (each check's ID, and <c>matrix</c> when the audit builds one), for a benchmark that times them.</param>
     public static IReadOnlyList<Finding> Run(NetworkState state, Limits? limits = null, IProgress<WorkProgress>? progress = null, RuleUsageFacts? usage = null, FlowFacts? flows = null,
         Action<string>? stepDone = null) =>
-        Run(new AuditRun(state, limits ?? new Limits(), share: true, progress) { StepDone = stepDone }, usage, flows);
+        Run(new AuditRun(state, limits ?? new Limits(), share: true, progress) { StepDone = stepDone, Usage = usage, Flows = flows });
 
     /// <summary>The slow twin of <see cref="Run(NetworkState, Limits, IProgress{WorkProgress}, RuleUsageFacts, FlowFacts, Action{string})"/>: every NIC compiled and judged on its own, nothing shared between instances.</summary>
     public static IReadOnlyList<Finding> RunPerInstance(NetworkState state, Limits? limits = null) =>
-        Run(new AuditRun(state, limits ?? new Limits(), share: false, null), null, null);
+        Run(new AuditRun(state, limits ?? new Limits(), share: false, null));
 
-    private static IReadOnlyList<Finding> Run(AuditRun run, RuleUsageFacts? usage, FlowFacts? flows)
+    /// <summary>
+    /// The steps in the order they run, each named as <see cref="AuditRun.StepDone"/> is told: risky-port-open
+    /// reads what risky-port-exposed found, shadowed-rule and redundant-rule are one judgement, and the
+    /// group checks (progress phase <c>groups</c>, from unused-group on) come after the rule checks.
+    /// </summary>
+    private static readonly (string Step, Action<AuditRun> Run)[] Steps =
+    [
+        (RiskyPortExposed.Info.Id, RiskyPortExposed.Run), (RiskyPortOpen.Info.Id, RiskyPortOpen.Run), (InternalCidrInsteadOfGroup.Info.Id, InternalCidrInsteadOfGroup.Run),
+        (InternalAllPorts.Info.Id, InternalAllPorts.Run), (InternalWideCidr.Info.Id, InternalWideCidr.Run), (DanglingReference.Info.Id, DanglingReference.Run),
+        (SamePriorityConflict.Info.Id, SamePriorityConflict.Run), ($"{ShadowedRule.Info.Id}+{RedundantRule.Info.Id}", UselessRules.Run), (UnusedRule.Info.Id, UnusedRule.Run),
+        (OverBroadRule.Info.Id, OverBroadRule.Run), (InnerAccessSpansTiers.Info.Id, InnerAccessSpansTiers.Run), (UnusedGroup.Info.Id, UnusedGroup.Run),
+        (UnusedPrefixList.Info.Id, UnusedPrefixList.Run), (UndocumentedGroup.Info.Id, UndocumentedGroup.Run), (GroupLimitNear.Info.Id, GroupLimitNear.Run),
+        (InstanceWithoutGroup.Info.Id, InstanceWithoutGroup.Run), (OversizedGroup.Info.Id, OversizedGroup.Run),
+    ];
+
+    private static IReadOnlyList<Finding> Run(AuditRun run)
     {
-        var exposed = RiskyPortExposed.Run(run);
-        run.Done(RiskyPortExposed.Info);
-        RiskyPortOpen.Run(run, exposed);
-        run.Done(RiskyPortOpen.Info);
-        InternalCidrInsteadOfGroup.Run(run);
-        run.Done(InternalCidrInsteadOfGroup.Info);
-        InternalAllPorts.Run(run);
-        run.Done(InternalAllPorts.Info);
-        InternalWideCidr.Run(run);
-        run.Done(InternalWideCidr.Info);
-        DanglingReference.Run(run);
-        run.Done(DanglingReference.Info);
-        SamePriorityConflict.Run(run);
-        run.Done(SamePriorityConflict.Info);
-        UselessRules.Run(run);
-        run.StepDone?.Invoke($"{ShadowedRule.Info.Id}+{RedundantRule.Info.Id}");
-        UnusedRule.Run(run, usage);
-        run.Done(UnusedRule.Info);
-        OverBroadRule.Run(run, flows);
-        run.Done(OverBroadRule.Info);
-        InnerAccessSpansTiers.Run(run);
-        run.Done(InnerAccessSpansTiers.Info);
-        run.Progress?.Report(new WorkProgress("groups", 0, 0));
-        UnusedGroup.Run(run);
-        run.Done(UnusedGroup.Info);
-        UnusedPrefixList.Run(run);
-        run.Done(UnusedPrefixList.Info);
-        UndocumentedGroup.Run(run);
-        run.Done(UndocumentedGroup.Info);
-        GroupLimitNear.Run(run);
-        run.Done(GroupLimitNear.Info);
-        InstanceWithoutGroup.Run(run);
-        run.Done(InstanceWithoutGroup.Info);
-        OversizedGroup.Run(run);
-        run.Done(OversizedGroup.Info);
+        foreach (var (step, check) in Steps)
+        {
+            check(run);
+            run.StepDone?.Invoke(step);
+        }
         return [.. run.Findings
             .OrderByDescending(f => f.Severity)
             .ThenBy(f => f.Check, StringComparer.Ordinal)

@@ -51,6 +51,10 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
         return value;
     }
 
+    /// <summary><see cref="List"/>, refused with <paramref name="missing"/> when it names nothing.</summary>
+    public IReadOnlyList<string> RequiredList(string name, int max, EcsError missing) =>
+        List(name, max) is { Count: > 0 } items ? items : throw new EcsException(missing);
+
     /// <summary>
     /// <c>Name.1</c>, <c>Name.2</c>, … in index order. Indexes must be 1..<paramref name="max"/>;
     /// gaps are allowed (SDKs never make them, but a hand-made request may).

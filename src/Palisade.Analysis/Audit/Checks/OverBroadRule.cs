@@ -27,8 +27,9 @@ internal static class OverBroadRule
         "Narrow the rule to what is used (palisade suggest shows the replacement and its what-if), unless the service is meant for anyone.",
         [typeof(OverBroadRuleEvidence)]);
 
-    public static void Run(AuditRun run, FlowFacts? facts)
+    public static void Run(AuditRun run)
     {
+        var facts = run.Flows;
         if (facts is null || facts.Days <= 0)
             return;
         var windowStart = facts.AsOf - TimeSpan.FromDays(facts.Days);

@@ -17,7 +17,23 @@ internal static class RiskyPortExposed
         "After all groups of the instance, their priorities and drop rules, a packet from an internet address reaches a port of a service that should never face the internet (SSH, RDP, databases, caches, brokers, file sharing). Allow it only from known addresses or a group, or put a drop rule at a lower priority number in front of it.",
         [typeof(RiskyPortExposure)]);
 
-    internal sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness);
+    internal sealed record Exposure(int Port, string Service, IpProtocol Protocol, InternetExposure.Witness Witness)
+    {
+        /// <summary>The rule that accepts the witness packet.</summary>
+        public RuleRef? Rule => Witness.Decision.DecidingRule;
+    }
+
+    /// <summary>
+    /// <see cref="Exposures"/> of <paramref name="instance"/>'s policy on <paramref name="nic"/> at <paramref name="destination"/>,
+    /// computed once per NIC key and family for the whole audit (<see cref="AuditRun.InternetExposures"/>).
+    /// </summary>
+    internal static List<Exposure> ExposuresOf(AuditRun run, Instance instance, NicType nic, IpAddress destination)
+    {
+        var key = (run.Policies.Key(instance, nic, [destination]), destination.IsV6);
+        if (!run.InternetExposures.TryGetValue(key, out var exposed))
+            run.InternetExposures.Add(key, exposed = Exposures(run.State, run.Policies.Of(instance, nic), destination));
+        return exposed;
+    }
 
     /// <summary>For each sensitive port, the first protocol (TCP, then UDP) with an internet packet the policy accepts at <paramref name="destination"/>.</summary>
     internal static List<Exposure> Exposures(NetworkState state, NicPolicy policy, IpAddress destination)
@@ -39,16 +55,13 @@ internal static class RiskyPortExposed
     }
 
     /// <summary>
-    /// The ENIs (by <see cref="Domain.Instances.Instance.InterfaceLabel"/>) and ports found exposed, for
+    /// Reports the sensitive ports each ENI exposes, and keeps them in <see cref="AuditRun.Exposed"/> for
     /// <see cref="RiskyPortOpen"/> (which reports the rest). Each ENI is judged on its own: through its
     /// own public address or EIP, by its own groups; a finding on a secondary ENI names it.
     /// </summary>
-    public static HashSet<(string, int)> Run(AuditRun run)
+    public static void Run(AuditRun run)
     {
-        var (state, policies) = (run.State, run.Policies);
-        var found = new HashSet<(string, int)>();
-        // Per NIC key and family: for each sensitive port, the first protocol with a witness.
-        var exposures = run.InternetExposures;
+        var state = run.State;
         var done = 0;
         foreach (var owner in state.Instances)
         {
@@ -59,23 +72,16 @@ internal static class RiskyPortExposed
                 var (nic, destination) = InternetExposure.Entry(instance, v6);
                 if (destination is not { } dst)
                     continue;
-                var policy = policies.Of(instance, nic);
-                var key = (policies.Key(instance, nic, [dst]), v6);
-                if (!exposures.TryGetValue(key, out var exposed))
-                    exposures.Add(key, exposed = Exposures(state, policy, dst));
-                foreach (var (port, service, protocol, witness) in exposed)
+                foreach (var exposure in ExposuresOf(run, instance, nic, dst).Where(e => run.Exposed.Add((instance.InterfaceLabel, e.Port))))
                 {
-                    if (!found.Add((instance.InterfaceLabel, port)))
-                        continue;
-                    var rule = witness.Decision.DecidingRule;
-                    run.Add(Info, rule?.GroupId, rule?.Rule.Id, instance.Id,
+                    var (port, service, protocol, witness) = exposure;
+                    run.Add(Info, exposure.Rule?.GroupId, exposure.Rule?.Rule.Id, instance.Id,
                         $"{service} ({protocol.ToWire()} {port}) on {instance.InterfaceLabel} is reachable from the internet: a packet from " +
-                        $"{witness.Flow.Source} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
+                        $"{witness.Flow.Source} is accepted by rule {exposure.Rule?.Rule.Id} of {exposure.Rule?.GroupId} (priority {exposure.Rule?.Rule.Priority}). " +
                         "Allow it only from known addresses or a group, or drop it at a lower priority number.",
-                        new RiskyPortExposure(protocol, port, witness.Flow.Source, witness.Flow.SourcePort, dst, nic, rule?.Rule.Priority.Value));
+                        new RiskyPortExposure(protocol, port, witness.Flow.Source, witness.Flow.SourcePort, dst, nic, exposure.Rule?.Rule.Priority.Value));
                 }
             }
         }
-        return found;
     }
 }

@@ -21,14 +21,11 @@ internal static class RiskyPortOpen
         "The rules accept a sensitive port from the whole internet, but the instance has no public address today. One elastic IP, NAT rule or load balancer makes it reachable, and inside the VPC the rule already admits every private peer. Allow the port only from known addresses or a group.",
         [typeof(RiskyPortOpenEvidence)]);
 
-    /// <param name="exposed">The ENIs (by label) and ports <see cref="RiskyPortExposed"/> reported.</param>
-    public static void Run(AuditRun run, IReadOnlySet<(string, int)> exposed)
+    /// <summary>Runs after <see cref="RiskyPortExposed"/>: the ports it reported on an ENI (<see cref="AuditRun.Exposed"/>) are not repeated.</summary>
+    public static void Run(AuditRun run)
     {
-        var (state, policies) = (run.State, run.Policies);
-        // Shared with risky-port-exposed: the same policy and local classes accept the same internet packets.
-        var latent = run.InternetExposures;
         // Each ENI on its own: its own addresses, its own groups.
-        foreach (var instance in state.Instances.Where(i => i.NetworkType == NetworkType.Vpc).SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
+        foreach (var instance in run.State.Instances.Where(i => i.NetworkType == NetworkType.Vpc).SelectMany(i => i.Interfaces).Where(i => i.SecurityGroupIds.Length > 0))
         {
             var reported = new HashSet<int>();
             foreach (var v6 in new[] { false, true })
@@ -37,20 +34,16 @@ internal static class RiskyPortOpen
                 if (InternetExposure.Entry(instance, v6).Destination is not null
                     || instance.PrivateAddresses.Cast<IpAddress?>().FirstOrDefault(a => a!.Value.IsV6 == v6) is not { } dst)
                     continue;
-                var policy = policies.Of(instance, NicType.Intranet);
-                var key = (policies.Key(instance, NicType.Intranet, [dst]), v6);
-                if (!latent.TryGetValue(key, out var open))
-                    latent.Add(key, open = RiskyPortExposed.Exposures(state, policy, dst));
-                foreach (var (port, service, protocol, witness) in open)
+                // Shared with risky-port-exposed: the same policy and local classes accept the same internet packets.
+                var open = RiskyPortExposed.ExposuresOf(run, instance, NicType.Intranet, dst);
+                foreach (var latent in open.Where(e => !run.Exposed.Contains((instance.InterfaceLabel, e.Port)) && reported.Add(e.Port)))
                 {
-                    if (exposed.Contains((instance.InterfaceLabel, port)) || !reported.Add(port))
-                        continue;
-                    var rule = witness.Decision.DecidingRule;
+                    var rule = latent.Rule;
                     run.Add(Info, rule?.GroupId, rule?.Rule.Id, instance.Id,
-                        $"{service} ({protocol.ToWire()} {port}) on {instance.InterfaceLabel} is open to the internet in its rules: a packet from {witness.Flow.Source} " +
+                        $"{latent.Service} ({latent.Protocol.ToWire()} {latent.Port}) on {instance.InterfaceLabel} is open to the internet in its rules: a packet from {latent.Witness.Flow.Source} " +
                         $"to its private address {dst} is accepted by rule {rule?.Rule.Id} of {rule?.GroupId} (priority {rule?.Rule.Priority}). " +
                         "It has no public address today; one EIP, NAT rule or load balancer exposes it, and every private peer is admitted now. Allow it only from known addresses or a group.",
-                        new RiskyPortOpenEvidence(protocol, port, witness.Flow.Source, witness.Flow.SourcePort, dst, rule?.Rule.Priority.Value));
+                        new RiskyPortOpenEvidence(latent.Protocol, latent.Port, latent.Witness.Flow.Source, latent.Witness.Flow.SourcePort, dst, rule?.Rule.Priority.Value));
                 }
             }
         }

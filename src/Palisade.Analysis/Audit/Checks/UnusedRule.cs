@@ -14,8 +14,9 @@ internal static class UnusedRule
         "Revoke rules no traffic uses (after checking for rare jobs such as monthly backups): every open rule is attack surface.",
         [typeof(UnusedRuleEvidence)]);
 
-    public static void Run(AuditRun run, RuleUsageFacts? usage)
+    public static void Run(AuditRun run)
     {
+        var usage = run.Usage;
         if (usage is null || usage.UnusedDays <= 0)
             return;
         var windowStart = usage.AsOf - TimeSpan.FromDays(usage.UnusedDays);

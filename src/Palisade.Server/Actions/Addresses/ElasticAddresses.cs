@@ -176,25 +176,13 @@ internal sealed class DescribeEipAddresses() : ReadAction(ApiVersions.Vpc)
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var ids = p.Optional("AllocationId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        var addresses = p.Optional("EipAddress")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        var status = p.Optional("Status");
-        if (status is not null and not ("Associating" or "Unassociating" or "InUse" or "Available" or "Releasing"))
-            throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Associating, Unassociating, InUse, Available or Releasing."));
-        var associated = p.Optional("AssociatedInstanceId");
-        var associatedType = p.Optional("AssociatedInstanceType");
-        var name = p.Optional("EipName");
+        var filter = new Filter<EipRecord>(p).AnyOfCommaSeparated("AllocationId", e => e.AllocationId).AnyOfCommaSeparated("EipAddress", e => e.Address.ToString())
+            .OneOf("Status", ["Associating", "Unassociating", "InUse", "Available", "Releasing"], e => e.Status)
+            .Equal("AssociatedInstanceId", e => e.TargetId).Equal("AssociatedInstanceType", e => e.TargetType?.ToString()).Equal("EipName", e => e.Name);
         var paging = Paging.Read(p, 10, 100, 100);
         return c.Read(s =>
         {
-            var all = s.ListEips(c.AccountId, region.RegionId)
-                .Where(e => ids is null || ids.Contains(e.AllocationId))
-                .Where(e => addresses is null || addresses.Contains(e.Address.ToString()))
-                .Where(e => status is null || e.Status == status)
-                .Where(e => associated is null || e.TargetId == associated)
-                .Where(e => associatedType is null || e.TargetType?.ToString() == associatedType)
-                .Where(e => name is null || e.Name == name)
-                .ToList();
+            var all = s.ListEips(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "EipAddresses", page => EcsList.Of("EipAddress", page.Select(Eips.View)));
         });
     }

@@ -29,9 +29,7 @@ internal sealed class DeleteInstances : WriteAction
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var ids = p.List("InstanceId", 100);
-        if (ids.Count == 0)
-            throw new EcsException(EcsErrors.Missing("InstanceId.1"));
+        var ids = p.RequiredList("InstanceId", 100, EcsErrors.Missing("InstanceId.1"));
         foreach (var id in ids)
             Lookups.InstanceIdOf(id);
         var force = p.Bool("Force");

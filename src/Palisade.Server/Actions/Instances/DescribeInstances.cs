@@ -5,35 +5,18 @@ internal sealed class DescribeInstances : ReadAction
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var ids = p.JsonArray("InstanceIds", 100)?.ToHashSet(StringComparer.Ordinal);
-        var group = p.Optional("SecurityGroupId");
-        var vpc = p.Optional("VpcId");
-        var vsw = p.Optional("VSwitchId");
-        var zone = p.Optional("ZoneId");
-        var status = p.Optional("Status");
-        if (status is not null && status is not ("Pending" or "Running" or "Starting" or "Stopping" or "Stopped"))
-            throw new EcsException(EcsErrors.ParameterInvalid("Status", $"'{status}' is not Pending, Running, Starting, Stopping or Stopped."));
+        var filter = new Filter<InstanceRecord>(p).AnyOfJson("InstanceIds", 100, i => i.Id.Value).Among("SecurityGroupId", i => i.SecurityGroupIds.Select(g => g.Value))
+            .Equal("VpcId", i => i.VpcId?.Value).Equal("VSwitchId", i => i.VSwitchId?.Value).Equal("ZoneId", i => i.ZoneId)
+            .OneOf("Status", ["Pending", "Running", "Starting", "Stopping", "Stopped"], i => i.Status);
         // ECS bounds instance names at 128 characters: a longer pattern can match nothing, and only costs.
         var name = p.Optional("InstanceName") is { } given ? NamePattern.Parse(given, c.Limits.MaxNamePatternLength) : null;
-        var network = p.Optional("InstanceNetworkType");
-        var inResourceGroup = ResourceGroups.ResourceGroupIds.Filter(p);
+        filter.Where(name is null ? null : i => name.Matches(i.Name)).Equal("InstanceNetworkType", i => i.NetworkType.ToWire()).InResourceGroup(i => i.ResourceGroupId);
         var tags = TagFilter.Read(p);
         var paging = Paging.Read(p, 10, 100, 100);
         return c.Read(s =>
         {
             var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.Instance);
-            var all = s.ListInstances(c.AccountId, region.RegionId)
-                .Where(i => ids is null || ids.Contains(i.Id.Value))
-                .Where(i => group is null || i.SecurityGroupIds.Any(g => g.Value == group))
-                .Where(i => vpc is null || i.VpcId?.Value == vpc)
-                .Where(i => inResourceGroup(i.ResourceGroupId))
-                .Where(i => vsw is null || i.VSwitchId?.Value == vsw)
-                .Where(i => zone is null || i.ZoneId == zone)
-                .Where(i => status is null || i.Status == status)
-                .Where(i => name is null || name.Matches(i.Name))
-                .Where(i => network is null || i.NetworkType.ToWire() == network)
-                .Where(i => tagged(i.Id.Value))
-                .ToList();
+            var all = s.ListInstances(c.AccountId, region.RegionId).Where(i => filter.Keeps(i) && tagged(i.Id.Value)).ToList();
             return paging.Answer(all, "Instances", page => EcsList.Of("Instance", page.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id), Addresses.Eips.OfInstance(s, i)))));
         });
     }

@@ -12,9 +12,7 @@ internal sealed class ModifyPortRangeList : WriteAction
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var id = PortRangeListFamily.Instance.IdParameter(c);
-        var name = p.Optional("PortRangeListName") is { } n ? PortRangeListRequests.Name(n) : null;
-        var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
+        var edit = ListFamilies.PortRangeLists.Edit(c);
         var add = PortRangeListRequests.Entries(c, "AddEntry", withDescription: true);
         var remove = PortRangeListRequests.Entries(c, "RemoveEntry", withDescription: false);
         foreach (var r in remove)
@@ -24,15 +22,15 @@ internal sealed class ModifyPortRangeList : WriteAction
         }
         return c.Write(s =>
         {
-            var list = PortRangeListFamily.Instance.Find(s, c, id, region.RegionId);
+            var list = ListFamilies.PortRangeLists.Find(s, c, edit.Id, region.RegionId);
             foreach (var (r, index) in remove.Select((r, i) => (r, i)))
             {
                 if (list.Entries.All(e => e.Range != r.Range))
                     throw new EcsException(EcsErrors.PortRangeListEntryMissing($"RemoveEntry.{index + 1}.PortRange", r.Range.ToString()));
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Range);
-            PortRangeListFamily.Instance.CheckSize(entries.Count, list.MaxEntries);
-            s.UpdatePortRangeList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
+            ListFamilies.PortRangeLists.CheckSize(entries.Count, list.MaxEntries);
+            s.UpdatePortRangeList(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
             return [];
         });
     }

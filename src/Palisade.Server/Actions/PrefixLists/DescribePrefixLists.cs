@@ -1,7 +1,7 @@
 namespace Palisade.Server.Actions.PrefixLists;
 
 /// <summary>DescribePrefixLists: the lists in a <c>PrefixLists.PrefixList</c> array, also by <c>AddressFamily</c>; token paging.</summary>
-internal sealed class DescribePrefixLists() : DescribeLists<PrefixListId, PrefixListRecord>(PrefixListFamily.Instance)
+internal sealed class DescribePrefixLists() : DescribeLists<PrefixListId, PrefixListRecord>(ListFamilies.PrefixLists)
 {
     protected override Func<PrefixListRecord, bool> Filter(ParameterReader p)
     {

@@ -2,83 +2,80 @@ using Palisade.Domain.Quotas;
 
 namespace Palisade.Server.Actions.PrefixLists;
 
+/// <summary>How a list family's lists are stored: its calls of <see cref="IStoreSession"/>.</summary>
+internal sealed record ListStore<TId, TRecord>(
+    Func<IStoreSession, long, TId, TRecord?> Find, Func<IStoreSession, long, string, IReadOnlyList<TRecord>> List, Func<IStoreSession, long, string, int> Count,
+    Action<IStoreSession, TRecord> Insert, Action<IStoreSession, TId> Delete, Func<IStoreSession, TId, IReadOnlyList<SecurityGroupId>> GroupsUsing);
+
+/// <summary>The errors of a list family that differ in code or message (the catalogue's, <c>EcsErrors.Lists</c>).</summary>
+internal sealed record ListErrors(Func<string, EcsError> NotFound, Func<EcsError> HasAssociations, Func<int, EcsError> Quota, Func<int, int, EcsError> TooManyEntries);
+
+/// <summary>What a Create…List read that both families keep, in the account of the request.</summary>
+internal sealed record NewList<TEntry>(string RegionId, int MaxEntries, string Name, string Description, string ResourceGroupId, DateTimeOffset CreatedAt, IReadOnlyList<TEntry> Entries);
+
+/// <summary>Parses a list ID (the ID types' <c>TryParse</c>).</summary>
+internal delegate bool ListIdParser<TId>(string? text, out TId id);
+
 /// <summary>
-/// What tells the two list families of ECS apart — prefix lists and port-range lists: their
-/// parameter and field names, their error codes, their store calls and how their answers are
-/// written (the prefix-list actions answer in the 2014-05-26 style, a list as an object with one
-/// array inside; the port-range-list actions in the V3 style, a flat array). What both families do
-/// the same way (find a list, refuse to delete one in use, list its associations, filter and page
-/// the lists) is written once over this, in <see cref="ListActions"/>.
+/// One of the two list families of ECS — prefix lists and port-range lists — as data: its kind
+/// (from which its parameter and field names follow: <c>PrefixListId</c>, <c>PrefixListName</c>,
+/// <c>PrefixLists</c>, <c>PrefixListAssociations</c>), its error codes, its store calls, its limits and
+/// how its answers are written (the prefix-list actions answer in the 2014-05-26 style, a list as an
+/// object with one array inside; the port-range-list actions in the V3 style, a flat array). What
+/// both families do the same way (create, find a list, refuse to delete one in use, list its
+/// associations, filter and page the lists) is written once over this, here and in <see cref="ListActions"/>.
+/// The two families are <see cref="ListFamilies"/>.
 /// </summary>
-internal abstract class ListFamily<TId, TRecord>
+/// <param name="Kind">The family's name in the API: <c>PrefixList</c>, <c>PortRangeList</c>.</param>
+/// <param name="IdPrefix">The ID prefix of a new list.</param>
+/// <param name="Name">A list's name, checked (refused as the family refuses a bad name).</param>
+/// <param name="Fields">Of a record: its ID, region, name and resource group.</param>
+/// <param name="FlatArrays">Whether the answers' arrays are flat (V3 style) rather than an object with one array inside.</param>
+/// <param name="AssociatedGroupType">How an association names a security group's type (the families' SDK models spell it differently).</param>
+/// <param name="LimitsOf">The most entries a list may be made with (<c>MaxEntries</c>), and the lists per region.</param>
+/// <param name="Item">A list as the family's Describe action answers it.</param>
+internal sealed record ListFamily<TId, TRecord>(
+    string Kind, string IdPrefix, ListIdParser<TId> TryParse, Func<string, string> Name, Func<TRecord, (TId Id, string RegionId, string Name, string ResourceGroupId)> Fields,
+    string TagType, bool FlatArrays, string AssociatedGroupType, ListErrors Errors, ListStore<TId, TRecord> Store,
+    Func<Limits, (int MaxEntries, int PerRegion)> LimitsOf, Func<IStoreSession, TRecord, EcsObject> Item)
 {
     /// <summary>The parameter naming one list: <c>PrefixListId</c>, <c>PortRangeListId</c>.</summary>
-    public abstract string IdField { get; }
+    public string IdField => $"{Kind}Id";
 
     /// <summary>The list's name as a parameter and an answer field: <c>PrefixListName</c>, <c>PortRangeListName</c>.</summary>
-    public abstract string NameField { get; }
+    public string NameField => $"{Kind}Name";
 
     /// <summary>The answer's array of lists (<c>PrefixLists</c>) and the name of one (<c>PrefixList</c>).</summary>
-    public abstract (string Field, string Item) ListsField { get; }
+    public (string Field, string Item) ListsField => ($"{Kind}s", Kind);
 
     /// <summary>The answer's array of associations (<c>PrefixListAssociations</c>) and the name of one.</summary>
-    public abstract (string Field, string Item) AssociationsField { get; }
-
-    /// <summary>How an association names a security group's type (the families' SDK models spell it differently).</summary>
-    public abstract string AssociatedGroupType { get; }
-
-    public abstract string TagType { get; }
+    public (string Field, string Item) AssociationsField => ($"{Kind}Associations", $"{Kind}Association");
 
     /// <summary>An array of the answer: the family's style (see the class summary).</summary>
-    public abstract object Array(string item, IEnumerable<EcsObject> elements);
+    public object Array(string item, IEnumerable<EcsObject> elements) => FlatArrays ? elements.ToList() : EcsList.Of(item, elements);
 
-    protected abstract bool TryParse(string text, out TId id);
+    public IReadOnlyList<TRecord> ListIn(IStoreSession s, long accountId, string regionId) => Store.List(s, accountId, regionId);
 
-    protected abstract EcsError NotFound(string text);
+    public TId IdOf(TRecord list) => Fields(list).Id;
 
-    protected abstract TRecord? FindIn(IStoreSession s, long accountId, TId id);
+    public string RegionOf(TRecord list) => Fields(list).RegionId;
 
-    public abstract IReadOnlyList<TRecord> ListIn(IStoreSession s, long accountId, string regionId);
+    public string NameOf(TRecord list) => Fields(list).Name;
 
-    public abstract TId IdOf(TRecord list);
-
-    public abstract string RegionOf(TRecord list);
-
-    public abstract string NameOf(TRecord list);
-
-    public abstract string ResourceGroupOf(TRecord list);
+    public string ResourceGroupOf(TRecord list) => Fields(list).ResourceGroupId;
 
     /// <summary>The groups with a rule naming the list, by ID.</summary>
-    public abstract IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, TId id);
+    public IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, TId id) => Store.GroupsUsing(s, id);
 
-    public abstract EcsError HasAssociations();
+    public EcsError HasAssociations() => Errors.HasAssociations();
 
-    public abstract void Delete(IStoreSession s, TId id);
-
-    /// <summary>A list as the family's Describe action answers it.</summary>
-    public abstract EcsObject Item(IStoreSession s, TRecord list);
-
-    /// <summary>The ID prefix of a new list.</summary>
-    protected abstract string IdPrefix { get; }
-
-    protected abstract TId ParseNew(string text);
-
-    /// <summary>The most entries a list of the family may be made with (<c>MaxEntries</c>).</summary>
-    protected abstract int MaxEntriesLimit(Limits limits);
-
-    protected abstract int PerRegionLimit(Limits limits);
-
-    protected abstract EcsError Quota(int limit);
-
-    protected abstract int CountIn(IStoreSession s, long accountId, string regionId);
-
-    protected abstract EcsError TooManyEntries(int count, int max);
+    public void Delete(IStoreSession s, TId id) => Store.Delete(s, id);
 
     /// <summary><c>MaxEntries</c>, required: 1 to the family's configured limit.</summary>
     public int MaxEntries(ActionContext c)
     {
         c.Parameters.Required("MaxEntries");
-        var limit = MaxEntriesLimit(c.Limits);
+        var limit = LimitsOf(c.Limits).MaxEntries;
         return c.Parameters.Int("MaxEntries", 0, 1, limit, _ => EcsErrors.ListMaxEntriesInvalid(limit));
     }
 
@@ -86,102 +83,79 @@ internal abstract class ListFamily<TId, TRecord>
     public void CheckSize(int count, int max)
     {
         if (count > max)
-            throw new EcsException(TooManyEntries(count, max));
+            throw new EcsException(Errors.TooManyEntries(count, max));
     }
 
     /// <summary>
-    /// The write of a Create…List: within the region's quota (checked in the write, so concurrent
-    /// creations cannot pass it together), a new ID, the row and its tags; the answer names the ID.
+    /// A Create…List, checked in this order: the region, <c>MaxEntries</c>, what the family reads before
+    /// the name (<paramref name="beforeName"/>), the name and description, the entries, their number,
+    /// the tags and the resource group. Then the write, within the region's quota (checked in the write,
+    /// so concurrent creations cannot pass it together): a new ID, the row and its tags; the answer names the ID.
     /// </summary>
-    public EcsObject Create(ActionContext c, Hosting.Regions.Region region, IReadOnlyList<Domain.Groups.Tag> tags, Action<IStoreSession, TId> insert) => c.Write(s =>
+    /// <param name="record">The new list, of its ID, what <paramref name="beforeName"/> read and the rest of the request.</param>
+    public EcsObject Create<TOwn, TEntry>(ActionContext c, Func<TOwn> beforeName, Func<TOwn, IReadOnlyList<TEntry>> entries, Func<TId, TOwn, NewList<TEntry>, TRecord> record)
     {
-        if (CountIn(s, c.AccountId, region.RegionId) >= PerRegionLimit(c.Limits))
-            throw new EcsException(Quota(PerRegionLimit(c.Limits)));
-        var id = ParseNew(c.NewId(IdPrefix, region));
-        insert(s, id);
-        foreach (var tag in tags)
-            s.SetTag(c.AccountId, TagType, $"{id}", tag);
-        return new EcsObject { { IdField, $"{id}" } };
-    });
+        var region = c.Region();
+        var max = MaxEntries(c);
+        var own = beforeName();
+        var (name, description) = (Name(c.Parameters.Required(NameField)), PrefixListRequests.Description(c.Parameters.Optional("Description")));
+        var given = entries(own);
+        CheckSize(given.Count, max);
+        var tags = c.Parameters.Tags(max: c.Limits.TagsPerResource);
+        var list = new NewList<TEntry>(region.RegionId, max, name, description, ResourceGroups.ResourceGroupIds.Of(c.Parameters), c.Now, given);
+        return c.Write(s =>
+        {
+            var quota = LimitsOf(c.Limits).PerRegion;
+            if (Store.Count(s, c.AccountId, region.RegionId) >= quota)
+                throw new EcsException(Errors.Quota(quota));
+            var id = TryParse(c.NewId(IdPrefix, region), out var parsed) ? parsed : throw new FormatException($"A new {Kind} ID does not parse.");
+            Store.Insert(s, record(id, own, list));
+            foreach (var tag in tags)
+                s.SetTag(c.AccountId, TagType, $"{id}", tag);
+            return new EcsObject { { IdField, $"{id}" } };
+        });
+    }
+
+    /// <summary>A Create…List whose family reads nothing of its own before the name.</summary>
+    public EcsObject Create<TEntry>(ActionContext c, Func<IReadOnlyList<TEntry>> entries, Func<TId, NewList<TEntry>, TRecord> record) =>
+        Create(c, () => 0, _ => entries(), (id, _, list) => record(id, list));
+
+    /// <summary>What a Modify…List names before its entries: the list, and its new name and description (null: unchanged), checked in that order.</summary>
+    public (TId Id, string? Name, string? Description) Edit(ActionContext c) =>
+        (IdParameter(c), c.Parameters.Optional(NameField) is { } name ? Name(name) : null,
+            c.Parameters.Optional("Description") is { } description ? PrefixListRequests.Description(description) : null);
 
     /// <summary>A malformed ID is answered as a missing list, as ECS does.</summary>
-    public TId Id(string text) => TryParse(text, out var id) ? id : throw new EcsException(NotFound(text));
+    public TId Id(string text) => TryParse(text, out var id) ? id : throw new EcsException(Errors.NotFound(text));
 
     /// <summary>The ID parameter of the request, parsed.</summary>
     public TId IdParameter(ActionContext c) => Id(c.Parameters.Required(IdField));
 
     /// <summary>The caller's list in the request's region; another account's looks exactly like a missing one.</summary>
     public TRecord Find(IStoreSession s, ActionContext c, TId id, string regionId) =>
-        FindIn(s, c.AccountId, id) is { } l && RegionOf(l) == regionId ? l : throw new EcsException(NotFound($"{id}"));
+        Store.Find(s, c.AccountId, id) is { } l && RegionOf(l) == regionId ? l : throw new EcsException(Errors.NotFound($"{id}"));
 
     /// <summary>The token style only (MaxResults 1 to 100, default 10; NextToken), as these actions page.</summary>
     public static Paging Paging(ParameterReader p) => Actions.Paging.Read(p, 10, 100, 100) with { TokenMode = true };
 }
 
-/// <summary>The prefix-list family (<c>pl-…</c>).</summary>
-internal sealed class PrefixListFamily : ListFamily<PrefixListId, PrefixListRecord>
+/// <summary>The two list families.</summary>
+internal static class ListFamilies
 {
-    public static readonly PrefixListFamily Instance = new();
+    /// <summary>Prefix lists (<c>pl-…</c>): 2014-05-26 answers.</summary>
+    public static readonly ListFamily<PrefixListId, PrefixListRecord> PrefixLists = new("PrefixList", PrefixListId.Prefix, PrefixListId.TryParse, name => PrefixListRequests.Name("PrefixListName", name), l => (l.Id, l.RegionId, l.Name, l.ResourceGroupId),
+        TaggedResourceTypes.PrefixList, FlatArrays: false, AssociatedGroupType: "securitygroup",
+        new(EcsErrors.PrefixListNotFound, EcsErrors.PrefixListHasAssociations, EcsErrors.PrefixListQuota, EcsErrors.PrefixListTooManyEntries),
+        new((s, account, id) => s.FindPrefixList(account, id), (s, account, region) => s.ListPrefixLists(account, region), (s, account, region) => s.CountPrefixLists(account, region),
+            (s, list) => s.InsertPrefixList(list), (s, id) => s.DeletePrefixList(id), (s, id) => s.GroupsUsingPrefixList(id)),
+        limits => (limits.PrefixListMaxEntries, limits.PrefixListsPerRegion), PrefixListRequests.Item);
 
-    public override string IdField => "PrefixListId";
-    public override string NameField => "PrefixListName";
-    public override (string Field, string Item) ListsField => ("PrefixLists", "PrefixList");
-    public override (string Field, string Item) AssociationsField => ("PrefixListAssociations", "PrefixListAssociation");
-    public override string AssociatedGroupType => "securitygroup";
-    public override string TagType => TaggedResourceTypes.PrefixList;
-
-    public override object Array(string item, IEnumerable<EcsObject> elements) => EcsList.Of(item, elements);
-    protected override bool TryParse(string text, out PrefixListId id) => PrefixListId.TryParse(text, out id);
-    protected override EcsError NotFound(string text) => EcsErrors.PrefixListNotFound(text);
-    protected override PrefixListRecord? FindIn(IStoreSession s, long accountId, PrefixListId id) => s.FindPrefixList(accountId, id);
-    public override IReadOnlyList<PrefixListRecord> ListIn(IStoreSession s, long accountId, string regionId) => s.ListPrefixLists(accountId, regionId);
-    public override PrefixListId IdOf(PrefixListRecord list) => list.Id;
-    public override string RegionOf(PrefixListRecord list) => list.RegionId;
-    public override string NameOf(PrefixListRecord list) => list.Name;
-    public override string ResourceGroupOf(PrefixListRecord list) => list.ResourceGroupId;
-    public override IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, PrefixListId id) => s.GroupsUsingPrefixList(id);
-    public override EcsError HasAssociations() => EcsErrors.PrefixListHasAssociations();
-    public override void Delete(IStoreSession s, PrefixListId id) => s.DeletePrefixList(id);
-    public override EcsObject Item(IStoreSession s, PrefixListRecord list) => PrefixListRequests.Item(s, list);
-    protected override string IdPrefix => PrefixListId.Prefix;
-    protected override PrefixListId ParseNew(string text) => PrefixListId.Parse(text);
-    protected override int MaxEntriesLimit(Limits limits) => limits.PrefixListMaxEntries;
-    protected override int PerRegionLimit(Limits limits) => limits.PrefixListsPerRegion;
-    protected override EcsError Quota(int limit) => EcsErrors.PrefixListQuota(limit);
-    protected override int CountIn(IStoreSession s, long accountId, string regionId) => s.CountPrefixLists(accountId, regionId);
-    protected override EcsError TooManyEntries(int count, int max) => EcsErrors.PrefixListTooManyEntries(count, max);
-}
-
-/// <summary>The port-range-list family (<c>prl-…</c>).</summary>
-internal sealed class PortRangeListFamily : ListFamily<PortRangeListId, PortRangeListRecord>
-{
-    public static readonly PortRangeListFamily Instance = new();
-
-    public override string IdField => "PortRangeListId";
-    public override string NameField => "PortRangeListName";
-    public override (string Field, string Item) ListsField => ("PortRangeLists", "PortRangeList");
-    public override (string Field, string Item) AssociationsField => ("PortRangeListAssociations", "PortRangeListAssociation");
-    public override string AssociatedGroupType => "SecurityGroup";
-    public override string TagType => TaggedResourceTypes.PortRangeList;
-
-    public override object Array(string item, IEnumerable<EcsObject> elements) => elements.ToList();
-    protected override bool TryParse(string text, out PortRangeListId id) => PortRangeListId.TryParse(text, out id);
-    protected override EcsError NotFound(string text) => EcsErrors.PortRangeListNotFound(text);
-    protected override PortRangeListRecord? FindIn(IStoreSession s, long accountId, PortRangeListId id) => s.FindPortRangeList(accountId, id);
-    public override IReadOnlyList<PortRangeListRecord> ListIn(IStoreSession s, long accountId, string regionId) => s.ListPortRangeLists(accountId, regionId);
-    public override PortRangeListId IdOf(PortRangeListRecord list) => list.Id;
-    public override string RegionOf(PortRangeListRecord list) => list.RegionId;
-    public override string NameOf(PortRangeListRecord list) => list.Name;
-    public override string ResourceGroupOf(PortRangeListRecord list) => list.ResourceGroupId;
-    public override IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, PortRangeListId id) => s.GroupsUsingPortRangeList(id);
-    public override EcsError HasAssociations() => EcsErrors.PortRangeListHasAssociations();
-    public override void Delete(IStoreSession s, PortRangeListId id) => s.DeletePortRangeList(id);
-    public override EcsObject Item(IStoreSession s, PortRangeListRecord list) => PortRangeLists.PortRangeListRequests.Item(s, list);
-    protected override string IdPrefix => PortRangeListId.Prefix;
-    protected override PortRangeListId ParseNew(string text) => PortRangeListId.Parse(text);
-    protected override int MaxEntriesLimit(Limits limits) => limits.PortRangeListMaxEntries;
-    protected override int PerRegionLimit(Limits limits) => limits.PortRangeListsPerRegion;
-    protected override EcsError Quota(int limit) => EcsErrors.PortRangeListQuota(limit);
-    protected override int CountIn(IStoreSession s, long accountId, string regionId) => s.CountPortRangeLists(accountId, regionId);
-    protected override EcsError TooManyEntries(int count, int max) => EcsErrors.PortRangeListTooManyEntries(count, max);
+    /// <summary>Port-range lists (<c>prl-…</c>): V3 answers.</summary>
+    public static readonly ListFamily<PortRangeListId, PortRangeListRecord> PortRangeLists = new("PortRangeList", PortRangeListId.Prefix, PortRangeListId.TryParse, Actions.PortRangeLists.PortRangeListRequests.Name,
+        l => (l.Id, l.RegionId, l.Name, l.ResourceGroupId), TaggedResourceTypes.PortRangeList, FlatArrays: true, AssociatedGroupType: "SecurityGroup",
+        new(EcsErrors.PortRangeListNotFound, EcsErrors.PortRangeListHasAssociations, EcsErrors.PortRangeListQuota, EcsErrors.PortRangeListTooManyEntries),
+        new((s, account, id) => s.FindPortRangeList(account, id), (s, account, region) => s.ListPortRangeLists(account, region),
+            (s, account, region) => s.CountPortRangeLists(account, region), (s, list) => s.InsertPortRangeList(list), (s, id) => s.DeletePortRangeList(id),
+            (s, id) => s.GroupsUsingPortRangeList(id)),
+        limits => (limits.PortRangeListMaxEntries, limits.PortRangeListsPerRegion), Actions.PortRangeLists.PortRangeListRequests.Item);
 }

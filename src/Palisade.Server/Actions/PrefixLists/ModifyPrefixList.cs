@@ -10,12 +10,10 @@ internal sealed class ModifyPrefixList : WriteAction
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var id = PrefixListFamily.Instance.IdParameter(c);
-        var name = p.Optional("PrefixListName") is { } n ? PrefixListRequests.Name("PrefixListName", n) : null;
-        var description = p.Optional("Description") is { } d ? PrefixListRequests.Description(d) : null;
+        var edit = ListFamilies.PrefixLists.Edit(c);
         return c.Write(s =>
         {
-            var list = PrefixListFamily.Instance.Find(s, c, id, region.RegionId);
+            var list = ListFamilies.PrefixLists.Find(s, c, edit.Id, region.RegionId);
             var add = PrefixListRequests.Entries(c, "AddEntry", list.IsV6, withDescription: true);
             var remove = PrefixListRequests.Entries(c, "RemoveEntry", list.IsV6, withDescription: false);
             foreach (var (r, index) in remove.Select((r, i) => (r, i)))
@@ -26,8 +24,8 @@ internal sealed class ModifyPrefixList : WriteAction
                     throw new EcsException(EcsErrors.PrefixListEntryMissing($"RemoveEntry.{index + 1}.Cidr", r.Cidr.ToString()));
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Cidr);
-            PrefixListFamily.Instance.CheckSize(entries.Count, list.MaxEntries);
-            s.UpdatePrefixList(list with { Name = name ?? list.Name, Description = description ?? list.Description, Entries = entries });
+            ListFamilies.PrefixLists.CheckSize(entries.Count, list.MaxEntries);
+            s.UpdatePrefixList(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
             return [];
         });
     }

@@ -5,9 +5,7 @@ internal sealed class DescribeSecurityGroupReferences : ReadAction
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         c.Region();
-        var ids = p.List("SecurityGroupId", 10);
-        if (ids.Count == 0)
-            throw new EcsException(EcsErrors.SecurityGroupIdMalformed("SecurityGroupId.N is essential and size should less than 10"));
+        var ids = p.RequiredList("SecurityGroupId", 10, EcsErrors.SecurityGroupIdMalformed("SecurityGroupId.N is essential and size should less than 10"));
         return c.Read(s => new EcsObject
         {
             { "SecurityGroupReferences", EcsList.Of("SecurityGroupReference", ids.Select(idText =>

@@ -5,19 +5,11 @@ internal sealed class DescribeVSwitches() : ReadAction(ApiVersions.Vpc)
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var vpcId = p.Optional("VpcId");
-        var vswId = p.Optional("VSwitchId");
-        var zone = p.Optional("ZoneId");
-        var name = p.Optional("VSwitchName");
+        var filter = new Filter<VSwitchRecord>(p).Equal("VpcId", w => w.VpcId.Value).Equal("VSwitchId", w => w.Id.Value).Equal("ZoneId", w => w.ZoneId).Equal("VSwitchName", w => w.Name);
         var paging = Paging.Read(p, 10, 50, 50);
         return c.Read(s =>
         {
-            var all = s.ListVSwitches(c.AccountId, region.RegionId)
-                .Where(w => vpcId is null || w.VpcId.Value == vpcId)
-                .Where(w => vswId is null || w.Id.Value == vswId)
-                .Where(w => zone is null || w.ZoneId == zone)
-                .Where(w => name is null || w.Name == name)
-                .ToList();
+            var all = s.ListVSwitches(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "VSwitches", page => EcsList.Of("VSwitch", page.Select(w =>
             {
                 var used = s.AddressesInUse(c.AccountId, w.VpcId).Count(a => w.CidrBlock.Contains(a));

@@ -5,17 +5,11 @@ internal sealed class DescribeVpcs() : ReadAction(ApiVersions.Vpc)
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
         var region = c.Region();
-        var ids = p.Optional("VpcId")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        if (ids is { Count: > 20 })
-            throw new Domain.Errors.EcsException(Domain.Errors.EcsErrors.ParameterInvalid("VpcId", "at most 20 IDs."));
-        var name = p.Optional("VpcName");
+        var filter = new Filter<VpcRecord>(p).AnyOfCommaSeparated("VpcId", v => v.Id.Value, max: 20).Equal("VpcName", v => v.Name);
         var paging = Paging.Read(p, 10, 50, 50);
         return c.Read(s =>
         {
-            var all = s.ListVpcs(c.AccountId, region.RegionId)
-                .Where(v => ids is null || ids.Contains(v.Id.Value))
-                .Where(v => name is null || v.Name == name)
-                .ToList();
+            var all = s.ListVpcs(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "Vpcs", page => EcsList.Of("Vpc", page.Select(v => new EcsObject
             {
                 { "VpcId", v.Id.Value },
