@@ -8,17 +8,25 @@ namespace Palisade.Server.Protocol;
 /// (decoded, in order), the headers (lower-case names) and the raw body. The merged
 /// <see cref="Parameters"/> are what actions read; the raw parts are what signatures are checked on.
 /// </summary>
-internal sealed class RpcRequest
+internal sealed class RpcRequest(string method, string host, IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form,
+    IReadOnlyDictionary<string, string> headers, byte[] body)
 {
-    public RpcRequest(string method, string host, IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form,
-        IReadOnlyDictionary<string, string> headers, byte[] body)
+    public string Method { get; } = method;
+
+    public string Host { get; } = host;
+
+    public IReadOnlyList<KeyValuePair<string, string>> Query { get; } = query;
+
+    public IReadOnlyList<KeyValuePair<string, string>> Form { get; } = form;
+
+    public IReadOnlyDictionary<string, string> Headers { get; } = headers;
+
+    public byte[] Body { get; } = body;
+
+    public IReadOnlyDictionary<string, string> Parameters { get; } = Merge(query, form);
+
+    private static Dictionary<string, string> Merge(IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form)
     {
-        Method = method;
-        Host = host;
-        Query = query;
-        Form = form;
-        Headers = headers;
-        Body = body;
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in query.Concat(form))
         {
@@ -29,22 +37,8 @@ internal sealed class RpcRequest
             if (!merged.TryAdd(name, value))
                 throw new EcsException(EcsErrors.ParameterInvalid(name, "it is given more than once."));
         }
-        Parameters = merged;
+        return merged;
     }
-
-    public string Method { get; }
-
-    public string Host { get; }
-
-    public IReadOnlyList<KeyValuePair<string, string>> Query { get; }
-
-    public IReadOnlyList<KeyValuePair<string, string>> Form { get; }
-
-    public IReadOnlyDictionary<string, string> Headers { get; }
-
-    public byte[] Body { get; }
-
-    public IReadOnlyDictionary<string, string> Parameters { get; }
 
     public string? Header(string lowerCaseName) => Headers.GetValueOrDefault(lowerCaseName);
 

@@ -9,19 +9,15 @@ namespace Palisade.Storage.State;
 /// For a whole region at once (what the analysis and the export read): each instance's ENIs, and
 /// the EIP through which the internet reaches it. Two queries, not two per instance.
 /// </summary>
-public sealed class RegionAddresses
+public sealed class RegionAddresses(IStoreSession s, long accountId, string regionId)
 {
-    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces;
-    private readonly Dictionary<string, EipRecord> _eipByTarget;
+    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces = s.ListNetworkInterfaces(accountId, regionId)
+        .Where(e => e.InstanceId is not null)
+        .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
+        .ToLookup(e => e.InstanceId!.Value);
 
-    public RegionAddresses(IStoreSession s, long accountId, string regionId)
-    {
-        var interfaces = s.ListNetworkInterfaces(accountId, regionId);
-        _interfaces = interfaces.Where(e => e.InstanceId is not null)
-            .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
-            .ToLookup(e => e.InstanceId!.Value);
-        _eipByTarget = s.ListEips(accountId, regionId).Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
-    }
+    private readonly Dictionary<string, EipRecord> _eipByTarget = s.ListEips(accountId, regionId)
+        .Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
 
     /// <summary>The instance's ENIs, its primary one first.</summary>
     public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];
