@@ -366,7 +366,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     // 3,000-agent run's store queue grow without end (issue 17).
                     failures++;
                     if (failures == 1 || failures % 10 == 0)
-                        log($"change feed unavailable ({e.Message}); keeping revision {AppliedRevision}, polling again ({failures} in a row)");
+                        log($"control plane unavailable ({e.Message}); keeping revision {AppliedRevision}, polling again from it ({failures} in a row)");
                     await SafeRepairAsync(cancel);
                     await Delay(RetryDelayAfter(failures, options), cancel);
                     continue;
