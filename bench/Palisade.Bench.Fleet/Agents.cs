@@ -46,7 +46,18 @@ internal static class Agents
             }
             if (action != "DescribeChanges" || Volatile.Read(ref _lastPollChanged))
                 Interlocked.Increment(ref Requests);
-            var response = await base.SendAsync(request, cancel);
+            HttpResponseMessage response;
+            try
+            {
+                response = await base.SendAsync(request, cancel);
+            }
+            catch (Exception e)
+            {
+                Queues.Shared.Count($"failed {action}: {e.GetType().Name}");
+                throw;
+            }
+            if (!response.IsSuccessStatusCode)
+                Queues.Shared.Count($"failed {action}: HTTP {(int)response.StatusCode}");
             await response.Content.LoadIntoBufferAsync(cancel);
             var bytes = response.Content.Headers.ContentLength ?? 0;
             Interlocked.Add(ref Bytes, bytes);
@@ -108,6 +119,22 @@ internal static class Agents
         }
 
         public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => whole.ReportAsync(hostName, appliedRevision, nics, cancel);
+    }
+
+    /// <summary>The process's memory after a full collection: what is live (managed) and what the OS gave it.</summary>
+    private static string Memory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return string.Create(CultureInfo.InvariantCulture, $"live managed {GC.GetTotalMemory(true) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB");
+    }
+
+    /// <summary>A log line's kind: its text up to the first parenthesis or colon.</summary>
+    private static string LogKind(string line)
+    {
+        var end = line.IndexOfAny(['(', ':']);
+        return (end < 0 ? line : line[..end]).Trim();
     }
 
     private sealed record SimAgent(string Host, int Account, EnforcementAgent Agent, Meter Meter, RecordingKernel Kernel);
@@ -267,7 +294,7 @@ internal static class Agents
         // The accounts are set up in parallel (their writes do not wait for each other), each pod's
         // instances in two calls; the operator's declarations and bindings go on the store directly.
         var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(() => SetupTenantAsync(fleet, setupHandler, keys[a], a, hostsPerAccount, nicsPerHost))));
-        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
+        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s; {Memory()}");
 
         // The agents: each its own connection pool (one connection), its own host.
         var agents = new List<SimAgent>();
@@ -287,7 +314,7 @@ internal static class Agents
                     : new EcsControlPlane(client, Region), timeline);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
-                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, _ => { });
+                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
                 agents.Add(new SimAgent(host, a, agent, meter, kernel));
                 runs.Add(Task.Run(() => agent.RunAsync(stop.Token)));
@@ -297,7 +324,7 @@ internal static class Agents
         var start = Stopwatch.StartNew();
         while ((agents.Any(x => x.Agent.AppliedRevision == 0) || fleet.Parked() < agents.Count) && start.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(200);
-        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s");
+        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}");
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         using var timings = new ServerTimings();
@@ -308,7 +335,8 @@ internal static class Agents
         await Task.Delay(TimeSpan.FromSeconds(10));
         server.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"idle: process CPU (both nodes and every agent) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core"));
+            $"idle: process CPU (both nodes and every agent) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core; managed heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+        Console.WriteLine("  queues (setup and idle): " + Queues.Shared.TakeWindow());
 
         // The changes, each on the first account: one rule in a pod's group (its ten hosts), one rule
         // in "common" (every host of the account, one NIC each), one instance joining "db" (named by
@@ -340,7 +368,7 @@ internal static class Agents
             }
         }
         if (warmups > 0)
-            Console.WriteLine($"{warmups} warm-up change(s) of each kind made, not measured");
+            Console.WriteLine($"{warmups} warm-up change(s) of each kind made, not measured; queues: " + Queues.Shared.TakeWindow());
         foreach (var x in agents)
             x.Meter.Timeline.Trim(Stopwatch.GetTimestamp());
         timings.Trim(Stopwatch.GetTimestamp());
@@ -398,6 +426,7 @@ internal static class Agents
                     }
                 }
                 serverLines.Add($"    change {i + 1}: server " + string.Join("; ", timings.Summary(sent, quiet, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write")));
+                serverLines.Add($"    change {i + 1}: queues " + Queues.Shared.TakeWindow());
                 foreach (var x in agents)
                     x.Meter.Timeline.Trim(quiet);
                 timings.Trim(quiet);

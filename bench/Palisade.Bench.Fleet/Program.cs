@@ -23,6 +23,8 @@ using Palisade.Storage.Accounts;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
 var postgresServer = ArgText("--postgres");
+// Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
+_ = Queues.Shared;
 var nodeCount = Arg("--nodes", 1);
 
 if (ArgText("--park-clients") is { } keyFile)

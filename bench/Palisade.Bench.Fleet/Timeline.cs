@@ -174,3 +174,90 @@ internal sealed class ServerTimings : IDisposable
 
     public void Dispose() => _listener.Dispose();
 }
+
+/// <summary>
+/// What queued in the process during a window (issue 17, the 3,000-agent stall): the Npgsql pools'
+/// instruments (connections in use, requests waiting for one, timeouts; every instrument of the
+/// "Npgsql" meter, by name and pool, its peak in the window), the thread pool's threads and queue
+/// (sampled every 100 ms), the agents' log lines by kind, and requests that failed, by action and why.
+/// </summary>
+internal sealed class Queues : IDisposable
+{
+    /// <summary>One for the process, started before the nodes so that the pools' counters are seen from their start.</summary>
+    public static Queues Shared { get; } = new();
+
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, double> _current = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _peak = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _events = new(StringComparer.Ordinal);
+    private readonly Timer _sampler;
+
+    public Queues()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name.StartsWith("Npgsql", StringComparison.Ordinal))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Take(i, v, tags));
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Take(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Take(i, v, tags));
+        _listener.Start();
+        _sampler = new Timer(_ =>
+        {
+            _listener.RecordObservableInstruments();
+            Set("threadpool threads", ThreadPool.ThreadCount);
+            Set("threadpool queued", ThreadPool.PendingWorkItemCount);
+        }, null, 100, 100);
+    }
+
+    private void Take(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var key = instrument.Name;
+        foreach (var tag in tags)
+        {
+            if (tag.Key.Contains("pool", StringComparison.Ordinal) && tag.Value is string pool)
+                key += " [" + (pool.Contains("synchronous_commit", StringComparison.Ordinal) ? "nonces" : pool.Contains("Pooling=False", StringComparison.OrdinalIgnoreCase) ? "listen" : "main") + "]";
+            else if (tag.Key.Contains("state", StringComparison.Ordinal))
+                key += " " + tag.Value;
+        }
+        if (instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal))
+        {
+            _events.AddOrUpdate(key + " count", 1, (_, c) => c + 1);
+            _events.AddOrUpdate(key + " sum ms", (long)(value * 1000), (_, c) => c + (long)(value * 1000));
+            return;
+        }
+        if (instrument.IsObservable)
+            Set(key, value);
+        else
+            Set(key, _current.AddOrUpdate(key, value, (_, c) => c + value));
+    }
+
+    private void Set(string key, double value)
+    {
+        _current[key] = value;
+        _peak.AddOrUpdate(key, value, (_, p) => Math.Max(p, value));
+    }
+
+    /// <summary>Counts one event (an agent's log line by kind, a failed request).</summary>
+    public void Count(string what) => _events.AddOrUpdate(what, 1, (_, c) => c + 1);
+
+    /// <summary>The window's peaks and counts, then a new window.</summary>
+    public string TakeWindow()
+    {
+        var peaks = _peak.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} peak {p.Value:F0}"));
+        var counts = _events.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value}"));
+        var text = string.Join("; ", peaks) + " | " + string.Join("; ", counts);
+        _peak.Clear();
+        foreach (var (k, v) in _current)
+            _peak[k] = v;
+        _events.Clear();
+        return text;
+    }
+
+    public void Dispose()
+    {
+        _sampler.Dispose();
+        _listener.Dispose();
+    }
+}

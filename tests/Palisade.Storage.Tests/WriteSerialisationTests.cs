@@ -174,6 +174,27 @@ public sealed class WriteSerialisationTests : IDisposable
     }
 
     [Fact]
+    public async Task AHostCredentialsUseNote_DoesNotWaitForAnAccountsLongWrite()
+    {
+        // Issue 17: the note was a write of no account (the global lock, exclusively), so every
+        // agent's first request a minute waited for whatever any account was writing.
+        var protector = new Palisade.Storage.Accounts.SecretProtector(new byte[32]);
+        var credential = new Palisade.Storage.Hosts.HostService(_first, protector, TimeProvider.System).CreateCredential("h1");
+        var (longWrite, release, _) = LongWrite(_a);
+        var note = Task.Factory.StartNew(() => new Palisade.Storage.Accounts.AccountService(_second, protector, TimeProvider.System).NoteHostCredentialUse(credential.AccessKeyId, DateTimeOffset.UtcNow),
+            TaskCreationOptions.LongRunning);
+        if (TestStores.OnPostgres)
+        {
+            Assert.Same(note, await Task.WhenAny(note, Task.Delay(TimeSpan.FromSeconds(3))));
+            Assert.False(longWrite.IsCompleted);
+        }
+        release.Set();
+        await Task.WhenAll(longWrite, note);
+        Assert.NotNull(_first.Read(s => s.FindHostCredential(credential.AccessKeyId))!.LastUsedAt);
+        AssertRevisionsGapFree();
+    }
+
+    [Fact]
     public void AWriteOnAResource_ThatChangesTheState_IsRefusedAndRolledBack()
     {
         var before = _first.CurrentRevision();

@@ -12,7 +12,26 @@ public sealed record AgentOptions(string HostName)
     /// <summary>Delete tracked connections the new policy no longer allows (ECS keeps them; so do we unless asked).</summary>
     public bool CutEstablished { get; init; }
 
+    /// <summary>The first wait after the control plane failed; each further failure in a row doubles it, up to <see cref="RetryDelayMax"/>.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest wait between tries while the control plane keeps failing. Each wait is drawn
+    /// between half and all of its step (issue 17): a fleet whose requests failed together (a node
+    /// short of database connections answering 503) does not come back together.
+    /// </summary>
+    public TimeSpan RetryDelayMax { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Each long poll asks for a wait drawn between <see cref="PollWait"/> × (1 − this) and
+    /// <see cref="PollWait"/> (issue 17): agents started together, or woken together by one change,
+    /// otherwise renew their polls together for ever, a burst of reads on the server every
+    /// <see cref="PollWait"/>. Zero asks for <see cref="PollWait"/> every time.
+    /// </summary>
+    public double PollJitter { get; init; } = 0.2;
+
+    /// <summary>Where the jitter of polls and retries is drawn from (a seeded one in tests).</summary>
+    public Random Random { get; init; } = Random.Shared;
 
     /// <summary>
     /// How often the agent fetches its whole policy although the feed said nothing changed: the
@@ -300,6 +319,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         // read is two child processes (tens of milliseconds under load), and a change that came right
         // after an apply (a revoke after an authorize) waited for it before its fetch (issue 17).
         var hostCheckedAt = long.MinValue;
+        // Failures of the control plane in a row: the retries back off (RetryDelayAfter).
+        var failures = 0;
         while (!cancel.IsCancellationRequested)
         {
             try
@@ -331,7 +352,27 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     var flows = Sampler is { } sampler && _sampling is not null ? (usageDue ? sampler.Take(options.FlowsPerReport) : FlowReport.Empty) : null;
                     StartReport(new SentReport(applied.Revision, enforcing, usage, usageDue, flows), cancel);
                 }
-                if (await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, options.PollWait, cancel))
+                bool changed;
+                try
+                {
+                    changed = await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
+                }
+                catch (ControlPlaneUnavailableException e) when (e is not HostCredentialRefusedException && !cancel.IsCancellationRequested)
+                {
+                    // The poll failed (a 503, a timeout): nothing is known to have changed, and the
+                    // policy held is still the revision the next poll names, which answers at once
+                    // with whatever committed meanwhile. So it is polled again, not fetched: a fleet
+                    // whose polls failed together and then fetched together is what made the
+                    // 3,000-agent run's store queue grow without end (issue 17).
+                    failures++;
+                    if (failures == 1 || failures % 10 == 0)
+                        log($"control plane unavailable ({e.Message}); keeping revision {AppliedRevision}, polling again from it ({failures} in a row)");
+                    await SafeRepairAsync(cancel);
+                    await Delay(RetryDelayAfter(failures, options), cancel);
+                    continue;
+                }
+                failures = 0;
+                if (changed)
                 {
                     policy = null;
                     // A report still held is superseded by the change: the revision it names is not the host's for long.
@@ -358,9 +399,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             catch (ControlPlaneUnavailableException e)
             {
                 policy = null;
+                failures++;
                 log($"control plane unavailable ({e.Message}); keeping {(Applied is null ? "the ruleset the kernel holds" : $"revision {AppliedRevision}")}");
                 await SafeRepairAsync(cancel);
-                await Delay(cancel);
+                await Delay(RetryDelayAfter(failures, options), cancel);
             }
             catch (NetfilterException e)
             {
@@ -554,6 +596,25 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     }
 
     private Task Delay(CancellationToken cancel) => Delay(options.RetryDelay, cancel);
+
+    /// <summary>
+    /// The wait before the next try after <paramref name="failures"/> failures in a row (from 1):
+    /// <see cref="AgentOptions.RetryDelay"/> doubled per failure up to <see cref="AgentOptions.RetryDelayMax"/>,
+    /// drawn between half and all of that.
+    /// </summary>
+    public static TimeSpan RetryDelayAfter(int failures, AgentOptions options)
+    {
+        var step = options.RetryDelay.Ticks * Math.Pow(2, Math.Min(Math.Max(failures, 1) - 1, 30));
+        var capped = Math.Min(step, Math.Max(options.RetryDelayMax.Ticks, options.RetryDelay.Ticks));
+        return TimeSpan.FromTicks((long)(capped * (0.5 + 0.5 * options.Random.NextDouble())));
+    }
+
+    /// <summary>The wait one long poll asks for: between <see cref="AgentOptions.PollWait"/> × (1 − <see cref="AgentOptions.PollJitter"/>) and <see cref="AgentOptions.PollWait"/>.</summary>
+    public static TimeSpan PollWaitDrawn(AgentOptions options)
+    {
+        var jitter = Math.Clamp(options.PollJitter, 0, 1);
+        return TimeSpan.FromTicks((long)(options.PollWait.Ticks * (1 - jitter * options.Random.NextDouble())));
+    }
 
     private static async Task Delay(TimeSpan delay, CancellationToken cancel)
     {

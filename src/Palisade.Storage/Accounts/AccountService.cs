@@ -79,8 +79,15 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
     public long CurrentRevision() => store.CurrentRevision();
 
     /// <summary>Notes that a host credential signed a request (bookkeeping for <c>palisade host credential list</c>; no revision).</summary>
+    /// <remarks>
+    /// Serialised on the credential alone (<see cref="IStore.WriteOn{T}"/>), not as a write of no
+    /// account: that one takes the global lock exclusively, so each note waited for every account's
+    /// write in flight and held up every write after it, one at a time — at 3,000 agents up to 3,000
+    /// such notes a minute (each credential's first request a minute on its node), in bursts when
+    /// the agents' polls renew together (issue 17).
+    /// </remarks>
     public void NoteHostCredentialUse(string accessKeyId, DateTimeOffset at) =>
-        store.Write("UseHostCredential", null, s =>
+        store.WriteOn("UseHostCredential", "host-credential:" + accessKeyId, s =>
         {
             s.MarkHostCredentialUsed(accessKeyId, Time.Truncate(at));
             return 0;

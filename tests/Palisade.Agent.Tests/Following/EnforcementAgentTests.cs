@@ -551,4 +551,74 @@ public sealed class EnforcementAgentTests
         Assert.NotSame(chains, agent.Applied!.Nics[0]);
         Assert.Equal(1, agent.ChainUpdates);
     }
+
+    /// <summary>A feed whose first <c>failing</c> polls fail (a node answering 503); it records the wait each poll asked for.</summary>
+    private sealed class FailingFeedControlPlane(int failing) : IControlPlane
+    {
+        public int Fetches;
+        public int Waits;
+        public List<TimeSpan> Asked { get; } = [];
+
+        public Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
+        {
+            Interlocked.Increment(ref Fetches);
+            return Task.FromResult(Policy(42));
+        }
+
+        public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+        {
+            lock (Asked)
+                Asked.Add(wait);
+            if (Interlocked.Increment(ref Waits) <= failing)
+                throw new ControlPlaneUnavailableException("DescribeChanges: ServiceUnavailable the store is busy");
+            await Task.Delay(TimeSpan.FromMilliseconds(1), cancel);
+            return false;
+        }
+
+        public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task AFailedPoll_IsPolledAgain_NotFetched()
+    {
+        // Issue 17: at 3,000 agents, polls that failed together turned into whole fetches together.
+        var kernel = new FakeKernel();
+        var controlPlane = new FailingFeedControlPlane(failing: 5);
+        var agent = new EnforcementAgent(controlPlane, kernel, Options with { ResyncInterval = TimeSpan.FromHours(1), RetryDelay = TimeSpan.FromMilliseconds(1), RetryDelayMax = TimeSpan.FromMilliseconds(4) }, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => Volatile.Read(ref controlPlane.Waits) > 8);
+        Assert.Equal(42, agent.AppliedRevision);
+        // One fetch at the start; the five failed polls were polled again from revision 42.
+        Assert.Equal(1, controlPlane.Fetches);
+    }
+
+    [Fact]
+    public async Task EveryPoll_AsksForAWaitDrawnWithinItsJitter()
+    {
+        var kernel = new FakeKernel();
+        var controlPlane = new FailingFeedControlPlane(failing: 0);
+        var options = Options with { PollWait = TimeSpan.FromSeconds(60), PollJitter = 0.2, ResyncInterval = TimeSpan.FromHours(1), Random = new Random(17) };
+        var agent = new EnforcementAgent(controlPlane, kernel, options, _ => { });
+        kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);
+        await RunFor(agent, () => Volatile.Read(ref controlPlane.Waits) > 20);
+        List<TimeSpan> asked;
+        lock (controlPlane.Asked)
+            asked = [.. controlPlane.Asked];
+        Assert.All(asked, w => Assert.InRange(w, TimeSpan.FromSeconds(48), TimeSpan.FromSeconds(60)));
+        // Agents started together drift apart: the waits are not all the same.
+        Assert.True(asked.Distinct().Count() > asked.Count / 2, $"{asked.Distinct().Count()} distinct waits of {asked.Count}");
+    }
+
+    [Fact]
+    public void RetryDelays_DoubleUpToTheMaximum_EachDrawnBetweenHalfAndAllOfItsStep()
+    {
+        var options = new AgentOptions("h") { RetryDelay = TimeSpan.FromSeconds(1), RetryDelayMax = TimeSpan.FromSeconds(30), Random = new Random(3) };
+        for (var failures = 1; failures <= 40; failures++)
+        {
+            var step = Math.Min(Math.Pow(2, failures - 1), 30);
+            var drawn = Enumerable.Range(0, 50).Select(_ => EnforcementAgent.RetryDelayAfter(failures, options).TotalSeconds).ToList();
+            Assert.All(drawn, d => Assert.InRange(d, step / 2, step));
+            Assert.True(drawn.Distinct().Count() > 25, $"after {failures} failures: {drawn.Distinct().Count()} distinct delays of 50");
+        }
+    }
 }
