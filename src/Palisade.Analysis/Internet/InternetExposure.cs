@@ -19,8 +19,18 @@ public static class InternetExposure
     /// <summary>IPv6 on the internet is global unicast, 2000::/3.</summary>
     private static readonly Cidr GlobalUnicastV6 = Cidr.Parse("2000::/3");
 
-    public static bool IsInternet(IpAddress a) =>
-        a.IsV6 ? GlobalUnicastV6.Contains(a) : !NotInternetV4.Any(c => c.Contains(a));
+    public static bool IsInternet(IpAddress a)
+    {
+        if (a.IsV6)
+            return GlobalUnicastV6.Contains(a);
+        // A loop, not LINQ: the candidates ask this of every member address a group peer names.
+        foreach (var c in NotInternetV4)
+        {
+            if (c.Contains(a))
+                return false;
+        }
+        return true;
+    }
 
     /// <summary>Whether the addresses [<paramref name="first"/>, <paramref name="last"/>] of a family hold an internet address (<see cref="IsInternet"/>).</summary>
     public static bool HoldsInternet(UInt128 first, UInt128 last, bool v6) =>
@@ -82,9 +92,18 @@ public static class InternetExposure
         void CutAt(IpAddress a)
         {
             if (a.IsV6 == v6 && IsInternet(a))
-                Cut(Cidr.Host(a));
+            {
+                cuts.Add(a.Value);
+                if (a.Value != (v6 ? UInt128.MaxValue : uint.MaxValue))
+                    cuts.Add(a.Value + 1);
+            }
         }
-        var resolver = new RuleResolver(state, nic);
+        // The groups whose members' addresses the decision looks at: those group peers name and, for
+        // an intranet NIC (a classic internet NIC has no inner access), the NIC's own. Each once: many
+        // rules name the same group.
+        var named = new HashSet<SecurityGroupId>();
+        if (nicType == NicType.Intranet)
+            named.UnionWith(groups.Select(g => g.Id));
         foreach (var rule in rules)
         {
             switch (rule.Rule.Peer)
@@ -97,19 +116,15 @@ public static class InternetExposure
                         Cut(entry);
                     break;
                 case RulePeer.Group { GroupId: var id }:
-                    foreach (var address in resolver.MemberAddresses(id))
-                        CutAt(address);
+                    named.Add(id);
                     break;
             }
         }
-        // Inner access (of an intranet NIC: a classic internet NIC has none) names its groups' members.
-        if (nicType == NicType.Intranet)
+        var resolver = new RuleResolver(state, nic);
+        foreach (var id in named)
         {
-            foreach (var group in groups)
-            {
-                foreach (var address in resolver.MemberAddresses(group.Id))
-                    CutAt(address);
-            }
+            foreach (var address in resolver.MemberAddresses(id))
+                CutAt(address);
         }
         if (v6)
             Cut(GlobalUnicastV6);

@@ -8,6 +8,7 @@ using Palisade.Domain.Networking;
 using Palisade.Domain.Rules;
 using Palisade.Domain.State;
 using Palisade.Engine.Flows;
+using Palisade.Engine.Policies;
 using Palisade.TestKit;
 
 namespace Palisade.Analysis.Tests.Reachability;
@@ -237,5 +238,38 @@ public sealed class InternetReachTests
                 }
             }
         }, iter: 150, threads: 1, print: c => SmallUniverse.Describe(c.state));
+    }
+
+    /// <summary>
+    /// Two members of a basic group with inner access Accept hold global IPv6 addresses; one rule cuts
+    /// the line at 2001:db8::/32. The member at 2001:db8:: (the block's first address) was the candidate
+    /// standing for the whole /32, so its inner access counted as 2^96 internet addresses reaching SSH
+    /// (a risky-port finding); the member at 2001:db8::5, inside the block, was no candidate at all, so
+    /// the internet reached nothing through it.
+    /// </summary>
+    [Fact]
+    public void AMembersInternetAddress_IsAClassOfItsOwn()
+    {
+        var vpc = Domain.Identifiers.VpcId.Parse("vpc-a");
+        var group = Domain.Identifiers.SecurityGroupId.Parse("sg-web");
+        var cut = new SecurityGroupRule(Domain.Identifiers.SecurityGroupRuleId.Parse("sgr-dns"), Direction.Ingress, IpProtocol.Udp, PortRange.Single(53),
+            Verdict.Drop, Priority.Create(1), NicType.Intranet, new RulePeer.CidrBlock(Cidr.Parse("2001:db8::/32")), null, null, null);
+        Instance Member(string id, string v4, string v6) => new(Domain.Identifiers.InstanceId.Parse(id), id, NetworkType.Vpc, vpc, null,
+            [IpAddress.Parse(v4), IpAddress.Parse(v6)], [], [group]);
+        NetworkState State(string other) => new("cn-test",
+            [new Domain.Groups.SecurityGroup(group, "web", "", Domain.Groups.SecurityGroupType.Normal, vpc, Domain.Groups.InnerAccessPolicy.Accept, [cut], [])],
+            [Member("i-web", "10.0.0.1", "2001:db8::10"), Member("i-app", "10.0.0.2", other)], [], []);
+
+        var atEdge = State("2001:db8::");
+        var web = atEdge.Instances[0];
+        var policy = NicPolicy.Compile(atEdge, web);
+        var sources = InternetExposure.CandidateSources(atEdge, policy, v6: true);
+        Assert.Contains((IpAddress.Parse("2001:db8::"), (UInt128)1), sources);
+        Assert.Null(InternetExposure.Find(policy, sources, InternetExposure.CandidateSourcePorts(policy), IpAddress.Parse("2001:db8::10"), IpProtocol.Tcp, 22));
+
+        var inside = State("2001:db8::5");
+        var reacher = Assert.Single(Reach.To(inside, inside.Instances[0], v6: true), r => r.IsInternet);
+        Assert.Equal(IpAddress.Parse("2001:db8::5"), reacher.WitnessAddress);
+        Assert.Contains("TCP", reacher.Accesses.Select(a => a.Protocol.ToWire()));
     }
 }
