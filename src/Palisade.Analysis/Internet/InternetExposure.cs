@@ -121,7 +121,7 @@ public static class InternetExposure
             }
         }
         var resolver = new RuleResolver(state, nic);
-        foreach (var id in named)
+        foreach (var id in HasInternetMembers(state, v6) ? named : [])
         {
             foreach (var address in resolver.MemberAddresses(id))
                 CutAt(address);
@@ -144,6 +144,30 @@ public static class InternetExposure
         }
         return result;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NetworkState, bool[]> InternetMembers = new();
+
+    /// <summary>
+    /// Whether some ENI of the state holds an internet address of the family as a private (member)
+    /// address: once per state, so that a state without any (private IPv4 everywhere) skips the members.
+    /// </summary>
+    private static bool HasInternetMembers(NetworkState state, bool v6) =>
+        InternetMembers.GetValue(state, s =>
+        {
+            var found = new bool[2];
+            foreach (var instance in s.Instances)
+            {
+                foreach (var nic in instance.Interfaces)
+                {
+                    foreach (var a in nic.MemberAddresses)
+                    {
+                        if (IsInternet(a))
+                            found[a.IsV6 ? 1 : 0] = true;
+                    }
+                }
+            }
+            return found;
+        })[v6 ? 1 : 0];
 
     /// <summary>Source ports: one per interval of the rules' source-port ranges.</summary>
     public static IReadOnlyList<int> CandidateSourcePorts(NicPolicy policy)
