@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Numerics;
 
 namespace Palisade.Analysis.Internet;
@@ -154,17 +155,24 @@ public static class InternetExposure
     private static bool HasInternetMembers(NetworkState state, bool v6) =>
         InternetMembers.GetValue(state, s =>
         {
+            // The records' own arrays, not Instance.Interfaces (which makes a view per ENI): a what-if's
+            // state after is a new state, scanned once per change.
             var found = new bool[2];
+            void Look(ImmutableArray<IpAddress> addresses)
+            {
+                if (addresses.IsDefault)
+                    return;
+                foreach (var a in addresses)
+                {
+                    if (IsInternet(a))
+                        found[a.IsV6 ? 1 : 0] = true;
+                }
+            }
             foreach (var instance in s.Instances)
             {
-                foreach (var nic in instance.Interfaces)
-                {
-                    foreach (var a in nic.MemberAddresses)
-                    {
-                        if (IsInternet(a))
-                            found[a.IsV6 ? 1 : 0] = true;
-                    }
-                }
+                Look(instance.MemberAddresses);
+                foreach (var eni in instance.SecondaryInterfaces)
+                    Look(eni.PrivateAddresses);
             }
             return found;
         })[v6 ? 1 : 0];
