@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Numerics;
 
 namespace Palisade.Analysis.Internet;
@@ -19,8 +20,18 @@ public static class InternetExposure
     /// <summary>IPv6 on the internet is global unicast, 2000::/3.</summary>
     private static readonly Cidr GlobalUnicastV6 = Cidr.Parse("2000::/3");
 
-    public static bool IsInternet(IpAddress a) =>
-        a.IsV6 ? GlobalUnicastV6.Contains(a) : !NotInternetV4.Any(c => c.Contains(a));
+    public static bool IsInternet(IpAddress a)
+    {
+        if (a.IsV6)
+            return GlobalUnicastV6.Contains(a);
+        // A loop, not LINQ: the candidates ask this of every member address a group peer names.
+        foreach (var c in NotInternetV4)
+        {
+            if (c.Contains(a))
+                return false;
+        }
+        return true;
+    }
 
     /// <summary>Whether the addresses [<paramref name="first"/>, <paramref name="last"/>] of a family hold an internet address (<see cref="IsInternet"/>).</summary>
     public static bool HoldsInternet(UInt128 first, UInt128 last, bool v6) =>
@@ -42,14 +53,35 @@ public static class InternetExposure
 
     /// <summary>
     /// The candidate sources (or, for <see cref="Direction.Egress"/>, destinations): one internet address
-    /// per interval in which every block of the direction's rules is either all in or all out, with the
-    /// interval's size.
+    /// per interval in which the policy's decision cannot change, with the interval's size.
     /// </summary>
     public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, NicPolicy policy, bool v6, Direction direction = Direction.Ingress) =>
-        CandidateSources(state, policy.RulesInOrder(direction).ToArray(), v6);
+        CandidateSources(state, policy.Instance, policy.NicType, policy.Groups, policy.RulesInOrder(direction).ToArray(), v6);
 
-    /// <summary>The candidate internet addresses for the blocks of these rules (those of one direction of a NIC).</summary>
-    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, IReadOnlyList<RuleRef> rules, bool v6)
+    /// <summary>
+    /// The candidate internet addresses for one direction of a NIC: its rules, its groups (for inner
+    /// access) and the NIC itself (whose network decides which members a group peer names).
+    /// <para>
+    /// Why these cuts are all there are: the engine (<see cref="NicPolicy.Decide"/>) looks at the peer
+    /// address only through "is it in one of this rule's peer blocks" and "does a member of a group with
+    /// inner access Accept / Drop hold it". A rule's peer blocks are its CIDR, its prefix list's entries,
+    /// or, for a group peer, every private address of the group's members in the NIC's network
+    /// (<see cref="RuleResolver.PeerBlocks"/>). Those member addresses are internet addresses too when
+    /// they are global IPv6 addresses (an ENI's IPv6 addresses are, in ECS) or public IPv4 ones used as
+    /// private: a packet from such an address is decided as coming from the member — its group peer
+    /// rules and inner access apply — so each of them is a class of its own, which the edges of the
+    /// rules' blocks alone do not show (an inner-access member at 2001:db8::5 inside a rule's
+    /// 2001:db8::/32, or a group peer rule naming it). So the line is cut at every edge of every peer
+    /// block (members' addresses are /32 and /128 blocks) and at every address inner access names;
+    /// within one interval every rule's peer test and both inner-access tests have the same answer, so
+    /// the engine decides every address of it alike. Members' addresses outside the internet are not
+    /// cut at: the non-internet ranges are cut at their own edges and yield no candidate. A NIC's own
+    /// public address or EIP is not a member address (rules never name it but by CIDR), so it makes no
+    /// class of its own. Checked against every block edge of a state and every address its instances
+    /// hold by <c>InternetReachTests</c>.
+    /// </para>
+    /// </summary>
+    public static IReadOnlyList<(IpAddress Address, UInt128 Size)> CandidateSources(NetworkState state, Instance nic, NicType nicType, IReadOnlyList<SecurityGroup> groups, IReadOnlyList<RuleRef> rules, bool v6)
     {
         var cuts = new SortedSet<UInt128> { 0 };
         void Cut(Cidr c)
@@ -58,6 +90,21 @@ public static class InternetExposure
             if (c.Last != (v6 ? UInt128.MaxValue : uint.MaxValue))
                 cuts.Add(c.Last + 1);
         }
+        void CutAt(IpAddress a)
+        {
+            if (a.IsV6 == v6 && IsInternet(a))
+            {
+                cuts.Add(a.Value);
+                if (a.Value != (v6 ? UInt128.MaxValue : uint.MaxValue))
+                    cuts.Add(a.Value + 1);
+            }
+        }
+        // The groups whose members' addresses the decision looks at: those group peers name and, for
+        // an intranet NIC (a classic internet NIC has no inner access), the NIC's own. Each once: many
+        // rules name the same group.
+        var named = new HashSet<SecurityGroupId>();
+        if (nicType == NicType.Intranet)
+            named.UnionWith(groups.Select(g => g.Id));
         foreach (var rule in rules)
         {
             switch (rule.Rule.Peer)
@@ -69,7 +116,16 @@ public static class InternetExposure
                     foreach (var entry in list.Entries.Where(e => e.IsV6 == v6))
                         Cut(entry);
                     break;
+                case RulePeer.Group { GroupId: var id }:
+                    named.Add(id);
+                    break;
             }
+        }
+        var resolver = new RuleResolver(state, nic);
+        foreach (var id in HasInternetMembers(state, v6) ? named : [])
+        {
+            foreach (var address in resolver.MemberAddresses(id))
+                CutAt(address);
         }
         if (v6)
             Cut(GlobalUnicastV6);
@@ -89,6 +145,37 @@ public static class InternetExposure
         }
         return result;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NetworkState, bool[]> InternetMembers = new();
+
+    /// <summary>
+    /// Whether some ENI of the state holds an internet address of the family as a private (member)
+    /// address: once per state, so that a state without any (private IPv4 everywhere) skips the members.
+    /// </summary>
+    private static bool HasInternetMembers(NetworkState state, bool v6) =>
+        InternetMembers.GetValue(state, s =>
+        {
+            // The records' own arrays, not Instance.Interfaces (which makes a view per ENI): a what-if's
+            // state after is a new state, scanned once per change.
+            var found = new bool[2];
+            void Look(ImmutableArray<IpAddress> addresses)
+            {
+                if (addresses.IsDefault)
+                    return;
+                foreach (var a in addresses)
+                {
+                    if (IsInternet(a))
+                        found[a.IsV6 ? 1 : 0] = true;
+                }
+            }
+            foreach (var instance in s.Instances)
+            {
+                Look(instance.MemberAddresses);
+                foreach (var eni in instance.SecondaryInterfaces)
+                    Look(eni.PrivateAddresses);
+            }
+            return found;
+        })[v6 ? 1 : 0];
 
     /// <summary>Source ports: one per interval of the rules' source-port ranges.</summary>
     public static IReadOnlyList<int> CandidateSourcePorts(NicPolicy policy)

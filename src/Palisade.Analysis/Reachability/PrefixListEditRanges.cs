@@ -33,7 +33,7 @@ internal sealed class PrefixListEditRanges
     /// <summary>
     /// Whether an entry added to or removed from an edited list holds an internet address of the family.
     /// If none does, no answer to the internet changes: the internet's candidate sources are cut at the
-    /// rules' block edges (<see cref="Internet.InternetExposure.CandidateSources(NetworkState, IReadOnlyList{Engine.Policies.RuleRef}, bool)"/>),
+    /// rules' block edges and at members' internet addresses, which a list edit does not move (<see cref="Internet.InternetExposure.CandidateSources(NetworkState, Instance, NicType, IReadOnlyList{SecurityGroup}, IReadOnlyList{Engine.Policies.RuleRef}, bool)"/>),
     /// which then differ only outside the internet, and a patched table keeps every class outside the
     /// changed ranges, which lie inside the changed entries.
     /// </summary>

@@ -784,7 +784,7 @@ internal sealed class InternetAnswers(NetworkState state, bool v6, AccessInterne
         if (!_answers.TryGetValue((policyKey, nic, direction, localKey), out var answer))
         {
             if (!_candidates.TryGetValue((policyKey, nic, direction), out var candidates))
-                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy.RulesInOrder(direction), v6));
+                _candidates.Add((policyKey, nic, direction), candidates = InternetExposure.CandidateSources(state, table.Policy.Instance, table.Policy.NicType, table.Policy.Groups, table.Policy.RulesInOrder(direction), v6));
             var (access, witness) = table.AnyOf(candidates, localClasses);
             answer = (interner.Intern(access), witness);
             _answers.Add((policyKey, nic, direction, localKey), answer);

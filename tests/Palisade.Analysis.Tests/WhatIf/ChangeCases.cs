@@ -22,7 +22,7 @@ public static class ChangeCases
         from pick in CsCheck.Gen.Int[0, 1000]
         select (state, Changes(state, rule, pick));
 
-    private static IReadOnlyList<Change> Changes(NetworkState state, Domain.Rules.SecurityGroupRule rule, int pick)
+    public static IReadOnlyList<Change> Changes(NetworkState state, Domain.Rules.SecurityGroupRule rule, int pick)
     {
         var changes = new List<Change>();
         var rules = state.Groups.SelectMany(g => g.Rules).ToList();
