@@ -74,7 +74,10 @@ public sealed class CommitWatcherTests : IDisposable
         var looks = _first.Commits.Looks;
         await Task.Delay(CommitWatcher.DefaultSafetyInterval * 2.5);
         var made = _first.Commits.Looks - looks;
-        Assert.InRange(made, 1, 3);
+        // Two or three safety looks in 2.5 intervals, and the set-up's two commits may each still be
+        // looked at after the count was read (on a loaded machine the signal is served late). What this
+        // shows is the bound: not a look per parked poll (10,000), nor one per poll every 20 ms as before.
+        Assert.InRange(made, 1, 5);
         Assert.All(parked, p => Assert.False(p.WaitAsync(TimeSpan.Zero, CancellationToken.None).Result));
         Assert.Equal(10_000, _first.Commits.ParkedCount);
         parked.ForEach(p => p.Dispose());

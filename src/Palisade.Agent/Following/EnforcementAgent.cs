@@ -30,8 +30,15 @@ public sealed record AgentOptions(string HostName)
     /// </summary>
     public double PollJitter { get; init; } = 0.2;
 
-    /// <summary>Where the jitter of polls and retries is drawn from (a seeded one in tests).</summary>
-    public Random Random { get; init; } = Random.Shared;
+    /// <summary>
+    /// Where the jitter of polls and retries is drawn from: a seeded one in tests; by default the
+    /// system's cryptographic generator, which is safe to share between threads (the shared
+    /// pseudo-random one is kept out of the code, so that no ID can ever come from it).
+    /// </summary>
+    public Random? Random { get; init; }
+
+    /// <summary>A number in [0, 1) from <see cref="Random"/> or the system's generator.</summary>
+    internal double NextUnit() => Random?.NextDouble() ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(1 << 30) / (double)(1 << 30);
 
     /// <summary>
     /// How often the agent fetches its whole policy although the feed said nothing changed: the
@@ -606,14 +613,14 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     {
         var step = options.RetryDelay.Ticks * Math.Pow(2, Math.Min(Math.Max(failures, 1) - 1, 30));
         var capped = Math.Min(step, Math.Max(options.RetryDelayMax.Ticks, options.RetryDelay.Ticks));
-        return TimeSpan.FromTicks((long)(capped * (0.5 + 0.5 * options.Random.NextDouble())));
+        return TimeSpan.FromTicks((long)(capped * (0.5 + 0.5 * options.NextUnit())));
     }
 
     /// <summary>The wait one long poll asks for: between <see cref="AgentOptions.PollWait"/> × (1 − <see cref="AgentOptions.PollJitter"/>) and <see cref="AgentOptions.PollWait"/>.</summary>
     public static TimeSpan PollWaitDrawn(AgentOptions options)
     {
         var jitter = Math.Clamp(options.PollJitter, 0, 1);
-        return TimeSpan.FromTicks((long)(options.PollWait.Ticks * (1 - jitter * options.Random.NextDouble())));
+        return TimeSpan.FromTicks((long)(options.PollWait.Ticks * (1 - jitter * options.NextUnit())));
     }
 
     private static async Task Delay(TimeSpan delay, CancellationToken cancel)
