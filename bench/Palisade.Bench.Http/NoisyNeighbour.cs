@@ -106,7 +106,7 @@ internal static class NoisyNeighbour
                     new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
                 if (response.IsSuccess)
                     Interlocked.Increment(ref answered);
-                else if (response.Code is "Throttling.Analysis" or "Throttling.User" or "Throttling")
+                else if (response.Code is { } code && Palisade.Domain.Errors.EcsErrorCodes.IsThrottling(code))
                     Interlocked.Increment(ref throttled);
                 else
                     throw new InvalidOperationException($"the noisy tenant got {response.Status} {response.Code}");

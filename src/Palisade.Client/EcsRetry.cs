@@ -24,7 +24,7 @@ public sealed class EcsRetry(EcsClient client, int attempts = 6, TimeSpan? first
     /// <summary>Whether a failure is the service asking to come back later, rather than a refusal that will not change.</summary>
     public static bool IsTransient(Exception e) => e switch
     {
-        EcsApiException api => api.Code.StartsWith("Throttling", StringComparison.Ordinal)
+        EcsApiException api => Palisade.Domain.Errors.EcsErrorCodes.IsThrottling(api.Code)
             || api.Code is "ServiceUnavailable" or "InternalError" or "UnknownError"
             || api.Status is 502 or 503 or 504,
         HttpRequestException => true,
