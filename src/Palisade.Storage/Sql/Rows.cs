@@ -7,6 +7,8 @@ using Palisade.Storage.Records;
 namespace Palisade.Storage.Sql;
 
 // Row shapes exactly as the tables hold them (snake_case, text times); Dapper fills them by column name.
+// An account family's row also says how a record becomes a new row (Of: an object whose properties
+// are the columns written, which SqlSession.InsertRow turns into its INSERT).
 #pragma warning disable IDE1006 // names follow the columns
 
 internal sealed class AccountRow

@@ -6,8 +6,9 @@ using Palisade.Storage.Records;
 
 namespace Palisade.Storage.Sql;
 
-// The account resource families: one set of statements over their descriptors (Tables.cs), and
-// what each family does besides (its parts, what it touches) as data of its AccountTable.
+// The account resource families (IAccountTable): one set of statements over their descriptors
+// (Tables.cs); what a family does besides its row (its parts, what it touches for the hosts' feed)
+// is given to its AccountTable here.
 internal sealed partial class SqlSession
 {
     public IAccountTable<VpcId, VpcRecord> Vpcs => field ??= new AccountTable<VpcId, VpcRecord, VpcRow>(this, Tables.Vpcs, id => id.Value, VpcRow.Of, Each<VpcRow, VpcRecord>(r => r.ToRecord()));
@@ -112,9 +113,9 @@ internal sealed partial class SqlSession
 
         protected Func<TId, string> Key => key;
 
-        protected List<TRecord> Records(List<TRow> rows) => rows.Count == 0 ? [] : records(rows);
+        private List<TRecord> Records(List<TRow> rows) => rows.Count == 0 ? [] : records(rows);
 
-        public virtual void Insert(TRecord record)
+        public void Insert(TRecord record)
         {
             Inserting?.Invoke(record);
             s.InsertRow(table, row(record));
