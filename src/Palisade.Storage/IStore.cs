@@ -122,29 +122,31 @@ public partial interface IStoreSession
     IEnumerable<IReadOnlyDictionary<string, object?>> DumpTable(string table, IReadOnlyList<string> columns, string orderBy);
     void LoadRow(string table, IReadOnlyDictionary<string, object?> row);
 
+    // The account resource families: find, list, count, insert and delete, each the same way (IAccountTable.cs)
+    IAccountTable<VpcId, VpcRecord> Vpcs { get; }
+    IAccountTable<VSwitchId, VSwitchRecord> VSwitches { get; }
+    IAccountTable<SecurityGroupId, GroupRecord> Groups { get; }
+    IAccountTable<InstanceId, InstanceRecord> Instances { get; }
+
+    /// <summary>A primary ENI's addresses and groups are its instance's: setting them on a primary ENI sets the instance's.</summary>
+    IAccountTable<NetworkInterfaceId, NetworkInterfaceRecord> NetworkInterfaces { get; }
+
+    /// <summary>Elastic IP addresses, by allocation ID.</summary>
+    IAccountTable<string, EipRecord> Eips { get; }
+
+    /// <summary>Prefix lists and port-range lists; what a rule naming one counts against its group's quota is <see cref="RuleQuotaUsed"/>.</summary>
+    IEntryListTable<PrefixListId, PrefixListRecord> PrefixLists { get; }
+    IEntryListTable<PortRangeListId, PortRangeListRecord> PortRangeLists { get; }
+
     // VPCs and vSwitches
-    void InsertVpc(VpcRecord vpc);
-    VpcRecord? FindVpc(long accountId, VpcId id);
-    IReadOnlyList<VpcRecord> ListVpcs(long accountId, string regionId);
-    int CountVpcs(long accountId, string regionId);
-    void DeleteVpc(VpcId id);
-    void InsertVSwitch(VSwitchRecord vSwitch);
-    VSwitchRecord? FindVSwitch(long accountId, VSwitchId id);
-    IReadOnlyList<VSwitchRecord> ListVSwitches(long accountId, string regionId);
     IReadOnlyList<VSwitchRecord> ListVSwitchesOfVpc(VpcId vpcId);
-    void DeleteVSwitch(VSwitchId id);
 
     // Security groups
-    void InsertGroup(GroupRecord group);
-    GroupRecord? FindGroup(long accountId, SecurityGroupId id);
 
     /// <summary>A group of any account, for rules that reference another account's group.</summary>
     GroupRecord? FindGroupAnyAccount(SecurityGroupId id);
-    IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId);
-    int CountGroups(long accountId, string regionId);
     int CountGroupsInVpc(VpcId vpcId);
     void UpdateGroup(GroupRecord group);
-    void DeleteGroup(SecurityGroupId id);
 
     /// <summary>The groups (of any account) with a rule whose peer is <paramref name="id"/>.</summary>
     IReadOnlyList<(SecurityGroupId Group, long AccountId)> GroupsReferencing(SecurityGroupId id);
@@ -170,36 +172,7 @@ public partial interface IStoreSession
     /// </summary>
     int RuleQuotaUsed(SecurityGroupId groupId);
 
-    // Prefix lists and port-range lists (account-scoped; entries in the order they were added)
-    void InsertPrefixList(PrefixListRecord list);
-    PrefixListRecord? FindPrefixList(long accountId, PrefixListId id);
-    IReadOnlyList<PrefixListRecord> ListPrefixLists(long accountId, string regionId);
-    int CountPrefixLists(long accountId, string regionId);
-
-    /// <summary>Replaces the name, description and entries of a prefix list.</summary>
-    void UpdatePrefixList(PrefixListRecord list);
-    void DeletePrefixList(PrefixListId id);
-
-    /// <summary>The groups with a rule naming the prefix list, by ID.</summary>
-    IReadOnlyList<SecurityGroupId> GroupsUsingPrefixList(PrefixListId id);
-
-    void InsertPortRangeList(PortRangeListRecord list);
-    PortRangeListRecord? FindPortRangeList(long accountId, PortRangeListId id);
-    IReadOnlyList<PortRangeListRecord> ListPortRangeLists(long accountId, string regionId);
-    int CountPortRangeLists(long accountId, string regionId);
-
-    /// <summary>Replaces the name, description and entries of a port-range list.</summary>
-    void UpdatePortRangeList(PortRangeListRecord list);
-    void DeletePortRangeList(PortRangeListId id);
-
-    /// <summary>The groups with a rule naming the port-range list, by ID.</summary>
-    IReadOnlyList<SecurityGroupId> GroupsUsingPortRangeList(PortRangeListId id);
-
     // Instances and memberships
-    void InsertInstance(InstanceRecord instance);
-    InstanceRecord? FindInstance(long accountId, InstanceId id);
-    IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId);
-    int CountInstances(long accountId, string regionId);
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
 
     /// <summary>The NICs in a group: the instances (by their primary ENI) and the secondary ENIs.</summary>
@@ -209,13 +182,8 @@ public partial interface IStoreSession
     void SetInstanceAttributes(InstanceId id, string name, string description);
     void SetInstanceResourceGroup(InstanceId id, string resourceGroupId);
     void SetMemberships(InstanceId id, IReadOnlyList<SecurityGroupId> groups);
-    void DeleteInstance(InstanceId id);
 
-    // Network interfaces (ENIs). A primary ENI's addresses and groups are its instance's: setting
-    // them on a primary ENI sets the instance's.
-    void InsertNetworkInterface(NetworkInterfaceRecord eni);
-    NetworkInterfaceRecord? FindNetworkInterface(long accountId, NetworkInterfaceId id);
-    IReadOnlyList<NetworkInterfaceRecord> ListNetworkInterfaces(long accountId, string regionId);
+    // Network interfaces (ENIs)
 
     /// <summary>The ENIs attached to an instance: its primary one first, then the others in the order they were made.</summary>
     IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id);
@@ -223,7 +191,6 @@ public partial interface IStoreSession
     void SetNetworkInterfaceInstance(NetworkInterfaceId id, InstanceId? instanceId);
     void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups);
     void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses);
-    void DeleteNetworkInterface(NetworkInterfaceId id);
 
     /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
     IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
@@ -238,14 +205,10 @@ public partial interface IStoreSession
     void AddPublicAddress(InstanceId id, IpAddress address);
 
     // Elastic IP addresses
-    void InsertEip(EipRecord eip);
-    EipRecord? FindEip(long accountId, string allocationId);
-    IReadOnlyList<EipRecord> ListEips(long accountId, string regionId);
 
     /// <summary>The EIP associated with an instance or ENI, if any.</summary>
     EipRecord? EipOf(string targetId);
     void SetEipTarget(string allocationId, EipTargetType? type, string? targetId);
-    void DeleteEip(string allocationId);
 
     // Tags (one row per resource and key)
     IReadOnlyList<Tag> ListTags(string resourceType, string resourceId);

@@ -23,7 +23,7 @@ public sealed class StoreContractTests : IDisposable
         _account = _store.Write("CreateAccount", null, s => s.CreateAccount("root", DateTimeOffset.UtcNow)).AccountId;
         _store.Write("CreateSecurityGroup", _account, s =>
         {
-            s.InsertGroup(new GroupRecord(_group, _account, "cn-hangzhou", null, "g", "", SecurityGroupType.Normal, InnerAccessPolicy.Accept, Time.Truncate(DateTimeOffset.UtcNow)));
+            s.Groups.Insert(new GroupRecord(_group, _account, "cn-hangzhou", null, "g", "", SecurityGroupType.Normal, InnerAccessPolicy.Accept, Time.Truncate(DateTimeOffset.UtcNow)));
             return 0;
         });
     }
@@ -166,9 +166,9 @@ public sealed class StoreContractTests : IDisposable
     public void Lookups_AreScopedToTheAccount()
     {
         var other = _store.Write("CreateAccount", null, s => s.CreateAccount("other", DateTimeOffset.UtcNow)).AccountId;
-        Assert.NotNull(_store.Read(s => s.FindGroup(_account, _group)));
-        Assert.Null(_store.Read(s => s.FindGroup(other, _group)));
-        Assert.Empty(_store.Read(s => s.ListGroups(other, "cn-hangzhou")));
+        Assert.NotNull(_store.Read(s => s.Groups.Find(_account, _group)));
+        Assert.Null(_store.Read(s => s.Groups.Find(other, _group)));
+        Assert.Empty(_store.Read(s => s.Groups.List(other, "cn-hangzhou")));
         Assert.NotNull(_store.Read(s => s.FindGroupAnyAccount(_group)));
     }
 
@@ -176,7 +176,7 @@ public sealed class StoreContractTests : IDisposable
     public void Migrations_AreAppliedOnce()
     {
         using var again = Open();
-        Assert.NotNull(again.Read(s => s.FindGroup(_account, _group)));
+        Assert.NotNull(again.Read(s => s.Groups.Find(_account, _group)));
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public sealed class StoreContractTests : IDisposable
         var changed = Event("ModifySecurityGroupAttribute");
         _store.Write("ModifySecurityGroupAttribute", _account, s =>
         {
-            s.UpdateGroup(s.FindGroup(_account, _group)! with { Name = "renamed" });
+            s.UpdateGroup(s.Groups.Find(_account, _group)! with { Name = "renamed" });
             s.AddTrail(changed);
             return 0;
         });
@@ -210,7 +210,7 @@ public sealed class StoreContractTests : IDisposable
         _store.Write("AuthorizeSecurityGroup", _account, s => { s.AddTrail(unchanged); return 0; });
         Assert.Throws<EcsException>(() => _store.Write<int>("DeleteSecurityGroup", _account, s =>
         {
-            s.DeleteGroup(_group);
+            s.Groups.Delete(_group);
             s.AddTrail(Event("DeleteSecurityGroup"));
             throw new EcsException(EcsErrors.GroupHasMembers());
         }));

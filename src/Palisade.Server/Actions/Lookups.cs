@@ -15,7 +15,7 @@ internal static class Lookups
     public static GroupRecord Group(this IStoreSession s, ActionContext c, string text) => s.Group(c, GroupId(text));
 
     public static GroupRecord Group(this IStoreSession s, ActionContext c, SecurityGroupId id) =>
-        s.FindGroup(c.AccountId, id) is { } g && InRegion(c, g.RegionId) ? g : throw new EcsException(EcsErrors.SecurityGroupNotFound(id.Value));
+        s.Groups.Find(c.AccountId, id) is { } g && InRegion(c, g.RegionId) ? g : throw new EcsException(EcsErrors.SecurityGroupNotFound(id.Value));
 
     public static InstanceId InstanceIdOf(string text) =>
         InstanceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.InstanceIdMalformed(text));
@@ -23,18 +23,18 @@ internal static class Lookups
     public static InstanceRecord Instance(this IStoreSession s, ActionContext c, string text) => s.Instance(c, InstanceIdOf(text));
 
     public static InstanceRecord Instance(this IStoreSession s, ActionContext c, InstanceId id) =>
-        s.FindInstance(c.AccountId, id) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(id.Value));
+        s.Instances.Find(c.AccountId, id) is { } i && InRegion(c, i.RegionId) ? i : throw new EcsException(EcsErrors.InstanceNotFound(id.Value));
 
     /// <summary>An ENI of the caller's in the request's region; anything else (malformed, another account's) does not exist.</summary>
     public static NetworkInterfaceRecord NetworkInterface(this IStoreSession s, ActionContext c, string text) =>
-        (NetworkInterfaceId.TryParse(text, out var id) ? s.FindNetworkInterface(c.AccountId, id) : null) is { } e && InRegion(c, e.RegionId)
+        (NetworkInterfaceId.TryParse(text, out var id) ? s.NetworkInterfaces.Find(c.AccountId, id) : null) is { } e && InRegion(c, e.RegionId)
             ? e : throw new EcsException(EcsErrors.NetworkInterfaceNotFound(text));
 
     public static VpcRecord Vpc(this IStoreSession s, ActionContext c, string text) =>
-        (VpcId.TryParse(text, out var id) ? s.FindVpc(c.AccountId, id) : null) is { } v && InRegion(c, v.RegionId) ? v : throw new EcsException(EcsErrors.VpcNotFound(text));
+        (VpcId.TryParse(text, out var id) ? s.Vpcs.Find(c.AccountId, id) : null) is { } v && InRegion(c, v.RegionId) ? v : throw new EcsException(EcsErrors.VpcNotFound(text));
 
     public static VSwitchRecord VSwitch(this IStoreSession s, ActionContext c, string text) =>
-        (VSwitchId.TryParse(text, out var id) ? s.FindVSwitch(c.AccountId, id) : null) is { } w && InRegion(c, w.RegionId) ? w : throw new EcsException(EcsErrors.VSwitchNotFound(text));
+        (VSwitchId.TryParse(text, out var id) ? s.VSwitches.Find(c.AccountId, id) : null) is { } w && InRegion(c, w.RegionId) ? w : throw new EcsException(EcsErrors.VSwitchNotFound(text));
 }
 
 /// <summary>

@@ -42,7 +42,7 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     {
         if (context.Parameters.Optional("RegionId") is not { } asked || Regions.Find(asked)?.RegionId is not { } region)
             return 0;
-        return context.Read(s => s.CountInstances(context.AccountId, region));
+        return context.Read(s => s.Instances.Count(context.AccountId, region));
     }
 
     /// <summary>An admitted analysis: runs its work on a worker; disposing it settles its cost and frees its place.</summary>

@@ -115,7 +115,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         var owner = store.Read(s => s.FindInstanceOwner(id)) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
         return Bind(owner, host, name, s =>
         {
-            var instance = s.FindInstance(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
+            var instance = s.Instances.Find(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
             return s.NetworkInterfacesOf(id).FirstOrDefault(e => e.Type == NetworkInterfaceType.Primary) is { } primary
                 ? Nic.Of(primary)
                 : new Nic(id, null, [.. instance.PrivateAddresses]);
@@ -137,7 +137,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         var owner = store.Read(s => s.FindNetworkInterfaceOwner(id)) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
         return Bind(owner, host, name, s =>
         {
-            var eni = s.FindNetworkInterface(owner, id) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
+            var eni = s.NetworkInterfaces.Find(owner, id) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(networkInterfaceId));
             // An ENI not attached has no port: it is bound once attached (detaching unbinds it).
             return eni.InstanceId is null ? throw new EcsException(EcsErrors.EniStateWrong(id.Value, eni.Status, "InUse (attached to an instance)")) : Nic.Of(eni);
         });
@@ -246,8 +246,8 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     private static Nic NicOf(IStoreSession s, HostBindingRecord b)
     {
         if (b.NetworkInterfaceId is { } eni)
-            return Nic.Of(s.FindNetworkInterface(b.AccountId, eni) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(eni.Value)));
-        var instance = s.FindInstance(b.AccountId, b.InstanceId) ?? throw new EcsException(EcsErrors.InstanceNotFound(b.InstanceId.Value));
+            return Nic.Of(s.NetworkInterfaces.Find(b.AccountId, eni) ?? throw new EcsException(EcsErrors.NetworkInterfaceNotFound(eni.Value)));
+        var instance = s.Instances.Find(b.AccountId, b.InstanceId) ?? throw new EcsException(EcsErrors.InstanceNotFound(b.InstanceId.Value));
         return new Nic(b.InstanceId, null, [.. instance.PrivateAddresses]);
     }
 

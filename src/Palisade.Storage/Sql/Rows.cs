@@ -7,6 +7,8 @@ using Palisade.Storage.Records;
 namespace Palisade.Storage.Sql;
 
 // Row shapes exactly as the tables hold them (snake_case, text times); Dapper fills them by column name.
+// An account family's row also says how a record becomes a new row (Of: an object whose properties
+// are the columns written, which SqlSession.InsertRow turns into its INSERT).
 #pragma warning disable IDE1006 // names follow the columns
 
 internal sealed class AccountRow
@@ -67,6 +69,8 @@ internal sealed class VpcRow
     public string status { get; set; } = "";
     public string created_at { get; set; } = "";
     public VpcRecord ToRecord() => new(VpcId.Parse(vpc_id), account_id, region_id, Cidr.Parse(cidr_block), name, description, status, Time.Parse(created_at));
+    public static object Of(VpcRecord v) =>
+        new { vpc_id = v.Id.Value, account_id = v.AccountId, region_id = v.RegionId, cidr_block = v.CidrBlock.ToString(), name = v.Name, description = v.Description, status = v.Status, created_at = Time.Format(v.CreatedAt) };
 }
 
 internal sealed class VSwitchRow
@@ -82,6 +86,11 @@ internal sealed class VSwitchRow
     public string status { get; set; } = "";
     public string created_at { get; set; } = "";
     public VSwitchRecord ToRecord() => new(VSwitchId.Parse(vswitch_id), account_id, region_id, VpcId.Parse(vpc_id), zone_id, Cidr.Parse(cidr_block), name, description, status, Time.Parse(created_at));
+    public static object Of(VSwitchRecord v) => new
+    {
+        vswitch_id = v.Id.Value, account_id = v.AccountId, region_id = v.RegionId, vpc_id = v.VpcId.Value, zone_id = v.ZoneId, cidr_block = v.CidrBlock.ToString(),
+        name = v.Name, description = v.Description, status = v.Status, created_at = Time.Format(v.CreatedAt),
+    };
 }
 
 internal sealed class GroupRow
@@ -105,6 +114,13 @@ internal sealed class GroupRow
         return new GroupRecord(SecurityGroupId.Parse(security_group_id), account_id, region_id, vpc_id is null ? null : VpcId.Parse(vpc_id),
             name, description, type, inner, Time.Parse(created_at), resource_group_id ?? "");
     }
+
+    /// <summary>A new group's row (<c>next_rule_position</c> starts at the column's default).</summary>
+    public static object Of(GroupRecord g) => new
+    {
+        security_group_id = g.Id.Value, account_id = g.AccountId, region_id = g.RegionId, vpc_id = g.VpcId?.Value, name = g.Name, description = g.Description,
+        group_type = g.Type.ToWire(), inner_access_policy = g.InnerAccessPolicy.ToWire(), created_at = Time.Format(g.CreatedAt), resource_group_id = g.ResourceGroupId,
+    };
 }
 
 internal sealed class InstanceRow
@@ -131,6 +147,14 @@ internal sealed class InstanceRow
             vpc_id is null ? null : VpcId.Parse(vpc_id), vswitch_id is null ? null : VSwitchId.Parse(vswitch_id),
             status, image_id, instance_type, privateAddresses, publicAddresses, groups, Time.Parse(created_at), resource_group_id ?? "");
     }
+
+    /// <summary>An instance's row, without its addresses and groups (rows of their own).</summary>
+    public static object Of(InstanceRecord i) => new
+    {
+        instance_id = i.Id.Value, account_id = i.AccountId, region_id = i.RegionId, zone_id = i.ZoneId, name = i.Name, description = i.Description,
+        network_type = i.NetworkType.ToWire(), vpc_id = i.VpcId?.Value, vswitch_id = i.VSwitchId?.Value, status = i.Status, image_id = i.ImageId,
+        instance_type = i.InstanceType, created_at = Time.Format(i.CreatedAt), resource_group_id = i.ResourceGroupId,
+    };
 }
 
 internal sealed class NetworkInterfaceRow
@@ -152,6 +176,14 @@ internal sealed class NetworkInterfaceRow
         new(NetworkInterfaceId.Parse(network_interface_id), account_id, region_id, zone_id, VpcId.Parse(vpc_id), VSwitchId.Parse(vswitch_id),
             instance_id is null ? null : InstanceId.Parse(instance_id), Enum.Parse<NetworkInterfaceType>(interface_type), name, description,
             addresses, groups, Time.Parse(created_at), resource_group_id ?? "");
+
+    /// <summary>An ENI's row, without its addresses and groups (a secondary ENI's rows of their own; a primary's, its instance's).</summary>
+    public static object Of(NetworkInterfaceRecord e) => new
+    {
+        network_interface_id = e.Id.Value, account_id = e.AccountId, region_id = e.RegionId, zone_id = e.ZoneId, vpc_id = e.VpcId.Value, vswitch_id = e.VSwitchId.Value,
+        instance_id = e.InstanceId?.Value, interface_type = e.Type.ToString(), name = e.Name, description = e.Description, created_at = Time.Format(e.CreatedAt),
+        resource_group_id = e.ResourceGroupId,
+    };
 }
 
 internal sealed class EipRow
@@ -172,6 +204,57 @@ internal sealed class EipRow
     public EipRecord ToRecord() =>
         new(allocation_id, account_id, region_id, IpAddress.Parse(ip_address), name, description, (int)bandwidth, internet_charge_type, resource_group_id ?? "",
             instance_type is null ? null : Enum.Parse<EipTargetType>(instance_type), instance_id, Time.Parse(allocated_at));
+
+    public static object Of(EipRecord e) => new
+    {
+        allocation_id = e.AllocationId, account_id = e.AccountId, region_id = e.RegionId, ip_address = e.Address.ToString(), name = e.Name, description = e.Description,
+        bandwidth = e.Bandwidth, internet_charge_type = e.InternetChargeType, resource_group_id = e.ResourceGroupId, instance_type = e.TargetType?.ToString(),
+        instance_id = e.TargetId, allocated_at = Time.Format(e.AllocatedAt),
+    };
+}
+
+internal sealed class PrefixListRow
+{
+    public string prefix_list_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public string address_family { get; set; } = "";
+    public long max_entries { get; set; }
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string resource_group_id { get; set; } = "";
+    public string created_at { get; set; } = "";
+
+    public PrefixListRecord ToRecord(IReadOnlyList<PrefixListEntryRecord> entries) =>
+        new(PrefixListId.Parse(prefix_list_id), account_id, region_id, address_family == "IPv6", (int)max_entries, name, description, resource_group_id, Time.Parse(created_at), entries);
+
+    /// <summary>A list's row, without its entries (rows of their own).</summary>
+    public static object Of(PrefixListRecord l) => new
+    {
+        prefix_list_id = l.Id.Value, account_id = l.AccountId, region_id = l.RegionId, address_family = l.AddressFamily, max_entries = l.MaxEntries, name = l.Name,
+        description = l.Description, resource_group_id = l.ResourceGroupId, created_at = Time.Format(l.CreatedAt),
+    };
+}
+
+internal sealed class PortRangeListRow
+{
+    public string port_range_list_id { get; set; } = "";
+    public long account_id { get; set; }
+    public string region_id { get; set; } = "";
+    public long max_entries { get; set; }
+    public string name { get; set; } = "";
+    public string description { get; set; } = "";
+    public string resource_group_id { get; set; } = "";
+    public string created_at { get; set; } = "";
+
+    public PortRangeListRecord ToRecord(IReadOnlyList<PortRangeListEntryRecord> entries) =>
+        new(PortRangeListId.Parse(port_range_list_id), account_id, region_id, (int)max_entries, name, description, resource_group_id, Time.Parse(created_at), entries);
+
+    public static object Of(PortRangeListRecord l) => new
+    {
+        port_range_list_id = l.Id.Value, account_id = l.AccountId, region_id = l.RegionId, max_entries = l.MaxEntries, name = l.Name, description = l.Description,
+        resource_group_id = l.ResourceGroupId, created_at = Time.Format(l.CreatedAt),
+    };
 }
 
 internal sealed class HostRow

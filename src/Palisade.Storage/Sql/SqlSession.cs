@@ -260,64 +260,15 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         return (revision, accountRevision);
     }
 
-    // VPCs and vSwitches
-
-    public void InsertVpc(VpcRecord v) =>
-        Execute("""
-            INSERT INTO vpcs (vpc_id, account_id, region_id, cidr_block, name, description, status, created_at)
-            VALUES (@id, @AccountId, @RegionId, @cidr, @Name, @Description, @Status, @at)
-            """, new { id = v.Id.Value, v.AccountId, v.RegionId, cidr = v.CidrBlock.ToString(), v.Name, v.Description, v.Status, at = Time.Format(v.CreatedAt) });
-
-    public VpcRecord? FindVpc(long accountId, VpcId id) =>
-        One<VpcRow>("SELECT * FROM vpcs WHERE account_id = @accountId AND vpc_id = @id", new { accountId, id = id.Value })?.ToRecord();
-
-    public IReadOnlyList<VpcRecord> ListVpcs(long accountId, string regionId) =>
-        [.. Query<VpcRow>("SELECT * FROM vpcs WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, vpc_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
-
-    public int CountVpcs(long accountId, string regionId) =>
-        (int)Scalar("SELECT COUNT(*) FROM vpcs WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
-
-    public void DeleteVpc(VpcId id) => Execute("DELETE FROM vpcs WHERE vpc_id = @id", new { id = id.Value });
-
-    public void InsertVSwitch(VSwitchRecord v) =>
-        Execute("""
-            INSERT INTO vswitches (vswitch_id, account_id, region_id, vpc_id, zone_id, cidr_block, name, description, status, created_at)
-            VALUES (@id, @AccountId, @RegionId, @vpc, @ZoneId, @cidr, @Name, @Description, @Status, @at)
-            """, new { id = v.Id.Value, v.AccountId, v.RegionId, vpc = v.VpcId.Value, v.ZoneId, cidr = v.CidrBlock.ToString(), v.Name, v.Description, v.Status, at = Time.Format(v.CreatedAt) });
-
-    public VSwitchRecord? FindVSwitch(long accountId, VSwitchId id) =>
-        One<VSwitchRow>("SELECT * FROM vswitches WHERE account_id = @accountId AND vswitch_id = @id", new { accountId, id = id.Value })?.ToRecord();
-
-    public IReadOnlyList<VSwitchRecord> ListVSwitches(long accountId, string regionId) =>
-        [.. Query<VSwitchRow>("SELECT * FROM vswitches WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, vswitch_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+    // VPCs and vSwitches (Vpcs, VSwitches: SqlSession.Tables.cs)
 
     public IReadOnlyList<VSwitchRecord> ListVSwitchesOfVpc(VpcId vpcId) =>
         [.. Query<VSwitchRow>("SELECT * FROM vswitches WHERE vpc_id = @id ORDER BY created_at, vswitch_id", new { id = vpcId.Value }).Select(r => r.ToRecord())];
 
-    public void DeleteVSwitch(VSwitchId id) => Execute("DELETE FROM vswitches WHERE vswitch_id = @id", new { id = id.Value });
-
     // Security groups
-
-    public void InsertGroup(GroupRecord g) =>
-        Execute("""
-            INSERT INTO security_groups (security_group_id, account_id, region_id, vpc_id, name, description, group_type, inner_access_policy, created_at, resource_group_id)
-            VALUES (@id, @AccountId, @RegionId, @vpc, @Name, @Description, @type, @inner, @at, @ResourceGroupId)
-            """, new { id = g.Id.Value, g.AccountId, g.RegionId, vpc = g.VpcId?.Value, g.Name, g.Description, type = g.Type.ToWire(), inner = g.InnerAccessPolicy.ToWire(), at = Time.Format(g.CreatedAt), g.ResourceGroupId });
-
-    public GroupRecord? FindGroup(long accountId, SecurityGroupId id) =>
-        One<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND security_group_id = @id", new { accountId, id = id.Value })?.ToRecord();
 
     public GroupRecord? FindGroupAnyAccount(SecurityGroupId id) =>
         One<GroupRow>("SELECT * FROM security_groups WHERE security_group_id = @id", new { id = id.Value })?.ToRecord();
-
-    public IReadOnlyList<GroupRecord> ListGroups(long accountId, string regionId) =>
-        [.. Query<GroupRow>("SELECT * FROM security_groups WHERE account_id = @accountId AND region_id = @regionId ORDER BY security_group_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
-
-    public int CountInstances(long accountId, string regionId) =>
-        (int)Scalar("SELECT COUNT(*) FROM instances WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
-
-    public int CountGroups(long accountId, string regionId) =>
-        (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE account_id = @accountId AND region_id = @regionId", new { accountId, regionId });
 
     public int CountGroupsInVpc(VpcId vpcId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_groups WHERE vpc_id = @id", new { id = vpcId.Value });
@@ -325,17 +276,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public void UpdateGroup(GroupRecord g)
     {
         TouchGroup(g.Id);
-        Execute("UPDATE security_groups SET name = @Name, description = @Description, inner_access_policy = @inner, resource_group_id = @ResourceGroupId WHERE security_group_id = @id",
-            new { id = g.Id.Value, g.Name, g.Description, inner = g.InnerAccessPolicy.ToWire(), g.ResourceGroupId });
-    }
-
-    public void DeleteGroup(SecurityGroupId id)
-    {
-        TouchGroup(id);
-        Touch(Touched.Members, id.Value);
-        Execute("DELETE FROM security_group_rules WHERE security_group_id = @id", new { id = id.Value });
-        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.SecurityGroup });
-        Execute("DELETE FROM security_groups WHERE security_group_id = @id", new { id = id.Value });
+        UpdateRow(Tables.Groups, g.Id.Value, new { name = g.Name, description = g.Description, inner_access_policy = g.InnerAccessPolicy.ToWire(), resource_group_id = g.ResourceGroupId });
     }
 
     public IReadOnlyList<(SecurityGroupId Group, long AccountId)> GroupsReferencing(SecurityGroupId id) =>
@@ -356,6 +297,16 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public int CountGroupReferenceRules(SecurityGroupId groupId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id AND peer_kind = @kind", new { id = groupId.Value, kind = RuleCodec.PeerGroup });
+
+    /// <summary>A rule naming a prefix list counts as the list's MaxEntries, one naming a port-range list as that list's (both: their product).</summary>
+    public int RuleQuotaUsed(SecurityGroupId groupId) =>
+        (int)Scalar("""
+            SELECT COALESCE(SUM(COALESCE(pl.max_entries, 1) * COALESCE(prl.max_entries, 1)), 0)
+            FROM security_group_rules r
+            LEFT JOIN prefix_lists pl ON r.peer_kind = @kind AND pl.prefix_list_id = r.peer_value
+            LEFT JOIN port_range_lists prl ON prl.port_range_list_id = r.port_range_list_id
+            WHERE r.security_group_id = @id
+            """, new { id = groupId.Value, kind = RuleCodec.PeerPrefixList });
 
     public bool InsertRule(SecurityGroupId groupId, SecurityGroupRule rule)
     {
@@ -399,17 +350,9 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     // Instances
 
-    public void InsertInstance(InstanceRecord i)
+    /// <summary>What an instance's row does not hold: its addresses and its groups.</summary>
+    private void InsertInstanceParts(InstanceRecord i)
     {
-        TouchInstance(i.Id);
-        Execute("""
-            INSERT INTO instances (instance_id, account_id, region_id, zone_id, name, description, network_type, vpc_id, vswitch_id, status, image_id, instance_type, created_at, resource_group_id)
-            VALUES (@id, @AccountId, @RegionId, @ZoneId, @Name, @Description, @network, @vpc, @vsw, @Status, @ImageId, @InstanceType, @at, @ResourceGroupId)
-            """, new
-        {
-            id = i.Id.Value, i.AccountId, i.RegionId, i.ZoneId, i.Name, i.Description, network = i.NetworkType.ToWire(),
-            vpc = i.VpcId?.Value, vsw = i.VSwitchId?.Value, i.Status, i.ImageId, i.InstanceType, at = Time.Format(i.CreatedAt), i.ResourceGroupId,
-        });
         var scope = AddressScope(i.AccountId, i.VpcId);
         InsertAddresses(i.Id, "private", i.PrivateAddresses, scope);
         // Public addresses are unique across the whole service, like the real internet's.
@@ -427,15 +370,6 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     }
 
     private static string AddressScope(long accountId, VpcId? vpcId) => vpcId is { } v ? v.Value : $"classic:{accountId}";
-
-    public InstanceRecord? FindInstance(long accountId, InstanceId id)
-    {
-        var row = One<InstanceRow>("SELECT * FROM instances WHERE account_id = @accountId AND instance_id = @id", new { accountId, id = id.Value });
-        return row is null ? null : Complete([row])[0];
-    }
-
-    public IReadOnlyList<InstanceRecord> ListInstances(long accountId, string regionId) =>
-        Complete([.. Query<InstanceRow>("SELECT * FROM instances WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, instance_id DESC", new { accountId, regionId })]);
 
     private List<InstanceRecord> Complete(List<InstanceRow> rows)
     {
@@ -485,19 +419,14 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
             Execute("INSERT INTO memberships (instance_id, security_group_id, position) VALUES (@id, @g, @n)", new { id = id.Value, g = groups[n].Value, n });
     }
 
-    public void DeleteInstance(InstanceId id)
+    /// <summary>Before an instance's row and parts go: its primary ENI with it; its secondary ENIs and its EIP stay, detached (ECS: "Available").</summary>
+    private void DetachFromInstance(InstanceId id)
     {
         TouchInstance(id);
-        // The primary ENI goes with its instance; the secondary ones are detached and stay (ECS: "Available").
         foreach (var primary in Query<string>("SELECT network_interface_id FROM network_interfaces WHERE instance_id = @id AND interface_type = 'Primary'", new { id = id.Value }))
-            DeleteNetworkInterface(NetworkInterfaceId.Parse(primary));
+            NetworkInterfaces.Delete(NetworkInterfaceId.Parse(primary));
         Execute("UPDATE network_interfaces SET instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
-        Execute("DELETE FROM memberships WHERE instance_id = @id", new { id = id.Value });
-        Execute("DELETE FROM host_bindings WHERE instance_id = @id", new { id = id.Value });
-        Execute("DELETE FROM instance_addresses WHERE instance_id = @id", new { id = id.Value });
-        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.Instance });
-        Execute("DELETE FROM instances WHERE instance_id = @id", new { id = id.Value });
     }
 
     public IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId) =>
@@ -509,32 +438,15 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     // Network interfaces
 
-    public void InsertNetworkInterface(NetworkInterfaceRecord e)
+    /// <summary>A primary ENI's addresses and groups were written with its instance; a secondary's are its own.</summary>
+    private void InsertInterfaceParts(NetworkInterfaceRecord e)
     {
-        TouchNetworkInterface(e.Id);
-        Execute("""
-            INSERT INTO network_interfaces (network_interface_id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, interface_type, name, description, created_at, resource_group_id)
-            VALUES (@id, @AccountId, @RegionId, @ZoneId, @vpc, @vsw, @instance, @type, @Name, @Description, @at, @ResourceGroupId)
-            """, new
-        {
-            id = e.Id.Value, e.AccountId, e.RegionId, e.ZoneId, vpc = e.VpcId.Value, vsw = e.VSwitchId.Value, instance = e.InstanceId?.Value,
-            type = e.Type.ToString(), e.Name, e.Description, at = Time.Format(e.CreatedAt), e.ResourceGroupId,
-        });
-        // A primary ENI's addresses and groups were written with its instance.
         if (e.Type == NetworkInterfaceType.Secondary)
         {
             SetNetworkInterfaceAddresses(e, e.PrivateAddresses);
             SetNetworkInterfaceGroups(e, e.SecurityGroupIds);
         }
     }
-
-    public NetworkInterfaceRecord? FindNetworkInterface(long accountId, NetworkInterfaceId id) =>
-        CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE account_id = @accountId AND network_interface_id = @id",
-            new { accountId, id = id.Value })]).FirstOrDefault();
-
-    public IReadOnlyList<NetworkInterfaceRecord> ListNetworkInterfaces(long accountId, string regionId) =>
-        CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE account_id = @accountId AND region_id = @regionId ORDER BY created_at DESC, network_interface_id DESC",
-            new { accountId, regionId })]);
 
     public IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id) =>
         CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE instance_id = @id ORDER BY interface_type, created_at, network_interface_id",
@@ -616,18 +528,14 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         }
     }
 
-    public void DeleteNetworkInterface(NetworkInterfaceId id)
+    /// <summary>Before an ENI's row and parts go: it leaves its host, and its EIP stays the account's, Available again (ECS disassociates it).</summary>
+    private void DetachInterface(NetworkInterfaceId id)
     {
         TouchNetworkInterface(id);
         foreach (var (type, target) in Query<(string? Type, string? Target)>("SELECT instance_type, instance_id FROM eip_addresses WHERE instance_id = @id", new { id = id.Value }))
             TouchTarget(type, target);
         UnbindNetworkInterface(id);
-        // Its EIP stays the account's, Available again (ECS disassociates it).
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
-        Execute("DELETE FROM network_interface_groups WHERE network_interface_id = @id", new { id = id.Value });
-        Execute("DELETE FROM network_interface_addresses WHERE network_interface_id = @id", new { id = id.Value });
-        Execute("DELETE FROM tags WHERE resource_type = @type AND resource_id = @id", new { id = id.Value, type = TaggedResourceTypes.NetworkInterface });
-        Execute("DELETE FROM network_interfaces WHERE network_interface_id = @id", new { id = id.Value });
     }
 
     public bool PublicAddressInUse(IpAddress address) =>
@@ -646,23 +554,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
             new { id = id.Value, address = address.ToString(), position });
     }
 
-    // Elastic IP addresses
-
-    public void InsertEip(EipRecord e) =>
-        Execute("""
-            INSERT INTO eip_addresses (allocation_id, account_id, region_id, ip_address, name, description, bandwidth, internet_charge_type, resource_group_id, instance_type, instance_id, allocated_at)
-            VALUES (@AllocationId, @AccountId, @RegionId, @address, @Name, @Description, @Bandwidth, @InternetChargeType, @ResourceGroupId, @type, @TargetId, @at)
-            """, new
-        {
-            e.AllocationId, e.AccountId, e.RegionId, address = e.Address.ToString(), e.Name, e.Description, e.Bandwidth, e.InternetChargeType, e.ResourceGroupId,
-            type = e.TargetType?.ToString(), e.TargetId, at = Time.Format(e.AllocatedAt),
-        });
-
-    public EipRecord? FindEip(long accountId, string allocationId) =>
-        Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND allocation_id = @allocationId", new { accountId, allocationId }).Select(r => r.ToRecord()).FirstOrDefault();
-
-    public IReadOnlyList<EipRecord> ListEips(long accountId, string regionId) =>
-        [.. Query<EipRow>("SELECT * FROM eip_addresses WHERE account_id = @accountId AND region_id = @regionId ORDER BY allocated_at DESC, allocation_id DESC", new { accountId, regionId }).Select(r => r.ToRecord())];
+    // Elastic IP addresses (Eips: SqlSession.Tables.cs)
 
     public EipRecord? EipOf(string targetId) =>
         Query<EipRow>("SELECT * FROM eip_addresses WHERE instance_id = @targetId", new { targetId }).Select(r => r.ToRecord()).FirstOrDefault();
@@ -672,12 +564,6 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         TouchEipTarget(allocationId);
         TouchTarget(type?.ToString(), targetId);
         Execute("UPDATE eip_addresses SET instance_type = @type, instance_id = @targetId WHERE allocation_id = @allocationId", new { allocationId, type = type?.ToString(), targetId });
-    }
-
-    public void DeleteEip(string allocationId)
-    {
-        TouchEipTarget(allocationId);
-        Execute("DELETE FROM eip_addresses WHERE allocation_id = @allocationId", new { allocationId });
     }
 
     // Tags

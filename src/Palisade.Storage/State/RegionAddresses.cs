@@ -11,12 +11,12 @@ namespace Palisade.Storage.State;
 /// </summary>
 public sealed class RegionAddresses(IStoreSession s, long accountId, string regionId)
 {
-    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces = s.ListNetworkInterfaces(accountId, regionId)
+    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces = s.NetworkInterfaces.List(accountId, regionId)
         .Where(e => e.InstanceId is not null)
         .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
         .ToLookup(e => e.InstanceId!.Value);
 
-    private readonly Dictionary<string, EipRecord> _eipByTarget = s.ListEips(accountId, regionId)
+    private readonly Dictionary<string, EipRecord> _eipByTarget = s.Eips.List(accountId, regionId)
         .Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
 
     /// <summary>The instance's ENIs, its primary one first.</summary>

@@ -15,12 +15,12 @@ public static class StoredState
 {
     public static NetworkState Load(IStoreSession s, long accountId, string regionId)
     {
-        var groups = s.ListGroups(accountId, regionId).Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy,
+        var groups = s.Groups.List(accountId, regionId).Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy,
             [.. s.ListRules(g.Id)], [.. s.ListTags(TaggedResourceTypes.SecurityGroup, g.Id.Value)], g.CreatedAt));
         var addresses = new RegionAddresses(s, accountId, regionId);
         // The instance's own fields are its primary ENI; each secondary ENI brings its own addresses,
         // groups and EIP, and decides the traffic of its addresses (issue 16 item 5).
-        var instances = s.ListInstances(accountId, regionId).Select(i =>
+        var instances = s.Instances.List(accountId, regionId).Select(i =>
         {
             var enis = addresses.Interfaces(i.Id);
             return new Instance(i.Id, i.Name, i.NetworkType, i.VpcId, i.VSwitchId,
@@ -34,8 +34,8 @@ public static class StoredState
                     MacAddress.TryParse(e.MacAddress, out var mac) ? mac : null))],
             };
         });
-        var prefixLists = s.ListPrefixLists(accountId, regionId).Select(l => new PrefixList(l.Id, l.Name, l.IsV6, [.. l.Entries.Select(e => e.Cidr)], l.MaxEntries));
-        var portRangeLists = s.ListPortRangeLists(accountId, regionId).Select(l => new PortRangeList(l.Id, l.Name, [.. l.Entries.Select(e => e.Range)], l.MaxEntries));
+        var prefixLists = s.PrefixLists.List(accountId, regionId).Select(l => new PrefixList(l.Id, l.Name, l.IsV6, [.. l.Entries.Select(e => e.Cidr)], l.MaxEntries));
+        var portRangeLists = s.PortRangeLists.List(accountId, regionId).Select(l => new PortRangeList(l.Id, l.Name, [.. l.Entries.Select(e => e.Range)], l.MaxEntries));
         return new NetworkState(regionId, groups, instances, prefixLists, portRangeLists);
     }
 }

@@ -243,15 +243,15 @@ public sealed class CrossAccountTests : ControlPlaneTest
 
     private string BState() => Plane.Store.Read(s => StateExport.Json(s, _bAccount, Region))
         + string.Join(",", Plane.Store.Read(s => s.ListTagsOfType(_bAccount, "securitygroup").Concat(s.ListTagsOfType(_bAccount, "instance")).Concat(s.ListTagsOfType(_bAccount, "eni"))))
-        + string.Join(",", Plane.Store.Read(s => s.ListPrefixLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}")
-            .Concat(s.ListPortRangeLists(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}"))))
-        + string.Join(",", Plane.Store.Read(s => s.ListEips(_bAccount, Region)))
-        + string.Join(",", Plane.Store.Read(s => s.ListNetworkInterfaces(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
+        + string.Join(",", Plane.Store.Read(s => s.PrefixLists.List(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}")
+            .Concat(s.PortRangeLists.List(_bAccount, Region).Select(l => $"{l.Id} {l.Name} {l.Description} {string.Join(" ", l.Entries)}"))))
+        + string.Join(",", Plane.Store.Read(s => s.Eips.List(_bAccount, Region)))
+        + string.Join(",", Plane.Store.Read(s => s.NetworkInterfaces.List(_bAccount, Region).Select(e => $"{e with { PrivateAddresses = [], SecurityGroupIds = [] }} {string.Join(' ', e.PrivateAddresses)} {string.Join(' ', e.SecurityGroupIds)}")))
         + string.Join(",", Plane.Store.Read(s => s.ListHostBindings(_bAccount, null).Select(b => (object)b).Concat(s.ListAgentReports(_bAccount, null))))
         + string.Join(",", Plane.Store.Read(s => s.ListRuleUsage(_bAccount, [_bIds.Rule], DateTimeOffset.UnixEpoch).Select(u => (object)u).Concat(s.ListUsageHosts(_bAccount))))
         + string.Join(",", Plane.Store.Read(s => s.ListObservedFlows(_bAccount, [InstanceId.Parse(_bIds.Instance)], DateTimeOffset.UnixEpoch).Select(f => (object)f).Concat(s.ListFlowHosts(_bAccount))))
         + string.Join(",", Plane.Store.Read(s => s.ListAccessKeys(_bAccount).Select(k => $"{k.AccessKeyId} {k.Status} {k.ReadOnly}")))
-        + string.Join(",", Plane.Store.Read(s => s.ListGroups(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.ListInstances(_bAccount, Region).Select(i => i.ResourceGroupId))));
+        + string.Join(",", Plane.Store.Read(s => s.Groups.List(_bAccount, Region).Select(g => g.ResourceGroupId).Concat(s.Instances.List(_bAccount, Region).Select(i => i.ResourceGroupId))));
 
     [Fact]
     public async Task EveryAction_AimedAtAnotherAccount_FindsNothing_AndChangesNothing()

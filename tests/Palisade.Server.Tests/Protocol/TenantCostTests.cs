@@ -164,7 +164,7 @@ public sealed class TenantCostTests : IAsyncLifetime
         Assert.Contains("5", e.EcsMessage, StringComparison.Ordinal);
         await greedy.RunAsync(classic, null, amount: 1);
         await ApiAssert.FailsAsync(() => greedy.RunAsync(classic, null, amount: 1), "QuotaExceed.Instance", 403);
-        Assert.Equal(5, plane.Store.Read(s => s.CountInstances(AccountOf(plane, "greedy"), Region)));
+        Assert.Equal(5, plane.Store.Read(s => s.Instances.Count(AccountOf(plane, "greedy"), Region)));
         // Another account has its own quota.
         var other = new Scenario(plane.Client(plane.NewAccount("other"), SignatureStyle.V3, _clock));
         await other.RunAsync(await other.GroupAsync(null, "classic"), null, amount: 5);
@@ -183,10 +183,10 @@ public sealed class TenantCostTests : IAsyncLifetime
         Task<JsonElement> Create() => greedy.Api.CallAsync("CreateNetworkInterface", new { RegionId = Region, VSwitchId = vsw, SecurityGroupId = sg });
         for (var i = 0; i < 3; i++)
             await Create();
-        var before = plane.Store.Read(s => s.ListNetworkInterfaces(AccountOf(plane, "greedy"), Region).Count);
+        var before = plane.Store.Read(s => s.NetworkInterfaces.List(AccountOf(plane, "greedy"), Region).Count);
         var e = await ApiAssert.FailsAsync(Create, "MaxEniCountExceeded", 403);
         Assert.Contains("3", e.EcsMessage, StringComparison.Ordinal);
-        Assert.Equal(before, plane.Store.Read(s => s.ListNetworkInterfaces(AccountOf(plane, "greedy"), Region).Count));
+        Assert.Equal(before, plane.Store.Read(s => s.NetworkInterfaces.List(AccountOf(plane, "greedy"), Region).Count));
         // Deleting one makes room again; another account has its own quota.
         var eni = (await greedy.Api.CallAsync("DescribeNetworkInterfaces", new { RegionId = Region, Type = "Secondary" }))
             .Items("NetworkInterfaceSets", "NetworkInterfaceSet").First().Str("NetworkInterfaceId");

@@ -27,7 +27,7 @@ internal static class Eips
         c.Write(s => change(s, Find(s, c, allocationId)));
 
     public static EipRecord Find(IStoreSession s, ActionContext c, string id) =>
-        s.FindEip(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
+        s.Eips.Find(c.AccountId, id) is { } e && (c.Parameters.Optional("RegionId") is not { } region || region == e.RegionId)
             ? e : throw new EcsException(EcsErrors.EipNotFound(id));
 
     /// <summary>The instance or ENI an association names, checked: the caller's, in a VPC, with no public address or EIP already.</summary>
@@ -47,7 +47,7 @@ internal static class Eips
             return (type, instance.Id.Value);
         }
         var eni = s.NetworkInterface(c, id);
-        var owner = eni.Type == NetworkInterfaceType.Primary && eni.InstanceId is { } o ? s.FindInstance(c.AccountId, o) : null;
+        var owner = eni.Type == NetworkInterfaceType.Primary && eni.InstanceId is { } o ? s.Instances.Find(c.AccountId, o) : null;
         if (s.EipOf(eni.Id.Value) is not null || (owner is not null && (owner.PublicAddresses.Count > 0 || s.EipOf(owner.Id.Value) is not null)))
             throw new EcsException(EcsErrors.EipTargetTaken(id));
         return (type, eni.Id.Value);
@@ -95,11 +95,11 @@ internal sealed class AllocateEipAddress() : WriteAction(ApiVersions.Vpc)
         var resourceGroup = ResourceGroups.ResourceGroupIds.Of(p);
         return c.Write(s =>
         {
-            if (s.ListEips(c.AccountId, region.RegionId).Count >= c.Limits.EipsPerRegion)
+            if (s.Eips.List(c.AccountId, region.RegionId).Count >= c.Limits.EipsPerRegion)
                 throw new EcsException(EcsErrors.EipQuota(c.Limits.EipsPerRegion));
             var eip = new EipRecord(c.NewId(Eips.Prefix, region), c.AccountId, region.RegionId, PublicPool.Allocate(s, c), name, description, bandwidth, charge,
                 resourceGroup, null, null, c.Now);
-            s.InsertEip(eip);
+            s.Eips.Insert(eip);
             return new EcsObject
             {
                 { "AllocationId", eip.AllocationId },
@@ -128,8 +128,8 @@ internal sealed class AssociateEipAddress() : WriteAction(ApiVersions.Vpc)
             if (privateIp is not null)
             {
                 var primary = kind == EipTargetType.EcsInstance
-                    ? s.FindInstance(c.AccountId, InstanceId.Parse(id))!.PrivateAddresses.FirstOrDefault()
-                    : s.FindNetworkInterface(c.AccountId, NetworkInterfaceId.Parse(id))!.PrivateAddresses.FirstOrDefault();
+                    ? s.Instances.Find(c.AccountId, InstanceId.Parse(id))!.PrivateAddresses.FirstOrDefault()
+                    : s.NetworkInterfaces.Find(c.AccountId, NetworkInterfaceId.Parse(id))!.PrivateAddresses.FirstOrDefault();
                 if (primary.ToString() != privateIp)
                     throw new EcsException(EcsErrors.ParameterInvalid("PrivateIpAddress", $"'{privateIp}' is not the primary private address of {id}; Palisade associates an EIP with that one only (see docs/compat.md)."));
             }
@@ -165,7 +165,7 @@ internal sealed class ReleaseEipAddress() : WriteAction(ApiVersions.Vpc)
         {
             if (eip.TargetId is not null)
                 throw new EcsException(EcsErrors.EipStatusWrong(eip.Status, "Available (unassociated)"));
-            s.DeleteEip(eip.AllocationId);
+            s.Eips.Delete(eip.AllocationId);
             return [];
         });
     }
@@ -182,7 +182,7 @@ internal sealed class DescribeEipAddresses() : ReadAction(ApiVersions.Vpc)
         var paging = Paging.Read(p, 10, 100, 100);
         return c.Read(s =>
         {
-            var all = s.ListEips(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
+            var all = s.Eips.List(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "EipAddresses", page => EcsList.Of("EipAddress", page.Select(Eips.View)));
         });
     }

@@ -10,8 +10,8 @@ internal static class BoundNics
     /// <summary>The groups of the NIC <paramref name="binding"/> names (none when it is gone meanwhile).</summary>
     public static IReadOnlyList<SecurityGroupId> GroupsOf(IStoreSession s, HostBindingRecord binding) =>
         binding.NetworkInterfaceId is { } eni
-            ? s.FindNetworkInterface(binding.AccountId, eni)?.SecurityGroupIds ?? []
-            : s.FindInstance(binding.AccountId, binding.InstanceId)?.SecurityGroupIds ?? [];
+            ? s.NetworkInterfaces.Find(binding.AccountId, eni)?.SecurityGroupIds ?? []
+            : s.Instances.Find(binding.AccountId, binding.InstanceId)?.SecurityGroupIds ?? [];
 
     /// <summary>
     /// The bindings an agent's report names: <c>NetworkInterfaceId.N</c> (each ENI), and the older

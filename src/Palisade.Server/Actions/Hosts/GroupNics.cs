@@ -32,7 +32,7 @@ internal sealed class GroupNics
     {
         var nics = new GroupNics();
         nics._primaries.UnionWith(s.MembersOf(group.Id));
-        foreach (var eni in s.ListNetworkInterfaces(group.AccountId, group.RegionId))
+        foreach (var eni in s.NetworkInterfaces.List(group.AccountId, group.RegionId))
         {
             // A primary ENI's groups are its instance's; an ENI not attached carries no traffic.
             if (eni.InstanceId is { } instance && eni.SecurityGroupIds.Contains(group.Id))

@@ -52,7 +52,7 @@ internal sealed class AuditSecurityGroups() : ReadAction(cacheable: false), IAna
         var since = new Dictionary<Domain.Identifiers.SecurityGroupId, DateTimeOffset>();
         foreach (var group in state.Groups)
         {
-            if (s.FindGroup(c.AccountId, group.Id) is { } record && Hosts.DescribeSecurityGroupRuleUsage.Watchers(c, s, record, now).Since is { } at)
+            if (s.Groups.Find(c.AccountId, group.Id) is { } record && Hosts.DescribeSecurityGroupRuleUsage.Watchers(c, s, record, now).Since is { } at)
                 since[group.Id] = at;
         }
         var rules = state.Groups.SelectMany(g => g.Rules).Select(r => r.Id.ToString()).ToList();

@@ -39,11 +39,11 @@ internal static class StateExport
             Session = s;
             AccountId = accountId;
             RegionId = regionId;
-            Groups = s.ListGroups(accountId, regionId);
-            Instances = s.ListInstances(accountId, regionId);
+            Groups = s.Groups.List(accountId, regionId);
+            Instances = s.Instances.List(accountId, regionId);
             Addresses = new(s, accountId, regionId);
-            PrefixLists = s.ListPrefixLists(accountId, regionId);
-            PortRangeLists = s.ListPortRangeLists(accountId, regionId);
+            PrefixLists = s.PrefixLists.List(accountId, regionId);
+            PortRangeLists = s.PortRangeLists.List(accountId, regionId);
             _rules = [];
             // Tags of the region's groups and instances in two queries, not one per resource.
             _groupTags = s.ListTagsOfType(accountId, TaggedResourceTypes.SecurityGroup).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);

@@ -20,7 +20,7 @@ internal sealed class DeleteInstance : WriteAction
         var instance = s.Instance(c, idText);
         if (instance.Status == "Running" && !force)
             throw new EcsException(EcsErrors.DeleteRunningInstance());
-        s.DeleteInstance(instance.Id);
+        s.Instances.Delete(instance.Id);
     }
 }
 

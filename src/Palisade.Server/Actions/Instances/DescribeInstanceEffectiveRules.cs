@@ -29,7 +29,7 @@ internal sealed class DescribeInstanceEffectiveRules : ReadAction
             if (requested == NicType.Internet && record.NetworkType == NetworkType.Vpc)
                 throw new EcsException(EcsErrors.ParameterInvalid("NicType", "a VPC instance has one NIC, intranet; its public address is translated to the private one before its groups see a packet."));
             var groups = record.SecurityGroupIds.Distinct()
-                .Select(id => s.FindGroup(c.AccountId, id))
+                .Select(id => s.Groups.Find(c.AccountId, id))
                 .OfType<Storage.Records.GroupRecord>()
                 .Select(g => new SecurityGroup(g.Id, g.Name, g.Description, g.Type, g.VpcId, g.InnerAccessPolicy, [.. s.ListRules(g.Id)], [], g.CreatedAt))
                 .ToList();
@@ -41,7 +41,7 @@ internal sealed class DescribeInstanceEffectiveRules : ReadAction
             string NameOf(SecurityGroupId id)
             {
                 if (!names.TryGetValue(id, out var name))
-                    names[id] = name = s.FindGroup(c.AccountId, id)?.Name ?? "";
+                    names[id] = name = s.Groups.Find(c.AccountId, id)?.Name ?? "";
                 return name;
             }
             EcsList Pooled(Direction direction) => EcsList.Of("Permission", rules.Of(direction).Select((rule, index) =>
@@ -55,7 +55,7 @@ internal sealed class DescribeInstanceEffectiveRules : ReadAction
             // Inner access is between members over private addresses: a classic internet NIC has none.
             var innerApplies = rules.NicType == NicType.Intranet;
             var advanced = rules.Groups.FirstOrDefault(g => g.IsEnterprise);
-            var members = s.ListInstances(c.AccountId, region.RegionId).SelectMany(i => i.SecurityGroupIds.Distinct()).CountBy(g => g).ToDictionary();
+            var members = s.Instances.List(c.AccountId, region.RegionId).SelectMany(i => i.SecurityGroupIds.Distinct()).CountBy(g => g).ToDictionary();
             return new EcsObject
             {
                 { "RegionId", region.RegionId },

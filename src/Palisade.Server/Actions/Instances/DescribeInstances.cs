@@ -16,7 +16,7 @@ internal sealed class DescribeInstances : ReadAction
         return c.Read(s =>
         {
             var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.Instance);
-            var all = s.ListInstances(c.AccountId, region.RegionId).Where(i => filter.Keeps(i) && tagged(i.Id.Value)).ToList();
+            var all = s.Instances.List(c.AccountId, region.RegionId).Where(i => filter.Keeps(i) && tagged(i.Id.Value)).ToList();
             return paging.Answer(all, "Instances", page => EcsList.Of("Instance", page.Select(i => Views.Instance(i, s.ListTags(TaggedResourceTypes.Instance, i.Id.Value), s.NetworkInterfacesOf(i.Id), Addresses.Eips.OfInstance(s, i)))));
         });
     }

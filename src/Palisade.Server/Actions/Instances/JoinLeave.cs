@@ -20,7 +20,7 @@ internal abstract class MembershipChange : WriteAction
             return c.WriteGroup(groupId, (s, group) =>
             {
                 var eni = s.NetworkInterface(c, eniText);
-                if (eni.InstanceId is { } owner && s.FindInstance(c.AccountId, owner) is { Status: not ("Running" or "Stopped") } instance)
+                if (eni.InstanceId is { } owner && s.Instances.Find(c.AccountId, owner) is { Status: not ("Running" or "Stopped") } instance)
                     throw new EcsException(EcsErrors.InstanceStatusWrong(instance.Status, "Running or Stopped"));
                 Change(s, c, group, eni.SecurityGroupIds, groups => s.SetNetworkInterfaceGroups(eni, groups),
                     others => NetworkInterfaceRules.CheckGroups(s, c, eni.VpcId, others, eni.SecurityGroupIds));
@@ -57,7 +57,7 @@ internal sealed class JoinSecurityGroup : MembershipChange
     {
         if (current.Contains(group.Id))
             throw new EcsException(EcsErrors.AlreadyMember());
-        check([.. current.Select(g => s.FindGroup(c.AccountId, g)!), group]);
+        check([.. current.Select(g => s.Groups.Find(c.AccountId, g)!), group]);
         set([.. current, group.Id]);
     }
 }

@@ -55,7 +55,7 @@ internal abstract class LaunchInstances : WriteAction
         return c.Write(s =>
         {
             // Per account, checked in the write: classic instances draw public addresses from one pool all tenants share.
-            if (s.CountInstances(c.AccountId, region.RegionId) + amount > c.Limits.InstancesPerRegion)
+            if (s.Instances.Count(c.AccountId, region.RegionId) + amount > c.Limits.InstancesPerRegion)
                 throw new EcsException(EcsErrors.InstanceQuota(c.Limits.InstancesPerRegion));
             var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
             var vpcGroup = groups[0].VpcId;
@@ -88,13 +88,13 @@ internal abstract class LaunchInstances : WriteAction
                     : Array.Empty<IpAddress>();
                 var id = InstanceId.Parse(c.NewId(InstanceId.Prefix, region));
                 var instanceName = name.Length > 0 ? name : id.Value;
-                s.InsertInstance(new InstanceRecord(id, c.AccountId, region.RegionId, vSwitch?.ZoneId ?? zone ?? region.Zones[0], instanceName, description,
+                s.Instances.Insert(new InstanceRecord(id, c.AccountId, region.RegionId, vSwitch?.ZoneId ?? zone ?? region.Zones[0], instanceName, description,
                     network, vpcGroup, vSwitch?.Id, Start ? "Running" : "Stopped", imageId, instanceType,
                     [privateAddress], publicAddresses, [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
                 if (vSwitch is not null)
                 {
                     // Every VPC instance has its primary ENI; it holds the instance's addresses and groups.
-                    s.InsertNetworkInterface(new NetworkInterfaceRecord(NetworkInterfaceId.Parse(c.NewId(NetworkInterfaceId.Prefix, region)), c.AccountId, region.RegionId,
+                    s.NetworkInterfaces.Insert(new NetworkInterfaceRecord(NetworkInterfaceId.Parse(c.NewId(NetworkInterfaceId.Prefix, region)), c.AccountId, region.RegionId,
                         vSwitch.ZoneId, vSwitch.VpcId, vSwitch.Id, id, NetworkInterfaceType.Primary, "", "", [privateAddress], [.. groups.Select(g => g.Id)], c.Now, resourceGroup));
                 }
                 foreach (var tag in tags)

@@ -58,7 +58,7 @@ internal sealed class DeleteNetworkInterface : WriteAction
             var eni = s.NetworkInterface(c, eniText);
             if (eni.InstanceId is not null)
                 throw new EcsException(EcsErrors.EniStateWrong(eni.Id.Value, eni.Status, "Available (detached)"));
-            s.DeleteNetworkInterface(eni.Id);
+            s.NetworkInterfaces.Delete(eni.Id);
             return [];
         });
     }

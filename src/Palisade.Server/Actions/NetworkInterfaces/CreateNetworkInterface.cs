@@ -30,7 +30,7 @@ internal sealed class CreateNetworkInterface : WriteAction
         return c.Write(s =>
         {
             // Inside the write, so that concurrent creates on several nodes cannot pass the quota together.
-            if (s.ListNetworkInterfaces(c.AccountId, region.RegionId).Count(e => e.Type == NetworkInterfaceType.Secondary) >= c.Limits.NetworkInterfacesPerRegion)
+            if (s.NetworkInterfaces.List(c.AccountId, region.RegionId).Count(e => e.Type == NetworkInterfaceType.Secondary) >= c.Limits.NetworkInterfacesPerRegion)
                 throw new EcsException(EcsErrors.EniQuota(c.Limits.NetworkInterfacesPerRegion));
             var vSwitch = s.VSwitch(c, vSwitchText);
             var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
@@ -40,7 +40,7 @@ internal sealed class CreateNetworkInterface : WriteAction
                 name, description, [], [.. groups.Select(g => g.Id)], c.Now, resourceGroup);
             IReadOnlyList<string?> wanted = [primaryText, .. secondaryTexts, .. Enumerable.Repeat<string?>(null, secondaryCount)];
             var eni = empty with { PrivateAddresses = NetworkInterfaceRules.Allocate(s, c, empty, wanted) };
-            s.InsertNetworkInterface(eni);
+            s.NetworkInterfaces.Insert(eni);
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TaggedResourceTypes.NetworkInterface, id.Value, tag);
             return Views.NetworkInterface(eni, tags, c.AccountId);

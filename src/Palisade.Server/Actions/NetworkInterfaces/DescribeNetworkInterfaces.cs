@@ -24,7 +24,7 @@ internal sealed class DescribeNetworkInterfaces : ReadAction
         {
             var tagsByEni = s.ListTagsOfType(c.AccountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag);
             var tagged = tags.In(tagsByEni);
-            var all = s.ListNetworkInterfaces(c.AccountId, region.RegionId).Where(e => filter.Keeps(e) && tagged(e.Id.Value)).ToList();
+            var all = s.NetworkInterfaces.List(c.AccountId, region.RegionId).Where(e => filter.Keeps(e) && tagged(e.Id.Value)).ToList();
             return paging.Answer(all, "NetworkInterfaceSets", page => EcsList.Of("NetworkInterfaceSet",
                 page.Select(e => Views.NetworkInterface(e, [.. tagsByEni[e.Id.Value]], c.AccountId, s.EipOf(e.Id.Value)))));
         });

@@ -19,7 +19,7 @@ internal sealed class ModifyNetworkInterfaceAttribute : WriteAction
             var eni = s.NetworkInterface(c, eniText);
             if (groupTexts.Count > 0)
             {
-                if (eni.Type == NetworkInterfaceType.Primary && s.FindInstance(c.AccountId, eni.InstanceId!.Value) is { Status: not ("Running" or "Stopped") } instance)
+                if (eni.Type == NetworkInterfaceType.Primary && s.Instances.Find(c.AccountId, eni.InstanceId!.Value) is { Status: not ("Running" or "Stopped") } instance)
                     throw new EcsException(EcsErrors.EcsStateWrong(instance.Status));
                 var groups = groupTexts.Select(g => s.Group(c, g)).ToList();
                 NetworkInterfaceRules.CheckGroups(s, c, eni.VpcId, groups, eni.SecurityGroupIds);

@@ -30,7 +30,7 @@ internal sealed class ModifyPortRangeList : WriteAction
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Range);
             ListFamilies.PortRangeLists.CheckSize(entries.Count, list.MaxEntries);
-            s.UpdatePortRangeList(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
+            s.PortRangeLists.Update(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
             return [];
         });
     }

@@ -48,7 +48,7 @@ internal static class PortRangeListRequests
         { "PortRangeListName", l.Name },
         { "Description", l.Description },
         { "MaxEntries", l.MaxEntries },
-        { "AssociationCount", s.GroupsUsingPortRangeList(l.Id).Count },
+        { "AssociationCount", s.PortRangeLists.GroupsUsing(l.Id).Count },
         { "CreationTime", Views.CreationTime(l.CreatedAt) },
         { "ResourceGroupId", l.ResourceGroupId },
         // A flat array of TagKey/TagValue, as the 7.x SDK model reads it (DescribePortRangeListsResponseBodyPortRangeListsTags).

@@ -2,11 +2,6 @@ using Palisade.Domain.Quotas;
 
 namespace Palisade.Server.Actions.PrefixLists;
 
-/// <summary>How a list family's lists are stored: its calls of <see cref="IStoreSession"/>.</summary>
-internal sealed record ListStore<TId, TRecord>(
-    Func<IStoreSession, long, TId, TRecord?> Find, Func<IStoreSession, long, string, IReadOnlyList<TRecord>> List, Func<IStoreSession, long, string, int> Count,
-    Action<IStoreSession, TRecord> Insert, Action<IStoreSession, TId> Delete, Func<IStoreSession, TId, IReadOnlyList<SecurityGroupId>> GroupsUsing);
-
 /// <summary>The errors of a list family that differ in code or message (the catalogue's, <c>EcsErrors.Lists</c>).</summary>
 internal sealed record ListErrors(Func<string, EcsError> NotFound, Func<EcsError> HasAssociations, Func<int, EcsError> Quota, Func<int, int, EcsError> TooManyEntries);
 
@@ -33,10 +28,11 @@ internal delegate bool ListIdParser<TId>(string? text, out TId id);
 /// <param name="FlatArrays">Whether the answers' arrays are flat (V3 style) rather than an object with one array inside.</param>
 /// <param name="AssociatedGroupType">How an association names a security group's type (the families' SDK models spell it differently).</param>
 /// <param name="LimitsOf">The most entries a list may be made with (<c>MaxEntries</c>), and the lists per region.</param>
+/// <param name="Store">Its table in a store session (<c>s.PrefixLists</c>, <c>s.PortRangeLists</c>).</param>
 /// <param name="Item">A list as the family's Describe action answers it.</param>
 internal sealed record ListFamily<TId, TRecord>(
     string Kind, string IdPrefix, ListIdParser<TId> TryParse, Func<string, string> Name, Func<TRecord, (TId Id, string RegionId, string Name, string ResourceGroupId)> Fields,
-    string TagType, bool FlatArrays, string AssociatedGroupType, ListErrors Errors, ListStore<TId, TRecord> Store,
+    string TagType, bool FlatArrays, string AssociatedGroupType, ListErrors Errors, Func<IStoreSession, IEntryListTable<TId, TRecord>> Store,
     Func<Limits, (int MaxEntries, int PerRegion)> LimitsOf, Func<IStoreSession, TRecord, EcsObject> Item)
 {
     /// <summary>The parameter naming one list: <c>PrefixListId</c>, <c>PortRangeListId</c>.</summary>
@@ -54,7 +50,7 @@ internal sealed record ListFamily<TId, TRecord>(
     /// <summary>An array of the answer: the family's style (see the class summary).</summary>
     public object Array(string item, IEnumerable<EcsObject> elements) => FlatArrays ? elements.ToList() : EcsList.Of(item, elements);
 
-    public IReadOnlyList<TRecord> ListIn(IStoreSession s, long accountId, string regionId) => Store.List(s, accountId, regionId);
+    public IReadOnlyList<TRecord> ListIn(IStoreSession s, long accountId, string regionId) => Store(s).List(accountId, regionId);
 
     public TId IdOf(TRecord list) => Fields(list).Id;
 
@@ -65,11 +61,11 @@ internal sealed record ListFamily<TId, TRecord>(
     public string ResourceGroupOf(TRecord list) => Fields(list).ResourceGroupId;
 
     /// <summary>The groups with a rule naming the list, by ID.</summary>
-    public IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, TId id) => Store.GroupsUsing(s, id);
+    public IReadOnlyList<SecurityGroupId> GroupsUsing(IStoreSession s, TId id) => Store(s).GroupsUsing(id);
 
     public EcsError HasAssociations() => Errors.HasAssociations();
 
-    public void Delete(IStoreSession s, TId id) => Store.Delete(s, id);
+    public void Delete(IStoreSession s, TId id) => Store(s).Delete(id);
 
     /// <summary><c>MaxEntries</c>, required: 1 to the family's configured limit.</summary>
     public int MaxEntries(ActionContext c)
@@ -106,10 +102,10 @@ internal sealed record ListFamily<TId, TRecord>(
         return c.Write(s =>
         {
             var quota = LimitsOf(c.Limits).PerRegion;
-            if (Store.Count(s, c.AccountId, region.RegionId) >= quota)
+            if (Store(s).Count(c.AccountId, region.RegionId) >= quota)
                 throw new EcsException(Errors.Quota(quota));
             var id = TryParse(c.NewId(IdPrefix, region), out var parsed) ? parsed : throw new FormatException($"A new {Kind} ID does not parse.");
-            Store.Insert(s, record(id, own, list));
+            Store(s).Insert(record(id, own, list));
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TagType, $"{id}", tag);
             return new EcsObject { { IdField, $"{id}" } };
@@ -133,7 +129,7 @@ internal sealed record ListFamily<TId, TRecord>(
 
     /// <summary>The caller's list in the request's region; another account's looks exactly like a missing one.</summary>
     public TRecord Find(IStoreSession s, ActionContext c, TId id, string regionId) =>
-        Store.Find(s, c.AccountId, id) is { } l && RegionOf(l) == regionId ? l : throw new EcsException(Errors.NotFound($"{id}"));
+        Store(s).Find(c.AccountId, id) is { } l && RegionOf(l) == regionId ? l : throw new EcsException(Errors.NotFound($"{id}"));
 
     /// <summary>The token style only (MaxResults 1 to 100, default 10; NextToken), as these actions page.</summary>
     public static Paging Paging(ParameterReader p) => Actions.Paging.Read(p, 10, 100, 100) with { TokenMode = true };
@@ -146,16 +142,13 @@ internal static class ListFamilies
     public static readonly ListFamily<PrefixListId, PrefixListRecord> PrefixLists = new("PrefixList", PrefixListId.Prefix, PrefixListId.TryParse, name => PrefixListRequests.Name("PrefixListName", name), l => (l.Id, l.RegionId, l.Name, l.ResourceGroupId),
         TaggedResourceTypes.PrefixList, FlatArrays: false, AssociatedGroupType: "securitygroup",
         new(EcsErrors.PrefixListNotFound, EcsErrors.PrefixListHasAssociations, EcsErrors.PrefixListQuota, EcsErrors.PrefixListTooManyEntries),
-        new((s, account, id) => s.FindPrefixList(account, id), (s, account, region) => s.ListPrefixLists(account, region), (s, account, region) => s.CountPrefixLists(account, region),
-            (s, list) => s.InsertPrefixList(list), (s, id) => s.DeletePrefixList(id), (s, id) => s.GroupsUsingPrefixList(id)),
+        s => s.PrefixLists,
         limits => (limits.PrefixListMaxEntries, limits.PrefixListsPerRegion), PrefixListRequests.Item);
 
     /// <summary>Port-range lists (<c>prl-…</c>): V3 answers.</summary>
     public static readonly ListFamily<PortRangeListId, PortRangeListRecord> PortRangeLists = new("PortRangeList", PortRangeListId.Prefix, PortRangeListId.TryParse, Actions.PortRangeLists.PortRangeListRequests.Name,
         l => (l.Id, l.RegionId, l.Name, l.ResourceGroupId), TaggedResourceTypes.PortRangeList, FlatArrays: true, AssociatedGroupType: "SecurityGroup",
         new(EcsErrors.PortRangeListNotFound, EcsErrors.PortRangeListHasAssociations, EcsErrors.PortRangeListQuota, EcsErrors.PortRangeListTooManyEntries),
-        new((s, account, id) => s.FindPortRangeList(account, id), (s, account, region) => s.ListPortRangeLists(account, region),
-            (s, account, region) => s.CountPortRangeLists(account, region), (s, list) => s.InsertPortRangeList(list), (s, id) => s.DeletePortRangeList(id),
-            (s, id) => s.GroupsUsingPortRangeList(id)),
+        s => s.PortRangeLists,
         limits => (limits.PortRangeListMaxEntries, limits.PortRangeListsPerRegion), Actions.PortRangeLists.PortRangeListRequests.Item);
 }

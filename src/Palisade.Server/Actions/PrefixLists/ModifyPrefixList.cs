@@ -25,7 +25,7 @@ internal sealed class ModifyPrefixList : WriteAction
             }
             var entries = ListEntries.Merge(list.Entries, add, remove, e => e.Cidr);
             ListFamilies.PrefixLists.CheckSize(entries.Count, list.MaxEntries);
-            s.UpdatePrefixList(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
+            s.PrefixLists.Update(list with { Name = edit.Name ?? list.Name, Description = edit.Description ?? list.Description, Entries = entries });
             return [];
         });
     }

@@ -43,7 +43,7 @@ internal static class PrefixListRequests
         { "Description", l.Description },
         { "AddressFamily", l.AddressFamily },
         { "MaxEntries", l.MaxEntries },
-        { "AssociationCount", s.GroupsUsingPrefixList(l.Id).Count },
+        { "AssociationCount", s.PrefixLists.GroupsUsing(l.Id).Count },
         { "CreationTime", Views.CreationTime(l.CreatedAt) },
         { "ResourceGroupId", l.ResourceGroupId },
         { "Tags", Views.Tags(s.ListTags(TaggedResourceTypes.PrefixList, l.Id.Value)) },

@@ -46,7 +46,7 @@ internal abstract class AuthorizeRules(Direction direction) : WriteAction
         var counts = new Dictionary<SecurityGroupId, int>();
         foreach (var member in s.MembersOf(group.Id))
         {
-            var instance = s.FindInstance(c.AccountId, member);
+            var instance = s.Instances.Find(c.AccountId, member);
             if (instance is null)
                 continue;
             var total = instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.RuleQuotaUsed(g));

@@ -40,7 +40,7 @@ internal static class RuleRequests
 
     /// <summary>A rule may name only its own account's lists, of its group's region: any other looks exactly like a missing one.</summary>
     private static PrefixListRecord? FindPrefixList(IStoreSession s, ActionContext c, GroupRecord group, PrefixListId id) =>
-        s.FindPrefixList(c.AccountId, id) is { } l && l.RegionId == group.RegionId ? l : null;
+        s.PrefixLists.Find(c.AccountId, id) is { } l && l.RegionId == group.RegionId ? l : null;
 
     /// <summary>The references a rule makes must exist and be allowed for this group (ecs-api.md §3.7).</summary>
     public static void CheckReferences(IStoreSession s, ActionContext c, GroupRecord group, SecurityGroupRule rule)
@@ -58,7 +58,7 @@ internal static class RuleRequests
                     // that owner or not (no oracle), and the owner's group is not pinned by it.
                     break;
                 }
-                var peer = s.FindGroup(c.AccountId, g.GroupId) ?? throw new EcsException(EcsErrors.PeerGroupNotFound(ingress, g.GroupId.Value));
+                var peer = s.Groups.Find(c.AccountId, g.GroupId) ?? throw new EcsException(EcsErrors.PeerGroupNotFound(ingress, g.GroupId.Value));
                 if (peer.IsClassic != group.IsClassic)
                     throw new EcsException(EcsErrors.PeerGroupOtherNetworkType());
                 if (!group.IsClassic && peer.VpcId != group.VpcId)
@@ -66,12 +66,12 @@ internal static class RuleRequests
                 break;
             case RulePeer.PrefixList p:
                 var prefixList = FindPrefixList(s, c, group, p.PrefixListId) ?? throw new EcsException(EcsErrors.PrefixListNotFound(p.PrefixListId.Value));
-                var users = s.GroupsUsingPrefixList(prefixList.Id);
+                var users = s.PrefixLists.GroupsUsing(prefixList.Id);
                 if (!users.Contains(group.Id) && users.Count >= c.Limits.PrefixListAssociations)
                     throw new EcsException(EcsErrors.PrefixListAssociationLimit(prefixList.Id.Value, c.Limits.PrefixListAssociations));
                 break;
         }
-        if (rule.PortRangeListId is { } list && (s.FindPortRangeList(c.AccountId, list) is not { } portRangeList || portRangeList.RegionId != group.RegionId))
+        if (rule.PortRangeListId is { } list && (s.PortRangeLists.Find(c.AccountId, list) is not { } portRangeList || portRangeList.RegionId != group.RegionId))
             throw new EcsException(EcsErrors.PortRangeListNotFound(list.Value));
     }
 

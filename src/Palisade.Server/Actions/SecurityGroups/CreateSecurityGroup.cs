@@ -25,12 +25,12 @@ internal sealed class CreateSecurityGroup : WriteAction
                     throw new EcsException(EcsErrors.VpcNotFound(vpcText));
                 vpcId = vpc.Id;
             }
-            if (s.CountGroups(c.AccountId, region.RegionId) >= c.Limits.GroupsPerRegion)
+            if (s.Groups.Count(c.AccountId, region.RegionId) >= c.Limits.GroupsPerRegion)
                 throw new EcsException(EcsErrors.GroupQuotaExceeded(c.Limits.GroupsPerRegion));
             var id = SecurityGroupId.Parse(c.NewId(SecurityGroupId.Prefix, region));
             // API-created groups have no rules; basic groups let members in by default (ecs-api.md §2.2).
             var inner = type == SecurityGroupType.Enterprise ? InnerAccessPolicy.Drop : InnerAccessPolicy.Accept;
-            s.InsertGroup(new GroupRecord(id, c.AccountId, region.RegionId, vpcId, name, description, type, inner, c.Now, resourceGroup));
+            s.Groups.Insert(new GroupRecord(id, c.AccountId, region.RegionId, vpcId, name, description, type, inner, c.Now, resourceGroup));
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TaggedResourceTypes.SecurityGroup, id.Value, tag);
             return new EcsObject { { "SecurityGroupId", id.Value } };

@@ -10,7 +10,7 @@ internal sealed class DeleteSecurityGroup : WriteAction
         return c.Write(s =>
         {
             // The current DeleteSecurityGroup page documents its own not-found code (ecs-api.md §3.2).
-            var group = s.FindGroup(c.AccountId, id) ?? throw new EcsException(EcsErrors.GroupNotFoundOnDelete(idText));
+            var group = s.Groups.Find(c.AccountId, id) ?? throw new EcsException(EcsErrors.GroupNotFoundOnDelete(idText));
             if (s.CountMembers(group.Id) > 0)
                 throw new EcsException(EcsErrors.GroupHasMembers());
             // Only the account's own rules pin its group: another account's reference must not let a
@@ -18,7 +18,7 @@ internal sealed class DeleteSecurityGroup : WriteAction
             var referencing = s.GroupsReferencing(group.Id).Where(r => r.AccountId == group.AccountId).ToList();
             if (referencing.Count > 0)
                 throw new EcsException(EcsErrors.GroupIsReferenced(referencing[0].Group.Value));
-            s.DeleteGroup(group.Id);
+            s.Groups.Delete(group.Id);
             return [];
         });
     }

@@ -34,7 +34,7 @@ internal sealed class DescribeSecurityGroupAttribute : ReadAction
             string NameOf(Domain.Identifiers.SecurityGroupId id)
             {
                 if (!names.TryGetValue(id, out var name))
-                    names[id] = name = s.FindGroup(c.AccountId, id)?.Name ?? "";
+                    names[id] = name = s.Groups.Find(c.AccountId, id)?.Name ?? "";
                 return name;
             }
             var listNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -42,8 +42,8 @@ internal sealed class DescribeSecurityGroupAttribute : ReadAction
             {
                 if (!listNames.TryGetValue(id, out var name))
                 {
-                    name = Domain.Identifiers.PrefixListId.TryParse(id, out var pl) ? s.FindPrefixList(c.AccountId, pl)?.Name
-                        : Domain.Identifiers.PortRangeListId.TryParse(id, out var prl) ? s.FindPortRangeList(c.AccountId, prl)?.Name
+                    name = Domain.Identifiers.PrefixListId.TryParse(id, out var pl) ? s.PrefixLists.Find(c.AccountId, pl)?.Name
+                        : Domain.Identifiers.PortRangeListId.TryParse(id, out var prl) ? s.PortRangeLists.Find(c.AccountId, prl)?.Name
                         : null;
                     listNames[id] = name ??= "";
                 }

@@ -23,7 +23,7 @@ internal sealed class DescribeSecurityGroups : ReadAction
         return c.Read(s =>
         {
             var tagged = tags.In(s, c.AccountId, TaggedResourceTypes.SecurityGroup);
-            var all = s.ListGroups(c.AccountId, region.RegionId).Where(g => filter.Keeps(g) && tagged(g.Id.Value)).ToList();
+            var all = s.Groups.List(c.AccountId, region.RegionId).Where(g => filter.Keeps(g) && tagged(g.Id.Value)).ToList();
             return paging.Answer(all, "SecurityGroups", page => EcsList.Of("SecurityGroup", page.Select(g => GroupViews.Item(s, g, c.Limits))), new EcsObject { { "RegionId", region.RegionId } });
         });
     }

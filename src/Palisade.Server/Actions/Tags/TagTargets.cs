@@ -30,9 +30,9 @@ internal static class TagTargets
     {
         var exists = type switch
         {
-            TaggedResourceTypes.SecurityGroup => Domain.Identifiers.SecurityGroupId.TryParse(id, out var g) && s.FindGroup(c.AccountId, g) is not null,
-            TaggedResourceTypes.Instance => Domain.Identifiers.InstanceId.TryParse(id, out var i) && s.FindInstance(c.AccountId, i) is not null,
-            TaggedResourceTypes.NetworkInterface => Domain.Identifiers.NetworkInterfaceId.TryParse(id, out var e) && s.FindNetworkInterface(c.AccountId, e) is not null,
+            TaggedResourceTypes.SecurityGroup => Domain.Identifiers.SecurityGroupId.TryParse(id, out var g) && s.Groups.Find(c.AccountId, g) is not null,
+            TaggedResourceTypes.Instance => Domain.Identifiers.InstanceId.TryParse(id, out var i) && s.Instances.Find(c.AccountId, i) is not null,
+            TaggedResourceTypes.NetworkInterface => Domain.Identifiers.NetworkInterfaceId.TryParse(id, out var e) && s.NetworkInterfaces.Find(c.AccountId, e) is not null,
             _ => false,
         };
         if (!exists)

@@ -23,7 +23,7 @@ internal sealed class CreateVSwitch() : WriteAction(ApiVersions.Vpc)
             if (siblings.FirstOrDefault(w => w.CidrBlock.Covers(cidr) || cidr.Covers(w.CidrBlock)) is { } other)
                 throw new EcsException(EcsErrors.VSwitchCidrOverlap(cidrText, other.Id.Value));
             var id = VSwitchId.Parse(c.NewId(VSwitchId.Prefix, region));
-            s.InsertVSwitch(new VSwitchRecord(id, c.AccountId, region.RegionId, vpc.Id, zone, cidr, name, description, "Available", c.Now));
+            s.VSwitches.Insert(new VSwitchRecord(id, c.AccountId, region.RegionId, vpc.Id, zone, cidr, name, description, "Available", c.Now));
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TaggedResourceTypes.VSwitch, id.Value, tag);
             return new EcsObject { { "VSwitchId", id.Value } };

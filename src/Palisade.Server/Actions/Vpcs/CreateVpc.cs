@@ -12,10 +12,10 @@ internal sealed class CreateVpc() : WriteAction(ApiVersions.Vpc)
         var tags = p.Tags(max: c.Limits.TagsPerResource);
         return c.Write(s =>
         {
-            if (s.CountVpcs(c.AccountId, region.RegionId) >= c.Limits.VpcsPerRegion)
+            if (s.Vpcs.Count(c.AccountId, region.RegionId) >= c.Limits.VpcsPerRegion)
                 throw new EcsException(EcsErrors.VpcQuota(c.Limits.VpcsPerRegion));
             var id = VpcId.Parse(c.NewId(VpcId.Prefix, region));
-            s.InsertVpc(new VpcRecord(id, c.AccountId, region.RegionId, cidr, name, description, "Available", c.Now));
+            s.Vpcs.Insert(new VpcRecord(id, c.AccountId, region.RegionId, cidr, name, description, "Available", c.Now));
             foreach (var tag in tags)
                 s.SetTag(c.AccountId, TaggedResourceTypes.Vpc, id.Value, tag);
             var tail = id.Value[VpcId.Prefix.Length..];

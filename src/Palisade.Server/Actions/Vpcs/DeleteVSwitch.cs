@@ -11,7 +11,7 @@ internal sealed class DeleteVSwitch() : WriteAction(ApiVersions.Vpc)
             if (s.CountInstancesInVSwitch(vsw.Id) > 0)
                 throw new EcsException(EcsErrors.VSwitchHasInstances());
             s.RemoveAllTags(TaggedResourceTypes.VSwitch, vsw.Id.Value);
-            s.DeleteVSwitch(vsw.Id);
+            s.VSwitches.Delete(vsw.Id);
             return [];
         });
     }

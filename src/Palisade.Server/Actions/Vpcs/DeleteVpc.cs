@@ -14,7 +14,7 @@ internal sealed class DeleteVpc() : WriteAction(ApiVersions.Vpc)
             if (s.CountGroupsInVpc(vpc.Id) > 0)
                 throw new EcsException(EcsErrors.VpcHasGroups());
             s.RemoveAllTags(TaggedResourceTypes.Vpc, vpc.Id.Value);
-            s.DeleteVpc(vpc.Id);
+            s.Vpcs.Delete(vpc.Id);
             return [];
         });
     }

@@ -9,7 +9,7 @@ internal sealed class DescribeVSwitches() : ReadAction(ApiVersions.Vpc)
         var paging = Paging.Read(p, 10, 50, 50);
         return c.Read(s =>
         {
-            var all = s.ListVSwitches(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
+            var all = s.VSwitches.List(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "VSwitches", page => EcsList.Of("VSwitch", page.Select(w =>
             {
                 var used = s.AddressesInUse(c.AccountId, w.VpcId).Count(a => w.CidrBlock.Contains(a));

@@ -9,7 +9,7 @@ internal sealed class DescribeVpcs() : ReadAction(ApiVersions.Vpc)
         var paging = Paging.Read(p, 10, 50, 50);
         return c.Read(s =>
         {
-            var all = s.ListVpcs(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
+            var all = s.Vpcs.List(c.AccountId, region.RegionId).Where(filter.Keeps).ToList();
             return paging.Answer(all, "Vpcs", page => EcsList.Of("Vpc", page.Select(v => new EcsObject
             {
                 { "VpcId", v.Id.Value },
