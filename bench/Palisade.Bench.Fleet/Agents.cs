@@ -425,7 +425,7 @@ internal static class Agents
                         previous = at;
                     }
                 }
-                serverLines.Add($"    change {i + 1}: server " + string.Join("; ", timings.Summary(sent, quiet, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write")));
+                serverLines.Add($"    change {i + 1}: server " + string.Join("; ", timings.Summary(sent, quiet, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                 serverLines.Add($"    change {i + 1}: queues " + Queues.Shared.TakeWindow());
                 foreach (var x in agents)
                     x.Meter.Timeline.Trim(quiet);

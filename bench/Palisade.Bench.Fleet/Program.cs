@@ -26,6 +26,8 @@ var postgresServer = ArgText("--postgres");
 // Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
 _ = Queues.Shared;
 var nodeCount = Arg("--nodes", 1);
+// The nodes as before the store gate (issue 17, ninth session): requests wait for the pool inside OpenConnection, a thread each.
+Fleet.WithoutStoreGate = args.Contains("--no-gate");
 
 if (ArgText("--park-clients") is { } keyFile)
 {
@@ -238,6 +240,9 @@ internal sealed class Fleet : IAsyncDisposable
 
     public AccountService.NewKey NewKey(string name) => Accounts.CreateAccessKey(Accounts.CreateAccount(name + "-" + Guid.NewGuid().ToString("N")[..6]).AccountId);
 
+    /// <summary>Nodes whose request path queues in the pool's synchronous OpenConnection (the store gate open), for a before/after pair.</summary>
+    public static bool WithoutStoreGate { get; set; }
+
     public static async Task<Fleet> StartAsync(string? postgresServer, int nodeCount)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-fleet-" + Guid.NewGuid().ToString("N"));
@@ -266,7 +271,7 @@ internal sealed class Fleet : IAsyncDisposable
                 Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000 } },
                 // A fleet holds one connection per agent: past the default cap of 1,000.
                 Connections = new ConnectionLimits { MaxConcurrentConnections = null },
-            });
+            }, configure: WithoutStoreGate ? b => b.Services.AddSingleton(new StoreGate(null, 0)) : null);
             await node.StartAsync();
             nodes.Add(node);
         }

@@ -131,16 +131,17 @@ internal sealed class ServerTimings : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Name is "palisade.request.duration" or "palisade.store.duration")
+            if (instrument.Name is "palisade.request.duration" or "palisade.store.duration" or "palisade.store.open.duration" or "palisade.store.gate.duration")
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
-            string? name = null;
+            // The store's opening of a connection (its pool's queue) and the request path's wait for a store slot (StoreGate), apart from the transactions.
+            string? name = instrument.Name == "palisade.store.open.duration" ? "store open" : null;
             foreach (var tag in tags)
             {
                 if (tag.Key is "action" or "operation")
-                    name = (instrument.Name == "palisade.store.duration" ? "store " : "") + tag.Value;
+                    name = instrument.Name switch { "palisade.store.duration" => "store ", "palisade.store.gate.duration" => "gate ", _ => "" } + tag.Value;
             }
             if (name is not null)
                 _seen.Enqueue((name, value, Stopwatch.GetTimestamp()));
@@ -196,7 +197,7 @@ internal sealed class Queues : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith("Npgsql", StringComparison.Ordinal))
+            if (instrument.Meter.Name.StartsWith("Npgsql", StringComparison.Ordinal) || instrument.Name == "palisade.store.gate.waiting")
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Take(i, v, tags));

@@ -17,6 +17,13 @@ public interface IStore : IDisposable
     /// <summary>Which implementation, for logs and diagnostics (<c>sqlite</c>, <c>postgres</c>).</summary>
     string Kind { get; }
 
+    /// <summary>
+    /// How many connections this node's store opens at once at most (its pool), or null when it
+    /// keeps no such pool (SQLite). The request path queues for the store in front of it, where a
+    /// waiting request holds no thread (issue 17: <c>StoreGate</c>).
+    /// </summary>
+    int? ConnectionLimit => null;
+
     T Read<T>(Func<IStoreSession, T> work);
 
     /// <summary>The latest committed revision; cheap, for caches that are valid while it stands.</summary>

@@ -39,6 +39,44 @@ public sealed class StoreContractTests : IDisposable
     }
 
     /// <summary>
+    /// Issue 17: the request path queues in front of the store's pool, sized by what the store says
+    /// its pool is (null: no pool, SQLite); on PostgreSQL each opening of a connection is timed
+    /// (<c>palisade.store.open.duration</c>, the pool's queue apart from the transaction).
+    /// </summary>
+    [Fact]
+    public void ConnectionLimit_IsThePoolsSize_AndOpeningAConnectionIsTimed()
+    {
+        if (_database is null)
+        {
+            Assert.Null(_store.ConnectionLimit);
+            return;
+        }
+        Assert.Equal(100, _store.ConnectionLimit); // Npgsql's default
+        var sized = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString) { MaxPoolSize = 7 }.ConnectionString;
+        var opens = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "palisade.store.open.duration")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "store", Value: "postgres" })
+                    Interlocked.Increment(ref opens);
+            }
+        });
+        listener.Start();
+        using var store = StoreFactory.Open(sized, _directory);
+        Assert.Equal(7, store.ConnectionLimit);
+        var before = Volatile.Read(ref opens);
+        Assert.Equal(store.CurrentRevision(), store.Read(s => s.CurrentRevision()));
+        Assert.True(Volatile.Read(ref opens) - before >= 2, $"{Volatile.Read(ref opens) - before} openings timed for two transactions");
+    }
+
+    /// <summary>
     /// Host credentials (issue 18): listed per host or all, their last use noted without a revision,
     /// and a deletion (a revocation) is a change that names the credential's host on the host feed,
     /// so a parked agent wakes and finds its key gone.

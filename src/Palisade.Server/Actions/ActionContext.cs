@@ -69,6 +69,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public T Read<T>(Func<IStoreSession, T> work) => store.Read(work);
 
+    /// <summary>The node's queue for store connections; an asynchronous action takes a slot for each synchronous stage (issue 17).</summary>
+    public Hosting.StoreGate Gate { get; init; } = Hosting.StoreGate.Open;
+
     /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 

@@ -203,6 +203,7 @@ public static class PalisadeServer
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());
         services.AddSingleton<ReadCache>();
+        services.AddSingleton(sp => StoreGate.For(sp.GetRequiredService<IStore>()));
         services.AddSingleton<RpcEndpoint>();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(_ => ConsoleAssets.FromAssembly());

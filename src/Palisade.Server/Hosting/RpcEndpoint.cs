@@ -22,7 +22,7 @@ namespace Palisade.Server.Hosting;
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses, ThrottledAnswerHold holds)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses, ThrottledAnswerHold holds, StoreGate gate)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -35,9 +35,13 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         {
             call.Request = await ReadAsync(http);
             call.Format = ChooseFormat(call.Request);
-            Authenticate(call);
-            Throttle(call);
-            Resolve(call);
+            // The synchronous stages that use the store wait for a store slot first, holding no thread while they wait (StoreGate).
+            await gate.RunAsync(StoreGate.Kind.Read, () =>
+            {
+                Authenticate(call);
+                Throttle(call);
+                Resolve(call);
+            }, http.RequestAborted);
             await ExecuteAsync(call, http.RequestAborted);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -86,7 +90,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
         var action = catalog.Find(request.Version!, request.Action!)
             ?? throw new EcsException(Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
-        call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts);
+        call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts) { Gate = gate };
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
         // Before the read cache: a cached answer is never served to a caller who may not ask.
@@ -102,7 +106,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         if (options.CacheReads && action.Cacheable && !context.DryRun)
         {
             cacheKey = ReadCache.Key(call.Caller!, action, call.Request!, call.Format);
-            revision = store.CurrentRevision();
+            revision = await gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel);
             if (cache.TryGet(cacheKey, revision, out var hit))
             {
                 call.Cached = hit;
@@ -119,9 +123,13 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             body = await admitted.RunStagedAsync(() => analysis.Stage(context), cancel);
         else
         {
+            // A long poll takes a slot for each of its reads (DescribeChanges), not while it is parked.
             body = action is IAsyncEcsAction waiting
                 ? await waiting.ExecuteAsync(context, cancel)
-                : action.Execute(context);
+                : action.Mutates
+                    // A change, once authenticated, is made (and on the trail) even if its client left while it waited, as before the gate.
+                    ? await gate.RunAsync(StoreGate.Kind.Write, () => action.Execute(context), CancellationToken.None)
+                    : await gate.RunAsync(StoreGate.Kind.Read, () => action.Execute(context), cancel);
         }
         if (context.DryRun)
         {

@@ -34,11 +34,12 @@ public sealed class PostgresStore : IStore
     {
         _clock = clock ?? TimeProvider.System;
         _source = NpgsqlDataSource.Create(ToConnectionString(connection));
+        ConnectionLimit = new NpgsqlConnectionStringBuilder(ToConnectionString(connection)).MaxPoolSize;
         // Nonces are bookkeeping: losing the last few to a crash of the database server is the same
         // bargain as the SQLite side file, and not waiting for a WAL flush on every request is what
         // lets reads scale. Their own connections carry that setting; the control plane's do not.
         _nonceSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ToConnectionString(connection)) { Options = "-c synchronous_commit=off" }.ConnectionString);
-        using var c = _source.OpenConnection();
+        using var c = Open();
         // Two nodes starting at once must not both migrate.
         c.Execute("SELECT pg_advisory_lock(@key)", new { key = WriteLock - 1 });
         try
@@ -56,6 +57,12 @@ public sealed class PostgresStore : IStore
     }
 
     public string Kind => "postgres";
+
+    /// <summary>The main pool's size (<c>Maximum Pool Size</c>, 100 unless the connection string says).</summary>
+    public int? ConnectionLimit { get; }
+
+    /// <summary>A connection of the main pool, the wait for it recorded (<see cref="StoreMetrics.Open{T}"/>).</summary>
+    private NpgsqlConnection Open() => StoreMetrics.Open("postgres", _source.OpenConnection);
 
     /// <summary>Accepts <c>postgres://user:pass@host:port/db</c> URLs as well as Npgsql connection strings.</summary>
     public static string ToConnectionString(string text)
@@ -89,7 +96,7 @@ public sealed class PostgresStore : IStore
 
     public long CurrentRevision() => Guard(() =>
     {
-        using var c = _source.OpenConnection();
+        using var c = Open();
         return c.ExecuteScalar<long>("SELECT COALESCE(MAX(revision), 0) FROM revisions");
     });
 
@@ -153,7 +160,7 @@ public sealed class PostgresStore : IStore
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
-        using var c = _source.OpenConnection();
+        using var c = Open();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
         var result = work(new SqlSession(c, t, Dialect.Postgres));
         t.Commit();
@@ -250,7 +257,7 @@ public sealed class PostgresStore : IStore
     /// <summary>The global lock shared (a write of no account still waits for a restore) and the resource's lock; no account's.</summary>
     private T WriteOnLocked<T>(string action, string resource, Func<IStoreSession, T> work)
     {
-        using var c = _source.OpenConnection();
+        using var c = Open();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
         c.Execute("SELECT pg_advisory_xact_lock_shared(@global, 0), pg_advisory_xact_lock(@kind, @key)",
             new { global = GlobalLock, kind = ResourceLock, key = ResourceKey(resource) }, t, commandTimeout: 300);
@@ -272,7 +279,7 @@ public sealed class PostgresStore : IStore
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work)
     {
-        using var c = _source.OpenConnection();
+        using var c = Open();
         using var t = c.BeginTransaction(System.Data.IsolationLevel.ReadCommitted);
         // Waiting here is queueing behind other writes of the account (or, for a write of no account,
         // behind all writes), not a fault: allow it longer than a statement. Two keys that collide

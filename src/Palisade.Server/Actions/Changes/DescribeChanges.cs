@@ -38,12 +38,12 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         {
             // Parked before the read: a commit between the read and the wait still wakes it.
             using var parked = c.Commits.Park(scope);
-            var (current, changes) = c.Read(s => host is null
+            var (current, changes) = await c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => host is null
                 ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
                 : (s.FindHostCredential(c.Caller.AccessKeyId) is null
                     // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
                     ? throw new EcsException(EcsErrors.AccessKeyNotFound())
-                    : (s.CurrentRevision(), s.ListHostRevisions(host, after, max))));
+                    : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)))), cancel);
             var left = deadline - c.Clock.GetUtcNow();
             if (changes.Count > 0 || left <= TimeSpan.Zero)
                 return Answer(current, after, changes);
