@@ -72,6 +72,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
 
+    /// <summary>The node's "before" states of dry-run impacts, kept per account revision (issue 19); null when reads are not cached.</summary>
+    public Insight.ImpactBefores? ImpactBefores => options.CacheReads ? Insight.ImpactBefores.Of(store) : null;
+
     /// <summary>The node's views of accounts' regions for host policies, kept per account revision (issue 17).</summary>
     public Hosts.AccountViews AccountViews => Hosts.AccountViews.Of(store);
 

@@ -18,14 +18,18 @@ internal sealed class DryRunImpact
 
     private readonly NetworkState? _before;
 
-    private DryRunImpact(NetworkState? before) => _before = before;
+    // The before as kept per account revision (ImpactBefores), with its matrix; null when not kept.
+    private readonly ImpactBefores.Before? _kept;
 
-    /// <summary>Reads the state before the change and asks the context to keep the state after it.</summary>
+    private DryRunImpact(NetworkState? before, ImpactBefores.Before? kept) => (_before, _kept) = (before, kept);
+
+    /// <summary>Reads the state before the change (kept while the account's revision stands) and asks the context to keep the state after it.</summary>
     public static DryRunImpact Prepare(ActionContext c)
     {
         var regionId = c.Parameters.Optional("RegionId") is { } asked ? Regions.Find(asked)?.RegionId : null;
-        var before = regionId is null ? null : c.Read(s => StoredState.Load(s, c.AccountId, regionId));
-        var impact = new DryRunImpact(before);
+        var kept = regionId is null || c.ImpactBefores is not { } befores ? null : c.Read(s => befores.Get(s, c.AccountId, regionId));
+        var before = kept?.State ?? (regionId is null ? null : c.Read(s => StoredState.Load(s, c.AccountId, regionId)));
+        var impact = new DryRunImpact(before, kept);
         if (before is not null && before.Instances.Length <= MaxInstances)
             c.KeepStateAfterDryRun = s => StoredState.Load(s, c.AccountId, regionId!);
         return impact;
@@ -38,8 +42,17 @@ internal sealed class DryRunImpact
             return NotComputed("the request names no RegionId");
         if (after is null)
             return NotComputed($"more than {MaxInstances} instances; use palisade whatif on an export");
-        var (gained, lost) = ImpactAnalysis.Between(_before, after);
+        var (gained, lost) = Compare(_before, _kept, after);
         return new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } };
+    }
+
+    /// <summary>The flows gained and lost between two states, with the kept matrix of the state before when there is one.</summary>
+    internal static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Compare(NetworkState before, ImpactBefores.Before? kept, NetworkState after)
+    {
+        if (kept is null)
+            return ImpactAnalysis.Between(before, after);
+        lock (kept.Gate)
+            return ImpactAnalysis.Between(kept.Matrix, before, after);
     }
 
     /// <summary>Reachability differences as an impact lists them: <c>Flow[]{Source, Target, IpProtocol, PortRanges.PortRange[]}</c>.</summary>
