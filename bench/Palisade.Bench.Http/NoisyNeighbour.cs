@@ -252,13 +252,21 @@ internal static class NoisyNeighbour
     /// </summary>
     public static async Task ProfileAsync(int runs)
     {
+        // The before kept per account revision (what ships) against loaded afresh for every question
+        // (no read caching: the slow twin), in one process, one after the other.
+        await ProfileAsync(runs, "before kept per revision", cacheReads: true);
+        await ProfileAsync(runs, "before loaded per question (reads not cached)", cacheReads: false);
+    }
+
+    private static async Task ProfileAsync(int runs, string label, bool cacheReads)
+    {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
         var app = PalisadeServer.Build(new ServeSettings
         {
             Urls = "http://127.0.0.1:0", DataDirectory = directory,
-            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0 } },
+            Options = new ServerOptions { CacheReads = cacheReads, Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0 } },
         });
         await app.StartAsync();
         try
@@ -285,7 +293,7 @@ internal static class NoisyNeighbour
             var bytes = GC.GetTotalAllocatedBytes(true) - allocated;
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             var use = probe.Stop();
-            Console.WriteLine($"DescribeChangeImpact, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
+            Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
                 $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
             Console.WriteLine($"  {use.Collections}");
         }

@@ -22,7 +22,13 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>The same caller asking for <paramref name="other"/> with <paramref name="parameters"/> (an action run on behalf of another).</summary>
     public ActionContext For(IEcsAction other, IReadOnlyList<KeyValuePair<string, string>> parameters) =>
-        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts);
+        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts)
+        {
+            AnalysisProcess = AnalysisProcess,
+        };
+
+    /// <summary>Where a dry-run impact's comparison runs when not in this process (issue 19); null: here.</summary>
+    public AnalysisProcess? AnalysisProcess { get; init; }
 
     public IEcsAction Action => action;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CsCheck;
+using Microsoft.Extensions.DependencyInjection;
 using Palisade.Client;
 using Palisade.Server.Actions.Insight;
 using Palisade.Server.Hosting;
@@ -60,8 +61,9 @@ public sealed class ImpactBeforesTests
     [Fact]
     public async Task KeptAndLoadedAfresh_AnswerEveryImpactAlike_OverRandomWritesAndQuestions()
     {
-        await using var kept = await TestControlPlane.StartAsync();
-        await using var afresh = await TestControlPlane.StartAsync(options: new ServerOptions { CacheReads = false });
+        // Kept, compared in the analysis process; against loaded afresh and compared in this process.
+        await using var kept = await TestControlPlane.StartAsync(options: new ServerOptions { Throttling = new Throttling { AnalysisInChild = true } });
+        await using var afresh = await TestControlPlane.StartAsync(options: new ServerOptions { CacheReads = false, Throttling = new Throttling { AnalysisInChild = true } });
         var tenants = new[] { await Tenant.StartAsync(kept, "same"), await Tenant.StartAsync(afresh, "same") };
 
         // Writes (open a port, let db reach web, run an instance, close a port) between questions
@@ -100,6 +102,9 @@ public sealed class ImpactBeforesTests
             }
             Assert.Equal(answers.Take(answers.Count / 2), answers.Skip(answers.Count / 2));
         }
+        // The kept befores went to the child; without them (reads not cached) nothing did.
+        Assert.Equal(1, kept.Services.GetRequiredService<Server.Protocol.AnalysisProcess>().Started);
+        Assert.Equal(0, afresh.Services.GetRequiredService<Server.Protocol.AnalysisProcess>().Started);
     }
 
     [Fact]
