@@ -52,10 +52,18 @@ internal sealed class DryRunImpact
             return NotComputed($"more than {MaxInstances} instances; use palisade whatif on an export");
         if (_process is not null && _kept is not null)
         {
-            var (gainedThere, lostThere, cpu) = _process.Compare(_accountId, _regionId!, _kept.AccountRevision, _kept.State, after);
-            // The child's CPU is this analysis's, charged to its account as the worker's own.
-            ThreadCpu.ChargeElsewhere(cpu);
-            return new EcsObject { { "Computed", true }, { "Gained", Flows(gainedThere) }, { "Lost", Flows(lostThere) } };
+            try
+            {
+                var (gainedThere, lostThere, cpu) = _process.Compare(_accountId, _regionId!, _kept.AccountRevision, _kept.State, after);
+                // The child's CPU is this analysis's, charged to its account as the worker's own.
+                ThreadCpu.ChargeElsewhere(cpu);
+                return new EcsObject { { "Computed", true }, { "Gained", Flows(gainedThere) }, { "Lost", Flows(lostThere) } };
+            }
+            catch (ArgumentException)
+            {
+                // A state the state-file writer refuses (none the store should hold) is not sent: nothing
+                // was written to the pipe, and it is compared here instead.
+            }
         }
         var (gained, lost) = Compare(_before, _kept, after);
         return new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } };
