@@ -17,7 +17,7 @@ using Palisade.Domain.Ecs;
 /// the noisy tenant asks only DescribeSecurityGroups (no analysis) as fast as its key's rate lets it.
 /// The benchmark runs under serve's collector (workstation, the systemd unit's gen0 budget; Program.cs).
 ///   dotnet run -c Release --project bench/Palisade.Bench.Http -- --noisy [--seconds 8]
-///     [--shipped-only (what ships, and with refusals answered at once) | --defaults-only (and niceness 10)] [--gc-detail] [--collector workstation|server] [--noisy-client-nice N]
+///     [--shipped-only (what ships, the same with impacts in-process, and with refusals answered at once) | --defaults-only (and niceness 10)] [--gc-detail] [--collector workstation|server] [--noisy-client-nice N]
 ///   … -- --noisy-profile [--runs 30]: one DescribeChangeImpact at a time, its CPU, bytes and answer
 /// </summary>
 internal static class NoisyNeighbour
@@ -25,7 +25,7 @@ internal static class NoisyNeighbour
     /// <summary>Print why collections started and which types were allocated, per phase.</summary>
     public static bool GcDetail { get; set; }
 
-    /// <param name="configurations">How many of <see cref="Configurations"/>: 2 what ships and the same with refusals answered at once, 3 and niceness 10, 5 all.</param>
+    /// <param name="configurations">How many of <see cref="Configurations"/>: 3 what ships, the same with impacts in-process and with refusals answered at once, 4 and niceness 10, 6 all.</param>
     public static async Task RunAsync(int seconds, int configurations = 4)
     {
         Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "not concurrent" : "concurrent")}, " +
@@ -59,8 +59,11 @@ internal static class NoisyNeighbour
     {
         var shipped = Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling();
         var note = Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "";
-        // What ships: analyses admitted by estimate, one per account, on workers below the request threads.
-        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s{note})", shipped);
+        // What ships: analyses admitted by estimate, one per account, on workers below the request threads;
+        // on Linux a dry-run impact compared in the analysis process (issue 19, fifth session).
+        yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s, impacts {(shipped.AnalysisInChild ? "in the analysis process" : "in-process")}{note})", shipped);
+        // The same with impacts compared in the server's process (as before the fifth session).
+        yield return ($"on, impacts in-process{note}", shipped with { AnalysisInChild = false });
         // The same, with every refusal answered at once (as before the hold).
         yield return ($"on, refusals answered at once{note}", shipped with { ThrottledAnswerDelay = TimeSpan.Zero });
         yield return ($"on, workers at niceness 10{note}", shipped with { AnalysisNiceness = 10 });
@@ -187,9 +190,15 @@ internal static class NoisyNeighbour
             await Task.Delay(500);
             var noisyProbe = Probe.Start();
             var noiseCpu = noise.TotalProcessorTime;
+            var analysisProcess = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
+            var analysisCpu = analysisProcess.ChildCpu;
             var noiseWall = Stopwatch.StartNew();
             var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
-            var noisyUse = noisyProbe.Stop() with { ClientCores = (noise.TotalProcessorTime - noiseCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds };
+            var noisyUse = noisyProbe.Stop() with
+            {
+                ClientCores = (noise.TotalProcessorTime - noiseCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds,
+                AnalysisCores = throttling.AnalysisInChild ? (analysisProcess.ChildCpu - analysisCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds : null,
+            };
             await noise.StandardInput.WriteLineAsync("stop");
             await noise.StandardInput.FlushAsync();
             var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
@@ -252,13 +261,27 @@ internal static class NoisyNeighbour
     /// </summary>
     public static async Task ProfileAsync(int runs)
     {
+        // The before kept per account revision (what ships) against loaded afresh for every question
+        // (no read caching: the slow twin), in one process, one after the other.
+        // Two rounds: the first configuration of the first round also pays for this process's JIT.
+        for (var round = 1; round <= 2; round++)
+        {
+            Console.WriteLine($"round {round}");
+            await ProfileAsync(runs, "before kept per revision, compared in the analysis process", cacheReads: true, inChild: true);
+            await ProfileAsync(runs, "before kept per revision, compared in-process", cacheReads: true, inChild: false);
+            await ProfileAsync(runs, "before loaded per question (reads not cached), in-process", cacheReads: false, inChild: false);
+        }
+    }
+
+    private static async Task ProfileAsync(int runs, string label, bool cacheReads, bool inChild)
+    {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
         var app = PalisadeServer.Build(new ServeSettings
         {
             Urls = "http://127.0.0.1:0", DataDirectory = directory,
-            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0 } },
+            Options = new ServerOptions { CacheReads = cacheReads, Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisInChild = inChild } },
         });
         await app.StartAsync();
         try
@@ -277,6 +300,8 @@ internal static class NoisyNeighbour
             var probe = Probe.Start();
             var allocated = GC.GetTotalAllocatedBytes(true);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var child = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
+            var childCpu = child.ChildCpu;
             var wall = Stopwatch.StartNew();
             long answered = 0;
             for (var i = 0; i < runs; i++)
@@ -284,9 +309,10 @@ internal static class NoisyNeighbour
             var elapsed = wall.Elapsed;
             var bytes = GC.GetTotalAllocatedBytes(true) - allocated;
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            var usedThere = child.ChildCpu - childCpu;
             var use = probe.Stop();
-            Console.WriteLine($"DescribeChangeImpact, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
-                $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
+            Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
+                $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU here (server and client){(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")}, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
             Console.WriteLine($"  {use.Collections}");
         }
         finally
@@ -349,10 +375,10 @@ internal static class NoisyNeighbour
         }
     }
 
-    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double AllocatedMiBPerSecond, string Collections, double? ClientCores = null)
+    private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double AllocatedMiBPerSecond, string Collections, double? ClientCores = null, double? AnalysisCores = null)
     {
         public override string ToString() =>
-            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, allocating {AllocatedMiBPerSecond:F0} MiB/s, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
+            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}{(AnalysisCores is { } a ? $" (analysis process {a:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, allocating {AllocatedMiBPerSecond:F0} MiB/s, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ if (args.Contains("--noisy"))
         NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
     if (ArgText("--noisy-client-nice") is { } nice)
         NoisyNeighbour.NoisyClientNiceness = int.Parse(nice, CultureInfo.InvariantCulture);
-    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 3 : args.Contains("--shipped-only") ? 2 : 5);
+    await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 4 : args.Contains("--shipped-only") ? 3 : 6);
     return 0;
 }
 var clients = Arg("--clients", 16);

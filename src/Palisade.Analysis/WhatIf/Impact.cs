@@ -26,22 +26,38 @@ public static class ImpactAnalysis
     /// <see cref="BetweenTwoMatrices"/>.
     /// </summary>
     public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(NetworkState before, NetworkState after) =>
-        Between(null, before, after);
+        Between((Func<ReachMatrix>?)null, before, after);
 
     /// <summary>
     /// As <see cref="Between(NetworkState, NetworkState)"/>, with the matrix of the state before when
-    /// the caller holds one (built from <paramref name="before"/>, IPv4).
+    /// the caller holds one (built from <paramref name="before"/>, IPv4): kept for many questions about
+    /// one state (the server keeps it per account revision), it is read, never built, on either path.
+    /// A matrix fills caches as it is read: one caller at a time.
     /// </summary>
-    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(ReachMatrix? matrix, NetworkState before, NetworkState after)
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(ReachMatrix? matrix, NetworkState before, NetworkState after) =>
+        Between(matrix is null ? null : () => matrix, before, after);
+
+    /// <summary>
+    /// As <see cref="Between(ReachMatrix, NetworkState, NetworkState)"/>, with the matrix of the state
+    /// before asked for only when the comparison needs it (two states that decide alike need none).
+    /// </summary>
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) Between(Func<ReachMatrix>? matrixBefore, NetworkState before, NetworkState after)
     {
-        if (matrix is not null && (!ReferenceEquals(matrix.State, before) || matrix.V6))
-            throw new ArgumentException("the matrix is not the IPv4 matrix of the state before", nameof(matrix));
+        ReachMatrix Before()
+        {
+            if (matrixBefore is null)
+                return ReachMatrix.Build(before);
+            var matrix = matrixBefore();
+            if (!ReferenceEquals(matrix.State, before) || matrix.V6)
+                throw new ArgumentException("the matrix is not the IPv4 matrix of the state before", nameof(matrixBefore));
+            return matrix;
+        }
         if (StateDifference.PrefixListEntriesOnly(before, after) is { } edited)
         {
-            var impact = Of(matrix ?? ReachMatrix.Build(before), new Change.SetPrefixListEntries([.. edited]));
+            var impact = Of(Before(), new Change.SetPrefixListEntries([.. edited]));
             return (impact.Gained, impact.Lost);
         }
-        return BetweenTwoMatrices(before, after);
+        return BetweenTwoMatrices(before, after, v6: false, Before);
     }
 
     /// <summary>
@@ -51,12 +67,15 @@ public static class ImpactAnalysis
     /// internet's reach of those instances: any two states, at the cost of two whole matrices. The slow
     /// twin of the prefix-list path of <see cref="Between(NetworkState, NetworkState)"/>.
     /// </summary>
-    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenTwoMatrices(NetworkState before, NetworkState after, bool v6 = false)
+    public static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenTwoMatrices(NetworkState before, NetworkState after, bool v6 = false) =>
+        BetweenTwoMatrices(before, after, v6, () => ReachMatrix.Build(before, v6));
+
+    private static (IReadOnlyList<FlowDelta> Gained, IReadOnlyList<FlowDelta> Lost) BetweenTwoMatrices(NetworkState before, NetworkState after, bool v6, Func<ReachMatrix> matrixBefore)
     {
         var affected = StateDifference.Affected(before, after);
         if (affected.Count == 0)
             return ([], []);
-        var (was, now) = (ReachMatrix.Build(before, v6), ReachMatrix.Build(after, v6));
+        var (was, now) = (matrixBefore(), ReachMatrix.Build(after, v6));
         var everyone = before.Instances.Select(i => i.Id).Concat(after.Instances.Select(i => i.Id)).Distinct()
             .OrderBy(i => i.Value, StringComparer.Ordinal).ToList();
         var changed = everyone.Where(affected.Contains).ToList();

@@ -154,6 +154,13 @@ public static class ServeCommand
         var analysisPerAccount = Number("--account-analyses", "Analyses one account may have running or waiting at once; past it Throttling.Analysis.", "PALISADE_ACCOUNT_ANALYSES", defaults.AnalysisConcurrency);
         var throttledDelay = Number("--throttled-delay", "Seconds a call refused for its rate (Throttling*) is held before its answer, so a client retrying at once costs little; 0: answer at once.", "PALISADE_THROTTLED_DELAY", defaults.ThrottledAnswerDelay.TotalSeconds);
         throttledDelay.Validators.Add(r => { if (r.GetValueOrDefault<double>() > 60) r.AddError("--throttled-delay must be at most 60 seconds."); });
+        var analysisProcess = new Option<string>("--analysis-process")
+        {
+            HelpName = "AT",
+            Description = "Where a dry-run impact (DescribeChangeImpact, a dry run's Impact) is compared: child, a process of its own at niceness 19 with its own heap (default on Linux), or in-process. Also PALISADE_ANALYSIS_PROCESS.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_ANALYSIS_PROCESS") is { Length: > 0 } where ? where : defaults.AnalysisInChild ? "child" : "in-process",
+        };
+        analysisProcess.AcceptOnlyFromAmong("child", "in-process");
         var analysisNiceness = Number("--analysis-niceness", "Linux niceness of the analysis workers, 0 (as requests) to 19.", "PALISADE_ANALYSIS_NICENESS", defaults.AnalysisNiceness);
         foreach (var (option, low, high) in new (Option, int, int)[] { (analysisWorkers, 0, 256), (analysisQueue, 0, 100_000), (analysisPerAccount, 1, 1000), (analysisNiceness, 0, 19) })
         {
@@ -203,7 +210,7 @@ public static class ServeCommand
             """)
         {
             urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst,
-            analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, throttledDelay, maxKeys, maxInstances, maxGroups, maxEnis, maxPrefixLists,
+            analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, analysisProcess, throttledDelay, maxKeys, maxInstances, maxGroups, maxEnis, maxPrefixLists,
             maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, publicPool, logFormat, logRequests,
         };
         command.Validators.Add(r =>
@@ -249,6 +256,7 @@ public static class ServeCommand
                         AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
                         AnalysisWorkers = (int)(parse.GetValue(analysisWorkers) ?? defaults.AnalysisWorkers), AnalysisQueue = (int)parse.GetValue(analysisQueue),
                         AnalysisConcurrency = (int)parse.GetValue(analysisPerAccount), AnalysisNiceness = (int)parse.GetValue(analysisNiceness),
+                        AnalysisInChild = parse.GetValue(analysisProcess) == "child",
                         ThrottledAnswerDelay = TimeSpan.FromSeconds(parse.GetValue(throttledDelay)),
                     },
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,

@@ -24,12 +24,19 @@ namespace Palisade.Domain.State;
 /// </summary>
 public static class StateFileReader
 {
-    public static NetworkState Read(string json)
+    public static NetworkState Read(string json) => Read(() => JsonDocument.Parse(json, DocumentOptions));
+
+    /// <summary>A state file given as UTF-8 (as <see cref="StateFileWriter.Write(NetworkState, System.Buffers.IBufferWriter{byte})"/> writes it).</summary>
+    public static NetworkState Read(ReadOnlyMemory<byte> utf8) => Read(() => JsonDocument.Parse(utf8, DocumentOptions));
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
+
+    private static NetworkState Read(Func<JsonDocument> parse)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+            document = parse();
         }
         catch (JsonException e)
         {

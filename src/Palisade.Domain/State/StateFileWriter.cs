@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
@@ -25,8 +26,15 @@ public static class StateFileWriter
 
     public static string Write(NetworkState state)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, Options))
+        var output = new ArrayBufferWriter<byte>();
+        Write(state, output);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    /// <summary>The state file as UTF-8, appended to <paramref name="output"/> (no string made: the analysis process's input, issue 19).</summary>
+    public static void Write(NetworkState state, IBufferWriter<byte> output)
+    {
+        using (var w = new Utf8JsonWriter(output, Options))
         {
             w.WriteStartObject();
             w.WriteString("RegionId", state.RegionId);
@@ -62,7 +70,6 @@ public static class StateFileWriter
             }
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static void WriteGroup(Utf8JsonWriter w, SecurityGroup g)

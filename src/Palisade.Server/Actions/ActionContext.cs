@@ -22,7 +22,13 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>The same caller asking for <paramref name="other"/> with <paramref name="parameters"/> (an action run on behalf of another).</summary>
     public ActionContext For(IEcsAction other, IReadOnlyList<KeyValuePair<string, string>> parameters) =>
-        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts);
+        new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts)
+        {
+            AnalysisProcess = AnalysisProcess,
+        };
+
+    /// <summary>Where a dry-run impact's comparison runs when not in this process (issue 19); null: here.</summary>
+    public AnalysisProcess? AnalysisProcess { get; init; }
 
     public IEcsAction Action => action;
 
@@ -74,6 +80,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>The server's global revision, without a transaction (for polling); never to be shown to the caller.</summary>
     public long CurrentRevision() => store.CurrentRevision();
+
+    /// <summary>The node's "before" states of dry-run impacts, kept per account revision (issue 19); null when reads are not cached.</summary>
+    public Insight.ImpactBefores? ImpactBefores => options.CacheReads ? Insight.ImpactBefores.Of(store) : null;
 
     /// <summary>The node's views of accounts' regions for host policies, kept per account revision (issue 17).</summary>
     public Hosts.AccountViews AccountViews => Hosts.AccountViews.Of(store);

@@ -199,6 +199,7 @@ public static class PalisadeServer
         services.AddSingleton<AnalysisBudget>();
         services.AddSingleton<ThrottledAnswerHold>();
         services.AddSingleton<AnalysisScheduler>();
+        services.AddSingleton<AnalysisProcess>();
         services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());

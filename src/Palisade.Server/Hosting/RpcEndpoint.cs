@@ -22,7 +22,7 @@ namespace Palisade.Server.Hosting;
 /// that turns anything thrown into the error the client gets. Nothing a client sends gets a 500.
 /// </summary>
 internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authenticator, RequestThrottle throttle, IStore store, TimeProvider clock, ServerOptions options, ReadCache cache, ServerMetrics metrics, ILogger<RpcEndpoint> logger, Palisade.Storage.Accounts.AccountService accounts,
-    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses, ThrottledAnswerHold holds, StoreGate gate)
+    AccountThrottle accountThrottle, RefusalTrail refusals, AnalysisAdmission analyses, ThrottledAnswerHold holds, StoreGate gate, AnalysisProcess analysisProcess)
 {
     /// <summary>Bodies larger than this are refused before they are read: no ECS request comes near it.</summary>
     public const int MaxBodyBytes = 1 << 20;
@@ -90,7 +90,11 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
         var action = catalog.Find(request.Version!, request.Action!)
             ?? throw new EcsException(Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
-        call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts) { Gate = gate };
+        call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts)
+        {
+            Gate = gate,
+            AnalysisProcess = options.Throttling.AnalysisInChild ? analysisProcess : null,
+        };
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
         // Before the read cache: a cached answer is never served to a caller who may not ask.

@@ -19,11 +19,14 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
 
-    public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses, Protocol.ThrottledAnswerHold holds)
+    public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses, Protocol.ThrottledAnswerHold holds, ServerOptions options, Protocol.AnalysisProcess analysisProcess)
     {
         _meter.CreateObservableGauge("palisade.throttled.held", () => (long)holds.Held, "{request}", "Refusals for rate held before their answer (Throttling.ThrottledAnswerDelay).");
-        _meter.CreateObservableGauge("palisade.analysis.workers", () => new Measurement<long>(analyses.Workers, new KeyValuePair<string, object?>("niceness", analyses.Niceness)),
-            "{thread}", "Threads that run analyses (0: on the request threads), with their Linux niceness.");
+        _meter.CreateObservableGauge("palisade.analysis.workers", () => new Measurement<long>(analyses.Workers, new KeyValuePair<string, object?>("niceness", analyses.Niceness),
+                new KeyValuePair<string, object?>("impact", options.Throttling.AnalysisInChild ? "child" : "in-process")),
+            "{thread}", "Threads that run analyses (0: on the request threads), with their Linux niceness and where dry-run impacts are compared.");
+        _meter.CreateObservableCounter("palisade.analysis.process.starts", () => analysisProcess.Started, "{process}",
+            "Analysis processes started (issue 19): one on the first impact, one more after each that ended.");
         _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");
         _meter.CreateObservableGauge("palisade.analysis.per_account.limit", () => (long)analyses.PerAccount, "{analysis}", "Analyses one account may have running or waiting (past it: Throttling.Analysis).");
         _meter.CreateObservableGauge("palisade.analyses", () =>

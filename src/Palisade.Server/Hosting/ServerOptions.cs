@@ -62,6 +62,14 @@ public sealed record Throttling
     /// </summary>
     public int AnalysisNiceness { get; init; }
 
+    /// <summary>
+    /// Whether the comparison of a dry-run impact (<c>DescribeChangeImpact</c>, a dry run's <c>Impact</c>)
+    /// runs in the analysis process, a child of the server at niceness 19 with its own heap
+    /// (<see cref="Protocol.AnalysisProcess"/>), or in the server's process on the analysis worker.
+    /// On by default on Linux (serve's <c>--analysis-process child|in-process</c>).
+    /// </summary>
+    public bool AnalysisInChild { get; init; } = OperatingSystem.IsLinux();
+
     /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
     public int AnalysisQueue { get; init; } = 16;
 

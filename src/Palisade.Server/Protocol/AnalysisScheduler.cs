@@ -233,6 +233,7 @@ internal sealed class AnalysisScheduler : IDisposable
                 return;
             }
             var started = ThreadCpu.Now();
+            ThreadCpu.TakeElsewhere();
             T result;
             try
             {
@@ -240,11 +241,11 @@ internal sealed class AnalysisScheduler : IDisposable
             }
             catch (Exception e)
             {
-                used(ThreadCpu.Now() - started);
+                used(ThreadCpu.Now() - started + ThreadCpu.TakeElsewhere());
                 Completion.TrySetException(e);
                 return;
             }
-            used(ThreadCpu.Now() - started);
+            used(ThreadCpu.Now() - started + ThreadCpu.TakeElsewhere());
             Completion.TrySetResult(result);
         }
 
@@ -259,6 +260,20 @@ internal static partial class ThreadCpu
     private const int PrioProcess = 0; // PRIO_PROCESS: on Linux a thread id names one thread
 
     private static readonly bool Linux = OperatingSystem.IsLinux();
+
+    [ThreadStatic]
+    private static long t_elsewhere;
+
+    /// <summary>CPU time this thread's work used in another process (the analysis process), charged as its own.</summary>
+    public static void ChargeElsewhere(TimeSpan cpu) => t_elsewhere += cpu.Ticks;
+
+    /// <summary>The CPU time charged elsewhere since the last call, reset.</summary>
+    public static TimeSpan TakeElsewhere()
+    {
+        var taken = TimeSpan.FromTicks(t_elsewhere);
+        t_elsewhere = 0;
+        return taken;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec

@@ -67,6 +67,37 @@ public sealed class StateDifferenceTests
         }, iter: 300, threads: 1, print: c => SmallUniverse.Describe(c.State) + "\nother:\n" + SmallUniverse.Describe(c.other));
     }
 
+    /// <summary>
+    /// The server keeps the matrix of the state before per account revision and reads it for every new
+    /// question (issue 19): one matrix read for many afters, in turn, answers as a fresh one each time.
+    /// </summary>
+    [Fact]
+    public void OneMatrixOfTheStateBefore_ReadForEveryQuestion_AnswersAsAFreshOne()
+    {
+        var gen = from c in ChangeCases.Gen
+                  from other in SmallUniverse.State
+                  from pick in Gen.Int[0, 1000]
+                  select (c.State, c.Changes, other, pick);
+        gen.Sample(c =>
+        {
+            var kept = Palisade.Analysis.Reachability.ReachMatrix.Build(c.State);
+            var built = 0;
+            Palisade.Analysis.Reachability.ReachMatrix Kept()
+            {
+                built++;
+                return kept;
+            }
+            foreach (var (what, after) in Afters(c.State, c.Changes, c.other, c.pick))
+            {
+                var fresh = ImpactAnalysis.Between(c.State, after);
+                var reused = ImpactAnalysis.Between(Kept, c.State, after);
+                Assert.True(Show(fresh.Lost) == Show(reused.Lost), $"{what}: lost {Show(reused.Lost)} with the kept matrix, {Show(fresh.Lost)} with a fresh one");
+                Assert.True(Show(fresh.Gained) == Show(reused.Gained), $"{what}: gained {Show(reused.Gained)} with the kept matrix, {Show(fresh.Gained)} with a fresh one");
+            }
+            Assert.True(built > 0);
+        }, iter: 200, threads: 1, print: c => SmallUniverse.Describe(c.State) + "\nother:\n" + SmallUniverse.Describe(c.other));
+    }
+
     [Fact]
     public void NamesAndTags_AffectNothing_AndARuleChangeAffectsItsGroupsMembersOnly()
     {

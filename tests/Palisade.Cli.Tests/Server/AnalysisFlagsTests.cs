@@ -25,7 +25,7 @@ public sealed class AnalysisFlagsTests : IDisposable
             port = ((IPEndPoint)free.LocalEndpoint).Port;
         }
         var start = new ProcessStartInfo("dotnet", [typeof(PalisadeCli).Assembly.Location, "serve", "--urls", $"http://127.0.0.1:{port}", "--data", Path.Combine(_dir, "data"),
-            "--analysis-workers", "1", "--analysis-niceness", "3", "--account-analyses", "2"])
+            "--analysis-workers", "1", "--analysis-niceness", "3", "--account-analyses", "2", "--analysis-process", "in-process"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -62,6 +62,7 @@ public sealed class AnalysisFlagsTests : IDisposable
                 await Task.Delay(200);
             }
             Assert.Matches("(?m)^palisade_analysis_workers\\{[^}]*niceness=\"3\"[^}]*\\} 1( |$)", text);
+            Assert.Matches("(?m)^palisade_analysis_workers\\{[^}]*impact=\"in-process\"[^}]*\\} 1( |$)", text);
             Assert.Matches("(?m)^palisade_analysis_queue_limit(\\{[^}]*\\})? 5( |$)", text);
             Assert.Matches("(?m)^palisade_analysis_per_account_limit(\\{[^}]*\\})? 2( |$)", text);
             Assert.Matches("(?m)^palisade_analyses\\{[^}]*state=\"waiting\"[^}]*\\} 0( |$)", text);
@@ -84,6 +85,15 @@ public sealed class AnalysisFlagsTests : IDisposable
         var outcome = CliTester.Run("serve", "--urls", "http://127.0.0.1:0", "--data", Path.Combine(_dir, "data"), flag, value);
         Assert.NotEqual(0, outcome.ExitCode);
         Assert.Contains($"{flag} must be a whole number {range}.", outcome.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "palisade.db")), "a refused start must create no store");
+    }
+
+    [Fact]
+    public void AnUnknownAnalysisProcess_IsRefused_BeforeAnythingStarts()
+    {
+        var outcome = CliTester.Run("serve", "--urls", "http://127.0.0.1:0", "--data", Path.Combine(_dir, "data"), "--analysis-process", "elsewhere");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("elsewhere", outcome.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "data", "palisade.db")), "a refused start must create no store");
     }
 }

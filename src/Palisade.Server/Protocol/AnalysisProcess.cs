@@ -1,0 +1,329 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Palisade.AnalysisWorker;
+using Palisade.Domain.State;
+using Palisade.Server.Hosting;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>
+/// The analysis process (issue 19): a long-lived child the server starts, on first use, at Linux
+/// niceness 19 (<c>palisade-analysis</c>, <see cref="ImpactWorker"/>), which compares the states of
+/// dry-run impacts — <c>DescribeChangeImpact</c> and a dry run's <c>Impact</c> — so that their CPU
+/// yields to request threads and their garbage is collected on the child's heap, not in the process
+/// that serves everyone. The state after crosses the pipe as a state file for each question; the
+/// state before once per account revision (the child keeps it, as <c>ImpactBefores</c> does here).
+/// <para>
+/// The child reads its standard input until the server closes it, so it ends with the server. If it
+/// dies, the analyses in flight fail with <c>ServiceUnavailable</c> (retryable) and the next one
+/// starts a new child. Where it cannot be started (no runtime to start it with), it is an error of
+/// the same kind, logged; <see cref="Throttling.AnalysisInChild"/> off keeps every comparison in-process.
+/// </para>
+/// </summary>
+internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) : IDisposable
+{
+    /// <summary>The niceness the child runs at: the lowest priority, which an unprivileged server may always set.</summary>
+    public const int Niceness = 19;
+
+    private readonly Lock _gate = new();
+    private Child? _child;
+    private bool _disposed;
+    private long _started;
+
+    /// <summary>Children started so far (a test sees a restart by it).</summary>
+    public long Started => Interlocked.Read(ref _started);
+
+    /// <summary>The running child's process ID, or null (for tests).</summary>
+    public int? ChildId
+    {
+        get
+        {
+            lock (_gate)
+                return _child is { Exited: false } c ? c.Process.Id : null;
+        }
+    }
+
+    /// <summary>The child's CPU time so far, all its threads (for the benchmark); zero without one.</summary>
+    public TimeSpan ChildCpu
+    {
+        get
+        {
+            lock (_gate)
+            {
+                try
+                {
+                    return _child is { Exited: false } c ? c.Process.TotalProcessorTime : TimeSpan.Zero;
+                }
+                catch (InvalidOperationException)
+                {
+                    return TimeSpan.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The flows gained and lost between the account's state <paramref name="before"/> (at its account
+    /// revision <paramref name="revision"/>) and <paramref name="after"/>, compared in the child, with
+    /// the child's CPU time for it. Blocks the calling thread (an analysis worker) until the child
+    /// answers; <c>ServiceUnavailable</c> if the child dies meanwhile.
+    /// </summary>
+    public (IReadOnlyList<ImpactWire.Flow> Gained, IReadOnlyList<ImpactWire.Flow> Lost, TimeSpan Cpu) Compare(long accountId, string regionId, long revision, NetworkState before, NetworkState after, CancellationToken cancel = default)
+    {
+        var child = Current();
+        var key = (accountId, regionId);
+        var cpu = TimeSpan.Zero;
+        // The before is sent when the child is not known to keep it at this revision; if it was
+        // dropped meanwhile the child says so, and it is sent again.
+        var send = !child.Holds(key, revision);
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var answer = child.Ask(frame => ImpactWire.WriteCompare(frame, child.NextId(), accountId, regionId, revision, send ? before : null, after), cancel);
+            cpu += answer.Cpu;
+            switch (answer.Status)
+            {
+                case ImpactWire.Status.Answered:
+                    if (send)
+                        child.Remember(key, revision);
+                    return (answer.Gained, answer.Lost, cpu);
+                case ImpactWire.Status.NeedsBefore when !send:
+                    send = true;
+                    continue;
+                default:
+                    throw new InvalidOperationException($"the analysis process failed: {answer.Error ?? answer.Status.ToString()}");
+            }
+        }
+        throw new InvalidOperationException("the analysis process asked twice for the state before");
+    }
+
+    /// <summary>For tests: a request the child never answers, in flight until the child dies.</summary>
+    internal Task ParkAsync()
+    {
+        var child = Current();
+        return Task.Run(() => child.Ask(frame => ImpactWire.WritePark(frame, child.NextId()), CancellationToken.None));
+    }
+
+    private Child Current()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_child is { Exited: false } running)
+                return running;
+            _child?.Dispose();
+            _child = Child.Start(logger);
+            Interlocked.Increment(ref _started);
+            return _child;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _child?.Dispose();
+            _child = null;
+        }
+    }
+
+    /// <summary>One incarnation of the child: its pipes, the requests waiting for answers, the befores it was sent.</summary>
+    private sealed class Child : IDisposable
+    {
+        private readonly ConcurrentDictionary<long, TaskCompletionSource<ImpactWire.Answered>> _waiting = new();
+        private readonly ConcurrentDictionary<(long, string), long> _sent = new();
+        private readonly Lock _writing = new();
+        private readonly ImpactWire.Frame _frame = new();
+        private readonly ILogger? _logger;
+        private long _ids;
+        private volatile bool _exited;
+        private volatile bool _stopping;
+
+        private Child(Process process, ILogger? logger)
+        {
+            Process = process;
+            _logger = logger;
+            _ = Task.Run(ReadAnswersAsync);
+            _ = Task.Run(ReadErrorsAsync);
+        }
+
+        public Process Process { get; }
+
+        public bool Exited => _exited;
+
+        public long NextId() => Interlocked.Increment(ref _ids);
+
+        public bool Holds((long, string) key, long revision) => _sent.TryGetValue(key, out var sent) && sent == revision;
+
+        public void Remember((long, string) key, long revision)
+        {
+            _sent[key] = revision;
+            if (_sent.Count > ImpactWorker.MaxKept)
+                _sent.Clear();
+        }
+
+        public static Child Start(ILogger? logger)
+        {
+            var worker = Path.Combine(Path.GetDirectoryName(typeof(ImpactWorker).Assembly.Location)!, "palisade-analysis.dll");
+            var dotnet = DotnetHost() ?? throw new InvalidOperationException("no dotnet host found to start the analysis process with");
+            var info = new ProcessStartInfo
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            // nice(1) lowers every thread of the child from its first instruction (the runtime's own
+            // included); without it the child's main thread is lowered after the start.
+            var nice = OperatingSystem.IsLinux() ? new[] { "/usr/bin/nice", "/bin/nice" }.FirstOrDefault(File.Exists) : null;
+            if (nice is not null)
+            {
+                info.FileName = nice;
+                foreach (var a in new[] { "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), dotnet })
+                    info.ArgumentList.Add(a);
+            }
+            else
+                info.FileName = dotnet;
+            info.ArgumentList.Add("exec");
+            info.ArgumentList.Add(worker);
+            // Its own collector: workstation, non-concurrent (one thread; nothing there waits on a pause).
+            info.Environment["DOTNET_gcServer"] = "0";
+            info.Environment["DOTNET_gcConcurrent"] = "0";
+            var process = Process.Start(info) ?? throw new InvalidOperationException("the analysis process did not start");
+            if (nice is null && OperatingSystem.IsLinux())
+            {
+                try
+                {
+                    process.PriorityClass = ProcessPriorityClass.Idle;
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    logger?.LogWarning("The analysis process {Pid} could not be lowered to niceness {Niceness}: {Error}", process.Id, Niceness, e.Message);
+                }
+            }
+            logger?.LogInformation("Started the analysis process {Pid} at niceness {Niceness}", process.Id, Niceness);
+            return new Child(process, logger);
+        }
+
+        /// <summary>The dotnet host of the runtime this server runs on: the child runs on the same runtime.</summary>
+        private static string? DotnetHost()
+        {
+            var name = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+            // shared/Microsoft.NETCore.App/<version>/ → the root holding the host.
+            var runtime = RuntimeEnvironment.GetRuntimeDirectory().TrimEnd(Path.DirectorySeparatorChar);
+            var root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(runtime)));
+            if (root is not null && File.Exists(Path.Combine(root, name)))
+                return Path.Combine(root, name);
+            if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { } dotnetRoot && File.Exists(Path.Combine(dotnetRoot, name)))
+                return Path.Combine(dotnetRoot, name);
+            if (Environment.ProcessPath is { } self && Path.GetFileName(self) == name)
+                return self;
+            return null;
+        }
+
+        /// <summary>Sends one frame and waits for its answer (a frame's ID is its first field after the kind).</summary>
+        public ImpactWire.Answered Ask(Action<ImpactWire.Frame> write, CancellationToken cancel)
+        {
+            var waiting = new TaskCompletionSource<ImpactWire.Answered>(TaskCreationOptions.RunContinuationsAsynchronously);
+            long id;
+            lock (_writing)
+            {
+                if (_exited)
+                    throw Unavailable();
+                write(_frame);
+                id = ImpactWire.IdOf(_frame.Written[4..]);
+                _waiting[id] = waiting;
+                try
+                {
+                    var stdin = Process.StandardInput.BaseStream;
+                    stdin.Write(_frame.Written.Span);
+                    stdin.Flush();
+                }
+                catch (IOException)
+                {
+                    _waiting.TryRemove(id, out _);
+                    Exit("its input pipe broke");
+                    throw Unavailable();
+                }
+            }
+            try
+            {
+                return waiting.Task.WaitAsync(cancel).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                _waiting.TryRemove(id, out _);
+            }
+        }
+
+        private async Task ReadAnswersAsync()
+        {
+            var length = new byte[4];
+            var stdout = Process.StandardOutput.BaseStream;
+            try
+            {
+                while (await ImpactWire.ReadFrameAsync(stdout, length) is { } payload)
+                {
+                    var answer = ImpactWire.ReadAnswer(payload);
+                    if (_waiting.TryRemove(answer.Id, out var waiting))
+                        waiting.TrySetResult(answer);
+                }
+                Exit("it closed its output");
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or InvalidOperationException)
+            {
+                Exit(e.Message);
+            }
+        }
+
+        private async Task ReadErrorsAsync()
+        {
+            try
+            {
+                while (await Process.StandardError.ReadLineAsync() is { } line)
+                    _logger?.LogWarning("Analysis process {Pid}: {Line}", Process.Id, LogValues.Escape(line, 2048));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The child is gone; ReadAnswersAsync says so.
+            }
+        }
+
+        /// <summary>The child is gone: every analysis waiting for it gets <c>ServiceUnavailable</c>.</summary>
+        private void Exit(string why)
+        {
+            if (_exited)
+                return;
+            _exited = true;
+            if (!_stopping)
+                _logger?.LogError("The analysis process {Pid} ended ({Why}); {Count} analyses in flight fail with ServiceUnavailable, the next starts a new one", Process.Id, LogValues.Escape(why, 512), _waiting.Count);
+            foreach (var id in _waiting.Keys)
+            {
+                if (_waiting.TryRemove(id, out var waiting))
+                    waiting.TrySetException(Unavailable());
+            }
+        }
+
+        private static EcsException Unavailable() => new(EcsErrors.Unavailable());
+
+        public void Dispose()
+        {
+            // Closing its input ends the child's loop; it is killed if it does not end promptly.
+            _stopping = true;
+            try
+            {
+                Process.StandardInput.Close();
+                if (!Process.WaitForExit(2000))
+                    Process.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+            Exit("the server stopped it");
+            Process.Dispose();
+        }
+    }
+}
