@@ -40,13 +40,7 @@ public sealed class ConntrackNetlinkSocket : IDisposable
     private bool _reading; // once started, the reading thread owns the descriptors and closes them as it ends
     private volatile bool _disposed;
 
-    private ConntrackNetlinkSocket(int fd, int procFd, int granted, uint portId)
-    {
-        _fd = fd;
-        _procFd = procFd;
-        ReceiveBuffer = granted;
-        PortId = portId;
-    }
+    private ConntrackNetlinkSocket(Opened opened) => (_fd, _procFd, ReceiveBuffer, PortId) = (opened.Fd, opened.ProcFd, opened.Granted, opened.PortId);
 
     /// <summary>The receive buffer the kernel granted (bytes, as <c>SO_RCVBUF</c> reads it back).</summary>
     public int ReceiveBuffer { get; }
@@ -93,7 +87,7 @@ public sealed class ConntrackNetlinkSocket : IDisposable
             return null;
         }
         why = null;
-        return new ConntrackNetlinkSocket(o.Fd, o.ProcFd, o.Granted, o.PortId) { Tap = tap };
+        return new ConntrackNetlinkSocket(o) { Tap = tap };
     }
 
     private sealed record Opened(int Fd, int ProcFd, int Granted, uint PortId, string? Problem);

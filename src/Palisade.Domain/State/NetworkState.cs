@@ -17,7 +17,7 @@ public sealed class NetworkState
     private readonly FrozenDictionary<SecurityGroupId, SecurityGroup> _groups;
     private readonly FrozenDictionary<InstanceId, Instance> _instances;
     private readonly FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> _members;
-    private readonly FrozenDictionary<PrefixListId, PrefixList> _prefixLists;
+    private FrozenDictionary<PrefixListId, PrefixList> _prefixLists; // replaced only in a fresh copy (WithPrefixLists)
     private readonly FrozenDictionary<PortRangeListId, PortRangeList> _portRangeLists;
 
     public NetworkState(
@@ -43,20 +43,12 @@ public sealed class NetworkState
     /// This state with its prefix lists replaced, sharing its groups, instances and their indexes: a
     /// prefix-list edit's state after, without indexing every instance and group again.
     /// </summary>
-    public NetworkState WithPrefixLists(IEnumerable<PrefixList> prefixLists) => new(this, [.. prefixLists]);
-
-    private NetworkState(NetworkState other, ImmutableArray<PrefixList> prefixLists)
+    public NetworkState WithPrefixLists(IEnumerable<PrefixList> prefixLists)
     {
-        RegionId = other.RegionId;
-        Groups = other.Groups;
-        Instances = other.Instances;
-        PortRangeLists = other.PortRangeLists;
-        _groups = other._groups;
-        _instances = other._instances;
-        _members = other._members;
-        _portRangeLists = other._portRangeLists;
-        PrefixLists = prefixLists;
-        _prefixLists = PrefixLists.ToFrozenDictionary(p => p.Id);
+        var after = (NetworkState)MemberwiseClone();
+        after.PrefixLists = [.. prefixLists];
+        after._prefixLists = after.PrefixLists.ToFrozenDictionary(p => p.Id);
+        return after;
     }
 
     /// <summary>
@@ -100,7 +92,7 @@ public sealed class NetworkState
 
     public ImmutableArray<Instance> Instances { get; }
 
-    public ImmutableArray<PrefixList> PrefixLists { get; }
+    public ImmutableArray<PrefixList> PrefixLists { get; private set; }
 
     public ImmutableArray<PortRangeList> PortRangeLists { get; }
 

@@ -38,36 +38,15 @@ public static class StateFileWriter
         {
             w.WriteStartObject();
             w.WriteString("RegionId", state.RegionId);
-            w.WriteStartArray("SecurityGroups");
-            foreach (var group in state.Groups)
-                WriteGroup(w, group);
-            w.WriteEndArray();
-            w.WriteStartArray("Instances");
-            foreach (var instance in state.Instances)
-                WriteInstance(w, instance);
-            w.WriteEndArray();
+            WriteArray(w, "SecurityGroups", state.Groups, WriteGroup);
+            WriteArray(w, "Instances", state.Instances, WriteInstance);
             // ENIs, prefix lists and port range lists only when there are any, as in files made before them.
             if (state.Instances.Any(i => i.NetworkInterfaceId is not null || i.SecondaryInterfaces.Length > 0))
-            {
-                w.WriteStartArray("NetworkInterfaces");
-                foreach (var instance in state.Instances)
-                    WriteInterfaces(w, instance);
-                w.WriteEndArray();
-            }
+                WriteArray(w, "NetworkInterfaces", state.Instances, WriteInterfaces);
             if (state.PrefixLists.Length > 0)
-            {
-                w.WriteStartArray("PrefixLists");
-                foreach (var list in state.PrefixLists)
-                    WritePrefixList(w, list);
-                w.WriteEndArray();
-            }
+                WriteArray(w, "PrefixLists", state.PrefixLists, WritePrefixList);
             if (state.PortRangeLists.Length > 0)
-            {
-                w.WriteStartArray("PortRangeLists");
-                foreach (var list in state.PortRangeLists)
-                    WritePortRangeList(w, list);
-                w.WriteEndArray();
-            }
+                WriteArray(w, "PortRangeLists", state.PortRangeLists, WritePortRangeList);
             w.WriteEndObject();
         }
     }
@@ -247,11 +226,16 @@ public static class StateFileWriter
     private static void WriteWrapped<T>(Utf8JsonWriter w, string name, string itemName, IEnumerable<T> items, Action<Utf8JsonWriter, T> write)
     {
         w.WriteStartObject(name);
-        w.WriteStartArray(itemName);
+        WriteArray(w, itemName, items, write);
+        w.WriteEndObject();
+    }
+
+    private static void WriteArray<T>(Utf8JsonWriter w, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> write)
+    {
+        w.WriteStartArray(name);
         foreach (var item in items)
             write(w, item);
         w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     private static void WriteStrings(Utf8JsonWriter w, string name, string itemName, IEnumerable<string> items) =>
