@@ -21,6 +21,12 @@ public static partial class ImpactWorker
     /// <summary>Befores kept, as the server's <c>ImpactBefores</c>; the least recently used go first.</summary>
     public const int MaxKept = 64;
 
+    /// <summary>
+    /// The argument that makes the palisade executable this loop (its only argument): the server starts
+    /// itself again with it. Not a command of the tree: nothing a user types, and no help or completion shows it.
+    /// </summary>
+    public const string Command = "__analysis-process";
+
     private sealed class Before(long revision, NetworkState state)
     {
         private ReachMatrix? _matrix;

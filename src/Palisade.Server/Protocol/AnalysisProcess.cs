@@ -10,7 +10,7 @@ namespace Palisade.Server.Protocol;
 
 /// <summary>
 /// The analysis process (issue 19): a long-lived child the server starts, on first use, at Linux
-/// niceness 19 (<c>palisade-analysis</c>, <see cref="ImpactWorker"/>), which compares the states of
+/// niceness 19 (the palisade executable again, <c>palisade __analysis-process</c>: <see cref="ImpactWorker"/>), which compares the states of
 /// dry-run impacts — <c>DescribeChangeImpact</c> and a dry run's <c>Impact</c> — so that their CPU
 /// yields to request threads and their garbage is collected on the child's heap, not in the process
 /// that serves everyone. The state after crosses the pipe as a state file for each question; the
@@ -166,8 +166,8 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
 
         public static Child Start(ILogger? logger)
         {
-            var worker = Path.Combine(Path.GetDirectoryName(typeof(ImpactWorker).Assembly.Location)!, "palisade-analysis.dll");
-            var dotnet = DotnetHost() ?? throw new InvalidOperationException("no dotnet host found to start the analysis process with");
+            var (program, arguments) = Program() ?? throw new InvalidOperationException(
+                "no program to start the analysis process with: palisade.dll is not beside the server and the server is not the palisade executable");
             var info = new ProcessStartInfo
             {
                 RedirectStandardInput = true,
@@ -181,13 +181,13 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             if (nice is not null)
             {
                 info.FileName = nice;
-                foreach (var a in new[] { "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), dotnet })
+                foreach (var a in new[] { "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), program })
                     info.ArgumentList.Add(a);
             }
             else
-                info.FileName = dotnet;
-            info.ArgumentList.Add("exec");
-            info.ArgumentList.Add(worker);
+                info.FileName = program;
+            foreach (var a in arguments)
+                info.ArgumentList.Add(a);
             // Its own collector: workstation, non-concurrent (one thread; nothing there waits on a pause).
             info.Environment["DOTNET_gcServer"] = "0";
             info.Environment["DOTNET_gcConcurrent"] = "0";
@@ -205,6 +205,22 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             }
             logger?.LogInformation("Started the analysis process {Pid} at niceness {Niceness}", process.Id, Niceness);
             return new Child(process, logger);
+        }
+
+        /// <summary>
+        /// The child is the palisade executable started again with <see cref="ImpactWorker.Command"/>: its
+        /// <c>palisade.dll</c> beside the server on the runtime the server runs on (the framework-dependent
+        /// build, tests and benchmarks, which reference the CLI), else, when the server is the palisade
+        /// executable itself (the single-file build, where nothing lies beside it), that executable.
+        /// </summary>
+        internal static (string Program, string[] Arguments)? Program()
+        {
+            var cli = Path.Combine(AppContext.BaseDirectory, "palisade.dll");
+            if (File.Exists(cli) && DotnetHost() is { } dotnet)
+                return (dotnet, ["exec", cli, ImpactWorker.Command]);
+            if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name == "palisade" && Environment.ProcessPath is { } self)
+                return (self, [ImpactWorker.Command]);
+            return null;
         }
 
         /// <summary>The dotnet host of the runtime this server runs on: the child runs on the same runtime.</summary>

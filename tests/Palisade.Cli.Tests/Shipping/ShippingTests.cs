@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Palisade.Analysis.WhatIf;
+using Palisade.AnalysisWorker;
+using Palisade.Domain.State;
 
 namespace Palisade.Cli.Tests.Shipping;
 
@@ -72,6 +75,42 @@ public sealed class ShippingTests
         }
     }
 
+    /// <summary>
+    /// The server starts the analysis process as its own executable again (issue 19): the single file,
+    /// given <see cref="ImpactWorker.Command"/>, answers a Compare with the impact computed here.
+    /// </summary>
+    private static void AnswersAsTheAnalysisProcess(string binary)
+    {
+        static string Show(ImpactWire.Flow f) => $"{f.Source}->{f.Target} {f.Protocol} {string.Join(",", f.Ports)}";
+        var before = StateFileReader.Read(File.ReadAllText(Path.Combine(Root, "src", "Palisade.Cli", "Demo", "demo-account.json")));
+        var after = new NetworkState(before.RegionId, before.Groups.Select(g => g with { Rules = [] }), before.Instances, before.PrefixLists, before.PortRangeLists);
+        var start = new ProcessStartInfo(binary, [ImpactWorker.Command]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using var child = Process.Start(start)!;
+        try
+        {
+            var frame = new ImpactWire.Frame();
+            ImpactWire.WriteCompare(frame, 1, 7, before.RegionId, 1, before, after);
+            child.StandardInput.BaseStream.Write(frame.Written.Span);
+            child.StandardInput.BaseStream.Flush();
+            var read = ImpactWire.ReadFrameAsync(child.StandardOutput.BaseStream, new byte[4]);
+            Assert.True(read.Wait(TimeSpan.FromMinutes(2)), "the analysis process did not answer");
+            var answer = ImpactWire.ReadAnswer(read.Result!.Value);
+            Assert.Equal((1L, ImpactWire.Status.Answered), (answer.Id, answer.Status));
+            var here = ImpactAnalysis.Between(before, after);
+            Assert.NotEmpty(here.Lost);
+            Assert.Equal(here.Lost.Select(ImpactWire.Flow.Of).Select(Show), answer.Lost.Select(Show));
+            Assert.Empty(answer.Gained);
+            // Its input closed, it ends.
+            child.StandardInput.Close();
+            Assert.True(child.WaitForExit(TimeSpan.FromMinutes(1)), "the analysis process did not end with its input");
+        }
+        finally
+        {
+            if (!child.HasExited)
+                child.Kill();
+        }
+    }
+
     [PublishFact]
     public void ASelfContainedSingleFile_Runs()
     {
@@ -91,6 +130,7 @@ public sealed class ShippingTests
             var (auditCode, audit) = Run(binary, "audit", "--state", Path.Combine(Root, "src", "Palisade.Cli", "Demo", "demo-account.json"));
             Assert.True(auditCode == ExitCodes.Denied, audit);
             Assert.Contains("inner-access-spans-tiers", audit, StringComparison.Ordinal);
+            AnswersAsTheAnalysisProcess(binary);
         }
         finally
         {
