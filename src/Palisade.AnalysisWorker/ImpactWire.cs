@@ -142,8 +142,17 @@ public static class ImpactWire
         }
     }
 
-    /// <summary>Reads one frame's payload (kind first), or null at the end of the stream; the buffer is reused when large enough.</summary>
-    public static async Task<ReadOnlyMemory<byte>?> ReadFrameAsync(Stream input, byte[] length, CancellationToken cancel = default)
+    /// <summary>Reads one frame's payload (kind first) into a new array, or null at the end of the stream.</summary>
+    public static Task<ReadOnlyMemory<byte>?> ReadFrameAsync(Stream input, byte[] length, CancellationToken cancel = default) =>
+        ReadFrameAsync(input, length, null, cancel);
+
+    /// <summary>
+    /// Reads one frame's payload (kind first), or null at the end of the stream; with <paramref name="reuse"/>
+    /// into its buffer, valid until the next read (a reader that decodes each frame before the next: the
+    /// server's, whose answers of a hundred KB or more would otherwise each be a large-object allocation
+    /// and, now and then, a collection of every generation in the process that serves everyone).
+    /// </summary>
+    public static async Task<ReadOnlyMemory<byte>?> ReadFrameAsync(Stream input, byte[] length, ReusedPayload? reuse, CancellationToken cancel = default)
     {
         var read = await input.ReadAtLeastAsync(length.AsMemory(0, 4), 4, throwOnEndOfStream: false, cancel);
         if (read == 0)
@@ -153,9 +162,27 @@ public static class ImpactWire
         var size = BinaryPrimitives.ReadInt32LittleEndian(length);
         if (size is < 1 or > MaxFrame)
             throw new InvalidDataException($"a frame of {size} bytes");
-        var payload = new byte[size];
-        await input.ReadExactlyAsync(payload, cancel);
-        return payload;
+        var payload = reuse?.Take(size) ?? new byte[size];
+        await input.ReadExactlyAsync(payload.AsMemory(0, size), cancel);
+        return payload.AsMemory(0, size);
+    }
+
+    /// <summary>A reader's payload buffer, grown as frames need and kept up to <see cref="MaxKept"/> bytes.</summary>
+    public sealed class ReusedPayload
+    {
+        /// <summary>A larger frame gets an array of its own, so one huge answer does not stay in memory for good.</summary>
+        public const int MaxKept = 8 * 1024 * 1024;
+
+        private byte[] _buffer = [];
+
+        internal byte[] Take(int size)
+        {
+            if (size <= _buffer.Length)
+                return _buffer;
+            if (size > MaxKept)
+                return new byte[size];
+            return _buffer = new byte[Math.Min(MaxKept, Math.Max(size, _buffer.Length * 2))];
+        }
     }
 
     /// <summary>

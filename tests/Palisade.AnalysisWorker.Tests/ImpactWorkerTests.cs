@@ -85,4 +85,33 @@ public sealed class ImpactWorkerTests
             Assert.Equal(Show(lost), Show(back.Lost));
         });
     }
+    [Fact]
+    public void FramesReadIntoAReusedBuffer_AreTheFramesReadIntoNewArrays()
+    {
+        // Sizes around the buffer's growth and past what it keeps.
+        var size = Gen.OneOf(Gen.Int[1, 300], Gen.Int[60_000, 200_000], Gen.Const(ImpactWire.ReusedPayload.MaxKept + 1));
+        Gen.Select(size, Gen.Byte).Array[1, 8].Sample(frames =>
+        {
+            var stream = new MemoryStream();
+            foreach (var (length, fill) in frames)
+            {
+                stream.Write(BitConverter.GetBytes(length));
+                stream.Write(Enumerable.Range(0, length).Select(i => (byte)(fill + i)).ToArray());
+            }
+            var (fresh, reused) = (new MemoryStream(stream.ToArray()), new MemoryStream(stream.ToArray()));
+            var (lengthFresh, lengthReused, buffer) = (new byte[4], new byte[4], new ImpactWire.ReusedPayload());
+            for (var i = 0; ; i++)
+            {
+                var a = ImpactWire.ReadFrameAsync(fresh, lengthFresh).Result;
+                var b = ImpactWire.ReadFrameAsync(reused, lengthReused, buffer).Result;
+                Assert.Equal(a is null, b is null);
+                if (a is null)
+                {
+                    Assert.Equal(frames.Length, i);
+                    break;
+                }
+                Assert.True(a.Value.Span.SequenceEqual(b!.Value.Span), $"frame {i} differs");
+            }
+        }, iter: 60);
+    }
 }

@@ -176,17 +176,17 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
                 UseShellExecute = false,
             };
             // nice(1) lowers every thread of the child from its first instruction (the runtime's own
-            // included); without it the child's main thread is lowered after the start.
+            // included); without it the child's main thread is lowered after the start. (SCHED_IDLE, which
+            // preempts the child at once when a request thread wakes, measured no different on the quiet
+            // tenant's p99 and would starve the child on a busy host: docs/benchmarks.md, issue 19.)
             var nice = OperatingSystem.IsLinux() ? new[] { "/usr/bin/nice", "/bin/nice" }.FirstOrDefault(File.Exists) : null;
+            var command = new List<string>();
             if (nice is not null)
-            {
-                info.FileName = nice;
-                foreach (var a in new[] { "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), program })
-                    info.ArgumentList.Add(a);
-            }
-            else
-                info.FileName = program;
-            foreach (var a in arguments)
+                command.AddRange([nice, "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            command.Add(program);
+            command.AddRange(arguments);
+            info.FileName = command[0];
+            foreach (var a in command.Skip(1))
                 info.ArgumentList.Add(a);
             // Its own collector: workstation, non-concurrent (one thread; nothing there waits on a pause).
             info.Environment["DOTNET_gcServer"] = "0";
@@ -277,10 +277,12 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         private async Task ReadAnswersAsync()
         {
             var length = new byte[4];
+            var reused = new ImpactWire.ReusedPayload();
             var stdout = Process.StandardOutput.BaseStream;
             try
             {
-                while (await ImpactWire.ReadFrameAsync(stdout, length) is { } payload)
+                // Each answer is decoded before the next is read, so one buffer serves them all.
+                while (await ImpactWire.ReadFrameAsync(stdout, length, reused) is { } payload)
                 {
                     var answer = ImpactWire.ReadAnswer(payload);
                     if (_waiting.TryRemove(answer.Id, out var waiting))
