@@ -346,6 +346,9 @@ internal static class Agents
     /// <summary>Each simulated agent keeps its own copies (as before the tenth session), not one <see cref="SharedContent"/> for the process.</summary>
     public static bool NoSharing { get; set; }
 
+    /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
+    public static bool CompactLargeObjects { get; set; }
+
     /// <summary>Seconds to wait once every agent is enforcing (for <c>dotnet-gcdump collect -p PID</c>).</summary>
     public static int Hold { get; set; }
 
@@ -393,6 +396,12 @@ internal static class Agents
         while ((agents.Any(x => x.Agent.AppliedRevision == 0) || fleet.Parked() < agents.Count) && start.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(200);
         Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}; {Heap()}");
+        if (CompactLargeObjects)
+        {
+            // The agents' start leaves the large-object heap in pieces (their first, whole fetches): compacted once, what does the process keep?
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            Console.WriteLine($"  after compacting the large-object heap once: {Memory()}; {Heap()}");
+        }
         if (shared is not null)
             Console.WriteLine($"  shared content: {shared.Entries} texts held, {shared.Texts.Asked} asked ({shared.Texts.Found} found held), states parsed {shared.States.Parsed} ({shared.States.Found} found parsed)");
         if (Hold > 0)

@@ -32,6 +32,7 @@ Fleet.WithoutStoreGate = args.Contains("--no-gate");
 Agents.BindEach = args.Contains("--bind-each");
 Agents.NoSharing = args.Contains("--no-share");
 Agents.Hold = Arg("--hold", 0);
+Agents.CompactLargeObjects = args.Contains("--compact-loh");
 
 if (ArgText("--park-clients") is { } keyFile)
 {
