@@ -130,6 +130,15 @@ internal static class Agents
         return string.Create(CultureInfo.InvariantCulture, $"live managed {GC.GetTotalMemory(true) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB");
     }
 
+    /// <summary>The GC's own account after the last collection: heap, fragmentation, committed, and each generation's size.</summary>
+    private static string Heap()
+    {
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var generations = string.Join(", ", info.GenerationInfo.ToArray().Select((g, i) => string.Create(CultureInfo.InvariantCulture, $"{(i < 3 ? $"gen{i}" : i == 3 ? "LOH" : "POH")} {g.SizeAfterBytes / 1048576.0:F0}")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"GC heap {info.HeapSizeBytes / 1048576.0:F0} MiB (fragmented {info.FragmentedBytes / 1048576.0:F0}), committed {info.TotalCommittedBytes / 1048576.0:F0} MiB; {generations} MiB");
+    }
+
     /// <summary>A log line's kind: its text up to the first parenthesis or colon.</summary>
     private static string LogKind(string line)
     {
@@ -140,7 +149,44 @@ internal static class Agents
     private sealed record SimAgent(string Host, int Account, EnforcementAgent Agent, Meter Meter, RecordingKernel Kernel);
 
     /// <summary>One account of the fleet: its hosts, and the groups the changes are made in.</summary>
-    private sealed record Tenant(EcsClient Api, string Common, string Db, string Pod0, string VSwitch, IReadOnlyList<string> Hosts);
+    private sealed record Tenant(EcsClient Api, string Common, string Db, string Pod0, string VSwitch, IReadOnlyList<string> Hosts, IReadOnlyList<Palisade.Storage.Hosts.HostService.NewCredential> Credentials);
+
+    /// <summary>Where the setup's time went, summed over the accounts set up in parallel (ticks of <see cref="Stopwatch"/>).</summary>
+    private static class SetupClock
+    {
+        public static long Api;
+        public static long Hosts;
+        public static long Credentials;
+
+        public static T Time<T>(ref long sum, Func<T> act)
+        {
+            var from = Stopwatch.GetTimestamp();
+            try
+            {
+                return act();
+            }
+            finally
+            {
+                Interlocked.Add(ref sum, Stopwatch.GetTimestamp() - from);
+            }
+        }
+
+        public static async Task<T> TimeAsync<T>(Func<Task<T>> act)
+        {
+            var from = Stopwatch.GetTimestamp();
+            try
+            {
+                return await act();
+            }
+            finally
+            {
+                Interlocked.Add(ref Api, Stopwatch.GetTimestamp() - from);
+            }
+        }
+
+        public static string Summary() => string.Create(CultureInfo.InvariantCulture,
+            $"summed over the accounts: tenants' API calls {Stopwatch.GetElapsedTime(0, Api).TotalSeconds:F0} s, hosts declared and bound {Stopwatch.GetElapsedTime(0, Hosts).TotalSeconds:F0} s, credentials {Stopwatch.GetElapsedTime(0, Credentials).TotalSeconds:F0} s");
+    }
 
     /// <summary>
     /// One account of the fleet: NIC 0 of every host in "common" (whose rule names "db", so every host
@@ -150,23 +196,23 @@ internal static class Agents
     private static async Task<Tenant> SetupTenantAsync(Fleet fleet, HttpMessageHandler setupHandler, ClientCredentials key, int a, int hostsPerAccount, int nicsPerHost)
     {
         var api = new EcsClient(new HttpClient(setupHandler, disposeHandler: false) { BaseAddress = fleet.Urls[a % fleet.Urls.Count], Timeout = TimeSpan.FromMinutes(5) }, key);
-        var vpc = (await api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VpcId");
-        var vsw = (await api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc)).Str("VSwitchId");
-        async Task<string> Group(string name) => (await api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name })).Str("SecurityGroupId");
+        var vpc = (await SetupClock.TimeAsync(() => api.CallAsync("CreateVpc", new { RegionId = Region, CidrBlock = "10.0.0.0/8" }, Palisade.Domain.Ecs.ApiVersions.Vpc))).Str("VpcId");
+        var vsw = (await SetupClock.TimeAsync(() => api.CallAsync("CreateVSwitch", new { RegionId = Region, VpcId = vpc, ZoneId = "cn-hangzhou-h", CidrBlock = "10.0.0.0/16" }, Palisade.Domain.Ecs.ApiVersions.Vpc))).Str("VSwitchId");
+        async Task<string> Group(string name) => (await SetupClock.TimeAsync(() => api.CallAsync("CreateSecurityGroup", new { RegionId = Region, VpcId = vpc, SecurityGroupName = name }))).Str("SecurityGroupId");
         async Task<List<string>> Run(string group, int amount) => amount == 0 ? [] :
-            [.. (await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = group, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = amount })).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!)];
+            [.. (await SetupClock.TimeAsync(() => api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = group, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = amount }))).Items("InstanceIdSets", "InstanceIdSet").Select(i => i.GetString()!)];
         // NIC 0 of every host is in "common", whose rule names "db" (so every host of the account
         // depends on db's members); the other NICs of a host are in its pod's group (ten hosts a pod).
         var common = await Group("common");
         var db = await Group("db");
-        await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db });
+        await SetupClock.TimeAsync(() => api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = "5432/5432", SourceGroupId = db }));
         await Run(db, 1);
         var pods = new List<string>();
         var hosts = new List<string>();
         for (var p = 0; p < (hostsPerAccount + 9) / 10; p++)
         {
             pods.Add(await Group($"pod{p}"));
-            await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" });
+            await SetupClock.TimeAsync(() => api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = pods[p], IpProtocol = "tcp", PortRange = "8080/8080", SourceCidrIp = "10.0.0.0/8" }));
             var inPod = Math.Min(10, hostsPerAccount - p * 10);
             var first = await Run(common, inPod);
             var rest = await Run(pods[p], inPod * (nicsPerHost - 1));
@@ -175,13 +221,26 @@ internal static class Agents
                 var host = $"a{a}-h{p * 10 + h}";
                 hosts.Add(host);
                 List<string> nics = [first[h], .. rest.Skip(h * (nicsPerHost - 1)).Take(nicsPerHost - 1)];
-                // The operator declares the host and binds its NICs on the store (issue 18).
-                fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
-                for (var n = 0; n < nics.Count; n++)
-                    fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
+                // The operator declares the host and binds its NICs on the store (issue 18): one
+                // write each (BindAll: the host's NICs in one write of their account), or one a NIC
+                // (--bind-each, as before the tenth session).
+                SetupClock.Time(ref SetupClock.Hosts, () =>
+                {
+                    fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
+                    if (BindEach)
+                    {
+                        for (var n = 0; n < nics.Count; n++)
+                            fleet.Hosts.Bind(nics[n], host, $"vnet{n}");
+                    }
+                    else
+                        fleet.Hosts.BindAll(host, [.. nics.Select((nic, n) => (nic, $"vnet{n}"))]);
+                    return 0;
+                });
             }
         }
-        return new Tenant(api, common, db, pods[0], vsw, hosts);
+        // Each host's credential, made here (the accounts in parallel) rather than one after another for the fleet.
+        var credentials = hosts.Select(h => SetupClock.Time(ref SetupClock.Credentials, () => fleet.Hosts.CreateCredential(h))).ToList();
+        return new Tenant(api, common, db, pods[0], vsw, hosts, credentials);
     }
 
     /// <summary>
@@ -203,7 +262,7 @@ internal static class Agents
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
         var clients = t.Hosts.Select((h, i) =>
         {
-            var credential = fleet.Hosts.CreateCredential(h);
+            var credential = t.Credentials[i];
             return (Host: h, Api: new EcsClient(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }) { BaseAddress = fleet.Urls[i % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(120) },
                 new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret)));
         }).ToList();
@@ -281,6 +340,18 @@ internal static class Agents
         setupHandler.Dispose();
     }
 
+    /// <summary>Each NIC bound in its own write (as before the tenth session), not a host's NICs in one.</summary>
+    public static bool BindEach { get; set; }
+
+    /// <summary>Each simulated agent keeps its own copies (as before the tenth session), not one <see cref="SharedContent"/> for the process.</summary>
+    public static bool NoSharing { get; set; }
+
+    /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
+    public static bool CompactLargeObjects { get; set; }
+
+    /// <summary>Seconds to wait once every agent is enforcing (for <c>dotnet-gcdump collect -p PID</c>).</summary>
+    public static int Hold { get; set; }
+
     public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups = 0)
     {
         var accounts = Math.Max(1, agentCount / hostsPerAccount);
@@ -294,24 +365,24 @@ internal static class Agents
         // The accounts are set up in parallel (their writes do not wait for each other), each pod's
         // instances in two calls; the operator's declarations and bindings go on the store directly.
         var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(() => SetupTenantAsync(fleet, setupHandler, keys[a], a, hostsPerAccount, nicsPerHost))));
-        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s; {Memory()}");
+        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s ({SetupClock.Summary()}; hosts' NICs bound {(BindEach ? "one write each" : "one write a host")}); {Memory()}");
 
         // The agents: each its own connection pool (one connection), its own host.
         var agents = new List<SimAgent>();
+        var shared = NoSharing ? null : new SharedContent();
         using var stop = new CancellationTokenSource();
         var runs = new List<Task>();
         for (var a = 0; a < tenants.Length; a++)
         {
-            foreach (var host in tenants[a].Hosts)
+            foreach (var (host, credential) in tenants[a].Hosts.Zip(tenants[a].Credentials))
             {
                 var timeline = new Timeline();
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
-                var credential = fleet.Hosts.CreateCredential(host);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
-                    : new EcsControlPlane(client, Region), timeline);
+                    : new EcsControlPlane(client, Region) { Shared = shared }, timeline);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
@@ -324,7 +395,20 @@ internal static class Agents
         var start = Stopwatch.StartNew();
         while ((agents.Any(x => x.Agent.AppliedRevision == 0) || fleet.Parked() < agents.Count) && start.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(200);
-        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}");
+        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}; {Heap()}");
+        if (CompactLargeObjects)
+        {
+            // The agents' start leaves the large-object heap in pieces (their first, whole fetches): compacted once, what does the process keep?
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            Console.WriteLine($"  after compacting the large-object heap once: {Memory()}; {Heap()}");
+        }
+        if (shared is not null)
+            Console.WriteLine($"  shared content: {shared.Entries} texts held, {shared.Texts.Asked} asked ({shared.Texts.Found} found held), states parsed {shared.States.Parsed} ({shared.States.Found} found parsed)");
+        if (Hold > 0)
+        {
+            Console.WriteLine($"  holding {Hold} s for a heap dump: dotnet-gcdump collect -p {Environment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(Hold));
+        }
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         using var timings = new ServerTimings();

@@ -28,6 +28,11 @@ _ = Queues.Shared;
 var nodeCount = Arg("--nodes", 1);
 // The nodes as before the store gate (issue 17, ninth session): requests wait for the pool inside OpenConnection, a thread each.
 Fleet.WithoutStoreGate = args.Contains("--no-gate");
+// The setup and the simulated agents as before the tenth session (one write a NIC bound; each agent its own copies).
+Agents.BindEach = args.Contains("--bind-each");
+Agents.NoSharing = args.Contains("--no-share");
+Agents.Hold = Arg("--hold", 0);
+Agents.CompactLargeObjects = args.Contains("--compact-loh");
 
 if (ArgText("--park-clients") is { } keyFile)
 {

@@ -92,6 +92,18 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>False: every fetch is the whole host policy, each account's state whole (the form before issue 17).</summary>
     public bool Incremental { get; init; } = true;
 
+    /// <summary>
+    /// Content shared with other agents of the same process (the fleet bench's simulated agents): the
+    /// resources' JSON, their IDs and the assembled state texts are kept once by content, and each
+    /// state text parsed once. Null (a real agent, one a host): each held as it came.
+    /// </summary>
+    public SharedContent? Shared { get; init; }
+
+    private string Share(string text) => Shared is { } shared ? shared.Text(text) : text;
+
+    private (string Text, NetworkState State) Parse(string text) =>
+        Shared is { } shared ? shared.State(text, StateFileReader.Read) : (text, StateFileReader.Read(text));
+
     /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
     public TimeSpan FullFetchInterval { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -107,7 +119,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         if (!Incremental)
-            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => a.GetProperty("State").GetRawText());
+            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => a.GetProperty("State").GetRawText(), Parse);
         try
         {
             return await FetchPartsAsync(hostName, cancel);
@@ -142,7 +154,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         {
             if (!account.TryGetProperty("Nics", out var nics))
                 return account.GetProperty("State").GetRawText();
-            var accountId = account.GetProperty("AccountId").GetString()!;
+            var accountId = Share(account.GetProperty("AccountId").GetString()!);
             // The resources that came: the account's changed NICs' parts, each once.
             var came = StateParts.Resources(account.GetProperty("State").GetRawText());
             var (received, unchanged) = Parts;
@@ -153,7 +165,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 foreach (var part in changedParts.GetProperty("Part").EnumerateArray())
                 {
                     listed[part.GetProperty("Digest").GetString()!] = StateParts.Lists.ToDictionary(l => l.List, l => part.TryGetProperty(l.List + "Ids", out var list)
-                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => i.GetString()!).ToArray()
+                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => Share(i.GetString()!)).ToArray()
                         : [], StringComparer.Ordinal);
                 }
             }
@@ -183,7 +195,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 {
                     foreach (var id in members)
                     {
-                        resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? fresh
+                        resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? Share(fresh)
                             : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
                             : throw new InvalidOperationException($"{id} of a NIC's part neither came nor is held");
                     }
@@ -191,7 +203,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             }
             Parts = (received, unchanged);
             return StateParts.Assemble(parts.Values, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
-        });
+        }, Parse);
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
             _held.Remove(gone);
@@ -203,7 +215,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// The host's policy from an answer: its bindings by account, each account's NICs compiled
     /// against that account's state alone (<paramref name="stateOf"/> reads or assembles it).
     /// </summary>
-    private static HostPolicy Read(JsonElement json, Func<JsonElement, string> stateOf)
+    /// <param name="parse">The state text read (or found already read, <see cref="Shared"/>): the text to keep and its state.</param>
+    private static HostPolicy Read(JsonElement json, Func<JsonElement, string> stateOf, Func<string, (string Text, NetworkState State)> parse)
     {
         try
         {
@@ -220,12 +233,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var parts = accounts
                 .Select(a =>
                 {
-                    var text = stateOf(a);
+                    var (text, state) = parse(stateOf(a));
                     // The parts' digests (an incremental answer): the renderer keeps the NICs whose part did not change.
                     IReadOnlyDictionary<string, string>? digests = a.TryGetProperty("Nics", out var nics)
                         ? nics.GetProperty("Nic").EnumerateArray().ToDictionary(n => n.GetProperty("InstanceId").GetString()!, n => n.GetProperty("Digest").GetString()!, StringComparer.Ordinal)
                         : null;
-                    return new HostPart(StateFileReader.Read(text), [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text, NicDigests = digests };
+                    return new HostPart(state, [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text, NicDigests = digests };
                 })
                 .ToList();
             var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);

@@ -113,13 +113,16 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         var (host, name) = (HostNames.Host(hostName), HostNames.Interface(interfaceName));
         var id = InstanceIdOf(instanceId);
         var owner = store.Read(s => s.FindInstanceOwner(id)) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
-        return Bind(owner, host, name, s =>
-        {
-            var instance = s.Instances.Find(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(instanceId));
-            return s.NetworkInterfacesOf(id).FirstOrDefault(e => e.Type == NetworkInterfaceType.Primary) is { } primary
-                ? Nic.Of(primary)
-                : new Nic(id, null, [.. instance.PrivateAddresses]);
-        });
+        return Bind(owner, host, name, s => PrimaryNic(s, owner, id, instanceId));
+    }
+
+    /// <summary>An instance's primary NIC: its primary ENI, or a classic instance's NIC.</summary>
+    private static Nic PrimaryNic(IStoreSession s, long owner, InstanceId id, string text)
+    {
+        var instance = s.Instances.Find(owner, id) ?? throw new EcsException(EcsErrors.InstanceNotFound(text));
+        return s.NetworkInterfacesOf(id).FirstOrDefault(e => e.Type == NetworkInterfaceType.Primary) is { } primary
+            ? Nic.Of(primary)
+            : new Nic(id, null, [.. instance.PrivateAddresses]);
     }
 
     /// <summary>
@@ -151,19 +154,51 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         {
             // One interface carries one NIC of any account: the accounts' own locks do not cover that.
             s.SerializeWith("host:" + host);
-            var declared = s.FindHost(host) ?? throw new EcsException(EcsErrors.HostNotDeclared(host));
-            var nic = nicOf(s);
-            Check(host, declared.Declaration, nic, name);
-            var binding = new HostBindingRecord(nic.InstanceId, owner, host, name, Time.Truncate(clock.GetUtcNow())) { NetworkInterfaceId = nic.Eni };
-            if (s.FindHostBindingByInterface(host, name) is { } other && other.Nic != binding.Nic)
-                throw new EcsException(EcsErrors.InterfaceInUse(host, name, other.Nic));
-            var current = nic.Eni is { } eni ? s.FindHostBinding(eni) : s.FindHostBinding(nic.InstanceId);
-            if (current is not null && current.HostName == host && current.InterfaceName == name)
-                return current;
-            s.SaveHostBinding(binding);
-            s.AddTrail(OperatorEvent("BindHostInterface", binding));
-            return binding;
+            return BindIn(s, owner, host, name, nicOf);
         });
+    }
+
+    /// <summary>One binding inside a write that holds the host's lock: checked, saved, on the tenant's trail.</summary>
+    private HostBindingRecord BindIn(IStoreSession s, long owner, string host, string name, Func<IStoreSession, Nic> nicOf)
+    {
+        var declared = s.FindHost(host) ?? throw new EcsException(EcsErrors.HostNotDeclared(host));
+        var nic = nicOf(s);
+        Check(host, declared.Declaration, nic, name);
+        var binding = new HostBindingRecord(nic.InstanceId, owner, host, name, Time.Truncate(clock.GetUtcNow())) { NetworkInterfaceId = nic.Eni };
+        if (s.FindHostBindingByInterface(host, name) is { } other && other.Nic != binding.Nic)
+            throw new EcsException(EcsErrors.InterfaceInUse(host, name, other.Nic));
+        var current = nic.Eni is { } eni ? s.FindHostBinding(eni) : s.FindHostBinding(nic.InstanceId);
+        if (current is not null && current.HostName == host && current.InterfaceName == name)
+            return current;
+        s.SaveHostBinding(binding);
+        s.AddTrail(OperatorEvent("BindHostInterface", binding));
+        return binding;
+    }
+
+    /// <summary>
+    /// The primary NICs of several instances bound on one host, each exactly as <see cref="Bind"/>
+    /// binds it, in the order given, in one write per owning account (all of that account's or none:
+    /// the first refusal refuses its write whole): the operator bringing up a host with its NICs, or
+    /// seeding a fleet (issue 17's bench: one write a host instead of one a NIC).
+    /// </summary>
+    public IReadOnlyList<HostBindingRecord> BindAll(string hostName, IReadOnlyList<(string InstanceId, string InterfaceName)> nics)
+    {
+        var host = HostNames.Host(hostName);
+        var parsed = nics.Select(n => (Id: InstanceIdOf(n.InstanceId), Text: n.InstanceId, Name: HostNames.Interface(n.InterfaceName))).ToList();
+        var owners = store.Read(s => parsed.Select(n => s.FindInstanceOwner(n.Id)).ToList());
+        if (owners.IndexOf(null) is var missing and >= 0)
+            throw new EcsException(EcsErrors.InstanceNotFound(parsed[missing].Text));
+        var bound = new List<HostBindingRecord>(parsed.Count);
+        foreach (var account in owners.Select(o => o!.Value).Distinct())
+        {
+            var mine = parsed.Where((_, i) => owners[i] == account).ToList();
+            bound.AddRange(store.Write("BindHostInterface", account, s =>
+            {
+                s.SerializeWith("host:" + host);
+                return mine.Select(n => BindIn(s, account, host, n.Name, t => PrimaryNic(t, account, n.Id, n.Text))).ToList();
+            }));
+        }
+        return bound;
     }
 
     /// <summary>

@@ -134,6 +134,40 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.Equal(before, _server.Store.CurrentRevision());
     }
 
+    /// <summary>
+    /// Issue 17 (the fleet's seeding): <see cref="Palisade.Storage.Hosts.HostService.BindAll"/> binds
+    /// as one <c>Bind</c> each (its slow twin, on another host) but in one write of the owner, and a
+    /// refusal of any of its NICs binds none of them.
+    /// </summary>
+    [Fact]
+    public async Task BindAll_BindsAsOneBindEach_InOneWrite_AndARefusalBindsNone()
+    {
+        var more = await _a.RunAsync(_group, _vsw, amount: 3);
+        foreach (var host in new[] { "node-x", "node-y" })
+            _server.Hosts.Declare(host, HostDeclaration.Parse("vnet*", "0.0.0.0/0 ::/0"));
+        for (var i = 0; i < _instances.Count; i++)
+            _server.Hosts.Bind(_instances[i], "node-x", $"vnet{i}");
+        var before = _server.Store.CurrentRevision();
+        var bound = _server.Hosts.BindAll("node-y", [.. more.Select((id, i) => (id, $"vnet{i}"))]);
+        Assert.Equal(before + 1, _server.Store.CurrentRevision());
+        Assert.Equal(more, bound.Select(b => b.InstanceId.Value));
+        static List<(string, long, bool)> Shape(IEnumerable<Palisade.Storage.Records.HostBindingRecord> bindings) =>
+            [.. bindings.Select(b => (b.InterfaceName, b.AccountId, b.NetworkInterfaceId is not null))];
+        Assert.Equal(Shape(_server.Hosts.ListBindings("node-x")), Shape(_server.Hosts.ListBindings("node-y")));
+        Assert.Equal(more, (await Interfaces(_a, "node-y")).Select(i => i.Str("InstanceId")));
+        var trail = (await _a.Api.CallAsync("DescribeActionTrail", new { ActionName = "BindHostInterface", MaxResults = 100 })).Items("Events", "Event").Select(e => e.Str("RequestParameters")).ToList();
+        Assert.All(more, id => Assert.Single(trail, p => p.Contains(id, StringComparison.Ordinal) && p.Contains("node-y", StringComparison.Ordinal)));
+
+        var late = await _a.RunAsync(_group, _vsw, amount: 2);
+        before = _server.Store.CurrentRevision();
+        Refused(() => _server.Hosts.BindAll("node-y", [(late[0], "vnet7"), (late[1], "eth0")]), "InvalidInterfaceName.OutsideDeclaration");
+        Refused(() => _server.Hosts.BindAll("node-y", [(late[0], "vnet7"), (late[1], "vnet0")]), "InvalidInterfaceName.InUse");
+        Refused(() => _server.Hosts.BindAll("node-y", [(late[0], "vnet7"), ("i-bp1doesnotexist00", "vnet8")]), "InvalidInstanceId.NotFound");
+        Refused(() => _server.Hosts.BindAll("node-undeclared", [(late[0], "vnet7")]), "InvalidHostName.NotDeclared");
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        Assert.DoesNotContain(late[0], _server.Hosts.ListBindings(null).Select(b => b.InstanceId.Value));
+    }
+
     /// <summary>Issue 18 item 2: a host carries only the interfaces and addresses it declares.</summary>
     [Fact]
     public void BindingsOutsideTheHostsDeclaration_AreRefused()

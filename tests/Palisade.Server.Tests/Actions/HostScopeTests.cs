@@ -286,6 +286,10 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         // One incremental follower per host, as its agent holds it: after every change its union of
         // the NIC parts it holds and those that changed must render as the whole accounts do.
         var followers = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(hostApis[h], Region));
+        // The same followers holding their texts and states in one shared store, as the fleet bench's
+        // simulated agents do (issue 17): each fetch must render as the unshared follower's (its slow twin).
+        var shared = new Palisade.Agent.Following.SharedContent();
+        var sharing = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(hostApis[h], Region) { Shared = shared });
         var (received, unchanged) = (0L, 0L);
         // What each host's agent applied last (rendered from the parts it fetched): the next fetch is
         // rendered again from it (PolicyRenderer.Rerender: only the NICs whose parts changed are compiled),
@@ -331,6 +335,10 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                     var whole = PolicyRenderer.Render(policy.Parts, step + 1);
                     Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(policy.Parts, 0)),
                         $"seed {seed}, step {step} ({what}): {host}'s incremental fetch renders otherwise than the whole accounts");
+                    var sharedPolicy = await sharing[host].FetchAsync(host, CancellationToken.None);
+                    Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(sharedPolicy.Parts, 0))
+                        && policy.Parts.Select(p => p.Source).SequenceEqual(sharedPolicy.Parts.Select(p => p.Source)),
+                        $"seed {seed}, step {step} ({what}): {host}'s fetch holding shared content renders otherwise than its unshared twin");
                     var next = whole;
                     if (applied.TryGetValue(host, out var last))
                     {
@@ -354,6 +362,8 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var follower in followers.Values)
             (received, unchanged) = (received + follower.Parts.Received, unchanged + follower.Parts.Unchanged);
         output.WriteLine($"seed {seed}: incremental fetches received {received} NIC parts and were told {unchanged} were unchanged");
+        output.WriteLine($"seed {seed}: the sharing followers asked for {shared.Texts.Asked} texts, {shared.Texts.Found} held already; parsed {shared.States.Parsed} states, {shared.States.Found} found parsed");
+        Assert.True(shared.Texts.Found > 0, "no text was shared between the followers: the sharing was not exercised");
         output.WriteLine($"seed {seed}: rendering again after a fetch kept {kept} NICs' chains and compiled {compiled}");
         Assert.True(kept > 0, "no NIC was kept when rendering again: the incremental render was not exercised");
         Assert.True(unchanged > 0, "no fetch was spared a NIC's part");
