@@ -27,6 +27,8 @@ internal sealed class ServerMetrics : IDisposable
             "{thread}", "Threads that run analyses (0: on the request threads), with their Linux niceness and where dry-run impacts are compared.");
         _meter.CreateObservableCounter("palisade.analysis.process.starts", () => analysisProcess.Started, "{process}",
             "Analysis processes started (issue 19): one on the first impact, one more after each that ended.");
+        _meter.CreateObservableCounter("palisade.analysis.process.late", () => analysisProcess.Late, "{analysis}",
+            "Impacts compared in-process because the analysis process did not answer in time or was still behind.");
         _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");
         _meter.CreateObservableGauge("palisade.analysis.per_account.limit", () => (long)analyses.PerAccount, "{analysis}", "Analyses one account may have running or waiting (past it: Throttling.Analysis).");
         _meter.CreateObservableGauge("palisade.analyses", () =>

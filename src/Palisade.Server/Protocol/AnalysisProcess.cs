@@ -32,6 +32,23 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     private bool _disposed;
     private long _started;
 
+    /// <summary>
+    /// How long a comparison waits for the child before the caller compares in-process instead
+    /// (<see cref="AnalysisProcessLateException"/>): a child at niceness 19 on a busy host may get almost
+    /// no CPU, and a tenant's dry run must not wait on it (nor hold the account's one analysis) for that.
+    /// Until the late answer arrives, later comparisons do not wait for the child at all.
+    /// </summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(2);
+
+    private long _late;
+    private long _asked;
+
+    /// <summary>Comparisons sent to a child so far (for tests: one that is behind is not sent more).</summary>
+    internal long Asked => Interlocked.Read(ref _asked);
+
+    /// <summary>Comparisons the child did not answer in time, or that were not sent because it was behind (compared in-process).</summary>
+    public long Late => Interlocked.Read(ref _late);
+
     /// <summary>Children started so far (a test sees a restart by it).</summary>
     public long Started => Interlocked.Read(ref _started);
 
@@ -68,11 +85,17 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     /// The flows gained and lost between the account's state <paramref name="before"/> (at its account
     /// revision <paramref name="revision"/>) and <paramref name="after"/>, compared in the child, with
     /// the child's CPU time for it. Blocks the calling thread (an analysis worker) until the child
-    /// answers; <c>ServiceUnavailable</c> if the child dies meanwhile.
+    /// answers; <c>ServiceUnavailable</c> if the child dies meanwhile; <see cref="AnalysisProcessLateException"/>
+    /// past <see cref="Deadline"/>, or at once while an earlier answer is still late.
     /// </summary>
     public (IReadOnlyList<ImpactWire.Flow> Gained, IReadOnlyList<ImpactWire.Flow> Lost, TimeSpan Cpu) Compare(long accountId, string regionId, long revision, NetworkState before, NetworkState after, CancellationToken cancel = default)
     {
         var child = Current();
+        if (child.Behind)
+        {
+            Interlocked.Increment(ref _late);
+            throw new AnalysisProcessLateException();
+        }
         var key = (accountId, regionId);
         var cpu = TimeSpan.Zero;
         // The before is sent when the child is not known to keep it at this revision; if it was
@@ -80,7 +103,18 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         var send = !child.Holds(key, revision);
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var answer = child.Ask(frame => ImpactWire.WriteCompare(frame, child.NextId(), accountId, regionId, revision, send ? before : null, after), cancel);
+            ImpactWire.Answered answer;
+            Interlocked.Increment(ref _asked);
+            try
+            {
+                answer = child.Ask(frame => ImpactWire.WriteCompare(frame, child.NextId(), accountId, regionId, revision, send ? before : null, after), Deadline, cancel);
+            }
+            catch (AnalysisProcessLateException)
+            {
+                Interlocked.Increment(ref _late);
+                logger?.LogWarning("The analysis process did not answer within {Deadline}; compared in-process until it catches up", Deadline);
+                throw;
+            }
             cpu += answer.Cpu;
             switch (answer.Status)
             {
@@ -102,7 +136,7 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     internal Task ParkAsync()
     {
         var child = Current();
-        return Task.Run(() => child.Ask(frame => ImpactWire.WritePark(frame, child.NextId()), CancellationToken.None));
+        return Task.Run(() => child.Ask(frame => ImpactWire.WritePark(frame, child.NextId()), Timeout.InfiniteTimeSpan, CancellationToken.None));
     }
 
     private Child Current()
@@ -134,6 +168,8 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     {
         private readonly ConcurrentDictionary<long, TaskCompletionSource<ImpactWire.Answered>> _waiting = new();
         private readonly ConcurrentDictionary<(long, string), long> _sent = new();
+        // Requests whose callers stopped waiting: the child is behind until each is answered.
+        private readonly ConcurrentDictionary<long, bool> _late = new();
         private readonly Lock _writing = new();
         private readonly ImpactWire.Frame _frame = new();
         private readonly ILogger? _logger;
@@ -154,6 +190,8 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         public bool Exited => _exited;
 
         public long NextId() => Interlocked.Increment(ref _ids);
+
+        public bool Behind => !_late.IsEmpty;
 
         public bool Holds((long, string) key, long revision) => _sent.TryGetValue(key, out var sent) && sent == revision;
 
@@ -240,7 +278,7 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         }
 
         /// <summary>Sends one frame and waits for its answer (a frame's ID is its first field after the kind).</summary>
-        public ImpactWire.Answered Ask(Action<ImpactWire.Frame> write, CancellationToken cancel)
+        public ImpactWire.Answered Ask(Action<ImpactWire.Frame> write, TimeSpan deadline, CancellationToken cancel)
         {
             var waiting = new TaskCompletionSource<ImpactWire.Answered>(TaskCreationOptions.RunContinuationsAsynchronously);
             long id;
@@ -266,7 +304,15 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             }
             try
             {
-                return waiting.Task.WaitAsync(cancel).GetAwaiter().GetResult();
+                return waiting.Task.WaitAsync(deadline, cancel).GetAwaiter().GetResult();
+            }
+            catch (TimeoutException)
+            {
+                _late[id] = true;
+                // Answered meanwhile: not late after all (the reader removes what it answers).
+                if (!_waiting.ContainsKey(id))
+                    _late.TryRemove(id, out _);
+                throw new AnalysisProcessLateException();
             }
             finally
             {
@@ -285,6 +331,7 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
                 while (await ImpactWire.ReadFrameAsync(stdout, length, reused) is { } payload)
                 {
                     var answer = ImpactWire.ReadAnswer(payload);
+                    _late.TryRemove(answer.Id, out _);
                     if (_waiting.TryRemove(answer.Id, out var waiting))
                         waiting.TrySetResult(answer);
                 }
@@ -345,3 +392,6 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         }
     }
 }
+
+/// <summary>The analysis process did not answer in time (or is still behind): the caller compares in-process.</summary>
+internal sealed class AnalysisProcessLateException() : Exception("the analysis process did not answer in time");

@@ -52,7 +52,7 @@ public sealed class AnalysisProcessTests
     [Fact]
     public void TheChildsAnswers_AreTheInProcessAnswers()
     {
-        using var process = new AnalysisProcess();
+        using var process = new AnalysisProcess { Deadline = Patience }; // the child itself is under test: never compared in-process
         var revision = 0L;
         var gen = from before in SmallUniverse.State.Select(Storable)
                   from other in SmallUniverse.State.Select(Storable)
@@ -78,7 +78,7 @@ public sealed class AnalysisProcessTests
     [Fact]
     public async Task AChildThatDies_FailsItsAnalysesInFlightWithServiceUnavailable_AndIsStartedAgain()
     {
-        using var process = new AnalysisProcess();
+        using var process = new AnalysisProcess { Deadline = Patience }; // the child itself is under test: never compared in-process
         var state = SmallUniverse.State.Select(Storable).Single();
         var empty = new NetworkState(state.RegionId, [], [], [], []);
         process.Compare(1, state.RegionId, 1, state, empty);
@@ -107,7 +107,7 @@ public sealed class AnalysisProcessTests
     [Fact]
     public void TheChild_RunsAtNiceness19_EveryThread()
     {
-        using var process = new AnalysisProcess();
+        using var process = new AnalysisProcess { Deadline = Patience }; // the child itself is under test: never compared in-process
         var state = SmallUniverse.State.Select(Storable).Single();
         process.Compare(1, state.RegionId, 1, state, state);
         // Every thread of the child, the runtime's own too: each inherited both from the first one.
@@ -117,5 +117,38 @@ public sealed class AnalysisProcessTests
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             Assert.Equal("19", fields[16]); // nice (stat field 19)
         }
+    }
+
+    [Fact]
+    public void ALateChild_IsNotWaitedFor_UntilItHasAnsweredWhatWasLate()
+    {
+        using var process = new AnalysisProcess { Deadline = TimeSpan.FromMilliseconds(1) };
+        var state = SmallUniverse.State.Select(Storable).Single();
+        var empty = new NetworkState(state.RegionId, [], [], [], []);
+        // The child is still starting: late. Then behind: not asked at all.
+        Assert.Throws<AnalysisProcessLateException>(() => process.Compare(1, state.RegionId, 1, state, empty));
+        Assert.Throws<AnalysisProcessLateException>(() => process.Compare(1, state.RegionId, 1, state, empty));
+        Assert.Equal(2, process.Late);
+        Assert.Equal(1, process.Asked);
+
+        // Once the late answer is in, the same child answers again.
+        process.Deadline = Patience;
+        var until = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                var (gained, lost, _) = process.Compare(1, state.RegionId, 1, state, empty);
+                var here = ImpactAnalysis.Between(state, empty);
+                Assert.Equal(Show(here.Gained.Select(ImpactWire.Flow.Of)), Show(gained));
+                Assert.Equal(Show(here.Lost.Select(ImpactWire.Flow.Of)), Show(lost));
+                break;
+            }
+            catch (AnalysisProcessLateException) when (DateTime.UtcNow < until)
+            {
+                Thread.Sleep(20);
+            }
+        }
+        Assert.Equal(1, process.Started);
     }
 }

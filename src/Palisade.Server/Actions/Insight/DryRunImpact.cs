@@ -64,6 +64,10 @@ internal sealed class DryRunImpact
                 // A state the state-file writer refuses (none the store should hold) is not sent: nothing
                 // was written to the pipe, and it is compared here instead.
             }
+            catch (AnalysisProcessLateException)
+            {
+                // The child is starved or busy (niceness 19 on a loaded host): compared here, as without it.
+            }
         }
         var (gained, lost) = Compare(_before, _kept, after);
         return new EcsObject { { "Computed", true }, { "Gained", Flows(gained) }, { "Lost", Flows(lost) } };
