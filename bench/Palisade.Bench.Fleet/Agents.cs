@@ -467,11 +467,13 @@ internal static class Agents
             var steps = phases.Select(_ => new List<double>()).ToArray();
             var serverLines = new List<string>();
             var cpuPerChange = new List<double>();
+            var gcPerChange = new List<string>();
             for (var i = 0; i < changes; i++)
             {
                 var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
                 server.Refresh();
                 var cpuAtChange = server.TotalProcessorTime;
+                var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                 var sent = Stopwatch.GetTimestamp();
                 await make(i);
                 var answered = Stopwatch.GetTimestamp();
@@ -498,6 +500,7 @@ internal static class Agents
                 var quiet = Stopwatch.GetTimestamp();
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
+                gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused)"));
                 foreach (var x in affected)
                 {
                     // From the write's answer to the wake (negative: the wake came before the writer read its answer), then phase to phase.
@@ -547,6 +550,7 @@ internal static class Agents
                     $"  {labels[k],-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
+            Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause): {string.Join(", ", gcPerChange)}");
             foreach (var line in serverLines)
                 Console.WriteLine(line);
         }

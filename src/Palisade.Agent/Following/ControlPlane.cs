@@ -119,7 +119,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         if (!Incremental)
-            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => a.GetProperty("State").GetRawText(), Parse);
+            return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => Parse(a.GetProperty("State").GetRawText()));
         try
         {
             return await FetchPartsAsync(hostName, cancel);
@@ -153,7 +153,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         var policy = Read(json, account =>
         {
             if (!account.TryGetProperty("Nics", out var nics))
-                return account.GetProperty("State").GetRawText();
+                return Parse(account.GetProperty("State").GetRawText());
             var accountId = Share(account.GetProperty("AccountId").GetString()!);
             // The resources that came: the account's changed NICs' parts, each once.
             var came = StateParts.Resources(account.GetProperty("State").GetRawText());
@@ -202,8 +202,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 }
             }
             Parts = (received, unchanged);
-            return StateParts.Assemble(parts.Values, resources.Where(r => r.Key.Account == accountId).ToDictionary(r => (r.Key.List, r.Key.Id), r => r.Value), regionId);
-        }, Parse);
+            var union = StateParts.Union(parts.Values, r => resources[(accountId, r.List, r.Id)]);
+            if (Shared is not { } shared)
+                return Parse(StateParts.Write(regionId, union));
+            // The agents of a pod assemble the same text from the same shared resources: assembled and read once.
+            return shared.Assembled([regionId, .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write(regionId, union), StateFileReader.Read);
+        });
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
             _held.Remove(gone);
@@ -215,8 +219,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// The host's policy from an answer: its bindings by account, each account's NICs compiled
     /// against that account's state alone (<paramref name="stateOf"/> reads or assembles it).
     /// </summary>
-    /// <param name="parse">The state text read (or found already read, <see cref="Shared"/>): the text to keep and its state.</param>
-    private static HostPolicy Read(JsonElement json, Func<JsonElement, string> stateOf, Func<string, (string Text, NetworkState State)> parse)
+    /// <param name="stateOf">An account's state text, read (or found already read, <see cref="Shared"/>): the text to keep and its state.</param>
+    private static HostPolicy Read(JsonElement json, Func<JsonElement, (string Text, NetworkState State)> stateOf)
     {
         try
         {
@@ -233,7 +237,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var parts = accounts
                 .Select(a =>
                 {
-                    var (text, state) = parse(stateOf(a));
+                    var (text, state) = stateOf(a);
                     // The parts' digests (an incremental answer): the renderer keeps the NICs whose part did not change.
                     IReadOnlyDictionary<string, string>? digests = a.TryGetProperty("Nics", out var nics)
                         ? nics.GetProperty("Nic").EnumerateArray().ToDictionary(n => n.GetProperty("InstanceId").GetString()!, n => n.GetProperty("Digest").GetString()!, StringComparer.Ordinal)

@@ -78,6 +78,81 @@ public sealed class SharedContent
         return (shared, state);
     }
 
+    /// <summary>Assembled state texts by what they were assembled from (the shared resources' texts, by reference), held weakly.</summary>
+    private readonly Dictionary<int, List<(string[] From, WeakReference<string> Text)>> _assembled = [];
+
+    private int _assembledEntries;
+    private int _assembledSweepAt = 256;
+    private long _assemblies;
+    private long _assembliesAsked;
+
+    /// <summary>States asked for by what they are assembled from, and how many of them were assembled (the others found held).</summary>
+    public (long Asked, long Assembled) Assemblies => (Interlocked.Read(ref _assembliesAsked), Interlocked.Read(ref _assemblies));
+
+    /// <summary>
+    /// The shared state text assembled from <paramref name="from"/> and its state (issue 17: the hundred
+    /// agents of an account each assembled the same ~400 KB text after a change, to find it held already
+    /// by <see cref="State"/>): <paramref name="from"/> is everything the text is a function of — the
+    /// region and, list by list, the resources' texts, each one this store handed out (<see cref="Text"/>),
+    /// so the same reference is the same content. When an agent assembled it from the same references and
+    /// some agent still holds the text, that text and its parsed state; otherwise
+    /// <paramref name="assemble"/> makes it and <see cref="State"/> shares it as any other.
+    /// The slow twin is each agent's own assembly (<see cref="EcsControlPlane"/> without <see cref="EcsControlPlane.Shared"/>).
+    /// </summary>
+    public (string Text, NetworkState State) Assembled(string[] from, Func<string> assemble, Func<string, NetworkState> read)
+    {
+        Interlocked.Increment(ref _assembliesAsked);
+        var hash = new HashCode();
+        foreach (var item in from)
+            hash.Add(RuntimeHelpers.GetHashCode(item));
+        var key = hash.ToHashCode();
+        lock (_lock)
+        {
+            if (_assembled.TryGetValue(key, out var candidates))
+            {
+                foreach (var (made, text) in candidates)
+                {
+                    if (text.TryGetTarget(out var held) && Same(made, from) && _states.TryGetValue(held, out var state))
+                        return (held, state);
+                }
+            }
+        }
+        Interlocked.Increment(ref _assemblies);
+        var shared = State(assemble(), read);
+        lock (_lock)
+        {
+            if (!_assembled.TryGetValue(key, out var candidates))
+                _assembled[key] = candidates = new List<(string[], WeakReference<string>)>(1);
+            candidates.Add((from, new WeakReference<string>(shared.Text)));
+            if (++_assembledEntries >= _assembledSweepAt)
+            {
+                var live = 0;
+                foreach (var (k, list) in _assembled.ToList())
+                {
+                    list.RemoveAll(c => !c.Text.TryGetTarget(out _));
+                    if (list.Count == 0)
+                        _assembled.Remove(k);
+                    live += list.Count;
+                }
+                _assembledEntries = live;
+                _assembledSweepAt = Math.Max(256, live * 2);
+            }
+        }
+        return shared;
+    }
+
+    private static bool Same(string[] a, string[] b)
+    {
+        if (a.Length != b.Length)
+            return false;
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!ReferenceEquals(a[i], b[i]))
+                return false;
+        }
+        return true;
+    }
+
     /// <summary>Drops the entries whose text no agent holds any more (made by itself when the entries have doubled since the last).</summary>
     public void Sweep()
     {

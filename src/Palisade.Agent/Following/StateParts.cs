@@ -29,10 +29,18 @@ public static class StateParts
     }
 
     /// <summary>The state file of the union of the parts.</summary>
-    public static string Assemble(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId)
+    public static string Assemble(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId) =>
+        Write(regionId, Union(parts, key => resources[key]));
+
+    /// <summary>
+    /// The resources of the union of the parts, by list (in <see cref="Lists"/>' order): each once, in
+    /// the order the parts name them — all that <see cref="Write"/> makes the state file of.
+    /// </summary>
+    public static List<string>[] Union(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, Func<(string List, string Id), string> resource)
     {
         var seen = new HashSet<(string, string)>();
-        var union = Lists.ToDictionary(l => l.List, _ => new List<string>());
+        var union = Lists.Select(_ => new List<string>()).ToArray();
+        var index = Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
         foreach (var part in parts)
         {
             foreach (var (list, ids) in part)
@@ -40,10 +48,16 @@ public static class StateParts
                 foreach (var id in ids)
                 {
                     if (seen.Add((list, id)))
-                        union[list].Add(resources[(list, id)]);
+                        union[index[list]].Add(resource((list, id)));
                 }
             }
         }
+        return union;
+    }
+
+    /// <summary>The state file of <paramref name="union"/> (<see cref="Union"/>).</summary>
+    public static string Write(string regionId, IReadOnlyList<List<string>> union)
+    {
         // Each resource's JSON as it came (the server's rendering, already checked by the parser
         // that split it out), not parsed and written again.
         using var buffer = new MemoryStream();
@@ -51,13 +65,14 @@ public static class StateParts
         {
             writer.WriteStartObject();
             writer.WriteString("RegionId", regionId);
-            foreach (var (list, _) in Lists)
+            for (var l = 0; l < Lists.Length; l++)
             {
+                var list = Lists[l].List;
                 // The lists are absent when empty, as in the whole answer (files made before them had none).
-                if (union[list].Count == 0 && list is not ("SecurityGroups" or "Instances"))
+                if (union[l].Count == 0 && list is not ("SecurityGroups" or "Instances"))
                     continue;
                 writer.WriteStartArray(list);
-                foreach (var item in union[list])
+                foreach (var item in union[l])
                     writer.WriteRawValue(item, skipInputValidation: true);
                 writer.WriteEndArray();
             }
