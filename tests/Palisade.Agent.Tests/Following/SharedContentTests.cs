@@ -58,6 +58,44 @@ public sealed class SharedContentTests
         Assert.Equal("cn-beijing", different.RegionId);
     }
 
+    /// <summary>
+    /// A state assembled by many agents from the shared resources: each gets the text its own
+    /// assembly (the slow twin) makes and the state read from it, and equal inputs are assembled
+    /// and read once while held.
+    /// </summary>
+    [Fact]
+    public void AnAssembledState_IsEachAgentsOwnAssembly_AndAssembledOnceWhileHeld()
+    {
+        // Each agent: five lists of resources from a small alphabet (so that agents' inputs are often equal).
+        var agentGen = Gen.Int[0, 3].Array[0, 3].Array[5];
+        agentGen.List[1, 12].Sample(agents =>
+        {
+            var shared = new SharedContent();
+            string[] ids = ["SecurityGroupId", "InstanceId", "NetworkInterfaceId", "PrefixListId", "PortRangeListId"];
+            var held = new List<string>();
+            foreach (var lists in agents)
+            {
+                // What one agent holds: each resource's text as its own parse made it, then shared (as EcsControlPlane does).
+                var union = lists.Select((items, l) => items.Distinct().Select(i => shared.Text(new string($$"""{"{{ids[l]}}":"x-{{i}}"}""".AsSpan()))).ToList()).ToArray();
+                var own = StateParts.Write("cn-hangzhou", union);
+                var parses = shared.States.Parsed;
+                var (text, state) = shared.Assembled(["cn-hangzhou", .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write("cn-hangzhou", union), t =>
+                {
+                    Assert.Equal(own, t);
+                    return new NetworkState("cn-hangzhou", [], []);
+                });
+                Assert.Equal(own, text);
+                held.Add(text);
+                Assert.NotNull(state);
+            }
+            // One assembly (and at most one parse) per distinct input while every text is held.
+            var distinct = agents.Select(lists => string.Join("|", lists.Select(items => string.Join(",", items.Distinct())))).Distinct().Count();
+            Assert.Equal(agents.Count, shared.Assemblies.Asked);
+            Assert.Equal(distinct, shared.Assemblies.Assembled);
+            GC.KeepAlive(held);
+        });
+    }
+
     [Fact]
     public void ATextNoOneHolds_IsNotKeptAlive()
     {
