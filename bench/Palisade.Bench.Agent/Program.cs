@@ -36,7 +36,7 @@ using Palisade.Domain.Ecs;
 //             [--rate N --seconds S --coalesce-ms M --rounds R]
 var runs = Arg("--runs", 40);
 var only = ArgText("--only");
-if (TestTopology.Missing() is { } missing)
+if (only is not "fetch-text" && TestTopology.Missing() is { } missing)
 {
     Console.Error.WriteLine($"bench needs root, iproute2, nftables, conntrack and python3: {missing}");
     return 2;
@@ -47,7 +47,7 @@ void Say(string line)
     Console.WriteLine(line);
     report.AppendLine(line);
 }
-Say($"# Palisade agent benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, nft {TestTopology.Run("nft", "--version").Trim()}");
+Say($"# Palisade agent benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs{(only is "fetch-text" ? "" : ", nft " + TestTopology.Run("nft", "--version").Trim())}");
 if (only is null or "apply")
     Apply();
 if (only is null or "packet")
@@ -64,7 +64,70 @@ if (only is null or "rerender")
     RerenderCost();
 if (only is "sampler-kernel")
     await SamplerOnKernel();
+if (only is null or "fetch-text")
+    FetchTextCost();
 return 0;
+
+// Issue 17, in process (no kernel): what an agent does with its state text after each fetch, at the
+// fleet bench's size (a host of 10 NICs in an account of 100 hosts: ~190 instances, ~400 KB of
+// state). (1) The renderer's check for a prefix-list-only change: the first look where the texts
+// differ against both texts read whole (the path before). (2) The fleet bench's 100 agents of one
+// account after a change in "common": each assembling its pod's state and finding it shared by
+// content (before), against finding it by what it is assembled from (SharedContent.Assembled).
+// CPU per call and bytes allocated per call, each against its baseline in this run.
+void FetchTextCost()
+{
+    Say("\n## The agent's state text after a fetch (issue 17), in process: a host's ~190 instances");
+    var shared = new Palisade.Agent.Following.SharedContent();
+    string Resource(string key, string id, int version) => shared.Text(
+        $$"""{"{{key}}":"{{id}}","RegionId":"cn-hangzhou","VpcId":"vpc-fleet","Description":"v{{version}}","Tags":{"Tag":[{"Key":"team","Value":"fleet"}]},"Permissions":{"Permission":[{"IpProtocol":"tcp","PortRange":"{{version}}/{{version}}","SourceCidrIp":"10.0.0.0/8","Policy":"Accept","Priority":"1","Direction":"ingress","CreateTime":"2026-12-04T00:00:00Z"}]},"PrivateIpAddress":{"IpAddress":["10.0.{{id.Length}}.{{version}}"]},"SecurityGroupIds":{"SecurityGroupId":["sg-common","sg-pod"]},"Padding":"{{new string('x', 1400)}}"}""");
+    List<string>[] Union(int commonVersion) =>
+    [
+        [Resource("SecurityGroupId", "sg-common", commonVersion), .. Enumerable.Range(0, 11).Select(g => Resource("SecurityGroupId", $"sg-{g}", 1))],
+        [.. Enumerable.Range(0, 191).Select(i => Resource("InstanceId", $"i-{i:D5}", 1))],
+        [.. Enumerable.Range(0, 10).Select(i => Resource("NetworkInterfaceId", $"eni-{i:D5}", 1))],
+        [], [],
+    ];
+    var (before, after) = (Union(1), Union(2));
+    var (beforeText, afterText) = (Palisade.Agent.Following.StateParts.Write("cn-hangzhou", before), Palisade.Agent.Following.StateParts.Write("cn-hangzhou", after));
+    Say($"state text {afterText.Length:N0} chars");
+    (double Ms, double Bytes) Cost(Action call)
+    {
+        call();
+        var bytes = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < runs; i++)
+            call();
+        return (clock.Elapsed.TotalMilliseconds / runs, (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)runs);
+    }
+    var slow = Cost(() =>
+    {
+        if (StateSources.SameButPrefixListsSlow(beforeText, afterText))
+            throw new InvalidOperationException("a rule change read as prefix lists only");
+    });
+    var fast = Cost(() =>
+    {
+        if (StateSources.SameButPrefixLists(beforeText, afterText))
+            throw new InvalidOperationException("a rule change read as prefix lists only");
+    });
+    Say(string.Create(CultureInfo.InvariantCulture, $"prefix-list-only check: both read whole {slow.Ms:F3} ms, {slow.Bytes / 1024:F0} KiB allocated; first look {fast.Ms:F3} ms, {fast.Bytes / 1024:F0} KiB; ratio {slow.Ms / fast.Ms:F0}x"));
+    // Held by "the other agents" while measured, as in the fleet.
+    var held = shared.State(Palisade.Agent.Following.StateParts.Write("cn-hangzhou", after), _ => new NetworkState("cn-hangzhou", [], []));
+    string[] From(List<string>[] union) => ["cn-hangzhou", .. union.SelectMany((items, l) => items.Prepend(Palisade.Agent.Following.StateParts.Lists[l].List))];
+    var own = Cost(() =>
+    {
+        if (!ReferenceEquals(shared.State(Palisade.Agent.Following.StateParts.Write("cn-hangzhou", after), _ => throw new InvalidOperationException("parsed again")).Text, held.Text))
+            throw new InvalidOperationException("not found shared");
+    });
+    shared.Assembled(From(after), () => held.Text, _ => throw new InvalidOperationException("parsed again"));
+    var byInputs = Cost(() =>
+    {
+        if (!ReferenceEquals(shared.Assembled(From(after), () => throw new InvalidOperationException("assembled again"), _ => throw new InvalidOperationException("parsed again")).Text, held.Text))
+            throw new InvalidOperationException("not found shared");
+    });
+    Say(string.Create(CultureInfo.InvariantCulture, $"a pod's shared state, per agent: assembled and found by content {own.Ms:F3} ms, {own.Bytes / 1024:F0} KiB allocated; found by its inputs {byInputs.Ms:F3} ms, {byInputs.Bytes / 1024:F0} KiB; ratio {own.Ms / byInputs.Ms:F0}x"));
+    GC.KeepAlive(before);
+}
 
 // Issue 20: flow sampling on a real kernel. New TCP connections at --rate a second (default 10,000)
 // for --seconds (15) from a client namespace to a sampled NIC through the host's bridge, first with
