@@ -221,12 +221,11 @@ internal static class Agents
                 var host = $"a{a}-h{p * 10 + h}";
                 hosts.Add(host);
                 List<string> nics = [first[h], .. rest.Skip(h * (nicsPerHost - 1)).Take(nicsPerHost - 1)];
-                // The operator declares the host and binds its NICs on the store (issue 18): one
-                // write each (BindAll: the host's NICs in one write of their account), or one a NIC
+                // The operator binds the host's NICs on the store (issue 18; the hosts were declared
+                // before, all in a few writes): one write of the account (BindAll), or one a NIC
                 // (--bind-each, as before the tenth session).
                 SetupClock.Time(ref SetupClock.Hosts, () =>
                 {
-                    fleet.Hosts.Declare(host, Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8"));
                     if (BindEach)
                     {
                         for (var n = 0; n < nics.Count; n++)
@@ -238,10 +237,28 @@ internal static class Agents
                 });
             }
         }
-        // Each host's credential, made here (the accounts in parallel) rather than one after another for the fleet.
-        var credentials = hosts.Select(h => SetupClock.Time(ref SetupClock.Credentials, () => fleet.Hosts.CreateCredential(h))).ToList();
-        return new Tenant(api, common, db, pods[0], vsw, hosts, credentials);
+        return new Tenant(api, common, db, pods[0], vsw, hosts, []);
     }
+
+    /// <summary>The host names of account <paramref name="a"/> (as <see cref="SetupTenantAsync"/> binds them).</summary>
+    private static IEnumerable<string> HostsOf(int a, int hostsPerAccount) => Enumerable.Range(0, hostsPerAccount).Select(h => $"a{a}-h{h}");
+
+    /// <summary>
+    /// The operator's writes of no account, for the whole fleet before the tenants' setup: each such
+    /// write waits for every account's write in flight and holds them all back (PostgreSQL's global
+    /// lock taken exclusively), so one a host (20,000 at 10,000 hosts) stalled the accounts set up in
+    /// parallel; now a thousand hosts a write (<see cref="Palisade.Storage.Hosts.HostService.DeclareAll"/>).
+    /// </summary>
+    private static void DeclareHosts(Fleet fleet, IReadOnlyList<string> hosts)
+    {
+        var declaration = Palisade.Domain.Hosts.HostDeclaration.Parse("vnet*", "10.0.0.0/8");
+        foreach (var chunk in hosts.Chunk(1000))
+            SetupClock.Time(ref SetupClock.Hosts, () => fleet.Hosts.DeclareAll([.. chunk.Select(h => (h, declaration))]));
+    }
+
+    /// <summary>Every host's credential, a thousand hosts a write (<see cref="Palisade.Storage.Hosts.HostService.CreateCredentials"/>).</summary>
+    private static List<Palisade.Storage.Hosts.HostService.NewCredential> CreateCredentials(Fleet fleet, IReadOnlyList<string> hosts) =>
+        [.. hosts.Chunk(1000).SelectMany(chunk => SetupClock.Time(ref SetupClock.Credentials, () => fleet.Hosts.CreateCredentials(chunk)))];
 
     /// <summary>
     /// The server's cost of the fetches after one change, without simulated agents (issue 17): one
@@ -258,7 +275,9 @@ internal static class Agents
         var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
         var key = fleet.NewKey("cost");
         var setup = Stopwatch.StartNew();
+        DeclareHosts(fleet, [.. HostsOf(0, hosts)]);
         var t = await SetupTenantAsync(fleet, setupHandler, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret), 0, hosts, nicsPerHost);
+        t = t with { Credentials = CreateCredentials(fleet, t.Hosts) };
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
         var clients = t.Hosts.Select((h, i) =>
         {
@@ -352,6 +371,18 @@ internal static class Agents
     /// <summary>Seconds to wait once every agent is enforcing (for <c>dotnet-gcdump collect -p PID</c>).</summary>
     public static int Hold { get; set; }
 
+    /// <summary>Agents started at a time, each wave enforcing before the next starts (<c>--wave N</c>; 0: all at once).</summary>
+    public static int Wave { get; set; }
+
+    /// <summary>The agents in a process of their own (<c>--agents-process</c>), the nodes in this one.</summary>
+    public static bool AgentsProcess { get; set; }
+
+    /// <summary>Seed the fleet, save what the agents need in this file, and stop (<c>--seed-only FILE</c>).</summary>
+    public static string? SeedOnly { get; set; }
+
+    /// <summary>The agents' process's GC heap hard limit in MiB (<c>--agents-heap</c>), or none.</summary>
+    public static int? AgentsHeapLimit { get; set; }
+
     public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups = 0)
     {
         var accounts = Math.Max(1, agentCount / hostsPerAccount);
@@ -364,9 +395,215 @@ internal static class Agents
         var keys = Enumerable.Range(0, accounts).Select(a => fleet.NewKey($"fleet{a}")).Select(k => new ClientCredentials(k.AccessKeyId, k.AccessKeySecret)).ToList();
         // The accounts are set up in parallel (their writes do not wait for each other), each pod's
         // instances in two calls; the operator's declarations and bindings go on the store directly.
-        var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(() => SetupTenantAsync(fleet, setupHandler, keys[a], a, hostsPerAccount, nicsPerHost))));
+        DeclareHosts(fleet, [.. Enumerable.Range(0, accounts).SelectMany(a => HostsOf(a, hostsPerAccount))]);
+        // At most 16 accounts at once: each holds a thread in its synchronous store writes (the
+        // bindings), and 100 of them starved the nodes' request path of threads.
+        using var setupSlots = new SemaphoreSlim(16);
+        var tenants = await Task.WhenAll(Enumerable.Range(0, accounts).Select(a => Task.Run(async () =>
+        {
+            await setupSlots.WaitAsync();
+            try
+            {
+                return await SetupTenantAsync(fleet, setupHandler, keys[a], a, hostsPerAccount, nicsPerHost);
+            }
+            finally
+            {
+                setupSlots.Release();
+            }
+        })));
+        var credentials = CreateCredentials(fleet, [.. tenants.SelectMany(t => t.Hosts)]);
+        tenants = [.. tenants.Select((t, a) => t with { Credentials = credentials.Skip(a * hostsPerAccount).Take(t.Hosts.Count).ToList() })];
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s ({SetupClock.Summary()}; hosts' NICs bound {(BindEach ? "one write each" : "one write a host")}); {Memory()}");
+        setupHandler.Dispose();
+        if (SeedOnly is { } seedFile)
+        {
+            // Seeded, not run (--seed-only FILE): the database stays; --seeded FILE runs the agents on it later.
+            Save(seedFile, tenants, keys);
+            File.WriteAllText(seedFile + ".database", fleet.Database ?? throw new NotSupportedException("--seed-only needs --postgres"));
+            Console.WriteLine($"seeded: {seedFile} (database {fleet.Database})");
+            return;
+        }
+        if (AgentsProcess)
+        {
+            var file = Path.GetTempFileName();
+            Save(file, tenants, keys);
+            await AgentsProcessView.RunAsync(fleet, file, nicsPerHost, hostsPerAccount, accountWide, changes, warmups);
+            File.Delete(file);
+        }
+        else
+            await RunAgentsAsync(new InProcessView(fleet), tenants, keys, nicsPerHost, hostsPerAccount, accountWide, changes, warmups);
+    }
 
+    /// <summary>The fleet's tenants, keys and hosts' credentials in a file (JSON), and the database they are in.</summary>
+    private static void Save(string file, Tenant[] tenants, List<ClientCredentials> keys) =>
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(tenants.Select((t, a) => new SavedTenant(keys[a].AccessKeyId, keys[a].AccessKeySecret, t.Common, t.Db, t.Pod0, t.VSwitch,
+            [.. t.Hosts], [.. t.Credentials.Select(c => c.AccessKeyId)], [.. t.Credentials.Select(c => c.AccessKeySecret)])).ToList()));
+
+    /// <summary>
+    /// The agents on a fleet seeded before (<c>--seeded FILE</c>, after <c>--seed-only FILE</c>): the
+    /// nodes on that database, no setup; the agents in their own process.
+    /// </summary>
+    public static async Task RunSeededAsync(Fleet fleet, string file, int nicsPerHost, int hostsPerAccount, int changes, int warmups)
+    {
+        var saved = System.Text.Json.JsonSerializer.Deserialize<List<SavedTenant>>(File.ReadAllText(file))!;
+        Console.WriteLine($"--- {saved.Sum(t => t.Hosts.Count)} agents x {nicsPerHost} NICs, {saved.Count} accounts of {hostsPerAccount} hosts, {fleet.Urls.Count} node(s), {fleet.StoreKind}; seeded before ({file}); host feed, incremental fetch");
+        await AgentsProcessView.RunAsync(fleet, file, nicsPerHost, hostsPerAccount, accountWide: false, changes, warmups);
+    }
+
+    /// <summary>The agents' side of a run, as the parent's setup left it (<c>--agents-child</c>): the tenants from the file.</summary>
+    public static async Task RunChildAsync(string file, IReadOnlyList<Uri> urls, string database, int nicsPerHost, int hostsPerAccount, int changes, int warmups)
+    {
+        var saved = System.Text.Json.JsonSerializer.Deserialize<List<SavedTenant>>(File.ReadAllText(file))!;
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
+        var keys = saved.Select(t => new ClientCredentials(t.KeyId, t.KeySecret)).ToList();
+        var tenants = saved.Select((t, a) => new Tenant(
+            new EcsClient(new HttpClient(handler, disposeHandler: false) { BaseAddress = urls[a % urls.Count], Timeout = TimeSpan.FromMinutes(5) }, keys[a]),
+            t.Common, t.Db, t.Pod0, t.VSwitch, t.Hosts, [.. t.Hosts.Select((h, i) => new Palisade.Storage.Hosts.HostService.NewCredential(h, t.CredentialIds[i], t.CredentialSecrets[i]))])).ToArray();
+        await using var view = new ChildView(urls, database);
+        await RunAgentsAsync(view, tenants, keys, nicsPerHost, hostsPerAccount, accountWide: false, changes, warmups);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agents' process: peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB"));
+    }
+
+    /// <summary>A tenant as the parent hands it to the agents' process.</summary>
+    private sealed record SavedTenant(string KeyId, string KeySecret, string Common, string Db, string Pod0, string VSwitch, List<string> Hosts, List<string> CredentialIds, List<string> CredentialSecrets);
+
+    /// <summary>What the agents' side needs of the nodes: where they are, the store's revision, when every poll is parked, and the nodes' own figures over a window.</summary>
+    private interface IFleetView
+    {
+        IReadOnlyList<Uri> Urls { get; }
+
+        long CurrentRevision();
+
+        Task WaitParkedAsync(int polls);
+
+        /// <summary>The start of a window whose nodes' figures <see cref="Window"/> prints.</summary>
+        void Mark();
+
+        /// <summary>The nodes' CPU (and, from another process, their timings) since <see cref="Mark"/>.</summary>
+        Task Window(string label);
+    }
+
+    private sealed class InProcessView(Fleet fleet) : IFleetView
+    {
+        public IReadOnlyList<Uri> Urls => fleet.Urls;
+
+        public long CurrentRevision() => fleet.CurrentRevision();
+
+        public async Task WaitParkedAsync(int polls)
+        {
+            var start = Stopwatch.StartNew();
+            while (fleet.Parked() < polls && start.Elapsed < TimeSpan.FromMinutes(10))
+                await Task.Delay(200);
+        }
+
+        public void Mark()
+        {
+        }
+
+        public Task Window(string label) => Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The agents in a process of their own (<c>--agents-process</c>): at 10,000 agents both ends of
+    /// every connection do not fit one process's 20,000 descriptors, and each side's CPU and memory are
+    /// then its own. The parent (the nodes, after the setup) starts this same program with
+    /// <c>--agents-child</c>, forwards what it prints, and answers its control lines (<c>@@</c>).
+    /// </summary>
+    private static class AgentsProcessView
+    {
+        public static async Task RunAsync(Fleet fleet, string file, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups)
+        {
+            if (accountWide)
+                throw new NotSupportedException("--baseline with --agents-process");
+            var self = Environment.ProcessPath!;
+            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardInput = true };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+                start.ArgumentList.Add(typeof(Fleet).Assembly.Location);
+            foreach (var a in new[] { "--agents-child", file, "--urls", string.Join(',', fleet.Urls), "--database", fleet.Database ?? "",
+                "--nics", $"{nicsPerHost}", "--hosts-per-account", $"{hostsPerAccount}", "--changes", $"{changes}", "--warmup", $"{warmups}", "--wave", $"{Wave}", "--hold", $"{Hold}" })
+                start.ArgumentList.Add(a);
+            if (NoSharing)
+                start.ArgumentList.Add("--no-share");
+            if (CompactLargeObjects)
+                start.ArgumentList.Add("--compact-loh");
+            // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
+            if (AgentsHeapLimit is { } limit)
+                start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limit << 20).ToString("X", CultureInfo.InvariantCulture);
+            using var child = Process.Start(start)!;
+            Console.WriteLine($"agents' process {child.Id} started");
+            using var timings = new ServerTimings();
+            var self2 = Process.GetCurrentProcess();
+            var markCpu = TimeSpan.Zero;
+            var markAt = Stopwatch.GetTimestamp();
+            while (await child.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("@@", StringComparison.Ordinal))
+                {
+                    Console.WriteLine(line);
+                    continue;
+                }
+                var (verb, rest) = (line[2..].Split(' ', 2)[0], line.Contains(' ') ? line[(line.IndexOf(' ') + 1)..] : "");
+                switch (verb)
+                {
+                    case "parked":
+                        await new InProcessView(fleet).WaitParkedAsync(int.Parse(rest, CultureInfo.InvariantCulture));
+                        Console.WriteLine($"  [nodes] {fleet.Parked()} polls parked; nodes' process: {Memory()}; {Heap()}");
+                        break;
+                    case "mark":
+                        self2.Refresh();
+                        markCpu = self2.TotalProcessorTime;
+                        markAt = Stopwatch.GetTimestamp();
+                        timings.Trim(markAt);
+                        Queues.Shared.TakeWindow();
+                        break;
+                    case "window":
+                        self2.Refresh();
+                        var now = Stopwatch.GetTimestamp();
+                        var cpu = (self2.TotalProcessorTime - markCpu).TotalSeconds;
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  [nodes] {rest}: nodes' process CPU {cpu:F2} s over {Stopwatch.GetElapsedTime(markAt, now).TotalSeconds:F1} s ({cpu / Stopwatch.GetElapsedTime(markAt, now).TotalSeconds * 100:F1} % of one core); working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+                        Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "gate read", "gate write")));
+                        Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
+                        break;
+                }
+                await child.StandardInput.WriteLineAsync("ok");
+            }
+            await child.WaitForExitAsync();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agents' process exited {child.ExitCode}; nodes' process: peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB; {Memory()}"));
+        }
+    }
+
+    /// <summary>The agents' process's view of the nodes: the parent answers each control line with "ok" once done.</summary>
+    private sealed class ChildView(IReadOnlyList<Uri> urls, string database) : IFleetView, IAsyncDisposable
+    {
+        private readonly Npgsql.NpgsqlDataSource _store = Npgsql.NpgsqlDataSource.Create(new Npgsql.NpgsqlConnectionStringBuilder(database) { MaxPoolSize = 2 }.ConnectionString);
+
+        public IReadOnlyList<Uri> Urls => urls;
+
+        public long CurrentRevision()
+        {
+            using var command = _store.CreateCommand("SELECT COALESCE(MAX(revision), 0) FROM revisions");
+            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        private static async Task Ask(string line)
+        {
+            Console.WriteLine("@@" + line);
+            await Console.In.ReadLineAsync();
+        }
+
+        public Task WaitParkedAsync(int polls) => Ask($"parked {polls}");
+
+        public void Mark() => Ask("mark").GetAwaiter().GetResult();
+
+        public Task Window(string label) => Ask("window " + label);
+
+        public ValueTask DisposeAsync() => _store.DisposeAsync();
+    }
+
+    /// <summary>The agents, their start, and the measured changes, against nodes in this process or another.</summary>
+    private static async Task RunAgentsAsync(IFleetView fleet, Tenant[] tenants, List<ClientCredentials> keys, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups)
+    {
         // The agents: each its own connection pool (one connection), its own host.
         var agents = new List<SimAgent>();
         var shared = NoSharing ? null : new SharedContent();
@@ -388,14 +625,29 @@ internal static class Agents
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
                 agents.Add(new SimAgent(host, a, agent, meter, kernel));
-                runs.Add(Task.Run(() => agent.RunAsync(stop.Token)));
             }
         }
-        // Every agent has applied its first policy and parked its long poll.
+        // Started in waves (--wave N, 0: all at once): each wave's first fetches (whole answers of
+        // ~0.8 MB of text each) done before the next starts, so the large-object heap is not asked
+        // for all of them at once (issue 17: RSS ~1.9 MB an agent when 3,000 started together).
         var start = Stopwatch.StartNew();
-        while ((agents.Any(x => x.Agent.AppliedRevision == 0) || fleet.Parked() < agents.Count) && start.Elapsed < TimeSpan.FromMinutes(10))
+        var wave = Wave > 0 ? Wave : agents.Count;
+        for (var from = 0; from < agents.Count; from += wave)
+        {
+            var these = agents.Skip(from).Take(wave).ToList();
+            foreach (var x in these)
+                runs.Add(Task.Run(() => x.Agent.RunAsync(stop.Token)));
+            var waveStart = Stopwatch.StartNew();
+            while (these.Any(x => x.Agent.AppliedRevision == 0) && waveStart.Elapsed < TimeSpan.FromMinutes(5))
+                await Task.Delay(200);
+            if (Wave > 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  wave {from / wave + 1}: {from + these.Count} agents started, enforcing after {start.Elapsed.TotalSeconds:F0} s; working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+        }
+        // Every agent has applied its first policy and parked its long poll.
+        while (agents.Any(x => x.Agent.AppliedRevision == 0) && start.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(200);
-        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, {fleet.Parked()} polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}; {Heap()}");
+        await fleet.WaitParkedAsync(agents.Count);
+        Console.WriteLine($"{agents.Count(x => x.Agent.AppliedRevision > 0)} agents enforcing, polls parked after {start.Elapsed.TotalSeconds:F0} s; {Memory()}; {Heap()}");
         if (CompactLargeObjects)
         {
             // The agents' start leaves the large-object heap in pieces (their first, whole fetches): compacted once, what does the process keep?
@@ -413,13 +665,15 @@ internal static class Agents
 
         using var timings = new ServerTimings();
         var server = Process.GetCurrentProcess();
+        fleet.Mark();
         server.Refresh();
         var cpuBefore = server.TotalProcessorTime;
         var idle = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(10));
         server.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"idle: process CPU (both nodes and every agent) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core; managed heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+            $"idle: process CPU ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process")}) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core; managed heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+        await fleet.Window("idle");
         Console.WriteLine("  queues (setup and idle): " + Queues.Shared.TakeWindow());
 
         // The changes, each on the first account: one rule in a pod's group (its ten hosts), one rule
@@ -474,6 +728,7 @@ internal static class Agents
                 server.Refresh();
                 var cpuAtChange = server.TotalProcessorTime;
                 var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+                fleet.Mark();
                 var sent = Stopwatch.GetTimestamp();
                 await make(i);
                 var answered = Stopwatch.GetTimestamp();
@@ -501,6 +756,7 @@ internal static class Agents
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
                 gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused)"));
+                await fleet.Window($"{name}, change {i + 1}");
                 foreach (var x in affected)
                 {
                     // From the write's answer to the wake (negative: the wake came before the writer read its answer), then phase to phase.
@@ -563,6 +819,5 @@ internal static class Agents
         catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
         }
-        setupHandler.Dispose();
     }
 }

@@ -21,6 +21,12 @@ using Palisade.Storage.Accounts;
 //       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
 //       every affected agent applied it, and the requests of affected and unaffected agents;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
+//       [--agents-process] the agents in a child process (10,000 agents' connections, both ends, do
+//       not fit one process's 20,000 descriptors; each side's CPU and memory apart), [--agents-heap MiB]
+//       its GC heap hard limit, [--wave N] agents started N at a time, each wave enforcing before the next.
+//       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
+//       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
+//       agents and the changes on that database (a 10,000-host setup apart from the measured run).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
 var postgresServer = ArgText("--postgres");
 // Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
@@ -33,6 +39,26 @@ Agents.BindEach = args.Contains("--bind-each");
 Agents.NoSharing = args.Contains("--no-share");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
+// 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.
+Agents.Wave = Arg("--wave", 0);
+Agents.AgentsProcess = args.Contains("--agents-process");
+Agents.AgentsHeapLimit = ArgText("--agents-heap") is { } heap ? int.Parse(heap, CultureInfo.InvariantCulture) : null;
+Agents.SeedOnly = ArgText("--seed-only");
+
+if (ArgText("--seeded") is { } seededFile)
+{
+    // The nodes on a database --seed-only left (its connection string beside the file), the agents in their own process.
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount, File.ReadAllText(seededFile + ".database"));
+    await Agents.RunSeededAsync(fleet, seededFile, Arg("--nics", 10), Arg("--hosts-per-account", 100), Arg("--changes", 5), Arg("--warmup", 1));
+    return 0;
+}
+
+if (ArgText("--agents-child") is { } tenantFile)
+{
+    await Agents.RunChildAsync(tenantFile, [.. ArgText("--urls")!.Split(',').Select(u => new Uri(u))], ArgText("--database")!,
+        Arg("--nics", 10), Arg("--hosts-per-account", 100), Arg("--changes", 5), Arg("--warmup", 1));
+    return 0;
+}
 
 if (ArgText("--park-clients") is { } keyFile)
 {
@@ -217,8 +243,9 @@ internal sealed class Fleet : IAsyncDisposable
     private readonly List<WebApplication> _nodes;
     private readonly string _directory;
 
-    private Fleet(List<WebApplication> nodes, string directory, string storeKind)
+    private Fleet(List<WebApplication> nodes, string directory, string storeKind, string? database)
     {
+        Database = database;
         _nodes = nodes;
         _directory = directory;
         StoreKind = storeKind;
@@ -227,6 +254,9 @@ internal sealed class Fleet : IAsyncDisposable
     }
 
     public IReadOnlyList<Uri> Urls { get; }
+
+    /// <summary>The PostgreSQL database's connection string (null on SQLite).</summary>
+    public string? Database { get; }
 
     public string StoreKind { get; }
 
@@ -248,13 +278,13 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Nodes whose request path queues in the pool's synchronous OpenConnection (the store gate open), for a before/after pair.</summary>
     public static bool WithoutStoreGate { get; set; }
 
-    public static async Task<Fleet> StartAsync(string? postgresServer, int nodeCount)
+    public static async Task<Fleet> StartAsync(string? postgresServer, int nodeCount, string? existingDatabase = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-fleet-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
-        string? database = null;
-        if (postgresServer is not null)
+        string? database = existingDatabase;
+        if (postgresServer is not null && database is null)
         {
             var name = "palisade_fleet_" + Guid.NewGuid().ToString("N");
             using var admin = new Npgsql.NpgsqlConnection(postgresServer);
@@ -280,7 +310,7 @@ internal sealed class Fleet : IAsyncDisposable
             await node.StartAsync();
             nodes.Add(node);
         }
-        return new Fleet(nodes, directory, database is null ? "SQLite" : "PostgreSQL");
+        return new Fleet(nodes, directory, database is null ? "SQLite" : "PostgreSQL", database);
     }
 
     public async ValueTask DisposeAsync()

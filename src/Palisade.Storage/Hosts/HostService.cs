@@ -25,16 +25,51 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
     public HostRecord Declare(string hostName, HostDeclaration declaration)
     {
         var host = HostNames.Host(hostName);
-        return store.Write("DeclareHost", null, s =>
-        {
-            s.SerializeWith("host:" + host);
-            foreach (var binding in s.ListBindingsOnHost(host))
-                Check(host, declaration, NicOf(s, binding), binding.InterfaceName);
-            var record = new HostRecord(host, declaration, Time.Truncate(clock.GetUtcNow()));
-            var existing = s.FindHost(host);
-            s.SaveHost(existing is null ? record : record with { CreatedAt = existing.CreatedAt });
-            return s.FindHost(host)!;
-        });
+        return store.Write("DeclareHost", null, s => DeclareIn(s, host, declaration));
+    }
+
+    /// <summary>
+    /// Several hosts declared in one write, each exactly as <see cref="Declare"/> declares it, in the
+    /// order given (all or none: the first refusal refuses the write whole): an operator bringing up
+    /// a rack, or seeding a fleet. A write of no account waits for every account's write and holds
+    /// them all back while it runs, so 10,000 of them one a host stalled the accounts' own writes
+    /// (issue 17's bench); one write does it once.
+    /// </summary>
+    public IReadOnlyList<HostRecord> DeclareAll(IReadOnlyList<(string HostName, HostDeclaration Declaration)> hosts)
+    {
+        var parsed = hosts.Select(h => (Host: HostNames.Host(h.HostName), h.Declaration)).ToList();
+        return store.Write("DeclareHost", null, s => parsed.Select(h => DeclareIn(s, h.Host, h.Declaration)).ToList());
+    }
+
+    private HostRecord DeclareIn(IStoreSession s, string host, HostDeclaration declaration)
+    {
+        s.SerializeWith("host:" + host);
+        foreach (var binding in s.ListBindingsOnHost(host))
+            Check(host, declaration, NicOf(s, binding), binding.InterfaceName);
+        var record = new HostRecord(host, declaration, Time.Truncate(clock.GetUtcNow()));
+        var existing = s.FindHost(host);
+        s.SaveHost(existing is null ? record : record with { CreatedAt = existing.CreatedAt });
+        return s.FindHost(host)!;
+    }
+
+    /// <summary>
+    /// A new credential for each of several hosts in one write, each exactly as
+    /// <see cref="CreateCredential"/> makes it (see <see cref="DeclareAll"/> for why one write).
+    /// </summary>
+    public IReadOnlyList<NewCredential> CreateCredentials(IReadOnlyList<string> hostNames)
+    {
+        var hosts = hostNames.Select(HostNames.Host).ToList();
+        var secrets = hosts.Select(_ => NewSecret()).ToList();
+        var now = Time.Truncate(clock.GetUtcNow());
+        return store.Write("CreateHostCredential", null, s => hosts.Select((host, i) => CreateCredentialIn(s, host, secrets[i].Id, secrets[i].Secret, now)).ToList());
+    }
+
+    private NewCredential CreateCredentialIn(IStoreSession s, string host, string id, string secret, DateTimeOffset now)
+    {
+        if (s.FindHost(host) is null)
+            s.SaveHost(new HostRecord(host, HostDeclaration.Nothing, now));
+        Insert(s, id, host, secret, now);
+        return new NewCredential(host, id, secret);
     }
 
     /// <summary>
@@ -46,13 +81,7 @@ public sealed class HostService(IStore store, SecretProtector protector, TimePro
         var host = HostNames.Host(hostName);
         var (id, secret) = NewSecret();
         var now = Time.Truncate(clock.GetUtcNow());
-        return store.Write("CreateHostCredential", null, s =>
-        {
-            if (s.FindHost(host) is null)
-                s.SaveHost(new HostRecord(host, HostDeclaration.Nothing, now));
-            Insert(s, id, host, secret, now);
-            return new NewCredential(host, id, secret);
-        });
+        return store.Write("CreateHostCredential", null, s => CreateCredentialIn(s, host, id, secret, now));
     }
 
     private static (string Id, string Secret) NewSecret() =>

@@ -124,17 +124,26 @@ internal sealed partial class SqlSession
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>The hosts with a bound instance in one of <paramref name="groups"/>, through the instance or one of its ENIs.</summary>
-    private List<string> HostsWithNicIn(string[] groups)
+    /// <summary>
+    /// The hosts with a bound instance in one of <paramref name="groups"/>, through the instance or one
+    /// of its ENIs. Two joins from the groups' members (each by index), not one filter over every
+    /// binding: written as <c>b.instance_id IN (…) OR b.instance_id IN (…)</c>, PostgreSQL scanned all
+    /// of <c>host_bindings</c>, every account's, for each touched thing of every write (issue 17: 26 ms
+    /// a call at 100,000 bindings against 0.8 ms, a seeding rate that fell as the fleet grew).
+    /// </summary>
+    internal List<string> HostsWithNicIn(string[] groups)
     {
         if (groups.Length == 0)
             return [];
         return [.. Query<string>($"""
-            SELECT DISTINCT b.host_name FROM host_bindings b
-            WHERE b.instance_id IN (SELECT instance_id FROM memberships WHERE {InList("security_group_id", "groups")})
-               OR b.instance_id IN (SELECT n.instance_id FROM network_interfaces n
-                                    JOIN network_interface_groups g ON g.network_interface_id = n.network_interface_id
-                                    WHERE n.instance_id IS NOT NULL AND {InList("g.security_group_id", "groups")})
+            SELECT b.host_name FROM memberships m
+            JOIN host_bindings b ON b.instance_id = m.instance_id
+            WHERE {InList("m.security_group_id", "groups")}
+            UNION
+            SELECT b.host_name FROM network_interface_groups g
+            JOIN network_interfaces n ON n.network_interface_id = g.network_interface_id
+            JOIN host_bindings b ON b.instance_id = n.instance_id
+            WHERE {InList("g.security_group_id", "groups")}
             """, new { groups })];
     }
 

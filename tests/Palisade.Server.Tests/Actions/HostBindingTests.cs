@@ -168,6 +168,55 @@ public sealed class HostBindingTests : IAsyncLifetime
         Assert.DoesNotContain(late[0], _server.Hosts.ListBindings(null).Select(b => b.InstanceId.Value));
     }
 
+    /// <summary>
+    /// Issue 17 (seeding 10,000 hosts): <see cref="Palisade.Storage.Hosts.HostService.DeclareAll"/> and
+    /// <see cref="Palisade.Storage.Hosts.HostService.CreateCredentials"/> leave what one
+    /// <c>Declare</c> / <c>CreateCredential</c> each leaves (their slow twins, on other hosts), in one
+    /// write each; a refusal of any host declares none; the credentials sign their host's requests.
+    /// </summary>
+    [Fact]
+    public async Task DeclareAllAndCreateCredentials_AreOneCallEach_InOneWrite_AndARefusalDeclaresNone()
+    {
+        var narrow = HostDeclaration.Parse("vnet*", "192.168.1.0/24");
+        var wide = HostDeclaration.Parse("tap*, vnet*", "0.0.0.0/0 ::/0");
+        _server.Hosts.Declare("one-a", narrow);
+        _server.Hosts.Declare("one-b", wide);
+        var before = _server.Store.CurrentRevision();
+        var declared = _server.Hosts.DeclareAll([("all-a", narrow), ("all-b", wide)]);
+        Assert.Equal(before + 1, _server.Store.CurrentRevision());
+        Assert.Equal(["all-a", "all-b"], declared.Select(h => h.HostName));
+        var hosts = _server.Hosts.ListHosts().ToDictionary(h => h.HostName);
+        foreach (var (one, all) in new[] { ("one-a", "all-a"), ("one-b", "all-b") })
+        {
+            Assert.Equal(hosts[one].Declaration.Patterns, hosts[all].Declaration.Patterns);
+            Assert.Equal(hosts[one].Declaration.Space, hosts[all].Declaration.Space);
+        }
+
+        _server.Hosts.CreateCredential("one-a");
+        _server.Hosts.CreateCredential("one-new");
+        before = _server.Store.CurrentRevision();
+        var made = _server.Hosts.CreateCredentials(["all-a", "all-new"]);
+        Assert.Equal(before + 1, _server.Store.CurrentRevision());
+        Assert.Equal(["all-a", "all-new"], made.Select(c => c.HostName));
+        Assert.Equal(2, made.Select(c => c.AccessKeyId).Distinct().Count());
+        Assert.All(made, c => Assert.Matches("^LTAI[A-Za-z0-9]{20}$", c.AccessKeyId));
+        Assert.All(made, c => Assert.Equal(30, c.AccessKeySecret.Length));
+        // A host that got a credential before any declaration carries nothing, as with one call.
+        Assert.Equal(_server.Hosts.ListHosts().Single(h => h.HostName == "one-new").Declaration.Patterns,
+            _server.Hosts.ListHosts().Single(h => h.HostName == "all-new").Declaration.Patterns);
+        Assert.Equal(["all-a"], _server.Hosts.ListCredentials("all-a").Select(c => c.HostName));
+        // The credential made in the batch signs its host's agent requests.
+        _server.Hosts.Bind(_instances[0], "all-a", "vnet0");
+        var agent = new EcsClient(_server.Http, new ClientCredentials(made[0].AccessKeyId, made[0].AccessKeySecret));
+        Assert.Equal([_instances[0]], (await Policy(agent)).Items("HostInterfaces", "HostInterface").Select(i => i.Str("InstanceId")));
+
+        // all-a carries _instances[0] on vnet0 in 192.168.1.0/24: narrowing it away is refused, and refuses the whole batch.
+        before = _server.Store.CurrentRevision();
+        Refused(() => _server.Hosts.DeclareAll([("all-c", wide), ("all-a", HostDeclaration.Parse("tap*", "192.168.1.0/24"))]), "InvalidInterfaceName.OutsideDeclaration");
+        Assert.Equal(before, _server.Store.CurrentRevision());
+        Assert.DoesNotContain("all-c", _server.Hosts.ListHosts().Select(h => h.HostName));
+    }
+
     /// <summary>Issue 18 item 2: a host carries only the interfaces and addresses it declares.</summary>
     [Fact]
     public void BindingsOutsideTheHostsDeclaration_AreRefused()
