@@ -49,6 +49,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public TimeProvider Clock { get; } = clock;
 
+    /// <summary>When the request arrived (the endpoint sets it; a context made elsewhere arrived when it was made).</summary>
+    public DateTimeOffset Arrived { get; init; } = clock.GetUtcNow();
+
     public DateTimeOffset Now => Time.Truncate(Clock.GetUtcNow());
 
     public Limits Limits => options.Limits;

@@ -13,6 +13,9 @@ internal sealed class RpcCall(string requestId)
 
     public long Started { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>When the request arrived, by the server's clock (a long poll's wait counts from it).</summary>
+    public DateTimeOffset Arrived { get; init; }
+
     /// <summary>JSON until the request says otherwise, so that even an unreadable request gets a readable error.</summary>
     public ResponseFormat Format { get; set; } = ResponseFormat.Json;
 

@@ -29,7 +29,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
 
     public async Task HandleAsync(HttpContext http)
     {
-        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant());
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow() };
         http.Response.Headers["x-acs-request-id"] = call.RequestId;
         try
         {
@@ -93,6 +93,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts)
         {
             Gate = gate,
+            Arrived = call.Arrived,
             AnalysisProcess = options.Throttling.AnalysisInChild ? analysisProcess : null,
         };
         if (call.Caller!.ReadOnly && action.Mutates)

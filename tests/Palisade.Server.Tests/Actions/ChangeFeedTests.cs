@@ -105,4 +105,39 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         // Its key was made by the operator, not through the API: no event. The operator's bind is on its trail (issue 18).
         Assert.Equal(["6", "5", "4", "3", "2"], trail);
     }
+
+    /// <summary>
+    /// Issue 17: at 10,000 agents each poll whose wait ran out read the store once more before answering,
+    /// queued behind every other renewal for a read slot, and was answered after the agent's 90 s timeout.
+    /// A wait that runs out unwoken answers its read; a woken one reads again and answers what committed.
+    /// </summary>
+    [Fact]
+    public async Task AWaitThatRunsOutUnwoken_AnswersItsRead_AndAWokenOneReadsAgain()
+    {
+        var reads = 0;
+        ValueTask<(long, IReadOnlyList<Palisade.Storage.Records.RevisionRecord>)> Read(long after)
+        {
+            Interlocked.Increment(ref reads);
+            return ValueTask.FromResult(_first.Store.Read(s => (s.LatestRevision(_accountId), s.ListRevisions(_accountId, after, 100))));
+        }
+        var watcher = _first.Store.Commits;
+        var scope = new[] { Palisade.Storage.CommitScope.Account(_accountId) };
+        var current = _first.Store.Read(s => s.LatestRevision(_accountId));
+
+        var quiet = await Server.Actions.Changes.DescribeChanges.PollAsync(() => watcher.Park(scope), () => Read(current),
+            DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300), TimeProvider.System, CancellationToken.None);
+        Assert.Empty(quiet.Changes);
+        Assert.Equal(current, quiet.Current);
+        Assert.Equal(1, reads);
+
+        reads = 0;
+        var woken = Server.Actions.Changes.DescribeChanges.PollAsync(() => watcher.Park(scope), () => Read(current),
+            DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30), TimeProvider.System, CancellationToken.None);
+        while (Volatile.Read(ref reads) == 0)
+            await Task.Delay(10);
+        await _b.VpcAsync();
+        var answer = await woken;
+        Assert.Equal("CreateVpc", Assert.Single(answer.Changes).Action);
+        Assert.Equal(2, reads);
+    }
 }

@@ -27,27 +27,42 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             throw new EcsException(EcsErrors.ParameterInvalid("AfterRevision", $"'{afterText}' is not a revision (an integer from 0)."));
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
         var max = p.Int("MaxResults", 100, 1, 1000);
-        var deadline = c.Clock.GetUtcNow() + wait;
+        // Counted from the request's arrival, not from here: the authentication's read may have queued for a
+        // store slot, and a poll answered after the agent's own timeout is a poll the agent sends again.
+        var deadline = c.Arrived + wait;
         var host = c.Caller.HostName;
         // An account's key reads its account's feed; the host feed is its host credential's (a tenant
         // never learns which of its changes reach which host).
         if (host is null && p.Optional("HostName") is not null)
             throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
+        var (current, changes) = await PollAsync(() => c.Commits.Park(scope), () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => host is null
+            ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
+            : (s.FindHostCredential(c.Caller.AccessKeyId) is null
+                // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
+                ? throw new EcsException(EcsErrors.AccessKeyNotFound())
+                : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)))), cancel), deadline, c.Clock, cancel);
+        return Answer(current, after, changes);
+    }
+
+    /// <summary>
+    /// The long poll: reads, and while the read found nothing and the deadline is ahead, waits parked for
+    /// a commit in its scopes, then reads again. Parked before each read, so a commit between the read and
+    /// the wait still wakes it. A wait that runs out unwoken answers what the last read found: nothing in
+    /// its scopes committed since, and a second read would only queue for a store slot again — at 10,000
+    /// agents every minute's renewals did, and were answered after the agents' timeout (issue 17).
+    /// </summary>
+    internal static async Task<(long Current, IReadOnlyList<Storage.Records.RevisionRecord> Changes)> PollAsync(
+        Func<Storage.CommitWatcher.Parked> park, Func<ValueTask<(long, IReadOnlyList<Storage.Records.RevisionRecord>)>> read,
+        DateTimeOffset deadline, TimeProvider clock, CancellationToken cancel)
+    {
         while (true)
         {
-            // Parked before the read: a commit between the read and the wait still wakes it.
-            using var parked = c.Commits.Park(scope);
-            var (current, changes) = await c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => host is null
-                ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
-                : (s.FindHostCredential(c.Caller.AccessKeyId) is null
-                    // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
-                    ? throw new EcsException(EcsErrors.AccessKeyNotFound())
-                    : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)))), cancel);
-            var left = deadline - c.Clock.GetUtcNow();
-            if (changes.Count > 0 || left <= TimeSpan.Zero)
-                return Answer(current, after, changes);
-            await parked.WaitAsync(left, cancel);
+            using var parked = park();
+            var (current, changes) = await read();
+            var left = deadline - clock.GetUtcNow();
+            if (changes.Count > 0 || left <= TimeSpan.Zero || !await parked.WaitAsync(left, cancel))
+                return (current, changes);
         }
     }
 
