@@ -292,6 +292,14 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId) =>
         [.. Query<RuleRow>("SELECT * FROM security_group_rules WHERE security_group_id = @id ORDER BY position", new { id = groupId.Value }).Select(RuleCodec.FromRow)];
 
+    public IReadOnlyList<(SecurityGroupId Group, SecurityGroupRule Rule)> ListRulesInRegion(long accountId, string regionId) =>
+        [.. Query<RuleRow>("""
+            SELECT r.* FROM security_group_rules r
+            JOIN security_groups g ON g.security_group_id = r.security_group_id
+            WHERE g.account_id = @accountId AND g.region_id = @regionId
+            ORDER BY r.security_group_id, r.position
+            """, new { accountId, regionId }).Select(r => (SecurityGroupId.Parse(r.security_group_id), RuleCodec.FromRow(r)))];
+
     public int CountRules(SecurityGroupId groupId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id", new { id = groupId.Value });
 
