@@ -294,6 +294,8 @@ internal static class NoisyNeighbour
                     new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
                 return response.IsSuccess ? response.Body.Length : throw new InvalidOperationException(response.Code);
             }
+            // A profile of the analysis process waits for it however loaded the machine (no in-process fallback).
+            app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>().Deadline = TimeSpan.FromMinutes(1);
             for (var i = 0; i < 5; i++)
                 await Ask(2000 + i);
             GcDetail = true;

@@ -127,15 +127,18 @@ public static class ImpactWire
             _ => new Answered(id, status, cpu, [], [], null),
         };
 
+        // An answer of a thousand flows names a hundred instances, one protocol and one port range again
+        // and again: each distinct string is made once per answer (issue 19: the server's garbage per question).
         static Flow[] Flows(ref Reader r)
         {
             var flows = new Flow[r.Count()];
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var k = 0; k < flows.Length; k++)
             {
-                var (source, target, protocol) = (r.String(), r.String(), r.String());
+                var (source, target, protocol) = (r.String(seen), r.String(seen), r.String(seen));
                 var ports = new string[r.Count()];
                 for (var p = 0; p < ports.Length; p++)
-                    ports[p] = r.String();
+                    ports[p] = r.String(seen);
                 flows[k] = new Flow(source, target, protocol, ports);
             }
             return flows;
@@ -310,6 +313,28 @@ public static class ImpactWire
             var s = Encoding.UTF8.GetString(_span.Slice(_at, n));
             _at += n;
             return s;
+        }
+
+        /// <summary>A string, the one already made for the same text when <paramref name="seen"/> holds it.</summary>
+        public string String(Dictionary<string, string> seen)
+        {
+            var n = Count();
+            var bytes = _span.Slice(_at, n);
+            // Short strings (IDs, addresses, port ranges) are looked up by their characters, without a string made.
+            if (n > 256)
+            {
+                _at += n;
+                return Encoding.UTF8.GetString(bytes);
+            }
+            Span<char> chars = stackalloc char[256];
+            var length = Encoding.UTF8.GetChars(bytes, chars);
+            _at += n;
+            var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(chars[..length], out var known))
+                return known;
+            var made = new string(chars[..length]);
+            seen[made] = made;
+            return made;
         }
 
         public ReadOnlyMemory<byte>? Bytes()

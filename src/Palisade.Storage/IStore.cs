@@ -160,6 +160,9 @@ public partial interface IStoreSession
 
     // Rules, in the order they were added
     IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId);
+
+    /// <summary>The rules of every group of the account in the region, by group, each group's in <see cref="ListRules"/>'s order: one query, not one per group.</summary>
+    IReadOnlyList<(SecurityGroupId Group, SecurityGroupRule Rule)> ListRulesInRegion(long accountId, string regionId);
     int CountRules(SecurityGroupId groupId);
 
     /// <summary>How many of the group's rules name another group as their peer.</summary>

@@ -72,7 +72,10 @@ public sealed class ImpactWorkerTests
     [Fact]
     public void AnAnswer_ReadsBackAsWritten()
     {
-        var flow = Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 0, 20], Gen.String[Gen.Char.AlphaNumeric, 0, 20], Gen.OneOf(Gen.Const("TCP"), Gen.Const("UDP"), Gen.Const("ALL")), Gen.String[Gen.Char.AlphaNumeric, 1, 12].Array[0, 3])
+        // Strings repeated within an answer (read once and shared), any characters, and long ones (past the looked-up length).
+        Gen<string>[] texts = [Gen.String[Gen.Char.AlphaNumeric, 0, 20], Gen.OneOf(Gen.Const("i-a"), Gen.Const("i-ab"), Gen.Const("i-abc"), Gen.Const("0.0.0.0/0"), Gen.Const("0.0.0.0/1"), Gen.Const(""), Gen.Const("é-ü")), Gen.String[Gen.Char['\u00e0', '\u024f'], 0, 40], Gen.String[Gen.Char.AlphaNumeric, 250, 300]];
+        var text = Gen.OneOf(texts);
+        var flow = Gen.Select(text, text, Gen.OneOf(Gen.Const("TCP"), Gen.Const("UDP"), Gen.Const("ALL")), text.Array[0, 3])
             .Select((s, t, p, ports) => new ImpactWire.Flow(s, t, p, ports));
         Gen.Select(Gen.Long, flow.Array[0, 40], flow.Array[0, 40], Gen.Long[0, long.MaxValue]).Sample((id, gained, lost, ticks) =>
         {

@@ -292,6 +292,14 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public IReadOnlyList<SecurityGroupRule> ListRules(SecurityGroupId groupId) =>
         [.. Query<RuleRow>("SELECT * FROM security_group_rules WHERE security_group_id = @id ORDER BY position", new { id = groupId.Value }).Select(RuleCodec.FromRow)];
 
+    public IReadOnlyList<(SecurityGroupId Group, SecurityGroupRule Rule)> ListRulesInRegion(long accountId, string regionId) =>
+        [.. Query<RuleRow>("""
+            SELECT r.* FROM security_group_rules r
+            JOIN security_groups g ON g.security_group_id = r.security_group_id
+            WHERE g.account_id = @accountId AND g.region_id = @regionId
+            ORDER BY r.security_group_id, r.position
+            """, new { accountId, regionId }).Select(r => (SecurityGroupId.Parse(r.security_group_id), RuleCodec.FromRow(r)))];
+
     public int CountRules(SecurityGroupId groupId) =>
         (int)Scalar("SELECT COUNT(*) FROM security_group_rules WHERE security_group_id = @id", new { id = groupId.Value });
 
@@ -371,16 +379,40 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     private static string AddressScope(long accountId, VpcId? vpcId) => vpcId is { } v ? v.Value : $"classic:{accountId}";
 
+    /// <summary>
+    /// The one (account, region) of rows, when there are several and all share it; else null. A single
+    /// row (a Find) takes the list of IDs: the slow twin of the region's subquery, which StoredStateTests
+    /// compares with it (every listed record against the same record found alone).
+    /// </summary>
+    private static (long Account, string Region)? Region<TRow>(List<TRow> rows, Func<TRow, long> account, Func<TRow, string> region)
+    {
+        if (rows.Count < 2)
+            return null;
+        var (a, r) = (account(rows[0]), region(rows[0]));
+        return rows.All(x => account(x) == a && region(x) == r) ? (a, r) : null;
+    }
+
+    /// <summary>
+    /// "instance_id is one of these instances'": for instances of one account's region, every instance of
+    /// that region (a superset; each part is looked up by its instance's ID), else the list. Dapper
+    /// expands a list into one parameter per ID, and the statement's text changes with the count: at 100
+    /// instances that was most of what loading a region's state allocated (issue 19).
+    /// </summary>
+    private (string Condition, object Args) InstancesAmong(string[] ids, (long Account, string Region)? region) =>
+        region is { } one
+            ? ("instance_id IN (SELECT instance_id FROM instances WHERE account_id = @accountId AND region_id = @regionId)", new { accountId = one.Account, regionId = one.Region })
+            : (InList("instance_id", "ids"), new { ids });
+
     private List<InstanceRecord> Complete(List<InstanceRow> rows)
     {
         if (rows.Count == 0)
             return [];
-        var ids = rows.Select(r => r.instance_id).ToArray();
+        var (among, args) = InstancesAmong(rows.Select(r => r.instance_id).ToArray(), Region(rows, r => r.account_id, r => r.region_id));
         var addresses = Query<(string Id, string Kind, string Address)>(
-                $"SELECT instance_id, kind, address FROM instance_addresses WHERE {InList("instance_id", "ids")} ORDER BY instance_id, kind, position", new { ids })
+                $"SELECT instance_id, kind, address FROM instance_addresses WHERE {among} ORDER BY instance_id, kind, position", args)
             .ToLookup(a => a.Id);
         var groups = Query<(string Id, string Group)>(
-                $"SELECT instance_id, security_group_id FROM memberships WHERE {InList("instance_id", "ids")} ORDER BY instance_id, position", new { ids })
+                $"SELECT instance_id, security_group_id FROM memberships WHERE {among} ORDER BY instance_id, position", args)
             .ToLookup(g => g.Id);
         return [.. rows.Select(r => r.ToRecord(
             [.. addresses[r.instance_id].Where(a => a.Kind == "private").Select(a => IpAddress.Parse(a.Address))],
@@ -457,19 +489,24 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     {
         if (rows.Count == 0)
             return [];
-        var ids = rows.Select(r => r.network_interface_id).ToArray();
+        var region = Region(rows, r => r.account_id, r => r.region_id);
+        var (among, args) = region is { } one
+            ? ("network_interface_id IN (SELECT network_interface_id FROM network_interfaces WHERE account_id = @accountId AND region_id = @regionId)", (object)new { accountId = one.Account, regionId = one.Region })
+            : (InList("network_interface_id", "ids"), new { ids = rows.Select(r => r.network_interface_id).ToArray() });
         var instanceIds = rows.Where(r => r.instance_id is not null && r.interface_type == nameof(NetworkInterfaceType.Primary)).Select(r => r.instance_id!).ToArray();
         var addresses = Query<(string Id, string Address)>(
-                $"SELECT network_interface_id, address FROM network_interface_addresses WHERE {InList("network_interface_id", "ids")} ORDER BY network_interface_id, position", new { ids })
+                $"SELECT network_interface_id, address FROM network_interface_addresses WHERE {among} ORDER BY network_interface_id, position", args)
             .ToLookup(a => a.Id, a => IpAddress.Parse(a.Address));
         var groups = Query<(string Id, string Group)>(
-                $"SELECT network_interface_id, security_group_id FROM network_interface_groups WHERE {InList("network_interface_id", "ids")} ORDER BY network_interface_id, position", new { ids })
+                $"SELECT network_interface_id, security_group_id FROM network_interface_groups WHERE {among} ORDER BY network_interface_id, position", args)
             .ToLookup(g => g.Id, g => SecurityGroupId.Parse(g.Group));
+        // A primary ENI's addresses and groups are its instance's, and the instance is in the ENI's account and region.
+        var (ofInstances, instanceArgs) = InstancesAmong(instanceIds, region);
         var instanceAddresses = instanceIds.Length == 0 ? null : Query<(string Id, string Address)>(
-                $"SELECT instance_id, address FROM instance_addresses WHERE kind = 'private' AND {InList("instance_id", "instanceIds")} ORDER BY instance_id, position", new { instanceIds })
+                $"SELECT instance_id, address FROM instance_addresses WHERE kind = 'private' AND {ofInstances} ORDER BY instance_id, position", instanceArgs)
             .ToLookup(a => a.Id, a => IpAddress.Parse(a.Address));
         var instanceGroups = instanceIds.Length == 0 ? null : Query<(string Id, string Group)>(
-                $"SELECT instance_id, security_group_id FROM memberships WHERE {InList("instance_id", "instanceIds")} ORDER BY instance_id, position", new { instanceIds })
+                $"SELECT instance_id, security_group_id FROM memberships WHERE {ofInstances} ORDER BY instance_id, position", instanceArgs)
             .ToLookup(g => g.Id, g => SecurityGroupId.Parse(g.Group));
         return [.. rows.Select(r => r.interface_type == nameof(NetworkInterfaceType.Primary) && r.instance_id is { } owner
             ? r.ToRecord([.. instanceAddresses![owner]], [.. instanceGroups![owner]])
