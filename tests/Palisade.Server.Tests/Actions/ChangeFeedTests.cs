@@ -123,6 +123,10 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         var watcher = _first.Store.Commits;
         var scope = new[] { Palisade.Storage.CommitScope.Account(_accountId) };
         var current = _first.Store.Read(s => s.LatestRevision(_accountId));
+        // The set-up's commits seen first: a wake for one of them would be a (harmless) second read.
+        var committed = _first.Store.CurrentRevision();
+        while (watcher.Seen < committed)
+            await Task.Delay(10);
 
         var quiet = await Server.Actions.Changes.DescribeChanges.PollAsync(() => watcher.Park(scope), () => Read(current),
             DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300), TimeProvider.System, CancellationToken.None);
