@@ -55,7 +55,7 @@ internal sealed partial class SqlSession
             (r, entries) => r.ToRecord([.. entries.Select(e => new PortRangeListEntryRecord(PortRange.ParseFor(IpProtocol.Tcp, e.Value).Value, e.Description))]),
             l => new(l.Id.Value, l.Name, l.Description, [.. l.Entries.Select(e => (e.Range.ToString(), e.Description))]), id => Touch(Touched.PortRangeList, id));
 
-    private static Func<List<TRow>, List<TRecord>> Each<TRow, TRecord>(Func<TRow, TRecord> toRecord) => rows => [.. rows.Select(toRecord)];
+    private static Func<List<TRow>, (long Account, string Region)?, List<TRecord>> Each<TRow, TRecord>(Func<TRow, TRecord> toRecord) => (rows, _) => [.. rows.Select(toRecord)];
 
     // The statements every family shares, from its descriptor.
 
@@ -97,10 +97,12 @@ internal sealed partial class SqlSession
 
     /// <summary>
     /// A family over its table: how its IDs are keys, its records rows (<paramref name="row"/>) and its
-    /// rows records (<paramref name="records"/>, which reads their parts), and what it does before and
-    /// after a write besides its row: touch what the hosts' policies depend on (SqlSession.Hosts.cs), write its parts.
+    /// rows records (<paramref name="records"/>, which reads their parts; told the account and region when
+    /// the rows are all of them, null for a Find), and what it does before and after a write besides its
+    /// row: touch what the hosts' policies depend on (SqlSession.Hosts.cs), write its parts.
     /// </summary>
-    private class AccountTable<TId, TRecord, TRow>(SqlSession s, Table table, Func<TId, string> key, Func<TRecord, object> row, Func<List<TRow>, List<TRecord>> records)
+    private class AccountTable<TId, TRecord, TRow>(SqlSession s, Table table, Func<TId, string> key, Func<TRecord, object> row,
+        Func<List<TRow>, (long Account, string Region)?, List<TRecord>> records)
         : IAccountTable<TId, TRecord>
     {
         public Action<TRecord>? Inserting { get; init; }
@@ -113,7 +115,7 @@ internal sealed partial class SqlSession
 
         protected Func<TId, string> Key => key;
 
-        private List<TRecord> Records(List<TRow> rows) => rows.Count == 0 ? [] : records(rows);
+        private List<TRecord> Records(List<TRow> rows, (long Account, string Region)? wholeRegion) => rows.Count == 0 ? [] : records(rows, wholeRegion);
 
         public void Insert(TRecord record)
         {
@@ -123,9 +125,9 @@ internal sealed partial class SqlSession
         }
 
         public TRecord? Find(long accountId, TId id) =>
-            s.FindRow<TRow>(table, accountId, key(id)) is { } found ? Records([found])[0] : default;
+            s.FindRow<TRow>(table, accountId, key(id)) is { } found ? Records([found], wholeRegion: null)[0] : default;
 
-        public IReadOnlyList<TRecord> List(long accountId, string regionId) => Records(s.ListRows<TRow>(table, accountId, regionId));
+        public IReadOnlyList<TRecord> List(long accountId, string regionId) => Records(s.ListRows<TRow>(table, accountId, regionId), (accountId, regionId));
 
         public int Count(long accountId, string regionId) => s.CountRows(table, accountId, regionId);
 
@@ -152,7 +154,7 @@ internal sealed partial class SqlSession
 
         public EntryListTable(SqlSession s, EntryList lists, Func<TId, string> key, Func<TRecord, object> row, Func<TRow, string> rowKey,
             Func<TRow, IReadOnlyList<(string Value, string Description)>, TRecord> record, Func<TRecord, ListFields> fields, Action<string> touch)
-            : base(s, lists.Lists, key, row, rows => s.WithEntries(lists, rows, rowKey, record))
+            : base(s, lists.Lists, key, row, (rows, _) => s.WithEntries(lists, rows, rowKey, record))
         {
             _lists = lists;
             _fields = fields;

@@ -380,34 +380,24 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     private static string AddressScope(long accountId, VpcId? vpcId) => vpcId is { } v ? v.Value : $"classic:{accountId}";
 
     /// <summary>
-    /// The one (account, region) of rows, when there are several and all share it; else null. A single
-    /// row (a Find) takes the list of IDs: the slow twin of the region's subquery, which StoredStateTests
-    /// compares with it (every listed record against the same record found alone).
+    /// "instance_id is one of these instances'": when the caller lists a whole region of an account
+    /// (<paramref name="wholeRegion"/>), every instance of that region by a subquery, else the list of IDs.
+    /// Dapper expands a list into one parameter per ID, and the statement's text changes with the count:
+    /// at 100 instances that was most of what loading a region's state allocated (issue 19). Only a whole
+    /// region's list takes the subquery: a Find, or an instance's few ENIs, would read the whole region's
+    /// parts to keep a handful. The list of IDs is the slow twin StoredStateTests compares it with.
     /// </summary>
-    private static (long Account, string Region)? Region<TRow>(List<TRow> rows, Func<TRow, long> account, Func<TRow, string> region)
-    {
-        if (rows.Count < 2)
-            return null;
-        var (a, r) = (account(rows[0]), region(rows[0]));
-        return rows.All(x => account(x) == a && region(x) == r) ? (a, r) : null;
-    }
-
-    /// <summary>
-    /// "instance_id is one of these instances'": for instances of one account's region, every instance of
-    /// that region (a superset; each part is looked up by its instance's ID), else the list. Dapper
-    /// expands a list into one parameter per ID, and the statement's text changes with the count: at 100
-    /// instances that was most of what loading a region's state allocated (issue 19).
-    /// </summary>
-    private (string Condition, object Args) InstancesAmong(string[] ids, (long Account, string Region)? region) =>
-        region is { } one
+    private (string Condition, object Args) InstancesAmong(string[] ids, (long Account, string Region)? wholeRegion) =>
+        wholeRegion is { } one
             ? ("instance_id IN (SELECT instance_id FROM instances WHERE account_id = @accountId AND region_id = @regionId)", new { accountId = one.Account, regionId = one.Region })
             : (InList("instance_id", "ids"), new { ids });
 
-    private List<InstanceRecord> Complete(List<InstanceRow> rows)
+    /// <summary>The instances with their addresses and groups; <paramref name="wholeRegion"/> when the rows are all of that account's region.</summary>
+    private List<InstanceRecord> Complete(List<InstanceRow> rows, (long Account, string Region)? wholeRegion)
     {
         if (rows.Count == 0)
             return [];
-        var (among, args) = InstancesAmong(rows.Select(r => r.instance_id).ToArray(), Region(rows, r => r.account_id, r => r.region_id));
+        var (among, args) = InstancesAmong(rows.Select(r => r.instance_id).ToArray(), wholeRegion);
         var addresses = Query<(string Id, string Kind, string Address)>(
                 $"SELECT instance_id, kind, address FROM instance_addresses WHERE {among} ORDER BY instance_id, kind, position", args)
             .ToLookup(a => a.Id);
@@ -482,15 +472,17 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public IReadOnlyList<NetworkInterfaceRecord> NetworkInterfacesOf(InstanceId id) =>
         CompleteInterfaces([.. Query<NetworkInterfaceRow>("SELECT * FROM network_interfaces WHERE instance_id = @id ORDER BY interface_type, created_at, network_interface_id",
-            new { id = id.Value })]);
+            new { id = id.Value })], wholeRegion: null);
 
-    /// <summary>The ENIs with their addresses and groups: a primary ENI's from its instance, a secondary's from its own tables.</summary>
-    private List<NetworkInterfaceRecord> CompleteInterfaces(List<NetworkInterfaceRow> rows)
+    /// <summary>
+    /// The ENIs with their addresses and groups: a primary ENI's from its instance, a secondary's from its
+    /// own tables; <paramref name="wholeRegion"/> when the rows are all of that account's region (see InstancesAmong).
+    /// </summary>
+    private List<NetworkInterfaceRecord> CompleteInterfaces(List<NetworkInterfaceRow> rows, (long Account, string Region)? wholeRegion)
     {
         if (rows.Count == 0)
             return [];
-        var region = Region(rows, r => r.account_id, r => r.region_id);
-        var (among, args) = region is { } one
+        var (among, args) = wholeRegion is { } one
             ? ("network_interface_id IN (SELECT network_interface_id FROM network_interfaces WHERE account_id = @accountId AND region_id = @regionId)", (object)new { accountId = one.Account, regionId = one.Region })
             : (InList("network_interface_id", "ids"), new { ids = rows.Select(r => r.network_interface_id).ToArray() });
         var instanceIds = rows.Where(r => r.instance_id is not null && r.interface_type == nameof(NetworkInterfaceType.Primary)).Select(r => r.instance_id!).ToArray();
@@ -501,7 +493,7 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
                 $"SELECT network_interface_id, security_group_id FROM network_interface_groups WHERE {among} ORDER BY network_interface_id, position", args)
             .ToLookup(g => g.Id, g => SecurityGroupId.Parse(g.Group));
         // A primary ENI's addresses and groups are its instance's, and the instance is in the ENI's account and region.
-        var (ofInstances, instanceArgs) = InstancesAmong(instanceIds, region);
+        var (ofInstances, instanceArgs) = InstancesAmong(instanceIds, wholeRegion);
         var instanceAddresses = instanceIds.Length == 0 ? null : Query<(string Id, string Address)>(
                 $"SELECT instance_id, address FROM instance_addresses WHERE kind = 'private' AND {ofInstances} ORDER BY instance_id, position", instanceArgs)
             .ToLookup(a => a.Id, a => IpAddress.Parse(a.Address));

@@ -38,7 +38,8 @@ public sealed class StoredStateTests
 
     /// <summary>
     /// The region's instances and ENIs as listed (their parts read for the whole region by a subquery)
-    /// and each found alone (its parts read by the list of its ID, the slow twin): the same records.
+    /// and each found alone, or an instance's ENIs listed with it (their parts read by the list of
+    /// their IDs, the slow twin): the same records.
     /// </summary>
     private static void ListedAsFound(TestControlPlane plane, long accountId, string region) =>
         plane.Store.Read(s =>
@@ -47,6 +48,10 @@ public sealed class StoredStateTests
             Assert.Equal(instances.Select(i => Text(s.Instances.Find(accountId, i.Id)!)), instances.Select(Text));
             var enis = s.NetworkInterfaces.List(accountId, region);
             Assert.Equal(enis.Select(e => Text(s.NetworkInterfaces.Find(accountId, e.Id)!)), enis.Select(Text));
+            foreach (var i in instances)
+            {
+                Assert.Equal(enis.Where(e => e.InstanceId == i.Id).Select(Text).Order(), s.NetworkInterfacesOf(i.Id).Select(Text).Order());
+            }
             return 0;
         });
 
