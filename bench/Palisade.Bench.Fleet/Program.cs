@@ -23,7 +23,8 @@ using Palisade.Storage.Accounts;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
 //       [--agents-process] the agents in a child process (10,000 agents' connections, both ends, do
 //       not fit one process's 20,000 descriptors; each side's CPU and memory apart), [--agents-heap MiB]
-//       its GC heap hard limit, [--wave N] agents started N at a time, each wave enforcing before the next.
+//       its GC heap hard limit, [--agents-gen0 MiB] its gen0 budget (fewer collections pausing every
+//       simulated agent at once), [--wave N] agents started N at a time, each wave enforcing before the next.
 //       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
@@ -43,6 +44,7 @@ Agents.CompactLargeObjects = args.Contains("--compact-loh");
 Agents.Wave = Arg("--wave", 0);
 Agents.AgentsProcess = args.Contains("--agents-process");
 Agents.AgentsHeapLimit = ArgText("--agents-heap") is { } heap ? int.Parse(heap, CultureInfo.InvariantCulture) : null;
+Agents.AgentsGen0 = ArgText("--agents-gen0") is { } gen0 ? int.Parse(gen0, CultureInfo.InvariantCulture) : null;
 Agents.SeedOnly = ArgText("--seed-only");
 
 if (ArgText("--seeded") is { } seededFile)
