@@ -304,8 +304,10 @@ internal sealed class Fleet : IAsyncDisposable
                 DataDirectory = directory,
                 Store = database,
                 // Thousands of clients from one address: the per-key and per-account limits would measure
-                // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default.
-                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000 } },
+                // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default,
+                // and an account of 1,000 hosts (--hosts-per-account 1000: the join into a group named by
+                // 1,000 hosts) more than the 100 groups: a pod's group every ten hosts.
+                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000, GroupsPerRegion = 1_000 } },
                 // A fleet holds one connection per agent: past the default cap of 1,000.
                 Connections = new ConnectionLimits { MaxConcurrentConnections = null },
             }, configure: WithoutStoreGate ? b => b.Services.AddSingleton(new StoreGate(null, 0)) : null);
