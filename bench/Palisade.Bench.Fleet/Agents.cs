@@ -371,6 +371,13 @@ internal static class Agents
     /// <summary>Seconds to wait once every agent is enforcing (for <c>dotnet-gcdump collect -p PID</c>).</summary>
     public static int Hold { get; set; }
 
+    /// <summary>
+    /// The UTC time of day the idle window and the changes begin (<c>--changes-at HH:MM:SS</c>), once every
+    /// agent enforces: a fleet whose start takes minutes (1,000 hosts in one account) is started before a
+    /// quiet window and measured in it.
+    /// </summary>
+    public static TimeSpan? ChangesAt { get; set; }
+
     /// <summary>Agents started at a time, each wave enforcing before the next starts (<c>--wave N</c>; 0: all at once).</summary>
     public static int Wave { get; set; }
 
@@ -530,6 +537,11 @@ internal static class Agents
             foreach (var a in new[] { "--agents-child", file, "--urls", string.Join(',', fleet.Urls), "--database", fleet.Database ?? "",
                 "--nics", $"{nicsPerHost}", "--hosts-per-account", $"{hostsPerAccount}", "--changes", $"{changes}", "--warmup", $"{warmups}", "--wave", $"{Wave}", "--hold", $"{Hold}" })
                 start.ArgumentList.Add(a);
+            if (ChangesAt is { } at)
+            {
+                start.ArgumentList.Add("--changes-at");
+                start.ArgumentList.Add(at.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture));
+            }
             if (NoSharing)
                 start.ArgumentList.Add("--no-share");
             if (CompactLargeObjects)
@@ -670,6 +682,11 @@ internal static class Agents
         {
             Console.WriteLine($"  holding {Hold} s for a heap dump: dotnet-gcdump collect -p {Environment.ProcessId}");
             await Task.Delay(TimeSpan.FromSeconds(Hold));
+        }
+        if (ChangesAt is { } changesAt && changesAt - DateTime.UtcNow.TimeOfDay is { Ticks: > 0 } untilThen)
+        {
+            Console.WriteLine($"  waiting {untilThen.TotalSeconds:F0} s, until {changesAt} UTC, for the idle window and the changes");
+            await Task.Delay(untilThen);
         }
         await Task.Delay(TimeSpan.FromSeconds(3));
 
