@@ -23,7 +23,9 @@ using Palisade.Storage.Accounts;
 //       --baseline repeats it with the account-wide feed and whole fetches (before issue 17).
 //       [--agents-process] the agents in a child process (10,000 agents' connections, both ends, do
 //       not fit one process's 20,000 descriptors; each side's CPU and memory apart), [--agents-heap MiB]
-//       its GC heap hard limit, [--wave N] agents started N at a time, each wave enforcing before the next.
+//       its GC heap hard limit, [--agents-gen0 MiB] its gen0 budget (fewer collections pausing every
+//       simulated agent at once), [--wave N] agents started N at a time, each wave enforcing before the next.
+//       [--changes-at HH:MM:SS] the idle window and the changes at that UTC time, once every agent enforces.
 //       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
@@ -43,7 +45,9 @@ Agents.CompactLargeObjects = args.Contains("--compact-loh");
 Agents.Wave = Arg("--wave", 0);
 Agents.AgentsProcess = args.Contains("--agents-process");
 Agents.AgentsHeapLimit = ArgText("--agents-heap") is { } heap ? int.Parse(heap, CultureInfo.InvariantCulture) : null;
+Agents.AgentsGen0 = ArgText("--agents-gen0") is { } gen0 ? int.Parse(gen0, CultureInfo.InvariantCulture) : null;
 Agents.SeedOnly = ArgText("--seed-only");
+Agents.ChangesAt = ArgText("--changes-at") is { } changesAt ? TimeSpan.Parse(changesAt, CultureInfo.InvariantCulture) : null;
 
 if (ArgText("--seeded") is { } seededFile)
 {
@@ -302,8 +306,10 @@ internal sealed class Fleet : IAsyncDisposable
                 DataDirectory = directory,
                 Store = database,
                 // Thousands of clients from one address: the per-key and per-account limits would measure
-                // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default.
-                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000 } },
+                // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default,
+                // and an account of 1,000 hosts (--hosts-per-account 1000: the join into a group named by
+                // 1,000 hosts) more than the 100 groups: a pod's group every ten hosts.
+                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000, GroupsPerRegion = 1_000 } },
                 // A fleet holds one connection per agent: past the default cap of 1,000.
                 Connections = new ConnectionLimits { MaxConcurrentConnections = null },
             }, configure: WithoutStoreGate ? b => b.Services.AddSingleton(new StoreGate(null, 0)) : null);

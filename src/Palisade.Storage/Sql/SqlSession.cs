@@ -741,7 +741,40 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
             ORDER BY r.revision LIMIT @max
             """, new { hostName, every = EveryHost, after, max }).Select(r => new RevisionRecord(r.Revision, r.AccountId, r.Action, Time.Parse(r.At)))];
 
+    /// <summary>
+    /// Replaces the host's report: its rows in one <c>INSERT</c> of many rows (up to
+    /// <see cref="ReportRowsPerStatement"/> a statement), not one statement a NIC — a host of ten NICs
+    /// held a write slot for eleven round trips, and after a change every affected host reports at once,
+    /// in front of the fetches (issue 17). <see cref="SaveHostReportsOneByOne"/> is its slow twin.
+    /// </summary>
     public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
+    {
+        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
+        for (var start = 0; start < reports.Count; start += ReportRowsPerStatement)
+        {
+            var count = Math.Min(ReportRowsPerStatement, reports.Count - start);
+            var sql = new System.Text.StringBuilder("INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at) VALUES ");
+            var args = new DynamicParameters();
+            for (var i = 0; i < count; i++)
+            {
+                var r = reports[start + i];
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@a{i}, @h{i}, @i{i}, @e{i}, @r{i}, @t{i})");
+                args.Add($"a{i}", r.AccountId);
+                args.Add($"h{i}", r.HostName);
+                args.Add($"i{i}", r.InstanceId.Value);
+                args.Add($"e{i}", r.NetworkInterfaceId?.Value ?? "");
+                args.Add($"r{i}", r.AppliedRevision);
+                args.Add($"t{i}", Time.Format(r.ReportedAt));
+            }
+            connection.Execute(sql.ToString(), args, transaction);
+        }
+    }
+
+    /// <summary>Rows of one report's <c>INSERT</c>: six parameters each, far under SQLite's and PostgreSQL's limits.</summary>
+    internal const int ReportRowsPerStatement = 100;
+
+    /// <summary>The slow twin of <see cref="SaveHostReports"/>: one <c>INSERT</c> a row, as before.</summary>
+    internal void SaveHostReportsOneByOne(string hostName, IReadOnlyList<AgentReportRecord> reports)
     {
         connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
         foreach (var r in reports)

@@ -48,8 +48,10 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
         // (they took turns on one lock: 50 hosts' reports after one change took 4–5 s each, issue 17).
         c.WriteForHost(host, s =>
         {
-            // A revision from the future (a forged or confused agent) would show NICs in sync too early.
-            revision = Math.Min(revision, s.CurrentRevision());
+            // A revision from the future (a forged or confused agent) must not show NICs in sync too
+            // early: it cannot, since an account's revision "at" it is read from the revisions that
+            // exist, so the latest there is, no more — the same as at the current revision, without
+            // reading it first (one round trip fewer a report, issue 17).
             // A report speaks only for NICs bound to that host; an agent racing an unbind may name
             // one that just left, which is not an error.
             var bindings = s.ListBindingsOnHost(host).ToList();
