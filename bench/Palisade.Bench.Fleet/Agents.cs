@@ -374,6 +374,12 @@ internal static class Agents
     /// <summary>Agents started at a time, each wave enforcing before the next starts (<c>--wave N</c>; 0: all at once).</summary>
     public static int Wave { get; set; }
 
+    /// <summary>
+    /// Added to the ports of the changes' rules: a run on a seeded database that an earlier run used
+    /// must not authorize a rule that is already there (an unchanged group wakes nobody).
+    /// </summary>
+    private static readonly int RunSalt = (int)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 10 % 3000) * 10;
+
     /// <summary>Seconds of the idle window (--idle-seconds, 10 by default).</summary>
     public static int IdleSeconds { get; set; } = 10;
 
@@ -690,9 +696,9 @@ internal static class Agents
         var t = tenants[0];
         var kinds = new (string Name, Func<int, Task> Make, Func<SimAgent, bool> Affected)[]
         {
-            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + i}/{10000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + RunSalt + i}/{10000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
                 x => x.Account == 0 && int.Parse(x.Host[(x.Host.IndexOf("-h", StringComparison.Ordinal) + 2)..], CultureInfo.InvariantCulture) < 10),
-            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + i}/{20000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + RunSalt + i}/{20000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
                 x => x.Account == 0),
             ($"join into a group named by {hostsPerAccount} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 }),
                 x => x.Account == 0),
