@@ -381,6 +381,18 @@ internal static class Agents
     /// <summary>Agents started at a time, each wave enforcing before the next starts (<c>--wave N</c>; 0: all at once).</summary>
     public static int Wave { get; set; }
 
+    /// <summary>
+    /// Added to the ports of the changes' rules: a run on a seeded database that an earlier run used
+    /// must not authorize a rule that is already there (an unchanged group wakes nobody).
+    /// </summary>
+    private static readonly int RunSalt = (int)(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 10 % 3000) * 10;
+
+    /// <summary>Seconds of the idle window (--idle-seconds, 10 by default).</summary>
+    public static int IdleSeconds { get; set; } = 10;
+
+    /// <summary>The agents' long poll (--poll-wait, 60 s by default); their HTTP client waits 30 s longer.</summary>
+    public static int PollWaitSeconds { get; set; } = 60;
+
     /// <summary>The agents in a process of their own (<c>--agents-process</c>), the nodes in this one.</summary>
     public static bool AgentsProcess { get; set; }
 
@@ -535,7 +547,7 @@ internal static class Agents
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
                 start.ArgumentList.Add(typeof(Fleet).Assembly.Location);
             foreach (var a in new[] { "--agents-child", file, "--urls", string.Join(',', fleet.Urls), "--database", fleet.Database ?? "",
-                "--nics", $"{nicsPerHost}", "--hosts-per-account", $"{hostsPerAccount}", "--changes", $"{changes}", "--warmup", $"{warmups}", "--wave", $"{Wave}", "--hold", $"{Hold}" })
+                "--nics", $"{nicsPerHost}", "--hosts-per-account", $"{hostsPerAccount}", "--changes", $"{changes}", "--warmup", $"{warmups}", "--wave", $"{Wave}", "--hold", $"{Hold}", "--idle-seconds", $"{IdleSeconds}", "--poll-wait", $"{PollWaitSeconds}" })
                 start.ArgumentList.Add(a);
             if (ChangesAt is { } at)
             {
@@ -584,7 +596,7 @@ internal static class Agents
                         var cpu = (self2.TotalProcessorTime - markCpu).TotalSeconds;
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  [nodes] {rest}: nodes' process CPU {cpu:F2} s over {Stopwatch.GetElapsedTime(markAt, now).TotalSeconds:F1} s ({cpu / Stopwatch.GetElapsedTime(markAt, now).TotalSeconds * 100:F1} % of one core); working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
-                        Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "gate read", "gate write")));
+                        Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         break;
                 }
@@ -637,14 +649,14 @@ internal static class Agents
             {
                 var timeline = new Timeline();
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
-                var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(90) };
+                var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(PollWaitSeconds + 30) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
                     : new EcsControlPlane(client, Region) { Shared = shared }, timeline);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
-                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(60), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
+                var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(PollWaitSeconds), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;
                 agents.Add(new SimAgent(host, a, agent, meter, kernel));
             }
@@ -696,7 +708,9 @@ internal static class Agents
         server.Refresh();
         var cpuBefore = server.TotalProcessorTime;
         var idle = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        // 10 s by default; a renewal-cost measurement wants a whole poll period (--idle-seconds 60), else the
+        // window may fall between the fleet's renewals (agents started together renew together).
+        await Task.Delay(TimeSpan.FromSeconds(IdleSeconds));
         server.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"idle: process CPU ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process")}) {(server.TotalProcessorTime - cpuBefore).TotalSeconds / idle.Elapsed.TotalSeconds * 100:F1} % of one core; managed heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
@@ -709,9 +723,9 @@ internal static class Agents
         var t = tenants[0];
         var kinds = new (string Name, Func<int, Task> Make, Func<SimAgent, bool> Affected)[]
         {
-            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + i}/{10000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + RunSalt + i}/{10000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
                 x => x.Account == 0 && int.Parse(x.Host[(x.Host.IndexOf("-h", StringComparison.Ordinal) + 2)..], CultureInfo.InvariantCulture) < 10),
-            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + i}/{20000 + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + RunSalt + i}/{20000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
                 x => x.Account == 0),
             ($"join into a group named by {hostsPerAccount} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 }),
                 x => x.Account == 0),

@@ -29,6 +29,8 @@ using Palisade.Storage.Accounts;
 //       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
+//       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
+//       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
 var postgresServer = ArgText("--postgres");
 // Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
@@ -43,6 +45,8 @@ Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.
 Agents.Wave = Arg("--wave", 0);
+Agents.IdleSeconds = Arg("--idle-seconds", 10);
+Agents.PollWaitSeconds = Arg("--poll-wait", 60);
 Agents.AgentsProcess = args.Contains("--agents-process");
 Agents.AgentsHeapLimit = ArgText("--agents-heap") is { } heap ? int.Parse(heap, CultureInfo.InvariantCulture) : null;
 Agents.AgentsGen0 = ArgText("--agents-gen0") is { } gen0 ? int.Parse(gen0, CultureInfo.InvariantCulture) : null;

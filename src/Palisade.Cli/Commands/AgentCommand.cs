@@ -26,7 +26,7 @@ public static class AgentCommand
         {
             Description = "Delete tracked connections that a revoked rule or a leave no longer allows. ECS keeps them, and so does the default.",
         };
-        var poll = new Option<int>("--poll-seconds") { Description = "Longest wait on the change feed, and how often the kernel is checked for drift.", DefaultValueFactory = _ => 5 };
+        var poll = new Option<int>("--poll-seconds") { Description = "Longest wait on the change feed (1-300), and how often the kernel is checked for drift. A large fleet asks for longer: each wait's end is a request to the server; a dead connection is then noticed later.", DefaultValueFactory = _ => 5 };
         var report = new Option<int>("--report-seconds") { Description = "How often the rules' hit counts and the sampled flows are reported (5 to 3600).", DefaultValueFactory = _ => 60 };
         var noFlows = new Option<bool>("--no-flow-sampling")
         {
@@ -66,7 +66,7 @@ public static class AgentCommand
             var output = parse.InvocationConfiguration.Output;
             try
             {
-                var wait = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(poll), 1, 60));
+                var wait = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(poll), 1, 300));
                 var hostName = parse.GetValue(host) ?? HostOfCredentials(parse.GetValue(connection.Credentials))
                     ?? throw new InvalidOperationException("no host: give --host NAME, or --credentials FILE of a host credential (palisade host credential create)");
                 Domain.Hosts.HostNames.Host(hostName);

@@ -70,7 +70,9 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             throw new EcsException(EcsErrors.MissingAction());
         if (request.Version is null)
             throw new EcsException(EcsErrors.Missing("Version"));
-        call.Caller = authenticator.Authenticate(request);
+        // An action that reads its host credential itself (the long poll) lets the authenticator skip the store.
+        call.Caller = authenticator.Authenticate(request,
+            catalog.Find(request.Version, request.Action) is Actions.Hosts.IHostAgentAction { ReadsItsCredential: true });
     }
 
     // Counted after the signature and the nonce: only the key's own fresh requests use its rate,

@@ -126,6 +126,13 @@ public sealed record ServerOptions
 
     /// <summary>The host name errors carry as <c>HostId</c> when the request names none.</summary>
     public string HostId { get; init; } = "ecs.aliyuncs.com";
+
+    /// <summary>
+    /// A long poll's renewal is verified with the host credential's secret the node already holds, the
+    /// poll's own read checking the credential still exists (issue 17). False looks at the store on
+    /// every renewal, as before: the slow twin the tests compare it with.
+    /// </summary>
+    public bool HostSecretsHeldForPolls { get; init; } = true;
 }
 
 /// <summary>

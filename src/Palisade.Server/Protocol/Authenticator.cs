@@ -22,8 +22,10 @@ internal sealed record Caller(long AccountId, string AccessKeyId, bool ReadOnly,
 /// Verifies a request's signature (V1 or V3), its timestamp window and its nonce, before anything
 /// runs. Every failure is a catalogue error; none reveals the secret.
 /// </summary>
-internal sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock)
+internal sealed class Authenticator(AccountService accounts, INonceRegistry nonces, TimeProvider clock, Hosting.ServerOptions? options = null) : IDisposable
 {
+    private readonly bool _trustHeldHostSecrets = options?.HostSecretsHeldForPolls ?? true;
+
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
     /// <summary>How long a node trusts what it read of a key: a disabled or deleted key stops working within this.</summary>
     public static readonly TimeSpan KeyCacheLifetime = TimeSpan.FromSeconds(2);
@@ -33,10 +35,15 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
     public static readonly TimeSpan HostCredentialUseInterval = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _hostUseNoted = new(StringComparer.Ordinal);
 
-    public Caller Authenticate(RpcRequest request) =>
-        request.IsV3 ? AuthenticateV3(request) : AuthenticateV1(request);
+    /// <param name="credentialReadByAction">
+    /// The action reads the caller's host credential in its own read and refuses it when gone
+    /// (<see cref="Actions.Hosts.IHostAgentAction.ReadsItsCredential"/>): a host credential's secret
+    /// held from an earlier request is then used as it is, without a look at the store.
+    /// </param>
+    public Caller Authenticate(RpcRequest request, bool credentialReadByAction = false) =>
+        request.IsV3 ? AuthenticateV3(request, credentialReadByAction) : AuthenticateV1(request, credentialReadByAction);
 
-    private Caller AuthenticateV1(RpcRequest request)
+    private Caller AuthenticateV1(RpcRequest request, bool credentialReadByAction)
     {
         string Required(string name) => request.Parameter(name) is { Length: > 0 } v ? v : throw new EcsException(EcsErrors.Missing(name));
         var keyId = Required("AccessKeyId");
@@ -49,7 +56,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (request.Parameter("SignatureVersion") is { } version && version != "1.0")
             throw new EcsException(EcsErrors.ParameterInvalid("SignatureVersion", $"'{version}' is not supported; use 1.0."));
         var at = CheckTimestamp(timestamp);
-        var key = FindKey(keyId);
+        var key = FindKey(keyId, credentialReadByAction && AsksOwnHostAtMost(request, keyId));
 
         var stringToSign = SignatureV1.StringToSign(request.Method, request.Query.Concat(request.Form));
         var expected = SignatureV1.Sign(key.Secret, stringToSign);
@@ -62,7 +69,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         return Admit(key, nonce, at);
     }
 
-    private Caller AuthenticateV3(RpcRequest request)
+    private Caller AuthenticateV3(RpcRequest request, bool credentialReadByAction)
     {
         var authorization = SignatureV3.ParseAuthorization(request.Header("authorization")!)
             ?? throw new EcsException(EcsErrors.SignatureIncomplete("the Authorization header must be 'ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…'."));
@@ -80,7 +87,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (authorization.SignedHeaders.Any(h => h != h.ToLowerInvariant()))
             throw new EcsException(EcsErrors.SignatureIncomplete("SignedHeaders must be lower-case."));
         var at = CheckTimestamp(date);
-        var key = FindKey(authorization.AccessKeyId);
+        var key = FindKey(authorization.AccessKeyId, credentialReadByAction && AsksOwnHostAtMost(request, authorization.AccessKeyId));
 
         var canonical = SignatureV3.CanonicalRequest(request.Method, "/", request.Query,
             name => name == "host" ? request.Host : request.Header(name), authorization.SignedHeaders, request.Body);
@@ -115,12 +122,29 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly, key.HostName);
     }
 
-    /// <summary>At most once per <see cref="HostCredentialUseInterval"/> per credential on this node; a store that cannot take it now loses nothing but the note.</summary>
+    /// <summary>
+    /// At most once per <see cref="HostCredentialUseInterval"/> per credential on this node. A
+    /// credential's first use on the node is written at once; its later uses are collected and written
+    /// with every other credential's in one write per interval (<see cref="FlushHostCredentialUses"/>):
+    /// a fleet's long polls renew every minute, and a write per renewal was a store transaction on
+    /// each (issue 17). A last use is then shown up to two intervals late. A store that cannot take a
+    /// note now loses nothing but the note, which is tried again with the next batch.
+    /// </summary>
     private void NoteHostCredentialUse(string accessKeyId)
     {
         var now = clock.GetUtcNow();
-        if (_hostUseNoted.TryGetValue(accessKeyId, out var noted) && now - noted < HostCredentialUseInterval)
+        if (_hostUseNoted.TryGetValue(accessKeyId, out var noted))
+        {
+            if (now - noted < HostCredentialUseInterval)
+                return;
+            _hostUseNoted[accessKeyId] = now;
+            _hostUsesDue[accessKeyId] = now;
+            // One request an interval starts the batch (off the request's path).
+            var last = Interlocked.Read(ref _hostUsesFlushedAt);
+            if (now.UtcTicks - last >= HostCredentialUseInterval.Ticks && Interlocked.CompareExchange(ref _hostUsesFlushedAt, now.UtcTicks, last) == last)
+                _lastFlush = Task.Run(FlushHostCredentialUses);
             return;
+        }
         _hostUseNoted[accessKeyId] = now;
         if (_hostUseNoted.Count > 10_000)
             _hostUseNoted.Clear();
@@ -134,6 +158,61 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         }
     }
 
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _hostUsesDue = new(StringComparer.Ordinal);
+    private long _hostUsesFlushedAt;
+    private int _flushing;
+
+    private Task _lastFlush = Task.CompletedTask;
+
+    /// <summary>How many credentials' uses wait for the next batch (tests).</summary>
+    internal int HostCredentialUsesDue => _hostUsesDue.Count;
+
+    /// <summary>The last batch started (tests wait for it).</summary>
+    internal Task LastHostCredentialUsesWrite => _lastFlush;
+
+    /// <summary>
+    /// Writes the collected uses in one write (due once an interval: the next request after it starts
+    /// one, and the node's shutdown the last); a use noted meanwhile waits for the next batch.
+    /// </summary>
+    internal void FlushHostCredentialUses()
+    {
+        if (Interlocked.Exchange(ref _flushing, 1) == 1)
+            return;
+        try
+        {
+            var due = _hostUsesDue.ToArray();
+            foreach (var use in due)
+                _hostUsesDue.TryRemove(use);
+            try
+            {
+                accounts.NoteHostCredentialUses(due);
+            }
+            catch (Exception e) when (e is Palisade.Storage.StoreUnavailableException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                // Tried again with the next batch (a newer use of the same credential wins).
+                foreach (var (id, at) in due)
+                    _hostUsesDue.TryAdd(id, at);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    /// <summary>The node stops: the uses collected since the last batch are written.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            FlushHostCredentialUses();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The store closed first: only bookkeeping is lost.
+        }
+    }
+
     private DateTimeOffset CheckTimestamp(string text)
     {
         if (!DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'"], CultureInfo.InvariantCulture,
@@ -144,7 +223,15 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         return at;
     }
 
-    private AccountService.KnownKey FindKey(string accessKeyId)
+    /// <summary>
+    /// The request names no host, or the host of the credential held for the key: a request for another
+    /// host is refused before the action's read (<c>Forbidden.HostCredentialOther</c>), so it is checked
+    /// against the store here, and a revoked credential is told it is gone, as without the held secret.
+    /// </summary>
+    private bool AsksOwnHostAtMost(RpcRequest request, string accessKeyId) =>
+        request.Parameter("HostName") is not { } asked || (_keys.TryGetValue(accessKeyId, out var held) && held.Key?.HostName == asked);
+
+    private AccountService.KnownKey FindKey(string accessKeyId, bool credentialReadByAction)
     {
         // Unknown keys are cached too (up to 10,000 of them): an unbounded ID would let unsigned requests fill memory.
         if (accessKeyId.Length > MaxAccessKeyIdLength)
@@ -154,6 +241,12 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         // rotation) is a commit, so it stops working at once on every node, not within the cache's
         // lifetime. Agents call rarely (a long poll, a report), so the extra look costs little.
         var found = _keys.TryGetValue(accessKeyId, out var cached);
+        // The long poll's renewal (issue 17): a host credential's secret never changes under its ID, and
+        // the action reads the credential itself, in the read it makes anyway, and refuses it if it is
+        // gone. So no look here: at 10,000 agents these looks (the revision, then the key's read once
+        // the cache's lifetime ran out) were two of the four store visits of every renewal.
+        if (found && credentialReadByAction && _trustHeldHostSecrets && cached.Key?.HostName is not null)
+            return cached.Key;
         if (!found || cached.Until < now || (cached.Key?.HostName is not null && accounts.CurrentRevision() != cached.Revision))
         {
             // Read before the key: a revocation committed after this look moves it, and the next call reads again.

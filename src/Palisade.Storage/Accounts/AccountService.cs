@@ -93,6 +93,25 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
             return 0;
         });
 
+    /// <summary>
+    /// Notes the uses of several host credentials in one write (issue 17): a node collects its agents'
+    /// uses after each credential's first and writes them together once per interval, instead of a
+    /// write per credential per interval — at 10,000 agents, one write per long-poll renewal.
+    /// Serialised on one resource for the batch; the rows in a fixed order, so two nodes' batches and
+    /// single notes never deadlock.
+    /// </summary>
+    public void NoteHostCredentialUses(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> uses)
+    {
+        if (uses.Count == 0)
+            return;
+        store.WriteOn("UseHostCredential", "host-credential-uses", s =>
+        {
+            foreach (var (id, at) in uses.OrderBy(u => u.Key, StringComparer.Ordinal))
+                s.MarkHostCredentialUsed(id, Time.Truncate(at));
+            return 0;
+        });
+    }
+
     /// <param name="HostName">For a host credential, its host (and <see cref="AccessKeyRecord.AccountId"/> is 0: no account owns it).</param>
     public sealed record KnownKey(AccessKeyRecord Record, string Secret, string? HostName = null);
 

@@ -17,6 +17,20 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
 {
     public bool HostOnly => false;
 
+    public bool ReadsItsCredential => true;
+
+    /// <summary>The longest wait an account's poll may ask for.</summary>
+    public const int MaxWaitSeconds = 60;
+
+    /// <summary>
+    /// The longest wait a host's agent may ask for (issue 17): each renewal is a request, its
+    /// authentication and a store read, and a fleet of 10,000 agents renewing every minute is 170 of
+    /// them a second while nothing changes. A longer wait renews less often; what it costs is that a
+    /// connection that died silently is noticed later (the agent's client timeout is the wait plus a
+    /// margin), and the agent checks its kernel for drift as often as its poll runs out.
+    /// </summary>
+    public const int MaxHostWaitSeconds = 300;
+
     protected override EcsObject Execute(ActionContext context, ParameterReader p) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
 
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
@@ -25,12 +39,12 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         var afterText = p.Required("AfterRevision");
         if (!long.TryParse(afterText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var after))
             throw new EcsException(EcsErrors.ParameterInvalid("AfterRevision", $"'{afterText}' is not a revision (an integer from 0)."));
-        var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, 60));
+        var host = c.Caller.HostName;
+        var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, host is null ? MaxWaitSeconds : MaxHostWaitSeconds));
         var max = p.Int("MaxResults", 100, 1, 1000);
         // Counted from the request's arrival, not from here: the authentication's read may have queued for a
         // store slot, and a poll answered after the agent's own timeout is a poll the agent sends again.
         var deadline = c.Arrived + wait;
-        var host = c.Caller.HostName;
         // An account's key reads its account's feed; the host feed is its host credential's (a tenant
         // never learns which of its changes reach which host).
         if (host is null && p.Optional("HostName") is not null)
@@ -38,8 +52,10 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         var (current, changes) = await PollAsync(() => c.Commits.Park(scope), () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => host is null
             ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
-            : (s.FindHostCredential(c.Caller.AccessKeyId) is null
+            : (s.FindHostCredential(c.Caller.AccessKeyId) is not { } credential || credential.HostName != host
                 // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
+                // Revoked before the poll: the authenticator trusted the secret it holds for the ID
+                // (IHostAgentAction.ReadsItsCredential), and this read refuses it.
                 ? throw new EcsException(EcsErrors.AccessKeyNotFound())
                 : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)))), cancel), deadline, c.Clock, cancel);
         return Answer(current, after, changes);

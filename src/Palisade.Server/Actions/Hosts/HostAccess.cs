@@ -40,4 +40,12 @@ internal interface IHostAgentAction
 {
     /// <summary>Only a host credential may call it (an account's key may call the others, such as <c>DescribeChanges</c>).</summary>
     bool HostOnly { get; }
+
+    /// <summary>
+    /// The action reads its caller's host credential in its own store read and refuses when it is gone
+    /// (<c>DescribeChanges</c>): the authenticator may then verify the signature with the secret it
+    /// holds for the credential's ID, asking the store nothing (issue 17: the fleet's poll renewals).
+    /// A credential's secret never changes under its ID: a rotation makes a new ID, a revocation deletes it.
+    /// </summary>
+    bool ReadsItsCredential => false;
 }
