@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using Palisade.Server.Actions;
@@ -35,7 +36,7 @@ internal sealed class ReadCache
         public int LengthWith(string requestId) => Body.Length - IdLength + Encoding.UTF8.GetByteCount(requestId);
 
         /// <summary>Writes the answer with <paramref name="requestId"/> in place of the rendered one.</summary>
-        public void WriteTo(System.Buffers.IBufferWriter<byte> output, string requestId)
+        public void WriteTo(IBufferWriter<byte> output, string requestId)
         {
             var pieces = Body.Pieces;
             for (var i = 0; i < pieces.Count; i++)
