@@ -154,7 +154,12 @@ internal static class NoisyNeighbour
     }
 
     /// <summary><c>--pairs N</c>: alone/noisy phase pairs per noise on what ships (default 3); the other configurations run one pair.</summary>
-    public static int Pairs { get; set; } = 3;
+    public static int Pairs
+    {
+        get;
+        // A noisy phase's new questions take ports from 3000 + 10,000 × its pair: six pairs fit below 65,536.
+        set => field = Math.Clamp(value, 1, 6);
+    } = 3;
 
     private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, Noise kind, int pairs)
     {
@@ -239,7 +244,7 @@ internal static class NoisyNeighbour
                 // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
                 if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                     start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
-                foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString(), (3000 + 100_000 * pair).ToString(CultureInfo.InvariantCulture) })
+                foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString(), (kind == Noise.New ? 3000 + 10_000 * pair : 3000).ToString(CultureInfo.InvariantCulture) })
                     start.ArgumentList.Add(argument);
                 using var noise = Process.Start(start)!;
                 if (await noise.StandardOutput.ReadLineAsync() != "started")
@@ -353,7 +358,9 @@ internal static class NoisyNeighbour
         await app.StartAsync();
         try
         {
-            var (noisy, _, _, target) = await TenantsAsync(app);
+            var (noisy, _, keys, target) = await TenantsAsync(app);
+            var budget = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisBudget>();
+            var account = app.Services.GetRequiredService<AccountService>().FindKey(keys["noisy"].AccessKeyId)!.Record.AccountId;
             async Task<int> Ask(int port)
             {
                 var p = port.ToString(CultureInfo.InvariantCulture);
@@ -371,6 +378,7 @@ internal static class NoisyNeighbour
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var child = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
             var childCpu = child.ChildCpu;
+            var charged = budget.Spent(account);
             var wall = Stopwatch.StartNew();
             long answered = 0;
             for (var i = 0; i < runs; i++)
@@ -380,8 +388,19 @@ internal static class NoisyNeighbour
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             var usedThere = child.ChildCpu - childCpu;
             var use = probe.Stop();
+            var chargedEach = (budget.Spent(account) - charged).TotalMilliseconds / runs;
+            // The same question again, answered from the read cache: this process's CPU for a cached answer
+            // of the same size is the client's work (signing, reading) and the server's cheapest path, so the
+            // difference is what the server did for a new question here.
+            var cpuCached = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < (cacheReads ? runs : 0); i++)
+                await Ask(3000);
+            var usedCached = Process.GetCurrentProcess().TotalProcessorTime - cpuCached;
             Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
                 $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU here (server and client){(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")}, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
+            if (cacheReads)
+                Console.WriteLine($"  charged to the account {chargedEach:F1} ms each; the node's CPU for it: {(used - usedCached).TotalMilliseconds / runs:F1} ms here above a cached answer of the same question ({usedCached.TotalMilliseconds / runs:F1} ms)" +
+                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms");
             Console.WriteLine($"  {use.Collections}");
         }
         finally
