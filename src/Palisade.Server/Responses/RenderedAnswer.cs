@@ -39,8 +39,10 @@ internal sealed class RenderedAnswer
 
     /// <summary>
     /// Where the answer is written while it is rendered: a JSON writer's buffer (<see cref="IBufferWriter{T}"/>)
-    /// or an XML writer's stream, into new pieces of <see cref="PieceBytes"/> (or larger, only when one
-    /// write asks for more at once).
+    /// or an XML writer's stream. It writes into one buffer rented from the shared pool and, each time
+    /// the buffer is full (<see cref="PieceBytes"/>, or more only when one write asks for more at once)
+    /// and at the end, copies what it holds out to a piece of exactly that size: a small answer is one
+    /// array of its size, as before, and a large one never one array of its size.
     /// </summary>
     internal sealed class Writer(int pieceBytes = PieceBytes) : Stream, IBufferWriter<byte>
     {
@@ -49,28 +51,36 @@ internal sealed class RenderedAnswer
         private int _used;
         private int _length;
 
+        /// <summary>The answer; the rented buffer goes back to the pool.</summary>
         public RenderedAnswer Finish()
         {
             Seal();
+            if (_current.Length > 0)
+                ArrayPool<byte>.Shared.Return(_current);
+            _current = [];
             return new RenderedAnswer(_done, _length);
         }
 
+        /// <summary>Copies what the buffer holds out to a piece of its size; the buffer is written from its start again.</summary>
         private void Seal()
         {
             if (_used > 0)
-                _done.Add(new ArraySegment<byte>(_current, 0, _used));
-            _current = [];
+                _done.Add(new ArraySegment<byte>(_current.AsSpan(0, _used).ToArray()));
             _used = 0;
         }
 
-        /// <summary>Makes room for <paramref name="sizeHint"/> bytes (at least one) in the current piece, or starts a new one.</summary>
+        /// <summary>Makes room for <paramref name="sizeHint"/> bytes (at least one) in the buffer, sealing what it holds first if need be.</summary>
         private void Reserve(int sizeHint)
         {
             var needed = Math.Max(sizeHint, 1);
             if (_current.Length - _used >= needed)
                 return;
             Seal();
-            _current = new byte[Math.Max(pieceBytes, needed)];
+            if (_current.Length >= needed)
+                return;
+            if (_current.Length > 0)
+                ArrayPool<byte>.Shared.Return(_current);
+            _current = ArrayPool<byte>.Shared.Rent(Math.Max(pieceBytes, needed));
         }
 
         public void Advance(int count)
