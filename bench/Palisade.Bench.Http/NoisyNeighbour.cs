@@ -255,6 +255,7 @@ internal static class NoisyNeighbour
                 var analysisProcess = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
                 var analysisCpu = analysisProcess.ChildCpu;
                 var charged = budget.Spent(noisyAccount);
+                var late = analysisProcess.Late;
                 var noiseWall = Stopwatch.StartNew();
                 var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
                 var noisyUse = noisyProbe.Stop() with
@@ -263,6 +264,8 @@ internal static class NoisyNeighbour
                     AnalysisCores = throttling.AnalysisInChild ? (analysisProcess.ChildCpu - analysisCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds : null,
                 };
                 var chargedCores = (budget.Spent(noisyAccount) - charged).TotalSeconds / noiseWall.Elapsed.TotalSeconds;
+                // Impacts the analysis process did not answer within its deadline, or not sent while it was behind: compared in-process.
+                var lateHere = analysisProcess.Late - late;
                 await noise.StandardInput.WriteLineAsync("stop");
                 await noise.StandardInput.FlushAsync();
                 var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
@@ -277,7 +280,7 @@ internal static class NoisyNeighbour
                 noisyServerAll.AddRange(noisyReads.Server);
                 Console.WriteLine($"  {name}, {Describe(kind)}, pair {pair + 1}/{pairs}: alone {alone.Client.Count} reads p50 {p.AloneP50:F2} ms p99 {p.AloneP99:F2} ms (server {p.AloneServerP99:F2}) [{aloneUse}]; " +
                     $"with noise {noisyReads.Client.Count} reads p50 {p.NoisyP50:F2} ms p99 {p.NoisyP99:F2} ms (server {p.NoisyServerP99:F2}) [{noisyUse}]; p99 {p.Ratio:F2}× (server {p.ServerRatio:F2}×); " +
-                    $"noisy answered {answered}, throttled {throttled}, charged {chargedCores:F2} CPU-s/s");
+                    $"noisy answered {answered}, throttled {throttled}, charged {chargedCores:F2} CPU-s/s{(throttling.AnalysisInChild ? $", {lateHere} compared in-process (the analysis process late)" : "")}");
                 if (GcDetail)
                     Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");
             }
