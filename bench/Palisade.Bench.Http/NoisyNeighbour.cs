@@ -37,16 +37,20 @@ internal static class NoisyNeighbour
         var index = 0;
         foreach (var (admission, throttling) in Configurations().Take(configurations))
         {
+            // What ships alternates alone and noisy phases Pairs times (an 8 s phase's p99 on two shared cores
+            // is noisy); the other configurations, for comparison, one pair each.
+            var pairs = index == 0 ? Pairs : 1;
             // The control (no analysis) on what ships and on what shipped before refusals were held.
             foreach (var noise in new[] { Noise.Same, Noise.New }.Concat(index++ < 2 ? [Noise.Reads] : []))
-                runs.Add((Describe(noise), admission, await MeasureAsync(admission, throttling, seconds, noise)));
+                runs.Add((Describe(noise), admission, await MeasureAsync(admission, throttling, seconds, noise, pairs)));
         }
         Console.WriteLine();
-        Console.WriteLine($"load average before: {LoadAverage()}");
-        Console.WriteLine("| noisy tenant asks | admission of analyses | quiet p50 alone → with noise | quiet p99 alone → with noise | p50 ratio | p99 ratio | noisy answered / throttled | with noise: CPU, GC, pool |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine("Pooled over a configuration's pairs (all alone reads against all noisy reads); client-observed p99 (the must-show's ratio) and, beside it, the server's own time (arrival → answer written).");
+        Console.WriteLine("| noisy tenant asks | admission of analyses | pairs | quiet p99 alone → with noise (client) | p99 ratio, pooled | each pair's p99 ratio | server-side p99 alone → with noise | server-side ratio | noisy answered / throttled | charged to the noisy account (CPU-s/s, per pair) | last noisy phase: CPU, GC, pool |");
+        Console.WriteLine("|---|---|---:|---|---:|---|---|---:|---|---|---|");
         foreach (var (noise, admission, r) in runs)
-            Console.WriteLine($"| {noise} | {admission} | {r.AloneP50:F2} → {r.NoisyP50:F2} ms | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP50 / r.AloneP50:F2}× | {r.NoisyP99 / r.AloneP99:F2}× | {r.Answered} / {r.Throttled} | {r.NoisyUse} |");
+            Console.WriteLine($"| {noise} | {admission} | {r.Pairs.Count} | {r.AloneP99:F2} → {r.NoisyP99:F2} ms | {r.NoisyP99 / r.AloneP99:F2}× | {r.PairRatios} | {r.AloneServerP99:F2} → {r.NoisyServerP99:F2} ms | {r.NoisyServerP99 / r.AloneServerP99:F2}× | {r.Answered} / {r.Throttled} | {r.ChargedCores} | {r.NoisyUse} |");
     }
 
     /// <summary><c>--noisy-client-nice N</c>: run the noisy tenant's client process at this Linux niceness (default: as the server).</summary>
@@ -94,12 +98,13 @@ internal static class NoisyNeighbour
         _ => "control: DescribeSecurityGroups in a loop (no analysis)",
     };
 
-    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, Noise kind)
+    public static async Task<int> NoiseAsync(string url, string keyId, string secret, string target, Noise kind, int firstPort)
     {
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
         var noisy = new EcsClient(http, new ClientCredentials(keyId, secret));
         using var stop = new CancellationTokenSource();
-        int answered = 0, throttled = 0, port = 3000;
+        // Each noisy phase starts its ports elsewhere: a new question is new across phases too (never a cache hit).
+        int answered = 0, throttled = 0, port = firstPort;
         var workers = Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
         {
             while (!stop.IsCancellationRequested)
@@ -123,9 +128,40 @@ internal static class NoisyNeighbour
         return 0;
     }
 
-    private sealed record Result(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, int Answered, int Throttled, Use AloneUse, Use NoisyUse);
+    /// <summary>One alone phase and the noisy phase after it: the quiet tenant's client-observed and server-side p99s, the noisy tenant's count and cost.</summary>
+    private sealed record Pair(double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, double AloneServerP99, double NoisyServerP99, int Answered, int Throttled, double ChargedCores, Use AloneUse, Use NoisyUse)
+    {
+        public double Ratio => NoisyP99 / AloneP99;
 
-    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, Noise kind)
+        public double ServerRatio => NoisyServerP99 / AloneServerP99;
+    }
+
+    /// <summary>
+    /// A configuration's pairs, and its pooled figures: every alone phase's reads together against every
+    /// noisy phase's (client-observed, and the server's own time from request arrival to answer written).
+    /// </summary>
+    private sealed record Result(List<Pair> Pairs, double AloneP50, double AloneP99, double NoisyP50, double NoisyP99, double AloneServerP99, double NoisyServerP99)
+    {
+        public int Answered => Pairs.Sum(p => p.Answered);
+
+        public int Throttled => Pairs.Sum(p => p.Throttled);
+
+        public Use NoisyUse => Pairs[^1].NoisyUse;
+
+        public string PairRatios => string.Join(", ", Pairs.Select(p => $"{p.Ratio:F2}×"));
+
+        public string ChargedCores => string.Join("/", Pairs.Select(p => $"{p.ChargedCores:F2}"));
+    }
+
+    /// <summary><c>--pairs N</c>: alone/noisy phase pairs per noise on what ships (default 3); the other configurations run one pair.</summary>
+    public static int Pairs
+    {
+        get;
+        // A noisy phase's new questions take ports from 3000 + 10,000 × its pair: six pairs fit below 65,536.
+        set => field = Math.Clamp(value, 1, 6);
+    } = 3;
+
+    private static async Task<Result> MeasureAsync(string name, Throttling throttling, int seconds, Noise kind, int pairs)
     {
         var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -135,13 +171,32 @@ internal static class NoisyNeighbour
             Urls = "http://127.0.0.1:0", DataDirectory = directory,
             Options = new ServerOptions { Throttling = throttling },
         });
+        // The quiet tenant's time in the server: from the request's arrival (its headers read) to its answer
+        // written to the connection; the client-observed time adds the loopback, the client's signing and
+        // reading, and the waits for a core on either side.
+        var serverSide = new List<double>();
+        string? quietKeyId = null;
+        app.Use(async (http, next) =>
+        {
+            var arrived = Stopwatch.GetTimestamp();
+            await next(http);
+            if (quietKeyId is not null && http.Request.Headers.Authorization.ToString().Contains(quietKeyId, StringComparison.Ordinal))
+            {
+                var took = Stopwatch.GetElapsedTime(arrived).TotalMilliseconds;
+                lock (serverSide)
+                    serverSide.Add(took);
+            }
+        });
         await app.StartAsync();
         try
         {
             var (noisy, quiet, keys, target) = await TenantsAsync(app);
+            quietKeyId = keys["quiet"].AccessKeyId;
             const string region = "cn-hangzhou";
-            async Task<List<double>> QuietReads(TimeSpan length)
+            async Task<(List<double> Client, List<double> Server)> QuietReads(TimeSpan length)
             {
+                lock (serverSide)
+                    serverSide.Clear();
                 var stop = Stopwatch.StartNew();
                 var all = new List<double>();
                 await Task.WhenAll(Enumerable.Range(0, 4).Select(async w =>
@@ -161,55 +216,75 @@ internal static class NoisyNeighbour
                     lock (all)
                         all.AddRange(mine);
                 }));
-                return all;
+                lock (serverSide)
+                    return (all, [.. serverSide]);
             }
             await QuietReads(TimeSpan.FromSeconds(1)); // warm up
-            var aloneProbe = Probe.Start();
-            var alone = await QuietReads(TimeSpan.FromSeconds(seconds));
-            var aloneUse = aloneProbe.Stop();
-            // The noisy tenant is another process, as a real one would be: its own client's work (signing,
-            // reading answers of hundreds of KB) is not this process's garbage.
             var noisyKey = keys["noisy"];
-            // --noisy-client-nice N: the noisy client at a lower priority, the nearest this 2-core machine comes
-            // to a client on another machine (its signing and reading then take only what the server leaves).
-            var start = new ProcessStartInfo(NoisyClientNiceness is null ? Environment.ProcessPath! : "nice") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            if (NoisyClientNiceness is { } niceness)
+            var budget = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisBudget>();
+            var noisyAccount = app.Services.GetRequiredService<AccountService>().FindKey(noisyKey.AccessKeyId)!.Record.AccountId;
+            var result = new List<Pair>();
+            List<double> aloneAll = [], noisyAll = [], aloneServerAll = [], noisyServerAll = [];
+            for (var pair = 0; pair < pairs; pair++)
             {
-                start.ArgumentList.Add("-n");
-                start.ArgumentList.Add(niceness.ToString(CultureInfo.InvariantCulture));
-                start.ArgumentList.Add(Environment.ProcessPath!);
+                var aloneProbe = Probe.Start();
+                var alone = await QuietReads(TimeSpan.FromSeconds(seconds));
+                var aloneUse = aloneProbe.Stop();
+                // The noisy tenant is another process, as a real one would be: its own client's work (signing,
+                // reading answers of hundreds of KB) is not this process's garbage.
+                // --noisy-client-nice N: the noisy client at a lower priority, the nearest this 2-core machine comes
+                // to a client on another machine (its signing and reading then take only what the server leaves).
+                var start = new ProcessStartInfo(NoisyClientNiceness is null ? Environment.ProcessPath! : "nice") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+                if (NoisyClientNiceness is { } niceness)
+                {
+                    start.ArgumentList.Add("-n");
+                    start.ArgumentList.Add(niceness.ToString(CultureInfo.InvariantCulture));
+                    start.ArgumentList.Add(Environment.ProcessPath!);
+                }
+                // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
+                if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+                    start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
+                foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString(), (kind == Noise.New ? 3000 + 10_000 * pair : 3000).ToString(CultureInfo.InvariantCulture) })
+                    start.ArgumentList.Add(argument);
+                using var noise = Process.Start(start)!;
+                if (await noise.StandardOutput.ReadLineAsync() != "started")
+                    throw new InvalidOperationException("the noisy tenant did not start");
+                await Task.Delay(500);
+                var noisyProbe = Probe.Start();
+                var noiseCpu = noise.TotalProcessorTime;
+                var analysisProcess = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
+                var analysisCpu = analysisProcess.ChildCpu;
+                var charged = budget.Spent(noisyAccount);
+                var late = analysisProcess.Late;
+                var noiseWall = Stopwatch.StartNew();
+                var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
+                var noisyUse = noisyProbe.Stop() with
+                {
+                    ClientCores = (noise.TotalProcessorTime - noiseCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds,
+                    AnalysisCores = throttling.AnalysisInChild ? (analysisProcess.ChildCpu - analysisCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds : null,
+                };
+                var chargedCores = (budget.Spent(noisyAccount) - charged).TotalSeconds / noiseWall.Elapsed.TotalSeconds;
+                // Impacts the analysis process did not answer within its deadline, or not sent while it was behind: compared in-process.
+                var lateHere = analysisProcess.Late - late;
+                await noise.StandardInput.WriteLineAsync("stop");
+                await noise.StandardInput.FlushAsync();
+                var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
+                await noise.WaitForExitAsync();
+                int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
+                var p = new Pair(Percentile(alone.Client, 0.50), Percentile(alone.Client, 0.99), Percentile(noisyReads.Client, 0.50), Percentile(noisyReads.Client, 0.99),
+                    Percentile(alone.Server, 0.99), Percentile(noisyReads.Server, 0.99), answered, throttled, chargedCores, aloneUse, noisyUse);
+                result.Add(p);
+                aloneAll.AddRange(alone.Client);
+                noisyAll.AddRange(noisyReads.Client);
+                aloneServerAll.AddRange(alone.Server);
+                noisyServerAll.AddRange(noisyReads.Server);
+                Console.WriteLine($"  {name}, {Describe(kind)}, pair {pair + 1}/{pairs}: alone {alone.Client.Count} reads p50 {p.AloneP50:F2} ms p99 {p.AloneP99:F2} ms (server {p.AloneServerP99:F2}) [{aloneUse}]; " +
+                    $"with noise {noisyReads.Client.Count} reads p50 {p.NoisyP50:F2} ms p99 {p.NoisyP99:F2} ms (server {p.NoisyServerP99:F2}) [{noisyUse}]; p99 {p.Ratio:F2}× (server {p.ServerRatio:F2}×); " +
+                    $"noisy answered {answered}, throttled {throttled}, charged {chargedCores:F2} CPU-s/s{(throttling.AnalysisInChild ? $", {lateHere} compared in-process (the analysis process late)" : "")}");
+                if (GcDetail)
+                    Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");
             }
-            // Under `dotnet run` this process is the apphost, which takes no assembly argument; under `dotnet X.dll`, the host needs it.
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-                start.ArgumentList.Add(typeof(NoisyNeighbour).Assembly.Location);
-            foreach (var argument in new[] { "--noisy-tenant", app.Urls.First(), noisyKey.AccessKeyId, noisyKey.AccessKeySecret, target, kind.ToString() })
-                start.ArgumentList.Add(argument);
-            using var noise = Process.Start(start)!;
-            if (await noise.StandardOutput.ReadLineAsync() != "started")
-                throw new InvalidOperationException("the noisy tenant did not start");
-            await Task.Delay(500);
-            var noisyProbe = Probe.Start();
-            var noiseCpu = noise.TotalProcessorTime;
-            var analysisProcess = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
-            var analysisCpu = analysisProcess.ChildCpu;
-            var noiseWall = Stopwatch.StartNew();
-            var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
-            var noisyUse = noisyProbe.Stop() with
-            {
-                ClientCores = (noise.TotalProcessorTime - noiseCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds,
-                AnalysisCores = throttling.AnalysisInChild ? (analysisProcess.ChildCpu - analysisCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds : null,
-            };
-            await noise.StandardInput.WriteLineAsync("stop");
-            await noise.StandardInput.FlushAsync();
-            var counts = (await noise.StandardOutput.ReadLineAsync() ?? "").Split(' ');
-            await noise.WaitForExitAsync();
-            int answered = int.Parse(counts[0], CultureInfo.InvariantCulture), throttled = int.Parse(counts[1], CultureInfo.InvariantCulture);
-            var result = new Result(Percentile(alone, 0.50), Percentile(alone, 0.99), Percentile(noisyReads, 0.50), Percentile(noisyReads, 0.99), answered, throttled, aloneUse, noisyUse);
-            Console.WriteLine($"  {name}, {Describe(kind)}: alone {alone.Count} reads p50 {result.AloneP50:F2} ms p99 {result.AloneP99:F2} ms [{aloneUse}]; " +
-                $"with noise {noisyReads.Count} reads p50 {result.NoisyP50:F2} ms p99 {result.NoisyP99:F2} ms [{noisyUse}]; noisy answered {answered}, throttled {throttled}");
-            if (GcDetail)
-                Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");
-            return result;
+            return new Result(result, Percentile(aloneAll, 0.50), Percentile(aloneAll, 0.99), Percentile(noisyAll, 0.50), Percentile(noisyAll, 0.99), Percentile(aloneServerAll, 0.99), Percentile(noisyServerAll, 0.99));
         }
         finally
         {
@@ -286,7 +361,9 @@ internal static class NoisyNeighbour
         await app.StartAsync();
         try
         {
-            var (noisy, _, _, target) = await TenantsAsync(app);
+            var (noisy, _, keys, target) = await TenantsAsync(app);
+            var budget = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisBudget>();
+            var account = app.Services.GetRequiredService<AccountService>().FindKey(keys["noisy"].AccessKeyId)!.Record.AccountId;
             async Task<int> Ask(int port)
             {
                 var p = port.ToString(CultureInfo.InvariantCulture);
@@ -304,6 +381,7 @@ internal static class NoisyNeighbour
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var child = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
             var childCpu = child.ChildCpu;
+            var charged = budget.Spent(account);
             var wall = Stopwatch.StartNew();
             long answered = 0;
             for (var i = 0; i < runs; i++)
@@ -313,8 +391,19 @@ internal static class NoisyNeighbour
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             var usedThere = child.ChildCpu - childCpu;
             var use = probe.Stop();
+            var chargedEach = (budget.Spent(account) - charged).TotalMilliseconds / runs;
+            // The same question again, answered from the read cache: this process's CPU for a cached answer
+            // of the same size is the client's work (signing, reading) and the server's cheapest path, so the
+            // difference is what the server did for a new question here.
+            var cpuCached = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < (cacheReads ? runs : 0); i++)
+                await Ask(3000);
+            var usedCached = Process.GetCurrentProcess().TotalProcessorTime - cpuCached;
             Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
                 $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU here (server and client){(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")}, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
+            if (cacheReads)
+                Console.WriteLine($"  charged to the account {chargedEach:F1} ms each; the node's CPU for it: {(used - usedCached).TotalMilliseconds / runs:F1} ms here above a cached answer of the same question ({usedCached.TotalMilliseconds / runs:F1} ms)" +
+                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms");
             Console.WriteLine($"  {use.Collections}");
         }
         finally

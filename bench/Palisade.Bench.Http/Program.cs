@@ -22,8 +22,8 @@ using Palisade.Domain.Ecs;
 // (dotnet-trace collect -- dotnet …/Palisade.Bench.Http.dll --hot); --feed measures the change feed;
 // --host-policy [--runs 30] times a host's policy fetch and its phases (HostPolicyCost.cs).
 var seconds = Arg("--seconds", 10);
-if (args.Length == 6 && args[0] == "--noisy-tenant")
-    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], Enum.Parse<NoisyNeighbour.Noise>(args[5]));
+if (args.Length == 7 && args[0] == "--noisy-tenant")
+    return await NoisyNeighbour.NoiseAsync(args[1], args[2], args[3], args[4], Enum.Parse<NoisyNeighbour.Noise>(args[5]), int.Parse(args[6], CultureInfo.InvariantCulture));
 if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
     return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
@@ -64,6 +64,7 @@ if (args.Contains("--noisy"))
         NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
     if (ArgText("--noisy-client-nice") is { } nice)
         NoisyNeighbour.NoisyClientNiceness = int.Parse(nice, CultureInfo.InvariantCulture);
+    NoisyNeighbour.Pairs = Arg("--pairs", 3);
     await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 4 : args.Contains("--shipped-only") ? 3 : 6);
     return 0;
 }

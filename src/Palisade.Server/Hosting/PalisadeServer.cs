@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Palisade.Storage.Accounts;
@@ -198,6 +199,7 @@ public static class PalisadeServer
         services.AddSingleton<AccountThrottle>();
         services.AddSingleton<AnalysisBudget>();
         services.AddSingleton<ThrottledAnswerHold>();
+        services.TryAddSingleton<CpuMeter>();
         services.AddSingleton<AnalysisScheduler>();
         services.AddSingleton<AnalysisProcess>();
         services.AddSingleton<AnalysisAdmission>();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using Palisade.Server.Actions;
@@ -24,15 +25,33 @@ internal sealed class ReadCache
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A rendered response and where its RequestId is, so that each hit carries its own: the body is
-    /// kept as rendered, not copied in two (an analysis's answer of 100 KB or more is a large-object-heap
-    /// array, and every copy of one counts towards a gen2 collection; docs/benchmarks.md, issue 19).
+    /// A rendered response and where its RequestId is (in which piece, at which offset), so that each
+    /// hit carries its own: the body is kept as rendered, in pieces below the large-object heap's
+    /// threshold (<see cref="RenderedAnswer"/>), not copied (an analysis's answer is 100 KB and more;
+    /// docs/benchmarks.md, issue 19).
     /// </summary>
-    public sealed record Entry(long Revision, byte[] Body, int IdAt, int IdLength)
+    public sealed record Entry(long Revision, RenderedAnswer Body, int Piece, int IdAt, int IdLength)
     {
-        public ReadOnlySpan<byte> Head => Body.AsSpan(0, IdAt);
+        /// <summary>The answer's length with <paramref name="requestId"/> in place of the rendered one.</summary>
+        public int LengthWith(string requestId) => Body.Length - IdLength + Encoding.UTF8.GetByteCount(requestId);
 
-        public ReadOnlySpan<byte> Tail => Body.AsSpan(IdAt + IdLength);
+        /// <summary>Writes the answer with <paramref name="requestId"/> in place of the rendered one.</summary>
+        public void WriteTo(IBufferWriter<byte> output, string requestId)
+        {
+            var pieces = Body.Pieces;
+            for (var i = 0; i < pieces.Count; i++)
+            {
+                ReadOnlySpan<byte> piece = pieces[i].AsSpan();
+                if (i != Piece)
+                {
+                    output.Write(piece);
+                    continue;
+                }
+                output.Write(piece[..IdAt]);
+                Encoding.UTF8.GetBytes(requestId, output);
+                output.Write(piece[(IdAt + IdLength)..]);
+            }
+        }
     }
 
     public static string Key(Caller caller, IEcsAction action, RpcRequest request, ResponseFormat format)
@@ -48,11 +67,13 @@ internal sealed class ReadCache
     public bool TryGet(string key, long revision, out Entry entry) =>
         _entries.TryGetValue(key, out entry!) && entry.Revision == revision;
 
-    /// <summary>Remembers a rendered body in which <paramref name="requestId"/> appears once, as the RequestId.</summary>
-    public void Put(string key, long revision, byte[] body, string requestId)
+    /// <summary>Remembers a rendered body in which <paramref name="requestId"/> appears once, as the RequestId (within one piece: it comes first).</summary>
+    public void Put(string key, long revision, RenderedAnswer body, string requestId)
     {
         var id = Encoding.UTF8.GetBytes(requestId);
-        var at = body.AsSpan().IndexOf(id);
+        var (piece, at) = (-1, -1);
+        for (var i = 0; i < body.Pieces.Count && at < 0; i++)
+            (piece, at) = (i, body.Pieces[i].AsSpan().IndexOf(id));
         if (at < 0)
             return;
         if (_entries.Count >= MaxEntries || Interlocked.Read(ref _bytes) + body.Length > MaxBytes)
@@ -61,7 +82,7 @@ internal sealed class ReadCache
             Interlocked.Exchange(ref _bytes, 0);
         }
         // The caller hands the body over: it is not written to again.
-        var entry = new Entry(revision, body, at, id.Length);
+        var entry = new Entry(revision, body, piece, at, id.Length);
         if (_entries.TryGetValue(key, out var old))
             Interlocked.Add(ref _bytes, -old.Body.Length);
         _entries[key] = entry;

@@ -30,7 +30,7 @@ internal sealed class RpcCall(string requestId)
     public string? ActionName => Request?.Action;
 
     /// <summary>The rendered success.</summary>
-    public byte[]? Answer { get; set; }
+    public Responses.RenderedAnswer? Answer { get; set; }
 
     /// <summary>A success served from the read cache.</summary>
     public ReadCache.Entry? Cached { get; set; }

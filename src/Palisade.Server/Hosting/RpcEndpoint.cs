@@ -157,9 +157,17 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             if (name != "RequestId")
                 response.Add(name, value);
         }
-        call.Answer = Render(call.Format, $"{action.Name}Response", response);
+        // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
+        // the server's work for that question, charged to its account with the rest (issue 19).
+        call.Answer = admitted is null ? RenderAndKeep(call, action, response, cacheKey, revision) : admitted.Here(() => RenderAndKeep(call, action, response, cacheKey, revision));
+    }
+
+    private RenderedAnswer RenderAndKeep(RpcCall call, IEcsAction action, EcsObject response, string? cacheKey, long revision)
+    {
+        var answer = ResponseWriter.Render(call.Format, $"{action.Name}Response", response);
         if (cacheKey is not null)
-            cache.Put(cacheKey, revision, call.Answer, call.RequestId);
+            cache.Put(cacheKey, revision, answer, call.RequestId);
+        return answer;
     }
 
     /// <summary>The ECS error for whatever a stage threw: a refusal, the store's state, or (logged) a fault of ours.</summary>
@@ -202,7 +210,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             return WriteErrorAsync(http, call.Format, call.Failure, call.RequestId, call.FailureExtra);
         if (call.Cached is { } hit)
             return WriteCachedAsync(http, call.Format, hit, call.RequestId);
-        return WriteBytesAsync(http, 200, call.Format, call.Answer!);
+        return WriteAnswerAsync(http, call.Format, call.Answer!);
     }
 
     /// <summary>A path other than <c>/</c>: ECS's answer for a wrong URL, in JSON.</summary>
@@ -318,19 +326,28 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         WriteBytesAsync(http, status, format, Render(format, rootName, body));
 
     /// <summary>
-    /// A cached answer, its three pieces around the new RequestId copied into the output and sent by
-    /// one flush: a write of the body stream flushes, and three flushes were three sends (over TLS,
-    /// two of them records of a few bytes each).
+    /// A cached answer, its pieces around the new RequestId copied into the output and sent by one
+    /// flush: a write of the body stream flushes, and three flushes were three sends (over TLS, two of
+    /// them records of a few bytes each).
     /// </summary>
     private static async Task WriteCachedAsync(HttpContext http, ResponseFormat format, ReadCache.Entry entry, string requestId)
     {
         http.Response.StatusCode = 200;
         http.Response.ContentType = format == ResponseFormat.Xml ? ResponseWriter.XmlContentType : ResponseWriter.JsonContentType;
-        http.Response.ContentLength = entry.Head.Length + Encoding.UTF8.GetByteCount(requestId) + entry.Tail.Length;
+        http.Response.ContentLength = entry.LengthWith(requestId);
+        entry.WriteTo(http.Response.BodyWriter, requestId);
+        await http.Response.BodyWriter.FlushAsync();
+    }
+
+    /// <summary>A rendered answer, its pieces copied into the output and sent by one flush.</summary>
+    private static async Task WriteAnswerAsync(HttpContext http, ResponseFormat format, RenderedAnswer answer)
+    {
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = format == ResponseFormat.Xml ? ResponseWriter.XmlContentType : ResponseWriter.JsonContentType;
+        http.Response.ContentLength = answer.Length;
         var body = http.Response.BodyWriter;
-        body.Write(entry.Head);
-        Encoding.UTF8.GetBytes(requestId, body);
-        body.Write(entry.Tail);
+        foreach (var piece in answer.Pieces)
+            body.Write((ReadOnlySpan<byte>)piece.AsSpan());
         await body.FlushAsync();
     }
 

@@ -11,9 +11,12 @@ namespace Palisade.Server.Protocol;
 /// server's analyses (<see cref="AnalysisScheduler"/>: one at a time per account, a bounded queue
 /// across accounts), then the estimate of its cost taken from the account's budget
 /// (<see cref="AnalysisBudget"/>). The analysis then runs on an analysis worker, and when it ends
-/// its real CPU time replaces the estimate.
+/// its real CPU time replaces the estimate: all of it that the server spends for the question, on
+/// whichever thread — the rehearsal on the request thread, the comparing on the worker (and in the
+/// analysis process, with the decoding of its answer), the rendering of the answer and its keeping
+/// in the read cache on the request thread again.
 /// </summary>
-internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler scheduler)
+internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler scheduler, CpuMeter meter)
 {
     /// <summary>The cost model's name for a dry run's impact (an action's own name for an analysis action).</summary>
     internal const string DryRunKind = "DryRun";
@@ -25,7 +28,7 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
         var place = scheduler.Admit(context.AccountId);
         try
         {
-            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)));
+            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)), meter);
         }
         catch
         {
@@ -46,23 +49,19 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>An admitted analysis: runs its work on a worker; disposing it settles its cost and frees its place.</summary>
-    internal sealed class Ticket(AnalysisScheduler.Place place, AnalysisBudget.Charge charge) : IDisposable
+    internal sealed class Ticket(AnalysisScheduler.Place place, AnalysisBudget.Charge charge, CpuMeter meter) : IDisposable
     {
         private long _usedTicks;
 
         /// <summary>Runs a staged analysis: its stage here, at the request's priority (what holds the store's write lock), its work on a worker.</summary>
-        public Task<EcsObject> RunStagedAsync(Func<Func<EcsObject>> stage, CancellationToken cancel)
-        {
-            var started = ThreadCpu.Now();
-            try
-            {
-                return RunAsync(stage(), cancel);
-            }
-            finally
-            {
-                Use(ThreadCpu.Now() - started);
-            }
-        }
+        public Task<EcsObject> RunStagedAsync(Func<Func<EcsObject>> stage, CancellationToken cancel) => RunAsync(Here(stage), cancel);
+
+        /// <summary>
+        /// Runs <paramref name="work"/> here, on the request's thread, and charges its CPU time to the
+        /// analysis: the rehearsal, and the rendering and caching of the answer, are the server's work
+        /// for this question as much as the comparing is.
+        /// </summary>
+        public T Here<T>(Func<T> work) => meter.Measure(work, Use);
 
         /// <summary>Runs the work on a worker; its CPU time is charged whether it answers or fails.</summary>
         public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancel) => place.RunAsync(work, Use, cancel);

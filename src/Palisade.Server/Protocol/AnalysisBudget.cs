@@ -30,6 +30,7 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 
     private readonly TokenBuckets<long> _buckets = new(clock);
     private readonly ConcurrentDictionary<string, CostModel> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, long> _spentTicks = new();
 
     private Throttling Limits => options.Throttling;
 
@@ -58,6 +59,9 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 
     private CostModel Model(string kind) => _models.GetOrAdd(kind, _ => new CostModel());
 
+    /// <summary>The CPU time the account's settled analyses used on this server so far, whether or not the budget is on (for the benchmark and tests).</summary>
+    public TimeSpan Spent(long accountId) => TimeSpan.FromTicks(_spentTicks.GetValueOrDefault(accountId));
+
     /// <summary>The estimate taken; <see cref="Settle"/> charges what the analysis really used instead.</summary>
     internal sealed class Charge(AnalysisBudget budget, long accountId, string kind, double units, double estimate)
     {
@@ -70,6 +74,7 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
         {
             if (Interlocked.Exchange(ref _settled, 1) != 0)
                 return;
+            budget._spentTicks.AddOrUpdate(accountId, used.Ticks, (_, spent) => spent + used.Ticks);
             // A small state's cost is mostly fixed overhead, which would teach a per-pair cost far too high.
             if (units >= MinimumUnitsToLearn)
                 budget.Model(kind).Learn(used.TotalSeconds / units);

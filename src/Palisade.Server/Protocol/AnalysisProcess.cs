@@ -330,7 +330,10 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
                 // Each answer is decoded before the next is read, so one buffer serves them all.
                 while (await ImpactWire.ReadFrameAsync(stdout, length, reused) is { } payload)
                 {
+                    // Decoding the answer is this server's work for the question: charged with the child's.
+                    var started = ThreadCpu.Now();
                     var answer = ImpactWire.ReadAnswer(payload);
+                    answer = answer with { Cpu = answer.Cpu + (ThreadCpu.Now() - started) };
                     _late.TryRemove(answer.Id, out _);
                     if (_waiting.TryRemove(answer.Id, out var waiting))
                         waiting.TrySetResult(answer);

@@ -29,13 +29,15 @@ internal sealed class AnalysisScheduler : IDisposable
     private readonly int _capacity;
     private readonly ILogger<AnalysisScheduler>? _logger;
     private readonly int _niceness;
+    private readonly CpuMeter _meter;
     private int _inFlight;
     private int _busy;
 
-    public AnalysisScheduler(ServerOptions options, ILogger<AnalysisScheduler>? logger = null)
+    public AnalysisScheduler(ServerOptions options, ILogger<AnalysisScheduler>? logger = null, CpuMeter? meter = null)
     {
         var limits = options.Throttling;
         _logger = logger;
+        _meter = meter ?? new CpuMeter();
         _perAccount = Math.Max(1, limits.AnalysisConcurrency);
         // Linux niceness, 0 (as requests) to 19: at 10 the kernel gives a worker about a tenth of the CPU
         // a request thread gets when both want it, and all of it when nothing else does. An unprivileged
@@ -116,7 +118,7 @@ internal sealed class AnalysisScheduler : IDisposable
         /// </summary>
         public Task<T> RunAsync<T>(Func<T> work, Action<TimeSpan> used, CancellationToken cancel)
         {
-            var job = new Job<T>(work, used, cancel);
+            var job = new Job<T>(work, used, scheduler._meter, cancel);
             if (scheduler.Workers == 0)
             {
                 job.Run();
@@ -220,7 +222,7 @@ internal sealed class AnalysisScheduler : IDisposable
         public abstract void Abandon();
     }
 
-    private sealed class Job<T>(Func<T> work, Action<TimeSpan> used, CancellationToken cancel) : Job
+    private sealed class Job<T>(Func<T> work, Action<TimeSpan> used, CpuMeter meter, CancellationToken cancel) : Job
     {
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -232,7 +234,7 @@ internal sealed class AnalysisScheduler : IDisposable
                 Completion.TrySetCanceled(cancel);
                 return;
             }
-            var started = ThreadCpu.Now();
+            var started = meter.Now();
             ThreadCpu.TakeElsewhere();
             T result;
             try
@@ -241,11 +243,11 @@ internal sealed class AnalysisScheduler : IDisposable
             }
             catch (Exception e)
             {
-                used(ThreadCpu.Now() - started + ThreadCpu.TakeElsewhere());
+                used(meter.Now() - started + ThreadCpu.TakeElsewhere());
                 Completion.TrySetException(e);
                 return;
             }
-            used(ThreadCpu.Now() - started + ThreadCpu.TakeElsewhere());
+            used(meter.Now() - started + ThreadCpu.TakeElsewhere());
             Completion.TrySetResult(result);
         }
 

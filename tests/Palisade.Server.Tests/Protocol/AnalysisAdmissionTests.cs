@@ -247,4 +247,52 @@ public sealed class AnalysisAdmissionTests
         clock.Advance(TimeSpan.FromSeconds(1000));
         budget.Take(3, kind, 2).Settle(TimeSpan.Zero);
     }
+
+    /// <summary>A meter on which each measured piece of the server's work costs <paramref name="step"/>, whatever the thread did.</summary>
+    private sealed class SteppingMeter(TimeSpan step) : CpuMeter
+    {
+        private readonly ThreadLocal<long> _ticks = new(() => 0);
+
+        public override TimeSpan Now() => TimeSpan.FromTicks(_ticks.Value += step.Ticks);
+    }
+
+    /// <summary>
+    /// Issue 19: the budget charged a new question's comparing (and its rehearsal), while the server
+    /// also rendered the answer of 100 KB and more and kept it in the read cache, uncharged: the noisy
+    /// tenant's questions cost the node more than its budget said. Each piece is measured here on a
+    /// meter where every piece costs 0.35 s: three pieces a question, 1.05 s, more than the 1 s burst.
+    /// </summary>
+    [Fact]
+    public async Task ANewQuestion_IsChargedTheRehearsalTheComparingAndTheRenderedAnswer_SoTheNextIsRefused()
+    {
+        // Given a budget of 1 s at once that (on this clock) does not refill until the test moves it
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 4, 18, 0, 0, TimeSpan.Zero));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 1, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(new SteppingMeter(TimeSpan.FromSeconds(0.35))));
+        var key = plane.NewAccount("noisy");
+        var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        Task Impact(int port) => api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8",
+        }));
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+
+        // When the account asks one new question
+        await Impact(3000);
+
+        // Then it is charged all three pieces of the server's work, and its next new question is refused
+        Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
+        await ApiAssert.FailsAsync(() => Impact(3001), "Throttling.Analysis", 400);
+        // The question asked before comes from the read cache, at no cost; with time the budget refills.
+        await Impact(3000);
+        Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await Impact(3001);
+        Assert.Equal(TimeSpan.FromSeconds(2.1), budget.Spent(key.AccountId));
+    }
 }

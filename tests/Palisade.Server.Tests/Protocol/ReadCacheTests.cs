@@ -51,4 +51,35 @@ public sealed class ReadCacheTests
             Assert.Equal(again[0], twice[0]);
         }
     }
+
+    /// <summary>
+    /// Issue 19: the cache keeps an answer in its rendered pieces; a hit writes them with its own
+    /// RequestId in place of the first's, the bytes rendering the answer with that RequestId gives
+    /// (the slow twin), wherever the pieces end. With pieces as they ship, every answer is kept.
+    /// </summary>
+    [Fact]
+    public void AHitOnAnAnswerInPieces_IsTheAnswerRenderedWithItsOwnRequestId()
+    {
+        var items = Gen.String[Gen.Char['\0', '\u07ff'], 0, 30].Select(s => new Palisade.Server.Responses.EcsObject { { "Source", s } }).Array[0, 300];
+        Gen.Select(items, Gen.Int[1, 700].Array[0, 2], Gen.Bool).Sample((flows, size, xml) =>
+        {
+            var pieceBytes = size.Length == 0 ? Palisade.Server.Responses.RenderedAnswer.PieceBytes : size[0];
+            var format = xml ? Palisade.Server.Responses.ResponseFormat.Xml : Palisade.Server.Responses.ResponseFormat.Json;
+            Palisade.Server.Responses.EcsObject Body(string id) => new() { { "RequestId", id }, { "Flows", Palisade.Server.Responses.EcsList.Of("Flow", flows) } };
+            string first = Guid.NewGuid().ToString().ToUpperInvariant(), hit = Guid.NewGuid().ToString().ToUpperInvariant();
+            var cache = new ReadCache();
+            cache.Put("k", 7, Palisade.Server.Responses.ResponseWriter.Render(format, "R", Body(first), pieceBytes), first);
+            if (!cache.TryGet("k", 7, out var entry))
+            {
+                // Only pieces smaller than a RequestId may split it (then the answer is not kept).
+                Assert.True(pieceBytes < 200, $"not kept with pieces of {pieceBytes} bytes");
+                return;
+            }
+            var written = new System.Buffers.ArrayBufferWriter<byte>();
+            entry.WriteTo(written, hit);
+            var expected = xml ? Palisade.Server.Responses.ResponseWriter.Xml("R", Body(hit)) : Palisade.Server.Responses.ResponseWriter.Json(Body(hit));
+            Assert.Equal(expected, written.WrittenSpan.ToArray());
+            Assert.Equal(expected.Length, entry.LengthWith(hit));
+        }, iter: 200, threads: 1);
+    }
 }

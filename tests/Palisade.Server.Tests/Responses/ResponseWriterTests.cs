@@ -22,4 +22,52 @@ public sealed class ResponseWriterTests
         });
         body.Sample(b => Assert.Equal(ResponseWriter.JsonThroughStream(b), ResponseWriter.Json(b)), iter: 60, threads: 1);
     }
+
+    private static readonly Gen<EcsObject> Answers = Gen.Select(Gen.String[Gen.Char['\0', '\u07ff'], 0, 40], Gen.Int, Gen.Bool, Gen.Long)
+        .Select((s, i, b, l) => new EcsObject { { "Source", s }, { "Port", i }, { "Open", b }, { "Revision", l }, { "Nothing", null } })
+        .Array[0, 400]
+        .Select(items => new EcsObject
+        {
+            { "RequestId", "8E2B1B8B-0000-4000-8000-000000000001" },
+            { "Impact", new EcsObject { { "Computed", true }, { "Gained", EcsList.Of("Flow", items) } } },
+        });
+
+    /// <summary>
+    /// Issue 19: the server sends an answer rendered in pieces below the large-object heap's threshold;
+    /// the bytes are the single array's (the slow twin), in both formats, for pieces from a few bytes
+    /// (every boundary falls inside some token) to what ships.
+    /// </summary>
+    [Fact]
+    public void AnAnswerInPieces_IsTheSingleArrayByteForByte_WhereverThePiecesEnd()
+    {
+        Gen.Select(Answers, Gen.Int[1, 700], Gen.Bool).Sample((body, pieceBytes, xml) =>
+        {
+            var format = xml ? ResponseFormat.Xml : ResponseFormat.Json;
+            var pieces = ResponseWriter.Render(format, "DescribeChangeImpactResponse", body, pieceBytes);
+            var whole = xml ? ResponseWriter.Xml("DescribeChangeImpactResponse", body) : ResponseWriter.Json(body);
+            Assert.Equal(whole, pieces.ToArray());
+            Assert.Equal(whole.Length, pieces.Length);
+            Assert.All(pieces.Pieces, p => Assert.True(p.Count > 0));
+        }, iter: 200, threads: 1);
+    }
+
+    /// <summary>Answers around and past a piece's size as it ships: each piece stays below the large-object heap's 85,000 bytes.</summary>
+    [Fact]
+    public void AnAnswerOfAnySize_IsSentInPiecesBelowTheLargeObjectHeap()
+    {
+        var item = new EcsObject { { "Source", "i-bp1abcdefghijklmnopq" }, { "Target", "i-bp1qrstuvwxyzabcdefgh" }, { "IpProtocol", "TCP" }, { "PortRanges", EcsList.Of("PortRange", ["3000/3000"]) } };
+        var itemBytes = ResponseWriter.Json(item).Length + 1;
+        // Item counts whose answers end just before, at and just after one and two pieces, and far past them.
+        var around = new[] { 1, 2 }.SelectMany(n => Enumerable.Range(-3, 7).Select(d => n * RenderedAnswer.PieceBytes / itemBytes + d)).Append(3000);
+        foreach (var count in around)
+        {
+            var body = new EcsObject { { "RequestId", "R" }, { "Gained", EcsList.Of("Flow", Enumerable.Repeat(item, count).ToList()) } };
+            foreach (var format in new[] { ResponseFormat.Json, ResponseFormat.Xml })
+            {
+                var pieces = ResponseWriter.Render(format, "Answer", body);
+                Assert.Equal(format == ResponseFormat.Xml ? ResponseWriter.Xml("Answer", body) : ResponseWriter.Json(body), pieces.ToArray());
+                Assert.All(pieces.Pieces, p => Assert.True(p.Array!.Length < 85_000, $"a piece of {p.Array.Length} bytes"));
+            }
+        }
+    }
 }

@@ -49,13 +49,14 @@ public sealed class TestControlPlane : IAsyncDisposable
 
     /// <param name="sameStoreAs">Another node of the same control plane: this server uses that one's store (and master key).</param>
     /// <param name="logs">Receives the server's log lines: Palisade's at every level, the framework's as the server filters them.</param>
+    /// <param name="services">Replaces the server's services after its own registrations (a test's fake).</param>
     public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null, TestControlPlane? sameStoreAs = null,
-        CapturedLogs? logs = null)
+        CapturedLogs? logs = null, Action<IServiceCollection>? services = null)
     {
         if (sameStoreAs is not null)
         {
             var (sharedDirectory, sharedDatabase) = sameStoreAs.Location;
-            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options, logs);
+            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options, logs, services);
             await node.StartAsync();
             return new TestControlPlane(node, sharedDirectory, null) { _sharedDatabase = sharedDatabase, _sharesStore = true };
         }
@@ -67,7 +68,7 @@ public sealed class TestControlPlane : IAsyncDisposable
             Directory.CreateDirectory(directory);
             File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
         }
-        var app = Build(directory, database?.ConnectionString, limits, clock, options, logs);
+        var app = Build(directory, database?.ConnectionString, limits, clock, options, logs, services);
         await app.StartAsync();
         return new TestControlPlane(app, directory, database);
     }
@@ -75,12 +76,12 @@ public sealed class TestControlPlane : IAsyncDisposable
     /// <summary>A server on a store that exists already (a directory, and a database or null for SQLite), which this plane does not own.</summary>
     public static async Task<TestControlPlane> StartOnAsync(string directory, string? database)
     {
-        var node = Build(directory, database, null, null, null, null);
+        var node = Build(directory, database, null, null, null, null, null);
         await node.StartAsync();
         return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
     }
 
-    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs) =>
+    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs, Action<IServiceCollection>? services) =>
         PalisadeServer.Build(new ServeSettings
         {
             DataDirectory = directory,
@@ -91,6 +92,7 @@ public sealed class TestControlPlane : IAsyncDisposable
         }, configure: b =>
         {
             b.WebHost.UseTestServer();
+            services?.Invoke(b.Services);
             if (logs is not null)
             {
                 b.Logging.AddProvider(logs);
