@@ -569,6 +569,8 @@ internal static class Agents
             var self2 = Process.GetCurrentProcess();
             var markCpu = TimeSpan.Zero;
             var markAt = Stopwatch.GetTimestamp();
+            // The nodes' collections in each window (issue 17, thirteenth session: is the idle cost the heap's?).
+            var markGc = (Gen0: 0, Gen1: 0, Gen2: 0, Paused: TimeSpan.Zero);
             while (await child.StandardOutput.ReadLineAsync() is { } line)
             {
                 if (!line.StartsWith("@@", StringComparison.Ordinal))
@@ -587,6 +589,7 @@ internal static class Agents
                         self2.Refresh();
                         markCpu = self2.TotalProcessorTime;
                         markAt = Stopwatch.GetTimestamp();
+                        markGc = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                         timings.Trim(markAt);
                         Queues.Shared.TakeWindow();
                         break;
@@ -596,6 +599,8 @@ internal static class Agents
                         var cpu = (self2.TotalProcessorTime - markCpu).TotalSeconds;
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  [nodes] {rest}: nodes' process CPU {cpu:F2} s over {Stopwatch.GetElapsedTime(markAt, now).TotalSeconds:F1} s ({cpu / Stopwatch.GetElapsedTime(markAt, now).TotalSeconds * 100:F1} % of one core); working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms; {Heap()}"));
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         break;
@@ -762,6 +767,11 @@ internal static class Agents
             var steps = phases.Select(_ => new List<double>()).ToArray();
             var serverLines = new List<string>();
             var cpuPerChange = new List<double>();
+            // Where an affected agent's apply time went (issue 17, thirteenth session): until its fetch was answered
+            // (the wake, the fetch's queue and the nodes' work: what a fleet with a machine per agent would also
+            // see), and from there until applied (the agent's parse, assembly and rendering, here on the nodes' cores).
+            var untilFetchAnswered = new List<double>();
+            var fetchAnsweredToApplied = new List<double>();
             var gcPerChange = new List<string>();
             for (var i = 0; i < changes; i++)
             {
@@ -808,6 +818,11 @@ internal static class Agents
                         steps[k].Add(Stopwatch.GetElapsedTime(previous, at).TotalMilliseconds * (at >= previous ? 1 : -1));
                         previous = at;
                     }
+                    if (path[(int)Timeline.Phase.FetchAnswered] is { } fetchAnswered && path[(int)Timeline.Phase.ApplyDone] is { } applied)
+                    {
+                        untilFetchAnswered.Add(Stopwatch.GetElapsedTime(answered, fetchAnswered).TotalMilliseconds);
+                        fetchAnsweredToApplied.Add(Stopwatch.GetElapsedTime(fetchAnswered, applied).TotalMilliseconds);
+                    }
                 }
                 serverLines.Add($"    change {i + 1}: server " + string.Join("; ", timings.Summary(sent, quiet, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                 serverLines.Add($"    change {i + 1}: queues " + Queues.Shared.TakeWindow());
@@ -845,6 +860,12 @@ internal static class Agents
                 var sorted = steps[k].Order().ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {labels[k],-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
+            }
+            foreach (var (label, part) in new[] { ("split: API answer -> fetch answered (wake, fetch queue, nodes)", untilFetchAnswered), ("split: fetch answered -> applied (agent: parse, assemble, render)", fetchAnsweredToApplied) })
+            {
+                var sorted = part.Order().ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {label,-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
             Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause): {string.Join(", ", gcPerChange)}");
