@@ -272,6 +272,12 @@ public partial interface IStoreSession
     /// <summary>Notes that the credential signed a request at <paramref name="at"/>: bookkeeping, no revision.</summary>
     void MarkHostCredentialUsed(string accessKeyId, DateTimeOffset at);
 
+    /// <summary>
+    /// Notes many credentials' uses (a node's batch, issue 17): one statement for every credential used
+    /// in the same second, not one a credential. <see cref="MarkHostCredentialUsed"/> is its slow twin.
+    /// </summary>
+    void MarkHostCredentialsUsed(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> uses);
+
     /// <summary>The account that owns an instance, whichever it is (the operator's and the host's view; never a tenant's).</summary>
     long? FindInstanceOwner(InstanceId id);
 

@@ -98,7 +98,7 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
     /// uses after each credential's first and writes them together once per interval, instead of a
     /// write per credential per interval — at 10,000 agents, one write per long-poll renewal.
     /// Serialised on one resource for the batch; the rows in a fixed order, so two nodes' batches and
-    /// single notes never deadlock.
+    /// single notes never deadlock. A statement per second of use, not per credential (thirteenth session).
     /// </summary>
     public void NoteHostCredentialUses(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> uses)
     {
@@ -106,8 +106,8 @@ public sealed class AccountService(IStore store, SecretProtector protector, Time
             return;
         store.WriteOn("UseHostCredential", "host-credential-uses", s =>
         {
-            foreach (var (id, at) in uses.OrderBy(u => u.Key, StringComparer.Ordinal))
-                s.MarkHostCredentialUsed(id, Time.Truncate(at));
+            // One statement per second of use, not one per credential (IStoreSession.MarkHostCredentialsUsed).
+            s.MarkHostCredentialsUsed(uses);
             return 0;
         });
     }

@@ -717,6 +717,22 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         connection.Execute("UPDATE host_credentials SET last_used_at = @at WHERE access_key_id = @accessKeyId",
             new { accessKeyId, at = Time.Format(at) }, transaction);
 
+    /// <summary>Credentials a statement names at most (SQLite takes each as a parameter).</summary>
+    internal const int CredentialUsesPerStatement = 500;
+
+    // A node's batch of uses (issue 17): at 10,000 agents every renewal's use was an UPDATE of its own in the
+    // minute's batch — a round trip per renewal. Uses are shown to the second, and a batch's fall in the
+    // seconds of one or two minutes: a statement per second (and per 500 credentials). The rows are
+    // taken in key order, as the loop did; the batch is serialised on its own resource anyway.
+    public void MarkHostCredentialsUsed(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> uses)
+    {
+        foreach (var second in uses.GroupBy(u => Time.Format(u.Value)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            foreach (var ids in second.Select(u => u.Key).Order(StringComparer.Ordinal).Chunk(CredentialUsesPerStatement))
+                connection.Execute($"UPDATE host_credentials SET last_used_at = @at WHERE {InList("access_key_id", "ids")}", new { ids, at = second.Key }, transaction);
+        }
+    }
+
     public long? FindInstanceOwner(InstanceId id) =>
         Query<long>("SELECT account_id FROM instances WHERE instance_id = @id", new { id = id.Value }).Select(a => (long?)a).FirstOrDefault();
 
