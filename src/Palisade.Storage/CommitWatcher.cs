@@ -210,15 +210,13 @@ public sealed class CommitWatcher : IDisposable
         {
             if (timeout <= TimeSpan.Zero)
                 return _woken.Task.IsCompleted;
-            try
-            {
-                await _woken.Task.WaitAsync(timeout, cancel);
+            // A wait that runs out is how nearly every renewal of a fleet's polls ends (issue 17): no
+            // TimeoutException thrown and caught for it, only whether the commit came.
+            await _woken.Task.WaitAsync(timeout, cancel).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (_woken.Task.IsCompleted)
                 return true;
-            }
-            catch (TimeoutException)
-            {
-                return false;
-            }
+            cancel.ThrowIfCancellationRequested();
+            return false;
         }
 
         public void Dispose() => _watcher.Unpark(this);

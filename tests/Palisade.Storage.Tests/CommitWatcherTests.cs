@@ -56,6 +56,24 @@ public sealed class CommitWatcherTests : IDisposable
         Assert.False(await otherAccount.WaitAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
     }
 
+    /// <summary>
+    /// A parked wait ends in one of three ways, told apart without an exception for the common one
+    /// (thirteenth session): woken (true), run out (false), or its request gone (cancelled, thrown).
+    /// </summary>
+    [Fact]
+    public async Task AWait_IsWoken_OrRunsOut_OrIsCancelled_AndSaysWhich()
+    {
+        using var runsOut = _first.Commits.Park([CommitScope.Account(_b)]);
+        Assert.False(await runsOut.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        using var cancelled = _first.Commits.Park([CommitScope.Account(_b)]);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(30), gone.Token));
+        using var woken = _first.Commits.Park([CommitScope.Account(_a)]);
+        var waiting = woken.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Change(_second, _a);
+        Assert.True(await waiting);
+    }
+
     [Fact]
     public async Task ALostSignal_IsFoundByTheSafetyLook()
     {
