@@ -242,8 +242,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     {
         var elapsed = Stopwatch.GetElapsedTime(call.Started);
         var failure = call.Failure;
-        logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", LogValues.Action(call.ActionName, catalog), failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
-            elapsed.TotalMilliseconds, call.Cached is not null ? "cached" : "computed", call.RequestId);
+        // Off unless --log-requests: then the line's arguments are not even boxed (every renewal of a fleet's polls passes here).
+        if (logger.IsEnabled(LogLevel.Information))
+            logger.LogInformation("{Action} {Status} {Code} {ElapsedMs:F1} ms {Cached} {RequestId}", LogValues.Action(call.ActionName, catalog), failure?.HttpStatus ?? 200, failure?.Code ?? "OK",
+                elapsed.TotalMilliseconds, call.Cached is not null ? "cached" : "computed", call.RequestId);
         metrics.Request(call.ActionName is { } action && catalog.KnowsName(action) ? action : "unknown", failure?.Code ?? "OK", elapsed);
     }
 
@@ -287,15 +289,27 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             throw new EcsException(EcsErrors.ParameterInvalid("body", $"the body may hold at most {MaxBodyBytes} bytes."));
         var query = PercentEncoding.ParsePairs(r.QueryString.Value ?? "");
         byte[] body;
-        using (var buffer = new MemoryStream())
+        if (r.ContentLength == 0)
+            // A signed GET or a V3 call with its parameters in the query (an agent's long poll, every
+            // renewal): no body, and no 16 KiB read buffer allocated for none (issue 17).
+            body = [];
+        else
         {
-            var chunk = new byte[16384];
-            int read;
-            while ((read = await r.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            using var buffer = new MemoryStream();
+            var chunk = ArrayPool<byte>.Shared.Rent(16384);
+            try
             {
-                if (buffer.Length + read > MaxBodyBytes)
-                    throw new EcsException(EcsErrors.ParameterInvalid("body", $"the body may hold at most {MaxBodyBytes} bytes."));
-                buffer.Write(chunk, 0, read);
+                int read;
+                while ((read = await r.Body.ReadAsync(chunk.AsMemory(0, 16384), http.RequestAborted)) > 0)
+                {
+                    if (buffer.Length + read > MaxBodyBytes)
+                        throw new EcsException(EcsErrors.ParameterInvalid("body", $"the body may hold at most {MaxBodyBytes} bytes."));
+                    buffer.Write(chunk, 0, read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
             }
             body = buffer.ToArray();
         }
