@@ -33,6 +33,10 @@ using Palisade.Storage.Accounts;
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
 var postgresServer = ArgText("--postgres");
+// The collector the nodes run under (issue 17, thirteenth session): the shipped systemd unit sets a 64 MiB gen0
+// budget (DOTNET_GCgen0size=0x4000000); a bench run says which it had.
+Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, concurrent {AppContext.GetData("System.GC.Concurrent") ?? "default"}; " +
+    string.Join(", ", new[] { "DOTNET_GCgen0size", "DOTNET_GCConserveMemory", "DOTNET_gcServer", "DOTNET_GCHeapHardLimit" }.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}")));
 // Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
 _ = Queues.Shared;
 var nodeCount = Arg("--nodes", 1);
