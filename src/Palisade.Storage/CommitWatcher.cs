@@ -36,6 +36,7 @@ public sealed class CommitWatcher : IDisposable
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly Timer _sweep;
     private long _seen;
 
     /// <param name="readAfter">Reads the revisions committed after the given global one, oldest first, with their scopes.</param>
@@ -47,6 +48,7 @@ public sealed class CommitWatcher : IDisposable
         _seen = seen;
         SafetyInterval = safetyInterval;
         _loop = Task.Run(LoopAsync);
+        _sweep = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public TimeSpan SafetyInterval { get; }
@@ -163,6 +165,41 @@ public sealed class CommitWatcher : IDisposable
             Signal();
     }
 
+    /// <summary>
+    /// Waits this long or longer (a host's renewal waits 60–300 s) run out by one sweep a second of the
+    /// watcher, not each by a timer of its own (issue 17, thirteenth session): with 10,000 parked polls
+    /// the runtime's timer queue walking 10,000 timers took a tenth of the nodes' idle CPU. A shorter wait
+    /// keeps its own timer (its second of lateness would matter).
+    /// </summary>
+    public static readonly TimeSpan SweptWaitsFrom = TimeSpan.FromSeconds(5);
+
+    /// <summary>The parked waits by the second (of <see cref="Environment.TickCount64"/>) they run out in.</summary>
+    private readonly ConcurrentDictionary<long, ConcurrentQueue<Parked>> _runningOut = new();
+
+    /// <summary>How many waits the sweep holds (woken ones stay until their second comes; tests).</summary>
+    internal int RunningOut => _runningOut.Values.Sum(q => q.Count);
+
+    private void RunOutAfter(Parked parked, TimeSpan timeout)
+    {
+        // Rounded up to the second: never before its time, at most one sweep after it. The second is at
+        // least SweptWaitsFrom ahead, so the sweep never takes its queue while it is added to.
+        var second = (Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds) + 999) / 1000;
+        _runningOut.GetOrAdd(second, _ => new ConcurrentQueue<Parked>()).Enqueue(parked);
+    }
+
+    private void Sweep()
+    {
+        var now = Environment.TickCount64 / 1000;
+        foreach (var second in _runningOut.Keys)
+        {
+            if (second <= now && _runningOut.TryRemove(second, out var due))
+            {
+                foreach (var parked in due)
+                    parked.RunOut();
+            }
+        }
+    }
+
     /// <summary>At most this many revisions per look (what the stores' reader is asked for).</summary>
     public const int ReadBatch = 1000;
 
@@ -174,6 +211,7 @@ public sealed class CommitWatcher : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
         _stop.Cancel();
+        _sweep.Dispose();
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
@@ -193,7 +231,9 @@ public sealed class CommitWatcher : IDisposable
     public sealed class Parked : IDisposable
     {
         private readonly CommitWatcher _watcher;
-        private readonly TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>True when a commit woke it; false when the watcher's sweep ran its wait out.</summary>
+        private readonly TaskCompletionSource<bool> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         internal Parked(CommitWatcher watcher, IReadOnlyList<CommitScope> scopes)
         {
@@ -203,18 +243,30 @@ public sealed class CommitWatcher : IDisposable
 
         public IReadOnlyList<CommitScope> Scopes { get; }
 
-        internal void Wake() => _woken.TrySetResult();
+        internal void Wake() => _ended.TrySetResult(true);
 
-        /// <summary>True when a commit in its scopes woke it; false when <paramref name="timeout"/> ran out first.</summary>
+        internal void RunOut() => _ended.TrySetResult(false);
+
+        /// <summary>
+        /// True when a commit in its scopes woke it; false when <paramref name="timeout"/> ran out first.
+        /// A wait of <see cref="SweptWaitsFrom"/> or more runs out by the watcher's sweep (within a second
+        /// after its time, never before), not by a timer of its own.
+        /// </summary>
         public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancel)
         {
             if (timeout <= TimeSpan.Zero)
-                return _woken.Task.IsCompleted;
+                return _ended.Task.IsCompletedSuccessfully && _ended.Task.Result;
             // A wait that runs out is how nearly every renewal of a fleet's polls ends (issue 17): no
             // TimeoutException thrown and caught for it, only whether the commit came.
-            await _woken.Task.WaitAsync(timeout, cancel).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_woken.Task.IsCompleted)
-                return true;
+            if (timeout < SweptWaitsFrom)
+                await ((Task)_ended.Task.WaitAsync(timeout, cancel)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            else
+            {
+                _watcher.RunOutAfter(this, timeout);
+                await ((Task)_ended.Task.WaitAsync(cancel)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            if (_ended.Task.IsCompletedSuccessfully)
+                return _ended.Task.Result;
             cancel.ThrowIfCancellationRequested();
             return false;
         }

@@ -74,6 +74,33 @@ public sealed class CommitWatcherTests : IDisposable
         Assert.True(await waiting);
     }
 
+    /// <summary>
+    /// A long wait (a host's renewal) runs out by the watcher's one sweep a second, not by a timer of
+    /// its own (thirteenth session): not before its time and within about a second after it; woken, it
+    /// answers at once; its request gone, it throws.
+    /// </summary>
+    [Fact]
+    public async Task ALongWait_RunsOutByTheWatchersSweep_NotBeforeItsTime()
+    {
+        var wait = CommitWatcher.SweptWaitsFrom;
+        using var runsOut = _first.Commits.Park([CommitScope.Account(_b)]);
+        var watch = Stopwatch.StartNew();
+        var waiting = runsOut.WaitAsync(wait, CancellationToken.None);
+        Assert.Equal(1, _first.Commits.RunningOut);
+        Assert.False(await waiting);
+        Assert.InRange(watch.Elapsed, wait - TimeSpan.FromMilliseconds(20), wait + TimeSpan.FromSeconds(3));
+        Assert.Equal(0, _first.Commits.RunningOut);
+
+        using var woken = _first.Commits.Park([CommitScope.Account(_a)]);
+        var wokenWait = woken.WaitAsync(TimeSpan.FromMinutes(5), CancellationToken.None);
+        Change(_second, _a);
+        Assert.True(await wokenWait.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cancelled = _first.Commits.Park([CommitScope.Account(_b)]);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromMinutes(5), gone.Token));
+    }
+
     [Fact]
     public async Task ALostSignal_IsFoundByTheSafetyLook()
     {
