@@ -365,6 +365,9 @@ internal static class Agents
     /// <summary>Each simulated agent keeps its own copies (as before the tenth session), not one <see cref="SharedContent"/> for the process.</summary>
     public static bool NoSharing { get; set; }
 
+    /// <summary>The agents ask for each changed part's lists whole (<c>--whole-lists</c>: as before the thirteenth session), not as a difference from a part they hold.</summary>
+    public static bool WholeLists { get; set; }
+
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
 
@@ -556,6 +559,8 @@ internal static class Agents
             }
             if (NoSharing)
                 start.ArgumentList.Add("--no-share");
+            if (WholeLists)
+                start.ArgumentList.Add("--whole-lists");
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
@@ -646,6 +651,8 @@ internal static class Agents
         // The agents: each its own connection pool (one connection), its own host.
         var agents = new List<SimAgent>();
         var shared = NoSharing ? null : new SharedContent();
+        // The agents' control planes: how many parts each rebuilt from a difference, and fetched whole again.
+        var planes = new List<EcsControlPlane>();
         using var stop = new CancellationTokenSource();
         var runs = new List<Task>();
         for (var a = 0; a < tenants.Length; a++)
@@ -656,9 +663,12 @@ internal static class Agents
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(PollWaitSeconds + 30) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists };
+                if (!accountWide)
+                    planes.Add(plane);
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
-                    : new EcsControlPlane(client, Region) { Shared = shared }, timeline);
+                    : plane, timeline);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(PollWaitSeconds), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
@@ -869,6 +879,7 @@ internal static class Agents
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
             Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause): {string.Join(", ", gcPerChange)}");
+            Console.WriteLine($"  agents' parts rebuilt from a difference so far: {planes.Sum(p => p.Differences.Rebuilt)}; fetched whole again (a difference that did not add up): {planes.Sum(p => p.Differences.FetchedWholeAgain)}{(WholeLists ? " (--whole-lists: none asked for)" : "")}");
             foreach (var line in serverLines)
                 Console.WriteLine(line);
         }

@@ -29,6 +29,7 @@ using Palisade.Storage.Accounts;
 //       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
+//       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
 // Needs `ulimit -n` above 2 × the polls (both ends of every connection live in this process).
@@ -45,6 +46,8 @@ Fleet.WithoutStoreGate = args.Contains("--no-gate");
 // The setup and the simulated agents as before the tenth session (one write a NIC bound; each agent its own copies).
 Agents.BindEach = args.Contains("--bind-each");
 Agents.NoSharing = args.Contains("--no-share");
+// The agents as before the thirteenth session: each changed part's lists whole, not a difference from a part held.
+Agents.WholeLists = args.Contains("--whole-lists");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.

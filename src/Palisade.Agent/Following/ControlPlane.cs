@@ -75,7 +75,9 @@ public sealed class HostCredentialRefusedException(string message, Exception? in
 /// <c>ReportAgentStatus</c>, with the host's credential. A fetch is incremental (issue 17): it sends
 /// the digest of every NIC's part it holds and receives only the parts that changed (each once,
 /// however many NICs share it) and of those only the resources it does not hold as they are; each
-/// account's state on the host is the union of its NICs' parts. It
+/// account's state on the host is the union of its NICs' parts. A changed part may come as a
+/// difference from a part it holds (<see cref="PartDifferences"/>): it rebuilds the lists, checks the
+/// part's digest, and fetches whole at once if anything does not add up. It
 /// holds nothing after a failure, and every <see cref="FullFetchInterval"/> it sends no digests
 /// (a full fetch), so an error can never stick; a server that answers no parts is read whole.
 /// </summary>
@@ -116,13 +118,41 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>NIC parts received (changed) and NIC parts the server said were unchanged, over all fetches: what the incremental fetch saved.</summary>
     public (long Received, long Unchanged) Parts { get; private set; }
 
+    /// <summary>
+    /// True: the agent asks for a changed part as a difference from a part it holds
+    /// (<c>PartDifferences=true</c>, issue 17) and rebuilds it; false: each changed part's lists whole
+    /// (the form before it, and the slow twin the tests compare with).
+    /// </summary>
+    public bool PartDifferences { get; init; } = true;
+
+    /// <summary>Parts rebuilt from a difference (and their digests checked), and fetches whose parts did not add up and were made again whole.</summary>
+    public (long Rebuilt, long FetchedWholeAgain) Differences { get; private set; }
+
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         if (!Incremental)
             return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => Parse(a.GetProperty("State").GetRawText()));
         try
         {
-            return await FetchPartsAsync(hostName, cancel);
+            try
+            {
+                return await FetchPartsAsync(hostName, cancel);
+            }
+            catch (PartsDoNotAddUpException)
+            {
+                // A part it could not rebuild, or rebuilt otherwise than the server's digest says, is
+                // never enforced: it drops what it holds and fetches every part whole at once.
+                _held.Clear();
+                Differences = (Differences.Rebuilt, Differences.FetchedWholeAgain + 1);
+                try
+                {
+                    return await FetchPartsAsync(hostName, cancel);
+                }
+                catch (PartsDoNotAddUpException again)
+                {
+                    throw new ControlPlaneUnavailableException($"DescribeHostPolicy: the answer could not be read: {again.Message}", again);
+                }
+            }
         }
         catch
         {
@@ -131,6 +161,9 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             throw;
         }
     }
+
+    /// <summary>What the agent holds and what came do not make the parts the server describes (a difference from a base it does not hold, a digest that does not match): fetch whole.</summary>
+    private sealed class PartsDoNotAddUpException(string message) : Exception(message);
 
     private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
     {
@@ -141,6 +174,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("PerNic", "true"), new("SharedParts", "true")];
+        if (PartDifferences)
+            p.Add(new("PartDifferences", "true"));
+        // The lists of each part held, by account and digest: the bases a difference may name.
+        var bases = new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>>();
+        foreach (var held in _held.Values)
+            bases.TryAdd((held.Account, held.Digest), held.Ids);
         var n = 0;
         foreach (var (instance, held) in _held)
         {
@@ -160,11 +199,21 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var (received, unchanged) = Parts;
             // The changed parts' ID lists, once per part (NICs with the same groups share one).
             var listed = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
+            // The parts rebuilt from a difference: their digests are checked once their resources are known.
+            var rebuilt = new HashSet<string>(StringComparer.Ordinal);
             if (account.TryGetProperty("Parts", out var changedParts))
             {
                 foreach (var part in changedParts.GetProperty("Part").EnumerateArray())
                 {
-                    listed[part.GetProperty("Digest").GetString()!] = StateParts.Lists.ToDictionary(l => l.List, l => part.TryGetProperty(l.List + "Ids", out var list)
+                    var digest = part.GetProperty("Digest").GetString()!;
+                    if (part.TryGetProperty("BaseDigest", out var baseDigest))
+                    {
+                        listed[digest] = Rebuild(part, bases.GetValueOrDefault((accountId, baseDigest.GetString()!))
+                            ?? throw new PartsDoNotAddUpException($"part {digest} came as a difference from part {baseDigest.GetString()}, which this agent does not hold"));
+                        rebuilt.Add(digest);
+                        continue;
+                    }
+                    listed[digest] = StateParts.Lists.ToDictionary(l => l.List, l => part.TryGetProperty(l.List + "Ids", out var list)
                         ? list.GetProperty(l.Id).EnumerateArray().Select(i => Share(i.GetString()!)).ToArray()
                         : [], StringComparer.Ordinal);
                 }
@@ -197,11 +246,19 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                     {
                         resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? Share(fresh)
                             : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
-                            : throw new InvalidOperationException($"{id} of a NIC's part neither came nor is held");
+                            : throw new PartsDoNotAddUpException($"{id} of a NIC's part neither came nor is held");
                     }
                 }
             }
             Parts = (received, unchanged);
+            // A part rebuilt from a difference is enforced only if it is the server's: its lists, their
+            // order and every resource's text hash to the digest the server gave.
+            foreach (var digest in rebuilt)
+            {
+                if (parts.TryGetValue(digest, out var part) && StateParts.Digest(part, r => resources[(accountId, r.List, r.Id)]) != digest)
+                    throw new PartsDoNotAddUpException($"part {digest}, rebuilt from a difference, does not have the digest the server gave");
+            }
+            Differences = (Differences.Rebuilt + rebuilt.Count, Differences.FetchedWholeAgain);
             var union = StateParts.Union(parts.Values, r => resources[(accountId, r.List, r.Id)]);
             if (Shared is not { } shared)
                 return Parse(StateParts.Write(regionId, union));
@@ -213,6 +270,28 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             _held.Remove(gone);
         _resources = resources;
         return policy;
+    }
+
+    /// <summary>
+    /// A part's lists from a difference (<c>BaseDigest</c>, and per list <c>{List}IdsRemoved</c>,
+    /// <c>{List}IdsAdded</c>) and the base part's lists (<see cref="PartDifference.Apply"/>: the
+    /// server's lists in the server's order, or a difference that does not fit the base).
+    /// </summary>
+    private IReadOnlyDictionary<string, string[]> Rebuild(JsonElement part, IReadOnlyDictionary<string, string[]> held)
+    {
+        var lists = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (list, id) in StateParts.Lists)
+        {
+            var removed = part.TryGetProperty(list + "IdsRemoved", out var r)
+                ? r.GetProperty(id).EnumerateArray().Select(i => i.GetString()!).ToList()
+                : [];
+            var added = part.TryGetProperty(list + "IdsAdded", out var a)
+                ? a.GetProperty("Added").EnumerateArray().Select(x => (x.GetProperty("Position").GetInt32(), Share(x.GetProperty(id).GetString()!))).ToList()
+                : [];
+            lists[list] = PartDifference.Apply(held.GetValueOrDefault(list, []), new PartDifference.Lists(removed, added))
+                ?? throw new PartsDoNotAddUpException($"the difference of {list} does not fit the part held");
+        }
+        return lists;
     }
 
     /// <summary>

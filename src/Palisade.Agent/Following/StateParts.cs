@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Palisade.Domain.State;
 
 namespace Palisade.Agent.Following;
 
@@ -10,8 +11,19 @@ namespace Palisade.Agent.Following;
 /// </summary>
 public static class StateParts
 {
-    public static readonly (string List, string Id)[] Lists =
-        [("SecurityGroups", "SecurityGroupId"), ("Instances", "InstanceId"), ("NetworkInterfaces", "NetworkInterfaceId"), ("PrefixLists", "PrefixListId"), ("PortRangeLists", "PortRangeListId")];
+    public static readonly (string List, string Id)[] Lists = [.. PartDigest.Lists.Select(l => (l.List, l.Id))];
+
+    /// <summary>Each resource text's hash, kept while the text is held (the texts an agent holds are kept as one instance each; agents sharing content share the hashes too).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, byte[]> Hashes = new();
+
+    /// <summary>
+    /// The digest of a part from its lists and its resources' texts (<see cref="PartDigest"/>, as the
+    /// server computes it): equal to the digest the server gave exactly when the lists, their order and
+    /// every resource's text are the server's.
+    /// </summary>
+    public static string Digest(IReadOnlyDictionary<string, string[]> part, Func<(string List, string Id), string> resource) =>
+        PartDigest.Of(PartDigest.Lists.SelectMany(l => part.GetValueOrDefault(l.List, []).Select(id =>
+            (l.Kind, id, Hashes.GetValue(resource((l.List, id)), PartDigest.ResourceHash)))));
 
     /// <summary>The resources of a state file by list and ID, each as its JSON.</summary>
     public static Dictionary<(string List, string Id), string> Resources(string state)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CsCheck;
 using Palisade.Agent.Rendering;
 using Palisade.Client;
 using Palisade.Domain.Identifiers;
@@ -19,6 +20,7 @@ namespace Palisade.Server.Tests.Actions;
 /// <c>DescribeChanges</c>) must never be narrower than it: every host whose rendered ruleset differs
 /// is woken. How often a host is woken for nothing is counted and reported.
 /// </summary>
+[Collection(PartMemoryCollection.Name)]
 public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private TestControlPlane _server = null!;
@@ -374,6 +376,102 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>
+    /// An agent fed differences (issue 17, <c>PartDifferences=true</c>) holds byte for byte the state
+    /// of an agent fed whole lists (its slow twin, <c>PartDifferences=false</c>), on hosts shared with
+    /// other accounts, for random states and random changes — fetching after some changes only (its
+    /// base then several revisions old, or a part whose digest came back to one it held before, as
+    /// joins and leaves undo each other), and with the node forgetting what digests stand for at random
+    /// (<c>PartMemory.Forget</c>: the lists then come whole). Counted: the parts rebuilt, to show the
+    /// differences were exercised; an agent fetching whole again (a difference that did not add up)
+    /// must not happen against a correct server.
+    /// </summary>
+    [Fact]
+    public async Task AnAgentFedDifferences_HoldsTheStateOfOneFedWholeLists()
+    {
+        var round = 0;
+        var (rebuilt, fetched, forgotten, returned) = (0L, 0, 0, 0);
+        // Per step: the change's seed, which hosts' difference-fed agents fetch after it (a bit each), and
+        // 0: the node forgets after it, 1: the change is a join, or the undoing of the last such join.
+        var gen = Gen.Select(Gen.Int, Gen.Int[0, 15], Gen.Int[0, 7]).Array[3, 12];
+        await gen.SampleAsync(async steps =>
+        {
+            round++;
+            var random = new Random(steps[0].Item1);
+            var key = _server.NewAccount($"differences-{round}");
+            var world = new World(new Scenario(_server.Client(key)), _server, key.AccountId, random);
+            await world.BuildAsync();
+            var apis = Hosts.ToDictionary(h => h, h => _server.HostClient(h));
+            var differences = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region));
+            var whole = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { PartDifferences = false });
+            // The digests each NIC's part had at the difference-fed agent's fetches: a part coming back to an earlier one is counted.
+            var held = new Dictionary<(string Host, string Nic), List<string>>();
+            foreach (var host in Hosts)
+            {
+                await differences[host].FetchAsync(host, CancellationToken.None);
+                await whole[host].FetchAsync(host, CancellationToken.None);
+            }
+            // A join made to be undone by the next such step: the parts it changed come back to digests held before.
+            (string Instance, string Group)? undo = null;
+            foreach (var (seed, fetchers, forget) in steps)
+            {
+                try
+                {
+                    if (forget == 1 && undo is { } joined)
+                    {
+                        undo = null;
+                        await world.Scenario.Api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = joined.Instance, SecurityGroupId = joined.Group });
+                    }
+                    else if (forget == 1)
+                    {
+                        var r = new Random(seed);
+                        var (instance, group) = (world.Instances[r.Next(world.Instances.Count)], world.Groups[r.Next(world.Groups.Count)]);
+                        await world.Scenario.Api.CallAsync("JoinSecurityGroup", new { RegionId = Region, InstanceId = instance, SecurityGroupId = group });
+                        undo = (instance, group);
+                    }
+                    else
+                        await ChangeAsync(_server, world, new Random(seed));
+                }
+                catch (Exception e) when (e is EcsApiException or Palisade.Domain.Errors.EcsException)
+                {
+                    // A refused change changed nothing.
+                }
+                if (forget == 0)
+                {
+                    Palisade.Server.Actions.Hosts.PartMemory.Forget();
+                    forgotten++;
+                }
+                for (var h = 0; h < Hosts.Length; h++)
+                {
+                    var host = Hosts[h];
+                    var twin = await whole[host].FetchAsync(host, CancellationToken.None);
+                    // A join and its undoing are fetched by every host: a part's digest then comes back to one held before.
+                    if ((fetchers & (1 << h)) == 0 && forget != 1)
+                        continue;
+                    var policy = await differences[host].FetchAsync(host, CancellationToken.None);
+                    fetched++;
+                    Assert.Equal(twin.Revision, policy.Revision);
+                    Assert.True(twin.Parts.Select(p => p.Source).SequenceEqual(policy.Parts.Select(p => p.Source)),
+                        $"round {round}, {host}: the state rebuilt from differences is not the state assembled from whole lists");
+                    foreach (var (nic, digest) in policy.Parts.SelectMany(p => p.NicDigests ?? new Dictionary<string, string>()))
+                    {
+                        var history = held.TryGetValue((host, nic), out var h2) ? h2 : held[(host, nic)] = [];
+                        if (history.Count > 0 && history[^1] != digest && history.Contains(digest))
+                            returned++;
+                        history.Add(digest);
+                    }
+                }
+            }
+            foreach (var host in Hosts)
+            {
+                Assert.Equal(0L, differences[host].Differences.FetchedWholeAgain);
+                rebuilt += differences[host].Differences.Rebuilt;
+            }
+        }, iter: 12, threads: 1, print: steps => string.Join(" ", steps.Select(s => $"({s.Item1},{s.Item2},{s.Item3})")));
+        output.WriteLine($"{round} rounds: {fetched} fetches of difference-fed agents, {rebuilt} parts rebuilt from differences, {returned} NIC parts back to a digest held before, the node forgot {forgotten} times");
+        Assert.True(rebuilt > 0, "no part was rebuilt from a difference: the differences were not exercised");
+    }
+
+    /// <summary>
     /// A parked host poll is woken by the changes that concern its host, of any account with a NIC
     /// there, and by nothing else: not by another host's group, not by another tenant's change on
     /// the same shared host that none of its NICs there depends on.
@@ -635,4 +733,11 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(loads + 1, views.Loads);
         Assert.All(policies, p => Assert.Contains("7443", NftText.FullApply(PolicyRenderer.Render(p.Parts, 0)), StringComparison.Ordinal));
     }
+}
+
+/// <summary>The tests that make the node forget what part digests stand for (<c>PartMemory</c> is one per process): not run beside those that count on it remembering.</summary>
+[CollectionDefinition(Name)]
+public sealed class PartMemoryCollection
+{
+    public const string Name = "PartMemory";
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
+using Palisade.Domain.State;
 using Palisade.Server.Actions.Insight;
 
 namespace Palisade.Server.Actions.Hosts;
@@ -139,6 +139,18 @@ internal sealed class AccountViews
             public EcsObject Listed => _listed ??= DescribeHostPolicy.AddLists(new EcsObject { { "Digest", Digest } }, Part);
 
             private EcsObject? _listed;
+
+            private readonly ConcurrentDictionary<string, EcsObject?> _differences = new(StringComparer.Ordinal);
+
+            /// <summary>
+            /// The part's entry of an answer's <c>Parts</c> as a difference from a base part the agent
+            /// holds (<see cref="DescribeHostPolicy.AddDifference"/>), built once per base and shared by
+            /// every answer naming that base (the hundred hosts that held the same part before one
+            /// change share one); null when the node no longer remembers the base, or the lists are
+            /// no smaller whole.
+            /// </summary>
+            public EcsObject? DifferenceFrom(string baseDigest) =>
+                _differences.GetOrAdd(baseDigest, b => PartMemory.Recall(b) is { } held ? DescribeHostPolicy.AddDifference(this, b, held) : null);
         }
 
         /// <summary>The part of <paramref name="instance"/>'s bound ENIs, shared by every instance with the same groups.</summary>
@@ -157,7 +169,7 @@ internal sealed class AccountViews
             }
         }
 
-        /// <summary>A resource as the state file holds it, and the hash of that rendering (its first <see cref="PartMemory.HashBytes"/> bytes of SHA-256).</summary>
+        /// <summary>A resource as the state file holds it, and the hash of that rendering (its first <see cref="PartDigest.HashBytes"/> bytes of SHA-256).</summary>
         internal sealed record Rendered(EcsObject Item, byte[] Hash);
 
         /// <summary>The hash of a resource's rendering, of a resource some part of this view holds.</summary>
@@ -175,7 +187,7 @@ internal sealed class AccountViews
             if (_rendered.TryGetValue((kind, id), out var known))
                 return known.Hash;
             var item = render();
-            return _rendered.GetOrAdd((kind, id), new Rendered(item, SHA256.HashData(ResponseWriter.Json(item))[..PartMemory.HashBytes])).Hash;
+            return _rendered.GetOrAdd((kind, id), new Rendered(item, PartDigest.ResourceHash(ResponseWriter.Json(item)))).Hash;
         }
 
         /// <summary>
@@ -222,15 +234,9 @@ internal sealed class AccountViews
             foreach (var l in part.PortRangeLists)
                 members.Add(new('r', l.Id.Value, HashOf('r', l.Id.Value, () => PortRangeLists.PortRangeListRequests.Attributes(l))));
             // The part's digest: its resources' kinds, IDs and hashes in its order — it changes
-            // exactly when the part's rendering would.
-            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            foreach (var m in members)
-            {
-                digest.AppendData([(byte)m.Kind]);
-                digest.AppendData(System.Text.Encoding.UTF8.GetBytes(m.Id));
-                digest.AppendData(m.Hash);
-            }
-            var hex = Convert.ToHexStringLower(digest.GetHashAndReset())[..32];
+            // exactly when the part's rendering would (the agent checks a part it rebuilt from a
+            // difference with the same function).
+            var hex = PartDigest.Of(members.Select(m => (m.Kind, m.Id, m.Hash)));
             var resources = members.ToArray();
             PartMemory.Remember(hex, resources);
             return new PartEntry(part, hex, resources);

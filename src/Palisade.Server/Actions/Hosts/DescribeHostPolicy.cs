@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using Palisade.Domain.State;
 using Palisade.Server.Actions.Insight;
 
 namespace Palisade.Server.Actions.Hosts;
@@ -26,6 +26,12 @@ namespace Palisade.Server.Actions.Hosts;
 /// the union of its NICs' parts, so the agent rebuilds it from what it holds and what came; without
 /// digests it is a full fetch.
 /// </para>
+/// <para>
+/// With <c>PartDifferences=true</c> (the agent rebuilds a part from a difference) a changed part whose
+/// NIC the agent names by a digest the node remembers is listed as the IDs removed from and added to
+/// that base part's lists (<see cref="AddDifference"/>): a join into a group a thousand hosts' parts
+/// name sends them one instance's IDs, not the thousand members again.
+/// </para>
 /// </summary>
 internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
 {
@@ -42,9 +48,13 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
         // An agent that reads Parts says so; an older one (a rolling upgrade) gets each changed NIC's
         // lists on the NIC, as it reads them, or it would find its NICs' parts empty and close them.
         var sharedParts = c.Parameters.Bool("SharedParts");
+        // An agent that rebuilds a part from a difference says so (issue 17); an older one gets whole lists.
+        var differences = c.Parameters.Bool("PartDifferences");
         var known = KnownDigests(c.Parameters);
         if (known.Count > 0 && !perNic)
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
+        if (differences && !sharedParts)
+            throw new EcsException(EcsErrors.ParameterInvalid("PartDifferences", "differences are sent only in Parts, with PerNic=true and SharedParts=true."));
         return c.Read(s =>
         {
             var revision = s.CurrentRevision();
@@ -73,7 +83,7 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
                         if (!perNic)
                             account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
                         else
-                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known, sharedParts);
+                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known, sharedParts, differences);
                         return account;
                     })) },
             };
@@ -98,7 +108,12 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
     /// more is sent.</item>
     /// </list>
     /// </summary>
-    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts)
+    /// <param name="differences">
+    /// The agent rebuilds a part from a difference (<c>PartDifferences=true</c>): a changed part one of
+    /// whose NICs the agent names by a digest the node remembers is listed as a difference from that
+    /// base (<see cref="AddDifference"/>) when that is smaller than its lists.
+    /// </param>
+    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false)
     {
         var source = view.Source(s);
         var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
@@ -107,12 +122,18 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
         var held = nics.Select(i => known.GetValueOrDefault(i.Value)).OfType<string>().Distinct(StringComparer.Ordinal)
             .Select(PartMemory.Index).OfType<IReadOnlyDictionary<(char, string), byte[]>>().ToList();
         var changed = new Dictionary<string, AccountViews.View.PartEntry>(StringComparer.Ordinal);
+        // Per changed part, the digests its NICs held before (in the NICs' order): the bases a difference may name.
+        var bases = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
         {
             var entry = partOf[instance];
             var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != entry.Digest;
             if (isChanged)
+            {
                 changed.TryAdd(entry.Digest, entry);
+                if (digest is not null)
+                    (bases.TryGetValue(entry.Digest, out var held) ? held : bases[entry.Digest] = []).Add(digest);
+            }
             var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", entry.Digest }, { "Changed", isChanged } };
             if (isChanged && !sharedParts)
                 AddLists(nic, entry.Part);
@@ -120,7 +141,7 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
         }).ToList()));
         // Each changed part's entry is the view's, built once for every answer that lists it.
         if (sharedParts)
-            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => p.Listed)));
+            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Listed)));
         // The changed parts' resources once, but those the agent holds as they are (the state's
         // order does not matter: the agent assembles each part in its lists' order), each as the
         // view rendered it to hash it.
@@ -181,6 +202,50 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
             [.. union.SelectMany(p => p.PrefixLists).DistinctBy(l => l.Id).Where(l => Sends('p', l.Id.Value))],
             [.. union.SelectMany(p => p.PortRangeLists).DistinctBy(l => l.Id).Where(l => Sends('r', l.Id.Value))])));
         return account;
+    }
+
+    /// <summary>
+    /// A changed part's entry for an agent that reads differences: as a difference from the first base
+    /// (a digest one of its NICs held) the node remembers and that makes it smaller; else its lists whole.
+    /// </summary>
+    private static EcsObject Difference(AccountViews.View.PartEntry part, List<string>? bases)
+    {
+        foreach (var b in bases?.Distinct(StringComparer.Ordinal) ?? [])
+        {
+            if (part.DifferenceFrom(b) is { } difference)
+                return difference;
+        }
+        return part.Listed;
+    }
+
+    /// <summary>
+    /// A part as a difference from a base part the agent holds (<c>PartDifferences=true</c>, issue 17):
+    /// <c>Digest</c>, <c>BaseDigest</c>, and per list of the part only what changed against the base's
+    /// list — <c>{List}IdsRemoved.{Id}[]</c> (the base's IDs the part no longer holds) and
+    /// <c>{List}IdsAdded.Added[]{Position, {Id}}</c> (the part's IDs the base lacks, each with its
+    /// zero-based position in the part's list, ascending) —, a list absent when it did not change. The
+    /// agent applies it to the base's lists (<see cref="PartDifference.Apply"/>): the part's lists in
+    /// the part's order. Null (the lists are sent whole) when some list's kept IDs changed their order
+    /// (no such difference exists) or when the difference names no fewer IDs than the part's lists hold.
+    /// The base's lists are what the node remembers of it (<see cref="PartMemory"/>: the resources of a
+    /// digest in the part's order, from which the digest was computed, so they are the agent's lists).
+    /// </summary>
+    internal static EcsObject? AddDifference(AccountViews.View.PartEntry part, string baseDigest, PartMemory.Resource[] held)
+    {
+        var o = new EcsObject { { "Digest", part.Digest }, { "BaseDigest", baseDigest } };
+        var (size, whole) = (0, 0);
+        foreach (var (list, id, kind) in PartDigest.Lists)
+        {
+            var ids = part.Resources.Where(m => m.Kind == kind).Select(m => m.Id).ToList();
+            if (PartDifference.Between([.. held.Where(m => m.Kind == kind).Select(m => m.Id)], ids) is not { } difference)
+                return null;
+            (size, whole) = (size + difference.Size, whole + ids.Count);
+            if (difference.Removed.Count > 0)
+                o.Add(list + "IdsRemoved", EcsList.Of(id, difference.Removed));
+            if (difference.Added.Count > 0)
+                o.Add(list + "IdsAdded", EcsList.Of("Added", difference.Added.Select(a => new EcsObject { { "Position", a.Position }, { id, a.Id } })));
+        }
+        return size > 0 && size >= whole ? null : o;
     }
 
     /// <summary>A part's IDs, named after the state file's lists, as the agent reads them (<c>StateParts.Lists</c>).</summary>

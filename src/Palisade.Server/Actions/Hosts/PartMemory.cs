@@ -15,11 +15,8 @@ namespace Palisade.Server.Actions.Hosts;
 /// </summary>
 internal static class PartMemory
 {
-    /// <summary>A resource of a part: its kind (g, i, e, p, r), its ID and the first bytes of its rendering's SHA-256.</summary>
+    /// <summary>A resource of a part: its kind (g, i, e, p, r), its ID and the first bytes of its rendering's SHA-256 (<see cref="Palisade.Domain.State.PartDigest.ResourceHash(ReadOnlySpan{byte})"/>), in the part's order.</summary>
     internal readonly record struct Resource(char Kind, string Id, byte[] Hash);
-
-    /// <summary>How much of a resource's SHA-256 is kept (128 bits, as the digests).</summary>
-    public const int HashBytes = 16;
 
     /// <summary>At most this many resources over all remembered parts (about 100 bytes each).</summary>
     public const int MaxResources = 2_000_000;

@@ -1,0 +1,93 @@
+namespace Palisade.Domain.State;
+
+/// <summary>
+/// One ID list of a host's part (issue 17) as a difference from the same list of a base part the agent
+/// holds: the base's IDs the part no longer has, and the part's IDs the base lacks with their positions
+/// in the part's list. The server makes it (<see cref="Between"/>) and the agent applies it
+/// (<see cref="Apply"/>); both use these two functions, so the rebuilt list is the server's list in the
+/// server's order — the order is not recomputed on the agent, it is carried by the positions. A list
+/// whose kept IDs changed their relative order has no such difference (<see cref="Between"/> is null)
+/// and is sent whole.
+/// </summary>
+public static class PartDifference
+{
+    /// <summary>A list's difference: the base's IDs removed, in the base's order, and the IDs added with their (zero-based, ascending) positions in the part's list.</summary>
+    public sealed record Lists(IReadOnlyList<string> Removed, IReadOnlyList<(int Position, string Id)> Added)
+    {
+        public static readonly Lists None = new([], []);
+
+        /// <summary>How many IDs the difference names (what it costs to send, against the part's list whole).</summary>
+        public int Size => Removed.Count + Added.Count;
+    }
+
+    /// <summary>
+    /// The difference that turns <paramref name="baseIds"/> into <paramref name="ids"/>, or null when
+    /// there is none: the IDs both lists hold are not in the same relative order, or a list holds an ID
+    /// twice. <see cref="Apply"/> of the result to the base is exactly <paramref name="ids"/>.
+    /// </summary>
+    public static Lists? Between(IReadOnlyList<string> baseIds, IReadOnlyList<string> ids)
+    {
+        var inBase = new HashSet<string>(baseIds, StringComparer.Ordinal);
+        var inIds = new HashSet<string>(ids, StringComparer.Ordinal);
+        if (inBase.Count != baseIds.Count || inIds.Count != ids.Count)
+            return null;
+        var removed = new List<string>();
+        var keptFromBase = new List<string>();
+        foreach (var id in baseIds)
+        {
+            if (inIds.Contains(id))
+                keptFromBase.Add(id);
+            else
+                removed.Add(id);
+        }
+        var added = new List<(int, string)>();
+        var kept = 0;
+        for (var position = 0; position < ids.Count; position++)
+        {
+            var id = ids[position];
+            if (!inBase.Contains(id))
+                added.Add((position, id));
+            else if (!string.Equals(keptFromBase[kept++], id, StringComparison.Ordinal))
+                return null;
+        }
+        return removed.Count == 0 && added.Count == 0 ? Lists.None : new Lists(removed, added);
+    }
+
+    /// <summary>
+    /// <paramref name="baseIds"/> with <paramref name="difference"/> applied: the base without the
+    /// removed IDs (its order kept), each added ID placed at its position. Null when the difference
+    /// does not fit the base (an ID removed that the base lacks or names twice, a position out of
+    /// order or past the list's end, an ID twice in the result): the agent then holds the wrong base
+    /// and must fetch whole.
+    /// </summary>
+    public static string[]? Apply(IReadOnlyList<string> baseIds, Lists difference)
+    {
+        var removed = new HashSet<string>(difference.Removed, StringComparer.Ordinal);
+        if (removed.Count != difference.Removed.Count)
+            return null;
+        var kept = new List<string>(baseIds.Count);
+        var found = 0;
+        foreach (var id in baseIds)
+        {
+            if (removed.Contains(id))
+                found++;
+            else
+                kept.Add(id);
+        }
+        if (found != removed.Count)
+            return null;
+        var result = new string[kept.Count + difference.Added.Count];
+        var (next, from) = (0, 0);
+        foreach (var (position, id) in difference.Added)
+        {
+            if (position < next || position >= result.Length)
+                return null;
+            while (next < position)
+                result[next++] = kept[from++];
+            result[next++] = id;
+        }
+        while (next < result.Length)
+            result[next++] = kept[from++];
+        return new HashSet<string>(result, StringComparer.Ordinal).Count == result.Length ? result : null;
+    }
+}
