@@ -549,6 +549,8 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", nic), "InvalidParameter", 400);
         nic.Remove("KnownNic.1.InstanceId");
         await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", nic), "MissingParameter", 400);
+        // Differences are sent only in Parts: asked for without SharedParts, refused.
+        await ApiAssert.FailsAsync(() => host.CallAsync("DescribeHostPolicy", new { RegionId = Region, PerNic = "true", PartDifferences = "true" }), "InvalidParameter", 400);
     }
 
     /// <summary>On a host with NICs of two accounts, a change of one account's group sends that NIC's part alone.</summary>
