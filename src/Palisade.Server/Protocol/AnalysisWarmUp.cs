@@ -39,6 +39,13 @@ internal static class AnalysisWarmUp
     /// <summary>Rounds at most (a child that never settles, e.g. on a host too busy to give it any CPU, is not asked forever).</summary>
     public const int MaxRounds = 50;
 
+    /// <summary>
+    /// Rounds at least (400 questions, ~4 s of the child's CPU at niceness 19): measured, a warm-up that
+    /// may end after 7 rounds stopped on a plateau 3 times of 10, after 180–220 questions at 3.7–4.6 ms a
+    /// question against 0.7–1.1 ms for the others (docs/benchmarks.md, issue 19, thirteenth session).
+    /// </summary>
+    public const int MinRounds = 20;
+
     /// <summary>The warm-up ends after this many rounds in a row none of which cost 15 % less than the cheapest before.</summary>
     public const int RoundsWithoutGain = 6;
 
@@ -53,7 +60,7 @@ internal static class AnalysisWarmUp
     {
         if (medians.Count >= MaxRounds)
             return true;
-        if (medians.Count <= RoundsWithoutGain)
+        if (medians.Count < MinRounds)
             return false;
         var best = medians.Take(medians.Count - RoundsWithoutGain).Min();
         return medians.Skip(medians.Count - RoundsWithoutGain).All(m => m > best * 0.85);

@@ -40,13 +40,14 @@ public sealed class AnalysisWarmUpTests
     {
         static List<TimeSpan> Ms(params double[] ms) => [.. ms.Select(TimeSpan.FromMilliseconds)];
 
-        // Still falling by more than 15 % every few rounds: go on.
-        Assert.False(AnalysisWarmUp.Done(Ms(40, 30, 20, 12, 12, 12, 12, 12, 12, 5)));
-        // A plateau shorter than RoundsWithoutGain rounds, as a cold child has on its way down: go on.
-        Assert.False(AnalysisWarmUp.Done(Ms(40, 12, 12, 12, 12, 12, 12)));
+        // MinRounds of a steady cost first: the plateaus a cold child has on its way down are that long.
+        static List<TimeSpan> Steady(int rounds, double ms) => [.. Enumerable.Repeat(TimeSpan.FromMilliseconds(ms), rounds)];
         Assert.False(AnalysisWarmUp.Done(Ms(40)));
-        // RoundsWithoutGain rounds in a row none 15 % cheaper than the cheapest before: done.
-        Assert.True(AnalysisWarmUp.Done(Ms(40, 12, 12, 11, 12, 13, 11, 12)));
+        Assert.False(AnalysisWarmUp.Done([.. Ms(40), .. Steady(AnalysisWarmUp.MinRounds - 2, 12)]));
+        // Still falling by more than 15 % within the last RoundsWithoutGain rounds: go on.
+        Assert.False(AnalysisWarmUp.Done([.. Ms(40), .. Steady(AnalysisWarmUp.MinRounds, 12), .. Ms(5)]));
+        // RoundsWithoutGain rounds in a row none 15 % cheaper than the cheapest before, past MinRounds: done.
+        Assert.True(AnalysisWarmUp.Done([.. Ms(40), .. Steady(AnalysisWarmUp.MinRounds - 6, 12), .. Ms(12, 11, 12, 13, 11, 12)]));
         // Never settling: done at the limit.
         Assert.True(AnalysisWarmUp.Done([.. Enumerable.Range(0, AnalysisWarmUp.MaxRounds).Select(i => TimeSpan.FromMilliseconds(1000 - 10 * i))]));
     }
@@ -67,7 +68,7 @@ public sealed class AnalysisWarmUpTests
         while (process.WarmUpCost is null)
             await Task.Delay(50, cancel.Token);
         Assert.Equal(1, process.Started);
-        Assert.True(process.WarmUpAnswered >= AnalysisWarmUp.QuestionsPerRound * (AnalysisWarmUp.RoundsWithoutGain + 1), $"{process.WarmUpAnswered} warm-up questions");
+        Assert.True(process.WarmUpAnswered >= AnalysisWarmUp.QuestionsPerRound * AnalysisWarmUp.MinRounds, $"{process.WarmUpAnswered} warm-up questions");
         // Then no tenant's question was asked or charged for it
         Assert.Equal(0, process.Asked);
         Assert.Equal(0, process.Late);
