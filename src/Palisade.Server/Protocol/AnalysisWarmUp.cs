@@ -50,9 +50,9 @@ internal static class AnalysisWarmUp
     public const int RoundsWithoutGain = 6;
 
     /// <summary>
-    /// Whether the warm-up is done, given each round's median CPU per question so far: no round of the
-    /// last <see cref="RoundsWithoutGain"/> was 15 % cheaper than every round before it, or
-    /// <see cref="MaxRounds"/> were asked. Measured (docs/benchmarks.md, issue 19, thirteenth session): a
+    /// Whether the warm-up is done, given each round's median CPU per question so far: past
+    /// <see cref="MinRounds"/>, no round of the last <see cref="RoundsWithoutGain"/> was 15 % cheaper than
+    /// every round before it; or <see cref="MaxRounds"/> were asked. Measured (docs/benchmarks.md, issue 19, thirteenth session): a
     /// cold child's CPU per question fell for its first ~260 questions of a 100-instance account, with
     /// plateaus of ~100 questions on the way, then stayed.
     /// </summary>
