@@ -56,13 +56,16 @@ internal static class NoisyNeighbour
     /// <summary><c>--noisy-client-nice N</c>: run the noisy tenant's client process at this Linux niceness (default: as the server).</summary>
     public static int? NoisyClientNiceness { get; set; }
 
+    /// <summary><c>--no-warm-up</c>: the analysis process started on the first impact, cold, as before the thirteenth session.</summary>
+    public static bool NoWarmUp { get; set; }
+
     /// <summary><c>--analysis-burst S</c>: the account's burst of analysis time in the admitted configurations (default: what ships).</summary>
     public static double? Burst { get; set; }
 
     private static IEnumerable<(string, Throttling)> Configurations()
     {
-        var shipped = Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling();
-        var note = Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "";
+        var shipped = (Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling()) with { AnalysisWarmUp = !NoWarmUp };
+        var note = (Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "") + (NoWarmUp ? ", no warm-up" : "");
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads;
         // on Linux a dry-run impact compared in the analysis process (issue 19, fifth session).
         yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s, impacts {(shipped.AnalysisInChild ? "in the analysis process" : "in-process")}{note})", shipped);
@@ -220,6 +223,12 @@ internal static class NoisyNeighbour
                     return (all, [.. serverSide]);
             }
             await QuietReads(TimeSpan.FromSeconds(1)); // warm up
+            // The analysis process's warm-up is the server's start, not a phase: measured after it (a minute at most).
+            var analysis = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
+            for (var waited = Stopwatch.StartNew(); analysis.WarmsUp && analysis.WarmUpCost is null && waited.Elapsed < TimeSpan.FromMinutes(1);)
+                await Task.Delay(100);
+            if (analysis.WarmsUp)
+                Console.WriteLine($"  {name}: analysis process warmed up with {analysis.WarmUpAnswered} questions, {analysis.ChildCpu.TotalSeconds:F2} s of its CPU; the first {analysis.WarmUpCost?.First.TotalMilliseconds:F1} ms, the last round's median {analysis.WarmUpCost?.Last.TotalMilliseconds:F1} ms");
             var noisyKey = keys["noisy"];
             var budget = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisBudget>();
             var noisyAccount = app.Services.GetRequiredService<AccountService>().FindKey(noisyKey.AccessKeyId)!.Record.AccountId;
@@ -345,6 +354,63 @@ internal static class NoisyNeighbour
             await ProfileAsync(runs, "before kept per revision, compared in the analysis process", cacheReads: true, inChild: true);
             await ProfileAsync(runs, "before kept per revision, compared in-process", cacheReads: true, inChild: false);
             await ProfileAsync(runs, "before loaded per question (reads not cached), in-process", cacheReads: false, inChild: false);
+        }
+    }
+
+    /// <summary>
+    /// <c>--noisy-warmth [--runs 200]</c>: a fresh server's first new questions, one at a time, in batches
+    /// of 20: what each cost the analysis process (its whole process), this process (server and client)
+    /// and the account's charge. A cold analysis process (its code still being compiled and tiered up)
+    /// shows as batches costlier than the later ones.
+    /// </summary>
+    public static async Task WarmthAsync(int runs, bool warmUp)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "palisade-noisy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
+        var app = PalisadeServer.Build(new ServeSettings
+        {
+            Urls = "http://127.0.0.1:0", DataDirectory = directory,
+            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisWarmUp = warmUp } },
+        });
+        var started = Stopwatch.StartNew();
+        await app.StartAsync();
+        try
+        {
+            var (noisy, _, keys, target) = await TenantsAsync(app);
+            var budget = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisBudget>();
+            var account = app.Services.GetRequiredService<AccountService>().FindKey(keys["noisy"].AccessKeyId)!.Record.AccountId;
+            var child = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
+            child.Deadline = TimeSpan.FromMinutes(1);
+            // The warm-up is the server's start: measured after it (a minute at most).
+            for (var waited = Stopwatch.StartNew(); child.WarmsUp && child.WarmUpCost is null && waited.Elapsed < TimeSpan.FromMinutes(1);)
+                await Task.Delay(100);
+            Console.WriteLine($"load {LoadAverage()}; server started, tenants made (and the warm-up waited for) in {started.Elapsed.TotalSeconds:F1} s; analysis process {(child.ChildId is { } id ? $"{id} running, {child.ChildCpu.TotalMilliseconds:F0} ms CPU so far" : "not started")}; " +
+                $"warm-up {(warmUp ? $"{child.WarmUpAnswered} questions answered{(child.WarmUpCost is { } cost ? $", the first {cost.First.TotalMilliseconds:F1} ms, the last round's median {cost.Last.TotalMilliseconds:F1} ms" : ", not done")}" : "off")}");
+            const int batch = 20;
+            for (var first = 0; first < runs; first += batch)
+            {
+                var wall = Stopwatch.StartNew();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var childCpu = child.ChildCpu;
+                var charged = budget.Spent(account);
+                for (var i = first; i < first + batch; i++)
+                {
+                    var p = (3000 + i).ToString(CultureInfo.InvariantCulture);
+                    var response = await noisy.SendAsync("DescribeChangeImpact", [new("RegionId", "cn-hangzhou"), new("ChangeAction", "AuthorizeSecurityGroup"), new("SecurityGroupId", target),
+                        new("IpProtocol", "tcp"), new("PortRange", $"{p}/{p}"), new("SourceCidrIp", "0.0.0.0/0")]);
+                    if (!response.IsSuccess)
+                        throw new InvalidOperationException(response.Code);
+                }
+                Console.WriteLine($"  questions {first + 1}-{first + batch}: {wall.Elapsed.TotalMilliseconds / batch:F1} ms wall, analysis process {(child.ChildCpu - childCpu).TotalMilliseconds / batch:F1} ms CPU, " +
+                    $"this process {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / batch:F1} ms, charged {(budget.Spent(account) - charged).TotalMilliseconds / batch:F1} ms each; {child.Late} late in all");
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
         }
     }
 

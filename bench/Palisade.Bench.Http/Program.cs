@@ -28,6 +28,11 @@ if (args.Length == 12 && args[0] == TlsComparison.ClientMode)
     return await TlsComparison.ClientProcessAsync(args);
 if (args.Contains("--host-policy"))
     return await HostPolicyCost.RunAsync(Arg("--runs", 30));
+if (args.Contains("--noisy-warmth"))
+{
+    await NoisyNeighbour.WarmthAsync(Arg("--runs", 200), !args.Contains("--no-warm-up"));
+    return 0;
+}
 if (args.Contains("--noisy-profile"))
 {
     await NoisyNeighbour.ProfileAsync(Arg("--runs", 30));
@@ -65,6 +70,7 @@ if (args.Contains("--noisy"))
     if (ArgText("--noisy-client-nice") is { } nice)
         NoisyNeighbour.NoisyClientNiceness = int.Parse(nice, CultureInfo.InvariantCulture);
     NoisyNeighbour.Pairs = Arg("--pairs", 3);
+    NoisyNeighbour.NoWarmUp = args.Contains("--no-warm-up");
     await NoisyNeighbour.RunAsync(Arg("--seconds", 8), args.Contains("--defaults-only") ? 4 : args.Contains("--shipped-only") ? 3 : 6);
     return 0;
 }

@@ -201,7 +201,11 @@ public static class PalisadeServer
         services.AddSingleton<ThrottledAnswerHold>();
         services.TryAddSingleton<CpuMeter>();
         services.AddSingleton<AnalysisScheduler>();
-        services.AddSingleton<AnalysisProcess>();
+        services.AddSingleton(sp => new AnalysisProcess(sp.GetService<ILogger<AnalysisProcess>>())
+        {
+            WarmsUp = settings.Options.Throttling is { AnalysisInChild: true, AnalysisWarmUp: true },
+        });
+        services.AddHostedService<AnalysisProcessStart>();
         services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());

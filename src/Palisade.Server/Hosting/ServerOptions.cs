@@ -70,6 +70,14 @@ public sealed record Throttling
     /// </summary>
     public bool AnalysisInChild { get; init; } = OperatingSystem.IsLinux();
 
+    /// <summary>
+    /// With <see cref="AnalysisInChild"/>: the analysis process is started with the server and asked
+    /// synthetic questions until its code is compiled and optimized (<see cref="Protocol.AnalysisWarmUp"/>),
+    /// charged to no account, before a tenant's first question; off, it starts on the first impact, cold,
+    /// as before 2026-12-04's thirteenth session (tests, which start many servers, turn it off).
+    /// </summary>
+    public bool AnalysisWarmUp { get; init; } = true;
+
     /// <summary>Analyses admitted to wait for a worker, across all accounts; past it a new one gets <c>Throttling</c>.</summary>
     public int AnalysisQueue { get; init; } = 16;
 

@@ -21,6 +21,11 @@ namespace Palisade.Server.Protocol;
 /// starts a new child. Where it cannot be started (no runtime to start it with), it is an error of
 /// the same kind, logged; <see cref="Throttling.AnalysisInChild"/> off keeps every comparison in-process.
 /// </para>
+/// <para>
+/// The server starts its child when it starts (not on a tenant's first question), and each new child
+/// is first asked <see cref="AnalysisWarmUp"/>'s questions (<see cref="WarmsUp"/>): a cold child's code is
+/// compiled and optimized on them, charged to no account, and not on the first tenants' questions.
+/// </para>
 /// </summary>
 internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) : IDisposable
 {
@@ -42,6 +47,25 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
 
     private long _late;
     private long _asked;
+    private long _warmUpAnswered;
+    private long _warmUpFirstTicks = -1;
+    private long _warmUpLastTicks = -1;
+
+    /// <summary>
+    /// Whether each new child is asked <see cref="AnalysisWarmUp"/>'s questions as it starts, before
+    /// (or, if a tenant asks at once, beside) any tenant's: the server's child is (<see cref="Throttling.AnalysisWarmUp"/>).
+    /// </summary>
+    public bool WarmsUp { get; init; }
+
+    /// <summary>Warm-up questions the children answered so far (for tests and the benchmark).</summary>
+    public long WarmUpAnswered => Interlocked.Read(ref _warmUpAnswered);
+
+    /// <summary>The child's CPU for the last child's first warm-up question and its last round's median, once it is warm (the log, the benchmark).</summary>
+    public (TimeSpan First, TimeSpan Last)? WarmUpCost =>
+        Interlocked.Read(ref _warmUpLastTicks) is >= 0 and var last ? (TimeSpan.FromTicks(Interlocked.Read(ref _warmUpFirstTicks)), TimeSpan.FromTicks(last)) : null;
+
+    /// <summary>The last child's warm-up: done when it has answered every warm-up question, or given up (for tests).</summary>
+    internal Task WarmUp { get; private set; } = Task.CompletedTask;
 
     /// <summary>Comparisons sent to a child so far (for tests: one that is behind is not sent more).</summary>
     internal long Asked => Interlocked.Read(ref _asked);
@@ -96,6 +120,14 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             Interlocked.Increment(ref _late);
             throw new AnalysisProcessLateException();
         }
+        return Compare(child, accountId, regionId, revision, before, after, Deadline, warmUp: false, cancel);
+    }
+
+    /// <summary>Starts the child now if none runs, and so its warm-up (the server, as it starts): no tenant's question starts it cold.</summary>
+    public void Start() => Current();
+
+    private (IReadOnlyList<ImpactWire.Flow> Gained, IReadOnlyList<ImpactWire.Flow> Lost, TimeSpan Cpu) Compare(Child child, long accountId, string regionId, long revision, NetworkState before, NetworkState after, TimeSpan deadline, bool warmUp, CancellationToken cancel)
+    {
         var key = (accountId, regionId);
         var cpu = TimeSpan.Zero;
         // The before is sent when the child is not known to keep it at this revision; if it was
@@ -104,12 +136,13 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         for (var attempt = 0; attempt < 2; attempt++)
         {
             ImpactWire.Answered answer;
-            Interlocked.Increment(ref _asked);
+            if (!warmUp)
+                Interlocked.Increment(ref _asked);
             try
             {
-                answer = child.Ask(frame => ImpactWire.WriteCompare(frame, child.NextId(), accountId, regionId, revision, send ? before : null, after), Deadline, cancel);
+                answer = child.Ask(frame => ImpactWire.WriteCompare(frame, child.NextId(), accountId, regionId, revision, send ? before : null, after), deadline, cancel);
             }
-            catch (AnalysisProcessLateException)
+            catch (AnalysisProcessLateException) when (!warmUp)
             {
                 Interlocked.Increment(ref _late);
                 logger?.LogWarning("The analysis process did not answer within {Deadline}; compared in-process until it catches up", Deadline);
@@ -147,11 +180,61 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             if (_child is { Exited: false } running)
                 return running;
             _child?.Dispose();
-            _child = Child.Start(logger);
+            var child = _child = Child.Start(logger);
             Interlocked.Increment(ref _started);
-            return _child;
+            if (WarmsUp)
+                WarmUp = Task.Run(() => WarmUpChild(child));
+            return child;
         }
     }
+
+    /// <summary>
+    /// Asks a new child <see cref="AnalysisWarmUp"/>'s questions, on a thread of the pool (at the
+    /// server's priority; the child at its own), in rounds with a pause between them for the child's
+    /// background compilation, until its CPU per question stops falling (<see cref="AnalysisWarmUp.Done"/>). Nothing is charged: no account asked. It waits for the child however
+    /// long it takes (a question of a tenant meanwhile is still compared in-process past <see cref="Deadline"/>),
+    /// and ends quietly when the child does.
+    /// </summary>
+    private void WarmUpChild(Child child)
+    {
+        try
+        {
+            var before = AnalysisWarmUp.Before;
+            var medians = new List<TimeSpan>();
+            var asked = 0;
+            while (!AnalysisWarmUp.Done(medians))
+            {
+                if (medians.Count > 0)
+                    Thread.Sleep(AnalysisWarmUp.Pause);
+                var round = new TimeSpan[AnalysisWarmUp.QuestionsPerRound];
+                for (var q = 0; q < round.Length; q++)
+                {
+                    (_, _, round[q]) = Compare(child, AnalysisWarmUp.AccountId, AnalysisWarmUp.RegionId, 1, before, AnalysisWarmUp.After(asked++), WarmUpPatience, warmUp: true, CancellationToken.None);
+                    if (asked == 1)
+                        Interlocked.Exchange(ref _warmUpFirstTicks, round[q].Ticks);
+                    Interlocked.Increment(ref _warmUpAnswered);
+                }
+                Array.Sort(round);
+                medians.Add(round[round.Length / 2]);
+            }
+            Interlocked.Exchange(ref _warmUpLastTicks, medians[^1].Ticks);
+            logger?.LogInformation("Warmed the analysis process {Pid} up: {Count} questions in {Rounds} rounds, the first {First:F1} ms of its CPU, the last round's median {Last:F1} ms",
+                child.Process.Id, asked, medians.Count, WarmUpCost?.First.TotalMilliseconds, WarmUpCost?.Last.TotalMilliseconds);
+        }
+        catch (Exception e) when (e is EcsException or AnalysisProcessLateException or ObjectDisposedException or IOException)
+        {
+            // The child ended (or the server stops): the next child is warmed up in its turn.
+            logger?.LogDebug("The analysis process's warm-up ended early: {Error}", LogValues.Escape(e.Message, 512));
+        }
+        catch (Exception e)
+        {
+            // A fault of the warm-up itself (its questions are this server's own): the child still serves tenants, cold.
+            logger?.LogError(e, "The analysis process's warm-up failed");
+        }
+    }
+
+    /// <summary>How long a warm-up question waits for the child: a child at niceness 19 on a busy host may take long, and nobody waits on it.</summary>
+    private static readonly TimeSpan WarmUpPatience = TimeSpan.FromMinutes(5);
 
     public void Dispose()
     {

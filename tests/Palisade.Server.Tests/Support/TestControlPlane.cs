@@ -50,13 +50,14 @@ public sealed class TestControlPlane : IAsyncDisposable
     /// <param name="sameStoreAs">Another node of the same control plane: this server uses that one's store (and master key).</param>
     /// <param name="logs">Receives the server's log lines: Palisade's at every level, the framework's as the server filters them.</param>
     /// <param name="services">Replaces the server's services after its own registrations (a test's fake).</param>
+    /// <param name="analysisWarmUp">Start the analysis process with the server and warm it up, as a server does by default (<see cref="Throttling.AnalysisWarmUp"/>); tests' servers do not unless asked.</param>
     public static async Task<TestControlPlane> StartAsync(Limits? limits = null, TimeProvider? clock = null, ServerOptions? options = null, TestControlPlane? sameStoreAs = null,
-        CapturedLogs? logs = null, Action<IServiceCollection>? services = null)
+        CapturedLogs? logs = null, Action<IServiceCollection>? services = null, bool analysisWarmUp = false)
     {
         if (sameStoreAs is not null)
         {
             var (sharedDirectory, sharedDatabase) = sameStoreAs.Location;
-            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options, logs, services);
+            var node = Build(sharedDirectory, sharedDatabase, limits, clock, options, logs, services, analysisWarmUp);
             await node.StartAsync();
             return new TestControlPlane(node, sharedDirectory, null) { _sharedDatabase = sharedDatabase, _sharesStore = true };
         }
@@ -68,7 +69,7 @@ public sealed class TestControlPlane : IAsyncDisposable
             Directory.CreateDirectory(directory);
             File.WriteAllText(Path.Combine(directory, "master.key"), Convert.ToBase64String(new byte[32]));
         }
-        var app = Build(directory, database?.ConnectionString, limits, clock, options, logs, services);
+        var app = Build(directory, database?.ConnectionString, limits, clock, options, logs, services, analysisWarmUp);
         await app.StartAsync();
         return new TestControlPlane(app, directory, database);
     }
@@ -81,12 +82,18 @@ public sealed class TestControlPlane : IAsyncDisposable
         return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
     }
 
-    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs, Action<IServiceCollection>? services) =>
+    private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs, Action<IServiceCollection>? services, bool warmUp = false) =>
         PalisadeServer.Build(new ServeSettings
         {
             DataDirectory = directory,
             Store = database,
-            Options = (options ?? new ServerOptions()) with { Limits = limits ?? options?.Limits ?? new Limits() },
+            // No analysis process started and warmed up with every test's server (hundreds of them): a
+            // test's child starts on its first impact, as AnalysisProcessWarmUpTests' server does not.
+            Options = (options ?? new ServerOptions()) with
+            {
+                Limits = limits ?? options?.Limits ?? new Limits(),
+                Throttling = (options?.Throttling ?? new Throttling()) with { AnalysisWarmUp = warmUp },
+            },
             Clock = clock ?? TimeProvider.System,
             MetricsToken = MetricsToken,
         }, configure: b =>

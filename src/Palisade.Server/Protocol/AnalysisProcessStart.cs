@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Palisade.Server.Hosting;
+
+namespace Palisade.Server.Protocol;
+
+/// <summary>
+/// Starts the analysis process with the server (issue 19), so that it is warm before a tenant's first
+/// impact (<see cref="AnalysisProcess.WarmsUp"/>), on a thread of the pool: the server's start does not
+/// wait for it. Where the child cannot be started, that is logged here, and each impact then says so
+/// as before (<c>ServiceUnavailable</c>, or in-process with <c>--analysis-process in-process</c>).
+/// </summary>
+internal sealed class AnalysisProcessStart(AnalysisProcess process, ServerOptions options, ILogger<AnalysisProcessStart> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (process.WarmsUp && options.Throttling.AnalysisInChild)
+        {
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    process.Start();
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or ObjectDisposedException)
+                {
+                    logger.LogWarning("The analysis process was not started with the server: {Error}", LogValues.Escape(e.Message, 512));
+                }
+            }, CancellationToken.None);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
