@@ -45,7 +45,8 @@ public sealed class ConsoleHost : IAsyncLifetime
         {
             Urls = "http://127.0.0.1:0",
             DataDirectory = _data,
-            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 } },
+            // No analysis process warmed up with the test's server (as TestControlPlane's): it starts on the first impact.
+            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 }, Throttling = new Throttling { AnalysisWarmUp = false } },
         });
         await _server.StartAsync();
         Url = _server.Urls.First();

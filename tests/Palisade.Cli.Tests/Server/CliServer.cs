@@ -43,7 +43,14 @@ public sealed partial class CliServer : IAsyncDisposable
         var data = Path.Combine(Path.GetTempPath(), "palisade-cli-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         File.WriteAllText(Path.Combine(data, "master.key"), Convert.ToBase64String(new byte[32]));
-        var app = PalisadeServer.Build(new ServeSettings { Urls = "http://127.0.0.1:0", DataDirectory = data, LogRequests = requests is not null },
+        var app = PalisadeServer.Build(new ServeSettings
+        {
+            Urls = "http://127.0.0.1:0",
+            DataDirectory = data,
+            LogRequests = requests is not null,
+            // No analysis process warmed up with each test's server (as TestControlPlane's): it starts on the first impact.
+            Options = new ServerOptions { Throttling = new Throttling { AnalysisWarmUp = false } },
+        },
             configure: requests is null ? null : builder => builder.Logging.AddProvider(requests));
         await app.StartAsync();
         var accounts = app.Services.GetRequiredService<AccountService>();
