@@ -17,8 +17,8 @@ public readonly record struct CommitScope(string Key)
     public static CommitScope EveryHost { get; } = new("h*");
 }
 
-/// <summary>One committed revision as the watcher reads it: its global number and the scopes it touched.</summary>
-internal sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes);
+/// <summary>One committed revision as the watcher reads it: its global number, the scopes it touched, and its account's own revision (none for a write of no account).</summary>
+internal sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes, long? AccountId = null, long? AccountRevision = null);
 
 /// <summary>
 /// One per node: learns of commits and wakes only the parked polls whose scope a commit touched.
@@ -46,6 +46,7 @@ public sealed class CommitWatcher : IDisposable
     {
         _readAfter = readAfter;
         _seen = seen;
+        Ledger = new CommitLedger(seen);
         SafetyInterval = safetyInterval;
         _loop = Task.Run(LoopAsync);
         _sweep = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -58,6 +59,9 @@ public sealed class CommitWatcher : IDisposable
     /// node per interval is the whole idle cost, whatever the number of parked polls.
     /// </summary>
     public static readonly TimeSpan DefaultSafetyInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>What every commit since the watcher started touched (issue 17: the host fetch served from memory).</summary>
+    public CommitLedger Ledger { get; }
 
     /// <summary>The newest global revision the watcher has seen and woken the polls of.</summary>
     public long Seen => Interlocked.Read(ref _seen);
@@ -138,6 +142,7 @@ public sealed class CommitWatcher : IDisposable
     internal void LookOnce()
     {
         Interlocked.Increment(ref _looks);
+        var number = Interlocked.Increment(ref _looksStarted);
         IReadOnlyList<CommittedRevision> committed;
         try
         {
@@ -146,8 +151,11 @@ public sealed class CommitWatcher : IDisposable
         catch (Exception e) when (e is StoreUnavailableException or InvalidOperationException or System.Data.Common.DbException)
         {
             // The store cannot answer now: the next signal or safety look tries again; polls time out meanwhile.
+            Finished(number, caughtUp: false);
             return;
         }
+        // Recorded before anyone is woken: a woken agent's fetch finds the commit in the ledger.
+        Ledger.Record(committed);
         foreach (var revision in committed)
         {
             foreach (var scope in revision.Scopes)
@@ -163,6 +171,66 @@ public sealed class CommitWatcher : IDisposable
         // A burst longer than one read: look again at once for the rest.
         if (committed.Count >= ReadBatch)
             Signal();
+        Finished(number, caughtUp: committed.Count < ReadBatch);
+    }
+
+    // The looks' numbering, for LookedAfterAsync: the last look started, the last finished and how.
+    private long _looksStarted;
+    private (long Number, bool CaughtUp) _lastFinished;
+    private TaskCompletionSource _lookFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Finished(long number, bool caughtUp)
+    {
+        // The result first, then the completion: a waiter that took the old completion source sees it done,
+        // one that took the new one sees the result.
+        lock (_looksLock)
+            _lastFinished = (number, caughtUp);
+        Interlocked.Exchange(ref _lookFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    private readonly Lock _looksLock = new();
+
+    /// <summary>
+    /// Waits for a look that starts after this call and reads every revision committed before it
+    /// (issue 17, the host fetch served from memory): then <see cref="Ledger"/> holds every commit made
+    /// before the call, as a store read begun now would see them. Asks for the look at once (concurrent
+    /// callers share it: looks coalesce). False when a look failed (the store cannot answer) or
+    /// <paramref name="timeout"/> ran out: the caller reads the store instead.
+    /// </summary>
+    public async Task<bool> LookedAfterAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        var after = Interlocked.Read(ref _looksStarted);
+        var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        // Not Signal(): this asks for a look in the node itself; DropSignals stands for lost notifications.
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        while (true)
+        {
+            var finished = Volatile.Read(ref _lookFinished).Task;
+            (long Number, bool CaughtUp) last;
+            lock (_looksLock)
+                last = _lastFinished;
+            if (last.Number > after)
+            {
+                if (!last.CaughtUp)
+                    return false;
+                return true;
+            }
+            var left = until - Environment.TickCount64;
+            if (left <= 0)
+                return false;
+            await ((Task)finished.WaitAsync(TimeSpan.FromMilliseconds(left), cancel)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancel.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>

@@ -93,6 +93,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>This node's commit watcher, where the feeds' long polls park.</summary>
     public CommitWatcher Commits => store.Commits;
 
+    /// <summary>The node's memory of its hosts' last fetches (issue 17: a fetch served without a store read).</summary>
+    public Hosts.HostFetches HostFetches => Hosts.HostFetches.Of(store);
+
     /// <summary>
     /// Runs a change as one transaction, with its action-trail event. With <c>DryRun=true</c> the
     /// change is made, checked and rolled back, and <see cref="DryRunPassed"/> is set: the dry run

@@ -59,7 +59,13 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>A random account: groups with rules naming CIDRs, each other, prefix and port-range lists; instances in 1–2 groups; most bound by the operator to one of four shared hosts.</summary>
     private sealed class World(Scenario s, TestControlPlane server, long account, Random random)
     {
+        /// <summary>Makes the next changes through another node of the same store (its API and its operator's acts).</summary>
+        public void Via(Scenario other, TestControlPlane node) => (s, server) = (other, node);
+
         public long Account => account;
+
+        /// <summary>The account's scenarios on the first and the second node.</summary>
+        public (Scenario First, Scenario Second) Tag;
         public Scenario Scenario => s;
         public readonly List<string> Groups = [];
         public readonly List<string> Instances = [];
@@ -135,6 +141,105 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
             }
             return s.Api.CallAsync(egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroup", rule);
         }
+    }
+
+    /// <summary>
+    /// The host fetch served from the node's memory (issue 17, fourteenth session) against its slow twin,
+    /// the store read (<c>DescribeHostPolicy.FromStore</c>, what every fetch did before): over random
+    /// states and commits of two tenants on four hosts — some made through a second node (which this
+    /// node's watcher learns of only by looking), some while this node's notifications are dropped, a
+    /// credential rotated now and then, the node's memory forgotten now and then (a node just started)
+    /// — each host fetched at random (so what the node holds is one or several commits old), the
+    /// answer from memory is byte for byte the store's at the same revision, or there is none and the
+    /// fetch reads the store. The rate served from memory is reported.
+    /// </summary>
+    [Theory]
+    [InlineData(14)]
+    [InlineData(1405)]
+    [InlineData(20261205)]
+    public async Task AFetchServedFromMemory_IsTheStoreReadsAnswer_OrReadsTheStore(int seed)
+    {
+        var random = new Random(seed);
+        await using var second = await TestControlPlane.StartAsync(sameStoreAs: _server);
+        var worlds = new List<World>();
+        foreach (var name in new[] { "a", "b" })
+        {
+            var key = _server.NewAccount($"memory-{seed}-{name}");
+            var world = new World(new Scenario(_server.Client(key)), _server, key.AccountId, random);
+            await world.BuildAsync();
+            worlds.Add(world);
+            world.Tag = (new Scenario(_server.Client(key)), new Scenario(second.Client(key)));
+        }
+        var store = _server.Store;
+        var (views, memory, watcher) = (Palisade.Server.Actions.Hosts.AccountViews.Of(store), Palisade.Server.Actions.Hosts.HostFetches.Of(store), store.Commits);
+        var credentials = Hosts.ToDictionary(h => h, h => _server.Hosts.CreateCredential(h).AccessKeyId);
+        var known = Hosts.ToDictionary(h => h, _ => new Dictionary<string, string>(StringComparer.Ordinal));
+        var (served, read, refused) = (0, 0, 0);
+        try
+        {
+            for (var step = 0; step < 40; step++)
+            {
+                watcher.DropSignals = random.Next(4) == 0;
+                var w = worlds[random.Next(worlds.Count)];
+                var throughSecond = random.Next(3) == 0;
+                w.Via(throughSecond ? w.Tag.Second : w.Tag.First, throughSecond ? second : _server);
+                string what;
+                try
+                {
+                    what = random.Next(12) == 0 ? "rotate" : await ChangeAsync(throughSecond ? second : _server, w, random);
+                }
+                catch (Exception e) when (e is EcsApiException or Palisade.Domain.Errors.EcsException)
+                {
+                    // A random change refused (leaving a group one is not in, a limit): it changed nothing; the hosts are fetched all the same.
+                    what = "refused";
+                }
+                if (what == "rotate")
+                {
+                    var host = Hosts[random.Next(Hosts.Length)];
+                    var old = credentials[host];
+                    credentials[host] = (throughSecond ? second : _server).Hosts.RotateCredential(host).Credential.AccessKeyId;
+                    Assert.True(await watcher.LookedAfterAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+                    var stale = Query(host, old, random.Next(2) == 0);
+                    Assert.Null(Palisade.Server.Actions.Hosts.DescribeHostPolicy.FromMemory(watcher.Ledger, views, memory, stale));
+                    var e = Assert.Throws<Palisade.Domain.Errors.EcsException>(() => store.Read(s => Palisade.Server.Actions.Hosts.DescribeHostPolicy.FromStore(s, views, memory, stale)));
+                    Assert.Equal(Palisade.Domain.Errors.EcsErrors.AccessKeyNotFound().Code, e.Error.Code);
+                    refused++;
+                }
+                if (random.Next(10) == 0)
+                    memory.Forget();
+                foreach (var host in Hosts.Where(_ => random.Next(3) != 0))
+                {
+                    Assert.True(await watcher.LookedAfterAsync(TimeSpan.FromSeconds(10), CancellationToken.None), "the watcher's look");
+                    var q = Query(host, credentials[host], random.Next(2) == 0);
+                    var fromMemory = Palisade.Server.Actions.Hosts.DescribeHostPolicy.FromMemory(watcher.Ledger, views, memory, q);
+                    var fromStore = store.Read(s => Palisade.Server.Actions.Hosts.DescribeHostPolicy.FromStore(s, views, memory, q));
+                    var storeJson = System.Text.Encoding.UTF8.GetString(Palisade.Server.Responses.ResponseWriter.Json(fromStore));
+                    if (fromMemory is null)
+                        read++;
+                    else
+                    {
+                        served++;
+                        var memoryJson = System.Text.Encoding.UTF8.GetString(Palisade.Server.Responses.ResponseWriter.Json(fromMemory));
+                        Assert.True(memoryJson == storeJson, $"seed {seed}, step {step} ({what}{(throughSecond ? ", second node" : "")}): {host}'s answer from memory differs from the store's:\n{memoryJson}\n{storeJson}");
+                    }
+                    using var document = JsonDocument.Parse(storeJson);
+                    foreach (var account in document.RootElement.GetProperty("Accounts").GetProperty("Account").EnumerateArray())
+                    {
+                        foreach (var nic in account.GetProperty("Nics").GetProperty("Nic").EnumerateArray())
+                            known[host][nic.GetProperty("InstanceId").GetString()!] = nic.GetProperty("Digest").GetString()!;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            watcher.DropSignals = false;
+        }
+        output.WriteLine($"seed {seed}: {served} answers from memory, each the store's; {read} read the store (nothing held yet, a view not loaded, a credential or binding changed, memory forgotten); {refused} rotated credentials refused from memory and store");
+        Assert.True(served * 3 >= served + read, $"served from memory {served}, read the store {read}");
+
+        Palisade.Server.Actions.Hosts.DescribeHostPolicy.Query Query(string host, string credential, bool differences) =>
+            new(host, Region, credential, PerNic: true, SharedParts: true, Differences: differences, new Dictionary<string, string>(known[host], StringComparer.Ordinal));
     }
 
     /// <summary>One random change of the kinds that touch a host's policy (and some that must not).</summary>

@@ -71,8 +71,35 @@ internal sealed class AccountViews
         new(() =>
         {
             Interlocked.Increment(ref _loads);
-            return new View(new StateExport.Source(s, accountId, regionId), accountRevision);
+            var source = new StateExport.Source(s, accountId, regionId);
+            // Everything a fetch served from memory needs, from this one read (issue 17, fourteenth
+            // session): every group's rules (one query) and the account's bindings on every host.
+            source.LoadRules(s);
+            return new View(source, accountRevision, s.ListHostBindings(accountId, null));
         }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// The view of the account's region at <paramref name="accountRevision"/> if this node keeps it loaded,
+    /// else null (a host fetch served from memory then reads the store, which loads it).
+    /// </summary>
+    public View? Kept(long accountId, string regionId, long accountRevision)
+    {
+        if (!_views.TryGetValue((accountId, regionId), out var lazy) || !lazy.IsValueCreated)
+            return null;
+        View view;
+        try
+        {
+            view = lazy.Value;
+        }
+        catch
+        {
+            return null;
+        }
+        if (view.AccountRevision != accountRevision)
+            return null;
+        view.Used = Environment.TickCount64;
+        return view;
+    }
 
     private void Trim()
     {
@@ -98,10 +125,14 @@ internal sealed class AccountViews
         /// <summary>Each group's members (instances through their own or an ENI's membership), by place in the region's order, ascending.</summary>
         private readonly Dictionary<SecurityGroupId, List<int>> _members = [];
 
-        public View(StateExport.Source source, long accountRevision)
+        /// <summary>The account's bindings (of every region: a binding names its instance), by host, in <c>ListBindingsOnHost</c>'s order.</summary>
+        private readonly ILookup<string, Storage.Records.HostBindingRecord> _bindings;
+
+        public View(StateExport.Source source, long accountRevision, IReadOnlyList<Storage.Records.HostBindingRecord>? bindings = null)
         {
             _source = source;
             AccountRevision = accountRevision;
+            _bindings = (bindings ?? []).ToLookup(b => b.HostName, StringComparer.Ordinal);
             // The indexes a part's selection walks (issue 17): the groups an instance is in and the
             // members of a group, built once per view, so that selecting a part costs the part, not
             // the region (StateExport.Select, the slow twin, scans every instance for every part).
@@ -124,10 +155,17 @@ internal sealed class AccountViews
 
         public long AccountRevision { get; }
 
+        /// <summary>
+        /// The account's NICs bound to <paramref name="host"/> at this account revision: a binding is made,
+        /// undone or lost with its instance only by a write of its own account, so it is the account's state
+        /// (issue 17: what a host fetch served from memory reads instead of <c>ListBindingsOnHost</c>).
+        /// </summary>
+        public IReadOnlyList<Storage.Records.HostBindingRecord> BindingsOn(string host) => [.. _bindings[host]];
+
         public long Used { get; set; } = Environment.TickCount64;
 
         /// <summary>The loaded region, reading what is not loaded yet through the asking request's session.</summary>
-        public StateExport.Source Source(IStoreSession s) => _source.Through(s);
+        public StateExport.Source Source(IStoreSession? s) => _source.Through(s);
 
         /// <summary>A part and what it is made of: its records, its digest and its resources with their hashes.</summary>
         internal sealed record PartEntry(StateExport.Part Part, string Digest, PartMemory.Resource[] Resources)

@@ -33,14 +33,29 @@ namespace Palisade.Server.Actions.Hosts;
 /// name sends them one instance's IDs, not the thousand members again.
 /// </para>
 /// </summary>
-internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
+internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyncEcsAction, IHostAgentAction
 {
     public bool HostOnly => true;
+
+    /// <summary>
+    /// The fetch reads its host credential itself (issue 17, fourteenth session): in its store read, or
+    /// from memory only while no write of no account (a revocation, a rotation) has named the host since
+    /// the credential was read (<see cref="HostFetches"/>). So the authenticator verifies the signature
+    /// with the secret it holds for the ID and asks the store nothing: after every change each host's
+    /// first request had read the revision twice and the key once.
+    /// </summary>
+    public bool ReadsItsCredential => true;
 
     /// <summary>At most this many digests in one request (more NICs than a host carries).</summary>
     private const int MaxKnownNics = 1000;
 
-    protected override EcsObject Execute(ActionContext c, ParameterReader p)
+    /// <summary>How long a fetch waits for the commit watcher's look before it reads the store instead.</summary>
+    internal static readonly TimeSpan LookTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>A fetch's parameters, checked at the edge.</summary>
+    internal sealed record Query(string Host, string RegionId, string CredentialId, bool PerNic, bool SharedParts, bool Differences, IReadOnlyDictionary<string, string> Known);
+
+    private static Query QueryOf(ActionContext c)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();
@@ -55,40 +70,105 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
         if (differences && !sharedParts)
             throw new EcsException(EcsErrors.ParameterInvalid("PartDifferences", "differences are sent only in Parts, with PerNic=true and SharedParts=true."));
-        return c.Read(s =>
-        {
-            var revision = s.CurrentRevision();
-            var bindings = s.ListBindingsOnHost(host);
-            return new EcsObject
-            {
-                { "Revision", revision },
-                { "HostName", host },
-                { "HostInterfaces", EcsList.Of("HostInterface", bindings.Select(b => new EcsObject
-                    {
-                        { "AccountId", Id(b.AccountId) },
-                        { "InstanceId", b.InstanceId.Value },
-                        { "NetworkInterfaceId", b.NetworkInterfaceId?.Value ?? "" },
-                        { "InterfaceName", b.InterfaceName },
-                    })) },
-                { "Accounts", EcsList.Of("Account", bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
-                    {
-                        var accountRevision = s.AccountRevisionAt(g.Key, revision);
-                        var account = new EcsObject
-                        {
-                            { "AccountId", Id(g.Key) },
-                            { "AccountRevision", accountRevision },
-                        };
-                        // A part is an instance's (with every ENI): two of its ENIs bound here share one.
-                        var nics = g.Select(b => b.InstanceId).Distinct().ToList();
-                        if (!perNic)
-                            account.Add("State", StateExport.Body(s, g.Key, region.RegionId, nics.ToHashSet()));
-                        else
-                            AddParts(account, c.AccountViews.Get(s, g.Key, region.RegionId, accountRevision), s, nics, known, sharedParts, differences);
-                        return account;
-                    })) },
-            };
-        });
+        return new Query(host, region.RegionId, c.Caller.AccessKeyId, perNic, sharedParts, differences, known);
     }
+
+    /// <summary>The store read alone (the slow twin of the answer from memory; a caller outside the request path).</summary>
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
+    {
+        var q = QueryOf(c);
+        return c.Read(s => FromStore(s, c.AccountViews, c.HostFetches, q));
+    }
+
+    /// <summary>
+    /// From the node's memory when it can prove it current (<see cref="FromMemory"/>), holding no store
+    /// slot and reading nothing; else one store read in a slot, as before.
+    /// </summary>
+    public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
+    {
+        var q = QueryOf(c);
+        var memory = c.HostFetches;
+        // A look begun after the request came: every commit before it is in the ledger, as a store read begun now would see.
+        if (q.PerNic && await c.Commits.LookedAfterAsync(LookTimeout, cancel) && FromMemory(c.Commits.Ledger, c.AccountViews, memory, q) is { } answer)
+        {
+            memory.CountServed();
+            return answer;
+        }
+        memory.CountRead();
+        return await c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => FromStore(s, c.AccountViews, memory, q)), cancel);
+    }
+
+    /// <summary>
+    /// Today's read (the slow twin of <see cref="FromMemory"/>): in one consistent read, the host's credential,
+    /// the global revision, the host's bindings and each account's revision at it, and the answer; its
+    /// inputs kept for the next fetch of the host on this node.
+    /// </summary>
+    internal static EcsObject FromStore(Storage.IStoreSession s, AccountViews views, HostFetches memory, Query q)
+    {
+        // Revoked before this read: the authenticator trusted the secret it holds for the ID (ReadsItsCredential), and this read refuses it.
+        if (s.FindHostCredential(q.CredentialId) is not { } credential || credential.HostName != q.Host)
+            throw new EcsException(EcsErrors.AccessKeyNotFound());
+        var revision = s.CurrentRevision();
+        var bindings = s.ListBindingsOnHost(q.Host);
+        var held = new HostFetches.Held(revision, q.CredentialId, bindings,
+            bindings.Select(b => b.AccountId).Distinct().ToDictionary(a => a, a => s.AccountRevisionAt(a, revision)));
+        var answer = Answer(held, q, (account, accountRevision) => views.Get(s, account, q.RegionId, accountRevision), s);
+        if (q.PerNic)
+            memory.Keep(q.Host, held);
+        return answer;
+    }
+
+    /// <summary>
+    /// The answer from the node's memory, or null when the node cannot prove it current (<see cref="HostFetches"/>):
+    /// the inputs proven from the host's last answer and the commits since, the views kept at their
+    /// revisions, every rule loaded — nothing read. Byte for byte <see cref="FromStore"/>'s answer at the
+    /// same revision (<c>HostFetchMemoryTests</c>).
+    /// </summary>
+    internal static EcsObject? FromMemory(Storage.CommitLedger ledger, AccountViews views, HostFetches memory, Query q)
+    {
+        if (!q.PerNic || memory.Current(ledger, views, q.Host, q.RegionId, q.CredentialId) is not { } held)
+            return null;
+        try
+        {
+            var answer = Answer(held, q, (account, accountRevision) => views.Kept(account, q.RegionId, accountRevision)
+                ?? throw new NotInMemoryException($"account {account}'s view at {accountRevision}"), null);
+            memory.Keep(q.Host, held);
+            return answer;
+        }
+        catch (NotInMemoryException)
+        {
+            return null;
+        }
+    }
+
+    private static EcsObject Answer(HostFetches.Held held, Query q, Func<long, long, AccountViews.View> viewOf, Storage.IStoreSession? s) => new()
+    {
+        { "Revision", held.Revision },
+        { "HostName", q.Host },
+        { "HostInterfaces", EcsList.Of("HostInterface", held.Bindings.Select(b => new EcsObject
+            {
+                { "AccountId", Id(b.AccountId) },
+                { "InstanceId", b.InstanceId.Value },
+                { "NetworkInterfaceId", b.NetworkInterfaceId?.Value ?? "" },
+                { "InterfaceName", b.InterfaceName },
+            })) },
+        { "Accounts", EcsList.Of("Account", held.Bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
+            {
+                var accountRevision = held.AccountRevisions[g.Key];
+                var account = new EcsObject
+                {
+                    { "AccountId", Id(g.Key) },
+                    { "AccountRevision", accountRevision },
+                };
+                // A part is an instance's (with every ENI): two of its ENIs bound here share one.
+                var nics = g.Select(b => b.InstanceId).Distinct().ToList();
+                if (!q.PerNic)
+                    account.Add("State", StateExport.Body(s ?? throw new NotInMemoryException("a whole state"), g.Key, q.RegionId, nics.ToHashSet()));
+                else
+                    AddParts(account, viewOf(g.Key, accountRevision), s, nics, q.Known, q.SharedParts, q.Differences);
+                return account;
+            }).ToList()) },
+    };
 
     /// <summary>
     /// An account's NICs on the host with their parts' digests, the changed parts' ID lists once per
@@ -113,7 +193,7 @@ internal sealed class DescribeHostPolicy : ReadAction, IHostAgentAction
     /// whose NICs the agent names by a digest the node remembers is listed as a difference from that
     /// base (<see cref="AddDifference"/>) when that is smaller than its lists.
     /// </param>
-    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false)
+    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession? s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false)
     {
         var source = view.Source(s);
         var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));

@@ -51,10 +51,25 @@ internal static class StateExport
             _interfaceTags = s.ListTagsOfType(accountId, TaggedResourceTypes.NetworkInterface).ToLookup(t => t.ResourceId, t => t.Tag, StringComparer.Ordinal);
         }
 
-        /// <summary>The same loaded region, reading rules not read yet through <paramref name="s"/> (a read of the same account revision).</summary>
-        public Source Through(IStoreSession s) => this with { Session = s };
+        /// <summary>
+        /// The same loaded region, reading rules not read yet through <paramref name="s"/> (a read of the same
+        /// account revision); with none (a host fetch served from the node's memory, issue 17) a rule not
+        /// loaded is <see cref="Hosts.NotInMemoryException"/>: the fetch reads the store instead.
+        /// </summary>
+        public Source Through(IStoreSession? s) => this with { Session = s };
 
-        public IStoreSession Session { get; private init; }
+        public IStoreSession? Session { get; private init; }
+
+        /// <summary>
+        /// Every group's rules, from one query of the same read that loaded the region (issue 17: a view kept
+        /// for a host fetch served from memory, which has no session to read them through later).
+        /// </summary>
+        public void LoadRules(IStoreSession s)
+        {
+            var byGroup = s.ListRulesInRegion(AccountId, RegionId).ToLookup(r => r.Group, r => r.Rule);
+            foreach (var group in Groups)
+                _rules.TryAdd(group.Id, [.. byGroup[group.Id]]);
+        }
 
         public string RegionId { get; }
 
@@ -77,7 +92,7 @@ internal static class StateExport
         public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
-            _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, Session.ListRules(id));
+            _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, (Session ?? throw new Hosts.NotInMemoryException($"the rules of {id.Value}")).ListRules(id));
     }
 
     /// <summary>The records a body holds, in its order: what <see cref="Body(Source, IReadOnlySet{Domain.Identifiers.InstanceId}?)"/> writes.</summary>

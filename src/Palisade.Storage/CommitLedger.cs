@@ -1,0 +1,119 @@
+namespace Palisade.Storage;
+
+/// <summary>
+/// What the node's commit watcher learned of every commit since it started (issue 17, the host fetch
+/// served from memory): each account's latest own revision, and per host the latest revision of each
+/// account that touched it, of a write of no account that touched it, and of a commit that touched
+/// every host. The watcher reads every commit after the last it saw, in commit order and without gaps
+/// (revisions are numbered under the commit lock on PostgreSQL, by the one writer on SQLite), so the
+/// ledger is complete for the commits in (<see cref="Since"/>, <see cref="Seen"/>]: a fetch answered at
+/// an earlier revision can be proven unchanged at <see cref="Seen"/> from it, or not (then it reads
+/// the store). Updated under one lock per look; read under it, so a reader sees one consistent
+/// revision. Its size is the hosts and accounts that changed since the node started, a few dozen
+/// bytes each.
+/// </summary>
+public sealed class CommitLedger
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<long, (long Revision, long AccountRevision)> _accounts = [];
+    private readonly Dictionary<string, HostTouches> _hosts = new(StringComparer.Ordinal);
+    private long _everyHost;
+    private long _seen;
+
+    internal CommitLedger(long since)
+    {
+        Since = since;
+        _seen = since;
+    }
+
+    /// <summary>The global revision the watcher started after: the ledger knows nothing of the commits up to it.</summary>
+    public long Since { get; }
+
+    /// <summary>The newest global revision recorded (every commit up to it is).</summary>
+    public long Seen
+    {
+        get
+        {
+            lock (_lock)
+                return _seen;
+        }
+    }
+
+    /// <summary>Per host: the latest revision of each account that touched it, and of a write of no account that did.</summary>
+    private sealed class HostTouches
+    {
+        public readonly Dictionary<long, long> ByAccount = [];
+        public long WithoutAccount;
+    }
+
+    /// <summary>Records the commits of one look, oldest first (the watcher's, before it wakes anyone).</summary>
+    internal void Record(IReadOnlyList<CommittedRevision> committed)
+    {
+        if (committed.Count == 0)
+            return;
+        lock (_lock)
+        {
+            foreach (var revision in committed)
+            {
+                if (revision.Revision <= _seen)
+                    continue;
+                if (revision.AccountId is { } account)
+                    _accounts[account] = (revision.Revision, revision.AccountRevision ?? 0);
+                foreach (var scope in revision.Scopes)
+                {
+                    if (scope == CommitScope.EveryHost)
+                        _everyHost = revision.Revision;
+                    else if (scope.Key.StartsWith("h:", StringComparison.Ordinal))
+                    {
+                        var host = scope.Key[2..];
+                        if (!_hosts.TryGetValue(host, out var touches))
+                            _hosts[host] = touches = new HostTouches();
+                        if (revision.AccountId is { } a)
+                            touches.ByAccount[a] = revision.Revision;
+                        else
+                            touches.WithoutAccount = revision.Revision;
+                    }
+                }
+                _seen = revision.Revision;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What changed for <paramref name="host"/> after global revision <paramref name="after"/>, up to
+    /// <see cref="Seen"/>, in one consistent view; null when the ledger cannot tell (it started after
+    /// <paramref name="after"/>, or has not recorded up to it yet), when a write of no account touched
+    /// the host (its credentials), or a commit touched every host (a restore).
+    /// </summary>
+    /// <param name="accounts">The accounts whose latest revision the caller needs (those it held at <paramref name="after"/>).</param>
+    public HostChanges? ChangesFor(string host, long after, IEnumerable<long> accounts)
+    {
+        lock (_lock)
+        {
+            if (after < Since || after > _seen || _everyHost > after)
+                return null;
+            var touching = new List<long>();
+            if (_hosts.TryGetValue(host, out var touches))
+            {
+                if (touches.WithoutAccount > after)
+                    return null;
+                touching.AddRange(touches.ByAccount.Where(t => t.Value > after).Select(t => t.Key));
+            }
+            var revisions = new Dictionary<long, long>();
+            foreach (var account in accounts.Concat(touching))
+            {
+                // An account with no commit after `after` keeps the revision the caller held.
+                if (_accounts.TryGetValue(account, out var latest) && latest.Revision > after)
+                    revisions[account] = latest.AccountRevision;
+            }
+            return new HostChanges(_seen, touching, revisions);
+        }
+    }
+
+    /// <summary>
+    /// What the ledger says of a host between a revision and <see cref="Revision"/>: the accounts that
+    /// touched the host (a binding made or undone is one of its own account's commits that names the
+    /// host), and the latest own revision of each asked-for or touching account that committed since.
+    /// </summary>
+    public sealed record HostChanges(long Revision, IReadOnlyList<long> TouchingAccounts, IReadOnlyDictionary<long, long> AccountRevisions);
+}
