@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Palisade.Agent.Following;
 using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
@@ -131,6 +132,13 @@ internal static class Agents
     }
 
     /// <summary>The GC's own account after the last collection: heap, fragmentation, committed, and each generation's size.</summary>
+    /// <summary>The nodes' host fetches answered from memory and from the store, summed (issue 17, fourteenth session).</summary>
+    private static (long Served, long Read) FetchCounts(Fleet fleet)
+    {
+        var memories = fleet.Nodes.Select(n => Palisade.Server.Actions.Hosts.HostFetches.Of(n.Services.GetRequiredService<Palisade.Storage.IStore>())).ToList();
+        return (memories.Sum(m => m.Served), memories.Sum(m => m.Read));
+    }
+
     private static string Heap()
     {
         var info = GC.GetGCMemoryInfo(GCKind.Any);
@@ -576,6 +584,8 @@ internal static class Agents
             var markAt = Stopwatch.GetTimestamp();
             // The nodes' collections in each window (issue 17, thirteenth session: is the idle cost the heap's?).
             var markGc = (Gen0: 0, Gen1: 0, Gen2: 0, Paused: TimeSpan.Zero);
+            // Host fetches answered from the nodes' memory and from the store (issue 17, fourteenth session).
+            var markFetches = FetchCounts(fleet);
             while (await child.StandardOutput.ReadLineAsync() is { } line)
             {
                 if (!line.StartsWith("@@", StringComparison.Ordinal))
@@ -597,6 +607,7 @@ internal static class Agents
                         markGc = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                         timings.Trim(markAt);
                         Queues.Shared.TakeWindow();
+                        markFetches = FetchCounts(fleet);
                         break;
                     case "window":
                         self2.Refresh();
@@ -608,6 +619,8 @@ internal static class Agents
                             $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms; {Heap()}"));
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
+                        var fetches = FetchCounts(fleet);
+                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}");
                         break;
                 }
                 await child.StandardInput.WriteLineAsync("ok");

@@ -89,10 +89,19 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         var q = QueryOf(c);
         var memory = c.HostFetches;
         // A look begun after the request came: every commit before it is in the ledger, as a store read begun now would see.
-        if (q.PerNic && await c.Commits.LookedAfterAsync(LookTimeout, cancel) && FromMemory(c.Commits.Ledger, c.AccountViews, memory, q) is { } answer)
+        if (q.PerNic && await c.Commits.LookedAfterAsync(LookTimeout, cancel))
         {
-            memory.CountServed();
-            return answer;
+            var answer = FromMemory(c.Commits.Ledger, c.AccountViews, memory, q, out var missing);
+            // The first fetches after a change find the account's new view not loaded: one of them loads it
+            // (one read in one slot), the others wait for that load without a slot, then answer from memory.
+            if (answer is null && missing is { } view && await memory.LoadOnceAsync((view.Account, q.RegionId, view.Revision),
+                () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => LoadView(s, c.AccountViews, view.Account, q.RegionId, view.Revision)), cancel)))
+                answer = FromMemory(c.Commits.Ledger, c.AccountViews, memory, q, out _);
+            if (answer is not null)
+            {
+                memory.CountServed();
+                return answer;
+            }
         }
         memory.CountRead();
         return await c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => FromStore(s, c.AccountViews, memory, q)), cancel);
@@ -124,21 +133,40 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// revisions, every rule loaded — nothing read. Byte for byte <see cref="FromStore"/>'s answer at the
     /// same revision (<c>HostFetchMemoryTests</c>).
     /// </summary>
-    internal static EcsObject? FromMemory(Storage.CommitLedger ledger, AccountViews views, HostFetches memory, Query q)
+    internal static EcsObject? FromMemory(Storage.CommitLedger ledger, AccountViews views, HostFetches memory, Query q) =>
+        FromMemory(ledger, views, memory, q, out _);
+
+    /// <param name="missing">When null is returned because an account's view is not kept at the revision the answer needs: that account and revision.</param>
+    internal static EcsObject? FromMemory(Storage.CommitLedger ledger, AccountViews views, HostFetches memory, Query q, out (long Account, long Revision)? missing)
     {
-        if (!q.PerNic || memory.Current(ledger, views, q.Host, q.RegionId, q.CredentialId) is not { } held)
+        missing = null;
+        if (!q.PerNic || memory.Current(ledger, views, q.Host, q.RegionId, q.CredentialId, out missing) is not { } held)
             return null;
+        (long, long)? absent = null;
         try
         {
             var answer = Answer(held, q, (account, accountRevision) => views.Kept(account, q.RegionId, accountRevision)
-                ?? throw new NotInMemoryException($"account {account}'s view at {accountRevision}"), null);
+                ?? throw new NotInMemoryException($"account {account}'s view at {accountRevision}") { View = absent = (account, accountRevision) }, null);
             memory.Keep(q.Host, held);
             return answer;
         }
         catch (NotInMemoryException)
         {
+            missing = absent;
             return null;
         }
+    }
+
+    /// <summary>
+    /// Loads and keeps an account's view at <paramref name="accountRevision"/> for fetches served from memory:
+    /// only when this read is at that revision of the account (a later commit of it: false, the fetch reads the store).
+    /// </summary>
+    internal static bool LoadView(Storage.IStoreSession s, AccountViews views, long account, string regionId, long accountRevision)
+    {
+        if (s.LatestRevision(account) != accountRevision)
+            return false;
+        views.Get(s, account, regionId, accountRevision);
+        return true;
     }
 
     private static EcsObject Answer(HostFetches.Held held, Query q, Func<long, long, AccountViews.View> viewOf, Storage.IStoreSession? s) => new()

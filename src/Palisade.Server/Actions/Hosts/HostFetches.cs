@@ -61,6 +61,36 @@ internal sealed class HostFetches
         _hosts.AddOrUpdate(host, held, (_, old) => old.Revision > held.Revision ? old : held);
     }
 
+    private readonly ConcurrentDictionary<(long Account, string Region, long Revision), Task<bool>> _loading = new();
+
+    /// <summary>
+    /// Loads an account's view at a revision once, however many fetches need it (issue 17: after one change
+    /// a thousand hosts' fetches need the same new view): the first runs <paramref name="load"/>, the others
+    /// await it, holding no thread and no store slot. True when the view is now kept at that revision.
+    /// </summary>
+    public async Task<bool> LoadOnceAsync((long Account, string Region, long Revision) view, Func<ValueTask<bool>> load)
+    {
+        var loading = _loading.GetOrAdd(view, _ => Run());
+        return await loading.ConfigureAwait(false);
+
+        async Task<bool> Run()
+        {
+            await Task.Yield();
+            try
+            {
+                return await load().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Storage.StoreUnavailableException or NotInMemoryException)
+            {
+                return false;
+            }
+            finally
+            {
+                _loading.TryRemove(view, out _);
+            }
+        }
+    }
+
     /// <summary>Forgets every host (tests: a node that just started).</summary>
     internal void Forget() => _hosts.Clear();
 
@@ -68,8 +98,13 @@ internal sealed class HostFetches
     /// The inputs of <paramref name="host"/>'s answer at the ledger's revision, proven from what the node
     /// holds; null when it cannot prove them (the caller reads the store).
     /// </summary>
-    public Held? Current(Storage.CommitLedger ledger, AccountViews views, string host, string regionId, string credentialId)
+    public Held? Current(Storage.CommitLedger ledger, AccountViews views, string host, string regionId, string credentialId) =>
+        Current(ledger, views, host, regionId, credentialId, out _);
+
+    /// <param name="missing">When null is returned because a view is not loaded at the revision it needs: that account and revision.</param>
+    public Held? Current(Storage.CommitLedger ledger, AccountViews views, string host, string regionId, string credentialId, out (long Account, long Revision)? missing)
     {
+        missing = null;
         if (!_hosts.TryGetValue(host, out var held) || held.CredentialId != credentialId)
             return null;
         if (ledger.ChangesFor(host, held.Revision, held.AccountRevisions.Keys) is not { } changes)
@@ -86,8 +121,13 @@ internal sealed class HostFetches
             var same = true;
             foreach (var account in changes.TouchingAccounts)
             {
-                if (!revisions.TryGetValue(account, out var revision) || views.Kept(account, regionId, revision) is not { } view)
+                if (!revisions.TryGetValue(account, out var revision))
                     return null;
+                if (views.Kept(account, regionId, revision) is not { } view)
+                {
+                    missing = (account, revision);
+                    return null;
+                }
                 var now = view.BindingsOn(host);
                 slices[account] = now;
                 same &= now.SequenceEqual(held.Bindings.Where(b => b.AccountId == account));
@@ -108,4 +148,8 @@ internal sealed class HostFetches
 }
 
 /// <summary>A host fetch served from memory needs what the node does not hold: it reads the store instead.</summary>
-internal sealed class NotInMemoryException(string what) : Exception($"not in the node's memory: {what}");
+internal sealed class NotInMemoryException(string what) : Exception($"not in the node's memory: {what}")
+{
+    /// <summary>The account's view (account, revision) that was not kept, when that is what was missing.</summary>
+    public (long Account, long Revision)? View { get; init; }
+}
