@@ -41,6 +41,35 @@ public sealed class CommitWatcherTests : IDisposable
             return 0;
         });
 
+    /// <summary>
+    /// A look begun after the call (issue 17, fourteenth session: what a host fetch served from memory waits
+    /// for): every commit made before it, on either node, is in the ledger with its account's own revision,
+    /// even while this node's notifications are lost and long before its safety look.
+    /// </summary>
+    [Fact]
+    public async Task AfterALookBegunLater_TheLedgerHoldsEveryEarlierCommit_OfEitherNode_WithSignalsLost()
+    {
+        Assert.True(await _first.Commits.LookedAfterAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        _first.Commits.DropSignals = true;
+        try
+        {
+            Change(_second, _a);
+            Change(_second, _a);
+            Change(_first, _b);
+            var (revision, ofA) = _second.Read(s => (s.CurrentRevision(), s.LatestRevision(_a)));
+            Assert.True(await _first.Commits.LookedAfterAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+            Assert.Equal(revision, _first.Commits.Ledger.Seen);
+            var changes = _first.Commits.Ledger.ChangesFor("no-such-host", revision - 3, [_a, _b]);
+            Assert.NotNull(changes);
+            Assert.Equal(ofA, changes.AccountRevisions[_a]);
+            Assert.Equal(revision, changes.Revision);
+        }
+        finally
+        {
+            _first.Commits.DropSignals = false;
+        }
+    }
+
     [Fact]
     public async Task ACommit_WakesThePollsOfItsAccount_OnBothNodes_AndNoOther()
     {
