@@ -131,14 +131,15 @@ internal static class Agents
         return string.Create(CultureInfo.InvariantCulture, $"live managed {GC.GetTotalMemory(true) / 1048576.0:F0} MiB, working set {Environment.WorkingSet / 1048576.0:F0} MiB");
     }
 
-    /// <summary>The GC's own account after the last collection: heap, fragmentation, committed, and each generation's size.</summary>
-    /// <summary>The nodes' host fetches answered from memory and from the store, summed (issue 17, fourteenth session).</summary>
-    private static (long Served, long Read) FetchCounts(Fleet fleet)
+    /// <summary>The nodes' host fetches answered from memory and from the store, and the watchers' looks, summed (issue 17, fourteenth session).</summary>
+    private static (long Served, long Read, long Looks) FetchCounts(Fleet fleet)
     {
-        var memories = fleet.Nodes.Select(n => Palisade.Server.Actions.Hosts.HostFetches.Of(n.Services.GetRequiredService<Palisade.Storage.IStore>())).ToList();
-        return (memories.Sum(m => m.Served), memories.Sum(m => m.Read));
+        var stores = fleet.Nodes.Select(n => n.Services.GetRequiredService<Palisade.Storage.IStore>()).ToList();
+        var memories = stores.Select(Palisade.Server.Actions.Hosts.HostFetches.Of).ToList();
+        return (memories.Sum(m => m.Served), memories.Sum(m => m.Read), stores.Sum(s => s.Commits.Looks));
     }
 
+    /// <summary>The GC's own account after the last collection: heap, fragmentation, committed, and each generation's size.</summary>
     private static string Heap()
     {
         var info = GC.GetGCMemoryInfo(GCKind.Any);
@@ -620,7 +621,7 @@ internal static class Agents
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         var fetches = FetchCounts(fleet);
-                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}");
+                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it)");
                         break;
                 }
                 await child.StandardInput.WriteLineAsync("ok");

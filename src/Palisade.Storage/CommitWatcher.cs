@@ -202,9 +202,11 @@ public sealed class CommitWatcher : IDisposable
         var after = Interlocked.Read(ref _looksStarted);
         var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         // Not Signal(): this asks for a look in the node itself; DropSignals stands for lost notifications.
+        // (A look already asked for is not asked again: a thousand fetches at once would each throw and catch.)
         try
         {
-            _signal.Release();
+            if (_signal.CurrentCount == 0)
+                _signal.Release();
         }
         catch (SemaphoreFullException)
         {

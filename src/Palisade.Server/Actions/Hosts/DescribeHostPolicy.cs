@@ -95,7 +95,8 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
             // The first fetches after a change find the account's new view not loaded: one of them loads it
             // (one read in one slot), the others wait for that load without a slot, then answer from memory.
             if (answer is null && missing is { } view && await memory.LoadOnceAsync((view.Account, q.RegionId, view.Revision),
-                () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => LoadView(s, c.AccountViews, view.Account, q.RegionId, view.Revision)), cancel)))
+                // Not the first asker's cancellation: its client leaving must not fail the others' load.
+                () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => LoadView(s, c.AccountViews, view.Account, q.RegionId, view.Revision)), CancellationToken.None)))
                 answer = FromMemory(c.Commits.Ledger, c.AccountViews, memory, q, out _);
             if (answer is not null)
             {
@@ -131,7 +132,7 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// The answer from the node's memory, or null when the node cannot prove it current (<see cref="HostFetches"/>):
     /// the inputs proven from the host's last answer and the commits since, the views kept at their
     /// revisions, every rule loaded — nothing read. Byte for byte <see cref="FromStore"/>'s answer at the
-    /// same revision (<c>HostFetchMemoryTests</c>).
+    /// same revision (<c>HostScopeTests.AFetchServedFromMemory_IsTheStoreReadsAnswer_OrReadsTheStore</c>).
     /// </summary>
     internal static EcsObject? FromMemory(Storage.CommitLedger ledger, AccountViews views, HostFetches memory, Query q) =>
         FromMemory(ledger, views, memory, q, out _);

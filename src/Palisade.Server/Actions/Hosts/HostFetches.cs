@@ -24,7 +24,7 @@ namespace Palisade.Server.Actions.Hosts;
 /// Anything it cannot prove (a host not answered on this node yet, a view not loaded at the revision,
 /// a rule not loaded, bindings of two accounts to merge, the ledger behind or the look failed) and the
 /// fetch reads the store as before: <see cref="DescribeHostPolicy"/>'s store read is the slow twin,
-/// and the answers are byte for byte the same (<c>HostFetchMemoryTests</c>).
+/// and the answers are byte for byte the same (<c>HostScopeTests.AFetchServedFromMemory_IsTheStoreReadsAnswer_OrReadsTheStore</c>).
 /// </summary>
 internal sealed class HostFetches
 {
@@ -61,7 +61,7 @@ internal sealed class HostFetches
         _hosts.AddOrUpdate(host, held, (_, old) => old.Revision > held.Revision ? old : held);
     }
 
-    private readonly ConcurrentDictionary<(long Account, string Region, long Revision), Task<bool>> _loading = new();
+    private readonly ConcurrentDictionary<(long Account, string Region, long Revision), Lazy<Task<bool>>> _loading = new();
 
     /// <summary>
     /// Loads an account's view at a revision once, however many fetches need it (issue 17: after one change
@@ -70,8 +70,9 @@ internal sealed class HostFetches
     /// </summary>
     public async Task<bool> LoadOnceAsync((long Account, string Region, long Revision) view, Func<ValueTask<bool>> load)
     {
-        var loading = _loading.GetOrAdd(view, _ => Run());
-        return await loading.ConfigureAwait(false);
+        // Lazy: a factory the dictionary calls twice in a race must not start two loads.
+        var loading = _loading.GetOrAdd(view, _ => new Lazy<Task<bool>>(Run));
+        return await loading.Value.ConfigureAwait(false);
 
         async Task<bool> Run()
         {
