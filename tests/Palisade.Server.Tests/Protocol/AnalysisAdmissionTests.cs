@@ -250,11 +250,17 @@ public sealed class AnalysisAdmissionTests
     }
 
     /// <summary>A meter on which each measured piece of the server's work costs <paramref name="step"/>, whatever the thread did.</summary>
-    private sealed class SteppingMeter(TimeSpan step) : CpuMeter
+    /// <summary>Each reading of the clock steps <paramref name="step"/>, each of the allocations <paramref name="bytesStep"/> bytes, each costing the collector <paramref name="collectorPerByte"/>.</summary>
+    private sealed class SteppingMeter(TimeSpan step, long bytesStep = 0, double collectorPerByte = 0) : CpuMeter
     {
         private readonly ThreadLocal<long> _ticks = new(() => 0);
+        private readonly ThreadLocal<long> _bytes = new(() => 0);
 
         public override TimeSpan Now() => TimeSpan.FromTicks(_ticks.Value += step.Ticks);
+
+        public override long Allocated() => _bytes.Value += bytesStep;
+
+        public override double CollectorSecondsPerByte() => collectorPerByte;
     }
 
     /// <summary>
@@ -340,5 +346,34 @@ public sealed class AnalysisAdmissionTests
         }
         await ApiAssert.FailsAsync(Impact, "Throttling.Analysis", 400);
         Assert.Equal(TimeSpan.FromSeconds(1.75), budget.Spent(key.AccountId));
+    }
+
+    /// <summary>
+    /// Issue 19: a question's garbage (1.8–2.5 MB per new question) is collected on whichever thread
+    /// allocates next, maybe a quiet tenant's; each measured piece is also charged its bytes × the
+    /// process's collection cost per byte (here 1 MB a piece at 0.1 µs a byte: 0.1 s).
+    /// </summary>
+    [Fact]
+    public async Task ANewQuestion_IsAlsoChargedTheCollectorsShareOfWhatItAllocated()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 5, 0, 30, 0, TimeSpan.Zero));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 1, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(new SteppingMeter(TimeSpan.FromSeconds(0.35), bytesStep: 1_000_000, collectorPerByte: 1e-7)));
+        var key = plane.NewAccount("noisy");
+        var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+
+        await api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "3000/3000", SourceCidrIp = "10.0.0.0/8",
+        }));
+
+        // Three pieces (rehearsal, comparing, rendering), each 0.35 s of its thread and 0.1 s of the collector's
+        Assert.Equal(1.35, budget.Spent(key.AccountId).TotalSeconds, 6);
     }
 }
