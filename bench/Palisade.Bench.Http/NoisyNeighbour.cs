@@ -462,14 +462,17 @@ internal static class NoisyNeighbour
             // of the same size is the client's work (signing, reading) and the server's cheapest path, so the
             // difference is what the server did for a new question here.
             var cpuCached = Process.GetCurrentProcess().TotalProcessorTime;
+            var chargedBeforeHits = budget.Spent(account);
             for (var i = 0; i < (cacheReads ? runs : 0); i++)
                 await Ask(3000);
             var usedCached = Process.GetCurrentProcess().TotalProcessorTime - cpuCached;
+            var chargedHit = cacheReads ? (budget.Spent(account) - chargedBeforeHits).TotalMilliseconds / runs : 0;
             Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
                 $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU here (server and client){(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")}, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
             if (cacheReads)
                 Console.WriteLine($"  charged to the account {chargedEach:F1} ms each; the node's CPU for it: {(used - usedCached).TotalMilliseconds / runs:F1} ms here above a cached answer of the same question ({usedCached.TotalMilliseconds / runs:F1} ms)" +
-                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms");
+                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms; " +
+                $"a cached answer charged {chargedHit:F2} ms (its rendering)");
             Console.WriteLine($"  {use.Collections}");
         }
         finally
