@@ -462,14 +462,17 @@ internal static class NoisyNeighbour
             // of the same size is the client's work (signing, reading) and the server's cheapest path, so the
             // difference is what the server did for a new question here.
             var cpuCached = Process.GetCurrentProcess().TotalProcessorTime;
+            var chargedBeforeHits = budget.Spent(account);
             for (var i = 0; i < (cacheReads ? runs : 0); i++)
                 await Ask(3000);
             var usedCached = Process.GetCurrentProcess().TotalProcessorTime - cpuCached;
+            var chargedHit = cacheReads ? (budget.Spent(account) - chargedBeforeHits).TotalMilliseconds / runs : 0;
             Console.WriteLine($"DescribeChangeImpact, {label}, a new question each time, 100 instances, {runs} runs one at a time (load {LoadAverage()}): " +
                 $"{elapsed.TotalMilliseconds / runs:F1} ms wall, {used.TotalMilliseconds / runs:F1} ms CPU here (server and client){(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")}, {bytes / runs / 1024.0:F0} KiB allocated, answer {answered / runs / 1024.0:F0} KiB (characters) each; GC {use.Gen0}/{use.Gen1}/{use.Gen2}");
             if (cacheReads)
                 Console.WriteLine($"  charged to the account {chargedEach:F1} ms each; the node's CPU for it: {(used - usedCached).TotalMilliseconds / runs:F1} ms here above a cached answer of the same question ({usedCached.TotalMilliseconds / runs:F1} ms)" +
-                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms");
+                $"{(inChild ? $" + {usedThere.TotalMilliseconds / runs:F1} ms in the analysis process" : "")} = {((used - usedCached) + usedThere).TotalMilliseconds / runs:F1} ms; " +
+                $"a cached answer charged {chargedHit:F2} ms (its rendering)");
             Console.WriteLine($"  {use.Collections}");
         }
         finally
@@ -499,6 +502,9 @@ internal static class NoisyNeighbour
         private readonly TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
         private readonly TimeSpan _pause = GC.GetTotalPauseDuration();
         private readonly int[] _collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        // The server's process compiling (first compilations and tiering up): what a cold path costs a phase.
+        private readonly long _jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+        private readonly TimeSpan _jitTime = System.Runtime.JitInfo.GetCompilationTime();
         private readonly CancellationTokenSource _stop = new();
         private long _maxQueue;
         private int _maxThreads;
@@ -528,14 +534,22 @@ internal static class NoisyNeighbour
             _events?.Dispose();
             return new Use((Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds / wall,
                 GC.CollectionCount(0) - _collections[0], GC.CollectionCount(1) - _collections[1], GC.CollectionCount(2) - _collections[2],
-                (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds, _maxQueue, _maxThreads, allocated, _events?.Summary() ?? "");
+                (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds, _maxQueue, _maxThreads, allocated, _events?.Summary() ?? "")
+            {
+                Jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - _jitted,
+                JitMs = (System.Runtime.JitInfo.GetCompilationTime() - _jitTime).TotalMilliseconds,
+            };
         }
     }
 
     private sealed record Use(double Cores, int Gen0, int Gen1, int Gen2, double PauseMs, long MaxQueue, int MaxThreads, double AllocatedMiBPerSecond, string Collections, double? ClientCores = null, double? AnalysisCores = null)
     {
+        public long Jitted { get; init; }
+
+        public double JitMs { get; init; }
+
         public override string ToString() =>
-            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}{(AnalysisCores is { } a ? $" (analysis process {a:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, allocating {AllocatedMiBPerSecond:F0} MiB/s, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}";
+            $"{Cores:F2} cores{(ClientCores is { } c ? $" (noisy client process {c:F2})" : "")}{(AnalysisCores is { } a ? $" (analysis process {a:F2})" : "")}, GC {Gen0}/{Gen1}/{Gen2} pausing {PauseMs:F0} ms, allocating {AllocatedMiBPerSecond:F0} MiB/s, pool queue ≤ {MaxQueue}, threads ≤ {MaxThreads}, JIT {Jitted} methods {JitMs:F0} ms";
     }
 
     /// <summary>

@@ -116,6 +116,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             revision = await gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel);
             if (cache.TryGet(cacheKey, revision, out var hit))
             {
+                // A cached analysis answer is charged what rendering it cost, or refused past the budget
+                // (issue 19: the same question in a loop is bounded as new questions are).
+                if (action is IAnalysisAction)
+                    analyses.AdmitCached(context, hit.Charge);
                 call.Cached = hit;
                 return;
             }
@@ -159,15 +163,13 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
         // the server's work for that question, charged to its account with the rest (issue 19).
-        call.Answer = admitted is null ? RenderAndKeep(call, action, response, cacheKey, revision) : admitted.Here(() => RenderAndKeep(call, action, response, cacheKey, revision));
-    }
-
-    private RenderedAnswer RenderAndKeep(RpcCall call, IEcsAction action, EcsObject response, string? cacheKey, long revision)
-    {
-        var answer = ResponseWriter.Render(call.Format, $"{action.Name}Response", response);
+        // Its rendering's cost is kept with it in the read cache: each hit is charged as much.
+        var (answer, rendering) = admitted is null
+            ? (ResponseWriter.Render(call.Format, $"{action.Name}Response", response), TimeSpan.Zero)
+            : admitted.HereMeasured(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
         if (cacheKey is not null)
-            cache.Put(cacheKey, revision, answer, call.RequestId);
-        return answer;
+            cache.Put(cacheKey, revision, answer, call.RequestId, rendering);
+        call.Answer = answer;
     }
 
     /// <summary>The ECS error for whatever a stage threw: a refusal, the store's state, or (logged) a fault of ours.</summary>

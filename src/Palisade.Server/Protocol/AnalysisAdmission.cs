@@ -38,6 +38,17 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>
+    /// A cached analysis answer: charged <paramref name="cost"/> (what rendering it cost) to the account's
+    /// budget, or refused with <c>Throttling.Analysis</c> when the budget does not hold it. It takes no
+    /// place among the analyses (it compares nothing).
+    /// </summary>
+    public void AdmitCached(ActionContext context, TimeSpan cost)
+    {
+        if (cost > TimeSpan.Zero)
+            budget.TakeCached(context.AccountId, cost);
+    }
+
+    /// <summary>
     /// The account's instances in the request's region: the analyses compare their pairs. A request
     /// without a known region is estimated as empty and charged what it used when it ends.
     /// </summary>
@@ -62,6 +73,18 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
         /// for this question as much as the comparing is.
         /// </summary>
         public T Here<T>(Func<T> work) => meter.Measure(work, Use);
+
+        /// <summary><see cref="Here"/>, and what the work cost (a rendered answer's charge for its cache hits).</summary>
+        public (T Result, TimeSpan Used) HereMeasured<T>(Func<T> work)
+        {
+            var used = TimeSpan.Zero;
+            var result = meter.Measure(work, cpu =>
+            {
+                used = cpu;
+                Use(cpu);
+            });
+            return (result, used);
+        }
 
         /// <summary>Runs the work on a worker; its CPU time is charged whether it answers or fails.</summary>
         public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancel) => place.RunAsync(work, Use, cancel);

@@ -16,8 +16,9 @@ namespace Palisade.Server.Protocol;
 /// this server (learnt from the ones that ran). It is admitted only while the budget holds that
 /// estimate (or is full, for one larger than the whole budget), the estimate is taken at once, and
 /// when the analysis ends the difference to the CPU time it used is settled. Past it:
-/// <c>Throttling.Analysis</c>, while cheap calls and other accounts go on. Answers served from the
-/// read cache cost nothing and are not counted.
+/// <c>Throttling.Analysis</c>, while cheap calls and other accounts go on. An answer served from the
+/// read cache is not free (<see cref="TakeCached"/>): it is charged what rendering it cost when it was
+/// computed, so a loop of the same question is bounded by the budget as a loop of new ones is.
 /// </para>
 /// </summary>
 internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
@@ -55,6 +56,20 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
         if (!_buckets.TryTake(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, cost: estimate, minimum: needed))
             throw new EcsException(EcsErrors.AnalysisEstimateOverBudget(estimate, _buckets.Peek(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds)));
         return new Charge(this, accountId, kind, Units(instances), estimate);
+    }
+
+    /// <summary>
+    /// Charges a cached analysis answer <paramref name="cost"/> (its rendering's measured CPU, which a hit
+    /// stands in for: the copy and send of 100 KB and more), or refuses with <c>Throttling.Analysis</c>
+    /// when the budget does not hold it — as a new question is refused, before any work.
+    /// </summary>
+    public void TakeCached(long accountId, TimeSpan cost)
+    {
+        var limits = Limits;
+        var seconds = cost.TotalSeconds;
+        if (Enabled && !_buckets.TryTake(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, cost: seconds, minimum: Math.Max(double.Epsilon, Math.Min(seconds, limits.AnalysisBurstSeconds))))
+            throw new EcsException(EcsErrors.AnalysisEstimateOverBudget(seconds, _buckets.Peek(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds)));
+        _spentTicks.AddOrUpdate(accountId, cost.Ticks, (_, spent) => spent + cost.Ticks);
     }
 
     private CostModel Model(string kind) => _models.GetOrAdd(kind, _ => new CostModel());

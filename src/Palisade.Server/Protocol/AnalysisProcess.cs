@@ -256,6 +256,7 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         private readonly Lock _writing = new();
         private readonly ImpactWire.Frame _frame = new();
         private readonly ILogger? _logger;
+        private readonly ProcessShare _share;
         private long _ids;
         private volatile bool _exited;
         private volatile bool _stopping;
@@ -264,6 +265,7 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         {
             Process = process;
             _logger = logger;
+            _share = new ProcessShare(ProcessCpu());
             _ = Task.Run(ReadAnswersAsync);
             _ = Task.Run(ReadErrorsAsync);
         }
@@ -271,6 +273,19 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         public Process Process { get; }
 
         public bool Exited => _exited;
+
+        /// <summary>The child's whole CPU so far; zero once it cannot be read (then answers are charged their thread's).</summary>
+        private TimeSpan ProcessCpu()
+        {
+            try
+            {
+                return Process.TotalProcessorTime;
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            {
+                return TimeSpan.Zero;
+            }
+        }
 
         public long NextId() => Interlocked.Increment(ref _ids);
 
@@ -416,7 +431,8 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
                     // Decoding the answer is this server's work for the question: charged with the child's.
                     var started = ThreadCpu.Now();
                     var answer = ImpactWire.ReadAnswer(payload);
-                    answer = answer with { Cpu = answer.Cpu + (ThreadCpu.Now() - started) };
+                    // The child's thread CPU scaled to its whole process's (its collector and other threads, issue 19).
+                    answer = answer with { Cpu = _share.Charge(answer.Cpu, ProcessCpu()) + (ThreadCpu.Now() - started) };
                     _late.TryRemove(answer.Id, out _);
                     if (_waiting.TryRemove(answer.Id, out var waiting))
                         waiting.TrySetResult(answer);

@@ -235,6 +235,7 @@ internal sealed class AnalysisScheduler : IDisposable
                 return;
             }
             var started = meter.Now();
+            var allocated = meter.Allocated();
             ThreadCpu.TakeElsewhere();
             T result;
             try
@@ -243,11 +244,11 @@ internal sealed class AnalysisScheduler : IDisposable
             }
             catch (Exception e)
             {
-                used(meter.Now() - started + ThreadCpu.TakeElsewhere());
+                used(meter.Now() - started + meter.Collector(meter.Allocated() - allocated) + ThreadCpu.TakeElsewhere());
                 Completion.TrySetException(e);
                 return;
             }
-            used(meter.Now() - started + ThreadCpu.TakeElsewhere());
+            used(meter.Now() - started + meter.Collector(meter.Allocated() - allocated) + ThreadCpu.TakeElsewhere());
             Completion.TrySetResult(result);
         }
 

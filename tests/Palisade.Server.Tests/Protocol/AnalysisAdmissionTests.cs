@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Palisade.Client;
 using Palisade.Server.Hosting;
 using Palisade.Server.Protocol;
@@ -249,11 +250,17 @@ public sealed class AnalysisAdmissionTests
     }
 
     /// <summary>A meter on which each measured piece of the server's work costs <paramref name="step"/>, whatever the thread did.</summary>
-    private sealed class SteppingMeter(TimeSpan step) : CpuMeter
+    /// <summary>Each reading of the clock steps <paramref name="step"/>, each of the allocations <paramref name="bytesStep"/> bytes, each costing the collector <paramref name="collectorPerByte"/>.</summary>
+    private sealed class SteppingMeter(TimeSpan step, long bytesStep = 0, double collectorPerByte = 0) : CpuMeter
     {
         private readonly ThreadLocal<long> _ticks = new(() => 0);
+        private readonly ThreadLocal<long> _bytes = new(() => 0);
 
         public override TimeSpan Now() => TimeSpan.FromTicks(_ticks.Value += step.Ticks);
+
+        public override long Allocated() => _bytes.Value += bytesStep;
+
+        public override double CollectorSecondsPerByte() => collectorPerByte;
     }
 
     /// <summary>
@@ -288,11 +295,85 @@ public sealed class AnalysisAdmissionTests
         // Then it is charged all three pieces of the server's work, and its next new question is refused
         Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
         await ApiAssert.FailsAsync(() => Impact(3001), "Throttling.Analysis", 400);
-        // The question asked before comes from the read cache, at no cost; with time the budget refills.
-        await Impact(3000);
-        Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
+        // With time the budget refills.
         clock.Advance(TimeSpan.FromMinutes(30));
         await Impact(3001);
         Assert.Equal(TimeSpan.FromSeconds(2.1), budget.Spent(key.AccountId));
+    }
+
+    /// <summary>
+    /// Issue 19: an analysis's answer from the read cache was free, so the same question in a loop
+    /// (~1,200 answers of 114 KB a second, bounded only by the key's request rate) cost the node what
+    /// no budget counted. A hit is now charged what rendering the answer cost (0.35 s on this meter:
+    /// the measured piece kept with the answer), and refused past the budget as a new question is.
+    /// </summary>
+    [Fact]
+    public async Task TheSameQuestionAgain_FromTheReadCache_IsChargedItsRendering_AndRefusedPastTheBudget()
+    {
+        // Given a budget of 1 s at once that (on this clock) does not refill until the test moves it
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 5, 0, 30, 0, TimeSpan.Zero));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 1, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(new SteppingMeter(TimeSpan.FromSeconds(0.35))));
+        var key = plane.NewAccount("noisy");
+        var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        Task<JsonElement> Impact() => api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "3000/3000", SourceCidrIp = "10.0.0.0/8",
+        }));
+        static string Answer(JsonElement e) => string.Join('\n', e.EnumerateObject().Where(p => p.Name != "RequestId").Select(p => p.Name + "=" + p.Value.GetRawText()));
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+        var first = await Impact();
+        Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
+
+        // When the budget is over (1.05 s of 1 s), the same question again is refused, not served free
+        await ApiAssert.FailsAsync(Impact, "Throttling.Analysis", 400);
+        Assert.Equal(TimeSpan.FromSeconds(1.05), budget.Spent(key.AccountId));
+
+        // Then, refilled, each hit is charged the rendering's 0.35 s (a new computation would be 1.05 s),
+        // answers the same flows, and the third is refused: it is admitted only while the budget holds
+        // its cost, as a new question's estimate (0.30 s left).
+        clock.Advance(TimeSpan.FromMinutes(30));
+        for (var hit = 1; hit <= 2; hit++)
+        {
+            var again = await Impact();
+            Assert.Equal(Answer(first), Answer(again));
+            Assert.Equal(TimeSpan.FromSeconds(1.05 + 0.35 * hit), budget.Spent(key.AccountId));
+        }
+        await ApiAssert.FailsAsync(Impact, "Throttling.Analysis", 400);
+        Assert.Equal(TimeSpan.FromSeconds(1.75), budget.Spent(key.AccountId));
+    }
+
+    /// <summary>
+    /// Issue 19: a question's garbage (1.8–2.5 MB per new question) is collected on whichever thread
+    /// allocates next, maybe a quiet tenant's; each measured piece is also charged its bytes × the
+    /// process's collection cost per byte (here 1 MB a piece at 0.1 µs a byte: 0.1 s).
+    /// </summary>
+    [Fact]
+    public async Task ANewQuestion_IsAlsoChargedTheCollectorsShareOfWhatItAllocated()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 5, 0, 30, 0, TimeSpan.Zero));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 1, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(new SteppingMeter(TimeSpan.FromSeconds(0.35), bytesStep: 1_000_000, collectorPerByte: 1e-7)));
+        var key = plane.NewAccount("noisy");
+        var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+
+        await api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = "3000/3000", SourceCidrIp = "10.0.0.0/8",
+        }));
+
+        // Three pieces (rehearsal, comparing, rendering), each 0.35 s of its thread and 0.1 s of the collector's
+        Assert.Equal(1.35, budget.Spent(key.AccountId).TotalSeconds, 6);
     }
 }
