@@ -46,6 +46,7 @@ public sealed class CommitWatcher : IDisposable
     {
         _readAfter = readAfter;
         _seen = seen;
+        _origin = seen;
         SafetyInterval = safetyInterval;
         _loop = Task.Run(LoopAsync);
         _sweep = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -58,6 +59,37 @@ public sealed class CommitWatcher : IDisposable
     /// node per interval is the whole idle cost, whatever the number of parked polls.
     /// </summary>
     public static readonly TimeSpan DefaultSafetyInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>The revision the watcher started from: it knows what every later commit touched.</summary>
+    private readonly long _origin;
+
+    /// <summary>
+    /// The last revision (after <see cref="_origin"/>, up to <see cref="Seen"/> at least) that touched each
+    /// scope the watcher saw touched: one entry per host and account that changed since the node started.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, long> _lastTouched = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether the watcher can prove that no commit after global revision <paramref name="after"/>
+    /// touched any of <paramref name="scopes"/> (issue 17, fourteenth session): <paramref name="after"/>
+    /// is no older than the watcher's start and no newer than what it has seen, and no revision it saw
+    /// since touched them. Then a poll from <paramref name="after"/> would read an empty feed; a commit
+    /// the watcher has not seen yet wakes the poll once seen, as for any parked poll. False when it
+    /// cannot say: the caller reads the store.
+    /// </summary>
+    public bool UntouchedSince(IReadOnlyList<CommitScope> scopes, long after)
+    {
+        // Seen first: every touch of a revision up to it is recorded before Seen moves past it.
+        var seen = Seen;
+        if (after < _origin || after > seen)
+            return false;
+        foreach (var scope in scopes)
+        {
+            if (_lastTouched.TryGetValue(scope.Key, out var last) && last > after)
+                return false;
+        }
+        return true;
+    }
 
     /// <summary>The newest global revision the watcher has seen and woken the polls of.</summary>
     public long Seen => Interlocked.Read(ref _seen);
@@ -152,6 +184,8 @@ public sealed class CommitWatcher : IDisposable
         {
             foreach (var scope in revision.Scopes)
             {
+                // Before Seen moves past the revision (UntouchedSince reads them in the other order).
+                _lastTouched.AddOrUpdate(scope.Key, revision.Revision, (_, last) => Math.Max(last, revision.Revision));
                 if (_parked.TryGetValue(scope.Key, out var set))
                 {
                     foreach (var parked in set.Keys)

@@ -56,6 +56,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public Limits Limits => options.Limits;
 
+    /// <summary>Whether a host's renewal may be answered from the commit watcher's knowledge (<see cref="ServerOptions.HostRenewalsFromWatcher"/>).</summary>
+    public bool HostRenewalsFromWatcher => options.HostRenewalsFromWatcher;
+
     /// <summary>How rule hit counts are bucketed and kept.</summary>
     public RuleUsageOptions RuleUsage => options.RuleUsage;
 

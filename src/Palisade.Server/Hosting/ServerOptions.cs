@@ -143,6 +143,14 @@ public sealed record ServerOptions
     public bool HostSecretsHeldForPolls { get; init; } = true;
 
     /// <summary>
+    /// A host's long-poll renewal is answered without its store read when the node's commit watcher
+    /// proves nothing touched the host since the poll's revision nor since a read of this node last found
+    /// the poll's credential (issue 17, fourteenth session): a revocation and every change for the host
+    /// are commits that touch it. False reads the store on every renewal: the slow twin the tests compare it with.
+    /// </summary>
+    public bool HostRenewalsFromWatcher { get; init; } = true;
+
+    /// <summary>
     /// Agents' status reports (<c>ReportAgentStatus</c>) are written together, at most one write per
     /// this interval per node (issue 17): after a change a hundred hosts report at once, and each report
     /// was a transaction of its own competing with the same hosts' fetches. A report is answered once
