@@ -63,6 +63,9 @@ public sealed class CommitWatcher : IDisposable
     /// <summary>The revision the watcher started from: it knows what every later commit touched.</summary>
     private readonly long _origin;
 
+    /// <summary>The revision the watcher started from (tests).</summary>
+    internal long Origin => _origin;
+
     /// <summary>
     /// The last revision (after <see cref="_origin"/>, up to <see cref="Seen"/> at least) that touched each
     /// scope the watcher saw touched: one entry per host and account that changed since the node started.

@@ -54,7 +54,11 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         ValueTask<(long, IReadOnlyList<Storage.Records.RevisionRecord>)> Read()
         {
             // A renewal with nothing new for the host (nearly every one): the watcher knows, no store read.
-            if (renewals is not null && renewals.Untouched(c.Commits, c.Caller.AccessKeyId, host!, scope, after) is { } seen)
+            // Only for a poll that will wait long enough for the watcher to see what committed just
+            // before it (at most its safety look): such a commit then wakes it, and it reads. A poll
+            // that would answer at once reads, so it never misses a commit the watcher has not seen yet.
+            if (renewals is not null && deadline - c.Clock.GetUtcNow() >= renewals.MinimumWait
+                && renewals.Untouched(c.Commits, c.Caller.AccessKeyId, host!, scope, after) is { } seen)
                 return ValueTask.FromResult<(long, IReadOnlyList<Storage.Records.RevisionRecord>)>((seen, []));
             return c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s =>
             {
@@ -89,6 +93,13 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Storage.CommitWatcher, HostRenewals> ByWatcher = new();
 
         public static HostRenewals Of(Storage.CommitWatcher watcher) => ByWatcher.GetValue(watcher, _ => new HostRenewals());
+
+        /// <summary>
+        /// The least wait left for a poll to skip its read: more than the watcher's safety look, so a
+        /// commit made before the poll that the watcher has not seen yet still wakes it in time. A host's
+        /// renewal waits 60–300 s. Tests shorten it.
+        /// </summary>
+        public TimeSpan MinimumWait { get; set; } = Storage.CommitWatcher.SweptWaitsFrom;
 
         /// <summary>Each credential a read found, its host and the global revision it was found at.</summary>
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Host, long Revision)> _found = new(StringComparer.Ordinal);

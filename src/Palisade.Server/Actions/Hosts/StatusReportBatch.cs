@@ -63,6 +63,14 @@ internal sealed class StatusReportBatch
         return pending.Done.Task;
     }
 
+    /// <summary>
+    /// The most reports one transaction writes (issue 17, fourteenth session): when a whole fleet
+    /// reports at once (10,000 agents started, or back after an outage) one transaction of thousands of
+    /// reports held them all for most of a minute; the batch is written in transactions of this many,
+    /// side by side in the node's write slots.
+    /// </summary>
+    public const int MaxReportsPerWrite = 100;
+
     private async Task WriteAfterAsync(TimeSpan delay, StoreGate gate)
     {
         if (delay > TimeSpan.Zero)
@@ -79,20 +87,25 @@ internal sealed class StatusReportBatch
             _lastWriteAt = Stopwatch.GetTimestamp();
             _wroteOnce = true;
         }
+        await Task.WhenAll(batch.Chunk(MaxReportsPerWrite).Select(part => WritePartAsync(part, gate))).ConfigureAwait(false);
+    }
+
+    private async Task WritePartAsync(Pending[] part, StoreGate gate)
+    {
         Interlocked.Increment(ref _writes);
         object?[] results;
         try
         {
-            results = await gate.RunAsync(StoreGate.Kind.Write, () => Write(batch), CancellationToken.None).ConfigureAwait(false);
+            results = await Gated(gate, () => Write(part)).ConfigureAwait(false);
         }
-        catch (Exception) when (batch.Count > 1)
+        catch (Exception) when (part.Length > 1)
         {
             // One report (or the store) failed the batch: each is written on its own, so each gets its own outcome.
-            foreach (var one in batch)
+            foreach (var one in part)
             {
                 try
                 {
-                    var result = await gate.RunAsync(StoreGate.Kind.Write, () => Write([one])[0], CancellationToken.None).ConfigureAwait(false);
+                    var result = await Gated(gate, () => Write([one])[0]).ConfigureAwait(false);
                     one.Done.SetResult(result);
                 }
                 catch (Exception e)
@@ -104,24 +117,44 @@ internal sealed class StatusReportBatch
         }
         catch (Exception e)
         {
-            batch[0].Done.SetException(e);
+            part[0].Done.SetException(e);
             return;
         }
-        for (var i = 0; i < batch.Count; i++)
-            batch[i].Done.SetResult(results[i]);
+        for (var i = 0; i < part.Length; i++)
+            part[i].Done.SetResult(results[i]);
     }
 
     /// <summary>
-    /// One transaction for the batch. Alone, a report takes its host's lock as it always did; a batch
-    /// takes one lock of its own (two nodes' batches take turns) and then every host's, in one order.
+    /// The write in one of the node's write slots. A node stopping (its gate or store disposed while a
+    /// batch waited) is the store being unavailable: the agent is told to send its report again.
+    /// </summary>
+    private static async Task<T> Gated<T>(StoreGate gate, Func<T> write)
+    {
+        try
+        {
+            return await gate.RunAsync(StoreGate.Kind.Write, write, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new Storage.StoreUnavailableException("the node is shutting down", e);
+        }
+    }
+
+    /// <summary>
+    /// One transaction for part of a batch. Alone, a report takes its host's lock as it always did; a
+    /// part takes every reported host's lock in one statement, in one order (the keys'), so parts of two
+    /// batches, of one node or two, never wait for each other crosswise.
     /// </summary>
     private object?[] Write(IReadOnlyList<Pending> batch)
     {
-        var resource = batch.Count == 1 ? "host:" + batch[0].Host : "host-reports";
+        var hosts = batch.Select(p => "host:" + p.Host).Distinct(StringComparer.Ordinal).ToList();
+        // The write's own resource is one nobody else names when it locks several hosts: taking one of
+        // them first, out of the keys' order, could wait crosswise with another part.
+        var resource = hosts.Count == 1 ? hosts[0] : "host-reports:" + Guid.NewGuid().ToString("N");
         return _store.WriteOn("ReportAgentStatus", resource, s =>
         {
-            if (batch.Count > 1)
-                s.SerializeWithAll([.. batch.Select(p => "host:" + p.Host).Distinct(StringComparer.Ordinal)]);
+            if (hosts.Count > 1)
+                s.SerializeWithAll(hosts);
             var results = new object?[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
