@@ -122,4 +122,28 @@ public sealed class StatusReportBatchTests
         Assert.InRange(writes, 1, sent - 1);
         Assert.Equal(0, StatusReportBatch.Of(alone.Store).Writes);
     }
+    /// <summary>
+    /// A whole fleet reporting at once (its start, or back after an outage) is written in parts of at
+    /// most <see cref="StatusReportBatch.MaxReportsPerWrite"/> reports, each answered once stored: 250
+    /// hosts' reports, every one on the trail.
+    /// </summary>
+    [Fact]
+    public async Task AFleetReportingAtOnce_IsWrittenInParts_AndEveryReportIsStored()
+    {
+        await using var plane = await TestControlPlane.StartAsync();
+        var names = Enumerable.Range(0, 250).Select(i => $"rack-{i}").ToList();
+        plane.Hosts.DeclareAll([.. names.Select(n => (n, Palisade.Domain.Hosts.HostDeclaration.Parse("*", "0.0.0.0/0 ::/0")))]);
+        var credentials = plane.Hosts.CreateCredentials(names);
+        var batch = StatusReportBatch.Of(plane.Store);
+        // One report first: written at once, alone; the 250 after it wait for the next second's batch.
+        await new EcsClient(plane.Http, new ClientCredentials(credentials[0].AccessKeyId, credentials[0].AccessKeySecret))
+            .CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = "0" });
+        var before = batch.Writes;
+        var answers = await Task.WhenAll(credentials.Select(c => new EcsClient(plane.Http, new ClientCredentials(c.AccessKeyId, c.AccessKeySecret))
+            .CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = "0" })));
+        Assert.All(answers, a => Assert.True(a.GetProperty("FlowSampling").GetBoolean()));
+        Assert.InRange(batch.Writes - before, 3, 10);
+        var trailed = plane.Store.Read(s => s.ListTrail(new Storage.Records.ActionTrailQuery(0, Action: "ReportAgentStatus", Max: 1000)).Count);
+        Assert.Equal(251, trailed);
+    }
 }
