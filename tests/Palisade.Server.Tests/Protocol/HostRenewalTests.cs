@@ -40,10 +40,17 @@ public sealed class HostRenewalTests
             var fastRun = await RunAsync(fast, hosts, ops);
             var slowRun = await RunAsync(slow, hosts, ops);
             Assert.Equal(slowRun, fastRun);
-        }, iter: 30, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3})")));
+        }, iter: 40, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3})")));
         // The fast server did answer renewals without a read (the twin never does).
         Assert.True(DescribeChanges.HostRenewals.Of(fast.Store.Commits).Skipped > 0);
         Assert.Equal(0, DescribeChanges.HostRenewals.Of(slow.Store.Commits).Skipped);
+    }
+
+    /// <summary>The watcher catches up with the store (else a renewal may find it behind and read).</summary>
+    private static async Task SettleAsync(TestControlPlane plane)
+    {
+        while (plane.Store.Commits.Seen < plane.Store.CurrentRevision())
+            await Task.Delay(5);
     }
 
     /// <summary>What each poll of the sequence got: "ok" and its number of changes, or the error's code.</summary>
@@ -75,13 +82,20 @@ public sealed class HostRenewalTests
                         plane.Hosts.Declare(hosts[host], HostDeclaration.Parse(++touches % 2 == 0 ? "*" : "vnet*", "0.0.0.0/0 ::/0"));
                         break;
                     case Op.Settle:
-                        // The watcher catches up with the store (else a renewal may find it behind and read).
-                        while (plane.Store.Commits.Seen < plane.Store.CurrentRevision())
-                            await Task.Delay(5);
+                        await SettleAsync(plane);
                         break;
                     case Op.Poll when credential is not null:
                         var client = new EcsClient(plane.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
                         var after = Math.Max(0, plane.Store.CurrentRevision() - n % 4);
+                        if (n / 4 == 1)
+                        {
+                            // A waiting poll is a renewal: the poll before it read the store (and found the
+                            // credential), and the watcher caught up meanwhile (on PostgreSQL it learns of a
+                            // commit a few milliseconds later).
+                            var before = await client.CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture) });
+                            outcomes.Add("ok " + before.GetProperty("Changes").GetProperty("Change").GetArrayLength());
+                            await SettleAsync(plane);
+                        }
                         // Half the polls answer at once (they always read), half wait a second (they may skip it).
                         var answer = await client.CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture), WaitSeconds = n / 4 });
                         outcomes.Add("ok " + answer.GetProperty("Changes").GetProperty("Change").GetArrayLength());
@@ -100,5 +114,37 @@ public sealed class HostRenewalTests
             }
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// The renewal the skip is for, step by step: a poll reads and finds its credential; the renewal
+    /// after it (nothing touched the host) is answered without a read; after the credential is revoked
+    /// the next renewal is refused at once, and after a commit for the host it sees the change.
+    /// </summary>
+    [Fact]
+    public async Task ARenewal_SkipsItsRead_UntilTheHostIsTouched()
+    {
+        await using var plane = await TestControlPlane.StartAsync();
+        var renewals = DescribeChanges.HostRenewals.Of(plane.Store.Commits);
+        renewals.MinimumWait = TimeSpan.FromMilliseconds(500);
+        plane.Hosts.Declare("node-1", HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        var kept = plane.Hosts.CreateCredential("node-1");
+        var revoked = plane.Hosts.CreateCredential("node-1");
+        EcsClient Agent(Storage.Hosts.HostService.NewCredential c) => new(plane.Http, new ClientCredentials(c.AccessKeyId, c.AccessKeySecret));
+        async Task<int> Poll(Storage.Hosts.HostService.NewCredential c, long after, int wait) =>
+            (await Agent(c).CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture), WaitSeconds = wait }))
+                .GetProperty("Changes").GetProperty("Change").GetArrayLength();
+        var current = plane.Store.CurrentRevision();
+        Assert.Equal(0, await Poll(kept, current, 0));
+        Assert.Equal(0, await Poll(revoked, current, 0));
+        await SettleAsync(plane);
+        Assert.Equal(0, await Poll(kept, current, 1));
+        Assert.Equal(1, renewals.Skipped);
+        plane.Hosts.RevokeCredential(revoked.AccessKeyId);
+        await SettleAsync(plane);
+        await ApiAssert.FailsAsync(() => Poll(revoked, current, 1), EcsErrorCodes.InvalidAccessKeyIdNotFound, 404);
+        // The revocation touched the host: the kept credential's renewal reads, and sees it.
+        Assert.Equal(1, await Poll(kept, current, 1));
+        Assert.Equal(1, renewals.Skipped);
     }
 }
