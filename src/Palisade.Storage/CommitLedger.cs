@@ -18,6 +18,8 @@ public sealed class CommitLedger
     private readonly Dictionary<long, (long Revision, long AccountRevision)> _accounts = [];
     private readonly Dictionary<string, HostTouches> _hosts = new(StringComparer.Ordinal);
     private long _everyHost;
+    // The last revision that touched each scope (host, account, every host): what a parked poll's scope asks.
+    private readonly Dictionary<string, long> _lastTouched = new(StringComparer.Ordinal);
     private long _seen;
 
     internal CommitLedger(long since)
@@ -61,6 +63,7 @@ public sealed class CommitLedger
                     _accounts[account] = (revision.Revision, revision.AccountRevision ?? 0);
                 foreach (var scope in revision.Scopes)
                 {
+                    _lastTouched[scope.Key] = revision.Revision;
                     if (scope == CommitScope.EveryHost)
                         _everyHost = revision.Revision;
                     else if (scope.Key.StartsWith("h:", StringComparison.Ordinal))
@@ -76,6 +79,29 @@ public sealed class CommitLedger
                 }
                 _seen = revision.Revision;
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether no commit after global revision <paramref name="after"/> touched any of
+    /// <paramref name="scopes"/> (issue 17: a host's renewal answered without its store read):
+    /// <paramref name="after"/> is no older than the ledger's start and no newer than what it recorded,
+    /// and no revision it recorded since touched them. Then a poll from <paramref name="after"/> would
+    /// read an empty feed; a commit not recorded yet wakes the poll once the watcher sees it, as for any
+    /// parked poll. False when it cannot say.
+    /// </summary>
+    public bool UntouchedSince(IReadOnlyList<CommitScope> scopes, long after)
+    {
+        lock (_lock)
+        {
+            if (after < Since || after > _seen)
+                return false;
+            foreach (var scope in scopes)
+            {
+                if (_lastTouched.TryGetValue(scope.Key, out var last) && last > after)
+                    return false;
+            }
+            return true;
         }
     }
 

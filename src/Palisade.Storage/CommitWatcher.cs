@@ -60,8 +60,18 @@ public sealed class CommitWatcher : IDisposable
     /// </summary>
     public static readonly TimeSpan DefaultSafetyInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>What every commit since the watcher started touched (issue 17: the host fetch served from memory).</summary>
+    /// <summary>What every commit since the watcher started touched (issue 17: the host fetch served from memory, the renewal without a read).</summary>
     public CommitLedger Ledger { get; }
+
+    /// <summary>The revision the watcher started from (tests).</summary>
+    internal long Origin => Ledger.Since;
+
+    /// <summary>
+    /// Whether the watcher can prove that no commit after global revision <paramref name="after"/>
+    /// touched any of <paramref name="scopes"/> (issue 17, fourteenth session): see
+    /// <see cref="CommitLedger.UntouchedSince"/>. False when it cannot say: the caller reads the store.
+    /// </summary>
+    public bool UntouchedSince(IReadOnlyList<CommitScope> scopes, long after) => Ledger.UntouchedSince(scopes, after);
 
     /// <summary>The newest global revision the watcher has seen and woken the polls of.</summary>
     public long Seen => Interlocked.Read(ref _seen);

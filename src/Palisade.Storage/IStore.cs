@@ -96,6 +96,16 @@ public partial interface IStoreSession
     /// </summary>
     void SerializeWith(string resource);
 
+    /// <summary>
+    /// <see cref="SerializeWith"/> for several resources at once, in one fixed order (one round trip on
+    /// PostgreSQL): a batch of hosts' status reports (issue 17).
+    /// </summary>
+    void SerializeWithAll(IReadOnlyCollection<string> resources)
+    {
+        foreach (var resource in resources.Order(StringComparer.Ordinal))
+            SerializeWith(resource);
+    }
+
     ClientTokenRecord? FindClientToken(long accountId, string token);
     void SaveClientToken(ClientTokenRecord record);
 

@@ -1,3 +1,4 @@
+using CsCheck;
 using System.Diagnostics;
 using Palisade.Storage.Records;
 using Palisade.TestKit;
@@ -166,5 +167,55 @@ public sealed class CommitWatcherTests : IDisposable
         Change(_first, _a);
         Assert.True(await parked.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.Equal(before + 1, _second.Read(s => s.LatestRevision(_a)));
+    }
+    /// <summary>
+    /// What the watcher knows of a host's feed (issue 17, fourteenth session), against the store's read
+    /// of it: for random commits (host declarations, credentials made and revoked, an account's change
+    /// that touches no host), once the watcher has looked, "nothing touched the host since revision R"
+    /// is exactly "the store's host feed after R is empty" for every R from the watcher's start to what
+    /// it has seen, and never claimed for an R before its start or beyond what it has seen.
+    /// </summary>
+    [Fact]
+    public void UntouchedSince_IsTheStoresHostFeed_FromTheWatchersStartToWhatItSaw()
+    {
+        var hosts = new Hosts.HostService(_first, Accounts.SecretProtector.ForDataDirectory(Path.Combine(_directory, "master.key")), TimeProvider.System);
+        var watcher = _first.Commits;
+        watcher.DropSignals = true;
+        string[] names = ["h0", "h1", "h2"];
+        var declared = 0;
+        foreach (var name in names)
+            hosts.Declare(name, Domain.Hosts.HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 2]).Array[1, 6].Sample(ops =>
+        {
+            foreach (var (kind, h) in ops)
+            {
+                switch (kind)
+                {
+                    case 0:
+                        hosts.Declare(names[h], Domain.Hosts.HostDeclaration.Parse(++declared % 2 == 0 ? "*" : "vnet*", "0.0.0.0/0 ::/0"));
+                        break;
+                    case 1:
+                        Change(_first, _a);
+                        break;
+                    case 2:
+                        var made = hosts.CreateCredential(names[h]);
+                        hosts.RevokeCredential(made.AccessKeyId);
+                        break;
+                }
+            }
+            watcher.LookOnce();
+            var seen = watcher.Seen;
+            for (var after = Math.Max(0, watcher.Origin - 2); after <= seen + 2; after++)
+            {
+                foreach (var name in names)
+                {
+                    var untouched = watcher.UntouchedSince([CommitScope.Host(name), CommitScope.EveryHost], after);
+                    if (after < watcher.Origin || after > seen)
+                        Assert.False(untouched, $"claimed for {name} after {after}, outside {watcher.Origin}..{seen}");
+                    else
+                        Assert.Equal(_first.Read(s => s.ListHostRevisions(name, after, 1)).Count == 0, untouched);
+                }
+            }
+        }, iter: 25, threads: 1);
     }
 }

@@ -56,6 +56,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     public Limits Limits => options.Limits;
 
+    /// <summary>Whether a host's renewal may be answered from the commit watcher's knowledge (<see cref="ServerOptions.HostRenewalsFromWatcher"/>).</summary>
+    public bool HostRenewalsFromWatcher => options.HostRenewalsFromWatcher;
+
     /// <summary>How rule hit counts are bucketed and kept.</summary>
     public RuleUsageOptions RuleUsage => options.RuleUsage;
 
@@ -138,6 +141,25 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
         });
         Committed = true;
         return answer;
+    }
+
+    /// <summary>
+    /// <see cref="WriteForHost"/> in the node's batch of agents' reports (<see cref="Hosts.StatusReportBatch"/>,
+    /// issue 17): <paramref name="work"/> runs in the next batch's transaction with its trail event,
+    /// and this completes once that committed. With <see cref="ServerOptions.StatusReportInterval"/> zero,
+    /// a dry run or a <c>ClientToken</c>, it is <see cref="WriteForHost"/> in a write slot, as before.
+    /// </summary>
+    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, T> work)
+    {
+        if (options.StatusReportInterval <= TimeSpan.Zero || DryRun || Parameters.Optional("ClientToken") is not null)
+        {
+            var result = default(T)!;
+            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s); return []; }), CancellationToken.None);
+            return result;
+        }
+        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, s => work(s), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
+        Committed = true;
+        return (T)done!;
     }
 
     /// <summary><c>SecurityGroupId</c>, required and well formed: read once, found later inside the transaction.</summary>

@@ -141,6 +141,24 @@ public sealed record ServerOptions
     /// every renewal, as before: the slow twin the tests compare it with.
     /// </summary>
     public bool HostSecretsHeldForPolls { get; init; } = true;
+
+    /// <summary>
+    /// A host's long-poll renewal is answered without its store read when the node's commit watcher
+    /// proves nothing touched the host since the poll's revision nor since a read of this node last found
+    /// the poll's credential (issue 17, fourteenth session): a revocation and every change for the host
+    /// are commits that touch it. False reads the store on every renewal: the slow twin the tests compare it with.
+    /// </summary>
+    public bool HostRenewalsFromWatcher { get; init; } = true;
+
+    /// <summary>
+    /// Agents' status reports (<c>ReportAgentStatus</c>) are written together, at most one write per
+    /// this interval per node (issue 17): after a change a hundred hosts report at once, and each report
+    /// was a transaction of its own competing with the same hosts' fetches. A report is answered once
+    /// its batch committed, so nothing an agent was told is stored is lost; a report arriving after a
+    /// quiet interval is written at once. <see cref="TimeSpan.Zero"/> writes each report on its own
+    /// (the slow twin the tests compare the batches with).
+    /// </summary>
+    public TimeSpan StatusReportInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

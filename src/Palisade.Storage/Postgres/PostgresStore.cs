@@ -262,13 +262,28 @@ public sealed class PostgresStore : IStore
         c.Execute("SELECT pg_advisory_xact_lock_shared(@global, 0), pg_advisory_xact_lock(@kind, @key)",
             new { global = GlobalLock, kind = ResourceLock, key = ResourceKey(resource) }, t, commandTimeout: 300);
         var session = new SqlSession(c, t, Dialect.Postgres,
-            other => c.Execute("SELECT pg_advisory_xact_lock(@kind, @key)", new { kind = ResourceLock, key = ResourceKey(other) }, t, commandTimeout: 300));
+            other => c.Execute("SELECT pg_advisory_xact_lock(@kind, @key)", new { kind = ResourceLock, key = ResourceKey(other) }, t, commandTimeout: 300),
+            others => LockAll(c, t, others));
         var result = work(session);
         if (session.Changed)
             throw new InvalidOperationException($"{action} on {resource} changed the control plane's state; only an account's write (or a write of no account) may");
         session.WriteTrail(null);
         t.Commit();
         return result;
+    }
+
+    /// <summary>
+    /// The locks of several resources in one round trip, in the order of their keys (so two such
+    /// writes never wait for each other crosswise); a key taken twice (two names colliding) is held
+    /// twice, which an advisory lock allows.
+    /// </summary>
+    private static void LockAll(System.Data.IDbConnection c, System.Data.IDbTransaction t, IReadOnlyCollection<string> resources)
+    {
+        if (resources.Count == 0)
+            return;
+        var keys = resources.Select(ResourceKey).Distinct().Order().ToArray();
+        c.Execute("SELECT count(pg_advisory_xact_lock(@kind, k)) FROM (SELECT k FROM unnest(@keys) AS k ORDER BY k) AS ordered",
+            new { kind = ResourceLock, keys }, t, commandTimeout: 300);
     }
 
     /// <summary>A stable 32-bit key for a shared resource's name (the same on every node, unlike string hash codes).</summary>

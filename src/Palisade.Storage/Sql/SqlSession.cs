@@ -13,10 +13,23 @@ namespace Palisade.Storage.Sql;
 /// The store session on plain SQL that SQLite and PostgreSQL both accept. One instance lives for
 /// one transaction. Rows map to records here and nowhere else.
 /// </summary>
-internal sealed partial class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect, Action<string>? serialize = null) : IStoreSession
+internal sealed partial class SqlSession(DbConnection connection, DbTransaction transaction, Dialect dialect, Action<string>? serialize = null,
+    Action<IReadOnlyCollection<string>>? serializeAll = null) : IStoreSession
 {
     /// <summary>SQLite has one writer at a time already; PostgreSQL passes the resource's lock.</summary>
     public void SerializeWith(string resource) => serialize?.Invoke(resource);
+
+    /// <summary>Several resources' locks: in one statement where the store can (PostgreSQL), else one by one.</summary>
+    public void SerializeWithAll(IReadOnlyCollection<string> resources)
+    {
+        if (serializeAll is not null)
+            serializeAll(resources);
+        else
+        {
+            foreach (var resource in resources.Order(StringComparer.Ordinal))
+                SerializeWith(resource);
+        }
+    }
 
     /// <summary>"Column is one of a list": Dapper expands <c>IN @list</c> for SQLite, while Npgsql takes the array whole.</summary>
     private string InList(string column, string parameter) =>

@@ -50,15 +50,84 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         if (host is null && p.Optional("HostName") is not null)
             throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
-        var (current, changes) = await PollAsync(() => c.Commits.Park(scope), () => c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s => host is null
-            ? (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max))
-            : (s.FindHostCredential(c.Caller.AccessKeyId) is not { } credential || credential.HostName != host
+        var renewals = host is not null && c.HostRenewalsFromWatcher ? HostRenewals.Of(c.Commits) : null;
+        ValueTask<(long, IReadOnlyList<Storage.Records.RevisionRecord>)> Read()
+        {
+            // A renewal with nothing new for the host (nearly every one): the watcher knows, no store read.
+            // Only for a poll that will wait long enough for the watcher to see what committed just
+            // before it (at most its safety look): such a commit then wakes it, and it reads. A poll
+            // that would answer at once reads, so it never misses a commit the watcher has not seen yet.
+            if (renewals is not null && deadline - c.Clock.GetUtcNow() >= renewals.MinimumWait
+                && renewals.Untouched(c.Commits, c.Caller.AccessKeyId, host!, scope, after) is { } seen)
+                return ValueTask.FromResult<(long, IReadOnlyList<Storage.Records.RevisionRecord>)>((seen, []));
+            return c.Gate.RunAsync(Hosting.StoreGate.Kind.Read, () => c.Read(s =>
+            {
+                if (host is null)
+                    return (s.LatestRevision(c.AccountId), s.ListRevisions(c.AccountId, after, max));
                 // Revoked while parked: the revocation woke the poll (it names the host), and it ends refused.
                 // Revoked before the poll: the authenticator trusted the secret it holds for the ID
                 // (IHostAgentAction.ReadsItsCredential), and this read refuses it.
-                ? throw new EcsException(EcsErrors.AccessKeyNotFound())
-                : (s.CurrentRevision(), s.ListHostRevisions(host, after, max)))), cancel), deadline, c.Clock, cancel);
+                if (s.FindHostCredential(c.Caller.AccessKeyId) is not { } credential || credential.HostName != host)
+                    throw new EcsException(EcsErrors.AccessKeyNotFound());
+                var current = s.CurrentRevision();
+                // In the read's snapshot the credential existed at this revision.
+                renewals?.Found(c.Caller.AccessKeyId, host, current);
+                return (current, s.ListHostRevisions(host, after, max));
+            }), cancel);
+        }
+        var (current, changes) = await PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, cancel);
         return Answer(current, after, changes);
+    }
+
+    /// <summary>
+    /// A node's knowledge for renewing host polls without a store read (issue 17, fourteenth session):
+    /// at 10,000 agents the renewals were the nodes' only store reads while nothing changed (one
+    /// transaction of three statements each). A renewal may skip its read when the commit watcher
+    /// proves that no commit touched the host (or every host) since the poll's revision and since a read
+    /// of this node last found the caller's credential: a revocation or rotation deletes the credential
+    /// in a commit that touches its host, and every change of what the host enforces touches it too.
+    /// The answer is then the read's would be — no changes — with the watcher's revision as the current one.
+    /// </summary>
+    internal sealed class HostRenewals
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Storage.CommitWatcher, HostRenewals> ByWatcher = new();
+
+        public static HostRenewals Of(Storage.CommitWatcher watcher) => ByWatcher.GetValue(watcher, _ => new HostRenewals());
+
+        /// <summary>
+        /// The least wait left for a poll to skip its read: more than the watcher's safety look, so a
+        /// commit made before the poll that the watcher has not seen yet still wakes it in time. A host's
+        /// renewal waits 60–300 s. Tests shorten it.
+        /// </summary>
+        public TimeSpan MinimumWait { get; set; } = Storage.CommitWatcher.SweptWaitsFrom;
+
+        /// <summary>Each credential a read found, its host and the global revision it was found at.</summary>
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Host, long Revision)> _found = new(StringComparer.Ordinal);
+
+        /// <summary>Renewals answered without a read (tests, diagnostics).</summary>
+        public long Skipped => Interlocked.Read(ref _skipped);
+
+        private long _skipped;
+
+        public void Found(string accessKeyId, string host, long revision)
+        {
+            // Bounded as the authenticator's key cache: a forgotten credential is read again.
+            if (_found.Count > 100_000)
+                _found.Clear();
+            _found[accessKeyId] = (host, revision);
+        }
+
+        /// <summary>The watcher's revision when nothing touched the host since <paramref name="after"/> and since the credential was found; else null.</summary>
+        public long? Untouched(Storage.CommitWatcher watcher, string accessKeyId, string host, IReadOnlyList<CommitScope> scope, long after)
+        {
+            if (!_found.TryGetValue(accessKeyId, out var found) || found.Host != host)
+                return null;
+            var seen = watcher.Seen;
+            if (!watcher.UntouchedSince(scope, Math.Min(after, found.Revision)))
+                return null;
+            Interlocked.Increment(ref _skipped);
+            return seen;
+        }
     }
 
     /// <summary>

@@ -26,11 +26,16 @@ namespace Palisade.Server.Actions.Hosts;
 /// whose operator switched sampling off. The answer's <c>FlowSampling</c> tells the agent whether to
 /// sample at all.
 /// </summary>
-internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
+internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncEcsAction
 {
     public bool HostOnly => true;
 
-    protected override EcsObject Execute(ActionContext c, ParameterReader p)
+    /// <summary>One report, read at the edge; stored by <see cref="Store"/>.</summary>
+    private sealed record Report(string Host, long Revision, HashSet<InstanceId> Instances, HashSet<NetworkInterfaceId> Enis,
+        bool UsageReported, List<(string Nic, string RuleId, long Packets, long Bytes)> Usage,
+        bool FlowsReported, List<ObservedFlowReport.Flow> Flows, List<(InstanceId Nic, NetworkInterfaceId? Eni, long Connections)> FlowDrops, DateTimeOffset Now);
+
+    private static Report Read(ActionContext c, ParameterReader p)
     {
         var host = HostAccess.HostOf(c);
         var revisionText = p.Required("AppliedRevision");
@@ -42,43 +47,69 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction
         var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
         var flowsReported = p.Bool("FlowsReported");
         var (flows, flowDrops) = ObservedFlowReport.Read(p, c.ObservedFlows.MaxFlowsPerReport, c.Now);
+        return new Report(host, revision, instances, enis, usageReported, usage, flowsReported, flows, flowDrops, c.Now);
+    }
+
+    /// <summary>
+    /// One report on its own write (serialised on the host): the slow twin of the batched
+    /// <see cref="ExecuteAsync"/>, and the way of a dry run or a <c>ClientToken</c>.
+    /// </summary>
+    protected override EcsObject Execute(ActionContext c, ParameterReader p)
+    {
+        var report = Read(c, p);
         var sampling = false;
-        var now = c.Now;
         // Serialised on the host, not on an account: the reports of a fleet's hosts run side by side
         // (they took turns on one lock: 50 hosts' reports after one change took 4–5 s each, issue 17).
-        c.WriteForHost(host, s =>
+        c.WriteForHost(report.Host, s =>
         {
-            // A revision from the future (a forged or confused agent) must not show NICs in sync too
-            // early: it cannot, since an account's revision "at" it is read from the revisions that
-            // exist, so the latest there is, no more — the same as at the current revision, without
-            // reading it first (one round trip fewer a report, issue 17).
-            // A report speaks only for NICs bound to that host; an agent racing an unbind may name
-            // one that just left, which is not an error.
-            var bindings = s.ListBindingsOnHost(host).ToList();
-            // Each account's revision once (a host's ten NICs of one account asked it ten times, issue 17).
-            var accountRevisions = new Dictionary<long, long>();
-            long AccountRevision(long account) =>
-                accountRevisions.TryGetValue(account, out var known) ? known : accountRevisions[account] = s.AccountRevisionAt(account, revision);
-            var reports = BoundNics.Named(s, bindings, instances, enis)
-                .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
-                .ToList();
-            s.SaveHostReports(host, reports);
-            // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
-            if (usageReported)
-            {
-                foreach (var account in bindings.GroupBy(b => b.AccountId))
-                    SaveUsage(c, s, account.Key, host, [.. account], usage, now);
-            }
-            // The operator's switch decides, whatever the agent sends: flows hold addresses.
-            sampling = !s.FlowSamplingOff(host);
-            if (flowsReported && sampling)
-            {
-                foreach (var account in bindings.GroupBy(b => b.AccountId))
-                    ObservedFlowReport.Save(c, s, account.Key, host, [.. account], flows, flowDrops, now);
-            }
+            sampling = Store(c, s, report);
             return [];
         });
-        return new EcsObject { { "FlowSampling", sampling } };
+        return Answer(sampling);
+    }
+
+    /// <summary>The report in the node's batch of reports (<see cref="StatusReportBatch"/>): answered once it is stored.</summary>
+    public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
+    {
+        var report = Read(c, c.Parameters);
+        return Answer(await c.WriteForHostInBatchAsync(report.Host, s => Store(c, s, report)));
+    }
+
+    private static EcsObject Answer(bool sampling) => new() { { "FlowSampling", sampling } };
+
+    /// <summary>Stores one report in the write <paramref name="s"/> (alone or in a batch); answers whether the host samples flows.</summary>
+    private static bool Store(ActionContext c, IStoreSession s, Report r)
+    {
+        var (host, revision, now) = (r.Host, r.Revision, r.Now);
+        // A revision from the future (a forged or confused agent) must not show NICs in sync too
+        // early: it cannot, since an account's revision "at" it is read from the revisions that
+        // exist, so the latest there is, no more — the same as at the current revision, without
+        // reading it first (one round trip fewer a report, issue 17).
+        // A report speaks only for NICs bound to that host; an agent racing an unbind may name
+        // one that just left, which is not an error.
+        var bindings = s.ListBindingsOnHost(host).ToList();
+        // Each account's revision once (a host's ten NICs of one account asked it ten times, issue 17).
+        var accountRevisions = new Dictionary<long, long>();
+        long AccountRevision(long account) =>
+            accountRevisions.TryGetValue(account, out var known) ? known : accountRevisions[account] = s.AccountRevisionAt(account, revision);
+        var reports = BoundNics.Named(s, bindings, r.Instances, r.Enis)
+            .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
+            .ToList();
+        s.SaveHostReports(host, reports);
+        // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
+        if (r.UsageReported)
+        {
+            foreach (var account in bindings.GroupBy(b => b.AccountId))
+                SaveUsage(c, s, account.Key, host, [.. account], r.Usage, now);
+        }
+        // The operator's switch decides, whatever the agent sends: flows hold addresses.
+        var sampling = !s.FlowSamplingOff(host);
+        if (r.FlowsReported && sampling)
+        {
+            foreach (var account in bindings.GroupBy(b => b.AccountId))
+                ObservedFlowReport.Save(c, s, account.Key, host, [.. account], r.Flows, r.FlowDrops, now);
+        }
+        return sampling;
     }
 
     private static NetworkInterfaceId NetworkInterfaceIdOf(string text) =>

@@ -1,0 +1,150 @@
+using System.Globalization;
+using CsCheck;
+using Palisade.Client;
+using Palisade.Domain.Errors;
+using Palisade.Domain.Hosts;
+using Palisade.Server.Actions.Changes;
+using Palisade.Server.Hosting;
+using Palisade.Server.Tests.Support;
+
+namespace Palisade.Server.Tests.Protocol;
+
+/// <summary>
+/// A host's renewal answered from the commit watcher's knowledge, without a store read
+/// (<see cref="ServerOptions.HostRenewalsFromWatcher"/>, issue 17, fourteenth session), against its slow
+/// twin that reads the store on every renewal (and looks at the store for every host credential): for
+/// random sequences of credentials made, rotated and revoked, commits that touch one host or the other,
+/// and polls from the current revision or a few before it, answering at once or waiting, with the watcher caught up or not, every
+/// poll gets the same outcome from both — the same number of changes, or the same refusal: a revoked
+/// credential is refused and a host's commit is seen at once either way. On SQLite, and on PostgreSQL
+/// when the run asks for it.
+/// </summary>
+public sealed class HostRenewalTests
+{
+    private enum Op { Create, Rotate, Revoke, Touch, Poll, Settle }
+
+    [Fact]
+    public async Task RenewalsFromTheWatcher_AnswerAsTheStoresReadDoes()
+    {
+        await using var fast = await TestControlPlane.StartAsync();
+        await using var slow = await TestControlPlane.StartAsync(options: new ServerOptions { HostRenewalsFromWatcher = false, HostSecretsHeldForPolls = false });
+        // A poll skips its read only when it will wait; here a wait of 1 s (the watcher is in process: it
+        // sees a commit within milliseconds), so that polls that wait out their time keep the test short.
+        DescribeChanges.HostRenewals.Of(fast.Store.Commits).MinimumWait = TimeSpan.FromMilliseconds(500);
+        var round = 0;
+        var gen = Gen.Select(Gen.Enum<Op>(), Gen.Int[0, 1], Gen.Int[0, 7]).Array[1, 16];
+        await gen.SampleAsync(async ops =>
+        {
+            round++;
+            var hosts = new[] { $"node-{round}-a", $"node-{round}-b" };
+            var fastRun = await RunAsync(fast, hosts, ops);
+            var slowRun = await RunAsync(slow, hosts, ops);
+            Assert.Equal(slowRun, fastRun);
+        }, iter: 40, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3})")));
+        // The fast server did answer renewals without a read (the twin never does).
+        Assert.True(DescribeChanges.HostRenewals.Of(fast.Store.Commits).Skipped > 0);
+        Assert.Equal(0, DescribeChanges.HostRenewals.Of(slow.Store.Commits).Skipped);
+    }
+
+    /// <summary>The watcher catches up with the store (else a renewal may find it behind and read).</summary>
+    private static async Task SettleAsync(TestControlPlane plane)
+    {
+        while (plane.Store.Commits.Seen < plane.Store.CurrentRevision())
+            await Task.Delay(5);
+    }
+
+    /// <summary>What each poll of the sequence got: "ok" and its number of changes, or the error's code.</summary>
+    private static async Task<List<string>> RunAsync(TestControlPlane plane, string[] hosts, (Op Op, int Host, int N)[] ops)
+    {
+        foreach (var host in hosts)
+            plane.Hosts.Declare(host, HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        var made = new List<Storage.Hosts.HostService.NewCredential>();
+        var outcomes = new List<string>();
+        var touches = 0;
+        foreach (var (op, host, n) in ops)
+        {
+            var credential = made.Count == 0 ? null : made[n % made.Count];
+            try
+            {
+                switch (op)
+                {
+                    case Op.Create:
+                        made.Add(plane.Hosts.CreateCredential(hosts[host]));
+                        break;
+                    case Op.Rotate:
+                        made.Add(plane.Hosts.RotateCredential(hosts[host]).Credential);
+                        break;
+                    case Op.Revoke when credential is not null:
+                        plane.Hosts.RevokeCredential(credential.AccessKeyId);
+                        break;
+                    case Op.Touch:
+                        // A commit for that host alone (what its agent enforces may change).
+                        plane.Hosts.Declare(hosts[host], HostDeclaration.Parse(++touches % 2 == 0 ? "*" : "vnet*", "0.0.0.0/0 ::/0"));
+                        break;
+                    case Op.Settle:
+                        await SettleAsync(plane);
+                        break;
+                    case Op.Poll when credential is not null:
+                        var client = new EcsClient(plane.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+                        var after = Math.Max(0, plane.Store.CurrentRevision() - n % 4);
+                        if (n / 4 == 1)
+                        {
+                            // A waiting poll is a renewal: the poll before it read the store (and found the
+                            // credential), and the watcher caught up meanwhile (on PostgreSQL it learns of a
+                            // commit a few milliseconds later).
+                            var before = await client.CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture) });
+                            outcomes.Add("ok " + before.GetProperty("Changes").GetProperty("Change").GetArrayLength());
+                            await SettleAsync(plane);
+                        }
+                        // Half the polls answer at once (they always read), half wait a second (they may skip it).
+                        var answer = await client.CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture), WaitSeconds = n / 4 });
+                        outcomes.Add("ok " + answer.GetProperty("Changes").GetProperty("Change").GetArrayLength());
+                        continue;
+                    default:
+                        continue;
+                }
+            }
+            catch (EcsException e)
+            {
+                outcomes.Add(e.Error.Code);
+            }
+            catch (EcsApiException e)
+            {
+                outcomes.Add(e.Code);
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>
+    /// The renewal the skip is for, step by step: a poll reads and finds its credential; the renewal
+    /// after it (nothing touched the host) is answered without a read; after the credential is revoked
+    /// the next renewal is refused at once, and after a commit for the host it sees the change.
+    /// </summary>
+    [Fact]
+    public async Task ARenewal_SkipsItsRead_UntilTheHostIsTouched()
+    {
+        await using var plane = await TestControlPlane.StartAsync();
+        var renewals = DescribeChanges.HostRenewals.Of(plane.Store.Commits);
+        renewals.MinimumWait = TimeSpan.FromMilliseconds(500);
+        plane.Hosts.Declare("node-1", HostDeclaration.Parse("*", "0.0.0.0/0 ::/0"));
+        var kept = plane.Hosts.CreateCredential("node-1");
+        var revoked = plane.Hosts.CreateCredential("node-1");
+        EcsClient Agent(Storage.Hosts.HostService.NewCredential c) => new(plane.Http, new ClientCredentials(c.AccessKeyId, c.AccessKeySecret));
+        async Task<int> Poll(Storage.Hosts.HostService.NewCredential c, long after, int wait) =>
+            (await Agent(c).CallAsync("DescribeChanges", new { AfterRevision = after.ToString(CultureInfo.InvariantCulture), WaitSeconds = wait }))
+                .GetProperty("Changes").GetProperty("Change").GetArrayLength();
+        var current = plane.Store.CurrentRevision();
+        Assert.Equal(0, await Poll(kept, current, 0));
+        Assert.Equal(0, await Poll(revoked, current, 0));
+        await SettleAsync(plane);
+        Assert.Equal(0, await Poll(kept, current, 1));
+        Assert.Equal(1, renewals.Skipped);
+        plane.Hosts.RevokeCredential(revoked.AccessKeyId);
+        await SettleAsync(plane);
+        await ApiAssert.FailsAsync(() => Poll(revoked, current, 1), EcsErrorCodes.InvalidAccessKeyIdNotFound, 404);
+        // The revocation touched the host: the kept credential's renewal reads, and sees it.
+        Assert.Equal(1, await Poll(kept, current, 1));
+        Assert.Equal(1, renewals.Skipped);
+    }
+}
