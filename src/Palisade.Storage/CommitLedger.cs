@@ -50,7 +50,7 @@ public sealed class CommitLedger
         /// <summary>
         /// The host's feed as the store answers it (<c>ListHostRevisions</c>): the commits that named the
         /// host, oldest first, complete for the revisions after <see cref="FeedFrom"/> (the ledger's start,
-        /// or the newest entry dropped to bound it). Null entries' actions were not read: no feed then.
+        /// or the newest entry dropped to bound it, or a commit read without its action).
         /// </summary>
         public readonly List<Records.RevisionRecord> Feed = [];
 
@@ -73,6 +73,8 @@ public sealed class CommitLedger
                     continue;
                 if (revision.AccountId is { } account)
                     _accounts[account] = (revision.Revision, revision.AccountRevision ?? 0);
+                // One record per commit, shared by the feeds of every host it named (a 1,000-host change: one, not a thousand).
+                var record = revision.Action is { } action ? new Records.RevisionRecord(revision.Revision, revision.AccountId, action, revision.CommittedAt) : null;
                 foreach (var scope in revision.Scopes)
                 {
                     _lastTouched[scope.Key] = revision.Revision;
@@ -87,9 +89,9 @@ public sealed class CommitLedger
                             touches.ByAccount[a] = revision.Revision;
                         else
                             touches.WithoutAccount = revision.Revision;
-                        if (revision.Action is { } action)
+                        if (record is not null)
                         {
-                            touches.Feed.Add(new Records.RevisionRecord(revision.Revision, revision.AccountId, action, revision.CommittedAt));
+                            touches.Feed.Add(record);
                             if (touches.Feed.Count > FeedPerHost)
                             {
                                 touches.FeedFrom = touches.Feed[FeedPerHost / 2 - 1].Revision;

@@ -161,6 +161,14 @@ public sealed record ServerOptions
     public bool HostWakesFromLedger { get; init; } = true;
 
     /// <summary>
+    /// A request whose key the node holds is authenticated without a store slot, and its nonce recorded
+    /// asynchronously — on PostgreSQL in one statement with the nonces arriving meanwhile
+    /// (<see cref="Protocol.StoreNonceRegistry"/>; issue 17, fifteenth session). False authenticates in
+    /// a read slot with one insert per nonce, as before: the slow twin the tests compare it with.
+    /// </summary>
+    public bool AuthenticationOffTheGate { get; init; } = true;
+
+    /// <summary>
     /// Agents' status reports (<c>ReportAgentStatus</c>) are written together, at most one write per
     /// this interval per node (issue 17): after a change a hundred hosts report at once, and each report
     /// was a transaction of its own competing with the same hosts' fetches. A report is answered once

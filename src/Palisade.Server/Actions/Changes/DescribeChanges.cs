@@ -141,6 +141,11 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
                 return null;
             if (watcher.Ledger.HostFeed(host, after, found.Revision, max) is not { } feed)
                 return null;
+            // The ledger proved that no credential write named the host up to its revision: the credential
+            // is there at it, as if a read had found it then. So the agent's next poll, from the change it
+            // was just told of, is a renewal that need not read either.
+            if (feed.Revision > found.Revision)
+                Found(accessKeyId, host, feed.Revision);
             Interlocked.Increment(ref _wokenFromLedger);
             return feed;
         }
