@@ -116,10 +116,11 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             revision = await gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel);
             if (cache.TryGet(cacheKey, revision, out var hit))
             {
-                // A cached analysis answer is charged what rendering it cost, or refused past the budget
-                // (issue 19: the same question in a loop is bounded as new questions are).
+                // A cached analysis answer is charged its bytes at what rendering answers costs per byte
+                // lately, or refused past the budget (issue 19: the same question in a loop is bounded as
+                // new questions are).
                 if (action is IAnalysisAction)
-                    analyses.AdmitCached(context, hit.Charge);
+                    analyses.AdmitCached(context, hit.Body.Length);
                 call.Cached = hit;
                 return;
             }
@@ -163,12 +164,12 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
         // the server's work for that question, charged to its account with the rest (issue 19).
-        // Its rendering's cost is kept with it in the read cache: each hit is charged as much.
-        var (answer, rendering) = admitted is null
-            ? (ResponseWriter.Render(call.Format, $"{action.Name}Response", response), TimeSpan.Zero)
-            : admitted.HereMeasured(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
+        // What it cost per byte is learnt: each cache hit is charged its bytes at that rate.
+        var answer = admitted is null
+            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response)
+            : admitted.Render(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
         if (cacheKey is not null)
-            cache.Put(cacheKey, revision, answer, call.RequestId, rendering);
+            cache.Put(cacheKey, revision, answer, call.RequestId);
         call.Answer = answer;
     }
 
