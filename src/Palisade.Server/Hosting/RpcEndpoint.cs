@@ -63,6 +63,33 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         await AnswerAsync(http, call);
     }
 
+    /// <summary>
+    /// The server's own warm-up (<see cref="AnalysisPathWarmUp"/>): a request of an already known
+    /// caller through the stages after authentication and throttling — resolve, then execute (the read
+    /// cache, admission, the rehearsal, the analysis, the rendering) — the same code a tenant's request
+    /// runs. Set on a warm-up's own endpoint only, over a store of its own.
+    /// </summary>
+    internal bool ForWarmUp { get; set; }
+
+    /// <summary>A warm-up request (<see cref="ForWarmUp"/>): its call, answered or failed.</summary>
+    internal async Task<RpcCall> ExecuteForWarmUpAsync(RpcRequest request, Caller caller, CancellationToken cancel)
+    {
+        if (!ForWarmUp)
+            throw new InvalidOperationException("only a warm-up's endpoint takes requests without authentication");
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller };
+        try
+        {
+            call.Format = ChooseFormat(request);
+            await gate.RunAsync(StoreGate.Kind.Read, () => Resolve(call), cancel);
+            await ExecuteAsync(call, cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            call.Failure = FailureOf(e, call);
+        }
+        return call;
+    }
+
     private void Authenticate(RpcCall call)
     {
         var request = call.Request!;
@@ -97,6 +124,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             Gate = gate,
             Arrived = call.Arrived,
             AnalysisProcess = options.Throttling.AnalysisInChild ? analysisProcess : null,
+            AnalysisAccountKey = ForWarmUp ? AnalysisWarmUp.AccountId : null,
         };
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
