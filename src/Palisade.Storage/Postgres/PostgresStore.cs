@@ -322,6 +322,8 @@ public sealed class PostgresStore : IStore
         // order (the commit watcher reads "after the last seen"); the NOTIFY goes out at the commit.
         session.NumberRevisionUnderCommitLock(accountId, accountRevision, action, _clock.GetUtcNow(), CommitLock, CommitChannel);
         t.Commit();
+        if (accountId is { } changed)
+            AccountCommits.Of(this).Record(new(changed, accountRevision!.Value, action, session.Touches()));
         Commits.Signal();
         return result;
     }

@@ -60,6 +60,17 @@ internal sealed partial class SqlSession
     private void TouchEverything() => _affectsEveryHost = true;
 
     /// <summary>
+    /// What the transaction's writes named as they wrote (issue 17, fifteenth session: the account's view
+    /// brought forward by the commit): each touched thing's kind (<c>Group</c>, <c>Members</c>,
+    /// <c>Instance</c>, <c>Binding</c>, <c>NetworkInterface</c>, <c>PrefixList</c>, <c>PortRangeList</c>,
+    /// <c>Host</c>) and ID; null when a write touched everything (a restore). Only the writes that can
+    /// change a host's policy name what they touch (a tag does not): whoever uses this for more than
+    /// that decides which actions write nothing else.
+    /// </summary>
+    internal IReadOnlyList<(string Kind, string Id)>? Touches() =>
+        _affectsEveryHost ? null : [.. _touched.Select(t => (t.Kind.ToString(), t.Id))];
+
+    /// <summary>
     /// The hosts the transaction's writes may have altered the policy of: those resolved before each
     /// write, and the touched things resolved again as the transaction leaves them. Called once,
     /// before the revision is written.
