@@ -41,6 +41,40 @@ public sealed class AccountCommits
         }
     }
 
+    /// <summary>
+    /// A commit as the other nodes learn it (PostgreSQL: the payload of the commit's <c>NOTIFY</c>, so that
+    /// every node, not only the one that wrote, brings its views forward): <c>account;revision;action;Kind:Id,…</c>.
+    /// Null when it would not fit a notification or holds a character outside IDs' and actions' own
+    /// (the payload is written as a literal): the other nodes then do not know it and reload.
+    /// </summary>
+    internal static string? Payload(Commit commit)
+    {
+        if (commit.Touched is not { Count: <= 64 } touched)
+            return null;
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{commit.AccountId};{commit.AccountRevision};{commit.Action};{string.Join(",", touched.Select(t => t.Kind + ":" + t.Id))}");
+        return text.Length <= 4000 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or ',' or ';') ? text : null;
+    }
+
+    /// <summary>Records a commit another node (or this one) notified (<see cref="Payload"/>); a payload not of that form is ignored.</summary>
+    internal void Notified(string? payload)
+    {
+        var parts = payload?.Split(';');
+        if (parts is not { Length: 4 }
+            || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var account)
+            || !long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision))
+            return;
+        var touched = new List<(string, string)>();
+        foreach (var item in parts[3].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = item.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+                return;
+            touched.Add((item[..colon], item[(colon + 1)..]));
+        }
+        Record(new Commit(account, revision, parts[2], touched));
+    }
+
     /// <summary>The commit that made <paramref name="accountRevision"/> of the account, if this node made it and remembers it.</summary>
     public Commit? Find(long accountId, long accountRevision)
     {

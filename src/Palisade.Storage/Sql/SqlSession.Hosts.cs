@@ -96,7 +96,8 @@ internal sealed partial class SqlSession
     /// account's own revision (stable under the account's lock), the trail — is done before the lock,
     /// so the lock is held for this batch and the commit, not for one round trip per host.
     /// </summary>
-    internal long NumberRevisionUnderCommitLock(long? accountId, long? accountRevision, string action, DateTimeOffset now, int commitLock, string channel)
+    /// <param name="payload">What the other nodes learn of the commit with its notice (<see cref="AccountCommits.Payload"/>: checked to be a plain literal), or none.</param>
+    internal long NumberRevisionUnderCommitLock(long? accountId, long? accountRevision, string action, DateTimeOffset now, int commitLock, string channel, string? payload = null)
     {
         using var grid = connection.QueryMultiple($"""
             SELECT 1 FROM (SELECT pg_advisory_xact_lock(@commitLock, 0)) AS held;
@@ -107,7 +108,7 @@ internal sealed partial class SqlSession
               hosts AS (
                 INSERT INTO revision_hosts (revision, host_name) SELECT numbered.revision, host FROM numbered, unnest(@hosts::text[]) AS host)
             SELECT revision FROM numbered;
-            NOTIFY {channel};
+            NOTIFY {channel}{(payload is null ? "" : $", '{payload}'")};
             """, new { commitLock, accountId, action, at = Time.Format(now), accountRevision, hosts = AffectedHosts().ToArray() }, transaction, commandTimeout: 300);
         grid.Read<int>();
         return grid.ReadSingle<long>();
