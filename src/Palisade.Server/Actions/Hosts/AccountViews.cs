@@ -244,6 +244,22 @@ internal sealed class AccountViews
         private View(StateExport.Source source, long accountRevision, ILookup<string, Storage.Records.HostBindingRecord> bindings)
             : this(source, accountRevision) => _bindings = bindings;
 
+        /// <summary>
+        /// A view of the same instances with the same groups and ENIs as <paramref name="same"/> (brought
+        /// forward by rule changes alone): its indexes and part keys are these, shared (never written after
+        /// they are built, but for the part keys' cache, which maps the same instances to the same keys).
+        /// </summary>
+        private View(StateExport.Source source, long accountRevision, View same)
+        {
+            _source = source;
+            AccountRevision = accountRevision;
+            _bindings = same._bindings;
+            _order = same._order;
+            _groupsOf = same._groupsOf;
+            _members = same._members;
+            _partKeys = same._partKeys;
+        }
+
         public long AccountRevision { get; }
 
         /// <summary>
@@ -268,7 +284,8 @@ internal sealed class AccountViews
             }
             if (_source.Forward(s, groups, owners) is not { } source)
                 return null;
-            var next = new View(source, accountRevision, _bindings);
+            // The indexes (10,000 instances: 20–40 ms) built again only when an instance's groups or ENIs changed.
+            var next = owners.Count == 0 ? new View(source, accountRevision, this) : new View(source, accountRevision, _bindings);
             var stale = new HashSet<(char, string)>();
             foreach (var g in groups)
                 stale.Add(('g', g.Value));
