@@ -89,6 +89,48 @@ if (ArgText("--seeded") is { } seededFile)
     return 0;
 }
 
+if (ArgText("--view-cost") is { } viewSeed)
+{
+    // What an account's view costs (issue 17, fifteenth session): loaded whole — the store's read (the
+    // region's records, every rule, the bindings) and the view's indexes — every instance's part selected
+    // and rendered, and the same brought forward by a rule change of one group. Reads only.
+    using var store = Palisade.Storage.StoreFactory.Open(File.ReadAllText(viewSeed + ".database"), Path.GetTempPath());
+    using var seed = System.Text.Json.JsonDocument.Parse(File.ReadAllText(viewSeed));
+    foreach (var tenant in seed.RootElement.EnumerateArray().Take(Arg("--accounts", 1)))
+    {
+        var firstHost = tenant.GetProperty("Hosts")[0].GetString()!;
+        var group = Palisade.Domain.Identifiers.SecurityGroupId.Parse(tenant.GetProperty("Common").GetString()!);
+        for (var round = 0; round < Arg("--rounds", 3); round++)
+        {
+            store.Read(s =>
+            {
+                var account = s.ListBindingsOnHost(firstHost)[0].AccountId;
+                var revision = s.LatestRevision(account);
+                var t0 = Stopwatch.GetTimestamp();
+                var source = new Palisade.Server.Actions.Insight.StateExport.Source(s, account, "cn-hangzhou");
+                source.LoadRules(s);
+                var bindings = s.ListHostBindings(account, null);
+                var t1 = Stopwatch.GetTimestamp();
+                var view = new Palisade.Server.Actions.Hosts.AccountViews.View(source, revision, bindings);
+                var t2 = Stopwatch.GetTimestamp();
+                foreach (var i in source.Instances)
+                    view.PartOf(source, i.Id);
+                var t3 = Stopwatch.GetTimestamp();
+                var forward = view.Forward(s, revision, new HashSet<Palisade.Domain.Identifiers.SecurityGroupId> { group }, new HashSet<Palisade.Domain.Identifiers.InstanceId>(), new HashSet<Palisade.Domain.Identifiers.NetworkInterfaceId>())!;
+                var t4 = Stopwatch.GetTimestamp();
+                var next = forward.Source(s);
+                foreach (var i in next.Instances)
+                    forward.PartOf(next, i.Id);
+                var t5 = Stopwatch.GetTimestamp();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"account {account}: {source.Instances.Count} instances, {source.Groups.Count} groups, {bindings.Count} bindings: whole load: store read {Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:F0} ms, view's indexes {Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds:F0} ms, every part {Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds:F0} ms; brought forward (rules of {group.Value}): {Stopwatch.GetElapsedTime(t3, t4).TotalMilliseconds:F1} ms, every part {Stopwatch.GetElapsedTime(t4, t5).TotalMilliseconds:F0} ms"));
+                return 0;
+            });
+        }
+    }
+    return 0;
+}
+
 if (ArgText("--agents-child") is { } tenantFile)
 {
     await Agents.RunChildAsync(tenantFile, [.. ArgText("--urls")!.Split(',').Select(u => new Uri(u))], ArgText("--database")!,

@@ -227,6 +227,11 @@ internal static class NoisyNeighbour
             var analysis = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
             for (var waited = Stopwatch.StartNew(); analysis.WarmsUp && analysis.WarmUpCost is null && waited.Elapsed < TimeSpan.FromMinutes(1);)
                 await Task.Delay(100);
+            // And the server's own analysis path's warm-up (issue 19, fifteenth session): /readyz says ready after it.
+            var serverWarmUp = app.Services.GetRequiredService<Palisade.Server.Hosting.AnalysisPathWarmUp>();
+            await serverWarmUp.Done.WaitAsync(TimeSpan.FromMinutes(2));
+            if (serverWarmUp.Enabled)
+                Console.WriteLine($"  {name}: the server's analysis path warmed up with {serverWarmUp.Answered} analyses; JIT so far {System.Runtime.JitInfo.GetCompiledMethodCount():N0} methods");
             if (analysis.WarmsUp)
                 Console.WriteLine($"  {name}: analysis process warmed up with {analysis.WarmUpAnswered} questions, {analysis.ChildCpu.TotalSeconds:F2} s of its CPU; the first {analysis.WarmUpCost?.First.TotalMilliseconds:F1} ms, the last round's median {analysis.WarmUpCost?.Last.TotalMilliseconds:F1} ms");
             var noisyKey = keys["noisy"];

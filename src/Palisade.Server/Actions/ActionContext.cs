@@ -25,10 +25,18 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
         new(new RpcRequest("POST", Request.Host, parameters, [], new Dictionary<string, string>(), []), Caller, other, store, Clock, options, RequestId, accounts)
         {
             AnalysisProcess = AnalysisProcess,
+            AnalysisAccountKey = AnalysisAccountKey,
         };
 
     /// <summary>Where a dry-run impact's comparison runs when not in this process (issue 19); null: here.</summary>
     public AnalysisProcess? AnalysisProcess { get; init; }
+
+    /// <summary>
+    /// The account the analysis process keeps this context's befores under: the caller's, except for
+    /// the server's own warm-up (<see cref="Hosting.AnalysisPathWarmUp"/>), whose synthetic account lives
+    /// in a store of its own and is keyed as no account (0), never as a tenant's of the same number.
+    /// </summary>
+    public long? AnalysisAccountKey { get; init; }
 
     public IEcsAction Action => action;
 

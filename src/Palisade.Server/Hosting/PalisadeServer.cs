@@ -149,8 +149,11 @@ public static class PalisadeServer
         // Every method reaches the endpoint, so that a PUT gets an ECS error rather than an empty 405.
         app.Map("/", http => ConsoleAssets.IsBrowserVisit(http.Request) ? ConsoleAssets.RedirectToConsole(http) : endpoint.HandleAsync(http));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (IStore store) =>
+        app.MapGet("/readyz", (IStore store, AnalysisPathWarmUp warmUp) =>
         {
+            // Until the server's analysis path is warm, a load balancer is told to send no tenant here (it is served meanwhile).
+            if (!warmUp.Done.IsCompleted)
+                return Results.Text("not ready: warming up\n", statusCode: 503);
             try
             {
                 // Whether the store answers, and nothing of what it holds: anyone may ask.
@@ -206,6 +209,8 @@ public static class PalisadeServer
             WarmsUp = settings.Options.Throttling is { AnalysisInChild: true, AnalysisWarmUp: true },
         });
         services.AddHostedService<AnalysisProcessStart>();
+        services.AddSingleton<AnalysisPathWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<AnalysisPathWarmUp>());
         services.AddSingleton<AnalysisAdmission>();
         services.AddSingleton<RefusalTrail>();
         services.AddSingleton(ActionCatalog.FromAssembly());

@@ -28,10 +28,10 @@ internal sealed class ReadCache
     /// A rendered response and where its RequestId is (in which piece, at which offset), so that each
     /// hit carries its own: the body is kept as rendered, in pieces below the large-object heap's
     /// threshold (<see cref="RenderedAnswer"/>), not copied (an analysis's answer is 100 KB and more;
-    /// docs/benchmarks.md, issue 19). An analysis's answer keeps what rendering it cost
-    /// (<paramref name="Charge"/>): each hit is charged that to its account's analysis budget.
+    /// docs/benchmarks.md, issue 19). A hit of an analysis's answer is charged by its length
+    /// (<see cref="Protocol.AnalysisAdmission.AdmitCached"/>).
     /// </summary>
-    public sealed record Entry(long Revision, RenderedAnswer Body, int Piece, int IdAt, int IdLength, TimeSpan Charge)
+    public sealed record Entry(long Revision, RenderedAnswer Body, int Piece, int IdAt, int IdLength)
     {
         /// <summary>The answer's length with <paramref name="requestId"/> in place of the rendered one.</summary>
         public int LengthWith(string requestId) => Body.Length - IdLength + Encoding.UTF8.GetByteCount(requestId);
@@ -69,8 +69,7 @@ internal sealed class ReadCache
         _entries.TryGetValue(key, out entry!) && entry.Revision == revision;
 
     /// <summary>Remembers a rendered body in which <paramref name="requestId"/> appears once, as the RequestId (within one piece: it comes first).</summary>
-    /// <param name="charge">What a hit costs its account's analysis budget (an analysis's rendering; nothing for other reads).</param>
-    public void Put(string key, long revision, RenderedAnswer body, string requestId, TimeSpan charge = default)
+    public void Put(string key, long revision, RenderedAnswer body, string requestId)
     {
         var id = Encoding.UTF8.GetBytes(requestId);
         var (piece, at) = (-1, -1);
@@ -84,7 +83,7 @@ internal sealed class ReadCache
             Interlocked.Exchange(ref _bytes, 0);
         }
         // The caller hands the body over: it is not written to again.
-        var entry = new Entry(revision, body, piece, at, id.Length, charge);
+        var entry = new Entry(revision, body, piece, at, id.Length);
         if (_entries.TryGetValue(key, out var old))
             Interlocked.Add(ref _bytes, -old.Body.Length);
         _entries[key] = entry;

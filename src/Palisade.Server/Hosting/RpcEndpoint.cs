@@ -76,6 +76,33 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         await AnswerAsync(http, call);
     }
 
+    /// <summary>
+    /// The server's own warm-up (<see cref="AnalysisPathWarmUp"/>): a request of an already known
+    /// caller through the stages after authentication and throttling — resolve, then execute (the read
+    /// cache, admission, the rehearsal, the analysis, the rendering) — the same code a tenant's request
+    /// runs. Set on a warm-up's own endpoint only, over a store of its own.
+    /// </summary>
+    internal bool ForWarmUp { get; set; }
+
+    /// <summary>A warm-up request (<see cref="ForWarmUp"/>): its call, answered or failed.</summary>
+    internal async Task<RpcCall> ExecuteForWarmUpAsync(RpcRequest request, Caller caller, CancellationToken cancel)
+    {
+        if (!ForWarmUp)
+            throw new InvalidOperationException("only a warm-up's endpoint takes requests without authentication");
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller };
+        try
+        {
+            call.Format = ChooseFormat(request);
+            await gate.RunAsync(StoreGate.Kind.Read, () => Resolve(call), cancel);
+            await ExecuteAsync(call, cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            call.Failure = FailureOf(e, call);
+        }
+        return call;
+    }
+
     private void Authenticate(RpcCall call)
     {
         var request = call.Request!;
@@ -122,6 +149,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             Gate = gate,
             Arrived = call.Arrived,
             AnalysisProcess = options.Throttling.AnalysisInChild ? analysisProcess : null,
+            AnalysisAccountKey = ForWarmUp ? AnalysisWarmUp.AccountId : null,
         };
         if (call.Caller!.ReadOnly && action.Mutates)
             throw new EcsException(EcsErrors.ReadOnlyKey(action.Name));
@@ -141,10 +169,11 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             revision = await gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel);
             if (cache.TryGet(cacheKey, revision, out var hit))
             {
-                // A cached analysis answer is charged what rendering it cost, or refused past the budget
-                // (issue 19: the same question in a loop is bounded as new questions are).
+                // A cached analysis answer is charged its bytes at what rendering answers costs per byte
+                // lately, or refused past the budget (issue 19: the same question in a loop is bounded as
+                // new questions are).
                 if (action is IAnalysisAction)
-                    analyses.AdmitCached(context, hit.Charge);
+                    analyses.AdmitCached(context, hit.Body.Length);
                 call.Cached = hit;
                 return;
             }
@@ -188,12 +217,12 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
         // the server's work for that question, charged to its account with the rest (issue 19).
-        // Its rendering's cost is kept with it in the read cache: each hit is charged as much.
-        var (answer, rendering) = admitted is null
-            ? (ResponseWriter.Render(call.Format, $"{action.Name}Response", response), TimeSpan.Zero)
-            : admitted.HereMeasured(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
+        // What it cost per byte is learnt: each cache hit is charged its bytes at that rate.
+        var answer = admitted is null
+            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response)
+            : admitted.Render(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
         if (cacheKey is not null)
-            cache.Put(cacheKey, revision, answer, call.RequestId, rendering);
+            cache.Put(cacheKey, revision, answer, call.RequestId);
         call.Answer = answer;
     }
 

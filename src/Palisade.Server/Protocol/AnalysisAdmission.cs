@@ -28,7 +28,7 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
         var place = scheduler.Admit(context.AccountId);
         try
         {
-            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)), meter);
+            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)), meter, Rendering);
         }
         catch
         {
@@ -38,14 +38,67 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>
-    /// A cached analysis answer: charged <paramref name="cost"/> (what rendering it cost) to the account's
-    /// budget, or refused with <c>Throttling.Analysis</c> when the budget does not hold it. It takes no
-    /// place among the analyses (it compares nothing).
+    /// A cached analysis answer of <paramref name="bytes"/>: charged its bytes × what rendering an
+    /// analysis's answer has cost per byte lately (<see cref="RenderingCost"/>) to the account's budget,
+    /// or refused with <c>Throttling.Analysis</c> when the budget does not hold it. It takes no place
+    /// among the analyses (it compares nothing).
     /// </summary>
-    public void AdmitCached(ActionContext context, TimeSpan cost)
+    public void AdmitCached(ActionContext context, long bytes)
     {
+        var cost = Rendering.Of(bytes);
         if (cost > TimeSpan.Zero)
             budget.TakeCached(context.AccountId, cost);
+    }
+
+    /// <summary>What rendering analyses' answers has cost per byte lately: a cache hit's charge.</summary>
+    internal RenderingCost Rendering { get; } = new();
+
+    /// <summary>
+    /// The cost per byte of rendering an analysis's answer, over the last <see cref="Window"/> measured
+    /// renderings (their seconds over their bytes). A hit was charged the one measurement kept with its
+    /// answer, and one measurement on two shared cores is noisy (a preemption, a collection, the first
+    /// rendering's compiling): a loop of the same question then paid 2–3× what another paid (issue 19,
+    /// fourteenth session). Over many renderings the noise averages out, and a hit costs what its size does.
+    /// </summary>
+    internal sealed class RenderingCost
+    {
+        /// <summary>Renderings averaged over.</summary>
+        public const int Window = 32;
+
+        private readonly (long Bytes, long Ticks)[] _last = new (long, long)[Window];
+        private int _next;
+        private int _count;
+        private long _bytes;
+        private long _ticks;
+        private readonly Lock _gate = new();
+
+        /// <summary>A rendering of <paramref name="bytes"/> measured at <paramref name="used"/>.</summary>
+        public void Learn(long bytes, TimeSpan used)
+        {
+            if (bytes <= 0 || used < TimeSpan.Zero)
+                return;
+            lock (_gate)
+            {
+                if (_count == Window)
+                {
+                    _bytes -= _last[_next].Bytes;
+                    _ticks -= _last[_next].Ticks;
+                }
+                else
+                    _count++;
+                _last[_next] = (bytes, used.Ticks);
+                _bytes += bytes;
+                _ticks += used.Ticks;
+                _next = (_next + 1) % Window;
+            }
+        }
+
+        /// <summary>What rendering <paramref name="bytes"/> costs at the average so far (nothing before any was measured).</summary>
+        public TimeSpan Of(long bytes)
+        {
+            lock (_gate)
+                return _bytes == 0 || bytes <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Round((double)_ticks * bytes / _bytes));
+        }
     }
 
     /// <summary>
@@ -60,7 +113,7 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>An admitted analysis: runs its work on a worker; disposing it settles its cost and frees its place.</summary>
-    internal sealed class Ticket(AnalysisScheduler.Place place, AnalysisBudget.Charge charge, CpuMeter meter) : IDisposable
+    internal sealed class Ticket(AnalysisScheduler.Place place, AnalysisBudget.Charge charge, CpuMeter meter, RenderingCost rendering) : IDisposable
     {
         private long _usedTicks;
 
@@ -74,16 +127,17 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
         /// </summary>
         public T Here<T>(Func<T> work) => meter.Measure(work, Use);
 
-        /// <summary><see cref="Here"/>, and what the work cost (a rendered answer's charge for its cache hits).</summary>
-        public (T Result, TimeSpan Used) HereMeasured<T>(Func<T> work)
+        /// <summary><see cref="Here"/> for the rendering of the answer: what it cost per byte is learnt for the cache hits' charge.</summary>
+        public Responses.RenderedAnswer Render(Func<Responses.RenderedAnswer> render)
         {
             var used = TimeSpan.Zero;
-            var result = meter.Measure(work, cpu =>
+            var answer = meter.Measure(render, cpu =>
             {
                 used = cpu;
                 Use(cpu);
             });
-            return (result, used);
+            rendering.Learn(answer.Length, used);
+            return answer;
         }
 
         /// <summary>Runs the work on a worker; its CPU time is charged whether it answers or fails.</summary>

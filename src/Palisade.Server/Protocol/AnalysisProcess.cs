@@ -136,7 +136,8 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
         for (var attempt = 0; attempt < 2; attempt++)
         {
             ImpactWire.Answered answer;
-            if (!warmUp)
+            // The server's own warm-up (AnalysisPathWarmUp, keyed as account 0) is no tenant's question either.
+            if (!warmUp && accountId != AnalysisWarmUp.AccountId)
                 Interlocked.Increment(ref _asked);
             try
             {

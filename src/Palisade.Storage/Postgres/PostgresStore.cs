@@ -253,7 +253,12 @@ public sealed class PostgresStore : IStore
             try
             {
                 await using var c = await _listenSource.OpenConnectionAsync(stop);
-                c.Notification += (_, _) => Commits.Signal();
+                c.Notification += (_, e) =>
+                {
+                    // Another node's commit (or this one's) with what it changed, before the watcher looks.
+                    AccountCommits.Of(this).Notified(e.Payload);
+                    Commits.Signal();
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {CommitChannel}", c))
                     await listen.ExecuteNonQueryAsync(stop);
                 Listening = true;
@@ -354,8 +359,12 @@ public sealed class PostgresStore : IStore
         // The numbering is the one global step: the commit lock held from the batch that numbers the
         // revision (one round trip) to the commit, so revisions are gap-free and committed in their
         // order (the commit watcher reads "after the last seen"); the NOTIFY goes out at the commit.
-        session.NumberRevisionUnderCommitLock(accountId, accountRevision, action, _clock.GetUtcNow(), CommitLock, CommitChannel);
+        // What it changed, for this node's account views and (with the notice) the other nodes' (issue 17, fifteenth session).
+        AccountCommits.Commit? made = accountId is { } changed ? new(changed, accountRevision!.Value, action, session.Touches()) : null;
+        session.NumberRevisionUnderCommitLock(accountId, accountRevision, action, _clock.GetUtcNow(), CommitLock, CommitChannel, made is null ? null : AccountCommits.Payload(made));
         t.Commit();
+        if (made is not null)
+            AccountCommits.Of(this).Record(made);
         Commits.Signal();
         return result;
     }

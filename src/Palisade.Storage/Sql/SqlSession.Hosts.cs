@@ -60,6 +60,17 @@ internal sealed partial class SqlSession
     private void TouchEverything() => _affectsEveryHost = true;
 
     /// <summary>
+    /// What the transaction's writes named as they wrote (issue 17, fifteenth session: the account's view
+    /// brought forward by the commit): each touched thing's kind (<c>Group</c>, <c>Members</c>,
+    /// <c>Instance</c>, <c>Binding</c>, <c>NetworkInterface</c>, <c>PrefixList</c>, <c>PortRangeList</c>,
+    /// <c>Host</c>) and ID; null when a write touched everything (a restore). Only the writes that can
+    /// change a host's policy name what they touch (a tag does not): whoever uses this for more than
+    /// that decides which actions write nothing else.
+    /// </summary>
+    internal IReadOnlyList<(string Kind, string Id)>? Touches() =>
+        _affectsEveryHost ? null : [.. _touched.Select(t => (t.Kind.ToString(), t.Id))];
+
+    /// <summary>
     /// The hosts the transaction's writes may have altered the policy of: those resolved before each
     /// write, and the touched things resolved again as the transaction leaves them. Called once,
     /// before the revision is written.
@@ -85,7 +96,8 @@ internal sealed partial class SqlSession
     /// account's own revision (stable under the account's lock), the trail — is done before the lock,
     /// so the lock is held for this batch and the commit, not for one round trip per host.
     /// </summary>
-    internal long NumberRevisionUnderCommitLock(long? accountId, long? accountRevision, string action, DateTimeOffset now, int commitLock, string channel)
+    /// <param name="payload">What the other nodes learn of the commit with its notice (<see cref="AccountCommits.Payload"/>: checked to be a plain literal), or none.</param>
+    internal long NumberRevisionUnderCommitLock(long? accountId, long? accountRevision, string action, DateTimeOffset now, int commitLock, string channel, string? payload = null)
     {
         using var grid = connection.QueryMultiple($"""
             SELECT 1 FROM (SELECT pg_advisory_xact_lock(@commitLock, 0)) AS held;
@@ -96,7 +108,7 @@ internal sealed partial class SqlSession
               hosts AS (
                 INSERT INTO revision_hosts (revision, host_name) SELECT numbered.revision, host FROM numbered, unnest(@hosts::text[]) AS host)
             SELECT revision FROM numbered;
-            NOTIFY {channel};
+            NOTIFY {channel}{(payload is null ? "" : $", '{payload}'")};
             """, new { commitLock, accountId, action, at = Time.Format(now), accountRevision, hosts = AffectedHosts().ToArray() }, transaction, commandTimeout: 300);
         grid.Read<int>();
         return grid.ReadSingle<long>();

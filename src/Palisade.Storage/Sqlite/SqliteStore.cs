@@ -194,6 +194,8 @@ public sealed class SqliteStore : IStore
         var (revision, accountRevision) = session.Changed ? session.AddRevision(accountId, action, _clock.GetUtcNow()) : ((long?)null, (long?)null);
         session.WriteTrail(accountRevision);
         transaction.Commit();
+        if (accountId is { } changed && accountRevision is { } made)
+            AccountCommits.Of(this).Record(new(changed, made, action, session.Touches()));
         if (revision is not null)
             _writes.NotifyCommitted();
         return result;

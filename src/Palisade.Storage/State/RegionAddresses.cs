@@ -9,15 +9,33 @@ namespace Palisade.Storage.State;
 /// For a whole region at once (what the analysis and the export read): each instance's ENIs, and
 /// the EIP through which the internet reaches it. Two queries, not two per instance.
 /// </summary>
-public sealed class RegionAddresses(IStoreSession s, long accountId, string regionId)
+public sealed class RegionAddresses
 {
-    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces = s.NetworkInterfaces.List(accountId, regionId)
+    private readonly ILookup<InstanceId, NetworkInterfaceRecord> _interfaces;
+
+    private readonly Dictionary<string, EipRecord> _eipByTarget;
+
+    public RegionAddresses(IStoreSession s, long accountId, string regionId)
+    {
+        _interfaces = InOrder(s.NetworkInterfaces.List(accountId, regionId));
+        _eipByTarget = s.Eips.List(accountId, regionId).Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
+    }
+
+    private RegionAddresses(ILookup<InstanceId, NetworkInterfaceRecord> interfaces, Dictionary<string, EipRecord> eipByTarget) =>
+        (_interfaces, _eipByTarget) = (interfaces, eipByTarget);
+
+    private static ILookup<InstanceId, NetworkInterfaceRecord> InOrder(IEnumerable<NetworkInterfaceRecord> interfaces) => interfaces
         .Where(e => e.InstanceId is not null)
         .OrderBy(e => e.Type).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id.Value, StringComparer.Ordinal)
         .ToLookup(e => e.InstanceId!.Value);
 
-    private readonly Dictionary<string, EipRecord> _eipByTarget = s.Eips.List(accountId, regionId)
-        .Where(e => e.TargetId is not null).ToDictionary(e => e.TargetId!, StringComparer.Ordinal);
+    /// <summary>
+    /// The same addresses with the ENIs of <paramref name="instances"/> as given (issue 17, fifteenth
+    /// session: an account's view brought forward by a commit that changed those instances' ENIs, read
+    /// again at the new revision); the EIPs as they are (the caller knows the commit moved none).
+    /// </summary>
+    public RegionAddresses WithInterfacesOf(IReadOnlyDictionary<InstanceId, IReadOnlyList<NetworkInterfaceRecord>> instances) =>
+        new(InOrder(_interfaces.Where(g => !instances.ContainsKey(g.Key)).SelectMany(g => g).Concat(instances.Values.SelectMany(e => e))), _eipByTarget);
 
     /// <summary>The instance's ENIs, its primary one first.</summary>
     public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];

@@ -1,3 +1,4 @@
+using CsCheck;
 using System.Text.Json;
 using Palisade.Client;
 using Palisade.Server.Hosting;
@@ -253,10 +254,13 @@ public sealed class AnalysisAdmissionTests
     /// <summary>Each reading of the clock steps <paramref name="step"/>, each of the allocations <paramref name="bytesStep"/> bytes, each costing the collector <paramref name="collectorPerByte"/>.</summary>
     private sealed class SteppingMeter(TimeSpan step, long bytesStep = 0, double collectorPerByte = 0) : CpuMeter
     {
+        /// <summary>What each measured piece costs from now on.</summary>
+        public TimeSpan Step { get; set; } = step;
+
         private readonly ThreadLocal<long> _ticks = new(() => 0);
         private readonly ThreadLocal<long> _bytes = new(() => 0);
 
-        public override TimeSpan Now() => TimeSpan.FromTicks(_ticks.Value += step.Ticks);
+        public override TimeSpan Now() => TimeSpan.FromTicks(_ticks.Value += Step.Ticks);
 
         public override long Allocated() => _bytes.Value += bytesStep;
 
@@ -346,6 +350,63 @@ public sealed class AnalysisAdmissionTests
         }
         await ApiAssert.FailsAsync(Impact, "Throttling.Analysis", 400);
         Assert.Equal(TimeSpan.FromSeconds(1.75), budget.Spent(key.AccountId));
+    }
+
+    /// <summary>
+    /// Issue 19, fifteenth session: a hit was charged the one measurement of its answer's rendering kept
+    /// with it, and one measurement on shared cores is noisy (a preemption, the first rendering's
+    /// compiling): the same question in a loop paid whatever its one rendering happened to cost. A hit
+    /// is now charged its bytes × the cost per byte over the last renderings: here one answer rendered
+    /// at 0.35 s and another of the same size at 0.05 s, so each hit of the first costs 0.20 s, not 0.35 s.
+    /// </summary>
+    [Fact]
+    public async Task ACachedAnswer_IsChargedItsBytesAtTheRecentCostPerByte_NotItsOneRendering()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 5, 3, 30, 0, TimeSpan.Zero));
+        var meter = new SteppingMeter(TimeSpan.FromSeconds(0.35));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 100, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(meter));
+        var key = plane.NewAccount("noisy");
+        var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+        var vpc = await api.VpcAsync();
+        var sg = await api.GroupAsync(vpc);
+        await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+        Task Impact(int port) => api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+        {
+            RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8",
+        }));
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+
+        // Given one question computed while each piece cost 0.35 s, and another of the same size at 0.05 s
+        await Impact(3000);
+        meter.Step = TimeSpan.FromSeconds(0.05);
+        await Impact(3001);
+        var spent = budget.Spent(key.AccountId);
+        Assert.Equal(3 * 0.35 + 3 * 0.05, spent.TotalSeconds, 6);
+
+        // When the first is asked again (a hit, whatever the meter says now)
+        meter.Step = TimeSpan.FromSeconds(5);
+        await Impact(3000);
+
+        // Then it is charged its bytes at the average of the two renderings per byte: 0.20 s
+        Assert.Equal(0.20, (budget.Spent(key.AccountId) - spent).TotalSeconds, 3);
+    }
+
+    /// <summary>The running sums over the window agree with summing the last renderings afresh (the slow twin).</summary>
+    [Fact]
+    public void TheRenderingCost_IsTheLastRenderingsSecondsOverTheirBytes()
+    {
+        Gen.Select(Gen.Int[1, 500_000], Gen.Int[0, 50_000]).Array[1, 100].Select(Gen.Int[1, 1_000_000]).Sample((renderings, bytes) =>
+        {
+            var cost = new AnalysisAdmission.RenderingCost();
+            foreach (var (b, t) in renderings)
+                cost.Learn(b, TimeSpan.FromTicks(t));
+            var last = renderings.TakeLast(AnalysisAdmission.RenderingCost.Window).ToList();
+            var slow = TimeSpan.FromTicks((long)Math.Round((double)last.Sum(r => (long)r.Item2) * bytes / last.Sum(r => (long)r.Item1)));
+            return Math.Abs((cost.Of(bytes) - slow).Ticks) <= 1;
+        });
     }
 
     /// <summary>

@@ -37,7 +37,7 @@ internal sealed class DryRunImpact
         var kept = regionId is null || c.ImpactBefores is not { } befores ? null : c.Read(s => befores.Get(s, c.AccountId, regionId));
         var before = kept?.State ?? (regionId is null ? null : c.Read(s => StoredState.Load(s, c.AccountId, regionId)));
         // The child keys the before by its account revision: only a kept before has one.
-        var impact = new DryRunImpact(before, kept, kept is null ? null : c.AnalysisProcess, c.AccountId, regionId);
+        var impact = new DryRunImpact(before, kept, kept is null ? null : c.AnalysisProcess, c.AnalysisAccountKey ?? c.AccountId, regionId);
         if (before is not null && before.Instances.Length <= MaxInstances)
             c.KeepStateAfterDryRun = s => StoredState.Load(s, c.AccountId, regionId!);
         return impact;

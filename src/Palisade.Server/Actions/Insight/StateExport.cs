@@ -32,7 +32,8 @@ internal static class StateExport
     /// </summary>
     internal sealed record Source
     {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules;
+        // Not readonly: a source brought forward (Forward) is a copy with its own.
+        private System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>> _rules;
 
         public Source(IStoreSession s, long accountId, string regionId)
         {
@@ -75,9 +76,9 @@ internal static class StateExport
 
         public long AccountId { get; }
 
-        public readonly IReadOnlyList<GroupRecord> Groups;
-        public readonly IReadOnlyList<InstanceRecord> Instances;
-        public readonly RegionAddresses Addresses;
+        public IReadOnlyList<GroupRecord> Groups { get; private init; }
+        public IReadOnlyList<InstanceRecord> Instances { get; private init; }
+        public RegionAddresses Addresses { get; private init; }
         public readonly IReadOnlyList<PrefixListRecord> PrefixLists;
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists;
 
@@ -90,6 +91,59 @@ internal static class StateExport
         public IReadOnlyList<Tag> InstanceTags(Domain.Identifiers.InstanceId id) => [.. _instanceTags[id.Value]];
 
         public IReadOnlyList<Tag> InterfaceTags(Domain.Identifiers.NetworkInterfaceId id) => [.. _interfaceTags[id.Value]];
+
+        /// <summary>
+        /// The region at the next account revision, read again only where a commit changed it (issue 17,
+        /// fifteenth session: <see cref="Hosts.AccountViews"/> brings its view forward): the records of
+        /// <paramref name="groups"/> and their rules, and those of <paramref name="instances"/> with their
+        /// ENIs, through <paramref name="s"/> (a read at that revision); everything else shared with this
+        /// source. Null when a touched group or instance appeared or went (the caller reloads whole).
+        /// </summary>
+        public Source? Forward(IStoreSession s, IReadOnlySet<Domain.Identifiers.SecurityGroupId> groups, IReadOnlySet<Domain.Identifiers.InstanceId> instances)
+        {
+            var groupList = Groups;
+            if (groups.Count > 0)
+            {
+                var list = Groups.ToList();
+                foreach (var id in groups)
+                {
+                    var at = list.FindIndex(g => g.Id == id);
+                    var now = s.Groups.Find(AccountId, id);
+                    if (now is not null && now.RegionId != RegionId)
+                        continue;
+                    if (at < 0 || now is null)
+                        return null;
+                    list[at] = now;
+                }
+                groupList = list;
+            }
+            var instanceList = Instances;
+            var addresses = Addresses;
+            if (instances.Count > 0)
+            {
+                var list = Instances.ToList();
+                var interfaces = new Dictionary<Domain.Identifiers.InstanceId, IReadOnlyList<NetworkInterfaceRecord>>();
+                foreach (var id in instances)
+                {
+                    var at = list.FindIndex(i => i.Id == id);
+                    var now = s.Instances.Find(AccountId, id);
+                    if (now is not null && now.RegionId != RegionId)
+                        continue;
+                    if (at < 0 || now is null)
+                        return null;
+                    list[at] = now;
+                    interfaces[id] = s.NetworkInterfacesOf(id);
+                }
+                instanceList = list;
+                addresses = Addresses.WithInterfacesOf(interfaces);
+            }
+            var rules = new System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>(_rules);
+            foreach (var id in groups.Where(g => groupList.Any(x => x.Id == g)))
+                rules[id] = s.ListRules(id);
+            var next = this with { Session = s, Groups = groupList, Instances = instanceList, Addresses = addresses };
+            next._rules = rules;
+            return next;
+        }
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
             _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, (Session ?? throw new Hosts.NotInMemoryException($"the rules of {id.Value}")).ListRules(id));
