@@ -132,13 +132,17 @@ internal static class Agents
     }
 
     /// <summary>The nodes' host fetches answered from memory and from the store, and the watchers' looks, summed (issue 17, fourteenth session).</summary>
-    private static (long Served, long Read, long Looks, long Loads, long Forwards, long LoadTicks, long ForwardTicks) FetchCounts(Fleet fleet)
+    private static (long Served, long Read, long Looks, long Loads, long Forwards, long LoadTicks, long ForwardTicks, long Woken, long NonceStatements) FetchCounts(Fleet fleet)
     {
         var stores = fleet.Nodes.Select(n => n.Services.GetRequiredService<Palisade.Storage.IStore>()).ToList();
         var memories = stores.Select(Palisade.Server.Actions.Hosts.HostFetches.Of).ToList();
         // The account views loaded whole and brought forward by the commits (issue 17, fifteenth session).
         var views = stores.Select(Palisade.Server.Actions.Hosts.AccountViews.Of).ToList();
-        return (memories.Sum(m => m.Served), memories.Sum(m => m.Read), stores.Sum(s => s.Commits.Looks), views.Sum(v => v.Loads), views.Sum(v => v.Forwards), views.Sum(v => v.Ticks.Loading), views.Sum(v => v.Ticks.Forwarding));
+        // Woken host polls answered from the ledger, and the nonce batches' statements (issue 17, fifteenth session).
+        var woken = stores.Sum(s => Palisade.Server.Actions.Changes.DescribeChanges.HostRenewals.Of(s.Commits).WokenFromLedger);
+        var nonces = fleet.Nodes.Select(n => n.Services.GetRequiredService<Palisade.Server.Protocol.INonceRegistry>())
+            .OfType<Palisade.Server.Protocol.StoreNonceRegistry>().Sum(r => r.Batches);
+        return (memories.Sum(m => m.Served), memories.Sum(m => m.Read), stores.Sum(s => s.Commits.Looks), views.Sum(v => v.Loads), views.Sum(v => v.Forwards), views.Sum(v => v.Ticks.Loading), views.Sum(v => v.Ticks.Forwarding), woken, nonces);
     }
 
     /// <summary>The GC's own account after the last collection: heap, fragmentation, committed, and each generation's size.</summary>
@@ -623,7 +627,7 @@ internal static class Agents
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         var fetches = FetchCounts(fleet);
-                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it); account views loaded whole {fetches.Loads - markFetches.Loads}, brought forward {fetches.Forwards - markFetches.Forwards} ({Stopwatch.GetElapsedTime(0, fetches.LoadTicks - markFetches.LoadTicks).TotalMilliseconds:F0} / {Stopwatch.GetElapsedTime(0, fetches.ForwardTicks - markFetches.ForwardTicks).TotalMilliseconds:F0} ms in all)");
+                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it); account views loaded whole {fetches.Loads - markFetches.Loads}, brought forward {fetches.Forwards - markFetches.Forwards} ({Stopwatch.GetElapsedTime(0, fetches.LoadTicks - markFetches.LoadTicks).TotalMilliseconds:F0} / {Stopwatch.GetElapsedTime(0, fetches.ForwardTicks - markFetches.ForwardTicks).TotalMilliseconds:F0} ms in all); woken host polls answered from the ledger {fetches.Woken - markFetches.Woken}; nonce statements {fetches.NonceStatements - markFetches.NonceStatements}");
                         break;
                 }
                 await child.StandardInput.WriteLineAsync("ok");

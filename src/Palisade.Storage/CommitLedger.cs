@@ -42,11 +42,23 @@ public sealed class CommitLedger
     }
 
     /// <summary>Per host: the latest revision of each account that touched it, and of a write of no account that did.</summary>
-    private sealed class HostTouches
+    private sealed class HostTouches(long feedFrom)
     {
         public readonly Dictionary<long, long> ByAccount = [];
         public long WithoutAccount;
+
+        /// <summary>
+        /// The host's feed as the store answers it (<c>ListHostRevisions</c>): the commits that named the
+        /// host, oldest first, complete for the revisions after <see cref="FeedFrom"/> (the ledger's start,
+        /// or the newest entry dropped to bound it, or a commit read without its action).
+        /// </summary>
+        public readonly List<Records.RevisionRecord> Feed = [];
+
+        public long FeedFrom = feedFrom;
     }
+
+    /// <summary>The most commits kept per host for its feed; past it the older half is dropped (a poll that far behind reads the store).</summary>
+    internal const int FeedPerHost = 64;
 
     /// <summary>Records the commits of one look, oldest first (the watcher's, before it wakes anyone).</summary>
     internal void Record(IReadOnlyList<CommittedRevision> committed)
@@ -61,6 +73,8 @@ public sealed class CommitLedger
                     continue;
                 if (revision.AccountId is { } account)
                     _accounts[account] = (revision.Revision, revision.AccountRevision ?? 0);
+                // One record per commit, shared by the feeds of every host it named (a 1,000-host change: one, not a thousand).
+                var record = revision.Action is { } action ? new Records.RevisionRecord(revision.Revision, revision.AccountId, action, revision.CommittedAt) : null;
                 foreach (var scope in revision.Scopes)
                 {
                     _lastTouched[scope.Key] = revision.Revision;
@@ -70,11 +84,26 @@ public sealed class CommitLedger
                     {
                         var host = scope.Key[2..];
                         if (!_hosts.TryGetValue(host, out var touches))
-                            _hosts[host] = touches = new HostTouches();
+                            _hosts[host] = touches = new HostTouches(Since);
                         if (revision.AccountId is { } a)
                             touches.ByAccount[a] = revision.Revision;
                         else
                             touches.WithoutAccount = revision.Revision;
+                        if (record is not null)
+                        {
+                            touches.Feed.Add(record);
+                            if (touches.Feed.Count > FeedPerHost)
+                            {
+                                touches.FeedFrom = touches.Feed[FeedPerHost / 2 - 1].Revision;
+                                touches.Feed.RemoveRange(0, FeedPerHost / 2);
+                            }
+                        }
+                        else
+                        {
+                            // Not read with its action: the feed up to here is unknown.
+                            touches.Feed.Clear();
+                            touches.FeedFrom = revision.Revision;
+                        }
                     }
                 }
                 _seen = revision.Revision;
@@ -133,6 +162,31 @@ public sealed class CommitLedger
                     revisions[account] = latest.AccountRevision;
             }
             return new HostChanges(_seen, touching, revisions);
+        }
+    }
+
+    /// <summary>
+    /// The host's feed after global revision <paramref name="after"/> up to <see cref="Seen"/>, as a store
+    /// read at <see cref="Seen"/> answers it (<c>ListHostRevisions</c>, at most <paramref name="max"/>),
+    /// when the ledger can prove it (issue 17, fifteenth session: the woken host poll answered without a
+    /// read): the ledger knows every commit after <paramref name="after"/> and after
+    /// <paramref name="credentialFoundAt"/>, none of them touched every host or was a write of no account
+    /// naming the host (a credential revoked or rotated: the store decides), and the host's feed was kept
+    /// that far back. Null when it cannot: the caller reads the store.
+    /// </summary>
+    /// <param name="credentialFoundAt">The global revision at which a read last found the caller's credential for this host.</param>
+    public (long Revision, IReadOnlyList<Records.RevisionRecord> Changes)? HostFeed(string host, long after, long credentialFoundAt, int max)
+    {
+        lock (_lock)
+        {
+            var since = Math.Min(after, credentialFoundAt);
+            if (since < Since || after > _seen || credentialFoundAt > _seen || _everyHost > since)
+                return null;
+            if (!_hosts.TryGetValue(host, out var touches))
+                return (_seen, []);
+            if (touches.WithoutAccount > since || touches.FeedFrom > after)
+                return null;
+            return (_seen, [.. touches.Feed.Where(r => r.Revision > after).Take(max)]);
         }
     }
 

@@ -18,7 +18,13 @@ public readonly record struct CommitScope(string Key)
 }
 
 /// <summary>One committed revision as the watcher reads it: its global number, the scopes it touched, and its account's own revision (none for a write of no account).</summary>
-internal sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes, long? AccountId = null, long? AccountRevision = null);
+internal sealed record CommittedRevision(long Revision, IReadOnlyList<CommitScope> Scopes, long? AccountId = null, long? AccountRevision = null)
+{
+    /// <summary>The commit's action and time, as the feed answers them (<see cref="CommitLedger.HostFeed"/>); null when the reader did not read them.</summary>
+    public string? Action { get; init; }
+
+    public DateTimeOffset CommittedAt { get; init; }
+}
 
 /// <summary>
 /// One per node: learns of commits and wakes only the parked polls whose scope a commit touched.

@@ -49,6 +49,14 @@ public interface IStore : IDisposable
     bool TryUseNonce(string accessKeyId, string nonce, DateTimeOffset expiresAt, DateTimeOffset now);
 
     /// <summary>
+    /// Records many signature nonces at once (issue 17, fifteenth session: the nonces arriving within one
+    /// insert's round trip, in one statement): for each use, in order, whether it was the key's first
+    /// use of the nonce — exactly what <see cref="TryUseNonce"/> would answer for each, one after the
+    /// other (a nonce twice in one batch: the earlier is the first use).
+    /// </summary>
+    IReadOnlyList<bool> TryUseNonces(IReadOnlyList<NonceUse> uses, DateTimeOffset now);
+
+    /// <summary>
     /// Adds an event to the action trail in a statement of its own, without a revision: for calls
     /// that changed nothing (refused ones). A success goes through <see cref="IStoreSession.AddTrail"/> instead.
     /// </summary>
@@ -332,3 +340,6 @@ public partial interface IStoreSession
     /// <summary>Deletes the account's usage buckets that start before <paramref name="before"/>; how many went.</summary>
     int PurgeRuleUsage(long accountId, DateTimeOffset before);
 }
+
+/// <summary>A signature nonce a request used: its key, the nonce, and when the request's timestamp stops being accepted.</summary>
+public readonly record struct NonceUse(string AccessKeyId, string Nonce, DateTimeOffset ExpiresAt);

@@ -76,4 +76,74 @@ public sealed class CommitLedgerTests
                 Assert.Equal(expected.OrderBy(e => e.Key).ToList(), answer.AccountRevisions.OrderBy(e => e.Key).ToList());
             }, iter: 3000);
     }
+
+    /// <summary>
+    /// The host's feed from the ledger (issue 17, fifteenth session: the woken host poll answered without
+    /// a read) against the list of every commit: for random histories recorded in random batches, a poll
+    /// of a host after a revision, with its credential found at another, gets from the ledger exactly the
+    /// commits naming the host (or every host) after its revision up to what the ledger saw, at most
+    /// <c>max</c> — or nothing when a write of no account named the host or an every-host commit came
+    /// since either revision, or the revisions are outside what the ledger saw. Histories longer than
+    /// the ledger keeps per host check the dropped part too.
+    /// </summary>
+    [Fact]
+    public void TheHostFeedFromTheLedger_IsTheCommitsThatNamedTheHost()
+    {
+        // Writes of no account and every-host commits rarer than above: long stretches the ledger can answer for.
+        var commit = Gen.Select(Gen.Frequency((40, Gen.Int[1, 3]), (1, Gen.Const(0))), Gen.Frequency((200, Gen.Int[0, 7]), (1, Gen.Const(8))));
+        var histories = Gen.Select(commit.Array[0, 200], Gen.Int[1, 40].Array[30], Gen.Int[0, 5]);
+        histories.SelectMany(h => Gen.Select(Gen.Const(h), Gen.Int[0, h.Item1.Length + h.Item3 + 1], Gen.Int[0, h.Item1.Length + h.Item3 + 1], Gen.Int[0, 2], Gen.Int[1, 5]))
+            .Sample(t =>
+            {
+                var ((commits, batches, since), after, found, hostIndex, max) = t;
+                var host = Hosts[hostIndex];
+                var revisions = new List<CommittedRevision>();
+                for (var i = 0; i < commits.Length; i++)
+                {
+                    var (account, hosts) = commits[i];
+                    var scopes = new List<CommitScope>();
+                    if (account != 0)
+                        scopes.Add(CommitScope.Account(account));
+                    if ((hosts & 8) != 0)
+                        scopes.Add(CommitScope.EveryHost);
+                    scopes.AddRange(Hosts.Where((_, h) => (hosts & (1 << h)) != 0).Select(CommitScope.Host));
+                    revisions.Add(new CommittedRevision(since + i + 1, scopes, account == 0 ? null : account, account == 0 ? null : i)
+                    {
+                        Action = "Action" + i % 7,
+                        CommittedAt = DateTimeOffset.UnixEpoch.AddSeconds(i),
+                    });
+                }
+                var ledger = new CommitLedger(since);
+                var (at, b) = (0, 0);
+                while (at < revisions.Count)
+                {
+                    var n = Math.Min(batches[b++ % batches.Length], revisions.Count - at);
+                    ledger.Record(revisions.GetRange(at, n));
+                    at += n;
+                }
+                var seen = since + revisions.Count;
+                var names = (CommittedRevision r) => r.Scopes.Contains(CommitScope.EveryHost) || r.Scopes.Contains(CommitScope.Host(host));
+                var from = Math.Min(after, found);
+                var answer = ledger.HostFeed(host, after, found, max);
+                var cannot = from < since || after > seen || found > seen
+                    || revisions.Any(r => r.Revision > from && (r.Scopes.Contains(CommitScope.EveryHost) || (r.AccountId is null && names(r))));
+                if (cannot)
+                {
+                    Assert.Null(answer);
+                    return;
+                }
+                // The slow twin: the store's ListHostRevisions over every commit.
+                var expected = revisions.Where(r => r.Revision > after && names(r)).Take(max)
+                    .Select(r => new Records.RevisionRecord(r.Revision, r.AccountId, r.Action!, r.CommittedAt)).ToList();
+                // Past what it keeps per host the ledger may not tell (never a wrong feed).
+                var kept = revisions.Count(r => r.Revision > after && names(r)) <= CommitLedger.FeedPerHost / 2;
+                if (answer is null)
+                {
+                    Assert.False(kept, "the ledger kept the host's feed since the revision, yet could not tell");
+                    return;
+                }
+                Assert.Equal(seen, answer.Value.Revision);
+                Assert.Equal(expected, answer.Value.Changes);
+            }, iter: 3000);
+    }
 }

@@ -67,6 +67,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>Whether a host's renewal may be answered from the commit watcher's knowledge (<see cref="ServerOptions.HostRenewalsFromWatcher"/>).</summary>
     public bool HostRenewalsFromWatcher => options.HostRenewalsFromWatcher;
 
+    /// <summary>Whether a woken host poll may be answered from the commit ledger (<see cref="ServerOptions.HostWakesFromLedger"/>).</summary>
+    public bool HostWakesFromLedger => options.HostWakesFromLedger;
+
     /// <summary>How rule hit counts are bucketed and kept.</summary>
     public RuleUsageOptions RuleUsage => options.RuleUsage;
 

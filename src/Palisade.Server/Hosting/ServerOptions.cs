@@ -151,6 +151,24 @@ public sealed record ServerOptions
     public bool HostRenewalsFromWatcher { get; init; } = true;
 
     /// <summary>
+    /// A host's poll woken by a commit for its host is answered from the commit ledger, without its store
+    /// read, when the ledger proves the host's feed since the poll's revision and that no credential write
+    /// named the host since a read of this node found the poll's credential (issue 17, fifteenth session:
+    /// after a 1,000-host change the woken polls' reads were a third of the store reads). Needs
+    /// <see cref="HostRenewalsFromWatcher"/> (the found credentials). False reads the store on every wake:
+    /// the slow twin the tests compare it with.
+    /// </summary>
+    public bool HostWakesFromLedger { get; init; } = true;
+
+    /// <summary>
+    /// A request whose key the node holds is authenticated without a store slot, and its nonce recorded
+    /// asynchronously — on PostgreSQL in one statement with the nonces arriving meanwhile
+    /// (<see cref="Protocol.StoreNonceRegistry"/>; issue 17, fifteenth session). False authenticates in
+    /// a read slot with one insert per nonce, as before: the slow twin the tests compare it with.
+    /// </summary>
+    public bool AuthenticationOffTheGate { get; init; } = true;
+
+    /// <summary>
     /// Agents' status reports (<c>ReportAgentStatus</c>) are written together, at most one write per
     /// this interval per node (issue 17): after a change a hundred hosts report at once, and each report
     /// was a transaction of its own competing with the same hosts' fetches. A report is answered once

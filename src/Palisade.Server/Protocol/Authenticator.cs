@@ -40,10 +40,45 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
     /// (<see cref="Actions.Hosts.IHostAgentAction.ReadsItsCredential"/>): a host credential's secret
     /// held from an earlier request is then used as it is, without a look at the store.
     /// </param>
-    public Caller Authenticate(RpcRequest request, bool credentialReadByAction = false) =>
-        request.IsV3 ? AuthenticateV3(request, credentialReadByAction) : AuthenticateV1(request, credentialReadByAction);
+    public Caller Authenticate(RpcRequest request, bool credentialReadByAction = false)
+    {
+        var verified = Verify(request, credentialReadByAction, mayReadStore: true)!;
+        return Admit(verified.Key, verified.Nonce, verified.At);
+    }
 
-    private Caller AuthenticateV1(RpcRequest request, bool credentialReadByAction)
+    /// <summary>A request whose signature and timestamp checked out with its key: its nonce is still to be recorded.</summary>
+    internal sealed record Verified(AccountService.KnownKey Key, string Nonce, DateTimeOffset At);
+
+    /// <summary>
+    /// Everything <see cref="Authenticate"/> checks but the nonce. With <paramref name="mayReadStore"/>
+    /// false, null when the key cannot be known without a look at the store (the caller then asks again
+    /// holding a store slot): the request path takes a slot only for a request that reads (issue 17,
+    /// fifteenth session). Refusals are the same either way: everything checked before the key is
+    /// checked again, and after it the key is the same.
+    /// </summary>
+    internal Verified? Verify(RpcRequest request, bool credentialReadByAction, bool mayReadStore) =>
+        request.IsV3 ? AuthenticateV3(request, credentialReadByAction, mayReadStore) : AuthenticateV1(request, credentialReadByAction, mayReadStore);
+
+    /// <summary>
+    /// The nonce of a verified request recorded without holding a thread (batched with others' on a
+    /// PostgreSQL node: <see cref="StoreNonceRegistry"/>), then the caller. A host credential's use is
+    /// noted as <see cref="Authenticate"/> notes it, except that a use to be written now goes with the
+    /// next batch of uses instead (no store write on this path; the key was held, so the credential was
+    /// used on this node before).
+    /// </summary>
+    internal async ValueTask<Caller> AdmitAsync(Verified verified, CancellationToken cancel)
+    {
+        var key = verified.Key;
+        if (key.Record.Status != AccessKeyStatus.Active)
+            throw new EcsException(EcsErrors.AccessKeyInactive());
+        if (!await nonces.TryUseAsync(key.Record.AccessKeyId, verified.Nonce, verified.At + Window, cancel).ConfigureAwait(false))
+            throw new EcsException(EcsErrors.NonceUsed());
+        if (key.HostName is not null)
+            NoteHostCredentialUse(key.Record.AccessKeyId, writeFirstUse: false);
+        return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly, key.HostName);
+    }
+
+    private Verified? AuthenticateV1(RpcRequest request, bool credentialReadByAction, bool mayReadStore)
     {
         string Required(string name) => request.Parameter(name) is { Length: > 0 } v ? v : throw new EcsException(EcsErrors.Missing(name));
         var keyId = Required("AccessKeyId");
@@ -56,7 +91,8 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (request.Parameter("SignatureVersion") is { } version && version != "1.0")
             throw new EcsException(EcsErrors.ParameterInvalid("SignatureVersion", $"'{version}' is not supported; use 1.0."));
         var at = CheckTimestamp(timestamp);
-        var key = FindKey(keyId, credentialReadByAction && AsksOwnHostAtMost(request, keyId));
+        if (FindKey(keyId, credentialReadByAction && AsksOwnHostAtMost(request, keyId), mayReadStore) is not { } key)
+            return null;
 
         var stringToSign = SignatureV1.StringToSign(request.Method, request.Query.Concat(request.Form));
         var expected = SignatureV1.Sign(key.Secret, stringToSign);
@@ -66,10 +102,10 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
             var echoed = SignatureV1.StringToSign(request.Method, SecretParameters.Masked(request.Query.Concat(request.Form)));
             throw new EcsException(EcsErrors.SignatureMismatch(echoed));
         }
-        return Admit(key, nonce, at);
+        return new Verified(key, nonce, at);
     }
 
-    private Caller AuthenticateV3(RpcRequest request, bool credentialReadByAction)
+    private Verified? AuthenticateV3(RpcRequest request, bool credentialReadByAction, bool mayReadStore)
     {
         var authorization = SignatureV3.ParseAuthorization(request.Header("authorization")!)
             ?? throw new EcsException(EcsErrors.SignatureIncomplete("the Authorization header must be 'ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…'."));
@@ -87,7 +123,8 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (authorization.SignedHeaders.Any(h => h != h.ToLowerInvariant()))
             throw new EcsException(EcsErrors.SignatureIncomplete("SignedHeaders must be lower-case."));
         var at = CheckTimestamp(date);
-        var key = FindKey(authorization.AccessKeyId, credentialReadByAction && AsksOwnHostAtMost(request, authorization.AccessKeyId));
+        if (FindKey(authorization.AccessKeyId, credentialReadByAction && AsksOwnHostAtMost(request, authorization.AccessKeyId), mayReadStore) is not { } key)
+            return null;
 
         var canonical = SignatureV3.CanonicalRequest(request.Method, "/", request.Query,
             name => name == "host" ? request.Host : request.Header(name), authorization.SignedHeaders, request.Body);
@@ -95,7 +132,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         var expected = SignatureV3.Sign(key.Secret, stringToSign);
         if (!FixedTimeEquals(expected, authorization.Signature))
             throw new EcsException(EcsErrors.SignatureMismatch(stringToSign.Replace('\n', ' ')));
-        return Admit(key, nonce, at);
+        return new Verified(key, nonce, at);
     }
 
     /// <summary>SDKs send a UUID or 32 to 64 hex digits; a longer nonce would be stored (and indexed) for 15 minutes.</summary>
@@ -118,7 +155,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (!nonces.TryUse(key.Record.AccessKeyId, nonce, at + Window))
             throw new EcsException(EcsErrors.NonceUsed());
         if (key.HostName is not null)
-            NoteHostCredentialUse(key.Record.AccessKeyId);
+            NoteHostCredentialUse(key.Record.AccessKeyId, writeFirstUse: true);
         return new Caller(key.Record.AccountId, key.Record.AccessKeyId, key.Record.ReadOnly, key.HostName);
     }
 
@@ -130,13 +167,15 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
     /// each (issue 17). A last use is then shown up to two intervals late. A store that cannot take a
     /// note now loses nothing but the note, which is tried again with the next batch.
     /// </summary>
-    private void NoteHostCredentialUse(string accessKeyId)
+    private void NoteHostCredentialUse(string accessKeyId, bool writeFirstUse)
     {
         var now = clock.GetUtcNow();
-        if (_hostUseNoted.TryGetValue(accessKeyId, out var noted))
+        if (_hostUseNoted.TryGetValue(accessKeyId, out var noted) || !writeFirstUse)
         {
             if (now - noted < HostCredentialUseInterval)
                 return;
+            if (_hostUseNoted.Count > 10_000)
+                _hostUseNoted.Clear();
             _hostUseNoted[accessKeyId] = now;
             _hostUsesDue[accessKeyId] = now;
             // One request an interval starts the batch (off the request's path).
@@ -231,7 +270,7 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
     private bool AsksOwnHostAtMost(RpcRequest request, string accessKeyId) =>
         request.Parameter("HostName") is not { } asked || (_keys.TryGetValue(accessKeyId, out var held) && held.Key?.HostName == asked);
 
-    private AccountService.KnownKey FindKey(string accessKeyId, bool credentialReadByAction)
+    private AccountService.KnownKey? FindKey(string accessKeyId, bool credentialReadByAction, bool mayReadStore)
     {
         // Unknown keys are cached too (up to 10,000 of them): an unbounded ID would let unsigned requests fill memory.
         if (accessKeyId.Length > MaxAccessKeyIdLength)
@@ -247,6 +286,9 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         // the cache's lifetime ran out) were two of the four store visits of every renewal.
         if (found && credentialReadByAction && _trustHeldHostSecrets && cached.Key?.HostName is not null)
             return cached.Key;
+        // An account's key within the cache's lifetime needs no look either; anything else does.
+        if (!mayReadStore && !(found && cached.Until >= now && cached.Key?.HostName is null))
+            return null;
         if (!found || cached.Until < now || (cached.Key?.HostName is not null && accounts.CurrentRevision() != cached.Revision))
         {
             // Read before the key: a revocation committed after this look moves it, and the next call reads again.

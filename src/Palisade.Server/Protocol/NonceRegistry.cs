@@ -8,6 +8,13 @@ internal interface INonceRegistry
 {
     /// <summary>False when the key has used this nonce before (a replay).</summary>
     bool TryUse(string accessKeyId, string nonce, DateTimeOffset expiresAt);
+
+    /// <summary>
+    /// <see cref="TryUse"/> without holding a thread while the answer is out (a registry in the shared
+    /// store batches them: <see cref="StoreNonceRegistry"/>); the local side file answers at once.
+    /// </summary>
+    ValueTask<bool> TryUseAsync(string accessKeyId, string nonce, DateTimeOffset expiresAt, CancellationToken cancel) =>
+        new(TryUse(accessKeyId, nonce, expiresAt));
 }
 
 /// <summary>

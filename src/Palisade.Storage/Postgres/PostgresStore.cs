@@ -141,6 +141,40 @@ public sealed class PostgresStore : IStore
         return used;
     });
 
+    /// <summary>
+    /// The batch in one autocommit statement (<c>INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING
+    /// RETURNING</c>): the table's key still decides between nodes, and a nonce is the first use exactly
+    /// when its row is returned. A nonce twice in the batch is sent once: the earlier use is the first.
+    /// </summary>
+    public IReadOnlyList<bool> TryUseNonces(IReadOnlyList<NonceUse> uses, DateTimeOffset now) => Guard(() =>
+    {
+        var first = new Dictionary<(string, string), int>();
+        for (var i = 0; i < uses.Count; i++)
+            first.TryAdd((uses[i].AccessKeyId, uses[i].Nonce), i);
+        // Every node's batches insert in one order: two statements holding some of each other's nonces
+        // (a replay sent to both nodes at once) then wait for each other in turn, never in a cycle.
+        var sent = first.Values.OrderBy(i => uses[i].AccessKeyId, StringComparer.Ordinal).ThenBy(i => uses[i].Nonce, StringComparer.Ordinal).ToArray();
+        using var c = _nonceSource.OpenConnection();
+        using var insert = new NpgsqlCommand(
+            "INSERT INTO nonces (access_key_id, nonce, expires_at) SELECT * FROM unnest(@k, @n, @e) ON CONFLICT DO NOTHING RETURNING access_key_id, nonce", c);
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("k", [.. sent.Select(i => uses[i].AccessKeyId)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("n", [.. sent.Select(i => uses[i].Nonce)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("e", [.. sent.Select(i => Time.Format(uses[i].ExpiresAt))]));
+        var inserted = new HashSet<(string, string)>();
+        using (var reader = insert.ExecuteReader())
+        {
+            while (reader.Read())
+                inserted.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        var used = new bool[uses.Count];
+        foreach (var i in sent)
+            used[i] = inserted.Contains((uses[i].AccessKeyId, uses[i].Nonce));
+        var minute = now.ToUnixTimeSeconds() / 60;
+        if (Interlocked.Exchange(ref _nextPurge, minute + 1) <= minute)
+            c.Execute("DELETE FROM nonces WHERE expires_at < @now", new { now = Time.Format(now) });
+        return used;
+    });
+
     /// <summary>A refusal's record, in one autocommit statement on the nonce connections (no WAL flush wait): it changed nothing.</summary>
     public void RecordTrail(ActionTrailEntry entry) => Guard(() =>
     {

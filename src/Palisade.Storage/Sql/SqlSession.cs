@@ -164,13 +164,18 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     /// </summary>
     internal IReadOnlyList<CommittedRevision> CommittedAfter(long after, int max)
     {
-        var revisions = Query<(long Revision, long? AccountId, long? AccountRevision)>("SELECT revision, account_id, account_revision FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max }).ToList();
+        var revisions = Query<(long Revision, long? AccountId, long? AccountRevision, string Action, string At)>("SELECT revision, account_id, account_revision, action, committed_at FROM revisions WHERE revision > @after ORDER BY revision LIMIT @max", new { after, max }).ToList();
         if (revisions.Count == 0)
             return [];
         var hosts = Query<(long Revision, string Host)>("SELECT revision, host_name FROM revision_hosts WHERE revision > @after AND revision <= @last",
             new { after, last = revisions[^1].Revision }).ToLookup(h => h.Revision, h => h.Host == EveryHost ? CommitScope.EveryHost : CommitScope.Host(h.Host));
         return [.. revisions.Select(r => new CommittedRevision(r.Revision,
-            [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]], r.AccountId, r.AccountRevision))];
+            [.. (r.AccountId is { } a ? [CommitScope.Account(a)] : Array.Empty<CommitScope>()), .. hosts[r.Revision]], r.AccountId, r.AccountRevision)
+        {
+            // What the host feed answers of it (ListHostRevisions), so a woken host poll can answer from the ledger.
+            Action = r.Action,
+            CommittedAt = Time.Parse(r.At),
+        })];
     }
 
     /// <summary>Numbers the account revisions a restored backup of an older format lacks, as migration 004 does.</summary>

@@ -123,6 +123,14 @@ public sealed class SqliteStore : IStore
             return s.TryUseNonce(accessKeyId, nonce, expiresAt);
         });
 
+    /// <summary>The batch in one write, each nonce inserted in order (SQLite servers use LocalNonceRegistry instead).</summary>
+    public IReadOnlyList<bool> TryUseNonces(IReadOnlyList<NonceUse> uses, DateTimeOffset now) =>
+        Write("UseNonce", null, s =>
+        {
+            s.PurgeNonces(now);
+            return uses.Select(u => s.TryUseNonce(u.AccessKeyId, u.Nonce, u.ExpiresAt)).ToArray();
+        });
+
     /// <summary>
     /// A refusal changed nothing, so its record is not worth an fsync: synchronous=NORMAL keeps it
     /// through a crash of the process (WAL), and only a crash of the machine may lose the last ones.

@@ -17,12 +17,12 @@ namespace Palisade.Server.Tests.Protocol;
 /// </summary>
 public sealed class HostPollAuthenticationTests
 {
-    private enum Op { Create, Revoke, Rotate, Poll, PollOtherHost, Fetch }
+    private enum Op { Create, Revoke, Rotate, Poll, PollOtherHost, Fetch, Report }
 
     /// <summary>
     /// The held secret (fast) against a look at the store on every renewal (its slow twin,
     /// <see cref="ServerOptions.HostSecretsHeldForPolls"/> off): for random sequences of credentials
-    /// made, revoked and rotated on two hosts, and polls and fetches with them, every call gets the same
+    /// made, revoked and rotated on two hosts, and polls, fetches and status reports with them, every call gets the same
     /// outcome from both — a revoked or rotated-out credential is refused at once either way.
     /// </summary>
     [Fact]
@@ -74,6 +74,10 @@ public sealed class HostPollAuthenticationTests
                         break;
                     case Op.Fetch when client is not null:
                         await client.CallAsync("DescribeHostPolicy", new { RegionId = Region });
+                        break;
+                    case Op.Report when client is not null:
+                        // The report checks its credential in its own write (issue 17, fifteenth session).
+                        await client.CallAsync("ReportAgentStatus", new { AppliedRevision = "0" });
                         break;
                     default:
                         outcomes.Add("none");

@@ -147,4 +147,121 @@ public sealed class HostRenewalTests
         Assert.Equal(1, await Poll(kept, current, 1));
         Assert.Equal(1, renewals.Skipped);
     }
+
+    private enum Wake { Rule, Revoke, Rotate, OtherHostsRule }
+
+    /// <summary>
+    /// A woken host poll answered from the commit ledger (<see cref="ServerOptions.HostWakesFromLedger"/>,
+    /// issue 17, fifteenth session) against its slow twin that reads the store on every wake: for random
+    /// sequences of polls from the current revision, each with a new credential, parked (after the
+    /// watcher caught up or not) and then woken by a commit — a rule in the group of the host's instance (a commit of its account), the poll's own
+    /// credential revoked or rotated (a write of no account naming the host), or a rule in the
+    /// other host's group — every poll gets the same outcome from both: the same changes by action, the
+    /// same next revision relative to its own, or the same refusal (a revoked credential is refused at once);
+    /// and the agent's next poll from there (a renewal, which may skip its read on the credential the ledger
+    /// proved), after a revocation, a change for the host or nothing, gets the same too.
+    /// </summary>
+    [Fact]
+    public async Task WokenPollsFromTheLedger_AnswerAsTheStoresReadDoes()
+    {
+        await using var fast = await TestControlPlane.StartAsync();
+        await using var slow = await TestControlPlane.StartAsync(options: new ServerOptions { HostWakesFromLedger = false });
+        var fastSetup = await WokenSetupAsync(fast);
+        var slowSetup = await WokenSetupAsync(slow);
+        DescribeChanges.HostRenewals.Of(fast.Store.Commits).MinimumWait = TimeSpan.FromMilliseconds(500);
+        var gen = Gen.Select(Gen.Enum<Wake>(), Gen.Int[0, 1], Gen.Bool, Gen.Int[0, 2]).Array[1, 6];
+        await gen.SampleAsync(async ops =>
+        {
+            var fastRun = await RunWokenAsync(fast, fastSetup, ops);
+            var slowRun = await RunWokenAsync(slow, slowSetup, ops);
+            Assert.Equal(slowRun, fastRun);
+        }, iter: 20, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3},{o.Item4})")));
+        // The fast server did answer woken polls from the ledger (the twin never does).
+        Assert.True(DescribeChanges.HostRenewals.Of(fast.Store.Commits).WokenFromLedger > 0);
+        Assert.Equal(0, DescribeChanges.HostRenewals.Of(slow.Store.Commits).WokenFromLedger);
+    }
+
+    private sealed record WokenSetup(Scenario Tenant, string[] Hosts, string[] Groups);
+
+    /// <summary>One tenant, two hosts, an instance on each in a group of its own.</summary>
+    private static async Task<WokenSetup> WokenSetupAsync(TestControlPlane plane)
+    {
+        var tenant = new Scenario(plane.Client(plane.NewAccount("woken")));
+        var vpc = await tenant.VpcAsync();
+        var vsw = await tenant.VSwitchAsync(vpc);
+        var hosts = new[] { "woken-a", "woken-b" };
+        var groups = new List<string>();
+        for (var h = 0; h < hosts.Length; h++)
+        {
+            var group = await tenant.GroupAsync(vpc, "g" + h);
+            groups.Add(group);
+            plane.Bind((await tenant.RunAsync(group, vsw)).Single(), hosts[h], "vnet" + h);
+        }
+        return new WokenSetup(tenant, hosts, [.. groups]);
+    }
+
+    private static int _port = 1000;
+
+    /// <summary>What each woken poll got: its changes' actions and next revision relative to its own, or the error's code.</summary>
+    private static async Task<List<string>> RunWokenAsync(TestControlPlane plane, WokenSetup setup, (Wake Wake, int Host, bool Renewed, int Then)[] ops)
+    {
+        var outcomes = new List<string>();
+        foreach (var (wake, h, renewed, then) in ops)
+        {
+            var host = setup.Hosts[h];
+            var credential = plane.Hosts.CreateCredential(host);
+            var client = new EcsClient(plane.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+            await SettleAsync(plane);
+            var current = plane.Store.CurrentRevision();
+            // A poll before the wake reads (it answers at once), finding the credential; the renewal after it may skip its read.
+            await client.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(CultureInfo.InvariantCulture) });
+            if (renewed)
+                await SettleAsync(plane);
+            var parked = plane.Store.Commits.ParkedCount;
+            var waiting = client.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(CultureInfo.InvariantCulture), WaitSeconds = 10 });
+            for (var i = 0; i < 400 && plane.Store.Commits.ParkedCount <= parked; i++)
+                await Task.Delay(5);
+            switch (wake)
+            {
+                case Wake.Rule:
+                case Wake.OtherHostsRule:
+                    var port = Interlocked.Increment(ref _port).ToString(CultureInfo.InvariantCulture);
+                    await setup.Tenant.AuthorizeAsync(setup.Groups[wake == Wake.Rule ? h : 1 - h], new { IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8" });
+                    if (wake == Wake.OtherHostsRule)
+                        await setup.Tenant.AuthorizeAsync(setup.Groups[h], new { IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8" });
+                    break;
+                case Wake.Revoke:
+                    plane.Hosts.RevokeCredential(credential.AccessKeyId);
+                    break;
+                case Wake.Rotate:
+                    plane.Hosts.RotateCredential(host);
+                    break;
+            }
+            try
+            {
+                var answer = await waiting;
+                var changes = answer.GetProperty("Changes").GetProperty("Change").EnumerateArray().Select(c => c.GetProperty("Action").GetString()).ToList();
+                outcomes.Add($"ok {string.Join(' ', changes)} +{answer.GetProperty("NextRevision").GetInt64() - current}");
+                // The agent's next poll, from the change it was told of: a renewal (it may skip its read,
+                // the credential proven by the ledger), after the credential was revoked or the host's
+                // group changed, or not.
+                var next = answer.GetProperty("NextRevision").GetInt64();
+                if (then == 1)
+                    plane.Hosts.RevokeCredential(credential.AccessKeyId);
+                else if (then == 2)
+                {
+                    var p = Interlocked.Increment(ref _port).ToString(CultureInfo.InvariantCulture);
+                    await setup.Tenant.AuthorizeAsync(setup.Groups[h], new { IpProtocol = "tcp", PortRange = $"{p}/{p}", SourceCidrIp = "10.0.0.0/8" });
+                }
+                await SettleAsync(plane);
+                var renewal = await client.CallAsync("DescribeChanges", new { AfterRevision = next.ToString(CultureInfo.InvariantCulture), WaitSeconds = 1 });
+                outcomes.Add($"renewal {string.Join(' ', renewal.GetProperty("Changes").GetProperty("Change").EnumerateArray().Select(c => c.GetProperty("Action").GetString()))}");
+            }
+            catch (EcsApiException e)
+            {
+                outcomes.Add(e.Code);
+            }
+        }
+        return outcomes;
+    }
 }

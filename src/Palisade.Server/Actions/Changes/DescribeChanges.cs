@@ -51,8 +51,16 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         var renewals = host is not null && c.HostRenewalsFromWatcher ? HostRenewals.Of(c.Commits) : null;
+        var reads = 0;
         ValueTask<(long, IReadOnlyList<Storage.Records.RevisionRecord>)> Read()
         {
+            // A poll woken by a commit for its host (after a change, every affected host's at once): the
+            // watcher recorded that commit before waking it, so the ledger can answer what a read at the
+            // watcher's revision would (issue 17, fifteenth session). Not the first read: a poll that
+            // arrives after a commit the watcher has not seen yet must still see it.
+            if (reads++ > 0 && renewals is not null && c.HostWakesFromLedger
+                && renewals.Woken(c.Commits, c.Caller.AccessKeyId, host!, after, max) is { } fromLedger)
+                return ValueTask.FromResult<(long, IReadOnlyList<Storage.Records.RevisionRecord>)>(fromLedger);
             // A renewal with nothing new for the host (nearly every one): the watcher knows, no store read.
             // Only for a poll that will wait long enough for the watcher to see what committed just
             // before it (at most its safety look): such a commit then wakes it, and it reads. A poll
@@ -115,6 +123,31 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             if (_found.Count > 100_000)
                 _found.Clear();
             _found[accessKeyId] = (host, revision);
+        }
+
+        /// <summary>Woken polls answered from the ledger without a read (tests, diagnostics).</summary>
+        public long WokenFromLedger => Interlocked.Read(ref _wokenFromLedger);
+
+        private long _wokenFromLedger;
+
+        /// <summary>
+        /// A woken poll's answer from the ledger (<see cref="Storage.CommitLedger.HostFeed"/>): the host's
+        /// commits after <paramref name="after"/> up to the watcher's revision, when no credential write
+        /// and no every-host commit came since the credential was found here; else null (the poll reads).
+        /// </summary>
+        public (long, IReadOnlyList<Storage.Records.RevisionRecord>)? Woken(Storage.CommitWatcher watcher, string accessKeyId, string host, long after, int max)
+        {
+            if (!_found.TryGetValue(accessKeyId, out var found) || found.Host != host)
+                return null;
+            if (watcher.Ledger.HostFeed(host, after, found.Revision, max) is not { } feed)
+                return null;
+            // The ledger proved that no credential write named the host up to its revision: the credential
+            // is there at it, as if a read had found it then. So the agent's next poll, from the change it
+            // was just told of, is a renewal that need not read either.
+            if (feed.Revision > found.Revision)
+                Found(accessKeyId, host, feed.Revision);
+            Interlocked.Increment(ref _wokenFromLedger);
+            return feed;
         }
 
         /// <summary>The watcher's revision when nothing touched the host since <paramref name="after"/> and since the credential was found; else null.</summary>

@@ -30,6 +30,15 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
 {
     public bool HostOnly => true;
 
+    /// <summary>
+    /// The report checks its credential in its own write (<see cref="Store"/>), as the poll and the fetch
+    /// check theirs in their reads: after a change every affected host reports, and the authenticator's
+    /// look at the store for a host key (the revision moved, so the key was read again) was a third of the
+    /// store reads left per change (issue 17, fifteenth session). A revoked credential is still refused at
+    /// once: its revocation is committed before the report's write begins, or the write sees it.
+    /// </summary>
+    public bool ReadsItsCredential => true;
+
     /// <summary>One report, read at the edge; stored by <see cref="Store"/>.</summary>
     private sealed record Report(string Host, long Revision, HashSet<InstanceId> Instances, HashSet<NetworkInterfaceId> Enis,
         bool UsageReported, List<(string Nic, string RuleId, long Packets, long Bytes)> Usage,
@@ -81,6 +90,9 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     private static bool Store(ActionContext c, IStoreSession s, Report r)
     {
         var (host, revision, now) = (r.Host, r.Revision, r.Now);
+        // Revoked before this write: the authenticator trusted the secret it holds for the ID (ReadsItsCredential), and this refuses it.
+        if (s.FindHostCredential(c.Caller.AccessKeyId) is not { } credential || credential.HostName != host)
+            throw new EcsException(EcsErrors.AccessKeyNotFound());
         // A revision from the future (a forged or confused agent) must not show NICs in sync too
         // early: it cannot, since an account's revision "at" it is read from the revisions that
         // exist, so the latest there is, no more — the same as at the current revision, without
