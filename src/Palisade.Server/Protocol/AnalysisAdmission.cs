@@ -28,7 +28,7 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
         var place = scheduler.Admit(context.AccountId);
         try
         {
-            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)), meter, Rendering);
+            return new Ticket(place, budget.Take(context.AccountId, kind, InstancesOf(context)), meter, RenderingOf(context.AccountId));
         }
         catch
         {
@@ -38,20 +38,25 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>
-    /// A cached analysis answer of <paramref name="bytes"/>: charged its bytes × what rendering an
-    /// analysis's answer has cost per byte lately (<see cref="RenderingCost"/>) to the account's budget,
+    /// A cached analysis answer of <paramref name="bytes"/>: charged its bytes × what rendering the
+    /// account's own analyses' answers has cost per byte lately (<see cref="RenderingCost"/>) to its budget,
     /// or refused with <c>Throttling.Analysis</c> when the budget does not hold it. It takes no place
     /// among the analyses (it compares nothing).
     /// </summary>
     public void AdmitCached(ActionContext context, long bytes)
     {
-        var cost = Rendering.Of(bytes);
+        var cost = RenderingOf(context.AccountId).Of(bytes);
         if (cost > TimeSpan.Zero)
             budget.TakeCached(context.AccountId, cost);
     }
 
-    /// <summary>What rendering analyses' answers has cost per byte lately: a cache hit's charge.</summary>
-    internal RenderingCost Rendering { get; } = new();
+    /// <summary>
+    /// What rendering an account's analyses' answers has cost per byte lately: its cache hits' charge.
+    /// Per account, so that what another tenant's answers cost to render never sets what this one pays.
+    /// </summary>
+    internal RenderingCost RenderingOf(long accountId) => _renderings.GetOrAdd(accountId, _ => new RenderingCost());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, RenderingCost> _renderings = new();
 
     /// <summary>
     /// The cost per byte of rendering an analysis's answer, over the last <see cref="Window"/> measured

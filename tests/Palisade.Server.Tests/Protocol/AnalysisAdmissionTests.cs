@@ -394,6 +394,49 @@ public sealed class AnalysisAdmissionTests
         Assert.Equal(0.20, (budget.Spent(key.AccountId) - spent).TotalSeconds, 3);
     }
 
+    /// <summary>
+    /// A tenant's cache hits are charged at what its own answers cost to render: another tenant whose
+    /// answers render slowly (or who makes them so) neither raises nor lowers what this one pays.
+    /// </summary>
+    [Fact]
+    public async Task ACachedAnswersCharge_IsSetByItsOwnAccountsRenderings_NotAnotherTenants()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 5, 5, 30, 0, TimeSpan.Zero));
+        var meter = new SteppingMeter(TimeSpan.FromSeconds(0.05));
+        await using var plane = await TestControlPlane.StartAsync(clock: clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisSecondsPerSecond = 0.001, AnalysisBurstSeconds = 100, AnalysisInChild = false, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, services: s => s.AddSingleton<CpuMeter>(meter));
+        async Task<(Func<int, Task> Impact, long Account)> TenantAsync(string name)
+        {
+            var key = plane.NewAccount(name);
+            var api = new Scenario(plane.Client(key, SignatureStyle.V3, clock));
+            var vpc = await api.VpcAsync();
+            var sg = await api.GroupAsync(vpc);
+            await api.RunAsync(sg, await api.VSwitchAsync(vpc), amount: 2);
+            return (port => api.Api.CallAsync("DescribeChangeImpact", EcsClient.Flatten(new
+            {
+                RegionId = Region, ChangeAction = "AuthorizeSecurityGroup", SecurityGroupId = sg, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8",
+            })), key.AccountId);
+        }
+        var quiet = await TenantAsync("quiet");
+        var noisy = await TenantAsync("noisy");
+        var budget = plane.Services.GetRequiredService<AnalysisBudget>();
+
+        // Given the quiet tenant's question rendered at 0.05 s, then another tenant's rendered at 4 s
+        await quiet.Impact(3000);
+        meter.Step = TimeSpan.FromSeconds(4);
+        await noisy.Impact(3000);
+
+        // When the quiet tenant asks its question again (a hit, whatever the meter says now)
+        var spent = budget.Spent(quiet.Account);
+        meter.Step = TimeSpan.FromSeconds(5);
+        await quiet.Impact(3000);
+
+        // Then it is charged at its own rendering's cost per byte: 0.05 s
+        Assert.Equal(0.05, (budget.Spent(quiet.Account) - spent).TotalSeconds, 3);
+    }
+
     /// <summary>The running sums over the window agree with summing the last renderings afresh (the slow twin).</summary>
     [Fact]
     public void TheRenderingCost_IsTheLastRenderingsSecondsOverTheirBytes()
