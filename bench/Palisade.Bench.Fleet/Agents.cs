@@ -437,6 +437,9 @@ internal static class Agents
     /// </summary>
     public static int? AgentsNice { get; set; }
 
+    /// <summary>Environment variables (NAME=VALUE) of the agents' process alone (<c>--agents-env</c>, repeatable).</summary>
+    public static IReadOnlyList<string> AgentsEnvironment { get; set; } = [];
+
     public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups = 0)
     {
         var accounts = Math.Max(1, agentCount / hostsPerAccount);
@@ -607,6 +610,8 @@ internal static class Agents
                 start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limit << 20).ToString("X", CultureInfo.InvariantCulture);
             if (AgentsGen0 is { } gen0)
                 start.Environment["DOTNET_GCgen0size"] = "0x" + ((long)gen0 << 20).ToString("X", CultureInfo.InvariantCulture);
+            foreach (var setting in AgentsEnvironment)
+                start.Environment[setting[..setting.IndexOf('=')]] = setting[(setting.IndexOf('=') + 1)..];
             using var child = Process.Start(start)!;
             Console.WriteLine($"agents' process {child.Id} started{(AgentsNice is { } n ? $" (nice -n {n})" : "")}");
             using var timings = new ServerTimings();
