@@ -952,7 +952,7 @@ internal static class Agents
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {label,-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process alone")}, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
             Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause, allocated): {string.Join(", ", gcPerChange)}");
             if (assembliesPerChange.Count > 0)
                 Console.WriteLine($"  agents' states per change (shared by content: the hosts of a pod assemble and parse one): {string.Join("; ", assembliesPerChange)}");
