@@ -39,6 +39,9 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         try
         {
             call.Request = await cpu.Around(new ValueTask<RpcRequest>(ReadAsync(http)));
+            // Only an analysis's answer may be a charged cache hit: any other request reads no more clocks.
+            if (call.Request is not { Version: { } version, Action: { } named } || catalog.Find(version, named) is not IAnalysisAction)
+                cpu.Stop();
             call.Format = ChooseFormat(call.Request);
             // A request whose key the node holds reads nothing to authenticate: it takes no store slot,
             // and its nonce is recorded with the others arriving meanwhile (issue 17, fifteenth session:
@@ -60,8 +63,6 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
                     Resolve(call);
                 }, http.RequestAborted));
             }
-            if (call.Context!.Action is not IAnalysisAction)
-                cpu.Stop();
             await ExecuteAsync(call, http.RequestAborted);
         }
         catch (Exception e) when (e is not OperationCanceledException)
