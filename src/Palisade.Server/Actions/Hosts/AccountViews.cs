@@ -422,6 +422,53 @@ internal sealed class AccountViews
             }
         }
 
+        /// <summary>At most this many answers' states shared per view; beyond, each answer renders its own.</summary>
+        public const int MaxSharedStates = 256;
+
+        private readonly ConcurrentDictionary<string, Lazy<EcsObject>> _states = new(StringComparer.Ordinal);
+
+        private static long _statesRendered, _statesShared;
+
+        /// <summary>How many answers' states were rendered and how many were another answer's, shared (for the bench and tests).</summary>
+        public static (long Rendered, long Shared) States => (Interlocked.Read(ref _statesRendered), Interlocked.Read(ref _statesShared));
+
+        /// <summary>
+        /// The <c>State</c> of an answer that <paramref name="key"/> decides (issue 17, sixteenth session: the
+        /// changed parts and the held digests, <see cref="DescribeHostPolicy.AddParts"/>), rendered once per
+        /// view by the first answer that asks and shared by every other (the writers only read it; a thousand
+        /// hosts fetching after one change ask a few keys). At most <see cref="MaxSharedStates"/> kept.
+        /// </summary>
+        public EcsObject StateFor(string key, Func<EcsObject> render)
+        {
+            if (_states.TryGetValue(key, out var known))
+            {
+                Interlocked.Increment(ref _statesShared);
+                return known.Value;
+            }
+            if (_states.Count >= MaxSharedStates)
+            {
+                Interlocked.Increment(ref _statesRendered);
+                return render();
+            }
+            var mine = new Lazy<EcsObject>(() =>
+            {
+                Interlocked.Increment(ref _statesRendered);
+                return render();
+            }, LazyThreadSafetyMode.ExecutionAndPublication);
+            var lazy = _states.GetOrAdd(key, mine);
+            if (!ReferenceEquals(lazy, mine))
+                Interlocked.Increment(ref _statesShared);
+            try
+            {
+                return lazy.Value;
+            }
+            catch
+            {
+                _states.TryRemove(new KeyValuePair<string, Lazy<EcsObject>>(key, lazy));
+                throw;
+            }
+        }
+
         /// <summary>A resource as the state file holds it, and the hash of that rendering (its first <see cref="PartDigest.HashBytes"/> bytes of SHA-256).</summary>
         internal sealed record Rendered(EcsObject Item, byte[] Hash);
 
