@@ -62,10 +62,15 @@ internal static class NoisyNeighbour
     /// <summary><c>--analysis-burst S</c>: the account's burst of analysis time in the admitted configurations (default: what ships).</summary>
     public static double? Burst { get; set; }
 
+    /// <summary><c>--analysis-rate R</c>: the account's analysis time per second in the admitted configurations (default: what ships).</summary>
+    public static double? Rate { get; set; }
+
     private static IEnumerable<(string, Throttling)> Configurations()
     {
         var shipped = (Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling()) with { AnalysisWarmUp = !NoWarmUp };
-        var note = (Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "") + (NoWarmUp ? ", no warm-up" : "");
+        if (Rate is { } rate)
+            shipped = shipped with { AnalysisSecondsPerSecond = rate };
+        var note = (Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "") + (Rate is { } r ? $", rate {r.ToString(CultureInfo.InvariantCulture)} s/s" : "") + (NoWarmUp ? ", no warm-up" : "");
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads;
         // on Linux a dry-run impact compared in the analysis process (issue 19, fifth session).
         yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s, impacts {(shipped.AnalysisInChild ? "in the analysis process" : "in-process")}{note})", shipped);

@@ -67,6 +67,8 @@ if (args.Contains("--noisy"))
     NoisyNeighbour.GcDetail = args.Contains("--gc-detail");
     if (ArgText("--analysis-burst") is { } burst)
         NoisyNeighbour.Burst = double.Parse(burst, CultureInfo.InvariantCulture);
+    if (ArgText("--analysis-rate") is { } rate)
+        NoisyNeighbour.Rate = double.Parse(rate, CultureInfo.InvariantCulture);
     if (ArgText("--noisy-client-nice") is { } nice)
         NoisyNeighbour.NoisyClientNiceness = int.Parse(nice, CultureInfo.InvariantCulture);
     NoisyNeighbour.Pairs = Arg("--pairs", 3);

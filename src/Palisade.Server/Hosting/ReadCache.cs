@@ -28,7 +28,7 @@ internal sealed class ReadCache
     /// A rendered response and where its RequestId is (in which piece, at which offset), so that each
     /// hit carries its own: the body is kept as rendered, in pieces below the large-object heap's
     /// threshold (<see cref="RenderedAnswer"/>), not copied (an analysis's answer is 100 KB and more;
-    /// docs/benchmarks.md, issue 19). A hit of an analysis's answer is charged by its length
+    /// docs/benchmarks.md, issue 19). A hit of an analysis's answer is admitted by its length
     /// (<see cref="Protocol.AnalysisAdmission.AdmitCached"/>).
     /// </summary>
     public sealed record Entry(long Revision, RenderedAnswer Body, int Piece, int IdAt, int IdLength)

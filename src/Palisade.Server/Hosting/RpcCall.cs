@@ -35,6 +35,12 @@ internal sealed class RpcCall(string requestId)
     /// <summary>A success served from the read cache.</summary>
     public ReadCache.Entry? Cached { get; set; }
 
+    /// <summary>What the request uses on the request threads (<see cref="RequestCpu"/>).</summary>
+    public required RequestCpu Cpu { get; init; }
+
+    /// <summary>A cache hit of an analysis's answer, admitted: settled at what serving it used.</summary>
+    public AnalysisAdmission.Served? Served { get; set; }
+
     public EcsError? Failure { get; set; }
 
     /// <summary>Fields added to an error answer (a dry run's <c>Impact</c>).</summary>

@@ -29,11 +29,19 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
 
     public async Task HandleAsync(HttpContext http)
     {
-        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow() };
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Cpu = analyses.MeterRequest() };
+        // What this request uses on the request threads, from here to its answer's flush: a cache hit of
+        // an analysis's answer is charged it (issue 19, sixteenth session); any other request stops
+        // measuring once its action is known.
+        var cpu = call.Cpu;
+        cpu.Resume();
         http.Response.Headers["x-acs-request-id"] = call.RequestId;
         try
         {
-            call.Request = await ReadAsync(http);
+            call.Request = await cpu.Around(new ValueTask<RpcRequest>(ReadAsync(http)));
+            // Only an analysis's answer may be a charged cache hit: any other request reads no more clocks.
+            if (call.Request is not { Version: { } version, Action: { } named } || catalog.Find(version, named) is not IAnalysisAction)
+                cpu.Stop();
             call.Format = ChooseFormat(call.Request);
             // A request whose key the node holds reads nothing to authenticate: it takes no store slot,
             // and its nonce is recorded with the others arriving meanwhile (issue 17, fifteenth session:
@@ -41,19 +49,19 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             // One whose key must be read is authenticated in a slot, as before.
             if (options.AuthenticationOffTheGate && Verify(call, mayReadStore: false) is { } verified)
             {
-                call.Caller = await authenticator.AdmitAsync(verified, http.RequestAborted);
+                call.Caller = await cpu.Around(authenticator.AdmitAsync(verified, http.RequestAborted));
                 Throttle(call);
                 Resolve(call);
             }
             else
             {
                 // The synchronous stages that use the store wait for a store slot first, holding no thread while they wait (StoreGate).
-                await gate.RunAsync(StoreGate.Kind.Read, () =>
+                await cpu.Around(gate.RunAsync(StoreGate.Kind.Read, () =>
                 {
                     Authenticate(call);
                     Throttle(call);
                     Resolve(call);
-                }, http.RequestAborted);
+                }, http.RequestAborted));
             }
             await ExecuteAsync(call, http.RequestAborted);
         }
@@ -73,7 +81,16 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
                     break;
             }
         }
-        await AnswerAsync(http, call);
+        try
+        {
+            await AnswerAsync(http, call);
+        }
+        finally
+        {
+            // A cache hit is charged what serving it used, answered or not (its client may have left).
+            cpu.Stop();
+            call.Served?.Settle(cpu.Used);
+        }
     }
 
     /// <summary>
@@ -89,16 +106,22 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     {
         if (!ForWarmUp)
             throw new InvalidOperationException("only a warm-up's endpoint takes requests without authentication");
-        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller };
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller, Cpu = analyses.MeterRequest() };
+        call.Cpu.Resume();
         try
         {
             call.Format = ChooseFormat(request);
-            await gate.RunAsync(StoreGate.Kind.Read, () => Resolve(call), cancel);
+            await call.Cpu.Around(gate.RunAsync(StoreGate.Kind.Read, () => Resolve(call), cancel));
             await ExecuteAsync(call, cancel);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             call.Failure = FailureOf(e, call);
+        }
+        finally
+        {
+            call.Cpu.Stop();
+            call.Served?.Settle(call.Cpu.Used);
         }
         return call;
     }
@@ -166,14 +189,14 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         if (options.CacheReads && action.Cacheable && !context.DryRun)
         {
             cacheKey = ReadCache.Key(call.Caller!, action, call.Request!, call.Format);
-            revision = await gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel);
+            revision = await call.Cpu.Around(gate.RunAsync(StoreGate.Kind.Read, store.CurrentRevision, cancel));
             if (cache.TryGet(cacheKey, revision, out var hit))
             {
-                // A cached analysis answer is charged its bytes at what rendering answers costs per byte
-                // lately, or refused past the budget (issue 19: the same question in a loop is bounded as
-                // new questions are).
+                // A cached analysis answer is admitted at what serving one has cost its account per byte
+                // lately, or refused past the budget, and charged what serving it used once answered
+                // (issue 19: the same question in a loop is bounded as new questions are).
                 if (action is IAnalysisAction)
-                    analyses.AdmitCached(context, hit.Body.Length);
+                    call.Served = analyses.AdmitCached(context, hit.Body.Length);
                 call.Cached = hit;
                 return;
             }
@@ -265,7 +288,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         if (call.Failure is not null)
             return WriteErrorAsync(http, call.Format, call.Failure, call.RequestId, call.FailureExtra);
         if (call.Cached is { } hit)
-            return WriteCachedAsync(http, call.Format, hit, call.RequestId);
+            return WriteCachedAsync(http, call.Format, hit, call.RequestId, call.Cpu);
         return WriteAnswerAsync(http, call.Format, call.Answer!);
     }
 
@@ -400,13 +423,14 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     /// flush: a write of the body stream flushes, and three flushes were three sends (over TLS, two of
     /// them records of a few bytes each).
     /// </summary>
-    private static async Task WriteCachedAsync(HttpContext http, ResponseFormat format, ReadCache.Entry entry, string requestId)
+    private static async Task WriteCachedAsync(HttpContext http, ResponseFormat format, ReadCache.Entry entry, string requestId, RequestCpu cpu)
     {
         http.Response.StatusCode = 200;
         http.Response.ContentType = format == ResponseFormat.Xml ? ResponseWriter.XmlContentType : ResponseWriter.JsonContentType;
         http.Response.ContentLength = entry.LengthWith(requestId);
         entry.WriteTo(http.Response.BodyWriter, requestId);
-        await http.Response.BodyWriter.FlushAsync();
+        // The flush waits for the transport to take the answer (past its buffer's limit): no CPU of this request's meanwhile.
+        await cpu.Around(http.Response.BodyWriter.FlushAsync());
     }
 
     /// <summary>A rendered answer, its pieces copied into the output and sent by one flush.</summary>

@@ -38,20 +38,49 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
     }
 
     /// <summary>
-    /// A cached analysis answer of <paramref name="bytes"/>: charged its bytes × what rendering the
-    /// account's own analyses' answers has cost per byte lately (<see cref="RenderingCost"/>) to its budget,
-    /// or refused with <c>Throttling.Analysis</c> when the budget does not hold it. It takes no place
-    /// among the analyses (it compares nothing).
+    /// A cached analysis answer of <paramref name="bytes"/>: admitted while the account's budget holds
+    /// what serving such a hit has cost the account lately per byte (<see cref="ServingOf"/>; before any
+    /// was measured, what rendering its answers cost per byte, <see cref="RenderingOf"/>), or refused with
+    /// <c>Throttling.Analysis</c>. It takes no place among the analyses (it compares nothing). Once
+    /// answered, <see cref="Served.Settle"/> charges what serving it really used in place of the estimate
+    /// (the request's CPU on the request threads, <see cref="RequestCpu"/>): a hit past the budget leaves
+    /// the account in debt, and its next analysis or hit waits for the refill.
     /// </summary>
-    public void AdmitCached(ActionContext context, long bytes)
+    public Served AdmitCached(ActionContext context, long bytes)
     {
-        var cost = RenderingOf(context.AccountId).Of(bytes);
-        if (cost > TimeSpan.Zero)
-            budget.TakeCached(context.AccountId, cost);
+        var serving = ServingOf(context.AccountId);
+        var estimate = serving.Measured ? serving.Of(bytes) : RenderingOf(context.AccountId).Of(bytes);
+        return new Served(budget.TakeCached(context.AccountId, estimate), serving, bytes);
+    }
+
+    /// <summary>A request's meter of what it uses on the request threads (<see cref="RequestCpu"/>), on this server's meter.</summary>
+    public RequestCpu MeterRequest() => new(meter);
+
+    /// <summary>
+    /// What serving an account's cache hits of analysis answers has cost per byte lately, measured on the
+    /// hits themselves: their estimate. Per account, as <see cref="RenderingOf"/>.
+    /// </summary>
+    internal RenderingCost ServingOf(long accountId) => _servings.GetOrAdd(accountId, _ => new RenderingCost());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, RenderingCost> _servings = new();
+
+    /// <summary>An admitted cache hit: its estimate taken from the budget; <see cref="Settle"/> charges what serving it used.</summary>
+    internal sealed class Served(AnalysisBudget.Charge charge, RenderingCost serving, long bytes)
+    {
+        /// <summary>What was taken from the budget before serving.</summary>
+        public TimeSpan Estimate => TimeSpan.FromSeconds(charge.Estimate);
+
+        /// <summary>Charges <paramref name="used"/> (once) in place of the estimate, and learns it per byte for the account's next hits.</summary>
+        public void Settle(TimeSpan used)
+        {
+            if (charge.Settle(used))
+                serving.Learn(bytes, used);
+        }
     }
 
     /// <summary>
-    /// What rendering an account's analyses' answers has cost per byte lately: its cache hits' charge.
+    /// What rendering an account's analyses' answers has cost per byte lately: its cache hits' estimate
+    /// until a hit of the account has been measured.
     /// Per account, so that what another tenant's answers cost to render never sets what this one pays.
     /// </summary>
     internal RenderingCost RenderingOf(long accountId) => _renderings.GetOrAdd(accountId, _ => new RenderingCost());
@@ -95,6 +124,16 @@ internal sealed class AnalysisAdmission(AnalysisBudget budget, AnalysisScheduler
                 _bytes += bytes;
                 _ticks += used.Ticks;
                 _next = (_next + 1) % Window;
+            }
+        }
+
+        /// <summary>Whether anything was measured yet.</summary>
+        public bool Measured
+        {
+            get
+            {
+                lock (_gate)
+                    return _count > 0;
             }
         }
 

@@ -17,8 +17,8 @@ namespace Palisade.Server.Protocol;
 /// estimate (or is full, for one larger than the whole budget), the estimate is taken at once, and
 /// when the analysis ends the difference to the CPU time it used is settled. Past it:
 /// <c>Throttling.Analysis</c>, while cheap calls and other accounts go on. An answer served from the
-/// read cache is not free (<see cref="TakeCached"/>): it is charged what rendering it cost when it was
-/// computed, so a loop of the same question is bounded by the budget as a loop of new ones is.
+/// read cache is not free (<see cref="TakeCached"/>): it is charged what serving it used (the request's
+/// CPU), so a loop of the same question is bounded by the budget as a loop of new ones is.
 /// </para>
 /// </summary>
 internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
@@ -59,18 +59,24 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
     }
 
     /// <summary>
-    /// Charges a cached analysis answer <paramref name="cost"/> (its rendering's measured CPU, which a hit
-    /// stands in for: the copy and send of 100 KB and more), or refuses with <c>Throttling.Analysis</c>
-    /// when the budget does not hold it — as a new question is refused, before any work.
+    /// Admits a cached analysis answer estimated at <paramref name="estimate"/> (what serving one has cost
+    /// its account per byte lately): taken from the budget, or refused with <c>Throttling.Analysis</c> when
+    /// the budget does not hold it — as a new question is refused, before any work; an account in debt
+    /// (a hit or an analysis that cost more than its estimate) waits for the refill. The result settles
+    /// what serving it used.
     /// </summary>
-    public void TakeCached(long accountId, TimeSpan cost)
+    public Charge TakeCached(long accountId, TimeSpan estimate)
     {
         var limits = Limits;
-        var seconds = cost.TotalSeconds;
+        var seconds = estimate.TotalSeconds;
         if (Enabled && !_buckets.TryTake(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, cost: seconds, minimum: Math.Max(double.Epsilon, Math.Min(seconds, limits.AnalysisBurstSeconds))))
             throw new EcsException(EcsErrors.AnalysisEstimateOverBudget(seconds, _buckets.Peek(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds)));
-        _spentTicks.AddOrUpdate(accountId, cost.Ticks, (_, spent) => spent + cost.Ticks);
+        // A hit compares no pairs: it teaches no kind's cost model.
+        return new Charge(this, accountId, CachedKind, 0, Enabled ? seconds : 0);
     }
+
+    /// <summary>The cost model's name for a cache hit's charge (never learnt: a hit has no pairs).</summary>
+    internal const string CachedKind = "Cached";
 
     private CostModel Model(string kind) => _models.GetOrAdd(kind, _ => new CostModel());
 
@@ -84,19 +90,20 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 
         public double Estimate => estimate;
 
-        /// <summary>Charges <paramref name="used"/> in place of the estimate, and teaches the kind's cost model.</summary>
-        public void Settle(TimeSpan used)
+        /// <summary>Charges <paramref name="used"/> in place of the estimate, and teaches the kind's cost model; false when settled already.</summary>
+        public bool Settle(TimeSpan used)
         {
             if (Interlocked.Exchange(ref _settled, 1) != 0)
-                return;
+                return false;
             budget._spentTicks.AddOrUpdate(accountId, used.Ticks, (_, spent) => spent + used.Ticks);
             // A small state's cost is mostly fixed overhead, which would teach a per-pair cost far too high.
             if (units >= MinimumUnitsToLearn)
                 budget.Model(kind).Learn(used.TotalSeconds / units);
             if (!budget.Enabled)
-                return;
+                return true;
             var limits = budget.Limits;
             budget._buckets.Charge(accountId, limits.AnalysisSecondsPerSecond, limits.AnalysisBurstSeconds, used.TotalSeconds - estimate);
+            return true;
         }
     }
 

@@ -35,7 +35,33 @@ public sealed class RegionAddresses
     /// again at the new revision); the EIPs as they are (the caller knows the commit moved none).
     /// </summary>
     public RegionAddresses WithInterfacesOf(IReadOnlyDictionary<InstanceId, IReadOnlyList<NetworkInterfaceRecord>> instances) =>
-        new(InOrder(_interfaces.Where(g => !instances.ContainsKey(g.Key)).SelectMany(g => g).Concat(instances.Values.SelectMany(e => e))), _eipByTarget);
+        WithInterfacesOf(instances, new Dictionary<string, EipRecord?>());
+
+    /// <summary>
+    /// The same addresses with the ENIs of <paramref name="instances"/> as given, and the EIPs that reach
+    /// each target of <paramref name="eips"/> (an instance or ENI ID) as given, none when null (issue 17,
+    /// sixteenth session: a view brought forward over instances run or deleted, read again at the new revision).
+    /// </summary>
+    public RegionAddresses WithInterfacesOf(IReadOnlyDictionary<InstanceId, IReadOnlyList<NetworkInterfaceRecord>> instances, IReadOnlyDictionary<string, EipRecord?> eips)
+    {
+        var eipByTarget = _eipByTarget;
+        if (eips.Count > 0)
+        {
+            eipByTarget = new Dictionary<string, EipRecord>(_eipByTarget, StringComparer.Ordinal);
+            foreach (var (target, eip) in eips)
+            {
+                if (eip is null)
+                    eipByTarget.Remove(target);
+                else
+                    eipByTarget[target] = eip;
+            }
+        }
+        return new(InOrder(_interfaces.Where(g => !instances.ContainsKey(g.Key)).SelectMany(g => g).Concat(instances.Values.SelectMany(e => e))), eipByTarget);
+    }
+
+    /// <summary>The instance an ENI of the region is attached to, if it is.</summary>
+    public InstanceId? OwnerOf(NetworkInterfaceId id) =>
+        _interfaces.SelectMany(g => g).FirstOrDefault(e => e.Id == id)?.InstanceId;
 
     /// <summary>The instance's ENIs, its primary one first.</summary>
     public IReadOnlyList<NetworkInterfaceRecord> Interfaces(InstanceId id) => [.. _interfaces[id]];

@@ -50,8 +50,14 @@ internal sealed class AccountViews
     /// The actions whose writes are all named by what they touch, as <see cref="View.Forward"/> reads
     /// them again: a rule added, removed or modified, or a group's own attributes (the group's row and its
     /// rules: <c>Group</c>); an instance or ENI joining or leaving a group (its memberships:
-    /// <c>Instance</c>, <c>NetworkInterface</c>). Any other action, or one of these that touched anything
-    /// else, and the view is reloaded whole (tags, bindings, instances made or deleted, lists, ENIs attached).
+    /// <c>Instance</c>, <c>NetworkInterface</c>); an instance run or deleted (sixteenth session: its row,
+    /// addresses, memberships, ENIs, tags and EIP, and the bindings its deletion took with it —
+    /// <c>Instance</c>, its primary ENI's <c>NetworkInterface</c>, <c>Binding</c>); a binding made or undone
+    /// (the operator's: the bindings on the hosts it names, <c>Host</c>, and on those that carried the
+    /// instance's NICs, <c>Binding</c>). Any other action, or one of these that touched anything else, and
+    /// the view is reloaded whole (tags, groups made or deleted, lists, ENIs made, attached or detached).
+    /// A tag written with an instance is not touched (tags change no host's policy): the step reads a
+    /// touched instance's tags again, so the actions here must tag nothing else.
     /// </summary>
     private static readonly Dictionary<string, string[]> Forwardable = new(StringComparer.Ordinal)
     {
@@ -64,21 +70,44 @@ internal sealed class AccountViews
         ["ModifySecurityGroupPolicy"] = ["Group"],
         ["JoinSecurityGroup"] = ["Instance", "NetworkInterface"],
         ["LeaveSecurityGroup"] = ["Instance", "NetworkInterface"],
+        ["RunInstances"] = ["Instance", "NetworkInterface"],
+        ["CreateInstance"] = ["Instance", "NetworkInterface"],
+        ["DeleteInstance"] = ["Instance", "NetworkInterface", "Binding"],
+        ["DeleteInstances"] = ["Instance", "NetworkInterface", "Binding"],
+        ["BindHostInterface"] = ["Binding", "Host"],
+        ["UnbindHostInterface"] = ["Binding", "Host"],
     };
 
     /// <summary>At most this many commits brought forward at once; further behind, a whole load is as cheap.</summary>
     public const int MaxForward = 64;
 
     /// <summary>
-    /// What the commits after <paramref name="from"/> up to <paramref name="to"/> of the account changed of
-    /// its views, when this node made each of them with an action <see cref="Forwardable"/> and remembers it:
-    /// the groups (their rows and rules) and the instances and ENIs (their memberships); null when any is not known.
+    /// What commits changed of an account's views: the groups (their rows and rules), the instances and ENIs
+    /// (their rows, memberships, ENIs, tags and EIPs; instances run or deleted), the instances whose bindings
+    /// were made or undone, and the hosts bound to.
     /// </summary>
-    private (HashSet<Domain.Identifiers.SecurityGroupId> Groups, HashSet<Domain.Identifiers.InstanceId> Instances, HashSet<Domain.Identifiers.NetworkInterfaceId> Interfaces)? Changes(long accountId, long from, long to)
+    internal sealed record Changed(
+        HashSet<Domain.Identifiers.SecurityGroupId> Groups,
+        HashSet<Domain.Identifiers.InstanceId> Instances,
+        HashSet<Domain.Identifiers.NetworkInterfaceId> Interfaces,
+        HashSet<Domain.Identifiers.InstanceId> Bindings,
+        HashSet<string> Hosts)
+    {
+        public Changed()
+            : this([], [], [], [], new HashSet<string>(StringComparer.Ordinal))
+        {
+        }
+    }
+
+    /// <summary>
+    /// What the commits after <paramref name="from"/> up to <paramref name="to"/> of the account changed of
+    /// its views, when this node knows each of them and it is an action <see cref="Forwardable"/>; null when any is not.
+    /// </summary>
+    private Changed? Changes(long accountId, long from, long to)
     {
         if (to <= from || to - from > MaxForward)
             return null;
-        var (groups, instances, interfaces) = (new HashSet<Domain.Identifiers.SecurityGroupId>(), new HashSet<Domain.Identifiers.InstanceId>(), new HashSet<Domain.Identifiers.NetworkInterfaceId>());
+        var changed = new Changed();
         for (var revision = from + 1; revision <= to; revision++)
         {
             if (_commits.Find(accountId, revision) is not { Touched: { } touched } commit || !Forwardable.TryGetValue(commit.Action, out var kinds))
@@ -90,18 +119,24 @@ internal sealed class AccountViews
                 switch (kind)
                 {
                     case "Group":
-                        groups.Add(Domain.Identifiers.SecurityGroupId.Parse(id));
+                        changed.Groups.Add(Domain.Identifiers.SecurityGroupId.Parse(id));
                         break;
                     case "Instance":
-                        instances.Add(Domain.Identifiers.InstanceId.Parse(id));
+                        changed.Instances.Add(Domain.Identifiers.InstanceId.Parse(id));
+                        break;
+                    case "NetworkInterface":
+                        changed.Interfaces.Add(Domain.Identifiers.NetworkInterfaceId.Parse(id));
+                        break;
+                    case "Binding":
+                        changed.Bindings.Add(Domain.Identifiers.InstanceId.Parse(id));
                         break;
                     default:
-                        interfaces.Add(Domain.Identifiers.NetworkInterfaceId.Parse(id));
+                        changed.Hosts.Add(id);
                         break;
                 }
             }
         }
-        return (groups, instances, interfaces);
+        return changed;
     }
 
     /// <summary>The view of the account's region at <paramref name="accountRevision"/>, reading through <paramref name="s"/> what is not loaded yet.</summary>
@@ -141,7 +176,7 @@ internal sealed class AccountViews
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             if (previous is not null && Changes(accountId, previous.AccountRevision, accountRevision) is { } changes
-                && previous.Forward(s, accountRevision, changes.Groups, changes.Instances, changes.Interfaces) is { } forward)
+                && previous.Forward(s, accountRevision, changes) is { } forward)
             {
                 Interlocked.Increment(ref _forwards);
                 Interlocked.Add(ref _forwardTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
@@ -249,11 +284,11 @@ internal sealed class AccountViews
         /// forward by rule changes alone): its indexes and part keys are these, shared (never written after
         /// they are built, but for the part keys' cache, which maps the same instances to the same keys).
         /// </summary>
-        private View(StateExport.Source source, long accountRevision, View same)
+        private View(StateExport.Source source, long accountRevision, View same, ILookup<string, Storage.Records.HostBindingRecord> bindings)
         {
             _source = source;
             AccountRevision = accountRevision;
-            _bindings = same._bindings;
+            _bindings = bindings;
             _order = same._order;
             _groupsOf = same._groupsOf;
             _members = same._members;
@@ -265,31 +300,61 @@ internal sealed class AccountViews
         /// <summary>
         /// This view brought forward to <paramref name="accountRevision"/> by commits that changed only the rows
         /// and rules of <paramref name="groups"/> and the memberships of <paramref name="instances"/> and
-        /// <paramref name="interfaces"/> (issue 17, fifteenth session): those read again through
-        /// <paramref name="s"/>, a read at that revision, in a few small queries instead of the account's
-        /// whole region; the bindings and every other record shared, and every rendering that none of them
-        /// changed kept (a group's rendering is its row, tags and rules; an instance's its row, tags, ENIs
-        /// and EIP; an ENI's its row, tags and EIP). Parts are selected again (from the kept renderings).
-        /// Null when a touched group or instance appeared or went: the caller loads whole.
+        /// <paramref name="interfaces"/> (the bench's view cost: <see cref="Forward(IStoreSession, long, Changed)"/>).
         /// </summary>
         internal View? Forward(IStoreSession s, long accountRevision, IReadOnlySet<Domain.Identifiers.SecurityGroupId> groups,
-            IReadOnlySet<Domain.Identifiers.InstanceId> instances, IReadOnlySet<Domain.Identifiers.NetworkInterfaceId> interfaces)
+            IReadOnlySet<Domain.Identifiers.InstanceId> instances, IReadOnlySet<Domain.Identifiers.NetworkInterfaceId> interfaces) =>
+            Forward(s, accountRevision, new Changed([.. groups], [.. instances], [.. interfaces], [], new HashSet<string>(StringComparer.Ordinal)));
+
+        /// <summary>
+        /// This view brought forward to <paramref name="accountRevision"/> by commits that changed only what
+        /// <paramref name="changed"/> names (issue 17, fifteenth and sixteenth sessions): those read again through
+        /// <paramref name="s"/>, a read at that revision, in a few small queries instead of the account's whole
+        /// region — the touched groups' rows and rules; the touched instances (and those a touched ENI was or is
+        /// attached to) with their ENIs, tags and EIP, an instance run put at its place and one deleted taken
+        /// out; the touched ENIs' tags and EIPs; the bindings on the hosts named and on those that carried a
+        /// touched instance's NICs. Every other record and binding is shared, and every rendering that none of
+        /// them changed kept (a group's rendering is its row, tags and rules; an instance's its row, tags, ENIs
+        /// and EIP; an ENI's its row, tags and EIP). Parts are selected again (from the kept renderings). Null
+        /// when a touched group appeared or went, or an instance's place is not certain: the caller loads whole.
+        /// </summary>
+        internal View? Forward(IStoreSession s, long accountRevision, Changed changed)
         {
             // An ENI's groups show in its instance's view (its ENIs) while it is attached; one attached to nothing is in no view.
-            var owners = new HashSet<Domain.Identifiers.InstanceId>(instances);
-            foreach (var e in interfaces)
+            var owners = new HashSet<Domain.Identifiers.InstanceId>(changed.Instances);
+            foreach (var e in changed.Interfaces)
             {
                 if (s.NetworkInterfaces.Find(_source.AccountId, e) is { InstanceId: { } owner })
                     owners.Add(owner);
+                if (_source.Addresses.OwnerOf(e) is { } before)
+                    owners.Add(before);
             }
-            if (_source.Forward(s, groups, owners) is not { } source)
+            if (_source.Forward(s, changed.Groups, owners, changed.Interfaces) is not { } source)
                 return null;
+            // The bindings read again only on the hosts a commit may have changed them on: those it bound to,
+            // and those that carried a NIC of an instance whose binding was undone or moved, or which went.
+            var hosts = new HashSet<string>(changed.Hosts, StringComparer.Ordinal);
+            if (changed.Bindings.Count > 0 || owners.Count > 0)
+            {
+                foreach (var b in _bindings.SelectMany(g => g))
+                {
+                    if (changed.Bindings.Contains(b.InstanceId) || owners.Contains(b.InstanceId))
+                        hosts.Add(b.HostName);
+                }
+            }
+            var bindings = _bindings;
+            if (hosts.Count > 0)
+            {
+                var again = hosts.ToDictionary(h => h, h => s.ListHostBindings(_source.AccountId, h), StringComparer.Ordinal);
+                bindings = _bindings.Where(g => !again.ContainsKey(g.Key)).SelectMany(g => g).Concat(again.Values.SelectMany(b => b))
+                    .ToLookup(b => b.HostName, StringComparer.Ordinal);
+            }
             // The indexes (10,000 instances: 20–40 ms) built again only when an instance's groups or ENIs changed.
-            var next = owners.Count == 0 ? new View(source, accountRevision, this) : new View(source, accountRevision, _bindings);
+            var next = owners.Count == 0 ? new View(source, accountRevision, this, bindings) : new View(source, accountRevision, bindings);
             var stale = new HashSet<(char, string)>();
-            foreach (var g in groups)
+            foreach (var g in changed.Groups)
                 stale.Add(('g', g.Value));
-            foreach (var e in interfaces)
+            foreach (var e in changed.Interfaces)
                 stale.Add(('e', e.Value));
             foreach (var i in owners)
             {
@@ -353,6 +418,53 @@ internal sealed class AccountViews
             catch
             {
                 _parts.TryRemove(new KeyValuePair<string, Lazy<PartEntry>>(key, lazy));
+                throw;
+            }
+        }
+
+        /// <summary>At most this many answers' states shared per view; beyond, each answer renders its own.</summary>
+        public const int MaxSharedStates = 256;
+
+        private readonly ConcurrentDictionary<string, Lazy<EcsObject>> _states = new(StringComparer.Ordinal);
+
+        private static long _statesRendered, _statesShared;
+
+        /// <summary>How many answers' states were rendered and how many were another answer's, shared (for the bench and tests).</summary>
+        public static (long Rendered, long Shared) States => (Interlocked.Read(ref _statesRendered), Interlocked.Read(ref _statesShared));
+
+        /// <summary>
+        /// The <c>State</c> of an answer that <paramref name="key"/> decides (issue 17, sixteenth session: the
+        /// changed parts and the held digests, <see cref="DescribeHostPolicy.AddParts"/>), rendered once per
+        /// view by the first answer that asks and shared by every other (the writers only read it; a thousand
+        /// hosts fetching after one change ask a few keys). At most <see cref="MaxSharedStates"/> kept.
+        /// </summary>
+        public EcsObject StateFor(string key, Func<EcsObject> render)
+        {
+            if (_states.TryGetValue(key, out var known))
+            {
+                Interlocked.Increment(ref _statesShared);
+                return known.Value;
+            }
+            if (_states.Count >= MaxSharedStates)
+            {
+                Interlocked.Increment(ref _statesRendered);
+                return render();
+            }
+            var mine = new Lazy<EcsObject>(() =>
+            {
+                Interlocked.Increment(ref _statesRendered);
+                return render();
+            }, LazyThreadSafetyMode.ExecutionAndPublication);
+            var lazy = _states.GetOrAdd(key, mine);
+            if (!ReferenceEquals(lazy, mine))
+                Interlocked.Increment(ref _statesShared);
+            try
+            {
+                return lazy.Value;
+            }
+            catch
+            {
+                _states.TryRemove(new KeyValuePair<string, Lazy<EcsObject>>(key, lazy));
                 throw;
             }
         }

@@ -222,14 +222,21 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// whose NICs the agent names by a digest the node remembers is listed as a difference from that
     /// base (<see cref="AddDifference"/>) when that is smaller than its lists.
     /// </param>
-    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession? s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false)
+    /// <param name="shareState">
+    /// The answer's <c>State</c> rendered once per view and (changed parts, held digests) and shared by every
+    /// host that asks the same (issue 17, sixteenth session: after one change a thousand hosts holding the
+    /// same part digests are sent the same resources); false renders it for this answer alone (the slow
+    /// twin: <c>HostScopeTests.TheStateSharedAcrossHosts_IsEachHostsOwnRendering</c>).
+    /// </param>
+    internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession? s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false, bool shareState = true)
     {
         var source = view.Source(s);
         var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
         // The resource versions the agent holds: those of the parts it names by digest, as far as
         // remembered (each digest's index is built once, not a set of every held resource per answer).
-        var held = nics.Select(i => known.GetValueOrDefault(i.Value)).OfType<string>().Distinct(StringComparer.Ordinal)
-            .Select(PartMemory.Index).OfType<IReadOnlyDictionary<(char, string), byte[]>>().ToList();
+        var heldDigests = nics.Select(i => known.GetValueOrDefault(i.Value)).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Select(d => (Digest: d, Index: PartMemory.Index(d))).Where(h => h.Index is not null).ToList();
+        var held = heldDigests.Select(h => h.Index!).ToList();
         var changed = new Dictionary<string, AccountViews.View.PartEntry>(StringComparer.Ordinal);
         // Per changed part, the digests its NICs held before (in the NICs' order): the bases a difference may name.
         var bases = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -251,12 +258,23 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         // Each changed part's entry is the view's, built once for every answer that lists it.
         if (sharedParts)
             account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Listed)));
-        // The changed parts' resources once, but those the agent holds as they are (the state's
-        // order does not matter: the agent assembles each part in its lists' order), each as the
-        // view rendered it to hash it.
+        // The state is a function of the view, the changed parts in the order the NICs name them and the
+        // held digests the node remembers (content addressed: a digest's index is the same whoever names
+        // it), so hosts that ask the same share one rendering.
+        account.Add("State", shareState
+            ? view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)), () => State(view, source.RegionId, changed.Values, held))
+            : State(view, source.RegionId, changed.Values, held));
+    }
+
+    /// <summary>
+    /// The changed parts' resources once, but those the agent holds as they are (the state's order does
+    /// not matter: the agent assembles each part in its lists' order), each as the view rendered it to hash it.
+    /// </summary>
+    private static EcsObject State(AccountViews.View view, string regionId, IEnumerable<AccountViews.View.PartEntry> changed, List<IReadOnlyDictionary<(char Kind, string Id), byte[]>> held)
+    {
         var sent = new HashSet<(char, string)>();
         var lists = new Dictionary<char, List<EcsObject>> { ['g'] = [], ['i'] = [], ['e'] = [], ['p'] = [], ['r'] = [] };
-        foreach (var part in changed.Values)
+        foreach (var part in changed)
         {
             foreach (var m in part.Resources)
             {
@@ -264,7 +282,7 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
                     lists[m.Kind].Add(view.ItemOf(m.Kind, m.Id));
             }
         }
-        account.Add("State", StateExport.Body(source.RegionId, lists['g'], lists['i'], lists['e'], lists['p'], lists['r']));
+        return StateExport.Body(regionId, lists['g'], lists['i'], lists['e'], lists['p'], lists['r']);
     }
 
     /// <summary>

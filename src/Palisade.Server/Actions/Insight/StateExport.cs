@@ -83,8 +83,9 @@ internal static class StateExport
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists;
 
         private readonly ILookup<string, Tag> _groupTags;
-        private readonly ILookup<string, Tag> _instanceTags;
-        private readonly ILookup<string, Tag> _interfaceTags;
+        // Not readonly: a source brought forward (Forward) is a copy with its own.
+        private ILookup<string, Tag> _instanceTags;
+        private ILookup<string, Tag> _interfaceTags;
 
         public IReadOnlyList<Tag> GroupTags(Domain.Identifiers.SecurityGroupId id) => [.. _groupTags[id.Value]];
 
@@ -94,13 +95,18 @@ internal static class StateExport
 
         /// <summary>
         /// The region at the next account revision, read again only where a commit changed it (issue 17,
-        /// fifteenth session: <see cref="Hosts.AccountViews"/> brings its view forward): the records of
-        /// <paramref name="groups"/> and their rules, and those of <paramref name="instances"/> with their
-        /// ENIs, through <paramref name="s"/> (a read at that revision); everything else shared with this
-        /// source. Null when a touched group or instance appeared or went (the caller reloads whole).
+        /// fifteenth and sixteenth sessions: <see cref="Hosts.AccountViews"/> brings its view forward): the
+        /// records of <paramref name="groups"/> and their rules; those of <paramref name="instances"/> with
+        /// their ENIs, tags and EIPs — an instance run is put at its place in the store's order, one deleted
+        /// taken out; and the tags and EIPs of <paramref name="interfaces"/>, through <paramref name="s"/> (a
+        /// read at that revision); everything else shared with this source. Null when a touched group appeared
+        /// or went, or when an instance's place cannot be told without the store's collation (the caller
+        /// reloads whole).
         /// </summary>
-        public Source? Forward(IStoreSession s, IReadOnlySet<Domain.Identifiers.SecurityGroupId> groups, IReadOnlySet<Domain.Identifiers.InstanceId> instances)
+        public Source? Forward(IStoreSession s, IReadOnlySet<Domain.Identifiers.SecurityGroupId> groups, IReadOnlySet<Domain.Identifiers.InstanceId> instances,
+            IReadOnlySet<Domain.Identifiers.NetworkInterfaceId>? interfaces = null)
         {
+            interfaces ??= new HashSet<Domain.Identifiers.NetworkInterfaceId>();
             var groupList = Groups;
             if (groups.Count > 0)
             {
@@ -119,31 +125,104 @@ internal static class StateExport
             }
             var instanceList = Instances;
             var addresses = Addresses;
-            if (instances.Count > 0)
+            var (instanceTags, interfaceTags) = (_instanceTags, _interfaceTags);
+            if (instances.Count > 0 || interfaces.Count > 0)
             {
                 var list = Instances.ToList();
-                var interfaces = new Dictionary<Domain.Identifiers.InstanceId, IReadOnlyList<NetworkInterfaceRecord>>();
+                var enis = new Dictionary<Domain.Identifiers.InstanceId, IReadOnlyList<NetworkInterfaceRecord>>();
+                var eips = new Dictionary<string, EipRecord?>(StringComparer.Ordinal);
+                var (tagsOfInstances, tagsOfInterfaces) = (new Dictionary<string, IReadOnlyList<Tag>>(StringComparer.Ordinal), new Dictionary<string, IReadOnlyList<Tag>>(StringComparer.Ordinal));
                 foreach (var id in instances)
                 {
                     var at = list.FindIndex(i => i.Id == id);
                     var now = s.Instances.Find(AccountId, id);
                     if (now is not null && now.RegionId != RegionId)
                         continue;
-                    if (at < 0 || now is null)
-                        return null;
-                    list[at] = now;
-                    interfaces[id] = s.NetworkInterfacesOf(id);
+                    if (at >= 0 && now is not null)
+                    {
+                        // The order's key (made, then ID) never changes: the instance stays where it is.
+                        if (now.CreatedAt != list[at].CreatedAt)
+                            return null;
+                        list[at] = now;
+                    }
+                    else if (at >= 0)
+                    {
+                        list.RemoveAt(at);
+                    }
+                    else if (now is not null)
+                    {
+                        if (PlaceOf(list, now) is not { } place)
+                            return null;
+                        list.Insert(place, now);
+                    }
+                    else
+                    {
+                        // Neither here before nor now (run and deleted since, or of another region).
+                        continue;
+                    }
+                    enis[id] = now is null ? [] : s.NetworkInterfacesOf(id);
+                    tagsOfInstances[id.Value] = now is null ? [] : s.ListTags(TaggedResourceTypes.Instance, id.Value);
+                    eips[id.Value] = now is null ? null : s.EipOf(id.Value);
+                }
+                foreach (var id in interfaces)
+                {
+                    tagsOfInterfaces[id.Value] = s.ListTags(TaggedResourceTypes.NetworkInterface, id.Value);
+                    eips[id.Value] = s.EipOf(id.Value);
                 }
                 instanceList = list;
-                addresses = Addresses.WithInterfacesOf(interfaces);
+                addresses = Addresses.WithInterfacesOf(enis, eips);
+                (instanceTags, interfaceTags) = (WithTags(_instanceTags, tagsOfInstances), WithTags(_interfaceTags, tagsOfInterfaces));
             }
             var rules = new System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>(_rules);
             foreach (var id in groups.Where(g => groupList.Any(x => x.Id == g)))
                 rules[id] = s.ListRules(id);
             var next = this with { Session = s, Groups = groupList, Instances = instanceList, Addresses = addresses };
             next._rules = rules;
+            (next._instanceTags, next._interfaceTags) = (instanceTags, interfaceTags);
             return next;
         }
+
+        /// <summary>
+        /// Where an instance goes in the region's list (<c>created_at DESC, instance_id DESC</c>), or null when
+        /// it was made in the same second as another whose ID the store's collation might order otherwise than
+        /// ordinal comparison does (IDs of one shape — same length, letters and digits of one case, hyphens at
+        /// the same places — order alike under the C, binary and the usual language collations).
+        /// </summary>
+        internal static int? PlaceOf(IReadOnlyList<InstanceRecord> list, InstanceRecord record)
+        {
+            for (var k = 0; k < list.Count; k++)
+            {
+                var older = list[k].CreatedAt.CompareTo(record.CreatedAt);
+                if (older < 0)
+                    return k;
+                if (older == 0)
+                {
+                    if (!OneShape(list[k].Id.Value, record.Id.Value))
+                        return null;
+                    if (string.CompareOrdinal(list[k].Id.Value, record.Id.Value) < 0)
+                        return k;
+                }
+            }
+            return list.Count;
+
+            static bool OneShape(string a, string b)
+            {
+                if (a.Length != b.Length)
+                    return false;
+                for (var n = 0; n < a.Length; n++)
+                {
+                    if ((a[n] == '-') != (b[n] == '-') || !(char.IsAsciiDigit(a[n]) || char.IsAsciiLetterLower(a[n]) || a[n] == '-')
+                        || !(char.IsAsciiDigit(b[n]) || char.IsAsciiLetterLower(b[n]) || b[n] == '-'))
+                        return false;
+                }
+                return true;
+            }
+        }
+
+        private static ILookup<string, Tag> WithTags(ILookup<string, Tag> tags, IReadOnlyDictionary<string, IReadOnlyList<Tag>> replaced) =>
+            replaced.Count == 0 ? tags : tags.Where(g => !replaced.ContainsKey(g.Key)).SelectMany(g => g.Select(t => (g.Key, Tag: t)))
+                .Concat(replaced.SelectMany(r => r.Value.Select(t => (r.Key, Tag: t))))
+                .ToLookup(t => t.Key, t => t.Tag, StringComparer.Ordinal);
 
         public IReadOnlyList<Domain.Rules.SecurityGroupRule> RulesOf(Domain.Identifiers.SecurityGroupId id) =>
             _rules.TryGetValue(id, out var known) ? known : _rules.GetOrAdd(id, (Session ?? throw new Hosts.NotInMemoryException($"the rules of {id.Value}")).ListRules(id));
