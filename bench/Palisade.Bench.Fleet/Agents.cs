@@ -27,6 +27,9 @@ internal static class Agents
         public long Bytes;
         private bool _lastPollChanged = true;
 
+        /// <summary>What the agent's last long poll said (from its control plane, <see cref="TracingControlPlane"/>): the body is not read a second time here.</summary>
+        public void PollAnswered(bool changed) => Volatile.Write(ref _lastPollChanged, changed);
+
         public Meter(HttpMessageHandler inner, Timeline timeline) : base(inner)
         {
             Timeline = timeline;
@@ -64,8 +67,6 @@ internal static class Agents
             Interlocked.Add(ref Bytes, bytes);
             if (fetch)
                 Timeline.Mark(Timeline.Phase.FetchAnswered);
-            if (action == "DescribeChanges")
-                Volatile.Write(ref _lastPollChanged, (await response.Content.ReadAsStringAsync(cancel)).Contains("\"Revision\"", StringComparison.Ordinal));
             return response;
         }
     }
@@ -428,6 +429,17 @@ internal static class Agents
     /// </summary>
     public static int? AgentsGen0 { get; set; }
 
+    /// <summary>
+    /// The agents' process started under <c>nice -n N</c> (<c>--agents-nice N</c>), or not (issue 17,
+    /// sixteenth session): here the simulated agents share the nodes' two cores, where a fleet's agents
+    /// each have a host of their own; niced, the nodes are served first whenever both want a core, an
+    /// approximation of that. A documented option: the un-niced run stays the figure of record.
+    /// </summary>
+    public static int? AgentsNice { get; set; }
+
+    /// <summary>Environment variables (NAME=VALUE) of the agents' process alone (<c>--agents-env</c>, repeatable).</summary>
+    public static IReadOnlyList<string> AgentsEnvironment { get; set; } = [];
+
     public static async Task RunAsync(Fleet fleet, int agentCount, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups = 0)
     {
         var accounts = Math.Max(1, agentCount / hostsPerAccount);
@@ -526,6 +538,12 @@ internal static class Agents
 
         /// <summary>The nodes' CPU (and, from another process, their timings) since <see cref="Mark"/>.</summary>
         Task Window(string label);
+
+        /// <summary>
+        /// When the nodes answered each host fetch since <see cref="Mark"/>, in ms after <paramref name="answered"/>
+        /// (the change's API answer): the server-only figure; null when the nodes are in this process (their timings are read here).
+        /// </summary>
+        Task<List<double>?> ServedAsync(long answered);
     }
 
     private sealed class InProcessView(Fleet fleet) : IFleetView
@@ -546,6 +564,8 @@ internal static class Agents
         }
 
         public Task Window(string label) => Task.CompletedTask;
+
+        public Task<List<double>?> ServedAsync(long answered) => Task.FromResult<List<double>?>(null);
     }
 
     /// <summary>
@@ -561,7 +581,14 @@ internal static class Agents
             if (accountWide)
                 throw new NotSupportedException("--baseline with --agents-process");
             var self = Environment.ProcessPath!;
-            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardInput = true };
+            // Under nice (--agents-nice): nice execs the program, so the child's PID is the agents' process's, and every thread it makes inherits the niceness.
+            var start = new ProcessStartInfo(AgentsNice is null ? self : "nice") { RedirectStandardOutput = true, RedirectStandardInput = true };
+            if (AgentsNice is { } niceness)
+            {
+                start.ArgumentList.Add("-n");
+                start.ArgumentList.Add(niceness.ToString(CultureInfo.InvariantCulture));
+                start.ArgumentList.Add(self);
+            }
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
                 start.ArgumentList.Add(typeof(Fleet).Assembly.Location);
             foreach (var a in new[] { "--agents-child", file, "--urls", string.Join(',', fleet.Urls), "--database", fleet.Database ?? "",
@@ -583,8 +610,10 @@ internal static class Agents
                 start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limit << 20).ToString("X", CultureInfo.InvariantCulture);
             if (AgentsGen0 is { } gen0)
                 start.Environment["DOTNET_GCgen0size"] = "0x" + ((long)gen0 << 20).ToString("X", CultureInfo.InvariantCulture);
+            foreach (var setting in AgentsEnvironment)
+                start.Environment[setting[..setting.IndexOf('=')]] = setting[(setting.IndexOf('=') + 1)..];
             using var child = Process.Start(start)!;
-            Console.WriteLine($"agents' process {child.Id} started");
+            Console.WriteLine($"agents' process {child.Id} started{(AgentsNice is { } n ? $" (nice -n {n})" : "")}");
             using var timings = new ServerTimings();
             var self2 = Process.GetCurrentProcess();
             var markCpu = TimeSpan.Zero;
@@ -602,8 +631,16 @@ internal static class Agents
                     continue;
                 }
                 var (verb, rest) = (line[2..].Split(' ', 2)[0], line.Contains(' ') ? line[(line.IndexOf(' ') + 1)..] : "");
+                var reply = "ok";
                 switch (verb)
                 {
+                    case "served":
+                        // Each host fetch the nodes answered since the mark: its end, from the change's API answer (a Stopwatch
+                        // timestamp of the agents' process: both read the same monotonic clock), in ms.
+                        var answeredAt = long.Parse(rest, CultureInfo.InvariantCulture);
+                        reply += " " + string.Join(',', timings.Ends("DescribeHostPolicy", markAt, Stopwatch.GetTimestamp())
+                            .Select(at => (Stopwatch.GetElapsedTime(answeredAt, at).TotalMilliseconds * (at >= answeredAt ? 1 : -1)).ToString("F1", CultureInfo.InvariantCulture)));
+                        break;
                     case "parked":
                         await new InProcessView(fleet).WaitParkedAsync(int.Parse(rest, CultureInfo.InvariantCulture));
                         Console.WriteLine($"  [nodes] {fleet.Parked()} polls parked; nodes' process: {Memory()}; {Heap()}");
@@ -632,7 +669,7 @@ internal static class Agents
                         Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it); account views loaded whole {fetches.Loads - markFetches.Loads}, brought forward {fetches.Forwards - markFetches.Forwards} ({Stopwatch.GetElapsedTime(0, fetches.LoadTicks - markFetches.LoadTicks).TotalMilliseconds:F0} / {Stopwatch.GetElapsedTime(0, fetches.ForwardTicks - markFetches.ForwardTicks).TotalMilliseconds:F0} ms in all); woken host polls answered from the ledger {fetches.Woken - markFetches.Woken}; nonce statements {fetches.NonceStatements - markFetches.NonceStatements}; answers' states rendered {Palisade.Server.Actions.Hosts.AccountViews.View.States.Rendered - markStates.Rendered}, shared {Palisade.Server.Actions.Hosts.AccountViews.View.States.Shared - markStates.Shared}");
                         break;
                 }
-                await child.StandardInput.WriteLineAsync("ok");
+                await child.StandardInput.WriteLineAsync(reply);
             }
             await child.WaitForExitAsync();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agents' process exited {child.ExitCode}; nodes' process: peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB; {Memory()}"));
@@ -652,10 +689,17 @@ internal static class Agents
             return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        private static async Task Ask(string line)
+        private static async Task<string> Ask(string line)
         {
             Console.WriteLine("@@" + line);
-            await Console.In.ReadLineAsync();
+            return await Console.In.ReadLineAsync() ?? "";
+        }
+
+        public async Task<List<double>?> ServedAsync(long answered)
+        {
+            var reply = await Ask(string.Create(CultureInfo.InvariantCulture, $"served {answered}"));
+            var values = reply.Length > 3 ? reply[3..] : "";
+            return [.. values.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
         }
 
         public Task WaitParkedAsync(int polls) => Ask($"parked {polls}");
@@ -690,7 +734,7 @@ internal static class Agents
                     planes.Add(plane);
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
-                    : plane, timeline);
+                    : plane, timeline, meter.PollAnswered);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(PollWaitSeconds), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
@@ -805,12 +849,19 @@ internal static class Agents
             var untilFetchAnswered = new List<double>();
             var fetchAnsweredToApplied = new List<double>();
             var gcPerChange = new List<string>();
+            // The server-only figure (issue 17, sixteenth session): from the API answer until a node answered each
+            // affected host's fetch (the nodes' own end of the request), whatever the agent then does with it.
+            var served = new List<double>();
+            var assembliesPerChange = new List<string>();
             for (var i = 0; i < changes; i++)
             {
+                var assembliesBefore = shared?.Assemblies;
+                var parsedBefore = shared?.States.Parsed;
                 var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
                 server.Refresh();
                 var cpuAtChange = server.TotalProcessorTime;
                 var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+                var allocated = GC.GetTotalAllocatedBytes();
                 fleet.Mark();
                 var sent = Stopwatch.GetTimestamp();
                 await make(i);
@@ -838,7 +889,10 @@ internal static class Agents
                 var quiet = Stopwatch.GetTimestamp();
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
-                gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused)"));
+                gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated)"));
+                served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Ends("DescribeHostPolicy", sent, quiet).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
+                if (shared is not null && assembliesBefore is { } ab && parsedBefore is { } pb)
+                    assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed"));
                 await fleet.Window($"{name}, change {i + 1}");
                 foreach (var x in affected)
                 {
@@ -893,14 +947,17 @@ internal static class Agents
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {labels[k],-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
             }
-            foreach (var (label, part) in new[] { ("split: API answer -> fetch answered (wake, fetch queue, nodes)", untilFetchAnswered), ("split: fetch answered -> applied (agent: parse, assemble, render)", fetchAnsweredToApplied) })
+            foreach (var (label, part) in new[] { ("split: API answer -> fetch answered (wake, fetch queue, nodes)", untilFetchAnswered), ("split: fetch answered -> applied (agent: parse, assemble, render)", fetchAnsweredToApplied),
+                ("server only: API answer -> a node answered the host's fetch", served) })
             {
                 var sorted = part.Order().ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {label,-62} n={sorted.Count,4}  p50 {ServerTimings.Percentile(sorted, 0.5),8:F1} ms  p99 {ServerTimings.Percentile(sorted, 0.99),8:F1} ms  max {ServerTimings.Percentile(sorted, 1),8:F1} ms"));
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change (both nodes and every agent, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
-            Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause): {string.Join(", ", gcPerChange)}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process alone")}, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
+            Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause, allocated): {string.Join(", ", gcPerChange)}");
+            if (assembliesPerChange.Count > 0)
+                Console.WriteLine($"  agents' states per change (shared by content: the hosts of a pod assemble and parse one): {string.Join("; ", assembliesPerChange)}");
             Console.WriteLine($"  agents' parts rebuilt from a difference so far: {planes.Sum(p => p.Differences.Rebuilt)}; fetched whole again (a difference that did not add up): {planes.Sum(p => p.Differences.FetchedWholeAgain)}{(WholeLists ? " (--whole-lists: none asked for)" : "")}");
             foreach (var line in serverLines)
                 Console.WriteLine(line);

@@ -24,7 +24,10 @@ using Palisade.Storage.Accounts;
 //       [--agents-process] the agents in a child process (10,000 agents' connections, both ends, do
 //       not fit one process's 20,000 descriptors; each side's CPU and memory apart), [--agents-heap MiB]
 //       its GC heap hard limit, [--agents-gen0 MiB] its gen0 budget (fewer collections pausing every
-//       simulated agent at once), [--wave N] agents started N at a time, each wave enforcing before the next.
+//       simulated agent at once), [--agents-nice N] the agents' process started under nice -n N (an
+//       approximation of agents on machines of their own: the nodes get the cores first; the un-niced
+//       figure stays the one reported first), [--agents-env NAME=VALUE] an environment variable of the agents'
+//       process alone (repeatable: its collector's settings), [--wave N] agents started N at a time, each wave enforcing before the next.
 //       [--changes-at HH:MM:SS] the idle window and the changes at that UTC time, once every agent enforces.
 //       [--seed-only FILE] seed, save the tenants and credentials in FILE (the database's connection
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
@@ -78,6 +81,9 @@ Agents.PollWaitSeconds = Arg("--poll-wait", 60);
 Agents.AgentsProcess = args.Contains("--agents-process");
 Agents.AgentsHeapLimit = ArgText("--agents-heap") is { } heap ? int.Parse(heap, CultureInfo.InvariantCulture) : null;
 Agents.AgentsGen0 = ArgText("--agents-gen0") is { } gen0 ? int.Parse(gen0, CultureInfo.InvariantCulture) : null;
+Agents.AgentsNice = ArgText("--agents-nice") is { } nice ? int.Parse(nice, CultureInfo.InvariantCulture) : null;
+// --agents-env NAME=VALUE (repeatable): a runtime setting of the agents' process alone (its collector, say), as --agents-gen0 is.
+Agents.AgentsEnvironment = [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--agents-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1])];
 Agents.SeedOnly = ArgText("--seed-only");
 Agents.ChangesAt = ArgText("--changes-at") is { } changesAt ? TimeSpan.Parse(changesAt, CultureInfo.InvariantCulture) : null;
 

@@ -86,7 +86,7 @@ internal sealed class Timeline
 }
 
 /// <summary>The agent's control plane with its wake-ups, fetches and reports marked on a <see cref="Timeline"/>.</summary>
-internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline) : IControlPlane
+internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline, Action<bool>? pollAnswered = null) : IControlPlane
 {
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
@@ -98,6 +98,7 @@ internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline
     public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
     {
         var changed = await inner.WaitForChangeAsync(hostName, afterRevision, wait, cancel);
+        pollAnswered?.Invoke(changed);
         if (changed)
             timeline.Mark(Timeline.Phase.Wake);
         return changed;
@@ -162,6 +163,10 @@ internal sealed class ServerTimings : IDisposable
                 $"{name} ×{ms.Count}: p50 {Percentile(ms, 0.5):F1} ms, p99 {Percentile(ms, 0.99):F1} ms, sum {ms.Sum():F0} ms");
         }
     }
+
+    /// <summary>When each <paramref name="name"/> seen between the two timestamps ended (its measurement's timestamp).</summary>
+    public List<long> Ends(string name, long from, long to) =>
+        [.. _seen.Where(s => s.At >= from && s.At <= to && s.Name == name).Select(s => s.At)];
 
     /// <summary>Forgets what was seen before <paramref name="before"/>.</summary>
     public void Trim(long before)

@@ -318,6 +318,12 @@ public partial interface IStoreSession
     /// <summary>Replaces what the agent of a host reported, for every account; leaves no revision.</summary>
     void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports);
 
+    /// <summary>
+    /// Replaces the reports of every host named with the rows given (a node's batch of status reports:
+    /// one delete and multi-row inserts for the batch); <see cref="SaveHostReports"/> once a host is its slow twin.
+    /// </summary>
+    void ReplaceHostReports(IReadOnlyCollection<string> hostNames, IReadOnlyList<AgentReportRecord> reports);
+
     /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
     (long Bound, long InSync) CountNicsInSync();
 
@@ -331,6 +337,12 @@ public partial interface IStoreSession
     /// <paramref name="maxGap"/> starts counting anew (what it did not see in between is unknown).
     /// </summary>
     void MarkUsageHost(long accountId, string hostName, DateTimeOffset now, TimeSpan maxGap);
+
+    /// <summary>
+    /// <see cref="MarkUsageHost"/> for many reports, in their order, as one read and one upsert (a node's
+    /// batch of status reports); the same rows as <see cref="MarkUsageHost"/> called for each in turn.
+    /// </summary>
+    void MarkUsageHosts(IReadOnlyList<(long AccountId, string HostName, DateTimeOffset Now)> marks, TimeSpan maxGap);
 
     /// <summary>The account's usage of the given rules from <paramref name="since"/> on, by rule, host and bucket.</summary>
     IReadOnlyList<RuleUsageRecord> ListRuleUsage(long accountId, IReadOnlyCollection<string> ruleIds, DateTimeOffset since);

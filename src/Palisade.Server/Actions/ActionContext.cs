@@ -157,18 +157,21 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <summary>
     /// <see cref="WriteForHost"/> in the node's batch of agents' reports (<see cref="Hosts.StatusReportBatch"/>,
     /// issue 17): <paramref name="work"/> runs in the next batch's transaction with its trail event,
-    /// and this completes once that committed. With <see cref="ServerOptions.StatusReportInterval"/> zero,
-    /// a dry run or a <c>ClientToken</c>, it is <see cref="WriteForHost"/> in a write slot, as before.
+    /// and this completes once that committed; what <paramref name="work"/> gives the batch's
+    /// <see cref="Hosts.StatusReportWrites"/> is written once for the batch. With
+    /// <see cref="ServerOptions.StatusReportInterval"/> zero, a dry run or a <c>ClientToken</c>, it is
+    /// <see cref="WriteForHost"/> in a write slot, as before, and <paramref name="work"/> is given no
+    /// batch (null: it writes its own rows).
     /// </summary>
-    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, T> work)
+    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, Hosts.StatusReportWrites?, T> work)
     {
         if (options.StatusReportInterval <= TimeSpan.Zero || DryRun || Parameters.Optional("ClientToken") is not null)
         {
             var result = default(T)!;
-            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s); return []; }), CancellationToken.None);
+            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }), CancellationToken.None);
             return result;
         }
-        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, s => work(s), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
+        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, (s, writes) => work(s, writes), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
         Committed = true;
         return (T)done!;
     }

@@ -122,9 +122,38 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     /// <summary>Writes the events the transaction gathered, with the revision it commits as (null when it changed nothing).</summary>
     internal void WriteTrail(long? revision)
     {
-        foreach (var entry in _trail)
-            InsertTrail(connection, transaction, entry, revision);
+        if (_trail.Count == 1)
+        {
+            InsertTrail(connection, transaction, _trail[0], revision);
+            return;
+        }
+        // A node's batch of status reports trails one event a report (issue 17, sixteenth session): their
+        // rows in multi-row inserts, in their order (the events' IDs follow it), not a statement each.
+        foreach (var chunk in _trail.Chunk(TrailRowsPerStatement))
+        {
+            var sql = new System.Text.StringBuilder("INSERT INTO action_trail (event_time, account_id, access_key_id, action, api_version, request_id, parameters, http_status, result_code, revision) VALUES ");
+            var args = new DynamicParameters();
+            args.Add("revision", revision, System.Data.DbType.Int64);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var e = chunk[i];
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@t{i}, @a{i}, @k{i}, @n{i}, @v{i}, @q{i}, @p{i}, @s{i}, @c{i}, @revision)");
+                args.Add($"t{i}", Time.Format(e.EventTime));
+                args.Add($"a{i}", e.AccountId);
+                args.Add($"k{i}", e.AccessKeyId);
+                args.Add($"n{i}", e.Action);
+                args.Add($"v{i}", e.ApiVersion);
+                args.Add($"q{i}", e.RequestId);
+                args.Add($"p{i}", e.Parameters);
+                args.Add($"s{i}", e.HttpStatus);
+                args.Add($"c{i}", e.ResultCode);
+            }
+            connection.Execute(sql.ToString(), args, transaction);
+        }
     }
+
+    /// <summary>Events of one trail <c>INSERT</c>: nine parameters each.</summary>
+    internal const int TrailRowsPerStatement = 100;
 
     internal static void InsertTrail(DbConnection connection, DbTransaction? transaction, ActionTrailEntry e, long? revision) =>
         connection.Execute("""
@@ -784,9 +813,34 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
     {
         connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
-        for (var start = 0; start < reports.Count; start += ReportRowsPerStatement)
+        InsertReportRows(reports, ReportRowsPerStatement);
+    }
+
+    /// <summary>
+    /// Replaces the reports of every host in <paramref name="hostNames"/> with <paramref name="reports"/>
+    /// (a node's batch of status reports, issue 17, sixteenth session): one <c>DELETE</c> for the
+    /// hosts (up to <see cref="ReportHostsPerStatement"/> a statement) and the rows in <c>INSERT</c>s of
+    /// up to <see cref="BatchReportRowsPerStatement"/> rows, instead of a delete and an insert per
+    /// report. <see cref="SaveHostReports"/>, once a host, is its slow twin.
+    /// </summary>
+    public void ReplaceHostReports(IReadOnlyCollection<string> hostNames, IReadOnlyList<AgentReportRecord> reports)
+    {
+        foreach (var hosts in hostNames.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
+            connection.Execute($"DELETE FROM agent_reports WHERE {InList("host_name", "hosts")}", new { hosts }, transaction);
+        InsertReportRows(reports, BatchReportRowsPerStatement);
+    }
+
+    /// <summary>Hosts one <c>DELETE</c> of <see cref="ReplaceHostReports"/> names (SQLite takes each as a parameter).</summary>
+    internal const int ReportHostsPerStatement = 500;
+
+    /// <summary>Rows of one batch <c>INSERT</c>: 3,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535.</summary>
+    internal const int BatchReportRowsPerStatement = 500;
+
+    private void InsertReportRows(IReadOnlyList<AgentReportRecord> reports, int rowsPerStatement)
+    {
+        for (var start = 0; start < reports.Count; start += rowsPerStatement)
         {
-            var count = Math.Min(ReportRowsPerStatement, reports.Count - start);
+            var count = Math.Min(rowsPerStatement, reports.Count - start);
             var sql = new System.Text.StringBuilder("INSERT INTO agent_reports (account_id, host_name, instance_id, network_interface_id, applied_revision, reported_at) VALUES ");
             var args = new DynamicParameters();
             for (var i = 0; i < count; i++)
@@ -883,6 +937,55 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public IReadOnlyList<UsageHostRecord> ListUsageHosts(long accountId) =>
         [.. Query<UsageHostRow>("SELECT * FROM usage_hosts WHERE account_id = @accountId ORDER BY host_name", new { accountId }).Select(r => r.ToRecord())];
+
+    /// <summary>
+    /// <see cref="MarkUsageHost"/> for many hosts' reports in order (a node's batch, issue 17, sixteenth
+    /// session): the rows known before are read in one statement, each report's mark is folded over
+    /// them in memory exactly as its own statement pair would (what is stored is whole seconds, so
+    /// each step compares with the truncated time it would have read back), and the final rows are
+    /// written in one upsert, instead of a read and an upsert per report.
+    /// </summary>
+    public void MarkUsageHosts(IReadOnlyList<(long AccountId, string HostName, DateTimeOffset Now)> marks, TimeSpan maxGap)
+    {
+        if (marks.Count == 0)
+            return;
+        var hosts = marks.Select(m => m.HostName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var state = new Dictionary<(long, string), (DateTimeOffset Since, DateTimeOffset Last)>();
+        foreach (var chunk in hosts.Chunk(ReportHostsPerStatement))
+        {
+            foreach (var row in connection.Query<UsageHostRow>($"SELECT * FROM usage_hosts WHERE {InList("host_name", "chunk")}", new { chunk }, transaction))
+            {
+                var known = row.ToRecord();
+                state[(known.AccountId, known.HostName)] = (known.CountingSince, known.LastReportAt);
+            }
+        }
+        var order = new List<(long, string)>();
+        var marked = new HashSet<(long, string)>();
+        foreach (var (accountId, hostName, now) in marks)
+        {
+            var key = (accountId, hostName);
+            var since = state.TryGetValue(key, out var known) && now - known.Last <= maxGap ? known.Since : now;
+            if (marked.Add(key))
+                order.Add(key);
+            state[key] = (Time.Truncate(since), Time.Truncate(now));
+        }
+        foreach (var chunk in order.Chunk(BatchReportRowsPerStatement))
+        {
+            var sql = new System.Text.StringBuilder("INSERT INTO usage_hosts (account_id, host_name, counting_since, last_report_at) VALUES ");
+            var args = new DynamicParameters();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (since, last) = state[chunk[i]];
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@a{i}, @h{i}, @s{i}, @l{i})");
+                args.Add($"a{i}", chunk[i].Item1);
+                args.Add($"h{i}", chunk[i].Item2);
+                args.Add($"s{i}", Time.Format(since));
+                args.Add($"l{i}", Time.Format(last));
+            }
+            sql.Append(" ON CONFLICT (account_id, host_name) DO UPDATE SET counting_since = excluded.counting_since, last_report_at = excluded.last_report_at");
+            connection.Execute(sql.ToString(), args, transaction);
+        }
+    }
 
     public int PurgeRuleUsage(long accountId, DateTimeOffset before) =>
         connection.Execute("DELETE FROM rule_usage WHERE account_id = @accountId AND bucket_start < @before", new { accountId, before = Time.Format(before) }, transaction);

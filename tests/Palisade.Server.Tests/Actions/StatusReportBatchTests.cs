@@ -14,8 +14,12 @@ namespace Palisade.Server.Tests.Actions;
 /// zero): two servers with the same tenants, hosts and bindings get the same random rounds of reports
 /// — each host at most one report a round, as an agent sends them, a round's reports at once to the
 /// batching server and one after the other to the twin — and after every round the stored reports
-/// (each host's NICs and the account revision each is in sync with), the hosts counting rule hits
-/// and every answer are the same. On SQLite, and on PostgreSQL when the run asks for it.
+/// (each host's NICs and the account revision each is in sync with), the hosts counting rule hits,
+/// the trail and every answer are the same. A round may first revoke a host's credential (the same on
+/// both): its report must be refused alike (the batch falls back to one write a report, and the others
+/// are stored), and the host gets a new credential for the next round. The batch writes its reports'
+/// rows, usage marks and purges once (<see cref="StatusReportWrites"/>), the twin a report at a time.
+/// On SQLite, and on PostgreSQL when the run asks for it.
 /// </summary>
 public sealed class StatusReportBatchTests
 {
@@ -23,7 +27,15 @@ public sealed class StatusReportBatchTests
     private static readonly string[] Hosts = ["node-1", "node-2", "node-3"];
 
     /// <summary>One server's fleet: its tenant's instances (by index), the host clients, the tenant's account.</summary>
-    private sealed record Fleet(TestControlPlane Plane, long AccountId, List<string> Instances, EcsClient[] HostClients);
+    private sealed record Fleet(TestControlPlane Plane, long AccountId, List<string> Instances, EcsClient[] HostClients, string[] KeyIds);
+
+    /// <summary>A new credential for host <paramref name="host"/>, and its client signing with it.</summary>
+    private static void NewCredential(Fleet fleet, int host)
+    {
+        var credential = fleet.Plane.Hosts.CreateCredential(Hosts[host]);
+        fleet.HostClients[host] = new EcsClient(fleet.Plane.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+        fleet.KeyIds[host] = credential.AccessKeyId;
+    }
 
     private static async Task<Fleet> FleetAsync(TestControlPlane plane)
     {
@@ -44,11 +56,17 @@ public sealed class StatusReportBatchTests
         // A few more of the tenant's revisions, so that the revisions reported fall between them.
         for (var port = 1; port <= 3; port++)
             await tenant.AuthorizeAsync(group, new { IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "10.0.0.0/8" });
-        return new Fleet(plane, key.AccountId, instances, [.. Hosts.Select(h => plane.HostClient(h))]);
+        var fleet = new Fleet(plane, key.AccountId, instances, new EcsClient[Hosts.Length], new string[Hosts.Length]);
+        for (var h = 0; h < Hosts.Length; h++)
+            NewCredential(fleet, h);
+        return fleet;
     }
 
-    /// <summary>One report: its host, which revision (by kind), which instances it names, what it says it counts and samples.</summary>
-    private sealed record Sent(int Host, int RevisionKind, int InstanceMask, bool UsageReported, bool FlowsReported);
+    /// <summary>One report: its host, which revision (by kind), which instances it names, what it says it counts and samples, and whether its credential is revoked first.</summary>
+    private sealed record Sent(int Host, int RevisionKind, int InstanceMask, bool UsageReported, bool FlowsReported, bool Revoked = false);
+
+    /// <summary>Revokes the credential the host's client signs with (a report with it is then refused).</summary>
+    private static void Revoke(Fleet fleet, int host) => fleet.Plane.Hosts.RevokeCredential(fleet.KeyIds[host]);
 
     private static long RevisionOf(Fleet fleet, int kind)
     {
@@ -62,7 +80,20 @@ public sealed class StatusReportBatchTests
         };
     }
 
-    private static Task<System.Text.Json.JsonElement> Send(Fleet fleet, Sent r)
+    /// <summary>The answer as text: whether the host samples flows, or the refusal's code.</summary>
+    private static async Task<string> Send(Fleet fleet, Sent r)
+    {
+        try
+        {
+            return "FlowSampling " + (await Call(fleet, r)).GetProperty("FlowSampling").GetBoolean();
+        }
+        catch (EcsApiException e)
+        {
+            return "refused " + e.Code;
+        }
+    }
+
+    private static Task<System.Text.Json.JsonElement> Call(Fleet fleet, Sent r)
     {
         var p = new Dictionary<string, string>
         {
@@ -90,6 +121,8 @@ public sealed class StatusReportBatchTests
                 .Select(r => $"report {r.HostName} #{fleet.Instances.IndexOf(r.InstanceId.Value)} {(r.NetworkInterfaceId is null ? "classic" : "eni")} at {r.AppliedRevision}")
                 .Order(StringComparer.Ordinal),
             .. s.ListUsageHosts(fleet.AccountId).Select(u => $"counting {u.HostName}").Order(StringComparer.Ordinal),
+            .. s.ListTrail(new Storage.Records.ActionTrailQuery(fleet.AccountId, Action: "ReportAgentStatus", Max: 10_000))
+                .GroupBy(t => $"trail {t.Entry.Action} {t.Entry.HttpStatus} {t.Entry.ResultCode}").Select(g => $"{g.Key} x{g.Count()}").Order(StringComparer.Ordinal),
         ]);
 
     [Fact]
@@ -100,21 +133,33 @@ public sealed class StatusReportBatchTests
         var fast = await FleetAsync(batched);
         var slow = await FleetAsync(alone);
         var sent = 0;
-        var report = Gen.Select(Gen.Bool, Gen.Int[0, 3], Gen.Int[0, (1 << Instances) - 1], Gen.Bool, Gen.Bool);
-        // A round: each host reports or not.
-        var round = report.Array[Hosts.Length].Select(r => r.Select((x, h) => x.Item1 ? new Sent(h, x.Item2, x.Item3, x.Item4, x.Item5) : null).OfType<Sent>().ToArray());
+        var report = Gen.Select(Gen.Bool, Gen.Int[0, 3], Gen.Int[0, (1 << Instances) - 1], Gen.Bool, Gen.Bool, Gen.Int[0, 5]);
+        // A round: each host reports or not; one in six with its credential revoked first.
+        var round = report.Array[Hosts.Length].Select(r => r.Select((x, h) => x.Item1 ? new Sent(h, x.Item2, x.Item3, x.Item4, x.Item5, x.Item6 == 0) : null).OfType<Sent>().ToArray());
         await round.Array[1, 4].SampleAsync(async rounds =>
         {
             foreach (var reports in rounds)
             {
+                foreach (var r in reports.Where(r => r.Revoked))
+                {
+                    Revoke(fast, r.Host);
+                    Revoke(slow, r.Host);
+                }
                 // At once to the batching server (they share its next batch), one by one to the twin.
                 var fastAnswers = await Task.WhenAll(reports.Select(r => Send(fast, r)));
-                var slowAnswers = new List<System.Text.Json.JsonElement>();
+                var slowAnswers = new List<string>();
                 foreach (var r in reports)
                     slowAnswers.Add(await Send(slow, r));
                 sent += reports.Length;
-                Assert.Equal(slowAnswers.Select(a => a.GetProperty("FlowSampling").GetBoolean()), fastAnswers.Select(a => a.GetProperty("FlowSampling").GetBoolean()));
+                Assert.Equal(slowAnswers, fastAnswers);
+                Assert.Equal(reports.Select(r => r.Revoked), fastAnswers.Select(a => a.StartsWith("refused", StringComparison.Ordinal)));
                 Assert.Equal(Stored(slow), Stored(fast));
+                // The revoked hosts' agents get new credentials, as an operator would give them.
+                foreach (var r in reports.Where(r => r.Revoked))
+                {
+                    NewCredential(fast, r.Host);
+                    NewCredential(slow, r.Host);
+                }
             }
         }, iter: 40, threads: 1, print: rounds => string.Join(" | ", rounds.Select(r => string.Join(", ", r))));
         // The batches did batch: fewer writes than reports (the twin wrote none of its own).

@@ -71,7 +71,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         // (they took turns on one lock: 50 hosts' reports after one change took 4–5 s each, issue 17).
         c.WriteForHost(report.Host, s =>
         {
-            sampling = Store(c, s, report);
+            sampling = Store(c, s, report, null);
             return [];
         });
         return Answer(sampling);
@@ -81,13 +81,17 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
     {
         var report = Read(c, c.Parameters);
-        return Answer(await c.WriteForHostInBatchAsync(report.Host, s => Store(c, s, report)));
+        return Answer(await c.WriteForHostInBatchAsync(report.Host, (s, writes) => Store(c, s, report, writes)));
     }
 
     private static EcsObject Answer(bool sampling) => new() { { "FlowSampling", sampling } };
 
-    /// <summary>Stores one report in the write <paramref name="s"/> (alone or in a batch); answers whether the host samples flows.</summary>
-    private static bool Store(ActionContext c, IStoreSession s, Report r)
+    /// <summary>
+    /// Stores one report in the write <paramref name="s"/>; answers whether the host samples flows. In a
+    /// batch (<paramref name="batch"/>) its rows, usage mark and purge are given to the batch, which
+    /// writes them once for all its reports; alone (null, the slow twin) it writes them itself.
+    /// </summary>
+    private static bool Store(ActionContext c, IStoreSession s, Report r, StatusReportWrites? batch)
     {
         var (host, revision, now) = (r.Host, r.Revision, r.Now);
         // Revoked before this write: the authenticator trusted the secret it holds for the ID (ReadsItsCredential), and this refuses it.
@@ -103,16 +107,20 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         // Each account's revision once (a host's ten NICs of one account asked it ten times, issue 17).
         var accountRevisions = new Dictionary<long, long>();
         long AccountRevision(long account) =>
-            accountRevisions.TryGetValue(account, out var known) ? known : accountRevisions[account] = s.AccountRevisionAt(account, revision);
+            accountRevisions.TryGetValue(account, out var known) ? known
+            : accountRevisions[account] = batch?.AccountRevisionAt(s, account, revision) ?? s.AccountRevisionAt(account, revision);
         var reports = BoundNics.Named(s, bindings, r.Instances, r.Enis)
             .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
             .ToList();
-        s.SaveHostReports(host, reports);
+        if (batch is null)
+            s.SaveHostReports(host, reports);
+        else
+            batch.SaveHostReports(host, reports);
         // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
         if (r.UsageReported)
         {
             foreach (var account in bindings.GroupBy(b => b.AccountId))
-                SaveUsage(c, s, account.Key, host, [.. account], r.Usage, now);
+                SaveUsage(c, s, account.Key, host, [.. account], r.Usage, now, batch);
         }
         // The operator's switch decides, whatever the agent sends: flows hold addresses.
         var sampling = !s.FlowSamplingOff(host);
@@ -152,15 +160,25 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     }
 
     private static void SaveUsage(ActionContext c, IStoreSession s, long accountId, string host, IReadOnlyList<HostBindingRecord> bound,
-        List<(string Nic, string RuleId, long Packets, long Bytes)> usage, DateTimeOffset now)
+        List<(string Nic, string RuleId, long Packets, long Bytes)> usage, DateTimeOffset now, StatusReportWrites? batch)
     {
         var options = c.RuleUsage;
-        s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        if (batch is null)
+            s.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        else
+            batch.MarkUsageHost(accountId, host, now, options.MaxReportGap);
+        void Purge()
+        {
+            if (batch is null)
+                s.PurgeRuleUsage(accountId, now - options.Retention);
+            else
+                batch.PurgeRuleUsage(accountId, now - options.Retention);
+        }
         // Only hits are added: a report that counted none (most after a change) reads no NIC's groups
         // or rules (two reads per NIC, twenty statements for a host of ten, issue 17).
         if (!usage.Any(u => u.Packets > 0))
         {
-            s.PurgeRuleUsage(accountId, now - options.Retention);
+            Purge();
             return;
         }
         // The rules an agent may count for: those of the groups of the account's NICs bound to this
@@ -184,6 +202,6 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
             .Select(g => new RuleUsageDelta(g.Key, g.Sum(u => u.Packets), g.Sum(u => u.Bytes)))
             .ToList();
         s.AddRuleUsage(accountId, host, options.BucketOf(now), deltas, now);
-        s.PurgeRuleUsage(accountId, now - options.Retention);
+        Purge();
     }
 }

@@ -34,7 +34,7 @@ internal sealed class StatusReportBatch
 
     private StatusReportBatch(IStore store) => _store = store;
 
-    private sealed record Pending(string Host, Func<IStoreSession, object?> Work, Storage.Records.ActionTrailEntry Trail, TaskCompletionSource<object?> Done);
+    private sealed record Pending(string Host, Func<IStoreSession, StatusReportWrites, object?> Work, Storage.Records.ActionTrailEntry Trail, TaskCompletionSource<object?> Done);
 
     /// <summary>Batches written so far (tests and diagnostics).</summary>
     public int Writes => Volatile.Read(ref _writes);
@@ -43,10 +43,11 @@ internal sealed class StatusReportBatch
 
     /// <summary>
     /// Adds a host's report: <paramref name="work"/> runs in the next batch's transaction, after the
-    /// reports before it, and its event <paramref name="trail"/> is written with it. Completes with what
+    /// reports before it, and its event <paramref name="trail"/> is written with it; what it gives the
+    /// batch's <see cref="StatusReportWrites"/> is written after the last report. Completes with what
     /// <paramref name="work"/> returned once the batch committed.
     /// </summary>
-    public Task<object?> Add(string host, Func<IStoreSession, object?> work, Storage.Records.ActionTrailEntry trail, StoreGate gate, TimeSpan interval)
+    public Task<object?> Add(string host, Func<IStoreSession, StatusReportWrites, object?> work, Storage.Records.ActionTrailEntry trail, StoreGate gate, TimeSpan interval)
     {
         var pending = new Pending(host, work, trail, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
         TimeSpan delay;
@@ -156,11 +157,14 @@ internal sealed class StatusReportBatch
             if (hosts.Count > 1)
                 s.SerializeWithAll(hosts);
             var results = new object?[batch.Count];
+            var writes = new StatusReportWrites();
             for (var i = 0; i < batch.Count; i++)
             {
-                results[i] = batch[i].Work(s);
+                results[i] = batch[i].Work(s, writes);
                 s.AddTrail(batch[i].Trail);
             }
+            // The reports' rows, usage marks and purges: once for the batch, not once a report.
+            writes.Write(s);
             return results;
         });
     }
