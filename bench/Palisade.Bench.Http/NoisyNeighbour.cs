@@ -82,7 +82,7 @@ internal static class NoisyNeighbour
         // Issue 19's first answer: the budget and one analysis per account, run on the request threads.
         yield return ($"budget only (analyses on request threads){note}", shipped with { AnalysisWorkers = 0 });
         // Nothing: every analysis runs at once, on the request threads.
-        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0, ThrottledAnswerDelay = TimeSpan.Zero });
+        yield return ("off", new Throttling { AnalysisSecondsPerSecond = 0, AccountBytesPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0, ThrottledAnswerDelay = TimeSpan.Zero });
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
@@ -381,7 +381,7 @@ internal static class NoisyNeighbour
         var app = PalisadeServer.Build(new ServeSettings
         {
             Urls = "http://127.0.0.1:0", DataDirectory = directory,
-            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisWarmUp = warmUp } },
+            Options = new ServerOptions { Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AccountBytesPerSecond = 0, AnalysisWarmUp = warmUp } },
         });
         var started = Stopwatch.StartNew();
         await app.StartAsync();
@@ -432,7 +432,7 @@ internal static class NoisyNeighbour
         var app = PalisadeServer.Build(new ServeSettings
         {
             Urls = "http://127.0.0.1:0", DataDirectory = directory,
-            Options = new ServerOptions { CacheReads = cacheReads, Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisInChild = inChild } },
+            Options = new ServerOptions { CacheReads = cacheReads, Throttling = new Throttling { AnalysisSecondsPerSecond = 0, RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AccountBytesPerSecond = 0, AnalysisInChild = inChild } },
         });
         await app.StartAsync();
         try

@@ -141,6 +141,8 @@ public static class ServeCommand
         var connections = new ConnectionLimits();
         var accountRate = Number("--account-rate", "Requests per second one account may make on this node over all its AccessKeys; 0: no account limit.", "PALISADE_ACCOUNT_RATE", defaults.AccountRequestsPerSecond);
         var accountBurst = Number("--account-burst", "Requests an account may send at once.", "PALISADE_ACCOUNT_BURST", defaults.AccountBurst);
+        var accountBytesRate = Number("--account-bytes-rate", "Bytes of answers per second one account may be served by this node over all its AccessKeys; 0: no limit.", "PALISADE_ACCOUNT_BYTES_RATE", defaults.AccountBytesPerSecond);
+        var accountBytesBurst = Number("--account-bytes-burst", "Bytes of answers an account may be served at once.", "PALISADE_ACCOUNT_BYTES_BURST", defaults.AccountBytesBurst);
         var analysisRate = Number("--analysis-rate", "Seconds of analysis work (reachability, impact, audit, export) per second one account may use; 0: no budget.", "PALISADE_ANALYSIS_RATE", defaults.AnalysisSecondsPerSecond);
         var analysisBurst = Number("--analysis-burst", "Seconds of analysis work an account may use at once.", "PALISADE_ANALYSIS_BURST", defaults.AnalysisBurstSeconds);
         // No default value shown in the help: it is the machine's (the cores less one), read at start.
@@ -209,7 +211,7 @@ public static class ServeCommand
             PALISADE_METRICS_TOKEN. To explore, load the example account: palisade demo.
             """)
         {
-            urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, analysisRate, analysisBurst,
+            urls, tlsCert, tlsKey, tls, data, store, StoreFileOption(), keyRate, keyBurst, accountRate, accountBurst, accountBytesRate, accountBytesBurst, analysisRate, analysisBurst,
             analysisWorkers, analysisQueue, analysisPerAccount, analysisNiceness, analysisProcess, throttledDelay, maxKeys, maxInstances, maxGroups, maxEnis, maxPrefixLists,
             maxConnections, minBodyRate, headerTimeout, metricsUrls, trailDays, publicPool, logFormat, logRequests,
         };
@@ -253,6 +255,7 @@ public static class ServeCommand
                     {
                         RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst),
                         AccountRequestsPerSecond = parse.GetValue(accountRate), AccountBurst = (int)Math.Max(1, parse.GetValue(accountBurst)),
+                        AccountBytesPerSecond = parse.GetValue(accountBytesRate), AccountBytesBurst = Math.Max(1, parse.GetValue(accountBytesBurst)),
                         AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
                         AnalysisWorkers = (int)(parse.GetValue(analysisWorkers) ?? defaults.AnalysisWorkers), AnalysisQueue = (int)parse.GetValue(analysisQueue),
                         AnalysisConcurrency = (int)parse.GetValue(analysisPerAccount), AnalysisNiceness = (int)parse.GetValue(analysisNiceness),

@@ -90,6 +90,9 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             // A cache hit is charged what serving it used, answered or not (its client may have left).
             cpu.Stop();
             call.Served?.Settle(cpu.Used);
+            // The answer's bytes go to its account's byte rate, whatever the answer (a host's own rate is its key's).
+            if (call.Caller is { IsHost: false } caller)
+                accountThrottle.Served(caller.AccountId, http.Response.ContentLength ?? 0);
         }
     }
 

@@ -21,6 +21,19 @@ public sealed record Throttling
     public int AccountBurst { get; init; } = 4000;
 
     /// <summary>
+    /// Bytes of answers one account may be served per second by this node, over all its AccessKeys
+    /// (host credentials apart); 0 turns it off. A request is admitted while the account's bucket
+    /// holds a byte and charged its answer's length once answered, so a large answer is served
+    /// whole and then its account waits. Requests are counted, but an answer of 100 KB costs the
+    /// node's send and the network a hundred times a small one (issue 19, sixteenth session: the same
+    /// analysis question in a loop, answered from the read cache ~1,000 times a second at 114 KB).
+    /// </summary>
+    public double AccountBytesPerSecond { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Bytes an account may be served at once after a quiet spell (the bucket's size).</summary>
+    public double AccountBytesBurst { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>
     /// Refused calls of one account written to the action trail per second (and at once, the burst):
     /// past it a refusal is answered as always but only counted, not written, so a flood of refused
     /// calls cannot fill the disk or hold the write queue. 0 writes none.
@@ -97,7 +110,7 @@ public sealed record Throttling
 
     public static readonly Throttling Off = new()
     {
-        RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0,
+        RequestsPerSecond = 0, AccountRequestsPerSecond = 0, AccountBytesPerSecond = 0, AnalysisSecondsPerSecond = 0, AnalysisConcurrency = int.MaxValue, AnalysisWorkers = 0,
         ThrottledAnswerDelay = TimeSpan.Zero,
     };
 }

@@ -111,6 +111,46 @@ public sealed class TenantCostTests : IAsyncLifetime
             await stranger.CallAsync("DescribeRegions");
     }
 
+    /// <summary>
+    /// Issue 19, sixteenth session: a request is counted once, but an answer of 100 KB costs the node's
+    /// send (and the network) a hundred small ones. An account is served so many bytes a second.
+    /// </summary>
+    [Fact]
+    public async Task LargeAnswers_SpendTheirAccountsByteRate_WhileOtherAccountsAreServed()
+    {
+        const double BytesPerSecond = 1000, Burst = 20_000;
+        await using var plane = await TestControlPlane.StartAsync(clock: _clock, options: new ServerOptions
+        {
+            Throttling = new Throttling { AccountBytesPerSecond = BytesPerSecond, AccountBytesBurst = Burst, ThrottledAnswerDelay = TimeSpan.Zero },
+        });
+        var heavyKey = plane.NewAccount("heavy");
+        var heavy = plane.Client(heavyKey, SignatureStyle.V3, _clock);
+        var first = await heavy.SendAsync("DescribeRegions", []);
+        Assert.True(first.IsSuccess);
+        // Every answer of DescribeRegions has one length (its RequestId is a UUID): the first k answers
+        // use the burst, the next is refused, with the key's and the account's request rates far off.
+        var length = System.Text.Encoding.UTF8.GetByteCount(first.Body);
+        var expected = (int)Math.Ceiling(Burst / length);
+        Assert.InRange(expected, 3, 100);
+        var admitted = 1;
+        EcsResponse last;
+        while ((last = await heavy.SendAsync("DescribeRegions", [])).IsSuccess && admitted < 1000)
+            admitted++;
+        Assert.Equal(expected, admitted);
+        Assert.Equal("Throttling.User", last.Code);
+        Assert.Equal(400, last.Status);
+        // A second key of the account shares its bytes.
+        var second = plane.Client(plane.Accounts.CreateAccessKey(heavyKey.AccountId), SignatureStyle.V3, _clock);
+        Assert.Equal("Throttling.User", (await second.SendAsync("DescribeRegions", [])).Code);
+        // Another account is served meanwhile.
+        var stranger = plane.Client(plane.NewAccount("stranger"), SignatureStyle.V3, _clock);
+        for (var i = 0; i < expected; i++)
+            await stranger.CallAsync("DescribeRegions");
+        // The debt is paid at the rate: what was served past the burst, and the refusals' own answers.
+        _clock.Advance(TimeSpan.FromSeconds(Burst / BytesPerSecond * 2));
+        Assert.True((await heavy.SendAsync("DescribeRegions", [])).IsSuccess);
+    }
+
     /// <summary>Issue 19: an analysis cost as much as a thousand Describes yet counted as one request.</summary>
     [Fact]
     public async Task Analyses_SpendTheirAccountsBudget_WhileCheapCallsAndOtherAccountsGoOn()
