@@ -76,7 +76,9 @@ internal sealed class AnalysisPathWarmUp(ServeSettings settings, ServerOptions o
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        await Task.WhenAny(_done.Task, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken)).ConfigureAwait(false);
+        // Done, not _done: a server without the warm-up never completes _done, and waiting for it
+        // held every stop for the host's whole shutdown timeout (30 s).
+        await Task.WhenAny(Done, Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken)).ConfigureAwait(false);
     }
 
     private async Task RunAsync()

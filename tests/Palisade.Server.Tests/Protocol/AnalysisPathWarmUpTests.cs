@@ -114,4 +114,19 @@ public sealed class AnalysisPathWarmUpTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => endpoint.ExecuteForWarmUpAsync(
             new RpcRequest("POST", "x", [new("Action", "DescribeRegions"), new("Version", ApiVersions.Ecs)], [], new Dictionary<string, string>(), []), new Caller(1, "k", false), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task AServerWithoutTheWarmUp_StopsAtOnce_NotAfterTheHostsShutdownTimeout()
+    {
+        // Given a server started without the warm-up (as --analysis-warm-up off, and every test's server)
+        await using var plane = await TestControlPlane.StartAsync();
+        var warmUp = plane.Services.GetRequiredService<AnalysisPathWarmUp>();
+        Assert.False(warmUp.Enabled);
+
+        // When the host stops it with no deadline of its own
+        var stop = warmUp.StopAsync(CancellationToken.None);
+
+        // Then its stop does not wait for a warm-up that never ran (it waited for the host's 30 s shutdown timeout)
+        Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20))));
+    }
 }
