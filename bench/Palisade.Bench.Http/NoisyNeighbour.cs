@@ -67,10 +67,10 @@ internal static class NoisyNeighbour
 
     private static IEnumerable<(string, Throttling)> Configurations()
     {
-        var shipped = (Burst is { } burst ? new Throttling { AnalysisBurstSeconds = burst } : new Throttling()) with { AnalysisWarmUp = !NoWarmUp };
-        if (Rate is { } rate)
-            shipped = shipped with { AnalysisSecondsPerSecond = rate };
-        var note = (Burst is { } b ? $", burst {b.ToString(CultureInfo.InvariantCulture)} s" : "") + (Rate is { } r ? $", rate {r.ToString(CultureInfo.InvariantCulture)} s/s" : "") + (NoWarmUp ? ", no warm-up" : "");
+        // As serve's --analysis-rate/--analysis-burst: what is not given is the node's default (a share of its cores).
+        var shipped = new Throttling { AnalysisWarmUp = !NoWarmUp }.WithAnalysisBudget(Rate, Burst);
+        var note = string.Create(CultureInfo.InvariantCulture, $", budget {shipped.AnalysisSecondsPerSecond:0.###} s/s burst {shipped.AnalysisBurstSeconds:0.###} s{(Rate is null && Burst is null ? $" ({shipped.NodeCores} cores' default)" : "")}")
+            + (NoWarmUp ? ", no warm-up" : "");
         // What ships: analyses admitted by estimate, one per account, on workers below the request threads;
         // on Linux a dry-run impact compared in the analysis process (issue 19, fifth session).
         yield return ($"on (defaults: {shipped.AnalysisWorkers} worker, queue {shipped.AnalysisQueue}, refusals held {shipped.ThrottledAnswerDelay.TotalSeconds:0.#} s, impacts {(shipped.AnalysisInChild ? "in the analysis process" : "in-process")}{note})", shipped);
@@ -274,6 +274,8 @@ internal static class NoisyNeighbour
                 var analysisProcess = app.Services.GetRequiredService<Palisade.Server.Protocol.AnalysisProcess>();
                 var analysisCpu = analysisProcess.ChildCpu;
                 var charged = budget.Spent(noisyAccount);
+                // What the account's budget holds as the measured phase starts and ends: the burst it had left, and any debt.
+                var leftAtStart = budget.Left(noisyAccount);
                 var late = analysisProcess.Late;
                 var noiseWall = Stopwatch.StartNew();
                 var noisyReads = await QuietReads(TimeSpan.FromSeconds(seconds));
@@ -283,6 +285,7 @@ internal static class NoisyNeighbour
                     AnalysisCores = throttling.AnalysisInChild ? (analysisProcess.ChildCpu - analysisCpu).TotalSeconds / noiseWall.Elapsed.TotalSeconds : null,
                 };
                 var chargedCores = (budget.Spent(noisyAccount) - charged).TotalSeconds / noiseWall.Elapsed.TotalSeconds;
+                var leftAtEnd = budget.Left(noisyAccount);
                 // Impacts the analysis process did not answer within its deadline, or not sent while it was behind: compared in-process.
                 var lateHere = analysisProcess.Late - late;
                 await noise.StandardInput.WriteLineAsync("stop");
@@ -299,7 +302,7 @@ internal static class NoisyNeighbour
                 noisyServerAll.AddRange(noisyReads.Server);
                 Console.WriteLine($"  {name}, {Describe(kind)}, pair {pair + 1}/{pairs}: alone {alone.Client.Count} reads p50 {p.AloneP50:F2} ms p99 {p.AloneP99:F2} ms (server {p.AloneServerP99:F2}) [{aloneUse}]; " +
                     $"with noise {noisyReads.Client.Count} reads p50 {p.NoisyP50:F2} ms p99 {p.NoisyP99:F2} ms (server {p.NoisyServerP99:F2}) [{noisyUse}]; p99 {p.Ratio:F2}× (server {p.ServerRatio:F2}×); " +
-                    $"noisy answered {answered}, throttled {throttled}, charged {chargedCores:F2} CPU-s/s{(throttling.AnalysisInChild ? $", {lateHere} compared in-process (the analysis process late)" : "")}");
+                    $"noisy answered {answered}, throttled {throttled}, charged {chargedCores:F2} CPU-s/s (budget {leftAtStart:F2} → {leftAtEnd:F2} s){(throttling.AnalysisInChild ? $", {lateHere} compared in-process (the analysis process late)" : "")}");
                 if (GcDetail)
                     Console.WriteLine($"    alone: {aloneUse.Collections}\n    with noise: {noisyUse.Collections}");
             }

@@ -46,7 +46,8 @@ public sealed class ConsoleHost : IAsyncLifetime
             Urls = "http://127.0.0.1:0",
             DataDirectory = _data,
             // No analysis process warmed up with the test's server (as TestControlPlane's): it starts on the first impact.
-            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 }, Throttling = new Throttling { AnalysisWarmUp = false } },
+            // Sized as an 8-core node whatever the machine, as TestControlPlane's: the analysis budget's default is a share of the cores.
+            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 }, Throttling = new Throttling { AnalysisWarmUp = false, NodeCores = 8 } },
         });
         await _server.StartAsync();
         Url = _server.Urls.First();

@@ -137,14 +137,26 @@ public static class ServeCommand
             option.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError($"{name} must be 0 or more."); });
             return option;
         }
+        Option<double?> Optional(string name, string description, string environment)
+        {
+            var option = new Option<double?>(name) { Description = $"{description} Also {environment}.", HelpName = "N", DefaultValueFactory = _ => EnvNumber(environment) };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0 or double.NaN) r.AddError($"{name} must be 0 or more."); });
+            return option;
+        }
         var limits = new Limits();
         var connections = new ConnectionLimits();
         var accountRate = Number("--account-rate", "Requests per second one account may make on this node over all its AccessKeys; 0: no account limit.", "PALISADE_ACCOUNT_RATE", defaults.AccountRequestsPerSecond);
         var accountBurst = Number("--account-burst", "Requests an account may send at once.", "PALISADE_ACCOUNT_BURST", defaults.AccountBurst);
         var accountBytesRate = Number("--account-bytes-rate", "Bytes of answers per second one account may be served by this node over all its AccessKeys; 0: no limit.", "PALISADE_ACCOUNT_BYTES_RATE", defaults.AccountBytesPerSecond);
         var accountBytesBurst = Number("--account-bytes-burst", "Bytes of answers an account may be served at once.", "PALISADE_ACCOUNT_BYTES_BURST", defaults.AccountBytesBurst);
-        var analysisRate = Number("--analysis-rate", "Seconds of analysis work (reachability, impact, audit, export) per second one account may use; 0: no budget.", "PALISADE_ANALYSIS_RATE", defaults.AnalysisSecondsPerSecond);
-        var analysisBurst = Number("--analysis-burst", "Seconds of analysis work an account may use at once.", "PALISADE_ANALYSIS_BURST", defaults.AnalysisBurstSeconds);
+        // No default value shown in the help: it is a share of the machine's cores, read at start.
+        var analysisRate = Optional("--analysis-rate",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Seconds of analysis work (reachability, impact, audit, export) per second one account may use (default: {Throttling.AnalysisShareOfNode * 100:0.#} % of the node's cores, {Throttling.AnalysisShareOfNode:0.0#} per core); 0: no budget."),
+            "PALISADE_ANALYSIS_RATE");
+        var analysisBurst = Optional("--analysis-burst",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Seconds of analysis work an account may use at once (default: {Throttling.AnalysisBurstOfRate:0.#} s of its rate)."),
+            "PALISADE_ANALYSIS_BURST");
         // No default value shown in the help: it is the machine's (the cores less one), read at start.
         var analysisWorkers = new Option<double?>("--analysis-workers")
         {
@@ -256,12 +268,11 @@ public static class ServeCommand
                         RequestsPerSecond = parse.GetValue(keyRate), Burst = parse.GetValue(keyBurst),
                         AccountRequestsPerSecond = parse.GetValue(accountRate), AccountBurst = (int)Math.Max(1, parse.GetValue(accountBurst)),
                         AccountBytesPerSecond = parse.GetValue(accountBytesRate), AccountBytesBurst = Math.Max(1, parse.GetValue(accountBytesBurst)),
-                        AnalysisSecondsPerSecond = parse.GetValue(analysisRate), AnalysisBurstSeconds = parse.GetValue(analysisBurst),
                         AnalysisWorkers = (int)(parse.GetValue(analysisWorkers) ?? defaults.AnalysisWorkers), AnalysisQueue = (int)parse.GetValue(analysisQueue),
                         AnalysisConcurrency = (int)parse.GetValue(analysisPerAccount), AnalysisNiceness = (int)parse.GetValue(analysisNiceness),
                         AnalysisInChild = parse.GetValue(analysisProcess) == "child",
                         ThrottledAnswerDelay = TimeSpan.FromSeconds(parse.GetValue(throttledDelay)),
-                    },
+                    }.WithAnalysisBudget(parse.GetValue(analysisRate), parse.GetValue(analysisBurst)),
                     TrailRetention = parse.GetValue(trailDays) is > 0 and var days ? TimeSpan.FromDays(days) : null,
                     PublicAddressPool = PublicPool(parse.GetValue(publicPool))!,
                 },

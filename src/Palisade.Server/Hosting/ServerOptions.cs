@@ -43,19 +43,79 @@ public sealed record Throttling
     public int RefusalEventsBurst { get; init; } = 20;
 
     /// <summary>
-    /// Analysis work (DescribeChangeImpact, DescribeReachability, AuditSecurityGroups, ExportSecurityState,
-    /// ExplainFlow) one account may use, in CPU-seconds per second of wall time, and at once (the burst).
-    /// An account past it gets <c>Throttling.Analysis</c> until it refills; 0 turns the budget off.
+    /// The share of the node's cores one account's analyses may use by default: 5 %
+    /// (<see cref="AnalysisSecondsPerSecond"/> = 0.05 × <see cref="NodeCores"/>: 0.1 CPU-s/s on a 2-core
+    /// node, 0.8 on a 16-core one). A fixed rate was a tenth of a 2-core node's CPU at 0.25 s/s, and with
+    /// its burst a noisy tenant's new questions took 0.33–0.35 CPU-s/s of an 8 s phase (the server 0.69
+    /// cores against 0.40 alone) and moved another tenant's read p99 2.2× (docs/benchmarks.md, noisy
+    /// neighbour, sixteenth session); a 16-core node has eight times the CPU to share.
     /// </summary>
-    public double AnalysisSecondsPerSecond { get; init; } = 0.25;
+    public const double AnalysisShareOfNode = 0.05;
 
     /// <summary>
-    /// Analysis work one account may use at once, in CPU-seconds: a second, so a tenant's analyses take a
-    /// core for at most about a second before the rate holds them (measured: with 5 s, the new-question
-    /// noise of docs/benchmarks.md took most of a core for the first seconds). One analysis estimated
-    /// above it is still admitted when the budget is full, and the account then owes the rest.
+    /// The default burst in seconds of the account's rate: 2.5 s of it (0.25 CPU-s on a 2-core node, 2 on
+    /// a 16-core one). A burst is what a tenant's analyses may take of a core at once after a quiet spell,
+    /// beside the rate: with a 1 s burst on 2 cores an 8 s phase of new questions paid a third of its charge
+    /// from the burst. An honest tenant's question is still answered at once from a full bucket, whatever
+    /// its cost (one estimated above the whole burst is admitted when the bucket is full).
     /// </summary>
-    public double AnalysisBurstSeconds { get; init; } = 1;
+    public const double AnalysisBurstOfRate = 2.5;
+
+    /// <summary>
+    /// The node's cores as the analysis budget's default sees them (<see cref="AnalysisShareOfNode"/>):
+    /// this machine's, <see cref="Environment.ProcessorCount"/> (which honours a container's CPU limit).
+    /// </summary>
+    public int NodeCores
+    {
+        get => _nodeCores ?? Environment.ProcessorCount;
+        init => _nodeCores = value;
+    }
+
+    private readonly int? _nodeCores;
+
+    /// <summary>Whether <see cref="NodeCores"/> was set rather than read from this machine (the tests' servers size theirs when not).</summary>
+    internal bool NodeCoresGiven => _nodeCores is not null;
+
+    private readonly double? _analysisSecondsPerSecond;
+    private readonly double? _analysisBurstSeconds;
+
+    /// <summary>
+    /// Analysis work (DescribeChangeImpact, DescribeReachability, AuditSecurityGroups, ExportSecurityState,
+    /// ExplainFlow) one account may use, in CPU-seconds per second of wall time, and at once (the burst).
+    /// An account past it gets <c>Throttling.Analysis</c> until it refills; 0 turns the budget off. By
+    /// default a share of the node's cores (<see cref="AnalysisShareOfNode"/>); set, it is the value given
+    /// (serve's <c>--analysis-rate</c>).
+    /// </summary>
+    public double AnalysisSecondsPerSecond
+    {
+        get => _analysisSecondsPerSecond ?? AnalysisShareOfNode * Math.Max(1, NodeCores);
+        init => _analysisSecondsPerSecond = value;
+    }
+
+    /// <summary>
+    /// Analysis work one account may use at once, in CPU-seconds: by default <see cref="AnalysisBurstOfRate"/>
+    /// seconds of the account's rate (0.25 s on a 2-core node), so a tenant's analyses take a core for at
+    /// most a fraction of a second before the rate holds them (measured: with 5 s, the new-question noise of
+    /// docs/benchmarks.md took most of a core for the first seconds; with 1 s on 2 cores, a third of an 8 s
+    /// phase's charge). One analysis estimated above it is still admitted when the budget is full, and the
+    /// account then owes the rest. Set, it is the value given (serve's <c>--analysis-burst</c>).
+    /// </summary>
+    public double AnalysisBurstSeconds
+    {
+        get => _analysisBurstSeconds ?? AnalysisBurstOfRate * AnalysisSecondsPerSecond;
+        init => _analysisBurstSeconds = value;
+    }
+
+    /// <summary>
+    /// This with the analysis rate and burst an operator gave (serve's <c>--analysis-rate</c>,
+    /// <c>--analysis-burst</c>); what is not given stays the default — a burst not given follows the rate
+    /// given (<see cref="AnalysisBurstOfRate"/> seconds of it), a rate not given is the node's share.
+    /// </summary>
+    public Throttling WithAnalysisBudget(double? secondsPerSecond, double? burstSeconds)
+    {
+        var budget = secondsPerSecond is { } rate ? this with { AnalysisSecondsPerSecond = rate } : this;
+        return burstSeconds is { } burst ? budget with { AnalysisBurstSeconds = burst } : budget;
+    }
 
     /// <summary>Analyses one account may have admitted at once, running or waiting for a worker (past it: <c>Throttling.Analysis</c>).</summary>
     public int AnalysisConcurrency { get; init; } = 1;

@@ -80,6 +80,9 @@ internal sealed class AnalysisBudget(ServerOptions options, TimeProvider clock)
 
     private CostModel Model(string kind) => _models.GetOrAdd(kind, _ => new CostModel());
 
+    /// <summary>What the account's budget holds now, in CPU-seconds (below 0: its debt); the burst for an account never charged (for the benchmark and tests).</summary>
+    public double Left(long accountId) => _buckets.Peek(accountId, Limits.AnalysisSecondsPerSecond, Limits.AnalysisBurstSeconds);
+
     /// <summary>The CPU time the account's settled analyses used on this server so far, whether or not the budget is on (for the benchmark and tests).</summary>
     public TimeSpan Spent(long accountId) => TimeSpan.FromTicks(_spentTicks.GetValueOrDefault(accountId));
 

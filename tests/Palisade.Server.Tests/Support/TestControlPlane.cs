@@ -82,6 +82,18 @@ public sealed class TestControlPlane : IAsyncDisposable
         return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
     }
 
+    /// <summary>The cores a test's server has unless the test says (<see cref="Throttling.NodeCores"/>): see <see cref="Sized"/>.</summary>
+    public const int TestNodeCores = 8;
+
+    /// <summary>
+    /// A test's server sized as an 8-core node unless the test gives its cores: the analysis budget's
+    /// default is a share of the node's cores (0.4 CPU-s/s and a 1 s burst at 8; before 2026-12-05 it
+    /// was 0.25 s/s and 1 s on any machine), and on a 2-core CI machine its 0.1 s/s and 0.25 s would
+    /// refuse a test's quick run of questions (a cold analysis process's first ones cost the most) in
+    /// tests that are not about the budget. Tests of the budget set its rate and burst, or the cores.
+    /// </summary>
+    private static Throttling Sized(Throttling throttling) => throttling.NodeCoresGiven ? throttling : throttling with { NodeCores = TestNodeCores };
+
     private static WebApplication Build(string directory, string? database, Limits? limits, TimeProvider? clock, ServerOptions? options, CapturedLogs? logs, Action<IServiceCollection>? services, bool warmUp = false) =>
         PalisadeServer.Build(new ServeSettings
         {
@@ -92,7 +104,7 @@ public sealed class TestControlPlane : IAsyncDisposable
             Options = (options ?? new ServerOptions()) with
             {
                 Limits = limits ?? options?.Limits ?? new Limits(),
-                Throttling = (options?.Throttling ?? new Throttling()) with { AnalysisWarmUp = warmUp },
+                Throttling = Sized(options?.Throttling ?? new Throttling()) with { AnalysisWarmUp = warmUp },
             },
             Clock = clock ?? TimeProvider.System,
             MetricsToken = MetricsToken,
