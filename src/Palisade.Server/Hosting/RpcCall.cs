@@ -23,6 +23,9 @@ internal sealed class RpcCall(string requestId)
 
     public Caller? Caller { get; set; }
 
+    /// <summary>The catalogued action the request names (its version and action), looked up once when it is read; null for none.</summary>
+    public IEcsAction? Catalogued { get; set; }
+
     /// <summary>Known once the action is resolved: the caller, the action and everything it may use.</summary>
     public ActionContext? Context { get; set; }
 

@@ -39,8 +39,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         try
         {
             call.Request = await cpu.Around(new ValueTask<RpcRequest>(ReadAsync(http)));
+            // Looked up once: authentication, the CPU meter and Resolve all ask what the action is.
+            call.Catalogued = Lookup(call.Request);
             // Only an analysis's answer may be a charged cache hit: any other request reads no more clocks.
-            if (call.Request is not { Version: { } version, Action: { } named } || catalog.Find(version, named) is not IAnalysisAction)
+            if (call.Catalogued is not IAnalysisAction)
                 cpu.Stop();
             call.Format = ChooseFormat(call.Request);
             // A request whose key the node holds reads nothing to authenticate: it takes no store slot,
@@ -109,7 +111,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     {
         if (!ForWarmUp)
             throw new InvalidOperationException("only a warm-up's endpoint takes requests without authentication");
-        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller, Cpu = analyses.MeterRequest() };
+        var call = new RpcCall(Guid.NewGuid().ToString().ToUpperInvariant()) { Arrived = clock.GetUtcNow(), Request = request, Caller = caller, Catalogued = Lookup(request), Cpu = analyses.MeterRequest() };
         call.Cpu.Resume();
         try
         {
@@ -129,6 +131,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         return call;
     }
 
+    /// <summary>The catalogued action a request names, or null (no version or action, or none such).</summary>
+    private IEcsAction? Lookup(RpcRequest request) =>
+        request is { Version: { } version, Action: { } name } ? catalog.Find(version, name) : null;
+
     private void Authenticate(RpcCall call)
     {
         var request = call.Request!;
@@ -137,8 +143,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         if (request.Version is null)
             throw new EcsException(EcsErrors.Missing("Version"));
         // An action that reads its host credential itself (the long poll) lets the authenticator skip the store.
-        call.Caller = authenticator.Authenticate(request,
-            catalog.Find(request.Version, request.Action) is Actions.Hosts.IHostAgentAction { ReadsItsCredential: true });
+        call.Caller = authenticator.Authenticate(request, call.Catalogued is Actions.Hosts.IHostAgentAction { ReadsItsCredential: true });
     }
 
     /// <summary><see cref="Authenticate"/> but the nonce; null when the key must be read and <paramref name="mayReadStore"/> is false.</summary>
@@ -149,8 +154,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             throw new EcsException(EcsErrors.MissingAction());
         if (request.Version is null)
             throw new EcsException(EcsErrors.Missing("Version"));
-        return authenticator.Verify(request,
-            catalog.Find(request.Version, request.Action) is Actions.Hosts.IHostAgentAction { ReadsItsCredential: true }, mayReadStore);
+        return authenticator.Verify(request, call.Catalogued is Actions.Hosts.IHostAgentAction { ReadsItsCredential: true }, mayReadStore);
     }
 
     // Counted after the signature and the nonce: only the key's own fresh requests use its rate,
@@ -166,10 +170,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     private void Resolve(RpcCall call)
     {
         var request = call.Request!;
-        if (!catalog.KnowsVersion(request.Version!))
-            throw new EcsException(EcsErrors.VersionNotSupported(request.Version!));
-        var action = catalog.Find(request.Version!, request.Action!)
-            ?? throw new EcsException(Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
+        // A catalogued action's version is known; only a request that names none asks which error it gets.
+        var action = call.Catalogued
+            ?? throw new EcsException(!catalog.KnowsVersion(request.Version!) ? EcsErrors.VersionNotSupported(request.Version!)
+                : Actions.Hosts.HostAccess.IsOperatorAct(request.Action!) ? EcsErrors.OperatorAct(request.Action!) : EcsErrors.ActionNotFound(request.Action!));
         call.Context = new ActionContext(request, call.Caller!, action, store, clock, options, call.RequestId, accounts)
         {
             Gate = gate,
