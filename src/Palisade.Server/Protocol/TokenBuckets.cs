@@ -68,9 +68,15 @@ internal sealed class TokenBuckets<TKey>(TimeProvider clock) where TKey : notnul
 
     private static void Refill(Bucket bucket, DateTimeOffset now, double rate, double burst)
     {
-        // A clock that steps back adds nothing; one that jumps ahead fills the bucket at most.
-        var elapsed = Math.Max(0, (now - bucket.At).TotalSeconds);
-        bucket.Tokens = Math.Min(burst, bucket.Tokens + elapsed * rate);
+        bucket.Tokens = Refilled(bucket.Tokens, bucket.At, now, rate, burst);
         bucket.At = now > bucket.At ? now : bucket.At;
     }
+
+    /// <summary>
+    /// What a bucket that held <paramref name="tokens"/> at <paramref name="at"/> holds at <paramref name="now"/>
+    /// (the one refill, also of <see cref="AccountThrottle"/>'s two-field buckets): a clock that steps back
+    /// adds nothing; one that jumps ahead fills the bucket at most.
+    /// </summary>
+    public static double Refilled(double tokens, DateTimeOffset at, DateTimeOffset now, double rate, double burst) =>
+        Math.Min(burst, tokens + Math.Max(0, (now - at).TotalSeconds) * rate);
 }
