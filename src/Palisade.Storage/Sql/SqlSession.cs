@@ -746,6 +746,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public HostCredentialRecord? FindHostCredential(string accessKeyId) =>
         One<HostCredentialRow>("SELECT * FROM host_credentials WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
 
+    public IReadOnlyList<HostCredentialRecord> FindHostCredentials(IReadOnlyCollection<string> accessKeyIds) =>
+        [.. accessKeyIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(CredentialUsesPerStatement)
+            .SelectMany(ids => Query<HostCredentialRow>($"SELECT * FROM host_credentials WHERE {InList("access_key_id", "ids")}", new { ids }))
+            .Select(r => r.ToRecord())];
+
     public IReadOnlyList<HostCredentialRecord> ListHostCredentials(string? hostName) =>
         [.. Query<HostCredentialRow>(hostName is null
                 ? "SELECT * FROM host_credentials ORDER BY host_name, created_at, access_key_id"
@@ -788,6 +793,20 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
         [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
+
+    public IReadOnlyDictionary<string, IReadOnlyList<HostBindingRecord>> ListBindingsOnHosts(IReadOnlyCollection<string> hostNames)
+    {
+        // Ordered by interface alone, as each host's own statement orders them (the store's collation, not
+        // ordinal comparison), and grouped in that order.
+        var byHost = new Dictionary<string, IReadOnlyList<HostBindingRecord>>(StringComparer.Ordinal);
+        foreach (var hosts in hostNames.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
+        {
+            foreach (var host in Query<HostBindingRow>($"SELECT * FROM host_bindings WHERE {InList("host_name", "hosts")} ORDER BY interface_name", new { hosts })
+                .Select(r => r.ToRecord()).GroupBy(b => b.HostName, StringComparer.Ordinal))
+                byHost[host.Key] = [.. host];
+        }
+        return byHost;
+    }
 
     public long AccountRevisionAt(long accountId, long globalRevision) =>
         Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId AND revision <= @globalRevision", new { accountId, globalRevision });
