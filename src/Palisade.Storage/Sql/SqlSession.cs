@@ -460,6 +460,17 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId) =>
         [.. Query<string>("SELECT instance_id FROM memberships WHERE security_group_id = @id ORDER BY instance_id", new { id = groupId.Value }).Select(InstanceId.Parse)];
 
+    public IReadOnlyList<(InstanceId Instance, IReadOnlyList<SecurityGroupId> Groups)> GroupsOfMembers(long accountId, SecurityGroupId groupId) =>
+        [.. Query<(string Instance, string Group)>("""
+            SELECT m.instance_id, o.security_group_id FROM memberships m
+            JOIN instances i ON i.instance_id = m.instance_id AND i.account_id = @accountId
+            JOIN memberships o ON o.instance_id = m.instance_id
+            WHERE m.security_group_id = @id
+            ORDER BY m.instance_id, o.position
+            """, new { accountId, id = groupId.Value })
+            .GroupBy(r => r.Instance, StringComparer.Ordinal)
+            .Select(g => (InstanceId.Parse(g.Key), (IReadOnlyList<SecurityGroupId>)[.. g.Select(r => SecurityGroupId.Parse(r.Group))]))];
+
     public int CountMembers(SecurityGroupId groupId) =>
         (int)Scalar("SELECT (SELECT COUNT(*) FROM memberships WHERE security_group_id = @id) + (SELECT COUNT(*) FROM network_interface_groups WHERE security_group_id = @id)",
             new { id = groupId.Value });
