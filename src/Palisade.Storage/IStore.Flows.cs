@@ -32,6 +32,12 @@ public partial interface IStoreSession
     /// <summary>Whether the operator turned flow sampling off on the host.</summary>
     bool FlowSamplingOff(string hostName);
 
+    /// <summary>
+    /// Those of the hosts named on which the operator turned flow sampling off (a node's batch of status
+    /// reports, seventeenth session: one statement a batch); <see cref="FlowSamplingOff"/> once a host is its slow twin.
+    /// </summary>
+    IReadOnlySet<string> HostsWithoutFlowSampling(IReadOnlyCollection<string> hostNames);
+
     /// <summary>Turns flow sampling on or off for a declared host (the operator's act).</summary>
     void SetFlowSampling(string hostName, bool on, DateTimeOffset now);
 }

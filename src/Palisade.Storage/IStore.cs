@@ -203,6 +203,13 @@ public partial interface IStoreSession
     // Instances and memberships
     IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId);
 
+    /// <summary>
+    /// The account's instances in the group, by ID as <see cref="MembersOf"/> orders them, each with its own
+    /// groups in their order (issue 17, seventeenth session: a rule's limits checked over a group of thousands
+    /// of members in one statement); <see cref="MembersOf"/> and a find of each member of the account is its slow twin.
+    /// </summary>
+    IReadOnlyList<(InstanceId Instance, IReadOnlyList<SecurityGroupId> Groups)> GroupsOfMembers(long accountId, SecurityGroupId groupId);
+
     /// <summary>The NICs in a group: the instances (by their primary ENI) and the secondary ENIs.</summary>
     int CountMembers(SecurityGroupId groupId);
     int CountInstancesInVSwitch(VSwitchId id);
@@ -277,6 +284,12 @@ public partial interface IStoreSession
     void InsertHostCredential(HostCredentialRecord credential);
     HostCredentialRecord? FindHostCredential(string accessKeyId);
 
+    /// <summary>
+    /// The host credentials of the IDs given that exist (a node's batch of status reports, issue 17,
+    /// seventeenth session: one statement a batch); <see cref="FindHostCredential"/> once an ID is its slow twin.
+    /// </summary>
+    IReadOnlyList<HostCredentialRecord> FindHostCredentials(IReadOnlyCollection<string> accessKeyIds);
+
     /// <summary>The host credentials of one host, or (with null) of every host, by host, creation time and ID.</summary>
     IReadOnlyList<HostCredentialRecord> ListHostCredentials(string? hostName);
 
@@ -304,6 +317,13 @@ public partial interface IStoreSession
 
     /// <summary>Every binding on a host, of every account, by interface.</summary>
     IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName);
+
+    /// <summary>
+    /// Every binding on each host named, of every account, by host (a host with none is absent), each host's
+    /// in <see cref="ListBindingsOnHost"/>'s order (a node's batch of status reports, seventeenth session: one
+    /// statement a batch); <see cref="ListBindingsOnHost"/> once a host is its slow twin.
+    /// </summary>
+    IReadOnlyDictionary<string, IReadOnlyList<HostBindingRecord>> ListBindingsOnHosts(IReadOnlyCollection<string> hostNames);
 
     /// <summary>The account's own revision as of global revision <paramref name="globalRevision"/> (0 when it had none).</summary>
     long AccountRevisionAt(long accountId, long globalRevision);

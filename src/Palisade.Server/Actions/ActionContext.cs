@@ -171,7 +171,7 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
             await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }), CancellationToken.None);
             return result;
         }
-        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, (s, writes) => work(s, writes), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
+        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, Caller.AccessKeyId, (s, writes) => work(s, writes), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
         Committed = true;
         return (T)done!;
     }

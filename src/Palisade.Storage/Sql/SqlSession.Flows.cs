@@ -53,6 +53,14 @@ internal sealed partial class SqlSession
     public bool FlowSamplingOff(string hostName) =>
         connection.ExecuteScalar<long>("SELECT COUNT(*) FROM hosts_without_flow_sampling WHERE host_name = @hostName", new { hostName }, transaction) > 0;
 
+    public IReadOnlySet<string> HostsWithoutFlowSampling(IReadOnlyCollection<string> hostNames)
+    {
+        var off = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var hosts in hostNames.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
+            off.UnionWith(connection.Query<string>($"SELECT host_name FROM hosts_without_flow_sampling WHERE {InList("host_name", "hosts")}", new { hosts }, transaction));
+        return off;
+    }
+
     public void SetFlowSampling(string hostName, bool on, DateTimeOffset now)
     {
         // The operator's switch is a setting, not a change of any account: no revision either.

@@ -460,6 +460,17 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public IReadOnlyList<InstanceId> MembersOf(SecurityGroupId groupId) =>
         [.. Query<string>("SELECT instance_id FROM memberships WHERE security_group_id = @id ORDER BY instance_id", new { id = groupId.Value }).Select(InstanceId.Parse)];
 
+    public IReadOnlyList<(InstanceId Instance, IReadOnlyList<SecurityGroupId> Groups)> GroupsOfMembers(long accountId, SecurityGroupId groupId) =>
+        [.. Query<(string Instance, string Group)>("""
+            SELECT m.instance_id, o.security_group_id FROM memberships m
+            JOIN instances i ON i.instance_id = m.instance_id AND i.account_id = @accountId
+            JOIN memberships o ON o.instance_id = m.instance_id
+            WHERE m.security_group_id = @id
+            ORDER BY m.instance_id, o.position
+            """, new { accountId, id = groupId.Value })
+            .GroupBy(r => r.Instance, StringComparer.Ordinal)
+            .Select(g => (InstanceId.Parse(g.Key), (IReadOnlyList<SecurityGroupId>)[.. g.Select(r => SecurityGroupId.Parse(r.Group))]))];
+
     public int CountMembers(SecurityGroupId groupId) =>
         (int)Scalar("SELECT (SELECT COUNT(*) FROM memberships WHERE security_group_id = @id) + (SELECT COUNT(*) FROM network_interface_groups WHERE security_group_id = @id)",
             new { id = groupId.Value });
@@ -746,6 +757,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     public HostCredentialRecord? FindHostCredential(string accessKeyId) =>
         One<HostCredentialRow>("SELECT * FROM host_credentials WHERE access_key_id = @accessKeyId", new { accessKeyId })?.ToRecord();
 
+    public IReadOnlyList<HostCredentialRecord> FindHostCredentials(IReadOnlyCollection<string> accessKeyIds) =>
+        [.. accessKeyIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(CredentialUsesPerStatement)
+            .SelectMany(ids => Query<HostCredentialRow>($"SELECT * FROM host_credentials WHERE {InList("access_key_id", "ids")}", new { ids }))
+            .Select(r => r.ToRecord())];
+
     public IReadOnlyList<HostCredentialRecord> ListHostCredentials(string? hostName) =>
         [.. Query<HostCredentialRow>(hostName is null
                 ? "SELECT * FROM host_credentials ORDER BY host_name, created_at, access_key_id"
@@ -788,6 +804,20 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
 
     public IReadOnlyList<HostBindingRecord> ListBindingsOnHost(string hostName) =>
         [.. Query<HostBindingRow>("SELECT * FROM host_bindings WHERE host_name = @hostName ORDER BY interface_name", new { hostName }).Select(r => r.ToRecord())];
+
+    public IReadOnlyDictionary<string, IReadOnlyList<HostBindingRecord>> ListBindingsOnHosts(IReadOnlyCollection<string> hostNames)
+    {
+        // Ordered by interface alone, as each host's own statement orders them (the store's collation, not
+        // ordinal comparison), and grouped in that order.
+        var byHost = new Dictionary<string, IReadOnlyList<HostBindingRecord>>(StringComparer.Ordinal);
+        foreach (var hosts in hostNames.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
+        {
+            foreach (var host in Query<HostBindingRow>($"SELECT * FROM host_bindings WHERE {InList("host_name", "hosts")} ORDER BY interface_name", new { hosts })
+                .Select(r => r.ToRecord()).GroupBy(b => b.HostName, StringComparer.Ordinal))
+                byHost[host.Key] = [.. host];
+        }
+        return byHost;
+    }
 
     public long AccountRevisionAt(long accountId, long globalRevision) =>
         Scalar("SELECT COALESCE(MAX(account_revision), 0) FROM revisions WHERE account_id = @accountId AND revision <= @globalRevision", new { accountId, globalRevision });

@@ -73,13 +73,17 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         public readonly List<string> PortRangeLists = [];
         public readonly List<string> Enis = [];
         public string VSwitch = "";
+        public string Vpc = "";
+
+        /// <summary>The groups <see cref="GroupChangeAsync"/> made (most never get a member: they may be deleted).</summary>
+        public readonly List<string> Made = [];
         private int _cidr;
 
         public T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
 
         public async Task BuildAsync()
         {
-            var vpc = await s.VpcAsync();
+            var vpc = Vpc = await s.VpcAsync();
             VSwitch = await s.VSwitchAsync(vpc);
             for (var g = 0; g < 4; g++)
                 Groups.Add(await s.GroupAsync(vpc, $"g{g}"));
@@ -294,7 +298,7 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         var views = Palisade.Server.Actions.Hosts.AccountViews.Of(store);
         foreach (var w in worlds)
             store.Read(s => views.Get(s, w.Account, Region, s.LatestRevision(w.Account)));
-        var (forwards, compared) = (views.Forwards, 0);
+        var (forwards, compared, stepped) = (views.Forwards, 0, Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped);
         var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
         var broughtOver = new Dictionary<string, int>(StringComparer.Ordinal);
         var pending = worlds.ToDictionary(w => w.Account, _ => new List<string>());
@@ -306,7 +310,8 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
             string what;
             try
             {
-                what = await ChangeAsync(throughSecond ? second : _server, w, random);
+                // Seventeenth session: groups made, renamed and deleted are brought forward too.
+                what = random.Next(5) == 0 ? await GroupChangeAsync(w, random) : await ChangeAsync(throughSecond ? second : _server, w, random);
             }
             catch (Exception e) when (e is EcsApiException or Palisade.Domain.Errors.EcsException)
             {
@@ -331,12 +336,50 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }
         var forwarded = views.Forwards - forwards;
-        output.WriteLine($"seed {seed}: {compared} views compared with the whole reload, {forwarded} of them brought forward; changes: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
+        var steppedNow = Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped - stepped;
+        output.WriteLine($"seed {seed}: {compared} views compared with the whole reload, {forwarded} of them brought forward, {steppedNow} with their indexes stepped; changes: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
         output.WriteLine($"brought forward over: {string.Join(", ", broughtOver.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
         Assert.True(forwarded > 0, "no view was brought forward");
         // Sixteenth session: instances run and deleted and bindings made and undone are brought forward too.
         Assert.True(broughtOver.Keys.Count(k => k is "run instance" or "run two tagged" or "delete instance" or "bind" or "unbind") >= 4,
             $"instances run or deleted and bindings made or undone were hardly brought forward: {string.Join(", ", broughtOver.Keys)}");
+        // Seventeenth session: the indexes stepped, not built again, and groups made, renamed and deleted brought forward.
+        Assert.True(steppedNow > 0, "no view's indexes were stepped");
+        Assert.True(broughtOver.Keys.Count(k => k is "group made" or "group made, tagged" or "group renamed" or "group deleted") >= 3,
+            $"groups made, renamed and deleted were hardly brought forward: {string.Join(", ", broughtOver.Keys)}");
+    }
+
+    /// <summary>A group made (now and then tagged), renamed, or deleted (one made here, which most often has no member yet; else refused).</summary>
+    private static async Task<string> GroupChangeAsync(World w, Random random)
+    {
+        var api = w.Scenario.Api;
+        switch (random.Next(4))
+        {
+            case 0:
+            case 1:
+            {
+                var tagged = random.Next(2) == 0;
+                var made = (await api.CallAsync("CreateSecurityGroup", tagged
+                    ? new { RegionId = Region, VpcId = w.Vpc, SecurityGroupName = "made" + random.Next(1000), Tag = new[] { new { Key = "team", Value = "t" + random.Next(10) } } }
+                    : (object)new { RegionId = Region, VpcId = w.Vpc, SecurityGroupName = "made" + random.Next(1000) })).Str("SecurityGroupId");
+                w.Groups.Add(made);
+                w.Made.Add(made);
+                return tagged ? "group made, tagged" : "group made";
+            }
+            case 2:
+                await api.CallAsync("ModifySecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = w.Pick(w.Groups), SecurityGroupName = "renamed" + random.Next(1000), Description = "d" + random.Next(1000) });
+                return "group renamed";
+            default:
+            {
+                if (w.Made.Count == 0)
+                    return "group deleted (none)";
+                var group = w.Pick(w.Made);
+                await api.CallAsync("DeleteSecurityGroup", new { RegionId = Region, SecurityGroupId = group });
+                w.Made.Remove(group);
+                w.Groups.Remove(group);
+                return "group deleted";
+            }
+        }
     }
 
     /// <summary>
@@ -432,6 +475,12 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         var whole = views.Whole(s, account, Region, revision);
         var (a, b) = (kept.Source(s), whole.Source(s));
         Assert.True(string.Join(" ", a.Instances.Select(i => i.Id.Value)) == string.Join(" ", b.Instances.Select(i => i.Id.Value)), $"{where}: the instances differ");
+        // Seventeenth session: the groups (made and deleted ones too, in the store's order, each rendered alike) and the indexes as a build.
+        Assert.True(string.Join(" ", a.Groups.Select(g => g.Id.Value)) == string.Join(" ", b.Groups.Select(g => g.Id.Value)), $"{where}: the groups differ");
+        foreach (var (ga, gb) in a.Groups.Zip(b.Groups))
+            Assert.True(Json(Palisade.Server.Actions.Insight.StateExport.GroupItem(a, ga)) == Json(Palisade.Server.Actions.Insight.StateExport.GroupItem(b, gb)), $"{where}: {gb.Id} renders otherwise");
+        var differs = kept.IndexesDifferFromABuild();
+        Assert.True(differs is null, $"{where}: the view's indexes differ from a build: {differs}");
         foreach (var host in Hosts)
             Assert.True(kept.BindingsOn(host).SequenceEqual(whole.BindingsOn(host)), $"{where}: the bindings on {host} differ");
         foreach (var instance in b.Instances)

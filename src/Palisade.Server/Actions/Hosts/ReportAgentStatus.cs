@@ -95,7 +95,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     {
         var (host, revision, now) = (r.Host, r.Revision, r.Now);
         // Revoked before this write: the authenticator trusted the secret it holds for the ID (ReadsItsCredential), and this refuses it.
-        if (s.FindHostCredential(c.Caller.AccessKeyId) is not { } credential || credential.HostName != host)
+        if ((batch is null ? s.FindHostCredential(c.Caller.AccessKeyId) : batch.Credential(s, c.Caller.AccessKeyId)) is not { } credential || credential.HostName != host)
             throw new EcsException(EcsErrors.AccessKeyNotFound());
         // A revision from the future (a forged or confused agent) must not show NICs in sync too
         // early: it cannot, since an account's revision "at" it is read from the revisions that
@@ -103,7 +103,8 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         // reading it first (one round trip fewer a report, issue 17).
         // A report speaks only for NICs bound to that host; an agent racing an unbind may name
         // one that just left, which is not an error.
-        var bindings = s.ListBindingsOnHost(host).ToList();
+        // In a batch the three reads (credential, bindings, flow switch) are one statement each for the batch.
+        var bindings = (batch?.BindingsOn(s, host) ?? s.ListBindingsOnHost(host)).ToList();
         // Each account's revision once (a host's ten NICs of one account asked it ten times, issue 17).
         var accountRevisions = new Dictionary<long, long>();
         long AccountRevision(long account) =>
@@ -123,7 +124,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
                 SaveUsage(c, s, account.Key, host, [.. account], r.Usage, now, batch);
         }
         // The operator's switch decides, whatever the agent sends: flows hold addresses.
-        var sampling = !s.FlowSamplingOff(host);
+        var sampling = !(batch?.SamplingOff(s, host) ?? s.FlowSamplingOff(host));
         if (r.FlowsReported && sampling)
         {
             foreach (var account in bindings.GroupBy(b => b.AccountId))

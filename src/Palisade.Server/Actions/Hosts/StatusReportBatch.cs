@@ -34,7 +34,7 @@ internal sealed class StatusReportBatch
 
     private StatusReportBatch(IStore store) => _store = store;
 
-    private sealed record Pending(string Host, Func<IStoreSession, StatusReportWrites, object?> Work, Storage.Records.ActionTrailEntry Trail, TaskCompletionSource<object?> Done);
+    private sealed record Pending(string Host, string AccessKeyId, Func<IStoreSession, StatusReportWrites, object?> Work, Storage.Records.ActionTrailEntry Trail, TaskCompletionSource<object?> Done);
 
     /// <summary>Batches written so far (tests and diagnostics).</summary>
     public int Writes => Volatile.Read(ref _writes);
@@ -47,9 +47,9 @@ internal sealed class StatusReportBatch
     /// batch's <see cref="StatusReportWrites"/> is written after the last report. Completes with what
     /// <paramref name="work"/> returned once the batch committed.
     /// </summary>
-    public Task<object?> Add(string host, Func<IStoreSession, StatusReportWrites, object?> work, Storage.Records.ActionTrailEntry trail, StoreGate gate, TimeSpan interval)
+    public Task<object?> Add(string host, string accessKeyId, Func<IStoreSession, StatusReportWrites, object?> work, Storage.Records.ActionTrailEntry trail, StoreGate gate, TimeSpan interval)
     {
-        var pending = new Pending(host, work, trail, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(host, accessKeyId, work, trail, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
         TimeSpan delay;
         lock (_lock)
         {
@@ -157,7 +157,8 @@ internal sealed class StatusReportBatch
             if (hosts.Count > 1)
                 s.SerializeWithAll(hosts);
             var results = new object?[batch.Count];
-            var writes = new StatusReportWrites();
+            var writes = new StatusReportWrites(
+                batch.Select(p => p.Host).ToHashSet(StringComparer.Ordinal), batch.Select(p => p.AccessKeyId).ToHashSet(StringComparer.Ordinal));
             for (var i = 0; i < batch.Count; i++)
             {
                 results[i] = batch[i].Work(s, writes);

@@ -19,6 +19,53 @@ namespace Palisade.Server.Actions.Hosts;
 /// </summary>
 internal sealed class StatusReportWrites
 {
+    /// <summary>A batch of reports by these hosts, signed with these credentials (the reads are made for them all at once).</summary>
+    public StatusReportWrites(IReadOnlyCollection<string> hosts, IReadOnlyCollection<string> accessKeyIds) =>
+        (_readHosts, _readKeys) = (hosts, accessKeyIds);
+
+    public StatusReportWrites()
+        : this([], [])
+    {
+    }
+
+    private readonly IReadOnlyCollection<string> _readHosts, _readKeys;
+    private Dictionary<string, HostCredentialRecord>? _credentials;
+    private IReadOnlyDictionary<string, IReadOnlyList<HostBindingRecord>>? _bindings;
+    private IReadOnlySet<string>? _samplingOff;
+
+    // The reports' three reads (seventeenth session): each report read its credential, its host's bindings
+    // and its host's flow switch, three statements a report, three hundred a batch of a hundred. Here each is
+    // one statement for the batch's hosts and credentials, made at the first report's ask, in the batch's
+    // transaction: the same rows each report's own statement reads, since no report writes credentials,
+    // bindings or switches. A host or credential the batch was not given is read on its own.
+
+    /// <summary>The host credential <paramref name="accessKeyId"/>, if it exists (<see cref="IStoreSession.FindHostCredential"/>).</summary>
+    public HostCredentialRecord? Credential(IStoreSession s, string accessKeyId)
+    {
+        if (!_readKeys.Contains(accessKeyId))
+            return s.FindHostCredential(accessKeyId);
+        _credentials ??= s.FindHostCredentials(_readKeys).ToDictionary(c => c.AccessKeyId, StringComparer.Ordinal);
+        return _credentials.GetValueOrDefault(accessKeyId);
+    }
+
+    /// <summary>Every binding on <paramref name="host"/> (<see cref="IStoreSession.ListBindingsOnHost"/>).</summary>
+    public IReadOnlyList<HostBindingRecord> BindingsOn(IStoreSession s, string host)
+    {
+        if (!_readHosts.Contains(host))
+            return s.ListBindingsOnHost(host);
+        _bindings ??= s.ListBindingsOnHosts(_readHosts);
+        return _bindings.GetValueOrDefault(host) ?? [];
+    }
+
+    /// <summary>Whether the operator turned flow sampling off on <paramref name="host"/> (<see cref="IStoreSession.FlowSamplingOff"/>).</summary>
+    public bool SamplingOff(IStoreSession s, string host)
+    {
+        if (!_readHosts.Contains(host))
+            return s.FlowSamplingOff(host);
+        _samplingOff ??= s.HostsWithoutFlowSampling(_readHosts);
+        return _samplingOff.Contains(host);
+    }
+
     private readonly List<string> _hosts = [];
     private readonly Dictionary<string, IReadOnlyList<AgentReportRecord>> _rows = new(StringComparer.Ordinal);
     private readonly List<(long AccountId, string HostName, DateTimeOffset Now)> _marks = [];

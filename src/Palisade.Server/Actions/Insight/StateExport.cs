@@ -82,8 +82,8 @@ internal static class StateExport
         public readonly IReadOnlyList<PrefixListRecord> PrefixLists;
         public readonly IReadOnlyList<PortRangeListRecord> PortRangeLists;
 
-        private readonly ILookup<string, Tag> _groupTags;
         // Not readonly: a source brought forward (Forward) is a copy with its own.
+        private ILookup<string, Tag> _groupTags;
         private ILookup<string, Tag> _instanceTags;
         private ILookup<string, Tag> _interfaceTags;
 
@@ -99,29 +99,47 @@ internal static class StateExport
         /// records of <paramref name="groups"/> and their rules; those of <paramref name="instances"/> with
         /// their ENIs, tags and EIPs — an instance run is put at its place in the store's order, one deleted
         /// taken out; and the tags and EIPs of <paramref name="interfaces"/>, through <paramref name="s"/> (a
-        /// read at that revision); everything else shared with this source. Null when a touched group appeared
-        /// or went, or when an instance's place cannot be told without the store's collation (the caller
-        /// reloads whole).
+        /// read at that revision); everything else shared with this source. A group made is put at its place
+        /// with its tags, one deleted taken out with its rules and tags (seventeenth session). Null when a
+        /// group's or an instance's place cannot be told without the store's collation (the caller reloads whole).
         /// </summary>
         public Source? Forward(IStoreSession s, IReadOnlySet<Domain.Identifiers.SecurityGroupId> groups, IReadOnlySet<Domain.Identifiers.InstanceId> instances,
             IReadOnlySet<Domain.Identifiers.NetworkInterfaceId>? interfaces = null)
         {
             interfaces ??= new HashSet<Domain.Identifiers.NetworkInterfaceId>();
             var groupList = Groups;
+            var groupTags = _groupTags;
             if (groups.Count > 0)
             {
                 var list = Groups.ToList();
+                var tagsOfGroups = new Dictionary<string, IReadOnlyList<Tag>>(StringComparer.Ordinal);
                 foreach (var id in groups)
                 {
                     var at = list.FindIndex(g => g.Id == id);
                     var now = s.Groups.Find(AccountId, id);
                     if (now is not null && now.RegionId != RegionId)
                         continue;
-                    if (at < 0 || now is null)
-                        return null;
-                    list[at] = now;
+                    if (at >= 0 && now is not null)
+                    {
+                        list[at] = now;
+                    }
+                    else if (at >= 0)
+                    {
+                        // Deleted (seventeenth session): with its rules and tags.
+                        list.RemoveAt(at);
+                        tagsOfGroups[id.Value] = [];
+                    }
+                    else if (now is not null)
+                    {
+                        // Made (seventeenth session): at its place in the store's order, with the tags it was made with.
+                        if (GroupPlaceOf(list, now) is not { } place)
+                            return null;
+                        list.Insert(place, now);
+                        tagsOfGroups[id.Value] = s.ListTags(TaggedResourceTypes.SecurityGroup, id.Value);
+                    }
                 }
                 groupList = list;
+                groupTags = WithTags(_groupTags, tagsOfGroups);
             }
             var instanceList = Instances;
             var addresses = Addresses;
@@ -174,11 +192,16 @@ internal static class StateExport
                 (instanceTags, interfaceTags) = (WithTags(_instanceTags, tagsOfInstances), WithTags(_interfaceTags, tagsOfInterfaces));
             }
             var rules = new System.Collections.Concurrent.ConcurrentDictionary<Domain.Identifiers.SecurityGroupId, IReadOnlyList<Domain.Rules.SecurityGroupRule>>(_rules);
-            foreach (var id in groups.Where(g => groupList.Any(x => x.Id == g)))
-                rules[id] = s.ListRules(id);
+            foreach (var id in groups)
+            {
+                if (groupList.Any(x => x.Id == id))
+                    rules[id] = s.ListRules(id);
+                else
+                    rules.TryRemove(id, out _);
+            }
             var next = this with { Session = s, Groups = groupList, Instances = instanceList, Addresses = addresses };
             next._rules = rules;
-            (next._instanceTags, next._interfaceTags) = (instanceTags, interfaceTags);
+            (next._groupTags, next._instanceTags, next._interfaceTags) = (groupTags, instanceTags, interfaceTags);
             return next;
         }
 
@@ -204,19 +227,40 @@ internal static class StateExport
                 }
             }
             return list.Count;
+        }
 
-            static bool OneShape(string a, string b)
+        /// <summary>
+        /// Whether two IDs are of one shape (same length, lowercase letters and digits, hyphens at the same
+        /// places): such IDs order alike under the C, binary and the usual language collations.
+        /// </summary>
+        private static bool OneShape(string a, string b)
+        {
+            if (a.Length != b.Length)
+                return false;
+            for (var n = 0; n < a.Length; n++)
             {
-                if (a.Length != b.Length)
+                if ((a[n] == '-') != (b[n] == '-') || !(char.IsAsciiDigit(a[n]) || char.IsAsciiLetterLower(a[n]) || a[n] == '-')
+                    || !(char.IsAsciiDigit(b[n]) || char.IsAsciiLetterLower(b[n]) || b[n] == '-'))
                     return false;
-                for (var n = 0; n < a.Length; n++)
-                {
-                    if ((a[n] == '-') != (b[n] == '-') || !(char.IsAsciiDigit(a[n]) || char.IsAsciiLetterLower(a[n]) || a[n] == '-')
-                        || !(char.IsAsciiDigit(b[n]) || char.IsAsciiLetterLower(b[n]) || b[n] == '-'))
-                        return false;
-                }
-                return true;
             }
+            return true;
+        }
+
+        /// <summary>
+        /// Where a group made goes in the region's list (<c>security_group_id DESC</c>), or null when an ID it is
+        /// compared with is not of its shape (then the store's collation might order them otherwise than
+        /// ordinal comparison does: see <see cref="PlaceOf"/>).
+        /// </summary>
+        internal static int? GroupPlaceOf(IReadOnlyList<GroupRecord> list, GroupRecord record)
+        {
+            for (var k = 0; k < list.Count; k++)
+            {
+                if (!OneShape(list[k].Id.Value, record.Id.Value))
+                    return null;
+                if (string.CompareOrdinal(list[k].Id.Value, record.Id.Value) < 0)
+                    return k;
+            }
+            return list.Count;
         }
 
         private static ILookup<string, Tag> WithTags(ILookup<string, Tag> tags, IReadOnlyDictionary<string, IReadOnlyList<Tag>> replaced) =>

@@ -42,14 +42,13 @@ internal abstract class AuthorizeRules(Direction direction) : WriteAction
             throw new EcsException(EcsErrors.RuleLimit(limits.RulesPerGroup));
         if (group.Type == SecurityGroupType.Normal && s.CountGroupReferenceRules(group.Id) > limits.GroupReferenceRulesPerGroup)
             throw new EcsException(EcsErrors.GroupRuleLimit(limits.GroupReferenceRulesPerGroup));
-        // Every NIC in the group must stay under the rules-per-NIC limit over all its groups.
+        // Every NIC in the group must stay under the rules-per-NIC limit over all its groups: the members' groups
+        // in one statement (seventeenth session: a find a member, three statements each, was the largest item
+        // of a rule change in a group of 1,000 hosts' NICs in the nodes' profile).
         var counts = new Dictionary<SecurityGroupId, int>();
-        foreach (var member in s.MembersOf(group.Id))
+        foreach (var (_, groups) in s.GroupsOfMembers(c.AccountId, group.Id))
         {
-            var instance = s.Instances.Find(c.AccountId, member);
-            if (instance is null)
-                continue;
-            var total = instance.SecurityGroupIds.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.RuleQuotaUsed(g));
+            var total = groups.Sum(g => counts.TryGetValue(g, out var n) ? n : counts[g] = s.RuleQuotaUsed(g));
             if (total > limits.RulesPerNic)
                 throw new EcsException(EcsErrors.NicRuleLimit(total, limits.RulesPerNic));
         }
