@@ -156,10 +156,54 @@ public static class StateFileReader
                 return cache.Put(text, read, new InstanceLookups(GroupsOf(read.Instance), [.. secondaries.Select(e => (e, described.Contains(e)))]));
             }).ToList();
             var instanceById = UniqueById(instances, i => i.Instance.Id, "InstanceId");
-            instances = AttachInterfaces(instances, instanceById, interfaces, groupById);
+            instances = AttachInterfaces(instances, instanceById, ListOf("Instances"), interfaces, ListOf("NetworkInterfaces"), groupById, cache);
             return new NetworkState(regionId, groups.Select(g => g.Group), instances.Select(i => i.Instance),
                 prefixLists.Select(p => p.List), portRangeLists.Select(p => p.List));
         }
+    }
+
+    /// <summary>
+    /// <see cref="AttachInterfaces(List{ReadInstanceResult}, Dictionary{InstanceId, ReadInstanceResult}, List{ReadInterfaceResult}, Dictionary{SecurityGroupId, ReadGroupResult})"/>
+    /// where an instance is as it was read and attached before (the same instance read, the same
+    /// interfaces' texts in the same order, its groups' network and type as they were): that instance as
+    /// attached then. The others are attached as the whole read attaches them, in the list's order (an
+    /// instance attached before passed every check with the same inputs, so the first refusal is the
+    /// whole read's).
+    /// </summary>
+    private static List<ReadInstanceResult> AttachInterfaces(List<ReadInstanceResult> instances, Dictionary<InstanceId, ReadInstanceResult> byId, IReadOnlyList<string> instanceTexts,
+        List<ReadInterfaceResult> interfaces, IReadOnlyList<string> interfaceTexts, Dictionary<SecurityGroupId, ReadGroupResult> groups, StateItemCache cache)
+    {
+        if (interfaces.Count == 0)
+            return instances;
+        var attachedTo = new Dictionary<InstanceId, List<string>>();
+        for (var i = 0; i < interfaces.Count; i++)
+        {
+            if (interfaces[i].InstanceId is not { } owner)
+                continue;
+            if (!attachedTo.TryGetValue(owner, out var texts))
+                attachedTo[owner] = texts = [];
+            texts.Add(interfaceTexts[i]);
+        }
+        var held = new Dictionary<InstanceId, Instance>();
+        for (var k = 0; k < instances.Count; k++)
+        {
+            var instance = instances[k].Instance;
+            if (attachedTo.TryGetValue(instance.Id, out var texts) && cache.Attached(instanceTexts[k]) is { } earlier
+                && ReferenceEquals(earlier.Base, instance) && earlier.Interfaces.AsSpan().SequenceEqual(texts.ToArray(), ReferenceEqualityComparer.Instance)
+                && earlier.Groups.All(g => groups.TryGetValue(g.Item1, out var now) && now.Group.VpcId == g.Item2 && now.Group.Type == g.Item3))
+                held[instance.Id] = earlier.Attached;
+        }
+        var attached = AttachInterfaces(instances, byId, [.. interfaces.Where(e => e.InstanceId is not { } owner || !held.ContainsKey(owner))], groups);
+        for (var k = 0; k < attached.Count; k++)
+        {
+            var id = attached[k].Instance.Id;
+            if (held.TryGetValue(id, out var instance))
+                attached[k] = attached[k] with { Instance = instance };
+            else if (attachedTo.TryGetValue(id, out var texts))
+                cache.Attach(instanceTexts[k], new StateItemCache.Attachment(instances[k].Instance, [.. texts], attached[k].Instance,
+                    [.. attached[k].Instance.AllSecurityGroupIds.Distinct().Select(g => (g, groups[g].Group.VpcId, groups[g].Group.Type))]));
+        }
+        return attached;
     }
 
     /// <summary>The prefix lists a group's rules name.</summary>
@@ -589,6 +633,15 @@ public sealed class StateItemCache
 
     private long _read;
     private long _found;
+
+    /// <summary>An instance as attached to its interfaces: the instance read, the interfaces' texts in order, the result, and its groups' network and type.</summary>
+    internal sealed record Attachment(Instances.Instance Base, string[] Interfaces, Instances.Instance Attached, (Identifiers.SecurityGroupId, Identifiers.VpcId?, Groups.SecurityGroupType)[] Groups);
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, Attachment> _attached = new();
+
+    internal Attachment? Attached(string instanceText) => _attached.TryGetValue(instanceText, out var attachment) ? attachment : null;
+
+    internal void Attach(string instanceText, Attachment attachment) => _attached.AddOrUpdate(instanceText, attachment);
 
     internal T? Get<T>(string text, Func<T, object?, bool> same)
         where T : class

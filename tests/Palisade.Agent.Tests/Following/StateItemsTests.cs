@@ -93,6 +93,38 @@ public sealed class StateItemsTests
         Assert.True(cache.Counts.Found > 0, "nothing was found read already");
     }
 
+    /// <summary>
+    /// An instance attached to its ENIs is taken as attached before only while the groups its ENIs
+    /// name are as they were: the same texts of the instance and its ENI meet a group of the ENI now
+    /// in another network (refused, as the whole read refuses it), then as before.
+    /// </summary>
+    [Fact]
+    public void AnInstanceAttachedBefore_IsAttachedAgain_WhenItsEnisGroupChanged()
+    {
+        const string Web = """{"SecurityGroupId": "sg-web", "VpcId": "vpc-a"}""";
+        string[] db = ["""{"SecurityGroupId": "sg-db", "VpcId": "vpc-a"}""", """{"SecurityGroupId": "sg-db", "VpcId": "vpc-b"}"""];
+        const string Instance = """
+            {"InstanceId": "i-one", "InstanceNetworkType": "vpc",
+             "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.0.1"]}},
+             "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}}
+            """;
+        const string Eni = """
+            {"NetworkInterfaceId": "eni-second", "InstanceId": "i-one", "Type": "Secondary", "VpcId": "vpc-a", "VSwitchId": "vsw-a",
+             "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.0.3"}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}}
+            """;
+        var cache = new StateItemCache();
+        var outcomes = new List<string>();
+        foreach (var group in new[] { db[0], db[1], db[0] })
+        {
+            List<string>[] union = [[Web, group], [Instance], [Eni], [], []];
+            var whole = Outcome(() => StateFileReader.Read(StateParts.Write("cn-test", union)));
+            Assert.Equal(whole, Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union))));
+            outcomes.Add(whole);
+        }
+        Assert.StartsWith("refused", outcomes[1], StringComparison.Ordinal);
+        Assert.Equal(outcomes[0], outcomes[2]);
+    }
+
     /// <summary>Random states whose file the reader reads (the small universe draws rules ECS refuses, too).</summary>
     private static readonly Gen<NetworkState> Readable = SmallUniverse.State.Where(s => !Outcome(() => StateFileReader.Read(StateFileWriter.Write(s))).StartsWith("refused", StringComparison.Ordinal));
 
