@@ -204,7 +204,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
         var json = await Call("DescribeHostPolicy", p, cancel);
-        var resources = new Dictionary<(string Account, string List, string Id), string>();
+        // About as many as held: sized once, not grown through every power of two each fetch.
+        var resources = new Dictionary<(string Account, string List, string Id), string>(_resources.Count);
         var policy = Read(json, account =>
         {
             if (!account.TryGetProperty("Nics", out var nics))
