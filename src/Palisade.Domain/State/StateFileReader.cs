@@ -84,8 +84,8 @@ public static class StateFileReader
     /// its reading looked up elsewhere is as it was: for a group the address family of each prefix list
     /// its rules name, for an instance each of its groups' network and type and which of its secondary
     /// ENIs <c>NetworkInterfaces</c> describes. Every check between resources (IDs twice, ENIs attached)
-    /// runs as in the whole read, in the same order, with the same paths; a resource that is not JSON
-    /// the whole read reads (<paramref name="wholeText"/>), so its error is the whole read's.
+    /// runs as in the whole read, in the same order; when anything is refused (or a resource is not
+    /// JSON) the whole text is read (<paramref name="wholeText"/>), so the refusal is the whole read's.
     /// </summary>
     public static NetworkState Read(string regionId, IReadOnlyList<IReadOnlyList<string>> lists, StateItemCache cache, Func<string> wholeText)
     {
@@ -93,8 +93,9 @@ public static class StateFileReader
         {
             return ReadItems(regionId, lists, cache);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or StateFileException)
         {
+            // A refusal is the whole read's, path and all (the resources taken as read keep the paths they were read at).
             return Read(wholeText());
         }
     }
@@ -112,10 +113,10 @@ public static class StateFileReader
     {
         IReadOnlyList<string> ListOf(string name) => lists[Array.FindIndex(PartDigest.Lists, l => l.List == name)];
         var prefixLists = ListOf("PrefixLists").Select((text, i) => cache.Get<ReadPrefixListResult>(text, (_, _) => true) is { } held
-            ? held with { Path = $"$.PrefixLists[{i}]" }
+            ? held
             : cache.Put(text, ReadItem(text, $"$.PrefixLists[{i}]", ReadPrefixList), null)).ToList();
         var portRangeLists = ListOf("PortRangeLists").Select((text, i) => cache.Get<ReadPortRangeListResult>(text, (_, _) => true) is { } held
-            ? held with { Path = $"$.PortRangeLists[{i}]" }
+            ? held
             : cache.Put(text, ReadItem(text, $"$.PortRangeLists[{i}]", ReadPortRangeList), null)).ToList();
         var prefixById = UniqueById(prefixLists, p => p.List.Id, "PrefixListId");
         UniqueById(portRangeLists, p => p.List.Id, "PortRangeListId");
@@ -124,7 +125,7 @@ public static class StateFileReader
         var groups = ListOf("SecurityGroups").Select((text, i) =>
         {
             if (cache.Get<ReadGroupResult>(text, (held, looked) => Named(held.Group).Select(Family).SequenceEqual((bool?[])looked!)) is { } held)
-                return held with { Path = $"$.SecurityGroups[{i}]" };
+                return held;
             var read = ReadItem(text, $"$.SecurityGroups[{i}]", node => ReadGroup(node, id => prefixById.TryGetValue(id, out var p) ? p.List : null));
             return cache.Put(text, read, Named(read.Group).Select(Family).ToArray());
         }).ToList();
@@ -137,7 +138,7 @@ public static class StateFileReader
             {
                 var path = $"$.NetworkInterfaces[{i}]";
                 if (cache.Get<ReadInterfaceResult>(text, (_, _) => true) is { } held)
-                    return held with { Path = path, Node = held.Node with { Path = path } };
+                    return held;
                 return cache.Put(text, ReadItem(text, path, node => ReadInterface(node with { Element = node.Element.Clone() })), null);
             }).ToList();
             UniqueById(interfaces, e => e.Id, "NetworkInterfaceId");
@@ -151,7 +152,7 @@ public static class StateFileReader
             var instances = ListOf("Instances").Select((text, i) =>
             {
                 if (cache.Get<ReadInstanceResult>(text, (_, looked) => Same((InstanceLookups)looked!)) is { } held)
-                    return held with { Path = $"$.Instances[{i}]" };
+                    return held;
                 var (read, secondaries) = ReadItem(text, $"$.Instances[{i}]", node => (ReadInstance(node, groupById, described), SecondaryEnis(node)));
                 return cache.Put(text, read, new InstanceLookups(GroupsOf(read.Instance), [.. secondaries.Select(e => (e, described.Contains(e)))]));
             }).ToList();
