@@ -375,6 +375,19 @@ internal static class Agents
         setupHandler.Dispose();
     }
 
+    /// <summary>One account of <paramref name="hosts"/> hosts set up as the fleet's (for <see cref="AgentCost"/>): the tenant's client, its groups and switch, host 0 and its credential.</summary>
+    public static async Task<(EcsClient Api, string Common, string Db, string VSwitch, string Host, ClientCredentials Credential)> SetupForOneAsync(Fleet fleet, int hosts, int nicsPerHost)
+    {
+        var setupHandler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
+        var key = fleet.NewKey("cost");
+        var setup = Stopwatch.StartNew();
+        DeclareHosts(fleet, [.. HostsOf(0, hosts)]);
+        var t = await SetupTenantAsync(fleet, setupHandler, new ClientCredentials(key.AccessKeyId, key.AccessKeySecret), 0, hosts, nicsPerHost);
+        var credential = CreateCredentials(fleet, [t.Hosts[0]])[0];
+        Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s");
+        return (t.Api, t.Common, t.Db, t.VSwitch, t.Hosts[0], new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+    }
+
     /// <summary>Each NIC bound in its own write (as before the tenth session), not a host's NICs in one.</summary>
     public static bool BindEach { get; set; }
 
@@ -383,6 +396,9 @@ internal static class Agents
 
     /// <summary>The agents ask for each changed part's lists whole (<c>--whole-lists</c>: as before the thirteenth session), not as a difference from a part they hold.</summary>
     public static bool WholeLists { get; set; }
+
+    /// <summary>The agents write and read their whole state text after every fetch (<c>--whole-state</c>: as before the seventeenth session), not each resource once while they hold it.</summary>
+    public static bool WholeState { get; set; }
 
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
@@ -471,7 +487,8 @@ internal static class Agents
         var credentials = CreateCredentials(fleet, [.. tenants.SelectMany(t => t.Hosts)]);
         tenants = [.. tenants.Select((t, a) => t with { Credentials = credentials.Skip(a * hostsPerAccount).Take(t.Hosts.Count).ToList() })];
         Console.WriteLine($"setup {setup.Elapsed.TotalSeconds:F0} s ({SetupClock.Summary()}; hosts' NICs bound {(BindEach ? "one write each" : "one write a host")}); {Memory()}");
-        setupHandler.Dispose();
+        // The in-process agents' run makes its changes with the tenants' clients, on this handler: disposed after it.
+        using var disposeAfter = setupHandler;
         if (SeedOnly is { } seedFile)
         {
             // Seeded, not run (--seed-only FILE): the database stays; --seeded FILE runs the agents on it later.
@@ -603,6 +620,8 @@ internal static class Agents
                 start.ArgumentList.Add("--no-share");
             if (WholeLists)
                 start.ArgumentList.Add("--whole-lists");
+            if (WholeState)
+                start.ArgumentList.Add("--whole-state");
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
@@ -729,7 +748,7 @@ internal static class Agents
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(PollWaitSeconds + 30) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
-                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists };
+                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists, ReadsWhole = WholeState };
                 if (!accountWide)
                     planes.Add(plane);
                 var control = new TracingControlPlane(accountWide
@@ -857,6 +876,7 @@ internal static class Agents
             {
                 var assembliesBefore = shared?.Assemblies;
                 var parsedBefore = shared?.States.Parsed;
+                var itemsBefore = shared?.Items.Counts;
                 var before = agents.Select(x => (x.Meter.Requests, x.Meter.Fetches, x.Meter.Bytes)).ToList();
                 server.Refresh();
                 var cpuAtChange = server.TotalProcessorTime;
@@ -892,7 +912,7 @@ internal static class Agents
                 gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated)"));
                 served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Ends("DescribeHostPolicy", sent, quiet).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
                 if (shared is not null && assembliesBefore is { } ab && parsedBefore is { } pb)
-                    assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed"));
+                    assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed; resources read {shared.Items.Counts.Read - itemsBefore!.Value.Read}, found read {shared.Items.Counts.Found - itemsBefore.Value.Found}"));
                 await fleet.Window($"{name}, change {i + 1}");
                 foreach (var x in affected)
                 {
@@ -957,7 +977,7 @@ internal static class Agents
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process alone")}, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
             Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause, allocated): {string.Join(", ", gcPerChange)}");
             if (assembliesPerChange.Count > 0)
-                Console.WriteLine($"  agents' states per change (shared by content: the hosts of a pod assemble and parse one): {string.Join("; ", assembliesPerChange)}");
+                Console.WriteLine($"  agents' states per change (whole texts shared by content: the hosts of a pod assemble and parse one; resources read once, shared by text): {string.Join("; ", assembliesPerChange)}");
             Console.WriteLine($"  agents' parts rebuilt from a difference so far: {planes.Sum(p => p.Differences.Rebuilt)}; fetched whole again (a difference that did not add up): {planes.Sum(p => p.Differences.FetchedWholeAgain)}{(WholeLists ? " (--whole-lists: none asked for)" : "")}");
             foreach (var line in serverLines)
                 Console.WriteLine(line);

@@ -17,6 +17,9 @@ using Palisade.Storage.Accounts;
 //   … -- --fetch-cost 100 [--nics 10] [--rounds 3] [--postgres "<server>"] [--nodes N]
 //       The server's cost of the fetches after one change, with no simulated agents: each host's
 //       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
+//   … -- --agent-cost 1000 [--nics 10] [--changes 6] [--rounds 10]
+//       One shipped agent's work per change, without the server's: host 0's answers to a series of
+//       changes captured, then replayed to a fresh agent again and again (AgentCost.cs).
 //   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]
 //       N simulated agents (bench/Palisade.Bench.Fleet/Agents.cs): time from a write's answer until
 //       every affected agent applied it, and the requests of affected and unaffected agents;
@@ -33,6 +36,7 @@ using Palisade.Storage.Accounts;
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
 //       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
+//       [--whole-state] the agents write and read their whole state text after every fetch (before the seventeenth session).
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
 // [--runtime-gc] the runtime's default collector; otherwise the bench runs under the systemd unit's
@@ -72,6 +76,7 @@ Agents.BindEach = args.Contains("--bind-each");
 Agents.NoSharing = args.Contains("--no-share");
 // The agents as before the thirteenth session: each changed part's lists whole, not a difference from a part held.
 Agents.WholeLists = args.Contains("--whole-lists");
+Agents.WholeState = args.Contains("--whole-state");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.
@@ -183,6 +188,12 @@ if (ArgText("--fetch-cost") is { } costHosts)
 {
     await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
     await Agents.FetchCostAsync(fleet, int.Parse(costHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--rounds", 3));
+    return 0;
+}
+if (ArgText("--agent-cost") is { } agentCostHosts)
+{
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+    await AgentCost.RunAsync(fleet, int.Parse(agentCostHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--changes", 6), Arg("--rounds", 10));
     return 0;
 }
 if (args.Contains("--writes"))

@@ -103,8 +103,24 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     private string Share(string text) => Shared is { } shared ? shared.Text(text) : text;
 
-    private (string Text, NetworkState State) Parse(string text) =>
-        Shared is { } shared ? shared.State(text, StateFileReader.Read) : (text, StateFileReader.Read(text));
+    private (string? Text, IReadOnlyList<IReadOnlyList<string>>? Items, NetworkState State) Parse(string text) =>
+        Shared is { } shared ? Whole(shared.State(text, StateFileReader.Read)) : (text, null, StateFileReader.Read(text));
+
+    private static (string? Text, IReadOnlyList<IReadOnlyList<string>>? Items, NetworkState State) Whole((string Text, NetworkState State) read) => (read.Text, null, read.State);
+
+    /// <summary>
+    /// True: each fetch writes the account's whole state text from the parts and reads it whole (the
+    /// form before the seventeenth session, and the slow twin the tests compare with); false: the
+    /// state is made of the resources read, each read once while it is held
+    /// (<see cref="StateFileReader.Read(string, IReadOnlyList{IReadOnlyList{string}}, StateItemCache, Func{string})"/>).
+    /// </summary>
+    public bool ReadsWhole { get; init; }
+
+    /// <summary>The resources this agent read, by text (the shared one's when <see cref="Shared"/>).</summary>
+    private readonly StateItemCache _items = new();
+
+    /// <summary>Resources read, and found read already, over all fetches (for tests and the bench).</summary>
+    public (long Read, long Found) Items => (Shared?.Items ?? _items).Counts;
 
     /// <summary>How often a fetch ignores what it holds and asks for every NIC's part.</summary>
     public TimeSpan FullFetchInterval { get; init; } = TimeSpan.FromMinutes(10);
@@ -188,7 +204,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
         var json = await Call("DescribeHostPolicy", p, cancel);
-        var resources = new Dictionary<(string Account, string List, string Id), string>();
+        // About as many as held: sized once, not grown through every power of two each fetch.
+        var resources = new Dictionary<(string Account, string List, string Id), string>(_resources.Count);
         var policy = Read(json, account =>
         {
             if (!account.TryGetProperty("Nics", out var nics))
@@ -260,10 +277,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             }
             Differences = (Differences.Rebuilt + rebuilt.Count, Differences.FetchedWholeAgain);
             var union = StateParts.Union(parts.Values, r => resources[(accountId, r.List, r.Id)]);
+            if (!ReadsWhole)
+                return (null, union, StateFileReader.Read(regionId, union, Shared?.Items ?? _items, () => StateParts.Write(regionId, union)));
             if (Shared is not { } shared)
                 return Parse(StateParts.Write(regionId, union));
             // The agents of a pod assemble the same text from the same shared resources: assembled and read once.
-            return shared.Assembled([regionId, .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write(regionId, union), StateFileReader.Read);
+            return Whole(shared.Assembled([regionId, .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write(regionId, union), StateFileReader.Read));
         });
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
@@ -299,7 +318,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// against that account's state alone (<paramref name="stateOf"/> reads or assembles it).
     /// </summary>
     /// <param name="stateOf">An account's state text, read (or found already read, <see cref="Shared"/>): the text to keep and its state.</param>
-    private static HostPolicy Read(JsonElement json, Func<JsonElement, (string Text, NetworkState State)> stateOf)
+    private static HostPolicy Read(JsonElement json, Func<JsonElement, (string? Text, IReadOnlyList<IReadOnlyList<string>>? Items, NetworkState State)> stateOf)
     {
         try
         {
@@ -316,12 +335,12 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var parts = accounts
                 .Select(a =>
                 {
-                    var (text, state) = stateOf(a);
+                    var (text, items, state) = stateOf(a);
                     // The parts' digests (an incremental answer): the renderer keeps the NICs whose part did not change.
                     IReadOnlyDictionary<string, string>? digests = a.TryGetProperty("Nics", out var nics)
                         ? nics.GetProperty("Nic").EnumerateArray().ToDictionary(n => n.GetProperty("InstanceId").GetString()!, n => n.GetProperty("Digest").GetString()!, StringComparer.Ordinal)
                         : null;
-                    return new HostPart(state, [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text, NicDigests = digests };
+                    return new HostPart(state, [.. bindings[a.GetProperty("AccountId").GetString()!]]) { Source = text, SourceItems = items, NicDigests = digests };
                 })
                 .ToList();
             var accounted = accounts.Select(a => a.GetProperty("AccountId").GetString()!).ToHashSet(StringComparer.Ordinal);

@@ -16,6 +16,9 @@ public sealed class SharedContent
 {
     private readonly Lock _lock = new();
 
+    /// <summary>The resources the agents read, each once while its (shared) text is held.</summary>
+    public StateItemCache Items { get; } = new();
+
     /// <summary>The texts by their hash (the process's string hash; equal hashes are told apart by content).</summary>
     private readonly Dictionary<int, List<WeakReference<string>>> _texts = [];
 

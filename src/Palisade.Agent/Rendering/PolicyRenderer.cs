@@ -31,6 +31,13 @@ public sealed record HostPart(NetworkState State, IReadOnlyList<HostBinding> Bin
     public string? Source { get; init; }
 
     /// <summary>
+    /// The resources' texts <see cref="State"/> was read from, by list (<see cref="Following.StateParts.Lists"/>'
+    /// order), when the agent read it from them rather than from one text (issue 17, seventeenth session):
+    /// the text they make is <see cref="Following.StateParts.Write"/>'s, so they stand for <see cref="Source"/>.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>>? SourceItems { get; init; }
+
+    /// <summary>
     /// Each bound instance's part digest as the server gave it (the incremental fetch, issue 17): the
     /// hash of everything that instance's NICs' policies depend on. Two parts whose digests for an
     /// instance are equal render that instance's NICs alike, which lets
@@ -147,9 +154,9 @@ public static class PolicyRenderer
         for (var i = 0; i < after.Count; i++)
         {
             var (old, now) = (beforeParts[i], after[i]);
-            if (old.Source is null || now.Source is null || !old.Bindings.SequenceEqual(now.Bindings)
+            if (!old.Bindings.SequenceEqual(now.Bindings)
                 || !old.State.PrefixLists.Select(l => (l.Id, l.IsV6)).SequenceEqual(now.State.PrefixLists.Select(l => (l.Id, l.IsV6)))
-                || !StateSources.SameButPrefixLists(old.Source, now.Source))
+                || !SameButPrefixLists(old, now))
                 return null;
         }
         var sets = before.Sets.ToBuilder();
@@ -168,6 +175,28 @@ public static class PolicyRenderer
             sets[i] = set with { Elements = entries };
         }
         return before with { Revision = revision, Sets = sets.ToImmutable() };
+    }
+
+    /// <summary>
+    /// Whether two parts' sources are the same but for their prefix lists: by their texts
+    /// (<see cref="StateSources.SameButPrefixLists"/>), or by their resources' texts list by list, every
+    /// list but <c>PrefixLists</c> the same items in the same order (the texts written from them then
+    /// differ in that member alone, the region being the agent's). A part without either is not the same.
+    /// </summary>
+    private static bool SameButPrefixLists(HostPart old, HostPart now)
+    {
+        if (old.SourceItems is { } before && now.SourceItems is { } after)
+        {
+            if (before.Count != after.Count)
+                return false;
+            for (var l = 0; l < before.Count; l++)
+            {
+                if (Following.StateParts.Lists[l].List != "PrefixLists" && !before[l].SequenceEqual(after[l], StringComparer.Ordinal))
+                    return false;
+            }
+            return true;
+        }
+        return old.Source is not null && now.Source is not null && StateSources.SameButPrefixLists(old.Source, now.Source);
     }
 
     /// <param name="declaration">

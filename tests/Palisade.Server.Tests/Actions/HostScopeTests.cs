@@ -709,7 +709,8 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                         $"seed {seed}, step {step} ({what}): {host}'s incremental fetch renders otherwise than the whole accounts");
                     var sharedPolicy = await sharing[host].FetchAsync(host, CancellationToken.None);
                     Assert.True(after[host] == NftText.FullApply(PolicyRenderer.Render(sharedPolicy.Parts, 0))
-                        && policy.Parts.Select(p => p.Source).SequenceEqual(sharedPolicy.Parts.Select(p => p.Source)),
+                        && policy.Parts.Select(p => p.Source).SequenceEqual(sharedPolicy.Parts.Select(p => p.Source))
+                        && policy.Parts.Select(SourceItems).SequenceEqual(sharedPolicy.Parts.Select(SourceItems)),
                         $"seed {seed}, step {step} ({what}): {host}'s fetch holding shared content renders otherwise than its unshared twin");
                     var next = whole;
                     if (applied.TryGetValue(host, out var last))
@@ -744,6 +745,10 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
         // The property is checked above; this says the steps did exercise it.
         Assert.True(changedHosts > 10, $"seed {seed}: only {changedHosts} host rulesets changed; the random changes no longer exercise the scope");
     }
+
+    /// <summary>The resources' texts a part's state was read from, list by list, as one text.</summary>
+    private static string SourceItems(Palisade.Agent.Rendering.HostPart part) =>
+        string.Join("\u0001", part.SourceItems?.Select(l => string.Join("\u0002", l)) ?? []);
 
     /// <summary>
     /// An agent fed differences (issue 17, <c>PartDifferences=true</c>) holds byte for byte the state

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Palisade.Agent.Following;
+using Palisade.Agent.Kernel;
+using Palisade.Agent.Rendering;
+using Palisade.Client;
+using Palisade.Domain.State;
+
+/// <summary>
+/// One shipped agent's work per change (issue 17, seventeenth session), in process and without the
+/// server's share: one account of N hosts × M NICs is set up on in-process nodes as the fleet bench
+/// sets it up; host 0's <c>DescribeHostPolicy</c> answers to a series of changes (a rule in "common",
+/// every host's part; a join into "db", named by every host) are captured, then replayed to a fresh
+/// <see cref="EcsControlPlane"/> and <see cref="EnforcementAgent"/> (a kernel that records nothing)
+/// again and again: each step's wall time and the bytes it allocated, split by step.
+/// </summary>
+internal static class AgentCost
+{
+    private const string Region = "cn-hangzhou";
+
+    /// <summary>Forwards and keeps the answers (record), or answers from them in order (replay).</summary>
+    private sealed class Tape(HttpMessageHandler? inner) : DelegatingHandler(inner ?? new HttpClientHandler())
+    {
+        public readonly List<string> Answers = [];
+        public int Next = -1;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
+        {
+            if (Next >= 0)
+                return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(Answers[Next++], Encoding.UTF8, "application/json") };
+            var response = await base.SendAsync(request, cancel);
+            var body = await response.Content.ReadAsStringAsync(cancel);
+            Answers.Add(body);
+            return new HttpResponseMessage(response.StatusCode) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        }
+    }
+
+    private sealed class NullKernel : INetfilter
+    {
+        public long Bytes;
+
+        public Task ApplyAsync(string transaction, CancellationToken cancel)
+        {
+            Bytes += transaction.Length;
+            return Task.CompletedTask;
+        }
+
+        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
+        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult<KernelShape?>(null);
+        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
+        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
+        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
+    }
+
+    public static async Task RunAsync(Fleet fleet, int hosts, int nicsPerHost, int changes, int rounds)
+    {
+        Console.WriteLine($"--- one agent's cost per change: 1 account of {hosts} hosts x {nicsPerHost} NICs, {fleet.StoreKind}");
+        var (api, common, db, vsw, host, credential) = await Agents.SetupForOneAsync(fleet, hosts, nicsPerHost);
+        var tape = new Tape(null);
+        var client = new EcsClient(new HttpClient(tape) { BaseAddress = fleet.Urls[0], Timeout = TimeSpan.FromMinutes(2) }, credential);
+        var live = new EcsControlPlane(client, Region);
+        await live.FetchAsync(host, CancellationToken.None);
+        var kinds = new List<string>();
+        for (var c = 0; c < changes; c++)
+        {
+            if (c % 2 == 0)
+            {
+                await api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = common, IpProtocol = "tcp", PortRange = $"{20000 + c}/{20000 + c}", SourceCidrIp = "192.0.2.0/24" });
+                kinds.Add("rule in common");
+            }
+            else
+            {
+                await api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = db, VSwitchId = vsw, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 });
+                kinds.Add("join into db");
+            }
+            await live.FetchAsync(host, CancellationToken.None);
+        }
+        File.WriteAllText("/tmp/a17-answer0.json", tape.Answers[0]);
+        File.WriteAllText("/tmp/a17-answer1.json", tape.Answers[1]);
+        Console.WriteLine($"captured {tape.Answers.Count} answers: first {tape.Answers[0].Length:N0} chars, then {string.Join(", ", tape.Answers.Skip(1).Select(a => a.Length.ToString("N0", CultureInfo.InvariantCulture)))}");
+        var steps = new Dictionary<string, List<(double Ms, long Bytes)>>();
+        void Add(string step, double ms, long bytes)
+        {
+            if (!steps.TryGetValue(step, out var list))
+                steps[step] = list = [];
+            list.Add((ms, bytes));
+        }
+        for (var round = 0; round < 2 * (rounds + 2); round++)
+        {
+            // Alternately the slow twin (the whole state written and read each fetch, as before) and the shipped path.
+            var whole = round % 2 == 0;
+            var mode = whole ? "whole state read (before)" : "resources read once (after)";
+            tape.Next = 0;
+            var plane = new EcsControlPlane(client, Region) { ReadsWhole = whole };
+            var kernel = new NullKernel();
+            var agent = new EnforcementAgent(plane, kernel, new AgentOptions(host), _ => { });
+            agent.ConvergeAsync(plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();
+            for (var c = 0; c < changes; c++)
+            {
+                var body = tape.Answers[tape.Next];
+                var (b0, t0) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                var policy = plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult();
+                var (b1, t1) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                agent.ConvergeAsync(policy, CancellationToken.None).GetAwaiter().GetResult();
+                var (b2, t2) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                // The steps inside the fetch, measured apart on the same inputs.
+                var (b3, t3) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                using (var doc = System.Text.Json.JsonDocument.Parse(body))
+                    GC.KeepAlive(doc.RootElement.Clone());
+                var (b4, t4) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                long readBytes = 0;
+                double readMs = 0;
+                foreach (var part in policy.Parts)
+                {
+                    if (part.Source is not { } source)
+                        continue;
+                    var (b5, t5) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                    GC.KeepAlive(StateFileReader.Read(source));
+                    readBytes += GC.GetAllocatedBytesForCurrentThread() - b5;
+                    readMs += Stopwatch.GetElapsedTime(t5).TotalMilliseconds;
+                }
+                foreach (var part in policy.Parts)
+                {
+                    if (part.SourceItems is not { } items)
+                        continue;
+                    var cache = new StateItemCache();
+                    StateFileReader.Read(Region, items, cache, () => throw new InvalidOperationException());
+                    var (b5, t5) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                    GC.KeepAlive(StateFileReader.Read(Region, items, cache, () => throw new InvalidOperationException()));
+                    readBytes += GC.GetAllocatedBytesForCurrentThread() - b5;
+                    readMs += Stopwatch.GetElapsedTime(t5).TotalMilliseconds;
+                }
+                var (b6, t6) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                foreach (var part in policy.Parts)
+                    GC.KeepAlive(new NetworkState(part.State.RegionId, part.State.Groups, part.State.Instances, part.State.PrefixLists, part.State.PortRangeLists));
+                var (b7, t7) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                if (round < 4)
+                    continue;
+                Add($"{kinds[c]}: a NetworkState made of its resources (indexes)", Stopwatch.GetElapsedTime(t6, t7).TotalMilliseconds, b7 - b6);
+                var kind = $"{kinds[c]}, {mode}";
+                Add($"{kind}: fetch (HTTP, answer read, parts merged, state assembled and read)", Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, b1 - b0);
+                Add($"{kind}: converge (render, plan, nft text, kernel)", Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, b2 - b1);
+                Add($"{kind}:   of the fetch: the answer's JSON alone", Stopwatch.GetElapsedTime(t3, t4).TotalMilliseconds, b4 - b3);
+                Add($"{kind}:   of the fetch: the state text read into the domain (StateFileReader)", readMs, readBytes);
+                Add($"{kind}: fetch and converge", Stopwatch.GetElapsedTime(t0, t2).TotalMilliseconds, b2 - b0);
+            }
+            Console.WriteLine($"{mode}: resources read {plane.Items.Read}, found read {plane.Items.Found}");
+        }
+        foreach (var (step, list) in steps.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var ms = list.Select(l => l.Ms).Order().ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{step}: p50 {ms[ms.Count / 2]:F2} (min {ms[0]:F2}), {list.Average(l => l.Bytes) / 1024.0:F0} KiB allocated"));
+        }
+    }
+}

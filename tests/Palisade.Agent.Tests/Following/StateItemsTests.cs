@@ -1,0 +1,143 @@
+using CsCheck;
+using Palisade.Agent.Following;
+using Palisade.Domain.State;
+using Palisade.TestKit;
+
+namespace Palisade.Agent.Tests.Following;
+
+/// <summary>
+/// The state made of its resources, each read once while its text is held (issue 17, seventeenth
+/// session: <see cref="StateFileReader.Read(string, IReadOnlyList{IReadOnlyList{string}}, StateItemCache, Func{string})"/>),
+/// against its slow twin: the whole state text written (<see cref="StateParts.Write"/>) and read. Over a
+/// random sequence of fetches, each a union of resources drawn from a few random states with the same
+/// IDs (so a resource held from one fetch meets groups, prefix lists and interfaces of another: other
+/// networks, types, families, lists missing, ENIs described or not, IDs twice), with one cache kept
+/// across the sequence as an agent keeps it: the same state, or the same refusal.
+/// </summary>
+public sealed class StateItemsTests
+{
+    [Fact]
+    public void ResourcesReadOnce_MakeTheStateTheWholeTextReads()
+    {
+        var (hits, refusals, states) = (0L, 0, 0);
+        var sample = "";
+        Gen.Select(Readable.Array[2, 3], Gen.Int[0, int.MaxValue]).Sample((drawn, seed) =>
+        {
+            var random = new Random(seed);
+            // Each state's resources as texts, one instance each, held across the fetches as an agent holds them.
+            var pools = drawn.Select(s => StateParts.Resources(StateFileWriter.Write(s))).ToList();
+            var cache = new StateItemCache();
+            for (var fetch = 0; fetch < 6; fetch++)
+            {
+                // Mostly one state's resources (the held ones of the last fetch or another's), some of the others'.
+                var main = pools[random.Next(pools.Count)];
+                var mixed = random.Next(3) == 0;
+                var union = StateParts.Lists.Select(l =>
+                {
+                    var ids = pools.SelectMany(p => p.Keys).Where(k => k.List == l.List).Select(k => k.Id).Distinct().OrderBy(_ => random.Next()).ToList();
+                    var items = new List<string>();
+                    foreach (var id in ids)
+                    {
+                        // Mostly there, from any state that has it; now and then missing, or twice.
+                        if (random.Next(50) == 0 || (!mixed && !main.ContainsKey((l.List, id))))
+                            continue;
+                        var from = pools.Where(p => p.ContainsKey((l.List, id))).ToList();
+                        var pool = main.ContainsKey((l.List, id)) && (!mixed || random.Next(8) > 0) ? main : from[random.Next(from.Count)];
+                        items.Add(pool[(l.List, id)]);
+                        if (random.Next(150) == 0)
+                            items.Add(from[random.Next(from.Count)][(l.List, id)]);
+                    }
+                    return items;
+                }).ToArray();
+                var whole = Outcome(() => StateFileReader.Read(StateParts.Write("cn-test", union)));
+                var found = cache.Counts.Found;
+                var fast = Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union)));
+                Assert.Equal(whole, fast);
+                hits += cache.Counts.Found - found;
+                sample = whole.StartsWith("refused", StringComparison.Ordinal) ? whole : sample;
+                (refusals, states) = whole.StartsWith("refused", StringComparison.Ordinal) ? (refusals + 1, states) : (refusals, states + 1);
+            }
+        }, iter: 300);
+        // The property is checked above; these say the sequences exercised it.
+        Assert.True(hits > 1000, $"only {hits} resources found read already");
+        Assert.True(refusals > 100 && states > 900, $"{states} states read, {refusals} refused, e.g. {sample}");
+    }
+
+    /// <summary>
+    /// An instance whose own <c>NetworkInterfaces</c> carries a secondary ENI's addresses takes them
+    /// unless <c>$.NetworkInterfaces</c> describes that ENI (the random states' files never carry them
+    /// there): the instance held from a fetch with the ENI described is read again when it is not, and back.
+    /// </summary>
+    [Fact]
+    public void AnInstanceHeld_IsReadAgain_WhenItsSecondaryEniIsDescribedOrNoLonger()
+    {
+        const string Group = """{"SecurityGroupId": "sg-web", "VpcId": "vpc-a"}""";
+        const string Instance = """
+            {"InstanceId": "i-one", "InstanceNetworkType": "vpc",
+             "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.0.1"]}},
+             "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]},
+             "NetworkInterfaces": {"NetworkInterface": [
+               {"NetworkInterfaceId": "eni-second", "Type": "Secondary", "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.0.2"}]}}]}}
+            """;
+        const string Eni = """
+            {"NetworkInterfaceId": "eni-second", "InstanceId": "i-one", "Type": "Secondary", "VpcId": "vpc-a", "VSwitchId": "vsw-a",
+             "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.0.3"}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}}
+            """;
+        var cache = new StateItemCache();
+        foreach (var described in new[] { true, false, true })
+        {
+            List<string>[] union = [[Group], [Instance], described ? [Eni] : [], [], []];
+            Assert.Equal(Outcome(() => StateFileReader.Read(StateParts.Write("cn-test", union))),
+                Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union))));
+        }
+        Assert.True(cache.Counts.Found > 0, "nothing was found read already");
+    }
+
+    /// <summary>
+    /// An instance attached to its ENIs is taken as attached before only while the groups its ENIs
+    /// name are as they were: the same texts of the instance and its ENI meet a group of the ENI now
+    /// in another network (refused, as the whole read refuses it), then as before.
+    /// </summary>
+    [Fact]
+    public void AnInstanceAttachedBefore_IsAttachedAgain_WhenItsEnisGroupChanged()
+    {
+        const string Web = """{"SecurityGroupId": "sg-web", "VpcId": "vpc-a"}""";
+        string[] db = ["""{"SecurityGroupId": "sg-db", "VpcId": "vpc-a"}""", """{"SecurityGroupId": "sg-db", "VpcId": "vpc-b"}"""];
+        const string Instance = """
+            {"InstanceId": "i-one", "InstanceNetworkType": "vpc",
+             "VpcAttributes": {"VpcId": "vpc-a", "VSwitchId": "vsw-a", "PrivateIpAddress": {"IpAddress": ["10.0.0.1"]}},
+             "SecurityGroupIds": {"SecurityGroupId": ["sg-web"]}}
+            """;
+        const string Eni = """
+            {"NetworkInterfaceId": "eni-second", "InstanceId": "i-one", "Type": "Secondary", "VpcId": "vpc-a", "VSwitchId": "vsw-a",
+             "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": "10.0.0.3"}]}, "SecurityGroupIds": {"SecurityGroupId": ["sg-db"]}}
+            """;
+        var cache = new StateItemCache();
+        var outcomes = new List<string>();
+        foreach (var group in new[] { db[0], db[1], db[0] })
+        {
+            List<string>[] union = [[Web, group], [Instance], [Eni], [], []];
+            var whole = Outcome(() => StateFileReader.Read(StateParts.Write("cn-test", union)));
+            Assert.Equal(whole, Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union))));
+            outcomes.Add(whole);
+        }
+        Assert.StartsWith("refused", outcomes[1], StringComparison.Ordinal);
+        Assert.Equal(outcomes[0], outcomes[2]);
+    }
+
+    /// <summary>Random states whose file the reader reads (the small universe draws rules ECS refuses, too).</summary>
+    private static readonly Gen<NetworkState> Readable = SmallUniverse.State.Where(s => !Outcome(() => StateFileReader.Read(StateFileWriter.Write(s))).StartsWith("refused", StringComparison.Ordinal));
+
+    /// <summary>The state as its file, or the refusal's path and message.</summary>
+    private static string Outcome(Func<NetworkState> read)
+    {
+        try
+        {
+            return StateFileWriter.Write(read());
+        }
+        catch (StateFileException e)
+        {
+            return $"refused: {e.Message}";
+        }
+    }
+}
