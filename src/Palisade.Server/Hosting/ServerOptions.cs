@@ -249,7 +249,10 @@ public sealed record ServerOptions
     /// quiet interval is written at once. <see cref="TimeSpan.Zero"/> writes each report on its own
     /// (the slow twin the tests compare the batches with).
     /// </summary>
-    public TimeSpan StatusReportInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan StatusReportInterval { get; init; } = DefaultStatusReportInterval;
+
+    /// <summary>The server's <see cref="StatusReportInterval"/> unless configured.</summary>
+    public static readonly TimeSpan DefaultStatusReportInterval = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

@@ -175,12 +175,13 @@ public sealed class StatusReportBatchTests
     [Fact]
     public async Task AFleetReportingAtOnce_IsWrittenInParts_AndEveryReportIsStored()
     {
-        await using var plane = await TestControlPlane.StartAsync();
+        // An interval longer than the 250 requests take to arrive (a test's server batches every 20 ms).
+        await using var plane = await TestControlPlane.StartAsync(options: new ServerOptions { StatusReportInterval = TimeSpan.FromSeconds(2) });
         var names = Enumerable.Range(0, 250).Select(i => $"rack-{i}").ToList();
         plane.Hosts.DeclareAll([.. names.Select(n => (n, Palisade.Domain.Hosts.HostDeclaration.Parse("*", "0.0.0.0/0 ::/0")))]);
         var credentials = plane.Hosts.CreateCredentials(names);
         var batch = StatusReportBatch.Of(plane.Store);
-        // One report first: written at once, alone; the 250 after it wait for the next second's batch.
+        // One report first: written at once, alone; the 250 after it wait for the next batch.
         await new EcsClient(plane.Http, new ClientCredentials(credentials[0].AccessKeyId, credentials[0].AccessKeySecret))
             .CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = "0" });
         var before = batch.Writes;
