@@ -86,13 +86,18 @@ internal static class AgentCost
                 steps[step] = list = [];
             list.Add((ms, bytes));
         }
-        for (var round = 0; round < 2 * (rounds + 2); round++)
+        for (var round = 0; round < 3 * (rounds + 2); round++)
         {
-            // Alternately the slow twin (the whole state written and read each fetch, as before) and the shipped path.
-            var whole = round % 2 == 0;
-            var mode = whole ? "whole state read (before)" : "resources read once (after)";
+            // In turn: the slow twins (the whole state written and read each fetch, as before the seventeenth
+            // session; each resource read once but the resources' dictionary and union rebuilt each fetch, as
+            // before the eighteenth) and the shipped path.
+            var (whole, rebuilds) = (round % 3 == 0, round % 3 == 1);
+            // PALISADE_AGENT_COST_SHIPPED_ONLY=1: the shipped path alone (for perf).
+            if ((whole || rebuilds) && Environment.GetEnvironmentVariable("PALISADE_AGENT_COST_SHIPPED_ONLY") == "1")
+                continue;
+            var mode = whole ? "a: whole state read (before 17th)" : rebuilds ? "b: resources read once, union rebuilt (before 18th)" : "c: union kept (shipped)";
             tape.Next = 0;
-            var plane = new EcsControlPlane(client, Region) { ReadsWhole = whole };
+            var plane = new EcsControlPlane(client, Region) { ReadsWhole = whole, KeepsResources = !rebuilds };
             var kernel = new NullKernel();
             var agent = new EnforcementAgent(plane, kernel, new AgentOptions(host), _ => { });
             agent.ConvergeAsync(plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();
@@ -104,6 +109,12 @@ internal static class AgentCost
                 var (b1, t1) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
                 agent.ConvergeAsync(policy, CancellationToken.None).GetAwaiter().GetResult();
                 var (b2, t2) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
+                if (Environment.GetEnvironmentVariable("PALISADE_AGENT_COST_SHIPPED_ONLY") == "1")
+                {
+                    if (round >= 6)
+                        Add($"{kinds[c]}, shipped: fetch and converge", Stopwatch.GetElapsedTime(t0, t2).TotalMilliseconds, b2 - b0);
+                    continue;
+                }
                 // The steps inside the fetch, measured apart on the same inputs.
                 var (b3, t3) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
                 using (var doc = System.Text.Json.JsonDocument.Parse(body))
@@ -135,7 +146,7 @@ internal static class AgentCost
                 foreach (var part in policy.Parts)
                     GC.KeepAlive(new NetworkState(part.State.RegionId, part.State.Groups, part.State.Instances, part.State.PrefixLists, part.State.PortRangeLists));
                 var (b7, t7) = (GC.GetAllocatedBytesForCurrentThread(), Stopwatch.GetTimestamp());
-                if (round < 4)
+                if (round < 6)
                     continue;
                 Add($"{kinds[c]}: a NetworkState made of its resources (indexes)", Stopwatch.GetElapsedTime(t6, t7).TotalMilliseconds, b7 - b6);
                 var kind = $"{kinds[c]}, {mode}";

@@ -88,7 +88,20 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     /// <summary>The resources the held parts name, by account, list and ID, as JSON.</summary>
     private Dictionary<(string Account, string List, string Id), string> _resources = [];
+    /// <summary>Each account's union of its NICs' parts as held after the last fetch (<see cref="KeepsResources"/>).</summary>
+    private Dictionary<string, HeldUnion> _unions = new(StringComparer.Ordinal);
+
+    /// <summary>Each account's read of its state kept for the next fetch's (<see cref="KeepsResources"/>: a rule change's state made from it).</summary>
+    private readonly Dictionary<string, StateReadBefore> _readsBefore = new(StringComparer.Ordinal);
     private string? _heldFor;
+
+    /// <summary>
+    /// True: each account's resources and the union of its parts are kept from one fetch to the next
+    /// and changed by what came (<see cref="HeldUnion"/>, issue 17, eighteenth session); false: every
+    /// fetch rebuilds the dictionary of every resource held and the union from it (the form before, and
+    /// the slow twin the tests compare with).
+    /// </summary>
+    public bool KeepsResources { get; init; } = true;
     private long _fullAt = long.MinValue;
 
     /// <summary>False: every fetch is the whole host policy, each account's state whole (the form before issue 17).</summary>
@@ -159,6 +172,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 // A part it could not rebuild, or rebuilt otherwise than the server's digest says, is
                 // never enforced: it drops what it holds and fetches every part whole at once.
                 _held.Clear();
+                _unions.Clear();
+                _readsBefore.Clear();
                 Differences = (Differences.Rebuilt, Differences.FetchedWholeAgain + 1);
                 try
                 {
@@ -174,6 +189,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         {
             // Whatever failed, the next fetch starts from nothing.
             _held.Clear();
+            _unions.Clear();
+            _readsBefore.Clear();
             throw;
         }
     }
@@ -181,11 +198,25 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>What the agent holds and what came do not make the parts the server describes (a difference from a base it does not hold, a digest that does not match): fetch whole.</summary>
     private sealed class PartsDoNotAddUpException(string message) : Exception(message);
 
+    private static readonly bool Trace__ = Environment.GetEnvironmentVariable("PALISADE_FETCH_TRACE") == "1";
+    [ThreadStatic] private static long _b__;
+    [ThreadStatic] private static long _t__;
+    private static void T__(string what)
+    {
+        if (!Trace__) return;
+        var (b, t) = (GC.GetAllocatedBytesForCurrentThread(), System.Diagnostics.Stopwatch.GetTimestamp());
+        if (what != "start") Console.Error.WriteLine($"TRACE {what} {(b - _b__) / 1024} KiB {System.Diagnostics.Stopwatch.GetElapsedTime(_t__, t).TotalMilliseconds:F3} ms");
+        (_b__, _t__) = (GC.GetAllocatedBytesForCurrentThread(), System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
     private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
     {
+        T__("start");
         if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
         {
             _held.Clear();
+            _unions.Clear();
+            _readsBefore.Clear();
             _heldFor = hostName;
             _fullAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
@@ -204,8 +235,10 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
         var json = await Call("DescribeHostPolicy", p, cancel);
-        // About as many as held: sized once, not grown through every power of two each fetch.
-        var resources = new Dictionary<(string Account, string List, string Id), string>(_resources.Count);
+            T__("call");
+        // About as many as held: sized once, not grown through every power of two each fetch (the slow twin's).
+        var resources = new Dictionary<(string Account, string List, string Id), string>(KeepsResources ? 0 : _resources.Count);
+        var unions = new Dictionary<string, HeldUnion>(StringComparer.Ordinal);
         var policy = Read(json, account =>
         {
             if (!account.TryGetProperty("Nics", out var nics))
@@ -213,6 +246,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var accountId = Share(account.GetProperty("AccountId").GetString()!);
             // The resources that came: the account's changed NICs' parts, each once.
             var came = StateParts.Resources(account.GetProperty("State").GetRawText());
+            T__("came");
             var (received, unchanged) = Parts;
             // The changed parts' ID lists, once per part (NICs with the same groups share one).
             var listed = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
@@ -236,6 +270,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 }
             }
             var parts = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
+            T__("listed");
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
             {
                 var instance = nic.GetProperty("InstanceId").GetString()!;
@@ -253,41 +288,64 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                     throw new InvalidOperationException($"the server says {instance} is unchanged, but nothing is held for it");
                 var (_, partDigest, part) = _held[instance];
                 // A part several NICs share is assembled once.
-                if (!parts.TryAdd(partDigest, part))
-                    continue;
-                // What came is current; what is held of a part is current too where it did not come
-                // (its digest says so, and the server leaves out only what the held parts hold as it is).
-                foreach (var (list, members) in part)
-                {
-                    foreach (var id in members)
-                    {
-                        resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? Share(fresh)
-                            : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
-                            : throw new PartsDoNotAddUpException($"{id} of a NIC's part neither came nor is held");
-                    }
-                }
+                parts.TryAdd(partDigest, part);
             }
             Parts = (received, unchanged);
+            T__("nics");
+            // What came is current; what is held of a part is current too where it did not come
+            // (its digest says so, and the server leaves out only what the held parts hold as it is).
+            Func<(string List, string Id), string> resource;
+            IReadOnlyList<IReadOnlyList<string>> union;
+            HeldUnion? heldUnion = null;
+            if (KeepsResources)
+            {
+                var next = HeldUnion.Next(_unions.GetValueOrDefault(accountId), [.. parts.Values], came, Share)
+                    ?? throw new PartsDoNotAddUpException("a resource of a NIC's part neither came nor is held");
+                unions[accountId] = heldUnion = next;
+                resource = r => next.Text(r.List, r.Id)!;
+                union = next.Texts;
+            }
+            else
+            {
+                foreach (var part in parts.Values)
+                {
+                    foreach (var (list, members) in part)
+                    {
+                        foreach (var id in members)
+                        {
+                            resources[(accountId, list, id)] = came.TryGetValue((list, id), out var fresh) ? Share(fresh)
+                                : _resources.TryGetValue((accountId, list, id), out var kept) ? kept
+                                : throw new PartsDoNotAddUpException($"{id} of a NIC's part neither came nor is held");
+                        }
+                    }
+                }
+                resource = r => resources[(accountId, r.List, r.Id)];
+                union = StateParts.Union(parts.Values, resource);
+            }
             // A part rebuilt from a difference is enforced only if it is the server's: its lists, their
+            T__("union");
             // order and every resource's text hash to the digest the server gave.
             foreach (var digest in rebuilt)
             {
-                if (parts.TryGetValue(digest, out var part) && StateParts.Digest(part, r => resources[(accountId, r.List, r.Id)]) != digest)
+                if (parts.TryGetValue(digest, out var part) && (heldUnion is { } h ? h.Digest(part) : StateParts.Digest(part, resource)) != digest)
                     throw new PartsDoNotAddUpException($"part {digest}, rebuilt from a difference, does not have the digest the server gave");
             }
             Differences = (Differences.Rebuilt + rebuilt.Count, Differences.FetchedWholeAgain);
-            var union = StateParts.Union(parts.Values, r => resources[(accountId, r.List, r.Id)]);
+            T__("digest");
             if (!ReadsWhole)
-                return (null, union, StateFileReader.Read(regionId, union, Shared?.Items ?? _items, () => StateParts.Write(regionId, union)));
+                return (null, union, StateFileReader.Read(regionId, union, Shared?.Items ?? _items, () => StateParts.Write(regionId, union),
+                    KeepsResources ? (_readsBefore.TryGetValue(accountId, out var before) ? before : _readsBefore[accountId] = new StateReadBefore()) : null));
             if (Shared is not { } shared)
                 return Parse(StateParts.Write(regionId, union));
             // The agents of a pod assemble the same text from the same shared resources: assembled and read once.
             return Whole(shared.Assembled([regionId, .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write(regionId, union), StateFileReader.Read));
         });
+        T__("read");
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
             _held.Remove(gone);
         _resources = resources;
+        _unions = unions;
         return policy;
     }
 

@@ -25,6 +25,9 @@ public static class StateParts
         PartDigest.Of(PartDigest.Lists.SelectMany(l => part.GetValueOrDefault(l.List, []).Select(id =>
             (l.Kind, id, Hashes.GetValue(resource((l.List, id)), PartDigest.ResourceHash)))));
 
+    /// <summary>A resource text's hash (<see cref="PartDigest.ResourceHash(string)"/>), computed once while the text is held.</summary>
+    internal static byte[] Hash(string text) => Hashes.GetValue(text, PartDigest.ResourceHash);
+
     /// <summary>The resources of a state file by list and ID, each as its JSON.</summary>
     public static Dictionary<(string List, string Id), string> Resources(string state)
     {
@@ -76,7 +79,7 @@ public static class StateParts
     /// about 6 MB of large-object garbage an assembly: a third of the fleet bench's agents' CPU with the
     /// page faults and collections it caused. Both write the same text (<c>StatePartsTests</c>).
     /// </summary>
-    public static string Write(string regionId, IReadOnlyList<List<string>> union)
+    public static string Write(string regionId, IReadOnlyList<IReadOnlyList<string>> union)
     {
         // The region as the writer escapes a string value (its default encoder), quotes included.
         var region = JsonEncodedText.Encode(regionId).ToString();
@@ -123,11 +126,11 @@ public static class StateParts
     }
 
     /// <summary>Whether list <paramref name="l"/> is in the file: the lists are absent when empty, as in the whole answer (files made before them had none), but for groups and instances.</summary>
-    private static bool Written(int l, IReadOnlyList<List<string>> union) =>
+    private static bool Written(int l, IReadOnlyList<IReadOnlyList<string>> union) =>
         union[l].Count > 0 || Lists[l].List is "SecurityGroups" or "Instances";
 
     /// <summary>The slow twin of <see cref="Write"/>: the same file through a <see cref="Utf8JsonWriter"/>, as before.</summary>
-    public static string WriteThroughJsonWriter(string regionId, IReadOnlyList<List<string>> union)
+    public static string WriteThroughJsonWriter(string regionId, IReadOnlyList<IReadOnlyList<string>> union)
     {
         // Each resource's JSON as it came (the server's rendering, already checked by the parser
         // that split it out), not parsed and written again.

@@ -28,6 +28,40 @@ public static class PartDigest
     /// <summary>The digest of a part's resources (kind, ID, hash) in the part's order: 32 lowercase hex digits.</summary>
     public static string Of(IEnumerable<(char Kind, string Id, byte[] Hash)> resources)
     {
+        // The bytes hashed are written into one buffer and hashed at once: appended resource by resource
+        // (three calls into the crypto library each, and each ID's bytes a new array) a 2,000-resource
+        // part cost the agent ~0.3 ms a check (issue 17, eighteenth session). The same bytes, so the same digest
+        // (OfAppended, the form before, is the slow twin in PartDigestTests).
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            foreach (var (k, id, hash) in resources)
+            {
+                var need = length + 1 + Encoding.UTF8.GetMaxByteCount(id.Length) + hash.Length;
+                if (need > buffer.Length)
+                {
+                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(need, buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                buffer[length++] = (byte)k;
+                length += Encoding.UTF8.GetBytes(id, buffer.AsSpan(length));
+                hash.CopyTo(buffer.AsSpan(length));
+                length += hash.Length;
+            }
+            return Convert.ToHexStringLower(SHA256.HashData(buffer.AsSpan(0, length)))[..32];
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The slow twin of <see cref="Of"/>: each resource's kind, ID and hash appended to an incremental hash (the form before the eighteenth session).</summary>
+    public static string OfAppended(IEnumerable<(char Kind, string Id, byte[] Hash)> resources)
+    {
         using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> kind = stackalloc byte[1];
         foreach (var (k, id, hash) in resources)

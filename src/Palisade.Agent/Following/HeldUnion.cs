@@ -1,0 +1,124 @@
+using Palisade.Domain.State;
+
+namespace Palisade.Agent.Following;
+
+/// <summary>
+/// An account's resources on a host as the agent holds them from one fetch to the next (issue 17,
+/// eighteenth session): the union of its NICs' parts (<see cref="StateParts.Union"/>) — each list's IDs
+/// in the parts' order, where each ID stands, and the resources' texts. A fetch that changes no part's
+/// lists (a rule changed, a resource's text) costs what came: the texts are the held ones with the
+/// resources that came put in their places, each list a new array only where something in it changed
+/// (so a list that did not change is the same array, and the renderer's comparison of the parts'
+/// texts finds it at once). A fetch that changes some part's lists makes the union again, with the
+/// held texts where nothing came. Before, every fetch rebuilt a dictionary of every resource held
+/// (keyed by account, list and ID: ~2,200 entries in a 1,000-host account) and the union from it.
+/// The slow twin is that rebuild (<see cref="EcsControlPlane.KeepsResources"/> false); both give the
+/// same texts in the same order (<c>HeldUnionTests</c>).
+/// </summary>
+internal sealed class HeldUnion
+{
+    /// <summary>The account's distinct parts in the order the NICs name them (the union's order).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string[]>> Parts { get; }
+
+    /// <summary>Per list (<see cref="StateParts.Lists"/>' order): the union's IDs.</summary>
+    private readonly string[][] _ids;
+
+    /// <summary>Per list: where each ID stands in <see cref="_ids"/> and <see cref="Texts"/>.</summary>
+    private readonly Dictionary<string, int>[] _at;
+
+    /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
+    public string[][] Texts { get; }
+
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts) =>
+        (Parts, _ids, _at, Texts) = (parts, ids, at, texts);
+
+    private static readonly Dictionary<string, int> ListIndex =
+        StateParts.Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
+
+    /// <summary>The text held for a resource of the union, or null.</summary>
+    public string? Text(string list, string id) =>
+        ListIndex.TryGetValue(list, out var l) && _at[l].TryGetValue(id, out var at) ? Texts[l][at] : null;
+
+    /// <summary>
+    /// The union of <paramref name="parts"/> (distinct, in the NICs' order) with the resources that
+    /// <paramref name="came"/> (by list and ID) and, where none came, the texts <paramref name="held"/>
+    /// holds (null: nothing held, a first or full fetch). Null when an ID of a part neither came nor is held.
+    /// </summary>
+    public static HeldUnion? Next(HeldUnion? held, IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts,
+        IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share)
+    {
+        if (held is not null && SameLists(held.Parts, parts))
+        {
+            var texts = (string[][])held.Texts.Clone();
+            foreach (var ((list, id), text) in came)
+            {
+                if (!ListIndex.TryGetValue(list, out var l) || !held._at[l].TryGetValue(id, out var at))
+                    continue;
+                if (ReferenceEquals(texts[l], held.Texts[l]))
+                    texts[l] = (string[])held.Texts[l].Clone();
+                texts[l][at] = share(text);
+            }
+            return new HeldUnion(parts, held._ids, held._at, texts);
+        }
+        var ids = new List<string>[StateParts.Lists.Length];
+        var union = new List<string>[StateParts.Lists.Length];
+        var where = new Dictionary<string, int>[StateParts.Lists.Length];
+        for (var l = 0; l < StateParts.Lists.Length; l++)
+        {
+            var list = StateParts.Lists[l].List;
+            var size = held?._ids[l].Length ?? 0;
+            (ids[l], union[l], where[l]) = (new List<string>(size), new List<string>(size), new Dictionary<string, int>(size, StringComparer.Ordinal));
+            foreach (var part in parts)
+            {
+                foreach (var id in part.GetValueOrDefault(list, []))
+                {
+                    if (where[l].ContainsKey(id))
+                        continue;
+                    var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.Text(list, id);
+                    if (text is null)
+                        return null;
+                    where[l][id] = ids[l].Count;
+                    ids[l].Add(id);
+                    union[l].Add(text);
+                }
+            }
+        }
+        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())]);
+    }
+
+    /// <summary>
+    /// The digest of <paramref name="part"/> (one of <see cref="Parts"/>) over the texts held: what
+    /// <see cref="StateParts.Digest"/> computes with <see cref="Text"/>, each list's place looked up
+    /// once and the resources' hashes listed in one go.
+    /// </summary>
+    public string Digest(IReadOnlyDictionary<string, string[]> part)
+    {
+        var resources = new List<(char Kind, string Id, byte[] Hash)>();
+        for (var l = 0; l < StateParts.Lists.Length; l++)
+        {
+            var (at, texts, kind) = (_at[l], Texts[l], PartDigest.Lists[l].Kind);
+            foreach (var id in part.GetValueOrDefault(StateParts.Lists[l].List, []))
+                resources.Add((kind, id, StateParts.Hash(texts[at[id]])));
+        }
+        return PartDigest.Of(resources);
+    }
+
+    /// <summary>Whether two sequences of parts name the same IDs, list by list, in the same order (their union is then the same).</summary>
+    private static bool SameLists(IReadOnlyList<IReadOnlyDictionary<string, string[]>> before, IReadOnlyList<IReadOnlyDictionary<string, string[]>> now)
+    {
+        if (before.Count != now.Count)
+            return false;
+        for (var p = 0; p < now.Count; p++)
+        {
+            if (ReferenceEquals(before[p], now[p]))
+                continue;
+            foreach (var (list, _) in StateParts.Lists)
+            {
+                var (a, b) = (before[p].GetValueOrDefault(list, []), now[p].GetValueOrDefault(list, []));
+                if (!ReferenceEquals(a, b) && !a.AsSpan().SequenceEqual(b))
+                    return false;
+            }
+        }
+        return true;
+    }
+}
