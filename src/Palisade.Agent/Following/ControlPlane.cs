@@ -198,20 +198,8 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>What the agent holds and what came do not make the parts the server describes (a difference from a base it does not hold, a digest that does not match): fetch whole.</summary>
     private sealed class PartsDoNotAddUpException(string message) : Exception(message);
 
-    private static readonly bool Trace__ = Environment.GetEnvironmentVariable("PALISADE_FETCH_TRACE") == "1";
-    [ThreadStatic] private static long _b__;
-    [ThreadStatic] private static long _t__;
-    private static void T__(string what)
-    {
-        if (!Trace__) return;
-        var (b, t) = (GC.GetAllocatedBytesForCurrentThread(), System.Diagnostics.Stopwatch.GetTimestamp());
-        if (what != "start") Console.Error.WriteLine($"TRACE {what} {(b - _b__) / 1024} KiB {System.Diagnostics.Stopwatch.GetElapsedTime(_t__, t).TotalMilliseconds:F3} ms");
-        (_b__, _t__) = (GC.GetAllocatedBytesForCurrentThread(), System.Diagnostics.Stopwatch.GetTimestamp());
-    }
-
     private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
     {
-        T__("start");
         if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
         {
             _held.Clear();
@@ -235,7 +223,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
         var json = await Call("DescribeHostPolicy", p, cancel);
-            T__("call");
         // About as many as held: sized once, not grown through every power of two each fetch (the slow twin's).
         var resources = new Dictionary<(string Account, string List, string Id), string>(KeepsResources ? 0 : _resources.Count);
         var unions = new Dictionary<string, HeldUnion>(StringComparer.Ordinal);
@@ -246,7 +233,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var accountId = Share(account.GetProperty("AccountId").GetString()!);
             // The resources that came: the account's changed NICs' parts, each once.
             var came = StateParts.Resources(account.GetProperty("State").GetRawText());
-            T__("came");
             var (received, unchanged) = Parts;
             // The changed parts' ID lists, once per part (NICs with the same groups share one).
             var listed = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
@@ -270,7 +256,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 }
             }
             var parts = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
-            T__("listed");
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
             {
                 var instance = nic.GetProperty("InstanceId").GetString()!;
@@ -291,7 +276,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 parts.TryAdd(partDigest, part);
             }
             Parts = (received, unchanged);
-            T__("nics");
             // What came is current; what is held of a part is current too where it did not come
             // (its digest says so, and the server leaves out only what the held parts hold as it is).
             Func<(string List, string Id), string> resource;
@@ -323,7 +307,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 union = StateParts.Union(parts.Values, resource);
             }
             // A part rebuilt from a difference is enforced only if it is the server's: its lists, their
-            T__("union");
             // order and every resource's text hash to the digest the server gave.
             foreach (var digest in rebuilt)
             {
@@ -331,7 +314,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                     throw new PartsDoNotAddUpException($"part {digest}, rebuilt from a difference, does not have the digest the server gave");
             }
             Differences = (Differences.Rebuilt + rebuilt.Count, Differences.FetchedWholeAgain);
-            T__("digest");
             if (!ReadsWhole)
                 return (null, union, StateFileReader.Read(regionId, union, Shared?.Items ?? _items, () => StateParts.Write(regionId, union),
                     KeepsResources ? (_readsBefore.TryGetValue(accountId, out var before) ? before : _readsBefore[accountId] = new StateReadBefore()) : null));
@@ -340,7 +322,6 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             // The agents of a pod assemble the same text from the same shared resources: assembled and read once.
             return Whole(shared.Assembled([regionId, .. union.SelectMany((items, l) => items.Prepend(StateParts.Lists[l].List))], () => StateParts.Write(regionId, union), StateFileReader.Read));
         });
-        T__("read");
         var bound = json.GetProperty("HostInterfaces").GetProperty("HostInterface").EnumerateArray().Select(b => b.GetProperty("InstanceId").GetString()!).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _held.Keys.Where(k => !bound.Contains(k)).ToList())
             _held.Remove(gone);

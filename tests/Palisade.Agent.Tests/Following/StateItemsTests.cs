@@ -19,7 +19,7 @@ public sealed class StateItemsTests
     [Fact]
     public void ResourcesReadOnce_MakeTheStateTheWholeTextReads()
     {
-        var (hits, refusals, states) = (0L, 0, 0);
+        var (hits, refusals, states, derived) = (0L, 0, 0, 0L);
         var sample = "";
         Gen.Select(Readable.Array[2, 3], Gen.Int[0, int.MaxValue]).Sample((drawn, seed) =>
         {
@@ -27,12 +27,17 @@ public sealed class StateItemsTests
             // Each state's resources as texts, one instance each, held across the fetches as an agent holds them.
             var pools = drawn.Select(s => StateParts.Resources(StateFileWriter.Write(s))).ToList();
             var cache = new StateItemCache();
+            // The agent's read before (eighteenth session): a fetch that changes groups' texts alone is made from it.
+            var before = new StateReadBefore();
+            List<string>[]? last = null;
             for (var fetch = 0; fetch < 6; fetch++)
             {
                 // Mostly one state's resources (the held ones of the last fetch or another's), some of the others'.
                 var main = pools[random.Next(pools.Count)];
                 var mixed = random.Next(3) == 0;
-                var union = StateParts.Lists.Select(l =>
+                // Now and then the last fetch's lists with a group or two of another state (a rule change; or
+                // a group of another network or type, an ID twice), every other text the same instance.
+                var union = last is not null && random.Next(2) == 0 ? ChangeGroups(last, pools, random) : StateParts.Lists.Select(l =>
                 {
                     var ids = pools.SelectMany(p => p.Keys).Where(k => k.List == l.List).Select(k => k.Id).Distinct().OrderBy(_ => random.Next()).ToList();
                     var items = new List<string>();
@@ -49,10 +54,13 @@ public sealed class StateItemsTests
                     }
                     return items;
                 }).ToArray();
+                last = union;
                 var whole = Outcome(() => StateFileReader.Read(StateParts.Write("cn-test", union)));
                 var found = cache.Counts.Found;
-                var fast = Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union)));
+                var wasDerived = before.Derived;
+                var fast = Outcome(() => StateFileReader.Read("cn-test", union, cache, () => StateParts.Write("cn-test", union), before));
                 Assert.Equal(whole, fast);
+                derived += before.Derived - wasDerived;
                 hits += cache.Counts.Found - found;
                 sample = whole.StartsWith("refused", StringComparison.Ordinal) ? whole : sample;
                 (refusals, states) = whole.StartsWith("refused", StringComparison.Ordinal) ? (refusals + 1, states) : (refusals, states + 1);
@@ -61,6 +69,23 @@ public sealed class StateItemsTests
         // The property is checked above; these say the sequences exercised it.
         Assert.True(hits > 1000, $"only {hits} resources found read already");
         Assert.True(refusals > 100 && states > 900, $"{states} states read, {refusals} refused, e.g. {sample}");
+        Assert.True(derived > 100, $"only {derived} reads made from the read before");
+    }
+
+    /// <summary>The lists of <paramref name="last"/> with one or two groups' texts taken from another state's group of the same ID (when there is one).</summary>
+    private static List<string>[] ChangeGroups(List<string>[] last, List<Dictionary<(string List, string Id), string>> pools, Random random)
+    {
+        var union = last.Select(l => new List<string>(l)).ToArray();
+        var groups = union[0];
+        for (var n = random.Next(1, 3); n > 0 && groups.Count > 0; n--)
+        {
+            var at = random.Next(groups.Count);
+            var id = pools.SelectMany(p => p).First(r => ReferenceEquals(r.Value, groups[at])).Key;
+            var others = pools.Where(p => p.TryGetValue(id, out var text) && !ReferenceEquals(text, groups[at])).ToList();
+            if (others.Count > 0)
+                groups[at] = others[random.Next(others.Count)][id];
+        }
+        return union;
     }
 
     /// <summary>

@@ -776,8 +776,21 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
             var world = new World(new Scenario(_server.Client(key)), _server, key.AccountId, random);
             await world.BuildAsync();
             var apis = Hosts.ToDictionary(h => h, h => _server.HostClient(h));
-            var differences = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region));
-            var whole = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { PartDifferences = false });
+            // A full fetch now and then on some rounds (every fetch of the difference-fed agent starts from nothing).
+            var full = round % 4 == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(10);
+            var differences = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { FullFetchInterval = full });
+            // The slow twins together: whole lists, every resource's dictionary and the union rebuilt each fetch, the whole text read.
+            var whole = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { PartDifferences = false, KeepsResources = false, ReadsWhole = true });
+            // What each would program: its ruleset rendered again from the last as the agent renders it.
+            var rendered = new Dictionary<(string Host, bool Twin), (Palisade.Agent.Rendering.HostRuleset Ruleset, IReadOnlyList<Palisade.Agent.Rendering.HostPart> Parts)>();
+            string Programmed(string host, bool twin, Palisade.Agent.Following.HostPolicy policy)
+            {
+                var next = rendered.TryGetValue((host, twin), out var last)
+                    ? Palisade.Agent.Rendering.PolicyRenderer.Rerender(last.Ruleset, last.Parts, policy.Parts, policy.Revision)
+                    : Palisade.Agent.Rendering.PolicyRenderer.Render(policy.Parts, policy.Revision);
+                rendered[(host, twin)] = (next, policy.Parts);
+                return Palisade.Agent.Rendering.NftText.FullApply(next);
+            }
             // The digests each NIC's part had at the difference-fed agent's fetches: a part coming back to an earlier one is counted.
             var held = new Dictionary<(string Host, string Nic), List<string>>();
             foreach (var host in Hosts)
@@ -825,8 +838,9 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
                     var policy = await differences[host].FetchAsync(host, CancellationToken.None);
                     fetched++;
                     Assert.Equal(twin.Revision, policy.Revision);
-                    Assert.True(twin.Parts.Select(p => p.Source).SequenceEqual(policy.Parts.Select(p => p.Source)),
+                    Assert.True(twin.Parts.Select(p => StateFileWriter.Write(p.State)).SequenceEqual(policy.Parts.Select(p => StateFileWriter.Write(p.State))),
                         $"round {round}, {host}: the state rebuilt from differences is not the state assembled from whole lists");
+                    Assert.Equal(Programmed(host, true, twin), Programmed(host, false, policy));
                     foreach (var (nic, digest) in policy.Parts.SelectMany(p => p.NicDigests ?? new Dictionary<string, string>()))
                     {
                         var history = held.TryGetValue((host, nic), out var h2) ? h2 : held[(host, nic)] = [];

@@ -1,0 +1,101 @@
+using CsCheck;
+using Palisade.Agent.Following;
+using Palisade.Domain.State;
+
+namespace Palisade.Agent.Tests.Following;
+
+/// <summary>
+/// An account's union of parts kept from one fetch to the next and changed by what came (issue 17,
+/// eighteenth session: <see cref="HeldUnion"/>) against its slow twin, the form before: every fetch
+/// a dictionary of every resource the parts name (what came, else what was held) and the union made
+/// from it (<see cref="StateParts.Union"/>). Over random sequences of fetches — parts whose lists
+/// change (joins, leaves, reorders) or stay (rule changes: only texts come), resources that come or
+/// not, an ID neither come nor held, a full fetch that starts from nothing — the same texts in the
+/// same order, the same refusal, and the same part digests.
+/// </summary>
+public sealed class HeldUnionTests
+{
+    [Fact]
+    public void AUnionKeptAcrossFetches_IsTheUnionRebuiltEachFetch()
+    {
+        var (kept, rebuilt, refused) = (0, 0, 0);
+        Gen.Int[0, int.MaxValue].Sample(seed =>
+        {
+            var random = new Random(seed);
+            HeldUnion? held = null;
+            Dictionary<(string List, string Id), string> resources = [];
+            List<IReadOnlyDictionary<string, string[]>>? parts = null;
+            var version = 0;
+            for (var fetch = 0; fetch < 8; fetch++)
+            {
+                var same = parts is not null && random.Next(2) == 0;
+                if (random.Next(10) == 0)
+                    (held, resources) = (null, []); // a full fetch (or after a failure): nothing held
+                parts = same
+                    // The same lists: the same part objects, or copies of them (a part rebuilt from an empty difference).
+                    ? [.. parts!.Select(p => random.Next(2) == 0 ? p : p.ToDictionary(l => l.Key, l => l.Value.ToArray()))]
+                    : [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => Part(random))];
+                // What came: the resources whose text changed, and now and then one the parts do not name.
+                var came = new Dictionary<(string List, string Id), string>();
+                foreach (var (list, ids) in parts.SelectMany(p => p))
+                {
+                    foreach (var id in ids)
+                    {
+                        var isHeld = resources.ContainsKey((list, id));
+                        if ((!isHeld && random.Next(30) > 0) || random.Next(6) == 0)
+                            came[(list, id)] = $"{{\"{list}\":\"{id}\",\"v\":{++version}}}";
+                    }
+                }
+                if (random.Next(4) == 0)
+                    came[("Instances", "i-elsewhere")] = $"{{\"v\":{++version}}}";
+                // The slow twin: every resource the parts name, from what came or what was held.
+                var next = new Dictionary<(string List, string Id), string>();
+                var missing = false;
+                foreach (var (list, ids) in parts.SelectMany(p => p))
+                {
+                    foreach (var id in ids)
+                    {
+                        if (came.TryGetValue((list, id), out var fresh) || resources.TryGetValue((list, id), out fresh))
+                            next[(list, id)] = fresh;
+                        else
+                            missing = true;
+                    }
+                }
+                var keptUnion = HeldUnion.Next(held, parts, came, t => t);
+                if (missing)
+                {
+                    Assert.Null(keptUnion);
+                    refused++;
+                    (held, resources) = (null, []);
+                    continue;
+                }
+                Assert.NotNull(keptUnion);
+                var whole = StateParts.Union(parts, key => next[key]);
+                Assert.Equal(whole.Length, keptUnion.Texts.Length);
+                for (var l = 0; l < whole.Length; l++)
+                    Assert.Equal(whole[l], keptUnion.Texts[l]);
+                foreach (var part in parts)
+                    Assert.Equal(StateParts.Digest(part, key => next[key]), keptUnion.Digest(part));
+                (kept, rebuilt) = same && held is not null ? (kept + 1, rebuilt) : (kept, rebuilt + 1);
+                (held, resources) = (keptUnion, next);
+            }
+        }, iter: 300);
+        // The property is checked above; these say the sequences exercised both ways and the refusal.
+        Assert.True(kept > 300 && rebuilt > 300 && refused > 20, $"{kept} unions kept, {rebuilt} made again, {refused} refused");
+    }
+
+    /// <summary>A part's digest hashed in one buffer (<see cref="PartDigest.Of"/>) is the digest appended resource by resource (<see cref="PartDigest.OfAppended"/>, the slow twin).</summary>
+    [Fact]
+    public void APartsDigestInOneBuffer_IsTheDigestAppended()
+    {
+        var resource = Gen.Select(Gen.Char["gieprx"], Gen.String[Gen.Char.AlphaNumeric.Select(c => c == 'a' ? 'é' : c), 0, 700], Gen.Byte.Array[16]);
+        resource.Array[0, 300].Sample(resources => Assert.Equal(PartDigest.OfAppended(resources), PartDigest.Of(resources)));
+    }
+
+    private static readonly string[] Ids = [.. Enumerable.Range(0, 12).Select(i => $"x-{i}")];
+
+    /// <summary>A random part: per list a few distinct IDs in random order (some lists absent).</summary>
+    private static Dictionary<string, string[]> Part(Random random) =>
+        StateParts.Lists.Where(_ => random.Next(4) > 0)
+            .ToDictionary(l => l.List, l => Ids.OrderBy(_ => random.Next()).Take(random.Next(0, 6)).ToArray(), StringComparer.Ordinal);
+}
