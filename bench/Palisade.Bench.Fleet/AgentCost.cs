@@ -162,7 +162,7 @@ internal static class AgentCost
         {
             var ms = list.Select(l => l.Ms).Order().ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{step}: p50 {ms[ms.Count / 2]:F2} (min {ms[0]:F2}), {list.Average(l => l.Bytes) / 1024.0:F0} KiB allocated"));
+                $"{step}: p50 {ms[ms.Count / 2]:F2} (min {ms[0]:F2}) ms, allocated p50 {list.Select(l => l.Bytes).Order().ElementAt(list.Count / 2) / 1024.0:F0} KiB (mean {list.Average(l => l.Bytes) / 1024.0:F0} KiB)"));
         }
     }
 }
