@@ -93,7 +93,7 @@ internal sealed class HeldUnion
     /// </summary>
     public string Digest(IReadOnlyDictionary<string, string[]> part)
     {
-        var resources = new List<(char Kind, string Id, byte[] Hash)>();
+        var resources = new List<(char Kind, string Id, byte[] Hash)>(part.Values.Sum(ids => ids.Length));
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var (at, texts, kind) = (_at[l], Texts[l], PartDigest.Lists[l].Kind);
