@@ -756,7 +756,11 @@ public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
     /// other accounts, for random states and random changes — fetching after some changes only (its
     /// base then several revisions old, or a part whose digest came back to one it held before, as
     /// joins and leaves undo each other), and with the node forgetting what digests stand for at random
-    /// (<c>PartMemory.Forget</c>: the lists then come whole). Counted: the parts rebuilt, to show the
+    /// (<c>PartMemory.Forget</c>: the lists then come whole). Eighteenth session: the slow twin is all the
+    /// slow twins together (whole lists, every resource's dictionary and the union rebuilt each fetch,
+    /// <c>KeepsResources=false</c>, the whole text read, <c>ReadsWhole=true</c>), the difference-fed agent
+    /// fetches whole every time on a quarter of the rounds (a full resync), and what each would program is
+    /// compared too: its ruleset rendered again from its last, as the agent renders it. Counted: the parts rebuilt, to show the
     /// differences were exercised; an agent fetching whole again (a difference that did not add up)
     /// must not happen against a correct server.
     /// </summary>
