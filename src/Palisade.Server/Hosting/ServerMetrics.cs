@@ -32,7 +32,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("palisade.analysis.process.starts", () => analysisProcess.Started, "{process}",
             "Analysis processes started (issue 19): one on the first impact, one more after each that ended.");
         _meter.CreateObservableCounter("palisade.analysis.process.late", () => analysisProcess.Late, "{analysis}",
-            "Impacts compared in-process because the analysis process did not answer in time or was still behind.");
+            "Impacts compared in-process because the analysis process did not answer in time, was still behind, or could not be started.");
         _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");
         _meter.CreateObservableGauge("palisade.analysis.per_account.limit", () => (long)analyses.PerAccount, "{analysis}", "Analyses one account may have running or waiting (past it: Throttling.Analysis).");
         // The budget an account's analyses are charged against (issue 19): by default a share of the node's
