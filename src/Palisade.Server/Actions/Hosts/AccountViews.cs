@@ -643,6 +643,27 @@ internal sealed class AccountViews
             }
         }
 
+        /// <summary>At most this many (part, held digest) lists kept per view; beyond, each is computed for its answer.</summary>
+        public const int MaxNotHeld = 4096;
+
+        private readonly ConcurrentDictionary<(string Part, string Held), PartMemory.Resource[]> _notHeld = new();
+
+        /// <summary>
+        /// The resources of <paramref name="part"/> that the held digest <paramref name="heldDigest"/> (whose
+        /// index is <paramref name="held"/>) does not hold as they are, in the part's order: computed once per
+        /// view and pair (a function of the two digests: both are content addressed), shared by every answer
+        /// that sends the part to an agent holding that digest (<see cref="DescribeHostPolicy.AddParts"/>).
+        /// </summary>
+        public PartMemory.Resource[] NotHeldBy(PartEntry part, string heldDigest, IReadOnlyDictionary<(char Kind, string Id), byte[]> held)
+        {
+            if (_notHeld.TryGetValue((part.Digest, heldDigest), out var known))
+                return known;
+            var missing = Array.FindAll(part.Resources, m => !(held.TryGetValue((m.Kind, m.Id), out var hash) && hash.AsSpan().SequenceEqual(m.Hash)));
+            if (_notHeld.Count < MaxNotHeld)
+                _notHeld.TryAdd((part.Digest, heldDigest), missing);
+            return missing;
+        }
+
         /// <summary>A resource as the state file holds it, and the hash of that rendering (its first <see cref="PartDigest.HashBytes"/> bytes of SHA-256).</summary>
         internal sealed record Rendered(EcsObject Item, byte[] Hash);
 
