@@ -643,6 +643,8 @@ internal static class Agents
                 start.ArgumentList.Add("--whole-lists");
             if (WholeState)
                 start.ArgumentList.Add("--whole-state");
+            if (FetchAfterWake)
+                start.ArgumentList.Add("--fetch-after-wake");
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
