@@ -55,7 +55,8 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// <summary>A fetch's parameters, checked at the edge.</summary>
     internal sealed record Query(string Host, string RegionId, string CredentialId, bool PerNic, bool SharedParts, bool Differences, IReadOnlyDictionary<string, string> Known);
 
-    private static Query QueryOf(ActionContext c)
+    /// <summary>A fetch's parameters, checked at the edge: a fetch's own, or a host poll's that asks for its policy with the wake (<c>DescribeChanges</c>, <c>IncludeHostPolicy=true</c>), checked at its arrival.</summary>
+    internal static Query QueryOf(ActionContext c)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();
@@ -84,11 +85,19 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// From the node's memory when it can prove it current (<see cref="FromMemory"/>), holding no store
     /// slot and reading nothing; else one store read in a slot, as before.
     /// </summary>
-    public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
+    public Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel) => ServeAsync(c, QueryOf(c), cancel);
+
+    /// <summary>
+    /// The host's policy for <paramref name="q"/> now: the fetch's answer, and the policy a woken host poll
+    /// carries (<c>DescribeChanges</c> with <c>IncludeHostPolicy=true</c>, eighteenth session), the same
+    /// element by the same code. "Now" is after a watcher's look begun after this call, so a poll woken by a
+    /// commit answers with a policy at least at that commit.
+    /// </summary>
+    internal static async Task<EcsObject> ServeAsync(ActionContext c, Query q, CancellationToken cancel)
     {
-        var q = QueryOf(c);
         var memory = c.HostFetches;
-        // A look begun after the request came: every commit before it is in the ledger, as a store read begun now would see.
+        // A look begun after this call (after the request came; for a woken poll, after its wake): every commit
+        // before it is in the ledger, as a store read begun now would see.
         if (q.PerNic && await c.Commits.LookedAfterAsync(LookTimeout, cancel))
         {
             var answer = FromMemory(c.Commits.Ledger, c.AccountViews, memory, q, out var missing);
