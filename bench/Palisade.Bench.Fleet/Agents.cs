@@ -30,6 +30,22 @@ internal static class Agents
         /// <summary>What the agent's last long poll said (from its control plane, <see cref="TracingControlPlane"/>): the body is not read a second time here.</summary>
         public void PollAnswered(bool changed) => Volatile.Write(ref _lastPollChanged, changed);
 
+        /// <summary>When the last long poll's answer was read (a wake that carries the policy is its fetch's answer).</summary>
+        private long _pollAnsweredAt;
+
+        /// <summary>
+        /// The last long poll's answer carried the host's policy (eighteenth session): that is the change's
+        /// fetch, not a request of its own — counted as a fetch, sent and answered when the poll was answered.
+        /// </summary>
+        public void PolicyCarried()
+        {
+            Interlocked.Increment(ref Fetches);
+            var at = Volatile.Read(ref _pollAnsweredAt);
+            Timeline.Mark(Timeline.Phase.Wake, at);
+            Timeline.Mark(Timeline.Phase.FetchSent, at);
+            Timeline.Mark(Timeline.Phase.FetchAnswered, at);
+        }
+
         public Meter(HttpMessageHandler inner, Timeline timeline) : base(inner)
         {
             Timeline = timeline;
@@ -67,6 +83,8 @@ internal static class Agents
             Interlocked.Add(ref Bytes, bytes);
             if (fetch)
                 Timeline.Mark(Timeline.Phase.FetchAnswered);
+            else if (action == "DescribeChanges")
+                Volatile.Write(ref _pollAnsweredAt, Stopwatch.GetTimestamp());
             return response;
         }
     }
@@ -400,6 +418,9 @@ internal static class Agents
     /// <summary>The agents write and read their whole state text after every fetch (<c>--whole-state</c>: as before the seventeenth session), not each resource once while they hold it.</summary>
     public static bool WholeState { get; set; }
 
+    /// <summary>The agents' polls do not ask for the policy with the wake (<c>--fetch-after-wake</c>: as before the eighteenth session); each wake is followed by a fetch.</summary>
+    public static bool FetchAfterWake { get; set; }
+
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
 
@@ -622,6 +643,8 @@ internal static class Agents
                 start.ArgumentList.Add("--whole-lists");
             if (WholeState)
                 start.ArgumentList.Add("--whole-state");
+            if (FetchAfterWake)
+                start.ArgumentList.Add("--fetch-after-wake");
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
@@ -657,7 +680,7 @@ internal static class Agents
                         // Each host fetch the nodes answered since the mark: its end, from the change's API answer (a Stopwatch
                         // timestamp of the agents' process: both read the same monotonic clock), in ms.
                         var answeredAt = long.Parse(rest, CultureInfo.InvariantCulture);
-                        reply += " " + string.Join(',', timings.Ends("DescribeHostPolicy", markAt, Stopwatch.GetTimestamp())
+                        reply += " " + string.Join(',', timings.Served(markAt, Stopwatch.GetTimestamp(), PollWaitSeconds, !FetchAfterWake)
                             .Select(at => (Stopwatch.GetElapsedTime(answeredAt, at).TotalMilliseconds * (at >= answeredAt ? 1 : -1)).ToString("F1", CultureInfo.InvariantCulture)));
                         break;
                     case "parked":
@@ -748,12 +771,12 @@ internal static class Agents
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(PollWaitSeconds + 30) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
-                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists, ReadsWhole = WholeState };
+                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists, ReadsWhole = WholeState, PolicyWithWake = !FetchAfterWake };
                 if (!accountWide)
                     planes.Add(plane);
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
-                    : plane, timeline, meter.PollAnswered);
+                    : plane, timeline, meter.PollAnswered, meter.PolicyCarried);
                 var kernel = new RecordingKernel { Timeline = timeline };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(PollWaitSeconds), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
@@ -821,13 +844,30 @@ internal static class Agents
         // in "common" (every host of the account, one NIC each), one instance joining "db" (named by
         // common's rule: every host of the account).
         var t = tenants[0];
+        // What this run adds to the seeded fleet, taken back at its end (not measured): a seeded fleet is
+        // measured run after run, and every run's rules and instances stayed, so each run's changes were
+        // bigger than the last's (by the eighteenth session "common" held 104 rules, and a rule change's
+        // answer was 61 KiB a host where it had been 5.4 KiB).
+        var madeByThisRun = new List<(string Action, object Parameters)>();
+        async Task Authorize(string group, int port)
+        {
+            var rule = new { RegionId = Region, SecurityGroupId = group, IpProtocol = "tcp", PortRange = $"{port}/{port}", SourceCidrIp = "192.0.2.0/24" };
+            await t.Api.CallAsync("AuthorizeSecurityGroup", rule);
+            madeByThisRun.Add(("RevokeSecurityGroup", rule));
+        }
+        async Task Join()
+        {
+            var run = await t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 });
+            foreach (var id in run.Items("InstanceIdSets", "InstanceIdSet"))
+                madeByThisRun.Add(("DeleteInstance", new { InstanceId = id.GetString()!, Force = "true" }));
+        }
         var kinds = new (string Name, Func<int, Task> Make, Func<SimAgent, bool> Affected)[]
         {
-            ("rule in a group on 10 hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Pod0, IpProtocol = "tcp", PortRange = $"{10000 + RunSalt + i}/{10000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ("rule in a group on 10 hosts", i => Authorize(t.Pod0, 10000 + RunSalt + i),
                 x => x.Account == 0 && int.Parse(x.Host[(x.Host.IndexOf("-h", StringComparison.Ordinal) + 2)..], CultureInfo.InvariantCulture) < 10),
-            ($"rule in a group on {hostsPerAccount} hosts", i => t.Api.CallAsync("AuthorizeSecurityGroup", new { RegionId = Region, SecurityGroupId = t.Common, IpProtocol = "tcp", PortRange = $"{20000 + RunSalt + i}/{20000 + RunSalt + i}", SourceCidrIp = "192.0.2.0/24" }),
+            ($"rule in a group on {hostsPerAccount} hosts", i => Authorize(t.Common, 20000 + RunSalt + i),
                 x => x.Account == 0),
-            ($"join into a group named by {hostsPerAccount} hosts", i => t.Api.CallAsync("RunInstances", new { RegionId = Region, SecurityGroupId = t.Db, VSwitchId = t.VSwitch, ImageId = "img", InstanceType = "ecs.g7.large", Amount = 1 }),
+            ($"join into a group named by {hostsPerAccount} hosts", _ => Join(),
                 x => x.Account == 0),
         };
         // Warm-up changes, not measured (--warmup, 1 of each kind by default): the first changes after
@@ -910,7 +950,7 @@ internal static class Agents
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
                 gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated)"));
-                served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Ends("DescribeHostPolicy", sent, quiet).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
+                served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Served(sent, quiet, PollWaitSeconds, !FetchAfterWake).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
                 if (shared is not null && assembliesBefore is { } ab && parsedBefore is { } pb)
                     assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed; resources read {shared.Items.Counts.Read - itemsBefore!.Value.Read}, found read {shared.Items.Counts.Found - itemsBefore.Value.Found}"));
                 await fleet.Window($"{name}, change {i + 1}");
@@ -991,5 +1031,19 @@ internal static class Agents
         catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
         }
+        var undone = 0;
+        foreach (var (action, parameters) in madeByThisRun)
+        {
+            try
+            {
+                await t.Api.CallAsync(action, parameters);
+                undone++;
+            }
+            catch (Exception e) when (e is EcsApiException or HttpRequestException)
+            {
+                Console.WriteLine($"  could not take back {action}: {e.Message}");
+            }
+        }
+        Console.WriteLine($"took back what this run added to the seeded fleet: {undone} of {madeByThisRun.Count} (rules revoked, instances deleted)");
     }
 }

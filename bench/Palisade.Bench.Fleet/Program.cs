@@ -36,6 +36,7 @@ using Palisade.Storage.Accounts;
 //       string in FILE.database) and stop; then --seeded FILE [--agents-process implied] runs the
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
 //       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
+//       [--fetch-after-wake] the agents' polls do not ask for the policy with the wake (before the eighteenth session): each wake is followed by a fetch.
 //       [--whole-state] the agents write and read their whole state text after every fetch (before the seventeenth session).
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
@@ -77,6 +78,8 @@ Agents.NoSharing = args.Contains("--no-share");
 // The agents as before the thirteenth session: each changed part's lists whole, not a difference from a part held.
 Agents.WholeLists = args.Contains("--whole-lists");
 Agents.WholeState = args.Contains("--whole-state");
+// The agents as before the eighteenth session: a wake says only that something changed, and a fetch follows.
+Agents.FetchAfterWake = args.Contains("--fetch-after-wake");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.

@@ -37,9 +37,10 @@ internal sealed class Timeline
 
     private readonly List<(Phase Phase, long At)> _marks = [];
 
-    public void Mark(Phase phase)
+    public void Mark(Phase phase) => Mark(phase, Stopwatch.GetTimestamp());
+
+    public void Mark(Phase phase, long at)
     {
-        var at = Stopwatch.GetTimestamp();
         lock (_marks)
             _marks.Add((phase, at));
     }
@@ -86,8 +87,26 @@ internal sealed class Timeline
 }
 
 /// <summary>The agent's control plane with its wake-ups, fetches and reports marked on a <see cref="Timeline"/>.</summary>
-internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline, Action<bool>? pollAnswered = null) : IControlPlane
+internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline, Action<bool>? pollAnswered = null, Action? policyCarried = null) : IControlPlane
 {
+    /// <summary>
+    /// A wake that carried the policy (eighteenth session) is the change's fetch: <paramref name="policyCarried"/>
+    /// counts it as one and marks its sending and answer at the poll's answer; read, it is fetched.
+    /// </summary>
+    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+    {
+        var wake = await inner.WaitForPolicyAsync(hostName, afterRevision, wait, cancel);
+        pollAnswered?.Invoke(wake.Changed);
+        if (wake.Policy is not null)
+        {
+            policyCarried?.Invoke();
+            timeline.Mark(Timeline.Phase.Fetched);
+        }
+        else if (wake.Changed)
+            timeline.Mark(Timeline.Phase.Wake);
+        return wake;
+    }
+
     public async Task<HostPolicy> FetchAsync(string hostName, CancellationToken cancel)
     {
         var policy = await inner.FetchAsync(hostName, cancel);
@@ -167,6 +186,15 @@ internal sealed class ServerTimings : IDisposable
     /// <summary>When each <paramref name="name"/> seen between the two timestamps ended (its measurement's timestamp).</summary>
     public List<long> Ends(string name, long from, long to) =>
         [.. _seen.Where(s => s.At >= from && s.At <= to && s.Name == name).Select(s => s.At)];
+
+    /// <summary>
+    /// When each host fetch seen between the two timestamps was answered: each <c>DescribeHostPolicy</c>, and each
+    /// long poll that ended before half its least wait (eighteenth session: a woken poll carries the policy, the
+    /// change's fetch; a renewal that ran out waited at least 80 % of <paramref name="pollWaitSeconds"/>).
+    /// </summary>
+    /// <param name="wakesCarry">False (<c>--fetch-after-wake</c>): a woken poll carries no policy, only <c>DescribeHostPolicy</c> counts.</param>
+    public List<long> Served(long from, long to, int pollWaitSeconds, bool wakesCarry) =>
+        [.. _seen.Where(s => s.At >= from && s.At <= to && (s.Name == "DescribeHostPolicy" || (wakesCarry && s.Name == "DescribeChanges" && s.Seconds < pollWaitSeconds * 0.4))).Select(s => s.At)];
 
     /// <summary>Forgets what was seen before <paramref name="before"/>.</summary>
     public void Trim(long before)

@@ -47,7 +47,7 @@ public sealed class ConsoleHost : IAsyncLifetime
             DataDirectory = _data,
             // No analysis process warmed up with the test's server (as TestControlPlane's): it starts on the first impact.
             // Sized as an 8-core node whatever the machine, as TestControlPlane's: the analysis budget's default is a share of the cores.
-            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 }, Throttling = new Throttling { AnalysisWarmUp = false, NodeCores = 8 } },
+            Options = new ServerOptions { Limits = new Palisade.Domain.Quotas.Limits { GroupsPerRegion = 500 }, Throttling = new Throttling { AnalysisWarmUp = false, NodeCores = Palisade.TestKit.TestNode.Cores } },
         });
         await _server.StartAsync();
         Url = _server.Urls.First();

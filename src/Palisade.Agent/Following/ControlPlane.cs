@@ -30,6 +30,15 @@ public interface IControlPlane
     /// </summary>
     Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel);
 
+    /// <summary>
+    /// The same wait, and when a change came, the host's policy after it if the control plane sent it with
+    /// the wake (issue 17, eighteenth session: one round trip fewer per change); without it
+    /// (<see cref="Wake.Policy"/> null) the agent fetches as before. A control plane that cannot send it
+    /// waits as <see cref="WaitForChangeAsync"/>.
+    /// </summary>
+    async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel) =>
+        new(await WaitForChangeAsync(hostName, afterRevision, wait, cancel));
+
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel);
 
     /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
@@ -47,6 +56,9 @@ public interface IControlPlane
         return false;
     }
 }
+
+/// <summary>What a long poll brought: whether a change came, and the host's policy after it when the wake carried it.</summary>
+public sealed record Wake(bool Changed, HostPolicy? Policy = null);
 
 /// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
 public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes)
@@ -161,11 +173,20 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     {
         if (!Incremental)
             return Read(await Call("DescribeHostPolicy", [new("RegionId", regionId), new("HostName", hostName)], cancel), a => Parse(a.GetProperty("State").GetRawText()));
+        return await PartsOrWholeAsync(() => FetchPartsAsync(hostName, cancel), hostName, cancel);
+    }
+
+    /// <summary>
+    /// A policy read from parts (a fetch's answer, or the one a wake carried), or when the parts do not add
+    /// up a whole fetch at once; whatever failed, nothing is held after it.
+    /// </summary>
+    private async Task<HostPolicy> PartsOrWholeAsync(Func<Task<HostPolicy>> read, string hostName, CancellationToken cancel)
+    {
         try
         {
             try
             {
-                return await FetchPartsAsync(hostName, cancel);
+                return await read();
             }
             catch (PartsDoNotAddUpException)
             {
@@ -200,6 +221,17 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     private async Task<HostPolicy> FetchPartsAsync(string hostName, CancellationToken cancel)
     {
+        var (p, bases) = PartsQuery(hostName);
+        return ReadParts(await Call("DescribeHostPolicy", p, cancel), bases);
+    }
+
+    /// <summary>
+    /// The parameters of an incremental fetch (the digests of the parts held, or none when a full fetch is
+    /// due), sent by a fetch and by a poll that asks for the policy with its wake; and the lists of each part
+    /// held, by account and digest: the bases a difference in the answer may name.
+    /// </summary>
+    private (List<KeyValuePair<string, string>> Parameters, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>> Bases) PartsQuery(string hostName)
+    {
         if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
         {
             _held.Clear();
@@ -222,7 +254,16 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             p.Add(new($"KnownNic.{n}.InstanceId", instance));
             p.Add(new($"KnownNic.{n}.Digest", held.Digest));
         }
-        var json = await Call("DescribeHostPolicy", p, cancel);
+        return (p, bases);
+    }
+
+    /// <summary>
+    /// The host's policy from an incremental answer (<c>DescribeHostPolicy</c>'s, or the <c>HostPolicy</c> a
+    /// woken poll carried): the changed parts that came, rebuilt where they came as differences, and the
+    /// parts held; what is held afterwards is what it describes.
+    /// </summary>
+    private HostPolicy ReadParts(JsonElement json, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>> bases)
+    {
         // About as many as held: sized once, not grown through every power of two each fetch (the slow twin's).
         var resources = new Dictionary<(string Account, string List, string Id), string>(KeepsResources ? 0 : _resources.Count);
         var unions = new Dictionary<string, HeldUnion>(StringComparer.Ordinal);
@@ -396,9 +437,44 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     public async Task<bool> WaitForChangeAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
     {
-        var json = await Call("DescribeChanges",
-            [new("HostName", hostName), new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))], cancel);
+        var json = await Call("DescribeChanges", [new("HostName", hostName), .. PollParameters(afterRevision, wait)], cancel);
         return json.GetProperty("Changes").GetProperty("Change").GetArrayLength() > 0;
+    }
+
+    private static KeyValuePair<string, string>[] PollParameters(long afterRevision, TimeSpan wait) =>
+        [new("AfterRevision", afterRevision.ToString(CultureInfo.InvariantCulture)), new("WaitSeconds", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// True: the host's poll asks for its policy with the wake (<c>IncludeHostPolicy=true</c> with the
+    /// fetch's parameters, issue 17, eighteenth session) and reads it as a fetch's answer; false: a wake
+    /// says only that something changed and the agent fetches (the form before it, and the slow twin the
+    /// tests compare with). Only with <see cref="Incremental"/>.
+    /// </summary>
+    public bool PolicyWithWake { get; init; } = true;
+
+    /// <summary>Wakes that carried the host's policy (read as a fetch's answer), and wakes that did not (a server without the extension: a fetch followed).</summary>
+    public (long Carried, long Bare) Wakes { get; private set; }
+
+    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+    {
+        if (!Incremental || !PolicyWithWake)
+            return new(await WaitForChangeAsync(hostName, afterRevision, wait, cancel));
+        // The digests held now: nothing else reads or changes them while the poll waits (the agent's one loop).
+        var (p, bases) = PartsQuery(hostName);
+        p.AddRange(PollParameters(afterRevision, wait));
+        p.Add(new("IncludeHostPolicy", "true"));
+        var json = await Call("DescribeChanges", p, cancel);
+        if (json.GetProperty("Changes").GetProperty("Change").GetArrayLength() == 0)
+            return new(false);
+        if (!json.TryGetProperty("HostPolicy", out var carried) || carried.ValueKind != JsonValueKind.Object)
+        {
+            // A server without the extension (it ignores the parameter): the agent fetches, as before.
+            Wakes = (Wakes.Carried, Wakes.Bare + 1);
+            return new(true);
+        }
+        Wakes = (Wakes.Carried + 1, Wakes.Bare);
+        // Read by the fetch's own code, with the fetch's guarantees: parts that do not add up are fetched whole at once.
+        return new(true, await PartsOrWholeAsync(() => Task.FromResult(ReadParts(carried, bases)), hostName, cancel));
     }
 
     public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) =>

@@ -320,6 +320,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         // Fetched at the start, after a change, after a failure, and every ResyncInterval; a wait
         // that ends with nothing changed only re-checks the kernel and waits again.
         HostPolicy? policy = null;
+        // The policy the last wake carried (issue 17, eighteenth session): applied as a fetch's, without one.
+        HostPolicy? carried = null;
         var fetchedAt = long.MinValue;
         // What enforcement depends on outside our tables is read back at the start, whenever a wait
         // ran out (with the drift check), and at least every PollWait — not after every apply: the
@@ -332,9 +334,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         {
             try
             {
-                if (policy is null || Stopwatch.GetElapsedTime(fetchedAt) >= options.ResyncInterval)
+                if (carried is not null || policy is null || Stopwatch.GetElapsedTime(fetchedAt) >= options.ResyncInterval)
                 {
-                    policy = await controlPlane.FetchAsync(options.HostName, cancel);
+                    // The host's whole policy at the server's revision either way, so it counts as the resync's fetch too.
+                    (policy, carried) = (carried ?? await controlPlane.FetchAsync(options.HostName, cancel), null);
                     fetchedAt = Stopwatch.GetTimestamp();
                     Fetches++;
                     await ConvergeAsync(policy, cancel);
@@ -359,10 +362,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     var flows = Sampler is { } sampler && _sampling is not null ? (usageDue ? sampler.Take(options.FlowsPerReport) : FlowReport.Empty) : null;
                     StartReport(new SentReport(applied.Revision, enforcing, usage, usageDue, flows), cancel);
                 }
-                bool changed;
+                Wake wake;
                 try
                 {
-                    changed = await controlPlane.WaitForChangeAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
+                    wake = await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
                 }
                 catch (ControlPlaneUnavailableException e) when (e is not HostCredentialRefusedException && !cancel.IsCancellationRequested)
                 {
@@ -379,9 +382,10 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     continue;
                 }
                 failures = 0;
-                if (changed)
+                if (wake.Changed)
                 {
                     policy = null;
+                    carried = wake.Policy;
                     // A report still held is superseded by the change: the revision it names is not the host's for long.
                     await CancelHeldReportAsync();
                 }

@@ -131,18 +131,18 @@ public static class ServeCommand
             Description = "Log every API request: action, HTTP status, ECS code, milliseconds, RequestId (never parameters). Also PALISADE_LOG_REQUESTS=1.",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PALISADE_LOG_REQUESTS") == "1",
         };
-        Option<double> Number(string name, string description, string environment, double fallback)
+        // Every number option of the throttle: read from its environment variable when not given, never below 0.
+        Option<T> NotNegative<T>(string name, string description, string environment, Func<double?, T> fromEnvironment)
         {
-            var option = new Option<double>(name) { Description = $"{description} Also {environment}.", HelpName = "N", DefaultValueFactory = _ => EnvNumber(environment) ?? fallback };
-            option.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or double.NaN) r.AddError($"{name} must be 0 or more."); });
+            var option = new Option<T>(name) { Description = $"{description} Also {environment}.", HelpName = "N", DefaultValueFactory = _ => fromEnvironment(EnvNumber(environment)) };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<T>() is double value && (value < 0 || double.IsNaN(value))) r.AddError($"{name} must be 0 or more."); });
             return option;
         }
-        Option<double?> Optional(string name, string description, string environment)
-        {
-            var option = new Option<double?>(name) { Description = $"{description} Also {environment}.", HelpName = "N", DefaultValueFactory = _ => EnvNumber(environment) };
-            option.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0 or double.NaN) r.AddError($"{name} must be 0 or more."); });
-            return option;
-        }
+        Option<double> Number(string name, string description, string environment, double fallback) =>
+            NotNegative(name, description, environment, given => given ?? fallback);
+        // No fallback: left out, the server derives it (the analysis budget from the node's cores).
+        Option<double?> Optional(string name, string description, string environment) =>
+            NotNegative(name, description, environment, given => given);
         var limits = new Limits();
         var connections = new ConnectionLimits();
         var accountRate = Number("--account-rate", "Requests per second one account may make on this node over all its AccessKeys; 0: no account limit.", "PALISADE_ACCOUNT_RATE", defaults.AccountRequestsPerSecond);

@@ -170,6 +170,7 @@ internal sealed class AnalysisPathWarmUp(ServeSettings settings, ServerOptions o
             Store = null,
             Options = options with
             {
+                PublishesMetrics = false,
                 Throttling = options.Throttling with { AnalysisSecondsPerSecond = 1_000, AnalysisBurstSeconds = 1_000, AnalysisWarmUp = false },
             },
         };

@@ -15,12 +15,16 @@ internal sealed class ServerMetrics : IDisposable
 {
     public const string MeterName = "Palisade.Server";
 
-    private readonly Meter _meter = new(MeterName);
+    /// <summary>The meters of a server whose metrics are not exported (<see cref="ServerOptions.PublishesMetrics"/>).</summary>
+    public const string UnpublishedPrefix = "Palisade.Unpublished.";
+
+    private readonly Meter _meter;
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
 
     public ServerMetrics(IStore store, Protocol.AnalysisScheduler analyses, Protocol.ThrottledAnswerHold holds, ServerOptions options, Protocol.AnalysisProcess analysisProcess)
     {
+        _meter = new(Named(MeterName, options));
         _meter.CreateObservableGauge("palisade.throttled.held", () => (long)holds.Held, "{request}", "Refusals for rate held before their answer (Throttling.ThrottledAnswerDelay).");
         _meter.CreateObservableGauge("palisade.analysis.workers", () => new Measurement<long>(analyses.Workers, new KeyValuePair<string, object?>("niceness", analyses.Niceness),
                 new KeyValuePair<string, object?>("impact", options.Throttling.AnalysisInChild ? "child" : "in-process")),
@@ -28,9 +32,15 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("palisade.analysis.process.starts", () => analysisProcess.Started, "{process}",
             "Analysis processes started (issue 19): one on the first impact, one more after each that ended.");
         _meter.CreateObservableCounter("palisade.analysis.process.late", () => analysisProcess.Late, "{analysis}",
-            "Impacts compared in-process because the analysis process did not answer in time or was still behind.");
+            "Impacts compared in-process because the analysis process did not answer in time, was still behind, or could not be started.");
         _meter.CreateObservableGauge("palisade.analysis.queue.limit", () => (long)analyses.QueueLimit, "{analysis}", "Analyses that may wait for a worker, all accounts together (past it: Throttling).");
         _meter.CreateObservableGauge("palisade.analysis.per_account.limit", () => (long)analyses.PerAccount, "{analysis}", "Analyses one account may have running or waiting (past it: Throttling.Analysis).");
+        // The budget an account's analyses are charged against (issue 19): by default a share of the node's
+        // cores, so an operator sees here what the node derived.
+        _meter.CreateObservableGauge("palisade.analysis.budget.rate", () => options.Throttling.AnalysisSecondsPerSecond, "s/s",
+            "CPU-seconds of analysis work per second each account may use on this node (0: no budget).");
+        _meter.CreateObservableGauge("palisade.analysis.budget.burst", () => options.Throttling.AnalysisBurstSeconds, "s",
+            "CPU-seconds of analysis work an account may use at once on this node.");
         _meter.CreateObservableGauge("palisade.analyses", () =>
         {
             var (running, waiting) = analyses.Load;
@@ -71,4 +81,7 @@ internal sealed class ServerMetrics : IDisposable
     }
 
     public void Dispose() => _meter.Dispose();
+
+    /// <summary>A meter's name as this server publishes it: its own, or one no exporter listens to.</summary>
+    public static string Named(string meterName, ServerOptions options) => options.PublishesMetrics ? meterName : UnpublishedPrefix + meterName;
 }

@@ -177,6 +177,13 @@ public sealed record Throttling
 
 public sealed record ServerOptions
 {
+    /// <summary>
+    /// False for the analysis path's warm-up (<see cref="AnalysisPathWarmUp"/>): a server of its own in the
+    /// same process, whose meters must not be the ones <c>/metrics</c> exports — while it ran, the node's
+    /// <c>/metrics</c> showed the warm-up's gauges in place of its own (a budget of 1,000 s/s).
+    /// </summary>
+    internal bool PublishesMetrics { get; init; } = true;
+
     public Limits Limits { get; init; } = new();
 
     public Throttling Throttling { get; init; } = new();

@@ -46,6 +46,14 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(2);
 
     private long _late;
+    private long? _notStartedAt;
+    private string? _notStartedWhy;
+
+    /// <summary>How long after a failed start the child is not tried again (each impact meanwhile compared in-process).</summary>
+    public static readonly TimeSpan RetryStartAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The program a child is started with (<see cref="Child.Program"/>; a test's seam: one that cannot be started).</summary>
+    internal Func<(string Program, string[] Arguments)?> ChildProgram { get; init; } = Child.Program;
     private long _asked;
     private long _warmUpAnswered;
     private long _warmUpFirstTicks = -1;
@@ -181,7 +189,29 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
             if (_child is { Exited: false } running)
                 return running;
             _child?.Dispose();
-            var child = _child = Child.Start(logger);
+            _child = null;
+            // A child that cannot be started (no palisade program beside the server, a failed fork) is not
+            // tried again on every question: each is compared in-process, as when the child is late, and the
+            // start is tried again after a pause. An impact never fails for the child's sake alone.
+            if (_notStartedAt is { } failed && Stopwatch.GetElapsedTime(failed) < RetryStartAfter)
+            {
+                Interlocked.Increment(ref _late);
+                throw new AnalysisProcessLateException(_notStartedWhy!);
+            }
+            Child child;
+            try
+            {
+                child = _child = Child.Start(logger, ChildProgram());
+                _notStartedAt = null;
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+            {
+                _notStartedAt = Stopwatch.GetTimestamp();
+                _notStartedWhy = $"the analysis process could not be started: {e.Message}";
+                Interlocked.Increment(ref _late);
+                logger?.LogWarning("The analysis process could not be started ({Error}); impacts are compared in-process, and the start is tried again in {Seconds} s", LogValues.Escape(e.Message, 512), RetryStartAfter.TotalSeconds);
+                throw new AnalysisProcessLateException(_notStartedWhy);
+            }
             Interlocked.Increment(ref _started);
             if (WarmsUp)
                 WarmUp = Task.Run(() => WarmUpChild(child));
@@ -301,9 +331,9 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
                 _sent.Clear();
         }
 
-        public static Child Start(ILogger? logger)
+        public static Child Start(ILogger? logger, (string Program, string[] Arguments)? toStart)
         {
-            var (program, arguments) = Program() ?? throw new InvalidOperationException(
+            var (program, arguments) = toStart ?? throw new InvalidOperationException(
                 "no program to start the analysis process with: palisade.dll is not beside the server and the server is not the palisade executable");
             var info = new ProcessStartInfo
             {
@@ -496,5 +526,5 @@ internal sealed class AnalysisProcess(ILogger<AnalysisProcess>? logger = null) :
     }
 }
 
-/// <summary>The analysis process did not answer in time (or is still behind): the caller compares in-process.</summary>
-internal sealed class AnalysisProcessLateException() : Exception("the analysis process did not answer in time");
+/// <summary>The analysis process did not answer in time, is still behind, or could not be started: the caller compares in-process.</summary>
+internal sealed class AnalysisProcessLateException(string message = "the analysis process did not answer in time") : Exception(message);

@@ -7,8 +7,8 @@ namespace Palisade.Server.Protocol;
 /// <summary>
 /// Starts the analysis process with the server (issue 19), so that it is warm before a tenant's first
 /// impact (<see cref="AnalysisProcess.WarmsUp"/>), on a thread of the pool: the server's start does not
-/// wait for it. Where the child cannot be started, that is logged here, and each impact then says so
-/// as before (<c>ServiceUnavailable</c>, or in-process with <c>--analysis-process in-process</c>).
+/// wait for it. Where the child cannot be started, that is logged (<see cref="AnalysisProcess"/>), each
+/// impact is compared in-process, and the start is tried again after <see cref="AnalysisProcess.RetryStartAfter"/>.
 /// </summary>
 internal sealed class AnalysisProcessStart(AnalysisProcess process, ServerOptions options, ILogger<AnalysisProcessStart> logger) : IHostedService
 {
@@ -22,7 +22,7 @@ internal sealed class AnalysisProcessStart(AnalysisProcess process, ServerOption
                 {
                     process.Start();
                 }
-                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or ObjectDisposedException)
+                catch (Exception e) when (e is AnalysisProcessLateException or InvalidOperationException or System.ComponentModel.Win32Exception or ObjectDisposedException)
                 {
                     logger.LogWarning("The analysis process was not started with the server: {Error}", LogValues.Escape(e.Message, 512));
                 }

@@ -22,7 +22,7 @@ internal sealed class RefusalTrail : IDisposable
     private readonly ServerOptions _options;
     private readonly TokenBuckets<long> _buckets;
     private readonly ConcurrentDictionary<long, Totals> _totals = new();
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly Counter<long> _written;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _bytes;
@@ -31,6 +31,7 @@ internal sealed class RefusalTrail : IDisposable
     {
         _options = options;
         _buckets = new(clock);
+        _meter = new(Hosting.ServerMetrics.Named(MeterName, options));
         _written = _meter.CreateCounter<long>("palisade.trail.refusals.written", "{event}", "Refused calls written to the action trail.");
         _dropped = _meter.CreateCounter<long>("palisade.trail.refusals.dropped", "{event}", "Refused calls past their account's trail rate: answered, counted, not written.");
         _bytes = _meter.CreateCounter<long>("palisade.trail.refusals.bytes", "By", "Bytes of parameters refused calls put on the action trail.");

@@ -25,7 +25,8 @@ public sealed class AnalysisFlagsTests : IDisposable
             port = ((IPEndPoint)free.LocalEndpoint).Port;
         }
         var start = new ProcessStartInfo("dotnet", [typeof(PalisadeCli).Assembly.Location, "serve", "--urls", $"http://127.0.0.1:{port}", "--data", Path.Combine(_dir, "data"),
-            "--analysis-workers", "1", "--analysis-niceness", "3", "--account-analyses", "2", "--analysis-process", "in-process"])
+            "--analysis-workers", "1", "--analysis-niceness", "3", "--account-analyses", "2", "--analysis-process", "in-process",
+            "--analysis-rate", "0.3"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -33,6 +34,7 @@ public sealed class AnalysisFlagsTests : IDisposable
         };
         // The queue from the environment, as a systemd unit's Environment= would set it.
         start.Environment["PALISADE_ANALYSIS_QUEUE"] = "5";
+        start.Environment["PALISADE_ANALYSIS_BURST"] = "1.5";
         start.Environment["PALISADE_METRICS_TOKEN"] = "analysis-flags-token";
         using var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
@@ -65,6 +67,9 @@ public sealed class AnalysisFlagsTests : IDisposable
             Assert.Matches("(?m)^palisade_analysis_workers\\{[^}]*impact=\"in-process\"[^}]*\\} 1( |$)", text);
             Assert.Matches("(?m)^palisade_analysis_queue_limit(\\{[^}]*\\})? 5( |$)", text);
             Assert.Matches("(?m)^palisade_analysis_per_account_limit(\\{[^}]*\\})? 2( |$)", text);
+            // The budget given, not the node's share of its cores (0.05 a core).
+            Assert.Matches("(?m)^palisade_analysis_budget_rate_seconds_per_second(\\{[^}]*\\})? 0\\.3( |$)", text);
+            Assert.Matches("(?m)^palisade_analysis_budget_burst_seconds(\\{[^}]*\\})? 1\\.5( |$)", text);
             Assert.Matches("(?m)^palisade_analyses\\{[^}]*state=\"waiting\"[^}]*\\} 0( |$)", text);
         }
         finally

@@ -50,7 +50,7 @@ public sealed partial class CliServer : IAsyncDisposable
             LogRequests = requests is not null,
             // No analysis process warmed up with each test's server (as TestControlPlane's): it starts on the first impact.
             // Sized as an 8-core node whatever the machine, as TestControlPlane's: the analysis budget's default is a share of the cores.
-            Options = new ServerOptions { Throttling = new Throttling { AnalysisWarmUp = false, NodeCores = 8 } },
+            Options = new ServerOptions { Throttling = new Throttling { AnalysisWarmUp = false, NodeCores = Palisade.TestKit.TestNode.Cores } },
         },
             configure: requests is null ? null : builder => builder.Logging.AddProvider(requests));
         await app.StartAsync();

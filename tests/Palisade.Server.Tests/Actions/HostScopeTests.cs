@@ -21,7 +21,7 @@ namespace Palisade.Server.Tests.Actions;
 /// is woken. How often a host is woken for nothing is counted and reported.
 /// </summary>
 [Collection(PartMemoryCollection.Name)]
-public sealed class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private TestControlPlane _server = null!;
 

@@ -151,4 +151,20 @@ public sealed class AnalysisProcessTests
         }
         Assert.Equal(1, process.Started);
     }
+
+    [Fact]
+    public void AChildThatCannotBeStarted_LeavesEachImpactToBeComparedInProcess_AndIsNotTriedOnEveryQuestion()
+    {
+        // As in a server with no palisade program beside it (the fleet bench's): the impact failed with InternalError.
+        var tries = 0;
+        using var process = new AnalysisProcess { Deadline = Patience, ChildProgram = () => { tries++; return null; } };
+        var state = SmallUniverse.State.Select(Storable).Single();
+        var empty = new NetworkState(state.RegionId, [], [], [], []);
+        var first = Assert.Throws<AnalysisProcessLateException>(() => process.Compare(1, state.RegionId, 1, state, empty));
+        Assert.Contains("could not be started", first.Message);
+        Assert.Throws<AnalysisProcessLateException>(() => process.Compare(1, state.RegionId, 1, state, empty));
+        Assert.Equal(1, tries);
+        Assert.Equal(0, process.Started);
+        Assert.Equal(2, process.Late);
+    }
 }

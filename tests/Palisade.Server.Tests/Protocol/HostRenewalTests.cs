@@ -6,6 +6,7 @@ using Palisade.Domain.Hosts;
 using Palisade.Server.Actions.Changes;
 using Palisade.Server.Hosting;
 using Palisade.Server.Tests.Support;
+using static Palisade.Server.Tests.Support.Scenario;
 
 namespace Palisade.Server.Tests.Protocol;
 
@@ -169,13 +170,13 @@ public sealed class HostRenewalTests
         var fastSetup = await WokenSetupAsync(fast);
         var slowSetup = await WokenSetupAsync(slow);
         DescribeChanges.HostRenewals.Of(fast.Store.Commits).MinimumWait = TimeSpan.FromMilliseconds(500);
-        var gen = Gen.Select(Gen.Enum<Wake>(), Gen.Int[0, 1], Gen.Bool, Gen.Int[0, 2]).Array[1, 6];
+        var gen = Gen.Select(Gen.Enum<Wake>(), Gen.Int[0, 1], Gen.Bool, Gen.Int[0, 2], Gen.Bool).Array[1, 6];
         await gen.SampleAsync(async ops =>
         {
             var fastRun = await RunWokenAsync(fast, fastSetup, ops);
             var slowRun = await RunWokenAsync(slow, slowSetup, ops);
             Assert.Equal(slowRun, fastRun);
-        }, iter: 20, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3},{o.Item4})")));
+        }, iter: 20, threads: 1, print: ops => string.Join(", ", ops.Select(o => $"{o.Item1}({o.Item2},{o.Item3},{o.Item4},{o.Item5})")));
         // The fast server did answer woken polls from the ledger (the twin never does).
         Assert.True(DescribeChanges.HostRenewals.Of(fast.Store.Commits).WokenFromLedger > 0);
         Assert.Equal(0, DescribeChanges.HostRenewals.Of(slow.Store.Commits).WokenFromLedger);
@@ -203,10 +204,15 @@ public sealed class HostRenewalTests
     private static int _port = 1000;
 
     /// <summary>What each woken poll got: its changes' actions and next revision relative to its own, or the error's code.</summary>
-    private static async Task<List<string>> RunWokenAsync(TestControlPlane plane, WokenSetup setup, (Wake Wake, int Host, bool Renewed, int Then)[] ops)
+    /// <remarks>
+    /// A poll may ask for the host's policy with the wake (<c>IncludeHostPolicy</c>, eighteenth session):
+    /// the outcome then says whether it carried one and at which revision; a poll whose credential was
+    /// revoked or rotated out while it was parked is refused, and gets no policy, on either path.
+    /// </remarks>
+    private static async Task<List<string>> RunWokenAsync(TestControlPlane plane, WokenSetup setup, (Wake Wake, int Host, bool Renewed, int Then, bool WithPolicy)[] ops)
     {
         var outcomes = new List<string>();
-        foreach (var (wake, h, renewed, then) in ops)
+        foreach (var (wake, h, renewed, then, withPolicy) in ops)
         {
             var host = setup.Hosts[h];
             var credential = plane.Hosts.CreateCredential(host);
@@ -218,7 +224,10 @@ public sealed class HostRenewalTests
             if (renewed)
                 await SettleAsync(plane);
             var parked = plane.Store.Commits.ParkedCount;
-            var waiting = client.CallAsync("DescribeChanges", new { AfterRevision = current.ToString(CultureInfo.InvariantCulture), WaitSeconds = 10 });
+            var poll = new Dictionary<string, string> { ["AfterRevision"] = current.ToString(CultureInfo.InvariantCulture), ["WaitSeconds"] = "10" };
+            if (withPolicy)
+                (poll["IncludeHostPolicy"], poll["RegionId"], poll["PerNic"], poll["SharedParts"]) = ("true", Region, "true", "true");
+            var waiting = client.CallAsync("DescribeChanges", poll);
             for (var i = 0; i < 400 && plane.Store.Commits.ParkedCount <= parked; i++)
                 await Task.Delay(5);
             switch (wake)
@@ -241,7 +250,10 @@ public sealed class HostRenewalTests
             {
                 var answer = await waiting;
                 var changes = answer.GetProperty("Changes").GetProperty("Change").EnumerateArray().Select(c => c.GetProperty("Action").GetString()).ToList();
-                outcomes.Add($"ok {string.Join(' ', changes)} +{answer.GetProperty("NextRevision").GetInt64() - current}");
+                outcomes.Add($"ok {string.Join(' ', changes)} +{answer.GetProperty("NextRevision").GetInt64() - current}"
+                    + (answer.TryGetProperty("HostPolicy", out var policy) ? $" policy +{policy.GetProperty("Revision").GetInt64() - current}" : ""));
+                Assert.True(wake is not (Wake.Revoke or Wake.Rotate), $"{wake}: the poll of a credential revoked while it was parked was answered");
+                Assert.Equal(withPolicy && changes.Count > 0, answer.TryGetProperty("HostPolicy", out _));
                 // The agent's next poll, from the change it was told of: a renewal (it may skip its read,
                 // the credential proven by the ledger), after the credential was revoked or the host's
                 // group changed, or not.

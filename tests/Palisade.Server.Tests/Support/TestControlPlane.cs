@@ -82,9 +82,6 @@ public sealed class TestControlPlane : IAsyncDisposable
         return new TestControlPlane(node, directory, null) { _sharedDatabase = database, _sharesStore = true };
     }
 
-    /// <summary>The cores a test's server has unless the test says (<see cref="Throttling.NodeCores"/>): see <see cref="Sized"/>.</summary>
-    public const int TestNodeCores = 8;
-
     /// <summary>
     /// A test's server sized as an 8-core node unless the test gives its cores: the analysis budget's
     /// default is a share of the node's cores (0.4 CPU-s/s and a 1 s burst at 8; before 2026-12-05 it
@@ -92,7 +89,7 @@ public sealed class TestControlPlane : IAsyncDisposable
     /// refuse a test's quick run of questions (a cold analysis process's first ones cost the most) in
     /// tests that are not about the budget. Tests of the budget set its rate and burst, or the cores.
     /// </summary>
-    private static Throttling Sized(Throttling throttling) => throttling.NodeCoresGiven ? throttling : throttling with { NodeCores = TestNodeCores };
+    private static Throttling Sized(Throttling throttling) => throttling.NodeCoresGiven ? throttling : throttling with { NodeCores = Palisade.TestKit.TestNode.Cores };
 
     /// <summary>The status reports' batch interval of a test's server, unless the test gives another.</summary>
     public static readonly TimeSpan TestStatusReportInterval = TimeSpan.FromMilliseconds(20);

@@ -12,6 +12,13 @@ namespace Palisade.Server.Actions.Changes;
 /// that may alter what the host's agent enforces — decided by the store at commit from what each
 /// wrote (<c>revision_hosts</c>), binding changes included. The poll parks on the host alone, so no
 /// other commit wakes it.
+/// <para>
+/// With <c>IncludeHostPolicy=true</c> and the fetch's parameters (<c>RegionId</c>, <c>PerNic</c>,
+/// <c>SharedParts</c>, <c>PartDifferences</c>, <c>KnownNic.N.*</c>), a host's poll that answers with
+/// changes carries the host's policy at that moment (<c>HostPolicy</c>: <c>DescribeHostPolicy</c>'s answer
+/// to the same parameters, by its code): the agent's fetch after each wake, and its round trip, saved
+/// (issue 17, eighteenth session). A poll that answers with no change carries none.
+/// </para>
 /// </summary>
 internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEcsAction, Hosts.IHostAgentAction
 {
@@ -49,6 +56,11 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         // never learns which of its changes reach which host).
         if (host is null && p.Optional("HostName") is not null)
             throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with HostName"));
+        // The host's policy with the wake (eighteenth session): its parameters are the fetch's, checked now, at
+        // the poll's arrival, by the fetch's own code (bad input is refused before the poll parks).
+        var policyQuery = p.Bool("IncludeHostPolicy")
+            ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with IncludeHostPolicy")) : Hosts.DescribeHostPolicy.QueryOf(c)
+            : null;
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         var renewals = host is not null && c.HostRenewalsFromWatcher ? HostRenewals.Of(c.Commits) : null;
         var reads = 0;
@@ -84,7 +96,13 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             }), cancel);
         }
         var (current, changes) = await PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, cancel);
-        return Answer(current, after, changes);
+        var answer = Answer(current, after, changes);
+        // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
+        // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
+        // credential and bindings now, so a credential revoked while the poll was parked gets no policy.
+        if (policyQuery is not null && changes.Count > 0)
+            answer.Add("HostPolicy", await Hosts.DescribeHostPolicy.ServeAsync(c, policyQuery, cancel));
+        return answer;
     }
 
     /// <summary>

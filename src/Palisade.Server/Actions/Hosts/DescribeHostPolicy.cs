@@ -55,7 +55,8 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// <summary>A fetch's parameters, checked at the edge.</summary>
     internal sealed record Query(string Host, string RegionId, string CredentialId, bool PerNic, bool SharedParts, bool Differences, IReadOnlyDictionary<string, string> Known);
 
-    private static Query QueryOf(ActionContext c)
+    /// <summary>A fetch's parameters, checked at the edge: a fetch's own, or a host poll's that asks for its policy with the wake (<c>DescribeChanges</c>, <c>IncludeHostPolicy=true</c>), checked at its arrival.</summary>
+    internal static Query QueryOf(ActionContext c)
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();
@@ -84,11 +85,19 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// From the node's memory when it can prove it current (<see cref="FromMemory"/>), holding no store
     /// slot and reading nothing; else one store read in a slot, as before.
     /// </summary>
-    public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
+    public Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel) => ServeAsync(c, QueryOf(c), cancel);
+
+    /// <summary>
+    /// The host's policy for <paramref name="q"/> now: the fetch's answer, and the policy a woken host poll
+    /// carries (<c>DescribeChanges</c> with <c>IncludeHostPolicy=true</c>, eighteenth session), the same
+    /// element by the same code. "Now" is after a watcher's look begun after this call, so a poll woken by a
+    /// commit answers with a policy at least at that commit.
+    /// </summary>
+    internal static async Task<EcsObject> ServeAsync(ActionContext c, Query q, CancellationToken cancel)
     {
-        var q = QueryOf(c);
         var memory = c.HostFetches;
-        // A look begun after the request came: every commit before it is in the ledger, as a store read begun now would see.
+        // A look begun after this call (after the request came; for a woken poll, after its wake): every commit
+        // before it is in the ledger, as a store read begun now would see.
         if (q.PerNic && await c.Commits.LookedAfterAsync(LookTimeout, cancel))
         {
             var answer = FromMemory(c.Commits.Ledger, c.AccountViews, memory, q, out var missing);
@@ -262,8 +271,40 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         // held digests the node remembers (content addressed: a digest's index is the same whoever names
         // it), so hosts that ask the same share one rendering.
         account.Add("State", shareState
-            ? view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)), () => State(view, source.RegionId, changed.Values, held))
+            ? view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)),
+                () => StateFromBases(view, source.RegionId, changed.Values, heldDigests, bases))
             : State(view, source.RegionId, changed.Values, held));
+    }
+
+    /// <summary>
+    /// <see cref="State"/> (its slow twin) without a look at every resource of every changed part (issue 17,
+    /// eighteenth session: after a change in a group of a thousand hosts each part holds ~2,000 resources,
+    /// and the nodes rendered ~100 different states a change, each looking every resource up in every held
+    /// digest's index). A resource the agent holds as it is in one held digest is not sent, so only the
+    /// part's resources that one held digest does not hold as they are can be sent: that list
+    /// (<see cref="AccountViews.View.NotHeldBy"/>) is computed once per view and (part, held digest) — the
+    /// base a NIC of the part held, whose list after one change is the change — and only its resources are
+    /// asked of the other held digests. The same resources in the same order: a resource sent is in every
+    /// such list of every part that holds it, so it is met first where <see cref="State"/> meets it first.
+    /// </summary>
+    private static EcsObject StateFromBases(AccountViews.View view, string regionId, IEnumerable<AccountViews.View.PartEntry> changed,
+        List<(string Digest, IReadOnlyDictionary<(char Kind, string Id), byte[]>? Index)> heldDigests, Dictionary<string, List<string>> bases)
+    {
+        var sent = new HashSet<(char, string)>();
+        var lists = new Dictionary<char, List<EcsObject>> { ['g'] = [], ['i'] = [], ['e'] = [], ['p'] = [], ['r'] = [] };
+        foreach (var part in changed)
+        {
+            // A base of the part if the node remembers one (its list is the change), else any held digest.
+            var filter = bases.GetValueOrDefault(part.Digest) is { } named && heldDigests.FindIndex(h => named.Contains(h.Digest)) is var b and >= 0
+                ? heldDigests[b] : heldDigests.FirstOrDefault();
+            var candidates = filter.Index is null ? part.Resources : view.NotHeldBy(part, filter.Digest, filter.Index);
+            foreach (var m in candidates)
+            {
+                if (sent.Add((m.Kind, m.Id)) && !heldDigests.Any(h => h.Index!.TryGetValue((m.Kind, m.Id), out var hash) && hash.AsSpan().SequenceEqual(m.Hash)))
+                    lists[m.Kind].Add(view.ItemOf(m.Kind, m.Id));
+            }
+        }
+        return StateExport.Body(regionId, lists['g'], lists['i'], lists['e'], lists['p'], lists['r']);
     }
 
     /// <summary>

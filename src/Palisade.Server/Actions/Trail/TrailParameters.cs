@@ -54,7 +54,7 @@ internal static class TrailParameters
 
     private static string Bounded(RpcRequest request, int valueAllowance, int nameAllowance)
     {
-        using var buffer = new MemoryStream();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
@@ -75,7 +75,7 @@ internal static class TrailParameters
             }
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string CutTo(string value, int length)
@@ -90,7 +90,7 @@ internal static class TrailParameters
 
     private static string Full(RpcRequest request)
     {
-        using var buffer = new MemoryStream();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -111,6 +111,6 @@ internal static class TrailParameters
             }
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
