@@ -49,7 +49,8 @@ public sealed class ImpactWorkerTests
     public async Task ACompare_IsAnsweredWithTheImpact_AndABeforeIsKeptPerRevision()
     {
         await using var loop = new Loop();
-        var states = SmallUniverse.State.Where(s => s.Groups.All(g => g.Rules.IsEmpty)).Array[3].Single();
+        // Rules taken away, not filtered for: a filter that rarely passes fails the generator on some seeds (CI's "Failing Where max count").
+        var states = SmallUniverse.State.Select(s => s.WithGroups(s.Groups.Select(g => g with { Rules = [] }))).Array[3].Single();
         var (before, after, other) = (states[0], states[1], states[2]);
         after = new NetworkState(before.RegionId, after.Groups, after.Instances, after.PrefixLists, after.PortRangeLists);
         other = new NetworkState(before.RegionId, other.Groups, other.Instances, other.PrefixLists, other.PortRangeLists);

@@ -10,4 +10,13 @@ public static class TestNode
     /// are not about the budget.
     /// </summary>
     public const int Cores = 8;
+
+    /// <summary>
+    /// The analysis budget a <c>palisade serve</c> child is started with (<c>--analysis-rate</c>), as
+    /// the in-process servers' <see cref="Cores"/> give theirs: the server's share of a core
+    /// (<c>Throttling.AnalysisShareOfNode</c>, which this kit cannot see; a Server test holds them equal)
+    /// times <see cref="Cores"/>. Left to the machine, a 2-core CI machine's 0.1 CPU-s/s refused a
+    /// system test's second rule suggestion after a cold first one.
+    /// </summary>
+    public const double ProcessAnalysisRate = 0.05 * Cores;
 }

@@ -544,6 +544,13 @@ public sealed class AnalysisAdmissionTests
         Assert.Equal(burstSeconds, budget.Left(1), 9);
     }
 
+    /// <summary>The tests' <c>palisade serve</c> children get the budget the in-process test servers derive from their cores.</summary>
+    [Fact]
+    public void TheTestsServerProcesses_GetTheBudgetOfATestNodesCores()
+    {
+        Assert.Equal(Palisade.TestKit.TestNode.ProcessAnalysisRate, new Throttling { NodeCores = Palisade.TestKit.TestNode.Cores }.AnalysisSecondsPerSecond, 9);
+    }
+
     [Fact]
     public void AGivenRateOfZero_TurnsTheBudgetOff_WhateverTheCores()
     {

@@ -96,6 +96,11 @@ public sealed class ServerProcess : IDisposable
         }
         foreach (var a in serveArguments ?? [])
             info.ArgumentList.Add(a);
+        if (!(serveArguments ?? []).Contains("--analysis-rate"))
+        {
+            info.ArgumentList.Add("--analysis-rate");
+            info.ArgumentList.Add(TestNode.ProcessAnalysisRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         info.Environment["PALISADE_ROOT_ACCESS_KEY_ID"] = KeyId;
         info.Environment["PALISADE_ROOT_ACCESS_KEY_SECRET"] = Secret;
         info.Environment["PALISADE_MASTER_KEY"] = MasterKey;
