@@ -542,7 +542,51 @@ internal static class Agents
     {
         var saved = System.Text.Json.JsonSerializer.Deserialize<List<SavedTenant>>(File.ReadAllText(file))!;
         Console.WriteLine($"--- {saved.Sum(t => t.Hosts.Count)} agents x {nicsPerHost} NICs, {saved.Count} accounts of {hostsPerAccount} hosts, {fleet.Urls.Count} node(s), {fleet.StoreKind}; seeded before ({file}); host feed, incremental fetch");
+        await TakeBackLeftoversAsync(fleet, saved);
         await AgentsProcessView.RunAsync(fleet, file, nicsPerHost, hostsPerAccount, accountWide: false, changes, warmups);
+    }
+
+    /// <summary>
+    /// The seeded fleet brought back to its seeded shape before the agents start (not measured): the
+    /// rules earlier runs authorized (source 192.0.2.0/24, in "common" and the pods' groups) revoked, and
+    /// "db" back to its one seeded instance. A run takes back what it adds at its end, but runs before the
+    /// eighteenth session did not, and a run stopped midway cannot: by then "common" held ~110 rules and
+    /// a rule change's answer was 61 KiB a host where the seed's was 5.4 KiB, so figures of different
+    /// sessions compared different fleets.
+    /// </summary>
+    private static async Task TakeBackLeftoversAsync(Fleet fleet, List<SavedTenant> saved)
+    {
+        using var handler = new SocketsHttpHandler();
+        int rules = 0, instances = 0;
+        for (var a = 0; a < saved.Count; a++)
+        {
+            var t = saved[a];
+            var api = new EcsClient(new HttpClient(handler, disposeHandler: false) { BaseAddress = fleet.Urls[a % fleet.Urls.Count], Timeout = TimeSpan.FromMinutes(5) }, new ClientCredentials(t.KeyId, t.KeySecret));
+            foreach (var group in new[] { t.Common, t.Pod0 })
+            {
+                var left = (await api.CallAsync("DescribeSecurityGroupAttribute", new { RegionId = Region, SecurityGroupId = group }))
+                    .Items("Permissions", "Permission").Where(r => r.Str("SourceCidrIp") == "192.0.2.0/24").Select(r => r.Str("SecurityGroupRuleId")).ToList();
+                foreach (var chunk in left.Chunk(100))
+                    await api.CallAsync("RevokeSecurityGroup", EcsClient.Flatten(new { RegionId = Region, SecurityGroupId = group, SecurityGroupRuleId = chunk }));
+                rules += left.Count;
+            }
+            // Every instance in db but the first one made (the seed's); pages of 100, oldest first.
+            var members = new List<(string Id, string Created)>();
+            for (var page = 1; ; page++)
+            {
+                var answer = await api.CallAsync("DescribeInstances", new { RegionId = Region, SecurityGroupId = t.Db, PageSize = 100, PageNumber = page });
+                var items = answer.Items("Instances", "Instance").Select(i => (i.Str("InstanceId"), i.Str("CreationTime"))).ToList();
+                members.AddRange(items);
+                if (items.Count < 100)
+                    break;
+            }
+            foreach (var (id, _) in members.OrderBy(m => m.Created, StringComparer.Ordinal).ThenBy(m => m.Id, StringComparer.Ordinal).Skip(1))
+            {
+                await api.CallAsync("DeleteInstance", new { InstanceId = id, Force = "true" });
+                instances++;
+            }
+        }
+        Console.WriteLine($"  the seeded fleet as seeded: {rules} leftover rule(s) revoked, {instances} leftover instance(s) deleted");
     }
 
     /// <summary>The agents' side of a run, as the parent's setup left it (<c>--agents-child</c>): the tenants from the file.</summary>
