@@ -181,6 +181,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeEipAddresses", vpc, new { RegionId = Region, AssociatedInstanceId = b.Instance }),
             ("DescribeEipAddresses", vpc, new { RegionId = Region, EipAddress = _bEipAddress }),
             ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
+            // A's key asking a poll for a host's policy (the wake's extension): a host credential's alone.
+            ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region }),
+            ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region, HostName = "node-1" }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
