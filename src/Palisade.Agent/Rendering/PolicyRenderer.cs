@@ -267,7 +267,10 @@ public static class PolicyRenderer
                 unchanged.Kept++;
                 continue;
             }
-            var policy = NicPolicy.Compile(part.State, instance);
+            // The NIC's rules in the engine's order, gathered as NicPolicy.Compile gathers them; not its match
+            // tables (issue 17, nineteenth session: the renderer never decides a packet, and compiling built a
+            // map of every inner-access member's address — a 1,000-member group's — for each NIC rendered).
+            var policy = NicRules.Gather(part.State, instance);
             var resolver = new RuleResolver(part.State, instance);
             nics.Add(new NftNic(instance.Id, binding.InterfaceName, mac, network, zones[network],
                 [.. instance.PrivateAddresses.Order()],
@@ -307,7 +310,7 @@ public static class PolicyRenderer
 
     public static string EgressChainName(string nic) => $"out_{nic}";
 
-    private static NftChain Chain(NicPolicy policy, RuleResolver resolver, NetworkState state, Instance nic, string nicName, Direction direction,
+    private static NftChain Chain(NicRules policy, RuleResolver resolver, NetworkState state, Instance nic, string nicName, Direction direction,
         SortedDictionary<string, NftAddressSet> sets)
     {
         var ingress = direction == Direction.Ingress;
@@ -327,7 +330,7 @@ public static class PolicyRenderer
         }
 
         var name = ingress ? IngressChainName(nicName) : EgressChainName(nicName);
-        var ordered = policy.RulesInOrder(direction).ToArray();
+        var ordered = policy.Of(direction);
         var setNumber = 0;
         for (var start = 0; start < ordered.Length;)
         {

@@ -15,8 +15,10 @@ namespace Palisade.Domain.State;
 public sealed class NetworkState
 {
     private FrozenDictionary<SecurityGroupId, SecurityGroup> _groups; // replaced only in a fresh copy (WithGroups)
-    private readonly FrozenDictionary<InstanceId, Instance> _instances;
-    private readonly FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> _members;
+    private FrozenDictionary<InstanceId, Instance> _instances; // replaced only in a fresh copy (WithInstances)
+    /// <summary>Instances that came, left (null) or were replaced since <see cref="_instances"/> was built (WithInstances); null: none.</summary>
+    private Dictionary<InstanceId, Instance?>? _instancesSince;
+    private FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> _members; // replaced only in a fresh copy (WithInstances)
     private FrozenDictionary<PrefixListId, PrefixList> _prefixLists; // replaced only in a fresh copy (WithPrefixLists)
     private readonly FrozenDictionary<PortRangeListId, PortRangeList> _portRangeLists;
 
@@ -68,6 +70,85 @@ public sealed class NetworkState
     }
 
     /// <summary>
+    /// This state with <paramref name="instances"/> for its instances, which are its own but for the
+    /// instances <paramref name="gone"/> (this state's, left or replaced) and those that
+    /// <paramref name="came"/> (new or replacing), the others the same objects: the state after a join,
+    /// a leave, an ENI attached or detached, with its indexes changed by the difference, not built
+    /// again (issue 17, nineteenth session: the agent's read of a join made a state of ~1,100 instances
+    /// and their indexes for one instance more). The groups whose members changed — every group of an
+    /// interface of an instance gone or come — get their members again in state order; every other
+    /// group keeps its members array (so what was made of it, the renderer's member set, stays found).
+    /// Instances found by ID look at the instances changed since the index was built first, and the
+    /// index is built again once those are many. The constructor is the slow twin (<c>NetworkStateTests</c>).
+    /// </summary>
+    public NetworkState WithInstances(ImmutableArray<Instance> instances, IReadOnlyCollection<Instance> gone, IReadOnlyCollection<Instance> came)
+    {
+        // The cheap guard: each gone instance is this state's, each come one's ID new or gone, and the counts add up.
+        var goneIds = new HashSet<InstanceId>(gone.Count);
+        foreach (var instance in gone)
+        {
+            if (!ReferenceEquals(FindInstance(instance.Id), instance) || !goneIds.Add(instance.Id))
+                throw new ArgumentException($"instance {instance.Id} is not this state's to replace", nameof(gone));
+        }
+        var cameIds = new HashSet<InstanceId>(came.Count);
+        foreach (var instance in came)
+        {
+            if (!cameIds.Add(instance.Id) || (FindInstance(instance.Id) is not null && !goneIds.Contains(instance.Id)))
+                throw new ArgumentException($"instance {instance.Id} is this state's already", nameof(came));
+        }
+        if (instances.Length != Instances.Length - gone.Count + came.Count)
+            throw new ArgumentException("the instances are not this state's with those gone and those come", nameof(instances));
+
+        var after = (NetworkState)MemberwiseClone();
+        after.Instances = instances;
+        var since = _instancesSince is { } held ? new Dictionary<InstanceId, Instance?>(held) : new Dictionary<InstanceId, Instance?>(gone.Count + came.Count);
+        foreach (var instance in gone)
+            since[instance.Id] = null;
+        foreach (var instance in came)
+            since[instance.Id] = instance;
+        if (since.Count > Math.Max(64, instances.Length / 8))
+            (after._instances, after._instancesSince) = (instances.ToFrozenDictionary(i => i.Id), null);
+        else
+            after._instancesSince = since;
+
+        // The groups whose members changed, their members again in state order (as MembersByGroup lists them).
+        var changed = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
+        foreach (var instance in gone.Concat(came))
+        {
+            foreach (var group in instance.AllSecurityGroupIds)
+                changed.TryAdd(group, ImmutableArray.CreateBuilder<Instance>());
+        }
+        if (changed.Count == 0)
+            return after;
+        foreach (var instance in instances)
+        {
+            if (instance.SecondaryInterfaces.Length == 0)
+            {
+                AddMember(changed, instance, onlyThese: true);
+                continue;
+            }
+            // A secondary ENI's view is made only when one of its groups changed.
+            if (!instance.SecurityGroupIds.Any(changed.ContainsKey) && !instance.SecondaryInterfaces.Any(e => !e.SecurityGroupIds.IsDefault && e.SecurityGroupIds.Any(changed.ContainsKey)))
+                continue;
+            foreach (var nic in instance.Interfaces)
+                AddMember(changed, nic, onlyThese: true);
+        }
+        var members = new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(_members.Count + changed.Count);
+        foreach (var (group, kept) in _members)
+        {
+            if (!changed.ContainsKey(group))
+                members.Add(group, kept);
+        }
+        foreach (var (group, list) in changed)
+        {
+            if (list.Count > 0)
+                members.Add(group, list.ToImmutable());
+        }
+        after._members = members.ToFrozenDictionary();
+        return after;
+    }
+
+    /// <summary>
     /// Each group's members in state order: its member ENIs, each once per group — an instance's
     /// primary ENI is the instance itself, a secondary ENI its view (<see cref="Instance.Interfaces"/>).
     /// A plain loop: the what-if builds a state per question, and grouping 10,000 instances through
@@ -87,18 +168,21 @@ public sealed class NetworkState
         return members.ToFrozenDictionary(m => m.Key, m => m.Value.ToImmutable());
     }
 
-    private static void AddMember(Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder> members, Instance instance)
+    /// <param name="onlyThese">True: only the groups <paramref name="members"/> holds already get the member.</param>
+    private static void AddMember(Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder> members, Instance instance, bool onlyThese = false)
     {
+        var groups = instance.SecurityGroupIds;
+        for (var k = 0; k < groups.Length; k++)
         {
-            var groups = instance.SecurityGroupIds;
-            for (var k = 0; k < groups.Length; k++)
+            if (groups.IndexOf(groups[k]) != k)
+                continue; // named twice: a member once
+            if (!members.TryGetValue(groups[k], out var list))
             {
-                if (groups.IndexOf(groups[k]) != k)
-                    continue; // named twice: a member once
-                if (!members.TryGetValue(groups[k], out var list))
-                    members.Add(groups[k], list = ImmutableArray.CreateBuilder<Instance>());
-                list.Add(instance);
+                if (onlyThese)
+                    continue;
+                members.Add(groups[k], list = ImmutableArray.CreateBuilder<Instance>());
             }
+            list.Add(instance);
         }
     }
 
@@ -106,7 +190,7 @@ public sealed class NetworkState
 
     public ImmutableArray<SecurityGroup> Groups { get; private set; }
 
-    public ImmutableArray<Instance> Instances { get; }
+    public ImmutableArray<Instance> Instances { get; private set; }
 
     public ImmutableArray<PrefixList> PrefixLists { get; private set; }
 
@@ -114,7 +198,8 @@ public sealed class NetworkState
 
     public SecurityGroup? FindGroup(SecurityGroupId id) => _groups.GetValueOrDefault(id);
 
-    public Instance? FindInstance(InstanceId id) => _instances.GetValueOrDefault(id);
+    public Instance? FindInstance(InstanceId id) =>
+        _instancesSince is { } since && since.TryGetValue(id, out var changed) ? changed : _instances.GetValueOrDefault(id);
 
     public PrefixList? FindPrefixList(PrefixListId id) => _prefixLists.GetValueOrDefault(id);
 

@@ -105,10 +105,16 @@ public static class StateFileReader
     {
         try
         {
-            if (before?.Last is { } last && FromBefore(last, regionId, lists, cache) is { } derived)
+            // The read before is kept again only as what it makes: its sets change in place from here.
+            var last = before?.Last;
+            if (before is not null)
+                before.Last = null;
+            if (last is not null && FromBefore(last, regionId, lists, cache) is { } derived)
             {
-                before.Last = derived;
+                before!.Last = derived;
                 before.Derived++;
+                if (!ReferenceEquals(derived.Instances, last.Instances) || !ReferenceEquals(derived.Interfaces, last.Interfaces))
+                    before.DerivedWithInstances++;
                 return derived.State;
             }
             var (state, kept) = ReadItems(regionId, lists, cache);
@@ -125,19 +131,32 @@ public static class StateFileReader
         }
     }
 
-    /// <summary>A read kept for the next (<see cref="StateReadBefore"/>): the lists read, the state, the groups as read and the prefix lists by ID.</summary>
-    internal sealed record KeptRead(string RegionId, IReadOnlyList<IReadOnlyList<string>> Lists, NetworkState State, ReadGroupResult[] Groups, Dictionary<PrefixListId, ReadPrefixListResult> PrefixById);
+    /// <summary>
+    /// A read kept for the next (<see cref="StateReadBefore"/>): the lists read, the state, the groups as
+    /// read, the prefix lists by ID; the instances as read before their ENIs were attached and the
+    /// secondary ENIs each one's own text names, the ENIs as read (each parallel to its list); and the
+    /// IDs of the instances and of the ENIs described. The two sets are the kept read's own: a read made
+    /// from it changes them in place and takes them over (the read before is never used again).
+    /// </summary>
+    internal sealed record KeptRead(string RegionId, IReadOnlyList<IReadOnlyList<string>> Lists, NetworkState State, ReadGroupResult[] Groups, Dictionary<PrefixListId, ReadPrefixListResult> PrefixById,
+        ReadInstanceResult[] Instances, NetworkInterfaceId[][] Secondaries, ReadInterfaceResult[] Interfaces, HashSet<InstanceId> InstanceIds, HashSet<NetworkInterfaceId> Described);
 
     private static readonly int GroupsList = Array.FindIndex(PartDigest.Lists, l => l.List == "SecurityGroups");
+    private static readonly int InstancesList = Array.FindIndex(PartDigest.Lists, l => l.List == "Instances");
+    private static readonly int InterfacesList = Array.FindIndex(PartDigest.Lists, l => l.List == "NetworkInterfaces");
 
-    /// <summary>The read of <paramref name="lists"/> from the read before, when they differ from its lists in groups' texts alone and each such group keeps its ID, network and type; otherwise null.</summary>
+    /// <summary>
+    /// The read of <paramref name="lists"/> from the read before, when they differ from its lists in
+    /// groups' texts (each such group keeping its ID, network and type) and in a stretch of instances and
+    /// ENIs (<see cref="WithInstancesRead"/>); otherwise null.
+    /// </summary>
     private static KeptRead? FromBefore(KeptRead last, string regionId, IReadOnlyList<IReadOnlyList<string>> lists, StateItemCache cache)
     {
         if (last.RegionId != regionId || lists.Count != last.Lists.Count)
             return null;
         for (var l = 0; l < lists.Count; l++)
         {
-            if (l != GroupsList && !SameTexts(lists[l], last.Lists[l]))
+            if (l != GroupsList && l != InstancesList && l != InterfacesList && !SameTexts(lists[l], last.Lists[l]))
                 return null;
         }
         var (was, now) = (last.Lists[GroupsList], lists[GroupsList]);
@@ -163,9 +182,213 @@ public static class StateFileReader
             groups ??= (ReadGroupResult[])last.Groups.Clone();
             groups[i] = read;
         }
-        if (groups is null)
-            return last with { Lists = lists };
-        return last with { Lists = lists, State = last.State.WithGroups(groups.Select(g => g.Group)), Groups = groups };
+        // Nothing an instance's or ENI's reading looks up depends on a group's rules: the groups first, then the instances.
+        var withGroups = groups is null ? last with { Lists = lists } : last with { Lists = lists, State = last.State.WithGroups(groups.Select(g => g.Group)), Groups = groups };
+        if (SameTexts(lists[InstancesList], last.Lists[InstancesList]) && SameTexts(lists[InterfacesList], last.Lists[InterfacesList]))
+            return withGroups;
+        return WithInstancesRead(withGroups, last.Lists, cache);
+    }
+
+    /// <summary>
+    /// The read of <paramref name="read"/>'s lists (whose groups, prefix lists and port range lists are
+    /// read already) from the read before (<paramref name="lastLists"/>, its instances and ENIs), when its
+    /// instances and ENIs differ from those before in one stretch each (a join, a leave, an ENI attached
+    /// or detached; issue 17, nineteenth session: a join walked every held resource, ~2,200 in a
+    /// 1,000-host account, for one instance and its ENI). Outside the stretches each instance and ENI
+    /// is the same text in the same order, so it reads as it did, unless an ENI it names as secondary is
+    /// described now and was not, or back (then null: the whole walk). The stretches' resources are read
+    /// as the whole walk reads them; the instances whose ENIs came or left, and those that came, are
+    /// attached again, with their ENIs in the list's order; every check the whole read makes between
+    /// resources (an ID twice, an ENI of an instance not listed) is made for what changed, and whatever is
+    /// refused is read whole (the caller). Null when the stretches are long (the walk is as cheap then).
+    /// </summary>
+    private static KeptRead? WithInstancesRead(KeptRead read, IReadOnlyList<IReadOnlyList<string>> lastLists, StateItemCache cache)
+    {
+        var (instanceTexts, eniTexts) = (read.Lists[InstancesList], read.Lists[InterfacesList]);
+        var (ip, iOld, iNew) = Stretch(lastLists[InstancesList], instanceTexts);
+        var (ep, eOld, eNew) = Stretch(lastLists[InterfacesList], eniTexts);
+        if (iOld + iNew + eOld + eNew > Math.Max(64, (instanceTexts.Count + eniTexts.Count) / 8))
+            return null;
+        var (instanceIds, described) = (read.InstanceIds, read.Described);
+
+        // The ENIs that came, read as the walk reads them; the IDs described now.
+        var enis = new ReadInterfaceResult[eNew];
+        for (var k = 0; k < eNew; k++)
+        {
+            var (i, text) = (ep + k, eniTexts[ep + k]);
+            enis[k] = cache.Get<ReadInterfaceResult>(text, (_, _) => true)
+                ?? cache.Put(text, ReadItem(text, $"$.NetworkInterfaces[{i}]", node => ReadInterface(node with { Element = node.Element.Clone() })), null);
+        }
+        var eniGone = read.Interfaces.AsSpan(ep, eOld);
+        // An instance whose text names an ENI described now and not before (or back) reads otherwise: the walk.
+        foreach (var eni in eniGone)
+        {
+            if (!enis.Any(e => e.Id == eni.Id) && NamedOutside(read.Secondaries, ip, iOld, eni.Id))
+                return null;
+        }
+        foreach (var eni in enis)
+        {
+            if (!eniGone.ToArray().Any(e => e.Id == eni.Id) && NamedOutside(read.Secondaries, ip, iOld, eni.Id))
+                return null;
+        }
+        // The owners to attach again: of the instances and ENIs that left or came; those listed before may hold ENIs outside the stretch.
+        var owners = new HashSet<InstanceId>();
+        var instanceGone = read.Instances.AsSpan(ip, iOld);
+        foreach (var r in instanceGone)
+            owners.Add(r.Instance.Id);
+        foreach (var eni in eniGone)
+        {
+            if (eni.InstanceId is { } owner)
+                owners.Add(owner);
+        }
+        foreach (var eni in enis)
+        {
+            if (eni.InstanceId is { } owner)
+                owners.Add(owner);
+        }
+        var listedBefore = owners.Where(instanceIds.Contains).ToHashSet();
+
+        // From here the two sets change in place: a refusal or null afterwards never uses this read again.
+        foreach (var eni in eniGone)
+            described.Remove(eni.Id);
+        foreach (var eni in enis)
+        {
+            if (!described.Add(eni.Id))
+                throw new StateFileException("$.NetworkInterfaces", $"'{eni.Id}' appears twice");
+        }
+        var groupById = new Dictionary<SecurityGroupId, ReadGroupResult>(read.Groups.Length);
+        foreach (var g in read.Groups)
+            groupById[g.Group.Id] = g;
+        var same = InstanceReadSame(groupById, described);
+        var instances = new ReadInstanceResult[iNew];
+        var secondaries = new NetworkInterfaceId[iNew][];
+        for (var k = 0; k < iNew; k++)
+        {
+            var (i, text) = (ip + k, instanceTexts[ip + k]);
+            if (cache.Get(text, same, out var looked) is { } held)
+                (instances[k], secondaries[k]) = (held, SecondariesOf((InstanceLookups)looked!));
+            else
+            {
+                var (fresh, named) = ReadItem(text, $"$.Instances[{i}]", node => (ReadInstance(node, groupById, described), SecondaryEnis(node)));
+                cache.Put(text, fresh, new InstanceLookups(InstanceGroups(fresh.Instance, groupById), [.. named.Select(e => (e, described.Contains(e)))]));
+                (instances[k], secondaries[k]) = (fresh, named.Count == 0 ? [] : [.. named]);
+            }
+            owners.Add(instances[k].Instance.Id);
+        }
+        foreach (var r in instanceGone)
+            instanceIds.Remove(r.Instance.Id);
+        foreach (var r in instances)
+        {
+            if (!instanceIds.Add(r.Instance.Id))
+                throw new StateFileException("$.Instances", $"'{r.Instance.Id}' appears twice");
+        }
+
+        // Each owner's instance as read and its ENIs in the list's order (those outside the stretch looked for only when it was listed before).
+        var ePrefix = read.Interfaces.AsSpan(0, ep);
+        var eSuffix = read.Interfaces.AsSpan(ep + eOld);
+        var iPrefix = read.Instances.AsSpan(0, ip);
+        var iSuffix = read.Instances.AsSpan(ip + iOld);
+        var ownerEnis = new List<ReadInterfaceResult>();
+        if (listedBefore.Count > 0)
+        {
+            foreach (var eni in ePrefix)
+            {
+                if (eni.InstanceId is { } owner && listedBefore.Contains(owner))
+                    ownerEnis.Add(eni);
+            }
+        }
+        foreach (var eni in enis)
+        {
+            if (eni.InstanceId is not null)
+                ownerEnis.Add(eni);
+        }
+        if (listedBefore.Count > 0)
+        {
+            foreach (var eni in eSuffix)
+            {
+                if (eni.InstanceId is { } owner && listedBefore.Contains(owner))
+                    ownerEnis.Add(eni);
+            }
+        }
+        var ownerReads = new Dictionary<InstanceId, ReadInstanceResult>();
+        foreach (var r in instances)
+            ownerReads[r.Instance.Id] = r;
+        // Kept instances (outside the stretch) whose ENIs changed, by where they stand.
+        var keptOwners = new List<int>();
+        if (listedBefore.Count > 0)
+        {
+            for (var k = 0; k < read.Instances.Length; k++)
+            {
+                if (k == ip)
+                    k += iOld;
+                if (k < read.Instances.Length && listedBefore.Contains(read.Instances[k].Instance.Id))
+                {
+                    keptOwners.Add(k);
+                    ownerReads[read.Instances[k].Instance.Id] = read.Instances[k];
+                }
+            }
+        }
+        foreach (var eni in ownerEnis)
+        {
+            // An ENI of an instance no longer (or never) listed: refused, as the whole read refuses it.
+            if (!ownerReads.ContainsKey(eni.InstanceId!.Value))
+                throw new StateFileException(eni.Path, $"instance '{eni.InstanceId}' is not in $.Instances");
+        }
+        var attached = AttachInterfaces([.. ownerReads.Values], ownerReads, ownerEnis, groupById).ToDictionary(r => r.Instance.Id, r => r.Instance);
+
+        // The lists and the state: the stretch put in place, the kept owners attached again.
+        var stateBefore = read.State.Instances;
+        var gone = new List<Instance>(iOld + keptOwners.Count);
+        var came = new List<Instance>(iNew + keptOwners.Count);
+        for (var k = ip; k < ip + iOld; k++)
+            gone.Add(stateBefore[k]);
+        var stateInstances = ImmutableArray.CreateBuilder<Instance>(stateBefore.Length - iOld + iNew);
+        stateInstances.AddRange(stateBefore.AsSpan().Slice(0, ip));
+        foreach (var r in instances)
+        {
+            var instance = attached[r.Instance.Id];
+            came.Add(instance);
+            stateInstances.Add(instance);
+        }
+        stateInstances.AddRange(stateBefore.AsSpan().Slice(ip + iOld));
+        foreach (var k in keptOwners)
+        {
+            var at = k < ip ? k : k - iOld + iNew;
+            gone.Add(stateBefore[k]);
+            came.Add(stateInstances[at] = attached[stateBefore[k].Id]);
+        }
+        var state = read.State.WithInstances(stateInstances.MoveToImmutable(), gone, came);
+        return read with
+        {
+            State = state,
+            Instances = [.. iPrefix, .. instances, .. iSuffix],
+            Secondaries = [.. read.Secondaries.AsSpan(0, ip), .. secondaries, .. read.Secondaries.AsSpan(ip + iOld)],
+            Interfaces = [.. ePrefix, .. enis, .. eSuffix],
+        };
+    }
+
+    /// <summary>Where two lists of texts differ: the length of their common start, and how many texts of each lie between it and their common end.</summary>
+    private static (int Start, int Before, int After) Stretch(IReadOnlyList<string> before, IReadOnlyList<string> after)
+    {
+        var most = Math.Min(before.Count, after.Count);
+        var start = 0;
+        while (start < most && ReferenceEquals(before[start], after[start]))
+            start++;
+        var end = 0;
+        while (end < most - start && ReferenceEquals(before[before.Count - 1 - end], after[after.Count - 1 - end]))
+            end++;
+        return (start, before.Count - start - end, after.Count - start - end);
+    }
+
+    /// <summary>Whether an instance outside the stretch [<paramref name="start"/>, +<paramref name="count"/>) names <paramref name="eni"/> as its secondary ENI.</summary>
+    private static bool NamedOutside(NetworkInterfaceId[][] secondaries, int start, int count, NetworkInterfaceId eni)
+    {
+        for (var k = 0; k < secondaries.Length; k++)
+        {
+            if ((k < start || k >= start + count) && secondaries[k].Length > 0 && secondaries[k].Contains(eni))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The same texts (the same instances) in the same order.</summary>
@@ -225,37 +448,29 @@ public static class StateFileReader
             }).ToList();
             UniqueById(interfaces, e => e.Id, "NetworkInterfaceId");
             var described = interfaces.Select(e => e.Id).ToHashSet();
-            // An instance's reading looked up its groups (network, type) and which of its secondary ENIs are described.
-            (SecurityGroupId, VpcId?, SecurityGroupType)[] GroupsOf(Instance instance) =>
-                [.. instance.SecurityGroupIds.Select(g => (g, groupById[g].Group.VpcId, groupById[g].Group.Type))];
-            // One delegate for every instance, and plain loops: a 1,000-host account's agent checks ~1,100 instances a read.
-            Func<ReadInstanceResult, object?, bool> same = (_, looked) =>
+            var same = InstanceReadSame(groupById, described);
+            var instanceTexts = ListOf("Instances");
+            var instances = new List<ReadInstanceResult>(instanceTexts.Count);
+            var named = new NetworkInterfaceId[instanceTexts.Count][];
+            for (var i = 0; i < instanceTexts.Count; i++)
             {
-                var lookups = (InstanceLookups)looked!;
-                foreach (var (id, vpc, type) in lookups.Groups)
+                var text = instanceTexts[i];
+                if (cache.Get(text, same, out var looked) is { } held)
                 {
-                    if (!groupById.TryGetValue(id, out var now) || now.Group.VpcId != vpc || now.Group.Type != type)
-                        return false;
+                    instances.Add(held);
+                    named[i] = SecondariesOf((InstanceLookups)looked!);
+                    continue;
                 }
-                foreach (var (id, wasDescribed) in lookups.Secondaries)
-                {
-                    if (described.Contains(id) != wasDescribed)
-                        return false;
-                }
-                return true;
-            };
-            var instances = ListOf("Instances").Select((text, i) =>
-            {
-                if (cache.Get(text, same) is { } held)
-                    return held;
                 var (read, secondaries) = ReadItem(text, $"$.Instances[{i}]", node => (ReadInstance(node, groupById, described), SecondaryEnis(node)));
-                return cache.Put(text, read, new InstanceLookups(GroupsOf(read.Instance), [.. secondaries.Select(e => (e, described.Contains(e)))]));
-            }).ToList();
+                instances.Add(cache.Put(text, read, new InstanceLookups(InstanceGroups(read.Instance, groupById), [.. secondaries.Select(e => (e, described.Contains(e)))])));
+                named[i] = secondaries.Count == 0 ? [] : [.. secondaries];
+            }
             var instanceById = UniqueById(instances, i => i.Instance.Id, "InstanceId");
-            instances = AttachInterfaces(instances, instanceById, ListOf("Instances"), interfaces, ListOf("NetworkInterfaces"), groupById, cache);
+            var asRead = instances.ToArray();
+            instances = AttachInterfaces(instances, instanceById, instanceTexts, interfaces, ListOf("NetworkInterfaces"), groupById, cache);
             var state = new NetworkState(regionId, groups.Select(g => g.Group), instances.Select(i => i.Instance),
                 prefixLists.Select(p => p.List), portRangeLists.Select(p => p.List));
-            return (state, new KeptRead(regionId, lists, state, [.. groups], prefixById));
+            return (state, new KeptRead(regionId, lists, state, [.. groups], prefixById, asRead, named, [.. interfaces], [.. instanceById.Keys], described));
         }
     }
 
@@ -313,6 +528,35 @@ public static class StateFileReader
         return true;
     }
 
+    /// <summary>
+    /// Whether an instance read before reads the same now: its groups' network and type and which of
+    /// its secondary ENIs are described are as its reading looked them up. One delegate for every
+    /// instance, and plain loops: a 1,000-host account's agent checks ~1,100 instances a walk.
+    /// </summary>
+    private static Func<ReadInstanceResult, object?, bool> InstanceReadSame(Dictionary<SecurityGroupId, ReadGroupResult> groupById, HashSet<NetworkInterfaceId> described) =>
+        (_, looked) =>
+        {
+            var lookups = (InstanceLookups)looked!;
+            foreach (var (id, vpc, type) in lookups.Groups)
+            {
+                if (!groupById.TryGetValue(id, out var now) || now.Group.VpcId != vpc || now.Group.Type != type)
+                    return false;
+            }
+            foreach (var (id, wasDescribed) in lookups.Secondaries)
+            {
+                if (described.Contains(id) != wasDescribed)
+                    return false;
+            }
+            return true;
+        };
+
+    /// <summary>What an instance's reading looked up of its groups: each one's network and type.</summary>
+    private static (SecurityGroupId, VpcId?, SecurityGroupType)[] InstanceGroups(Instance instance, Dictionary<SecurityGroupId, ReadGroupResult> groupById) =>
+        [.. instance.SecurityGroupIds.Select(g => (g, groupById[g].Group.VpcId, groupById[g].Group.Type))];
+
+    private static NetworkInterfaceId[] SecondariesOf(InstanceLookups lookups) =>
+        lookups.Secondaries.Length == 0 ? [] : [.. lookups.Secondaries.Select(s => s.Id)];
+
     /// <summary>The prefix lists a group's rules name.</summary>
     private static IEnumerable<PrefixListId> Named(SecurityGroup group) =>
         group.Rules.Select(r => r.Peer).OfType<RulePeer.PrefixList>().Select(p => p.PrefixListId);
@@ -323,7 +567,7 @@ public static class StateFileReader
             .Where(nic => IsSecondary(nic.String("Type")) && NetworkInterfaceId.TryParse(nic.String("NetworkInterfaceId"), out _))
             .Select(nic => NetworkInterfaceId.Parse(nic.String("NetworkInterfaceId")!))];
 
-    private sealed record InstanceLookups((SecurityGroupId, VpcId?, SecurityGroupType)[] Groups, (NetworkInterfaceId Id, bool Described)[] Secondaries);
+    internal sealed record InstanceLookups((SecurityGroupId, VpcId?, SecurityGroupType)[] Groups, (NetworkInterfaceId Id, bool Described)[] Secondaries);
 
     private static Dictionary<TId, T> UniqueById<T, TId>(List<T> items, Func<T, TId> id, string field)
         where T : IHasPath
@@ -345,7 +589,7 @@ public static class StateFileReader
 
     internal sealed record ReadGroupResult(SecurityGroup Group, string Path) : IHasPath;
 
-    private sealed record ReadInstanceResult(Instance Instance, string Path) : IHasPath;
+    internal sealed record ReadInstanceResult(Instance Instance, string Path) : IHasPath;
 
     internal sealed record ReadPrefixListResult(PrefixList List, string Path) : IHasPath;
 
@@ -542,7 +786,7 @@ public static class StateFileReader
     }
 
     /// <summary>A <c>NetworkInterfaces</c> item as read, before it is attached to its instance.</summary>
-    private sealed record ReadInterfaceResult(
+    internal sealed record ReadInterfaceResult(
         NetworkInterfaceId Id, InstanceId? InstanceId, bool Secondary, VpcId? VpcId, VSwitchId? VSwitchId, MacAddress? Mac,
         List<IpAddress> Private, List<IpAddress> Public, JsonNode Node, string Path) : IHasPath;
 
@@ -732,8 +976,11 @@ public sealed class StateReadBefore
 {
     internal StateFileReader.KeptRead? Last { get; set; }
 
-    /// <summary>Reads made from the read before (a rule change's), for tests and the bench.</summary>
+    /// <summary>Reads made from the read before (a rule change's, a join's), for tests and the bench.</summary>
     public long Derived { get; internal set; }
+
+    /// <summary>Of <see cref="Derived"/>, those whose instances or ENIs changed (a join's, a leave's), for tests and the bench.</summary>
+    public long DerivedWithInstances { get; internal set; }
 }
 
 /// <summary>
@@ -768,6 +1015,18 @@ public sealed class StateItemCache
         if (!_entries.TryGetValue(text, out var entry) || entry.Read is not T read || !same(read, entry.Looked))
             return null;
         Interlocked.Increment(ref _found);
+        return read;
+    }
+
+    /// <summary><see cref="Get{T}(string, Func{T, object?, bool})"/>, with what the reading looked up.</summary>
+    internal T? Get<T>(string text, Func<T, object?, bool> same, out object? looked)
+        where T : class
+    {
+        looked = null;
+        if (!_entries.TryGetValue(text, out var entry) || entry.Read is not T read || !same(read, entry.Looked))
+            return null;
+        Interlocked.Increment(ref _found);
+        looked = entry.Looked;
         return read;
     }
 
