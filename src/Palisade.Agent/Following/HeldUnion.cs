@@ -29,8 +29,14 @@ internal sealed class HeldUnion
     /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
     public string[][] Texts { get; }
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts) =>
-        (Parts, _ids, _at, Texts) = (parts, ids, at, texts);
+    /// <summary>Whether this union was made from the held one by a join (<see cref="Joined"/>), for tests.</summary>
+    internal bool FromJoin { get; private init; }
+
+    /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
+    private readonly int[][] _starts;
+
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts, int[][] starts) =>
+        (Parts, _ids, _at, Texts, _starts) = (parts, ids, at, texts, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
         StateParts.Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
@@ -58,18 +64,24 @@ internal sealed class HeldUnion
                     texts[l] = (string[])held.Texts[l].Clone();
                 texts[l][at] = share(text);
             }
-            return new HeldUnion(parts, held._ids, held._at, texts);
+            return new HeldUnion(parts, held._ids, held._at, texts, held._starts);
         }
+        if (held is not null && Joined(held, parts, came, share) is { } joined)
+            return joined;
         var ids = new List<string>[StateParts.Lists.Length];
         var union = new List<string>[StateParts.Lists.Length];
         var where = new Dictionary<string, int>[StateParts.Lists.Length];
+        var starts = new int[StateParts.Lists.Length][];
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
             var size = held?._ids[l].Length ?? 0;
             (ids[l], union[l], where[l]) = (new List<string>(size), new List<string>(size), new Dictionary<string, int>(size, StringComparer.Ordinal));
-            foreach (var part in parts)
+            starts[l] = new int[parts.Count];
+            for (var p = 0; p < parts.Count; p++)
             {
+                var part = parts[p];
+                starts[l][p] = ids[l].Count;
                 foreach (var id in part.GetValueOrDefault(list, []))
                 {
                     if (where[l].ContainsKey(id))
@@ -83,7 +95,99 @@ internal sealed class HeldUnion
                 }
             }
         }
-        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())]);
+        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())], starts);
+    }
+
+    /// <summary>
+    /// The union when the parts are the held ones but for IDs new to the union inserted in one stretch of
+    /// one part's list, list by list (a join: an instance and its ENI into a part; issue 17, nineteenth
+    /// session: the union of ~2,200 IDs was made again, its dictionaries and arrays, for two IDs more),
+    /// with the texts that came put in place; null otherwise (an ID gone, one already in the union, two
+    /// parts changed, the parts another number), and nothing held is changed then. The new IDs stand in
+    /// the union where the rebuild puts them: after the last ID their part brought before them (or where
+    /// their part's IDs begin), the IDs after them one place further each. The held union is used up:
+    /// its places change in place (the agent never uses a held union again after the next).
+    /// </summary>
+    private static HeldUnion? Joined(HeldUnion held, IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts,
+        IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share)
+    {
+        if (held.Parts.Count != parts.Count)
+            return null;
+        // First every check, list by list: (list, part, where in the union, the IDs that came there).
+        var joins = new List<(int List, int Part, int At, string[] Added)>();
+        for (var l = 0; l < StateParts.Lists.Length; l++)
+        {
+            var list = StateParts.Lists[l].List;
+            (int Part, int Start, int Count)? stretch = null;
+            for (var p = 0; p < parts.Count; p++)
+            {
+                var (a, b) = (held.Parts[p].GetValueOrDefault(list, []), parts[p].GetValueOrDefault(list, []));
+                if (ReferenceEquals(a, b) || a.AsSpan().SequenceEqual(b))
+                    continue;
+                if (stretch is not null || b.Length <= a.Length)
+                    return null;
+                // One stretch inserted: the same IDs before it and after it.
+                var start = 0;
+                while (start < a.Length && a[start] == b[start])
+                    start++;
+                var count = b.Length - a.Length;
+                if (!a.AsSpan(start).SequenceEqual(b.AsSpan(start + count)))
+                    return null;
+                stretch = (p, start, count);
+            }
+            if (stretch is null)
+                continue;
+            var (part, at, added) = stretch.Value;
+            var ids = parts[part][list];
+            var places = held._at[l];
+            var fresh = new HashSet<string>(added, StringComparer.Ordinal);
+            for (var k = at; k < at + added; k++)
+            {
+                // New to the union, each once, and its text came.
+                if (places.ContainsKey(ids[k]) || !fresh.Add(ids[k]) || !came.ContainsKey((list, ids[k])))
+                    return null;
+            }
+            // After the last ID this part brought before the stretch (positions it brings rise along its list), or where its IDs begin.
+            var where = held._starts[l][part];
+            for (var k = at - 1; k >= 0; k--)
+            {
+                var place = places[ids[k]];
+                if (place >= held._starts[l][part])
+                {
+                    where = place + 1;
+                    break;
+                }
+            }
+            joins.Add((l, part, where, ids[at..(at + added)]));
+        }
+        if (joins.Count == 0)
+            return null;
+        var (allIds, texts, starts) = ((string[][])held._ids.Clone(), (string[][])held.Texts.Clone(), (int[][])held._starts.Clone());
+        foreach (var (l, part, where, added) in joins)
+        {
+            var (ids, places) = (held._ids[l], held._at[l]);
+            // The IDs after the new ones move on (in place: the held union is used up).
+            for (var k = where; k < ids.Length; k++)
+                places[ids[k]] += added.Length;
+            for (var k = 0; k < added.Length; k++)
+                places[added[k]] = where + k;
+            var list = StateParts.Lists[l].List;
+            allIds[l] = [.. ids.AsSpan(0, where), .. added, .. ids.AsSpan(where)];
+            texts[l] = [.. held.Texts[l].AsSpan(0, where), .. added.Select(id => share(came[(list, id)])), .. held.Texts[l].AsSpan(where)];
+            starts[l] = (int[])held._starts[l].Clone();
+            for (var p = part + 1; p < starts[l].Length; p++)
+                starts[l][p] += added.Length;
+        }
+        // The other resources that came, in their places.
+        foreach (var ((list, id), text) in came)
+        {
+            if (!ListIndex.TryGetValue(list, out var l) || !held._at[l].TryGetValue(id, out var at))
+                continue;
+            if (ReferenceEquals(texts[l], held.Texts[l]))
+                texts[l] = (string[])held.Texts[l].Clone();
+            texts[l][at] = share(text);
+        }
+        return new HeldUnion(parts, allIds, held._at, texts, starts) { FromJoin = true };
     }
 
     /// <summary>

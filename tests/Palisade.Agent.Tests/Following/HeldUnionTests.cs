@@ -18,7 +18,7 @@ public sealed class HeldUnionTests
     [Fact]
     public void AUnionKeptAcrossFetches_IsTheUnionRebuiltEachFetch()
     {
-        var (kept, rebuilt, refused) = (0, 0, 0);
+        var (kept, rebuilt, refused, joined) = (0, 0, 0, 0);
         Gen.Int[0, int.MaxValue].Sample(seed =>
         {
             var random = new Random(seed);
@@ -28,12 +28,15 @@ public sealed class HeldUnionTests
             var version = 0;
             for (var fetch = 0; fetch < 8; fetch++)
             {
-                var same = parts is not null && random.Next(2) == 0;
+                var step = parts is null ? 0 : random.Next(3);
+                var same = step == 1;
                 if (random.Next(10) == 0)
                     (held, resources) = (null, []); // a full fetch (or after a failure): nothing held
-                parts = same
+                parts = step == 1
                     // The same lists: the same part objects, or copies of them (a part rebuilt from an empty difference).
                     ? [.. parts!.Select(p => random.Next(2) == 0 ? p : p.ToDictionary(l => l.Key, l => l.Value.ToArray()))]
+                    // (Nineteenth session) a join: IDs inserted into a part's list or two, mostly new to every part.
+                    : step == 2 ? Join(parts!, random, ref version)
                     : [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => Part(random))];
                 // What came: the resources whose text changed, and now and then one the parts do not name.
                 var came = new Dictionary<(string List, string Id), string>();
@@ -77,11 +80,12 @@ public sealed class HeldUnionTests
                 foreach (var part in parts)
                     Assert.Equal(StateParts.Digest(part, key => next[key]), keptUnion.Digest(part));
                 (kept, rebuilt) = same && held is not null ? (kept + 1, rebuilt) : (kept, rebuilt + 1);
+                joined += keptUnion.FromJoin ? 1 : 0;
                 (held, resources) = (keptUnion, next);
             }
         }, iter: 300);
         // The property is checked above; these say the sequences exercised both ways and the refusal.
-        Assert.True(kept > 300 && rebuilt > 300 && refused > 20, $"{kept} unions kept, {rebuilt} made again, {refused} refused");
+        Assert.True(kept > 300 && rebuilt > 300 && refused > 20 && joined > 150, $"{kept} unions kept, {rebuilt} made again ({joined} of them from a join), {refused} refused");
     }
 
     /// <summary>A part's digest hashed in one buffer (<see cref="PartDigest.Of"/>) is the digest appended resource by resource (<see cref="PartDigest.OfAppended"/>, the slow twin).</summary>
@@ -90,6 +94,34 @@ public sealed class HeldUnionTests
     {
         var resource = Gen.Select(Gen.Char["gieprx"], Gen.String[Gen.Char.AlphaNumeric.Select(c => c == 'a' ? 'é' : c), 0, 700], Gen.Byte.Array[16]);
         resource.Array[0, 300].Sample(resources => Assert.Equal(PartDigest.OfAppended(resources), PartDigest.Of(resources)));
+    }
+
+    /// <summary>
+    /// <paramref name="parts"/> with IDs inserted at one place of one or two lists of one part: mostly IDs
+    /// no part names (a join), now and then one of <see cref="Ids"/> (maybe in the union already); now and
+    /// then an ID taken away too, or a second part changed (not a join: the union made again).
+    /// </summary>
+    private static List<IReadOnlyDictionary<string, string[]>> Join(List<IReadOnlyDictionary<string, string[]>> parts, Random random, ref int version)
+    {
+        var joined = new List<IReadOnlyDictionary<string, string[]>>(parts);
+        for (var n = random.Next(8) == 0 ? 2 : 1; n > 0; n--)
+        {
+            var p = random.Next(joined.Count);
+            var part = joined[p].ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+            foreach (var (list, _) in StateParts.Lists.OrderBy(_ => random.Next()).Take(random.Next(1, 3)))
+            {
+                var ids = part.GetValueOrDefault(list, []).ToList();
+                var at = random.Next(ids.Count + 1);
+                for (var k = random.Next(1, 3); k > 0; k--)
+                    ids.Insert(at, random.Next(6) == 0 ? Ids[random.Next(Ids.Length)] : $"y-{++version}");
+                if (random.Next(8) == 0 && ids.Count > 1)
+                    ids.RemoveAt(random.Next(ids.Count));
+                if (ids.Distinct().Count() == ids.Count)
+                    part[list] = [.. ids];
+            }
+            joined[p] = part;
+        }
+        return joined;
     }
 
     private static readonly string[] Ids = [.. Enumerable.Range(0, 12).Select(i => $"x-{i}")];
