@@ -62,6 +62,13 @@ public static class PartDifference
     /// </summary>
     public static string[]? Apply(IReadOnlyList<string> baseIds, Lists difference)
     {
+        // A base this made (its IDs each once, checked then) and an empty difference (every list of a part
+        // a rule change rebuilds): the base itself. Otherwise the result's IDs are each once when the base's
+        // are and each added one is new to it: checked against the few added, not a set of every ID (issue 17,
+        // nineteenth session: two sets of ~1,000 IDs a part rebuilt, ~80 KB, for a rule change or a join).
+        var distinctBase = baseIds is string[] array && Distinct.TryGetValue(array, out _);
+        if (distinctBase && difference.Removed.Count == 0 && difference.Added.Count == 0)
+            return (string[])baseIds;
         var removed = new HashSet<string>(difference.Removed, StringComparer.Ordinal);
         if (removed.Count != difference.Removed.Count)
             return null;
@@ -88,6 +95,33 @@ public static class PartDifference
         }
         while (next < result.Length)
             result[next++] = kept[from++];
-        return new HashSet<string>(result, StringComparer.Ordinal).Count == result.Length ? result : null;
+        if (!(distinctBase ? AddedNew(kept, difference.Added) : new HashSet<string>(result, StringComparer.Ordinal).Count == result.Length))
+            return null;
+        Distinct.AddOrUpdate(result, Marker);
+        return result;
+    }
+
+    /// <summary>The lists <see cref="Apply"/> made (each ID once in them), while they live.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string[], object> Distinct = new();
+
+    private static readonly object Marker = new();
+
+    /// <summary>Whether the added IDs are each once and none of them is one of <paramref name="kept"/>.</summary>
+    private static bool AddedNew(List<string> kept, IReadOnlyList<(int Position, string Id)> added)
+    {
+        if (added.Count == 0)
+            return true;
+        var fresh = new HashSet<string>(added.Count, StringComparer.Ordinal);
+        foreach (var (_, id) in added)
+        {
+            if (!fresh.Add(id))
+                return false;
+        }
+        foreach (var id in kept)
+        {
+            if (fresh.Contains(id))
+                return false;
+        }
+        return true;
     }
 }

@@ -53,8 +53,16 @@ public sealed class PartDifferenceTests : IAsyncLifetime
             Assert.Equal(sameOrder, difference is not null);
             if (difference is null)
                 return;
-            Assert.Equal(ids, PartDifference.Apply(baseIds, difference));
+            var applied = PartDifference.Apply(baseIds, difference);
+            Assert.Equal(ids, applied);
             Assert.Equal(ids.Count(i => !baseIds.Contains(i)) + baseIds.Count(i => !ids.Contains(i)), difference.Size);
+            // A list Apply made is the next difference's base (nineteenth session: its IDs known to be each once,
+            // an added ID checked against it alone): back to the base, nothing changed, an ID it holds added again.
+            if (PartDifference.Between(ids, baseIds) is { } back)
+                Assert.Equal(baseIds, PartDifference.Apply(applied!, back));
+            Assert.Equal(ids, PartDifference.Apply(applied!, PartDifference.Lists.None));
+            if (ids.Count > 0)
+                Assert.Null(PartDifference.Apply(applied!, new PartDifference.Lists([], [(0, ids[^1])])));
             if (difference.Removed.Count > 0)
                 Assert.Null(PartDifference.Apply([.. baseIds.Where(i => i != difference.Removed[0])], difference));
         }, iter: 2000, print: x => $"base {string.Join(",", x.Item1)}; inserts {string.Join(",", x.Item3)}; swap {x.Item4}");
