@@ -24,7 +24,19 @@ internal static class ResponseWriter
         // past 85 KB (issue 19: analyses answer 100 KB and more).
         using var buffer = new PooledBuffer();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteJsonObject(writer, body);
+            WriteJsonObject(writer, body, shared: true);
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The slow twin of writing a <see cref="SharedJson"/> as its bytes: every value written from its tree
+    /// in place, as before the nineteenth session (tests compare the two byte for byte).
+    /// </summary>
+    internal static byte[] JsonWritingTrees(EcsObject body)
+    {
+        using var buffer = new PooledBuffer();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WriteJsonObject(writer, body, shared: false);
         return buffer.ToArray();
     }
 
@@ -40,7 +52,7 @@ internal static class ResponseWriter
         else
         {
             using var writer = new Utf8JsonWriter((System.Buffers.IBufferWriter<byte>)output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            WriteJsonObject(writer, body);
+            WriteJsonObject(writer, body, shared: true);
         }
         return output.Finish();
     }
@@ -50,7 +62,7 @@ internal static class ResponseWriter
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteJsonObject(writer, body);
+            WriteJsonObject(writer, body, shared: true);
         return stream.ToArray();
     }
 
@@ -96,18 +108,19 @@ internal static class ResponseWriter
         }
     }
 
-    private static void WriteJsonObject(Utf8JsonWriter w, EcsObject o)
+    /// <param name="shared">A <see cref="SharedJson"/> written as its bytes (written once); false: from its tree (the slow twin).</param>
+    private static void WriteJsonObject(Utf8JsonWriter w, EcsObject o, bool shared)
     {
         w.WriteStartObject();
         foreach (var (name, value) in o)
         {
             w.WritePropertyName(name);
-            WriteJsonValue(w, value);
+            WriteJsonValue(w, value, shared);
         }
         w.WriteEndObject();
     }
 
-    private static void WriteJsonValue(Utf8JsonWriter w, object? value)
+    private static void WriteJsonValue(Utf8JsonWriter w, object? value, bool shared)
     {
         switch (value)
         {
@@ -116,12 +129,15 @@ internal static class ResponseWriter
             case bool b: w.WriteBooleanValue(b); break;
             case int i: w.WriteNumberValue(i); break;
             case long l: w.WriteNumberValue(l); break;
-            case EcsObject o: WriteJsonObject(w, o); break;
+            case EcsObject o: WriteJsonObject(w, o, shared); break;
+            // Our own writer's bytes: not parsed again.
+            case SharedJson s when shared: w.WriteRawValue(s.Json, skipInputValidation: true); break;
+            case SharedJson s: WriteJsonObject(w, s.Tree, shared); break;
             case EcsList list:
                 w.WriteStartObject();
                 w.WriteStartArray(list.ItemName);
                 foreach (var item in list.Items)
-                    WriteJsonValue(w, item);
+                    WriteJsonValue(w, item, shared);
                 w.WriteEndArray();
                 w.WriteEndObject();
                 break;
@@ -129,7 +145,7 @@ internal static class ResponseWriter
             case IReadOnlyList<EcsObject> items:
                 w.WriteStartArray();
                 foreach (var item in items)
-                    WriteJsonObject(w, item);
+                    WriteJsonObject(w, item, shared);
                 w.WriteEndArray();
                 break;
             default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
@@ -171,6 +187,7 @@ internal static class ResponseWriter
             case int i: w.WriteString(i.ToString(CultureInfo.InvariantCulture)); break;
             case long l: w.WriteString(l.ToString(CultureInfo.InvariantCulture)); break;
             case EcsObject o: WriteXmlFields(w, o); break;
+            case SharedJson s: WriteXmlFields(w, s.Tree); break;
             case EcsList list:
                 foreach (var item in list.Items)
                     WriteXmlElement(w, list.ItemName, item);

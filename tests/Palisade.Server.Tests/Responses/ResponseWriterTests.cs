@@ -70,4 +70,63 @@ public sealed class ResponseWriterTests
             }
         }
     }
+    /// <summary>
+    /// Issue 17, nineteenth session: a part of many answers (<see cref="SharedJson"/>: a host's shared
+    /// <c>State</c>, a part's entry) is written once and its bytes copied into each answer. Wherever it
+    /// sits (a field, a wrapped list's item, nested in another shared part) the answer is byte for byte
+    /// the one written from the trees in place (<see cref="ResponseWriter.JsonWritingTrees"/>, the slow
+    /// twin), sent in pieces or as one array, and its XML is the trees' XML. Each shared part is sent by
+    /// several answers (its bytes written by the first).
+    /// </summary>
+    [Fact]
+    public void ASharedPartsBytes_AreTheTreeWrittenInPlace()
+    {
+        var text = Gen.String[Gen.Char['\0', '\u07ff'], 0, 20];
+        var leaf = Gen.Select(text, Gen.Long, Gen.Bool).Select((s, l, b) => new EcsObject { { "Id", s }, { "Revision", l }, { "Changed", b }, { "Nothing", null } });
+        // A shared part: a leaf, or an object holding leaves, a wrapped list, a bare list and maybe another shared part.
+        var shared = Gen.Select(leaf, leaf.Array[0, 4], Gen.Bool, leaf).Select((a, items, nest, inner) =>
+        {
+            var tree = new EcsObject { { "First", a }, { "Items", EcsList.Of("Item", items) }, { "Bare", items } };
+            if (nest)
+                tree.Add("Inner", new SharedJson(inner));
+            return new SharedJson(tree);
+        });
+        var answer = Gen.Select(shared.Array[1, 4], Gen.Int[0, 3].Array[1, 12], leaf).Select((parts, picks, tail) =>
+        {
+            var body = new EcsObject { { "RequestId", "R" } };
+            // The same shared parts in several places of one answer and of the next.
+            body.Add("State", parts[picks[0] % parts.Length]);
+            body.Add("Parts", EcsList.Of("Part", picks.Select(p => (object)parts[p % parts.Length])));
+            body.Add("Plain", tail);
+            return body;
+        });
+        Gen.Select(answer, Gen.Int[1, 300]).Sample((body, pieceBytes) =>
+        {
+            var trees = ResponseWriter.JsonWritingTrees(body);
+            // Written twice: the first writes the shared parts' bytes, the second copies them.
+            Assert.Equal(trees, ResponseWriter.Json(body));
+            Assert.Equal(trees, ResponseWriter.Render(ResponseFormat.Json, "DescribeHostPolicyResponse", body, pieceBytes).ToArray());
+            Assert.Equal(trees, ResponseWriter.Json(body));
+            var xml = ResponseWriter.Render(ResponseFormat.Xml, "DescribeHostPolicyResponse", body, pieceBytes).ToArray();
+            Assert.Equal(ResponseWriter.Xml("DescribeHostPolicyResponse", Unshared(body)), xml);
+        }, iter: 300, threads: 1);
+
+        // The answer with every shared part replaced by its tree: what XML is written from.
+        static EcsObject Unshared(EcsObject o)
+        {
+            var copy = new EcsObject();
+            foreach (var (name, value) in o)
+                copy.Add(name, Plain(value));
+            return copy;
+        }
+
+        static object? Plain(object? value) => value switch
+        {
+            SharedJson s => Unshared(s.Tree),
+            EcsObject o => Unshared(o),
+            EcsList l => new EcsList(l.ItemName, [.. l.Items.Select(Plain)]),
+            IReadOnlyList<EcsObject> items => items.Select(Unshared).ToList(),
+            _ => value,
+        };
+    }
 }
