@@ -709,6 +709,7 @@ internal static class Agents
             // Host fetches answered from the nodes' memory and from the store (issue 17, fourteenth session).
             var markFetches = FetchCounts(fleet);
             var markStates = Palisade.Server.Actions.Hosts.AccountViews.View.States;
+            var markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
             while (await child.StandardOutput.ReadLineAsync() is { } line)
             {
                 if (!line.StartsWith("@@", StringComparison.Ordinal))
@@ -740,6 +741,7 @@ internal static class Agents
                         Queues.Shared.TakeWindow();
                         markFetches = FetchCounts(fleet);
                         markStates = Palisade.Server.Actions.Hosts.AccountViews.View.States;
+                        markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
                         break;
                     case "window":
                         self2.Refresh();
@@ -752,7 +754,7 @@ internal static class Agents
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         var fetches = FetchCounts(fleet);
-                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it); account views loaded whole {fetches.Loads - markFetches.Loads}, brought forward {fetches.Forwards - markFetches.Forwards} ({Stopwatch.GetElapsedTime(0, fetches.LoadTicks - markFetches.LoadTicks).TotalMilliseconds:F0} / {Stopwatch.GetElapsedTime(0, fetches.ForwardTicks - markFetches.ForwardTicks).TotalMilliseconds:F0} ms in all); woken host polls answered from the ledger {fetches.Woken - markFetches.Woken}; nonce statements {fetches.NonceStatements - markFetches.NonceStatements}; answers' states rendered {Palisade.Server.Actions.Hosts.AccountViews.View.States.Rendered - markStates.Rendered}, shared {Palisade.Server.Actions.Hosts.AccountViews.View.States.Shared - markStates.Shared}");
+                        Console.WriteLine($"  [nodes]   host fetches from memory {fetches.Served - markFetches.Served}, from the store {fetches.Read - markFetches.Read}; the watchers' looks {fetches.Looks - markFetches.Looks} (each one store read, shared by the fetches waiting for it); account views loaded whole {fetches.Loads - markFetches.Loads}, brought forward {fetches.Forwards - markFetches.Forwards} ({Stopwatch.GetElapsedTime(0, fetches.LoadTicks - markFetches.LoadTicks).TotalMilliseconds:F0} / {Stopwatch.GetElapsedTime(0, fetches.ForwardTicks - markFetches.ForwardTicks).TotalMilliseconds:F0} ms in all); woken host polls answered from the ledger {fetches.Woken - markFetches.Woken}; nonce statements {fetches.NonceStatements - markFetches.NonceStatements}; answers' states rendered {Palisade.Server.Actions.Hosts.AccountViews.View.States.Rendered - markStates.Rendered}, shared {Palisade.Server.Actions.Hosts.AccountViews.View.States.Shared - markStates.Shared}; parts kept from the previous view {Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept - markPartsKept}");
                         break;
                 }
                 await child.StandardInput.WriteLineAsync(reply);

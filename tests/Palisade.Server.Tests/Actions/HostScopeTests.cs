@@ -299,6 +299,7 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
         foreach (var w in worlds)
             store.Read(s => views.Get(s, w.Account, Region, s.LatestRevision(w.Account)));
         var (forwards, compared, stepped) = (views.Forwards, 0, Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped);
+        var partsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
         var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
         var broughtOver = new Dictionary<string, int>(StringComparer.Ordinal);
         var pending = worlds.ToDictionary(w => w.Account, _ => new List<string>());
@@ -339,7 +340,11 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
         var steppedNow = Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped - stepped;
         output.WriteLine($"seed {seed}: {compared} views compared with the whole reload, {forwarded} of them brought forward, {steppedNow} with their indexes stepped; changes: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
         output.WriteLine($"brought forward over: {string.Join(", ", broughtOver.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
+        // Nineteenth session: the parts no commit touched are kept from the previous view (each compared above with the whole reload's).
+        var keptNow = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept - partsKept;
+        output.WriteLine($"parts kept from the previous view: {keptNow}");
         Assert.True(forwarded > 0, "no view was brought forward");
+        Assert.True(keptNow > 0, "no part was kept from a previous view");
         // Sixteenth session: instances run and deleted and bindings made and undone are brought forward too.
         Assert.True(broughtOver.Keys.Count(k => k is "run instance" or "run two tagged" or "delete instance" or "bind" or "unbind") >= 4,
             $"instances run or deleted and bindings made or undone were hardly brought forward: {string.Join(", ", broughtOver.Keys)}");

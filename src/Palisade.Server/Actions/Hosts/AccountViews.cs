@@ -541,7 +541,64 @@ internal sealed class AccountViews
                 if (!stale.Contains(key))
                     next._rendered.TryAdd(key, rendered);
             }
+            if (KeepsParts)
+                next.KeepParts(this, stale, owners);
             return next;
+        }
+
+        /// <summary>
+        /// Whether a view brought forward keeps the previous view's parts that no commit between touched
+        /// (<see cref="KeepParts"/>); false selects and digests every part again (the slow twin, as before the
+        /// nineteenth session: <c>HostScopeTests.AViewBroughtForward_AnswersAsTheWholeReload</c> compares both
+        /// with the whole reload).
+        /// </summary>
+        internal static bool KeepsParts { get; set; } = true;
+
+        private static long _partsKept;
+
+        /// <summary>How many parts views brought forward kept from the previous view (for the bench and tests).</summary>
+        public static long PartsKept => Interlocked.Read(ref _partsKept);
+
+        /// <summary>
+        /// Takes over <paramref name="previous"/>'s parts that the commits between did not touch (issue 17,
+        /// nineteenth session: a join into a group of a thousand hosts selected and digested each of the
+        /// account's hundred other parts again, each the same). A part is what its instance's groups decide
+        /// (<see cref="PartKey"/>): the groups they name in their rules (<see cref="Select"/>), the members of
+        /// those groups, their groups, ENIs, lists and renderings. It is the same in this view when none of its
+        /// resources was read again (<paramref name="stale"/>: a group's rules, an instance's or ENI's row,
+        /// memberships, ENIs, tags or EIP) and no touched instance (<paramref name="touched"/>) is or was in one
+        /// of its groups (the members of a group it selects through would differ; a touched instance's own
+        /// part lists its own groups, so it is never kept either). Lists (prefix and port range) changed only
+        /// in commits a view is loaded whole after. Its digest is then the same function of the same hashes.
+        /// </summary>
+        private void KeepParts(View previous, HashSet<(char, string)> stale, IReadOnlySet<InstanceId> touched)
+        {
+            var moved = new HashSet<SecurityGroupId>();
+            foreach (var i in touched)
+            {
+                if (previous._entries.TryGetValue(i, out var was))
+                    moved.UnionWith(was.Groups);
+                if (_entries.TryGetValue(i, out var now))
+                    moved.UnionWith(now.Groups);
+            }
+            foreach (var (key, lazy) in previous._parts)
+            {
+                if (!lazy.IsValueCreated)
+                    continue;
+                PartEntry part;
+                try
+                {
+                    part = lazy.Value;
+                }
+                catch
+                {
+                    continue;
+                }
+                if (Array.Exists(part.Resources, r => stale.Contains((r.Kind, r.Id))) || part.Part.Groups.Any(g => moved.Contains(g.Id)))
+                    continue;
+                if (_parts.TryAdd(key, lazy))
+                    Interlocked.Increment(ref _partsKept);
+            }
         }
 
         /// <summary>
