@@ -143,6 +143,16 @@ if (ArgText("--view-cost") is { } viewSeed)
                 var t6 = Stopwatch.GetTimestamp();
                 forward.Forward(s, revision, new HashSet<Palisade.Domain.Identifiers.SecurityGroupId>(), new HashSet<Palisade.Domain.Identifiers.InstanceId> { member }, new HashSet<Palisade.Domain.Identifiers.NetworkInterfaceId>());
                 var t7 = Stopwatch.GetTimestamp();
+                // --forward-rounds N (nineteenth session): the step over one instance alone, N times, for a profile and a mean.
+                if (Arg("--forward-rounds", 0) is > 0 and var steps)
+                {
+                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                    var w0 = Stopwatch.GetTimestamp();
+                    for (var k = 0; k < steps; k++)
+                        forward.Forward(s, revision, new HashSet<Palisade.Domain.Identifiers.SecurityGroupId>(), new HashSet<Palisade.Domain.Identifiers.InstanceId> { member }, new HashSet<Palisade.Domain.Identifiers.NetworkInterfaceId>());
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  the step over one instance, {steps} times: {Stopwatch.GetElapsedTime(w0).TotalMilliseconds / steps:F2} ms each, process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / steps:F2} ms each"));
+                }
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"account {account}: {source.Instances.Count} instances, {source.Groups.Count} groups, {bindings.Count} bindings: whole load: store read {Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:F0} ms, view's indexes {Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds:F0} ms, every part {Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds:F0} ms; brought forward (rules of {group.Value}): {Stopwatch.GetElapsedTime(t3, t4).TotalMilliseconds:F1} ms, every part {Stopwatch.GetElapsedTime(t4, t5).TotalMilliseconds:F0} ms; " +
                     $"brought forward over one instance ({member.Value}): {Stopwatch.GetElapsedTime(t6, t7).TotalMilliseconds:F1} ms, indexes {(Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped > stepped ? "stepped" : "built")}"));

@@ -300,6 +300,10 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
             store.Read(s => views.Get(s, w.Account, Region, s.LatestRevision(w.Account)));
         var (forwards, compared, stepped) = (views.Forwards, 0, Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped);
         var partsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
+        var renderingSteps = Palisade.Server.Actions.Hosts.AccountViews.View.RenderingSteps;
+        // Few layers, so that the renderings are copied into one table now and then too (either way is correct for other tests meanwhile).
+        var maxLayers = Palisade.Server.Actions.Hosts.AccountViews.View.MaxLayers;
+        Palisade.Server.Actions.Hosts.AccountViews.View.MaxLayers = 2;
         var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
         var broughtOver = new Dictionary<string, int>(StringComparer.Ordinal);
         var pending = worlds.ToDictionary(w => w.Account, _ => new List<string>());
@@ -336,6 +340,7 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
                 pending[world.Account].Clear();
             }
         }
+        Palisade.Server.Actions.Hosts.AccountViews.View.MaxLayers = maxLayers;
         var forwarded = views.Forwards - forwards;
         var steppedNow = Palisade.Server.Actions.Hosts.AccountViews.View.Indexes.Stepped - stepped;
         output.WriteLine($"seed {seed}: {compared} views compared with the whole reload, {forwarded} of them brought forward, {steppedNow} with their indexes stepped; changes: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
@@ -345,6 +350,10 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
         output.WriteLine($"parts kept from the previous view: {keptNow}");
         Assert.True(forwarded > 0, "no view was brought forward");
         Assert.True(keptNow > 0, "no part was kept from a previous view");
+        // Nineteenth session: views read the previous view's renderings through, and every MaxLayers steps copy them into one table.
+        var (layered, copied) = Palisade.Server.Actions.Hosts.AccountViews.View.RenderingSteps;
+        output.WriteLine($"renderings read through {layered - renderingSteps.Layered} times, copied {copied - renderingSteps.Copied} times");
+        Assert.True(layered > renderingSteps.Layered && copied > renderingSteps.Copied, "the renderings were not both read through and copied");
         // Sixteenth session: instances run and deleted and bindings made and undone are brought forward too.
         Assert.True(broughtOver.Keys.Count(k => k is "run instance" or "run two tagged" or "delete instance" or "bind" or "unbind") >= 4,
             $"instances run or deleted and bindings made or undone were hardly brought forward: {string.Join(", ", broughtOver.Keys)}");

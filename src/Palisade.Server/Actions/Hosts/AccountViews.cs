@@ -244,8 +244,8 @@ internal sealed class AccountViews
     {
         private readonly StateExport.Source _source;
         private readonly ConcurrentDictionary<string, Lazy<PartEntry>> _parts = new(StringComparer.Ordinal);
-        // Not readonly: a view brought forward is given one sized for what it keeps (Forward), before it is shared.
-        private ConcurrentDictionary<(char Kind, string Id), Rendered> _rendered = new();
+        // Not readonly: a view brought forward is given the previous view's, read through (Forward), before it is shared.
+        private Renderings _rendered = new(0);
         private readonly ConcurrentDictionary<InstanceId, string> _partKeys = new();
 
         /// <summary>
@@ -533,14 +533,11 @@ internal sealed class AccountViews
                 foreach (var e in _source.Addresses.Interfaces(i).Concat(source.Addresses.Interfaces(i)))
                     stale.Add(('e', e.Id.Value));
             }
-            // Sized at once (seventeenth session's profile: copying 20,000 renderings into a table that grew as
-            // they came was most of a join's step, its resizing a third of it).
-            next._rendered = new ConcurrentDictionary<(char Kind, string Id), Rendered>(Environment.ProcessorCount, _rendered.Count);
-            foreach (var (key, rendered) in _rendered)
-            {
-                if (!stale.Contains(key))
-                    next._rendered.TryAdd(key, rendered);
-            }
+            // The renderings none of them changed: read through this view's (nineteenth session: copying the
+            // 20,000 of the 1,000-host account into a new table was ~85 % of a join's step, 20-30 ms a node), or
+            // copied into a table sized at once (seventeenth session) after MaxLayers steps, or always (the twin).
+            next._rendered = LayersRenderings && _rendered.Depth < MaxLayers ? new Renderings(_rendered, stale) : _rendered.Flattened(stale);
+            Interlocked.Increment(ref next._rendered.Depth > 0 ? ref _renderingsLayered : ref _renderingsCopied);
             if (KeepsParts)
                 next.KeepParts(this, stale, owners);
             return next;
@@ -553,6 +550,89 @@ internal sealed class AccountViews
         /// with the whole reload).
         /// </summary>
         internal static bool KeepsParts { get; set; } = true;
+
+        /// <summary>
+        /// Whether a view brought forward reads the previous view's renderings through (<see cref="Renderings"/>)
+        /// instead of copying them; false copies them every step (the slow twin, as before the nineteenth session).
+        /// </summary>
+        internal static bool LayersRenderings { get; set; } = true;
+
+        /// <summary>Layers of renderings read through at most (tests lower it): a part of a thousand hosts' group looks up ~2,000 resources.</summary>
+        internal static int MaxLayers { get; set; } = 8;
+
+        private static long _renderingsLayered, _renderingsCopied;
+
+        /// <summary>How many views brought forward read the previous view's renderings through, and how many copied them (for tests).</summary>
+        public static (long Layered, long Copied) RenderingSteps => (Interlocked.Read(ref _renderingsLayered), Interlocked.Read(ref _renderingsCopied));
+
+        /// <summary>
+        /// A view's renderings and their hashes (issue 17): its own, and — for a view brought forward — the
+        /// previous view's read through, but those of the resources the commits between changed (the step's
+        /// stale set: a group's rules or row, an instance's row, ENIs, tags or EIP, an ENI's). What a reader
+        /// finds is what the copy of every rendering not stale into a table of the view's own found (the slow
+        /// twin, <see cref="Flattened"/>): a rendering added to the previous view later (its requests still
+        /// compute parts) is of a resource not stale, the same at both revisions. At most <see cref="MaxLayers"/>
+        /// deep (a look costs one lookup a layer); the step after copies them into one table.
+        /// </summary>
+        private sealed class Renderings
+        {
+
+            private readonly ConcurrentDictionary<(char Kind, string Id), Rendered> _own;
+            private readonly Renderings? _under;
+            private readonly HashSet<(char, string)>? _stale;
+
+            public Renderings(int capacity) => _own = new(Environment.ProcessorCount, capacity);
+
+            public Renderings(Renderings under, HashSet<(char, string)> stale)
+            {
+                _own = new();
+                (_under, _stale, Depth) = (under, stale, under.Depth + 1);
+            }
+
+            /// <summary>How many views' renderings are read through under this one's.</summary>
+            public int Depth { get; }
+
+            public bool TryGetValue((char Kind, string Id) key, out Rendered rendered)
+            {
+                for (var layer = this; layer is not null; layer = layer._stale!.Contains(key) ? null : layer._under)
+                {
+                    if (layer._own.TryGetValue(key, out rendered!))
+                        return true;
+                    if (layer._under is null)
+                        break;
+                }
+                rendered = null!;
+                return false;
+            }
+
+            public Rendered this[(char Kind, string Id) key] => TryGetValue(key, out var rendered) ? rendered : throw new KeyNotFoundException($"{key} is not rendered in this view");
+
+            /// <summary>The rendering found, or <paramref name="rendered"/> as this view's own (of two at once, one wins).</summary>
+            public Rendered GetOrAdd((char Kind, string Id) key, Rendered rendered) => TryGetValue(key, out var known) ? known : _own.GetOrAdd(key, rendered);
+
+            /// <summary>Every rendering a reader finds here but those of <paramref name="stale"/>, copied into one table sized at once.</summary>
+            public Renderings Flattened(HashSet<(char, string)> stale)
+            {
+                var all = new List<KeyValuePair<(char Kind, string Id), Rendered>>();
+                Collect(all, new HashSet<(char, string)>(), stale);
+                var flat = new Renderings(all.Count);
+                foreach (var (key, rendered) in all)
+                    flat._own.TryAdd(key, rendered);
+                return flat;
+            }
+
+            /// <summary>What a reader finds here, each key once (the upper layer's first), but for <paramref name="blocked"/> keys.</summary>
+            private void Collect(List<KeyValuePair<(char Kind, string Id), Rendered>> into, HashSet<(char, string)> seen, HashSet<(char, string)> blocked)
+            {
+                foreach (var (key, rendered) in _own)
+                {
+                    if (!blocked.Contains(key) && seen.Add(key))
+                        into.Add(new(key, rendered));
+                }
+                if (_under is not null)
+                    _under.Collect(into, seen, [.. blocked, .. _stale!]);
+            }
+        }
 
         private static long _partsKept;
 
