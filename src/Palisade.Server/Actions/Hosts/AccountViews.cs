@@ -613,24 +613,23 @@ internal sealed class AccountViews
             /// <summary>Every rendering a reader finds here but those of <paramref name="stale"/>, copied into one table sized at once.</summary>
             public Renderings Flattened(HashSet<(char, string)> stale)
             {
-                var all = new List<KeyValuePair<(char Kind, string Id), Rendered>>();
-                Collect(all, new HashSet<(char, string)>(), stale);
-                var flat = new Renderings(all.Count);
-                foreach (var (key, rendered) in all)
-                    flat._own.TryAdd(key, rendered);
+                var size = 0;
+                for (var layer = this; layer is not null; layer = layer._under)
+                    size += layer._own.Count;
+                var flat = new Renderings(size);
+                CollectInto(flat._own, stale);
                 return flat;
             }
 
-            /// <summary>What a reader finds here, each key once (the upper layer's first), but for <paramref name="blocked"/> keys.</summary>
-            private void Collect(List<KeyValuePair<(char Kind, string Id), Rendered>> into, HashSet<(char, string)> seen, HashSet<(char, string)> blocked)
+            /// <summary>What a reader finds here but <paramref name="blocked"/> keys: the upper layer's first (a key added once keeps its first rendering).</summary>
+            private void CollectInto(ConcurrentDictionary<(char Kind, string Id), Rendered> into, HashSet<(char, string)> blocked)
             {
                 foreach (var (key, rendered) in _own)
                 {
-                    if (!blocked.Contains(key) && seen.Add(key))
-                        into.Add(new(key, rendered));
+                    if (!blocked.Contains(key))
+                        into.TryAdd(key, rendered);
                 }
-                if (_under is not null)
-                    _under.Collect(into, seen, [.. blocked, .. _stale!]);
+                _under?.CollectInto(into, _stale!.Count == 0 ? blocked : [.. blocked, .. _stale]);
             }
         }
 
