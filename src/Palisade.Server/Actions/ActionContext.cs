@@ -43,8 +43,11 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     public string RequestId { get; } = requestId;
 
     /// <summary>This call as an action-trail event with the given outcome.</summary>
-    public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
-        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, action.Name, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
+    public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) => TrailEntry(httpStatus, resultCode, action.Name);
+
+    /// <summary>The event of a write the request made for another action (a status report a host's poll carried, named <c>ReportAgentStatus</c>).</summary>
+    private Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode, string actionName) =>
+        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, actionName, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
 
     public Caller Caller { get; } = caller;
 
@@ -140,14 +143,16 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// the operator's declarations and bindings take), not on an account — a fleet's reports run side by
     /// side. A dry run or a <c>ClientToken</c> takes <see cref="Write"/>'s way.
     /// </summary>
-    public EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work)
+    public EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work) => WriteForHost(hostName, work, action.Name);
+
+    private EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work, string actionName)
     {
         if (DryRun || Parameters.Optional("ClientToken") is not null)
             return Write(work);
-        var answer = store.WriteOn(action.Name, "host:" + hostName, s =>
+        var answer = store.WriteOn(actionName, "host:" + hostName, s =>
         {
             var result = work(s);
-            s.AddTrail(TrailEntry(200, TrailOk));
+            s.AddTrail(TrailEntry(200, TrailOk, actionName));
             return result;
         });
         Committed = true;
@@ -163,15 +168,17 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <see cref="WriteForHost"/> in a write slot, as before, and <paramref name="work"/> is given no
     /// batch (null: it writes its own rows).
     /// </summary>
-    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, Hosts.StatusReportWrites?, T> work)
+    /// <param name="actionName">The action on the trail event: this request's unless the write is another's (a status report a poll carried).</param>
+    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, Hosts.StatusReportWrites?, T> work, string? actionName = null)
     {
+        actionName ??= action.Name;
         if (options.StatusReportInterval <= TimeSpan.Zero || DryRun || Parameters.Optional("ClientToken") is not null)
         {
             var result = default(T)!;
-            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }), CancellationToken.None);
+            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }, actionName), CancellationToken.None);
             return result;
         }
-        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, Caller.AccessKeyId, (s, writes) => work(s, writes), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
+        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, Caller.AccessKeyId, (s, writes) => work(s, writes), TrailEntry(200, TrailOk, actionName), Gate, options.StatusReportInterval);
         Committed = true;
         return (T)done!;
     }
