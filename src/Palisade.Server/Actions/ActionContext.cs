@@ -43,11 +43,18 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     public string RequestId { get; } = requestId;
 
     /// <summary>This call as an action-trail event with the given outcome.</summary>
-    public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) => TrailEntry(httpStatus, resultCode, action.Name);
+    public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
+        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, TrailName, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
 
-    /// <summary>The event of a write the request made for another action (a status report a host's poll carried, named <c>ReportAgentStatus</c>).</summary>
-    private Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode, string actionName) =>
-        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, actionName, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
+    /// <summary>
+    /// The write a read carries, by its action's name (issue 17, nineteenth session: a host's poll carrying its
+    /// status report, <c>ReportAgentStatus</c>): the call is then on the trail as that action's call would be —
+    /// its write's event, or its refusal's — under that name. Null for every other call.
+    /// </summary>
+    public string? CarriedWrite { get; set; }
+
+    /// <summary>The action the trail names: the carried write's, else the call's own.</summary>
+    private string TrailName => CarriedWrite ?? action.Name;
 
     public Caller Caller { get; } = caller;
 
@@ -143,16 +150,14 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// the operator's declarations and bindings take), not on an account — a fleet's reports run side by
     /// side. A dry run or a <c>ClientToken</c> takes <see cref="Write"/>'s way.
     /// </summary>
-    public EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work) => WriteForHost(hostName, work, action.Name);
-
-    private EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work, string actionName)
+    public EcsObject WriteForHost(string hostName, Func<IStoreSession, EcsObject> work)
     {
         if (DryRun || Parameters.Optional("ClientToken") is not null)
             return Write(work);
-        var answer = store.WriteOn(actionName, "host:" + hostName, s =>
+        var answer = store.WriteOn(TrailName, "host:" + hostName, s =>
         {
             var result = work(s);
-            s.AddTrail(TrailEntry(200, TrailOk, actionName));
+            s.AddTrail(TrailEntry(200, TrailOk));
             return result;
         });
         Committed = true;
@@ -168,17 +173,15 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// <see cref="WriteForHost"/> in a write slot, as before, and <paramref name="work"/> is given no
     /// batch (null: it writes its own rows).
     /// </summary>
-    /// <param name="actionName">The action on the trail event: this request's unless the write is another's (a status report a poll carried).</param>
-    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, Hosts.StatusReportWrites?, T> work, string? actionName = null)
+    public async Task<T> WriteForHostInBatchAsync<T>(string hostName, Func<IStoreSession, Hosts.StatusReportWrites?, T> work)
     {
-        actionName ??= action.Name;
         if (options.StatusReportInterval <= TimeSpan.Zero || DryRun || Parameters.Optional("ClientToken") is not null)
         {
             var result = default(T)!;
-            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }, actionName), CancellationToken.None);
+            await Gate.RunAsync(StoreGate.Kind.Write, () => WriteForHost(hostName, s => { result = work(s, null); return []; }), CancellationToken.None);
             return result;
         }
-        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, Caller.AccessKeyId, (s, writes) => work(s, writes), TrailEntry(200, TrailOk, actionName), Gate, options.StatusReportInterval);
+        var done = await Hosts.StatusReportBatch.Of(store).Add(hostName, Caller.AccessKeyId, (s, writes) => work(s, writes), TrailEntry(200, TrailOk), Gate, options.StatusReportInterval);
         Committed = true;
         return (T)done!;
     }

@@ -116,32 +116,38 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         // error at once, not after its wait: the agent then knows to send it again.
         using var reportFailed = stored is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var polled = PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, reportFailed?.Token ?? cancel);
-        if (stored is not null && await Task.WhenAny(polled, stored) == stored && !stored.IsCompletedSuccessfully)
+        EcsObject answer;
+        try
         {
-            await reportFailed!.CancelAsync();
-            try
+            if (stored is not null && await Task.WhenAny(polled, stored) == stored && !stored.IsCompletedSuccessfully)
             {
-                await polled;
+                await reportFailed!.CancelAsync();
+                await stored;
             }
-            catch (OperationCanceledException)
+            var (current, changes) = await polled;
+            answer = Answer(current, after, changes);
+            // Answered once the report is stored: the agent counts it delivered only then.
+            if (stored is not null)
             {
+                var sampling = await stored;
+                answer.Add("StatusReported", true);
+                answer.Add("FlowSampling", sampling);
             }
-            await stored;
+            // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
+            // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
+            // credential and bindings now, so a credential revoked while the poll was parked gets no policy.
+            if (policyQuery is not null && changes.Count > 0)
+                answer.Add("HostPolicy", await Hosts.DescribeHostPolicy.ServeAsync(c, policyQuery, cancel));
         }
-        var (current, changes) = await polled;
-        var answer = Answer(current, after, changes);
-        // Answered once the report is stored: the agent counts it delivered only then.
-        if (stored is not null)
+        finally
         {
-            var sampling = await stored;
-            answer.Add("StatusReported", true);
-            answer.Add("FlowSampling", sampling);
+            // However the poll ended (its client gone, its read refused), it ends after its report's write, so the
+            // call is on the trail once: by the write's event, or by its refusal's when nothing was written.
+            if (stored is not null)
+            {
+                await Task.WhenAll(polled, stored).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
-        // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
-        // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
-        // credential and bindings now, so a credential revoked while the poll was parked gets no policy.
-        if (policyQuery is not null && changes.Count > 0)
-            answer.Add("HostPolicy", await Hosts.DescribeHostPolicy.ServeAsync(c, policyQuery, cancel));
         return answer;
     }
 

@@ -84,22 +84,21 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         return Answer(await StoreInBatchAsync(c, report));
     }
 
-    /// <summary>The action's name, on the trail of a report a host's poll carried.</summary>
-    public const string ActionName = "ReportAgentStatus";
-
     /// <summary>
     /// A report carried by the host's long poll (<c>DescribeChanges</c> with <c>CarriesStatusReport=true</c>,
     /// issue 17, nineteenth session): its parameters are this action's, read here by its own code at the
-    /// poll's arrival (bad ones refused before the poll parks; a host credential's own host only).
+    /// poll's arrival (bad ones refused before the poll parks; a host credential's own host only). From here
+    /// the call is on the trail as this action's would be (its event, or its refusal's).
     /// </summary>
-    public static Report ReadCarried(ActionContext c) => Read(c, c.Parameters);
+    public static Report ReadCarried(ActionContext c)
+    {
+        c.CarriedWrite = "ReportAgentStatus";
+        return Read(c, c.Parameters);
+    }
 
-    /// <summary>
-    /// Stores a report in the node's batch, as a <c>ReportAgentStatus</c> call would (the same checks and
-    /// rows; its trail event names this action); completes with whether the host samples flows.
-    /// </summary>
+    /// <summary>Stores a report in the node's batch, as a <c>ReportAgentStatus</c> call does (the same checks and rows); completes with whether the host samples flows.</summary>
     public static Task<bool> StoreInBatchAsync(ActionContext c, Report report) =>
-        c.WriteForHostInBatchAsync(report.Host, (s, writes) => Store(c, s, report, writes), ActionName);
+        c.WriteForHostInBatchAsync(report.Host, (s, writes) => Store(c, s, report, writes));
 
     private static EcsObject Answer(bool sampling) => new() { { "FlowSampling", sampling } };
 
