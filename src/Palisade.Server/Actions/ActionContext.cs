@@ -44,7 +44,10 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>This call as an action-trail event with the given outcome.</summary>
     public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
-        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, TrailName, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
+        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, TrailName, action.Version, RequestId, Trail.TrailParameters.Json(Request, CarriedWriteLeavesOut), httpStatus, resultCode);
+
+    /// <summary>The parameters that are the carrying call's own, not the carried write's: left out of its trail event (null: none).</summary>
+    public Func<string, bool>? CarriedWriteLeavesOut { get; set; }
 
     /// <summary>
     /// The write a read carries, by its action's name (issue 17, nineteenth session: a host's poll carrying its

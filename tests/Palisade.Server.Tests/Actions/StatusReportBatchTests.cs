@@ -146,8 +146,12 @@ public sealed class StatusReportBatchTests
             .. s.ListUsageHosts(fleet.AccountId).Select(u => $"counting {u.HostName}").Order(StringComparer.Ordinal),
             // A host credential's calls are on the trail of no account (0), where the operator reads them.
             .. new[] { fleet.AccountId, 0 }.SelectMany(account => s.ListTrail(new Storage.Records.ActionTrailQuery(account, Action: "ReportAgentStatus", Max: 10_000)))
-                .GroupBy(t => $"trail {t.Entry.AccountId} {t.Entry.Action} {t.Entry.HttpStatus} {t.Entry.ResultCode}").Select(g => $"{g.Key} x{g.Count()}").Order(StringComparer.Ordinal),
+                .GroupBy(t => $"trail {t.Entry.AccountId} {t.Entry.Action} {t.Entry.HttpStatus} {t.Entry.ResultCode} {Numbered(fleet, t.Entry.Parameters)}").Select(g => $"{g.Key} x{g.Count()}").Order(StringComparer.Ordinal),
         ]);
+
+    /// <summary>A trail event's parameters with each instance ID by its index (the two servers' IDs differ).</summary>
+    private static string Numbered(Fleet fleet, string parameters) =>
+        fleet.Instances.Select((id, i) => (id, i)).Aggregate(parameters, (text, x) => text.Replace(x.id, $"#{x.i}", StringComparison.Ordinal));
 
     [Fact]
     public async Task ReportsInBatches_StoreWhatOneWriteAReportStores()

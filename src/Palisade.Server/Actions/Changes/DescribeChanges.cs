@@ -75,7 +75,7 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         // The host's status report with the poll (nineteenth session): read now by the report's own code, so
         // bad input is refused before the poll parks and nothing of it is stored; written while it waits.
         var report = p.Bool("CarriesStatusReport")
-            ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with CarriesStatusReport")) : Hosts.ReportAgentStatus.ReadCarried(c)
+            ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with CarriesStatusReport")) : Hosts.ReportAgentStatus.ReadCarried(c, PollsOwn)
             : null;
         var stored = report is null ? null : Hosts.ReportAgentStatus.StoreInBatchAsync(c, report);
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
@@ -150,6 +150,11 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         }
         return answer;
     }
+
+    /// <summary>The poll's own parameters (and the fetch's, with <c>IncludeHostPolicy</c>): not the status report's it carries.</summary>
+    private static bool PollsOwn(string name) =>
+        name is "AfterRevision" or "WaitSeconds" or "MaxResults" or "CarriesStatusReport" or "IncludeHostPolicy" or "PerNic" or "SharedParts" or "PartDifferences"
+        || name.StartsWith("KnownNic.", StringComparison.Ordinal);
 
     /// <summary>
     /// A node's knowledge for renewing host polls without a store read (issue 17, fourteenth session):

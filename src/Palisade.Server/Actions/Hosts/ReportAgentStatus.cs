@@ -90,9 +90,11 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     /// poll's arrival (bad ones refused before the poll parks; a host credential's own host only). From here
     /// the call is on the trail as this action's would be (its event, or its refusal's).
     /// </summary>
-    public static Report ReadCarried(ActionContext c)
+    /// <param name="pollsOwn">The poll's own parameters, left out of the report's trail event (so it is the report's alone).</param>
+    public static Report ReadCarried(ActionContext c, Func<string, bool> pollsOwn)
     {
         c.CarriedWrite = "ReportAgentStatus";
+        c.CarriedWriteLeavesOut = pollsOwn;
         return Read(c, c.Parameters);
     }
 
