@@ -77,6 +77,42 @@ public sealed class StoreContractTests : IDisposable
     }
 
     /// <summary>
+    /// A store opened to record no metrics (the server's own warm-up's) adds nothing to the process's
+    /// store meter, which is every node's: its reads, writes and connection waits are no node's. Counted
+    /// on this thread only (other tests' stores record on theirs; a store's calls run on the caller's thread).
+    /// </summary>
+    [Fact]
+    public void AStoreThatRecordsNoMetrics_AddsNothingToTheStoreMeter_AndOneThatDoesAddsEachTransaction()
+    {
+        var thread = Environment.CurrentManagedThreadId;
+        var recorded = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == StoreMetrics.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) =>
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+                Interlocked.Increment(ref recorded);
+        });
+        listener.Start();
+        foreach (var records in new[] { false, true })
+        {
+            using var store = StoreFactory.Open(_database?.ConnectionString, _directory, recordsMetrics: records);
+            var before = Volatile.Read(ref recorded);
+            store.Read(s => s.CurrentRevision());
+            store.Write("CreateAccount", null, s => s.CreateAccount("metrics-" + records, DateTimeOffset.UtcNow));
+            var added = Volatile.Read(ref recorded) - before;
+            if (records)
+                Assert.True(added >= 2, $"{added} measures for a read and a write");
+            else
+                Assert.Equal(0, added);
+        }
+    }
+
+    /// <summary>
     /// Host credentials (issue 18): listed per host or all, their last use noted without a revision,
     /// and a deletion (a revocation) is a change that names the credential's host on the host feed,
     /// so a parked agent wakes and finds its key gone.

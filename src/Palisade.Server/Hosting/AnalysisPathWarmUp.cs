@@ -96,9 +96,9 @@ internal sealed class AnalysisPathWarmUp(ServeSettings settings, ServerOptions o
                     process.Start();
                     await process.WarmUp.WaitAsync(_stop.Token);
                 }
-                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+                catch (Exception e) when (e is AnalysisProcessLateException or InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
-                    // No child: impacts are compared in-process, and the warm-up warms that.
+                    // No child (logged where its start failed): impacts are compared in-process, and the warm-up warms that.
                 }
             }
             await using (var provider = Provider(directory))

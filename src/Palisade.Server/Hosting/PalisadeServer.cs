@@ -185,7 +185,7 @@ public static class PalisadeServer
         services.AddSingleton(settings);
         services.AddSingleton(settings.Options);
         services.AddSingleton(settings.Clock);
-        services.AddSingleton(_ => StoreFactory.Open(settings.Store, data, settings.Clock));
+        services.AddSingleton(_ => StoreFactory.Open(settings.Store, data, settings.Clock, recordsMetrics: settings.Options.PublishesMetrics));
         var masterKey = Path.Combine(data, "master.key");
         // Nodes sharing PostgreSQL must share the key that encrypts the AccessKey secrets.
         if (StoreFactory.IsPostgres(settings.Store) && Environment.GetEnvironmentVariable("PALISADE_MASTER_KEY") is not { Length: > 0 } && !File.Exists(masterKey))

@@ -22,7 +22,11 @@ internal sealed class AnalysisProcessStart(AnalysisProcess process, ServerOption
                 {
                     process.Start();
                 }
-                catch (Exception e) when (e is AnalysisProcessLateException or InvalidOperationException or System.ComponentModel.Win32Exception or ObjectDisposedException)
+                catch (AnalysisProcessLateException)
+                {
+                    // Its start failed, and that was logged where it failed (AnalysisProcess): once is enough.
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or ObjectDisposedException)
                 {
                     logger.LogWarning("The analysis process was not started with the server: {Error}", LogValues.Escape(e.Message, 512));
                 }

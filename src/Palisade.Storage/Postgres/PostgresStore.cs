@@ -62,7 +62,12 @@ public sealed class PostgresStore : IStore
     public int? ConnectionLimit { get; }
 
     /// <summary>A connection of the main pool, the wait for it recorded (<see cref="StoreMetrics.Open{T}"/>).</summary>
-    private NpgsqlConnection Open() => StoreMetrics.Open("postgres", _source.OpenConnection);
+    private NpgsqlConnection Open() => RecordsMetrics ? StoreMetrics.Open("postgres", _source.OpenConnection) : _source.OpenConnection();
+
+    /// <summary>Whether this store's transactions and connection waits are recorded in the process-wide store meter (as <see cref="Sqlite.SqliteStore.RecordsMetrics"/>).</summary>
+    public bool RecordsMetrics { get; init; } = true;
+
+    private T Timed<T>(string operation, Func<T> work) => RecordsMetrics ? StoreMetrics.Time("postgres", operation, work) : work();
 
     /// <summary>Accepts <c>postgres://user:pass@host:port/db</c> URLs as well as Npgsql connection strings.</summary>
     public static string ToConnectionString(string text)
@@ -190,7 +195,7 @@ public sealed class PostgresStore : IStore
         return c.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) }, commandTimeout: 300);
     });
 
-    public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("postgres", "read", () => Guard(() => ReadUnguarded(work)));
+    public T Read<T>(Func<IStoreSession, T> work) => Timed("read", () => Guard(() => ReadUnguarded(work)));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
@@ -288,10 +293,10 @@ public sealed class PostgresStore : IStore
     }
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
-        StoreMetrics.Time("postgres", "write", () => Queued(accountId, () => Guard(() => WriteLocked(action, accountId, work))));
+        Timed("write", () => Queued(accountId, () => Guard(() => WriteLocked(action, accountId, work))));
 
     public T WriteOn<T>(string action, string resource, Func<IStoreSession, T> work) =>
-        StoreMetrics.Time("postgres", "write", () => Queued(null, () => Guard(() => WriteOnLocked(action, resource, work))));
+        Timed("write", () => Queued(null, () => Guard(() => WriteOnLocked(action, resource, work))));
 
     /// <summary>The global lock shared (a write of no account still waits for a restore) and the resource's lock; no account's.</summary>
     private T WriteOnLocked<T>(string action, string resource, Func<IStoreSession, T> work)

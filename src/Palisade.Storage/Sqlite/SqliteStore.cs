@@ -154,7 +154,15 @@ public sealed class SqliteStore : IStore
             return connection.Execute("DELETE FROM action_trail WHERE event_time < @before", new { before = Time.Format(before) });
         }));
 
-    public T Read<T>(Func<IStoreSession, T> work) => StoreMetrics.Time("sqlite", "read", () => Guard(() => ReadUnguarded(work)));
+    /// <summary>
+    /// Whether this store's transactions are recorded in <c>palisade.store.duration</c> (a process-wide
+    /// meter): not for a store of the server's own warm-up, whose statements are no node's.
+    /// </summary>
+    public bool RecordsMetrics { get; init; } = true;
+
+    private T Timed<T>(string operation, Func<T> work) => RecordsMetrics ? StoreMetrics.Time("sqlite", operation, work) : work();
+
+    public T Read<T>(Func<IStoreSession, T> work) => Timed("read", () => Guard(() => ReadUnguarded(work)));
 
     private T ReadUnguarded<T>(Func<IStoreSession, T> work)
     {
@@ -177,11 +185,11 @@ public sealed class SqliteStore : IStore
     public CommitWatcher Commits { get; }
 
     public T Write<T>(string action, long? accountId, Func<IStoreSession, T> work) =>
-        StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
+        Timed("write", () => _writes.Run(() => Guard(() => WriteLocked(action, accountId, work))));
 
     // One writer at a time on SQLite whatever the scope: a resource's write is a write of no account that may not change the state.
     public T WriteOn<T>(string action, string resource, Func<IStoreSession, T> work) =>
-        StoreMetrics.Time("sqlite", "write", () => _writes.Run(() => Guard(() => WriteLocked(action, null, work, resource))));
+        Timed("write", () => _writes.Run(() => Guard(() => WriteLocked(action, null, work, resource))));
 
     private T WriteLocked<T>(string action, long? accountId, Func<IStoreSession, T> work, string? resource = null)
     {

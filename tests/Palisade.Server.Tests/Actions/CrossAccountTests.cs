@@ -181,6 +181,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
             ("DescribeEipAddresses", vpc, new { RegionId = Region, AssociatedInstanceId = b.Instance }),
             ("DescribeEipAddresses", vpc, new { RegionId = Region, EipAddress = _bEipAddress }),
             ("DescribeChanges", ecs, new { AfterRevision = 0, MaxResults = 1000 }),
+            // A's key asking a poll for a host's policy (the wake's extension): a host credential's alone.
+            ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region }),
+            ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region, HostName = "node-1" }),
             // A's key posing as B's host's agent, its status report carried by a poll (nineteenth session): refused, B's reports unchanged.
             ("DescribeChanges", ecs, new { RegionId = Region, AfterRevision = 0, WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance }, NetworkInterfaceId = new[] { _bEni } }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),

@@ -70,6 +70,30 @@ public sealed class AnalysisPathWarmUpTests
     }
 
     [Fact]
+    public async Task AServerWhoseAnalysisProcessCannotStart_WarmsItsInProcessPath_AndSaysSoOnce()
+    {
+        // Given a server whose analysis process cannot be started (no palisade program beside it: the fleet bench's nodes)
+        var logs = new CapturedLogs();
+        await using var plane = await TestControlPlane.StartAsync(options: new ServerOptions
+        {
+            Throttling = new Throttling { AnalysisInChild = true, ThrottledAnswerDelay = TimeSpan.Zero },
+        }, analysisWarmUp: true, logs: logs, services: s => s.AddSingleton(sp => new AnalysisProcess(sp.GetService<Microsoft.Extensions.Logging.ILogger<AnalysisProcess>>()) { WarmsUp = true, ChildProgram = () => null }));
+        var warmUp = plane.Services.GetRequiredService<AnalysisPathWarmUp>();
+
+        // When its warm-up ends
+        await warmUp.Done.WaitAsync(Patience);
+
+        // Then the in-process path was warmed (it was skipped: "not warmed up"), and the failed start is logged where it
+        // failed, not again by the start with the server that tried it (it said so twice); each retry after 30 s says so once
+        Assert.Equal(AnalysisPathWarmUp.Rounds * (AnalysisPathWarmUp.QuestionsPerRound + 3), warmUp.Answered);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("not warmed up", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("was not started with the server", StringComparison.Ordinal));
+        var failed = logs.Lines.Where(l => l.Contains("could not be started", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(failed);
+        Assert.All(failed, l => Assert.StartsWith($"Warning {typeof(AnalysisProcess).FullName}: ", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TheWarmUpsEntryPoint_AnswersAsTheRequestPathDoes()
     {
         // Given a tenant's state (reads not cached: each question below is computed, none served from another's answer)
