@@ -421,6 +421,9 @@ internal static class Agents
     /// <summary>The agents' polls do not ask for the policy with the wake (<c>--fetch-after-wake</c>: as before the eighteenth session); each wake is followed by a fetch.</summary>
     public static bool FetchAfterWake { get; set; }
 
+    /// <summary>The agents send each status report as its own <c>ReportAgentStatus</c> (<c>--report-apart</c>: as before the nineteenth session), not with their next poll.</summary>
+    public static bool ReportApart { get; set; }
+
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
 
@@ -689,6 +692,8 @@ internal static class Agents
                 start.ArgumentList.Add("--whole-state");
             if (FetchAfterWake)
                 start.ArgumentList.Add("--fetch-after-wake");
+            if (ReportApart)
+                start.ArgumentList.Add("--report-apart");
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
@@ -817,7 +822,7 @@ internal static class Agents
                 var meter = new Meter(new SocketsHttpHandler { MaxConnectionsPerServer = 2 }, timeline);
                 var http = new HttpClient(meter) { BaseAddress = fleet.Urls[agents.Count % fleet.Urls.Count], Timeout = TimeSpan.FromSeconds(PollWaitSeconds + 30) };
                 var client = new EcsClient(http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
-                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists, ReadsWhole = WholeState, PolicyWithWake = !FetchAfterWake };
+                var plane = new EcsControlPlane(client, Region) { Shared = shared, PartDifferences = !WholeLists, ReadsWhole = WholeState, PolicyWithWake = !FetchAfterWake, ReportWithPoll = !ReportApart };
                 if (!accountWide)
                     planes.Add(plane);
                 var control = new TracingControlPlane(accountWide

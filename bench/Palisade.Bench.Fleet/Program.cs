@@ -37,6 +37,7 @@ using Palisade.Storage.Accounts;
 //       agents and the changes on that database (a 10,000-host setup apart from the measured run).
 //       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
 //       [--fetch-after-wake] the agents' polls do not ask for the policy with the wake (before the eighteenth session): each wake is followed by a fetch.
+//       [--report-apart] each status report is its own ReportAgentStatus (before the nineteenth session), not carried by the agent's next poll.
 //       [--whole-state] the agents write and read their whole state text after every fetch (before the seventeenth session).
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
@@ -80,6 +81,8 @@ Agents.WholeLists = args.Contains("--whole-lists");
 Agents.WholeState = args.Contains("--whole-state");
 // The agents as before the eighteenth session: a wake says only that something changed, and a fetch follows.
 Agents.FetchAfterWake = args.Contains("--fetch-after-wake");
+// The agents as before the nineteenth session: each status report its own ReportAgentStatus, not carried by the next poll.
+Agents.ReportApart = args.Contains("--report-apart");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.

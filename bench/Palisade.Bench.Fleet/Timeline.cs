@@ -93,9 +93,15 @@ internal sealed class TracingControlPlane(IControlPlane inner, Timeline timeline
     /// A wake that carried the policy (eighteenth session) is the change's fetch: <paramref name="policyCarried"/>
     /// counts it as one and marks its sending and answer at the poll's answer; read, it is fetched.
     /// </summary>
-    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+    public Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel) =>
+        WaitForPolicyAsync(hostName, afterRevision, wait, null, cancel);
+
+    public bool CarriesReports => inner.CarriesReports;
+
+    /// <summary>A status report the poll carried (nineteenth session) is stored when the poll arrives; its answer comes with the poll's, so no report mark is made for it.</summary>
+    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, StatusReport? report, CancellationToken cancel)
     {
-        var wake = await inner.WaitForPolicyAsync(hostName, afterRevision, wait, cancel);
+        var wake = await inner.WaitForPolicyAsync(hostName, afterRevision, wait, report, cancel);
         pollAnswered?.Invoke(wake.Changed);
         if (wake.Policy is not null)
         {

@@ -39,6 +39,20 @@ public interface IControlPlane
     async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel) =>
         new(await WaitForChangeAsync(hostName, afterRevision, wait, cancel));
 
+    /// <summary>
+    /// Whether the host's status report may ride on its next long poll (<see cref="WaitForPolicyAsync(string, long, TimeSpan, StatusReport?, CancellationToken)"/>,
+    /// issue 17, nineteenth session): one request per change instead of the poll and <c>ReportAgentStatus</c>.
+    /// </summary>
+    bool CarriesReports => false;
+
+    /// <summary>
+    /// The same wait, carrying <paramref name="report"/> (the report <c>ReportAsync</c> would send) when
+    /// not null; the wake's <see cref="Wake.Reported"/> says whether the control plane stored it. A control
+    /// plane that cannot carry it waits as before and says it did not (the agent then sends it apart).
+    /// </summary>
+    Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, StatusReport? report, CancellationToken cancel) =>
+        WaitForPolicyAsync(hostName, afterRevision, wait, cancel);
+
     Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel);
 
     /// <summary>The same report with what the rules decided since the last one (<paramref name="usage"/>, deltas); a control plane that keeps no usage drops it.</summary>
@@ -58,7 +72,17 @@ public interface IControlPlane
 }
 
 /// <summary>What a long poll brought: whether a change came, and the host's policy after it when the wake carried it.</summary>
-public sealed record Wake(bool Changed, HostPolicy? Policy = null);
+public sealed record Wake(bool Changed, HostPolicy? Policy = null)
+{
+    /// <summary>
+    /// The answer to the status report the poll carried, once stored: whether the host is to sample flows
+    /// (as <c>ReportAsync</c>'s). Null: the poll carried none, or the control plane did not take it.
+    /// </summary>
+    public bool? Reported { get; init; }
+}
+
+/// <summary>A host's status report, as <c>ReportAsync</c>'s parameters: the revision applied, the NICs enforcing it, what the rules decided, the flows sampled (null: the agent does not sample).</summary>
+public sealed record StatusReport(long AppliedRevision, IReadOnlyList<NicRef> Nics, IReadOnlyList<RuleHits> Usage, FlowReport? Flows);
 
 /// <summary>What one ECS rule decided for one NIC in one direction since the last report: packets (each opens, or tries to open, a connection) and their bytes.</summary>
 public sealed record RuleHits(InstanceId InstanceId, string Direction, string SecurityGroupRuleId, long Packets, long Bytes)
@@ -455,26 +479,58 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <summary>Wakes that carried the host's policy (read as a fetch's answer), and wakes that did not (a server without the extension: a fetch followed).</summary>
     public (long Carried, long Bare) Wakes { get; private set; }
 
-    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel)
+    public Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, CancellationToken cancel) =>
+        WaitForPolicyAsync(hostName, afterRevision, wait, null, cancel);
+
+    /// <summary>
+    /// True: the host's status report rides on its next long poll (<c>CarriesStatusReport=true</c> with
+    /// <c>ReportAgentStatus</c>'s parameters, issue 17, nineteenth session); false: each report is its own
+    /// <c>ReportAgentStatus</c> (the form before it, and the slow twin the tests compare with).
+    /// </summary>
+    public bool ReportWithPoll { get; init; } = true;
+
+    public bool CarriesReports => ReportWithPoll;
+
+    /// <summary>Reports carried by a poll and stored, and carried reports the server did not take (a server without the extension).</summary>
+    public (long Stored, long NotTaken) CarriedReports { get; private set; }
+
+    public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, StatusReport? report, CancellationToken cancel)
     {
-        if (!Incremental || !PolicyWithWake)
-            return new(await WaitForChangeAsync(hostName, afterRevision, wait, cancel));
+        report = ReportWithPoll ? report : null;
+        var withPolicy = Incremental && PolicyWithWake;
         // The digests held now: nothing else reads or changes them while the poll waits (the agent's one loop).
-        var (p, bases) = PartsQuery(hostName);
+        var (p, bases) = withPolicy ? PartsQuery(hostName) : ([new("HostName", hostName)], new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>>());
         p.AddRange(PollParameters(afterRevision, wait));
-        p.Add(new("IncludeHostPolicy", "true"));
+        if (withPolicy)
+            p.Add(new("IncludeHostPolicy", "true"));
+        if (report is not null)
+        {
+            // The report's own parameters (RegionId and HostName are the poll's already).
+            p.Add(new("CarriesStatusReport", "true"));
+            p.AddRange(ReportParameters(report).Where(r => r.Key is not ("RegionId" or "HostName")));
+        }
         var json = await Call("DescribeChanges", p, cancel);
+        bool? reported = null;
+        if (report is not null)
+        {
+            // A server without the extension ignores it and says nothing: the agent sends the report apart.
+            reported = json.TryGetProperty("StatusReported", out var r) && r.ValueKind == JsonValueKind.True
+                ? json.TryGetProperty("FlowSampling", out var sampling) && sampling.ValueKind == JsonValueKind.True
+                : null;
+            CarriedReports = reported is null ? (CarriedReports.Stored, CarriedReports.NotTaken + 1) : (CarriedReports.Stored + 1, CarriedReports.NotTaken);
+        }
         if (json.GetProperty("Changes").GetProperty("Change").GetArrayLength() == 0)
-            return new(false);
-        if (!json.TryGetProperty("HostPolicy", out var carried) || carried.ValueKind != JsonValueKind.Object)
+            return new(false) { Reported = reported };
+        if (!withPolicy || !json.TryGetProperty("HostPolicy", out var carried) || carried.ValueKind != JsonValueKind.Object)
         {
             // A server without the extension (it ignores the parameter): the agent fetches, as before.
-            Wakes = (Wakes.Carried, Wakes.Bare + 1);
-            return new(true);
+            if (withPolicy)
+                Wakes = (Wakes.Carried, Wakes.Bare + 1);
+            return new(true) { Reported = reported };
         }
         Wakes = (Wakes.Carried + 1, Wakes.Bare);
         // Read by the fetch's own code, with the fetch's guarantees: parts that do not add up are fetched whole at once.
-        return new(true, await PartsOrWholeAsync(() => Task.FromResult(ReadParts(carried, bases)), hostName, cancel));
+        return new(true, await PartsOrWholeAsync(() => Task.FromResult(ReadParts(carried, bases)), hostName, cancel)) { Reported = reported };
     }
 
     public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) =>
@@ -485,7 +541,16 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     public async Task<bool> ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, IReadOnlyList<RuleHits> usage, FlowReport? flows, CancellationToken cancel)
     {
-        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
+        List<KeyValuePair<string, string>> p = [new("RegionId", regionId), new("HostName", hostName), .. ReportParameters(new StatusReport(appliedRevision, nics, usage, flows))];
+        var answer = await Call("ReportAgentStatus", p, cancel);
+        return answer.TryGetProperty("FlowSampling", out var sampling) && sampling.ValueKind == JsonValueKind.True;
+    }
+
+    /// <summary><c>ReportAgentStatus</c>'s parameters for <paramref name="report"/> (but <c>RegionId</c> and <c>HostName</c>): sent by the report, or by the poll that carries it.</summary>
+    private List<KeyValuePair<string, string>> ReportParameters(StatusReport report)
+    {
+        var (appliedRevision, nics, usage, flows) = (report.AppliedRevision, report.Nics, report.Usage, report.Flows);
+        List<KeyValuePair<string, string>> p = [new("AppliedRevision", appliedRevision.ToString(CultureInfo.InvariantCulture))];
         // Each ENI by its ID; a NIC the server named by instance only (a classic instance's) by the instance's.
         var (enis, instances) = (nics.Where(n => n.NetworkInterfaceId is not null).ToList(), nics.Where(n => n.NetworkInterfaceId is null).ToList());
         for (var i = 0; i < enis.Count; i++)
@@ -531,8 +596,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                 p.Add(new($"FlowDrop.{n}.Connections", flows.Drops[i].Connections.ToString(CultureInfo.InvariantCulture)));
             }
         }
-        var answer = await Call("ReportAgentStatus", p, cancel);
-        return answer.TryGetProperty("FlowSampling", out var sampling) && sampling.ValueKind == JsonValueKind.True;
+        return p;
     }
 
     private async Task<JsonElement> Call(string action, List<KeyValuePair<string, string>> parameters, CancellationToken cancel)

@@ -254,7 +254,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
     /// </summary>
     private void StartReport(SentReport sent, CancellationToken cancel)
     {
-        var nics = sent.Enforcing ? Applied!.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id)).ToList() : [];
+        var nics = NicsReported(sent);
         var held = options.ReportCoalescing > TimeSpan.Zero ? CancellationTokenSource.CreateLinkedTokenSource(cancel) : null;
         // In an async method, so that a control plane that throws at once still yields a failed answer to settle.
         async Task<bool> Send()
@@ -267,6 +267,47 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
         _reportHeld = held;
         _report = (Send(), sent);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="sent"/> rides on the next long poll (issue 17, nineteenth session: one request
+    /// per change instead of two) rather than going as its own <c>ReportAgentStatus</c>. Not the first report
+    /// (its answer starts flow sampling at once), not one with usage or flows (it may be large; its flows go
+    /// back to the sampler if it is lost, which a parked poll would tell only when it ends), and not after
+    /// the control plane left one untaken (a server without the extension: reports go apart from then on).
+    /// </summary>
+    private bool CarriesReport(SentReport sent) =>
+        controlPlane.CarriesReports && !_carryRefused && _reported.Revision >= 0 && !sent.UsageDue
+        && sent.Usage.Count == 0 && sent.Flows is not { Flows.Count: > 0 } and not { Drops.Count: > 0 };
+
+    /// <summary>Set once a poll's carried report was not taken: the control plane lacks the extension.</summary>
+    private bool _carryRefused;
+
+    /// <summary>The NICs a report names as enforced: none when the host cannot enforce, none the kernel refused.</summary>
+    private List<NicRef> NicsReported(SentReport sent) =>
+        sent.Enforcing ? Applied!.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id)).ToList() : [];
+
+    /// <summary>
+    /// The outcome of a report a poll carried: stored (<paramref name="answer"/> the host's sampling answer),
+    /// it counts as a report answered; not taken, it goes apart next round and from then on.
+    /// </summary>
+    private async Task CarriedReportSettledAsync(SentReport sent, bool? answer, CancellationToken cancel)
+    {
+        if (answer is not { } wantsFlows)
+        {
+            _carryRefused = true;
+            ReportLost(sent);
+            log($"the control plane did not take the status report of revision {sent.Revision} with the poll; reports are sent apart");
+            return;
+        }
+        await ReportDeliveredAsync(sent, wantsFlows, cancel);
+    }
+
+    /// <summary>A report that did not arrive: its flows go back to the sampler; it is sent again next round (<see cref="_reported"/> unchanged).</summary>
+    private void ReportLost(SentReport sent)
+    {
+        if (sent.Flows is { } flows)
+            Sampler?.PutBack(flows);
     }
 
     /// <summary>
@@ -288,16 +329,24 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         }
         catch (Exception e)
         {
-            if (report.Sent.Flows is { } flows)
-                Sampler?.PutBack(flows);
+            ReportLost(report.Sent);
             if (e is not OperationCanceledException)
                 log(e is HostCredentialRefusedException ? $"CREDENTIAL REFUSED: {e.Message}; the status report is sent again" : $"status report of revision {report.Sent.Revision} not delivered ({e.Message}); sent again");
             return;
         }
-        _reported = (report.Sent.Revision, report.Sent.Enforcing);
-        if (report.Sent.UsageDue)
+        await ReportDeliveredAsync(report.Sent, wantsFlows, cancel);
+    }
+
+    /// <summary>
+    /// A report the server has: the host's revision counts as reported, the usage it carried leaves the
+    /// pending usage (what was harvested meanwhile stays), and sampling follows the answer.
+    /// </summary>
+    private async Task ReportDeliveredAsync(SentReport sent, bool wantsFlows, CancellationToken cancel)
+    {
+        _reported = (sent.Revision, sent.Enforcing);
+        if (sent.UsageDue)
         {
-            foreach (var hit in report.Sent.Usage)
+            foreach (var hit in sent.Usage)
             {
                 var key = (hit.Nic, hit.Direction, hit.SecurityGroupRuleId);
                 if (!_pendingUsage.TryGetValue(key, out var pending))
@@ -353,6 +402,8 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 // Reported until the server has it: a report lost to an outage is sent again. A host
                 // that cannot enforce reports no NIC as enforced, so none shows in sync.
                 var usageDue = options.UsageInterval > TimeSpan.Zero && Stopwatch.GetElapsedTime(_usageReportedAt) >= options.UsageInterval;
+                // The report the next poll carries (nineteenth session), if any.
+                SentReport? carriedReport = null;
                 if (Applied is { } applied && (_reported != (applied.Revision, enforcing) || usageDue))
                 {
                     if (usageDue)
@@ -360,15 +411,25 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                     var usage = usageDue ? PendingUsage : [];
                     // Flows ride with the usage; taken back when the report does not arrive.
                     var flows = Sampler is { } sampler && _sampling is not null ? (usageDue ? sampler.Take(options.FlowsPerReport) : FlowReport.Empty) : null;
-                    StartReport(new SentReport(applied.Revision, enforcing, usage, usageDue, flows), cancel);
+                    var sent = new SentReport(applied.Revision, enforcing, usage, usageDue, flows);
+                    if (CarriesReport(sent))
+                        carriedReport = sent;
+                    else
+                        StartReport(sent, cancel);
                 }
                 Wake wake;
                 try
                 {
-                    wake = await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
+                    wake = carriedReport is { } carrying
+                        ? await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), new StatusReport(carrying.Revision, NicsReported(carrying), carrying.Usage, carrying.Flows), cancel)
+                        : await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
+                    if (carriedReport is { } delivered)
+                        await CarriedReportSettledAsync(delivered, wake.Reported, cancel);
                 }
                 catch (ControlPlaneUnavailableException e) when (e is not HostCredentialRefusedException && !cancel.IsCancellationRequested)
                 {
+                    if (carriedReport is { } lost)
+                        ReportLost(lost);
                     // The poll failed (a 503, a timeout): nothing is known to have changed, and the
                     // policy held is still the revision the next poll names, which answers at once
                     // with whatever committed meanwhile. So it is polled again, not fetched: a fleet

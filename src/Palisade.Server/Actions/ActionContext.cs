@@ -44,7 +44,20 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>This call as an action-trail event with the given outcome.</summary>
     public Storage.Records.ActionTrailEntry TrailEntry(int httpStatus, string resultCode) =>
-        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, action.Name, action.Version, RequestId, Trail.TrailParameters.Json(Request), httpStatus, resultCode);
+        new(Clock.GetUtcNow(), AccountId, Caller.AccessKeyId, TrailName, action.Version, RequestId, Trail.TrailParameters.Json(Request, CarriedWriteLeavesOut), httpStatus, resultCode);
+
+    /// <summary>The parameters that are the carrying call's own, not the carried write's: left out of its trail event (null: none).</summary>
+    public Func<string, bool>? CarriedWriteLeavesOut { get; set; }
+
+    /// <summary>
+    /// The write a read carries, by its action's name (issue 17, nineteenth session: a host's poll carrying its
+    /// status report, <c>ReportAgentStatus</c>): the call is then on the trail as that action's call would be —
+    /// its write's event, or its refusal's — under that name. Null for every other call.
+    /// </summary>
+    public string? CarriedWrite { get; set; }
+
+    /// <summary>The action the trail names: the carried write's, else the call's own.</summary>
+    private string TrailName => CarriedWrite ?? action.Name;
 
     public Caller Caller { get; } = caller;
 
@@ -144,7 +157,7 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     {
         if (DryRun || Parameters.Optional("ClientToken") is not null)
             return Write(work);
-        var answer = store.WriteOn(action.Name, "host:" + hostName, s =>
+        var answer = store.WriteOn(TrailName, "host:" + hostName, s =>
         {
             var result = work(s);
             s.AddTrail(TrailEntry(200, TrailOk));

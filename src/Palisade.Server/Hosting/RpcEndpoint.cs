@@ -285,7 +285,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     /// </summary>
     private void Record(RpcCall call)
     {
-        if (call.Context is { Action.Mutates: true, Committed: false } context)
+        // A read that carries a write (a host's poll with its status report) is on the trail as that write's call.
+        if (call.Context is { Committed: false } context && (context.Action.Mutates || context.CarriedWrite is not null))
             RecordTrail(context, call.Failure);
         Log(call);
     }

@@ -56,7 +56,7 @@ internal sealed class RefusalTrail : IDisposable
             _dropped.Add(1);
             return null;
         }
-        var entry = context.TrailEntry(httpStatus, code) with { Parameters = TrailParameters.RefusalJson(context.Request) };
+        var entry = context.TrailEntry(httpStatus, code) with { Parameters = TrailParameters.RefusalJson(context.Request, context.CarriedWriteLeavesOut) };
         var size = System.Text.Encoding.UTF8.GetByteCount(entry.Parameters);
         Interlocked.Increment(ref totals.Written);
         Interlocked.Add(ref totals.Bytes, size);

@@ -184,6 +184,8 @@ public sealed class CrossAccountTests : ControlPlaneTest
             // A's key asking a poll for a host's policy (the wake's extension): a host credential's alone.
             ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region }),
             ("DescribeChanges", ecs, new { AfterRevision = 0, IncludeHostPolicy = true, RegionId = Region, HostName = "node-1" }),
+            // A's key posing as B's host's agent, its status report carried by a poll (nineteenth session): refused, B's reports unchanged.
+            ("DescribeChanges", ecs, new { RegionId = Region, AfterRevision = 0, WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000, InstanceId = new[] { b.Instance }, NetworkInterfaceId = new[] { _bEni } }),
             ("AuditSecurityGroups", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region }),
             ("DescribeReachability", ecs, new { RegionId = Region, SecurityGroupId = b.Group }),
@@ -329,6 +331,11 @@ public sealed class CrossAccountTests : ControlPlaneTest
             "Forbidden.HostCredential", 403);
         // Its own host's report naming B's NIC is ignored: B's NIC is not on node-2.
         await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance, _aIds.Instance }, NetworkInterfaceId = new[] { _bEni } });
+        // The same with the report carried by its poll (nineteenth session): B's host refused, its own host's report ignored for B's NIC.
+        await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeChanges", new { RegionId = Region, HostName = "node-1", AfterRevision = "0", WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance } }),
+            "Forbidden.HostCredential", 403);
+        Assert.True((await node2.CallAsync("DescribeChanges", new { RegionId = Region, AfterRevision = "0", WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000,
+            InstanceId = new[] { _bIds.Instance, _aIds.Instance }, NetworkInterfaceId = new[] { _bEni } })).GetProperty("StatusReported").GetBoolean());
         // So are flows it claims to have sampled for B's NIC: B's flows stay as they were (BState).
         await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1, FlowsReported = true,
             Flow = new[] { new { InstanceId = _bIds.Instance, SourceIp = "198.51.100.9", IpProtocol = "TCP", Port = 22, Minute = "2026-12-01T10:00Z", Connections = 9 } } });

@@ -93,7 +93,25 @@ public sealed class StatusReportBatchTests
         }
     }
 
-    private static Task<System.Text.Json.JsonElement> Call(Fleet fleet, Sent r)
+    /// <summary>
+    /// The same report carried by the host's poll (<c>DescribeChanges</c> with <c>CarriesStatusReport=true</c>,
+    /// nineteenth session), answering at once: its answer's <c>FlowSampling</c>, or the refusal's code.
+    /// </summary>
+    private static async Task<string> SendWithPoll(Fleet fleet, Sent r)
+    {
+        try
+        {
+            var answer = await Call(fleet, r, carried: true);
+            Assert.True(answer.GetProperty("StatusReported").GetBoolean());
+            return "FlowSampling " + answer.GetProperty("FlowSampling").GetBoolean();
+        }
+        catch (EcsApiException e)
+        {
+            return "refused " + e.Code;
+        }
+    }
+
+    private static Task<System.Text.Json.JsonElement> Call(Fleet fleet, Sent r, bool carried = false)
     {
         var p = new Dictionary<string, string>
         {
@@ -110,7 +128,12 @@ public sealed class StatusReportBatchTests
             p["UsageReported"] = "true";
         if (r.FlowsReported)
             p["FlowsReported"] = "true";
-        return fleet.HostClients[r.Host].CallAsync("ReportAgentStatus", p);
+        if (!carried)
+            return fleet.HostClients[r.Host].CallAsync("ReportAgentStatus", p);
+        p["CarriesStatusReport"] = "true";
+        p["AfterRevision"] = fleet.Plane.Store.CurrentRevision().ToString(CultureInfo.InvariantCulture);
+        p["WaitSeconds"] = "0";
+        return fleet.HostClients[r.Host].CallAsync("DescribeChanges", p);
     }
 
     /// <summary>What is stored, by instance index (IDs differ between the two servers), without times.</summary>
@@ -121,9 +144,14 @@ public sealed class StatusReportBatchTests
                 .Select(r => $"report {r.HostName} #{fleet.Instances.IndexOf(r.InstanceId.Value)} {(r.NetworkInterfaceId is null ? "classic" : "eni")} at {r.AppliedRevision}")
                 .Order(StringComparer.Ordinal),
             .. s.ListUsageHosts(fleet.AccountId).Select(u => $"counting {u.HostName}").Order(StringComparer.Ordinal),
-            .. s.ListTrail(new Storage.Records.ActionTrailQuery(fleet.AccountId, Action: "ReportAgentStatus", Max: 10_000))
-                .GroupBy(t => $"trail {t.Entry.Action} {t.Entry.HttpStatus} {t.Entry.ResultCode}").Select(g => $"{g.Key} x{g.Count()}").Order(StringComparer.Ordinal),
+            // A host credential's calls are on the trail of no account (0), where the operator reads them.
+            .. new[] { fleet.AccountId, 0 }.SelectMany(account => s.ListTrail(new Storage.Records.ActionTrailQuery(account, Action: "ReportAgentStatus", Max: 10_000)))
+                .GroupBy(t => $"trail {t.Entry.AccountId} {t.Entry.Action} {t.Entry.HttpStatus} {t.Entry.ResultCode} {Numbered(fleet, t.Entry.Parameters)}").Select(g => $"{g.Key} x{g.Count()}").Order(StringComparer.Ordinal),
         ]);
+
+    /// <summary>A trail event's parameters with each instance ID by its index (the two servers' IDs differ).</summary>
+    private static string Numbered(Fleet fleet, string parameters) =>
+        fleet.Instances.Select((id, i) => (id, i)).Aggregate(parameters, (text, x) => text.Replace(x.id, $"#{x.i}", StringComparison.Ordinal));
 
     [Fact]
     public async Task ReportsInBatches_StoreWhatOneWriteAReportStores()
@@ -167,6 +195,51 @@ public sealed class StatusReportBatchTests
         Assert.InRange(writes, 1, sent - 1);
         Assert.Equal(0, StatusReportBatch.Of(alone.Store).Writes);
     }
+    /// <summary>
+    /// Reports carried by the hosts' polls (nineteenth session) against the slow twin of the reports apart,
+    /// one write a report: the same random rounds (a round's polls at once, sharing the node's next batch),
+    /// the same answers (<c>FlowSampling</c>, or the same refusal for a revoked credential), and after every
+    /// round the same stored reports, hosts counting rule hits and trail events (<c>ReportAgentStatus</c>'s,
+    /// whichever request carried the report).
+    /// </summary>
+    [Fact]
+    public async Task ReportsCarriedByPolls_StoreWhatTheReportsApartStore()
+    {
+        await using var batched = await TestControlPlane.StartAsync(options: new ServerOptions { StatusReportInterval = TimeSpan.FromMilliseconds(100) });
+        await using var alone = await TestControlPlane.StartAsync(options: new ServerOptions { StatusReportInterval = TimeSpan.Zero });
+        var carried = await FleetAsync(batched);
+        var apart = await FleetAsync(alone);
+        var sent = 0;
+        var report = Gen.Select(Gen.Bool, Gen.Int[0, 3], Gen.Int[0, (1 << Instances) - 1], Gen.Bool, Gen.Bool, Gen.Int[0, 5]);
+        var round = report.Array[Hosts.Length].Select(r => r.Select((x, h) => x.Item1 ? new Sent(h, x.Item2, x.Item3, x.Item4, x.Item5, x.Item6 == 0) : null).OfType<Sent>().ToArray());
+        await round.Array[1, 4].SampleAsync(async rounds =>
+        {
+            foreach (var reports in rounds)
+            {
+                foreach (var r in reports.Where(r => r.Revoked))
+                {
+                    Revoke(carried, r.Host);
+                    Revoke(apart, r.Host);
+                }
+                var carriedAnswers = await Task.WhenAll(reports.Select(r => SendWithPoll(carried, r)));
+                var apartAnswers = new List<string>();
+                foreach (var r in reports)
+                    apartAnswers.Add(await Send(apart, r));
+                sent += reports.Length;
+                Assert.Equal(apartAnswers, carriedAnswers);
+                Assert.Equal(reports.Select(r => r.Revoked), carriedAnswers.Select(a => a.StartsWith("refused", StringComparison.Ordinal)));
+                Assert.Equal(Stored(apart), Stored(carried));
+                foreach (var r in reports.Where(r => r.Revoked))
+                {
+                    NewCredential(carried, r.Host);
+                    NewCredential(apart, r.Host);
+                }
+            }
+        }, iter: 25, threads: 1, print: rounds => string.Join(" | ", rounds.Select(r => string.Join(", ", r))));
+        // The polls' reports went through the node's batches.
+        Assert.InRange(StatusReportBatch.Of(batched.Store).Writes, 1, sent);
+    }
+
     /// <summary>
     /// A whole fleet reporting at once (its start, or back after an outage) is written in parts of at
     /// most <see cref="StatusReportBatch.MaxReportsPerWrite"/> reports, each answered once stored: 250

@@ -19,6 +19,17 @@ namespace Palisade.Server.Actions.Changes;
 /// to the same parameters, by its code): the agent's fetch after each wake, and its round trip, saved
 /// (issue 17, eighteenth session). A poll that answers with no change carries none.
 /// </para>
+/// <para>
+/// With <c>CarriesStatusReport=true</c> and <c>ReportAgentStatus</c>'s parameters (<c>AppliedRevision</c>,
+/// <c>NetworkInterfaceId.N</c>, <c>InstanceId.N</c>, <c>UsageReported</c>, <c>RuleUsage.N.*</c>,
+/// <c>FlowsReported</c>, <c>Flow.N.*</c>, <c>FlowDrop.N.*</c>), a host's poll carries its status report
+/// (issue 17, nineteenth session): read at the poll's arrival by the report's own code (bad input refused
+/// before the poll parks, nothing stored) and stored through the node's batch of reports while the poll
+/// waits, as a <c>ReportAgentStatus</c> call would be (its trail event names that action). The answer
+/// waits for the report's write and says <c>StatusReported</c> (true) and <c>FlowSampling</c> (the
+/// report's answer); a report the store refuses fails the poll with its error at once. So an agent's
+/// change is one request, not two.
+/// </para>
 /// </summary>
 internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEcsAction, Hosts.IHostAgentAction
 {
@@ -61,6 +72,12 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         var policyQuery = p.Bool("IncludeHostPolicy")
             ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with IncludeHostPolicy")) : Hosts.DescribeHostPolicy.QueryOf(c)
             : null;
+        // The host's status report with the poll (nineteenth session): read now by the report's own code, so
+        // bad input is refused before the poll parks and nothing of it is stored; written while it waits.
+        var report = p.Bool("CarriesStatusReport")
+            ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with CarriesStatusReport")) : Hosts.ReportAgentStatus.ReadCarried(c, PollsOwn)
+            : null;
+        var stored = report is null ? null : Hosts.ReportAgentStatus.StoreInBatchAsync(c, report);
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
         var renewals = host is not null && c.HostRenewalsFromWatcher ? HostRenewals.Of(c.Commits) : null;
         var reads = 0;
@@ -95,15 +112,49 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
                 return (current, s.ListHostRevisions(host, after, max));
             }), cancel);
         }
-        var (current, changes) = await PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, cancel);
-        var answer = Answer(current, after, changes);
-        // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
-        // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
-        // credential and bindings now, so a credential revoked while the poll was parked gets no policy.
-        if (policyQuery is not null && changes.Count > 0)
-            answer.Add("HostPolicy", await Hosts.DescribeHostPolicy.ServeAsync(c, policyQuery, cancel));
+        // A report the store refuses (a credential revoked meanwhile, the store away) ends the poll with its
+        // error at once, not after its wait: the agent then knows to send it again.
+        using var reportFailed = stored is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var polled = PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, reportFailed?.Token ?? cancel);
+        EcsObject answer;
+        try
+        {
+            if (stored is not null && await Task.WhenAny(polled, stored) == stored && !stored.IsCompletedSuccessfully)
+            {
+                await reportFailed!.CancelAsync();
+                await stored;
+            }
+            var (current, changes) = await polled;
+            answer = Answer(current, after, changes);
+            // Answered once the report is stored: the agent counts it delivered only then.
+            if (stored is not null)
+            {
+                var sampling = await stored;
+                answer.Add("StatusReported", true);
+                answer.Add("FlowSampling", sampling);
+            }
+            // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
+            // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
+            // credential and bindings now, so a credential revoked while the poll was parked gets no policy.
+            if (policyQuery is not null && changes.Count > 0)
+                answer.Add("HostPolicy", await Hosts.DescribeHostPolicy.ServeAsync(c, policyQuery, cancel));
+        }
+        finally
+        {
+            // However the poll ended (its client gone, its read refused), it ends after its report's write, so the
+            // call is on the trail once: by the write's event, or by its refusal's when nothing was written.
+            if (stored is not null)
+            {
+                await Task.WhenAll(polled, stored).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
         return answer;
     }
+
+    /// <summary>The poll's own parameters (and the fetch's, with <c>IncludeHostPolicy</c>): not the status report's it carries.</summary>
+    private static bool PollsOwn(string name) =>
+        name is "AfterRevision" or "WaitSeconds" or "MaxResults" or "CarriesStatusReport" or "IncludeHostPolicy" or "PerNic" or "SharedParts" or "PartDifferences"
+        || name.StartsWith("KnownNic.", StringComparison.Ordinal);
 
     /// <summary>
     /// A node's knowledge for renewing host polls without a store read (issue 17, fourteenth session):

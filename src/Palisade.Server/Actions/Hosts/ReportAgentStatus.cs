@@ -40,7 +40,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     public bool ReadsItsCredential => true;
 
     /// <summary>One report, read at the edge; stored by <see cref="Store"/>.</summary>
-    private sealed record Report(string Host, long Revision, HashSet<InstanceId> Instances, HashSet<NetworkInterfaceId> Enis,
+    internal sealed record Report(string Host, long Revision, HashSet<InstanceId> Instances, HashSet<NetworkInterfaceId> Enis,
         bool UsageReported, List<(string Nic, string RuleId, long Packets, long Bytes)> Usage,
         bool FlowsReported, List<ObservedFlowReport.Flow> Flows, List<(InstanceId Nic, NetworkInterfaceId? Eni, long Connections)> FlowDrops, DateTimeOffset Now);
 
@@ -81,8 +81,26 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
     {
         var report = Read(c, c.Parameters);
-        return Answer(await c.WriteForHostInBatchAsync(report.Host, (s, writes) => Store(c, s, report, writes)));
+        return Answer(await StoreInBatchAsync(c, report));
     }
+
+    /// <summary>
+    /// A report carried by the host's long poll (<c>DescribeChanges</c> with <c>CarriesStatusReport=true</c>,
+    /// issue 17, nineteenth session): its parameters are this action's, read here by its own code at the
+    /// poll's arrival (bad ones refused before the poll parks; a host credential's own host only). From here
+    /// the call is on the trail as this action's would be (its event, or its refusal's).
+    /// </summary>
+    /// <param name="pollsOwn">The poll's own parameters, left out of the report's trail event (so it is the report's alone).</param>
+    public static Report ReadCarried(ActionContext c, Func<string, bool> pollsOwn)
+    {
+        c.CarriedWrite = "ReportAgentStatus";
+        c.CarriedWriteLeavesOut = pollsOwn;
+        return Read(c, c.Parameters);
+    }
+
+    /// <summary>Stores a report in the node's batch, as a <c>ReportAgentStatus</c> call does (the same checks and rows); completes with whether the host samples flows.</summary>
+    public static Task<bool> StoreInBatchAsync(ActionContext c, Report report) =>
+        c.WriteForHostInBatchAsync(report.Host, (s, writes) => Store(c, s, report, writes));
 
     private static EcsObject Answer(bool sampling) => new() { { "FlowSampling", sampling } };
 

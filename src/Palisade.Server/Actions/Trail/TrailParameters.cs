@@ -36,23 +36,24 @@ internal static class TrailParameters
     /// <summary>Names count too (a client chooses them): past this many characters of names, the rest are left out.</summary>
     public const int MaxRefusalNameLength = 2048;
 
-    public static string Json(RpcRequest request) => Json(request, MaxTotalLength, MaxTotalLength);
+    /// <param name="leftOut">Parameters that are not the trailed call's (a poll's own, around the status report it carries); null keeps all.</param>
+    public static string Json(RpcRequest request, Func<string, bool>? leftOut = null) => Json(request, MaxTotalLength, MaxTotalLength, leftOut);
 
     /// <summary>
     /// A refusal's parameters: it changed nothing, so its record only needs to say what was asked.
     /// Values share one small allowance (the first ones whole, then cut, then empty); names are kept
     /// while they fit theirs. A refused call is the cheapest thing a client can send, and must not cost disk.
     /// </summary>
-    public static string RefusalJson(RpcRequest request) => Json(request, MaxRefusalValueLength, MaxRefusalNameLength);
+    public static string RefusalJson(RpcRequest request, Func<string, bool>? leftOut = null) => Json(request, MaxRefusalValueLength, MaxRefusalNameLength, leftOut);
 
-    private static string Json(RpcRequest request, int valueAllowance, int nameAllowance)
+    private static string Json(RpcRequest request, int valueAllowance, int nameAllowance, Func<string, bool>? leftOut)
     {
         if (valueAllowance < MaxTotalLength)
-            return Bounded(request, valueAllowance, nameAllowance);
-        return Full(request);
+            return Bounded(request, valueAllowance, nameAllowance, leftOut);
+        return Full(request, leftOut);
     }
 
-    private static string Bounded(RpcRequest request, int valueAllowance, int nameAllowance)
+    private static string Bounded(RpcRequest request, int valueAllowance, int nameAllowance, Func<string, bool>? leftOut)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -61,7 +62,7 @@ internal static class TrailParameters
             int values = 0, names = 0;
             foreach (var (name, value) in request.Parameters)
             {
-                if (Envelope.Contains(name))
+                if (Envelope.Contains(name) || leftOut?.Invoke(name) == true)
                     continue;
                 names += name.Length;
                 if (names > nameAllowance)
@@ -88,7 +89,7 @@ internal static class TrailParameters
         return value[..end] + "…";
     }
 
-    private static string Full(RpcRequest request)
+    private static string Full(RpcRequest request, Func<string, bool>? leftOut)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
@@ -98,7 +99,7 @@ internal static class TrailParameters
             var total = 0;
             foreach (var (name, value) in request.Parameters)
             {
-                if (Envelope.Contains(name))
+                if (Envelope.Contains(name) || leftOut?.Invoke(name) == true)
                     continue;
                 var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : Cut(value);
                 total += name.Length + shown.Length;
