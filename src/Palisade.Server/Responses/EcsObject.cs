@@ -39,22 +39,3 @@ internal sealed record EcsList(string ItemName, IReadOnlyList<object?> Items)
 {
     public static EcsList Of<T>(string itemName, IEnumerable<T> items) => new(itemName, [.. items.Cast<object?>()]);
 }
-
-/// <summary>
-/// A part of many answers written once (issue 17, nineteenth session): after a change a thousand hosts'
-/// answers carry the same <c>State</c> and the same part entries, and each answer wrote their JSON again
-/// from the tree. The JSON is written at the first answer that sends it and its bytes copied into every
-/// later one (<see cref="ResponseWriter"/>); XML is written from the tree, as every other value. The
-/// bytes are what writing the tree in place gives (<c>ResponseWriterTests</c>, <c>HostScopeTests</c>
-/// compare them with <see cref="ResponseWriter.JsonWritingTrees"/>, the slow twin). The tree is never
-/// changed once shared (the writers only read it).
-/// </summary>
-internal sealed class SharedJson(EcsObject tree)
-{
-    private byte[]? _json;
-
-    public EcsObject Tree { get; } = tree;
-
-    /// <summary>The tree's JSON, written by the first answer that asks (two at once may both write it: the same bytes).</summary>
-    public byte[] Json => _json ??= ResponseWriter.Json(Tree);
-}

@@ -24,19 +24,7 @@ internal static class ResponseWriter
         // past 85 KB (issue 19: analyses answer 100 KB and more).
         using var buffer = new PooledBuffer();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteJsonObject(writer, body, shared: true);
-        return buffer.ToArray();
-    }
-
-    /// <summary>
-    /// The slow twin of writing a <see cref="SharedJson"/> as its bytes: every value written from its tree
-    /// in place, as before the nineteenth session (tests compare the two byte for byte).
-    /// </summary>
-    internal static byte[] JsonWritingTrees(EcsObject body)
-    {
-        using var buffer = new PooledBuffer();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteJsonObject(writer, body, shared: false);
+            WriteJsonObject(writer, body);
         return buffer.ToArray();
     }
 
@@ -52,7 +40,7 @@ internal static class ResponseWriter
         else
         {
             using var writer = new Utf8JsonWriter((System.Buffers.IBufferWriter<byte>)output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            WriteJsonObject(writer, body, shared: true);
+            WriteJsonObject(writer, body);
         }
         return output.Finish();
     }
@@ -62,7 +50,7 @@ internal static class ResponseWriter
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            WriteJsonObject(writer, body, shared: true);
+            WriteJsonObject(writer, body);
         return stream.ToArray();
     }
 
@@ -108,19 +96,18 @@ internal static class ResponseWriter
         }
     }
 
-    /// <param name="shared">A <see cref="SharedJson"/> written as its bytes (written once); false: from its tree (the slow twin).</param>
-    private static void WriteJsonObject(Utf8JsonWriter w, EcsObject o, bool shared)
+    private static void WriteJsonObject(Utf8JsonWriter w, EcsObject o)
     {
         w.WriteStartObject();
         foreach (var (name, value) in o)
         {
             w.WritePropertyName(name);
-            WriteJsonValue(w, value, shared);
+            WriteJsonValue(w, value);
         }
         w.WriteEndObject();
     }
 
-    private static void WriteJsonValue(Utf8JsonWriter w, object? value, bool shared)
+    private static void WriteJsonValue(Utf8JsonWriter w, object? value)
     {
         switch (value)
         {
@@ -129,15 +116,12 @@ internal static class ResponseWriter
             case bool b: w.WriteBooleanValue(b); break;
             case int i: w.WriteNumberValue(i); break;
             case long l: w.WriteNumberValue(l); break;
-            case EcsObject o: WriteJsonObject(w, o, shared); break;
-            // Our own writer's bytes: not parsed again.
-            case SharedJson s when shared: w.WriteRawValue(s.Json, skipInputValidation: true); break;
-            case SharedJson s: WriteJsonObject(w, s.Tree, shared); break;
+            case EcsObject o: WriteJsonObject(w, o); break;
             case EcsList list:
                 w.WriteStartObject();
                 w.WriteStartArray(list.ItemName);
                 foreach (var item in list.Items)
-                    WriteJsonValue(w, item, shared);
+                    WriteJsonValue(w, item);
                 w.WriteEndArray();
                 w.WriteEndObject();
                 break;
@@ -145,7 +129,7 @@ internal static class ResponseWriter
             case IReadOnlyList<EcsObject> items:
                 w.WriteStartArray();
                 foreach (var item in items)
-                    WriteJsonObject(w, item, shared);
+                    WriteJsonObject(w, item);
                 w.WriteEndArray();
                 break;
             default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");
@@ -187,7 +171,6 @@ internal static class ResponseWriter
             case int i: w.WriteString(i.ToString(CultureInfo.InvariantCulture)); break;
             case long l: w.WriteString(l.ToString(CultureInfo.InvariantCulture)); break;
             case EcsObject o: WriteXmlFields(w, o); break;
-            case SharedJson s: WriteXmlFields(w, s.Tree); break;
             case EcsList list:
                 foreach (var item in list.Items)
                     WriteXmlElement(w, list.ItemName, item);

@@ -699,14 +699,11 @@ internal sealed class AccountViews
             /// The part's entry of an answer's <c>Parts</c> (its digest and ID lists), built once and
             /// shared by every answer that lists the part (the writers only read it).
             /// </summary>
-            public EcsObject Listed => Shared.Tree;
+            public EcsObject Listed => _listed ??= DescribeHostPolicy.AddLists(new EcsObject { { "Digest", Digest } }, Part);
 
-            /// <summary><see cref="Listed"/> as every answer sends it: its JSON written once (nineteenth session).</summary>
-            public SharedJson Shared => _listed ??= new SharedJson(DescribeHostPolicy.AddLists(new EcsObject { { "Digest", Digest } }, Part));
+            private EcsObject? _listed;
 
-            private SharedJson? _listed;
-
-            private readonly ConcurrentDictionary<string, SharedJson?> _differences = new(StringComparer.Ordinal);
+            private readonly ConcurrentDictionary<string, EcsObject?> _differences = new(StringComparer.Ordinal);
 
             /// <summary>
             /// The part's entry of an answer's <c>Parts</c> as a difference from a base part the agent
@@ -715,8 +712,8 @@ internal sealed class AccountViews
             /// change share one); null when the node no longer remembers the base, or the lists are
             /// no smaller whole.
             /// </summary>
-            public SharedJson? DifferenceFrom(string baseDigest) =>
-                _differences.GetOrAdd(baseDigest, b => PartMemory.Recall(b) is { } held && DescribeHostPolicy.AddDifference(this, b, held) is { } difference ? new SharedJson(difference) : null);
+            public EcsObject? DifferenceFrom(string baseDigest) =>
+                _differences.GetOrAdd(baseDigest, b => PartMemory.Recall(b) is { } held ? DescribeHostPolicy.AddDifference(this, b, held) : null);
         }
 
         /// <summary>The part of <paramref name="instance"/>'s bound ENIs, shared by every instance with the same groups.</summary>
@@ -738,7 +735,7 @@ internal sealed class AccountViews
         /// <summary>At most this many answers' states shared per view; beyond, each answer renders its own.</summary>
         public const int MaxSharedStates = 256;
 
-        private readonly ConcurrentDictionary<string, Lazy<SharedJson>> _states = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<EcsObject>> _states = new(StringComparer.Ordinal);
 
         private static long _statesRendered, _statesShared;
 
@@ -749,10 +746,9 @@ internal sealed class AccountViews
         /// The <c>State</c> of an answer that <paramref name="key"/> decides (issue 17, sixteenth session: the
         /// changed parts and the held digests, <see cref="DescribeHostPolicy.AddParts"/>), rendered once per
         /// view by the first answer that asks and shared by every other (the writers only read it; a thousand
-        /// hosts fetching after one change ask a few keys), its JSON written once (<see cref="SharedJson"/>,
-        /// nineteenth session: each answer wrote the state's JSON again). At most <see cref="MaxSharedStates"/> kept.
+        /// hosts fetching after one change ask a few keys). At most <see cref="MaxSharedStates"/> kept.
         /// </summary>
-        public SharedJson StateFor(string key, Func<EcsObject> render)
+        public EcsObject StateFor(string key, Func<EcsObject> render)
         {
             if (_states.TryGetValue(key, out var known))
             {
@@ -762,12 +758,12 @@ internal sealed class AccountViews
             if (_states.Count >= MaxSharedStates)
             {
                 Interlocked.Increment(ref _statesRendered);
-                return new SharedJson(render());
+                return render();
             }
-            var mine = new Lazy<SharedJson>(() =>
+            var mine = new Lazy<EcsObject>(() =>
             {
                 Interlocked.Increment(ref _statesRendered);
-                return new SharedJson(render());
+                return render();
             }, LazyThreadSafetyMode.ExecutionAndPublication);
             var lazy = _states.GetOrAdd(key, mine);
             if (!ReferenceEquals(lazy, mine))
@@ -778,7 +774,7 @@ internal sealed class AccountViews
             }
             catch
             {
-                _states.TryRemove(new KeyValuePair<string, Lazy<SharedJson>>(key, lazy));
+                _states.TryRemove(new KeyValuePair<string, Lazy<EcsObject>>(key, lazy));
                 throw;
             }
         }

@@ -266,12 +266,12 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         }).ToList()));
         // Each changed part's entry is the view's, built once for every answer that lists it.
         if (sharedParts)
-            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Shared)));
+            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Listed)));
         // The state is a function of the view, the changed parts in the order the NICs name them and the
         // held digests the node remembers (content addressed: a digest's index is the same whoever names
-        // it), so hosts that ask the same share one rendering, its JSON written once (SharedJson).
+        // it), so hosts that ask the same share one rendering.
         account.Add("State", shareState
-            ? (object)view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)),
+            ? view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)),
                 () => StateFromBases(view, source.RegionId, changed.Values, heldDigests, bases))
             : State(view, source.RegionId, changed.Values, held));
     }
@@ -376,14 +376,14 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     /// A changed part's entry for an agent that reads differences: as a difference from the first base
     /// (a digest one of its NICs held) the node remembers and that makes it smaller; else its lists whole.
     /// </summary>
-    private static SharedJson Difference(AccountViews.View.PartEntry part, List<string>? bases)
+    private static EcsObject Difference(AccountViews.View.PartEntry part, List<string>? bases)
     {
         foreach (var b in bases?.Distinct(StringComparer.Ordinal) ?? [])
         {
             if (part.DifferenceFrom(b) is { } difference)
                 return difference;
         }
-        return part.Shared;
+        return part.Listed;
     }
 
     /// <summary>
