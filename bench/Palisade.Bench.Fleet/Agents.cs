@@ -715,6 +715,9 @@ internal static class Agents
             var markFetches = FetchCounts(fleet);
             var markStates = Palisade.Server.Actions.Hosts.AccountViews.View.States;
             var markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
+            // The nodes' allocations in each window (twentieth session: each collection is a gen1 one).
+            var markAllocated = GC.GetTotalAllocatedBytes();
+            using var allocationTypes = AllocationTypes.StartIfAsked();
             while (await child.StandardOutput.ReadLineAsync() is { } line)
             {
                 if (!line.StartsWith("@@", StringComparison.Ordinal))
@@ -747,6 +750,8 @@ internal static class Agents
                         markFetches = FetchCounts(fleet);
                         markStates = Palisade.Server.Actions.Hosts.AccountViews.View.States;
                         markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
+                        markAllocated = GC.GetTotalAllocatedBytes();
+                        allocationTypes?.Take();
                         break;
                     case "window":
                         self2.Refresh();
@@ -755,7 +760,9 @@ internal static class Agents
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  [nodes] {rest}: nodes' process CPU {cpu:F2} s over {Stopwatch.GetElapsedTime(markAt, now).TotalSeconds:F1} s ({cpu / Stopwatch.GetElapsedTime(markAt, now).TotalSeconds * 100:F1} % of one core); working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms; {Heap()}"));
+                            $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms, allocated {(GC.GetTotalAllocatedBytes() - markAllocated) / 1048576.0:F0} MiB; {Heap()}"));
+                        if (allocationTypes is not null)
+                            Console.WriteLine("  [nodes]   allocated by type (ticks) " + allocationTypes.Take());
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         var fetches = FetchCounts(fleet);
