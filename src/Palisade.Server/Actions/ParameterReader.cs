@@ -97,7 +97,7 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
 
     private static int ParseIndex(string name, string text, int max)
     {
-        if (text.Length is 0 or > 4 || !text.All(char.IsAsciiDigit) || text[0] == '0')
+        if (text.Length is 0 or > 4 || text.AsSpan().ContainsAnyExceptInRange('0', '9') || text[0] == '0')
             throw new EcsException(EcsErrors.ParameterInvalid($"{name}.{text}", $"the index of {name}.N must be from 1 to {max}."));
         var index = int.Parse(text, CultureInfo.InvariantCulture);
         if (index > max)

@@ -126,9 +126,9 @@ internal sealed class Authenticator(AccountService accounts, INonceRegistry nonc
         if (FindKey(authorization.AccessKeyId, credentialReadByAction && AsksOwnHostAtMost(request, authorization.AccessKeyId), mayReadStore) is not { } key)
             return null;
 
-        var canonical = SignatureV3.CanonicalRequest(request.Method, "/", request.Query,
+        // The canonical request hashed as it is written, never held as a text (twentieth session).
+        var stringToSign = SignatureV3.StringToSignOf(request.Method, "/", request.Query,
             name => name == "host" ? request.Host : request.Header(name), authorization.SignedHeaders, request.Body);
-        var stringToSign = SignatureV3.StringToSign(canonical);
         var expected = SignatureV3.Sign(key.Secret, stringToSign);
         if (!FixedTimeEquals(expected, authorization.Signature))
             throw new EcsException(EcsErrors.SignatureMismatch(stringToSign.Replace('\n', ' ')));

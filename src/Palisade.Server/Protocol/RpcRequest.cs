@@ -27,7 +27,9 @@ internal sealed class RpcRequest(string method, string host, IReadOnlyList<KeyVa
 
     private static Dictionary<string, string> Merge(IReadOnlyList<KeyValuePair<string, string>> query, IReadOnlyList<KeyValuePair<string, string>> form)
     {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Sized at once: a host's poll carrying its status report holds ~100 parameters, and growing the table
+        // left each of its smaller tables as garbage (twentieth session).
+        var merged = new Dictionary<string, string>(query.Count + form.Count, StringComparer.Ordinal);
         foreach (var (name, value) in query.Concat(form))
         {
             // No ECS parameter holds a NUL, and PostgreSQL cannot store one in text: refused here, for every action and store alike.
