@@ -23,12 +23,26 @@ internal static class AgentCost
     private sealed class Tape(HttpMessageHandler? inner) : DelegatingHandler(inner ?? new HttpClientHandler())
     {
         public readonly List<string> Answers = [];
+        private readonly List<byte[]?> Encoded = [];
         public int Next = -1;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
         {
             if (Next >= 0)
-                return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(Answers[Next++], Encoding.UTF8, "application/json") };
+            {
+                // The answer's bytes as the socket gives them, encoded once (twentieth session: a StringContent encoded each replay, ~5 KB a fetch that no agent pays).
+                var bytes = Encoded.Count > Next ? Encoded[Next] : null;
+                if (bytes is null)
+                {
+                    while (Encoded.Count <= Next)
+                        Encoded.Add(null);
+                    Encoded[Next] = bytes = Encoding.UTF8.GetBytes(Answers[Next]);
+                }
+                Next++;
+                var content = new ByteArrayContent(bytes);
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content };
+            }
             var response = await base.SendAsync(request, cancel);
             var body = await response.Content.ReadAsStringAsync(cancel);
             Answers.Add(body);
@@ -95,9 +109,10 @@ internal static class AgentCost
             // PALISADE_AGENT_COST_SHIPPED_ONLY=1: the shipped path alone (for perf).
             if ((whole || rebuilds) && Environment.GetEnvironmentVariable("PALISADE_AGENT_COST_SHIPPED_ONLY") == "1")
                 continue;
-            var mode = whole ? "a: whole state read (before 17th)" : rebuilds ? "b: resources read once, union rebuilt (before 18th)" : "c: union kept (shipped)";
+            var mode = whole ? "a: whole state read (before 17th)" : rebuilds ? "b: resources read once, union rebuilt (before 18th), answer read twice (before 20th)" : "c: union kept (shipped)";
             tape.Next = 0;
-            var plane = new EcsControlPlane(client, Region) { ReadsWhole = whole, KeepsResources = !rebuilds };
+            // (b) is every slow twin since: the answer read as a string and its State parsed again too (twentieth session).
+            var plane = new EcsControlPlane(client, Region) { ReadsWhole = whole, KeepsResources = !rebuilds, ReadsAnswerOnce = !rebuilds };
             var kernel = new NullKernel();
             var agent = new EnforcementAgent(plane, kernel, new AgentOptions(host), _ => { });
             agent.ConvergeAsync(plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();

@@ -86,6 +86,42 @@ public sealed class EcsClient(HttpClient http, ClientCredentials credentials, Si
         throw new EcsApiException(response, Field("Code"), Field("Message"), Field("RequestId"));
     }
 
+    /// <summary>
+    /// Calls an action and parses a successful answer straight from the response's UTF-8 bytes into a
+    /// document the caller disposes (issue 17, twentieth session: the agent's fetch and woken poll; no
+    /// body as a string, parsed from it and the document cloned); an ECS error as <see cref="CallAsync(string, IEnumerable{KeyValuePair{string, string}}?, string, CancellationToken)"/> raises it.
+    /// </summary>
+    public async Task<JsonDocument> CallDocumentAsync(string action, IEnumerable<KeyValuePair<string, string>>? parameters = null, string version = ApiVersions.Ecs, CancellationToken cancel = default)
+    {
+        using var request = Build(action, [.. parameters ?? []], version);
+        using var response = await http.SendAsync(request, cancel);
+        var body = await response.Content.ReadAsByteArrayAsync(cancel);
+        if (response.IsSuccessStatusCode)
+        {
+            try
+            {
+                // A byte-order mark, which reading the body as a string would have dropped, is not JSON.
+                return JsonDocument.Parse(body.AsMemory(body is [0xEF, 0xBB, 0xBF, ..] ? 3 : 0));
+            }
+            catch (JsonException)
+            {
+                // Not an ECS answer at all: said as CallAsync says it.
+            }
+        }
+        var answer = new EcsResponse((int)response.StatusCode, System.Text.Encoding.UTF8.GetString(body), response.Content.Headers.ContentType?.ToString() ?? "");
+        JsonElement json;
+        try
+        {
+            json = answer.Json;
+        }
+        catch (JsonException)
+        {
+            throw new EcsApiException(answer, $"Http{answer.Status}", $"the server answered HTTP {answer.Status} without an ECS body", "");
+        }
+        string Field(string name) => json.TryGetProperty(name, out var v) ? v.GetString() ?? "" : "";
+        throw new EcsApiException(answer, Field("Code"), Field("Message"), Field("RequestId"));
+    }
+
     public Task<JsonElement> CallAsync(string action, object parameters, string version = ApiVersions.Ecs, CancellationToken cancel = default) =>
         CallAsync(action, Flatten(parameters), version, cancel);
 

@@ -29,14 +29,22 @@ internal sealed class HeldUnion
     /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
     public string[][] Texts { get; }
 
+    /// <summary>
+    /// Per list: each resource's hash (<see cref="StateParts.Hash"/>) beside its text, null until a digest
+    /// needs it, so a check over ~2,000 resources finds each hash in an array rather than in the
+    /// texts' weak table (issue 17, twentieth session). A list's array is shared exactly as its texts'
+    /// array is, and made again wherever its texts' is.
+    /// </summary>
+    private readonly byte[]?[][] _hashes;
+
     /// <summary>Whether this union was made from the held one by a join (<see cref="Joined"/>), for tests.</summary>
     internal bool FromJoin { get; private init; }
 
     /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
     private readonly int[][] _starts;
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts, int[][] starts) =>
-        (Parts, _ids, _at, Texts, _starts) = (parts, ids, at, texts, starts);
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts, byte[]?[][] hashes, int[][] starts) =>
+        (Parts, _ids, _at, Texts, _hashes, _starts) = (parts, ids, at, texts, hashes, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
         StateParts.Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
@@ -55,28 +63,22 @@ internal sealed class HeldUnion
     {
         if (held is not null && SameLists(held.Parts, parts))
         {
-            var texts = (string[][])held.Texts.Clone();
-            foreach (var ((list, id), text) in came)
-            {
-                if (!ListIndex.TryGetValue(list, out var l) || !held._at[l].TryGetValue(id, out var at))
-                    continue;
-                if (ReferenceEquals(texts[l], held.Texts[l]))
-                    texts[l] = (string[])held.Texts[l].Clone();
-                texts[l][at] = share(text);
-            }
-            return new HeldUnion(parts, held._ids, held._at, texts, held._starts);
+            var (texts, hashes) = ((string[][])held.Texts.Clone(), (byte[]?[][])held._hashes.Clone());
+            PutCame(held, came, share, texts, hashes);
+            return new HeldUnion(parts, held._ids, held._at, texts, hashes, held._starts);
         }
         if (held is not null && Joined(held, parts, came, share) is { } joined)
             return joined;
         var ids = new List<string>[StateParts.Lists.Length];
         var union = new List<string>[StateParts.Lists.Length];
+        var unionHashes = new List<byte[]?>[StateParts.Lists.Length];
         var where = new Dictionary<string, int>[StateParts.Lists.Length];
         var starts = new int[StateParts.Lists.Length][];
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
             var size = held?._ids[l].Length ?? 0;
-            (ids[l], union[l], where[l]) = (new List<string>(size), new List<string>(size), new Dictionary<string, int>(size, StringComparer.Ordinal));
+            (ids[l], union[l], unionHashes[l], where[l]) = (new List<string>(size), new List<string>(size), new List<byte[]?>(size), new Dictionary<string, int>(size, StringComparer.Ordinal));
             starts[l] = new int[parts.Count];
             for (var p = 0; p < parts.Count; p++)
             {
@@ -86,16 +88,18 @@ internal sealed class HeldUnion
                 {
                     if (where[l].ContainsKey(id))
                         continue;
-                    var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.Text(list, id);
+                    byte[]? hash = null;
+                    var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.TextAndHash(l, id, out hash);
                     if (text is null)
                         return null;
                     where[l][id] = ids[l].Count;
                     ids[l].Add(id);
                     union[l].Add(text);
+                    unionHashes[l].Add(hash);
                 }
             }
         }
-        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())], starts);
+        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())], [.. unionHashes.Select(h => h.ToArray())], starts);
     }
 
     /// <summary>
@@ -162,7 +166,7 @@ internal sealed class HeldUnion
         }
         if (joins.Count == 0)
             return null;
-        var (allIds, texts, starts) = ((string[][])held._ids.Clone(), (string[][])held.Texts.Clone(), (int[][])held._starts.Clone());
+        var (allIds, texts, hashes, starts) = ((string[][])held._ids.Clone(), (string[][])held.Texts.Clone(), (byte[]?[][])held._hashes.Clone(), (int[][])held._starts.Clone());
         foreach (var (l, part, where, added) in joins)
         {
             var (ids, places) = (held._ids[l], held._at[l]);
@@ -172,22 +176,55 @@ internal sealed class HeldUnion
             for (var k = 0; k < added.Length; k++)
                 places[added[k]] = where + k;
             var list = StateParts.Lists[l].List;
+            // Each array made once at its length (through a spread of a query, the texts' grew as a list:
+            // ~40 KB for a list of 1,000, twice a join; twentieth session).
             allIds[l] = [.. ids.AsSpan(0, where), .. added, .. ids.AsSpan(where)];
-            texts[l] = [.. held.Texts[l].AsSpan(0, where), .. added.Select(id => share(came[(list, id)])), .. held.Texts[l].AsSpan(where)];
+            var (heldTexts, heldHashes) = (held.Texts[l], held._hashes[l]);
+            var (joinedTexts, joinedHashes) = (new string[heldTexts.Length + added.Length], new byte[]?[heldTexts.Length + added.Length]);
+            heldTexts.AsSpan(0, where).CopyTo(joinedTexts);
+            heldTexts.AsSpan(where).CopyTo(joinedTexts.AsSpan(where + added.Length));
+            heldHashes.AsSpan(0, where).CopyTo(joinedHashes);
+            heldHashes.AsSpan(where).CopyTo(joinedHashes.AsSpan(where + added.Length));
+            for (var k = 0; k < added.Length; k++)
+                joinedTexts[where + k] = share(came[(list, added[k])]);
+            (texts[l], hashes[l]) = (joinedTexts, joinedHashes);
             starts[l] = (int[])held._starts[l].Clone();
             for (var p = part + 1; p < starts[l].Length; p++)
                 starts[l][p] += added.Length;
         }
         // The other resources that came, in their places.
+        PutCame(held, came, share, texts, hashes);
+        return new HeldUnion(parts, allIds, held._at, texts, hashes, starts) { FromJoin = true };
+    }
+
+    /// <summary>
+    /// The resources that came and the held union lists put in their places (in <paramref name="texts"/>,
+    /// <paramref name="hashes"/>: the held arrays, or new ones where a list changed already), each list's
+    /// arrays copied before its first change, its hash forgotten with its text.
+    /// </summary>
+    private static void PutCame(HeldUnion held, IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share, string[][] texts, byte[]?[][] hashes)
+    {
         foreach (var ((list, id), text) in came)
         {
             if (!ListIndex.TryGetValue(list, out var l) || !held._at[l].TryGetValue(id, out var at))
                 continue;
             if (ReferenceEquals(texts[l], held.Texts[l]))
-                texts[l] = (string[])held.Texts[l].Clone();
+                (texts[l], hashes[l]) = ((string[])held.Texts[l].Clone(), (byte[]?[])held._hashes[l].Clone());
             texts[l][at] = share(text);
+            hashes[l][at] = null;
         }
-        return new HeldUnion(parts, allIds, held._at, texts, starts) { FromJoin = true };
+    }
+
+    /// <summary>The text held for a resource of list <paramref name="l"/> and its hash if known, or null.</summary>
+    private string? TextAndHash(int l, string id, out byte[]? hash)
+    {
+        if (!_at[l].TryGetValue(id, out var at))
+        {
+            hash = null;
+            return null;
+        }
+        hash = _hashes[l][at];
+        return Texts[l][at];
     }
 
     /// <summary>
@@ -197,23 +234,26 @@ internal sealed class HeldUnion
     /// </summary>
     public string Digest(IReadOnlyDictionary<string, string[]> part)
     {
-        // A pooled array, not a list per check: a 2,000-resource part's is ~64 KB, allocated at every change (nineteenth session).
-        var count = part.Values.Sum(ids => ids.Length);
-        var resources = System.Buffers.ArrayPool<(char Kind, string Id, byte[] Hash)>.Shared.Rent(count);
+        // Written straight into the digest's pooled buffer, each hash from the array beside the texts
+        // (twentieth session: a pooled list of (kind, ID, hash) enumerated through an interface, and each
+        // hash looked up in the texts' weak table, ~2,000 a check).
+        var buffer = new PartDigest.Buffer();
         try
         {
-            var n = 0;
             for (var l = 0; l < StateParts.Lists.Length; l++)
             {
-                var (at, texts, kind) = (_at[l], Texts[l], PartDigest.Lists[l].Kind);
+                var (at, texts, hashes, kind) = (_at[l], Texts[l], _hashes[l], PartDigest.Lists[l].Kind);
                 foreach (var id in part.GetValueOrDefault(StateParts.Lists[l].List, []))
-                    resources[n++] = (kind, id, StateParts.Hash(texts[at[id]]));
+                {
+                    var i = at[id];
+                    buffer.Add(kind, id, hashes[i] ??= StateParts.Hash(texts[i]));
+                }
             }
-            return PartDigest.Of(new ArraySegment<(char Kind, string Id, byte[] Hash)>(resources, 0, n));
+            return buffer.Digest();
         }
         finally
         {
-            System.Buffers.ArrayPool<(char Kind, string Id, byte[] Hash)>.Shared.Return(resources, clearArray: true);
+            buffer.Dispose();
         }
     }
 

@@ -28,14 +28,26 @@ public static class StateParts
     /// <summary>A resource text's hash (<see cref="PartDigest.ResourceHash(string)"/>), computed once while the text is held.</summary>
     internal static byte[] Hash(string text) => Hashes.GetValue(text, PartDigest.ResourceHash);
 
-    /// <summary>The resources of a state file by list and ID, each as its JSON.</summary>
+    /// <summary>
+    /// The resources of a state file by list and ID, each as its JSON: the file written out as text and
+    /// parsed again (the slow twin of <see cref="Resources(JsonElement)"/>, and the reading of a state file).
+    /// </summary>
     public static Dictionary<(string List, string Id), string> Resources(string state)
     {
-        var resources = new Dictionary<(string List, string Id), string>();
         using var document = JsonDocument.Parse(state);
+        return Resources(document.RootElement);
+    }
+
+    /// <summary>
+    /// The resources of a state by list and ID, each as its JSON, read where the state stands in the answer
+    /// that carried it (issue 17, twentieth session: no <c>State</c> member written out and parsed again).
+    /// </summary>
+    public static Dictionary<(string List, string Id), string> Resources(JsonElement state)
+    {
+        var resources = new Dictionary<(string List, string Id), string>();
         foreach (var (list, id) in Lists)
         {
-            if (!document.RootElement.TryGetProperty(list, out var items))
+            if (!state.TryGetProperty(list, out var items))
                 continue;
             foreach (var item in items.EnumerateArray())
                 resources[(list, item.GetProperty(id).GetString() ?? throw new JsonException($"an item of {list} has no {id}"))] = item.GetRawText();

@@ -69,33 +69,36 @@ public static class PartDifference
         var distinctBase = baseIds is string[] array && Distinct.TryGetValue(array, out _);
         if (distinctBase && difference.Removed.Count == 0 && difference.Added.Count == 0)
             return (string[])baseIds;
-        var removed = new HashSet<string>(difference.Removed, StringComparer.Ordinal);
-        if (removed.Count != difference.Removed.Count)
+        var removed = difference.Removed.Count == 0 ? null : new HashSet<string>(difference.Removed, StringComparer.Ordinal);
+        if (removed is not null && removed.Count != difference.Removed.Count)
             return null;
-        var kept = new List<string>(baseIds.Count);
-        var found = 0;
+        // The result written at once, the base's kept IDs between the added ones (twentieth session: the
+        // kept IDs were listed first, a list as long as the base, ~8 KB for a list of 1,000). A difference
+        // that does not fit leaves a place unfilled or one too many, or an added ID unplaced: null.
+        var length = baseIds.Count - difference.Removed.Count + difference.Added.Count;
+        if (length < 0)
+            return null;
+        var result = new string[length];
+        var (next, a, found) = (0, 0, 0);
+        var added = difference.Added;
         foreach (var id in baseIds)
         {
-            if (removed.Contains(id))
+            if (removed is not null && removed.Contains(id))
+            {
                 found++;
-            else
-                kept.Add(id);
-        }
-        if (found != removed.Count)
-            return null;
-        var result = new string[kept.Count + difference.Added.Count];
-        var (next, from) = (0, 0);
-        foreach (var (position, id) in difference.Added)
-        {
-            if (position < next || position >= result.Length)
+                continue;
+            }
+            while (a < added.Count && added[a].Position == next && next < length)
+                result[next++] = added[a++].Id;
+            if (next >= length)
                 return null;
-            while (next < position)
-                result[next++] = kept[from++];
             result[next++] = id;
         }
-        while (next < result.Length)
-            result[next++] = kept[from++];
-        if (!(distinctBase ? AddedNew(kept, difference.Added) : new HashSet<string>(result, StringComparer.Ordinal).Count == result.Length))
+        while (a < added.Count && added[a].Position == next && next < length)
+            result[next++] = added[a++].Id;
+        if (found != difference.Removed.Count || next != length || a != added.Count)
+            return null;
+        if (!(distinctBase ? AddedNew(result, added) : new HashSet<string>(result, StringComparer.Ordinal).Count == result.Length))
             return null;
         Distinct.AddOrUpdate(result, Marker);
         return result;
@@ -106,8 +109,8 @@ public static class PartDifference
 
     private static readonly object Marker = new();
 
-    /// <summary>Whether the added IDs are each once and none of them is one of <paramref name="kept"/>.</summary>
-    private static bool AddedNew(List<string> kept, IReadOnlyList<(int Position, string Id)> added)
+    /// <summary>Whether the added IDs are each once and each stands once in <paramref name="result"/> (none of them is also a kept ID).</summary>
+    private static bool AddedNew(string[] result, IReadOnlyList<(int Position, string Id)> added)
     {
         if (added.Count == 0)
             return true;
@@ -117,11 +120,12 @@ public static class PartDifference
             if (!fresh.Add(id))
                 return false;
         }
-        foreach (var id in kept)
+        var seen = 0;
+        foreach (var id in result)
         {
             if (fresh.Contains(id))
-                return false;
+                seen++;
         }
-        return true;
+        return seen == added.Count;
     }
 }

@@ -97,6 +97,18 @@ public sealed class HeldUnionTests
     }
 
     /// <summary>
+    /// A resource's hash with its text encoded into a stack or pooled buffer (<see cref="PartDigest.ResourceHash(string)"/>,
+    /// twentieth session) is the hash of its bytes as an array (<see cref="PartDigest.ResourceHashOfBytes"/>, the slow
+    /// twin): texts beyond ASCII, and long ones past the stack buffer.
+    /// </summary>
+    [Fact]
+    public void AResourcesHashInAStackBuffer_IsTheHashOfItsBytes()
+    {
+        Gen.String[Gen.Char.AlphaNumeric.Select(c => c switch { 'a' => 'é', 'b' => '中', 'c' => '"', _ => c }), 0, 1500]
+            .Sample(text => Assert.Equal(PartDigest.ResourceHashOfBytes(text), PartDigest.ResourceHash(text)), iter: 300);
+    }
+
+    /// <summary>
     /// <paramref name="parts"/> with IDs inserted at one place of one or two lists of one part: mostly IDs
     /// no part names (a join), now and then one of <see cref="Ids"/> (maybe in the union already); now and
     /// then an ID taken away too, or a second part changed (not a join: the union made again).

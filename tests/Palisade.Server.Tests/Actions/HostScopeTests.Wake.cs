@@ -131,7 +131,9 @@ public sealed partial class HostScopeTests
     /// its policy from the wake holds byte for byte the state — and renders the ruleset — of one that
     /// fetches after each wake (its slow twin, <c>PolicyWithWake=false</c>), and of one whose server answers
     /// without the extension (the <c>HostPolicy</c> element taken out of every answer): that one is told
-    /// of each change by a bare wake and fetches, as before.
+    /// of each change by a bare wake and fetches, as before. Twentieth session: and of one that reads each
+    /// answer as a string and its <c>State</c> parsed again (<c>ReadsAnswerOnce=false</c>, the slow twin of
+    /// the answer parsed once from its bytes), woken with its policy as often.
     /// </summary>
     [Fact]
     public async Task AnAgentReadingItsPolicyFromTheWake_HoldsWhatItsFetchWouldGive_AndFetchesWithoutTheExtension()
@@ -156,6 +158,8 @@ public sealed partial class HostScopeTests
                     ("wake", new EcsControlPlane(new EcsClient(_server.Http, secret), Region)),
                     ("fetch after the wake", new EcsControlPlane(new EcsClient(_server.Http, secret), Region) { PolicyWithWake = false }),
                     ("server without the extension", new EcsControlPlane(new EcsClient(older, secret), Region)),
+                    // (Twentieth session) the answer read as a string and its State parsed again: the slow twin of the read once.
+                    ("answer read twice", new EcsControlPlane(new EcsClient(_server.Http, secret), Region) { ReadsAnswerOnce = false }),
                 };
                 _policies[host] = [];
                 foreach (var (name, plane) in agents)
@@ -207,6 +211,8 @@ public sealed partial class HostScopeTests
                 Assert.Equal(0L, agents[2].Plane.Wakes.Carried);
                 bare += agents[2].Plane.Wakes.Bare;
                 Assert.Equal(0L, agents[0].Plane.Differences.FetchedWholeAgain);
+                Assert.Equal(agents[0].Plane.Wakes, agents[3].Plane.Wakes);
+                Assert.Equal(0L, agents[3].Plane.Differences.FetchedWholeAgain);
             }
         }, iter: 6, threads: 1, print: steps => string.Join(" ", steps.Select(s => $"({s.Item1},{s.Item2})")));
         output.WriteLine($"{round} rounds: {carried} policies read from wakes, {bare} bare wakes (no extension) followed by a fetch");

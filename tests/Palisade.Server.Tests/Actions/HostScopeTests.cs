@@ -782,7 +782,8 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
     /// joins and leaves undo each other), and with the node forgetting what digests stand for at random
     /// (<c>PartMemory.Forget</c>: the lists then come whole). Eighteenth session: the slow twin is all the
     /// slow twins together (whole lists, every resource's dictionary and the union rebuilt each fetch,
-    /// <c>KeepsResources=false</c>, the whole text read, <c>ReadsWhole=true</c>), the difference-fed agent
+    /// <c>KeepsResources=false</c>, the whole text read, <c>ReadsWhole=true</c>; twentieth session: the answer
+    /// read as a string and its <c>State</c> parsed again, <c>ReadsAnswerOnce=false</c>), the difference-fed agent
     /// fetches whole every time on a quarter of the rounds (a full resync), and what each would program is
     /// compared too: its ruleset rendered again from its last, as the agent renders it. Counted: the parts rebuilt, to show the
     /// differences were exercised; an agent fetching whole again (a difference that did not add up)
@@ -807,8 +808,8 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
             // A full fetch now and then on some rounds (every fetch of the difference-fed agent starts from nothing).
             var full = round % 4 == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(10);
             var differences = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { FullFetchInterval = full });
-            // The slow twins together: whole lists, every resource's dictionary and the union rebuilt each fetch, the whole text read.
-            var whole = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { PartDifferences = false, KeepsResources = false, ReadsWhole = true });
+            // The slow twins together: whole lists, every resource's dictionary and the union rebuilt each fetch, the whole text read, the answer's State parsed again.
+            var whole = Hosts.ToDictionary(h => h, h => new Palisade.Agent.Following.EcsControlPlane(apis[h], Region) { PartDifferences = false, KeepsResources = false, ReadsWhole = true, ReadsAnswerOnce = false });
             // What each would program: its ruleset rendered again from the last as the agent renders it.
             var rendered = new Dictionary<(string Host, bool Twin), (Palisade.Agent.Rendering.HostRuleset Ruleset, IReadOnlyList<Palisade.Agent.Rendering.HostPart> Parts)>();
             string Programmed(string host, bool twin, Palisade.Agent.Following.HostPolicy policy)
