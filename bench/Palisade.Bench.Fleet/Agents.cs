@@ -836,7 +836,7 @@ internal static class Agents
         var storedBefore = planes.Sum(p => p.CarriedReports.Stored);
         var requestsBefore = affected.Sum(x => x.Meter.Requests);
         var next = new int[affected.Count];
-        var done = false;
+        using var done = new CancellationTokenSource();
         // Each agent's next change not yet applied, looked at every millisecond.
         var watcher = Task.Run(async () =>
         {
@@ -858,7 +858,7 @@ internal static class Agents
                     }
                     all &= next[k] == Burst;
                 }
-                if (all && Volatile.Read(ref done))
+                if (all && done.IsCancellationRequested)
                     return;
                 await Task.Delay(1);
             }
@@ -875,7 +875,7 @@ internal static class Agents
                 await Task.Delay(BurstGapMs);
         }
         var madeIn = Stopwatch.GetElapsedTime(first);
-        Volatile.Write(ref done, true);
+        await done.CancelAsync();
         await watcher;
         var lastApplied = Stopwatch.GetElapsedTime(first);
         foreach (var list in perChange)
