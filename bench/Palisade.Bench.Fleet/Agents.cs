@@ -427,12 +427,12 @@ internal static class Agents
     /// <summary>
     /// After the measured changes, a burst of this many rule changes in the 10-host pod group (<c>--burst N</c>,
     /// issue 17, twentieth session: a Terraform apply), each made once the last one's API answer came
-    /// (<see cref="BurstGapMs"/> apart, 0: back to back); each change's apply latency on each affected agent.
+    /// (<see cref="BurstGapsMs"/> apart, 0: back to back); each change's apply latency on each affected agent.
     /// </summary>
     public static int Burst { get; set; }
 
-    /// <summary>The pause between a burst's changes (<c>--burst-gap MS</c>).</summary>
-    public static int BurstGapMs { get; set; }
+    /// <summary>The pause between a burst's changes (<c>--burst-gap MS[,MS…]</c>: one burst per pause).</summary>
+    public static int[] BurstGapsMs { get; set; } = [0];
 
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
@@ -704,7 +704,7 @@ internal static class Agents
                 start.ArgumentList.Add("--fetch-after-wake");
             if (ReportApart)
                 start.ArgumentList.Add("--report-apart");
-            foreach (var a in new[] { "--burst", $"{Burst}", "--burst-gap", $"{BurstGapMs}" })
+            foreach (var a in new[] { "--burst", $"{Burst}", "--burst-gap", string.Join(',', BurstGapsMs) })
                 start.ArgumentList.Add(a);
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
@@ -819,12 +819,12 @@ internal static class Agents
     /// <summary>The agents, their start, and the measured changes, against nodes in this process or another.</summary>
     /// <summary>
     /// A burst of <see cref="Burst"/> changes for <paramref name="affected"/> (issue 17, twentieth session): each
-    /// made after the last one's API answer and <see cref="BurstGapMs"/>; for each change and affected agent, the
+    /// made after the last one's API answer and <paramref name="gapMs"/>; for each change and affected agent, the
     /// time from the change's API answer until the agent applied its revision (or a later one). Before the
     /// twentieth session a poll woken within a report interval of its host's last apply waited for that
     /// apply's report to be written, so a burst's changes reached the agents up to that interval late.
     /// </summary>
-    private static async Task BurstAsync(IFleetView fleet, List<SimAgent> affected, List<EcsControlPlane> planes, Func<int, Task> make)
+    private static async Task BurstAsync(IFleetView fleet, List<SimAgent> affected, List<EcsControlPlane> planes, int gapMs, Func<int, Task> make)
     {
         await Task.Delay(TimeSpan.FromSeconds(2));
         var made = new List<(long Revision, long Answered)>();
@@ -871,8 +871,8 @@ internal static class Agents
             var revision = fleet.CurrentRevision();
             lock (made)
                 made.Add((revision, answered));
-            if (BurstGapMs > 0 && i + 1 < Burst)
-                await Task.Delay(BurstGapMs);
+            if (gapMs > 0 && i + 1 < Burst)
+                await Task.Delay(gapMs);
         }
         var madeIn = Stopwatch.GetElapsedTime(first);
         await done.CancelAsync();
@@ -883,7 +883,7 @@ internal static class Agents
         latencies.Sort();
         double P(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"burst of {Burst} rule changes on {affected.Count} hosts, {BurstGapMs} ms apart after each API answer (made in {madeIn.TotalSeconds:F2} s, the last applied everywhere {lastApplied.TotalSeconds:F2} s after the first was sent): " +
+            $"burst of {Burst} rule changes on {affected.Count} hosts, {gapMs} ms apart after each API answer (made in {madeIn.TotalSeconds:F2} s, the last applied everywhere {lastApplied.TotalSeconds:F2} s after the first was sent): " +
             $"each change's apply after its API answer p50 {P(latencies, 0.5):F0} ms, p99 {P(latencies, 0.99):F0} ms, max {P(latencies, 1):F0} ms ({latencies.Count} of {Burst * affected.Count}); " +
             $"affected agents' requests {affected.Sum(x => x.Meter.Requests) - requestsBefore}; carried reports stored {planes.Sum(p => p.CarriedReports.Stored) - storedBefore}, answered before their write (carried again) {planes.Sum(p => p.CarriedReports.Pending) - pendingBefore}"));
         Console.WriteLine("  per change p50/max ms: " + string.Join(", ", perChange.Select(l => l.Order().ToList()).Select(l => string.Create(CultureInfo.InvariantCulture, $"{P(l, 0.5):F0}/{P(l, 1):F0}"))));
@@ -1157,8 +1157,9 @@ internal static class Agents
             foreach (var line in serverLines)
                 Console.WriteLine(line);
         }
-        if (Burst > 0)
-            await BurstAsync(fleet, agents.Where(kinds[0].Affected).ToList(), planes, i => Authorize(t.Pod0, 30000 + RunSalt + i));
+        // One burst per gap asked (--burst-gap 0,200: back to back, then 200 ms apart), each with its own ports.
+        foreach (var (gap, k) in BurstGapsMs.Select((g, k) => (g, k)).Where(_ => Burst > 0))
+            await BurstAsync(fleet, agents.Where(kinds[0].Affected).ToList(), planes, gap, i => Authorize(t.Pod0, 30000 + RunSalt + k * Burst + i));
         var parts = agents.Select(x => x.Agent).Count();
         stop.Cancel();
         try

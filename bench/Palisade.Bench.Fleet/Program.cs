@@ -38,8 +38,8 @@ using Palisade.Storage.Accounts;
 //       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
 //       [--fetch-after-wake] the agents' polls do not ask for the policy with the wake (before the eighteenth session): each wake is followed by a fetch.
 //       [--report-apart] each status report is its own ReportAgentStatus (before the nineteenth session), not carried by the agent's next poll.
-//       [--burst N] [--burst-gap MS] after the measured changes, N rule changes in the 10-host group, each MS after the last one's
-//       API answer (0: back to back), and each change's apply latency on each of the 10 agents (twentieth session);
+//       [--burst N] [--burst-gap MS[,MS…]] after the measured changes, N rule changes in the 10-host group, each MS after the last
+//       one's API answer (0: back to back; one burst per MS given), and each change's apply latency on each of the 10 agents (twentieth session);
 //       [--report-waits] the nodes answer a poll carrying a status report only once the report is written (before the twentieth session).
 //       [--whole-state] the agents write and read their whole state text after every fetch (before the seventeenth session).
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
@@ -89,7 +89,7 @@ Agents.ReportApart = args.Contains("--report-apart");
 // A burst of rule changes in the 10-host group after the measured changes (twentieth session), and the nodes as before it:
 // a poll carrying its report answered only once the report is written.
 Agents.Burst = Arg("--burst", 0);
-Agents.BurstGapMs = Arg("--burst-gap", 0);
+Agents.BurstGapsMs = ArgText("--burst-gap") is { } gaps ? [.. gaps.Split(',').Select(g => int.Parse(g, CultureInfo.InvariantCulture))] : [0];
 Fleet.ReportWaits = args.Contains("--report-waits");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
