@@ -424,6 +424,16 @@ internal static class Agents
     /// <summary>The agents send each status report as its own <c>ReportAgentStatus</c> (<c>--report-apart</c>: as before the nineteenth session), not with their next poll.</summary>
     public static bool ReportApart { get; set; }
 
+    /// <summary>
+    /// After the measured changes, a burst of this many rule changes in the 10-host pod group (<c>--burst N</c>,
+    /// issue 17, twentieth session: a Terraform apply), each made once the last one's API answer came
+    /// (<see cref="BurstGapsMs"/> apart, 0: back to back); each change's apply latency on each affected agent.
+    /// </summary>
+    public static int Burst { get; set; }
+
+    /// <summary>The pause between a burst's changes (<c>--burst-gap MS[,MS…]</c>: one burst per pause).</summary>
+    public static int[] BurstGapsMs { get; set; } = [0];
+
     /// <summary>Compact the large-object heap once after the agents' start (<c>--compact-loh</c>).</summary>
     public static bool CompactLargeObjects { get; set; }
 
@@ -694,6 +704,8 @@ internal static class Agents
                 start.ArgumentList.Add("--fetch-after-wake");
             if (ReportApart)
                 start.ArgumentList.Add("--report-apart");
+            foreach (var a in new[] { "--burst", $"{Burst}", "--burst-gap", string.Join(',', BurstGapsMs) })
+                start.ArgumentList.Add(a);
             if (CompactLargeObjects)
                 start.ArgumentList.Add("--compact-loh");
             // The agents' heap (--agents-heap): a GC setting of that process alone (DOTNET_GCConserveMemory and the like pass through as they are).
@@ -812,6 +824,78 @@ internal static class Agents
     }
 
     /// <summary>The agents, their start, and the measured changes, against nodes in this process or another.</summary>
+    /// <summary>
+    /// A burst of <see cref="Burst"/> changes for <paramref name="affected"/> (issue 17, twentieth session): each
+    /// made after the last one's API answer and <paramref name="gapMs"/>; for each change and affected agent, the
+    /// time from the change's API answer until the agent applied its revision (or a later one). Before the
+    /// twentieth session a poll woken within a report interval of its host's last apply waited for that
+    /// apply's report to be written, so a burst's changes reached the agents up to that interval late.
+    /// </summary>
+    private static async Task BurstAsync(IFleetView fleet, List<SimAgent> affected, List<EcsControlPlane> planes, int gapMs, Func<int, Task> make)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var made = new List<(long Revision, long Answered)>();
+        var latencies = new List<double>();
+        var perChange = new List<double>[Burst];
+        for (var i = 0; i < Burst; i++)
+            perChange[i] = [];
+        var pendingBefore = planes.Sum(p => p.CarriedReports.Pending);
+        var storedBefore = planes.Sum(p => p.CarriedReports.Stored);
+        var requestsBefore = affected.Sum(x => x.Meter.Requests);
+        var next = new int[affected.Count];
+        using var done = new CancellationTokenSource();
+        // Each agent's next change not yet applied, looked at every millisecond.
+        var watcher = Task.Run(async () =>
+        {
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                (long Revision, long Answered)[] known;
+                lock (made)
+                    known = [.. made];
+                var now = Stopwatch.GetTimestamp();
+                var all = true;
+                for (var k = 0; k < affected.Count; k++)
+                {
+                    var applied = affected[k].Agent.AppliedRevision;
+                    while (next[k] < known.Length && applied >= known[next[k]].Revision)
+                    {
+                        perChange[next[k]].Add(Stopwatch.GetElapsedTime(known[next[k]].Answered, now).TotalMilliseconds);
+                        next[k]++;
+                    }
+                    all &= next[k] == Burst;
+                }
+                if (all && done.IsCancellationRequested)
+                    return;
+                await Task.Delay(1);
+            }
+        });
+        var first = Stopwatch.GetTimestamp();
+        for (var i = 0; i < Burst; i++)
+        {
+            await make(i);
+            var answered = Stopwatch.GetTimestamp();
+            var revision = fleet.CurrentRevision();
+            lock (made)
+                made.Add((revision, answered));
+            if (gapMs > 0 && i + 1 < Burst)
+                await Task.Delay(gapMs);
+        }
+        var madeIn = Stopwatch.GetElapsedTime(first);
+        await done.CancelAsync();
+        await watcher;
+        var lastApplied = Stopwatch.GetElapsedTime(first);
+        foreach (var list in perChange)
+            latencies.AddRange(list);
+        latencies.Sort();
+        double P(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"burst of {Burst} rule changes on {affected.Count} hosts, {gapMs} ms apart after each API answer (made in {madeIn.TotalSeconds:F2} s, the last applied everywhere {lastApplied.TotalSeconds:F2} s after the first was sent): " +
+            $"each change's apply after its API answer p50 {P(latencies, 0.5):F0} ms, p99 {P(latencies, 0.99):F0} ms, max {P(latencies, 1):F0} ms ({latencies.Count} of {Burst * affected.Count}); " +
+            $"affected agents' requests {affected.Sum(x => x.Meter.Requests) - requestsBefore}; carried reports stored {planes.Sum(p => p.CarriedReports.Stored) - storedBefore}, answered before their write (carried again) {planes.Sum(p => p.CarriedReports.Pending) - pendingBefore}"));
+        Console.WriteLine("  per change p50/max ms: " + string.Join(", ", perChange.Select(l => l.Order().ToList()).Select(l => string.Create(CultureInfo.InvariantCulture, $"{P(l, 0.5):F0}/{P(l, 1):F0}"))));
+    }
+
     private static async Task RunAgentsAsync(IFleetView fleet, Tenant[] tenants, List<ClientCredentials> keys, int nicsPerHost, int hostsPerAccount, bool accountWide, int changes, int warmups)
     {
         // The agents: each its own connection pool (one connection), its own host.
@@ -1080,6 +1164,9 @@ internal static class Agents
             foreach (var line in serverLines)
                 Console.WriteLine(line);
         }
+        // One burst per gap asked (--burst-gap 0,200: back to back, then 200 ms apart), each with its own ports.
+        foreach (var (gap, k) in BurstGapsMs.Select((g, k) => (g, k)).Where(_ => Burst > 0))
+            await BurstAsync(fleet, agents.Where(kinds[0].Affected).ToList(), planes, gap, i => Authorize(t.Pod0, 30000 + RunSalt + k * Burst + i));
         var parts = agents.Select(x => x.Agent).Count();
         stop.Cancel();
         try

@@ -38,6 +38,9 @@ using Palisade.Storage.Accounts;
 //       [--whole-lists] the agents ask for changed parts' ID lists whole (before the thirteenth session), not as differences.
 //       [--fetch-after-wake] the agents' polls do not ask for the policy with the wake (before the eighteenth session): each wake is followed by a fetch.
 //       [--report-apart] each status report is its own ReportAgentStatus (before the nineteenth session), not carried by the agent's next poll.
+//       [--burst N] [--burst-gap MS[,MS…]] after the measured changes, N rule changes in the 10-host group, each MS after the last
+//       one's API answer (0: back to back; one burst per MS given), and each change's apply latency on each of the 10 agents (twentieth session);
+//       [--report-waits] the nodes answer a poll carrying a status report only once the report is written (before the twentieth session).
 //       [--whole-state] the agents write and read their whole state text after every fetch (before the seventeenth session).
 //       [--idle-seconds N] the idle window (10 s; 60 covers a whole poll period, every agent's renewal),
 //       [--poll-wait N] the agents' long poll (60 s; their HTTP client waits N + 30 s).
@@ -83,6 +86,11 @@ Agents.WholeState = args.Contains("--whole-state");
 Agents.FetchAfterWake = args.Contains("--fetch-after-wake");
 // The agents as before the nineteenth session: each status report its own ReportAgentStatus, not carried by the next poll.
 Agents.ReportApart = args.Contains("--report-apart");
+// A burst of rule changes in the 10-host group after the measured changes (twentieth session), and the nodes as before it:
+// a poll carrying its report answered only once the report is written.
+Agents.Burst = Arg("--burst", 0);
+Agents.BurstGapsMs = ArgText("--burst-gap") is { } gaps ? [.. gaps.Split(',').Select(g => int.Parse(g, CultureInfo.InvariantCulture))] : [0];
+Fleet.ReportWaits = args.Contains("--report-waits");
 Agents.Hold = Arg("--hold", 0);
 Agents.CompactLargeObjects = args.Contains("--compact-loh");
 // 10,000 agents (issue 17, eleventh session): started in waves, in a process of their own, with a heap limit there.
@@ -394,6 +402,9 @@ internal sealed class Fleet : IAsyncDisposable
 
     public AccountService.NewKey NewKey(string name) => Accounts.CreateAccessKey(Accounts.CreateAccount(name + "-" + Guid.NewGuid().ToString("N")[..6]).AccountId);
 
+    /// <summary>Nodes whose polls carrying a status report wait for its write (<c>--report-waits</c>, before the twentieth session).</summary>
+    public static bool ReportWaits { get; set; }
+
     /// <summary>Nodes whose request path queues in the pool's synchronous OpenConnection (the store gate open), for a before/after pair.</summary>
     public static bool WithoutStoreGate { get; set; }
 
@@ -424,7 +435,7 @@ internal sealed class Fleet : IAsyncDisposable
                 // themselves; a fleet's account holds more than the 1,000 instances a tenant may by default,
                 // and an account of 1,000 hosts (--hosts-per-account 1000: the join into a group named by
                 // 1,000 hosts) more than the 100 groups: a pod's group every ten hosts.
-                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000, GroupsPerRegion = 1_000 } },
+                Options = new ServerOptions { Throttling = Throttling.Off, Limits = new Palisade.Domain.Quotas.Limits { InstancesPerRegion = 1_000_000, GroupsPerRegion = 1_000 }, CarriedReportWaitsForItsWrite = ReportWaits },
                 // A fleet holds one connection per agent: past the default cap of 1,000.
                 Connections = new ConnectionLimits { MaxConcurrentConnections = null },
             }, configure: WithoutStoreGate ? b => b.Services.AddSingleton(new StoreGate(null, 0)) : null);

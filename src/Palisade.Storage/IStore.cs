@@ -335,14 +335,21 @@ public partial interface IStoreSession
     /// </summary>
     IReadOnlyList<RevisionRecord> ListHostRevisions(string hostName, long after, int max);
 
-    /// <summary>Replaces what the agent of a host reported, for every account; leaves no revision.</summary>
-    void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports);
+    /// <summary>
+    /// Replaces what the agent of a host reported, for every account, with <paramref name="reports"/> — unless the
+    /// host's rows are of a newer report than <paramref name="report"/> (a higher applied revision, or the same
+    /// and a later arrival: issue 17, twentieth session, a report answered before its write may be written after
+    /// a newer one); leaves no revision. True when written.
+    /// </summary>
+    bool SaveHostReports(HostReportMark report, IReadOnlyList<AgentReportRecord> reports);
 
     /// <summary>
-    /// Replaces the reports of every host named with the rows given (a node's batch of status reports:
-    /// one delete and multi-row inserts for the batch); <see cref="SaveHostReports"/> once a host is its slow twin.
+    /// Replaces the reports of every host named with the rows given, each host's only when its report is at
+    /// least as new as the one its rows are of (<see cref="SaveHostReports"/>'s guard); a node's batch of status
+    /// reports: one upsert of the marks, one delete and multi-row inserts for the batch. <see cref="SaveHostReports"/>
+    /// once a host is its slow twin. Answers the hosts whose rows were replaced.
     /// </summary>
-    void ReplaceHostReports(IReadOnlyCollection<string> hostNames, IReadOnlyList<AgentReportRecord> reports);
+    IReadOnlySet<string> ReplaceHostReports(IReadOnlyList<HostReportMark> reports, IReadOnlyList<AgentReportRecord> rows);
 
     /// <summary>Over all accounts: NICs bound to a host, and those whose agent enforces their account's newest revision.</summary>
     (long Bound, long InSync) CountNicsInSync();

@@ -40,6 +40,7 @@ public sealed class HostReportBatchStorageTests : IDisposable
     public void ReportsOfABatch_WrittenOnce_LeaveWhatEachReportsOwnStatementsLeave()
     {
         var round = 0;
+        long written = 0;
         var row = Gen.Select(Gen.Int[0, 1], Gen.Int[0, 3], Gen.Bool, Gen.Int[0, 20]);
         // Times of whole seconds half the time, so that a silence of exactly the gap comes up.
         var at = Gen.Select(Gen.Int[0, 40], Gen.Int[0, 999], Gen.Bool).Select((seconds, ms, whole) => seconds * 1000 + (whole ? 0 : ms));
@@ -74,7 +75,8 @@ public sealed class HostReportBatchStorageTests : IDisposable
                             hosts.Add(host);
                         rows[host] = Rows(fast, host, b);
                     }
-                    s.ReplaceHostReports(hosts, [.. hosts.SelectMany(h => rows[h])]);
+                    // Each host's last report of the batch, newer than every report before it (the guard lets it replace).
+                    s.ReplaceHostReports([.. hosts.Select(h => new HostReportMark(h, 0, Start.AddTicks(Interlocked.Increment(ref written))))], [.. hosts.SelectMany(h => rows[h])]);
                     s.MarkUsageHosts([.. batch.SelectMany(b => b.Rows.Select(x => x.Account).Distinct().Select(a => (fast[a], Host("f", b.Host), Start.AddMilliseconds(b.AtMs))))], Gap);
                     return 0;
                 });
@@ -83,7 +85,7 @@ public sealed class HostReportBatchStorageTests : IDisposable
                     foreach (var b in batch)
                     {
                         var host = Host("s", b.Host);
-                        s.SaveHostReports(host, Rows(slow, host, b));
+                        s.SaveHostReports(new HostReportMark(host, 0, Start.AddTicks(Interlocked.Increment(ref written))), Rows(slow, host, b));
                         foreach (var a in b.Rows.Select(x => x.Account).Distinct())
                             s.MarkUsageHost(slow[a], host, Start.AddMilliseconds(b.AtMs), Gap);
                     }

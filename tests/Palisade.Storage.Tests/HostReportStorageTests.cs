@@ -51,16 +51,17 @@ public sealed class HostReportStorageTests : IDisposable
                 {
                     NetworkInterfaceId = r.Eni is { } e ? NetworkInterfaceId.Parse($"eni-r{r.Instance}x{e}") : null,
                 })];
-            foreach (var (host, rows) in new[] { (fastHost, before), (fastHost, after) })
+            // Each report newer than the one before (a later arrival): it replaces it.
+            foreach (var (host, rows, at) in new[] { (fastHost, before, 1), (fastHost, after, 2) })
                 _store.WriteOn("ReportAgentStatus", "host:" + host, s =>
                 {
-                    ((SqlSession)s).SaveHostReports(host, Records(host, rows));
+                    Assert.True(((SqlSession)s).SaveHostReports(new HostReportMark(host, 0, epoch.AddTicks(at)), Records(host, rows)));
                     return 0;
                 });
-            foreach (var (host, rows) in new[] { (slowHost, before), (slowHost, after) })
+            foreach (var (host, rows, at) in new[] { (slowHost, before, 1), (slowHost, after, 2) })
                 _store.WriteOn("ReportAgentStatus", "host:" + host, s =>
                 {
-                    ((SqlSession)s).SaveHostReportsOneByOne(host, Records(host, rows));
+                    ((SqlSession)s).SaveHostReportsOneByOne(new HostReportMark(host, 0, epoch.AddTicks(at)), Records(host, rows));
                     return 0;
                 });
             for (var account = 1; account <= Accounts; account++)
@@ -71,5 +72,55 @@ public sealed class HostReportStorageTests : IDisposable
                 Assert.Equal(after.Count(r => r.Account + 1 == account), fast.Count);
             }
         }, iter: 30);
+    }
+
+    /// <summary>
+    /// The guard of the reports' write (issue 17, twentieth session) against its model: a host's reports —
+    /// random applied revisions and arrivals, ties among them — written in a random order, each alone
+    /// (<c>SaveHostReports</c>) or in a batch beside another host's (<c>ReplaceHostReports</c>, a host named twice
+    /// in it now and then), leave the rows of the newest: the highest revision, then the latest arrival, and of
+    /// equal ones the last written. An older report written last (on another node, or in a later batch after a
+    /// newer one) leaves the newer's rows; on SQLite, and on PostgreSQL when the run asks for it.
+    /// </summary>
+    [Fact]
+    public void AnOlderReportWrittenLast_LeavesTheNewerReportsRows()
+    {
+        var round = 0;
+        var epoch = new DateTimeOffset(2026, 12, 5, 19, 0, 0, TimeSpan.Zero);
+        // Each report: revision, arrival (µs), alone or in a batch, and in the batch named twice (an older copy first).
+        var reports = Gen.Select(Gen.Long[0, 3], Gen.Int[0, 3], Gen.Bool, Gen.Bool).Array[1, 8];
+        reports.Sample(written =>
+        {
+            var r = Interlocked.Increment(ref round);
+            var (host, other) = ($"g{r}-host", $"g{r}-other");
+            // Each report's row names it: its index as the account revision.
+            AgentReportRecord Row(string h, int index) => new(1, h, InstanceId.Parse($"i-g{r}"), index, epoch);
+            for (var i = 0; i < written.Length; i++)
+            {
+                var (revision, arrived, batched, twice) = written[i];
+                var mark = new HostReportMark(host, revision, epoch.AddTicks(arrived * 10));
+                var index = i;
+                _store.WriteOn("ReportAgentStatus", "host:" + host, s =>
+                {
+                    if (!batched)
+                        s.SaveHostReports(mark, [Row(host, index)]);
+                    else
+                    {
+                        // Another host beside it, always newer than its last (its rows replaced every time).
+                        List<HostReportMark> marks = [new(other, index, epoch), mark];
+                        List<AgentReportRecord> rows = [Row(other, index), Row(host, index)];
+                        if (twice)
+                            marks.Insert(0, mark with { AppliedRevision = revision - 1 });
+                        s.ReplaceHostReports(marks, rows);
+                    }
+                    return 0;
+                });
+            }
+            // The model: the highest (revision, arrival); of equal ones, the last written.
+            var newest = written.Select((w, i) => (w.Item1, w.Item2, i)).Max();
+            Assert.Equal([newest.i], _store.Read(s => s.ListAgentReports(1, host)).Select(x => (int)x.AppliedRevision));
+            if (written.Any(w => w.Item3))
+                Assert.Equal([written.Select((w, i) => (w.Item3, i)).Where(x => x.Item1).Max(x => x.i)], _store.Read(s => s.ListAgentReports(1, other)).Select(x => (int)x.AppliedRevision));
+        }, iter: 40);
     }
 }

@@ -127,7 +127,7 @@ public sealed class WriteSerialisationTests : IDisposable
         var inside = new ManualResetEventSlim();
         var write = Task.Factory.StartNew(() => _first.WriteOn("ReportAgentStatus", resource, s =>
         {
-            s.SaveHostReports(resource, []);
+            s.SaveHostReports(new Records.HostReportMark(resource, 0, DateTimeOffset.UnixEpoch), []);
             inside.Set();
             release.Wait(TimeSpan.FromSeconds(60));
             return 0;
@@ -141,7 +141,7 @@ public sealed class WriteSerialisationTests : IDisposable
         var watch = Stopwatch.StartNew();
         store.WriteOn("ReportAgentStatus", resource, s =>
         {
-            s.SaveHostReports(resource, []);
+            s.SaveHostReports(new Records.HostReportMark(resource, 0, DateTimeOffset.UnixEpoch), []);
             return 0;
         });
         return watch.Elapsed;

@@ -76,9 +76,17 @@ public sealed record Wake(bool Changed, HostPolicy? Policy = null)
 {
     /// <summary>
     /// The answer to the status report the poll carried, once stored: whether the host is to sample flows
-    /// (as <c>ReportAsync</c>'s). Null: the poll carried none, or the control plane did not take it.
+    /// (as <c>ReportAsync</c>'s). Null: the poll carried none, the control plane did not take it, or
+    /// it was still writing it (<see cref="ReportPending"/>).
     /// </summary>
     public bool? Reported { get; init; }
+
+    /// <summary>
+    /// The control plane took the report the poll carried but answered before it was stored (issue 17,
+    /// twentieth session: a poll woken within a report interval of its arrival is answered at once, not after
+    /// the report's write). Not known stored: the agent carries its latest report again with its next poll.
+    /// </summary>
+    public bool ReportPending { get; init; }
 }
 
 /// <summary>A host's status report, as <c>ReportAsync</c>'s parameters: the revision applied, the NICs enforcing it, what the rules decided, the flows sampled (null: the agent does not sample).</summary>
@@ -497,8 +505,11 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
 
     public bool CarriesReports => ReportWithPoll;
 
-    /// <summary>Reports carried by a poll and stored, and carried reports the server did not take (a server without the extension).</summary>
-    public (long Stored, long NotTaken) CarriedReports { get; private set; }
+    /// <summary>
+    /// Reports carried by a poll and stored, carried reports the server did not take (a server without the
+    /// extension), and carried reports answered before their write (carried again, twentieth session).
+    /// </summary>
+    public (long Stored, long NotTaken, long Pending) CarriedReports { get; private set; }
 
     public async Task<Wake> WaitForPolicyAsync(string hostName, long afterRevision, TimeSpan wait, StatusReport? report, CancellationToken cancel)
     {
@@ -519,26 +530,32 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         var (json, document) = await CallDocument("DescribeChanges", p, cancel);
         using var _ = document;
         bool? reported = null;
+        var pending = false;
         if (report is not null)
         {
-            // A server without the extension ignores it and says nothing: the agent sends the report apart.
-            reported = json.TryGetProperty("StatusReported", out var r) && r.ValueKind == JsonValueKind.True
+            // A server without the extension ignores it and says nothing: the agent sends the report apart. One that
+            // answered before the report's write says false (twentieth session): the agent carries it again.
+            var said = json.TryGetProperty("StatusReported", out var r) ? r.ValueKind : JsonValueKind.Undefined;
+            pending = said == JsonValueKind.False;
+            reported = said == JsonValueKind.True
                 ? json.TryGetProperty("FlowSampling", out var sampling) && sampling.ValueKind == JsonValueKind.True
                 : null;
-            CarriedReports = reported is null ? (CarriedReports.Stored, CarriedReports.NotTaken + 1) : (CarriedReports.Stored + 1, CarriedReports.NotTaken);
+            CarriedReports = reported is not null ? CarriedReports with { Stored = CarriedReports.Stored + 1 }
+                : pending ? CarriedReports with { Pending = CarriedReports.Pending + 1 }
+                : CarriedReports with { NotTaken = CarriedReports.NotTaken + 1 };
         }
         if (json.GetProperty("Changes").GetProperty("Change").GetArrayLength() == 0)
-            return new(false) { Reported = reported };
+            return new(false) { Reported = reported, ReportPending = pending };
         if (!withPolicy || !json.TryGetProperty("HostPolicy", out var carried) || carried.ValueKind != JsonValueKind.Object)
         {
             // A server without the extension (it ignores the parameter): the agent fetches, as before.
             if (withPolicy)
                 Wakes = (Wakes.Carried, Wakes.Bare + 1);
-            return new(true) { Reported = reported };
+            return new(true) { Reported = reported, ReportPending = pending };
         }
         Wakes = (Wakes.Carried + 1, Wakes.Bare);
         // Read by the fetch's own code, with the fetch's guarantees: parts that do not add up are fetched whole at once.
-        return new(true, await PartsOrWholeAsync(() => Task.FromResult(ReadParts(carried, bases)), hostName, cancel)) { Reported = reported };
+        return new(true, await PartsOrWholeAsync(() => Task.FromResult(ReadParts(carried, bases)), hostName, cancel)) { Reported = reported, ReportPending = pending };
     }
 
     public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) =>

@@ -288,12 +288,20 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         sent.Enforcing ? Applied!.Nics.Select(n => n.Ref).Where(id => !Refused.Contains(id)).ToList() : [];
 
     /// <summary>
-    /// The outcome of a report a poll carried: stored (<paramref name="answer"/> the host's sampling answer),
-    /// it counts as a report answered; not taken, it goes apart next round and from then on.
+    /// The outcome of a report a poll carried: stored (<paramref name="wake"/>'s <see cref="Wake.Reported"/> the
+    /// host's sampling answer), it counts as a report answered; taken but answered before it was stored
+    /// (<see cref="Wake.ReportPending"/>, twentieth session), it is not known stored and the next poll carries the
+    /// host's latest report again (the store keeps the newer of the two whichever lands last); not taken, it
+    /// goes apart next round and from then on.
     /// </summary>
-    private async Task CarriedReportSettledAsync(SentReport sent, bool? answer, CancellationToken cancel)
+    private async Task CarriedReportSettledAsync(SentReport sent, Wake wake, CancellationToken cancel)
     {
-        if (answer is not { } wantsFlows)
+        if (wake.ReportPending)
+        {
+            ReportLost(sent);
+            return;
+        }
+        if (wake.Reported is not { } wantsFlows)
         {
             _carryRefused = true;
             ReportLost(sent);
@@ -424,7 +432,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                         ? await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), new StatusReport(carrying.Revision, NicsReported(carrying), carrying.Usage, carrying.Flows), cancel)
                         : await controlPlane.WaitForPolicyAsync(options.HostName, policy.Revision, PollWaitDrawn(options), cancel);
                     if (carriedReport is { } delivered)
-                        await CarriedReportSettledAsync(delivered, wake.Reported, cancel);
+                        await CarriedReportSettledAsync(delivered, wake, cancel);
                 }
                 catch (ControlPlaneUnavailableException e) when (e is not HostCredentialRefusedException && !cancel.IsCancellationRequested)
                 {

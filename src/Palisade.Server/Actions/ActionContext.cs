@@ -56,6 +56,14 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
     /// </summary>
     public string? CarriedWrite { get; set; }
 
+    /// <summary>
+    /// The carried write still under way when the call was answered (issue 17, twentieth session: a host's poll
+    /// answered before the write of the report it carries). The call's trail then waits for it: the write's
+    /// event is in its own transaction; if it fails, its refusal's event is written then, so the call is on the
+    /// trail once either way (<see cref="Hosting.RpcEndpoint"/>). Null for every other call.
+    /// </summary>
+    public Task? CarriedWriteInFlight { get; set; }
+
     /// <summary>The action the trail names: the carried write's, else the call's own.</summary>
     private string TrailName => CarriedWrite ?? action.Name;
 
@@ -82,6 +90,9 @@ internal sealed class ActionContext(RpcRequest request, Caller caller, IEcsActio
 
     /// <summary>Whether a woken host poll may be answered from the commit ledger (<see cref="ServerOptions.HostWakesFromLedger"/>).</summary>
     public bool HostWakesFromLedger => options.HostWakesFromLedger;
+
+    /// <summary>Whether a poll's answer waits for the write of the report it carries (<see cref="ServerOptions.CarriedReportWaitsForItsWrite"/>).</summary>
+    public bool CarriedReportWaitsForItsWrite => options.CarriedReportWaitsForItsWrite;
 
     /// <summary>How rule hit counts are bucketed and kept.</summary>
     public RuleUsageOptions RuleUsage => options.RuleUsage;

@@ -285,10 +285,29 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     /// </summary>
     private void Record(RpcCall call)
     {
-        // A read that carries a write (a host's poll with its status report) is on the trail as that write's call.
-        if (call.Context is { Committed: false } context && (context.Action.Mutates || context.CarriedWrite is not null))
+        // A read that carries a write (a host's poll with its status report) is on the trail as that write's call;
+        // answered before that write ended (twentieth session), by the write's outcome once it has one.
+        if (call.Context is { CarriedWriteInFlight: { } write } carrying)
+            _ = RecordTrailAfterAsync(carrying, write, call);
+        else if (call.Context is { Committed: false } context && (context.Action.Mutates || context.CarriedWrite is not null))
             RecordTrail(context, call.Failure);
         Log(call);
+    }
+
+    /// <summary>
+    /// The trail of a call answered before its carried write ended: the write's event is in its own
+    /// transaction; a write that failed puts its refusal's event on the trail (the call is there once).
+    /// </summary>
+    private async Task RecordTrailAfterAsync(ActionContext context, Task write, RpcCall call)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Committed)
+        {
+            RecordTrail(context, FailureOf(e, call));
+        }
     }
 
     private Task AnswerAsync(HttpContext http, RpcCall call)

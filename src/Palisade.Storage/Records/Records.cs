@@ -171,6 +171,21 @@ public sealed record AgentReportRecord(long AccountId, string HostName, Instance
     public NetworkInterfaceId? NetworkInterfaceId { get; init; }
 }
 
+/// <summary>
+/// Which status report of a host its rows are (issue 17, twentieth session): the host revision its agent
+/// applied and when the report arrived at a node. Of two reports of one host, the newer is the one with the
+/// higher revision, or the same and the later arrival (an agent sends its reports one after another).
+/// </summary>
+public sealed record HostReportMark(string HostName, long AppliedRevision, DateTimeOffset Arrived)
+{
+    /// <summary>The arrival in microseconds since 1970, as the store keeps it.</summary>
+    public long ArrivedMicroseconds => (Arrived.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    /// <summary>Whether this report is at least as new as <paramref name="other"/> (so it replaces it).</summary>
+    public bool NotOlderThan(HostReportMark other) =>
+        AppliedRevision > other.AppliedRevision || (AppliedRevision == other.AppliedRevision && ArrivedMicroseconds >= other.ArrivedMicroseconds);
+}
+
 /// <summary>What one host's counters said one ECS rule decided in one time bucket: packets, bytes, and when the last report with a hit came.</summary>
 public sealed record RuleUsageRecord(long AccountId, string RuleId, string HostName, DateTimeOffset BucketStart, long Packets, long Bytes, DateTimeOffset LastHitAt);
 

@@ -840,27 +840,73 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     /// held a write slot for eleven round trips, and after a change every affected host reports at once,
     /// in front of the fetches (issue 17). <see cref="SaveHostReportsOneByOne"/> is its slow twin.
     /// </summary>
-    public void SaveHostReports(string hostName, IReadOnlyList<AgentReportRecord> reports)
+    public bool SaveHostReports(HostReportMark report, IReadOnlyList<AgentReportRecord> reports)
     {
-        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
+        if (NewestReports([report]).Count == 0)
+            return false;
+        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName = report.HostName }, transaction);
         InsertReportRows(reports, ReportRowsPerStatement);
+        return true;
     }
 
     /// <summary>
-    /// Replaces the reports of every host in <paramref name="hostNames"/> with <paramref name="reports"/>
+    /// Replaces the reports of every host in <paramref name="reports"/> with <paramref name="rows"/>
     /// (a node's batch of status reports, issue 17, sixteenth session): one <c>DELETE</c> for the
     /// hosts (up to <see cref="ReportHostsPerStatement"/> a statement) and the rows in <c>INSERT</c>s of
     /// up to <see cref="BatchReportRowsPerStatement"/> rows, instead of a delete and an insert per
-    /// report. <see cref="SaveHostReports"/>, once a host, is its slow twin.
+    /// report — only for the hosts whose report is at least as new as the one their rows are of
+    /// (<see cref="NewestReports"/>). <see cref="SaveHostReports"/>, once a host, is its slow twin.
     /// </summary>
-    public void ReplaceHostReports(IReadOnlyCollection<string> hostNames, IReadOnlyList<AgentReportRecord> reports)
+    public IReadOnlySet<string> ReplaceHostReports(IReadOnlyList<HostReportMark> reports, IReadOnlyList<AgentReportRecord> rows)
     {
-        foreach (var hosts in hostNames.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
+        var newest = NewestReports(reports);
+        foreach (var hosts in newest.Order(StringComparer.Ordinal).Chunk(ReportHostsPerStatement))
             connection.Execute($"DELETE FROM agent_reports WHERE {InList("host_name", "hosts")}", new { hosts }, transaction);
+        var kept = rows.All(r => newest.Contains(r.HostName)) ? rows : [.. rows.Where(r => newest.Contains(r.HostName))];
         if (dialect == Dialect.Postgres)
-            InsertReportRowsAsArrays(reports);
+            InsertReportRowsAsArrays(kept);
         else
-            InsertReportRows(reports, BatchReportRowsPerStatement);
+            InsertReportRows(kept, BatchReportRowsPerStatement);
+        return newest;
+    }
+
+    /// <summary>
+    /// The guard of the reports' write (issue 17, twentieth session): records each host's report in
+    /// <c>host_reports</c> where it is at least as new as the one recorded (a higher applied revision, or
+    /// the same and a later arrival) and answers those hosts; a host whose rows are of a newer report keeps
+    /// them. A poll carrying its host's report is answered without waiting for the report's write, and the
+    /// agent carries its latest report again until one is said stored, so an older report may be written
+    /// after a newer one — in a later batch of this node, or on another node. One upsert for up to
+    /// <see cref="ReportHostsPerStatement"/> hosts, decided by each store under the row's lock (the same
+    /// statement on SQLite and PostgreSQL).
+    /// </summary>
+    private HashSet<string> NewestReports(IReadOnlyList<HostReportMark> reports)
+    {
+        // One mark a host (an upsert may not touch a row twice): the newest of them.
+        var marks = reports.GroupBy(r => r.HostName, StringComparer.Ordinal)
+            .Select(g => g.Aggregate((a, b) => b.NotOlderThan(a) ? b : a))
+            .OrderBy(m => m.HostName, StringComparer.Ordinal).ToList();
+        var newest = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in marks.Chunk(ReportHostsPerStatement))
+        {
+            var sql = new System.Text.StringBuilder("INSERT INTO host_reports (host_name, applied_revision, arrived_us) VALUES ");
+            var args = new DynamicParameters();
+            for (var i = 0; i < part.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@h{i}, @r{i}, @t{i})");
+                args.Add($"h{i}", part[i].HostName);
+                args.Add($"r{i}", part[i].AppliedRevision);
+                args.Add($"t{i}", part[i].ArrivedMicroseconds);
+            }
+            sql.Append("""
+                 ON CONFLICT (host_name) DO UPDATE SET applied_revision = excluded.applied_revision, arrived_us = excluded.arrived_us
+                 WHERE host_reports.applied_revision < excluded.applied_revision
+                    OR (host_reports.applied_revision = excluded.applied_revision AND host_reports.arrived_us <= excluded.arrived_us)
+                 RETURNING host_name
+                """);
+            newest.UnionWith(connection.Query<string>(sql.ToString(), args, transaction));
+        }
+        return newest;
     }
 
     /// <summary>
@@ -920,9 +966,11 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     internal const int ReportRowsPerStatement = 100;
 
     /// <summary>The slow twin of <see cref="SaveHostReports"/>: one <c>INSERT</c> a row, as before.</summary>
-    internal void SaveHostReportsOneByOne(string hostName, IReadOnlyList<AgentReportRecord> reports)
+    internal void SaveHostReportsOneByOne(HostReportMark report, IReadOnlyList<AgentReportRecord> reports)
     {
-        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName }, transaction);
+        if (NewestReports([report]).Count == 0)
+            return;
+        connection.Execute("DELETE FROM agent_reports WHERE host_name = @hostName", new { hostName = report.HostName }, transaction);
         foreach (var r in reports)
         {
             connection.Execute("""

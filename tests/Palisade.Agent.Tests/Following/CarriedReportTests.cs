@@ -13,37 +13,20 @@ namespace Palisade.Agent.Tests.Following;
 /// <c>ReportAgentStatus</c>) and one whose server ignores it (no extension), the agent applies the same
 /// transactions and every revision it applied reaches the server, in order; the first report goes apart
 /// (its answer starts sampling), then the carried ones; a report left untaken goes apart, and from then on.
+/// Against one that answers a woken poll before the report's write (twentieth session), every other such
+/// write failing, the agent applies the same and its last revision is still stored, carried.
 /// </summary>
 public sealed class CarriedReportTests
 {
-    private sealed class Kernel : INetfilter
-    {
-        public List<string> Transactions { get; } = [];
-        public Func<KernelShape?> Shape { get; set; } = () => null;
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            lock (Transactions)
-                Transactions.Add(transaction);
-            return Task.CompletedTask;
-        }
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
-    }
-
     /// <summary>What one wait brings: a change whose policy the wake carries, a change to fetch, nothing, or a failed poll.</summary>
     public enum Event { Carried, Bare, Nothing, Failure }
 
-    /// <summary>How the control plane treats a report with the poll.</summary>
-    private enum Carrying { Takes, CannotCarry, Ignores }
+    /// <summary>
+    /// How the control plane treats a report with the poll: takes it (stored before the answer), cannot carry
+    /// it, ignores it (no extension), or answers a poll that brings a change before the report's write
+    /// (twentieth session: <see cref="Wake.ReportPending"/>), every other such write then failing.
+    /// </summary>
+    private enum Carrying { Takes, CannotCarry, Ignores, AnswersBeforeWrite }
 
     /// <summary>A scripted feed: each wait takes the next event; every policy it hands out is a new revision.</summary>
     private sealed class ScriptedControlPlane(Event[] script, bool[] members, Carrying carrying) : IControlPlane
@@ -84,9 +67,10 @@ public sealed class CarriedReportTests
                 _next++;
                 throw new ControlPlaneUnavailableException("scripted failure");
             }
-            // Stored at the poll's arrival, as the server does.
-            var taken = report is not null && carrying == Carrying.Takes;
-            if (taken)
+            // Stored at the poll's arrival, as the server does; answered before its write, stored or lost (the write failed).
+            var taken = report is not null && carrying is Carrying.Takes or Carrying.AnswersBeforeWrite;
+            var pending = taken && carrying == Carrying.AnswersBeforeWrite && at is Event.Carried or Event.Bare;
+            if (taken && (!pending || _pendingWrites++ % 2 == 0))
             {
                 lock (Stored)
                     Stored.Add((report!.AppliedRevision, true));
@@ -107,8 +91,10 @@ public sealed class CarriedReportTests
                     _ => new Wake(false),
                 };
             }
-            return wake with { Reported = taken ? false : null };
+            return pending ? wake with { ReportPending = true } : wake with { Reported = taken ? false : null };
         }
+
+        private int _pendingWrites;
 
         public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel)
         {
@@ -118,10 +104,10 @@ public sealed class CarriedReportTests
         }
     }
 
-    private static async Task<(ScriptedControlPlane Plane, Kernel Kernel, EnforcementAgent Agent)> RunAsync(Event[] script, bool[] members, Carrying carrying)
+    private static async Task<(ScriptedControlPlane Plane, RecordingKernel Kernel, EnforcementAgent Agent)> RunAsync(Event[] script, bool[] members, Carrying carrying)
     {
         var plane = new ScriptedControlPlane(script, members, carrying);
-        var kernel = new Kernel();
+        var kernel = new RecordingKernel();
         var options = new AgentOptions("host-1")
         {
             PollWait = TimeSpan.FromMilliseconds(5), RetryDelay = TimeSpan.FromMilliseconds(1), RetryDelayMax = TimeSpan.FromMilliseconds(2),
@@ -156,12 +142,13 @@ public sealed class CarriedReportTests
             var takes = await RunAsync(script, members, Carrying.Takes);
             var twin = await RunAsync(script, members, Carrying.CannotCarry);
             var older = await RunAsync(script, members, Carrying.Ignores);
-            foreach (var (name, run) in new[] { ("cannot carry", twin), ("ignores", older) })
+            var early = await RunAsync(script, members, Carrying.AnswersBeforeWrite);
+            foreach (var (name, run) in new[] { ("cannot carry", twin), ("ignores", older), ("answers before the write of", early) })
             {
                 Assert.True(takes.Kernel.Transactions.SequenceEqual(run.Kernel.Transactions), $"the kernel was told otherwise with a control plane that {name} reports");
                 Assert.Equal(takes.Plane.Handed, run.Plane.Handed);
             }
-            foreach (var (plane, _, _) in new[] { takes, twin, older })
+            foreach (var (plane, _, _) in new[] { takes, twin, older, early })
             {
                 // In order (a report lost to a failed poll is sent again: a repeat, never a step back), the last revision last.
                 var stored = plane.Stored.Select(s => s.Revision).ToList();
@@ -176,6 +163,9 @@ public sealed class CarriedReportTests
             Assert.Equal([false, .. Enumerable.Repeat(true, takes.Plane.Stored.Count - 1)], takes.Plane.Stored.Select(s => s.Carried));
             Assert.All(twin.Plane.Stored, s => Assert.False(s.Carried));
             Assert.All(older.Plane.Stored, s => Assert.False(s.Carried));
+            // Answered before their writes (some of which failed), the reports are still carried, never sent apart,
+            // and the last revision applied is stored (RunAsync waits for it): the agent carried its latest again.
+            Assert.Equal([false, .. Enumerable.Repeat(true, early.Plane.Stored.Count - 1)], early.Plane.Stored.Select(s => s.Carried));
             carried += takes.Plane.Stored.Count(s => s.Carried);
             apart += twin.Plane.Stored.Count;
             untaken += older.Plane.Stored.Count;

@@ -13,29 +13,6 @@ namespace Palisade.Agent.Tests.Following;
 /// </summary>
 public sealed class WakeWithPolicyTests
 {
-    private sealed class Kernel : INetfilter
-    {
-        public List<string> Transactions { get; } = [];
-        public Func<KernelShape?> Shape { get; set; } = () => null;
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            lock (Transactions)
-                Transactions.Add(transaction);
-            return Task.CompletedTask;
-        }
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
-    }
-
     /// <summary>A feed that answers its waits from a script: each a wake with a policy, a bare wake, or (past the script) nothing.</summary>
     private sealed class ScriptedControlPlane(HostPolicy[] fetches, Wake[] wakes) : IControlPlane
     {
@@ -74,7 +51,7 @@ public sealed class WakeWithPolicyTests
         var fetched = new[] { Policy(1, true), Policy(4, true) };
         var wakes = new[] { new Wake(true, Policy(2, false)), new Wake(true, Policy(3, true)), new Wake(true), new Wake(false) };
         var plane = new ScriptedControlPlane(fetched, wakes);
-        var kernel = new Kernel();
+        var kernel = new RecordingKernel();
         var options = new AgentOptions("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10), ReportCoalescing = TimeSpan.Zero, UsageInterval = TimeSpan.Zero };
         var agent = new EnforcementAgent(plane, kernel, options, _ => { });
         kernel.Shape = () => agent.Applied is null ? null : ExpectedShape.Of(agent.Applied);

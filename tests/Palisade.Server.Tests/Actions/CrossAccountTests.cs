@@ -334,7 +334,9 @@ public sealed class CrossAccountTests : ControlPlaneTest
         // The same with the report carried by its poll (nineteenth session): B's host refused, its own host's report ignored for B's NIC.
         await ApiAssert.FailsAsync(() => node2.CallAsync("DescribeChanges", new { RegionId = Region, HostName = "node-1", AfterRevision = "0", WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000, InstanceId = new[] { _bIds.Instance } }),
             "Forbidden.HostCredential", 403);
-        Assert.True((await node2.CallAsync("DescribeChanges", new { RegionId = Region, AfterRevision = "0", WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000,
+        // From the host's current revision: a poll with no change answers once its report is written (one with
+        // changes would answer at once, before it: twentieth session), so B's state below is checked after the write.
+        Assert.True((await node2.CallAsync("DescribeChanges", new { RegionId = Region, AfterRevision = Plane.Store.CurrentRevision().ToString(CultureInfo.InvariantCulture), WaitSeconds = 0, CarriesStatusReport = true, AppliedRevision = 1_000_000,
             InstanceId = new[] { _bIds.Instance, _aIds.Instance }, NetworkInterfaceId = new[] { _bEni } })).GetProperty("StatusReported").GetBoolean());
         // So are flows it claims to have sampled for B's NIC: B's flows stay as they were (BState).
         await node2.CallAsync("ReportAgentStatus", new { RegionId = Region, AppliedRevision = 1, FlowsReported = true,

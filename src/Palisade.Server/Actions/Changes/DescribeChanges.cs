@@ -25,10 +25,11 @@ namespace Palisade.Server.Actions.Changes;
 /// <c>FlowsReported</c>, <c>Flow.N.*</c>, <c>FlowDrop.N.*</c>), a host's poll carries its status report
 /// (issue 17, nineteenth session): read at the poll's arrival by the report's own code (bad input refused
 /// before the poll parks, nothing stored) and stored through the node's batch of reports while the poll
-/// waits, as a <c>ReportAgentStatus</c> call would be (its trail event names that action). The answer
-/// waits for the report's write and says <c>StatusReported</c> (true) and <c>FlowSampling</c> (the
-/// report's answer); a report the store refuses fails the poll with its error at once. So an agent's
-/// change is one request, not two.
+/// waits, as a <c>ReportAgentStatus</c> call would be (its trail event names that action). An answer
+/// after the report's write says <c>StatusReported</c> (true) and <c>FlowSampling</c> (the report's
+/// answer); a poll woken before it is answered at once with <c>StatusReported</c> false (twentieth
+/// session), and the agent carries its latest report again; a report the store refuses while the poll
+/// waits fails the poll with its error at once. So an agent's change is one request, not two.
 /// </para>
 /// </summary>
 internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEcsAction, Hosts.IHostAgentAction
@@ -74,8 +75,10 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             : null;
         // The host's status report with the poll (nineteenth session): read now by the report's own code, so
         // bad input is refused before the poll parks and nothing of it is stored; written while it waits.
+        // An account's key carrying one is refused as ReportAgentStatus's call is, and on the trail as it is (the
+        // event goes to the caller's own account: no tenant learns of another).
         var report = p.Bool("CarriesStatusReport")
-            ? host is null ? throw new EcsException(EcsErrors.HostCredentialRequired("DescribeChanges with CarriesStatusReport")) : Hosts.ReportAgentStatus.ReadCarried(c, PollsOwn)
+            ? Hosts.ReportAgentStatus.ReadCarried(c, PollsOwn, host is null ? EcsErrors.HostCredentialRequired("DescribeChanges with CarriesStatusReport") : null)
             : null;
         var stored = report is null ? null : Hosts.ReportAgentStatus.StoreInBatchAsync(c, report);
         CommitScope[] scope = host is null ? [CommitScope.Account(c.AccountId)] : [CommitScope.Host(host), CommitScope.EveryHost];
@@ -117,6 +120,8 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         using var reportFailed = stored is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var polled = PollAsync(() => c.Commits.Park(scope), Read, deadline, c.Clock, reportFailed?.Token ?? cancel);
         EcsObject answer;
+        // Set once the poll answers before its report's write ended: the write goes on, and the call's trail with it.
+        var handedOff = false;
         try
         {
             if (stored is not null && await Task.WhenAny(polled, stored) == stored && !stored.IsCompletedSuccessfully)
@@ -126,12 +131,28 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             }
             var (current, changes) = await polled;
             answer = Answer(current, after, changes);
-            // Answered once the report is stored: the agent counts it delivered only then.
             if (stored is not null)
             {
-                var sampling = await stored;
-                answer.Add("StatusReported", true);
-                answer.Add("FlowSampling", sampling);
+                // Woken (or answering at once with changes) before the report's batch was written (twentieth session): answered now, not
+                // after the write — a change within a report interval of the host's last apply waited for it, up to
+                // a second a change in a burst. The answer says it is not stored yet, and the agent carries its
+                // latest report again with its next poll until an answer says one is stored: a write that then
+                // fails loses nothing, and one that lands after a newer report of the host leaves the newer's
+                // rows (the store's guard, SaveHostReports). Stored already: said so, with the report's answer.
+                // A poll with no change for its host (its wait ran out, a renewal) is not in a hurry: it still waits,
+                // so the agent learns its report is stored and need not carry it again.
+                if (stored.IsCompletedSuccessfully || changes.Count == 0 || c.CarriedReportWaitsForItsWrite)
+                {
+                    var sampling = await stored;
+                    answer.Add("StatusReported", true);
+                    answer.Add("FlowSampling", sampling);
+                }
+                else
+                {
+                    answer.Add("StatusReported", false);
+                    c.CarriedWriteInFlight = stored;
+                    handedOff = true;
+                }
             }
             // Woken (or answering at once) with changes for the host: its policy now, as DescribeHostPolicy would
             // answer it at this moment — served by its code, which reads (or proves from the ledger) the host's
@@ -141,9 +162,10 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         }
         finally
         {
-            // However the poll ended (its client gone, its read refused), it ends after its report's write, so the
-            // call is on the trail once: by the write's event, or by its refusal's when nothing was written.
-            if (stored is not null)
+            // A poll that ends otherwise (its client gone, its read refused) ends after its report's write, so the
+            // call is on the trail once: by the write's event, or by its refusal's when nothing was written. One
+            // answered before the write leaves its trail to the write's outcome (CarriedWriteInFlight).
+            if (stored is not null && !handedOff)
             {
                 await Task.WhenAll(polled, stored).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
@@ -153,8 +175,7 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
 
     /// <summary>The poll's own parameters (and the fetch's, with <c>IncludeHostPolicy</c>): not the status report's it carries.</summary>
     private static bool PollsOwn(string name) =>
-        name is "AfterRevision" or "WaitSeconds" or "MaxResults" or "CarriesStatusReport" or "IncludeHostPolicy" or "PerNic" or "SharedParts" or "PartDifferences"
-        || name.StartsWith("KnownNic.", StringComparison.Ordinal);
+        name is "AfterRevision" or "WaitSeconds" or "MaxResults" or "CarriesStatusReport" or "IncludeHostPolicy" || Hosts.DescribeHostPolicy.IsFetchParameter(name);
 
     /// <summary>
     /// A node's knowledge for renewing host polls without a store read (issue 17, fourteenth session):

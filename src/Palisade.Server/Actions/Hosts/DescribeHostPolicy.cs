@@ -60,12 +60,12 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     {
         var host = HostAccess.HostOf(c);
         var region = c.Region();
-        var perNic = c.Parameters.Bool("PerNic");
+        var perNic = c.Parameters.Bool(PerNicParameter);
         // An agent that reads Parts says so; an older one (a rolling upgrade) gets each changed NIC's
         // lists on the NIC, as it reads them, or it would find its NICs' parts empty and close them.
-        var sharedParts = c.Parameters.Bool("SharedParts");
+        var sharedParts = c.Parameters.Bool(SharedPartsParameter);
         // An agent that rebuilds a part from a difference says so (issue 17); an older one gets whole lists.
-        var differences = c.Parameters.Bool("PartDifferences");
+        var differences = c.Parameters.Bool(PartDifferencesParameter);
         var known = KnownDigests(c.Parameters);
         if (known.Count > 0 && !perNic)
             throw new EcsException(EcsErrors.ParameterInvalid("KnownNic", "digests are compared only with PerNic=true."));
@@ -73,6 +73,18 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
             throw new EcsException(EcsErrors.ParameterInvalid("PartDifferences", "differences are sent only in Parts, with PerNic=true and SharedParts=true."));
         return new Query(host, region.RegionId, c.Caller.AccessKeyId, perNic, sharedParts, differences, known);
     }
+
+    private const string PerNicParameter = "PerNic", SharedPartsParameter = "SharedParts", PartDifferencesParameter = "PartDifferences", KnownNicParameter = "KnownNic";
+
+    /// <summary>
+    /// Whether <paramref name="name"/> is one of the fetch's own parameters that <see cref="QueryOf"/> reads
+    /// beside <c>RegionId</c> and <c>HostName</c> (which every host action has): a poll asking for its policy
+    /// sends them, and they are left out of the trail event of the status report it carries — named here, by
+    /// the code that reads them, so a fetch parameter added later is left out too.
+    /// </summary>
+    internal static bool IsFetchParameter(string name) =>
+        name is PerNicParameter or SharedPartsParameter or PartDifferencesParameter
+        || (name.StartsWith(KnownNicParameter, StringComparison.Ordinal) && name.Length > KnownNicParameter.Length && name[KnownNicParameter.Length] == '.');
 
     /// <summary>The store read alone (the slow twin of the answer from memory; a caller outside the request path).</summary>
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
@@ -430,7 +442,7 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
     {
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (index, fields) in p.Objects("KnownNic", MaxKnownNics))
+        foreach (var (index, fields) in p.Objects(KnownNicParameter, MaxKnownNics))
         {
             var instance = fields.GetValueOrDefault("InstanceId") is { Length: > 0 } id
                 ? Lookups.InstanceIdOf(id).Value

@@ -42,7 +42,14 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     /// <summary>One report, read at the edge; stored by <see cref="Store"/>.</summary>
     internal sealed record Report(string Host, long Revision, HashSet<InstanceId> Instances, HashSet<NetworkInterfaceId> Enis,
         bool UsageReported, List<(string Nic, string RuleId, long Packets, long Bytes)> Usage,
-        bool FlowsReported, List<ObservedFlowReport.Flow> Flows, List<(InstanceId Nic, NetworkInterfaceId? Eni, long Connections)> FlowDrops, DateTimeOffset Now);
+        bool FlowsReported, List<ObservedFlowReport.Flow> Flows, List<(InstanceId Nic, NetworkInterfaceId? Eni, long Connections)> FlowDrops, DateTimeOffset Now)
+    {
+        /// <summary>
+        /// Which report of its host this is, for the store's guard (issue 17, twentieth session): the revision
+        /// applied and the request's arrival, so an older report written late leaves a newer one's rows.
+        /// </summary>
+        public required HostReportMark Mark { get; init; }
+    }
 
     private static Report Read(ActionContext c, ParameterReader p)
     {
@@ -56,7 +63,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
         var flowsReported = p.Bool("FlowsReported");
         var (flows, flowDrops) = ObservedFlowReport.Read(p, c.ObservedFlows.MaxFlowsPerReport, c.Now);
-        return new Report(host, revision, instances, enis, usageReported, usage, flowsReported, flows, flowDrops, c.Now);
+        return new Report(host, revision, instances, enis, usageReported, usage, flowsReported, flows, flowDrops, c.Now) { Mark = new(host, revision, c.Arrived) };
     }
 
     /// <summary>
@@ -91,11 +98,15 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
     /// the call is on the trail as this action's would be (its event, or its refusal's).
     /// </summary>
     /// <param name="pollsOwn">The poll's own parameters, left out of the report's trail event (so it is the report's alone).</param>
-    public static Report ReadCarried(ActionContext c, Func<string, bool> pollsOwn)
+    /// <param name="refused">
+    /// The carrying call's refusal of the report before it is read (an account's key carrying one:
+    /// <c>Forbidden.HostCredentialRequired</c>), on the trail as this action's refusal is.
+    /// </param>
+    public static Report ReadCarried(ActionContext c, Func<string, bool> pollsOwn, EcsError? refused = null)
     {
         c.CarriedWrite = "ReportAgentStatus";
         c.CarriedWriteLeavesOut = pollsOwn;
-        return Read(c, c.Parameters);
+        return refused is null ? Read(c, c.Parameters) : throw new EcsException(refused);
     }
 
     /// <summary>Stores a report in the node's batch, as a <c>ReportAgentStatus</c> call does (the same checks and rows); completes with whether the host samples flows.</summary>
@@ -131,10 +142,11 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         var reports = BoundNics.Named(s, bindings, r.Instances, r.Enis)
             .Select(b => new AgentReportRecord(b.AccountId, host, b.InstanceId, AccountRevision(b.AccountId), now) { NetworkInterfaceId = b.NetworkInterfaceId })
             .ToList();
+        // A newer report of the host already stored keeps its rows (the store's guard): this one came late.
         if (batch is null)
-            s.SaveHostReports(host, reports);
+            s.SaveHostReports(r.Mark, reports);
         else
-            batch.SaveHostReports(host, reports);
+            batch.SaveHostReports(r.Mark, reports);
         // Each NIC's hits belong to its own account: one host's agent counts for every tenant on it.
         if (r.UsageReported)
         {

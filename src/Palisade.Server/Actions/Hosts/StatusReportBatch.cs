@@ -72,6 +72,32 @@ internal sealed class StatusReportBatch
     /// </summary>
     public const int MaxReportsPerWrite = 100;
 
+    /// <summary>Set while a test holds the node's batches back (<see cref="HoldWrites"/>).</summary>
+    private TaskCompletionSource? _held;
+
+    /// <summary>
+    /// Holds this node's batches back until the answer is disposed (tests: a report whose write is under way
+    /// for as long as the test needs, without a timed wait — a poll woken meanwhile, a newer report on another
+    /// node written first). Reports added meanwhile wait in the batch; released, they are written.
+    /// </summary>
+    internal IDisposable HoldWrites()
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+            _held = held;
+        return new Release(() =>
+        {
+            lock (_lock)
+                _held = null;
+            held.SetResult();
+        });
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
     private async Task WriteAfterAsync(TimeSpan delay, StoreGate gate)
     {
         if (delay > TimeSpan.Zero)
@@ -79,6 +105,11 @@ internal sealed class StatusReportBatch
         else
             // Off the reporting request's own path, which would otherwise run the whole batch.
             await Task.Yield();
+        Task? held;
+        lock (_lock)
+            held = _held?.Task;
+        if (held is not null)
+            await held.ConfigureAwait(false);
         List<Pending> batch;
         lock (_lock)
         {

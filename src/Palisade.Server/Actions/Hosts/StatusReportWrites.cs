@@ -67,19 +67,26 @@ internal sealed class StatusReportWrites
     }
 
     private readonly List<string> _hosts = [];
-    private readonly Dictionary<string, IReadOnlyList<AgentReportRecord>> _rows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (HostReportMark Report, IReadOnlyList<AgentReportRecord> Rows)> _rows = new(StringComparer.Ordinal);
     private readonly List<(long AccountId, string HostName, DateTimeOffset Now)> _marks = [];
     private TimeSpan? _maxGap;
     private readonly Dictionary<long, DateTimeOffset> _purges = [];
     private readonly Dictionary<(long Account, long Revision), long> _accountRevisions = [];
 
-    /// <summary>The host's report rows, replacing what it reported before (in this batch too).</summary>
-    public void SaveHostReports(string host, IReadOnlyList<AgentReportRecord> rows)
+    /// <summary>
+    /// The host's report rows, replacing what it reported before (in this batch too) unless that is newer
+    /// (<see cref="HostReportMark.NotOlderThan"/>: the store's guard, here among the batch's own reports).
+    /// </summary>
+    public void SaveHostReports(HostReportMark report, IReadOnlyList<AgentReportRecord> rows)
     {
-        if (_rows.TryAdd(host, rows))
-            _hosts.Add(host);
-        else
-            _rows[host] = rows;
+        if (_rows.TryGetValue(report.HostName, out var known))
+        {
+            if (report.NotOlderThan(known.Report))
+                _rows[report.HostName] = (report, rows);
+            return;
+        }
+        _rows.Add(report.HostName, (report, rows));
+        _hosts.Add(report.HostName);
     }
 
     public void MarkUsageHost(long accountId, string host, DateTimeOffset now, TimeSpan maxGap)
@@ -101,7 +108,7 @@ internal sealed class StatusReportWrites
     public void Write(IStoreSession s)
     {
         if (_hosts.Count > 0)
-            s.ReplaceHostReports(_hosts, [.. _hosts.SelectMany(h => _rows[h])]);
+            s.ReplaceHostReports([.. _hosts.Select(h => _rows[h].Report)], [.. _hosts.SelectMany(h => _rows[h].Rows)]);
         if (_marks.Count > 0)
             s.MarkUsageHosts(_marks, _maxGap!.Value);
         foreach (var (accountId, before) in _purges.OrderBy(p => p.Key))
