@@ -126,7 +126,10 @@ results="$root/.build/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 set +e
-dotnet test Palisade.slnx --no-build -c Debug --nologo \
+# The first pass is the SQLite one: PALISADE_TEST_POSTGRES (exported above for the second pass) is
+# left out of its environment, else every store and API suite would run on PostgreSQL twice and SQLite
+# never (as it did from 2026-11-29 to 2026-12-05); PALISADE_REQUIRE_SQLITE makes StoreUnderTestTests check it.
+env -u PALISADE_TEST_POSTGRES PALISADE_REQUIRE_SQLITE=1 dotnet test Palisade.slnx --no-build -c Debug --nologo \
   --blame-hang-timeout 10m \
   --logger "trx" --results-directory "$results" 2>&1 | tee "$results/console.log"
 status=${PIPESTATUS[0]}
