@@ -6,6 +6,7 @@ using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
 using Palisade.Client;
 using Palisade.Domain.Identifiers;
+using Palisade.TestKit;
 
 /// <summary>
 /// Simulated agents (issue 17, item 4): each the real <see cref="EnforcementAgent"/> with its own host
@@ -87,33 +88,6 @@ internal static class Agents
                 Volatile.Write(ref _pollAnsweredAt, Stopwatch.GetTimestamp());
             return response;
         }
-    }
-
-    private sealed class RecordingKernel : INetfilter
-    {
-        public Func<KernelShape?> Shape { get; set; } = () => null;
-
-        public long Applies;
-
-        public Timeline? Timeline { get; init; }
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            Timeline?.Mark(Timeline.Phase.ApplyStarted);
-            Interlocked.Increment(ref Applies);
-            Timeline?.Mark(Timeline.Phase.ApplyDone);
-            return Task.CompletedTask;
-        }
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     /// <summary>
@@ -919,7 +893,8 @@ internal static class Agents
                 var control = new TracingControlPlane(accountWide
                     ? new AccountWideControlPlane(new EcsClient(http, keys[a]), new EcsControlPlane(client, Region) { Incremental = false })
                     : plane, timeline, meter.PollAnswered, meter.PolicyCarried);
-                var kernel = new RecordingKernel { Timeline = timeline };
+                // Counted, not kept: a thousand hosts' transactions would be most of the heap.
+                var kernel = new RecordingKernel { KeepsTransactions = false, Applying = () => timeline.Mark(Timeline.Phase.ApplyStarted), Applied = () => timeline.Mark(Timeline.Phase.ApplyDone) };
                 // No rule-usage reports (their minute beat is not a reaction to a change, and this kernel counts nothing).
                 var agent = new EnforcementAgent(control, kernel, new AgentOptions(host) { PollWait = TimeSpan.FromSeconds(PollWaitSeconds), ResyncInterval = TimeSpan.FromHours(1), UsageInterval = TimeSpan.Zero }, line => Queues.Shared.Count("agent log: " + LogKind(line)));
                 kernel.Shape = () => agent.Applied is { } applied ? ExpectedShape.Of(applied) : null;

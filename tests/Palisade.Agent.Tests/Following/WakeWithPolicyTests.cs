@@ -3,6 +3,7 @@ using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
 using Palisade.Agent.Tests.Rendering;
 using Palisade.Engine.Flows;
+using Palisade.TestKit;
 
 namespace Palisade.Agent.Tests.Following;
 

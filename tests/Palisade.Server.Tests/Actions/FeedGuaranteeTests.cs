@@ -5,6 +5,7 @@ using Palisade.Engine.Flows;
 using Palisade.Server.Tests.Support;
 using Palisade.Storage;
 using static Palisade.Server.Tests.Support.Scenario;
+using Palisade.TestKit;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -29,39 +30,6 @@ public sealed class FeedGuaranteeTests : IAsyncLifetime
     {
         await _second.DisposeAsync();
         await _first.DisposeAsync();
-    }
-
-    private sealed class RecordingKernel : INetfilter
-    {
-        private readonly List<string> _transactions = [];
-
-        public IReadOnlyList<string> Transactions
-        {
-            get
-            {
-                lock (_transactions)
-                    return [.. _transactions];
-            }
-        }
-
-        public Func<KernelShape?> Shape { get; set; } = () => null;
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            lock (_transactions)
-                _transactions.Add(transaction);
-            return Task.CompletedTask;
-        }
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
 using Palisade.Client;
 using Palisade.Engine.Flows;
+using Palisade.TestKit;
 
 namespace Palisade.Server.Tests.Actions;
 
@@ -39,37 +40,6 @@ public sealed class ManInTheMiddleTests : IDisposable
              {"SecurityGroupRuleId": "sgr-all", "Direction": "ingress", "IpProtocol": "ALL", "PortRange": "-1/-1", "SourceCidrIp": "0.0.0.0/0", "Priority": 1}]}}],
            "Instances": [{"InstanceId": "i-victim", "VpcAttributes": {"VpcId": "vpc-x", "PrivateIpAddress": {"IpAddress": ["198.18.1.5"]}}, "SecurityGroupIds": {"SecurityGroupId": ["sg-open"]}}]}}]}}
         """;
-
-    private sealed class RecordingKernel : INetfilter
-    {
-        private readonly List<string> _transactions = [];
-
-        public IReadOnlyList<string> Transactions
-        {
-            get
-            {
-                lock (_transactions)
-                    return [.. _transactions];
-            }
-        }
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            lock (_transactions)
-                _transactions.Add(transaction);
-            return Task.CompletedTask;
-        }
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult<KernelShape?>(null);
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
-    }
 
     /// <summary>A CA (its PEM file) and a certificate it signed for 127.0.0.1, with its key.</summary>
     private (string CaFile, X509Certificate2 Server) MakeCa(string name)
