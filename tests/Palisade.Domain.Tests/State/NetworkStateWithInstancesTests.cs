@@ -25,26 +25,9 @@ public sealed class NetworkStateWithInstancesTests
             var before = state;
             for (var step = 0; step < 40; step++)
             {
-                var instances = before.Instances;
-                var (gone, came) = (new List<Instance>(), new List<Instance>());
-                var k = instances.Length == 0 ? -1 : random.Next(instances.Length);
-                switch (random.Next(3))
-                {
-                    case 0 when k >= 0: // a leave
-                        (instances, gone) = (instances.RemoveAt(k), [instances[k]]);
-                        break;
-                    case 1 when k >= 0 && state.Groups.Length > 0: // the instance's groups changed (one more of the state's, or one fewer)
-                        var instance = instances[k];
-                        var group = state.Groups[random.Next(state.Groups.Length)].Id;
-                        var changed = instance with { SecurityGroupIds = random.Next(2) == 0 || instance.SecurityGroupIds.Contains(group) ? [.. instance.SecurityGroupIds.Skip(1)] : instance.SecurityGroupIds.Add(group) };
-                        (instances, gone, came) = (instances.SetItem(k, changed), [instance], [changed]);
-                        break;
-                    default: // a join: one of the first state's instances not here now, at a random place
-                        if (state.Instances.FirstOrDefault(i => before.FindInstance(i.Id) is null) is not { } joining)
-                            continue;
-                        (instances, came) = (instances.Insert(random.Next(instances.Length + 1), joining), [joining]);
-                        break;
-                }
+                if (InstanceSteps.Next(state, before, random) is not { } difference)
+                    continue;
+                var (instances, gone, came) = difference;
                 var after = before.WithInstances(instances, gone, came);
                 var fresh = new NetworkState(after.RegionId, after.Groups, after.Instances, after.PrefixLists, after.PortRangeLists);
                 // A secondary ENI's view is made again by each state: compared by what it is.
