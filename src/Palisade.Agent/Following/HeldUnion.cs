@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Palisade.Domain.State;
 
 namespace Palisade.Agent.Following;
@@ -20,22 +22,26 @@ internal sealed class HeldUnion
     /// <summary>The account's distinct parts in the order the NICs name them (the union's order).</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string[]>> Parts { get; }
 
-    /// <summary>Per list (<see cref="StateParts.Lists"/>' order): the union's IDs.</summary>
-    private readonly string[][] _ids;
+    /// <summary>
+    /// Per list (<see cref="StateParts.Lists"/>' order): where each ID of the union stands in <see cref="Texts"/>,
+    /// and its resource's hash (<see cref="StateParts.Hash"/>), null until a digest needs it, so a check over
+    /// ~2,000 resources finds each hash beside its place rather than in the texts' weak table (issue 17,
+    /// twentieth session). Both change in place (a union is made from the held one, which is used up):
+    /// a join moves the places after the new IDs and a resource that came forgets its hash, so neither the
+    /// union's IDs nor the hashes are copied into new arrays of the whole list a change (twenty-first
+    /// session: three arrays of ~1,100 a list a join changed, two lists a join).
+    /// </summary>
+    private readonly Dictionary<string, Place>[] _at;
 
-    /// <summary>Per list: where each ID stands in <see cref="_ids"/> and <see cref="Texts"/>.</summary>
-    private readonly Dictionary<string, int>[] _at;
+    /// <summary>Where an ID stands in its list's texts, and its resource's hash once a digest needed it.</summary>
+    private struct Place(int at)
+    {
+        public int At = at;
+        public byte[]? Hash;
+    }
 
     /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
     public string[][] Texts { get; }
-
-    /// <summary>
-    /// Per list: each resource's hash (<see cref="StateParts.Hash"/>) beside its text, null until a digest
-    /// needs it, so a check over ~2,000 resources finds each hash in an array rather than in the
-    /// texts' weak table (issue 17, twentieth session). A list's array is shared exactly as its texts'
-    /// array is, and made again wherever its texts' is.
-    /// </summary>
-    private readonly byte[]?[][] _hashes;
 
     /// <summary>Whether this union was made from the held one by a join (<see cref="Joined"/>), for tests.</summary>
     internal bool FromJoin { get; private init; }
@@ -43,15 +49,15 @@ internal sealed class HeldUnion
     /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
     private readonly int[][] _starts;
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, string[][] ids, Dictionary<string, int>[] at, string[][] texts, byte[]?[][] hashes, int[][] starts) =>
-        (Parts, _ids, _at, Texts, _hashes, _starts) = (parts, ids, at, texts, hashes, starts);
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, Dictionary<string, Place>[] at, string[][] texts, int[][] starts) =>
+        (Parts, _at, Texts, _starts) = (parts, at, texts, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
         StateParts.Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
 
     /// <summary>The text held for a resource of the union, or null.</summary>
     public string? Text(string list, string id) =>
-        ListIndex.TryGetValue(list, out var l) && _at[l].TryGetValue(id, out var at) ? Texts[l][at] : null;
+        ListIndex.TryGetValue(list, out var l) && _at[l].TryGetValue(id, out var at) ? Texts[l][at.At] : null;
 
     /// <summary>
     /// The union of <paramref name="parts"/> (distinct, in the NICs' order) with the resources that
@@ -63,27 +69,25 @@ internal sealed class HeldUnion
     {
         if (held is not null && SameLists(held.Parts, parts))
         {
-            var (texts, hashes) = ((string[][])held.Texts.Clone(), (byte[]?[][])held._hashes.Clone());
-            PutCame(held, came, share, texts, hashes);
-            return new HeldUnion(parts, held._ids, held._at, texts, hashes, held._starts);
+            var texts = (string[][])held.Texts.Clone();
+            PutCame(held, came, share, texts);
+            return new HeldUnion(parts, held._at, texts, held._starts);
         }
         if (held is not null && Joined(held, parts, came, share) is { } joined)
             return joined;
-        var ids = new List<string>[StateParts.Lists.Length];
         var union = new List<string>[StateParts.Lists.Length];
-        var unionHashes = new List<byte[]?>[StateParts.Lists.Length];
-        var where = new Dictionary<string, int>[StateParts.Lists.Length];
+        var where = new Dictionary<string, Place>[StateParts.Lists.Length];
         var starts = new int[StateParts.Lists.Length][];
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
-            var size = held?._ids[l].Length ?? 0;
-            (ids[l], union[l], unionHashes[l], where[l]) = (new List<string>(size), new List<string>(size), new List<byte[]?>(size), new Dictionary<string, int>(size, StringComparer.Ordinal));
+            var size = held?.Texts[l].Length ?? 0;
+            (union[l], where[l]) = (new List<string>(size), new Dictionary<string, Place>(size, StringComparer.Ordinal));
             starts[l] = new int[parts.Count];
             for (var p = 0; p < parts.Count; p++)
             {
                 var part = parts[p];
-                starts[l][p] = ids[l].Count;
+                starts[l][p] = union[l].Count;
                 foreach (var id in part.GetValueOrDefault(list, []))
                 {
                     if (where[l].ContainsKey(id))
@@ -92,14 +96,12 @@ internal sealed class HeldUnion
                     var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.TextAndHash(l, id, out hash);
                     if (text is null)
                         return null;
-                    where[l][id] = ids[l].Count;
-                    ids[l].Add(id);
+                    where[l][id] = new Place(union[l].Count) { Hash = hash };
                     union[l].Add(text);
-                    unionHashes[l].Add(hash);
                 }
             }
         }
-        return new HeldUnion(parts, [.. ids.Select(i => i.ToArray())], where, [.. union.Select(u => u.ToArray())], [.. unionHashes.Select(h => h.ToArray())], starts);
+        return new HeldUnion(parts, where, [.. union.Select(u => u.ToArray())], starts);
     }
 
     /// <summary>
@@ -155,7 +157,7 @@ internal sealed class HeldUnion
             var where = held._starts[l][part];
             for (var k = at - 1; k >= 0; k--)
             {
-                var place = places[ids[k]];
+                var place = places[ids[k]].At;
                 if (place >= held._starts[l][part])
                 {
                     where = place + 1;
@@ -166,52 +168,58 @@ internal sealed class HeldUnion
         }
         if (joins.Count == 0)
             return null;
-        var (allIds, texts, hashes, starts) = ((string[][])held._ids.Clone(), (string[][])held.Texts.Clone(), (byte[]?[][])held._hashes.Clone(), (int[][])held._starts.Clone());
+        var (texts, starts) = ((string[][])held.Texts.Clone(), (int[][])held._starts.Clone());
         foreach (var (l, part, where, added) in joins)
         {
-            var (ids, places) = (held._ids[l], held._at[l]);
-            // The IDs after the new ones move on (in place: the held union is used up).
-            for (var k = where; k < ids.Length; k++)
-                places[ids[k]] += added.Length;
+            // The places after the new ones move on (in place: the held union is used up), found by their
+            // place, not through a list of the union's IDs (twenty-first session: an array of ~1,100 IDs a
+            // list a join, made only for this).
+            var places = held._at[l];
+            foreach (var id in places.Keys)
+            {
+                ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(places, id);
+                if (place.At >= where)
+                    place.At += added.Length;
+            }
             for (var k = 0; k < added.Length; k++)
-                places[added[k]] = where + k;
+                places[added[k]] = new Place(where + k);
             var list = StateParts.Lists[l].List;
-            // Each array made once at its length (through a spread of a query, the texts' grew as a list:
+            // The texts made once at their length (through a spread of a query, the texts' grew as a list:
             // ~40 KB for a list of 1,000, twice a join; twentieth session).
-            allIds[l] = [.. ids.AsSpan(0, where), .. added, .. ids.AsSpan(where)];
-            var (heldTexts, heldHashes) = (held.Texts[l], held._hashes[l]);
-            var (joinedTexts, joinedHashes) = (new string[heldTexts.Length + added.Length], new byte[]?[heldTexts.Length + added.Length]);
+            var heldTexts = held.Texts[l];
+            var joinedTexts = new string[heldTexts.Length + added.Length];
             heldTexts.AsSpan(0, where).CopyTo(joinedTexts);
             heldTexts.AsSpan(where).CopyTo(joinedTexts.AsSpan(where + added.Length));
-            heldHashes.AsSpan(0, where).CopyTo(joinedHashes);
-            heldHashes.AsSpan(where).CopyTo(joinedHashes.AsSpan(where + added.Length));
             for (var k = 0; k < added.Length; k++)
                 joinedTexts[where + k] = share(came[(list, added[k])]);
-            (texts[l], hashes[l]) = (joinedTexts, joinedHashes);
+            texts[l] = joinedTexts;
             starts[l] = (int[])held._starts[l].Clone();
             for (var p = part + 1; p < starts[l].Length; p++)
                 starts[l][p] += added.Length;
         }
         // The other resources that came, in their places.
-        PutCame(held, came, share, texts, hashes);
-        return new HeldUnion(parts, allIds, held._at, texts, hashes, starts) { FromJoin = true };
+        PutCame(held, came, share, texts);
+        return new HeldUnion(parts, held._at, texts, starts) { FromJoin = true };
     }
 
     /// <summary>
-    /// The resources that came and the held union lists put in their places (in <paramref name="texts"/>,
-    /// <paramref name="hashes"/>: the held arrays, or new ones where a list changed already), each list's
-    /// arrays copied before its first change, its hash forgotten with its text.
+    /// The resources that came and the held union lists put in their places (in <paramref name="texts"/>:
+    /// the held arrays, or new ones where a list changed already), each list's array copied before its
+    /// first change, each hash forgotten with its text (in place: the held union is used up).
     /// </summary>
-    private static void PutCame(HeldUnion held, IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share, string[][] texts, byte[]?[][] hashes)
+    private static void PutCame(HeldUnion held, IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share, string[][] texts)
     {
         foreach (var ((list, id), text) in came)
         {
-            if (!ListIndex.TryGetValue(list, out var l) || !held._at[l].TryGetValue(id, out var at))
+            if (!ListIndex.TryGetValue(list, out var l))
+                continue;
+            ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(held._at[l], id);
+            if (Unsafe.IsNullRef(ref place))
                 continue;
             if (ReferenceEquals(texts[l], held.Texts[l]))
-                (texts[l], hashes[l]) = ((string[])held.Texts[l].Clone(), (byte[]?[])held._hashes[l].Clone());
-            texts[l][at] = share(text);
-            hashes[l][at] = null;
+                texts[l] = (string[])held.Texts[l].Clone();
+            texts[l][place.At] = share(text);
+            place.Hash = null;
         }
     }
 
@@ -223,8 +231,8 @@ internal sealed class HeldUnion
             hash = null;
             return null;
         }
-        hash = _hashes[l][at];
-        return Texts[l][at];
+        hash = at.Hash;
+        return Texts[l][at.At];
     }
 
     /// <summary>
@@ -242,11 +250,13 @@ internal sealed class HeldUnion
         {
             for (var l = 0; l < StateParts.Lists.Length; l++)
             {
-                var (at, texts, hashes, kind) = (_at[l], Texts[l], _hashes[l], PartDigest.Lists[l].Kind);
+                var (at, texts, kind) = (_at[l], Texts[l], PartDigest.Lists[l].Kind);
                 foreach (var id in part.GetValueOrDefault(StateParts.Lists[l].List, []))
                 {
-                    var i = at[id];
-                    buffer.Add(kind, id, hashes[i] ??= StateParts.Hash(texts[i]));
+                    ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(at, id);
+                    if (Unsafe.IsNullRef(ref place))
+                        throw new KeyNotFoundException($"{id} is not in the union");
+                    buffer.Add(kind, id, place.Hash ??= StateParts.Hash(texts[place.At]));
                 }
             }
             return buffer.Digest();

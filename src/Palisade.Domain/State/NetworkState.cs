@@ -19,6 +19,8 @@ public sealed class NetworkState
     /// <summary>Instances that came, left (null) or were replaced since <see cref="_instances"/> was built (WithInstances); null: none.</summary>
     private Dictionary<InstanceId, Instance?>? _instancesSince;
     private FrozenDictionary<SecurityGroupId, ImmutableArray<Instance>> _members; // replaced only in a fresh copy (WithInstances)
+    /// <summary>Groups whose members changed since <see cref="_members"/> was built (WithInstances), with their members now; null: none.</summary>
+    private Dictionary<SecurityGroupId, ImmutableArray<Instance>>? _membersSince;
     private FrozenDictionary<PrefixListId, PrefixList> _prefixLists; // replaced only in a fresh copy (WithPrefixLists)
     private readonly FrozenDictionary<PortRangeListId, PortRangeList> _portRangeLists;
 
@@ -120,6 +122,9 @@ public sealed class NetworkState
         }
         if (changed.Count == 0)
             return after;
+        // Made once, not for each instance with a secondary ENI (~1,000 delegates and closures a join).
+        Func<SecurityGroupId, bool> isChanged = changed.ContainsKey;
+        Func<NetworkInterface, bool> eniChanged = e => !e.SecurityGroupIds.IsDefault && e.SecurityGroupIds.Any(isChanged);
         foreach (var instance in instances)
         {
             if (instance.SecondaryInterfaces.Length == 0)
@@ -128,23 +133,34 @@ public sealed class NetworkState
                 continue;
             }
             // A secondary ENI's view is made only when one of its groups changed.
-            if (!instance.SecurityGroupIds.Any(changed.ContainsKey) && !instance.SecondaryInterfaces.Any(e => !e.SecurityGroupIds.IsDefault && e.SecurityGroupIds.Any(changed.ContainsKey)))
+            if (!instance.SecurityGroupIds.Any(isChanged) && !instance.SecondaryInterfaces.Any(eniChanged))
                 continue;
             foreach (var nic in instance.Interfaces)
                 AddMember(changed, nic, onlyThese: true);
         }
-        var members = new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(_members.Count + changed.Count);
+        // The changed groups' members beside the index, as the instances are (twenty-first session: every
+        // group's members were copied into a new frozen index a join, for the one group joined); the index
+        // is built again once they are many. A group left without members is found empty either way.
+        var membersSince = _membersSince is { } heldMembers ? new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(heldMembers) : new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(changed.Count);
+        foreach (var (group, list) in changed)
+            membersSince[group] = list.Count > 0 ? list.ToImmutable() : [];
+        if (membersSince.Count <= Math.Max(4, _members.Count / 8))
+        {
+            after._membersSince = membersSince;
+            return after;
+        }
+        var members = new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(_members.Count + membersSince.Count);
         foreach (var (group, kept) in _members)
         {
-            if (!changed.ContainsKey(group))
+            if (!membersSince.ContainsKey(group))
                 members.Add(group, kept);
         }
-        foreach (var (group, list) in changed)
+        foreach (var (group, list) in membersSince)
         {
-            if (list.Count > 0)
-                members.Add(group, list.ToImmutable());
+            if (list.Length > 0)
+                members.Add(group, list);
         }
-        after._members = members.ToFrozenDictionary();
+        (after._members, after._membersSince) = (members.ToFrozenDictionary(), null);
         return after;
     }
 
@@ -210,6 +226,10 @@ public sealed class NetworkState
     /// the view of a secondary ENI (<see cref="Instance.Interfaces"/>) when that ENI is. A group's
     /// members are ENIs: a group-peer rule and inner access match the addresses of these alone.
     /// </summary>
+    /// <summary>How many groups' members are found beside the index (<see cref="WithInstances"/>), for tests.</summary>
+    internal int MembersChangedSinceIndex => _membersSince?.Count ?? 0;
+
     public ImmutableArray<Instance> MembersOf(SecurityGroupId groupId) =>
-        _members.TryGetValue(groupId, out var members) ? members : [];
+        _membersSince is { } since && since.TryGetValue(groupId, out var changed) ? changed
+        : _members.TryGetValue(groupId, out var members) ? members : [];
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Palisade.Domain.Ecs;
 using Palisade.Domain.Errors;
@@ -113,7 +114,8 @@ public static class StateFileReader
             {
                 before!.Last = derived;
                 before.Derived++;
-                if (!ReferenceEquals(derived.Instances, last.Instances) || !ReferenceEquals(derived.Interfaces, last.Interfaces))
+                // The kept read's instances and ENIs change in place (twenty-first session): their texts tell a join.
+                if (!SameTexts(derived.Lists[InstancesList], last.Lists[InstancesList]) || !SameTexts(derived.Lists[InterfacesList], last.Lists[InterfacesList]))
                     before.DerivedWithInstances++;
                 return derived.State;
             }
@@ -135,11 +137,13 @@ public static class StateFileReader
     /// A read kept for the next (<see cref="StateReadBefore"/>): the lists read, the state, the groups as
     /// read, the prefix lists by ID; the instances as read before their ENIs were attached and the
     /// secondary ENIs each one's own text names, the ENIs as read (each parallel to its list); and the
-    /// IDs of the instances and of the ENIs described. The two sets are the kept read's own: a read made
-    /// from it changes them in place and takes them over (the read before is never used again).
+    /// IDs of the instances and of the ENIs described. The two sets and the three lists are the kept read's
+    /// own: a read made from it changes them in place and takes them over (the read before is never used
+    /// again; twenty-first session: the lists were three arrays of ~1,100 made again a join for one
+    /// instance and its ENI).
     /// </summary>
     internal sealed record KeptRead(string RegionId, IReadOnlyList<IReadOnlyList<string>> Lists, NetworkState State, ReadGroupResult[] Groups, Dictionary<PrefixListId, ReadPrefixListResult> PrefixById,
-        ReadInstanceResult[] Instances, NetworkInterfaceId[][] Secondaries, ReadInterfaceResult[] Interfaces, HashSet<InstanceId> InstanceIds, HashSet<NetworkInterfaceId> Described);
+        List<ReadInstanceResult> Instances, List<NetworkInterfaceId[]> Secondaries, List<ReadInterfaceResult> Interfaces, HashSet<InstanceId> InstanceIds, HashSet<NetworkInterfaceId> Described);
 
     private static readonly int GroupsList = Array.FindIndex(PartDigest.Lists, l => l.List == "SecurityGroups");
     private static readonly int InstancesList = Array.FindIndex(PartDigest.Lists, l => l.List == "Instances");
@@ -219,7 +223,7 @@ public static class StateFileReader
             enis[k] = cache.Get<ReadInterfaceResult>(text, (_, _) => true)
                 ?? cache.Put(text, ReadItem(text, $"$.NetworkInterfaces[{i}]", node => ReadInterface(node with { Element = node.Element.Clone() })), null);
         }
-        var eniGone = read.Interfaces.AsSpan(ep, eOld);
+        var eniGone = CollectionsMarshal.AsSpan(read.Interfaces).Slice(ep, eOld).ToArray();
         // An instance whose text names an ENI described now and not before (or back) reads otherwise: the walk.
         foreach (var eni in eniGone)
         {
@@ -228,12 +232,12 @@ public static class StateFileReader
         }
         foreach (var eni in enis)
         {
-            if (!eniGone.ToArray().Any(e => e.Id == eni.Id) && NamedOutside(read.Secondaries, ip, iOld, eni.Id))
+            if (!eniGone.Any(e => e.Id == eni.Id) && NamedOutside(read.Secondaries, ip, iOld, eni.Id))
                 return null;
         }
         // The owners to attach again: of the instances and ENIs that left or came; those listed before may hold ENIs outside the stretch.
         var owners = new HashSet<InstanceId>();
-        var instanceGone = read.Instances.AsSpan(ip, iOld);
+        var instanceGone = CollectionsMarshal.AsSpan(read.Instances).Slice(ip, iOld);
         foreach (var r in instanceGone)
             owners.Add(r.Instance.Id);
         foreach (var eni in eniGone)
@@ -284,10 +288,8 @@ public static class StateFileReader
         }
 
         // Each owner's instance as read and its ENIs in the list's order (those outside the stretch looked for only when it was listed before).
-        var ePrefix = read.Interfaces.AsSpan(0, ep);
-        var eSuffix = read.Interfaces.AsSpan(ep + eOld);
-        var iPrefix = read.Instances.AsSpan(0, ip);
-        var iSuffix = read.Instances.AsSpan(ip + iOld);
+        var ePrefix = CollectionsMarshal.AsSpan(read.Interfaces)[..ep];
+        var eSuffix = CollectionsMarshal.AsSpan(read.Interfaces)[(ep + eOld)..];
         var ownerEnis = new List<ReadInterfaceResult>();
         if (listedBefore.Count > 0)
         {
@@ -317,11 +319,11 @@ public static class StateFileReader
         var keptOwners = new List<int>();
         if (listedBefore.Count > 0)
         {
-            for (var k = 0; k < read.Instances.Length; k++)
+            for (var k = 0; k < read.Instances.Count; k++)
             {
                 if (k == ip)
                     k += iOld;
-                if (k < read.Instances.Length && listedBefore.Contains(read.Instances[k].Instance.Id))
+                if (k < read.Instances.Count && listedBefore.Contains(read.Instances[k].Instance.Id))
                 {
                     keptOwners.Add(k);
                     ownerReads[read.Instances[k].Instance.Id] = read.Instances[k];
@@ -358,13 +360,31 @@ public static class StateFileReader
             came.Add(stateInstances[at] = attached[stateBefore[k].Id]);
         }
         var state = read.State.WithInstances(stateInstances.MoveToImmutable(), gone, came);
-        return read with
-        {
-            State = state,
-            Instances = [.. iPrefix, .. instances, .. iSuffix],
-            Secondaries = [.. read.Secondaries.AsSpan(0, ip), .. secondaries, .. read.Secondaries.AsSpan(ip + iOld)],
-            Interfaces = [.. ePrefix, .. enis, .. eSuffix],
-        };
+        // The stretches put in place, in the kept read's own lists (it is used up).
+        Splice(read.Instances, ip, iOld, instances);
+        Splice(read.Secondaries, ip, iOld, secondaries);
+        Splice(read.Interfaces, ep, eOld, enis);
+        return read with { State = state };
+    }
+
+    /// <summary>A kept read's list of <paramref name="items"/>, with room for some joins (its first join would double it otherwise).</summary>
+    private static List<T> Spared<T>(IReadOnlyCollection<T> items)
+    {
+        var list = new List<T>(items.Count + Math.Max(16, items.Count / 16));
+        list.AddRange(items);
+        return list;
+    }
+
+    /// <summary><paramref name="list"/> with its <paramref name="count"/> items from <paramref name="at"/> replaced by <paramref name="items"/>, in place.</summary>
+    private static void Splice<T>(List<T> list, int at, int count, T[] items)
+    {
+        var both = Math.Min(count, items.Length);
+        for (var k = 0; k < both; k++)
+            list[at + k] = items[k];
+        if (count > both)
+            list.RemoveRange(at + both, count - both);
+        else if (items.Length > both)
+            list.InsertRange(at + both, items.AsSpan(both));
     }
 
     /// <summary>Where two lists of texts differ: the length of their common start, and how many texts of each lie between it and their common end.</summary>
@@ -381,9 +401,9 @@ public static class StateFileReader
     }
 
     /// <summary>Whether an instance outside the stretch [<paramref name="start"/>, +<paramref name="count"/>) names <paramref name="eni"/> as its secondary ENI.</summary>
-    private static bool NamedOutside(NetworkInterfaceId[][] secondaries, int start, int count, NetworkInterfaceId eni)
+    private static bool NamedOutside(List<NetworkInterfaceId[]> secondaries, int start, int count, NetworkInterfaceId eni)
     {
-        for (var k = 0; k < secondaries.Length; k++)
+        for (var k = 0; k < secondaries.Count; k++)
         {
             if ((k < start || k >= start + count) && secondaries[k].Length > 0 && secondaries[k].Contains(eni))
                 return true;
@@ -466,11 +486,11 @@ public static class StateFileReader
                 named[i] = secondaries.Count == 0 ? [] : [.. secondaries];
             }
             var instanceById = UniqueById(instances, i => i.Instance.Id, "InstanceId");
-            var asRead = instances.ToArray();
+            var asRead = Spared(instances);
             instances = AttachInterfaces(instances, instanceById, instanceTexts, interfaces, ListOf("NetworkInterfaces"), groupById, cache);
             var state = new NetworkState(regionId, groups.Select(g => g.Group), instances.Select(i => i.Instance),
                 prefixLists.Select(p => p.List), portRangeLists.Select(p => p.List));
-            return (state, new KeptRead(regionId, lists, state, [.. groups], prefixById, asRead, named, [.. interfaces], [.. instanceById.Keys], described));
+            return (state, new KeptRead(regionId, lists, state, [.. groups], prefixById, asRead, Spared(named), Spared(interfaces), [.. instanceById.Keys], described));
         }
     }
 

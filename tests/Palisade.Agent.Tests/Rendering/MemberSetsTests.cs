@@ -49,26 +49,9 @@ public sealed class MemberSetsTests
             for (var step = 0; step < 4 && before.Instances.Length > 0; step++)
             {
                 PolicyRenderer.Render(before, bindings, 1);
-                var k = random.Next(before.Instances.Length);
-                var instance = before.Instances[k];
-                var instances = before.Instances;
-                var (gone, came) = (new List<Domain.Instances.Instance>(), new List<Domain.Instances.Instance>());
-                switch (random.Next(3))
-                {
-                    case 0: // a leave
-                        (instances, gone) = (instances.RemoveAt(k), [instance]);
-                        break;
-                    case 1: // the instance's groups changed (one more of the state's, or one fewer)
-                        var group = state.Groups[random.Next(state.Groups.Length)].Id;
-                        var changed = instance with { SecurityGroupIds = random.Next(2) == 0 || instance.SecurityGroupIds.Contains(group) ? [.. instance.SecurityGroupIds.Skip(1)] : instance.SecurityGroupIds.Add(group) };
-                        (instances, gone, came) = (instances.SetItem(k, changed), [instance], [changed]);
-                        break;
-                    default: // a join: one of the first state's instances not here now, at a random place
-                        if (state.Instances.FirstOrDefault(i => before.FindInstance(i.Id) is null) is not { } joining)
-                            continue;
-                        (instances, came) = (instances.Insert(random.Next(instances.Length + 1), joining), [joining]);
-                        break;
-                }
+                if (InstanceSteps.Next(state, before, random) is not { } difference)
+                    continue;
+                var (instances, gone, came) = difference;
                 var after = before.WithInstances(instances, gone, came);
                 var fresh = new NetworkState(after.RegionId, after.Groups, after.Instances, after.PrefixLists, after.PortRangeLists);
                 Assert.Equal(NftText.FullApply(PolicyRenderer.Render(fresh, bindings, 1)), NftText.FullApply(PolicyRenderer.Render(after, bindings, 1)));
