@@ -298,15 +298,28 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     /// The trail of a call answered before its carried write ended: the write's event is in its own
     /// transaction; a write that failed puts its refusal's event on the trail (the call is there once).
     /// </summary>
+    /// <remarks>
+    /// Nobody awaits this (the call was answered): whatever escapes it — the refusal's own trail write
+    /// failing in a way <see cref="RecordTrail"/> lets through, a cancellation — is logged here, or the gap
+    /// in the trail would go unseen.
+    /// </remarks>
     private async Task RecordTrailAfterAsync(ActionContext context, Task write, RpcCall call)
     {
         try
         {
-            await write.ConfigureAwait(false);
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.Committed)
+            {
+                RecordTrail(context, FailureOf(e, call));
+            }
         }
-        catch (Exception e) when (!context.Committed)
+        catch (Exception e)
         {
-            RecordTrail(context, FailureOf(e, call));
+            logger.LogWarning("Request {RequestId} ({Action}): answered before its carried write ended, its action-trail event could not be recorded: {Exception}",
+                call.RequestId, LogValues.Action(call.ActionName, catalog), LogValues.Escape(e.ToString(), 8192));
         }
     }
 

@@ -109,6 +109,36 @@ public sealed class CarriedReportWriteTests
     }
 
     [Fact]
+    public async Task ATrailWriteThatFailsAfterThePollWasAnswered_IsLogged()
+    {
+        var logs = new CapturedLogs();
+        TrailFailingStore? store = null;
+        await using var node = await TestControlPlane.StartAsync(logs: logs, services: s => TrailFailingStore.Around(s, made => store = made));
+        var t = await SetupAsync(node);
+        var credential = node.Hosts.CreateCredential("node-1");
+        var host = new EcsClient(node.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+        using (StatusReportBatch.Of(node.Store).HoldWrites())
+        {
+            var poll = await ParkAsync(node, host, t.Instance, node.Store.CurrentRevision());
+            await t.Tenant.AuthorizeAsync(t.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
+            Assert.False((await poll).GetProperty("StatusReported").GetBoolean());
+            // Revoked after the answer: the write refuses the report, and the refusal's own trail write fails
+            // (a cancellation, which the trail's write lets through) where no request awaits it.
+            node.Hosts.RevokeCredential(credential.AccessKeyId);
+            store!.Failure = () => new OperationCanceledException("the trail's write was cancelled\r\nforged line");
+        }
+        static bool Logged(string line) => line.Contains("its action-trail event could not be recorded", StringComparison.Ordinal);
+        await Until(() => logs.Lines.Any(Logged));
+        var logged = Assert.Single(logs.Lines, Logged);
+        Assert.StartsWith("Warning Palisade.Server.Hosting.RpcEndpoint: Request ", logged, StringComparison.Ordinal);
+        Assert.Contains("(DescribeChanges)", logged, StringComparison.Ordinal);
+        // Escaped as every logged value is: the exception's text cannot start a line of its own.
+        Assert.Contains(@"cancelled\u000d\u000aforged line", logged, StringComparison.Ordinal);
+        Assert.DoesNotMatch("[\\r\\n]", logged.TrimEnd());
+        Assert.Empty(Stored(t));
+    }
+
+    [Fact]
     public async Task AnOlderReportWrittenLateOnAnotherNode_LeavesTheNewerReport()
     {
         await using var first = await TestControlPlane.StartAsync();
