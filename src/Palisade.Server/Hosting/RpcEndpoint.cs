@@ -77,6 +77,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             switch (await holds.HoldAsync(call.Caller, http.RequestAborted))
             {
                 case ThrottledAnswerHold.Outcome.Gone:
+                    call.Answer?.Release();
                     return;
                 case ThrottledAnswerHold.Outcome.AnswerAndClose:
                     http.Response.Headers.Connection = "close";
@@ -89,6 +90,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         finally
         {
+            // Written (its bytes copied into the connection's pipe) or not written at all: a lent buffer goes back.
+            call.Answer?.Release();
             // A cache hit is charged what serving it used, answered or not (its client may have left).
             cpu.Stop();
             call.Served?.Settle(cpu.Used);
@@ -248,8 +251,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
         // the server's work for that question, charged to its account with the rest (issue 19).
         // What it cost per byte is learnt: each cache hit is charged its bytes at that rate.
+        // An answer written once to its connection and kept nowhere (not cached, not an analysis's, not a
+        // warm-up's read back) lends its pooled buffer to that write instead of being copied out first.
         var answer = admitted is null
-            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response)
+            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response, lend: cacheKey is null && !ForWarmUp)
             : admitted.Render(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
         if (cacheKey is not null)
             cache.Put(cacheKey, revision, answer, call.RequestId);
