@@ -90,7 +90,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         finally
         {
-            // Written (its bytes copied into the connection's pipe) or not written at all: a lent buffer goes back.
+            // Not written (an error on the way): a lent buffer goes back all the same.
             call.Answer?.Release();
             // A cache hit is charged what serving it used, answered or not (its client may have left).
             cpu.Stop();
@@ -502,6 +502,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         var body = http.Response.BodyWriter;
         foreach (var piece in answer.Pieces)
             body.Write((ReadOnlySpan<byte>)piece.AsSpan());
+        // Copied into the connection's pipe: a lent buffer goes back now, not after a slow client took the bytes.
+        answer.Release();
         await body.FlushAsync();
     }
 
