@@ -59,7 +59,32 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
     /// <c>Name.1</c>, <c>Name.2</c>, … in index order. Indexes must be 1..<paramref name="max"/>;
     /// gaps are allowed (SDKs never make them, but a hand-made request may).
     /// </summary>
+    /// <remarks>
+    /// Read where the parameters lie, without cutting a string out of each name (issue 17, twenty-first
+    /// session: a host's poll carries its report's lists and its held digests, read at each poll's arrival).
+    /// <see cref="ListEach"/> is its slow twin (<c>ParameterReaderTests</c> holds them equal, refusals included).
+    /// </remarks>
     public IReadOnlyList<string> List(string name, int max)
+    {
+        List<(int Index, string Value)>? items = null;
+        foreach (var (key, value) in parameters)
+        {
+            if (!IsItemOf(key, name))
+                continue;
+            var index = ParseIndex(name, key.AsSpan(name.Length + 1), max);
+            if (value.Length > 0)
+                Put(items ??= [], index, value);
+        }
+        if (items is null)
+            return [];
+        var values = new string[items.Count];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = items[i].Value;
+        return values;
+    }
+
+    /// <summary>The slow twin of <see cref="List"/>: each name cut and its index parsed from the cut.</summary>
+    internal IReadOnlyList<string> ListEach(string name, int max)
     {
         var items = new SortedDictionary<int, string>();
         var prefix = name + ".";
@@ -75,7 +100,39 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
     }
 
     /// <summary><c>Name.N.Field</c> groups, in index order, each as its fields.</summary>
+    /// <remarks>
+    /// Each name read where it lies: the index parsed from it, a field's name cut only when it is not one
+    /// of the fields ECS's lists name (<see cref="KnownFields"/>); <see cref="ObjectsEach"/> is its slow twin.
+    /// </remarks>
     public IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> Objects(string name, int max)
+    {
+        List<(int Index, Dictionary<string, string> Fields)>? items = null;
+        foreach (var (key, value) in parameters)
+        {
+            if (!IsItemOf(key, name))
+                continue;
+            var rest = key.AsSpan(name.Length + 1);
+            var dot = rest.IndexOf('.');
+            if (dot <= 0)
+                throw new EcsException(EcsErrors.ParameterInvalid(key, $"expected {name}.N.Field."));
+            var index = ParseIndex(name, rest[..dot], max);
+            items ??= [];
+            var at = Find(items, index);
+            if (at < 0)
+                items.Insert(at = ~at, (index, new Dictionary<string, string>(StringComparer.Ordinal)));
+            var field = rest[(dot + 1)..];
+            items[at].Fields[KnownFieldNames.TryGetValue(field, out var known) ? known : field.ToString()] = value;
+        }
+        if (items is null)
+            return [];
+        var objects = new (int, IReadOnlyDictionary<string, string>)[items.Count];
+        for (var i = 0; i < objects.Length; i++)
+            objects[i] = (items[i].Index, items[i].Fields);
+        return objects;
+    }
+
+    /// <summary>The slow twin of <see cref="Objects"/>: each name cut in three.</summary>
+    internal IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> ObjectsEach(string name, int max)
     {
         var items = new SortedDictionary<int, Dictionary<string, string>>();
         var prefix = name + ".";
@@ -95,9 +152,51 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
         return [.. items.Select(kv => (kv.Key, (IReadOnlyDictionary<string, string>)kv.Value))];
     }
 
-    private static int ParseIndex(string name, string text, int max)
+    /// <summary>Whether <paramref name="key"/> is <c>Name.</c> and more.</summary>
+    private static bool IsItemOf(string key, string name) =>
+        key.Length > name.Length && key[name.Length] == '.' && key.StartsWith(name, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The fields of the lists the server reads (<c>KnownNic</c>, <c>RuleUsage</c>, <c>Flow</c>, <c>Tag</c>,
+    /// <c>Permissions</c>…): their names are these strings, not a cut of each parameter's name. Any other field
+    /// is cut as before.
+    /// </summary>
+    internal static readonly string[] KnownFields =
+    [
+        "InstanceId", "Digest", "NetworkInterfaceId", "Direction", "SecurityGroupRuleId", "Packets", "Bytes",
+        "SourceIp", "IpProtocol", "Port", "Minute", "Connections", "Key", "Value",
+    ];
+
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KnownFieldNames =
+        KnownFields.ToDictionary(f => f, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Sets the item of <paramref name="index"/>, kept in index order (they nearly always come in it).</summary>
+    private static void Put(List<(int Index, string Value)> items, int index, string value)
     {
-        if (text.Length is 0 or > 4 || text.AsSpan().ContainsAnyExceptInRange('0', '9') || text[0] == '0')
+        var at = items.Count;
+        while (at > 0 && items[at - 1].Index > index)
+            at--;
+        if (at > 0 && items[at - 1].Index == index)
+            items[at - 1] = (index, value);
+        else
+            items.Insert(at, (index, value));
+    }
+
+    /// <summary>Where <paramref name="index"/> is in <paramref name="items"/> (in index order), or the complement of where it goes.</summary>
+    private static int Find(List<(int Index, Dictionary<string, string> Fields)> items, int index)
+    {
+        var at = items.Count;
+        while (at > 0 && items[at - 1].Index > index)
+            at--;
+        return at > 0 && items[at - 1].Index == index ? at - 1 : ~at;
+    }
+
+    private static int ParseIndex(string name, string text, int max) => ParseIndex(name, text.AsSpan(), max);
+
+    /// <summary>An index of <c>Name.N</c>: 1 to <paramref name="max"/>, no sign, no leading zero, at most four digits.</summary>
+    private static int ParseIndex(string name, ReadOnlySpan<char> text, int max)
+    {
+        if (text.Length is 0 or > 4 || text.ContainsAnyExceptInRange('0', '9') || text[0] == '0')
             throw new EcsException(EcsErrors.ParameterInvalid($"{name}.{text}", $"the index of {name}.N must be from 1 to {max}."));
         var index = int.Parse(text, CultureInfo.InvariantCulture);
         if (index > max)

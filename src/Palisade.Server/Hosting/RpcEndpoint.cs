@@ -77,6 +77,7 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
             switch (await holds.HoldAsync(call.Caller, http.RequestAborted))
             {
                 case ThrottledAnswerHold.Outcome.Gone:
+                    call.Answer?.Release();
                     return;
                 case ThrottledAnswerHold.Outcome.AnswerAndClose:
                     http.Response.Headers.Connection = "close";
@@ -89,6 +90,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         }
         finally
         {
+            // Not written (an error on the way): a lent buffer goes back all the same.
+            call.Answer?.Release();
             // A cache hit is charged what serving it used, answered or not (its client may have left).
             cpu.Stop();
             call.Served?.Settle(cpu.Used);
@@ -248,8 +251,10 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         // An analysis's answer is large (100 KB and more for an impact): rendering and keeping it is
         // the server's work for that question, charged to its account with the rest (issue 19).
         // What it cost per byte is learnt: each cache hit is charged its bytes at that rate.
+        // An answer written once to its connection and kept nowhere (not cached, not an analysis's, not a
+        // warm-up's read back) lends its pooled buffer to that write instead of being copied out first.
         var answer = admitted is null
-            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response)
+            ? ResponseWriter.Render(call.Format, $"{action.Name}Response", response, lend: cacheKey is null && !ForWarmUp)
             : admitted.Render(() => ResponseWriter.Render(call.Format, $"{action.Name}Response", response));
         if (cacheKey is not null)
             cache.Put(cacheKey, revision, answer, call.RequestId);
@@ -298,15 +303,28 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
     /// The trail of a call answered before its carried write ended: the write's event is in its own
     /// transaction; a write that failed puts its refusal's event on the trail (the call is there once).
     /// </summary>
+    /// <remarks>
+    /// Nobody awaits this (the call was answered): whatever escapes it — the refusal's own trail write
+    /// failing in a way <see cref="RecordTrail"/> lets through, a cancellation — is logged here, or the gap
+    /// in the trail would go unseen.
+    /// </remarks>
     private async Task RecordTrailAfterAsync(ActionContext context, Task write, RpcCall call)
     {
         try
         {
-            await write.ConfigureAwait(false);
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.Committed)
+            {
+                RecordTrail(context, FailureOf(e, call));
+            }
         }
-        catch (Exception e) when (!context.Committed)
+        catch (Exception e)
         {
-            RecordTrail(context, FailureOf(e, call));
+            logger.LogWarning("Request {RequestId} ({Action}): answered before its carried write ended, its action-trail event could not be recorded: {Exception}",
+                call.RequestId, LogValues.Action(call.ActionName, catalog), LogValues.Escape(e.ToString(), 8192));
         }
     }
 
@@ -484,6 +502,8 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         var body = http.Response.BodyWriter;
         foreach (var piece in answer.Pieces)
             body.Write((ReadOnlySpan<byte>)piece.AsSpan());
+        // Copied into the connection's pipe: a lent buffer goes back now, not after a slow client took the bytes.
+        answer.Release();
         await body.FlushAsync();
     }
 

@@ -26,7 +26,10 @@ internal sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
         }
     }
 
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _fields.GetEnumerator();
+    /// <summary>The list's own enumerator: a <c>foreach</c> over an object (every object of every answer rendered) boxes none.</summary>
+    public List<KeyValuePair<string, object?>>.Enumerator GetEnumerator() => _fields.GetEnumerator();
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -14,7 +14,23 @@ internal sealed class RenderedAnswer
     /// <summary>The size of a piece: well below the large-object heap's 85,000 bytes.</summary>
     public const int PieceBytes = 64 * 1024;
 
-    private RenderedAnswer(IReadOnlyList<ArraySegment<byte>> pieces, int length) => (Pieces, Length) = (pieces, length);
+    private RenderedAnswer(IReadOnlyList<ArraySegment<byte>> pieces, int length, byte[]? lent = null) => (Pieces, Length, _lent) = (pieces, length, lent);
+
+    /// <summary>The pool's buffer the last piece lies in, until <see cref="Release"/> (<see cref="Writer.Finish"/> with <c>lend</c>).</summary>
+    private byte[]? _lent;
+
+    /// <summary>Whether the last piece is the writer's pooled buffer itself, to be given back by <see cref="Release"/> once written.</summary>
+    public bool Lends => Volatile.Read(ref _lent) is not null;
+
+    /// <summary>
+    /// Gives a lent buffer back to the pool (once; nothing for an answer that lends none). The pieces must
+    /// not be read after: the connection's writer has copied them (<c>RpcEndpoint</c>'s answer is written once).
+    /// </summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _lent, null) is { } lent)
+            ArrayPool<byte>.Shared.Return(lent);
+    }
 
     /// <summary>The answer's bytes, in order; none empty.</summary>
     public IReadOnlyList<ArraySegment<byte>> Pieces { get; }
@@ -52,8 +68,23 @@ internal sealed class RenderedAnswer
         private int _length;
 
         /// <summary>The answer; the rented buffer goes back to the pool.</summary>
-        public RenderedAnswer Finish()
+        public RenderedAnswer Finish() => Finish(lend: false);
+
+        /// <summary>
+        /// The answer. With <paramref name="lend"/> the last piece is the rented buffer itself, not a copy of
+        /// it (issue 17, twenty-first session: an answer written once to its connection, as a woken host poll's,
+        /// was copied here and again into the connection's pipe), given back by <see cref="Release"/> once
+        /// written; without (an answer kept: the read cache's, a warm-up's) it is copied out as before — the slow twin.
+        /// </summary>
+        public RenderedAnswer Finish(bool lend)
         {
+            if (lend && _used > 0)
+            {
+                _done.Add(new ArraySegment<byte>(_current, 0, _used));
+                var lent = _current;
+                (_current, _used) = ([], 0);
+                return new RenderedAnswer(_done, _length, lent);
+            }
             Seal();
             if (_current.Length > 0)
                 ArrayPool<byte>.Shared.Return(_current);

@@ -32,7 +32,11 @@ internal static class ResponseWriter
     /// An answer as the server sends it: in pieces below the large-object heap's threshold
     /// (<see cref="RenderedAnswer"/>), the same bytes as <see cref="Json"/> and <see cref="Xml"/> (their slow twins).
     /// </summary>
-    public static RenderedAnswer Render(ResponseFormat format, string rootName, EcsObject body, int pieceBytes = RenderedAnswer.PieceBytes)
+    /// <param name="lend">
+    /// The answer is written once and released (<see cref="RenderedAnswer.Release"/>): its last piece is the
+    /// pooled buffer it was rendered in, not a copy (<see cref="RenderedAnswer.Writer.Finish(bool)"/>).
+    /// </param>
+    public static RenderedAnswer Render(ResponseFormat format, string rootName, EcsObject body, int pieceBytes = RenderedAnswer.PieceBytes, bool lend = false)
     {
         var output = new RenderedAnswer.Writer(pieceBytes);
         if (format == ResponseFormat.Xml)
@@ -42,7 +46,7 @@ internal static class ResponseWriter
             using var writer = new Utf8JsonWriter((System.Buffers.IBufferWriter<byte>)output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             WriteJsonObject(writer, body);
         }
-        return output.Finish();
+        return output.Finish(lend);
     }
 
     /// <summary>The slow twin of <see cref="Json"/>: the same writer on a growing stream (tests compare them).</summary>
@@ -120,16 +124,16 @@ internal static class ResponseWriter
             case EcsList list:
                 w.WriteStartObject();
                 w.WriteStartArray(list.ItemName);
-                foreach (var item in list.Items)
-                    WriteJsonValue(w, item);
+                for (var i = 0; i < list.Items.Count; i++)
+                    WriteJsonValue(w, list.Items[i]);
                 w.WriteEndArray();
                 w.WriteEndObject();
                 break;
             // A bare array: not in ECS answers, but the lists of a state file are bare.
             case IReadOnlyList<EcsObject> items:
                 w.WriteStartArray();
-                foreach (var item in items)
-                    WriteJsonObject(w, item);
+                for (var i = 0; i < items.Count; i++)
+                    WriteJsonObject(w, items[i]);
                 w.WriteEndArray();
                 break;
             default: throw new InvalidOperationException($"A response cannot hold a {value.GetType().Name}.");

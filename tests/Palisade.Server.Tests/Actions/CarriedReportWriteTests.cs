@@ -61,6 +61,26 @@ public sealed class CarriedReportWriteTests
     private static List<long> Stored(Setup t) =>
         t.Node.Store.Read(s => s.ListAgentReports(t.AccountId, "node-1")).Select(r => r.AppliedRevision).ToList();
 
+    /// <summary>
+    /// A poll of a credential of node-1 carrying its report, woken and answered while the report's write is held
+    /// back; the credential revoked after the answer, before the write (which then refuses the report), and
+    /// <paramref name="beforeTheWrite"/> done; then the write released.
+    /// </summary>
+    private static async Task AnsweredThenRevokedAsync(Setup t, Action? beforeTheWrite = null)
+    {
+        var node = t.Node;
+        var credential = node.Hosts.CreateCredential("node-1");
+        var host = new EcsClient(node.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
+        using (StatusReportBatch.Of(node.Store).HoldWrites())
+        {
+            var poll = await ParkAsync(node, host, t.Instance, node.Store.CurrentRevision());
+            await t.Tenant.AuthorizeAsync(t.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
+            Assert.False((await poll).GetProperty("StatusReported").GetBoolean());
+            node.Hosts.RevokeCredential(credential.AccessKeyId);
+            beforeTheWrite?.Invoke();
+        }
+    }
+
     [Fact]
     public async Task AWokenPoll_IsAnsweredBeforeItsReportsWrite_AndTheWriteLandsAfter_OnTheTrailOnce()
     {
@@ -93,18 +113,29 @@ public sealed class CarriedReportWriteTests
     {
         await using var node = await TestControlPlane.StartAsync();
         var t = await SetupAsync(node);
-        var credential = node.Hosts.CreateCredential("node-1");
-        var host = new EcsClient(node.Http, new ClientCredentials(credential.AccessKeyId, credential.AccessKeySecret));
-        using (StatusReportBatch.Of(node.Store).HoldWrites())
-        {
-            var poll = await ParkAsync(node, host, t.Instance, node.Store.CurrentRevision());
-            await t.Tenant.AuthorizeAsync(t.Group, new { IpProtocol = "tcp", PortRange = "22/22", SourceCidrIp = "10.0.0.0/8" });
-            Assert.False((await poll).GetProperty("StatusReported").GetBoolean());
-            // Revoked after the answer, before the write: the write refuses the report.
-            node.Hosts.RevokeCredential(credential.AccessKeyId);
-        }
+        await AnsweredThenRevokedAsync(t);
         await Until(() => Trail(node).Count > 0);
         Assert.Equal(["ReportAgentStatus 404 InvalidAccessKeyId.NotFound"], Trail(node));
+        Assert.Empty(Stored(t));
+    }
+
+    [Fact]
+    public async Task ATrailWriteThatFailsAfterThePollWasAnswered_IsLogged()
+    {
+        var logs = new CapturedLogs();
+        TrailFailingStore? store = null;
+        await using var node = await TestControlPlane.StartAsync(logs: logs, services: s => TrailFailingStore.Around(s, made => store = made));
+        var t = await SetupAsync(node);
+        // The refusal's own trail write fails (a cancellation, which the trail's write lets through) where no request awaits it.
+        await AnsweredThenRevokedAsync(t, () => store!.Failure = () => new OperationCanceledException("the trail's write was cancelled\r\nforged line"));
+        static bool Logged(string line) => line.Contains("its action-trail event could not be recorded", StringComparison.Ordinal);
+        await Until(() => logs.Lines.Any(Logged));
+        var logged = Assert.Single(logs.Lines, Logged);
+        Assert.StartsWith("Warning Palisade.Server.Hosting.RpcEndpoint: Request ", logged, StringComparison.Ordinal);
+        Assert.Contains("(DescribeChanges)", logged, StringComparison.Ordinal);
+        // Escaped as every logged value is: the exception's text cannot start a line of its own.
+        Assert.Contains(@"cancelled\u000d\u000aforged line", logged, StringComparison.Ordinal);
+        Assert.DoesNotMatch("[\\r\\n]", logged.TrimEnd());
         Assert.Empty(Stored(t));
     }
 

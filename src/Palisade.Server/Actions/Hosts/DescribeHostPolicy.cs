@@ -191,34 +191,69 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         return true;
     }
 
-    private static EcsObject Answer(HostFetches.Held held, Query q, Func<long, long, AccountViews.View> viewOf, Storage.IStoreSession? s) => new()
+    private static EcsObject Answer(HostFetches.Held held, Query q, Func<long, long, AccountViews.View> viewOf, Storage.IStoreSession? s)
     {
-        { "Revision", held.Revision },
-        { "HostName", q.Host },
-        { "HostInterfaces", EcsList.Of("HostInterface", held.Bindings.Select(b => new EcsObject
+        // Loops, not queries (twenty-first session: every woken poll's answer): the accounts in ascending order,
+        // each with its bindings in the host's order, as grouping and ordering them gave.
+        var interfaces = new List<object?>(held.Bindings.Count);
+        var accounts = new List<long>();
+        foreach (var b in held.Bindings)
+        {
+            interfaces.Add(new EcsObject
             {
                 { "AccountId", Id(b.AccountId) },
                 { "InstanceId", b.InstanceId.Value },
                 { "NetworkInterfaceId", b.NetworkInterfaceId?.Value ?? "" },
                 { "InterfaceName", b.InterfaceName },
-            })) },
-        { "Accounts", EcsList.Of("Account", held.Bindings.GroupBy(b => b.AccountId).OrderBy(g => g.Key).Select(g =>
+            });
+            if (held.Bindings.Count > LinearAtMost || !accounts.Contains(b.AccountId))
+                accounts.Add(b.AccountId);
+        }
+        if (held.Bindings.Count > LinearAtMost)
+            accounts = [.. accounts.Distinct()];
+        accounts.Sort();
+        var listed = new List<object?>(accounts.Count);
+        foreach (var accountId in accounts)
+        {
+            var accountRevision = held.AccountRevisions[accountId];
+            var account = new EcsObject
             {
-                var accountRevision = held.AccountRevisions[g.Key];
-                var account = new EcsObject
-                {
-                    { "AccountId", Id(g.Key) },
-                    { "AccountRevision", accountRevision },
-                };
-                // A part is an instance's (with every ENI): two of its ENIs bound here share one.
-                var nics = g.Select(b => b.InstanceId).Distinct().ToList();
-                if (!q.PerNic)
-                    account.Add("State", StateExport.Body(s ?? throw new NotInMemoryException("a whole state"), g.Key, q.RegionId, nics.ToHashSet()));
-                else
-                    AddParts(account, viewOf(g.Key, accountRevision), s, nics, q.Known, q.SharedParts, q.Differences);
-                return account;
-            }).ToList()) },
-    };
+                { "AccountId", Id(accountId) },
+                { "AccountRevision", accountRevision },
+            };
+            // A part is an instance's (with every ENI): two of its ENIs bound here share one.
+            var nics = NicsOf(held.Bindings, accountId);
+            if (!q.PerNic)
+                account.Add("State", StateExport.Body(s ?? throw new NotInMemoryException("a whole state"), accountId, q.RegionId, nics.ToHashSet()));
+            else
+                AddParts(account, viewOf(accountId, accountRevision), s, nics, q.Known, q.SharedParts, q.Differences);
+            listed.Add(account);
+        }
+        return new()
+        {
+            { "Revision", held.Revision },
+            { "HostName", q.Host },
+            { "HostInterfaces", new EcsList("HostInterface", interfaces) },
+            { "Accounts", new EcsList("Account", listed) },
+        };
+    }
+
+    /// <summary>The instances of an account's bindings on the host, each once, in the bindings' order.</summary>
+    private static List<InstanceId> NicsOf(IReadOnlyList<Storage.Records.HostBindingRecord> bindings, long accountId)
+    {
+        if (bindings.Count > LinearAtMost)
+            return [.. bindings.Where(b => b.AccountId == accountId).Select(b => b.InstanceId).Distinct()];
+        var nics = new List<InstanceId>();
+        foreach (var b in bindings)
+        {
+            if (b.AccountId == accountId && !nics.Contains(b.InstanceId))
+                nics.Add(b.InstanceId);
+        }
+        return nics;
+    }
+
+    /// <summary>A host's bindings past which a look along a list for each is a set's look instead (a host may bind up to a thousand NICs).</summary>
+    private const int LinearAtMost = 64;
 
     /// <summary>
     /// An account's NICs on the host with their parts' digests, the changed parts' ID lists once per
@@ -252,41 +287,100 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
     internal static void AddParts(EcsObject account, AccountViews.View view, Storage.IStoreSession? s, IReadOnlyList<InstanceId> nics, IReadOnlyDictionary<string, string> known, bool sharedParts, bool differences = false, bool shareState = true)
     {
         var source = view.Source(s);
-        var partOf = nics.ToDictionary(i => i, i => view.PartOf(source, i));
+        // Plain loops, no query or closure a NIC (twenty-first session: a thousand woken polls' answers a change).
+        // Each NIC's part first (the view selects and remembers a part the first time it is asked).
+        var entries = new AccountViews.View.PartEntry[nics.Count];
+        for (var i = 0; i < entries.Length; i++)
+            entries[i] = view.PartOf(source, nics[i]);
         // The resource versions the agent holds: those of the parts it names by digest, as far as
         // remembered (each digest's index is built once, not a set of every held resource per answer).
-        var heldDigests = nics.Select(i => known.GetValueOrDefault(i.Value)).OfType<string>().Distinct(StringComparer.Ordinal)
-            .Select(d => (Digest: d, Index: PartMemory.Index(d))).Where(h => h.Index is not null).ToList();
-        var held = heldDigests.Select(h => h.Index!).ToList();
+        var heldDigests = new List<(string Digest, IReadOnlyDictionary<(char Kind, string Id), byte[]>? Index)>();
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var instance in nics)
+        {
+            if (known.TryGetValue(instance.Value, out var d) && named.Add(d) && PartMemory.Index(d) is { } index)
+                heldDigests.Add((d, index));
+        }
         var changed = new Dictionary<string, AccountViews.View.PartEntry>(StringComparer.Ordinal);
         // Per changed part, the digests its NICs held before (in the NICs' order): the bases a difference may name.
         var bases = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        account.Add("Nics", EcsList.Of("Nic", nics.Select(instance =>
+        var listed = new List<object?>(nics.Count);
+        for (var i = 0; i < entries.Length; i++)
         {
-            var entry = partOf[instance];
+            var (instance, entry) = (nics[i], entries[i]);
             var isChanged = !known.TryGetValue(instance.Value, out var digest) || digest != entry.Digest;
             if (isChanged)
             {
                 changed.TryAdd(entry.Digest, entry);
                 if (digest is not null)
-                    (bases.TryGetValue(entry.Digest, out var held) ? held : bases[entry.Digest] = []).Add(digest);
+                {
+                    if (!bases.TryGetValue(entry.Digest, out var before))
+                        bases[entry.Digest] = before = [];
+                    before.Add(digest);
+                }
             }
             var nic = new EcsObject { { "InstanceId", instance.Value }, { "Digest", entry.Digest }, { "Changed", isChanged } };
             if (isChanged && !sharedParts)
                 AddLists(nic, entry.Part);
-            return nic;
-        }).ToList()));
+            listed.Add(nic);
+        }
+        account.Add("Nics", new EcsList("Nic", listed));
         // Each changed part's entry is the view's, built once for every answer that lists it.
         if (sharedParts)
-            account.Add("Parts", EcsList.Of("Part", changed.Values.Select(p => differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Listed)));
+        {
+            var parts = new List<object?>(changed.Count);
+            foreach (var p in changed.Values)
+                parts.Add(differences ? Difference(p, bases.GetValueOrDefault(p.Digest)) : p.Listed);
+            account.Add("Parts", new EcsList("Part", parts));
+        }
         // The state is a function of the view, the changed parts in the order the NICs name them and the
         // held digests the node remembers (content addressed: a digest's index is the same whoever names
         // it), so hosts that ask the same share one rendering.
         account.Add("State", shareState
-            ? view.StateFor(string.Join(",", changed.Keys) + "|" + string.Join(",", heldDigests.Select(h => h.Digest).Order(StringComparer.Ordinal)),
-                () => StateFromBases(view, source.RegionId, changed.Values, heldDigests, bases))
-            : State(view, source.RegionId, changed.Values, held));
+            ? view.StateFor(StateKey(changed.Keys, heldDigests), () => StateFromBases(view, source.RegionId, changed.Values, heldDigests, bases))
+            : State(view, source.RegionId, changed.Values, heldDigests.ConvertAll(h => h.Index!)));
     }
+
+    /// <summary>
+    /// What decides an answer's shared <c>State</c>: the changed parts' digests in order, and the held digests
+    /// the node remembers in ordinal order — "c1,c2|h1,h2", made at its length in one string.
+    /// </summary>
+    internal static string StateKey(IReadOnlyCollection<string> changed, List<(string Digest, IReadOnlyDictionary<(char Kind, string Id), byte[]>? Index)> held)
+    {
+        var sorted = new string[held.Count];
+        for (var i = 0; i < sorted.Length; i++)
+            sorted[i] = held[i].Digest;
+        Array.Sort(sorted, StringComparer.Ordinal);
+        var length = 1 + Math.Max(0, changed.Count - 1) + Math.Max(0, sorted.Length - 1);
+        foreach (var c in changed)
+            length += c.Length;
+        foreach (var h in sorted)
+            length += h.Length;
+        return string.Create(length, (changed, sorted), static (span, state) =>
+        {
+            var (at, first) = (0, true);
+            foreach (var c in state.changed)
+            {
+                if (!first)
+                    span[at++] = ',';
+                first = false;
+                c.CopyTo(span[at..]);
+                at += c.Length;
+            }
+            span[at++] = '|';
+            for (var i = 0; i < state.sorted.Length; i++)
+            {
+                if (i > 0)
+                    span[at++] = ',';
+                state.sorted[i].CopyTo(span[at..]);
+                at += state.sorted[i].Length;
+            }
+        });
+    }
+
+    /// <summary>The slow twin of <see cref="StateKey"/>: the two lists joined.</summary>
+    internal static string StateKeyJoined(IEnumerable<string> changed, IEnumerable<string> held) =>
+        string.Join(",", changed) + "|" + string.Join(",", held.Order(StringComparer.Ordinal));
 
     /// <summary>
     /// <see cref="State"/> (its slow twin) without a look at every resource of every changed part (issue 17,
@@ -439,6 +533,8 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         return o;
     }
 
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
     {
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -448,7 +544,7 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
                 ? Lookups.InstanceIdOf(id).Value
                 : throw new EcsException(EcsErrors.Missing($"KnownNic.{index}.InstanceId"));
             var digest = fields.GetValueOrDefault("Digest") ?? "";
-            if (digest.Length != 32 || !digest.All(char.IsAsciiHexDigitLower))
+            if (digest.Length != 32 || digest.AsSpan().ContainsAnyExcept(LowerHex))
                 throw new EcsException(EcsErrors.ParameterInvalid($"KnownNic.{index}.Digest", $"'{digest}' is not a digest this server gave (32 lowercase hex digits)."));
             known[instance] = digest;
         }

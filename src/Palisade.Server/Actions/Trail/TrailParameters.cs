@@ -91,27 +91,66 @@ internal static class TrailParameters
 
     private static string Full(RpcRequest request, Func<string, bool>? leftOut)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        // The thread's buffer and writer, reset (twenty-first session: every status report a fleet's polls carry
+        // is trailed, and each made a buffer and a writer for a text of a few hundred bytes); FullFresh is the slow twin.
+        if (t_writer is not { } kept)
         {
-            w.WriteStartObject();
-            var total = 0;
-            foreach (var (name, value) in request.Parameters)
-            {
-                if (Envelope.Contains(name) || leftOut?.Invoke(name) == true)
-                    continue;
-                var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : Cut(value);
-                total += name.Length + shown.Length;
-                if (total > MaxTotalLength)
-                {
-                    w.WriteBoolean("…truncated", true);
-                    break;
-                }
-                w.WriteString(name, shown);
-            }
-            w.WriteEndObject();
+            var made = new System.Buffers.ArrayBufferWriter<byte>(1024);
+            t_writer = kept = (made, new Utf8JsonWriter(made, Relaxed));
         }
+        var (buffer, w) = kept;
+        buffer.ResetWrittenCount();
+        w.Reset(buffer);
+        try
+        {
+            WriteFull(w, request, leftOut);
+            w.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            // A huge request's text is not kept for the thread's next one.
+            if (buffer.Capacity > KeptBufferBytes)
+                t_writer = null;
+        }
+    }
+
+    /// <summary>The slow twin of <see cref="Full"/>: a buffer and a writer of its own.</summary>
+    internal static string FullFresh(RpcRequest request, Func<string, bool>? leftOut)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, Relaxed))
+            WriteFull(w, request, leftOut);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The largest buffer a thread keeps for its next trail text.</summary>
+    private const int KeptBufferBytes = 16 * 1024;
+
+    [ThreadStatic]
+    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
+
+    // Relaxed escaping: the trail is read by people and tools, not pasted into HTML; quotes and control characters are still escaped.
+    private static readonly JsonWriterOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void WriteFull(Utf8JsonWriter w, RpcRequest request, Func<string, bool>? leftOut)
+    {
+        w.WriteStartObject();
+        var total = 0;
+        foreach (var (name, value) in request.Parameters)
+        {
+            if (Envelope.Contains(name) || leftOut?.Invoke(name) == true)
+                continue;
+            var shown = SecretParameters.IsSecret(name) ? SecretParameters.Mask : Cut(value);
+            total += name.Length + shown.Length;
+            if (total > MaxTotalLength)
+            {
+                w.WriteBoolean("…truncated", true);
+                break;
+            }
+            w.WriteString(name, shown);
+        }
+        w.WriteEndObject();
     }
 }
