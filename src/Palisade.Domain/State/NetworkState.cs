@@ -221,14 +221,14 @@ public sealed class NetworkState
 
     public PortRangeList? FindPortRangeList(PortRangeListId id) => _portRangeLists.GetValueOrDefault(id);
 
+    /// <summary>How many groups' members are found beside the index (<see cref="WithInstances"/>), for tests.</summary>
+    internal int MembersChangedSinceIndex => _membersSince?.Count ?? 0;
+
     /// <summary>
     /// The ENIs in <paramref name="groupId"/>, in state order: an instance when its primary ENI is,
     /// the view of a secondary ENI (<see cref="Instance.Interfaces"/>) when that ENI is. A group's
     /// members are ENIs: a group-peer rule and inner access match the addresses of these alone.
     /// </summary>
-    /// <summary>How many groups' members are found beside the index (<see cref="WithInstances"/>), for tests.</summary>
-    internal int MembersChangedSinceIndex => _membersSince?.Count ?? 0;
-
     public ImmutableArray<Instance> MembersOf(SecurityGroupId groupId) =>
         _membersSince is { } since && since.TryGetValue(groupId, out var changed) ? changed
         : _members.TryGetValue(groupId, out var members) ? members : [];
