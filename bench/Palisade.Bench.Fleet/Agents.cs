@@ -446,6 +446,20 @@ internal static class Agents
     public static int? AgentsHeapLimit { get; set; }
 
     /// <summary>
+    /// What the JIT compiled in this process since a mark (twenty-second session): a measured change that
+    /// compiles hundreds of methods (tier-ups of the path it runs a thousand times, first runs of a path
+    /// the warm-up did not take) is not yet the steady state of a fleet that has run for a while.
+    /// </summary>
+    internal static class Jit
+    {
+        public static (long Methods, TimeSpan Time) Now() =>
+            (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
+
+        public static string Since((long Methods, TimeSpan Time) mark) => string.Create(CultureInfo.InvariantCulture,
+            $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount() - mark.Methods} methods compiled in {(System.Runtime.JitInfo.GetCompilationTime() - mark.Time).TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>
     /// The agents' process's gen0 budget in MiB (<c>--agents-gen0</c>, <c>DOTNET_GCgen0size</c>), or the
     /// runtime's. The simulated agents share one heap, so each gen0 collection scans what a thousand
     /// agents hold and pauses every agent at once (14–18 a 100-host change, 0.2–0.4 s, issue 17); a real
@@ -703,6 +717,7 @@ internal static class Agents
             var markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
             // The nodes' allocations in each window (twentieth session: each collection is a gen1 one).
             var markAllocated = GC.GetTotalAllocatedBytes();
+            var markJit = Jit.Now();
             using var allocationTypes = AllocationTypes.StartIfAsked();
             while (await child.StandardOutput.ReadLineAsync() is { } line)
             {
@@ -737,6 +752,7 @@ internal static class Agents
                         markStates = Palisade.Server.Actions.Hosts.AccountViews.View.States;
                         markPartsKept = Palisade.Server.Actions.Hosts.AccountViews.View.PartsKept;
                         markAllocated = GC.GetTotalAllocatedBytes();
+                        markJit = Jit.Now();
                         allocationTypes?.Take();
                         break;
                     case "window":
@@ -746,7 +762,7 @@ internal static class Agents
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  [nodes] {rest}: nodes' process CPU {cpu:F2} s over {Stopwatch.GetElapsedTime(markAt, now).TotalSeconds:F1} s ({cpu / Stopwatch.GetElapsedTime(markAt, now).TotalSeconds * 100:F1} % of one core); working set {Environment.WorkingSet / 1048576.0:F0} MiB"));
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms, allocated {(GC.GetTotalAllocatedBytes() - markAllocated) / 1048576.0:F0} MiB; {Heap()}"));
+                            $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms, allocated {(GC.GetTotalAllocatedBytes() - markAllocated) / 1048576.0:F0} MiB; {Jit.Since(markJit)}; {Heap()}"));
                         if (allocationTypes is not null)
                             Console.WriteLine("  [nodes]   allocated by type (ticks) " + allocationTypes.Take());
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
@@ -1039,6 +1055,7 @@ internal static class Agents
                 var cpuAtChange = server.TotalProcessorTime;
                 var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                 var allocated = GC.GetTotalAllocatedBytes();
+                var jit = Jit.Now();
                 fleet.Mark();
                 var sent = Stopwatch.GetTimestamp();
                 await make(i);
@@ -1066,7 +1083,7 @@ internal static class Agents
                 var quiet = Stopwatch.GetTimestamp();
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
-                gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated)"));
+                gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated; {Jit.Since(jit)})"));
                 served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Served(sent, quiet, PollWaitSeconds, !FetchAfterWake).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
                 if (shared is not null && assembliesBefore is { } ab && parsedBefore is { } pb)
                     assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed; resources read {shared.Items.Counts.Read - itemsBefore!.Value.Read}, found read {shared.Items.Counts.Found - itemsBefore.Value.Found}"));
