@@ -170,20 +170,21 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
     private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KnownFieldNames =
         KnownFields.ToDictionary(f => f, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>Sets the item of <paramref name="index"/>, kept in index order (they nearly always come in it).</summary>
+    /// <summary>Sets the item of <paramref name="index"/>, kept in index order.</summary>
     private static void Put(List<(int Index, string Value)> items, int index, string value)
     {
-        var at = items.Count;
-        while (at > 0 && items[at - 1].Index > index)
-            at--;
-        if (at > 0 && items[at - 1].Index == index)
-            items[at - 1] = (index, value);
+        var at = Find(items, index);
+        if (at >= 0)
+            items[at] = (index, value);
         else
-            items.Insert(at, (index, value));
+            items.Insert(~at, (index, value));
     }
 
-    /// <summary>Where <paramref name="index"/> is in <paramref name="items"/> (in index order), or the complement of where it goes.</summary>
-    private static int Find(List<(int Index, Dictionary<string, string> Fields)> items, int index)
+    /// <summary>
+    /// Where <paramref name="index"/> is in <paramref name="items"/> (in index order), or the complement of
+    /// where it goes. Searched from the end: items nearly always come in index order, so it is found at once.
+    /// </summary>
+    private static int Find<T>(List<(int Index, T Item)> items, int index)
     {
         var at = items.Count;
         while (at > 0 && items[at - 1].Index > index)
