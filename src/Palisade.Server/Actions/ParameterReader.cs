@@ -99,14 +99,18 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
         return [.. items.Values];
     }
 
-    /// <summary><c>Name.N.Field</c> groups, in index order, each as its fields.</summary>
+    /// <summary>
+    /// <c>Name.N.Field</c> groups, in index order, each as its fields. <paramref name="fields"/> are the
+    /// fields the caller reads, declared where it reads them (they are the only ones it may look up).
+    /// </summary>
     /// <remarks>
-    /// Each name read where it lies: the index parsed from it, a field's name cut only when it is not one
-    /// of the fields ECS's lists name (<see cref="KnownFields"/>); <see cref="ObjectsEach"/> is its slow twin.
+    /// Each name read where it lies: the index parsed from it, a declared field's name not cut but found
+    /// by its span, its value kept by position (<see cref="ItemFields"/>); any other field the client sent
+    /// is cut as before. <see cref="ObjectsEach"/> is its slow twin.
     /// </remarks>
-    public IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> Objects(string name, int max)
+    public IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> Objects(string name, FieldNames fields, int max)
     {
-        List<(int Index, Dictionary<string, string> Fields)>? items = null;
+        List<(int Index, ItemFields Fields)>? items = null;
         foreach (var (key, value) in parameters)
         {
             if (!IsItemOf(key, name))
@@ -119,9 +123,8 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
             items ??= [];
             var at = Find(items, index);
             if (at < 0)
-                items.Insert(at = ~at, (index, new Dictionary<string, string>(StringComparer.Ordinal)));
-            var field = rest[(dot + 1)..];
-            items[at].Fields[KnownFieldNames.TryGetValue(field, out var known) ? known : field.ToString()] = value;
+                items.Insert(at = ~at, (index, new ItemFields(name, fields)));
+            items[at].Fields.Set(rest[(dot + 1)..], value);
         }
         if (items is null)
             return [];
@@ -156,34 +159,21 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
     private static bool IsItemOf(string key, string name) =>
         key.Length > name.Length && key[name.Length] == '.' && key.StartsWith(name, StringComparison.Ordinal);
 
-    /// <summary>
-    /// The fields of the lists the server reads (<c>KnownNic</c>, <c>RuleUsage</c>, <c>Flow</c>, <c>Tag</c>,
-    /// <c>Permissions</c>…): their names are these strings, not a cut of each parameter's name. Any other field
-    /// is cut as before.
-    /// </summary>
-    internal static readonly string[] KnownFields =
-    [
-        "InstanceId", "Digest", "NetworkInterfaceId", "Direction", "SecurityGroupRuleId", "Packets", "Bytes",
-        "SourceIp", "IpProtocol", "Port", "Minute", "Connections", "Key", "Value",
-    ];
-
-    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KnownFieldNames =
-        KnownFields.ToDictionary(f => f, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
-
-    /// <summary>Sets the item of <paramref name="index"/>, kept in index order (they nearly always come in it).</summary>
+    /// <summary>Sets the item of <paramref name="index"/>, kept in index order.</summary>
     private static void Put(List<(int Index, string Value)> items, int index, string value)
     {
-        var at = items.Count;
-        while (at > 0 && items[at - 1].Index > index)
-            at--;
-        if (at > 0 && items[at - 1].Index == index)
-            items[at - 1] = (index, value);
+        var at = Find(items, index);
+        if (at >= 0)
+            items[at] = (index, value);
         else
-            items.Insert(at, (index, value));
+            items.Insert(~at, (index, value));
     }
 
-    /// <summary>Where <paramref name="index"/> is in <paramref name="items"/> (in index order), or the complement of where it goes.</summary>
-    private static int Find(List<(int Index, Dictionary<string, string> Fields)> items, int index)
+    /// <summary>
+    /// Where <paramref name="index"/> is in <paramref name="items"/> (in index order), or the complement of
+    /// where it goes. Searched from the end: items nearly always come in index order, so it is found at once.
+    /// </summary>
+    private static int Find<T>(List<(int Index, T Item)> items, int index)
     {
         var at = items.Count;
         while (at > 0 && items[at - 1].Index > index)
@@ -226,11 +216,14 @@ internal sealed class ParameterReader(IReadOnlyDictionary<string, string> parame
         return items;
     }
 
+    /// <summary>The fields of a tag (<c>Tag.N.Key</c>, <c>Tag.N.Value</c>), as <see cref="Tags"/> reads them.</summary>
+    public static readonly FieldNames TagFields = new("Key", "Value");
+
     /// <summary><c>Tag.N.Key</c>/<c>Tag.N.Value</c> pairs, validated as ECS validates tags.</summary>
     public IReadOnlyList<Tag> Tags(string name = "Tag", int max = 20, bool keyRequired = true)
     {
         var tags = new List<Tag>();
-        foreach (var (index, fields) in Objects(name, max))
+        foreach (var (index, fields) in Objects(name, TagFields, max))
         {
             var key = fields.GetValueOrDefault("Key") ?? "";
             var value = fields.GetValueOrDefault("Value") ?? "";

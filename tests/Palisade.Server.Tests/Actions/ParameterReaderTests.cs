@@ -7,9 +7,10 @@ namespace Palisade.Server.Tests.Actions;
 
 /// <summary>
 /// Issue 17, twenty-first session: <c>Name.N</c> lists and <c>Name.N.Field</c> objects are read where the
-/// parameters' names lie (no cut of each name, an index parsed from its span, the fields ECS names not cut
-/// either). The readers of each name cut (<see cref="ParameterReader.ListEach"/>, <see cref="ParameterReader.ObjectsEach"/>)
-/// are their slow twins: the same items in the same order, or the same refusal, for any parameters.
+/// parameters' names lie (no cut of each name, an index parsed from its span, the fields the reader declares
+/// not cut either). The readers of each name cut (<see cref="ParameterReader.ListEach"/>, <see cref="ParameterReader.ObjectsEach"/>)
+/// are their slow twins: the same items in the same order, each with the same fields (a declared field's
+/// lookup the same too), or the same refusal, for any parameters.
 /// </summary>
 public sealed class ParameterReaderTests
 {
@@ -18,6 +19,9 @@ public sealed class ParameterReaderTests
     private static readonly string[] Names = ["KnownNic", "Tag", "Known", "KnownNicX", "RuleUsage"];
     private static readonly string[] Indexes = ["1", "2", "3", "7", "10", "12", "0", "01", "", "a", "1a", "-1", "+1", "9999", "10000", "٣"];
     private static readonly string[] Fields = ["InstanceId", "Digest", "Key", "Value", "Other", "", "Digest.More", "digest"];
+
+    /// <summary>What the reader is told it reads: some of the fields sent, and one never sent.</summary>
+    private static readonly FieldNames Declared = new("InstanceId", "Digest", "Key", "Value", "Never");
 
     /// <summary>A parameter's name: a list's item, an object's field, a malformed one, or another parameter.</summary>
     private static readonly Gen<string> Key = Gen.OneOf(
@@ -42,8 +46,14 @@ public sealed class ParameterReaderTests
         }
     }
 
+    /// <summary>
+    /// Each item's fields in name order (the order an item enumerates them in is not part of what it is), its
+    /// count, and what a lookup of each declared field finds.
+    /// </summary>
     private static string Shown(IReadOnlyList<(int Index, IReadOnlyDictionary<string, string> Fields)> objects) =>
-        string.Join(" ; ", objects.Select(o => $"{o.Index}: " + string.Join(", ", o.Fields.Select(f => $"{f.Key}={f.Value}"))));
+        string.Join(" ; ", objects.Select(o => $"{o.Index} ({o.Fields.Count}): "
+            + string.Join(", ", o.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}"))
+            + " | " + string.Join(", ", Declared.Names.Select(n => o.Fields.TryGetValue(n, out var v) ? $"{n}={v}" : $"{n} absent"))));
 
     [Fact]
     public void ObjectsAndLists_ReadWhereTheyLie_AreTheCutReadersItemsOrRefusals()
@@ -51,7 +61,7 @@ public sealed class ParameterReaderTests
         Gen.Select(Parameters, Of(Names), Gen.OneOf(Gen.Const(3), Gen.Const(9999))).Sample((parameters, name, max) =>
         {
             var p = new ParameterReader(parameters);
-            Assert.Equal(Outcome(() => p.ObjectsEach(name, max), Shown), Outcome(() => p.Objects(name, max), Shown));
+            Assert.Equal(Outcome(() => p.ObjectsEach(name, max), Shown), Outcome(() => p.Objects(name, Declared, max), Shown));
             Assert.Equal(Outcome(() => p.ListEach(name, max), l => string.Join(",", l)), Outcome(() => p.List(name, max), l => string.Join(",", l)));
         }, iter: 3000, threads: 1);
     }
@@ -67,9 +77,24 @@ public sealed class ParameterReaderTests
             parameters[$"KnownNic.{n}.Digest"] = new string('a', 32);
         }
         var p = new ParameterReader(parameters);
-        var objects = p.Objects("KnownNic", 1000);
+        var objects = p.Objects("KnownNic", Declared, 1000);
         Assert.Equal([1, 2, 3, 10], objects.Select(o => o.Index));
         Assert.Equal(Shown(p.ObjectsEach("KnownNic", 1000)), Shown(objects));
+    }
+
+    /// <summary>
+    /// A field its reader did not declare is kept as sent, but looking it up is a fault of the reader's
+    /// (its declaration must name it): in a Debug build, every test's, it throws.
+    /// </summary>
+    [Fact]
+    public void LookingUpAFieldTheReaderDidNotDeclare_ThrowsInTests()
+    {
+        var p = new ParameterReader(new Dictionary<string, string>(StringComparer.Ordinal) { ["Tag.1.Key"] = "k", ["Tag.1.Other"] = "o" });
+        var fields = Assert.Single(p.Objects("Tag", ParameterReader.TagFields, 20)).Fields;
+        Assert.Equal(("k", false), (fields["Key"], fields.ContainsKey("Value")));
+        Assert.Equal(["Key", "Other"], fields.Keys);
+        var thrown = Assert.Throws<InvalidOperationException>(() => fields.GetValueOrDefault("Other"));
+        Assert.Equal("Tag.N.Other is read but not among the fields its reader declares (Key, Value).", thrown.Message);
     }
 
     /// <summary>The key of an answer's shared state made at its length is the joined lists' (its slow twin).</summary>

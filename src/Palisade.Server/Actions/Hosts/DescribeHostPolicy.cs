@@ -533,12 +533,15 @@ internal sealed class DescribeHostPolicy() : ReadAction(cacheable: false), IAsyn
         return o;
     }
 
+    /// <summary>The fields of a <c>KnownNic.N</c> item: a NIC the host holds and the digest of what it holds.</summary>
+    private static readonly FieldNames KnownNicFields = new("InstanceId", "Digest");
+
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     private static Dictionary<string, string> KnownDigests(ParameterReader p)
     {
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (index, fields) in p.Objects(KnownNicParameter, MaxKnownNics))
+        foreach (var (index, fields) in p.Objects(KnownNicParameter, KnownNicFields, MaxKnownNics))
         {
             var instance = fields.GetValueOrDefault("InstanceId") is { Length: > 0 } id
                 ? Lookups.InstanceIdOf(id).Value

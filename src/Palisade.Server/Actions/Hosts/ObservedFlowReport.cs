@@ -19,13 +19,18 @@ internal static class ObservedFlowReport
 {
     public sealed record Flow(InstanceId Nic, NetworkInterfaceId? Eni, IpAddress Source, IpProtocol Protocol, int Port, DateTimeOffset Minute, long Connections);
 
+    /// <summary>The fields of a <c>Flow.N</c> (<see cref="FlowOf"/>) and of a <c>FlowDrop.N</c>, as they are read here.</summary>
+    private static readonly FieldNames
+        FlowFields = new("InstanceId", "NetworkInterfaceId", "SourceIp", "IpProtocol", "Port", "Minute", "Connections"),
+        FlowDropFields = new("InstanceId", "NetworkInterfaceId", "Connections");
+
     public static (List<Flow> Flows, List<(InstanceId Nic, NetworkInterfaceId? Eni, long Connections)> Drops) Read(ParameterReader p, int max, DateTimeOffset now)
     {
-        var objects = p.Objects("Flow", 9_999);
+        var objects = p.Objects("Flow", FlowFields, 9_999);
         if (objects.Count > max)
             throw new EcsException(EcsErrors.ParameterInvalid("Flow.N", $"at most {max} flows per report; send the rest with the next one."));
         var flows = objects.Select(o => FlowOf(o.Index, o.Fields, now)).ToList();
-        var drops = p.Objects("FlowDrop", 9_999).Select(o =>
+        var drops = p.Objects("FlowDrop", FlowDropFields, 9_999).Select(o =>
         {
             var fields = o.Fields;
             return (Lookups.InstanceIdOf(Field(fields, "FlowDrop", o.Index, "InstanceId")), EniOf(fields, "FlowDrop", o.Index),

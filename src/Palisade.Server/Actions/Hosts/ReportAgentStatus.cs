@@ -60,7 +60,7 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
         var instances = p.List("InstanceId", 10_000).Select(Lookups.InstanceIdOf).Distinct().ToHashSet();
         var enis = p.List("NetworkInterfaceId", 10_000).Select(NetworkInterfaceIdOf).Distinct().ToHashSet();
         var usageReported = p.Bool("UsageReported");
-        var usage = p.Objects("RuleUsage", 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
+        var usage = p.Objects("RuleUsage", RuleUsageFields, 9_999).Select(o => Usage(o.Index, o.Fields)).ToList();
         var flowsReported = p.Bool("FlowsReported");
         var (flows, flowDrops) = ObservedFlowReport.Read(p, c.ObservedFlows.MaxFlowsPerReport, c.Now);
         return new Report(host, revision, instances, enis, usageReported, usage, flowsReported, flows, flowDrops, c.Now) { Mark = new(host, revision, c.Arrived) };
@@ -165,6 +165,9 @@ internal sealed class ReportAgentStatus : WriteAction, IHostAgentAction, IAsyncE
 
     private static NetworkInterfaceId NetworkInterfaceIdOf(string text) =>
         NetworkInterfaceId.TryParse(text, out var id) ? id : throw new EcsException(EcsErrors.NetworkInterfaceNotFound(text));
+
+    /// <summary>The fields of a <c>RuleUsage.N</c> line, as <see cref="Usage"/> reads them.</summary>
+    private static readonly FieldNames RuleUsageFields = new("NetworkInterfaceId", "InstanceId", "Direction", "SecurityGroupRuleId", "Packets", "Bytes");
 
     /// <summary>A usage line's NIC: an ENI (<c>eni-…</c>) or an instance's primary NIC (<c>i-…</c>).</summary>
     private static (string Nic, string RuleId, long Packets, long Bytes) Usage(int index, IReadOnlyDictionary<string, string> fields)

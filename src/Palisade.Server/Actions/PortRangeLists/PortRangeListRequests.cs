@@ -24,9 +24,11 @@ internal static class PortRangeListRequests
     public static PortRange Range(string text) =>
         PortRange.ParseFor(IpProtocol.Tcp, text).TryGet(out var range, out _) ? range : throw new EcsException(EcsErrors.PortRangeListEntryMalformed(text));
 
+    private static readonly FieldNames EntryFields = ListEntries.Fields("PortRange");
+
     /// <summary><c>Name.N.PortRange</c> and <c>Name.N.Description</c>, each range once.</summary>
     public static IReadOnlyList<PortRangeListEntryRecord> Entries(ActionContext c, string name, bool withDescription) =>
-        ListEntries.Read(c, name, "PortRange", withDescription, (_, text) => Range(text), (_, text) => EcsErrors.PortRangeListEntryDuplicated(text), (range, description) => new PortRangeListEntryRecord(range, description));
+        ListEntries.Read(c, name, EntryFields, withDescription, (_, text) => Range(text), (_, text) => EcsErrors.PortRangeListEntryDuplicated(text), (range, description) => new PortRangeListEntryRecord(range, description));
 
     /// <summary>A port-range list with its entries, as a state file holds it (DescribePortRangeListEntries answers the entries alone).</summary>
     public static EcsObject Attributes(PortRangeListRecord l) => new()

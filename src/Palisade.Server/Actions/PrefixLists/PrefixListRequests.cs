@@ -32,9 +32,11 @@ internal static class PrefixListRequests
         return Cidr.Create(cidr.Network, cidr.PrefixLength);
     }
 
+    private static readonly FieldNames EntryFields = ListEntries.Fields("Cidr");
+
     /// <summary><c>Name.N.Cidr</c> and <c>Name.N.Description</c>, each block once.</summary>
     public static IReadOnlyList<PrefixListEntryRecord> Entries(ActionContext c, string name, bool isV6, bool withDescription) =>
-        ListEntries.Read(c, name, "Cidr", withDescription, (field, text) => Block(field, text, isV6), EcsErrors.PrefixListEntryDuplicated, (block, description) => new PrefixListEntryRecord(block, description));
+        ListEntries.Read(c, name, EntryFields, withDescription, (field, text) => Block(field, text, isV6), EcsErrors.PrefixListEntryDuplicated, (block, description) => new PrefixListEntryRecord(block, description));
 
     public static EcsObject Item(IStoreSession s, PrefixListRecord l) => new()
     {

@@ -8,10 +8,13 @@ namespace Palisade.Server.Actions.Rules;
 /// </summary>
 internal static class RuleRequests
 {
+    /// <summary>The fields of a <c>Permissions.N</c> item: a permission's (<see cref="PermissionFields.Names"/>).</summary>
+    private static readonly FieldNames PermissionFieldNames = new([.. PermissionFields.Names]);
+
     /// <summary>The permissions of the request, numbered as the client numbered them (1 for the top-level form).</summary>
     public static IReadOnlyList<(int Index, PermissionFields Fields)> Permissions(ParameterReader p, int max, bool allowNone = false)
     {
-        var listed = p.Objects("Permissions", max);
+        var listed = p.Objects("Permissions", PermissionFieldNames, max);
         var topLevel = PermissionFields.Names.Where(p.Has).ToList();
         if (listed.Count > 0 && topLevel.Count > 0)
             throw new EcsException(EcsErrors.PermissionsMixed());

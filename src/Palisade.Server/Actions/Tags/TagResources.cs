@@ -5,7 +5,7 @@ internal sealed class TagResources : WriteAction
 {
     protected override EcsObject Execute(ActionContext c, ParameterReader p)
     {
-        var targets = TagTargets.Targets(c, () => p.Objects("Tag", 1000).Count);
+        var targets = TagTargets.Targets(c, () => p.Objects("Tag", ParameterReader.TagFields, 1000).Count);
         var tags = p.Tags(max: 1000);
         if (tags.Count == 0)
             throw new EcsException(EcsErrors.TagsMissing());
