@@ -131,7 +131,7 @@ public sealed class NetworkState
         // instance is walked only when the kept instances are not in the same order.
         var membersSince = _membersSince is { } heldMembers ? new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(heldMembers) : new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(changed.Count);
         var goneArray = gone as Instance[] ?? [.. gone];
-        if (PlacesOfCame(instances, goneArray, came) is { } places)
+        if (PlacesOfCame(instances, goneArray, came as Instance[] ?? [.. came]) is { } places)
         {
             foreach (var group in changed)
                 membersSince[group] = Merged(MembersOf(group), instances, goneArray, places, group);
@@ -167,16 +167,16 @@ public sealed class NetworkState
     /// ones put in; null otherwise. One walk of the two lists side by side, comparing references: a
     /// kept instance is the same object in both, so a place where they differ is a gone or come one's.
     /// </summary>
-    private int[]? PlacesOfCame(ImmutableArray<Instance> instances, Instance[] gone, IReadOnlyCollection<Instance> came)
+    private int[]? PlacesOfCame(ImmutableArray<Instance> instances, Instance[] gone, Instance[] came)
     {
         var before = Instances;
-        var places = new int[came.Count];
+        var places = new int[came.Length];
         var (o, n, goneSeen, cameSeen) = (0, 0, 0, 0);
         while (n < instances.Length)
         {
             if (o < before.Length && ReferenceEquals(before[o], instances[n]))
                 (o, n) = (o + 1, n + 1);
-            else if (o < before.Length && Array.IndexOf(gone, before[o]) >= 0)
+            else if (o < before.Length && IsOneOf(before[o], gone))
                 (o, goneSeen) = (o + 1, goneSeen + 1);
             else if (cameSeen < places.Length && IsOneOf(instances[n], came))
                 places[cameSeen++] = n++;
@@ -185,20 +185,21 @@ public sealed class NetworkState
         }
         for (; o < before.Length; o++, goneSeen++)
         {
-            if (Array.IndexOf(gone, before[o]) < 0)
+            if (!IsOneOf(before[o], gone))
                 return null;
         }
         return goneSeen == gone.Length && cameSeen == places.Length ? places : null;
+    }
 
-        static bool IsOneOf(Instance instance, IReadOnlyCollection<Instance> came)
+    /// <summary>Whether <paramref name="instance"/> is one of <paramref name="instances"/> (the same object).</summary>
+    private static bool IsOneOf(Instance instance, Instance[] instances)
+    {
+        foreach (var other in instances)
         {
-            foreach (var c in came)
-            {
-                if (ReferenceEquals(c, instance))
-                    return true;
-            }
-            return false;
+            if (ReferenceEquals(other, instance))
+                return true;
         }
+        return false;
     }
 
     /// <summary>
@@ -233,8 +234,8 @@ public sealed class NetworkState
             var instance = instances[place];
             if (MemberCount(instance, group) == 0)
                 continue;
-            // The kept members of the instances before this one's place.
-            for (; n < place; n++)
+            // The kept members of the instances before this one's place (none left: nothing to walk).
+            for (; n < place && j < held.Length; n++)
             {
                 while (j < held.Length && IsOf(held[j], instances[n]))
                 {
