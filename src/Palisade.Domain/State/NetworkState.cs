@@ -78,8 +78,11 @@ public sealed class NetworkState
     /// a leave, an ENI attached or detached, with its indexes changed by the difference, not built
     /// again (issue 17, nineteenth session: the agent's read of a join made a state of ~1,100 instances
     /// and their indexes for one instance more). The groups whose members changed — every group of an
-    /// interface of an instance gone or come — get their members again in state order; every other
-    /// group keeps its members array (so what was made of it, the renderer's member set, stays found).
+    /// interface of an instance gone or come — get their members again in state order: their members
+    /// before with the gone instances' taken out and the come ones' put in where they stand, when the
+    /// kept instances are in the same order (a splice: <see cref="PlacesOfCame"/>), else by walking
+    /// every instance; every other group keeps its members array (so what was made of it, the
+    /// renderer's member set, stays found).
     /// Instances found by ID look at the instances changed since the index was built first, and the
     /// index is built again once those are many. The constructor is the slow twin (<c>NetworkStateTests</c>).
     /// </summary>
@@ -113,37 +116,31 @@ public sealed class NetworkState
         else
             after._instancesSince = since;
 
-        // The groups whose members changed, their members again in state order (as MembersByGroup lists them).
-        var changed = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
+        // The groups whose members changed: every group of an interface of an instance gone or come.
+        var changed = new HashSet<SecurityGroupId>();
         foreach (var instance in gone.Concat(came))
-        {
-            foreach (var group in instance.AllSecurityGroupIds)
-                changed.TryAdd(group, ImmutableArray.CreateBuilder<Instance>());
-        }
+            changed.UnionWith(instance.AllSecurityGroupIds);
         if (changed.Count == 0)
             return after;
-        // Made once, not for each instance with a secondary ENI (~1,000 delegates and closures a join).
-        Func<SecurityGroupId, bool> isChanged = changed.ContainsKey;
-        Func<NetworkInterface, bool> eniChanged = e => !e.SecurityGroupIds.IsDefault && e.SecurityGroupIds.Any(isChanged);
-        foreach (var instance in instances)
-        {
-            if (instance.SecondaryInterfaces.Length == 0)
-            {
-                AddMember(changed, instance, onlyThese: true);
-                continue;
-            }
-            // A secondary ENI's view is made only when one of its groups changed.
-            if (!instance.SecurityGroupIds.Any(isChanged) && !instance.SecondaryInterfaces.Any(eniChanged))
-                continue;
-            foreach (var nic in instance.Interfaces)
-                AddMember(changed, nic, onlyThese: true);
-        }
-        // The changed groups' members beside the index, as the instances are (twenty-first session: every
-        // group's members were copied into a new frozen index a join, for the one group joined); the index
-        // is built again once they are many. A group left without members is found empty either way.
+        // Their members again in state order, beside the index as the instances are (twenty-first session:
+        // every group's members were copied into a new frozen index a join, for the one group joined); the
+        // index is built again once they are many. A group left without members is found empty either way.
+        // Each group's members are its held members with those of the instances gone taken out and those of
+        // the instances come put in at their places (twenty-second session: every instance was walked and
+        // each of its groups looked up, ~1,100 string hashes a join, to add one member to one group); every
+        // instance is walked only when the kept instances are not in the same order.
         var membersSince = _membersSince is { } heldMembers ? new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(heldMembers) : new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(changed.Count);
-        foreach (var (group, list) in changed)
-            membersSince[group] = list.Count > 0 ? list.ToImmutable() : [];
+        var goneArray = gone as Instance[] ?? [.. gone];
+        if (PlacesOfCame(instances, goneArray, came as Instance[] ?? [.. came]) is { } places)
+        {
+            foreach (var group in changed)
+                membersSince[group] = Merged(MembersOf(group), instances, goneArray, places, group);
+        }
+        else
+        {
+            foreach (var (group, list) in MembersWalked(instances, changed))
+                membersSince[group] = list;
+        }
         if (membersSince.Count <= Math.Max(4, _members.Count / 8))
         {
             after._membersSince = membersSince;
@@ -162,6 +159,166 @@ public sealed class NetworkState
         }
         (after._members, after._membersSince) = (members.ToFrozenDictionary(), null);
         return after;
+    }
+
+    /// <summary>
+    /// Where each instance that came stands in <paramref name="instances"/>, in ascending order, when
+    /// those are this state's instances in the same order with the gone ones taken out and the come
+    /// ones put in; null otherwise. One walk of the two lists side by side, comparing references: a
+    /// kept instance is the same object in both, so a place where they differ is a gone or come one's.
+    /// </summary>
+    private int[]? PlacesOfCame(ImmutableArray<Instance> instances, Instance[] gone, Instance[] came)
+    {
+        var before = Instances;
+        var places = new int[came.Length];
+        var (o, n, goneSeen, cameSeen) = (0, 0, 0, 0);
+        while (n < instances.Length)
+        {
+            if (o < before.Length && ReferenceEquals(before[o], instances[n]))
+                (o, n) = (o + 1, n + 1);
+            else if (o < before.Length && IsOneOf(before[o], gone))
+                (o, goneSeen) = (o + 1, goneSeen + 1);
+            else if (cameSeen < places.Length && IsOneOf(instances[n], came))
+                places[cameSeen++] = n++;
+            else
+                return null;
+        }
+        for (; o < before.Length; o++, goneSeen++)
+        {
+            if (!IsOneOf(before[o], gone))
+                return null;
+        }
+        return goneSeen == gone.Length && cameSeen == places.Length ? places : null;
+    }
+
+    /// <summary>Whether <paramref name="instance"/> is one of <paramref name="instances"/> (the same object).</summary>
+    private static bool IsOneOf(Instance instance, Instance[] instances)
+    {
+        foreach (var other in instances)
+        {
+            if (ReferenceEquals(other, instance))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// <paramref name="group"/>'s members in <paramref name="instances"/>' order, from its members
+    /// before (<paramref name="held"/>, in this state's order): those of the instances gone taken out,
+    /// those of the instances at <paramref name="places"/> (come, ascending) put in where they stand.
+    /// The kept instances are in the same order in both states (<see cref="PlacesOfCame"/>), and each
+    /// one's members are the same ENIs, next to each other: the held members before a come instance's
+    /// place are those of the kept instances before it, found by walking the instances up to that
+    /// place and comparing references. The members of an instance with secondary ENIs are views of it
+    /// (<see cref="Instance.Interfaces"/>), its ID theirs.
+    /// </summary>
+    private static ImmutableArray<Instance> Merged(ImmutableArray<Instance> held, ImmutableArray<Instance> instances, Instance[] gone, int[] places, SecurityGroupId group)
+    {
+        var count = held.Length;
+        if (gone.Length > 0)
+        {
+            foreach (var member in held)
+            {
+                if (IsGone(member))
+                    count--;
+            }
+        }
+        foreach (var place in places)
+            count += MemberCount(instances[place], group);
+        if (count == 0)
+            return [];
+        var members = ImmutableArray.CreateBuilder<Instance>(count);
+        var (j, n) = (Kept(0), 0);
+        foreach (var place in places)
+        {
+            var instance = instances[place];
+            if (MemberCount(instance, group) == 0)
+                continue;
+            // The kept members of the instances before this one's place (none left: nothing to walk).
+            for (; n < place && j < held.Length; n++)
+            {
+                while (j < held.Length && IsOf(held[j], instances[n]))
+                {
+                    members.Add(held[j]);
+                    j = Kept(j + 1);
+                }
+            }
+            if (instance.SecondaryInterfaces.Length == 0)
+                members.Add(instance);
+            else
+            {
+                foreach (var nic in instance.Interfaces)
+                {
+                    if (nic.SecurityGroupIds.Contains(group))
+                        members.Add(nic);
+                }
+            }
+        }
+        for (; j < held.Length; j = Kept(j + 1))
+            members.Add(held[j]);
+        return members.MoveToImmutable();
+
+        // The first held member from k on that is not an ENI of an instance gone.
+        int Kept(int k)
+        {
+            while (k < held.Length && gone.Length > 0 && IsGone(held[k]))
+                k++;
+            return k;
+        }
+        bool IsGone(Instance member)
+        {
+            foreach (var instance in gone)
+            {
+                if (IsOf(member, instance))
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>How many of <paramref name="instance"/>'s ENIs are in <paramref name="group"/> (each once, however often it names the group).</summary>
+    private static int MemberCount(Instance instance, SecurityGroupId group)
+    {
+        var count = instance.SecurityGroupIds.Contains(group) ? 1 : 0;
+        foreach (var eni in instance.SecondaryInterfaces)
+        {
+            if (!eni.SecurityGroupIds.IsDefault && eni.SecurityGroupIds.Contains(group))
+                count++;
+        }
+        return count;
+    }
+
+    /// <summary>Whether <paramref name="member"/> is an ENI of <paramref name="instance"/>: the instance itself or a view of one of its secondary ENIs.</summary>
+    private static bool IsOf(Instance member, Instance instance) =>
+        ReferenceEquals(member, instance) || (member.IsSecondaryInterface && member.Id == instance.Id);
+
+    /// <summary>
+    /// The members of <paramref name="groups"/> in state order by walking every instance (as
+    /// <see cref="MembersByGroup"/> does, for those groups only): what <see cref="WithInstances"/> does
+    /// when the instances are not this state's in the same order.
+    /// </summary>
+    private static Dictionary<SecurityGroupId, ImmutableArray<Instance>> MembersWalked(ImmutableArray<Instance> instances, IEnumerable<SecurityGroupId> groups)
+    {
+        var changed = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
+        foreach (var group in groups)
+            changed.Add(group, ImmutableArray.CreateBuilder<Instance>());
+        // Made once, not for each instance with a secondary ENI (~1,000 delegates and closures a join).
+        Func<SecurityGroupId, bool> isChanged = changed.ContainsKey;
+        Func<NetworkInterface, bool> eniChanged = e => !e.SecurityGroupIds.IsDefault && e.SecurityGroupIds.Any(isChanged);
+        foreach (var instance in instances)
+        {
+            if (instance.SecondaryInterfaces.Length == 0)
+            {
+                AddMember(changed, instance, onlyThese: true);
+                continue;
+            }
+            // A secondary ENI's view is made only when one of its groups changed.
+            if (!instance.SecurityGroupIds.Any(isChanged) && !instance.SecondaryInterfaces.Any(eniChanged))
+                continue;
+            foreach (var nic in instance.Interfaces)
+                AddMember(changed, nic, onlyThese: true);
+        }
+        return changed.ToDictionary(c => c.Key, c => c.Value.Count > 0 ? c.Value.ToImmutable() : []);
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using CsCheck;
+using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
 using Palisade.Domain.State;
 using Palisade.TestKit;
@@ -42,9 +44,101 @@ public sealed class NetworkStateWithInstancesTests
                 before = after;
             }
         }, iter: 300);
-        static string Member(Instance m) => $"{m.Id} {m.NetworkInterfaceId} {m.IsSecondaryInterface} {string.Join(",", m.PrivateAddresses)} {string.Join(",", m.SecurityGroupIds)}";
 
         // The property is checked above; these say the sequences exercised both forms.
         Assert.True(beside > 300 && rebuilt > 20, $"{beside} states with members beside the index, {rebuilt} with it built again");
+    }
+
+    /// <summary>
+    /// Differences of several instances at once, of every kind the members' splice (twenty-second
+    /// session) could get wrong, again and again: leaves and joins at random places (a group's members
+    /// in state order after many), an instance naming a group twice, a secondary ENI in a group (with
+    /// its instance's primary ENI or without), groups emptied and filled again; and an instance gone
+    /// and come as the same object, which the splice cannot place (every instance is walked then). Each
+    /// state finds each group's members and each instance as a state made anew of its instances finds them.
+    /// </summary>
+    [Fact]
+    public void AStateMadeByDifferencesOfSeveralInstances_FindsWhatAStateMadeAnewFinds()
+    {
+        var (twice, secondary, refilled, itself, several) = (0, 0, 0, 0, 0);
+        Gen.Select(SmallUniverse.State, Gen.Int[0, int.MaxValue]).Sample((state, seed) =>
+        {
+            var random = new Random(seed);
+            var groups = state.Groups.Select(g => g.Id).ToList();
+            var emptied = new HashSet<SecurityGroupId>();
+            var before = state;
+            for (var step = 0; step < 30; step++)
+            {
+                var (instances, gone, came) = Difference(state, before, random);
+                var after = before.WithInstances([.. instances], gone, came);
+                var fresh = new NetworkState(after.RegionId, after.Groups, after.Instances, after.PrefixLists, after.PortRangeLists);
+                foreach (var group in groups)
+                {
+                    Assert.Equal(fresh.MembersOf(group).Select(Member), after.MembersOf(group).Select(Member));
+                    if (after.MembersOf(group).IsEmpty)
+                        emptied.Add(group);
+                    else if (emptied.Remove(group))
+                        refilled++;
+                }
+                foreach (var instance in state.Instances)
+                    Assert.Same(fresh.FindInstance(instance.Id), after.FindInstance(instance.Id));
+                twice += came.Count(i => i.SecurityGroupIds.Distinct().Count() < i.SecurityGroupIds.Length);
+                secondary += came.Count(i => i.SecondaryInterfaces.Any(e => e.SecurityGroupIds.Length > 0));
+                itself += came.Count(gone.Contains);
+                several += gone.Count + came.Count > 2 ? 1 : 0;
+                before = after;
+            }
+        }, iter: 300);
+
+        // The property is checked above; these say the differences exercised each kind.
+        Assert.True(twice > 100 && secondary > 100 && refilled > 50 && itself > 100 && several > 300,
+            $"{twice} instances naming a group twice, {secondary} with a secondary ENI in a group, {refilled} groups filled again, {itself} instances gone and come as themselves, {several} differences of more than two");
+    }
+
+    /// <summary>A member compared by what it is: a secondary ENI's view is made again by each state.</summary>
+    private static string Member(Instance m) => $"{m.Id} {m.NetworkInterfaceId} {m.IsSecondaryInterface} {string.Join(",", m.PrivateAddresses)} {string.Join(",", m.SecurityGroupIds)}";
+
+    /// <summary>
+    /// One to three instances of <paramref name="before"/> changed (left; a group named twice, added or
+    /// dropped; a secondary ENI's groups changed; replaced by itself) and up to two of
+    /// <paramref name="first"/>'s instances not in it joined at random places.
+    /// </summary>
+    private static (List<Instance> Instances, List<Instance> Gone, List<Instance> Came) Difference(NetworkState first, NetworkState before, Random random)
+    {
+        var instances = before.Instances.ToList();
+        var (gone, came) = (new List<Instance>(), new List<Instance>());
+        var groups = first.Groups;
+        foreach (var k in Enumerable.Range(0, instances.Count).OrderBy(_ => random.Next()).Take(random.Next(1, 4)).OrderByDescending(k => k))
+        {
+            var instance = instances[k];
+            var group = groups[random.Next(groups.Length)].Id;
+            Instance? changed = random.Next(6) switch
+            {
+                0 => null, // a leave
+                1 => instance, // replaced by itself
+                2 => instance with { SecurityGroupIds = instance.SecurityGroupIds.Add(instance.SecurityGroupIds.Length > 0 ? instance.SecurityGroupIds[random.Next(instance.SecurityGroupIds.Length)] : group) },
+                3 => instance with { SecurityGroupIds = instance.SecurityGroupIds.Length > 1 ? instance.SecurityGroupIds.RemoveAt(0) : instance.SecurityGroupIds.Add(group) },
+                4 when instance.SecondaryInterfaces.Length > 0 => instance with { SecondaryInterfaces = EniChanged(instance.SecondaryInterfaces, group, random) },
+                _ => instance with { SecurityGroupIds = [.. instance.SecurityGroupIds.Reverse()] },
+            };
+            gone.Add(instance);
+            if (changed is null)
+                instances.RemoveAt(k);
+            else
+                came.Add(instances[k] = changed);
+        }
+        foreach (var joining in first.Instances.Where(i => before.FindInstance(i.Id) is null).OrderBy(_ => random.Next()).Take(random.Next(3)))
+        {
+            instances.Insert(random.Next(instances.Count + 1), joining);
+            came.Add(joining);
+        }
+        return (instances, gone, came);
+
+        static ImmutableArray<NetworkInterface> EniChanged(ImmutableArray<NetworkInterface> enis, SecurityGroupId group, Random random)
+        {
+            var k = random.Next(enis.Length);
+            var ids = enis[k].SecurityGroupIds;
+            return enis.SetItem(k, enis[k] with { SecurityGroupIds = ids.Contains(group) ? ids.Remove(group) : ids.Add(group) });
+        }
     }
 }
