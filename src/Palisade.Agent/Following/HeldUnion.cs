@@ -137,7 +137,7 @@ internal sealed class HeldUnion
                         if (text is null)
                             return null;
                         if (union[l].Count == places.Length)
-                            Array.Resize(ref places, Room(places.Length));
+                            Array.Resize(ref places, 2 * places.Length);
                         (slot, places[union[l].Count]) = (union[l].Count, new Place(union[l].Count) { Hash = hash });
                         union[l].Add(text);
                     }
