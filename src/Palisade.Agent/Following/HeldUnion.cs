@@ -24,20 +24,48 @@ internal sealed class HeldUnion
 
     /// <summary>
     /// Per list (<see cref="StateParts.Lists"/>' order): where each ID of the union stands in <see cref="Texts"/>,
-    /// and its resource's hash (<see cref="StateParts.Hash"/>), null until a digest needs it, so a check over
-    /// ~2,000 resources finds each hash beside its place rather than in the texts' weak table (issue 17,
-    /// twentieth session). Both change in place (a union is made from the held one, which is used up):
-    /// a join moves the places after the new IDs and a resource that came forgets its hash, so neither the
-    /// union's IDs nor the hashes are copied into new arrays of the whole list a change (twenty-first
-    /// session: three arrays of ~1,100 a list a join changed, two lists a join).
+    /// its resource's hash, and each part's IDs' slots (<see cref="ListPlaces"/>). They change in place (a union is
+    /// made from the held one, which is used up): a join moves the places after the new IDs and a resource that
+    /// came forgets its hash, so neither the union's IDs nor the hashes are copied into new arrays of the whole
+    /// list a change (twenty-first session).
     /// </summary>
-    private readonly Dictionary<string, Place>[] _at;
+    private readonly ListPlaces[] _lists;
 
-    /// <summary>Where an ID stands in its list's texts, and its resource's hash once a digest needed it.</summary>
+    /// <summary>Where an ID stands in its list's texts, and its resource's hash once a digest needed it (null until then).</summary>
     private struct Place(int at)
     {
         public int At = at;
         public byte[]? Hash;
+    }
+
+    /// <summary>
+    /// One list's places, by slot: the dictionary gives an ID's slot once, and slots never move, so a join
+    /// moves the places after the new IDs in one pass over <see cref="Places"/> and a part's digest reads its
+    /// IDs' places through <see cref="OfPart"/> — neither hashes an ID (issue 17, twenty-second session:
+    /// the places were the dictionary's values, and a join looked every ID of the union up again to move
+    /// it, ~2,200 string hashes, and a digest every ID of its part, ~2,000: a quarter of the agents'
+    /// managed CPU in a 1,000-host join with <c>PartDifference</c>'s check).
+    /// </summary>
+    private sealed class ListPlaces(Dictionary<string, int> slot, Place[] places, int count, int[][] ofPart)
+    {
+        /// <summary>Each ID's slot in <see cref="Places"/>.</summary>
+        public readonly Dictionary<string, int> Slot = slot;
+
+        /// <summary>The places by slot; the first <see cref="Count"/> in use, the rest room for joins.</summary>
+        public Place[] Places = places;
+
+        public int Count = count;
+
+        /// <summary>Per part (<see cref="Parts"/>' order): the slot of each ID of its list, in the list's order (with room for joins past its length).</summary>
+        public readonly int[][] OfPart = ofPart;
+
+        /// <summary>The place of <paramref name="id"/>, or a null reference.</summary>
+        public ref Place Of(string id)
+        {
+            if (Slot.TryGetValue(id, out var slot))
+                return ref Places[slot];
+            return ref Unsafe.NullRef<Place>();
+        }
     }
 
     /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
@@ -49,15 +77,23 @@ internal sealed class HeldUnion
     /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
     private readonly int[][] _starts;
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, Dictionary<string, Place>[] at, string[][] texts, int[][] starts) =>
-        (Parts, _at, Texts, _starts) = (parts, at, texts, starts);
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, ListPlaces[] lists, string[][] texts, int[][] starts) =>
+        (Parts, _lists, Texts, _starts) = (parts, lists, texts, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
         StateParts.Lists.Select((l, i) => (l.List, i)).ToDictionary(l => l.List, l => l.i, StringComparer.Ordinal);
 
+    /// <summary>An array's length for <paramref name="count"/> entries and room for some joins (an eighth more), so most joins insert in place.</summary>
+    private static int Room(int count) => count + count / 8 + 4;
+
     /// <summary>The text held for a resource of the union, or null.</summary>
-    public string? Text(string list, string id) =>
-        ListIndex.TryGetValue(list, out var l) && _at[l].TryGetValue(id, out var at) ? Texts[l][at.At] : null;
+    public string? Text(string list, string id)
+    {
+        if (!ListIndex.TryGetValue(list, out var l))
+            return null;
+        ref var place = ref _lists[l].Of(id);
+        return Unsafe.IsNullRef(ref place) ? null : Texts[l][place.At];
+    }
 
     /// <summary>
     /// The union of <paramref name="parts"/> (distinct, in the NICs' order) with the resources that
@@ -71,37 +107,46 @@ internal sealed class HeldUnion
         {
             var texts = (string[][])held.Texts.Clone();
             PutCame(held, came, share, texts);
-            return new HeldUnion(parts, held._at, texts, held._starts);
+            return new HeldUnion(parts, held._lists, texts, held._starts);
         }
         if (held is not null && Joined(held, parts, came, share) is { } joined)
             return joined;
         var union = new List<string>[StateParts.Lists.Length];
-        var where = new Dictionary<string, Place>[StateParts.Lists.Length];
+        var lists = new ListPlaces[StateParts.Lists.Length];
         var starts = new int[StateParts.Lists.Length][];
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
             var size = held?.Texts[l].Length ?? 0;
-            (union[l], where[l]) = (new List<string>(size), new Dictionary<string, Place>(size, StringComparer.Ordinal));
+            union[l] = new List<string>(size);
+            var (slots, places, ofPart) = (new Dictionary<string, int>(size, StringComparer.Ordinal), new Place[Room(size)], new int[parts.Count][]);
             starts[l] = new int[parts.Count];
             for (var p = 0; p < parts.Count; p++)
             {
-                var part = parts[p];
+                var ids = parts[p].GetValueOrDefault(list, []);
                 starts[l][p] = union[l].Count;
-                foreach (var id in part.GetValueOrDefault(list, []))
+                ofPart[p] = new int[Room(ids.Length)];
+                for (var k = 0; k < ids.Length; k++)
                 {
-                    if (where[l].ContainsKey(id))
-                        continue;
-                    byte[]? hash = null;
-                    var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.TextAndHash(l, id, out hash);
-                    if (text is null)
-                        return null;
-                    where[l][id] = new Place(union[l].Count) { Hash = hash };
-                    union[l].Add(text);
+                    var id = ids[k];
+                    ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(slots, id, out var named);
+                    if (!named)
+                    {
+                        byte[]? hash = null;
+                        var text = came.TryGetValue((list, id), out var fresh) ? share(fresh) : held?.TextAndHash(l, id, out hash);
+                        if (text is null)
+                            return null;
+                        if (union[l].Count == places.Length)
+                            Array.Resize(ref places, 2 * places.Length);
+                        (slot, places[union[l].Count]) = (union[l].Count, new Place(union[l].Count) { Hash = hash });
+                        union[l].Add(text);
+                    }
+                    ofPart[p][k] = slot;
                 }
             }
+            lists[l] = new ListPlaces(slots, places, union[l].Count, ofPart);
         }
-        return new HeldUnion(parts, where, [.. union.Select(u => u.ToArray())], starts);
+        return new HeldUnion(parts, lists, [.. union.Select(u => u.ToArray())], starts);
     }
 
     /// <summary>
@@ -119,8 +164,8 @@ internal sealed class HeldUnion
     {
         if (held.Parts.Count != parts.Count)
             return null;
-        // First every check, list by list: (list, part, where in the union, the IDs that came there).
-        var joins = new List<(int List, int Part, int At, string[] Added)>();
+        // First every check, list by list: (list, part, where in the union, where in the part's list, how many came there).
+        var joins = new List<(int List, int Part, int Where, int At, int Added)>(2);
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
@@ -145,61 +190,78 @@ internal sealed class HeldUnion
                 continue;
             var (part, at, added) = stretch.Value;
             var ids = parts[part][list];
-            var places = held._at[l];
-            var fresh = new HashSet<string>(added, StringComparer.Ordinal);
+            var places = held._lists[l];
+            // New to the union, each once (against the others that came with it: a few), and its text came.
             for (var k = at; k < at + added; k++)
             {
-                // New to the union, each once, and its text came.
-                if (places.ContainsKey(ids[k]) || !fresh.Add(ids[k]) || !came.ContainsKey((list, ids[k])))
+                if (places.Slot.ContainsKey(ids[k]) || !came.ContainsKey((list, ids[k])) || Array.IndexOf(ids, ids[k], at, k - at) >= 0)
                     return null;
             }
-            // After the last ID this part brought before the stretch (positions it brings rise along its list), or where its IDs begin.
-            var where = held._starts[l][part];
+            // After the last ID this part brought before the stretch (positions it brings rise along its list), or
+            // where its IDs begin: the IDs before the stretch are the held part's, their slots beside them.
+            var (where, ofPart) = (held._starts[l][part], places.OfPart[part]);
             for (var k = at - 1; k >= 0; k--)
             {
-                var place = places[ids[k]].At;
+                var place = places.Places[ofPart[k]].At;
                 if (place >= held._starts[l][part])
                 {
                     where = place + 1;
                     break;
                 }
             }
-            joins.Add((l, part, where, ids[at..(at + added)]));
+            joins.Add((l, part, where, at, added));
         }
         if (joins.Count == 0)
             return null;
         var (texts, starts) = ((string[][])held.Texts.Clone(), (int[][])held._starts.Clone());
-        foreach (var (l, part, where, added) in joins)
+        foreach (var (l, part, where, at, added) in joins)
         {
-            // The places after the new ones move on (in place: the held union is used up), found by their
-            // place, not through a list of the union's IDs (twenty-first session: an array of ~1,100 IDs a
-            // list a join, made only for this).
-            var places = held._at[l];
-            foreach (var id in places.Keys)
-            {
-                ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(places, id);
-                if (place.At >= where)
-                    place.At += added.Length;
-            }
-            for (var k = 0; k < added.Length; k++)
-                places[added[k]] = new Place(where + k);
             var list = StateParts.Lists[l].List;
+            var ids = parts[part][list];
+            // The places after the new ones move on (in place: the held union is used up): one pass over the
+            // slots' places, no ID looked up (twenty-second session: each ID of the dictionary's keys looked up again).
+            var places = held._lists[l];
+            foreach (ref var place in places.Places.AsSpan(0, places.Count))
+            {
+                if (place.At >= where)
+                    place.At += added;
+            }
+            if (places.Count + added > places.Places.Length)
+                Array.Resize(ref places.Places, Room(places.Count + added));
+            // The part's slots: the new ones inserted at the stretch, in place where there is room.
+            var (ofPart, heldLength) = (places.OfPart[part], ids.Length - added);
+            if (ofPart.Length < ids.Length)
+            {
+                var grown = new int[Room(ids.Length)];
+                ofPart.AsSpan(0, at).CopyTo(grown);
+                ofPart.AsSpan(at, heldLength - at).CopyTo(grown.AsSpan(at + added));
+                places.OfPart[part] = ofPart = grown;
+            }
+            else
+                ofPart.AsSpan(at, heldLength - at).CopyTo(ofPart.AsSpan(at + added));
+            for (var k = 0; k < added; k++)
+            {
+                var slot = places.Count++;
+                places.Places[slot] = new Place(where + k);
+                places.Slot.Add(ids[at + k], slot);
+                ofPart[at + k] = slot;
+            }
             // The texts made once at their length (through a spread of a query, the texts' grew as a list:
             // ~40 KB for a list of 1,000, twice a join; twentieth session).
             var heldTexts = held.Texts[l];
-            var joinedTexts = new string[heldTexts.Length + added.Length];
+            var joinedTexts = new string[heldTexts.Length + added];
             heldTexts.AsSpan(0, where).CopyTo(joinedTexts);
-            heldTexts.AsSpan(where).CopyTo(joinedTexts.AsSpan(where + added.Length));
-            for (var k = 0; k < added.Length; k++)
-                joinedTexts[where + k] = share(came[(list, added[k])]);
+            heldTexts.AsSpan(where).CopyTo(joinedTexts.AsSpan(where + added));
+            for (var k = 0; k < added; k++)
+                joinedTexts[where + k] = share(came[(list, ids[at + k])]);
             texts[l] = joinedTexts;
             starts[l] = (int[])held._starts[l].Clone();
             for (var p = part + 1; p < starts[l].Length; p++)
-                starts[l][p] += added.Length;
+                starts[l][p] += added;
         }
         // The other resources that came, in their places.
         PutCame(held, came, share, texts);
-        return new HeldUnion(parts, held._at, texts, starts) { FromJoin = true };
+        return new HeldUnion(parts, held._lists, texts, starts) { FromJoin = true };
     }
 
     /// <summary>
@@ -213,7 +275,7 @@ internal sealed class HeldUnion
         {
             if (!ListIndex.TryGetValue(list, out var l))
                 continue;
-            ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(held._at[l], id);
+            ref var place = ref held._lists[l].Of(id);
             if (Unsafe.IsNullRef(ref place))
                 continue;
             if (ReferenceEquals(texts[l], held.Texts[l]))
@@ -226,37 +288,45 @@ internal sealed class HeldUnion
     /// <summary>The text held for a resource of list <paramref name="l"/> and its hash if known, or null.</summary>
     private string? TextAndHash(int l, string id, out byte[]? hash)
     {
-        if (!_at[l].TryGetValue(id, out var at))
+        ref var place = ref _lists[l].Of(id);
+        if (Unsafe.IsNullRef(ref place))
         {
             hash = null;
             return null;
         }
-        hash = at.Hash;
-        return Texts[l][at.At];
+        hash = place.Hash;
+        return Texts[l][place.At];
     }
 
     /// <summary>
     /// The digest of <paramref name="part"/> (one of <see cref="Parts"/>) over the texts held: what
-    /// <see cref="StateParts.Digest"/> computes with <see cref="Text"/>, each list's place looked up
-    /// once and the resources' hashes listed in one go.
+    /// <see cref="StateParts.Digest"/> computes with <see cref="Text"/>, each resource's place read
+    /// through the part's slots and the resources' hashes listed in one go.
     /// </summary>
     public string Digest(IReadOnlyDictionary<string, string[]> part)
     {
         // Written straight into the digest's pooled buffer, each hash from the array beside the texts
         // (twentieth session: a pooled list of (kind, ID, hash) enumerated through an interface, and each
-        // hash looked up in the texts' weak table, ~2,000 a check).
+        // hash looked up in the texts' weak table, ~2,000 a check); each place through the part's slots
+        // (twenty-second session: each ID looked up in the dictionary). A part that is not one of the
+        // union's (by reference) is looked up ID by ID: the slow twin, which the tests' digests check too.
+        var p = 0;
+        while (p < Parts.Count && !ReferenceEquals(Parts[p], part))
+            p++;
         var buffer = new PartDigest.Buffer();
         try
         {
             for (var l = 0; l < StateParts.Lists.Length; l++)
             {
-                var (at, texts, kind) = (_at[l], Texts[l], PartDigest.Lists[l].Kind);
-                foreach (var id in part.GetValueOrDefault(StateParts.Lists[l].List, []))
+                var (places, texts, kind) = (_lists[l], Texts[l], PartDigest.Lists[l].Kind);
+                var ids = part.GetValueOrDefault(StateParts.Lists[l].List, []);
+                var ofPart = p < Parts.Count ? places.OfPart[p] : null;
+                for (var k = 0; k < ids.Length; k++)
                 {
-                    ref var place = ref CollectionsMarshal.GetValueRefOrNullRef(at, id);
+                    ref var place = ref ofPart is null ? ref places.Of(ids[k]) : ref places.Places[ofPart[k]];
                     if (Unsafe.IsNullRef(ref place))
-                        throw new KeyNotFoundException($"{id} is not in the union");
-                    buffer.Add(kind, id, place.Hash ??= StateParts.Hash(texts[place.At]));
+                        throw new KeyNotFoundException($"{ids[k]} is not in the union");
+                    buffer.Add(kind, ids[k], place.Hash ??= StateParts.Hash(texts[place.At]));
                 }
             }
             return buffer.Digest();
@@ -266,6 +336,10 @@ internal sealed class HeldUnion
             buffer.Dispose();
         }
     }
+
+    /// <summary>The digest of <paramref name="part"/> with each resource's place looked up by its ID: the slow twin of <see cref="Digest"/>'s read through the part's slots, for tests.</summary>
+    internal string DigestLookingUp(IReadOnlyDictionary<string, string[]> part) =>
+        Digest(part.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal));
 
     /// <summary>Whether two sequences of parts name the same IDs, list by list, in the same order (their union is then the same).</summary>
     private static bool SameLists(IReadOnlyList<IReadOnlyDictionary<string, string[]>> before, IReadOnlyList<IReadOnlyDictionary<string, string[]>> now)

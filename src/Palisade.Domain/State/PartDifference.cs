@@ -109,8 +109,50 @@ public static class PartDifference
 
     private static readonly object Marker = new();
 
-    /// <summary>Whether the added IDs are each once and each stands once in <paramref name="result"/> (none of them is also a kept ID).</summary>
-    private static bool AddedNew(string[] result, IReadOnlyList<(int Position, string Id)> added)
+    /// <summary>
+    /// Whether the added IDs are each once and each stands once in <paramref name="result"/> (none of them is also a
+    /// kept ID). A few added (a join: one or two): compared with each other and with the result's IDs ordinally, no
+    /// ID hashed (issue 17, twenty-second session: a set of the added IDs and every ID of the ~1,000-ID result hashed
+    /// to look it up, for one or two added); more: a set of them (<see cref="AddedNewBySet"/>, the slow twin).
+    /// </summary>
+    internal static bool AddedNew(string[] result, IReadOnlyList<(int Position, string Id)> added)
+    {
+        if (added.Count > FewAdded)
+            return AddedNewBySet(result, added);
+        for (var a = 1; a < added.Count; a++)
+        {
+            for (var b = 0; b < a; b++)
+            {
+                if (string.Equals(added[a].Id, added[b].Id, StringComparison.Ordinal))
+                    return false;
+            }
+        }
+        // Each added ID stands at its position; the others (the kept IDs) must differ from every added one.
+        var from = 0;
+        for (var a = 0; a <= added.Count; a++)
+        {
+            var to = a < added.Count ? added[a].Position : result.Length;
+            // (Apply places each added ID at its position, ascending; otherwise, the set.)
+            if (a < added.Count && (to < from || to >= result.Length || !ReferenceEquals(result[to], added[a].Id)))
+                return AddedNewBySet(result, added);
+            for (var k = from; k < to; k++)
+            {
+                for (var b = 0; b < added.Count; b++)
+                {
+                    if (string.Equals(result[k], added[b].Id, StringComparison.Ordinal))
+                        return false;
+                }
+            }
+            from = to + 1;
+        }
+        return true;
+    }
+
+    /// <summary>How many added IDs <see cref="AddedNew"/> compares one by one with the result's (above, a set).</summary>
+    internal const int FewAdded = 4;
+
+    /// <summary><see cref="AddedNew"/> through a set of the added IDs: every ID of the result looked up in it.</summary>
+    internal static bool AddedNewBySet(string[] result, IReadOnlyList<(int Position, string Id)> added)
     {
         if (added.Count == 0)
             return true;

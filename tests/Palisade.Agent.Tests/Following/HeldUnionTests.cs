@@ -88,6 +88,88 @@ public sealed class HeldUnionTests
         Assert.True(kept > 300 && rebuilt > 300 && refused > 20 && joined > 150, $"{kept} unions kept, {rebuilt} made again ({joined} of them from a join), {refused} refused");
     }
 
+    /// <summary>
+    /// (Twenty-second session: places by slot, a join's shift a pass over them, a digest through each part's
+    /// slots.) Long runs of joins with no union made again between them — new IDs at the start, the middle and the
+    /// end of a part's list, into parts that share IDs with the others, past the room kept for joins — with rule
+    /// changes between them (texts of held resources that came: their hashes forgotten) and now and then a change
+    /// that is not a join (an ID the union holds already, two parts changed): after every fetch the same texts as
+    /// the union rebuilt, every ID's text, and every part's digest the slow one, read through the part's slots and
+    /// looked up ID by ID.
+    /// </summary>
+    [Fact]
+    public void AUnionJoinedManyTimesInARow_IsTheUnionRebuilt()
+    {
+        var (joins, inARow, longest) = (0, 0, 0);
+        Gen.Int[0, int.MaxValue].Sample(seed =>
+        {
+            var random = new Random(seed);
+            var version = 0;
+            string Text(string list, string id) => $"{{\"{list}\":\"{id}\",\"v\":{++version}}}";
+            // Parts drawn from one pool of IDs: they share some.
+            var pool = Enumerable.Range(0, 40).Select(i => $"s-{i}").ToArray();
+            List<IReadOnlyDictionary<string, string[]>> parts = [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ =>
+                (IReadOnlyDictionary<string, string[]>)StateParts.Lists.ToDictionary(l => l.List, l => pool.OrderBy(_ => random.Next()).Take(random.Next(0, 25)).ToArray(), StringComparer.Ordinal))];
+            var resources = parts.SelectMany(p => p).SelectMany(l => l.Value.Select(id => (l.Key, id))).Distinct().ToDictionary(r => r, r => Text(r.Key, r.id));
+            var held = HeldUnion.Next(null, parts, resources, t => t);
+            var run = 0;
+            for (var fetch = 0; fetch < 30; fetch++)
+            {
+                var came = new Dictionary<(string List, string Id), string>();
+                var step = random.Next(10);
+                if (step < 8)
+                {
+                    // A join: one to three new IDs at one place (start, end or middle) of one or two lists of one part; now and then an
+                    // ID some part names already, or a second part changed (not a join).
+                    var changed = new List<IReadOnlyDictionary<string, string[]>>(parts);
+                    for (var n = step == 7 ? 2 : 1; n > 0; n--)
+                    {
+                        var p = random.Next(changed.Count);
+                        var part = changed[p].ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+                        foreach (var (list, _) in StateParts.Lists.OrderBy(_ => random.Next()).Take(random.Next(1, 3)))
+                        {
+                            var ids = part[list].ToList();
+                            var at = random.Next(3) switch { 0 => 0, 1 => ids.Count, _ => random.Next(ids.Count + 1) };
+                            for (var k = random.Next(1, 4); k > 0; k--)
+                            {
+                                var id = step == 6 ? pool[random.Next(pool.Length)] : $"j-{++version}";
+                                if (!ids.Contains(id))
+                                    ids.Insert(at, id);
+                                came[(list, id)] = Text(list, id);
+                            }
+                            part[list] = [.. ids];
+                        }
+                        changed[p] = part;
+                    }
+                    parts = changed;
+                }
+                // Texts of held resources (a rule change; with a join too now and then).
+                foreach (var key in resources.Keys.Where(_ => random.Next(step < 8 ? 40 : 8) == 0).ToList())
+                    came[key] = Text(key.Item1, key.Item2);
+                foreach (var (key, text) in came)
+                    resources[key] = text;
+                var next = HeldUnion.Next(held, parts, came, t => t);
+                Assert.NotNull(next);
+                var whole = StateParts.Union(parts, key => resources[key]);
+                for (var l = 0; l < whole.Length; l++)
+                    Assert.Equal(whole[l], next.Texts[l]);
+                foreach (var ((list, id), text) in resources.Where(r => parts.Any(p => p[r.Key.Item1].Contains(r.Key.Item2))))
+                    Assert.Equal(text, next.Text(list, id));
+                foreach (var part in parts.OrderBy(_ => random.Next()))
+                {
+                    var digest = StateParts.Digest(part, key => resources[key]);
+                    Assert.Equal(digest, next.Digest(part));
+                    Assert.Equal(digest, next.DigestLookingUp(part));
+                }
+                (run, joins) = next.FromJoin ? (run + 1, joins + 1) : (0, joins);
+                inARow += run >= 5 ? 1 : 0;
+                longest = Math.Max(longest, run);
+                held = next;
+            }
+        }, iter: 200);
+        Assert.True(joins > 2000 && inARow > 500 && longest >= 15, $"{joins} joins, {inARow} after at least 5 in a row, {longest} at most in a row");
+    }
+
     /// <summary>A part's digest hashed in one buffer (<see cref="PartDigest.Of"/>) is the digest appended resource by resource (<see cref="PartDigest.OfAppended"/>, the slow twin).</summary>
     [Fact]
     public void APartsDigestInOneBuffer_IsTheDigestAppended()

@@ -793,7 +793,7 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
     public async Task AnAgentFedDifferences_HoldsTheStateOfOneFedWholeLists()
     {
         var round = 0;
-        var (rebuilt, fetched, forgotten, returned) = (0L, 0, 0, 0);
+        var (rebuilt, fetched, forgotten, returned, joinsInARow) = (0L, 0, 0, 0, 0);
         // Per step: the change's seed, which hosts' difference-fed agents fetch after it (a bit each), and
         // 0: the node forgets after it, 1: the change is a join, or the undoing of the last such join.
         var gen = Gen.Select(Gen.Int, Gen.Int[0, 15], Gen.Int[0, 7]).Array[3, 12];
@@ -830,10 +830,17 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
             // A join made to be undone by the next such step: the parts it changed come back to digests held before.
             (string Instance, string Group)? undo = null;
             foreach (var (seed, fetchers, forget) in steps)
+            // (Twenty-second session) 2: three joins in a row (an instance run into a group), each fetched by every host.
+            for (var again = forget == 2 ? 3 : 1; again > 0; again--)
             {
                 try
                 {
-                    if (forget == 1 && undo is { } joined)
+                    if (forget == 2)
+                    {
+                        world.Instances.Add((await world.Scenario.RunAsync(world.Pick(world.Groups), world.VSwitch)).Single());
+                        joinsInARow++;
+                    }
+                    else if (forget == 1 && undo is { } joined)
                     {
                         undo = null;
                         await world.Scenario.Api.CallAsync("LeaveSecurityGroup", new { RegionId = Region, InstanceId = joined.Instance, SecurityGroupId = joined.Group });
@@ -861,8 +868,8 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
                 {
                     var host = Hosts[h];
                     var twin = await whole[host].FetchAsync(host, CancellationToken.None);
-                    // A join and its undoing are fetched by every host: a part's digest then comes back to one held before.
-                    if ((fetchers & (1 << h)) == 0 && forget != 1)
+                    // A join and its undoing are fetched by every host: a part's digest then comes back to one held before (and each of joins in a row).
+                    if ((fetchers & (1 << h)) == 0 && forget is not (1 or 2))
                         continue;
                     var policy = await differences[host].FetchAsync(host, CancellationToken.None);
                     fetched++;
@@ -885,8 +892,9 @@ public sealed partial class HostScopeTests(ITestOutputHelper output) : IAsyncLif
                 rebuilt += differences[host].Differences.Rebuilt;
             }
         }, iter: 12, threads: 1, print: steps => string.Join(" ", steps.Select(s => $"({s.Item1},{s.Item2},{s.Item3})")));
-        output.WriteLine($"{round} rounds: {fetched} fetches of difference-fed agents, {rebuilt} parts rebuilt from differences, {returned} NIC parts back to a digest held before, the node forgot {forgotten} times");
+        output.WriteLine($"{round} rounds: {fetched} fetches of difference-fed agents, {rebuilt} parts rebuilt from differences, {returned} NIC parts back to a digest held before, the node forgot {forgotten} times, {joinsInARow} joins three in a row");
         Assert.True(rebuilt > 0, "no part was rebuilt from a difference: the differences were not exercised");
+        Assert.True(joinsInARow > 0, "no joins in a row");
     }
 
     /// <summary>

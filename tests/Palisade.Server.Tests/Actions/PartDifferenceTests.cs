@@ -68,6 +68,59 @@ public sealed class PartDifferenceTests : IAsyncLifetime
         }, iter: 2000, print: x => $"base {string.Join(",", x.Item1)}; inserts {string.Join(",", x.Item3)}; swap {x.Item4}");
     }
 
+    /// <summary>
+    /// (Twenty-second session: the added IDs of a list <see cref="PartDifference.Apply"/> made compared one by one
+    /// with the result's, a set only past a few.) For a base Apply made and random differences of it — one to
+    /// seven IDs added at the start, the middle or the end, new, or one the base keeps (its first, its last, one
+    /// between), one it removes, or one added twice — the result is the list made naively and checked with a set
+    /// of all its IDs (the slow twin): the same list, or null for both; and the same as Apply to a base not known
+    /// to be Apply's (checked with a set).
+    /// </summary>
+    [Fact]
+    public void AnAddedIdAlreadyInTheResult_DoesNotFit_WhereverItStands()
+    {
+        var (fitted, refused) = (0, 0);
+        Gen.Int.Sample(seed =>
+        {
+            var random = new Random(seed);
+            var size = random.Next(0, 30);
+            var made = PartDifference.Apply(Array.Empty<string>(), new PartDifference.Lists([], [.. Enumerable.Range(0, size).Select(i => (i, $"i-{i}"))]))!;
+            var removed = made.Where(_ => random.Next(5) == 0).ToList();
+            var kept = made.Except(removed).ToList();
+            var added = new List<string>();
+            for (var n = random.Next(1, 8); n > 0; n--)
+            {
+                added.Add(random.Next(10) switch
+                {
+                    0 when kept.Count > 0 => kept[0],
+                    1 when kept.Count > 0 => kept[^1],
+                    2 when kept.Count > 0 => kept[random.Next(kept.Count)],
+                    3 when removed.Count > 0 => removed[random.Next(removed.Count)],
+                    4 when added.Count > 0 => added[random.Next(added.Count)],
+                    _ => $"n-{random.Next(1000)}",
+                });
+            }
+            var length = kept.Count + added.Count;
+            var positions = random.Next(3) switch
+            {
+                0 => Enumerable.Range(0, added.Count),
+                1 => Enumerable.Range(length - added.Count, added.Count),
+                _ => Enumerable.Range(0, length).OrderBy(_ => random.Next()).Take(added.Count).Order(),
+            };
+            var difference = new PartDifference.Lists(removed, [.. positions.Zip(added)]);
+            // The slow twin: the list made naively, each ID once or no list.
+            var naive = new List<string>(kept);
+            foreach (var (position, id) in difference.Added)
+                naive.Insert(position, id);
+            var expected = naive.Distinct().Count() == naive.Count ? naive : null;
+            var applied = PartDifference.Apply(made, difference);
+            Assert.Equal(expected, applied);
+            Assert.Equal(expected, PartDifference.Apply(made.ToList(), difference));
+            (fitted, refused) = applied is null ? (fitted, refused + 1) : (fitted + 1, refused);
+        }, iter: 5000);
+        Assert.True(fitted > 500 && refused > 500, $"{fitted} fitted, {refused} refused");
+    }
+
     private sealed record Pod(Scenario S, string Common, string Db, string VSwitch, List<string> Members);
 
     /// <summary>A pod of <paramref name="hosts"/> hosts: an instance in <c>common</c> on each, <c>common</c>'s rule naming <c>db</c>, and one instance in <c>db</c>.</summary>
