@@ -65,18 +65,25 @@ internal sealed class ThrottledAnswerHold(ServerOptions options, TimeProvider cl
         }
     }
 
+    /// <remarks>
+    /// The caller's count first, then the node's: a refusal counted in <see cref="Held"/> is counted for its
+    /// caller already, so whoever sees <see cref="Held"/> reach n knows each of those n is in its caller's
+    /// bound. The other order let a caller's next refusal, arriving between the two counts of the one
+    /// before, be held in its place while that one was answered at once (a flaky test in CI twice).
+    /// </remarks>
     private bool TryEnter(string key)
     {
         var limits = options.Throttling;
-        if (Interlocked.Increment(ref _held) > limits.HeldRefusals)
-        {
-            Interlocked.Decrement(ref _held);
-            return false;
-        }
         var mine = _heldByCaller.AddOrUpdate(key, 1, (_, n) => n + 1);
         if (mine > limits.HeldRefusalsPerAccount)
         {
-            Leave(key);
+            LeaveCaller(key);
+            return false;
+        }
+        if (Interlocked.Increment(ref _held) > limits.HeldRefusals)
+        {
+            Interlocked.Decrement(ref _held);
+            LeaveCaller(key);
             return false;
         }
         return true;
@@ -85,6 +92,11 @@ internal sealed class ThrottledAnswerHold(ServerOptions options, TimeProvider cl
     private void Leave(string key)
     {
         Interlocked.Decrement(ref _held);
+        LeaveCaller(key);
+    }
+
+    private void LeaveCaller(string key)
+    {
         // Removed when it reaches zero, so the map holds only callers with refusals held now.
         while (true)
         {
