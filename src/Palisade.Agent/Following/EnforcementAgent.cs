@@ -181,7 +181,22 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
             _sampling = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             var token = _sampling.Token;
             var sampler = Sampler;
-            _samplingTask = Task.Run(() => sampler.RunAsync(kernel.WatchNewConnectionBatchesAsync(token), token), CancellationToken.None);
+            // The watch is opened here, before the line that says sampling is on: the kernel's netlink
+            // socket is subscribed when the call returns, so a connection made after the line is seen
+            // (opened inside the task, the line came first and a connection right after it could be missed).
+            IAsyncEnumerable<IReadOnlyList<TrackedConnection>> batches;
+            try
+            {
+                batches = kernel.WatchNewConnectionBatchesAsync(token);
+            }
+            catch (Exception e) when (e is NetfilterException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                log($"flow sampling could not start: {e.Message}; trying again at the next answer");
+                _sampling.Dispose();
+                _sampling = null;
+                return;
+            }
+            _samplingTask = Task.Run(() => sampler.RunAsync(batches, token), CancellationToken.None);
             log($"flow sampling on: new connections the NICs accept, at most {options.FlowsPerMinute} a minute");
         }
         else if (!wanted && _sampling is not null)

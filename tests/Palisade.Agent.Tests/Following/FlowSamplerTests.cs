@@ -100,6 +100,21 @@ public sealed class FlowSamplerTests
         public int WatchesEnded { get; private set; }
         public HostRuleset? Applied { get; set; }
 
+        /// <summary>What the kernel does as a watch is asked for, before it answers (NftCommand subscribes its netlink socket there).</summary>
+        public Action? Opening { get; init; }
+
+        public IAsyncEnumerable<IReadOnlyList<TrackedConnection>> WatchNewConnectionBatchesAsync(CancellationToken cancel)
+        {
+            Opening?.Invoke();
+            return OneByOne(cancel);
+        }
+
+        private async IAsyncEnumerable<IReadOnlyList<TrackedConnection>> OneByOne([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
+        {
+            await foreach (var connection in WatchNewConnectionsAsync(cancel).WithCancellation(cancel))
+                yield return [connection];
+        }
+
         public async IAsyncEnumerable<TrackedConnection> WatchNewConnectionsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel)
         {
             Watches++;
@@ -174,6 +189,37 @@ public sealed class FlowSamplerTests
             lock (Reports)
                 return [.. Reports.OfType<FlowReport>().SelectMany(r => r.Flows)];
         }
+    }
+
+    [Fact]
+    public async Task FlowSamplingOn_IsSaid_OnlyOnceTheWatchIsOpen()
+    {
+        // A connection made right after the agent says sampling is on must be seen: the kernel's watch is
+        // open by then (CI once missed one made right after the line, when the watch was opened in the task).
+        var log = new List<string>();
+        var kernel = new EventKernel
+        {
+            Opening = () =>
+            {
+                Thread.Sleep(300); // a slow subscription: the line must still wait for it
+                lock (log)
+                    log.Add("the watch opened");
+            },
+        };
+        var options = new AgentOptions("host-1") { PollWait = TimeSpan.FromMilliseconds(10), RetryDelay = TimeSpan.FromMilliseconds(10), UsageInterval = TimeSpan.FromMilliseconds(20) };
+        var agent = new EnforcementAgent(new FlowControlPlane(), kernel, options, l => { lock (log) log.Add(l); });
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = agent.RunAsync(stop.Token);
+        int On() { lock (log) return log.FindIndex(l => l.StartsWith("flow sampling on", StringComparison.Ordinal)); }
+        while (On() < 0)
+        {
+            Assert.False(stop.IsCancellationRequested, "sampling never started");
+            await Task.Delay(5);
+        }
+        lock (log)
+            Assert.True(log.IndexOf("the watch opened") is >= 0 and var opened && opened < On(), string.Join("\n", log));
+        await stop.CancelAsync();
+        await run;
     }
 
     [Fact]
