@@ -548,12 +548,18 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
     }
 
-    public IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId) =>
-        Query<string>("""
+    public HashSet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId)
+    {
+        var addresses = Query<string>("""
             SELECT address FROM instance_addresses WHERE scope = @scope AND kind = 'private'
             UNION ALL SELECT address FROM network_interface_addresses WHERE scope = @scope
-            """, new { scope = AddressScope(accountId, vpcId) })
-            .Select(IpAddress.Parse).ToHashSet();
+            """, new { scope = AddressScope(accountId, vpcId) });
+        // Sized at once: a set grown from a query's items left each smaller table behind.
+        var set = new HashSet<IpAddress>(addresses.TryGetNonEnumeratedCount(out var count) ? count : 0);
+        foreach (var address in addresses)
+            set.Add(IpAddress.Parse(address));
+        return set;
+    }
 
     // Network interfaces
 
