@@ -84,6 +84,9 @@ public static class PercentEncoding
 
     internal const int MaxHeldNameLength = 64, MaxHeldNames = 4096;
 
+    /// <summary>Forgets the names held (tests: a table that other tests' random names filled holds no new name).</summary>
+    internal static void ForgetHeldNames() => HeldNames.Clear();
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> HeldNames = new(StringComparer.Ordinal);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> HeldNamesBySpan =
