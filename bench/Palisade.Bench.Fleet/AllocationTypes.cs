@@ -21,8 +21,22 @@ internal sealed class AllocationTypes : EventListener
             EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1 /* GC */);
     }
 
+    // What the window's collections kept (twenty-third session): the bytes each promoted out of gen0 and out of gen1, summed.
+    private long _promoted0, _promoted1, _collections;
+
     protected override void OnEventWritten(EventWrittenEventArgs e)
     {
+        if (e.EventName is { } heapStats && heapStats.StartsWith("GCHeapStats", StringComparison.Ordinal) && e.Payload is not null)
+        {
+            var stats = e.PayloadNames!;
+            if (stats.IndexOf("TotalPromotedSize0") is var p0 and >= 0 && stats.IndexOf("TotalPromotedSize1") is var p1 and >= 0)
+            {
+                Interlocked.Add(ref _promoted0, Convert.ToInt64(e.Payload[p0], CultureInfo.InvariantCulture));
+                Interlocked.Add(ref _promoted1, Convert.ToInt64(e.Payload[p1], CultureInfo.InvariantCulture));
+                Interlocked.Increment(ref _collections);
+            }
+            return;
+        }
         if (e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null)
             return;
         var names = e.PayloadNames!;
@@ -32,12 +46,13 @@ internal sealed class AllocationTypes : EventListener
     }
 
     /// <summary>The top types since the last take, in MiB, and starts again.</summary>
-    public string Take(int top = 15)
+    public string Take(int top = 20)
     {
         var all = _bytes.ToArray();
         _bytes.Clear();
         var total = all.Sum(x => x.Value);
-        return string.Create(CultureInfo.InvariantCulture, $"{total / 1048576.0:F0} MiB sampled: ") + string.Join("; ", all.OrderByDescending(x => x.Value).Take(top)
+        var (promoted0, promoted1, collections) = (Interlocked.Exchange(ref _promoted0, 0), Interlocked.Exchange(ref _promoted1, 0), Interlocked.Exchange(ref _collections, 0));
+        return string.Create(CultureInfo.InvariantCulture, $"promoted by the window's {collections} collections: out of gen0 {promoted0 / 1048576.0:F1} MiB, out of gen1 {promoted1 / 1048576.0:F1} MiB; {total / 1048576.0:F0} MiB sampled: ") + string.Join("; ", all.OrderByDescending(x => x.Value).Take(top)
             .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value / 1048576.0:F1}")));
     }
 }

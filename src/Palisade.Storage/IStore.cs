@@ -227,8 +227,12 @@ public partial interface IStoreSession
     void SetNetworkInterfaceGroups(NetworkInterfaceRecord eni, IReadOnlyList<SecurityGroupId> groups);
     void SetNetworkInterfaceAddresses(NetworkInterfaceRecord eni, IReadOnlyList<IpAddress> addresses);
 
-    /// <summary>The private addresses in use in a VPC (or, with null, in the account's classic network).</summary>
-    IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
+    /// <summary>
+    /// The private addresses in use in a VPC (or, with null, in the account's classic network): a set made for
+    /// this call, the caller's to add the addresses it allocates to (twenty-third session: a join copied a
+    /// VPC's ~20,000 addresses once more to do so).
+    /// </summary>
+    HashSet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId);
 
     /// <summary>Whether any instance or EIP of any account holds this public address.</summary>
     bool PublicAddressInUse(IpAddress address);

@@ -122,14 +122,53 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
     /// <summary>Writes the events the transaction gathered, with the revision it commits as (null when it changed nothing).</summary>
     internal void WriteTrail(long? revision)
     {
+        if (_trail.Count == 0)
+            return;
         if (_trail.Count == 1)
         {
             InsertTrail(connection, transaction, _trail[0], revision);
             return;
         }
+        if (dialect == Dialect.Postgres && !TrailAsValues)
+        {
+            InsertTrailAsArrays(_trail, revision);
+            return;
+        }
+        InsertTrailRows(_trail, revision);
+    }
+
+    /// <summary>The events of a transaction in multi-row <c>VALUES</c> (SQLite's way; tests ask it of PostgreSQL too: the slow twin of <see cref="InsertTrailAsArrays"/>).</summary>
+    internal bool TrailAsValues { get; set; }
+
+    /// <summary>
+    /// The events in one <c>INSERT … SELECT FROM unnest(…)</c> of nine array parameters (PostgreSQL; issue 17,
+    /// twenty-third session): a node's batch of status reports trails one event a report, and the multi-row
+    /// <c>VALUES</c> of <see cref="InsertTrailRows"/> (its slow twin) bound nine named parameters an event —
+    /// Dapper's and the driver's objects for 900 a batch, and a statement's text of its own for each batch's
+    /// size. The same rows in the same order (the events' IDs follow it).
+    /// </summary>
+    private void InsertTrailAsArrays(IReadOnlyList<ActionTrailEntry> events, long? revision)
+    {
+        var n = events.Count;
+        var (times, accounts, keys, actions, versions, requests, parameters, statuses, results) =
+            (new string[n], new long[n], new string[n], new string[n], new string[n], new string[n], new string[n], new long[n], new string[n]);
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
+            (times[i], accounts[i], keys[i], actions[i], versions[i], requests[i], parameters[i], statuses[i], results[i]) =
+                (Time.Format(e.EventTime), e.AccountId, e.AccessKeyId, e.Action, e.ApiVersion, e.RequestId, e.Parameters, e.HttpStatus, e.ResultCode);
+        }
+        connection.Execute("""
+            INSERT INTO action_trail (event_time, account_id, access_key_id, action, api_version, request_id, parameters, http_status, result_code, revision)
+            SELECT t.*, @revision FROM unnest(@times, @accounts, @keys, @actions, @versions, @requests, @parameters, @statuses, @results) AS t
+            """, new { times, accounts, keys, actions, versions, requests, parameters, statuses, results, revision }, transaction);
+    }
+
+    private void InsertTrailRows(IReadOnlyList<ActionTrailEntry> events, long? revision)
+    {
         // A node's batch of status reports trails one event a report (issue 17, sixteenth session): their
         // rows in multi-row inserts, in their order (the events' IDs follow it), not a statement each.
-        foreach (var chunk in _trail.Chunk(TrailRowsPerStatement))
+        foreach (var chunk in events.Chunk(TrailRowsPerStatement))
         {
             var sql = new System.Text.StringBuilder("INSERT INTO action_trail (event_time, account_id, access_key_id, action, api_version, request_id, parameters, http_status, result_code, revision) VALUES ");
             var args = new DynamicParameters();
@@ -509,12 +548,18 @@ internal sealed partial class SqlSession(DbConnection connection, DbTransaction 
         Execute("UPDATE eip_addresses SET instance_type = NULL, instance_id = NULL WHERE instance_id = @id", new { id = id.Value });
     }
 
-    public IReadOnlySet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId) =>
-        Query<string>("""
+    public HashSet<IpAddress> AddressesInUse(long accountId, VpcId? vpcId)
+    {
+        var addresses = Query<string>("""
             SELECT address FROM instance_addresses WHERE scope = @scope AND kind = 'private'
             UNION ALL SELECT address FROM network_interface_addresses WHERE scope = @scope
-            """, new { scope = AddressScope(accountId, vpcId) })
-            .Select(IpAddress.Parse).ToHashSet();
+            """, new { scope = AddressScope(accountId, vpcId) });
+        // Sized at once: a set grown from a query's items left each smaller table behind.
+        var set = new HashSet<IpAddress>(addresses.TryGetNonEnumeratedCount(out var count) ? count : 0);
+        foreach (var address in addresses)
+            set.Add(IpAddress.Parse(address));
+        return set;
+    }
 
     // Network interfaces
 

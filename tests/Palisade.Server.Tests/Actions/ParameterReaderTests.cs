@@ -109,4 +109,17 @@ public sealed class ParameterReaderTests
                 DescribeHostPolicy.StateKey(distinct, [.. held.Select(h => (h, (IReadOnlyDictionary<(char Kind, string Id), byte[]>?)null))]));
         }, iter: 500, threads: 1);
     }
+
+    /// <summary>An instance's part key made at its length is its groups' IDs sorted and joined by a query (its slow twin), for any groups (twenty-third session).</summary>
+    [Fact]
+    public void AnInstancesPartKey_IsItsGroupsSortedAndJoined()
+    {
+        var group = Gen.String[Gen.Char['a', 'f'], 1, 4].Select(s => Palisade.Domain.Identifiers.SecurityGroupId.Parse("sg-" + s + "0000000"));
+        var instance = Palisade.Domain.Identifiers.InstanceId.Parse("i-0000000001");
+        group.Array[0, 6].Sample(groups =>
+        {
+            var distinct = groups.Distinct().ToArray();
+            Assert.Equal(AccountViews.View.PartKeySlow(instance, distinct), AccountViews.View.PartKeyOf(instance, distinct));
+        }, iter: 500, threads: 1);
+    }
 }

@@ -246,7 +246,6 @@ internal sealed class AccountViews
         private readonly ConcurrentDictionary<string, Lazy<PartEntry>> _parts = new(StringComparer.Ordinal);
         // Not readonly: a view brought forward is given the previous view's, read through (Forward), before it is shared.
         private Renderings _rendered = new(0);
-        private readonly ConcurrentDictionary<InstanceId, string> _partKeys = new();
 
         /// <summary>
         /// Each instance's key in the region's order (ascending as the list goes; seventeenth session: keys with
@@ -258,7 +257,11 @@ internal sealed class AccountViews
         /// <summary>Each group's members (instances through their own or an ENI's membership), by key, ascending; a list may be empty.</summary>
         private readonly Dictionary<SecurityGroupId, List<Member>> _members;
 
-        internal readonly record struct Entry(long Key, InstanceRecord Record, SecurityGroupId[] Groups);
+        /// <param name="PartKey">What decides the instance's part (<see cref="PartKeyOf"/>): made with the entry, once per instance a view indexes anew, and shared with the entries a stepped view keeps.</param>
+        internal readonly record struct Entry(long Key, InstanceRecord Record, SecurityGroupId[] Groups, string PartKey)
+        {
+            public static Entry Of(long key, InstanceRecord record, SecurityGroupId[] groups) => new(key, record, groups, PartKeyOf(record.Id, groups));
+        }
 
         internal readonly record struct Member(long Key, InstanceId Id);
 
@@ -300,7 +303,7 @@ internal sealed class AccountViews
             for (var index = 0; index < source.Instances.Count; index++)
             {
                 var instance = source.Instances[index];
-                var entry = new Entry(index * KeyGap, instance, GroupsOf(source, instance));
+                var entry = Entry.Of(index * KeyGap, instance, GroupsOf(source, instance));
                 entries[instance.Id] = entry;
                 foreach (var g in entry.Groups)
                 {
@@ -320,8 +323,8 @@ internal sealed class AccountViews
 
         /// <summary>
         /// A view of the same instances with the same groups and ENIs as <paramref name="same"/> (brought
-        /// forward by rule changes alone): its indexes and part keys are these, shared (never written after
-        /// they are built, but for the part keys' cache, which maps the same instances to the same keys).
+        /// forward by rule changes alone): its indexes, and the part keys in their entries, are these, shared
+        /// (never written after they are built).
         /// </summary>
         private View(StateExport.Source source, long accountRevision, View same, ILookup<string, Storage.Records.HostBindingRecord> bindings)
         {
@@ -330,7 +333,6 @@ internal sealed class AccountViews
             _bindings = bindings;
             _entries = same._entries;
             _members = same._members;
-            _partKeys = same._partKeys;
         }
 
         private View(StateExport.Source source, long accountRevision, Dictionary<InstanceId, Entry> entries, Dictionary<SecurityGroupId, List<Member>> members,
@@ -413,7 +415,7 @@ internal sealed class AccountViews
                             break;
                     }
                 }
-                var entry = new Entry(key, record, GroupsOf(source, record));
+                var entry = Entry.Of(key, record, GroupsOf(source, record));
                 entries[record.Id] = entry;
                 foreach (var g in entry.Groups)
                 {
@@ -447,6 +449,8 @@ internal sealed class AccountViews
                     return $"{instance.Id} not indexed";
                 if (!ReferenceEquals(mine.Record, instance) || !mine.Groups.ToHashSet().SetEquals(entries[instance.Id].Groups))
                     return $"{instance.Id}'s record or groups differ";
+                if (mine.PartKey != PartKeySlow(instance.Id, entries[instance.Id].Groups))
+                    return $"{instance.Id}'s part key is {mine.PartKey}, its groups' {PartKeySlow(instance.Id, entries[instance.Id].Groups)}";
                 if (last is { } l && mine.Key <= l)
                     return $"{instance.Id}'s key is out of the list's order";
                 last = mine.Key;
@@ -879,17 +883,47 @@ internal sealed class AccountViews
             return new PartEntry(part, hex, resources);
         }
 
+        /// <summary>The key of <paramref name="instance"/>'s part (<see cref="PartKeyOf"/>): its entry's, or its own for an instance not in the region.</summary>
+        private string PartKey(InstanceId instance) => _entries.TryGetValue(instance, out var entry) ? entry.PartKey : "i:" + instance.Value;
+
         /// <summary>
         /// What decides an instance's part: its groups (its own and its ENIs'). Every instance is in its
         /// part through them, so two instances with the same groups have the same part. An instance in
-        /// no group (none is, in ECS) or not in the region has a part of its own.
+        /// no group (none is, in ECS) or not in the region has a part of its own. Made at its length
+        /// (twenty-third session: a join's new view asked it anew of every bound instance, each through a
+        /// sort query, a list and a join, on every node); <see cref="PartKeySlow"/> is the slow twin.
         /// </summary>
-        private string PartKey(InstanceId instance) => _partKeys.GetOrAdd(instance, i =>
+        internal static string PartKeyOf(InstanceId instance, SecurityGroupId[] groups)
         {
-            if (!_entries.TryGetValue(i, out var entry))
-                return "i:" + i.Value;
-            var groups = entry.Groups.Select(g => g.Value).Order(StringComparer.Ordinal).ToList();
-            return groups.Count == 0 ? "i:" + i.Value : "g:" + string.Join(",", groups);
-        });
+            if (groups.Length == 0)
+                return "i:" + instance.Value;
+            if (groups.Length == 1)
+                return "g:" + groups[0].Value;
+            var sorted = new string[groups.Length];
+            var length = 2 + groups.Length - 1;
+            for (var i = 0; i < sorted.Length; i++)
+                length += (sorted[i] = groups[i].Value).Length;
+            Array.Sort(sorted, StringComparer.Ordinal);
+            return string.Create(length, sorted, static (span, sorted) =>
+            {
+                span[0] = 'g';
+                span[1] = ':';
+                var at = 2;
+                for (var i = 0; i < sorted.Length; i++)
+                {
+                    if (i > 0)
+                        span[at++] = ',';
+                    sorted[i].CopyTo(span[at..]);
+                    at += sorted[i].Length;
+                }
+            });
+        }
+
+        /// <summary>The slow twin of <see cref="PartKeyOf"/>: the groups' IDs sorted by a query and joined.</summary>
+        internal static string PartKeySlow(InstanceId instance, IEnumerable<SecurityGroupId> groups)
+        {
+            var sorted = groups.Select(g => g.Value).Order(StringComparer.Ordinal).ToList();
+            return sorted.Count == 0 ? "i:" + instance.Value : "g:" + string.Join(",", sorted);
+        }
     }
 }

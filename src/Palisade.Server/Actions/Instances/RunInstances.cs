@@ -74,7 +74,7 @@ internal abstract class LaunchInstances : WriteAction
             }
             var network = vpcGroup is null ? NetworkType.Classic : NetworkType.Vpc;
 
-            var inUse = new HashSet<IpAddress>(s.AddressesInUse(c.AccountId, vpcGroup));
+            var inUse = s.AddressesInUse(c.AccountId, vpcGroup);
             var ids = new List<InstanceId>();
             var alreadyIn = Array.Empty<SecurityGroupId>();
             for (var n = 0; n < amount; n++)

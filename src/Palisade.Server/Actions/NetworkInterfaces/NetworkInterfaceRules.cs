@@ -57,7 +57,7 @@ internal static class NetworkInterfaceRules
         if (eni.PrivateAddresses.Count(a => !a.IsV6) + wanted.Count > c.Limits.PrivateIpsPerNetworkInterface)
             throw new EcsException(EcsErrors.PrivateIpQuota(c.Limits.PrivateIpsPerNetworkInterface));
         var vSwitch = s.VSwitches.Find(c.AccountId, eni.VSwitchId) ?? throw new EcsException(EcsErrors.VSwitchNotFound(eni.VSwitchId.Value));
-        var inUse = new HashSet<IpAddress>(s.AddressesInUse(c.AccountId, eni.VpcId));
+        var inUse = s.AddressesInUse(c.AccountId, eni.VpcId);
         // Named addresses first, so that a free one picked for a null never takes an address named later.
         var named = wanted.OfType<string>().Select(t => LaunchInstances.Allocate(vSwitch.CidrBlock, inUse, t)).ToList();
         var next = 0;
