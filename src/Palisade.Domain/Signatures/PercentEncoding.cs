@@ -60,37 +60,10 @@ public static class PercentEncoding
             var eq = part.IndexOf('=');
             var name = eq < 0 ? part : part[..eq];
             var value = eq < 0 ? [] : part[(eq + 1)..];
-            pairs.Add(new(Name(name), DecodeSpan(value)));
+            pairs.Add(new(DecodeSpan(name), DecodeSpan(value)));
         }
         return pairs;
     }
-
-    /// <summary>
-    /// A parameter's name: the one string held for it when it was met before (twenty-third session: a fleet's
-    /// host polls send the same few dozen names — <c>KnownNic.3.Digest</c>, <c>NetworkInterfaceId.7</c> — each
-    /// poll, and each was a new string), else decoded as <see cref="DecodeSpan"/> does. Only names with nothing
-    /// to decode, of at most <see cref="MaxHeldNameLength"/> characters, and at most <see cref="MaxHeldNames"/> of
-    /// them (a client chooses names: past that, names are made anew each time, as before).
-    /// </summary>
-    private static string Name(ReadOnlySpan<char> name)
-    {
-        if (name.Length > MaxHeldNameLength || name.IndexOfAny('%', '+') >= 0)
-            return DecodeSpan(name);
-        if (HeldNamesBySpan.TryGetValue(name, out var held))
-            return held;
-        var made = name.ToString();
-        return HeldNames.Count < MaxHeldNames ? HeldNames.GetOrAdd(made, made) : made;
-    }
-
-    internal const int MaxHeldNameLength = 64, MaxHeldNames = 4096;
-
-    /// <summary>Forgets the names held (tests: a table that other tests' random names filled holds no new name).</summary>
-    internal static void ForgetHeldNames() => HeldNames.Clear();
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> HeldNames = new(StringComparer.Ordinal);
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> HeldNamesBySpan =
-        HeldNames.GetAlternateLookup<ReadOnlySpan<char>>();
 
     private static string DecodeSpan(ReadOnlySpan<char> s) => s.IndexOfAny('%', '+') < 0 ? s.ToString() : Decode(s.ToString());
 

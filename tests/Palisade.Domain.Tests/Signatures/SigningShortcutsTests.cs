@@ -32,26 +32,6 @@ public sealed class SigningShortcutsTests
             return PercentEncoding.ParsePairs(text).SequenceEqual(PercentEncoding.ParsePairsEach(text));
         }, iter: 5_000);
 
-    /// <summary>
-    /// A name met before is the string held for it (twenty-third session: a fleet's polls send the same names each
-    /// time), still the twin's name; one with something to decode, or longer than a held name may be, is made anew.
-    /// </summary>
-    [Fact]
-    public void ANameMetBefore_IsTheNameHeldForIt()
-    {
-        // The other tests of this class (run one after another) parse thousands of random names, which may have filled the table.
-        PercentEncoding.ForgetHeldNames();
-        Gen.Select(Text, Gen.Int[1, 40]).Sample((value, n) =>
-        {
-            var text = $"KnownNic.{n}.Digest={PercentEncoding.Encode(value)}&Long{new string('x', PercentEncoding.MaxHeldNameLength)}=1&Escaped%41{n}=2";
-            var (first, again, twin) = (PercentEncoding.ParsePairs(text), PercentEncoding.ParsePairs(text), PercentEncoding.ParsePairsEach(text));
-            Assert.Equal(twin, again);
-            Assert.Same(first[0].Key, again[0].Key);
-            Assert.NotSame(first[1].Key, again[1].Key);
-            Assert.NotSame(first[2].Key, again[2].Key);
-        }, iter: 500, threads: 1);
-    }
-
     [Fact]
     public void TheCanonicalRequestInOneBuilder_IsTheReferencesSteps()
     {
