@@ -14,7 +14,7 @@ public sealed class HostBindingMigrationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static IEnumerable<(int Version, string Name, string Sql)> MigrationsBefore(int version)
+    internal static IEnumerable<(int Version, string Name, string Sql)> MigrationsBefore(int version)
     {
         var assembly = typeof(IStore).Assembly;
         foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.Contains(".Schema.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
