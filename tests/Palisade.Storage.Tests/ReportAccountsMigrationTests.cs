@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Palisade.Storage.Tests;
 
 /// <summary>
@@ -16,30 +14,13 @@ public sealed class ReportAccountsMigrationTests : IDisposable
     [Fact]
     public void ReportsMadeBefore016_ReadTheSame_AndTheNextReportReplacesThem()
     {
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "palisade.db")}"))
-        {
-            connection.Open();
-            void Run(string sql)
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                command.ExecuteNonQuery();
-            }
-            Run("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
-            foreach (var (version, name, sql) in HostBindingMigrationTests.MigrationsBefore(16))
-            {
-                Run(sql);
-                Run($"INSERT INTO schema_migrations VALUES ({version}, '{name}', '2026-12-01T00:00:00Z')");
-            }
-            Run("""
-                INSERT INTO agent_reports VALUES (7, 'node-1', 'i-a', 'eni-a', 3, '2026-12-01T00:00:03Z');
-                INSERT INTO agent_reports VALUES (7, 'node-1', 'i-b', '', 3, '2026-12-01T00:00:03Z');
-                INSERT INTO agent_reports VALUES (8, 'node-1', 'i-c', 'eni-c', 5, '2026-12-01T00:00:04Z');
-                INSERT INTO agent_reports VALUES (7, 'node-2', 'i-d', 'eni-d', 2, '2026-12-01T00:00:01Z');
-                INSERT INTO host_reports VALUES ('node-1', 9, 100);
-                """);
-        }
-        SqliteConnection.ClearAllPools();
+        HostBindingMigrationTests.StoreMadeBefore(_directory, 16, """
+            INSERT INTO agent_reports VALUES (7, 'node-1', 'i-a', 'eni-a', 3, '2026-12-01T00:00:03Z');
+            INSERT INTO agent_reports VALUES (7, 'node-1', 'i-b', '', 3, '2026-12-01T00:00:03Z');
+            INSERT INTO agent_reports VALUES (8, 'node-1', 'i-c', 'eni-c', 5, '2026-12-01T00:00:04Z');
+            INSERT INTO agent_reports VALUES (7, 'node-2', 'i-d', 'eni-d', 2, '2026-12-01T00:00:01Z');
+            INSERT INTO host_reports VALUES ('node-1', 9, 100);
+            """);
 
         using var store = StoreFactory.Open(null, _directory);
         string Shown(long account) => string.Join("; ", store.Read(s => s.ListAgentReports(account, null))

@@ -161,20 +161,33 @@ internal sealed partial class SqlSession
         }
         foreach (var part in marks.Chunk(ReportHostsPerStatement))
         {
-            var sql = new StringBuilder("INSERT INTO host_reports (host_name, applied_revision, arrived_us, nics_digest) VALUES ");
-            var args = new DynamicParameters();
-            for (var i = 0; i < part.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@h{i}, @r{i}, @t{i}, @d{i})");
-                args.Add($"h{i}", part[i].HostName);
-                args.Add($"r{i}", part[i].AppliedRevision);
-                args.Add($"t{i}", part[i].ArrivedMicroseconds);
-                args.Add($"d{i}", digests[part[i].HostName]);
-            }
-            foreach (var (host, digest) in connection.Query<(string, string?)>(sql.Append(Upsert).ToString(), args, transaction))
+            var (values, args) = Values(part, m => m.HostName, m => m.AppliedRevision, m => m.ArrivedMicroseconds, m => digests[m.HostName]);
+            foreach (var (host, digest) in connection.Query<(string, string?)>(
+                "INSERT INTO host_reports (host_name, applied_revision, arrived_us, nics_digest) VALUES " + values + Upsert, args, transaction))
                 before[host] = digest;
         }
         return before;
+    }
+
+    /// <summary>
+    /// A multi-row <c>VALUES</c> list of <paramref name="rows"/>, a parameter a column (<c>@c{row}_{column}</c>) —
+    /// SQLite's way, and the twins' —, and its parameters.
+    /// </summary>
+    private static (string Values, DynamicParameters Args) Values<T>(IReadOnlyList<T> rows, params Func<T, object>[] columns)
+    {
+        var sql = new StringBuilder();
+        var args = new DynamicParameters();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : ", (");
+            for (var c = 0; c < columns.Length; c++)
+            {
+                sql.Append(CultureInfo.InvariantCulture, $"{(c == 0 ? "" : ", ")}@c{i}_{c}");
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"c{i}_{c}"), columns[c](rows[i]));
+            }
+            sql.Append(')');
+        }
+        return (sql.ToString(), args);
     }
 
     /// <summary>Hosts one statement of the reports' write names (SQLite takes each as a parameter).</summary>
@@ -188,17 +201,8 @@ internal sealed partial class SqlSession
     {
         if (rows.Count == 0)
             return;
-        var sql = new StringBuilder("INSERT INTO agent_report_nics (host_name, account_id, instance_id, network_interface_id) VALUES ");
-        var args = new DynamicParameters();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@h{i}, @a{i}, @i{i}, @e{i})");
-            args.Add($"h{i}", rows[i].HostName);
-            args.Add($"a{i}", rows[i].AccountId);
-            args.Add($"i{i}", rows[i].InstanceId.Value);
-            args.Add($"e{i}", rows[i].NetworkInterfaceId?.Value ?? "");
-        }
-        connection.Execute(sql.ToString(), args, transaction);
+        var (values, args) = Values(rows, r => r.HostName, r => r.AccountId, r => r.InstanceId.Value, r => r.NetworkInterfaceId?.Value ?? "");
+        connection.Execute("INSERT INTO agent_report_nics (host_name, account_id, instance_id, network_interface_id) VALUES " + values, args, transaction);
     }
 
     /// <summary>
@@ -227,17 +231,8 @@ internal sealed partial class SqlSession
     {
         if (accounts.Count == 0)
             return;
-        var sql = new StringBuilder("INSERT INTO agent_report_accounts (host_name, account_id, applied_revision, reported_at) VALUES ");
-        var args = new DynamicParameters();
-        for (var i = 0; i < accounts.Count; i++)
-        {
-            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@h{i}, @a{i}, @r{i}, @t{i})");
-            args.Add($"h{i}", accounts[i].HostName);
-            args.Add($"a{i}", accounts[i].AccountId);
-            args.Add($"r{i}", accounts[i].AppliedRevision);
-            args.Add($"t{i}", Time.Format(accounts[i].ReportedAt));
-        }
-        connection.Execute(sql.Append(ReportAccountsUpsert).ToString(), args, transaction);
+        var (values, args) = Values(accounts, a => a.HostName, a => a.AccountId, a => a.AppliedRevision, a => Time.Format(a.ReportedAt));
+        connection.Execute("INSERT INTO agent_report_accounts (host_name, account_id, applied_revision, reported_at) VALUES " + values + ReportAccountsUpsert, args, transaction);
     }
 
     /// <summary>The same upsert as <see cref="UpsertReportAccounts"/> from four arrays (PostgreSQL).</summary>
