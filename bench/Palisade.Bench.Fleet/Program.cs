@@ -18,6 +18,7 @@ using Palisade.Storage.Accounts;
 //       The server's cost of the fetches after one change, with no simulated agents: each host's
 //       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
 //   … -- --agent-cost 1000 [--nics 10] [--changes 6] [--rounds 10]
+//   … -- --report-writes 1000 [--nics 10] [--rounds 10] --postgres <server>   (the store's share of the status reports of a join, ReportWrites.cs)
 //       One shipped agent's work per change, without the server's: host 0's answers to a series of
 //       changes captured, then replayed to a fresh agent again and again (AgentCost.cs).
 //   … -- --agents 1000,3000 [--baseline] [--nics 10] [--hosts-per-account 100] [--changes 5] [--warmup 1]
@@ -218,6 +219,12 @@ if (ArgText("--agent-cost") is { } agentCostHosts)
 {
     await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
     await AgentCost.RunAsync(fleet, int.Parse(agentCostHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--changes", 6), Arg("--rounds", 10));
+    return 0;
+}
+if (ArgText("--report-writes") is { } reportHosts)
+{
+    ReportWrites.Run(postgresServer ?? throw new InvalidOperationException("--report-writes needs --postgres <server>"), int.Parse(reportHosts, CultureInfo.InvariantCulture),
+        Arg("--nics", 10), Arg("--rounds", 10));
     return 0;
 }
 if (args.Contains("--writes"))

@@ -276,8 +276,7 @@ public partial interface IStoreSession
     IReadOnlyList<HostBindingRecord> ListHostBindings(long accountId, string? hostName);
     void DeleteHostBinding(HostBindingRecord binding);
 
-    /// <summary>Replaces what the agent of a host reported for the account; leaves no revision.</summary>
-    void SaveAgentReports(long accountId, string hostName, IReadOnlyList<AgentReportRecord> reports);
+    /// <summary>What the agents of the account's hosts (or of one) reported, a row a NIC, by host, instance and ENI.</summary>
     IReadOnlyList<AgentReportRecord> ListAgentReports(long accountId, string? hostName);
 
     // Hosts (issue 18): the operator's declarations and host credentials; the host's view over all accounts
@@ -343,14 +342,15 @@ public partial interface IStoreSession
     /// Replaces what the agent of a host reported, for every account, with <paramref name="reports"/> — unless the
     /// host's rows are of a newer report than <paramref name="report"/> (a higher applied revision, or the same
     /// and a later arrival: issue 17, twentieth session, a report answered before its write may be written after
-    /// a newer one); leaves no revision. True when written.
+    /// a newer one); leaves no revision. True when written. The NICs of one account in a report carry one
+    /// applied revision and time (the store keeps them once a host and account: migration 016).
     /// </summary>
     bool SaveHostReports(HostReportMark report, IReadOnlyList<AgentReportRecord> reports);
 
     /// <summary>
     /// Replaces the reports of every host named with the rows given, each host's only when its report is at
     /// least as new as the one its rows are of (<see cref="SaveHostReports"/>'s guard); a node's batch of status
-    /// reports: one upsert of the marks, one delete and multi-row inserts for the batch. <see cref="SaveHostReports"/>
+    /// reports: one upsert of the marks, one of the accounts' revisions, and the NIC rows of the hosts whose NIC set changed. <see cref="SaveHostReports"/>
     /// once a host is its slow twin. Answers the hosts whose rows were replaced.
     /// </summary>
     IReadOnlySet<string> ReplaceHostReports(IReadOnlyList<HostReportMark> reports, IReadOnlyList<AgentReportRecord> rows);

@@ -30,10 +30,10 @@ public sealed class HostBindingMigrationTests : IDisposable
         }
     }
 
-    [Fact]
-    public void BindingsMadeBefore011_BecomeTheirInstancesPrimaryEnis()
+    /// <summary>A SQLite store in <paramref name="directory"/> made by the migrations before <paramref name="version"/>, holding <paramref name="rows"/>.</summary>
+    internal static void StoreMadeBefore(string directory, int version, string rows)
     {
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "palisade.db")}"))
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "palisade.db")}"))
         {
             connection.Open();
             void Run(string sql)
@@ -43,12 +43,20 @@ public sealed class HostBindingMigrationTests : IDisposable
                 command.ExecuteNonQuery();
             }
             Run("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
-            foreach (var (version, name, sql) in MigrationsBefore(11))
+            foreach (var (number, name, sql) in MigrationsBefore(version))
             {
                 Run(sql);
-                Run($"INSERT INTO schema_migrations VALUES ({version}, '{name}', '2026-12-01T00:00:00Z')");
+                Run($"INSERT INTO schema_migrations VALUES ({number}, '{name}', '2026-12-01T00:00:00Z')");
             }
-            Run("""
+            Run(rows);
+        }
+        SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public void BindingsMadeBefore011_BecomeTheirInstancesPrimaryEnis()
+    {
+        StoreMadeBefore(_directory, 11, """
                 INSERT INTO accounts (account_id, name, created_at) VALUES (7, 'old', '2026-12-01T00:00:00Z');
                 INSERT INTO vpcs VALUES ('vpc-old', 7, 'cn-hangzhou', '198.18.0.0/16', 'v', '', 'Available', '2026-12-01T00:00:00Z');
                 INSERT INTO vswitches VALUES ('vsw-old', 7, 'cn-hangzhou', 'vpc-old', 'cn-hangzhou-h', '198.18.1.0/24', 's', '', 'Available', '2026-12-01T00:00:00Z');
@@ -63,8 +71,6 @@ public sealed class HostBindingMigrationTests : IDisposable
                 INSERT INTO host_bindings (instance_id, account_id, host_name, interface_name, bound_at) VALUES ('i-classicold', 7, 'node-1', 'vnet1', '2026-12-01T00:00:00Z');
                 INSERT INTO agent_reports VALUES (7, 'node-1', 'i-vpcold', 3, '2026-12-01T00:00:00Z');
                 """);
-        }
-        SqliteConnection.ClearAllPools();
 
         using var store = StoreFactory.Open(null, _directory);
         var bindings = store.Read(s => s.ListBindingsOnHost("node-1"));

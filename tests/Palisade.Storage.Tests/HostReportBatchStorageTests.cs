@@ -59,8 +59,10 @@ public sealed class HostReportBatchStorageTests : IDisposable
             List<AgentReportRecord> Rows(long[] accounts, string host, Report report)
             {
                 var at = Time.Truncate(Start.AddMilliseconds(report.AtMs));
-                // A report names each NIC once (the action reads them into a set).
-                return [.. report.Rows.DistinctBy(x => (x.Account, x.Instance, x.Eni)).Select(x => Row(accounts, host, x, at))];
+                // A report names each NIC once (the action reads them into a set), and each account's NICs
+                // with the account's one revision (its first row's here).
+                var revisions = report.Rows.GroupBy(x => x.Account).ToDictionary(g => g.Key, g => g.First().Revision);
+                return [.. report.Rows.DistinctBy(x => (x.Account, x.Instance, x.Eni)).Select(x => Row(accounts, host, x with { Revision = revisions[x.Account] }, at))];
             }
             foreach (var batch in batches)
             {

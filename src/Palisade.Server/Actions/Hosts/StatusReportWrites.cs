@@ -6,7 +6,8 @@ namespace Palisade.Server.Actions.Hosts;
 /// insert), marked its host as counting rule hits (a read and an upsert) and purged its account's old
 /// usage buckets — five statements a report, a hundred reports a batch, after every change that woke
 /// a fleet (8.7 % of the nodes' CPU in a 1,000-host join with the report's reads, fifteenth session's
-/// profile). Here every host's rows go in one delete and one multi-row insert, the marks in one read
+/// profile). Here every host's rows go in one write (the store's <see cref="IStoreSession.ReplaceHostReports"/>: since
+/// migration 016 an upsert of each host's accounts' revisions, its NICs rewritten only when their set changed), the marks in one read
 /// and one upsert, and each account's usage is purged once, with the latest bound any report asked.
 /// The account revisions the reports read (one a report and account, the same for a fleet that
 /// applied one change) are read once a batch. The slow twin is each report's own statements
