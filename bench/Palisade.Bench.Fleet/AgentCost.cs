@@ -179,5 +179,81 @@ internal static class AgentCost
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{step}: p50 {ms[ms.Count / 2]:F2} (min {ms[0]:F2}) ms, allocated p50 {list.Select(l => l.Bytes).Order().ElementAt(list.Count / 2) / 1024.0:F0} KiB (mean {list.Average(l => l.Bytes) / 1024.0:F0} KiB)"));
         }
+        // Not with the shipped path alone (perf, and its 200 rounds of 40 changes: each measured step here takes two full collections of the bench's heap).
+        if (Environment.GetEnvironmentVariable("PALISADE_AGENT_COST_SHIPPED_ONLY") != "1")
+            Survivors(tape, client, host, kinds, Math.Min(rounds, 10));
+    }
+
+    /// <summary>
+    /// What a change leaves alive (issue 17, twenty-third session): in rounds of their own after the timed
+    /// ones (so no forced collection touches a timed step), the shipped path's steps each between two
+    /// collections. Before a step, two full blocking collections leave generations 0 and 1 empty; right after
+    /// it, a forced blocking generation-1 collection promotes exactly what the step allocated and still
+    /// references (<see cref="GCMemoryInfo.PromotedBytes"/> of that collection): what a fleet's gen1
+    /// collection after 1,000 agents' changes has to mark and copy, per agent. Objects of 85,000 bytes or
+    /// more (the large-object heap) are not promoted and not counted; none of an agent's per-change objects is.
+    /// The fetch and the converge are measured apart and together (alternate rounds): the two parts need not
+    /// add up to the whole (what the fetch makes and the converge lets go counts in the fetch's part only).
+    /// PALISADE_AGENT_COST_DUMP=1 stops after the first join's step in the first round with its survivors
+    /// collected by a generation-0 collection only (so they sit in generation 1, alone there when the process
+    /// runs with a generation-0 budget larger than a step, e.g. DOTNET_GCgen0size=0x10000000) until
+    /// /tmp/a23-dump-done exists: for <c>dotnet-dump collect</c> and SOS's <c>dumpheap -stat -gen 1</c>.
+    /// </summary>
+    private static void Survivors(Tape tape, EcsClient client, string host, List<string> kinds, int rounds)
+    {
+        var survived = new Dictionary<string, List<long>>();
+        var dump = Environment.GetEnvironmentVariable("PALISADE_AGENT_COST_DUMP") == "1";
+        static void Empty()
+        {
+            GC.Collect();
+            GC.Collect();
+        }
+        static long Promoted()
+        {
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            return GC.GetGCMemoryInfo(GCKind.Ephemeral).PromotedBytes;
+        }
+        for (var round = 0; round < 2 * rounds; round++)
+        {
+            var apart = round % 2 == 1;
+            tape.Next = 0;
+            var plane = new EcsControlPlane(client, Region);
+            var agent = new EnforcementAgent(plane, new NullKernel(), new AgentOptions(host), _ => { });
+            agent.ConvergeAsync(plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();
+            for (var c = 0; c < kinds.Count; c++)
+            {
+                void Add(string step, long bytes)
+                {
+                    if (!survived.TryGetValue(step, out var list))
+                        survived[step] = list = [];
+                    list.Add(bytes);
+                }
+                Empty();
+                var policy = plane.FetchAsync(host, CancellationToken.None).GetAwaiter().GetResult();
+                if (apart)
+                {
+                    Add($"{kinds[c]}, shipped:   of it the fetch", Promoted());
+                    Empty();
+                }
+                agent.ConvergeAsync(policy, CancellationToken.None).GetAwaiter().GetResult();
+                if (dump && round == 0 && kinds[c] == "join into db")
+                {
+                    GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                    Console.WriteLine($"survivors of a join in generation 1 (promoted {GC.GetGCMemoryInfo(GCKind.Ephemeral).PromotedBytes:N0} bytes): pid {Environment.ProcessId}, waiting for /tmp/a23-dump-done");
+                    while (!File.Exists("/tmp/a23-dump-done"))
+                        Thread.Sleep(500);
+                    GC.KeepAlive(policy);
+                    dump = false;
+                }
+                Add(apart ? $"{kinds[c]}, shipped:   of it the converge" : $"{kinds[c]}, shipped: fetch and converge", Promoted());
+            }
+            GC.KeepAlive(agent);
+        }
+        foreach (var (step, list) in survived.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var sorted = list.Order().ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{step}: survived p50 {sorted[sorted.Count / 2] / 1024.0:F1} KiB (min {sorted[0] / 1024.0:F1}, max {sorted[^1] / 1024.0:F1}; {sorted.Count} steps)"));
+        }
     }
 }

@@ -68,8 +68,13 @@ internal sealed class HeldUnion
         }
     }
 
-    /// <summary>Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes).</summary>
-    public string[][] Texts { get; }
+    /// <summary>
+    /// Per list: the resources' texts, in the union's order (what <see cref="StateParts.Write"/> writes). In chunks
+    /// (<see cref="ChunkedTexts"/>, twenty-third session): a join or a resource that came copies the chunk it
+    /// changes, and the next union shares the rest with this one — the whole list's array copied a join was what
+    /// a join left alive most, per agent, in a fleet's heap.
+    /// </summary>
+    public ChunkedTexts[] Texts { get; }
 
     /// <summary>Whether this union was made from the held one by a join (<see cref="Joined"/>), for tests.</summary>
     internal bool FromJoin { get; private init; }
@@ -77,7 +82,7 @@ internal sealed class HeldUnion
     /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
     private readonly int[][] _starts;
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, ListPlaces[] lists, string[][] texts, int[][] starts) =>
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, ListPlaces[] lists, ChunkedTexts[] texts, int[][] starts) =>
         (Parts, _lists, Texts, _starts) = (parts, lists, texts, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
@@ -105,7 +110,7 @@ internal sealed class HeldUnion
     {
         if (held is not null && SameLists(held.Parts, parts))
         {
-            var texts = (string[][])held.Texts.Clone();
+            var texts = (ChunkedTexts[])held.Texts.Clone();
             PutCame(held, came, share, texts);
             return new HeldUnion(parts, held._lists, texts, held._starts);
         }
@@ -117,7 +122,7 @@ internal sealed class HeldUnion
         for (var l = 0; l < StateParts.Lists.Length; l++)
         {
             var list = StateParts.Lists[l].List;
-            var size = held?.Texts[l].Length ?? 0;
+            var size = held?.Texts[l].Count ?? 0;
             union[l] = new List<string>(size);
             var (slots, places, ofPart) = (new Dictionary<string, int>(size, StringComparer.Ordinal), new Place[Room(size)], new int[parts.Count][]);
             starts[l] = new int[parts.Count];
@@ -146,7 +151,7 @@ internal sealed class HeldUnion
             }
             lists[l] = new ListPlaces(slots, places, union[l].Count, ofPart);
         }
-        return new HeldUnion(parts, lists, [.. union.Select(u => u.ToArray())], starts);
+        return new HeldUnion(parts, lists, [.. union.Select(ChunkedTexts.Of)], starts);
     }
 
     /// <summary>
@@ -213,7 +218,7 @@ internal sealed class HeldUnion
         }
         if (joins.Count == 0)
             return null;
-        var (texts, starts) = ((string[][])held.Texts.Clone(), (int[][])held._starts.Clone());
+        var (texts, starts) = ((ChunkedTexts[])held.Texts.Clone(), (int[][])held._starts.Clone());
         foreach (var (l, part, where, at, added) in joins)
         {
             var list = StateParts.Lists[l].List;
@@ -246,15 +251,12 @@ internal sealed class HeldUnion
                 places.Slot.Add(ids[at + k], slot);
                 ofPart[at + k] = slot;
             }
-            // The texts made once at their length (through a spread of a query, the texts' grew as a list:
-            // ~40 KB for a list of 1,000, twice a join; twentieth session).
-            var heldTexts = held.Texts[l];
-            var joinedTexts = new string[heldTexts.Length + added];
-            heldTexts.AsSpan(0, where).CopyTo(joinedTexts);
-            heldTexts.AsSpan(where).CopyTo(joinedTexts.AsSpan(where + added));
+            // The texts that came inserted into the chunk where they go, the other chunks shared with the held
+            // union's (twenty-third session: the whole list's array, ~9 KiB of ~1,100 texts, made again a join).
+            var joinedTexts = new string[added];
             for (var k = 0; k < added; k++)
-                joinedTexts[where + k] = share(came[(list, ids[at + k])]);
-            texts[l] = joinedTexts;
+                joinedTexts[k] = share(came[(list, ids[at + k])]);
+            texts[l] = held.Texts[l].Inserted(where, joinedTexts);
             starts[l] = (int[])held._starts[l].Clone();
             for (var p = part + 1; p < starts[l].Length; p++)
                 starts[l][p] += added;
@@ -266,11 +268,13 @@ internal sealed class HeldUnion
 
     /// <summary>
     /// The resources that came and the held union lists put in their places (in <paramref name="texts"/>:
-    /// the held arrays, or new ones where a list changed already), each list's array copied before its
-    /// first change, each hash forgotten with its text (in place: the held union is used up).
+    /// the held lists, or new ones where a list changed already), each a new list sharing all but the chunk
+    /// it changed (a few that came in a list; more than <see cref="PutOneByOne"/> make the list again from one
+    /// array), each hash forgotten with its text (in place: the held union is used up).
     /// </summary>
-    private static void PutCame(HeldUnion held, IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share, string[][] texts)
+    private static void PutCame(HeldUnion held, IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share, ChunkedTexts[] texts)
     {
+        List<(int At, string Text)>?[]? put = null;
         foreach (var ((list, id), text) in came)
         {
             if (!ListIndex.TryGetValue(list, out var l))
@@ -278,12 +282,31 @@ internal sealed class HeldUnion
             ref var place = ref held._lists[l].Of(id);
             if (Unsafe.IsNullRef(ref place))
                 continue;
-            if (ReferenceEquals(texts[l], held.Texts[l]))
-                texts[l] = (string[])held.Texts[l].Clone();
-            texts[l][place.At] = share(text);
+            put ??= new List<(int, string)>?[StateParts.Lists.Length];
+            (put[l] ??= []).Add((place.At, share(text)));
             place.Hash = null;
         }
+        if (put is null)
+            return;
+        for (var l = 0; l < put.Length; l++)
+        {
+            if (put[l] is not { } list)
+                continue;
+            if (list.Count <= PutOneByOne)
+            {
+                foreach (var (at, text) in list)
+                    texts[l] = texts[l].With(at, text);
+                continue;
+            }
+            var array = texts[l].ToArray();
+            foreach (var (at, text) in list)
+                array[at] = text;
+            texts[l] = ChunkedTexts.Of(array);
+        }
     }
+
+    /// <summary>Up to this many resources that came in one list are put one by one (a chunk and the spine copied each); more, into one array made into a list again.</summary>
+    internal const int PutOneByOne = 8;
 
     /// <summary>The text held for a resource of list <paramref name="l"/> and its hash if known, or null.</summary>
     private string? TextAndHash(int l, string id, out byte[]? hash)

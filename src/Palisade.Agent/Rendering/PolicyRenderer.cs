@@ -192,7 +192,8 @@ public static class PolicyRenderer
                 return false;
             for (var l = 0; l < before.Count; l++)
             {
-                if (Following.StateParts.Lists[l].List != "PrefixLists" && !before[l].SequenceEqual(after[l], StringComparer.Ordinal))
+                // The same list (the held union's, shared by the fetches that did not change it) is the same items, without a walk.
+                if (Following.StateParts.Lists[l].List != "PrefixLists" && !ReferenceEquals(before[l], after[l]) && !before[l].SequenceEqual(after[l], StringComparer.Ordinal))
                     return false;
             }
             return true;

@@ -389,12 +389,19 @@ public static class StateFileReader
 
     /// <summary>
     /// Where two lists of texts differ: the length of their common start, and how many texts of each lie
-    /// between it and their common end. The agent's lists are the held union's arrays: walked as arrays
+    /// between it and their common end. The agent's lists are the held union's chunked lists: the chunks two
+    /// share skipped whole (<see cref="ChunkedTexts.Common"/>, twenty-third session); arrays are walked as arrays
     /// (twenty-second session: ~2,200 interface calls a join through the lists); any other list is walked
     /// as a list (<see cref="StretchOfLists"/>, the twin).
     /// </summary>
     internal static (int Start, int Before, int After) Stretch(IReadOnlyList<string> before, IReadOnlyList<string> after)
     {
+        // The held union's lists in chunks (twenty-third session): the chunks they share skipped whole.
+        if (before is ChunkedTexts a && after is ChunkedTexts b)
+        {
+            var (common, last) = ChunkedTexts.Common(a, b);
+            return (common, a.Count - common - last, b.Count - common - last);
+        }
         if (before is not string[] was || after is not string[] now)
             return StretchOfLists(before, after);
         var most = Math.Min(was.Length, now.Length);
