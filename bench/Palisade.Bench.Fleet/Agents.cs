@@ -1041,6 +1041,7 @@ internal static class Agents
             var untilFetchAnswered = new List<double>();
             var fetchAnsweredToApplied = new List<double>();
             var gcPerChange = new List<string>();
+            var collectionsPerChange = new List<string>();
             // The server-only figure (issue 17, sixteenth session): from the API answer until a node answered each
             // affected host's fetch (the nodes' own end of the request), whatever the agent then does with it.
             var served = new List<double>();
@@ -1056,6 +1057,7 @@ internal static class Agents
                 var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                 var allocated = GC.GetTotalAllocatedBytes();
                 var jit = Jit.Now();
+                AgentsCollections.Trace?.Take();
                 fleet.Mark();
                 var sent = Stopwatch.GetTimestamp();
                 await make(i);
@@ -1084,6 +1086,8 @@ internal static class Agents
                 server.Refresh();
                 cpuPerChange.Add((server.TotalProcessorTime - cpuAtChange).TotalSeconds);
                 gcPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} ({(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms paused, {(GC.GetTotalAllocatedBytes() - allocated) / 1048576.0:F0} MiB allocated; {Jit.Since(jit)})"));
+                if (AgentsCollections.Trace is { } trace)
+                    collectionsPerChange.AddRange(trace.Take().Select(line => $"change {i + 1}: {line}"));
                 served.AddRange(await fleet.ServedAsync(answered) ?? [.. timings.Served(sent, quiet, PollWaitSeconds, !FetchAfterWake).Select(at => Stopwatch.GetElapsedTime(answered, at).TotalMilliseconds)]);
                 if (shared is not null && assembliesBefore is { } ab && parsedBefore is { } pb)
                     assembliesPerChange.Add(string.Create(CultureInfo.InvariantCulture, $"{shared.Assemblies.Asked - ab.Asked} asked, {shared.Assemblies.Assembled - ab.Assembled} assembled, {shared.States.Parsed - pb} parsed; resources read {shared.Items.Counts.Read - itemsBefore!.Value.Read}, found read {shared.Items.Counts.Found - itemsBefore.Value.Found}"));
@@ -1150,6 +1154,8 @@ internal static class Agents
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  process CPU per change ({(fleet is InProcessView ? "both nodes and every agent" : "the agents' process alone")}, until a quiet second after the last apply): {string.Join(", ", cpuPerChange.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))} s"));
             Console.WriteLine($"  collections per change (gen0/gen1/gen2, pause, allocated): {string.Join(", ", gcPerChange)}");
+            foreach (var line in collectionsPerChange)
+                Console.WriteLine($"    collection of {line}");
             if (assembliesPerChange.Count > 0)
                 Console.WriteLine($"  agents' states per change (whole texts shared by content: the hosts of a pod assemble and parse one; resources read once, shared by text): {string.Join("; ", assembliesPerChange)}");
             Console.WriteLine($"  agents' parts rebuilt from a difference so far: {planes.Sum(p => p.Differences.Rebuilt)}; fetched whole again (a difference that did not add up): {planes.Sum(p => p.Differences.FetchedWholeAgain)}{(WholeLists ? " (--whole-lists: none asked for)" : "")}");
