@@ -754,6 +754,12 @@ internal static class Agents
                         markAllocated = GC.GetTotalAllocatedBytes();
                         markJit = Jit.Now();
                         allocationTypes?.Take();
+                        // What a change leaves alive on the nodes (twenty-fourth session, PALISADE_BENCH_NODES_SURVIVORS=1):
+                        // generations 0 and 1 emptied before the change, so the collection at its window promotes exactly
+                        // what the change made and still references (run with a gen0 budget no change fills, or a
+                        // collection in between has promoted part of it already: the window line says).
+                        if (NodesSurvivors)
+                            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
                         break;
                     case "window":
                         self2.Refresh();
@@ -765,6 +771,8 @@ internal static class Agents
                             $"  [nodes]   collections (gen0/gen1/gen2) {GC.CollectionCount(0) - markGc.Gen0}/{GC.CollectionCount(1) - markGc.Gen1}/{GC.CollectionCount(2) - markGc.Gen2}, paused {(GC.GetTotalPauseDuration() - markGc.Paused).TotalMilliseconds:F0} ms, allocated {(GC.GetTotalAllocatedBytes() - markAllocated) / 1048576.0:F0} MiB; {Jit.Since(markJit)}; {Heap()}"));
                         if (allocationTypes is not null)
                             Console.WriteLine("  [nodes]   allocated by type (ticks) " + allocationTypes.Take());
+                        if (NodesSurvivors)
+                            await SurvivorsAsync(rest, GC.CollectionCount(0) - markGc.Gen0 - 1, GC.GetTotalAllocatedBytes() - markAllocated);
                         Console.WriteLine("  [nodes]   server " + string.Join("; ", timings.Summary(markAt, now, "DescribeHostPolicy", "ReportAgentStatus", "DescribeChanges", "store read", "store write", "store open", "gate read", "gate write")));
                         Console.WriteLine("  [nodes]   queues " + Queues.Shared.TakeWindow());
                         var fetches = FetchCounts(fleet);
@@ -776,6 +784,31 @@ internal static class Agents
             await child.WaitForExitAsync();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agents' process exited {child.ExitCode}; nodes' process: peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB; {Memory()}"));
         }
+    }
+
+    /// <summary>Measure what each window leaves alive on the nodes (<c>PALISADE_BENCH_NODES_SURVIVORS=1</c>); with <c>PALISADE_BENCH_NODES_DUMP_WAIT=N</c>, wait N s for a heap dump after the first join's.</summary>
+    private static readonly bool NodesSurvivors = Environment.GetEnvironmentVariable("PALISADE_BENCH_NODES_SURVIVORS") == "1";
+
+    private static int _dumpsLeft = 1;
+
+    /// <summary>
+    /// The window's survivors on the nodes: a forced blocking gen0 collection promotes into generation 1 what the
+    /// change made and still references (generation 1 was emptied at the mark), read as its promoted bytes; the
+    /// heap dump taken while it waits (<c>dumpheap -stat -gen gen1</c>) ranks them by type. A forced gen1 collection
+    /// then moves them on, as the next window's mark would.
+    /// </summary>
+    private static async Task SurvivorsAsync(string window, int collectionsBetween, long allocated)
+    {
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        var promoted = GC.GetGCMemoryInfo(GCKind.Ephemeral).PromotedBytes;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  [nodes]   survivors: {promoted / 1024.0:F0} KiB promoted by a forced gen0 collection after {allocated / 1048576.0:F1} MiB allocated ({collectionsBetween} collections between besides the mark's own: {(collectionsBetween == 0 ? "all of the window's survivors" : "part of them promoted before")}); per 1,000 woken polls {promoted / 1000 / 1024.0:F1} KiB"));
+        if (window.StartsWith("join", StringComparison.Ordinal) && int.TryParse(Environment.GetEnvironmentVariable("PALISADE_BENCH_NODES_DUMP_WAIT"), out var wait) && Interlocked.Exchange(ref _dumpsLeft, 0) == 1)
+        {
+            Console.WriteLine($"  [nodes]   dump now: dotnet-dump collect -p {Environment.ProcessId} --type Heap (waiting {wait} s)");
+            await Task.Delay(TimeSpan.FromSeconds(wait));
+        }
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
     }
 
     /// <summary>The agents' process's view of the nodes: the parent answers each control line with "ok" once done.</summary>

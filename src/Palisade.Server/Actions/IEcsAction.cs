@@ -36,6 +36,14 @@ internal interface IAnalysisAction : IEcsAction
 internal interface IAsyncEcsAction : IEcsAction
 {
     Task<EcsObject> ExecuteAsync(ActionContext context, CancellationToken cancel);
+
+    /// <summary>
+    /// Whether the object <see cref="ExecuteAsync"/> answers is made afresh for the call and held by nobody else,
+    /// so the endpoint may empty it once the answer is rendered (<see cref="EcsObject.Release"/>). A long poll's
+    /// task was made when it arrived and is old by the time it answers: whatever it still references when a
+    /// collection comes is kept alive (twenty-fourth session), though the call is over.
+    /// </summary>
+    bool AnswersAnObjectOfItsOwn => false;
 }
 
 /// <summary>

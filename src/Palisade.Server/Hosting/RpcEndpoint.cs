@@ -259,6 +259,17 @@ internal sealed class RpcEndpoint(ActionCatalog catalog, Authenticator authentic
         if (cacheKey is not null)
             cache.Put(cacheKey, revision, answer, call.RequestId);
         call.Answer = answer;
+        // A long poll's frames were made when it parked and are in the collector's oldest generation by the time it
+        // answers, which no gen0 or gen1 collection looks at: whatever they still reference — the answer, this
+        // method's copy of it, the action's own object, its task's result — would live through the join's collections
+        // after the poll ended, until a full one (twenty-fourth session: the host policies of a 1,000-host join).
+        // Both objects are rendered already and read by nobody after.
+        if (action is IAsyncEcsAction waited)
+        {
+            response.Release();
+            if (waited.AnswersAnObjectOfItsOwn)
+                body.Release();
+        }
     }
 
     /// <summary>The ECS error for whatever a stage threw: a refusal, the store's state, or (logged) a fault of ours.</summary>

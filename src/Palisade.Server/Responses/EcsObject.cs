@@ -13,6 +13,14 @@ internal sealed class EcsObject : IEnumerable<KeyValuePair<string, object?>>
 
     public void Add(string name, object? value) => _fields.Add(new(name, value));
 
+    /// <summary>
+    /// Lets go of every field, for an object rendered already and read by nobody after (twenty-fourth session): the
+    /// result of a long poll's task, which lives in the collector's oldest generation by the time the poll answers,
+    /// and so kept whatever it referenced — the host's policy with the wake, ~4 KiB a host — alive through the
+    /// join's collections, until a full one.
+    /// </summary>
+    public void Release() => _fields.Clear();
+
     public object? this[string name]
     {
         get => _fields.FirstOrDefault(f => f.Key == name).Value;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -97,10 +98,75 @@ internal sealed partial class SqlSession
     }
 
     /// <summary>
-    /// Which NICs a host reports, as one string: SHA-256 of their (account, instance, ENI) keys in ordinal
-    /// order. Equal sets give equal digests, whatever the order of the rows.
+    /// Which NICs a host reports, as one string: SHA-256 of their (account, instance, ENI) keys — each
+    /// <c>"{account} {instance} {ENI}"</c>, in ordinal order, joined by line feeds, in UTF-8. Equal sets give equal
+    /// digests, whatever the order of the rows. The keys are written into one pooled buffer and sorted there (a
+    /// 1,000-host join made 10,000 strings, their join and its bytes for this): the bytes hashed, so the digests
+    /// stored in <c>host_reports</c> (migration 016), are those of <see cref="NicsDigestJoined"/>, its slow twin.
     /// </summary>
-    internal static string NicsDigest(IReadOnlyCollection<AgentReportRecord> rows)
+    internal static string NicsDigest(IReadOnlyList<AgentReportRecord> rows)
+    {
+        var room = 0;
+        foreach (var r in rows)
+            room += KeyDigits + 2 + r.InstanceId.Value.Length + (r.NetworkInterfaceId?.Value.Length ?? 0);
+        var chars = ArrayPool<char>.Shared.Rent(Math.Max(room, 1));
+        var keys = ArrayPool<(int Start, int Length)>.Shared.Rent(Math.Max(rows.Count, 1));
+        byte[]? bytes = null;
+        try
+        {
+            var at = 0;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var r = rows[i];
+                var start = at;
+                r.AccountId.TryFormat(chars.AsSpan(at), out var digits, provider: CultureInfo.InvariantCulture);
+                at += digits;
+                chars[at++] = ' ';
+                r.InstanceId.Value.CopyTo(chars.AsSpan(at));
+                at += r.InstanceId.Value.Length;
+                chars[at++] = ' ';
+                if (r.NetworkInterfaceId?.Value is { } eni)
+                {
+                    eni.CopyTo(chars.AsSpan(at));
+                    at += eni.Length;
+                }
+                keys[i] = (start, at - start);
+            }
+            var order = keys.AsSpan(0, rows.Count);
+            order.Sort(new KeyOrder(chars));
+            bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(at + rows.Count));
+            var written = 0;
+            for (var i = 0; i < order.Length; i++)
+            {
+                if (i > 0)
+                    bytes[written++] = (byte)'\n';
+                written += Encoding.UTF8.GetBytes(chars.AsSpan(order[i].Start, order[i].Length), bytes.AsSpan(written));
+            }
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes.AsSpan(0, written), hash);
+            return Convert.ToHexString(hash);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<(int, int)>.Shared.Return(keys);
+            if (bytes is not null)
+                ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>The most characters a <see cref="long"/> takes in the invariant culture (<c>-9223372036854775808</c>).</summary>
+    private const int KeyDigits = 20;
+
+    /// <summary>Two keys written in one buffer, in the ordinal order of their texts.</summary>
+    private readonly struct KeyOrder(char[] chars) : IComparer<(int Start, int Length)>
+    {
+        public int Compare((int Start, int Length) x, (int Start, int Length) y) =>
+            chars.AsSpan(x.Start, x.Length).SequenceCompareTo(chars.AsSpan(y.Start, y.Length));
+    }
+
+    /// <summary>The slow twin of <see cref="NicsDigest"/>: a string a key, ordered, joined, encoded and hashed (the digest as migration 016 first kept it).</summary>
+    internal static string NicsDigestJoined(IReadOnlyCollection<AgentReportRecord> rows)
     {
         var keys = rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.AccountId} {r.InstanceId.Value} {r.NetworkInterfaceId?.Value ?? ""}"))
             .Order(StringComparer.Ordinal);

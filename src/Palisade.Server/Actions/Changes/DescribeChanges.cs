@@ -50,6 +50,9 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
     /// </summary>
     public const int MaxHostWaitSeconds = 300;
 
+    /// <summary>The answer is made by <see cref="Answer"/> for this call alone (the policy it carries is only referenced from it).</summary>
+    public bool AnswersAnObjectOfItsOwn => true;
+
     protected override EcsObject Execute(ActionContext context, ParameterReader p) => ExecuteAsync(context, CancellationToken.None).GetAwaiter().GetResult();
 
     public async Task<EcsObject> ExecuteAsync(ActionContext c, CancellationToken cancel)
