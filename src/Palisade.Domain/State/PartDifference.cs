@@ -160,9 +160,10 @@ public static class PartDifference
         {
             foreach (var id in baseIds.Chunk(c))
             {
-                foreach (var (_, fresh) in added)
+                // By index: an enumerator of the interface is an object a base ID (~80 KiB a join, seen in the bench).
+                for (var a = 0; a < added.Count; a++)
                 {
-                    if (string.Equals(id, fresh, StringComparison.Ordinal))
+                    if (string.Equals(id, added[a].Id, StringComparison.Ordinal))
                         return null;
                 }
             }
