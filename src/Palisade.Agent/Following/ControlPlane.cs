@@ -128,7 +128,7 @@ public sealed class HostCredentialRefusedException(string message, Exception? in
 public sealed class EcsControlPlane(EcsClient client, string regionId) : IControlPlane
 {
     /// <summary>Per bound NIC: its account, its part's digest and the IDs its part holds, by list.</summary>
-    private readonly Dictionary<string, (string Account, string Digest, IReadOnlyDictionary<string, string[]> Ids)> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Account, string Digest, IReadOnlyDictionary<string, ChunkedTexts> Ids)> _held = new(StringComparer.Ordinal);
 
     /// <summary>The resources the held parts name, by account, list and ID, as JSON.</summary>
     private Dictionary<(string Account, string List, string Id), string> _resources = [];
@@ -268,7 +268,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// due), sent by a fetch and by a poll that asks for the policy with its wake; and the lists of each part
     /// held, by account and digest: the bases a difference in the answer may name.
     /// </summary>
-    private (List<KeyValuePair<string, string>> Parameters, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>> Bases) PartsQuery(string hostName)
+    private (List<KeyValuePair<string, string>> Parameters, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, ChunkedTexts>> Bases) PartsQuery(string hostName)
     {
         if (_heldFor != hostName || System.Diagnostics.Stopwatch.GetElapsedTime(_fullAt) >= FullFetchInterval)
         {
@@ -282,7 +282,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         if (PartDifferences)
             p.Add(new("PartDifferences", "true"));
         // The lists of each part held, by account and digest: the bases a difference may name.
-        var bases = new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>>();
+        var bases = new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, ChunkedTexts>>();
         foreach (var held in _held.Values)
             bases.TryAdd((held.Account, held.Digest), held.Ids);
         var n = 0;
@@ -300,7 +300,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// woken poll carried): the changed parts that came, rebuilt where they came as differences, and the
     /// parts held; what is held afterwards is what it describes.
     /// </summary>
-    private HostPolicy ReadParts(JsonElement json, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>> bases)
+    private HostPolicy ReadParts(JsonElement json, Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, ChunkedTexts>> bases)
     {
         // About as many as held: sized once, not grown through every power of two each fetch (the slow twin's).
         var resources = new Dictionary<(string Account, string List, string Id), string>(KeepsResources ? 0 : _resources.Count);
@@ -314,7 +314,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var came = ReadsAnswerOnce ? StateParts.Resources(account.GetProperty("State")) : StateParts.Resources(account.GetProperty("State").GetRawText());
             var (received, unchanged) = Parts;
             // The changed parts' ID lists, once per part (NICs with the same groups share one).
-            var listed = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
+            var listed = new Dictionary<string, IReadOnlyDictionary<string, ChunkedTexts>>(StringComparer.Ordinal);
             // The parts rebuilt from a difference: their digests are checked once their resources are known.
             var rebuilt = new HashSet<string>(StringComparer.Ordinal);
             if (account.TryGetProperty("Parts", out var changedParts))
@@ -330,11 +330,11 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
                         continue;
                     }
                     listed[digest] = StateParts.Lists.ToDictionary(l => l.List, l => part.TryGetProperty(l.List + "Ids", out var list)
-                        ? list.GetProperty(l.Id).EnumerateArray().Select(i => Share(i.GetString()!)).ToArray()
-                        : [], StringComparer.Ordinal);
+                        ? ChunkedTexts.Of([.. list.GetProperty(l.Id).EnumerateArray().Select(i => Share(i.GetString()!))])
+                        : ChunkedTexts.Empty, StringComparer.Ordinal);
                 }
             }
-            var parts = new Dictionary<string, IReadOnlyDictionary<string, string[]>>(StringComparer.Ordinal);
+            var parts = new Dictionary<string, IReadOnlyDictionary<string, ChunkedTexts>>(StringComparer.Ordinal);
             foreach (var nic in nics.GetProperty("Nic").EnumerateArray())
             {
                 var instance = nic.GetProperty("InstanceId").GetString()!;
@@ -414,9 +414,9 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
     /// <c>{List}IdsAdded</c>) and the base part's lists (<see cref="PartDifference.Apply"/>: the
     /// server's lists in the server's order, or a difference that does not fit the base).
     /// </summary>
-    private IReadOnlyDictionary<string, string[]> Rebuild(JsonElement part, IReadOnlyDictionary<string, string[]> held)
+    private IReadOnlyDictionary<string, ChunkedTexts> Rebuild(JsonElement part, IReadOnlyDictionary<string, ChunkedTexts> held)
     {
-        var lists = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var lists = new Dictionary<string, ChunkedTexts>(StringComparer.Ordinal);
         foreach (var (list, id) in StateParts.Lists)
         {
             var removed = part.TryGetProperty(list + "IdsRemoved", out var r)
@@ -425,7 +425,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
             var added = part.TryGetProperty(list + "IdsAdded", out var a)
                 ? a.GetProperty("Added").EnumerateArray().Select(x => (x.GetProperty("Position").GetInt32(), Share(x.GetProperty(id).GetString()!))).ToList()
                 : [];
-            lists[list] = PartDifference.Apply(held.GetValueOrDefault(list, []), new PartDifference.Lists(removed, added))
+            lists[list] = PartDifference.Apply(held.GetValueOrDefault(list, ChunkedTexts.Empty), new PartDifference.Lists(removed, added))
                 ?? throw new PartsDoNotAddUpException($"the difference of {list} does not fit the part held");
         }
         return lists;
@@ -516,7 +516,7 @@ public sealed class EcsControlPlane(EcsClient client, string regionId) : IContro
         report = ReportWithPoll ? report : null;
         var withPolicy = Incremental && PolicyWithWake;
         // The digests held now: nothing else reads or changes them while the poll waits (the agent's one loop).
-        var (p, bases) = withPolicy ? PartsQuery(hostName) : ([new("HostName", hostName)], new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, string[]>>());
+        var (p, bases) = withPolicy ? PartsQuery(hostName) : ([new("HostName", hostName)], new Dictionary<(string Account, string Digest), IReadOnlyDictionary<string, ChunkedTexts>>());
         p.AddRange(PollParameters(afterRevision, wait));
         if (withPolicy)
             p.Add(new("IncludeHostPolicy", "true"));

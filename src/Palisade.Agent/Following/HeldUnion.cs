@@ -20,7 +20,7 @@ namespace Palisade.Agent.Following;
 internal sealed class HeldUnion
 {
     /// <summary>The account's distinct parts in the order the NICs name them (the union's order).</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, string[]>> Parts { get; }
+    public IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> Parts { get; }
 
     /// <summary>
     /// Per list (<see cref="StateParts.Lists"/>' order): where each ID of the union stands in <see cref="Texts"/>,
@@ -82,7 +82,7 @@ internal sealed class HeldUnion
     /// <summary>Per list, per part: where the IDs that part brings to the union (those no part before it names) begin.</summary>
     private readonly int[][] _starts;
 
-    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts, ListPlaces[] lists, ChunkedTexts[] texts, int[][] starts) =>
+    private HeldUnion(IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> parts, ListPlaces[] lists, ChunkedTexts[] texts, int[][] starts) =>
         (Parts, _lists, Texts, _starts) = (parts, lists, texts, starts);
 
     private static readonly Dictionary<string, int> ListIndex =
@@ -105,7 +105,7 @@ internal sealed class HeldUnion
     /// <paramref name="came"/> (by list and ID) and, where none came, the texts <paramref name="held"/>
     /// holds (null: nothing held, a first or full fetch). Null when an ID of a part neither came nor is held.
     /// </summary>
-    public static HeldUnion? Next(HeldUnion? held, IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts,
+    public static HeldUnion? Next(HeldUnion? held, IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> parts,
         IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share)
     {
         if (held is not null && SameLists(held.Parts, parts))
@@ -128,12 +128,12 @@ internal sealed class HeldUnion
             starts[l] = new int[parts.Count];
             for (var p = 0; p < parts.Count; p++)
             {
-                var ids = parts[p].GetValueOrDefault(list, []);
+                var ids = parts[p].GetValueOrDefault(list, ChunkedTexts.Empty);
                 starts[l][p] = union[l].Count;
-                ofPart[p] = new int[Room(ids.Length)];
-                for (var k = 0; k < ids.Length; k++)
+                ofPart[p] = new int[Room(ids.Count)];
+                var k = 0;
+                foreach (var id in ids)
                 {
-                    var id = ids[k];
                     ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(slots, id, out var named);
                     if (!named)
                     {
@@ -146,7 +146,7 @@ internal sealed class HeldUnion
                         (slot, places[union[l].Count]) = (union[l].Count, new Place(union[l].Count) { Hash = hash });
                         union[l].Add(text);
                     }
-                    ofPart[p][k] = slot;
+                    ofPart[p][k++] = slot;
                 }
             }
             lists[l] = new ListPlaces(slots, places, union[l].Count, ofPart);
@@ -164,7 +164,7 @@ internal sealed class HeldUnion
     /// their part's IDs begin), the IDs after them one place further each. The held union is used up:
     /// its places change in place (the agent never uses a held union again after the next).
     /// </summary>
-    private static HeldUnion? Joined(HeldUnion held, IReadOnlyList<IReadOnlyDictionary<string, string[]>> parts,
+    private static HeldUnion? Joined(HeldUnion held, IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> parts,
         IReadOnlyDictionary<(string List, string Id), string> came, Func<string, string> share)
     {
         if (held.Parts.Count != parts.Count)
@@ -177,19 +177,14 @@ internal sealed class HeldUnion
             (int Part, int Start, int Count)? stretch = null;
             for (var p = 0; p < parts.Count; p++)
             {
-                var (a, b) = (held.Parts[p].GetValueOrDefault(list, []), parts[p].GetValueOrDefault(list, []));
-                if (ReferenceEquals(a, b) || a.AsSpan().SequenceEqual(b))
+                var (a, b) = (held.Parts[p].GetValueOrDefault(list, ChunkedTexts.Empty), parts[p].GetValueOrDefault(list, ChunkedTexts.Empty));
+                if (ChunkedTexts.SameTexts(a, b))
                     continue;
-                if (stretch is not null || b.Length <= a.Length)
+                // One stretch inserted: the same IDs before it and after it (the chunks a join did not change shared
+                // with the held part's list, skipped: twenty-fourth session).
+                if (stretch is not null || ChunkedTexts.InsertedStretch(a, b) is not { } inserted)
                     return null;
-                // One stretch inserted: the same IDs before it and after it.
-                var start = 0;
-                while (start < a.Length && a[start] == b[start])
-                    start++;
-                var count = b.Length - a.Length;
-                if (!a.AsSpan(start).SequenceEqual(b.AsSpan(start + count)))
-                    return null;
-                stretch = (p, start, count);
+                stretch = (p, inserted.Start, inserted.Count);
             }
             if (stretch is null)
                 continue;
@@ -199,7 +194,7 @@ internal sealed class HeldUnion
             // New to the union, each once (against the others that came with it: a few), and its text came.
             for (var k = at; k < at + added; k++)
             {
-                if (places.Slot.ContainsKey(ids[k]) || !came.ContainsKey((list, ids[k])) || Array.IndexOf(ids, ids[k], at, k - at) >= 0)
+                if (places.Slot.ContainsKey(ids[k]) || !came.ContainsKey((list, ids[k])) || TwiceIn(ids, at, k))
                     return null;
             }
             // After the last ID this part brought before the stretch (positions it brings rise along its list), or
@@ -234,10 +229,10 @@ internal sealed class HeldUnion
             if (places.Count + added > places.Places.Length)
                 Array.Resize(ref places.Places, Room(places.Count + added));
             // The part's slots: the new ones inserted at the stretch, in place where there is room.
-            var (ofPart, heldLength) = (places.OfPart[part], ids.Length - added);
-            if (ofPart.Length < ids.Length)
+            var (ofPart, heldLength) = (places.OfPart[part], ids.Count - added);
+            if (ofPart.Length < ids.Count)
             {
-                var grown = new int[Room(ids.Length)];
+                var grown = new int[Room(ids.Count)];
                 ofPart.AsSpan(0, at).CopyTo(grown);
                 ofPart.AsSpan(at, heldLength - at).CopyTo(grown.AsSpan(at + added));
                 places.OfPart[part] = ofPart = grown;
@@ -326,7 +321,7 @@ internal sealed class HeldUnion
     /// <see cref="StateParts.Digest"/> computes with <see cref="Text"/>, each resource's place read
     /// through the part's slots and the resources' hashes listed in one go.
     /// </summary>
-    public string Digest(IReadOnlyDictionary<string, string[]> part)
+    public string Digest(IReadOnlyDictionary<string, ChunkedTexts> part)
     {
         // Written straight into the digest's pooled buffer, each hash from the array beside the texts
         // (twentieth session: a pooled list of (kind, ID, hash) enumerated through an interface, and each
@@ -342,14 +337,16 @@ internal sealed class HeldUnion
             for (var l = 0; l < StateParts.Lists.Length; l++)
             {
                 var (places, texts, kind) = (_lists[l], Texts[l], PartDigest.Lists[l].Kind);
-                var ids = part.GetValueOrDefault(StateParts.Lists[l].List, []);
+                var ids = part.GetValueOrDefault(StateParts.Lists[l].List, ChunkedTexts.Empty);
                 var ofPart = p < Parts.Count ? places.OfPart[p] : null;
-                for (var k = 0; k < ids.Length; k++)
+                var k = 0;
+                foreach (var id in ids)
                 {
-                    ref var place = ref ofPart is null ? ref places.Of(ids[k]) : ref places.Places[ofPart[k]];
+                    ref var place = ref ofPart is null ? ref places.Of(id) : ref places.Places[ofPart[k]];
                     if (Unsafe.IsNullRef(ref place))
-                        throw new KeyNotFoundException($"{ids[k]} is not in the union");
-                    buffer.Add(kind, ids[k], place.Hash ??= StateParts.Hash(texts[place.At]));
+                        throw new KeyNotFoundException($"{id} is not in the union");
+                    buffer.Add(kind, id, place.Hash ??= StateParts.Hash(texts[place.At]));
+                    k++;
                 }
             }
             return buffer.Digest();
@@ -361,11 +358,22 @@ internal sealed class HeldUnion
     }
 
     /// <summary>The digest of <paramref name="part"/> with each resource's place looked up by its ID: the slow twin of <see cref="Digest"/>'s read through the part's slots, for tests.</summary>
-    internal string DigestLookingUp(IReadOnlyDictionary<string, string[]> part) =>
+    internal string DigestLookingUp(IReadOnlyDictionary<string, ChunkedTexts> part) =>
         Digest(part.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal));
 
+    /// <summary>Whether the ID at <paramref name="k"/> of <paramref name="ids"/> stands also from <paramref name="from"/> on before it (the few IDs a join brings, against each other).</summary>
+    private static bool TwiceIn(ChunkedTexts ids, int from, int k)
+    {
+        for (var j = from; j < k; j++)
+        {
+            if (string.Equals(ids[j], ids[k], StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Whether two sequences of parts name the same IDs, list by list, in the same order (their union is then the same).</summary>
-    private static bool SameLists(IReadOnlyList<IReadOnlyDictionary<string, string[]>> before, IReadOnlyList<IReadOnlyDictionary<string, string[]>> now)
+    private static bool SameLists(IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> before, IReadOnlyList<IReadOnlyDictionary<string, ChunkedTexts>> now)
     {
         if (before.Count != now.Count)
             return false;
@@ -375,8 +383,7 @@ internal sealed class HeldUnion
                 continue;
             foreach (var (list, _) in StateParts.Lists)
             {
-                var (a, b) = (before[p].GetValueOrDefault(list, []), now[p].GetValueOrDefault(list, []));
-                if (!ReferenceEquals(a, b) && !a.AsSpan().SequenceEqual(b))
+                if (!ChunkedTexts.SameTexts(before[p].GetValueOrDefault(list, ChunkedTexts.Empty), now[p].GetValueOrDefault(list, ChunkedTexts.Empty)))
                     return false;
             }
         }

@@ -21,8 +21,8 @@ public static class StateParts
     /// server computes it): equal to the digest the server gave exactly when the lists, their order and
     /// every resource's text are the server's.
     /// </summary>
-    public static string Digest(IReadOnlyDictionary<string, string[]> part, Func<(string List, string Id), string> resource) =>
-        PartDigest.Of(PartDigest.Lists.SelectMany(l => part.GetValueOrDefault(l.List, []).Select(id =>
+    public static string Digest(IReadOnlyDictionary<string, ChunkedTexts> part, Func<(string List, string Id), string> resource) =>
+        PartDigest.Of(PartDigest.Lists.SelectMany(l => part.GetValueOrDefault(l.List, ChunkedTexts.Empty).Select(id =>
             (l.Kind, id, Hashes.GetValue(resource((l.List, id)), PartDigest.ResourceHash)))));
 
     /// <summary>A resource text's hash (<see cref="PartDigest.ResourceHash(string)"/>), computed once while the text is held.</summary>
@@ -56,14 +56,14 @@ public static class StateParts
     }
 
     /// <summary>The state file of the union of the parts.</summary>
-    public static string Assemble(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId) =>
+    public static string Assemble(IEnumerable<IReadOnlyDictionary<string, ChunkedTexts>> parts, IReadOnlyDictionary<(string List, string Id), string> resources, string regionId) =>
         Write(regionId, Union(parts, key => resources[key]));
 
     /// <summary>
     /// The resources of the union of the parts, by list (in <see cref="Lists"/>' order): each once, in
     /// the order the parts name them — all that <see cref="Write"/> makes the state file of.
     /// </summary>
-    public static List<string>[] Union(IEnumerable<IReadOnlyDictionary<string, string[]>> parts, Func<(string List, string Id), string> resource)
+    public static List<string>[] Union(IEnumerable<IReadOnlyDictionary<string, ChunkedTexts>> parts, Func<(string List, string Id), string> resource)
     {
         var seen = new HashSet<(string, string)>();
         var union = Lists.Select(_ => new List<string>()).ToArray();

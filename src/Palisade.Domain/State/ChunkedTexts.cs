@@ -162,6 +162,57 @@ public sealed class ChunkedTexts : IReadOnlyList<string>
         return (start, end);
     }
 
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> hold the same texts in the same order (ordinally): the
+    /// chunks they share at their start and end (<see cref="Common"/>) skipped, the rest compared text by text. What
+    /// the agent's comparison of a part's ID lists needs (a list rebuilt from a difference shares the chunks it did
+    /// not change with its base).
+    /// </summary>
+    public static bool SameTexts(ChunkedTexts a, ChunkedTexts b)
+    {
+        if (ReferenceEquals(a, b))
+            return true;
+        if (a.Count != b.Count)
+            return false;
+        var (start, end) = Common(a, b);
+        for (var k = start; k < a.Count - end; k++)
+        {
+            if (!string.Equals(a[k], b[k], StringComparison.Ordinal))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Where <paramref name="after"/> is <paramref name="before"/> with one stretch of texts inserted (ordinally: the
+    /// same texts before it and after it), the stretch's start and length; null when it is not (as long or shorter,
+    /// or other texts changed). Where two stretches would do (texts repeated around it), the one furthest on. The
+    /// chunks the two share at their start and end are skipped, the rest compared text by text.
+    /// </summary>
+    public static (int Start, int Count)? InsertedStretch(ChunkedTexts before, ChunkedTexts after)
+    {
+        var count = after.Count - before.Count;
+        if (count <= 0)
+            return null;
+        var (start, end) = Common(before, after);
+        while (start < before.Count && string.Equals(before[start], after[start], StringComparison.Ordinal))
+            start++;
+        // The texts after the stretch: before's from start on, after's from start + count on; the last end of them
+        // are the same by reference (when end reaches no further back than start).
+        for (var k = start; k < before.Count - end; k++)
+        {
+            if (!string.Equals(before[k], after[k + count], StringComparison.Ordinal))
+                return null;
+        }
+        return (start, count);
+    }
+
+    /// <summary>How many chunks the list holds (<see cref="Chunk"/>).</summary>
+    internal int ChunkCount => _chunks.Length;
+
+    /// <summary>The texts of chunk <paramref name="c"/>, in order: a walk of the list without an indexer's search per text.</summary>
+    internal ReadOnlySpan<string> Chunk(int c) => _chunks[c];
+
     public IEnumerator<string> GetEnumerator()
     {
         foreach (var chunk in _chunks)

@@ -24,7 +24,7 @@ public sealed class HeldUnionTests
             var random = new Random(seed);
             HeldUnion? held = null;
             Dictionary<(string List, string Id), string> resources = [];
-            List<IReadOnlyDictionary<string, string[]>>? parts = null;
+            List<IReadOnlyDictionary<string, ChunkedTexts>>? parts = null;
             var version = 0;
             for (var fetch = 0; fetch < 8; fetch++)
             {
@@ -34,7 +34,7 @@ public sealed class HeldUnionTests
                     (held, resources) = (null, []); // a full fetch (or after a failure): nothing held
                 parts = step == 1
                     // The same lists: the same part objects, or copies of them (a part rebuilt from an empty difference).
-                    ? [.. parts!.Select(p => random.Next(2) == 0 ? p : p.ToDictionary(l => l.Key, l => l.Value.ToArray()))]
+                    ? [.. parts!.Select(p => random.Next(2) == 0 ? p : p.ToDictionary(l => l.Key, l => ChunkedTexts.Of(l.Value.ToArray())))]
                     // (Nineteenth session) a join: IDs inserted into a part's list or two, mostly new to every part.
                     : step == 2 ? Join(parts!, random, ref version)
                     : [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => Part(random))];
@@ -107,9 +107,11 @@ public sealed class HeldUnionTests
             var version = 0;
             string Text(string list, string id) => $"{{\"{list}\":\"{id}\",\"v\":{++version}}}";
             // Parts drawn from one pool of IDs: they share some.
-            var pool = Enumerable.Range(0, 40).Select(i => $"s-{i}").ToArray();
-            List<IReadOnlyDictionary<string, string[]>> parts = [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ =>
-                (IReadOnlyDictionary<string, string[]>)StateParts.Lists.ToDictionary(l => l.List, l => pool.OrderBy(_ => random.Next()).Take(random.Next(0, 25)).ToArray(), StringComparer.Ordinal))];
+            // (Twenty-fourth session) now and then lists of several chunks, which a join shares all but one of.
+            var (poolSize, most) = random.Next(3) == 0 ? (400, 300) : (40, 25);
+            var pool = Enumerable.Range(0, poolSize).Select(i => $"s-{i}").ToArray();
+            List<IReadOnlyDictionary<string, ChunkedTexts>> parts = [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ =>
+                (IReadOnlyDictionary<string, ChunkedTexts>)StateParts.Lists.ToDictionary(l => l.List, l => ChunkedTexts.Of(pool.OrderBy(_ => random.Next()).Take(random.Next(0, most)).ToArray()), StringComparer.Ordinal))];
             var resources = parts.SelectMany(p => p).SelectMany(l => l.Value.Select(id => (l.Key, id))).Distinct().ToDictionary(r => r, r => Text(r.Key, r.id));
             var held = HeldUnion.Next(null, parts, resources, t => t);
             var run = 0;
@@ -121,7 +123,7 @@ public sealed class HeldUnionTests
                 {
                     // A join: one to three new IDs at one place (start, end or middle) of one or two lists of one part; now and then an
                     // ID some part names already, or a second part changed (not a join).
-                    var changed = new List<IReadOnlyDictionary<string, string[]>>(parts);
+                    var changed = new List<IReadOnlyDictionary<string, ChunkedTexts>>(parts);
                     for (var n = step == 7 ? 2 : 1; n > 0; n--)
                     {
                         var p = random.Next(changed.Count);
@@ -130,14 +132,20 @@ public sealed class HeldUnionTests
                         {
                             var ids = part[list].ToList();
                             var at = random.Next(3) switch { 0 => 0, 1 => ids.Count, _ => random.Next(ids.Count + 1) };
+                            var inserted = 0;
                             for (var k = random.Next(1, 4); k > 0; k--)
                             {
                                 var id = step == 6 ? pool[random.Next(pool.Length)] : $"j-{++version}";
                                 if (!ids.Contains(id))
+                                {
                                     ids.Insert(at, id);
+                                    inserted++;
+                                }
                                 came[(list, id)] = Text(list, id);
                             }
-                            part[list] = [.. ids];
+                            // The new list sharing the chunks the join did not change with the part's before (as the agent's
+                            // rebuilt lists do), or made afresh.
+                            part[list] = random.Next(2) == 0 ? part[list].Inserted(at, ids.GetRange(at, inserted).ToArray()) : ChunkedTexts.Of(ids);
                         }
                         changed[p] = part;
                     }
@@ -195,23 +203,25 @@ public sealed class HeldUnionTests
     /// no part names (a join), now and then one of <see cref="Ids"/> (maybe in the union already); now and
     /// then an ID taken away too, or a second part changed (not a join: the union made again).
     /// </summary>
-    private static List<IReadOnlyDictionary<string, string[]>> Join(List<IReadOnlyDictionary<string, string[]>> parts, Random random, ref int version)
+    private static List<IReadOnlyDictionary<string, ChunkedTexts>> Join(List<IReadOnlyDictionary<string, ChunkedTexts>> parts, Random random, ref int version)
     {
-        var joined = new List<IReadOnlyDictionary<string, string[]>>(parts);
+        var joined = new List<IReadOnlyDictionary<string, ChunkedTexts>>(parts);
         for (var n = random.Next(8) == 0 ? 2 : 1; n > 0; n--)
         {
             var p = random.Next(joined.Count);
             var part = joined[p].ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
             foreach (var (list, _) in StateParts.Lists.OrderBy(_ => random.Next()).Take(random.Next(1, 3)))
             {
-                var ids = part.GetValueOrDefault(list, []).ToList();
-                var at = random.Next(ids.Count + 1);
-                for (var k = random.Next(1, 3); k > 0; k--)
+                var before = part.GetValueOrDefault(list, ChunkedTexts.Empty);
+                var ids = before.ToList();
+                var (at, inserted) = (random.Next(ids.Count + 1), random.Next(1, 3));
+                for (var k = inserted; k > 0; k--)
                     ids.Insert(at, random.Next(6) == 0 ? Ids[random.Next(Ids.Length)] : $"y-{++version}");
-                if (random.Next(8) == 0 && ids.Count > 1)
+                var removed = random.Next(8) == 0 && ids.Count > 1;
+                if (removed)
                     ids.RemoveAt(random.Next(ids.Count));
                 if (ids.Distinct().Count() == ids.Count)
-                    part[list] = [.. ids];
+                    part[list] = !removed && random.Next(2) == 0 ? before.Inserted(at, ids.GetRange(at, inserted).ToArray()) : ChunkedTexts.Of(ids);
             }
             joined[p] = part;
         }
@@ -221,7 +231,7 @@ public sealed class HeldUnionTests
     private static readonly string[] Ids = [.. Enumerable.Range(0, 12).Select(i => $"x-{i}")];
 
     /// <summary>A random part: per list a few distinct IDs in random order (some lists absent).</summary>
-    private static Dictionary<string, string[]> Part(Random random) =>
+    private static Dictionary<string, ChunkedTexts> Part(Random random) =>
         StateParts.Lists.Where(_ => random.Next(4) > 0)
-            .ToDictionary(l => l.List, l => Ids.OrderBy(_ => random.Next()).Take(random.Next(0, 6)).ToArray(), StringComparer.Ordinal);
+            .ToDictionary(l => l.List, l => ChunkedTexts.Of(Ids.OrderBy(_ => random.Next()).Take(random.Next(0, 6)).ToArray()), StringComparer.Ordinal);
 }
