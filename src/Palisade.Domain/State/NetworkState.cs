@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Palisade.Domain.Groups;
 using Palisade.Domain.Identifiers;
 using Palisade.Domain.Instances;
@@ -24,6 +25,14 @@ public sealed class NetworkState
     private FrozenDictionary<PrefixListId, PrefixList> _prefixLists; // replaced only in a fresh copy (WithPrefixLists)
     private readonly FrozenDictionary<PortRangeListId, PortRangeList> _portRangeLists;
 
+    // The instances as one array, in chunks, or both: each made of the other when first asked for (issue 17,
+    // twenty-fifth session). A state made anew has the array; one made by the agent's read of a join
+    // (WithInstances of chunks) has the chunks, sharing all but one with the state before's, and makes the
+    // array only if something reads Instances (nothing on the agent's path does). Set once each: a reader
+    // racing another makes the same items and the first one set is kept.
+    private Instance[]? _instanceArray;
+    private InstanceChunks? _instanceChunks;
+
     public NetworkState(
         string regionId,
         IEnumerable<SecurityGroup> groups,
@@ -33,7 +42,7 @@ public sealed class NetworkState
     {
         RegionId = regionId;
         Groups = [.. groups];
-        Instances = [.. instances];
+        _instanceArray = [.. instances];
         PrefixLists = [.. prefixLists ?? []];
         PortRangeLists = [.. portRangeLists ?? []];
         _groups = Groups.ToFrozenDictionary(g => g.Id);
@@ -88,6 +97,27 @@ public sealed class NetworkState
     /// </summary>
     public NetworkState WithInstances(ImmutableArray<Instance> instances, IReadOnlyCollection<Instance> gone, IReadOnlyCollection<Instance> came)
     {
+        var after = WithInstancesOf(instances, Instances, gone, came);
+        (after._instanceArray, after._instanceChunks) = (ImmutableCollectionsMarshal.AsArray(instances), null);
+        return after;
+    }
+
+    /// <summary>
+    /// <see cref="WithInstances(ImmutableArray{Instance}, IReadOnlyCollection{Instance}, IReadOnlyCollection{Instance})"/>
+    /// of the instances in chunks, made from this state's (<see cref="InstanceChunks"/>): the agent's read of a join
+    /// (twenty-fifth session), which keeps the state it makes and so would keep a new array of every instance a join.
+    /// The array's overload is the slow twin (<c>NetworkStateWithInstancesTests</c>).
+    /// </summary>
+    internal NetworkState WithInstances(InstanceChunks instances, IReadOnlyCollection<Instance> gone, IReadOnlyCollection<Instance> came)
+    {
+        var after = WithInstancesOf(instances, InstanceList, gone, came);
+        (after._instanceArray, after._instanceChunks) = (null, instances);
+        return after;
+    }
+
+    private NetworkState WithInstancesOf<TList>(TList instances, TList before, IReadOnlyCollection<Instance> gone, IReadOnlyCollection<Instance> came)
+        where TList : IReadOnlyList<Instance>
+    {
         // The cheap guard: each gone instance is this state's, each come one's ID new or gone, and the counts add up.
         var goneIds = new HashSet<InstanceId>(gone.Count);
         foreach (var instance in gone)
@@ -101,17 +131,16 @@ public sealed class NetworkState
             if (!cameIds.Add(instance.Id) || (FindInstance(instance.Id) is not null && !goneIds.Contains(instance.Id)))
                 throw new ArgumentException($"instance {instance.Id} is this state's already", nameof(came));
         }
-        if (instances.Length != Instances.Length - gone.Count + came.Count)
+        if (instances.Count != before.Count - gone.Count + came.Count)
             throw new ArgumentException("the instances are not this state's with those gone and those come", nameof(instances));
 
         var after = (NetworkState)MemberwiseClone();
-        after.Instances = instances;
         var since = _instancesSince is { } held ? new Dictionary<InstanceId, Instance?>(held) : new Dictionary<InstanceId, Instance?>(gone.Count + came.Count);
         foreach (var instance in gone)
             since[instance.Id] = null;
         foreach (var instance in came)
             since[instance.Id] = instance;
-        if (since.Count > Math.Max(64, instances.Length / 8))
+        if (since.Count > Math.Max(64, instances.Count / 8))
             (after._instances, after._instancesSince) = (instances.ToFrozenDictionary(i => i.Id), null);
         else
             after._instancesSince = since;
@@ -131,7 +160,7 @@ public sealed class NetworkState
         // instance is walked only when the kept instances are not in the same order.
         var membersSince = _membersSince is { } heldMembers ? new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(heldMembers) : new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(changed.Count);
         var goneArray = gone as Instance[] ?? [.. gone];
-        if (PlacesOfCame(instances, goneArray, came as Instance[] ?? [.. came]) is { } places)
+        if (PlacesOfCame(before, instances, goneArray, came as Instance[] ?? [.. came]) is { } places)
         {
             foreach (var group in changed)
                 membersSince[group] = Merged(MembersOf(group), instances, goneArray, places, group);
@@ -167,23 +196,23 @@ public sealed class NetworkState
     /// ones put in; null otherwise. One walk of the two lists side by side, comparing references: a
     /// kept instance is the same object in both, so a place where they differ is a gone or come one's.
     /// </summary>
-    private int[]? PlacesOfCame(ImmutableArray<Instance> instances, Instance[] gone, Instance[] came)
+    private static int[]? PlacesOfCame<TList>(TList before, TList instances, Instance[] gone, Instance[] came)
+        where TList : IReadOnlyList<Instance>
     {
-        var before = Instances;
         var places = new int[came.Length];
         var (o, n, goneSeen, cameSeen) = (0, 0, 0, 0);
-        while (n < instances.Length)
+        while (n < instances.Count)
         {
-            if (o < before.Length && ReferenceEquals(before[o], instances[n]))
+            if (o < before.Count && ReferenceEquals(before[o], instances[n]))
                 (o, n) = (o + 1, n + 1);
-            else if (o < before.Length && IsOneOf(before[o], gone))
+            else if (o < before.Count && IsOneOf(before[o], gone))
                 (o, goneSeen) = (o + 1, goneSeen + 1);
             else if (cameSeen < places.Length && IsOneOf(instances[n], came))
                 places[cameSeen++] = n++;
             else
                 return null;
         }
-        for (; o < before.Length; o++, goneSeen++)
+        for (; o < before.Count; o++, goneSeen++)
         {
             if (!IsOneOf(before[o], gone))
                 return null;
@@ -212,7 +241,8 @@ public sealed class NetworkState
     /// place and comparing references. The members of an instance with secondary ENIs are views of it
     /// (<see cref="Instance.Interfaces"/>), its ID theirs.
     /// </summary>
-    private static ImmutableArray<Instance> Merged(ImmutableArray<Instance> held, ImmutableArray<Instance> instances, Instance[] gone, int[] places, SecurityGroupId group)
+    private static ImmutableArray<Instance> Merged<TList>(ImmutableArray<Instance> held, TList instances, Instance[] gone, int[] places, SecurityGroupId group)
+        where TList : IReadOnlyList<Instance>
     {
         var count = held.Length;
         if (gone.Length > 0)
@@ -294,10 +324,10 @@ public sealed class NetworkState
 
     /// <summary>
     /// The members of <paramref name="groups"/> in state order by walking every instance (as
-    /// <see cref="MembersByGroup"/> does, for those groups only): what <see cref="WithInstances"/> does
+    /// <see cref="MembersByGroup"/> does, for those groups only): what <see cref="WithInstances(ImmutableArray{Instance}, IReadOnlyCollection{Instance}, IReadOnlyCollection{Instance})"/> does
     /// when the instances are not this state's in the same order.
     /// </summary>
-    private static Dictionary<SecurityGroupId, ImmutableArray<Instance>> MembersWalked(ImmutableArray<Instance> instances, IEnumerable<SecurityGroupId> groups)
+    private static Dictionary<SecurityGroupId, ImmutableArray<Instance>> MembersWalked(IEnumerable<Instance> instances, IEnumerable<SecurityGroupId> groups)
     {
         var changed = new Dictionary<SecurityGroupId, ImmutableArray<Instance>.Builder>();
         foreach (var group in groups)
@@ -363,7 +393,12 @@ public sealed class NetworkState
 
     public ImmutableArray<SecurityGroup> Groups { get; private set; }
 
-    public ImmutableArray<Instance> Instances { get; private set; }
+    public ImmutableArray<Instance> Instances =>
+        ImmutableCollectionsMarshal.AsImmutableArray(_instanceArray ?? Interlocked.CompareExchange(ref _instanceArray, _instanceChunks!.ToArray(), null) ?? _instanceArray);
+
+    /// <summary>The instances in chunks (made of the array when first asked for): what the agent's read of a join makes its state's of.</summary>
+    internal InstanceChunks InstanceList =>
+        _instanceChunks ?? Interlocked.CompareExchange(ref _instanceChunks, InstanceChunks.Of(_instanceArray!), null) ?? _instanceChunks!;
 
     public ImmutableArray<PrefixList> PrefixLists { get; private set; }
 
@@ -378,7 +413,7 @@ public sealed class NetworkState
 
     public PortRangeList? FindPortRangeList(PortRangeListId id) => _portRangeLists.GetValueOrDefault(id);
 
-    /// <summary>How many groups' members are found beside the index (<see cref="WithInstances"/>), for tests.</summary>
+    /// <summary>How many groups' members are found beside the index (<see cref="WithInstances(ImmutableArray{Instance}, IReadOnlyCollection{Instance}, IReadOnlyCollection{Instance})"/>), for tests.</summary>
     internal int MembersChangedSinceIndex => _membersSince?.Count ?? 0;
 
     /// <summary>

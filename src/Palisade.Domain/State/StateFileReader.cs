@@ -338,28 +338,26 @@ public static class StateFileReader
         }
         var attached = AttachInterfaces([.. ownerReads.Values], ownerReads, ownerEnis, groupById).ToDictionary(r => r.Instance.Id, r => r.Instance);
 
-        // The lists and the state: the stretch put in place, the kept owners attached again.
-        var stateBefore = read.State.Instances;
+        // The lists and the state: the stretch put in place, the kept owners attached again. The state's instances
+        // in chunks, sharing all but the stretch's and the kept owners' with the state before (twenty-fifth session:
+        // a new array of every instance a join, kept with the state).
+        var stateBefore = read.State.InstanceList;
         var gone = new List<Instance>(iOld + keptOwners.Count);
         var came = new List<Instance>(iNew + keptOwners.Count);
         for (var k = ip; k < ip + iOld; k++)
             gone.Add(stateBefore[k]);
-        var stateInstances = ImmutableArray.CreateBuilder<Instance>(stateBefore.Length - iOld + iNew);
-        stateInstances.AddRange(stateBefore.AsSpan().Slice(0, ip));
-        foreach (var r in instances)
-        {
-            var instance = attached[r.Instance.Id];
-            came.Add(instance);
-            stateInstances.Add(instance);
-        }
-        stateInstances.AddRange(stateBefore.AsSpan().Slice(ip + iOld));
+        var stretch = new Instance[iNew];
+        for (var k = 0; k < iNew; k++)
+            came.Add(stretch[k] = attached[instances[k].Instance.Id]);
+        var stateInstances = stateBefore.Spliced(ip, iOld, stretch);
         foreach (var k in keptOwners)
         {
             var at = k < ip ? k : k - iOld + iNew;
             gone.Add(stateBefore[k]);
-            came.Add(stateInstances[at] = attached[stateBefore[k].Id]);
+            came.Add(attached[stateBefore[k].Id]);
+            stateInstances = stateInstances.With(at, came[^1]);
         }
-        var state = read.State.WithInstances(stateInstances.MoveToImmutable(), gone, came);
+        var state = read.State.WithInstances(stateInstances, gone, came);
         // The stretches put in place, in the kept read's own lists (it is used up).
         Splice(read.Instances, ip, iOld, instances);
         Splice(read.Secondaries, ip, iOld, secondaries);

@@ -95,6 +95,52 @@ public sealed class NetworkStateWithInstancesTests
             $"{twice} instances naming a group twice, {secondary} with a secondary ENI in a group, {refilled} groups filled again, {itself} instances gone and come as themselves, {several} differences of more than two");
     }
 
+    /// <summary>
+    /// The state's instances in chunks (twenty-fifth session: the agent's read of a join): the same differences
+    /// as above, again and again, each made as the reader makes it — the state before's chunks with the one
+    /// stretch that holds every change spliced in (<see cref="ChunkedList{T, TSelf}.Spliced"/>) — give a state
+    /// that finds what the array's twin finds (each group's members, each instance by ID) and lists the same
+    /// instances; chunks of 1–3 instances, so that a stretch spans several, is cut, put and spliced again; and
+    /// every state of the run still lists its own instances afterwards (nothing changed in place).
+    /// </summary>
+    [Fact]
+    public void AStateMadeByDifferencesInChunks_FindsWhatTheArraysTwinFinds()
+    {
+        var (shared, walked) = (0, 0);
+        Gen.Select(SmallUniverse.State, Gen.Int[0, int.MaxValue], Gen.Int[1, 3]).Sample((state, seed, length) =>
+        {
+            var random = new Random(seed);
+            var groups = state.Groups.Select(g => g.Id).ToList();
+            var (twin, chunked) = (state, state.WithInstances(InstanceChunks.Of(state.Instances, length), [], []));
+            var seen = new List<(NetworkState State, Instance[] Instances)> { (chunked, [.. state.Instances]) };
+            for (var step = 0; step < 30; step++)
+            {
+                var (instances, gone, came) = Difference(state, twin, random);
+                var before = chunked.InstanceList;
+                var (start, end) = (0, 0);
+                while (start < Math.Min(before.Count, instances.Count) && ReferenceEquals(before[start], instances[start]))
+                    start++;
+                while (end < Math.Min(before.Count, instances.Count) - start && ReferenceEquals(before[before.Count - 1 - end], instances[instances.Count - 1 - end]))
+                    end++;
+                var list = before.Spliced(start, before.Count - start - end, instances.Skip(start).Take(instances.Count - start - end).ToArray());
+                (twin, chunked) = (twin.WithInstances([.. instances], gone, came), chunked.WithInstances(list, gone, came));
+                Assert.Equal(instances, chunked.Instances);
+                foreach (var group in groups)
+                    Assert.Equal(twin.MembersOf(group).Select(Member), chunked.MembersOf(group).Select(Member));
+                foreach (var instance in state.Instances)
+                    Assert.Same(twin.FindInstance(instance.Id), chunked.FindInstance(instance.Id));
+                shared += InstanceChunks.Common(before, list).Start > 0 ? 1 : 0;
+                walked += before.ChunkCount > 2 && list.ChunkCount > 2 ? 1 : 0;
+                seen.Add((chunked, [.. instances]));
+            }
+            foreach (var (held, own) in seen)
+                Assert.Equal(own, held.InstanceList);
+        }, iter: 300);
+
+        // The property is checked above; these say the runs shared chunks and had several.
+        Assert.True(shared > 1500 && walked > 400, $"{shared} lists sharing their first chunks with the list before, {walked} of more than two chunks");
+    }
+
     /// <summary>A member compared by what it is: a secondary ENI's view is made again by each state.</summary>
     private static string Member(Instance m) => $"{m.Id} {m.NetworkInterfaceId} {m.IsSecondaryInterface} {string.Join(",", m.PrivateAddresses)} {string.Join(",", m.SecurityGroupIds)}";
 
