@@ -159,11 +159,11 @@ public sealed class NetworkState
         // each of its groups looked up, ~1,100 string hashes a join, to add one member to one group); every
         // instance is walked only when the kept instances are not in the same order.
         var membersSince = _membersSince is { } heldMembers ? new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(heldMembers) : new Dictionary<SecurityGroupId, ImmutableArray<Instance>>(changed.Count);
-        var goneArray = gone as Instance[] ?? [.. gone];
-        if (PlacesOfCame(before, instances, goneArray, came as Instance[] ?? [.. came]) is { } places)
+        var goneSet = new InstanceSet(gone as Instance[] ?? [.. gone]);
+        if (PlacesOfCame(before, instances, goneSet, new InstanceSet(came as Instance[] ?? [.. came])) is { } places)
         {
             foreach (var group in changed)
-                membersSince[group] = Merged(MembersOf(group), instances, goneArray, places, group);
+                membersSince[group] = Merged(MembersOf(group), instances, goneSet, places, group);
         }
         else
         {
@@ -196,7 +196,7 @@ public sealed class NetworkState
     /// ones put in; null otherwise. One walk of the two lists side by side, comparing references: a
     /// kept instance is the same object in both, so a place where they differ is a gone or come one's.
     /// </summary>
-    private static int[]? PlacesOfCame<TList>(TList before, TList instances, Instance[] gone, Instance[] came)
+    private static int[]? PlacesOfCame<TList>(TList before, TList instances, InstanceSet gone, InstanceSet came)
         where TList : IReadOnlyList<Instance>
     {
         var places = new int[came.Length];
@@ -205,30 +205,19 @@ public sealed class NetworkState
         {
             if (o < before.Count && ReferenceEquals(before[o], instances[n]))
                 (o, n) = (o + 1, n + 1);
-            else if (o < before.Count && IsOneOf(before[o], gone))
+            else if (o < before.Count && gone.Holds(before[o]))
                 (o, goneSeen) = (o + 1, goneSeen + 1);
-            else if (cameSeen < places.Length && IsOneOf(instances[n], came))
+            else if (cameSeen < places.Length && came.Holds(instances[n]))
                 places[cameSeen++] = n++;
             else
                 return null;
         }
         for (; o < before.Count; o++, goneSeen++)
         {
-            if (!IsOneOf(before[o], gone))
+            if (!gone.Holds(before[o]))
                 return null;
         }
         return goneSeen == gone.Length && cameSeen == places.Length ? places : null;
-    }
-
-    /// <summary>Whether <paramref name="instance"/> is one of <paramref name="instances"/> (the same object).</summary>
-    private static bool IsOneOf(Instance instance, Instance[] instances)
-    {
-        foreach (var other in instances)
-        {
-            if (ReferenceEquals(other, instance))
-                return true;
-        }
-        return false;
     }
 
     /// <summary>
@@ -241,7 +230,7 @@ public sealed class NetworkState
     /// place and comparing references. The members of an instance with secondary ENIs are views of it
     /// (<see cref="Instance.Interfaces"/>), its ID theirs.
     /// </summary>
-    private static ImmutableArray<Instance> Merged<TList>(ImmutableArray<Instance> held, TList instances, Instance[] gone, int[] places, SecurityGroupId group)
+    private static ImmutableArray<Instance> Merged<TList>(ImmutableArray<Instance> held, TList instances, InstanceSet gone, int[] places, SecurityGroupId group)
         where TList : IReadOnlyList<Instance>
     {
         var count = held.Length;
@@ -249,7 +238,7 @@ public sealed class NetworkState
         {
             foreach (var member in held)
             {
-                if (IsGone(member))
+                if (gone.HoldsEniOf(member))
                     count--;
             }
         }
@@ -267,7 +256,7 @@ public sealed class NetworkState
             // The kept members of the instances before this one's place (none left: nothing to walk).
             for (; n < place && j < held.Length; n++)
             {
-                while (j < held.Length && IsOf(held[j], instances[n]))
+                while (j < held.Length && InstanceSet.IsOf(held[j], instances[n]))
                 {
                     members.Add(held[j]);
                     j = Kept(j + 1);
@@ -291,18 +280,9 @@ public sealed class NetworkState
         // The first held member from k on that is not an ENI of an instance gone.
         int Kept(int k)
         {
-            while (k < held.Length && gone.Length > 0 && IsGone(held[k]))
+            while (k < held.Length && gone.Length > 0 && gone.HoldsEniOf(held[k]))
                 k++;
             return k;
-        }
-        bool IsGone(Instance member)
-        {
-            foreach (var instance in gone)
-            {
-                if (IsOf(member, instance))
-                    return true;
-            }
-            return false;
         }
     }
 
@@ -317,10 +297,6 @@ public sealed class NetworkState
         }
         return count;
     }
-
-    /// <summary>Whether <paramref name="member"/> is an ENI of <paramref name="instance"/>: the instance itself or a view of one of its secondary ENIs.</summary>
-    private static bool IsOf(Instance member, Instance instance) =>
-        ReferenceEquals(member, instance) || (member.IsSecondaryInterface && member.Id == instance.Id);
 
     /// <summary>
     /// The members of <paramref name="groups"/> in state order by walking every instance (as
