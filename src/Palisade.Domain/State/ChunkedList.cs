@@ -210,6 +210,14 @@ public abstract class ChunkedList<T, TSelf> : IReadOnlyList<T>
         return (start, end);
     }
 
+    /// <summary>The chunk holding <paramref name="index"/> (less than <see cref="Count"/>) and where it starts: a walk in order reads a chunk at a time.</summary>
+    internal T[] ChunkAt(int index, out int start)
+    {
+        var c = ChunkOf(index);
+        start = Start(c);
+        return _chunks[c];
+    }
+
     /// <summary>How many chunks the list holds (<see cref="Chunk"/>).</summary>
     internal int ChunkCount => _chunks.Length;
 
