@@ -26,7 +26,11 @@ public static class TestStores
             Name = "palisade_test_" + Guid.NewGuid().ToString("N");
             using var c = new NpgsqlConnection(server);
             c.Open();
-            using var command = new NpgsqlCommand($"CREATE DATABASE {Name}", c) { CommandTimeout = 300 };
+            // Copied as files from the (empty) template, not page by page through the WAL (PostgreSQL 15's
+            // default): 14-15 ms a database against 42-48 ms on the CI machine's idle cluster, and the API
+            // suite's lane on PostgreSQL makes some 700 of them. The WAL-logged copy is for large templates.
+            var strategy = c.PostgreSqlVersion.Major >= 15 ? " STRATEGY = FILE_COPY" : "";
+            using var command = new NpgsqlCommand($"CREATE DATABASE {Name}{strategy}", c) { CommandTimeout = 300 };
             command.ExecuteNonQuery();
             ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = Name }.ConnectionString;
         }

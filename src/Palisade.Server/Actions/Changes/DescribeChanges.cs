@@ -63,6 +63,8 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
             throw new EcsException(EcsErrors.ParameterInvalid("AfterRevision", $"'{afterText}' is not a revision (an integer from 0)."));
         var host = c.Caller.HostName;
         var wait = TimeSpan.FromSeconds(p.Int("WaitSeconds", 0, 0, host is null ? MaxWaitSeconds : MaxHostWaitSeconds));
+        if (host is not null && HostRenewals.Of(c.Commits).LongestWait is { } longest && wait > longest)
+            wait = longest;
         var max = p.Int("MaxResults", 100, 1, 1000);
         // Counted from the request's arrival, not from here: the authentication's read may have queued for a
         // store slot, and a poll answered after the agent's own timeout is a poll the agent sends again.
@@ -201,6 +203,15 @@ internal sealed class DescribeChanges() : ReadAction(cacheable: false), IAsyncEc
         /// renewal waits 60–300 s. Tests shorten it.
         /// </summary>
         public TimeSpan MinimumWait { get; set; } = Storage.CommitWatcher.SweptWaitsFrom;
+
+        /// <summary>
+        /// The longest a host's poll on this node waits, whatever it asked for; null (always, but in
+        /// tests) waits what it asked. The API's unit is a whole second, and the renewal twins' tests
+        /// waited out some hundred polls of a second each (47 s of a CI run's API suite on SQLite, 64 s
+        /// on PostgreSQL). A capped poll is the poll that asked for that wait; set it above
+        /// <see cref="MinimumWait"/>, or no renewal skips its read.
+        /// </summary>
+        public TimeSpan? LongestWait { get; set; }
 
         /// <summary>Each credential a read found, its host and the global revision it was found at.</summary>
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Host, long Revision)> _found = new(StringComparer.Ordinal);
