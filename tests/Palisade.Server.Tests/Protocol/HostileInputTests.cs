@@ -293,11 +293,11 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
     /// </summary>
     private sealed class StoreCommits : IDisposable
     {
-        private readonly System.Data.Common.DbConnection _connection;
+        private readonly System.Data.Common.DbConnection? _connection;
         private readonly string _look;
         private long _last = -1;
 
-        private StoreCommits(System.Data.Common.DbConnection connection, string look) => (_connection, _look) = (connection, look);
+        private StoreCommits(System.Data.Common.DbConnection? connection, string look) => (_connection, _look) = (connection, look);
 
         public static StoreCommits Watch(TestControlPlane plane, IReadOnlyList<string> tables)
         {
@@ -315,6 +315,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
             var connection = new Npgsql.NpgsqlConnection(database);
             connection.Open();
             using (var install = connection.CreateCommand())
+            try
             {
                 install.CommandText = $$"""
                     CREATE TABLE palisade_test_writes (n bigserial PRIMARY KEY);
@@ -329,12 +330,20 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
                     """;
                 install.ExecuteNonQuery();
             }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // An event trigger needs a superuser: without one, every refused request is digested, as before.
+                connection.Dispose();
+                return new StoreCommits(null, "");
+            }
             return new StoreCommits(connection, "SELECT count(*) FROM palisade_test_writes");
         }
 
         /// <summary>True when something may have been committed since the last call (or this is the first).</summary>
         public bool Moved()
         {
+            if (_connection is null)
+                return true;
             using var look = _connection.CreateCommand();
             look.CommandText = _look;
             var now = Convert.ToInt64(look.ExecuteScalar(), CultureInfo.InvariantCulture);
@@ -343,7 +352,7 @@ public sealed partial class HostileInputTests(ITestOutputHelper output) : Contro
             return moved;
         }
 
-        public void Dispose() => _connection.Dispose();
+        public void Dispose() => _connection?.Dispose();
     }
 
     [GeneratedRegex(@"\b(?:sg|sgr|i|vpc|vsw)-[0-9a-z_]{6,40}\b")]
