@@ -84,7 +84,7 @@ internal static class AgentFirstChange
         }
         string Since((TimeSpan Wall, TimeSpan Cpu, long Methods, TimeSpan Jit, long Bytes) before, TimeSpan wall) =>
             string.Create(CultureInfo.InvariantCulture, $"{wall.TotalMilliseconds:F1} ms wall, {(Mark().Cpu - before.Cpu).TotalMilliseconds:F0} ms CPU, {Mark().Methods - before.Methods} methods compiled in {(Mark().Jit - before.Jit).TotalMilliseconds:F1} ms, {(Mark().Bytes - before.Bytes) / 1024.0:F0} KiB allocated");
-        Console.WriteLine($"agent's first change, fresh process: warm-up {(warmUp ? "on" : "off")}, {(shared ? "shared content (the fleet bench's agents)" : "own content (a real agent)")}; {capture.Answers.Count} answers of host {capture.Host}; methods compiled at the start {System.Runtime.JitInfo.GetCompiledMethodCount()}");
+        Console.WriteLine($"agent's first change, fresh process: warm-up {(warmUp ? "on" : "off")}, {(agents > 1 ? $"{agents} agents sharing content (the fleet bench's)" : shared ? "shared content (the fleet bench's agents)" : "own content (a real agent)")}; {capture.Answers.Count} answers of host {capture.Host}; methods compiled at the start {System.Runtime.JitInfo.GetCompiledMethodCount()}");
         if (warmUp)
         {
             var before = Mark();

@@ -32,9 +32,10 @@ public static class AgentWarmUp
     internal static readonly string[] AnswerNames = ["first-policy", "join", "leave", "rule", "revoke"];
 
     /// <summary>
-    /// Rounds of the four changes: the first few compile the path (tier 0); after a pause (the runtime
-    /// counts calls only once no new method was compiled for 100 ms) the rest make every method of it
-    /// called more than 30 times, so it is compiled optimized in the background.
+    /// Rounds of the four changes: the first two compile the path (tier 0); the rest, in two halves each
+    /// after the process compiled nothing for 300 ms (the runtime counts calls only once no new method was
+    /// compiled for 100 ms), make every method of it called more than 30 times counted, so it is compiled
+    /// optimized in the background.
     /// <c>PALISADE_AGENT_WARM_UP_ROUNDS</c> changes it (measurement only: 0 none, 1 tier 0 alone).
     /// </summary>
     internal static int DefaultRounds =>
@@ -97,9 +98,11 @@ public static class AgentWarmUp
         var changes = 0;
         for (var round = 0; round < rounds; round++)
         {
-            // A pause after the first rounds: the runtime starts counting calls 100 ms after the last new method.
-            if (round == Math.Min(2, rounds - 1) && rounds > 1)
-                await Task.Delay(TimeSpan.FromMilliseconds(250), cancel);
+            // After the first rounds (compiled, tier 0), the rest in two halves, each once the process compiled nothing
+            // for a while: the runtime counts calls only 100 ms after the last new method it compiled (an agent's start,
+            // a thousand in one process, compiles for seconds), and promotes a method after 30 counted calls.
+            if (round == 2 || (round > 2 && round == 2 + (rounds - 2) / 2))
+                await QuietAsync(TimeSpan.FromSeconds(30), cancel);
             for (var c = 1; c < answers.Length; c++)
             {
                 // As the agent's loop polls: its report riding on the poll (the canned answer takes none: it goes apart, unsent).
@@ -117,16 +120,16 @@ public static class AgentWarmUp
         if (plane.Differences.FetchedWholeAgain > 0 || handler.Unexpected is { } unexpected)
             throw new InvalidOperationException($"the canned answers do not add up: {plane.Differences.FetchedWholeAgain} fetched whole again{(handler.Unexpected is { } u ? $", {u}" : "")}");
         // The optimized code is compiled in the background: waited for (a little), so the cost is told whole.
-        await SettledAsync(cancel);
+        await QuietAsync(TimeSpan.FromSeconds(5), cancel);
         return new Result(changes, plane.Differences.Rebuilt, clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated,
             System.Runtime.JitInfo.GetCompiledMethodCount() - methods, System.Runtime.JitInfo.GetCompilationTime() - compiling);
     }
 
-    /// <summary>Until no method was compiled for 300 ms (at most 5 s): the background compilation of what the rounds promoted.</summary>
-    private static async Task SettledAsync(CancellationToken cancel)
+    /// <summary>Until the process compiled no method for 300 ms, or <paramref name="most"/> passed.</summary>
+    private static async Task QuietAsync(TimeSpan most, CancellationToken cancel)
     {
         var (last, quiet) = (System.Runtime.JitInfo.GetCompiledMethodCount(), 0);
-        for (var waited = 0; waited < 50 && quiet < 3; waited++)
+        for (var waited = 0; waited < most.TotalMilliseconds / 100 && quiet < 3; waited++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancel);
             var now = System.Runtime.JitInfo.GetCompiledMethodCount();
