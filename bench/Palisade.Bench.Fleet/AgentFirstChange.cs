@@ -24,41 +24,18 @@ internal static class AgentFirstChange
 
     private sealed record Capture(string Host, List<string> Answers);
 
-    /// <summary>Forwards and keeps the answers (record), or answers from them in order (replay).</summary>
-    private sealed class Tape(HttpMessageHandler? inner, List<string>? replay) : DelegatingHandler(inner ?? new HttpClientHandler())
+    /// <summary>A tape that answers <paramref name="answers"/> in order (<see cref="AgentCost.Tape"/>'s replay).</summary>
+    private static AgentCost.Tape Replaying(List<string> answers)
     {
-        public readonly List<string> Answers = [];
-        private int _next;
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancel)
-        {
-            if (replay is not null)
-            {
-                var content = new ByteArrayContent(Encoding.UTF8.GetBytes(replay[_next++]));
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-                return new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content };
-            }
-            var response = await base.SendAsync(request, cancel);
-            var body = await response.Content.ReadAsStringAsync(cancel);
-            Answers.Add(body);
-            return new HttpResponseMessage(response.StatusCode) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        }
-    }
-
-    private sealed class NullKernel : INetfilter
-    {
-        public Task ApplyAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult<KernelShape?>(null);
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
+        var tape = new AgentCost.Tape(null) { Next = 0 };
+        tape.Answers.AddRange(answers);
+        return tape;
     }
 
     public static async Task CaptureAsync(Fleet fleet, string file, int hosts, int nicsPerHost)
     {
         var (api, common, db, vsw, host, credential) = await Agents.SetupForOneAsync(fleet, hosts, nicsPerHost);
-        var tape = new Tape(null, null);
+        var tape = new AgentCost.Tape(null);
         var plane = new EcsControlPlane(new EcsClient(new HttpClient(tape) { BaseAddress = fleet.Urls[0], Timeout = TimeSpan.FromMinutes(2) }, credential), Region);
         var policy = await plane.FetchAsync(host, CancellationToken.None);
         async Task WokenAsync(string action, object parameters)
@@ -102,11 +79,11 @@ internal static class AgentFirstChange
             await ManyAsync(capture, agents, Mark, Since);
             return;
         }
-        var plane = new EcsControlPlane(new EcsClient(new HttpClient(new Tape(null, capture.Answers)) { BaseAddress = new Uri("http://replay.invalid/") }, new ClientCredentials("bench", "bench")), Region)
+        var plane = new EcsControlPlane(new EcsClient(new HttpClient(Replaying(capture.Answers)) { BaseAddress = new Uri("http://replay.invalid/") }, new ClientCredentials("bench", "bench")), Region)
         {
             Shared = shared ? new SharedContent() : null,
         };
-        var agent = new EnforcementAgent(plane, new NullKernel(), new AgentOptions(capture.Host) { WarmUp = false }, _ => { });
+        var agent = new EnforcementAgent(plane, new AgentCost.NullKernel(), new AgentOptions(capture.Host) { WarmUp = false }, _ => { });
         {
             var before = Mark();
             var clock = Stopwatch.StartNew();
@@ -137,8 +114,8 @@ internal static class AgentFirstChange
         var shared = new SharedContent();
         var agents = Enumerable.Range(0, count).Select(_ =>
         {
-            var plane = new EcsControlPlane(new EcsClient(new HttpClient(new Tape(null, capture.Answers)) { BaseAddress = new Uri("http://replay.invalid/") }, new ClientCredentials("bench", "bench")), Region) { Shared = shared };
-            return (Plane: plane, Agent: new EnforcementAgent(plane, new NullKernel(), new AgentOptions(capture.Host) { WarmUp = false }, _ => { }));
+            var plane = new EcsControlPlane(new EcsClient(new HttpClient(Replaying(capture.Answers)) { BaseAddress = new Uri("http://replay.invalid/") }, new ClientCredentials("bench", "bench")), Region) { Shared = shared };
+            return (Plane: plane, Agent: new EnforcementAgent(plane, new AgentCost.NullKernel(), new AgentOptions(capture.Host) { WarmUp = false }, _ => { }));
         }).ToList();
         async Task StepAsync(string step, Func<(EcsControlPlane Plane, EnforcementAgent Agent), Task> each)
         {

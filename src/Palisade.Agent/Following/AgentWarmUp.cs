@@ -86,6 +86,8 @@ public static class AgentWarmUp
     internal static async Task<Result> RunAsync(int rounds, CancellationToken cancel)
     {
         Interlocked.Increment(ref Runs);
+        if (rounds == 0)
+            return new Result(0, 0, TimeSpan.Zero, TimeSpan.Zero, 0, 0, TimeSpan.Zero);
         var (clock, cpu, allocated) = (Stopwatch.StartNew(), Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes());
         var (methods, compiling) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
         var answers = Answers();
