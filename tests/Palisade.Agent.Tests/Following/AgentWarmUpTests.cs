@@ -2,6 +2,7 @@ using Palisade.Agent.Following;
 using Palisade.Agent.Kernel;
 using Palisade.Agent.Rendering;
 using Palisade.Agent.Tests.Rendering;
+using Palisade.TestKit;
 
 namespace Palisade.Agent.Tests.Following;
 
@@ -40,40 +41,6 @@ public sealed class AgentWarmUpTests
         }
 
         public Task ReportAsync(string hostName, long appliedRevision, IReadOnlyList<NicRef> nics, CancellationToken cancel) => Task.CompletedTask;
-    }
-
-    private sealed class RecordingKernel : INetfilter
-    {
-        private readonly List<string> _transactions = [];
-
-        public IReadOnlyList<string> Transactions
-        {
-            get
-            {
-                lock (_transactions)
-                    return [.. _transactions];
-            }
-        }
-
-        public Task ApplyAsync(string transaction, CancellationToken cancel)
-        {
-            lock (_transactions)
-                _transactions.Add(transaction);
-            return Task.CompletedTask;
-        }
-
-        public Task CheckAsync(string transaction, CancellationToken cancel) => Task.CompletedTask;
-
-        /// <summary>What a read-back finds (no table at first; then what the agent applied, so no drift is repaired).</summary>
-        public Func<KernelShape?> Shape { get; set; } = () => null;
-
-        public Task<KernelShape?> ReadBackAsync(CancellationToken cancel) => Task.FromResult(Shape());
-
-        public Task<IReadOnlyList<TrackedConnection>> ListConnectionsAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<TrackedConnection>>([]);
-
-        public Task DeleteConnectionAsync(TrackedConnection connection, CancellationToken cancel) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<string>> CheckPrerequisitesAsync(CancellationToken cancel) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     private static readonly AgentOptions Options = new("host-1") { PollWait = TimeSpan.FromMilliseconds(20), ResyncInterval = TimeSpan.FromHours(1), ReportCoalescing = TimeSpan.Zero };
