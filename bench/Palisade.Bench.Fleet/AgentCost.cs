@@ -20,7 +20,7 @@ internal static class AgentCost
     private const string Region = "cn-hangzhou";
 
     /// <summary>Forwards and keeps the answers (record), or answers from them in order (replay).</summary>
-    private sealed class Tape(HttpMessageHandler? inner) : DelegatingHandler(inner ?? new HttpClientHandler())
+    internal sealed class Tape(HttpMessageHandler? inner) : DelegatingHandler(inner ?? new HttpClientHandler())
     {
         public readonly List<string> Answers = [];
         private readonly List<byte[]?> Encoded = [];
@@ -50,7 +50,7 @@ internal static class AgentCost
         }
     }
 
-    private sealed class NullKernel : INetfilter
+    internal sealed class NullKernel : INetfilter
     {
         public long Bytes;
 

@@ -18,6 +18,10 @@ using Palisade.Storage.Accounts;
 //       The server's cost of the fetches after one change, with no simulated agents: each host's
 //       DescribeHostPolicy one after another, then all at once (Agents.FetchCostAsync).
 //   … -- --agent-cost 1000 [--nics 10] [--changes 6] [--rounds 10]
+//   … -- --agent-capture FILE [--hosts 1000] [--nics 10]: host 0's agent's answers (first policy, a join, a rule, a join) to FILE; then
+//   … -- --agent-first-change FILE --agent-warm-up on|off [--agent-shared] [--agents N]: a fresh process replays them, after the agent's warm-up or without it
+//       (--agents N: N agents sharing content, as the fleet bench's, each a first policy, a warm-up join and rule, then the measured join)
+//       (twenty-fifth session): wall, CPU, methods compiled and allocation of the first policy and of each change.
 //   … -- --report-writes 1000 [--nics 10] [--rounds 10] --postgres <server>   (the store's share of the status reports of a join, ReportWrites.cs)
 //       One shipped agent's work per change, without the server's: host 0's answers to a series of
 //       changes captured, then replayed to a fresh agent again and again (AgentCost.cs).
@@ -72,6 +76,12 @@ var postgresServer = ArgText("--postgres");
 // budget (DOTNET_GCgen0size=0x4000000); a bench run says which it had.
 Console.WriteLine($"collector: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, concurrent {AppContext.GetData("System.GC.Concurrent") ?? "default"}; " +
     string.Join(", ", new[] { "DOTNET_GCgen0size", "DOTNET_GCConserveMemory", "DOTNET_gcServer", "DOTNET_GCHeapHardLimit" }.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}")));
+// An agent's first change in a fresh process, with and without the change path's warm-up (twenty-fifth session): no node, no listener.
+if (ArgText("--agent-first-change") is { } firstChangeFile)
+{
+    await AgentFirstChange.RunAsync(firstChangeFile, ArgText("--agent-warm-up") != "off", args.Contains("--agent-shared"), Arg("--agents", 1));
+    return 0;
+}
 // Listening before any node opens its pools (issue 17: the pools' waits at 3,000 agents).
 _ = Queues.Shared;
 var nodeCount = Arg("--nodes", 1);
@@ -219,6 +229,12 @@ if (ArgText("--agent-cost") is { } agentCostHosts)
 {
     await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
     await AgentCost.RunAsync(fleet, int.Parse(agentCostHosts, CultureInfo.InvariantCulture), Arg("--nics", 10), Arg("--changes", 6), Arg("--rounds", 10));
+    return 0;
+}
+if (ArgText("--agent-capture") is { } captureFile)
+{
+    await using var fleet = await Fleet.StartAsync(postgresServer, nodeCount);
+    await AgentFirstChange.CaptureAsync(fleet, captureFile, Arg("--hosts", 1000), Arg("--nics", 10));
     return 0;
 }
 if (ArgText("--report-writes") is { } reportHosts)

@@ -87,6 +87,15 @@ public sealed record AgentOptions(string HostName)
     /// (issue 18). NICs show in sync this much later. Zero sends each report at once.
     /// </summary>
     public TimeSpan ReportCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Warm the change path up once per process at the start (<see cref="AgentWarmUp"/>, issue 17,
+    /// twenty-fifth session), in the background beside the first poll; false never does.
+    /// </summary>
+    public bool WarmUp { get; init; } = true;
+
+    /// <summary>Where the warm-up comes from: the process's (<see cref="AgentWarmUp.OncePerProcess"/>), or a test's.</summary>
+    internal Func<(Task<AgentWarmUp.Result> Task, bool Started)> WarmUpStart { get; init; } = () => (AgentWarmUp.OncePerProcess(out var started), started);
 }
 
 /// <summary>One line of what the agent did, for its log.</summary>
@@ -240,6 +249,9 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
 
     public async Task RunAsync(CancellationToken cancel)
     {
+        // Started, not awaited: the first policy is not delayed (the host is closed until it is applied); only the agent that started it logs it.
+        if (options.WarmUp && options.WarmUpStart() is { Started: true } warmUp)
+            _warmUp = warmUp.Task;
         try
         {
             await FollowAsync(cancel);
@@ -404,6 +416,7 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
         var failures = 0;
         while (!cancel.IsCancellationRequested)
         {
+            LogWarmUp();
             try
             {
                 if (carried is not null || policy is null || Stopwatch.GetElapsedTime(fetchedAt) >= options.ResyncInterval)
@@ -514,6 +527,18 @@ public sealed class EnforcementAgent(IControlPlane controlPlane, INetfilter kern
                 await Delay(cancel);
             }
         }
+    }
+
+    /// <summary>The process's warm-up while this agent has still to log how it went (<see cref="AgentOptions.WarmUp"/>).</summary>
+    private Task<AgentWarmUp.Result>? _warmUp;
+
+    /// <summary>How the warm-up went, logged once from the agent's own loop (never awaited: a failed one costs only its line).</summary>
+    private void LogWarmUp()
+    {
+        if (_warmUp is not { IsCompleted: true } done)
+            return;
+        _warmUp = null;
+        log(done.IsCompletedSuccessfully ? done.Result.ToString() : $"change path not warmed up ({done.Exception?.InnerException?.Message ?? "cancelled"}); the first change compiles it");
     }
 
     /// <summary>Brings the kernel to <paramref name="policy"/>; true when something was applied (a report is due).</summary>
